@@ -1,0 +1,103 @@
+// Command flashvox is the voice server: `flashvox [run] [--config FILE]`
+// starts it, `flashvox config` prints the embedded defaults, `flashvox
+// version` prints the build.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/flashvox/flashvox/config"
+	"github.com/flashvox/flashvox/internal/app"
+)
+
+// version is set by the Makefile with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit codes: 1 runtime failure, 2 usage or configuration error.
+const (
+	exitFail   = 1
+	exitConfig = 2
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "run"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "run":
+		return runServer(args, stderr)
+	case "config":
+		_, _ = stdout.Write(config.Default())
+		return 0
+	case "version":
+		fmt.Fprintf(stdout, "flashvox %s %s %s/%s\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return 0
+	case "help":
+		usage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "flashvox: unknown command %q\n", cmd)
+		usage(stderr)
+		return exitConfig
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage:
+  flashvox [run] [--config FILE]   start the server (embedded defaults when no file)
+  flashvox config                  print the default configuration
+  flashvox version                 print the version
+`)
+}
+
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return version
+}
+
+func runServer(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "YAML configuration file (defaults are embedded)")
+	if err := fs.Parse(args); err != nil {
+		return exitConfig
+	}
+	cfg, err := config.Load(*path, os.Environ())
+	if err != nil {
+		fmt.Fprintf(stderr, "flashvox: %v\n", err)
+		return exitConfig
+	}
+	logger := app.NewLogger(stderr, cfg.Log)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err = app.Run(ctx, cfg, logger, buildVersion())
+	if err != nil {
+		logger.Error("flashvox stopped", "err", err)
+		if errors.Is(err, config.ErrConfig) {
+			return exitConfig
+		}
+		return exitFail
+	}
+	logger.Info("flashvox stopped")
+	return 0
+}

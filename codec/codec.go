@@ -1,0 +1,27 @@
+package codec
+
+// Decoder turns packets into 16-bit mono PCM at SampleRate.
+// A Decoder keeps state between packets; it is not safe for concurrent use.
+type Decoder interface {
+	// Decode appends the PCM of every frame in pkt to dst and returns it.
+	// A packet may hold several frames (Flash's Microphone.framesPerPacket).
+	// On a corrupt packet it returns dst, possibly extended by the frames
+	// decoded before the damage, and an error wrapping ErrCorrupt.
+	Decode(dst []int16, pkt []byte) ([]int16, error)
+	// Conceal appends one frame of packet-loss concealment to dst.
+	Conceal(dst []int16) []int16
+	// SampleRate is the rate of the PCM Decode produces, in Hz.
+	SampleRate() int
+}
+
+// Encoder turns 16-bit mono PCM at SampleRate into packets.
+// An Encoder keeps state between frames; it is not safe for concurrent use.
+type Encoder interface {
+	// Encode appends one encoded frame to dst and returns it. pcm must hold
+	// exactly FrameSamples samples, else the error wraps ErrFrameSize.
+	Encode(dst []byte, pcm []int16) ([]byte, error)
+	// FrameSamples is the number of samples one Encode call consumes.
+	FrameSamples() int
+	// SampleRate is the rate of the PCM Encode expects, in Hz.
+	SampleRate() int
+}

@@ -1,0 +1,29 @@
+package app
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/rtmp"
+)
+
+// registerMetrics exports the components' own atomic counters; reading them
+// at scrape time keeps Prometheus off the media path.
+func registerMetrics(reg *prometheus.Registry, hub *media.Hub, rs *rtmp.Server) {
+	st := &hub.Stats
+	gauge := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "flashvox", Name: name, Help: help}, f)
+	}
+	counter := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Name: name, Help: help}, f)
+	}
+	reg.MustRegister(
+		gauge("publishers", "Streams with a publisher now.", func() float64 { return float64(st.Publishers.Load()) }),
+		gauge("subscribers", "Subscriptions now.", func() float64 { return float64(st.Subscribers.Load()) }),
+		counter("hub_frames_in_total", "Frames written by publishers.", func() float64 { return float64(st.FramesIn.Load()) }),
+		counter("hub_frames_out_total", "Frames queued to subscribers.", func() float64 { return float64(st.FramesOut.Load()) }),
+		counter("hub_bytes_in_total", "Payload bytes written by publishers.", func() float64 { return float64(st.BytesIn.Load()) }),
+		counter("hub_dropped_frames_total", "Frames slow subscribers lost.", func() float64 { return float64(st.DroppedFrame.Load()) }),
+	)
+	rs.RegisterMetrics(reg)
+}

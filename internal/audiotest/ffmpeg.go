@@ -1,0 +1,54 @@
+package audiotest
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FFmpegTimeout bounds every RunFFmpeg call.
+const FFmpegTimeout = 60 * time.Second
+
+// FFmpeg returns the path of the ffmpeg binary, failing the test with the
+// install command when it is missing (tests against the reference never skip).
+func FFmpeg(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("ffmpeg")
+	if err != nil {
+		t.Fatalf("ffmpeg not found (%v): install it with `apt-get install -y ffmpeg`", err)
+	}
+	return p
+}
+
+// RunFFmpeg runs ffmpeg with args (after -hide_banner -loglevel error
+// -nostdin -y) and returns its standard output; it fails the test on error,
+// showing ffmpeg's standard error.
+func RunFFmpeg(t testing.TB, args ...string) []byte {
+	t.Helper()
+	return RunFFmpegInput(t, nil, args...)
+}
+
+// RunFFmpegInput is RunFFmpeg with stdin fed from in (use "-i -" or "-i pipe:0").
+func RunFFmpegInput(t testing.TB, in []byte, args ...string) []byte {
+	t.Helper()
+	bin := FFmpeg(t)
+	ctx, cancel := context.WithTimeout(context.Background(), FFmpegTimeout)
+	defer cancel()
+	full := append([]string{"-hide_banner", "-loglevel", "error", "-y"}, args...)
+	if in == nil {
+		full = append([]string{"-nostdin"}, full...)
+	}
+	cmd := exec.CommandContext(ctx, bin, full...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if in != nil {
+		cmd.Stdin = bytes.NewReader(in)
+	}
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("ffmpeg %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return stdout.Bytes()
+}

@@ -1,0 +1,233 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+)
+
+// ErrBadName is returned by Publish when the name already has a publisher.
+var ErrBadName = errors.New("media: stream name already published")
+
+// Stats are the hub's counters, read by the metrics exporter.
+type Stats struct {
+	Publishers   atomic.Int64
+	Subscribers  atomic.Int64
+	FramesIn     atomic.Uint64
+	FramesOut    atomic.Uint64 // frames queued to subscribers
+	BytesIn      atomic.Uint64
+	DroppedFrame atomic.Uint64 // frames a slow subscriber lost
+}
+
+// Hub owns every stream. Its mutex guards the streams map only; each stream
+// guards its own publisher and header state, and fan-out reads an immutable
+// subscriber slice so publishers take no hub-wide lock per frame.
+type Hub struct {
+	mu       sync.Mutex
+	streams  map[string]*stream
+	queueLen int
+	log      *slog.Logger
+	Stats    Stats
+}
+
+// NewHub makes a hub whose subscribers buffer queueLen frames each.
+func NewHub(queueLen int, log *slog.Logger) *Hub {
+	if queueLen < 2 {
+		queueLen = 2
+	}
+	return &Hub{streams: map[string]*stream{}, queueLen: queueLen, log: log}
+}
+
+type stream struct {
+	key  string
+	mu   sync.Mutex // guards pub, headers and subscriber list changes
+	pub  *Publisher
+	subs atomic.Pointer[[]*Subscriber] // copy-on-write
+
+	// What a late joiner needs to decode, replayed on subscribe.
+	meta, audioCfg, videoCfg *Frame
+}
+
+func (h *Hub) get(key string) *stream {
+	s := h.streams[key]
+	if s == nil {
+		s = &stream{key: key}
+		s.subs.Store(&[]*Subscriber{})
+		h.streams[key] = s
+	}
+	return s
+}
+
+// release drops an entry nobody uses any more. Called with h.mu held.
+func (h *Hub) releaseLocked(s *stream) {
+	s.mu.Lock()
+	idle := s.pub == nil && len(*s.subs.Load()) == 0
+	s.mu.Unlock()
+	if idle {
+		delete(h.streams, s.key)
+	}
+}
+
+// Publish claims key for one publisher.
+func (h *Hub) Publish(key string) (*Publisher, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.get(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pub != nil {
+		return nil, fmt.Errorf("%w: %q", ErrBadName, key)
+	}
+	p := &Publisher{hub: h, s: s}
+	s.pub = p
+	s.meta, s.audioCfg, s.videoCfg = nil, nil, nil
+	h.Stats.Publishers.Add(1)
+	ev := &Frame{Kind: KindPublish}
+	for _, sub := range *s.subs.Load() {
+		sub.q.push(ev)
+	}
+	return p, nil
+}
+
+// Subscribe adds a subscriber to key, whether or not anyone publishes it yet:
+// like Flash Media Server, a player of an unpublished name waits for it.
+func (h *Hub) Subscribe(key string) *Subscriber {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.get(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sub := &Subscriber{hub: h, s: s, q: newQueue(h.queueLen)}
+	if s.pub != nil {
+		sub.q.push(&Frame{Kind: KindPublish})
+		for _, f := range []*Frame{s.meta, s.audioCfg, s.videoCfg} {
+			if f != nil {
+				sub.q.push(f)
+			}
+		}
+	}
+	old := *s.subs.Load()
+	next := make([]*Subscriber, len(old), len(old)+1)
+	copy(next, old)
+	next = append(next, sub)
+	s.subs.Store(&next)
+	h.Stats.Subscribers.Add(1)
+	return sub
+}
+
+// Published reports whether key has a publisher now.
+func (h *Hub) Published(key string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.streams[key]
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pub != nil
+}
+
+// Publisher writes one stream's frames.
+type Publisher struct {
+	hub    *Hub
+	s      *stream
+	closed atomic.Bool
+}
+
+// Write fans f out to every subscriber. f must not be modified afterwards.
+// It never blocks on a subscriber.
+func (p *Publisher) Write(f *Frame) {
+	if p.closed.Load() {
+		return
+	}
+	st := &p.hub.Stats
+	st.FramesIn.Add(1)
+	st.BytesIn.Add(uint64(len(f.Payload)))
+	if f.Kind == KindData || f.isAudioConfig() || f.isVideoConfig() {
+		p.s.mu.Lock()
+		switch {
+		case f.Kind == KindData:
+			p.s.meta = f
+		case f.Kind == KindAudio:
+			p.s.audioCfg = f
+		default:
+			p.s.videoCfg = f
+		}
+		p.s.mu.Unlock()
+	}
+	subs := *p.s.subs.Load()
+	for _, sub := range subs {
+		if sub.q.push(f) {
+			st.DroppedFrame.Add(1)
+			sub.noteDrop()
+		}
+	}
+	st.FramesOut.Add(uint64(len(subs)))
+}
+
+// Close ends the publication; subscribers get an Unpublish event and keep
+// waiting for a next publisher of the same name.
+func (p *Publisher) Close() {
+	if p.closed.Swap(true) {
+		return
+	}
+	h := p.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p.s.mu.Lock()
+	if p.s.pub == p {
+		p.s.pub = nil
+		p.s.meta, p.s.audioCfg, p.s.videoCfg = nil, nil, nil
+		ev := &Frame{Kind: KindUnpublish}
+		for _, sub := range *p.s.subs.Load() {
+			sub.q.push(ev)
+		}
+	}
+	p.s.mu.Unlock()
+	h.Stats.Publishers.Add(-1)
+	h.releaseLocked(p.s)
+}
+
+// Subscriber receives one stream's frames through its own bounded queue.
+type Subscriber struct {
+	hub       *Hub
+	s         *stream
+	q         *queue
+	closed    atomic.Bool
+	dropBurst atomic.Bool // a drop was logged and no frame was read since
+}
+
+func (s *Subscriber) noteDrop() {
+	if !s.dropBurst.Swap(true) && s.hub.log != nil {
+		s.hub.log.Warn("slow subscriber is losing frames", "stream", s.s.key)
+	}
+}
+
+// Dropped is how many frames this subscriber lost to its full queue.
+func (s *Subscriber) Dropped() uint64 { return s.q.droppedCount() }
+
+// Close unsubscribes; a blocked Next returns ErrClosed.
+func (s *Subscriber) Close() {
+	if s.closed.Swap(true) {
+		return
+	}
+	h := s.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s.s.mu.Lock()
+	old := *s.s.subs.Load()
+	next := make([]*Subscriber, 0, len(old))
+	for _, x := range old {
+		if x != s {
+			next = append(next, x)
+		}
+	}
+	s.s.subs.Store(&next)
+	s.s.mu.Unlock()
+	s.q.close()
+	h.Stats.Subscribers.Add(-1)
+	h.releaseLocked(s.s)
+}

@@ -1,0 +1,196 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+func audio(ts uint32) *Frame { return &Frame{Kind: KindAudio, Timestamp: ts, Payload: []byte{0x42, byte(ts)}} }
+
+func next(t *testing.T, s *Subscriber) *Frame {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	f, err := s.Next(ctx)
+	if err != nil {
+		t.Fatalf("next: %v", err)
+	}
+	return f
+}
+
+func TestFanOutSharesFrames(t *testing.T) {
+	h := NewHub(16, nil)
+	subs := []*Subscriber{h.Subscribe("live/a"), h.Subscribe("live/a")}
+	p, err := h.Publish("live/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := audio(1)
+	p.Write(f)
+	for _, s := range subs {
+		if ev := next(t, s); ev.Kind != KindPublish {
+			t.Fatalf("first must be the publish event, got %v", ev.Kind)
+		}
+		if got := next(t, s); got != f {
+			t.Fatal("subscriber must get the very same frame pointer")
+		}
+	}
+	if h.Stats.FramesOut.Load() != 2 || h.Stats.FramesIn.Load() != 1 {
+		t.Fatalf("stats: in %d out %d", h.Stats.FramesIn.Load(), h.Stats.FramesOut.Load())
+	}
+}
+
+func TestBadNameAndRepublish(t *testing.T) {
+	h := NewHub(16, nil)
+	p, err := h.Publish("live/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Publish("live/a"); !errors.Is(err, ErrBadName) {
+		t.Fatalf("second publish: %v", err)
+	}
+	sub := h.Subscribe("live/a")
+	p.Close()
+	if ev := next(t, sub); ev.Kind != KindPublish {
+		t.Fatalf("got %v", ev.Kind)
+	}
+	if ev := next(t, sub); ev.Kind != KindUnpublish {
+		t.Fatalf("got %v", ev.Kind)
+	}
+	p2, err := h.Publish("live/a")
+	if err != nil {
+		t.Fatalf("publish after close: %v", err)
+	}
+	if ev := next(t, sub); ev.Kind != KindPublish {
+		t.Fatalf("subscriber must see the new publisher, got %v", ev.Kind)
+	}
+	p2.Close()
+	sub.Close()
+	if n := len(h.streams); n != 0 {
+		t.Fatalf("idle streams must be released, %d left", n)
+	}
+}
+
+func TestSlowSubscriberDropsOldestOnly(t *testing.T) {
+	h := NewHub(4, nil)
+	slow := h.Subscribe("s")
+	fast := h.Subscribe("s")
+	p, _ := h.Publish("s")
+	next(t, fast) // publish event
+	for ts := uint32(1); ts <= 10; ts++ {
+		p.Write(audio(ts))
+		if f := next(t, fast); f.Timestamp != ts {
+			t.Fatalf("fast subscriber got %d want %d", f.Timestamp, ts)
+		}
+	}
+	// slow kept the publish event plus the newest three frames.
+	want := []struct {
+		k  Kind
+		ts uint32
+	}{{KindPublish, 0}, {KindAudio, 8}, {KindAudio, 9}, {KindAudio, 10}}
+	for _, w := range want {
+		f := next(t, slow)
+		if f.Kind != w.k || f.Timestamp != w.ts {
+			t.Fatalf("slow got %v@%d want %v@%d", f.Kind, f.Timestamp, w.k, w.ts)
+		}
+	}
+	if slow.Dropped() != 7 || h.Stats.DroppedFrame.Load() != 7 {
+		t.Fatalf("dropped %d / %d, want 7", slow.Dropped(), h.Stats.DroppedFrame.Load())
+	}
+}
+
+func TestLateJoinerGetsHeaders(t *testing.T) {
+	h := NewHub(16, nil)
+	p, _ := h.Publish("v")
+	meta := &Frame{Kind: KindData, Payload: []byte("onMetaData")}
+	aacCfg := &Frame{Kind: KindAudio, Payload: []byte{0xAF, 0, 0x12, 0x10}}
+	avcCfg := &Frame{Kind: KindVideo, Payload: []byte{0x17, 0, 0, 0, 0, 1}}
+	for _, f := range []*Frame{meta, aacCfg, avcCfg, {Kind: KindAudio, Payload: []byte{0xAF, 1, 9}}} {
+		p.Write(f)
+	}
+	s := h.Subscribe("v")
+	for _, want := range []*Frame{nil, meta, aacCfg, avcCfg} {
+		f := next(t, s)
+		if want == nil {
+			if f.Kind != KindPublish {
+				t.Fatalf("want publish event, got %v", f.Kind)
+			}
+			continue
+		}
+		if f != want {
+			t.Fatalf("got %v %x", f.Kind, f.Payload)
+		}
+	}
+	if f := s.TryNext(); f != nil {
+		t.Fatalf("only headers expected, got %v", f.Kind)
+	}
+}
+
+func TestCloseUnblocksNext(t *testing.T) {
+	h := NewHub(4, nil)
+	s := h.Subscribe("x")
+	done := make(chan error, 1)
+	go func() { _, err := s.Next(context.Background()); done <- err }()
+	s.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("err = %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Next did not return after Close")
+	}
+}
+
+func TestConcurrentPublishSubscribe(t *testing.T) {
+	h := NewHub(64, nil)
+	p, _ := h.Publish("c")
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				s := h.Subscribe("c")
+				for range 5 {
+					s.TryNext()
+				}
+				s.Close()
+			}
+		}()
+	}
+	for ts := range uint32(20000) {
+		p.Write(audio(ts))
+	}
+	cancel()
+	wg.Wait()
+	p.Close()
+	if h.Stats.Subscribers.Load() != 0 || h.Stats.Publishers.Load() != 0 {
+		t.Fatalf("gauges must return to 0: %d %d", h.Stats.Subscribers.Load(), h.Stats.Publishers.Load())
+	}
+}
+
+func BenchmarkFanOut50(b *testing.B) {
+	h := NewHub(1024, nil)
+	subs := make([]*Subscriber, 50)
+	for i := range subs {
+		subs[i] = h.Subscribe("b")
+	}
+	p, _ := h.Publish("b")
+	f := audio(1)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		p.Write(f)
+		if i%512 == 0 {
+			for _, s := range subs {
+				for s.TryNext() != nil {
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,206 @@
+package rtmp
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Conn is an RTMP connection after the handshake. It owns two goroutines:
+// the reader (owns the ChunkReader, answers pings, sends acknowledgements,
+// applies the peer's control messages, splits aggregates and hands the rest
+// to ReadMessage) and the writer (owns the ChunkWriter and the bufio.Writer,
+// drains the write queue, pings an idle peer). The write queue is guarded by
+// mu; the counters are atomic.
+type Conn struct {
+	nc     net.Conn
+	cfg    ConnConfig
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	start  time.Time
+	wg     sync.WaitGroup
+
+	in  *countingReader
+	out *countingWriter
+	cr  *ChunkReader  // reader goroutine
+	cw  *ChunkWriter  // writer goroutine
+	bw  *bufio.Writer // writer goroutine
+
+	readCh chan *Message
+
+	mu        sync.Mutex
+	q         []Message
+	dropBurst bool
+	wake      chan struct{}
+
+	peerWindow uint32 // reader goroutine: the peer's Window Ack Size
+	lastAck    uint64 // reader goroutine: bytes acknowledged so far
+
+	sentWindow atomic.Uint32 // last Window Ack Size we sent
+	lastRead   atomic.Int64  // unix nanoseconds of the last message read
+	pingOut    atomic.Bool
+	msgsIn     atomic.Uint64
+	msgsOut    atomic.Uint64
+	dropped    atomic.Uint64
+}
+
+// NewConn starts a Conn on nc after a completed handshake. rw is the stream
+// the handshake returned (nil means nc). cfg zero fields take defaults. The
+// Conn stops when ctx is cancelled, when Close is called or on any error.
+func NewConn(ctx context.Context, nc net.Conn, rw io.ReadWriter, cfg ConnConfig, log *slog.Logger) *Conn {
+	if rw == nil {
+		rw = nc
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg = cfg.WithDefaults()
+	c := &Conn{
+		nc:     nc,
+		cfg:    cfg,
+		log:    log,
+		start:  time.Now(),
+		in:     &countingReader{r: rw},
+		out:    &countingWriter{w: rw},
+		readCh: make(chan *Message, cfg.ReadQueue),
+		wake:   make(chan struct{}, 1),
+	}
+	c.ctx, c.cancel = context.WithCancelCause(ctx)
+	c.cr = NewChunkReader(bufio.NewReaderSize(c.in, 4096), cfg.MaxMessageSize, cfg.MaxChunkStreams)
+	c.bw = bufio.NewWriterSize(c.out, 4096)
+	c.cw = NewChunkWriter(c.bw)
+	c.lastRead.Store(c.start.UnixNano())
+	if cfg.ChunkSize != defaultChunkSize {
+		c.enqueue(SetChunkSizeMessage(uint32(cfg.ChunkSize)))
+	}
+	c.wg.Add(2)
+	go c.readLoop()
+	go c.writeLoop()
+	return c
+}
+
+// ReadMessage returns the next message that is not handled inside the Conn:
+// everything but Set Chunk Size, Abort, Ack, Window Ack Size, Set Peer
+// Bandwidth and ping events. Aggregates arrive split. It fails with the
+// reason the Conn stopped.
+func (c *Conn) ReadMessage() (*Message, error) {
+	select {
+	case m := <-c.readCh:
+		return m, nil
+	case <-c.ctx.Done():
+		select {
+		case m := <-c.readCh:
+			return m, nil
+		default:
+			return nil, context.Cause(c.ctx)
+		}
+	}
+}
+
+// WriteMessage queues m for the writer goroutine and never blocks. The
+// Message struct is copied; m.Payload is not and must stay unmodified. When
+// the queue (ConnConfig.WriteQueue) is full, the oldest queued audio/video
+// message is dropped to make room (counted by Dropped, warned once per
+// burst); if the queue holds no media, media and commands get ErrQueueFull.
+// Control messages may use twice the queue before the Conn is closed.
+func (c *Conn) WriteMessage(m *Message) error {
+	if c.ctx.Err() != nil {
+		return ErrClosed
+	}
+	return c.enqueue(m)
+}
+
+func (c *Conn) enqueue(m *Message) error {
+	c.mu.Lock()
+	if len(c.q) >= c.cfg.WriteQueue && !(m.IsControl() && len(c.q) < 2*c.cfg.WriteQueue) {
+		i := firstMedia(c.q)
+		if i < 0 {
+			c.mu.Unlock()
+			if m.IsControl() {
+				err := fmt.Errorf("%w: write_queue %d", ErrQueueFull, c.cfg.WriteQueue)
+				c.fail(err)
+				return err
+			}
+			return ErrQueueFull
+		}
+		copy(c.q[i:], c.q[i+1:])
+		c.q = c.q[:len(c.q)-1]
+		c.dropped.Add(1)
+		if !c.dropBurst {
+			c.dropBurst = true
+			c.log.Warn("write queue full, dropping oldest media", "write_queue", c.cfg.WriteQueue)
+		}
+	}
+	c.q = append(c.q, *m)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func firstMedia(q []Message) int {
+	for i := range q {
+		if q[i].IsMedia() {
+			return i
+		}
+	}
+	return -1
+}
+
+// Close stops the Conn: queued messages get one last short chance to be
+// written, then the socket is closed. It waits for both goroutines.
+func (c *Conn) Close() error {
+	c.cancel(ErrClosed)
+	c.wg.Wait()
+	return nil
+}
+
+// Done is closed when the Conn stops.
+func (c *Conn) Done() <-chan struct{} { return c.ctx.Done() }
+
+// Err returns why the Conn stopped (ErrClosed after Close), or nil.
+func (c *Conn) Err() error { return context.Cause(c.ctx) }
+
+// Context is cancelled when the Conn stops.
+func (c *Conn) Context() context.Context { return c.ctx }
+
+// RemoteAddr is the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// LocalAddr is our address.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// Logger is the Conn's scoped logger.
+func (c *Conn) Logger() *slog.Logger { return c.log }
+
+// BytesIn counts bytes received after the handshake.
+func (c *Conn) BytesIn() uint64 { return c.in.n.Load() }
+
+// BytesOut counts bytes sent after the handshake.
+func (c *Conn) BytesOut() uint64 { return c.out.n.Load() }
+
+// MessagesIn counts messages received (aggregates count once).
+func (c *Conn) MessagesIn() uint64 { return c.msgsIn.Load() }
+
+// MessagesOut counts messages written to the socket.
+func (c *Conn) MessagesOut() uint64 { return c.msgsOut.Load() }
+
+// Dropped counts media messages dropped because the write queue was full.
+func (c *Conn) Dropped() uint64 { return c.dropped.Load() }
+
+// fail stops the Conn for err and closes the socket at once to unblock both
+// goroutines. (Close instead lets the writer drain first; the writer closes
+// the socket when it returns, which also covers a cancelled parent ctx.)
+func (c *Conn) fail(err error) {
+	c.cancel(err)
+	c.nc.Close()
+}

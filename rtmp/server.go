@@ -1,0 +1,207 @@
+package rtmp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultAddr is where ListenAndServe listens when Addr is empty.
+const DefaultAddr = "127.0.0.1:1935"
+
+// Handler serves one connection after its handshake. The Conn is closed when
+// ServeRTMP returns; ctx is cancelled when the server shuts down.
+type Handler interface {
+	ServeRTMP(ctx context.Context, c *Conn)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, c *Conn)
+
+// ServeRTMP calls f(ctx, c).
+func (f HandlerFunc) ServeRTMP(ctx context.Context, c *Conn) { f(ctx, c) }
+
+// ServerStats is a snapshot of the server's counters, for metrics.
+type ServerStats struct {
+	Accepted          uint64 // TCP connections accepted
+	Active            int64  // connections open now (handshaking or served)
+	Rejected          uint64 // closed at accept by MaxConns/MaxConnsPerIP
+	HandshakeFailures uint64
+	Served            uint64 // handshakes completed, handed to the Handler
+}
+
+// Server accepts RTMP connections, runs the handshake and hands each Conn to
+// Handler. It owns the listener and its conns; Serve returns after all of
+// them have stopped.
+type Server struct {
+	Addr          string
+	Config        ConnConfig
+	MaxConns      int // 0: unlimited
+	MaxConnsPerIP int // 0: unlimited
+	Handler       Handler
+	Logger        *slog.Logger
+
+	mu     sync.Mutex // guards active, perIP
+	active int
+	perIP  map[string]int
+
+	nextID            atomic.Uint64
+	accepted          atomic.Uint64
+	rejected          atomic.Uint64
+	handshakeFailures atomic.Uint64
+	served            atomic.Uint64
+	activeGauge       atomic.Int64
+}
+
+// Stats returns the current counters.
+func (s *Server) Stats() ServerStats {
+	return ServerStats{
+		Accepted:          s.accepted.Load(),
+		Active:            s.activeGauge.Load(),
+		Rejected:          s.rejected.Load(),
+		HandshakeFailures: s.handshakeFailures.Load(),
+		Served:            s.served.Load(),
+	}
+}
+
+// ListenAndServe listens on s.Addr (DefaultAddr if empty) and serves until
+// ctx is cancelled.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	addr := s.Addr
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve accepts on ln until ctx is cancelled, then closes ln and every conn
+// and waits for their goroutines. It returns nil after a cancel.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.Handler == nil {
+		return errors.New("rtmp: Server.Handler is nil")
+	}
+	cfg := s.Config.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := s.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		<-ctx.Done()
+		ln.Close()
+	})
+	log.Info("listening", "addr", ln.Addr().String())
+
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if !errors.Is(err, net.ErrClosed) {
+				// EMFILE and friends: back off instead of stopping the server.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				log.Warn("accept", "err", err, "retry_in", backoff)
+				select {
+				case <-time.After(backoff):
+				case <-ctx.Done():
+				}
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		s.accepted.Add(1)
+		wg.Go(func() { s.serveConn(ctx, nc, cfg, log) })
+	}
+}
+
+func (s *Server) serveConn(ctx context.Context, nc net.Conn, cfg ConnConfig, log *slog.Logger) {
+	s.activeGauge.Add(1)
+	defer s.activeGauge.Add(-1)
+	ip := hostOf(nc.RemoteAddr())
+	log = log.With("conn", s.nextID.Add(1), "remote", nc.RemoteAddr().String())
+	if err := s.admit(ip); err != nil {
+		s.rejected.Add(1)
+		log.Warn("rejected", "err", err)
+		nc.Close()
+		return
+	}
+	defer s.release(ip)
+
+	nc.SetDeadline(time.Now().Add(cfg.HandshakeTimeout))
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	rw, info, err := ServerHandshake(nc)
+	stop()
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		s.handshakeFailures.Add(1)
+		log.Info("handshake failed", "err", err, "handshake_timeout", cfg.HandshakeTimeout)
+		nc.Close()
+		return
+	}
+	nc.SetDeadline(time.Time{})
+	s.served.Add(1)
+	log.Debug("handshake", "complex", info.Complex, "encrypted", info.Encrypted, "client_version", fmt.Sprintf("%d.%d.%d.%d", info.ClientVersion[0], info.ClientVersion[1], info.ClientVersion[2], info.ClientVersion[3]))
+
+	c := NewConn(ctx, nc, rw, cfg, log)
+	s.Handler.ServeRTMP(c.Context(), c)
+	c.Close()
+	log.Info("closed", "err", c.Err(), "bytes_in", c.BytesIn(), "bytes_out", c.BytesOut())
+}
+
+func (s *Server) admit(ip string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.MaxConns > 0 && s.active >= s.MaxConns {
+		return fmt.Errorf("%w: max_conns %d", ErrLimit, s.MaxConns)
+	}
+	if s.MaxConnsPerIP > 0 && s.perIP[ip] >= s.MaxConnsPerIP {
+		return fmt.Errorf("%w: max_conns_per_ip %d", ErrLimit, s.MaxConnsPerIP)
+	}
+	if s.perIP == nil {
+		s.perIP = make(map[string]int)
+	}
+	s.active++
+	s.perIP[ip]++
+	return nil
+}
+
+func (s *Server) release(ip string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.active--
+	if s.perIP[ip]--; s.perIP[ip] <= 0 {
+		delete(s.perIP, ip)
+	}
+}
+
+func hostOf(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.String()
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return host
+}

@@ -1,0 +1,166 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/rtmp"
+)
+
+// connect answers NetConnection.connect the way Flash Media Server does:
+// window ack size, peer bandwidth, StreamBegin 0, then _result with the
+// server properties and the information object carrying objectEncoding.
+func (s *Session) connect(c *rtmp.Command) error {
+	if s.connected {
+		return fmt.Errorf("%w: second connect", ErrProtocol)
+	}
+	obj, _ := c.Object.(*amf.Object)
+	if obj == nil {
+		return s.rejectConnect(c, "connect needs a command object")
+	}
+	app := strings.Trim(obj.GetString("app"), "/")
+	if i := strings.IndexByte(app, '?'); i >= 0 {
+		app = app[:i] // tcUrl-style query strings some clients append
+	}
+	if app == "" {
+		return s.rejectConnect(c, "connect needs an application name")
+	}
+	enc, _ := obj.GetNumber("objectEncoding")
+	s.mu.Lock()
+	s.amf3 = enc == 3 || c.AMF3
+	s.mu.Unlock()
+	s.app = app
+	s.connected = true
+	s.log = s.log.With("app", app)
+	for _, m := range []*rtmp.Message{
+		rtmp.WindowAckSizeMessage(windowAckSize),
+		rtmp.SetPeerBandwidthMessage(peerBandwidth, 2),
+		rtmp.UserControl{Event: rtmp.EventStreamBegin, StreamID: 0}.Message(),
+	} {
+		if err := s.t.WriteMessage(m); err != nil {
+			return err
+		}
+	}
+	props := amf.NewObject("fmsVer", fmsVersion, "capabilities", float64(fmsCapabilites), "mode", 1.0)
+	inf := statusInfo(codeConnectSuccess, "Connection succeeded.",
+		"objectEncoding", float64(objectEncoding(s.amf3)),
+		"data", &amf.ECMAArray{Props: []amf.Prop{{Key: "version", Value: "3,5,7,7009"}}})
+	s.log.Info("connected", "tcUrl", obj.GetString("tcUrl"), "flashVer", obj.GetString("flashVer"), "objectEncoding", objectEncoding(s.amf3))
+	return s.send(0, "_result", c.TxID, props, inf)
+}
+
+func objectEncoding(amf3 bool) int {
+	if amf3 {
+		return 3
+	}
+	return 0
+}
+
+func (s *Session) rejectConnect(c *rtmp.Command, why string) error {
+	_ = s.send(0, "_error", c.TxID, nil, errorInfo(codeConnectRejected, why))
+	return fmt.Errorf("%w: connect rejected: %s", ErrProtocol, why)
+}
+
+// result answers a command that carries a transaction id; commands sent
+// with id 0 expect no answer.
+func (s *Session) result(c *rtmp.Command, v any) error {
+	if c.TxID == 0 {
+		return nil
+	}
+	return s.send(0, "_result", c.TxID, nil, v)
+}
+
+func (s *Session) callFailed(c *rtmp.Command, why string) error {
+	if c.TxID == 0 {
+		s.log.Info("command refused", "name", c.Name, "why", why)
+		return nil
+	}
+	return s.send(0, "_error", c.TxID, nil, errorInfo(codeCallFailed, why))
+}
+
+func (s *Session) onStatus(streamID uint32, inf *amf.Object) error {
+	return s.send(streamID, "onStatus", 0, nil, inf)
+}
+
+// send writes a command message in the connection's object encoding.
+func (s *Session) send(streamID uint32, name string, tx float64, obj any, args ...any) error {
+	c := &rtmp.Command{Name: name, TxID: tx, Object: obj, Args: args, AMF3: s.amf3}
+	m, err := c.MarshalMessage(streamID)
+	if err != nil {
+		return fmt.Errorf("session: encode %s: %w", name, err)
+	}
+	return s.t.WriteMessage(m)
+}
+
+// Invoke calls a method on the client (server-to-client NetConnection call)
+// and waits for its _result or _error. Safe from any goroutine.
+func (s *Session) Invoke(ctx context.Context, name string, args ...any) (*rtmp.Command, error) {
+	s.mu.Lock()
+	tx := s.nextTx
+	s.nextTx++
+	ch := make(chan *rtmp.Command, 1)
+	s.pending[tx] = ch
+	amf3 := s.amf3
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.pending, tx)
+		s.mu.Unlock()
+	}()
+	c := &rtmp.Command{Name: name, TxID: tx, Args: args, AMF3: amf3}
+	m, err := c.MarshalMessage(0)
+	if err != nil {
+		return nil, fmt.Errorf("session: encode %s: %w", name, err)
+	}
+	if err := s.t.WriteMessage(m); err != nil {
+		return nil, err
+	}
+	select {
+	case r, ok := <-ch:
+		if !ok {
+			return nil, fmt.Errorf("session: invoke %s: connection closed", name)
+		}
+		if r.Name == "_error" {
+			return r, fmt.Errorf("session: invoke %s: client answered _error", name)
+		}
+		return r, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Notify sends a server-to-client call that expects no answer (tx 0).
+func (s *Session) Notify(name string, args ...any) error {
+	s.mu.Lock()
+	amf3 := s.amf3
+	s.mu.Unlock()
+	c := &rtmp.Command{Name: name, Args: args, AMF3: amf3}
+	m, err := c.MarshalMessage(0)
+	if err != nil {
+		return err
+	}
+	return s.t.WriteMessage(m)
+}
+
+func (s *Session) deliver(c *rtmp.Command) {
+	s.mu.Lock()
+	ch := s.pending[c.TxID]
+	delete(s.pending, c.TxID)
+	s.mu.Unlock()
+	if ch != nil {
+		ch <- c
+		return
+	}
+	s.log.Debug("unmatched result", "tx", c.TxID)
+}
+
+func (s *Session) failPending() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for tx, ch := range s.pending {
+		close(ch)
+		delete(s.pending, tx)
+	}
+}

@@ -1,0 +1,202 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+
+	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/rtmp"
+)
+
+// player forwards one subscription to the client. Its goroutine owns sub;
+// the flags are set by the Serve goroutine.
+type player struct {
+	streamID uint32
+	name     string
+	sub      *media.Subscriber
+	cancel   context.CancelFunc
+	done     chan struct{}
+	paused   atomic.Bool
+	noAudio  atomic.Bool
+	noVideo  atomic.Bool
+}
+
+// play starts a live subscription. Arguments: name, start, duration, reset.
+// Any start value plays live (flashvox records nothing to play back yet);
+// like FMS, a name nobody publishes yet waits for its publisher.
+func (s *Session) play(streamID uint32, c *rtmp.Command) error {
+	ns := s.streams[streamID]
+	if ns == nil {
+		return s.onStatus(streamID, errorInfo(codeStreamFailed, "play on a stream that was not created"))
+	}
+	name, _ := argString(c.Args, 0)
+	if name == "" {
+		// play(false/null) stops playback.
+		s.stopPlay(ns)
+		return nil
+	}
+	if ns.pub != nil {
+		return s.onStatus(streamID, errorInfo(codePlayFailed, "This stream is publishing."))
+	}
+	s.stopPlay(ns) // a new play replaces the current one on this NetStream
+	reset := argBool(c.Args, 3, true)
+	key, _ := s.streamKey(name)
+
+	if err := s.t.WriteMessage(rtmp.UserControl{Event: rtmp.EventStreamBegin, StreamID: streamID}.Message()); err != nil {
+		return err
+	}
+	if reset {
+		if err := s.onStatus(streamID, statusInfo(codePlayReset, "Playing and resetting "+name+".", "details", name, "clientid", 1.0)); err != nil {
+			return err
+		}
+	}
+	if err := s.onStatus(streamID, statusInfo(codePlayStart, "Started playing "+name+".", "details", name, "clientid", 1.0)); err != nil {
+		return err
+	}
+	// |RtmpSampleAccess lets a SWF read the audio/video data (FMS sends it).
+	if err := s.sendData(streamID, "|RtmpSampleAccess", true, true); err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(s.ctx)
+	p := &player{streamID: streamID, name: name, sub: s.opts.Hub.Subscribe(key), cancel: cancel, done: make(chan struct{})}
+	ns.player = p
+	s.log.Info("play", "stream", key)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(p.done)
+		defer p.sub.Close()
+		if err := s.forward(ctx, p); err != nil && ctx.Err() == nil {
+			s.log.Info("play stopped", "stream", key, "err", err)
+		}
+	}()
+	return nil
+}
+
+// play2 switches streams (dynamic streaming); for live audio it is a play
+// of the new name without reset.
+func (s *Session) play2(streamID uint32, c *rtmp.Command) error {
+	obj, _ := argAt(c.Args, 0).(*amf.Object)
+	if obj == nil {
+		return s.onStatus(streamID, errorInfo(codePlayFailed, "play2 needs NetStreamPlayOptions"))
+	}
+	return s.play(streamID, &rtmp.Command{Name: "play", Args: []any{obj.GetString("streamName"), -2.0, -1.0, false}})
+}
+
+func argAt(args []any, i int) any {
+	if i < len(args) {
+		return args[i]
+	}
+	return nil
+}
+
+func (s *Session) stopPlay(ns *netStream) {
+	p := ns.player
+	if p == nil {
+		return
+	}
+	ns.player = nil
+	p.cancel()
+	<-p.done
+	if s.ctx.Err() == nil {
+		_ = s.onStatus(ns.id, statusInfo(codePlayStop, "Stopped playing "+p.name+".", "details", p.name))
+	}
+}
+
+func (s *Session) pause(streamID uint32, c *rtmp.Command) error {
+	ns := s.streams[streamID]
+	if ns == nil || ns.player == nil {
+		return s.onStatus(streamID, errorInfo(codeStreamFailed, "pause on a stream that is not playing"))
+	}
+	if argBool(c.Args, 0, true) {
+		ns.player.paused.Store(true)
+		return s.onStatus(streamID, statusInfo(codePauseNotify, "Pausing "+ns.player.name+"."))
+	}
+	ns.player.paused.Store(false)
+	return s.onStatus(streamID, statusInfo(codeUnpauseNotify, "Unpausing "+ns.player.name+"."))
+}
+
+func (s *Session) receive(streamID uint32, c *rtmp.Command) error {
+	ns := s.streams[streamID]
+	if ns == nil || ns.player == nil {
+		return nil
+	}
+	on := argBool(c.Args, 0, true)
+	if c.Name == "receiveAudio" {
+		ns.player.noAudio.Store(!on)
+	} else {
+		ns.player.noVideo.Store(!on)
+	}
+	return nil
+}
+
+func (s *Session) sendData(streamID uint32, vals ...any) error {
+	p, err := amf.Encode0(nil, vals...)
+	if err != nil {
+		return err
+	}
+	return s.t.WriteMessage(&rtmp.Message{Type: rtmp.TypeDataAMF0, StreamID: streamID, Payload: p})
+}
+
+// forward copies frames from the subscription to the client until ctx ends.
+// Timestamps are the publisher's, except that a new publisher of the same
+// name continues from the last timestamp sent, so they never go backwards.
+func (s *Session) forward(ctx context.Context, p *player) error {
+	var last uint32
+	var offset uint32
+	sent, rebase, announced := false, false, false
+	for {
+		f, err := p.sub.Next(ctx)
+		if err != nil {
+			return err
+		}
+		switch f.Kind {
+		case media.KindPublish:
+			if announced || sent {
+				if err := s.onStatus(p.streamID, statusInfo(codePlayPublishNotify, p.name+" is now published.", "details", p.name)); err != nil {
+					return err
+				}
+			}
+			announced, rebase = true, sent
+			continue
+		case media.KindUnpublish:
+			announced = true
+			if err := s.onStatus(p.streamID, statusInfo(codePlayUnpublish, p.name+" is now unpublished.", "details", p.name)); err != nil {
+				return err
+			}
+			continue
+		}
+		if p.paused.Load() || (f.Kind == media.KindAudio && p.noAudio.Load()) || (f.Kind == media.KindVideo && p.noVideo.Load()) {
+			continue
+		}
+		if rebase {
+			offset = last - f.Timestamp
+			rebase = false
+		}
+		ts := f.Timestamp + offset
+		if sent && int32(ts-last) < 0 {
+			ts = last // never backwards, even across a publisher's own jumps
+		}
+		m := &rtmp.Message{Type: msgType(f.Kind), Timestamp: ts, StreamID: p.streamID, Payload: f.Payload}
+		if err := s.t.WriteMessage(m); err != nil {
+			if errors.Is(err, rtmp.ErrQueueFull) {
+				continue // the transport shed load; the frame is lost, the play goes on
+			}
+			return err
+		}
+		last, sent = ts, true
+	}
+}
+
+func msgType(k media.Kind) uint8 {
+	switch k {
+	case media.KindAudio:
+		return rtmp.TypeAudio
+	case media.KindVideo:
+		return rtmp.TypeVideo
+	}
+	return rtmp.TypeDataAMF0
+}

@@ -1,0 +1,205 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+
+	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/rtmp"
+)
+
+// Transport carries one client's messages. rtmp.Conn implements it; RTMFP
+// will too. WriteMessage must not block for long: it queues.
+type Transport interface {
+	ReadMessage() (*rtmp.Message, error)
+	WriteMessage(m *rtmp.Message) error
+	RemoteAddr() net.Addr
+}
+
+// Options configure every session of a server.
+type Options struct {
+	Hub        *media.Hub
+	MaxStreams int // NetStreams per connection
+	Logger     *slog.Logger
+}
+
+// FMS-compatible identity sent in the connect reply; ffmpeg and Flash only
+// look for the "FMS/" prefix and the capabilities bits.
+const (
+	fmsVersion     = "FMS/3,5,7,7009"
+	fmsCapabilites = 31
+	windowAckSize  = 2500000
+	peerBandwidth  = 2500000
+)
+
+// Errors a session ends with.
+var (
+	ErrNotConnected = errors.New("session: command before connect")
+	ErrProtocol     = errors.New("session: protocol violation")
+)
+
+// Session is one client's NetConnection.
+type Session struct {
+	t    Transport
+	opts Options
+	log  *slog.Logger
+
+	// Owned by the Serve goroutine.
+	app       string
+	connected bool
+	amf3      bool
+	streams   map[uint32]*netStream
+	nextID    uint32
+
+	mu      sync.Mutex // guards pending and nextTx: Invoke runs on other goroutines
+	pending map[float64]chan *rtmp.Command
+	nextTx  float64
+
+	ctx context.Context
+	wg  sync.WaitGroup // play forwarders
+}
+
+// New makes a session for transport t.
+func New(t Transport, opts Options) *Session {
+	if opts.MaxStreams <= 0 {
+		opts.MaxStreams = 16
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Session{
+		t: t, opts: opts, log: log,
+		streams: map[uint32]*netStream{},
+		pending: map[float64]chan *rtmp.Command{},
+		nextTx:  1,
+	}
+}
+
+// Serve reads and executes commands until the transport fails or ctx ends,
+// then releases every publication and subscription of the session.
+func (s *Session) Serve(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	s.ctx = ctx
+	defer func() {
+		cancel()
+		for id := range s.streams {
+			s.closeStream(id)
+		}
+		s.wg.Wait()
+		s.failPending()
+	}()
+	for {
+		m, err := s.t.ReadMessage()
+		if err != nil {
+			return err
+		}
+		if err := s.handle(m); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *Session) handle(m *rtmp.Message) error {
+	switch m.Type {
+	case rtmp.TypeCommandAMF0, rtmp.TypeCommandAMF3:
+		cmd, err := rtmp.ParseCommand(m)
+		if err != nil {
+			return fmt.Errorf("session: %w", err)
+		}
+		return s.command(m.StreamID, cmd)
+	case rtmp.TypeAudio, rtmp.TypeVideo, rtmp.TypeDataAMF0, rtmp.TypeDataAMF3:
+		return s.media(m)
+	case rtmp.TypeSharedObjectAMF0, rtmp.TypeSharedObjectAMF3:
+		return s.sharedObject(m)
+	}
+	// Anything else (e.g. a bandwidth probe) is ignored, as FMS does.
+	s.log.Debug("ignored message", "type", m.Type)
+	return nil
+}
+
+// command dispatches one NetConnection or NetStream command.
+func (s *Session) command(streamID uint32, c *rtmp.Command) error {
+	if c.Name == "_result" || c.Name == "_error" {
+		s.deliver(c)
+		return nil
+	}
+	if c.Name == "connect" {
+		return s.connect(c)
+	}
+	if !s.connected {
+		return fmt.Errorf("%w: %q", ErrNotConnected, c.Name)
+	}
+	switch c.Name {
+	case "createStream":
+		return s.createStream(c)
+	case "deleteStream", "closeStream":
+		id := streamID
+		if c.Name == "deleteStream" {
+			id = uint32(argNumber(c.Args, 0))
+		}
+		s.closeStream(id)
+		return nil
+	case "releaseStream", "FCPublish", "FCUnpublish", "FCSubscribe":
+		// ffmpeg and OBS send these before publishing; FMS answers FCPublish
+		// with onFCPublish, but ffmpeg needs nothing, so a plain _result does.
+		return s.result(c, nil)
+	case "getStreamLength":
+		return s.result(c, 0.0)
+	case "_checkbw":
+		return s.result(c, nil)
+	case "publish":
+		return s.publish(streamID, c)
+	case "play":
+		return s.play(streamID, c)
+	case "play2":
+		return s.play2(streamID, c)
+	case "pause", "pauseRaw":
+		return s.pause(streamID, c)
+	case "receiveAudio", "receiveVideo":
+		return s.receive(streamID, c)
+	case "seek":
+		return s.onStatus(streamID, statusInfo(codeSeekNotify, "Seeking is not possible in a live stream."))
+	}
+	return s.callFailed(c, fmt.Sprintf("method %q is not served by this application", c.Name))
+}
+
+func argNumber(args []any, i int) float64 {
+	if i < len(args) {
+		if f, ok := args[i].(float64); ok {
+			return f
+		}
+	}
+	return 0
+}
+
+func argString(args []any, i int) (string, bool) {
+	if i < len(args) {
+		s, ok := args[i].(string)
+		return s, ok
+	}
+	return "", false
+}
+
+func argBool(args []any, i int, def bool) bool {
+	if i < len(args) {
+		if b, ok := args[i].(bool); ok {
+			return b
+		}
+	}
+	return def
+}
+
+// sharedObject answers a shared object request with a clear refusal instead
+// of dropping the connection: flashvox does not host remote shared objects.
+func (s *Session) sharedObject(m *rtmp.Message) error {
+	s.log.Info("shared object refused", "type", m.Type, "len", len(m.Payload))
+	return s.onStatus(0, errorInfo("SharedObject.NotSupported", "Remote shared objects are not supported by this server."))
+}
+
+var _ = amf.Undefined

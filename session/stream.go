@@ -1,0 +1,155 @@
+package session
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+
+	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/rtmp"
+)
+
+// netStream is one NetStream of the connection: it publishes, plays, or
+// (briefly, between commands) neither.
+type netStream struct {
+	id     uint32
+	pub    *media.Publisher
+	pubKey string
+	player *player
+}
+
+func (s *Session) createStream(c *rtmp.Command) error {
+	if len(s.streams) >= s.opts.MaxStreams {
+		s.log.Warn("limit reached: streams per connection", "max", s.opts.MaxStreams)
+		return s.callFailed(c, "too many streams on this connection")
+	}
+	// Stream ids start at 1 (0 is the NetConnection) and are never reused
+	// within a connection, so a late message for a deleted stream is inert.
+	s.nextID++
+	id := s.nextID
+	s.streams[id] = &netStream{id: id}
+	return s.result(c, float64(id))
+}
+
+// closeStream stops whatever the stream does and forgets it.
+func (s *Session) closeStream(id uint32) {
+	ns := s.streams[id]
+	if ns == nil {
+		return
+	}
+	s.stopPublish(ns)
+	s.stopPlay(ns)
+	delete(s.streams, id)
+}
+
+// streamKey maps a stream name in the connection's app to a hub key. Query
+// strings (tokens, codec choices) and the "mp4:"/"flv:" prefixes players add
+// are not part of the name.
+func (s *Session) streamKey(name string) (key, query string) {
+	if i := strings.IndexByte(name, '?'); i >= 0 {
+		name, query = name[:i], name[i+1:]
+	}
+	if i := strings.IndexByte(name, ':'); i >= 0 && i <= 4 {
+		name = name[i+1:]
+	}
+	return s.app + "/" + name, query
+}
+
+func (s *Session) publish(streamID uint32, c *rtmp.Command) error {
+	ns := s.streams[streamID]
+	name, _ := argString(c.Args, 0)
+	if ns == nil {
+		return s.onStatus(streamID, errorInfo(codeStreamFailed, "publish on a stream that was not created"))
+	}
+	if name == "" {
+		// publish(null/false) is Flash's way of stopping a publication.
+		s.stopPublish(ns)
+		return nil
+	}
+	if ns.pub != nil || ns.player != nil {
+		return s.onStatus(streamID, errorInfo(codePublishBadName, "This stream is already in use.", "details", name))
+	}
+	key, _ := s.streamKey(name)
+	pub, err := s.opts.Hub.Publish(key)
+	if errors.Is(err, media.ErrBadName) {
+		s.log.Info("publish refused: name in use", "stream", key)
+		return s.onStatus(streamID, errorInfo(codePublishBadName, name+" is already being published.", "details", name))
+	}
+	if err != nil {
+		return err
+	}
+	ns.pub, ns.pubKey = pub, key
+	s.log.Info("publish", "stream", key, "type", firstString(c.Args, 1, "live"))
+	if err := s.t.WriteMessage(rtmp.UserControl{Event: rtmp.EventStreamBegin, StreamID: streamID}.Message()); err != nil {
+		return err
+	}
+	return s.onStatus(streamID, statusInfo(codePublishStart, name+" is now published.", "details", name, "clientid", 1.0))
+}
+
+func firstString(args []any, i int, def string) string {
+	if v, ok := argString(args, i); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func (s *Session) stopPublish(ns *netStream) {
+	if ns.pub == nil {
+		return
+	}
+	ns.pub.Close()
+	s.log.Info("unpublish", "stream", ns.pubKey)
+	ns.pub, ns.pubKey = nil, ""
+	_ = s.onStatus(ns.id, statusInfo(codeUnpublishSuccess, "Stream is now unpublished."))
+}
+
+// media forwards a publisher's audio, video and data messages to the hub.
+func (s *Session) media(m *rtmp.Message) error {
+	ns := s.streams[m.StreamID]
+	if ns == nil || ns.pub == nil {
+		return nil // media for a stream that is not publishing: dropped, as FMS does
+	}
+	f := &media.Frame{Timestamp: m.Timestamp, Payload: m.Payload}
+	switch m.Type {
+	case rtmp.TypeAudio:
+		if len(m.Payload) == 0 {
+			return nil // Flash sends empty audio at start and on mute
+		}
+		f.Kind = media.KindAudio
+	case rtmp.TypeVideo:
+		if len(m.Payload) == 0 {
+			return nil
+		}
+		f.Kind = media.KindVideo
+	default:
+		p, ok := dataFrame(m)
+		if !ok {
+			return nil
+		}
+		f.Kind, f.Payload = media.KindData, p
+	}
+	ns.pub.Write(f)
+	return nil
+}
+
+var setDataFrame = []byte{0x02, 0x00, 0x0d, '@', 's', 'e', 't', 'D', 'a', 't', 'a', 'F', 'r', 'a', 'm', 'e'}
+
+// dataFrame turns a publisher's data message into the AMF0 body players get:
+// "@setDataFrame" is stripped (FMS stores what follows), AMF3 data messages
+// lose their leading format byte. Only onMetaData-style messages are kept.
+func dataFrame(m *rtmp.Message) ([]byte, bool) {
+	p := m.Payload
+	if m.Type == rtmp.TypeDataAMF3 && len(p) > 0 && p[0] == 0 {
+		p = p[1:]
+	}
+	p = bytes.TrimPrefix(p, setDataFrame)
+	vals, err := amf.Decode0(p)
+	if err != nil || len(vals) == 0 {
+		return nil, false
+	}
+	if name, _ := vals[0].(string); name == "" {
+		return nil, false
+	}
+	return p, true
+}
