@@ -49,7 +49,6 @@ var amf0Vectors = []vector{
 		dec:  []any{NewObject("a", 1.0, "b", "c")},
 	},
 	{name: "object empty", wire: hx("03 0000 09"), dec: []any{&Object{}}},
-	{name: "movieclip is refused", wire: nil},
 	{name: "null", wire: hx("05"), dec: []any{nil}},
 	{name: "undefined", wire: hx("06"), dec: []any{Undefined}},
 	{name: "reference", wire: hx("03 0000 09 07 0000"), dec: amf0SharedObject()},

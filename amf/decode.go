@@ -150,3 +150,15 @@ func (d *decoder) date(start int, ms float64) (time.Time, error) {
 	}
 	return time.UnixMilli(int64(ms)).UTC(), nil
 }
+
+// push appends v, doubling capacity when full. append's gentler growth
+// for large slices allocates several times the final size in total; this
+// keeps a decode's total allocation within a small multiple of its input.
+func push[T any](s []T, v T) []T {
+	if len(s) == cap(s) {
+		n := make([]T, len(s), 2*cap(s)+4)
+		copy(n, s)
+		s = n
+	}
+	return append(s, v)
+}

@@ -38,7 +38,7 @@ func Decode0Limits(b []byte, l Limits) ([]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, v)
+		out = push(out, v)
 	}
 	return out, nil
 }
@@ -87,7 +87,7 @@ func (d *decoder) value0() (any, error) {
 			return nil, err
 		}
 		a := &ECMAArray{}
-		d.refs0 = append(d.refs0, a)
+		d.refs0 = push[any](d.refs0, a)
 		if err := d.enter(start); err != nil {
 			return nil, err
 		}
@@ -161,7 +161,7 @@ func (d *decoder) object0(start int, class string) (*Object, error) {
 	o := &Object{Class: class}
 	// Registered before its members so that members may refer to it (AMF0
 	// spec §2.9 allows cyclic graphs).
-	d.refs0 = append(d.refs0, o)
+	d.refs0 = push[any](d.refs0, o)
 	if err := d.enter(start); err != nil {
 		return nil, err
 	}
@@ -195,7 +195,7 @@ func (d *decoder) props0() ([]Prop, error) {
 		if err != nil {
 			return nil, err
 		}
-		props = append(props, Prop{Key: key, Value: v})
+		props = push(props, Prop{Key: key, Value: v})
 	}
 }
 
@@ -210,7 +210,7 @@ func (d *decoder) strictArray0(start int) ([]any, error) {
 		return nil, err
 	}
 	idx := len(d.refs0)
-	d.refs0 = append(d.refs0, inProgress{})
+	d.refs0 = push[any](d.refs0, inProgress{})
 	if err := d.enter(start); err != nil {
 		return nil, err
 	}

@@ -45,7 +45,7 @@ func Decode3Limits(b []byte, l Limits) ([]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, v)
+		out = push(out, v)
 	}
 	return out, nil
 }
@@ -147,7 +147,7 @@ func (d *decoder) string3(what string) (string, error) {
 		return "", nil // the empty string is never sent by reference
 	}
 	s := string(b)
-	d.ctx3.strs = append(d.ctx3.strs, s)
+	d.ctx3.strs = push(d.ctx3.strs, s)
 	return s, nil
 }
 
@@ -174,7 +174,7 @@ func (d *decoder) objRef(start int, what string) (v any, n uint32, isRef bool, e
 
 // reserve adds an in-progress slot to the object table and returns its index.
 func (d *decoder) reserve() int {
-	d.ctx3.objs = append(d.ctx3.objs, inProgress{})
+	d.ctx3.objs = push[any](d.ctx3.objs, inProgress{})
 	return len(d.ctx3.objs) - 1
 }
 
@@ -196,7 +196,7 @@ func (d *decoder) xml3(start int, m byte) (any, error) {
 	} else {
 		v = XML(b)
 	}
-	d.ctx3.objs = append(d.ctx3.objs, v)
+	d.ctx3.objs = push[any](d.ctx3.objs, v)
 	return v, nil
 }
 
@@ -213,7 +213,7 @@ func (d *decoder) date3(start int) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.ctx3.objs = append(d.ctx3.objs, t)
+	d.ctx3.objs = push[any](d.ctx3.objs, t)
 	return t, nil
 }
 
@@ -227,7 +227,7 @@ func (d *decoder) byteArray3(start int) (any, error) {
 		return nil, err
 	}
 	out := append([]byte{}, b...)
-	d.ctx3.objs = append(d.ctx3.objs, out)
+	d.ctx3.objs = push[any](d.ctx3.objs, out)
 	return out, nil
 }
 
@@ -259,7 +259,7 @@ func (d *decoder) array3(start int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		assoc = append(assoc, Prop{Key: key, Value: v})
+		assoc = push(assoc, Prop{Key: key, Value: v})
 	}
 	dense := make([]any, n)
 	for i := range dense {
@@ -294,7 +294,7 @@ func (d *decoder) object3(start int) (any, error) {
 	}
 	o := &Object{Class: tr.class}
 	// Registered before its members: objects may refer to themselves.
-	d.ctx3.objs = append(d.ctx3.objs, o)
+	d.ctx3.objs = push[any](d.ctx3.objs, o)
 	if err := d.enter(start); err != nil {
 		return nil, err
 	}
@@ -324,7 +324,7 @@ func (d *decoder) object3(start int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			o.Props = append(o.Props, Prop{Key: key, Value: v})
+			o.Props = push(o.Props, Prop{Key: key, Value: v})
 		}
 	}
 	return o, nil
@@ -358,145 +358,6 @@ func (d *decoder) traits3(start int, h uint32) (*traits3, error) {
 			}
 		}
 	}
-	d.ctx3.traits = append(d.ctx3.traits, tr)
+	d.ctx3.traits = push(d.ctx3.traits, tr)
 	return tr, nil
-}
-
-// Flex externalizable classes this package can read; their
-// writeExternal is a single writeObject (BlazeDS ArrayCollection.java,
-// ObjectProxy.java).
-const (
-	classArrayCollection = "flex.messaging.io.ArrayCollection"
-	classObjectProxy     = "flex.messaging.io.ObjectProxy"
-)
-
-func (d *decoder) externalizable3(start int, class string) (any, error) {
-	switch class {
-	case classArrayCollection:
-		c := &ArrayCollection{}
-		d.ctx3.objs = append(d.ctx3.objs, c)
-		if err := d.enter(start); err != nil {
-			return nil, err
-		}
-		defer d.leave()
-		var err error
-		c.Source, err = d.value3()
-		return c, err
-	case classObjectProxy:
-		p := &ObjectProxy{}
-		d.ctx3.objs = append(d.ctx3.objs, p)
-		if err := d.enter(start); err != nil {
-			return nil, err
-		}
-		defer d.leave()
-		var err error
-		p.Object, err = d.value3()
-		return p, err
-	default:
-		return nil, d.errf(start, ErrUnknownExternalizable, "class %q", class)
-	}
-}
-
-// numVector3 reads Vector.<int>, Vector.<uint> or Vector.<Number> (AMF3
-// spec §3.15): count, fixed flag, then 4- or 8-byte big-endian items.
-func (d *decoder) numVector3(start int, m byte) (any, error) {
-	v, n, isRef, err := d.objRef(start, "vector")
-	if err != nil || isRef {
-		return v, err
-	}
-	if _, err := d.u8("vector fixed flag"); err != nil {
-		return nil, err
-	}
-	size := 4
-	if m == marker3VectorDouble {
-		size = 8
-	}
-	if err := d.checkCount(start, uint64(n), size, "vector"); err != nil {
-		return nil, err
-	}
-	switch m {
-	case marker3VectorInt:
-		out := make([]int32, n)
-		for i := range out {
-			u, _ := d.u32("vector item")
-			out[i] = int32(u)
-		}
-		v = out
-	case marker3VectorUint:
-		out := make([]uint32, n)
-		for i := range out {
-			out[i], _ = d.u32("vector item")
-		}
-		v = out
-	default:
-		out := make([]float64, n)
-		for i := range out {
-			out[i], _ = d.f64("vector item")
-		}
-		v = out
-	}
-	d.elems += int(n)
-	d.ctx3.objs = append(d.ctx3.objs, v)
-	return v, nil
-}
-
-func (d *decoder) objectVector3(start int) (any, error) {
-	v, n, isRef, err := d.objRef(start, "object vector")
-	if err != nil || isRef {
-		return v, err
-	}
-	if _, err := d.u8("vector fixed flag"); err != nil {
-		return nil, err
-	}
-	if _, err := d.string3("vector type name"); err != nil {
-		return nil, err
-	}
-	if err := d.checkCount(start, uint64(n), 1, "object vector"); err != nil {
-		return nil, err
-	}
-	idx := d.reserve()
-	if err := d.enter(start); err != nil {
-		return nil, err
-	}
-	defer d.leave()
-	out := make([]any, n)
-	for i := range out {
-		if out[i], err = d.value3(); err != nil {
-			return nil, err
-		}
-	}
-	d.ctx3.objs[idx] = out
-	return out, nil
-}
-
-// dictionary3 reads a Dictionary (AMF3 spec §3.16): count, weak-keys flag,
-// then key/value pairs.
-func (d *decoder) dictionary3(start int) (any, error) {
-	v, n, isRef, err := d.objRef(start, "dictionary")
-	if err != nil || isRef {
-		return v, err
-	}
-	weak, err := d.u8("dictionary weak flag")
-	if err != nil {
-		return nil, err
-	}
-	if err := d.checkCount(start, uint64(n), 2, "dictionary"); err != nil {
-		return nil, err
-	}
-	dict := &Dictionary{Weak: weak != 0, Entries: make([]DictEntry, n)}
-	d.ctx3.objs = append(d.ctx3.objs, dict)
-	if err := d.enter(start); err != nil {
-		return nil, err
-	}
-	defer d.leave()
-	for i := range dict.Entries {
-		e := &dict.Entries[i]
-		if e.Key, err = d.value3(); err != nil {
-			return nil, err
-		}
-		if e.Value, err = d.value3(); err != nil {
-			return nil, err
-		}
-	}
-	return dict, nil
 }

@@ -15,9 +15,16 @@ type encoder struct {
 	depth  int
 	maxOut int // 0 = unlimited; bounds output growth from shared references
 
-	refs0 map[any]int // AMF0 object table: identity key -> index
-	n0    int         // AMF0 complex values written so far
-	ctx3  *encCtx3
+	refs0  map[any]int // AMF0 object table: identity key -> index
+	list0  []refEntry  // the same, while small (refs0 nil)
+	small0 [8]refEntry
+	n0     int // AMF0 complex values written so far
+	ctx3   *encCtx3
+}
+
+type refEntry struct {
+	key any
+	idx int
 }
 
 // encCtx3 holds the AMF3 reference tables on the encode side.

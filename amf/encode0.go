@@ -12,7 +12,8 @@ import (
 // avmplus-object marker. Repeated *Object, *ECMAArray and []any values are
 // written as AMF0 references.
 func Encode0(dst []byte, vals ...any) ([]byte, error) {
-	e := &encoder{buf: dst}
+	var e encoder
+	e.buf = dst
 	return e.encode0All(vals)
 }
 
@@ -35,8 +36,8 @@ func (e *encoder) value0(v any) error {
 		e.f64(f)
 		return nil
 	}
-	if key, ok := identity(v); ok && e.refs0 != nil {
-		if idx, ok := e.refs0[key]; ok && idx <= math.MaxUint16 {
+	if key, ok := identity(v); ok {
+		if idx, ok := e.lookup0(key); ok && idx <= math.MaxUint16 {
 			e.u8(marker0Reference)
 			e.u16(uint16(idx))
 			return nil
@@ -143,12 +144,39 @@ func (e *encoder) avmplus(v any) error {
 // the decoder does when it meets one.
 func (e *encoder) register0(key any) {
 	if key != nil {
-		if e.refs0 == nil {
-			e.refs0 = map[any]int{}
-		}
-		e.refs0[key] = e.n0
+		e.remember0(key, e.n0)
 	}
 	e.n0++
+}
+
+// remember0 records key's index. A command holds a few objects, so a short
+// list is searched before a map is made: encoding connect allocates less.
+func (e *encoder) remember0(key any, idx int) {
+	if e.refs0 == nil && len(e.list0) < len(e.small0) {
+		e.small0[len(e.list0)] = refEntry{key, idx}
+		e.list0 = e.small0[:len(e.list0)+1]
+		return
+	}
+	if e.refs0 == nil {
+		e.refs0 = make(map[any]int, 2*len(e.list0))
+		for _, r := range e.list0 {
+			e.refs0[r.key] = r.idx
+		}
+	}
+	e.refs0[key] = idx
+}
+
+func (e *encoder) lookup0(key any) (int, bool) {
+	if e.refs0 != nil {
+		idx, ok := e.refs0[key]
+		return idx, ok
+	}
+	for _, r := range e.list0 {
+		if r.key == key {
+			return r.idx, true
+		}
+	}
+	return 0, false
 }
 
 func (e *encoder) object0(o *Object, class string, props []Prop) error {
@@ -221,10 +249,7 @@ func (e *encoder) strictArray0(a []any) error {
 		}
 	}
 	if key, ok := identity(a); ok {
-		if e.refs0 == nil {
-			e.refs0 = map[any]int{}
-		}
-		e.refs0[key] = idx
+		e.remember0(key, idx)
 	}
 	return nil
 }

@@ -149,11 +149,11 @@ func (e *encoder) value3(v any) error {
 		e.buf = append(e.buf, v...)
 		e.register3(key)
 	case []int32:
-		return e.numVector3(marker3VectorInt, key, len(v), func(i int) { e.u32(uint32(v[i])) })
+		return e.numVector3(marker3VectorInt, key, v)
 	case []uint32:
-		return e.numVector3(marker3VectorUint, key, len(v), func(i int) { e.u32(v[i]) })
+		return e.numVector3(marker3VectorUint, key, v)
 	case []float64:
-		return e.numVector3(marker3VectorDouble, key, len(v), func(i int) { e.f64(v[i]) })
+		return e.numVector3(marker3VectorDouble, key, v)
 	case []any:
 		return e.array3(key, nil, v)
 	case []string:
@@ -241,17 +241,37 @@ func (e *encoder) xml3(marker byte, key any, s string) error {
 	return nil
 }
 
-func (e *encoder) numVector3(marker byte, key any, n int, item func(int)) error {
+func (e *encoder) numVector3(marker byte, key any, vec any) error {
 	if e.ref3(marker, key) {
 		return nil
 	}
 	e.u8(marker)
+	var n int
+	switch v := vec.(type) {
+	case []int32:
+		n = len(v)
+	case []uint32:
+		n = len(v)
+	case []float64:
+		n = len(v)
+	}
 	if err := e.lenHeader(n, "vector length"); err != nil {
 		return err
 	}
 	e.u8(0) // not fixed
-	for i := 0; i < n; i++ {
-		item(i)
+	switch v := vec.(type) {
+	case []int32:
+		for _, x := range v {
+			e.u32(uint32(x))
+		}
+	case []uint32:
+		for _, x := range v {
+			e.u32(x)
+		}
+	case []float64:
+		for _, x := range v {
+			e.f64(x)
+		}
 	}
 	e.register3(key)
 	return nil

@@ -92,7 +92,9 @@ func (h *Hub) Publish(key string) (*Publisher, error) {
 }
 
 // Subscribe adds a subscriber to key, whether or not anyone publishes it yet:
-// like Flash Media Server, a player of an unpublished name waits for it.
+// like Flash Media Server, a player of an unpublished name waits for it. A
+// KindPublish event is queued only when a publisher arrives later, so a
+// player can tell "published since you asked" from "already live".
 func (h *Hub) Subscribe(key string) *Subscriber {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -101,7 +103,6 @@ func (h *Hub) Subscribe(key string) *Subscriber {
 	defer s.mu.Unlock()
 	sub := &Subscriber{hub: h, s: s, q: newQueue(h.queueLen)}
 	if s.pub != nil {
-		sub.q.push(&Frame{Kind: KindPublish})
 		for _, f := range []*Frame{s.meta, s.audioCfg, s.videoCfg} {
 			if f != nil {
 				sub.q.push(f)

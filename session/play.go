@@ -147,7 +147,7 @@ func (s *Session) sendData(streamID uint32, vals ...any) error {
 func (s *Session) forward(ctx context.Context, p *player) error {
 	var last uint32
 	var offset uint32
-	sent, rebase, announced := false, false, false
+	sent, rebase := false, false
 	for {
 		f, err := p.sub.Next(ctx)
 		if err != nil {
@@ -155,15 +155,12 @@ func (s *Session) forward(ctx context.Context, p *player) error {
 		}
 		switch f.Kind {
 		case media.KindPublish:
-			if announced || sent {
-				if err := s.onStatus(p.streamID, statusInfo(codePlayPublishNotify, p.name+" is now published.", "details", p.name)); err != nil {
-					return err
-				}
+			if err := s.onStatus(p.streamID, statusInfo(codePlayPublishNotify, p.name+" is now published.", "details", p.name)); err != nil {
+				return err
 			}
-			announced, rebase = true, sent
+			rebase = sent
 			continue
 		case media.KindUnpublish:
-			announced = true
 			if err := s.onStatus(p.streamID, statusInfo(codePlayUnpublish, p.name+" is now unpublished.", "details", p.name)); err != nil {
 				return err
 			}
