@@ -10,11 +10,12 @@ import (
 func (c *Conn) readLoop() {
 	defer c.wg.Done()
 	var deadlineSet time.Time
+	// Refreshing the deadline at most this often keeps the idle timeout
+	// within a quarter of ReadTimeout without a timer reset per message.
+	refresh := min(time.Second, c.cfg.ReadTimeout/4)
 	now := time.Now()
 	for {
-		// Refreshing the deadline at most once a second keeps the idle
-		// timeout within a second of ReadTimeout without a timer reset per message.
-		if now.Sub(deadlineSet) > time.Second {
+		if now.Sub(deadlineSet) > refresh {
 			c.nc.SetReadDeadline(now.Add(c.cfg.ReadTimeout))
 			deadlineSet = now
 		}

@@ -33,6 +33,16 @@ type ServerStats struct {
 	Rejected          uint64 // closed at accept by MaxConns/MaxConnsPerIP
 	HandshakeFailures uint64
 	Served            uint64 // handshakes completed, handed to the Handler
+	// Totals over open and closed conns.
+	BytesIn, BytesOut, MessagesIn, MessagesOut, Dropped uint64
+}
+
+func (st *ServerStats) add(c *Conn) {
+	st.BytesIn += c.BytesIn()
+	st.BytesOut += c.BytesOut()
+	st.MessagesIn += c.MessagesIn()
+	st.MessagesOut += c.MessagesOut()
+	st.Dropped += c.Dropped()
 }
 
 // Server accepts RTMP connections, runs the handshake and hands each Conn to
@@ -46,9 +56,11 @@ type Server struct {
 	Handler       Handler
 	Logger        *slog.Logger
 
-	mu     sync.Mutex // guards active, perIP
+	mu     sync.Mutex // guards active, perIP, conns, closed
 	active int
 	perIP  map[string]int
+	conns  map[*Conn]struct{}
+	closed ServerStats // traffic totals of closed conns
 
 	nextID            atomic.Uint64
 	accepted          atomic.Uint64
@@ -60,13 +72,18 @@ type Server struct {
 
 // Stats returns the current counters.
 func (s *Server) Stats() ServerStats {
-	return ServerStats{
-		Accepted:          s.accepted.Load(),
-		Active:            s.activeGauge.Load(),
-		Rejected:          s.rejected.Load(),
-		HandshakeFailures: s.handshakeFailures.Load(),
-		Served:            s.served.Load(),
+	s.mu.Lock()
+	st := s.closed
+	for c := range s.conns {
+		st.add(c)
 	}
+	s.mu.Unlock()
+	st.Accepted = s.accepted.Load()
+	st.Active = s.activeGauge.Load()
+	st.Rejected = s.rejected.Load()
+	st.HandshakeFailures = s.handshakeFailures.Load()
+	st.Served = s.served.Load()
+	return st
 }
 
 // ListenAndServe listens on s.Addr (DefaultAddr if empty) and serves until
@@ -164,8 +181,10 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, cfg ConnConfig, log
 	log.Debug("handshake", "complex", info.Complex, "encrypted", info.Encrypted, "client_version", fmt.Sprintf("%d.%d.%d.%d", info.ClientVersion[0], info.ClientVersion[1], info.ClientVersion[2], info.ClientVersion[3]))
 
 	c := NewConn(ctx, nc, rw, cfg, log)
+	s.track(c, true)
 	s.Handler.ServeRTMP(c.Context(), c)
 	c.Close()
+	s.track(c, false)
 	log.Info("closed", "err", c.Err(), "bytes_in", c.BytesIn(), "bytes_out", c.BytesOut())
 }
 
@@ -184,6 +203,20 @@ func (s *Server) admit(ip string) error {
 	s.active++
 	s.perIP[ip]++
 	return nil
+}
+
+func (s *Server) track(c *Conn, open bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if open {
+		if s.conns == nil {
+			s.conns = make(map[*Conn]struct{})
+		}
+		s.conns[c] = struct{}{}
+		return
+	}
+	delete(s.conns, c)
+	s.closed.add(c)
 }
 
 func (s *Server) release(ip string) {

@@ -17,7 +17,7 @@ func ulawEncode14(v int) byte {
 	if v < 0 {
 		v, sign = ^v, 0 // one's complement magnitude: -1 → 0
 	}
-	mag := min(v+33, 0x1FFF) // biased magnitude 33..8191
+	mag := min(v+33, 0x1FFF)       // biased magnitude 33..8191
 	seg := bits.Len(uint(mag)) - 6 // 0..7: mag is in [32<<seg, 64<<seg)
 	mant := (mag >> (seg + 1)) & 0x0F
 	return ^(byte(seg<<4|mant) | 0x80) | sign

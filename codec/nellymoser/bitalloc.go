@@ -53,12 +53,13 @@ func quantBits(s, off, shift int32) int32 {
 }
 
 // sumBits is the total allocation for offset off; off is a C short there.
-func sumBits(sbuf *[fillLen]int16, shift int16, off int32) int32 {
+// Exponents are constant within a band, so each band counts size times.
+func sumBits(sbuf *[numBands]int16, shift int16, off int32) int32 {
 	o := int32(int16(off))
 	sh := int32(shift)
 	ret := int32(0)
-	for _, s := range sbuf {
-		ret += quantBits(int32(s), o, sh)
+	for band, s := range sbuf {
+		ret += int32(bandSizes[band]) * quantBits(int32(s), o, sh)
 	}
 	return ret
 }
@@ -70,23 +71,26 @@ func abs32(x int32) int32 {
 	return x
 }
 
-// allocBits fills alloc from the per-coefficient exponents exps.
-func allocBits(exps *[fillLen]float32, alloc *[fillLen]int32) {
-	var sbuf [fillLen]int16
+// allocBits fills alloc, the bits of each of the 124 coded coefficients,
+// from the band exponents. FFmpeg works on the 124 per-coefficient copies
+// of the exponents; sums over them are sums over bands weighted by size,
+// with the same int32 wrap-around.
+func allocBits(exps *[numBands]int32, alloc *[fillLen]int32) {
+	var sbuf [numBands]int16
 
 	mx := int32(0)
 	for _, e := range exps {
-		mx = int32(max(float32(mx), e))
+		mx = max(mx, e)
 	}
 	shift := int16(-16)
 	shift += int16(headroom(&mx))
 
 	sum := int32(0)
-	for i, e := range exps {
-		s := int16(signedShift(int32(e), int32(shift)))
+	for band, e := range exps {
+		s := int16(signedShift(e, int32(shift)))
 		s = int16((3 * int32(s)) >> 2)
-		sbuf[i] = s
-		sum += int32(s)
+		sbuf[band] = s
+		sum += int32(bandSizes[band]) * int32(s)
 	}
 
 	shift += 11
@@ -152,15 +156,21 @@ func allocBits(exps *[fillLen]float32, alloc *[fillLen]int32) {
 		}
 	}
 
-	for i, s := range sbuf {
-		alloc[i] = quantBits(int32(s), smallOff, int32(shiftSaved))
+	i := 0
+	for band, s := range sbuf {
+		b := quantBits(int32(s), smallOff, int32(shiftSaved))
+		for range bandSizes[band] {
+			alloc[i] = b
+			i++
+		}
 	}
 
 	if bitsum > detailBits {
 		// Cut the allocation at the coefficient that reaches 198 bits. The
 		// bound on i only matters for hostile exponents, where the sum over
 		// the final offset can differ from bitsum (C truncates off to short).
-		tot, i := int32(0), 0
+		tot := int32(0)
+		i = 0
 		for tot < detailBits && i < fillLen {
 			tot += alloc[i]
 			i++

@@ -113,22 +113,20 @@ func (d *Decoder) decodeBlock(block []byte) {
 	// FFmpeg scales by -1/(32768·8) for float output in [-1,1) and its
 	// imdct_half is the negated textbook IMDCT; we output int16 scale with
 	// the textbook IMDCT, so the gain is +1/8.
-	var exps, pows [fillLen]float32
+	var exps [numBands]int32
+	var gains, noise [numBands]float32
 	tab := exp2Table()
 	br := &d.br
 	br.reset(block, 0)
 	val := initTable[br.read(6)]
-	i := 0
-	for band, size := range bandSizes {
+	for band := range numBands {
 		if band > 0 {
 			val += deltaTable[br.read(5)]
 		}
+		exps[band] = val
 		g := bandGain(tab, val, 1.0/8)
-		for range size {
-			exps[i] = float32(val)
-			pows[i] = g
-			i++
-		}
+		gains[band] = g
+		noise[band] = float32(math.Sqrt2 / 2 * float64(g))
 	}
 
 	allocBits(&exps, &d.alloc)
@@ -136,16 +134,21 @@ func (d *Decoder) decodeBlock(block []byte) {
 	for h := range 2 {
 		var coefs [halfLen]float32
 		br.seek(headerBits + uint(h)*detailBits)
-		for j, b := range d.alloc {
-			if b <= 0 {
-				v := float32(math.Sqrt2 / 2 * float64(pows[j]))
-				if d.rng.next()&1 != 0 {
-					v = -v
+		j := 0
+		for band, size := range bandSizes {
+			g, nv := gains[band], noise[band]
+			for range size {
+				if b := d.alloc[j]; b <= 0 {
+					v := nv
+					if d.rng.next()&1 != 0 {
+						v = -v
+					}
+					coefs[j] = v
+				} else {
+					q := br.read(b)
+					coefs[j] = dequantTable[(1<<b)-1+int32(q)] * g
 				}
-				coefs[j] = v
-			} else {
-				q := br.read(b)
-				coefs[j] = dequantTable[(1<<b)-1+int32(q)] * pows[j]
+				j++
 			}
 		}
 		d.last = coefs
@@ -186,11 +189,10 @@ func appendPCM(dst []int16, src *[FrameSamples]float32) []int16 {
 }
 
 func toInt16(v float32) int16 {
-	// Adding 1.5·2^23 rounds to an integer (half to even) in float32.
+	// Adding 1.5·2^23 rounds to an integer (half to even) in float32, which
+	// then sits in the low mantissa bits. A NaN (hostile exponents) comes
+	// out as some fixed value.
 	const magic = 12582912
 	v = min(max(v, -32768), 32767)
-	if v != v { // NaN from hostile exponents
-		return 0
-	}
-	return int16(int32(float32(v+magic) - magic))
+	return int16(int32(math.Float32bits(v+magic)) - 0x4b400000)
 }

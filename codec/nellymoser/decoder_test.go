@@ -1,6 +1,9 @@
 package nellymoser
 
 import (
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/internal/audiotest"
+
 	"errors"
 	"fmt"
 	"testing"
@@ -8,7 +11,7 @@ import (
 
 func decodeFLV(t testing.TB, flv []byte) []int16 {
 	t.Helper()
-	_, payloads := flvAudioPayloads(t, flv)
+	_, payloads := flvAudio(t, flv)
 	d := NewDecoder(16000)
 	var out []int16
 	for _, p := range payloads {
@@ -23,13 +26,13 @@ func decodeFLV(t testing.TB, flv []byte) []int16 {
 // TestPeerFFmpegDecode decodes files made by ffmpeg's encoder and compares
 // with ffmpeg's own decoding of them.
 func TestPeerFFmpegDecode(t *testing.T) {
-	requireFFmpeg(t)
+	audiotest.FFmpeg(t)
 	for _, rate := range testRates {
 		for _, sig := range testSignals {
 			t.Run(fmt.Sprintf("%d/%s", rate, sig.name), func(t *testing.T) {
 				in := sig.gen(rate, int(signalSeconds*float64(rate)))
 				flv := ffmpegEncode(t, in, rate)
-				sb, _ := flvAudioPayloads(t, flv)
+				sb, _ := flvAudio(t, flv)
 				if want := flvSoundByte(rate); sb != want {
 					t.Errorf("sound byte 0x%02x, want 0x%02x", sb, want)
 				}
@@ -38,7 +41,7 @@ func TestPeerFFmpegDecode(t *testing.T) {
 				if len(got) != len(ref) {
 					t.Fatalf("decoded %d samples, ffmpeg %d", len(got), len(ref))
 				}
-				s := snr(ref, got)
+				s := audiotest.SNR(ref, got)
 				t.Logf("SNR vs ffmpeg decoder: %.1f dB", s)
 				if s < 60 {
 					t.Errorf("SNR %.1f dB < 60 dB", s)
@@ -52,7 +55,7 @@ func TestDecodePacketSize(t *testing.T) {
 	d := NewDecoder(8000)
 	for _, n := range []int{1, 63, 65, 127} {
 		out, err := d.Decode(nil, make([]byte, n))
-		if !errors.Is(err, ErrPacketSize) || len(out) != 0 {
+		if !errors.Is(err, ErrPacketSize) || !errors.Is(err, codec.ErrCorrupt) || len(out) != 0 {
 			t.Errorf("len %d: got %d samples, err %v", n, len(out), err)
 		}
 	}

@@ -80,16 +80,16 @@ func (t *transformTables) fft64(re, im *[fftLen]float32) {
 		half := size >> 1
 		step := fftLen / size
 		for start := 0; start < fftLen; start += size {
-			a := re[start : start+half : start+half]
-			ai := im[start : start+half : start+half]
-			b := re[start+half : start+size : start+size]
-			bi := im[start+half : start+size : start+size]
-			for j := range a {
-				wr, wi := t.twRe[j*step], t.twIm[j*step]
-				tr := b[j]*wr - bi[j]*wi
-				ti := b[j]*wi + bi[j]*wr
-				b[j], bi[j] = a[j]-tr, ai[j]-ti
-				a[j], ai[j] = a[j]+tr, ai[j]+ti
+			for j := range half {
+				a, b := (start+j)&(fftLen-1), (start+j+half)&(fftLen-1)
+				w := (j * step) & (fftLen/2 - 1)
+				wr, wi := t.twRe[w], t.twIm[w]
+				br, bi := re[b], im[b]
+				tr := br*wr - bi*wi
+				ti := br*wi + bi*wr
+				ar, ai := re[a], im[a]
+				re[b], im[b] = ar-tr, ai-ti
+				re[a], im[a] = ar+tr, ai+ti
 			}
 		}
 	}

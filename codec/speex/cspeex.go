@@ -9,30 +9,24 @@ package speex
 // fv_decode decodes up to max_frames frames of frame_size samples from the
 // packet into out, the way speexdec loops over a packet: it stops when fewer
 // than 5 bits remain or the next 5 bits are a terminator (0 1111).
-// It returns the number of frames decoded, and sets *status to 0 (clean
-// end), -1 (end of stream code), -2 (corrupt frame), -3 (overflow: a frame
-// ran past the end) or -4 (more than max_frames frames).
+// It returns n<<4 | s: n the number of frames decoded and s the status,
+// 0 (clean end), 1 (end of stream code), 2 (corrupt frame), 3 (overflow: a
+// frame ran past the end) or 4 (more than max_frames frames). Packing both
+// in the result keeps the cgo call free of Go heap allocations.
 static int fv_decode(void *st, SpeexBits *bits, const char *pkt, int len,
-                     spx_int16_t *out, int frame_size, int max_frames, int *status) {
+                     spx_int16_t *out, int frame_size, int max_frames) {
 	int n = 0;
 	speex_bits_read_from(bits, pkt, len);
-	*status = 0;
 	for (;;) {
 		if (speex_bits_remaining(bits) < 5 || speex_bits_peek_unsigned(bits, 5) == 0xF)
-			return n;
-		if (n == max_frames) {
-			*status = -4;
-			return n;
-		}
+			return n << 4;
+		if (n == max_frames)
+			return n << 4 | 4;
 		int ret = speex_decode_int(st, bits, out + n * frame_size);
-		if (ret < 0) {
-			*status = ret < -2 ? -2 : ret;
-			return n;
-		}
-		if (speex_bits_remaining(bits) < 0) {
-			*status = -3;
-			return n;
-		}
+		if (ret < 0)
+			return n << 4 | (ret < -2 ? 2 : -ret);
+		if (speex_bits_remaining(bits) < 0)
+			return n << 4 | 3;
 		n++;
 	}
 }
@@ -151,10 +145,9 @@ func newState(rate int, enc bool) (cState, error) {
 // decode runs fv_decode on pkt, writing up to most frames of frame samples
 // into out (len(out) >= most*frame). pkt must not be empty.
 func (c cState) decode(pkt []byte, out []int16, frame, most int) (frames, status int) {
-	var st C.int
-	n := C.fv_decode(c.st, c.bits, (*C.char)(unsafe.Pointer(&pkt[0])), C.int(len(pkt)),
-		(*C.spx_int16_t)(unsafe.Pointer(&out[0])), C.int(frame), C.int(most), &st)
-	return int(n), int(st)
+	r := int(C.fv_decode(c.st, c.bits, (*C.char)(unsafe.Pointer(&pkt[0])), C.int(len(pkt)),
+		(*C.spx_int16_t)(unsafe.Pointer(&out[0])), C.int(frame), C.int(most)))
+	return r >> 4, r & 15
 }
 
 // conceal writes one frame of packet-loss concealment to out.

@@ -56,12 +56,12 @@ func (d *Decoder) Decode(dst []int16, pkt []byte) ([]int16, error) {
 			return dst, fmt.Errorf("%w: speex packet without a frame", codec.ErrCorrupt)
 		}
 		return dst, nil
-	case -1:
+	case 1:
 		return dst, nil // end-of-stream code: a normal end
-	case -4:
+	case 4:
 		return dst, fmt.Errorf("%w: more than %d speex frames in a packet", codec.ErrCorrupt, most)
 	}
-	return dst, fmt.Errorf("%w: speex frame %d (libspeex status %d)", codec.ErrCorrupt, n, status)
+	return dst, fmt.Errorf("%w: speex frame %d (status %d: 2 corrupt, 3 overflow)", codec.ErrCorrupt, n, status)
 }
 
 // Conceal appends one frame of libspeex's packet-loss concealment.

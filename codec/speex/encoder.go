@@ -10,7 +10,7 @@ import (
 // Defaults for EncoderOptions fields left zero.
 const (
 	DefaultQuality    = 8 // ffmpeg's libspeex default; 27.8 kbit/s wideband, 70-byte frames
-	DefaultComplexity = 3
+	DefaultComplexity = 3 // what ffmpeg's libspeex encoder ends up with: our output is then byte-identical
 )
 
 // maxFrameBytes is more than the largest Speex frame (ultra-wideband quality 10).

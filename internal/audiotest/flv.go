@@ -39,3 +39,18 @@ func ParseFLVAudio(b []byte) ([][]byte, error) {
 	}
 	return tags, nil
 }
+
+// WriteFLVAudio writes an audio-only FLV file holding one tag per payload
+// (each starting with its SoundFormat byte), tagMillis apart.
+func WriteFLVAudio(path string, payloads [][]byte, tagMillis int) error {
+	b := []byte{'F', 'L', 'V', 1, 0x04, 0, 0, 0, 9, 0, 0, 0, 0}
+	for i, p := range payloads {
+		ts := i * tagMillis
+		n := len(p)
+		b = append(b, 8, byte(n>>16), byte(n>>8), byte(n),
+			byte(ts>>16), byte(ts>>8), byte(ts), byte(ts>>24), 0, 0, 0)
+		b = append(b, p...)
+		b = binary.BigEndian.AppendUint32(b, uint32(11+n))
+	}
+	return os.WriteFile(path, b, 0o644)
+}

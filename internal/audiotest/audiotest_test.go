@@ -1,0 +1,60 @@
+package audiotest
+
+import (
+	"math"
+	"path/filepath"
+	"testing"
+)
+
+func TestWAVRoundTrip(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "a.wav")
+	in := Sine(8000, 1000, 440, 0.5)
+	if err := WriteWAV(p, in, 8000); err != nil {
+		t.Fatal(err)
+	}
+	out, rate, err := ReadWAV(p)
+	if err != nil || rate != 8000 || !math.IsInf(SNR(in, out), 1) || len(out) != len(in) {
+		t.Fatalf("rate %d, %d samples, err %v", rate, len(out), err)
+	}
+}
+
+func TestSNRAndAlignment(t *testing.T) {
+	ref := Noise(8000, 4000, 0.3, 1)
+	delayed := append(make([]int16, 37), ref...)
+	if snr, lag := AlignedSNR(ref, delayed, 100); lag != 37 || !math.IsInf(snr, 1) {
+		t.Errorf("lag %d snr %.1f", lag, snr)
+	}
+	half := make([]int16, len(ref))
+	for i, v := range ref {
+		half[i] = v / 2
+	}
+	if snr := SNR(ref, half); math.Abs(snr-6.02) > 0.05 {
+		t.Errorf("half amplitude SNR %.2f dB, want 6.02", snr)
+	}
+	if db := ToneDB(Sine(16000, 16000, 1000, 0.5), 16000, 1000); math.Abs(db+6.02) > 0.05 {
+		t.Errorf("ToneDB of a -6 dB tone = %.2f", db)
+	}
+}
+
+func TestFFmpegFLVRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	wav := filepath.Join(dir, "in.wav")
+	if err := WriteWAV(wav, Sweep(8000, 8000, 100, 3000, 0.5), 8000); err != nil {
+		t.Fatal(err)
+	}
+	flv := filepath.Join(dir, "a.flv")
+	RunFFmpeg(t, "-i", wav, "-c:a", "pcm_mulaw", flv)
+	tags, err := ReadFLVAudio(flv)
+	if err != nil || len(tags) == 0 || tags[0][0] != 0x82 {
+		t.Fatalf("%d tags, err %v", len(tags), err)
+	}
+	// Our writer's output is readable by ffmpeg.
+	out := filepath.Join(dir, "b.flv")
+	if err := WriteFLVAudio(out, tags, 20); err != nil {
+		t.Fatal(err)
+	}
+	pcm := FromS16LE(RunFFmpeg(t, "-i", out, "-f", "s16le", "-"))
+	if len(pcm) < 7000 {
+		t.Errorf("ffmpeg decoded %d samples from our FLV", len(pcm))
+	}
+}

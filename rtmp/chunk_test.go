@@ -1,0 +1,264 @@
+package rtmp
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// chunkCase is a sequence of messages written with one chunk size; the same
+// table seeds FuzzChunkReader.
+type chunkCase struct {
+	name      string
+	chunkSize uint32
+	msgs      []Message
+}
+
+func payload(n int, seed byte) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = seed + byte(i)
+	}
+	return b
+}
+
+var chunkCases = []chunkCase{
+	{"audio type 0 then 3", 128, []Message{
+		{Type: TypeAudio, Timestamp: 0, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 1)},
+		{Type: TypeAudio, Timestamp: 16, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 2)},
+		{Type: TypeAudio, Timestamp: 32, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 3)},
+		{Type: TypeAudio, Timestamp: 48, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 4)},
+	}},
+	{"type 1 length change and type 2", 128, []Message{
+		{Type: TypeVideo, Timestamp: 100, StreamID: 1, ChunkStreamID: 6, Payload: payload(300, 1)},
+		{Type: TypeVideo, Timestamp: 133, StreamID: 1, ChunkStreamID: 6, Payload: payload(10, 2)},
+		{Type: TypeVideo, Timestamp: 166, StreamID: 1, ChunkStreamID: 6, Payload: payload(10, 3)},
+		{Type: TypeVideo, Timestamp: 200, StreamID: 1, ChunkStreamID: 6, Payload: payload(10, 4)},
+	}},
+	{"empty payload and backwards timestamp", 128, []Message{
+		{Type: TypeDataAMF0, Timestamp: 500, StreamID: 1, ChunkStreamID: 5, Payload: nil},
+		{Type: TypeDataAMF0, Timestamp: 100, StreamID: 1, ChunkStreamID: 5, Payload: payload(3, 0)},
+	}},
+	{"extended timestamp on continuation chunks", 64, []Message{
+		{Type: TypeAudio, Timestamp: 0x1000000, StreamID: 1, ChunkStreamID: 4, Payload: payload(200, 1)},
+		{Type: TypeAudio, Timestamp: 0x1000010, StreamID: 1, ChunkStreamID: 4, Payload: payload(200, 2)},
+		{Type: TypeAudio, Timestamp: 0x1000020, StreamID: 1, ChunkStreamID: 4, Payload: payload(200, 3)},
+	}},
+	{"timestamps past 2^24 via deltas", 128, []Message{
+		{Type: TypeAudio, Timestamp: 0xFFFFF0, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 1)},
+		{Type: TypeAudio, Timestamp: 0x1000000, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 2)},
+		{Type: TypeAudio, Timestamp: 0x1000010, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 3)},
+	}},
+	{"uint32 wrap", 128, []Message{
+		{Type: TypeAudio, Timestamp: 0xFFFFFFE0, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 1)},
+		{Type: TypeAudio, Timestamp: 0xFFFFFFF0, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 2)},
+		{Type: TypeAudio, Timestamp: 0x00000000, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 3)},
+		{Type: TypeAudio, Timestamp: 0x00000010, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 4)},
+	}},
+	{"huge delta uses extended field in type 2", 128, []Message{
+		{Type: TypeAudio, Timestamp: 1, StreamID: 1, ChunkStreamID: 4, Payload: payload(5, 1)},
+		{Type: TypeAudio, Timestamp: 0x20000001, StreamID: 1, ChunkStreamID: 4, Payload: payload(5, 2)},
+		{Type: TypeAudio, Timestamp: 0x40000001, StreamID: 1, ChunkStreamID: 4, Payload: payload(5, 3)},
+	}},
+	{"2-byte and 3-byte chunk stream ids", 128, []Message{
+		{Type: TypeAudio, Timestamp: 1, StreamID: 1, ChunkStreamID: 64, Payload: payload(200, 1)},
+		{Type: TypeAudio, Timestamp: 2, StreamID: 1, ChunkStreamID: 319, Payload: payload(200, 2)},
+		{Type: TypeAudio, Timestamp: 3, StreamID: 1, ChunkStreamID: 320, Payload: payload(200, 3)},
+		{Type: TypeAudio, Timestamp: 4, StreamID: 1, ChunkStreamID: 65599, Payload: payload(200, 4)},
+		{Type: TypeAudio, Timestamp: 5, StreamID: 1, ChunkStreamID: 65599, Payload: payload(200, 5)},
+	}},
+	{"interleaved streams", 32, []Message{
+		{Type: TypeAudio, Timestamp: 1, StreamID: 1, ChunkStreamID: 4, Payload: payload(40, 1)},
+		{Type: TypeVideo, Timestamp: 1, StreamID: 1, ChunkStreamID: 6, Payload: payload(40, 2)},
+		{Type: TypeAudio, Timestamp: 2, StreamID: 2, ChunkStreamID: 4, Payload: payload(40, 3)},
+	}},
+	{"chunk size 1", 1, []Message{
+		{Type: TypeCommandAMF0, Timestamp: 0, StreamID: 0, ChunkStreamID: 3, Payload: payload(20, 1)},
+	}},
+	{"large chunk size", 1 << 24, []Message{
+		{Type: TypeVideo, Timestamp: 0, StreamID: 1, ChunkStreamID: 6, Payload: payload(100000, 1)},
+	}},
+}
+
+// encodeCase writes a case's messages, announcing the chunk size first.
+func encodeCase(t testing.TB, c chunkCase) []byte {
+	var buf bytes.Buffer
+	w := NewChunkWriter(&buf)
+	if c.chunkSize != defaultChunkSize {
+		if err := w.WriteMessage(SetChunkSizeMessage(c.chunkSize)); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.SetChunkSize(c.chunkSize); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range c.msgs {
+		if err := w.WriteMessage(&c.msgs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return buf.Bytes()
+}
+
+func readAll(b []byte, maxMessage int) ([]Message, error) {
+	r := NewChunkReader(bytes.NewReader(b), maxMessage, 64)
+	var out []Message
+	for {
+		var m Message
+		if err := r.ReadMessage(&m); err != nil {
+			return out, err
+		}
+		if m.Type == TypeSetChunkSize {
+			continue
+		}
+		out = append(out, m)
+	}
+}
+
+func normalize(ms []Message) []Message {
+	out := make([]Message, len(ms))
+	for i, m := range ms {
+		if len(m.Payload) == 0 {
+			m.Payload = nil
+		}
+		out[i] = m
+	}
+	return out
+}
+
+func TestChunkRoundTrip(t *testing.T) {
+	for _, c := range chunkCases {
+		t.Run(c.name, func(t *testing.T) {
+			b := encodeCase(t, c)
+			got, err := readAll(b, 1<<24-1)
+			if err == nil || !strings.Contains(err.Error(), "EOF") {
+				t.Fatalf("want EOF at end, got %v", err)
+			}
+			if !reflect.DeepEqual(normalize(got), normalize(c.msgs)) {
+				t.Fatalf("round trip mismatch:\n got %+v\nwant %+v", got, c.msgs)
+			}
+		})
+	}
+}
+
+func TestChunkWriterHeaderTypes(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewChunkWriter(&buf)
+	m := Message{Type: TypeAudio, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 0)}
+	want := []byte{0 << 6, 2 << 6, 3 << 6, 1 << 6, 0 << 6}
+	steps := []func(){
+		func() { m.Timestamp = 10 },                            // first: type 0
+		func() { m.Timestamp = 30 },                            // after a type 0: type 2
+		func() { m.Timestamp = 50 },                            // same delta: type 3
+		func() { m.Timestamp = 70; m.Payload = payload(9, 0) }, // length change: type 1
+		func() { m.StreamID = 2 },                              // other stream: type 0
+	}
+	for i, step := range steps {
+		step()
+		buf.Reset()
+		if err := w.WriteMessage(&m); err != nil {
+			t.Fatal(err)
+		}
+		if got := buf.Bytes()[0] & 0xc0; got != want[i] {
+			t.Errorf("step %d: header type %d, want %d", i, got>>6, want[i]>>6)
+		}
+	}
+}
+
+// TestChunkReaderExtendedStyles feeds type 3 continuation chunks with and
+// without the repeated extended timestamp.
+func TestChunkReaderExtendedStyles(t *testing.T) {
+	body := payload(200, 7)
+	hdr0 := []byte{0x04, 0xff, 0xff, 0xff, 0, 0, 200, TypeAudio, 1, 0, 0, 0, 0x01, 0x00, 0x00, 0x00}
+	for _, repeat := range []bool{true, false} {
+		var b []byte
+		b = append(b, hdr0...)
+		b = append(b, body[:128]...)
+		b = append(b, 0xc4)
+		if repeat {
+			b = append(b, 0x01, 0x00, 0x00, 0x00)
+		}
+		b = append(b, body[128:]...)
+		got, err := readAll(b, 1<<20)
+		if len(got) != 1 || !bytes.Equal(got[0].Payload, body) || got[0].Timestamp != 0x1000000 {
+			t.Fatalf("repeat=%v: got %+v err %v", repeat, got, err)
+		}
+	}
+}
+
+func TestChunkReaderAbortAndChunkSize(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewChunkWriter(&buf)
+	// a partial message on csid 4 (first chunk of 200 bytes), then Abort.
+	full := encodeCase(t, chunkCase{chunkSize: 128, msgs: []Message{{Type: TypeAudio, StreamID: 1, ChunkStreamID: 4, Payload: payload(200, 1)}}})
+	buf.Write(full[:12+128])
+	w.WriteMessage(AbortMessage(4))
+	w.WriteMessage(SetChunkSizeMessage(4096))
+	w.SetChunkSize(4096)
+	w.low[4] = chunkStreamOut{}
+	w.WriteMessage(&Message{Type: TypeAudio, Timestamp: 5, StreamID: 1, ChunkStreamID: 4, Payload: payload(300, 2)})
+	got, _ := readAll(buf.Bytes(), 1<<20)
+	var media []Message
+	for _, m := range got {
+		if m.Type == TypeAudio {
+			media = append(media, m)
+		}
+	}
+	if len(media) != 1 || !bytes.Equal(media[0].Payload, payload(300, 2)) {
+		t.Fatalf("after abort got %+v", media)
+	}
+}
+
+func TestChunkReaderLimits(t *testing.T) {
+	setChunk := func(v uint32) []byte {
+		var buf bytes.Buffer
+		NewChunkWriter(&buf).WriteMessage(SetChunkSizeMessage(v))
+		return buf.Bytes()
+	}
+	manyCSIDs := func() []byte {
+		var buf bytes.Buffer
+		w := NewChunkWriter(&buf)
+		for i := range 100 {
+			w.WriteMessage(&Message{Type: TypeAudio, StreamID: 1, ChunkStreamID: uint32(10 + i), Payload: []byte{1}})
+		}
+		return buf.Bytes()
+	}
+	tests := []struct {
+		name string
+		in   []byte
+		want error
+	}{
+		{"chunk size 0", setChunk(0), ErrInvalidChunkSize},
+		{"chunk size 2^31", setChunk(1 << 31), ErrInvalidChunkSize},
+		{"16 MiB header", []byte{0x04, 0, 0, 0, 0xff, 0xff, 0xff, TypeVideo, 1, 0, 0, 0}, ErrMessageTooLarge},
+		{"many chunk streams", manyCSIDs(), ErrTooManyChunkStreams},
+		{"type 1 without type 0", []byte{0x44, 0, 0, 0, 0, 0, 1, TypeAudio, 0}, ErrNoPreviousHeader},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := readAll(tt.in, 1<<20)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestChunkReaderGrowsWithData: a header declaring 1 MiB with only 10 bytes
+// sent must not allocate the megabyte.
+func TestChunkReaderGrowsWithData(t *testing.T) {
+	in := []byte{0x06, 0, 0, 0, 0x0f, 0xff, 0xff, TypeVideo, 1, 0, 0, 0}
+	in = append(in, payload(10, 0)...)
+	r := NewChunkReader(bufio.NewReader(bytes.NewReader(in)), 1<<20, 64)
+	var m Message
+	r.SetChunkSize(1 << 24)
+	if err := r.ReadMessage(&m); err == nil {
+		t.Fatal("want EOF")
+	}
+	if c := cap(r.streams[6].body); c > readStep+initialBodyAlloc*2 {
+		t.Fatalf("body buffer cap %d before data arrived", c)
+	}
+}
