@@ -5,8 +5,9 @@ package codec
 type Decoder interface {
 	// Decode appends the PCM of every frame in pkt to dst and returns it.
 	// A packet may hold several frames (Flash's Microphone.framesPerPacket).
-	// On a corrupt packet it returns dst, possibly extended by the frames
-	// decoded before the damage, and an error wrapping ErrCorrupt.
+	// An empty packet appends nothing and is not an error. On a corrupt
+	// packet it returns dst, possibly extended by the frames decoded before
+	// the damage, and an error wrapping ErrCorrupt; it never panics.
 	Decode(dst []int16, pkt []byte) ([]int16, error)
 	// Conceal appends one frame of packet-loss concealment to dst.
 	Conceal(dst []int16) []int16

@@ -232,3 +232,13 @@ func (s *Subscriber) Close() {
 	h.Stats.Subscribers.Add(-1)
 	h.releaseLocked(s.s)
 }
+
+// SubscriberCount is how many subscribers key has now.
+func (h *Hub) SubscriberCount(key string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if s := h.streams[key]; s != nil {
+		return len(*s.subs.Load())
+	}
+	return 0
+}

@@ -123,7 +123,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		<-ctx.Done()
 		ln.Close()
 	})
-	log.Info("listening", "addr", ln.Addr().String())
+	log.Debug("serving", "addr", ln.Addr().String())
 
 	var backoff time.Duration
 	for {

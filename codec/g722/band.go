@@ -1,15 +1,17 @@
 package g722
 
 // band is the ADPCM state of one sub-band (block 4 of the ITU-T description).
+// Index 0 of the delay lines is the current sample, as in the ITU-T text;
+// only the delayed values are stored.
 type band struct {
-	s, sp, sz int    // predicted signal, pole and zero parts
-	r         [3]int // reconstructed signal
-	a, ap     [3]int // pole coefficients and their updates
-	p         [3]int // partially reconstructed signal
-	d         [7]int // quantised difference signal
-	b, bp     [7]int // zero coefficients and their updates
-	nb        int    // log scale factor
-	det       int    // scale factor
+	s, sz int    // predicted signal and its zero-section part
+	r     [3]int // reconstructed signal, r[1], r[2] used
+	p     [3]int // partially reconstructed signal, p[1], p[2] used
+	a     [3]int // pole coefficients a[1], a[2]
+	d     [7]int // quantised difference signal d[1..6]
+	b     [7]int // zero coefficients b[1..6]
+	nb    int    // log scale factor
+	det   int    // scale factor
 }
 
 func sat16(v int) int {
@@ -32,14 +34,6 @@ func clamp(v, lo, hi int) int {
 	return v
 }
 
-// sign15 returns -1 for negative v and 0 otherwise (v >> 15 of a 16-bit value).
-func sign15(v int) int {
-	if v < 0 {
-		return -1
-	}
-	return 0
-}
-
 // scale updates nb with the log multiplier w and recomputes det
 // (LOGSCL/SCALEL, LOGSCH/SCALEH); limit and shift differ per band.
 func (b *band) scale(w, limit, shift int) {
@@ -56,78 +50,64 @@ func (b *band) scale(w, limit, shift int) {
 }
 
 // adapt runs block 4 on the quantised difference dx: reconstruction,
-// pole and zero predictor adaptation, and the next prediction.
+// pole and zero predictor adaptation, and the next prediction. Two values
+// have the same sign (SG in the ITU-T text, v>>15) when (x^y) >= 0.
 func (b *band) adapt(dx int) {
 	// RECONS, PARREC
-	b.d[0] = dx
-	b.r[0] = sat16(b.s + dx)
-	b.p[0] = sat16(b.sz + dx)
+	r0 := sat16(b.s + dx)
+	p0 := sat16(b.sz + dx)
+	same1 := p0^b.p[1] >= 0
+	same2 := p0^b.p[2] >= 0
 
 	// UPPOL2
-	sg0, sg1, sg2 := sign15(b.p[0]), sign15(b.p[1]), sign15(b.p[2])
 	wd1 := sat16(b.a[1] << 2)
-	wd2 := wd1
-	if sg0 == sg1 {
-		wd2 = -wd1
+	if same1 {
+		wd1 = min(-wd1, 32767)
 	}
-	wd2 = min(wd2, 32767)
-	wd3 := wd2 >> 7
-	if sg0 == sg2 {
+	wd3 := wd1>>7 + b.a[2]*32512>>15
+	if same2 {
 		wd3 += 128
 	} else {
 		wd3 -= 128
 	}
-	wd3 += b.a[2] * 32512 >> 15
-	b.ap[2] = clamp(wd3, -12288, 12288)
+	a2 := clamp(wd3, -12288, 12288)
 
 	// UPPOL1
 	wd1 = -192
-	if sg0 == sg1 {
+	if same1 {
 		wd1 = 192
 	}
-	b.ap[1] = sat16(wd1 + b.a[1]*32640>>15)
-	lim := sat16(15360 - b.ap[2])
-	b.ap[1] = clamp(b.ap[1], -lim, lim)
+	lim := 15360 - a2 // 3072..27648: no saturation needed
+	a1 := clamp(sat16(wd1+b.a[1]*32640>>15), -lim, lim)
 
-	// UPZERO
+	// UPZERO with DELAYZ: b[i] adapts towards the sign agreement of d[i] and dx.
 	wd1 = 128
 	if dx == 0 {
 		wd1 = 0
 	}
-	sgd := sign15(dx)
 	for i := 1; i < 7; i++ {
-		w := -wd1
-		if sign15(b.d[i]) == sgd {
-			w = wd1
-		}
-		b.bp[i] = sat16(w + b.b[i]*32640>>15)
+		s := (b.d[i] ^ dx) >> 63 // 0 if same sign, -1 if not
+		b.b[i] = sat16((wd1 ^ s) - s + b.b[i]*32640>>15)
 	}
+	b.d[6], b.d[5], b.d[4], b.d[3], b.d[2], b.d[1] = b.d[5], b.d[4], b.d[3], b.d[2], b.d[1], dx
 
-	// DELAYZ, DELAYA
-	for i := 6; i > 0; i-- {
-		b.d[i] = b.d[i-1]
-		b.b[i] = b.bp[i]
-	}
-	for i := 2; i > 0; i-- {
-		b.r[i] = b.r[i-1]
-		b.p[i] = b.p[i-1]
-		b.a[i] = b.ap[i]
-	}
+	// DELAYA
+	b.r[2], b.r[1] = b.r[1], r0
+	b.p[2], b.p[1] = b.p[1], p0
+	b.a[1], b.a[2] = a1, a2
 
 	// FILTEP
-	wd1 = b.a[1] * sat16(b.r[1]+b.r[1]) >> 15
-	wd2 = b.a[2] * sat16(b.r[2]+b.r[2]) >> 15
-	b.sp = sat16(wd1 + wd2)
+	sp := sat16(a1*sat16(r0+r0)>>15 + a2*sat16(b.r[2]+b.r[2])>>15)
 
 	// FILTEZ
 	sz := 0
-	for i := 6; i > 0; i-- {
+	for i := 1; i < 7; i++ {
 		sz += b.b[i] * sat16(b.d[i]+b.d[i]) >> 15
 	}
 	b.sz = sat16(sz)
 
 	// PREDIC
-	b.s = sat16(b.sp + b.sz)
+	b.s = sat16(sp + b.sz)
 }
 
 // lowBand and highBand constants of LOGSCL/SCALEL and LOGSCH/SCALEH.

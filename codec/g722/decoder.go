@@ -13,7 +13,7 @@ const concealSteps = 5
 // It implements codec.Decoder.
 type Decoder struct {
 	low, high band
-	x         [24]int // receive QMF delay line
+	x         qmfHistory // receive QMF delay line
 	last      [FrameSamples]int16
 	lost      int
 }
@@ -65,14 +65,7 @@ func (d *Decoder) decodeByte(code int) (int16, int16) {
 	hb.adapt(dhigh)
 
 	// Receive QMF.
-	copy(d.x[:22], d.x[2:])
-	d.x[22] = rlow + rhigh
-	d.x[23] = rlow - rhigh
-	var xout1, xout2 int
-	for i := range 12 {
-		xout2 += d.x[2*i] * qmf[i]
-		xout1 += d.x[2*i+1] * qmf[11-i]
-	}
+	xout1, xout2 := split(d.x.push(rlow+rhigh, rlow-rhigh))
 	return int16(sat16(xout1 >> 11)), int16(sat16(xout2 >> 11))
 }
 

@@ -9,7 +9,7 @@ import (
 // Encoder encodes 16 kHz PCM to 64 kbit/s G.722. It implements codec.Encoder.
 type Encoder struct {
 	low, high band
-	x         [24]int // transmit QMF delay line
+	x         qmfHistory // transmit QMF delay line
 	samples   int
 }
 
@@ -50,14 +50,7 @@ func (e *Encoder) Encode(dst []byte, pcm []int16) ([]byte, error) {
 
 func (e *Encoder) encodePair(s0, s1 int) byte {
 	// Transmit QMF: split into low and high band at 8 kHz.
-	copy(e.x[:22], e.x[2:])
-	e.x[22] = s0
-	e.x[23] = s1
-	var sumodd, sumeven int
-	for i := range 12 {
-		sumodd += e.x[2*i] * qmf[i]
-		sumeven += e.x[2*i+1] * qmf[11-i]
-	}
+	sumeven, sumodd := split(e.x.push(s0, s1))
 	xlow := (sumeven + sumodd) >> 14
 	xhigh := (sumeven - sumodd) >> 14
 

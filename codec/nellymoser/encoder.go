@@ -14,7 +14,9 @@ import (
 // GSoC 2008): band energies give target exponents, the exponent codes are
 // chosen greedily band by band against the coded (delta) path, the
 // coefficients are normalized by the coded exponent and quantized to the
-// nearest level of the quantizer the shared bit allocation assigns.
+// nearest level of the quantizer the shared bit allocation assigns. One
+// change: exponent targets are made reachable first (see chooseExponents),
+// which fixes FFmpeg's far too quiet steady tones.
 type Encoder struct {
 	rate int
 	t    *transformTables

@@ -37,8 +37,11 @@ func NewDecoder(rate int) (*Decoder, error) {
 // it keeps the frames decoded before the damage and returns an error
 // wrapping codec.ErrCorrupt.
 func (d *Decoder) Decode(dst []int16, pkt []byte) ([]int16, error) {
+	if d.c.st == nil {
+		return dst, ErrClosed
+	}
 	if len(pkt) == 0 {
-		return dst, fmt.Errorf("%w: empty speex packet", codec.ErrCorrupt)
+		return dst, nil
 	}
 	if len(pkt) > MaxPacketSize {
 		return dst, fmt.Errorf("%w: speex packet of %d bytes (max %d)", codec.ErrCorrupt, len(pkt), MaxPacketSize)
@@ -64,10 +67,15 @@ func (d *Decoder) Decode(dst []int16, pkt []byte) ([]int16, error) {
 	return dst, fmt.Errorf("%w: speex frame %d (status %d: 2 corrupt, 3 overflow)", codec.ErrCorrupt, n, status)
 }
 
-// Conceal appends one frame of libspeex's packet-loss concealment.
+// Conceal appends one frame of libspeex's packet-loss concealment (silence
+// after Close).
 func (d *Decoder) Conceal(dst []int16) []int16 {
 	n0 := len(dst)
 	dst = grow(dst, d.frame)
+	if d.c.st == nil {
+		clear(dst[n0:])
+		return dst
+	}
 	d.c.conceal(dst[n0:])
 	runtime.KeepAlive(d)
 	return dst

@@ -67,6 +67,9 @@ func NewEncoder(rate int, opts EncoderOptions) (*Encoder, error) {
 
 // Encode appends one Speex frame, padded to a whole byte, to dst.
 func (e *Encoder) Encode(dst []byte, pcm []int16) ([]byte, error) {
+	if e.c.st == nil {
+		return dst, ErrClosed
+	}
 	if len(pcm) != e.frame {
 		return dst, fmt.Errorf("%w: got %d, want %d", codec.ErrFrameSize, len(pcm), e.frame)
 	}

@@ -181,14 +181,26 @@ func TestConcealAndErrors(t *testing.T) {
 		if lvl := audiotest.RMSDB(out[5*e.FrameSamples():]); lvl < -40 {
 			t.Errorf("%d Hz: concealed frame level %.1f dB, want the tone continued", rate, lvl)
 		}
-		if _, err := d.Decode(nil, nil); !errors.Is(err, codec.ErrCorrupt) {
-			t.Errorf("empty packet: %v", err)
+		if out, err := d.Decode(nil, nil); err != nil || len(out) != 0 {
+			t.Errorf("empty packet: %d samples, %v", len(out), err)
+		}
+		if _, err := d.Decode(nil, []byte{0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}); !errors.Is(err, codec.ErrCorrupt) {
+			t.Errorf("garbage packet: %v", err)
 		}
 		if _, err := e.Encode(nil, make([]int16, 3)); !errors.Is(err, codec.ErrFrameSize) {
 			t.Errorf("short frame: %v", err)
 		}
 		e.Close()
 		d.Close()
+		if _, err := d.Decode(nil, pkts[0]); !errors.Is(err, ErrClosed) {
+			t.Errorf("decode after close: %v", err)
+		}
+		if _, err := e.Encode(nil, make([]int16, e.FrameSamples())); !errors.Is(err, ErrClosed) {
+			t.Errorf("encode after close: %v", err)
+		}
+		if out := d.Conceal(nil); len(out) != e.FrameSamples() {
+			t.Errorf("conceal after close: %d samples", len(out))
+		}
 	}
 	if _, err := NewDecoder(11025); !errors.Is(err, codec.ErrUnsupportedRate) {
 		t.Errorf("11025 Hz: %v", err)

@@ -1,0 +1,221 @@
+package session_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/session"
+)
+
+// lockedBuffer collects server logs, shown when a test fails.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type testServer struct {
+	Addr string
+	Hub  *media.Hub
+	Srv  *rtmp.Server
+	logs *lockedBuffer
+}
+
+// URL is rtmp://ADDR/live/NAME.
+func (s *testServer) URL(name string) string { return fmt.Sprintf("rtmp://%s/live/%s", s.Addr, name) }
+
+// startServer runs the full RTMP stack (server, sessions, hub) on 127.0.0.1:0.
+func startServer(t testing.TB, cfg rtmp.ConnConfig) *testServer {
+	t.Helper()
+	logs := &lockedBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	hub := media.NewHub(1024, log)
+	srv := &rtmp.Server{
+		Config: cfg, MaxConns: 1000, MaxConnsPerIP: 1000, Logger: log,
+		Handler: &session.Handler{Options: session.Options{Hub: hub, MaxStreams: 8, Logger: log}},
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ctx, ln); err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		if t.Failed() {
+			out := logs.String()
+			if len(out) > 8000 {
+				out = "…" + out[len(out)-8000:]
+			}
+			t.Logf("server log:\n%s", out)
+		}
+	})
+	return &testServer{Addr: ln.Addr().String(), Hub: hub, Srv: srv, logs: logs}
+}
+
+// waitUntil polls cond until it holds or the deadline passes.
+func waitUntil(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", within, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// player is a Go client playing one stream and recording what it gets.
+type player struct {
+	c        *rtmp.Client
+	mu       sync.Mutex
+	audio    []*rtmp.Message
+	statuses []string
+	changed  chan struct{}
+}
+
+func dialPlayer(t testing.TB, url, name string) *player {
+	t.Helper()
+	p := &player{changed: make(chan struct{}, 1)}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := rtmp.Dial(ctx, url, rtmp.ClientOptions{
+		OnMessage: func(m *rtmp.Message) {
+			if m.Type == rtmp.TypeAudio {
+				p.mu.Lock()
+				p.audio = append(p.audio, m)
+				p.mu.Unlock()
+				p.signal()
+			}
+		},
+		OnStatus: func(_ uint32, info *amf.Object) {
+			p.mu.Lock()
+			p.statuses = append(p.statuses, info.GetString("code"))
+			p.mu.Unlock()
+			p.signal()
+		},
+	})
+	if err != nil {
+		t.Fatalf("dial player: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	p.c = c
+	id, err := c.CreateStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Play(ctx, id, name); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (p *player) signal() {
+	select {
+	case p.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (p *player) audioCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.audio)
+}
+
+func (p *player) hasStatus(code string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, s := range p.statuses {
+		if s == code {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *player) payloads() [][]byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([][]byte, len(p.audio))
+	for i, m := range p.audio {
+		out[i] = m.Payload
+	}
+	return out
+}
+
+// publisher dials and publishes name, returning the client and stream id.
+func dialPublisher(t testing.TB, url, name string) (*rtmp.Client, uint32) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := rtmp.Dial(ctx, url, rtmp.ClientOptions{})
+	if err != nil {
+		t.Fatalf("dial publisher: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	id, err := c.CreateStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Publish(ctx, id, name, "live"); err != nil {
+		t.Fatal(err)
+	}
+	return c, id
+}
+
+func equalPayloads(t testing.TB, what string, want, got [][]byte, skipFirstByte bool) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d audio payloads, want %d", what, len(got), len(want))
+	}
+	for i := range want {
+		w, g := want[i], got[i]
+		if skipFirstByte && len(w) > 0 && len(g) > 0 {
+			w, g = w[1:], g[1:]
+		}
+		if !bytes.Equal(w, g) {
+			t.Fatalf("%s: payload %d differs:\nwant % x\ngot  % x", what, i, head(w), head(g))
+		}
+	}
+}
+
+func head(b []byte) []byte {
+	if len(b) > 24 {
+		return b[:24]
+	}
+	return b
+}
+
+// rtmpConfig is the server configuration tests use: defaults, with a short
+// ping so dead peers are found quickly.
+func rtmpConfig() rtmp.ConnConfig {
+	return rtmp.ConnConfig{PingInterval: 2 * time.Second, ReadTimeout: 6 * time.Second}
+}
