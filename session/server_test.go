@@ -44,6 +44,9 @@ type testServer struct {
 // URL is rtmp://ADDR/live/NAME.
 func (s *testServer) URL(name string) string { return fmt.Sprintf("rtmp://%s/live/%s", s.Addr, name) }
 
+// App is rtmp://ADDR/live, the URL Go clients connect to (the path is the app).
+func (s *testServer) App() string { return fmt.Sprintf("rtmp://%s/live", s.Addr) }
+
 // startServer runs the full RTMP stack (server, sessions, hub) on 127.0.0.1:0.
 func startServer(t testing.TB, cfg rtmp.ConnConfig) *testServer {
 	t.Helper()

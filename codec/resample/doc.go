@@ -9,5 +9,5 @@
 // down from 0.5 × the lower rate (its Nyquist frequency) up, so neither
 // aliases (downsampling) nor images (upsampling) get through. The filter is
 // linear-phase and centred, so the output is not shifted in time; it holds
-// back about 56 samples at the lower rate until more input or Flush.
+// back 48 samples at the lower rate until more input or Flush.
 package resample
