@@ -27,11 +27,20 @@ func (s *Session) connect(c *rtmp.Command) error {
 	if app == "" {
 		return s.rejectConnect(c, "connect needs an application name")
 	}
+	a := s.opts.Apps[app]
+	if a == nil {
+		a = LiveApp{}
+	}
+	s.app = app
+	ac, err := a.Connect(s.ctx, s, obj, c.Args)
+	if err != nil {
+		return s.rejectConnect(c, err.Error())
+	}
+	s.appConn = ac
 	enc, _ := obj.GetNumber("objectEncoding")
 	s.mu.Lock()
 	s.amf3 = enc == 3 || c.AMF3
 	s.mu.Unlock()
-	s.app = app
 	s.connected = true
 	s.log = s.log.With("app", app)
 	for _, m := range []*rtmp.Message{

@@ -42,7 +42,12 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 	}
 	s.stopPlay(ns) // a new play replaces the current one on this NetStream
 	reset := argBool(c.Args, 3, true)
-	key, _ := s.streamKey(name)
+	base, _ := splitName(name)
+	key, err := s.appConn.Play(base)
+	if err != nil {
+		s.log.Info("play refused", "name", base, "why", err)
+		return s.onStatus(streamID, errorInfo(codePlayFailed, err.Error(), "details", name))
+	}
 
 	if err := s.t.WriteMessage(rtmp.UserControl{Event: rtmp.EventStreamBegin, StreamID: streamID}.Message()); err != nil {
 		return err
@@ -115,6 +120,7 @@ func (s *Session) pause(streamID uint32, c *rtmp.Command) error {
 		ns.player.paused.Store(true)
 		return s.onStatus(streamID, statusInfo(codePauseNotify, "Pausing "+ns.player.name+"."))
 	}
+	ns.player.sub.Discard() // live: resume at the live point, not with what queued up
 	ns.player.paused.Store(false)
 	return s.onStatus(streamID, statusInfo(codeUnpauseNotify, "Unpausing "+ns.player.name+"."))
 }

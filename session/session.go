@@ -24,7 +24,8 @@ type Transport interface {
 // Options configure every session of a server.
 type Options struct {
 	Hub        *media.Hub
-	MaxStreams int // NetStreams per connection
+	MaxStreams int            // NetStreams per connection
+	Apps       map[string]App // by application name; others are LiveApp
 	Logger     *slog.Logger
 }
 
@@ -51,6 +52,7 @@ type Session struct {
 
 	// Owned by the Serve goroutine.
 	app       string
+	appConn   AppConn
 	connected bool
 	amf3      bool
 	streams   map[uint32]*netStream
@@ -93,6 +95,9 @@ func (s *Session) Serve(ctx context.Context) error {
 		}
 		s.wg.Wait()
 		s.failPending()
+		if s.appConn != nil {
+			s.appConn.Close()
+		}
 	}()
 	for {
 		m, err := s.t.ReadMessage()
@@ -166,7 +171,16 @@ func (s *Session) command(streamID uint32, c *rtmp.Command) error {
 	case "seek":
 		return s.onStatus(streamID, statusInfo(codeSeekNotify, "Seeking is not possible in a live stream."))
 	}
-	return s.callFailed(c, fmt.Sprintf("method %q is not served by this application", c.Name))
+	return s.appCall(c)
+}
+
+// appCall hands an unknown NetConnection.call to the application.
+func (s *Session) appCall(c *rtmp.Command) error {
+	res, err := s.appConn.Call(s.ctx, c.Name, c.Args)
+	if err != nil {
+		return s.callFailed(c, fmt.Sprintf("%s: %v", c.Name, err))
+	}
+	return s.result(c, res)
 }
 
 func argNumber(args []any, i int) float64 {

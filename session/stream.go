@@ -3,7 +3,6 @@ package session
 import (
 	"bytes"
 	"errors"
-	"strings"
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/media"
@@ -43,19 +42,6 @@ func (s *Session) closeStream(id uint32) {
 	delete(s.streams, id)
 }
 
-// streamKey maps a stream name in the connection's app to a hub key. Query
-// strings (tokens, codec choices) and the "mp4:"/"flv:" prefixes players add
-// are not part of the name.
-func (s *Session) streamKey(name string) (key, query string) {
-	if i := strings.IndexByte(name, '?'); i >= 0 {
-		name, query = name[:i], name[i+1:]
-	}
-	if i := strings.IndexByte(name, ':'); i >= 0 && i <= 4 {
-		name = name[i+1:]
-	}
-	return s.app + "/" + name, query
-}
-
 func (s *Session) publish(streamID uint32, c *rtmp.Command) error {
 	ns := s.streams[streamID]
 	name, _ := argString(c.Args, 0)
@@ -70,7 +56,12 @@ func (s *Session) publish(streamID uint32, c *rtmp.Command) error {
 	if ns.pub != nil || ns.player != nil {
 		return s.onStatus(streamID, errorInfo(codePublishBadName, "This stream is already in use.", "details", name))
 	}
-	key, _ := s.streamKey(name)
+	base, _ := splitName(name)
+	key, err := s.appConn.Publish(base)
+	if err != nil {
+		s.log.Info("publish refused", "name", base, "why", err)
+		return s.onStatus(streamID, errorInfo(codePublishBadName, err.Error(), "details", name))
+	}
 	pub, err := s.opts.Hub.Publish(key)
 	if errors.Is(err, media.ErrBadName) {
 		s.log.Info("publish refused: name in use", "stream", key)

@@ -1,0 +1,177 @@
+// Command relay is flashvox's relay benchmark: it runs the same audio load
+// against flashvox and nginx-rtmp, each started here as a child process on
+// free 127.0.0.1 ports, and prints both side by side with the ratio
+// flashvox/nginx.
+//
+// The load is P publishers × S subscribers each, Nellymoser-sized audio: a
+// 65-byte FLV audio tag body (first byte 0x42) every 16 ms, RTMP timestamp
+// = milliseconds since the publisher started. Bytes 1..8 of each payload
+// carry the send time, so each subscriber measures publish→receive latency
+// over loopback (an upper bound of the latency the relay adds: it includes
+// the load generator's own queueing and scheduling). Sequence numbers in
+// bytes 9..12 count lost and reordered frames.
+//
+// Per server it measures, from /proc/PID/stat and /proc/PID/status:
+//   - CPU (utime+stime) during the measurement window (after -warmup),
+//     normalised to CPU seconds per 1000 subscriber-streams per minute;
+//   - RSS growth under load divided by the connection count;
+//   - RSS growth with -idle connected-but-idle clients (handshake and
+//     connect only), on a freshly started server.
+//
+// Publishers use rtmp.Client; subscribers use the rtmp package's handshake,
+// ChunkReader and ChunkWriter from one goroutine per connection, so the
+// load generator stays cheap on a small machine. Everything stops by
+// itself: each server lives at most -timeout.
+//
+// Usage:
+//
+//	go build -o bin/flashvox ./cmd/flashvox
+//	go run ./bench/relay -p 20 -s 100 -duration 20s
+//
+// Set -perf FILE to record the flashvox process with `perf record -g`
+// during the measurement window.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type options struct {
+	load     loadConfig
+	idle     int
+	flashvox string
+	nginx    string
+	module   string
+	servers  string
+	perf     string
+	timeout  time.Duration
+	keep     bool
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.load.publishers, "p", 10, "publishers")
+	flag.IntVar(&o.load.subscribers, "s", 10, "subscribers per publisher")
+	flag.DurationVar(&o.load.duration, "duration", 20*time.Second, "sending time per server, warm-up included")
+	flag.DurationVar(&o.load.warmup, "warmup", 2*time.Second, "sending time before measuring starts")
+	flag.DurationVar(&o.load.drain, "drain", 2*time.Second, "wait for late frames after the publishers stop")
+	flag.IntVar(&o.load.setupPar, "setup-parallel", 32, "connection setups in flight")
+	flag.IntVar(&o.idle, "idle", 1000, "connected-but-idle clients in the idle-memory phase (0 skips it)")
+	flag.StringVar(&o.flashvox, "flashvox", "bin/flashvox", "flashvox binary (make build)")
+	flag.StringVar(&o.nginx, "nginx", "nginx", "nginx binary")
+	flag.StringVar(&o.module, "nginx-module", "/usr/lib/nginx/modules/ngx_rtmp_module.so", "ngx_rtmp_module.so (libnginx-mod-rtmp)")
+	flag.StringVar(&o.servers, "servers", "flashvox,nginx", "servers to run, comma-separated: flashvox, nginx")
+	flag.StringVar(&o.perf, "perf", "", "record flashvox with perf into this file during the window")
+	flag.DurationVar(&o.timeout, "timeout", 3*time.Minute, "hard bound of the whole run")
+	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (server logs, nginx.conf)")
+	flag.Parse()
+	if err := o.validate(); err != nil {
+		fmt.Fprintln(os.Stderr, "relay:", err)
+		flag.Usage()
+		os.Exit(2)
+	}
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "relay:", err)
+		os.Exit(1)
+	}
+}
+
+func (o *options) validate() error {
+	l := o.load
+	switch {
+	case l.publishers < 1 || l.publishers > 1000:
+		return errors.New("-p: must be 1..1000")
+	case l.subscribers < 0 || l.publishers*l.subscribers > 10000:
+		return errors.New("-s: publishers × subscribers must be 0..10000")
+	case l.duration <= l.warmup || l.duration > 5*time.Minute:
+		return errors.New("-duration: must exceed -warmup and be at most 5m")
+	case l.setupPar < 1:
+		return errors.New("-setup-parallel: must be at least 1")
+	case o.idle < 0 || o.idle > 10000:
+		return errors.New("-idle: must be 0..10000")
+	}
+	return nil
+}
+
+// serverRun is everything measured for one server.
+type serverRun struct {
+	name string
+	idle *idleResult
+	load *loadResult
+}
+
+func run(o options) error {
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	defer cancel()
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var specs []serverSpec
+	for name := range strings.SplitSeq(o.servers, ",") {
+		switch strings.TrimSpace(name) {
+		case "flashvox":
+			if _, err := os.Stat(o.flashvox); err != nil {
+				return fmt.Errorf("-flashvox: %w (build it: go build -o bin/flashvox ./cmd/flashvox)", err)
+			}
+			specs = append(specs, flashvoxSpec(o.flashvox))
+		case "nginx":
+			if _, err := os.Stat(o.module); err != nil {
+				return fmt.Errorf("-nginx-module: %w (apt-get install -y nginx-light libnginx-mod-rtmp)", err)
+			}
+			specs = append(specs, nginxSpec(o.nginx, o.module))
+		default:
+			return fmt.Errorf("-servers: unknown %q", name)
+		}
+	}
+	work, err := os.MkdirTemp("", "flashvox-bench-")
+	if err != nil {
+		return err
+	}
+	if o.keep {
+		fmt.Fprintln(os.Stderr, "work directory:", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
+	base := time.Now()
+	var runs []serverRun
+	for i, spec := range specs {
+		r := serverRun{name: spec.name}
+		if o.idle > 0 {
+			srv, err := startServer(ctx, spec, filepath.Join(work, fmt.Sprintf("%d-%s-idle", i, spec.name)))
+			if err != nil {
+				return err
+			}
+			r.idle, err = runIdle(ctx, srv, o.idle, o.load.setupPar)
+			srv.stop()
+			if err != nil {
+				return fmt.Errorf("%s idle phase: %w (log %s)", spec.name, err, srv.log)
+			}
+		}
+		srv, err := startServer(ctx, spec, filepath.Join(work, fmt.Sprintf("%d-%s-load", i, spec.name)))
+		if err != nil {
+			return err
+		}
+		perf := ""
+		if spec.name == "flashvox" {
+			perf = o.perf
+		}
+		fmt.Fprintf(os.Stderr, "%s: %d publishers × %d subscribers for %s…\n", spec.name, o.load.publishers, o.load.subscribers, o.load.duration)
+		r.load, err = runLoad(ctx, srv, o.load, base, perf)
+		srv.stop()
+		if err != nil {
+			return fmt.Errorf("%s load phase: %w (log %s)", spec.name, err, srv.log)
+		}
+		runs = append(runs, r)
+	}
+	fmt.Print(report(o, runs))
+	return nil
+}

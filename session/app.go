@@ -1,0 +1,66 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/flashvox/flashvox/amf"
+)
+
+// App is an RTMP application (the path of rtmp://host/APP) with its own
+// rules: who may connect, which NetConnection calls it serves, and which
+// stream names a connection may publish or play. Applications not listed in
+// Options.Apps behave as LiveApp.
+type App interface {
+	// Connect admits a connection. obj is connect's command object, args the
+	// connection arguments. An error rejects it (NetConnection.Connect.Rejected
+	// with the error text as the description) and closes the connection.
+	Connect(ctx context.Context, s *Session, obj *amf.Object, args []any) (AppConn, error)
+}
+
+// AppConn is one admitted connection of an App. The session calls it from
+// its Serve goroutine only.
+type AppConn interface {
+	// Call serves a NetConnection.call the session does not know. The result
+	// is sent in _result; an error becomes _error (NetConnection.Call.Failed)
+	// with its text as the description. ErrUnknownMethod is the usual refusal.
+	Call(ctx context.Context, name string, args []any) (any, error)
+	// Publish maps a requested name to the hub key to publish, or refuses.
+	Publish(name string) (key string, err error)
+	// Play maps a requested name to the hub key to play, or refuses.
+	Play(name string) (key string, err error)
+	// Close runs once when the connection ends.
+	Close()
+}
+
+// ErrUnknownMethod refuses a NetConnection.call.
+var ErrUnknownMethod = errors.New("method is not served by this application")
+
+// LiveApp is plain publish/play by name inside the application's namespace:
+// rtmp://host/live/NAME is hub key "live/NAME".
+type LiveApp struct{}
+
+// Connect admits everyone.
+func (LiveApp) Connect(_ context.Context, s *Session, _ *amf.Object, _ []any) (AppConn, error) {
+	return liveConn{app: s.app}, nil
+}
+
+type liveConn struct{ app string }
+
+func (liveConn) Call(context.Context, string, []any) (any, error) { return nil, ErrUnknownMethod }
+func (c liveConn) Publish(name string) (string, error)           { return c.app + "/" + name, nil }
+func (c liveConn) Play(name string) (string, error)              { return c.app + "/" + name, nil }
+func (liveConn) Close()                                           {}
+
+// splitName separates a stream name from its query string (tokens, codec
+// choice) and drops a short "mp4:"/"flv:" style prefix players add.
+func splitName(name string) (base, query string) {
+	if i := strings.IndexByte(name, '?'); i >= 0 {
+		name, query = name[:i], name[i+1:]
+	}
+	if i := strings.IndexByte(name, ':'); i >= 0 && i <= 4 {
+		name = name[i+1:]
+	}
+	return name, query
+}
