@@ -2,6 +2,10 @@
 // subscribers each, fan-out without copying, and a bounded queue per
 // subscriber so a slow reader loses its oldest frames instead of stalling
 // anyone. It knows nothing of RTMP, calls or SIP.
+//
+// Hub.SubscribeCodec delivers a stream's audio in another codec through one
+// shared transcoder per (stream, codec, rate), started by its first
+// subscriber and stopped with its last; see transcode.go and Stats.Transcoders.
 package media
 
 // Kind says what a Frame carries.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -19,6 +20,7 @@ type Stats struct {
 	FramesOut    atomic.Uint64 // frames queued to subscribers
 	BytesIn      atomic.Uint64
 	DroppedFrame atomic.Uint64 // frames a slow subscriber lost
+	Transcoders  atomic.Int64  // transcoders running now, one per (stream, target codec)
 }
 
 // Hub owns every stream. Its mutex guards the streams map only; each stream
@@ -48,6 +50,10 @@ type stream struct {
 
 	// What a late joiner needs to decode, replayed on subscribe.
 	meta, audioCfg, videoCfg *Frame
+
+	// tc is the transcoder feeding this derived stream ("KEY#codec"), set
+	// and cleared with Hub.mu held; it stops with the stream's last subscriber.
+	tc *transcoder
 }
 
 func (h *Hub) get(key string) *stream {
@@ -70,10 +76,18 @@ func (h *Hub) releaseLocked(s *stream) {
 	}
 }
 
-// Publish claims key for one publisher.
+// Publish claims key for one publisher. Keys holding '#' are refused: they
+// name transcoded streams, which only the hub's transcoders publish.
 func (h *Hub) Publish(key string) (*Publisher, error) {
+	if strings.IndexByte(key, derivedSep) >= 0 {
+		return nil, fmt.Errorf("%w: %q: '#' is reserved for transcoded streams", ErrBadName, key)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	return h.publishLocked(key)
+}
+
+func (h *Hub) publishLocked(key string) (*Publisher, error) {
 	s := h.get(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -98,6 +112,10 @@ func (h *Hub) Publish(key string) (*Publisher, error) {
 func (h *Hub) Subscribe(key string) *Subscriber {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	return h.subscribeLocked(key)
+}
+
+func (h *Hub) subscribeLocked(key string) *Subscriber {
 	s := h.get(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -178,6 +196,13 @@ func (p *Publisher) Close() {
 	h := p.hub
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	p.closeLocked()
+	h.releaseLocked(p.s)
+}
+
+// closeLocked is Close without the release of the stream entry, with h.mu
+// held and p.closed already set.
+func (p *Publisher) closeLocked() {
 	p.s.mu.Lock()
 	if p.s.pub == p {
 		p.s.pub = nil
@@ -188,8 +213,7 @@ func (p *Publisher) Close() {
 		}
 	}
 	p.s.mu.Unlock()
-	h.Stats.Publishers.Add(-1)
-	h.releaseLocked(p.s)
+	p.hub.Stats.Publishers.Add(-1)
 }
 
 // Subscriber receives one stream's frames through its own bounded queue.
@@ -218,6 +242,13 @@ func (s *Subscriber) Close() {
 	h := s.hub
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	s.closeLocked()
+}
+
+// closeLocked is Close with h.mu held and s.closed already set. The last
+// subscriber of a transcoded stream stops its transcoder.
+func (s *Subscriber) closeLocked() {
+	h := s.hub
 	s.s.mu.Lock()
 	old := *s.s.subs.Load()
 	next := make([]*Subscriber, 0, len(old))
@@ -230,6 +261,9 @@ func (s *Subscriber) Close() {
 	s.s.mu.Unlock()
 	s.q.close()
 	h.Stats.Subscribers.Add(-1)
+	if tc := s.s.tc; tc != nil && len(next) == 0 {
+		tc.stopLocked()
+	}
 	h.releaseLocked(s.s)
 }
 

@@ -8,7 +8,9 @@ import (
 	"time"
 )
 
-func audio(ts uint32) *Frame { return &Frame{Kind: KindAudio, Timestamp: ts, Payload: []byte{0x42, byte(ts)}} }
+func audio(ts uint32) *Frame {
+	return &Frame{Kind: KindAudio, Timestamp: ts, Payload: []byte{0x42, byte(ts)}}
+}
 
 func next(t *testing.T, s *Subscriber) *Frame {
 	t.Helper()

@@ -273,15 +273,26 @@ func (c *Client) invoke(ctx context.Context, streamID uint32, name string, obj a
 	if err := c.send(streamID, &Command{Name: name, TxID: tx, Object: obj, Args: args}); err != nil {
 		return nil, err
 	}
-	select {
-	case res := <-ch:
+	answer := func(res *Command) (*Command, error) {
 		if res.Name == "_error" {
 			return res, &CallError{Name: name, Command: res}
 		}
 		return res, nil
+	}
+	select {
+	case res := <-ch:
+		return answer(res)
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case <-c.conn.Done():
+		// A server that answers and closes (a rejected connect) closes the
+		// Conn before dispatch hands the answer over: let dispatch drain.
+		c.wg.Wait()
+		select {
+		case res := <-ch:
+			return answer(res)
+		default:
+		}
 		return nil, c.conn.Err()
 	}
 }

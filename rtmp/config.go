@@ -24,8 +24,6 @@ type ConnConfig struct {
 	MaxChunkStreams int `yaml:"max_chunk_streams"`
 	// WriteQueue is the number of messages waiting for the writer goroutine.
 	WriteQueue int `yaml:"write_queue"`
-	// ReadQueue is the number of read messages waiting for ReadMessage.
-	ReadQueue int `yaml:"read_queue"`
 	// ReadTimeout closes a connection that sent nothing for this long.
 	ReadTimeout time.Duration `yaml:"read_timeout"`
 	// WriteTimeout is the deadline of each write to the socket.
@@ -44,7 +42,6 @@ func DefaultConnConfig() ConnConfig {
 		MaxMessageSize:   1 << 20,
 		MaxChunkStreams:  64,
 		WriteQueue:       256,
-		ReadQueue:        32,
 		ReadTimeout:      60 * time.Second,
 		WriteTimeout:     10 * time.Second,
 		PingInterval:     20 * time.Second,
@@ -66,9 +63,6 @@ func (c ConnConfig) WithDefaults() ConnConfig {
 	}
 	if c.WriteQueue == 0 {
 		c.WriteQueue = d.WriteQueue
-	}
-	if c.ReadQueue == 0 {
-		c.ReadQueue = d.ReadQueue
 	}
 	if c.ReadTimeout == 0 {
 		c.ReadTimeout = d.ReadTimeout
@@ -96,8 +90,6 @@ func (c ConnConfig) Validate() error {
 		return fmt.Errorf("rtmp.max_chunk_streams: must be 1..65598")
 	case c.WriteQueue < 1:
 		return fmt.Errorf("rtmp.write_queue: must be at least 1")
-	case c.ReadQueue < 1:
-		return fmt.Errorf("rtmp.read_queue: must be at least 1")
 	case c.ReadTimeout <= 0:
 		return fmt.Errorf("rtmp.read_timeout: must be positive")
 	case c.WriteTimeout <= 0:

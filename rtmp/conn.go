@@ -12,12 +12,13 @@ import (
 	"time"
 )
 
-// Conn is an RTMP connection after the handshake. It owns two goroutines:
-// the reader (owns the ChunkReader, answers pings, sends acknowledgements,
-// applies the peer's control messages, splits aggregates and hands the rest
-// to ReadMessage) and the writer (owns the ChunkWriter and the bufio.Writer,
-// drains the write queue, pings an idle peer). The write queue is guarded by
-// mu; the counters are atomic.
+// Conn is an RTMP connection after the handshake. Reading happens on the
+// caller's goroutine: ReadMessage owns the ChunkReader, answers pings, sends
+// acknowledgements, applies the peer's control messages and splits
+// aggregates, so no goroutine or channel hop sits between the socket and the
+// session. The Conn owns one goroutine, the writer (ChunkWriter and
+// bufio.Writer, drains the write queue, pings an idle peer). The write queue
+// is guarded by mu; the counters are atomic.
 type Conn struct {
 	nc     net.Conn
 	cfg    ConnConfig
@@ -29,19 +30,21 @@ type Conn struct {
 
 	in  *countingReader
 	out *countingWriter
-	cr  *ChunkReader  // reader goroutine
+	cr  *ChunkReader  // ReadMessage's goroutine
 	cw  *ChunkWriter  // writer goroutine
 	bw  *bufio.Writer // writer goroutine
 
-	readCh chan *Message
+	// ReadMessage's goroutine.
+	split       []*Message // messages of an aggregate not returned yet
+	deadlineSet time.Time
 
 	mu        sync.Mutex
 	q         []Message
 	dropBurst bool
 	wake      chan struct{}
 
-	peerWindow uint32 // reader goroutine: the peer's Window Ack Size
-	lastAck    uint64 // reader goroutine: bytes acknowledged so far
+	peerWindow uint32 // ReadMessage's goroutine: the peer's Window Ack Size
+	lastAck    uint64 // ReadMessage's goroutine: bytes acknowledged so far
 
 	sentWindow atomic.Uint32 // last Window Ack Size we sent
 	lastRead   atomic.Int64  // unix nanoseconds of the last message read
@@ -63,14 +66,13 @@ func NewConn(ctx context.Context, nc net.Conn, rw io.ReadWriter, cfg ConnConfig,
 	}
 	cfg = cfg.WithDefaults()
 	c := &Conn{
-		nc:     nc,
-		cfg:    cfg,
-		log:    log,
-		start:  time.Now(),
-		in:     &countingReader{r: rw},
-		out:    &countingWriter{w: rw},
-		readCh: make(chan *Message, cfg.ReadQueue),
-		wake:   make(chan struct{}, 1),
+		nc:    nc,
+		cfg:   cfg,
+		log:   log,
+		start: time.Now(),
+		in:    &countingReader{r: rw},
+		out:   &countingWriter{w: rw},
+		wake:  make(chan struct{}, 1),
 	}
 	c.ctx, c.cancel = context.WithCancelCause(ctx)
 	c.cr = NewChunkReader(bufio.NewReaderSize(c.in, 4096), cfg.MaxMessageSize, cfg.MaxChunkStreams)
@@ -80,28 +82,9 @@ func NewConn(ctx context.Context, nc net.Conn, rw io.ReadWriter, cfg ConnConfig,
 	if cfg.ChunkSize != defaultChunkSize {
 		c.enqueue(SetChunkSizeMessage(uint32(cfg.ChunkSize)))
 	}
-	c.wg.Add(2)
-	go c.readLoop()
+	c.wg.Add(1)
 	go c.writeLoop()
 	return c
-}
-
-// ReadMessage returns the next message that is not handled inside the Conn:
-// everything but Set Chunk Size, Abort, Ack, Window Ack Size, Set Peer
-// Bandwidth and ping events. Aggregates arrive split. It fails with the
-// reason the Conn stopped.
-func (c *Conn) ReadMessage() (*Message, error) {
-	select {
-	case m := <-c.readCh:
-		return m, nil
-	case <-c.ctx.Done():
-		select {
-		case m := <-c.readCh:
-			return m, nil
-		default:
-			return nil, context.Cause(c.ctx)
-		}
-	}
 }
 
 // WriteMessage queues m for the writer goroutine and never blocks. The
@@ -157,7 +140,8 @@ func firstMedia(q []Message) int {
 }
 
 // Close stops the Conn: queued messages get one last short chance to be
-// written, then the socket is closed. It waits for both goroutines.
+// written, then the socket is closed (which also ends a blocked
+// ReadMessage). It waits for the writer goroutine.
 func (c *Conn) Close() error {
 	c.cancel(ErrClosed)
 	c.wg.Wait()
@@ -197,8 +181,8 @@ func (c *Conn) MessagesOut() uint64 { return c.msgsOut.Load() }
 // Dropped counts media messages dropped because the write queue was full.
 func (c *Conn) Dropped() uint64 { return c.dropped.Load() }
 
-// fail stops the Conn for err and closes the socket at once to unblock both
-// goroutines. (Close instead lets the writer drain first; the writer closes
+// fail stops the Conn for err and closes the socket at once to unblock the
+// reader and the writer. (Close instead lets the writer drain first; the writer closes
 // the socket when it returns, which also covers a cancelled parent ctx.)
 func (c *Conn) fail(err error) {
 	c.cancel(err)

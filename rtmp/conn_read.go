@@ -1,44 +1,59 @@
 package rtmp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"time"
 )
 
-func (c *Conn) readLoop() {
-	defer c.wg.Done()
-	var deadlineSet time.Time
-	// Refreshing the deadline at most this often keeps the idle timeout
-	// within a quarter of ReadTimeout without a timer reset per message.
-	refresh := min(time.Second, c.cfg.ReadTimeout/4)
-	now := time.Now()
+// ReadMessage returns the next message that is not handled inside the Conn:
+// everything but Set Chunk Size, Abort, Ack, Window Ack Size, Set Peer
+// Bandwidth and ping events. Aggregates arrive split. It fails with the
+// reason the Conn stopped. One goroutine at a time may call it.
+func (c *Conn) ReadMessage() (*Message, error) {
 	for {
-		if now.Sub(deadlineSet) > refresh {
+		if len(c.split) > 0 {
+			m := c.split[0]
+			c.split[0] = nil
+			c.split = c.split[1:]
+			return m, nil
+		}
+		if err := c.ctx.Err(); err != nil {
+			return nil, context.Cause(c.ctx)
+		}
+		// Refreshing the deadline at most this often keeps the idle timeout
+		// within a quarter of ReadTimeout without a timer reset per message.
+		now := time.Now()
+		if now.Sub(c.deadlineSet) > min(time.Second, c.cfg.ReadTimeout/4) {
 			c.nc.SetReadDeadline(now.Add(c.cfg.ReadTimeout))
-			deadlineSet = now
+			c.deadlineSet = now
 		}
 		m := new(Message)
 		if err := c.cr.ReadMessage(m); err != nil {
-			c.fail(c.readError(err))
-			return
-		}
-		now = time.Now()
-		c.lastRead.Store(now.UnixNano())
-		c.msgsIn.Add(1)
-		if err := c.handle(m); err != nil {
+			err = c.readError(err)
 			c.fail(err)
-			return
+			return nil, context.Cause(c.ctx)
 		}
+		c.lastRead.Store(time.Now().UnixNano())
+		c.msgsIn.Add(1)
 		if c.peerWindow > 0 {
 			if total := c.in.n.Load(); total-c.lastAck >= uint64(c.peerWindow) {
 				c.lastAck = total
 				if err := c.enqueue(AckMessage(uint32(total))); err != nil {
 					c.fail(err)
-					return
+					return nil, err
 				}
 			}
+		}
+		deliver, err := c.handle(m)
+		if err != nil {
+			c.fail(err)
+			return nil, err
+		}
+		if deliver {
+			return m, nil
 		}
 	}
 }
@@ -54,53 +69,48 @@ func (c *Conn) readError(err error) error {
 	return err
 }
 
-// handle applies control messages and delivers the rest.
-func (c *Conn) handle(m *Message) error {
+// handle applies control messages; deliver reports that m is for the caller.
+// An aggregate is split into c.split instead.
+func (c *Conn) handle(m *Message) (deliver bool, err error) {
 	switch m.Type {
 	case TypeSetChunkSize, TypeAbort, TypeAck:
-		return nil // the ChunkReader applied the first two
+		return false, nil // the ChunkReader applied the first two
 	case TypeWindowAckSize:
 		v, err := ParseUint32Control(m.Payload)
 		if err != nil {
-			return err
+			return false, err
 		}
 		c.peerWindow = v
-		return nil
+		return false, nil
 	case TypeSetPeerBandwidth:
 		v, err := ParseUint32Control(m.Payload)
 		if err != nil {
-			return err
+			return false, err
 		}
 		// RTMP 1.0 §5.4.5: answer with a Window Ack Size if it differs
 		// from the last one we sent.
 		if v != c.sentWindow.Load() {
-			return c.enqueue(WindowAckSizeMessage(v))
+			return false, c.enqueue(WindowAckSizeMessage(v))
 		}
-		return nil
+		return false, nil
 	case TypeUserControl:
 		uc, err := ParseUserControl(m.Payload)
 		if err != nil {
-			return err
+			return false, err
 		}
 		switch uc.Event {
 		case EventPingRequest:
-			return c.enqueue(UserControl{Event: EventPingResponse, Timestamp: uc.Timestamp}.Message())
+			return false, c.enqueue(UserControl{Event: EventPingResponse, Timestamp: uc.Timestamp}.Message())
 		case EventPingResponse:
 			c.pingOut.Store(false)
-			return nil
+			return false, nil
 		}
-		return c.deliver(m)
+		return true, nil
 	case TypeAggregate:
-		return SplitAggregate(m, c.deliver)
+		return false, SplitAggregate(m, func(sub *Message) error {
+			c.split = append(c.split, sub)
+			return nil
+		})
 	}
-	return c.deliver(m)
-}
-
-func (c *Conn) deliver(m *Message) error {
-	select {
-	case c.readCh <- m:
-		return nil
-	case <-c.ctx.Done():
-		return c.ctx.Err()
-	}
+	return true, nil
 }

@@ -19,6 +19,7 @@ func (c *Conn) writeLoop() {
 		tick = t.C
 	}
 	batch := make([]Message, 0, 16)
+	var deadlineSet time.Time
 	for {
 		select {
 		case <-c.ctx.Done():
@@ -26,7 +27,8 @@ func (c *Conn) writeLoop() {
 				c.mu.Lock()
 				batch, c.q = c.q, batch[:0]
 				c.mu.Unlock()
-				c.writeBatch(batch, min(c.cfg.WriteTimeout, drainTimeout))
+				c.nc.SetWriteDeadline(time.Now().Add(min(c.cfg.WriteTimeout, drainTimeout)))
+				c.writeBatch(batch)
 			}
 			return
 		case <-c.wake:
@@ -38,7 +40,14 @@ func (c *Conn) writeLoop() {
 		batch, c.q = c.q, batch[:0]
 		c.dropBurst = false
 		c.mu.Unlock()
-		if err := c.writeBatch(batch, c.cfg.WriteTimeout); err != nil {
+		// Setting a deadline costs a timer update: refresh it only when a
+		// quarter of WriteTimeout has passed, so every write still has at
+		// least three quarters of it.
+		if now := time.Now(); now.Sub(deadlineSet) > c.cfg.WriteTimeout/4 {
+			c.nc.SetWriteDeadline(now.Add(c.cfg.WriteTimeout))
+			deadlineSet = now
+		}
+		if err := c.writeBatch(batch); err != nil {
 			c.fail(err)
 			return
 		}
@@ -47,13 +56,12 @@ func (c *Conn) writeLoop() {
 	}
 }
 
-// writeBatch writes queued messages and flushes, with one deadline for the
-// batch (a batch is at most 2×WriteQueue messages).
-func (c *Conn) writeBatch(batch []Message, timeout time.Duration) error {
+// writeBatch writes queued messages and flushes (a batch is at most
+// 2×WriteQueue messages); the caller has set the write deadline.
+func (c *Conn) writeBatch(batch []Message) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	c.nc.SetWriteDeadline(time.Now().Add(timeout))
 	for i := range batch {
 		m := &batch[i]
 		if err := c.cw.WriteMessage(m); err != nil {

@@ -49,8 +49,8 @@ func (LiveApp) Connect(_ context.Context, s *Session, _ *amf.Object, _ []any) (A
 type liveConn struct{ app string }
 
 func (liveConn) Call(context.Context, string, []any) (any, error) { return nil, ErrUnknownMethod }
-func (c liveConn) Publish(name string) (string, error)           { return c.app + "/" + name, nil }
-func (c liveConn) Play(name string) (string, error)              { return c.app + "/" + name, nil }
+func (c liveConn) Publish(name string) (string, error)            { return c.app + "/" + name, nil }
+func (c liveConn) Play(name string) (string, error)               { return c.app + "/" + name, nil }
 func (liveConn) Close()                                           {}
 
 // splitName separates a stream name from its query string (tokens, codec

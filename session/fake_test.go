@@ -44,7 +44,9 @@ func (f *fakeTransport) WriteMessage(m *rtmp.Message) error {
 	return nil
 }
 
-func (f *fakeTransport) RemoteAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1} }
+func (f *fakeTransport) RemoteAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}
+}
 
 // waitFor returns the first output message (from index *from on) matching
 // pred, advancing *from past it.

@@ -3,9 +3,14 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
 )
@@ -42,11 +47,24 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 	}
 	s.stopPlay(ns) // a new play replaces the current one on this NetStream
 	reset := argBool(c.Args, 3, true)
-	base, _ := splitName(name)
+	base, query := splitName(name)
+	want, err := parseCodecQuery(query)
+	if err != nil {
+		s.log.Info("play refused", "name", name, "why", err)
+		return s.onStatus(streamID, errorInfo(codePlayFailed, err.Error(), "details", name))
+	}
 	key, err := s.appConn.Play(base)
 	if err != nil {
 		s.log.Info("play refused", "name", base, "why", err)
 		return s.onStatus(streamID, errorInfo(codePlayFailed, err.Error(), "details", name))
+	}
+	sub := s.opts.Hub.Subscribe
+	if want.id != 0 {
+		sub = func(key string) *media.Subscriber {
+			// Validated by parseCodecQuery: SubscribeCodec cannot fail here.
+			su, _ := s.opts.Hub.SubscribeCodec(key, want.id, want.rate)
+			return su
+		}
 	}
 
 	if err := s.t.WriteMessage(rtmp.UserControl{Event: rtmp.EventStreamBegin, StreamID: streamID}.Message()); err != nil {
@@ -66,9 +84,9 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 	}
 
 	ctx, cancel := context.WithCancel(s.ctx)
-	p := &player{streamID: streamID, name: name, sub: s.opts.Hub.Subscribe(key), cancel: cancel, done: make(chan struct{})}
+	p := &player{streamID: streamID, name: name, sub: sub(key), cancel: cancel, done: make(chan struct{})}
 	ns.player = p
-	s.log.Info("play", "stream", key)
+	s.log.Info("play", "stream", key, "codec", want.id)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -79,6 +97,55 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 		}
 	}()
 	return nil
+}
+
+// codecChoice is what a player asked for with NAME?codec=C&rate=HZ; the
+// zero value means the stream as published.
+type codecChoice struct {
+	id   codec.ID
+	rate int
+}
+
+// playRates are the codecs a player may ask for, those FLV can carry, and
+// their rates (the first is the default). G.722 has no FLV SoundFormat: the
+// SIP bridge gets it from the hub's Go API, media.Hub.SubscribeCodec.
+var playRates = map[codec.ID][]int{
+	codec.Nellymoser: {16000, 8000},
+	codec.Speex:      {16000},
+	codec.PCMU:       {8000},
+	codec.PCMA:       {8000},
+}
+
+// parseCodecQuery reads codec= and rate= from a play name's query string;
+// other parameters (tokens) are the application's business.
+func parseCodecQuery(query string) (codecChoice, error) {
+	if query == "" {
+		return codecChoice{}, nil
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return codecChoice{}, fmt.Errorf("bad query string: %w", err)
+	}
+	name := q.Get("codec")
+	if name == "" {
+		if q.Has("rate") {
+			return codecChoice{}, errors.New("rate= needs codec=")
+		}
+		return codecChoice{}, nil
+	}
+	id, _ := codec.ParseID(name)
+	rates, ok := playRates[id]
+	if !ok {
+		return codecChoice{}, fmt.Errorf("codec=%s: not one of nellymoser, speex, pcmu, pcma", name)
+	}
+	c := codecChoice{id: id, rate: rates[0]}
+	if r := q.Get("rate"); r != "" {
+		c.rate, err = strconv.Atoi(r)
+		if err != nil || !slices.Contains(rates, c.rate) {
+			return codecChoice{}, fmt.Errorf("rate=%s: %s plays at %v Hz", r, id, rates)
+		}
+	}
+	return c, nil
 }
 
 // play2 switches streams (dynamic streaming); for live audio it is a play

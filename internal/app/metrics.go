@@ -20,6 +20,7 @@ func registerMetrics(reg *prometheus.Registry, hub *media.Hub, rs *rtmp.Server) 
 	reg.MustRegister(
 		gauge("publishers", "Streams with a publisher now.", func() float64 { return float64(st.Publishers.Load()) }),
 		gauge("subscribers", "Subscriptions now.", func() float64 { return float64(st.Subscribers.Load()) }),
+		gauge("transcoders", "Hub transcoders running now, one per (stream, target codec).", func() float64 { return float64(st.Transcoders.Load()) }),
 		counter("hub_frames_in_total", "Frames written by publishers.", func() float64 { return float64(st.FramesIn.Load()) }),
 		counter("hub_frames_out_total", "Frames queued to subscribers.", func() float64 { return float64(st.FramesOut.Load()) }),
 		counter("hub_bytes_in_total", "Payload bytes written by publishers.", func() float64 { return float64(st.BytesIn.Load()) }),

@@ -1,0 +1,133 @@
+package convert
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+)
+
+const (
+	wavFormatPCM        = 1
+	wavFormatExtensible = 0xFFFE
+	wavHeaderLen        = 44
+	maxWAVChannels      = 8
+)
+
+// ParseWAV returns the PCM of a 16-bit WAV file held in b, mixed down to
+// mono, and its sample rate. A data chunk longer than the file (a
+// recorder that never patched its header) is read to the end of the file.
+func ParseWAV(b []byte) (pcm []int16, rate int, err error) {
+	if len(b) < 12 || string(b[:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
+		return nil, 0, ErrNotWAV
+	}
+	channels := 0
+	for off := 12; off+8 <= len(b); {
+		id, size := string(b[off:off+4]), int(binary.LittleEndian.Uint32(b[off+4:off+8]))
+		body := b[off+8:]
+		if size < 0 || size > len(body) {
+			if id != "data" {
+				return nil, 0, fmt.Errorf("%w: chunk %q of %d bytes at offset %d runs past the end", ErrDamaged, id, size, off)
+			}
+			size = len(body)
+		}
+		body = body[:size]
+		switch id {
+		case "fmt ":
+			if size < 16 {
+				return nil, 0, fmt.Errorf("%w: fmt chunk of %d bytes", ErrNotWAV, size)
+			}
+			format := binary.LittleEndian.Uint16(body[0:2])
+			channels = int(binary.LittleEndian.Uint16(body[2:4]))
+			rate = int(binary.LittleEndian.Uint32(body[4:8]))
+			bits := binary.LittleEndian.Uint16(body[14:16])
+			if (format != wavFormatPCM && format != wavFormatExtensible) || bits != 16 {
+				return nil, 0, fmt.Errorf("%w: format %d with %d bits per sample", ErrNotWAV, format, bits)
+			}
+			if channels < 1 || channels > maxWAVChannels || rate <= 0 {
+				return nil, 0, fmt.Errorf("%w: %d channels at %d Hz", ErrNotWAV, channels, rate)
+			}
+		case "data":
+			if channels == 0 {
+				return nil, 0, fmt.Errorf("%w: data before fmt", ErrNotWAV)
+			}
+			frames := size / (2 * channels)
+			pcm = make([]int16, frames)
+			for i := range pcm {
+				sum := 0
+				for c := range channels {
+					sum += int(int16(binary.LittleEndian.Uint16(body[2*(i*channels+c):])))
+				}
+				pcm[i] = int16(sum / channels)
+			}
+			return pcm, rate, nil
+		}
+		off += 8 + size + size&1 // chunks are padded to even sizes
+	}
+	return nil, 0, fmt.Errorf("%w: no data chunk", ErrNotWAV)
+}
+
+// WAVWriter streams mono 16-bit PCM into a WAV file and writes the sizes
+// into the header on Close.
+type WAVWriter struct {
+	w       io.WriteSeeker
+	rate    int
+	samples int64
+	buf     []byte
+}
+
+// NewWAVWriter writes a header for mono 16-bit PCM at rate.
+func NewWAVWriter(w io.WriteSeeker, rate int) (*WAVWriter, error) {
+	ww := &WAVWriter{w: w, rate: rate}
+	if _, err := w.Write(ww.header()); err != nil {
+		return nil, err
+	}
+	return ww, nil
+}
+
+func (w *WAVWriter) header() []byte {
+	data := uint32(min(w.samples*2, 1<<32-1-36))
+	h := make([]byte, 0, wavHeaderLen)
+	h = append(h, "RIFF"...)
+	h = binary.LittleEndian.AppendUint32(h, 36+data)
+	h = append(h, "WAVEfmt "...)
+	h = binary.LittleEndian.AppendUint32(h, 16)
+	h = binary.LittleEndian.AppendUint16(h, wavFormatPCM)
+	h = binary.LittleEndian.AppendUint16(h, 1)
+	h = binary.LittleEndian.AppendUint32(h, uint32(w.rate))
+	h = binary.LittleEndian.AppendUint32(h, uint32(w.rate*2))
+	h = binary.LittleEndian.AppendUint16(h, 2)
+	h = binary.LittleEndian.AppendUint16(h, 16)
+	h = append(h, "data"...)
+	return binary.LittleEndian.AppendUint32(h, data)
+}
+
+// Write appends samples (buffered; Close writes the rest).
+func (w *WAVWriter) Write(pcm []int16) error {
+	for _, s := range pcm {
+		w.buf = binary.LittleEndian.AppendUint16(w.buf, uint16(s))
+	}
+	w.samples += int64(len(pcm))
+	if len(w.buf) < 32<<10 {
+		return nil
+	}
+	return w.flush()
+}
+
+func (w *WAVWriter) flush() error {
+	_, err := w.w.Write(w.buf)
+	w.buf = w.buf[:0]
+	return err
+}
+
+// Close writes what is buffered and the final sizes into the header (it
+// does not close the underlying file).
+func (w *WAVWriter) Close() error {
+	if err := w.flush(); err != nil {
+		return err
+	}
+	if _, err := w.w.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	_, err := w.w.Write(w.header())
+	return err
+}

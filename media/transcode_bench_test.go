@@ -1,0 +1,115 @@
+package media
+
+import (
+	"testing"
+	"time"
+
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/codec/speex"
+	"github.com/flashvox/flashvox/internal/audiotest"
+)
+
+// benchChain pushes one second of source frames through a chain to PCMU
+// round and round, and reports ns per input frame and how many real-time
+// channels one core would carry (frame duration / time per frame).
+func benchChain(b *testing.B, in []*Frame, frameDur time.Duration) {
+	c := newChain(codec.PCMU, 8000, []byte{0x82})
+	defer c.close()
+	out := 0
+	c.emit = func(uint32, []byte) { out++ }
+	ts := uint32(0)
+	step := uint32(frameDur / time.Millisecond)
+	// Warm up: decoder and buffers sized.
+	for _, f := range in {
+		_ = c.push(&Frame{Kind: KindAudio, Timestamp: ts, Payload: f.Payload})
+		ts += step
+	}
+	frames := make([]Frame, len(in))
+	for i, f := range in {
+		frames[i] = *f
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		f := &frames[i]
+		f.Timestamp = ts
+		ts += step
+		if err := c.push(f); err != nil {
+			b.Fatal(err)
+		}
+		if i++; i == len(frames) {
+			i = 0
+		}
+	}
+	ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	b.ReportMetric(ns, "ns/frame")
+	b.ReportMetric(float64(frameDur.Nanoseconds())/ns, "channels/core")
+	if out == 0 {
+		b.Fatal("no output")
+	}
+}
+
+// BenchmarkChainNellymoserToPCMU: one 16 kHz Nellymoser block (16 ms) in,
+// decoded, resampled to 8 kHz and μ-law encoded.
+func BenchmarkChainNellymoserToPCMU(b *testing.B) {
+	pcm := audiotest.NoiseBursts(16000, 16000, 0.25, 1)
+	benchChain(b, nellyFrames(b, pcm, 0), 16*time.Millisecond)
+}
+
+// BenchmarkChainSpeexToPCMU: one 20 ms wideband Speex frame in.
+func BenchmarkChainSpeexToPCMU(b *testing.B) {
+	pcm := audiotest.NoiseBursts(16000, 16000, 0.25, 1)
+	enc, err := speex.NewEncoder(16000, speex.EncoderOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer enc.Close()
+	var in []*Frame
+	for i := 0; i+320 <= len(pcm); i += 320 {
+		p, err := enc.Encode([]byte{0xB2}, pcm[i:i+320])
+		if err != nil {
+			b.Fatal(err)
+		}
+		in = append(in, &Frame{Kind: KindAudio, Payload: p})
+	}
+	benchChain(b, in, 20*time.Millisecond)
+}
+
+// BenchmarkTranscoderHub measures the whole path: publisher write, the
+// transcoder goroutine, one PCMU subscriber reading. ns/op is per input
+// Nellymoser block; allocations are the output frames' slab blocks.
+func BenchmarkTranscoderHub(b *testing.B) {
+	h := NewHub(4096, nil)
+	p, err := h.Publish("live/bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	s, err := h.SubscribeCodec("live/bench", codec.PCMU, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	in := nellyFrames(b, audiotest.NoiseBursts(16000, 16000, 0.25, 1), 0)
+	frames := make([]Frame, 4096)
+	ts := uint32(0)
+	want := 0
+	got := 0
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		f := &frames[i%len(frames)]
+		*f = Frame{Kind: KindAudio, Timestamp: ts, Payload: in[i%len(in)].Payload}
+		p.Write(f)
+		ts += 16
+		i++
+		want = (i*256/2 - 200) / 160 // less what the resampler holds back
+		for got < want-64 {          // keep the queues short
+			if _, err := s.Next(b.Context()); err != nil {
+				b.Fatal(err)
+			}
+			got++
+		}
+	}
+}

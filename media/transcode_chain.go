@@ -1,0 +1,160 @@
+package media
+
+import (
+	"fmt"
+
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/codec/codecs"
+	"github.com/flashvox/flashvox/codec/resample"
+)
+
+// chain decodes whatever codec the input frames hold, resamples to the
+// target rate and encodes target frames, stamping them from sample counts.
+// It belongs to one goroutine and allocates nothing per frame once warm.
+type chain struct {
+	target codec.ID
+	rate   int
+	header []byte
+	enc    codec.Encoder
+	encErr error
+	emit   func(ts uint32, pkt []byte) // pkt is only valid during the call
+
+	// The current source: its codec and rate, decoder and resampler.
+	srcID   codec.ID
+	srcRate int
+	dec     codec.Decoder
+	rs      *resample.Resampler
+
+	pcm, res, pend []int16 // decoded, resampled, waiting for a full frame
+	pkt            []byte
+
+	// Timing: output sample n is stamped anchor + n·1000/rate ms; inMicros
+	// is how much input has been decoded since the anchor.
+	started    bool
+	anchor     uint32
+	outSamples int64
+	inMicros   int64
+}
+
+func newChain(target codec.ID, rate int, header []byte) *chain {
+	c := &chain{target: target, rate: rate, header: header}
+	c.enc, c.encErr = codecs.NewEncoder(target, rate)
+	return c
+}
+
+// passes reports whether f is already in the target codec and rate, so it
+// can be forwarded as it is (after a flush of any transcoded audio).
+func (c *chain) passes(f *Frame) bool {
+	id, rate, _, err := AudioCodec(f)
+	return err == nil && id == c.target && rate == c.rate
+}
+
+// push transcodes one input frame, calling emit for every output frame.
+func (c *chain) push(f *Frame) error {
+	if c.encErr != nil {
+		return c.encErr
+	}
+	id, rate, pkt, err := AudioCodec(f)
+	if err != nil {
+		return err
+	}
+	if c.started {
+		expect := c.anchor + uint32(c.inMicros/1000)
+		if d := int32(f.Timestamp - expect); d > DiscontinuityMillis || d < -DiscontinuityMillis {
+			c.flush()
+		}
+	}
+	if id != c.srcID || rate != c.srcRate {
+		if err := c.switchSource(id, rate); err != nil {
+			return err
+		}
+	}
+	if !c.started {
+		c.started, c.anchor, c.outSamples, c.inMicros = true, f.Timestamp, 0, 0
+	}
+	c.pcm, err = c.dec.Decode(c.pcm[:0], pkt)
+	c.inMicros += int64(len(c.pcm)) * 1e6 / int64(c.srcRate)
+	c.resampleAndEncode(c.pcm)
+	return err
+}
+
+// switchSource starts decoding another codec; what the old one left in the
+// resampler is kept so the audio stays continuous.
+func (c *chain) switchSource(id codec.ID, rate int) error {
+	if c.rs != nil {
+		c.pend = c.rs.Flush(c.pend)
+		c.rs = nil
+	}
+	closeCodec(c.dec)
+	c.dec, c.srcID, c.srcRate = nil, 0, 0
+	dec, err := codecs.NewDecoder(id, rate)
+	if err != nil {
+		return fmt.Errorf("cannot decode the source: %w", err)
+	}
+	if rate != c.rate {
+		if c.rs, err = resample.New(rate, c.rate); err != nil {
+			closeCodec(dec)
+			return err
+		}
+	}
+	c.dec, c.srcID, c.srcRate = dec, id, rate
+	return nil
+}
+
+func (c *chain) resampleAndEncode(pcm []int16) {
+	if c.rs != nil {
+		c.res = c.rs.Resample(c.res[:0], pcm)
+		pcm = c.res
+	}
+	c.pend = append(c.pend, pcm...)
+	c.encodePending()
+}
+
+// encodePending encodes every full frame waiting in pend.
+func (c *chain) encodePending() {
+	n := c.enc.FrameSamples()
+	done := 0
+	for ; len(c.pend)-done >= n; done += n {
+		c.pkt = append(c.pkt[:0], c.header...)
+		var err error
+		c.pkt, err = c.enc.Encode(c.pkt, c.pend[done:done+n])
+		if err == nil && c.emit != nil {
+			c.emit(c.anchor+uint32(c.outSamples*1000/int64(c.rate)), c.pkt)
+		}
+		c.outSamples += int64(n)
+	}
+	c.pend = c.pend[:copy(c.pend, c.pend[done:])]
+}
+
+// flush ends the current run of audio: what the resampler holds and the
+// last partial frame (padded with silence) are sent, and the next input
+// frame anchors the timestamps afresh.
+func (c *chain) flush() {
+	if !c.started || c.enc == nil {
+		return
+	}
+	if c.rs != nil {
+		c.pend = c.rs.Flush(c.pend)
+		c.rs.Reset()
+	}
+	if r := len(c.pend) % c.enc.FrameSamples(); r != 0 {
+		for range c.enc.FrameSamples() - r {
+			c.pend = append(c.pend, 0)
+		}
+	}
+	c.encodePending()
+	c.started = false
+}
+
+// reset forgets the source entirely (a new publisher).
+func (c *chain) reset() {
+	c.flush()
+	closeCodec(c.dec)
+	c.dec, c.rs, c.srcID, c.srcRate = nil, nil, 0, 0
+	c.pend = c.pend[:0]
+}
+
+func (c *chain) close() {
+	closeCodec(c.dec)
+	closeCodec(c.enc)
+}

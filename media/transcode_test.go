@@ -1,0 +1,247 @@
+package media
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/codec/g711"
+	"github.com/flashvox/flashvox/codec/g722"
+	"github.com/flashvox/flashvox/codec/nellymoser"
+	"github.com/flashvox/flashvox/codec/resample"
+	"github.com/flashvox/flashvox/internal/audiotest"
+)
+
+// nellyFrames encodes pcm (16 kHz) as one 64-byte block per frame, 16 ms
+// apart from ts0, as Flash and ffmpeg publish Nellymoser 16 kHz.
+func nellyFrames(t testing.TB, pcm []int16, ts0 uint32) []*Frame {
+	t.Helper()
+	enc := nellymoser.NewEncoder(16000)
+	var out []*Frame
+	for i := 0; i+nellymoser.FrameSamples <= len(pcm); i += nellymoser.FrameSamples {
+		p, err := enc.Encode([]byte{0x42}, pcm[i:i+nellymoser.FrameSamples])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, &Frame{Kind: KindAudio, Timestamp: ts0 + uint32(i/16), Payload: p})
+	}
+	return out
+}
+
+// collectAudio reads n audio frames from s, failing on other kinds.
+func collectAudio(t *testing.T, s *Subscriber, n int) []*Frame {
+	t.Helper()
+	var out []*Frame
+	for len(out) < n {
+		f := next(t, s)
+		if f.Kind == KindAudio {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func TestSubscribeCodecSharesOneTranscoder(t *testing.T) {
+	h := NewHub(1024, nil)
+	p, err := h.Publish("live/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	subs := make([]*Subscriber, 3)
+	for i := range subs {
+		if subs[i], err = h.SubscribeCodec("live/a", codec.PCMU, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := h.Stats.Transcoders.Load(); n != 1 {
+		t.Fatalf("%d transcoders for 3 PCMU subscribers, want 1", n)
+	}
+	src := audiotest.Sine(16000, 16000, 1000, 0.25)
+	in := nellyFrames(t, src, 5000)
+	for _, f := range in {
+		p.Write(f)
+	}
+	want := len(in) * 256 / 2 / 160 // 16 ms blocks → 20 ms frames, less what the resampler holds
+	var first []*Frame
+	for i, s := range subs {
+		got := collectAudio(t, s, want-1)
+		if i == 0 {
+			first = got
+		} else if got[0] != first[0] {
+			t.Fatal("subscribers of one transcoder must share frames")
+		}
+	}
+	var pcm []int16
+	for i, f := range first {
+		if f.Payload[0] != 0x82 || len(f.Payload) != 161 {
+			t.Fatalf("frame %d: header %#x, %d bytes; want 0x82 + 160", i, f.Payload[0], len(f.Payload))
+		}
+		if wantTS := uint32(5000 + 20*i); f.Timestamp != wantTS {
+			t.Fatalf("frame %d: timestamp %d, want %d", i, f.Timestamp, wantTS)
+		}
+		pcm = g711.AppendULawPCM(pcm, f.Payload[1:])
+	}
+	ref := resampleAll(t, src, 16000, 8000)
+	snr, lag := audiotest.AlignedSNR(ref[800:len(pcm)-800], pcm[800:len(pcm)-800], 200)
+	t.Logf("nellymoser 16k → PCMU: SNR %.1f dB (lag %d)", snr, lag)
+	if snr < 28 {
+		t.Errorf("SNR %.1f dB, want ≥ 28 (measured 33.7)", snr)
+	}
+	for _, s := range subs {
+		s.Close()
+	}
+	if n := h.Stats.Transcoders.Load(); n != 0 {
+		t.Fatalf("%d transcoders after the last subscriber left", n)
+	}
+	if n := h.SubscriberCount("live/a"); n != 0 {
+		t.Fatalf("the transcoder still subscribes to the source (%d subscribers)", n)
+	}
+	h.mu.Lock()
+	_, derived := h.streams[TranscodeKey("live/a", codec.PCMU, 0)]
+	h.mu.Unlock()
+	if derived {
+		t.Fatal("derived stream left in the hub")
+	}
+	// A new subscriber starts a fresh transcoder.
+	s, err := h.SubscribeCodec("live/a", codec.PCMU, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Write(in[0])
+	p.Write(in[1])
+	collectAudio(t, s, 1)
+	s.Close()
+	p.Close()
+}
+
+func resampleAll(t testing.TB, pcm []int16, from, to int) []int16 {
+	r, err := resample.New(from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Flush(r.Resample(nil, pcm))
+}
+
+func TestTranscodeEventsAndDiscontinuity(t *testing.T) {
+	h := NewHub(1024, nil)
+	s, err := h.SubscribeCodec("live/b", codec.PCMA, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p, err := h.Publish("live/b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(t, s); ev.Kind != KindPublish {
+		t.Fatalf("first event %v, want publish", ev.Kind)
+	}
+	meta := &Frame{Kind: KindData, Payload: []byte{2}}
+	p.Write(meta)
+	if got := next(t, s); got != meta {
+		t.Fatal("data frames must pass through as they are")
+	}
+	src := audiotest.Sine(16000, 16000, 440, 0.25)
+	frames := nellyFrames(t, src, 0)
+	for _, f := range frames[:20] { // 320 ms
+		p.Write(f)
+	}
+	// A pause of 10 s: the output is re-anchored on the new timestamp.
+	for _, f := range frames[20:40] {
+		p.Write(&Frame{Kind: KindAudio, Timestamp: f.Timestamp + 10000, Payload: f.Payload})
+	}
+	p.Close()
+	var ts []uint32
+	for {
+		f := next(t, s)
+		if f.Kind == KindUnpublish {
+			break
+		}
+		if f.Payload[0] != 0x72 {
+			t.Fatalf("header %#x, want PCMA 0x72", f.Payload[0])
+		}
+		ts = append(ts, f.Timestamp)
+	}
+	// 320 ms → 16 frames of 20 ms; then 16 more from 10320 (the last padded).
+	if len(ts) != 32 || ts[0] != 0 || ts[15] != 300 || ts[16] != 10320 || ts[31] != 10620 {
+		t.Fatalf("timestamps %v", ts)
+	}
+	for i := 1; i < len(ts); i++ {
+		if i != 16 && ts[i]-ts[i-1] != 20 {
+			t.Fatalf("timestamps not 20 ms apart at %d: %v", i, ts)
+		}
+	}
+	// A new publisher: the derived stream is published again.
+	p2, err := h.Publish("live/b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p2.Close()
+	if ev := next(t, s); ev.Kind != KindPublish {
+		t.Fatalf("got %v, want publish", ev.Kind)
+	}
+}
+
+func TestTranscodePassThroughAndNonFLV(t *testing.T) {
+	h := NewHub(64, nil)
+	p, err := h.Publish("live/c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	same, err := h.SubscribeCodec("live/c", codec.PCMU, 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer same.Close()
+	g, err := h.SubscribeCodec("live/c", codec.G722, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	pcm := audiotest.Sine(8000, 1600, 700, 0.2)
+	var sent []*Frame
+	for i := 0; i < len(pcm); i += 160 {
+		f := &Frame{Kind: KindAudio, Timestamp: uint32(i / 8), Payload: g711.AppendULaw([]byte{0x82}, pcm[i:i+160])}
+		sent = append(sent, f)
+		p.Write(f)
+	}
+	for _, f := range sent {
+		if got := collectAudio(t, same, 1)[0]; got != f {
+			t.Fatal("audio already in the target codec must pass through untouched")
+		}
+	}
+	dec := g722.NewDecoder()
+	var out []int16
+	for _, f := range collectAudio(t, g, 8) {
+		id, rate, pkt, err := AudioCodec(f)
+		if err != nil || id != codec.G722 || rate != 16000 || f.Payload[0] != NonFLV || len(pkt) != 160 {
+			t.Fatalf("G.722 frame: %v %d %d bytes %v", id, rate, len(pkt), err)
+		}
+		out, _ = dec.Decode(out, pkt)
+	}
+	if db := audiotest.ToneDB(out[1600:], 16000, 700); db < -20 {
+		t.Fatalf("700 Hz tone at %.1f dB after PCMU → G.722", db)
+	}
+}
+
+func TestSubscribeCodecErrors(t *testing.T) {
+	h := NewHub(16, nil)
+	for _, c := range []struct {
+		id   codec.ID
+		rate int
+	}{{codec.AAC, 0}, {codec.PCMU, 16000}, {codec.Speex, 8000}, {0, 0}} {
+		if _, err := h.SubscribeCodec("live/a", c.id, c.rate); !errors.Is(err, ErrCodec) {
+			t.Errorf("SubscribeCodec(%v, %d): %v, want ErrCodec", c.id, c.rate, err)
+		}
+	}
+	if h.Stats.Transcoders.Load() != 0 || h.SubscriberCount("live/a") != 0 {
+		t.Fatal("a refused SubscribeCodec left state behind")
+	}
+	if _, err := h.Publish("live/a#pcmu"); !errors.Is(err, ErrBadName) {
+		t.Fatalf("publishing a derived key: %v", err)
+	}
+	if k := TranscodeKey("live/a", codec.Nellymoser, 8000); k != "live/a#nellymoser@8000" {
+		t.Fatalf("TranscodeKey = %q", k)
+	}
+}
