@@ -27,6 +27,10 @@ type Config struct {
 	RTMP RTMP `yaml:"rtmp"`
 	HTTP HTTP `yaml:"http"`
 	SIP  SIP  `yaml:"sip"`
+	// Users may log in to the phone application and the HTTP API.
+	Users []User `yaml:"users"`
+	Auth  Auth   `yaml:"auth"`
+	Call  Call   `yaml:"call"`
 }
 
 // Log configures log/slog output.

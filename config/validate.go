@@ -27,6 +27,8 @@ func (c *Config) Validate() error {
 		durRange("rtmp.ping_interval", c.RTMP.PingInterval, 100*time.Millisecond, time.Hour),
 		addr("http.listen", c.HTTP.Listen),
 		addr("sip.listen", c.SIP.Listen),
+		c.validateAuth,
+		c.validateUsers,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

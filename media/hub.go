@@ -100,7 +100,7 @@ func (h *Hub) publishLocked(key string) (*Publisher, error) {
 	h.Stats.Publishers.Add(1)
 	ev := &Frame{Kind: KindPublish}
 	for _, sub := range *s.subs.Load() {
-		sub.q.push(ev)
+		sub.push(ev)
 	}
 	return p, nil
 }
@@ -112,18 +112,39 @@ func (h *Hub) publishLocked(key string) (*Publisher, error) {
 func (h *Hub) Subscribe(key string) *Subscriber {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.subscribeLocked(key)
+	return h.subscribeLocked(key, nil)
 }
 
-func (h *Hub) subscribeLocked(key string) *Subscriber {
+// Sink receives a subscriber's frames and events directly, on the goroutine
+// that produces them (a publisher's, or the hub's for replayed headers and
+// publish events), instead of through the subscriber's queue. A sink must
+// not block and must not call the hub; an RTMP connection's non-blocking,
+// drop-oldest write queue is the intended one. It may be called once or
+// twice more while Close runs.
+type Sink func(f *Frame)
+
+// SubscribeSink is Subscribe delivering to sink: no queue and no goroutine
+// per subscriber, so fan-out costs one function call per frame.
+func (h *Hub) SubscribeSink(key string, sink Sink) *Subscriber {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.subscribeLocked(key, sink)
+}
+
+func (h *Hub) subscribeLocked(key string, sink Sink) *Subscriber {
 	s := h.get(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sub := &Subscriber{hub: h, s: s, q: newQueue(h.queueLen)}
+	sub := &Subscriber{hub: h, s: s, sink: sink}
+	if sink == nil {
+		sub.q = newQueue(h.queueLen)
+	} else {
+		sub.q = newQueue(0) // closed-state bookkeeping only; frames go to sink
+	}
 	if s.pub != nil {
 		for _, f := range []*Frame{s.meta, s.audioCfg, s.videoCfg} {
 			if f != nil {
-				sub.q.push(f)
+				sub.push(f)
 			}
 		}
 	}
@@ -179,7 +200,7 @@ func (p *Publisher) Write(f *Frame) {
 	}
 	subs := *p.s.subs.Load()
 	for _, sub := range subs {
-		if sub.q.push(f) {
+		if sub.push(f) {
 			st.DroppedFrame.Add(1)
 			sub.noteDrop()
 		}
@@ -209,7 +230,7 @@ func (p *Publisher) closeLocked() {
 		p.s.meta, p.s.audioCfg, p.s.videoCfg = nil, nil, nil
 		ev := &Frame{Kind: KindUnpublish}
 		for _, sub := range *p.s.subs.Load() {
-			sub.q.push(ev)
+			sub.push(ev)
 		}
 	}
 	p.s.mu.Unlock()
@@ -221,8 +242,20 @@ type Subscriber struct {
 	hub       *Hub
 	s         *stream
 	q         *queue
+	sink      Sink // when set, frames bypass q
 	closed    atomic.Bool
 	dropBurst atomic.Bool // a drop was logged and no frame was read since
+}
+
+// push delivers f and reports whether the subscriber's queue lost a frame.
+func (s *Subscriber) push(f *Frame) (dropped bool) {
+	if s.sink != nil {
+		if !s.closed.Load() {
+			s.sink(f)
+		}
+		return false
+	}
+	return s.q.push(f)
 }
 
 func (s *Subscriber) noteDrop() {

@@ -187,23 +187,3 @@ func BenchmarkFanOut50(b *testing.B) {
 		}
 	}
 }
-
-func TestDiscardKeepsEvents(t *testing.T) {
-	h := NewHub(8, nil)
-	s := h.Subscribe("d")
-	p, _ := h.Publish("d")
-	p.Write(audio(1))
-	p.Write(audio(2))
-	p.Close()
-	s.Discard()
-	if f := next(t, s); f.Kind != KindPublish {
-		t.Fatalf("got %v", f.Kind)
-	}
-	if f := next(t, s); f.Kind != KindUnpublish {
-		t.Fatalf("got %v", f.Kind)
-	}
-	if f := s.TryNext(); f != nil {
-		t.Fatalf("media survived Discard: %v", f.Kind)
-	}
-	s.Close()
-}

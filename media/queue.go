@@ -115,21 +115,3 @@ func (q *queue) droppedCount() uint64 {
 	defer q.mu.Unlock()
 	return q.dropped
 }
-
-// discardMedia drops every queued media frame and keeps the events, in order.
-func (q *queue) discardMedia() {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	kept := 0
-	for i := range q.n {
-		j := (q.head + i) % len(q.buf)
-		if k := q.buf[j].Kind; k == KindPublish || k == KindUnpublish {
-			q.buf[(q.head+kept)%len(q.buf)] = q.buf[j]
-			kept++
-		}
-	}
-	for i := kept; i < q.n; i++ {
-		q.buf[(q.head+i)%len(q.buf)] = nil
-	}
-	q.n = kept
-}

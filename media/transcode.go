@@ -105,6 +105,15 @@ func audioHeader(id codec.ID, rate int) ([]byte, error) {
 // FLV audio tag bodies, except for codecs without an FLV format (G.722),
 // whose frames start with NonFLV; use AudioCodec to read either.
 func (h *Hub) SubscribeCodec(key string, id codec.ID, rate int) (*Subscriber, error) {
+	return h.subscribeCodec(key, id, rate, nil)
+}
+
+// SubscribeCodecSink is SubscribeCodec delivering to sink (see Sink).
+func (h *Hub) SubscribeCodecSink(key string, id codec.ID, rate int, sink Sink) (*Subscriber, error) {
+	return h.subscribeCodec(key, id, rate, sink)
+}
+
+func (h *Hub) subscribeCodec(key string, id codec.ID, rate int, sink Sink) (*Subscriber, error) {
 	in, ok := codec.Lookup(id)
 	if !ok {
 		return nil, fmt.Errorf("%w: codec id %d", ErrCodec, id)
@@ -125,7 +134,7 @@ func (h *Hub) SubscribeCodec(key string, id codec.ID, rate int) (*Subscriber, er
 	out := h.get(dkey)
 	if out.tc == nil {
 		t := &transcoder{hub: h, key: key, out: out, target: id, rate: rate, header: header, done: make(chan struct{})}
-		t.src = h.subscribeLocked(key)
+		t.src = h.subscribeLocked(key, nil)
 		if src := h.streams[key]; src != nil && src.pub != nil {
 			t.pub, _ = h.publishLocked(dkey) // cannot fail: nobody else publishes '#' keys
 		}
@@ -136,7 +145,7 @@ func (h *Hub) SubscribeCodec(key string, id codec.ID, rate int) (*Subscriber, er
 		}
 		go t.run()
 	}
-	return h.subscribeLocked(dkey), nil
+	return h.subscribeLocked(dkey, sink), nil
 }
 
 // transcoder publishes one stream's audio in another codec. Its goroutine

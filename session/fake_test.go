@@ -34,8 +34,9 @@ func (f *fakeTransport) ReadMessage() (*rtmp.Message, error) {
 }
 
 func (f *fakeTransport) WriteMessage(m *rtmp.Message) error {
+	c := *m // like rtmp.Conn: the struct is copied, the payload shared
 	f.mu.Lock()
-	f.out = append(f.out, m)
+	f.out = append(f.out, &c)
 	f.mu.Unlock()
 	select {
 	case f.cond <- struct{}{}:

@@ -1,12 +1,12 @@
 package session
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"github.com/flashvox/flashvox/amf"
@@ -15,17 +15,24 @@ import (
 	"github.com/flashvox/flashvox/rtmp"
 )
 
-// player forwards one subscription to the client. Its goroutine owns sub;
-// the flags are set by the Serve goroutine.
+// player delivers one subscription to the client. Its deliver method is the
+// hub sink: it runs on the producers' goroutines (the publisher's, the hub's
+// for events), so its timestamp state is under mu; the flags are set by the
+// Serve goroutine.
 type player struct {
+	s        *Session
 	streamID uint32
 	name     string
 	sub      *media.Subscriber
-	cancel   context.CancelFunc
-	done     chan struct{}
+	stopped  atomic.Bool
 	paused   atomic.Bool
 	noAudio  atomic.Bool
 	noVideo  atomic.Bool
+
+	mu           sync.Mutex
+	msg          rtmp.Message // reused: WriteMessage copies it
+	last, offset uint32
+	sent, rebase bool
 }
 
 // play starts a live subscription. Arguments: name, start, duration, reset.
@@ -58,15 +65,6 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 		s.log.Info("play refused", "name", base, "why", err)
 		return s.onStatus(streamID, errorInfo(codePlayFailed, err.Error(), "details", name))
 	}
-	sub := s.opts.Hub.Subscribe
-	if want.id != 0 {
-		sub = func(key string) *media.Subscriber {
-			// Validated by parseCodecQuery: SubscribeCodec cannot fail here.
-			su, _ := s.opts.Hub.SubscribeCodec(key, want.id, want.rate)
-			return su
-		}
-	}
-
 	if err := s.t.WriteMessage(rtmp.UserControl{Event: rtmp.EventStreamBegin, StreamID: streamID}.Message()); err != nil {
 		return err
 	}
@@ -83,19 +81,15 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 		return err
 	}
 
-	ctx, cancel := context.WithCancel(s.ctx)
-	p := &player{streamID: streamID, name: name, sub: sub(key), cancel: cancel, done: make(chan struct{})}
+	p := &player{s: s, streamID: streamID, name: name}
+	if want.id != 0 {
+		// Validated by parseCodecQuery: SubscribeCodecSink cannot fail here.
+		p.sub, _ = s.opts.Hub.SubscribeCodecSink(key, want.id, want.rate, p.deliver)
+	} else {
+		p.sub = s.opts.Hub.SubscribeSink(key, p.deliver)
+	}
 	ns.player = p
 	s.log.Info("play", "stream", key, "codec", want.id)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer close(p.done)
-		defer p.sub.Close()
-		if err := s.forward(ctx, p); err != nil && ctx.Err() == nil {
-			s.log.Info("play stopped", "stream", key, "err", err)
-		}
-	}()
 	return nil
 }
 
@@ -171,8 +165,8 @@ func (s *Session) stopPlay(ns *netStream) {
 		return
 	}
 	ns.player = nil
-	p.cancel()
-	<-p.done
+	p.stopped.Store(true)
+	p.sub.Close()
 	if s.ctx.Err() == nil {
 		_ = s.onStatus(ns.id, statusInfo(codePlayStop, "Stopped playing "+p.name+".", "details", p.name))
 	}
@@ -187,7 +181,6 @@ func (s *Session) pause(streamID uint32, c *rtmp.Command) error {
 		ns.player.paused.Store(true)
 		return s.onStatus(streamID, statusInfo(codePauseNotify, "Pausing "+ns.player.name+"."))
 	}
-	ns.player.sub.Discard() // live: resume at the live point, not with what queued up
 	ns.player.paused.Store(false)
 	return s.onStatus(streamID, statusInfo(codeUnpauseNotify, "Unpausing "+ns.player.name+"."))
 }
@@ -214,51 +207,45 @@ func (s *Session) sendData(streamID uint32, vals ...any) error {
 	return s.t.WriteMessage(&rtmp.Message{Type: rtmp.TypeDataAMF0, StreamID: streamID, Payload: p})
 }
 
-// forward copies frames from the subscription to the client until ctx ends.
-// Timestamps are the publisher's, except that a new publisher of the same
-// name continues from the last timestamp sent, so they never go backwards.
-func (s *Session) forward(ctx context.Context, p *player) error {
-	var last uint32
-	var offset uint32
-	sent, rebase := false, false
-	for {
-		f, err := p.sub.Next(ctx)
-		if err != nil {
-			return err
-		}
-		switch f.Kind {
-		case media.KindPublish:
-			if err := s.onStatus(p.streamID, statusInfo(codePlayPublishNotify, p.name+" is now published.", "details", p.name)); err != nil {
-				return err
-			}
-			rebase = sent
-			continue
-		case media.KindUnpublish:
-			if err := s.onStatus(p.streamID, statusInfo(codePlayUnpublish, p.name+" is now unpublished.", "details", p.name)); err != nil {
-				return err
-			}
-			continue
-		}
-		if p.paused.Load() || (f.Kind == media.KindAudio && p.noAudio.Load()) || (f.Kind == media.KindVideo && p.noVideo.Load()) {
-			continue
-		}
-		if rebase {
-			offset = last - f.Timestamp
-			rebase = false
-		}
-		ts := f.Timestamp + offset
-		if sent && int32(ts-last) < 0 {
-			ts = last // never backwards, even across a publisher's own jumps
-		}
-		m := &rtmp.Message{Type: msgType(f.Kind), Timestamp: ts, StreamID: p.streamID, Payload: f.Payload}
-		if err := s.t.WriteMessage(m); err != nil {
-			if errors.Is(err, rtmp.ErrQueueFull) {
-				continue // the transport shed load; the frame is lost, the play goes on
-			}
-			return err
-		}
-		last, sent = ts, true
+// deliver sends one frame or event to the client (the hub sink). Timestamps
+// are the publisher's, except that a new publisher of the same name
+// continues from the last timestamp sent, so they never go backwards.
+// Paused or filtered media is skipped, so an unpaused live player resumes at
+// the live point.
+func (p *player) deliver(f *media.Frame) {
+	if p.stopped.Load() {
+		return
 	}
+	s := p.s
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch f.Kind {
+	case media.KindPublish:
+		_ = s.onStatus(p.streamID, statusInfo(codePlayPublishNotify, p.name+" is now published.", "details", p.name))
+		p.rebase = p.sent
+		return
+	case media.KindUnpublish:
+		_ = s.onStatus(p.streamID, statusInfo(codePlayUnpublish, p.name+" is now unpublished.", "details", p.name))
+		return
+	}
+	if p.paused.Load() || (f.Kind == media.KindAudio && p.noAudio.Load()) || (f.Kind == media.KindVideo && p.noVideo.Load()) {
+		return
+	}
+	if p.rebase {
+		p.offset = p.last - f.Timestamp
+		p.rebase = false
+	}
+	ts := f.Timestamp + p.offset
+	if p.sent && int32(ts-p.last) < 0 {
+		ts = p.last // never backwards, even across a publisher's own jumps
+	}
+	p.msg = rtmp.Message{Type: msgType(f.Kind), Timestamp: ts, StreamID: p.streamID, Payload: f.Payload}
+	// A full write queue drops the oldest media (or this frame); a closed
+	// connection ends the session, whose Serve stops this player.
+	if err := s.t.WriteMessage(&p.msg); err != nil {
+		return
+	}
+	p.last, p.sent = ts, true
 }
 
 func msgType(k media.Kind) uint8 {

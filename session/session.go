@@ -14,7 +14,10 @@ import (
 )
 
 // Transport carries one client's messages. rtmp.Conn implements it; RTMFP
-// will too. WriteMessage must not block for long: it queues.
+// will too. WriteMessage must not block: it queues, dropping old media when
+// the client is slow. It copies the Message struct (callers reuse theirs)
+// and keeps the Payload, which nobody modifies. It is called from the Serve
+// goroutine and from publishers' goroutines (player sinks).
 type Transport interface {
 	ReadMessage() (*rtmp.Message, error)
 	WriteMessage(m *rtmp.Message) error
@@ -63,7 +66,6 @@ type Session struct {
 	nextTx  float64
 
 	ctx context.Context
-	wg  sync.WaitGroup // play forwarders
 }
 
 // New makes a session for transport t.
@@ -93,7 +95,6 @@ func (s *Session) Serve(ctx context.Context) error {
 		for id := range s.streams {
 			s.closeStream(id)
 		}
-		s.wg.Wait()
 		s.failPending()
 		if s.appConn != nil {
 			s.appConn.Close()

@@ -40,9 +40,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "run":
 		return runServer(args, stderr)
+	case "convert":
+		return runConvert(args, stdout, stderr)
 	case "config":
 		_, _ = stdout.Write(config.Default())
 		return 0
+	case "client":
+		return runClient(args, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "flashvox %s %s %s/%s\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return 0
@@ -59,7 +63,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   flashvox [run] [--config FILE]   start the server (embedded defaults when no file)
+  flashvox convert IN OUT [--codec C] [--rate HZ] | --out-dir DIR FILE…   convert .flv ↔ .wav
   flashvox config                  print the default configuration
+  flashvox client ... call TARGET | answer   headless phone (flashvox client -h)
   flashvox version                 print the version
 `)
 }

@@ -64,11 +64,12 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, version s
 	if err != nil {
 		return err
 	}
+	defer srv.close()
 	if err := listen("rtmp", cfg.RTMP.Listen, srv.serveRTMP); err != nil {
 		return err
 	}
 	checks := map[string]web.Health{}
-	ws := &web.Server{Registry: reg, Checks: checks, Logger: logger.With("component", "http")}
+	ws := &web.Server{Registry: reg, Checks: checks, Logger: logger.With("component", "http"), Mux: srv.mux}
 	if err := listen("http", cfg.HTTP.Listen, ws.Serve); err != nil {
 		return err
 	}

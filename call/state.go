@@ -1,0 +1,230 @@
+package call
+
+import (
+	"fmt"
+	"time"
+)
+
+type state uint8
+
+const (
+	stateRinging state = iota + 1
+	stateActive
+	stateEnded
+)
+
+// Call is one call between two users. Its fields are guarded by Service.mu.
+type Call struct {
+	ID, From, To string
+	seq          uint64
+	state        state
+	callerDevice string
+	calleeDevice string
+	callerPeer   string // RTMFP peer ids the parties reported
+	calleePeer   string
+	names        [2]string // [0] the caller publishes, [1] the callee publishes
+	timer        *time.Timer
+}
+
+// Invite places a call from d's user to user to and returns its id. The
+// outcome arrives as events: ringing (and incoming for the callee), or
+// rejected with reason busy or offline.
+func (s *Service) Invite(d *Device, to, peerID string) (string, error) {
+	if !ValidUserName(to) {
+		return "", ErrBadUser
+	}
+	if to == d.User {
+		return "", ErrSelfCall
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	caller := s.users[d.User]
+	if caller == nil || caller.devices[d.ID] != d {
+		return "", fmt.Errorf("%w: device is gone", ErrState)
+	}
+	if s.closed {
+		return "", fmt.Errorf("%w: server is shutting down", ErrState)
+	}
+	if len(caller.calls) > 0 {
+		return "", ErrInCall
+	}
+	s.seq++
+	c := &Call{ID: randomID(12), From: d.User, To: to, seq: s.seq, callerDevice: d.ID, callerPeer: peerID}
+	now := s.opts.Now()
+	callee := s.users[to]
+	log := s.log.With("call", c.ID)
+	switch {
+	case callee == nil || len(callee.devices) == 0:
+		log.Info("call refused", "from", c.From, "to", to, "reason", ReasonOffline)
+		caller.log.Append(Event{Type: EvRejected, Time: now, Call: c.ID, From: c.From, To: to, Reason: ReasonOffline})
+		return c.ID, nil
+	case len(callee.calls) > 0:
+		log.Info("call refused", "from", c.From, "to", to, "reason", ReasonBusy)
+		caller.log.Append(Event{Type: EvRejected, Time: now, Call: c.ID, From: c.From, To: to, Reason: ReasonBusy})
+		return c.ID, nil
+	}
+	c.state = stateRinging
+	s.calls[c.ID] = c
+	caller.calls[c.ID] = c
+	callee.calls[c.ID] = c
+	c.timer = time.AfterFunc(s.opts.RingTimeout, func() { s.noAnswer(c) })
+	log.Info("call ringing", "from", c.From, "to", to)
+	callee.log.Append(Event{Type: EvIncoming, Time: now, Call: c.ID, From: c.From, To: to, PeerID: peerID})
+	caller.log.Append(Event{Type: EvRinging, Time: now, Call: c.ID, From: c.From, To: to})
+	s.presenceLocked(caller)
+	s.presenceLocked(callee)
+	return c.ID, nil
+}
+
+func (s *Service) noAnswer(c *Call) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.state == stateRinging {
+		s.endLocked(c, EvCanceled, ReasonNoAnswer, "")
+	}
+}
+
+// partyCall finds call id and checks that d's user is a party.
+func (s *Service) partyCall(d *Device, id string) (*Call, error) {
+	c := s.calls[id]
+	if c == nil {
+		return nil, ErrNoCall
+	}
+	if c.From != d.User && c.To != d.User {
+		return nil, ErrNotParty
+	}
+	return c, nil
+}
+
+// Accept answers a ringing call on device d (the callee's). The first
+// accept wins; a later one gets ErrAnswered. It returns the accepted event
+// as written to the callee's log: the names to publish and play.
+func (s *Service) Accept(d *Device, id, peerID string) (Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.partyCall(d, id)
+	if err != nil {
+		return Event{}, err
+	}
+	if c.To != d.User {
+		return Event{}, fmt.Errorf("%w: only the callee accepts", ErrState)
+	}
+	if c.state == stateActive {
+		return Event{}, ErrAnswered
+	}
+	c.state = stateActive
+	c.calleeDevice, c.calleePeer = d.ID, peerID
+	c.timer.Stop()
+	c.names = [2]string{randomID(16), randomID(16)}
+	s.streams[c.names[0]] = &grant{call: c, publisher: c.From, player: c.To}
+	s.streams[c.names[1]] = &grant{call: c, publisher: c.To, player: c.From}
+	now := s.opts.Now()
+	s.log.Info("call accepted", "call", c.ID, "device", d.ID)
+	base := Event{Type: EvAccepted, Time: now, Call: c.ID, From: c.From, To: c.To, Mode: ModeRelay, Device: d.ID}
+	toCaller, toCallee := base, base
+	toCaller.Publish, toCaller.Play, toCaller.PeerID = c.names[0], c.names[1], c.calleePeer
+	toCallee.Publish, toCallee.Play, toCallee.PeerID = c.names[1], c.names[0], c.callerPeer
+	s.users[c.From].log.Append(toCaller)
+	return s.users[c.To].log.Append(toCallee), nil
+}
+
+// Reject refuses a ringing call (callee only). reason may be "busy";
+// anything else is reported as "rejected".
+func (s *Service) Reject(d *Device, id, reason string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.partyCall(d, id)
+	if err != nil {
+		return err
+	}
+	if c.To != d.User {
+		return fmt.Errorf("%w: only the callee rejects; the caller hangs up", ErrState)
+	}
+	if c.state != stateRinging {
+		return fmt.Errorf("%w: call is already answered", ErrState)
+	}
+	if reason != ReasonBusy {
+		reason = ReasonRejected
+	}
+	s.endLocked(c, EvRejected, reason, d.User)
+	return nil
+}
+
+// Hangup ends a call from either side: before the answer the caller
+// cancels (cancelled) and the callee rejects (rejected); after it, bye.
+func (s *Service) Hangup(d *Device, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.partyCall(d, id)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.state == stateActive:
+		s.endLocked(c, EvBye, ReasonHangup, d.User)
+	case c.From == d.User:
+		s.endLocked(c, EvCanceled, ReasonCanceled, d.User)
+	default:
+		s.endLocked(c, EvRejected, ReasonRejected, d.User)
+	}
+	return nil
+}
+
+// DTMF sends digits to the other party of an established call.
+func (s *Service) DTMF(d *Device, id, digits string) error {
+	if !validDTMF(digits) {
+		return ErrBadDTMF
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.partyCall(d, id)
+	if err != nil {
+		return err
+	}
+	if c.state != stateActive {
+		return fmt.Errorf("%w: call is not established", ErrState)
+	}
+	other := c.To
+	if d.User == c.To {
+		other = c.From
+	}
+	s.users[other].log.Append(Event{Type: EvDTMF, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, By: d.User, Digits: digits})
+	return nil
+}
+
+func validDTMF(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for _, r := range s {
+		if !((r >= '0' && r <= '9') || r == '*' || r == '#' || (r >= 'A' && r <= 'D')) {
+			return false
+		}
+	}
+	return true
+}
+
+// endLocked moves c to ended, revokes its stream names and tells both parties.
+func (s *Service) endLocked(c *Call, typ, reason, by string) {
+	if c.state == stateEnded {
+		return
+	}
+	c.state = stateEnded
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	for _, n := range c.names {
+		delete(s.streams, n)
+	}
+	delete(s.calls, c.ID)
+	s.log.Info("call ended", "call", c.ID, "event", typ, "reason", reason, "by", by)
+	e := Event{Type: typ, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, Reason: reason, By: by}
+	for _, name := range []string{c.From, c.To} {
+		u := s.users[name]
+		delete(u.calls, c.ID)
+		u.log.Append(e)
+	}
+	for _, name := range []string{c.From, c.To} {
+		s.presenceLocked(s.users[name])
+	}
+}

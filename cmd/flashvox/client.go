@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/phone"
+)
+
+const clientUsage = `usage: flashvox client [--server rtmp://127.0.0.1:1935/phone] --user U (--password P | --token T)
+       call TARGET | answer
+       [--play IN.wav] [--record OUT.wav] [--duration 10s] [--codec speex|nellymoser] [--dtmf DIGITS] [--timeout 60s]
+`
+
+// runClient is the headless phone: exit 0 when the call was established and
+// ended normally, 1 when it failed, 2 on a usage error.
+func runClient(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("client", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, clientUsage); fs.PrintDefaults() }
+	server := fs.String("server", "rtmp://127.0.0.1:1935/phone", "the phone application's URL")
+	user := fs.String("user", "", "user name")
+	password := fs.String("password", "", "password")
+	token := fs.String("token", "", "token (instead of --password)")
+	play := fs.String("play", "", "WAV file sent as the microphone, looped (default: silence)")
+	record := fs.String("record", "", "write what the phone hears to this WAV file (16 kHz mono)")
+	duration := fs.Duration("duration", 0, "hang up after this long (0: wait for the other side)")
+	codecName := fs.String("codec", "speex", "codec to send and receive: speex or nellymoser")
+	dtmf := fs.String("dtmf", "", "DTMF digits sent once the call is established")
+	timeout := fs.Duration("timeout", 60*time.Second, "give up ringing or waiting for a call after this long")
+	verbose := fs.Bool("v", false, "log protocol steps to stderr")
+	// Flags may come before and after the verb.
+	if err := fs.Parse(args); err != nil {
+		return exitConfig
+	}
+	rest := fs.Args()
+	if len(rest) == 0 || (rest[0] != "call" && rest[0] != "answer") || (rest[0] == "call" && len(rest) < 2) {
+		fs.Usage()
+		return exitConfig
+	}
+	verb, target := rest[0], ""
+	rest = rest[1:]
+	if verb == "call" {
+		target, rest = rest[0], rest[1:]
+	}
+	if err := fs.Parse(rest); err != nil {
+		return exitConfig
+	}
+	if fs.NArg() > 0 || *user == "" || (*password == "") == (*token == "") {
+		fmt.Fprintln(stderr, "flashvox client: need --user and one of --password or --token")
+		return exitConfig
+	}
+	id, ok := codec.ParseID(*codecName)
+	if !ok || (id != codec.Speex && id != codec.Nellymoser) {
+		fmt.Fprintf(stderr, "flashvox client: --codec must be speex or nellymoser, got %q\n", *codecName)
+		return exitConfig
+	}
+	opts := phone.Options{Server: *server, User: *user, Secret: *password, Codec: id, Duration: *duration, DTMF: *dtmf}
+	if *token != "" {
+		opts.Secret = *token
+	}
+	if *verbose {
+		opts.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	}
+	if *play != "" {
+		pcm, err := phone.ReadWAV(*play)
+		if err != nil {
+			fmt.Fprintf(stderr, "flashvox client: --play: %v\n", err)
+			return exitConfig
+		}
+		opts.Mic = pcm
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var res *phone.Result
+	var err error
+	if verb == "call" {
+		res, err = phone.Call(ctx, withSetupTimeout(opts, *timeout), target)
+	} else {
+		res, err = phone.Answer(ctx, withSetupTimeout(opts, *timeout))
+	}
+	if res != nil && *record != "" {
+		if werr := phone.WriteWAV(*record, res.Heard); werr != nil {
+			fmt.Fprintf(stderr, "flashvox client: --record: %v\n", werr)
+			return exitFail
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "flashvox client: %v\n", err)
+		return exitFail
+	}
+	end := ""
+	if res.End != nil {
+		end = res.End.GetString("reason") + " by " + res.End.GetString("by")
+	}
+	fmt.Fprintf(stdout, "call %s ended (%s), heard %.1f s", res.Call, end, float64(len(res.Heard))/phone.SampleRate)
+	if res.Digits != "" {
+		fmt.Fprintf(stdout, ", DTMF %s", res.Digits)
+	}
+	fmt.Fprintln(stdout)
+	return 0
+}
+
+// withSetupTimeout bounds ringing and waiting for a call (not the call itself).
+func withSetupTimeout(o phone.Options, d time.Duration) phone.Options {
+	o.SetupTimeout = d
+	return o
+}

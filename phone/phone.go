@@ -1,0 +1,231 @@
+// Package phone is the headless phone: it speaks the real protocol of the
+// RTMP phone application (connect with user and password or token, invite
+// or answer, publish and play the issued stream names) with real codecs,
+// for tests, load and scripting. `flashvox client` is its command line.
+package phone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/rtmp"
+)
+
+// SampleRate is the rate of the PCM a phone sends and records.
+const SampleRate = 16000
+
+// Options configure one phone call.
+type Options struct {
+	Server   string        // rtmp://HOST[:PORT]/phone
+	User     string        // user name
+	Secret   string        // password, or a token ("v1.…")
+	Codec    codec.ID      // codec.Speex or codec.Nellymoser (default Speex)
+	Mic      []int16       // 16 kHz mono sent as the microphone, looped; nil sends silence
+	Duration time.Duration // hang up after this long; 0 waits for the other side
+	// SetupTimeout bounds ringing (Call) and waiting for a call (Answer); 0: ctx only.
+	SetupTimeout time.Duration
+	DTMF         string // digits sent once the call is established
+	Logger       *slog.Logger
+	// OnSend and OnHear, if set, are told the timestamp of every audio
+	// message sent and heard, with the local time (delay measurements).
+	OnSend, OnHear func(ts uint32, at time.Time)
+}
+
+// Result is how a call went.
+type Result struct {
+	Call  string
+	Heard []int16 // what the phone heard, 16 kHz mono, in arrival order
+	// End is the event that ended the call (onBye, onRejected, onCancelled).
+	End    *amf.Object
+	Digits string // DTMF received
+}
+
+// Errors of a call that did not go as asked.
+var (
+	ErrNotEstablished = errors.New("phone: call was not established")
+	ErrAbnormalEnd    = errors.New("phone: call ended abnormally")
+)
+
+// event is one server push.
+type event struct {
+	method string
+	obj    *amf.Object
+}
+
+// phone is one connection; the rtmp.Client's dispatch goroutine feeds
+// events and audio, the caller's goroutine owns the rest.
+type phone struct {
+	opts   Options
+	log    *slog.Logger
+	c      *rtmp.Client
+	events chan event
+	audio  chan *rtmp.Message
+}
+
+func dial(ctx context.Context, o Options) (*phone, error) {
+	if o.Codec == 0 {
+		o.Codec = codec.Speex
+	}
+	if o.Codec != codec.Speex && o.Codec != codec.Nellymoser {
+		return nil, fmt.Errorf("phone: codec %s: use speex or nellymoser", o.Codec)
+	}
+	p := &phone{opts: o, log: o.Logger, events: make(chan event, 256), audio: make(chan *rtmp.Message, 512)}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	c, err := rtmp.Dial(ctx, o.Server, rtmp.ClientOptions{
+		ConnectArgs: []any{o.User, o.Secret},
+		Logger:      p.log,
+		OnCommand: func(cmd *rtmp.Command, _ *rtmp.Message) {
+			if len(cmd.Args) == 0 {
+				return
+			}
+			if obj, ok := cmd.Args[0].(*amf.Object); ok {
+				select {
+				case p.events <- event{cmd.Name, obj}:
+				default:
+					p.log.Warn("event dropped: phone is not reading", "method", cmd.Name)
+				}
+			}
+		},
+		OnMessage: func(m *rtmp.Message) {
+			if m.Type != rtmp.TypeAudio || len(m.Payload) < 2 {
+				return
+			}
+			if p.opts.OnHear != nil {
+				p.opts.OnHear(m.Timestamp, time.Now())
+			}
+			select {
+			case p.audio <- m:
+			default: // the decoder fell behind: lose audio, never stall the connection
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("phone: connect %s as %s: %w", o.Server, o.User, err)
+	}
+	p.c = c
+	return p, nil
+}
+
+func (p *phone) close() { p.c.Close() }
+
+func (p *phone) setupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if p.opts.SetupTimeout > 0 {
+		return context.WithTimeout(ctx, p.opts.SetupTimeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+func (p *phone) call(ctx context.Context, name string, args ...any) (*amf.Object, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	res, err := p.c.Call(ctx, name, args...)
+	if err != nil {
+		return nil, fmt.Errorf("phone: %s: %w", name, err)
+	}
+	o, _ := firstArg(res).(*amf.Object)
+	return o, nil
+}
+
+func firstArg(c *rtmp.Command) any {
+	if len(c.Args) > 0 {
+		return c.Args[0]
+	}
+	return nil
+}
+
+// next returns the next pushed event for call id ("" for any call),
+// skipping presence, or fails when ctx ends or the connection drops.
+func (p *phone) next(ctx context.Context, id string) (event, error) {
+	for {
+		select {
+		case e := <-p.events:
+			if e.method == "onPresence" || (id != "" && e.obj.GetString("call") != id) {
+				continue
+			}
+			return e, nil
+		case <-ctx.Done():
+			return event{}, ctx.Err()
+		case <-p.c.Conn().Done():
+			return event{}, fmt.Errorf("phone: connection lost: %w", p.c.Conn().Err())
+		}
+	}
+}
+
+func describe(o *amf.Object) string {
+	s := o.GetString("type")
+	if r := o.GetString("reason"); r != "" {
+		s += ": " + r
+	}
+	if by := o.GetString("by"); by != "" {
+		s += " (by " + by + ")"
+	}
+	return s
+}
+
+// Call places a call to user to, talks until the duration ends (then hangs
+// up) or the other side hangs up, and reports what it heard.
+func Call(ctx context.Context, o Options, to string) (*Result, error) {
+	p, err := dial(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer p.close()
+	res, err := p.call(ctx, "invite", to)
+	if err != nil {
+		return nil, err
+	}
+	r := &Result{Call: res.GetString("call")}
+	sctx, cancel := p.setupContext(ctx)
+	defer cancel()
+	for {
+		e, err := p.next(sctx, r.Call)
+		if err != nil {
+			_, _ = p.call(ctx, "bye", r.Call) // stop the ringing
+			return r, fmt.Errorf("%w: %w", ErrNotEstablished, err)
+		}
+		switch e.method {
+		case "onRinging":
+			p.log.Info("ringing", "call", r.Call, "to", to)
+			continue
+		case "onAccepted":
+			return r, p.talk(ctx, r, e.obj)
+		}
+		r.End = e.obj
+		return r, fmt.Errorf("%w: %s", ErrNotEstablished, describe(e.obj))
+	}
+}
+
+// Answer waits for an incoming call, accepts it and talks as Call does.
+func Answer(ctx context.Context, o Options) (*Result, error) {
+	p, err := dial(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer p.close()
+	var r Result
+	sctx, cancel := p.setupContext(ctx)
+	defer cancel()
+	for {
+		e, err := p.next(sctx, "")
+		if err != nil {
+			return nil, fmt.Errorf("%w: waiting for a call: %w", ErrNotEstablished, err)
+		}
+		if e.method == "onIncomingCall" {
+			r.Call = e.obj.GetString("call")
+			p.log.Info("incoming call", "call", r.Call, "from", e.obj.GetString("from"))
+			break
+		}
+	}
+	acc, err := p.call(ctx, "accept", r.Call)
+	if err != nil {
+		return &r, err
+	}
+	return &r, p.talk(ctx, &r, acc)
+}

@@ -1,0 +1,136 @@
+// Package phoneapp is the RTMP application "phone" (rtmp://HOST/phone): a
+// web phone connects with its user and token (or password), places and
+// answers calls with NetConnection.call, gets call events pushed as
+// server-side invokes, and may publish and play only the stream names the
+// server issued to it for its current call. Signalling is package call's;
+// this package maps it to RTMP.
+package phoneapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/session"
+)
+
+// Name is the application name the phone app is registered under.
+const Name = "phone"
+
+// App is the phone application; register it in session.Options.Apps[Name].
+type App struct {
+	Calls  *call.Service
+	Auth   *call.Auth
+	Logger *slog.Logger
+}
+
+// errNoCredentials is the rejection of a connect without user and secret.
+var errNoCredentials = errors.New("phone: connect needs arguments (user, token) or (user, password), or an object {user, token} or {user, password}")
+
+// credentials are what connect carried.
+type credentials struct {
+	user, token, password string
+}
+
+// parseCredentials reads connect's arguments: two strings (user, then a
+// token or a password: a token starts with "v1."), or one object with user
+// and token or password.
+func parseCredentials(args []any) (credentials, error) {
+	var c credentials
+	switch {
+	case len(args) >= 2:
+		u, ok1 := args[0].(string)
+		secret, ok2 := args[1].(string)
+		if !ok1 || !ok2 {
+			return c, errNoCredentials
+		}
+		c.user = u
+		if strings.HasPrefix(secret, "v1.") {
+			c.token = secret
+		} else {
+			c.password = secret
+		}
+	case len(args) == 1:
+		o, ok := args[0].(*amf.Object)
+		if !ok {
+			return c, errNoCredentials
+		}
+		c.user, c.token, c.password = o.GetString("user"), o.GetString("token"), o.GetString("password")
+	}
+	if c.user == "" || (c.token == "" && c.password == "") {
+		return c, errNoCredentials
+	}
+	return c, nil
+}
+
+// Connect admits a connection whose credentials check out and makes it a
+// device of its user.
+func (a *App) Connect(ctx context.Context, s *session.Session, _ *amf.Object, args []any) (session.AppConn, error) {
+	cr, err := parseCredentials(args)
+	if err != nil {
+		return nil, err
+	}
+	if cr.token != "" {
+		u, err := a.Auth.Verify(cr.token)
+		if err != nil {
+			return nil, fmt.Errorf("phone: %w", err)
+		}
+		if u != cr.user {
+			return nil, fmt.Errorf("phone: token is for another user")
+		}
+	} else if err := a.Auth.Password(cr.user, cr.password); err != nil {
+		return nil, fmt.Errorf("phone: %w", err)
+	}
+	log := a.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ev := a.Calls.Log(cr.user)
+	c := &conn{
+		calls:  a.Calls,
+		s:      s,
+		events: ev,
+		cursor: ev.Head(),
+	}
+	c.dev = a.Calls.Attach(cr.user, call.KindRTMP)
+	c.log = log.With("user", cr.user, "device", c.dev.ID)
+	pctx, cancel := context.WithCancel(ctx)
+	c.cancel = cancel
+	c.wg.Go(func() { c.push(pctx) })
+	return c, nil
+}
+
+// conn is one phone connection. Call/Publish/Play/Close run on the
+// session's Serve goroutine; push runs on its own and only reads.
+type conn struct {
+	calls  *call.Service
+	s      *session.Session
+	dev    *call.Device
+	log    *slog.Logger
+	events *call.Log
+	cursor uint64 // first event pushed: the log's head at connect
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// Publish allows only the name issued to this user for its active call.
+func (c *conn) Publish(name string) (string, error) {
+	return c.calls.StreamKey(c.dev.User, name, true)
+}
+
+// Play allows only the other party's name of this user's active call.
+func (c *conn) Play(name string) (string, error) {
+	return c.calls.StreamKey(c.dev.User, name, false)
+}
+
+// Close stops the pushes and detaches the device, which ends its calls.
+func (c *conn) Close() {
+	c.cancel()
+	c.wg.Wait()
+	c.calls.Detach(c.dev)
+}

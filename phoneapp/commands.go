@@ -1,0 +1,146 @@
+package phoneapp
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/session"
+)
+
+// Call serves the phone's NetConnection calls:
+//
+//	invite(to [, {peerId}])        -> {call}
+//	accept(callId [, {peerId}])    -> {call, publish, play, mode, peerId, device}
+//	reject(callId [, reason])      -> null
+//	bye(callId)                    -> null (also hangup, cancel)
+//	sendDTMF(callId, digits)       -> null
+func (c *conn) Call(_ context.Context, name string, args []any) (any, error) {
+	switch name {
+	case "invite":
+		to, err := stringArg(args, 0, "to")
+		if err != nil {
+			return nil, err
+		}
+		id, err := c.calls.Invite(c.dev, to, peerArg(args, 1))
+		if err != nil {
+			return nil, err
+		}
+		return amf.NewObject("call", id), nil
+	case "accept":
+		id, err := stringArg(args, 0, "callId")
+		if err != nil {
+			return nil, err
+		}
+		e, err := c.calls.Accept(c.dev, id, peerArg(args, 1))
+		if err != nil {
+			return nil, err
+		}
+		return amf.NewObject("call", e.Call, "publish", e.Publish, "play", e.Play, "mode", e.Mode, "peerId", e.PeerID, "device", e.Device), nil
+	case "reject":
+		id, err := stringArg(args, 0, "callId")
+		if err != nil {
+			return nil, err
+		}
+		reason, _ := stringArg(args, 1, "reason")
+		return nil, c.calls.Reject(c.dev, id, reason)
+	case "bye", "hangup", "cancel":
+		id, err := stringArg(args, 0, "callId")
+		if err != nil {
+			return nil, err
+		}
+		return nil, c.calls.Hangup(c.dev, id)
+	case "sendDTMF":
+		id, err := stringArg(args, 0, "callId")
+		if err != nil {
+			return nil, err
+		}
+		digits, err := stringArg(args, 1, "digits")
+		if err != nil {
+			return nil, err
+		}
+		return nil, c.calls.DTMF(c.dev, id, digits)
+	}
+	return nil, session.ErrUnknownMethod
+}
+
+func stringArg(args []any, i int, what string) (string, error) {
+	if i < len(args) {
+		if s, ok := args[i].(string); ok && s != "" {
+			return s, nil
+		}
+	}
+	return "", fmt.Errorf("argument %d (%s) must be a non-empty string", i+1, what)
+}
+
+// peerArg reads the optional options object {peerId} (an RTMFP peer id).
+func peerArg(args []any, i int) string {
+	if i < len(args) {
+		if o, ok := args[i].(*amf.Object); ok {
+			return o.GetString("peerId")
+		}
+	}
+	return ""
+}
+
+// methods maps event types to the client methods the server invokes.
+var methods = map[string]string{
+	call.EvIncoming: "onIncomingCall",
+	call.EvRinging:  "onRinging",
+	call.EvAccepted: "onAccepted",
+	call.EvRejected: "onRejected",
+	call.EvCanceled: "onCancelled",
+	call.EvBye:      "onBye",
+	call.EvPresence: "onPresence",
+	call.EvDTMF:     "onDTMF",
+}
+
+// push invokes the client's event methods, in log order, until ctx ends.
+// Invokes carry transaction id 0: the server expects no answer.
+func (c *conn) push(ctx context.Context) {
+	cursor := c.cursor
+	for {
+		p, err := c.events.Wait(ctx, cursor, 100)
+		if err != nil {
+			return
+		}
+		if p.Missed > 0 {
+			c.log.Warn("events lost to a slow connection", "missed", p.Missed)
+		}
+		cursor = p.Next
+		for _, e := range p.Events {
+			method, obj := c.invocation(e)
+			if err := c.s.Notify(method, obj); err != nil {
+				c.log.Info("push failed", "err", err)
+				return
+			}
+		}
+	}
+}
+
+// invocation maps an event to the method and its one argument. Another
+// device of the callee that did not answer gets onCancelled with reason
+// answered_elsewhere instead of onAccepted.
+func (c *conn) invocation(e call.Event) (string, *amf.Object) {
+	if e.Type == call.EvAccepted && e.To == c.dev.User && e.Device != c.dev.ID {
+		e = call.Event{Type: call.EvCanceled, Cursor: e.Cursor, Time: e.Time, Call: e.Call, From: e.From, To: e.To, Reason: call.ReasonAnsweredElsewhere, Device: e.Device}
+	}
+	return methods[e.Type], EventObject(e)
+}
+
+// EventObject is the AMF object of an event: its non-empty fields under
+// their JSON names, time in milliseconds since 1970.
+func EventObject(e call.Event) *amf.Object {
+	o := amf.NewObject("type", e.Type, "cursor", float64(e.Cursor), "time", float64(e.Time.UnixMilli()))
+	for _, kv := range [...]struct{ k, v string }{
+		{"call", e.Call}, {"from", e.From}, {"to", e.To}, {"reason", e.Reason}, {"by", e.By},
+		{"publish", e.Publish}, {"play", e.Play}, {"mode", e.Mode}, {"peerId", e.PeerID}, {"device", e.Device},
+		{"user", e.User}, {"status", e.Status}, {"digits", e.Digits},
+	} {
+		if kv.v != "" {
+			o.Set(kv.k, kv.v)
+		}
+	}
+	return o
+}

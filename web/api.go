@@ -1,0 +1,171 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/flashvox/flashvox/call"
+)
+
+// API limits.
+const (
+	maxBodyBytes   = 4 << 10
+	defaultMaxWait = 50 * time.Second // below writeTimeout, so a long-poll always answers
+	pageLimit      = 500              // events per answer; the client asks again from the cursor
+)
+
+// API is the signalling API under /api/v1: login, call commands, and the
+// user's event log by polling and long-poll. Every route but login needs
+// "Authorization: Bearer TOKEN".
+type API struct {
+	Calls   *call.Service
+	Auth    *call.Auth
+	Logger  *slog.Logger
+	MaxWait time.Duration // longest long-poll (default 50s)
+}
+
+// Register adds the API's routes to mux.
+func (a *API) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/v1/login", a.login)
+	mux.HandleFunc("POST /api/v1/calls", a.authed(a.invite))
+	mux.HandleFunc("POST /api/v1/calls/{id}/{action}", a.authed(a.action))
+	mux.HandleFunc("GET /api/v1/events", a.authed(a.events))
+	mux.HandleFunc("GET /api/v1/presence", a.authed(a.presence))
+}
+
+// apiError is an error answer: {"error": code, "message": text}.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.message }
+
+func badRequest(format string, args ...any) *apiError {
+	return &apiError{http.StatusBadRequest, "bad_request", fmt.Sprintf(format, args...)}
+}
+
+// errorFor maps call errors to HTTP answers.
+func errorFor(err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	table := []struct {
+		err    error
+		status int
+		code   string
+	}{
+		{call.ErrBadCredentials, http.StatusUnauthorized, "bad_credentials"},
+		{call.ErrTokenExpired, http.StatusUnauthorized, "token_expired"},
+		{call.ErrTokenSignature, http.StatusUnauthorized, "bad_token"},
+		{call.ErrBadToken, http.StatusUnauthorized, "bad_token"},
+		{call.ErrNoCall, http.StatusNotFound, "no_call"},
+		{call.ErrNotParty, http.StatusForbidden, "not_party"},
+		{call.ErrAnswered, http.StatusConflict, "answered_elsewhere"},
+		{call.ErrInCall, http.StatusConflict, "in_call"},
+		{call.ErrState, http.StatusConflict, "state"},
+		{call.ErrSelfCall, http.StatusBadRequest, "self_call"},
+		{call.ErrBadUser, http.StatusBadRequest, "bad_user"},
+		{call.ErrBadDTMF, http.StatusBadRequest, "bad_dtmf"},
+	}
+	for _, t := range table {
+		if errors.Is(err, t.err) {
+			return &apiError{t.status, t.code, err.Error()}
+		}
+	}
+	return &apiError{http.StatusInternalServerError, "internal", err.Error()}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	e := errorFor(err)
+	if e.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="flashvox"`)
+	}
+	writeJSON(w, e.status, map[string]string{"error": e.code, "message": e.message})
+}
+
+// decodeBody reads a small JSON object into v, refusing unknown fields and
+// trailing data. An empty body leaves v as it is.
+func decodeBody(body io.Reader, v any) error {
+	b, err := io.ReadAll(io.LimitReader(body, maxBodyBytes+1))
+	if err != nil {
+		return badRequest("reading body: %v", err)
+	}
+	if len(b) > maxBodyBytes {
+		return badRequest("body larger than %d bytes", maxBodyBytes)
+	}
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("body: %v", err)
+	}
+	if dec.More() {
+		return badRequest("body: data after the JSON object")
+	}
+	return nil
+}
+
+type loginRequest struct {
+	User     string `json:"user"`
+	Password string `json:"password"`
+}
+
+func (a *API) login(w http.ResponseWriter, r *http.Request) {
+	var req loginRequest
+	if err := decodeBody(r.Body, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	tok, exp, err := a.Auth.Login(req.User, req.Password)
+	if err != nil {
+		a.logger().Info("login refused", "user", req.User, "remote", r.RemoteAddr)
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"token": tok, "user": req.User, "expires": exp.UTC().Format(time.RFC3339)})
+}
+
+func (a *API) logger() *slog.Logger {
+	if a.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return a.Logger
+}
+
+// authed checks the bearer token and runs h with the user's HTTP device,
+// which stays online while requests are in flight.
+func (a *API) authed(h func(http.ResponseWriter, *http.Request, *call.Device)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			writeError(w, &apiError{http.StatusUnauthorized, "no_token", "missing Authorization: Bearer TOKEN"})
+			return
+		}
+		user, err := a.Auth.Verify(strings.TrimSpace(tok))
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		d, done := a.Calls.HTTPBegin(user)
+		defer done()
+		h(w, r, d)
+	}
+}

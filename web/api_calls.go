@@ -1,0 +1,141 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flashvox/flashvox/call"
+)
+
+// callRequest is the body of POST /calls and of the call actions; each
+// route reads the fields it needs.
+type callRequest struct {
+	To     string `json:"to,omitempty"`
+	PeerID string `json:"peerId,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	Digits string `json:"digits,omitempty"`
+}
+
+func (a *API) invite(w http.ResponseWriter, r *http.Request, d *call.Device) {
+	var req callRequest
+	if err := decodeBody(r.Body, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if req.To == "" {
+		writeError(w, badRequest(`body needs "to"`))
+		return
+	}
+	id, err := a.Calls.Invite(d, req.To, req.PeerID)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"call": id})
+}
+
+func (a *API) action(w http.ResponseWriter, r *http.Request, d *call.Device) {
+	var req callRequest
+	if err := decodeBody(r.Body, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	id := r.PathValue("id")
+	var err error
+	switch r.PathValue("action") {
+	case "accept":
+		var e call.Event
+		if e, err = a.Calls.Accept(d, id, req.PeerID); err == nil {
+			writeJSON(w, http.StatusOK, map[string]string{"call": e.Call, "publish": e.Publish, "play": e.Play, "mode": e.Mode, "peerId": e.PeerID, "device": e.Device})
+			return
+		}
+	case "reject":
+		err = a.Calls.Reject(d, id, req.Reason)
+	case "hangup":
+		err = a.Calls.Hangup(d, id)
+	case "dtmf":
+		err = a.Calls.DTMF(d, id, req.Digits)
+	default:
+		writeError(w, &apiError{http.StatusNotFound, "not_found", "unknown call action " + strconv.Quote(r.PathValue("action")) + " (accept, reject, hangup, dtmf)"})
+		return
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"call": id})
+}
+
+// eventsPage is the answer of GET /events.
+type eventsPage struct {
+	Cursor uint64       `json:"cursor"`
+	Events []call.Event `json:"events"`
+	Missed uint64       `json:"missed,omitempty"`
+}
+
+// events answers GET /events?cursor=N[&wait=30s]: the user's events from
+// cursor N on, at once (polling) or as soon as there is one (long-poll).
+func (a *API) events(w http.ResponseWriter, r *http.Request, d *call.Device) {
+	q := r.URL.Query()
+	var cursor uint64
+	if s := q.Get("cursor"); s != "" {
+		c, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			writeError(w, badRequest("cursor must be a non-negative integer, got %q", s))
+			return
+		}
+		cursor = c
+	}
+	wait, err := parseWait(q.Get("wait"), a.maxWait())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	log := a.Calls.Log(d.User)
+	var p call.Page
+	if wait > 0 {
+		ctx, cancel := context.WithTimeout(r.Context(), wait)
+		p, _ = log.Wait(ctx, cursor, pageLimit) // a timeout answers the empty page
+		cancel()
+	} else {
+		p = log.Since(cursor, pageLimit)
+	}
+	if p.Events == nil {
+		p.Events = []call.Event{}
+	}
+	writeJSON(w, http.StatusOK, eventsPage{Cursor: p.Next, Events: p.Events, Missed: p.Missed})
+}
+
+func (a *API) maxWait() time.Duration {
+	if a.MaxWait > 0 {
+		return a.MaxWait
+	}
+	return defaultMaxWait
+}
+
+// parseWait reads a long-poll duration ("30s", "500ms", or plain seconds
+// "30"), clamped to max.
+func parseWait(s string, max time.Duration) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		n, err2 := strconv.ParseUint(strings.TrimSpace(s), 10, 32)
+		if err2 != nil {
+			return 0, badRequest("wait must be a duration like 30s, got %q", s)
+		}
+		d = time.Duration(n) * time.Second
+	}
+	if d < 0 {
+		return 0, badRequest("wait must not be negative, got %q", s)
+	}
+	return min(d, max), nil
+}
+
+func (a *API) presence(w http.ResponseWriter, _ *http.Request, _ *call.Device) {
+	writeJSON(w, http.StatusOK, map[string]any{"users": a.Calls.Presence()})
+}
