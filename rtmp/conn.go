@@ -16,23 +16,34 @@ import (
 // caller's goroutine: ReadMessage owns the ChunkReader, answers pings, sends
 // acknowledgements, applies the peer's control messages and splits
 // aggregates, so no goroutine or channel hop sits between the socket and the
-// session. The Conn owns one goroutine, the writer (ChunkWriter and
-// bufio.Writer, drains the write queue, pings an idle peer). The write queue
-// is guarded by mu; the counters are atomic.
+// session. The Conn owns one goroutine, the writer, which drains the write
+// queue and pings an idle peer.
+//
+// Writing: wmu guards the ChunkWriter, the output buffer and the socket.
+// When the queue is empty and nobody holds wmu, WriteMessage encodes the
+// message and writes it straight to a plain TCP socket without blocking
+// (see direct.go), as nginx-rtmp does from its event loop: no goroutine
+// wake-up per frame. Whatever the socket does not take at once is left in
+// the buffer for the writer goroutine. The write queue is guarded by mu;
+// the counters are atomic.
 type Conn struct {
 	nc     net.Conn
 	cfg    ConnConfig
 	log    *slog.Logger
 	ctx    context.Context
+	done   <-chan struct{} // ctx.Done(), kept for the per-message check
 	cancel context.CancelCauseFunc
 	start  time.Time
 	wg     sync.WaitGroup
 
 	in  *countingReader
 	out *countingWriter
-	cr  *ChunkReader  // ReadMessage's goroutine
-	cw  *ChunkWriter  // writer goroutine
-	bw  *bufio.Writer // writer goroutine
+	cr  *ChunkReader // ReadMessage's goroutine
+
+	wmu  sync.Mutex   // guards cw, obuf and writes to the socket
+	cw   *ChunkWriter // encodes into obuf
+	obuf outBuffer    // encoded bytes not yet written
+	raw  rawWriter    // non-blocking socket writes; nil unless plain TCP
 
 	// ReadMessage's goroutine.
 	split       []*Message // messages of an aggregate not returned yet
@@ -75,9 +86,12 @@ func NewConn(ctx context.Context, nc net.Conn, rw io.ReadWriter, cfg ConnConfig,
 		wake:  make(chan struct{}, 1),
 	}
 	c.ctx, c.cancel = context.WithCancelCause(ctx)
+	c.done = c.ctx.Done()
 	c.cr = NewChunkReader(bufio.NewReaderSize(c.in, 4096), cfg.MaxMessageSize, cfg.MaxChunkStreams)
-	c.bw = bufio.NewWriterSize(c.out, 4096)
-	c.cw = NewChunkWriter(c.bw)
+	c.cw = NewChunkWriter(&c.obuf)
+	if rw == io.ReadWriter(nc) {
+		c.raw = newRawWriter(nc)
+	}
 	c.lastRead.Store(c.start.UnixNano())
 	if cfg.ChunkSize != defaultChunkSize {
 		c.enqueue(SetChunkSizeMessage(uint32(cfg.ChunkSize)))
@@ -94,14 +108,22 @@ func NewConn(ctx context.Context, nc net.Conn, rw io.ReadWriter, cfg ConnConfig,
 // burst); if the queue holds no media, media and commands get ErrQueueFull.
 // Control messages may use twice the queue before the Conn is closed.
 func (c *Conn) WriteMessage(m *Message) error {
-	if c.ctx.Err() != nil {
+	// ctx.Err takes a mutex; a non-blocking receive on Done does not, and
+	// this runs once per frame per subscriber.
+	select {
+	case <-c.done:
 		return ErrClosed
+	default:
 	}
 	return c.enqueue(m)
 }
 
 func (c *Conn) enqueue(m *Message) error {
 	c.mu.Lock()
+	if len(c.q) == 0 && c.raw != nil && c.wmu.TryLock() {
+		c.mu.Unlock() // later messages queue behind this one: order holds
+		return c.writeDirect(m)
+	}
 	if len(c.q) >= c.cfg.WriteQueue && !(m.IsControl() && len(c.q) < 2*c.cfg.WriteQueue) {
 		i := firstMedia(c.q)
 		if i < 0 {

@@ -1,7 +1,6 @@
 package rtmp
 
 import (
-	"encoding/binary"
 	"errors"
 	"time"
 )
@@ -24,11 +23,8 @@ func (c *Conn) writeLoop() {
 		select {
 		case <-c.ctx.Done():
 			if errors.Is(c.Err(), ErrClosed) {
-				c.mu.Lock()
-				batch, c.q = c.q, batch[:0]
-				c.mu.Unlock()
 				c.nc.SetWriteDeadline(time.Now().Add(min(c.cfg.WriteTimeout, drainTimeout)))
-				c.writeBatch(batch)
+				c.writeQueued(batch)
 			}
 			return
 		case <-c.wake:
@@ -36,10 +32,6 @@ func (c *Conn) writeLoop() {
 			c.maybePing(now)
 			continue
 		}
-		c.mu.Lock()
-		batch, c.q = c.q, batch[:0]
-		c.dropBurst = false
-		c.mu.Unlock()
 		// Setting a deadline costs a timer update: refresh it only when a
 		// quarter of WriteTimeout has passed, so every write still has at
 		// least three quarters of it.
@@ -47,41 +39,38 @@ func (c *Conn) writeLoop() {
 			c.nc.SetWriteDeadline(now.Add(c.cfg.WriteTimeout))
 			deadlineSet = now
 		}
-		if err := c.writeBatch(batch); err != nil {
+		var err error
+		if batch, err = c.writeQueued(batch); err != nil {
 			c.fail(err)
 			return
 		}
-		clear(batch)
-		batch = batch[:0]
 	}
 }
 
-// writeBatch writes queued messages and flushes (a batch is at most
-// 2×WriteQueue messages); the caller has set the write deadline.
-func (c *Conn) writeBatch(batch []Message) error {
-	if len(batch) == 0 {
-		return nil
-	}
+// writeQueued takes the queue and writes it after whatever a direct write
+// left behind, blocking up to the deadline the caller set (the queue holds
+// at most 2×WriteQueue messages). It holds wmu from before it takes the
+// queue, so a direct write can never overtake queued messages. batch is
+// scratch space, returned emptied for reuse.
+func (c *Conn) writeQueued(batch []Message) ([]Message, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.mu.Lock()
+	batch, c.q = c.q, batch[:0]
+	c.dropBurst = false
+	c.mu.Unlock()
+	defer func() { clear(batch) }()
 	for i := range batch {
-		m := &batch[i]
-		if err := c.cw.WriteMessage(m); err != nil {
-			return err
-		}
-		c.msgsOut.Add(1)
-		switch m.Type {
-		case TypeSetChunkSize:
-			if len(m.Payload) >= 4 {
-				if err := c.cw.SetChunkSize(binary.BigEndian.Uint32(m.Payload)); err != nil {
-					return err
-				}
-			}
-		case TypeWindowAckSize:
-			if len(m.Payload) >= 4 {
-				c.sentWindow.Store(binary.BigEndian.Uint32(m.Payload))
-			}
+		if err := c.encode(&batch[i]); err != nil {
+			return batch[:0], err
 		}
 	}
-	return c.bw.Flush()
+	if len(c.obuf.b) == 0 {
+		return batch[:0], nil
+	}
+	n, err := c.out.Write(c.obuf.b)
+	c.obuf.consume(n)
+	return batch[:0], err
 }
 
 // maybePing sends a PingRequest when the peer has been silent for

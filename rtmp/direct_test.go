@@ -1,0 +1,90 @@
+package rtmp
+
+import (
+	"context"
+	"encoding/binary"
+	"net"
+	"testing"
+	"time"
+)
+
+// TestDirectAndQueuedWritesKeepOrder writes faster than a slow reader takes
+// on a real TCP socket, so messages go the direct way, then the queued way
+// once the socket buffer fills, then direct again: the reader must see every
+// message exactly once, in order.
+func TestDirectAndQueuedWritesKeepOrder(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			close(accepted)
+			return
+		}
+		accepted <- c
+	}()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server := <-accepted
+	if server == nil {
+		t.Fatal("accept failed")
+	}
+	const n = 3000
+	cfg := ConnConfig{WriteQueue: n, PingInterval: -1, ChunkSize: 4096}
+	conn := NewConn(context.Background(), server, nil, cfg, nil)
+	defer conn.Close()
+	if conn.raw == nil {
+		t.Fatal("a plain TCP conn must use direct writes")
+	}
+
+	done := make(chan error, 1)
+	go func() {
+		r := NewChunkReader(client, 1<<20, 16)
+		var m Message
+		for i := 0; i < n; {
+			if err := r.ReadMessage(&m); err != nil {
+				done <- err
+				return
+			}
+			if m.Type != TypeAudio {
+				continue // the Set Chunk Size announcement
+			}
+			if got := binary.BigEndian.Uint32(m.Payload); got != uint32(i) {
+				t.Errorf("message %d arrived as number %d", i, got)
+				done <- nil
+				return
+			}
+			if i%500 == 0 {
+				time.Sleep(50 * time.Millisecond) // let the socket buffer fill
+			}
+			i++
+		}
+		done <- nil
+	}()
+	payload := make([]byte, 2048)
+	for i := range n {
+		p := make([]byte, len(payload))
+		binary.BigEndian.PutUint32(p, uint32(i))
+		if err := conn.WriteMessage(&Message{Type: TypeAudio, StreamID: 1, Timestamp: uint32(i), Payload: p}); err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("reader did not get every message")
+	}
+	if d := conn.Dropped(); d != 0 {
+		t.Fatalf("%d dropped with a queue of %d", d, n)
+	}
+}
