@@ -39,6 +39,7 @@ type Service struct {
 	streams map[string]*grant // issued stream name -> who may use it
 	seq     uint64            // orders calls
 	closed  bool
+	gw      Gateway // carries calls to non-users (sipbridge), may be nil
 }
 
 type user struct {

@@ -24,12 +24,18 @@ type Call struct {
 	calleePeer   string
 	names        [2]string // [0] the caller publishes, [1] the callee publishes
 	timer        *time.Timer
+	ext          int  // which party is the gateway's (extNone, extCallee, extCaller)
+	leg          Leg  // the gateway's side, when ext != extNone
+	rang         bool // an external callee's ringing was told
 }
 
 // Invite places a call from d's user to user to and returns its id. The
 // outcome arrives as events: ringing (and incoming for the callee), or
 // rejected with reason busy or offline.
 func (s *Service) Invite(d *Device, to, peerID string) (string, error) {
+	if gw := s.gateway(); gw != nil && gw.Routes(to) {
+		return s.inviteExternal(d, gw, to)
+	}
 	if !ValidUserName(to) {
 		return "", ErrBadUser
 	}
@@ -106,7 +112,7 @@ func (s *Service) Accept(d *Device, id, peerID string) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	if c.To != d.User {
+	if c.To != d.User || c.ext == extCallee {
 		return Event{}, fmt.Errorf("%w: only the callee accepts", ErrState)
 	}
 	if c.state == stateActive {
@@ -124,7 +130,7 @@ func (s *Service) Accept(d *Device, id, peerID string) (Event, error) {
 	toCaller, toCallee := base, base
 	toCaller.Publish, toCaller.Play, toCaller.PeerID = c.names[0], c.names[1], c.calleePeer
 	toCallee.Publish, toCallee.Play, toCallee.PeerID = c.names[1], c.names[0], c.callerPeer
-	s.users[c.From].log.Append(toCaller)
+	s.tellLocked(c, c.From, toCaller)
 	return s.users[c.To].log.Append(toCallee), nil
 }
 
@@ -188,7 +194,7 @@ func (s *Service) DTMF(d *Device, id, digits string) error {
 	if d.User == c.To {
 		other = c.From
 	}
-	s.users[other].log.Append(Event{Type: EvDTMF, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, By: d.User, Digits: digits})
+	s.tellLocked(c, other, Event{Type: EvDTMF, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, By: d.User, Digits: digits})
 	return nil
 }
 
@@ -220,11 +226,17 @@ func (s *Service) endLocked(c *Call, typ, reason, by string) {
 	s.log.Info("call ended", "call", c.ID, "event", typ, "reason", reason, "by", by)
 	e := Event{Type: typ, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, Reason: reason, By: by}
 	for _, name := range []string{c.From, c.To} {
+		if c.isExternal(name) {
+			c.leg.Event(e)
+			continue
+		}
 		u := s.users[name]
 		delete(u.calls, c.ID)
 		u.log.Append(e)
 	}
 	for _, name := range []string{c.From, c.To} {
-		s.presenceLocked(s.users[name])
+		if !c.isExternal(name) {
+			s.presenceLocked(s.users[name])
+		}
 	}
 }

@@ -54,15 +54,24 @@ type RTMP struct {
 	ReadTimeout             time.Duration `yaml:"read_timeout"`
 	WriteTimeout            time.Duration `yaml:"write_timeout"`
 	PingInterval            time.Duration `yaml:"ping_interval"`
+	// TLSListen is the RTMPS listener; "" = off. Needs TLSCert and TLSKey.
+	TLSListen string `yaml:"tls_listen"`
+	// TLSCert and TLSKey are the PEM pair of RTMPS and RTMPTS, read again on SIGHUP.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// RTMPTListen is a listener for the RTMPT tunnel only (e.g. :80); "" = off.
+	// The tunnel is always served on http.listen too.
+	RTMPTListen string `yaml:"rtmpt_listen"`
+	// RTMPTSListen is the HTTPS listener of the tunnel (RTMPTS); "" = off.
+	RTMPTSListen string `yaml:"rtmpts_listen"`
+	// RTMPTMaxSessions bounds open tunnel sessions over all listeners.
+	RTMPTMaxSessions int `yaml:"rtmpt_max_sessions"`
+	// RTMPTIdleTimeout closes a tunnel session with no request for this long.
+	RTMPTIdleTimeout time.Duration `yaml:"rtmpt_idle_timeout"`
 }
 
 // HTTP configures the HTTP listener (health, metrics, APIs).
 type HTTP struct {
-	Listen string `yaml:"listen"`
-}
-
-// SIP configures the SIP user agent.
-type SIP struct {
 	Listen string `yaml:"listen"`
 }
 

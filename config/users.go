@@ -72,8 +72,9 @@ func (c *Config) validateUsers() error {
 		}
 		for _, l := range []struct{ key, addr string }{
 			{"rtmp.listen", c.RTMP.Listen}, {"http.listen", c.HTTP.Listen}, {"sip.listen", c.SIP.Listen},
+			{"rtmp.tls_listen", c.RTMP.TLSListen}, {"rtmp.rtmpt_listen", c.RTMP.RTMPTListen}, {"rtmp.rtmpts_listen", c.RTMP.RTMPTSListen},
 		} {
-			if !loopback(l.addr) {
+			if l.addr != "" && !loopback(l.addr) {
 				return &Error{Key: key + ".password", Msg: fmt.Sprintf(
 					"user %q has a demo password (equal to the name), allowed only while every listener is on a loopback address, but %s is %s; set real passwords in users",
 					u.Name, l.key, l.addr)}

@@ -25,8 +25,15 @@ func (c *Config) Validate() error {
 		durRange("rtmp.read_timeout", c.RTMP.ReadTimeout, time.Second, time.Hour),
 		durRange("rtmp.write_timeout", c.RTMP.WriteTimeout, 100*time.Millisecond, 10*time.Minute),
 		durRange("rtmp.ping_interval", c.RTMP.PingInterval, 100*time.Millisecond, time.Hour),
+		optAddr("rtmp.tls_listen", c.RTMP.TLSListen),
+		optAddr("rtmp.rtmpt_listen", c.RTMP.RTMPTListen),
+		optAddr("rtmp.rtmpts_listen", c.RTMP.RTMPTSListen),
+		c.validateTLS,
+		intRange("rtmp.rtmpt_max_sessions", c.RTMP.RTMPTMaxSessions, 1, 1_000_000),
+		durRange("rtmp.rtmpt_idle_timeout", c.RTMP.RTMPTIdleTimeout, time.Second, time.Hour),
 		addr("http.listen", c.HTTP.Listen),
 		addr("sip.listen", c.SIP.Listen),
+		c.validateSIP,
 		c.validateAuth,
 		c.validateUsers,
 	}
@@ -37,6 +44,29 @@ func (c *Config) Validate() error {
 	}
 	if c.RTMP.PingInterval >= c.RTMP.ReadTimeout {
 		return &Error{Key: "rtmp.ping_interval", Msg: "must be shorter than rtmp.read_timeout"}
+	}
+	return nil
+}
+
+// optAddr is addr for a listener that "" turns off.
+func optAddr(key, v string) func() error {
+	if v == "" {
+		return func() error { return nil }
+	}
+	return addr(key, v)
+}
+
+// validateTLS: a TLS listener needs both halves of the pair, and a pair
+// needs a listener (a lone half is a typo).
+func (c *Config) validateTLS() error {
+	tls := c.RTMP.TLSListen != "" || c.RTMP.RTMPTSListen != ""
+	switch {
+	case tls && c.RTMP.TLSCert == "":
+		return &Error{Key: "rtmp.tls_cert", Msg: "required by rtmp.tls_listen and rtmp.rtmpts_listen"}
+	case tls && c.RTMP.TLSKey == "":
+		return &Error{Key: "rtmp.tls_key", Msg: "required by rtmp.tls_listen and rtmp.rtmpts_listen"}
+	case (c.RTMP.TLSCert == "") != (c.RTMP.TLSKey == ""):
+		return &Error{Key: "rtmp.tls_key", Msg: "rtmp.tls_cert and rtmp.tls_key go together"}
 	}
 	return nil
 }

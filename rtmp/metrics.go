@@ -21,6 +21,22 @@ func (s *Server) RegisterMetrics(reg prometheus.Registerer) {
 		{"rtmp_messages_out_total", "RTMP messages sent.", false, func(st ServerStats) float64 { return float64(st.MessagesOut) }},
 		{"rtmp_dropped_messages_total", "Media messages dropped by full write queues.", false, func(st ServerStats) float64 { return float64(st.Dropped) }},
 	}
+	for _, tr := range Transports {
+		labels := prometheus.Labels{"transport": tr}
+		get := func(f func(TransportStats) float64) func() float64 {
+			return func() float64 { return f(s.Stats().ByTransport[tr]) }
+		}
+		reg.MustRegister(
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "flashvox", Name: "rtmp_transport_connections", Help: "RTMP connections open now after the handshake, by transport.", ConstLabels: labels},
+				get(func(ts TransportStats) float64 { return float64(ts.Active) })),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Name: "rtmp_transport_connections_total", Help: "RTMP handshakes completed, by transport.", ConstLabels: labels},
+				get(func(ts TransportStats) float64 { return float64(ts.Served) })),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Name: "rtmp_transport_bytes_in_total", Help: "Bytes received after the handshake, by transport.", ConstLabels: labels},
+				get(func(ts TransportStats) float64 { return float64(ts.BytesIn) })),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Name: "rtmp_transport_bytes_out_total", Help: "Bytes sent after the handshake, by transport.", ConstLabels: labels},
+				get(func(ts TransportStats) float64 { return float64(ts.BytesOut) })),
+		)
+	}
 	for _, m := range ms {
 		f := func() float64 { return m.get(s.Stats()) }
 		if m.gauge {

@@ -35,6 +35,16 @@ type ServerStats struct {
 	Served            uint64 // handshakes completed, handed to the Handler
 	// Totals over open and closed conns.
 	BytesIn, BytesOut, MessagesIn, MessagesOut, Dropped uint64
+	// ByTransport splits served conns and their bytes by transport name
+	// (Transports lists them).
+	ByTransport map[string]TransportStats
+}
+
+// TransportStats counts the served conns of one transport.
+type TransportStats struct {
+	Served            uint64 // handshakes completed
+	Active            int64  // served and open now
+	BytesIn, BytesOut uint64 // over open and closed conns
 }
 
 func (st *ServerStats) add(c *Conn) {
@@ -56,11 +66,12 @@ type Server struct {
 	Handler       Handler
 	Logger        *slog.Logger
 
-	mu     sync.Mutex // guards active, perIP, conns, closed
-	active int
-	perIP  map[string]int
-	conns  map[*Conn]struct{}
-	closed ServerStats // traffic totals of closed conns
+	mu          sync.Mutex // guards active, perIP, conns, closed, byTransport
+	active      int
+	perIP       map[string]int
+	conns       map[*Conn]string           // open conn -> transport name
+	closed      ServerStats                // traffic totals of closed conns
+	byTransport map[string]*TransportStats // served and closed-conn totals per transport
 
 	nextID            atomic.Uint64
 	accepted          atomic.Uint64
@@ -74,8 +85,17 @@ type Server struct {
 func (s *Server) Stats() ServerStats {
 	s.mu.Lock()
 	st := s.closed
-	for c := range s.conns {
+	st.ByTransport = make(map[string]TransportStats, len(s.byTransport))
+	for name, ts := range s.byTransport {
+		st.ByTransport[name] = *ts
+	}
+	for c, transport := range s.conns {
 		st.add(c)
+		ts := st.ByTransport[transport]
+		ts.Active++
+		ts.BytesIn += c.BytesIn()
+		ts.BytesOut += c.BytesOut()
+		st.ByTransport[transport] = ts
 	}
 	s.mu.Unlock()
 	st.Accepted = s.accepted.Load()
@@ -150,11 +170,37 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 }
 
-func (s *Server) serveConn(ctx context.Context, nc net.Conn, cfg ConnConfig, log *slog.Logger) {
+// ServeConn serves one connection accepted elsewhere (an RTMPT tunnel
+// session, a TLS conn) exactly as Serve serves its own: the same limits,
+// handshake, Conn and Handler. It returns when the connection is closed or
+// ctx is cancelled; it closes nc. The caller owns the goroutine and waits
+// for it on shutdown.
+func (s *Server) ServeConn(ctx context.Context, nc net.Conn) error {
+	if s.Handler == nil {
+		nc.Close()
+		return errors.New("rtmp: Server.Handler is nil")
+	}
+	cfg := s.Config.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		nc.Close()
+		return err
+	}
+	log := s.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s.accepted.Add(1)
+	s.serveConn(ctx, nc, cfg, log)
+	return nil
+}
+
+func (s *Server) serveConn(ctx context.Context, nc net.Conn, cfg ConnConfig, parent *slog.Logger) {
 	s.activeGauge.Add(1)
 	defer s.activeGauge.Add(-1)
 	ip := hostOf(nc.RemoteAddr())
-	log = log.With("conn", s.nextID.Add(1), "remote", nc.RemoteAddr().String())
+	id := s.nextID.Add(1)
+	transport := transportOf(nc)
+	log := parent.With("conn", id, "remote", nc.RemoteAddr().String(), "transport", transport)
 	if err := s.admit(ip); err != nil {
 		s.rejected.Add(1)
 		log.Warn("rejected", "err", err)
@@ -178,13 +224,17 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, cfg ConnConfig, log
 	}
 	nc.SetDeadline(time.Time{})
 	s.served.Add(1)
+	if info.Encrypted {
+		transport = encryptedName(transport)
+		log = parent.With("conn", id, "remote", nc.RemoteAddr().String(), "transport", transport)
+	}
 	log.Debug("handshake", "complex", info.Complex, "encrypted", info.Encrypted, "client_version", fmt.Sprintf("%d.%d.%d.%d", info.ClientVersion[0], info.ClientVersion[1], info.ClientVersion[2], info.ClientVersion[3]))
 
 	c := NewConn(ctx, nc, rw, cfg, log)
-	s.track(c, true)
+	s.track(c, transport, true)
 	s.Handler.ServeRTMP(c.Context(), c)
 	c.Close()
-	s.track(c, false)
+	s.track(c, transport, false)
 	log.Info("closed", "err", c.Err(), "bytes_in", c.BytesIn(), "bytes_out", c.BytesOut())
 }
 
@@ -205,18 +255,29 @@ func (s *Server) admit(ip string) error {
 	return nil
 }
 
-func (s *Server) track(c *Conn, open bool) {
+func (s *Server) track(c *Conn, transport string, open bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.byTransport == nil {
+		s.byTransport = make(map[string]*TransportStats)
+	}
+	ts := s.byTransport[transport]
+	if ts == nil {
+		ts = &TransportStats{}
+		s.byTransport[transport] = ts
+	}
 	if open {
 		if s.conns == nil {
-			s.conns = make(map[*Conn]struct{})
+			s.conns = make(map[*Conn]string)
 		}
-		s.conns[c] = struct{}{}
+		s.conns[c] = transport
+		ts.Served++
 		return
 	}
 	delete(s.conns, c)
 	s.closed.add(c)
+	ts.BytesIn += c.BytesIn()
+	ts.BytesOut += c.BytesOut()
 }
 
 func (s *Server) release(ip string) {

@@ -28,6 +28,11 @@ func (s *Session) connect(c *rtmp.Command) error {
 		return s.rejectConnect(c, "connect needs an application name")
 	}
 	a := s.opts.Apps[app]
+	if i := strings.IndexByte(app, '/'); a == nil && i > 0 {
+		// rtmp://host/APP/INSTANCE: an app registered by its first path
+		// segment serves every instance (the sip app's USER@DOMAIN).
+		a = s.opts.Apps[app[:i]]
+	}
 	if a == nil {
 		a = LiveApp{}
 	}

@@ -68,6 +68,21 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, version s
 	if err := listen("rtmp", cfg.RTMP.Listen, srv.serveRTMP); err != nil {
 		return err
 	}
+	for _, l := range []struct {
+		name, addr string
+		serve      func(context.Context, net.Listener) error
+	}{
+		{"rtmps", cfg.RTMP.TLSListen, srv.serveRTMPS},
+		{"rtmpt", cfg.RTMP.RTMPTListen, srv.serveRTMPT},
+		{"rtmpts", cfg.RTMP.RTMPTSListen, srv.serveRTMPTS},
+	} {
+		if l.addr == "" {
+			continue
+		}
+		if err := listen(l.name, l.addr, l.serve); err != nil {
+			return err
+		}
+	}
 	checks := map[string]web.Health{}
 	ws := &web.Server{Registry: reg, Checks: checks, Logger: logger.With("component", "http"), Mux: srv.mux}
 	if err := listen("http", cfg.HTTP.Listen, ws.Serve); err != nil {
@@ -79,6 +94,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, version s
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	srv.reloadCerts(ctx, logger)
 	var wg sync.WaitGroup
 	errc := make(chan error, len(comps))
 	for _, c := range comps {

@@ -2,18 +2,26 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/config"
+	"github.com/flashvox/flashvox/internal/tlscert"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/rtmpt"
 	"github.com/flashvox/flashvox/session"
+	"github.com/flashvox/flashvox/siprtmp"
 	"github.com/flashvox/flashvox/web"
 )
 
@@ -22,7 +30,11 @@ type services struct {
 	hub   *media.Hub
 	rtmp  *rtmp.Server
 	calls *call.Service
-	mux   *http.ServeMux // routes beside /healthz and /metrics: the /api/v1 signalling API
+	mux   *http.ServeMux // routes beside /healthz and /metrics: the /api/v1 signalling API and the RTMPT tunnel
+	// tunnel serves RTMPT on the HTTP listener, rtmp.rtmpt_listen and (RTMPTS) rtmp.rtmpts_listen.
+	tunnel *rtmpt.Tunnel
+	// certs is the RTMPS/RTMPTS certificate, nil without rtmp.tls_cert.
+	certs *tlscert.Reloader
 }
 
 func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry) (*services, error) {
@@ -43,6 +55,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	}, names...)
 	mux := http.NewServeMux()
 	(&web.API{Calls: calls, Auth: auth, Logger: logger.With("component", "api")}).Register(mux)
+	(&web.Pages{SWF: swfPath()}).Register(mux)
 	rs := &rtmp.Server{
 		Config: rtmp.ConnConfig{
 			ChunkSize:        cfg.RTMP.ChunkSize,
@@ -63,15 +76,74 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 			Logger:     logger.With("component", "session"),
 			Apps: map[string]session.App{
 				phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: callLog},
+				siprtmp.Name:  &siprtmp.App{Calls: calls, Auth: auth, Logger: callLog},
 			},
 		}},
 	}
 	registerMetrics(reg, hub, rs)
-	return &services{hub: hub, rtmp: rs, calls: calls, mux: mux}, nil
+	var certs *tlscert.Reloader
+	if cfg.RTMP.TLSCert != "" {
+		var err error
+		if certs, err = tlscert.NewReloader(cfg.RTMP.TLSCert, cfg.RTMP.TLSKey); err != nil {
+			return nil, fmt.Errorf("rtmp.tls_cert: %w", err)
+		}
+	}
+	tunnel := rtmpt.New(rs, rtmpt.Options{
+		MaxSessions: cfg.RTMP.RTMPTMaxSessions,
+		IdleTimeout: cfg.RTMP.RTMPTIdleTimeout,
+		Logger:      logger.With("component", "rtmpt"),
+	})
+	tunnel.Register(mux)
+	tunnel.RegisterMetrics(reg)
+	return &services{hub: hub, rtmp: rs, calls: calls, mux: mux, tunnel: tunnel, certs: certs}, nil
 }
 
-// close ends every call (the parties get bye with reason shutdown).
-func (s *services) close() { s.calls.Close() }
+// close ends every tunnel session and every call (the parties get bye with
+// reason shutdown).
+func (s *services) close() {
+	s.tunnel.Close()
+	s.calls.Close()
+}
+
+// serveRTMPS serves RTMP over TLS on ln.
+func (s *services) serveRTMPS(ctx context.Context, ln net.Listener) error {
+	return s.rtmp.Serve(ctx, tls.NewListener(ln, s.certs.Config()))
+}
+
+// serveRTMPT serves the tunnel alone on ln (rtmp.rtmpt_listen).
+func (s *services) serveRTMPT(ctx context.Context, ln net.Listener) error {
+	return s.tunnel.Serve(ctx, ln)
+}
+
+// serveRTMPTS serves the tunnel over HTTPS on ln (rtmp.rtmpts_listen).
+func (s *services) serveRTMPTS(ctx context.Context, ln net.Listener) error {
+	return s.tunnel.Serve(ctx, tls.NewListener(ln, s.certs.Config()))
+}
+
+// reloadCerts reads the TLS pair again on every SIGHUP until ctx ends; a
+// bad pair is logged and the old one kept.
+func (s *services) reloadCerts(ctx context.Context, log *slog.Logger) {
+	if s.certs == nil {
+		return
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				if err := s.certs.Reload(); err != nil {
+					log.Error("tls certificate reload failed, keeping the old one", "err", err)
+				} else {
+					log.Info("tls certificate reloaded")
+				}
+			}
+		}
+	}()
+}
 
 func (s *services) serveRTMP(ctx context.Context, ln net.Listener) error {
 	return s.rtmp.Serve(ctx, ln)

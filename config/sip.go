@@ -1,0 +1,133 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SIP configures the SIP user agent (package sipbridge): where it listens,
+// the trunks it dials through, which numbers web users may dial, and who
+// rings when a number is called.
+type SIP struct {
+	Listen string `yaml:"listen"` // UDP and TCP on the same port
+	// PublicAddress is written in SDP and Contact instead of the listen
+	// host when flashvox is behind NAT ("" = the listen host).
+	PublicAddress string `yaml:"public_address"`
+	RTPPorts      string `yaml:"rtp_ports"` // "MIN-MAX", even MIN
+	// RTPTimeout hangs up a call whose peer sent no RTP for this long.
+	RTPTimeout time.Duration `yaml:"rtp_timeout"`
+	// CallsPerMinute limits the outbound calls one user may place (0: no limit).
+	CallsPerMinute int           `yaml:"calls_per_minute"`
+	Trunks         []SIPTrunk    `yaml:"trunks"`
+	Dialplan       []SIPDialRule `yaml:"dialplan"`
+	Inbound        []SIPInbound  `yaml:"inbound"`
+}
+
+// SIPTrunk is a SIP provider's proxy that outbound calls go through.
+type SIPTrunk struct {
+	Name      string `yaml:"name"`
+	Address   string `yaml:"address"`   // host:port of the provider's proxy
+	Transport string `yaml:"transport"` // udp | tcp
+	Username  string `yaml:"username"`  // digest credentials if the trunk challenges
+	Password  string `yaml:"password"`
+	Register  bool   `yaml:"register"` // REGISTER to the trunk and keep it refreshed
+}
+
+// SIPDialRule sends the numbers matching Match to Trunk. Users, when set,
+// restricts the rule to those users; empty means every authenticated user.
+type SIPDialRule struct {
+	Match string   `yaml:"match"`
+	Trunk string   `yaml:"trunk"`
+	Users []string `yaml:"users"`
+}
+
+// SIPInbound says who rings when Number is called: a user, conf:ROOM, or echo.
+type SIPInbound struct {
+	Number string `yaml:"number"`
+	Target string `yaml:"target"`
+}
+
+// ParseRTPPorts reads sip.rtp_ports ("MIN-MAX").
+func ParseRTPPorts(s string) (lo, hi int, err error) {
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return 0, 0, fmt.Errorf("must be MIN-MAX, got %q", s)
+	}
+	lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+	hi, err2 := strconv.Atoi(strings.TrimSpace(b))
+	switch {
+	case err1 != nil || err2 != nil:
+		return 0, 0, fmt.Errorf("must be MIN-MAX with integer ports, got %q", s)
+	case lo < 1024 || hi > 65535 || lo >= hi:
+		return 0, 0, fmt.Errorf("must satisfy 1024 <= MIN < MAX <= 65535, got %q", s)
+	case lo%2 != 0:
+		return 0, 0, fmt.Errorf("MIN must be even (RTP on even ports, RTCP on the next), got %q", s)
+	}
+	return lo, hi, nil
+}
+
+func (c *Config) validateSIP() error {
+	s := &c.SIP
+	if s.PublicAddress != "" && net.ParseIP(s.PublicAddress) == nil && !validHostname(s.PublicAddress) {
+		return &Error{Key: "sip.public_address", Msg: fmt.Sprintf("must be an IP or host name, got %q", s.PublicAddress)}
+	}
+	if _, _, err := ParseRTPPorts(s.RTPPorts); err != nil {
+		return &Error{Key: "sip.rtp_ports", Msg: err.Error()}
+	}
+	if err := durRange("sip.rtp_timeout", s.RTPTimeout, time.Second, time.Hour)(); err != nil {
+		return err
+	}
+	if err := intRange("sip.calls_per_minute", s.CallsPerMinute, 0, 1_000_000)(); err != nil {
+		return err
+	}
+	trunks := map[string]bool{}
+	for i, t := range s.Trunks {
+		key := fmt.Sprintf("sip.trunks[%d]", i)
+		switch {
+		case t.Name == "":
+			return &Error{Key: key + ".name", Msg: "must not be empty"}
+		case trunks[t.Name]:
+			return &Error{Key: key + ".name", Msg: fmt.Sprintf("duplicate trunk %q", t.Name)}
+		case t.Transport != "udp" && t.Transport != "tcp":
+			return &Error{Key: key + ".transport", Msg: fmt.Sprintf("must be udp or tcp, got %q", t.Transport)}
+		case t.Register && t.Username == "":
+			return &Error{Key: key + ".username", Msg: "register: true needs a username"}
+		}
+		if err := addr(key+".address", t.Address)(); err != nil {
+			return err
+		}
+		trunks[t.Name] = true
+	}
+	for i, r := range s.Dialplan {
+		key := fmt.Sprintf("sip.dialplan[%d]", i)
+		if _, err := regexp.Compile(r.Match); err != nil || r.Match == "" {
+			return &Error{Key: key + ".match", Msg: fmt.Sprintf("must be a regular expression, got %q", r.Match)}
+		}
+		if !trunks[r.Trunk] {
+			return &Error{Key: key + ".trunk", Msg: fmt.Sprintf("no trunk named %q in sip.trunks", r.Trunk)}
+		}
+		for j, u := range r.Users {
+			if !validUserName(u) {
+				return &Error{Key: fmt.Sprintf("%s.users[%d]", key, j), Msg: fmt.Sprintf("invalid user name %q", u)}
+			}
+		}
+	}
+	numbers := map[string]bool{}
+	for i, in := range s.Inbound {
+		key := fmt.Sprintf("sip.inbound[%d]", i)
+		switch {
+		case in.Number == "" || strings.ContainsAny(in.Number, " @;:<>\""):
+			return &Error{Key: key + ".number", Msg: fmt.Sprintf("must be a SIP user part without spaces or @;:<>, got %q", in.Number)}
+		case numbers[in.Number]:
+			return &Error{Key: key + ".number", Msg: fmt.Sprintf("duplicate number %q", in.Number)}
+		case in.Target != "echo" && !strings.HasPrefix(in.Target, "conf:") && !validUserName(in.Target):
+			return &Error{Key: key + ".target", Msg: fmt.Sprintf("must be a user name, conf:ROOM or echo, got %q", in.Target)}
+		}
+		numbers[in.Number] = true
+	}
+	return nil
+}

@@ -1,0 +1,178 @@
+package sipbridge
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	dmedia "github.com/emiago/diago/media"
+
+	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/media"
+)
+
+// Options configure a Bridge. They are plain values from the config's sip
+// section plus the components the bridge talks to.
+type Options struct {
+	Listen        string // host:port for UDP and TCP; port 0 picks a free one
+	PublicAddress string // written in SDP and Contact when behind NAT
+	// RTPPortMin..RTPPortMax is the RTP port range (0, 0: any port). The
+	// range is process-wide in diago: the last Bridge started sets it.
+	RTPPortMin, RTPPortMax int
+	// RTPTimeout hangs up a call whose peer sent no RTP for this long
+	// (default 30s).
+	RTPTimeout     time.Duration
+	CallsPerMinute int // outbound calls per user per minute (0: no limit)
+	Trunks         []Trunk
+	DialPlan       []Rule
+	Inbound        []Inbound
+	// Users are the accounts SIP phones authenticate as (name → password).
+	Users  map[string]string
+	Hub    *media.Hub
+	Calls  *call.Service
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Bridge is flashvox's SIP user agent. It implements call.Gateway: web
+// users' calls to numbers and to echo come to Dial; INVITEs from the
+// network ring users through call.Service.InviteExternal.
+type Bridge struct {
+	opts   Options
+	log    *slog.Logger
+	stack  stack
+	trunks map[string]Trunk
+	limit  rateLimiter
+	// Stats are exported as metrics.
+	Stats Stats
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	closed bool
+}
+
+// Start listens on o.Listen and serves until Close.
+func Start(o Options) (*Bridge, error) {
+	if o.RTPTimeout <= 0 {
+		o.RTPTimeout = 30 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	b := &Bridge{opts: o, log: o.Logger, trunks: map[string]Trunk{}, limit: rateLimiter{n: o.CallsPerMinute, now: o.Now}}
+	for _, t := range o.Trunks {
+		b.trunks[t.Name] = t
+	}
+	if o.RTPPortMin > 0 && o.RTPPortMax > o.RTPPortMin {
+		dmedia.RTPPortStart, dmedia.RTPPortEnd = o.RTPPortMin, o.RTPPortMax
+	}
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	st, err := newDiagoStack(diagoOptions{
+		Listen:        o.Listen,
+		PublicAddress: o.PublicAddress,
+		Logger:        o.Logger.With("layer", "sip"),
+		OnOffer:       b.serveOffer,
+	})
+	if err != nil {
+		b.cancel()
+		return nil, err
+	}
+	b.stack = st
+	b.log.Info("sip listening", "addr", st.Addr(), "transports", "udp,tcp")
+	return b, nil
+}
+
+// Addr is the host:port the bridge listens on (UDP and TCP).
+func (b *Bridge) Addr() string { return b.stack.Addr() }
+
+// Close hangs up every SIP call and stops listening.
+func (b *Bridge) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	b.mu.Unlock()
+	b.cancel()
+	b.wg.Wait()
+	return b.stack.Close()
+}
+
+// goLeg runs a leg's goroutine unless the bridge is closed.
+func (b *Bridge) goLeg(f func()) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return false
+	}
+	b.wg.Go(f)
+	return true
+}
+
+// Routes is call.Gateway's: numbers and echo are the bridge's.
+func (b *Bridge) Routes(to string) bool { return looksDialable(to) }
+
+// Dial is call.Gateway's: it checks the dial plan and the user's rights
+// and starts the outbound leg. It never blocks.
+func (b *Bridge) Dial(id, from, to string) (call.Leg, error) {
+	if to == EchoTarget {
+		l := newEventQueue()
+		if !b.goLeg(func() { b.runWebEcho(id, l) }) {
+			return nil, ErrClosed
+		}
+		return l, nil
+	}
+	r, ok := route(b.opts.DialPlan, to)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrNoRoute, to)
+	}
+	if !r.permitted(from) {
+		return nil, fmt.Errorf("%w: %s", ErrNotPermitted, to)
+	}
+	if !b.limit.allow(from) {
+		return nil, fmt.Errorf("%w: limit %d", ErrRateLimited, b.opts.CallsPerMinute)
+	}
+	t, ok := b.trunks[r.Trunk]
+	if !ok {
+		return nil, fmt.Errorf("%w: trunk %q is not configured", ErrNoRoute, r.Trunk)
+	}
+	l := newEventQueue()
+	if !b.goLeg(func() { b.runOutbound(id, from, to, t, l) }) {
+		return nil, ErrClosed
+	}
+	return l, nil
+}
+
+// eventQueue is a call.Leg: call.Service's events for one leg, queued for
+// the leg's goroutine. Events are few per call (an answer, an end, DTMF
+// strings); a full queue drops and logs.
+type eventQueue struct {
+	c chan call.Event
+}
+
+func newEventQueue() *eventQueue { return &eventQueue{c: make(chan call.Event, 32)} }
+
+// Event queues e without blocking (call.Leg).
+func (q *eventQueue) Event(e call.Event) {
+	select {
+	case q.c <- e:
+	default:
+	}
+}
+
+// isEnd reports whether e ends the call.
+func isEnd(e call.Event) bool {
+	switch e.Type {
+	case call.EvRejected, call.EvCanceled, call.EvBye:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,297 @@
+package sipbridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emiago/diago"
+	dmedia "github.com/emiago/diago/media"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/pion/rtp"
+
+	"github.com/flashvox/flashvox/codec"
+)
+
+// The codecs offered and accepted, in preference order (RFC 3551 static
+// payload types; telephone-event at 101 as most phones use).
+var offerCodecs = []dmedia.Codec{
+	dmedia.CodecAudioUlaw,
+	dmedia.CodecAudioAlaw,
+	{Name: "G722", PayloadType: 9, SampleRate: 8000, SampleDur: 20 * time.Millisecond, NumChannels: 1},
+	dmedia.CodecTelephoneEvent8000,
+}
+
+// diagoOptions configure the diago stack.
+type diagoOptions struct {
+	Listen        string // host:port; port 0 picks one free for UDP and TCP
+	PublicAddress string
+	Logger        *slog.Logger
+	// OnOffer handles an inbound INVITE; the dialog ends when it returns.
+	OnOffer func(offer)
+	// OnRegister handles REGISTER (nil: 405).
+	OnRegister func(req *sip.Request, tx sip.ServerTransaction)
+}
+
+// diagoStack is the stack on emiago/diago and sipgo.
+type diagoStack struct {
+	ua     *sipgo.UserAgent
+	dg     *diago.Diago
+	addr   string
+	cancel context.CancelFunc
+	log    *slog.Logger
+}
+
+// newDiagoStack listens on o.Listen (UDP and TCP) and serves until Close.
+func newDiagoStack(o diagoOptions) (*diagoStack, error) {
+	host, port, err := listenHostPort(o.Listen)
+	if err != nil {
+		return nil, err
+	}
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("flashvox"))
+	if err != nil {
+		return nil, fmt.Errorf("sip: user agent: %w", err)
+	}
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(o.Logger))
+	if err != nil {
+		ua.Close()
+		return nil, fmt.Errorf("sip: server: %w", err)
+	}
+	if o.OnRegister != nil {
+		srv.OnRegister(o.OnRegister)
+	}
+	opts := []diago.DiagoOption{
+		diago.WithLogger(o.Logger),
+		diago.WithServer(srv),
+		diago.WithMediaConfig(diago.MediaConfig{Codecs: offerCodecs}),
+	}
+	for _, network := range []string{"udp", "tcp"} {
+		t := diago.Transport{Transport: network, BindHost: host, BindPort: port}
+		if o.PublicAddress != "" {
+			t.ExternalHost, t.ExternalPort = o.PublicAddress, port
+			if ip := net.ParseIP(o.PublicAddress); ip != nil {
+				t.MediaExternalIP = ip
+			}
+		}
+		opts = append(opts, diago.WithTransport(t))
+	}
+	dg := diago.NewDiago(ua, opts...)
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &diagoStack{ua: ua, dg: dg, addr: net.JoinHostPort(host, strconv.Itoa(port)), cancel: cancel, log: o.Logger}
+	err = dg.ServeBackground(ctx, func(d *diago.DialogServerSession) {
+		o.OnOffer(&diagoOffer{d: d})
+	})
+	if err != nil {
+		cancel()
+		ua.Close()
+		return nil, fmt.Errorf("sip: listen %s: %w", s.addr, err)
+	}
+	return s, nil
+}
+
+// listenHostPort resolves port 0 to one free for both UDP and TCP (diago
+// binds each transport itself; the same port for both is what phones expect).
+func listenHostPort(addr string) (string, int, error) {
+	host, ps, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("sip: listen %q: %w", addr, err)
+	}
+	port, err := strconv.Atoi(ps)
+	if err != nil {
+		return "", 0, fmt.Errorf("sip: listen %q: bad port", addr)
+	}
+	if port != 0 {
+		return host, port, nil
+	}
+	for range 20 {
+		pc, err := net.ListenPacket("udp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return "", 0, fmt.Errorf("sip: listen %q: %w", addr, err)
+		}
+		p := pc.LocalAddr().(*net.UDPAddr).Port
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
+		pc.Close()
+		if err == nil {
+			ln.Close()
+			return host, p, nil
+		}
+	}
+	return "", 0, fmt.Errorf("sip: listen %q: no port free for both UDP and TCP", addr)
+}
+
+func (s *diagoStack) Addr() string { return s.addr }
+
+func (s *diagoStack) Close() error {
+	s.cancel()
+	return s.ua.Close()
+}
+
+func (s *diagoStack) Invite(ctx context.Context, in invite) (channel, error) {
+	host, ps, err := net.SplitHostPort(in.HostPort)
+	if err != nil {
+		return nil, fmt.Errorf("sip: trunk address %q: %w", in.HostPort, err)
+	}
+	port, _ := strconv.Atoi(ps)
+	to := sip.Uri{Scheme: "sip", User: in.User, Host: host, Port: port}
+	d, err := s.dg.NewDialog(to, diago.NewDialogOptions{Transport: in.Transport})
+	if err != nil {
+		return nil, fmt.Errorf("sip: %w", err)
+	}
+	opts := diago.InviteClientOptions{
+		Username: in.Username,
+		Password: in.Password,
+		OnResponse: func(res *sip.Response) error {
+			if res.IsProvisional() && res.StatusCode != sip.StatusTrying && in.OnProgress != nil {
+				in.OnProgress(int(res.StatusCode))
+			}
+			return nil
+		},
+	}
+	if in.From != "" {
+		opts.Headers = append(opts.Headers, &sip.FromHeader{
+			Address: sip.Uri{Scheme: "sip", User: in.From, Host: host},
+			Params:  sip.NewParams(),
+		})
+	}
+	if err := d.Invite(ctx, opts); err != nil {
+		d.Close()
+		var de *sipgo.ErrDialogResponse
+		if errors.As(err, &de) {
+			return nil, &StatusError{Code: int(de.Res.StatusCode), Reason: de.Res.Reason}
+		}
+		return nil, fmt.Errorf("sip: invite: %w", err)
+	}
+	if err := d.Ack(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("sip: ack: %w", err)
+	}
+	ch, err := newDiagoChannel(&d.DialogMedia, d.Context(), d.Hangup, d.Close)
+	if err != nil {
+		_ = d.Hangup(context.Background())
+		d.Close()
+		return nil, err
+	}
+	return ch, nil
+}
+
+// diagoChannel is an established diago dialog's media.
+type diagoChannel struct {
+	rs     *dmedia.RTPSession
+	codec  rtpCodec
+	done   <-chan struct{}
+	hangup func(context.Context) error
+	close  func() error
+}
+
+func newDiagoChannel(dm *diago.DialogMedia, ctx context.Context, hangup func(context.Context) error, closeFn func() error) (*diagoChannel, error) {
+	rs := dm.RTPSession()
+	if rs == nil {
+		return nil, errors.New("sip: no RTP session after answer")
+	}
+	c, err := negotiated(rs.Sess)
+	if err != nil {
+		return nil, err
+	}
+	return &diagoChannel{rs: rs, codec: c, done: ctx.Done(), hangup: hangup, close: closeFn}, nil
+}
+
+// negotiated maps the session's common codecs to ours.
+func negotiated(ms *dmedia.MediaSession) (rtpCodec, error) {
+	var c rtpCodec
+	list := ms.CommonCodecs()
+	if len(list) == 0 {
+		list = ms.Codecs
+	}
+	for _, dc := range list {
+		switch strings.ToLower(dc.Name) {
+		case "telephone-event":
+			if !c.DTMF {
+				c.DTMF, c.DTMFType = true, dc.PayloadType
+			}
+			continue
+		}
+		if c.ID != 0 {
+			continue
+		}
+		switch strings.ToUpper(dc.Name) {
+		case "PCMU":
+			c.ID = codec.PCMU
+		case "PCMA":
+			c.ID = codec.PCMA
+		case "G722":
+			c.ID = codec.G722
+		default:
+			continue
+		}
+		c.PayloadType, c.ClockRate = dc.PayloadType, int(dc.SampleRate)
+	}
+	if c.ID == 0 {
+		return c, fmt.Errorf("%w: no common audio codec", &StatusError{Code: 488, Reason: "Not Acceptable Here"})
+	}
+	return c, nil
+}
+
+func (c *diagoChannel) Codec() rtpCodec { return c.codec }
+
+func (c *diagoChannel) ReadRTP(buf []byte, p *rtp.Packet) error {
+	for {
+		n, err := c.rs.ReadRTP(buf, p)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+}
+
+func (c *diagoChannel) WriteRTP(p *rtp.Packet) error { return c.rs.WriteRTP(p) }
+
+func (c *diagoChannel) Hangup(ctx context.Context) error { return c.hangup(ctx) }
+
+func (c *diagoChannel) Done() <-chan struct{} { return c.done }
+
+func (c *diagoChannel) Close() error { return c.close() }
+
+// diagoOffer is an inbound diago dialog before the answer.
+type diagoOffer struct {
+	d *diago.DialogServerSession
+}
+
+func (o *diagoOffer) FromUser() string   { return o.d.FromUser() }
+func (o *diagoOffer) ToUser() string     { return o.d.InviteRequest.Recipient.User }
+func (o *diagoOffer) Source() string     { return o.d.InviteRequest.Source() }
+func (o *diagoOffer) Method() string     { return o.d.InviteRequest.Method.String() }
+func (o *diagoOffer) RequestURI() string { return o.d.InviteRequest.Recipient.String() }
+
+func (o *diagoOffer) Header(name string) string {
+	if h := o.d.InviteRequest.GetHeader(name); h != nil {
+		return h.Value()
+	}
+	return ""
+}
+
+func (o *diagoOffer) Ringing() error { return o.d.Ringing() }
+
+func (o *diagoOffer) Answer() (channel, error) {
+	if err := o.d.AnswerOptions(diago.AnswerOptions{RTPNAT: dmedia.RTPNATSymetric}); err != nil {
+		return nil, fmt.Errorf("sip: answer: %w", err)
+	}
+	return newDiagoChannel(&o.d.DialogMedia, o.d.Context(), o.d.Hangup, o.d.Close)
+}
+
+func (o *diagoOffer) Respond(code int, reason string, headers ...[2]string) error {
+	hs := make([]sip.Header, 0, len(headers))
+	for _, h := range headers {
+		hs = append(hs, sip.NewHeader(h[0], h[1]))
+	}
+	return o.d.Respond(code, reason, nil, hs...)
+}
+
+func (o *diagoOffer) Canceled() <-chan struct{} { return o.d.Context().Done() }

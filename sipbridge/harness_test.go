@@ -1,0 +1,82 @@
+package sipbridge
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/phoneapp"
+	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/session"
+)
+
+// env is a whole flashvox on 127.0.0.1: hub, calls, the RTMP phone app and
+// the SIP bridge.
+type env struct {
+	rtmpURL string
+	calls   *call.Service
+	hub     *media.Hub
+	bridge  *Bridge
+}
+
+// testLogger logs to stderr when FLASHVOX_TEST_LOG is set.
+func testLogger() *slog.Logger {
+	if os.Getenv("FLASHVOX_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// startEnv runs everything; edit adjusts the bridge options (trunks,
+// timeouts) before it starts.
+func startEnv(t *testing.T, edit func(*Options)) *env {
+	t.Helper()
+	log := testLogger()
+	hub := media.NewHub(256, log)
+	users := map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}
+	calls := call.NewService(call.Options{RingTimeout: 10 * time.Second, Logger: log}, "alice", "bob", "carol")
+	auth := call.NewAuth(call.AuthOptions{Users: users})
+	o := Options{
+		Listen:     "127.0.0.1:0",
+		RTPTimeout: 5 * time.Second,
+		DialPlan:   []Rule{{Match: regexp.MustCompile(`^\+?[0-9]{6,15}$`), Trunk: "upstream"}},
+		Inbound:    []Inbound{{Number: "15550001", Target: "bob"}, {Number: "15550000", Target: EchoTarget}},
+		Users:      users,
+		Hub:        hub,
+		Calls:      calls,
+		Logger:     log,
+	}
+	if edit != nil {
+		edit(&o)
+	}
+	b, err := Start(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls.SetGateway(b)
+	srv := &rtmp.Server{
+		MaxConns: 100, MaxConnsPerIP: 100, Logger: log,
+		Handler: &session.Handler{Options: session.Options{Hub: hub, MaxStreams: 8, Logger: log,
+			Apps: map[string]session.App{phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log}}}},
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done; calls.Close(); b.Close() })
+	return &env{rtmpURL: "rtmp://" + ln.Addr().String() + "/phone", calls: calls, hub: hub, bridge: b}
+}
+
+// trunk is a Trunk at addr over UDP.
+func trunk(addr string) Trunk {
+	return Trunk{Name: "upstream", Address: addr, Transport: "udp"}
+}

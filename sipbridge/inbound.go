@@ -1,0 +1,236 @@
+package sipbridge
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/media"
+)
+
+// serveOffer decides an inbound INVITE (on the stack's goroutine, which
+// ends the dialog when this returns):
+//   - a configured inbound number rings its target (open to any source:
+//     that is how a trunk delivers calls);
+//   - echo answers and plays back;
+//   - a number of the dial plan is a trunk number: only an authenticated
+//     SIP user may reach it; anyone else gets 403 (toll fraud) and the
+//     trunk sees nothing;
+//   - anything else gets 404.
+func (b *Bridge) serveOffer(o offer) {
+	b.Stats.Attempts.Add(1)
+	to := o.ToUser()
+	log := b.log.With("from", o.FromUser(), "to", to, "source", o.Source())
+	target := ""
+	for _, in := range b.opts.Inbound {
+		if in.Number == to {
+			target = in.Target
+			break
+		}
+	}
+	switch {
+	case target == "" && to == EchoTarget:
+		target = EchoTarget
+	case target == "":
+		if _, ok := route(b.opts.DialPlan, to); ok {
+			log.Warn("sip invite to a trunk number from an unauthenticated source refused (toll fraud)")
+			b.Stats.Forbidden.Add(1)
+			b.respond(o, 403, "Forbidden", log)
+			return
+		}
+		log.Info("sip invite to an unknown number")
+		b.respond(o, 404, "Not Found", log)
+		return
+	}
+	switch {
+	case target == EchoTarget:
+		b.runSIPEcho(o, log)
+	case len(target) > 5 && target[:5] == "conf:":
+		log.Info("sip invite to a conference: not available")
+		b.respond(o, 480, "Temporarily Unavailable", log)
+	default:
+		b.runInbound(o, target, log)
+	}
+}
+
+func (b *Bridge) respond(o offer, code int, reason string, log *slog.Logger) {
+	b.Stats.fail(code)
+	if err := o.Respond(code, reason); err != nil {
+		log.Debug("respond failed", "code", code, "err", err)
+	}
+}
+
+// runInbound rings user for the offer and bridges the call once answered.
+func (b *Bridge) runInbound(o offer, user string, log *slog.Logger) {
+	from := o.FromUser()
+	if from == "" {
+		from = "anonymous"
+	}
+	q := newEventQueue()
+	id, reason, err := b.opts.Calls.InviteExternal(from, user, q)
+	switch {
+	case err != nil:
+		log.Info("sip call refused", "err", err)
+		b.respond(o, 480, "Temporarily Unavailable", log)
+		return
+	case reason == call.ReasonBusy:
+		b.respond(o, 486, "Busy Here", log)
+		return
+	case reason != "":
+		b.respond(o, 480, "Temporarily Unavailable", log)
+		return
+	}
+	log = log.With("call", id, "user", user)
+	log.Info("sip call ringing")
+	if err := o.Ringing(); err != nil {
+		log.Debug("180 failed", "err", err)
+	}
+	var acc call.Event
+wait:
+	for {
+		select {
+		case <-o.Canceled():
+			log.Info("sip call cancelled by the caller")
+			_ = b.opts.Calls.ExternalHangup(id, call.ReasonCanceled)
+			b.Stats.fail(487)
+			return
+		case <-b.ctx.Done():
+			_ = b.opts.Calls.ExternalHangup(id, "shutdown")
+			b.respond(o, 503, "Service Unavailable", log)
+			return
+		case e := <-q.c:
+			switch {
+			case e.Type == call.EvAccepted:
+				acc = e
+				break wait
+			case e.Type == call.EvRejected && e.Reason == call.ReasonBusy:
+				b.respond(o, 486, "Busy Here", log)
+				return
+			case e.Type == call.EvRejected:
+				b.respond(o, 603, "Decline", log)
+				return
+			case isEnd(e): // no answer, the user went offline, shutdown
+				b.respond(o, 480, "Temporarily Unavailable", log)
+				return
+			}
+		}
+	}
+	ch, err := o.Answer()
+	if err != nil {
+		log.Info("sip answer failed", "err", err)
+		_ = b.opts.Calls.ExternalHangup(id, callReason(err))
+		return
+	}
+	log.Info("sip call established", "codec", ch.Codec().ID)
+	b.bridge(id, ch, acc, q, log)
+}
+
+// runSIPEcho answers and sends every audio packet back until the caller
+// hangs up or goes silent for the RTP timeout.
+func (b *Bridge) runSIPEcho(o offer, log *slog.Logger) {
+	ch, err := o.Answer()
+	if err != nil {
+		log.Info("sip answer failed", "err", err)
+		b.Stats.fail(488)
+		return
+	}
+	defer b.hangup(ch, log)
+	b.Stats.Active.Add(1)
+	defer b.Stats.Active.Add(-1)
+	log.Info("sip echo answered", "codec", ch.Codec().ID)
+	c := ch.Codec()
+	w := newRTPWriter(ch, c, &b.Stats)
+	var last atomic.Int64
+	last.Store(time.Now().UnixNano())
+	readErr := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 1500)
+		var p rtp.Packet
+		for {
+			if err := ch.ReadRTP(buf, &p); err != nil {
+				readErr <- err
+				return
+			}
+			last.Store(time.Now().UnixNano())
+			b.Stats.RTPIn.Add(1)
+			if p.PayloadType == c.PayloadType || (c.DTMF && p.PayloadType == c.DTMFType) {
+				_ = w.send(p.PayloadType, p.Timestamp, p.Marker, p.Payload)
+			}
+		}
+	}()
+	tick := time.NewTicker(min(b.opts.RTPTimeout/4, time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ch.Done():
+			log.Info("sip echo ended by the caller")
+		case err := <-readErr:
+			log.Info("sip echo ended", "err", err)
+			return
+		case <-tick.C:
+			if time.Since(time.Unix(0, last.Load())) <= b.opts.RTPTimeout {
+				continue
+			}
+			log.Info("sip echo ended", "err", errRTPTimeout)
+		case <-b.ctx.Done():
+		}
+		_ = ch.Close()
+		<-readErr
+		return
+	}
+}
+
+// runWebEcho is the echo extension for a web user: answer at once and
+// publish back what the user publishes, untouched.
+func (b *Bridge) runWebEcho(id string, q *eventQueue) {
+	log := b.log.With("call", id, "to", EchoTarget)
+	acc, err := b.opts.Calls.ExternalAnswer(id)
+	if err != nil {
+		log.Info("echo answer failed", "err", err)
+		return
+	}
+	pub, err := b.opts.Hub.Publish(acc.Publish)
+	if err != nil {
+		_ = b.opts.Calls.ExternalHangup(id, "echo_failed")
+		return
+	}
+	defer pub.Close()
+	sub := b.opts.Hub.Subscribe(acc.Play)
+	defer sub.Close()
+	ctx, cancel := context.WithCancel(b.ctx)
+	defer cancel()
+	go func() {
+		for {
+			select {
+			case e := <-q.c:
+				if isEnd(e) {
+					cancel()
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	log.Info("echo answered")
+	for {
+		f, err := sub.Next(ctx)
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				log.Info("echo ended", "err", err)
+			}
+			if b.ctx.Err() != nil {
+				_ = b.opts.Calls.ExternalHangup(id, "shutdown")
+			}
+			return
+		}
+		if f.Kind == media.KindAudio {
+			pub.Write(f)
+		}
+	}
+}

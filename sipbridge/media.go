@@ -1,0 +1,276 @@
+package sipbridge
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/media"
+)
+
+// mediaBridge moves one call's audio: RTP from the SIP peer is published
+// on the hub as pubKey in its own codec (the web user plays it with
+// ?codec= to get it transcoded once, by the hub); the web user's stream
+// playKey is subscribed transcoded to the negotiated codec and sent as RTP.
+// DTMF travels as RFC 4733 events both ways.
+type mediaBridge struct {
+	ch      channel
+	hub     *media.Hub
+	pubKey  string
+	playKey string
+	timeout time.Duration
+	stats   *Stats
+	log     *slog.Logger
+	// onDTMF is told each digit the peer sends (on the reader goroutine).
+	onDTMF func(digit byte)
+	// dtmf carries digits to send; the writer owns the RTP clock.
+	dtmf chan string
+}
+
+// Frames queued from the hub to the RTP writer; a full queue drops the
+// newest (the peer's jitter buffer covers a short gap).
+const writeQueue = 50
+
+// run moves media until ctx ends, the peer hangs up, or no RTP arrives for
+// the timeout; it returns which.
+func (m *mediaBridge) run(ctx context.Context) error {
+	c := m.ch.Codec()
+	pub, err := m.hub.Publish(m.pubKey)
+	if err != nil {
+		return fmt.Errorf("sip: publish %s: %w", m.pubKey, err)
+	}
+	defer pub.Close()
+	frames := make(chan *media.Frame, writeQueue)
+	sub, err := m.hub.SubscribeCodecSink(m.playKey, c.ID, 0, func(f *media.Frame) {
+		if f.Kind != media.KindAudio {
+			return
+		}
+		select {
+		case frames <- f:
+		default:
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("sip: subscribe %s as %s: %w", m.playKey, c.ID, err)
+	}
+	defer sub.Close()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var last atomic.Int64
+	last.Store(time.Now().UnixNano())
+	readErr := make(chan error, 1)
+	go func() { readErr <- m.read(pub, c, &last) }()
+	writeDone := make(chan struct{})
+	go func() { defer close(writeDone); m.write(ctx, c, frames) }()
+	defer func() {
+		cancel()
+		<-writeDone
+	}()
+
+	tick := time.NewTicker(min(m.timeout/4, time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-m.ch.Done():
+			return errPeerHangup
+		case err := <-readErr:
+			select {
+			case <-m.ch.Done():
+				return errPeerHangup
+			default:
+			}
+			return fmt.Errorf("sip: rtp read: %w", err)
+		case <-tick.C:
+			if time.Since(time.Unix(0, last.Load())) > m.timeout {
+				return errRTPTimeout
+			}
+		}
+	}
+}
+
+// read publishes the peer's audio and reports its digits until the
+// channel closes. Frame timestamps follow the RTP clock from the first packet.
+func (m *mediaBridge) read(pub *media.Publisher, c rtpCodec, last *atomic.Int64) error {
+	hdr, err := frameHeader(c.ID)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 1500)
+	var (
+		p       rtp.Packet
+		started bool
+		ts0     uint32
+		seq     uint16
+		dtmf    dtmfDetector
+	)
+	for {
+		if err := m.ch.ReadRTP(buf, &p); err != nil {
+			return err
+		}
+		last.Store(time.Now().UnixNano())
+		m.stats.RTPIn.Add(1)
+		if started && p.SequenceNumber != seq+1 && p.SequenceNumber-seq < 1000 {
+			m.stats.RTPLost.Add(uint64(p.SequenceNumber - seq - 1))
+		}
+		seq = p.SequenceNumber
+		switch {
+		case c.DTMF && p.PayloadType == c.DTMFType:
+			if d, ok := dtmf.push(p.Timestamp, p.Payload); ok && m.onDTMF != nil {
+				m.onDTMF(d)
+			}
+			continue
+		case p.PayloadType != c.PayloadType:
+			continue
+		}
+		if !started {
+			started, ts0 = true, p.Timestamp
+		}
+		ms := uint32(uint64(p.Timestamp-ts0) * 1000 / uint64(c.ClockRate))
+		payload := make([]byte, len(hdr)+len(p.Payload))
+		copy(payload, hdr)
+		copy(payload[len(hdr):], p.Payload)
+		pub.Write(&media.Frame{Kind: media.KindAudio, Timestamp: ms, Payload: payload})
+	}
+}
+
+// write sends the web user's audio and queued DTMF as RTP.
+func (m *mediaBridge) write(ctx context.Context, c rtpCodec, frames <-chan *media.Frame) {
+	w := newRTPWriter(m.ch, c, m.stats)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case f := <-frames:
+			id, _, pkt, err := media.AudioCodec(f)
+			if err != nil || id != c.ID || len(pkt) == 0 {
+				continue
+			}
+			if err := w.audio(f.Timestamp, pkt); err != nil {
+				m.log.Debug("rtp write failed", "err", err)
+			}
+		case digits := <-m.dtmf:
+			if !c.DTMF {
+				m.log.Info("dtmf not sent: the peer did not accept telephone-event", "digits", digits)
+				continue
+			}
+			for i := range len(digits) {
+				if err := w.digit(ctx, digits[i]); err != nil {
+					m.log.Debug("dtmf write failed", "err", err)
+					break
+				}
+			}
+		}
+	}
+}
+
+// frameHeader is what precedes a codec packet in a hub frame: the FLV
+// sound byte (PCMU 0x82, PCMA 0x72), or NonFLV and the codec id (G.722).
+func frameHeader(id codec.ID) ([]byte, error) {
+	in, ok := codec.Lookup(id)
+	if !ok {
+		return nil, fmt.Errorf("sip: codec %d", id)
+	}
+	if in.FLVFormat == codec.NoFLV {
+		return []byte{media.NonFLV, byte(id)}, nil
+	}
+	b, err := codec.FLVAudioHeader(id, in.SampleRate)
+	if err != nil {
+		return nil, err
+	}
+	return []byte{b}, nil
+}
+
+// rtpWriter owns one outgoing RTP stream: SSRC, sequence and clock.
+type rtpWriter struct {
+	ch      channel
+	c       rtpCodec
+	stats   *Stats
+	p       rtp.Packet
+	ts      uint32 // RTP timestamp of the next audio packet
+	lastMS  uint32
+	started bool
+}
+
+func newRTPWriter(ch channel, c rtpCodec, stats *Stats) *rtpWriter {
+	var b [6]byte
+	rand.Read(b[:])
+	w := &rtpWriter{ch: ch, c: c, stats: stats}
+	w.p.Version = 2
+	w.p.SSRC = binary.BigEndian.Uint32(b[:4])
+	w.p.SequenceNumber = binary.BigEndian.Uint16(b[4:])
+	w.ts = binary.BigEndian.Uint32(b[2:])
+	return w
+}
+
+func (w *rtpWriter) send(pt uint8, ts uint32, marker bool, payload []byte) error {
+	w.p.PayloadType, w.p.Timestamp, w.p.Marker, w.p.Payload = pt, ts, marker, payload
+	w.p.SequenceNumber++
+	w.stats.RTPOut.Add(1)
+	return w.ch.WriteRTP(&w.p)
+}
+
+// audio sends one frame; the RTP clock advances by the frame's timestamp
+// gap so silence and pauses keep their length.
+func (w *rtpWriter) audio(ms uint32, pkt []byte) error {
+	marker := !w.started
+	if w.started {
+		gap := ms - w.lastMS
+		if gap > 0 && gap < 10_000 {
+			w.ts += uint32(uint64(gap) * uint64(w.c.ClockRate) / 1000)
+		} else {
+			w.ts += uint32(w.c.ClockRate / 50)
+			marker = true
+		}
+	}
+	w.started, w.lastMS = true, ms
+	return w.send(w.c.PayloadType, w.ts, marker, pkt)
+}
+
+// DTMF timing: each digit lasts dtmfPackets × 20 ms, its end is sent three
+// times (RFC 4733 2.5.1.4), then a 60 ms pause.
+const (
+	dtmfPackets  = 5
+	dtmfInterval = 20 * time.Millisecond
+)
+
+// digit sends one DTMF digit as RFC 4733 events, paced in real time.
+func (w *rtpWriter) digit(ctx context.Context, d byte) error {
+	ev, ok := eventOf(d)
+	if !ok {
+		return fmt.Errorf("sip: %q is not a DTMF digit", d)
+	}
+	step := uint16(w.c.ClockRate / 50)
+	ts := w.ts + uint32(step)
+	w.ts = ts
+	var buf [dtmfSize]byte
+	t := time.NewTicker(dtmfInterval)
+	defer t.Stop()
+	for i := range dtmfPackets + 3 {
+		e := DTMFEvent{Event: ev, Volume: 10, Duration: step * uint16(min(i+1, dtmfPackets))}
+		e.End = i >= dtmfPackets-1
+		n, _ := e.MarshalTo(buf[:])
+		if err := w.send(w.c.DTMFType, ts, i == 0, buf[:n]); err != nil {
+			return err
+		}
+		if i >= dtmfPackets-1 && i < dtmfPackets+2 {
+			continue // the end's retransmissions go back to back
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	w.ts += uint32(step) * dtmfPackets
+	return nil
+}

@@ -1,0 +1,79 @@
+package sipbridge
+
+import (
+	"context"
+
+	"github.com/pion/rtp"
+
+	"github.com/flashvox/flashvox/codec"
+)
+
+// stack is the SIP user agent under the bridge: signalling, SDP and RTP
+// sockets. diagoStack implements it; the bridge uses nothing else of the
+// SIP library, so the library can be replaced behind these three
+// interfaces.
+type stack interface {
+	// Invite places a call and returns when it is answered; a final
+	// non-2xx response is a *StatusError. Ending ctx before the answer
+	// sends CANCEL.
+	Invite(ctx context.Context, in invite) (channel, error)
+	// Addr is the host:port the stack listens on (UDP and TCP).
+	Addr() string
+	Close() error
+}
+
+// invite is an outbound INVITE.
+type invite struct {
+	User      string // request-URI user part: the dialed number
+	HostPort  string // the trunk's proxy
+	Transport string // udp | tcp
+	From      string // From user part: the calling web user
+	Username  string // digest credentials for 401/407
+	Password  string
+	// OnProgress is told each provisional status (180, 183).
+	OnProgress func(status int)
+}
+
+// channel is an established call: the negotiated codec and its RTP.
+type channel interface {
+	Codec() rtpCodec
+	// ReadRTP reads one RTP packet into p (payload aliases buf). It fails
+	// once the channel is closed.
+	ReadRTP(buf []byte, p *rtp.Packet) error
+	WriteRTP(p *rtp.Packet) error
+	// Hangup sends BYE.
+	Hangup(ctx context.Context) error
+	// Done is closed when the dialog ends (BYE either way).
+	Done() <-chan struct{}
+	// Close releases the RTP sockets; a blocked ReadRTP returns.
+	Close() error
+}
+
+// offer is an inbound INVITE waiting for the bridge's decision. The stack
+// calls the bridge's handler with it on its own goroutine, and ends the
+// dialog when the handler returns.
+type offer interface {
+	FromUser() string // From user part
+	ToUser() string   // request-URI user part
+	Source() string   // remote host:port the INVITE came from
+	// Header returns the first value of a header, "" if absent.
+	Header(name string) string
+	Method() string
+	RequestURI() string
+	Ringing() error
+	// Answer sends 200 OK with our SDP answer and waits for the ACK.
+	Answer() (channel, error)
+	Respond(code int, reason string, headers ...[2]string) error
+	// Canceled is closed when the caller sends CANCEL before the answer.
+	Canceled() <-chan struct{}
+}
+
+// rtpCodec is what a channel negotiated: the audio codec and, if the peer
+// accepted telephone-event, its payload type.
+type rtpCodec struct {
+	ID          codec.ID
+	PayloadType uint8
+	ClockRate   int
+	DTMF        bool
+	DTMFType    uint8
+}

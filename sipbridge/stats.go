@@ -1,0 +1,45 @@
+package sipbridge
+
+import (
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+)
+
+// Stats are the bridge's counters, read by the metrics exporter at scrape time.
+type Stats struct {
+	Active    atomic.Int64  // SIP calls established now
+	Attempts  atomic.Uint64 // SIP calls tried, both directions
+	RTPIn     atomic.Uint64 // RTP packets received
+	RTPOut    atomic.Uint64 // RTP packets sent
+	RTPLost   atomic.Uint64 // RTP packets missing by sequence number
+	Forbidden atomic.Uint64 // INVITEs refused as toll fraud (403)
+	mu        sync.Mutex
+	failures  map[int]uint64 // by SIP status
+}
+
+// fail counts a call that failed with SIP status code.
+func (s *Stats) fail(code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failures == nil {
+		s.failures = map[int]uint64{}
+	}
+	s.failures[code]++
+}
+
+// Failures returns the failed calls by SIP status ("486": 3), sorted keys
+// in Codes.
+func (s *Stats) Failures() (codes []string, counts map[string]uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	counts = make(map[string]uint64, len(s.failures))
+	for c, n := range s.failures {
+		k := strconv.Itoa(c)
+		codes = append(codes, k)
+		counts[k] = n
+	}
+	sort.Strings(codes)
+	return codes, counts
+}

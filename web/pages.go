@@ -1,0 +1,59 @@
+package web
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+	"os"
+)
+
+// static is the browser page served at /: plain HTML, CSS and JavaScript,
+// no build step.
+//
+//go:embed static
+var static embed.FS
+
+// Pages serves the web phone page at / and the SWF softphone beside it.
+type Pages struct {
+	// SWF is the path of the built softphone (make flash writes
+	// bin/flashvox.swf); it is read on each request so a rebuild shows at
+	// once. A missing file answers 404 and the page works without it.
+	SWF string
+}
+
+// pageCSP allows the page's own scripts, styles and SWF only.
+const pageCSP = "default-src 'self'; object-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'"
+
+// Register adds GET / (the page and its assets) and GET /flashvox.swf.
+func (p *Pages) Register(mux *http.ServeMux) {
+	sub, err := fs.Sub(static, "static")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	files := http.FileServerFS(sub)
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", pageCSP)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "no-cache")
+		files.ServeHTTP(w, r)
+	})
+	mux.HandleFunc("GET /flashvox.swf", p.swf)
+}
+
+func (p *Pages) swf(w http.ResponseWriter, r *http.Request) {
+	f, err := os.Open(p.SWF)
+	if err != nil {
+		http.Error(w, "the SWF softphone is not built (make flash)", http.StatusNotFound)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.IsDir() {
+		http.Error(w, "the SWF softphone is not built (make flash)", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-shockwave-flash")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, "flashvox.swf", st.ModTime(), f)
+}

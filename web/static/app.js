@@ -1,0 +1,272 @@
+// flashvox page: signalling over the HTTP API (/api/v1), no Flash needed.
+// Events come by long-poll (wait=25s, answered as soon as one happens) or
+// by polling once a second; the cursor makes sure none is lost or repeated.
+'use strict';
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const st = {
+    user: '', token: '', cursor: 0, mode: 'longpoll',
+    running: false, abort: null, presence: {}, call: null, timer: 0,
+  };
+  const listeners = []; // flash.js subscribes to call events
+
+  // ---- HTTP API ----
+  async function api(method, path, body, signal) {
+    const headers = {};
+    if (st.token) headers.Authorization = 'Bearer ' + st.token;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const r = await fetch(path, {
+      method, headers, signal,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = await r.json().catch(() => ({}));
+    if (!r.ok) {
+      const e = new Error(data.message || ('HTTP ' + r.status));
+      e.code = data.error || String(r.status);
+      throw e;
+    }
+    return data;
+  }
+  const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+
+  // ---- rendering ----
+  function setConn(text, cls) {
+    const c = $('conn');
+    c.textContent = text;
+    c.className = 'pill ' + cls;
+  }
+  function notice(text, bad) {
+    const n = $('notice');
+    n.textContent = text;
+    n.className = 'notice' + (bad ? ' bad' : '');
+    n.hidden = !text;
+  }
+  function logEvent(e) {
+    const li = document.createElement('li');
+    const what = e.type === 'presence' ? e.user + ' ' + e.status
+      : [e.from, '→', e.to, e.reason || '', e.digits || ''].join(' ');
+    li.textContent = e.type + ': ' + what;
+    const ol = $('events');
+    ol.prepend(li);
+    while (ol.children.length > 50) ol.lastChild.remove();
+  }
+  function renderContacts() {
+    const ul = $('contacts');
+    ul.textContent = '';
+    for (const name of Object.keys(st.presence).sort()) {
+      if (name === st.user) continue;
+      const s = st.presence[name];
+      const li = document.createElement('li');
+      li.dataset.user = name;
+      li.dataset.status = s;
+      const dot = document.createElement('span');
+      dot.className = 'dot ' + s;
+      const n = document.createElement('span');
+      n.className = 'name';
+      n.textContent = name;
+      const t = document.createElement('span');
+      t.className = 'status';
+      t.textContent = s;
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = 'Call';
+      b.disabled = s !== 'online' || !!st.call;
+      b.addEventListener('click', () => invite(name));
+      li.append(dot, n, t, b);
+      ul.append(li);
+    }
+  }
+  const fmt = (s) => Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0');
+  function renderCall() {
+    const c = st.call;
+    $('call').hidden = !c;
+    clearInterval(st.timer);
+    if (!c) { renderContacts(); return; }
+    const box = $('call');
+    box.className = 'call' + (c.state === 'incoming' ? ' ringing' : '');
+    const text = {
+      dialing: 'Calling ' + c.peer + '…',
+      ringing: 'Ringing ' + c.peer + '…',
+      incoming: 'Incoming call from ' + c.peer,
+      active: 'In call with ' + c.peer,
+    }[c.state];
+    $('call-state').textContent = text;
+    $('answer').hidden = $('reject').hidden = c.state !== 'incoming';
+    $('hangup').hidden = c.state === 'incoming';
+    $('dtmf').hidden = c.state !== 'active';
+    $('call-timer').hidden = c.state !== 'active';
+    if (c.state === 'active') {
+      const tick = () => { $('call-timer').textContent = fmt(Math.floor((Date.now() - c.since) / 1000)); };
+      tick();
+      st.timer = setInterval(tick, 1000);
+    }
+    renderContacts();
+  }
+
+  // ---- events ----
+  const reasons = {
+    offline: (p) => p + ' is offline',
+    busy: (p) => p + ' is busy',
+    rejected: (p) => p + ' declined the call',
+    no_answer: () => 'No answer',
+    cancelled: (p) => p + ' hung up before the answer',
+    hangup: (p, e) => 'Call ended' + (e.by && e.by !== st.user ? ' by ' + e.by : ''),
+    gone: (p) => 'Call dropped: ' + p + ' disconnected',
+    shutdown: () => 'The server shut down',
+    answered_elsewhere: () => 'Answered on another device',
+  };
+  function handle(e) {
+    logEvent(e);
+    const c = st.call;
+    switch (e.type) {
+      case 'presence':
+        st.presence[e.user] = e.status;
+        renderContacts();
+        return;
+      case 'incoming':
+        st.call = { id: e.call, peer: e.from, dir: 'in', state: 'incoming' };
+        notice('Incoming call from ' + e.from);
+        break;
+      case 'ringing':
+        if (c && c.id === e.call) c.state = 'ringing';
+        else st.call = { id: e.call, peer: e.to, dir: 'out', state: 'ringing' };
+        break;
+      case 'accepted':
+        if (c && c.dir === 'in' && !c.answering) {
+          st.call = null;
+          notice(reasons.answered_elsewhere());
+          break;
+        }
+        st.call = { id: e.call, peer: e.from === st.user ? e.to : e.from, dir: c ? c.dir : 'out',
+          state: 'active', since: Date.now(), publish: e.publish, play: e.play };
+        notice('');
+        break;
+      case 'rejected': case 'cancelled': case 'bye': {
+        if (c && c.id !== e.call) break;
+        const peer = e.from === st.user ? e.to : e.from;
+        const f = reasons[e.reason];
+        notice(f ? f(peer, e) : e.type + (e.reason ? ': ' + e.reason : ''), e.type !== 'bye');
+        st.call = null;
+        break;
+      }
+      case 'dtmf':
+        notice(e.by + ' sent ' + e.digits);
+        break;
+    }
+    renderCall();
+    for (const f of listeners) f(e, st);
+  }
+
+  async function loop(gen) {
+    while (st.running && gen === st.gen) {
+      try {
+        const wait = st.mode === 'longpoll' ? '&wait=25s' : '';
+        st.abort = new AbortController();
+        const r = await api('GET', '/api/v1/events?cursor=' + st.cursor + wait, undefined, st.abort.signal);
+        if (gen !== st.gen) return;
+        st.cursor = r.cursor;
+        (r.events || []).forEach(handle);
+        setConn(st.mode === 'longpoll' ? 'online · long-poll' : 'online · polling', 'on');
+        if (st.mode === 'poll' && (r.events || []).length < 500) await sleep(1000);
+      } catch (err) {
+        if (gen !== st.gen) return;
+        if (err.code === 'token_expired' || err.code === 'bad_token') { logout('Session expired: sign in again'); return; }
+        setConn('server unreachable, retrying', 'warn');
+        await sleep(2000);
+      }
+    }
+  }
+  function restart() {
+    st.gen = (st.gen || 0) + 1;
+    if (st.abort) st.abort.abort();
+    loop(st.gen);
+  }
+
+  // ---- actions ----
+  async function act(f) {
+    try { await f(); } catch (err) { notice(err.message, true); }
+  }
+  function invite(to) {
+    act(async () => {
+      if (st.call) return;
+      st.call = { id: '', peer: to, dir: 'out', state: 'dialing' };
+      renderCall();
+      try {
+        const r = await api('POST', '/api/v1/calls', { to });
+        if (st.call && st.call.id === '') st.call.id = r.call;
+      } catch (err) { st.call = null; renderCall(); throw err; }
+    });
+  }
+  const callAction = (action, body) => act(async () => {
+    if (!st.call) return;
+    if (action === 'accept') st.call.answering = true;
+    await api('POST', '/api/v1/calls/' + st.call.id + '/' + action, body);
+  });
+
+  async function login(ev) {
+    ev.preventDefault();
+    const err = $('login-error');
+    err.hidden = true;
+    $('login-button').disabled = true;
+    try {
+      const r = await api('POST', '/api/v1/login', { user: $('user').value.trim(), password: $('password').value });
+      st.user = r.user; st.token = r.token; st.cursor = 0; st.call = null;
+      st.mode = $('mode').value;
+      $('mode-live').value = st.mode;
+      const p = await api('GET', '/api/v1/presence');
+      st.presence = p.users || {};
+      $('me').textContent = st.user;
+      $('login').hidden = true;
+      $('phone').hidden = false;
+      notice('');
+      renderCall();
+      st.running = true;
+      restart();
+      for (const f of listeners) f({ type: 'login' }, st);
+    } catch (e) {
+      err.textContent = e.code === 'bad_credentials' ? 'Wrong user or password'
+        : e.name === 'TypeError' ? 'Server unreachable' : e.message;
+      err.hidden = false;
+    } finally {
+      $('login-button').disabled = false;
+    }
+  }
+  function logout(why) {
+    st.running = false;
+    st.gen = (st.gen || 0) + 1;
+    if (st.abort) st.abort.abort();
+    st.token = ''; st.call = null;
+    $('phone').hidden = true;
+    $('login').hidden = false;
+    setConn('signed out', 'off');
+    if (why) { $('login-error').textContent = why; $('login-error').hidden = false; }
+  }
+
+  function init() {
+    $('login-form').addEventListener('submit', login);
+    $('logout').addEventListener('click', () => logout(''));
+    $('mode-live').addEventListener('change', (e) => { st.mode = e.target.value; restart(); });
+    $('dial').addEventListener('submit', (e) => { e.preventDefault(); invite($('dial-to').value.trim()); });
+    $('answer').addEventListener('click', () => callAction('accept', {}));
+    $('reject').addEventListener('click', () => callAction('reject', {}));
+    $('hangup').addEventListener('click', () => callAction('hangup'));
+    for (const d of '123456789*0#') {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = d;
+      b.addEventListener('click', () => callAction('dtmf', { digits: d }));
+      $('dtmf').append(b);
+    }
+    const q = new URLSearchParams(location.search);
+    if (q.get('mode')) $('mode').value = q.get('mode');
+  }
+
+  // The page's API for flash.js and for sites embedding it.
+  window.flashvoxPage = {
+    state: () => st,
+    onEvent: (f) => listeners.push(f),
+    invite, hangup: () => callAction('hangup'),
+  };
+  init();
+})();
