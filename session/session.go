@@ -122,7 +122,7 @@ func (s *Session) handle(m *rtmp.Message) error {
 	case rtmp.TypeAudio, rtmp.TypeVideo, rtmp.TypeDataAMF0, rtmp.TypeDataAMF3:
 		return s.media(m)
 	case rtmp.TypeSharedObjectAMF0, rtmp.TypeSharedObjectAMF3:
-		return s.sharedObject(m)
+		return s.sharedObjectRefusal(m)
 	}
 	// Anything else (e.g. a bandwidth probe) is ignored, as FMS does.
 	s.log.Debug("ignored message", "type", m.Type)
@@ -210,11 +210,5 @@ func argBool(args []any, i int, def bool) bool {
 	return def
 }
 
-// sharedObject answers a shared object request with a clear refusal instead
-// of dropping the connection: flashvox does not host remote shared objects.
-func (s *Session) sharedObject(m *rtmp.Message) error {
-	s.log.Info("shared object refused", "type", m.Type, "len", len(m.Payload))
-	return s.onStatus(0, errorInfo("SharedObject.NotSupported", "Remote shared objects are not supported by this server."))
-}
 
 var _ = amf.Undefined
