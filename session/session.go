@@ -210,5 +210,4 @@ func argBool(args []any, i int, def bool) bool {
 	return def
 }
 
-
 var _ = amf.Undefined

@@ -115,4 +115,3 @@ func quoteBytes(b []byte) string {
 	}
 	return s + "\""
 }
-
