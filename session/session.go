@@ -8,7 +8,6 @@ import (
 	"net"
 	"sync"
 
-	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
 )
@@ -209,5 +208,3 @@ func argBool(args []any, i int, def bool) bool {
 	}
 	return def
 }
-
-var _ = amf.Undefined

@@ -21,6 +21,7 @@ import (
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/rtmp/rtmpt"
 	"github.com/flashvox/flashvox/session"
+	"github.com/flashvox/flashvox/sipbridge"
 	"github.com/flashvox/flashvox/siprtmp"
 	"github.com/flashvox/flashvox/web"
 )
@@ -35,6 +36,7 @@ type services struct {
 	tunnel *rtmpt.Tunnel
 	// certs is the RTMPS/RTMPTS certificate, nil without rtmp.tls_cert.
 	certs *tlscert.Reloader
+	sip   *sipbridge.Bridge // the SIP user agent on sip.listen
 }
 
 func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry) (*services, error) {
@@ -95,7 +97,12 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	})
 	tunnel.Register(mux)
 	tunnel.RegisterMetrics(reg)
-	return &services{hub: hub, rtmp: rs, calls: calls, mux: mux, tunnel: tunnel, certs: certs}, nil
+	sip, err := startSIP(cfg, logger, reg, hub, calls, users)
+	if err != nil {
+		tunnel.Close()
+		return nil, err
+	}
+	return &services{hub: hub, rtmp: rs, calls: calls, mux: mux, tunnel: tunnel, certs: certs, sip: sip}, nil
 }
 
 // close ends every tunnel session and every call (the parties get bye with
@@ -103,6 +110,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 func (s *services) close() {
 	s.tunnel.Close()
 	s.calls.Close()
+	s.sip.Close()
 }
 
 // serveRTMPS serves RTMP over TLS on ln.
