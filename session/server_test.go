@@ -4,41 +4,20 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
-	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/internal/teststack"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
-	"github.com/flashvox/flashvox/session"
 )
-
-// lockedBuffer collects server logs, shown when a test fails.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 type testServer struct {
 	Addr string
 	Hub  *media.Hub
 	Srv  *rtmp.Server
-	logs *lockedBuffer
 }
 
 // URL is rtmp://ADDR/live/NAME.
@@ -50,37 +29,8 @@ func (s *testServer) App() string { return fmt.Sprintf("rtmp://%s/live", s.Addr)
 // startServer runs the full RTMP stack (server, sessions, hub) on 127.0.0.1:0.
 func startServer(t testing.TB, cfg rtmp.ConnConfig) *testServer {
 	t.Helper()
-	logs := &lockedBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	hub := media.NewHub(1024, log)
-	srv := &rtmp.Server{
-		Config: cfg, MaxConns: 1000, MaxConnsPerIP: 1000, Logger: log,
-		Handler: &session.Handler{Options: session.Options{Hub: hub, MaxStreams: 8, Logger: log}},
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(ctx, ln); err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		if t.Failed() {
-			out := logs.String()
-			if len(out) > 8000 {
-				out = "…" + out[len(out)-8000:]
-			}
-			t.Logf("server log:\n%s", out)
-		}
-	})
-	return &testServer{Addr: ln.Addr().String(), Hub: hub, Srv: srv, logs: logs}
+	st := teststack.Start(t, teststack.Options{Config: cfg})
+	return &testServer{Addr: st.Addr, Hub: st.Hub, Srv: st.Server}
 }
 
 // waitUntil polls cond until it holds or the deadline passes.

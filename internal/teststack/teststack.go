@@ -1,0 +1,107 @@
+// Package teststack starts the whole RTMP stack — listener, rtmp.Server,
+// sessions with the given applications, and a media hub — on 127.0.0.1:0
+// for tests, and stops it when the test ends. Server logs are kept and shown
+// only when the test fails.
+package teststack
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+
+	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/session"
+)
+
+// Options choose what runs; the zero value is a plain live relay.
+type Options struct {
+	Config rtmp.ConnConfig        // zero fields take rtmp's defaults
+	Apps   map[string]session.App // applications besides the live default
+	Hub    *media.Hub             // nil: a new hub with 1024-frame queues
+	Logger *slog.Logger           // nil: captured, printed on failure
+}
+
+// Stack is a running server.
+type Stack struct {
+	Addr   string // host:port of the RTMP listener
+	Hub    *media.Hub
+	Server *rtmp.Server
+	Logger *slog.Logger
+	logs   *lockedBuffer
+}
+
+// URL is rtmp://ADDR/APP.
+func (s *Stack) URL(app string) string { return fmt.Sprintf("rtmp://%s/%s", s.Addr, app) }
+
+// Logs returns what the server logged so far.
+func (s *Stack) Logs() string {
+	if s.logs == nil {
+		return ""
+	}
+	return s.logs.String()
+}
+
+// Start runs the stack until the test ends.
+func Start(t testing.TB, o Options) *Stack {
+	t.Helper()
+	st := &Stack{Logger: o.Logger}
+	if st.Logger == nil {
+		st.logs = &lockedBuffer{}
+		st.Logger = slog.New(slog.NewTextHandler(st.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	st.Hub = o.Hub
+	if st.Hub == nil {
+		st.Hub = media.NewHub(1024, st.Logger)
+	}
+	st.Server = &rtmp.Server{
+		Config: o.Config, MaxConns: 1000, MaxConnsPerIP: 1000, Logger: st.Logger,
+		Handler: &session.Handler{Options: session.Options{Hub: st.Hub, MaxStreams: 8, Apps: o.Apps, Logger: st.Logger}},
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Addr = ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := st.Server.Serve(ctx, ln); err != nil {
+			t.Errorf("rtmp serve: %v", err)
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		if t.Failed() && st.logs != nil {
+			out := st.logs.String()
+			if len(out) > 8000 {
+				out = "…" + out[len(out)-8000:]
+			}
+			t.Logf("server log:\n%s", out)
+		}
+	})
+	return st
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
