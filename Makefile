@@ -5,12 +5,12 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 # Debian packages the tests drive as real peers or link against (cgo).
-DEPS := ffmpeg rtmpdump nginx-light libnginx-mod-rtmp sox libspeex-dev libspeexdsp-dev pkg-config gcc
+DEPS := ffmpeg rtmpdump nginx-light libnginx-mod-rtmp sox libspeex-dev libspeexdsp-dev pkg-config gcc chromium haxe sip-tester baresip
 FUZZTIME ?= 30s
 TEST_FUZZTIME ?= 3s
 BENCHTIME ?= 1s
 
-.PHONY: run build test deps vet unit fuzz fuzz-short bench clean
+.PHONY: run build test deps vet unit fuzz fuzz-short bench clean flash screenshots
 
 run: build
 	./bin/flashvox run
@@ -41,7 +41,18 @@ unit:
 fuzz-short:
 	scripts/fuzz.sh $(TEST_FUZZTIME)
 
-test: deps vet unit fuzz-short
+test: deps vet flash unit fuzz-short
+
+# The SWF softphone (Flash Player 10.3) from flash-client/; never committed.
+flash:
+	mkdir -p bin
+	cd flash-client && haxe build.hxml -swf ../bin/flashvox.swf
+
+# A PNG of the web page (headless chromium): docs/ when small enough to commit.
+screenshots:
+	mkdir -p bin
+	FLASHVOX_SCREENSHOT=$(CURDIR)/bin/page.png $(GO) test -count=1 -run 'TestPageSignalling/longpoll' ./web/
+	@size=$$(stat -c %s bin/page.png); if [ $$size -le 102400 ]; then cp bin/page.png docs/page.png; echo "docs/page.png ($$size bytes)"; else echo "bin/page.png is $$size bytes: too large to commit"; fi
 
 fuzz:
 	scripts/fuzz.sh $(FUZZTIME)

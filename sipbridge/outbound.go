@@ -116,10 +116,15 @@ func (b *Bridge) bridge(id string, ch channel, acc call.Event, q *eventQueue, lo
 			reason := call.ReasonHangup
 			if !errors.Is(err, errPeerHangup) {
 				reason = callReason(err)
-				b.hangup(ch, log)
 			}
 			log.Info("sip call ended", "reason", reason, "err", err)
+			// The user hears of it first: a BYE to a dead peer takes its retransmissions.
 			_ = b.opts.Calls.ExternalHangup(id, reason)
+			if reason != call.ReasonHangup {
+				b.hangup(ch, log)
+			} else {
+				_ = ch.Close()
+			}
 			return
 		}
 	}

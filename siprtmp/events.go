@@ -2,6 +2,7 @@ package siprtmp
 
 import (
 	"context"
+	"strings"
 
 	"github.com/flashvox/flashvox/call"
 )
@@ -97,7 +98,8 @@ func sipReason(r string) string {
 	case "shutdown":
 		return "503 Service Unavailable"
 	}
-	return r
+	// The SIP bridge reports a refused call as "sip CODE REASON".
+	return strings.TrimPrefix(r, "sip ")
 }
 
 // negotiated is the (audioCodec, videoCodec) pair of the accepted callback

@@ -126,7 +126,7 @@
         return;
       case 'incoming':
         st.call = { id: e.call, peer: e.from, dir: 'in', state: 'incoming' };
-        notice('Incoming call from ' + e.from);
+        notice('');
         break;
       case 'ringing':
         if (c && c.id === e.call) c.state = 'ringing';
@@ -139,7 +139,7 @@
           break;
         }
         st.call = { id: e.call, peer: e.from === st.user ? e.to : e.from, dir: c ? c.dir : 'out',
-          state: 'active', since: Date.now(), publish: e.publish, play: e.play };
+          state: 'active', since: (c && c.since) || Date.now(), publish: e.publish, play: e.play };
         notice('');
         break;
       case 'rejected': case 'cancelled': case 'bye': {
@@ -200,8 +200,15 @@
   }
   const callAction = (action, body) => act(async () => {
     if (!st.call) return;
-    if (action === 'accept') st.call.answering = true;
-    await api('POST', '/api/v1/calls/' + st.call.id + '/' + action, body);
+    const c = st.call;
+    if (action === 'accept') c.answering = true;
+    const r = await api('POST', '/api/v1/calls/' + c.id + '/' + action, body);
+    if (action === 'accept' && st.call === c && c.state === 'incoming') {
+      // Answered: show the call at once, the accepted event confirms it.
+      Object.assign(c, { state: 'active', since: Date.now(), publish: r.publish, play: r.play });
+      notice('');
+      renderCall();
+    }
   });
 
   async function login(ev) {

@@ -1,0 +1,86 @@
+package app
+
+import (
+	"fmt"
+	"log/slog"
+	"regexp"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/config"
+	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/sipbridge"
+)
+
+// startSIP starts the SIP bridge on sip.listen, makes it the call
+// service's gateway and exports its metrics.
+func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, calls *call.Service, users map[string]string) (*sipbridge.Bridge, error) {
+	lo, hi, err := config.ParseRTPPorts(cfg.SIP.RTPPorts)
+	if err != nil {
+		return nil, fmt.Errorf("sip.rtp_ports: %w", err)
+	}
+	o := sipbridge.Options{
+		Listen:         cfg.SIP.Listen,
+		PublicAddress:  cfg.SIP.PublicAddress,
+		RTPPortMin:     lo,
+		RTPPortMax:     hi,
+		RTPTimeout:     cfg.SIP.RTPTimeout,
+		CallsPerMinute: cfg.SIP.CallsPerMinute,
+		Users:          users,
+		Hub:            hub,
+		Calls:          calls,
+		Logger:         logger.With("component", "sip"),
+	}
+	for _, t := range cfg.SIP.Trunks {
+		o.Trunks = append(o.Trunks, sipbridge.Trunk{Name: t.Name, Address: t.Address, Transport: t.Transport,
+			Username: t.Username, Password: t.Password, Register: t.Register})
+	}
+	for _, r := range cfg.SIP.Dialplan {
+		o.DialPlan = append(o.DialPlan, sipbridge.Rule{Match: regexp.MustCompile(r.Match), Trunk: r.Trunk, Users: r.Users})
+	}
+	for _, in := range cfg.SIP.Inbound {
+		o.Inbound = append(o.Inbound, sipbridge.Inbound{Number: in.Number, Target: in.Target})
+	}
+	b, err := sipbridge.Start(o)
+	if err != nil {
+		return nil, err
+	}
+	calls.SetGateway(b)
+	registerSIPMetrics(reg, &b.Stats)
+	return b, nil
+}
+
+// registerSIPMetrics exports the bridge's counters, read at scrape time.
+func registerSIPMetrics(reg *prometheus.Registry, st *sipbridge.Stats) {
+	gauge := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "flashvox", Name: name, Help: help}, f)
+	}
+	counter := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Name: name, Help: help}, f)
+	}
+	reg.MustRegister(
+		gauge("sip_active_calls", "SIP calls established now.", func() float64 { return float64(st.Active.Load()) }),
+		counter("sip_call_attempts_total", "SIP calls tried, inbound and outbound.", func() float64 { return float64(st.Attempts.Load()) }),
+		counter("sip_forbidden_total", "INVITEs to trunk numbers refused as toll fraud (403).", func() float64 { return float64(st.Forbidden.Load()) }),
+		counter("sip_rtp_packets_in_total", "RTP packets received from SIP peers.", func() float64 { return float64(st.RTPIn.Load()) }),
+		counter("sip_rtp_packets_out_total", "RTP packets sent to SIP peers.", func() float64 { return float64(st.RTPOut.Load()) }),
+		counter("sip_rtp_packets_lost_total", "RTP packets missing by sequence number.", func() float64 { return float64(st.RTPLost.Load()) }),
+		&failuresCollector{st: st, desc: prometheus.NewDesc("flashvox_sip_call_failures_total", "SIP calls that failed, by SIP status (0: no response).", []string{"status"}, nil)},
+	)
+}
+
+// failuresCollector exports Stats.Failures with a status label.
+type failuresCollector struct {
+	st   *sipbridge.Stats
+	desc *prometheus.Desc
+}
+
+func (c *failuresCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *failuresCollector) Collect(ch chan<- prometheus.Metric) {
+	codes, counts := c.st.Failures()
+	for _, code := range codes {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(counts[code]), code)
+	}
+}

@@ -1,0 +1,195 @@
+package web_test
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/phone"
+	"github.com/flashvox/flashvox/phoneapp"
+	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/session"
+	"github.com/flashvox/flashvox/web"
+)
+
+// pageEnv is the HTTP listener (page and API) and the RTMP phone app over
+// one call.Service, as flashvox runs them.
+type pageEnv struct {
+	url, rtmpURL string
+}
+
+func startPageEnv(t *testing.T) *pageEnv {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	calls := call.NewService(call.Options{RingTimeout: time.Minute}, "alice", "bob", "carol")
+	auth := call.NewAuth(call.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}})
+	mux := http.NewServeMux()
+	(&web.API{Calls: calls, Auth: auth, Logger: log, MaxWait: 30 * time.Second}).Register(mux)
+	(&web.Pages{SWF: filepath.Join(t.TempDir(), "none.swf")}).Register(mux)
+	hs := httptest.NewServer(mux)
+
+	srv := &rtmp.Server{MaxConns: 100, MaxConnsPerIP: 100, Logger: log,
+		Handler: &session.Handler{Options: session.Options{Hub: media.NewHub(64, log), MaxStreams: 8, Logger: log,
+			Apps: map[string]session.App{phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log}}}}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Serve(ctx, ln) }()
+	t.Cleanup(func() { hs.Close(); cancel(); <-done; calls.Close() })
+	return &pageEnv{url: hs.URL, rtmpURL: "rtmp://" + ln.Addr().String() + "/phone"}
+}
+
+// chromium starts Debian's chromium headless for chromedp; a missing
+// browser fails the test with the command that installs it.
+func chromium(t *testing.T) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium is needed: apt-get install -y chromium")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Flag("headless", "new"),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("mute-audio", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(390, 844), // a phone-sized screen
+	}
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); acancel() })
+	if err := chromedp.Do(ctx); err != nil { // starts the browser: no timeout on this first run
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// TestPageSignalling drives the page in headless Chromium: alice signs in
+// through the page, sees bob come online when his phone connects, gets the
+// incoming-call notice when bob's headless phone calls, answers, and sees
+// the call end — with long-poll and with polling once a second.
+func TestPageSignalling(t *testing.T) {
+	env := startPageEnv(t)
+	browser := chromium(t)
+	for _, mode := range []string{"longpoll", "poll"} {
+		t.Run(mode, func(t *testing.T) {
+			tab, cancel := chromedp.NewContext(browser)
+			defer cancel()
+			if err := chromedp.Do(tab); err != nil { // opens the tab: no timeout on this first run
+				t.Fatal(err)
+			}
+			step := func(what string, timeout time.Duration, actions ...chromedp.Action[chromedp.Void]) {
+				t.Helper()
+				ctx, cancel := context.WithTimeout(tab, timeout)
+				defer cancel()
+				start := time.Now()
+				if err := chromedp.Do(ctx, actions...); err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+				t.Logf("%s: %v", what, time.Since(start).Round(time.Millisecond))
+			}
+			step("load and sign in", 10*time.Second,
+				chromedp.Navigate(env.url+"/?mode="+mode),
+				chromedp.WaitVisible(chromedp.CSS(`#login-form`)),
+				chromedp.SendKeys(chromedp.CSS(`#user`), "alice"),
+				chromedp.SendKeys(chromedp.CSS(`#password`), "alice"),
+				chromedp.Click(chromedp.CSS(`#login-button`)),
+				chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+				chromedp.WaitVisible(chromedp.CSS(`#contacts li[data-user="bob"][data-status="offline"]`)),
+			)
+			modeNow := text(t, tab, chromedp.Value(chromedp.CSS(`#mode-live`)))
+			if modeNow != mode {
+				t.Fatalf("page runs %q, want %q", modeNow, mode)
+			}
+
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			bob, err := rtmp.Dial(ctx, env.rtmpURL, rtmp.ClientOptions{ConnectArgs: []any{"bob", "bob"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer bob.Close()
+			step("bob online", 3*time.Second,
+				chromedp.WaitVisible(chromedp.CSS(`#contacts li[data-user="bob"][data-status="online"]`)))
+
+			// bob's headless phone calls alice and hangs up 300 ms after the answer.
+			bobDone := make(chan error, 1)
+			go func() {
+				_, err := phone.Call(ctx, phone.Options{Server: env.rtmpURL, User: "bob", Secret: "bob",
+					Duration: 300 * time.Millisecond, SetupTimeout: 10 * time.Second}, "alice")
+				bobDone <- err
+			}()
+			step("incoming call notice", 3*time.Second, chromedp.WaitVisible(chromedp.CSS(`#answer`)))
+			if s := text(t, tab, chromedp.Text(chromedp.CSS(`#call-state`))); s != "Incoming call from bob" {
+				t.Fatalf("call box says %q", s)
+			}
+			if mode == "longpoll" {
+				shot(t, tab)
+			}
+			step("answer", 3*time.Second,
+				chromedp.Click(chromedp.CSS(`#answer`)),
+				chromedp.WaitVisible(chromedp.CSS(`#hangup`)))
+			if err := <-bobDone; err != nil {
+				t.Fatalf("bob: %v", err)
+			}
+			step("call ended", 3*time.Second, chromedp.Query(chromedp.CSS(`#call[hidden]`), chromedp.NodeReady))
+			notice := text(t, tab, chromedp.Text(chromedp.CSS(`#notice`)))
+			if notice != "Call ended by bob" {
+				t.Fatalf("notice after bye %q", notice)
+			}
+		})
+	}
+}
+
+// shot saves a PNG of the page; FLASHVOX_SCREENSHOT names a copy to keep
+// (make screenshots).
+func shot(t *testing.T, tab context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, 3*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if len(png) < 1000 || string(png[1:4]) != "PNG" {
+		t.Fatalf("screenshot is not a PNG (%d bytes)", len(png))
+	}
+	if p := os.Getenv("FLASHVOX_SCREENSHOT"); p != "" {
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s (%d bytes)", p, len(png))
+	}
+}
+
+// text runs a query that returns a string, bounded to a second.
+func text(t *testing.T, tab context.Context, a chromedp.Action[string]) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
