@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"slices"
 	"sync"
 	"testing"
@@ -13,10 +12,9 @@ import (
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/audiotest"
-	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/internal/teststack"
 	"github.com/flashvox/flashvox/phone"
 	"github.com/flashvox/flashvox/phoneapp"
-	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"
 )
 
@@ -24,24 +22,13 @@ import (
 // and returns rtmp://ADDR/phone.
 func startServer(t *testing.T, ring time.Duration) string {
 	t.Helper()
-	log := slog.New(slog.DiscardHandler)
-	hub := media.NewHub(256, log)
 	calls := call.NewService(call.Options{RingTimeout: ring}, "alice", "bob", "carol")
+	t.Cleanup(calls.Close)
 	auth := call.NewAuth(call.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}})
-	srv := &rtmp.Server{
-		MaxConns: 100, MaxConnsPerIP: 100, Logger: log,
-		Handler: &session.Handler{Options: session.Options{Hub: hub, MaxStreams: 8, Logger: log,
-			Apps: map[string]session.App{phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log}}}},
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done; calls.Close() })
-	return "rtmp://" + ln.Addr().String() + "/phone"
+	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
+		phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: slog.New(slog.DiscardHandler)},
+	}})
+	return st.URL(phoneapp.Name)
 }
 
 // delays pairs the send time of each timestamp with its arrival time.
