@@ -35,8 +35,8 @@ type diagoOptions struct {
 	Logger        *slog.Logger
 	// OnOffer handles an inbound INVITE; the dialog ends when it returns.
 	OnOffer func(offer)
-	// OnRegister handles REGISTER (nil: 405).
-	OnRegister func(req *sip.Request, tx sip.ServerTransaction)
+	// OnRegister answers a REGISTER (nil: 405).
+	OnRegister func(registration)
 }
 
 // diagoStack is the stack on emiago/diago and sipgo.
@@ -64,7 +64,9 @@ func newDiagoStack(o diagoOptions) (*diagoStack, error) {
 		return nil, fmt.Errorf("sip: server: %w", err)
 	}
 	if o.OnRegister != nil {
-		srv.OnRegister(o.OnRegister)
+		srv.OnRegister(func(req *sip.Request, tx sip.ServerTransaction) {
+			o.OnRegister(&diagoRegistration{req: req, tx: tx})
+		})
 	}
 	opts := []diago.DiagoOption{
 		diago.WithLogger(o.Logger),
@@ -133,12 +135,22 @@ func (s *diagoStack) Close() error {
 }
 
 func (s *diagoStack) Invite(ctx context.Context, in invite) (channel, error) {
+	if in.URI != "" && in.HostPort == "" {
+		in.HostPort = s.addr
+	}
 	host, ps, err := net.SplitHostPort(in.HostPort)
 	if err != nil {
 		return nil, fmt.Errorf("sip: trunk address %q: %w", in.HostPort, err)
 	}
 	port, _ := strconv.Atoi(ps)
 	to := sip.Uri{Scheme: "sip", User: in.User, Host: host, Port: port}
+	fromHost := host
+	if in.URI != "" {
+		if err := sip.ParseUri(in.URI, &to); err != nil {
+			return nil, fmt.Errorf("sip: contact %q: %w", in.URI, err)
+		}
+		fromHost, _, _ = net.SplitHostPort(s.addr)
+	}
 	d, err := s.dg.NewDialog(to, diago.NewDialogOptions{Transport: in.Transport})
 	if err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
@@ -155,7 +167,7 @@ func (s *diagoStack) Invite(ctx context.Context, in invite) (channel, error) {
 	}
 	if in.From != "" {
 		opts.Headers = append(opts.Headers, &sip.FromHeader{
-			Address: sip.Uri{Scheme: "sip", User: in.From, Host: host},
+			Address: sip.Uri{Scheme: "sip", User: in.From, Host: fromHost},
 			Params:  sip.NewParams(),
 		})
 	}
@@ -295,3 +307,64 @@ func (o *diagoOffer) Respond(code int, reason string, headers ...[2]string) erro
 }
 
 func (o *diagoOffer) Canceled() <-chan struct{} { return o.d.Context().Done() }
+
+// diagoRegistration is a REGISTER from sipgo's server.
+type diagoRegistration struct {
+	req *sip.Request
+	tx  sip.ServerTransaction
+}
+
+func (r *diagoRegistration) User() string       { return r.req.To().Address.User }
+func (r *diagoRegistration) Method() string     { return r.req.Method.String() }
+func (r *diagoRegistration) RequestURI() string { return r.req.Recipient.String() }
+func (r *diagoRegistration) Source() string     { return r.req.Source() }
+
+func (r *diagoRegistration) Transport() string { return strings.ToLower(r.req.Transport()) }
+
+func (r *diagoRegistration) Header(name string) string {
+	if h := r.req.GetHeader(name); h != nil {
+		return h.Value()
+	}
+	return ""
+}
+
+func (r *diagoRegistration) Expires() int {
+	h := r.req.GetHeader("Expires")
+	if h == nil {
+		return -1
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(h.Value()))
+	if err != nil || n < 0 {
+		return -1
+	}
+	return n
+}
+
+func (r *diagoRegistration) Contacts() []contact {
+	var out []contact
+	for _, h := range r.req.GetHeaders("Contact") {
+		c, ok := h.(*sip.ContactHeader)
+		if !ok {
+			continue
+		}
+		ct := contact{Expires: -1, Wildcard: c.Address.Wildcard}
+		if v, ok := c.Params.Get("expires"); ok {
+			if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+				ct.Expires = n
+			}
+		}
+		if !ct.Wildcard {
+			ct.URI = c.Address.String()
+		}
+		out = append(out, ct)
+	}
+	return out
+}
+
+func (r *diagoRegistration) Respond(code int, reason string, headers ...[2]string) error {
+	res := sip.NewResponseFromRequest(r.req, code, reason, nil)
+	for _, h := range headers {
+		res.AppendHeader(sip.NewHeader(h[0], h[1]))
+	}
+	return r.tx.Respond(res)
+}

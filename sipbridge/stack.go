@@ -24,8 +24,11 @@ type stack interface {
 
 // invite is an outbound INVITE.
 type invite struct {
-	User      string // request-URI user part: the dialed number
-	HostPort  string // the trunk's proxy
+	User     string // request-URI user part: the dialed number
+	HostPort string // the trunk's proxy
+	// URI, when set, is the whole request-URI (a registered phone's
+	// contact) and replaces User and HostPort.
+	URI       string
 	Transport string // udp | tcp
 	From      string // From user part: the calling web user
 	Username  string // digest credentials for 401/407
@@ -66,6 +69,28 @@ type offer interface {
 	Respond(code int, reason string, headers ...[2]string) error
 	// Canceled is closed when the caller sends CANCEL before the answer.
 	Canceled() <-chan struct{}
+}
+
+// registration is a REGISTER request waiting for the bridge's answer.
+type registration interface {
+	User() string // To user part: the account registering
+	// Contacts are the bindings asked for; Expires is -1 when the contact
+	// names none. A wildcard "*" contact is Wildcard.
+	Contacts() []contact
+	Expires() int // the Expires header, -1 if absent
+	Header(name string) string
+	Method() string
+	RequestURI() string
+	Source() string    // remote host:port
+	Transport() string // udp | tcp
+	Respond(code int, reason string, headers ...[2]string) error
+}
+
+// contact is one Contact of a REGISTER.
+type contact struct {
+	URI      string
+	Expires  int // -1: not given
+	Wildcard bool
 }
 
 // rtpCodec is what a channel negotiated: the audio codec and, if the peer

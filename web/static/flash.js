@@ -9,8 +9,8 @@
   const swf = () => document.getElementById('swf');
   let ready = false;
 
-  // Called by the SWF: 'ready', 'status' {text}, 'event' {phone app event},
-  // 'level' {mic 0..100}, 'error' {text}.
+  // Called by the SWF: 'ready'; 'status', 'error', 'connected', 'closed'
+  // with a text; 'event' with a phone app event object.
   window.flashvoxSWF = function (event, data) {
     switch (event) {
       case 'ready':
@@ -18,8 +18,8 @@
         status.textContent = 'SWF: ready';
         connect();
         break;
-      case 'status': case 'error':
-        status.textContent = 'SWF: ' + (data && data.text);
+      case 'status': case 'error': case 'connected': case 'closed':
+        status.textContent = 'SWF: ' + (typeof data === 'string' ? data : (data && data.text) || event);
         break;
     }
     return true;

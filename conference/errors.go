@@ -1,0 +1,18 @@
+package conference
+
+import "errors"
+
+// Errors of room operations; branch on them with errors.Is.
+var (
+	ErrBadRoom      = errors.New("conference: room names are 1-64 letters, digits, '.', '_' or '-'")
+	ErrNoRoom       = errors.New("conference: no such room")
+	ErrRoomFull     = errors.New("conference: room is full")
+	ErrTooManyRooms = errors.New("conference: too many rooms")
+	ErrLocked       = errors.New("conference: room is locked")
+	ErrBadPIN       = errors.New("conference: wrong PIN")
+	ErrNotMember    = errors.New("conference: not a member of this room")
+	ErrNotModerator = errors.New("conference: only a moderator may do this")
+	ErrBadMode      = errors.New("conference: mode must be relay, mixed or auto")
+	ErrClosed       = errors.New("conference: service is shutting down")
+	ErrStreamDenied = errors.New("conference: stream not issued to this user")
+)
