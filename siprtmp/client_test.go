@@ -2,9 +2,9 @@ package siprtmp_test
 
 import (
 	"context"
+	"github.com/flashvox/flashvox/internal/teststack"
 	"io"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -14,7 +14,6 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/codecs"
 	"github.com/flashvox/flashvox/internal/audiotest"
-	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"
@@ -34,26 +33,14 @@ type stack struct {
 func startStack(t *testing.T, ring time.Duration, domains ...string) *stack {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
-	hub := media.NewHub(256, log)
 	calls := call.NewService(call.Options{RingTimeout: ring}, "alice", "bob", "carol")
+	t.Cleanup(calls.Close)
 	auth := call.NewAuth(call.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}, Secret: secret})
-	srv := &rtmp.Server{
-		MaxConns: 100, MaxConnsPerIP: 100, Logger: log,
-		Handler: &session.Handler{Options: session.Options{Hub: hub, MaxStreams: 8, Logger: log,
-			Apps: map[string]session.App{
-				phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log},
-				siprtmp.Name:  &siprtmp.App{Calls: calls, Auth: auth, Domains: domains, Logger: log},
-			}}},
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done; calls.Close() })
-	return &stack{addr: ln.Addr().String(), calls: calls}
+	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
+		phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log},
+		siprtmp.Name:  &siprtmp.App{Calls: calls, Auth: auth, Domains: domains, Logger: log},
+	}})
+	return &stack{addr: st.Addr, calls: calls}
 }
 
 // callback is one server-to-client invoke, as a siprtmp SWF sees it.

@@ -2,8 +2,8 @@ package web_test
 
 import (
 	"context"
+	"github.com/flashvox/flashvox/internal/teststack"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,7 +15,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/flashvox/flashvox/call"
-	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/phone"
 	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/rtmp"
@@ -39,18 +38,11 @@ func startPageEnv(t *testing.T) *pageEnv {
 	(&web.Pages{SWF: filepath.Join(t.TempDir(), "none.swf")}).Register(mux)
 	hs := httptest.NewServer(mux)
 
-	srv := &rtmp.Server{MaxConns: 100, MaxConnsPerIP: 100, Logger: log,
-		Handler: &session.Handler{Options: session.Options{Hub: media.NewHub(64, log), MaxStreams: 8, Logger: log,
-			Apps: map[string]session.App{phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log}}}}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { hs.Close(); cancel(); <-done; calls.Close() })
-	return &pageEnv{url: hs.URL, rtmpURL: "rtmp://" + ln.Addr().String() + "/phone"}
+	t.Cleanup(func() { hs.Close(); calls.Close() })
+	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
+		phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log},
+	}})
+	return &pageEnv{url: hs.URL, rtmpURL: st.URL(phoneapp.Name)}
 }
 
 // chromium starts Debian's chromium headless for chromedp; a missing
