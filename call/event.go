@@ -62,4 +62,8 @@ type Event struct {
 	Status string `json:"status,omitempty"`
 	// DTMF.
 	Digits string `json:"digits,omitempty"`
+	// Conference events (types conf_*, package conference): the room and
+	// the member concerned.
+	Room   string `json:"room,omitempty"`
+	Member string `json:"member,omitempty"`
 }

@@ -25,6 +25,9 @@ type Options struct {
 const (
 	KindRTMP = "rtmp"
 	KindHTTP = "http"
+	// KindSIP is a SIP phone registered as the user (package sipbridge):
+	// it rings for every call to the user and places calls as the user.
+	KindSIP = "sip"
 )
 
 // Service holds users, their devices and logs, and the calls between them.

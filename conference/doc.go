@@ -12,9 +12,10 @@
 //
 // How the mode is chosen: a configured room has its mode; otherwise the
 // first member may ask for one; otherwise Options.DefaultMode. A room in
-// ModeAuto starts as relay and becomes mixed, for good, when a SIP member
-// joins or when it would grow past Options.RelayMaxMembers; every member is
-// then told (event "mode") the mix to play instead of the others' streams.
+// ModeAuto starts as relay and becomes mixed, for good, when it would grow
+// past Options.RelayMaxMembers; any relay room becomes mixed when a SIP
+// member joins (a phone hears one stream). Every member is then told
+// (event "mode") the mix to play instead of the others' streams.
 //
 // Ownership: Service.mu guards the rooms map; each room's mu guards its
 // members and mode. A mixed room's mixer goroutine (mixer.run) owns every

@@ -31,6 +31,8 @@ type Config struct {
 	Users []User `yaml:"users"`
 	Auth  Auth   `yaml:"auth"`
 	Call  Call   `yaml:"call"`
+	// Conference configures rooms (config/conference.go).
+	Conference Conference `yaml:"conference"`
 }
 
 // Log configures log/slog output.

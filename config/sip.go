@@ -21,10 +21,17 @@ type SIP struct {
 	// RTPTimeout hangs up a call whose peer sent no RTP for this long.
 	RTPTimeout time.Duration `yaml:"rtp_timeout"`
 	// CallsPerMinute limits the outbound calls one user may place (0: no limit).
-	CallsPerMinute int           `yaml:"calls_per_minute"`
-	Trunks         []SIPTrunk    `yaml:"trunks"`
-	Dialplan       []SIPDialRule `yaml:"dialplan"`
-	Inbound        []SIPInbound  `yaml:"inbound"`
+	CallsPerMinute int `yaml:"calls_per_minute"`
+	// Realm is the digest realm SIP phones authenticate in (REGISTER, and
+	// INVITEs to users and trunk numbers) as the configured users.
+	Realm string `yaml:"realm"`
+	// RegistrationMin and RegistrationMax bound how long a phone's
+	// registration lasts; a phone asking less than the minimum gets 423.
+	RegistrationMin time.Duration `yaml:"registration_min"`
+	RegistrationMax time.Duration `yaml:"registration_max"`
+	Trunks          []SIPTrunk    `yaml:"trunks"`
+	Dialplan        []SIPDialRule `yaml:"dialplan"`
+	Inbound         []SIPInbound  `yaml:"inbound"`
 }
 
 // SIPTrunk is a SIP provider's proxy that outbound calls go through.
@@ -45,7 +52,9 @@ type SIPDialRule struct {
 	Users []string `yaml:"users"`
 }
 
-// SIPInbound says who rings when Number is called: a user, conf:ROOM, or echo.
+// SIPInbound says who rings when Number is called: a user, conf:ROOM, or
+// echo (echo:nellymoser and echo:speex play back through that codec: the
+// media work of a transcoded call, for load tests).
 type SIPInbound struct {
 	Number string `yaml:"number"`
 	Target string `yaml:"target"`
@@ -82,6 +91,15 @@ func (c *Config) validateSIP() error {
 		return err
 	}
 	if err := intRange("sip.calls_per_minute", s.CallsPerMinute, 0, 1_000_000)(); err != nil {
+		return err
+	}
+	if s.Realm == "" || strings.ContainsAny(s.Realm, "\"\\\r\n") {
+		return &Error{Key: "sip.realm", Msg: fmt.Sprintf("must be a non-empty string without quotes, got %q", s.Realm)}
+	}
+	if err := durRange("sip.registration_min", s.RegistrationMin, time.Second, 24*time.Hour)(); err != nil {
+		return err
+	}
+	if err := durRange("sip.registration_max", s.RegistrationMax, s.RegistrationMin, 24*time.Hour)(); err != nil {
 		return err
 	}
 	trunks := map[string]bool{}
@@ -124,8 +142,9 @@ func (c *Config) validateSIP() error {
 			return &Error{Key: key + ".number", Msg: fmt.Sprintf("must be a SIP user part without spaces or @;:<>, got %q", in.Number)}
 		case numbers[in.Number]:
 			return &Error{Key: key + ".number", Msg: fmt.Sprintf("duplicate number %q", in.Number)}
-		case in.Target != "echo" && !strings.HasPrefix(in.Target, "conf:") && !validUserName(in.Target):
-			return &Error{Key: key + ".target", Msg: fmt.Sprintf("must be a user name, conf:ROOM or echo, got %q", in.Target)}
+		case in.Target != "echo" && in.Target != "echo:nellymoser" && in.Target != "echo:speex" &&
+			!strings.HasPrefix(in.Target, "conf:") && !validUserName(in.Target):
+			return &Error{Key: key + ".target", Msg: fmt.Sprintf("must be a user name, conf:ROOM, echo, echo:nellymoser or echo:speex, got %q", in.Target)}
 		}
 		numbers[in.Number] = true
 	}

@@ -11,7 +11,8 @@ func TestSIPDefaultsAndErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.SIP.Trunks) != 1 || len(c.SIP.Dialplan) != 1 || len(c.SIP.Inbound) != 2 || c.SIP.RTPTimeout.Seconds() != 30 {
+	if len(c.SIP.Trunks) != 1 || len(c.SIP.Dialplan) != 1 || len(c.SIP.Inbound) != 2 || c.SIP.RTPTimeout.Seconds() != 30 ||
+		c.SIP.Realm != "flashvox" || c.SIP.RegistrationMin.Seconds() != 60 || c.SIP.RegistrationMax.Hours() != 1 {
 		t.Fatalf("sip defaults: %+v", c.SIP)
 	}
 	for body, key := range map[string]string{
@@ -20,6 +21,9 @@ func TestSIPDefaultsAndErrors(t *testing.T) {
 		"sip:\n  dialplan:\n    - {match: '^1', trunk: nope}\n":             "sip.dialplan[0].trunk",
 		"sip:\n  inbound:\n    - {number: '1', target: 'bad name!'}\n":      "sip.inbound[0].target",
 		"sip:\n  trunks:\n    - {name: t, address: x:1, transport: sctp}\n": "sip.trunks[0].transport",
+		"sip:\n  realm: 'a\"b'\n":                                           "sip.realm",
+		"sip:\n  registration_min: 0s\n":                                    "sip.registration_min",
+		"sip:\n  registration_max: 30s\n":                                   "sip.registration_max",
 	} {
 		_, err := Load(writeFile(t, body), nil)
 		var ce *Error

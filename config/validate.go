@@ -36,6 +36,7 @@ func (c *Config) Validate() error {
 		c.validateSIP,
 		c.validateAuth,
 		c.validateUsers,
+		c.validateConference,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/session"
 )
 
@@ -24,9 +25,11 @@ const Name = "phone"
 
 // App is the phone application; register it in session.Options.Apps[Name].
 type App struct {
-	Calls  *call.Service
-	Auth   *call.Auth
-	Logger *slog.Logger
+	Calls *call.Service
+	Auth  *call.Auth
+	// Conferences serves joinConference and the other room methods; nil: none.
+	Conferences *conference.Service
+	Logger      *slog.Logger
 }
 
 // errNoCredentials is the rejection of a connect without user and secret.
@@ -92,10 +95,11 @@ func (a *App) Connect(ctx context.Context, s *session.Session, _ *amf.Object, ar
 	}
 	ev := a.Calls.Log(cr.user)
 	c := &conn{
-		calls:  a.Calls,
-		s:      s,
-		events: ev,
-		cursor: ev.Head(),
+		calls:       a.Calls,
+		conferences: a.Conferences,
+		s:           s,
+		events:      ev,
+		cursor:      ev.Head(),
 	}
 	c.dev = a.Calls.Attach(cr.user, call.KindRTMP)
 	c.log = log.With("user", cr.user, "device", c.dev.ID)
@@ -116,20 +120,35 @@ type conn struct {
 	cursor uint64 // first event pushed: the log's head at connect
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// conferences and the rooms this connection joined (by room name).
+	conferences *conference.Service
+	members     map[string]*conference.Member
 }
 
-// Publish allows only the name issued to this user for its active call.
+// Publish allows only the name issued to this user for its active call,
+// or for one of its conference memberships.
 func (c *conn) Publish(name string) (string, error) {
-	return c.calls.StreamKey(c.dev.User, name, true)
+	key, err := c.calls.StreamKey(c.dev.User, name, true)
+	if err != nil {
+		return c.conferenceStream(name, true, err)
+	}
+	return key, nil
 }
 
-// Play allows only the other party's name of this user's active call.
+// Play allows only the other party's name of this user's active call, or
+// a conference stream issued to this user (its mix, or a relay room's others).
 func (c *conn) Play(name string) (string, error) {
-	return c.calls.StreamKey(c.dev.User, name, false)
+	key, err := c.calls.StreamKey(c.dev.User, name, false)
+	if err != nil {
+		return c.conferenceStream(name, false, err)
+	}
+	return key, nil
 }
 
-// Close stops the pushes and detaches the device, which ends its calls.
+// Close stops the pushes, leaves the connection's rooms and detaches the
+// device, which ends its calls.
 func (c *conn) Close() {
+	c.leaveConferences(true)
 	c.cancel()
 	c.wg.Wait()
 	c.calls.Detach(c.dev)

@@ -6,7 +6,6 @@ import (
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/call"
-	"github.com/flashvox/flashvox/session"
 )
 
 // Call serves the phone's NetConnection calls:
@@ -62,7 +61,7 @@ func (c *conn) Call(_ context.Context, name string, args []any) (any, error) {
 		}
 		return nil, c.calls.DTMF(c.dev, id, digits)
 	}
-	return nil, session.ErrUnknownMethod
+	return c.conferenceCall(name, args)
 }
 
 func stringArg(args []any, i int, what string) (string, error) {
@@ -126,6 +125,9 @@ func (c *conn) invocation(e call.Event) (string, *amf.Object) {
 	if e.Type == call.EvAccepted && e.To == c.dev.User && e.Device != c.dev.ID {
 		e = call.Event{Type: call.EvCanceled, Cursor: e.Cursor, Time: e.Time, Call: e.Call, From: e.From, To: e.To, Reason: call.ReasonAnsweredElsewhere, Device: e.Device}
 	}
+	if m, ok := conferenceMethods[e.Type]; ok {
+		return m, EventObject(e)
+	}
 	return methods[e.Type], EventObject(e)
 }
 
@@ -136,7 +138,7 @@ func EventObject(e call.Event) *amf.Object {
 	for _, kv := range [...]struct{ k, v string }{
 		{"call", e.Call}, {"from", e.From}, {"to", e.To}, {"reason", e.Reason}, {"by", e.By},
 		{"publish", e.Publish}, {"play", e.Play}, {"mode", e.Mode}, {"peerId", e.PeerID}, {"device", e.Device},
-		{"user", e.User}, {"status", e.Status}, {"digits", e.Digits},
+		{"user", e.User}, {"status", e.Status}, {"digits", e.Digits}, {"room", e.Room}, {"member", e.Member},
 	} {
 		if kv.v != "" {
 			o.Set(kv.k, kv.v)

@@ -2,10 +2,10 @@ package rtmp
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -28,6 +28,9 @@ type ClientOptions struct {
 	PageURL   string
 	// ObjectEncoding 0 (AMF0) or 3 (AMF3: commands go out as type 17).
 	ObjectEncoding float64
+	// TLSConfig is used by rtmps and rtmpts; nil verifies the server
+	// against the system roots.
+	TLSConfig *tls.Config
 	// ConnectArgs follow the command object in connect (connection arguments).
 	ConnectArgs []any
 	Logger      *slog.Logger
@@ -87,18 +90,19 @@ type Client struct {
 }
 
 // Dial connects to rawURL (rtmp://host[:port]/app[/instance]; the path is
-// the app, the whole URL the tcUrl), runs the handshake and connect.
+// the app, the whole URL the tcUrl), runs the handshake and connect. The
+// schemes rtmps (TLS), rtmpt and rtmpts (the HTTP tunnel) and rtmpe and
+// rtmpte (the encrypted handshake) pick the transport.
 func Dial(ctx context.Context, rawURL string, opts ClientOptions) (*Client, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	if u.Scheme != "rtmp" {
+	if _, ok := defaultPorts[u.Scheme]; !ok {
 		return nil, fmt.Errorf("rtmp: unsupported scheme %q", u.Scheme)
 	}
-	host := u.Host
-	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), "1935")
+	if u.Scheme == "rtmpe" || u.Scheme == "rtmpte" {
+		opts.Handshake.Mode = HandshakeEncrypted
 	}
 	cfg := opts.Config
 	if cfg.PingInterval == 0 {
@@ -112,8 +116,7 @@ func Dial(ctx context.Context, rawURL string, opts ClientOptions) (*Client, erro
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", host)
+	nc, err := dialTransport(ctx, u, opts.TLSConfig)
 	if err != nil {
 		return nil, err
 	}

@@ -170,8 +170,30 @@ func (s *Session) command(streamID uint32, c *rtmp.Command) error {
 		return s.receive(streamID, c)
 	case "seek":
 		return s.onStatus(streamID, statusInfo(codeSeekNotify, "Seeking is not possible in a live stream."))
+	case "setPeerInfo":
+		// RTMFP clients announce their addresses; nothing is answered.
+		if p, ok := s.t.(PeerInfoReceiver); ok {
+			p.SetPeerInfo(stringArgs(c.Args))
+		}
+		return nil
 	}
 	return s.appCall(c)
+}
+
+// PeerInfoReceiver is a Transport that keeps a client's setPeerInfo
+// addresses (RTMFP's Conn, which also answers with its keepalive periods).
+type PeerInfoReceiver interface {
+	SetPeerInfo(addrs []string)
+}
+
+func stringArgs(args []any) []string {
+	var out []string
+	for _, a := range args {
+		if v, ok := a.(string); ok {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // appCall hands an unknown NetConnection.call to the application.

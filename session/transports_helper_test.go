@@ -23,6 +23,12 @@ type transports struct {
 	CertFile, KeyFile    string
 }
 
+// App is SCHEME://ADDR/live, the URL Go clients dial.
+func (tr *transports) App(scheme string) string {
+	u := tr.URL(scheme, "")
+	return u[:len(u)-1]
+}
+
 // URL is SCHEME://ADDR/live/NAME for the listener that speaks scheme.
 func (tr *transports) URL(scheme, name string) string {
 	addr := tr.srv.Addr

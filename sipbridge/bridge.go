@@ -29,11 +29,18 @@ type Options struct {
 	DialPlan       []Rule
 	Inbound        []Inbound
 	// Users are the accounts SIP phones authenticate as (name → password).
-	Users  map[string]string
-	Hub    *media.Hub
-	Calls  *call.Service
-	Logger *slog.Logger
-	Now    func() time.Time
+	Users map[string]string
+	// Realm is the digest realm of challenges to phones (default "flashvox").
+	Realm string
+	// RegisterMinExpires and RegisterMaxExpires bound a registration's
+	// lifetime in seconds (defaults 60 and 3600); a shorter one gets 423.
+	RegisterMinExpires, RegisterMaxExpires int
+	// MaxBindings is how many contacts one user may register (default 10).
+	MaxBindings int
+	Hub         *media.Hub
+	Calls       *call.Service
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 // Bridge is flashvox's SIP user agent. It implements call.Gateway: web
@@ -45,6 +52,8 @@ type Bridge struct {
 	stack  stack
 	trunks map[string]Trunk
 	limit  rateLimiter
+	auth   *digestAuth
+	regs   registrar
 	// Stats are exported as metrics.
 	Stats Stats
 
@@ -53,6 +62,7 @@ type Bridge struct {
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	closed bool
+	confs  ConferenceJoiner // conf:ROOM targets (conference.go), guarded by mu
 }
 
 // Start listens on o.Listen and serves until Close.
@@ -66,7 +76,20 @@ func Start(o Options) (*Bridge, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Realm == "" {
+		o.Realm = "flashvox"
+	}
+	if o.RegisterMinExpires <= 0 {
+		o.RegisterMinExpires = defaultRegisterMinExpires
+	}
+	if o.RegisterMaxExpires < o.RegisterMinExpires {
+		o.RegisterMaxExpires = max(defaultRegisterExpires, o.RegisterMinExpires)
+	}
+	if o.MaxBindings <= 0 {
+		o.MaxBindings = defaultMaxBindings
+	}
 	b := &Bridge{opts: o, log: o.Logger, trunks: map[string]Trunk{}, limit: rateLimiter{n: o.CallsPerMinute, now: o.Now}}
+	b.auth = newDigestAuth(o.Realm, o.Users, o.Now)
 	for _, t := range o.Trunks {
 		b.trunks[t.Name] = t
 	}
@@ -79,6 +102,7 @@ func Start(o Options) (*Bridge, error) {
 		PublicAddress: o.PublicAddress,
 		Logger:        o.Logger.With("layer", "sip"),
 		OnOffer:       b.serveOffer,
+		OnRegister:    b.serveRegister,
 	})
 	if err != nil {
 		b.cancel()
@@ -101,6 +125,7 @@ func (b *Bridge) Close() error {
 	}
 	b.closed = true
 	b.mu.Unlock()
+	b.closeBindings()
 	b.cancel()
 	b.wg.Wait()
 	return b.stack.Close()

@@ -37,10 +37,16 @@ func testLogger() *slog.Logger {
 // timeouts) before it starts.
 func startEnv(t *testing.T, edit func(*Options)) *env {
 	t.Helper()
+	return startEnvRing(t, 10*time.Second, edit)
+}
+
+// startEnvRing is startEnv with the call service's ring timeout.
+func startEnvRing(t *testing.T, ring time.Duration, edit func(*Options)) *env {
+	t.Helper()
 	log := testLogger()
 	hub := media.NewHub(256, log)
 	users := map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}
-	calls := call.NewService(call.Options{RingTimeout: 10 * time.Second, Logger: log}, "alice", "bob", "carol")
+	calls := call.NewService(call.Options{RingTimeout: ring, Logger: log}, "alice", "bob", "carol")
 	auth := call.NewAuth(call.AuthOptions{Users: users})
 	o := Options{
 		Listen:     "127.0.0.1:0",

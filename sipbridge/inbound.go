@@ -18,9 +18,12 @@ import (
 //   - a configured inbound number rings its target (open to any source:
 //     that is how a trunk delivers calls);
 //   - echo answers and plays back;
-//   - a number of the dial plan is a trunk number: only an authenticated
-//     SIP user may reach it; anyone else gets 403 (toll fraud) and the
-//     trunk sees nothing;
+//   - a user name or a number of the dial plan is for SIP phones of
+//     configured users only: the From user must prove it is that user
+//     (407 digest challenge, the user's password); then the call is the
+//     user's, placed through call.Service like a web user's (names ring
+//     users, numbers go through the dial plan to a trunk). From anyone
+//     else a trunk number gets 403 (toll fraud: the trunk sees nothing);
 //   - anything else gets 404.
 func (b *Bridge) serveOffer(o offer) {
 	b.Stats.Attempts.Add(1)
@@ -37,24 +40,59 @@ func (b *Bridge) serveOffer(o offer) {
 	case target == "" && to == EchoTarget:
 		target = EchoTarget
 	case target == "":
-		if _, ok := route(b.opts.DialPlan, to); ok {
-			log.Warn("sip invite to a trunk number from an unauthenticated source refused (toll fraud)")
-			b.Stats.Forbidden.Add(1)
-			b.respond(o, 403, "Forbidden", log)
-			return
-		}
+		b.servePhoneOffer(o, to, log)
+		return
+	}
+	flash, codecEcho := codecEchoTarget(target)
+	switch {
+	case target == EchoTarget:
+		b.runSIPEcho(o, log)
+	case codecEcho:
+		b.runSIPCodecEcho(o, flash, log)
+	case len(target) > 5 && target[:5] == "conf:":
+		b.runConference(o, target, log)
+	default:
+		b.runInbound(o, target, log)
+	}
+}
+
+// servePhoneOffer authenticates a call to a user name or a dial-plan
+// number and places it as the From user.
+func (b *Bridge) servePhoneOffer(o offer, to string, log *slog.Logger) {
+	_, toUser := b.opts.Users[to]
+	_, toTrunk := route(b.opts.DialPlan, to)
+	if !toUser && !toTrunk {
 		log.Info("sip invite to an unknown number")
 		b.respond(o, 404, "Not Found", log)
 		return
 	}
+	from := o.FromUser()
+	user, err := b.auth.check(o.Header("Proxy-Authorization"), o.Method(), from)
+	_, known := b.opts.Users[from]
 	switch {
-	case target == EchoTarget:
-		b.runSIPEcho(o, log)
-	case len(target) > 5 && target[:5] == "conf:":
-		log.Info("sip invite to a conference: not available")
-		b.respond(o, 480, "Temporarily Unavailable", log)
-	default:
-		b.runInbound(o, target, log)
+	case err == nil:
+		b.runPhoneCall(o, user, to, log.With("user", user))
+		return
+	case known && (errors.Is(err, errNoCredentials) || errors.Is(err, errStaleNonce)):
+		b.respondChallenge(o, errors.Is(err, errStaleNonce), log)
+		return
+	case known:
+		b.Stats.AuthFailures.Add(1)
+	}
+	if toTrunk {
+		log.Warn("sip invite to a trunk number from an unauthenticated source refused (toll fraud)", "err", err)
+		b.Stats.Forbidden.Add(1)
+	} else {
+		log.Info("sip invite to a user from an unauthenticated source refused", "err", err)
+	}
+	b.respond(o, 403, "Forbidden", log)
+}
+
+// respondChallenge asks the caller to authenticate (407); it is not a
+// failed call.
+func (b *Bridge) respondChallenge(o offer, stale bool, log *slog.Logger) {
+	if err := o.Respond(407, "Proxy Authentication Required", [2]string{"Proxy-Authenticate", b.auth.challenge(stale)}); err != nil {
+		log.Debug("407 failed", "err", err)
 	}
 }
 
@@ -127,7 +165,7 @@ wait:
 		return
 	}
 	log.Info("sip call established", "codec", ch.Codec().ID)
-	b.bridge(id, ch, acc, q, log)
+	b.bridge(ch, acc.Publish, acc.Play, q, gatewayParty{calls: b.opts.Calls, id: id}, log)
 }
 
 // runSIPEcho answers and sends every audio packet back until the caller

@@ -73,19 +73,21 @@ func (b *Bridge) runOutbound(id, from, to string, t Trunk, q *eventQueue) {
 		return
 	}
 	log.Info("sip call established", "codec", ch.Codec().ID)
-	b.bridge(id, ch, acc, q, log)
+	b.bridge(ch, acc.Publish, acc.Play, q, gatewayParty{calls: b.opts.Calls, id: id}, log)
 }
 
-// bridge runs an established call's media until either side ends it.
-func (b *Bridge) bridge(id string, ch channel, acc call.Event, q *eventQueue, log *slog.Logger) {
+// bridge runs an established call's media until either side ends it:
+// the peer's audio is published as pubKey, playKey is sent to the peer,
+// q carries the user side's events and p is told what the SIP side does.
+func (b *Bridge) bridge(ch channel, pubKey, playKey string, q *eventQueue, p party, log *slog.Logger) {
 	b.Stats.Active.Add(1)
 	defer b.Stats.Active.Add(-1)
 	m := &mediaBridge{
-		ch: ch, hub: b.opts.Hub, pubKey: acc.Publish, playKey: acc.Play,
-		timeout: b.opts.RTPTimeout, stats: &b.Stats, log: b.log.With("call", id),
+		ch: ch, hub: b.opts.Hub, pubKey: pubKey, playKey: playKey,
+		timeout: b.opts.RTPTimeout, stats: &b.Stats, log: log,
 		dtmf: make(chan string, 8),
 		onDTMF: func(d byte) {
-			if err := b.opts.Calls.ExternalDTMF(id, string(d)); err != nil {
+			if err := p.dtmf(d); err != nil {
 				log.Debug("dtmf not delivered", "err", err)
 			}
 		},
@@ -119,7 +121,7 @@ func (b *Bridge) bridge(id string, ch channel, acc call.Event, q *eventQueue, lo
 			}
 			log.Info("sip call ended", "reason", reason, "err", err)
 			// The user hears of it first: a BYE to a dead peer takes its retransmissions.
-			_ = b.opts.Calls.ExternalHangup(id, reason)
+			p.hangup(reason)
 			if reason != call.ReasonHangup {
 				b.hangup(ch, log)
 			} else {

@@ -123,3 +123,21 @@ func TestPeerSippTollFraud(t *testing.T) {
 		t.Errorf("the trunk received %d bytes: %q", n, buf[:n])
 	}
 }
+
+// TestPeerSippInboundCodecEcho: sipp calls a number whose target is
+// echo:nellymoser; its A-law audio goes through Nellymoser and back (the
+// media work of a SIP ↔ Flash call) and comes back as RTP; sipp's call
+// succeeds.
+func TestPeerSippInboundCodecEcho(t *testing.T) {
+	scen := uacScenario(t)
+	e := startEnv(t, func(o *Options) { o.Inbound = append(o.Inbound, Inbound{Number: "15550002", Target: "echo:nellymoser"}) })
+	uac := testpeer.SippUAC(t, 30*time.Second, e.bridge.Addr(), "-sf", scen, "-s", "15550002", "-m", "1")
+	if err := uac.Wait(); err != nil {
+		t.Fatalf("sipp uac: %v\n%s", err, uac.Output())
+	}
+	if in, out := e.bridge.Stats.RTPIn.Load(), e.bridge.Stats.RTPOut.Load(); in < 200 || out < 150 {
+		t.Errorf("codec echo: %d RTP packets in, %d out", in, out)
+	} else {
+		t.Logf("codec echo: %d RTP packets in, %d out", in, out)
+	}
+}

@@ -15,8 +15,12 @@ type Stats struct {
 	RTPOut    atomic.Uint64 // RTP packets sent
 	RTPLost   atomic.Uint64 // RTP packets missing by sequence number
 	Forbidden atomic.Uint64 // INVITEs refused as toll fraud (403)
-	mu        sync.Mutex
-	failures  map[int]uint64 // by SIP status
+	// AuthFailures counts REGISTERs and INVITEs with wrong credentials.
+	AuthFailures atomic.Uint64
+	// Registrations is the number of registered SIP phone contacts now.
+	Registrations atomic.Int64
+	mu            sync.Mutex
+	failures      map[int]uint64 // by SIP status
 }
 
 // fail counts a call that failed with SIP status code.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/conference"
 )
 
 // API limits.
@@ -28,6 +29,9 @@ type API struct {
 	Auth    *call.Auth
 	Logger  *slog.Logger
 	MaxWait time.Duration // longest long-poll (default 50s)
+	// Conferences serves /api/v1/conferences (api_conference.go); nil: none.
+	Conferences *conference.Service
+	confMembers httpMembers
 }
 
 // Register adds the API's routes to mux.
@@ -37,6 +41,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/calls/{id}/{action}", a.authed(a.action))
 	mux.HandleFunc("GET /api/v1/events", a.authed(a.events))
 	mux.HandleFunc("GET /api/v1/presence", a.authed(a.presence))
+	a.registerConference(mux)
 }
 
 // apiError is an error answer: {"error": code, "message": text}.

@@ -47,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "client":
 		return runClient(args, stdout, stderr)
+	case "cert":
+		return runCert(args, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "flashvox %s %s %s/%s\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return 0
@@ -66,6 +68,7 @@ func usage(w io.Writer) {
   flashvox convert IN OUT [--codec C] [--rate HZ] | --out-dir DIR FILE…   convert .flv ↔ .wav
   flashvox config                  print the default configuration
   flashvox client ... call TARGET | answer   headless phone (flashvox client -h)
+  flashvox cert --host NAME [--cert F] [--key F]   write a self-signed pair for RTMPS/RTMPTS tests
   flashvox version                 print the version
 `)
 }

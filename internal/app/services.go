@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/internal/tlscert"
 	"github.com/flashvox/flashvox/media"
@@ -37,6 +38,7 @@ type services struct {
 	// certs is the RTMPS/RTMPTS certificate, nil without rtmp.tls_cert.
 	certs *tlscert.Reloader
 	sip   *sipbridge.Bridge // the SIP user agent on sip.listen
+	confs *conference.Service
 }
 
 func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry) (*services, error) {
@@ -55,8 +57,9 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		HTTPPresenceTimeout: cfg.Call.HTTPPresenceTimeout,
 		Logger:              callLog,
 	}, names...)
+	confs := newConferences(cfg.Conference, hub, logger)
 	mux := http.NewServeMux()
-	(&web.API{Calls: calls, Auth: auth, Logger: logger.With("component", "api")}).Register(mux)
+	(&web.API{Calls: calls, Auth: auth, Logger: logger.With("component", "api"), Conferences: confs}).Register(mux)
 	(&web.Pages{SWF: swfPath()}).Register(mux)
 	rs := &rtmp.Server{
 		Config: rtmp.ConnConfig{
@@ -77,7 +80,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 			MaxStreams: cfg.RTMP.MaxStreamsPerConnection,
 			Logger:     logger.With("component", "session"),
 			Apps: map[string]session.App{
-				phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: callLog},
+				phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Conferences: confs, Logger: callLog},
 				siprtmp.Name:  &siprtmp.App{Calls: calls, Auth: auth, Logger: callLog},
 			},
 		}},
@@ -102,13 +105,15 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		tunnel.Close()
 		return nil, err
 	}
-	return &services{hub: hub, rtmp: rs, calls: calls, mux: mux, tunnel: tunnel, certs: certs, sip: sip}, nil
+	sip.SetConferences(sipConferences(confs))
+	return &services{hub: hub, rtmp: rs, calls: calls, mux: mux, tunnel: tunnel, certs: certs, sip: sip, confs: confs}, nil
 }
 
 // close ends every tunnel session and every call (the parties get bye with
 // reason shutdown).
 func (s *services) close() {
 	s.tunnel.Close()
+	s.confs.Close()
 	s.calls.Close()
 	s.sip.Close()
 }

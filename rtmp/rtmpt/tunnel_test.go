@@ -99,8 +99,12 @@ func TestTunnelEcho(t *testing.T) {
 		t.Fatalf("send: %d %q", code, b)
 	}
 	got = append(got, b[1:]...)
-	s.do(t, "send", []byte("world"))
-	for len(got) < len("hello world") {
+	_, b = s.do(t, "send", []byte("world"))
+	got = append(got, b[1:]...)
+	for i := 0; len(got) < len("hello world"); i++ {
+		if i > 100 {
+			t.Fatalf("after %d polls: %q", i, got)
+		}
 		code, b := s.do(t, "idle", []byte{0})
 		if code != http.StatusOK || len(b) < 1 {
 			t.Fatalf("idle: %d %q", code, b)
@@ -152,13 +156,15 @@ func (tt *testTunnel) sessionConn(t *testing.T, id string) *Conn {
 func TestTunnelPollingInterval(t *testing.T) {
 	tt := startTunnel(t, Options{Hold: -1})
 	s := tt.open(t)
-	var seen []byte
-	for range 4 * (growAfter + 1) {
+	var steps []byte
+	for range 7 * (growAfter + 1) {
 		_, b := s.do(t, "idle", []byte{0})
-		seen = append(seen, b[0])
+		if len(steps) == 0 || steps[len(steps)-1] != b[0] {
+			steps = append(steps, b[0])
+		}
 	}
-	if last := seen[len(seen)-1]; last != 15 {
-		t.Fatalf("interval after %d empty answers = %d, want 15 (1, 3, 7, 15); all: %v", len(seen), last, seen)
+	if !bytes.Equal(steps, []byte{1, 3, 7, 15, 31, maxInterval}) {
+		t.Fatalf("intervals while idle: %v, want 1 3 7 15 31 %d", steps, maxInterval)
 	}
 	tt.sessionConn(t, s.id).Write([]byte("x"))
 	if _, b := s.do(t, "idle", []byte{0}); b[0] != minInterval || string(b[1:]) != "x" {
@@ -278,6 +284,7 @@ func TestConnDeadlines(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.end()
+	c.SetReadDeadline(time.Time{})
 	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
 		t.Fatalf("read after end: %v, want EOF", err)
 	}

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# SIP load: sipp places calls with G.711 A-law RTP (7.2 s each) to a
+# flashvox number and reports sipp's figures beside flashvox's own
+# (metrics) and flashvox's CPU per call. Bounded: every process runs
+# under timeout and is stopped by its PID.
+#
+#   bench/sip.sh [-r CPS] [-l MAX_CONCURRENT] [-m TOTAL] [-n NUMBER]
+#
+# NUMBER: 15550000 = echo (RTP sent back untouched),
+#         15550002 = echo:nellymoser (PCMA → Nellymoser → PCMA through the
+#         hub's transcoders: the media work of one SIP ↔ Flash call),
+#         15550003 = echo:speex.
+# Needs sipp (apt-get install -y sip-tester) and Go.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+rate=10 limit=100 total=100 number=15550002
+while getopts r:l:m:n: o; do
+	case $o in
+	r) rate=$OPTARG ;; l) limit=$OPTARG ;; m) total=$OPTARG ;; n) number=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+command -v sipp >/dev/null || { echo "sipp is missing: apt-get install -y sip-tester" >&2; exit 1; }
+pcaps=$(dirname "$(dpkg -L sip-tester | grep '/g711a.pcap$' | head -1)")
+[ -f "$pcaps/g711a.pcap" ] || { echo "sip-tester's pcaps are missing: apt-get install -y sip-tester" >&2; exit 1; }
+mkdir -p bin
+go build -o bin/flashvox ./cmd/flashvox
+
+work=$(mktemp -d)
+free() { python3 -c 'import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+sport=$(free) hport=$(free) uport=$(free)
+cat >"$work/flashvox.yaml" <<Y
+log: {level: warn}
+rtmp: {listen: "127.0.0.1:0"}
+http: {listen: "127.0.0.1:$hport"}
+sip:
+  listen: "127.0.0.1:$sport"
+  rtp_ports: 20000-39999
+  rtp_timeout: 10s
+  inbound:
+    - {number: "15550000", target: echo}
+    - {number: "15550001", target: bob}
+    - {number: "15550002", target: "echo:nellymoser"}
+    - {number: "15550003", target: "echo:speex"}
+Y
+sed "s#PCAPDIR#$pcaps#g" bench/sip/uac_pcap.xml >"$work/uac.xml"
+
+timeout 900 bin/flashvox run --config "$work/flashvox.yaml" 2>"$work/flashvox.log" &
+fv=$!
+trap 'kill $fv 2>/dev/null || true; [ -n "${poll:-}" ] && kill $poll 2>/dev/null || true' EXIT
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$hport/metrics" >/dev/null && break; sleep 0.1; done
+
+cpu() { awk '{print $14+$15}' "/proc/$fv/stat"; } # clock ticks, user+system
+metric() { curl -sf "http://127.0.0.1:$hport/metrics" | awk -v m="$1" '$1==m {print $2}'; }
+( peak=0; while sleep 0.5; do a=$(metric flashvox_sip_active_calls || echo 0); a=${a%.*}; [ "${a:-0}" -gt "$peak" ] && peak=$a; echo "$peak" >"$work/peak"; done ) &
+poll=$!
+
+t0=$(date +%s.%N) c0=$(cpu)
+set +e
+timeout $((total / rate + 120)) sipp "127.0.0.1:$sport" -sf "$work/uac.xml" -s "$number" -i 127.0.0.1 -p "$uport" \
+	-mi 127.0.0.1 -mp "$(free)" -r "$rate" -l "$limit" -m "$total" \
+	-nostdin -trace_stat -stf "$work/stat.csv" -fd 1 >"$work/sipp.out" 2>&1
+rc=$?
+set -e
+t1=$(date +%s.%N) c1=$(cpu)
+kill $poll 2>/dev/null || true; poll=""
+hz=$(getconf CLK_TCK)
+
+# sipp's last CSV line: the cumulative counters.
+python3 - "$work/stat.csv" "$rc" "$t0" "$t1" "$c0" "$c1" "$hz" "$(cat "$work/peak" 2>/dev/null || echo 0)" \
+	"$(metric flashvox_sip_call_attempts_total)" "$(metric flashvox_sip_rtp_packets_in_total)" \
+	"$(metric flashvox_sip_rtp_packets_out_total)" "$(metric flashvox_sip_rtp_packets_lost_total)" \
+	"$rate" "$limit" "$total" "$number" <<'PY'
+import csv, sys
+path, rc, t0, t1, c0, c1, hz, peak, att, rin, rout, lost, rate, limit, total, number = sys.argv[1:]
+rows = list(csv.DictReader(open(path), delimiter=';'))
+last = rows[-1]
+cur = max(int(r['CurrentCall']) for r in rows)
+ok, failed = int(last['SuccessfulCall(C)']), int(last['FailedCall(C)'])
+wall = float(t1) - float(t0)
+cpu = (float(c1) - float(c0)) / float(hz)
+# call-seconds held: successful calls × the scenario's length (7.2 s audio).
+callsec = ok * 7.2
+print(f"load: -r {rate} -l {limit} -m {total} to {number}; sipp exit {rc}")
+print(f"sipp:     created {last['TotalCallCreated']}, successful {ok}, failed {failed} "
+      f"({100*failed/max(ok+failed,1):.2f}%), peak concurrent {cur}, wall {wall:.1f} s")
+print(f"flashvox: attempts {float(att or 0):.0f}, peak active calls {peak}, RTP in {float(rin or 0):.0f} "
+      f"out {float(rout or 0):.0f} lost {float(lost or 0):.0f}")
+print(f"cpu:      {cpu:.1f} s over {wall:.1f} s = {100*cpu/wall:.0f}% of one core; "
+      f"{1000*cpu/max(callsec,1):.1f} ms CPU per call-second, {100*cpu/max(callsec,1):.2f}% of a core per concurrent call")
+PY
+echo "logs and CSV in $work"

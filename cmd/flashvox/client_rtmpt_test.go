@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestClientPhoneOverRTMPT: alice's headless phone reaches the server
+// through the RTMPT tunnel on the HTTP listener, bob's over plain RTMP; each
+// hears the other's tone.
+func TestClientPhoneOverRTMPT(t *testing.T) {
+	s := startFlashvox(t)
+	httpAddr := strings.TrimSuffix(strings.TrimPrefix(s.api, "http://"), "/api/v1")
+	tunnel := *s
+	tunnel.phoneURL = "rtmpt://" + httpAddr + "/phone"
+	dir := t.TempDir()
+	aRec, bRec := filepath.Join(dir, "alice.wav"), filepath.Join(dir, "bob.wav")
+	bob := s.phone(t, "bob", "answer", "--play", writeTone(t, 880), "--record", bRec, "--codec", "nellymoser", "--timeout", "20s")
+	carol := s.login(t, "carol")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var pres struct{ Users map[string]string }
+		carol.do("GET", "/presence", "", &pres)
+		if pres.Users["bob"] == "online" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("bob never came online")
+		}
+		var page struct{ Cursor uint64 }
+		carol.do("GET", fmt.Sprintf("/events?cursor=%d&wait=500ms", carol.cursor), "", &page)
+		carol.cursor = page.Cursor
+	}
+	alice := tunnel.phone(t, "alice", "call", "bob", "--play", writeTone(t, 440), "--record", aRec, "--duration", "4s", "--codec", "nellymoser")
+	if code, out := alice.wait(t, 15*time.Second); code != 0 {
+		t.Fatalf("alice exit %d: %s", code, out)
+	}
+	if code, out := bob.wait(t, 5*time.Second); code != 0 {
+		t.Fatalf("bob exit %d: %s", code, out)
+	}
+	for _, r := range []struct {
+		who, path   string
+		want, other float64
+	}{{"bob (rtmp)", bRec, 440, 880}, {"alice (rtmpt)", aRec, 880, 440}} {
+		w, o, secs := toneLevels(t, r.path, r.want, r.other)
+		t.Logf("%s heard %.1f s: %v Hz %.1f dB, %v Hz %.1f dB", r.who, secs, r.want, w, r.other, o)
+		if w < -20 || w-o < 20 {
+			t.Errorf("%s must hear %v Hz", r.who, r.want)
+		}
+	}
+	if !strings.Contains(s.logs.String(), "transport=rtmpt") {
+		t.Errorf("no connection logged with transport=rtmpt")
+	}
+}

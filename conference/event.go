@@ -1,0 +1,43 @@
+package conference
+
+import "time"
+
+// Event types told to members.
+const (
+	EvJoined  = "joined"  // a member joined (Member, User; relay: Play is its stream)
+	EvLeft    = "left"    // a member left (Member, User, Reason); to the member itself too
+	EvMode    = "mode"    // the room became mixed: Play is the mix this member plays now
+	EvMuted   = "muted"   // a member was muted or unmuted (Member, Muted, By)
+	EvSpeaker = "speaker" // the active speaker changed (Member, User; "" = nobody talks)
+	EvLocked  = "locked"  // the room was locked or unlocked (Locked, By)
+	EvEnded   = "ended"   // the room ended (Reason, By); members are out
+)
+
+// Reasons of left and ended events.
+const (
+	ReasonLeft     = "left"     // the member left
+	ReasonKicked   = "kicked"   // a moderator removed it
+	ReasonGone     = "gone"     // its connection went away
+	ReasonEnded    = "ended"    // a moderator ended the room
+	ReasonShutdown = "shutdown" // the server is stopping
+)
+
+// Event is one room event as a member sees it. Fields that do not apply to
+// the type are zero.
+type Event struct {
+	Type   string
+	Time   time.Time
+	Room   string
+	Member string // the member concerned (its id)
+	User   string // that member's name
+	Play   string // joined (relay): the stream to play; mode: the mix to play
+	Reason string
+	By     string // who muted, kicked, locked or ended
+	Muted  bool
+	Locked bool
+}
+
+// Notifier receives a member's events, in order, on the goroutine that
+// causes them (a joiner's, the mixer's). It must not block and must not
+// call the Service: appending to an event log is the intended use.
+type Notifier func(Event)

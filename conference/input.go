@@ -1,0 +1,243 @@
+package conference
+
+import (
+	"io"
+	"log/slog"
+	"sync"
+
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/codec/codecs"
+	"github.com/flashvox/flashvox/codec/resample"
+	"github.com/flashvox/flashvox/media"
+)
+
+// inputQueue is how many frames a member's input holds between two mixes
+// (320 ms of 20 ms frames); more is a stalled mixer, and the oldest go.
+const inputQueue = 16
+
+// silenceLevel is the mean absolute sample value under which a member's
+// frame counts as silence and is left out of the mix (about -72 dBFS).
+const silenceLevel = 8
+
+// input is one member's side of a mixed room. The hub's sink (push, on the
+// publisher's goroutine) fills a small ring under mu; everything else
+// belongs to the mixer goroutine.
+type input struct {
+	m   *Member
+	sub *media.Subscriber
+	log *slog.Logger
+
+	mu   sync.Mutex
+	ring [inputQueue]*media.Frame
+	head int
+	n    int
+	lost uint64
+
+	// Mixer-owned from here on.
+	started   bool
+	frames    []*media.Frame
+	dec       codec.Decoder
+	decID     codec.ID
+	decRate   int
+	rs        *resample.Resampler
+	pcm, rsb  []int16
+	buf       []int16 // decoded 16 kHz audio waiting to be mixed
+	frame     []int16 // this mix's share, FrameSamples long
+	playing   bool    // buf reached the jitter target; cleared by an underrun
+	prebuffer int     // samples buffered before playing
+	maxDepth  int     // samples beyond which buf is trimmed to prebuffer
+	lastTS    uint32
+	haveTS    bool
+	badCodec  codec.ID // logged once
+	out       output
+	level     int64 // mean absolute sample value of the last mixed frame
+	talking   bool
+	quiet     int // frames below the talk threshold since the last loud one
+}
+
+func newInput(m *Member, h *media.Hub, prefix string, o Options) *input {
+	in := &input{m: m, log: m.room.log.With("member", m.ID), frames: make([]*media.Frame, 0, inputQueue),
+		frame: make([]int16, FrameSamples)}
+	frames := max(1, int((o.Jitter+FrameDuration-1)/FrameDuration))
+	in.prebuffer = frames * FrameSamples
+	in.maxDepth = in.prebuffer + 3*FrameSamples
+	id, rate := m.codec, m.rate
+	in.out.learn = id == 0
+	if id == 0 {
+		id = o.Codec
+	}
+	in.out.want(id, rate)
+	in.sub = h.SubscribeSink(prefix+m.pub, in.push)
+	return in
+}
+
+// push is the hub sink: it never blocks; a full ring loses its oldest frame.
+func (in *input) push(f *media.Frame) {
+	if f.Kind != media.KindAudio && f.Kind != media.KindPublish {
+		return
+	}
+	in.mu.Lock()
+	if in.n == len(in.ring) {
+		in.ring[in.head] = nil
+		in.head = (in.head + 1) % len(in.ring)
+		in.n--
+		in.lost++
+	}
+	in.ring[(in.head+in.n)%len(in.ring)] = f
+	in.n++
+	in.mu.Unlock()
+}
+
+// drain moves the queued frames to in.frames.
+func (in *input) drain() (lost uint64) {
+	in.mu.Lock()
+	for ; in.n > 0; in.n-- {
+		in.frames = append(in.frames, in.ring[in.head])
+		in.ring[in.head] = nil
+		in.head = (in.head + 1) % len(in.ring)
+	}
+	lost, in.lost = in.lost, 0
+	in.mu.Unlock()
+	return lost
+}
+
+// take decodes what arrived since the last mix and returns this mix's 20
+// ms of the member's audio, or nil for silence (nothing buffered, muted,
+// or quieter than silenceLevel). It allocates nothing once warm.
+func (in *input) take(st *Stats) []int16 {
+	st.Late.Add(in.drain())
+	muted := in.m.muted.Load()
+	for i, f := range in.frames {
+		in.frames[i] = nil
+		if muted {
+			continue
+		}
+		if f.Kind == media.KindPublish {
+			in.resetSource()
+			continue
+		}
+		in.decode(f, st)
+	}
+	in.frames = in.frames[:0]
+	if muted {
+		in.buf, in.playing, in.level = in.buf[:0], false, 0
+		return nil
+	}
+	if len(in.buf) > in.maxDepth { // a burst after a stall: keep the newest
+		cut := len(in.buf) - in.prebuffer
+		st.Late.Add(uint64(cut / FrameSamples))
+		in.buf = in.buf[:copy(in.buf, in.buf[cut:])]
+	}
+	if !in.playing {
+		if len(in.buf) < in.prebuffer {
+			in.level = 0
+			return nil
+		}
+		in.playing = true
+	}
+	if len(in.buf) == 0 {
+		in.playing, in.level = false, 0
+		if in.talking {
+			st.Underruns.Add(1)
+		}
+		return nil
+	}
+	n := copy(in.frame, in.buf)
+	clear(in.frame[n:])
+	in.buf = in.buf[:copy(in.buf, in.buf[n:])]
+	if n < FrameSamples {
+		in.playing = false
+	}
+	var sum int64
+	for _, v := range in.frame {
+		if v < 0 {
+			sum -= int64(v)
+		} else {
+			sum += int64(v)
+		}
+	}
+	in.level = sum / FrameSamples
+	if in.level < silenceLevel {
+		return nil
+	}
+	return in.frame
+}
+
+// decode appends f's audio, at MixRate, to buf. A frame stamped before the
+// last one is late (or repeated) and dropped.
+func (in *input) decode(f *media.Frame, st *Stats) {
+	if in.haveTS && int32(f.Timestamp-in.lastTS) < 0 {
+		st.Late.Add(1)
+		return
+	}
+	in.lastTS, in.haveTS = f.Timestamp, true
+	id, rate, pkt, err := media.AudioCodec(f)
+	if err != nil {
+		return
+	}
+	if id != in.decID || rate != in.decRate {
+		if !in.switchSource(id, rate) {
+			return
+		}
+	}
+	in.pcm, err = in.dec.Decode(in.pcm[:0], pkt)
+	if err != nil && len(in.pcm) == 0 {
+		return
+	}
+	pcm := in.pcm
+	if in.rs != nil {
+		in.rsb = in.rs.Resample(in.rsb[:0], pcm)
+		pcm = in.rsb
+	}
+	in.buf = append(in.buf, pcm...)
+}
+
+// switchSource starts decoding another codec and, if the member's mix
+// follows its codec, encodes the mix in it too.
+func (in *input) switchSource(id codec.ID, rate int) bool {
+	in.closeDecoder()
+	dec, err := codecs.NewDecoder(id, rate)
+	if err != nil {
+		if in.badCodec != id {
+			in.badCodec = id
+			in.log.Warn("member audio cannot be mixed", "codec", id, "rate", rate, "err", err)
+		}
+		return false
+	}
+	if rate != MixRate {
+		if in.rs, err = resample.New(rate, MixRate); err != nil {
+			closeCodec(dec)
+			return false
+		}
+	}
+	in.dec, in.decID, in.decRate = dec, id, rate
+	if in.out.learn {
+		in.out.learn = false
+		in.out.want(id, rate)
+	}
+	return true
+}
+
+// resetSource forgets the decoder and buffered audio: a new publisher.
+func (in *input) resetSource() {
+	in.closeDecoder()
+	in.buf, in.playing, in.haveTS = in.buf[:0], false, false
+}
+
+func (in *input) closeDecoder() {
+	closeCodec(in.dec)
+	in.dec, in.decID, in.decRate, in.rs = nil, 0, 0, nil
+}
+
+// close frees the member's codecs and ends its mix stream.
+func (in *input) close() {
+	in.closeDecoder()
+	in.out.close()
+}
+
+// closeCodec frees what a codec holds outside Go memory (Speex).
+func closeCodec(c any) {
+	if cl, ok := c.(io.Closer); ok {
+		_ = cl.Close()
+	}
+}

@@ -1,0 +1,109 @@
+package conference
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/media"
+)
+
+// Mode is how a room carries audio.
+type Mode string
+
+// Room modes.
+const (
+	ModeRelay Mode = "relay" // members play each other's streams
+	ModeMixed Mode = "mixed" // the server mixes; one stream in, one out per member
+	ModeAuto  Mode = "auto"  // relay, until a SIP member or RelayMaxMembers+1 members
+)
+
+// ParseMode reads a mode name; "" is ModeAuto's caller's business and is
+// refused here.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case ModeRelay, ModeMixed, ModeAuto:
+		return m, nil
+	}
+	return "", ErrBadMode
+}
+
+// The mixer's fixed format: 16 kHz mono in 20 ms frames.
+const (
+	MixRate         = 16000
+	FrameDuration   = 20 * time.Millisecond
+	FrameSamples    = MixRate / 50
+	frameMillis     = 20
+	defaultMaxRooms = 100
+)
+
+// RoomConfig is a room set up in advance; ad-hoc rooms need none.
+type RoomConfig struct {
+	Name       string
+	Mode       Mode     // "" = Options.DefaultMode
+	PIN        string   // "" = none; checked on every join (SIP: not yet, see PROTOCOL.md)
+	Moderators []string // user names allowed to mute, kick, lock and end
+	MaxMembers int      // 0 = Options.MaxMembers
+}
+
+// Options configure a Service. Components get plain values, not the config.
+type Options struct {
+	Hub        *media.Hub
+	MaxRooms   int // rooms at once (default 100)
+	MaxMembers int // members per room (default 50)
+	// DefaultMode is the mode of a room nobody configured or asked for
+	// (default ModeAuto).
+	DefaultMode Mode
+	// RelayMaxMembers is the largest an auto room grows in relay mode
+	// (default 6).
+	RelayMaxMembers int
+	// Codec is what a mixed member hears until its own codec is known from
+	// its first audio (default Speex at 16 kHz).
+	Codec codec.ID
+	// Jitter is how much audio a member's input buffers before it enters the
+	// mix, rounded up to whole 20 ms frames (default 20ms); the buffer is
+	// trimmed back to it when it holds more than Jitter+60ms.
+	Jitter time.Duration
+	// SpeakerInterval is the least time between two active-speaker events
+	// of a room (default 250ms: at most 4 per second).
+	SpeakerInterval time.Duration
+	// StreamPrefix is put before issued stream names to make hub keys
+	// (default "conf/").
+	StreamPrefix string
+	Rooms        []RoomConfig
+	Logger       *slog.Logger
+	Now          func() time.Time
+}
+
+func (o *Options) setDefaults() {
+	if o.MaxRooms <= 0 {
+		o.MaxRooms = defaultMaxRooms
+	}
+	if o.MaxMembers <= 0 {
+		o.MaxMembers = 50
+	}
+	if o.DefaultMode == "" {
+		o.DefaultMode = ModeAuto
+	}
+	if o.RelayMaxMembers <= 0 {
+		o.RelayMaxMembers = 6
+	}
+	if o.Codec == 0 {
+		o.Codec = codec.Speex
+	}
+	if o.Jitter <= 0 {
+		o.Jitter = FrameDuration
+	}
+	if o.SpeakerInterval <= 0 {
+		o.SpeakerInterval = 250 * time.Millisecond
+	}
+	if o.StreamPrefix == "" {
+		o.StreamPrefix = "conf/"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}

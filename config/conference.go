@@ -1,0 +1,82 @@
+package config
+
+import (
+	"fmt"
+	"time"
+)
+
+// Conference configures rooms (package conference): limits, how a room's
+// mode is chosen, and rooms set up in advance.
+type Conference struct {
+	MaxRooms   int `yaml:"max_rooms"`   // rooms at once
+	MaxMembers int `yaml:"max_members"` // members per room
+	// Mode of a room nobody configured or asked for: relay | mixed | auto
+	// (relay until a SIP member joins or it grows past relay_max_members).
+	Mode            string           `yaml:"mode"`
+	RelayMaxMembers int              `yaml:"relay_max_members"`
+	Codec           string           `yaml:"codec"`  // what a mixed member hears until its own codec is known
+	Jitter          time.Duration    `yaml:"jitter"` // audio a member's input buffers before mixing
+	Rooms           []ConferenceRoom `yaml:"rooms"`
+}
+
+// ConferenceRoom is a room set up in advance.
+type ConferenceRoom struct {
+	Name       string   `yaml:"name"`
+	Mode       string   `yaml:"mode"` // "" = conference.mode
+	PIN        string   `yaml:"pin"`  // "" = none
+	Moderators []string `yaml:"moderators"`
+	MaxMembers int      `yaml:"max_members"` // 0 = conference.max_members
+}
+
+func (c *Config) validateConference() error {
+	cf := &c.Conference
+	checks := []func() error{
+		intRange("conference.max_rooms", cf.MaxRooms, 1, 100_000),
+		intRange("conference.max_members", cf.MaxMembers, 2, 1000),
+		oneOf("conference.mode", cf.Mode, "relay", "mixed", "auto"),
+		intRange("conference.relay_max_members", cf.RelayMaxMembers, 2, 1000),
+		oneOf("conference.codec", cf.Codec, "speex", "nellymoser", "pcmu", "pcma"),
+		durRange("conference.jitter", cf.Jitter, 20*time.Millisecond, 500*time.Millisecond),
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	names := map[string]bool{}
+	for i, r := range cf.Rooms {
+		key := fmt.Sprintf("conference.rooms[%d]", i)
+		switch {
+		case !validRoomName(r.Name):
+			return &Error{Key: key + ".name", Msg: fmt.Sprintf("must be 1-64 letters, digits, '.', '_' or '-', got %q", r.Name)}
+		case names[r.Name]:
+			return &Error{Key: key + ".name", Msg: fmt.Sprintf("duplicate room %q", r.Name)}
+		case r.Mode != "" && r.Mode != "relay" && r.Mode != "mixed" && r.Mode != "auto":
+			return &Error{Key: key + ".mode", Msg: fmt.Sprintf("must be relay, mixed, auto or empty, got %q", r.Mode)}
+		case r.MaxMembers < 0 || r.MaxMembers > 1000:
+			return &Error{Key: key + ".max_members", Msg: fmt.Sprintf("must be 0..1000, got %d", r.MaxMembers)}
+		}
+		for j, u := range r.Moderators {
+			if !validUserName(u) {
+				return &Error{Key: fmt.Sprintf("%s.moderators[%d]", key, j), Msg: fmt.Sprintf("invalid user name %q", u)}
+			}
+		}
+		names[r.Name] = true
+	}
+	return nil
+}
+
+// validRoomName mirrors conference.ValidRoomName (config imports no
+// component packages).
+func validRoomName(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

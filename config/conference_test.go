@@ -1,0 +1,36 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestConferenceConfig(t *testing.T) {
+	c, err := Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Conference.Mode != "auto" || c.Conference.RelayMaxMembers != 6 || c.Conference.MaxMembers != 50 {
+		t.Errorf("defaults %+v", c.Conference)
+	}
+	for env, key := range map[string]string{
+		"FLASHVOX_CONFERENCE_MODE=loud":           "conference.mode",
+		"FLASHVOX_CONFERENCE_MAX_MEMBERS=1":       "conference.max_members",
+		"FLASHVOX_CONFERENCE_JITTER=1s":           "conference.jitter",
+		"FLASHVOX_CONFERENCE_CODEC=mp3":           "conference.codec",
+		"FLASHVOX_CONFERENCE_RELAY_MAX_MEMBERS=0": "conference.relay_max_members",
+	} {
+		var ce *Error
+		if _, err := Load("", []string{env}); !errors.As(err, &ce) || ce.Key != key {
+			t.Errorf("%s: %v, want an error on %s", env, err, key)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path, []byte("conference:\n  rooms:\n    - {name: board, pin: '1234', moderators: [alice]}\n    - {name: 'bad name'}\n"), 0o600)
+	var ce *Error
+	if _, err := Load(path, nil); !errors.As(err, &ce) || ce.Key != "conference.rooms[1].name" {
+		t.Errorf("bad room name: %v", err)
+	}
+}

@@ -1,0 +1,93 @@
+package testpeer
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// baresipModules is where Debian's baresip-core installs its modules.
+const baresipModules = "/usr/lib/baresip/modules"
+
+// BaresipOptions configure a headless baresip (PEERS.md): audio from a
+// WAV file, what it hears recorded by the sndfile module, no sound card.
+type BaresipOptions struct {
+	// Account is the accounts file line, e.g.
+	// "<sip:carol@127.0.0.1:5060>;auth_pass=carol;answermode=auto;audio_codecs=PCMU".
+	Account string
+	// SourceWAV is the microphone: a mono WAV file (8 kHz for G.711).
+	SourceWAV string
+	// Exec is a command run at start (-e), e.g. "/dial sip:bob@127.0.0.1:5060".
+	Exec string
+	// Seconds is how long baresip runs (-t).
+	Seconds int
+}
+
+// Baresip is a running baresip.
+type Baresip struct {
+	*Proc
+	Addr   string // its SIP "127.0.0.1:PORT"
+	RecDir string // where sndfile writes dump-*-dec.wav (heard) and -enc.wav (sent)
+}
+
+// StartBaresip writes a config folder in a temporary directory and runs
+// baresip with it, bounded by timeout.
+func StartBaresip(t testing.TB, timeout time.Duration, o BaresipOptions) *Baresip {
+	t.Helper()
+	Require(t, "baresip")
+	if _, err := os.Stat(filepath.Join(baresipModules, "sndfile.so")); err != nil {
+		t.Fatalf("baresip's modules are missing (%v): apt-get install -y baresip", err)
+	}
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "rec")
+	if err := os.Mkdir(rec, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	port := FreeUDPPort(t)
+	rtp := FreeUDPPort(t) &^ 1
+	conf := []string{
+		"sip_listen 127.0.0.1:" + strconv.Itoa(port),
+		"net_interface 127.0.0.1",
+		"audio_player aubridge,nil",
+		"audio_source aufile," + o.SourceWAV,
+		"audio_alert aubridge,nil",
+		"snd_path " + rec,
+		fmt.Sprintf("rtp_ports %d-%d", rtp, rtp+20),
+		"module_path " + baresipModules,
+		"module g711.so",
+		"module g722.so",
+		"module sndfile.so",
+		"module aufile.so",
+		"module aubridge.so",
+		"module_tmp account.so",
+		"module_app menu.so",
+	}
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("config", strings.Join(conf, "\n")+"\n")
+	write("accounts", o.Account+"\n")
+	write("contacts", "")
+	args := []string{"-f", dir, "-t", strconv.Itoa(o.Seconds)}
+	if o.Exec != "" {
+		args = append(args, "-e", o.Exec)
+	}
+	p := Start(t, timeout, "baresip", args...)
+	return &Baresip{Proc: p, Addr: "127.0.0.1:" + strconv.Itoa(port), RecDir: rec}
+}
+
+// Heard returns the path of the WAV baresip recorded of what it heard
+// ("" if none yet).
+func (b *Baresip) Heard() string {
+	m, _ := filepath.Glob(filepath.Join(b.RecDir, "dump-*-dec.wav"))
+	if len(m) == 0 {
+		return ""
+	}
+	return m[len(m)-1]
+}

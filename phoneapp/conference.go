@@ -1,0 +1,183 @@
+package phoneapp
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/conference"
+	"github.com/flashvox/flashvox/session"
+)
+
+// Conference methods, served when App.Conferences is set:
+//
+//	joinConference(room [, {pin, mode}])  -> {room, member, mode, publish, play, moderator, members}
+//	leaveConference([room])               -> null (every room of this connection without room)
+//	muteConference(room, member, muted)   -> null (yourself, or anyone as a moderator)
+//	kickConference(room, member)          -> null (moderators)
+//	lockConference(room, locked)          -> null (moderators)
+//	endConference(room)                   -> null (moderators)
+//	conferenceInfo(room)                  -> {name, mode, locked, members}
+//
+// Room events come as onConferenceJoined, onConferenceLeft, onConferenceMode,
+// onConferenceMuted, onConferenceSpeaker, onConferenceLocked and
+// onConferenceEnded (see docs/PROTOCOL.md).
+func (c *conn) conferenceCall(name string, args []any) (any, error) {
+	svc := c.conferences
+	if svc == nil {
+		return nil, session.ErrUnknownMethod
+	}
+	switch name {
+	case "joinConference":
+		room, err := stringArg(args, 0, "room")
+		if err != nil {
+			return nil, err
+		}
+		if m := c.members[room]; m != nil {
+			select {
+			case <-m.Done():
+			default:
+				return nil, fmt.Errorf("already in room %q", room)
+			}
+		}
+		o := conference.JoinOptions{User: c.dev.User, Notify: conference.LogNotifier(c.events)}
+		if i := 1; i < len(args) {
+			if obj, ok := args[i].(*amf.Object); ok {
+				o.PIN, o.Mode = obj.GetString("pin"), conference.Mode(obj.GetString("mode"))
+			}
+		}
+		m, j, err := svc.Join(room, o)
+		if err != nil {
+			return nil, err
+		}
+		if c.members == nil {
+			c.members = map[string]*conference.Member{}
+		}
+		c.members[room] = m
+		return joinedObject(j), nil
+	case "leaveConference":
+		room, _ := stringArg(args, 0, "room")
+		if room == "" {
+			c.leaveConferences(false)
+			return nil, nil
+		}
+		m := c.members[room]
+		if m == nil {
+			return nil, conference.ErrNotMember
+		}
+		delete(c.members, room)
+		m.Leave()
+		return nil, nil
+	case "muteConference":
+		room, member, err := roomMember(args)
+		if err != nil {
+			return nil, err
+		}
+		muted := true
+		if len(args) > 2 {
+			if b, ok := args[2].(bool); ok {
+				muted = b
+			}
+		}
+		return nil, svc.Mute(c.dev.User, room, member, muted)
+	case "kickConference":
+		room, member, err := roomMember(args)
+		if err != nil {
+			return nil, err
+		}
+		return nil, svc.Kick(c.dev.User, room, member)
+	case "lockConference":
+		room, err := stringArg(args, 0, "room")
+		if err != nil {
+			return nil, err
+		}
+		locked := true
+		if len(args) > 1 {
+			if b, ok := args[1].(bool); ok {
+				locked = b
+			}
+		}
+		return nil, svc.Lock(c.dev.User, room, locked)
+	case "endConference":
+		room, err := stringArg(args, 0, "room")
+		if err != nil {
+			return nil, err
+		}
+		return nil, svc.End(c.dev.User, room)
+	case "conferenceInfo":
+		room, err := stringArg(args, 0, "room")
+		if err != nil {
+			return nil, err
+		}
+		info, err := svc.Room(room)
+		if err != nil {
+			return nil, err
+		}
+		return amf.NewObject("name", info.Name, "mode", string(info.Mode), "locked", info.Locked, "members", membersArray(info.Members)), nil
+	}
+	return nil, session.ErrUnknownMethod
+}
+
+func roomMember(args []any) (string, string, error) {
+	room, err := stringArg(args, 0, "room")
+	if err != nil {
+		return "", "", err
+	}
+	member, err := stringArg(args, 1, "member")
+	return room, member, err
+}
+
+// leaveConferences takes this connection's members out of their rooms;
+// gone says the connection went away.
+func (c *conn) leaveConferences(gone bool) {
+	for room, m := range c.members {
+		delete(c.members, room)
+		if gone {
+			m.Gone()
+		} else {
+			m.Leave()
+		}
+	}
+}
+
+// conferenceStream maps a conference stream name to its hub key for this
+// user, after the call streams refused it.
+func (c *conn) conferenceStream(name string, publish bool, callErr error) (string, error) {
+	if c.conferences == nil {
+		return "", callErr
+	}
+	key, err := c.conferences.StreamKey(c.dev.User, name, publish)
+	if errors.Is(err, conference.ErrStreamDenied) {
+		return "", callErr
+	}
+	return key, err
+}
+
+func joinedObject(j conference.Joined) *amf.Object {
+	return amf.NewObject("room", j.Room, "member", j.Member, "mode", string(j.Mode), "publish", j.Publish,
+		"play", j.Play, "moderator", j.Moderator, "members", membersArray(j.Members))
+}
+
+func membersArray(ms []conference.MemberInfo) []any {
+	out := make([]any, 0, len(ms))
+	for _, m := range ms {
+		o := amf.NewObject("id", m.ID, "user", m.User, "kind", m.Kind, "muted", m.Muted)
+		if m.Play != "" {
+			o.Set("play", m.Play)
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// conferenceMethods maps room event types in the call log to the client
+// methods the server invokes.
+var conferenceMethods = map[string]string{
+	conference.CallEventPrefix + conference.EvJoined:  "onConferenceJoined",
+	conference.CallEventPrefix + conference.EvLeft:    "onConferenceLeft",
+	conference.CallEventPrefix + conference.EvMode:    "onConferenceMode",
+	conference.CallEventPrefix + conference.EvMuted:   "onConferenceMuted",
+	conference.CallEventPrefix + conference.EvSpeaker: "onConferenceSpeaker",
+	conference.CallEventPrefix + conference.EvLocked:  "onConferenceLocked",
+	conference.CallEventPrefix + conference.EvEnded:   "onConferenceEnded",
+}

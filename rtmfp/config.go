@@ -1,0 +1,62 @@
+package rtmfp
+
+import (
+	"log/slog"
+	"time"
+)
+
+// DefaultAddr is where ListenAndServe listens when none is given (UDP).
+const DefaultAddr = "127.0.0.1:1935"
+
+// Config are an endpoint's limits and policies. Zero fields take the
+// defaults of Defaults.
+type Config struct {
+	MaxSessions         int           // open sessions in total
+	MaxSessionsPerIP    int           // open sessions per remote IP
+	HandshakesPerSecond int           // keying attempts (and hellos, ×8) per remote IP per second
+	MaxFlows            int           // receive flows (and streams) per session
+	FlowBuffer          int           // reassembly bytes per flow
+	SessionBuffer       int           // reassembly bytes per session
+	SendQueue           int           // queued bytes per session before media is dropped
+	IdleTimeout         time.Duration // a session that hears nothing this long is dropped
+	Keepalive           time.Duration // ping after this much silence
+	AudioLifetime       time.Duration // audio older than this is abandoned, never retransmitted
+	Policy              Policy        // whether HMAC / sequence numbers are required of peers
+	Identity            *Identity     // nil: a random one for the life of the process
+	Logger              *slog.Logger
+}
+
+// Defaults fills in zero fields.
+func (c *Config) Defaults() {
+	def := func(p *int, v int) {
+		if *p <= 0 {
+			*p = v
+		}
+	}
+	def(&c.MaxSessions, 10000)
+	def(&c.MaxSessionsPerIP, 64)
+	def(&c.HandshakesPerSecond, 20)
+	def(&c.MaxFlows, 64)
+	def(&c.FlowBuffer, 1<<20)
+	def(&c.SessionBuffer, 4<<20)
+	def(&c.SendQueue, 1<<20)
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 120 * time.Second
+	}
+	if c.Keepalive <= 0 {
+		c.Keepalive = 30 * time.Second
+	}
+	if c.AudioLifetime <= 0 {
+		c.AudioLifetime = 500 * time.Millisecond
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+func (c *Config) limits() sessionLimits {
+	return sessionLimits{
+		maxFlows: c.MaxFlows, flowBuffer: c.FlowBuffer, sessionBuffer: c.SessionBuffer, maxQueued: c.SendQueue,
+		idleTimeout: c.IdleTimeout, keepalive: c.Keepalive, audioLifetime: c.AudioLifetime,
+	}
+}

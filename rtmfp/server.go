@@ -1,0 +1,451 @@
+package rtmfp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// Handler serves one RTMFP session. The session is closed when ServeRTMFP
+// returns; ctx ends when the server shuts down.
+type Handler interface {
+	ServeRTMFP(ctx context.Context, c *Conn)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, c *Conn)
+
+// ServeRTMFP calls f(ctx, c).
+func (f HandlerFunc) ServeRTMFP(ctx context.Context, c *Conn) { f(ctx, c) }
+
+const (
+	tickInterval  = 20 * time.Millisecond
+	readTimeout   = 500 * time.Millisecond
+	writeTimeout  = 250 * time.Millisecond
+	maxTagLen     = 64
+	maxRateIPs    = 65536
+	malformedLogs = 10 * time.Second
+)
+
+// Server is the responder side: it owns the UDP socket, answers handshakes
+// statelessly until a cookie comes back, and runs a Handler per session.
+//
+// Goroutines: Serve's goroutine reads every datagram and dispatches it (it
+// alone uses the handshake crypto and the rate limiter); one timer
+// goroutine ticks every session; one goroutine per session runs the
+// Handler. Serve waits for all of them.
+type Server struct {
+	Config  Config
+	Handler Handler
+
+	stats   Stats
+	initOne sync.Once
+	id      *Identity
+	start   time.Time
+	cookies *cookieJar
+	log     *slog.Logger
+
+	pc  *net.UDPConn
+	ctx context.Context // Serve's; the Handlers get it
+
+	mu       sync.Mutex // guards the registry below
+	sessions map[uint32]*session
+	byAddr   map[netip.AddrPort]*session
+	perIP    map[netip.Addr]int
+	ready    chan struct{}
+
+	// Owned by the reader goroutine.
+	hs          *packetCrypto
+	rate        map[netip.Addr]*[2]int
+	rateSec     int64
+	malformed   uint64
+	malformedAt time.Time
+	plain       []byte
+	pkt         Packet
+
+	wg sync.WaitGroup
+}
+
+func (s *Server) init() {
+	s.initOne.Do(func() {
+		s.Config.Defaults()
+		s.id = s.Config.Identity
+		if s.id == nil {
+			s.id = NewRandomIdentity(true)
+		}
+		s.start = time.Now()
+		s.cookies = newCookieJar(s.start)
+		s.log = s.Config.Logger
+		s.hs = newDefaultCrypto()
+		s.sessions = map[uint32]*session{}
+		s.byAddr = map[netip.AddrPort]*session{}
+		s.perIP = map[netip.Addr]int{}
+		s.rate = map[netip.Addr]*[2]int{}
+		s.plain = make([]byte, maxDatagram)
+		s.ready = make(chan struct{})
+	})
+}
+
+// Fingerprint is the SHA-256 of the server's certificate (its peer ID).
+func (s *Server) Fingerprint() [32]byte {
+	s.init()
+	return s.id.Fingerprint
+}
+
+// Stats are the server's counters.
+func (s *Server) Stats() *Stats { return &s.stats }
+
+// Addr is the bound address once Serve has started (nil before).
+func (s *Server) Addr() net.Addr {
+	s.init()
+	<-s.ready
+	return s.pc.LocalAddr()
+}
+
+// ListenAndServe listens on UDP addr (DefaultAddr when empty) and serves.
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return fmt.Errorf("rtmfp: %w", err)
+	}
+	pc, err := net.ListenUDP("udp", ua)
+	if err != nil {
+		return fmt.Errorf("rtmfp: %w", err)
+	}
+	return s.Serve(ctx, pc)
+}
+
+// Serve serves on pc until ctx ends, then closes every session and pc and
+// returns ErrServerClosed after every goroutine it started has stopped.
+func (s *Server) Serve(ctx context.Context, pc *net.UDPConn) error {
+	s.init()
+	if s.Handler == nil {
+		return errors.New("rtmfp: Server.Handler is nil")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	s.ctx = ctx
+	s.pc = pc
+	close(s.ready)
+	defer func() {
+		cancel()
+		s.shutdown()
+		pc.Close()
+		s.wg.Wait()
+	}()
+	s.wg.Add(1)
+	go s.timer(ctx)
+	s.log.Info("listening", "addr", pc.LocalAddr().String(), "fingerprint", fmt.Sprintf("%x", s.id.Fingerprint))
+	buf := make([]byte, maxDatagram+1)
+	for ctx.Err() == nil {
+		_ = pc.SetReadDeadline(time.Now().Add(readTimeout))
+		n, addr, err := pc.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			return fmt.Errorf("rtmfp: read: %w", err)
+		}
+		s.datagram(buf[:n], netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port()), time.Now())
+	}
+	return ErrServerClosed
+}
+
+// shutdown closes every session (one Close each) and fails their Conns.
+func (s *Server) shutdown() {
+	s.mu.Lock()
+	all := make([]*session, 0, len(s.sessions))
+	for _, ss := range s.sessions {
+		all = append(all, ss)
+	}
+	s.mu.Unlock()
+	now := time.Now()
+	for _, ss := range all {
+		ss.mu.Lock()
+		ss.close(now)
+		ss.abort(ErrServerClosed)
+		ss.mu.Unlock()
+		s.remove(ss)
+	}
+}
+
+func (s *Server) timer(ctx context.Context) {
+	defer s.wg.Done()
+	t := time.NewTicker(tickInterval)
+	defer t.Stop()
+	var all []*session
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			all = all[:0]
+			s.mu.Lock()
+			for _, ss := range s.sessions {
+				all = append(all, ss)
+			}
+			s.mu.Unlock()
+			for _, ss := range all {
+				if ss.tick(now) {
+					s.remove(ss)
+				}
+			}
+			clear(all)
+		}
+	}
+}
+
+func (s *Server) remove(ss *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sessions[ss.rxID] != ss {
+		return
+	}
+	delete(s.sessions, ss.rxID)
+	ss.mu.Lock()
+	addr := ss.addr
+	ss.mu.Unlock()
+	if s.byAddr[addr] == ss {
+		delete(s.byAddr, addr)
+	}
+	if s.perIP[addr.Addr()]--; s.perIP[addr.Addr()] <= 0 {
+		delete(s.perIP, addr.Addr())
+	}
+	s.stats.Sessions.Add(-1)
+}
+
+// moved re-keys a session by its new address (called with ss.mu held).
+func (s *Server) moved(ss *session, old, addr netip.AddrPort) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byAddr[old] == ss {
+		delete(s.byAddr, old)
+	}
+	s.byAddr[addr] = ss
+}
+
+func (s *Server) epoch() time.Time { return s.start }
+
+func (s *Server) writeTo(b []byte, addr netip.AddrPort) {
+	_ = s.pc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_, _ = s.pc.WriteToUDPAddrPort(b, addr)
+}
+
+// datagram dispatches one datagram: session ID 0 is the handshake.
+func (s *Server) datagram(d []byte, addr netip.AddrPort, now time.Time) {
+	s.stats.BytesIn.Add(uint64(len(d)))
+	if len(d) < minPacketSize || len(d) > maxDatagram {
+		s.bad(now, addr, errBufferTooShort)
+		return
+	}
+	ssid := scrambledSessionID(d)
+	if ssid == 0 {
+		s.startup(d[4:], addr, now)
+		return
+	}
+	s.mu.Lock()
+	ss := s.sessions[ssid]
+	s.mu.Unlock()
+	if ss == nil {
+		s.bad(now, addr, errUnknownSession)
+		return
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	plain, err := ss.crypto.open(s.plain, d[4:])
+	if err == nil {
+		err = s.pkt.Unmarshal(plain)
+	}
+	if err != nil {
+		s.bad(now, addr, err)
+		return
+	}
+	ss.onPacket(&s.pkt, addr, now)
+}
+
+// bad counts a dropped datagram and logs at most once per burst.
+func (s *Server) bad(now time.Time, addr netip.AddrPort, err error) {
+	s.stats.Malformed.Add(1)
+	s.malformed++
+	if now.Sub(s.malformedAt) > malformedLogs {
+		s.log.Debug("dropped datagrams", "count", s.malformed, "last_from", addr.String(), "err", err)
+		s.malformedAt, s.malformed = now, 0
+	}
+}
+
+// allow takes one token of kind (0: hello, 1: keying) for ip this second.
+func (s *Server) allow(now time.Time, ip netip.Addr, kind int) bool {
+	if sec := now.Unix(); sec != s.rateSec {
+		s.rateSec = sec
+		clear(s.rate)
+	}
+	c := s.rate[ip]
+	if c == nil {
+		if len(s.rate) >= maxRateIPs {
+			return false
+		}
+		c = new([2]int)
+		s.rate[ip] = c
+	}
+	limit := s.Config.HandshakesPerSecond
+	if kind == 0 {
+		limit *= 8
+	}
+	if c[kind] >= limit {
+		return false
+	}
+	c[kind]++
+	return true
+}
+
+// startup handles a handshake packet (session ID 0, default key).
+func (s *Server) startup(d []byte, addr netip.AddrPort, now time.Time) {
+	plain, err := s.hs.open(s.plain, d)
+	if err == nil {
+		err = s.pkt.Unmarshal(plain)
+	}
+	if err == nil && s.pkt.Mode() != modeStartup {
+		err = errBadMode
+	}
+	if err != nil {
+		s.bad(now, addr, err)
+		return
+	}
+	for _, c := range s.pkt.Chunks {
+		switch c.Type {
+		case chunkIHello:
+			s.onIHello(c.Value, addr, now)
+			return
+		case chunkIIKeying:
+			s.onIIKeying(c.Value, addr, now)
+			return
+		}
+	}
+}
+
+func (s *Server) onIHello(b []byte, addr netip.AddrPort, now time.Time) {
+	var h IHello
+	var e EPD
+	if err := h.Unmarshal(b); err != nil || len(h.Tag) > maxTagLen || e.Unmarshal(h.EPD) != nil {
+		s.bad(now, addr, errBadOption)
+		return
+	}
+	if !s.id.selects(&e) {
+		return // not for us (a peer ID we do not have: rendezvous is not implemented)
+	}
+	if !s.allow(now, addr.Addr(), 0) {
+		s.stats.HandshakesRefused.Add(1)
+		return
+	}
+	r := RHello{Tag: h.Tag, Cookie: s.cookies.make(now, addr), Cert: s.id.Cert}
+	s.sendStartup(now, 0, chunkRHello, r.AppendTo(nil), addr)
+}
+
+func (s *Server) onIIKeying(b []byte, addr netip.AddrPort, now time.Time) {
+	var k IIKeying
+	if err := k.Unmarshal(b); err != nil {
+		s.bad(now, addr, err)
+		return
+	}
+	switch s.cookies.check(now, k.Cookie, addr) {
+	case cookieBad:
+		s.stats.HandshakesRefused.Add(1)
+		return
+	case cookieMismatch:
+		cc := CookieChange{Old: k.Cookie, New: s.cookies.make(now, addr)}
+		s.sendStartup(now, k.SessionID, chunkCookieChange, cc.AppendTo(nil), addr)
+		return
+	}
+	s.mu.Lock()
+	old := s.byAddr[addr]
+	full := len(s.sessions) >= s.Config.MaxSessions || s.perIP[addr.Addr()] >= s.Config.MaxSessionsPerIP
+	s.mu.Unlock()
+	if old != nil {
+		old.mu.Lock()
+		again := old.txID == k.SessionID && string(old.skic) == string(k.SKIC)
+		rik, sameCert := old.rikeying, string(old.farCert) == string(k.Cert)
+		old.mu.Unlock()
+		if again {
+			s.sendStartup(now, k.SessionID, chunkRIKeying, rik, addr)
+			return
+		}
+		if !sameCert {
+			s.stats.HandshakesRefused.Add(1)
+			return // another endpoint cannot be at a live session's address
+		}
+		old.mu.Lock()
+		old.abort(ErrClosed) // the same peer started over
+		old.mu.Unlock()
+		s.remove(old)
+	}
+	if full || !s.allow(now, addr.Addr(), 1) {
+		s.stats.HandshakesRefused.Add(1)
+		return
+	}
+	cert, err := parsePeerCert(k.Cert)
+	if err != nil {
+		s.stats.HandshakesRefused.Add(1)
+		return
+	}
+	skrc, keys, err := respondKeying(k.SKIC, cert, s.Config.Policy)
+	if err != nil {
+		s.stats.HandshakesRefused.Add(1)
+		s.log.Debug("keying refused", "addr", addr.String(), "err", err)
+		return
+	}
+	ss := s.register(addr, k.SessionID, keys, now)
+	ss.skic = append([]byte(nil), k.SKIC...)
+	ss.farCert = append([]byte(nil), k.Cert...)
+	ss.far = cert.fingerprint
+	ss.rikeying = (&RIKeying{SessionID: ss.rxID, SKRC: skrc, Signature: []byte{'X'}}).AppendTo(nil)
+	s.stats.HandshakesOK.Add(1)
+	s.sendStartup(now, k.SessionID, chunkRIKeying, ss.rikeying, addr)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.Handler.ServeRTMFP(s.ctx, ss.conn)
+		_ = ss.conn.Close()
+	}()
+}
+
+// register creates and records a responder session.
+func (s *Server) register(addr netip.AddrPort, txID uint32, keys sessionKeys, now time.Time) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var rx uint32
+	for rx == 0 || s.sessions[rx] != nil {
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		rx = binary.BigEndian.Uint32(b[:])
+	}
+	log := s.log.With("session", fmt.Sprintf("%08x", rx), "remote", addr.String())
+	ss := newSession(s, modeResponder, rx, txID, addr, keys, s.Config.limits(), &s.stats, log, now)
+	s.sessions[rx] = ss
+	s.byAddr[addr] = ss
+	s.perIP[addr.Addr()]++
+	s.stats.Sessions.Add(1)
+	log.Debug("session open", "hmac", keys.crypto.hmacTx != nil, "seq", keys.crypto.seqTx)
+	return ss
+}
+
+// sendStartup sends one handshake chunk with the default key.
+func (s *Server) sendStartup(now time.Time, ssid uint32, typ uint8, body []byte, addr netip.AddrPort) {
+	p := appendHeader(make([]byte, 0, 3+len(body)+8), Header{Flags: modeStartup | flagTimestamp, Timestamp: uint16(now.Sub(s.start) / (timestampPeriodMs * time.Millisecond))})
+	p = appendChunk(p, typ, body)
+	out := s.hs.seal(make([]byte, 0, len(p)+64), ssid, p)
+	s.writeTo(out, addr)
+	s.stats.BytesOut.Add(uint64(len(out)))
+}

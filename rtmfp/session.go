@@ -1,0 +1,602 @@
+package rtmfp
+
+import (
+	"log/slog"
+	"math"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// Session timing (RFC 7016 §3.5.2, rtmfp-cpp's values).
+const (
+	initialRTO     = 3 * time.Second
+	minRTO         = 250 * time.Millisecond
+	maxRTO         = 10 * time.Second
+	delayedAck     = 200 * time.Millisecond
+	closeRetry     = time.Second
+	closeGiveUp    = 10 * time.Second
+	farCloseLinger = 5 * time.Second
+	flowLinger     = 120 * time.Second
+	maxTSEchoAge   = 128 * time.Second
+	mss            = fragSize + 64
+	cwndInit       = 3 * mss
+	cwndTimedOut   = 2 * mss
+	maxPing        = 256
+)
+
+type sessionState int
+
+const (
+	stateOpen      sessionState = iota
+	stateNearClose              // we sent Close, waiting for Close Acknowledgement
+	stateFarClose               // the peer closed; we answer its Close until the linger ends
+	stateClosed
+)
+
+// sender writes datagrams; the Server and the client endpoint implement it.
+type sender interface {
+	writeTo(b []byte, addr netip.AddrPort)
+	epoch() time.Time
+}
+
+// sessionLimits are the per-session limits taken from the Config.
+type sessionLimits struct {
+	maxFlows      int
+	flowBuffer    int
+	sessionBuffer int
+	maxQueued     int
+	idleTimeout   time.Duration
+	keepalive     time.Duration
+	audioLifetime time.Duration
+}
+
+// session is one open RTMFP session with a peer. mu guards all of it; the
+// endpoint's reader (packets), its timer (tick) and the Conn's writers
+// (WriteMessage) take it.
+type session struct {
+	mu      sync.Mutex
+	out     sender
+	log     *slog.Logger
+	lim     sessionLimits
+	stats   *Stats
+	role    uint8 // our header mode
+	rxID    uint32
+	txID    uint32
+	addr    netip.AddrPort
+	crypto  *packetCrypto
+	keys    sessionKeys
+	far     [32]byte // the peer's fingerprint
+	farCert []byte
+
+	// Responder: what a retransmitted IIKeying is matched with.
+	skic     []byte
+	rikeying []byte
+
+	state     sessionState
+	closeAt   time.Time // when Close was first sent, or the linger started
+	closeSent time.Time
+
+	sendFlows  map[uint64]*sendFlow
+	sendOrder  []*sendFlow
+	nextFlowID uint64
+	recvFlows  map[uint64]*recvFlow
+	recvBytes  int
+
+	tsRx      uint16
+	tsRxAt    time.Time
+	haveTsRx  bool
+	tsEchoTx  int
+	tsEchoRx  int
+	srtt      time.Duration
+	rttvar    time.Duration
+	rto       time.Duration
+	lastRecv  time.Time
+	pingSent  time.Time
+	ackDue    time.Time
+	dataPkts  int
+	rtoAt     time.Time
+	cwnd      int
+	ssthresh  int
+	inflight  int
+	mobility  netip.AddrPort
+	mobilityT uint64
+
+	conn *Conn
+
+	plain []byte // packet being assembled
+	buf   []byte // datagram scratch
+	ack   Ack
+	ud    UserData
+	prev  UserData
+	pkt   Packet
+}
+
+func newSession(out sender, role uint8, rxID, txID uint32, addr netip.AddrPort, keys sessionKeys, lim sessionLimits, stats *Stats, log *slog.Logger, now time.Time) *session {
+	s := &session{
+		out: out, log: log, lim: lim, stats: stats, role: role, rxID: rxID, txID: txID, addr: addr,
+		crypto: keys.crypto, keys: keys,
+		sendFlows: map[uint64]*sendFlow{}, nextFlowID: 1, recvFlows: map[uint64]*recvFlow{},
+		tsEchoTx: -1, tsEchoRx: -1, rto: initialRTO, lastRecv: now,
+		cwnd: cwndInit, ssthresh: math.MaxInt32,
+		plain: make([]byte, 0, MTU), buf: make([]byte, 0, MTU+64),
+	}
+	s.conn = newConn(s)
+	return s
+}
+
+// ticks is the 4 ms header clock.
+func (s *session) ticks(now time.Time) uint16 {
+	return uint16(now.Sub(s.out.epoch()) / (timestampPeriodMs * time.Millisecond))
+}
+
+// startPacket begins a packet with our mode, timestamp and echo.
+func (s *session) startPacket(now time.Time) {
+	h := Header{Flags: s.role | flagTimestamp, Timestamp: s.ticks(now)}
+	if s.haveTsRx && now.Sub(s.tsRxAt) < maxTSEchoAge {
+		e := s.tsRx + uint16(now.Sub(s.tsRxAt)/(timestampPeriodMs*time.Millisecond))
+		if int(e) != s.tsEchoTx {
+			h.Flags |= flagTimestampEcho
+			h.TimestampEcho = e
+			s.tsEchoTx = int(e)
+		}
+	}
+	s.plain = appendHeader(s.plain[:0], h)
+}
+
+// room is how many chunk bytes still fit the packet being assembled.
+func (s *session) room() int { return MTU - s.crypto.overhead() - len(s.plain) }
+
+func (s *session) hasChunks() bool {
+	return len(s.plain) > 5 || (len(s.plain) > 1 && s.plain[0]&(flagTimestamp|flagTimestampEcho) == 0)
+}
+
+// addChunk appends a chunk, sending the current packet first when it does
+// not fit.
+func (s *session) addChunk(now time.Time, typ uint8, body []byte) {
+	if chunkHeaderSize+len(body) > s.room() {
+		s.flushPacket(now)
+	}
+	s.plain = appendChunk(s.plain, typ, body)
+}
+
+// flushPacket sends the packet being assembled, if it has chunks.
+func (s *session) flushPacket(now time.Time) {
+	n := 1
+	if s.plain[0]&flagTimestamp != 0 {
+		n += 2
+	}
+	if s.plain[0]&flagTimestampEcho != 0 {
+		n += 2
+	}
+	if len(s.plain) > n {
+		s.sendPlain(s.plain, s.txID, s.addr)
+	}
+	s.startPacket(now)
+}
+
+func (s *session) sendPlain(plain []byte, ssid uint32, addr netip.AddrPort) {
+	s.buf = s.crypto.seal(s.buf[:0], ssid, plain)
+	s.out.writeTo(s.buf, addr)
+	s.stats.add(&s.stats.BytesOut, uint64(len(s.buf)))
+}
+
+// sendChunk sends one chunk in a packet of its own.
+func (s *session) sendChunk(now time.Time, typ uint8, body []byte, addr netip.AddrPort) {
+	s.startPacket(now)
+	s.plain = appendChunk(s.plain, typ, body)
+	s.sendPlain(s.plain, s.txID, addr)
+	s.startPacket(now)
+}
+
+// onPacket handles one decrypted packet from addr. Called with mu held.
+func (s *session) onPacket(p *Packet, addr netip.AddrPort, now time.Time) {
+	if m := p.Mode(); m == s.role || m == 0 || m == modeStartup {
+		return
+	}
+	if s.state == stateClosed {
+		return
+	}
+	s.lastRecv = now
+	s.pingSent = time.Time{}
+	if p.Flags&flagTimestamp != 0 {
+		s.tsRx, s.tsRxAt, s.haveTsRx = p.Timestamp, now, true
+	}
+	if p.Flags&flagTimestampEcho != 0 && int(p.TimestampEcho) != s.tsEchoRx {
+		s.tsEchoRx = int(p.TimestampEcho)
+		if d := s.ticks(now) - p.TimestampEcho; d < 32768 {
+			s.rttSample(time.Duration(d) * timestampPeriodMs * time.Millisecond)
+		}
+	}
+	s.startPacket(now)
+	sawData, anyAck, loss := false, false, false
+	ackNow := false
+	acked := 0
+	var prevOK bool
+	for _, c := range p.Chunks {
+		if s.state != stateOpen {
+			switch c.Type {
+			case chunkClose:
+				s.addChunk(now, chunkCloseAck, nil)
+			case chunkCloseAck:
+				s.setClosed()
+			}
+			continue
+		}
+		switch c.Type {
+		case chunkPing:
+			if len(c.Value) <= maxPing {
+				s.addChunk(now, chunkPingReply, c.Value)
+			}
+		case chunkPingReply:
+			s.onPingReply(c.Value, addr)
+		case chunkUserData:
+			prevOK = s.ud.Unmarshal(c.Value) == nil
+			if prevOK {
+				ackNow = s.onUserData(&s.ud, now) || ackNow
+				s.prev = s.ud
+				sawData = true
+			}
+		case chunkNextUserData:
+			if prevOK {
+				prevOK = s.ud.UnmarshalNext(c.Value, &s.prev) == nil
+			}
+			if prevOK {
+				ackNow = s.onUserData(&s.ud, now) || ackNow
+				s.prev = s.ud
+			}
+		case chunkAckRanges, chunkAckBitmap:
+			var err error
+			if c.Type == chunkAckRanges {
+				err = s.ack.Unmarshal(c.Value)
+			} else {
+				err = s.ack.UnmarshalBitmap(c.Value)
+			}
+			if err != nil {
+				continue
+			}
+			if f := s.sendFlows[s.ack.FlowID]; f != nil {
+				a, freed, l := f.onAck(&s.ack)
+				acked += a
+				s.inflight -= freed
+				loss = loss || l
+				anyAck = true
+				if f.done {
+					s.removeSendFlow(f)
+				}
+			}
+		case chunkBufferProbe:
+			if id, _, err := parseVLU(c.Value); err == nil {
+				if f := s.recvFlows[id]; f != nil {
+					f.needAck = true
+					ackNow = true
+				}
+			}
+		case chunkException:
+			if id, _, err := parseVLU(c.Value); err == nil {
+				if f := s.sendFlows[id]; f != nil {
+					s.inflight -= f.timeout()
+					f.done = true
+					s.removeSendFlow(f)
+					s.conn.flowRejected(f)
+				}
+			}
+		case chunkClose:
+			s.addChunk(now, chunkCloseAck, nil)
+			s.state, s.closeAt = stateFarClose, now
+			s.conn.fail(ErrClosed)
+		case chunkCloseAck:
+			s.setClosed()
+		}
+	}
+	if sawData {
+		s.dataPkts++
+	}
+	if anyAck {
+		s.onAcked(acked, loss, now)
+	}
+	if addr != s.addr && s.state == stateOpen {
+		s.checkMobility(addr, now)
+	}
+	if ackNow || s.dataPkts >= 2 {
+		s.sendAcks(now)
+	} else if sawData && s.ackDue.IsZero() {
+		s.ackDue = now.Add(delayedAck)
+	}
+	s.transmit(now)
+}
+
+func (s *session) rttSample(rtt time.Duration) {
+	if s.srtt == 0 {
+		s.srtt, s.rttvar = rtt, rtt/2
+	} else {
+		d := s.srtt - rtt
+		if d < 0 {
+			d = -d
+		}
+		s.rttvar = (3*s.rttvar + d) / 4
+		s.srtt = (7*s.srtt + rtt) / 8
+	}
+	s.rto = max(s.srtt+4*s.rttvar+delayedAck, minRTO)
+	s.stats.rtt.Store(int64(s.srtt))
+}
+
+// onAcked updates congestion control after acknowledgements.
+func (s *session) onAcked(acked int, loss bool, now time.Time) {
+	if loss {
+		s.ssthresh = max(s.cwnd/2, cwndTimedOut)
+		s.cwnd = s.ssthresh
+	} else if s.cwnd < s.ssthresh {
+		s.cwnd += acked
+	} else if s.cwnd > 0 {
+		s.cwnd += max(mss*acked/s.cwnd, 1)
+	}
+	s.cwnd = min(s.cwnd, 1<<22)
+	if s.inflight < 0 {
+		s.inflight = 0
+	}
+	if acked > 0 {
+		s.rtoAt = time.Time{}
+		if s.inflight > 0 {
+			s.rtoAt = now.Add(s.rto)
+		}
+	}
+}
+
+// onUserData hands a data chunk to its flow, opening the flow if new.
+// It reports whether to acknowledge at once.
+func (s *session) onUserData(u *UserData, now time.Time) bool {
+	f := s.recvFlows[u.FlowID]
+	if f == nil {
+		if u.Metadata == nil {
+			return false // data for a flow we never saw (or forgot): ignore
+		}
+		if reason, ok := s.acceptFlow(u); !ok {
+			s.reject(now, u.FlowID, reason)
+			return true
+		}
+		f = newRecvFlow(u, s.lim.flowBuffer)
+		if sid, ok := parseTCMetadata(u.Metadata); ok {
+			f.streamID = sid
+		}
+		s.recvFlows[u.FlowID] = f
+	}
+	room := s.lim.sessionBuffer - s.recvBytes
+	delta, ackNow := f.onData(u, room, func(msg []byte) { s.conn.deliver(f, msg) })
+	s.recvBytes += delta
+	return ackNow
+}
+
+// acceptFlow decides on a new flow: TC metadata, a return association with
+// one of our flows, and the flow limit.
+func (s *session) acceptFlow(u *UserData) (uint64, bool) {
+	if u.Unknown || len(s.recvFlows) >= s.lim.maxFlows {
+		return 0, false
+	}
+	if _, ok := parseTCMetadata(u.Metadata); !ok {
+		return 0, false
+	}
+	if u.HasReturnFlow && s.sendFlows[u.ReturnFlow] == nil {
+		return 0, false
+	}
+	return 0, true
+}
+
+func (s *session) reject(now time.Time, flowID, code uint64) {
+	b := appendVLU(nil, flowID)
+	b = appendVLU(b, code)
+	s.addChunk(now, chunkException, b)
+}
+
+// sendAcks adds the acknowledgement of every flow that needs one.
+func (s *session) sendAcks(now time.Time) {
+	var body [256]byte
+	for id, f := range s.recvFlows {
+		if !f.needAck {
+			continue
+		}
+		f.needAck = false
+		f.ack(&s.ack)
+		b := s.ack.AppendTo(body[:0])
+		for len(b)+chunkHeaderSize > MTU-s.crypto.overhead()-maxHeaderSize && len(s.ack.Ranges) > 0 {
+			s.ack.Ranges = s.ack.Ranges[:len(s.ack.Ranges)/2]
+			b = s.ack.AppendTo(body[:0])
+		}
+		s.addChunk(now, chunkAckRanges, b)
+		if f.complete && f.completeAt.IsZero() {
+			f.completeAt = now
+			s.recvBytes -= f.buffered
+			s.conn.flowComplete(f)
+		}
+		_ = id
+	}
+	s.dataPkts = 0
+	s.ackDue = time.Time{}
+}
+
+// transmit sends what congestion and flow control allow, then flushes
+// the packet being assembled (which may hold acks).
+func (s *session) transmit(now time.Time) {
+	for _, f := range s.sendOrder {
+		if n, a := f.expire(now); a > 0 {
+			s.inflight -= n
+			s.stats.add(&s.stats.Abandoned, uint64(a))
+		}
+	}
+	prevFlow, prevSeq := uint64(0), uint64(0)
+	var body []byte
+outer:
+	for _, f := range s.sendOrder {
+		if f.done {
+			continue
+		}
+		for _, fr := range f.frags {
+			if fr.acked || fr.abandoned || fr.inFlight {
+				continue
+			}
+			if s.inflight > 0 && s.inflight+len(fr.data) > s.cwnd {
+				break outer
+			}
+			if f.inflight > 0 && f.inflight+len(fr.data) > f.rxWindow {
+				break
+			}
+			fsn := f.forward()
+			u := UserData{Flags: fr.flags, FlowID: f.id, Seq: fr.seq, FSNOffset: fr.seq - fsn, Data: fr.data}
+			if !f.opened {
+				u.Flags |= dataOptions
+				u.Metadata = f.metadata
+				u.ReturnFlow, u.HasReturnFlow = f.returnFlow, f.hasReturn
+			}
+			next := prevFlow == f.id && prevSeq+1 == fr.seq && u.Flags&dataOptions == 0 && len(s.plain) > 3
+			body = u.AppendTo(body[:0], next)
+			typ := uint8(chunkUserData)
+			if next {
+				typ = chunkNextUserData
+				if chunkHeaderSize+len(body) > s.room() {
+					body = u.AppendTo(body[:0], false)
+					typ = chunkUserData
+				}
+			}
+			if chunkHeaderSize+len(body) > s.room() {
+				s.flushPacket(now)
+				if typ == chunkNextUserData {
+					body = u.AppendTo(body[:0], false)
+					typ = chunkUserData
+				}
+			}
+			s.plain = appendChunk(s.plain, typ, body)
+			if fr.sent {
+				s.stats.add(&s.stats.Retransmissions, 1)
+			}
+			fr.sent, fr.inFlight = true, true
+			f.inflight += len(fr.data)
+			s.inflight += len(fr.data)
+			prevFlow, prevSeq = f.id, fr.seq
+		}
+	}
+	s.flushPacket(now)
+	if s.inflight > 0 && s.rtoAt.IsZero() {
+		s.rtoAt = now.Add(s.rto)
+	}
+}
+
+// tick runs the session's timers. It reports whether the session is over
+// and may be forgotten.
+func (s *session) tick(now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.state {
+	case stateClosed:
+		return true
+	case stateFarClose:
+		if now.Sub(s.closeAt) > farCloseLinger {
+			s.setClosed()
+			return true
+		}
+		return false
+	case stateNearClose:
+		if now.Sub(s.closeAt) > closeGiveUp {
+			s.setClosed()
+			return true
+		}
+		if now.Sub(s.closeSent) >= closeRetry {
+			s.closeSent = now
+			s.sendChunk(now, chunkClose, nil, s.addr)
+		}
+		return false
+	}
+	if idle := now.Sub(s.lastRecv); idle > s.lim.idleTimeout {
+		s.log.Debug("idle timeout", "idle", idle)
+		s.abort(ErrIdle)
+		return true
+	} else if idle > s.lim.keepalive && (s.pingSent.IsZero() || now.Sub(s.pingSent) > s.lim.keepalive) {
+		s.pingSent = now
+		s.sendChunk(now, chunkPing, nil, s.addr)
+	}
+	s.startPacket(now)
+	if !s.rtoAt.IsZero() && now.After(s.rtoAt) {
+		for _, f := range s.sendOrder {
+			s.inflight -= f.timeout()
+		}
+		s.inflight = 0
+		s.cwnd = cwndTimedOut
+		s.ssthresh = max(s.ssthresh/2, cwndTimedOut)
+		s.rto = min(time.Duration(float64(s.rto)*math.Sqrt2), maxRTO)
+		s.rtoAt = time.Time{}
+	}
+	for _, f := range s.sendOrder {
+		if f.inflight == 0 && f.rxWindow == 0 && f.hasWork() && now.Sub(s.pingSent) > s.rto {
+			s.addChunk(now, chunkBufferProbe, appendVLU(nil, f.id))
+		}
+	}
+	if !s.ackDue.IsZero() && now.After(s.ackDue) {
+		s.sendAcks(now)
+	}
+	for id, f := range s.recvFlows {
+		if !f.completeAt.IsZero() && now.Sub(f.completeAt) > flowLinger {
+			delete(s.recvFlows, id)
+		}
+	}
+	s.transmit(now)
+	return false
+}
+
+// close starts an orderly close (Close until Close Acknowledgement).
+func (s *session) close(now time.Time) {
+	if s.state != stateOpen {
+		return
+	}
+	s.state, s.closeAt, s.closeSent = stateNearClose, now, now
+	s.sendChunk(now, chunkClose, nil, s.addr)
+	s.conn.fail(ErrClosed)
+}
+
+// abort ends the session at once.
+func (s *session) abort(err error) {
+	s.conn.fail(err)
+	s.setClosed()
+}
+
+func (s *session) setClosed() {
+	s.state = stateClosed
+	s.conn.fail(ErrClosed)
+	s.recvFlows = map[uint64]*recvFlow{}
+	s.sendFlows = map[uint64]*sendFlow{}
+	s.sendOrder = nil
+	s.recvBytes, s.inflight = 0, 0
+}
+
+// openSendFlow creates a flow; audio flows go first.
+func (s *session) openSendFlow(metadata []byte, returnFlow uint64, hasReturn bool, priority int, lifetime time.Duration) *sendFlow {
+	f := newSendFlow(s.nextFlowID, metadata, returnFlow, hasReturn)
+	f.priority, f.lifetime = priority, lifetime
+	s.nextFlowID++
+	s.sendFlows[f.id] = f
+	i := len(s.sendOrder)
+	for i > 0 && s.sendOrder[i-1].priority > priority {
+		i--
+	}
+	s.sendOrder = append(s.sendOrder, nil)
+	copy(s.sendOrder[i+1:], s.sendOrder[i:])
+	s.sendOrder[i] = f
+	return f
+}
+
+func (s *session) removeSendFlow(f *sendFlow) {
+	delete(s.sendFlows, f.id)
+	for i, g := range s.sendOrder {
+		if g == f {
+			s.sendOrder = append(s.sendOrder[:i], s.sendOrder[i+1:]...)
+			break
+		}
+	}
+}
+
+// queued is the bytes waiting in every send flow.
+func (s *session) queued() int {
+	n := 0
+	for _, f := range s.sendOrder {
+		n += f.queued
+	}
+	return n
+}
