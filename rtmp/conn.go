@@ -54,6 +54,9 @@ type Conn struct {
 	dropBurst bool
 	wake      chan struct{}
 
+	lastOut   uint64    // writer goroutine: msgsOut at the last ping check
+	lastOutAt time.Time // writer goroutine: when msgsOut last changed
+
 	peerWindow uint32 // ReadMessage's goroutine: the peer's Window Ack Size
 	lastAck    uint64 // ReadMessage's goroutine: bytes acknowledged so far
 
@@ -93,6 +96,7 @@ func NewConn(ctx context.Context, nc net.Conn, rw io.ReadWriter, cfg ConnConfig,
 		c.raw = newRawWriter(nc)
 	}
 	c.lastRead.Store(c.start.UnixNano())
+	c.lastOutAt = c.start
 	if cfg.ChunkSize != defaultChunkSize {
 		c.enqueue(SetChunkSizeMessage(uint32(cfg.ChunkSize)))
 	}

@@ -74,10 +74,17 @@ func (c *Conn) writeQueued(batch []Message) ([]Message, error) {
 }
 
 // maybePing sends a PingRequest when the peer has been silent for
-// PingInterval; the read deadline drops it if it stays silent.
+// PingInterval (the read deadline drops it if it stays silent), and also
+// when we have sent it nothing for that long: a peer that only publishes
+// would otherwise hear nothing from us and its own idle timeout would end a
+// healthy connection. Called from the writer goroutine only.
 func (c *Conn) maybePing(now time.Time) {
-	idle := now.Sub(time.Unix(0, c.lastRead.Load()))
-	if idle < c.cfg.PingInterval || c.pingOut.Load() {
+	if out := c.msgsOut.Load(); out != c.lastOut {
+		c.lastOut, c.lastOutAt = out, now
+	}
+	readIdle := now.Sub(time.Unix(0, c.lastRead.Load()))
+	writeIdle := now.Sub(c.lastOutAt)
+	if (readIdle < c.cfg.PingInterval && writeIdle < c.cfg.PingInterval) || c.pingOut.Load() {
 		return
 	}
 	c.pingOut.Store(true)

@@ -70,7 +70,7 @@ func run(o options) error {
 	defer cancel()
 	srv := exec.CommandContext(ctx, o.flashvox)
 	srv.Env = append(os.Environ(), "FLASHVOX_RTMP_LISTEN="+rtmpAddr, "FLASHVOX_HTTP_LISTEN="+httpAddr,
-		"FLASHVOX_SIP_LISTEN=127.0.0.1:0", "FLASHVOX_LOG_LEVEL=warn")
+		"FLASHVOX_SIP_LISTEN=127.0.0.1:0", "FLASHVOX_LOG_LEVEL="+logLevel())
 	srv.Stderr = os.Stderr
 	if err := srv.Start(); err != nil {
 		return err
@@ -282,3 +282,11 @@ func near(t time.Time, stalls []time.Time, window time.Duration) bool {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// logLevel is the server's log level: FLASHVOX_LOG_LEVEL if set, else warn.
+func logLevel() string {
+	if l := os.Getenv("FLASHVOX_LOG_LEVEL"); l != "" {
+		return l
+	}
+	return "warn"
+}
