@@ -4,7 +4,10 @@
 # (metrics) and flashvox's CPU per call. Bounded: every process runs
 # under timeout and is stopped by its PID.
 #
-#   bench/sip.sh [-r CPS] [-l MAX_CONCURRENT] [-m TOTAL] [-n NUMBER]
+#   bench/sip.sh [-r CPS] [-l MAX_CONCURRENT] [-m TOTAL] [-n NUMBER] [-d HOLD_MS]
+#
+# -d HOLD_MS uses sipp's built-in uac instead (PCMU offer, no RTP, BYE
+# after HOLD_MS): call set-up rate without media.
 #
 # NUMBER: 15550000 = echo (RTP sent back untouched),
 #         15550002 = echo:nellymoser (PCMA → Nellymoser → PCMA through the
@@ -14,10 +17,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
-rate=10 limit=100 total=100 number=15550002
-while getopts r:l:m:n: o; do
+rate=10 limit=100 total=100 number=15550002 hold=
+while getopts r:l:m:n:d: o; do
 	case $o in
-	r) rate=$OPTARG ;; l) limit=$OPTARG ;; m) total=$OPTARG ;; n) number=$OPTARG ;;
+	r) rate=$OPTARG ;; l) limit=$OPTARG ;; m) total=$OPTARG ;; n) number=$OPTARG ;; d) hold=$OPTARG ;;
 	*) exit 2 ;;
 	esac
 done
@@ -51,14 +54,17 @@ fv=$!
 trap 'kill $fv 2>/dev/null || true; [ -n "${poll:-}" ] && kill $poll 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$hport/metrics" >/dev/null && break; sleep 0.1; done
 
-cpu() { awk '{print $14+$15}' "/proc/$fv/stat"; } # clock ticks, user+system
+fvpid=$(pgrep -P "$fv" -n) # flashvox itself, the child of its timeout
+cpu() { awk '{print $14+$15}' "/proc/$fvpid/stat"; } # clock ticks, user+system
 metric() { curl -sf "http://127.0.0.1:$hport/metrics" | awk -v m="$1" '$1==m {print $2}'; }
 ( peak=0; while sleep 0.5; do a=$(metric flashvox_sip_active_calls || echo 0); a=${a%.*}; [ "${a:-0}" -gt "$peak" ] && peak=$a; echo "$peak" >"$work/peak"; done ) &
 poll=$!
 
 t0=$(date +%s.%N) c0=$(cpu)
 set +e
-timeout $((total / rate + 120)) sipp "127.0.0.1:$sport" -sf "$work/uac.xml" -s "$number" -i 127.0.0.1 -p "$uport" \
+scenario=(-sf "$work/uac.xml") calllen=7.2
+[ -n "$hold" ] && scenario=(-sn uac -d "$hold") calllen=$(echo "$hold / 1000" | bc -l)
+timeout $((total / rate + 120)) sipp "127.0.0.1:$sport" "${scenario[@]}" -s "$number" -i 127.0.0.1 -p "$uport" \
 	-mi 127.0.0.1 -mp "$(free)" -r "$rate" -l "$limit" -m "$total" \
 	-nostdin -trace_stat -stf "$work/stat.csv" -fd 1 >"$work/sipp.out" 2>&1
 rc=$?
@@ -71,23 +77,24 @@ hz=$(getconf CLK_TCK)
 python3 - "$work/stat.csv" "$rc" "$t0" "$t1" "$c0" "$c1" "$hz" "$(cat "$work/peak" 2>/dev/null || echo 0)" \
 	"$(metric flashvox_sip_call_attempts_total)" "$(metric flashvox_sip_rtp_packets_in_total)" \
 	"$(metric flashvox_sip_rtp_packets_out_total)" "$(metric flashvox_sip_rtp_packets_lost_total)" \
-	"$rate" "$limit" "$total" "$number" <<'PY'
+	"$rate" "$limit" "$total" "$number" "$calllen" <<'PY'
 import csv, sys
-path, rc, t0, t1, c0, c1, hz, peak, att, rin, rout, lost, rate, limit, total, number = sys.argv[1:]
+path, rc, t0, t1, c0, c1, hz, peak, att, rin, rout, lost, rate, limit, total, number, calllen = sys.argv[1:]
 rows = list(csv.DictReader(open(path), delimiter=';'))
 last = rows[-1]
 cur = max(int(r['CurrentCall']) for r in rows)
 ok, failed = int(last['SuccessfulCall(C)']), int(last['FailedCall(C)'])
 wall = float(t1) - float(t0)
 cpu = (float(c1) - float(c0)) / float(hz)
-# call-seconds held: successful calls × the scenario's length (7.2 s audio).
-callsec = ok * 7.2
+# call-seconds held: successful calls × the scenario's length.
+callsec = ok * float(calllen)
+rateP = max(float(r['CallRate(P)']) for r in rows)
 print(f"load: -r {rate} -l {limit} -m {total} to {number}; sipp exit {rc}")
 print(f"sipp:     created {last['TotalCallCreated']}, successful {ok}, failed {failed} "
-      f"({100*failed/max(ok+failed,1):.2f}%), peak concurrent {cur}, wall {wall:.1f} s")
+      f"({100*failed/max(ok+failed,1):.2f}%), peak concurrent {cur}, peak call rate {rateP:.1f}/s, wall {wall:.1f} s")
 print(f"flashvox: attempts {float(att or 0):.0f}, peak active calls {peak}, RTP in {float(rin or 0):.0f} "
       f"out {float(rout or 0):.0f} lost {float(lost or 0):.0f}")
 print(f"cpu:      {cpu:.1f} s over {wall:.1f} s = {100*cpu/wall:.0f}% of one core; "
-      f"{1000*cpu/max(callsec,1):.1f} ms CPU per call-second, {100*cpu/max(callsec,1):.2f}% of a core per concurrent call")
+      f"{1000*cpu/max(callsec,1):.1f} ms CPU per call-second, {100*cpu/max(callsec,1):.2f}% of a core per concurrent call, {1000*cpu/max(ok,1):.2f} ms CPU per call")
 PY
 echo "logs and CSV in $work"

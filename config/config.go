@@ -25,6 +25,8 @@ func Default() []byte { return bytes.Clone(defaultYAML) }
 type Config struct {
 	Log  Log  `yaml:"log"`
 	RTMP RTMP `yaml:"rtmp"`
+	// RTMFP configures the UDP transport (config/rtmfp.go).
+	RTMFP RTMFP `yaml:"rtmfp"`
 	HTTP HTTP `yaml:"http"`
 	SIP  SIP  `yaml:"sip"`
 	// Users may log in to the phone application and the HTTP API.

@@ -73,6 +73,7 @@ func (c *Config) validateUsers() error {
 		for _, l := range []struct{ key, addr string }{
 			{"rtmp.listen", c.RTMP.Listen}, {"http.listen", c.HTTP.Listen}, {"sip.listen", c.SIP.Listen},
 			{"rtmp.tls_listen", c.RTMP.TLSListen}, {"rtmp.rtmpt_listen", c.RTMP.RTMPTListen}, {"rtmp.rtmpts_listen", c.RTMP.RTMPTSListen},
+			{"rtmfp.listen", rtmfpListen(c.RTMFP)},
 		} {
 			if l.addr != "" && !loopback(l.addr) {
 				return &Error{Key: key + ".password", Msg: fmt.Sprintf(
@@ -109,4 +110,12 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// rtmfpListen is rtmfp.listen when RTMFP is on, "" (no listener) when off.
+func rtmfpListen(r RTMFP) string {
+	if !r.Enabled {
+		return ""
+	}
+	return r.Listen
 }

@@ -31,6 +31,7 @@ func (c *Config) Validate() error {
 		c.validateTLS,
 		intRange("rtmp.rtmpt_max_sessions", c.RTMP.RTMPTMaxSessions, 1, 1_000_000),
 		durRange("rtmp.rtmpt_idle_timeout", c.RTMP.RTMPTIdleTimeout, time.Second, time.Hour),
+		c.validateRTMFP,
 		addr("http.listen", c.HTTP.Listen),
 		addr("sip.listen", c.SIP.Listen),
 		c.validateSIP,

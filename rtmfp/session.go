@@ -104,12 +104,13 @@ type session struct {
 
 	conn *Conn
 
-	plain []byte // packet being assembled
-	buf   []byte // datagram scratch
-	ack   Ack
-	ud    UserData
-	prev  UserData
-	pkt   Packet
+	plain  []byte // packet being assembled (empty: none begun)
+	hdrLen int    // its header's length
+	buf    []byte // datagram scratch
+	ack    Ack
+	ud     UserData
+	prev   UserData
+	pkt    Packet
 }
 
 func newSession(out sender, role uint8, rxID, txID uint32, addr netip.AddrPort, keys sessionKeys, lim sessionLimits, stats *Stats, log *slog.Logger, now time.Time) *session {
@@ -130,8 +131,12 @@ func (s *session) ticks(now time.Time) uint16 {
 	return uint16(now.Sub(s.out.epoch()) / (timestampPeriodMs * time.Millisecond))
 }
 
-// startPacket begins a packet with our mode, timestamp and echo.
+// startPacket begins a packet with our mode, timestamp and echo, unless
+// one is already begun.
 func (s *session) startPacket(now time.Time) {
+	if len(s.plain) > 0 {
+		return
+	}
 	h := Header{Flags: s.role | flagTimestamp, Timestamp: s.ticks(now)}
 	if s.haveTsRx && now.Sub(s.tsRxAt) < maxTSEchoAge {
 		e := s.tsRx + uint16(now.Sub(s.tsRxAt)/(timestampPeriodMs*time.Millisecond))
@@ -142,37 +147,34 @@ func (s *session) startPacket(now time.Time) {
 		}
 	}
 	s.plain = appendHeader(s.plain[:0], h)
+	s.hdrLen = len(s.plain)
 }
 
 // room is how many chunk bytes still fit the packet being assembled.
-func (s *session) room() int { return MTU - s.crypto.overhead() - len(s.plain) }
-
-func (s *session) hasChunks() bool {
-	return len(s.plain) > 5 || (len(s.plain) > 1 && s.plain[0]&(flagTimestamp|flagTimestampEcho) == 0)
+func (s *session) room() int {
+	n := len(s.plain)
+	if n == 0 {
+		n = maxHeaderSize
+	}
+	return MTU - s.crypto.overhead() - n
 }
 
 // addChunk appends a chunk, sending the current packet first when it does
 // not fit.
 func (s *session) addChunk(now time.Time, typ uint8, body []byte) {
 	if chunkHeaderSize+len(body) > s.room() {
-		s.flushPacket(now)
+		s.flushPacket()
 	}
+	s.startPacket(now)
 	s.plain = appendChunk(s.plain, typ, body)
 }
 
 // flushPacket sends the packet being assembled, if it has chunks.
-func (s *session) flushPacket(now time.Time) {
-	n := 1
-	if s.plain[0]&flagTimestamp != 0 {
-		n += 2
-	}
-	if s.plain[0]&flagTimestampEcho != 0 {
-		n += 2
-	}
-	if len(s.plain) > n {
+func (s *session) flushPacket() {
+	if len(s.plain) > s.hdrLen {
 		s.sendPlain(s.plain, s.txID, s.addr)
 	}
-	s.startPacket(now)
+	s.plain = s.plain[:0]
 }
 
 func (s *session) sendPlain(plain []byte, ssid uint32, addr netip.AddrPort) {
@@ -181,12 +183,14 @@ func (s *session) sendPlain(plain []byte, ssid uint32, addr netip.AddrPort) {
 	s.stats.add(&s.stats.BytesOut, uint64(len(s.buf)))
 }
 
-// sendChunk sends one chunk in a packet of its own.
+// sendChunk sends one chunk in a packet of its own (to addr), after the
+// packet being assembled.
 func (s *session) sendChunk(now time.Time, typ uint8, body []byte, addr netip.AddrPort) {
+	s.flushPacket()
 	s.startPacket(now)
 	s.plain = appendChunk(s.plain, typ, body)
 	s.sendPlain(s.plain, s.txID, addr)
-	s.startPacket(now)
+	s.plain = s.plain[:0]
 }
 
 // onPacket handles one decrypted packet from addr. Called with mu held.
@@ -208,7 +212,6 @@ func (s *session) onPacket(p *Packet, addr netip.AddrPort, now time.Time) {
 			s.rttSample(time.Duration(d) * timestampPeriodMs * time.Millisecond)
 		}
 	}
-	s.startPacket(now)
 	sawData, anyAck, loss := false, false, false
 	ackNow := false
 	acked := 0
@@ -447,7 +450,7 @@ outer:
 				u.Metadata = f.metadata
 				u.ReturnFlow, u.HasReturnFlow = f.returnFlow, f.hasReturn
 			}
-			next := prevFlow == f.id && prevSeq+1 == fr.seq && u.Flags&dataOptions == 0 && len(s.plain) > 3
+			next := prevFlow == f.id && prevSeq+1 == fr.seq && u.Flags&dataOptions == 0 && len(s.plain) > s.hdrLen
 			body = u.AppendTo(body[:0], next)
 			typ := uint8(chunkUserData)
 			if next {
@@ -458,12 +461,13 @@ outer:
 				}
 			}
 			if chunkHeaderSize+len(body) > s.room() {
-				s.flushPacket(now)
+				s.flushPacket()
 				if typ == chunkNextUserData {
 					body = u.AppendTo(body[:0], false)
 					typ = chunkUserData
 				}
 			}
+			s.startPacket(now)
 			s.plain = appendChunk(s.plain, typ, body)
 			if fr.sent {
 				s.stats.add(&s.stats.Retransmissions, 1)
@@ -474,7 +478,7 @@ outer:
 			prevFlow, prevSeq = f.id, fr.seq
 		}
 	}
-	s.flushPacket(now)
+	s.flushPacket()
 	if s.inflight > 0 && s.rtoAt.IsZero() {
 		s.rtoAt = now.Add(s.rto)
 	}
@@ -513,7 +517,6 @@ func (s *session) tick(now time.Time) bool {
 		s.pingSent = now
 		s.sendChunk(now, chunkPing, nil, s.addr)
 	}
-	s.startPacket(now)
 	if !s.rtoAt.IsZero() && now.After(s.rtoAt) {
 		for _, f := range s.sendOrder {
 			s.inflight -= f.timeout()
