@@ -25,8 +25,6 @@ func Default() []byte { return bytes.Clone(defaultYAML) }
 type Config struct {
 	Log  Log  `yaml:"log"`
 	RTMP RTMP `yaml:"rtmp"`
-	// RTMFP configures the UDP transport (config/rtmfp.go).
-	RTMFP RTMFP `yaml:"rtmfp"`
 	HTTP HTTP `yaml:"http"`
 	SIP  SIP  `yaml:"sip"`
 	// Users may log in to the phone application and the HTTP API.
@@ -35,6 +33,9 @@ type Config struct {
 	Call  Call   `yaml:"call"`
 	// Conference configures rooms (config/conference.go).
 	Conference Conference `yaml:"conference"`
+
+	// RTMFP configures the UDP transport (config/rtmfp.go).
+	RTMFP RTMFP `yaml:"rtmfp"`
 }
 
 // Log configures log/slog output.

@@ -130,7 +130,9 @@ func TestPeerSippTollFraud(t *testing.T) {
 // succeeds.
 func TestPeerSippInboundCodecEcho(t *testing.T) {
 	scen := uacScenario(t)
-	e := startEnv(t, func(o *Options) { o.Inbound = append(o.Inbound, Inbound{Number: "15550002", Target: "echo:nellymoser"}) })
+	e := startEnv(t, func(o *Options) {
+		o.Inbound = append(o.Inbound, Inbound{Number: "15550002", Target: "echo:nellymoser"})
+	})
 	uac := testpeer.SippUAC(t, 30*time.Second, e.bridge.Addr(), "-sf", scen, "-s", "15550002", "-m", "1")
 	if err := uac.Wait(); err != nil {
 		t.Fatalf("sipp uac: %v\n%s", err, uac.Output())
