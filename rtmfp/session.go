@@ -74,7 +74,8 @@ type session struct {
 	rikeying []byte
 
 	state     sessionState
-	closeAt   time.Time // when Close was first sent, or the linger started
+	closeWait time.Duration // how long Close waits for its acknowledgement
+	closeAt   time.Time     // when Close was first sent, or the linger started
 	closeSent time.Time
 
 	sendFlows  map[uint64]*sendFlow
@@ -118,7 +119,7 @@ func newSession(out sender, role uint8, rxID, txID uint32, addr netip.AddrPort, 
 		out: out, log: log, lim: lim, stats: stats, role: role, rxID: rxID, txID: txID, addr: addr,
 		crypto: keys.crypto, keys: keys,
 		sendFlows: map[uint64]*sendFlow{}, nextFlowID: 1, recvFlows: map[uint64]*recvFlow{},
-		tsEchoTx: -1, tsEchoRx: -1, rto: initialRTO, lastRecv: now,
+		tsEchoTx: -1, tsEchoRx: -1, rto: initialRTO, lastRecv: now, closeWait: closeGiveUp,
 		cwnd: cwndInit, ssthresh: math.MaxInt32,
 		plain: make([]byte, 0, MTU), buf: make([]byte, 0, MTU+64),
 	}
@@ -499,7 +500,7 @@ func (s *session) tick(now time.Time) bool {
 		}
 		return false
 	case stateNearClose:
-		if now.Sub(s.closeAt) > closeGiveUp {
+		if now.Sub(s.closeAt) > s.closeWait {
 			s.setClosed()
 			return true
 		}

@@ -61,10 +61,11 @@ type Conn struct {
 	err  error
 
 	// Guarded by s.mu.
-	ctrlRecv *recvFlow
-	control  *sendFlow
-	streams  map[uint32]*tcStream
-	peerInfo []string
+	initiator bool // we dialed: our control flow comes first, the peer's answers it
+	ctrlRecv  *recvFlow
+	control   *sendFlow
+	streams   map[uint32]*tcStream
+	peerInfo  []string
 
 	dropped  atomic.Uint64
 	warnedIn atomic.Bool
@@ -143,10 +144,13 @@ func (c *Conn) WriteMessage(m *rtmp.Message) error {
 // flow we open is associated with the peer's control flow, as RFC 7425
 // §5.1.3 asks and as rtmfp-cpp's TCConnection expects.
 func (c *Conn) flowFor(id uint32, typ uint8) (*sendFlow, error) {
+	s := c.s
+	if id == 0 && c.initiator {
+		return c.control, nil
+	}
 	if c.ctrlRecv == nil {
 		return nil, errNoControlFlow
 	}
-	s := c.s
 	if id == 0 {
 		if c.control == nil {
 			c.control = s.openSendFlow(tcMetadata(0), c.ctrlRecv.id, true, 1, 0)
@@ -175,8 +179,13 @@ func (c *Conn) flowFor(id uint32, typ uint8) (*sendFlow, error) {
 
 // deliver takes one complete message of flow f (called with s.mu held).
 func (c *Conn) deliver(f *recvFlow, msg []byte) {
-	if c.ctrlRecv == nil && f.streamID == 0 && !f.hasReturn {
-		c.ctrlRecv = f
+	if c.ctrlRecv == nil && f.streamID == 0 {
+		switch {
+		case !c.initiator && !f.hasReturn:
+			c.ctrlRecv = f // the initiator's control flow
+		case c.initiator && f.hasReturn && c.control != nil && f.returnFlow == c.control.id:
+			c.ctrlRecv = f // the responder's answer to ours
+		}
 	}
 	if len(msg) < tcHeaderSize {
 		return // an empty message (flow sync placeholder) or garbage

@@ -83,6 +83,13 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, version s
 			return err
 		}
 	}
+	rt, err := newRTMFP(cfg, logger, reg, srv.rtmp)
+	if err != nil {
+		return err
+	}
+	if rt != nil {
+		defer rt.pc.Close() // harmless after Serve closed it
+	}
 	checks := map[string]web.Health{}
 	ws := &web.Server{Registry: reg, Checks: checks, Logger: logger.With("component", "http"), Mux: srv.mux}
 	if err := listen("http", cfg.HTTP.Listen, ws.Serve); err != nil {
@@ -91,12 +98,24 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, version s
 	for _, c := range comps {
 		checks[c.name] = c.health
 	}
+	if rt != nil {
+		checks["rtmfp"] = rt.health
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	srv.reloadCerts(ctx, logger)
 	var wg sync.WaitGroup
-	errc := make(chan error, len(comps))
+	errc := make(chan error, len(comps)+1)
+	if rt != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := rt.serve(ctx); err != nil && ctx.Err() == nil {
+				errc <- fmt.Errorf("rtmfp: %w", err)
+			}
+		}()
+	}
 	for _, c := range comps {
 		wg.Add(1)
 		go func() {

@@ -1,0 +1,100 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/flashvox/flashvox/config"
+	"github.com/flashvox/flashvox/rtmfp"
+	"github.com/flashvox/flashvox/rtmp"
+)
+
+// rtmfpService is the RTMFP server, on the RTMP server's session handler
+// (same hub, same applications).
+type rtmfpService struct {
+	srv *rtmfp.Server
+	pc  *net.UDPConn
+	up  atomic.Bool
+}
+
+// newRTMFP binds rtmfp.listen (UDP) when rtmfp.enabled; nil when off.
+func newRTMFP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, rs *rtmp.Server) (*rtmfpService, error) {
+	r := cfg.RTMFP
+	if !r.Enabled {
+		return nil, nil
+	}
+	h, ok := rs.Handler.(rtmfp.Handler)
+	if !ok {
+		return nil, errors.New("rtmfp: the RTMP handler cannot serve RTMFP sessions")
+	}
+	var id *rtmfp.Identity
+	if r.IdentityFile != "" {
+		var err error
+		if id, err = rtmfp.LoadIdentity(r.IdentityFile, true); err != nil {
+			return nil, fmt.Errorf("rtmfp.identity_file: %w", err)
+		}
+	}
+	ua, err := net.ResolveUDPAddr("udp", r.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("rtmfp: listen %s: %w", r.Listen, err)
+	}
+	pc, err := net.ListenUDP("udp", ua)
+	if err != nil {
+		return nil, fmt.Errorf("rtmfp: listen %s: %w", r.Listen, err)
+	}
+	srv := &rtmfp.Server{
+		Config: rtmfp.Config{
+			MaxSessions: r.MaxSessions, MaxSessionsPerIP: r.MaxSessionsPerIP, HandshakesPerSecond: r.HandshakesPerSecond,
+			MaxFlows: r.MaxFlowsPerSession, FlowBuffer: r.FlowBuffer, SessionBuffer: r.SessionBuffer, SendQueue: r.SendQueue,
+			IdleTimeout: r.IdleTimeout, Keepalive: r.Keepalive, AudioLifetime: r.AudioLifetime,
+			Policy:   rtmfp.Policy{RequireHMAC: r.RequireHMAC, RequireSeq: r.RequireSequence},
+			Identity: id, Logger: logger.With("component", "rtmfp"),
+		},
+		Handler: h,
+	}
+	registerRTMFPMetrics(reg, srv.Stats())
+	return &rtmfpService{srv: srv, pc: pc}, nil
+}
+
+func (s *rtmfpService) serve(ctx context.Context) error {
+	s.up.Store(true)
+	defer s.up.Store(false)
+	err := s.srv.Serve(ctx, s.pc)
+	if errors.Is(err, rtmfp.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func (s *rtmfpService) health() error {
+	if !s.up.Load() {
+		return errors.New("rtmfp listener is not serving")
+	}
+	return nil
+}
+
+func registerRTMFPMetrics(reg *prometheus.Registry, st *rtmfp.Stats) {
+	gauge := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "flashvox", Subsystem: "rtmfp", Name: name, Help: help}, f)
+	}
+	counter := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Subsystem: "rtmfp", Name: name, Help: help}, f)
+	}
+	reg.MustRegister(
+		gauge("sessions", "Open RTMFP sessions.", func() float64 { return float64(st.Sessions.Load()) }),
+		counter("handshakes_ok_total", "Completed RTMFP handshakes.", func() float64 { return float64(st.HandshakesOK.Load()) }),
+		counter("handshakes_refused_total", "RTMFP hellos and keyings refused (rate, limits, bad cookie or keys).", func() float64 { return float64(st.HandshakesRefused.Load()) }),
+		counter("malformed_total", "RTMFP datagrams dropped as malformed or undecryptable.", func() float64 { return float64(st.Malformed.Load()) }),
+		counter("retransmissions_total", "RTMFP fragments sent again.", func() float64 { return float64(st.Retransmissions.Load()) }),
+		counter("abandoned_total", "RTMFP fragments abandoned past their lifetime.", func() float64 { return float64(st.Abandoned.Load()) }),
+		counter("bytes_in_total", "RTMFP datagram bytes received.", func() float64 { return float64(st.BytesIn.Load()) }),
+		counter("bytes_out_total", "RTMFP datagram bytes sent.", func() float64 { return float64(st.BytesOut.Load()) }),
+		gauge("rtt_seconds", "Latest smoothed round-trip time of an RTMFP session.", func() float64 { return float64(st.Snapshot().RTTNanos) / 1e9 }),
+	)
+}

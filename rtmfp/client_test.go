@@ -1,0 +1,106 @@
+package rtmfp_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/rtmfp"
+	"github.com/flashvox/flashvox/rtmp"
+)
+
+// connect sends NetConnection.connect on c and waits for the answer.
+func connect(t *testing.T, c *rtmfp.Conn, tcURL string) *rtmp.Command {
+	t.Helper()
+	cmd := &rtmp.Command{Name: "connect", TxID: 1, Object: amf.NewObject("app", "live", "tcUrl", tcURL, "objectEncoding", 0.0)}
+	m, err := cmd.MarshalMessage(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WriteMessage(m); err != nil {
+		t.Fatal(err)
+	}
+	return waitCommand(t, c, "_result", "_error")
+}
+
+// waitCommand reads until a command named one of names arrives.
+func waitCommand(t *testing.T, c *rtmfp.Conn, names ...string) *rtmp.Command {
+	t.Helper()
+	got := make(chan *rtmp.Command, 1)
+	go func() {
+		for {
+			m, err := c.ReadMessage()
+			if err != nil {
+				close(got)
+				return
+			}
+			if m.Type != rtmp.TypeCommandAMF0 {
+				continue
+			}
+			cmd, err := rtmp.ParseCommand(m)
+			if err != nil {
+				continue
+			}
+			for _, n := range names {
+				if cmd.Name == n {
+					got <- cmd
+					return
+				}
+			}
+		}
+	}()
+	select {
+	case cmd, ok := <-got:
+		if !ok {
+			t.Fatalf("connection closed before %v", names)
+		}
+		return cmd
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no %v within 5 s", names)
+	}
+	return nil
+}
+
+// TestDialOwnServer: our initiator against our server, with the server
+// requiring HMAC and sequence numbers and without, DH group 2 (our
+// initiator's first choice).
+func TestDialOwnServer(t *testing.T) {
+	for _, pol := range []rtmfp.Policy{{}, {RequireHMAC: true, RequireSeq: true}} {
+		st := startStack(t, rtmfp.Config{Policy: pol})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c, err := rtmfp.Dial(ctx, "rtmfp://"+st.RTMFPAddr+"/live", rtmfp.DialOptions{})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := connect(t, c, "rtmfp://"+st.RTMFPAddr+"/live")
+		if res.Name != "_result" {
+			t.Fatalf("connect: %+v", res)
+		}
+		fp := st.RTMFP.Fingerprint()
+		if c.PeerID() != hexOf(fp[:]) {
+			t.Errorf("server fingerprint %s, want %x", c.PeerID(), fp)
+		}
+		_ = c.Close()
+		// The server's session reads EOF (the Close reached it); it then
+		// lingers a few seconds to answer a repeated Close.
+		deadline := time.Now().Add(3 * time.Second)
+		for !strings.Contains(st.Logs(), "transport=rtmfp app=live err=EOF") {
+			if time.Now().After(deadline) {
+				t.Fatal("the server's session did not end after Close")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+func hexOf(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(b))
+	for _, x := range b {
+		out = append(out, digits[x>>4], digits[x&15])
+	}
+	return string(out)
+}
