@@ -61,7 +61,11 @@ func TestPeerTransports(t *testing.T) {
 				// rtmp_flush_interval (10) packets and discards what it has
 				// not sent when it closes: the tail never leaves ffmpeg.
 				// (With -rtmp_flush_interval 1 all of it arrives, but ffmpeg
-				// then publishes at a third of real time.)
+				// then publishes at a third of real time.) On a loaded
+				// machine its sends fall behind -re and more than one
+				// interval can be pending at the close, so the bound is a
+				// tenth of the stream; what did arrive must be an exact
+				// prefix, which is checked below.
 				got := 0
 				if rdOut != "" {
 					got = recordedAudio(t, rdOut)
@@ -69,8 +73,9 @@ func TestPeerTransports(t *testing.T) {
 					got = recordedAudio(t, ffOut)
 				}
 				want = audioPrefix(srcTags, got)
-				if lost := len(testpeer.AudioPayloads(srcTags)) - got; lost < 0 || lost > ffmpegFlushInterval-1 {
-					t.Fatalf("%d audio tags of %d arrived; ffmpeg keeps back at most %d", got, len(testpeer.AudioPayloads(srcTags)), ffmpegFlushInterval-1)
+				total := len(testpeer.AudioPayloads(srcTags))
+				if lost := total - got; lost < 0 || lost > max(ffmpegFlushInterval-1, total/10) {
+					t.Fatalf("%d audio tags of %d arrived; ffmpeg keeps back its unsent tail, at most %d here", got, total, max(ffmpegFlushInterval-1, total/10))
 				}
 			}
 			if rdOut != "" {

@@ -147,7 +147,14 @@ func dialPublisher(t testing.TB, url, name string) (*rtmp.Client, uint32) {
 func equalPayloads(t testing.TB, what string, want, got [][]byte, skipFirstByte bool) {
 	t.Helper()
 	if len(got) != len(want) {
-		t.Fatalf("%s: %d audio payloads, want %d", what, len(got), len(want))
+		where := "elsewhere"
+		switch {
+		case len(got) > 0 && len(want) > 0 && bytes.Equal(got[0], want[0]) && bytes.Equal(got[len(got)-1], want[len(got)-1]):
+			where = "at the end"
+		case len(got) > 0 && len(want) > 0 && bytes.Equal(got[len(got)-1], want[len(want)-1]):
+			where = "at the start"
+		}
+		t.Fatalf("%s: %d audio payloads, want %d (the difference is %s)", what, len(got), len(want), where)
 	}
 	for i := range want {
 		w, g := want[i], got[i]
