@@ -26,7 +26,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, clientUsage); fs.PrintDefaults() }
-	server := fs.String("server", "rtmp://127.0.0.1:1935/phone", "the phone application's URL")
+	server := fs.String("server", "rtmp://127.0.0.1:1935/phone", "the phone application's URL (rtmp://, rtmps://, rtmpt://, rtmpe:// or rtmfp://)")
 	user := fs.String("user", "", "user name")
 	password := fs.String("password", "", "password")
 	token := fs.String("token", "", "token (instead of --password)")

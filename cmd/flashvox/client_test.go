@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
+	"github.com/flashvox/flashvox/internal/testpeer"
 	"net/http"
 	"os"
 	"os/exec"
@@ -47,7 +47,7 @@ func flashvoxBin(t *testing.T) string {
 // server is a flashvox process with its RTMP phone URL and HTTP API URL.
 type server struct {
 	phoneURL, api string
-	logs          *bytes.Buffer
+	logs          *testpeer.Buffer
 }
 
 func startFlashvox(t *testing.T) *server {
@@ -56,8 +56,8 @@ func startFlashvox(t *testing.T) *server {
 	rtmpAddr, httpAddr := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "FLASHVOX_RTMP_LISTEN="+rtmpAddr, "FLASHVOX_HTTP_LISTEN="+httpAddr, "FLASHVOX_SIP_LISTEN=127.0.0.1:0", "FLASHVOX_CALL_RING_TIMEOUT=1s")
-	logs := &bytes.Buffer{}
-	cmd.Stderr = &syncWriter{w: logs}
+	logs := &testpeer.Buffer{}
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -83,17 +83,6 @@ func startFlashvox(t *testing.T) *server {
 		}
 		time.Sleep(20 * time.Millisecond) // polling readiness of a process
 	}
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 // httpUser is a party driven through the HTTP API.

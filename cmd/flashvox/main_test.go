@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"github.com/flashvox/flashvox/internal/testpeer"
 	"io"
 	"net"
 	"net/http"
@@ -64,8 +65,8 @@ func TestServeHealthAndGracefulStop(t *testing.T) {
 	rtmpAddr, httpAddr := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "FLASHVOX_RTMP_LISTEN="+rtmpAddr, "FLASHVOX_HTTP_LISTEN="+httpAddr, "FLASHVOX_SIP_LISTEN=127.0.0.1:0", "FLASHVOX_LOG_FORMAT=json")
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
+	logs := &testpeer.Buffer{}
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

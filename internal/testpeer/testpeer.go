@@ -46,7 +46,7 @@ func Require(t testing.TB, bin string) string {
 type Proc struct {
 	Name string
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *Buffer
 	done chan struct{}
 	err  error
 }
@@ -61,7 +61,7 @@ func Start(t testing.TB, timeout time.Duration, bin string, args ...string) *Pro
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
 	cmd.WaitDelay = 3 * time.Second
 	cmd.Stdin = nil
-	out := &syncBuffer{}
+	out := &Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		cancel()
@@ -187,12 +187,14 @@ rtmp { server { listen 127.0.0.1:%d; chunk_size 4096; application live { live on
 	return port
 }
 
-type syncBuffer struct {
+// Buffer collects a process's output; safe to read while it is written.
+type Buffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+// Write appends p, keeping the first MiB.
+func (s *Buffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.b.Len() > 1<<20 { // keep the head; peers can be chatty
@@ -201,7 +203,8 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+// String is everything written so far.
+func (s *Buffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
