@@ -76,7 +76,8 @@ type statusWaiter struct {
 // Publish, Play and the Write methods. It owns a dispatch goroutine that
 // reads the Conn; pending calls and status waiters are guarded by mu.
 type Client struct {
-	conn   *Conn
+	conn   *Conn       // nil when the client runs over another transport
+	mc     MessageConn // conn, or that transport
 	opts   ClientOptions
 	log    *slog.Logger
 	amf3   bool
@@ -132,8 +133,34 @@ func Dial(ctx context.Context, rawURL string, opts ClientOptions) (*Client, erro
 	}
 	nc.SetDeadline(time.Time{})
 
+	conn := NewConn(context.Background(), nc, rw, cfg, log)
+	c, err := NewClient(ctx, conn, u, opts)
+	if c != nil {
+		c.conn = conn
+	}
+	return c, err
+}
+
+// MessageConn is what a Client sends its commands over: an RTMP Conn, or
+// another transport's connection (RTMFP's rtmfp.Conn).
+type MessageConn interface {
+	ReadMessage() (*Message, error)
+	WriteMessage(m *Message) error
+	Close() error
+	Done() <-chan struct{}
+	Err() error
+}
+
+// NewClient runs connect over mc, an open connection to u (whose path is
+// the app, the whole URL the tcUrl), and returns the client. On error mc
+// is closed.
+func NewClient(ctx context.Context, mc MessageConn, u *url.URL, opts ClientOptions) (*Client, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	c := &Client{
-		conn:    NewConn(context.Background(), nc, rw, cfg, log),
+		mc:      mc,
 		opts:    opts,
 		log:     log,
 		amf3:    opts.ObjectEncoding == 3,
@@ -174,15 +201,22 @@ func Dial(ctx context.Context, rawURL string, opts ClientOptions) (*Client, erro
 	return c, nil
 }
 
-// Conn is the underlying connection (counters, raw writes).
+// Conn is the underlying RTMP connection (counters, raw writes); nil when
+// the client runs over another transport (NewClient).
 func (c *Client) Conn() *Conn { return c.conn }
+
+// Done is closed when the connection (of any transport) has ended.
+func (c *Client) Done() <-chan struct{} { return c.mc.Done() }
+
+// Err is why the connection ended.
+func (c *Client) Err() error { return c.mc.Err() }
 
 // ConnectResult is the server's _result to connect.
 func (c *Client) ConnectResult() *Command { return c.result }
 
 // Close closes the connection and waits for the dispatch goroutine.
 func (c *Client) Close() error {
-	err := c.conn.Close()
+	err := c.mc.Close()
 	c.wg.Wait()
 	return err
 }
@@ -230,12 +264,12 @@ func (c *Client) Play(ctx context.Context, streamID uint32, name string) error {
 
 // WriteAudio queues an audio message (an FLV audio tag body) on streamID.
 func (c *Client) WriteAudio(streamID, ts uint32, payload []byte) error {
-	return c.conn.WriteMessage(&Message{Type: TypeAudio, Timestamp: ts, StreamID: streamID, Payload: payload})
+	return c.mc.WriteMessage(&Message{Type: TypeAudio, Timestamp: ts, StreamID: streamID, Payload: payload})
 }
 
 // WriteVideo queues a video message (an FLV video tag body) on streamID.
 func (c *Client) WriteVideo(streamID, ts uint32, payload []byte) error {
-	return c.conn.WriteMessage(&Message{Type: TypeVideo, Timestamp: ts, StreamID: streamID, Payload: payload})
+	return c.mc.WriteMessage(&Message{Type: TypeVideo, Timestamp: ts, StreamID: streamID, Payload: payload})
 }
 
 // WriteData queues an AMF0 data message (e.g. "@setDataFrame", "onMetaData", obj).
@@ -244,7 +278,7 @@ func (c *Client) WriteData(streamID, ts uint32, vals ...any) error {
 	if err != nil {
 		return err
 	}
-	return c.conn.WriteMessage(&Message{Type: TypeDataAMF0, Timestamp: ts, StreamID: streamID, Payload: p})
+	return c.mc.WriteMessage(&Message{Type: TypeDataAMF0, Timestamp: ts, StreamID: streamID, Payload: p})
 }
 
 // Respond answers a server-initiated invoke with _result and the values.
@@ -258,7 +292,7 @@ func (c *Client) send(streamID uint32, cmd *Command) error {
 	if err != nil {
 		return err
 	}
-	return c.conn.WriteMessage(m)
+	return c.mc.WriteMessage(m)
 }
 
 func (c *Client) invoke(ctx context.Context, streamID uint32, name string, obj any, args []any) (*Command, error) {
@@ -287,7 +321,7 @@ func (c *Client) invoke(ctx context.Context, streamID uint32, name string, obj a
 		return answer(res)
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	case <-c.conn.Done():
+	case <-c.mc.Done():
 		// A server that answers and closes (a rejected connect) closes the
 		// Conn before dispatch hands the answer over: let dispatch drain.
 		c.wg.Wait()
@@ -296,7 +330,7 @@ func (c *Client) invoke(ctx context.Context, streamID uint32, name string, obj a
 			return answer(res)
 		default:
 		}
-		return nil, c.conn.Err()
+		return nil, c.mc.Err()
 	}
 }
 
@@ -319,14 +353,14 @@ func (c *Client) streamCommand(ctx context.Context, streamID uint32, cmd *Comman
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-c.conn.Done():
-		return c.conn.Err()
+	case <-c.mc.Done():
+		return c.mc.Err()
 	}
 }
 
 func (c *Client) dispatch() {
 	for {
-		m, err := c.conn.ReadMessage()
+		m, err := c.mc.ReadMessage()
 		if err != nil {
 			if !errors.Is(err, ErrClosed) {
 				c.log.Info("closed", "err", err)

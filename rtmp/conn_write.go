@@ -34,15 +34,22 @@ func (c *Conn) writeLoop() {
 		}
 		// Setting a deadline costs a timer update: refresh it only when a
 		// quarter of WriteTimeout has passed, so every write still has at
-		// least three quarters of it.
-		if now := time.Now(); now.Sub(deadlineSet) > c.cfg.WriteTimeout/4 {
+		// least three quarters of it. On a socket that also takes direct
+		// writes the deadline is set for this blocking write only and
+		// cleared after it: the runtime applies a write deadline to direct
+		// (raw) writes too, and an old one would fail them.
+		if now := time.Now(); c.raw != nil || now.Sub(deadlineSet) > c.cfg.WriteTimeout/4 {
 			c.nc.SetWriteDeadline(now.Add(c.cfg.WriteTimeout))
 			deadlineSet = now
 		}
 		var err error
-		if batch, err = c.writeQueued(batch); err != nil {
+		batch, err = c.writeQueued(batch)
+		if err != nil {
 			c.fail(err)
 			return
+		}
+		if c.raw != nil {
+			c.nc.SetWriteDeadline(time.Time{})
 		}
 	}
 }

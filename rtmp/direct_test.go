@@ -88,3 +88,67 @@ func TestDirectAndQueuedWritesKeepOrder(t *testing.T) {
 		t.Fatalf("%d dropped with a queue of %d", d, n)
 	}
 }
+
+// TestDirectWritesOutliveTheWriteDeadline: after the writer goroutine has
+// made a blocking write (which sets a write deadline), direct writes made
+// long after that deadline must still go through.
+func TestDirectWritesOutliveTheWriteDeadline(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server := <-accepted
+	if server == nil {
+		t.Fatal("accept failed")
+	}
+	cfg := ConnConfig{WriteQueue: 4096, PingInterval: -1, WriteTimeout: 200 * time.Millisecond}
+	conn := NewConn(context.Background(), server, nil, cfg, nil)
+	defer conn.Close()
+
+	// Fill the socket so that the writer goroutine must write (and set its
+	// deadline), then drain it.
+	big := make([]byte, 60000)
+	for range 200 {
+		if err := conn.WriteMessage(&Message{Type: TypeVideo, StreamID: 1, Payload: big}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drained := make(chan error, 1)
+	go func() {
+		r := NewChunkReader(client, 1<<20, 16)
+		var m Message
+		for {
+			if err := r.ReadMessage(&m); err != nil {
+				drained <- err
+				return
+			}
+			if m.Type == TypeAudio {
+				drained <- nil
+				return
+			}
+		}
+	}()
+	time.Sleep(3 * cfg.WriteTimeout) // well past any deadline set above
+	if err := conn.WriteMessage(&Message{Type: TypeAudio, StreamID: 1, Payload: []byte{0x42}}); err != nil {
+		t.Fatalf("direct write after the deadline: %v", err)
+	}
+	select {
+	case err := <-drained:
+		if err != nil {
+			t.Fatalf("reader: %v (conn: %v)", err, conn.Err())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("audio never arrived (conn: %v)", conn.Err())
+	}
+}
