@@ -54,6 +54,8 @@ type Conn struct {
 	dropBurst bool
 	wake      chan struct{}
 
+	blockingWrites atomic.Uint64 // socket writes the writer goroutine started
+
 	lastOut   uint64    // writer goroutine: msgsOut at the last ping check
 	lastOutAt time.Time // writer goroutine: when msgsOut last changed
 
@@ -125,8 +127,14 @@ func (c *Conn) WriteMessage(m *Message) error {
 func (c *Conn) enqueue(m *Message) error {
 	c.mu.Lock()
 	if len(c.q) == 0 && c.raw != nil && c.wmu.TryLock() {
-		c.mu.Unlock() // later messages queue behind this one: order holds
-		return c.writeDirect(m)
+		// Only when nothing is pending: bytes a full socket did not take
+		// belong to the writer goroutine, and a slow peer's messages must
+		// go to the bounded queue (drop-oldest), never pile up in obuf.
+		if len(c.obuf.b) == 0 {
+			c.mu.Unlock() // later messages queue behind this one: order holds
+			return c.writeDirect(m)
+		}
+		c.wmu.Unlock()
 	}
 	if len(c.q) >= c.cfg.WriteQueue && !(m.IsControl() && len(c.q) < 2*c.cfg.WriteQueue) {
 		i := firstMedia(c.q)

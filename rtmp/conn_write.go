@@ -75,6 +75,7 @@ func (c *Conn) writeQueued(batch []Message) ([]Message, error) {
 	if len(c.obuf.b) == 0 {
 		return batch[:0], nil
 	}
+	c.blockingWrites.Add(1)
 	n, err := c.out.Write(c.obuf.b)
 	c.obuf.consume(n)
 	return batch[:0], err

@@ -112,43 +112,54 @@ func TestDirectWritesOutliveTheWriteDeadline(t *testing.T) {
 	if server == nil {
 		t.Fatal("accept failed")
 	}
-	cfg := ConnConfig{WriteQueue: 4096, PingInterval: -1, WriteTimeout: 200 * time.Millisecond}
+	cfg := ConnConfig{WriteQueue: 4096, PingInterval: -1, WriteTimeout: 500 * time.Millisecond}
 	conn := NewConn(context.Background(), server, nil, cfg, nil)
 	defer conn.Close()
 
-	// Fill the socket so that the writer goroutine must write (and set its
-	// deadline), then drain it.
-	big := make([]byte, 60000)
-	for range 200 {
-		if err := conn.WriteMessage(&Message{Type: TypeVideo, StreamID: 1, Payload: big}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	drained := make(chan error, 1)
+	got := make(chan uint8, 1024)
+	startReading := make(chan struct{})
 	go func() {
+		<-startReading
 		r := NewChunkReader(client, 1<<20, 16)
 		var m Message
 		for {
 			if err := r.ReadMessage(&m); err != nil {
-				drained <- err
+				close(got)
 				return
 			}
-			if m.Type == TypeAudio {
-				drained <- nil
-				return
-			}
+			got <- m.Type
 		}
 	}()
-	time.Sleep(3 * cfg.WriteTimeout) // well past any deadline set above
+	// Fill the socket while nobody reads: the writer goroutine then writes
+	// the rest (setting its deadline), and the reader starts draining.
+	big := make([]byte, 200000)
+	for range 40 { // 8 MB: more than a loopback socket buffers
+		if err := conn.WriteMessage(&Message{Type: TypeVideo, StreamID: 1, Payload: big}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); conn.blockingWrites.Load() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no write ever went through the writer goroutine")
+		}
+	}
+	close(startReading)
+	time.Sleep(3 * cfg.WriteTimeout) // well past the deadline the writer set
 	if err := conn.WriteMessage(&Message{Type: TypeAudio, StreamID: 1, Payload: []byte{0x42}}); err != nil {
 		t.Fatalf("direct write after the deadline: %v", err)
 	}
-	select {
-	case err := <-drained:
-		if err != nil {
-			t.Fatalf("reader: %v (conn: %v)", err, conn.Err())
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case typ, ok := <-got:
+			if !ok {
+				t.Fatalf("connection ended: %v", conn.Err())
+			}
+			if typ == TypeAudio {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("audio never arrived (conn: %v)", conn.Err())
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("audio never arrived (conn: %v)", conn.Err())
 	}
 }
