@@ -21,7 +21,7 @@ const SampleRate = 16000
 
 // Options configure one phone call.
 type Options struct {
-	Server   string        // rtmp://HOST[:PORT]/phone
+	Server   string        // rtmp://HOST[:PORT]/phone, or rtmfp://HOST[:PORT]/phone
 	User     string        // user name
 	Secret   string        // password, or a token ("v1.…")
 	Codec    codec.ID      // codec.Speex or codec.Nellymoser (default Speex)
@@ -78,7 +78,7 @@ func dial(ctx context.Context, o Options) (*phone, error) {
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
-	c, err := rtmp.Dial(ctx, o.Server, rtmp.ClientOptions{
+	c, err := connectServer(ctx, o.Server, rtmp.ClientOptions{
 		ConnectArgs: []any{o.User, o.Secret},
 		Logger:      p.log,
 		OnCommand: func(cmd *rtmp.Command, _ *rtmp.Message) {
@@ -152,8 +152,8 @@ func (p *phone) next(ctx context.Context, id string) (event, error) {
 			return e, nil
 		case <-ctx.Done():
 			return event{}, ctx.Err()
-		case <-p.c.Conn().Done():
-			return event{}, fmt.Errorf("phone: connection lost: %w", p.c.Conn().Err())
+		case <-p.c.Done():
+			return event{}, fmt.Errorf("phone: connection lost: %w", p.c.Err())
 		}
 	}
 }

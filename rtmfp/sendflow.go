@@ -193,13 +193,3 @@ func (f *sendFlow) timeout() int {
 	f.inflight = 0
 	return freed
 }
-
-// hasWork reports whether a fragment waits to be (re)transmitted.
-func (f *sendFlow) hasWork() bool {
-	for _, fr := range f.frags {
-		if !fr.acked && !fr.abandoned && !fr.inFlight {
-			return true
-		}
-	}
-	return false
-}

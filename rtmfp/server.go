@@ -208,16 +208,19 @@ func (s *Server) timer(ctx context.Context) {
 	}
 }
 
+// remove forgets a session. Lock order: a session's mu is never held
+// while taking the server's except in moved, so remove reads the address
+// first and takes the two locks one after the other.
 func (s *Server) remove(ss *session) {
+	ss.mu.Lock()
+	addr := ss.addr
+	ss.mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sessions[ss.rxID] != ss {
 		return
 	}
 	delete(s.sessions, ss.rxID)
-	ss.mu.Lock()
-	addr := ss.addr
-	ss.mu.Unlock()
 	if s.byAddr[addr] == ss {
 		delete(s.byAddr, addr)
 	}

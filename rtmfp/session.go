@@ -442,7 +442,7 @@ outer:
 				break outer
 			}
 			if f.inflight > 0 && f.inflight+len(fr.data) > f.rxWindow {
-				break
+				break // flow control; with nothing in flight one fragment goes (it probes a closed window)
 			}
 			fsn := f.forward()
 			u := UserData{Flags: fr.flags, FlowID: f.id, Seq: fr.seq, FSNOffset: fr.seq - fsn, Data: fr.data}
@@ -527,11 +527,6 @@ func (s *session) tick(now time.Time) bool {
 		s.ssthresh = max(s.ssthresh/2, cwndTimedOut)
 		s.rto = min(time.Duration(float64(s.rto)*math.Sqrt2), maxRTO)
 		s.rtoAt = time.Time{}
-	}
-	for _, f := range s.sendOrder {
-		if f.inflight == 0 && f.rxWindow == 0 && f.hasWork() && now.Sub(s.pingSent) > s.rto {
-			s.addChunk(now, chunkBufferProbe, appendVLU(nil, f.id))
-		}
 	}
 	if !s.ackDue.IsZero() && now.After(s.ackDue) {
 		s.sendAcks(now)

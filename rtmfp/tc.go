@@ -304,3 +304,13 @@ func (c *Conn) SetPeerInfo(addrs []string) {
 	binary.BigEndian.PutUint32(p[6:], ka)
 	_ = c.WriteMessage(&rtmp.Message{Type: rtmp.TypeUserControl, Payload: p})
 }
+
+// Err is why the session ended (nil while it is open).
+func (c *Conn) Err() error {
+	select {
+	case <-c.done:
+		return c.err
+	default:
+		return nil
+	}
+}
