@@ -2,6 +2,7 @@ package rtmfp
 
 import (
 	"bytes"
+	"net/netip"
 	"reflect"
 	"testing"
 )
@@ -191,4 +192,28 @@ func FuzzTCMetadata(f *testing.F) {
 			t.Fatalf("round trip %d", id)
 		}
 	})
+}
+
+func TestAddressEncoding(t *testing.T) {
+	for _, c := range []struct {
+		addr   string
+		origin byte
+		enc    []byte
+	}{
+		{"127.0.0.1:1935", originObserved, []byte{0x02, 127, 0, 0, 1, 0x07, 0x8f}},
+		{"[::1]:5", originReported, append(append([]byte{0x81}, make([]byte, 15)...), 1, 0, 5)},
+	} {
+		ap := netip.MustParseAddrPort(c.addr)
+		got := appendAddress(nil, ap, c.origin)
+		if !bytes.Equal(got, c.enc) {
+			t.Errorf("%s: %x, want %x", c.addr, got, c.enc)
+		}
+		back, origin, n, err := parseAddress(got)
+		if err != nil || back != ap || origin != c.origin || n != len(got) {
+			t.Errorf("%s: parsed %v %d %d %v", c.addr, back, origin, n, err)
+		}
+	}
+	if _, _, _, err := parseAddress([]byte{0x80, 1, 2}); err == nil {
+		t.Error("truncated IPv6 address accepted")
+	}
 }

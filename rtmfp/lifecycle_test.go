@@ -3,6 +3,7 @@ package rtmfp
 import (
 	"errors"
 	"io"
+	"net/netip"
 	"testing"
 	"time"
 )
@@ -118,5 +119,28 @@ func TestFlowBufferLimit(t *testing.T) {
 	}
 	if len(b.conn.in) != 0 {
 		t.Error("oversized message delivered")
+	}
+}
+
+// TestMobility: the initiator's address changes (NAT rebinding); the
+// responder checks the new address with an 'M' ping and moves there only
+// when the ping comes back from it.
+func TestMobility(t *testing.T) {
+	l, a, b := pair(t, 0, 0, 9)
+	moved := netip.MustParseAddrPort("10.0.0.9:9")
+	a.mu.Lock()
+	a.out = simEnd{l, &b, moved}
+	f := a.openSendFlow(tcMetadata(0), 0, false, 1, 0)
+	a.mu.Unlock()
+	write(l, a, f, tcMsg(20, 1, 10))
+	l.run(200 * time.Millisecond)
+	b.mu.Lock()
+	got := b.addr
+	b.mu.Unlock()
+	if got != moved {
+		t.Errorf("responder still sends to %v, want %v", got, moved)
+	}
+	if n := len(drain(b)); n != 1 {
+		t.Errorf("%d messages delivered across the move, want 1", n)
 	}
 }

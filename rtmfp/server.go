@@ -58,6 +58,7 @@ type Server struct {
 	mu       sync.Mutex // guards the registry below
 	sessions map[uint32]*session
 	byAddr   map[netip.AddrPort]*session
+	byPeerID map[[32]byte]*session // sessions that sent setPeerInfo, for introductions
 	perIP    map[netip.Addr]int
 	ready    chan struct{}
 
@@ -86,6 +87,7 @@ func (s *Server) init() {
 		s.hs = newDefaultCrypto()
 		s.sessions = map[uint32]*session{}
 		s.byAddr = map[netip.AddrPort]*session{}
+		s.byPeerID = map[[32]byte]*session{}
 		s.perIP = map[netip.Addr]int{}
 		s.rate = map[netip.Addr]*[2]int{}
 		s.plain = make([]byte, maxDatagram)
@@ -224,6 +226,9 @@ func (s *Server) remove(ss *session) {
 	if s.byAddr[addr] == ss {
 		delete(s.byAddr, addr)
 	}
+	if s.byPeerID[ss.far] == ss {
+		delete(s.byPeerID, ss.far)
+	}
 	if s.perIP[addr.Addr()]--; s.perIP[addr.Addr()] <= 0 {
 		delete(s.perIP, addr.Addr())
 	}
@@ -347,7 +352,10 @@ func (s *Server) onIHello(b []byte, addr netip.AddrPort, now time.Time) {
 		return
 	}
 	if !s.id.selects(&e) {
-		return // not for us (a peer ID we do not have: rendezvous is not implemented)
+		if len(e.Fingerprint) == 32 {
+			s.introduce(h.EPD, h.Tag, e.Fingerprint, addr, now)
+		}
+		return
 	}
 	if !s.allow(now, addr.Addr(), 0) {
 		s.stats.HandshakesRefused.Add(1)

@@ -55,19 +55,21 @@ type sessionLimits struct {
 // endpoint's reader (packets), its timer (tick) and the Conn's writers
 // (WriteMessage) take it.
 type session struct {
-	mu      sync.Mutex
-	out     sender
-	log     *slog.Logger
-	lim     sessionLimits
-	stats   *Stats
-	role    uint8 // our header mode
-	rxID    uint32
-	txID    uint32
-	addr    netip.AddrPort
-	crypto  *packetCrypto
-	keys    sessionKeys
-	far     [32]byte // the peer's fingerprint
-	farCert []byte
+	mu     sync.Mutex
+	out    sender
+	log    *slog.Logger
+	lim    sessionLimits
+	stats  *Stats
+	role   uint8 // our header mode
+	rxID   uint32
+	txID   uint32
+	addr   netip.AddrPort
+	crypto *packetCrypto
+	keys   sessionKeys
+	far    [32]byte // the peer's fingerprint
+	// peerAddrs are the addresses the peer reported with setPeerInfo.
+	peerAddrs []netip.AddrPort
+	farCert   []byte
 
 	// Responder: what a retransmitted IIKeying is matched with.
 	skic     []byte

@@ -12,7 +12,8 @@ type Stats struct {
 	Abandoned         atomic.Uint64 // fragments abandoned past their lifetime
 	BytesIn           atomic.Uint64
 	BytesOut          atomic.Uint64
-	rtt               atomic.Int64 // the latest smoothed RTT of any session, ns
+	Introductions     atomic.Uint64 // IHellos for a client's peer ID answered with a redirect
+	rtt               atomic.Int64  // the latest smoothed RTT of any session, ns
 }
 
 // StatsSnapshot is a copy of Stats.
@@ -20,6 +21,7 @@ type StatsSnapshot struct {
 	Sessions                                      int64
 	HandshakesOK, HandshakesRefused, Malformed    uint64
 	Retransmissions, Abandoned, BytesIn, BytesOut uint64
+	Introductions                                 uint64
 	RTTNanos                                      int64
 }
 
@@ -29,6 +31,7 @@ func (st *Stats) Snapshot() StatsSnapshot {
 		Sessions: st.Sessions.Load(), HandshakesOK: st.HandshakesOK.Load(), HandshakesRefused: st.HandshakesRefused.Load(),
 		Malformed: st.Malformed.Load(), Retransmissions: st.Retransmissions.Load(), Abandoned: st.Abandoned.Load(),
 		BytesIn: st.BytesIn.Load(), BytesOut: st.BytesOut.Load(), RTTNanos: st.rtt.Load(),
+		Introductions: st.Introductions.Load(),
 	}
 }
 

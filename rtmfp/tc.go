@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -296,8 +297,17 @@ func (c *Conn) SetPeerInfo(addrs []string) {
 		addrs = addrs[:16]
 	}
 	c.peerInfo = append([]string(nil), addrs...)
+	c.s.peerAddrs = c.s.peerAddrs[:0]
+	for _, a := range addrs {
+		if ap, err := netip.ParseAddrPort(a); err == nil && len(c.s.peerAddrs) < maxPeerAddrs {
+			c.s.peerAddrs = append(c.s.peerAddrs, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
+		}
+	}
 	ka := uint32(c.s.lim.keepalive / time.Millisecond)
 	c.s.mu.Unlock()
+	if r, ok := c.s.out.(interface{ registerPeer(*session) }); ok {
+		r.registerPeer(c.s) // reachable by peer ID for introductions
+	}
 	p := make([]byte, 10)
 	binary.BigEndian.PutUint16(p, userControlSetKeepalive)
 	binary.BigEndian.PutUint32(p[2:], ka)

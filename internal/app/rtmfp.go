@@ -95,6 +95,7 @@ func registerRTMFPMetrics(reg *prometheus.Registry, st *rtmfp.Stats) {
 		counter("abandoned_total", "RTMFP fragments abandoned past their lifetime.", func() float64 { return float64(st.Abandoned.Load()) }),
 		counter("bytes_in_total", "RTMFP datagram bytes received.", func() float64 { return float64(st.BytesIn.Load()) }),
 		counter("bytes_out_total", "RTMFP datagram bytes sent.", func() float64 { return float64(st.BytesOut.Load()) }),
+		counter("introductions_total", "IHellos for a client's peer ID answered with a redirect (rendezvous).", func() float64 { return float64(st.Introductions.Load()) }),
 		gauge("rtt_seconds", "Latest smoothed round-trip time of an RTMFP session.", func() float64 { return float64(st.Snapshot().RTTNanos) / 1e9 }),
 	)
 }

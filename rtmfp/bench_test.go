@@ -1,0 +1,95 @@
+package rtmfp
+
+import (
+	"bytes"
+	"context"
+	"net/netip"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// BenchmarkRespondKeying is the responder's work per handshake once the
+// cookie is back: certificate, negotiation, one DH key pair (group 2) and
+// the shared secret, key derivation.
+func BenchmarkRespondKeying(b *testing.B) {
+	srv := NewIdentity(bytes.Repeat([]byte{1}, 64), true)
+	rc, _ := parsePeerCert(srv.Cert)
+	ik, err := newInitiatorKeying(rc, Policy{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cert := NewIdentity(bytes.Repeat([]byte{2}, 64), false).Cert
+	b.ReportAllocs()
+	for b.Loop() {
+		ic, err := parsePeerCert(cert)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := respondKeying(ik.skic, ic, Policy{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkHello is the responder's work per IHello: parse, EPD check,
+// cookie, RHello sealed with the default key.
+func BenchmarkHello(b *testing.B) {
+	s := &Server{Handler: HandlerFunc(func(context.Context, *Conn) {})}
+	s.init()
+	ih := (&IHello{EPD: appendOption(nil, epdAncillary, []byte("rtmfp://x/live")), Tag: make([]byte, 16)}).AppendTo(nil)
+	addr := netip.MustParseAddrPort("127.0.0.1:5")
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		var h IHello
+		var e EPD
+		if h.Unmarshal(ih) != nil || e.Unmarshal(h.EPD) != nil || !s.id.selects(&e) {
+			b.Fatal("bad hello")
+		}
+		r := RHello{Tag: h.Tag, Cookie: s.cookies.make(now, addr), Cert: s.id.Cert}
+		p := appendChunk(appendHeader(nil, Header{Flags: modeStartup}), chunkRHello, r.AppendTo(nil))
+		_ = s.hs.seal(nil, 0, p)
+	}
+}
+
+// TestIdleSessionMemory reports the heap held by open, idle server sessions
+// with a reader blocked on each Conn (the command layer's state excluded).
+func TestIdleSessionMemory(t *testing.T) {
+	s := &Server{Handler: HandlerFunc(func(context.Context, *Conn) {})}
+	s.init()
+	rc, _ := parsePeerCert(s.id.Cert)
+	ik, _ := newInitiatorKeying(rc, Policy{})
+	ic, _ := parsePeerCert(NewIdentity(bytes.Repeat([]byte{2}, 64), false).Cert)
+	_, keys, err := respondKeying(ik.skic, ic, Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1000
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	done := make(chan struct{})
+	for i := range n {
+		k := keys
+		k.crypto = newPacketCrypto(make([]byte, 16), make([]byte, 16))
+		ss := s.register(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(i+1)), uint32(i+1), k, time.Now())
+		go func() {
+			select {
+			case <-ss.conn.done:
+			case <-done:
+			}
+		}()
+	}
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	close(done)
+	runtime.KeepAlive(s)
+	per := (int64(after.HeapInuse) - int64(before.HeapInuse) + int64(after.StackInuse) - int64(before.StackInuse)) / n
+	t.Logf("%d bytes per idle session (heap %d, stack %d in total)", per, int64(after.HeapInuse)-int64(before.HeapInuse), int64(after.StackInuse)-int64(before.StackInuse))
+	if per > 64<<10 {
+		t.Errorf("%d bytes per idle session, want ≤ 64 KiB", per)
+	}
+}
