@@ -12,7 +12,7 @@ func TestRTMFPDefaultsAndEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := c.RTMFP
-	if r.Enabled || r.Listen != "127.0.0.1:1935" || r.AudioLifetime != 500*time.Millisecond || r.IdleTimeout != 120*time.Second {
+	if !r.Enabled || r.Listen != "127.0.0.1:1935" || r.AudioLifetime != 500*time.Millisecond || r.IdleTimeout != 120*time.Second {
 		t.Errorf("defaults: %+v", r)
 	}
 	c, err = Load("", []string{"FLASHVOX_RTMFP_ENABLED=true", "FLASHVOX_RTMFP_LISTEN=127.0.0.1:19351", "FLASHVOX_RTMFP_AUDIO_LIFETIME=250ms"})
@@ -41,7 +41,7 @@ func TestRTMFPValidate(t *testing.T) {
 		}
 	}
 	// Off: nothing is checked.
-	if _, err := Load("", []string{"FLASHVOX_RTMFP_LISTEN=nope"}); err != nil {
+	if _, err := Load("", []string{"FLASHVOX_RTMFP_ENABLED=false", "FLASHVOX_RTMFP_LISTEN=nope"}); err != nil {
 		t.Errorf("disabled rtmfp validated: %v", err)
 	}
 }

@@ -70,7 +70,7 @@ func run(o options) error {
 	defer cancel()
 	srv := exec.CommandContext(ctx, o.flashvox)
 	srv.Env = append(os.Environ(), "FLASHVOX_RTMP_LISTEN="+rtmpAddr, "FLASHVOX_HTTP_LISTEN="+httpAddr,
-		"FLASHVOX_SIP_LISTEN=127.0.0.1:0", "FLASHVOX_LOG_LEVEL="+logLevel())
+		"FLASHVOX_SIP_LISTEN=127.0.0.1:0", "FLASHVOX_RTMFP_LISTEN=127.0.0.1:0", "FLASHVOX_LOG_LEVEL="+logLevel())
 	srv.Stderr = os.Stderr
 	if err := srv.Start(); err != nil {
 		return err

@@ -41,6 +41,8 @@ func flashvoxSpec(bin string) serverSpec {
 			"FLASHVOX_HTTP_LISTEN=127.0.0.1:"+strconv.Itoa(httpPort),
 			"FLASHVOX_RTMP_MAX_CONNECTIONS=100000",
 			"FLASHVOX_RTMP_MAX_CONNECTIONS_PER_IP=100000",
+			"FLASHVOX_SIP_LISTEN=127.0.0.1:0",
+			"FLASHVOX_RTMFP_LISTEN=127.0.0.1:0",
 			"FLASHVOX_LOG_LEVEL=warn", // nginx-rtmp below logs nothing per connection either
 		)
 		return cmd, nil

@@ -55,7 +55,7 @@ func startFlashvox(t *testing.T) *server {
 	bin := flashvoxBin(t)
 	rtmpAddr, httpAddr := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "FLASHVOX_RTMP_LISTEN="+rtmpAddr, "FLASHVOX_HTTP_LISTEN="+httpAddr, "FLASHVOX_SIP_LISTEN=127.0.0.1:0", "FLASHVOX_CALL_RING_TIMEOUT=1s")
+	cmd.Env = append(os.Environ(), "FLASHVOX_RTMP_LISTEN="+rtmpAddr, "FLASHVOX_HTTP_LISTEN="+httpAddr, "FLASHVOX_SIP_LISTEN=127.0.0.1:0", "FLASHVOX_RTMFP_LISTEN=127.0.0.1:0", "FLASHVOX_CALL_RING_TIMEOUT=1s")
 	logs := &testpeer.Buffer{}
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {

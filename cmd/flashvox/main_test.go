@@ -64,7 +64,7 @@ func TestServeHealthAndGracefulStop(t *testing.T) {
 	}
 	rtmpAddr, httpAddr := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "FLASHVOX_RTMP_LISTEN="+rtmpAddr, "FLASHVOX_HTTP_LISTEN="+httpAddr, "FLASHVOX_SIP_LISTEN=127.0.0.1:0", "FLASHVOX_LOG_FORMAT=json")
+	cmd.Env = append(os.Environ(), "FLASHVOX_RTMP_LISTEN="+rtmpAddr, "FLASHVOX_HTTP_LISTEN="+httpAddr, "FLASHVOX_SIP_LISTEN=127.0.0.1:0", "FLASHVOX_RTMFP_LISTEN=127.0.0.1:0", "FLASHVOX_LOG_FORMAT=json")
 	logs := &testpeer.Buffer{}
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
