@@ -13,6 +13,14 @@ const (
 	EvBye      = "bye"       // both: an established call ended (reason, by)
 	EvPresence = "presence"  // watchers: a user's presence changed (user, status)
 	EvDTMF     = "dtmf"      // the other party: digits sent in the call
+	// EvEarlyMedia: caller of a gateway call: the far end plays audio
+	// before answering (SIP 183 with SDP); play is the name to play. The
+	// call is still ringing.
+	EvEarlyMedia = "early_media"
+	// EvHold, EvUnhold: a gateway's party put the call on hold (reason
+	// sendonly or inactive: it hears nothing) or took it off hold.
+	EvHold   = "hold"
+	EvUnhold = "unhold"
 )
 
 // Reasons carried by rejected, cancelled and bye events.

@@ -156,15 +156,69 @@ func (s *Service) ExternalAnswer(id string) (Event, error) {
 	}
 	c.state = stateActive
 	c.timer.Stop()
-	c.names = [2]string{randomID(16), randomID(16)}
-	s.streams[c.names[0]] = &grant{call: c, publisher: c.From, player: c.To}
-	s.streams[c.names[1]] = &grant{call: c, publisher: c.To, player: c.From}
+	if !c.early {
+		s.issueNamesLocked(c)
+	}
 	s.log.Info("external call answered", "call", c.ID)
 	e := Event{Type: EvAccepted, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, Mode: ModeRelay,
 		Publish: c.names[0], Play: c.names[1], Device: c.callerDevice}
 	s.users[c.From].log.Append(e)
 	e.Publish, e.Play = s.opts.StreamPrefix+c.names[1], s.opts.StreamPrefix+c.names[0]
 	return e, nil
+}
+
+// issueNamesLocked grants c's two stream names.
+func (s *Service) issueNamesLocked(c *Call) {
+	c.names = [2]string{randomID(16), randomID(16)}
+	s.streams[c.names[0]] = &grant{call: c, publisher: c.From, player: c.To}
+	s.streams[c.names[1]] = &grant{call: c, publisher: c.To, player: c.From}
+}
+
+// ExternalEarlyMedia issues the call's stream names before the answer of
+// a ringing outbound call whose far end sends audio (SIP 183 with SDP),
+// tells the caller (early_media, with the name to play) and returns the
+// hub key the gateway publishes the far end's audio to. The call keeps
+// ringing; ExternalAnswer keeps the same names.
+func (s *Service) ExternalEarlyMedia(id string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.externalCall(id)
+	if err != nil {
+		return "", err
+	}
+	if c.ext != extCallee || c.state != stateRinging {
+		return "", fmt.Errorf("%w: call is not ringing", ErrState)
+	}
+	if !c.early {
+		c.early = true
+		s.issueNamesLocked(c)
+	}
+	s.users[c.From].log.Append(Event{Type: EvEarlyMedia, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, Play: c.names[1]})
+	return s.opts.StreamPrefix + c.names[1], nil
+}
+
+// ExternalHold tells the user of an established call that the gateway's
+// party put it on hold (held, reason sendonly or inactive) or resumed it.
+func (s *Service) ExternalHold(id string, held bool, reason string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.externalCall(id)
+	if err != nil {
+		return err
+	}
+	if c.state != stateActive {
+		return fmt.Errorf("%w: call is not established", ErrState)
+	}
+	user, by := c.To, c.From
+	if c.ext == extCallee {
+		user, by = c.From, c.To
+	}
+	e := Event{Type: EvUnhold, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, By: by}
+	if held {
+		e.Type, e.Reason = EvHold, reason
+	}
+	s.users[user].log.Append(e)
+	return nil
 }
 
 // ExternalHangup ends call id from the gateway's side: a failed or

@@ -248,7 +248,9 @@ func (s *Service) StreamKey(name, stream string, publish bool) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g := s.streams[stream]
-	if g == nil || g.call.state != stateActive {
+	// Early media (a gateway's 183) may be played while the call rings.
+	early := g != nil && g.call.state == stateRinging && g.call.early && !publish
+	if g == nil || (g.call.state != stateActive && !early) {
 		return "", ErrStreamDenied
 	}
 	if (publish && g.publisher != name) || (!publish && g.player != name) {

@@ -27,6 +27,7 @@ type Call struct {
 	ext          int  // which party is the gateway's (extNone, extCallee, extCaller)
 	leg          Leg  // the gateway's side, when ext != extNone
 	rang         bool // an external callee's ringing was told
+	early        bool // names were issued for early media before the answer
 }
 
 // Invite places a call from d's user to user to and returns its id. The

@@ -36,6 +36,9 @@ type Config struct {
 
 	// RTMFP configures the UDP transport (config/rtmfp.go).
 	RTMFP RTMFP `yaml:"rtmfp"`
+
+	// Hooks are the on_connect/on_publish/on_play HTTP hooks (config/hooks.go).
+	Hooks Hooks `yaml:"hooks"`
 }
 
 // Log configures log/slog output.

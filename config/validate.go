@@ -38,6 +38,7 @@ func (c *Config) Validate() error {
 		c.validateAuth,
 		c.validateUsers,
 		c.validateConference,
+		c.validateHooks,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

@@ -150,28 +150,39 @@ func (p *phone) send(ctx context.Context, streamID uint32) error {
 	}
 }
 
-// hear decodes what arrives until ctx ends and returns it at 16 kHz.
+// hear decodes what arrives until ctx ends and returns it at 16 kHz. Each
+// message stream is decoded on its own; when several play at once (a relay
+// conference) they are summed, each placed by the arrival of its first
+// audio, as a listener would hear them.
 func (p *phone) hear(ctx context.Context) []int16 {
-	var out []int16
-	decs := map[codec.ID]codec.Decoder{}
+	tracks := map[uint32]*track{}
+	var order []*track
 	bad := map[codec.ID]bool{}
 	defer func() {
-		for _, d := range decs {
-			if c, ok := d.(io.Closer); ok {
-				c.Close()
+		for _, tr := range order {
+			for _, d := range tr.decs {
+				if c, ok := d.(io.Closer); ok {
+					c.Close()
+				}
 			}
 		}
 	}()
 	for {
 		select {
 		case <-ctx.Done():
-			return out
+			return mixTracks(order)
 		case m := <-p.audio:
 			id, _, err := codec.ParseFLVAudio(m.Payload[0])
 			if err != nil {
 				continue
 			}
-			d := decs[id]
+			tr := tracks[m.StreamID]
+			if tr == nil {
+				tr = &track{first: time.Now(), decs: map[codec.ID]codec.Decoder{}}
+				tracks[m.StreamID] = tr
+				order = append(order, tr)
+			}
+			d := tr.decs[id]
 			if d == nil {
 				if bad[id] {
 					continue
@@ -181,9 +192,46 @@ func (p *phone) hear(ctx context.Context) []int16 {
 					bad[id] = true
 					continue
 				}
-				decs[id] = d
+				tr.decs[id] = d
 			}
-			out, _ = d.Decode(out, m.Payload[1:])
+			tr.pcm, _ = d.Decode(tr.pcm, m.Payload[1:])
 		}
 	}
+}
+
+// track is the audio of one played stream.
+type track struct {
+	first time.Time
+	decs  map[codec.ID]codec.Decoder
+	pcm   []int16
+}
+
+// mixTracks returns one track as it is, several summed (with clipping),
+// each starting at its first arrival after the earliest.
+func mixTracks(ts []*track) []int16 {
+	if len(ts) == 0 {
+		return nil
+	}
+	if len(ts) == 1 {
+		return ts[0].pcm
+	}
+	for _, tr := range ts { println("DEBUGTRACK", tr.first.Sub(ts[0].first).String(), len(tr.pcm)) }
+	t0 := ts[0].first
+	offs := make([]int, len(ts))
+	n := 0
+	for i, tr := range ts {
+		offs[i] = int(tr.first.Sub(t0) * SampleRate / time.Second)
+		n = max(n, offs[i]+len(tr.pcm))
+	}
+	sum := make([]int32, n)
+	for i, tr := range ts {
+		for k, v := range tr.pcm {
+			sum[offs[i]+k] += int32(v)
+		}
+	}
+	out := make([]int16, n)
+	for i, v := range sum {
+		out[i] = int16(min(max(v, -32768), 32767))
+	}
+	return out
 }

@@ -171,12 +171,16 @@ func describe(o *amf.Object) string {
 
 // Call places a call to user to, talks until the duration ends (then hangs
 // up) or the other side hangs up, and reports what it heard.
+// A target "conf:ROOM" joins the conference room instead (see conference).
 func Call(ctx context.Context, o Options, to string) (*Result, error) {
 	p, err := dial(ctx, o)
 	if err != nil {
 		return nil, err
 	}
 	defer p.close()
+	if room, ok := conferenceRoom(to); ok {
+		return p.conference(ctx, room)
+	}
 	res, err := p.call(ctx, "invite", to)
 	if err != nil {
 		return nil, err

@@ -93,6 +93,10 @@ var methods = map[string]string{
 	call.EvBye:      "onBye",
 	call.EvPresence: "onPresence",
 	call.EvDTMF:     "onDTMF",
+	// Gateway calls only.
+	call.EvEarlyMedia: "onEarlyMedia",
+	call.EvHold:       "onHold",
+	call.EvUnhold:     "onUnhold",
 }
 
 // push invokes the client's event methods, in log order, until ctx ends.

@@ -74,7 +74,7 @@ func TestIdleSessionMemory(t *testing.T) {
 	for i := range n {
 		k := keys
 		k.crypto = newPacketCrypto(make([]byte, 16), make([]byte, 16))
-		ss := s.register(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(i+1)), uint32(i+1), k, time.Now())
+		ss := s.register(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(i+1)), uint32(i+1), k, time.Now(), func(*session) {})
 		go func() {
 			select {
 			case <-ss.conn.done:

@@ -3,15 +3,17 @@ package rtmfp
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -25,31 +27,59 @@ const (
 type DialOptions struct {
 	Config   Config    // limits and policy, as for a Server (Identity: nil for a random one)
 	Identity *Identity // overrides Config.Identity
+	// PeerHandler, when set, serves the sessions other peers open to this
+	// endpoint by its peer ID (the publisher side of Flash's
+	// NetStream.DIRECT_CONNECTIONS): hellos the server forwards (FIHello)
+	// and hellos sent straight to our socket are answered.
+	PeerHandler Handler
+	// BlockPeers is a test hook: every datagram to or from an address other
+	// than the server's is dropped, as between NATs with no direct path.
+	BlockPeers bool
 }
 
-// client is the initiator's endpoint: its own socket, a reader goroutine
-// and a timer goroutine for its one session; both end when the session
-// does and Close has returned.
+// client is the initiator's endpoint: one socket for its session with the
+// server, the sessions it opened to peers (DialPeer) and, with a
+// PeerHandler, the sessions peers opened to it. Its reader goroutine reads
+// every datagram and runs the handshakes' responder half (peers); its timer
+// goroutine ticks its own sessions. Both end when the server session does
+// and Close has returned.
 type client struct {
 	pc     *net.UDPConn
 	server netip.AddrPort
 	start  time.Time
 	log    *slog.Logger
 	stats  Stats
+	id     *Identity
+	cfg    Config
+	block  bool
+	peers  *Server // answers peers' hellos; nil without a PeerHandler
+	stopPe func()
+
+	mu       sync.Mutex            // guards sessions and waiters
+	sessions map[uint32]*session   // ours by our session ID: the server's, and those DialPeer opened
+	waiters  map[chan hsPacket]int // running handshakes
+	main     *session              // the session with the server
 
 	hs    *packetCrypto // the reader's
-	hsIn  chan Packet   // handshake chunks for Dial (copied)
-	sess  atomic.Pointer[session]
 	stop  chan struct{}
 	once  sync.Once
 	wg    sync.WaitGroup
 	plain []byte
-	pkt   Packet
+}
+
+// hsPacket is a handshake packet handed to a running handshake (copied).
+type hsPacket struct {
+	ssid   uint32
+	from   netip.AddrPort
+	chunks []Chunk
 }
 
 func (c *client) epoch() time.Time { return c.start }
 
 func (c *client) writeTo(b []byte, addr netip.AddrPort) {
+	if c.block && addr != c.server {
+		return
+	}
 	_ = c.pc.SetWriteDeadline(time.Now().Add(writeTimeout))
 	_, _ = c.pc.WriteToUDPAddrPort(b, addr)
 }
@@ -89,28 +119,70 @@ func Dial(ctx context.Context, rawURL string, opts DialOptions) (*Conn, error) {
 	}
 	c := &client{
 		pc: pc, server: netip.AddrPortFrom(ua.AddrPort().Addr().Unmap(), ua.AddrPort().Port()),
-		start: time.Now(), log: cfg.Logger, hs: newDefaultCrypto(), hsIn: make(chan Packet, 8),
+		start: time.Now(), log: cfg.Logger, id: id, cfg: cfg, block: opts.BlockPeers, hs: newDefaultCrypto(),
+		sessions: map[uint32]*session{}, waiters: map[chan hsPacket]int{},
 		stop: make(chan struct{}), plain: make([]byte, maxDatagram),
+	}
+	if opts.PeerHandler != nil {
+		pcfg := cfg
+		pcfg.Identity = id
+		pcfg.Logger = cfg.Logger.With("side", "peers")
+		c.peers = &Server{Config: pcfg, Handler: opts.PeerHandler, block: c.blocked}
+		if _, c.stopPe, err = c.peers.attach(context.Background(), pc); err != nil {
+			pc.Close()
+			return nil, err
+		}
 	}
 	c.wg.Add(1)
 	go c.read()
 	tcURL := *u
 	tcURL.Fragment, tcURL.RawFragment = "", ""
-	s, err := c.handshake(ctx, []byte(tcURL.String()), id, cfg)
+	s, err := c.handshake(ctx, (&EPD{Ancillary: []byte(tcURL.String())}).AppendTo(nil), nil)
 	if err != nil {
 		c.shutdown()
 		return nil, err
 	}
+	c.mu.Lock()
+	c.main = s
+	c.mu.Unlock()
 	c.wg.Add(1)
-	go c.timer(s)
+	go c.timer()
 	return s.conn, nil
 }
 
-// handshake runs IHello → RHello → IIKeying → RIKeying (with cookie change).
-func (c *client) handshake(ctx context.Context, uri []byte, id *Identity, cfg Config) (*session, error) {
+// blocked is the BlockPeers test hook.
+func (c *client) blocked(addr netip.AddrPort) bool { return c.block && addr != c.server }
+
+// DialPeer opens a session straight to the peer whose peer ID (fingerprint,
+// hex) is peerID, through this Conn's server: the IHello goes to the
+// server, which redirects us to the peer's addresses and forwards our hello
+// to the peer so that both sides open their NATs; the first answer from
+// the peer itself wins. c must come from Dial. The TC control flow of the
+// returned Conn is open, as with Dial.
+func (c *Conn) DialPeer(ctx context.Context, peerID string) (*Conn, error) {
+	cl, ok := c.s.out.(*client)
+	if !ok {
+		return nil, errors.New("rtmfp: DialPeer needs a Conn from Dial")
+	}
+	fp, err := hex.DecodeString(peerID)
+	if err != nil || len(fp) != sha256.Size {
+		return nil, fmt.Errorf("rtmfp: peer ID %q: want 64 hex digits", peerID)
+	}
+	want := [sha256.Size]byte(fp)
+	s, err := cl.handshake(ctx, (&EPD{Fingerprint: fp}).AppendTo(nil), &want)
+	if err != nil {
+		return nil, fmt.Errorf("rtmfp: peer %.16s…: %w", peerID, err)
+	}
+	return s.conn, nil
+}
+
+// handshake runs IHello → RHello → IIKeying → RIKeying (with cookie
+// change, and Redirects to other addresses). want, when set, is the
+// fingerprint the responder must have (a peer by ID); nil takes the
+// server's certificate whatever it is.
+func (c *client) handshake(ctx context.Context, epd []byte, want *[sha256.Size]byte) (*session, error) {
 	tag := make([]byte, 16)
 	_, _ = rand.Read(tag)
-	epd := (&EPD{Ancillary: uri}).AppendTo(nil)
 	hello := (&IHello{EPD: epd, Tag: tag}).AppendTo(nil)
 	var rxID uint32
 	for rxID == 0 {
@@ -118,10 +190,21 @@ func (c *client) handshake(ctx context.Context, uri []byte, id *Identity, cfg Co
 		_, _ = rand.Read(b[:])
 		rxID = binary.BigEndian.Uint32(b[:])
 	}
+	in := make(chan hsPacket, 16)
+	c.mu.Lock()
+	c.waiters[in] = 0
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.waiters, in)
+		c.mu.Unlock()
+	}()
 	var (
-		keying *initiatorKeying
-		rc     *peerCert
-		ik     []byte // IIKeying body once RHello came
+		keying  *initiatorKeying
+		rc      *peerCert
+		ik      []byte                       // IIKeying body once RHello came
+		dst     netip.AddrPort               // who answered the hello
+		targets = []netip.AddrPort{c.server} // where hellos go
 	)
 	retry := time.NewTimer(0)
 	defer retry.Stop()
@@ -129,16 +212,31 @@ func (c *client) handshake(ctx context.Context, uri []byte, id *Identity, cfg Co
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("rtmfp: handshake: %w", ctx.Err())
+		case <-c.stop:
+			return nil, ErrClosed
 		case <-retry.C:
 			if ik == nil {
-				c.sendStartup(0, chunkIHello, hello)
+				for _, a := range targets {
+					c.sendStartup(0, chunkIHello, hello, a)
+				}
 			} else {
-				c.sendStartup(0, chunkIIKeying, ik)
+				c.sendStartup(0, chunkIIKeying, ik, dst)
 			}
 			retry.Reset(helloRetry)
-		case p := <-c.hsIn:
-			for _, ch := range p.Chunks {
+		case p := <-in:
+			for _, ch := range p.chunks {
 				switch ch.Type {
+				case chunkRedirect:
+					var r Redirect
+					if ik != nil || r.Unmarshal(ch.Value) != nil || string(r.Tag) != string(tag) {
+						continue
+					}
+					for _, a := range r.Addrs {
+						if !slices.Contains(targets, a.Addr) && len(targets) < maxPeerAddrs && a.Addr.IsValid() {
+							targets = append(targets, a.Addr)
+							c.sendStartup(0, chunkIHello, hello, a.Addr)
+						}
+					}
 				case chunkRHello:
 					var rh RHello
 					if ik != nil || rh.Unmarshal(ch.Value) != nil || string(rh.Tag) != string(tag) {
@@ -146,28 +244,34 @@ func (c *client) handshake(ctx context.Context, uri []byte, id *Identity, cfg Co
 					}
 					cert, err := parsePeerCert(rh.Cert)
 					if err != nil {
+						if want != nil {
+							continue
+						}
 						return nil, fmt.Errorf("rtmfp: server certificate: %w", err)
 					}
-					k, err := newInitiatorKeying(cert, cfg.Policy)
+					if want != nil && cert.fingerprint != *want {
+						continue // not the peer we asked for
+					}
+					k, err := newInitiatorKeying(cert, c.cfg.Policy)
 					if err != nil {
 						return nil, fmt.Errorf("rtmfp: %w", err)
 					}
-					rc, keying = cert, k
-					ik = (&IIKeying{SessionID: rxID, Cookie: rh.Cookie, Cert: id.Cert, SKIC: k.skic, Signature: []byte{'X'}}).AppendTo(nil)
-					c.sendStartup(0, chunkIIKeying, ik)
+					rc, keying, dst = cert, k, p.from
+					ik = (&IIKeying{SessionID: rxID, Cookie: rh.Cookie, Cert: c.id.Cert, SKIC: k.skic, Signature: []byte{'X'}}).AppendTo(nil)
+					c.sendStartup(0, chunkIIKeying, ik, dst)
 					retry.Reset(helloRetry)
 				case chunkCookieChange:
 					var cc CookieChange
 					var k IIKeying
-					if ik == nil || cc.Unmarshal(ch.Value) != nil || k.Unmarshal(ik) != nil || string(cc.Old) != string(k.Cookie) {
+					if ik == nil || p.from != dst || cc.Unmarshal(ch.Value) != nil || k.Unmarshal(ik) != nil || string(cc.Old) != string(k.Cookie) {
 						continue
 					}
 					k.Cookie = cc.New
 					ik = k.AppendTo(nil)
-					c.sendStartup(0, chunkIIKeying, ik)
+					c.sendStartup(0, chunkIIKeying, ik, dst)
 				case chunkRIKeying:
 					var rk RIKeying
-					if keying == nil || rk.Unmarshal(ch.Value) != nil || rk.SessionID == 0 {
+					if keying == nil || p.ssid != rxID || p.from != dst || rk.Unmarshal(ch.Value) != nil || rk.SessionID == 0 {
 						continue
 					}
 					keys, err := keying.finish(rk.SKRC, rc)
@@ -175,15 +279,17 @@ func (c *client) handshake(ctx context.Context, uri []byte, id *Identity, cfg Co
 						return nil, fmt.Errorf("rtmfp: keying: %w", err)
 					}
 					now := time.Now()
-					log := c.log.With("session", fmt.Sprintf("%08x", rxID), "remote", c.server.String())
-					s := newSession(c, modeInitiator, rxID, rk.SessionID, c.server, keys, cfg.limits(), &c.stats, log, now)
-					s.far = rc.fingerprint
+					log := c.log.With("session", fmt.Sprintf("%08x", rxID), "remote", dst.String())
+					s := newSession(c, modeInitiator, rxID, rk.SessionID, dst, keys, c.cfg.limits(), &c.stats, log, now)
+					s.far, s.near = rc.fingerprint, c.id.Fingerprint
 					s.closeWait = clientLinger
 					s.mu.Lock()
 					s.conn.initiator = true
 					s.conn.control = s.openSendFlow(tcMetadata(0), 0, false, 1, 0)
 					s.mu.Unlock()
-					c.sess.Store(s)
+					c.mu.Lock()
+					c.sessions[rxID] = s
+					c.mu.Unlock()
 					c.stats.HandshakesOK.Add(1)
 					return s, nil
 				}
@@ -192,17 +298,19 @@ func (c *client) handshake(ctx context.Context, uri []byte, id *Identity, cfg Co
 	}
 }
 
-func (c *client) sendStartup(ssid uint32, typ uint8, body []byte) {
+func (c *client) sendStartup(ssid uint32, typ uint8, body []byte, to netip.AddrPort) {
 	p := appendHeader(nil, Header{Flags: modeStartup | flagTimestamp, Timestamp: uint16(time.Since(c.start) / (timestampPeriodMs * time.Millisecond))})
 	p = appendChunk(p, typ, body)
-	c.writeTo(c.hs.seal(nil, ssid, p), c.server)
+	c.writeTo(c.hs.seal(nil, ssid, p), to)
 }
 
-// read is the reader goroutine: handshake packets go to Dial, session
-// packets to the session.
+// read is the reader goroutine: packets of our sessions go to them, those
+// of sessions peers opened to the peer responder, handshake packets to the
+// running handshakes or (hellos and keyings) to the peer responder.
 func (c *client) read() {
 	defer c.wg.Done()
 	buf := make([]byte, maxDatagram+1)
+	var pkt Packet
 	for {
 		select {
 		case <-c.stop:
@@ -218,33 +326,43 @@ func (c *client) read() {
 			}
 			return
 		}
-		c.stats.BytesIn.Add(uint64(n))
 		addr := netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		if c.blocked(addr) {
+			continue
+		}
+		c.stats.BytesIn.Add(uint64(n))
 		d := buf[:n]
 		if n < minPacketSize {
 			c.stats.Malformed.Add(1)
 			continue
 		}
-		s := c.sess.Load()
-		if s == nil || scrambledSessionID(d) != s.rxID {
-			c.startupPacket(d[4:])
-			continue
+		ssid := scrambledSessionID(d)
+		c.mu.Lock()
+		s := c.sessions[ssid]
+		c.mu.Unlock()
+		now := time.Now()
+		switch {
+		case s != nil:
+			s.mu.Lock()
+			plain, err := s.crypto.open(c.plain, d[4:])
+			if err == nil {
+				err = pkt.Unmarshal(plain)
+			}
+			if err == nil {
+				s.onPacket(&pkt, addr, now)
+			} else {
+				c.stats.Malformed.Add(1)
+			}
+			s.mu.Unlock()
+		case ssid != 0 && c.peers != nil && c.peers.has(ssid):
+			c.peers.datagram(d, addr, now)
+		default:
+			c.startupPacket(ssid, d[4:], addr, now)
 		}
-		s.mu.Lock()
-		plain, err := s.crypto.open(c.plain, d[4:])
-		if err == nil {
-			err = c.pkt.Unmarshal(plain)
-		}
-		if err == nil {
-			s.onPacket(&c.pkt, addr, time.Now())
-		} else {
-			c.stats.Malformed.Add(1)
-		}
-		s.mu.Unlock()
 	}
 }
 
-func (c *client) startupPacket(d []byte) {
+func (c *client) startupPacket(ssid uint32, d []byte, from netip.AddrPort, now time.Time) {
 	plain, err := c.hs.open(c.plain, d)
 	var p Packet
 	if err == nil {
@@ -254,38 +372,100 @@ func (c *client) startupPacket(d []byte) {
 		c.stats.Malformed.Add(1)
 		return
 	}
-	// Copy: the buffer is reused for the next datagram.
-	cp := Packet{Header: p.Header}
-	for _, ch := range p.Chunks {
-		cp.Chunks = append(cp.Chunks, Chunk{Type: ch.Type, Value: append([]byte(nil), ch.Value...)})
+	if c.peers != nil && ssid == 0 {
+		for _, ch := range p.Chunks {
+			switch ch.Type {
+			case chunkIHello:
+				c.peers.onIHello(ch.Value, from, now)
+				return
+			case chunkIIKeying:
+				c.peers.onIIKeying(ch.Value, from, now)
+				return
+			}
+		}
 	}
-	select {
-	case c.hsIn <- cp:
-	default:
+	// Copy: the buffer is reused for the next datagram.
+	cp := hsPacket{ssid: ssid, from: from}
+	for _, ch := range p.Chunks {
+		cp.chunks = append(cp.chunks, Chunk{Type: ch.Type, Value: append([]byte(nil), ch.Value...)})
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for in := range c.waiters {
+		select {
+		case in <- cp:
+		default:
+		}
 	}
 }
 
-// timer ticks the session and shuts the endpoint down when it is over.
-func (c *client) timer(s *session) {
+// onFIHello answers a hello the server forwarded to us (an introduction):
+// the peer responder answers the initiator at the address the server saw,
+// which opens our NAT towards it. Called by the server session's
+// onPacket, on the reader goroutine.
+func (c *client) onFIHello(b []byte, now time.Time) {
+	var f FIHello
+	if c.peers == nil || f.Unmarshal(b) != nil || !f.Addr.IsValid() {
+		return
+	}
+	c.peers.onIHello((&IHello{EPD: f.EPD, Tag: f.Tag}).AppendTo(nil), f.Addr, now)
+}
+
+// timer ticks our sessions; the endpoint shuts down when the server
+// session is over.
+func (c *client) timer() {
 	defer c.wg.Done()
 	t := time.NewTicker(tickInterval)
 	defer t.Stop()
+	var all []*session
 	for {
 		select {
 		case <-c.stop:
 			return
 		case now := <-t.C:
-			if s.tick(now) {
-				go c.shutdown() // not from here: shutdown waits for this goroutine
-				return
+			all = all[:0]
+			c.mu.Lock()
+			for _, s := range c.sessions {
+				all = append(all, s)
 			}
+			c.mu.Unlock()
+			for _, s := range all {
+				if !s.tick(now) {
+					continue
+				}
+				if s == c.main {
+					go c.shutdown() // not from here: shutdown waits for this goroutine
+					return
+				}
+				c.mu.Lock()
+				delete(c.sessions, s.rxID)
+				c.mu.Unlock()
+			}
+			clear(all)
 		}
 	}
 }
 
 func (c *client) shutdown() {
 	c.once.Do(func() {
+		c.mu.Lock()
+		peerSessions := make([]*session, 0, len(c.sessions))
+		for _, s := range c.sessions {
+			if s != c.main {
+				peerSessions = append(peerSessions, s)
+			}
+		}
+		c.mu.Unlock()
+		for _, s := range peerSessions {
+			s.mu.Lock()
+			s.close(time.Now())
+			s.abort(ErrClosed)
+			s.mu.Unlock()
+		}
 		close(c.stop)
+		if c.stopPe != nil {
+			c.stopPe()
+		}
 		c.pc.Close()
 		c.wg.Wait()
 	})

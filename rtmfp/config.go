@@ -2,6 +2,7 @@ package rtmfp
 
 import (
 	"log/slog"
+	"net/netip"
 	"time"
 )
 
@@ -23,7 +24,13 @@ type Config struct {
 	AudioLifetime       time.Duration // audio older than this is abandoned, never retransmitted
 	Policy              Policy        // whether HMAC / sequence numbers are required of peers
 	Identity            *Identity     // nil: a random one for the life of the process
-	Logger              *slog.Logger
+	// Rendezvous: IHellos for peer IDs that are not ours, per initiator IP
+	// and per introduced session per second; peer IDs we do not know are
+	// redirected to RedirectServers (none: silence).
+	IntroductionsPerSecond int
+	IntroductionsPerPeer   int
+	RedirectServers        []netip.AddrPort
+	Logger                 *slog.Logger
 }
 
 // Defaults fills in zero fields.
@@ -37,6 +44,8 @@ func (c *Config) Defaults() {
 	def(&c.MaxSessionsPerIP, 64)
 	def(&c.HandshakesPerSecond, 20)
 	def(&c.MaxFlows, 64)
+	def(&c.IntroductionsPerSecond, 10)
+	def(&c.IntroductionsPerPeer, 20)
 	def(&c.FlowBuffer, 1<<20)
 	def(&c.SessionBuffer, 4<<20)
 	def(&c.SendQueue, 1<<20)

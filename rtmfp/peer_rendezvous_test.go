@@ -1,6 +1,7 @@
 package rtmfp_test
 
 import (
+	"net/netip"
 	"regexp"
 	"strings"
 	"testing"
@@ -37,5 +38,87 @@ func TestPeerIntroduction(t *testing.T) {
 	}
 	if n := st.RTMFP.Stats().Introductions.Load(); n == 0 {
 		t.Error("no introduction counted")
+	}
+}
+
+// startTCConn runs tcconn against addr until it has sent setPeerInfo and
+// returns it with its fingerprint and port.
+func startTCConn(t *testing.T, addr string) (*testpeer.Proc, string, string) {
+	t.Helper()
+	tc := testpeer.Start(t, 30*time.Second, "stdbuf", "-oL", tool(t, "tcconn"), "rtmfp://"+addr+"/live#x")
+	waitOutput(t, tc, "NetStream.Play.Start", 10*time.Second)
+	fp := myFingerprint.FindStringSubmatch(tc.Output())
+	port := boundPort.FindStringSubmatch(tc.Output())
+	if fp == nil || port == nil {
+		t.Fatalf("tcconn did not print its fingerprint and port:\n%s", tc.Output())
+	}
+	return tc, fp[1], port[1]
+}
+
+// fcclientWritable runs fcclient -f fp against addr for within and reports
+// whether it reached a peer (and its output).
+func fcclientWritable(t *testing.T, addr, fp string, within time.Duration) (bool, string) {
+	t.Helper()
+	host, port, _ := strings.Cut(addr, ":")
+	fc := testpeer.Start(t, within, "stdbuf", "-oL", tool(t, "fcclient"), "-f", fp, host, port)
+	deadline := time.After(within)
+	for !strings.Contains(fc.Output(), "became writable!") {
+		select {
+		case <-fc.Done():
+			return strings.Contains(fc.Output(), "became writable!"), fc.Output()
+		case <-deadline:
+			fc.Stop()
+			return false, fc.Output()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	waitOutput(t, fc, "fingerprint: ", 2*time.Second)
+	fc.Stop()
+	return true, fc.Output()
+}
+
+// TestPeerRendezvousPolicy: with real peers, a peer ID nobody holds gets
+// silence (fcclient never becomes writable); one held on another server
+// listed in redirect servers is reached through that server (fcclient ends
+// up in a session with tcconn connected to the other server); and once
+// tcconn has gone, its peer ID is not introduced any more.
+func TestPeerRendezvousPolicy(t *testing.T) {
+	b := startStack(t, rtmfp.Config{})
+	bAddr := netip.MustParseAddrPort(b.RTMFPAddr)
+	a := startStack(t, rtmfp.Config{RedirectServers: []netip.AddrPort{bAddr}})
+
+	unknown := strings.Repeat("ab", 32)
+	if ok, out := fcclientWritable(t, b.RTMFPAddr, unknown, 3*time.Second); ok {
+		t.Errorf("fcclient reached an unknown peer ID:\n%s", tailString(out, 1500))
+	}
+	if b.RTMFP.Stats().UnknownPeers.Load() == 0 {
+		t.Error("unknown lookup not counted")
+	}
+
+	tc, fp, port := startTCConn(t, b.RTMFPAddr)
+	ok, out := fcclientWritable(t, a.RTMFPAddr, fp, 10*time.Second)
+	if !ok || !strings.Contains(out, "addr: 127.0.0.1:"+port) || !strings.Contains(out, "fingerprint: "+fp) {
+		t.Fatalf("fcclient via the redirecting server did not reach tcconn (port %s):\n%s", port, tailString(out, 1500))
+	}
+	if a.RTMFP.Stats().UnknownPeers.Load() == 0 || b.RTMFP.Stats().Introductions.Load() == 0 {
+		t.Errorf("redirect %+v / introduction %+v not counted", a.RTMFP.Stats().Snapshot(), b.RTMFP.Stats().Snapshot())
+	}
+
+	tc.Interrupt() // tcconn closes its session
+	<-tc.Done()
+	waitFor(t, func() bool { return b.RTMFP.Stats().Sessions.Load() == 0 }, 15*time.Second)
+	if ok, out := fcclientWritable(t, b.RTMFPAddr, fp, 3*time.Second); ok {
+		t.Errorf("a closed session's peer ID was introduced:\n%s", tailString(out, 1500))
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not reached within %v", within)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

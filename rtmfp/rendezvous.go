@@ -9,7 +9,16 @@ import (
 const (
 	originReported = 1 // the peer said it has this address (setPeerInfo)
 	originObserved = 2 // the address we see its packets come from
+	originRelay    = 3 // another server (a Redirect for a peer we do not know)
 	maxPeerAddrs   = 16
+)
+
+// Rate-limiter kinds (Server.allow).
+const (
+	rateHello = iota
+	rateKeying
+	rateIntro
+	rateKinds
 )
 
 // appendAddress encodes addr: flags (0x80 for IPv6, the origin), the
@@ -42,11 +51,37 @@ func parseAddress(b []byte) (netip.AddrPort, byte, int, error) {
 	}
 	a, _ := netip.AddrFromSlice(b[1 : 1+n])
 	port := uint16(b[1+n])<<8 | uint16(b[2+n])
-	return netip.AddrPortFrom(a, port), b[0] & 0x03, 1 + n + 2, nil
+	return netip.AddrPortFrom(a.Unmap(), port), b[0] & 0x03, 1 + n + 2, nil
+}
+
+// Address is one address of a Redirect, with its origin (1 reported by
+// the peer, 2 observed by the server, 3 another server).
+type Address struct {
+	Addr   netip.AddrPort
+	Origin byte
+}
+
+// introAddrs orders a target's addresses for an initiator at from: the
+// observed (public) address first, so that hole punching starts where it
+// works across NATs; but when both share that public address they are
+// behind the same NAT, so the reported (private) ones come first.
+func introAddrs(from, observed netip.AddrPort, reported []netip.AddrPort) []Address {
+	out := make([]Address, 0, 1+len(reported))
+	for _, a := range reported {
+		if a != observed {
+			out = append(out, Address{a, originReported})
+		}
+	}
+	obs := Address{observed, originObserved}
+	if from.Addr() == observed.Addr() {
+		return append(out, obs)
+	}
+	return append([]Address{obs}, out...)
 }
 
 // registerPeer makes a session reachable by its fingerprint (its peer ID)
-// for introductions; called once it has sent setPeerInfo.
+// for introductions; called once it has sent setPeerInfo. The newest open
+// session of a peer ID wins.
 func (s *Server) registerPeer(ss *session) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -55,34 +90,52 @@ func (s *Server) registerPeer(ss *session) {
 	}
 }
 
-// introduce answers an IHello for a peer ID that is one of our clients
-// (rendezvous, RFC 7016 §3.5.1.5): a Redirect to the initiator with the
-// target's observed and reported addresses, and the IHello forwarded to the
-// target (FIHello) so it answers the initiator directly (hole punching).
+// introduce answers an IHello for a peer ID that is not ours (rendezvous,
+// RFC 7016 §3.5.1.5). For one of our clients: a Redirect to the initiator
+// with the target's addresses, and the IHello forwarded to the target
+// (FIHello) so it answers the initiator directly (hole punching). For an
+// unknown one: a Redirect to Config.RedirectServers, or silence. The
+// initiator's address and the target's session are each rate-limited, and
+// only an open session is introduced.
 func (s *Server) introduce(epd, tag, fp []byte, addr netip.AddrPort, now time.Time) {
 	var id [32]byte
 	copy(id[:], fp)
 	s.mu.Lock()
 	target := s.byPeerID[id]
 	s.mu.Unlock()
-	if target == nil || !s.allow(now, addr.Addr(), 0) {
+	if !s.allow(now, addr.Addr(), rateIntro) {
+		s.stats.IntroductionsRefused.Add(1)
+		return
+	}
+	if target == nil {
+		s.stats.UnknownPeers.Add(1)
+		if len(s.Config.RedirectServers) > 0 {
+			r := Redirect{Tag: tag}
+			for _, a := range s.Config.RedirectServers {
+				r.Addrs = append(r.Addrs, Address{a, originRelay})
+			}
+			s.sendStartup(now, 0, chunkRedirect, r.AppendTo(nil), addr)
+		}
 		return
 	}
 	target.mu.Lock()
 	defer target.mu.Unlock()
 	if target.state != stateOpen {
+		s.stats.UnknownPeers.Add(1)
 		return
 	}
-	r := appendField(nil, tag)
-	r = appendAddress(r, target.addr, originObserved)
-	for _, a := range target.peerAddrs {
-		r = appendAddress(r, a, originReported)
+	if sec := now.Unix(); sec != target.introSec {
+		target.introSec, target.introN = sec, 0
 	}
-	s.sendStartup(now, 0, chunkRedirect, r, addr)
-	fi := appendField(nil, epd)
-	fi = appendAddress(fi, addr, originObserved)
-	fi = append(fi, tag...)
-	target.addChunk(now, chunkFIHello, fi)
+	if target.introN >= s.Config.IntroductionsPerPeer {
+		s.stats.IntroductionsRefused.Add(1)
+		return
+	}
+	target.introN++
+	r := Redirect{Tag: tag, Addrs: introAddrs(addr, target.addr, target.peerAddrs)}
+	s.sendStartup(now, 0, chunkRedirect, r.AppendTo(nil), addr)
+	fi := FIHello{EPD: epd, Addr: addr, Tag: tag}
+	target.addChunk(now, chunkFIHello, fi.AppendTo(nil))
 	target.flushPacket()
 	s.stats.Introductions.Add(1)
 }

@@ -41,6 +41,12 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	}
 	seeds["FuzzTCMetadata"] = [][]byte{tcMetadata(0), tcMetadata(1 << 20)}
 	seeds["FuzzServerDatagram"] = seeds["FuzzOpen"]
+	for _, r := range redirectCases {
+		seeds["FuzzRedirect"] = append(seeds["FuzzRedirect"], r.AppendTo(nil))
+	}
+	for _, h := range fiHelloCases {
+		seeds["FuzzFIHello"] = append(seeds["FuzzFIHello"], h.AppendTo(nil))
+	}
 	for name, list := range seeds {
 		dir := filepath.Join("testdata", "fuzz", name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -52,8 +52,9 @@ type Server struct {
 	cookies *cookieJar
 	log     *slog.Logger
 
-	pc  *net.UDPConn
-	ctx context.Context // Serve's; the Handlers get it
+	pc    *net.UDPConn
+	ctx   context.Context           // Serve's; the Handlers get it
+	block func(netip.AddrPort) bool // a client endpoint's BlockPeers hook
 
 	mu       sync.Mutex // guards the registry below
 	sessions map[uint32]*session
@@ -64,7 +65,7 @@ type Server struct {
 
 	// Owned by the reader goroutine.
 	hs          *packetCrypto
-	rate        map[netip.Addr]*[2]int
+	rate        map[netip.Addr]*[rateKinds]int
 	rateSec     int64
 	malformed   uint64
 	malformedAt time.Time
@@ -89,7 +90,7 @@ func (s *Server) init() {
 		s.byAddr = map[netip.AddrPort]*session{}
 		s.byPeerID = map[[32]byte]*session{}
 		s.perIP = map[netip.Addr]int{}
-		s.rate = map[netip.Addr]*[2]int{}
+		s.rate = map[netip.Addr]*[rateKinds]int{}
 		s.plain = make([]byte, maxDatagram)
 		s.ready = make(chan struct{})
 	})
@@ -130,23 +131,14 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 // Serve serves on pc until ctx ends, then closes every session and pc and
 // returns ErrServerClosed after every goroutine it started has stopped.
 func (s *Server) Serve(ctx context.Context, pc *net.UDPConn) error {
-	s.init()
-	if s.Handler == nil {
-		return errors.New("rtmfp: Server.Handler is nil")
+	ctx, stop, err := s.attach(ctx, pc)
+	if err != nil {
+		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	s.ctx = ctx
-	s.pc = pc
-	close(s.ready)
 	defer func() {
-		cancel()
-		s.shutdown()
+		stop()
 		pc.Close()
-		s.wg.Wait()
 	}()
-	s.wg.Add(1)
-	go s.timer(ctx)
-	s.log.Info("listening", "addr", pc.LocalAddr().String(), "fingerprint", fmt.Sprintf("%x", s.id.Fingerprint))
 	buf := make([]byte, maxDatagram+1)
 	for ctx.Err() == nil {
 		_ = pc.SetReadDeadline(time.Now().Add(readTimeout))
@@ -164,6 +156,29 @@ func (s *Server) Serve(ctx context.Context, pc *net.UDPConn) error {
 		s.datagram(buf[:n], netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port()), time.Now())
 	}
 	return ErrServerClosed
+}
+
+// attach starts serving on pc without reading it: Serve reads, or a
+// client endpoint that accepts peers' sessions on its own socket feeds its
+// datagrams from its reader goroutine. stop closes every session and waits
+// for the goroutines attach started (pc stays open).
+func (s *Server) attach(ctx context.Context, pc *net.UDPConn) (context.Context, func(), error) {
+	s.init()
+	if s.Handler == nil {
+		return nil, nil, errors.New("rtmfp: Server.Handler is nil")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	s.ctx = ctx
+	s.pc = pc
+	close(s.ready)
+	s.wg.Add(1)
+	go s.timer(ctx)
+	s.log.Info("listening", "addr", pc.LocalAddr().String(), "fingerprint", fmt.Sprintf("%x", s.id.Fingerprint))
+	return ctx, func() {
+		cancel()
+		s.shutdown()
+		s.wg.Wait()
+	}, nil
 }
 
 // shutdown closes every session (one Close each) and fails their Conns.
@@ -248,8 +263,18 @@ func (s *Server) moved(ss *session, old, addr netip.AddrPort) {
 func (s *Server) epoch() time.Time { return s.start }
 
 func (s *Server) writeTo(b []byte, addr netip.AddrPort) {
+	if s.block != nil && s.block(addr) {
+		return
+	}
 	_ = s.pc.SetWriteDeadline(time.Now().Add(writeTimeout))
 	_, _ = s.pc.WriteToUDPAddrPort(b, addr)
+}
+
+// has reports whether ssid is one of our sessions.
+func (s *Server) has(ssid uint32) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions[ssid] != nil
 }
 
 // datagram dispatches one datagram: session ID 0 is the handshake.
@@ -294,7 +319,8 @@ func (s *Server) bad(now time.Time, addr netip.AddrPort, err error) {
 	}
 }
 
-// allow takes one token of kind (0: hello, 1: keying) for ip this second.
+// allow takes one token of kind (rateHello, rateKeying, rateIntro) for ip
+// this second.
 func (s *Server) allow(now time.Time, ip netip.Addr, kind int) bool {
 	if sec := now.Unix(); sec != s.rateSec {
 		s.rateSec = sec
@@ -305,12 +331,15 @@ func (s *Server) allow(now time.Time, ip netip.Addr, kind int) bool {
 		if len(s.rate) >= maxRateIPs {
 			return false
 		}
-		c = new([2]int)
+		c = new([rateKinds]int)
 		s.rate[ip] = c
 	}
 	limit := s.Config.HandshakesPerSecond
-	if kind == 0 {
+	switch kind {
+	case rateHello:
 		limit *= 8
+	case rateIntro:
+		limit = s.Config.IntroductionsPerSecond
 	}
 	if c[kind] >= limit {
 		return false
@@ -357,7 +386,7 @@ func (s *Server) onIHello(b []byte, addr netip.AddrPort, now time.Time) {
 		}
 		return
 	}
-	if !s.allow(now, addr.Addr(), 0) {
+	if !s.allow(now, addr.Addr(), rateHello) {
 		s.stats.HandshakesRefused.Add(1)
 		return
 	}
@@ -402,7 +431,7 @@ func (s *Server) onIIKeying(b []byte, addr netip.AddrPort, now time.Time) {
 		old.mu.Unlock()
 		s.remove(old)
 	}
-	if full || !s.allow(now, addr.Addr(), 1) {
+	if full || !s.allow(now, addr.Addr(), rateKeying) {
 		s.stats.HandshakesRefused.Add(1)
 		return
 	}
@@ -417,11 +446,12 @@ func (s *Server) onIIKeying(b []byte, addr netip.AddrPort, now time.Time) {
 		s.log.Debug("keying refused", "addr", addr.String(), "err", err)
 		return
 	}
-	ss := s.register(addr, k.SessionID, keys, now)
-	ss.skic = append([]byte(nil), k.SKIC...)
-	ss.farCert = append([]byte(nil), k.Cert...)
-	ss.far = cert.fingerprint
-	ss.rikeying = (&RIKeying{SessionID: ss.rxID, SKRC: skrc, Signature: []byte{'X'}}).AppendTo(nil)
+	ss := s.register(addr, k.SessionID, keys, now, func(ss *session) {
+		ss.skic = append([]byte(nil), k.SKIC...)
+		ss.farCert = append([]byte(nil), k.Cert...)
+		ss.far, ss.near = cert.fingerprint, s.id.Fingerprint
+		ss.rikeying = (&RIKeying{SessionID: ss.rxID, SKRC: skrc, Signature: []byte{'X'}}).AppendTo(nil)
+	})
 	s.stats.HandshakesOK.Add(1)
 	s.sendStartup(now, k.SessionID, chunkRIKeying, ss.rikeying, addr)
 	s.wg.Add(1)
@@ -432,8 +462,9 @@ func (s *Server) onIIKeying(b []byte, addr netip.AddrPort, now time.Time) {
 	}()
 }
 
-// register creates and records a responder session.
-func (s *Server) register(addr netip.AddrPort, txID uint32, keys sessionKeys, now time.Time) *session {
+// register creates a responder session, lets fill set what the handshake
+// learnt and records it (only then do other goroutines see it).
+func (s *Server) register(addr netip.AddrPort, txID uint32, keys sessionKeys, now time.Time, fill func(*session)) *session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var rx uint32
@@ -444,6 +475,7 @@ func (s *Server) register(addr netip.AddrPort, txID uint32, keys sessionKeys, no
 	}
 	log := s.log.With("session", fmt.Sprintf("%08x", rx), "remote", addr.String())
 	ss := newSession(s, modeResponder, rx, txID, addr, keys, s.Config.limits(), &s.stats, log, now)
+	fill(ss)
 	s.sessions[rx] = ss
 	s.byAddr[addr] = ss
 	s.perIP[addr.Addr()]++

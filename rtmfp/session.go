@@ -67,9 +67,13 @@ type session struct {
 	crypto *packetCrypto
 	keys   sessionKeys
 	far    [32]byte // the peer's fingerprint
+	near   [32]byte // ours
 	// peerAddrs are the addresses the peer reported with setPeerInfo.
 	peerAddrs []netip.AddrPort
 	farCert   []byte
+	// Introductions of this session this second (Server.introduce).
+	introSec int64
+	introN   int
 
 	// Responder: what a retransmitted IIKeying is matched with.
 	skic     []byte
@@ -286,6 +290,10 @@ func (s *session) onPacket(p *Packet, addr netip.AddrPort, now time.Time) {
 					s.removeSendFlow(f)
 					s.conn.flowRejected(f)
 				}
+			}
+		case chunkFIHello:
+			if h, ok := s.out.(interface{ onFIHello([]byte, time.Time) }); ok && s.role == modeInitiator {
+				h.onFIHello(c.Value, now)
 			}
 		case chunkClose:
 			s.addChunk(now, chunkCloseAck, nil)

@@ -13,7 +13,11 @@ type Stats struct {
 	BytesIn           atomic.Uint64
 	BytesOut          atomic.Uint64
 	Introductions     atomic.Uint64 // IHellos for a client's peer ID answered with a redirect
-	rtt               atomic.Int64  // the latest smoothed RTT of any session, ns
+	// UnknownPeers counts IHellos for peer IDs with no open session here.
+	UnknownPeers atomic.Uint64
+	// IntroductionsRefused counts IHellos over a rendezvous rate limit.
+	IntroductionsRefused atomic.Uint64
+	rtt                  atomic.Int64 // the latest smoothed RTT of any session, ns
 }
 
 // StatsSnapshot is a copy of Stats.
@@ -21,7 +25,8 @@ type StatsSnapshot struct {
 	Sessions                                      int64
 	HandshakesOK, HandshakesRefused, Malformed    uint64
 	Retransmissions, Abandoned, BytesIn, BytesOut uint64
-	Introductions                                 uint64
+	Introductions, UnknownPeers                   uint64
+	IntroductionsRefused                          uint64
 	RTTNanos                                      int64
 }
 
@@ -31,7 +36,8 @@ func (st *Stats) Snapshot() StatsSnapshot {
 		Sessions: st.Sessions.Load(), HandshakesOK: st.HandshakesOK.Load(), HandshakesRefused: st.HandshakesRefused.Load(),
 		Malformed: st.Malformed.Load(), Retransmissions: st.Retransmissions.Load(), Abandoned: st.Abandoned.Load(),
 		BytesIn: st.BytesIn.Load(), BytesOut: st.BytesOut.Load(), RTTNanos: st.rtt.Load(),
-		Introductions: st.Introductions.Load(),
+		Introductions: st.Introductions.Load(), UnknownPeers: st.UnknownPeers.Load(),
+		IntroductionsRefused: st.IntroductionsRefused.Load(),
 	}
 }
 

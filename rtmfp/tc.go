@@ -272,6 +272,10 @@ func (c *Conn) RemoteAddr() net.Addr {
 // PeerID is the peer's fingerprint in hex (Flash's farID).
 func (c *Conn) PeerID() string { return hex.EncodeToString(c.s.far[:]) }
 
+// NearID is our own fingerprint in hex: Flash's NetConnection.nearID, the
+// peer ID other clients reach us by.
+func (c *Conn) NearID() string { return hex.EncodeToString(c.s.near[:]) }
+
 // FarNonce is the peer's session nonce (Flash's farNonce).
 func (c *Conn) FarNonce() []byte { return c.s.keys.farNonce }
 

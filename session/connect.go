@@ -37,6 +37,10 @@ func (s *Session) connect(c *rtmp.Command) error {
 		a = LiveApp{}
 	}
 	s.app = app
+	if err := s.hookConnect(app, obj); err != nil {
+		s.log.Info("connect refused", "app", app, "why", err)
+		return s.rejectConnect(c, err.Error())
+	}
 	ac, err := a.Connect(s.ctx, s, obj, c.Args)
 	if err != nil {
 		return s.rejectConnect(c, err.Error())

@@ -60,7 +60,10 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 		s.log.Info("play refused", "name", name, "why", err)
 		return s.onStatus(streamID, errorInfo(codePlayFailed, err.Error(), "details", name))
 	}
-	key, err := s.appConn.Play(base)
+	key, err := s.hookPlay(StreamRequest{Name: base, Args: query, Start: argNumber(c.Args, 1), Duration: argNumber(c.Args, 2), Reset: reset})
+	if err == nil {
+		key, err = s.appConn.Play(key)
+	}
 	if err != nil {
 		s.log.Info("play refused", "name", base, "why", err)
 		return s.onStatus(streamID, errorInfo(codePlayFailed, err.Error(), "details", name))

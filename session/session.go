@@ -29,6 +29,9 @@ type Options struct {
 	MaxStreams int            // NetStreams per connection
 	Apps       map[string]App // by application name; others are LiveApp
 	Logger     *slog.Logger
+	// Hooks, when set, is consulted for every application before its own
+	// rules (session/hooks.go).
+	Hooks Hooks
 }
 
 // FMS-compatible identity sent in the connect reply; ffmpeg and Flash only
@@ -55,6 +58,7 @@ type Session struct {
 	// Owned by the Serve goroutine.
 	app       string
 	appConn   AppConn
+	hookInfo  *ConnInfo // set at connect when Options.Hooks is
 	connected bool
 	amf3      bool
 	streams   map[uint32]*netStream

@@ -56,8 +56,11 @@ func (s *Session) publish(streamID uint32, c *rtmp.Command) error {
 	if ns.pub != nil || ns.player != nil {
 		return s.onStatus(streamID, errorInfo(codePublishBadName, "This stream is already in use.", "details", name))
 	}
-	base, _ := splitName(name)
-	key, err := s.appConn.Publish(base)
+	base, query := splitName(name)
+	key, err := s.hookPublish(StreamRequest{Name: base, Args: query, Type: firstString(c.Args, 1, "live")})
+	if err == nil {
+		key, err = s.appConn.Publish(key)
+	}
 	if err != nil {
 		s.log.Info("publish refused", "name", base, "why", err)
 		return s.onStatus(streamID, errorInfo(codePublishBadName, err.Error(), "details", name))

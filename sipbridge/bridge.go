@@ -110,6 +110,11 @@ func Start(o Options) (*Bridge, error) {
 	}
 	b.stack = st
 	b.log.Info("sip listening", "addr", st.Addr(), "transports", "udp,tcp")
+	for _, t := range o.Trunks {
+		if t.Register {
+			b.wg.Go(func() { b.runTrunkRegistration(t) })
+		}
+	}
 	return b, nil
 }
 

@@ -44,6 +44,7 @@ type diagoStack struct {
 	ua     *sipgo.UserAgent
 	dg     *diago.Diago
 	addr   string
+	public string // PublicAddress: the host in our Contact behind NAT
 	cancel context.CancelFunc
 	log    *slog.Logger
 }
@@ -85,7 +86,7 @@ func newDiagoStack(o diagoOptions) (*diagoStack, error) {
 	}
 	dg := diago.NewDiago(ua, opts...)
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &diagoStack{ua: ua, dg: dg, addr: net.JoinHostPort(host, strconv.Itoa(port)), cancel: cancel, log: o.Logger}
+	s := &diagoStack{ua: ua, dg: dg, addr: net.JoinHostPort(host, strconv.Itoa(port)), public: o.PublicAddress, cancel: cancel, log: o.Logger}
 	err = dg.ServeBackground(ctx, func(d *diago.DialogServerSession) {
 		o.OnOffer(&diagoOffer{d: d})
 	})

@@ -16,6 +16,9 @@ type Trunk struct {
 	Username  string // digest credentials for 401/407
 	Password  string
 	Register  bool
+	// RegisterExpires is the binding lifetime asked when Register is set
+	// (default 1h); the binding is renewed before what the trunk grants.
+	RegisterExpires time.Duration
 }
 
 // Rule sends numbers matching Match to Trunk; Users, when not empty,

@@ -2,6 +2,7 @@ package sipbridge
 
 import (
 	"context"
+	"time"
 
 	"github.com/pion/rtp"
 
@@ -17,6 +18,8 @@ type stack interface {
 	// non-2xx response is a *StatusError. Ending ctx before the answer
 	// sends CANCEL.
 	Invite(ctx context.Context, in invite) (channel, error)
+	// Registration is a binding of our address at a trunk (REGISTER).
+	Registration(r registerReq) (registerClient, error)
 	// Addr is the host:port the stack listens on (UDP and TCP).
 	Addr() string
 	Close() error
@@ -35,6 +38,26 @@ type invite struct {
 	Password  string
 	// OnProgress is told each provisional status (180, 183).
 	OnProgress func(status int)
+	// OnEarlyMedia, if set, is given the channel of a 183 with SDP before
+	// the answer (on Invite's goroutine; it must not block). Invite then
+	// returns that same channel when the call is answered; a failed call
+	// closes it.
+	OnEarlyMedia func(channel)
+}
+
+// registerReq is the account a trunk registration binds.
+type registerReq struct {
+	HostPort  string // the trunk's registrar
+	Transport string // udp | tcp
+	Username  string // AOR user and digest credentials
+	Password  string
+}
+
+// registerClient refreshes one binding. Register asks for expires (0
+// removes the binding) and returns the lifetime the trunk granted; a
+// final non-2xx is a *StatusError.
+type registerClient interface {
+	Register(ctx context.Context, expires time.Duration) (time.Duration, error)
 }
 
 // channel is an established call: the negotiated codec and its RTP.
@@ -48,6 +71,11 @@ type channel interface {
 	Hangup(ctx context.Context) error
 	// Done is closed when the dialog ends (BYE either way).
 	Done() <-chan struct{}
+	// Direction is what the peer's latest SDP lets us do: sendrecv,
+	// recvonly (it holds with sendonly: send nothing), inactive.
+	// Changed is signalled (without blocking) on every media update.
+	Direction() string
+	Changed() <-chan struct{}
 	// Close releases the RTP sockets; a blocked ReadRTP returns.
 	Close() error
 }

@@ -19,8 +19,14 @@ type Stats struct {
 	AuthFailures atomic.Uint64
 	// Registrations is the number of registered SIP phone contacts now.
 	Registrations atomic.Int64
-	mu            sync.Mutex
-	failures      map[int]uint64 // by SIP status
+	// TrunkRegistered is the number of trunks our binding is current at;
+	// TrunkRegisters counts successful REGISTERs to trunks (refreshes too).
+	TrunkRegistered atomic.Int64
+	TrunkRegisters  atomic.Uint64
+	// Holds counts re-INVITEs that put a call on hold.
+	Holds    atomic.Uint64
+	mu       sync.Mutex
+	failures map[int]uint64 // by SIP status
 }
 
 // fail counts a call that failed with SIP status code.

@@ -16,12 +16,15 @@ import (
 )
 
 const clientUsage = `usage: flashvox client [--server rtmp://127.0.0.1:1935/phone] --user U (--password P | --token T)
-       call TARGET | answer
+       call USER | call conf:ROOM | answer
        [--play IN.wav] [--record OUT.wav] [--duration 10s] [--codec speex|nellymoser] [--dtmf DIGITS] [--timeout 60s]
 `
 
 // runClient is the headless phone: exit 0 when the call was established and
-// ended normally, 1 when it failed, 2 on a usage error.
+// ended normally, 1 when it failed, 2 on a usage error. `call conf:ROOM`
+// joins a conference room instead: it sends --play, records the mix (or the
+// relayed streams, summed) and leaves after --duration, on SIGINT/SIGTERM,
+// or when the room ends (exit 0); a kick is exit 1.
 func runClient(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("client", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -50,12 +50,17 @@ type server struct {
 	logs          *testpeer.Buffer
 }
 
-func startFlashvox(t *testing.T) *server {
+func startFlashvox(t *testing.T) *server { return startFlashvoxWith(t, nil) }
+
+// startFlashvoxWith starts flashvox with extra environment (later keys win)
+// and arguments (e.g. --config FILE).
+func startFlashvoxWith(t *testing.T, env []string, args ...string) *server {
 	t.Helper()
 	bin := flashvoxBin(t)
 	rtmpAddr, httpAddr := freeAddr(t), freeAddr(t)
-	cmd := exec.Command(bin)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "FLASHVOX_RTMP_LISTEN="+rtmpAddr, "FLASHVOX_HTTP_LISTEN="+httpAddr, "FLASHVOX_SIP_LISTEN=127.0.0.1:0", "FLASHVOX_RTMFP_LISTEN=127.0.0.1:0", "FLASHVOX_CALL_RING_TIMEOUT=1s")
+	cmd.Env = append(cmd.Env, env...)
 	logs := &testpeer.Buffer{}
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/config"
+	"github.com/flashvox/flashvox/hooks"
 	"github.com/flashvox/flashvox/internal/tlscert"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/phoneapp"
@@ -79,6 +80,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 			Hub:        hub,
 			MaxStreams: cfg.RTMP.MaxStreamsPerConnection,
 			Logger:     logger.With("component", "session"),
+			Hooks:      newHooks(cfg.Hooks, logger),
 			Apps: map[string]session.App{
 				phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Conferences: confs, Logger: callLog},
 				siprtmp.Name:  &siprtmp.App{Calls: calls, Auth: auth, Logger: callLog},
@@ -107,6 +109,17 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	}
 	sip.SetConferences(sipConferences(confs))
 	return &services{hub: hub, rtmp: rs, calls: calls, mux: mux, tunnel: tunnel, certs: certs, sip: sip, confs: confs}, nil
+}
+
+// newHooks returns the HTTP hooks of hooks:, or nil when all are off (a nil
+// *hooks.Client in the interface would still be called).
+func newHooks(h config.Hooks, logger *slog.Logger) session.Hooks {
+	o := hooks.Options{OnConnect: h.OnConnect, OnPublish: h.OnPublish, OnPlay: h.OnPlay,
+		Timeout: h.Timeout, Logger: logger.With("component", "hooks")}
+	if !o.Enabled() {
+		return nil
+	}
+	return hooks.New(o)
 }
 
 // close ends every tunnel session and every call (the parties get bye with

@@ -24,6 +24,7 @@ type Options struct {
 	Apps   map[string]session.App // applications besides the live default
 	Hub    *media.Hub             // nil: a new hub with 1024-frame queues
 	Logger *slog.Logger           // nil: captured, printed on failure
+	Hooks  session.Hooks          // nil: no connect/publish/play hooks
 }
 
 // Stack is a running server.
@@ -60,7 +61,7 @@ func Start(t testing.TB, o Options) *Stack {
 	}
 	st.Server = &rtmp.Server{
 		Config: o.Config, MaxConns: 1000, MaxConnsPerIP: 1000, Logger: st.Logger,
-		Handler: &session.Handler{Options: session.Options{Hub: st.Hub, MaxStreams: 8, Apps: o.Apps, Logger: st.Logger}},
+		Handler: &session.Handler{Options: session.Options{Hub: st.Hub, MaxStreams: 8, Apps: o.Apps, Logger: st.Logger, Hooks: o.Hooks}},
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
