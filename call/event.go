@@ -42,8 +42,8 @@ const (
 	Offline = "offline"
 )
 
-// ModeRelay is the only media mode until flashvox offers RTMFP rendezvous:
-// both parties publish to and play from the server.
+// ModeRelay: both parties publish to and play from the server (see also
+// ModeP2P).
 const ModeRelay = "relay"
 
 // Event is one entry of a user's event log. Fields that do not apply to the

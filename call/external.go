@@ -160,6 +160,7 @@ func (s *Service) ExternalAnswer(id string) (Event, error) {
 		s.issueNamesLocked(c)
 	}
 	s.log.Info("external call answered", "call", c.ID)
+	c.mode = ModeRelay
 	e := Event{Type: EvAccepted, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, Mode: ModeRelay,
 		Publish: c.names[0], Play: c.names[1], Device: c.callerDevice}
 	s.users[c.From].log.Append(e)

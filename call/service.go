@@ -17,8 +17,11 @@ type Options struct {
 	// StreamPrefix is put before issued stream names to make hub keys
 	// (default "phone/").
 	StreamPrefix string
-	Now          func() time.Time
-	Logger       *slog.Logger
+	// NoP2P lists users whose calls always relay through the server, even
+	// between two RTMFP clients (a policy: recording, privacy of addresses).
+	NoP2P  []string
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Device kinds.
@@ -43,6 +46,7 @@ type Service struct {
 	seq     uint64            // orders calls
 	closed  bool
 	gw      Gateway // carries calls to non-users (sipbridge), may be nil
+	stats   Stats
 }
 
 type user struct {
@@ -66,6 +70,7 @@ type Device struct {
 	inflight int
 	expiry   *time.Timer
 	gone     bool
+	direct   bool // RTMFP: may carry media peer to peer (SetDirect)
 }
 
 // grant says who may publish and who may play one issued stream name.

@@ -22,6 +22,7 @@ type Call struct {
 	calleeDevice string
 	callerPeer   string // RTMFP peer ids the parties reported
 	calleePeer   string
+	mode         string    // media mode once answered: ModeRelay or ModeP2P
 	names        [2]string // [0] the caller publishes, [1] the callee publishes
 	timer        *time.Timer
 	ext          int  // which party is the gateway's (extNone, extCallee, extCaller)
@@ -127,7 +128,8 @@ func (s *Service) Accept(d *Device, id, peerID string) (Event, error) {
 	s.streams[c.names[1]] = &grant{call: c, publisher: c.To, player: c.From}
 	now := s.opts.Now()
 	s.log.Info("call accepted", "call", c.ID, "device", d.ID)
-	base := Event{Type: EvAccepted, Time: now, Call: c.ID, From: c.From, To: c.To, Mode: ModeRelay, Device: d.ID}
+	c.mode = s.modeLocked(c, d)
+	base := Event{Type: EvAccepted, Time: now, Call: c.ID, From: c.From, To: c.To, Mode: c.mode, Device: d.ID}
 	toCaller, toCallee := base, base
 	toCaller.Publish, toCaller.Play, toCaller.PeerID = c.names[0], c.names[1], c.calleePeer
 	toCallee.Publish, toCallee.Play, toCallee.PeerID = c.names[1], c.names[0], c.callerPeer

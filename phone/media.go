@@ -9,41 +9,67 @@ import (
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/codecs"
+	"github.com/flashvox/flashvox/rtmp"
 )
 
 // talk runs an established call: publish the microphone, play the other
-// side, send DTMF, and end on the duration or the other side's bye.
+// side (directly in a p2p call, else through the server), send DTMF, and
+// end on the duration or the other side's bye.
 func (p *phone) talk(ctx context.Context, r *Result, acc *amf.Object) error {
 	pubName, playName := acc.GetString("publish"), acc.GetString("play")
-	p.log.Info("call established", "call", r.Call, "publish", pubName, "play", playName, "mode", acc.GetString("mode"))
-	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	pubID, err := p.c.CreateStream(sctx)
-	if err != nil {
-		return err
-	}
-	if err := p.c.Publish(sctx, pubID, pubName, "live"); err != nil {
-		return fmt.Errorf("phone: publish: %w", err)
-	}
-	playID, err := p.c.CreateStream(sctx)
-	if err != nil {
-		return err
-	}
-	// Ask for our own codec: the hub transcodes when the other side differs.
-	if err := p.c.Play(sctx, playID, playName+"?codec="+p.opts.Codec.String()); err != nil {
-		return fmt.Errorf("phone: play: %w", err)
-	}
+	mode, peer := acc.GetString("mode"), acc.GetString("peerId")
+	p.log.Info("call established", "call", r.Call, "publish", pubName, "play", playName, "mode", mode)
 
 	mctx, stop := context.WithCancel(ctx)
 	defer stop()
 	sendErr := make(chan error, 1)
-	go func() { sendErr <- p.send(mctx, pubID) }()
+	go func() { sendErr <- p.send(mctx, 0) }()
 	heard := make(chan []int16, 1)
 	go func() { heard <- p.hear(mctx) }()
 	defer func() {
 		stop()
 		r.Heard = <-heard
 	}()
+
+	var direct *rtmp.Client // the far peer's session while media is p2p
+	defer func() {
+		if direct != nil {
+			direct.Close()
+		}
+	}()
+	relay := func() error {
+		if direct != nil {
+			direct.Close()
+			direct = nil
+		}
+		if r.Media == MediaRelay {
+			return nil
+		}
+		r.Media = MediaRelay
+		return p.relay(ctx, pubName, playName)
+	}
+	directUp := make(chan *rtmp.Client, 1)
+	directErr := make(chan error, 1)
+	if mode == MediaP2P && p.direct != nil && peer != "" {
+		r.Media = MediaP2P
+		p.direct.allow(pubName)
+		timeout := p.opts.P2PTimeout
+		if timeout <= 0 {
+			timeout = DefaultP2PTimeout
+		}
+		go func() {
+			dctx, cancel := context.WithTimeout(mctx, timeout)
+			defer cancel()
+			cl, err := p.playDirect(dctx, peer, playName)
+			if err != nil {
+				directErr <- err
+				return
+			}
+			directUp <- cl
+		}()
+	} else if err := relay(); err != nil {
+		return err
+	}
 
 	if p.opts.DTMF != "" {
 		if _, err := p.call(ctx, "sendDTMF", r.Call, p.opts.DTMF); err != nil {
@@ -57,6 +83,7 @@ func (p *phone) talk(ctx context.Context, r *Result, acc *amf.Object) error {
 		timeout = t.C
 	}
 	evc := make(chan event, 1)
+	mediac := make(chan struct{}, 1)
 	errc := make(chan error, 1)
 	go func() {
 		for {
@@ -68,39 +95,99 @@ func (p *phone) talk(ctx context.Context, r *Result, acc *amf.Object) error {
 			switch e.method {
 			case "onDTMF":
 				r.Digits += e.obj.GetString("digits")
+			case "onMedia":
+				if e.obj.GetString("mode") == MediaRelay {
+					select {
+					case mediac <- struct{}{}:
+					default:
+					}
+				}
 			case "onBye", "onRejected", "onCancelled":
 				evc <- e
 				return
 			}
 		}
 	}()
-	select {
-	case <-timeout:
-		if _, err := p.call(ctx, "bye", r.Call); err != nil {
-			return err
-		}
-		select { // our own bye comes back as onBye
+	for {
+		select {
+		case cl := <-directUp:
+			if r.Media == MediaP2P {
+				direct = cl
+				p.log.Info("media p2p", "call", r.Call, "peer", peer[:16])
+			} else {
+				cl.Close()
+			}
+		case err := <-directErr:
+			if r.Media == MediaP2P {
+				p.log.Info("p2p failed: asking for relay", "call", r.Call, "err", err)
+				if _, err := p.call(ctx, "p2pFailed", r.Call); err != nil {
+					return err
+				}
+				if err := relay(); err != nil {
+					return err
+				}
+			}
+		case <-mediac:
+			p.log.Info("server switched the call to relay", "call", r.Call)
+			if err := relay(); err != nil {
+				return err
+			}
+		case <-timeout:
+			if _, err := p.call(ctx, "bye", r.Call); err != nil {
+				return err
+			}
+			select { // our own bye comes back as onBye
+			case e := <-evc:
+				r.End = e.obj
+				return nil
+			case err := <-errc:
+				return err
+			}
 		case e := <-evc:
 			r.End = e.obj
-			return nil
+			if e.method == "onBye" && e.obj.GetString("reason") == "hangup" {
+				return nil
+			}
+			return fmt.Errorf("%w: %s", ErrAbnormalEnd, describe(e.obj))
 		case err := <-errc:
 			return err
+		case err := <-sendErr:
+			return fmt.Errorf("phone: sending audio: %w", err)
 		}
-	case e := <-evc:
-		r.End = e.obj
-		if e.method == "onBye" && e.obj.GetString("reason") == "hangup" {
-			return nil
-		}
-		return fmt.Errorf("%w: %s", ErrAbnormalEnd, describe(e.obj))
-	case err := <-errc:
-		return err
-	case err := <-sendErr:
-		return fmt.Errorf("phone: sending audio: %w", err)
 	}
 }
 
+// relay publishes the microphone to the server and plays the other side
+// from it.
+func (p *phone) relay(ctx context.Context, pubName, playName string) error {
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	pubID, err := p.c.CreateStream(sctx)
+	if err != nil {
+		return err
+	}
+	if err := p.c.Publish(sctx, pubID, pubName, "live"); err != nil {
+		return fmt.Errorf("phone: publish: %w", err)
+	}
+	p.relayPub.Store(pubID)
+	playID, err := p.c.CreateStream(sctx)
+	if err != nil {
+		return err
+	}
+	// Ask for our own codec: the hub transcodes when the other side differs.
+	if err := p.c.Play(sctx, playID, playName+"?codec="+p.opts.Codec.String()); err != nil {
+		return fmt.Errorf("phone: play: %w", err)
+	}
+	return nil
+}
+
 // send encodes the microphone in real time, one codec frame per message.
+// The frames go to the server on streamID, or (0) once relay publishing
+// started, and to the peers that play us directly.
 func (p *phone) send(ctx context.Context, streamID uint32) error {
+	if streamID != 0 {
+		p.relayPub.Store(streamID)
+	}
 	enc, err := codecs.NewEncoder(p.opts.Codec, SampleRate)
 	if err != nil {
 		return err
@@ -135,8 +222,13 @@ func (p *phone) send(ctx context.Context, streamID uint32) error {
 		if p.opts.OnSend != nil {
 			p.opts.OnSend(ts, time.Now())
 		}
-		if err := p.c.WriteAudio(streamID, ts, pkt); err != nil {
-			return err
+		if id := p.relayPub.Load(); id != 0 {
+			if err := p.c.WriteAudio(id, ts, pkt); err != nil {
+				return err
+			}
+		}
+		if p.direct != nil {
+			p.direct.write(ts, pkt)
 		}
 		// Pace by the wall clock: a late tick sends the frames it owes at once.
 		next := start.Add(time.Duration(i+1) * period)
@@ -215,7 +307,12 @@ func mixTracks(ts []*track) []int16 {
 	if len(ts) == 1 {
 		return ts[0].pcm
 	}
-	for _, tr := range ts { println("DEBUGTRACK", tr.first.Sub(ts[0].first).String(), len(tr.pcm)) }
+	for _, tr := range ts {
+		var mx int16
+		for _, v := range tr.pcm[len(tr.pcm)/2:] {
+			mx = max(mx, v)
+		}
+	}
 	t0 := ts[0].first
 	offs := make([]int, len(ts))
 	n := 0

@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/rtmfp"
 	"github.com/flashvox/flashvox/rtmp"
 )
 
@@ -31,6 +33,15 @@ type Options struct {
 	SetupTimeout time.Duration
 	DTMF         string // digits sent once the call is established
 	Logger       *slog.Logger
+	// P2P (RTMFP only) offers and accepts peer-to-peer calls: the phone
+	// publishes for direct connections, plays the far peer by its peer ID
+	// and falls back to relay (p2pFailed) when no audio comes over the
+	// direct session within P2PTimeout (default DefaultP2PTimeout).
+	P2P        bool
+	P2PTimeout time.Duration
+	// BlockP2P is a test hook: drop every datagram to or from a peer, so
+	// the direct session never comes up.
+	BlockP2P bool
 	// OnSend and OnHear, if set, are told the timestamp of every audio
 	// message sent and heard, with the local time (delay measurements).
 	OnSend, OnHear func(ts uint32, at time.Time)
@@ -43,6 +54,8 @@ type Result struct {
 	// End is the event that ended the call (onBye, onRejected, onCancelled).
 	End    *amf.Object
 	Digits string // DTMF received
+	// Media is what carried the call's audio: MediaP2P or MediaRelay.
+	Media string
 }
 
 // Errors of a call that did not go as asked.
@@ -65,6 +78,10 @@ type phone struct {
 	c      *rtmp.Client
 	events chan event
 	audio  chan *rtmp.Message
+
+	mc       *rtmfp.Conn   // the RTMFP session with the server (nil over RTMP)
+	direct   *directPub    // P2P: peers playing us directly
+	relayPub atomic.Uint32 // the server stream we publish on (0: none yet)
 }
 
 func dial(ctx context.Context, o Options) (*phone, error) {
@@ -78,7 +95,12 @@ func dial(ctx context.Context, o Options) (*phone, error) {
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
-	c, err := connectServer(ctx, o.Server, rtmp.ClientOptions{
+	var peers rtmfp.Handler
+	if o.P2P {
+		p.direct = newDirectPub(p.log)
+		peers = p.direct
+	}
+	c, mc, err := connectServer(ctx, o.Server, rtmp.ClientOptions{
 		ConnectArgs: []any{o.User, o.Secret},
 		Logger:      p.log,
 		OnCommand: func(cmd *rtmp.Command, _ *rtmp.Message) {
@@ -94,23 +116,44 @@ func dial(ctx context.Context, o Options) (*phone, error) {
 			}
 		},
 		OnMessage: func(m *rtmp.Message) {
-			if m.Type != rtmp.TypeAudio || len(m.Payload) < 2 {
-				return
-			}
-			if p.opts.OnHear != nil {
-				p.opts.OnHear(m.Timestamp, time.Now())
-			}
-			select {
-			case p.audio <- m:
-			default: // the decoder fell behind: lose audio, never stall the connection
+			if m.Type == rtmp.TypeAudio && len(m.Payload) >= 2 {
+				p.onAudio(m)
 			}
 		},
-	})
+	}, peers, o.BlockP2P)
 	if err != nil {
 		return nil, fmt.Errorf("phone: connect %s as %s: %w", o.Server, o.User, err)
 	}
-	p.c = c
+	p.c, p.mc = c, mc
+	if p.mc == nil {
+		p.direct = nil // P2P needs RTMFP
+	}
+	if p.direct != nil {
+		if err := p.announce(); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
 	return p, nil
+}
+
+func (p *phone) onAudio(m *rtmp.Message) {
+	if p.opts.OnHear != nil {
+		p.opts.OnHear(m.Timestamp, time.Now())
+	}
+	select {
+	case p.audio <- m:
+	default: // the decoder fell behind: lose audio, never stall the connection
+	}
+}
+
+// peerArgs is invite's and accept's options object: our peer ID when we
+// offer peer-to-peer.
+func (p *phone) peerArgs() []any {
+	if p.direct == nil {
+		return nil
+	}
+	return []any{amf.NewObject("peerId", p.mc.NearID())}
 }
 
 func (p *phone) close() { p.c.Close() }
@@ -181,7 +224,7 @@ func Call(ctx context.Context, o Options, to string) (*Result, error) {
 	if room, ok := conferenceRoom(to); ok {
 		return p.conference(ctx, room)
 	}
-	res, err := p.call(ctx, "invite", to)
+	res, err := p.call(ctx, "invite", append([]any{to}, p.peerArgs()...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +238,7 @@ func Call(ctx context.Context, o Options, to string) (*Result, error) {
 			return r, fmt.Errorf("%w: %w", ErrNotEstablished, err)
 		}
 		switch e.method {
-		case "onRinging":
+		case "onRinging", "onEarlyMedia":
 			p.log.Info("ringing", "call", r.Call, "to", to)
 			continue
 		case "onAccepted":
@@ -227,7 +270,7 @@ func Answer(ctx context.Context, o Options) (*Result, error) {
 			break
 		}
 	}
-	acc, err := p.call(ctx, "accept", r.Call)
+	acc, err := p.call(ctx, "accept", append([]any{r.Call}, p.peerArgs()...)...)
 	if err != nil {
 		return &r, err
 	}

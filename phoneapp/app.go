@@ -102,11 +102,21 @@ func (a *App) Connect(ctx context.Context, s *session.Session, _ *amf.Object, ar
 		cursor:      ev.Head(),
 	}
 	c.dev = a.Calls.Attach(cr.user, call.KindRTMP)
+	if _, ok := s.Transport().(peerTransport); ok {
+		a.Calls.SetDirect(c.dev) // RTMFP: its calls may go peer to peer
+	}
 	c.log = log.With("user", cr.user, "device", c.dev.ID)
 	pctx, cancel := context.WithCancel(ctx)
 	c.cancel = cancel
 	c.wg.Go(func() { c.push(pctx) })
 	return c, nil
+}
+
+// peerTransport is an RTMFP session (rtmfp.Conn): a client that can take
+// and open direct sessions with other peers.
+type peerTransport interface {
+	PeerID() string
+	NearID() string
 }
 
 // conn is one phone connection. Call/Publish/Play/Close run on the

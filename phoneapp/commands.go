@@ -15,6 +15,7 @@ import (
 //	reject(callId [, reason])      -> null
 //	bye(callId)                    -> null (also hangup, cancel)
 //	sendDTMF(callId, digits)       -> null
+//	p2pFailed(callId)              -> null (a p2p call switches to relay)
 func (c *conn) Call(_ context.Context, name string, args []any) (any, error) {
 	switch name {
 	case "invite":
@@ -50,6 +51,12 @@ func (c *conn) Call(_ context.Context, name string, args []any) (any, error) {
 			return nil, err
 		}
 		return nil, c.calls.Hangup(c.dev, id)
+	case "p2pFailed":
+		id, err := stringArg(args, 0, "callId")
+		if err != nil {
+			return nil, err
+		}
+		return nil, c.calls.P2PFailed(c.dev, id)
 	case "sendDTMF":
 		id, err := stringArg(args, 0, "callId")
 		if err != nil {
@@ -93,6 +100,7 @@ var methods = map[string]string{
 	call.EvBye:      "onBye",
 	call.EvPresence: "onPresence",
 	call.EvDTMF:     "onDTMF",
+	call.EvMedia:    "onMedia",
 	// Gateway calls only.
 	call.EvEarlyMedia: "onEarlyMedia",
 	call.EvHold:       "onHold",

@@ -269,6 +269,17 @@ func (c *Conn) RemoteAddr() net.Addr {
 	return net.UDPAddrFromAddrPort(c.s.addr)
 }
 
+// LocalAddr is the endpoint's own socket address (what setPeerInfo reports).
+func (c *Conn) LocalAddr() net.Addr {
+	if cl, ok := c.s.out.(*client); ok {
+		return cl.pc.LocalAddr()
+	}
+	if srv, ok := c.s.out.(*Server); ok && srv.pc != nil {
+		return srv.pc.LocalAddr()
+	}
+	return nil
+}
+
 // PeerID is the peer's fingerprint in hex (Flash's farID).
 func (c *Conn) PeerID() string { return hex.EncodeToString(c.s.far[:]) }
 

@@ -184,6 +184,10 @@ func (s *Session) command(streamID uint32, c *rtmp.Command) error {
 	return s.appCall(c)
 }
 
+// Transport is the connection the session runs on (an application may ask
+// it what it is: RTMFP's Conn has a PeerID).
+func (s *Session) Transport() Transport { return s.t }
+
 // PeerInfoReceiver is a Transport that keeps a client's setPeerInfo
 // addresses (RTMFP's Conn, which also answers with its keepalive periods).
 type PeerInfoReceiver interface {

@@ -8,6 +8,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/diago"
@@ -156,6 +158,13 @@ func (s *diagoStack) Invite(ctx context.Context, in invite) (channel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
+	var early *diagoChannel
+	var cur atomic.Pointer[diagoChannel] // re-INVITEs arrive on diago's goroutine
+	mediaUpdate := func(dm *diago.DialogMedia) {
+		if c := cur.Load(); c != nil {
+			c.mediaUpdated(dm)
+		}
+	}
 	opts := diago.InviteClientOptions{
 		Username: in.Username,
 		Password: in.Password,
@@ -165,6 +174,8 @@ func (s *diagoStack) Invite(ctx context.Context, in invite) (channel, error) {
 			}
 			return nil
 		},
+		OnMediaUpdate:    mediaUpdate,
+		EarlyMediaDetect: in.OnEarlyMedia != nil,
 	}
 	if in.From != "" {
 		opts.Headers = append(opts.Headers, &sip.FromHeader{
@@ -172,7 +183,7 @@ func (s *diagoStack) Invite(ctx context.Context, in invite) (channel, error) {
 			Params:  sip.NewParams(),
 		})
 	}
-	if err := d.Invite(ctx, opts); err != nil {
+	fail := func(err error) (channel, error) {
 		d.Close()
 		var de *sipgo.ErrDialogResponse
 		if errors.As(err, &de) {
@@ -180,9 +191,26 @@ func (s *diagoStack) Invite(ctx context.Context, in invite) (channel, error) {
 		}
 		return nil, fmt.Errorf("sip: invite: %w", err)
 	}
+	err = d.Invite(ctx, opts)
+	if errors.Is(err, diago.ErrClientEarlyMedia) {
+		// 183 with SDP: its RTP flows now; the answer follows (or not).
+		if early, err = newDiagoChannel(&d.DialogMedia, d.Context(), d.Hangup, d.Close); err != nil {
+			return fail(err)
+		}
+		cur.Store(early)
+		in.OnEarlyMedia(early)
+		err = d.WaitAnswer(ctx, sipgo.AnswerOptions{Username: in.Username, Password: in.Password, OnResponse: opts.OnResponse})
+	}
+	if err != nil {
+		return fail(err)
+	}
 	if err := d.Ack(ctx); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("sip: ack: %w", err)
+	}
+	if early != nil {
+		early.mediaUpdated(&d.DialogMedia) // the 200's SDP may differ from the 183's
+		return early, nil
 	}
 	ch, err := newDiagoChannel(&d.DialogMedia, d.Context(), d.Hangup, d.Close)
 	if err != nil {
@@ -190,16 +218,23 @@ func (s *diagoStack) Invite(ctx context.Context, in invite) (channel, error) {
 		d.Close()
 		return nil, err
 	}
+	cur.Store(ch)
 	return ch, nil
 }
 
-// diagoChannel is an established diago dialog's media.
+// diagoChannel is an established (or early) diago dialog's media. diago
+// replaces the dialog's RTP session on every media update (re-INVITE, the
+// 200 after a 183), so each read and write asks the dialog for the
+// current one.
 type diagoChannel struct {
-	rs     *dmedia.RTPSession
-	codec  rtpCodec
-	done   <-chan struct{}
-	hangup func(context.Context) error
-	close  func() error
+	dm      *diago.DialogMedia
+	codec   rtpCodec
+	done    <-chan struct{}
+	hangup  func(context.Context) error
+	close   func() error
+	changed chan struct{} // one pending signal
+	mu      sync.Mutex
+	dir     string // guarded by mu
 }
 
 func newDiagoChannel(dm *diago.DialogMedia, ctx context.Context, hangup func(context.Context) error, closeFn func() error) (*diagoChannel, error) {
@@ -211,8 +246,36 @@ func newDiagoChannel(dm *diago.DialogMedia, ctx context.Context, hangup func(con
 	if err != nil {
 		return nil, err
 	}
-	return &diagoChannel{rs: rs, codec: c, done: ctx.Done(), hangup: hangup, close: closeFn}, nil
+	return &diagoChannel{dm: dm, codec: c, done: ctx.Done(), hangup: hangup, close: closeFn,
+		changed: make(chan struct{}, 1), dir: dirSendRecv}, nil
 }
+
+// mediaUpdated records the direction our answer to the peer's new SDP
+// took. diago keeps the negotiated direction private; our own SDP, which
+// carries it, is the public way to read it (generating it only raises the
+// session version).
+func (c *diagoChannel) mediaUpdated(dm *diago.DialogMedia) {
+	ms := dm.MediaSession()
+	if ms == nil {
+		return
+	}
+	dir := sdpDirection(ms.LocalSDP())
+	c.mu.Lock()
+	c.dir = dir
+	c.mu.Unlock()
+	select {
+	case c.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (c *diagoChannel) Direction() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.dir
+}
+
+func (c *diagoChannel) Changed() <-chan struct{} { return c.changed }
 
 // negotiated maps the session's common codecs to ours.
 func negotiated(ms *dmedia.MediaSession) (rtpCodec, error) {
@@ -254,7 +317,11 @@ func (c *diagoChannel) Codec() rtpCodec { return c.codec }
 
 func (c *diagoChannel) ReadRTP(buf []byte, p *rtp.Packet) error {
 	for {
-		n, err := c.rs.ReadRTP(buf, p)
+		rs := c.dm.RTPSession()
+		if rs == nil {
+			return errors.New("sip: no RTP session")
+		}
+		n, err := rs.ReadRTP(buf, p)
 		if err != nil {
 			return err
 		}
@@ -264,7 +331,13 @@ func (c *diagoChannel) ReadRTP(buf []byte, p *rtp.Packet) error {
 	}
 }
 
-func (c *diagoChannel) WriteRTP(p *rtp.Packet) error { return c.rs.WriteRTP(p) }
+func (c *diagoChannel) WriteRTP(p *rtp.Packet) error {
+	rs := c.dm.RTPSession()
+	if rs == nil {
+		return errors.New("sip: no RTP session")
+	}
+	return rs.WriteRTP(p)
+}
 
 func (c *diagoChannel) Hangup(ctx context.Context) error { return c.hangup(ctx) }
 
@@ -293,10 +366,26 @@ func (o *diagoOffer) Header(name string) string {
 func (o *diagoOffer) Ringing() error { return o.d.Ringing() }
 
 func (o *diagoOffer) Answer() (channel, error) {
-	if err := o.d.AnswerOptions(diago.AnswerOptions{RTPNAT: dmedia.RTPNATSymetric}); err != nil {
+	var ch *diagoChannel
+	var mu sync.Mutex // the answer and a quick re-INVITE race for ch
+	update := func(dm *diago.DialogMedia) {
+		mu.Lock()
+		defer mu.Unlock()
+		if ch != nil {
+			ch.mediaUpdated(dm)
+		}
+	}
+	if err := o.d.AnswerOptions(diago.AnswerOptions{RTPNAT: dmedia.RTPNATSymetric, OnMediaUpdate: update}); err != nil {
 		return nil, fmt.Errorf("sip: answer: %w", err)
 	}
-	return newDiagoChannel(&o.d.DialogMedia, o.d.Context(), o.d.Hangup, o.d.Close)
+	c, err := newDiagoChannel(&o.d.DialogMedia, o.d.Context(), o.d.Hangup, o.d.Close)
+	if err != nil {
+		return nil, err
+	}
+	mu.Lock()
+	ch = c
+	mu.Unlock()
+	return c, nil
 }
 
 func (o *diagoOffer) Respond(code int, reason string, headers ...[2]string) error {

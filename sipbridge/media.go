@@ -32,6 +32,15 @@ type mediaBridge struct {
 	onDTMF func(digit byte)
 	// dtmf carries digits to send; the writer owns the RTP clock.
 	dtmf chan string
+	// answered carries playKey to an early-media bridge (started with
+	// playKey "" on a 183): until then nothing is sent to the peer and
+	// the RTP watchdog sleeps.
+	answered chan string
+	// onHold is told when the peer's re-INVITE holds (held, our direction
+	// recvonly or inactive) or resumes the call (on run's goroutine).
+	onHold func(held bool, dir string)
+	// held: the peer holds the call; the writer sends nothing.
+	held atomic.Bool
 }
 
 // Frames queued from the hub to the RTP writer; a full queue drops the
@@ -48,19 +57,33 @@ func (m *mediaBridge) run(ctx context.Context) error {
 	}
 	defer pub.Close()
 	frames := make(chan *media.Frame, writeQueue)
-	sub, err := m.hub.SubscribeCodecSink(m.playKey, c.ID, 0, func(f *media.Frame) {
-		if f.Kind != media.KindAudio {
-			return
+	var sub *media.Subscriber
+	subscribe := func(key string) error {
+		var err error
+		sub, err = m.hub.SubscribeCodecSink(key, c.ID, 0, func(f *media.Frame) {
+			if f.Kind != media.KindAudio {
+				return
+			}
+			select {
+			case frames <- f:
+			default:
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("sip: subscribe %s as %s: %w", key, c.ID, err)
 		}
-		select {
-		case frames <- f:
-		default:
-		}
-	})
-	if err != nil {
-		return fmt.Errorf("sip: subscribe %s as %s: %w", m.playKey, c.ID, err)
+		return nil
 	}
-	defer sub.Close()
+	defer func() {
+		if sub != nil {
+			sub.Close()
+		}
+	}()
+	if m.playKey != "" {
+		if err := subscribe(m.playKey); err != nil {
+			return err
+		}
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -90,11 +113,38 @@ func (m *mediaBridge) run(ctx context.Context) error {
 			default:
 			}
 			return fmt.Errorf("sip: rtp read: %w", err)
+		case key := <-m.answered:
+			m.playKey = key
+			last.Store(time.Now().UnixNano())
+			if err := subscribe(key); err != nil {
+				return err
+			}
+		case <-m.ch.Changed():
+			m.directionChanged(&last)
 		case <-tick.C:
-			if time.Since(time.Unix(0, last.Load())) > m.timeout {
+			// Ringing (early media) and hold may be silent.
+			if m.playKey != "" && !m.held.Load() && time.Since(time.Unix(0, last.Load())) > m.timeout {
 				return errRTPTimeout
 			}
 		}
+	}
+}
+
+// directionChanged acts on the peer's new SDP direction: a=sendonly or
+// a=inactive holds the call (we send nothing), a=sendrecv resumes it.
+func (m *mediaBridge) directionChanged(last *atomic.Int64) {
+	dir := m.ch.Direction()
+	held := dir == dirRecvOnly || dir == dirInactive
+	if m.held.Swap(held) == held {
+		return
+	}
+	last.Store(time.Now().UnixNano())
+	m.log.Info("sip call hold", "held", held, "direction", dir)
+	if held {
+		m.stats.Holds.Add(1)
+	}
+	if m.onHold != nil {
+		m.onHold(held, dir)
 	}
 }
 
@@ -151,6 +201,9 @@ func (m *mediaBridge) write(ctx context.Context, c rtpCodec, frames <-chan *medi
 		case <-ctx.Done():
 			return
 		case f := <-frames:
+			if m.held.Load() {
+				continue
+			}
 			id, _, pkt, err := media.AudioCodec(f)
 			if err != nil || id != c.ID || len(pkt) == 0 {
 				continue

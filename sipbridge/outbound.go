@@ -38,16 +38,28 @@ func (b *Bridge) runOutbound(id, from, to string, t Trunk, q *eventQueue) {
 		}
 	}()
 	log.Info("sip invite")
+	p := gatewayParty{calls: b.opts.Calls, id: id}
+	var early *liveMedia // 183 with SDP: the far end's audio before the answer
 	ch, err := b.stack.Invite(dialCtx, invite{
 		User: to, HostPort: t.Address, Transport: t.Transport, From: from,
 		Username: t.Username, Password: t.Password,
 		OnProgress: func(int) { _ = b.opts.Calls.ExternalRinging(id) },
+		OnEarlyMedia: func(ch channel) {
+			key, err := b.opts.Calls.ExternalEarlyMedia(id)
+			if err != nil {
+				log.Info("early media not played", "err", err)
+				return
+			}
+			log.Info("sip early media", "codec", ch.Codec().ID)
+			early = b.startMedia(ch, key, "", p, log)
+		},
 	})
 	close(stopWatch)
 	<-watchDone
 	select {
 	case e := <-userEnd:
 		log.Info("sip call cancelled by the user", "reason", e.Reason)
+		early.stop()
 		if ch != nil {
 			b.hangup(ch, log)
 		}
@@ -56,6 +68,7 @@ func (b *Bridge) runOutbound(id, from, to string, t Trunk, q *eventQueue) {
 	default:
 	}
 	if err != nil {
+		early.stop()
 		log.Info("sip call failed", "err", err)
 		var se *StatusError
 		if errors.As(err, &se) {
@@ -69,33 +82,74 @@ func (b *Bridge) runOutbound(id, from, to string, t Trunk, q *eventQueue) {
 	acc, err := b.opts.Calls.ExternalAnswer(id)
 	if err != nil { // the user hung up as the answer came
 		log.Info("sip call answered too late", "err", err)
+		early.stop()
 		b.hangup(ch, log)
 		return
 	}
-	log.Info("sip call established", "codec", ch.Codec().ID)
-	b.bridge(ch, acc.Publish, acc.Play, q, gatewayParty{calls: b.opts.Calls, id: id}, log)
+	log.Info("sip call established", "codec", ch.Codec().ID, "early_media", early != nil)
+	if early != nil {
+		early.m.answered <- acc.Play
+		b.bridgeLive(ch, early, q, p, log)
+		return
+	}
+	b.bridge(ch, acc.Publish, acc.Play, q, p, log)
+}
+
+// liveMedia is a running mediaBridge.
+type liveMedia struct {
+	m      *mediaBridge
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// stop ends the media and waits for it (nil: nothing runs).
+func (l *liveMedia) stop() {
+	if l == nil {
+		return
+	}
+	l.cancel()
+	<-l.done
+}
+
+// startMedia runs ch's media: the peer's audio published as pubKey, playKey
+// ("" until the answer, for early media) sent to it; p is told its DTMF
+// and holds.
+func (b *Bridge) startMedia(ch channel, pubKey, playKey string, p party, log *slog.Logger) *liveMedia {
+	m := &mediaBridge{
+		ch: ch, hub: b.opts.Hub, pubKey: pubKey, playKey: playKey,
+		timeout: b.opts.RTPTimeout, stats: &b.Stats, log: log,
+		dtmf:     make(chan string, 8),
+		answered: make(chan string, 1),
+		onDTMF: func(d byte) {
+			if err := p.dtmf(d); err != nil {
+				log.Debug("dtmf not delivered", "err", err)
+			}
+		},
+		onHold: func(held bool, dir string) {
+			// Our recvonly answers the peer's sendonly.
+			reason := map[string]string{dirRecvOnly: dirSendOnly, dirInactive: dirInactive}[dir]
+			p.hold(held, reason)
+		},
+	}
+	ctx, cancel := context.WithCancel(b.ctx)
+	l := &liveMedia{m: m, cancel: cancel, done: make(chan error, 1)}
+	go func() { l.done <- m.run(ctx) }()
+	return l
 }
 
 // bridge runs an established call's media until either side ends it:
 // the peer's audio is published as pubKey, playKey is sent to the peer,
 // q carries the user side's events and p is told what the SIP side does.
 func (b *Bridge) bridge(ch channel, pubKey, playKey string, q *eventQueue, p party, log *slog.Logger) {
+	b.bridgeLive(ch, b.startMedia(ch, pubKey, playKey, p, log), q, p, log)
+}
+
+// bridgeLive is bridge with the media already running (early media).
+func (b *Bridge) bridgeLive(ch channel, l *liveMedia, q *eventQueue, p party, log *slog.Logger) {
 	b.Stats.Active.Add(1)
 	defer b.Stats.Active.Add(-1)
-	m := &mediaBridge{
-		ch: ch, hub: b.opts.Hub, pubKey: pubKey, playKey: playKey,
-		timeout: b.opts.RTPTimeout, stats: &b.Stats, log: log,
-		dtmf: make(chan string, 8),
-		onDTMF: func(d byte) {
-			if err := p.dtmf(d); err != nil {
-				log.Debug("dtmf not delivered", "err", err)
-			}
-		},
-	}
-	ctx, cancel := context.WithCancel(b.ctx)
+	m, cancel, done := l.m, l.cancel, l.done
 	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- m.run(ctx) }()
 	for {
 		select {
 		case e := <-q.c:

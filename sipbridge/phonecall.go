@@ -23,6 +23,9 @@ type party interface {
 	hangup(reason string)
 	// dtmf tells the other party a digit the SIP side sent.
 	dtmf(digit byte) error
+	// hold tells the other party the SIP side held (reason sendonly or
+	// inactive) or resumed the call.
+	hold(held bool, reason string)
 }
 
 // gatewayParty is a gateway call (a trunk or an inbound number).
@@ -33,6 +36,9 @@ type gatewayParty struct {
 
 func (p gatewayParty) hangup(reason string) { _ = p.calls.ExternalHangup(p.id, reason) }
 func (p gatewayParty) dtmf(d byte) error    { return p.calls.ExternalDTMF(p.id, string(d)) }
+func (p gatewayParty) hold(held bool, reason string) {
+	_ = p.calls.ExternalHold(p.id, held, reason)
+}
 
 // deviceParty is a SIP phone's device of a user.
 type deviceParty struct {
@@ -42,6 +48,10 @@ type deviceParty struct {
 }
 
 func (p deviceParty) hangup(string) { _ = p.calls.Hangup(p.dev, p.id) }
+
+// hold: a registered phone's hold is not relayed to the other user (the
+// call service has no hold for devices); the bridge still stops sending.
+func (p deviceParty) hold(bool, string) {}
 func (p deviceParty) dtmf(d byte) error {
 	return p.calls.DTMF(p.dev, p.id, string(d))
 }

@@ -1,6 +1,7 @@
 package sipbridge
 
 import (
+	"bytes"
 	"context"
 	"time"
 
@@ -129,4 +130,36 @@ type rtpCodec struct {
 	ClockRate   int
 	DTMF        bool
 	DTMFType    uint8
+}
+
+// Media directions of a channel (RFC 3264 6.1), ours: what we may do.
+const (
+	dirSendRecv = "sendrecv"
+	dirRecvOnly = "recvonly" // the peer holds with a=sendonly
+	dirSendOnly = "sendonly"
+	dirInactive = "inactive" // the peer holds with a=inactive
+)
+
+// sdpDirection is the direction attribute of an SDP body (the first one:
+// a session-level attribute or the audio stream's), sendrecv when absent.
+func sdpDirection(sdp []byte) string {
+	for len(sdp) > 0 {
+		line := sdp
+		if i := bytes.IndexByte(sdp, '\n'); i >= 0 {
+			line, sdp = sdp[:i], sdp[i+1:]
+		} else {
+			sdp = nil
+		}
+		switch string(bytes.TrimSpace(line)) {
+		case "a=" + dirSendRecv:
+			return dirSendRecv
+		case "a=" + dirRecvOnly:
+			return dirRecvOnly
+		case "a=" + dirSendOnly:
+			return dirSendOnly
+		case "a=" + dirInactive:
+			return dirInactive
+		}
+	}
+	return dirSendRecv
 }

@@ -40,6 +40,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	dtmf := fs.String("dtmf", "", "DTMF digits sent once the call is established")
 	timeout := fs.Duration("timeout", 60*time.Second, "give up ringing or waiting for a call after this long")
 	verbose := fs.Bool("v", false, "log protocol steps to stderr")
+	p2p := fs.Bool("p2p", false, "rtmfp:// only: offer and accept peer-to-peer media, falling back to relay")
 	// Flags may come before and after the verb.
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
@@ -66,7 +67,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flashvox client: --codec must be speex or nellymoser, got %q\n", *codecName)
 		return exitConfig
 	}
-	opts := phone.Options{Server: *server, User: *user, Secret: *password, Codec: id, Duration: *duration, DTMF: *dtmf}
+	opts := phone.Options{Server: *server, User: *user, Secret: *password, Codec: id, Duration: *duration, DTMF: *dtmf, P2P: *p2p}
 	if *token != "" {
 		opts.Secret = *token
 	}
@@ -110,6 +111,9 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, ", DTMF %s", res.Digits)
 	}
 	fmt.Fprintln(stdout)
+	if res.Media != "" {
+		fmt.Fprintf(stdout, "media: %s\n", res.Media)
+	}
 	return 0
 }
 

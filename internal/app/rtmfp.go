@@ -96,6 +96,8 @@ func registerRTMFPMetrics(reg *prometheus.Registry, st *rtmfp.Stats) {
 		counter("bytes_in_total", "RTMFP datagram bytes received.", func() float64 { return float64(st.BytesIn.Load()) }),
 		counter("bytes_out_total", "RTMFP datagram bytes sent.", func() float64 { return float64(st.BytesOut.Load()) }),
 		counter("introductions_total", "IHellos for a client's peer ID answered with a redirect (rendezvous).", func() float64 { return float64(st.Introductions.Load()) }),
+		counter("unknown_peers_total", "IHellos for peer IDs with no open session here (silence or a redirect to other servers).", func() float64 { return float64(st.UnknownPeers.Load()) }),
+		counter("introductions_refused_total", "IHellos for peer IDs over a rendezvous rate limit.", func() float64 { return float64(st.IntroductionsRefused.Load()) }),
 		gauge("rtt_seconds", "Latest smoothed round-trip time of an RTMFP session.", func() float64 { return float64(st.Snapshot().RTTNanos) / 1e9 }),
 	)
 }

@@ -1,0 +1,85 @@
+package call
+
+import (
+	"fmt"
+	"slices"
+	"sync/atomic"
+)
+
+// ModeP2P: the parties (both on RTMFP, both reported peer IDs) play each
+// other's stream over a direct session; the relay names stay valid as the
+// fallback (P2PFailed).
+const ModeP2P = "p2p"
+
+// EvMedia tells both parties that the call's media mode changed (mode): a
+// peer-to-peer call that fell back to relay.
+const EvMedia = "media"
+
+// Stats are the call service's counters, for metrics.
+type Stats struct {
+	P2PCalls     atomic.Uint64 // calls answered in p2p mode
+	P2PFallbacks atomic.Uint64 // p2p calls switched to relay (p2pFailed)
+}
+
+// Stats returns the service's counters.
+func (s *Service) Stats() *Stats { return &s.stats }
+
+// SetDirect marks d as able to carry a call's media peer to peer (its
+// transport is RTMFP): a call is p2p only when both devices are.
+func (s *Service) SetDirect(d *Device) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d.direct = true
+}
+
+// modeLocked decides an answered call's media mode: p2p when both parties'
+// devices are direct, both reported peer IDs and neither user is under
+// the no-p2p policy; relay otherwise.
+func (s *Service) modeLocked(c *Call, callee *Device) string {
+	if c.ext != extNone || c.callerPeer == "" || c.calleePeer == "" || !callee.direct {
+		return ModeRelay
+	}
+	caller := s.users[c.From].devices[c.callerDevice]
+	if caller == nil || !caller.direct || slices.Contains(s.opts.NoP2P, c.From) || slices.Contains(s.opts.NoP2P, c.To) {
+		return ModeRelay
+	}
+	s.stats.P2PCalls.Add(1)
+	return ModeP2P
+}
+
+// P2PFailed switches an established p2p call to relay: a party could not
+// reach the other directly. Both parties get a media event with mode
+// relay and then publish and play the names they were issued through the
+// server. A call already in relay mode is left as it is.
+func (s *Service) P2PFailed(d *Device, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.partyCall(d, id)
+	if err != nil {
+		return err
+	}
+	if c.state != stateActive {
+		return fmt.Errorf("%w: call is not established", ErrState)
+	}
+	if c.mode != ModeP2P {
+		return nil
+	}
+	c.mode = ModeRelay
+	s.stats.P2PFallbacks.Add(1)
+	s.log.Info("p2p failed: relaying", "call", c.ID, "by", d.User)
+	e := Event{Type: EvMedia, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, Mode: ModeRelay, By: d.User}
+	s.tellLocked(c, c.From, e)
+	s.tellLocked(c, c.To, e)
+	return nil
+}
+
+// Mode is the media mode of call id (p2p or relay), "" when there is no
+// such established call.
+func (s *Service) Mode(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.calls[id]; c != nil {
+		return c.mode
+	}
+	return ""
+}

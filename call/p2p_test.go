@@ -1,0 +1,76 @@
+package call
+
+import (
+	"testing"
+	"time"
+)
+
+// TestP2PMode: a call is p2p only between two direct (RTMFP) devices that
+// both reported peer IDs and are not under the no-p2p policy; p2pFailed
+// switches it to relay once, telling both parties.
+func TestP2PMode(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		directA, directB bool
+		peerA, peerB     string
+		noP2P            []string
+		want             string
+	}{
+		{"both rtmfp", true, true, "pa", "pb", nil, ModeP2P},
+		{"caller on rtmp", false, true, "pa", "pb", nil, ModeRelay},
+		{"callee reported no peer id", true, true, "pa", "", nil, ModeRelay},
+		{"callee under no-p2p policy", true, true, "pa", "pb", []string{"bob"}, ModeRelay},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewService(Options{RingTimeout: time.Minute, NoP2P: tc.noP2P}, "alice", "bob")
+			t.Cleanup(s.Close)
+			ra, rb := newReader(t, s, "alice"), newReader(t, s, "bob")
+			a, b := s.Attach("alice", KindRTMP), s.Attach("bob", KindRTMP)
+			if tc.directA {
+				s.SetDirect(a)
+			}
+			if tc.directB {
+				s.SetDirect(b)
+			}
+			id, err := s.Invite(a, "bob", tc.peerA)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rb.expect(EvIncoming, "")
+			ra.expect(EvRinging, "")
+			acc, err := s.Accept(b, id, tc.peerB)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ea := ra.expect(EvAccepted, ""); acc.Mode != tc.want || ea.Mode != tc.want || ea.PeerID != tc.peerB || acc.PeerID != tc.peerA {
+				t.Fatalf("accepted: caller %+v callee %+v, want mode %s", ea, acc, tc.want)
+			}
+			rb.expect(EvAccepted, "")
+			if s.Mode(id) != tc.want {
+				t.Errorf("call record mode %q", s.Mode(id))
+			}
+			if err := s.P2PFailed(a, id); err != nil {
+				t.Fatal(err)
+			}
+			if tc.want == ModeP2P {
+				for _, r := range []*reader{ra, rb} {
+					if e := r.expect(EvMedia, ""); e.Mode != ModeRelay || e.By != "alice" {
+						t.Errorf("media event %+v", e)
+					}
+				}
+				if s.Stats().P2PCalls.Load() != 1 || s.Stats().P2PFallbacks.Load() != 1 {
+					t.Errorf("stats %d calls %d fallbacks", s.Stats().P2PCalls.Load(), s.Stats().P2PFallbacks.Load())
+				}
+			}
+			if err := s.P2PFailed(b, id); err != nil || s.Mode(id) != ModeRelay || s.Stats().P2PFallbacks.Load() > 1 {
+				t.Errorf("second p2pFailed: %v, mode %s", err, s.Mode(id))
+			}
+			if err := s.Hangup(a, id); err != nil {
+				t.Fatal(err)
+			}
+			if e := ra.expect(EvBye, ReasonHangup); e.Call != id {
+				t.Errorf("bye %+v", e)
+			}
+		})
+	}
+}

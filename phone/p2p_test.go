@@ -1,0 +1,118 @@
+package phone_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/teststack"
+	"github.com/flashvox/flashvox/phone"
+	"github.com/flashvox/flashvox/phoneapp"
+	"github.com/flashvox/flashvox/rtmfp"
+	"github.com/flashvox/flashvox/session"
+)
+
+// rtmfpPhoneStack starts the phone app on RTMP and RTMFP; it returns the
+// RTMFP URL of the phone app.
+func rtmfpPhoneStack(t *testing.T, calls *call.Service) (*teststack.Stack, string) {
+	t.Helper()
+	auth := call.NewAuth(call.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob"}})
+	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
+		phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: slog.New(slog.DiscardHandler)},
+	}})
+	h, ok := st.Server.Handler.(rtmfp.Handler)
+	if !ok {
+		t.Fatal("the session handler does not serve RTMFP")
+	}
+	srv := &rtmfp.Server{Handler: h, Config: rtmfp.Config{Logger: st.Logger}}
+	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(sctx, pc) }()
+	t.Cleanup(func() { stop(); <-done })
+	return st, "rtmfp://" + pc.LocalAddr().String() + "/" + phoneapp.Name
+}
+
+// p2pCall runs alice calling bob, both over RTMFP with --p2p.
+func p2pCall(t *testing.T, url string, block bool) (alice, bob *phone.Result) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	bobRes, bobErr := make(chan *phone.Result, 1), make(chan error, 1)
+	go func() {
+		r, err := phone.Answer(ctx, phone.Options{Server: url, User: "bob", Secret: "bob", Codec: codec.Speex, P2P: true, BlockP2P: block,
+			Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, 880, 0.5)})
+		bobRes <- r
+		bobErr <- err
+	}()
+	var ar *phone.Result
+	var err error
+	for range 50 { // bob may not be connected yet
+		ar, err = phone.Call(ctx, phone.Options{Server: url, User: "alice", Secret: "alice", Codec: codec.Nellymoser, P2P: true, BlockP2P: block,
+			Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, 440, 0.5), Duration: 7 * time.Second}, "bob")
+		if !errors.Is(err, phone.ErrNotEstablished) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // retry pacing, not an event wait
+	}
+	if err != nil {
+		t.Fatalf("alice: %v", err)
+	}
+	br := <-bobRes
+	if err := <-bobErr; err != nil {
+		t.Fatalf("bob: %v", err)
+	}
+	return ar, br
+}
+
+// TestPhonesP2P: two headless phones over RTMFP with P2P call each other;
+// the media goes peer to peer (the hub carries no audio at all), each
+// hears the other's tone. With the direct path blocked, the call falls
+// back to relay (p2pFailed) within the timeout and still carries both
+// tones.
+func TestPhonesP2P(t *testing.T) {
+	t.Run("direct", func(t *testing.T) {
+		calls := call.NewService(call.Options{RingTimeout: 10 * time.Second}, "alice", "bob")
+		t.Cleanup(calls.Close)
+		st, url := rtmfpPhoneStack(t, calls)
+		ar, br := p2pCall(t, url, false)
+		if ar.Media != phone.MediaP2P || br.Media != phone.MediaP2P {
+			t.Errorf("media: alice %s, bob %s; want p2p", ar.Media, br.Media)
+		}
+		checkTone(t, "bob", br.Heard, 440, 880)
+		checkTone(t, "alice", ar.Heard, 880, 440)
+		if n := st.Hub.Stats.FramesIn.Load(); n != 0 {
+			t.Errorf("the hub carried %d frames of a p2p call", n)
+		}
+		if calls.Stats().P2PCalls.Load() != 1 || calls.Stats().P2PFallbacks.Load() != 0 {
+			t.Errorf("p2p calls %d, fallbacks %d", calls.Stats().P2PCalls.Load(), calls.Stats().P2PFallbacks.Load())
+		}
+	})
+	t.Run("blocked", func(t *testing.T) {
+		calls := call.NewService(call.Options{RingTimeout: 10 * time.Second}, "alice", "bob")
+		t.Cleanup(calls.Close)
+		st, url := rtmfpPhoneStack(t, calls)
+		ar, br := p2pCall(t, url, true)
+		if ar.Media != phone.MediaRelay || br.Media != phone.MediaRelay {
+			t.Errorf("media: alice %s, bob %s; want relay", ar.Media, br.Media)
+		}
+		// 7 s call, ≤ 3 s waiting for the direct path: ≥ 3 s of relayed tone.
+		checkTone(t, "bob", br.Heard, 440, 880)
+		checkTone(t, "alice", ar.Heard, 880, 440)
+		if st.Hub.Stats.FramesIn.Load() == 0 {
+			t.Error("the relay carried nothing")
+		}
+		if calls.Stats().P2PFallbacks.Load() != 1 {
+			t.Errorf("fallbacks %d, want 1", calls.Stats().P2PFallbacks.Load())
+		}
+	})
+}
