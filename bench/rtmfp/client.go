@@ -168,7 +168,12 @@ func closeAll(cls []*client) {
 }
 
 // handshakes dials and closes sessions (handshake only, no connect) from
-// workers goroutines for d and returns how many succeeded and failed.
+// workers goroutines for d and returns how many succeeded and failed. Each
+// worker keeps one identity (certificate) across its dials: when the
+// kernel hands a new dial the UDP port of a session the server still
+// holds, flashvox takes a new certificate at that address for a stranger
+// and drops the keying (the dial then waits a second to retry), while the
+// same certificate is "the same peer started over" and accepted.
 func handshakes(ctx context.Context, uri string, workers int, d time.Duration) (ok, failed int64) {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
@@ -179,8 +184,9 @@ func handshakes(ctx context.Context, uri string, workers int, d time.Duration) (
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			id := rtmfp.NewRandomIdentity(false)
 			for ctx.Err() == nil {
-				c, err := rtmfp.Dial(ctx, uri, rtmfp.DialOptions{})
+				c, err := rtmfp.Dial(ctx, uri, rtmfp.DialOptions{Identity: id})
 				if err != nil {
 					if ctx.Err() == nil {
 						nFail.Add(1)

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -20,10 +20,10 @@ const clockTicks = 100
 
 // server is one RTMFP server under test, running as a child process.
 type server struct {
-	name     string
-	cmd      *exec.Cmd
-	done     chan struct{}
-	rtmfpURI string // rtmfp://127.0.0.1:UDP/live
+	name       string
+	cmd        *exec.Cmd
+	done       chan struct{}
+	rtmfpURI   string // rtmfp://127.0.0.1:UDP/live
 	rtmpURL    string // rtmp://127.0.0.1:TCP/live
 	metricsURL string // Prometheus metrics, "" for tcserver
 }
