@@ -127,10 +127,10 @@ func TestDeny403(t *testing.T) {
 }
 
 func TestTimeoutRefuses(t *testing.T) {
-	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
 	var r recorder
+	release := make(chan struct{})
 	u := r.serve(t, func(w http.ResponseWriter, _ url.Values) { <-release })
+	t.Cleanup(func() { close(release) }) // before the server's Close, which waits for the handler
 	c := New(Options{OnPublish: u, Timeout: 200 * time.Millisecond})
 	start := time.Now()
 	_, err := c.Publish(context.Background(), testConn, session.StreamRequest{Name: "cam"})
@@ -146,10 +146,10 @@ func TestTimeoutRefuses(t *testing.T) {
 }
 
 func TestCallerContextEnds(t *testing.T) {
-	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
 	var r recorder
+	release := make(chan struct{})
 	u := r.serve(t, func(w http.ResponseWriter, _ url.Values) { <-release })
+	t.Cleanup(func() { close(release) }) // before the server's Close, which waits for the handler
 	c := New(Options{OnPlay: u, Timeout: 30 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()

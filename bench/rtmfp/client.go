@@ -168,25 +168,37 @@ func closeAll(cls []*client) {
 }
 
 // handshakes dials and closes sessions (handshake only, no connect) from
-// workers goroutines for d and returns how many succeeded and failed. Each
-// worker keeps one identity (certificate) across its dials: when the
-// kernel hands a new dial the UDP port of a session the server still
-// holds, flashvox takes a new certificate at that address for a stranger
-// and drops the keying (the dial then waits a second to retry), while the
-// same certificate is "the same peer started over" and accepted.
-func handshakes(ctx context.Context, uri string, workers int, d time.Duration) (ok, failed int64) {
+// workers goroutines for d and returns how many succeeded and failed, and
+// how long each successful Dial took. With perDial every dial has a new
+// identity (certificate), as distinct players would; otherwise all share
+// one. The difference shows when the kernel hands a new dial the UDP port
+// of a session the server still holds: flashvox drops the keying of a
+// different certificate at that address (the initiator retries after 1 s,
+// backing off), while the same certificate is "the same peer started over".
+func handshakes(ctx context.Context, uri string, workers int, d time.Duration, perDial bool) (ok, failed int64, lat []time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var nOK, nFail atomic.Int64
 	var wg, closers sync.WaitGroup
+	var mu sync.Mutex // guards lat
 	defer closers.Wait()
+	shared := rtmfp.NewRandomIdentity(false)
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			id := rtmfp.NewRandomIdentity(false)
 			for ctx.Err() == nil {
+				id := shared
+				if perDial {
+					id = rtmfp.NewRandomIdentity(false)
+				}
+				t0 := time.Now()
 				c, err := rtmfp.Dial(ctx, uri, rtmfp.DialOptions{Identity: id})
+				if err == nil {
+					mu.Lock()
+					lat = append(lat, time.Since(t0))
+					mu.Unlock()
+				}
 				if err != nil {
 					if ctx.Err() == nil {
 						nFail.Add(1)
@@ -203,5 +215,5 @@ func handshakes(ctx context.Context, uri string, workers int, d time.Duration) (
 		}()
 	}
 	wg.Wait()
-	return nOK.Load(), nFail.Load()
+	return nOK.Load(), nFail.Load(), lat
 }

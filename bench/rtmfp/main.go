@@ -19,6 +19,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +36,7 @@ type options struct {
 	hsWindow    time.Duration
 	hsWorkers   int
 	dialWorkers int
+	logLevel    string
 }
 
 func main() {
@@ -48,6 +51,7 @@ func main() {
 	flag.DurationVar(&o.hsWindow, "hs-window", 10*time.Second, "handshake measurement window (≤ 30s)")
 	flag.IntVar(&o.hsWorkers, "hs-workers", 8, "concurrent dialers in the handshake phase")
 	flag.IntVar(&o.dialWorkers, "dial-workers", 8, "concurrent dialers when opening players and idle sessions")
+	flag.StringVar(&o.logLevel, "log-level", "warn", "flashvox's log level (its log goes to a temporary file)")
 	flag.Parse()
 	o.window = min(o.window, 30*time.Second)
 	o.hsWindow = min(o.hsWindow, 30*time.Second)
@@ -58,14 +62,21 @@ func main() {
 
 // result is one server's figures.
 type result struct {
-	rssStart     int64
-	idleRSS      int64   // VmRSS delta for o.idle idle sessions
-	playersCPU   float64 // CPU seconds per second (1.0 = one core) with the players on
-	audioRate    float64 // audio messages per second per player, delivered
-	hsOK, hsFail int64
-	hsCPU        time.Duration // server CPU during the handshake window
-	hsSelfCPU    time.Duration // this process's (the dialers') CPU in that window
-	hsMetrics    string        // the server's own handshake counters, when it has them
+	rssStart      int64
+	idleRSS       int64    // VmRSS delta for o.idle idle sessions
+	playersCPU    float64  // CPU seconds per second (1.0 = one core) with the players on
+	audioRate     float64  // audio messages per second per player, delivered
+	hs, hsPerDial hsResult // one identity for every dial; a new one per dial
+}
+
+// hsResult is one handshake phase's figures.
+type hsResult struct {
+	ok, fail int64
+	cpu      time.Duration // server CPU during the window
+	selfCPU  time.Duration // this process's (the dialers') CPU in the window
+	metrics  string        // the server's own handshake counters, when it has them
+	p50, p99 time.Duration // Dial's duration
+	slow     int           // dials that took ≥ 500 ms (a lost or refused packet: retried after 1 s)
 }
 
 func run(o options) error {
@@ -80,7 +91,7 @@ func run(o options) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	fv, err := startFlashvox(ctx, o.flashvox)
+	fv, err := startFlashvox(ctx, o.flashvox, o.logLevel)
 	if err != nil {
 		return err
 	}
@@ -107,7 +118,11 @@ func run(o options) error {
 	}
 	for _, s := range servers {
 		log.Printf("%s: handshakes for %v, %d dialers", s.name, o.hsWindow, o.hsWorkers)
-		if err := handshakePhase(ctx, s, o, res[s]); err != nil {
+		if err := handshakePhase(ctx, s, o, false, &res[s].hs); err != nil {
+			return fmt.Errorf("%s handshakes: %w", s.name, err)
+		}
+		log.Printf("%s: handshakes for %v, a new identity per dial", s.name, o.hsWindow)
+		if err := handshakePhase(ctx, s, o, true, &res[s].hsPerDial); err != nil {
 			return fmt.Errorf("%s handshakes: %w", s.name, err)
 		}
 	}
@@ -115,7 +130,7 @@ func run(o options) error {
 	return nil
 }
 
-func startFlashvox(ctx context.Context, bin string) (*server, error) {
+func startFlashvox(ctx context.Context, bin, logLevel string) (*server, error) {
 	udp, err := freeUDP()
 	if err != nil {
 		return nil, err
@@ -139,7 +154,7 @@ func startFlashvox(ctx context.Context, bin string) (*server, error) {
 		"FLASHVOX_RTMFP_MAX_SESSIONS=100000",
 		"FLASHVOX_RTMFP_MAX_SESSIONS_PER_IP=100000",
 		"FLASHVOX_RTMFP_HANDSHAKES_PER_SECOND=1000000",
-		"FLASHVOX_LOG_LEVEL=warn",
+		"FLASHVOX_LOG_LEVEL=" + logLevel,
 	}, bin, "run")
 	if err != nil {
 		return nil, err
@@ -251,7 +266,7 @@ func playersPhase(ctx context.Context, s *server, o options, r *result) error {
 }
 
 // handshakePhase dials and closes sessions for o.hsWindow.
-func handshakePhase(ctx context.Context, s *server, o options, r *result) error {
+func handshakePhase(ctx context.Context, s *server, o options, perDial bool, r *hsResult) error {
 	cpu0, err := s.cpu()
 	if err != nil {
 		return err
@@ -260,7 +275,8 @@ func handshakePhase(ctx context.Context, s *server, o options, r *result) error 
 	if err != nil {
 		return err
 	}
-	r.hsOK, r.hsFail = handshakes(ctx, s.rtmfpURI, o.hsWorkers, o.hsWindow)
+	var lat []time.Duration
+	r.ok, r.fail, lat = handshakes(ctx, s.rtmfpURI, o.hsWorkers, o.hsWindow, perDial)
 	cpu1, err := s.cpu()
 	if err != nil {
 		return err
@@ -269,13 +285,17 @@ func handshakePhase(ctx context.Context, s *server, o options, r *result) error 
 	if err != nil {
 		return err
 	}
-	r.hsCPU = cpu1 - cpu0
-	r.hsSelfCPU = self1 - self0
-	if s.metricsURL != "" {
-		r.hsMetrics = metrics(s.metricsURL, "flashvox_rtmfp_handshakes_")
+	r.cpu, r.selfCPU = cpu1-cpu0, self1-self0
+	if len(lat) > 0 {
+		slices.Sort(lat)
+		r.p50, r.p99 = lat[len(lat)/2], lat[len(lat)*99/100]
+		r.slow = len(lat) - sort.Search(len(lat), func(i int) bool { return lat[i] >= 500*time.Millisecond })
 	}
-	if r.hsOK == 0 {
-		return fmt.Errorf("no handshake succeeded (%d failed)", r.hsFail)
+	if s.metricsURL != "" {
+		r.metrics = metrics(s.metricsURL, "flashvox_rtmfp_handshakes_")
+	}
+	if r.ok == 0 {
+		return fmt.Errorf("no handshake succeeded (%d failed)", r.fail)
 	}
 	return nil
 }
