@@ -59,7 +59,7 @@ fuzz:
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
-	FLASHVOX_LONG=1 $(GO) test -count=1 -timeout 5m -run 'Long$$' -v ./rtmfp/
+	FLASHVOX_LOSSY_SECONDS=60 $(GO) test -count=1 -timeout 5m -run 'Long$$' -v ./rtmfp/
 
 clean:
 	rm -rf bin

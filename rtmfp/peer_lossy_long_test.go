@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -14,9 +15,9 @@ import (
 	"github.com/flashvox/flashvox/rtmfp"
 )
 
-// longEnv turns on the long tests (make bench sets it): they are kept out
-// of make test, which must stay fast.
-const longEnv = "FLASHVOX_LONG"
+// lossySecondsEnv sets how long TestPeerLossyPublishLong runs: 30 s by
+// default (make test), 60 s as issue 12 asks (make bench sets it).
+const lossySecondsEnv = "FLASHVOX_LOSSY_SECONDS"
 
 // arrival is one audio tag ffmpeg wrote, with when we read it.
 type arrival struct {
@@ -24,27 +25,31 @@ type arrival struct {
 	ts uint32 // FLV timestamp, ms
 }
 
-// TestPeerLossyPublishLong is TestPeerLossyPublish over 60 s, as issue 12
-// asks: tcpublish → relay dropping 10 % each way and reordering 5 % →
+// TestPeerLossyPublishLong is TestPeerLossyPublish over 30 s (60 s with
+// FLASHVOX_LOSSY_SECONDS=60, as issue 12 asks): tcpublish → relay dropping 10 % each way and reordering 5 % →
 // flashvox → ffmpeg over RTMP, whose FLV output we read as it comes. The
 // delay (arrival time minus media timestamp) of the last 10 s may exceed
 // that of the 10–20 s window by at most 200 ms: it does not build up.
 func TestPeerLossyPublishLong(t *testing.T) {
-	if os.Getenv(longEnv) == "" {
-		t.Skip("60 s test: set " + longEnv + "=1 (make bench does)")
+	seconds := 30
+	if v := os.Getenv(lossySecondsEnv); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 30 {
+			t.Fatalf("%s=%q: want a whole number of seconds ≥ 30", lossySecondsEnv, v)
+		}
+		seconds = n
 	}
-	const seconds = 60
 	st := startStack(t, rtmfp.Config{})
 	relay := startLossyRelay(t, st.RTMFPAddr, 0.10, 0.05)
 	src := nellyFLV(t, seconds+10)
-	pub := testpeer.Start(t, (seconds+40)*time.Second, "stdbuf", "-oL", tool(t, "tcpublish"),
+	pub := testpeer.Start(t, time.Duration(seconds+40)*time.Second, "stdbuf", "-oL", tool(t, "tcpublish"),
 		"rtmfp://"+relay.pc.LocalAddr().String()+"/live#lossylong", src)
 	waitStream(t, st, "lossylong", pub)
 
-	ctx, cancel := context.WithTimeout(context.Background(), (seconds+30)*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds+30)*time.Second)
 	defer cancel()
 	ff := exec.CommandContext(ctx, testpeer.Require(t, "ffmpeg"), "-hide_banner", "-loglevel", "error",
-		"-i", st.URL("live/lossylong"), "-t", "60", "-c", "copy", "-flush_packets", "1", "-f", "flv", "pipe:1")
+		"-i", st.URL("live/lossylong"), "-t", strconv.Itoa(seconds), "-c", "copy", "-flush_packets", "1", "-f", "flv", "pipe:1")
 	stderr := &testpeer.Buffer{}
 	ff.Stderr = stderr
 	out, err := ff.StdoutPipe()
@@ -69,7 +74,7 @@ func TestPeerLossyPublishLong(t *testing.T) {
 	}
 	// ffmpeg probes its input for the first seconds and then writes what
 	// it buffered at once: compare the second 10 s with the last 10 s.
-	first, last := delayMedian(audio, 10000, 20000), delayMedian(audio, seconds*1000-10000, seconds*1000)
+	first, last := delayMedian(audio, 10000, 20000), delayMedian(audio, uint32(seconds*1000-10000), uint32(seconds*1000))
 	relay.mu.Lock()
 	dropped, relayed := relay.dropped, relay.relayed
 	relay.mu.Unlock()
@@ -85,7 +90,7 @@ func TestPeerLossyPublishLong(t *testing.T) {
 	if growth := last - first; growth > 200*time.Millisecond {
 		t.Errorf("delay grew by %v over %d s", growth, seconds)
 	}
-	if wall > (seconds+4)*time.Second {
+	if wall > time.Duration(seconds+4)*time.Second {
 		t.Errorf("%d s of media took %v: the delay builds up", seconds, wall)
 	}
 }
