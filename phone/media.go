@@ -48,40 +48,7 @@ func (p *phone) talk(ctx context.Context, r *Result, acc *amf.Object) error {
 		r.Media = MediaRelay
 		return p.relay(ctx, pubName, playName)
 	}
-	directUp := make(chan *rtmp.Client, 1)
-	directErr := make(chan error, 1)
-	if mode == MediaP2P && p.direct != nil && peer != "" {
-		r.Media = MediaP2P
-		p.direct.allow(pubName)
-		timeout := p.opts.P2PTimeout
-		if timeout <= 0 {
-			timeout = DefaultP2PTimeout
-		}
-		go func() {
-			dctx, cancel := context.WithTimeout(mctx, timeout)
-			defer cancel()
-			cl, err := p.playDirect(dctx, peer, playName)
-			if err != nil {
-				directErr <- err
-				return
-			}
-			directUp <- cl
-		}()
-	} else if err := relay(); err != nil {
-		return err
-	}
-
-	if p.opts.DTMF != "" {
-		if _, err := p.call(ctx, "sendDTMF", r.Call, p.opts.DTMF); err != nil {
-			return err
-		}
-	}
-	var timeout <-chan time.Time
-	if p.opts.Duration > 0 {
-		t := time.NewTimer(p.opts.Duration)
-		defer t.Stop()
-		timeout = t.C
-	}
+	// Events first: a call can end while its media is being set up.
 	evc := make(chan event, 1)
 	mediac := make(chan struct{}, 1)
 	errc := make(chan error, 1)
@@ -108,6 +75,40 @@ func (p *phone) talk(ctx context.Context, r *Result, acc *amf.Object) error {
 			}
 		}
 	}()
+	directUp := make(chan *rtmp.Client, 1)
+	directErr := make(chan error, 1)
+	if mode == MediaP2P && p.direct != nil && peer != "" {
+		r.Media = MediaP2P
+		p.direct.allow(pubName)
+		timeout := p.opts.P2PTimeout
+		if timeout <= 0 {
+			timeout = DefaultP2PTimeout
+		}
+		go func() {
+			dctx, cancel := context.WithTimeout(mctx, timeout)
+			defer cancel()
+			cl, err := p.playDirect(dctx, peer, playName)
+			if err != nil {
+				directErr <- err
+				return
+			}
+			directUp <- cl
+		}()
+	} else if err := relay(); err != nil {
+		return endedOr(r, evc, err)
+	}
+
+	if p.opts.DTMF != "" {
+		if _, err := p.call(ctx, "sendDTMF", r.Call, p.opts.DTMF); err != nil {
+			return err
+		}
+	}
+	var timeout <-chan time.Time
+	if p.opts.Duration > 0 {
+		t := time.NewTimer(p.opts.Duration)
+		defer t.Stop()
+		timeout = t.C
+	}
 	for {
 		select {
 		case cl := <-directUp:
@@ -144,16 +145,35 @@ func (p *phone) talk(ctx context.Context, r *Result, acc *amf.Object) error {
 				return err
 			}
 		case e := <-evc:
-			r.End = e.obj
-			if e.method == "onBye" && e.obj.GetString("reason") == "hangup" {
-				return nil
-			}
-			return fmt.Errorf("%w: %s", ErrAbnormalEnd, describe(e.obj))
+			return endResult(r, e)
 		case err := <-errc:
 			return err
 		case err := <-sendErr:
 			return fmt.Errorf("phone: sending audio: %w", err)
 		}
+	}
+}
+
+// endResult records how the call ended: a hang-up is a normal end.
+func endResult(r *Result, e event) error {
+	r.End = e.obj
+	if e.method == "onBye" && e.obj.GetString("reason") == "hangup" {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrAbnormalEnd, describe(e.obj))
+}
+
+// endedOr explains a failed media set-up: when the call ended meanwhile
+// (the other side hung up at once, so its stream names were revoked), that
+// end is the result, not the set-up error.
+func endedOr(r *Result, evc <-chan event, err error) error {
+	t := time.NewTimer(2 * time.Second)
+	defer t.Stop()
+	select {
+	case e := <-evc:
+		return endResult(r, e)
+	case <-t.C:
+		return err
 	}
 }
 

@@ -51,7 +51,12 @@ func TestClientPhoneOverRTMPT(t *testing.T) {
 			t.Errorf("%s must hear %v Hz", r.who, r.want)
 		}
 	}
-	if !strings.Contains(s.logs.String(), "transport=rtmpt") {
-		t.Errorf("no connection logged with transport=rtmpt")
+	// The tunnel's connection is logged with its transport when it closes,
+	// which may be a moment after the phone process has exited.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(s.logs.String(), "transport=rtmpt"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Errorf("no connection logged with transport=rtmpt")
+			break
+		}
 	}
 }
