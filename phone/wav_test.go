@@ -44,20 +44,6 @@ func TestWAVRoundTripAndResample(t *testing.T) {
 	stereo := filepath.Join(dir, "c.wav")
 	os.WriteFile(stereo, wavBytes([]int16{1, 2, 3, 4}, 16000, 2), 0o644)
 	if got, err := ReadWAV(stereo); err != nil || !slices.Equal(got, []int16{1, 3}) {
-		t.Fatalf("first channel: %v %v", got, err)
+		t.Fatalf("stereo mixed down: %v %v", got, err)
 	}
-}
-
-// FuzzParseWAV: any input fails or yields whole samples, never panics.
-func FuzzParseWAV(f *testing.F) {
-	f.Add(wavBytes([]int16{1, 2, 3}, 16000, 1))
-	f.Add(wavBytes([]int16{1, 2, 3, 4}, 8000, 2))
-	f.Add([]byte("RIFF\x00\x00\x00\x00WAVEdata\x02\x00\x00\x00\x01\x00"))
-	f.Add([]byte("RIFF"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		pcm, _, err := parseWAV(b)
-		if err == nil && len(pcm) > len(b)/2 {
-			t.Fatalf("%d samples from %d bytes", len(pcm), len(b))
-		}
-	})
 }
