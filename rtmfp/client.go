@@ -35,6 +35,8 @@ type DialOptions struct {
 	// BlockPeers is a test hook: every datagram to or from an address other
 	// than the server's is dropped, as between NATs with no direct path.
 	BlockPeers bool
+	// LocalAddr is the UDP address to send from; nil picks a free port.
+	LocalAddr *net.UDPAddr
 }
 
 // client is the initiator's endpoint: one socket for its session with the
@@ -113,7 +115,7 @@ func Dial(ctx context.Context, rawURL string, opts DialOptions) (*Conn, error) {
 	if id == nil {
 		id = NewRandomIdentity(false)
 	}
-	pc, err := net.ListenUDP("udp", nil)
+	pc, err := net.ListenUDP("udp", opts.LocalAddr)
 	if err != nil {
 		return nil, fmt.Errorf("rtmfp: %w", err)
 	}

@@ -2,6 +2,7 @@ package rtmfp_test
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -93,6 +94,40 @@ func TestDialOwnServer(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
+	}
+}
+
+// TestNewEndpointAtAClosedSessionsAddress: a client that closed and a new
+// one with another certificate on the same UDP port (a restarted client, a
+// NAT reusing a port) must get a session at once.
+func TestNewEndpointAtAClosedSessionsAddress(t *testing.T) {
+	st := startStack(t, rtmfp.Config{})
+	url := "rtmfp://" + st.RTMFPAddr + "/live"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	first, err := rtmfp.Dial(ctx, url, rtmfp.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := first.LocalAddr().(*net.UDPAddr)
+	_ = first.Close()
+	var second *rtmfp.Conn
+	var took time.Duration
+	for {
+		start := time.Now()
+		second, err = rtmfp.Dial(ctx, url, rtmfp.DialOptions{LocalAddr: local})
+		took = time.Since(start)
+		if err == nil || !strings.Contains(err.Error(), "address already in use") || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // the first client's socket is still closing
+	}
+	if err != nil {
+		t.Fatalf("a new certificate at %s was not accepted: %v", local, err)
+	}
+	defer second.Close()
+	if took > 900*time.Millisecond {
+		t.Fatalf("the handshake took %s: the first attempt was refused", took)
 	}
 }
 

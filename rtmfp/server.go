@@ -417,17 +417,21 @@ func (s *Server) onIIKeying(b []byte, addr netip.AddrPort, now time.Time) {
 		old.mu.Lock()
 		again := old.txID == k.SessionID && string(old.skic) == string(k.SKIC)
 		rik, sameCert := old.rikeying, string(old.farCert) == string(k.Cert)
+		// A session that is closing, or has heard nothing for a while, no
+		// longer owns its address: a new endpoint may be there now (a
+		// client that restarted on the same port, a NAT reusing a port).
+		stale := old.state != stateOpen || now.Sub(old.lastRecv) > staleAddrAfter
 		old.mu.Unlock()
 		if again {
 			s.sendStartup(now, k.SessionID, chunkRIKeying, rik, addr)
 			return
 		}
-		if !sameCert {
+		if !sameCert && !stale {
 			s.stats.HandshakesRefused.Add(1)
 			return // another endpoint cannot be at a live session's address
 		}
 		old.mu.Lock()
-		old.abort(ErrClosed) // the same peer started over
+		old.abort(ErrClosed) // the same peer started over, or the address changed hands
 		old.mu.Unlock()
 		s.remove(old)
 	}

@@ -8,6 +8,10 @@ import (
 	"time"
 )
 
+// staleAddrAfter: a session silent this long gives its address up to a
+// new endpoint that keys from it with another certificate.
+const staleAddrAfter = 5 * time.Second
+
 // Session timing (RFC 7016 §3.5.2, rtmfp-cpp's values).
 const (
 	initialRTO     = 3 * time.Second
