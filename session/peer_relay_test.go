@@ -38,7 +38,9 @@ func makeSource(t *testing.T, dir string, c relayCase) string {
 	src := filepath.Join(dir, c.name+".flv")
 	args := append([]string{"-hide_banner", "-loglevel", "error", "-y"}, c.input...)
 	args = append(args, c.codec...)
-	args = append(args, "-t", "3", "-f", "flv", src)
+	// No duration in onMetaData: rtmpdump stops reading a live stream at the
+	// announced duration, which would cut the last frame.
+	args = append(args, "-t", "3", "-flvflags", "no_duration_filesize", "-f", "flv", src)
 	if out, err := testpeer.Run(t, 60*time.Second, "ffmpeg", args...); err != nil {
 		t.Fatalf("make source: %v\n%s", err, out)
 	}
@@ -89,12 +91,31 @@ func TestPeerFFmpegRelay(t *testing.T) {
 			}
 			key := "live/" + c.name
 			ffOut, rdOut := relayThrough(t, dir, srv.URL(c.name), src, func() bool { return srv.Hub.SubscriberCount(key) == 2 })
-			checkRecording(t, "rtmpdump", srcTags, rdOut, false, c.video)
+			checkRecordingTail(t, "rtmpdump", srcTags, rdOut, c.video)
 			// ffmpeg's FLV muxer writes its own sound-format byte (e.g. 0xB2
 			// for Speex where the source had 0xB6), so compare after it.
 			checkRecording(t, "ffmpeg", srcTags, ffOut, true, c.video)
 		})
 	}
+}
+
+// checkRecordingTail is checkRecording for rtmpdump, which closes the
+// moment it reads NetStream.Play.UnpublishNotify and on a loaded machine
+// sometimes has not written the frame that came in the same read: every
+// payload it wrote must be the published one, in order, and at most the
+// very last may be missing. (ffmpeg's player, checked strictly, shows the
+// server sent it.)
+func checkRecordingTail(t *testing.T, who string, src []testpeer.Tag, path string, video bool) {
+	t.Helper()
+	tags, err := testpeer.ReadFLV(path)
+	if err != nil {
+		t.Fatalf("%s recording: %v", who, err)
+	}
+	want, got := testpeer.AudioPayloads(src), testpeer.AudioPayloads(tags)
+	if len(got) == len(want)-1 {
+		src = audioPrefix(src, len(got))
+	}
+	checkRecording(t, who, src, path, false, video)
 }
 
 func checkRecording(t *testing.T, who string, src []testpeer.Tag, path string, skipFirst, video bool) {
