@@ -8,11 +8,10 @@ import (
 	"time"
 )
 
-// TestDirectAndQueuedWritesKeepOrder writes faster than a slow reader takes
-// on a real TCP socket, so messages go the direct way, then the queued way
-// once the socket buffer fills, then direct again: the reader must see every
-// message exactly once, in order.
-func TestDirectAndQueuedWritesKeepOrder(t *testing.T) {
+// tcpPair returns both ends of a loopback TCP connection, closed when the
+// test ends (direct writes need a real socket).
+func tcpPair(t *testing.T) (server, client net.Conn) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -20,22 +19,28 @@ func TestDirectAndQueuedWritesKeepOrder(t *testing.T) {
 	defer ln.Close()
 	accepted := make(chan net.Conn, 1)
 	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			close(accepted)
-			return
-		}
+		c, _ := ln.Accept()
 		accepted <- c
 	}()
-	client, err := net.Dial("tcp", ln.Addr().String())
+	client, err = net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Close()
-	server := <-accepted
+	server = <-accepted
 	if server == nil {
+		client.Close()
 		t.Fatal("accept failed")
 	}
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return server, client
+}
+
+// TestDirectAndQueuedWritesKeepOrder writes faster than a slow reader takes
+// on a real TCP socket, so messages go the direct way, then the queued way
+// once the socket buffer fills, then direct again: the reader must see every
+// message exactly once, in order.
+func TestDirectAndQueuedWritesKeepOrder(t *testing.T) {
+	server, client := tcpPair(t)
 	const n = 3000
 	cfg := ConnConfig{WriteQueue: n, PingInterval: -1, ChunkSize: 4096}
 	conn := NewConn(context.Background(), server, nil, cfg, nil)
@@ -93,25 +98,7 @@ func TestDirectAndQueuedWritesKeepOrder(t *testing.T) {
 // made a blocking write (which sets a write deadline), direct writes made
 // long after that deadline must still go through.
 func TestDirectWritesOutliveTheWriteDeadline(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	server := <-accepted
-	if server == nil {
-		t.Fatal("accept failed")
-	}
+	server, client := tcpPair(t)
 	cfg := ConnConfig{WriteQueue: 4096, PingInterval: -1, WriteTimeout: 500 * time.Millisecond}
 	conn := NewConn(context.Background(), server, nil, cfg, nil)
 	defer conn.Close()
