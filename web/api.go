@@ -17,7 +17,7 @@ import (
 // API limits.
 const (
 	maxBodyBytes   = 4 << 10
-	defaultMaxWait = 50 * time.Second // below writeTimeout, so a long-poll always answers
+	defaultMaxWait = 50 * time.Second // below the HTTP write timeout (web.go limits), so a long-poll always answers
 	pageLimit      = 500              // events per answer; the client asks again from the cursor
 )
 

@@ -5,8 +5,8 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"github.com/flashvox/flashvox/internal/httpserve"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,14 +16,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Limits on every HTTP connection; the API answers small JSON so these are tight.
-const (
-	readHeaderTimeout = 5 * time.Second
-	readTimeout       = 30 * time.Second
-	writeTimeout      = 60 * time.Second // long-polls answer within this
-	idleTimeout       = 120 * time.Second
-	maxHeaderBytes    = 16 << 10
-)
+// limits of every HTTP connection; the API answers small JSON, so these are
+// tight, and long-polls answer within Write.
+var limits = httpserve.Limits{
+	ReadHeader: 5 * time.Second, Read: 30 * time.Second, Write: 60 * time.Second,
+	Idle: 120 * time.Second, MaxHeaderBytes: 16 << 10, ShutdownGrace: 3 * time.Second,
+}
 
 // Health reports whether one component is up; a nil error means healthy.
 type Health func() error
@@ -65,29 +63,7 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 
 // Serve answers on ln until ctx is done, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("web: serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		_ = hs.Close()
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := httpserve.Serve(ctx, ln, s.Handler(), limits, s.Logger, slog.LevelWarn); err != nil {
 		return fmt.Errorf("web: serve: %w", err)
 	}
 	return nil
