@@ -30,6 +30,8 @@ type player struct {
 	noVideo  atomic.Bool
 
 	mu           sync.Mutex
+	started      bool // the status messages are out; before, frames wait in pending
+	pending      []*media.Frame
 	msg          rtmp.Message // reused: WriteMessage copies it
 	last, offset uint32
 	sent, rebase bool
@@ -68,6 +70,17 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 		s.log.Info("play refused", "name", base, "why", err)
 		return s.onStatus(streamID, errorInfo(codePlayFailed, err.Error(), "details", name))
 	}
+	// Subscribe before telling the client Play.Start, so nothing it
+	// publishes elsewhere after that answer is missed; frames arriving in
+	// between wait in pending and follow the status messages.
+	p := &player{s: s, streamID: streamID, name: name}
+	if want.id != 0 {
+		// Validated by parseCodecQuery: SubscribeCodecSink cannot fail here.
+		p.sub, _ = s.opts.Hub.SubscribeCodecSink(key, want.id, want.rate, p.deliver)
+	} else {
+		p.sub = s.opts.Hub.SubscribeSink(key, p.deliver)
+	}
+	ns.player = p
 	if err := s.t.WriteMessage(rtmp.UserControl{Event: rtmp.EventStreamBegin, StreamID: streamID}.Message()); err != nil {
 		return err
 	}
@@ -84,14 +97,7 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 		return err
 	}
 
-	p := &player{s: s, streamID: streamID, name: name}
-	if want.id != 0 {
-		// Validated by parseCodecQuery: SubscribeCodecSink cannot fail here.
-		p.sub, _ = s.opts.Hub.SubscribeCodecSink(key, want.id, want.rate, p.deliver)
-	} else {
-		p.sub = s.opts.Hub.SubscribeSink(key, p.deliver)
-	}
-	ns.player = p
+	p.start()
 	s.log.Info("play", "stream", key, "codec", want.id)
 	return nil
 }
@@ -219,9 +225,34 @@ func (p *player) deliver(f *media.Frame) {
 	if p.stopped.Load() {
 		return
 	}
-	s := p.s
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if !p.started {
+		if len(p.pending) < maxPending {
+			p.pending = append(p.pending, f)
+		}
+		return
+	}
+	p.deliverLocked(f)
+}
+
+// maxPending bounds the frames held between subscribing and Play.Start.
+const maxPending = 256
+
+// start sends what arrived while the play was being set up, then lets
+// frames through as they come.
+func (p *player) start() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.started = true
+	for _, f := range p.pending {
+		p.deliverLocked(f)
+	}
+	p.pending = nil
+}
+
+func (p *player) deliverLocked(f *media.Frame) {
+	s := p.s
 	switch f.Kind {
 	case media.KindPublish:
 		_ = s.onStatus(p.streamID, statusInfo(codePlayPublishNotify, p.name+" is now published.", "details", p.name))
