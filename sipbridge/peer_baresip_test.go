@@ -120,7 +120,7 @@ func TestPeerBaresipWebUserCalls(t *testing.T) {
 				Account:   baresipAccount(e.bridge.Addr(), ";answermode=auto"),
 				SourceWAV: carolMic(t), Seconds: 20,
 			})
-			waitFor(t, 10*time.Second, "carol's registration", func() bool { return len(e.bridge.Registered("carol")) == 1 })
+			waitFor(t, 20*time.Second, "carol's registration", func() bool { return len(e.bridge.Registered("carol")) == 1 })
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			r, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: c,
@@ -155,7 +155,7 @@ func TestPeerBaresipEveryDeviceRings(t *testing.T) {
 		Account:   "<sip:bob@" + e.bridge.Addr() + ">;auth_pass=bob;audio_codecs=PCMU",
 		SourceWAV: carolMic(t), Seconds: 20,
 	})
-	waitFor(t, 10*time.Second, "bob's registration", func() bool { return len(e.bridge.Registered("bob")) == 1 })
+	waitFor(t, 20*time.Second, "bob's registration", func() bool { return len(e.bridge.Registered("bob")) == 1 })
 	r, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "alice", Secret: "alice", Codec: codec.Nellymoser,
 		Mic: mic(), Duration: 2 * time.Second, SetupTimeout: 10 * time.Second}, "bob")
 	if err != nil {
@@ -204,7 +204,7 @@ func TestPeerBaresipCallsSIPUser(t *testing.T) {
 	carol := testpeer.StartBaresip(t, 30*time.Second, testpeer.BaresipOptions{
 		Account: baresipAccount(e.bridge.Addr(), ";answermode=auto"), SourceWAV: carolMic(t), Seconds: 8,
 	})
-	waitFor(t, 10*time.Second, "carol's registration", func() bool { return len(e.bridge.Registered("carol")) == 1 })
+	waitFor(t, 20*time.Second, "carol's registration", func() bool { return len(e.bridge.Registered("carol")) == 1 })
 	aliceMic := filepath.Join(t.TempDir(), "alice.wav")
 	if err := audiotest.WriteWAV(aliceMic, audiotest.Square(8000, 12*8000, bobHz, 0.3), 8000); err != nil {
 		t.Fatal(err)
