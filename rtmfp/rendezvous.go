@@ -132,10 +132,12 @@ func (s *Server) introduce(epd, tag, fp []byte, addr netip.AddrPort, now time.Ti
 		return
 	}
 	target.introN++
+	// Counted before the sends: the initiator can finish its direct
+	// session (and look at the metrics) before this goroutine resumes.
+	s.stats.Introductions.Add(1)
 	r := Redirect{Tag: tag, Addrs: introAddrs(addr, target.addr, target.peerAddrs)}
 	s.sendStartup(now, 0, chunkRedirect, r.AppendTo(nil), addr)
 	fi := FIHello{EPD: epd, Addr: addr, Tag: tag}
 	target.addChunk(now, chunkFIHello, fi.AppendTo(nil))
 	target.flushPacket()
-	s.stats.Introductions.Add(1)
 }
