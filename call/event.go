@@ -59,7 +59,8 @@ type Event struct {
 	By     string    `json:"by,omitempty"` // who ended the call (bye)
 	// Accepted: the names this party publishes and plays, the media mode,
 	// the other party's RTMFP peer id (if it reported one) and the device
-	// that answered.
+	// that answered. Mode is also in media events (the new mode) and in
+	// the bye of an answered call (the mode at its end).
 	Publish string `json:"publish,omitempty"`
 	Play    string `json:"play,omitempty"`
 	Mode    string `json:"mode,omitempty"`

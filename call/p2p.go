@@ -12,8 +12,12 @@ import (
 const ModeP2P = "p2p"
 
 // EvMedia tells both parties that the call's media mode changed (mode): a
-// peer-to-peer call that fell back to relay.
+// peer-to-peer call that fell back to relay (reason ReasonP2PFailed).
 const EvMedia = "media"
+
+// ReasonP2PFailed: the media event's reason when a party could not reach
+// the other directly (p2pFailed) and the call went to relay.
+const ReasonP2PFailed = "p2p_failed"
 
 // Stats are the call service's counters, for metrics.
 type Stats struct {
@@ -32,11 +36,11 @@ func (s *Service) SetDirect(d *Device) {
 	d.direct = true
 }
 
-// modeLocked decides an answered call's media mode: p2p when both parties'
-// devices are direct, both reported peer IDs and neither user is under
-// the no-p2p policy; relay otherwise.
+// modeLocked decides an answered call's media mode: p2p when p2p is not
+// disabled, both parties' devices are direct, both reported peer IDs and
+// neither user is under the no-p2p policy; relay otherwise.
 func (s *Service) modeLocked(c *Call, callee *Device) string {
-	if c.ext != extNone || c.callerPeer == "" || c.calleePeer == "" || !callee.direct {
+	if s.opts.DisableP2P || c.ext != extNone || c.callerPeer == "" || c.calleePeer == "" || !callee.direct {
 		return ModeRelay
 	}
 	caller := s.users[c.From].devices[c.callerDevice]
@@ -64,10 +68,10 @@ func (s *Service) P2PFailed(d *Device, id string) error {
 	if c.mode != ModeP2P {
 		return nil
 	}
-	c.mode = ModeRelay
+	c.mode, c.fellBack = ModeRelay, true
 	s.stats.P2PFallbacks.Add(1)
 	s.log.Info("p2p failed: relaying", "call", c.ID, "by", d.User)
-	e := Event{Type: EvMedia, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, Mode: ModeRelay, By: d.User}
+	e := Event{Type: EvMedia, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, Mode: ModeRelay, Reason: ReasonP2PFailed, By: d.User}
 	s.tellLocked(c, c.From, e)
 	s.tellLocked(c, c.To, e)
 	return nil

@@ -1,6 +1,7 @@
 package call
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -14,15 +15,17 @@ func TestP2PMode(t *testing.T) {
 		directA, directB bool
 		peerA, peerB     string
 		noP2P            []string
+		disable          bool
 		want             string
 	}{
-		{"both rtmfp", true, true, "pa", "pb", nil, ModeP2P},
-		{"caller on rtmp", false, true, "pa", "pb", nil, ModeRelay},
-		{"callee reported no peer id", true, true, "pa", "", nil, ModeRelay},
-		{"callee under no-p2p policy", true, true, "pa", "pb", []string{"bob"}, ModeRelay},
+		{"both rtmfp", true, true, "pa", "pb", nil, false, ModeP2P},
+		{"caller on rtmp", false, true, "pa", "pb", nil, false, ModeRelay},
+		{"callee reported no peer id", true, true, "pa", "", nil, false, ModeRelay},
+		{"callee under no-p2p policy", true, true, "pa", "pb", []string{"bob"}, false, ModeRelay},
+		{"p2p disabled", true, true, "pa", "pb", nil, true, ModeRelay},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := NewService(Options{RingTimeout: time.Minute, NoP2P: tc.noP2P}, "alice", "bob")
+			s := NewService(Options{RingTimeout: time.Minute, NoP2P: tc.noP2P, DisableP2P: tc.disable}, "alice", "bob")
 			t.Cleanup(s.Close)
 			ra, rb := newReader(t, s, "alice"), newReader(t, s, "bob")
 			a, b := s.Attach("alice", KindRTMP), s.Attach("bob", KindRTMP)
@@ -38,6 +41,9 @@ func TestP2PMode(t *testing.T) {
 			}
 			rb.expect(EvIncoming, "")
 			ra.expect(EvRinging, "")
+			if st, err := s.CallState(b, id); err != nil || st.State != StateRinging || st.Mode != "" {
+				t.Errorf("ringing record %+v, %v", st, err)
+			}
 			acc, err := s.Accept(b, id, tc.peerB)
 			if err != nil {
 				t.Fatal(err)
@@ -46,17 +52,20 @@ func TestP2PMode(t *testing.T) {
 				t.Fatalf("accepted: caller %+v callee %+v, want mode %s", ea, acc, tc.want)
 			}
 			rb.expect(EvAccepted, "")
-			if s.Mode(id) != tc.want {
-				t.Errorf("call record mode %q", s.Mode(id))
+			if st, err := s.CallState(a, id); err != nil || s.Mode(id) != tc.want || st != (State{Call: id, From: "alice", To: "bob", State: StateActive, Mode: tc.want}) {
+				t.Errorf("call record %+v, %v; mode %q", st, err, s.Mode(id))
 			}
 			if err := s.P2PFailed(a, id); err != nil {
 				t.Fatal(err)
 			}
 			if tc.want == ModeP2P {
 				for _, r := range []*reader{ra, rb} {
-					if e := r.expect(EvMedia, ""); e.Mode != ModeRelay || e.By != "alice" {
+					if e := r.expect(EvMedia, ReasonP2PFailed); e.Mode != ModeRelay || e.By != "alice" {
 						t.Errorf("media event %+v", e)
 					}
+				}
+				if st := s.CallStates("bob"); len(st) != 1 || st[0].Mode != ModeRelay || !st[0].FellBack {
+					t.Errorf("record after the fallback %+v", st)
 				}
 				if s.Stats().P2PCalls.Load() != 1 || s.Stats().P2PFallbacks.Load() != 1 {
 					t.Errorf("stats %d calls %d fallbacks", s.Stats().P2PCalls.Load(), s.Stats().P2PFallbacks.Load())
@@ -68,8 +77,12 @@ func TestP2PMode(t *testing.T) {
 			if err := s.Hangup(a, id); err != nil {
 				t.Fatal(err)
 			}
-			if e := ra.expect(EvBye, ReasonHangup); e.Call != id {
+			// The bye records the mode that carried the media at the end.
+			if e := ra.expect(EvBye, ReasonHangup); e.Call != id || e.Mode != ModeRelay {
 				t.Errorf("bye %+v", e)
+			}
+			if _, err := s.CallState(a, id); !errors.Is(err, ErrNoCall) || len(s.CallStates("alice")) != 0 {
+				t.Errorf("ended call still recorded: %v", err)
 			}
 		})
 	}

@@ -19,9 +19,11 @@ type Options struct {
 	StreamPrefix string
 	// NoP2P lists users whose calls always relay through the server, even
 	// between two RTMFP clients (a policy: recording, privacy of addresses).
-	NoP2P  []string
-	Now    func() time.Time
-	Logger *slog.Logger
+	NoP2P []string
+	// DisableP2P makes every call relay (the config's call.p2p: false).
+	DisableP2P bool
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
 
 // Device kinds.

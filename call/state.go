@@ -23,6 +23,7 @@ type Call struct {
 	callerPeer   string // RTMFP peer ids the parties reported
 	calleePeer   string
 	mode         string    // media mode once answered: ModeRelay or ModeP2P
+	fellBack     bool      // answered p2p, switched to relay by P2PFailed
 	names        [2]string // [0] the caller publishes, [1] the callee publishes
 	timer        *time.Timer
 	ext          int  // which party is the gateway's (extNone, extCallee, extCaller)
@@ -127,8 +128,8 @@ func (s *Service) Accept(d *Device, id, peerID string) (Event, error) {
 	s.streams[c.names[0]] = &grant{call: c, publisher: c.From, player: c.To}
 	s.streams[c.names[1]] = &grant{call: c, publisher: c.To, player: c.From}
 	now := s.opts.Now()
-	s.log.Info("call accepted", "call", c.ID, "device", d.ID)
 	c.mode = s.modeLocked(c, d)
+	s.log.Info("call accepted", "call", c.ID, "device", d.ID, "mode", c.mode)
 	base := Event{Type: EvAccepted, Time: now, Call: c.ID, From: c.From, To: c.To, Mode: c.mode, Device: d.ID}
 	toCaller, toCallee := base, base
 	toCaller.Publish, toCaller.Play, toCaller.PeerID = c.names[0], c.names[1], c.calleePeer
@@ -226,8 +227,10 @@ func (s *Service) endLocked(c *Call, typ, reason, by string) {
 		delete(s.streams, n)
 	}
 	delete(s.calls, c.ID)
-	s.log.Info("call ended", "call", c.ID, "event", typ, "reason", reason, "by", by)
-	e := Event{Type: typ, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, Reason: reason, By: by}
+	s.log.Info("call ended", "call", c.ID, "event", typ, "reason", reason, "by", by, "mode", c.mode, "fell_back", c.fellBack)
+	// An answered call's bye says which mode carried the media at the end
+	// (relay after a fallback), so the log alone tells the call's record.
+	e := Event{Type: typ, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, Reason: reason, By: by, Mode: c.mode}
 	for _, name := range []string{c.From, c.To} {
 		if c.isExternal(name) {
 			c.leg.Event(e)

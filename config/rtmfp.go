@@ -1,6 +1,11 @@
 package config
 
-import "time"
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+)
 
 // RTMFP configures the RTMFP (UDP) server: Flash's low-latency transport,
 // serving the same applications as RTMP.
@@ -30,6 +35,10 @@ type RTMFP struct {
 	// IdentityFile keeps the server's certificate randomness so its
 	// fingerprint (peer ID) survives restarts; "" = new each start.
 	IdentityFile string `yaml:"identity_file"`
+	// RedirectServers are other rendezvous servers (IP:port, UDP): an
+	// IHello for a peer ID with no session here gets a Redirect to them
+	// instead of silence. IP literals only: a Redirect carries addresses.
+	RedirectServers []string `yaml:"redirect_servers"`
 }
 
 func (c *Config) validateRTMFP() error {
@@ -59,6 +68,35 @@ func (c *Config) validateRTMFP() error {
 	}
 	if r.SessionBuffer < r.FlowBuffer {
 		return &Error{Key: "rtmfp.session_buffer", Msg: "must be at least rtmfp.flow_buffer"}
+	}
+	_, err := r.RedirectAddrs()
+	return err
+}
+
+// RedirectAddrs parses RedirectServers; the error names the bad entry's key.
+func (r RTMFP) RedirectAddrs() ([]netip.AddrPort, error) {
+	out := make([]netip.AddrPort, 0, len(r.RedirectServers))
+	for i, s := range r.RedirectServers {
+		a, err := netip.ParseAddrPort(s)
+		if err != nil || a.Port() == 0 || a.Addr().IsUnspecified() {
+			return nil, &Error{Key: fmt.Sprintf("rtmfp.redirect_servers[%d]", i), Msg: fmt.Sprintf("must be IP:port with a nonzero port (a Redirect carries addresses, not names), got %q", s)}
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// validateP2P checks call.no_p2p: each entry a configured user, once. A
+// name not in users would never match anyone, so it is a typo.
+func (c *Config) validateP2P() error {
+	for i, name := range c.Call.NoP2P {
+		key := fmt.Sprintf("call.no_p2p[%d]", i)
+		if !slices.ContainsFunc(c.Users, func(u User) bool { return u.Name == name }) {
+			return &Error{Key: key, Msg: fmt.Sprintf("%q is not one of the users", name)}
+		}
+		if slices.Index(c.Call.NoP2P, name) < i {
+			return &Error{Key: key, Msg: fmt.Sprintf("%q is listed twice", name)}
+		}
 	}
 	return nil
 }

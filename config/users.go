@@ -25,6 +25,11 @@ type Call struct {
 	RingTimeout         time.Duration `yaml:"ring_timeout"`
 	EventsPerUser       int           `yaml:"events_per_user"`
 	HTTPPresenceTimeout time.Duration `yaml:"http_presence_timeout"`
+	// P2P lets calls between two RTMFP parties go peer to peer; false
+	// relays every call. NoP2P lists users whose calls always relay
+	// (config/rtmfp.go validates both).
+	P2P   bool     `yaml:"p2p"`
+	NoP2P []string `yaml:"no_p2p"`
 }
 
 // minSecret is the shortest auth.secret accepted: an HMAC key shorter than
@@ -71,7 +76,7 @@ func (c *Config) validateUsers() error {
 			continue
 		}
 		for _, l := range []struct{ key, addr string }{
-			{"rtmp.listen", c.RTMP.Listen}, {"http.listen", c.HTTP.Listen}, {"sip.listen", c.SIP.Listen},
+			{"rtmp.listen", c.RTMP.Listen}, {"http.listen", c.HTTP.Listen}, {"sip.listen", c.SIP.Listen}, {"sip.tls_listen", c.SIP.TLSListen},
 			{"rtmp.tls_listen", c.RTMP.TLSListen}, {"rtmp.rtmpt_listen", c.RTMP.RTMPTListen}, {"rtmp.rtmpts_listen", c.RTMP.RTMPTSListen},
 			{"rtmfp.listen", rtmfpListen(c.RTMFP)},
 		} {

@@ -32,6 +32,7 @@ func (c *Config) Validate() error {
 		intRange("rtmp.rtmpt_max_sessions", c.RTMP.RTMPTMaxSessions, 1, 1_000_000),
 		durRange("rtmp.rtmpt_idle_timeout", c.RTMP.RTMPTIdleTimeout, time.Second, time.Hour),
 		c.validateRTMFP,
+		c.validateP2P,
 		addr("http.listen", c.HTTP.Listen),
 		addr("sip.listen", c.SIP.Listen),
 		c.validateSIP,

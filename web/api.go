@@ -39,6 +39,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/login", a.login)
 	mux.HandleFunc("POST /api/v1/calls", a.authed(a.invite))
 	mux.HandleFunc("POST /api/v1/calls/{id}/{action}", a.authed(a.action))
+	mux.HandleFunc("GET /api/v1/calls", a.authed(a.listCalls))
+	mux.HandleFunc("GET /api/v1/calls/{id}", a.authed(a.callState))
 	mux.HandleFunc("GET /api/v1/events", a.authed(a.events))
 	mux.HandleFunc("GET /api/v1/presence", a.authed(a.presence))
 	a.registerConference(mux)

@@ -69,6 +69,23 @@ func (a *API) action(w http.ResponseWriter, r *http.Request, d *call.Device) {
 	writeJSON(w, http.StatusOK, map[string]string{"call": id})
 }
 
+// listCalls answers GET /calls: the user's ringing and active calls, each
+// with its media mode once answered.
+func (a *API) listCalls(w http.ResponseWriter, _ *http.Request, d *call.Device) {
+	writeJSON(w, http.StatusOK, map[string]any{"calls": a.Calls.CallStates(d.User)})
+}
+
+// callState answers GET /calls/{id}: one call of the user (404 once ended:
+// the event log keeps the record).
+func (a *API) callState(w http.ResponseWriter, r *http.Request, d *call.Device) {
+	st, err := a.Calls.CallState(d, r.PathValue("id"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
 // eventsPage is the answer of GET /events.
 type eventsPage struct {
 	Cursor uint64       `json:"cursor"`

@@ -3,6 +3,7 @@ package app
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
 )
@@ -27,4 +28,16 @@ func registerMetrics(reg *prometheus.Registry, hub *media.Hub, rs *rtmp.Server) 
 		counter("hub_dropped_frames_total", "Frames slow subscribers lost.", func() float64 { return float64(st.DroppedFrame.Load()) }),
 	)
 	rs.RegisterMetrics(reg)
+}
+
+// registerCallMetrics exports the call service's peer-to-peer counters
+// (flashvox_calls_*); the rendezvous behind them is flashvox_rtmfp_*.
+func registerCallMetrics(reg *prometheus.Registry, st *call.Stats) {
+	counter := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Subsystem: "calls", Name: name, Help: help}, f)
+	}
+	reg.MustRegister(
+		counter("p2p_total", "Calls answered peer to peer (both parties on RTMFP with peer IDs, not under the no-p2p policy).", func() float64 { return float64(st.P2PCalls.Load()) }),
+		counter("p2p_fallbacks_total", "Peer-to-peer calls switched to relay because a party could not reach the other (p2pFailed).", func() float64 { return float64(st.P2PFallbacks.Load()) }),
+	)
 }

@@ -40,6 +40,10 @@ func newRTMFP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 			return nil, fmt.Errorf("rtmfp.identity_file: %w", err)
 		}
 	}
+	redirect, err := r.RedirectAddrs()
+	if err != nil {
+		return nil, err
+	}
 	ua, err := net.ResolveUDPAddr("udp", r.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("rtmfp: listen %s: %w", r.Listen, err)
@@ -53,8 +57,10 @@ func newRTMFP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 			MaxSessions: r.MaxSessions, MaxSessionsPerIP: r.MaxSessionsPerIP, HandshakesPerSecond: r.HandshakesPerSecond,
 			MaxFlows: r.MaxFlowsPerSession, FlowBuffer: r.FlowBuffer, SessionBuffer: r.SessionBuffer, SendQueue: r.SendQueue,
 			IdleTimeout: r.IdleTimeout, Keepalive: r.Keepalive, AudioLifetime: r.AudioLifetime,
-			Policy:   rtmfp.Policy{RequireHMAC: r.RequireHMAC, RequireSeq: r.RequireSequence},
-			Identity: id, Logger: logger.With("component", "rtmfp"),
+			Policy:          rtmfp.Policy{RequireHMAC: r.RequireHMAC, RequireSeq: r.RequireSequence},
+			RedirectServers: redirect,
+			Identity:        id,
+			Logger:          logger.With("component", "rtmfp"),
 		},
 		Handler: h,
 	}

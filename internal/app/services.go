@@ -56,8 +56,11 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		RingTimeout:         cfg.Call.RingTimeout,
 		EventsPerUser:       cfg.Call.EventsPerUser,
 		HTTPPresenceTimeout: cfg.Call.HTTPPresenceTimeout,
+		NoP2P:               cfg.Call.NoP2P,
+		DisableP2P:          !cfg.Call.P2P,
 		Logger:              callLog,
 	}, names...)
+	registerCallMetrics(reg, calls.Stats())
 	confs := newConferences(cfg.Conference, hub, logger)
 	mux := http.NewServeMux()
 	(&web.API{Calls: calls, Auth: auth, Logger: logger.With("component", "api"), Conferences: confs}).Register(mux)
