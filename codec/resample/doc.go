@@ -10,4 +10,11 @@
 // aliases (downsampling) nor images (upsampling) get through. The filter is
 // linear-phase and centred, so the output is not shifted in time; it holds
 // back 48 samples at the lower rate until more input or Flush.
+//
+// Exact 2:1 and 1:2 pairs (16000↔8000, the hub's PCMU chains) use a
+// half-band filter instead (halfband.go), ~5× faster: the same passband
+// (±0.0015 dB to 0.45 × the lower rate) and ≥ 75 dB of rejection, but
+// from 0.55 × the lower rate up (-6 dB at its Nyquist frequency), so input
+// between 0.5 and 0.55 × the lower rate aliases into 0.45..0.5 ×, outside
+// the passband. It holds back about 24 samples at the lower rate.
 package resample

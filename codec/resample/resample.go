@@ -17,9 +17,13 @@ const (
 // concurrent use; each stream needs its own.
 type Resampler struct {
 	in, out int
-	d       *design
+	mode    int
+	d       *design   // modeGeneric only
 	kernel  []float32 // the shared kernel table, when d.phases is nil
-	hist    []float32 // input samples from index histStart on
+	// The filter window around an output instant spans lead input samples
+	// before it and lag after it; lag is what is held back.
+	lead, lag int
+	hist      []float32 // input samples still needed, from lead samples before base on
 	// The next output is at input time base + frac/d.l, relative to hist[0].
 	base, frac int
 }
@@ -32,28 +36,46 @@ func New(inRate, outRate int) (*Resampler, error) {
 		}
 	}
 	r := &Resampler{in: inRate, out: outRate}
-	if inRate != outRate {
-		r.d = designFor(inRate, outRate)
-		if r.d.phases == nil {
-			r.kernel = kernelTable()
-		}
+	switch {
+	case inRate == outRate:
+		r.mode = modeSame
+	case inRate == 2*outRate:
+		r.mode, r.lead, r.lag = modeDown2, hbDownLead, hbDownLag
+	case outRate == 2*inRate:
+		r.mode, r.lead, r.lag = modeUp2, hbUpLead, hbUpLag
+	default:
+		r.useGeneric()
 	}
 	r.Reset()
 	return r, nil
 }
 
+// useGeneric selects the polyphase windowed-sinc path (also used by tests
+// to compare the half-band path against it).
+func (r *Resampler) useGeneric() {
+	r.mode = modeGeneric
+	r.d = designFor(r.in, r.out)
+	r.lead, r.lag = r.d.k-1, r.d.k
+	r.kernel = nil
+	if r.d.phases == nil {
+		r.kernel = kernelTable()
+	}
+	r.hist = nil
+}
+
 // Reset forgets the stream: the next call starts from silence.
 func (r *Resampler) Reset() {
-	if r.d == nil {
+	if r.mode == modeSame {
 		return
 	}
-	// Prime with k-1 zeros so that the first output is centred on the first input.
-	if cap(r.hist) < 4*r.d.taps {
-		r.hist = make([]float32, r.d.k-1, 4*r.d.taps+1024)
+	// Prime with lead zeros so that the first output is centred on the first input.
+	span := r.lead + 1 + r.lag
+	if cap(r.hist) < 4*span {
+		r.hist = make([]float32, r.lead, 4*span+1024)
 	}
-	r.hist = r.hist[:r.d.k-1]
+	r.hist = r.hist[:r.lead]
 	clear(r.hist)
-	r.base, r.frac = r.d.k-1, 0
+	r.base, r.frac = r.lead, 0
 }
 
 // InRate returns the input rate.
@@ -66,16 +88,13 @@ func (r *Resampler) OutRate() int { return r.out }
 // input (or Flush) arrives. Output sample n is at input instant n·in/out,
 // so the output is not shifted in time.
 func (r *Resampler) Latency() int {
-	if r.d == nil {
-		return 0
-	}
-	return r.d.k
+	return r.lag
 }
 
 // Resample appends to dst the output for src and returns it. Outputs that
 // need input not seen yet are produced by a later call (or Flush).
 func (r *Resampler) Resample(dst []int16, src []int16) []int16 {
-	if r.d == nil {
+	if r.mode == modeSame {
 		return append(dst, src...)
 	}
 	for len(src) > 0 {
@@ -95,7 +114,14 @@ func (r *Resampler) Resample(dst []int16, src []int16) []int16 {
 		}
 		r.hist = r.hist[:len(r.hist)+n]
 		src = src[n:]
-		dst = r.produce(dst)
+		switch r.mode {
+		case modeDown2:
+			dst = r.decimate(dst)
+		case modeUp2:
+			dst = r.interpolate(dst)
+		default:
+			dst = r.produce(dst)
+		}
 	}
 	return dst
 }
@@ -104,11 +130,11 @@ func (r *Resampler) Resample(dst []int16, src []int16) []int16 {
 // by silence, and resets the Resampler. In total a stream of n input samples
 // gives ceil(n·out/in) output samples.
 func (r *Resampler) Flush(dst []int16) []int16 {
-	if r.d == nil {
+	if r.mode == modeSame {
 		return dst
 	}
 	var zeros [256]int16
-	for left := r.d.k; left > 0; left -= len(zeros) {
+	for left := r.lag; left > 0; left -= len(zeros) {
 		dst = r.Resample(dst, zeros[:min(left, len(zeros))])
 	}
 	r.Reset()
@@ -156,7 +182,7 @@ func (r *Resampler) interpolated(win []float32) float32 {
 
 // compact drops input no longer needed by any future output.
 func (r *Resampler) compact() {
-	drop := r.base - r.d.k + 1
+	drop := r.base - r.lead
 	if drop <= 0 {
 		return
 	}
