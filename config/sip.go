@@ -14,12 +14,24 @@ import (
 // rings when a number is called.
 type SIP struct {
 	Listen string `yaml:"listen"` // UDP and TCP on the same port
+	// TLSListen is the SIP-over-TLS listener (RFC 3261 26.2, transport=tls);
+	// "" = off. Like rtmp.tls_listen it needs TLSCert and TLSKey.
+	TLSListen string `yaml:"tls_listen"`
+	TLSCert   string `yaml:"tls_cert"` // PEM certificate (chain) of TLSListen
+	TLSKey    string `yaml:"tls_key"`  // its PEM private key
+	// TLSCA is a PEM file of the CAs trusted when flashvox dials over TLS
+	// (trunks with transport: tls, phones registered over TLS); "" = the
+	// system's roots.
+	TLSCA string `yaml:"tls_ca"`
 	// PublicAddress is written in SDP and Contact instead of the listen
 	// host when flashvox is behind NAT ("" = the listen host).
 	PublicAddress string `yaml:"public_address"`
 	RTPPorts      string `yaml:"rtp_ports"` // "MIN-MAX", even MIN
 	// RTPTimeout hangs up a call whose peer sent no RTP for this long.
 	RTPTimeout time.Duration `yaml:"rtp_timeout"`
+	// JitterBuffer is how long RTP after a sequence gap waits for the
+	// missing packets before the gap is skipped as lost (0: no waiting).
+	JitterBuffer time.Duration `yaml:"jitter_buffer"`
 	// CallsPerMinute limits the outbound calls one user may place (0: no limit).
 	CallsPerMinute int `yaml:"calls_per_minute"`
 	// Realm is the digest realm SIP phones authenticate in (REGISTER, and
@@ -38,7 +50,7 @@ type SIP struct {
 type SIPTrunk struct {
 	Name      string `yaml:"name"`
 	Address   string `yaml:"address"`   // host:port of the provider's proxy
-	Transport string `yaml:"transport"` // udp | tcp
+	Transport string `yaml:"transport"` // udp | tcp | tls (tls needs sip.tls_listen)
 	Username  string `yaml:"username"`  // digest credentials if the trunk challenges
 	Password  string `yaml:"password"`
 	Register  bool   `yaml:"register"` // REGISTER to the trunk and keep it refreshed
@@ -58,6 +70,27 @@ type SIPDialRule struct {
 type SIPInbound struct {
 	Number string `yaml:"number"`
 	Target string `yaml:"target"`
+}
+
+// validateSIPTLS follows rtmp's convention (validateTLS): a TLS listener
+// refuses to start without both halves of its pair, and a lone half is a
+// typo.
+func (c *Config) validateSIPTLS() error {
+	s := &c.SIP
+	if err := optAddr("sip.tls_listen", s.TLSListen)(); err != nil {
+		return err
+	}
+	switch {
+	case s.TLSListen != "" && s.TLSCert == "":
+		return &Error{Key: "sip.tls_cert", Msg: "required by sip.tls_listen"}
+	case s.TLSListen != "" && s.TLSKey == "":
+		return &Error{Key: "sip.tls_key", Msg: "required by sip.tls_listen"}
+	case (s.TLSCert == "") != (s.TLSKey == ""):
+		return &Error{Key: "sip.tls_key", Msg: "sip.tls_cert and sip.tls_key go together"}
+	case s.TLSCert != "" && s.TLSListen == "":
+		return &Error{Key: "sip.tls_listen", Msg: "sip.tls_cert is set but sip.tls_listen is empty"}
+	}
+	return nil
 }
 
 // ParseRTPPorts reads sip.rtp_ports ("MIN-MAX").
@@ -84,10 +117,16 @@ func (c *Config) validateSIP() error {
 	if s.PublicAddress != "" && net.ParseIP(s.PublicAddress) == nil && !validHostname(s.PublicAddress) {
 		return &Error{Key: "sip.public_address", Msg: fmt.Sprintf("must be an IP or host name, got %q", s.PublicAddress)}
 	}
+	if err := c.validateSIPTLS(); err != nil {
+		return err
+	}
 	if _, _, err := ParseRTPPorts(s.RTPPorts); err != nil {
 		return &Error{Key: "sip.rtp_ports", Msg: err.Error()}
 	}
 	if err := durRange("sip.rtp_timeout", s.RTPTimeout, time.Second, time.Hour)(); err != nil {
+		return err
+	}
+	if err := durRange("sip.jitter_buffer", s.JitterBuffer, 0, 200*time.Millisecond)(); err != nil {
 		return err
 	}
 	if err := intRange("sip.calls_per_minute", s.CallsPerMinute, 0, 1_000_000)(); err != nil {
@@ -110,8 +149,11 @@ func (c *Config) validateSIP() error {
 			return &Error{Key: key + ".name", Msg: "must not be empty"}
 		case trunks[t.Name]:
 			return &Error{Key: key + ".name", Msg: fmt.Sprintf("duplicate trunk %q", t.Name)}
-		case t.Transport != "udp" && t.Transport != "tcp":
-			return &Error{Key: key + ".transport", Msg: fmt.Sprintf("must be udp or tcp, got %q", t.Transport)}
+		case t.Transport != "udp" && t.Transport != "tcp" && t.Transport != "tls":
+			return &Error{Key: key + ".transport", Msg: fmt.Sprintf("must be udp, tcp or tls, got %q", t.Transport)}
+		case t.Transport == "tls" && s.TLSListen == "":
+			// diago dials TLS through its TLS transport, which is the listener.
+			return &Error{Key: key + ".transport", Msg: "tls needs sip.tls_listen"}
 		case t.Register && t.Username == "":
 			return &Error{Key: key + ".username", Msg: "register: true needs a username"}
 		}

@@ -187,3 +187,59 @@ func BenchmarkFanOut50(b *testing.B) {
 		}
 	}
 }
+
+// recorder is a Receiver that keeps what it gets.
+type recorder struct {
+	mu  sync.Mutex
+	got []*Frame
+}
+
+func (r *recorder) Receive(f *Frame) {
+	r.mu.Lock()
+	r.got = append(r.got, f)
+	r.mu.Unlock()
+}
+
+func (r *recorder) frames() []*Frame {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*Frame(nil), r.got...)
+}
+
+// TestReceiverSubscriber: a Receiver gets the headers a late joiner needs,
+// the frames (the same pointers), the publish events, and nothing once its
+// subscription is closed; queue subscribers of the same stream are unchanged.
+func TestReceiverSubscriber(t *testing.T) {
+	h := NewHub(16, nil)
+	p, _ := h.Publish("r")
+	aacCfg := &Frame{Kind: KindAudio, Payload: []byte{0xAF, 0, 0x12, 0x10}}
+	p.Write(aacCfg)
+	var rec recorder
+	sub := h.SubscribeReceiver("r", &rec)
+	queued := h.Subscribe("r")
+	f1, f2 := audio(1), audio(2)
+	p.Write(f1)
+	p.Close()
+	p2, _ := h.Publish("r")
+	p2.Write(f2)
+	got := rec.frames()
+	if len(got) != 5 || got[0] != aacCfg || got[1] != f1 || got[2].Kind != KindUnpublish || got[3].Kind != KindPublish || got[4] != f2 {
+		t.Fatalf("receiver got %d frames: %v", len(got), got)
+	}
+	for _, want := range []*Frame{aacCfg, f1} {
+		if f := next(t, queued); f != want {
+			t.Fatalf("queued subscriber: got %v %x, want %x", f.Kind, f.Payload, want.Payload)
+		}
+	}
+	if n := h.SubscriberCount("r"); n != 2 {
+		t.Fatalf("%d subscribers, want 2", n)
+	}
+	sub.Close()
+	p2.Write(audio(3))
+	if n := len(rec.frames()); n != 5 {
+		t.Fatalf("receiver got %d frames after Close, want none more", n-5)
+	}
+	if n := h.SubscriberCount("r"); n != 1 {
+		t.Fatalf("%d subscribers after Close, want 1", n)
+	}
+}

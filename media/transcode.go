@@ -221,12 +221,14 @@ func (t *transcoder) run() {
 			t.hub.mu.Unlock()
 		case KindAudio:
 			if c.passes(f) {
+				t.hub.Stats.PassedThroughFrames.Add(1)
 				c.flush()
 				if t.pub != nil {
 					t.pub.Write(f)
 				}
 				continue
 			}
+			t.hub.Stats.TranscodedFrames.Add(1)
 			if err := c.push(f); err != nil && err.Error() != lastErr && t.hub.log != nil {
 				lastErr = err.Error() // once per kind of trouble, not per packet
 				t.hub.log.Warn("transcoder input", "stream", t.key, "codec", t.target, "err", err)

@@ -2,6 +2,7 @@ package sipbridge
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -18,12 +19,22 @@ import (
 type Options struct {
 	Listen        string // host:port for UDP and TCP; port 0 picks a free one
 	PublicAddress string // written in SDP and Contact when behind NAT
+	// TLSListen is the SIP-over-TLS listener ("" = none; port 0 picks a
+	// free one); TLSConfig holds its certificate. TLSClientConfig
+	// verifies the trunks and phones dialed over TLS (nil: system roots).
+	TLSListen       string
+	TLSConfig       *tls.Config
+	TLSClientConfig *tls.Config
 	// RTPPortMin..RTPPortMax is the RTP port range (0, 0: any port). The
 	// range is process-wide in diago: the last Bridge started sets it.
 	RTPPortMin, RTPPortMax int
 	// RTPTimeout hangs up a call whose peer sent no RTP for this long
 	// (default 30s).
-	RTPTimeout     time.Duration
+	RTPTimeout time.Duration
+	// JitterBuffer is how long a packet after a gap in the RTP sequence
+	// waits for the missing ones (default DefaultJitterBuffer; negative:
+	// no waiting, packets out of order are dropped as late).
+	JitterBuffer   time.Duration
 	CallsPerMinute int // outbound calls per user per minute (0: no limit)
 	Trunks         []Trunk
 	DialPlan       []Rule
@@ -98,11 +109,14 @@ func Start(o Options) (*Bridge, error) {
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	st, err := newDiagoStack(diagoOptions{
-		Listen:        o.Listen,
-		PublicAddress: o.PublicAddress,
-		Logger:        o.Logger.With("layer", "sip"),
-		OnOffer:       b.serveOffer,
-		OnRegister:    b.serveRegister,
+		Listen:          o.Listen,
+		PublicAddress:   o.PublicAddress,
+		TLSListen:       o.TLSListen,
+		TLSConfig:       o.TLSConfig,
+		TLSClientConfig: o.TLSClientConfig,
+		Logger:          o.Logger.With("layer", "sip"),
+		OnOffer:         b.serveOffer,
+		OnRegister:      b.serveRegister,
 	})
 	if err != nil {
 		b.cancel()
@@ -110,6 +124,9 @@ func Start(o Options) (*Bridge, error) {
 	}
 	b.stack = st
 	b.log.Info("sip listening", "addr", st.Addr(), "transports", "udp,tcp")
+	if a := st.TLSAddr(); a != "" {
+		b.log.Info("sip listening", "addr", a, "transports", "tls")
+	}
 	for _, t := range o.Trunks {
 		if t.Register {
 			b.wg.Go(func() { b.runTrunkRegistration(t) })
@@ -120,6 +137,9 @@ func Start(o Options) (*Bridge, error) {
 
 // Addr is the host:port the bridge listens on (UDP and TCP).
 func (b *Bridge) Addr() string { return b.stack.Addr() }
+
+// TLSAddr is the host:port of the SIP-over-TLS listener, "" without one.
+func (b *Bridge) TLSAddr() string { return b.stack.TLSAddr() }
 
 // Close hangs up every SIP call and stops listening.
 func (b *Bridge) Close() error {

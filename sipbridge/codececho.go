@@ -67,7 +67,7 @@ func (b *Bridge) runSIPCodecEcho(o offer, flash codec.ID, log *slog.Logger) {
 	b.Stats.Active.Add(1)
 	defer b.Stats.Active.Add(-1)
 	log.Info("sip codec echo answered", "codec", ch.Codec().ID, "through", flash)
-	m := &mediaBridge{ch: ch, hub: b.opts.Hub, pubKey: in, playKey: out, timeout: b.opts.RTPTimeout,
+	m := &mediaBridge{ch: ch, hub: b.opts.Hub, pubKey: in, playKey: out, timeout: b.opts.RTPTimeout, jitter: b.opts.JitterBuffer,
 		stats: &b.Stats, log: log, dtmf: make(chan string, 1)}
 	err = m.run(b.ctx)
 	switch {

@@ -2,6 +2,7 @@ package sipbridge
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,7 +35,13 @@ var offerCodecs = []dmedia.Codec{
 type diagoOptions struct {
 	Listen        string // host:port; port 0 picks one free for UDP and TCP
 	PublicAddress string
-	Logger        *slog.Logger
+	// TLSListen, when set, adds a SIP-over-TLS listener with TLSConfig
+	// (its certificate); port 0 picks a free one.
+	TLSListen string
+	TLSConfig *tls.Config
+	// TLSClientConfig verifies the peers dialed over TLS (nil: system roots).
+	TLSClientConfig *tls.Config
+	Logger          *slog.Logger
 	// OnOffer handles an inbound INVITE; the dialog ends when it returns.
 	OnOffer func(offer)
 	// OnRegister answers a REGISTER (nil: 405).
@@ -43,12 +50,13 @@ type diagoOptions struct {
 
 // diagoStack is the stack on emiago/diago and sipgo.
 type diagoStack struct {
-	ua     *sipgo.UserAgent
-	dg     *diago.Diago
-	addr   string
-	public string // PublicAddress: the host in our Contact behind NAT
-	cancel context.CancelFunc
-	log    *slog.Logger
+	ua      *sipgo.UserAgent
+	dg      *diago.Diago
+	addr    string
+	tlsAddr string // "" without a TLS listener
+	public  string // PublicAddress: the host in our Contact behind NAT
+	cancel  context.CancelFunc
+	log     *slog.Logger
 }
 
 // newDiagoStack listens on o.Listen (UDP and TCP) and serves until Close.
@@ -57,7 +65,11 @@ func newDiagoStack(o diagoOptions) (*diagoStack, error) {
 	if err != nil {
 		return nil, err
 	}
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("flashvox"))
+	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent("flashvox")}
+	if o.TLSClientConfig != nil {
+		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(o.TLSClientConfig))
+	}
+	ua, err := sipgo.NewUA(uaOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("sip: user agent: %w", err)
 	}
@@ -86,9 +98,20 @@ func newDiagoStack(o diagoOptions) (*diagoStack, error) {
 		}
 		opts = append(opts, diago.WithTransport(t))
 	}
+	var tlsAddr string
+	if o.TLSListen != "" {
+		t, err := tlsTransport(o)
+		if err != nil {
+			ua.Close()
+			return nil, err
+		}
+		opts = append(opts, diago.WithTransport(t))
+		tlsAddr = net.JoinHostPort(t.BindHost, strconv.Itoa(t.BindPort))
+	}
 	dg := diago.NewDiago(ua, opts...)
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &diagoStack{ua: ua, dg: dg, addr: net.JoinHostPort(host, strconv.Itoa(port)), public: o.PublicAddress, cancel: cancel, log: o.Logger}
+	s := &diagoStack{ua: ua, dg: dg, addr: net.JoinHostPort(host, strconv.Itoa(port)), tlsAddr: tlsAddr,
+		public: o.PublicAddress, cancel: cancel, log: o.Logger}
 	err = dg.ServeBackground(ctx, func(d *diago.DialogServerSession) {
 		o.OnOffer(&diagoOffer{d: d})
 	})
@@ -132,6 +155,8 @@ func listenHostPort(addr string) (string, int, error) {
 
 func (s *diagoStack) Addr() string { return s.addr }
 
+func (s *diagoStack) TLSAddr() string { return s.tlsAddr }
+
 func (s *diagoStack) Close() error {
 	s.cancel()
 	return s.ua.Close()
@@ -157,6 +182,16 @@ func (s *diagoStack) Invite(ctx context.Context, in invite) (channel, error) {
 	d, err := s.dg.NewDialog(to, diago.NewDialogOptions{Transport: in.Transport})
 	if err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
+	}
+	if in.Speex {
+		// diago offers its configured codecs unless the dialog's media
+		// session exists before Invite: make it with speex added.
+		ms, err := s.mediaSession(speexOfferCodecs)
+		if err != nil {
+			d.Close()
+			return nil, err
+		}
+		d.InitMediaSession(ms, nil, nil)
 	}
 	var early *diagoChannel
 	var cur atomic.Pointer[diagoChannel] // re-INVITEs arrive on diago's goroutine
@@ -302,6 +337,11 @@ func negotiated(ms *dmedia.MediaSession) (rtpCodec, error) {
 			c.ID = codec.PCMA
 		case "G722":
 			c.ID = codec.G722
+		case "SPEEX":
+			if dc.SampleRate != 16000 {
+				continue // narrowband and ultra-wideband are not Flash's
+			}
+			c.ID = codec.Speex
 		default:
 			continue
 		}
@@ -365,7 +405,9 @@ func (o *diagoOffer) Header(name string) string {
 
 func (o *diagoOffer) Ringing() error { return o.d.Ringing() }
 
-func (o *diagoOffer) Answer() (channel, error) {
+func (o *diagoOffer) Answer() (channel, error) { return o.answer(nil) }
+
+func (o *diagoOffer) answer(codecs []dmedia.Codec) (channel, error) {
 	var ch *diagoChannel
 	var mu sync.Mutex // the answer and a quick re-INVITE race for ch
 	update := func(dm *diago.DialogMedia) {
@@ -375,7 +417,7 @@ func (o *diagoOffer) Answer() (channel, error) {
 			ch.mediaUpdated(dm)
 		}
 	}
-	if err := o.d.AnswerOptions(diago.AnswerOptions{RTPNAT: dmedia.RTPNATSymetric, OnMediaUpdate: update}); err != nil {
+	if err := o.d.AnswerOptions(diago.AnswerOptions{RTPNAT: dmedia.RTPNATSymetric, OnMediaUpdate: update, Codecs: codecs}); err != nil {
 		return nil, fmt.Errorf("sip: answer: %w", err)
 	}
 	c, err := newDiagoChannel(&o.d.DialogMedia, o.d.Context(), o.d.Hangup, o.d.Close)

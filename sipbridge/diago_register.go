@@ -2,6 +2,7 @@ package sipbridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -34,7 +35,14 @@ func (s *diagoStack) Registration(r registerReq) (registerClient, error) {
 	if transport == "" {
 		transport = "udp"
 	}
-	ourHost, ourPS, _ := net.SplitHostPort(s.addr)
+	ourAddr := s.addr
+	if transport == "tls" {
+		if s.tlsAddr == "" {
+			return nil, errors.New("sip: a trunk over tls needs a tls listener")
+		}
+		ourAddr = s.tlsAddr // the trunk calls us back there
+	}
+	ourHost, ourPS, _ := net.SplitHostPort(ourAddr)
 	ourPort, _ := strconv.Atoi(ourPS)
 	opts := []sipgo.ClientOption{sipgo.WithClientNAT(), sipgo.WithClientLogger(s.log)}
 	if transport == "udp" {

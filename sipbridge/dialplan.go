@@ -12,7 +12,7 @@ import (
 type Trunk struct {
 	Name      string
 	Address   string // host:port
-	Transport string // udp | tcp
+	Transport string // udp | tcp | tls (needs Options.TLSListen)
 	Username  string // digest credentials for 401/407
 	Password  string
 	Register  bool

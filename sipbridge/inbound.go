@@ -158,7 +158,7 @@ wait:
 			}
 		}
 	}
-	ch, err := o.Answer()
+	ch, err := o.AnswerSpeex()
 	if err != nil {
 		log.Info("sip answer failed", "err", err)
 		_ = b.opts.Calls.ExternalHangup(id, callReason(err))
@@ -171,7 +171,7 @@ wait:
 // runSIPEcho answers and sends every audio packet back until the caller
 // hangs up or goes silent for the RTP timeout.
 func (b *Bridge) runSIPEcho(o offer, log *slog.Logger) {
-	ch, err := o.Answer()
+	ch, err := o.AnswerSpeex() // echoed as it is: any codec will do
 	if err != nil {
 		log.Info("sip answer failed", "err", err)
 		b.Stats.fail(488)

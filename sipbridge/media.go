@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,8 +27,11 @@ type mediaBridge struct {
 	pubKey  string
 	playKey string
 	timeout time.Duration
-	stats   *Stats
-	log     *slog.Logger
+	// jitter is the jitter buffer's depth: 0 DefaultJitterBuffer,
+	// negative none (Options.JitterBuffer).
+	jitter time.Duration
+	stats  *Stats
+	log    *slog.Logger
 	// onDTMF is told each digit the peer sends (on the reader goroutine).
 	onDTMF func(digit byte)
 	// dtmf carries digits to send; the writer owns the RTP clock.
@@ -149,49 +153,106 @@ func (m *mediaBridge) directionChanged(last *atomic.Int64) {
 }
 
 // read publishes the peer's audio and reports its digits until the
-// channel closes. Frame timestamps follow the RTP clock from the first packet.
+// channel closes. Packets go through a jitter buffer (jitter.go) that
+// restores sequence order; frame timestamps follow the RTP clock from the
+// first packet. A Speex packet of several frames becomes one frame each.
 func (m *mediaBridge) read(pub *media.Publisher, c rtpCodec, last *atomic.Int64) error {
 	hdr, err := frameHeader(c.ID)
 	if err != nil {
 		return err
 	}
-	buf := make([]byte, 1500)
 	var (
-		p       rtp.Packet
 		started bool
 		ts0     uint32
-		seq     uint16
 		dtmf    dtmfDetector
+		frames  [][]byte
 	)
-	for {
-		if err := m.ch.ReadRTP(buf, &p); err != nil {
-			return err
-		}
-		last.Store(time.Now().UnixNano())
-		m.stats.RTPIn.Add(1)
-		if started && p.SequenceNumber != seq+1 && p.SequenceNumber-seq < 1000 {
-			m.stats.RTPLost.Add(uint64(p.SequenceNumber - seq - 1))
-		}
-		seq = p.SequenceNumber
+	publish := func(ms uint32, pkt []byte) {
+		payload := make([]byte, len(hdr)+len(pkt))
+		copy(payload, hdr)
+		copy(payload[len(hdr):], pkt)
+		pub.Write(&media.Frame{Kind: media.KindAudio, Timestamp: ms, Payload: payload})
+	}
+	// mu serializes the jitter buffer between this goroutine and its timer.
+	var mu sync.Mutex
+	depth := m.jitter
+	switch {
+	case depth == 0:
+		depth = DefaultJitterBuffer
+	case depth < 0:
+		depth = 0
+	}
+	jb := newJitterBuffer(depth, func(p *rtp.Packet) {
 		switch {
 		case c.DTMF && p.PayloadType == c.DTMFType:
 			if d, ok := dtmf.push(p.Timestamp, p.Payload); ok && m.onDTMF != nil {
 				m.onDTMF(d)
 			}
-			continue
-		case p.PayloadType != c.PayloadType:
-			continue
+			return
+		case p.PayloadType != c.PayloadType || len(p.Payload) == 0:
+			return
 		}
 		if !started {
 			started, ts0 = true, p.Timestamp
 		}
 		ms := uint32(uint64(p.Timestamp-ts0) * 1000 / uint64(c.ClockRate))
-		payload := make([]byte, len(hdr)+len(p.Payload))
-		copy(payload, hdr)
-		copy(payload[len(hdr):], p.Payload)
-		pub.Write(&media.Frame{Kind: media.KindAudio, Timestamp: ms, Payload: payload})
+		if c.ID != codec.Speex {
+			publish(ms, p.Payload)
+			return
+		}
+		var err error
+		if frames, err = splitSpeex(frames[:0], p.Payload); err != nil {
+			m.log.Debug("speex packet dropped", "err", err)
+			return
+		}
+		for i, f := range frames {
+			publish(ms+uint32(i)*speexFrameMillis, f)
+		}
+	})
+	var lost uint64 // jb.Lost already counted in Stats.RTPLost
+	countLost := func() {
+		m.stats.RTPLost.Add(jb.Lost - lost)
+		lost = jb.Lost
+	}
+	var timer *time.Timer
+	expire := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if wait := jb.Expire(time.Now()); wait > 0 {
+			timer.Reset(wait)
+		}
+		countLost()
+	}
+	timer = time.AfterFunc(time.Hour, expire)
+	timer.Stop()
+	defer func() {
+		timer.Stop()
+		mu.Lock()
+		jb.Flush()
+		countLost()
+		mu.Unlock()
+	}()
+	buf := make([]byte, 1500)
+	var p rtp.Packet
+	for {
+		if err := m.ch.ReadRTP(buf, &p); err != nil {
+			return err
+		}
+		now := time.Now()
+		last.Store(now.UnixNano())
+		m.stats.RTPIn.Add(1)
+		mu.Lock()
+		jb.Push(&p, now)
+		if wait := jb.Expire(now); wait > 0 {
+			timer.Reset(wait)
+		}
+		countLost()
+		mu.Unlock()
 	}
 }
+
+// speexFrameMillis is the duration of one Speex frame (narrowband and wideband).
+const speexFrameMillis = 20
 
 // write sends the web user's audio and queued DTMF as RTP.
 func (m *mediaBridge) write(ctx context.Context, c rtpCodec, frames <-chan *media.Frame) {

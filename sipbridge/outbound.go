@@ -43,6 +43,7 @@ func (b *Bridge) runOutbound(id, from, to string, t Trunk, q *eventQueue) {
 	ch, err := b.stack.Invite(dialCtx, invite{
 		User: to, HostPort: t.Address, Transport: t.Transport, From: from,
 		Username: t.Username, Password: t.Password,
+		Speex:      true, // the web user's Speex passes through if the far end takes it
 		OnProgress: func(int) { _ = b.opts.Calls.ExternalRinging(id) },
 		OnEarlyMedia: func(ch channel) {
 			key, err := b.opts.Calls.ExternalEarlyMedia(id)
@@ -117,7 +118,7 @@ func (l *liveMedia) stop() {
 func (b *Bridge) startMedia(ch channel, pubKey, playKey string, p party, log *slog.Logger) *liveMedia {
 	m := &mediaBridge{
 		ch: ch, hub: b.opts.Hub, pubKey: pubKey, playKey: playKey,
-		timeout: b.opts.RTPTimeout, stats: &b.Stats, log: log,
+		timeout: b.opts.RTPTimeout, jitter: b.opts.JitterBuffer, stats: &b.Stats, log: log,
 		dtmf:     make(chan string, 8),
 		answered: make(chan string, 1),
 		onDTMF: func(d byte) {

@@ -84,7 +84,7 @@ func (b *Bridge) ringPhone(ctx context.Context, bd *binding, inc call.Event, q *
 		}
 	}()
 	log.Info("sip phone ringing")
-	ch, err := b.stack.Invite(dialCtx, invite{URI: bd.uri, Transport: bd.transport, From: inc.From})
+	ch, err := b.stack.Invite(dialCtx, invite{URI: bd.uri, Transport: bd.transport, From: inc.From, Speex: true})
 	close(stopWatch)
 	<-watchDone
 	if gone.Type != "" || ctx.Err() != nil {
@@ -182,7 +182,7 @@ wait:
 		b.respond(o, 480, "Temporarily Unavailable", log)
 		return
 	}
-	ch, err := o.Answer()
+	ch, err := o.AnswerSpeex()
 	if err != nil {
 		log.Info("sip answer failed", "err", err)
 		_ = b.opts.Calls.Hangup(dev, id)

@@ -23,6 +23,8 @@ type stack interface {
 	Registration(r registerReq) (registerClient, error)
 	// Addr is the host:port the stack listens on (UDP and TCP).
 	Addr() string
+	// TLSAddr is the host:port of the TLS listener, "" without one.
+	TLSAddr() string
 	Close() error
 }
 
@@ -33,12 +35,15 @@ type invite struct {
 	// URI, when set, is the whole request-URI (a registered phone's
 	// contact) and replaces User and HostPort.
 	URI       string
-	Transport string // udp | tcp
+	Transport string // udp | tcp | tls
 	From      string // From user part: the calling web user
 	Username  string // digest credentials for 401/407
 	Password  string
 	// OnProgress is told each provisional status (180, 183).
 	OnProgress func(status int)
+	// Speex adds speex/16000 to the offer (for pass-through of a Flash
+	// user's Speex).
+	Speex bool
 	// OnEarlyMedia, if set, is given the channel of a 183 with SDP before
 	// the answer (on Invite's goroutine; it must not block). Invite then
 	// returns that same channel when the call is answered; a failed call
@@ -49,7 +54,7 @@ type invite struct {
 // registerReq is the account a trunk registration binds.
 type registerReq struct {
 	HostPort  string // the trunk's registrar
-	Transport string // udp | tcp
+	Transport string // udp | tcp | tls
 	Username  string // AOR user and digest credentials
 	Password  string
 }
@@ -95,6 +100,8 @@ type offer interface {
 	Ringing() error
 	// Answer sends 200 OK with our SDP answer and waits for the ACK.
 	Answer() (channel, error)
+	// AnswerSpeex is Answer also accepting speex/16000 if offered.
+	AnswerSpeex() (channel, error)
 	Respond(code int, reason string, headers ...[2]string) error
 	// Canceled is closed when the caller sends CANCEL before the answer.
 	Canceled() <-chan struct{}
@@ -111,7 +118,7 @@ type registration interface {
 	Method() string
 	RequestURI() string
 	Source() string    // remote host:port
-	Transport() string // udp | tcp
+	Transport() string // udp | tcp | tls
 	Respond(code int, reason string, headers ...[2]string) error
 }
 

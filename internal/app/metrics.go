@@ -22,6 +22,8 @@ func registerMetrics(reg *prometheus.Registry, hub *media.Hub, rs *rtmp.Server) 
 		gauge("publishers", "Streams with a publisher now.", func() float64 { return float64(st.Publishers.Load()) }),
 		gauge("subscribers", "Subscriptions now.", func() float64 { return float64(st.Subscribers.Load()) }),
 		gauge("transcoders", "Hub transcoders running now, one per (stream, target codec).", func() float64 { return float64(st.Transcoders.Load()) }),
+		counter("hub_transcoded_frames_total", "Audio frames the hub's transcoders decoded and encoded again.", func() float64 { return float64(st.TranscodedFrames.Load()) }),
+		counter("hub_passthrough_frames_total", "Audio frames the hub's transcoders forwarded untouched (already in the target codec).", func() float64 { return float64(st.PassedThroughFrames.Load()) }),
 		counter("hub_frames_in_total", "Frames written by publishers.", func() float64 { return float64(st.FramesIn.Load()) }),
 		counter("hub_frames_out_total", "Frames queued to subscribers.", func() float64 { return float64(st.FramesOut.Load()) }),
 		counter("hub_bytes_in_total", "Payload bytes written by publishers.", func() float64 { return float64(st.BytesIn.Load()) }),

@@ -1,14 +1,19 @@
 package app
 
 import (
+	"cmp"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
+	"os"
 	"regexp"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/config"
+	"github.com/flashvox/flashvox/internal/tlscert"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/sipbridge"
 )
@@ -26,6 +31,7 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 		RTPPortMin:     lo,
 		RTPPortMax:     hi,
 		RTPTimeout:     cfg.SIP.RTPTimeout,
+		JitterBuffer:   cmp.Or(cfg.SIP.JitterBuffer, -1), // 0 in the config: no waiting
 		CallsPerMinute: cfg.SIP.CallsPerMinute,
 		Users:          users,
 		Realm:          cfg.SIP.Realm,
@@ -35,6 +41,9 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 		Hub:                hub,
 		Calls:              calls,
 		Logger:             logger.With("component", "sip"),
+	}
+	if err := sipTLS(cfg.SIP, &o); err != nil {
+		return nil, err
 	}
 	for _, t := range cfg.SIP.Trunks {
 		o.Trunks = append(o.Trunks, sipbridge.Trunk{Name: t.Name, Address: t.Address, Transport: t.Transport,
@@ -53,6 +62,31 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 	calls.SetGateway(b)
 	registerSIPMetrics(reg, &b.Stats)
 	return b, nil
+}
+
+// sipTLS loads sip.tls_cert/tls_key for sip.tls_listen and sip.tls_ca for
+// dialing over TLS; a bad file refuses the start, naming its key.
+func sipTLS(c config.SIP, o *sipbridge.Options) error {
+	if c.TLSListen == "" {
+		return nil
+	}
+	certs, err := tlscert.NewReloader(c.TLSCert, c.TLSKey)
+	if err != nil {
+		return fmt.Errorf("sip.tls_cert: %w", err)
+	}
+	o.TLSListen, o.TLSConfig = c.TLSListen, certs.Config()
+	if c.TLSCA != "" {
+		pem, err := os.ReadFile(c.TLSCA)
+		if err != nil {
+			return fmt.Errorf("sip.tls_ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("sip.tls_ca: no PEM certificate in %s", c.TLSCA)
+		}
+		o.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return nil
 }
 
 // registerSIPMetrics exports the bridge's counters, read at scrape time.

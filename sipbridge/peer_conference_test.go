@@ -1,0 +1,359 @@
+package sipbridge
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/codec/codecs"
+	"github.com/flashvox/flashvox/conference"
+	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/media"
+)
+
+// The sipp tail of a call that ends with our BYE, and one that ends with
+// sipp's.
+const (
+	sippByeFromUs = `  <recv request="BYE"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Content-Length: 0
+    ]]>
+  </send>
+`
+	sippByeFromSipp = `  <send retrans="500">
+    <![CDATA[
+      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200" crlf="true"/>
+`
+)
+
+// pinScenario writes uac_pin.xml typing each of entries (digits, then '#')
+// from sip-tester's RFC 2833 pcaps, followed by tail.
+func pinScenario(t *testing.T, entries []string, tail string) string {
+	t.Helper()
+	p := pcapScenario(t, "uac_pin.xml")
+	var acts strings.Builder
+	for i, e := range entries {
+		for j, d := range e + "#" {
+			name := string(d)
+			if d == '#' {
+				name = "pound"
+			}
+			acts.WriteString(`  <nop><action><exec play_pcap_audio="` + pcapDir + `/dtmf_2833_` + name + `.pcap"/></action></nop>
+`)
+			// Each pcap lasts 140 ms; the pause keeps the digits apart.
+			// None after the last '#': our BYE may follow at once, and
+			// sipp aborts on a BYE during a pause.
+			if i < len(entries)-1 || j < len(e) {
+				acts.WriteString("  <pause milliseconds=\"300\"/>\n")
+			}
+		}
+	}
+	acts.WriteString(tail)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(strings.Replace(string(b), "  <!--ACTIONS-->\n", acts.String(), 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// pinRoom starts a bridge whose number 15550009 is conf:board, a room with
+// PIN 2468 where alice is already a member (her events in the returned log).
+func pinRoom(t *testing.T, timeout time.Duration) (*env, *conference.Service, *eventLog, *conference.Member) {
+	t.Helper()
+	e := startEnv(t, func(o *Options) {
+		o.Inbound = append(o.Inbound, Inbound{Number: "15550009", Target: "conf:board"})
+	})
+	confs := conference.New(conference.Options{Hub: e.hub, Logger: testLogger(),
+		Rooms: []conference.RoomConfig{{Name: "board", PIN: "2468", Moderators: []string{"alice"}}}})
+	t.Cleanup(confs.Close)
+	e.bridge.SetConferences(ConferenceJoiner{PINTimeout: timeout, Join: func(room, caller, pin string) (ConferenceMember, error) {
+		m, _, err := confs.Join(room, conference.JoinOptions{User: caller, Kind: conference.KindSIP, PIN: pin})
+		if errors.Is(err, conference.ErrBadPIN) {
+			return nil, errors.Join(ErrConferencePIN, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
+	}})
+	log := &eventLog{}
+	alice, _, err := confs.Join("board", conference.JoinOptions{User: "alice", PIN: "2468", Notify: log.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, confs, log, alice
+}
+
+// eventLog keeps alice's room events.
+type eventLog struct {
+	mu     sync.Mutex
+	events []conference.Event
+}
+
+func (l *eventLog) add(e conference.Event) {
+	l.mu.Lock()
+	l.events = append(l.events, e)
+	l.mu.Unlock()
+}
+
+func (l *eventLog) has(typ, user string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, e := range l.events {
+		if e.Type == typ && e.User == user {
+			return true
+		}
+	}
+	return false
+}
+
+// sipMembers counts the SIP members of room board.
+func sipMembers(confs *conference.Service) int {
+	info, err := confs.Room("board")
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, m := range info.Members {
+		if m.Kind == conference.KindSIP {
+			n++
+		}
+	}
+	return n
+}
+
+// TestPeerSippConferencePIN: sipp calls a room with a PIN, types a wrong
+// one and then the right one as RFC 2833 digits: it is in the room (alice
+// is told it joined) until its BYE, when it leaves.
+func TestPeerSippConferencePIN(t *testing.T) {
+	// sipp stops a pcap still playing when the next starts: let '#' end.
+	scen := pinScenario(t, []string{"1357", "2468"},
+		`  <pause milliseconds="300"/>
+  <nop><action><exec play_pcap_audio="`+pcapDir+`/g711a.pcap"/></action></nop>
+  <pause milliseconds="4000"/>
+`+sippByeFromSipp)
+	e, confs, alice, am := pinRoom(t, 15*time.Second)
+	uac := testpeer.SippUAC(t, 40*time.Second, e.bridge.Addr(), "-sf", scen, "-s", "15550009", "-m", "1")
+	deadline := time.Now().Add(30 * time.Second)
+	for sipMembers(confs) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("sipp never joined the room\nsipp: %s", uac.Output())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !alice.has(conference.EvJoined, "sip:sipp") {
+		t.Errorf("alice was not told sip:sipp joined: %+v", alice.events)
+	}
+	// The SIP member made the room mixed: alice's mix carries sipp's audio
+	// (sip-tester's A-law recording), so its media started after the PIN.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	heard := hearMix(ctx, t, e.hub, am.PlayKey())
+	cancel()
+	if lvl := audiotest.RMSDB(heard); len(heard) < 16000 || lvl < -45 {
+		t.Errorf("alice's mix: %d samples at %.1f dBFS, want sipp's audio", len(heard), lvl)
+	} else {
+		t.Logf("alice heard %.1f s of sipp at %.1f dBFS", float64(len(heard))/16000, lvl)
+	}
+	if err := uac.Wait(); err != nil {
+		t.Fatalf("sipp uac: %v\n%s", err, uac.Output())
+	}
+	for sipMembers(confs) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("sipp's BYE did not take it out of the room")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := e.bridge.Stats.AuthFailures.Load(); n != 1 {
+		t.Errorf("auth failures = %d, want 1 (the wrong PIN)", n)
+	}
+}
+
+// TestPeerSippConferenceWrongPIN: three wrong PINs get the caller a BYE
+// (sipp's scenario waits for it) and never a place in the room.
+func TestPeerSippConferenceWrongPIN(t *testing.T) {
+	scen := pinScenario(t, []string{"1", "2467", "24689"}, sippByeFromUs)
+	e, confs, alice, _ := pinRoom(t, 15*time.Second)
+	uac := testpeer.SippUAC(t, 40*time.Second, e.bridge.Addr(), "-sf", scen, "-s", "15550009", "-m", "1")
+	if err := uac.Wait(); err != nil {
+		t.Fatalf("sipp uac (waiting for our BYE): %v\n%s", err, uac.Output())
+	}
+	if n := e.bridge.Stats.AuthFailures.Load(); n != 3 {
+		t.Errorf("auth failures = %d, want 3", n)
+	}
+	if n := sipMembers(confs); n != 0 || alice.has(conference.EvJoined, "sip:sipp") {
+		t.Errorf("sipp joined with a wrong PIN (%d SIP members)", n)
+	}
+}
+
+// TestPeerSippConferencePINTimeout: a caller that types nothing gets a BYE
+// after the PIN timeout.
+func TestPeerSippConferencePINTimeout(t *testing.T) {
+	scen := pinScenario(t, nil, sippByeFromUs)
+	e, confs, _, _ := pinRoom(t, 2*time.Second)
+	uac := testpeer.SippUAC(t, 40*time.Second, e.bridge.Addr(), "-sf", scen, "-s", "15550009", "-m", "1")
+	if err := uac.Wait(); err != nil {
+		t.Fatalf("sipp uac (waiting for our BYE): %v\n%s", err, uac.Output())
+	}
+	if n := sipMembers(confs); n != 0 {
+		t.Errorf("%d SIP members after the timeout", n)
+	}
+}
+
+// hearMix decodes the Speex 16 kHz mix at key until ctx ends.
+func hearMix(ctx context.Context, t *testing.T, h *media.Hub, key string) []int16 {
+	t.Helper()
+	if key == "" {
+		t.Fatal("alice has no mix to play")
+	}
+	dec, err := codecs.NewDecoder(codec.Speex, 16000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := dec.(io.Closer); ok {
+		defer c.Close()
+	}
+	sub := h.Subscribe(key)
+	defer sub.Close()
+	var pcm []int16
+	for {
+		f, err := sub.Next(ctx)
+		if err != nil {
+			return pcm
+		}
+		if id, _, pkt, err := media.AudioCodec(f); err == nil && id == codec.Speex {
+			pcm, _ = dec.Decode(pcm, pkt)
+		}
+	}
+}
+
+// TestPeerSippConferenceDialOut: a room's moderator invites a number; the
+// bridge calls it through the dial plan's trunk (sipp's UAS, which echoes
+// RTP), it joins the room as a SIP member, alice hears her own tone come
+// back through it, and ending the room hangs the call up (sipp's UAS gets
+// our BYE and exits 0).
+func TestPeerSippConferenceDialOut(t *testing.T) {
+	uas, addr := testpeer.SippUAS(t, 40*time.Second, 1)
+	e := startEnv(t, func(o *Options) { o.Trunks = []Trunk{trunk(addr)} })
+	confs := conference.New(conference.Options{Hub: e.hub, Logger: testLogger()})
+	t.Cleanup(confs.Close)
+	confs.SetNumberDialer(func(number, by string, join func() (*conference.Member, error)) error {
+		return e.bridge.DialConference(number, by, func() (ConferenceMember, error) {
+			m, err := join()
+			if err != nil {
+				return nil, err
+			}
+			return m, nil
+		})
+	})
+	alice, _, err := confs.Join("out", conference.JoinOptions{User: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := confs.Join("out", conference.JoinOptions{User: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := confs.Invite("bob", "out", "15551234567"); !errors.Is(err, conference.ErrNotModerator) {
+		t.Fatalf("bob invites: %v, want not a moderator", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	go talkSpeex(ctx, t, e.hub, alice.PublishKey(), 700)
+	if err := confs.Invite("alice", "out", "15551234567"); err != nil {
+		t.Fatalf("alice invites: %v", err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		info, _ := confs.Room("out")
+		n := 0
+		for _, m := range info.Members {
+			if m.Kind == conference.KindSIP && m.User == "sip:15551234567" {
+				n++
+			}
+		}
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the invited number never joined: %+v\nsipp: %s", info, uas.Output())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	hctx, hcancel := context.WithTimeout(ctx, 3*time.Second)
+	heard := hearMix(hctx, t, e.hub, alice.PlayKey())
+	hcancel()
+	if len(heard) < 16000 {
+		t.Fatalf("alice heard %d samples", len(heard))
+	}
+	db := audiotest.ToneDB(heard[len(heard)/2:], 16000, 700)
+	t.Logf("alice hears her 700 Hz echoed by sipp at %.1f dB", db)
+	if db < -40 {
+		t.Errorf("alice hears her tone through the invited number at %.1f dB, want above -40", db)
+	}
+	if err := confs.End("alice", "out"); err != nil {
+		t.Fatal(err)
+	}
+	if err := uas.Wait(); err != nil {
+		t.Fatalf("sipp uas: %v\n%s", err, uas.Output())
+	}
+}
+
+// talkSpeex publishes a Speex 16 kHz tone on key in real time until ctx ends.
+func talkSpeex(ctx context.Context, t *testing.T, h *media.Hub, key string, freq float64) {
+	pub, err := h.Publish(key)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer pub.Close()
+	enc, err := codecs.NewEncoder(codec.Speex, 16000)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	if c, ok := enc.(io.Closer); ok {
+		defer c.Close()
+	}
+	hdr, _ := codec.FLVAudioHeader(codec.Speex, 16000)
+	tone := audiotest.Sine(16000, 16000, freq, 0.3)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		k := (i * 320) % (len(tone) - 320)
+		pkt, _ := enc.Encode([]byte{hdr}, tone[k:k+320])
+		pub.Write(&media.Frame{Kind: media.KindAudio, Timestamp: uint32(i * 20), Payload: pkt})
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}

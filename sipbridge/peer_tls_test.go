@@ -1,0 +1,132 @@
+package sipbridge
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/tlscert"
+	"github.com/flashvox/flashvox/phone"
+)
+
+// tlsPeers is a self-signed pair for 127.0.0.1 shared by the bridge and
+// baresip: the bridge's listener certificate, the CA both sides verify
+// the other with, and baresip's sip_certificate (certificate and key in
+// one PEM, as libre reads it).
+type tlsPeers struct {
+	cert, key, both string
+	pool            *x509.CertPool
+}
+
+func newTLSPeers(t *testing.T) tlsPeers {
+	t.Helper()
+	dir := t.TempDir()
+	p := tlsPeers{cert: filepath.Join(dir, "cert.pem"), key: filepath.Join(dir, "key.pem"), both: filepath.Join(dir, "both.pem")}
+	c, k, err := tlscert.SelfSigned([]string{"127.0.0.1"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []struct {
+		path string
+		body []byte
+	}{{p.cert, c}, {p.key, k}, {p.both, append(append([]byte{}, c...), k...)}} {
+		if err := os.WriteFile(f.path, f.body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.pool = x509.NewCertPool()
+	p.pool.AppendCertsFromPEM(c)
+	return p
+}
+
+// startTLSEnv is startEnv with a SIP-over-TLS listener on a free port.
+func startTLSEnv(t *testing.T, p tlsPeers) *env {
+	t.Helper()
+	certs, err := tlscert.NewReloader(p.cert, p.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := startEnv(t, func(o *Options) {
+		o.TLSListen, o.TLSConfig = "127.0.0.1:0", certs.Config()
+		o.TLSClientConfig = &tls.Config{RootCAs: p.pool, MinVersion: tls.VersionTLS12}
+	})
+	if e.bridge.TLSAddr() == "" {
+		t.Fatal("no TLS listener")
+	}
+	return e
+}
+
+// baresipTLS is baresip trusting the bridge's certificate and serving its
+// own (the bridge dials it over TLS when it rings the phone).
+func baresipTLS(p tlsPeers) []string {
+	return []string{"sip_cafile " + p.cert, "sip_certificate " + p.both}
+}
+
+// TestPeerBaresipTLS: baresip registers as carol over TLS (digest auth on
+// a TLS connection): her binding says transport=tls. Web user bob
+// (Nellymoser) calls carol: the bridge dials her contact over TLS,
+// verifying her certificate, and both hear the other's tone.
+func TestPeerBaresipTLS(t *testing.T) {
+	p := newTLSPeers(t)
+	e := startTLSEnv(t, p)
+	addr := e.bridge.TLSAddr()
+	b := testpeer.StartBaresip(t, 40*time.Second, testpeer.BaresipOptions{
+		Account:   "<sip:carol@" + addr + ";transport=tls>;auth_pass=carol;answermode=auto;audio_codecs=PCMU",
+		SourceWAV: carolMic(t), Seconds: 25, Config: baresipTLS(p),
+	})
+	waitFor(t, 20*time.Second, "carol's registration over TLS", func() bool { return len(e.bridge.Registered("carol")) == 1 })
+	if c := e.bridge.Registered("carol")[0]; !strings.Contains(strings.ToLower(c), "transport=tls") {
+		t.Fatalf("carol's contact %q does not say transport=tls\n%s", c, b.Output())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: codec.Nellymoser,
+		Mic: mic(), Duration: 4 * time.Second, SetupTimeout: 15 * time.Second}, "carol")
+	if err != nil {
+		t.Fatalf("bob: %v\nbaresip: %s", err, b.Output())
+	}
+	checkTone(t, "bob", after(r.Heard, phone.SampleRate/2), phone.SampleRate, carolHz, bobHz)
+	waitFor(t, 5*time.Second, "baresip's recording", func() bool { return b.Heard() != "" })
+	b.Stop()
+	checkBaresipHeard(t, b)
+}
+
+// TestPeerBaresipTLSEcho: baresip (carol, authenticated on the 407)
+// calls the echo number over TLS and hears her own tone played back;
+// the INVITE and its responses went over the TLS listener only.
+func TestPeerBaresipTLSEcho(t *testing.T) {
+	p := newTLSPeers(t)
+	e := startTLSEnv(t, p)
+	addr := e.bridge.TLSAddr()
+	b := testpeer.StartBaresip(t, 30*time.Second, testpeer.BaresipOptions{
+		Account:   "<sip:carol@" + addr + ";transport=tls>;auth_pass=carol;audio_codecs=PCMU;regint=0",
+		SourceWAV: carolMic(t), Exec: "/dial sip:15550000@" + addr + ";transport=tls", Seconds: 5, Config: baresipTLS(p),
+	})
+	if err := b.Wait(); err != nil {
+		t.Fatalf("baresip: %v\n%s", err, b.Output())
+	}
+	if n := e.bridge.Stats.Attempts.Load(); n < 1 {
+		t.Errorf("the bridge saw %d calls\n%s", n, b.Output())
+	}
+	heard := b.Heard()
+	if heard == "" {
+		t.Fatalf("baresip recorded nothing\n%s", b.Output())
+	}
+	pcm, rate, err := audiotest.ReadWAV(heard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := audiotest.ToneDB(after(pcm, rate/2), rate, carolHz)
+	t.Logf("carol heard %.1f s of echo, %d Hz at %.1f dB", float64(len(pcm))/float64(rate), carolHz, w)
+	if w < -35 {
+		t.Errorf("carol did not hear her %d Hz echoed (%.1f dB)\n%s", carolHz, w, b.Output())
+	}
+}
