@@ -20,7 +20,7 @@ type benchRoom struct {
 	talkers int
 }
 
-func newBenchRoom(b *testing.B, n, talkers int, c codec.ID, rate int) *benchRoom {
+func newBenchRoom(b testing.TB, n, talkers int, c codec.ID, rate int) *benchRoom {
 	hub := media.NewHub(64, slog.New(slog.DiscardHandler))
 	s := New(Options{Hub: hub, DefaultMode: ModeMixed})
 	r := &room{svc: s, name: "bench", mode: ModeMixed, log: s.log}

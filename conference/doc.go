@@ -14,8 +14,10 @@
 // first member may ask for one; otherwise Options.DefaultMode. A room in
 // ModeAuto starts as relay and becomes mixed, for good, when it would grow
 // past Options.RelayMaxMembers; any relay room becomes mixed when a SIP
-// member joins (a phone hears one stream). Every member is then told
-// (event "mode") the mix to play instead of the others' streams.
+// member or an invited user's call joins (a phone hears one stream). Every
+// member is then told (event "mode") the mix to play instead of the
+// others' streams. A recorded room (RoomConfig.Record) is mixed from its
+// start: its mixer also sums everyone for the recording (record.go).
 //
 // Ownership: Service.mu guards the rooms map; each room's mu guards its
 // members and mode. A mixed room's mixer goroutine (mixer.run) owns every

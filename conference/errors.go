@@ -15,4 +15,5 @@ var (
 	ErrBadMode      = errors.New("conference: mode must be relay, mixed or auto")
 	ErrClosed       = errors.New("conference: service is shutting down")
 	ErrStreamDenied = errors.New("conference: stream not issued to this user")
+	ErrCannotInvite = errors.New("conference: cannot invite")
 )

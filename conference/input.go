@@ -53,6 +53,8 @@ type input struct {
 	level     int64 // mean absolute sample value of the last mixed frame
 	talking   bool
 	quiet     int // frames below the talk threshold since the last loud one
+	held      int // mixes since the standing-delay check began (trimStanding)
+	minLeft   int // fewest samples left beyond the target after a mix, over held
 }
 
 func newInput(m *Member, h *media.Hub, prefix string, o Options) *input {
@@ -133,7 +135,7 @@ func (in *input) take(st *Stats) []int16 {
 			in.level = 0
 			return nil
 		}
-		in.playing = true
+		in.playing, in.held = true, 0 // a fresh start of the standing-delay check
 	}
 	if len(in.buf) == 0 {
 		in.playing, in.level = false, 0
@@ -147,6 +149,8 @@ func (in *input) take(st *Stats) []int16 {
 	in.buf = in.buf[:copy(in.buf, in.buf[n:])]
 	if n < FrameSamples {
 		in.playing = false
+	} else {
+		in.trimStanding(st)
 	}
 	var sum int64
 	for _, v := range in.frame {
@@ -161,6 +165,35 @@ func (in *input) take(st *Stats) []int16 {
 		return nil
 	}
 	return in.frame
+}
+
+// Standing delay: a burst of arrivals (a sender catching up, a stall in
+// the network or on the machine) leaves audio in buf that every later frame
+// waits behind, and a buffer that only empties on an underrun keeps that
+// delay for the whole call. So when buf held more than its target at every
+// mix for standingMixes mixes, the surplus is pure delay and the oldest of it
+// goes: the playout delay follows the jitter down as well as up (adaptive
+// playout, as in Ramjee et al., "Adaptive playout mechanisms for packetized
+// audio applications in wide-area networks", INFOCOM 1994).
+const (
+	standingMixes = 25               // 500 ms of mixes
+	standingMin   = FrameSamples / 4 // 5 ms: less is left alone
+)
+
+// trimStanding runs after a mix took a full frame from buf.
+func (in *input) trimStanding(st *Stats) {
+	left := len(in.buf) - (in.prebuffer - FrameSamples) // the target after a mix
+	if in.held == 0 || left < in.minLeft {
+		in.minLeft = left
+	}
+	if in.held++; in.held < standingMixes {
+		return
+	}
+	in.held = 0
+	if in.minLeft >= standingMin {
+		in.buf = in.buf[:copy(in.buf, in.buf[in.minLeft:])]
+		st.Late.Add(uint64((in.minLeft + FrameSamples - 1) / FrameSamples))
+	}
 }
 
 // decode appends f's audio, at MixRate, to buf. A frame stamped before the

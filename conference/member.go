@@ -17,7 +17,7 @@ const (
 // JoinOptions describe who joins and how it wants to hear.
 type JoinOptions struct {
 	User string // a user name, or for SIP the caller ("sip:FROM")
-	Kind string // KindWeb (default) or KindSIP
+	Kind string // KindWeb (default), KindSIP or KindCall
 	PIN  string
 	// Mode is asked by the member that creates an ad-hoc room ("" = the default).
 	Mode Mode

@@ -30,6 +30,9 @@ type mixer struct {
 	ticks    uint32
 	speaker  speaker
 	failures func(codec.ID, error)
+	shared   sharedMix  // the full mix's encoders, for members who add nothing
+	rec      *recording // nil: the room is not recorded
+	recBuf   []int16
 }
 
 func newMixer(r *room) *mixer {
@@ -45,6 +48,7 @@ func (x *mixer) run() {
 	t := time.NewTicker(FrameDuration)
 	defer t.Stop()
 	defer x.closeAll()
+	x.startRecording()
 	start := time.Now()
 	var done int64
 	for {
@@ -72,8 +76,16 @@ func (x *mixer) tick() {
 		x.ins[i] = in.take(x.st)
 	}
 	x.mx.MixMinusOne(x.outs, x.ins)
+	if x.rec != nil {
+		x.rec.write(x.mx.Sum(x.recBuf, x.ins))
+	}
 	now := x.ticks * frameMillis
+	x.shared.begin(x.ticks)
 	for i, in := range x.list {
+		// A member adding nothing hears the full mix: one encode for all of them.
+		if x.ins[i] == nil && x.shared.write(&in.out, x.outs[i], now, x.failures) {
+			continue
+		}
 		in.out.write(x.outs[i], now, x.failures)
 	}
 	x.speaker.update(x)
@@ -130,9 +142,29 @@ func (x *mixer) closeAll() {
 	for _, in := range x.list {
 		in.close()
 	}
+	x.shared.close()
 	// Members that joined after the last tick have outputs nobody started;
 	// their codecs are Go memory, nothing to close.
 	x.list = nil
+	if x.rec != nil {
+		x.rec.close() // waits for a complete file: room end and Service.Close both come here
+		x.rec = nil
+	}
+}
+
+// startRecording opens the room's recording if it has one; a file that
+// cannot be created is logged and the room goes on unrecorded.
+func (x *mixer) startRecording() {
+	r := x.r
+	if r.record == RecordNone {
+		return
+	}
+	rec, err := startRecording(r.svc.opts.RecordDir, r.name, r.record, r.svc.opts.Now(), r.log)
+	if err != nil {
+		r.log.Error("room not recorded", "err", err)
+		return
+	}
+	x.rec, x.recBuf = rec, make([]int16, FrameSamples)
 }
 
 // Active speaker detection: a member talks from its first frame louder than

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
 )
@@ -41,10 +42,25 @@ const (
 type RoomConfig struct {
 	Name       string
 	Mode       Mode     // "" = Options.DefaultMode
-	PIN        string   // "" = none; checked on every join (SIP: not yet, see PROTOCOL.md)
+	PIN        string   // "" = none; checked on every join (SIP callers type it as DTMF)
 	Moderators []string // user names allowed to mute, kick, lock and end
 	MaxMembers int      // 0 = Options.MaxMembers
+	// Record writes the room's mix (everyone) to a file in
+	// Options.RecordDir from its first member to its end. A recorded room
+	// is mixed from its start whatever its Mode: the recording needs
+	// everyone decoded, which is most of a mix's cost.
+	Record RecordFormat
 }
+
+// RecordFormat is the file format of a room's recording.
+type RecordFormat string
+
+// Recording formats.
+const (
+	RecordNone RecordFormat = ""
+	RecordWAV  RecordFormat = "wav" // 16 kHz mono 16-bit PCM
+	RecordFLV  RecordFormat = "flv" // Speex 16 kHz audio tags
+)
 
 // Options configure a Service. Components get plain values, not the config.
 type Options struct {
@@ -70,9 +86,15 @@ type Options struct {
 	// StreamPrefix is put before issued stream names to make hub keys
 	// (default "conf/").
 	StreamPrefix string
-	Rooms        []RoomConfig
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// RecordDir is where rooms with Record set write their files
+	// (ROOM-YYYYMMDD-HHMMSS.wav|flv, UTC); "" = the working directory.
+	RecordDir string
+	Rooms     []RoomConfig
+	// Calls rings users a moderator invites (Service.Invite); nil: users
+	// cannot be invited.
+	Calls  *call.Service
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 func (o *Options) setDefaults() {

@@ -79,9 +79,9 @@ func (o *output) switchCodec(nowMillis uint32) error {
 	return nil
 }
 
-// write encodes 20 ms of mix (silence when pcm is nil) and publishes every
-// full codec frame. nowMillis is the mixer clock.
-func (o *output) write(pcm []int16, nowMillis uint32, log func(codec.ID, error)) {
+// prepare starts the codec asked for, if it changed. nowMillis is the
+// mixer clock.
+func (o *output) prepare(nowMillis uint32, log func(codec.ID, error)) {
 	if o.wantID != o.id || o.wantRate != o.rate {
 		if err := o.switchCodec(nowMillis); err != nil {
 			if o.failed != o.wantID {
@@ -91,6 +91,12 @@ func (o *output) write(pcm []int16, nowMillis uint32, log func(codec.ID, error))
 			o.wantID, o.wantRate = o.id, o.rate // keep the old one
 		}
 	}
+}
+
+// write encodes 20 ms of mix (silence when pcm is nil) and publishes every
+// full codec frame. nowMillis is the mixer clock.
+func (o *output) write(pcm []int16, nowMillis uint32, log func(codec.ID, error)) {
+	o.prepare(nowMillis, log)
 	if o.enc == nil || o.pub == nil {
 		return
 	}

@@ -16,6 +16,7 @@ type room struct {
 	auto       bool // ModeAuto: relay now, mixed when it must
 	maxMembers int
 	configured bool
+	record     RecordFormat // "" = not recorded
 	log        *slog.Logger
 
 	mu         sync.Mutex
@@ -39,14 +40,14 @@ func (r *room) isModerator(user string) bool {
 	return slices.Contains(r.moderators, user)
 }
 
-// join adds a member; called with Service.mu held.
-func (r *room) join(o JoinOptions) (*Member, Joined, error) {
+// join adds a member (invited: see Service.join); called with Service.mu held.
+func (r *room) join(o JoinOptions, invited bool) (*Member, Joined, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
-	case r.pin != "" && o.PIN != r.pin:
+	case r.pin != "" && o.PIN != r.pin && !invited:
 		return nil, Joined{}, ErrBadPIN
-	case r.locked && !slices.Contains(r.moderators, o.User):
+	case r.locked && !slices.Contains(r.moderators, o.User) && !invited:
 		return nil, Joined{}, ErrLocked
 	case len(r.members) >= r.maxMembers:
 		return nil, Joined{}, ErrRoomFull
@@ -54,8 +55,9 @@ func (r *room) join(o JoinOptions) (*Member, Joined, error) {
 	m := &Member{ID: randomID(6), User: o.User, Kind: o.Kind, room: r, notify: o.Notify,
 		pub: randomID(16), fwd: randomID(16), mix: randomID(16), codec: o.Codec, rate: o.Rate,
 		done: make(chan struct{})}
-	// A SIP phone can only hear a mix: it makes any relay room mixed.
-	if r.mode == ModeRelay && (o.Kind == KindSIP || (r.auto && len(r.members)+1 > r.svc.opts.RelayMaxMembers)) {
+	// A SIP phone or a call device can only hear a mix: it makes any
+	// relay room mixed.
+	if r.mode == ModeRelay && (o.Kind == KindSIP || o.Kind == KindCall || (r.auto && len(r.members)+1 > r.svc.opts.RelayMaxMembers)) {
 		r.toMixedLocked()
 	}
 	others := slices.Clone(r.members)

@@ -33,12 +33,16 @@ type Service struct {
 	names      map[string]*Member // issued stream name -> its member
 	closed     bool
 	mixers     sync.WaitGroup
+	invites    sync.WaitGroup // runInvitedUser goroutines
+	dialer     NumberDialer   // SetNumberDialer
+	done       chan struct{}  // closed by Close
 }
 
 // New makes a Service. o.Hub is required.
 func New(o Options) *Service {
 	o.setDefaults()
-	s := &Service{opts: o, log: o.Logger, rooms: map[string]*room{}, configured: map[string]RoomConfig{}, names: map[string]*Member{}}
+	s := &Service{opts: o, log: o.Logger, rooms: map[string]*room{}, configured: map[string]RoomConfig{}, names: map[string]*Member{},
+		done: make(chan struct{})}
 	for _, rc := range o.Rooms {
 		s.configured[rc.Name] = rc
 	}
@@ -47,6 +51,12 @@ func New(o Options) *Service {
 
 // Join puts a new member into room name, creating the room on first join.
 func (s *Service) Join(name string, o JoinOptions) (*Member, Joined, error) {
+	return s.join(name, o, false)
+}
+
+// join is Join; an invited member (Invite) skips the PIN and the lock, and
+// does not bring back a room that ended while it was being called.
+func (s *Service) join(name string, o JoinOptions, invited bool) (*Member, Joined, error) {
 	if !ValidRoomName(name) {
 		return nil, Joined{}, ErrBadRoom
 	}
@@ -64,6 +74,9 @@ func (s *Service) Join(name string, o JoinOptions) (*Member, Joined, error) {
 		return nil, Joined{}, ErrClosed
 	}
 	r := s.rooms[name]
+	if r == nil && invited {
+		return nil, Joined{}, ErrNoRoom
+	}
 	if r == nil {
 		if len(s.rooms) >= s.opts.MaxRooms {
 			return nil, Joined{}, ErrTooManyRooms
@@ -77,7 +90,7 @@ func (s *Service) Join(name string, o JoinOptions) (*Member, Joined, error) {
 		}
 		r = s.newRoomLocked(rc, o.User)
 	}
-	m, j, err := r.join(o)
+	m, j, err := r.join(o, invited)
 	if err != nil {
 		if r.empty() {
 			s.endRoomLocked(r)
@@ -95,12 +108,15 @@ func (s *Service) newRoomLocked(rc RoomConfig, creator string) *room {
 	if mode == "" {
 		mode = s.opts.DefaultMode
 	}
+	if rc.Record != RecordNone {
+		mode = ModeMixed // the recording mixes everyone anyway (RoomConfig.Record)
+	}
 	max := rc.MaxMembers
 	if max <= 0 {
 		max = s.opts.MaxMembers
 	}
 	r := &room{svc: s, name: rc.Name, pin: rc.PIN, auto: mode == ModeAuto, maxMembers: max,
-		moderators: slices.Clone(rc.Moderators), configured: len(rc.Moderators) > 0 || rc.PIN != ""}
+		moderators: slices.Clone(rc.Moderators), configured: len(rc.Moderators) > 0 || rc.PIN != "", record: rc.Record}
 	r.mode = mode
 	if mode == ModeAuto {
 		r.mode = ModeRelay
@@ -301,6 +317,9 @@ func (s *Service) forgetLocked(m *Member) {
 // Close ends every room (reason shutdown) and waits for the mixers.
 func (s *Service) Close() {
 	s.mu.Lock()
+	if !s.closed {
+		close(s.done)
+	}
 	s.closed = true
 	rs := make([]*room, 0, len(s.rooms))
 	for _, r := range s.rooms {
@@ -310,6 +329,7 @@ func (s *Service) Close() {
 	for _, r := range rs {
 		r.end(ReasonShutdown, "")
 	}
+	s.invites.Wait()
 	s.mixers.Wait()
 }
 

@@ -12,11 +12,14 @@ type Conference struct {
 	MaxMembers int `yaml:"max_members"` // members per room
 	// Mode of a room nobody configured or asked for: relay | mixed | auto
 	// (relay until a SIP member joins or it grows past relay_max_members).
-	Mode            string           `yaml:"mode"`
-	RelayMaxMembers int              `yaml:"relay_max_members"`
-	Codec           string           `yaml:"codec"`  // what a mixed member hears until its own codec is known
-	Jitter          time.Duration    `yaml:"jitter"` // audio a member's input buffers before mixing
-	Rooms           []ConferenceRoom `yaml:"rooms"`
+	Mode            string        `yaml:"mode"`
+	RelayMaxMembers int           `yaml:"relay_max_members"`
+	Codec           string        `yaml:"codec"`  // what a mixed member hears until its own codec is known
+	Jitter          time.Duration `yaml:"jitter"` // audio a member's input buffers before mixing
+	// RecordDir is where rooms with record set write their recordings
+	// ("" = the working directory).
+	RecordDir string           `yaml:"record_dir"`
+	Rooms     []ConferenceRoom `yaml:"rooms"`
 }
 
 // ConferenceRoom is a room set up in advance.
@@ -26,6 +29,9 @@ type ConferenceRoom struct {
 	PIN        string   `yaml:"pin"`  // "" = none
 	Moderators []string `yaml:"moderators"`
 	MaxMembers int      `yaml:"max_members"` // 0 = conference.max_members
+	// Record writes the room's mix to conference.record_dir: wav | flv |
+	// "" (off). A recorded room is mixed (mode relay is refused).
+	Record string `yaml:"record"`
 }
 
 func (c *Config) validateConference() error {
@@ -55,6 +61,10 @@ func (c *Config) validateConference() error {
 			return &Error{Key: key + ".mode", Msg: fmt.Sprintf("must be relay, mixed, auto or empty, got %q", r.Mode)}
 		case r.MaxMembers < 0 || r.MaxMembers > 1000:
 			return &Error{Key: key + ".max_members", Msg: fmt.Sprintf("must be 0..1000, got %d", r.MaxMembers)}
+		case r.Record != "" && r.Record != "wav" && r.Record != "flv":
+			return &Error{Key: key + ".record", Msg: fmt.Sprintf("must be wav, flv or empty, got %q", r.Record)}
+		case r.Record != "" && r.Mode == "relay":
+			return &Error{Key: key + ".record", Msg: "a recorded room is mixed by the server: set mode mixed or auto, not relay"}
 		}
 		for j, u := range r.Moderators {
 			if !validUserName(u) {

@@ -34,3 +34,25 @@ func TestConferenceConfig(t *testing.T) {
 		t.Errorf("bad room name: %v", err)
 	}
 }
+
+func TestConferenceRecordConfig(t *testing.T) {
+	dir := t.TempDir()
+	for body, key := range map[string]string{
+		"conference:\n  rooms:\n    - {name: a, record: mp3}\n":                                                                "conference.rooms[0].record",
+		"conference:\n  rooms:\n    - {name: a, record: wav, mode: relay}\n":                                                   "conference.rooms[0].record",
+		"conference:\n  record_dir: /rec\n  rooms:\n    - {name: a, record: flv}\n    - {name: b, record: wav, mode: mixed}\n": "",
+	} {
+		path := filepath.Join(dir, "c.yaml")
+		os.WriteFile(path, []byte(body), 0o600)
+		c, err := Load(path, nil)
+		var ce *Error
+		switch {
+		case key == "" && err != nil:
+			t.Errorf("%q: %v", body, err)
+		case key == "" && (c.Conference.RecordDir != "/rec" || c.Conference.Rooms[0].Record != "flv"):
+			t.Errorf("%q: read %+v", body, c.Conference)
+		case key != "" && (!errors.As(err, &ce) || ce.Key != key):
+			t.Errorf("%q: %v, want an error on %s", body, err, key)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 //	kickConference(room, member)          -> null (moderators)
 //	lockConference(room, locked)          -> null (moderators)
 //	endConference(room)                   -> null (moderators)
+//	inviteToConference(room, target)      -> null (moderators; a user or a number)
 //	conferenceInfo(room)                  -> {name, mode, locked, members}
 //
 // Room events come as onConferenceJoined, onConferenceLeft, onConferenceMode,
@@ -104,6 +105,16 @@ func (c *conn) conferenceCall(name string, args []any) (any, error) {
 			return nil, err
 		}
 		return nil, svc.End(c.dev.User, room)
+	case "inviteToConference":
+		room, err := stringArg(args, 0, "room")
+		if err != nil {
+			return nil, err
+		}
+		target, err := stringArg(args, 1, "target")
+		if err != nil {
+			return nil, err
+		}
+		return nil, svc.Invite(c.dev.User, room, target)
 	case "conferenceInfo":
 		room, err := stringArg(args, 0, "room")
 		if err != nil {

@@ -35,7 +35,7 @@ func startConfStack(t *testing.T, mode conference.Mode) (*teststack.Stack, *conf
 	auth := call.NewAuth(call.AuthOptions{Users: users, Secret: secret})
 	app := &phoneapp.App{Calls: calls, Auth: auth}
 	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{phoneapp.Name: app}})
-	confs := conference.New(conference.Options{Hub: st.Hub, DefaultMode: mode, Logger: st.Logger})
+	confs := conference.New(conference.Options{Hub: st.Hub, DefaultMode: mode, Logger: st.Logger, Calls: calls})
 	app.Conferences, app.Logger = confs, st.Logger
 	t.Cleanup(func() { confs.Close(); calls.Close() })
 	return st, confs

@@ -17,6 +17,7 @@ import (
 //	POST /api/v1/conferences/{room}/join   {pin, mode}    join as the user's HTTP device
 //	POST /api/v1/conferences/{room}/leave                 leave (what the HTTP device joined)
 //	POST /api/v1/conferences/{room}/lock | unlock | end   moderators
+//	POST /api/v1/conferences/{room}/invite {target}      moderators: ring a user or call a number
 //	POST /api/v1/conferences/{room}/members/{member}/mute | unmute | kick
 //
 // Room events reach the user's event log as conf_* events.
@@ -71,6 +72,7 @@ func conferenceError(err error) error {
 		{conference.ErrBadPIN, http.StatusForbidden, "bad_pin"},
 		{conference.ErrNotModerator, http.StatusForbidden, "not_moderator"},
 		{conference.ErrClosed, http.StatusServiceUnavailable, "shutdown"},
+		{conference.ErrCannotInvite, http.StatusConflict, "cannot_invite"},
 	}
 	for _, t := range table {
 		if errors.Is(err, t.err) {
@@ -91,6 +93,10 @@ func (a *API) room(w http.ResponseWriter, r *http.Request, _ *call.Device) {
 		return
 	}
 	writeJSON(w, http.StatusOK, info)
+}
+
+type inviteRequest struct {
+	Target string `json:"target"` // a user name or a phone number
 }
 
 type joinRequest struct {
@@ -131,8 +137,15 @@ func (a *API) roomAction(w http.ResponseWriter, r *http.Request, d *call.Device)
 		err = a.Conferences.Lock(d.User, room, r.PathValue("action") == "lock")
 	case "end":
 		err = a.Conferences.End(d.User, room)
+	case "invite":
+		var req inviteRequest
+		if err := decodeBody(r.Body, &req); err != nil {
+			writeError(w, err)
+			return
+		}
+		err = a.Conferences.Invite(d.User, room, req.Target)
 	default:
-		writeError(w, &apiError{http.StatusNotFound, "not_found", "unknown conference action " + strconv.Quote(r.PathValue("action")) + " (join, leave, lock, unlock, end)"})
+		writeError(w, &apiError{http.StatusNotFound, "not_found", "unknown conference action " + strconv.Quote(r.PathValue("action")) + " (join, leave, lock, unlock, end, invite)"})
 		return
 	}
 	if err != nil {

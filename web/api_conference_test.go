@@ -17,7 +17,7 @@ func newConfEnv(t *testing.T) *apiEnv {
 	log := slog.New(slog.DiscardHandler)
 	calls := call.NewService(call.Options{RingTimeout: time.Minute}, "alice", "bob", "carol")
 	auth := call.NewAuth(call.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}, Secret: apiSecret})
-	confs := conference.New(conference.Options{Hub: media.NewHub(64, log), DefaultMode: conference.ModeRelay})
+	confs := conference.New(conference.Options{Hub: media.NewHub(64, log), DefaultMode: conference.ModeRelay, Calls: calls})
 	mux := http.NewServeMux()
 	(&API{Calls: calls, Auth: auth, Logger: log, MaxWait: 5 * time.Second, Conferences: confs}).Register(mux)
 	srv := httptest.NewServer(mux)
@@ -92,3 +92,58 @@ func TestAPIConference(t *testing.T) {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// A moderator invites over HTTP: a user (online by its HTTP requests) is
+// rung by a call from conf:ROOM and, accepting it, is a member; others may
+// not invite, and a number needs SIP dial-out.
+func TestAPIConferenceInvite(t *testing.T) {
+	e := newConfEnv(t)
+	ta, tb, tc := e.login("alice"), e.login("bob"), e.login("carol")
+	if code := e.do("POST", "/conferences/team/join", ta, `{}`, nil); code != 200 {
+		t.Fatalf("alice join: %d", code)
+	}
+	var cur struct{ Cursor uint64 }
+	e.do("GET", "/events", tb, "", &cur) // bob is online (HTTP) from here
+	var apiErr map[string]string
+	if code := e.do("POST", "/conferences/team/invite", tc, `{"target":"bob"}`, &apiErr); code != 403 || apiErr["error"] != "not_moderator" {
+		t.Errorf("carol invites: %d %v", code, apiErr)
+	}
+	if code := e.do("POST", "/conferences/team/invite", ta, `{"target":"+15551234567"}`, &apiErr); code != 409 || apiErr["error"] != "cannot_invite" {
+		t.Errorf("alice invites a number without SIP: %d %v", code, apiErr)
+	}
+	if code := e.do("POST", "/conferences/team/invite", ta, `{"target":"bob"}`, nil); code != 200 {
+		t.Fatalf("alice invites bob: %d", code)
+	}
+	var page eventsPage
+	page.Cursor = cur.Cursor
+	id := ""
+	for id == "" {
+		e.do("GET", "/events?wait=2s&cursor="+itoa(page.Cursor), tb, "", &page)
+		if len(page.Events) == 0 {
+			t.Fatal("no incoming call for bob")
+		}
+		for _, ev := range page.Events {
+			if ev.Type == "incoming" && ev.From == "conf:team" {
+				id = ev.Call
+			}
+		}
+	}
+	if code := e.do("POST", "/calls/"+id+"/accept", tb, "", nil); code != 200 {
+		t.Fatalf("bob accepts: %d", code)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var info conference.RoomInfo
+		e.do("GET", "/conferences/team", ta, "", &info)
+		if len(info.Members) == 2 && info.Members[1].User == "bob" && info.Members[1].Kind == conference.KindCall {
+			if info.Mode != conference.ModeMixed {
+				t.Errorf("room mode %s with a call member, want mixed", info.Mode)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bob is not in the room: %+v", info)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -48,6 +48,7 @@ func flashvoxBin(t *testing.T) string {
 type server struct {
 	phoneURL, api string
 	logs          *testpeer.Buffer
+	cmd           *exec.Cmd // the flashvox process (to signal it)
 }
 
 func startFlashvox(t *testing.T) *server { return startFlashvoxWith(t, nil) }
@@ -73,7 +74,7 @@ func startFlashvoxWith(t *testing.T, env []string, args ...string) *server {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	s := &server{phoneURL: "rtmp://" + rtmpAddr + "/phone", api: "http://" + httpAddr + "/api/v1", logs: logs}
+	s := &server{phoneURL: "rtmp://" + rtmpAddr + "/phone", api: "http://" + httpAddr + "/api/v1", logs: logs, cmd: cmd}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		res, err := http.Get("http://" + httpAddr + "/healthz")

@@ -39,6 +39,7 @@ conference:
     - {name: relay5, mode: relay, moderators: [mod]}
     - {name: mute, mode: mixed, moderators: [mod]}
     - {name: sip, mode: mixed, moderators: [mod]}
+    - {name: rec, moderators: [mod], record: wav}
 sip:
   inbound:
     - {number: "5551000", target: "conf:sip"}

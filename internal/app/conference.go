@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/config"
@@ -12,7 +13,7 @@ import (
 )
 
 // newConferences makes the room service from the config's conference section.
-func newConferences(cfg config.Conference, hub *media.Hub, logger *slog.Logger) *conference.Service {
+func newConferences(cfg config.Conference, hub *media.Hub, calls *call.Service, logger *slog.Logger) *conference.Service {
 	id, _ := codec.ParseID(cfg.Codec) // validated
 	o := conference.Options{
 		Hub:             hub,
@@ -22,27 +23,46 @@ func newConferences(cfg config.Conference, hub *media.Hub, logger *slog.Logger) 
 		RelayMaxMembers: cfg.RelayMaxMembers,
 		Codec:           id,
 		Jitter:          cfg.Jitter,
+		RecordDir:       cfg.RecordDir,
+		Calls:           calls,
 		Logger:          logger.With("component", "conference"),
 	}
 	for _, r := range cfg.Rooms {
 		o.Rooms = append(o.Rooms, conference.RoomConfig{Name: r.Name, Mode: conference.Mode(r.Mode), PIN: r.PIN,
-			Moderators: r.Moderators, MaxMembers: r.MaxMembers})
+			Moderators: r.Moderators, MaxMembers: r.MaxMembers, Record: conference.RecordFormat(r.Record)})
 	}
 	return conference.New(o)
 }
 
-// sipConferences lets SIP callers to conf:ROOM join rooms.
+// sipConferences lets SIP callers to conf:ROOM join rooms; a room's PIN
+// is typed by DTMF (sipbridge asks for it on conference.ErrBadPIN).
 func sipConferences(confs *conference.Service) sipbridge.ConferenceJoiner {
-	return func(room, caller string) (sipbridge.ConferenceMember, error) {
-		m, _, err := confs.Join(room, conference.JoinOptions{User: caller, Kind: conference.KindSIP})
+	return sipbridge.ConferenceJoiner{Join: func(room, caller, pin string) (sipbridge.ConferenceMember, error) {
+		m, _, err := confs.Join(room, conference.JoinOptions{User: caller, Kind: conference.KindSIP, PIN: pin})
 		switch {
 		case errors.Is(err, conference.ErrRoomFull):
 			return nil, errors.Join(sipbridge.ErrConferenceFull, err)
-		case errors.Is(err, conference.ErrLocked), errors.Is(err, conference.ErrBadPIN):
+		case errors.Is(err, conference.ErrBadPIN):
+			return nil, errors.Join(sipbridge.ErrConferencePIN, err)
+		case errors.Is(err, conference.ErrLocked):
 			return nil, errors.Join(sipbridge.ErrConferenceRefused, err)
 		case err != nil:
 			return nil, err
 		}
 		return m, nil
+	}}
+}
+
+// sipDialer lets moderators invite phone numbers into rooms through the
+// SIP bridge's dial plan and trunks.
+func sipDialer(sip *sipbridge.Bridge) conference.NumberDialer {
+	return func(number, by string, join func() (*conference.Member, error)) error {
+		return sip.DialConference(number, by, func() (sipbridge.ConferenceMember, error) {
+			m, err := join()
+			if err != nil {
+				return nil, err // not a typed nil in the interface
+			}
+			return m, nil
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -57,6 +58,7 @@ func newRTMFP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 			MaxSessions: r.MaxSessions, MaxSessionsPerIP: r.MaxSessionsPerIP, HandshakesPerSecond: r.HandshakesPerSecond,
 			MaxFlows: r.MaxFlowsPerSession, FlowBuffer: r.FlowBuffer, SessionBuffer: r.SessionBuffer, SendQueue: r.SendQueue,
 			IdleTimeout: r.IdleTimeout, Keepalive: r.Keepalive, AudioLifetime: r.AudioLifetime,
+			CongestionDelay: congestionDelay(r),
 			Policy:          rtmfp.Policy{RequireHMAC: r.RequireHMAC, RequireSeq: r.RequireSequence},
 			RedirectServers: redirect,
 			Identity:        id,
@@ -99,6 +101,7 @@ func registerRTMFPMetrics(reg *prometheus.Registry, st *rtmfp.Stats) {
 		counter("malformed_total", "RTMFP datagrams dropped as malformed or undecryptable.", func() float64 { return float64(st.Malformed.Load()) }),
 		counter("retransmissions_total", "RTMFP fragments sent again.", func() float64 { return float64(st.Retransmissions.Load()) }),
 		counter("abandoned_total", "RTMFP fragments abandoned past their lifetime.", func() float64 { return float64(st.Abandoned.Load()) }),
+		counter("delay_backoffs_total", "RTMFP congestion windows cut because the RTT rose (rtmfp.delay_cc).", func() float64 { return float64(st.DelayBackoffs.Load()) }),
 		counter("bytes_in_total", "RTMFP datagram bytes received.", func() float64 { return float64(st.BytesIn.Load()) }),
 		counter("bytes_out_total", "RTMFP datagram bytes sent.", func() float64 { return float64(st.BytesOut.Load()) }),
 		counter("introductions_total", "IHellos for a client's peer ID answered with a redirect (rendezvous).", func() float64 { return float64(st.Introductions.Load()) }),
@@ -106,4 +109,13 @@ func registerRTMFPMetrics(reg *prometheus.Registry, st *rtmfp.Stats) {
 		counter("introductions_refused_total", "IHellos for peer IDs over a rendezvous rate limit.", func() float64 { return float64(st.IntroductionsRefused.Load()) }),
 		gauge("rtt_seconds", "Latest smoothed round-trip time of an RTMFP session.", func() float64 { return float64(st.Snapshot().RTTNanos) / 1e9 }),
 	)
+}
+
+// congestionDelay is rtmfp.congestion_delay when rtmfp.delay_cc is on, 0
+// (delay-based congestion detection off) otherwise.
+func congestionDelay(r config.RTMFP) time.Duration {
+	if !r.DelayCC {
+		return 0
+	}
+	return r.CongestionDelay
 }

@@ -61,7 +61,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		Logger:              callLog,
 	}, names...)
 	registerCallMetrics(reg, calls.Stats())
-	confs := newConferences(cfg.Conference, hub, logger)
+	confs := newConferences(cfg.Conference, hub, calls, logger)
 	mux := http.NewServeMux()
 	(&web.API{Calls: calls, Auth: auth, Logger: logger.With("component", "api"), Conferences: confs}).Register(mux)
 	(&web.Pages{SWF: swfPath()}).Register(mux)
@@ -111,6 +111,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		return nil, err
 	}
 	sip.SetConferences(sipConferences(confs))
+	confs.SetNumberDialer(sipDialer(sip))
 	return &services{hub: hub, rtmp: rs, calls: calls, mux: mux, tunnel: tunnel, certs: certs, sip: sip, confs: confs}, nil
 }
 

@@ -1,0 +1,200 @@
+package conference
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/media"
+)
+
+// NumberDialer calls a phone number for a room (package sipbridge: the
+// dial plan and a trunk, as the outbound calls of users). It returns at
+// once; an error refuses before anything is sent. When the number answers,
+// the dialer calls join and carries the call as that member's audio until
+// the call or the membership ends. by is the moderator who invited.
+type NumberDialer func(number, by string, join func() (*Member, error)) error
+
+// SetNumberDialer lets moderators invite phone numbers (Invite). Call it
+// before serving; without it numbers cannot be invited.
+func (s *Service) SetNumberDialer(d NumberDialer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dialer = d
+}
+
+// KindCall is a user invited into a room who answered on a call device:
+// the device hears one stream, so the room is mixed (like a SIP member).
+const KindCall = "call"
+
+// IsNumber reports whether an invitation target is a phone number
+// (digits, optionally with a leading +) rather than a user name.
+func IsNumber(target string) bool {
+	if len(target) == 0 || len(target) > 32 {
+		return false
+	}
+	for i := 0; i < len(target); i++ {
+		c := target[i]
+		if !(c >= '0' && c <= '9' || c == '+' && i == 0) {
+			return false
+		}
+	}
+	return target != "+"
+}
+
+// Invite has a moderator bring target into room: a phone number is called
+// (SetNumberDialer) and joins as a SIP member when it answers; a user is
+// rung on all its devices like a call from "conf:ROOM" and joins as a
+// KindCall member when it accepts, hearing the room's mix on the call's
+// stream. The invited skip the room's PIN and lock (the moderator vouched
+// for them). Invite returns once the ringing starts; a refusal later (no
+// answer, busy) is only logged.
+func (s *Service) Invite(by, room, target string) error {
+	s.mu.Lock()
+	r, _, err := s.lookup(room, "")
+	s.mu.Unlock()
+	switch {
+	case err != nil:
+		return err
+	case !r.isModerator(by):
+		return ErrNotModerator
+	case IsNumber(target):
+		s.mu.Lock()
+		dial := s.dialer
+		s.mu.Unlock()
+		if dial == nil {
+			return fmt.Errorf("%w: no SIP dial-out", ErrCannotInvite)
+		}
+		join := func() (*Member, error) {
+			m, _, err := s.join(room, JoinOptions{User: "sip:" + target, Kind: KindSIP}, true)
+			return m, err
+		}
+		if err := dial(target, by, join); err != nil {
+			return fmt.Errorf("%w: %w", ErrCannotInvite, err)
+		}
+		r.log.Info("number invited", "number", target, "by", by)
+		return nil
+	case call.ValidUserName(target):
+		return s.inviteUser(r, target, by)
+	}
+	return fmt.Errorf("%w: %q is neither a user name nor a number", ErrCannotInvite, target)
+}
+
+// inviteUser rings user for room r; see Invite.
+func (s *Service) inviteUser(r *room, user, by string) error {
+	calls := s.opts.Calls
+	if calls == nil {
+		return fmt.Errorf("%w: no call service", ErrCannotInvite)
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.invites.Add(1) // under mu: Close waits only once closed is set
+	s.mu.Unlock()
+	leg := newInviteLeg()
+	id, reason, err := calls.InviteExternal(TargetPrefix+r.name, user, leg)
+	if err == nil && reason != "" {
+		err = fmt.Errorf("%s is %s", user, reason)
+	}
+	if err != nil {
+		s.invites.Done()
+		return fmt.Errorf("%w: %w", ErrCannotInvite, err)
+	}
+	log := r.log.With("invited", user, "by", by, "call", id)
+	log.Info("user invited, ringing")
+	go func() {
+		defer s.invites.Done()
+		s.runInvitedUser(r.name, user, id, leg, log)
+	}()
+	return nil
+}
+
+// runInvitedUser waits for the invited user's answer, then carries the
+// call's audio to and from the user's membership until one of them ends.
+func (s *Service) runInvitedUser(room, user, id string, leg *inviteLeg, log *slog.Logger) {
+	calls, h := s.opts.Calls, s.opts.Hub
+	var acc call.Event
+	for acc.Type == "" {
+		select {
+		case e := <-leg.c:
+			switch e.Type {
+			case call.EvAccepted:
+				acc = e
+			case call.EvRejected, call.EvCanceled, call.EvBye:
+				log.Info("invitation not answered", "event", e.Type, "reason", e.Reason)
+				return
+			}
+		case <-s.done:
+			_ = calls.ExternalHangup(id, ReasonShutdown)
+			return
+		}
+	}
+	m, _, err := s.join(room, JoinOptions{User: user, Kind: KindCall}, true)
+	if err != nil {
+		log.Info("invited user answered but cannot join", "err", err)
+		_ = calls.ExternalHangup(id, "conference_"+ReasonEnded)
+		return
+	}
+	// The user's device publishes acc.Play and plays acc.Publish: its
+	// audio goes to the member's stream, the member's mix to the device.
+	pub, err := h.Publish(m.PublishKey())
+	if err != nil {
+		log.Info("invited user's audio cannot be published", "err", err)
+		m.Gone()
+		_ = calls.ExternalHangup(id, "conference_failed")
+		return
+	}
+	defer pub.Close()
+	mixPub, err := h.Publish(acc.Publish)
+	if err != nil {
+		log.Info("room mix cannot be sent to the invited user", "err", err)
+		m.Gone()
+		_ = calls.ExternalHangup(id, "conference_failed")
+		return
+	}
+	defer mixPub.Close()
+	// Sinks may write to another stream's publisher (see gate).
+	forward := func(to *media.Publisher) func(*media.Frame) {
+		return func(f *media.Frame) {
+			if f.Kind == media.KindAudio {
+				to.Write(f)
+			}
+		}
+	}
+	in := h.SubscribeSink(acc.Play, forward(pub))
+	defer in.Close()
+	out := h.SubscribeSink(m.PlayKey(), forward(mixPub))
+	defer out.Close()
+	log.Info("invited user joined", "member", m.ID)
+	for {
+		select {
+		case e := <-leg.c:
+			if e.Type == call.EvBye || e.Type == call.EvCanceled || e.Type == call.EvRejected {
+				log.Info("invited user hung up", "reason", e.Reason)
+				m.Leave()
+				return
+			}
+		case <-m.Done():
+			_ = calls.ExternalHangup(id, "conference_left")
+			return
+		}
+	}
+}
+
+// inviteLeg is the call.Leg of an invitation: events queued for
+// runInvitedUser. The call service calls Event with its lock held, so it
+// never blocks; an invitation gets a handful of events, far below the
+// queue's size.
+type inviteLeg struct{ c chan call.Event }
+
+func newInviteLeg() *inviteLeg { return &inviteLeg{c: make(chan call.Event, 64)} }
+
+// Event queues e (call.Leg).
+func (l *inviteLeg) Event(e call.Event) {
+	select {
+	case l.c <- e:
+	default:
+	}
+}

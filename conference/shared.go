@@ -1,0 +1,105 @@
+package conference
+
+import (
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/codec/codecs"
+)
+
+// sharedIdle is how many mixes an unused shared encoder is kept (1 s).
+const sharedIdle = 50
+
+// sharedMix encodes the full mix once per mix and codec for every member
+// who adds nothing to it (silent, muted, not sending): they all hear the
+// same audio, so one encode serves them all instead of one each. In a
+// room where a few talk, that turns N encodes per mix into about one per
+// talker plus one, and the encoder is most of a mixed room's cost (see
+// BENCHMARKS.md). Asterisk's softmix bridge shares the translated frame of
+// its non-talking members the same way.
+//
+// A member moves between its own encoder (while it talks, it hears
+// everyone but itself) and the shared one; a stateful codec's decoder at
+// the member then continues on another encoder's stream, which costs a
+// brief transition (a frame or two) at the start and end of each of its
+// talk spurts. Only outputs whose codec frame is exactly one mix at the
+// mix rate are shared (Speex wideband, G.722 at 16 kHz): their packets
+// never straddle mixes.
+type sharedMix struct {
+	encs []*sharedEnc
+	tick uint32
+}
+
+type sharedEnc struct {
+	id     codec.ID
+	rate   int
+	enc    codec.Encoder
+	header []byte
+	pkt    []byte
+	ok     bool   // pkt holds this mix's packet
+	used   uint32 // the last mix that used it
+}
+
+// begin starts a mix: last mix's packets are stale, encoders unused for a
+// while are freed.
+func (s *sharedMix) begin(tick uint32) {
+	s.tick = tick
+	kept := s.encs[:0]
+	for _, e := range s.encs {
+		e.ok = false
+		if tick-e.used > sharedIdle {
+			closeCodec(e.enc)
+			continue
+		}
+		kept = append(kept, e)
+	}
+	clear(s.encs[len(kept):])
+	s.encs = kept
+}
+
+// write publishes pcm, the full mix, on o from the shared encoder of o's
+// codec, and reports whether it could (else o encodes it itself).
+func (s *sharedMix) write(o *output, pcm []int16, nowMillis uint32, log func(codec.ID, error)) bool {
+	o.prepare(nowMillis, log)
+	if o.enc == nil || o.pub == nil || o.rs != nil || len(o.pend) != 0 ||
+		o.enc.FrameSamples() != FrameSamples || len(pcm) != FrameSamples {
+		return false
+	}
+	e := s.get(o.id, o.rate, o.header)
+	if e == nil {
+		return false
+	}
+	if !e.ok {
+		var err error
+		e.pkt, err = e.enc.Encode(append(e.pkt[:0], e.header...), pcm)
+		if err != nil {
+			return false
+		}
+		e.ok = true
+	}
+	e.used = s.tick
+	ts := o.baseMillis + uint32(o.samples*1000/int64(o.rate))
+	o.pub.Write(o.slab.frame(ts, e.pkt))
+	o.samples += FrameSamples
+	return true
+}
+
+func (s *sharedMix) get(id codec.ID, rate int, header []byte) *sharedEnc {
+	for _, e := range s.encs {
+		if e.id == id && e.rate == rate {
+			return e
+		}
+	}
+	enc, err := codecs.NewEncoder(id, rate)
+	if err != nil {
+		return nil // the member's own encoder of the same codec works, so this is rare: it encodes itself
+	}
+	e := &sharedEnc{id: id, rate: rate, enc: enc, header: header, used: s.tick}
+	s.encs = append(s.encs, e)
+	return e
+}
+
+func (s *sharedMix) close() {
+	for _, e := range s.encs {
+		closeCodec(e.enc)
+	}
+	s.encs = nil
+}
