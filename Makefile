@@ -60,6 +60,7 @@ fuzz:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
 	FLASHVOX_LOSSY_SECONDS=60 $(GO) test -count=1 -timeout 5m -run 'Long$$' -v ./rtmfp/
+	$(GO) run ./bench/conference -flashvox bin/flashvox -sizes 5,10 -total 40 -ramp 80 -window 5s -timeout 2m
 
 clean:
 	rm -rf bin

@@ -28,6 +28,11 @@ type RTMFP struct {
 	Keepalive   time.Duration `yaml:"keepalive"`
 	// AudioLifetime: voice older than this is abandoned, never retransmitted.
 	AudioLifetime time.Duration `yaml:"audio_lifetime"`
+	// DelayCC turns on delay-based congestion detection: a smoothed RTT
+	// CongestionDelay above a session's baseline cuts its congestion
+	// window as a loss would (docs/RTMFP.md "Congestion control").
+	DelayCC         bool          `yaml:"delay_cc"`
+	CongestionDelay time.Duration `yaml:"congestion_delay"`
 	// RequireHMAC and RequireSequence demand RFC 7425 §4.6.5 HMAC and
 	// session sequence numbers of every client (Flash Player sends neither).
 	RequireHMAC     bool `yaml:"require_hmac"`
@@ -58,6 +63,7 @@ func (c *Config) validateRTMFP() error {
 		durRange("rtmfp.idle_timeout", r.IdleTimeout, 5*time.Second, time.Hour),
 		durRange("rtmfp.keepalive", r.Keepalive, time.Second, time.Hour),
 		durRange("rtmfp.audio_lifetime", r.AudioLifetime, 20*time.Millisecond, 10*time.Second),
+		durRange("rtmfp.congestion_delay", r.CongestionDelay, 10*time.Millisecond, 5*time.Second),
 	} {
 		if err := check(); err != nil {
 			return err

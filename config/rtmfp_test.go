@@ -26,6 +26,16 @@ func TestRTMFPDefaultsAndEnv(t *testing.T) {
 	if !c.RTMFP.Enabled || c.RTMFP.Listen != "127.0.0.1:19351" || c.RTMFP.AudioLifetime != 250*time.Millisecond {
 		t.Errorf("env overrides: %+v", c.RTMFP)
 	}
+	if r.DelayCC || r.CongestionDelay != 100*time.Millisecond {
+		t.Errorf("delay_cc defaults: %v, %v", r.DelayCC, r.CongestionDelay)
+	}
+	c, err = Load("", []string{"FLASHVOX_RTMFP_DELAY_CC=true", "FLASHVOX_RTMFP_CONGESTION_DELAY=150ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.RTMFP.DelayCC || c.RTMFP.CongestionDelay != 150*time.Millisecond {
+		t.Errorf("delay_cc env overrides: %v, %v", c.RTMFP.DelayCC, c.RTMFP.CongestionDelay)
+	}
 }
 
 func TestRTMFPValidate(t *testing.T) {
@@ -37,6 +47,7 @@ func TestRTMFPValidate(t *testing.T) {
 		{[]string{"FLASHVOX_RTMFP_ENABLED=true", "FLASHVOX_RTMFP_AUDIO_LIFETIME=1ms"}, "rtmfp.audio_lifetime"},
 		{[]string{"FLASHVOX_RTMFP_ENABLED=true", "FLASHVOX_RTMFP_KEEPALIVE=200s"}, "rtmfp.keepalive"},
 		{[]string{"FLASHVOX_RTMFP_ENABLED=true", "FLASHVOX_RTMFP_SESSION_BUFFER=8192"}, "rtmfp.session_buffer"},
+		{[]string{"FLASHVOX_RTMFP_ENABLED=true", "FLASHVOX_RTMFP_CONGESTION_DELAY=1ms"}, "rtmfp.congestion_delay"},
 	} {
 		_, err := Load("", tc.env)
 		var ce *Error

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,16 +47,17 @@ type DialOptions struct {
 // goroutine ticks its own sessions. Both end when the server session does
 // and Close has returned.
 type client struct {
-	pc     *net.UDPConn
-	server netip.AddrPort
-	start  time.Time
-	log    *slog.Logger
-	stats  Stats
-	id     *Identity
-	cfg    Config
-	block  bool
-	peers  *Server // answers peers' hellos; nil without a PeerHandler
-	stopPe func()
+	pc      *net.UDPConn
+	writeDL atomic.Int64 // refreshWriteDeadline
+	server  netip.AddrPort
+	start   time.Time
+	log     *slog.Logger
+	stats   Stats
+	id      *Identity
+	cfg     Config
+	block   bool
+	peers   *Server // answers peers' hellos; nil without a PeerHandler
+	stopPe  func()
 
 	mu       sync.Mutex            // guards sessions and waiters
 	sessions map[uint32]*session   // ours by our session ID: the server's, and those DialPeer opened
@@ -82,7 +84,7 @@ func (c *client) writeTo(b []byte, addr netip.AddrPort) {
 	if c.block && addr != c.server {
 		return
 	}
-	_ = c.pc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	refreshWriteDeadline(c.pc, &c.writeDL)
 	_, _ = c.pc.WriteToUDPAddrPort(b, addr)
 }
 

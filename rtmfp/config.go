@@ -22,8 +22,13 @@ type Config struct {
 	IdleTimeout         time.Duration // a session that hears nothing this long is dropped
 	Keepalive           time.Duration // ping after this much silence
 	AudioLifetime       time.Duration // audio older than this is abandoned, never retransmitted
-	Policy              Policy        // whether HMAC / sequence numbers are required of peers
-	Identity            *Identity     // nil: a random one for the life of the process
+	// CongestionDelay turns on delay-based congestion detection (cc.go):
+	// a smoothed RTT this far above the session's baseline cuts the
+	// congestion window as a loss would. 0 (the default): off, as in
+	// rtmfp-cpp; its suggested value is 100 ms.
+	CongestionDelay time.Duration
+	Policy          Policy    // whether HMAC / sequence numbers are required of peers
+	Identity        *Identity // nil: a random one for the life of the process
 	// Rendezvous: IHellos for peer IDs that are not ours, per initiator IP
 	// and per introduced session per second; peer IDs we do not know are
 	// redirected to RedirectServers (none: silence).
@@ -67,5 +72,6 @@ func (c *Config) limits() sessionLimits {
 	return sessionLimits{
 		maxFlows: c.MaxFlows, flowBuffer: c.FlowBuffer, sessionBuffer: c.SessionBuffer, maxQueued: c.SendQueue,
 		idleTimeout: c.IdleTimeout, keepalive: c.Keepalive, audioLifetime: c.AudioLifetime,
+		congestionDelay: c.CongestionDelay,
 	}
 }

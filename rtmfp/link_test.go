@@ -23,6 +23,11 @@ type simLink struct {
 	loss    float64 // probability a datagram is dropped
 	reorder float64 // probability a datagram is delayed by an extra 15 ms
 	delay   time.Duration
+	// rate, when set, is a bottleneck (bytes per second) on the way from
+	// ends[0] to ends[1] with an unbounded buffer: packets queue behind it,
+	// none is dropped, so only the delay tells of the congestion.
+	rate    int
+	busy    time.Time // when the bottleneck has sent what it holds
 	queue   []simPacket
 	ends    [2]*session
 	sent    int
@@ -54,10 +59,21 @@ func (e simEnd) writeTo(b []byte, _ netip.AddrPort) {
 		return
 	}
 	at := l.now.Add(l.delay)
+	if l.rate > 0 && *e.peer == l.ends[1] {
+		l.busy = later(l.busy, l.now).Add(time.Duration(len(b)) * time.Second / time.Duration(l.rate))
+		at = l.busy.Add(l.delay)
+	}
 	if l.rng.Float64() < l.reorder {
 		at = at.Add(15 * time.Millisecond)
 	}
 	l.queue = append(l.queue, simPacket{at: at, to: *e.peer, from: e.addr, b: append([]byte(nil), b...), seq: l.sent})
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // pair makes an initiator and a responder session joined by a link.

@@ -53,6 +53,8 @@ type sessionLimits struct {
 	idleTimeout   time.Duration
 	keepalive     time.Duration
 	audioLifetime time.Duration
+	// congestionDelay: RTT this far above the baseline is congestion (0: off).
+	congestionDelay time.Duration
 }
 
 // session is one open RTMFP session with a peer. mu guards all of it; the
@@ -112,8 +114,16 @@ type session struct {
 	inflight  int
 	mobility  netip.AddrPort
 	mobilityT uint64
+	lingerAt  time.Time // last look for finished receive flows past their linger
+	// Delay-based congestion detection (cc.go).
+	rttHist    rttHistory
+	delayCutAt time.Time
 
 	conn *Conn
+	// fl, when set, sends queued media a moment later (flusher.go);
+	// flushQueued: s is on its list.
+	fl          *flusher
+	flushQueued bool
 
 	plain  []byte // packet being assembled (empty: none begun)
 	hdrLen int    // its header's length
@@ -220,12 +230,12 @@ func (s *session) onPacket(p *Packet, addr netip.AddrPort, now time.Time) {
 	if p.Flags&flagTimestampEcho != 0 && int(p.TimestampEcho) != s.tsEchoRx {
 		s.tsEchoRx = int(p.TimestampEcho)
 		if d := s.ticks(now) - p.TimestampEcho; d < 32768 {
-			s.rttSample(time.Duration(d) * timestampPeriodMs * time.Millisecond)
+			s.rttSample(time.Duration(d)*timestampPeriodMs*time.Millisecond, now)
 		}
 	}
 	sawData, anyAck, loss := false, false, false
 	ackNow := false
-	acked := 0
+	acked, flight := 0, s.inflight
 	var prevOK bool
 	for _, c := range p.Chunks {
 		if s.state != stateOpen {
@@ -311,7 +321,7 @@ func (s *session) onPacket(p *Packet, addr netip.AddrPort, now time.Time) {
 		s.dataPkts++
 	}
 	if anyAck {
-		s.onAcked(acked, loss, now)
+		s.onAcked(acked, loss, flight, now)
 	}
 	if addr != s.addr && s.state == stateOpen {
 		s.checkMobility(addr, now)
@@ -322,43 +332,6 @@ func (s *session) onPacket(p *Packet, addr netip.AddrPort, now time.Time) {
 		s.ackDue = now.Add(delayedAck)
 	}
 	s.transmit(now)
-}
-
-func (s *session) rttSample(rtt time.Duration) {
-	if s.srtt == 0 {
-		s.srtt, s.rttvar = rtt, rtt/2
-	} else {
-		d := s.srtt - rtt
-		if d < 0 {
-			d = -d
-		}
-		s.rttvar = (3*s.rttvar + d) / 4
-		s.srtt = (7*s.srtt + rtt) / 8
-	}
-	s.rto = max(s.srtt+4*s.rttvar+delayedAck, minRTO)
-	s.stats.rtt.Store(int64(s.srtt))
-}
-
-// onAcked updates congestion control after acknowledgements.
-func (s *session) onAcked(acked int, loss bool, now time.Time) {
-	if loss {
-		s.ssthresh = max(s.cwnd/2, cwndTimedOut)
-		s.cwnd = s.ssthresh
-	} else if s.cwnd < s.ssthresh {
-		s.cwnd += acked
-	} else if s.cwnd > 0 {
-		s.cwnd += max(mss*acked/s.cwnd, 1)
-	}
-	s.cwnd = min(s.cwnd, 1<<22)
-	if s.inflight < 0 {
-		s.inflight = 0
-	}
-	if acked > 0 {
-		s.rtoAt = time.Time{}
-		if s.inflight > 0 {
-			s.rtoAt = now.Add(s.rto)
-		}
-	}
 }
 
 // onUserData hands a data chunk to its flow, opening the flow if new.
@@ -541,13 +514,17 @@ func (s *session) tick(now time.Time) bool {
 		s.ssthresh = max(s.ssthresh/2, cwndTimedOut)
 		s.rto = min(time.Duration(float64(s.rto)*math.Sqrt2), maxRTO)
 		s.rtoAt = time.Time{}
+		s.rttHist.reset()
 	}
 	if !s.ackDue.IsZero() && now.After(s.ackDue) {
 		s.sendAcks(now)
 	}
-	for id, f := range s.recvFlows {
-		if !f.completeAt.IsZero() && now.Sub(f.completeAt) > flowLinger {
-			delete(s.recvFlows, id)
+	if now.Sub(s.lingerAt) >= time.Second { // not every tick: a map walk per session showed in profiles
+		s.lingerAt = now
+		for id, f := range s.recvFlows {
+			if !f.completeAt.IsZero() && now.Sub(f.completeAt) > flowLinger {
+				delete(s.recvFlows, id)
+			}
 		}
 	}
 	s.transmit(now)
@@ -558,6 +535,9 @@ func (s *session) tick(now time.Time) bool {
 func (s *session) close(now time.Time) {
 	if s.state != stateOpen {
 		return
+	}
+	if s.flushQueued {
+		s.transmit(now) // what WriteMessage queued goes before the Close
 	}
 	s.state, s.closeAt, s.closeSent = stateNearClose, now, now
 	s.sendChunk(now, chunkClose, nil, s.addr)

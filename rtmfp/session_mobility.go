@@ -33,6 +33,7 @@ func (s *session) onPingReply(v []byte, addr netip.AddrPort) {
 	old := s.addr
 	s.addr = addr
 	s.mobility = netip.AddrPort{}
+	s.rttHist.reset() // another path: its delay is not the old baseline
 	s.log.Info("address changed", "from", old, "to", addr)
 	if m, ok := s.out.(interface {
 		moved(*session, netip.AddrPort, netip.AddrPort)

@@ -10,9 +10,12 @@ type Stats struct {
 	Malformed         atomic.Uint64 // datagrams dropped as malformed or undecryptable
 	Retransmissions   atomic.Uint64
 	Abandoned         atomic.Uint64 // fragments abandoned past their lifetime
-	BytesIn           atomic.Uint64
-	BytesOut          atomic.Uint64
-	Introductions     atomic.Uint64 // IHellos for a client's peer ID answered with a redirect
+	// DelayBackoffs counts congestion windows cut because the RTT rose
+	// above the baseline by Config.CongestionDelay (no loss needed).
+	DelayBackoffs atomic.Uint64
+	BytesIn       atomic.Uint64
+	BytesOut      atomic.Uint64
+	Introductions atomic.Uint64 // IHellos for a client's peer ID answered with a redirect
 	// UnknownPeers counts IHellos for peer IDs with no open session here.
 	UnknownPeers atomic.Uint64
 	// IntroductionsRefused counts IHellos over a rendezvous rate limit.
@@ -25,6 +28,7 @@ type StatsSnapshot struct {
 	Sessions                                      int64
 	HandshakesOK, HandshakesRefused, Malformed    uint64
 	Retransmissions, Abandoned, BytesIn, BytesOut uint64
+	DelayBackoffs                                 uint64
 	Introductions, UnknownPeers                   uint64
 	IntroductionsRefused                          uint64
 	RTTNanos                                      int64
@@ -37,7 +41,7 @@ func (st *Stats) Snapshot() StatsSnapshot {
 		Malformed: st.Malformed.Load(), Retransmissions: st.Retransmissions.Load(), Abandoned: st.Abandoned.Load(),
 		BytesIn: st.BytesIn.Load(), BytesOut: st.BytesOut.Load(), RTTNanos: st.rtt.Load(),
 		Introductions: st.Introductions.Load(), UnknownPeers: st.UnknownPeers.Load(),
-		IntroductionsRefused: st.IntroductionsRefused.Load(),
+		IntroductionsRefused: st.IntroductionsRefused.Load(), DelayBackoffs: st.DelayBackoffs.Load(),
 	}
 }
 

@@ -137,6 +137,10 @@ func (c *Conn) WriteMessage(m *rtmp.Message) error {
 	copy(b[tcHeaderSize:], m.Payload)
 	now := time.Now()
 	f.write(b, now)
+	if s.fl != nil && m.IsMedia() {
+		s.fl.add(s) // with the rest of the publisher's burst (flusher.go)
+		return nil
+	}
 	s.transmit(now)
 	return nil
 }

@@ -65,21 +65,72 @@ func (w *ChunkWriter) stream(csid uint32) *chunkStreamOut {
 
 // WriteMessage writes m as chunks. m.ChunkStreamID 0 picks a default by type.
 func (w *ChunkWriter) WriteMessage(m *Message) error {
-	if len(m.Payload) > 1<<24-1 {
-		return fmt.Errorf("%w: %d bytes", ErrMessageTooLarge, len(m.Payload))
+	n, csid, ext, field, err := w.begin(m)
+	if err != nil {
+		return err
 	}
-	csid := m.ChunkStreamID
+	if _, err := w.w.Write(w.hdr[:n]); err != nil {
+		return err
+	}
+	p := m.Payload
+	for {
+		c := min(uint32(len(p)), w.chunkSize)
+		if _, err := w.w.Write(p[:c]); err != nil {
+			return err
+		}
+		p = p[c:]
+		if len(p) == 0 {
+			return nil
+		}
+		n := w.continuation(csid, ext, field)
+		if _, err := w.w.Write(w.hdr[:n]); err != nil {
+			return err
+		}
+	}
+}
+
+// AppendMessage is WriteMessage appending the chunks to dst instead of
+// writing them to the writer: a caller can encode into a buffer on its own
+// stack (the Conn's direct writes do), which stays in the CPU cache.
+func (w *ChunkWriter) AppendMessage(dst []byte, m *Message) ([]byte, error) {
+	n, csid, ext, field, err := w.begin(m)
+	if err != nil {
+		return dst, err
+	}
+	dst = append(dst, w.hdr[:n]...)
+	p := m.Payload
+	for {
+		c := min(uint32(len(p)), w.chunkSize)
+		dst = append(dst, p[:c]...)
+		p = p[c:]
+		if len(p) == 0 {
+			return dst, nil
+		}
+		n := w.continuation(csid, ext, field)
+		dst = append(dst, w.hdr[:n]...)
+	}
+}
+
+// begin checks m, puts its first chunk header into w.hdr (returning its
+// length) and records it as the chunk stream's last header. The rest of
+// the chunks get continuation headers for csid (ext: with the extended
+// timestamp field).
+func (w *ChunkWriter) begin(m *Message) (n int, csid uint32, ext bool, field uint32, err error) {
+	if len(m.Payload) > 1<<24-1 {
+		return 0, 0, false, 0, fmt.Errorf("%w: %d bytes", ErrMessageTooLarge, len(m.Payload))
+	}
+	csid = m.ChunkStreamID
 	if csid == 0 {
 		csid = defaultCSID(m.Type)
 	}
 	if csid < 2 || csid > 65599 {
-		return fmt.Errorf("rtmp: chunk stream id %d out of range 2..65599", csid)
+		return 0, 0, false, 0, fmt.Errorf("rtmp: chunk stream id %d out of range 2..65599", csid)
 	}
 	cs := w.stream(csid)
 	length := uint32(len(m.Payload))
 
 	fmtType := uint8(0)
-	field := m.Timestamp
+	field = m.Timestamp
 	if cs.valid && cs.streamID == m.StreamID {
 		delta := m.Timestamp - cs.timestamp
 		if delta < 1<<31 { // a backwards timestamp gets a type 0
@@ -94,7 +145,7 @@ func (w *ChunkWriter) WriteMessage(m *Message) error {
 			}
 		}
 	}
-	ext := field >= extendedTimestamp
+	ext = field >= extendedTimestamp
 
 	*cs = chunkStreamOut{
 		valid:      true,
@@ -106,7 +157,7 @@ func (w *ChunkWriter) WriteMessage(m *Message) error {
 		streamID:   m.StreamID,
 	}
 
-	n := putBasicHeader(w.hdr[:], fmtType, csid)
+	n = putBasicHeader(w.hdr[:], fmtType, csid)
 	f := field
 	if ext {
 		f = extendedTimestamp
@@ -131,29 +182,18 @@ func (w *ChunkWriter) WriteMessage(m *Message) error {
 		binary.BigEndian.PutUint32(w.hdr[n:], field)
 		n += 4
 	}
-	if _, err := w.w.Write(w.hdr[:n]); err != nil {
-		return err
-	}
+	return n, csid, ext, field, nil
+}
 
-	p := m.Payload
-	for {
-		c := min(uint32(len(p)), w.chunkSize)
-		if _, err := w.w.Write(p[:c]); err != nil {
-			return err
-		}
-		p = p[c:]
-		if len(p) == 0 {
-			return nil
-		}
-		n := putBasicHeader(w.hdr[:], 3, csid)
-		if ext {
-			binary.BigEndian.PutUint32(w.hdr[n:], field)
-			n += 4
-		}
-		if _, err := w.w.Write(w.hdr[:n]); err != nil {
-			return err
-		}
+// continuation puts a type 3 header for csid into w.hdr and returns its
+// length; type 3 chunks repeat the extended timestamp as Flash does.
+func (w *ChunkWriter) continuation(csid uint32, ext bool, field uint32) int {
+	n := putBasicHeader(w.hdr[:], 3, csid)
+	if ext {
+		binary.BigEndian.PutUint32(w.hdr[n:], field)
+		n += 4
 	}
+	return n
 }
 
 func putBasicHeader(b []byte, fmtType uint8, csid uint32) int {

@@ -27,32 +27,38 @@ import (
 // the buffer for the writer goroutine. The write queue is guarded by mu;
 // the counters are atomic.
 type Conn struct {
+	// The direct write path (WriteMessage → enqueue → writeDirect) runs
+	// once per frame per subscriber on the publisher's goroutine, with this
+	// connection's memory cold in the CPU cache: its fields come first and
+	// its writer state lives inside the Conn, not behind more pointers.
+	stopped atomic.Bool // set when the Conn stops; checked per message
+	mu      sync.Mutex
+	q       []Message
+	raw     *fdWriter  // &rawW for plain TCP sockets, else nil
+	wmu     sync.Mutex // guards cw, obuf and writes to the socket
+	obuf    outBuffer  // encoded bytes not yet written
+	msgsOut atomic.Uint64
+	out     countingWriter
+	rawW    fdWriter
+	cw      ChunkWriter // encodes into obuf
+
+	dropBurst bool
+	wake      chan struct{}
+
 	nc     net.Conn
 	cfg    ConnConfig
 	log    *slog.Logger
 	ctx    context.Context
-	done   <-chan struct{} // ctx.Done(), kept for the per-message check
 	cancel context.CancelCauseFunc
 	start  time.Time
 	wg     sync.WaitGroup
 
-	in  *countingReader
-	out *countingWriter
-	cr  *ChunkReader // ReadMessage's goroutine
-
-	wmu  sync.Mutex   // guards cw, obuf and writes to the socket
-	cw   *ChunkWriter // encodes into obuf
-	obuf outBuffer    // encoded bytes not yet written
-	raw  rawWriter    // non-blocking socket writes; nil unless plain TCP
+	in *countingReader
+	cr *ChunkReader // ReadMessage's goroutine
 
 	// ReadMessage's goroutine.
 	split       []*Message // messages of an aggregate not returned yet
 	deadlineSet time.Time
-
-	mu        sync.Mutex
-	q         []Message
-	dropBurst bool
-	wake      chan struct{}
 
 	blockingWrites atomic.Uint64 // socket writes the writer goroutine started
 
@@ -66,7 +72,6 @@ type Conn struct {
 	lastRead   atomic.Int64  // unix nanoseconds of the last message read
 	pingOut    atomic.Bool
 	msgsIn     atomic.Uint64
-	msgsOut    atomic.Uint64
 	dropped    atomic.Uint64
 }
 
@@ -87,15 +92,20 @@ func NewConn(ctx context.Context, nc net.Conn, rw io.ReadWriter, cfg ConnConfig,
 		log:   log,
 		start: time.Now(),
 		in:    &countingReader{r: rw},
-		out:   &countingWriter{w: rw},
+		out:   countingWriter{w: rw},
 		wake:  make(chan struct{}, 1),
 	}
 	c.ctx, c.cancel = context.WithCancelCause(ctx)
-	c.done = c.ctx.Done()
+	// Close and fail set stopped themselves, before cancelling; this
+	// covers the parent context.
+	context.AfterFunc(c.ctx, func() { c.stopped.Store(true) })
 	c.cr = NewChunkReader(bufio.NewReaderSize(c.in, 4096), cfg.MaxMessageSize, cfg.MaxChunkStreams)
-	c.cw = NewChunkWriter(&c.obuf)
-	if rw == io.ReadWriter(nc) {
-		c.raw = newRawWriter(nc)
+	c.cw = ChunkWriter{w: &c.obuf, chunkSize: defaultChunkSize}
+	if rw == io.ReadWriter(nc) && c.rawW.init(nc) {
+		c.raw = &c.rawW
+		if r := newFDReader(nc); r != nil {
+			c.in.r = r
+		}
 	}
 	c.lastRead.Store(c.start.UnixNano())
 	c.lastOutAt = c.start
@@ -114,12 +124,10 @@ func NewConn(ctx context.Context, nc net.Conn, rw io.ReadWriter, cfg ConnConfig,
 // burst); if the queue holds no media, media and commands get ErrQueueFull.
 // Control messages may use twice the queue before the Conn is closed.
 func (c *Conn) WriteMessage(m *Message) error {
-	// ctx.Err takes a mutex; a non-blocking receive on Done does not, and
+	// ctx.Err takes a mutex and Done's channel is one more cache miss;
 	// this runs once per frame per subscriber.
-	select {
-	case <-c.done:
+	if c.stopped.Load() {
 		return ErrClosed
-	default:
 	}
 	return c.enqueue(m)
 }
@@ -147,8 +155,17 @@ func (c *Conn) enqueue(m *Message) error {
 			}
 			return ErrQueueFull
 		}
-		copy(c.q[i:], c.q[i+1:])
-		c.q = c.q[:len(c.q)-1]
+		if i == 0 {
+			// The usual case. Re-slicing past the head is O(1); append
+			// reallocates once in a while instead of this moving the whole
+			// queue (12 KiB at the default size) for every frame a stalled
+			// subscriber loses.
+			c.q[0] = Message{}
+			c.q = c.q[1:]
+		} else {
+			copy(c.q[i:], c.q[i+1:])
+			c.q = c.q[:len(c.q)-1]
+		}
 		c.dropped.Add(1)
 		if !c.dropBurst {
 			c.dropBurst = true
@@ -177,6 +194,7 @@ func firstMedia(q []Message) int {
 // written, then the socket is closed (which also ends a blocked
 // ReadMessage). It waits for the writer goroutine.
 func (c *Conn) Close() error {
+	c.stopped.Store(true)
 	c.cancel(ErrClosed)
 	c.wg.Wait()
 	return nil
@@ -219,6 +237,7 @@ func (c *Conn) Dropped() uint64 { return c.dropped.Load() }
 // reader and the writer. (Close instead lets the writer drain first; the writer closes
 // the socket when it returns, which also covers a cancelled parent ctx.)
 func (c *Conn) fail(err error) {
+	c.stopped.Store(true)
 	c.cancel(err)
-	c.nc.Close()
+	c.closeSocket()
 }

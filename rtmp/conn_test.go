@@ -25,3 +25,27 @@ func TestWriteQueueFull(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// TestWriteQueueDropsOldestForLong: a subscriber that never drains keeps the
+// newest WriteQueue frames in order, and the queue's memory stays bounded
+// however many frames it loses.
+func TestWriteQueueDropsOldestForLong(t *testing.T) {
+	const size = 8
+	c := &Conn{cfg: ConnConfig{WriteQueue: size}, wake: make(chan struct{}, 1), log: slog.New(slog.DiscardHandler)}
+	for i := range 10000 {
+		if err := c.enqueue(&Message{Type: TypeAudio, Timestamp: uint32(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(c.q) != size || c.Dropped() != 10000-size {
+		t.Fatalf("queue of %d, dropped %d", len(c.q), c.Dropped())
+	}
+	for i, m := range c.q {
+		if want := uint32(10000 - size + i); m.Timestamp != want {
+			t.Fatalf("queue[%d] has timestamp %d, want %d", i, m.Timestamp, want)
+		}
+	}
+	if cap(c.q) > 8*size {
+		t.Fatalf("queue capacity grew to %d", cap(c.q))
+	}
+}

@@ -10,7 +10,7 @@ const drainTimeout = 2 * time.Second
 
 func (c *Conn) writeLoop() {
 	defer c.wg.Done()
-	defer c.nc.Close()
+	defer c.closeSocket()
 	var tick <-chan time.Time
 	if c.cfg.PingInterval > 0 {
 		t := time.NewTicker(max(c.cfg.PingInterval/4, 10*time.Millisecond))
@@ -34,11 +34,9 @@ func (c *Conn) writeLoop() {
 		}
 		// Setting a deadline costs a timer update: refresh it only when a
 		// quarter of WriteTimeout has passed, so every write still has at
-		// least three quarters of it. On a socket that also takes direct
-		// writes the deadline is set for this blocking write only and
-		// cleared after it: the runtime applies a write deadline to direct
-		// (raw) writes too, and an old one would fail them.
-		if now := time.Now(); c.raw != nil || now.Sub(deadlineSet) > c.cfg.WriteTimeout/4 {
+		// least three quarters of it. Direct writes (fdWriter) call sendto
+		// themselves and never see this deadline.
+		if now := time.Now(); now.Sub(deadlineSet) > c.cfg.WriteTimeout/4 {
 			c.nc.SetWriteDeadline(now.Add(c.cfg.WriteTimeout))
 			deadlineSet = now
 		}
@@ -47,9 +45,6 @@ func (c *Conn) writeLoop() {
 		if err != nil {
 			c.fail(err)
 			return
-		}
-		if c.raw != nil {
-			c.nc.SetWriteDeadline(time.Time{})
 		}
 	}
 }

@@ -2,9 +2,11 @@ package rtmp
 
 import (
 	"encoding/binary"
-	"errors"
+	"fmt"
 	"net"
+	"sync"
 	"syscall"
+	"unsafe"
 )
 
 // outBuffer collects encoded chunks between writes. It starts empty, so an
@@ -31,65 +33,104 @@ func (o *outBuffer) consume(n int) {
 	o.b = o.b[:copy(o.b, o.b[n:])]
 }
 
-// rawWriter writes to a socket without ever parking the caller.
-type rawWriter interface {
-	// tryWrite writes what the socket buffer takes now; n < len(p) with a
-	// nil error means "the rest later".
-	tryWrite(p []byte) (n int, err error)
+// fdWriter writes to a plain TCP socket's descriptor without ever parking
+// the caller. It calls sendto(2) itself instead of going through
+// net.Conn or syscall.RawConn.Write: per write those take the runtime's fd
+// lock, reset the poller's write state and enter/leave the scheduler's
+// syscall state, and a publisher writing one frame to each of hundreds of
+// subscribers pays that hundreds of times per frame. The profile of
+// bench/relay showed that cost plus sysmon waking every 20 µs to retake the
+// P of a goroutine that was always "in a syscall" (BENCHMARKS.md).
+//
+// A raw syscall is fine here because the socket is non-blocking (the Go
+// runtime opens every socket with O_NONBLOCK) and the call returns at once,
+// with EAGAIN when the socket buffer is full. The descriptor is only valid
+// while the net.Conn is open: mu is held across every write and by close, so
+// no write can reach a descriptor number the kernel has reused.
+type fdWriter struct {
+	mu     sync.Mutex
+	fd     uintptr
+	closed bool
+	nc     net.Conn
 }
 
-type tcpRawWriter struct {
-	rc syscall.RawConn
-}
-
-// newRawWriter returns a non-blocking writer for plain TCP sockets, or nil
+// init sets w up for a plain TCP socket and reports whether it is one
 // (TLS, RTMPE and tunnels always go through the writer goroutine).
-func newRawWriter(nc net.Conn) rawWriter {
+func (w *fdWriter) init(nc net.Conn) bool {
 	tc, ok := nc.(*net.TCPConn)
 	if !ok {
-		return nil
+		return false
 	}
 	rc, err := tc.SyscallConn()
 	if err != nil {
-		return nil
+		return false
 	}
-	return &tcpRawWriter{rc: rc}
+	if err := rc.Control(func(fd uintptr) { w.fd = fd }); err != nil {
+		return false
+	}
+	w.nc = nc
+	return true
 }
 
-func (w *tcpRawWriter) tryWrite(p []byte) (int, error) {
-	var n int
-	var werr error
-	// Returning true from the callback means "done" even on EAGAIN, so the
-	// runtime never waits for the socket to become writable here.
-	err := w.rc.Write(func(fd uintptr) bool {
-		for n < len(p) {
-			k, err := syscall.Write(int(fd), p[n:])
-			if err == syscall.EINTR {
-				continue
-			}
-			if err == syscall.EAGAIN {
-				break
-			}
-			if err != nil {
-				werr = err
-				break
-			}
-			n += k
+// sendFlags: never block, and report a reset peer as EPIPE instead of a
+// SIGPIPE to the process.
+const sendFlags = syscall.MSG_DONTWAIT | syscall.MSG_NOSIGNAL
+
+// tryWrite writes what the socket buffer takes now; n < len(p) with a nil
+// error means "the rest later". After close it returns net.ErrClosed.
+func (w *fdWriter) tryWrite(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return 0, net.ErrClosed
+	}
+	n := 0
+	for n < len(p) {
+		k, _, errno := syscall.RawSyscall6(syscall.SYS_SENDTO, w.fd,
+			uintptr(unsafe.Pointer(&p[n])), uintptr(len(p)-n), sendFlags, 0, 0)
+		switch errno {
+		case 0:
+			n += int(k)
+		case syscall.EINTR:
+		case syscall.EAGAIN:
+			return n, nil
+		default:
+			return n, fmt.Errorf("rtmp: direct write: %w", errno)
 		}
-		return true
-	})
-	if err != nil {
-		return n, err
 	}
-	return n, werr
+	return n, nil
 }
 
-// encode writes m's chunks into obuf and applies what m changes on our side
-// (our chunk size, the window we announced). Called with wmu held.
+// close closes the socket after any write in progress; later writes fail.
+func (w *fdWriter) close() error {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	return w.nc.Close()
+}
+
+// closeSocket closes the connection's socket, through the fdWriter when
+// there is one so that it never writes to a closed descriptor.
+func (c *Conn) closeSocket() {
+	if c.raw != nil {
+		c.raw.close()
+		return
+	}
+	c.nc.Close()
+}
+
+// encode writes m's chunks into obuf and applies what m changes on our side.
+// Called with wmu held.
 func (c *Conn) encode(m *Message) error {
 	if err := c.cw.WriteMessage(m); err != nil {
 		return err
 	}
+	return c.sent(m)
+}
+
+// sent applies what an encoded m changes on our side (our chunk size, the
+// window we announced) and counts it. Called with wmu held.
+func (c *Conn) sent(m *Message) error {
 	c.msgsOut.Add(1)
 	switch m.Type {
 	case TypeSetChunkSize:
@@ -104,21 +145,47 @@ func (c *Conn) encode(m *Message) error {
 	return nil
 }
 
+// directStack is the largest payload a direct write encodes on its own
+// stack (an audio frame is tens of bytes): that buffer is in the CPU cache,
+// while obuf's memory is one more miss per subscriber. Larger messages
+// (video, metadata) are encoded into obuf.
+const directStack = 256
+
 // writeDirect encodes m and writes it on the caller's goroutine without
-// blocking; wmu is held and is released here. A remainder the socket did not
-// take is handed to the writer goroutine.
+// blocking; wmu is held and obuf is empty, and wmu is released here. A
+// remainder the socket did not take is left in obuf for the writer
+// goroutine.
 func (c *Conn) writeDirect(m *Message) error {
-	if err := c.encode(m); err != nil {
+	var stack [directStack + 64]byte // chunk headers included
+	var b []byte
+	var err error
+	small := len(m.Payload) <= directStack
+	if small {
+		b, err = c.cw.AppendMessage(stack[:0], m)
+	} else {
+		err = c.cw.WriteMessage(m)
+		b = c.obuf.b
+	}
+	if err == nil {
+		err = c.sent(m)
+	}
+	if err != nil {
 		c.wmu.Unlock()
 		c.fail(err)
 		return err
 	}
-	n, err := c.raw.tryWrite(c.obuf.b)
-	c.out.n.Add(uint64(max(n, 0)))
-	c.obuf.consume(max(n, 0))
+	n, err := c.raw.tryWrite(b)
+	c.out.n.Add(uint64(n))
+	if small {
+		if n < len(b) {
+			c.obuf.b = append(c.obuf.b, b[n:]...)
+		}
+	} else {
+		c.obuf.consume(n)
+	}
 	left := len(c.obuf.b)
 	c.wmu.Unlock()
-	if err != nil && !errors.Is(err, syscall.EAGAIN) {
+	if err != nil {
 		c.fail(err)
 		return ErrClosed
 	}

@@ -15,12 +15,13 @@ import (
 	"github.com/flashvox/flashvox/rtmp"
 )
 
-// player delivers one subscription to the client. Its deliver method is the
+// player delivers one subscription to the client. Its Receive method is the
 // hub sink: it runs on the producers' goroutines (the publisher's, the hub's
 // for events), so its timestamp state is under mu; the flags are set by the
 // Serve goroutine.
 type player struct {
 	s        *Session
+	t        Transport // s.t, here so that a frame does not touch the Session
 	streamID uint32
 	name     string
 	sub      *media.Subscriber
@@ -73,12 +74,12 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 	// Subscribe before telling the client Play.Start, so nothing it
 	// publishes elsewhere after that answer is missed; frames arriving in
 	// between wait in pending and follow the status messages.
-	p := &player{s: s, streamID: streamID, name: name}
+	p := &player{s: s, t: s.t, streamID: streamID, name: name}
 	if want.id != 0 {
 		// Validated by parseCodecQuery: SubscribeCodecSink cannot fail here.
-		p.sub, _ = s.opts.Hub.SubscribeCodecSink(key, want.id, want.rate, p.deliver)
+		p.sub, _ = s.opts.Hub.SubscribeCodecSink(key, want.id, want.rate, p.Receive)
 	} else {
-		p.sub = s.opts.Hub.SubscribeSink(key, p.deliver)
+		p.sub = s.opts.Hub.SubscribeReceiver(key, p)
 	}
 	ns.player = p
 	if err := s.t.WriteMessage(rtmp.UserControl{Event: rtmp.EventStreamBegin, StreamID: streamID}.Message()); err != nil {
@@ -216,12 +217,13 @@ func (s *Session) sendData(streamID uint32, vals ...any) error {
 	return s.t.WriteMessage(&rtmp.Message{Type: rtmp.TypeDataAMF0, StreamID: streamID, Payload: p})
 }
 
-// deliver sends one frame or event to the client (the hub sink). Timestamps
+// Receive sends one frame or event to the client (the hub sink, as a
+// media.Receiver: stopped makes it ignore frames after stopPlay). Timestamps
 // are the publisher's, except that a new publisher of the same name
 // continues from the last timestamp sent, so they never go backwards.
 // Paused or filtered media is skipped, so an unpaused live player resumes at
 // the live point.
-func (p *player) deliver(f *media.Frame) {
+func (p *player) Receive(f *media.Frame) {
 	if p.stopped.Load() {
 		return
 	}
@@ -276,7 +278,7 @@ func (p *player) deliverLocked(f *media.Frame) {
 	p.msg = rtmp.Message{Type: msgType(f.Kind), Timestamp: ts, StreamID: p.streamID, Payload: f.Payload}
 	// A full write queue drops the oldest media (or this frame); a closed
 	// connection ends the session, whose Serve stops this player.
-	if err := s.t.WriteMessage(&p.msg); err != nil {
+	if err := p.t.WriteMessage(&p.msg); err != nil {
 		return
 	}
 	p.last, p.sent = ts, true

@@ -29,7 +29,7 @@
 //	go run ./bench/relay -p 20 -s 100 -duration 20s
 //
 // Set -perf FILE to record the flashvox process with `perf record -g`
-// during the measurement window.
+// during the measurement window (and nginx-rtmp into FILE.nginx-rtmp).
 package main
 
 import (
@@ -49,6 +49,7 @@ type options struct {
 	load     loadConfig
 	idle     int
 	flashvox string
+	env      string
 	nginx    string
 	module   string
 	servers  string
@@ -67,10 +68,11 @@ func main() {
 	flag.IntVar(&o.load.setupPar, "setup-parallel", 32, "connection setups in flight")
 	flag.IntVar(&o.idle, "idle", 1000, "connected-but-idle clients in the idle-memory phase (0 skips it)")
 	flag.StringVar(&o.flashvox, "flashvox", "bin/flashvox", "flashvox binary (make build)")
+	flag.StringVar(&o.env, "flashvox-env", "", "extra environment for flashvox only, comma-separated KEY=VALUE (e.g. GOMAXPROCS=1,GOGC=400)")
 	flag.StringVar(&o.nginx, "nginx", "nginx", "nginx binary")
 	flag.StringVar(&o.module, "nginx-module", "/usr/lib/nginx/modules/ngx_rtmp_module.so", "ngx_rtmp_module.so (libnginx-mod-rtmp)")
 	flag.StringVar(&o.servers, "servers", "flashvox,nginx", "servers to run, comma-separated: flashvox, nginx")
-	flag.StringVar(&o.perf, "perf", "", "record flashvox with perf into this file during the window")
+	flag.StringVar(&o.perf, "perf", "", "record flashvox with perf into this file during the window (nginx-rtmp into FILE.nginx-rtmp)")
 	flag.DurationVar(&o.timeout, "timeout", 3*time.Minute, "hard bound of the whole run")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (server logs, nginx.conf)")
 	flag.Parse()
@@ -98,8 +100,19 @@ func (o *options) validate() error {
 		return errors.New("-setup-parallel: must be at least 1")
 	case o.idle < 0 || o.idle > 10000:
 		return errors.New("-idle: must be 0..10000")
+	case o.env != "" && !validEnv(o.env):
+		return errors.New("-flashvox-env: want KEY=VALUE[,KEY=VALUE…]")
 	}
 	return nil
+}
+
+func validEnv(env string) bool {
+	for kv := range strings.SplitSeq(env, ",") {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // serverRun is everything measured for one server.
@@ -122,7 +135,7 @@ func run(o options) error {
 			if _, err := os.Stat(o.flashvox); err != nil {
 				return fmt.Errorf("-flashvox: %w (build it: go build -o bin/flashvox ./cmd/flashvox)", err)
 			}
-			specs = append(specs, flashvoxSpec(o.flashvox))
+			specs = append(specs, flashvoxSpec(o.flashvox, o.env))
 		case "nginx":
 			if _, err := os.Stat(o.module); err != nil {
 				return fmt.Errorf("-nginx-module: %w (apt-get install -y nginx-light libnginx-mod-rtmp)", err)
@@ -160,9 +173,9 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
-		perf := ""
-		if spec.name == "flashvox" {
-			perf = o.perf
+		perf := o.perf
+		if perf != "" && spec.name != "flashvox" {
+			perf += "." + spec.name // the reference server's profile, for comparison
 		}
 		fmt.Fprintf(os.Stderr, "%s: %d publishers × %d subscribers for %s…\n", spec.name, o.load.publishers, o.load.subscribers, o.load.duration)
 		r.load, err = runLoad(ctx, srv, o.load, base, perf)

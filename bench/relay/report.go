@@ -67,6 +67,9 @@ func report(o options, runs []serverRun) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%d publishers × %d subscribers = %d subscriber-streams, %s per server (%s warm-up), %d idle connections\n\n",
 		o.load.publishers, o.load.subscribers, o.load.publishers*o.load.subscribers, o.load.duration, o.load.warmup, o.idle)
+	if o.env != "" {
+		fmt.Fprintf(&b, "flashvox environment: %s\n\n", o.env)
+	}
 	var fv, ng *serverRun
 	b.WriteString("| metric |")
 	for i := range runs {

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -29,7 +30,9 @@ type serverSpec struct {
 	start func(ctx context.Context, dir string, port int) (*exec.Cmd, error)
 }
 
-func flashvoxSpec(bin string) serverSpec {
+// flashvoxSpec runs bin; env holds extra comma-separated KEY=VALUE pairs
+// (runtime settings such as GOMAXPROCS), which the report prints.
+func flashvoxSpec(bin, env string) serverSpec {
 	return serverSpec{name: "flashvox", start: func(ctx context.Context, dir string, port int) (*exec.Cmd, error) {
 		httpPort, err := freePort()
 		if err != nil {
@@ -45,6 +48,9 @@ func flashvoxSpec(bin string) serverSpec {
 			"FLASHVOX_RTMFP_LISTEN=127.0.0.1:0",
 			"FLASHVOX_LOG_LEVEL=warn", // nginx-rtmp below logs nothing per connection either
 		)
+		if env != "" {
+			cmd.Env = append(cmd.Env, strings.Split(env, ",")...)
+		}
 		return cmd, nil
 	}}
 }

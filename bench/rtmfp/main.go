@@ -37,6 +37,8 @@ type options struct {
 	hsWorkers   int
 	dialWorkers int
 	logLevel    string
+	phases      map[string]bool
+	perfOut     string
 }
 
 func main() {
@@ -52,7 +54,18 @@ func main() {
 	flag.IntVar(&o.hsWorkers, "hs-workers", 8, "concurrent dialers in the handshake phase")
 	flag.IntVar(&o.dialWorkers, "dial-workers", 8, "concurrent dialers when opening players and idle sessions")
 	flag.StringVar(&o.logLevel, "log-level", "warn", "flashvox's log level (its log goes to a temporary file)")
+	phases := flag.String("phases", "idle,players,handshakes", "phases to run, comma-separated")
+	flag.StringVar(&o.perfOut, "perf", "", "record flashvox with `perf record -g` during the players window into this file (needs perf)")
 	flag.Parse()
+	o.phases = map[string]bool{}
+	for _, p := range strings.Split(*phases, ",") {
+		switch p = strings.TrimSpace(p); p {
+		case "idle", "players", "handshakes":
+			o.phases[p] = true
+		default:
+			log.Fatalf("unknown phase %q (idle, players, handshakes)", p)
+		}
+	}
 	o.window = min(o.window, 30*time.Second)
 	o.hsWindow = min(o.hsWindow, 30*time.Second)
 	if err := run(o); err != nil {
@@ -105,18 +118,27 @@ func run(o options) error {
 	res := map[*server]*result{fv: {}, tc: {}}
 
 	for _, s := range servers {
+		if !o.phases["idle"] {
+			break
+		}
 		log.Printf("%s: memory, %d idle sessions", s.name, o.idle)
 		if err := idlePhase(ctx, s, o, res[s]); err != nil {
 			return fmt.Errorf("%s idle: %w", s.name, err)
 		}
 	}
 	for _, s := range servers {
-		log.Printf("%s: CPU, %d players for %v", s.name, o.players, o.window)
+		if !o.phases["players"] {
+			break
+		}
+		log.Printf("%s: CPU, %d players for %v (pid %d)", s.name, o.players, o.window, s.cmd.Process.Pid)
 		if err := playersPhase(ctx, s, o, res[s]); err != nil {
 			return fmt.Errorf("%s players: %w", s.name, err)
 		}
 	}
 	for _, s := range servers {
+		if !o.phases["handshakes"] {
+			break
+		}
 		log.Printf("%s: handshakes for %v, %d dialers", s.name, o.hsWindow, o.hsWorkers)
 		if err := handshakePhase(ctx, s, o, false, &res[s].hs); err != nil {
 			return fmt.Errorf("%s handshakes: %w", s.name, err)
@@ -250,6 +272,15 @@ func playersPhase(ctx context.Context, s *server, o options, r *result) error {
 		return err
 	}
 	t0 := time.Now()
+	var perf *exec.Cmd
+	if o.perfOut != "" && s.metricsURL != "" { // flashvox only
+		perf = exec.CommandContext(pctx, "perf", "record", "-F", "499", "-g", "-o", o.perfOut,
+			"-p", strconv.Itoa(s.cmd.Process.Pid), "--", "sleep", strconv.Itoa(int(o.window.Seconds())))
+		perf.Stderr = os.Stderr
+		if err := perf.Start(); err != nil {
+			return fmt.Errorf("perf: %w (apt-get install -y linux-perf)", err)
+		}
+	}
 	sleepCtx(pctx, o.window)
 	cpu1, err := s.cpu()
 	if err != nil {
@@ -259,6 +290,9 @@ func playersPhase(ctx context.Context, s *server, o options, r *result) error {
 	var audio1 int64
 	for _, cl := range cls {
 		audio1 += cl.audio.Load()
+	}
+	if perf != nil {
+		_ = perf.Wait()
 	}
 	r.playersCPU = (cpu1 - cpu0).Seconds() / wall.Seconds()
 	r.audioRate = float64(audio1-audio0) / float64(len(cls)) / wall.Seconds()

@@ -26,14 +26,20 @@ func report(w io.Writer, o options, fv, tc *result) {
 		o.players, o.idle, o.window, o.hsWindow, o.hsWorkers, runtime.GOMAXPROCS(0), o.tcArgs)
 	fmt.Fprintln(w, "| metric | flashvox | tcserver | flashvox / tcserver | target | |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---|---|")
-	hsRows(w, "one identity", o, &fv.hs, &tc.hs, met, ratio, true)
-	hsRows(w, "new identity per dial", o, &fv.hsPerDial, &tc.hsPerDial, met, ratio, false)
-	fmt.Fprintf(w, "| server CPU, %d players of one voice stream (%% of one core) | %.1f | %.1f | %s | ≤ 1.5 × tcserver | %s |\n",
-		o.players, 100*fv.playersCPU, 100*tc.playersCPU, ratio(fv.playersCPU, tc.playersCPU), met(tc.playersCPU > 0 && fv.playersCPU <= 1.5*tc.playersCPU))
-	fmt.Fprintf(w, "| audio messages/s delivered per player | %.1f | %.1f | | 62.5 sent | |\n", fv.audioRate, tc.audioRate)
-	fmt.Fprintf(w, "| VmRSS per idle connected session (KiB) | %.1f | %.1f | %s | ≤ 64 | %s |\n",
-		perIdle(fv), perIdle(tc), ratio(perIdle(fv), perIdle(tc)), met(perIdle(fv) <= 64))
-	fmt.Fprintf(w, "| VmRSS at start (MiB) | %.1f | %.1f | | | |\n", float64(fv.rssStart)/(1<<20), float64(tc.rssStart)/(1<<20))
+	if o.phases["handshakes"] {
+		hsRows(w, "one identity", o, &fv.hs, &tc.hs, met, ratio, true)
+		hsRows(w, "new identity per dial", o, &fv.hsPerDial, &tc.hsPerDial, met, ratio, false)
+	}
+	if o.phases["players"] {
+		fmt.Fprintf(w, "| server CPU, %d players of one voice stream (%% of one core) | %.1f | %.1f | %s | ≤ 1.5 × tcserver | %s |\n",
+			o.players, 100*fv.playersCPU, 100*tc.playersCPU, ratio(fv.playersCPU, tc.playersCPU), met(tc.playersCPU > 0 && fv.playersCPU <= 1.5*tc.playersCPU))
+		fmt.Fprintf(w, "| audio messages/s delivered per player | %.1f | %.1f | | 62.5 sent | |\n", fv.audioRate, tc.audioRate)
+	}
+	if o.phases["idle"] {
+		fmt.Fprintf(w, "| VmRSS per idle connected session (KiB) | %.1f | %.1f | %s | ≤ 64 | %s |\n",
+			perIdle(fv), perIdle(tc), ratio(perIdle(fv), perIdle(tc)), met(perIdle(fv) <= 64))
+		fmt.Fprintf(w, "| VmRSS at start (MiB) | %.1f | %.1f | | | |\n", float64(fv.rssStart)/(1<<20), float64(tc.rssStart)/(1<<20))
+	}
 	fmt.Fprintf(w, "\nflashvox's counters after each handshake phase: %s | %s\n", fv.hs.metrics, fv.hsPerDial.metrics)
 	fmt.Fprintf(w, "\nrun finished %s\n", time.Now().UTC().Format(time.RFC3339))
 }

@@ -25,6 +25,8 @@ type BaresipOptions struct {
 	Exec string
 	// Seconds is how long baresip runs (-t).
 	Seconds int
+	// Config are extra config lines, e.g. "sip_cafile /path/ca.pem".
+	Config []string
 }
 
 // Baresip is a running baresip.
@@ -66,6 +68,7 @@ func StartBaresip(t testing.TB, timeout time.Duration, o BaresipOptions) *Baresi
 		"module_tmp account.so",
 		"module_app menu.so",
 	}
+	conf = append(conf, o.Config...)
 	write := func(name, body string) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
