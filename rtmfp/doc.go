@@ -9,7 +9,8 @@
 // The layers, bottom up: vlu.go (VLUs, fields, option lists), packet.go
 // (header and chunks), crypt.go (encryption, checksum, HMAC, sequence
 // numbers), chunk_*.go (chunk bodies), cert.go, dh.go, keys.go, cookie.go
-// (handshake material), sendflow.go and recvflow.go (flows), session*.go
-// (one peer), server.go (the socket and the registry of sessions) and
-// tc.go (RTMP messages over flows; Conn implements session.Transport).
+// (handshake material), sendflow.go and recvflow.go (flows), cc.go
+// (congestion control, with the optional delay-based detection),
+// session*.go (one peer), server.go (the socket and the registry of
+// sessions), flusher.go (sending media in bursts) and tc.go (RTMP messages over flows; Conn implements session.Transport).
 package rtmfp

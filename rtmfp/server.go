@@ -40,8 +40,9 @@ const (
 //
 // Goroutines: Serve's goroutine reads every datagram and dispatches it (it
 // alone uses the handshake crypto and the rate limiter); one timer
-// goroutine ticks every session; one goroutine per session runs the
-// Handler. Serve waits for all of them.
+// goroutine ticks every session; one flusher goroutine sends the media
+// Conns queued (flusher.go); one goroutine per session runs the Handler.
+// Serve waits for all of them.
 type Server struct {
 	Config  Config
 	Handler Handler

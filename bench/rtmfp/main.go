@@ -8,6 +8,7 @@
 //
 //	bench/rtmfp.sh                     # builds everything, runs the defaults
 //	bin/bench-rtmfp -flashvox bin/flashvox -tools ~/.cache/flashvox/rtmfp-tools -players 200
+//	bin/bench-rtmfp -phases players -perf /tmp/fv.perf   # the players phase only, flashvox under perf record
 package main
 
 import (
