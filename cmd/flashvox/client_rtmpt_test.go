@@ -53,7 +53,7 @@ func TestClientPhoneOverRTMPT(t *testing.T) {
 	}
 	// The tunnel's connection is logged with its transport when it closes,
 	// which may be a moment after the phone process has exited.
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(s.logs.String(), "transport=rtmpt"); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(s.logs.String(), "transport=rtmpt"); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Errorf("no connection logged with transport=rtmpt")
 			break
