@@ -327,12 +327,6 @@ func mixTracks(ts []*track) []int16 {
 	if len(ts) == 1 {
 		return ts[0].pcm
 	}
-	for _, tr := range ts {
-		var mx int16
-		for _, v := range tr.pcm[len(tr.pcm)/2:] {
-			mx = max(mx, v)
-		}
-	}
 	t0 := ts[0].first
 	offs := make([]int, len(ts))
 	n := 0
