@@ -92,7 +92,7 @@ load0=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$(date +%s.%N) c0=$(cpu)
 set +e
 scenario=(-sf "$work/uac.xml") calllen=7.2
-[ -n "$hold" ] && scenario=(-sn uac -d "$hold") calllen=$(echo "$hold / 1000" | bc -l)
+[ -n "$hold" ] && scenario=(-sn uac -d "$hold") calllen=$(echo "$hold / 1000" | bc -l) player="built-in uac, no RTP"
 sipp "127.0.0.1:$sport" "${scenario[@]}" -s "$number" -i 127.0.0.1 -p "$uport" \
 	-mi 127.0.0.1 -mp "$(free)" -r "$rate" -l "$limit" -m "$total" \
 	-nostdin -trace_stat -stf "$work/stat.csv" -fd 1 >"$work/sipp.out" 2>&1 &

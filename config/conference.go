@@ -16,6 +16,9 @@ type Conference struct {
 	RelayMaxMembers int           `yaml:"relay_max_members"`
 	Codec           string        `yaml:"codec"`  // what a mixed member hears until its own codec is known
 	Jitter          time.Duration `yaml:"jitter"` // audio a member's input buffers before mixing
+	// SpeexComplexity is the Speex encoder's search effort (1..10) for the
+	// mixes members hear: most of a mixed room's CPU.
+	SpeexComplexity int `yaml:"speex_complexity"`
 	// RecordDir is where rooms with record set write their recordings
 	// ("" = the working directory).
 	RecordDir string           `yaml:"record_dir"`
@@ -43,6 +46,7 @@ func (c *Config) validateConference() error {
 		intRange("conference.relay_max_members", cf.RelayMaxMembers, 2, 1000),
 		oneOf("conference.codec", cf.Codec, "speex", "nellymoser", "pcmu", "pcma"),
 		durRange("conference.jitter", cf.Jitter, 20*time.Millisecond, 500*time.Millisecond),
+		intRange("conference.speex_complexity", cf.SpeexComplexity, 1, 10),
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

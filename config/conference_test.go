@@ -12,7 +12,7 @@ func TestConferenceConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Conference.Mode != "auto" || c.Conference.RelayMaxMembers != 6 || c.Conference.MaxMembers != 50 {
+	if c.Conference.Mode != "auto" || c.Conference.RelayMaxMembers != 6 || c.Conference.MaxMembers != 50 || c.Conference.SpeexComplexity != 2 {
 		t.Errorf("defaults %+v", c.Conference)
 	}
 	for env, key := range map[string]string{
@@ -21,6 +21,7 @@ func TestConferenceConfig(t *testing.T) {
 		"FLASHVOX_CONFERENCE_JITTER=1s":           "conference.jitter",
 		"FLASHVOX_CONFERENCE_CODEC=mp3":           "conference.codec",
 		"FLASHVOX_CONFERENCE_RELAY_MAX_MEMBERS=0": "conference.relay_max_members",
+		"FLASHVOX_CONFERENCE_SPEEX_COMPLEXITY=11": "conference.speex_complexity",
 	} {
 		var ce *Error
 		if _, err := Load("", []string{env}); !errors.As(err, &ce) || ce.Key != key {

@@ -123,36 +123,6 @@ func newDiagoStack(o diagoOptions) (*diagoStack, error) {
 	return s, nil
 }
 
-// listenHostPort resolves port 0 to one free for both UDP and TCP (diago
-// binds each transport itself; the same port for both is what phones expect).
-func listenHostPort(addr string) (string, int, error) {
-	host, ps, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", 0, fmt.Errorf("sip: listen %q: %w", addr, err)
-	}
-	port, err := strconv.Atoi(ps)
-	if err != nil {
-		return "", 0, fmt.Errorf("sip: listen %q: bad port", addr)
-	}
-	if port != 0 {
-		return host, port, nil
-	}
-	for range 20 {
-		pc, err := net.ListenPacket("udp", net.JoinHostPort(host, "0"))
-		if err != nil {
-			return "", 0, fmt.Errorf("sip: listen %q: %w", addr, err)
-		}
-		p := pc.LocalAddr().(*net.UDPAddr).Port
-		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
-		pc.Close()
-		if err == nil {
-			ln.Close()
-			return host, p, nil
-		}
-	}
-	return "", 0, fmt.Errorf("sip: listen %q: no port free for both UDP and TCP", addr)
-}
-
 func (s *diagoStack) Addr() string { return s.addr }
 
 func (s *diagoStack) TLSAddr() string { return s.tlsAddr }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,16 +49,17 @@ func newTLSPeers(t *testing.T) tlsPeers {
 	return p
 }
 
-// startTLSEnv is startEnv with a SIP-over-TLS listener on a free port.
-func startTLSEnv(t *testing.T, p tlsPeers) *env {
+// startTLSEnv is startEnvRing with a SIP-over-TLS listener on a free
+// port; the bridge trusts roots when it dials over TLS.
+func startTLSEnv(t *testing.T, p tlsPeers, ring time.Duration, roots *x509.CertPool) *env {
 	t.Helper()
 	certs, err := tlscert.NewReloader(p.cert, p.key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := startEnv(t, func(o *Options) {
+	e := startEnvRing(t, ring, func(o *Options) {
 		o.TLSListen, o.TLSConfig = "127.0.0.1:0", certs.Config()
-		o.TLSClientConfig = &tls.Config{RootCAs: p.pool, MinVersion: tls.VersionTLS12}
+		o.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 	})
 	if e.bridge.TLSAddr() == "" {
 		t.Fatal("no TLS listener")
@@ -70,19 +73,32 @@ func baresipTLS(p tlsPeers) []string {
 	return []string{"sip_cafile " + p.cert, "sip_certificate " + p.both}
 }
 
+// waitRegisteredTLS waits for carol's binding, showing baresip's output
+// if it does not come.
+func waitRegisteredTLS(t *testing.T, e *env, b *testpeer.Baresip) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for len(e.bridge.Registered("carol")) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("carol did not register over TLS within 20 s\n%s", b.Output())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestPeerBaresipTLS: baresip registers as carol over TLS (digest auth on
 // a TLS connection): her binding says transport=tls. Web user bob
 // (Nellymoser) calls carol: the bridge dials her contact over TLS,
 // verifying her certificate, and both hear the other's tone.
 func TestPeerBaresipTLS(t *testing.T) {
 	p := newTLSPeers(t)
-	e := startTLSEnv(t, p)
+	e := startTLSEnv(t, p, 10*time.Second, p.pool)
 	addr := e.bridge.TLSAddr()
 	b := testpeer.StartBaresip(t, 40*time.Second, testpeer.BaresipOptions{
 		Account:   "<sip:carol@" + addr + ";transport=tls>;auth_pass=carol;answermode=auto;audio_codecs=PCMU",
 		SourceWAV: carolMic(t), Seconds: 25, Config: baresipTLS(p),
 	})
-	waitFor(t, 20*time.Second, "carol's registration over TLS", func() bool { return len(e.bridge.Registered("carol")) == 1 })
+	waitRegisteredTLS(t, e, b)
 	if c := e.bridge.Registered("carol")[0]; !strings.Contains(strings.ToLower(c), "transport=tls") {
 		t.Fatalf("carol's contact %q does not say transport=tls\n%s", c, b.Output())
 	}
@@ -104,7 +120,7 @@ func TestPeerBaresipTLS(t *testing.T) {
 // the INVITE and its responses went over the TLS listener only.
 func TestPeerBaresipTLSEcho(t *testing.T) {
 	p := newTLSPeers(t)
-	e := startTLSEnv(t, p)
+	e := startTLSEnv(t, p, 10*time.Second, p.pool)
 	addr := e.bridge.TLSAddr()
 	b := testpeer.StartBaresip(t, 30*time.Second, testpeer.BaresipOptions{
 		Account:   "<sip:carol@" + addr + ";transport=tls>;auth_pass=carol;audio_codecs=PCMU;regint=0",
@@ -129,4 +145,75 @@ func TestPeerBaresipTLSEcho(t *testing.T) {
 	if w < -35 {
 		t.Errorf("carol did not hear her %d Hz echoed (%.1f dB)\n%s", carolHz, w, b.Output())
 	}
+}
+
+// TestPeerBaresipTLSUntrusted: the bridge does not trust carol's
+// certificate, so ringing her registered TLS contact fails in the TLS
+// handshake: baresip never rings and bob's call ends unanswered.
+func TestPeerBaresipTLSUntrusted(t *testing.T) {
+	p := newTLSPeers(t)
+	e := startTLSEnv(t, p, 3*time.Second, x509.NewCertPool())
+	addr := e.bridge.TLSAddr()
+	b := testpeer.StartBaresip(t, 40*time.Second, testpeer.BaresipOptions{
+		Account:   "<sip:carol@" + addr + ";transport=tls>;auth_pass=carol;answermode=auto;audio_codecs=PCMU",
+		SourceWAV: carolMic(t), Seconds: 25, Config: baresipTLS(p),
+	})
+	waitRegisteredTLS(t, e, b)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: codec.Nellymoser,
+		Mic: mic(), Duration: 2 * time.Second, SetupTimeout: 15 * time.Second}, "carol")
+	b.Stop()
+	if err == nil {
+		t.Fatalf("bob's call to carol was answered over an unverified TLS connection\n%s", b.Output())
+	}
+	t.Logf("bob: %v", err)
+	if strings.Contains(b.Output(), "Incoming call") {
+		t.Errorf("baresip rang although the bridge must not trust it:\n%s", b.Output())
+	}
+}
+
+// TestPeerBaresipTLSTrunk: the trunk is a baresip answering
+// +15551234567 on its TLS port (libre listens for TLS on its SIP port + 1);
+// the trunk has transport: tls, so bob's call to the number is dialed over
+// TLS, verifying the trunk's certificate, and each side hears the other.
+func TestPeerBaresipTLSTrunk(t *testing.T) {
+	p := newTLSPeers(t)
+	certs, err := tlscert.NewReloader(p.cert, p.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := testpeer.StartBaresip(t, 40*time.Second, testpeer.BaresipOptions{
+		Account:   "<sip:+15551234567@127.0.0.1>;regint=0;answermode=auto;audio_codecs=PCMU",
+		SourceWAV: carolMic(t), Seconds: 25, Config: baresipTLS(p),
+	})
+	host, ps, err := net.SplitHostPort(b.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, _ := strconv.Atoi(ps)
+	trunkAddr := net.JoinHostPort(host, strconv.Itoa(port+1))
+	e := startEnv(t, func(o *Options) {
+		o.TLSListen, o.TLSConfig = "127.0.0.1:0", certs.Config()
+		o.TLSClientConfig = &tls.Config{RootCAs: p.pool, MinVersion: tls.VersionTLS12}
+		o.Trunks = []Trunk{{Name: "upstream", Address: trunkAddr, Transport: "tls"}}
+	})
+	waitFor(t, 10*time.Second, "baresip's TLS port", func() bool {
+		c, err := net.Dial("tcp", trunkAddr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: codec.Nellymoser,
+		Mic: mic(), Duration: 4 * time.Second, SetupTimeout: 15 * time.Second}, "+15551234567")
+	if err != nil {
+		t.Fatalf("bob: %v\nbaresip: %s", err, b.Output())
+	}
+	checkTone(t, "bob", after(r.Heard, phone.SampleRate/2), phone.SampleRate, carolHz, bobHz)
+	waitFor(t, 5*time.Second, "baresip's recording", func() bool { return b.Heard() != "" })
+	b.Stop()
+	checkBaresipHeard(t, b)
 }

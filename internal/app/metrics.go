@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
 )
@@ -41,5 +42,27 @@ func registerCallMetrics(reg *prometheus.Registry, st *call.Stats) {
 	reg.MustRegister(
 		counter("p2p_total", "Calls answered peer to peer (both parties on RTMFP with peer IDs, not under the no-p2p policy).", func() float64 { return float64(st.P2PCalls.Load()) }),
 		counter("p2p_fallbacks_total", "Peer-to-peer calls switched to relay because a party could not reach the other (p2pFailed).", func() float64 { return float64(st.P2PFallbacks.Load()) }),
+	)
+}
+
+// registerConferenceMetrics exports the room service's counters
+// (flashvox_conference_*).
+func registerConferenceMetrics(reg *prometheus.Registry, st *conference.Stats) {
+	opts := func(name, help string) prometheus.Opts {
+		return prometheus.Opts{Namespace: "flashvox", Subsystem: "conference", Name: name, Help: help}
+	}
+	gauge := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts(opts(name, help)), f)
+	}
+	counter := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts(opts(name, help)), f)
+	}
+	reg.MustRegister(
+		gauge("rooms", "Conference rooms now.", func() float64 { return float64(st.Rooms.Load()) }),
+		gauge("participants", "Members of conference rooms now, relay and mixed.", func() float64 { return float64(st.Members.Load()) }),
+		counter("mixes_total", "Room-frames (20 ms of a mixed room) mixed.", func() float64 { return float64(st.Mixes.Load()) }),
+		counter("mixer_skipped_frames_total", "Room-frames not mixed because the mixer fell behind (CPU starved); members heard a gap.", func() float64 { return float64(st.Skipped.Load()) }),
+		counter("input_underruns_total", "Mixes where a talking member's buffered audio ran dry.", func() float64 { return float64(st.Underruns.Load()) }),
+		counter("input_late_frames_total", "Member audio frames dropped as late or beyond the jitter buffer.", func() float64 { return float64(st.Late.Load()) }),
 	)
 }

@@ -62,6 +62,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	}, names...)
 	registerCallMetrics(reg, calls.Stats())
 	confs := newConferences(cfg.Conference, hub, calls, logger)
+	registerConferenceMetrics(reg, &confs.Stats)
 	mux := http.NewServeMux()
 	(&web.API{Calls: calls, Auth: auth, Logger: logger.With("component", "api"), Conferences: confs}).Register(mux)
 	(&web.Pages{SWF: swfPath()}).Register(mux)

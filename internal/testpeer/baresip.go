@@ -1,11 +1,14 @@
 package testpeer
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -49,7 +52,7 @@ func StartBaresip(t testing.TB, timeout time.Duration, o BaresipOptions) *Baresi
 	if err := os.Mkdir(rec, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	port := FreeUDPPort(t)
+	port := baresipPort(t)
 	rtp := FreeUDPPort(t) &^ 1
 	conf := []string{
 		"sip_listen 127.0.0.1:" + strconv.Itoa(port),
@@ -93,4 +96,40 @@ func (b *Baresip) Heard() string {
 		return ""
 	}
 	return m[len(m)-1]
+}
+
+// baresipPort returns a port free for baresip's UDP and TCP SIP sockets
+// and for the TLS socket libre binds on the next port. That bind does not
+// set SO_REUSEADDR, so a connection of an earlier test lingering in
+// TIME_WAIT on the port fails baresip's start ("SIP/TLS transport failed");
+// the check binds the same way.
+func baresipPort(t testing.TB) int {
+	t.Helper()
+	for range 100 {
+		if p := FreeUDPPort(t); tcpFreeStrict(p) && tcpFreeStrict(p+1) {
+			return p
+		}
+	}
+	t.Fatal("no port free for baresip's UDP, TCP and TLS sockets")
+	return 0
+}
+
+// tcpFreeStrict reports whether a TCP listener without SO_REUSEADDR can
+// bind 127.0.0.1:port.
+func tcpFreeStrict(port int) bool {
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		if err := c.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 0)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
 }

@@ -1,0 +1,70 @@
+package app
+
+import (
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/flashvox/flashvox/conference"
+	"github.com/flashvox/flashvox/media"
+)
+
+// gathered returns reg's unlabelled samples by name.
+func gathered(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			switch {
+			case m.GetGauge() != nil:
+				out[mf.GetName()] = m.GetGauge().GetValue()
+			case m.GetCounter() != nil:
+				out[mf.GetName()] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	return out
+}
+
+// The conference counters on /metrics follow a mixed room's life.
+func TestConferenceMetrics(t *testing.T) {
+	hub := media.NewHub(64, slog.New(slog.DiscardHandler))
+	confs := conference.New(conference.Options{Hub: hub, DefaultMode: conference.ModeMixed})
+	defer confs.Close()
+	reg := prometheus.NewRegistry()
+	registerConferenceMetrics(reg, &confs.Stats)
+	m := gathered(t, reg)
+	for _, name := range []string{"rooms", "participants", "mixes_total", "mixer_skipped_frames_total", "input_underruns_total", "input_late_frames_total"} {
+		v, ok := m["flashvox_conference_"+name]
+		if !ok || v != 0 {
+			t.Errorf("flashvox_conference_%s = %v (exported %v) before any room, want 0", name, v, ok)
+		}
+	}
+	a, _, err := confs.Join("board", conference.JoinOptions{User: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := confs.Join("board", conference.JoinOptions{User: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for m = gathered(t, reg); m["flashvox_conference_mixes_total"] == 0; m = gathered(t, reg) {
+		if time.Now().After(deadline) {
+			t.Fatal("flashvox_conference_mixes_total stays 0 in a mixed room")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if m["flashvox_conference_rooms"] != 1 || m["flashvox_conference_participants"] != 2 {
+		t.Errorf("rooms %v, participants %v; want 1 and 2", m["flashvox_conference_rooms"], m["flashvox_conference_participants"])
+	}
+	a.Leave()
+	if m = gathered(t, reg); m["flashvox_conference_participants"] != 1 {
+		t.Errorf("participants %v after a leave, want 1", m["flashvox_conference_participants"])
+	}
+}
