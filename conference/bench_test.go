@@ -3,7 +3,10 @@ package conference
 import (
 	"fmt"
 	"log/slog"
+	"runtime"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/codecs"
@@ -20,9 +23,9 @@ type benchRoom struct {
 	talkers int
 }
 
-func newBenchRoom(b testing.TB, n, talkers int, c codec.ID, rate int) *benchRoom {
+func newBenchRoom(b testing.TB, n, talkers int, c codec.ID, rate, complexity int) *benchRoom {
 	hub := media.NewHub(64, slog.New(slog.DiscardHandler))
-	s := New(Options{Hub: hub, DefaultMode: ModeMixed})
+	s := New(Options{Hub: hub, DefaultMode: ModeMixed, SpeexComplexity: complexity})
 	r := &room{svc: s, name: "bench", mode: ModeMixed, log: s.log}
 	br := &benchRoom{talkers: talkers}
 	for i := range n {
@@ -83,22 +86,52 @@ func BenchmarkRoomFrame(b *testing.B) {
 					continue
 				}
 				b.Run(fmt.Sprintf("%s/members=%d/talkers=%d", c.name, n, talkers), func(b *testing.B) {
-					br := newBenchRoom(b, n, talkers, c.codec, c.rate)
-					for i := range 100 { // warm: codecs, buffers, slabs
-						br.tick(i)
-					}
-					b.ReportAllocs()
-					b.ResetTimer()
-					i := 100
-					for b.Loop() {
-						br.tick(i)
-						i++
-					}
-					perMember := float64(b.Elapsed().Nanoseconds()) / float64(b.N) / float64(n)
-					b.ReportMetric(perMember, "ns/member-frame")
-					b.ReportMetric(20e6/perMember, "members/core")
+					benchRoomFrame(b, newBenchRoom(b, n, talkers, c.codec, c.rate, 0), n)
 				})
 			}
 		}
 	}
+}
+
+// BenchmarkRoomFrameComplexity is BenchmarkRoomFrame's Speex rooms of 10
+// at each mix encoder complexity (Options.SpeexComplexity), side by side.
+func BenchmarkRoomFrameComplexity(b *testing.B) {
+	for _, talkers := range []int{10, 2} {
+		for _, cx := range []int{1, 2, 3} {
+			b.Run(fmt.Sprintf("members=10/talkers=%d/complexity=%d", talkers, cx), func(b *testing.B) {
+				benchRoomFrame(b, newBenchRoom(b, 10, talkers, codec.Speex, 16000, cx), 10)
+			})
+		}
+	}
+}
+
+// benchRoomFrame times br's ticks. Besides wall time per member-frame it
+// reports the CPU time of the benchmark's thread (the mixer runs on it),
+// which other jobs on a shared machine inflate less.
+func benchRoomFrame(b *testing.B, br *benchRoom, n int) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for i := range 100 { // warm: codecs, buffers, slabs
+		br.tick(i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := threadCPU()
+	i := 100
+	for b.Loop() {
+		br.tick(i)
+		i++
+	}
+	cpu := float64(threadCPU()-cpu0) / float64(b.N) / float64(n)
+	perMember := float64(b.Elapsed().Nanoseconds()) / float64(b.N) / float64(n)
+	b.ReportMetric(perMember, "ns/member-frame")
+	b.ReportMetric(cpu, "cpu-ns/member-frame")
+	b.ReportMetric(20e6/perMember, "members/core")
+}
+
+// threadCPU is the calling OS thread's user+system time (Linux).
+func threadCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_THREAD, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

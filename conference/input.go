@@ -65,6 +65,7 @@ func newInput(m *Member, h *media.Hub, prefix string, o Options) *input {
 	in.maxDepth = in.prebuffer + 3*FrameSamples
 	id, rate := m.codec, m.rate
 	in.out.learn = id == 0
+	in.out.complexity = o.SpeexComplexity
 	if id == 0 {
 		id = o.Codec
 	}

@@ -38,6 +38,7 @@ type mixer struct {
 func newMixer(r *room) *mixer {
 	x := &mixer{r: r, st: &r.svc.Stats, mx: mix.New(FrameSamples), quit: make(chan struct{})}
 	x.speaker.every = uint32(max(1, r.svc.opts.SpeakerInterval/FrameDuration))
+	x.shared.complexity = r.svc.opts.SpeexComplexity
 	x.failures = func(id codec.ID, err error) { r.log.Warn("member mix cannot be encoded", "codec", id, "err", err) }
 	return x
 }
@@ -59,6 +60,7 @@ func (x *mixer) run() {
 			due := int64(now.Sub(start) / FrameDuration)
 			if due-done > maxCatchUp {
 				x.r.log.Warn("mixer fell behind, skipping audio", "frames", due-done-maxCatchUp)
+				x.st.Skipped.Add(uint64(due - done - maxCatchUp))
 				x.ticks += uint32(due - done - maxCatchUp)
 				done = due - maxCatchUp
 			}

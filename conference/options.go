@@ -80,6 +80,10 @@ type Options struct {
 	// mix, rounded up to whole 20 ms frames (default 20ms); the buffer is
 	// trimmed back to it when it holds more than Jitter+60ms.
 	Jitter time.Duration
+	// SpeexComplexity is the Speex encoder complexity (1..10) of the mixes
+	// members hear (default DefaultSpeexComplexity). Higher searches more
+	// and costs more CPU per member; recordings keep libspeex's 3.
+	SpeexComplexity int
 	// SpeakerInterval is the least time between two active-speaker events
 	// of a room (default 250ms: at most 4 per second).
 	SpeakerInterval time.Duration
@@ -116,6 +120,10 @@ func (o *Options) setDefaults() {
 	if o.Jitter <= 0 {
 		o.Jitter = FrameDuration
 	}
+	if o.SpeexComplexity <= 0 {
+		o.SpeexComplexity = DefaultSpeexComplexity
+	}
+	o.SpeexComplexity = min(o.SpeexComplexity, 10) // libspeex's most
 	if o.SpeakerInterval <= 0 {
 		o.SpeakerInterval = 250 * time.Millisecond
 	}

@@ -2,7 +2,6 @@ package conference
 
 import (
 	"github.com/flashvox/flashvox/codec"
-	"github.com/flashvox/flashvox/codec/codecs"
 	"github.com/flashvox/flashvox/codec/resample"
 	"github.com/flashvox/flashvox/media"
 )
@@ -25,6 +24,8 @@ type output struct {
 	pub        *media.Publisher
 	slab       frameSlab
 	failed     codec.ID // an encoder that could not start, logged once
+	quiet      quiet
+	complexity int // Speex encoder complexity (Options.SpeexComplexity)
 }
 
 // want asks for the mix in id at rate (0: the codec's rate).
@@ -61,7 +62,7 @@ func (o *output) switchCodec(nowMillis uint32) error {
 	if err != nil {
 		return err
 	}
-	enc, err := codecs.NewEncoder(id, rate)
+	enc, err := newMixEncoder(id, rate, o.complexity)
 	if err != nil {
 		return err
 	}
@@ -75,6 +76,7 @@ func (o *output) switchCodec(nowMillis uint32) error {
 	closeCodec(o.enc)
 	o.enc, o.rs, o.header, o.id, o.rate = enc, rs, hdr, id, rate
 	o.pend = o.pend[:0]
+	o.quiet = quiet{pkt: o.quiet.pkt[:0]}
 	o.baseMillis, o.samples = nowMillis, 0
 	return nil
 }
@@ -110,7 +112,7 @@ func (o *output) write(pcm []int16, nowMillis uint32, log func(codec.ID, error))
 	for ; len(o.pend)-done >= n; done += n {
 		o.pkt = append(o.pkt[:0], o.header...)
 		var err error
-		o.pkt, err = o.enc.Encode(o.pkt, o.pend[done:done+n])
+		o.pkt, err = o.quiet.encode(o.enc, o.pkt, len(o.header), o.pend[done:done+n])
 		if err == nil {
 			ts := o.baseMillis + uint32(o.samples*1000/int64(o.rate))
 			o.pub.Write(o.slab.frame(ts, o.pkt))

@@ -14,7 +14,7 @@ import (
 // dropped once the buffer held it at every mix for standingMixes mixes,
 // without an underrun.
 func TestStandingDelayIsTrimmed(t *testing.T) {
-	br := newBenchRoom(t, 2, 1, codec.Speex, 16000)
+	br := newBenchRoom(t, 2, 1, codec.Speex, 16000, 0)
 	in, st := br.ins[0], br.x.st
 	loop := br.frames[0]
 	push := func(i int) {
@@ -46,7 +46,7 @@ func TestStandingDelayIsTrimmed(t *testing.T) {
 // Arrivals in pairs every other mix (jitter of one frame) keep their
 // buffer: it empties every other mix, so nothing in it is standing delay.
 func TestJitterIsNotTrimmed(t *testing.T) {
-	br := newBenchRoom(t, 2, 1, codec.Speex, 16000)
+	br := newBenchRoom(t, 2, 1, codec.Speex, 16000, 0)
 	in, st := br.ins[0], br.x.st
 	loop := br.frames[0]
 	next := 0
@@ -69,7 +69,7 @@ func TestJitterIsNotTrimmed(t *testing.T) {
 // Members who add nothing get the full mix from one shared encoder; a
 // talker keeps its own mix, without its own voice.
 func TestSilentMembersShareTheFullMix(t *testing.T) {
-	br := newBenchRoom(t, 3, 1, codec.Speex, 16000) // member 0 talks
+	br := newBenchRoom(t, 3, 1, codec.Speex, 16000, 0) // member 0 talks
 	hub := br.x.r.svc.opts.Hub
 	var mu sync.Mutex
 	got := make([][][]byte, len(br.ins))

@@ -17,6 +17,7 @@ type Stats struct {
 	Mixes     atomic.Uint64 // room-frames mixed
 	Underruns atomic.Uint64 // a talking member's buffer ran dry at a mix
 	Late      atomic.Uint64 // input audio dropped as late or in excess of the jitter buffer
+	Skipped   atomic.Uint64 // room-frames not mixed: the mixer fell behind (a starved CPU)
 }
 
 // Service owns every room. Its mutex guards the rooms and the issued

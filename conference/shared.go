@@ -2,7 +2,6 @@ package conference
 
 import (
 	"github.com/flashvox/flashvox/codec"
-	"github.com/flashvox/flashvox/codec/codecs"
 )
 
 // sharedIdle is how many mixes an unused shared encoder is kept (1 s).
@@ -24,8 +23,9 @@ const sharedIdle = 50
 // mix rate are shared (Speex wideband, G.722 at 16 kHz): their packets
 // never straddle mixes.
 type sharedMix struct {
-	encs []*sharedEnc
-	tick uint32
+	encs       []*sharedEnc
+	tick       uint32
+	complexity int // Speex encoder complexity (Options.SpeexComplexity)
 }
 
 type sharedEnc struct {
@@ -34,7 +34,8 @@ type sharedEnc struct {
 	enc    codec.Encoder
 	header []byte
 	pkt    []byte
-	ok     bool   // pkt holds this mix's packet
+	ok     bool // pkt holds this mix's packet
+	quiet  quiet
 	used   uint32 // the last mix that used it
 }
 
@@ -69,7 +70,7 @@ func (s *sharedMix) write(o *output, pcm []int16, nowMillis uint32, log func(cod
 	}
 	if !e.ok {
 		var err error
-		e.pkt, err = e.enc.Encode(append(e.pkt[:0], e.header...), pcm)
+		e.pkt, err = e.quiet.encode(e.enc, append(e.pkt[:0], e.header...), len(e.header), pcm)
 		if err != nil {
 			return false
 		}
@@ -88,7 +89,7 @@ func (s *sharedMix) get(id codec.ID, rate int, header []byte) *sharedEnc {
 			return e
 		}
 	}
-	enc, err := codecs.NewEncoder(id, rate)
+	enc, err := newMixEncoder(id, rate, s.complexity)
 	if err != nil {
 		return nil // the member's own encoder of the same codec works, so this is rare: it encodes itself
 	}

@@ -22,6 +22,9 @@
 //     the plain RTMP relay delay of a /live stream running in the same
 //     load are subtracted.
 //
+// -speex-complexity sets the server's mix encoder complexity, to compare
+// settings side by side on the same machine.
+//
 // With -talkers T only the first T members of a room send voice, the
 // others encoded silence (a typical room: few talk, everyone listens).
 //
@@ -87,7 +90,12 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "hard bound of the whole run")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (server logs, config)")
 	flag.BoolVar(&verbose, "v", false, "print each step's latency quantiles to stderr")
+	complexity := flag.Int("speex-complexity", 0, "the server's conference.speex_complexity (1..10); 0: its default")
 	flag.Parse()
+	if *complexity != 0 {
+		// The server inherits the environment (config keys as FLASHVOX_ variables).
+		os.Setenv("FLASHVOX_CONFERENCE_SPEEX_COMPLEXITY", strconv.Itoa(*complexity))
+	}
 	var err error
 	if o.sizes, err = intList(sizes); err == nil {
 		o.ramp, err = intList(ramp)
