@@ -67,6 +67,18 @@ func (c *Conn) writeQueued(batch []Message) ([]Message, error) {
 			return batch[:0], err
 		}
 	}
+	if c.raw != nil && len(c.obuf.b) > 0 {
+		// Usually the socket has room again by the time this runs: a raw
+		// write then costs no trip through the runtime's syscall and
+		// poller bookkeeping (a subscriber that fell behind runs this once
+		// per frame until it catches up).
+		n, err := c.raw.tryWrite(c.obuf.b)
+		c.out.n.Add(uint64(n))
+		c.obuf.consume(n)
+		if err != nil {
+			return batch[:0], err
+		}
+	}
 	if len(c.obuf.b) == 0 {
 		return batch[:0], nil
 	}
