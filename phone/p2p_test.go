@@ -49,7 +49,7 @@ func p2pCall(t *testing.T, url string, block bool) (alice, bob *phone.Result) {
 	defer cancel()
 	bobRes, bobErr := make(chan *phone.Result, 1), make(chan error, 1)
 	go func() {
-		r, err := phone.Answer(ctx, phone.Options{Server: url, User: "bob", Secret: "bob", Codec: codec.Speex, P2P: true, BlockP2P: block,
+		r, err := phone.Answer(ctx, phone.Options{Server: url, User: "bob", Secret: "bob", Codec: codec.Speex, P2P: true, BlockP2P: block, P2PTimeout: p2pTestTimeout(block),
 			Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, 880, 0.5)})
 		bobRes <- r
 		bobErr <- err
@@ -57,7 +57,7 @@ func p2pCall(t *testing.T, url string, block bool) (alice, bob *phone.Result) {
 	var ar *phone.Result
 	var err error
 	for range 50 { // bob may not be connected yet
-		ar, err = phone.Call(ctx, phone.Options{Server: url, User: "alice", Secret: "alice", Codec: codec.Nellymoser, P2P: true, BlockP2P: block,
+		ar, err = phone.Call(ctx, phone.Options{Server: url, User: "alice", Secret: "alice", Codec: codec.Nellymoser, P2P: true, BlockP2P: block, P2PTimeout: p2pTestTimeout(block),
 			Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, 440, 0.5), Duration: 7 * time.Second}, "bob")
 		if !errors.Is(err, phone.ErrNotEstablished) {
 			break
@@ -115,4 +115,14 @@ func TestPhonesP2P(t *testing.T) {
 			t.Errorf("fallbacks %d, want 1", calls.Stats().P2PFallbacks.Load())
 		}
 	})
+}
+
+// p2pTestTimeout: a call expected to go p2p gets 10 s to see the far
+// peer's audio (a loaded CI machine under -race once took over 3 s); a
+// blocked one keeps the default, which the fallback must meet.
+func p2pTestTimeout(block bool) time.Duration {
+	if block {
+		return 0
+	}
+	return 10 * time.Second
 }

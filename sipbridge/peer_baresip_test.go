@@ -67,6 +67,31 @@ func checkBaresipHeard(t *testing.T, b *testpeer.Baresip) {
 	checkTone(t, "carol (baresip)", pcm, rate, bobHz, carolHz)
 }
 
+// bobCallsBaresip: web user bob (codec c) calls callee, a number that
+// reaches carol's baresip b, for 4 s; then each side must have heard the
+// other's tone.
+func bobCallsBaresip(t *testing.T, rtmpURL string, c codec.ID, setup time.Duration, callee string, b *testpeer.Baresip) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r, err := phone.Call(ctx, phone.Options{Server: rtmpURL, User: "bob", Secret: "bob", Codec: c,
+		Mic: mic(), Duration: 4 * time.Second, SetupTimeout: setup}, callee)
+	if err != nil {
+		t.Fatalf("bob: %v\nbaresip: %s", err, b.Output())
+	}
+	checkBothHeard(t, r.Heard, b)
+}
+
+// checkBothHeard checks that bob heard carol's tone in heard and, once
+// baresip has stopped, that baresip's recording holds bob's.
+func checkBothHeard(t *testing.T, heard []int16, b *testpeer.Baresip) {
+	t.Helper()
+	checkTone(t, "bob", after(heard, phone.SampleRate/2), phone.SampleRate, carolHz, bobHz)
+	waitFor(t, 5*time.Second, "baresip's recording", func() bool { return b.Heard() != "" })
+	b.Stop()
+	checkBaresipHeard(t, b)
+}
+
 // baresipAccount is carol's account line for a bridge at addr.
 func baresipAccount(addr, extra string) string {
 	return "<sip:carol@" + addr + ">;auth_pass=carol;audio_codecs=PCMU" + extra
@@ -101,10 +126,7 @@ func TestPeerBaresipCallsWebUser(t *testing.T) {
 			if a.err != nil {
 				t.Fatalf("bob: %v\nbaresip: %s", a.err, b.Output())
 			}
-			checkTone(t, "bob", after(a.r.Heard, phone.SampleRate/2), phone.SampleRate, carolHz, bobHz)
-			waitFor(t, 5*time.Second, "baresip's recording", func() bool { return b.Heard() != "" })
-			b.Stop()
-			checkBaresipHeard(t, b)
+			checkBothHeard(t, a.r.Heard, b)
 		})
 	}
 }
@@ -121,17 +143,7 @@ func TestPeerBaresipWebUserCalls(t *testing.T) {
 				SourceWAV: carolMic(t), Seconds: 20,
 			})
 			waitFor(t, 20*time.Second, "carol's registration", func() bool { return len(e.bridge.Registered("carol")) == 1 })
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			r, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: c,
-				Mic: mic(), Duration: 4 * time.Second, SetupTimeout: 10 * time.Second}, "carol")
-			if err != nil {
-				t.Fatalf("bob: %v\nbaresip: %s", err, b.Output())
-			}
-			checkTone(t, "bob", after(r.Heard, phone.SampleRate/2), phone.SampleRate, carolHz, bobHz)
-			waitFor(t, 5*time.Second, "baresip's recording", func() bool { return b.Heard() != "" })
-			b.Stop()
-			checkBaresipHeard(t, b)
+			bobCallsBaresip(t, e.rtmpURL, c, 10*time.Second, "carol", b)
 		})
 	}
 }

@@ -102,17 +102,7 @@ func TestPeerBaresipTLS(t *testing.T) {
 	if c := e.bridge.Registered("carol")[0]; !strings.Contains(strings.ToLower(c), "transport=tls") {
 		t.Fatalf("carol's contact %q does not say transport=tls\n%s", c, b.Output())
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	r, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: codec.Nellymoser,
-		Mic: mic(), Duration: 4 * time.Second, SetupTimeout: 15 * time.Second}, "carol")
-	if err != nil {
-		t.Fatalf("bob: %v\nbaresip: %s", err, b.Output())
-	}
-	checkTone(t, "bob", after(r.Heard, phone.SampleRate/2), phone.SampleRate, carolHz, bobHz)
-	waitFor(t, 5*time.Second, "baresip's recording", func() bool { return b.Heard() != "" })
-	b.Stop()
-	checkBaresipHeard(t, b)
+	bobCallsBaresip(t, e.rtmpURL, codec.Nellymoser, 15*time.Second, "carol", b)
 }
 
 // TestPeerBaresipTLSEcho: baresip (carol, authenticated on the 407)
@@ -205,15 +195,5 @@ func TestPeerBaresipTLSTrunk(t *testing.T) {
 		}
 		return err == nil
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	r, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: codec.Nellymoser,
-		Mic: mic(), Duration: 4 * time.Second, SetupTimeout: 15 * time.Second}, "+15551234567")
-	if err != nil {
-		t.Fatalf("bob: %v\nbaresip: %s", err, b.Output())
-	}
-	checkTone(t, "bob", after(r.Heard, phone.SampleRate/2), phone.SampleRate, carolHz, bobHz)
-	waitFor(t, 5*time.Second, "baresip's recording", func() bool { return b.Heard() != "" })
-	b.Stop()
-	checkBaresipHeard(t, b)
+	bobCallsBaresip(t, e.rtmpURL, codec.Nellymoser, 15*time.Second, "+15551234567", b)
 }

@@ -18,14 +18,15 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"net"
 	"os"
 	"os/exec"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/bench/internal/proc"
 	"github.com/flashvox/flashvox/rtmp"
 )
 
@@ -48,37 +49,26 @@ func main() {
 	}
 }
 
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
 func run(o options) error {
-	rtmpAddr, err := freeAddr()
+	rtmpAddr, err := proc.FreeAddr()
 	if err != nil {
 		return err
 	}
-	httpAddr, err := freeAddr()
+	httpAddr, err := proc.FreeAddr()
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.duration+time.Minute)
 	defer cancel()
-	srv := exec.CommandContext(ctx, o.flashvox)
-	srv.Env = append(os.Environ(), "FLASHVOX_RTMP_LISTEN="+rtmpAddr, "FLASHVOX_HTTP_LISTEN="+httpAddr,
+	cmd := exec.CommandContext(ctx, o.flashvox)
+	cmd.Env = append(os.Environ(), "FLASHVOX_RTMP_LISTEN="+rtmpAddr, "FLASHVOX_HTTP_LISTEN="+httpAddr,
 		"FLASHVOX_SIP_LISTEN=127.0.0.1:0", "FLASHVOX_RTMFP_LISTEN=127.0.0.1:0", "FLASHVOX_LOG_LEVEL="+logLevel())
-	srv.Stderr = os.Stderr
-	if err := srv.Start(); err != nil {
+	cmd.Stderr = os.Stderr
+	srv, err := proc.Start(cmd, "flashvox", rtmpAddr, syscall.SIGTERM)
+	if err != nil {
 		return err
 	}
-	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
-	if err := waitTCP(rtmpAddr, 10*time.Second); err != nil {
-		return err
-	}
+	defer srv.Stop()
 	url := "rtmp://" + rtmpAddr + "/phone"
 
 	rec := &recorder{}
@@ -146,20 +136,6 @@ func run(o options) error {
 	time.Sleep(500 * time.Millisecond) // let the last frames arrive
 	rec.report(start, o)
 	return nil
-}
-
-func waitTCP(addr string, within time.Duration) error {
-	deadline := time.Now().Add(within)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			return c.Close()
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not listening: %w", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // dialPhone connects to the phone app; incoming-call events arrive on the channel.

@@ -50,6 +50,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/flashvox/flashvox/bench/internal/proc"
 )
 
 type options struct {
@@ -170,15 +172,11 @@ func run(o options) error {
 	defer cancel()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	work, err := os.MkdirTemp("", "flashvox-bench-conference-")
+	work, cleanup, err := proc.WorkDir("flashvox-bench-conference-", o.keep)
 	if err != nil {
 		return err
 	}
-	if o.keep {
-		fmt.Fprintln(os.Stderr, "work directory:", work)
-	} else {
-		defer os.RemoveAll(work)
-	}
+	defer cleanup()
 	fmt.Println(header())
 	step := 0
 	one := func(size, total int) (*result, error) {

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/flashvox/flashvox/bench/internal/proc"
 )
 
 // result is what one step measured.
@@ -37,7 +39,7 @@ func runStep(ctx context.Context, o options, dir string, size, rooms int) (*resu
 	if err != nil {
 		return nil, err
 	}
-	defer srv.stop()
+	defer srv.Stop()
 	talkers := size
 	if o.talkers > 0 {
 		talkers = min(size, o.talkers)
@@ -66,7 +68,7 @@ func runStep(ctx context.Context, o options, dir string, size, rooms int) (*resu
 		}
 	}()
 	if err := setupAll(ctx, url, rs, o); err != nil {
-		return nil, fmt.Errorf("%w (server log %s)", err, srv.log)
+		return nil, fmt.Errorf("%w (server log %s)", err, srv.Log)
 	}
 	rp, err := startRelayProbe(ctx, srv.addr)
 	if err != nil {
@@ -95,27 +97,27 @@ func runStep(ctx context.Context, o options, dir string, size, rooms int) (*resu
 		return nil, err
 	}
 	from := time.Now()
-	cpu0, err := srv.cpu()
+	cpu0, err := srv.CPU()
 	if err != nil {
 		return nil, err
 	}
-	self0, _ := procCPU("self")
-	res.load[0] = loadAvg()
+	self0, _ := proc.SelfCPU()
+	res.load[0] = proc.LoadAvg()
 	if err := sleep(ctx, o.window); err != nil {
 		return nil, err
 	}
 	to := time.Now()
-	cpu1, err := srv.cpu()
+	cpu1, err := srv.CPU()
 	if err != nil {
 		return nil, err
 	}
-	self1, _ := procCPU("self")
-	res.load[1] = loadAvg()
+	self1, _ := proc.SelfCPU()
+	res.load[1] = proc.LoadAvg()
 	res.serverCPU, res.selfCPU = cpu1-cpu0, self1-self0
 	stopAll()
 	select {
 	case err := <-sendErr:
-		return nil, fmt.Errorf("%w (server log %s)", err, srv.log)
+		return nil, fmt.Errorf("%w (server log %s)", err, srv.Log)
 	default:
 	}
 	// Frames of the window still in flight arrive within a few frames.

@@ -64,7 +64,7 @@ type subscriber struct {
 // runLoad runs P publishers × S subscribers against srv.
 func runLoad(ctx context.Context, srv *server, cfg loadConfig, base time.Time, perfOut string) (*loadResult, error) {
 	res := &loadResult{lat: new(Histogram), conns: cfg.publishers * (1 + cfg.subscribers)}
-	b0, err := readSample(srv.pid())
+	b0, err := readSample(srv.PID())
 	if err != nil {
 		return nil, err
 	}
@@ -155,17 +155,17 @@ func runLoad(ctx context.Context, srv *server, cfg loadConfig, base time.Time, p
 
 	var perfWait func() error
 	time.Sleep(time.Until(winFrom))
-	s0, err0 := readSample(srv.pid())
+	s0, err0 := readSample(srv.PID())
 	self0, _ := readSample(os.Getpid())
 	if perfOut != "" {
 		pctx, pcancel := context.WithDeadline(ctx, winTo)
 		defer pcancel()
-		if perfWait, err = perfRecord(pctx, srv.pid(), perfOut); err != nil {
+		if perfWait, err = perfRecord(pctx, srv.PID(), perfOut); err != nil {
 			return nil, fmt.Errorf("perf: %w", err)
 		}
 	}
 	time.Sleep(time.Until(winTo))
-	s1, err1 := readSample(srv.pid())
+	s1, err1 := readSample(srv.PID())
 	self1, _ := readSample(os.Getpid())
 	sending.Wait()
 	if err := errors.Join(err0, err1); err != nil {
@@ -270,7 +270,7 @@ type idleResult struct {
 
 // runIdle opens n connected (handshake + connect) but idle clients.
 func runIdle(ctx context.Context, srv *server, n, par int) (*idleResult, error) {
-	b0, err := readSample(srv.pid())
+	b0, err := readSample(srv.PID())
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +299,7 @@ func runIdle(ctx context.Context, srv *server, n, par int) (*idleResult, error) 
 		return nil, err
 	}
 	time.Sleep(time.Second) // let the server settle (GC, lazily touched pages)
-	s1, err := readSample(srv.pid())
+	s1, err := readSample(srv.PID())
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/flashvox/flashvox/bench/internal/proc"
 )
 
 type options struct {
@@ -145,15 +147,11 @@ func run(o options) error {
 			return fmt.Errorf("-servers: unknown %q", name)
 		}
 	}
-	work, err := os.MkdirTemp("", "flashvox-bench-")
+	work, cleanup, err := proc.WorkDir("flashvox-bench-", o.keep)
 	if err != nil {
 		return err
 	}
-	if o.keep {
-		fmt.Fprintln(os.Stderr, "work directory:", work)
-	} else {
-		defer os.RemoveAll(work)
-	}
+	defer cleanup()
 	base := time.Now()
 	var runs []serverRun
 	for i, spec := range specs {
@@ -164,9 +162,9 @@ func run(o options) error {
 				return err
 			}
 			r.idle, err = runIdle(ctx, srv, o.idle, o.load.setupPar)
-			srv.stop()
+			srv.Stop()
 			if err != nil {
-				return fmt.Errorf("%s idle phase: %w (log %s)", spec.name, err, srv.log)
+				return fmt.Errorf("%s idle phase: %w (log %s)", spec.name, err, srv.Log)
 			}
 		}
 		srv, err := startServer(ctx, spec, filepath.Join(work, fmt.Sprintf("%d-%s-load", i, spec.name)))
@@ -179,9 +177,9 @@ func run(o options) error {
 		}
 		fmt.Fprintf(os.Stderr, "%s: %d publishers × %d subscribers for %s…\n", spec.name, o.load.publishers, o.load.subscribers, o.load.duration)
 		r.load, err = runLoad(ctx, srv, o.load, base, perf)
-		srv.stop()
+		srv.Stop()
 		if err != nil {
-			return fmt.Errorf("%s load phase: %w (log %s)", spec.name, err, srv.log)
+			return fmt.Errorf("%s load phase: %w (log %s)", spec.name, err, srv.Log)
 		}
 		runs = append(runs, r)
 	}

@@ -12,16 +12,15 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/flashvox/flashvox/bench/internal/proc"
 )
 
 // server is a relay under test running as a child process, so that its
 // CPU and memory can be read from /proc/PID.
 type server struct {
-	name string
+	*proc.Child
 	addr string // 127.0.0.1:port of its RTMP listener
-	cmd  *exec.Cmd
-	log  string // file holding its stdout and stderr
-	done chan struct{}
 }
 
 // serverSpec says how to start one kind of server on a given port.
@@ -34,7 +33,7 @@ type serverSpec struct {
 // (runtime settings such as GOMAXPROCS), which the report prints.
 func flashvoxSpec(bin, env string) serverSpec {
 	return serverSpec{name: "flashvox", start: func(ctx context.Context, dir string, port int) (*exec.Cmd, error) {
-		httpPort, err := freePort()
+		httpPort, err := proc.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -79,7 +78,7 @@ rtmp { access_log off; server { listen 127.0.0.1:%d; chunk_size 4096; applicatio
 // startServer starts spec on a free port in a fresh directory and waits
 // until it accepts connections. ctx bounds its whole life.
 func startServer(ctx context.Context, spec serverSpec, dir string) (*server, error) {
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -90,54 +89,13 @@ func startServer(ctx context.Context, spec serverSpec, dir string) (*server, err
 	if err != nil {
 		return nil, err
 	}
-	logPath := filepath.Join(dir, "server.log")
-	lf, err := os.Create(logPath)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	c, err := proc.StartLogged(cmd, spec.name, addr, syscall.SIGTERM, filepath.Join(dir, "server.log"))
 	if err != nil {
 		return nil, err
 	}
-	defer lf.Close() // the child has its own copy
-	cmd.Stdout, cmd.Stderr = lf, lf
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 3 * time.Second
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", spec.name, err)
-	}
-	s := &server{name: spec.name, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), cmd: cmd, log: logPath, done: make(chan struct{})}
-	go func() {
-		cmd.Wait()
-		close(s.done)
-	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", s.addr, time.Second)
-		if err == nil {
-			c.Close()
-			return s, nil
-		}
-		select {
-		case <-s.done:
-			return nil, fmt.Errorf("%s exited at start (log %s)", spec.name, logPath)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("%s: %s not accepting after 10s (log %s)", spec.name, s.addr, logPath)
-		}
-	}
+	return &server{Child: c, addr: addr}, nil
 }
-
-// stop sends SIGTERM to the child (by its PID), then SIGKILL after 3 s.
-func (s *server) stop() {
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(3 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-	}
-}
-
-func (s *server) pid() int { return s.cmd.Process.Pid }
 
 // sample is a reading of a process's CPU time and resident memory.
 type sample struct {
@@ -147,32 +105,15 @@ type sample struct {
 }
 
 func readSample(pid int) (sample, error) {
-	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	cpu, err := proc.CPU(pid)
 	if err != nil {
 		return sample{}, err
 	}
-	cpu, err := parseCPU(string(st))
-	if err != nil {
-		return sample{}, err
-	}
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return sample{}, err
-	}
-	rss, err := parseRSS(string(status))
+	rss, err := proc.RSS(pid)
 	if err != nil {
 		return sample{}, err
 	}
 	return sample{at: time.Now(), cpu: cpu, rss: rss}, nil
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // perfRecord runs `perf record` on pid until ctx ends (opt-in profiling of

@@ -3,9 +3,6 @@ package main
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -113,54 +110,6 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 		}
 	}
 	return h.Max()
-}
-
-// clockTicks is USER_HZ, the unit of utime/stime in /proc/PID/stat (100 on
-// every Linux architecture Go supports).
-const clockTicks = 100
-
-// parseCPU returns utime+stime of a /proc/PID/stat line. The command name
-// (field 2) is parenthesised and may hold spaces and parentheses, so fields
-// are counted after the last ')'.
-func parseCPU(stat string) (time.Duration, error) {
-	i := strings.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("stat: no ')' in %q", stat)
-	}
-	f := strings.Fields(stat[i+1:])
-	// f[0] is field 3 (state); utime is field 14, stime field 15.
-	if len(f) < 13 {
-		return 0, fmt.Errorf("stat: %d fields after comm", len(f))
-	}
-	u, err := strconv.ParseUint(f[11], 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("stat utime: %w", err)
-	}
-	s, err := strconv.ParseUint(f[12], 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("stat stime: %w", err)
-	}
-	return time.Duration(u+s) * time.Second / clockTicks, nil
-}
-
-// parseRSS returns VmRSS in bytes from /proc/PID/status.
-func parseRSS(status string) (int64, error) {
-	for line := range strings.Lines(status) {
-		rest, ok := strings.CutPrefix(line, "VmRSS:")
-		if !ok {
-			continue
-		}
-		f := strings.Fields(rest)
-		if len(f) != 2 || f[1] != "kB" {
-			return 0, fmt.Errorf("status: odd VmRSS line %q", line)
-		}
-		kb, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("status VmRSS: %w", err)
-		}
-		return kb << 10, nil
-	}
-	return 0, errors.New("status: no VmRSS")
 }
 
 // cpuPer1000PerMin normalises CPU time to seconds per 1000

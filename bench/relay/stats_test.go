@@ -107,25 +107,6 @@ func TestBuckets(t *testing.T) {
 	}
 }
 
-func TestParseProc(t *testing.T) {
-	// comm with a space and a ')' as a process may name itself.
-	stat := "4242 (ng inx) x) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 75 0 0 20 0 1 0 100 1000000 500 18446744073709551615"
-	cpu, err := parseCPU(stat)
-	if err != nil || cpu != 3250*time.Millisecond {
-		t.Errorf("parseCPU = %v, %v; want 3.25s (325 ticks)", cpu, err)
-	}
-	if _, err := parseCPU("4242 (x) S 1 2"); err == nil {
-		t.Error("short stat parsed")
-	}
-	rss, err := parseRSS("Name:\tnginx\nVmPeak:\t  9000 kB\nVmRSS:\t   12345 kB\nThreads:\t1\n")
-	if err != nil || rss != 12345*1024 {
-		t.Errorf("parseRSS = %d, %v; want %d", rss, err, 12345*1024)
-	}
-	if _, err := parseRSS("Name:\tx\n"); err == nil {
-		t.Error("status without VmRSS parsed")
-	}
-}
-
 func TestCPUPer1000PerMin(t *testing.T) {
 	// 3 CPU seconds over 30 s for 2000 streams = 3 / 2 / 0.5 = 3.
 	if got := cpuPer1000PerMin(3*time.Second, 2000, 30*time.Second); got != 3 {

@@ -25,6 +25,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flashvox/flashvox/bench/internal/proc"
 )
 
 type options struct {
@@ -109,12 +111,12 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	defer fv.stop()
+	defer fv.Stop()
 	tc, err := startTCServer(ctx, tcserver, o.tcArgs)
 	if err != nil {
 		return err
 	}
-	defer tc.stop()
+	defer tc.Stop()
 	servers := []*server{fv, tc}
 	res := map[*server]*result{fv: {}, tc: {}}
 
@@ -122,31 +124,31 @@ func run(o options) error {
 		if !o.phases["idle"] {
 			break
 		}
-		log.Printf("%s: memory, %d idle sessions", s.name, o.idle)
+		log.Printf("%s: memory, %d idle sessions", s.Name, o.idle)
 		if err := idlePhase(ctx, s, o, res[s]); err != nil {
-			return fmt.Errorf("%s idle: %w", s.name, err)
+			return fmt.Errorf("%s idle: %w", s.Name, err)
 		}
 	}
 	for _, s := range servers {
 		if !o.phases["players"] {
 			break
 		}
-		log.Printf("%s: CPU, %d players for %v (pid %d)", s.name, o.players, o.window, s.cmd.Process.Pid)
+		log.Printf("%s: CPU, %d players for %v (pid %d)", s.Name, o.players, o.window, s.PID())
 		if err := playersPhase(ctx, s, o, res[s]); err != nil {
-			return fmt.Errorf("%s players: %w", s.name, err)
+			return fmt.Errorf("%s players: %w", s.Name, err)
 		}
 	}
 	for _, s := range servers {
 		if !o.phases["handshakes"] {
 			break
 		}
-		log.Printf("%s: handshakes for %v, %d dialers", s.name, o.hsWindow, o.hsWorkers)
+		log.Printf("%s: handshakes for %v, %d dialers", s.Name, o.hsWindow, o.hsWorkers)
 		if err := handshakePhase(ctx, s, o, false, &res[s].hs); err != nil {
-			return fmt.Errorf("%s handshakes: %w", s.name, err)
+			return fmt.Errorf("%s handshakes: %w", s.Name, err)
 		}
-		log.Printf("%s: handshakes for %v, a new identity per dial", s.name, o.hsWindow)
+		log.Printf("%s: handshakes for %v, a new identity per dial", s.Name, o.hsWindow)
 		if err := handshakePhase(ctx, s, o, true, &res[s].hsPerDial); err != nil {
-			return fmt.Errorf("%s handshakes: %w", s.name, err)
+			return fmt.Errorf("%s handshakes: %w", s.Name, err)
 		}
 	}
 	report(os.Stdout, o, res[fv], res[tc])
@@ -154,15 +156,15 @@ func run(o options) error {
 }
 
 func startFlashvox(ctx context.Context, bin, logLevel string) (*server, error) {
-	udp, err := freeUDP()
+	udp, err := proc.FreeUDP()
 	if err != nil {
 		return nil, err
 	}
-	rtmpPort, err := freeTCP()
+	rtmpPort, err := proc.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	httpPort, err := freeTCP()
+	httpPort, err := proc.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -187,11 +189,11 @@ func startFlashvox(ctx context.Context, bin, logLevel string) (*server, error) {
 }
 
 func startTCServer(ctx context.Context, bin, flags string) (*server, error) {
-	udp, err := freeUDP()
+	udp, err := proc.FreeUDP()
 	if err != nil {
 		return nil, err
 	}
-	rtmpPort, err := freeTCP()
+	rtmpPort, err := proc.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +204,7 @@ func startTCServer(ctx context.Context, bin, flags string) (*server, error) {
 
 // idlePhase opens o.idle connected sessions and reads the RSS they added.
 func idlePhase(ctx context.Context, s *server, o options, r *result) error {
-	before, err := s.rss()
+	before, err := s.RSS()
 	if err != nil {
 		return err
 	}
@@ -215,7 +217,7 @@ func idlePhase(ctx context.Context, s *server, o options, r *result) error {
 	}
 	defer closeAll(cls)
 	sleepCtx(pctx, 3*time.Second) // let the server settle (acks, GC)
-	after, err := s.rss()
+	after, err := s.RSS()
 	if err != nil {
 		return err
 	}
@@ -268,7 +270,7 @@ func playersPhase(ctx context.Context, s *server, o options, r *result) error {
 	for _, cl := range cls {
 		audio0 += cl.audio.Load()
 	}
-	cpu0, err := s.cpu()
+	cpu0, err := s.CPU()
 	if err != nil {
 		return err
 	}
@@ -276,14 +278,14 @@ func playersPhase(ctx context.Context, s *server, o options, r *result) error {
 	var perf *exec.Cmd
 	if o.perfOut != "" && s.metricsURL != "" { // flashvox only
 		perf = exec.CommandContext(pctx, "perf", "record", "-F", "499", "-g", "-o", o.perfOut,
-			"-p", strconv.Itoa(s.cmd.Process.Pid), "--", "sleep", strconv.Itoa(int(o.window.Seconds())))
+			"-p", strconv.Itoa(s.PID()), "--", "sleep", strconv.Itoa(int(o.window.Seconds())))
 		perf.Stderr = os.Stderr
 		if err := perf.Start(); err != nil {
 			return fmt.Errorf("perf: %w (apt-get install -y linux-perf)", err)
 		}
 	}
 	sleepCtx(pctx, o.window)
-	cpu1, err := s.cpu()
+	cpu1, err := s.CPU()
 	if err != nil {
 		return err
 	}
@@ -302,21 +304,21 @@ func playersPhase(ctx context.Context, s *server, o options, r *result) error {
 
 // handshakePhase dials and closes sessions for o.hsWindow.
 func handshakePhase(ctx context.Context, s *server, o options, perDial bool, r *hsResult) error {
-	cpu0, err := s.cpu()
+	cpu0, err := s.CPU()
 	if err != nil {
 		return err
 	}
-	self0, err := selfCPU()
+	self0, err := proc.SelfCPU()
 	if err != nil {
 		return err
 	}
 	var lat []time.Duration
 	r.ok, r.fail, lat = handshakes(ctx, s.rtmfpURI, o.hsWorkers, o.hsWindow, perDial)
-	cpu1, err := s.cpu()
+	cpu1, err := s.CPU()
 	if err != nil {
 		return err
 	}
-	self1, err := selfCPU()
+	self1, err := proc.SelfCPU()
 	if err != nil {
 		return err
 	}
@@ -327,7 +329,7 @@ func handshakePhase(ctx context.Context, s *server, o options, perDial bool, r *
 		r.slow = len(lat) - sort.Search(len(lat), func(i int) bool { return lat[i] >= 500*time.Millisecond })
 	}
 	if s.metricsURL != "" {
-		r.metrics = metrics(s.metricsURL, "flashvox_rtmfp_handshakes_")
+		r.metrics = proc.Metrics(s.metricsURL, "flashvox_rtmfp_handshakes_")
 	}
 	if r.ok == 0 {
 		return fmt.Errorf("no handshake succeeded (%d failed)", r.fail)

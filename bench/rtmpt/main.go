@@ -13,14 +13,13 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"net"
 	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
+	"github.com/flashvox/flashvox/bench/internal/proc"
 	"github.com/flashvox/flashvox/rtmp"
 )
 
@@ -34,43 +33,26 @@ func main() {
 	}
 }
 
-func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
 func run(bin string, players int, window time.Duration) error {
-	rtmpAddr, err := freePort()
+	rtmpAddr, err := proc.FreeAddr()
 	if err != nil {
 		return err
 	}
-	httpAddr, err := freePort()
+	httpAddr, err := proc.FreeAddr()
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*window+time.Minute)
 	defer cancel()
-	srv := exec.CommandContext(ctx, bin)
-	srv.Env = append(os.Environ(), "FLASHVOX_RTMP_LISTEN="+rtmpAddr, "FLASHVOX_HTTP_LISTEN="+httpAddr,
+	cmd := exec.CommandContext(ctx, bin)
+	cmd.Env = append(os.Environ(), "FLASHVOX_RTMP_LISTEN="+rtmpAddr, "FLASHVOX_HTTP_LISTEN="+httpAddr,
 		"FLASHVOX_SIP_LISTEN=127.0.0.1:0", "FLASHVOX_RTMFP_LISTEN=127.0.0.1:0", "FLASHVOX_LOG_LEVEL=warn")
-	srv.Stderr = os.Stderr
-	if err := srv.Start(); err != nil {
+	cmd.Stderr = os.Stderr
+	srv, err := proc.Start(cmd, "flashvox", rtmpAddr, syscall.SIGTERM)
+	if err != nil {
 		return err
 	}
-	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("tcp", rtmpAddr); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("flashvox did not listen on %s", rtmpAddr)
-		}
-	}
+	defer srv.Stop()
 
 	pub, err := rtmp.Dial(ctx, "rtmp://"+rtmpAddr+"/live", rtmp.ClientOptions{})
 	if err != nil {
@@ -124,13 +106,13 @@ func run(bin string, players int, window time.Duration) error {
 			}
 		}
 		time.Sleep(2 * time.Second) // warm-up
-		c0, err := cpu(srv.Process.Pid)
+		c0, err := srv.CPU()
 		if err != nil {
 			return err
 		}
 		g0 := got.Load()
 		time.Sleep(window)
-		c1, err := cpu(srv.Process.Pid)
+		c1, err := srv.CPU()
 		if err != nil {
 			return err
 		}
@@ -143,23 +125,4 @@ func run(bin string, players int, window time.Duration) error {
 		}
 	}
 	return nil
-}
-
-// cpu is the process's utime+stime from /proc/PID/stat (USER_HZ = 100).
-func cpu(pid int) (time.Duration, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("short /proc stat: %q", s)
-	}
-	u, err1 := strconv.ParseInt(f[11], 10, 64)
-	k, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("bad /proc stat: %q", s)
-	}
-	return time.Duration(u+k) * 10 * time.Millisecond, nil
 }

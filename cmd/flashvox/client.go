@@ -41,6 +41,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", 60*time.Second, "give up ringing or waiting for a call after this long")
 	verbose := fs.Bool("v", false, "log protocol steps to stderr")
 	p2p := fs.Bool("p2p", false, "rtmfp:// only: offer and accept peer-to-peer media, falling back to relay")
+	p2pTimeout := fs.Duration("p2p-timeout", phone.DefaultP2PTimeout, "with --p2p: how long to wait for the far peer's audio before falling back to relay")
 	// Flags may come before and after the verb.
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
@@ -67,7 +68,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flashvox client: --codec must be speex or nellymoser, got %q\n", *codecName)
 		return exitConfig
 	}
-	opts := phone.Options{Server: *server, User: *user, Secret: *password, Codec: id, Duration: *duration, DTMF: *dtmf, P2P: *p2p}
+	opts := phone.Options{Server: *server, User: *user, Secret: *password, Codec: id, Duration: *duration, DTMF: *dtmf, P2P: *p2p, P2PTimeout: *p2pTimeout}
 	if *token != "" {
 		opts.Secret = *token
 	}

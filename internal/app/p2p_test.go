@@ -2,6 +2,7 @@ package app
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -157,9 +158,24 @@ func (a *p2pApp) phoneCall(t *testing.T, block bool, d time.Duration) (alice, bo
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	// A call expected to go p2p gets 10 s to see the far peer's audio (a
+	// loaded CI machine under -race once took over 3 s); a blocked one
+	// keeps the default, which the fallback must meet.
+	p2pTimeout := 10 * time.Second
+	if block {
+		p2pTimeout = 0
+	}
+	var logs lockedBuffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("phones' log:\n%s", logs.String())
+		}
+	})
+	lh := slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})
 	opts := func(user string, hz float64) phone.Options {
 		return phone.Options{Server: a.rtmfp, User: user, Secret: user, Codec: codec.Speex, P2P: true, BlockP2P: block,
-			Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, hz, 0.5)}
+			P2PTimeout: p2pTimeout, Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, hz, 0.5),
+			Logger: slog.New(lh).With("phone", user)}
 	}
 	bobRes, bobErr := make(chan *phone.Result, 1), make(chan error, 1)
 	go func() {
@@ -321,4 +337,22 @@ func TestRedirectServersFromConfig(t *testing.T) {
 	if m := app.metrics(t); m["flashvox_rtmfp_unknown_peers_total"] < 1 {
 		t.Errorf("unknown lookup not counted: %v", m)
 	}
+}
+
+// lockedBuffer collects the phones' logs from their goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
