@@ -2,6 +2,7 @@ package phone
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -151,8 +152,20 @@ func (p *phone) playDirect(ctx context.Context, peerID, name string) (*rtmp.Clie
 		return nil, err
 	}
 	id, err := cl.CreateStream(ctx)
-	if err == nil {
+	for err == nil {
 		err = cl.Play(ctx, id, name)
+		// The far phone may learn of the call a moment after us and not
+		// publish yet: ask again until the p2p timeout (seen in CI).
+		var se *rtmp.StatusError
+		if !errors.As(err, &se) || se.Code != "NetStream.Play.StreamNotFound" {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			err = fmt.Errorf("peer never published %q: %w", name, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+			err = nil
+		}
 	}
 	if err == nil {
 		select {
