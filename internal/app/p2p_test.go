@@ -2,7 +2,6 @@ package app
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,6 +25,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/teststack"
 	"github.com/flashvox/flashvox/phone"
 	"github.com/flashvox/flashvox/rtmfp"
 	"github.com/flashvox/flashvox/web"
@@ -165,7 +165,7 @@ func (a *p2pApp) phoneCall(t *testing.T, block bool, d time.Duration) (alice, bo
 	if block {
 		p2pTimeout = 0
 	}
-	var logs lockedBuffer
+	var logs teststack.LogBuffer
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("phones' log:\n%s", logs.String())
@@ -337,22 +337,4 @@ func TestRedirectServersFromConfig(t *testing.T) {
 	if m := app.metrics(t); m["flashvox_rtmfp_unknown_peers_total"] < 1 {
 		t.Errorf("unknown lookup not counted: %v", m)
 	}
-}
-
-// lockedBuffer collects the phones' logs from their goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

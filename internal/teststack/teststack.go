@@ -33,7 +33,7 @@ type Stack struct {
 	Hub    *media.Hub
 	Server *rtmp.Server
 	Logger *slog.Logger
-	logs   *lockedBuffer
+	logs   *LogBuffer
 }
 
 // URL is rtmp://ADDR/APP.
@@ -52,7 +52,7 @@ func Start(t testing.TB, o Options) *Stack {
 	t.Helper()
 	st := &Stack{Logger: o.Logger}
 	if st.Logger == nil {
-		st.logs = &lockedBuffer{}
+		st.logs = &LogBuffer{}
 		st.Logger = slog.New(slog.NewTextHandler(st.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	st.Hub = o.Hub
@@ -90,18 +90,19 @@ func Start(t testing.TB, o Options) *Stack {
 	return st
 }
 
-type lockedBuffer struct {
+// LogBuffer collects log lines written from many goroutines.
+type LogBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *LogBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *LogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
