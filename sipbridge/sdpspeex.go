@@ -63,13 +63,7 @@ func (o *diagoOffer) AnswerSpeex() (channel, error) {
 func offeredSpeex(sdp []byte) (dmedia.Codec, bool) {
 	var formats []string
 	inAudio := false
-	for len(sdp) > 0 {
-		line := sdp
-		if i := bytes.IndexByte(sdp, '\n'); i >= 0 {
-			line, sdp = sdp[:i], sdp[i+1:]
-		} else {
-			sdp = nil
-		}
+	for line := range bytes.Lines(sdp) {
 		l := string(bytes.TrimSpace(line))
 		if m, ok := strings.CutPrefix(l, "m="); ok {
 			if inAudio {

@@ -150,13 +150,7 @@ const (
 // sdpDirection is the direction attribute of an SDP body (the first one:
 // a session-level attribute or the audio stream's), sendrecv when absent.
 func sdpDirection(sdp []byte) string {
-	for len(sdp) > 0 {
-		line := sdp
-		if i := bytes.IndexByte(sdp, '\n'); i >= 0 {
-			line, sdp = sdp[:i], sdp[i+1:]
-		} else {
-			sdp = nil
-		}
+	for line := range bytes.Lines(sdp) {
 		switch string(bytes.TrimSpace(line)) {
 		case "a=" + dirSendRecv:
 			return dirSendRecv
