@@ -4,7 +4,7 @@ import "github.com/flashvox/flashvox/call"
 
 // CallEventPrefix starts the type of a room event in a user's call log:
 // "conf_joined", "conf_left", "conf_mode", "conf_muted", "conf_speaker",
-// "conf_locked", "conf_ended".
+// "conf_locked", "conf_ended", "conf_invite_failed".
 const CallEventPrefix = "conf_"
 
 // CallEvent is e as an entry of a user's call log, so that room events

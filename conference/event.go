@@ -11,6 +11,10 @@ const (
 	EvSpeaker = "speaker" // the active speaker changed (Member, User; "" = nobody talks)
 	EvLocked  = "locked"  // the room was locked or unlocked (Locked, By)
 	EvEnded   = "ended"   // the room ended (Reason, By); members are out
+	// EvInviteFailed: an invitation failed after the ringing began (User:
+	// the target as invited, Reason, By: the inviter); told to the room's
+	// moderators and the inviter. An answered invitation is EvJoined.
+	EvInviteFailed = "invite_failed"
 )
 
 // Reasons of left and ended events.
@@ -20,6 +24,13 @@ const (
 	ReasonGone     = "gone"     // its connection went away
 	ReasonEnded    = "ended"    // a moderator ended the room
 	ReasonShutdown = "shutdown" // the server is stopping
+)
+
+// Reasons of invite_failed events besides the call's own (call.Reason*:
+// rejected, busy, no_answer, ...) and a SIP status ("sip 486 Busy Here").
+const (
+	ReasonRoomFull = "room_full" // the target answered but the room was full
+	ReasonFailed   = "failed"    // the target answered but its audio could not be connected
 )
 
 // Event is one room event as a member sees it. Fields that do not apply to
@@ -32,7 +43,7 @@ type Event struct {
 	User   string // that member's name
 	Play   string // joined (relay): the stream to play; mode: the mix to play
 	Reason string
-	By     string // who muted, kicked, locked or ended
+	By     string // who muted, kicked, locked, ended or invited
 	Muted  bool
 	Locked bool
 }

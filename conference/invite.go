@@ -1,8 +1,10 @@
 package conference
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/media"
@@ -12,8 +14,11 @@ import (
 // dial plan and a trunk, as the outbound calls of users). It returns at
 // once; an error refuses before anything is sent. When the number answers,
 // the dialer calls join and carries the call as that member's audio until
-// the call or the membership ends. by is the moderator who invited.
-type NumberDialer func(number, by string, join func() (*Member, error)) error
+// the call or the membership ends; when the call fails instead (no answer,
+// a final non-2xx, unreachable) it calls failed once with the reason, so
+// that the moderators are told (EvInviteFailed). by is the moderator who
+// invited.
+type NumberDialer func(number, by string, join func() (*Member, error), failed func(reason string)) error
 
 // SetNumberDialer lets moderators invite phone numbers (Invite). Call it
 // before serving; without it numbers cannot be invited.
@@ -47,8 +52,9 @@ func IsNumber(target string) bool {
 // rung on all its devices like a call from "conf:ROOM" and joins as a
 // KindCall member when it accepts, hearing the room's mix on the call's
 // stream. The invited skip the room's PIN and lock (the moderator vouched
-// for them). Invite returns once the ringing starts; a refusal later (no
-// answer, busy) is only logged.
+// for them). Invite returns once the ringing starts; a failure later (no
+// answer, busy, rejected, a SIP error) is told to the room's moderators as
+// EvInviteFailed.
 func (s *Service) Invite(by, room, target string) error {
 	s.mu.Lock()
 	r, _, err := s.lookup(room, "")
@@ -67,9 +73,13 @@ func (s *Service) Invite(by, room, target string) error {
 		}
 		join := func() (*Member, error) {
 			m, _, err := s.join(room, JoinOptions{User: "sip:" + target, Kind: KindSIP}, true)
+			if err != nil {
+				r.inviteFailed(target, by, joinFailReason(err))
+			}
 			return m, err
 		}
-		if err := dial(target, by, join); err != nil {
+		failed := func(reason string) { r.inviteFailed(target, by, reason) }
+		if err := dial(target, by, join, failed); err != nil {
 			return fmt.Errorf("%w: %w", ErrCannotInvite, err)
 		}
 		r.log.Info("number invited", "number", target, "by", by)
@@ -106,14 +116,18 @@ func (s *Service) inviteUser(r *room, user, by string) error {
 	log.Info("user invited, ringing")
 	go func() {
 		defer s.invites.Done()
-		s.runInvitedUser(r.name, user, id, leg, log)
+		if reason := s.runInvitedUser(r.name, user, id, leg, log); reason != "" {
+			r.inviteFailed(user, by, reason)
+		}
 	}()
 	return nil
 }
 
 // runInvitedUser waits for the invited user's answer, then carries the
 // call's audio to and from the user's membership until one of them ends.
-func (s *Service) runInvitedUser(room, user, id string, leg *inviteLeg, log *slog.Logger) {
+// It returns why the invitation failed, or "" when the user joined (or
+// the server stops).
+func (s *Service) runInvitedUser(room, user, id string, leg *inviteLeg, log *slog.Logger) (failed string) {
 	calls, h := s.opts.Calls, s.opts.Hub
 	var acc call.Event
 	for acc.Type == "" {
@@ -124,18 +138,21 @@ func (s *Service) runInvitedUser(room, user, id string, leg *inviteLeg, log *slo
 				acc = e
 			case call.EvRejected, call.EvCanceled, call.EvBye:
 				log.Info("invitation not answered", "event", e.Type, "reason", e.Reason)
-				return
+				if e.Reason == "" {
+					return e.Type
+				}
+				return e.Reason
 			}
 		case <-s.done:
 			_ = calls.ExternalHangup(id, ReasonShutdown)
-			return
+			return ""
 		}
 	}
 	m, _, err := s.join(room, JoinOptions{User: user, Kind: KindCall}, true)
 	if err != nil {
 		log.Info("invited user answered but cannot join", "err", err)
 		_ = calls.ExternalHangup(id, "conference_"+ReasonEnded)
-		return
+		return joinFailReason(err)
 	}
 	// The user's device publishes acc.Play and plays acc.Publish: its
 	// audio goes to the member's stream, the member's mix to the device.
@@ -144,7 +161,7 @@ func (s *Service) runInvitedUser(room, user, id string, leg *inviteLeg, log *slo
 		log.Info("invited user's audio cannot be published", "err", err)
 		m.Gone()
 		_ = calls.ExternalHangup(id, "conference_failed")
-		return
+		return ReasonFailed
 	}
 	defer pub.Close()
 	mixPub, err := h.Publish(acc.Publish)
@@ -152,7 +169,7 @@ func (s *Service) runInvitedUser(room, user, id string, leg *inviteLeg, log *slo
 		log.Info("room mix cannot be sent to the invited user", "err", err)
 		m.Gone()
 		_ = calls.ExternalHangup(id, "conference_failed")
-		return
+		return ReasonFailed
 	}
 	defer mixPub.Close()
 	// Sinks may write to another stream's publisher (see gate).
@@ -174,13 +191,39 @@ func (s *Service) runInvitedUser(room, user, id string, leg *inviteLeg, log *slo
 			if e.Type == call.EvBye || e.Type == call.EvCanceled || e.Type == call.EvRejected {
 				log.Info("invited user hung up", "reason", e.Reason)
 				m.Leave()
-				return
+				return ""
 			}
 		case <-m.Done():
 			_ = calls.ExternalHangup(id, "conference_left")
-			return
+			return ""
 		}
 	}
+}
+
+// joinFailReason is the invite_failed reason of an invited target that
+// answered but could not join.
+func joinFailReason(err error) string {
+	if errors.Is(err, ErrRoomFull) {
+		return ReasonRoomFull
+	}
+	return ReasonFailed
+}
+
+// inviteFailed tells r's moderators and the inviter (if they are members)
+// that target's invitation failed. A room that ended meanwhile has nobody
+// to tell.
+func (r *room) inviteFailed(target, by, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := Event{Type: EvInviteFailed, Time: r.svc.opts.Now(), Room: r.name, User: target, Reason: reason, By: by}
+	told := 0
+	for _, m := range r.members {
+		if m.User == by || slices.Contains(r.moderators, m.User) {
+			m.tell(e)
+			told++
+		}
+	}
+	r.log.Info("invitation failed", "target", target, "by", by, "reason", reason, "told", told)
 }
 
 // inviteLeg is the call.Leg of an invitation: events queued for

@@ -21,8 +21,9 @@ import (
 //	conferenceInfo(room)                  -> {name, mode, locked, members}
 //
 // Room events come as onConferenceJoined, onConferenceLeft, onConferenceMode,
-// onConferenceMuted, onConferenceSpeaker, onConferenceLocked and
-// onConferenceEnded (see docs/PROTOCOL.md).
+// onConferenceMuted, onConferenceSpeaker, onConferenceLocked,
+// onConferenceEnded and, to moderators, onConferenceInviteFailed (see
+// docs/PROTOCOL.md).
 func (c *conn) conferenceCall(name string, args []any) (any, error) {
 	svc := c.conferences
 	if svc == nil {
@@ -191,4 +192,6 @@ var conferenceMethods = map[string]string{
 	conference.CallEventPrefix + conference.EvSpeaker: "onConferenceSpeaker",
 	conference.CallEventPrefix + conference.EvLocked:  "onConferenceLocked",
 	conference.CallEventPrefix + conference.EvEnded:   "onConferenceEnded",
+	// Told to moderators only: an invitation failed after ringing began.
+	conference.CallEventPrefix + conference.EvInviteFailed: "onConferenceInviteFailed",
 }

@@ -85,3 +85,53 @@ func TestConferenceInviteUser(t *testing.T) {
 	}
 	alice.expect("onConferenceLeft", 5*time.Second, func(o *amf.Object) bool { return o.GetString("user") == "bob" })
 }
+
+// An invited user who refuses the ring: the moderator is told
+// onConferenceInviteFailed with the target and the reason (busy, then
+// rejected); a member who does not moderate is not told.
+func TestConferenceInviteRejected(t *testing.T) {
+	st, confs := startConfStack(t, conference.ModeAuto)
+	alice, carol, bob := dialConf(t, st.Addr, "alice"), dialConf(t, st.Addr, "carol"), dialConf(t, st.Addr, "bob")
+	alice.join("rej") // the creator moderates an ad-hoc room
+	carol.join("rej")
+	for _, c := range []struct{ asked, want string }{{"busy", "busy"}, {"", "rejected"}} {
+		if _, err := alice.call("inviteToConference", "rej", "bob"); err != nil {
+			t.Fatalf("alice invites bob: %v", err)
+		}
+		in := bob.expect("onIncomingCall", 5*time.Second, nil)
+		args := []any{in.GetString("call")}
+		if c.asked != "" {
+			args = append(args, c.asked)
+		}
+		if _, err := bob.call("reject", args...); err != nil {
+			t.Fatalf("bob rejects: %v", err)
+		}
+		f := alice.expect("onConferenceInviteFailed", 10*time.Second, nil)
+		if f.GetString("room") != "rej" || f.GetString("user") != "bob" || f.GetString("by") != "alice" ||
+			f.GetString("reason") != c.want || f.GetString("type") != "conf_invite_failed" {
+			t.Errorf("alice is told %v, want room rej, user bob, by alice, reason %s", f, c.want)
+		}
+	}
+	// carol's events are in order: the lock after the failures comes after
+	// any invite_failed she would have been told.
+	if _, err := alice.call("lockConference", "rej", true); err != nil {
+		t.Fatal(err)
+	}
+	timeout := time.After(10 * time.Second)
+	for done := false; !done; {
+		select {
+		case o := <-carol.events:
+			switch o.GetString("method") {
+			case "onConferenceInviteFailed":
+				t.Errorf("carol (not a moderator) is told %v", o)
+			case "onConferenceLocked":
+				done = true
+			}
+		case <-timeout:
+			t.Fatal("carol is never told the lock")
+		}
+	}
+	if info, err := confs.Room("rej"); err != nil || len(info.Members) != 2 {
+		t.Errorf("room after the refusals: %+v, %v", info, err)
+	}
+}

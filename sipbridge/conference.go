@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flashvox/flashvox/call"
 	"github.com/pion/rtp"
 )
 
@@ -249,8 +250,10 @@ const confDialTimeout = 60 * time.Second
 // for number, which must permit by, within by's call rate limit. It
 // returns once the call is placed; when the number answers, join makes it
 // a member and the call carries the member's audio (mixed) until either
-// ends. An unanswered or refused call is only logged.
-func (b *Bridge) DialConference(number, by string, join func() (ConferenceMember, error)) error {
+// ends. When the call fails instead, failed gets the reason: "sip 486
+// Busy Here" for a final response (callReason), no_answer when nobody
+// answered within confDialTimeout, sip_error when the trunk is unreachable.
+func (b *Bridge) DialConference(number, by string, join func() (ConferenceMember, error), failed func(reason string)) error {
 	r, ok := route(b.opts.DialPlan, number)
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrNoRoute, number)
@@ -265,13 +268,13 @@ func (b *Bridge) DialConference(number, by string, join func() (ConferenceMember
 	if !ok {
 		return fmt.Errorf("%w: trunk %q is not configured", ErrNoRoute, r.Trunk)
 	}
-	if !b.goLeg(func() { b.runConferenceDial(number, by, t, join) }) {
+	if !b.goLeg(func() { b.runConferenceDial(number, by, t, join, failed) }) {
 		return ErrClosed
 	}
 	return nil
 }
 
-func (b *Bridge) runConferenceDial(number, by string, t Trunk, join func() (ConferenceMember, error)) {
+func (b *Bridge) runConferenceDial(number, by string, t Trunk, join func() (ConferenceMember, error), failed func(reason string)) {
 	log := b.log.With("to", number, "trunk", t.Name, "invited_by", by)
 	b.Stats.Attempts.Add(1)
 	ctx, cancel := context.WithTimeout(b.ctx, confDialTimeout)
@@ -287,6 +290,11 @@ func (b *Bridge) runConferenceDial(number, by string, t Trunk, join func() (Conf
 		} else {
 			b.Stats.fail(0)
 		}
+		reason := callReason(err)
+		if errors.Is(err, context.DeadlineExceeded) && b.ctx.Err() == nil {
+			reason = call.ReasonNoAnswer
+		}
+		failed(reason)
 		return
 	}
 	defer b.hangup(ch, log)

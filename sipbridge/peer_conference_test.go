@@ -265,15 +265,7 @@ func TestPeerSippConferenceDialOut(t *testing.T) {
 	e := startEnv(t, func(o *Options) { o.Trunks = []Trunk{trunk(addr)} })
 	confs := conference.New(conference.Options{Hub: e.hub, Logger: testLogger()})
 	t.Cleanup(confs.Close)
-	confs.SetNumberDialer(func(number, by string, join func() (*conference.Member, error)) error {
-		return e.bridge.DialConference(number, by, func() (ConferenceMember, error) {
-			m, err := join()
-			if err != nil {
-				return nil, err
-			}
-			return m, nil
-		})
-	})
+	setDialer(confs, e)
 	alice, _, err := confs.Join("out", conference.JoinOptions{User: "alice"})
 	if err != nil {
 		t.Fatal(err)
@@ -323,6 +315,76 @@ func TestPeerSippConferenceDialOut(t *testing.T) {
 	}
 	if err := uas.Wait(); err != nil {
 		t.Fatalf("sipp uas: %v\n%s", err, uas.Output())
+	}
+}
+
+// setDialer lets confs dial numbers through e's bridge, as the server does.
+func setDialer(confs *conference.Service, e *env) {
+	confs.SetNumberDialer(func(number, by string, join func() (*conference.Member, error), failed func(string)) error {
+		return e.bridge.DialConference(number, by, func() (ConferenceMember, error) {
+			m, err := join()
+			if err != nil {
+				return nil, err
+			}
+			return m, nil
+		}, failed)
+	})
+}
+
+// TestPeerSippConferenceDialOutBusy: the invited number rings, then sipp's
+// UAS answers 486 Busy Here: the moderator (alice) is told invite_failed
+// with the SIP status as the reason; bob, not a moderator, is not.
+func TestPeerSippConferenceDialOutBusy(t *testing.T) {
+	uas, addr := testpeer.SippUAS(t, 40*time.Second, 1, "-sf", "testdata/uas_busy.xml")
+	e := startEnv(t, func(o *Options) { o.Trunks = []Trunk{trunk(addr)} })
+	confs := conference.New(conference.Options{Hub: e.hub, Logger: testLogger()})
+	t.Cleanup(confs.Close)
+	setDialer(confs, e)
+	toAlice, toBob := make(chan conference.Event, 64), make(chan conference.Event, 64)
+	queue := func(c chan conference.Event) conference.Notifier {
+		return func(ev conference.Event) {
+			select {
+			case c <- ev:
+			default:
+			}
+		}
+	}
+	if _, _, err := confs.Join("busy", conference.JoinOptions{User: "alice", Notify: queue(toAlice)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := confs.Join("busy", conference.JoinOptions{User: "bob", Notify: queue(toBob)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := confs.Invite("alice", "busy", "15551234567"); err != nil {
+		t.Fatalf("alice invites: %v", err)
+	}
+	timeout := time.After(20 * time.Second)
+	for got := false; !got; {
+		select {
+		case ev := <-toAlice:
+			if ev.Type != conference.EvInviteFailed {
+				continue
+			}
+			got = true
+			t.Logf("alice is told invite_failed, reason %q", ev.Reason)
+			if ev.Room != "busy" || ev.User != "15551234567" || ev.By != "alice" || !strings.Contains(ev.Reason, "486") {
+				t.Errorf("alice is told %+v, want room busy, user 15551234567, by alice, reason with 486", ev)
+			}
+		case <-timeout:
+			t.Fatalf("alice is never told the invitation failed\nsipp: %s", uas.Output())
+		}
+	}
+	if err := uas.Wait(); err != nil {
+		t.Fatalf("sipp uas: %v\n%s", err, uas.Output())
+	}
+	// Events are told in order: bob's join-time events are all queued by now.
+	for len(toBob) > 0 {
+		if ev := <-toBob; ev.Type == conference.EvInviteFailed {
+			t.Errorf("bob (not a moderator) is told %+v", ev)
+		}
+	}
+	if info, err := confs.Room("busy"); err != nil || len(info.Members) != 2 {
+		t.Errorf("room after the failed invitation: %+v, %v", info, err)
 	}
 }
 

@@ -57,13 +57,13 @@ func sipConferences(confs *conference.Service) sipbridge.ConferenceJoiner {
 // sipDialer lets moderators invite phone numbers into rooms through the
 // SIP bridge's dial plan and trunks.
 func sipDialer(sip *sipbridge.Bridge) conference.NumberDialer {
-	return func(number, by string, join func() (*conference.Member, error)) error {
+	return func(number, by string, join func() (*conference.Member, error), failed func(string)) error {
 		return sip.DialConference(number, by, func() (sipbridge.ConferenceMember, error) {
 			m, err := join()
 			if err != nil {
 				return nil, err // not a typed nil in the interface
 			}
 			return m, nil
-		})
+		}, failed)
 	}
 }
