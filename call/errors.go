@@ -1,6 +1,9 @@
 package call
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors of the call API. Transports map them to their own codes; the text
 // is what a client sees.
@@ -19,3 +22,6 @@ var (
 	ErrBadDTMF        = errors.New("DTMF digits must be 1..32 of 0-9 * # A-D")
 	ErrStreamDenied   = errors.New("stream name is not issued to you for an active call")
 )
+
+// errNotEstablished refuses what needs an answered call.
+var errNotEstablished = fmt.Errorf("%w: call is not established", ErrState)

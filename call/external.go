@@ -125,6 +125,22 @@ func (s *Service) externalCall(id string) (*Call, error) {
 	return c, nil
 }
 
+// activeExternal finds the established gateway call id, the web user to
+// tell of what the gateway's party did, and that party (by).
+func (s *Service) activeExternal(id string) (c *Call, user, by string, err error) {
+	c, err = s.externalCall(id)
+	if err != nil {
+		return nil, "", "", err
+	}
+	if c.state != stateActive {
+		return nil, "", "", errNotEstablished
+	}
+	if c.ext == extCallee {
+		return c, c.From, c.To, nil
+	}
+	return c, c.To, c.From, nil
+}
+
 // ExternalRinging tells the caller that the called number rings (SIP 180/183).
 func (s *Service) ExternalRinging(id string) error {
 	s.mu.Lock()
@@ -203,16 +219,9 @@ func (s *Service) ExternalEarlyMedia(id string) (string, error) {
 func (s *Service) ExternalHold(id string, held bool, reason string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.externalCall(id)
+	c, user, by, err := s.activeExternal(id)
 	if err != nil {
 		return err
-	}
-	if c.state != stateActive {
-		return fmt.Errorf("%w: call is not established", ErrState)
-	}
-	user, by := c.To, c.From
-	if c.ext == extCallee {
-		user, by = c.From, c.To
 	}
 	e := Event{Type: EvUnhold, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, By: by}
 	if held {
@@ -255,16 +264,9 @@ func (s *Service) ExternalDTMF(id, digits string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.externalCall(id)
+	c, user, by, err := s.activeExternal(id)
 	if err != nil {
 		return err
-	}
-	if c.state != stateActive {
-		return fmt.Errorf("%w: call is not established", ErrState)
-	}
-	user, by := c.To, c.From
-	if c.ext == extCallee {
-		user, by = c.From, c.To
 	}
 	s.users[user].log.Append(Event{Type: EvDTMF, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, By: by, Digits: digits})
 	return nil

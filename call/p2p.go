@@ -1,7 +1,6 @@
 package call
 
 import (
-	"fmt"
 	"slices"
 	"sync/atomic"
 )
@@ -58,12 +57,9 @@ func (s *Service) modeLocked(c *Call, callee *Device) string {
 func (s *Service) P2PFailed(d *Device, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.partyCall(d, id)
+	c, err := s.activePartyCall(d, id)
 	if err != nil {
 		return err
-	}
-	if c.state != stateActive {
-		return fmt.Errorf("%w: call is not established", ErrState)
 	}
 	if c.mode != ModeP2P {
 		return nil

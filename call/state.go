@@ -105,6 +105,18 @@ func (s *Service) partyCall(d *Device, id string) (*Call, error) {
 	return c, nil
 }
 
+// activePartyCall is partyCall for an established call.
+func (s *Service) activePartyCall(d *Device, id string) (*Call, error) {
+	c, err := s.partyCall(d, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.state != stateActive {
+		return nil, errNotEstablished
+	}
+	return c, nil
+}
+
 // Accept answers a ringing call on device d (the callee's). The first
 // accept wins; a later one gets ErrAnswered. It returns the accepted event
 // as written to the callee's log: the names to publish and play.
@@ -187,12 +199,9 @@ func (s *Service) DTMF(d *Device, id, digits string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.partyCall(d, id)
+	c, err := s.activePartyCall(d, id)
 	if err != nil {
 		return err
-	}
-	if c.state != stateActive {
-		return fmt.Errorf("%w: call is not established", ErrState)
 	}
 	other := c.To
 	if d.User == c.To {
