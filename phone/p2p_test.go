@@ -118,8 +118,10 @@ func TestPhonesP2P(t *testing.T) {
 }
 
 // p2pTestTimeout: a call expected to go p2p gets 10 s to see the far
-// peer's audio (a loaded CI machine under -race once took over 3 s); a
-// blocked one keeps the default, which the fallback must meet.
+// peer's audio, so that a starved CI machine under -race cannot turn it
+// into a fallback (the fallbacks CI saw were the StreamNotFound race that
+// playDirect now retries); a blocked one keeps the default, which the
+// fallback must meet.
 func p2pTestTimeout(block bool) time.Duration {
 	if block {
 		return 0

@@ -158,9 +158,11 @@ func (a *p2pApp) phoneCall(t *testing.T, block bool, d time.Duration) (alice, bo
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	// A call expected to go p2p gets 10 s to see the far peer's audio (a
-	// loaded CI machine under -race once took over 3 s); a blocked one
-	// keeps the default, which the fallback must meet.
+	// A call expected to go p2p gets 10 s to see the far peer's audio, so
+	// that a starved CI machine under -race cannot turn it into a fallback
+	// (the fallbacks CI saw were the StreamNotFound race that the phone
+	// now retries); a blocked one keeps the default, which the fallback
+	// must meet.
 	p2pTimeout := 10 * time.Second
 	if block {
 		p2pTimeout = 0
