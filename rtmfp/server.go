@@ -235,16 +235,7 @@ func (s *Server) timer(ctx context.Context) {
 				all = append(all, ss)
 			}
 			s.mu.Unlock()
-			for _, ss := range all {
-				if ss.tick(now) {
-					s.remove(ss)
-				}
-			}
-			clear(all)
-			s.mu.Lock()
-			idle := len(s.sessions) == 0
-			s.mu.Unlock()
-			if idle {
+			if len(all) == 0 {
 				t.Stop()
 				select {
 				case <-ctx.Done():
@@ -252,7 +243,14 @@ func (s *Server) timer(ctx context.Context) {
 				case <-s.busy: // a token left by an earlier open costs one tick
 				}
 				t.Reset(tickInterval)
+				continue
 			}
+			for _, ss := range all {
+				if ss.tick(now) {
+					s.remove(ss)
+				}
+			}
+			clear(all)
 		}
 	}
 }
