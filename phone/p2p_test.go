@@ -2,7 +2,6 @@ package phone_test
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net"
 	"testing"
@@ -47,31 +46,11 @@ func p2pCall(t *testing.T, url string, block bool) (alice, bob *phone.Result) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	bobRes, bobErr := make(chan *phone.Result, 1), make(chan error, 1)
-	go func() {
-		r, err := phone.Answer(ctx, phone.Options{Server: url, User: "bob", Secret: "bob", Codec: codec.Speex, P2P: true, BlockP2P: block, P2PTimeout: p2pTestTimeout(block),
+	return aliceCallsBob(ctx, t,
+		phone.Options{Server: url, Codec: codec.Nellymoser, P2P: true, BlockP2P: block, P2PTimeout: p2pTestTimeout(block),
+			Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, 440, 0.5), Duration: 7 * time.Second},
+		phone.Options{Server: url, Codec: codec.Speex, P2P: true, BlockP2P: block, P2PTimeout: p2pTestTimeout(block),
 			Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, 880, 0.5)})
-		bobRes <- r
-		bobErr <- err
-	}()
-	var ar *phone.Result
-	var err error
-	for range 50 { // bob may not be connected yet
-		ar, err = phone.Call(ctx, phone.Options{Server: url, User: "alice", Secret: "alice", Codec: codec.Nellymoser, P2P: true, BlockP2P: block, P2PTimeout: p2pTestTimeout(block),
-			Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, 440, 0.5), Duration: 7 * time.Second}, "bob")
-		if !errors.Is(err, phone.ErrNotEstablished) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond) // retry pacing, not an event wait
-	}
-	if err != nil {
-		t.Fatalf("alice: %v", err)
-	}
-	br := <-bobRes
-	if err := <-bobErr; err != nil {
-		t.Fatalf("bob: %v", err)
-	}
-	return ar, br
 }
 
 // TestPhonesP2P: two headless phones over RTMFP with P2P call each other;

@@ -78,6 +78,36 @@ func checkTone(t *testing.T, who string, heard []int16, want, other float64) {
 }
 
 // TestTwoPhonesTones: alice (440 Hz) calls bob (880 Hz) for 5 s; each hears
+// aliceCallsBob runs bob answering with bo and alice calling him with ao
+// (User and Secret are set here), alice retrying while bob is not
+// connected yet; it returns both results once both phones are done.
+func aliceCallsBob(ctx context.Context, t *testing.T, ao, bo phone.Options) (alice, bob *phone.Result) {
+	t.Helper()
+	ao.User, ao.Secret, bo.User, bo.Secret = "alice", "alice", "bob", "bob"
+	bobRes, bobErr := make(chan *phone.Result, 1), make(chan error, 1)
+	go func() {
+		r, err := phone.Answer(ctx, bo)
+		bobRes <- r
+		bobErr <- err
+	}()
+	var err error
+	for range 50 { // bob may not be connected yet: alice's first invite is rejected offline
+		alice, err = phone.Call(ctx, ao, "bob")
+		if !errors.Is(err, phone.ErrNotEstablished) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // retry pacing, not an event wait
+	}
+	if err != nil {
+		t.Fatalf("alice (%s): %v", ao.Server, err)
+	}
+	bob = <-bobRes
+	if err := <-bobErr; err != nil {
+		t.Fatalf("bob (%s): %v", bo.Server, err)
+	}
+	return alice, bob
+}
+
 // the other's tone, with the same codec and across Nellymoser/Speex.
 func TestTwoPhonesTones(t *testing.T) {
 	for _, tc := range []struct {
@@ -93,32 +123,11 @@ func TestTwoPhonesTones(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			ab, ba := &delays{sent: map[uint32]time.Time{}}, &delays{sent: map[uint32]time.Time{}}
-			bobRes := make(chan *phone.Result, 1)
-			bobErr := make(chan error, 1)
-			go func() {
-				r, err := phone.Answer(ctx, phone.Options{Server: url, User: "bob", Secret: "bob", Codec: tc.bob,
-					Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, 880, 0.5), OnSend: ba.send, OnHear: ab.hear})
-				bobRes <- r
-				bobErr <- err
-			}()
-			var ar *phone.Result
-			var err error
-			for range 50 { // bob may not be connected yet: alice's first invite is rejected offline
-				ar, err = phone.Call(ctx, phone.Options{Server: url, User: "alice", Secret: "alice", Codec: tc.alice,
-					Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, 440, 0.5), Duration: 5 * time.Second, DTMF: "42",
-					OnSend: ab.send, OnHear: ba.hear}, "bob")
-				if !errors.Is(err, phone.ErrNotEstablished) {
-					break
-				}
-				time.Sleep(20 * time.Millisecond) // retry pacing, not an event wait
-			}
-			if err != nil {
-				t.Fatalf("alice: %v", err)
-			}
-			br := <-bobRes
-			if err := <-bobErr; err != nil {
-				t.Fatalf("bob: %v", err)
-			}
+			ar, br := aliceCallsBob(ctx, t,
+				phone.Options{Server: url, Codec: tc.alice, Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, 440, 0.5),
+					Duration: 5 * time.Second, DTMF: "42", OnSend: ab.send, OnHear: ba.hear},
+				phone.Options{Server: url, Codec: tc.bob, Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, 880, 0.5),
+					OnSend: ba.send, OnHear: ab.hear})
 			if br.Digits != "42" {
 				t.Errorf("bob got DTMF %q", br.Digits)
 			}
