@@ -75,16 +75,10 @@ func (c *Config) validateUsers() error {
 		if u.Password != u.Name {
 			continue
 		}
-		for _, l := range []struct{ key, addr string }{
-			{"rtmp.listen", c.RTMP.Listen}, {"http.listen", c.HTTP.Listen}, {"sip.listen", c.SIP.Listen}, {"sip.tls_listen", c.SIP.TLSListen},
-			{"rtmp.tls_listen", c.RTMP.TLSListen}, {"rtmp.rtmpt_listen", c.RTMP.RTMPTListen}, {"rtmp.rtmpts_listen", c.RTMP.RTMPTSListen},
-			{"rtmfp.listen", rtmfpListen(c.RTMFP)},
-		} {
-			if l.addr != "" && !loopback(l.addr) {
-				return &Error{Key: key + ".password", Msg: fmt.Sprintf(
-					"user %q has a demo password (equal to the name), allowed only while every listener is on a loopback address, but %s is %s; set real passwords in users",
-					u.Name, l.key, l.addr)}
-			}
+		if lkey, addr, ok := c.Exposed(); ok {
+			return &Error{Key: key + ".password", Msg: fmt.Sprintf(
+				"user %q has a demo password (equal to the name), allowed only while every listener is on a loopback address, but %s is %s; set real passwords in users",
+				u.Name, lkey, addr)}
 		}
 	}
 	return nil
@@ -102,6 +96,22 @@ func validUserName(name string) bool {
 		}
 	}
 	return true
+}
+
+// Exposed returns the first listener that is not on a loopback address
+// (its key and address); ok is false while every listener is on loopback,
+// where the demo defaults (demo passwords, open applications) are allowed.
+func (c *Config) Exposed() (key, addr string, ok bool) {
+	for _, l := range []struct{ key, addr string }{
+		{"rtmp.listen", c.RTMP.Listen}, {"http.listen", c.HTTP.Listen}, {"sip.listen", c.SIP.Listen}, {"sip.tls_listen", c.SIP.TLSListen},
+		{"rtmp.tls_listen", c.RTMP.TLSListen}, {"rtmp.rtmpt_listen", c.RTMP.RTMPTListen}, {"rtmp.rtmpts_listen", c.RTMP.RTMPTSListen},
+		{"rtmfp.listen", rtmfpListen(c.RTMFP)},
+	} {
+		if l.addr != "" && !loopback(l.addr) {
+			return l.key, l.addr, true
+		}
+	}
+	return "", "", false
 }
 
 // loopback reports whether a listen address binds a loopback address only.
