@@ -2,6 +2,7 @@ package call
 
 import (
 	"slices"
+	"strings"
 	"sync/atomic"
 )
 
@@ -71,6 +72,27 @@ func (s *Service) P2PFailed(d *Device, id string) error {
 	s.tellLocked(c, c.From, e)
 	s.tellLocked(c, c.To, e)
 	return nil
+}
+
+// P2PPeers reports whether peer IDs a and b are the two parties of an
+// answered call in p2p mode: the only introduction the rendezvous makes
+// under rtmfp.rendezvous: calls. Peer IDs are those the parties reported;
+// the rendezvous compares them with the initiator's real session, so a
+// party that lies only fails its own call's introduction.
+func (s *Service) P2PPeers(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.calls {
+		if c.state == stateActive && c.mode == ModeP2P &&
+			((strings.EqualFold(c.callerPeer, a) && strings.EqualFold(c.calleePeer, b)) ||
+				(strings.EqualFold(c.callerPeer, b) && strings.EqualFold(c.calleePeer, a))) {
+			return true
+		}
+	}
+	return false
 }
 
 // Mode is the media mode of call id (p2p or relay), "" when there is no

@@ -39,7 +39,9 @@ func TestP2PMode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rb.expect(EvIncoming, "")
+			if e := rb.expect(EvIncoming, ""); e.PeerID != "" {
+				t.Errorf("incoming carries the caller's peer ID %q before any answer", e.PeerID)
+			}
 			ra.expect(EvRinging, "")
 			if st, err := s.CallState(b, id); err != nil || st.State != StateRinging || st.Mode != "" {
 				t.Errorf("ringing record %+v, %v", st, err)
@@ -48,8 +50,19 @@ func TestP2PMode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ea := ra.expect(EvAccepted, ""); acc.Mode != tc.want || ea.Mode != tc.want || ea.PeerID != tc.peerB || acc.PeerID != tc.peerA {
+			// Peer IDs (addresses) are handed over only for a p2p call.
+			wantA, wantB := "", ""
+			if tc.want == ModeP2P {
+				wantA, wantB = tc.peerA, tc.peerB
+			}
+			if ea := ra.expect(EvAccepted, ""); acc.Mode != tc.want || ea.Mode != tc.want || ea.PeerID != wantB || acc.PeerID != wantA {
 				t.Fatalf("accepted: caller %+v callee %+v, want mode %s", ea, acc, tc.want)
+			}
+			if got := s.P2PPeers(tc.peerB, tc.peerA); got != (tc.want == ModeP2P) {
+				t.Errorf("P2PPeers(callee, caller) = %v in mode %s", got, tc.want)
+			}
+			if s.P2PPeers("intruder", tc.peerA) || s.P2PPeers(tc.peerA, "") {
+				t.Error("P2PPeers introduces someone who is not the other party")
 			}
 			rb.expect(EvAccepted, "")
 			if st, err := s.CallState(a, id); err != nil || s.Mode(id) != tc.want || st != (State{Call: id, From: "alice", To: "bob", State: StateActive, Mode: tc.want}) {
@@ -57,6 +70,9 @@ func TestP2PMode(t *testing.T) {
 			}
 			if err := s.P2PFailed(a, id); err != nil {
 				t.Fatal(err)
+			}
+			if s.P2PPeers(tc.peerA, tc.peerB) {
+				t.Error("P2PPeers still true after the call fell back to relay")
 			}
 			if tc.want == ModeP2P {
 				for _, r := range []*reader{ra, rb} {

@@ -78,7 +78,9 @@ func (s *Service) Invite(d *Device, to, peerID string) (string, error) {
 	callee.calls[c.ID] = c
 	c.timer = time.AfterFunc(s.opts.RingTimeout, func() { s.noAnswer(c) })
 	log.Info("call ringing", "from", c.From, "to", to)
-	callee.log.Append(Event{Type: EvIncoming, Time: now, Call: c.ID, From: c.From, To: to, PeerID: peerID})
+	// No peer ID before the answer: the callee (or anyone ringing as it)
+	// must not learn the caller's address unless they talk peer to peer.
+	callee.log.Append(Event{Type: EvIncoming, Time: now, Call: c.ID, From: c.From, To: to})
 	caller.log.Append(Event{Type: EvRinging, Time: now, Call: c.ID, From: c.From, To: to})
 	s.presenceLocked(caller)
 	s.presenceLocked(callee)
@@ -144,8 +146,11 @@ func (s *Service) Accept(d *Device, id, peerID string) (Event, error) {
 	s.log.Info("call accepted", "call", c.ID, "device", d.ID, "mode", c.mode)
 	base := Event{Type: EvAccepted, Time: now, Call: c.ID, From: c.From, To: c.To, Mode: c.mode, Device: d.ID}
 	toCaller, toCallee := base, base
-	toCaller.Publish, toCaller.Play, toCaller.PeerID = c.names[0], c.names[1], c.calleePeer
-	toCallee.Publish, toCallee.Play, toCallee.PeerID = c.names[1], c.names[0], c.callerPeer
+	toCaller.Publish, toCaller.Play = c.names[0], c.names[1]
+	toCallee.Publish, toCallee.Play = c.names[1], c.names[0]
+	if c.mode == ModeP2P { // a relayed call hides each party's peer ID (address) from the other
+		toCaller.PeerID, toCallee.PeerID = c.calleePeer, c.callerPeer
+	}
 	s.tellLocked(c, c.From, toCaller)
 	return s.users[c.To].log.Append(toCallee), nil
 }

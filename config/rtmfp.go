@@ -44,6 +44,11 @@ type RTMFP struct {
 	// IHello for a peer ID with no session here gets a Redirect to them
 	// instead of silence. IP literals only: a Redirect carries addresses.
 	RedirectServers []string `yaml:"redirect_servers"`
+	// Rendezvous says whom the server introduces to a connected peer:
+	// "calls" (only the other party of an answered peer-to-peer call, so
+	// no one else learns a peer's address) or "open" (anyone who knows the
+	// peer ID, as Adobe's Cirrus did).
+	Rendezvous string `yaml:"rendezvous"`
 }
 
 func (c *Config) validateRTMFP() error {
@@ -68,6 +73,9 @@ func (c *Config) validateRTMFP() error {
 		if err := check(); err != nil {
 			return err
 		}
+	}
+	if r.Rendezvous != "calls" && r.Rendezvous != "open" {
+		return &Error{Key: "rtmfp.rendezvous", Msg: fmt.Sprintf("must be calls or open, got %q", r.Rendezvous)}
 	}
 	if r.Keepalive >= r.IdleTimeout {
 		return &Error{Key: "rtmfp.keepalive", Msg: "must be shorter than rtmfp.idle_timeout"}

@@ -35,7 +35,13 @@ type Config struct {
 	IntroductionsPerSecond int
 	IntroductionsPerPeer   int
 	RedirectServers        []netip.AddrPort
-	Logger                 *slog.Logger
+	// Introduce, when set, decides each introduction of a connected peer:
+	// initiator is the peer ID (hex) of the session the IHello's address
+	// has with this server ("" when none), target the peer ID asked for.
+	// A refusal is silence, as for an unknown peer ID, so the IHello
+	// learns nothing. nil introduces every open session (Cirrus-style).
+	Introduce func(initiator, target string) bool
+	Logger    *slog.Logger
 }
 
 // Defaults fills in zero fields.

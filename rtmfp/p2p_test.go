@@ -3,6 +3,8 @@ package rtmfp_test
 import (
 	"context"
 	"encoding/binary"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,4 +148,59 @@ func TestCirrusDeveloperKey(t *testing.T) {
 			t.Fatalf("peer not reachable by its nearID: %v", err)
 		}
 	}
+}
+
+// TestIntroducePolicy: with Config.Introduce set, the rendezvous asks it
+// about every introduction with the initiator's real peer ID (its own
+// session with the server) and the target's; a refusal is silence, so an
+// anonymous IHello for a connected peer learns nothing of its address.
+func TestIntroducePolicy(t *testing.T) {
+	var allow atomic.Bool
+	var mu sync.Mutex
+	var asked [][2]string
+	st := startStack(t, rtmfp.Config{Introduce: func(initiator, target string) bool {
+		mu.Lock()
+		asked = append(asked, [2]string{initiator, target})
+		mu.Unlock()
+		return allow.Load()
+	}})
+	url := "rtmfp://" + st.RTMFPAddr + "/live"
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	a, err := rtmfp.Dial(ctx, url, rtmfp.DialOptions{PeerHandler: echoPeer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	reachable(t, a, st.RTMFPAddr)
+	b, err := rtmfp.Dial(ctx, url, rtmfp.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	dctx, dcancel := context.WithTimeout(ctx, 2*time.Second)
+	_, err = b.DialPeer(dctx, a.NearID())
+	dcancel()
+	if err == nil {
+		t.Fatal("DialPeer succeeded although the policy refuses the introduction")
+	}
+	if n := st.RTMFP.Stats().Introductions.Load(); n != 0 {
+		t.Errorf("%d introductions made against the policy", n)
+	}
+	if n := st.RTMFP.Stats().IntroductionsRefused.Load(); n == 0 {
+		t.Error("no refused introduction counted")
+	}
+	mu.Lock()
+	if len(asked) == 0 || asked[0] != [2]string{b.NearID(), a.NearID()} {
+		t.Errorf("policy asked %v, want (initiator %s, target %s)", asked, b.NearID()[:16], a.NearID()[:16])
+	}
+	mu.Unlock()
+	allow.Store(true)
+	dctx, dcancel = context.WithTimeout(ctx, 5*time.Second)
+	p, err := b.DialPeer(dctx, a.NearID())
+	dcancel()
+	if err != nil {
+		t.Fatalf("DialPeer with the introduction allowed: %v", err)
+	}
+	_ = p.Close()
 }

@@ -1,6 +1,7 @@
 package rtmfp
 
 import (
+	"encoding/hex"
 	"net/netip"
 	"time"
 )
@@ -102,6 +103,10 @@ func (s *Server) introduce(epd, tag, fp []byte, addr netip.AddrPort, now time.Ti
 	copy(id[:], fp)
 	s.mu.Lock()
 	target := s.byPeerID[id]
+	var initiator string
+	if is := s.byAddr[addr]; is != nil && s.Config.Introduce != nil {
+		initiator = hex.EncodeToString(is.far[:])
+	}
 	s.mu.Unlock()
 	if !s.allow(now, addr.Addr(), rateIntro) {
 		s.stats.IntroductionsRefused.Add(1)
@@ -116,6 +121,10 @@ func (s *Server) introduce(epd, tag, fp []byte, addr netip.AddrPort, now time.Ti
 			}
 			s.sendStartup(now, 0, chunkRedirect, r.AppendTo(nil), addr)
 		}
+		return
+	}
+	if s.Config.Introduce != nil && !s.Config.Introduce(initiator, hex.EncodeToString(id[:])) {
+		s.stats.IntroductionsRefused.Add(1)
 		return
 	}
 	target.mu.Lock()

@@ -83,7 +83,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, version s
 			return err
 		}
 	}
-	rt, err := newRTMFP(cfg, logger, reg, srv.rtmp)
+	rt, err := newRTMFP(cfg, logger, reg, srv)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/throttle"
 )
 
 // registerMetrics exports the components' own atomic counters; reading them
@@ -64,5 +65,17 @@ func registerConferenceMetrics(reg *prometheus.Registry, st *conference.Stats) {
 		counter("mixer_skipped_frames_total", "Room-frames not mixed because the mixer fell behind (CPU starved); members heard a gap.", func() float64 { return float64(st.Skipped.Load()) }),
 		counter("input_underruns_total", "Mixes where a talking member's buffered audio ran dry.", func() float64 { return float64(st.Underruns.Load()) }),
 		counter("input_late_frames_total", "Member audio frames dropped as late or beyond the jitter buffer.", func() float64 { return float64(st.Late.Load()) }),
+	)
+}
+
+// registerThrottleMetrics exports the guessing throttle shared by every
+// credential check (flashvox_auth_*).
+func registerThrottleMetrics(reg *prometheus.Registry, st *throttle.Stats) {
+	counter := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Subsystem: "auth", Name: name, Help: help}, f)
+	}
+	reg.MustRegister(
+		counter("failures_total", "Failed credential checks: passwords, tokens, SIP digests, conference PINs.", func() float64 { return float64(st.Failures.Load()) }),
+		counter("throttled_total", "Credential checks refused unchecked because the address or account is backing off.", func() float64 { return float64(st.Refused.Load()) }),
 	)
 }

@@ -61,7 +61,7 @@ func startP2PApp(t *testing.T, fileYAML string, env ...string) *p2pApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := newRTMFP(cfg, logger, reg, srv.rtmp)
+	rt, err := newRTMFP(cfg, logger, reg, srv)
 	if err != nil {
 		srv.close()
 		t.Fatal(err)
@@ -294,6 +294,15 @@ func TestP2PCallsFromConfig(t *testing.T) {
 			}
 			if states := seen(); len(states) != 1 || states[0].Mode != call.ModeRelay || states[0].FellBack {
 				t.Errorf("GET /api/v1/calls during the call: %+v; want relay only", states)
+			}
+			// A relayed call hands neither party the other's peer ID (its
+			// address, through the rendezvous).
+			for _, user := range []string{"alice", "bob"} {
+				for _, e := range callEvents(app.srv, user) {
+					if e.PeerID != "" {
+						t.Errorf("%s's %s event carries peer ID %s", user, e.Type, e.PeerID)
+					}
+				}
 			}
 		})
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/rtmfp"
-	"github.com/flashvox/flashvox/rtmp"
 )
 
 // rtmfpService is the RTMFP server, on the RTMP server's session handler
@@ -25,12 +24,12 @@ type rtmfpService struct {
 }
 
 // newRTMFP binds rtmfp.listen (UDP) when rtmfp.enabled; nil when off.
-func newRTMFP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, rs *rtmp.Server) (*rtmfpService, error) {
+func newRTMFP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, svc *services) (*rtmfpService, error) {
 	r := cfg.RTMFP
 	if !r.Enabled {
 		return nil, nil
 	}
-	h, ok := rs.Handler.(rtmfp.Handler)
+	h, ok := svc.rtmp.Handler.(rtmfp.Handler)
 	if !ok {
 		return nil, errors.New("rtmfp: the RTMP handler cannot serve RTMFP sessions")
 	}
@@ -53,6 +52,10 @@ func newRTMFP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 	if err != nil {
 		return nil, fmt.Errorf("rtmfp: listen %s: %w", r.Listen, err)
 	}
+	var introduce func(initiator, target string) bool
+	if r.Rendezvous == "calls" {
+		introduce = svc.calls.P2PPeers
+	}
 	srv := &rtmfp.Server{
 		Config: rtmfp.Config{
 			MaxSessions: r.MaxSessions, MaxSessionsPerIP: r.MaxSessionsPerIP, HandshakesPerSecond: r.HandshakesPerSecond,
@@ -61,6 +64,7 @@ func newRTMFP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 			CongestionDelay: congestionDelay(r),
 			Policy:          rtmfp.Policy{RequireHMAC: r.RequireHMAC, RequireSeq: r.RequireSequence},
 			RedirectServers: redirect,
+			Introduce:       introduce,
 			Identity:        id,
 			Logger:          logger.With("component", "rtmfp"),
 		},

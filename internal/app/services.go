@@ -25,6 +25,7 @@ import (
 	"github.com/flashvox/flashvox/session"
 	"github.com/flashvox/flashvox/sipbridge"
 	"github.com/flashvox/flashvox/siprtmp"
+	"github.com/flashvox/flashvox/throttle"
 	"github.com/flashvox/flashvox/web"
 )
 
@@ -40,10 +41,15 @@ type services struct {
 	certs *tlscert.Reloader
 	sip   *sipbridge.Bridge // the SIP user agent on sip.listen
 	confs *conference.Service
+	// guard slows guessing: every credential check of every transport
+	// (passwords, tokens, SIP digests, conference PINs) goes through it.
+	guard *throttle.Throttle
 }
 
 func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry) (*services, error) {
 	hub := media.NewHub(cfg.RTMP.SubscriberQueue, logger.With("component", "hub"))
+	guard := throttle.New(throttle.Options{Logger: logger.With("component", "auth")})
+	registerThrottleMetrics(reg, &guard.Stats)
 	users := map[string]string{}
 	names := make([]string, 0, len(cfg.Users))
 	for _, u := range cfg.Users {
@@ -113,7 +119,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	}
 	sip.SetConferences(sipConferences(confs))
 	confs.SetNumberDialer(sipDialer(sip))
-	return &services{hub: hub, rtmp: rs, calls: calls, mux: mux, tunnel: tunnel, certs: certs, sip: sip, confs: confs}, nil
+	return &services{hub: hub, rtmp: rs, calls: calls, mux: mux, tunnel: tunnel, certs: certs, sip: sip, confs: confs, guard: guard}, nil
 }
 
 // newHooks returns the HTTP hooks of hooks:, or nil when all are off (a nil
