@@ -1,11 +1,14 @@
 package call
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -73,6 +76,18 @@ type Device struct {
 	expiry   *time.Timer
 	gone     bool
 	direct   bool // RTMFP: may carry media peer to peer (SetDirect)
+
+	// Pushing transports (RTMP, RTMFP) report how far they have written
+	// the user's events to the client (Delivered); Flush waits on it.
+	pushes    atomic.Bool
+	delivered atomic.Uint64
+}
+
+// Delivered records that a pushing transport has written its user's
+// events before cursor to the client. Safe from any goroutine.
+func (d *Device) Delivered(cursor uint64) {
+	d.delivered.Store(cursor)
+	d.pushes.Store(true)
 }
 
 // grant says who may publish and who may play one issued stream name.
@@ -281,6 +296,40 @@ func (s *Service) Close() {
 			}
 		}
 	}
+}
+
+// Flush waits until every pushing device has delivered its user's events
+// written so far (Close's shutdown events above all), or ctx ends: the
+// server's shutdown calls it before closing the connections, so that the
+// parties hear why their calls ended.
+func (s *Service) Flush(ctx context.Context) error {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if s.undelivered() == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("call: %d devices not told: %w", s.undelivered(), ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *Service) undelivered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, u := range s.users {
+		head := u.log.Head()
+		for _, d := range u.devices {
+			if d.pushes.Load() && d.delivered.Load() < head {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func endEventFor(c *Call) string {

@@ -111,6 +111,7 @@ var methods = map[string]string{
 // Invokes carry transaction id 0: the server expects no answer.
 func (c *conn) push(ctx context.Context) {
 	cursor := c.cursor
+	c.dev.Delivered(cursor)
 	for {
 		p, err := c.events.Wait(ctx, cursor, 100)
 		if err != nil {
@@ -127,6 +128,7 @@ func (c *conn) push(ctx context.Context) {
 				return
 			}
 		}
+		c.dev.Delivered(cursor)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 // client without the method would get an AsyncErrorEvent.
 func (c *conn) push(ctx context.Context) {
 	cursor := c.cursor
+	c.dev.Delivered(cursor)
 	for {
 		p, err := c.events.Wait(ctx, cursor, 100)
 		if err != nil {
@@ -29,6 +30,7 @@ func (c *conn) push(ctx context.Context) {
 				}
 			}
 		}
+		c.dev.Delivered(cursor)
 	}
 }
 

@@ -25,7 +25,7 @@ func TestConferenceRecordingSIGTERM(t *testing.T) {
 	s.phone(t, "p1", "call", "conf:rec", "--play", writeConfTone(t, 400, 16000, 1))
 	s.phone(t, "p2", "call", "conf:rec", "--play", writeConfTone(t, 1300, 16000, 1))
 	mod.waitJoined("rec", 15*time.Second, "p1", "p2")
-	<-time.After(3 * time.Second) // talk time, not an event
+	<-time.After(3500 * time.Millisecond) // talk time, not an event (the recording must reach 3 s)
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

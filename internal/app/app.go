@@ -102,7 +102,10 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, version s
 		checks["rtmfp"] = rt.health
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
+	// The components stop when Run says so, not when ctx ends: first the
+	// calls end with reason shutdown over the still open connections.
+	stop := ctx
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	srv.reloadCerts(ctx, logger)
 	var wg sync.WaitGroup
@@ -132,9 +135,10 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, version s
 
 	var runErr error
 	select {
-	case <-ctx.Done():
+	case <-stop.Done():
 	case runErr = <-errc:
 	}
+	srv.endCalls(logger)
 	cancel()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -140,6 +141,24 @@ func (s *services) close() {
 	s.confs.Close()
 	s.calls.Close()
 	s.sip.Close()
+}
+
+// shutdownNotice bounds how long a stopping server waits for its clients
+// to be told that their calls ended (reason shutdown).
+const shutdownNotice = time.Second
+
+// endCalls ends every room and call with reason shutdown while the
+// connections are still open, and waits (at most shutdownNotice) until the
+// pushing transports have told their clients; closing the connections
+// first would end the calls as "gone".
+func (s *services) endCalls(log *slog.Logger) {
+	s.confs.Close()
+	s.calls.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownNotice)
+	defer cancel()
+	if err := s.calls.Flush(ctx); err != nil {
+		log.Warn("shutdown: not every client heard that its calls ended", "err", err)
+	}
 }
 
 // serveRTMPS serves RTMP over TLS on ln.
