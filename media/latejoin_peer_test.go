@@ -3,6 +3,7 @@ package media_test
 import (
 	"bytes"
 	"fmt"
+	"github.com/flashvox/flashvox/internal/testwait"
 	"math"
 	"path/filepath"
 	"testing"
@@ -76,11 +77,11 @@ func TestPeerSpeexLateJoiner(t *testing.T) {
 			early := filepath.Join(dir, "early.flv")
 			late := filepath.Join(dir, "late.flv")
 			pe := testpeer.Start(t, 60*time.Second, "rtmpdump", "-q", "-r", url, "--live", "-o", early)
-			waitFor(t, 10*time.Second, "the early player", func() bool { return st.Hub.SubscriberCount("live/late") == 1 })
+			testwait.For(t, 10*time.Second, "the early player", func() bool { return st.Hub.SubscriberCount("live/late") == 1 })
 			pub := testpeer.Start(t, 60*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error",
 				"-re", "-i", src, "-c", "copy", "-f", "flv", url)
 			// 100 frames in: 2 s of audio at the publisher's real-time pace.
-			waitFor(t, 20*time.Second, "2 s of published audio", func() bool { return st.Hub.Stats.FramesIn.Load() >= 100 })
+			testwait.For(t, 20*time.Second, "2 s of published audio", func() bool { return st.Hub.Stats.FramesIn.Load() >= 100 })
 			pl := testpeer.Start(t, 60*time.Second, "rtmpdump", "-q", "-r", url, "--live", "-o", late)
 			for _, p := range []*testpeer.Proc{pub, pe, pl} {
 				select {
@@ -123,17 +124,6 @@ func TestPeerSpeexLateJoiner(t *testing.T) {
 				t.Errorf("late decode did not converge within 1 s (at %d frames; worst block after 1 s %.1f dB)", at, worst)
 			}
 		})
-	}
-}
-
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -3,6 +3,7 @@ package rtmfp
 import (
 	"bytes"
 	"context"
+	"github.com/flashvox/flashvox/internal/testwait"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -68,7 +69,7 @@ func TestServerDropsGarbage(t *testing.T) {
 		}
 		_, _ = c.Write(d)
 	}
-	waitFor(t, func() bool { return srv.Stats().Malformed.Load()+srv.Stats().HandshakesRefused.Load() >= 1000 })
+	testwait.For(t, 5*time.Second, "1000 datagrams refused", func() bool { return srv.Stats().Malformed.Load()+srv.Stats().HandshakesRefused.Load() >= 1000 })
 	if tag := hello(t, c, hs); len(tag) == 0 {
 		t.Fatal("no RHello after the garbage")
 	}
@@ -127,7 +128,7 @@ func TestIHelloFlood(t *testing.T) {
 	// The kernel may drop part of the burst; wait until the server has
 	// taken what arrived (the count stops moving), with the limiter engaged.
 	last := uint64(0)
-	waitFor(t, func() bool {
+	testwait.For(t, 5*time.Second, "the refused-handshake count to settle", func() bool {
 		n := srv.Stats().HandshakesRefused.Load()
 		if n > 0 && n == last {
 			return true
@@ -155,17 +156,6 @@ func TestIHelloFlood(t *testing.T) {
 	defer other.Close()
 	if tag := hello(t, other, hs); len(tag) == 0 {
 		t.Fatal("another address got no RHello during the flood")
-	}
-}
-
-func waitFor(t testing.TB, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached within 5 s")
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 

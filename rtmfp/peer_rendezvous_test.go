@@ -1,6 +1,7 @@
 package rtmfp_test
 
 import (
+	"github.com/flashvox/flashvox/internal/testwait"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -106,19 +107,8 @@ func TestPeerRendezvousPolicy(t *testing.T) {
 
 	tc.Interrupt() // tcconn closes its session
 	<-tc.Done()
-	waitFor(t, func() bool { return b.RTMFP.Stats().Sessions.Load() == 0 }, 15*time.Second)
+	testwait.For(t, 15*time.Second, "server B's sessions closed", func() bool { return b.RTMFP.Stats().Sessions.Load() == 0 })
 	if ok, out := fcclientWritable(t, b.RTMFPAddr, fp, 3*time.Second); ok {
 		t.Errorf("a closed session's peer ID was introduced:\n%s", tailString(out, 1500))
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool, within time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not reached within %v", within)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -3,6 +3,7 @@ package rtmfp
 import (
 	"bytes"
 	"context"
+	"github.com/flashvox/flashvox/internal/testwait"
 	"net"
 	"net/netip"
 	"slices"
@@ -210,7 +211,7 @@ func TestUnknownPeer(t *testing.T) {
 		t.Fatalf("registered peer not introduced: %+v", r)
 	}
 	_ = a.Close()
-	waitFor(t, func() bool { return peerHello(t, c, a.s.near[:], 200*time.Millisecond) == nil })
+	testwait.For(t, 5*time.Second, "the peer answers a hello", func() bool { return peerHello(t, c, a.s.near[:], 200*time.Millisecond) == nil })
 
 	srv2, pc2 := startServer(t, Config{RedirectServers: []netip.AddrPort{other}})
 	c2 := udpTo(t, pc2, "127.0.0.1")

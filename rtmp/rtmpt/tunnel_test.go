@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/flashvox/flashvox/internal/testwait"
 	"io"
 	"net"
 	"net/http"
@@ -120,7 +121,7 @@ func TestTunnelEcho(t *testing.T) {
 	if code, _ := s.do(t, "idle", []byte{0}); code != http.StatusNotFound {
 		t.Fatalf("idle after close: %d, want 404", code)
 	}
-	waitFor(t, "the server side to end", func() bool { return tt.echo.ended.Load() == 1 })
+	testwait.For(t, 5*time.Second, "the server side to end", func() bool { return tt.echo.ended.Load() == 1 })
 }
 
 // TestTunnelHoldAnswersAtOnce: a held idle poll answers as soon as data is
@@ -252,7 +253,7 @@ func TestTunnelHostile(t *testing.T) {
 func TestTunnelIdleExpiry(t *testing.T) {
 	tt := startTunnel(t, Options{IdleTimeout: 100 * time.Millisecond})
 	s := tt.open(t)
-	waitFor(t, "the idle session to end", func() bool { return tt.echo.ended.Load() == 1 })
+	testwait.For(t, 5*time.Second, "the idle session to end", func() bool { return tt.echo.ended.Load() == 1 })
 	if code, _ := s.do(t, "idle", []byte{0}); code != http.StatusNotFound {
 		t.Fatalf("idle after expiry: %d, want 404", code)
 	}
@@ -293,17 +294,6 @@ func TestConnDeadlines(t *testing.T) {
 func isTimeout(err error) bool {
 	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // FuzzTunnelRequest: any method, path and body gets an answer, never a
