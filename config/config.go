@@ -53,6 +53,8 @@ type RTMP struct {
 	ChunkSize               int           `yaml:"chunk_size"`
 	MaxMessageSize          int           `yaml:"max_message_size"`
 	MaxChunkStreams         int           `yaml:"max_chunk_streams"`
+	PreConnectBuffer        int           `yaml:"preconnect_buffer"`
+	MaxBuffered             int           `yaml:"max_buffered"`
 	MaxStreamsPerConnection int           `yaml:"max_streams_per_connection"`
 	MaxConnections          int           `yaml:"max_connections"`
 	MaxConnectionsPerIP     int           `yaml:"max_connections_per_ip"`

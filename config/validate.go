@@ -16,6 +16,8 @@ func (c *Config) Validate() error {
 		intRange("rtmp.chunk_size", c.RTMP.ChunkSize, 128, 16<<20),
 		intRange("rtmp.max_message_size", c.RTMP.MaxMessageSize, 4096, 16<<20),
 		intRange("rtmp.max_chunk_streams", c.RTMP.MaxChunkStreams, 4, 65599),
+		intRange("rtmp.max_buffered", c.RTMP.MaxBuffered, c.RTMP.MaxMessageSize, 1<<30),
+		intRange("rtmp.preconnect_buffer", c.RTMP.PreConnectBuffer, 1024, c.RTMP.MaxBuffered),
 		intRange("rtmp.max_streams_per_connection", c.RTMP.MaxStreamsPerConnection, 1, 1024),
 		intRange("rtmp.max_connections", c.RTMP.MaxConnections, 1, 1_000_000),
 		intRange("rtmp.max_connections_per_ip", c.RTMP.MaxConnectionsPerIP, 1, 1_000_000),

@@ -3,7 +3,6 @@ package rtmfp
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -61,7 +60,7 @@ func TestPeerIHelloFloodRSS(t *testing.T) {
 	testpeer.WaitTCP(t, "127.0.0.1:"+strconv.Itoa(rtmpPort), 10*time.Second)
 	server := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: udp}
 
-	before := vmRSS(t, cmd.Process.Pid)
+	before := testpeer.VmRSS(t, cmd.Process.Pid)
 	var answered atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -101,7 +100,7 @@ func TestPeerIHelloFloodRSS(t *testing.T) {
 	}
 	wg.Wait()
 	flood := time.Since(start)
-	after := vmRSS(t, cmd.Process.Pid)
+	after := testpeer.VmRSS(t, cmd.Process.Pid)
 	t.Logf("20000 forged IHellos from %d addresses in %v: %d RHellos back; VmRSS %d KiB before, %d KiB after",
 		floodSources, flood.Round(time.Millisecond), answered.Load(), before>>10, after>>10)
 	if after >= 300<<20 {
@@ -125,25 +124,5 @@ func TestPeerIHelloFloodRSS(t *testing.T) {
 	}
 	p.Interrupt()
 	<-p.Done()
-	t.Logf("tcconn connected after the flood; VmRSS now %d KiB", vmRSS(t, cmd.Process.Pid)>>10)
-}
-
-// vmRSS is the resident set size of process pid, in bytes.
-func vmRSS(t *testing.T, pid int) int64 {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmRSS in /proc/status")
-	return 0
+	t.Logf("tcconn connected after the flood; VmRSS now %d KiB", testpeer.VmRSS(t, cmd.Process.Pid)>>10)
 }

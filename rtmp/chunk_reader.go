@@ -42,6 +42,7 @@ type chunkStreamIn struct {
 	style     extStyle
 	inMessage bool
 	body      []byte
+	reserved  uint32 // of ChunkReader.held, for the message being received
 }
 
 // ChunkReader reassembles messages from a chunk stream. It applies Set Chunk
@@ -54,6 +55,10 @@ type ChunkReader struct {
 	maxStreams int
 	streams    map[uint32]*chunkStreamIn
 	hdr        [11]byte
+	// budget bounds held: the declared sizes of the messages being
+	// received, over all chunk streams. A body never grows past its
+	// declared size, so this bounds what a peer can make us buffer.
+	budget, held uint32
 }
 
 // NewChunkReader reads chunks from r with the given bounds (see ConnConfig).
@@ -68,8 +73,14 @@ func NewChunkReader(r io.Reader, maxMessageSize, maxChunkStreams int) *ChunkRead
 		maxMessage: uint32(maxMessageSize),
 		maxStreams: maxChunkStreams,
 		streams:    make(map[uint32]*chunkStreamIn),
+		budget:     ^uint32(0),
 	}
 }
+
+// SetBudget bounds the bytes of unfinished messages the peer may hold at
+// once (the sum of their declared sizes); a header that would pass it
+// fails with ErrOverBudget. Conn lowers it until connect is admitted.
+func (r *ChunkReader) SetBudget(n int) { r.budget = uint32(min(max(n, 0), 1<<31)) }
 
 // ChunkSize returns the current incoming chunk size.
 func (r *ChunkReader) ChunkSize() uint32 { return r.chunkSize }
@@ -116,8 +127,7 @@ func (r *ChunkReader) applyControl(m *Message) error {
 			return fmt.Errorf("abort: %w", ErrBufferTooShort)
 		}
 		if cs := r.streams[binary.BigEndian.Uint32(m.Payload)]; cs != nil {
-			cs.inMessage = false
-			cs.body = nil
+			r.drop(cs)
 		}
 	}
 	return nil
@@ -174,8 +184,7 @@ func (r *ChunkReader) readChunk(m *Message) (done bool, err error) {
 	if fmtType != 3 && cs.inMessage {
 		// A new header in the middle of a message: the peer gave the old
 		// one up without an Abort. Drop it as Abort would.
-		cs.inMessage = false
-		cs.body = nil
+		r.drop(cs)
 	}
 
 	var field uint32
@@ -232,6 +241,11 @@ func (r *ChunkReader) readChunk(m *Message) (done bool, err error) {
 		if cs.length > r.maxMessage {
 			return false, fmt.Errorf("%w: max_message_size %d, header declares %d", ErrMessageTooLarge, r.maxMessage, cs.length)
 		}
+		if r.held+cs.length > r.budget || r.held+cs.length < r.held {
+			return false, fmt.Errorf("%w: %d bytes of unfinished messages held, a new one declares %d, budget %d", ErrOverBudget, r.held, cs.length, r.budget)
+		}
+		r.held += cs.length
+		cs.reserved = cs.length
 		cs.inMessage = true
 		cs.body = make([]byte, 0, min(cs.length, initialBodyAlloc))
 	}
@@ -250,9 +264,17 @@ func (r *ChunkReader) readChunk(m *Message) (done bool, err error) {
 		ChunkStreamID: csid,
 		Payload:       cs.body,
 	}
-	cs.body = nil
-	cs.inMessage = false
+	cs.body = nil // m owns it now
+	r.drop(cs)
 	return true, nil
+}
+
+// drop ends the message cs was receiving and returns its budget.
+func (r *ChunkReader) drop(cs *chunkStreamIn) {
+	r.held -= cs.reserved
+	cs.reserved = 0
+	cs.inMessage = false
+	cs.body = nil
 }
 
 // skipRepeatedExt consumes the extended timestamp a type 3 chunk repeats, if

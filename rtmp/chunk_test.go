@@ -262,3 +262,53 @@ func TestChunkReaderGrowsWithData(t *testing.T) {
 		t.Fatalf("body buffer cap %d before data arrived", c)
 	}
 }
+
+// TestChunkReaderBudget: the declared sizes of unfinished messages over all
+// chunk streams are bounded; finished, aborted and replaced messages give
+// their share back, so a well-behaved peer never meets the bound.
+func TestChunkReaderBudget(t *testing.T) {
+	half := func(csid byte, size int) []byte { // a type 0 header and one 128-byte chunk
+		return append([]byte{csid, 0, 0, 0, byte(size >> 16), byte(size >> 8), byte(size), TypeAudio, 1, 0, 0, 0}, make([]byte, 128)...)
+	}
+	whole := func(csid byte, size int) []byte {
+		var buf bytes.Buffer
+		w := NewChunkWriter(&buf)
+		w.WriteMessage(&Message{Type: TypeAudio, StreamID: 1, ChunkStreamID: uint32(csid), Payload: make([]byte, size)})
+		return buf.Bytes()
+	}
+	abort := func(csid byte) []byte {
+		return append([]byte{2, 0, 0, 0, 0, 0, 4, TypeAbort, 0, 0, 0, 0}, 0, 0, 0, csid)
+	}
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	for _, tc := range []struct {
+		name   string
+		in     []byte
+		budget int
+		want   int // messages read before the end of input (or the error)
+		over   bool
+	}{
+		{"two halves fit", cat(half(10, 16000), half(11, 16000)), 32768, 0, false},
+		{"third half passes", cat(half(10, 16000), half(11, 16000), half(12, 16000)), 32768, 0, true},
+		{"one message larger than the budget", half(10, 40000), 32768, 0, true},
+		{"finished messages give back", cat(whole(10, 30000), whole(11, 30000), whole(12, 30000)), 32768, 3, false},
+		{"aborted message gives back", cat(half(10, 30000), abort(10), half(11, 30000)), 32768, 1, false},
+		{"replaced message gives back", cat(half(10, 30000), half(10, 30000)), 32768, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewChunkReader(bytes.NewReader(tc.in), 1<<20, 64)
+			r.SetBudget(tc.budget)
+			n := 0
+			var err error
+			for {
+				var m Message
+				if err = r.ReadMessage(&m); err != nil {
+					break
+				}
+				n++
+			}
+			if got := errors.Is(err, ErrOverBudget); got != tc.over || n != tc.want {
+				t.Fatalf("read %d messages, then %v; want %d and over budget %v", n, err, tc.want, tc.over)
+			}
+		})
+	}
+}

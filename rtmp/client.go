@@ -134,6 +134,7 @@ func Dial(ctx context.Context, rawURL string, opts ClientOptions) (*Client, erro
 	nc.SetDeadline(time.Time{})
 
 	conn := NewConn(context.Background(), nc, rw, cfg, log)
+	conn.Admit() // the server we dialled is not held to a stranger's budget
 	c, err := NewClient(ctx, conn, u, opts)
 	if c != nil {
 		c.conn = conn

@@ -22,6 +22,11 @@ type ConnConfig struct {
 	MaxMessageSize int `yaml:"max_message_size"`
 	// MaxChunkStreams bounds the chunk stream ids a peer may use.
 	MaxChunkStreams int `yaml:"max_chunk_streams"`
+	// PreConnectBuffer bounds the bytes of unfinished messages (the sum of
+	// their declared sizes, over all chunk streams) a peer may hold before
+	// its connect is admitted (Conn.Admit); MaxBuffered after.
+	PreConnectBuffer int `yaml:"preconnect_buffer"`
+	MaxBuffered      int `yaml:"max_buffered"`
 	// WriteQueue is the number of messages waiting for the writer goroutine.
 	WriteQueue int `yaml:"write_queue"`
 	// ReadTimeout closes a connection that sent nothing for this long.
@@ -41,6 +46,8 @@ func DefaultConnConfig() ConnConfig {
 		ChunkSize:        4096,
 		MaxMessageSize:   1 << 20,
 		MaxChunkStreams:  64,
+		PreConnectBuffer: 32 << 10,
+		MaxBuffered:      4 << 20,
 		WriteQueue:       256,
 		ReadTimeout:      60 * time.Second,
 		WriteTimeout:     10 * time.Second,
@@ -60,6 +67,12 @@ func (c ConnConfig) WithDefaults() ConnConfig {
 	}
 	if c.MaxChunkStreams == 0 {
 		c.MaxChunkStreams = d.MaxChunkStreams
+	}
+	if c.PreConnectBuffer == 0 {
+		c.PreConnectBuffer = d.PreConnectBuffer
+	}
+	if c.MaxBuffered == 0 {
+		c.MaxBuffered = d.MaxBuffered
 	}
 	if c.WriteQueue == 0 {
 		c.WriteQueue = d.WriteQueue
@@ -88,6 +101,10 @@ func (c ConnConfig) Validate() error {
 		return fmt.Errorf("rtmp.max_message_size: must be 1..%d", 1<<24-1)
 	case c.MaxChunkStreams < 1 || c.MaxChunkStreams > 65598:
 		return fmt.Errorf("rtmp.max_chunk_streams: must be 1..65598")
+	case c.PreConnectBuffer < 1024 || c.PreConnectBuffer > c.MaxBuffered:
+		return fmt.Errorf("rtmp.preconnect_buffer: must be 1024..rtmp.max_buffered (%d)", c.MaxBuffered)
+	case c.MaxBuffered < c.MaxMessageSize:
+		return fmt.Errorf("rtmp.max_buffered: must be at least rtmp.max_message_size (%d)", c.MaxMessageSize)
 	case c.WriteQueue < 1:
 		return fmt.Errorf("rtmp.write_queue: must be at least 1")
 	case c.ReadTimeout <= 0:

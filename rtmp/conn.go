@@ -100,6 +100,7 @@ func NewConn(ctx context.Context, nc net.Conn, rw io.ReadWriter, cfg ConnConfig,
 	// covers the parent context.
 	context.AfterFunc(c.ctx, func() { c.stopped.Store(true) })
 	c.cr = NewChunkReader(bufio.NewReaderSize(c.in, 4096), cfg.MaxMessageSize, cfg.MaxChunkStreams)
+	c.cr.SetBudget(cfg.PreConnectBuffer)
 	c.cw = ChunkWriter{w: &c.obuf, chunkSize: defaultChunkSize}
 	if rw == io.ReadWriter(nc) && c.rawW.init(nc) {
 		c.raw = &c.rawW

@@ -13,6 +13,9 @@ var (
 	ErrIdleTimeout = errors.New("rtmp: read idle timeout")
 	// ErrMessageTooLarge is a message header declaring more than MaxMessageSize.
 	ErrMessageTooLarge = errors.New("rtmp: message too large")
+	// ErrOverBudget is a peer holding more unfinished messages than its
+	// budget (PreConnectBuffer before connect is admitted, MaxBuffered after).
+	ErrOverBudget = errors.New("rtmp: over the buffered-bytes budget")
 	// ErrTooManyChunkStreams is a peer opening more than MaxChunkStreams.
 	ErrTooManyChunkStreams = errors.New("rtmp: too many chunk streams")
 	// ErrInvalidChunkSize is a Set Chunk Size of 0 or with the top bit set.

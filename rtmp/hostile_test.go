@@ -42,6 +42,14 @@ func TestHostileInput(t *testing.T) {
 	for i := range 200 {
 		many = append(many, &Message{Type: TypeAudio, StreamID: 1, ChunkStreamID: uint32(10 + i), Payload: []byte{1}})
 	}
+	// Half-sent messages parked on many chunk streams before connect: each
+	// declares 16 KiB and sends one 128-byte chunk; the third passes the
+	// 32 KiB pre-connect budget.
+	var halfSent []byte
+	for i := range 60 {
+		halfSent = append(halfSent, byte(10+i), 0, 0, 0, 0, 0x40, 0, TypeAudio, 1, 0, 0, 0)
+		halfSent = append(halfSent, make([]byte, 128)...)
+	}
 	tests := []struct {
 		name      string
 		handshake bool
@@ -54,6 +62,7 @@ func TestHostileInput(t *testing.T) {
 		{"chunk size 2^31", true, chunks(SetChunkSizeMessage(1 << 31)), false},
 		{"header claims 16 MiB", true, []byte{0x06, 0, 0, 0, 0xff, 0xff, 0xff, TypeVideo, 1, 0, 0, 0}, false},
 		{"many chunk streams", true, chunks(many...), false},
+		{"half-sent messages before connect", true, halfSent, false},
 		{"silent after handshake", true, nil, true},
 	}
 	for _, tt := range tests {

@@ -51,6 +51,9 @@ func (s *Session) connect(c *rtmp.Command) error {
 	s.amf3 = enc == 3 || c.AMF3
 	s.mu.Unlock()
 	s.connected = true
+	if a, ok := s.t.(admitter); ok {
+		a.Admit()
+	}
 	s.log = s.log.With("app", app)
 	for _, m := range []*rtmp.Message{
 		rtmp.WindowAckSizeMessage(windowAckSize),
@@ -68,6 +71,10 @@ func (s *Session) connect(c *rtmp.Command) error {
 	s.log.Info("connected", "tcUrl", obj.GetString("tcUrl"), "flashVer", obj.GetString("flashVer"), "objectEncoding", objectEncoding(s.amf3))
 	return s.send(0, "_result", c.TxID, props, inf)
 }
+
+// admitter is a transport that holds a peer to a smaller buffer budget
+// until its connect is admitted (rtmp.Conn).
+type admitter interface{ Admit() }
 
 func objectEncoding(amf3 bool) int {
 	if amf3 {

@@ -78,6 +78,8 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 			ChunkSize:        cfg.RTMP.ChunkSize,
 			MaxMessageSize:   cfg.RTMP.MaxMessageSize,
 			MaxChunkStreams:  cfg.RTMP.MaxChunkStreams,
+			PreConnectBuffer: cfg.RTMP.PreConnectBuffer,
+			MaxBuffered:      cfg.RTMP.MaxBuffered,
 			WriteQueue:       cfg.RTMP.WriteQueue,
 			ReadTimeout:      cfg.RTMP.ReadTimeout,
 			WriteTimeout:     cfg.RTMP.WriteTimeout,

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/rtmp"
+)
+
+// TestHalfSentMessagesBeforeConnect: ten connections from one address park
+// half-sent 1 MiB messages on 60 chunk streams each without ever sending
+// connect. With the budget lifted the server grew by 745 MiB; with
+// rtmp.preconnect_buffer it closes each connection at its first oversized
+// header, its RSS stays flat, and a normal client connects afterwards.
+func TestHalfSentMessagesBeforeConnect(t *testing.T) {
+	s := startFlashvox(t)
+	addr := strings.TrimSuffix(strings.TrimPrefix(s.phoneURL, "rtmp://"), "/phone")
+	before := testpeer.VmRSS(t, s.cmd.Process.Pid)
+
+	// Set Chunk Size 64 KiB, then round after round one 64 KiB chunk on
+	// each of 60 chunk streams, every message declaring 1 MiB and left one
+	// chunk short of done.
+	const size, chunk = 1 << 20, 1 << 16
+	attack := []byte{0x02, 0, 0, 0, 0, 0, 4, rtmp.TypeSetChunkSize, 0, 0, 0, 0, 0, chunk >> 16, 0, 0}
+	body := make([]byte, chunk)
+	var wg sync.WaitGroup
+	closed := make(chan time.Duration, 10)
+	for range 10 {
+		wg.Go(func() {
+			nc, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer nc.Close()
+			nc.SetDeadline(time.Now().Add(20 * time.Second))
+			if _, err := rtmp.ClientHandshake(nc, rtmp.HandshakeOptions{Mode: rtmp.HandshakeSimple}); err != nil {
+				t.Error(err)
+				return
+			}
+			start := time.Now()
+			if _, err := nc.Write(attack); err != nil {
+				return
+			}
+		send:
+			for round := range size/chunk - 1 {
+				for i := range 60 {
+					csid := byte(4 + i)
+					hdr := []byte{0xC0 | csid} // type 3: the next chunk of the message
+					if round == 0 {
+						hdr = []byte{csid, 0, 0, 0, size >> 16 & 0xff, size >> 8 & 0xff, size & 0xff, rtmp.TypeVideo, 1, 0, 0, 0}
+					}
+					if _, err := nc.Write(append(hdr, body...)); err != nil {
+						break send
+					}
+				}
+			}
+			var b [1]byte
+			for { // drain until the server closes
+				if _, err := nc.Read(b[:]); err != nil {
+					break
+				}
+			}
+			closed <- time.Since(start)
+		})
+	}
+	wg.Wait()
+	close(closed)
+	n := 0
+	for d := range closed {
+		n++
+		if d > 10*time.Second {
+			t.Errorf("an attacking connection stayed open %v", d)
+		}
+	}
+	if n != 10 {
+		t.Fatalf("%d of 10 attacking connections were closed by the server", n)
+	}
+	after := testpeer.VmRSS(t, s.cmd.Process.Pid)
+	t.Logf("server VmRSS %d KiB before, %d KiB after 10 half-sending connections", before>>10, after>>10)
+	if after-before > 32<<20 {
+		t.Errorf("the server grew %d MiB", (after-before)>>20)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := rtmp.Dial(ctx, "rtmp://"+addr+"/live", rtmp.ClientOptions{})
+	if err != nil {
+		t.Fatalf("a normal client after the attack: %v", err)
+	}
+	c.Close()
+}
