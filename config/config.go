@@ -74,8 +74,10 @@ type RTMP struct {
 	RTMPTListen string `yaml:"rtmpt_listen"`
 	// RTMPTSListen is the HTTPS listener of the tunnel (RTMPTS); "" = off.
 	RTMPTSListen string `yaml:"rtmpts_listen"`
-	// RTMPTMaxSessions bounds open tunnel sessions over all listeners.
-	RTMPTMaxSessions int `yaml:"rtmpt_max_sessions"`
+	// RTMPTMaxSessions bounds open tunnel sessions over all listeners;
+	// RTMPTMaxSessionsPerIP one client address's share of them.
+	RTMPTMaxSessions      int `yaml:"rtmpt_max_sessions"`
+	RTMPTMaxSessionsPerIP int `yaml:"rtmpt_max_sessions_per_ip"`
 	// RTMPTIdleTimeout closes a tunnel session with no request for this long.
 	RTMPTIdleTimeout time.Duration `yaml:"rtmpt_idle_timeout"`
 }

@@ -32,6 +32,7 @@ func (c *Config) Validate() error {
 		optAddr("rtmp.rtmpts_listen", c.RTMP.RTMPTSListen),
 		c.validateTLS,
 		intRange("rtmp.rtmpt_max_sessions", c.RTMP.RTMPTMaxSessions, 1, 1_000_000),
+		intRange("rtmp.rtmpt_max_sessions_per_ip", c.RTMP.RTMPTMaxSessionsPerIP, 1, c.RTMP.RTMPTMaxSessions),
 		durRange("rtmp.rtmpt_idle_timeout", c.RTMP.RTMPTIdleTimeout, time.Second, time.Hour),
 		c.validateRTMFP,
 		c.validateP2P,

@@ -109,9 +109,10 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		}
 	}
 	tunnel := rtmpt.New(rs, rtmpt.Options{
-		MaxSessions: cfg.RTMP.RTMPTMaxSessions,
-		IdleTimeout: cfg.RTMP.RTMPTIdleTimeout,
-		Logger:      logger.With("component", "rtmpt"),
+		MaxSessions:      cfg.RTMP.RTMPTMaxSessions,
+		MaxSessionsPerIP: cfg.RTMP.RTMPTMaxSessionsPerIP,
+		IdleTimeout:      cfg.RTMP.RTMPTIdleTimeout,
+		Logger:           logger.With("component", "rtmpt"),
 	})
 	tunnel.Register(mux)
 	tunnel.RegisterMetrics(reg)

@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"github.com/flashvox/flashvox/throttle"
 	"io"
 	"log/slog"
 	"net"
@@ -44,6 +45,9 @@ func (f ConnServerFunc) ServeConn(ctx context.Context, nc net.Conn) error { retu
 type Options struct {
 	// MaxSessions bounds open sessions; an open beyond it gets 503.
 	MaxSessions int
+	// MaxSessionsPerIP bounds one address's share of them (IPv6: a /64),
+	// so that a few addresses cannot fill MaxSessions for everyone.
+	MaxSessionsPerIP int
 	// MaxBody bounds one request body; more gets 413.
 	MaxBody int64
 	// MaxBuffered bounds the bytes waiting in each direction of a session.
@@ -62,12 +66,13 @@ type Options struct {
 // DefaultOptions returns the defaults.
 func DefaultOptions() Options {
 	return Options{
-		MaxSessions: 1000,
-		MaxBody:     256 << 10,
-		MaxBuffered: 1 << 20,
-		IdleTimeout: 30 * time.Second,
-		Hold:        100 * time.Millisecond,
-		SendWait:    5 * time.Second,
+		MaxSessions:      1000,
+		MaxSessionsPerIP: 32,
+		MaxBody:          256 << 10,
+		MaxBuffered:      1 << 20,
+		IdleTimeout:      30 * time.Second,
+		Hold:             100 * time.Millisecond,
+		SendWait:         5 * time.Second,
 	}
 }
 
@@ -75,6 +80,9 @@ func (o Options) withDefaults() Options {
 	d := DefaultOptions()
 	if o.MaxSessions <= 0 {
 		o.MaxSessions = d.MaxSessions
+	}
+	if o.MaxSessionsPerIP <= 0 {
+		o.MaxSessionsPerIP = d.MaxSessionsPerIP
 	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = d.MaxBody
@@ -103,6 +111,7 @@ func (o Options) withDefaults() Options {
 type Stats struct {
 	Sessions          int64  // open now
 	Opened            uint64 // sessions opened
+	Refused           uint64 // opens refused by MaxSessions or MaxSessionsPerIP
 	Requests          uint64 // requests answered with 200
 	BadRequests       uint64 // requests answered with an error status
 	BytesIn, BytesOut uint64 // body bytes, polling bytes excluded
@@ -120,16 +129,19 @@ type Tunnel struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu       sync.Mutex // guards sessions and closed
+	mu       sync.Mutex // guards sessions, perIP and closed
 	sessions map[string]*session
+	perIP    map[string]int // open sessions by throttle.Key of the client address
 	closed   bool
 
-	opened, requests, badRequests, bytesIn, bytesOut atomic.Uint64
+	opened, requests, badRequests, bytesIn, bytesOut, refused atomic.Uint64
+	warned                                                    atomic.Int64 // unix seconds of the last refusal logged
 }
 
 // session is one tunnel session's HTTP-side state.
 type session struct {
 	conn     *Conn
+	ip       string     // the client's address as the per-IP limit counts it
 	reqMu    sync.Mutex // one request at a time; guards the fields below
 	seq      uint64     // last sequence number accepted
 	started  bool       // seq is set
@@ -142,7 +154,7 @@ type session struct {
 // New returns a Tunnel serving its sessions with srv.
 func New(srv ConnServer, opts Options) *Tunnel {
 	opts = opts.withDefaults()
-	t := &Tunnel{srv: srv, opts: opts, log: opts.Logger, sessions: make(map[string]*session)}
+	t := &Tunnel{srv: srv, opts: opts, log: opts.Logger, sessions: make(map[string]*session), perIP: make(map[string]int)}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	return t
 }
@@ -160,7 +172,7 @@ func (t *Tunnel) Stats() Stats {
 	n := len(t.sessions)
 	t.mu.Unlock()
 	return Stats{
-		Sessions: int64(n), Opened: t.opened.Load(), Requests: t.requests.Load(),
+		Sessions: int64(n), Opened: t.opened.Load(), Refused: t.refused.Load(), Requests: t.requests.Load(),
 		BadRequests: t.badRequests.Load(), BytesIn: t.bytesIn.Load(), BytesOut: t.bytesOut.Load(),
 	}
 }
@@ -170,9 +182,9 @@ func (t *Tunnel) Close() error {
 	t.mu.Lock()
 	t.closed = true
 	ss := make([]*session, 0, len(t.sessions))
-	for id, s := range t.sessions {
+	for _, s := range t.sessions {
 		ss = append(ss, s)
-		delete(t.sessions, id)
+		t.removeLocked(s)
 	}
 	t.mu.Unlock()
 	t.cancel()
@@ -259,7 +271,7 @@ func (t *Tunnel) open(w http.ResponseWriter, r *http.Request) {
 	}
 	local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
 	conn := newConn(newID(), transport, local, remoteAddr(r.RemoteAddr), t.opts.MaxBuffered)
-	s := &session{conn: conn, ivl: minInterval}
+	s := &session{conn: conn, ivl: minInterval, ip: throttle.Key(r.RemoteAddr)}
 
 	t.mu.Lock()
 	switch {
@@ -269,11 +281,21 @@ func (t *Tunnel) open(w http.ResponseWriter, r *http.Request) {
 		return
 	case len(t.sessions) >= t.opts.MaxSessions:
 		t.mu.Unlock()
-		t.log.Warn("tunnel session refused", "err", ErrTooManySessions, "max_sessions", t.opts.MaxSessions)
+		t.refused.Add(1)
+		if now := time.Now().Unix(); t.warned.Swap(now) < now-60 { // one line a minute, the count in metrics
+			t.log.Warn("tunnel session refused", "err", ErrTooManySessions, "max_sessions", t.opts.MaxSessions, "refused_total", t.refused.Load())
+		}
+		t.fail(w, r, http.StatusServiceUnavailable, ErrTooManySessions.Error())
+		return
+	case t.perIP[s.ip] >= t.opts.MaxSessionsPerIP:
+		t.mu.Unlock()
+		t.refused.Add(1)
+		t.log.Debug("tunnel session refused", "err", ErrTooManySessions, "max_sessions_per_ip", t.opts.MaxSessionsPerIP, "addr", s.ip)
 		t.fail(w, r, http.StatusServiceUnavailable, ErrTooManySessions.Error())
 		return
 	}
 	t.sessions[conn.id] = s
+	t.perIP[s.ip]++
 	s.idle = time.AfterFunc(t.opts.IdleTimeout, func() { t.expire(s) })
 	t.wg.Add(1)
 	t.mu.Unlock()
@@ -287,7 +309,7 @@ func (t *Tunnel) open(w http.ResponseWriter, r *http.Request) {
 		if conn.pending() == 0 && t.sessions[conn.id] == s {
 			// Nothing left for the client: forget the session now rather
 			// than at its idle timeout.
-			delete(t.sessions, conn.id)
+			t.removeLocked(s)
 			s.idle.Stop()
 		}
 		t.mu.Unlock()
@@ -298,7 +320,7 @@ func (t *Tunnel) open(w http.ResponseWriter, r *http.Request) {
 func (t *Tunnel) expire(s *session) {
 	t.mu.Lock()
 	if t.sessions[s.conn.id] == s {
-		delete(t.sessions, s.conn.id)
+		t.removeLocked(s)
 	}
 	t.mu.Unlock()
 	t.log.Debug("tunnel session expired", "session", s.conn.id, "idle_timeout", t.opts.IdleTimeout)
@@ -311,10 +333,18 @@ func (t *Tunnel) lookup(id string) *session {
 	return t.sessions[id]
 }
 
+// removeLocked forgets s; t.mu is held.
+func (t *Tunnel) removeLocked(s *session) {
+	delete(t.sessions, s.conn.id)
+	if t.perIP[s.ip]--; t.perIP[s.ip] <= 0 {
+		delete(t.perIP, s.ip)
+	}
+}
+
 func (t *Tunnel) forget(s *session) {
 	t.mu.Lock()
 	if t.sessions[s.conn.id] == s {
-		delete(t.sessions, s.conn.id)
+		t.removeLocked(s)
 	}
 	t.mu.Unlock()
 	s.idle.Stop()

@@ -324,3 +324,50 @@ func FuzzTunnelRequest(f *testing.F) {
 		tun.mu.Unlock()
 	})
 }
+
+// TestTunnelSessionsPerIP: one address cannot take more than its share of
+// the sessions (1 320 opens from 6 addresses used to fill the whole cap);
+// another address still opens, and an ended session frees its slot.
+func TestTunnelSessionsPerIP(t *testing.T) {
+	tt := startTunnel(t, Options{MaxSessions: 10, MaxSessionsPerIP: 2, Hold: -1})
+	from := func(ip string) *http.Client {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+		return &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+	}
+	open := func(c *http.Client) (int, string) {
+		resp, err := c.Post(tt.url+"/open/1", ContentType, bytes.NewReader([]byte{0}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, strings.TrimSpace(string(b))
+	}
+	attacker, other := from("127.0.0.1"), from("127.0.0.2")
+	var ids []string
+	for range 2 {
+		code, id := open(attacker)
+		if code != http.StatusOK {
+			t.Fatalf("open within the share: %d", code)
+		}
+		ids = append(ids, id)
+	}
+	if code, _ := open(attacker); code != http.StatusServiceUnavailable {
+		t.Fatalf("third open from one address: %d, want 503", code)
+	}
+	if code, _ := open(other); code != http.StatusOK {
+		t.Fatalf("open from another address: %d, want 200", code)
+	}
+	if st := tt.Stats(); st.Refused != 1 || st.Sessions != 3 {
+		t.Fatalf("stats %+v, want 1 refused and 3 open", st)
+	}
+	resp, err := attacker.Post(tt.url+"/close/"+ids[0]+"/1", ContentType, bytes.NewReader([]byte{0}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	testwait.For(t, 5*time.Second, "the closed session's slot", func() bool {
+		code, _ := open(attacker)
+		return code == http.StatusOK
+	})
+}
