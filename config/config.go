@@ -85,6 +85,10 @@ type RTMP struct {
 // HTTP configures the HTTP listener (health, metrics, APIs).
 type HTTP struct {
 	Listen string `yaml:"listen"`
+	// MaxConnections and MaxConnectionsPerIP bound open HTTP connections
+	// (keep-alives and long-polls included) in total and per client address.
+	MaxConnections      int `yaml:"max_connections"`
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
 }
 
 // Error is a configuration problem tied to one key; main exits with code 2 on it.

@@ -37,6 +37,8 @@ func (c *Config) Validate() error {
 		c.validateRTMFP,
 		c.validateP2P,
 		addr("http.listen", c.HTTP.Listen),
+		intRange("http.max_connections", c.HTTP.MaxConnections, 1, 1_000_000),
+		intRange("http.max_connections_per_ip", c.HTTP.MaxConnectionsPerIP, 1, c.HTTP.MaxConnections),
 		addr("sip.listen", c.SIP.Listen),
 		c.validateSIP,
 		c.validateAuth,

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/flashvox/flashvox/internal/httpserve"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,13 +13,16 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/flashvox/flashvox/internal/httpserve"
 )
 
 // limits of every HTTP connection; the API answers small JSON, so these are
-// tight, and long-polls answer within Write.
+// tight, and long-polls answer within Write. An idle keep-alive costs a
+// descriptor, so it is dropped after 30 s (a page polls more often).
 var limits = httpserve.Limits{
 	ReadHeader: 5 * time.Second, Read: 30 * time.Second, Write: 60 * time.Second,
-	Idle: 120 * time.Second, MaxHeaderBytes: 16 << 10, ShutdownGrace: 3 * time.Second,
+	Idle: 30 * time.Second, MaxHeaderBytes: 16 << 10, ShutdownGrace: 3 * time.Second,
 }
 
 // Health reports whether one component is up; a nil error means healthy.
@@ -32,6 +34,10 @@ type Server struct {
 	Checks   map[string]Health // component name -> check, all must pass for /healthz
 	Logger   *slog.Logger
 	Mux      *http.ServeMux // extra routes registered by other packages; may be nil
+	// MaxConns and MaxConnsPerIP bound open connections (http.max_connections,
+	// http.max_connections_per_ip; 0: none); Conns counts them.
+	MaxConns, MaxConnsPerIP int
+	Conns                   httpserve.ConnStats
 }
 
 // Handler returns the routes.
@@ -63,7 +69,9 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 
 // Serve answers on ln until ctx is done, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	if err := httpserve.Serve(ctx, ln, s.Handler(), limits, s.Logger, slog.LevelWarn); err != nil {
+	lim := limits
+	lim.MaxConns, lim.MaxConnsPerIP, lim.Stats = s.MaxConns, s.MaxConnsPerIP, &s.Conns
+	if err := httpserve.Serve(ctx, ln, s.Handler(), lim, s.Logger, slog.LevelWarn); err != nil {
 		return fmt.Errorf("web: serve: %w", err)
 	}
 	return nil

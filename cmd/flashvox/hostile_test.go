@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"net"
+	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -93,4 +97,59 @@ func TestHalfSentMessagesBeforeConnect(t *testing.T) {
 		t.Fatalf("a normal client after the attack: %v", err)
 	}
 	c.Close()
+}
+
+// TestIdleHTTPConnectionsCapped: 1 000 keep-alive connections from one
+// address, each idle after one request (every one costs the server a
+// descriptor for http's idle timeout), are held to
+// http.max_connections_per_ip; the server's descriptors stay bounded, and
+// a user on another address signs in meanwhile.
+func TestIdleHTTPConnectionsCapped(t *testing.T) {
+	s := startFlashvox(t)
+	httpAddr := strings.TrimSuffix(strings.TrimPrefix(s.api, "http://"), "/api/v1")
+	fds := func() int {
+		ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", s.cmd.Process.Pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ents)
+	}
+	before := fds()
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	kept := 0
+	for range 1000 {
+		c, err := net.Dial("tcp", httpAddr)
+		if err != nil {
+			t.Fatalf("dial: %v", err)
+		}
+		conns = append(conns, c)
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+			continue
+		}
+		if res, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
+			res.Body.Close()
+			kept++ // answered, now an idle keep-alive
+		}
+	}
+	during := fds()
+	t.Logf("1000 keep-alives from one address: %d answered and kept, server descriptors %d before, %d during", kept, before, during)
+	if kept > 256 || during-before > 260 {
+		t.Errorf("kept %d connections, %d more descriptors; want at most http.max_connections_per_ip (256)", kept, during-before)
+	}
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
+	client := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}, Timeout: 5 * time.Second}
+	res, err := client.Post(s.api+"/login", "application/json", strings.NewReader(`{"user":"alice","password":"alice"}`))
+	if err != nil {
+		t.Fatalf("login from another address during the flood: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("login from another address during the flood: %d", res.StatusCode)
+	}
 }

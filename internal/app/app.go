@@ -91,7 +91,9 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, version s
 		defer rt.pc.Close() // harmless after Serve closed it
 	}
 	checks := map[string]web.Health{}
-	ws := &web.Server{Registry: reg, Checks: checks, Logger: logger.With("component", "http"), Mux: srv.mux}
+	ws := &web.Server{Registry: reg, Checks: checks, Logger: logger.With("component", "http"), Mux: srv.mux,
+		MaxConns: cfg.HTTP.MaxConnections, MaxConnsPerIP: cfg.HTTP.MaxConnectionsPerIP}
+	registerHTTPMetrics(reg, &ws.Conns)
 	if err := listen("http", cfg.HTTP.Listen, ws.Serve); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/conference"
+	"github.com/flashvox/flashvox/internal/httpserve"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/throttle"
@@ -65,6 +66,16 @@ func registerConferenceMetrics(reg *prometheus.Registry, st *conference.Stats) {
 		counter("mixer_skipped_frames_total", "Room-frames not mixed because the mixer fell behind (CPU starved); members heard a gap.", func() float64 { return float64(st.Skipped.Load()) }),
 		counter("input_underruns_total", "Mixes where a talking member's buffered audio ran dry.", func() float64 { return float64(st.Underruns.Load()) }),
 		counter("input_late_frames_total", "Member audio frames dropped as late or beyond the jitter buffer.", func() float64 { return float64(st.Late.Load()) }),
+	)
+}
+
+// registerHTTPMetrics exports the HTTP listener's connection counts.
+func registerHTTPMetrics(reg *prometheus.Registry, st *httpserve.ConnStats) {
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "flashvox", Subsystem: "http", Name: "connections", Help: "HTTP connections open now."},
+			func() float64 { return float64(st.Open.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Subsystem: "http", Name: "connections_refused_total", Help: "HTTP connections closed at accept by http.max_connections or http.max_connections_per_ip."},
+			func() float64 { return float64(st.Refused.Load()) }),
 	)
 }
 

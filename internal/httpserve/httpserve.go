@@ -17,6 +17,11 @@ type Limits struct {
 	ReadHeader, Read, Write, Idle time.Duration
 	MaxHeaderBytes                int
 	ShutdownGrace                 time.Duration // then open connections are closed
+	// MaxConns and MaxConnsPerIP bound open connections in total and per
+	// client address (0: no bound); beyond them a connection is closed at
+	// accept and counted in Stats.
+	MaxConns, MaxConnsPerIP int
+	Stats                   *ConnStats
 }
 
 // Serve answers on ln until ctx is done. Server errors are logged at
@@ -33,6 +38,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, lim Limits, log
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	errc := make(chan error, 1)
+	ln = newLimitListener(ln, lim.MaxConns, lim.MaxConnsPerIP, lim.Stats)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
