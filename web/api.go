@@ -29,6 +29,10 @@ type API struct {
 	Auth    *call.Auth
 	Logger  *slog.Logger
 	MaxWait time.Duration // longest long-poll (default 50s)
+	// MaxPolls bounds one user's long-polls waiting at once (default 8:
+	// a few tabs and devices); one more gets 429.
+	MaxPolls int
+	polls    pollCount
 	// Conferences serves /api/v1/conferences (api_conference.go); nil: none.
 	Conferences *conference.Service
 	confMembers httpMembers

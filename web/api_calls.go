@@ -1,10 +1,12 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flashvox/flashvox/call"
@@ -114,6 +116,11 @@ func (a *API) events(w http.ResponseWriter, r *http.Request, d *call.Device) {
 	log := a.Calls.Log(d.User)
 	var p call.Page
 	if wait > 0 {
+		if !a.polls.enter(d.User, cmp.Or(a.MaxPolls, defaultMaxPolls)) {
+			writeError(w, &apiError{http.StatusTooManyRequests, "too_many_polls", "too many long-polls waiting for this user"})
+			return
+		}
+		defer a.polls.leave(d.User)
 		ctx, cancel := context.WithTimeout(r.Context(), wait)
 		p, _ = log.Wait(ctx, cursor, pageLimit) // a timeout answers the empty page
 		cancel()
@@ -124,6 +131,36 @@ func (a *API) events(w http.ResponseWriter, r *http.Request, d *call.Device) {
 		p.Events = []call.Event{}
 	}
 	writeJSON(w, http.StatusOK, eventsPage{Cursor: p.Next, Events: p.Events, Missed: p.Missed})
+}
+
+// defaultMaxPolls is API.MaxPolls's default.
+const defaultMaxPolls = 8
+
+// pollCount counts each user's long-polls waiting now.
+type pollCount struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *pollCount) enter(user string, max int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	if c.n[user] >= max {
+		return false
+	}
+	c.n[user]++
+	return true
+}
+
+func (c *pollCount) leave(user string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n[user]--; c.n[user] <= 0 {
+		delete(c.n, user)
+	}
 }
 
 func (a *API) maxWait() time.Duration {

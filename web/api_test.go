@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/internal/testwait"
 )
 
 var apiSecret = []byte("api-test-secret-0123")
@@ -24,16 +25,18 @@ type apiEnv struct {
 	url   string
 	calls *call.Service
 	auth  *call.Auth
+	api   *API
 }
 
 func newAPIEnv(t *testing.T) *apiEnv {
 	calls := call.NewService(call.Options{RingTimeout: time.Minute}, "alice", "bob", "carol")
 	auth := call.NewAuth(call.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}, Secret: apiSecret})
 	mux := http.NewServeMux()
-	(&API{Calls: calls, Auth: auth, Logger: slog.New(slog.DiscardHandler), MaxWait: 5 * time.Second}).Register(mux)
+	api := &API{Calls: calls, Auth: auth, Logger: slog.New(slog.DiscardHandler), MaxWait: 5 * time.Second}
+	api.Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(func() { srv.Close(); calls.Close() })
-	return &apiEnv{t: t, url: srv.URL + "/api/v1", calls: calls, auth: auth}
+	return &apiEnv{t: t, url: srv.URL + "/api/v1", calls: calls, auth: auth, api: api}
 }
 
 // do sends a request and decodes the JSON answer into out (if not nil).
@@ -163,7 +166,7 @@ func TestAPICallFlow(t *testing.T) {
 	if code := e.do("POST", "/calls/"+id+"/accept", tb, "", &errOut); code != 409 {
 		t.Fatalf("second accept: %d %v", code, errOut)
 	}
-	if ev := pa.expect(call.EvAccepted); ev.Play != acc["publish"] || ev.PeerID != "p2" {
+	if ev := pa.expect(call.EvAccepted); ev.Play != acc["publish"] || ev.PeerID != "" { // a relayed call hands over no peer ID
 		t.Fatalf("%+v vs %v", ev, acc)
 	}
 	pb.expect(call.EvAccepted)
@@ -355,4 +358,37 @@ func FuzzDecodeBody(f *testing.F) {
 			t.Fatalf("round trip %q: %+v %v", out, again, err)
 		}
 	})
+}
+
+// TestAPILongPollsPerUser: one token cannot park more than MaxPolls
+// long-polls (3 000 on one token used to be accepted); the next gets 429,
+// and a plain poll still answers.
+func TestAPILongPollsPerUser(t *testing.T) {
+	e := newAPIEnv(t)
+	tb := e.login("bob")
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer e.calls.Log("bob").Append(call.Event{Type: call.EvDTMF, Digits: "1"}) // ends the parked polls
+	for range defaultMaxPolls {
+		wg.Go(func() {
+			req, _ := http.NewRequest("GET", e.url+"/events?cursor=999999&wait=5s", nil)
+			req.Header.Set("Authorization", "Bearer "+tb)
+			if res, err := http.DefaultClient.Do(req); err == nil {
+				res.Body.Close()
+			}
+		})
+	}
+	api := e.api
+	testwait.For(t, 5*time.Second, "8 long-polls parked", func() bool {
+		api.polls.mu.Lock()
+		defer api.polls.mu.Unlock()
+		return api.polls.n["bob"] == defaultMaxPolls
+	})
+	var out struct{ Error string }
+	if code := e.do("GET", "/events?wait=5s", tb, "", &out); code != http.StatusTooManyRequests || out.Error != "too_many_polls" {
+		t.Fatalf("9th long-poll: %d %+v, want 429 too_many_polls", code, out)
+	}
+	if code := e.do("GET", "/events", tb, "", nil); code != http.StatusOK {
+		t.Fatalf("a plain poll beside them: %d", code)
+	}
 }
