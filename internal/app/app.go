@@ -60,6 +60,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, version s
 		return nil
 	}
 
+	checkFDs(cfg, logger)
 	srv, err := newServices(cfg, logger, reg)
 	if err != nil {
 		return err

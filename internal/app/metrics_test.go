@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flashvox/flashvox/conference"
+	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/media"
 )
 
@@ -66,5 +67,18 @@ func TestConferenceMetrics(t *testing.T) {
 	a.Leave()
 	if m = gathered(t, reg); m["flashvox_conference_participants"] != 1 {
 		t.Errorf("participants %v after a leave, want 1", m["flashvox_conference_participants"])
+	}
+}
+
+// TestFDNeed: the descriptor headroom counts RTMP and HTTP connections and
+// the RTP port range over a fixed reserve.
+func TestFDNeed(t *testing.T) {
+	cfg, err := config.Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RTMP.MaxConnections, cfg.HTTP.MaxConnections, cfg.SIP.RTPPorts = 100, 50, "20000-20099"
+	if got := fdNeed(cfg); got != 100+50+100+fdReserve {
+		t.Fatalf("fdNeed = %d, want %d", got, 100+50+100+fdReserve)
 	}
 }
