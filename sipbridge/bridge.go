@@ -201,28 +201,39 @@ func (b *Bridge) Dial(id, from, to string) (call.Leg, error) {
 		}
 		return l, nil
 	}
-	r, ok := route(b.opts.DialPlan, to)
-	if !ok {
-		return nil, fmt.Errorf("%w: %s", ErrNoRoute, to)
-	}
-	if !r.permitted(from) {
-		return nil, fmt.Errorf("%w: %s", ErrNotPermitted, to)
-	}
-	if !b.limit.allow(from) {
-		return nil, fmt.Errorf("%w: limit %d", ErrRateLimited, b.opts.CallsPerMinute)
-	}
-	if !b.daily.allow(from) {
-		return nil, fmt.Errorf("%w: limit %d", ErrDailyLimit, b.opts.CallsPerDay)
-	}
-	t, ok := b.trunks[r.Trunk]
-	if !ok {
-		return nil, fmt.Errorf("%w: trunk %q is not configured", ErrNoRoute, r.Trunk)
+	t, err := b.checkDial(from, to)
+	if err != nil {
+		return nil, err
 	}
 	l := newEventQueue()
 	if !b.goLeg(func() { b.runOutbound(id, from, to, t, l) }) {
 		return nil, ErrClosed
 	}
 	return l, nil
+}
+
+// checkDial decides whether from may call number to now: the first
+// dial-plan rule matching it, the rule's users, calls per minute and per
+// day. The error says which refused it.
+func (b *Bridge) checkDial(from, to string) (Trunk, error) {
+	r, ok := route(b.opts.DialPlan, to)
+	if !ok {
+		return Trunk{}, fmt.Errorf("%w: %s", ErrNoRoute, to)
+	}
+	if !r.permitted(from) {
+		return Trunk{}, fmt.Errorf("%w: %s", ErrNotPermitted, to)
+	}
+	t, ok := b.trunks[r.Trunk]
+	if !ok {
+		return Trunk{}, fmt.Errorf("%w: trunk %q is not configured", ErrNoRoute, r.Trunk)
+	}
+	if !b.limit.allow(from) {
+		return Trunk{}, fmt.Errorf("%w: limit %d", ErrRateLimited, b.opts.CallsPerMinute)
+	}
+	if !b.daily.allow(from) {
+		return Trunk{}, fmt.Errorf("%w: limit %d", ErrDailyLimit, b.opts.CallsPerDay)
+	}
+	return t, nil
 }
 
 // eventQueue is a call.Leg: call.Service's events for one leg, queued for
