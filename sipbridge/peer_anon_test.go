@@ -25,7 +25,7 @@ func narrowRTPPorts(t *testing.T, n int) (lo, hi int) {
 	return lo, lo + n
 }
 
-// portsFree reports the ports of lo..hi that something holds.
+// portsHeld reports the ports of lo..hi that something holds.
 func portsHeld(lo, hi int) []int {
 	var held []int
 	for p := lo; p < hi; p++ {
@@ -51,18 +51,19 @@ func TestPeerAnonymousEcho(t *testing.T) {
 	lo, hi := narrowRTPPorts(t, 10)
 	uas, addr := testpeer.SippUAS(t, 60*time.Second, 1)
 	e := startEnv(t, func(o *Options) { o.Trunks = []Trunk{trunk(addr)}; o.RTPPortMin, o.RTPPortMax = lo, hi })
+	// The floods hold every call they get for 20 s (-d): alice calls
+	// while they would.
+	var floods []*testpeer.Proc
 	for _, to := range []string{EchoTarget, "15550000"} {
-		anon := testpeer.SippUAC(t, 60*time.Second, e.bridge.Addr(), "-sn", "uac", "-s", to, "-i", "127.0.0.2", "-mi", "127.0.0.2",
-			"-m", "30", "-l", "30", "-r", "100", "-d", "20000", "-recv_timeout", "5000")
-		if err := anon.Wait(); err == nil {
-			t.Fatalf("anonymous calls to %s succeeded:\n%s", to, anon.Output())
-		}
+		floods = append(floods, testpeer.SippUAC(t, 60*time.Second, e.bridge.Addr(), "-sn", "uac", "-s", to, "-i", "127.0.0.2", "-mi", "127.0.0.2",
+			"-m", "30", "-l", "30", "-r", "100", "-d", "20000", "-recv_timeout", "5000"))
 	}
+	waitFor(t, 15*time.Second, "the 60 anonymous INVITEs to be answered", func() bool { return e.bridge.Stats.Attempts.Load() >= 60 })
 	if n := e.bridge.Stats.Active.Load(); n != 0 {
 		t.Errorf("%d anonymous calls answered", n)
 	}
 	if held := portsHeld(lo, hi); len(held) > 0 {
-		t.Errorf("RTP ports held after the anonymous calls: %v", held)
+		t.Errorf("RTP ports held during the anonymous calls: %v", held)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -74,6 +75,11 @@ func TestPeerAnonymousEcho(t *testing.T) {
 	checkHeard(t, "alice", r.Heard)
 	if err := uas.Wait(); err != nil {
 		t.Fatalf("sipp uas: %v\n%s", err, uas.Output())
+	}
+	for _, f := range floods {
+		if err := f.Wait(); err == nil {
+			t.Errorf("anonymous calls succeeded:\n%s", f.Output())
+		}
 	}
 }
 
