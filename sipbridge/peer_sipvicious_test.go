@@ -75,7 +75,19 @@ func TestPeerSipviciousSvcrack(t *testing.T) {
 		return guesses, refused, e
 	}
 	never := throttle.New(throttle.Options{FreeFailures: 1 << 30, AccountFailures: 1 << 30})
-	before, _, _ := rate(never)
+	before, _, e0 := rate(never)
+	// The guesses were real checks: from a dictionary holding it, svcrack
+	// finds the password (first from a fresh address).
+	dict := filepath.Join(t.TempDir(), "words")
+	if err := os.WriteFile(dict, []byte("123456\npassword\nLq9-not-in-the-range\nqwerty\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := strings.Cut(e0.bridge.Addr(), ":")
+	out, err := testpeer.Run(t, 30*time.Second, "svcrack", "-u", "alice", "-d", dict, "-p", port,
+		"-P", strconv.Itoa(testpeer.FreeUDPPort(t)), "127.0.0.1")
+	if err != nil || !strings.Contains(out, "Lq9-not-in-the-range") {
+		t.Fatalf("svcrack did not find the password in its dictionary (%v):\n%s", err, out)
+	}
 	after, refused, e := rate(nil)
 	perSec := func(n uint64) float64 { return float64(n) / window.Seconds() }
 	t.Logf("svcrack on one IP: %.0f guesses/s checked without back-off, %.1f guesses/s with the default throttle (%d more refused unchecked)",

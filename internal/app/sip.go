@@ -123,7 +123,7 @@ func registerSIPMetrics(reg *prometheus.Registry, st *sipbridge.Stats) {
 	reg.MustRegister(
 		gauge("sip_active_calls", "SIP calls established now.", func() float64 { return float64(st.Active.Load()) }),
 		counter("sip_call_attempts_total", "SIP calls tried, inbound and outbound.", func() float64 { return float64(st.Attempts.Load()) }),
-		counter("sip_forbidden_total", "INVITEs to trunk numbers refused as toll fraud (403).", func() float64 { return float64(st.Forbidden.Load()) }),
+		counter("sip_forbidden_total", "INVITEs refused with 403 before any call: wrong credentials, or guessing slowed.", func() float64 { return float64(st.Forbidden.Load()) }),
 		counter("sip_auth_failures_total", "REGISTERs and INVITEs with wrong credentials.", func() float64 { return float64(st.AuthFailures.Load()) }),
 		counter("sip_auth_throttled_total", "SIP digest checks refused unchecked: the address failed too often (guessing slowed).", func() float64 { return float64(st.AuthThrottled.Load()) }),
 		counter("sip_auth_replays_total", "SIP digests with the right password refused for their nonce (a nonce-count reused, a nonce of another address).", func() float64 { return float64(st.AuthReplays.Load()) }),
