@@ -190,3 +190,34 @@ func TestPeerEnumeration(t *testing.T) {
 		t.Errorf("INVITE to a user %q, to an unknown name %q", shape(a1), shape(a2))
 	}
 }
+
+// TestPeerDigestSHA256: with the default algorithms a 401 carries two
+// challenges on one nonce, SHA-256 first then MD5 (RFC 7616 3.7); a
+// phone answering the SHA-256 one registers, and so does one answering
+// MD5.
+func TestPeerDigestSHA256(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real SIP traffic")
+	}
+	e := startEnv(t, func(o *Options) { o.DigestAlgorithms = nil })
+	srv := e.bridge.Addr()
+	for i, alg := range []string{AlgSHA256, AlgMD5} {
+		p := newProbe(t, "127.0.0.1", srv)
+		reg := sipReq{method: "REGISTER", ruri: "sip:" + srv, from: "carol", to: "carol", extra: []string{"Expires: 600"}}
+		ch := p.send(reg)
+		chs := ch.headers["www-authenticate"]
+		if ch.code != 401 || len(chs) != 2 || !strings.Contains(chs[0], "algorithm=SHA-256") || !strings.Contains(chs[1], "algorithm=MD5") {
+			t.Fatalf("challenge: %s %q", ch.status, chs)
+		}
+		reg.auth = answer(t, chs[i], "carol", "carol", "REGISTER", reg.ruri, 1)
+		if !strings.Contains(reg.auth, "algorithm="+alg) {
+			t.Fatalf("answer %q is not %s", reg.auth, alg)
+		}
+		if a := p.send(reg); a.code != 200 {
+			t.Errorf("REGISTER answering %s: %s", alg, a.status)
+		}
+	}
+	if n := len(e.bridge.Registered("carol")); n != 2 {
+		t.Errorf("carol has %d contacts, want 2", n)
+	}
+}
