@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -34,9 +35,18 @@ type SIP struct {
 	JitterBuffer time.Duration `yaml:"jitter_buffer"`
 	// CallsPerMinute limits the outbound calls one user may place (0: no limit).
 	CallsPerMinute int `yaml:"calls_per_minute"`
+	// CallsPerDay limits the outbound calls one user may place per UTC
+	// day (0: no limit).
+	CallsPerDay int `yaml:"calls_per_day"`
 	// Realm is the digest realm SIP phones authenticate in (REGISTER, and
 	// INVITEs to users and trunk numbers) as the configured users.
 	Realm string `yaml:"realm"`
+	// DigestAlgorithms are the digest algorithms offered to phones, one
+	// challenge each in this order: SHA-256 and/or MD5.
+	DigestAlgorithms []string `yaml:"digest_algorithms"`
+	// NonceLifetime is how long a digest nonce may be used (then the
+	// phone gets stale=true and answers a fresh one).
+	NonceLifetime time.Duration `yaml:"nonce_lifetime"`
 	// RegistrationMin and RegistrationMax bound how long a phone's
 	// registration lasts; a phone asking less than the minimum gets 423.
 	RegistrationMin time.Duration `yaml:"registration_min"`
@@ -54,6 +64,29 @@ type SIPTrunk struct {
 	Username  string `yaml:"username"`  // digest credentials if the trunk challenges
 	Password  string `yaml:"password"`
 	Register  bool   `yaml:"register"` // REGISTER to the trunk and keep it refreshed
+	// InboundFrom are the CIDRs (or single addresses) the trunk sends
+	// calls from: INVITEs from them may ring the inbound numbers without
+	// a SIP login. Empty: the host of Address when it is an IP, else none.
+	InboundFrom []string `yaml:"inbound_from"`
+}
+
+// InboundSources returns t's effective inbound_from: the list, or the
+// host of its address as a single-address CIDR when the list is empty
+// and the host is an IP literal.
+func (t SIPTrunk) InboundSources() []string {
+	if len(t.InboundFrom) > 0 {
+		return t.InboundFrom
+	}
+	host, _, err := net.SplitHostPort(t.Address)
+	if err != nil {
+		return nil
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return nil
+	}
+	ip = ip.Unmap()
+	return []string{netip.PrefixFrom(ip, ip.BitLen()).String()}
 }
 
 // SIPDialRule sends the numbers matching Match to Trunk. Users, when set,
@@ -132,6 +165,12 @@ func (c *Config) validateSIP() error {
 	if err := intRange("sip.calls_per_minute", s.CallsPerMinute, 0, 1_000_000)(); err != nil {
 		return err
 	}
+	if err := intRange("sip.calls_per_day", s.CallsPerDay, 0, 1_000_000_000)(); err != nil {
+		return err
+	}
+	if err := validateDigest(s); err != nil {
+		return err
+	}
 	if s.Realm == "" || strings.ContainsAny(s.Realm, "\"\\\r\n") {
 		return &Error{Key: "sip.realm", Msg: fmt.Sprintf("must be a non-empty string without quotes, got %q", s.Realm)}
 	}
@@ -159,6 +198,11 @@ func (c *Config) validateSIP() error {
 		}
 		if err := addr(key+".address", t.Address)(); err != nil {
 			return err
+		}
+		for j, c := range t.InboundFrom {
+			if err := validCIDR(c); err != nil {
+				return &Error{Key: fmt.Sprintf("%s.inbound_from[%d]", key, j), Msg: err.Error()}
+			}
 		}
 		trunks[t.Name] = true
 	}
@@ -189,6 +233,36 @@ func (c *Config) validateSIP() error {
 			return &Error{Key: key + ".target", Msg: fmt.Sprintf("must be a user name, conf:ROOM, echo, echo:nellymoser or echo:speex, got %q", in.Target)}
 		}
 		numbers[in.Number] = true
+	}
+	return nil
+}
+
+// validateDigest checks sip.digest_algorithms and sip.nonce_lifetime.
+func validateDigest(s *SIP) error {
+	if len(s.DigestAlgorithms) == 0 {
+		return &Error{Key: "sip.digest_algorithms", Msg: "must list SHA-256 and/or MD5"}
+	}
+	seen := map[string]bool{}
+	for i, a := range s.DigestAlgorithms {
+		if (a != "SHA-256" && a != "MD5") || seen[a] {
+			return &Error{Key: fmt.Sprintf("sip.digest_algorithms[%d]", i), Msg: fmt.Sprintf("must be SHA-256 or MD5, each once, got %q", a)}
+		}
+		seen[a] = true
+	}
+	return durRange("sip.nonce_lifetime", s.NonceLifetime, time.Second, 30*time.Second)()
+}
+
+// validCIDR accepts "192.0.2.0/24", "2001:db8::/32" or a single address.
+func validCIDR(s string) error {
+	if _, err := netip.ParseAddr(s); err == nil {
+		return nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return fmt.Errorf("must be a CIDR such as 192.0.2.0/24 or an IP address, got %q", s)
+	}
+	if p.Masked() != p {
+		return fmt.Errorf("%q has host bits set: did you mean %s?", s, p.Masked())
 	}
 	return nil
 }

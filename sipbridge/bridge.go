@@ -12,6 +12,7 @@ import (
 
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/throttle"
 )
 
 // Options configure a Bridge. They are plain values from the config's sip
@@ -36,13 +37,24 @@ type Options struct {
 	// no waiting, packets out of order are dropped as late).
 	JitterBuffer   time.Duration
 	CallsPerMinute int // outbound calls per user per minute (0: no limit)
+	CallsPerDay    int // outbound calls per user per day, UTC (0: no limit)
 	Trunks         []Trunk
 	DialPlan       []Rule
 	Inbound        []Inbound
-	// Users are the accounts SIP phones authenticate as (name → password).
-	Users map[string]string
+	// Credentials are the accounts SIP phones authenticate as (their HA1
+	// in Realm); nil: nobody can log in.
+	Credentials Credentials
 	// Realm is the digest realm of challenges to phones (default "flashvox").
 	Realm string
+	// DigestAlgorithms are offered in this order (default SHA-256, MD5:
+	// one challenge header each).
+	DigestAlgorithms []string
+	// NonceLifetime is how long a digest nonce is accepted (default
+	// DefaultNonceLifetime); then the phone gets stale=true.
+	NonceLifetime time.Duration
+	// Throttle slows digest guessing per address and per account (nil: a
+	// private one with the throttle package's defaults).
+	Throttle *throttle.Throttle
 	// RegisterMinExpires and RegisterMaxExpires bound a registration's
 	// lifetime in seconds (defaults 60 and 3600); a shorter one gets 423.
 	RegisterMinExpires, RegisterMaxExpires int
@@ -63,6 +75,7 @@ type Bridge struct {
 	stack  stack
 	trunks map[string]Trunk
 	limit  rateLimiter
+	daily  dailyLimiter
 	auth   *digestAuth
 	regs   registrar
 	// Stats are exported as metrics.
@@ -99,8 +112,16 @@ func Start(o Options) (*Bridge, error) {
 	if o.MaxBindings <= 0 {
 		o.MaxBindings = defaultMaxBindings
 	}
-	b := &Bridge{opts: o, log: o.Logger, trunks: map[string]Trunk{}, limit: rateLimiter{n: o.CallsPerMinute, now: o.Now}}
-	b.auth = newDigestAuth(o.Realm, o.Users, o.Now)
+	if o.Throttle == nil {
+		o.Throttle = throttle.New(throttle.Options{Logger: o.Logger.With("check", "sip digest")})
+	}
+	if o.Credentials == nil {
+		o.Credentials = CredentialsFunc(func(string, string) (string, bool) { return "", false })
+	}
+	b := &Bridge{opts: o, log: o.Logger, trunks: map[string]Trunk{}, limit: rateLimiter{n: o.CallsPerMinute, now: o.Now},
+		daily: dailyLimiter{n: o.CallsPerDay, now: o.Now}}
+	b.auth = newDigestAuth(digestOptions{Realm: o.Realm, Creds: o.Credentials, Algorithms: o.DigestAlgorithms,
+		Lifetime: o.NonceLifetime, SameURI: sameRequestURI, Throttle: o.Throttle, Now: o.Now})
 	for _, t := range o.Trunks {
 		b.trunks[t.Name] = t
 	}
@@ -180,25 +201,39 @@ func (b *Bridge) Dial(id, from, to string) (call.Leg, error) {
 		}
 		return l, nil
 	}
-	r, ok := route(b.opts.DialPlan, to)
-	if !ok {
-		return nil, fmt.Errorf("%w: %s", ErrNoRoute, to)
-	}
-	if !r.permitted(from) {
-		return nil, fmt.Errorf("%w: %s", ErrNotPermitted, to)
-	}
-	if !b.limit.allow(from) {
-		return nil, fmt.Errorf("%w: limit %d", ErrRateLimited, b.opts.CallsPerMinute)
-	}
-	t, ok := b.trunks[r.Trunk]
-	if !ok {
-		return nil, fmt.Errorf("%w: trunk %q is not configured", ErrNoRoute, r.Trunk)
+	t, err := b.checkDial(from, to)
+	if err != nil {
+		return nil, err
 	}
 	l := newEventQueue()
 	if !b.goLeg(func() { b.runOutbound(id, from, to, t, l) }) {
 		return nil, ErrClosed
 	}
 	return l, nil
+}
+
+// checkDial decides whether from may call number to now: the first
+// dial-plan rule matching it, the rule's users, calls per minute and per
+// day. The error says which refused it.
+func (b *Bridge) checkDial(from, to string) (Trunk, error) {
+	r, ok := route(b.opts.DialPlan, to)
+	if !ok {
+		return Trunk{}, fmt.Errorf("%w: %s", ErrNoRoute, to)
+	}
+	if !r.permitted(from) {
+		return Trunk{}, fmt.Errorf("%w: %s", ErrNotPermitted, to)
+	}
+	t, ok := b.trunks[r.Trunk]
+	if !ok {
+		return Trunk{}, fmt.Errorf("%w: trunk %q is not configured", ErrNoRoute, r.Trunk)
+	}
+	if !b.limit.allow(from) {
+		return Trunk{}, fmt.Errorf("%w: limit %d", ErrRateLimited, b.opts.CallsPerMinute)
+	}
+	if !b.daily.allow(from) {
+		return Trunk{}, fmt.Errorf("%w: limit %d", ErrDailyLimit, b.opts.CallsPerDay)
+	}
+	return t, nil
 }
 
 // eventQueue is a call.Leg: call.Service's events for one leg, queued for

@@ -69,7 +69,9 @@ func (b *Bridge) SetConferences(j ConferenceJoiner) {
 // runConference answers a call to conf:ROOM and bridges it to the
 // caller's mix until either side ends it. A room with a PIN answers
 // first and lets the caller type it (see collectPIN).
-func (b *Bridge) runConference(o offer, target string, log *slog.Logger) {
+// caller is the member's name: "sip:USER" for an authenticated user,
+// "ext:NUMBER" for a trunk's caller.
+func (b *Bridge) runConference(o offer, target, caller string, log *slog.Logger) {
 	room := strings.TrimPrefix(target, "conf:")
 	b.mu.Lock()
 	conf := b.confs
@@ -79,11 +81,6 @@ func (b *Bridge) runConference(o offer, target string, log *slog.Logger) {
 		b.respond(o, 480, "Temporarily Unavailable", log)
 		return
 	}
-	from := o.FromUser()
-	if from == "" {
-		from = "anonymous"
-	}
-	caller := "sip:" + from
 	log = log.With("room", room)
 	m, err := conf.Join(room, caller, "")
 	needPIN := errors.Is(err, ErrConferencePIN)

@@ -184,7 +184,9 @@ func (s *diagoStack) Invite(ctx context.Context, in invite) (channel, error) {
 	}
 	if in.From != "" {
 		opts.Headers = append(opts.Headers, &sip.FromHeader{
-			Address: sip.Uri{Scheme: "sip", User: in.From, Host: fromHost},
+			// An external caller's "ext:" is escaped: ':' is not allowed
+			// in a SIP user part.
+			Address: sip.Uri{Scheme: "sip", User: strings.ReplaceAll(in.From, ":", "%3A"), Host: fromHost},
 			Params:  sip.NewParams(),
 		})
 	}
@@ -417,6 +419,7 @@ type diagoRegistration struct {
 }
 
 func (r *diagoRegistration) User() string       { return r.req.To().Address.User }
+func (r *diagoRegistration) FromUser() string   { return r.req.From().Address.User }
 func (r *diagoRegistration) Method() string     { return r.req.Method.String() }
 func (r *diagoRegistration) RequestURI() string { return r.req.Recipient.String() }
 func (r *diagoRegistration) Source() string     { return r.req.Source() }
@@ -469,4 +472,18 @@ func (r *diagoRegistration) Respond(code int, reason string, headers ...[2]strin
 		res.AppendHeader(sip.NewHeader(h[0], h[1]))
 	}
 	return r.tx.Respond(res)
+}
+
+// sameRequestURI reports whether a digest's uri names the Request-URI:
+// the same text, or the same URI once both are parsed and written again
+// by sipgo (which is how the stack gives the Request-URI).
+func sameRequestURI(cred, req string) bool {
+	if cred == req {
+		return true
+	}
+	var u sip.Uri
+	if err := sip.ParseUri(cred, &u); err != nil {
+		return false
+	}
+	return u.String() == req
 }

@@ -1,6 +1,7 @@
 package sipbridge
 
 import (
+	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -16,6 +17,9 @@ type Trunk struct {
 	Username  string // digest credentials for 401/407
 	Password  string
 	Register  bool
+	// InboundFrom are the addresses the trunk sends calls from: INVITEs
+	// from them may call the inbound numbers without a login.
+	InboundFrom []netip.Prefix
 	// RegisterExpires is the binding lifetime asked when Register is set
 	// (default 1h); the binding is renewed before what the trunk grants.
 	RegisterExpires time.Duration
@@ -103,5 +107,31 @@ func (l *rateLimiter) allow(user string) bool {
 		return false
 	}
 	l.log[user] = append(recent, now)
+	return true
+}
+
+// dailyLimiter allows n calls per user per UTC day (n <= 0: no limit).
+// It keeps one counter per user who called today.
+type dailyLimiter struct {
+	n   int
+	now func() time.Time
+	mu  sync.Mutex
+	day string // the UTC date the counts are for
+	cnt map[string]int
+}
+
+func (l *dailyLimiter) allow(user string) bool {
+	if l.n <= 0 {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if day := l.now().UTC().Format(time.DateOnly); day != l.day || l.cnt == nil {
+		l.day, l.cnt = day, map[string]int{}
+	}
+	if l.cnt[user] >= l.n {
+		return false
+	}
+	l.cnt[user]++
 	return true
 }

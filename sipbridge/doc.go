@@ -6,7 +6,11 @@
 // the calls' SIP legs; outbound.go and inbound.go drive one leg each;
 // media.go moves audio between a leg's RTP and the media hub (decoding and
 // encoding happen in the hub's shared transcoders); dtmf.go is the RFC 4733
-// payload. The SIP stack itself (signalling, SDP, RTP sockets) is behind
+// payload. access.go decides who may do what before anything is
+// allocated: a trunk is recognised by its source address and may ring the
+// inbound numbers; every other request needs a digest login (digest.go,
+// nonce.go: RFC 7616, HA1 from Credentials, guessing slowed by a
+// throttle.Throttle); docs/security-sip.md is the contract. The SIP stack itself (signalling, SDP, RTP sockets) is behind
 // the small stack/channel/offer interfaces of stack.go; diago.go implements
 // them on github.com/emiago/diago, and nothing else imports diago.
 //

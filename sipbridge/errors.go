@@ -10,6 +10,7 @@ var (
 	ErrNoRoute      = errors.New("sip: no dial-plan rule matches this number")
 	ErrNotPermitted = errors.New("sip: you may not dial this number")
 	ErrRateLimited  = errors.New("sip: too many calls per minute")
+	ErrDailyLimit   = errors.New("sip: too many calls today")
 	ErrClosed       = errors.New("sip: bridge is closed")
 	errRTPTimeout   = errors.New("sip: no RTP from the peer")
 	errPeerHangup   = errors.New("sip: the peer hung up")

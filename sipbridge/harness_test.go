@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"regexp"
 	"testing"
@@ -49,14 +50,19 @@ func startEnvRing(t *testing.T, ring time.Duration, edit func(*Options)) *env {
 	calls := call.NewService(call.Options{RingTimeout: ring, Logger: log}, "alice", "bob", "carol")
 	auth := call.NewAuth(call.AuthOptions{Users: users})
 	o := Options{
-		Listen:     "127.0.0.1:0",
-		RTPTimeout: 5 * time.Second,
-		DialPlan:   []Rule{{Match: regexp.MustCompile(`^\+?[0-9]{6,15}$`), Trunk: "upstream"}},
-		Inbound:    []Inbound{{Number: "15550001", Target: "bob"}, {Number: "15550000", Target: EchoTarget}},
-		Users:      users,
-		Hub:        hub,
-		Calls:      calls,
-		Logger:     log,
+		Listen:      "127.0.0.1:0",
+		RTPTimeout:  5 * time.Second,
+		DialPlan:    []Rule{{Match: regexp.MustCompile(`^\+?[0-9]{6,15}$`), Trunk: "upstream"}},
+		Inbound:     []Inbound{{Number: "15550001", Target: "bob"}, {Number: "15550000", Target: EchoTarget}},
+		Trunks:      []Trunk{trunk("127.0.0.1:9")},
+		Credentials: passwordCredentials("flashvox", users),
+		// sipp 3.6.1 reads only the first challenge and answers only MD5;
+		// baresip 1.0 (libre) gives up on any SHA-256 challenge: MD5 only
+		// (docs/config.md sip.digest_algorithms).
+		DigestAlgorithms: []string{AlgMD5},
+		Hub:              hub,
+		Calls:            calls,
+		Logger:           log,
 	}
 	if edit != nil {
 		edit(&o)
@@ -82,7 +88,22 @@ func startEnvRing(t *testing.T, ring time.Duration, edit func(*Options)) *env {
 	return &env{rtmpURL: "rtmp://" + ln.Addr().String() + "/phone", calls: calls, hub: hub, bridge: b}
 }
 
-// trunk is a Trunk at addr over UDP.
+// trunk is a Trunk at addr over UDP. Its calls come from 127.0.0.1 (where
+// the tests' sipp plays the trunk); tests play an attacker from
+// elsewhere on the loopback network (127.0.0.2).
 func trunk(addr string) Trunk {
-	return Trunk{Name: "upstream", Address: addr, Transport: "udp"}
+	return Trunk{Name: "upstream", Address: addr, Transport: "udp", InboundFrom: trunkSources}
+}
+
+var trunkSources = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+
+// passwordCredentials is Credentials from plain passwords (name → password).
+func passwordCredentials(realm string, users map[string]string) Credentials {
+	return CredentialsFunc(func(user, alg string) (string, bool) {
+		pw, ok := users[user]
+		if !ok {
+			return "", false
+		}
+		return DigestHA1(alg, user, realm, pw), true
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -14,86 +15,70 @@ import (
 )
 
 // serveOffer decides an inbound INVITE (on the stack's goroutine, which
-// ends the dialog when this returns):
-//   - a configured inbound number rings its target (open to any source:
-//     that is how a trunk delivers calls);
-//   - echo answers and plays back;
-//   - a user name or a number of the dial plan is for SIP phones of
-//     configured users only: the From user must prove it is that user
-//     (407 digest challenge, the user's password); then the call is the
-//     user's, placed through call.Service like a web user's (names ring
-//     users, numbers go through the dial plan to a trunk). From anyone
-//     else a trunk number gets 403 (toll fraud: the trunk sees nothing);
-//   - anything else gets 404.
+// ends the dialog when this returns). Nothing that costs an RTP port or
+// rings anyone happens before the caller is known:
+//   - an inbound number called from a trunk's address (Trunk.InboundFrom)
+//     rings its target as today; the caller is external (externalCaller);
+//   - everything else needs a digest login as the From user first (407;
+//     the same answers for unknown and known users): then inbound numbers
+//     and echo answer, user names ring users and dial-plan numbers go to
+//     a trunk, as that user (names and numbers it may not dial get 403,
+//     unknown ones 404).
 func (b *Bridge) serveOffer(o offer) {
 	b.Stats.Attempts.Add(1)
 	to := o.ToUser()
 	log := b.log.With("from", o.FromUser(), "to", to, "source", o.Source())
-	target := ""
-	for _, in := range b.opts.Inbound {
-		if in.Number == to {
-			target = in.Target
-			break
+	target := b.inboundTarget(to)
+	if target != "" {
+		if tr := b.trunkFor(o.Source()); tr != "" {
+			b.serveTarget(o, target, externalCaller(o.FromUser()), "", log.With("trunk", tr))
+			return
 		}
 	}
-	switch {
-	case target == "" && to == EchoTarget:
-		target = EchoTarget
-	case target == "":
-		b.servePhoneOffer(o, to, log)
+	user, ok := b.authenticate(o, log)
+	if !ok {
 		return
 	}
+	log = log.With("user", user)
+	switch {
+	case target != "":
+		b.serveTarget(o, target, "sip:"+user, user, log)
+	case to == EchoTarget:
+		b.runSIPEcho(o, log)
+	default:
+		b.servePhoneOffer(o, user, to, log)
+	}
+}
+
+// serveTarget connects a call to an inbound number's target. caller is
+// the name shown; user is the authenticated user placing it ("" for a
+// trunk's external caller).
+func (b *Bridge) serveTarget(o offer, target, caller, user string, log *slog.Logger) {
 	flash, codecEcho := codecEchoTarget(target)
 	switch {
 	case target == EchoTarget:
 		b.runSIPEcho(o, log)
 	case codecEcho:
 		b.runSIPCodecEcho(o, flash, log)
-	case len(target) > 5 && target[:5] == "conf:":
-		b.runConference(o, target, log)
+	case strings.HasPrefix(target, "conf:"):
+		b.runConference(o, target, caller, log)
+	case user != "":
+		b.runPhoneCall(o, user, target, log)
 	default:
-		b.runInbound(o, target, log)
+		b.runInbound(o, target, caller, log)
 	}
 }
 
-// servePhoneOffer authenticates a call to a user name or a dial-plan
-// number and places it as the From user.
-func (b *Bridge) servePhoneOffer(o offer, to string, log *slog.Logger) {
-	_, toUser := b.opts.Users[to]
+// servePhoneOffer places an authenticated user's call to a user name or
+// a dial-plan number.
+func (b *Bridge) servePhoneOffer(o offer, user, to string, log *slog.Logger) {
 	_, toTrunk := route(b.opts.DialPlan, to)
-	if !toUser && !toTrunk {
+	if !toTrunk && !b.isUser(to) {
 		log.Info("sip invite to an unknown number")
 		b.respond(o, 404, "Not Found", log)
 		return
 	}
-	from := o.FromUser()
-	user, err := b.auth.check(o.Header("Proxy-Authorization"), o.Method(), from)
-	_, known := b.opts.Users[from]
-	switch {
-	case err == nil:
-		b.runPhoneCall(o, user, to, log.With("user", user))
-		return
-	case known && (errors.Is(err, errNoCredentials) || errors.Is(err, errStaleNonce)):
-		b.respondChallenge(o, errors.Is(err, errStaleNonce), log)
-		return
-	case known:
-		b.Stats.AuthFailures.Add(1)
-	}
-	if toTrunk {
-		log.Warn("sip invite to a trunk number from an unauthenticated source refused (toll fraud)", "err", err)
-		b.Stats.Forbidden.Add(1)
-	} else {
-		log.Info("sip invite to a user from an unauthenticated source refused", "err", err)
-	}
-	b.respond(o, 403, "Forbidden", log)
-}
-
-// respondChallenge asks the caller to authenticate (407); it is not a
-// failed call.
-func (b *Bridge) respondChallenge(o offer, stale bool, log *slog.Logger) {
-	if err := o.Respond(407, "Proxy Authentication Required", [2]string{"Proxy-Authenticate", b.auth.challenge(stale)}); err != nil {
-		log.Debug("407 failed", "err", err)
-	}
+	b.runPhoneCall(o, user, to, log)
 }
 
 func (b *Bridge) respond(o offer, code int, reason string, log *slog.Logger) {
@@ -103,12 +88,9 @@ func (b *Bridge) respond(o offer, code int, reason string, log *slog.Logger) {
 	}
 }
 
-// runInbound rings user for the offer and bridges the call once answered.
-func (b *Bridge) runInbound(o offer, user string, log *slog.Logger) {
-	from := o.FromUser()
-	if from == "" {
-		from = "anonymous"
-	}
+// runInbound rings user for a trunk's call from (an external caller) and
+// bridges the call once answered.
+func (b *Bridge) runInbound(o offer, user, from string, log *slog.Logger) {
 	q := newEventQueue()
 	id, reason, err := b.opts.Calls.InviteExternal(from, user, q)
 	switch {

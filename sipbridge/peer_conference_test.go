@@ -170,8 +170,8 @@ func TestPeerSippConferencePIN(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if !alice.has(conference.EvJoined, "sip:sipp") {
-		t.Errorf("alice was not told sip:sipp joined: %+v", alice.events)
+	if !alice.has(conference.EvJoined, "ext:sipp") { // the trunk's caller: external
+		t.Errorf("alice was not told ext:sipp joined: %+v", alice.events)
 	}
 	// The SIP member made the room mixed: alice's mix carries sipp's audio
 	// (sip-tester's A-law recording), so its media started after the PIN.
@@ -209,7 +209,7 @@ func TestPeerSippConferenceWrongPIN(t *testing.T) {
 	if n := e.bridge.Stats.AuthFailures.Load(); n != 3 {
 		t.Errorf("auth failures = %d, want 3", n)
 	}
-	if n := sipMembers(confs); n != 0 || alice.has(conference.EvJoined, "sip:sipp") {
+	if n := sipMembers(confs); n != 0 || alice.has(conference.EvJoined, "ext:sipp") {
 		t.Errorf("sipp joined with a wrong PIN (%d SIP members)", n)
 	}
 }

@@ -223,6 +223,8 @@ func inviteErrorStatus(err error) (int, string) {
 		return 403, "Forbidden"
 	case errors.Is(err, ErrRateLimited):
 		return 403, "Rate Limited"
+	case errors.Is(err, ErrDailyLimit):
+		return 403, "Daily Limit Reached"
 	case errors.Is(err, call.ErrInCall):
 		return 486, "Busy Here"
 	}

@@ -2,7 +2,6 @@ package sipbridge
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -48,15 +47,18 @@ func bindingKey(user, uri string) string { return user + " " + uri }
 // its bindings and lists the user's current ones in the 200.
 func (b *Bridge) serveRegister(r registration) {
 	log := b.log.With("user", r.User(), "source", r.Source())
-	user, err := b.auth.check(r.Header("Authorization"), r.Method(), r.User())
-	switch {
-	case errors.Is(err, errNoCredentials), errors.Is(err, errStaleNonce):
-		b.respondRegister(r, log, 401, "Unauthorized", [2]string{"WWW-Authenticate", b.auth.challenge(errors.Is(err, errStaleNonce))})
-		return
-	case err != nil:
-		log.Warn("sip register refused", "err", err)
-		b.Stats.AuthFailures.Add(1)
-		b.respondRegister(r, log, 403, "Forbidden")
+	// The address of record is the To user; the digest user must be it
+	// and so must the From user (RFC 3261 10.3: a third-party
+	// registration is not offered).
+	user, v, err := b.auth.check(authRequest{header: r.Header("Authorization"), method: r.Method(),
+		uri: r.RequestURI(), source: r.Source(), claimed: r.User()})
+	if v == verdictOK && r.FromUser() != user {
+		v, err = verdictRefused, errBadCredentials
+	}
+	if v != verdictOK {
+		code, reason, hs := b.refusal(v, err, "WWW-Authenticate", r.Source())
+		log.Debug("sip register not authenticated", "err", err, "code", code)
+		b.respondRegister(r, log, code, reason, hs...)
 		return
 	}
 	contacts := r.Contacts()

@@ -109,7 +109,8 @@ type offer interface {
 
 // registration is a REGISTER request waiting for the bridge's answer.
 type registration interface {
-	User() string // To user part: the account registering
+	User() string     // To user part: the account registering
+	FromUser() string // From user part: who registers it
 	// Contacts are the bindings asked for; Expires is -1 when the contact
 	// names none. A wildcard "*" contact is Wildcard.
 	Contacts() []contact

@@ -14,9 +14,16 @@ type Stats struct {
 	RTPIn     atomic.Uint64 // RTP packets received
 	RTPOut    atomic.Uint64 // RTP packets sent
 	RTPLost   atomic.Uint64 // RTP packets missing by sequence number
-	Forbidden atomic.Uint64 // INVITEs refused as toll fraud (403)
-	// AuthFailures counts REGISTERs and INVITEs with wrong credentials.
+	Forbidden atomic.Uint64 // INVITEs refused with 403 before any call (wrong credentials, throttled)
+	// AuthFailures counts REGISTERs and INVITEs with wrong credentials
+	// (a wrong password, an unknown user, a uri not the Request-URI).
 	AuthFailures atomic.Uint64
+	// AuthThrottled counts credential checks refused unchecked because
+	// the address (or the address on that account) failed too often.
+	AuthThrottled atomic.Uint64
+	// AuthReplays counts right credentials refused for their nonce: a
+	// nonce-count used before, or a nonce issued to another address.
+	AuthReplays atomic.Uint64
 	// Registrations is the number of registered SIP phone contacts now.
 	Registrations atomic.Int64
 	// TrunkRegistered is the number of trunks our binding is current at;

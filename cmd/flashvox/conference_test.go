@@ -336,7 +336,8 @@ func TestConferenceBaresip(t *testing.T) {
 		SourceWAV: writeConfTone(t, sipHz, 8000, 25),
 		Exec:      "/dial sip:5551000@" + sipAddr, Seconds: 25,
 	})
-	mod.waitJoined("sip", 15*time.Second, "p1", "p2", "sip:carol")
+	// From the default trunk's address: an external caller.
+	mod.waitJoined("sip", 15*time.Second, "p1", "p2", "ext:carol")
 	<-time.After(4 * time.Second) // talk time, not an event
 	if code := mod.do("POST", "/conferences/sip/end", "", nil); code != 200 {
 		t.Fatalf("end: %d", code)

@@ -26,15 +26,18 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 		return nil, fmt.Errorf("sip.rtp_ports: %w", err)
 	}
 	o := sipbridge.Options{
-		Listen:         cfg.SIP.Listen,
-		PublicAddress:  cfg.SIP.PublicAddress,
-		RTPPortMin:     lo,
-		RTPPortMax:     hi,
-		RTPTimeout:     cfg.SIP.RTPTimeout,
-		JitterBuffer:   cmp.Or(cfg.SIP.JitterBuffer, -1), // 0 in the config: no waiting
-		CallsPerMinute: cfg.SIP.CallsPerMinute,
-		Users:          users,
-		Realm:          cfg.SIP.Realm,
+		Listen:           cfg.SIP.Listen,
+		PublicAddress:    cfg.SIP.PublicAddress,
+		RTPPortMin:       lo,
+		RTPPortMax:       hi,
+		RTPTimeout:       cfg.SIP.RTPTimeout,
+		JitterBuffer:     cmp.Or(cfg.SIP.JitterBuffer, -1), // 0 in the config: no waiting
+		CallsPerMinute:   cfg.SIP.CallsPerMinute,
+		CallsPerDay:      cfg.SIP.CallsPerDay,
+		Credentials:      sipCredentials(cfg.SIP.Realm, users),
+		Realm:            cfg.SIP.Realm,
+		DigestAlgorithms: cfg.SIP.DigestAlgorithms,
+		NonceLifetime:    cfg.SIP.NonceLifetime,
 		// Whole seconds: REGISTER's Expires is in seconds.
 		RegisterMinExpires: int(cfg.SIP.RegistrationMin.Seconds()),
 		RegisterMaxExpires: int(cfg.SIP.RegistrationMax.Seconds()),
@@ -45,9 +48,13 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 	if err := sipTLS(cfg.SIP, &o); err != nil {
 		return nil, err
 	}
-	for _, t := range cfg.SIP.Trunks {
+	for i, t := range cfg.SIP.Trunks {
+		from, err := sipbridge.ParsePrefixes(t.InboundSources())
+		if err != nil {
+			return nil, fmt.Errorf("sip.trunks[%d].inbound_from: %w", i, err)
+		}
 		o.Trunks = append(o.Trunks, sipbridge.Trunk{Name: t.Name, Address: t.Address, Transport: t.Transport,
-			Username: t.Username, Password: t.Password, Register: t.Register})
+			Username: t.Username, Password: t.Password, Register: t.Register, InboundFrom: from})
 	}
 	for _, r := range cfg.SIP.Dialplan {
 		o.DialPlan = append(o.DialPlan, sipbridge.Rule{Match: regexp.MustCompile(r.Match), Trunk: r.Trunk, Users: r.Users})
@@ -62,6 +69,22 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 	calls.SetGateway(b)
 	registerSIPMetrics(reg, &b.Stats)
 	return b, nil
+}
+
+// sipCredentials adapts the users' passwords (name → password) to the
+// bridge's HA1 lookup, hashing each once at start. Kept apart so that a
+// user store holding HA1s replaces it with a lookup.
+func sipCredentials(realm string, users map[string]string) sipbridge.Credentials {
+	ha1 := make(map[[2]string]string, 2*len(users))
+	for name, pw := range users {
+		for _, alg := range []string{sipbridge.AlgMD5, sipbridge.AlgSHA256} {
+			ha1[[2]string{name, alg}] = sipbridge.DigestHA1(alg, name, realm, pw)
+		}
+	}
+	return sipbridge.CredentialsFunc(func(user, alg string) (string, bool) {
+		h, ok := ha1[[2]string{user, alg}]
+		return h, ok
+	})
 }
 
 // sipTLS loads sip.tls_cert/tls_key for sip.tls_listen and sip.tls_ca for
@@ -100,8 +123,10 @@ func registerSIPMetrics(reg *prometheus.Registry, st *sipbridge.Stats) {
 	reg.MustRegister(
 		gauge("sip_active_calls", "SIP calls established now.", func() float64 { return float64(st.Active.Load()) }),
 		counter("sip_call_attempts_total", "SIP calls tried, inbound and outbound.", func() float64 { return float64(st.Attempts.Load()) }),
-		counter("sip_forbidden_total", "INVITEs to trunk numbers refused as toll fraud (403).", func() float64 { return float64(st.Forbidden.Load()) }),
+		counter("sip_forbidden_total", "INVITEs refused with 403 before any call: wrong credentials, or guessing slowed.", func() float64 { return float64(st.Forbidden.Load()) }),
 		counter("sip_auth_failures_total", "REGISTERs and INVITEs with wrong credentials.", func() float64 { return float64(st.AuthFailures.Load()) }),
+		counter("sip_auth_throttled_total", "SIP digest checks refused unchecked: the address failed too often (guessing slowed).", func() float64 { return float64(st.AuthThrottled.Load()) }),
+		counter("sip_auth_replays_total", "SIP digests with the right password refused for their nonce (a nonce-count reused, a nonce of another address).", func() float64 { return float64(st.AuthReplays.Load()) }),
 		gauge("sip_registrations", "SIP phone contacts registered now.", func() float64 { return float64(st.Registrations.Load()) }),
 		counter("sip_rtp_packets_in_total", "RTP packets received from SIP peers.", func() float64 { return float64(st.RTPIn.Load()) }),
 		counter("sip_rtp_packets_out_total", "RTP packets sent to SIP peers.", func() float64 { return float64(st.RTPOut.Load()) }),

@@ -26,6 +26,8 @@ var packages = map[string]string{
 	"sox":      "sox",
 	"sipp":     "sip-tester",
 	"baresip":  "baresip",
+	"svwar":    "sipvicious",
+	"svcrack":  "sipvicious",
 }
 
 // Require returns the path of bin or fails the test with the install command.
