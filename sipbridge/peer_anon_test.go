@@ -2,6 +2,7 @@ package sipbridge
 
 import (
 	"context"
+	"github.com/flashvox/flashvox/internal/testwait"
 	"net"
 	"strconv"
 	"testing"
@@ -58,7 +59,7 @@ func TestPeerAnonymousEcho(t *testing.T) {
 		floods = append(floods, testpeer.SippUAC(t, 60*time.Second, e.bridge.Addr(), "-sn", "uac", "-s", to, "-i", "127.0.0.2", "-mi", "127.0.0.2",
 			"-m", "30", "-l", "30", "-r", "100", "-d", "20000", "-recv_timeout", "5000"))
 	}
-	waitFor(t, 15*time.Second, "the 60 anonymous INVITEs to be answered", func() bool { return e.bridge.Stats.Attempts.Load() >= 60 })
+	testwait.For(t, 15*time.Second, "the 60 anonymous INVITEs to be answered", func() bool { return e.bridge.Stats.Attempts.Load() >= 60 })
 	if n := e.bridge.Stats.Active.Load(); n != 0 {
 		t.Errorf("%d anonymous calls answered", n)
 	}

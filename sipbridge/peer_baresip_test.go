@@ -2,6 +2,7 @@ package sipbridge
 
 import (
 	"context"
+	"github.com/flashvox/flashvox/internal/testwait"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -87,7 +88,7 @@ func bobCallsBaresip(t *testing.T, rtmpURL string, c codec.ID, setup time.Durati
 func checkBothHeard(t *testing.T, heard []int16, b *testpeer.Baresip) {
 	t.Helper()
 	checkTone(t, "bob", after(heard, phone.SampleRate/2), phone.SampleRate, carolHz, bobHz)
-	waitFor(t, 5*time.Second, "baresip's recording", func() bool { return b.Heard() != "" })
+	testwait.For(t, 5*time.Second, "baresip's recording", func() bool { return b.Heard() != "" })
 	b.Stop()
 	checkBaresipHeard(t, b)
 }
@@ -117,7 +118,7 @@ func TestPeerBaresipCallsWebUser(t *testing.T) {
 					Mic: mic(), Duration: 4 * time.Second, SetupTimeout: 20 * time.Second})
 				res <- answer{r, err}
 			}()
-			waitFor(t, 10*time.Second, "bob online", func() bool { return e.calls.Presence()["bob"] == "online" })
+			testwait.For(t, 10*time.Second, "bob online", func() bool { return e.calls.Presence()["bob"] == "online" })
 			b := testpeer.StartBaresip(t, 30*time.Second, testpeer.BaresipOptions{
 				Account: baresipAccount(e.bridge.Addr(), ";regint=0"), SourceWAV: carolMic(t),
 				Exec: "/dial sip:bob@" + e.bridge.Addr(), Seconds: 20,
@@ -142,7 +143,7 @@ func TestPeerBaresipWebUserCalls(t *testing.T) {
 				Account:   baresipAccount(e.bridge.Addr(), ";answermode=auto"),
 				SourceWAV: carolMic(t), Seconds: 20,
 			})
-			waitFor(t, 20*time.Second, "carol's registration", func() bool { return len(e.bridge.Registered("carol")) == 1 })
+			testwait.For(t, 20*time.Second, "carol's registration", func() bool { return len(e.bridge.Registered("carol")) == 1 })
 			bobCallsBaresip(t, e.rtmpURL, c, 10*time.Second, "carol", b)
 		})
 	}
@@ -162,12 +163,12 @@ func TestPeerBaresipEveryDeviceRings(t *testing.T) {
 			Mic: mic(), SetupTimeout: 20 * time.Second})
 		res <- err
 	}()
-	waitFor(t, 10*time.Second, "bob's web phone", func() bool { return e.calls.Presence()["bob"] == "online" })
+	testwait.For(t, 10*time.Second, "bob's web phone", func() bool { return e.calls.Presence()["bob"] == "online" })
 	b := testpeer.StartBaresip(t, 30*time.Second, testpeer.BaresipOptions{
 		Account:   "<sip:bob@" + e.bridge.Addr() + ">;auth_pass=bob;audio_codecs=PCMU",
 		SourceWAV: carolMic(t), Seconds: 20,
 	})
-	waitFor(t, 20*time.Second, "bob's registration", func() bool { return len(e.bridge.Registered("bob")) == 1 })
+	testwait.For(t, 20*time.Second, "bob's registration", func() bool { return len(e.bridge.Registered("bob")) == 1 })
 	r, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "alice", Secret: "alice", Codec: codec.Nellymoser,
 		Mic: mic(), Duration: 2 * time.Second, SetupTimeout: 10 * time.Second}, "bob")
 	if err != nil {
@@ -216,7 +217,7 @@ func TestPeerBaresipCallsSIPUser(t *testing.T) {
 	carol := testpeer.StartBaresip(t, 30*time.Second, testpeer.BaresipOptions{
 		Account: baresipAccount(e.bridge.Addr(), ";answermode=auto"), SourceWAV: carolMic(t), Seconds: 8,
 	})
-	waitFor(t, 20*time.Second, "carol's registration", func() bool { return len(e.bridge.Registered("carol")) == 1 })
+	testwait.For(t, 20*time.Second, "carol's registration", func() bool { return len(e.bridge.Registered("carol")) == 1 })
 	aliceMic := filepath.Join(t.TempDir(), "alice.wav")
 	if err := audiotest.WriteWAV(aliceMic, audiotest.Square(8000, 12*8000, bobHz, 0.3), 8000); err != nil {
 		t.Fatal(err)

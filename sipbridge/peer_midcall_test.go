@@ -2,6 +2,7 @@ package sipbridge
 
 import (
 	"context"
+	"github.com/flashvox/flashvox/internal/testwait"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,7 +67,7 @@ func TestPeerSippTrunkEarlyMedia(t *testing.T) {
 		done <- result{r, err}
 	}()
 	var early call.Event
-	waitFor(t, 10*time.Second, "an early_media event", func() bool {
+	testwait.For(t, 10*time.Second, "an early_media event", func() bool {
 		var ok bool
 		early, ok = findEvent(e.calls, "alice", call.EvEarlyMedia)
 		return ok
@@ -85,7 +86,7 @@ func TestPeerSippTrunkEarlyMedia(t *testing.T) {
 		}
 	})
 	defer sub.Close()
-	waitFor(t, 5*time.Second, "25 early media frames", func() bool { return frames.Load() >= 25 })
+	testwait.For(t, 5*time.Second, "25 early media frames", func() bool { return frames.Load() >= 25 })
 	if _, ok := findEvent(e.calls, "alice", call.EvAccepted); ok {
 		t.Errorf("the call was answered before 25 early frames: early media not before the 200")
 	}
@@ -119,13 +120,13 @@ func TestPeerSippTrunkHold(t *testing.T) {
 		done <- err
 	}()
 	var hold call.Event
-	waitFor(t, 10*time.Second, "a hold event", func() bool {
+	testwait.For(t, 10*time.Second, "a hold event", func() bool {
 		var ok bool
 		hold, ok = findEvent(e.calls, "alice", call.EvHold)
 		return ok
 	})
 	atHold := e.bridge.Stats.RTPOut.Load()
-	waitFor(t, 5*time.Second, "an unhold event", func() bool {
+	testwait.For(t, 5*time.Second, "an unhold event", func() bool {
 		_, ok := findEvent(e.calls, "alice", call.EvUnhold)
 		return ok
 	})
@@ -137,7 +138,7 @@ func TestPeerSippTrunkHold(t *testing.T) {
 	if atHold < 25 || atUnhold-atHold > 3 {
 		t.Errorf("RTP sent before hold %d (want ≥ 25), during hold %d (want ≤ 3)", atHold, atUnhold-atHold)
 	}
-	waitFor(t, 5*time.Second, "RTP after the resume", func() bool { return e.bridge.Stats.RTPOut.Load() > atUnhold+10 })
+	testwait.For(t, 5*time.Second, "RTP after the resume", func() bool { return e.bridge.Stats.RTPOut.Load() > atUnhold+10 })
 	if err := <-done; err != nil {
 		t.Fatalf("call: %v", err)
 	}

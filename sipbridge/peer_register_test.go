@@ -1,6 +1,7 @@
 package sipbridge
 
 import (
+	"github.com/flashvox/flashvox/internal/testwait"
 	"strings"
 	"testing"
 	"time"
@@ -9,17 +10,6 @@ import (
 )
 
 // waitFor polls cond every 10 ms until it holds or within passes.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestPeerSippRegister: sipp registers as carol (401 challenge, then
 // digest with carol's password): carol is online through her SIP phone
 // and her contact is bound; the registration expires after the 2 s asked
@@ -42,7 +32,7 @@ func TestPeerSippRegister(t *testing.T) {
 		t.Fatalf("registered carol is %s", p)
 	}
 	registered := time.Now()
-	waitFor(t, 5*time.Second, "carol's registration to expire", func() bool { return e.calls.Presence()["carol"] == "offline" })
+	testwait.For(t, 5*time.Second, "carol's registration to expire", func() bool { return e.calls.Presence()["carol"] == "offline" })
 	t.Logf("registration expired %v after the 200", time.Since(registered).Round(10*time.Millisecond))
 	if c := e.bridge.Registered("carol"); len(c) != 0 {
 		t.Errorf("carol's contacts after expiry: %q", c)

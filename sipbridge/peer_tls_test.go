@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"github.com/flashvox/flashvox/internal/testwait"
 	"net"
 	"os"
 	"path/filepath"
@@ -188,7 +189,7 @@ func TestPeerBaresipTLSTrunk(t *testing.T) {
 		o.TLSClientConfig = &tls.Config{RootCAs: p.pool, MinVersion: tls.VersionTLS12}
 		o.Trunks = []Trunk{{Name: "upstream", Address: trunkAddr, Transport: "tls"}}
 	})
-	waitFor(t, 10*time.Second, "baresip's TLS port", func() bool {
+	testwait.For(t, 10*time.Second, "baresip's TLS port", func() bool {
 		c, err := net.Dial("tcp", trunkAddr)
 		if err == nil {
 			c.Close()

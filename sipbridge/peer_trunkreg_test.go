@@ -1,6 +1,7 @@
 package sipbridge
 
 import (
+	"github.com/flashvox/flashvox/internal/testwait"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ func TestPeerSippTrunkRegister(t *testing.T) {
 		tr.Username, tr.Password, tr.Register, tr.RegisterExpires = "trunkuser", "trunkpass", true, time.Minute
 		o.Trunks = []Trunk{tr}
 	})
-	waitFor(t, 10*time.Second, "a refreshed trunk registration", func() bool { return e.bridge.Stats.TrunkRegisters.Load() >= 2 })
+	testwait.For(t, 10*time.Second, "a refreshed trunk registration", func() bool { return e.bridge.Stats.TrunkRegisters.Load() >= 2 })
 	if n := e.bridge.Stats.TrunkRegistered.Load(); n != 1 {
 		t.Errorf("trunks registered = %d, want 1", n)
 	}

@@ -116,7 +116,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	})
 	tunnel.Register(mux)
 	tunnel.RegisterMetrics(reg)
-	sip, err := startSIP(cfg, logger, reg, hub, calls, users)
+	sip, err := startSIP(cfg, logger, reg, hub, calls, users, guard)
 	if err != nil {
 		tunnel.Close()
 		return nil, err

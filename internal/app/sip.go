@@ -16,11 +16,12 @@ import (
 	"github.com/flashvox/flashvox/internal/tlscert"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/sipbridge"
+	"github.com/flashvox/flashvox/throttle"
 )
 
 // startSIP starts the SIP bridge on sip.listen, makes it the call
 // service's gateway and exports its metrics.
-func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, calls *call.Service, users map[string]string) (*sipbridge.Bridge, error) {
+func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, calls *call.Service, users map[string]string, guard *throttle.Throttle) (*sipbridge.Bridge, error) {
 	lo, hi, err := config.ParseRTPPorts(cfg.SIP.RTPPorts)
 	if err != nil {
 		return nil, fmt.Errorf("sip.rtp_ports: %w", err)
@@ -41,6 +42,7 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 		// Whole seconds: REGISTER's Expires is in seconds.
 		RegisterMinExpires: int(cfg.SIP.RegistrationMin.Seconds()),
 		RegisterMaxExpires: int(cfg.SIP.RegistrationMax.Seconds()),
+		Throttle:           guard,
 		Hub:                hub,
 		Calls:              calls,
 		Logger:             logger.With("component", "sip"),
