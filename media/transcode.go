@@ -105,15 +105,27 @@ func audioHeader(id codec.ID, rate int) ([]byte, error) {
 // FLV audio tag bodies, except for codecs without an FLV format (G.722),
 // whose frames start with NonFLV; use AudioCodec to read either.
 func (h *Hub) SubscribeCodec(key string, id codec.ID, rate int) (*Subscriber, error) {
-	return h.subscribeCodec(key, id, rate, nil)
+	return h.subscribeCodec(key, id, rate, nil, 0)
 }
 
 // SubscribeCodecSink is SubscribeCodec delivering to sink (see Sink).
 func (h *Hub) SubscribeCodecSink(key string, id codec.ID, rate int, sink Sink) (*Subscriber, error) {
-	return h.subscribeCodec(key, id, rate, sink)
+	return h.subscribeCodec(key, id, rate, sink, 0)
 }
 
-func (h *Hub) subscribeCodec(key string, id codec.ID, rate int, sink Sink) (*Subscriber, error) {
+// ErrTranscoderBudget is returned by SubscribeCodecSinkMax when the
+// subscription would start a transcoder beyond its budget.
+var ErrTranscoderBudget = errors.New("media: no transcoder available (the server's transcoding budget is used up)")
+
+// SubscribeCodecSinkMax is SubscribeCodecSink that starts no transcoder
+// while max or more run (Stats.Transcoders; max < 0: none may start, 0: no
+// bound); joining a running transcoder is always possible. It fails with
+// ErrTranscoderBudget.
+func (h *Hub) SubscribeCodecSinkMax(key string, id codec.ID, rate int, sink Sink, max int) (*Subscriber, error) {
+	return h.subscribeCodec(key, id, rate, sink, max)
+}
+
+func (h *Hub) subscribeCodec(key string, id codec.ID, rate int, sink Sink, max int) (*Subscriber, error) {
 	in, ok := codec.Lookup(id)
 	if !ok {
 		return nil, fmt.Errorf("%w: codec id %d", ErrCodec, id)
@@ -131,6 +143,9 @@ func (h *Hub) subscribeCodec(key string, id codec.ID, rate int, sink Sink) (*Sub
 	dkey := TranscodeKey(key, id, rate)
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if s := h.streams[dkey]; (s == nil || s.tc == nil) && max != 0 && (max < 0 || h.Stats.Transcoders.Load() >= int64(max)) {
+		return nil, ErrTranscoderBudget
+	}
 	out := h.get(dkey)
 	if out.tc == nil {
 		t := &transcoder{hub: h, key: key, out: out, target: id, rate: rate, header: header, done: make(chan struct{})}

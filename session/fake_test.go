@@ -114,7 +114,7 @@ type harness struct {
 func startSession(t *testing.T, hub *media.Hub) *harness {
 	t.Helper()
 	h := &harness{t: t, hub: hub, ft: newFake(), done: make(chan error, 1)}
-	s := New(h.ft, Options{Hub: hub, MaxStreams: 4})
+	s := New(h.ft, Options{Hub: hub, MaxStreams: 4, Apps: map[string]App{"live": Open()}})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { h.done <- s.Serve(ctx) }()
 	t.Cleanup(func() {
