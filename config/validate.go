@@ -31,6 +31,7 @@ func (c *Config) Validate() error {
 		c.validateTLS,
 		intRange("rtmp.rtmpt_max_sessions", c.RTMP.RTMPTMaxSessions, 1, 1_000_000),
 		durRange("rtmp.rtmpt_idle_timeout", c.RTMP.RTMPTIdleTimeout, time.Second, time.Hour),
+		intRange("rtmp.max_transcoders", c.RTMP.MaxTranscoders, 0, 100_000),
 		c.validateRTMFP,
 		c.validateP2P,
 		addr("http.listen", c.HTTP.Listen),
@@ -40,6 +41,7 @@ func (c *Config) Validate() error {
 		c.validateUsers,
 		c.validateConference,
 		c.validateHooks,
+		c.validateApps,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

@@ -155,9 +155,9 @@ type liveConn struct {
 }
 
 func (*liveConn) Call(context.Context, string, []any) (any, error) { return nil, ErrUnknownMethod }
-func (c *liveConn) Publish(name string) (string, error)          { return c.key(name) }
-func (c *liveConn) Play(name string) (string, error)             { return c.key(name) }
-func (*liveConn) Close()                                          {}
+func (c *liveConn) Publish(name string) (string, error)            { return c.key(name) }
+func (c *liveConn) Play(name string) (string, error)               { return c.key(name) }
+func (*liveConn) Close()                                           {}
 
 // User is the token's user, "" for an anonymous connection.
 func (c *liveConn) User() string { return c.user }

@@ -26,7 +26,7 @@ type Transport interface {
 // Options configure every session of a server.
 type Options struct {
 	Hub        *media.Hub
-	MaxStreams int            // NetStreams per connection
+	MaxStreams int // NetStreams per connection
 	// Apps are every application, by name (rtmp://host/NAME, and
 	// NAME/INSTANCE for an app registered as NAME); a connect to any other
 	// name is refused with "unknown application".
