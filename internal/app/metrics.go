@@ -7,6 +7,7 @@ import (
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/session"
 )
 
 // registerMetrics exports the components' own atomic counters; reading them
@@ -64,5 +65,17 @@ func registerConferenceMetrics(reg *prometheus.Registry, st *conference.Stats) {
 		counter("mixer_skipped_frames_total", "Room-frames not mixed because the mixer fell behind (CPU starved); members heard a gap.", func() float64 { return float64(st.Skipped.Load()) }),
 		counter("input_underruns_total", "Mixes where a talking member's buffered audio ran dry.", func() float64 { return float64(st.Underruns.Load()) }),
 		counter("input_late_frames_total", "Member audio frames dropped as late or beyond the jitter buffer.", func() float64 { return float64(st.Late.Load()) }),
+	)
+}
+
+// registerAccessMetrics exports the session layer's access decisions:
+// refused transcoding and refused stream policies.
+func registerAccessMetrics(reg *prometheus.Registry, st *session.Stats) {
+	counter := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Name: name, Help: help}, f)
+	}
+	reg.MustRegister(
+		counter("transcode_refused_total", "Plays with ?codec= refused: the application's transcode policy or the rtmp.max_transcoders budget.", func() float64 { return float64(st.TranscodeRefused.Load()) }),
+		counter("access_refused_total", "Publishes and plays refused by a live application's policy (token, key, deny).", func() float64 { return float64(st.AccessRefused.Load()) }),
 	)
 }
