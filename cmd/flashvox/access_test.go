@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -144,4 +146,66 @@ func flvAudio(path string) int {
 		return 0
 	}
 	return len(testpeer.AudioPayloads(tags))
+}
+
+// TestPeerOpenByDefault runs the binary on its embedded defaults (as the
+// README's quick start does): the quick start works on loopback; an
+// unknown application is refused; an anonymous player's ?codec=speex is
+// refused, starts no transcoder and is counted; a token in the tcUrl and
+// a stream key in the name never reach the log.
+func TestPeerOpenByDefault(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real peers")
+	}
+	testpeer.Require(t, "rtmpdump")
+	testpeer.Require(t, "timeout")
+	s := startFlashvox(t)
+	host := strings.TrimPrefix(strings.TrimSuffix(s.phoneURL, "/phone"), "rtmp://")
+	token := s.login(t, "alice").token
+	tone := writeConfTone(t, 600, 16000, 60)
+
+	// The quick start: ffmpeg publishes live/test (here with a token in the
+	// tcUrl and a key in the name, which live ignores but the log must not show).
+	testpeer.Start(t, 90*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", tone,
+		"-c:a", "nellymoser", "-ar", "16000", "-ac", "1", "-rtmp_app", "live?token="+token, "-rtmp_playpath", "test?key=SECRETKEY42",
+		"-f", "flv", "rtmp://"+host+"/live/test")
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain.flv")
+	testpeer.Start(t, 30*time.Second, "rtmpdump", "-r", "rtmp://"+host+"/live/test", "--live", "-o", plain)
+	testpeer.WaitFor(t, 15*time.Second, "rtmpdump hears live/test", func() bool { return flvAudio(plain) > 10 })
+
+	speex := filepath.Join(dir, "speex.flv")
+	log, _ := testpeer.Run(t, 10*time.Second, "timeout", "-s", "INT", "3", "rtmpdump", "-r", "rtmp://"+host+"/live", "-y", "test?codec=speex", "--live", "-o", speex)
+	if n := flvAudio(speex); n > 0 {
+		t.Errorf("an anonymous player had live/test transcoded to Speex (%d tags)\n%s", n, log)
+	}
+	metrics := httpGet(t, strings.TrimSuffix(s.api, "/api/v1")+"/metrics")
+	for _, want := range []string{"flashvox_transcoders 0", "flashvox_transcode_refused_total 1"} {
+		if !strings.Contains(metrics, want+"\n") {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+
+	out, err := testpeer.Run(t, 10*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error", "-i", tone, "-t", "2",
+		"-c:a", "nellymoser", "-ar", "16000", "-ac", "1", "-f", "flv", "rtmp://"+host+"/nosuchapp/test")
+	if err == nil || !strings.Contains(out, "unknown application") {
+		t.Errorf("ffmpeg published to nosuchapp: want a refused connect, got %v\n%s", err, out)
+	}
+	logs := s.logs.String()
+	for _, secret := range []string{token, "SECRETKEY42"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the server log holds a secret %q", secret)
+		}
+	}
+}
+
+func httpGet(t *testing.T, u string) string {
+	t.Helper()
+	res, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return string(b)
 }
