@@ -109,8 +109,8 @@ type Options struct {
 	// failing a room's PIN (account "conf:ROOM") are refused with a
 	// *ThrottledError for a while. nil: not slowed.
 	Throttle Throttle
-	Logger *slog.Logger
-	Now    func() time.Time
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 func (o *Options) setDefaults() {
