@@ -131,19 +131,24 @@ func connectToken(obj *amf.Object, args []any) (user, token string) {
 		}
 	}
 	if len(args) >= 1 {
-		if o, ok := args[0].(*amf.Object); ok && o.GetString("token") != "" {
+		if o, ok := args[0].(*amf.Object); ok && isFlashvoxToken(o.GetString("token")) {
 			return o.GetString("user"), o.GetString("token")
 		}
 	}
 	for _, raw := range []string{obj.GetString("app"), obj.GetString("tcUrl")} {
 		if _, q, ok := strings.Cut(raw, "?"); ok {
-			if v, err := url.ParseQuery(q); err == nil && v.Get("token") != "" {
+			if v, err := url.ParseQuery(q); err == nil && isFlashvoxToken(v.Get("token")) {
 				return v.Get("user"), v.Get("token")
 			}
 		}
 	}
 	return "", ""
 }
+
+// isFlashvoxToken tells a flashvox token (v1.USER.EXPIRY.SIG) from a
+// site's own token= for its hooks, which the live application leaves to
+// the hooks.
+func isFlashvoxToken(t string) bool { return strings.HasPrefix(t, "v1.") }
 
 // liveConn is one connection of a LiveApp; its methods run on the
 // session's Serve goroutine.
@@ -205,10 +210,12 @@ func (c *liveConn) authorize(publish bool, name, query string) error {
 
 // queryToken verifies a token= of the stream name's query string, which
 // signs the connection in (for transcoding too, whatever the policy); a
-// bad one refuses. required refuses a connection without any token.
+// bad one refuses. required refuses a connection without any token; when
+// a token is not required, one that is no flashvox token (v1.…) is the
+// hooks' business and ignored here.
 func (c *liveConn) queryToken(query string, required bool) error {
 	v, _ := url.ParseQuery(query)
-	if t := v.Get("token"); t != "" {
+	if t := v.Get("token"); t != "" && (required || isFlashvoxToken(t)) {
 		u, err := c.verifyToken(v.Get("user"), t)
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.s.app, err)
