@@ -1,6 +1,10 @@
 package conference
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Errors of room operations; branch on them with errors.Is.
 var (
@@ -17,3 +21,19 @@ var (
 	ErrStreamDenied = errors.New("conference: stream not issued to this user")
 	ErrCannotInvite = errors.New("conference: cannot invite")
 )
+
+// ErrThrottled refuses a join from an address that guessed a room's PIN
+// wrong too often; the error is a *ThrottledError saying when to retry.
+var ErrThrottled = errors.New("conference: too many wrong PINs")
+
+// ThrottledError is a join refused by Options.Throttle.
+type ThrottledError struct {
+	Retry time.Duration // when the next try may be made
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("%v, retry in %s", ErrThrottled, e.Retry.Truncate(time.Second)+time.Second)
+}
+
+// Is makes errors.Is(err, ErrThrottled) true.
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }

@@ -19,6 +19,9 @@ type JoinOptions struct {
 	User string // a user name, or for SIP the caller ("sip:FROM")
 	Kind string // KindWeb (default), KindSIP or KindCall
 	PIN  string
+	// Addr is the joining client's address (IP or IP:port), which
+	// Options.Throttle slows after wrong PINs; "" = not throttled.
+	Addr string
 	// Mode is asked by the member that creates an ad-hoc room ("" = the default).
 	Mode Mode
 	// Codec and Rate are what the member's mix is encoded in (mixed mode);

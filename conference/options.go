@@ -62,6 +62,14 @@ const (
 	RecordFLV  RecordFormat = "flv" // Speex 16 kHz audio tags
 )
 
+// Throttle is a guessing throttle (package throttle): Check before a PIN
+// is compared, Fail or Succeed after.
+type Throttle interface {
+	Check(addr, account string) time.Duration
+	Fail(addr, account string)
+	Succeed(addr, account string)
+}
+
 // Options configure a Service. Components get plain values, not the config.
 type Options struct {
 	Hub        *media.Hub
@@ -96,9 +104,13 @@ type Options struct {
 	Rooms     []RoomConfig
 	// Calls rings users a moderator invites (Service.Invite); nil: users
 	// cannot be invited.
-	Calls  *call.Service
-	Logger *slog.Logger
-	Now    func() time.Time
+	Calls *call.Service
+	// Throttle slows PIN guessing: joins from an address that keeps
+	// failing a room's PIN (account "conf:ROOM") are refused with a
+	// *ThrottledError for a while. nil: not slowed.
+	Throttle Throttle
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 func (o *Options) setDefaults() {

@@ -254,7 +254,9 @@ func (r *room) info() RoomInfo {
 	defer r.mu.Unlock()
 	i := RoomInfo{Name: r.name, Mode: r.mode, Locked: r.locked, Members: make([]MemberInfo, 0, len(r.members))}
 	for _, m := range r.members {
-		i.Members = append(i.Members, m.info())
+		mi := m.info()
+		mi.Play = "" // stream names go to members only (join answer, events)
+		i.Members = append(i.Members, mi)
 	}
 	return i
 }

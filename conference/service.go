@@ -2,6 +2,7 @@ package conference
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"log/slog"
 	"slices"
@@ -78,6 +79,11 @@ func (s *Service) join(name string, o JoinOptions, invited bool) (*Member, Joine
 	if r == nil && invited {
 		return nil, Joined{}, ErrNoRoom
 	}
+	if !invited {
+		if err := s.checkPINLocked(r, name, o); err != nil {
+			return nil, Joined{}, err
+		}
+	}
 	if r == nil {
 		if len(s.rooms) >= s.opts.MaxRooms {
 			return nil, Joined{}, ErrTooManyRooms
@@ -102,6 +108,44 @@ func (s *Service) join(name string, o JoinOptions, invited bool) (*Member, Joine
 		s.names[n] = m
 	}
 	return m, j, nil
+}
+
+// checkPINLocked compares o.PIN with the room's PIN (of the running room
+// r, else of the configured room name) in constant time, through the
+// throttle: an address that keeps guessing waits, and is told how long.
+// Called with s.mu held.
+func (s *Service) checkPINLocked(r *room, name string, o JoinOptions) error {
+	pin := ""
+	if r != nil {
+		pin = r.pin
+	} else if rc, ok := s.configured[name]; ok {
+		pin = rc.PIN
+	}
+	if pin == "" {
+		return nil
+	}
+	t, account := s.opts.Throttle, "conf:"+name
+	if t == nil || o.Addr == "" {
+		t = nil
+	}
+	if t != nil {
+		if wait := t.Check(o.Addr, account); wait > 0 {
+			return &ThrottledError{Retry: wait}
+		}
+	}
+	ok := subtle.ConstantTimeCompare([]byte(pin), []byte(o.PIN)) == 1
+	switch {
+	case t == nil:
+	case ok:
+		t.Succeed(o.Addr, account)
+	default:
+		t.Fail(o.Addr, account)
+		s.log.Info("wrong conference PIN", "room", name, "addr", o.Addr, "user", o.User)
+	}
+	if !ok {
+		return ErrBadPIN
+	}
+	return nil
 }
 
 func (s *Service) newRoomLocked(rc RoomConfig, creator string) *room {
@@ -304,6 +348,32 @@ func (s *Service) StreamKey(user, name string, publish bool) (string, error) {
 		return "", ErrStreamDenied
 	}
 	return s.opts.StreamPrefix + name, nil
+}
+
+// PlayEnds returns a channel closed when user's permission to play the
+// issued name ends (the membership that grants it leaves, is kicked or its
+// room ends), nil when user may not play it.
+func (s *Service) PlayEnds(user, name string) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.names[name]
+	if m == nil {
+		return nil
+	}
+	r := m.room
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if name == m.mix && m.User == user {
+		return m.done
+	}
+	if name == m.fwd {
+		for _, o := range r.members {
+			if o.User == user && o != m {
+				return o.done
+			}
+		}
+	}
+	return nil
 }
 
 // forgetLocked drops m's issued names. Called with s.mu held.

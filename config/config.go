@@ -39,6 +39,10 @@ type Config struct {
 
 	// Hooks are the on_connect/on_publish/on_play HTTP hooks (config/hooks.go).
 	Hooks Hooks `yaml:"hooks"`
+
+	// Apps are the applications clients may connect to, with their access
+	// policies (config/apps.go); every other name is refused.
+	Apps []App `yaml:"apps"`
 }
 
 // Log configures log/slog output.
@@ -80,6 +84,9 @@ type RTMP struct {
 	RTMPTMaxSessionsPerIP int `yaml:"rtmpt_max_sessions_per_ip"`
 	// RTMPTIdleTimeout closes a tunnel session with no request for this long.
 	RTMPTIdleTimeout time.Duration `yaml:"rtmpt_idle_timeout"`
+	// MaxTranscoders bounds the hub's transcoders: a play with ?codec=
+	// that needs one more is refused (0 = no ?codec= transcoding at all).
+	MaxTranscoders int `yaml:"max_transcoders"`
 }
 
 // HTTP configures the HTTP listener (health, metrics, APIs).

@@ -45,6 +45,15 @@ func checkKeys(n *yaml.Node, t reflect.Type, prefix string) error {
 				return err
 			}
 		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return &Error{Key: prefix, Msg: fmt.Sprintf("must be a mapping (line %d)", n.Line)}
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if err := checkKeys(n.Content[i+1], t.Elem(), join(prefix, n.Content[i].Value)); err != nil {
+				return err
+			}
+		}
 	default:
 		if n.Kind != yaml.ScalarNode {
 			return &Error{Key: prefix, Msg: fmt.Sprintf("must be a single value (line %d)", n.Line)}

@@ -33,8 +33,8 @@ func TestDemoUsersOnlyOnLoopback(t *testing.T) {
 			t.Fatalf("%s: %v", listen, err)
 		}
 	}
-	// Real passwords may listen anywhere.
-	p := writeFile(t, "users:\n  - {name: alice, password: s3cret-pass}\n")
+	// Real passwords may listen anywhere (with a policy for live: apps_test.go).
+	p := writeFile(t, "users:\n  - {name: alice, password: s3cret-pass}\napps:\n  - {name: live, publish: token, play: open}\n")
 	c, err := Load(p, []string{"FLASHVOX_RTMP_LISTEN=0.0.0.0:1935"})
 	if err != nil {
 		t.Fatal(err)

@@ -34,6 +34,7 @@ func (c *Config) Validate() error {
 		intRange("rtmp.rtmpt_max_sessions", c.RTMP.RTMPTMaxSessions, 1, 1_000_000),
 		intRange("rtmp.rtmpt_max_sessions_per_ip", c.RTMP.RTMPTMaxSessionsPerIP, 1, c.RTMP.RTMPTMaxSessions),
 		durRange("rtmp.rtmpt_idle_timeout", c.RTMP.RTMPTIdleTimeout, time.Second, time.Hour),
+		intRange("rtmp.max_transcoders", c.RTMP.MaxTranscoders, 0, 100_000),
 		c.validateRTMFP,
 		c.validateP2P,
 		addr("http.listen", c.HTTP.Listen),
@@ -45,6 +46,7 @@ func (c *Config) Validate() error {
 		c.validateUsers,
 		c.validateConference,
 		c.validateHooks,
+		c.validateApps,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

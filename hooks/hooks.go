@@ -182,19 +182,23 @@ func (c *Client) ask(ctx context.Context, hook, u string, form url.Values, name 
 			return name, nil
 		}
 		if err := checkName(loc); err != nil {
-			log.Warn("hook denied: bad redirect", "status", s, "location", truncate(loc), "why", err, "url", u)
+			log.Warn("hook denied: bad redirect", "status", s, "location", truncate(loc), "why", err, "url", logURL(u))
 			return "", &Error{Hook: hook, Status: s, Err: ErrBadRedirect}
 		}
 		log.Info("hook renamed stream", "status", s, "to", loc, "took", took)
 		return loc, nil
 	default:
-		log.Info("hook denied", "status", s, "url", u, "took", took)
+		log.Info("hook denied", "status", s, "url", logURL(u), "took", took)
 		return "", &Error{Hook: hook, Status: s, Err: ErrDenied}
 	}
 }
 
 func (c *Client) unavailable(log *slog.Logger, hook, u string, err error) error {
-	log.Warn("hook failed, refusing", "url", u, "err", err)
+	logErr := err
+	if ue, ok := err.(*url.Error); ok {
+		logErr = ue.Err // its text repeats the URL, query string included
+	}
+	log.Warn("hook failed, refusing", "url", logURL(u), "err", logErr)
 	return &Error{Hook: hook, Err: fmt.Errorf("%w: %w", ErrUnavailable, err)}
 }
 
@@ -221,4 +225,13 @@ func truncate(s string) string {
 		return s[:80] + "…"
 	}
 	return s
+}
+
+// logURL is a hook URL for the log: without its query string, which may
+// carry the site's shared secret.
+func logURL(u string) string {
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		return u[:i] + "?…"
+	}
+	return u
 }

@@ -21,6 +21,9 @@ type Stats struct {
 	BytesIn      atomic.Uint64
 	DroppedFrame atomic.Uint64 // frames a slow subscriber lost
 	Transcoders  atomic.Int64  // transcoders running now, one per (stream, target codec)
+	// BudgetTranscoders are the running transcoders players' ?codec= plays
+	// started (SubscribeCodecSinkMax), bounded by their budget.
+	BudgetTranscoders atomic.Int64
 	// Audio frames into transcoders: decoded (and encoded again), or
 	// passed through untouched because they were in the target codec.
 	TranscodedFrames    atomic.Uint64

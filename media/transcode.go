@@ -105,15 +105,29 @@ func audioHeader(id codec.ID, rate int) ([]byte, error) {
 // FLV audio tag bodies, except for codecs without an FLV format (G.722),
 // whose frames start with NonFLV; use AudioCodec to read either.
 func (h *Hub) SubscribeCodec(key string, id codec.ID, rate int) (*Subscriber, error) {
-	return h.subscribeCodec(key, id, rate, nil)
+	return h.subscribeCodec(key, id, rate, nil, 0)
 }
 
 // SubscribeCodecSink is SubscribeCodec delivering to sink (see Sink).
 func (h *Hub) SubscribeCodecSink(key string, id codec.ID, rate int, sink Sink) (*Subscriber, error) {
-	return h.subscribeCodec(key, id, rate, sink)
+	return h.subscribeCodec(key, id, rate, sink, 0)
 }
 
-func (h *Hub) subscribeCodec(key string, id codec.ID, rate int, sink Sink) (*Subscriber, error) {
+// ErrTranscoderBudget is returned by SubscribeCodecSinkMax when the
+// subscription would start a transcoder beyond its budget.
+var ErrTranscoderBudget = errors.New("media: no transcoder available (the server's transcoding budget is used up)")
+
+// SubscribeCodecSinkMax is SubscribeCodecSink for clients under a budget
+// (players' ?codec=): it starts no transcoder while max or more that such
+// calls started still run (Stats.BudgetTranscoders; max < 0: none may
+// start, 0: no bound), and fails with ErrTranscoderBudget. Joining a
+// running transcoder is always possible; transcoders the server's own
+// components start (SubscribeCodec, SubscribeCodecSink) are not counted.
+func (h *Hub) SubscribeCodecSinkMax(key string, id codec.ID, rate int, sink Sink, max int) (*Subscriber, error) {
+	return h.subscribeCodec(key, id, rate, sink, max)
+}
+
+func (h *Hub) subscribeCodec(key string, id codec.ID, rate int, sink Sink, max int) (*Subscriber, error) {
 	in, ok := codec.Lookup(id)
 	if !ok {
 		return nil, fmt.Errorf("%w: codec id %d", ErrCodec, id)
@@ -131,9 +145,15 @@ func (h *Hub) subscribeCodec(key string, id codec.ID, rate int, sink Sink) (*Sub
 	dkey := TranscodeKey(key, id, rate)
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if s := h.streams[dkey]; (s == nil || s.tc == nil) && max != 0 && (max < 0 || h.Stats.BudgetTranscoders.Load() >= int64(max)) {
+		return nil, ErrTranscoderBudget
+	}
 	out := h.get(dkey)
 	if out.tc == nil {
-		t := &transcoder{hub: h, key: key, out: out, target: id, rate: rate, header: header, done: make(chan struct{})}
+		t := &transcoder{hub: h, key: key, out: out, target: id, rate: rate, header: header, done: make(chan struct{}), budgeted: max != 0}
+		if t.budgeted {
+			h.Stats.BudgetTranscoders.Add(1)
+		}
 		t.src = h.subscribeLocked(key, nil)
 		if src := h.streams[key]; src != nil && src.pub != nil {
 			t.pub, _ = h.publishLocked(dkey) // cannot fail: nobody else publishes '#' keys
@@ -165,6 +185,9 @@ type transcoder struct {
 	pub     *Publisher
 	stopped bool // guarded by Hub.mu
 	done    chan struct{}
+	// budgeted: started by SubscribeCodecSinkMax, counted in
+	// Stats.BudgetTranscoders until it stops.
+	budgeted bool
 }
 
 // stopLocked detaches the transcoder from the hub at once (so a new
@@ -182,6 +205,9 @@ func (t *transcoder) stopLocked() {
 		t.src.closeLocked()
 	}
 	t.hub.Stats.Transcoders.Add(-1)
+	if t.budgeted {
+		t.hub.Stats.BudgetTranscoders.Add(-1)
+	}
 	if t.hub.log != nil {
 		t.hub.log.Debug("transcoder stopped", "stream", t.key, "codec", t.target, "rate", t.rate)
 	}

@@ -245,3 +245,43 @@ func TestSubscribeCodecErrors(t *testing.T) {
 		t.Fatalf("TranscodeKey = %q", k)
 	}
 }
+
+// TestTranscoderBudget: SubscribeCodecSinkMax starts no transcoder beyond
+// its budget, shares running ones freely, and does not count the server's
+// own transcoders.
+func TestTranscoderBudget(t *testing.T) {
+	h := NewHub(64, nil)
+	own, err := h.SubscribeCodec("live/a", codec.PCMU, 0) // the server's own: not budgeted
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := func(*Frame) {}
+	a, err := h.SubscribeCodecSinkMax("live/a", codec.Speex, 0, sink, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.SubscribeCodecSinkMax("live/b", codec.Speex, 0, sink, 1); !errors.Is(err, ErrTranscoderBudget) {
+		t.Fatalf("beyond the budget: %v", err)
+	}
+	shared, err := h.SubscribeCodecSinkMax("live/a", codec.Speex, 0, sink, 1)
+	if err != nil {
+		t.Fatalf("sharing a running transcoder: %v", err)
+	}
+	joined, err := h.SubscribeCodecSinkMax("live/a", codec.PCMU, 0, sink, -1)
+	if err != nil {
+		t.Fatalf("joining the server's transcoder with no budget: %v", err)
+	}
+	if n, b := h.Stats.Transcoders.Load(), h.Stats.BudgetTranscoders.Load(); n != 2 || b != 1 {
+		t.Fatalf("%d transcoders, %d budgeted; want 2, 1", n, b)
+	}
+	a.Close()
+	shared.Close()
+	if b := h.Stats.BudgetTranscoders.Load(); b != 0 {
+		t.Fatalf("%d budgeted after the last player left", b)
+	}
+	if _, err := h.SubscribeCodecSinkMax("live/b", codec.Speex, 0, sink, 1); err != nil {
+		t.Fatalf("a freed budget: %v", err)
+	}
+	joined.Close()
+	own.Close()
+}

@@ -43,6 +43,9 @@ func (c *conn) conferenceCall(name string, args []any) (any, error) {
 			}
 		}
 		o := conference.JoinOptions{User: c.dev.User, Notify: conference.LogNotifier(c.events)}
+		if a := c.s.Transport().RemoteAddr(); a != nil {
+			o.Addr = a.String() // PIN guesses are throttled per address
+		}
 		if i := 1; i < len(args) {
 			if obj, ok := args[i].(*amf.Object); ok {
 				o.PIN, o.Mode = obj.GetString("pin"), conference.Mode(obj.GetString("mode"))
@@ -164,6 +167,18 @@ func (c *conn) conferenceStream(name string, publish bool, callErr error) (strin
 	}
 	return key, err
 }
+
+// PlayEnds ends a conference play when the membership that grants it
+// ends (left, kicked, room ended): the session stops the play at once.
+func (c *conn) PlayEnds(name string) <-chan struct{} {
+	if c.conferences == nil {
+		return nil
+	}
+	return c.conferences.PlayEnds(c.dev.User, name)
+}
+
+// User is the connection's signed-in user (it may transcode).
+func (c *conn) User() string { return c.dev.User }
 
 func joinedObject(j conference.Joined) *amf.Object {
 	return amf.NewObject("room", j.Room, "member", j.Member, "mode", string(j.Mode), "publish", j.Publish,

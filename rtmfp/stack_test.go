@@ -29,7 +29,7 @@ func startStack(t *testing.T, cfg rtmfp.Config) *stack {
 	}
 	srv := &rtmfp.Server{
 		Config:  cfg,
-		Handler: &session.Handler{Options: session.Options{Hub: st.Hub, MaxStreams: 8, Logger: st.Logger}},
+		Handler: st.Server.Handler.(*session.Handler), // the same applications as over RTMP
 	}
 	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {

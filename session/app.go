@@ -10,8 +10,8 @@ import (
 
 // App is an RTMP application (the path of rtmp://host/APP) with its own
 // rules: who may connect, which NetConnection calls it serves, and which
-// stream names a connection may publish or play. Applications not listed in
-// Options.Apps behave as LiveApp.
+// stream names a connection may publish or play. Only applications listed
+// in Options.Apps exist (LiveApp for plain publish/play, session/access.go).
 type App interface {
 	// Connect admits a connection. obj is connect's command object, args the
 	// connection arguments. An error rejects it (NetConnection.Connect.Rejected
@@ -36,22 +36,6 @@ type AppConn interface {
 
 // ErrUnknownMethod refuses a NetConnection.call.
 var ErrUnknownMethod = errors.New("method is not served by this application")
-
-// LiveApp is plain publish/play by name inside the application's namespace:
-// rtmp://host/live/NAME is hub key "live/NAME".
-type LiveApp struct{}
-
-// Connect admits everyone.
-func (LiveApp) Connect(_ context.Context, s *Session, _ *amf.Object, _ []any) (AppConn, error) {
-	return liveConn{app: s.app}, nil
-}
-
-type liveConn struct{ app string }
-
-func (liveConn) Call(context.Context, string, []any) (any, error) { return nil, ErrUnknownMethod }
-func (c liveConn) Publish(name string) (string, error)            { return c.app + "/" + name, nil }
-func (c liveConn) Play(name string) (string, error)               { return c.app + "/" + name, nil }
-func (liveConn) Close()                                           {}
 
 // splitName separates a stream name from its query string (tokens, codec
 // choice) and drops a short "mp4:"/"flv:" style prefix players add.

@@ -27,16 +27,20 @@ func (s *Session) connect(c *rtmp.Command) error {
 	if app == "" {
 		return s.rejectConnect(c, "connect needs an application name")
 	}
+	name := app
 	a := s.opts.Apps[app]
 	if i := strings.IndexByte(app, '/'); a == nil && i > 0 {
 		// rtmp://host/APP/INSTANCE: an app registered by its first path
 		// segment serves every instance (the sip app's USER@DOMAIN).
-		a = s.opts.Apps[app[:i]]
+		name = app[:i]
+		a = s.opts.Apps[name]
 	}
 	if a == nil {
-		a = LiveApp{}
+		// Only listed applications exist: conference and call streams
+		// live in namespaces no listed application maps to.
+		return s.rejectConnect(c, ErrUnknownApp.Error())
 	}
-	s.app = app
+	s.app, s.appName = app, name
 	if err := s.hookConnect(app, obj); err != nil {
 		s.log.Info("connect refused", "app", app, "why", err)
 		return s.rejectConnect(c, err.Error())
@@ -68,7 +72,8 @@ func (s *Session) connect(c *rtmp.Command) error {
 	inf := statusInfo(codeConnectSuccess, "Connection succeeded.",
 		"objectEncoding", float64(objectEncoding(s.amf3)),
 		"data", &amf.ECMAArray{Props: []amf.Prop{{Key: "version", Value: "3,5,7,7009"}}})
-	s.log.Info("connected", "tcUrl", obj.GetString("tcUrl"), "flashVer", obj.GetString("flashVer"), "objectEncoding", objectEncoding(s.amf3))
+	// Never the query string: it carries stream keys and tokens.
+	s.log.Info("connected", "tcUrl", redactURL(obj.GetString("tcUrl")), "flashVer", obj.GetString("flashVer"), "objectEncoding", objectEncoding(s.amf3))
 	return s.send(0, "_result", c.TxID, props, inf)
 }
 

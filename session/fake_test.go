@@ -113,8 +113,15 @@ type harness struct {
 
 func startSession(t *testing.T, hub *media.Hub) *harness {
 	t.Helper()
+	return startSessionWith(t, Options{Hub: hub, MaxStreams: 4, Apps: map[string]App{"live": Open()}})
+}
+
+// startSessionWith runs a session with opts (opts.Hub is the hub).
+func startSessionWith(t *testing.T, opts Options) *harness {
+	t.Helper()
+	hub := opts.Hub
 	h := &harness{t: t, hub: hub, ft: newFake(), done: make(chan error, 1)}
-	s := New(h.ft, Options{Hub: hub, MaxStreams: 4})
+	s := New(h.ft, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { h.done <- s.Serve(ctx) }()
 	t.Cleanup(func() {

@@ -24,11 +24,13 @@ type player struct {
 	t        Transport // s.t, here so that a frame does not touch the Session
 	streamID uint32
 	name     string
+	key      string // hub key, for the log
 	sub      *media.Subscriber
 	stopped  atomic.Bool
 	paused   atomic.Bool
 	noAudio  atomic.Bool
 	noVideo  atomic.Bool
+	quit     chan struct{} // closed by stopPlay
 
 	mu           sync.Mutex
 	started      bool // the status messages are out; before, frames wait in pending
@@ -60,12 +62,21 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 	base, query := splitName(name)
 	want, err := parseCodecQuery(query)
 	if err != nil {
-		s.log.Info("play refused", "name", name, "why", err)
+		s.log.Info("play refused", "name", base, "why", err)
 		return s.onStatus(streamID, errorInfo(codePlayFailed, err.Error(), "details", name))
 	}
 	key, err := s.hookPlay(StreamRequest{Name: base, Args: query, Start: argNumber(c.Args, 1), Duration: argNumber(c.Args, 2), Reset: reset})
 	if err == nil {
+		err = s.authorizeStream(false, base, query)
+	}
+	appName := key
+	if err == nil {
 		key, err = s.appConn.Play(key)
+	}
+	if err == nil && want.id != 0 {
+		if err = s.mayTranscode(); err != nil {
+			s.countTranscodeRefused()
+		}
 	}
 	if err != nil {
 		s.log.Info("play refused", "name", base, "why", err)
@@ -74,14 +85,24 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 	// Subscribe before telling the client Play.Start, so nothing it
 	// publishes elsewhere after that answer is missed; frames arriving in
 	// between wait in pending and follow the status messages.
-	p := &player{s: s, t: s.t, streamID: streamID, name: name}
+	p := &player{s: s, t: s.t, streamID: streamID, name: name, key: key, quit: make(chan struct{})}
 	if want.id != 0 {
-		// Validated by parseCodecQuery: SubscribeCodecSink cannot fail here.
-		p.sub, _ = s.opts.Hub.SubscribeCodecSink(key, want.id, want.rate, p.Receive)
+		// The codec was validated by parseCodecQuery: only the budget can refuse.
+		p.sub, err = s.opts.Hub.SubscribeCodecSinkMax(key, want.id, want.rate, p.Receive, s.opts.MaxTranscoders)
+		if err != nil {
+			s.countTranscodeRefused()
+			s.log.Warn("play refused: transcoder budget used up", "name", base, "max", s.opts.MaxTranscoders)
+			return s.onStatus(streamID, errorInfo(codePlayFailed, err.Error(), "details", name))
+		}
 	} else {
 		p.sub = s.opts.Hub.SubscribeReceiver(key, p)
 	}
 	ns.player = p
+	if w, ok := s.appConn.(PlayWatcher); ok {
+		if ends := w.PlayEnds(appName); ends != nil {
+			go p.revokeOn(ends)
+		}
+	}
 	if err := s.t.WriteMessage(rtmp.UserControl{Event: rtmp.EventStreamBegin, StreamID: streamID}.Message()); err != nil {
 		return err
 	}
@@ -175,10 +196,36 @@ func (s *Session) stopPlay(ns *netStream) {
 		return
 	}
 	ns.player = nil
-	p.stopped.Store(true)
+	close(p.quit)
+	if p.stopped.Swap(true) {
+		return // revoked already
+	}
 	p.sub.Close()
 	if s.ctx.Err() == nil {
 		_ = s.onStatus(ns.id, statusInfo(codePlayStop, "Stopped playing "+p.name+".", "details", p.name))
+	}
+}
+
+// revokeOn stops the play when ends closes (its permission ended: a
+// conference member kicked) unless the play stops first. The client gets
+// NetStream.Play.Stop; the NetStream stays, so a new play is asked again.
+func (p *player) revokeOn(ends <-chan struct{}) {
+	select {
+	case <-ends:
+	case <-p.quit:
+		return
+	}
+	if p.stopped.Swap(true) {
+		return
+	}
+	p.sub.Close()
+	p.s.log.Info("play stopped: access ended", "stream", p.key)
+	_ = p.s.onStatus(p.streamID, statusInfo(codePlayStop, "Stopped playing "+p.name+": access ended.", "details", p.name))
+}
+
+func (s *Session) countTranscodeRefused() {
+	if s.opts.Stats != nil {
+		s.opts.Stats.TranscodeRefused.Add(1)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/flashvox/flashvox/internal/teststack"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/session"
 )
 
 type testServer struct {
@@ -26,10 +27,12 @@ func (s *testServer) URL(name string) string { return fmt.Sprintf("rtmp://%s/liv
 // App is rtmp://ADDR/live, the URL Go clients connect to (the path is the app).
 func (s *testServer) App() string { return fmt.Sprintf("rtmp://%s/live", s.Addr) }
 
-// startServer runs the full RTMP stack (server, sessions, hub) on 127.0.0.1:0.
+// startServer runs the full RTMP stack (server, sessions, hub) on
+// 127.0.0.1:0 with one application, "live", open to anyone for publish,
+// play and transcoding (the access rules have their own tests).
 func startServer(t testing.TB, cfg rtmp.ConnConfig) *testServer {
 	t.Helper()
-	st := teststack.Start(t, teststack.Options{Config: cfg})
+	st := teststack.Start(t, teststack.Options{Config: cfg, Transcode: map[string]session.TranscodePolicy{"live": session.TranscodeOpen}})
 	return &testServer{Addr: st.Addr, Hub: st.Hub, Srv: st.Server}
 }
 

@@ -26,9 +26,21 @@ type Transport interface {
 // Options configure every session of a server.
 type Options struct {
 	Hub        *media.Hub
-	MaxStreams int            // NetStreams per connection
-	Apps       map[string]App // by application name; others are LiveApp
-	Logger     *slog.Logger
+	MaxStreams int // NetStreams per connection
+	// Apps are every application, by name (rtmp://host/NAME, and
+	// NAME/INSTANCE for an app registered as NAME); a connect to any other
+	// name is refused with "unknown application".
+	Apps map[string]App
+	// Transcode is each application's transcoding policy, by the name it
+	// is registered under in Apps; missing: TranscodeToken.
+	Transcode map[string]TranscodePolicy
+	// MaxTranscoders bounds the hub's running transcoders: a ?codec= play
+	// that would start one more is refused (0 = no bound, <0 = none may
+	// start; sharing a running one is always possible).
+	MaxTranscoders int
+	// Stats, when set, counts access refusals (metrics).
+	Stats  *Stats
+	Logger *slog.Logger
 	// Hooks, when set, is consulted for every application before its own
 	// rules (session/hooks.go).
 	Hooks Hooks
@@ -56,7 +68,8 @@ type Session struct {
 	log  *slog.Logger
 
 	// Owned by the Serve goroutine.
-	app       string
+	app       string // as connected, without query: APP or APP/INSTANCE
+	appName   string // the name it is registered under in Options.Apps
 	appConn   AppConn
 	hookInfo  *ConnInfo // set at connect when Options.Hooks is
 	connected bool

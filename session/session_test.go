@@ -153,7 +153,7 @@ func TestPauseAndReceiveAudio(t *testing.T) {
 func TestInvokeDeliversResult(t *testing.T) {
 	hub := media.NewHub(16, nil)
 	ft := newFake()
-	s := New(ft, Options{Hub: hub})
+	s := New(ft, Options{Hub: hub, Apps: map[string]App{"live": Open()}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)

@@ -59,6 +59,9 @@ func (s *Session) publish(streamID uint32, c *rtmp.Command) error {
 	base, query := splitName(name)
 	key, err := s.hookPublish(StreamRequest{Name: base, Args: query, Type: firstString(c.Args, 1, "live")})
 	if err == nil {
+		err = s.authorizeStream(true, base, query)
+	}
+	if err == nil {
 		key, err = s.appConn.Publish(key)
 	}
 	if err != nil {

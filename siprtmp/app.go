@@ -163,6 +163,9 @@ type conn struct {
 	pub, play string   // issued stream names while active
 }
 
+// User is the line's signed-in user (it may transcode: session.Identified).
+func (c *conn) User() string { return c.dev.User }
+
 // Close stops the pushes and detaches the device, which ends its call.
 func (c *conn) Close() {
 	c.cancel()

@@ -73,6 +73,7 @@ func conferenceError(err error) error {
 		{conference.ErrNotModerator, http.StatusForbidden, "not_moderator"},
 		{conference.ErrClosed, http.StatusServiceUnavailable, "shutdown"},
 		{conference.ErrCannotInvite, http.StatusConflict, "cannot_invite"},
+		{conference.ErrThrottled, http.StatusTooManyRequests, "throttled"},
 	}
 	for _, t := range table {
 		if errors.Is(err, t.err) {
@@ -82,6 +83,8 @@ func conferenceError(err error) error {
 	return err
 }
 
+// rooms lists the rooms with their members; stream names are for members
+// only (their join answers and events), never listed.
 func (a *API) rooms(w http.ResponseWriter, _ *http.Request, _ *call.Device) {
 	writeJSON(w, http.StatusOK, map[string]any{"rooms": a.Conferences.Rooms()})
 }
@@ -115,7 +118,10 @@ func (a *API) roomAction(w http.ResponseWriter, r *http.Request, d *call.Device)
 			return
 		}
 		m, j, err := a.Conferences.Join(room, conference.JoinOptions{User: d.User, PIN: req.PIN, Mode: conference.Mode(req.Mode),
-			Notify: conference.LogNotifier(a.Calls.Log(d.User))})
+			Addr: r.RemoteAddr, Notify: conference.LogNotifier(a.Calls.Log(d.User))})
+		if te := (*conference.ThrottledError)(nil); errors.As(err, &te) {
+			w.Header().Set("Retry-After", strconv.Itoa(int(te.Retry.Seconds())+1))
+		}
 		if err != nil {
 			writeError(w, conferenceError(err))
 			return

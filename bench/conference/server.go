@@ -58,6 +58,8 @@ func startServer(ctx context.Context, bin, dir string, users, rooms, roomSize in
 		"FLASHVOX_HTTP_LISTEN=127.0.0.1:"+strconv.Itoa(httpPort),
 		"FLASHVOX_RTMP_MAX_CONNECTIONS=100000",
 		"FLASHVOX_RTMP_MAX_CONNECTIONS_PER_IP=100000",
+		// every member plays its mix with ?codec= (mostly passed through)
+		"FLASHVOX_RTMP_MAX_TRANSCODERS=100000",
 		"FLASHVOX_SIP_LISTEN=127.0.0.1:0",
 	)
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(rtmpPort))

@@ -26,6 +26,8 @@ const (
   - {name: alice, password: alice-behind-nat1}
   - {name: bob, password: bob-behind-nat2}
   - {name: carol, password: carol-on-the-wan}
+apps:
+  - {name: phone}
 `
 )
 

@@ -13,7 +13,7 @@ import (
 )
 
 // newConferences makes the room service from the config's conference section.
-func newConferences(cfg config.Conference, hub *media.Hub, calls *call.Service, logger *slog.Logger) *conference.Service {
+func newConferences(cfg config.Conference, hub *media.Hub, calls *call.Service, guard conference.Throttle, logger *slog.Logger) *conference.Service {
 	id, _ := codec.ParseID(cfg.Codec) // validated
 	o := conference.Options{
 		Hub:             hub,
@@ -26,6 +26,7 @@ func newConferences(cfg config.Conference, hub *media.Hub, calls *call.Service, 
 		SpeexComplexity: cfg.SpeexComplexity,
 		RecordDir:       cfg.RecordDir,
 		Calls:           calls,
+		Throttle:        guard,
 		Logger:          logger.With("component", "conference"),
 	}
 	for _, r := range cfg.Rooms {

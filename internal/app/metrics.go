@@ -8,6 +8,7 @@ import (
 	"github.com/flashvox/flashvox/internal/httpserve"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/session"
 	"github.com/flashvox/flashvox/throttle"
 )
 
@@ -88,5 +89,17 @@ func registerThrottleMetrics(reg *prometheus.Registry, st *throttle.Stats) {
 	reg.MustRegister(
 		counter("failures_total", "Failed credential checks: passwords, tokens, SIP digests, conference PINs.", func() float64 { return float64(st.Failures.Load()) }),
 		counter("throttled_total", "Credential checks refused unchecked because the address or account is backing off.", func() float64 { return float64(st.Refused.Load()) }),
+	)
+}
+
+// registerAccessMetrics exports the session layer's access decisions:
+// refused transcoding and refused stream policies.
+func registerAccessMetrics(reg *prometheus.Registry, st *session.Stats) {
+	counter := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Name: name, Help: help}, f)
+	}
+	reg.MustRegister(
+		counter("transcode_refused_total", "Plays with ?codec= refused: the application's transcode policy or the rtmp.max_transcoders budget.", func() float64 { return float64(st.TranscodeRefused.Load()) }),
+		counter("access_refused_total", "Publishes and plays refused by a live application's policy (token, key, deny).", func() float64 { return float64(st.AccessRefused.Load()) }),
 	)
 }

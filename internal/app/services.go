@@ -20,12 +20,10 @@ import (
 	"github.com/flashvox/flashvox/hooks"
 	"github.com/flashvox/flashvox/internal/tlscert"
 	"github.com/flashvox/flashvox/media"
-	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/rtmp/rtmpt"
 	"github.com/flashvox/flashvox/session"
 	"github.com/flashvox/flashvox/sipbridge"
-	"github.com/flashvox/flashvox/siprtmp"
 	"github.com/flashvox/flashvox/throttle"
 	"github.com/flashvox/flashvox/web"
 )
@@ -68,11 +66,13 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		Logger:              callLog,
 	}, names...)
 	registerCallMetrics(reg, calls.Stats())
-	confs := newConferences(cfg.Conference, hub, calls, logger)
+	confs := newConferences(cfg.Conference, hub, calls, guard, logger)
 	registerConferenceMetrics(reg, &confs.Stats)
 	mux := http.NewServeMux()
 	(&web.API{Calls: calls, Auth: auth, Logger: logger.With("component", "api"), Conferences: confs}).Register(mux)
 	(&web.Pages{SWF: swfPath()}).Register(mux)
+	apps, transcode := newApps(cfg, appDeps{calls: calls, auth: auth, confs: confs, guard: guard, log: callLog}, logger)
+	sessionStats := &session.Stats{}
 	rs := &rtmp.Server{
 		Config: rtmp.ConnConfig{
 			ChunkSize:        cfg.RTMP.ChunkSize,
@@ -90,17 +90,18 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		MaxConnsPerIP: cfg.RTMP.MaxConnectionsPerIP,
 		Logger:        logger.With("component", "rtmp"),
 		Handler: &session.Handler{Options: session.Options{
-			Hub:        hub,
-			MaxStreams: cfg.RTMP.MaxStreamsPerConnection,
-			Logger:     logger.With("component", "session"),
-			Hooks:      newHooks(cfg.Hooks, logger),
-			Apps: map[string]session.App{
-				phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Conferences: confs, Logger: callLog},
-				siprtmp.Name:  &siprtmp.App{Calls: calls, Auth: auth, Logger: callLog},
-			},
+			Hub:            hub,
+			MaxStreams:     cfg.RTMP.MaxStreamsPerConnection,
+			Logger:         logger.With("component", "session"),
+			Hooks:          newHooks(cfg.Hooks, logger),
+			Apps:           apps,
+			Transcode:      transcode,
+			MaxTranscoders: maxTranscoders(cfg.RTMP.MaxTranscoders),
+			Stats:          sessionStats,
 		}},
 	}
 	registerMetrics(reg, hub, rs)
+	registerAccessMetrics(reg, sessionStats)
 	var certs *tlscert.Reloader
 	if cfg.RTMP.TLSCert != "" {
 		var err error

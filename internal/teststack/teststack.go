@@ -18,13 +18,21 @@ import (
 	"github.com/flashvox/flashvox/session"
 )
 
-// Options choose what runs; the zero value is a plain live relay.
+// Options choose what runs; the zero value is a plain live relay: the
+// application "live", open to anyone for publish and play.
 type Options struct {
-	Config rtmp.ConnConfig        // zero fields take rtmp's defaults
-	Apps   map[string]session.App // applications besides the live default
-	Hub    *media.Hub             // nil: a new hub with 1024-frame queues
-	Logger *slog.Logger           // nil: captured, printed on failure
-	Hooks  session.Hooks          // nil: no connect/publish/play hooks
+	Config rtmp.ConnConfig // zero fields take rtmp's defaults
+	// Apps are the applications; "live" (session.Open()) is added unless
+	// Apps names it. Any other name is refused, as in the server.
+	Apps map[string]session.App
+	// Transcode is the transcoding policy by application (missing: token).
+	Transcode map[string]session.TranscodePolicy
+	// MaxTranscoders is session.Options.MaxTranscoders (0: no bound).
+	MaxTranscoders int
+	Stats          *session.Stats // nil: not counted
+	Hub            *media.Hub     // nil: a new hub with 1024-frame queues
+	Logger         *slog.Logger   // nil: captured, printed on failure
+	Hooks          session.Hooks  // nil: no connect/publish/play hooks
 }
 
 // Stack is a running server.
@@ -59,9 +67,14 @@ func Start(t testing.TB, o Options) *Stack {
 	if st.Hub == nil {
 		st.Hub = media.NewHub(1024, st.Logger)
 	}
+	apps := map[string]session.App{"live": session.Open()}
+	for name, a := range o.Apps {
+		apps[name] = a
+	}
 	st.Server = &rtmp.Server{
 		Config: o.Config, MaxConns: 1000, MaxConnsPerIP: 1000, Logger: st.Logger,
-		Handler: &session.Handler{Options: session.Options{Hub: st.Hub, MaxStreams: 8, Apps: o.Apps, Logger: st.Logger, Hooks: o.Hooks}},
+		Handler: &session.Handler{Options: session.Options{Hub: st.Hub, MaxStreams: 8, Apps: apps, Logger: st.Logger, Hooks: o.Hooks,
+			Transcode: o.Transcode, MaxTranscoders: o.MaxTranscoders, Stats: o.Stats}},
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
