@@ -45,6 +45,12 @@ type Frame struct {
 	Kind      Kind
 	Timestamp uint32
 	Payload   []byte
+
+	// pcm is Payload decoded by the publisher's history decoder, for the
+	// codecs whose decoders must follow a stream from its first frame
+	// (Speex; see history.go). The hub sets it on its own copy of the
+	// frame, only while a transcoder reads the stream; read-only.
+	pcm []int16
 }
 
 // isAudioConfig reports an AAC sequence header (format 10, packet type 0):

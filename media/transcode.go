@@ -134,6 +134,7 @@ func (h *Hub) subscribeCodec(key string, id codec.ID, rate int, sink Sink) (*Sub
 	out := h.get(dkey)
 	if out.tc == nil {
 		t := &transcoder{hub: h, key: key, out: out, target: id, rate: rate, header: header, done: make(chan struct{})}
+		h.get(key).transcoders.Add(1) // before the subscription is visible to Write
 		t.src = h.subscribeLocked(key, nil)
 		if src := h.streams[key]; src != nil && src.pub != nil {
 			t.pub, _ = h.publishLocked(dkey) // cannot fail: nobody else publishes '#' keys
@@ -178,6 +179,7 @@ func (t *transcoder) stopLocked() {
 	if t.pub != nil && !t.pub.closed.Swap(true) {
 		t.pub.closeLocked()
 	}
+	t.src.s.transcoders.Add(-1)
 	if !t.src.closed.Swap(true) {
 		t.src.closeLocked()
 	}
