@@ -46,12 +46,16 @@ type Frame struct {
 	Timestamp uint32
 	Payload   []byte
 
-	// pcm is Payload decoded by the publisher's history decoder, for the
+	// dec is Payload decoded by the publisher's history decoder, for the
 	// codecs whose decoders must follow a stream from its first frame
 	// (Speex; see history.go). The hub sets it on its own copy of the
-	// frame, only while a transcoder reads the stream; read-only.
-	pcm []int16
+	// frame, only while a transcoder reads the stream; read-only. A pointer
+	// keeps Frame at 40 bytes for every other frame.
+	dec *decoded
 }
+
+// decoded is the PCM of one frame.
+type decoded struct{ pcm []int16 }
 
 // isAudioConfig reports an AAC sequence header (format 10, packet type 0):
 // late joiners need it to decode.

@@ -25,7 +25,7 @@ import (
 // first frame on, whether or not anybody transcodes (libspeex: ~10 µs per
 // 20 ms frame, 0.05 % of a core per Speex publisher), and while a
 // transcoder reads the stream it hands the PCM to it on a copy of the frame
-// (Frame.pcm). The transcoders then decode nothing themselves: a stream
+// (Frame.dec). The transcoders then decode nothing themselves: a stream
 // read in several codecs is decoded once. Codecs whose decoders forget
 // their start within a frame or two (Nellymoser's one-block overlap, G.711,
 // G.722's adaptive quantizers) keep being decoded by the transcoder alone.
@@ -48,6 +48,7 @@ type history struct {
 	// Copies of frames and their PCM are carved from shared blocks, as
 	// frameSlab does for transcoded frames.
 	frames  []Frame
+	decs    []decoded
 	samples []int16
 }
 
@@ -86,10 +87,16 @@ func (h *history) decode(f *Frame, id codec.ID, rate int, pkt []byte, attach boo
 	if len(h.frames) == 0 {
 		h.frames = make([]Frame, historyBlock)
 	}
+	if len(h.decs) == 0 {
+		h.decs = make([]decoded, historyBlock)
+	}
+	d := &h.decs[0]
+	h.decs = h.decs[1:]
+	d.pcm = pcm
 	c := &h.frames[0]
 	h.frames = h.frames[1:]
 	*c = *f
-	c.pcm = pcm
+	c.dec = d
 	return c
 }
 
@@ -131,5 +138,5 @@ func (h *history) audio(f *Frame, transcoders *atomic.Int32) *Frame {
 	}
 	// A frame another stream's history already decoded (relayed from
 	// there) keeps that PCM, but still moves this decoder on.
-	return h.decode(f, id, rate, pkt, f.pcm == nil && transcoders.Load() > 0)
+	return h.decode(f, id, rate, pkt, f.dec == nil && transcoders.Load() > 0)
 }

@@ -72,8 +72,10 @@ func (c *chain) push(f *Frame) error {
 	if !c.started {
 		c.started, c.anchor, c.outSamples, c.inMicros = true, f.Timestamp, 0, 0
 	}
-	pcm := f.pcm // decoded by the publisher's history decoder (history.go)
-	if pcm == nil {
+	var pcm []int16
+	if f.dec != nil {
+		pcm = f.dec.pcm // decoded by the publisher's history decoder (history.go)
+	} else {
 		c.pcm, err = c.dec.Decode(c.pcm[:0], pkt)
 		pcm = c.pcm
 	}
