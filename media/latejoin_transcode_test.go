@@ -1,6 +1,7 @@
 package media
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -61,7 +62,7 @@ func speexFrames(t testing.TB, pcm []int16) []*Frame {
 // lateNelly publishes in on a hub, subscribes to it as Nellymoser 16 kHz
 // when frame join is about to be written, and returns the decoded
 // Nellymoser the subscriber received.
-func lateNelly(t *testing.T, in []*Frame, join int) []int16 {
+func lateNelly(t *testing.T, in []*Frame, join, rate int) []int16 {
 	t.Helper()
 	h := NewHub(1024, nil)
 	p, err := h.Publish("live/late")
@@ -71,7 +72,7 @@ func lateNelly(t *testing.T, in []*Frame, join int) []int16 {
 	for _, f := range in[:join] {
 		p.Write(f)
 	}
-	s, err := h.SubscribeCodec("live/late", codec.Nellymoser, 16000)
+	s, err := h.SubscribeCodec("live/late", codec.Nellymoser, rate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,12 +80,16 @@ func lateNelly(t *testing.T, in []*Frame, join int) []int16 {
 	for _, f := range in[join:] {
 		p.Write(f)
 	}
-	want := (len(in) - join) * 320 / nellymoser.FrameSamples
-	dec := nellymoser.NewDecoder(16000)
+	want := (len(in)-join)*320*rate/16000/nellymoser.FrameSamples - 1 // less what the resampler holds
+	header, err := codec.FLVAudioHeader(codec.Nellymoser, rate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := nellymoser.NewDecoder(rate)
 	var pcm []int16
 	for _, f := range collectAudio(t, s, want) {
-		if f.Payload[0] != 0x42 {
-			t.Fatalf("frame header %#x, want 0x42 (Nellymoser 16 kHz)", f.Payload[0])
+		if f.Payload[0] != header {
+			t.Fatalf("frame header %#x, want %#x (Nellymoser %d Hz)", f.Payload[0], header, rate)
 		}
 		if pcm, err = dec.Decode(pcm, f.Payload[1:]); err != nil {
 			t.Fatal(err)
@@ -94,37 +99,41 @@ func lateNelly(t *testing.T, in []*Frame, join int) []int16 {
 }
 
 // TestTranscodeLateJoinSpeexToNellymoser: a player joining a Speex stream
-// 2 s in through a Nellymoser transcoder hears the source at its level
-// (±1 dB), a tone without spurious components (< −30 dB), and the voice as
-// a player from the start would (≥ 15 dB SNR against the from-the-start
-// transcode, which differs only by Nellymoser's noise filling).
+// 2 s in through a Nellymoser transcoder (16 kHz, and 8 kHz through the
+// resampler) hears the source at its level (±1 dB), a tone without
+// spurious components (≤ −30 dB), and what a player from the start hears
+// (≥ 15 dB SNR against the from-the-start transcode, which differs only by
+// Nellymoser's start and noise filling).
 func TestTranscodeLateJoinSpeexToNellymoser(t *testing.T) {
-	for _, c := range lateJoinCases() {
-		t.Run(c.name, func(t *testing.T) {
-			in := speexFrames(t, c.pcm)
-			const join = 100 // 2 s; 100·320 samples is a whole number of Nellymoser blocks
-			early := lateNelly(t, in, 0)[join*320:]
-			late := lateNelly(t, in, join)
-			// Judge from 0.5 s after the join to the end of the audio.
-			a, b := 8000, min(len(late), len(early))-1000
-			src := c.pcm[join*320+a : join*320+b]
-			got := late[a:b]
-			lvlSrc, lvlGot := audiotest.RMSDB(src), audiotest.RMSDB(got)
-			snr, lag := audiotest.AlignedSNR(early[a:b], got, 0)
-			t.Logf("source %.1f dBFS RMS, late player %.1f dBFS; vs the from-the-start transcode %.1f dB (lag %d)", lvlSrc, lvlGot, snr, lag)
-			if math.Abs(lvlGot-lvlSrc) > 1 {
-				t.Errorf("late player's level %.1f dBFS, source %.1f dBFS: want within ±1 dB", lvlGot, lvlSrc)
-			}
-			if c.tone > 0 {
-				f, rel := audiotest.Spurious(got, 16000, c.tone, 40)
-				t.Logf("strongest spurious component: %.0f Hz at %.1f dB", f, rel)
-				if rel > -30 {
-					t.Errorf("spurious component at %.0f Hz, %.1f dB under the %.0f Hz tone: want ≤ −30 dB", f, -rel, c.tone)
+	for _, rate := range []int{16000, 8000} {
+		for _, c := range lateJoinCases() {
+			t.Run(fmt.Sprintf("%s@%d", c.name, rate), func(t *testing.T) {
+				in := speexFrames(t, c.pcm)
+				const join = 100 // 2 s; 100·320 samples is a whole number of Nellymoser blocks
+				skip := join * 320 * rate / 16000
+				early := lateNelly(t, in, 0, rate)[skip:]
+				late := lateNelly(t, in, join, rate)
+				// Judge from 0.5 s after the join to the end of the audio.
+				a, b := rate/2, min(len(late), len(early))-rate/16
+				src := c.pcm[join*320+a*16000/rate : join*320+b*16000/rate]
+				got := late[a:b]
+				lvlSrc, lvlGot := audiotest.RMSDB(src), audiotest.RMSDB(got)
+				snr, _ := audiotest.AlignedSNR(early[a:b], got, 0)
+				t.Logf("source %.1f dBFS RMS, late player %.1f dBFS; vs the from-the-start transcode %.1f dB", lvlSrc, lvlGot, snr)
+				if math.Abs(lvlGot-lvlSrc) > 1 {
+					t.Errorf("late player's level %.1f dBFS, source %.1f dBFS: want within ±1 dB", lvlGot, lvlSrc)
 				}
-			}
-			if snr < 15 {
-				t.Errorf("late player vs a player from the start: %.1f dB SNR, want ≥ 15", snr)
-			}
-		})
+				if c.tone > 0 {
+					f, rel := audiotest.Spurious(got, rate, c.tone, 40)
+					t.Logf("strongest spurious component: %.0f Hz at %.1f dB", f, rel)
+					if rel > -30 {
+						t.Errorf("spurious component at %.0f Hz, %.1f dB under the %.0f Hz tone: want ≥ 30 dB", f, -rel, c.tone)
+					}
+				}
+				if snr < 15 {
+					t.Errorf("late player vs a player from the start: %.1f dB SNR, want ≥ 15", snr)
+				}
+			})
+		}
 	}
 }
