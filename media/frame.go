@@ -6,6 +6,8 @@
 // Hub.SubscribeCodec delivers a stream's audio in another codec through one
 // shared transcoder per (stream, codec, rate), started by its first
 // subscriber and stopped with its last; see transcode.go and Stats.Transcoders.
+// Speex streams are decoded from their first frame on, so that a transcoder
+// started mid-stream hears what a player from the start hears; see history.go.
 package media
 
 // Kind says what a Frame carries.
