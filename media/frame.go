@@ -6,6 +6,8 @@
 // Hub.SubscribeCodec delivers a stream's audio in another codec through one
 // shared transcoder per (stream, codec, rate), started by its first
 // subscriber and stopped with its last; see transcode.go and Stats.Transcoders.
+// Speex streams are decoded from their first frame on, so that a transcoder
+// started mid-stream hears what a player from the start hears; see history.go.
 package media
 
 // Kind says what a Frame carries.
@@ -45,7 +47,17 @@ type Frame struct {
 	Kind      Kind
 	Timestamp uint32
 	Payload   []byte
+
+	// dec is Payload decoded by the publisher's history decoder, for the
+	// codecs whose decoders must follow a stream from its first frame
+	// (Speex; see history.go). The hub sets it on its own copy of the
+	// frame, only while a transcoder reads the stream; read-only. A pointer
+	// keeps Frame at 40 bytes for every other frame.
+	dec *decoded
 }
+
+// decoded is the PCM of one frame.
+type decoded struct{ pcm []int16 }
 
 // isAudioConfig reports an AAC sequence header (format 10, packet type 0):
 // late joiners need it to decode.

@@ -62,6 +62,10 @@ type stream struct {
 	// tc is the transcoder feeding this derived stream ("KEY#codec"), set
 	// and cleared with Hub.mu held; it stops with the stream's last subscriber.
 	tc *transcoder
+	// transcoders counts the transcoders reading this stream (changed with
+	// Hub.mu held): while there are any, Write hands them decoded audio
+	// (see history.go).
+	transcoders atomic.Int32
 }
 
 func (h *Hub) get(key string) *stream {
@@ -103,7 +107,7 @@ func (h *Hub) publishLocked(key string) (*Publisher, error) {
 	if s.pub != nil {
 		return nil, fmt.Errorf("%w: %q", ErrBadName, key)
 	}
-	p := &Publisher{hub: h, s: s}
+	p := &Publisher{hub: h, s: s, derived: strings.IndexByte(key, derivedSep) >= 0}
 	s.pub = p
 	s.meta, s.audioCfg, s.videoCfg = nil, nil, nil
 	h.Stats.Publishers.Add(1)
@@ -221,9 +225,11 @@ func (h *Hub) Published(key string) bool {
 
 // Publisher writes one stream's frames.
 type Publisher struct {
-	hub    *Hub
-	s      *stream
-	closed atomic.Bool
+	hub     *Hub
+	s       *stream
+	closed  atomic.Bool
+	derived bool    // a transcoder's output: its audio needs no history
+	hist    history // decodes Speex from the first frame for late transcoders
 }
 
 // Write fans f out to every subscriber. f must not be modified afterwards.
@@ -248,6 +254,9 @@ func (p *Publisher) Write(f *Frame) {
 		p.s.mu.Unlock()
 	}
 	fan := *p.s.fan.Load()
+	if f.Kind == KindAudio && !p.derived {
+		f = p.hist.audio(f, &p.s.transcoders) // after loading fan: see history.audio
+	}
 	for _, e := range fan {
 		if e.recv != nil {
 			e.recv.Receive(f)
@@ -287,6 +296,7 @@ func (p *Publisher) closeLocked() {
 		}
 	}
 	p.s.mu.Unlock()
+	p.hist.close()
 	p.hub.Stats.Publishers.Add(-1)
 }
 

@@ -154,6 +154,7 @@ func (h *Hub) subscribeCodec(key string, id codec.ID, rate int, sink Sink, max i
 		if t.budgeted {
 			h.Stats.BudgetTranscoders.Add(1)
 		}
+		h.get(key).transcoders.Add(1) // before the subscription is visible to Write
 		t.src = h.subscribeLocked(key, nil)
 		if src := h.streams[key]; src != nil && src.pub != nil {
 			t.pub, _ = h.publishLocked(dkey) // cannot fail: nobody else publishes '#' keys
@@ -201,6 +202,7 @@ func (t *transcoder) stopLocked() {
 	if t.pub != nil && !t.pub.closed.Swap(true) {
 		t.pub.closeLocked()
 	}
+	t.src.s.transcoders.Add(-1)
 	if !t.src.closed.Swap(true) {
 		t.src.closeLocked()
 	}

@@ -113,3 +113,40 @@ func BenchmarkTranscoderHub(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTranscoderHubSpeex is BenchmarkTranscoderHub with 20 ms Speex
+// frames in: since the publisher's history decoder (history.go) decodes
+// them and hands the PCM over, ns/op is the publisher's decode and copy
+// plus the transcoder's resampling and μ-law.
+func BenchmarkTranscoderHubSpeex(b *testing.B) {
+	h := NewHub(4096, nil)
+	p, err := h.Publish("live/bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	s, err := h.SubscribeCodec("live/bench", codec.PCMU, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	in := speexFrames(b, audiotest.NoiseBursts(16000, 16000, 0.25, 1))
+	frames := make([]Frame, 4096)
+	ts := uint32(0)
+	got := 0
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		f := &frames[i%len(frames)]
+		*f = Frame{Kind: KindAudio, Timestamp: ts, Payload: in[i%len(in)].Payload}
+		p.Write(f)
+		ts += 20
+		i++
+		for got < i-2-64 { // one PCMU frame per Speex frame, less what the resampler holds
+			if _, err := s.Next(b.Context()); err != nil {
+				b.Fatal(err)
+			}
+			got++
+		}
+	}
+}

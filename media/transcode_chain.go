@@ -72,9 +72,15 @@ func (c *chain) push(f *Frame) error {
 	if !c.started {
 		c.started, c.anchor, c.outSamples, c.inMicros = true, f.Timestamp, 0, 0
 	}
-	c.pcm, err = c.dec.Decode(c.pcm[:0], pkt)
-	c.inMicros += int64(len(c.pcm)) * 1e6 / int64(c.srcRate)
-	c.resampleAndEncode(c.pcm)
+	var pcm []int16
+	if f.dec != nil {
+		pcm = f.dec.pcm // decoded by the publisher's history decoder (history.go)
+	} else {
+		c.pcm, err = c.dec.Decode(c.pcm[:0], pkt)
+		pcm = c.pcm
+	}
+	c.inMicros += int64(len(pcm)) * 1e6 / int64(c.srcRate)
+	c.resampleAndEncode(pcm)
 	return err
 }
 

@@ -58,3 +58,26 @@ func TestFFmpegFLVRoundTrip(t *testing.T) {
 		t.Errorf("ffmpeg decoded %d samples from our FLV", len(pcm))
 	}
 }
+
+func TestSpectrumAndSpurious(t *testing.T) {
+	pcm := Sine(16000, 16384, 1000, 0.5)
+	two := Sine(16000, 16384, 2500, 0.05)
+	for i := range pcm {
+		pcm[i] += two[i]
+	}
+	db, bin := Spectrum(pcm, 16000)
+	if bin != 16000.0/16384 || len(db) != 8192 {
+		t.Fatalf("bin %.3f Hz, %d bins", bin, len(db))
+	}
+	if got := db[1024]; math.Abs(got+6.02) > 0.1 {
+		t.Errorf("1 kHz bin at %.2f dB, want -6.02", got)
+	}
+	f, rel := Spurious(pcm, 16000, 1000, 30)
+	if math.Abs(f-2500) > 2 || math.Abs(rel+20) > 0.3 {
+		t.Errorf("spurious %.0f Hz at %.1f dB, want 2500 Hz at -20", f, rel)
+	}
+	v := Voice(16000, 16000, 150, 0.5)
+	if p := RMSDB(v); p < -20 || p > -6 {
+		t.Errorf("voice RMS %.1f dBFS", p)
+	}
+}

@@ -89,3 +89,47 @@ func Concat(parts ...[]int16) []int16 {
 	}
 	return out
 }
+
+// Voice returns n samples of a sustained, voice-like signal with peak amp:
+// a glottal harmonic series (every harmonic of f0 up to 0.45·rate, f0 with a
+// 5 Hz ±3 % vibrato) shaped by two formant resonances that glide between
+// vowels, under a slow syllable-like envelope that never falls silent. Unlike
+// NoiseBursts it has no pauses, so a predictive codec's state never rests.
+func Voice(rate, n int, f0, amp float64) []int16 {
+	out := make([]int16, n)
+	fs := float64(rate)
+	// Formant centres (Hz) of the vowels the voice glides between.
+	f1s := []float64{730, 270, 530, 300, 660}
+	f2s := []float64{1090, 2290, 1840, 870, 1720}
+	formant := func(f, centre, width float64) float64 {
+		d := (f - centre) / width
+		return 1 / (1 + d*d)
+	}
+	phase := 0.0
+	var peak float64
+	buf := make([]float64, n)
+	for i := range buf {
+		t := float64(i) / fs
+		f := f0 * (1 + 0.03*math.Sin(2*math.Pi*5*t))
+		phase += 2 * math.Pi * f / fs
+		// Position among the vowels, gliding over 0.4 s each.
+		v := t / 0.4
+		a, frac := int(v)%len(f1s), v-math.Floor(v)
+		b := (a + 1) % len(f1s)
+		c1 := f1s[a] + (f1s[b]-f1s[a])*frac
+		c2 := f2s[a] + (f2s[b]-f2s[a])*frac
+		var s float64
+		for h := 1; float64(h)*f < 0.45*fs; h++ {
+			hf := float64(h) * f
+			g := (formant(hf, c1, 90) + 0.6*formant(hf, c2, 120) + 0.02) / float64(h)
+			s += g * math.Sin(float64(h)*phase)
+		}
+		env := 0.7 + 0.3*math.Sin(2*math.Pi*3.3*t)
+		buf[i] = s * env
+		peak = max(peak, math.Abs(buf[i]))
+	}
+	for i, x := range buf {
+		out[i] = clip16(amp * 32767 * x / peak)
+	}
+	return out
+}
