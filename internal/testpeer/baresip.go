@@ -120,7 +120,7 @@ func tcpFreeStrict(port int) bool {
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		if err := c.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 0)
+			serr = noReuseAddr(fd)
 		}); err != nil {
 			return err
 		}

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -60,7 +59,7 @@ func RTMFPTools(t testing.TB) string {
 			t.Fatalf("rtmfp tools: %v", err)
 		}
 		defer lock.Close()
-		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		if err := lockFile(lock); err != nil {
 			t.Fatalf("rtmfp tools: lock: %v", err)
 		}
 		_, self, _, _ := runtime.Caller(0)
