@@ -36,7 +36,7 @@ require (
 	github.com/yutopp/go-amf0 v0.1.0 // indirect
 	github.com/yutopp/go-flv v0.3.1 // indirect
 	github.com/zaf/g711 v1.4.0 // indirect
-	golang.org/x/crypto v0.32.0 // indirect
+	golang.org/x/crypto v0.32.0
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
