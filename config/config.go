@@ -78,9 +78,15 @@ type RTMP struct {
 	RTMPTIdleTimeout time.Duration `yaml:"rtmpt_idle_timeout"`
 }
 
-// HTTP configures the HTTP listener (health, metrics, APIs).
+// HTTP configures the HTTP listener (health, metrics, APIs) and its HTTPS
+// twin (config/http.go).
 type HTTP struct {
 	Listen string `yaml:"listen"`
+	// TLSListen serves the same routes over TLS; "" = off. Needs TLSCert
+	// and TLSKey (PEM, read again on SIGHUP).
+	TLSListen string `yaml:"tls_listen"`
+	TLSCert   string `yaml:"tls_cert"`
+	TLSKey    string `yaml:"tls_key"`
 }
 
 // Error is a configuration problem tied to one key; main exits with code 2 on it.

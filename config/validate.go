@@ -34,6 +34,8 @@ func (c *Config) Validate() error {
 		c.validateRTMFP,
 		c.validateP2P,
 		addr("http.listen", c.HTTP.Listen),
+		optAddr("http.tls_listen", c.HTTP.TLSListen),
+		c.validateHTTPTLS,
 		addr("sip.listen", c.SIP.Listen),
 		c.validateSIP,
 		c.validateAuth,
