@@ -1,0 +1,120 @@
+package call
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Guard slows the guessing of secrets (package throttle's Throttle): Check
+// before a credential check (a wait refuses it without computing
+// anything), then Fail or Succeed.
+type Guard interface {
+	Check(addr, account string) time.Duration
+	Fail(addr, account string)
+	Succeed(addr, account string)
+}
+
+// RetryError refuses a credential check the Guard slowed; errors.Is
+// matches ErrThrottled.
+type RetryError struct {
+	After time.Duration // how long the client must wait
+}
+
+// Seconds is After rounded up to whole seconds (at least 1), as
+// Retry-After carries it.
+func (e *RetryError) Seconds() int {
+	return max(1, int(math.Ceil(e.After.Seconds())))
+}
+
+func (e *RetryError) Error() string {
+	return fmt.Sprintf("%v; retry in %d s", ErrThrottled, e.Seconds())
+}
+
+// Is makes errors.Is(err, ErrThrottled) true.
+func (e *RetryError) Is(target error) bool { return target == ErrThrottled }
+
+// Attempt is what a client presents to connect: its user and a token or a
+// password.
+type Attempt struct {
+	User, Token, Password string
+}
+
+// LoginFrom is Login for a client at addr, slowed by g (nil: not slowed).
+func (a *Auth) LoginFrom(g Guard, addr, user, password string) (string, time.Time, error) {
+	if err := check(g, addr, user); err != nil {
+		return "", time.Time{}, err
+	}
+	tok, exp, err := a.Login(user, password)
+	report(g, addr, user, err)
+	return tok, exp, err
+}
+
+// VerifyFrom is Verify for a client at addr, slowed by g (nil: not
+// slowed). The account counted is the user the token names.
+func (a *Auth) VerifyFrom(g Guard, addr, token string) (string, error) {
+	claimed := claimedUser(token)
+	if err := check(g, addr, claimed); err != nil {
+		return "", err
+	}
+	user, err := a.Verify(token)
+	report(g, addr, claimed, err)
+	return user, err
+}
+
+// Authenticate checks a connect from addr, slowed by g (nil: not slowed),
+// and returns the Watch of the session it opens: the token's lifetime, or
+// for a password that of a new token (auth.token_ttl). The caller Stops it
+// when the session ends.
+func (a *Auth) Authenticate(g Guard, addr string, at Attempt) (*Watch, error) {
+	if err := check(g, addr, at.User); err != nil {
+		return nil, err
+	}
+	tok := at.Token
+	var err error
+	if tok == "" {
+		tok, _, err = a.Login(at.User, at.Password)
+	}
+	var w *Watch
+	if err == nil {
+		w, err = a.Watch(tok)
+	}
+	if err == nil && w.User() != at.User {
+		w.Stop()
+		w, err = nil, ErrTokenUser
+	}
+	report(g, addr, at.User, err)
+	return w, err
+}
+
+func check(g Guard, addr, account string) error {
+	if g == nil {
+		return nil
+	}
+	if d := g.Check(addr, account); d > 0 {
+		return &RetryError{After: d}
+	}
+	return nil
+}
+
+// report tells g the outcome. Only guesses count as failures: a token that
+// expired or was revoked was genuine, and a busy server checked nothing.
+func report(g Guard, addr, account string, err error) {
+	switch {
+	case g == nil, errors.Is(err, ErrBusy), errors.Is(err, ErrTokenExpired), errors.Is(err, ErrTokenRevoked):
+	case err == nil:
+		g.Succeed(addr, account)
+	default:
+		g.Fail(addr, account)
+	}
+}
+
+// claimedUser is the user a token names, unverified ("" if malformed).
+func claimedUser(token string) string {
+	t, err := ParseToken(token)
+	if err != nil {
+		return ""
+	}
+	return t.User
+}

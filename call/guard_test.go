@@ -1,0 +1,65 @@
+package call_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/throttle"
+)
+
+func TestAuthenticateIsThrottled(t *testing.T) {
+	secret := []byte("0123456789abcdef")
+	now := time.Now()
+	g := throttle.New(throttle.Options{FreeFailures: 3, BaseDelay: time.Minute, Now: func() time.Time { return now }})
+	a := call.NewAuth(call.AuthOptions{Users: map[string]string{"alice": "alice-pw", "bob": "bob-pw"}, Secret: secret})
+	const attacker, real = "192.0.2.66:4000", "198.51.100.7:5000"
+	for i := range 4 { // 3 free failures, the 4th starts the back-off
+		if _, err := a.Authenticate(g, attacker, call.Attempt{User: "alice", Password: "guess"}); !errors.Is(err, call.ErrBadCredentials) {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	_, err := a.Authenticate(g, attacker, call.Attempt{User: "alice", Password: "alice-pw"})
+	var re *call.RetryError
+	if !errors.As(err, &re) || !errors.Is(err, call.ErrThrottled) || re.Seconds() != 60 {
+		t.Fatalf("5th try, even with the right password, must be refused: %v", err)
+	}
+	if _, _, err := a.LoginFrom(g, attacker, "alice", "alice-pw"); !errors.Is(err, call.ErrThrottled) {
+		t.Fatalf("HTTP login from the same address: %v", err)
+	}
+	w, err := a.Authenticate(g, real, call.Attempt{User: "alice", Password: "alice-pw"})
+	if err != nil {
+		t.Fatalf("the real user from another address: %v", err)
+	}
+	if d := w.Expires().Sub(now); d < 11*time.Hour || d > 13*time.Hour {
+		t.Fatalf("a password session lives auth.token_ttl (12h), got %s", d)
+	}
+	w.Stop()
+
+	// Expired and revoked tokens are genuine, not guesses: they fail
+	// without counting; a forged one counts.
+	expired := call.MintToken(secret, "bob", now.Add(-time.Minute))
+	for range 10 {
+		if _, err := a.Authenticate(g, real, call.Attempt{User: "bob", Token: expired}); !errors.Is(err, call.ErrTokenExpired) {
+			t.Fatalf("expired: %v", err)
+		}
+		if _, err := a.VerifyFrom(g, real, expired); !errors.Is(err, call.ErrTokenExpired) {
+			t.Fatalf("expired: %v", err)
+		}
+	}
+	good := call.MintToken(secret, "bob", now.Add(time.Hour))
+	if _, err := a.Authenticate(g, real, call.Attempt{User: "alice", Token: good}); !errors.Is(err, call.ErrTokenUser) {
+		t.Fatalf("bob's token for alice: %v", err)
+	}
+	if u, err := a.VerifyFrom(g, real, good); err != nil || u != "bob" {
+		t.Fatalf("verify: %q %v", u, err)
+	}
+	forged := call.MintToken([]byte("another-secret-xx"), "bob", now.Add(time.Hour))
+	for range 4 {
+		a.VerifyFrom(g, "203.0.113.9:1", forged)
+	}
+	if _, err := a.VerifyFrom(g, "203.0.113.9:1", good); !errors.Is(err, call.ErrThrottled) {
+		t.Fatalf("forged tokens are guesses: %v", err)
+	}
+}
