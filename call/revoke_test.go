@@ -95,7 +95,9 @@ func TestRevocationsAreBounded(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	a := NewAuth(AuthOptions{Secret: secret, MaxRevoked: 8, Now: func() time.Time { return now }})
 	var revoked []string
-	tok := func(user string, i int) string { return MintToken(secret, user, now.Add(time.Hour+time.Duration(i)*time.Second)) }
+	tok := func(user string, i int) string {
+		return MintToken(secret, user, now.Add(time.Hour+time.Duration(i)*time.Second))
+	}
 	for i := range perUserRevoked + 5 {
 		a.rev.max = 1 << 20 // the per-user bound first
 		tk := tok("alice", i)
