@@ -226,3 +226,15 @@ func (w *Watch) Stop() {
 	}
 	r.mu.Unlock()
 }
+
+// Watching counts the live Watches (sessions followed to their token's end).
+func (a *Auth) Watching() int {
+	r := &a.rev
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, ws := range r.watches {
+		n += len(ws)
+	}
+	return n
+}

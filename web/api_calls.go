@@ -114,9 +114,28 @@ func (a *API) events(w http.ResponseWriter, r *http.Request, d *call.Device) {
 	log := a.Calls.Log(d.User)
 	var p call.Page
 	if wait > 0 {
+		// The long-poll ends, with the token's error, when the token
+		// expires or is revoked while it waits.
+		tw, err := a.Auth.Watch(requestToken(r))
+		if err != nil {
+			writeError(w, err)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), wait)
+		go func() {
+			select {
+			case <-tw.Done():
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
 		p, _ = log.Wait(ctx, cursor, pageLimit) // a timeout answers the empty page
 		cancel()
+		tw.Stop()
+		if err := tw.Err(); err != nil {
+			writeError(w, err)
+			return
+		}
 	} else {
 		p = log.Since(cursor, pageLimit)
 	}
