@@ -16,7 +16,7 @@ import (
 func TestAPILogoutRevokesTheToken(t *testing.T) {
 	e := newAPIEnv(t)
 	tok := e.login("alice")
-	other := call.MintToken(apiSecret, "alice", time.Now().Add(2*time.Hour)) // another session of alice
+	other := call.MintToken(apiSecret, "alice", time.Now().Add(2*time.Hour))  // another session of alice
 	site := call.MintToken(apiSecret, "site-user", time.Now().Add(time.Hour)) // minted by a site backend
 	for _, tk := range []string{tok, site} {
 		if code := e.do("GET", "/presence", tk, "", nil); code != 200 {
