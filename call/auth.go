@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/flashvox/flashvox/internal/passhash"
@@ -69,11 +70,17 @@ type Auth struct {
 	// a user's existence does not show in the answer's time.
 	dummy *passhash.Hash
 	rev   revocations
+
+	// lastExp is the expiry of each user's last token from Login: tokens
+	// have no nonce, so two logins in one second would get the same token
+	// (and a logout would end both); each login gets a later second.
+	mu      sync.Mutex
+	lastExp map[string]time.Time
 }
 
 // NewAuth builds an Auth.
 func NewAuth(o AuthOptions) *Auth {
-	a := &Auth{accounts: map[string]account{}, secret: o.Secret, ttl: o.TTL, now: o.Now, hashWait: hashWait}
+	a := &Auth{accounts: map[string]account{}, secret: o.Secret, ttl: o.TTL, now: o.Now, hashWait: hashWait, lastExp: map[string]time.Time{}}
 	if o.Realm == "" {
 		o.Realm = "flashvox"
 	}
@@ -171,12 +178,20 @@ func (a *Auth) HA1(user, algorithm string) (string, bool) {
 	return h, ok
 }
 
-// Login checks the password and returns a new token and its expiry.
+// Login checks the password and returns a new token and its expiry. Each
+// login gets a token of its own, so revoking one ends no other: a second
+// login within the same second expires a second later.
 func (a *Auth) Login(user, password string) (string, time.Time, error) {
 	if err := a.Password(user, password); err != nil {
 		return "", time.Time{}, err
 	}
 	exp := a.now().Add(a.ttl).Truncate(time.Second)
+	a.mu.Lock()
+	if last := a.lastExp[user]; !exp.After(last) {
+		exp = last.Add(time.Second)
+	}
+	a.lastExp[user] = exp // one entry per account: Login succeeds for listed users only
+	a.mu.Unlock()
 	return MintToken(a.secret, user, exp), exp, nil
 }
 

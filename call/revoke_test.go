@@ -139,3 +139,28 @@ func TestRevocationsAreBounded(t *testing.T) {
 		t.Fatalf("not pruned: %d entries, %d cutoffs", a.rev.n, len(a.rev.cutoff))
 	}
 }
+
+// TestLoginsGetDistinctTokens: tokens carry no nonce, so logins in one
+// second get later expiries; revoking one login ends no other.
+func TestLoginsGetDistinctTokens(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	a := NewAuth(AuthOptions{Users: map[string]string{"alice": "alice"}, TTL: time.Hour, Now: func() time.Time { return now }})
+	seen := map[string]bool{}
+	var toks []string
+	for range 5 {
+		tok, _, err := a.Login("alice", "alice")
+		if err != nil || seen[tok] {
+			t.Fatalf("login: %v, repeated %v", err, seen[tok])
+		}
+		seen[tok] = true
+		toks = append(toks, tok)
+	}
+	if err := a.Revoke(toks[2]); err != nil {
+		t.Fatal(err)
+	}
+	for i, tok := range toks {
+		if _, err := a.Verify(tok); (i == 2) != errors.Is(err, ErrTokenRevoked) {
+			t.Fatalf("token %d: %v", i, err)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,10 +33,19 @@ type Server struct {
 	Checks   map[string]Health // component name -> check, all must pass for /healthz
 	Logger   *slog.Logger
 	Mux      *http.ServeMux // extra routes registered by other packages; may be nil
+
+	once    sync.Once
+	handler http.Handler
 }
 
-// Handler returns the routes.
+// Handler returns the routes. It registers them once, so one Server may
+// serve several listeners (http.listen and http.tls_listen).
 func (s *Server) Handler() http.Handler {
+	s.once.Do(func() { s.handler = s.routes() })
+	return s.handler
+}
+
+func (s *Server) routes() http.Handler {
 	mux := s.Mux
 	if mux == nil {
 		mux = http.NewServeMux()

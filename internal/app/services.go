@@ -25,6 +25,7 @@ import (
 	"github.com/flashvox/flashvox/session"
 	"github.com/flashvox/flashvox/sipbridge"
 	"github.com/flashvox/flashvox/siprtmp"
+	"github.com/flashvox/flashvox/throttle"
 	"github.com/flashvox/flashvox/web"
 )
 
@@ -33,6 +34,7 @@ type services struct {
 	hub   *media.Hub
 	rtmp  *rtmp.Server
 	calls *call.Service
+	auth  *call.Auth
 	mux   *http.ServeMux // routes beside /healthz and /metrics: the /api/v1 signalling API and the RTMPT tunnel
 	// tunnel serves RTMPT on the HTTP listener, rtmp.rtmpt_listen and (RTMPTS) rtmp.rtmpts_listen.
 	tunnel *rtmpt.Tunnel
@@ -40,17 +42,22 @@ type services struct {
 	certs *tlscert.Reloader
 	sip   *sipbridge.Bridge // the SIP user agent on sip.listen
 	confs *conference.Service
+
+	// httpCerts is the certificate of http.tls_listen, nil without http.tls_cert.
+	httpCerts *tlscert.Reloader
 }
 
 func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry) (*services, error) {
 	hub := media.NewHub(cfg.RTMP.SubscriberQueue, logger.With("component", "hub"))
-	users := map[string]string{}
+	users := sipUsers(cfg)
 	names := make([]string, 0, len(cfg.Users))
 	for _, u := range cfg.Users {
-		users[u.Name] = u.Password
 		names = append(names, u.Name)
 	}
-	auth := call.NewAuth(call.AuthOptions{Users: users, Secret: []byte(cfg.Auth.Secret), TTL: cfg.Auth.TokenTTL})
+	auth := newAuth(cfg, logger)
+	// guard slows the guessing of every credential check (docs/SECURITY.md).
+	guard := throttle.New(throttle.Options{Logger: logger.With("component", "throttle")})
+	registerAuthMetrics(reg, guard, auth)
 	callLog := logger.With("component", "call")
 	calls := call.NewService(call.Options{
 		RingTimeout:         cfg.Call.RingTimeout,
@@ -64,7 +71,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	confs := newConferences(cfg.Conference, hub, calls, logger)
 	registerConferenceMetrics(reg, &confs.Stats)
 	mux := http.NewServeMux()
-	(&web.API{Calls: calls, Auth: auth, Logger: logger.With("component", "api"), Conferences: confs}).Register(mux)
+	(&web.API{Calls: calls, Auth: auth, Guard: guard, Logger: logger.With("component", "api"), Conferences: confs}).Register(mux)
 	(&web.Pages{SWF: swfPath()}).Register(mux)
 	rs := &rtmp.Server{
 		Config: rtmp.ConnConfig{
@@ -86,8 +93,8 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 			Logger:     logger.With("component", "session"),
 			Hooks:      newHooks(cfg.Hooks, logger),
 			Apps: map[string]session.App{
-				phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Conferences: confs, Logger: callLog},
-				siprtmp.Name:  &siprtmp.App{Calls: calls, Auth: auth, Logger: callLog},
+				phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Guard: guard, Conferences: confs, Logger: callLog},
+				siprtmp.Name:  &siprtmp.App{Calls: calls, Auth: auth, Guard: guard, Logger: callLog},
 			},
 		}},
 	}
@@ -97,6 +104,13 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		var err error
 		if certs, err = tlscert.NewReloader(cfg.RTMP.TLSCert, cfg.RTMP.TLSKey); err != nil {
 			return nil, fmt.Errorf("rtmp.tls_cert: %w", err)
+		}
+	}
+	var httpCerts *tlscert.Reloader
+	if cfg.HTTP.TLSCert != "" {
+		var err error
+		if httpCerts, err = tlscert.NewReloader(cfg.HTTP.TLSCert, cfg.HTTP.TLSKey); err != nil {
+			return nil, fmt.Errorf("http.tls_cert: %w", err)
 		}
 	}
 	tunnel := rtmpt.New(rs, rtmpt.Options{
@@ -113,7 +127,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	}
 	sip.SetConferences(sipConferences(confs))
 	confs.SetNumberDialer(sipDialer(sip))
-	return &services{hub: hub, rtmp: rs, calls: calls, mux: mux, tunnel: tunnel, certs: certs, sip: sip, confs: confs}, nil
+	return &services{hub: hub, rtmp: rs, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs}, nil
 }
 
 // newHooks returns the HTTP hooks of hooks:, or nil when all are off (a nil
@@ -151,10 +165,17 @@ func (s *services) serveRTMPTS(ctx context.Context, ln net.Listener) error {
 	return s.tunnel.Serve(ctx, tls.NewListener(ln, s.certs.Config()))
 }
 
-// reloadCerts reads the TLS pair again on every SIGHUP until ctx ends; a
-// bad pair is logged and the old one kept.
+// reloadCerts reads the TLS pairs (RTMPS/RTMPTS, HTTPS) again on every
+// SIGHUP until ctx ends; a bad pair is logged and the old one kept.
 func (s *services) reloadCerts(ctx context.Context, log *slog.Logger) {
-	if s.certs == nil {
+	pairs := map[string]*tlscert.Reloader{}
+	if s.certs != nil {
+		pairs["rtmp.tls_cert"] = s.certs
+	}
+	if s.httpCerts != nil {
+		pairs["http.tls_cert"] = s.httpCerts
+	}
+	if len(pairs) == 0 {
 		return
 	}
 	hup := make(chan os.Signal, 1)
@@ -166,10 +187,12 @@ func (s *services) reloadCerts(ctx context.Context, log *slog.Logger) {
 			case <-ctx.Done():
 				return
 			case <-hup:
-				if err := s.certs.Reload(); err != nil {
-					log.Error("tls certificate reload failed, keeping the old one", "err", err)
-				} else {
-					log.Info("tls certificate reloaded")
+				for key, r := range pairs {
+					if err := r.Reload(); err != nil {
+						log.Error("tls certificate reload failed, keeping the old one", "key", key, "err", err)
+					} else {
+						log.Info("tls certificate reloaded", "key", key)
+					}
 				}
 			}
 		}
