@@ -158,7 +158,9 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 	}
 	tok, exp, err := a.Auth.LoginFrom(a.Guard, r.RemoteAddr, req.User, req.Password)
 	if err != nil {
-		a.logger().Info("login refused", "user", logUser(req.User), "remote", r.RemoteAddr, "why", err)
+		if !errors.Is(err, call.ErrThrottled) { // those are counted and logged by the guard, rate-limited
+			a.logger().Info("login refused", "user", logUser(req.User), "remote", r.RemoteAddr, "why", err)
+		}
 		writeError(w, err)
 		return
 	}
