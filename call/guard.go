@@ -47,7 +47,7 @@ func (a *Auth) LoginFrom(g Guard, addr, user, password string) (string, time.Tim
 		return "", time.Time{}, err
 	}
 	tok, exp, err := a.Login(user, password)
-	report(g, addr, user, err)
+	report(g, addr, user, err, true)
 	return tok, exp, err
 }
 
@@ -59,7 +59,7 @@ func (a *Auth) VerifyFrom(g Guard, addr, token string) (string, error) {
 		return "", err
 	}
 	user, err := a.Verify(token)
-	report(g, addr, claimed, err)
+	report(g, addr, claimed, err, false)
 	return user, err
 }
 
@@ -84,7 +84,7 @@ func (a *Auth) Authenticate(g Guard, addr string, at Attempt) (*Watch, error) {
 		w.Stop()
 		w, err = nil, ErrTokenUser
 	}
-	report(g, addr, at.User, err)
+	report(g, addr, at.User, err, at.Token == "")
 	return w, err
 }
 
@@ -100,11 +100,16 @@ func check(g Guard, addr, account string) error {
 
 // report tells g the outcome. Only guesses count as failures: a token that
 // expired or was revoked was genuine, and a busy server checked nothing.
-func report(g Guard, addr, account string, err error) {
+// Only a right password clears the address (clear): a token proves nothing
+// about passwords, and an attacker holding one for its own account must
+// not reset its back-off with it between guesses.
+func report(g Guard, addr, account string, err error, clear bool) {
 	switch {
 	case g == nil, errors.Is(err, ErrBusy), errors.Is(err, ErrTokenExpired), errors.Is(err, ErrTokenRevoked):
 	case err == nil:
-		g.Succeed(addr, account)
+		if clear {
+			g.Succeed(addr, account)
+		}
 	default:
 		g.Fail(addr, account)
 	}

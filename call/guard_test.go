@@ -63,3 +63,27 @@ func TestAuthenticateIsThrottled(t *testing.T) {
 		t.Fatalf("forged tokens are guesses: %v", err)
 	}
 }
+
+// TestTokenDoesNotResetBackoff: an attacker with a valid token of its own
+// account cannot clear its address's back-off by using the token between
+// password guesses on other accounts.
+func TestTokenDoesNotResetBackoff(t *testing.T) {
+	secret := []byte("0123456789abcdef")
+	g := throttle.New(throttle.Options{FreeFailures: 3, BaseDelay: time.Minute})
+	a := call.NewAuth(call.AuthOptions{Users: map[string]string{"mallory": "m-pw", "alice": "a", "bob": "b", "carol": "c"}, Secret: secret})
+	const addr = "192.0.2.66:4000"
+	own := call.MintToken(secret, "mallory", time.Now().Add(time.Hour))
+	refused := false
+	for _, victim := range []string{"alice", "bob", "carol", "alice", "bob"} {
+		if _, err := a.VerifyFrom(g, addr, own); err != nil && !errors.Is(err, call.ErrThrottled) {
+			t.Fatal(err)
+		}
+		if _, _, err := a.LoginFrom(g, addr, victim, "guess"); errors.Is(err, call.ErrThrottled) {
+			refused = true
+			break
+		}
+	}
+	if !refused {
+		t.Fatal("5 guesses on 3 accounts with a token check between each were all checked")
+	}
+}
