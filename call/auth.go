@@ -76,6 +76,8 @@ type Auth struct {
 	// (and a logout would end both); each login gets a later second.
 	mu      sync.Mutex
 	lastExp map[string]time.Time
+
+	inflight inflight // running password checks per address (guard.go)
 }
 
 // NewAuth builds an Auth.

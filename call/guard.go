@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
+
+	"github.com/flashvox/flashvox/throttle"
 )
 
 // Guard slows the guessing of secrets (package throttle's Throttle): Check
@@ -46,6 +49,11 @@ func (a *Auth) LoginFrom(g Guard, addr, user, password string) (string, time.Tim
 	if err := check(g, addr, user); err != nil {
 		return "", time.Time{}, err
 	}
+	done, err := a.inflight.begin(g, addr)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	defer done()
 	tok, exp, err := a.Login(user, password)
 	report(g, addr, user, err, true)
 	return tok, exp, err
@@ -74,7 +82,12 @@ func (a *Auth) Authenticate(g Guard, addr string, at Attempt) (*Watch, error) {
 	tok := at.Token
 	var err error
 	if tok == "" {
+		done, ierr := a.inflight.begin(g, addr)
+		if ierr != nil {
+			return nil, ierr
+		}
 		tok, _, err = a.Login(at.User, at.Password)
+		done()
 	}
 	var w *Watch
 	if err == nil {
@@ -86,6 +99,43 @@ func (a *Auth) Authenticate(g Guard, addr string, at Attempt) (*Watch, error) {
 	}
 	report(g, addr, at.User, err, at.Token == "")
 	return w, err
+}
+
+// maxInFlight bounds the password checks one address may have running at
+// once. The guard counts failures only once a check has ended, so without
+// this bound an attacker opening many connections at once would get them
+// all checked before its first failure was counted.
+const maxInFlight = 2
+
+// inflight counts running password checks per address (throttle.Key).
+type inflight struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// begin takes one of addr's slots, or refuses with a 1 s retry; done
+// gives it back. Without a guard nothing is counted.
+func (f *inflight) begin(g Guard, addr string) (done func(), err error) {
+	if g == nil {
+		return func() {}, nil
+	}
+	k := throttle.Key(addr)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n[k] >= maxInFlight {
+		return nil, &RetryError{After: time.Second}
+	}
+	if f.n == nil {
+		f.n = map[string]int{}
+	}
+	f.n[k]++
+	return func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.n[k]--; f.n[k] <= 0 {
+			delete(f.n, k)
+		}
+	}, nil
 }
 
 func check(g Guard, addr, account string) error {

@@ -2,6 +2,9 @@ package call_test
 
 import (
 	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -85,5 +88,37 @@ func TestTokenDoesNotResetBackoff(t *testing.T) {
 	}
 	if !refused {
 		t.Fatal("5 guesses on 3 accounts with a token check between each were all checked")
+	}
+}
+
+// TestConcurrentGuessesAreBounded: guesses sent all at once from one
+// address are not all checked before the first failure is counted: at
+// most 2 run at a time, the rest are refused with a retry.
+func TestConcurrentGuessesAreBounded(t *testing.T) {
+	g := throttle.New(throttle.Options{BaseDelay: time.Minute})
+	a := call.NewAuth(call.AuthOptions{Accounts: []call.Account{{Name: "alice", PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$gy5SuVm5Z7Vw7keB9se9p87QGcomaseB/S2U1OhTsM0"}}})
+	var wg sync.WaitGroup
+	var checked, refused atomic.Int32
+	for i := range 32 {
+		wg.Go(func() {
+			_, _, err := a.LoginFrom(g, "192.0.2.66:1", "alice", fmt.Sprint("guess-", i))
+			switch {
+			case errors.Is(err, call.ErrBadCredentials):
+				checked.Add(1)
+			case errors.Is(err, call.ErrThrottled):
+				refused.Add(1)
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("32 concurrent guesses: %d checked, %d refused", checked.Load(), refused.Load())
+	if checked.Load() > 8 {
+		t.Fatalf("%d of 32 concurrent guesses were checked", checked.Load())
+	}
+	// Another address is not affected.
+	if _, _, err := a.LoginFrom(g, "198.51.100.7:1", "alice", "correct horse battery staple"); err != nil {
+		t.Fatal(err)
 	}
 }
