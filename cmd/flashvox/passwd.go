@@ -67,17 +67,14 @@ func runPasswd(args []string, in io.Reader, stdout, stderr io.Writer) int {
 // with echo off and asks twice.
 func readPassword(in io.Reader, prompt io.Writer) (string, error) {
 	if f, ok := in.(*os.File); ok && isTerminal(f) {
-		fmt.Fprint(prompt, "Password: ")
-		a, err := readNoEcho(f)
-		fmt.Fprint(prompt, "\nAgain: ")
+		a, err := readNoEcho(f, prompt, "Password: ")
 		if err == nil {
 			var b string
-			b, err = readNoEcho(f)
+			b, err = readNoEcho(f, prompt, "Again: ")
 			if err == nil && a != b {
 				err = errors.New("the two passwords differ")
 			}
 		}
-		fmt.Fprintln(prompt)
 		if err != nil {
 			return "", err
 		}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"fmt"
+	"io"
 	"os"
 	"strings"
 	"syscall"
@@ -14,8 +16,9 @@ func isTerminal(f *os.File) bool {
 	return ioctl(f.Fd(), syscall.TCGETS, &t) == nil
 }
 
-// readNoEcho reads one line from the terminal f with echo off.
-func readNoEcho(f *os.File) (string, error) {
+// readNoEcho turns the terminal f's echo off, writes label to prompt and
+// reads one line (the newline is still echoed).
+func readNoEcho(f *os.File, prompt io.Writer, label string) (string, error) {
 	var old syscall.Termios
 	if err := ioctl(f.Fd(), syscall.TCGETS, &old); err != nil {
 		return "", err
@@ -27,6 +30,7 @@ func readNoEcho(f *os.File) (string, error) {
 		return "", err
 	}
 	defer ioctl(f.Fd(), syscall.TCSETS, &old)
+	fmt.Fprint(prompt, label)
 	line, err := bufio.NewReader(f).ReadString('\n')
 	return strings.TrimRight(line, "\r\n"), err
 }

@@ -4,6 +4,7 @@ package main
 
 import (
 	"errors"
+	"io"
 	"os"
 )
 
@@ -11,4 +12,6 @@ import (
 // password is then read as a line from standard input.
 func isTerminal(*os.File) bool { return false }
 
-func readNoEcho(*os.File) (string, error) { return "", errors.New("no terminal support") }
+func readNoEcho(*os.File, io.Writer, string) (string, error) {
+	return "", errors.New("no terminal support")
+}

@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/internal/passhash"
+	"github.com/flashvox/flashvox/internal/testpeer"
 )
 
 // passwdEntry runs `flashvox passwd args…` with input on stdin and parses
@@ -97,6 +99,53 @@ func TestPasswdCommand(t *testing.T) {
 		t.Fatalf("%v: %s", err, out)
 	}
 	if h, _ := passhash.Parse(users[0].PasswordHash); !h.Verify("pa ss wörd") {
+		t.Fatal("hash does not verify")
+	}
+}
+
+// TestPasswdPromptsWithoutEcho runs `flashvox passwd` on a terminal (a pty
+// made by util-linux's script): it prompts twice and the password typed is
+// not echoed.
+func TestPasswdPromptsWithoutEcho(t *testing.T) {
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Fatal("script (util-linux) is required for this test and is missing: apt-get install -y bsdutils")
+	}
+	cmd := exec.Command(script, "-qec", flashvoxBin(t)+" passwd --user erin", "/dev/null")
+	in, _ := cmd.StdinPipe()
+	out := &testpeer.Buffer{}
+	cmd.Stdout = out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for _, prompt := range []string{"Password: ", "Again: "} {
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(out.String(), prompt) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q prompt: %q", prompt, out.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		in.Write([]byte("tty-secret-1\n"))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "sip_ha1_sha256") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no entry printed: %q", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	got := out.String()
+	if strings.Contains(got, "tty-secret-1") {
+		t.Fatalf("the password was echoed: %q", got)
+	}
+	var users []config.User
+	entry := got[strings.Index(got, "- {"):]
+	if err := yaml.Unmarshal([]byte(strings.ReplaceAll(entry, "\r", "")), &users); err != nil || len(users) != 1 {
+		t.Fatalf("%v: %q", err, got)
+	}
+	if h, _ := passhash.Parse(users[0].PasswordHash); !h.Verify("tty-secret-1") {
 		t.Fatal("hash does not verify")
 	}
 }
