@@ -89,13 +89,19 @@ type RTMP struct {
 	MaxTranscoders int `yaml:"max_transcoders"`
 }
 
-// HTTP configures the HTTP listener (health, metrics, APIs).
+// HTTP configures the HTTP listener (health, metrics, APIs) and its HTTPS
+// twin (config/http.go).
 type HTTP struct {
 	Listen string `yaml:"listen"`
 	// MaxConnections and MaxConnectionsPerIP bound open HTTP connections
 	// (keep-alives and long-polls included) in total and per client address.
 	MaxConnections      int `yaml:"max_connections"`
 	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
+	// TLSListen serves the same routes over TLS; "" = off. Needs TLSCert
+	// and TLSKey (PEM, read again on SIGHUP).
+	TLSListen string `yaml:"tls_listen"`
+	TLSCert   string `yaml:"tls_cert"`
+	TLSKey    string `yaml:"tls_key"`
 }
 
 // Error is a configuration problem tied to one key; main exits with code 2 on it.

@@ -4,12 +4,23 @@ import (
 	"fmt"
 	"net"
 	"time"
+
+	"github.com/flashvox/flashvox/internal/passhash"
 )
 
-// User is one account: a name and its password.
+// User is one account: a name and either a plaintext password (loopback
+// only) or an argon2id hash, with the SIP digest HA1 values beside the
+// hash (`flashvox passwd` prints all three).
 type User struct {
 	Name     string `yaml:"name"`
 	Password string `yaml:"password"`
+	// PasswordHash is an argon2id PHC string ($argon2id$v=19$m=…).
+	PasswordHash string `yaml:"password_hash"`
+	// SIPHA1 and SIPHA1SHA256 are MD5 and SHA-256 of "name:realm:password"
+	// in hex (realm = sip.realm): what SIP digest needs instead of the
+	// password. Without them a hashed user cannot log in over SIP.
+	SIPHA1       string `yaml:"sip_ha1"`
+	SIPHA1SHA256 string `yaml:"sip_ha1_sha256"`
 }
 
 // Auth configures tokens (see docs/PROTOCOL.md for their format).
@@ -54,10 +65,10 @@ func (c *Config) validateAuth() error {
 	return nil
 }
 
-// validateUsers checks names and passwords, and refuses a weak password (one
-// equal to the user name, as the demo users have) unless every listener is
-// on a loopback address, so the demo accounts never face a network. The
-// name rule is call.ValidUserName's (config imports nothing above it).
+// validateUsers checks names and secrets. A plaintext password is refused
+// unless every listener is on a loopback address, so plaintext (and the
+// demo accounts, whose password equals the name) never faces a network.
+// The name rule is call.ValidUserName's (config imports nothing above it).
 func (c *Config) validateUsers() error {
 	seen := map[string]bool{}
 	for i, u := range c.Users {
@@ -69,19 +80,60 @@ func (c *Config) validateUsers() error {
 			return &Error{Key: key + ".name", Msg: fmt.Sprintf("user %q is listed twice", u.Name)}
 		}
 		seen[u.Name] = true
-		if u.Password == "" {
-			return &Error{Key: key + ".password", Msg: "must not be empty"}
+		if err := validateSecret(key, u); err != nil {
+			return err
 		}
-		if u.Password != u.Name {
+		if u.Password == "" {
 			continue
 		}
 		if lkey, addr, ok := c.Exposed(); ok {
+			what := "a plaintext password"
+			if u.Password == u.Name {
+				what = "a demo password (equal to the name)"
+			}
 			return &Error{Key: key + ".password", Msg: fmt.Sprintf(
-				"user %q has a demo password (equal to the name), allowed only while every listener is on a loopback address, but %s is %s; set real passwords in users",
-				u.Name, lkey, addr)}
+				"user %q has %s, allowed only while every listener is on a loopback address, but %s is %s; replace it with password_hash, sip_ha1 and sip_ha1_sha256 (flashvox passwd prints them)",
+				u.Name, what, lkey, addr)}
 		}
 	}
 	return nil
+}
+
+// validateSecret checks that u has exactly one of password and
+// password_hash, a well-formed hash, and HA1 values only beside a hash.
+func validateSecret(key string, u User) error {
+	switch {
+	case u.Password == "" && u.PasswordHash == "":
+		return &Error{Key: key + ".password", Msg: "must not be empty (or give password_hash)"}
+	case u.Password != "" && u.PasswordHash != "":
+		return &Error{Key: key + ".password", Msg: "password and password_hash exclude each other; keep only password_hash"}
+	case u.Password != "" && (u.SIPHA1 != "" || u.SIPHA1SHA256 != ""):
+		return &Error{Key: key + ".sip_ha1", Msg: "goes with password_hash; with a plaintext password the HA1 values are computed"}
+	}
+	if u.PasswordHash != "" {
+		if _, err := passhash.Parse(u.PasswordHash); err != nil {
+			return &Error{Key: key + ".password_hash", Msg: fmt.Sprintf("%v; `flashvox passwd` prints one", err)}
+		}
+	}
+	if u.SIPHA1 != "" && !passhash.ValidHA1(passhash.MD5, u.SIPHA1) {
+		return &Error{Key: key + ".sip_ha1", Msg: "must be 32 lower-case hex digits (MD5 of name:realm:password)"}
+	}
+	if u.SIPHA1SHA256 != "" && !passhash.ValidHA1(passhash.SHA256, u.SIPHA1SHA256) {
+		return &Error{Key: key + ".sip_ha1_sha256", Msg: "must be 64 lower-case hex digits (SHA-256 of name:realm:password)"}
+	}
+	return nil
+}
+
+// PlaintextUsers lists the users configured with a plaintext password
+// (allowed on loopback only; the server warns at start).
+func (c *Config) PlaintextUsers() []string {
+	var names []string
+	for _, u := range c.Users {
+		if u.Password != "" {
+			names = append(names, u.Name)
+		}
+	}
+	return names
 }
 
 // validUserName reports whether name may be a user name: 1..64 characters
@@ -103,7 +155,7 @@ func validUserName(name string) bool {
 // where the demo defaults (demo passwords, open applications) are allowed.
 func (c *Config) Exposed() (key, addr string, ok bool) {
 	for _, l := range []struct{ key, addr string }{
-		{"rtmp.listen", c.RTMP.Listen}, {"http.listen", c.HTTP.Listen}, {"sip.listen", c.SIP.Listen}, {"sip.tls_listen", c.SIP.TLSListen},
+		{"rtmp.listen", c.RTMP.Listen}, {"http.listen", c.HTTP.Listen}, {"http.tls_listen", c.HTTP.TLSListen}, {"sip.listen", c.SIP.Listen}, {"sip.tls_listen", c.SIP.TLSListen},
 		{"rtmp.tls_listen", c.RTMP.TLSListen}, {"rtmp.rtmpt_listen", c.RTMP.RTMPTListen}, {"rtmp.rtmpts_listen", c.RTMP.RTMPTSListen},
 		{"rtmfp.listen", rtmfpListen(c.RTMFP)},
 	} {

@@ -33,14 +33,73 @@ func TestDemoUsersOnlyOnLoopback(t *testing.T) {
 			t.Fatalf("%s: %v", listen, err)
 		}
 	}
-	// Real passwords may listen anywhere (with a policy for live: apps_test.go).
-	p := writeFile(t, "users:\n  - {name: alice, password: s3cret-pass}\napps:\n  - {name: live, publish: token, play: open}\n")
+	// Hashed passwords may listen anywhere (with a policy for live: apps_test.go).
+	p := writeFile(t, "users:\n  - {name: alice, password_hash: \""+aliceHash+"\", sip_ha1: "+aliceHA1+", sip_ha1_sha256: "+aliceHA1SHA256+"}\napps:\n  - {name: live, publish: token, play: open}\n")
 	c, err := Load(p, []string{"FLASHVOX_RTMP_LISTEN=0.0.0.0:1935"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Users) != 1 {
+	if len(c.Users) != 1 || c.Users[0].PasswordHash != aliceHash || c.Users[0].SIPHA1 != aliceHA1 || c.Users[0].SIPHA1SHA256 != aliceHA1SHA256 {
 		t.Fatalf("a file's users list replaces the demo users: %+v", c.Users)
+	}
+	if len(c.PlaintextUsers()) != 0 {
+		t.Fatalf("plaintext users: %v", c.PlaintextUsers())
+	}
+}
+
+// aliceHash and the HA1s are of password "correct horse battery staple"
+// (realm flashvox), as `flashvox passwd` prints them.
+const (
+	aliceHash      = "$argon2id$v=19$m=19456,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$gy5SuVm5Z7Vw7keB9se9p87QGcomaseB/S2U1OhTsM0"
+	aliceHA1       = "0c17af8690681b9e6f0206a494961e01"
+	aliceHA1SHA256 = "f436f10a2e19ad47cee51a1fefe67b87883429e92eacca1f775a212dda4f4434"
+)
+
+// TestPlaintextOnlyOnLoopback: any plaintext password, not only a demo
+// one, refuses an exposed start naming the key and the listener; on
+// loopback it is accepted and listed for the start-up warning.
+func TestPlaintextOnlyOnLoopback(t *testing.T) {
+	p := writeFile(t, "users:\n  - {name: bob, password_hash: \""+aliceHash+"\"}\n  - {name: alice, password: s3cret-pass}\n")
+	for _, env := range [][]string{
+		{"FLASHVOX_HTTP_LISTEN=0.0.0.0:8080"},
+		{"FLASHVOX_HTTP_TLS_LISTEN=192.0.2.1:8443", "FLASHVOX_HTTP_TLS_CERT=c.pem", "FLASHVOX_HTTP_TLS_KEY=k.pem"},
+	} {
+		_, err := Load(p, env)
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Key != "users[1].password" || !strings.Contains(err.Error(), "plaintext password") || !strings.Contains(err.Error(), "flashvox passwd") {
+			t.Fatalf("%v: want refusal naming users[1].password, got %v", env, err)
+		}
+		t.Log(err)
+	}
+	c, err := Load(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.PlaintextUsers(); len(got) != 1 || got[0] != "alice" {
+		t.Fatalf("plaintext users: %v", got)
+	}
+}
+
+func TestHTTPTLSKeys(t *testing.T) {
+	c, err := Load("", []string{"FLASHVOX_HTTP_TLS_LISTEN=127.0.0.1:8443", "FLASHVOX_HTTP_TLS_CERT=c.pem", "FLASHVOX_HTTP_TLS_KEY=k.pem"})
+	if err != nil || c.HTTP.TLSListen != "127.0.0.1:8443" || c.HTTP.TLSCert != "c.pem" || c.HTTP.TLSKey != "k.pem" {
+		t.Fatalf("%v %+v", err, c)
+	}
+	for _, tt := range []struct {
+		env []string
+		key string
+	}{
+		{[]string{"FLASHVOX_HTTP_TLS_LISTEN=127.0.0.1:8443"}, "http.tls_cert"},
+		{[]string{"FLASHVOX_HTTP_TLS_LISTEN=127.0.0.1:8443", "FLASHVOX_HTTP_TLS_CERT=c.pem"}, "http.tls_key"},
+		{[]string{"FLASHVOX_HTTP_TLS_CERT=c.pem", "FLASHVOX_HTTP_TLS_KEY=k.pem"}, "http.tls_cert"},
+		{[]string{"FLASHVOX_HTTP_TLS_KEY=k.pem"}, "http.tls_key"},
+		{[]string{"FLASHVOX_HTTP_TLS_LISTEN=nope"}, "http.tls_listen"},
+	} {
+		_, err := Load("", tt.env)
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Key != tt.key {
+			t.Errorf("%v: want key %s, got %v", tt.env, tt.key, err)
+		}
 	}
 }
 
@@ -49,6 +108,13 @@ func TestUserAndAuthErrorsNameTheKey(t *testing.T) {
 		{"bad name", "users:\n  - {name: 'a b', password: x}\n", "users[0].name"},
 		{"duplicate", "users:\n  - {name: a, password: x}\n  - {name: a, password: y}\n", "users[1].name"},
 		{"empty password", "users:\n  - {name: a}\n", "users[0].password"},
+		{"HA1 alone", "users:\n  - {name: a, sip_ha1: " + aliceHA1 + "}\n", "users[0].password"},
+		{"both", "users:\n  - {name: a, password: x, password_hash: \"" + aliceHash + "\"}\n", "users[0].password"},
+		{"HA1 with plaintext", "users:\n  - {name: a, password: x, sip_ha1: " + aliceHA1 + "}\n", "users[0].sip_ha1"},
+		{"bad hash", "users:\n  - {name: a, password_hash: \"$argon2i$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$PL01amPyeUuxG7H0vIr5X+qHkZvWnHmGBGXFYvh8z2E\"}\n", "users[0].password_hash"},
+		{"huge hash cost", "users:\n  - {name: a, password_hash: \"$argon2id$v=19$m=4194304,t=2,p=1$c29tZXNhbHQ$PL01amPyeUuxG7H0vIr5X+qHkZvWnHmGBGXFYvh8z2E\"}\n", "users[0].password_hash"},
+		{"bad HA1", "users:\n  - {name: a, password_hash: \"" + aliceHash + "\", sip_ha1: ABC}\n", "users[0].sip_ha1"},
+		{"bad HA1 SHA-256", "users:\n  - {name: a, password_hash: \"" + aliceHash + "\", sip_ha1_sha256: " + aliceHA1 + "}\n", "users[0].sip_ha1_sha256"},
 		{"unknown user key", "users:\n  - {name: a, pass: x}\n", "users[0].pass"},
 		{"short secret", "auth:\n  secret: short\n", "auth.secret"},
 		{"ttl", "auth:\n  token_ttl: 1s\n", "auth.token_ttl"},

@@ -40,6 +40,8 @@ func (c *Config) Validate() error {
 		addr("http.listen", c.HTTP.Listen),
 		intRange("http.max_connections", c.HTTP.MaxConnections, 1, 1_000_000),
 		intRange("http.max_connections_per_ip", c.HTTP.MaxConnectionsPerIP, 1, c.HTTP.MaxConnections),
+		optAddr("http.tls_listen", c.HTTP.TLSListen),
+		c.validateHTTPTLS,
 		addr("sip.listen", c.SIP.Listen),
 		c.validateSIP,
 		c.validateAuth,

@@ -108,6 +108,9 @@ func dial(ctx context.Context, o Options) (*phone, error) {
 				return
 			}
 			if obj, ok := cmd.Args[0].(*amf.Object); ok {
+				if cmd.Name == "onSessionEnd" { // the token expired or was revoked: the server closes next
+					p.log.Warn("session ended by the server", "reason", obj.GetString("reason"), "description", obj.GetString("description"))
+				}
 				select {
 				case p.events <- event{cmd.Name, obj}:
 				default:

@@ -1,5 +1,7 @@
 // Package phoneapp is the RTMP application "phone" (rtmp://HOST/phone): a
-// web phone connects with its user and token (or password), places and
+// web phone connects with its user and token (or password; the session
+// then lasts auth.token_ttl), is disconnected when its token expires or is
+// revoked (after an onSessionEnd invoke), places and
 // answers calls with NetConnection.call, gets call events pushed as
 // server-side invokes, and may publish and play only the stream names the
 // server issued to it for its current call. Signalling is package call's;
@@ -10,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -29,7 +32,9 @@ type App struct {
 	Auth  *call.Auth
 	// Conferences serves joinConference and the other room methods; nil: none.
 	Conferences *conference.Service
-	Logger      *slog.Logger
+	// Guard slows password and token guessing (package throttle); nil: not slowed.
+	Guard  call.Guard
+	Logger *slog.Logger
 }
 
 // errNoCredentials is the rejection of a connect without user and secret.
@@ -78,15 +83,12 @@ func (a *App) Connect(ctx context.Context, s *session.Session, _ *amf.Object, ar
 	if err != nil {
 		return nil, err
 	}
-	if cr.token != "" {
-		u, err := a.Auth.Verify(cr.token)
-		if err != nil {
-			return nil, fmt.Errorf("phone: %w", err)
-		}
-		if u != cr.user {
-			return nil, fmt.Errorf("phone: token is for another user")
-		}
-	} else if err := a.Auth.Password(cr.user, cr.password); err != nil {
+	var addr string
+	if ra := s.Transport().RemoteAddr(); ra != nil {
+		addr = ra.String()
+	}
+	w, err := a.Auth.Authenticate(a.Guard, addr, call.Attempt{User: cr.user, Token: cr.token, Password: cr.password})
+	if err != nil {
 		return nil, fmt.Errorf("phone: %w", err)
 	}
 	log := a.Logger
@@ -100,6 +102,7 @@ func (a *App) Connect(ctx context.Context, s *session.Session, _ *amf.Object, ar
 		s:           s,
 		events:      ev,
 		cursor:      ev.Head(),
+		watch:       w,
 	}
 	c.dev = a.Calls.Attach(cr.user, call.KindRTMP)
 	if _, ok := s.Transport().(peerTransport); ok {
@@ -109,7 +112,30 @@ func (a *App) Connect(ctx context.Context, s *session.Session, _ *amf.Object, ar
 	pctx, cancel := context.WithCancel(ctx)
 	c.cancel = cancel
 	c.wg.Go(func() { c.push(pctx) })
+	c.wg.Go(func() { c.endWithToken(pctx) })
 	return c, nil
+}
+
+// endWithToken closes the connection when its token expires or is
+// revoked: the client first gets onSessionEnd({reason: "token_expired" or
+// "token_revoked", description}), then the transport is closed (rtmp.Conn
+// writes what is queued first).
+func (c *conn) endWithToken(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-c.watch.Done():
+	}
+	err := c.watch.Err()
+	reason := "token_expired"
+	if errors.Is(err, call.ErrTokenRevoked) {
+		reason = "token_revoked"
+	}
+	c.log.Info("session ended with its token", "reason", reason)
+	_ = c.s.Notify("onSessionEnd", amf.NewObject("reason", reason, "description", err.Error()))
+	if cl, ok := c.s.Transport().(io.Closer); ok {
+		_ = cl.Close()
+	}
 }
 
 // peerTransport is an RTMFP session (rtmfp.Conn): a client that can take
@@ -130,6 +156,7 @@ type conn struct {
 	cursor uint64 // first event pushed: the log's head at connect
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	watch  *call.Watch // the session's token (or, for a password, auth.token_ttl)
 	// conferences and the rooms this connection joined (by room name).
 	conferences *conference.Service
 	members     map[string]*conference.Member
@@ -161,5 +188,6 @@ func (c *conn) Close() {
 	c.leaveConferences(true)
 	c.cancel()
 	c.wg.Wait()
+	c.watch.Stop()
 	c.calls.Detach(c.dev)
 }

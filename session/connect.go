@@ -2,8 +2,11 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
+	"time"
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/rtmp"
@@ -90,7 +93,33 @@ func objectEncoding(amf3 bool) int {
 
 func (s *Session) rejectConnect(c *rtmp.Command, why string) error {
 	_ = s.send(0, "_error", c.TxID, nil, errorInfo(codeConnectRejected, why))
-	return fmt.Errorf("%w: connect rejected: %s", ErrProtocol, why)
+	return fmt.Errorf("%w: %w: %s", ErrProtocol, errRejected, why)
+}
+
+// errRejected marks a refused connect: Serve lingers before it returns.
+var errRejected = errors.New("connect rejected")
+
+// rejectLinger is how long a refused connection is still read (and what it
+// sends discarded) after the refusal. Clients such as ffmpeg send their
+// next commands without waiting for connect's answer; closing a socket
+// with unread data makes the kernel send a reset, which can destroy the
+// refusal before the client reads it ("Broken pipe" instead of the reason).
+const rejectLinger = time.Second
+
+// linger reads and drops messages until the peer closes or rejectLinger
+// passes, then closes the transport if it can be closed.
+func (s *Session) linger() {
+	cl, ok := s.t.(io.Closer)
+	if !ok {
+		return
+	}
+	stop := time.AfterFunc(rejectLinger, func() { _ = cl.Close() })
+	defer stop.Stop()
+	for {
+		if _, err := s.t.ReadMessage(); err != nil {
+			return
+		}
+	}
 }
 
 // result answers a command that carries a transaction id; commands sent

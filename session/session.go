@@ -122,6 +122,9 @@ func (s *Session) Serve(ctx context.Context) error {
 			return err
 		}
 		if err := s.handle(m); err != nil {
+			if errors.Is(err, errRejected) {
+				s.linger()
+			}
 			return err
 		}
 	}

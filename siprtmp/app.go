@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -27,7 +28,9 @@ type App struct {
 	// address in one of them, or in the host the client connected to
 	// (tcUrl), names a user. Empty: every domain is taken as ours.
 	Domains []string
-	Logger  *slog.Logger
+	// Guard slows password and token guessing (package throttle); nil: not slowed.
+	Guard  call.Guard
+	Logger *slog.Logger
 }
 
 var errNoCredentials = errors.New("sip: connect needs arguments (authName, password or token[, displayName, rate])")
@@ -96,15 +99,16 @@ func (a *App) Connect(ctx context.Context, s *session.Session, obj *amf.Object, 
 	if ca.authName != "" && ca.authName != user {
 		return nil, fmt.Errorf("sip: authentication name %q is not the address's user %q", ca.authName, user)
 	}
+	at := call.Attempt{User: user, Password: ca.secret}
 	if strings.HasPrefix(ca.secret, "v1.") {
-		u, err := a.Auth.Verify(ca.secret)
-		if err != nil {
-			return nil, fmt.Errorf("sip: %w", err)
-		}
-		if u != user {
-			return nil, errors.New("sip: token is for another user")
-		}
-	} else if err := a.Auth.Password(user, ca.secret); err != nil {
+		at = call.Attempt{User: user, Token: ca.secret}
+	}
+	var addr string
+	if ra := s.Transport().RemoteAddr(); ra != nil {
+		addr = ra.String()
+	}
+	w, err := a.Auth.Authenticate(a.Guard, addr, at)
+	if err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
 	log := a.Logger
@@ -123,14 +127,31 @@ func (a *App) Connect(ctx context.Context, s *session.Session, obj *amf.Object, 
 		ours:   ours,
 		events: ev,
 		cursor: ev.Head(),
+		watch:  w,
 	}
 	c.dev = a.Calls.Attach(user, call.KindRTMP)
 	c.log = log.With("app", Name, "user", user, "device", c.dev.ID)
 	pctx, cancel := context.WithCancel(ctx)
 	c.cancel = cancel
 	c.wg.Go(func() { c.push(pctx) })
+	c.wg.Go(func() { c.endWithToken(pctx) })
 	c.log.Info("sip line connected", "aor", aor.String(), "rate", ca.rate)
 	return c, nil
+}
+
+// endWithToken closes the connection when its token expires or is revoked
+// (siprtmp's client API has no event for it: the client sees
+// NetConnection.Connect.Closed, as when the server goes away).
+func (c *conn) endWithToken(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-c.watch.Done():
+	}
+	c.log.Info("session ended with its token", "why", c.watch.Err())
+	if cl, ok := c.s.Transport().(io.Closer); ok {
+		_ = cl.Close()
+	}
 }
 
 // line states of a connection's one call.
@@ -153,6 +174,7 @@ type conn struct {
 	cursor uint64
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	watch  *call.Watch // the session's token (or, for a password, auth.token_ttl)
 
 	mu        sync.Mutex
 	state     int
@@ -170,6 +192,7 @@ func (c *conn) User() string { return c.dev.User }
 func (c *conn) Close() {
 	c.cancel()
 	c.wg.Wait()
+	c.watch.Stop()
 	c.calls.Detach(c.dev)
 }
 

@@ -1,12 +1,14 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,8 +27,10 @@ const (
 // user's event log by polling and long-poll. Every route but login needs
 // "Authorization: Bearer TOKEN".
 type API struct {
-	Calls   *call.Service
-	Auth    *call.Auth
+	Calls *call.Service
+	Auth  *call.Auth
+	// Guard slows password and token guessing (package throttle); nil: not slowed.
+	Guard   call.Guard
 	Logger  *slog.Logger
 	MaxWait time.Duration // longest long-poll (default 50s)
 	// MaxPolls bounds one user's long-polls waiting at once (default 8:
@@ -47,6 +51,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/calls/{id}", a.authed(a.callState))
 	mux.HandleFunc("GET /api/v1/events", a.authed(a.events))
 	mux.HandleFunc("GET /api/v1/presence", a.authed(a.presence))
+	mux.HandleFunc("DELETE /api/v1/session", a.authed(a.logout))
 	a.registerConference(mux)
 }
 
@@ -76,7 +81,11 @@ func errorFor(err error) *apiError {
 	}{
 		{call.ErrBadCredentials, http.StatusUnauthorized, "bad_credentials"},
 		{call.ErrTokenExpired, http.StatusUnauthorized, "token_expired"},
+		{call.ErrTokenRevoked, http.StatusUnauthorized, "token_revoked"},
 		{call.ErrTokenSignature, http.StatusUnauthorized, "bad_token"},
+		{call.ErrTokenUser, http.StatusUnauthorized, "bad_token"},
+		{call.ErrThrottled, http.StatusTooManyRequests, "too_many_attempts"},
+		{call.ErrBusy, http.StatusServiceUnavailable, "busy"},
 		{call.ErrBadToken, http.StatusUnauthorized, "bad_token"},
 		{call.ErrNoCall, http.StatusNotFound, "no_call"},
 		{call.ErrNotParty, http.StatusForbidden, "not_party"},
@@ -104,7 +113,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, err error) {
 	e := errorFor(err)
-	if e.status == http.StatusUnauthorized {
+	var re *call.RetryError
+	switch {
+	case errors.As(err, &re):
+		w.Header().Set("Retry-After", strconv.Itoa(re.Seconds()))
+	case e.status == http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "1")
+	case e.status == http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="flashvox"`)
 	}
 	writeJSON(w, e.status, map[string]string{"error": e.code, "message": e.message})
@@ -145,9 +160,11 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	tok, exp, err := a.Auth.Login(req.User, req.Password)
+	tok, exp, err := a.Auth.LoginFrom(a.Guard, r.RemoteAddr, req.User, req.Password)
 	if err != nil {
-		a.logger().Info("login refused", "user", req.User, "remote", r.RemoteAddr)
+		if !errors.Is(err, call.ErrThrottled) { // those are counted and logged by the guard, rate-limited
+			a.logger().Info("login refused", "user", logUser(req.User), "remote", r.RemoteAddr, "why", err)
+		}
 		writeError(w, err)
 		return
 	}
@@ -170,13 +187,14 @@ func (a *API) authed(h func(http.ResponseWriter, *http.Request, *call.Device)) h
 			writeError(w, &apiError{http.StatusUnauthorized, "no_token", "missing Authorization: Bearer TOKEN"})
 			return
 		}
-		user, err := a.Auth.Verify(strings.TrimSpace(tok))
+		tok = strings.TrimSpace(tok)
+		user, err := a.Auth.VerifyFrom(a.Guard, r.RemoteAddr, tok)
 		if err != nil {
 			writeError(w, err)
 			return
 		}
 		d, done := a.Calls.HTTPBegin(user)
 		defer done()
-		h(w, r, d)
+		h(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, tok)), d)
 	}
 }

@@ -121,9 +121,28 @@ func (a *API) events(w http.ResponseWriter, r *http.Request, d *call.Device) {
 			return
 		}
 		defer a.polls.leave(d.User)
+		// The long-poll ends, with the token's error, when the token
+		// expires or is revoked while it waits.
+		tw, err := a.Auth.Watch(requestToken(r))
+		if err != nil {
+			writeError(w, err)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), wait)
+		go func() {
+			select {
+			case <-tw.Done():
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
 		p, _ = log.Wait(ctx, cursor, pageLimit) // a timeout answers the empty page
 		cancel()
+		tw.Stop()
+		if err := tw.Err(); err != nil {
+			writeError(w, err)
+			return
+		}
 	} else {
 		p = log.Since(cursor, pageLimit)
 	}

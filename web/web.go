@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,10 +39,19 @@ type Server struct {
 	// http.max_connections_per_ip; 0: none); Conns counts them.
 	MaxConns, MaxConnsPerIP int
 	Conns                   httpserve.ConnStats
+
+	once    sync.Once
+	handler http.Handler
 }
 
-// Handler returns the routes.
+// Handler returns the routes. It registers them once, so one Server may
+// serve several listeners (http.listen and http.tls_listen).
 func (s *Server) Handler() http.Handler {
+	s.once.Do(func() { s.handler = s.routes() })
+	return s.handler
+}
+
+func (s *Server) routes() http.Handler {
 	mux := s.Mux
 	if mux == nil {
 		mux = http.NewServeMux()

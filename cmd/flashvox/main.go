@@ -49,6 +49,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runClient(args, stdout, stderr)
 	case "cert":
 		return runCert(args, stdout, stderr)
+	case "passwd":
+		return runPasswd(args, os.Stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "flashvox %s %s %s/%s\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return 0
@@ -69,6 +71,7 @@ func usage(w io.Writer) {
   flashvox config                  print the default configuration
   flashvox client ... call TARGET | answer   headless phone (flashvox client -h)
   flashvox cert --host NAME [--cert F] [--key F]   write a self-signed pair for RTMPS/RTMPTS tests
+  flashvox passwd [--user NAME] [--realm R] [--config F]   print a users: entry (argon2id hash, SIP HA1s) for the password on stdin
   flashvox version                 print the version
 `)
 }

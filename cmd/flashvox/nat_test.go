@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/internal/netns"
+	"github.com/flashvox/flashvox/internal/passhash"
 	"github.com/flashvox/flashvox/internal/testpeer"
 )
 
@@ -21,15 +22,20 @@ import (
 const (
 	natRTMFP = netns.ServerIP + ":1935"
 	natHTTP  = netns.ServerIP + ":8080"
-	// The listeners are not on loopback, so demo passwords are refused.
-	natConfig = `users:
-  - {name: alice, password: alice-behind-nat1}
-  - {name: bob, password: bob-behind-nat2}
-  - {name: carol, password: carol-on-the-wan}
-apps:
-  - {name: phone}
-`
 )
+
+// natPasswords are the users of the NAT server. Its listeners are not on
+// loopback, so plaintext passwords are refused: natConfig hashes them.
+var natPasswords = map[string]string{"alice": "alice-behind-nat1", "bob": "bob-behind-nat2", "carol": "carol-on-the-wan"}
+
+// natConfig is the server's users: list, hashed as `flashvox passwd` does.
+func natConfig() string {
+	s := "users:\n"
+	for _, u := range []string{"alice", "bob", "carol"} {
+		s += fmt.Sprintf("  - {name: %s, password_hash: %q}\n", u, passhash.New(natPasswords[u], passhash.Default).String())
+	}
+	return s + "apps:\n  - {name: phone}\n"
+}
 
 // TestPeerP2PBehindNATs: two `flashvox client --p2p` processes, each in
 // its own LAN behind its own NAT router (network namespaces, nftables
@@ -97,7 +103,7 @@ func natCall(t *testing.T, bin string, opts netns.NATOptions) natResult {
 	testpeer.Require(t, "curl")
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "flashvox.yaml")
-	if err := os.WriteFile(cfg, []byte(natConfig), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(natConfig()), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	srv := tn.Start(2*time.Minute, tn.WAN, "env", "FLASHVOX_RTMFP_LISTEN="+natRTMFP, "FLASHVOX_RTMP_LISTEN="+natRTMFP,
@@ -178,13 +184,7 @@ func metric(t *testing.T, page, name string) float64 {
 }
 
 // natPassword is user's password in natConfig.
-func natPassword(user string) string {
-	m := regexp.MustCompile(`name: ` + user + `, password: (\S+)\}`).FindStringSubmatch(natConfig)
-	if m == nil {
-		return ""
-	}
-	return m[1]
-}
+func natPassword(user string) string { return natPasswords[user] }
 
 // nsHTTP makes a request to the server from inside the WAN namespace
 // (curl there: the test process itself has no route into it).

@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -97,6 +98,15 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, version s
 	registerHTTPMetrics(reg, &ws.Conns)
 	if err := listen("http", cfg.HTTP.Listen, ws.Serve); err != nil {
 		return err
+	}
+	if cfg.HTTP.TLSListen != "" {
+		// The same routes (page, API, RTMPT, /healthz, /metrics) over TLS.
+		serveTLS := func(ctx context.Context, ln net.Listener) error {
+			return ws.Serve(ctx, tls.NewListener(ln, srv.httpCerts.Config()))
+		}
+		if err := listen("https", cfg.HTTP.TLSListen, serveTLS); err != nil {
+			return err
+		}
 	}
 	for _, c := range comps {
 		checks[c.name] = c.health

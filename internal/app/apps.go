@@ -32,10 +32,10 @@ func newApps(cfg *config.Config, d appDeps, logger *slog.Logger) (map[string]ses
 		transcode[a.Name] = session.TranscodePolicy(a.TranscodePolicy())
 		switch a.Name {
 		case config.AppPhone:
-			apps[phoneapp.Name] = &phoneapp.App{Calls: d.calls, Auth: d.auth, Conferences: d.confs, Logger: d.log}
+			apps[phoneapp.Name] = &phoneapp.App{Calls: d.calls, Auth: d.auth, Guard: d.guard, Conferences: d.confs, Logger: d.log}
 			continue
 		case config.AppSIP:
-			apps[siprtmp.Name] = &siprtmp.App{Calls: d.calls, Auth: d.auth, Logger: d.log}
+			apps[siprtmp.Name] = &siprtmp.App{Calls: d.calls, Auth: d.auth, Guard: d.guard, Logger: d.log}
 			continue
 		}
 		pub, play := a.Policies()

@@ -9,7 +9,6 @@ import (
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"
-	"github.com/flashvox/flashvox/throttle"
 )
 
 // registerMetrics exports the components' own atomic counters; reading them
@@ -77,18 +76,6 @@ func registerHTTPMetrics(reg *prometheus.Registry, st *httpserve.ConnStats) {
 			func() float64 { return float64(st.Open.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Subsystem: "http", Name: "connections_refused_total", Help: "HTTP connections closed at accept by http.max_connections or http.max_connections_per_ip."},
 			func() float64 { return float64(st.Refused.Load()) }),
-	)
-}
-
-// registerThrottleMetrics exports the guessing throttle shared by every
-// credential check (flashvox_auth_*).
-func registerThrottleMetrics(reg *prometheus.Registry, st *throttle.Stats) {
-	counter := func(name, help string, f func() float64) prometheus.Collector {
-		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Subsystem: "auth", Name: name, Help: help}, f)
-	}
-	reg.MustRegister(
-		counter("failures_total", "Failed credential checks: passwords, tokens, SIP digests, conference PINs.", func() float64 { return float64(st.Failures.Load()) }),
-		counter("throttled_total", "Credential checks refused unchecked because the address or account is backing off.", func() float64 { return float64(st.Refused.Load()) }),
 	)
 }
 

@@ -33,6 +33,7 @@ type services struct {
 	hub   *media.Hub
 	rtmp  *rtmp.Server
 	calls *call.Service
+	auth  *call.Auth
 	mux   *http.ServeMux // routes beside /healthz and /metrics: the /api/v1 signalling API and the RTMPT tunnel
 	// tunnel serves RTMPT on the HTTP listener, rtmp.rtmpt_listen and (RTMPTS) rtmp.rtmpts_listen.
 	tunnel *rtmpt.Tunnel
@@ -43,19 +44,21 @@ type services struct {
 	// guard slows guessing: every credential check of every transport
 	// (passwords, tokens, SIP digests, conference PINs) goes through it.
 	guard *throttle.Throttle
+
+	// httpCerts is the certificate of http.tls_listen, nil without http.tls_cert.
+	httpCerts *tlscert.Reloader
 }
 
 func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry) (*services, error) {
 	hub := media.NewHub(cfg.RTMP.SubscriberQueue, logger.With("component", "hub"))
-	guard := throttle.New(throttle.Options{Logger: logger.With("component", "auth")})
-	registerThrottleMetrics(reg, &guard.Stats)
-	users := map[string]string{}
 	names := make([]string, 0, len(cfg.Users))
 	for _, u := range cfg.Users {
-		users[u.Name] = u.Password
 		names = append(names, u.Name)
 	}
-	auth := call.NewAuth(call.AuthOptions{Users: users, Secret: []byte(cfg.Auth.Secret), TTL: cfg.Auth.TokenTTL})
+	auth := newAuth(cfg, logger)
+	// guard slows the guessing of every credential check (docs/SECURITY.md).
+	guard := throttle.New(throttle.Options{Logger: logger.With("component", "auth")})
+	registerAuthMetrics(reg, guard, auth)
 	callLog := logger.With("component", "call")
 	calls := call.NewService(call.Options{
 		RingTimeout:         cfg.Call.RingTimeout,
@@ -69,7 +72,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	confs := newConferences(cfg.Conference, hub, calls, guard, logger)
 	registerConferenceMetrics(reg, &confs.Stats)
 	mux := http.NewServeMux()
-	(&web.API{Calls: calls, Auth: auth, Logger: logger.With("component", "api"), Conferences: confs}).Register(mux)
+	(&web.API{Calls: calls, Auth: auth, Guard: guard, Logger: logger.With("component", "api"), Conferences: confs}).Register(mux)
 	(&web.Pages{SWF: swfPath()}).Register(mux)
 	apps, transcode := newApps(cfg, appDeps{calls: calls, auth: auth, confs: confs, guard: guard, log: callLog}, logger)
 	sessionStats := &session.Stats{}
@@ -109,6 +112,13 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 			return nil, fmt.Errorf("rtmp.tls_cert: %w", err)
 		}
 	}
+	var httpCerts *tlscert.Reloader
+	if cfg.HTTP.TLSCert != "" {
+		var err error
+		if httpCerts, err = tlscert.NewReloader(cfg.HTTP.TLSCert, cfg.HTTP.TLSKey); err != nil {
+			return nil, fmt.Errorf("http.tls_cert: %w", err)
+		}
+	}
 	tunnel := rtmpt.New(rs, rtmpt.Options{
 		MaxSessions:      cfg.RTMP.RTMPTMaxSessions,
 		MaxSessionsPerIP: cfg.RTMP.RTMPTMaxSessionsPerIP,
@@ -117,14 +127,14 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	})
 	tunnel.Register(mux)
 	tunnel.RegisterMetrics(reg)
-	sip, err := startSIP(cfg, logger, reg, hub, calls, users, guard)
+	sip, err := startSIP(cfg, logger, reg, hub, calls, auth, guard)
 	if err != nil {
 		tunnel.Close()
 		return nil, err
 	}
 	sip.SetConferences(sipConferences(confs))
 	confs.SetNumberDialer(sipDialer(sip))
-	return &services{hub: hub, rtmp: rs, calls: calls, mux: mux, tunnel: tunnel, certs: certs, sip: sip, confs: confs, guard: guard}, nil
+	return &services{hub: hub, rtmp: rs, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard}, nil
 }
 
 // newHooks returns the HTTP hooks of hooks:, or nil when all are off (a nil
@@ -180,10 +190,17 @@ func (s *services) serveRTMPTS(ctx context.Context, ln net.Listener) error {
 	return s.tunnel.Serve(ctx, tls.NewListener(ln, s.certs.Config()))
 }
 
-// reloadCerts reads the TLS pair again on every SIGHUP until ctx ends; a
-// bad pair is logged and the old one kept.
+// reloadCerts reads the TLS pairs (RTMPS/RTMPTS, HTTPS) again on every
+// SIGHUP until ctx ends; a bad pair is logged and the old one kept.
 func (s *services) reloadCerts(ctx context.Context, log *slog.Logger) {
-	if s.certs == nil {
+	pairs := map[string]*tlscert.Reloader{}
+	if s.certs != nil {
+		pairs["rtmp.tls_cert"] = s.certs
+	}
+	if s.httpCerts != nil {
+		pairs["http.tls_cert"] = s.httpCerts
+	}
+	if len(pairs) == 0 {
 		return
 	}
 	hup := make(chan os.Signal, 1)
@@ -195,10 +212,12 @@ func (s *services) reloadCerts(ctx context.Context, log *slog.Logger) {
 			case <-ctx.Done():
 				return
 			case <-hup:
-				if err := s.certs.Reload(); err != nil {
-					log.Error("tls certificate reload failed, keeping the old one", "err", err)
-				} else {
-					log.Info("tls certificate reloaded")
+				for key, r := range pairs {
+					if err := r.Reload(); err != nil {
+						log.Error("tls certificate reload failed, keeping the old one", "key", key, "err", err)
+					} else {
+						log.Info("tls certificate reloaded", "key", key)
+					}
 				}
 			}
 		}

@@ -21,7 +21,7 @@ import (
 
 // startSIP starts the SIP bridge on sip.listen, makes it the call
 // service's gateway and exports its metrics.
-func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, calls *call.Service, users map[string]string, guard *throttle.Throttle) (*sipbridge.Bridge, error) {
+func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, calls *call.Service, auth *call.Auth, guard *throttle.Throttle) (*sipbridge.Bridge, error) {
 	lo, hi, err := config.ParseRTPPorts(cfg.SIP.RTPPorts)
 	if err != nil {
 		return nil, fmt.Errorf("sip.rtp_ports: %w", err)
@@ -35,7 +35,7 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 		JitterBuffer:     cmp.Or(cfg.SIP.JitterBuffer, -1), // 0 in the config: no waiting
 		CallsPerMinute:   cfg.SIP.CallsPerMinute,
 		CallsPerDay:      cfg.SIP.CallsPerDay,
-		Credentials:      sipCredentials(cfg.SIP.Realm, users),
+		Credentials:      auth, // HA1 per user and algorithm, from password_hash users' sip_ha1 keys or plaintext ones
 		Realm:            cfg.SIP.Realm,
 		DigestAlgorithms: cfg.SIP.DigestAlgorithms,
 		NonceLifetime:    cfg.SIP.NonceLifetime,
@@ -71,22 +71,6 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 	calls.SetGateway(b)
 	registerSIPMetrics(reg, &b.Stats)
 	return b, nil
-}
-
-// sipCredentials adapts the users' passwords (name → password) to the
-// bridge's HA1 lookup, hashing each once at start. Kept apart so that a
-// user store holding HA1s replaces it with a lookup.
-func sipCredentials(realm string, users map[string]string) sipbridge.Credentials {
-	ha1 := make(map[[2]string]string, 2*len(users))
-	for name, pw := range users {
-		for _, alg := range []string{sipbridge.AlgMD5, sipbridge.AlgSHA256} {
-			ha1[[2]string{name, alg}] = sipbridge.DigestHA1(alg, name, realm, pw)
-		}
-	}
-	return sipbridge.CredentialsFunc(func(user, alg string) (string, bool) {
-		h, ok := ha1[[2]string{user, alg}]
-		return h, ok
-	})
 }
 
 // sipTLS loads sip.tls_cert/tls_key for sip.tls_listen and sip.tls_ca for

@@ -172,6 +172,7 @@
       } catch (err) {
         if (gen !== st.gen) return;
         if (err.code === 'token_expired' || err.code === 'bad_token') { logout('Session expired: sign in again'); return; }
+        if (err.code === 'token_revoked') { logout('Signed out'); return; }
         setConn('server unreachable, retrying', 'warn');
         await sleep(2000);
       }
@@ -233,6 +234,7 @@
       for (const f of listeners) f({ type: 'login' }, st);
     } catch (e) {
       err.textContent = e.code === 'bad_credentials' ? 'Wrong user or password'
+        : e.code === 'too_many_attempts' ? 'Too many failed attempts: ' + e.message.replace(/^.*; /, '')
         : e.name === 'TypeError' ? 'Server unreachable' : e.message;
       err.hidden = false;
     } finally {
@@ -240,6 +242,9 @@
     }
   }
   function logout(why) {
+    if (!why && st.token) { // the button: revoke the token on the server too
+      fetch('/api/v1/session', { method: 'DELETE', headers: { Authorization: 'Bearer ' + st.token } }).catch(() => {});
+    }
     st.running = false;
     st.gen = (st.gen || 0) + 1;
     if (st.abort) st.abort.abort();

@@ -1,0 +1,114 @@
+package web
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/throttle"
+)
+
+func TestAPILogoutRevokesTheToken(t *testing.T) {
+	e := newAPIEnv(t)
+	tok := e.login("alice")
+	other := call.MintToken(apiSecret, "alice", time.Now().Add(2*time.Hour))  // another session of alice
+	site := call.MintToken(apiSecret, "site-user", time.Now().Add(time.Hour)) // minted by a site backend
+	for _, tk := range []string{tok, site} {
+		if code := e.do("GET", "/presence", tk, "", nil); code != 200 {
+			t.Fatalf("before logout: %d", code)
+		}
+		if code := e.do("DELETE", "/session", tk, "", nil); code != 204 {
+			t.Fatalf("logout: %d", code)
+		}
+		var errOut map[string]string
+		for _, m := range []struct{ method, path string }{{"GET", "/presence"}, {"GET", "/events"}, {"DELETE", "/session"}, {"POST", "/calls"}} {
+			if code := e.do(m.method, m.path, tk, `{"to":"bob"}`, &errOut); code != 401 || errOut["error"] != "token_revoked" {
+				t.Fatalf("%s %s after logout: %d %v", m.method, m.path, code, errOut)
+			}
+		}
+	}
+	if code := e.do("GET", "/presence", other, "", nil); code != 200 {
+		t.Fatalf("alice's other session was logged out too: %d", code)
+	}
+}
+
+// TestAPILongPollEndsAtRevocation: a long-poll waiting with a token
+// answers 401 token_revoked as soon as the token is revoked, not at the
+// end of its wait.
+func TestAPILongPollEndsAtRevocation(t *testing.T) {
+	e := newAPIEnv(t)
+	tok := e.login("bob")
+	type answer struct {
+		code int
+		body map[string]string
+	}
+	got := make(chan answer, 1)
+	start := time.Now()
+	go func() {
+		var a answer
+		a.code = e.do("GET", "/events?wait=30s&cursor=1000000", tok, "", &a.body)
+		got <- a
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for e.auth.Watching() == 0 { // the long-poll is waiting
+		if time.Now().After(deadline) {
+			t.Fatal("the long-poll did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := e.auth.Revoke(tok); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case a := <-got:
+		if a.code != 401 || a.body["error"] != "token_revoked" {
+			t.Fatalf("long-poll answer: %d %v", a.code, a.body)
+		}
+		t.Logf("long-poll ended %s after it started", time.Since(start).Round(time.Millisecond))
+	case <-time.After(5 * time.Second):
+		t.Fatal("the long-poll did not end at the revocation")
+	}
+	if n := e.auth.Watching(); n != 0 {
+		t.Fatalf("%d watches left", n)
+	}
+}
+
+// TestAPIThrottle: guessing answers 429 with Retry-After and the same
+// error for a token check; nothing secret is logged.
+func TestAPIThrottle(t *testing.T) {
+	calls := call.NewService(call.Options{RingTimeout: time.Minute}, "alice")
+	t.Cleanup(calls.Close)
+	auth := call.NewAuth(call.AuthOptions{Users: map[string]string{"alice": "alice-pw"}, Secret: apiSecret})
+	var logs bytes.Buffer
+	mux := http.NewServeMux()
+	(&API{Calls: calls, Auth: auth, Guard: throttle.New(throttle.Options{FreeFailures: 2, BaseDelay: 30 * time.Second}),
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))}).Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	e := &apiEnv{t: t, url: srv.URL + "/api/v1", calls: calls, auth: auth}
+	for i := range 3 {
+		if code := e.do("POST", "/login", "", `{"user":"alice","password":"guess-`+string(rune('a'+i))+`"}`, nil); code != 401 {
+			t.Fatalf("guess %d: %d", i, code)
+		}
+	}
+	res, err := http.Post(e.url+"/login", "application/json", strings.NewReader(`{"user":"alice","password":"alice-pw"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 429 || res.Header.Get("Retry-After") != "30" {
+		t.Fatalf("after 3 failures: %d Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	var errOut map[string]string
+	if code := e.do("GET", "/presence", call.MintToken(apiSecret, "alice", time.Now().Add(time.Hour)), "", &errOut); code != 429 || errOut["error"] != "too_many_attempts" {
+		t.Fatalf("a token check from the slowed address: %d %v", code, errOut)
+	}
+	if strings.Contains(logs.String(), "guess-") || strings.Contains(logs.String(), "alice-pw") {
+		t.Fatalf("a password was logged:\n%s", logs.String())
+	}
+}
