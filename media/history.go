@@ -18,7 +18,7 @@ import (
 // steady tone those gains leave the late decoder's error undamped or
 // growing. A −9 dBFS tone over a microphone floor 50 dB down came out of a
 // late transcoder at −4 dBFS with a comb of components 8 dB under the tone
-// (the −3 dBFS, 806/719 Hz of issue 17); a pure sine grows into a clipped
+// (a user measured −3 dBFS and 806/719 Hz); a pure sine grows into a clipped
 // tone. A decoder that ran from the stream's first frame is exact.
 //
 // So the hub decodes such codecs on the publisher's goroutine from the

@@ -13,7 +13,7 @@ import (
 
 // TestLateJoinStageByStage takes the Speex → Nellymoser path of a late
 // transcoder apart on the tone of an ordinary call (lateJoinCases), to show
-// where issue 17's loud, comb-filtered tone came from:
+// where the loud, comb-filtered tone of a late transcoder came from:
 //
 //   - libspeex's decoder started from the stream's first frame has the
 //     source's level; started at the join frame it does not (logged: it is

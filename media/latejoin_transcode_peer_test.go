@@ -18,7 +18,7 @@ import (
 // later rtmpdump plays it with `NAME?codec=nellymoser`, which starts the
 // transcoder mid-stream. ffmpeg's decode of what rtmpdump recorded must
 // have the source's level (±1 dB), a tone without spurious components
-// (≤ −30 dB; issue 17 measured a −9 dBFS tone at −3 dBFS with 806/719 Hz
+// (≤ −30 dB; a user measured a −9 dBFS tone at −3 dBFS with 806/719 Hz
 // components 12 dB down), and match ffmpeg's own libspeex decode of the
 // whole stream (what a player from the start hears) within Nellymoser's
 // loss.

@@ -21,7 +21,7 @@ import (
 // hellos of TestPeerIHelloFloodRSS come from.
 const floodSources = 100
 
-// TestPeerIHelloFloodRSS is issue 12's acceptance check on the real
+// TestPeerIHelloFloodRSS is the IHello-flood acceptance check on the real
 // binary: 20 000 forged IHellos from 100 addresses leave the flashvox
 // process under 300 MB of RSS, and tcconn (default options: HMAC and
 // sequence numbers required) still completes a handshake and connects.

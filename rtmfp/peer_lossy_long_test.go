@@ -16,7 +16,7 @@ import (
 )
 
 // lossySecondsEnv sets how long TestPeerLossyPublishLong runs: 30 s by
-// default (make test), 60 s as issue 12 asks (make bench sets it).
+// default (make test), 60 s for the acceptance run (make bench sets it).
 const lossySecondsEnv = "FLASHVOX_LOSSY_SECONDS"
 
 // arrival is one audio tag ffmpeg wrote, with when we read it.
@@ -26,7 +26,7 @@ type arrival struct {
 }
 
 // TestPeerLossyPublishLong is TestPeerLossyPublish over 30 s (60 s with
-// FLASHVOX_LOSSY_SECONDS=60, as issue 12 asks): tcpublish → relay dropping 10 % each way and reordering 5 % →
+// FLASHVOX_LOSSY_SECONDS=60, the acceptance length): tcpublish → relay dropping 10 % each way and reordering 5 % →
 // flashvox → ffmpeg over RTMP, whose FLV output we read as it comes. The
 // delay (arrival time minus media timestamp) of the last 10 s may exceed
 // that of the 10–20 s window by at most 200 ms: it does not build up.

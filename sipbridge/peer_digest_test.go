@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Hostile tests of SIP digest authentication (issue 16, docs/security-sip.md).
+// Hostile tests of SIP digest authentication (docs/SECURITY.md "SIP").
 // The attacker is elsewhere on the loopback network (127.0.0.2, .3): not
 // the trunk's address (127.0.0.1).
 

@@ -62,7 +62,7 @@ func rows(o options) []row {
 }
 
 // report renders the runs as a Markdown table, with a ratio column when
-// both servers ran, followed by the targets of issue 4.
+// both servers ran, followed by the relay targets.
 func report(o options, runs []serverRun) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%d publishers × %d subscribers = %d subscriber-streams, %s per server (%s warm-up), %d idle connections\n\n",
@@ -114,7 +114,7 @@ func report(o options, runs []serverRun) string {
 		b.WriteString("\n")
 	}
 	if fv != nil {
-		b.WriteString("\nTargets (issue 4), flashvox:\n")
+		b.WriteString("\nTargets, flashvox:\n")
 		for _, t := range targets(o, fv, ng) {
 			fmt.Fprintf(&b, "- %s\n", t)
 		}

@@ -1,5 +1,5 @@
 // Command bench-rtmfp measures flashvox's RTMFP server beside rtmfp-cpp's
-// tcserver in one run (issue 12): handshakes per second, CPU for N RTMFP
+// tcserver in one run: handshakes per second, CPU for N RTMFP
 // players of one voice stream (published by ffmpeg over RTMP, Nellymoser
 // 16 kHz) and memory per idle session (VmRSS delta / sessions). Both
 // servers are child processes on free 127.0.0.1 ports; the clients are

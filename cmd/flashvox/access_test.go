@@ -27,7 +27,7 @@ conference:
     - {name: board, mode: relay, pin: "4321", moderators: [alice]}
 `
 
-// TestPeerConferenceEavesdrop is issue 16's critical finding, with real
+// TestPeerConferenceEavesdrop is the critical eavesdropping finding, with real
 // processes: alice (ffmpeg, logged in) talks in a relay room that has a PIN
 // and is locked; bob, a member, listens with rtmpdump. eve, signed in but
 // no member, lists the rooms: she must not learn a stream name. With the
