@@ -1,6 +1,7 @@
 package hooks_test
 
 import (
+	"github.com/flashvox/flashvox/internal/testwait"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -50,17 +51,6 @@ func startStack(t *testing.T, timeout time.Duration, policy func(w http.Response
 		OnConnect: srv.URL + "/connect", OnPublish: srv.URL + "/publish", OnPlay: srv.URL + "/play", Timeout: timeout,
 	})})
 	return st, s
-}
-
-func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // ffmpegPublish is the argument list publishing secs of a 440 Hz tone to url.
@@ -131,7 +121,7 @@ func TestPeerPlayHook(t *testing.T) {
 		}
 	})
 	testpeer.Start(t, 60*time.Second, "ffmpeg", ffmpegPublish(st.URL("live")+"/open", "8")...)
-	waitUntil(t, 10*time.Second, "publisher", func() bool { return st.Hub.Published("live/open") })
+	testwait.For(t, 10*time.Second, "publisher", func() bool { return st.Hub.Published("live/open") })
 
 	log, err := testpeer.Run(t, 20*time.Second, "rtmpdump", "-r", st.URL("live")+"/closed", "--live", "--stop", "2", "-o", filepath.Join(t.TempDir(), "x.flv"))
 	if err == nil && !strings.Contains(log, "NetStream.Play.Failed") {
@@ -159,7 +149,7 @@ func TestPeerRedirectRenamesPublish(t *testing.T) {
 		}
 	})
 	testpeer.Start(t, 60*time.Second, "ffmpeg", ffmpegPublish(st.URL("live")+"/alias", "8")...)
-	waitUntil(t, 10*time.Second, "live/real to be published", func() bool { return st.Hub.Published("live/real") })
+	testwait.For(t, 10*time.Second, "live/real to be published", func() bool { return st.Hub.Published("live/real") })
 	if st.Hub.Published("live/alias") {
 		t.Fatal("the requested name was published too")
 	}

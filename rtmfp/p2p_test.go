@@ -62,21 +62,10 @@ func reachable(t *testing.T, c *rtmfp.Conn, addr string) {
 // times out.
 func TestDialPeer(t *testing.T) {
 	st := startStack(t, rtmfp.Config{})
-	url := "rtmfp://" + st.RTMFPAddr + "/live"
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for _, block := range []bool{false, true} {
-		a, err := rtmfp.Dial(ctx, url, rtmfp.DialOptions{PeerHandler: echoPeer, BlockPeers: block})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
-		reachable(t, a, st.RTMFPAddr)
-		b, err := rtmfp.Dial(ctx, url, rtmfp.DialOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer b.Close()
+		a, b := peerPair(ctx, t, st.RTMFPAddr, block)
 		dctx, dcancel := context.WithTimeout(ctx, 3*time.Second)
 		start := time.Now()
 		p, err := b.DialPeer(dctx, a.NearID())
@@ -150,6 +139,25 @@ func TestCirrusDeveloperKey(t *testing.T) {
 	}
 }
 
+// peerPair dials two clients of the live app at addr: a, reachable by its
+// peer ID (its direct path blocked when block), and b, which dials it.
+// Both close when the test ends.
+func peerPair(ctx context.Context, t *testing.T, addr string, block bool) (a, b *rtmfp.Conn) {
+	t.Helper()
+	url := "rtmfp://" + addr + "/live"
+	a, err := rtmfp.Dial(ctx, url, rtmfp.DialOptions{PeerHandler: echoPeer, BlockPeers: block})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	reachable(t, a, addr)
+	if b, err = rtmfp.Dial(ctx, url, rtmfp.DialOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return a, b
+}
+
 // TestIntroducePolicy: with Config.Introduce set, the rendezvous asks it
 // about every introduction with the initiator's real peer ID (its own
 // session with the server) and the target's; a refusal is silence, so an
@@ -164,22 +172,11 @@ func TestIntroducePolicy(t *testing.T) {
 		mu.Unlock()
 		return allow.Load()
 	}})
-	url := "rtmfp://" + st.RTMFPAddr + "/live"
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	a, err := rtmfp.Dial(ctx, url, rtmfp.DialOptions{PeerHandler: echoPeer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	reachable(t, a, st.RTMFPAddr)
-	b, err := rtmfp.Dial(ctx, url, rtmfp.DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := peerPair(ctx, t, st.RTMFPAddr, false)
 	dctx, dcancel := context.WithTimeout(ctx, 2*time.Second)
-	_, err = b.DialPeer(dctx, a.NearID())
+	_, err := b.DialPeer(dctx, a.NearID())
 	dcancel()
 	if err == nil {
 		t.Fatal("DialPeer succeeded although the policy refuses the introduction")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"github.com/flashvox/flashvox/internal/testwait"
 	"io"
 	"net"
 	"testing"
@@ -122,13 +123,13 @@ func TestHostileConnectionsCloseAlone(t *testing.T) {
 		}
 	}
 	before := pl.audioCount()
-	waitUntil(t, 3*time.Second, "audio after the attacks", func() bool { return pl.audioCount() > before+10 })
+	testwait.For(t, 3*time.Second, "audio after the attacks", func() bool { return pl.audioCount() > before+10 })
 	cancel()
 	n := <-sent
 	if n < 0 {
 		t.Fatal("publisher failed during the attacks")
 	}
-	waitUntil(t, 3*time.Second, "every frame at the player", func() bool { return pl.audioCount() == n })
+	testwait.For(t, 3*time.Second, "every frame at the player", func() bool { return pl.audioCount() == n })
 	if st := srv.Srv.Stats(); st.HandshakeFailures < 2 {
 		t.Fatalf("handshake failures %d, want ≥ 2", st.HandshakeFailures)
 	}

@@ -3,6 +3,7 @@ package session_test
 import (
 	"bytes"
 	"fmt"
+	"github.com/flashvox/flashvox/internal/testwait"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ func TestPeerSameCommandsAgainstNginx(t *testing.T) {
 				rd := testpeer.Start(t, 40*time.Second, "rtmpdump", "-v", "-r", server.url, "--live", "-o", out)
 				// rtmpdump says so once its play is accepted; both servers
 				// hold a play of an unpublished name until a publisher comes.
-				waitUntil(t, 10*time.Second, server.name+" to accept the play", func() bool {
+				testwait.For(t, 10*time.Second, server.name+" to accept the play", func() bool {
 					return strings.Contains(rd.Output(), "Starting Live Stream") || strings.Contains(rd.Output(), "NetStream.Play.Start")
 				})
 				if o, err := testpeer.Run(t, 40*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy", "-f", "flv", server.url); err != nil {

@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"fmt"
+	"github.com/flashvox/flashvox/internal/testwait"
 	"path/filepath"
 	"testing"
 	"time"
@@ -55,7 +56,7 @@ func relayThrough(t *testing.T, dir, url, src string, ready func() bool) (ffOut,
 	rdOut = filepath.Join(dir, "rtmpdump-play.flv")
 	ff := testpeer.Start(t, 40*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", url, "-c", "copy", "-f", "flv", ffOut)
 	rd := testpeer.Start(t, 40*time.Second, "rtmpdump", "-q", "-r", url, "--live", "-o", rdOut)
-	waitUntil(t, 10*time.Second, "both players to subscribe", ready)
+	testwait.For(t, 10*time.Second, "both players to subscribe", ready)
 	out, err := testpeer.Run(t, 40*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy", "-f", "flv", url)
 	if err != nil {
 		t.Fatalf("publish: %v\n%s", err, out)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flashvox/flashvox/internal/testwait"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -23,7 +24,7 @@ func TestPeerBadNameAndKilledPublisher(t *testing.T) {
 	first := testpeer.Start(t, 60*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error", "-re",
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000", "-t", "30",
 		"-c:a", "nellymoser", "-ar", "16000", "-ac", "1", "-f", "flv", url)
-	waitUntil(t, 10*time.Second, "first publisher", func() bool { return srv.Hub.Published("live/busy") })
+	testwait.For(t, 10*time.Second, "first publisher", func() bool { return srv.Hub.Published("live/busy") })
 
 	out, err := testpeer.Run(t, 20*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error",
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000", "-t", "2",
@@ -40,12 +41,12 @@ func TestPeerBadNameAndKilledPublisher(t *testing.T) {
 		players[i] = dialPlayer(t, srv.App(), "busy")
 	}
 	for _, p := range players {
-		waitUntil(t, 5*time.Second, "audio to flow", func() bool { return p.audioCount() > 3 })
+		testwait.For(t, 5*time.Second, "audio to flow", func() bool { return p.audioCount() > 3 })
 	}
 	first.Kill()
 	killed := time.Now()
 	for i, p := range players {
-		waitUntil(t, 3*time.Second, fmt.Sprintf("UnpublishNotify at player %d", i), func() bool {
+		testwait.For(t, 3*time.Second, fmt.Sprintf("UnpublishNotify at player %d", i), func() bool {
 			return p.hasStatus("NetStream.Play.UnpublishNotify")
 		})
 	}
@@ -69,12 +70,12 @@ func TestPeerFiftySubscribers(t *testing.T) {
 	for i := range players {
 		players[i] = dialPlayer(t, srv.App(), "fifty")
 	}
-	waitUntil(t, 5*time.Second, "50 subscriptions", func() bool { return srv.Hub.SubscriberCount("live/fifty") == 50 })
+	testwait.For(t, 5*time.Second, "50 subscriptions", func() bool { return srv.Hub.SubscriberCount("live/fifty") == 50 })
 	if out, err := testpeer.Run(t, 30*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy", "-f", "flv", srv.URL("fifty")); err != nil {
 		t.Fatalf("publish: %v\n%s", err, out)
 	}
 	for i, p := range players {
-		waitUntil(t, 5*time.Second, fmt.Sprintf("player %d to get all %d frames", i, len(want)), func() bool {
+		testwait.For(t, 5*time.Second, fmt.Sprintf("player %d to get all %d frames", i, len(want)), func() bool {
 			return p.hasStatus("NetStream.Play.UnpublishNotify")
 		})
 		equalPayloads(t, fmt.Sprintf("player %d", i), want, p.payloads(), false)
@@ -93,7 +94,7 @@ func TestPeerTimestampsPast2p24(t *testing.T) {
 	p := dialPlayer(t, srv.App(), "ext")
 	rdOut := filepath.Join(t.TempDir(), "ext.flv")
 	rd := testpeer.Start(t, 30*time.Second, "rtmpdump", "-q", "-r", srv.URL("ext"), "--live", "-o", rdOut)
-	waitUntil(t, 10*time.Second, "two subscribers", func() bool { return srv.Hub.SubscriberCount("live/ext") == 2 })
+	testwait.For(t, 10*time.Second, "two subscribers", func() bool { return srv.Hub.SubscriberCount("live/ext") == 2 })
 
 	c, id := dialPublisher(t, srv.App(), "ext")
 	const frames = 150 // 2.4 s of 16 ms frames
@@ -109,7 +110,7 @@ func TestPeerTimestampsPast2p24(t *testing.T) {
 	if err := c.DeleteStream(id); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 5*time.Second, "all frames at the Go player", func() bool { return p.audioCount() == frames })
+	testwait.For(t, 5*time.Second, "all frames at the Go player", func() bool { return p.audioCount() == frames })
 	p.mu.Lock()
 	for i, m := range p.audio {
 		if want := uint32(start + 16*i); m.Timestamp != want || m.Payload[1] != byte(i) {
@@ -190,7 +191,7 @@ func TestTwoPublishesTwoPlaysOneConnection(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitUntil(t, 5*time.Second, "40 frames back", func() bool {
+	testwait.For(t, 5*time.Second, "40 frames back", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(got[ids[2]]) == 20 && len(got[ids[3]]) == 20

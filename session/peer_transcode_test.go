@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"fmt"
+	"github.com/flashvox/flashvox/internal/testwait"
 	"path/filepath"
 	"testing"
 	"time"
@@ -46,7 +47,7 @@ func TestPeerTranscodeNellymoserToPCMU(t *testing.T) {
 		players[i] = dialPlayer(t, srv.App(), "tc?codec=pcmu")
 	}
 	dkey := media.TranscodeKey("live/tc", codec.PCMU, 0)
-	waitUntil(t, 10*time.Second, "100 PCMU players", func() bool { return srv.Hub.SubscriberCount(dkey) == n })
+	testwait.For(t, 10*time.Second, "100 PCMU players", func() bool { return srv.Hub.SubscriberCount(dkey) == n })
 	if got := srv.Hub.Stats.Transcoders.Load(); got != 1 {
 		t.Fatalf("%d transcoders for %d PCMU players, want 1", got, n)
 	}
@@ -55,7 +56,7 @@ func TestPeerTranscodeNellymoserToPCMU(t *testing.T) {
 		t.Fatalf("publish: %v\n%s", err, out)
 	}
 	for i, p := range players {
-		waitUntil(t, 10*time.Second, fmt.Sprintf("UnpublishNotify at player %d", i), func() bool {
+		testwait.For(t, 10*time.Second, fmt.Sprintf("UnpublishNotify at player %d", i), func() bool {
 			return p.hasStatus("NetStream.Play.UnpublishNotify")
 		})
 	}
@@ -104,5 +105,5 @@ func TestPeerTranscodeNellymoserToPCMU(t *testing.T) {
 	for _, p := range players {
 		p.c.Close()
 	}
-	waitUntil(t, 5*time.Second, "the transcoder to stop", func() bool { return srv.Hub.Stats.Transcoders.Load() == 0 })
+	testwait.For(t, 5*time.Second, "the transcoder to stop", func() bool { return srv.Hub.Stats.Transcoders.Load() == 0 })
 }

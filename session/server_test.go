@@ -36,18 +36,6 @@ func startServer(t testing.TB, cfg rtmp.ConnConfig) *testServer {
 	return &testServer{Addr: st.Addr, Hub: st.Hub, Srv: st.Server}
 }
 
-// waitUntil polls cond until it holds or the deadline passes.
-func waitUntil(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // player is a Go client playing one stream and recording what it gets.
 type player struct {
 	c        *rtmp.Client

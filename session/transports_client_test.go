@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"github.com/flashvox/flashvox/internal/testwait"
 	"sync"
 	"testing"
 	"time"
@@ -75,7 +76,7 @@ func TestTransportsGoClient(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			waitUntil(t, 5*time.Second, "50 frames at the player", func() bool {
+			testwait.For(t, 5*time.Second, "50 frames at the player", func() bool {
 				mu.Lock()
 				defer mu.Unlock()
 				return len(got) >= len(want)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"github.com/flashvox/flashvox/internal/testwait"
 	"net"
 	"path/filepath"
 	"testing"
@@ -110,7 +111,7 @@ func relayPeers(t *testing.T, dir, source, pubURL, ffURL, rdURL string, rdArgs [
 		args := append([]string{"-q", "-r", rdURL, "--live", "-o", rdOut}, rdArgs...)
 		procs = append(procs, testpeer.Start(t, 40*time.Second, "rtmpdump", args...))
 	}
-	waitUntil(t, 10*time.Second, "the players to subscribe", ready)
+	testwait.For(t, 10*time.Second, "the players to subscribe", ready)
 	out, err := testpeer.Run(t, 40*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", source, "-c", "copy", "-f", "flv", pubURL)
 	if err != nil {
 		t.Fatalf("publish to %s: %v\n%s", pubURL, err, out)

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"github.com/flashvox/flashvox/internal/testwait"
 	"net"
 	"net/http"
 	"net/url"
@@ -85,7 +86,7 @@ func TestLogoutEndsSessionsOnEveryTransport(t *testing.T) {
 		res.Body.Close()
 		poll <- res.StatusCode
 	}()
-	waitFor(t, 5*time.Second, "the long-poll and 4 sessions watched", func() bool { return a.srv.auth.Watching() == 5 })
+	testwait.For(t, 5*time.Second, "the long-poll and 4 sessions watched", func() bool { return a.srv.auth.Watching() == 5 })
 
 	start := time.Now()
 	req, _ := http.NewRequest("DELETE", a.http+"/api/v1/session", nil)
@@ -142,16 +143,4 @@ func httpLogin(t *testing.T, base, user, password string) string {
 		t.Fatalf("login %s: %d %v", user, res.StatusCode, err)
 	}
 	return out.Token
-}
-
-// waitFor polls cond until it holds, failing after d.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s within %s", what, d)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
