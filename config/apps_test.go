@@ -28,7 +28,7 @@ func TestDefaultApps(t *testing.T) {
 // TestExposedLiveNeedsPolicy: the default live app (empty policies) may not
 // face a network; an explicit policy, open included, may.
 func TestExposedLiveNeedsPolicy(t *testing.T) {
-	users := "users:\n  - {name: alice, password: s3cret-pass}\n"
+	users := "users:\n  - {name: alice, password_hash: \"" + aliceHash + "\", sip_ha1: " + aliceHA1 + ", sip_ha1_sha256: " + aliceHA1SHA256 + "}\n"
 	for _, env := range []string{"FLASHVOX_RTMP_LISTEN=0.0.0.0:1935", "FLASHVOX_HTTP_LISTEN=192.0.2.1:8080", "FLASHVOX_RTMFP_LISTEN=[::]:1935"} {
 		_, err := Load(writeFile(t, users), []string{env})
 		var ce *Error

@@ -1,6 +1,7 @@
 package flashclient
 
 import (
+	"github.com/flashvox/flashvox/internal/testpeer"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,10 +19,7 @@ const flashPlayer103 = 12
 // that the header declares Flash Player 10.3 or later and that the
 // ActionScript constant pool holds the phone app's command and push names.
 func TestSWF(t *testing.T) {
-	haxe, err := exec.LookPath("haxe")
-	if err != nil {
-		t.Fatal("haxe is needed to build the SWF: apt-get install -y haxe")
-	}
+	haxe := testpeer.Require(t, "haxe")
 	out := filepath.Join(t.TempDir(), "flashvox.swf")
 	cmd := exec.Command(haxe, "build.hxml", "-swf", out)
 	if b, err := cmd.CombinedOutput(); err != nil {

@@ -2,12 +2,12 @@ package web_test
 
 import (
 	"context"
+	"github.com/flashvox/flashvox/internal/testpeer"
 	"github.com/flashvox/flashvox/internal/teststack"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -49,10 +49,7 @@ func startPageEnv(t *testing.T) *pageEnv {
 // browser fails the test with the command that installs it.
 func chromium(t *testing.T) context.Context {
 	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium is needed: apt-get install -y chromium")
-	}
+	path := testpeer.Require(t, "chromium")
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Flag("headless", "new"),

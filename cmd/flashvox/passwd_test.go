@@ -45,7 +45,7 @@ func TestPasswd(t *testing.T) {
 	var out bytes.Buffer
 	runPasswd([]string{"--user", "bob"}, strings.NewReader("s3cret\r\n"), &out, &bytes.Buffer{})
 	p := filepath.Join(t.TempDir(), "users.yaml")
-	os.WriteFile(p, []byte("users:\n  "+out.String()), 0o600)
+	os.WriteFile(p, []byte("users:\n  "+out.String()+"apps:\n  - {name: phone}\n"), 0o600)
 	c, err := config.Load(p, []string{"FLASHVOX_RTMP_LISTEN=0.0.0.0:1935"})
 	if err != nil || c.Users[0].Name != "bob" {
 		t.Fatalf("config with the printed entry: %v\n%s", err, out.String())
@@ -107,10 +107,7 @@ func TestPasswdCommand(t *testing.T) {
 // made by util-linux's script): it prompts twice and the password typed is
 // not echoed.
 func TestPasswdPromptsWithoutEcho(t *testing.T) {
-	script, err := exec.LookPath("script")
-	if err != nil {
-		t.Fatal("script (util-linux) is required for this test and is missing: apt-get install -y bsdutils")
-	}
+	script := testpeer.Require(t, "script")
 	cmd := exec.Command(script, "-qec", flashvoxBin(t)+" passwd --user erin", "/dev/null")
 	in, _ := cmd.StdinPipe()
 	out := &testpeer.Buffer{}

@@ -3,6 +3,7 @@ package audiotest
 import (
 	"bytes"
 	"context"
+	"github.com/flashvox/flashvox/internal/testpeer"
 	"os/exec"
 	"strings"
 	"testing"
@@ -16,11 +17,7 @@ const FFmpegTimeout = 60 * time.Second
 // install command when it is missing (tests against the reference never skip).
 func FFmpeg(t testing.TB) string {
 	t.Helper()
-	p, err := exec.LookPath("ffmpeg")
-	if err != nil {
-		t.Fatalf("ffmpeg not found (%v): install it with `apt-get install -y ffmpeg`", err)
-	}
-	return p
+	return testpeer.Require(t, "ffmpeg")
 }
 
 // RunFFmpeg runs ffmpeg with args (after -hide_banner -loglevel error

@@ -36,6 +36,7 @@ type Net struct {
 // an empty Net whose namespaces are deleted at the end of the test.
 func New(t testing.TB) *Net {
 	t.Helper()
+	testpeer.SkipShort(t, "network namespaces")
 	if os.Geteuid() != 0 {
 		t.Fatal("network namespace tests need root (ip netns, nftables); run them as root")
 	}

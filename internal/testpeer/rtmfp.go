@@ -25,6 +25,7 @@ var rtmfpOnce struct {
 // cannot run fails the test with the install command.
 func RTMFPTools(t testing.TB) string {
 	t.Helper()
+	SkipShort(t, "rtmfp-cpp")
 	if d := os.Getenv("FLASHVOX_RTMFP_TOOLS"); d != "" {
 		if haveTools(d) {
 			return d

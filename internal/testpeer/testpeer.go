@@ -28,11 +28,25 @@ var packages = map[string]string{
 	"baresip":  "baresip",
 	"svwar":    "sipvicious",
 	"svcrack":  "sipvicious",
+	"haxe":     "haxe",
+	"chromium": "chromium",
+	"script":   "bsdutils",
 }
 
-// Require returns the path of bin or fails the test with the install command.
+// SkipShort skips t under go test -short, the fast path that runs no
+// external peer; make test runs without -short, where a missing peer fails.
+func SkipShort(t testing.TB, peer string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("needs the real peer %s: not run under -short (make test runs it)", peer)
+	}
+}
+
+// Require returns the path of bin or fails the test with the install
+// command; under -short it skips the test (SkipShort).
 func Require(t testing.TB, bin string) string {
 	t.Helper()
+	SkipShort(t, bin)
 	p, err := exec.LookPath(bin)
 	if err != nil {
 		pkg := packages[bin]
