@@ -260,16 +260,25 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, cfg ConnConfig, par
 	s.Handler.ServeRTMP(c.Context(), c)
 	c.Close()
 	s.track(c, transport, false)
-	if cause := limitCause(c.Err()); cause != "" {
+	if cause := LimitCause(c.Err()); cause != "" {
 		s.limited.Add(1)
 		s.refusalLog().Log(slog.LevelWarn, cause, "closed: over a limit", "err", c.Err(), "remote", nc.RemoteAddr().String())
+		return
+	}
+	if !c.admitted.Load() {
+		// Never connected: its refusal, if any, was logged (rate-limited)
+		// by the session; one line per such conn would let a connect flood
+		// flood the log.
+		log.Debug("closed before connect", "err", c.Err(), "bytes_in", c.BytesIn())
 		return
 	}
 	log.Info("closed", "err", c.Err(), "bytes_in", c.BytesIn(), "bytes_out", c.BytesOut())
 }
 
-// limitCause names the limit err is, "" for any other end of a conn.
-func limitCause(err error) string {
+// LimitCause names the connection limit err is (max_buffered,
+// max_chunk_streams, max_message_size), "" for any other error. The
+// server logs these rate-limited, so others need not.
+func LimitCause(err error) string {
 	switch {
 	case errors.Is(err, ErrOverBudget):
 		return "max_buffered"

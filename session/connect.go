@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/flashvox/flashvox/amf"
@@ -42,7 +43,6 @@ func (s *Session) connect(c *rtmp.Command) error {
 	}
 	s.app, s.appName = app, name
 	if err := s.hookConnect(app, obj); err != nil {
-		s.log.Info("connect refused", "app", app, "why", err)
 		return s.rejectConnect(c, err.Error())
 	}
 	ac, err := a.Connect(s.ctx, s, obj, c.Args)
@@ -88,9 +88,19 @@ func objectEncoding(amf3 bool) int {
 	return 0
 }
 
+// rejectConnect refuses the connect (counted, logged rate-limited) and
+// ends the session.
 func (s *Session) rejectConnect(c *rtmp.Command, why string) error {
+	s.refused(slog.LevelInfo, "connect", "connect refused", "app", s.app, "why", why)
 	_ = s.send(0, "_error", c.TxID, nil, errorInfo(codeConnectRejected, why))
-	return fmt.Errorf("%w: connect rejected: %s", ErrProtocol, why)
+	return fmt.Errorf("%w: %w: %s", ErrProtocol, ErrConnectRejected, why)
+}
+
+// refused logs a refusal a client can repeat at will through
+// Options.Refusals (one line per cause per interval), with the client's
+// address.
+func (s *Session) refused(level slog.Level, cause, msg string, args ...any) {
+	s.opts.Refusals.Log(level, cause, msg, append(args, "remote", s.t.RemoteAddr().String())...)
 }
 
 // result answers a command that carries a transaction id; commands sent
@@ -104,7 +114,7 @@ func (s *Session) result(c *rtmp.Command, v any) error {
 
 func (s *Session) callFailed(c *rtmp.Command, why string) error {
 	if c.TxID == 0 {
-		s.log.Info("command refused", "name", c.Name, "why", why)
+		s.refused(slog.LevelInfo, "command", "command refused", "app", s.app, "name", c.Name, "why", why)
 		return nil
 	}
 	return s.send(0, "_error", c.TxID, nil, errorInfo(codeCallFailed, why))

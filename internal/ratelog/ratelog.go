@@ -44,6 +44,7 @@ type cause struct {
 	last    time.Time // of the last line written
 	pending uint64    // events since that line
 	armed   bool      // a flush is scheduled at last+interval
+	total   uint64    // events ever
 	level   slog.Level
 	msg     string
 	args    []any
@@ -79,6 +80,7 @@ func (l *Limiter) Log(level slog.Level, name, msg string, args ...any) {
 		c = &cause{}
 		l.causes[name] = c
 	}
+	c.total++
 	now := l.o.Now()
 	if c.last.IsZero() || now.Sub(c.last) >= l.o.Interval {
 		n := c.pending + 1
@@ -113,4 +115,18 @@ func (l *Limiter) flush(name string) {
 
 func (l *Limiter) write(level slog.Level, name, msg string, args []any, n uint64) {
 	l.o.Logger.Log(context.Background(), level, msg, append(args[:len(args):len(args)], "cause", name, "count", n, "per", l.o.Interval)...)
+}
+
+// Totals returns how many events each cause had, for metrics.
+func (l *Limiter) Totals() map[string]uint64 {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make(map[string]uint64, len(l.causes))
+	for name, c := range l.causes {
+		out[name] = c.total
+	}
+	return out
 }

@@ -112,6 +112,16 @@ func TestLimiter(t *testing.T) {
 			if strings.Join(got, ",") != strings.Join(c.want, ",") {
 				t.Errorf("lines %q, want %q", got, c.want)
 			}
+			totals := l.Totals()
+			for _, name := range []string{"a", "b"} {
+				want := 0
+				for _, s := range c.steps {
+					want += s.events[name]
+				}
+				if totals[name] != uint64(want) {
+					t.Errorf("Totals()[%s] = %d, want %d", name, totals[name], want)
+				}
+			}
 		})
 	}
 }
