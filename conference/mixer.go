@@ -154,14 +154,14 @@ func (x *mixer) closeAll() {
 	}
 }
 
-// startRecording opens the room's recording if it has one; a file that
-// cannot be created is logged and the room goes on unrecorded.
+// startRecording starts the room's recording if it has one; a file that
+// cannot be written is told to the moderators and retried (record.go).
 func (x *mixer) startRecording() {
 	r := x.r
 	if r.record == RecordNone {
 		return
 	}
-	rec, err := startRecording(r.svc.opts.RecordDir, r.name, r.record, r.svc.opts.Now(), r.log)
+	rec, err := startRecording(r)
 	if err != nil {
 		r.log.Error("room not recorded", "err", err)
 		return

@@ -3,86 +3,73 @@ package conference
 import (
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"time"
-
-	"github.com/flashvox/flashvox/codec"
-	"github.com/flashvox/flashvox/codec/codecs"
-	"github.com/flashvox/flashvox/convert"
+	"slices"
+	"syscall"
 )
 
 // A recording is written by its own goroutine so that a slow disk never
-// delays a mix: the mixer fills blocks of recordBlock frames (1 s) and hands
-// them over through a queue of recordQueue blocks; when the queue is full
-// (the disk stalled for that long) a block is dropped and counted.
+// delays a mix: the mixer fills blocks of recordBlock frames (500 ms) and
+// hands them over through a queue of recordQueue blocks; when the queue is
+// full (the disk stalled for that long) a block is dropped and counted.
+// Every recordCheckpoint blocks (1 s) the file's headers are rewritten to
+// say what it holds, so a killed server loses at most that much. A
+// recording that cannot be written (no space, directory not writable)
+// tells the room's moderators, counts Stats.RecordErrors, and retries
+// every recordRetry blocks (3 s) into a new file.
 const (
-	recordBlock = 50
-	recordQueue = 8
+	recordBlock      = 25
+	recordQueue      = 16
+	recordCheckpoint = 2
+	recordRetry      = 6
 )
 
-// recording writes a room's full mix to a WAV or FLV file. write and close
-// belong to the mixer goroutine; the file belongs to the writer goroutine.
+// Recording events, told to the room's moderators: EvRecordFailed (Reason:
+// one of the RecordReason* below) when the room stops being recorded,
+// once per failure (a moderator who joins while it lasts is told at the
+// next retry), and EvRecordResumed when a new file is being written.
+const (
+	EvRecordFailed  = "record_failed"
+	EvRecordResumed = "record_resumed"
+)
+
+// Reasons of record_failed events.
+const (
+	RecordReasonNoSpace     = "no_space"     // the disk (or quota) is full
+	RecordReasonNotWritable = "not_writable" // the directory is missing, read-only or not ours
+	RecordReasonIOError     = "io_error"     // any other failure to write
+)
+
+// recording writes a room's full mix to WAV or FLV files. write and close
+// belong to the mixer goroutine; everything below done belongs to the
+// writer goroutine (run).
 type recording struct {
-	path    string
+	r       *room
 	log     *slog.Logger
 	blocks  chan []int16
 	free    chan []int16
 	cur     []int16
 	done    chan struct{}
 	dropped int // blocks dropped since the last warning
-	sink    recordSink
-	file    *os.File
+
+	file       *recordFile // nil while failing
+	failed     error       // the current failure's first error; nil while recording
+	sinceRetry int         // blocks since the last attempt to open a file
+	lost       int64       // samples not recorded in the current failure
+	told       map[*Member]bool
 }
 
-// recordSink is one file format's encoder.
-type recordSink interface {
-	write(pcm []int16) error
-	// finish writes what a complete file needs (WAV sizes, buffered tags).
-	finish() error
-}
-
-// startRecording creates room's file in dir, named by room and start time
-// (UTC), never overwriting an existing one.
-func startRecording(dir, room string, format RecordFormat, start time.Time, log *slog.Logger) (*recording, error) {
-	base := filepath.Join(dir, room+"-"+start.UTC().Format("20060102-150405"))
-	var f *os.File
-	var err error
-	path := ""
-	for i := 1; i <= 100; i++ {
-		path = base + "." + string(format)
-		if i > 1 {
-			path = fmt.Sprintf("%s-%d.%s", base, i, format)
-		}
-		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
-		if !errors.Is(err, os.ErrExist) {
-			break
-		}
+// startRecording starts recording room r; its writer goroutine opens the
+// first file. It fails only for a format it does not know.
+func startRecording(r *room) (*recording, error) {
+	if r.record != RecordWAV && r.record != RecordFLV {
+		return nil, fmt.Errorf("conference: recording %s: format %q", r.name, r.record)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("conference: recording %s: %w", room, err)
-	}
-	var sink recordSink
-	switch format {
-	case RecordWAV:
-		sink, err = newWAVSink(f)
-	case RecordFLV:
-		sink, err = newFLVSink(f)
-	default:
-		err = fmt.Errorf("format %q", format)
-	}
-	if err != nil {
-		_ = f.Close()
-		_ = os.Remove(path)
-		return nil, fmt.Errorf("conference: recording %s to %s: %w", room, path, err)
-	}
-	rec := &recording{path: path, log: log.With("recording", path), blocks: make(chan []int16, recordQueue),
-		free: make(chan []int16, recordQueue), done: make(chan struct{}), sink: sink, file: f}
+	rec := &recording{r: r, log: r.log, blocks: make(chan []int16, recordQueue),
+		free: make(chan []int16, recordQueue), done: make(chan struct{})}
 	rec.cur = make([]int16, 0, recordBlock*FrameSamples)
 	go rec.run()
-	rec.log.Info("recording started", "format", format)
 	return rec, nil
 }
 
@@ -95,7 +82,7 @@ func (r *recording) write(frame []int16) {
 	select {
 	case r.blocks <- r.cur:
 		if r.dropped > 0 {
-			r.log.Warn("recording lost audio: the disk was too slow", "seconds", r.dropped)
+			r.log.Warn("recording lost audio: the disk was too slow", "seconds", float64(r.dropped)*recordBlock*FrameSamples/MixRate)
 			r.dropped = 0
 		}
 		select {
@@ -114,7 +101,7 @@ func (r *recording) write(frame []int16) {
 // complete and closed.
 func (r *recording) close() {
 	if r.dropped > 0 {
-		r.log.Warn("recording lost audio: the disk was too slow", "seconds", r.dropped)
+		r.log.Warn("recording lost audio: the disk was too slow", "seconds", float64(r.dropped)*recordBlock*FrameSamples/MixRate)
 	}
 	if len(r.cur) > 0 {
 		r.blocks <- r.cur // the writer drains the queue, so this returns
@@ -123,102 +110,115 @@ func (r *recording) close() {
 	<-r.done
 }
 
-// run writes blocks until close, then completes the file. A write error
-// stops the writing (logged once); the file is still closed.
+// run opens the first file, writes blocks until close, then completes
+// the file.
 func (r *recording) run() {
 	defer close(r.done)
-	var failed error
-	samples := 0
+	r.open()
 	for b := range r.blocks {
-		if failed == nil {
-			if failed = r.sink.write(b); failed != nil {
-				r.log.Error("recording write failed; the rest of the room is not recorded", "err", failed)
-			}
-			samples += len(b)
-		}
+		r.store(b)
 		select {
 		case r.free <- b:
 		default:
 		}
 	}
-	err := r.sink.finish()
-	if err == nil {
-		err = r.file.Sync()
+	if r.file != nil {
+		r.file.close()
+		r.file = nil
 	}
-	if cerr := r.file.Close(); err == nil {
-		err = cerr
+	if r.failed != nil {
+		r.log.Warn("recording ended while failing", "err", r.failed, "lost_seconds", float64(r.lost)/MixRate)
 	}
+}
+
+// store writes b to the file, or, while failing, counts it lost and
+// retries a new file every recordRetry blocks.
+func (r *recording) store(b []int16) {
+	if r.file == nil {
+		if r.sinceRetry++; r.sinceRetry >= recordRetry {
+			r.sinceRetry = 0
+			r.open()
+		}
+		if r.file == nil {
+			r.lost += int64(len(b))
+			return
+		}
+	}
+	if err := r.file.write(b); err != nil {
+		r.fail(err)
+	}
+}
+
+// open starts a new file, named by the time now; after a failure it is
+// a resumption.
+func (r *recording) open() {
+	f, err := openRecordFile(r.r.svc.opts.RecordDir, r.r.name, r.r.record, r.r.svc.opts.Now(), r.log)
 	if err != nil {
-		r.log.Error("recording not closed cleanly", "err", err)
+		r.fail(err)
 		return
 	}
-	r.log.Info("recording closed", "seconds", float64(samples)/MixRate)
+	r.file = f
+	if r.failed == nil {
+		f.log.Info("recording started", "format", r.r.record)
+		return
+	}
+	f.log.Info("recording resumed", "lost_seconds", float64(r.lost)/MixRate)
+	told := r.r.tellModerators(Event{Type: EvRecordResumed, Time: r.r.svc.opts.Now(), Room: r.r.name},
+		func(m *Member) bool { return r.told[m] })
+	r.log.Info("told moderators: recording resumed", "told", told)
+	r.failed, r.lost, r.told = nil, 0, nil
 }
 
-// wavSink writes 16 kHz mono 16-bit PCM; the header's sizes are patched
-// on finish.
-type wavSink struct{ w *convert.WAVWriter }
-
-func newWAVSink(f io.WriteSeeker) (*wavSink, error) {
-	w, err := convert.NewWAVWriter(f, MixRate)
-	if err != nil {
-		return nil, err
+// fail counts err, closes the file being written (its headers say what
+// it holds), logs the failure once and tells the moderators not told yet.
+func (r *recording) fail(err error) {
+	r.r.svc.Stats.RecordErrors.Add(1)
+	if r.file != nil {
+		r.file.close()
+		r.file = nil
 	}
-	return &wavSink{w: w}, nil
+	reason := recordReason(err)
+	if r.failed == nil {
+		r.failed, r.told = err, map[*Member]bool{}
+		r.log.Error("recording failed; the room goes on unrecorded, retrying into a new file",
+			"err", err, "reason", reason, "retry_every", fmt.Sprintf("%gs", float64(recordRetry*recordBlock*FrameSamples)/MixRate))
+	}
+	told := r.r.tellModerators(Event{Type: EvRecordFailed, Time: r.r.svc.opts.Now(), Room: r.r.name, Reason: reason},
+		func(m *Member) bool {
+			if r.told[m] {
+				return false
+			}
+			r.told[m] = true
+			return true
+		})
+	if told > 0 {
+		r.log.Info("told moderators: recording failed", "told", told, "reason", reason)
+	}
 }
 
-func (s *wavSink) write(pcm []int16) error { return s.w.Write(pcm) }
-func (s *wavSink) finish() error           { return s.w.Close() }
-
-// flvSink encodes Speex at 16 kHz (the FLV audio codec Flash and ffmpeg
-// both play at that rate) into audio tags timed by the samples written.
-type flvSink struct {
-	w       *convert.FLVWriter
-	enc     codec.Encoder
-	hdr     byte
-	pend    []int16
-	pkt     []byte
-	samples int64
+// recordReason is the record_failed reason of err.
+func recordReason(err error) string {
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return RecordReasonNoSpace
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.EROFS),
+		errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.EISDIR):
+		return RecordReasonNotWritable
+	}
+	return RecordReasonIOError
 }
 
-func newFLVSink(f io.Writer) (*flvSink, error) {
-	hdr, err := codec.FLVAudioHeader(codec.Speex, MixRate)
-	if err != nil {
-		return nil, err
-	}
-	enc, err := codecs.NewEncoder(codec.Speex, MixRate)
-	if err != nil {
-		return nil, err
-	}
-	w, err := convert.NewFLVWriter(f, convert.Tracks{Audio: true})
-	if err != nil {
-		closeCodec(enc)
-		return nil, err
-	}
-	return &flvSink{w: w, enc: enc, hdr: hdr}, nil
-}
-
-func (s *flvSink) write(pcm []int16) error {
-	s.pend = append(s.pend, pcm...)
-	n := s.enc.FrameSamples()
-	done := 0
-	for ; len(s.pend)-done >= n; done += n {
-		var err error
-		s.pkt, err = s.enc.Encode(append(s.pkt[:0], s.hdr), s.pend[done:done+n])
-		if err != nil {
-			return fmt.Errorf("speex: %w", err)
+// tellModerators tells e to the members of r who are moderators and for
+// whom want says yes; it returns how many were told.
+func (r *room) tellModerators(e Event, want func(*Member) bool) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, m := range r.members {
+		if slices.Contains(r.moderators, m.User) && want(m) {
+			m.tell(e)
+			n++
 		}
-		ts := uint32(s.samples * 1000 / MixRate)
-		if err := s.w.WriteTag(convert.Tag{Type: convert.TagAudio, Timestamp: ts, Data: s.pkt}); err != nil {
-			return err
-		}
-		s.samples += int64(n)
 	}
-	s.pend = s.pend[:copy(s.pend, s.pend[done:])]
-	return nil
-}
-
-func (s *flvSink) finish() error {
-	closeCodec(s.enc)
-	return s.w.Flush()
+	return n
 }

@@ -19,6 +19,9 @@ type Stats struct {
 	Underruns atomic.Uint64 // a talking member's buffer ran dry at a mix
 	Late      atomic.Uint64 // input audio dropped as late or in excess of the jitter buffer
 	Skipped   atomic.Uint64 // room-frames not mixed: the mixer fell behind (a starved CPU)
+	// RecordErrors counts recording files that could not be created or
+	// written, retries included (record.go).
+	RecordErrors atomic.Uint64
 }
 
 // Service owns every room. Its mutex guards the rooms and the issued

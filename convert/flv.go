@@ -124,8 +124,11 @@ func ParseFLV(b []byte) ([]Tag, error) {
 
 // FLVWriter writes an FLV file tag by tag.
 type FLVWriter struct {
-	w   *bufio.Writer
-	hdr [tagHeaderLen]byte
+	w      *bufio.Writer
+	dst    io.Writer
+	hdr    [tagHeaderLen]byte
+	off    int64 // bytes handed to w: the file offset of the next tag
+	durOff int64 // file offset of onMetaData's duration value; 0: none
 }
 
 // NewFLVWriter writes the FLV file header announcing the given tracks.
@@ -138,10 +141,11 @@ func NewFLVWriter(w io.Writer, tracks Tracks) (*FLVWriter, error) {
 		flags |= flvFlagVideo
 	}
 	bw := bufio.NewWriter(w)
-	if _, err := bw.Write([]byte{'F', 'L', 'V', 1, flags, 0, 0, 0, flvHeaderLen, 0, 0, 0, 0}); err != nil {
+	h := []byte{'F', 'L', 'V', 1, flags, 0, 0, 0, flvHeaderLen, 0, 0, 0, 0}
+	if _, err := bw.Write(h); err != nil {
 		return nil, err
 	}
-	return &FLVWriter{w: bw}, nil
+	return &FLVWriter{w: bw, dst: w, off: int64(len(h))}, nil
 }
 
 // Tracks says which tracks an FLV file header announces.
@@ -158,6 +162,7 @@ func (w *FLVWriter) WriteTag(t Tag) error {
 	h[1], h[2], h[3] = byte(n>>16), byte(n>>8), byte(n)
 	h[4], h[5], h[6], h[7] = byte(t.Timestamp>>16), byte(t.Timestamp>>8), byte(t.Timestamp), byte(t.Timestamp>>24)
 	h[8], h[9], h[10] = 0, 0, 0
+	w.off += int64(tagHeaderLen + n + 4)
 	if _, err := w.w.Write(h[:]); err != nil {
 		return err
 	}

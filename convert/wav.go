@@ -2,6 +2,7 @@ package convert
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -66,16 +67,17 @@ func ParseWAV(b []byte) (pcm []int16, rate int, err error) {
 	return nil, 0, fmt.Errorf("%w: no data chunk", ErrNotWAV)
 }
 
-// WAVWriter streams mono 16-bit PCM into a WAV file and writes the sizes
-// into the header on Close.
+// WAVWriter streams mono 16-bit PCM into a WAV file. The header's sizes
+// are those of the bytes the file really took (a short write on a full
+// disk counts only what was written), set by Checkpoint and Close.
 type WAVWriter struct {
 	w       io.WriteSeeker
 	rate    int
-	samples int64
+	written int64 // data bytes the file took
 	buf     []byte
 }
 
-// NewWAVWriter writes a header for mono 16-bit PCM at rate.
+// NewWAVWriter writes a header for mono 16-bit PCM at rate, with sizes 0.
 func NewWAVWriter(w io.WriteSeeker, rate int) (*WAVWriter, error) {
 	ww := &WAVWriter{w: w, rate: rate}
 	if _, err := w.Write(ww.header()); err != nil {
@@ -85,10 +87,9 @@ func NewWAVWriter(w io.WriteSeeker, rate int) (*WAVWriter, error) {
 }
 
 func (w *WAVWriter) header() []byte {
-	data := uint32(min(w.samples*2, 1<<32-1-36))
 	h := make([]byte, 0, wavHeaderLen)
 	h = append(h, "RIFF"...)
-	h = binary.LittleEndian.AppendUint32(h, 36+data)
+	h = binary.LittleEndian.AppendUint32(h, 36+w.dataSize())
 	h = append(h, "WAVEfmt "...)
 	h = binary.LittleEndian.AppendUint32(h, 16)
 	h = binary.LittleEndian.AppendUint16(h, wavFormatPCM)
@@ -98,36 +99,64 @@ func (w *WAVWriter) header() []byte {
 	h = binary.LittleEndian.AppendUint16(h, 2)
 	h = binary.LittleEndian.AppendUint16(h, 16)
 	h = append(h, "data"...)
-	return binary.LittleEndian.AppendUint32(h, data)
+	return binary.LittleEndian.AppendUint32(h, w.dataSize())
 }
 
-// Write appends samples (buffered; Close writes the rest).
+// dataSize is the data chunk's size: whole samples written, capped where
+// the RIFF size would overflow.
+func (w *WAVWriter) dataSize() uint32 {
+	return uint32(min(w.written&^1, 1<<32-1-36-1))
+}
+
+// Write appends samples (buffered: Flush, Checkpoint or Close writes them).
 func (w *WAVWriter) Write(pcm []int16) error {
 	for _, s := range pcm {
 		w.buf = binary.LittleEndian.AppendUint16(w.buf, uint16(s))
 	}
-	w.samples += int64(len(pcm))
 	if len(w.buf) < 32<<10 {
 		return nil
 	}
-	return w.flush()
+	return w.Flush()
 }
 
-func (w *WAVWriter) flush() error {
-	_, err := w.w.Write(w.buf)
+// Flush writes what is buffered; after an error the buffer is dropped
+// (what the file took is counted, not the rest).
+func (w *WAVWriter) Flush() error {
+	n, err := w.w.Write(w.buf)
+	w.written += int64(n)
 	w.buf = w.buf[:0]
 	return err
 }
 
-// Close writes what is buffered and the final sizes into the header (it
-// does not close the underlying file).
-func (w *WAVWriter) Close() error {
-	if err := w.flush(); err != nil {
-		return err
+// Checkpoint writes what is buffered, then the sizes of what the file
+// holds into the header, so that a writer killed later leaves a file
+// every reader takes as whole up to here. It does not fsync: a killed
+// process loses nothing the kernel has. The header is rewritten in place,
+// so it works on a full disk too.
+func (w *WAVWriter) Checkpoint() error {
+	ferr := w.Flush()
+	if err := w.writeSizes(); err != nil {
+		return errors.Join(ferr, err)
 	}
-	if _, err := w.w.Seek(0, io.SeekStart); err != nil {
-		return err
+	return ferr
+}
+
+// writeSizes patches the RIFF and data sizes and returns to the end of
+// the data.
+func (w *WAVWriter) writeSizes() error {
+	h := w.header()
+	for _, off := range []int64{4, 40} {
+		if _, err := w.w.Seek(off, io.SeekStart); err != nil {
+			return err
+		}
+		if _, err := w.w.Write(h[off : off+4]); err != nil {
+			return err
+		}
 	}
-	_, err := w.w.Write(w.header())
+	_, err := w.w.Seek(wavHeaderLen+w.written, io.SeekStart)
 	return err
 }
+
+// Close is Checkpoint: the file is complete (it does not close the
+// underlying file).
+func (w *WAVWriter) Close() error { return w.Checkpoint() }

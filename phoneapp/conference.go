@@ -209,4 +209,7 @@ var conferenceMethods = map[string]string{
 	conference.CallEventPrefix + conference.EvEnded:   "onConferenceEnded",
 	// Told to moderators only: an invitation failed after ringing began.
 	conference.CallEventPrefix + conference.EvInviteFailed: "onConferenceInviteFailed",
+	// Told to moderators only: the room's recording failed, or resumed.
+	conference.CallEventPrefix + conference.EvRecordFailed:  "onConferenceRecordFailed",
+	conference.CallEventPrefix + conference.EvRecordResumed: "onConferenceRecordResumed",
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/flashvox/flashvox/internal/ratelog"
 )
 
 // Handler serves one RTMFP session. The session is closed when ServeRTMFP
@@ -54,6 +56,8 @@ type Server struct {
 	cookies *cookieJar
 	log     *slog.Logger
 	fl      *flusher
+	// refusals logs refused sessions: one line per cause a minute.
+	refusals *ratelog.Limiter
 
 	pc      *net.UDPConn
 	writeDL atomic.Int64              // when pc's write deadline was last set (refreshWriteDeadline)
@@ -93,6 +97,7 @@ func (s *Server) init() {
 		s.start = time.Now()
 		s.cookies = newCookieJar(s.start)
 		s.log = s.Config.Logger
+		s.refusals = ratelog.New(ratelog.Options{Logger: s.log})
 		s.hs = newDefaultCrypto()
 		s.fl = newFlusher()
 		s.sessions = map[uint32]*session{}
@@ -478,8 +483,14 @@ func (s *Server) onIIKeying(b []byte, addr netip.AddrPort, now time.Time) {
 		old.mu.Unlock()
 		s.remove(old)
 	}
-	if full || !s.allow(now, addr.Addr(), rateKeying) {
+	if full {
 		s.stats.HandshakesRefused.Add(1)
+		s.refusals.Log(slog.LevelWarn, "rtmfp_max_sessions", "rtmfp session refused: max_sessions or max_sessions_per_ip", "addr", addr.String())
+		return
+	}
+	if !s.allow(now, addr.Addr(), rateKeying) {
+		s.stats.HandshakesRefused.Add(1)
+		s.refusals.Log(slog.LevelWarn, "rtmfp_keying_rate", "rtmfp keying refused: handshakes per second", "addr", addr.String())
 		return
 	}
 	cert, err := parsePeerCert(k.Cert)

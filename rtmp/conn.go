@@ -56,6 +56,8 @@ type Conn struct {
 	in *countingReader
 	cr *ChunkReader // ReadMessage's goroutine
 
+	admitted atomic.Bool // Admit was called: the peer connected
+
 	// ReadMessage's goroutine.
 	split       []*Message // messages of an aggregate not returned yet
 	deadlineSet time.Time

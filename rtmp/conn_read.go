@@ -61,7 +61,10 @@ func (c *Conn) ReadMessage() (*Message, error) {
 // Admit raises the peer's buffered-bytes budget from PreConnectBuffer to
 // MaxBuffered: the session calls it once connect succeeded. Like
 // ReadMessage, only the reading goroutine may call it.
-func (c *Conn) Admit() { c.cr.SetBudget(c.cfg.MaxBuffered) }
+func (c *Conn) Admit() {
+	c.cr.SetBudget(c.cfg.MaxBuffered)
+	c.admitted.Store(true)
+}
 
 func (c *Conn) readError(err error) error {
 	if c.ctx.Err() != nil {

@@ -15,6 +15,7 @@ func (s *Server) RegisterMetrics(reg prometheus.Registerer) {
 		{"rtmp_connections_accepted_total", "RTMP TCP connections accepted.", false, func(st ServerStats) float64 { return float64(st.Accepted) }},
 		{"rtmp_connections_rejected_total", "RTMP connections closed by max_conns or max_conns_per_ip.", false, func(st ServerStats) float64 { return float64(st.Rejected) }},
 		{"rtmp_handshake_failures_total", "RTMP handshakes that failed or timed out.", false, func(st ServerStats) float64 { return float64(st.HandshakeFailures) }},
+		{"rtmp_connections_limited_total", "RTMP connections closed for going over rtmp.max_buffered/preconnect_buffer, max_chunk_streams or max_message_size.", false, func(st ServerStats) float64 { return float64(st.Limited) }},
 		{"rtmp_bytes_in_total", "Bytes received on RTMP connections after the handshake.", false, func(st ServerStats) float64 { return float64(st.BytesIn) }},
 		{"rtmp_bytes_out_total", "Bytes sent on RTMP connections after the handshake.", false, func(st ServerStats) float64 { return float64(st.BytesOut) }},
 		{"rtmp_messages_in_total", "RTMP messages received.", false, func(st ServerStats) float64 { return float64(st.MessagesIn) }},

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/flashvox/flashvox/internal/ratelog"
 )
 
 // DefaultAddr is where ListenAndServe listens when Addr is empty.
@@ -33,6 +35,7 @@ type ServerStats struct {
 	Rejected          uint64 // closed at accept by MaxConns/MaxConnsPerIP
 	HandshakeFailures uint64
 	Served            uint64 // handshakes completed, handed to the Handler
+	Limited           uint64 // served conns closed for going over a limit (budget, chunk streams, message size)
 	// Totals over open and closed conns.
 	BytesIn, BytesOut, MessagesIn, MessagesOut, Dropped uint64
 	// ByTransport splits served conns and their bytes by transport name
@@ -65,6 +68,11 @@ type Server struct {
 	MaxConnsPerIP int // 0: unlimited
 	Handler       Handler
 	Logger        *slog.Logger
+	// LogInterval spaces the log lines of what a peer can repeat at will
+	// (refused connections, failed handshakes, limits hit, accept errors):
+	// one line per cause per interval, with the count (0 =
+	// ratelog.DefaultInterval). The metrics count every one.
+	LogInterval time.Duration
 
 	mu          sync.Mutex // guards active, perIP, conns, closed, byTransport
 	active      int
@@ -73,12 +81,24 @@ type Server struct {
 	closed      ServerStats                // traffic totals of closed conns
 	byTransport map[string]*TransportStats // served and closed-conn totals per transport
 
+	refusalsOnce sync.Once
+	refusals     *ratelog.Limiter
+
 	nextID            atomic.Uint64
 	accepted          atomic.Uint64
 	rejected          atomic.Uint64
 	handshakeFailures atomic.Uint64
 	served            atomic.Uint64
+	limited           atomic.Uint64
 	activeGauge       atomic.Int64
+}
+
+// refusalLog is the server's rate-limited log of refusals.
+func (s *Server) refusalLog() *ratelog.Limiter {
+	s.refusalsOnce.Do(func() {
+		s.refusals = ratelog.New(ratelog.Options{Logger: s.Logger, Interval: s.LogInterval})
+	})
+	return s.refusals
 }
 
 // Stats returns the current counters.
@@ -103,6 +123,7 @@ func (s *Server) Stats() ServerStats {
 	st.Rejected = s.rejected.Load()
 	st.HandshakeFailures = s.handshakeFailures.Load()
 	st.Served = s.served.Load()
+	st.Limited = s.limited.Load()
 	return st
 }
 
@@ -155,7 +176,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			if !errors.Is(err, net.ErrClosed) {
 				// EMFILE and friends: back off instead of stopping the server.
 				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				log.Warn("accept", "err", err, "retry_in", backoff)
+				s.refusalLog().Log(slog.LevelWarn, "accept", "accept failed", "err", err, "retry_in", backoff)
 				select {
 				case <-time.After(backoff):
 				case <-ctx.Done():
@@ -201,9 +222,9 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, cfg ConnConfig, par
 	id := s.nextID.Add(1)
 	transport := transportOf(nc)
 	log := parent.With("conn", id, "remote", nc.RemoteAddr().String(), "transport", transport)
-	if err := s.admit(ip); err != nil {
+	if cause, err := s.admit(ip); err != nil {
 		s.rejected.Add(1)
-		log.Warn("rejected", "err", err)
+		s.refusalLog().Log(slog.LevelWarn, cause, "connection refused", "err", err, "remote", nc.RemoteAddr().String())
 		nc.Close()
 		return
 	}
@@ -218,7 +239,11 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, cfg ConnConfig, par
 	}
 	if err != nil {
 		s.handshakeFailures.Add(1)
-		log.Info("handshake failed", "err", err, "handshake_timeout", cfg.HandshakeTimeout)
+		if ctx.Err() != nil {
+			log.Debug("handshake cut by shutdown", "err", err)
+		} else {
+			s.refusalLog().Log(slog.LevelInfo, "handshake", "handshake failed", "err", err, "remote", nc.RemoteAddr().String(), "handshake_timeout", cfg.HandshakeTimeout)
+		}
 		nc.Close()
 		return
 	}
@@ -235,24 +260,52 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, cfg ConnConfig, par
 	s.Handler.ServeRTMP(c.Context(), c)
 	c.Close()
 	s.track(c, transport, false)
+	if cause := LimitCause(c.Err()); cause != "" {
+		s.limited.Add(1)
+		s.refusalLog().Log(slog.LevelWarn, cause, "closed: over a limit", "err", c.Err(), "remote", nc.RemoteAddr().String())
+		return
+	}
+	if !c.admitted.Load() {
+		// Never connected: its refusal, if any, was logged (rate-limited)
+		// by the session; one line per such conn would let a connect flood
+		// flood the log.
+		log.Debug("closed before connect", "err", c.Err(), "bytes_in", c.BytesIn())
+		return
+	}
 	log.Info("closed", "err", c.Err(), "bytes_in", c.BytesIn(), "bytes_out", c.BytesOut())
 }
 
-func (s *Server) admit(ip string) error {
+// LimitCause names the connection limit err is (max_buffered,
+// max_chunk_streams, max_message_size), "" for any other error. The
+// server logs these rate-limited, so others need not.
+func LimitCause(err error) string {
+	switch {
+	case errors.Is(err, ErrOverBudget):
+		return "max_buffered"
+	case errors.Is(err, ErrTooManyChunkStreams):
+		return "max_chunk_streams"
+	case errors.Is(err, ErrMessageTooLarge):
+		return "max_message_size"
+	}
+	return ""
+}
+
+// admit counts a conn from ip in, or names the limit it is over.
+func (s *Server) admit(ip string) (cause string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.MaxConns > 0 && s.active >= s.MaxConns {
-		return fmt.Errorf("%w: max_conns %d", ErrLimit, s.MaxConns)
+		return "max_conns", fmt.Errorf("%w: max_conns %d", ErrLimit, s.MaxConns)
 	}
 	if s.MaxConnsPerIP > 0 && s.perIP[ip] >= s.MaxConnsPerIP {
-		return fmt.Errorf("%w: max_conns_per_ip %d", ErrLimit, s.MaxConnsPerIP)
+		return "max_conns_per_ip", fmt.Errorf("%w: max_conns_per_ip %d", ErrLimit, s.MaxConnsPerIP)
 	}
 	if s.perIP == nil {
 		s.perIP = make(map[string]int)
 	}
 	s.active++
 	s.perIP[ip]++
-	return nil
+	return "", nil
 }
 
 func (s *Server) track(c *Conn, transport string, open bool) {

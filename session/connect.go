@@ -2,9 +2,9 @@ package session
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -45,7 +45,6 @@ func (s *Session) connect(c *rtmp.Command) error {
 	}
 	s.app, s.appName = app, name
 	if err := s.hookConnect(app, obj); err != nil {
-		s.log.Info("connect refused", "app", app, "why", err)
 		return s.rejectConnect(c, err.Error())
 	}
 	ac, err := a.Connect(s.ctx, s, obj, c.Args)
@@ -91,13 +90,13 @@ func objectEncoding(amf3 bool) int {
 	return 0
 }
 
+// rejectConnect refuses the connect (counted, logged rate-limited) and
+// ends the session.
 func (s *Session) rejectConnect(c *rtmp.Command, why string) error {
+	s.refused(slog.LevelInfo, "connect", "connect refused", "app", s.app, "why", why)
 	_ = s.send(0, "_error", c.TxID, nil, errorInfo(codeConnectRejected, why))
-	return fmt.Errorf("%w: %w: %s", ErrProtocol, errRejected, why)
+	return fmt.Errorf("%w: %w: %s", ErrProtocol, ErrConnectRejected, why)
 }
-
-// errRejected marks a refused connect: Serve lingers before it returns.
-var errRejected = errors.New("connect rejected")
 
 // rejectLinger is how long a refused connection is still read (and what it
 // sends discarded) after the refusal. Clients such as ffmpeg send their
@@ -122,6 +121,13 @@ func (s *Session) linger() {
 	}
 }
 
+// refused logs a refusal a client can repeat at will through
+// Options.Refusals (one line per cause per interval), with the client's
+// address.
+func (s *Session) refused(level slog.Level, cause, msg string, args ...any) {
+	s.opts.Refusals.Log(level, cause, msg, append(args, "remote", s.t.RemoteAddr().String())...)
+}
+
 // result answers a command that carries a transaction id; commands sent
 // with id 0 expect no answer.
 func (s *Session) result(c *rtmp.Command, v any) error {
@@ -133,7 +139,7 @@ func (s *Session) result(c *rtmp.Command, v any) error {
 
 func (s *Session) callFailed(c *rtmp.Command, why string) error {
 	if c.TxID == 0 {
-		s.log.Info("command refused", "name", c.Name, "why", why)
+		s.refused(slog.LevelInfo, "command", "command refused", "app", s.app, "name", c.Name, "why", why)
 		return nil
 	}
 	return s.send(0, "_error", c.TxID, nil, errorInfo(codeCallFailed, why))

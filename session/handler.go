@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
 
+	"github.com/flashvox/flashvox/internal/ratelog"
 	"github.com/flashvox/flashvox/rtmfp"
 	"github.com/flashvox/flashvox/rtmp"
 )
@@ -13,11 +15,23 @@ import (
 // Handler serves every RTMP connection of a server with a Session.
 type Handler struct {
 	Options Options
+
+	once sync.Once // sets Options.Refusals if nil: one for all sessions
+}
+
+// options returns Options with the Refusals every session shares.
+func (h *Handler) options() Options {
+	h.once.Do(func() {
+		if h.Options.Refusals == nil {
+			h.Options.Refusals = ratelog.New(ratelog.Options{Logger: h.Options.Logger})
+		}
+	})
+	return h.Options
 }
 
 // ServeRTMP runs one connection's session and logs once why it ended.
 func (h *Handler) ServeRTMP(ctx context.Context, c *rtmp.Conn) {
-	opts := h.Options
+	opts := h.options()
 	if opts.Logger != nil {
 		opts.Logger = opts.Logger.With("remote", c.RemoteAddr().String())
 	}
@@ -27,7 +41,7 @@ func (h *Handler) ServeRTMP(ctx context.Context, c *rtmp.Conn) {
 // ServeRTMFP runs one RTMFP session's NetConnection: the same commands over
 // the TC layer's messages.
 func (h *Handler) ServeRTMFP(ctx context.Context, c *rtmfp.Conn) {
-	opts := h.Options
+	opts := h.options()
 	if opts.Logger != nil {
 		opts.Logger = opts.Logger.With("remote", c.RemoteAddr().String(), "transport", "rtmfp")
 	}
@@ -39,7 +53,10 @@ func (h *Handler) serve(ctx context.Context, t Transport, opts Options) {
 	err := s.Serve(ctx)
 	switch {
 	case err == nil, errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), errors.Is(err, rtmp.ErrClosed),
-		errors.Is(err, rtmfp.ErrClosed), ctx.Err() != nil:
+		errors.Is(err, rtmfp.ErrClosed), ctx.Err() != nil,
+		// Logged, rate-limited, where they happen: a flood of them is
+		// not a flood of lines.
+		errors.Is(err, ErrConnectRejected), rtmp.LimitCause(err) != "":
 		s.log.Debug("closed", "err", err)
 	default:
 		s.log.Info("closed", "err", err)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"sync"
 
+	"github.com/flashvox/flashvox/internal/ratelog"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
 )
@@ -41,6 +42,12 @@ type Options struct {
 	// Stats, when set, counts access refusals (metrics).
 	Stats  *Stats
 	Logger *slog.Logger
+	// Refusals logs what a client can repeat at will (refused connects,
+	// publishes and commands, streams over the limit, shared objects): one
+	// line per cause per interval with the count; its Totals count every
+	// refusal by cause (metrics). Handler makes one from Logger when nil; a Session
+	// made with New without one logs each refusal through its own.
+	Refusals *ratelog.Limiter
 	// Hooks, when set, is consulted for every application before its own
 	// rules (session/hooks.go).
 	Hooks Hooks
@@ -59,6 +66,9 @@ const (
 var (
 	ErrNotConnected = errors.New("session: command before connect")
 	ErrProtocol     = errors.New("session: protocol violation")
+	// ErrConnectRejected is a session ended by refusing its connect (an
+	// unknown application, a bad token, a hook's no).
+	ErrConnectRejected = errors.New("connect rejected")
 )
 
 // Session is one client's NetConnection.
@@ -93,6 +103,9 @@ func New(t Transport, opts Options) *Session {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if opts.Refusals == nil {
+		opts.Refusals = ratelog.New(ratelog.Options{Logger: log})
+	}
 	return &Session{
 		t: t, opts: opts, log: log,
 		streams: map[uint32]*netStream{},
@@ -122,7 +135,7 @@ func (s *Session) Serve(ctx context.Context) error {
 			return err
 		}
 		if err := s.handle(m); err != nil {
-			if errors.Is(err, errRejected) {
+			if errors.Is(err, ErrConnectRejected) {
 				s.linger()
 			}
 			return err

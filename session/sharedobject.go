@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/flashvox/flashvox/rtmp"
 )
@@ -71,14 +72,14 @@ func parseSharedObject(m *rtmp.Message) (*sharedObject, error) {
 func (s *Session) sharedObjectRefusal(m *rtmp.Message) error {
 	so, err := parseSharedObject(m)
 	if err != nil {
-		s.log.Info("shared object message refused", "err", err)
+		s.refused(slog.LevelInfo, "shared_object", "shared object message refused", "app", s.app, "err", err)
 		return s.onStatus(0, errorInfo("SharedObject.NotSupported", "Remote shared objects are not supported by this server."))
 	}
 	types := make([]uint8, len(so.Events))
 	for i, e := range so.Events {
 		types[i] = e.Type
 	}
-	s.log.Info("shared object refused", "name", so.Name, "persistent", so.Persistent, "events", types)
+	s.refused(slog.LevelInfo, "shared_object", "shared object refused", "app", s.app, "name", so.Name, "persistent", so.Persistent, "events", types)
 	return s.onStatus(0, errorInfo("SharedObject.NotSupported",
 		fmt.Sprintf("Remote shared object %q is not supported by this server.", so.Name), "details", so.Name))
 }

@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"errors"
+	"log/slog"
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/media"
@@ -20,7 +21,7 @@ type netStream struct {
 
 func (s *Session) createStream(c *rtmp.Command) error {
 	if len(s.streams) >= s.opts.MaxStreams {
-		s.log.Warn("limit reached: streams per connection", "max", s.opts.MaxStreams)
+		s.refused(slog.LevelWarn, "max_streams", "limit reached: streams per connection", "app", s.app, "max", s.opts.MaxStreams)
 		return s.callFailed(c, "too many streams on this connection")
 	}
 	// Stream ids start at 1 (0 is the NetConnection) and are never reused
@@ -65,12 +66,12 @@ func (s *Session) publish(streamID uint32, c *rtmp.Command) error {
 		key, err = s.appConn.Publish(key)
 	}
 	if err != nil {
-		s.log.Info("publish refused", "name", base, "why", err)
+		s.refused(slog.LevelInfo, "publish", "publish refused", "app", s.app, "name", base, "why", err)
 		return s.onStatus(streamID, errorInfo(codePublishBadName, err.Error(), "details", name))
 	}
 	pub, err := s.opts.Hub.Publish(key)
 	if errors.Is(err, media.ErrBadName) {
-		s.log.Info("publish refused: name in use", "stream", key)
+		s.refused(slog.LevelInfo, "publish_in_use", "publish refused: name in use", "app", s.app, "stream", key)
 		return s.onStatus(streamID, errorInfo(codePublishBadName, name+" is already being published.", "details", name))
 	}
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/internal/httpserve"
+	"github.com/flashvox/flashvox/internal/ratelog"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"
@@ -66,6 +67,7 @@ func registerConferenceMetrics(reg *prometheus.Registry, st *conference.Stats) {
 		counter("mixer_skipped_frames_total", "Room-frames not mixed because the mixer fell behind (CPU starved); members heard a gap.", func() float64 { return float64(st.Skipped.Load()) }),
 		counter("input_underruns_total", "Mixes where a talking member's buffered audio ran dry.", func() float64 { return float64(st.Underruns.Load()) }),
 		counter("input_late_frames_total", "Member audio frames dropped as late or beyond the jitter buffer.", func() float64 { return float64(st.Late.Load()) }),
+		counter("record_errors_total", "Room recording files that could not be created or written (full disk, directory not writable), retries every 3 s included.", func() float64 { return float64(st.RecordErrors.Load()) }),
 	)
 }
 
@@ -89,4 +91,21 @@ func registerAccessMetrics(reg *prometheus.Registry, st *session.Stats) {
 		counter("transcode_refused_total", "Plays with ?codec= refused: the application's transcode policy or the rtmp.max_transcoders budget.", func() float64 { return float64(st.TranscodeRefused.Load()) }),
 		counter("access_refused_total", "Publishes and plays refused by a live application's policy (token, key, deny).", func() float64 { return float64(st.AccessRefused.Load()) }),
 	)
+}
+
+// refusalCollector exports a ratelog.Limiter's totals, one series per
+// cause, read at scrape time.
+type refusalCollector struct {
+	desc *prometheus.Desc
+	l    *ratelog.Limiter
+}
+
+// Describe sends the one descriptor (prometheus.Collector).
+func (c refusalCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect sends a counter per cause seen (prometheus.Collector).
+func (c refusalCollector) Collect(ch chan<- prometheus.Metric) {
+	for cause, n := range c.l.Totals() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(n), cause)
+	}
 }

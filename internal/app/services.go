@@ -18,6 +18,7 @@ import (
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/hooks"
+	"github.com/flashvox/flashvox/internal/ratelog"
 	"github.com/flashvox/flashvox/internal/tlscert"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
@@ -76,6 +77,8 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	(&web.Pages{SWF: swfPath()}).Register(mux)
 	apps, transcode := newApps(cfg, appDeps{calls: calls, auth: auth, confs: confs, guard: guard, log: callLog}, logger)
 	sessionStats := &session.Stats{}
+	sessionLog := logger.With("component", "session")
+	refusals := ratelog.New(ratelog.Options{Logger: sessionLog})
 	rs := &rtmp.Server{
 		Config: rtmp.ConnConfig{
 			ChunkSize:        cfg.RTMP.ChunkSize,
@@ -95,7 +98,8 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		Handler: &session.Handler{Options: session.Options{
 			Hub:            hub,
 			MaxStreams:     cfg.RTMP.MaxStreamsPerConnection,
-			Logger:         logger.With("component", "session"),
+			Logger:         sessionLog,
+			Refusals:       refusals,
 			Hooks:          newHooks(cfg.Hooks, logger),
 			Apps:           apps,
 			Transcode:      transcode,
@@ -105,6 +109,9 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	}
 	registerMetrics(reg, hub, rs)
 	registerAccessMetrics(reg, sessionStats)
+	reg.MustRegister(refusalCollector{desc: prometheus.NewDesc("flashvox_session_refusals_total",
+		"Refusals a client can repeat at will, by cause (connect, publish, publish_in_use, command, max_streams, shared_object); logged one line per cause a minute.",
+		[]string{"cause"}, nil), l: refusals})
 	var certs *tlscert.Reloader
 	if cfg.RTMP.TLSCert != "" {
 		var err error

@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"github.com/flashvox/flashvox/internal/ratelog"
 	"github.com/flashvox/flashvox/throttle"
 	"io"
 	"log/slog"
@@ -135,7 +136,7 @@ type Tunnel struct {
 	closed   bool
 
 	opened, requests, badRequests, bytesIn, bytesOut, refused atomic.Uint64
-	warned                                                    atomic.Int64 // unix seconds of the last refusal logged
+	refusals                                                  *ratelog.Limiter // refused opens: one line per cause a minute
 }
 
 // session is one tunnel session's HTTP-side state.
@@ -154,7 +155,8 @@ type session struct {
 // New returns a Tunnel serving its sessions with srv.
 func New(srv ConnServer, opts Options) *Tunnel {
 	opts = opts.withDefaults()
-	t := &Tunnel{srv: srv, opts: opts, log: opts.Logger, sessions: make(map[string]*session), perIP: make(map[string]int)}
+	t := &Tunnel{srv: srv, opts: opts, log: opts.Logger, sessions: make(map[string]*session), perIP: make(map[string]int),
+		refusals: ratelog.New(ratelog.Options{Logger: opts.Logger})}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	return t
 }
@@ -282,15 +284,13 @@ func (t *Tunnel) open(w http.ResponseWriter, r *http.Request) {
 	case len(t.sessions) >= t.opts.MaxSessions:
 		t.mu.Unlock()
 		t.refused.Add(1)
-		if now := time.Now().Unix(); t.warned.Swap(now) < now-60 { // one line a minute, the count in metrics
-			t.log.Warn("tunnel session refused", "err", ErrTooManySessions, "max_sessions", t.opts.MaxSessions, "refused_total", t.refused.Load())
-		}
+		t.refusals.Log(slog.LevelWarn, "rtmpt_max_sessions", "tunnel session refused", "err", ErrTooManySessions, "max_sessions", t.opts.MaxSessions, "addr", s.ip)
 		t.fail(w, r, http.StatusServiceUnavailable, ErrTooManySessions.Error())
 		return
 	case t.perIP[s.ip] >= t.opts.MaxSessionsPerIP:
 		t.mu.Unlock()
 		t.refused.Add(1)
-		t.log.Debug("tunnel session refused", "err", ErrTooManySessions, "max_sessions_per_ip", t.opts.MaxSessionsPerIP, "addr", s.ip)
+		t.refusals.Log(slog.LevelWarn, "rtmpt_max_sessions_per_ip", "tunnel session refused", "err", ErrTooManySessions, "max_sessions_per_ip", t.opts.MaxSessionsPerIP, "addr", s.ip)
 		t.fail(w, r, http.StatusServiceUnavailable, ErrTooManySessions.Error())
 		return
 	}
