@@ -63,11 +63,19 @@ func newInput(m *Member, h *media.Hub, prefix string, o Options) *input {
 	frames := max(1, int((o.Jitter+FrameDuration-1)/FrameDuration))
 	in.prebuffer = frames * FrameSamples
 	in.maxDepth = in.prebuffer + 3*FrameSamples
+	// The mix's codec (see output): the join's, else the room's default,
+	// which a SIP phone or a call device may replace by its own codec
+	// before the first frame.
+	def := m.room.codec
+	if def == 0 {
+		def = o.Codec
+	}
 	id, rate := m.codec, m.rate
-	in.out.learn = id == 0
+	in.out.learn = id == 0 && (m.Kind == KindSIP || m.Kind == KindCall)
 	in.out.complexity = o.SpeexComplexity
+	in.out.fallback = def
 	if id == 0 {
-		id = o.Codec
+		id = def
 	}
 	in.out.want(id, rate)
 	in.sub = h.SubscribeSink(prefix+m.pub, in.push)
@@ -226,8 +234,8 @@ func (in *input) decode(f *media.Frame, st *Stats) {
 	in.buf = append(in.buf, pcm...)
 }
 
-// switchSource starts decoding another codec and, if the member's mix
-// follows its codec, encodes the mix in it too.
+// switchSource starts decoding another codec; a mix still waiting for the
+// member's codec (output.learned) takes it.
 func (in *input) switchSource(id codec.ID, rate int) bool {
 	in.closeDecoder()
 	dec, err := codecs.NewDecoder(id, rate)
@@ -245,10 +253,7 @@ func (in *input) switchSource(id codec.ID, rate int) bool {
 		}
 	}
 	in.dec, in.decID, in.decRate = dec, id, rate
-	if in.out.learn {
-		in.out.learn = false
-		in.out.want(id, rate)
-	}
+	in.out.learned(id, rate)
 	return true
 }
 

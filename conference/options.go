@@ -45,6 +45,9 @@ type RoomConfig struct {
 	PIN        string   // "" = none; checked on every join (SIP callers type it as DTMF)
 	Moderators []string // user names allowed to mute, kick, lock and end
 	MaxMembers int      // 0 = Options.MaxMembers
+	// Codec is what the mixes of members who name no codec are encoded in
+	// (0 = Options.Codec).
+	Codec codec.ID
 	// Record writes the room's mix (everyone) to a file in
 	// Options.RecordDir from its first member to its end. A recorded room
 	// is mixed from its start whatever its Mode: the recording needs
@@ -81,8 +84,10 @@ type Options struct {
 	// RelayMaxMembers is the largest an auto room grows in relay mode
 	// (default 6).
 	RelayMaxMembers int
-	// Codec is what a mixed member hears until its own codec is known from
-	// its first audio (default Speex at 16 kHz).
+	// Codec is what a mixed member's mix is encoded in when its join names
+	// no codec and its room none either (default Speex at 16 kHz). A SIP or
+	// call member hears its own codec instead if its first audio comes
+	// within a second of its join. A mix never changes codec (output).
 	Codec codec.ID
 	// Jitter is how much audio a member's input buffers before it enters the
 	// mix, rounded up to whole 20 ms frames (default 20ms); the buffer is

@@ -8,12 +8,25 @@ import (
 
 // output encodes one member's mix and publishes it. It belongs to the
 // mixer goroutine.
+//
+// A stream keeps one codec from its first frame to its last: players such
+// as ffmpeg take an FLV codec change for a new stream they never output.
+// So the codec is decided before the first frame and never changes after
+// (the mixer decodes whatever codec the member itself sends): the codec of
+// the join (JoinOptions.Codec), else, for a member whose own codec is
+// worth waiting for (learn: SIP phones and call devices, which hear the mix
+// transcoded to what they negotiated), the codec of its first audio if it
+// comes within learnWait, else the room's default.
 type output struct {
-	learn      bool // follow the codec of the member's own audio
+	learn      bool   // waiting for the member's own codec (see learnWait)
+	waitFrom   uint32 // mixer clock when the wait began
+	waiting    bool   // waitFrom is set
+	started    bool   // the codec is decided: it never changes again
 	id         codec.ID
 	rate       int
-	wantID     codec.ID // the codec asked for, applied at the next write
+	wantID     codec.ID // the codec decided, started at the next write
 	wantRate   int
+	fallback   codec.ID // the room's default, if wantID cannot be encoded
 	enc        codec.Encoder
 	rs         *resample.Resampler
 	header     []byte
@@ -23,19 +36,36 @@ type output struct {
 	samples    int64  // samples encoded since baseMillis
 	pub        *media.Publisher
 	slab       frameSlab
-	failed     codec.ID // an encoder that could not start, logged once
 	quiet      quiet
 	complexity int // Speex encoder complexity (Options.SpeexComplexity)
 }
 
-// want asks for the mix in id at rate (0: the codec's rate).
-func (o *output) want(id codec.ID, rate int) {
+// learnWait is how long a learning output publishes nothing while it waits
+// for the member's first audio; a SIP phone's RTP starts within a few
+// round trips of the answer.
+const learnWait = 1000 // ms
+
+// want decides the mix's codec: id at rate (0: the codec's rate). It
+// reports false, changing nothing, once the stream has started.
+func (o *output) want(id codec.ID, rate int) bool {
+	if o.started {
+		return false
+	}
 	if rate == 0 {
 		if in, ok := codec.Lookup(id); ok {
 			rate = in.SampleRate
 		}
 	}
 	o.wantID, o.wantRate = id, rate
+	return true
+}
+
+// learned is the codec of the member's first audio: a learning output
+// takes it if it has not started yet.
+func (o *output) learned(id codec.ID, rate int) {
+	if o.learn && o.want(id, rate) {
+		o.learn = false
+	}
 }
 
 // header returns what precedes each packet of id at rate in a frame.
@@ -54,10 +84,12 @@ func audioHeader(id codec.ID, rate int) ([]byte, error) {
 	return []byte{b}, nil
 }
 
-// switchCodec starts the encoder asked for; nowMillis keeps the stream's
-// timestamps continuous across the switch.
-func (o *output) switchCodec(nowMillis uint32) error {
-	id, rate := o.wantID, o.wantRate
+// startCodec starts the encoder of id at rate; nowMillis is the stream's
+// first timestamp.
+func (o *output) startCodec(id codec.ID, rate int, nowMillis uint32) error {
+	if in, ok := codec.Lookup(id); ok && rate == 0 {
+		rate = in.SampleRate
+	}
 	hdr, err := audioHeader(id, rate)
 	if err != nil {
 		return err
@@ -73,33 +105,43 @@ func (o *output) switchCodec(nowMillis uint32) error {
 			return err
 		}
 	}
-	closeCodec(o.enc)
 	o.enc, o.rs, o.header, o.id, o.rate = enc, rs, hdr, id, rate
-	o.pend = o.pend[:0]
-	o.quiet = quiet{pkt: o.quiet.pkt[:0]}
 	o.baseMillis, o.samples = nowMillis, 0
 	return nil
 }
 
-// prepare starts the codec asked for, if it changed. nowMillis is the
-// mixer clock.
-func (o *output) prepare(nowMillis uint32, log func(codec.ID, error)) {
-	if o.wantID != o.id || o.wantRate != o.rate {
-		if err := o.switchCodec(nowMillis); err != nil {
-			if o.failed != o.wantID {
-				o.failed = o.wantID
-				log(o.wantID, err)
+// ready starts the decided codec at the first write and reports whether
+// the mix may be published now. nowMillis is the mixer clock. A learning
+// output is not ready until the member's codec is known or learnWait has
+// passed; nothing is published meanwhile, so nothing has to change later.
+func (o *output) ready(nowMillis uint32, log func(codec.ID, error)) bool {
+	if !o.started {
+		if o.learn {
+			if !o.waiting {
+				o.waitFrom, o.waiting = nowMillis, true
 			}
-			o.wantID, o.wantRate = o.id, o.rate // keep the old one
+			if nowMillis-o.waitFrom < learnWait {
+				return false
+			}
+			o.learn = false // nothing heard in time: the default it is
+		}
+		o.started = true
+		if err := o.startCodec(o.wantID, o.wantRate, nowMillis); err != nil {
+			log(o.wantID, err)
+			if o.fallback != 0 && o.fallback != o.wantID {
+				if err := o.startCodec(o.fallback, 0, nowMillis); err != nil {
+					log(o.fallback, err)
+				}
+			}
 		}
 	}
+	return o.enc != nil && o.pub != nil
 }
 
 // write encodes 20 ms of mix (silence when pcm is nil) and publishes every
 // full codec frame. nowMillis is the mixer clock.
 func (o *output) write(pcm []int16, nowMillis uint32, log func(codec.ID, error)) {
-	o.prepare(nowMillis, log)
-	if o.enc == nil || o.pub == nil {
+	if !o.ready(nowMillis, log) {
 		return
 	}
 	if o.rs != nil {

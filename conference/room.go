@@ -2,6 +2,8 @@ package conference
 
 import (
 	"log/slog"
+
+	"github.com/flashvox/flashvox/codec"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -17,6 +19,7 @@ type room struct {
 	maxMembers int
 	configured bool
 	record     RecordFormat // "" = not recorded
+	codec      codec.ID     // mixes of members who name none; 0 = Options.Codec
 	log        *slog.Logger
 
 	mu         sync.Mutex

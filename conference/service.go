@@ -73,6 +73,9 @@ func (s *Service) join(name string, o JoinOptions, invited bool) (*Member, Joine
 			return nil, Joined{}, err
 		}
 	}
+	if err := checkCodec(o.Codec, o.Rate); err != nil {
+		return nil, Joined{}, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -164,7 +167,8 @@ func (s *Service) newRoomLocked(rc RoomConfig, creator string) *room {
 		max = s.opts.MaxMembers
 	}
 	r := &room{svc: s, name: rc.Name, pin: rc.PIN, auto: mode == ModeAuto, maxMembers: max,
-		moderators: slices.Clone(rc.Moderators), configured: len(rc.Moderators) > 0 || rc.PIN != "", record: rc.Record}
+		moderators: slices.Clone(rc.Moderators), configured: len(rc.Moderators) > 0 || rc.PIN != "", record: rc.Record,
+		codec: rc.Codec}
 	r.mode = mode
 	if mode == ModeAuto {
 		r.mode = ModeRelay

@@ -59,8 +59,10 @@ func (s *sharedMix) begin(tick uint32) {
 // write publishes pcm, the full mix, on o from the shared encoder of o's
 // codec, and reports whether it could (else o encodes it itself).
 func (s *sharedMix) write(o *output, pcm []int16, nowMillis uint32, log func(codec.ID, error)) bool {
-	o.prepare(nowMillis, log)
-	if o.enc == nil || o.pub == nil || o.rs != nil || len(o.pend) != 0 ||
+	if !o.ready(nowMillis, log) {
+		return true // nothing to publish yet: nor may the member's own encoder
+	}
+	if o.rs != nil || len(o.pend) != 0 ||
 		o.enc.FrameSamples() != FrameSamples || len(pcm) != FrameSamples {
 		return false
 	}

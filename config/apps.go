@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // App is one application clients may connect to (rtmp://HOST/NAME). A
@@ -20,7 +21,14 @@ type App struct {
 	Transcode string `yaml:"transcode"`
 	// Keys are the per-stream secrets of the key policy: NAME -> SECRET.
 	Keys map[string]string `yaml:"keys"`
+	// PlayWait is how long a player waits for a name nobody publishes
+	// before NetStream.Play.StreamNotFound ends its play; 0 (the default)
+	// waits for ever, as Flash Media Server does.
+	PlayWait time.Duration `yaml:"play_wait"`
 }
+
+// maxPlayWait bounds apps[].play_wait.
+const maxPlayWait = 24 * time.Hour
 
 // Built-in application names (phoneapp.Name, siprtmp.Name).
 const (
@@ -94,6 +102,12 @@ func (c *Config) validateApps() error {
 		seen[a.Name] = true
 		if err := oneOf(key+".transcode", a.Transcode, "", "open", "token", "off")(); err != nil {
 			return err
+		}
+		if a.PlayWait < 0 || a.PlayWait > maxPlayWait {
+			return &Error{Key: key + ".play_wait", Msg: fmt.Sprintf("must be 0 (wait for ever) to %v, got %v", maxPlayWait, a.PlayWait)}
+		}
+		if a.Builtin() && a.PlayWait != 0 {
+			return &Error{Key: key + ".play_wait", Msg: fmt.Sprintf("%s is a built-in application: its players wait for their issued streams (play_wait is for live applications)", a.Name)}
 		}
 		if a.Builtin() {
 			if a.Publish != "" || a.Play != "" || len(a.Keys) > 0 {

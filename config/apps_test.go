@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDefaultApps(t *testing.T) {
@@ -16,6 +17,9 @@ func TestDefaultApps(t *testing.T) {
 	}
 	if pub, play := c.Apps[0].Policies(); pub != "open" || play != "open" || c.Apps[0].TranscodePolicy() != "token" {
 		t.Fatalf("live on loopback: publish %s play %s transcode %s, want open, open, token", pub, play, c.Apps[0].TranscodePolicy())
+	}
+	if c.Apps[0].PlayWait != 0 {
+		t.Fatalf("live's play_wait = %v, want 0: players wait for ever by default", c.Apps[0].PlayWait)
 	}
 	if c.RTMP.MaxTranscoders != 64 {
 		t.Fatalf("rtmp.max_transcoders = %d", c.RTMP.MaxTranscoders)
@@ -70,6 +74,8 @@ func TestAppErrorsNameTheKey(t *testing.T) {
 		{"unknown key", "apps:\n  - {name: live, pubish: open}\n", "apps[0].pubish"},
 		{"keys not a mapping", "apps:\n  - {name: live, publish: key, keys: [a]}\n", "apps[0].keys"},
 		{"transcoders", "rtmp:\n  max_transcoders: -1\n", "rtmp.max_transcoders"},
+		{"negative play_wait", "apps:\n  - {name: live, play_wait: -1s}\n", "apps[0].play_wait"},
+		{"builtin play_wait", "apps:\n  - {name: phone, play_wait: 5s}\n", "apps[0].play_wait"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,12 +86,12 @@ func TestAppErrorsNameTheKey(t *testing.T) {
 			}
 		})
 	}
-	good := "hooks:\n  on_publish: http://127.0.0.1:9/p\napps:\n  - {name: live, publish: hook, play: key, keys: {cam: s3cret-key}}\n  - {name: sip, transcode: off}\n"
+	good := "hooks:\n  on_publish: http://127.0.0.1:9/p\napps:\n  - {name: live, publish: hook, play: key, keys: {cam: s3cret-key}, play_wait: 10s}\n  - {name: sip, transcode: off}\n"
 	c, err := Load(writeFile(t, good), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Apps) != 2 || c.Apps[0].Keys["cam"] != "s3cret-key" || c.Apps[1].TranscodePolicy() != "off" {
+	if len(c.Apps) != 2 || c.Apps[0].Keys["cam"] != "s3cret-key" || c.Apps[1].TranscodePolicy() != "off" || c.Apps[0].PlayWait != 10*time.Second {
 		t.Fatalf("a file's apps list replaces the defaults: %+v", c.Apps)
 	}
 }

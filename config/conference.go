@@ -12,10 +12,12 @@ type Conference struct {
 	MaxMembers int `yaml:"max_members"` // members per room
 	// Mode of a room nobody configured or asked for: relay | mixed | auto
 	// (relay until a SIP member joins or it grows past relay_max_members).
-	Mode            string        `yaml:"mode"`
-	RelayMaxMembers int           `yaml:"relay_max_members"`
-	Codec           string        `yaml:"codec"`  // what a mixed member hears until its own codec is known
-	Jitter          time.Duration `yaml:"jitter"` // audio a member's input buffers before mixing
+	Mode            string `yaml:"mode"`
+	RelayMaxMembers int    `yaml:"relay_max_members"`
+	// Codec is what a mixed member's mix is encoded in when its join names
+	// none (a SIP phone's or call device's own codec when known in time).
+	Codec  string        `yaml:"codec"`
+	Jitter time.Duration `yaml:"jitter"` // audio a member's input buffers before mixing
 	// SpeexComplexity is the Speex encoder's search effort (1..10) for the
 	// mixes members hear: most of a mixed room's CPU.
 	SpeexComplexity int `yaml:"speex_complexity"`
@@ -32,6 +34,7 @@ type ConferenceRoom struct {
 	PIN        string   `yaml:"pin"`  // "" = none
 	Moderators []string `yaml:"moderators"`
 	MaxMembers int      `yaml:"max_members"` // 0 = conference.max_members
+	Codec      string   `yaml:"codec"`       // mixes of members who name no codec; "" = conference.codec
 	// Record writes the room's mix to conference.record_dir: wav | flv |
 	// "" (off). A recorded room is mixed (mode relay is refused).
 	Record string `yaml:"record"`
@@ -65,6 +68,8 @@ func (c *Config) validateConference() error {
 			return &Error{Key: key + ".mode", Msg: fmt.Sprintf("must be relay, mixed, auto or empty, got %q", r.Mode)}
 		case r.MaxMembers < 0 || r.MaxMembers > 1000:
 			return &Error{Key: key + ".max_members", Msg: fmt.Sprintf("must be 0..1000, got %d", r.MaxMembers)}
+		case r.Codec != "" && r.Codec != "speex" && r.Codec != "nellymoser" && r.Codec != "pcmu" && r.Codec != "pcma":
+			return &Error{Key: key + ".codec", Msg: fmt.Sprintf("must be speex, nellymoser, pcmu, pcma or empty, got %q", r.Codec)}
 		case r.Record != "" && r.Record != "wav" && r.Record != "flv":
 			return &Error{Key: key + ".record", Msg: fmt.Sprintf("must be wav, flv or empty, got %q", r.Record)}
 		case r.Record != "" && r.Mode == "relay":

@@ -57,3 +57,16 @@ func TestConferenceRecordConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestConferenceRoomCodec(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path, []byte("conference:\n  rooms:\n    - {name: a, codec: nellymoser}\n    - {name: b, codec: g722}\n"), 0o600)
+	var ce *Error
+	if _, err := Load(path, nil); !errors.As(err, &ce) || ce.Key != "conference.rooms[1].codec" {
+		t.Errorf("g722 room codec: %v, want an error on conference.rooms[1].codec", err)
+	}
+	os.WriteFile(path, []byte("conference:\n  rooms:\n    - {name: a, codec: nellymoser}\n"), 0o600)
+	if c, err := Load(path, nil); err != nil || c.Conference.Rooms[0].Codec != "nellymoser" {
+		t.Errorf("room codec: %v", err)
+	}
+}

@@ -18,7 +18,9 @@ const ConferencePrefix = "conf:"
 // when the duration ends or ctx ends, and stops when the room puts it out.
 // Result.Call is the member id; Result.End the event that put it out.
 func (p *phone) conference(ctx context.Context, room string) (*Result, error) {
-	joined, err := p.call(ctx, "joinConference", room)
+	// The mix is encoded in our codec from its first frame (it never
+	// changes codec), so the ?codec= play below passes it through.
+	joined, err := p.call(ctx, "joinConference", room, amf.NewObject("codec", p.opts.Codec.String()))
 	if err != nil {
 		return nil, err
 	}

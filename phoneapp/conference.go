@@ -11,7 +11,7 @@ import (
 
 // Conference methods, served when App.Conferences is set:
 //
-//	joinConference(room [, {pin, mode}])  -> {room, member, mode, publish, play, moderator, members}
+//	joinConference(room [, {pin, mode, codec}])  -> {room, member, mode, publish, play, moderator, members}
 //	leaveConference([room])               -> null (every room of this connection without room)
 //	muteConference(room, member, muted)   -> null (yourself, or anyone as a moderator)
 //	kickConference(room, member)          -> null (moderators)
@@ -49,6 +49,9 @@ func (c *conn) conferenceCall(name string, args []any) (any, error) {
 		if i := 1; i < len(args) {
 			if obj, ok := args[i].(*amf.Object); ok {
 				o.PIN, o.Mode = obj.GetString("pin"), conference.Mode(obj.GetString("mode"))
+				if o.Codec, err = conference.ParseCodec(obj.GetString("codec")); err != nil {
+					return nil, err
+				}
 			}
 		}
 		m, j, err := svc.Join(room, o)

@@ -99,6 +99,9 @@ type LiveApp struct {
 	Tokens TokenVerifier
 	// Guard, when set, slows the guessing of tokens and keys.
 	Guard Throttle
+	// PlayWait bounds how long a player waits for a name nobody publishes
+	// before NetStream.Play.StreamNotFound ends its play (0: for ever).
+	PlayWait time.Duration
 }
 
 // Open is a LiveApp anyone may publish to and play from (tests, demos).

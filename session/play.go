@@ -33,7 +33,8 @@ type player struct {
 	quit     chan struct{} // closed by stopPlay
 
 	mu           sync.Mutex
-	started      bool // the status messages are out; before, frames wait in pending
+	wait         playWait // the application's play wait (playwait.go)
+	started      bool     // the status messages are out; before, frames wait in pending
 	pending      []*media.Frame
 	msg          rtmp.Message // reused: WriteMessage copies it
 	last, offset uint32
@@ -42,7 +43,8 @@ type player struct {
 
 // play starts a live subscription. Arguments: name, start, duration, reset.
 // Any start value plays live (flashvox records nothing to play back yet);
-// like FMS, a name nobody publishes yet waits for its publisher.
+// like FMS, a name nobody publishes yet waits for its publisher, for ever
+// or for the application's play wait (playwait.go).
 func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 	ns := s.streams[streamID]
 	if ns == nil {
@@ -85,7 +87,7 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 	// Subscribe before telling the client Play.Start, so nothing it
 	// publishes elsewhere after that answer is missed; frames arriving in
 	// between wait in pending and follow the status messages.
-	p := &player{s: s, t: s.t, streamID: streamID, name: name, key: key, quit: make(chan struct{})}
+	p := &player{s: s, t: s.t, streamID: streamID, name: name, key: key, quit: make(chan struct{}), wait: playWait{d: s.playWaitOf()}}
 	if want.id != 0 {
 		// The codec was validated by parseCodecQuery: only the budget can refuse.
 		p.sub, err = s.opts.Hub.SubscribeCodecSinkMax(key, want.id, want.rate, p.Receive, s.opts.MaxTranscoders)
@@ -120,6 +122,9 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 	}
 
 	p.start()
+	if p.wait.d > 0 {
+		p.armWait(s.opts.Hub.Published(key))
+	}
 	s.log.Info("play", "stream", key, "codec", want.id)
 	return nil
 }
@@ -197,6 +202,7 @@ func (s *Session) stopPlay(ns *netStream) {
 	}
 	ns.player = nil
 	close(p.quit)
+	p.stopWait()
 	if p.stopped.Swap(true) {
 		return // revoked already
 	}
@@ -276,6 +282,7 @@ func (p *player) Receive(f *media.Frame) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.noteLocked(f.Kind)
 	if !p.started {
 		if len(p.pending) < maxPending {
 			p.pending = append(p.pending, f)

@@ -64,6 +64,7 @@ func conferenceError(err error) error {
 	}{
 		{conference.ErrBadRoom, http.StatusBadRequest, "bad_room"},
 		{conference.ErrBadMode, http.StatusBadRequest, "bad_mode"},
+		{conference.ErrBadCodec, http.StatusBadRequest, "bad_codec"},
 		{conference.ErrNoRoom, http.StatusNotFound, "no_room"},
 		{conference.ErrNotMember, http.StatusNotFound, "not_member"},
 		{conference.ErrRoomFull, http.StatusConflict, "room_full"},
@@ -105,6 +106,9 @@ type inviteRequest struct {
 type joinRequest struct {
 	PIN  string `json:"pin,omitempty"`
 	Mode string `json:"mode,omitempty"`
+	// Codec is what the member's mix is encoded in (mixed rooms), for its
+	// whole life: speex, nellymoser, pcmu, pcma; "" = the room's default.
+	Codec string `json:"codec,omitempty"`
 }
 
 func (a *API) roomAction(w http.ResponseWriter, r *http.Request, d *call.Device) {
@@ -117,8 +121,13 @@ func (a *API) roomAction(w http.ResponseWriter, r *http.Request, d *call.Device)
 			writeError(w, err)
 			return
 		}
+		id, err := conference.ParseCodec(req.Codec)
+		if err != nil {
+			writeError(w, conferenceError(err))
+			return
+		}
 		m, j, err := a.Conferences.Join(room, conference.JoinOptions{User: d.User, PIN: req.PIN, Mode: conference.Mode(req.Mode),
-			Addr: r.RemoteAddr, Notify: conference.LogNotifier(a.Calls.Log(d.User))})
+			Codec: id, Addr: r.RemoteAddr, Notify: conference.LogNotifier(a.Calls.Log(d.User))})
 		if te := (*conference.ThrottledError)(nil); errors.As(err, &te) {
 			w.Header().Set("Retry-After", strconv.Itoa(int(te.Retry.Seconds())+1))
 		}

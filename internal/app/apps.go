@@ -40,7 +40,7 @@ func newApps(cfg *config.Config, d appDeps, logger *slog.Logger) (map[string]ses
 		}
 		pub, play := a.Policies()
 		apps[a.Name] = &session.LiveApp{Publish: session.Policy(pub), Play: session.Policy(play), Keys: a.Keys,
-			Tokens: d.auth, Guard: d.guard}
+			Tokens: d.auth, Guard: d.guard, PlayWait: a.PlayWait}
 	}
 	if open := cfg.OpenApps(); len(open) > 0 {
 		_, _, exposed := cfg.Exposed()

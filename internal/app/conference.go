@@ -30,8 +30,9 @@ func newConferences(cfg config.Conference, hub *media.Hub, calls *call.Service, 
 		Logger:          logger.With("component", "conference"),
 	}
 	for _, r := range cfg.Rooms {
+		rid, _ := codec.ParseID(r.Codec) // validated; "" = 0, conference.codec
 		o.Rooms = append(o.Rooms, conference.RoomConfig{Name: r.Name, Mode: conference.Mode(r.Mode), PIN: r.PIN,
-			Moderators: r.Moderators, MaxMembers: r.MaxMembers, Record: conference.RecordFormat(r.Record)})
+			Moderators: r.Moderators, MaxMembers: r.MaxMembers, Record: conference.RecordFormat(r.Record), Codec: rid})
 	}
 	return conference.New(o)
 }
