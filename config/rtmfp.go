@@ -19,9 +19,10 @@ type RTMFP struct {
 	// (hellos: eight times as many); the rest are dropped and counted.
 	HandshakesPerSecond int `yaml:"handshakes_per_second"`
 	MaxFlowsPerSession  int `yaml:"max_flows_per_session"`
-	FlowBuffer          int `yaml:"flow_buffer"`    // reassembly bytes per flow
-	SessionBuffer       int `yaml:"session_buffer"` // reassembly bytes per session
-	SendQueue           int `yaml:"send_queue"`     // queued bytes per session before media is dropped
+	FlowBuffer          int `yaml:"flow_buffer"`       // reassembly bytes per flow
+	SessionBuffer       int `yaml:"session_buffer"`    // reassembly bytes per session
+	PreConnectBuffer    int `yaml:"preconnect_buffer"` // the same until the session's connect is admitted
+	SendQueue           int `yaml:"send_queue"`        // queued bytes per session before media is dropped
 	// IdleTimeout drops a session that sent nothing for this long;
 	// Keepalive pings a silent one (and is what setPeerInfo announces).
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
@@ -82,6 +83,9 @@ func (c *Config) validateRTMFP() error {
 	}
 	if r.SessionBuffer < r.FlowBuffer {
 		return &Error{Key: "rtmfp.session_buffer", Msg: "must be at least rtmfp.flow_buffer"}
+	}
+	if err := intRange("rtmfp.preconnect_buffer", r.PreConnectBuffer, 4096, r.SessionBuffer)(); err != nil {
+		return err
 	}
 	_, err := r.RedirectAddrs()
 	return err

@@ -12,16 +12,20 @@ const DefaultAddr = "127.0.0.1:1935"
 // Config are an endpoint's limits and policies. Zero fields take the
 // defaults of Defaults.
 type Config struct {
-	MaxSessions         int           // open sessions in total
-	MaxSessionsPerIP    int           // open sessions per remote IP
-	HandshakesPerSecond int           // keying attempts (and hellos, ×8) per remote IP per second
-	MaxFlows            int           // receive flows (and streams) per session
-	FlowBuffer          int           // reassembly bytes per flow
-	SessionBuffer       int           // reassembly bytes per session
-	SendQueue           int           // queued bytes per session before media is dropped
-	IdleTimeout         time.Duration // a session that hears nothing this long is dropped
-	Keepalive           time.Duration // ping after this much silence
-	AudioLifetime       time.Duration // audio older than this is abandoned, never retransmitted
+	MaxSessions         int // open sessions in total
+	MaxSessionsPerIP    int // open sessions per remote IP
+	HandshakesPerSecond int // keying attempts (and hellos, ×8) per remote IP per second
+	MaxFlows            int // receive flows (and streams) per session
+	FlowBuffer          int // reassembly bytes per flow
+	SessionBuffer       int // reassembly bytes per session
+	// PreConnectBuffer bounds a responder session's reassembly bytes until
+	// its NetConnection connect is admitted (Conn.Admit): a stranger cannot
+	// park SessionBuffer of half-sent messages before it has said who it is.
+	PreConnectBuffer int
+	SendQueue        int           // queued bytes per session before media is dropped
+	IdleTimeout      time.Duration // a session that hears nothing this long is dropped
+	Keepalive        time.Duration // ping after this much silence
+	AudioLifetime    time.Duration // audio older than this is abandoned, never retransmitted
 	// CongestionDelay turns on delay-based congestion detection (cc.go):
 	// a smoothed RTT this far above the session's baseline cuts the
 	// congestion window as a loss would. 0 (the default): off, as in
@@ -59,6 +63,7 @@ func (c *Config) Defaults() {
 	def(&c.IntroductionsPerPeer, 20)
 	def(&c.FlowBuffer, 1<<20)
 	def(&c.SessionBuffer, 4<<20)
+	def(&c.PreConnectBuffer, 64<<10)
 	def(&c.SendQueue, 1<<20)
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 120 * time.Second
@@ -72,6 +77,14 @@ func (c *Config) Defaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+}
+
+// responderLimits are limits for sessions peers open to us: held to
+// PreConnectBuffer until admitted.
+func (c *Config) responderLimits() sessionLimits {
+	l := c.limits()
+	l.preConnect = c.PreConnectBuffer
+	return l
 }
 
 func (c *Config) limits() sessionLimits {

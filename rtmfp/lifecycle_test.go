@@ -144,3 +144,34 @@ func TestMobility(t *testing.T) {
 		t.Errorf("%d messages delivered across the move, want 1", n)
 	}
 }
+
+// TestPreConnectBuffer: before Admit, the messages a peer has begun on all
+// its flows are held to lim.preConnect; after Admit the session's whole
+// SessionBuffer is open, and a message of that size is delivered.
+func TestPreConnectBuffer(t *testing.T) {
+	l, a, b := pair(t, 0, 0, 10)
+	b.lim.preConnect, b.lim.sessionBuffer, b.lim.flowBuffer = 4096, 256<<10, 128<<10
+	a.mu.Lock()
+	var flows []*sendFlow
+	for i := range 4 {
+		flows = append(flows, a.openSendFlow(tcMetadata(uint32(i)), 0, false, 1, 0))
+	}
+	a.mu.Unlock()
+	for _, f := range flows {
+		write(l, a, f, tcMsg(20, 1, 60<<10))
+	}
+	l.run(2 * time.Second)
+	b.mu.Lock()
+	held, delivered := b.recvBytes, len(b.conn.in)
+	b.mu.Unlock()
+	if held > 4096 || delivered != 0 {
+		t.Fatalf("before Admit: %d bytes held, %d messages delivered; want at most 4096 and none", held, delivered)
+	}
+	b.conn.Admit()
+	l.run(20 * time.Second) // retransmissions bring the rest
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.conn.in) != 4 {
+		t.Fatalf("after Admit: %d of 4 messages delivered (%d bytes held)", len(b.conn.in), b.recvBytes)
+	}
+}

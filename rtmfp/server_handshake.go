@@ -148,7 +148,7 @@ func (s *Server) register(addr netip.AddrPort, txID uint32, keys sessionKeys, no
 		rx = binary.BigEndian.Uint32(b[:])
 	}
 	log := s.log.With("session", fmt.Sprintf("%08x", rx), "remote", addr.String())
-	ss := newSession(s, modeResponder, rx, txID, addr, keys, s.Config.limits(), &s.stats, log, now)
+	ss := newSession(s, modeResponder, rx, txID, addr, keys, s.Config.responderLimits(), &s.stats, log, now)
 	ss.fl = s.fl
 	fill(ss)
 	s.sessions[rx] = ss

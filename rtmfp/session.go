@@ -49,6 +49,7 @@ type sessionLimits struct {
 	maxFlows      int
 	flowBuffer    int
 	sessionBuffer int
+	preConnect    int // sessionBuffer's bound until Conn.Admit (0: none)
 	maxQueued     int
 	idleTimeout   time.Duration
 	keepalive     time.Duration
@@ -119,7 +120,8 @@ type session struct {
 	rttHist    rttHistory
 	delayCutAt time.Time
 
-	conn *Conn
+	conn     *Conn
+	admitted bool // Conn.Admit was called: lim.preConnect no longer applies
 	// fl, when set, sends queued media a moment later (flusher.go);
 	// flushQueued: s is on its list.
 	fl          *flusher

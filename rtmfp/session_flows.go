@@ -23,7 +23,11 @@ func (s *session) onUserData(u *UserData, now time.Time) bool {
 		}
 		s.recvFlows[u.FlowID] = f
 	}
-	room := s.lim.sessionBuffer - s.recvBytes
+	limit := s.lim.sessionBuffer
+	if s.lim.preConnect > 0 && !s.admitted {
+		limit = min(limit, s.lim.preConnect)
+	}
+	room := limit - s.recvBytes
 	delta, ackNow := f.onData(u, room, func(msg []byte) { s.conn.deliver(f, msg) })
 	s.recvBytes += delta
 	return ackNow

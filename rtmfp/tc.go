@@ -284,6 +284,15 @@ func (c *Conn) LocalAddr() net.Addr {
 	return nil
 }
 
+// Admit lifts the session's pre-connect reassembly bound
+// (Config.PreConnectBuffer) to SessionBuffer: the session layer calls it
+// once the peer's connect is admitted.
+func (c *Conn) Admit() {
+	c.s.mu.Lock()
+	c.s.admitted = true
+	c.s.mu.Unlock()
+}
+
 // PeerID is the peer's fingerprint in hex (Flash's farID).
 func (c *Conn) PeerID() string { return hex.EncodeToString(c.s.far[:]) }
 

@@ -59,7 +59,7 @@ func newRTMFP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 	srv := &rtmfp.Server{
 		Config: rtmfp.Config{
 			MaxSessions: r.MaxSessions, MaxSessionsPerIP: r.MaxSessionsPerIP, HandshakesPerSecond: r.HandshakesPerSecond,
-			MaxFlows: r.MaxFlowsPerSession, FlowBuffer: r.FlowBuffer, SessionBuffer: r.SessionBuffer, SendQueue: r.SendQueue,
+			MaxFlows: r.MaxFlowsPerSession, FlowBuffer: r.FlowBuffer, SessionBuffer: r.SessionBuffer, PreConnectBuffer: r.PreConnectBuffer, SendQueue: r.SendQueue,
 			IdleTimeout: r.IdleTimeout, Keepalive: r.Keepalive, AudioLifetime: r.AudioLifetime,
 			CongestionDelay: congestionDelay(r),
 			Policy:          rtmfp.Policy{RequireHMAC: r.RequireHMAC, RequireSeq: r.RequireSequence},
