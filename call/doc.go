@@ -1,8 +1,9 @@
-// Package call is flashvox's signalling for one-to-one calls: users and
-// auth tokens, presence, the call state machine, and one event log per user
+// Package call is flashvox's signalling for one-to-one calls: users'
+// devices, presence, the call state machine, and one event log per user
 // that every transport (RTMP pushes, HTTP polling and long-poll) reads with
 // its own cursor. It decides who may publish and play which stream; it moves
-// no media and knows nothing of RTMP or HTTP.
+// no media and knows nothing of RTMP or HTTP. Who may sign in (passwords,
+// tokens) is package account's.
 //
 // Ownership: Service.mu guards users, devices, calls and stream names; each
 // user's Log has its own lock (taken inside Service.mu, never the reverse).

@@ -8,23 +8,14 @@ import (
 // Errors of the call API. Transports map them to their own codes; the text
 // is what a client sees.
 var (
-	ErrBadCredentials = errors.New("wrong user or password")
-	ErrBadToken       = errors.New("malformed token")
-	ErrTokenSignature = errors.New("token signature does not match")
-	ErrTokenExpired   = errors.New("token expired")
-	ErrTokenRevoked   = errors.New("token revoked (logged out)")
-	ErrTokenUser      = errors.New("token is for another user")
-	ErrThrottled      = errors.New("too many failed attempts from your address")
-	ErrBusy           = errors.New("server busy checking passwords; try again")
-	ErrBadUser        = errors.New("invalid user name")
-	ErrNoCall         = errors.New("no such call")
-	ErrNotParty       = errors.New("you are not a party of this call")
-	ErrState          = errors.New("not possible in the call's current state")
-	ErrAnswered       = errors.New("call was answered elsewhere")
-	ErrSelfCall       = errors.New("cannot call yourself")
-	ErrInCall         = errors.New("you are already in a call")
-	ErrBadDTMF        = errors.New("DTMF digits must be 1..32 of 0-9 * # A-D")
-	ErrStreamDenied   = errors.New("stream name is not issued to you for an active call")
+	ErrNoCall       = errors.New("no such call")
+	ErrNotParty     = errors.New("you are not a party of this call")
+	ErrState        = errors.New("not possible in the call's current state")
+	ErrAnswered     = errors.New("call was answered elsewhere")
+	ErrSelfCall     = errors.New("cannot call yourself")
+	ErrInCall       = errors.New("you are already in a call")
+	ErrBadDTMF      = errors.New("DTMF digits must be 1..32 of 0-9 * # A-D")
+	ErrStreamDenied = errors.New("stream name is not issued to you for an active call")
 )
 
 // errNotEstablished refuses what needs an answered call.

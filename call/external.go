@@ -3,6 +3,8 @@ package call
 import (
 	"fmt"
 	"time"
+
+	"github.com/flashvox/flashvox/account"
 )
 
 // Gateway carries calls whose other party is not a user: phone numbers
@@ -90,8 +92,8 @@ func (s *Service) inviteExternal(d *Device, gw Gateway, to string) (string, erro
 // It returns the call id, or "" and the reason (offline, busy) when to
 // cannot take it; the user's answer or refusal comes to leg.
 func (s *Service) InviteExternal(from, to string, leg Leg) (id, reason string, err error) {
-	if !ValidUserName(to) {
-		return "", "", ErrBadUser
+	if !account.ValidUserName(to) {
+		return "", "", account.ErrBadUser
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

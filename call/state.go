@@ -3,6 +3,8 @@ package call
 import (
 	"fmt"
 	"time"
+
+	"github.com/flashvox/flashvox/account"
 )
 
 type state uint8
@@ -39,8 +41,8 @@ func (s *Service) Invite(d *Device, to, peerID string) (string, error) {
 	if gw := s.gateway(); gw != nil && gw.Routes(to) {
 		return s.inviteExternal(d, gw, to)
 	}
-	if !ValidUserName(to) {
-		return "", ErrBadUser
+	if !account.ValidUserName(to) {
+		return "", account.ErrBadUser
 	}
 	if to == d.User {
 		return "", ErrSelfCall

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/media"
 )
@@ -84,7 +85,7 @@ func (s *Service) Invite(by, room, target string) error {
 		}
 		r.log.Info("number invited", "number", target, "by", by)
 		return nil
-	case call.ValidUserName(target):
+	case account.ValidUserName(target):
 		return s.inviteUser(r, target, by)
 	}
 	return fmt.Errorf("%w: %q is neither a user name nor a number", ErrCannotInvite, target)

@@ -68,7 +68,7 @@ func (c *Config) validateAuth() error {
 // validateUsers checks names and secrets. A plaintext password is refused
 // unless every listener is on a loopback address, so plaintext (and the
 // demo accounts, whose password equals the name) never faces a network.
-// The name rule is call.ValidUserName's (config imports nothing above it).
+// The name rule is account.ValidUserName's (config imports nothing above it).
 func (c *Config) validateUsers() error {
 	seen := map[string]bool{}
 	for i, u := range c.Users {

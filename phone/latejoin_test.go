@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/conference"
@@ -26,7 +27,7 @@ import (
 func TestConferenceRelayLateSpeex(t *testing.T) {
 	names := []string{"alice", "bob"}
 	calls := call.NewService(call.Options{}, names...)
-	auth := call.NewAuth(call.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob"}})
+	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob"}})
 	app := &phoneapp.App{Calls: calls, Auth: auth, Logger: slog.New(slog.DiscardHandler)}
 	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{phoneapp.Name: app}})
 	confs := conference.New(conference.Options{Hub: st.Hub, DefaultMode: conference.ModeRelay, Logger: st.Logger, Calls: calls})

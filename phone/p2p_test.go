@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/audiotest"
@@ -21,7 +22,7 @@ import (
 // RTMFP URL of the phone app.
 func rtmfpPhoneStack(t *testing.T, calls *call.Service) (*teststack.Stack, string) {
 	t.Helper()
-	auth := call.NewAuth(call.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob"}})
+	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob"}})
 	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
 		phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: slog.New(slog.DiscardHandler)},
 	}})

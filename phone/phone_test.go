@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/audiotest"
@@ -24,7 +25,7 @@ func startServer(t *testing.T, ring time.Duration) string {
 	t.Helper()
 	calls := call.NewService(call.Options{RingTimeout: ring}, "alice", "bob", "carol")
 	t.Cleanup(calls.Close)
-	auth := call.NewAuth(call.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}})
+	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}})
 	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
 		phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: slog.New(slog.DiscardHandler)},
 	}})

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/conference"
@@ -29,11 +30,11 @@ const Name = "phone"
 // App is the phone application; register it in session.Options.Apps[Name].
 type App struct {
 	Calls *call.Service
-	Auth  *call.Auth
+	Auth  *account.Auth
 	// Conferences serves joinConference and the other room methods; nil: none.
 	Conferences *conference.Service
 	// Guard slows password and token guessing (package throttle); nil: not slowed.
-	Guard  call.Guard
+	Guard  account.Guard
 	Logger *slog.Logger
 }
 
@@ -87,7 +88,7 @@ func (a *App) Connect(ctx context.Context, s *session.Session, _ *amf.Object, ar
 	if ra := s.Transport().RemoteAddr(); ra != nil {
 		addr = ra.String()
 	}
-	w, err := a.Auth.Authenticate(a.Guard, addr, call.Attempt{User: cr.user, Token: cr.token, Password: cr.password})
+	w, err := a.Auth.Authenticate(a.Guard, addr, account.Attempt{User: cr.user, Token: cr.token, Password: cr.password})
 	if err != nil {
 		return nil, fmt.Errorf("phone: %w", err)
 	}
@@ -128,7 +129,7 @@ func (c *conn) endWithToken(ctx context.Context) {
 	}
 	err := c.watch.Err()
 	reason := "token_expired"
-	if errors.Is(err, call.ErrTokenRevoked) {
+	if errors.Is(err, account.ErrTokenRevoked) {
 		reason = "token_revoked"
 	}
 	c.log.Info("session ended with its token", "reason", reason)
@@ -156,7 +157,7 @@ type conn struct {
 	cursor uint64 // first event pushed: the log's head at connect
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	watch  *call.Watch // the session's token (or, for a password, auth.token_ttl)
+	watch  *account.Watch // the session's token (or, for a password, auth.token_ttl)
 	// conferences and the rooms this connection joined (by room name).
 	conferences *conference.Service
 	members     map[string]*conference.Member

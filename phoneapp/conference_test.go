@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
@@ -32,7 +33,7 @@ func startConfStack(t *testing.T, mode conference.Mode) (*teststack.Stack, *conf
 		users[n] = n
 	}
 	calls := call.NewService(call.Options{}, names...)
-	auth := call.NewAuth(call.AuthOptions{Users: users, Secret: secret})
+	auth := account.NewAuth(account.AuthOptions{Users: users, Secret: secret})
 	app := &phoneapp.App{Calls: calls, Auth: auth}
 	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{phoneapp.Name: app}})
 	confs := conference.New(conference.Options{Hub: st.Hub, DefaultMode: mode, Logger: st.Logger, Calls: calls})

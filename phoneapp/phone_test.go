@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/media"
@@ -22,7 +23,7 @@ var secret = []byte("test-secret-0123456789")
 type stack struct {
 	addr  string
 	calls *call.Service
-	auth  *call.Auth
+	auth  *account.Auth
 	hub   *media.Hub
 }
 
@@ -32,7 +33,7 @@ func startStack(t *testing.T, ring time.Duration) *stack {
 	log := slog.New(slog.DiscardHandler)
 	hub := media.NewHub(256, log)
 	calls := call.NewService(call.Options{RingTimeout: ring}, "alice", "bob", "carol")
-	auth := call.NewAuth(call.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}, Secret: secret})
+	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}, Secret: secret})
 	srv := &rtmp.Server{
 		MaxConns: 100, MaxConnsPerIP: 100, Logger: log,
 		Handler: &session.Handler{Options: session.Options{Hub: hub, MaxStreams: 8, Logger: log,
@@ -129,7 +130,7 @@ func (p *phone) call(name string, args ...any) (*amf.Object, error) {
 
 func TestConnectCredentials(t *testing.T) {
 	st := startStack(t, time.Minute)
-	tok := call.MintToken(secret, "alice", time.Now().Add(time.Hour))
+	tok := account.MintToken(secret, "alice", time.Now().Add(time.Hour))
 	for _, args := range [][]any{
 		{"alice", "alice"},
 		{"alice", tok},
@@ -144,9 +145,9 @@ func TestConnectCredentials(t *testing.T) {
 	}{
 		{nil, "connect needs arguments"},
 		{[]any{"alice", "wrong"}, "wrong user or password"},
-		{[]any{"alice", call.MintToken(secret, "alice", time.Now().Add(-time.Minute))}, "token expired"},
+		{[]any{"alice", account.MintToken(secret, "alice", time.Now().Add(-time.Minute))}, "token expired"},
 		{[]any{"bob", tok}, "token is for another user"},
-		{[]any{"alice", call.MintToken([]byte("other-secret-000000"), "alice", time.Now().Add(time.Hour))}, "signature"},
+		{[]any{"alice", account.MintToken([]byte("other-secret-000000"), "alice", time.Now().Add(time.Hour))}, "signature"},
 		{[]any{amf.NewObject("user", "alice")}, "connect needs arguments"},
 	} {
 		_, err := dial(t, st, tc.args...)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/internal/teststack"
 	"github.com/flashvox/flashvox/phoneapp"
@@ -15,10 +16,10 @@ import (
 )
 
 // startAuthStack is startStack with auth options and a guard.
-func startAuthStack(t *testing.T, o call.AuthOptions, guard call.Guard) *stack {
+func startAuthStack(t *testing.T, o account.AuthOptions, guard account.Guard) *stack {
 	t.Helper()
 	o.Users, o.Secret = map[string]string{"alice": "alice", "bob": "bob"}, secret
-	auth := call.NewAuth(o)
+	auth := account.NewAuth(o)
 	calls := call.NewService(call.Options{RingTimeout: time.Minute}, "alice", "bob")
 	t.Cleanup(calls.Close)
 	ts := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
@@ -64,9 +65,9 @@ func (p *phone) expectEnd(reason string, d time.Duration) {
 // disconnected at its expiry, not at its next request; one connected with
 // a password lives auth.token_ttl.
 func TestSessionEndsAtTokenExpiry(t *testing.T) {
-	st := startAuthStack(t, call.AuthOptions{TTL: 2 * time.Second}, nil)
+	st := startAuthStack(t, account.AuthOptions{TTL: 2 * time.Second}, nil)
 	exp := time.Now().Add(2 * time.Second)
-	tok := call.MintToken(secret, "alice", exp) // Unix seconds: expires in 1..2 s
+	tok := account.MintToken(secret, "alice", exp) // Unix seconds: expires in 1..2 s
 	byToken := mustDial(t, st, "alice", tok)
 	byPassword := mustDial(t, st, "bob", "bob")
 	byToken.expectEnd("token_expired", 5*time.Second)
@@ -86,9 +87,9 @@ func TestSessionEndsAtTokenExpiry(t *testing.T) {
 // does this) disconnects every phone connected with it at once; another
 // token's session stays.
 func TestSessionEndsAtRevocation(t *testing.T) {
-	st := startAuthStack(t, call.AuthOptions{}, nil)
-	tok := call.MintToken(secret, "alice", time.Now().Add(time.Hour))
-	other := call.MintToken(secret, "alice", time.Now().Add(2*time.Hour))
+	st := startAuthStack(t, account.AuthOptions{}, nil)
+	tok := account.MintToken(secret, "alice", time.Now().Add(time.Hour))
+	other := account.MintToken(secret, "alice", time.Now().Add(2*time.Hour))
 	a1, a2 := mustDial(t, st, "alice", tok), mustDial(t, st, "alice", other)
 	start := time.Now()
 	if err := st.auth.Revoke(tok); err != nil {
@@ -107,7 +108,7 @@ func TestSessionEndsAtRevocation(t *testing.T) {
 // TestConnectThrottled: after the free failures a connect is rejected with
 // when to retry, even with the right password.
 func TestConnectThrottled(t *testing.T) {
-	st := startAuthStack(t, call.AuthOptions{}, throttle.New(throttle.Options{FreeFailures: 2, BaseDelay: 20 * time.Second}))
+	st := startAuthStack(t, account.AuthOptions{}, throttle.New(throttle.Options{FreeFailures: 2, BaseDelay: 20 * time.Second}))
 	for i := range 3 {
 		if _, err := dial(t, st, "alice", "guess"); err == nil || !strings.Contains(err.Error(), "wrong user or password") {
 			t.Fatalf("guess %d: %v", i, err)

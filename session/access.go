@@ -44,7 +44,7 @@ const (
 	TranscodeOff   TranscodePolicy = "off"   // nobody
 )
 
-// TokenVerifier checks a flashvox token and names its user (*call.Auth).
+// TokenVerifier checks a flashvox token and names its user (*account.Auth).
 type TokenVerifier interface {
 	Verify(token string) (user string, err error)
 }

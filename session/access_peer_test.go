@@ -3,13 +3,14 @@ package session_test
 import (
 	"context"
 	"errors"
-	"github.com/flashvox/flashvox/internal/testwait"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/account"
+	"github.com/flashvox/flashvox/internal/testwait"
+
 	"github.com/flashvox/flashvox/internal/audiotest"
 	"github.com/flashvox/flashvox/internal/testpeer"
 	"github.com/flashvox/flashvox/internal/teststack"
@@ -22,15 +23,15 @@ import (
 var accessSecret = []byte("access-test-secret-0123456789")
 
 func accessToken(user string) string {
-	return call.MintToken(accessSecret, user, time.Now().Add(time.Hour))
+	return account.MintToken(accessSecret, user, time.Now().Add(time.Hour))
 }
 
 // startAccessStack runs "live" (open publish and play, default transcode
 // policy: token) and "secure" (publish with the key of "cam", play with a
-// token), tokens checked by call.Auth, guessing throttled.
+// token), tokens checked by account.Auth, guessing throttled.
 func startAccessStack(t *testing.T, o teststack.Options) *teststack.Stack {
 	t.Helper()
-	auth := call.NewAuth(call.AuthOptions{Secret: accessSecret})
+	auth := account.NewAuth(account.AuthOptions{Secret: accessSecret})
 	guard := throttle.New(throttle.Options{FreeFailures: 1000})
 	o.Apps = map[string]session.App{
 		"live": &session.LiveApp{Publish: session.PolicyOpen, Play: session.PolicyOpen, Tokens: auth, Guard: guard},
@@ -235,7 +236,7 @@ func TestTranscoderBudget(t *testing.T) {
 // TestTokenGuessingThrottled: after a few wrong tokens from one address,
 // even the right one is refused for a while, with the wait in the answer.
 func TestTokenGuessingThrottled(t *testing.T) {
-	auth := call.NewAuth(call.AuthOptions{Secret: accessSecret})
+	auth := account.NewAuth(account.AuthOptions{Secret: accessSecret})
 	guard := throttle.New(throttle.Options{FreeFailures: 2, BaseDelay: time.Minute})
 	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
 		"secure": &session.LiveApp{Publish: session.PolicyDeny, Play: session.PolicyToken, Tokens: auth, Guard: guard}}})

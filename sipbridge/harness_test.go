@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/phoneapp"
@@ -48,7 +49,7 @@ func startEnvRing(t *testing.T, ring time.Duration, edit func(*Options)) *env {
 	hub := media.NewHub(256, log)
 	users := map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}
 	calls := call.NewService(call.Options{RingTimeout: ring, Logger: log}, "alice", "bob", "carol")
-	auth := call.NewAuth(call.AuthOptions{Users: users})
+	auth := account.NewAuth(account.AuthOptions{Users: users})
 	o := Options{
 		Listen:      "127.0.0.1:0",
 		RTPTimeout:  5 * time.Second,

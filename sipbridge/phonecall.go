@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
 )
 
@@ -217,7 +218,7 @@ func followCall(ctx context.Context, lg *call.Log, cursor uint64, id string, q *
 // service refused at once.
 func inviteErrorStatus(err error) (int, string) {
 	switch {
-	case errors.Is(err, ErrNoRoute), errors.Is(err, call.ErrBadUser):
+	case errors.Is(err, ErrNoRoute), errors.Is(err, account.ErrBadUser):
 		return 404, "Not Found"
 	case errors.Is(err, ErrNotPermitted), errors.Is(err, call.ErrSelfCall):
 		return 403, "Forbidden"

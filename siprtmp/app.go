@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/session"
@@ -23,13 +24,13 @@ const Name = "sip"
 // session.Options.Apps[Name].
 type App struct {
 	Calls *call.Service
-	Auth  *call.Auth
+	Auth  *account.Auth
 	// Domains are the SIP domains that are this server's (lower case). An
 	// address in one of them, or in the host the client connected to
 	// (tcUrl), names a user. Empty: every domain is taken as ours.
 	Domains []string
 	// Guard slows password and token guessing (package throttle); nil: not slowed.
-	Guard  call.Guard
+	Guard  account.Guard
 	Logger *slog.Logger
 }
 
@@ -89,8 +90,8 @@ func (a *App) Connect(ctx context.Context, s *session.Session, obj *amf.Object, 
 		return nil, fmt.Errorf("sip: domain %s is not served here (registering with other SIP servers is not supported); connect as USER@%s", aor.Domain(), tcHost)
 	}
 	user := aor.User
-	if !call.ValidUserName(user) {
-		return nil, fmt.Errorf("sip: %w: %q", call.ErrBadUser, user)
+	if !account.ValidUserName(user) {
+		return nil, fmt.Errorf("sip: %w: %q", account.ErrBadUser, user)
 	}
 	ca := parseConnectArgs(args)
 	if ca.secret == "" {
@@ -99,9 +100,9 @@ func (a *App) Connect(ctx context.Context, s *session.Session, obj *amf.Object, 
 	if ca.authName != "" && ca.authName != user {
 		return nil, fmt.Errorf("sip: authentication name %q is not the address's user %q", ca.authName, user)
 	}
-	at := call.Attempt{User: user, Password: ca.secret}
+	at := account.Attempt{User: user, Password: ca.secret}
 	if strings.HasPrefix(ca.secret, "v1.") {
-		at = call.Attempt{User: user, Token: ca.secret}
+		at = account.Attempt{User: user, Token: ca.secret}
 	}
 	var addr string
 	if ra := s.Transport().RemoteAddr(); ra != nil {
@@ -174,7 +175,7 @@ type conn struct {
 	cursor uint64
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	watch  *call.Watch // the session's token (or, for a password, auth.token_ttl)
+	watch  *account.Watch // the session's token (or, for a password, auth.token_ttl)
 
 	mu        sync.Mutex
 	state     int

@@ -2,13 +2,15 @@ package siprtmp_test
 
 import (
 	"context"
-	"github.com/flashvox/flashvox/internal/teststack"
 	"io"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/account"
+	"github.com/flashvox/flashvox/internal/teststack"
 
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
@@ -35,7 +37,7 @@ func startStack(t *testing.T, ring time.Duration, domains ...string) *stack {
 	log := slog.New(slog.DiscardHandler)
 	calls := call.NewService(call.Options{RingTimeout: ring}, "alice", "bob", "carol")
 	t.Cleanup(calls.Close)
-	auth := call.NewAuth(call.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}, Secret: secret})
+	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}, Secret: secret})
 	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
 		phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log},
 		siprtmp.Name:  &siprtmp.App{Calls: calls, Auth: auth, Domains: domains, Logger: log},

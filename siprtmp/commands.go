@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/session"
 )
@@ -107,7 +108,7 @@ func inviteRefusal(err error) string {
 		return "486 Busy Here"
 	case errors.Is(err, call.ErrInCall):
 		return "Already in an active or pending call"
-	case errors.Is(err, call.ErrBadUser):
+	case errors.Is(err, account.ErrBadUser):
 		return "404 Not Found"
 	}
 	return "403 Forbidden: " + err.Error()

@@ -6,14 +6,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/rtmp"
 )
 
 func TestSipConnect(t *testing.T) {
 	t.Parallel()
 	st := startStack(t, time.Minute, "voice.example.com")
-	tok := call.MintToken(secret, "alice", time.Now().Add(time.Hour))
+	tok := account.MintToken(secret, "alice", time.Now().Add(time.Hour))
 	for _, tc := range []struct {
 		aor  string
 		args []any

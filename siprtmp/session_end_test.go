@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/internal/teststack"
 	"github.com/flashvox/flashvox/session"
@@ -17,14 +18,14 @@ import (
 func TestSipConnectThrottledAndSessionEnd(t *testing.T) {
 	calls := call.NewService(call.Options{RingTimeout: time.Minute}, "alice", "bob")
 	t.Cleanup(calls.Close)
-	auth := call.NewAuth(call.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob"}, Secret: secret})
+	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob"}, Secret: secret})
 	guard := throttle.New(throttle.Options{FreeFailures: 1, BaseDelay: 10 * time.Second})
 	ts := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
 		siprtmp.Name: &siprtmp.App{Calls: calls, Auth: auth, Guard: guard},
 	}})
 	st := &stack{addr: ts.Addr, calls: calls}
 
-	tok := call.MintToken(secret, "bob", time.Now().Add(time.Hour))
+	tok := account.MintToken(secret, "bob", time.Now().Add(time.Hour))
 	sc, err := dialSip(t, st, "bob@127.0.0.1", "bob", tok)
 	if err != nil {
 		t.Fatal(err)

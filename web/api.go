@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/conference"
 )
@@ -28,9 +29,9 @@ const (
 // "Authorization: Bearer TOKEN".
 type API struct {
 	Calls *call.Service
-	Auth  *call.Auth
+	Auth  *account.Auth
 	// Guard slows password and token guessing (package throttle); nil: not slowed.
-	Guard   call.Guard
+	Guard   account.Guard
 	Logger  *slog.Logger
 	MaxWait time.Duration // longest long-poll (default 50s)
 	// MaxPolls bounds one user's long-polls waiting at once (default 8:
@@ -79,21 +80,21 @@ func errorFor(err error) *apiError {
 		status int
 		code   string
 	}{
-		{call.ErrBadCredentials, http.StatusUnauthorized, "bad_credentials"},
-		{call.ErrTokenExpired, http.StatusUnauthorized, "token_expired"},
-		{call.ErrTokenRevoked, http.StatusUnauthorized, "token_revoked"},
-		{call.ErrTokenSignature, http.StatusUnauthorized, "bad_token"},
-		{call.ErrTokenUser, http.StatusUnauthorized, "bad_token"},
-		{call.ErrThrottled, http.StatusTooManyRequests, "too_many_attempts"},
-		{call.ErrBusy, http.StatusServiceUnavailable, "busy"},
-		{call.ErrBadToken, http.StatusUnauthorized, "bad_token"},
+		{account.ErrBadCredentials, http.StatusUnauthorized, "bad_credentials"},
+		{account.ErrTokenExpired, http.StatusUnauthorized, "token_expired"},
+		{account.ErrTokenRevoked, http.StatusUnauthorized, "token_revoked"},
+		{account.ErrTokenSignature, http.StatusUnauthorized, "bad_token"},
+		{account.ErrTokenUser, http.StatusUnauthorized, "bad_token"},
+		{account.ErrThrottled, http.StatusTooManyRequests, "too_many_attempts"},
+		{account.ErrBusy, http.StatusServiceUnavailable, "busy"},
+		{account.ErrBadToken, http.StatusUnauthorized, "bad_token"},
 		{call.ErrNoCall, http.StatusNotFound, "no_call"},
 		{call.ErrNotParty, http.StatusForbidden, "not_party"},
 		{call.ErrAnswered, http.StatusConflict, "answered_elsewhere"},
 		{call.ErrInCall, http.StatusConflict, "in_call"},
 		{call.ErrState, http.StatusConflict, "state"},
 		{call.ErrSelfCall, http.StatusBadRequest, "self_call"},
-		{call.ErrBadUser, http.StatusBadRequest, "bad_user"},
+		{account.ErrBadUser, http.StatusBadRequest, "bad_user"},
 		{call.ErrBadDTMF, http.StatusBadRequest, "bad_dtmf"},
 	}
 	for _, t := range table {
@@ -113,7 +114,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, err error) {
 	e := errorFor(err)
-	var re *call.RetryError
+	var re *account.RetryError
 	switch {
 	case errors.As(err, &re):
 		w.Header().Set("Retry-After", strconv.Itoa(re.Seconds()))
@@ -162,7 +163,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 	}
 	tok, exp, err := a.Auth.LoginFrom(a.Guard, r.RemoteAddr, req.User, req.Password)
 	if err != nil {
-		if !errors.Is(err, call.ErrThrottled) { // those are counted and logged by the guard, rate-limited
+		if !errors.Is(err, account.ErrThrottled) { // those are counted and logged by the guard, rate-limited
 			a.logger().Info("login refused", "user", logUser(req.User), "remote", r.RemoteAddr, "why", err)
 		}
 		writeError(w, err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/media"
@@ -21,7 +22,7 @@ import (
 func TestAPIConferenceAccess(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	calls := call.NewService(call.Options{RingTimeout: time.Minute}, "alice", "bob", "carol")
-	auth := call.NewAuth(call.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}, Secret: apiSecret})
+	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}, Secret: apiSecret})
 	confs := conference.New(conference.Options{Hub: media.NewHub(64, log), DefaultMode: conference.ModeRelay, Calls: calls,
 		Throttle: throttle.New(throttle.Options{FreeFailures: 3}),
 		Rooms:    []conference.RoomConfig{{Name: "board", PIN: "4321", Moderators: []string{"alice"}}}})

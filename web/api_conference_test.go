@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/media"
@@ -16,7 +17,7 @@ import (
 func newConfEnv(t *testing.T) *apiEnv {
 	log := slog.New(slog.DiscardHandler)
 	calls := call.NewService(call.Options{RingTimeout: time.Minute}, "alice", "bob", "carol")
-	auth := call.NewAuth(call.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}, Secret: apiSecret})
+	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}, Secret: apiSecret})
 	confs := conference.New(conference.Options{Hub: media.NewHub(64, log), DefaultMode: conference.ModeRelay, Calls: calls})
 	mux := http.NewServeMux()
 	(&API{Calls: calls, Auth: auth, Logger: log, MaxWait: 5 * time.Second, Conferences: confs}).Register(mux)

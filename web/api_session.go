@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
 )
 
@@ -32,7 +33,7 @@ func (a *API) logout(w http.ResponseWriter, r *http.Request, d *call.Device) {
 // logUser is a login's user name as it may be logged: a name that is not
 // a valid user name may be a password typed in the wrong field.
 func logUser(name string) string {
-	if !call.ValidUserName(name) {
+	if !account.ValidUserName(name) {
 		return "(invalid)"
 	}
 	return name

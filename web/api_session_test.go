@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/throttle"
 )
@@ -16,8 +17,8 @@ import (
 func TestAPILogoutRevokesTheToken(t *testing.T) {
 	e := newAPIEnv(t)
 	tok := e.login("alice")
-	other := call.MintToken(apiSecret, "alice", time.Now().Add(2*time.Hour))  // another session of alice
-	site := call.MintToken(apiSecret, "site-user", time.Now().Add(time.Hour)) // minted by a site backend
+	other := account.MintToken(apiSecret, "alice", time.Now().Add(2*time.Hour))  // another session of alice
+	site := account.MintToken(apiSecret, "site-user", time.Now().Add(time.Hour)) // minted by a site backend
 	for _, tk := range []string{tok, site} {
 		if code := e.do("GET", "/presence", tk, "", nil); code != 200 {
 			t.Fatalf("before logout: %d", code)
@@ -83,7 +84,7 @@ func TestAPILongPollEndsAtRevocation(t *testing.T) {
 func TestAPIThrottle(t *testing.T) {
 	calls := call.NewService(call.Options{RingTimeout: time.Minute}, "alice")
 	t.Cleanup(calls.Close)
-	auth := call.NewAuth(call.AuthOptions{Users: map[string]string{"alice": "alice-pw"}, Secret: apiSecret})
+	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice-pw"}, Secret: apiSecret})
 	var logs bytes.Buffer
 	mux := http.NewServeMux()
 	(&API{Calls: calls, Auth: auth, Guard: throttle.New(throttle.Options{FreeFailures: 2, BaseDelay: 30 * time.Second}),
@@ -105,7 +106,7 @@ func TestAPIThrottle(t *testing.T) {
 		t.Fatalf("after 3 failures: %d Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
 	}
 	var errOut map[string]string
-	if code := e.do("GET", "/presence", call.MintToken(apiSecret, "alice", time.Now().Add(time.Hour)), "", &errOut); code != 429 || errOut["error"] != "too_many_attempts" {
+	if code := e.do("GET", "/presence", account.MintToken(apiSecret, "alice", time.Now().Add(time.Hour)), "", &errOut); code != 429 || errOut["error"] != "too_many_attempts" {
 		t.Fatalf("a token check from the slowed address: %d %v", code, errOut)
 	}
 	if strings.Contains(logs.String(), "guess-") || strings.Contains(logs.String(), "alice-pw") {

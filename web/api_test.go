@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/internal/testwait"
 )
@@ -24,13 +25,13 @@ type apiEnv struct {
 	t     *testing.T
 	url   string
 	calls *call.Service
-	auth  *call.Auth
+	auth  *account.Auth
 	api   *API
 }
 
 func newAPIEnv(t *testing.T) *apiEnv {
 	calls := call.NewService(call.Options{RingTimeout: time.Minute}, "alice", "bob", "carol")
-	auth := call.NewAuth(call.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}, Secret: apiSecret})
+	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}, Secret: apiSecret})
 	mux := http.NewServeMux()
 	api := &API{Calls: calls, Auth: auth, Logger: slog.New(slog.DiscardHandler), MaxWait: 5 * time.Second}
 	api.Register(mux)
@@ -128,8 +129,8 @@ func TestAPILoginAndTokens(t *testing.T) {
 	for tok, want := range map[string]string{
 		"":        "no_token",
 		"garbage": "bad_token",
-		call.MintToken(apiSecret, "alice", time.Now().Add(-time.Second)):                   "token_expired",
-		call.MintToken([]byte("other-secret-0123456"), "alice", time.Now().Add(time.Hour)): "bad_token",
+		account.MintToken(apiSecret, "alice", time.Now().Add(-time.Second)):                   "token_expired",
+		account.MintToken([]byte("other-secret-0123456"), "alice", time.Now().Add(time.Hour)): "bad_token",
 	} {
 		if code := e.do("GET", "/events", tok, "", &errOut); code != 401 || errOut["error"] != want {
 			t.Errorf("token %q: %d %v, want %s", tok, code, errOut, want)

@@ -2,8 +2,6 @@ package web_test
 
 import (
 	"context"
-	"github.com/flashvox/flashvox/internal/testpeer"
-	"github.com/flashvox/flashvox/internal/teststack"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +9,10 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/account"
+	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/teststack"
 
 	"github.com/chromedp/chromedp"
 
@@ -32,7 +34,7 @@ func startPageEnv(t *testing.T) *pageEnv {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	calls := call.NewService(call.Options{RingTimeout: time.Minute}, "alice", "bob", "carol")
-	auth := call.NewAuth(call.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}})
+	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}})
 	mux := http.NewServeMux()
 	(&web.API{Calls: calls, Auth: auth, Logger: log, MaxWait: 30 * time.Second}).Register(mux)
 	(&web.Pages{SWF: filepath.Join(t.TempDir(), "none.swf")}).Register(mux)

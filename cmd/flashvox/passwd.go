@@ -11,7 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/internal/passhash"
 )
@@ -33,7 +33,7 @@ func runPasswd(args []string, in io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "flashvox passwd: the password is read from standard input, not from arguments")
 		return exitConfig
 	}
-	if *user != "" && !call.ValidUserName(*user) {
+	if *user != "" && !account.ValidUserName(*user) {
 		fmt.Fprintf(stderr, "flashvox passwd: --user must be 1..64 characters of A-Z a-z 0-9 . _ @ -, got %q\n", *user)
 		return exitConfig
 	}

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/config"
@@ -16,7 +17,7 @@ import (
 // appDeps are what the applications of apps: are built from.
 type appDeps struct {
 	calls *call.Service
-	auth  *call.Auth
+	auth  *account.Auth
 	confs *conference.Service
 	guard *throttle.Throttle
 	log   *slog.Logger // the call component's logger, for phone and sip

@@ -5,7 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/throttle"
 )
@@ -13,21 +13,21 @@ import (
 // newAuth builds the accounts and tokens of the config's users: hashed
 // ones as they are, plaintext ones (loopback only, which config enforces)
 // with a warning.
-func newAuth(cfg *config.Config, logger *slog.Logger) *call.Auth {
-	accts := make([]call.Account, 0, len(cfg.Users))
+func newAuth(cfg *config.Config, logger *slog.Logger) *account.Auth {
+	accts := make([]account.Account, 0, len(cfg.Users))
 	for _, u := range cfg.Users {
-		accts = append(accts, call.Account{Name: u.Name, Password: u.Password, PasswordHash: u.PasswordHash,
+		accts = append(accts, account.Account{Name: u.Name, Password: u.Password, PasswordHash: u.PasswordHash,
 			HA1: u.SIPHA1, HA1SHA256: u.SIPHA1SHA256})
 	}
 	if names := cfg.PlaintextUsers(); len(names) > 0 {
 		logger.Warn("plaintext passwords in users: allowed only while every listener is on loopback; replace them with `flashvox passwd` output (password_hash, sip_ha1, sip_ha1_sha256)", "users", names)
 	}
-	return call.NewAuth(call.AuthOptions{Accounts: accts, Realm: cfg.SIP.Realm, Secret: []byte(cfg.Auth.Secret), TTL: cfg.Auth.TokenTTL})
+	return account.NewAuth(account.AuthOptions{Accounts: accts, Realm: cfg.SIP.Realm, Secret: []byte(cfg.Auth.Secret), TTL: cfg.Auth.TokenTTL})
 }
 
 // registerAuthMetrics exports the guard's counters and the sessions
 // followed to their token's end.
-func registerAuthMetrics(reg *prometheus.Registry, guard *throttle.Throttle, auth *call.Auth) {
+func registerAuthMetrics(reg *prometheus.Registry, guard *throttle.Throttle, auth *account.Auth) {
 	counter := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Subsystem: "auth", Name: name, Help: help}, f)
 	}

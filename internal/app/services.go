@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/config"
@@ -34,7 +35,7 @@ type services struct {
 	hub   *media.Hub
 	rtmp  *rtmp.Server
 	calls *call.Service
-	auth  *call.Auth
+	auth  *account.Auth
 	mux   *http.ServeMux // routes beside /healthz and /metrics: the /api/v1 signalling API and the RTMPT tunnel
 	// tunnel serves RTMPT on the HTTP listener, rtmp.rtmpt_listen and (RTMPTS) rtmp.rtmpts_listen.
 	tunnel *rtmpt.Tunnel

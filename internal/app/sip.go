@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/internal/tlscert"
@@ -21,7 +22,7 @@ import (
 
 // startSIP starts the SIP bridge on sip.listen, makes it the call
 // service's gateway and exports its metrics.
-func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, calls *call.Service, auth *call.Auth, guard *throttle.Throttle) (*sipbridge.Bridge, error) {
+func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, calls *call.Service, auth *account.Auth, guard *throttle.Throttle) (*sipbridge.Bridge, error) {
 	lo, hi, err := config.ParseRTPPorts(cfg.SIP.RTPPorts)
 	if err != nil {
 		return nil, fmt.Errorf("sip.rtp_ports: %w", err)

@@ -1,4 +1,4 @@
-package call
+package account
 
 import (
 	"crypto/hmac"

@@ -1,0 +1,17 @@
+package account
+
+import "errors"
+
+// Errors of credential checks. Transports map them to their own codes; the
+// text is what a client sees.
+var (
+	ErrBadCredentials = errors.New("wrong user or password")
+	ErrBadToken       = errors.New("malformed token")
+	ErrTokenSignature = errors.New("token signature does not match")
+	ErrTokenExpired   = errors.New("token expired")
+	ErrTokenRevoked   = errors.New("token revoked (logged out)")
+	ErrTokenUser      = errors.New("token is for another user")
+	ErrThrottled      = errors.New("too many failed attempts from your address")
+	ErrBusy           = errors.New("server busy checking passwords; try again")
+	ErrBadUser        = errors.New("invalid user name")
+)
