@@ -108,9 +108,6 @@ func TestHugeStrictArray(t *testing.T) {
 	if perRun >= 1<<20 {
 		t.Fatalf("allocated %d bytes per decode", perRun)
 	}
-	if elapsed > time.Millisecond {
-		t.Fatalf("took %v per decode", elapsed)
-	}
 	allocs := testing.AllocsPerRun(runs, func() { _, _ = Decode0(pkt) })
 	t.Logf("%d bytes, %.0f allocs, %v per decode", perRun, allocs, elapsed)
 }
