@@ -34,8 +34,9 @@ vet:
 	if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
 	$(GO) vet ./...
 
-unit:
-	$(GO) test -race -count=1 -timeout 12m ./...
+# The process tests run bin/flashvox (TEST_FLASHVOX_BIN), built once here.
+unit: build
+	TEST_FLASHVOX_BIN=$(CURDIR)/bin/flashvox $(GO) test -race -count=1 -timeout 12m ./...
 
 # Every fuzz target for a few seconds: the seed corpus always, new inputs briefly.
 fuzz-short:

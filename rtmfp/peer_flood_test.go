@@ -27,10 +27,7 @@ const floodSources = 100
 // sequence numbers required) still completes a handshake and connects.
 func TestPeerIHelloFloodRSS(t *testing.T) {
 	tcconn := filepath.Join(testpeer.RTMFPTools(t), "tcconn")
-	bin := filepath.Join(t.TempDir(), "flashvox")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/flashvox").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := testpeer.Flashvox(t)
 	udp := testpeer.FreeUDPPort(t)
 	rtmpPort, httpPort := testpeer.FreePort(t), testpeer.FreePort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)

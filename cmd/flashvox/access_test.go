@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"github.com/flashvox/flashvox/internal/testwait"
 	"io"
 	"net/http"
 	"net/url"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/internal/testwait"
 
 	"github.com/flashvox/flashvox/internal/testpeer"
 )

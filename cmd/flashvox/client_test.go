@@ -4,45 +4,22 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/flashvox/flashvox/internal/testpeer"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/testpeer"
+
 	"github.com/flashvox/flashvox/internal/audiotest"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// flashvoxBin builds the binary once per test run.
-func flashvoxBin(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "flashvox-client-test")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "flashvox")
-		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
+// flashvoxBin is the binary under test (testpeer.Flashvox).
+func flashvoxBin(t *testing.T) string { return testpeer.Flashvox(t) }
 
 // server is a flashvox process with its RTMP phone URL and HTTP API URL.
 type server struct {

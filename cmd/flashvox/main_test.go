@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"github.com/flashvox/flashvox/internal/testpeer"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/internal/testpeer"
 )
 
 func TestConfigAndVersionCommands(t *testing.T) {
@@ -58,10 +59,7 @@ func freeAddr(t *testing.T) string {
 // TestServeHealthAndGracefulStop runs the real binary: it must answer
 // /healthz, and exit 0 within 5 s of SIGTERM with a client still connected.
 func TestServeHealthAndGracefulStop(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "flashvox")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := testpeer.Flashvox(t)
 	rtmpAddr, httpAddr := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "FLASHVOX_RTMP_LISTEN="+rtmpAddr, "FLASHVOX_HTTP_LISTEN="+httpAddr, "FLASHVOX_SIP_LISTEN=127.0.0.1:0", "FLASHVOX_RTMFP_LISTEN=127.0.0.1:0", "FLASHVOX_LOG_FORMAT=json")
