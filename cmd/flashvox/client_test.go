@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/testwait"
 
 	"github.com/flashvox/flashvox/internal/audiotest"
 )
@@ -31,13 +32,13 @@ type server struct {
 func startFlashvox(t *testing.T) *server { return startFlashvoxWith(t, nil) }
 
 // startFlashvoxWith starts flashvox with extra environment (later keys win)
-// and arguments (e.g. --config FILE).
+// and arguments (e.g. --config FILE). Its listeners bind port 0 and the
+// addresses are read from its "listening" log lines: no port is picked by
+// the test and freed for the child to take (a race with other processes).
 func startFlashvoxWith(t *testing.T, env []string, args ...string) *server {
 	t.Helper()
-	bin := flashvoxBin(t)
-	rtmpAddr, httpAddr := freeAddr(t), freeAddr(t)
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "FLASHVOX_RTMP_LISTEN="+rtmpAddr, "FLASHVOX_HTTP_LISTEN="+httpAddr, "FLASHVOX_SIP_LISTEN=127.0.0.1:0", "FLASHVOX_RTMFP_LISTEN=127.0.0.1:0", "FLASHVOX_CALL_RING_TIMEOUT=1s")
+	cmd := exec.Command(flashvoxBin(t), args...)
+	cmd.Env = append(os.Environ(), "FLASHVOX_RTMP_LISTEN=127.0.0.1:0", "FLASHVOX_HTTP_LISTEN=127.0.0.1:0", "FLASHVOX_SIP_LISTEN=127.0.0.1:0", "FLASHVOX_RTMFP_LISTEN=127.0.0.1:0", "FLASHVOX_CALL_RING_TIMEOUT=1s")
 	cmd.Env = append(cmd.Env, env...)
 	logs := &testpeer.Buffer{}
 	cmd.Stderr = logs
@@ -51,21 +52,32 @@ func startFlashvoxWith(t *testing.T, env []string, args ...string) *server {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
+	var rtmpAddr, httpAddr string
+	testwait.For(t, 10*time.Second, "the server's listening lines", func() bool {
+		rtmpAddr, httpAddr = listenAddr(logs.String(), "rtmp"), listenAddr(logs.String(), "http")
+		return rtmpAddr != "" && httpAddr != ""
+	})
 	s := &server{phoneURL: "rtmp://" + rtmpAddr + "/phone", api: "http://" + httpAddr + "/api/v1", logs: logs, cmd: cmd}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.For(t, 10*time.Second, "/healthz", func() bool {
 		res, err := http.Get("http://" + httpAddr + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return s
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server not ready: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond) // polling readiness of a process
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	})
+	return s
+}
+
+// listenAddr finds the address component listens on in a text log
+// ("msg=listening component=rtmp addr=127.0.0.1:34567"), or "".
+func listenAddr(log, component string) string {
+	_, rest, ok := strings.Cut(log, "msg=listening component="+component+" addr=")
+	if !ok {
+		return ""
 	}
+	addr, _, _ := strings.Cut(rest, "\n")
+	return strings.TrimSpace(addr)
 }
 
 // httpUser is a party driven through the HTTP API.
