@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/codec"
-	"github.com/flashvox/flashvox/convert"
+	"github.com/flashvox/flashvox/container/flv"
 	"github.com/flashvox/flashvox/internal/testwait"
 )
 
@@ -53,9 +53,9 @@ func (r *recordEvents) waitFor(t *testing.T, within time.Duration, want ...strin
 }
 
 // flvDuration returns the duration onMetaData (the first tag) says.
-func flvDuration(t *testing.T, tags []convert.Tag) float64 {
+func flvDuration(t *testing.T, tags []flv.Tag) float64 {
 	t.Helper()
-	if len(tags) < 2 || tags[0].Type != convert.TagScript {
+	if len(tags) < 2 || tags[0].Type != flv.TagScript {
 		t.Fatalf("%d tags, no onMetaData first", len(tags))
 	}
 	i := bytes.Index(tags[0].Data, []byte("duration"))
@@ -217,7 +217,7 @@ func TestRecordFullDiskRecovers(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				tags, err := convert.ParseFLV(b) // the first one may end in a cut tag
+				tags, err := flv.Parse(b) // the first one may end in a cut tag
 				if f == second && err != nil {
 					t.Fatalf("%s: %v", f, err)
 				}

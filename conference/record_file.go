@@ -10,7 +10,8 @@ import (
 
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/codecs"
-	"github.com/flashvox/flashvox/convert"
+	"github.com/flashvox/flashvox/container/flv"
+	"github.com/flashvox/flashvox/container/wav"
 )
 
 // recordFile is one file of a recording (a recording that failed and
@@ -103,10 +104,10 @@ func (rf *recordFile) close() {
 }
 
 // wavSink writes 16 kHz mono 16-bit PCM.
-type wavSink struct{ w *convert.WAVWriter }
+type wavSink struct{ w *wav.Writer }
 
 func newWAVSink(f *os.File) (*wavSink, error) {
-	w, err := convert.NewWAVWriter(f, MixRate)
+	w, err := wav.NewWriter(f, MixRate)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +128,7 @@ func (s *wavSink) finish() error     { return s.w.Close() }
 // both play at that rate) into audio tags timed by the samples written,
 // after an onMetaData tag whose duration checkpoints keep up to date.
 type flvSink struct {
-	w       *convert.FLVWriter
+	w       *flv.Writer
 	enc     codec.Encoder
 	hdr     byte
 	pend    []int16
@@ -140,9 +141,9 @@ func newFLVSink(f *os.File) (*flvSink, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := convert.NewFLVWriter(f, convert.Tracks{Audio: true})
+	w, err := flv.NewWriter(f, flv.Tracks{Audio: true})
 	if err == nil {
-		err = w.WriteMetaData(convert.FLVMeta{AudioCodec: hdr >> 4, SampleRate: MixRate})
+		err = w.WriteMetaData(flv.Meta{AudioCodec: hdr >> 4, SampleRate: MixRate})
 	}
 	if err == nil {
 		err = w.Flush()
@@ -168,7 +169,7 @@ func (s *flvSink) write(pcm []int16) error {
 			return fmt.Errorf("speex: %w", err)
 		}
 		ts := uint32(s.samples * 1000 / MixRate)
-		if err := s.w.WriteTag(convert.Tag{Type: convert.TagAudio, Timestamp: ts, Data: s.pkt}); err != nil {
+		if err := s.w.WriteTag(flv.Tag{Type: flv.TagAudio, Timestamp: ts, Data: s.pkt}); err != nil {
 			return err
 		}
 		s.samples += int64(n)

@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/codec"
-	"github.com/flashvox/flashvox/convert"
+	"github.com/flashvox/flashvox/container/flv"
+	"github.com/flashvox/flashvox/container/wav"
 	"github.com/flashvox/flashvox/internal/audiotest"
 )
 
@@ -91,7 +92,7 @@ func TestRecordWAVOnRoomEnd(t *testing.T) {
 	if riff := binary.LittleEndian.Uint32(b[4:8]); int(riff) != len(b)-8 {
 		t.Errorf("RIFF size %d, file %d bytes", riff, len(b))
 	}
-	pcm, rate, err := convert.ParseWAV(b)
+	pcm, rate, err := wav.Parse(b)
 	if err != nil || rate != 16000 {
 		t.Fatalf("ParseWAV: rate %d, %v", rate, err)
 	}
@@ -111,11 +112,11 @@ func TestRecordFLVOnShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tags, err := convert.ParseFLV(b)
+	tags, err := flv.Parse(b)
 	if err != nil {
 		t.Fatalf("ParseFLV: %v", err)
 	}
-	if len(tags) < 50 || tags[0].Type != convert.TagScript || tags[1].Data[0]>>4 != 11 {
+	if len(tags) < 50 || tags[0].Type != flv.TagScript || tags[1].Data[0]>>4 != 11 {
 		t.Fatalf("%d tags, first of type %d, first sound format %d; want onMetaData then Speex (11)", len(tags), tags[0].Type, tags[1].Data[0]>>4)
 	}
 	pcm := audiotest.FromS16LE(audiotest.RunFFmpeg(t, "-i", path, "-f", "s16le", "-ac", "1", "-ar", "16000", "-"))

@@ -11,6 +11,8 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/codecs"
 	"github.com/flashvox/flashvox/codec/resample"
+	"github.com/flashvox/flashvox/container/flv"
+	"github.com/flashvox/flashvox/container/wav"
 )
 
 // Options tune a conversion.
@@ -63,7 +65,7 @@ func File(in, out string, opts Options) error {
 
 // FLVToWAV decodes the audio tags of an FLV stream into a mono 16-bit WAV.
 func FLVToWAV(r io.Reader, w io.WriteSeeker, opts Options) error {
-	fr, err := NewFLVReader(r)
+	fr, err := flv.NewReader(r)
 	if err != nil {
 		return err
 	}
@@ -77,7 +79,7 @@ func FLVToWAV(r io.Reader, w io.WriteSeeker, opts Options) error {
 		if err != nil {
 			return err
 		}
-		if t.Type != TagAudio || len(t.Data) == 0 {
+		if t.Type != flv.TagAudio || len(t.Data) == 0 {
 			continue
 		}
 		if err := d.tag(t, w); err != nil {
@@ -96,7 +98,7 @@ func FLVToWAV(r io.Reader, w io.WriteSeeker, opts Options) error {
 // flvDecoder turns audio tags into PCM at one rate, following the codec.
 type flvDecoder struct {
 	outRate  int
-	wav      *WAVWriter
+	wav      *wav.Writer
 	id       codec.ID
 	rate     int
 	dec      codec.Decoder
@@ -104,7 +106,7 @@ type flvDecoder struct {
 	pcm, out []int16
 }
 
-func (d *flvDecoder) tag(t Tag, w io.WriteSeeker) error {
+func (d *flvDecoder) tag(t flv.Tag, w io.WriteSeeker) error {
 	id, rate, err := codec.ParseFLVAudio(t.Data[0])
 	if err != nil {
 		return fmt.Errorf("audio tag at %d ms: %w", t.Timestamp, err)
@@ -113,7 +115,7 @@ func (d *flvDecoder) tag(t Tag, w io.WriteSeeker) error {
 		if d.outRate == 0 {
 			d.outRate = rate
 		}
-		if d.wav, err = NewWAVWriter(w, d.outRate); err != nil {
+		if d.wav, err = wav.NewWriter(w, d.outRate); err != nil {
 			return err
 		}
 	}
@@ -133,7 +135,7 @@ func (d *flvDecoder) tag(t Tag, w io.WriteSeeker) error {
 	}
 	d.pcm, err = d.dec.Decode(d.pcm[:0], t.Data[1:])
 	if err != nil {
-		return fmt.Errorf("%w: %s audio tag at %d ms: %w", ErrDamaged, id, t.Timestamp, err)
+		return fmt.Errorf("%w: %s audio tag at %d ms: %w", flv.ErrDamaged, id, t.Timestamp, err)
 	}
 	return d.write(d.pcm)
 }
@@ -198,7 +200,7 @@ func WAVToFLV(r io.Reader, w io.WriteSeeker, opts Options) error {
 	if err != nil {
 		return err
 	}
-	pcm, inRate, err := ParseWAV(b)
+	pcm, inRate, err := wav.Parse(b)
 	if err != nil {
 		return err
 	}
@@ -213,7 +215,7 @@ func WAVToFLV(r io.Reader, w io.WriteSeeker, opts Options) error {
 	if rem := len(pcm) % n; rem != 0 {
 		pcm = append(pcm, make([]int16, n-rem)...) // pad the last frame with silence
 	}
-	fw, err := NewFLVWriter(w, Tracks{Audio: true})
+	fw, err := flv.NewWriter(w, flv.Tracks{Audio: true})
 	if err != nil {
 		return err
 	}
@@ -223,7 +225,7 @@ func WAVToFLV(r io.Reader, w io.WriteSeeker, opts Options) error {
 			return err
 		}
 		ts := uint32(int64(i) * 1000 / int64(rate))
-		if err := fw.WriteTag(Tag{Type: TagAudio, Timestamp: ts, Data: pkt}); err != nil {
+		if err := fw.WriteTag(flv.Tag{Type: flv.TagAudio, Timestamp: ts, Data: pkt}); err != nil {
 			return err
 		}
 	}

@@ -1,12 +1,13 @@
 // Package convert turns archives of Flash voice recordings into WAV files
 // and WAV files into FLV audio, for `flashvox convert`.
 //
-// An FLV file is read tag by tag with this package's own small reader
-// (FLVReader): strict length checks, an error that names the byte offset of
-// the damage, no allocation per tag once warm, and a fuzz target. The
-// go-flv module would do the reading too, but it decodes every tag into
-// typed structs (script data through its AMF0 decoder) that conversion does
-// not need, and its errors do not say where a file is damaged.
+// Files are read and written with container/flv and container/wav, the
+// project's one FLV and WAV implementation: strict length checks, errors
+// that name the byte offset of the damage, no allocation per tag once warm,
+// fuzz targets. The go-flv module would do the reading too, but it decodes
+// every tag into typed structs (script data through its AMF0 decoder) that
+// conversion does not need, and its errors do not say where a file is
+// damaged.
 //
 // FLV → WAV decodes whatever codec each audio tag holds; a change of codec
 // or rate mid-file starts a new decoder, and everything is resampled to one

@@ -6,7 +6,7 @@ import (
 	"os"
 
 	"github.com/flashvox/flashvox/codec/resample"
-	"github.com/flashvox/flashvox/convert"
+	"github.com/flashvox/flashvox/container/wav"
 )
 
 // maxWAVBytes bounds the microphone file read into memory (about 30 min at 16 kHz).
@@ -20,13 +20,13 @@ func ReadWAV(path string) ([]int16, error) {
 		return nil, err
 	}
 	if st.Size() > maxWAVBytes {
-		return nil, fmt.Errorf("%s: %w: larger than %d bytes", path, convert.ErrNotWAV, maxWAVBytes)
+		return nil, fmt.Errorf("%s: %w: larger than %d bytes", path, wav.ErrNotWAV, maxWAVBytes)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	pcm, rate, err := convert.ParseWAV(b)
+	pcm, rate, err := wav.Parse(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -47,7 +47,7 @@ func WriteWAV(path string, pcm []int16) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, f.Close()) }()
-	w, err := convert.NewWAVWriter(f, SampleRate)
+	w, err := wav.NewWriter(f, SampleRate)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/convert"
+	"github.com/flashvox/flashvox/container/wav"
 	"github.com/flashvox/flashvox/internal/audiotest"
 )
 
@@ -50,7 +50,7 @@ func TestConferenceRecordingSIGTERM(t *testing.T) {
 	if len(b) < 44 || int(binary.LittleEndian.Uint32(b[4:8])) != len(b)-8 || int(binary.LittleEndian.Uint32(b[40:44])) != len(b)-44 {
 		t.Fatalf("%s (%d bytes): header sizes do not match the file", files[0], len(b))
 	}
-	pcm, rate, err := convert.ParseWAV(b)
+	pcm, rate, err := wav.Parse(b)
 	if err != nil || rate != 16000 {
 		t.Fatalf("ParseWAV: rate %d, %v", rate, err)
 	}

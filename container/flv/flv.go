@@ -1,4 +1,4 @@
-package convert
+package flv
 
 import (
 	"bufio"
@@ -31,16 +31,16 @@ type Tag struct {
 	Data      []byte
 }
 
-// FLVReader reads the tags of an FLV file one at a time.
-type FLVReader struct {
+// Reader reads the tags of an FLV file one at a time.
+type Reader struct {
 	r   *bufio.Reader
 	off int64 // offset of the next tag header
 	buf []byte
 	hdr [tagHeaderLen + 4]byte
 }
 
-// NewFLVReader reads the FLV file header from r.
-func NewFLVReader(r io.Reader) (*FLVReader, error) {
+// NewReader reads the FLV file header from r.
+func NewReader(r io.Reader) (*Reader, error) {
 	br := bufio.NewReader(r)
 	var h [flvHeaderLen]byte
 	if _, err := io.ReadFull(br, h[:]); err != nil || string(h[:3]) != "FLV" {
@@ -54,12 +54,12 @@ func NewFLVReader(r io.Reader) (*FLVReader, error) {
 	if _, err := br.Discard(int(skip-flvHeaderLen) + 4); err != nil {
 		return nil, fmt.Errorf("%w: truncated header", ErrDamaged)
 	}
-	return &FLVReader{r: br, off: skip + 4}, nil
+	return &Reader{r: br, off: skip + 4}, nil
 }
 
 // Next returns the next tag, io.EOF at the clean end of the file, or an
 // error wrapping ErrDamaged. Tag.Data is valid until the next call.
-func (r *FLVReader) Next() (Tag, error) {
+func (r *Reader) Next() (Tag, error) {
 	h := r.hdr[:tagHeaderLen]
 	n, err := io.ReadFull(r.r, h)
 	if err == io.EOF {
@@ -102,9 +102,9 @@ func (r *FLVReader) Next() (Tag, error) {
 	return t, nil
 }
 
-// ParseFLV returns every tag of an FLV file held in b.
-func ParseFLV(b []byte) ([]Tag, error) {
-	r, err := NewFLVReader(bytes.NewReader(b))
+// Parse returns every tag of an FLV file held in b.
+func Parse(b []byte) ([]Tag, error) {
+	r, err := NewReader(bytes.NewReader(b))
 	if err != nil {
 		return nil, err
 	}
@@ -122,8 +122,8 @@ func ParseFLV(b []byte) ([]Tag, error) {
 	}
 }
 
-// FLVWriter writes an FLV file tag by tag.
-type FLVWriter struct {
+// Writer writes an FLV file tag by tag.
+type Writer struct {
 	w      *bufio.Writer
 	dst    io.Writer
 	hdr    [tagHeaderLen]byte
@@ -131,8 +131,8 @@ type FLVWriter struct {
 	durOff int64 // file offset of onMetaData's duration value; 0: none
 }
 
-// NewFLVWriter writes the FLV file header announcing the given tracks.
-func NewFLVWriter(w io.Writer, tracks Tracks) (*FLVWriter, error) {
+// NewWriter writes the FLV file header announcing the given tracks.
+func NewWriter(w io.Writer, tracks Tracks) (*Writer, error) {
 	flags := byte(0)
 	if tracks.Audio {
 		flags |= flvFlagAudio
@@ -145,14 +145,14 @@ func NewFLVWriter(w io.Writer, tracks Tracks) (*FLVWriter, error) {
 	if _, err := bw.Write(h); err != nil {
 		return nil, err
 	}
-	return &FLVWriter{w: bw, dst: w, off: int64(len(h))}, nil
+	return &Writer{w: bw, dst: w, off: int64(len(h))}, nil
 }
 
 // Tracks says which tracks an FLV file header announces.
 type Tracks struct{ Audio, Video bool }
 
 // WriteTag appends one tag and its PreviousTagSize.
-func (w *FLVWriter) WriteTag(t Tag) error {
+func (w *Writer) WriteTag(t Tag) error {
 	n := len(t.Data)
 	if n >= 1<<24 {
 		return fmt.Errorf("%w: tag of %d bytes", ErrFormat, n)
@@ -174,4 +174,4 @@ func (w *FLVWriter) WriteTag(t Tag) error {
 }
 
 // Flush writes what is buffered.
-func (w *FLVWriter) Flush() error { return w.w.Flush() }
+func (w *Writer) Flush() error { return w.w.Flush() }

@@ -1,9 +1,8 @@
-package convert
+package flv
 
 import (
 	"bytes"
 	"errors"
-	"io"
 	"slices"
 	"testing"
 )
@@ -11,7 +10,7 @@ import (
 // flvBytes writes tags into an FLV file image.
 func flvBytes(t testing.TB, tags []Tag) []byte {
 	var b bytes.Buffer
-	w, err := NewFLVWriter(&b, Tracks{Audio: true})
+	w, err := NewWriter(&b, Tracks{Audio: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +34,7 @@ var seedTags = [][]Tag{
 
 func TestFLVRoundTrip(t *testing.T) {
 	for i, tags := range seedTags {
-		got, err := ParseFLV(flvBytes(t, tags))
+		got, err := Parse(flvBytes(t, tags))
 		if err != nil || !equalTags(got, tags) {
 			t.Fatalf("case %d: %v %+v", i, err, got)
 		}
@@ -45,7 +44,7 @@ func TestFLVRoundTrip(t *testing.T) {
 func TestFLVDamage(t *testing.T) {
 	whole := flvBytes(t, seedTags[2])
 	for cut := 13; cut < len(whole); cut++ {
-		_, err := ParseFLV(whole[:cut])
+		_, err := Parse(whole[:cut])
 		// Whole: cut at a tag boundary, or only a PreviousTagSize missing.
 		whole := isTagBoundary(whole, cut) || isTagBoundary(whole, cut+4)
 		if whole != (err == nil) || (err != nil && !errors.Is(err, ErrDamaged)) {
@@ -54,17 +53,17 @@ func TestFLVDamage(t *testing.T) {
 	}
 	bad := slices.Clone(whole)
 	bad[13] = 3 // tag type 3
-	if _, err := ParseFLV(bad); !errors.Is(err, ErrDamaged) {
+	if _, err := Parse(bad); !errors.Is(err, ErrDamaged) {
 		t.Fatalf("bad type: %v", err)
 	}
-	if _, err := ParseFLV([]byte("RIFF....WAVE")); !errors.Is(err, ErrNotFLV) {
+	if _, err := Parse([]byte("RIFF....WAVE")); !errors.Is(err, ErrNotFLV) {
 		t.Fatalf("not FLV: %v", err)
 	}
 }
 
 // isTagBoundary reports whether cut falls just after a PreviousTagSize.
 func isTagBoundary(b []byte, cut int) bool {
-	r, _ := NewFLVReader(bytes.NewReader(b))
+	r, _ := NewReader(bytes.NewReader(b))
 	for r.off < int64(len(b)) {
 		if r.off == int64(cut) {
 			return true
@@ -89,69 +88,13 @@ func FuzzParseFLV(f *testing.F) {
 		f.Add(flvBytes(f, tags))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		tags, err := ParseFLV(b)
+		tags, err := Parse(b)
 		if err != nil {
 			return
 		}
-		again, err := ParseFLV(flvBytes(t, tags))
+		again, err := Parse(flvBytes(t, tags))
 		if err != nil || !equalTags(tags, again) {
 			t.Fatalf("round trip: %v", err)
 		}
 	})
-}
-
-// FuzzParseWAV: any input parses or errors; what parses has a sane rate.
-func FuzzParseWAV(f *testing.F) {
-	f.Add(wavBytes(f, []int16{0, 1, -1, 32767, -32768}, 8000))
-	f.Add(wavBytes(f, nil, 16000))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		pcm, rate, err := ParseWAV(b)
-		if err != nil {
-			return
-		}
-		if rate <= 0 {
-			t.Fatalf("rate %d", rate)
-		}
-		back, rate2, err := ParseWAV(wavBytes(t, pcm, rate))
-		if err != nil || rate2 != rate || !slices.Equal(back, pcm) {
-			t.Fatalf("round trip: %v", err)
-		}
-	})
-}
-
-type memFile struct {
-	b   []byte
-	off int
-}
-
-func (m *memFile) Write(p []byte) (int, error) {
-	if need := m.off + len(p); need > len(m.b) {
-		m.b = append(m.b, make([]byte, need-len(m.b))...)
-	}
-	copy(m.b[m.off:], p)
-	m.off += len(p)
-	return len(p), nil
-}
-
-func (m *memFile) Seek(off int64, whence int) (int64, error) {
-	if whence != io.SeekStart {
-		return 0, errors.New("memFile: only SeekStart")
-	}
-	m.off = int(off)
-	return off, nil
-}
-
-func wavBytes(t testing.TB, pcm []int16, rate int) []byte {
-	var m memFile
-	w, err := NewWAVWriter(&m, rate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(pcm); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return m.b
 }

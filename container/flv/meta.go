@@ -1,4 +1,4 @@
-package convert
+package flv
 
 import (
 	"encoding/binary"
@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// FLVMeta is what an onMetaData script tag says about an audio-only file.
-type FLVMeta struct {
+// Meta is what an onMetaData script tag says about an audio-only file.
+type Meta struct {
 	AudioCodec uint8 // FLV SoundFormat (11: Speex)
 	SampleRate int   // Hz
 }
@@ -17,7 +17,7 @@ type FLVMeta struct {
 // WriteMetaData writes an onMetaData script tag whose duration (0 for
 // now) Checkpoint rewrites in place: an AMF0 number has a fixed size, so
 // the file never has to move. Call it before the first media tag.
-func (w *FLVWriter) WriteMetaData(m FLVMeta) error {
+func (w *Writer) WriteMetaData(m Meta) error {
 	b := []byte{amf0String, 0, 10}
 	b = append(b, "onMetaData"...)
 	b = append(b, amf0ECMAArray, 0, 0, 0, 5)
@@ -59,7 +59,7 @@ const (
 // and a failed write never leaves a duration the file does not hold. The
 // underlying writer must be an io.WriterAt or io.WriteSeeker for the
 // duration; it is not fsynced. Without WriteMetaData it is Flush.
-func (w *FLVWriter) Checkpoint(d time.Duration) error {
+func (w *Writer) Checkpoint(d time.Duration) error {
 	if err := w.w.Flush(); err != nil {
 		return err
 	}

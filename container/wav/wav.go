@@ -1,4 +1,4 @@
-package convert
+package wav
 
 import (
 	"encoding/binary"
@@ -14,10 +14,10 @@ const (
 	maxWAVChannels      = 8
 )
 
-// ParseWAV returns the PCM of a 16-bit WAV file held in b, mixed down to
+// Parse returns the PCM of a 16-bit WAV file held in b, mixed down to
 // mono, and its sample rate. A data chunk longer than the file (a
 // recorder that never patched its header) is read to the end of the file.
-func ParseWAV(b []byte) (pcm []int16, rate int, err error) {
+func Parse(b []byte) (pcm []int16, rate int, err error) {
 	if len(b) < 12 || string(b[:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
 		return nil, 0, ErrNotWAV
 	}
@@ -67,26 +67,26 @@ func ParseWAV(b []byte) (pcm []int16, rate int, err error) {
 	return nil, 0, fmt.Errorf("%w: no data chunk", ErrNotWAV)
 }
 
-// WAVWriter streams mono 16-bit PCM into a WAV file. The header's sizes
+// Writer streams mono 16-bit PCM into a WAV file. The header's sizes
 // are those of the bytes the file really took (a short write on a full
 // disk counts only what was written), set by Checkpoint and Close.
-type WAVWriter struct {
+type Writer struct {
 	w       io.WriteSeeker
 	rate    int
 	written int64 // data bytes the file took
 	buf     []byte
 }
 
-// NewWAVWriter writes a header for mono 16-bit PCM at rate, with sizes 0.
-func NewWAVWriter(w io.WriteSeeker, rate int) (*WAVWriter, error) {
-	ww := &WAVWriter{w: w, rate: rate}
+// NewWriter writes a header for mono 16-bit PCM at rate, with sizes 0.
+func NewWriter(w io.WriteSeeker, rate int) (*Writer, error) {
+	ww := &Writer{w: w, rate: rate}
 	if _, err := w.Write(ww.header()); err != nil {
 		return nil, err
 	}
 	return ww, nil
 }
 
-func (w *WAVWriter) header() []byte {
+func (w *Writer) header() []byte {
 	h := make([]byte, 0, wavHeaderLen)
 	h = append(h, "RIFF"...)
 	h = binary.LittleEndian.AppendUint32(h, 36+w.dataSize())
@@ -104,12 +104,12 @@ func (w *WAVWriter) header() []byte {
 
 // dataSize is the data chunk's size: whole samples written, capped where
 // the RIFF size would overflow.
-func (w *WAVWriter) dataSize() uint32 {
+func (w *Writer) dataSize() uint32 {
 	return uint32(min(w.written&^1, 1<<32-1-36-1))
 }
 
 // Write appends samples (buffered: Flush, Checkpoint or Close writes them).
-func (w *WAVWriter) Write(pcm []int16) error {
+func (w *Writer) Write(pcm []int16) error {
 	for _, s := range pcm {
 		w.buf = binary.LittleEndian.AppendUint16(w.buf, uint16(s))
 	}
@@ -121,7 +121,7 @@ func (w *WAVWriter) Write(pcm []int16) error {
 
 // Flush writes what is buffered; after an error the buffer is dropped
 // (what the file took is counted, not the rest).
-func (w *WAVWriter) Flush() error {
+func (w *Writer) Flush() error {
 	n, err := w.w.Write(w.buf)
 	w.written += int64(n)
 	w.buf = w.buf[:0]
@@ -133,7 +133,7 @@ func (w *WAVWriter) Flush() error {
 // every reader takes as whole up to here. It does not fsync: a killed
 // process loses nothing the kernel has. The header is rewritten in place,
 // so it works on a full disk too.
-func (w *WAVWriter) Checkpoint() error {
+func (w *Writer) Checkpoint() error {
 	ferr := w.Flush()
 	if err := w.writeSizes(); err != nil {
 		return errors.Join(ferr, err)
@@ -143,7 +143,7 @@ func (w *WAVWriter) Checkpoint() error {
 
 // writeSizes patches the RIFF and data sizes and returns to the end of
 // the data.
-func (w *WAVWriter) writeSizes() error {
+func (w *Writer) writeSizes() error {
 	h := w.header()
 	for _, off := range []int64{4, 40} {
 		if _, err := w.w.Seek(off, io.SeekStart); err != nil {
@@ -159,4 +159,4 @@ func (w *WAVWriter) writeSizes() error {
 
 // Close is Checkpoint: the file is complete (it does not close the
 // underlying file).
-func (w *WAVWriter) Close() error { return w.Checkpoint() }
+func (w *Writer) Close() error { return w.Checkpoint() }
