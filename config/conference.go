@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"time"
+
+	"github.com/flashvox/flashvox/account"
 )
 
 // Conference configures rooms (package conference): limits, how a room's
@@ -76,7 +78,7 @@ func (c *Config) validateConference() error {
 			return &Error{Key: key + ".record", Msg: "a recorded room is mixed by the server: set mode mixed or auto, not relay"}
 		}
 		for j, u := range r.Moderators {
-			if !validUserName(u) {
+			if !account.ValidUserName(u) {
 				return &Error{Key: fmt.Sprintf("%s.moderators[%d]", key, j), Msg: fmt.Sprintf("invalid user name %q", u)}
 			}
 		}

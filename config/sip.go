@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flashvox/flashvox/account"
 )
 
 // SIP configures the SIP user agent (package sipbridge): where it listens,
@@ -215,7 +217,7 @@ func (c *Config) validateSIP() error {
 			return &Error{Key: key + ".trunk", Msg: fmt.Sprintf("no trunk named %q in sip.trunks", r.Trunk)}
 		}
 		for j, u := range r.Users {
-			if !validUserName(u) {
+			if !account.ValidUserName(u) {
 				return &Error{Key: fmt.Sprintf("%s.users[%d]", key, j), Msg: fmt.Sprintf("invalid user name %q", u)}
 			}
 		}
@@ -229,7 +231,7 @@ func (c *Config) validateSIP() error {
 		case numbers[in.Number]:
 			return &Error{Key: key + ".number", Msg: fmt.Sprintf("duplicate number %q", in.Number)}
 		case in.Target != "echo" && in.Target != "echo:nellymoser" && in.Target != "echo:speex" &&
-			!strings.HasPrefix(in.Target, "conf:") && !validUserName(in.Target):
+			!strings.HasPrefix(in.Target, "conf:") && !account.ValidUserName(in.Target):
 			return &Error{Key: key + ".target", Msg: fmt.Sprintf("must be a user name, conf:ROOM, echo, echo:nellymoser or echo:speex, got %q", in.Target)}
 		}
 		numbers[in.Number] = true

@@ -5,6 +5,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/internal/passhash"
 )
 
@@ -68,12 +69,12 @@ func (c *Config) validateAuth() error {
 // validateUsers checks names and secrets. A plaintext password is refused
 // unless every listener is on a loopback address, so plaintext (and the
 // demo accounts, whose password equals the name) never faces a network.
-// The name rule is account.ValidUserName's (config imports nothing above it).
+// The name rule is account.ValidUserName.
 func (c *Config) validateUsers() error {
 	seen := map[string]bool{}
 	for i, u := range c.Users {
 		key := fmt.Sprintf("users[%d]", i)
-		if !validUserName(u.Name) {
+		if !account.ValidUserName(u.Name) {
 			return &Error{Key: key + ".name", Msg: fmt.Sprintf("must be 1..64 characters of A-Z a-z 0-9 . _ @ -, got %q", u.Name)}
 		}
 		if seen[u.Name] {
@@ -134,20 +135,6 @@ func (c *Config) PlaintextUsers() []string {
 		}
 	}
 	return names
-}
-
-// validUserName reports whether name may be a user name: 1..64 characters
-// of A-Z a-z 0-9 . _ @ - (safe in tokens, URLs, headers and log lines).
-func validUserName(name string) bool {
-	if name == "" || len(name) > 64 {
-		return false
-	}
-	for _, r := range name {
-		if !(r == '.' || r == '_' || r == '@' || r == '-' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')) {
-			return false
-		}
-	}
-	return true
 }
 
 // Exposed returns the first listener that is not on a loopback address
