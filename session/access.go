@@ -13,7 +13,7 @@ import (
 	"github.com/flashvox/flashvox/amf"
 )
 
-// Access model (docs/security-access.md). Every application is listed in
+// Access model (docs/SECURITY.md). Every application is listed in
 // Options.Apps; a connect to any other name is refused. A live application
 // (LiveApp) is a namespace of plain publish/play whose publish and play
 // each follow a Policy; the built-in applications (phone, sip) have their

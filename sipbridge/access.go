@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// Who may do what on the SIP listeners (docs/security-sip.md):
+// Who may do what on the SIP listeners (docs/SECURITY.md):
 //   - a trunk, recognised by its source address (Trunk.InboundFrom), may
 //     call the inbound numbers (Options.Inbound) without a login; its
 //     caller is external and is shown as such (ExternalPrefix);

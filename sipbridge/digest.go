@@ -22,7 +22,7 @@ import (
 // sees a password: it verifies responses from each user's HA1 =
 // H(user:realm:password), given by Credentials.
 //
-// What a captured header is worth (docs/security-sip.md): nothing on
+// What a captured header is worth (docs/SECURITY.md): nothing on
 // another request (the credentials' uri must be the Request-URI), nothing
 // from another address (the nonce carries an HMAC of the client's IP),
 // nothing twice (the nonce-count must rise on every use of a nonce) and

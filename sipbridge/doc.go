@@ -10,7 +10,7 @@
 // allocated: a trunk is recognised by its source address and may ring the
 // inbound numbers; every other request needs a digest login (digest.go,
 // nonce.go: RFC 7616, HA1 from Credentials, guessing slowed by a
-// throttle.Throttle); docs/security-sip.md is the contract. The SIP stack itself (signalling, SDP, RTP sockets) is behind
+// throttle.Throttle); docs/SECURITY.md is the contract. The SIP stack itself (signalling, SDP, RTP sockets) is behind
 // the small stack/channel/offer interfaces of stack.go; diago.go implements
 // them on github.com/emiago/diago, and nothing else imports diago.
 //
