@@ -11,6 +11,7 @@ import (
 	dmedia "github.com/emiago/diago/media"
 
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/throttle"
 )
@@ -60,10 +61,13 @@ type Options struct {
 	RegisterMinExpires, RegisterMaxExpires int
 	// MaxBindings is how many contacts one user may register (default 10).
 	MaxBindings int
-	Hub         *media.Hub
-	Calls       *call.Service
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// Codecs is the codec order of offers to phones and answers to them
+	// (and to trunks without their own Trunk.Codecs); nil: DefaultCodecs.
+	Codecs []codec.ID
+	Hub    *media.Hub
+	Calls  *call.Service
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Bridge is flashvox's SIP user agent. It implements call.Gateway: web
@@ -78,6 +82,7 @@ type Bridge struct {
 	daily  dailyLimiter
 	auth   *digestAuth
 	regs   registrar
+	legs   legCodecs
 	// Stats are exported as metrics.
 	Stats Stats
 
@@ -114,6 +119,9 @@ func Start(o Options) (*Bridge, error) {
 	}
 	if o.Throttle == nil {
 		o.Throttle = throttle.New(throttle.Options{Logger: o.Logger.With("check", "sip digest")})
+	}
+	if len(o.Codecs) == 0 {
+		o.Codecs = DefaultCodecs
 	}
 	if o.Credentials == nil {
 		o.Credentials = CredentialsFunc(func(string, string) (string, bool) { return "", false })
@@ -175,6 +183,14 @@ func (b *Bridge) Close() error {
 	b.cancel()
 	b.wg.Wait()
 	return b.stack.Close()
+}
+
+// trunkCodecs is t's codec order (Trunk.Codecs, else Options.Codecs).
+func (b *Bridge) trunkCodecs(t Trunk) []codec.ID {
+	if len(t.Codecs) > 0 {
+		return t.Codecs
+	}
+	return b.opts.Codecs
 }
 
 // goLeg runs a leg's goroutine unless the bridge is closed.

@@ -153,10 +153,10 @@ func (s *diagoStack) Invite(ctx context.Context, in invite) (channel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
-	if in.Speex {
+	if in.Codecs != nil {
 		// diago offers its configured codecs unless the dialog's media
-		// session exists before Invite: make it with speex added.
-		ms, err := s.mediaSession(speexOfferCodecs)
+		// session exists before Invite: make it with ours.
+		ms, err := s.mediaSession(offerList(in.Codecs))
 		if err != nil {
 			d.Close()
 			return nil, err

@@ -1,10 +1,13 @@
 package sipbridge
 
 import (
+	"maps"
 	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
+
+	"github.com/flashvox/flashvox/codec"
 )
 
 // Stats are the bridge's counters, read by the metrics exporter at scrape time.
@@ -34,6 +37,24 @@ type Stats struct {
 	Holds    atomic.Uint64
 	mu       sync.Mutex
 	failures map[int]uint64 // by SIP status
+	codecs   map[string]uint64
+}
+
+// established counts a SIP leg whose media runs with codec id.
+func (s *Stats) established(id codec.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.codecs == nil {
+		s.codecs = map[string]uint64{}
+	}
+	s.codecs[id.String()]++
+}
+
+// Codecs returns the established SIP legs by negotiated codec ("g722": 2).
+func (s *Stats) Codecs() map[string]uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.codecs)
 }
 
 // fail counts a call that failed with SIP status code.
