@@ -52,6 +52,12 @@ type SIP struct {
 	// registration lasts; a phone asking less than the minimum gets 423.
 	RegistrationMin time.Duration `yaml:"registration_min"`
 	RegistrationMax time.Duration `yaml:"registration_max"`
+	// TCPIdleTimeout closes an accepted SIP/TCP or SIP/TLS connection
+	// that sends nothing for this long, a half-sent request included.
+	TCPIdleTimeout time.Duration `yaml:"tcp_idle_timeout"`
+	// MaxConnectionsPerIP bounds the SIP/TCP and SIP/TLS connections one
+	// address (IPv6: a /64) may hold open (0: no limit).
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
 	// Codecs is the codec order of offers to SIP phones and of answers
 	// to them (and to trunks without their own codecs): the first one
 	// the other side has wins. Names as SIPCodecNames.
@@ -209,6 +215,12 @@ func (c *Config) validateSIP() error {
 		return err
 	}
 	if err := durRange("sip.registration_max", s.RegistrationMax, s.RegistrationMin, 24*time.Hour)(); err != nil {
+		return err
+	}
+	if err := durRange("sip.tcp_idle_timeout", s.TCPIdleTimeout, time.Second, time.Hour)(); err != nil {
+		return err
+	}
+	if err := intRange("sip.max_connections_per_ip", s.MaxConnectionsPerIP, 0, 100_000)(); err != nil {
 		return err
 	}
 	if err := validateCodecs("sip.codecs", s.Codecs, false); err != nil {

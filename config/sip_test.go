@@ -41,6 +41,8 @@ func TestSIPDefaultsAndErrors(t *testing.T) {
 		"sip:\n  digest_algorithms: [MD5, SHA-512]\n":                                                  "sip.digest_algorithms[1]",
 		"sip:\n  digest_algorithms: [MD5, MD5]\n":                                                      "sip.digest_algorithms[1]",
 		"sip:\n  nonce_lifetime: 5m\n":                                                                 "sip.nonce_lifetime",
+		"sip:\n  tcp_idle_timeout: 0s\n":                                                               "sip.tcp_idle_timeout",
+		"sip:\n  max_connections_per_ip: -1\n":                                                         "sip.max_connections_per_ip",
 		"sip:\n  codecs: []\n":                                                                         "sip.codecs",
 		"sip:\n  codecs: [g722, opus]\n":                                                               "sip.codecs[1]",
 		"sip:\n  codecs: [pcmu, PCMU]\n":                                                               "sip.codecs[1]",

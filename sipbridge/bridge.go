@@ -12,6 +12,7 @@ import (
 
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/internal/connlimit"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/throttle"
 )
@@ -61,6 +62,12 @@ type Options struct {
 	RegisterMinExpires, RegisterMaxExpires int
 	// MaxBindings is how many contacts one user may register (default 10).
 	MaxBindings int
+	// TCPIdleTimeout closes an accepted SIP/TCP or SIP/TLS connection
+	// that sends nothing for this long (a half-sent request included);
+	// MaxConnsPerIP bounds the connections one address (IPv6: a /64)
+	// holds open on them. 0: no limit.
+	TCPIdleTimeout time.Duration
+	MaxConnsPerIP  int
 	// Codecs is the codec order of offers to phones and answers to them
 	// (and to trunks without their own Trunk.Codecs); nil: DefaultCodecs.
 	Codecs []codec.ID
@@ -146,6 +153,8 @@ func Start(o Options) (*Bridge, error) {
 		Logger:          o.Logger.With("layer", "sip"),
 		OnOffer:         b.serveOffer,
 		OnRegister:      b.serveRegister,
+		Stats:           &b.Stats,
+		Stream:          connlimit.Options{PerIP: o.MaxConnsPerIP, IdleTimeout: o.TCPIdleTimeout, Stats: &b.Stats.Conns},
 	})
 	if err != nil {
 		b.cancel()

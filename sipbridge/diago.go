@@ -20,6 +20,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/internal/connlimit"
 )
 
 // The codecs offered and accepted, in preference order (RFC 3551 static
@@ -46,6 +47,10 @@ type diagoOptions struct {
 	OnOffer func(offer)
 	// OnRegister answers a REGISTER (nil: 405).
 	OnRegister func(registration)
+	// Stream limits the TCP and TLS connections accepted (diago_stream.go).
+	Stream connlimit.Options
+	// Stats count what the libraries' logs report (liblog.go).
+	Stats *Stats
 }
 
 // diagoStack is the stack on emiago/diago and sipgo.
@@ -57,6 +62,8 @@ type diagoStack struct {
 	public  string // PublicAddress: the host in our Contact behind NAT
 	cancel  context.CancelFunc
 	log     *slog.Logger
+	// closeGuards closes the guarded TCP/TLS listeners.
+	closeGuards func()
 }
 
 // newDiagoStack listens on o.Listen (UDP and TCP) and serves until Close.
@@ -65,6 +72,12 @@ func newDiagoStack(o diagoOptions) (*diagoStack, error) {
 	if err != nil {
 		return nil, err
 	}
+	// sipgo's and diago's loggers: process-wide, set before the user
+	// agent (its transport layer keeps the default logger it finds).
+	lib := newLibLogger(o.Logger, o.Stats)
+	sip.SetDefaultLogger(lib)
+	dmedia.SetDefaultLogger(lib)
+	o.Logger = lib
 	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent("flashvox")}
 	if o.TLSClientConfig != nil {
 		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(o.TLSClientConfig))
@@ -88,37 +101,59 @@ func newDiagoStack(o diagoOptions) (*diagoStack, error) {
 		diago.WithServer(srv),
 		diago.WithMediaConfig(diago.MediaConfig{Codecs: offerCodecs}),
 	}
-	for _, network := range []string{"udp", "tcp"} {
-		t := diago.Transport{Transport: network, BindHost: host, BindPort: port}
-		if o.PublicAddress != "" {
-			t.ExternalHost, t.ExternalPort = o.PublicAddress, port
-			if ip := net.ParseIP(o.PublicAddress); ip != nil {
-				t.MediaExternalIP = ip
-			}
+	t := diago.Transport{Transport: "udp", BindHost: host, BindPort: port}
+	if o.PublicAddress != "" {
+		t.ExternalHost, t.ExternalPort = o.PublicAddress, port
+		if ip := net.ParseIP(o.PublicAddress); ip != nil {
+			t.MediaExternalIP = ip
 		}
-		opts = append(opts, diago.WithTransport(t))
 	}
+	opts = append(opts, diago.WithTransport(t))
+	var guards []*streamGuard
+	closeGuards := func() {
+		for _, g := range guards {
+			g.ln.Close()
+		}
+	}
+	tcp, err := guardStream("tcp", host, port, o.PublicAddress, nil, o.Stream)
+	if err != nil {
+		ua.Close()
+		return nil, err
+	}
+	guards = append(guards, tcp)
+	opts = append(opts, diago.WithTransport(tcp.shade))
 	var tlsAddr string
 	if o.TLSListen != "" {
-		t, err := tlsTransport(o)
+		th, tp, err := tlsListenAddr(o)
+		if err == nil {
+			var g *streamGuard
+			if g, err = guardStream("tls", th, tp, o.PublicAddress, o.TLSConfig, o.Stream); err == nil {
+				guards = append(guards, g)
+				opts = append(opts, diago.WithTransport(g.shade))
+				tlsAddr = net.JoinHostPort(th, strconv.Itoa(tp))
+			}
+		}
 		if err != nil {
+			closeGuards()
 			ua.Close()
 			return nil, err
 		}
-		opts = append(opts, diago.WithTransport(t))
-		tlsAddr = net.JoinHostPort(t.BindHost, strconv.Itoa(t.BindPort))
 	}
 	dg := diago.NewDiago(ua, opts...)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &diagoStack{ua: ua, dg: dg, addr: net.JoinHostPort(host, strconv.Itoa(port)), tlsAddr: tlsAddr,
-		public: o.PublicAddress, cancel: cancel, log: o.Logger}
+		public: o.PublicAddress, cancel: cancel, log: o.Logger, closeGuards: closeGuards}
 	err = dg.ServeBackground(ctx, func(d *diago.DialogServerSession) {
 		o.OnOffer(&diagoOffer{d: d})
 	})
 	if err != nil {
 		cancel()
+		closeGuards()
 		ua.Close()
 		return nil, fmt.Errorf("sip: listen %s: %w", s.addr, err)
+	}
+	for _, g := range guards {
+		go g.serve(srv)
 	}
 	return s, nil
 }
@@ -129,6 +164,7 @@ func (s *diagoStack) TLSAddr() string { return s.tlsAddr }
 
 func (s *diagoStack) Close() error {
 	s.cancel()
+	s.closeGuards()
 	return s.ua.Close()
 }
 

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/internal/connlimit"
 )
 
 // Stats are the bridge's counters, read by the metrics exporter at scrape time.
@@ -34,10 +35,19 @@ type Stats struct {
 	TrunkRegistered atomic.Int64
 	TrunkRegisters  atomic.Uint64
 	// Holds counts re-INVITEs that put a call on hold.
-	Holds    atomic.Uint64
-	mu       sync.Mutex
-	failures map[int]uint64 // by SIP status
-	codecs   map[string]uint64
+	Holds atomic.Uint64
+	// Conns are the accepted SIP/TCP and SIP/TLS connections: open now,
+	// refused (over the per-address limit), closed idle.
+	Conns connlimit.Stats
+	// RTCPMalformed counts RTCP packets from peers that did not parse;
+	// SIPMalformed SIP messages that did not; LogSuppressed the SIP
+	// libraries' log lines over their rate (liblog.go).
+	RTCPMalformed atomic.Uint64
+	SIPMalformed  atomic.Uint64
+	LogSuppressed atomic.Uint64
+	mu            sync.Mutex
+	failures      map[int]uint64 // by SIP status
+	codecs        map[string]uint64
 }
 
 // established counts a SIP leg whose media runs with codec id.
