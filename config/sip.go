@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -52,6 +54,10 @@ type SIP struct {
 	// registration lasts; a phone asking less than the minimum gets 423.
 	RegistrationMin time.Duration `yaml:"registration_min"`
 	RegistrationMax time.Duration `yaml:"registration_max"`
+	// RegistrationsFile keeps SIP phones' registrations across restarts
+	// (rewritten atomically on every change, read at start; expired ones
+	// dropped). "" = registrations are forgotten on restart.
+	RegistrationsFile string `yaml:"registrations_file"`
 	// TCPIdleTimeout closes an accepted SIP/TCP or SIP/TLS connection
 	// that sends nothing for this long, a half-sent request included.
 	TCPIdleTimeout time.Duration `yaml:"tcp_idle_timeout"`
@@ -216,6 +222,11 @@ func (c *Config) validateSIP() error {
 	}
 	if err := durRange("sip.registration_max", s.RegistrationMax, s.RegistrationMin, 24*time.Hour)(); err != nil {
 		return err
+	}
+	if s.RegistrationsFile != "" {
+		if fi, err := os.Stat(filepath.Dir(s.RegistrationsFile)); err != nil || !fi.IsDir() {
+			return &Error{Key: "sip.registrations_file", Msg: fmt.Sprintf("the directory of %q must exist", s.RegistrationsFile)}
+		}
 	}
 	if err := durRange("sip.tcp_idle_timeout", s.TCPIdleTimeout, time.Second, time.Hour)(); err != nil {
 		return err

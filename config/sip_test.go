@@ -41,6 +41,7 @@ func TestSIPDefaultsAndErrors(t *testing.T) {
 		"sip:\n  digest_algorithms: [MD5, SHA-512]\n":                                                  "sip.digest_algorithms[1]",
 		"sip:\n  digest_algorithms: [MD5, MD5]\n":                                                      "sip.digest_algorithms[1]",
 		"sip:\n  nonce_lifetime: 5m\n":                                                                 "sip.nonce_lifetime",
+		"sip:\n  registrations_file: /nonexistent/dir/regs.json\n":                                     "sip.registrations_file",
 		"sip:\n  tcp_idle_timeout: 0s\n":                                                               "sip.tcp_idle_timeout",
 		"sip:\n  max_connections_per_ip: -1\n":                                                         "sip.max_connections_per_ip",
 		"sip:\n  codecs: []\n":                                                                         "sip.codecs",

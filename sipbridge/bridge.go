@@ -62,6 +62,9 @@ type Options struct {
 	RegisterMinExpires, RegisterMaxExpires int
 	// MaxBindings is how many contacts one user may register (default 10).
 	MaxBindings int
+	// RegistrationsFile keeps the phones' registrations across restarts
+	// (regstore.go); "" = not kept.
+	RegistrationsFile string
 	// TCPIdleTimeout closes an accepted SIP/TCP or SIP/TLS connection
 	// that sends nothing for this long (a half-sent request included);
 	// MaxConnsPerIP bounds the connections one address (IPv6: a /64)
@@ -164,6 +167,11 @@ func Start(o Options) (*Bridge, error) {
 	b.log.Info("sip listening", "addr", st.Addr(), "transports", "udp,tcp")
 	if a := st.TLSAddr(); a != "" {
 		b.log.Info("sip listening", "addr", a, "transports", "tls")
+	}
+	if n, err := b.loadBindings(); err != nil {
+		b.log.Warn("sip registrations not restored", "err", err)
+	} else if n > 0 {
+		b.log.Info("sip registrations restored", "file", o.RegistrationsFile, "bindings", n)
 	}
 	for _, t := range o.Trunks {
 		if t.Register {

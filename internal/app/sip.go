@@ -42,6 +42,7 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 		// Whole seconds: REGISTER's Expires is in seconds.
 		RegisterMinExpires: int(cfg.SIP.RegistrationMin.Seconds()),
 		RegisterMaxExpires: int(cfg.SIP.RegistrationMax.Seconds()),
+		RegistrationsFile:  cfg.SIP.RegistrationsFile,
 		TCPIdleTimeout:     cfg.SIP.TCPIdleTimeout,
 		MaxConnsPerIP:      cfg.SIP.MaxConnectionsPerIP,
 		Throttle:           guard,
