@@ -67,10 +67,10 @@ type SIP struct {
 	// Codecs is the codec order of offers to SIP phones and of answers
 	// to them (and to trunks without their own codecs): the first one
 	// the other side has wins. Names as SIPCodecNames.
-	Codecs []string `yaml:"codecs"`
-	Trunks          []SIPTrunk    `yaml:"trunks"`
-	Dialplan        []SIPDialRule `yaml:"dialplan"`
-	Inbound         []SIPInbound  `yaml:"inbound"`
+	Codecs   []string      `yaml:"codecs"`
+	Trunks   []SIPTrunk    `yaml:"trunks"`
+	Dialplan []SIPDialRule `yaml:"dialplan"`
+	Inbound  []SIPInbound  `yaml:"inbound"`
 }
 
 // SIPTrunk is a SIP provider's proxy that outbound calls go through.
