@@ -3,14 +3,21 @@ package sipbridge
 import (
 	"fmt"
 	"math"
+	mrand "math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
+
+	"github.com/flashvox/flashvox/codec/speex"
 	"github.com/flashvox/flashvox/internal/audiotest"
 	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/testwait"
 )
 
 // Issue 17 item 4: "one unexplained 100 Hz buzz on a registered SIP
@@ -120,5 +127,158 @@ func TestPeerBaresipTrunkBuzz(t *testing.T) {
 			}
 			t.Logf("%s: %d calls, worst window: harmonics %.1f dB re the tone", tc.name, buzzCalls(), worst)
 		})
+	}
+}
+
+// TestPeerSpeexPhoneTrunkBuzz is the reported path itself: a phone
+// talking Speex wideband (as linphone did) calls through the trunk,
+// which has only PCMU, so the hub transcodes Speex → PCMU towards the
+// trunk and PCMU → Speex back (16 ↔ 8 kHz). Debian's baresip has no
+// Speex, so the phone is sipp for the signalling (logged in as carol,
+// testdata/uac_rtp_auth.xml offering speex/16000 only) with the test's
+// RTP socket: it sends libspeex frames of the 730 Hz sine at 20 ms pace,
+// decodes what comes back with libspeex and measures it like
+// TestPeerBaresipTrunkBuzz. "jittered" sends each packet up to 30 ms
+// late (a Wi-Fi phone), so the jitter buffer and the transcoders see
+// bursts and gaps in arrival while the RTP timestamps stay regular.
+func TestPeerSpeexPhoneTrunkBuzz(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real peers")
+	}
+	for _, jitter := range []time.Duration{0, 30 * time.Millisecond} {
+		name := "steady"
+		if jitter > 0 {
+			name = "jittered"
+		}
+		t.Run(name, func(t *testing.T) { speexTrunkBuzz(t, jitter) })
+	}
+}
+
+func speexTrunkBuzz(t *testing.T, jitter time.Duration) {
+	worst := math.Inf(-1)
+	for i := range buzzCalls() {
+		pcm := speexTrunkEcho(t, i, jitter)
+		ws := buzzLevels(pcm, 16000, time.Second)
+		if len(ws) < 4 {
+			t.Fatalf("call %d: heard only %d samples", i, len(pcm))
+		}
+		line := ""
+		for _, w := range ws {
+			line += fmt.Sprintf(" %.1fs:%.1f/%.1f", w.at.Seconds(), w.tone, w.buzz)
+			worst = max(worst, w.buzz-w.tone)
+			if w.tone < -25 || w.buzz > w.tone-25 {
+				t.Errorf("call %d at %v: tone %.1f dB, packet-rate harmonics %.1f dB", i, w.at, w.tone, w.buzz)
+			}
+		}
+		t.Logf("call %d (speex phone, pcmu trunk, jitter %v): tone/buzz dB per 500 ms:%s", i, jitter, line)
+	}
+	t.Logf("speex phone → pcmu trunk, jitter %v: %d calls, worst window: harmonics %.1f dB re the tone", jitter, buzzCalls(), worst)
+}
+
+// speexTrunkEcho places one call of TestPeerSpeexPhoneTrunkBuzz and
+// returns the decoded echo (16 kHz); each packet leaves up to jitter
+// after its time.
+func speexTrunkEcho(t *testing.T, i int, jitter time.Duration) []int16 {
+	t.Helper()
+	uas, addr := testpeer.SippUAS(t, 30*time.Second, 1)
+	e := startEnv(t, func(o *Options) { o.Trunks = []Trunk{trunk(addr)} })
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sc := sippScenario(t, "uac_rtp_auth.xml", "USER", "carol", "RTPPORT", strconv.Itoa(conn.LocalAddr().(*net.UDPAddr).Port),
+		"OFFER_FORMATS", "97", "OFFER_RTPMAP", "a=rtpmap:97 speex/16000", "HOLD_MS", "5000")
+	uac := testpeer.SippUAC(t, 30*time.Second, e.bridge.Addr(), "-sf", sc, "-s", "15551234567", "-m", "1",
+		"-auth_uri", "15551234567@"+e.bridge.Addr())
+	var port int
+	testwait.For(t, 10*time.Second, "the bridge's RTP port in the 200", func() bool {
+		out := uac.Output()
+		k := strings.Index(out, "bridge-rtp ")
+		if k < 0 {
+			return false
+		}
+		port, _ = strconv.Atoi(strings.Fields(out[k+len("bridge-rtp "):])[0])
+		return port > 0
+	})
+	enc, err := speex.NewEncoder(16000, speex.EncoderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	dec, err := speex.NewDecoder(16000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	got := make(chan []rtp.Packet, 1)
+	go func() { got <- readRTPPackets(conn, 97) }()
+	tone := audiotest.Sine(16000, 16000*9/2, buzzTone, 0.3)
+	to := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}
+	rng := mrand.New(mrand.NewPCG(uint64(i), 17))
+	start := time.Now()
+	for k := 0; (k+1)*320 <= len(tone); k++ {
+		at := start.Add(time.Duration(k) * 20 * time.Millisecond)
+		if jitter > 0 {
+			at = at.Add(time.Duration(rng.Int64N(int64(jitter))))
+		}
+		time.Sleep(time.Until(at)) // pacing the sender, not waiting for an event
+		f, err := enc.Encode(nil, tone[k*320:(k+1)*320])
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 97, SequenceNumber: uint16(1000 + k),
+			Timestamp: uint32(5 + k*320), SSRC: 0xb022, Marker: k == 0}, Payload: f}
+		b, _ := p.Marshal()
+		_, _ = conn.WriteToUDP(b, to)
+	}
+	if err := uac.Wait(); err != nil {
+		t.Fatalf("call %d: sipp uac: %v\n%s", i, err, uac.Output())
+	}
+	if err := uas.Wait(); err != nil {
+		t.Fatalf("call %d: sipp uas: %v\n%s", i, err, uas.Output())
+	}
+	_ = conn.SetReadDeadline(time.Now())
+	var pcm []int16
+	pkts := <-got
+	// What the phone would play by: the RTP clock of the packets we send
+	// it must advance 320 (20 ms) per packet, one sequence number each,
+	// the marker only on the first.
+	var steps, markers int
+	for k, p := range pkts {
+		if pcm, err = dec.Decode(pcm, p.Payload); err != nil {
+			t.Fatal(err)
+		}
+		if k == 0 {
+			continue
+		}
+		if p.Timestamp-pkts[k-1].Timestamp != 320 || p.SequenceNumber-pkts[k-1].SequenceNumber != 1 {
+			steps++
+		}
+		if p.Marker {
+			markers++
+		}
+	}
+	t.Logf("call %d: legs %v, %d RTP lost, hub transcoded %d frames; to the phone %d packets, %d irregular steps, %d markers after the first",
+		i, e.bridge.Stats.Codecs(), e.bridge.Stats.RTPLost.Load(), e.hub.Stats.TranscodedFrames.Load(), len(pkts), steps, markers)
+	if steps > 0 || markers > 0 {
+		t.Errorf("call %d: the RTP sent to the phone has %d timestamp/sequence irregularities and %d markers", i, steps, markers)
+	}
+	return pcm
+}
+
+// readRTPPackets reads packets of payload type pt (copied) until conn fails.
+func readRTPPackets(conn *net.UDPConn, pt uint8) []rtp.Packet {
+	var out []rtp.Packet
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := conn.ReadFromUDP(buf)
+		if err != nil {
+			return out
+		}
+		var p rtp.Packet
+		if p.Unmarshal(append([]byte(nil), buf[:n]...)) == nil && p.PayloadType == pt {
+			out = append(out, p)
+		}
 	}
 }

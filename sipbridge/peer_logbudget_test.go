@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -68,7 +67,10 @@ func captureStderr(t *testing.T) func() string {
 // nothing at all reaches stderr.
 func TestPeerLogBudget(t *testing.T) {
 	scen := uacScenario(t)
-	lo, hi := narrowRTPPorts(t, 2)
+	// 5 RTP/RTCP pairs: a port of the range held by another process must
+	// not fail the call. Every RTCP port of the range is flooded; only
+	// the call's socket gets (and counts) the packets.
+	lo, hi := narrowRTPPorts(t, 10)
 	var logs lockedBuffer
 	restore := captureStderr(t)
 	stderr := ""
@@ -83,15 +85,17 @@ func TestPeerLogBudget(t *testing.T) {
 	})
 	uac := testpeer.SippUAC(t, 30*time.Second, e.bridge.Addr(), "-sf", scen, "-s", "15550000", "-m", "1")
 	testwait.For(t, 10*time.Second, "the echo call", func() bool { return e.bridge.Stats.Active.Load() == 1 })
-	rtcp, err := net.Dial("udp", "127.0.0.1:"+strconv.Itoa(lo+1))
+	flood, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rtcp.Close()
+	defer flood.Close()
 	garbage := []byte{0x00, 0xff, 0x13, 0x37, 'n', 'o', 't', ' ', 'r', 't', 'c', 'p', 0x00, 0x01}
 	for i := range 20 { // batches, each waited for: a busy machine's socket buffer must not drop them
 		for range 100 {
-			_, _ = rtcp.Write(garbage)
+			for p := lo + 1; p < hi; p += 2 {
+				_, _ = flood.WriteToUDP(garbage, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
+			}
 		}
 		want := uint64(100 * (i + 1))
 		testwait.For(t, 5*time.Second, "malformed RTCP counted", func() bool { return e.bridge.Stats.RTCPMalformed.Load() >= want*9/10 })
