@@ -74,10 +74,9 @@ func newDiagoStack(o diagoOptions) (*diagoStack, error) {
 	}
 	// sipgo's and diago's loggers: process-wide, set before the user
 	// agent (its transport layer keeps the default logger it finds).
-	lib := newLibLogger(o.Logger, o.Stats)
-	sip.SetDefaultLogger(lib)
-	dmedia.SetDefaultLogger(lib)
-	o.Logger = lib
+	lh := newLibHandler(o.Logger, o.Stats)
+	useLibDefaults(lh)
+	o.Logger = slog.New(lh)
 	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent("flashvox")}
 	if o.TLSClientConfig != nil {
 		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(o.TLSClientConfig))

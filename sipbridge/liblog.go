@@ -3,9 +3,14 @@ package sipbridge
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	dmedia "github.com/emiago/diago/media"
+	"github.com/emiago/sipgo/sip"
 )
 
 // The SIP libraries log through slog: sipgo (sip.DefaultLogger, its
@@ -34,8 +39,56 @@ type libHandler struct {
 	lim   *logLimiter
 }
 
-func newLibLogger(l *slog.Logger, st *Stats) *slog.Logger {
-	return slog.New(&libHandler{h: l.Handler(), stats: st, lim: &logLimiter{seen: map[string]*logCount{}}})
+func newLibHandler(l *slog.Logger, st *Stats) *libHandler {
+	return &libHandler{h: l.Handler(), stats: st, lim: &logLimiter{seen: map[string]*logCount{}}}
+}
+
+// The libraries' default loggers are package variables read without
+// synchronisation (sip.DefaultLogger, media.DefaultLogger): they are set
+// once per process, to libSwitch, which sends each record to the libHandler
+// of the last Bridge started (libCurrent, atomic).
+var (
+	libCurrent atomic.Pointer[libHandler]
+	libOnce    sync.Once
+)
+
+// useLibDefaults makes h the libraries' default log handler.
+func useLibDefaults(h *libHandler) {
+	libCurrent.Store(h)
+	libOnce.Do(func() {
+		l := slog.New(libSwitch{})
+		sip.SetDefaultLogger(l)
+		dmedia.SetDefaultLogger(l)
+	})
+}
+
+// libSwitch is a handler that forwards to libCurrent, replaying the
+// attributes and groups it was derived with.
+type libSwitch struct {
+	ops []func(slog.Handler) slog.Handler
+}
+
+func (s libSwitch) target() slog.Handler {
+	var h slog.Handler = libCurrent.Load()
+	if h == (*libHandler)(nil) {
+		return slog.DiscardHandler
+	}
+	for _, op := range s.ops {
+		h = op(h)
+	}
+	return h
+}
+
+func (s libSwitch) Enabled(ctx context.Context, l slog.Level) bool { return s.target().Enabled(ctx, l) }
+
+func (s libSwitch) Handle(ctx context.Context, r slog.Record) error { return s.target().Handle(ctx, r) }
+
+func (s libSwitch) WithAttrs(as []slog.Attr) slog.Handler {
+	return libSwitch{ops: append(slices.Clone(s.ops), func(h slog.Handler) slog.Handler { return h.WithAttrs(as) })}
+}
+
+func (s libSwitch) WithGroup(name string) slog.Handler {
+	return libSwitch{ops: append(slices.Clone(s.ops), func(h slog.Handler) slog.Handler { return h.WithGroup(name) })}
 }
 
 // Enabled is true for warnings and errors even when our logger would

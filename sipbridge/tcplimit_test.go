@@ -2,6 +2,7 @@ package sipbridge
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/internal/testwait"
+	"github.com/flashvox/flashvox/internal/tlscert"
 )
 
 // halfInvite is the start of a request that never ends (no blank line).
@@ -94,4 +96,40 @@ func TestSIPTCPLimits(t *testing.T) {
 	if err != nil || !strings.HasPrefix(line, "SIP/2.0 401") {
 		t.Fatalf("REGISTER over TCP after the flood: %q %v", line, err)
 	}
+}
+
+// TestSIPTLSLimits: on the TLS listener, connections that never finish
+// the TLS handshake count against the per-address limit and are closed
+// after the idle timeout; a real TLS client then completes a handshake.
+func TestSIPTLSLimits(t *testing.T) {
+	p := newTLSPeers(t)
+	certs, err := tlscert.NewReloader(p.cert, p.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := startEnv(t, func(o *Options) {
+		o.TLSListen, o.TLSConfig = "127.0.0.1:0", certs.Config()
+		o.TCPIdleTimeout, o.MaxConnsPerIP = time.Second, 3
+	})
+	st := &e.bridge.Stats.Conns
+	var conns []net.Conn
+	for range 5 {
+		c, err := net.Dial("tcp", e.bridge.TLSAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_, _ = c.Write([]byte{0x16, 0x03, 0x01}) // half a ClientHello record header
+		conns = append(conns, c)
+	}
+	testwait.For(t, 5*time.Second, "2 refused", func() bool { return st.Refused.Load() == 2 })
+	testwait.For(t, 5*time.Second, "the half handshakes closed", func() bool { return st.Open.Load() == 0 })
+	if st.Idle.Load() < 3 {
+		t.Errorf("closed idle %d, want 3", st.Idle.Load())
+	}
+	c, err := tls.Dial("tcp", e.bridge.TLSAddr(), &tls.Config{RootCAs: p.pool, MinVersion: tls.VersionTLS12})
+	if err != nil {
+		t.Fatalf("TLS handshake after the flood: %v", err)
+	}
+	c.Close()
 }
