@@ -125,6 +125,9 @@ func codecOf(c dmedia.Codec) codec.ID {
 // diago does (so that the answer's codecs equal the offer's field by
 // field, as diago's match needs), in the offer's order.
 func sdpCodecs(body []byte) []dmedia.Codec {
+	if !sdpSafe(body) { // diago's parser would panic (sdpguard.go)
+		return nil
+	}
 	sd := dsdp.SessionDescription{}
 	if err := dsdp.Unmarshal(body, &sd); err != nil {
 		return nil

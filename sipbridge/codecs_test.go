@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	dmedia "github.com/emiago/diago/media"
+
 	"github.com/flashvox/flashvox/codec"
 )
 
@@ -41,6 +43,25 @@ var answerCases = []struct {
 	{"G.722 not in the order", sdpHead + "m=audio 4000 RTP/AVP 9\r\na=rtpmap:9 G722/8000\r\n", []codec.ID{codec.PCMU}, 0, 0, 0, "", -1, []codec.ID{codec.G722}},
 	{"video only", sdpHead + "m=video 4000 RTP/AVP 0\r\n", DefaultCodecs, 0, 0, 0, "", -1, nil},
 	{"no sdp", "", DefaultCodecs, 0, 0, 0, "", -1, nil},
+	// Bodies that panic diago v0.31.0's SDP reading (sdpguard.go).
+	{"bare LF line", sdpHead + "\nm=audio 4000 RTP/AVP 0\r\n", DefaultCodecs, 0, 0, 0, "", -1, nil},
+	{"LF first", "\n" + sdpHead, DefaultCodecs, 0, 0, 0, "", -1, nil},
+	{"rtpmap twice", sdpHead + "m=audio 4000 RTP/AVP 97\r\na=rtpmap:97 speex/16000\r\na=rtpmap:97 speex/16000\r\n", DefaultCodecs, 0, 0, 0, "", -1, nil},
+}
+
+// FuzzSDPSafe: a body sdpSafe passes is read by diago's own offer/answer
+// code (MediaSession.RemoteSDP) without panicking.
+func FuzzSDPSafe(f *testing.F) {
+	for _, tc := range answerCases {
+		f.Add([]byte(tc.sdp))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !sdpSafe(b) {
+			return
+		}
+		ms := &dmedia.MediaSession{Codecs: offerList(DefaultCodecs)}
+		_ = ms.RemoteSDP(b)
+	})
 }
 
 func TestAnswerList(t *testing.T) {

@@ -77,7 +77,8 @@ func newDiagoStack(o diagoOptions) (*diagoStack, error) {
 	lh := newLibHandler(o.Logger, o.Stats)
 	useLibDefaults(lh)
 	o.Logger = slog.New(lh)
-	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent("flashvox")}
+	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent("flashvox"),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(filterUnsafeSDP(o.Stats)))}
 	if o.TLSClientConfig != nil {
 		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(o.TLSClientConfig))
 	}
@@ -167,7 +168,8 @@ func (s *diagoStack) Close() error {
 	return s.ua.Close()
 }
 
-func (s *diagoStack) Invite(ctx context.Context, in invite) (channel, error) {
+func (s *diagoStack) Invite(ctx context.Context, in invite) (ch channel, err error) {
+	defer recoverSDP(&err)
 	if in.URI != "" && in.HostPort == "" {
 		in.HostPort = s.addr
 	}
@@ -254,14 +256,14 @@ func (s *diagoStack) Invite(ctx context.Context, in invite) (channel, error) {
 		early.mediaUpdated(&d.DialogMedia) // the 200's SDP may differ from the 183's
 		return early, nil
 	}
-	ch, err := newDiagoChannel(&d.DialogMedia, d.Context(), d.Hangup, d.Close)
+	dc, err := newDiagoChannel(&d.DialogMedia, d.Context(), d.Hangup, d.Close)
 	if err != nil {
 		_ = d.Hangup(context.Background())
 		d.Close()
 		return nil, err
 	}
-	cur.Store(ch)
-	return ch, nil
+	cur.Store(dc)
+	return dc, nil
 }
 
 // diagoChannel is an established (or early) diago dialog's media. diago

@@ -34,7 +34,13 @@ func (o *diagoOffer) Header(name string) string {
 
 func (o *diagoOffer) Ringing() error { return o.d.Ringing() }
 
-func (o *diagoOffer) Answer() (channel, error) { return o.answer(nil) }
+func (o *diagoOffer) Answer() (channel, error) {
+	if !sdpSafe(o.d.InviteRequest.Body()) {
+		_ = o.d.Respond(488, "Not Acceptable Here", nil)
+		return nil, fmt.Errorf("%w: %w", &StatusError{Code: 488, Reason: "Not Acceptable Here"}, errUnsafeSDP)
+	}
+	return o.answer(nil)
+}
 
 func (o *diagoOffer) answer(codecs []dmedia.Codec) (channel, error) {
 	var ch *diagoChannel

@@ -43,7 +43,12 @@ func (s *diagoStack) mediaSession(codecs []dmedia.Codec) (*dmedia.MediaSession, 
 // type and spelling (diago matches codecs field by field), with the
 // offer's telephone-event. An offer with none of them gets 488.
 func (o *diagoOffer) AnswerWith(pref []codec.ID, passThrough codec.ID) (channel, error) {
-	list, _, ok := answerList(sdpCodecs(o.d.InviteRequest.Body()), pref, passThrough)
+	body := o.d.InviteRequest.Body()
+	if !sdpSafe(body) {
+		_ = o.d.Respond(488, "Not Acceptable Here", nil)
+		return nil, fmt.Errorf("%w: %w", &StatusError{Code: 488, Reason: "Not Acceptable Here"}, errUnsafeSDP)
+	}
+	list, _, ok := answerList(sdpCodecs(body), pref, passThrough)
 	if !ok {
 		_ = o.d.Respond(488, "Not Acceptable Here", nil)
 		return nil, fmt.Errorf("%w: no common audio codec", &StatusError{Code: 488, Reason: "Not Acceptable Here"})
