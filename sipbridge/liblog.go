@@ -113,7 +113,8 @@ func (h *libHandler) Handle(ctx context.Context, r slog.Record) error {
 			return true
 		})
 		r = nr
-	case r.Message == "Read error" || r.Message == "Read connection error" || r.Message == "Got TCP error":
+	case r.Message == "Read error" || r.Message == "Read connection error" || r.Message == "Got TCP error" ||
+		r.Message == "Read filter error": // unsafe SDP dropped (sdpguard.go), counted
 		r.Level = slog.LevelDebug
 	}
 	if !h.h.Enabled(ctx, r.Level) {

@@ -59,12 +59,12 @@ func buzzLevels(pcm []int16, rate int, skip time.Duration) []buzzWindow {
 }
 
 // buzzCalls is how many calls TestPeerBaresipTrunkBuzz places per case
-// (FLASHVOX_BUZZ_CALLS overrides the default 5).
+// (FLASHVOX_BUZZ_CALLS overrides the default 3, kept small for make test).
 func buzzCalls() int {
 	if n, err := strconv.Atoi(os.Getenv("FLASHVOX_BUZZ_CALLS")); err == nil && n > 0 {
 		return n
 	}
-	return 5
+	return 3
 }
 
 // TestPeerBaresipTrunkBuzz reproduces the report: a SIP phone (baresip,
