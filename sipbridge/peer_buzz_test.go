@@ -140,24 +140,30 @@ func TestPeerBaresipTrunkBuzz(t *testing.T) {
 // decodes what comes back with libspeex and measures it like
 // TestPeerBaresipTrunkBuzz. "jittered" sends each packet up to 30 ms
 // late (a Wi-Fi phone), so the jitter buffer and the transcoders see
-// bursts and gaps in arrival while the RTP timestamps stay regular.
+// bursts and gaps in arrival while the RTP timestamps stay regular;
+// "40ms" puts two frames in each packet (RFC 5574 3.3, ptime 40), which
+// the bridge splits into one hub frame each.
 func TestPeerSpeexPhoneTrunkBuzz(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real peers")
 	}
-	for _, jitter := range []time.Duration{0, 30 * time.Millisecond} {
-		name := "steady"
-		if jitter > 0 {
-			name = "jittered"
-		}
-		t.Run(name, func(t *testing.T) { speexTrunkBuzz(t, jitter) })
+	for _, s := range []speexSend{{"steady", 0, 1}, {"jittered", 30 * time.Millisecond, 1}, {"40ms", 0, 2}} {
+		t.Run(s.name, func(t *testing.T) { speexTrunkBuzz(t, s) })
 	}
 }
 
-func speexTrunkBuzz(t *testing.T, jitter time.Duration) {
+// speexSend is how the test's Speex phone sends.
+type speexSend struct {
+	name   string
+	jitter time.Duration // each packet leaves up to this late
+	perPkt int           // 20 ms frames per RTP packet
+}
+
+func speexTrunkBuzz(t *testing.T, s speexSend) {
+	jitter := s.jitter
 	worst := math.Inf(-1)
 	for i := range buzzCalls() {
-		pcm := speexTrunkEcho(t, i, jitter)
+		pcm := speexTrunkEcho(t, i, s)
 		ws := buzzLevels(pcm, 16000, time.Second)
 		if len(ws) < 4 {
 			t.Fatalf("call %d: heard only %d samples", i, len(pcm))
@@ -170,15 +176,15 @@ func speexTrunkBuzz(t *testing.T, jitter time.Duration) {
 				t.Errorf("call %d at %v: tone %.1f dB, packet-rate harmonics %.1f dB", i, w.at, w.tone, w.buzz)
 			}
 		}
-		t.Logf("call %d (speex phone, pcmu trunk, jitter %v): tone/buzz dB per 500 ms:%s", i, jitter, line)
+		t.Logf("call %d (speex phone, pcmu trunk, jitter %v, %d frames/packet): tone/buzz dB per 500 ms:%s", i, jitter, s.perPkt, line)
 	}
-	t.Logf("speex phone → pcmu trunk, jitter %v: %d calls, worst window: harmonics %.1f dB re the tone", jitter, buzzCalls(), worst)
+	t.Logf("speex phone → pcmu trunk, jitter %v, %d frames/packet: %d calls, worst window: harmonics %.1f dB re the tone",
+		jitter, s.perPkt, buzzCalls(), worst)
 }
 
 // speexTrunkEcho places one call of TestPeerSpeexPhoneTrunkBuzz and
-// returns the decoded echo (16 kHz); each packet leaves up to jitter
-// after its time.
-func speexTrunkEcho(t *testing.T, i int, jitter time.Duration) []int16 {
+// returns the decoded echo (16 kHz).
+func speexTrunkEcho(t *testing.T, i int, s speexSend) []int16 {
 	t.Helper()
 	uas, addr := testpeer.SippUAS(t, 30*time.Second, 1)
 	e := startEnv(t, func(o *Options) { o.Trunks = []Trunk{trunk(addr)} })
@@ -217,18 +223,27 @@ func speexTrunkEcho(t *testing.T, i int, jitter time.Duration) []int16 {
 	to := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}
 	rng := mrand.New(mrand.NewPCG(uint64(i), 17))
 	start := time.Now()
-	for k := 0; (k+1)*320 <= len(tone); k++ {
-		at := start.Add(time.Duration(k) * 20 * time.Millisecond)
-		if jitter > 0 {
-			at = at.Add(time.Duration(rng.Int64N(int64(jitter))))
+	n := 320 * s.perPkt
+	for k := 0; (k+1)*n <= len(tone); k++ {
+		at := start.Add(time.Duration(k*s.perPkt) * 20 * time.Millisecond)
+		if s.jitter > 0 {
+			at = at.Add(time.Duration(rng.Int64N(int64(s.jitter))))
 		}
 		time.Sleep(time.Until(at)) // pacing the sender, not waiting for an event
-		f, err := enc.Encode(nil, tone[k*320:(k+1)*320])
-		if err != nil {
-			t.Fatal(err)
+		var frames [][]byte
+		for j := range s.perPkt {
+			f, err := enc.Encode(nil, tone[k*n+j*320:k*n+(j+1)*320])
+			if err != nil {
+				t.Fatal(err)
+			}
+			frames = append(frames, f)
+		}
+		f := frames[0]
+		if s.perPkt > 1 {
+			f = joinSpeex(t, frames)
 		}
 		p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 97, SequenceNumber: uint16(1000 + k),
-			Timestamp: uint32(5 + k*320), SSRC: 0xb022, Marker: k == 0}, Payload: f}
+			Timestamp: uint32(5 + k*n), SSRC: 0xb022, Marker: k == 0}, Payload: f}
 		b, _ := p.Marshal()
 		_, _ = conn.WriteToUDP(b, to)
 	}
