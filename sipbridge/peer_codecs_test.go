@@ -165,3 +165,48 @@ func TestPeerBaresipPhoneToPhonePassThrough(t *testing.T) {
 		t.Errorf("the hub decoded %d frames of a G.722 ↔ G.722 call", tr)
 	}
 }
+
+// TestPeerSippPhoneOfferOrder: the INVITE that rings a registered phone
+// offers wideband first (97 9 0 8 101), and sip.codecs changes it. sipp
+// registers carol (testdata/register_at.xml) with its Contact at a
+// second sipp (testdata/uas_offer.xml) that checks the m= line and
+// answers 486; web user bob's call to carol ends busy.
+func TestPeerSippPhoneOfferOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		codecs []codec.ID
+		mline  string
+	}{
+		{"default", nil, "RTP/AVP 97 9 0 8 101"},
+		{"sip.codecs", []codec.ID{codec.PCMA, codec.G722}, "RTP/AVP 8 9 101"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := startEnv(t, func(o *Options) { o.Codecs = tc.codecs })
+			sc := sippScenario(t, "uas_offer.xml", "MLINE", "m=audio [0-9]+ "+tc.mline+"\r")
+			uas, uasAddr := testpeer.SippUAS(t, 30*time.Second, 1, "-sf", sc)
+			_, port, _ := strings.Cut(uasAddr, ":")
+			reg := testpeer.SippUAC(t, 20*time.Second, e.bridge.Addr(), "-sf", "testdata/register_at.xml", "-s", "carol",
+				"-au", "carol", "-ap", "carol", "-key", "expires", "60", "-key", "contact_port", port, "-m", "1")
+			if err := reg.Wait(); err != nil {
+				t.Fatalf("sipp register: %v\n%s", err, reg.Output())
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: codec.Nellymoser,
+				Mic: mic(), Duration: time.Second, SetupTimeout: 10 * time.Second}, "carol")
+			if err == nil {
+				t.Errorf("bob's call to carol succeeded, want busy")
+			}
+			werr := uas.Wait()
+			out := uas.Output()
+			i := strings.Index(out, "offer: ")
+			if i < 0 {
+				t.Fatalf("sipp printed no offer (%v)\n%s", werr, out)
+			}
+			t.Logf("%s", strings.SplitN(out[i:], "\n", 2)[0])
+			if werr != nil {
+				t.Fatalf("sipp: the offer to the phone is not %q: %v", tc.mline, werr)
+			}
+		})
+	}
+}
