@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,9 +56,23 @@ type SIP struct {
 	// registration lasts; a phone asking less than the minimum gets 423.
 	RegistrationMin time.Duration `yaml:"registration_min"`
 	RegistrationMax time.Duration `yaml:"registration_max"`
-	Trunks          []SIPTrunk    `yaml:"trunks"`
-	Dialplan        []SIPDialRule `yaml:"dialplan"`
-	Inbound         []SIPInbound  `yaml:"inbound"`
+	// RegistrationsFile keeps SIP phones' registrations across restarts
+	// (rewritten atomically on every change, read at start; expired ones
+	// dropped). "" = registrations are forgotten on restart.
+	RegistrationsFile string `yaml:"registrations_file"`
+	// TCPIdleTimeout closes an accepted SIP/TCP or SIP/TLS connection
+	// that sends nothing for this long, a half-sent request included.
+	TCPIdleTimeout time.Duration `yaml:"tcp_idle_timeout"`
+	// MaxConnectionsPerIP bounds the SIP/TCP and SIP/TLS connections one
+	// address (IPv6: a /64) may hold open (0: no limit).
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
+	// Codecs is the codec order of offers to SIP phones and of answers
+	// to them (and to trunks without their own codecs): the first one
+	// the other side has wins. Names as SIPCodecNames.
+	Codecs   []string      `yaml:"codecs"`
+	Trunks   []SIPTrunk    `yaml:"trunks"`
+	Dialplan []SIPDialRule `yaml:"dialplan"`
+	Inbound  []SIPInbound  `yaml:"inbound"`
 }
 
 // SIPTrunk is a SIP provider's proxy that outbound calls go through.
@@ -70,6 +87,32 @@ type SIPTrunk struct {
 	// calls from: INVITEs from them may ring the inbound numbers without
 	// a SIP login. Empty: the host of Address when it is an IP, else none.
 	InboundFrom []string `yaml:"inbound_from"`
+	// Codecs is this trunk's codec order (empty: sip.codecs).
+	Codecs []string `yaml:"codecs"`
+}
+
+// SIPCodecNames are the codecs sip.codecs and sip.trunks[].codecs may
+// name, best first (the default order). Opus is not one: flashvox has
+// no Opus codec.
+var SIPCodecNames = []string{"speex/16000", "g722", "pcmu", "pcma"}
+
+// validateCodecs checks a codec order: known names (any case), each once.
+func validateCodecs(key string, names []string, emptyOK bool) error {
+	if len(names) == 0 && !emptyOK {
+		return &Error{Key: key, Msg: "must list at least one of " + strings.Join(SIPCodecNames, ", ")}
+	}
+	seen := map[string]bool{}
+	for i, n := range names {
+		l := strings.ToLower(strings.TrimSpace(n))
+		switch {
+		case !slices.Contains(SIPCodecNames, l):
+			return &Error{Key: fmt.Sprintf("%s[%d]", key, i), Msg: fmt.Sprintf("unknown codec %q: must be one of %s", n, strings.Join(SIPCodecNames, ", "))}
+		case seen[l]:
+			return &Error{Key: fmt.Sprintf("%s[%d]", key, i), Msg: fmt.Sprintf("codec %q listed twice", n)}
+		}
+		seen[l] = true
+	}
+	return nil
 }
 
 // InboundSources returns t's effective inbound_from: the list, or the
@@ -182,6 +225,20 @@ func (c *Config) validateSIP() error {
 	if err := durRange("sip.registration_max", s.RegistrationMax, s.RegistrationMin, 24*time.Hour)(); err != nil {
 		return err
 	}
+	if s.RegistrationsFile != "" {
+		if fi, err := os.Stat(filepath.Dir(s.RegistrationsFile)); err != nil || !fi.IsDir() {
+			return &Error{Key: "sip.registrations_file", Msg: fmt.Sprintf("the directory of %q must exist", s.RegistrationsFile)}
+		}
+	}
+	if err := durRange("sip.tcp_idle_timeout", s.TCPIdleTimeout, time.Second, time.Hour)(); err != nil {
+		return err
+	}
+	if err := intRange("sip.max_connections_per_ip", s.MaxConnectionsPerIP, 0, 100_000)(); err != nil {
+		return err
+	}
+	if err := validateCodecs("sip.codecs", s.Codecs, false); err != nil {
+		return err
+	}
 	trunks := map[string]bool{}
 	for i, t := range s.Trunks {
 		key := fmt.Sprintf("sip.trunks[%d]", i)
@@ -199,6 +256,9 @@ func (c *Config) validateSIP() error {
 			return &Error{Key: key + ".username", Msg: "register: true needs a username"}
 		}
 		if err := addr(key+".address", t.Address)(); err != nil {
+			return err
+		}
+		if err := validateCodecs(key+".codecs", t.Codecs, true); err != nil {
 			return err
 		}
 		for j, c := range t.InboundFrom {

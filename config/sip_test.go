@@ -16,6 +16,9 @@ func TestSIPDefaultsAndErrors(t *testing.T) {
 		c.SIP.Realm != "flashvox" || c.SIP.RegistrationMin.Seconds() != 60 || c.SIP.RegistrationMax.Hours() != 1 {
 		t.Fatalf("sip defaults: %+v", c.SIP)
 	}
+	if got := strings.Join(c.SIP.Codecs, " "); got != "speex/16000 g722 pcmu pcma" {
+		t.Errorf("sip.codecs default %q", got)
+	}
 	for body, key := range map[string]string{
 		"sip:\n  rtp_ports: 20001-20999\n":                                                             "sip.rtp_ports",
 		"sip:\n  dialplan:\n    - {match: '[', trunk: upstream}\n":                                     "sip.dialplan[0].match",
@@ -38,6 +41,13 @@ func TestSIPDefaultsAndErrors(t *testing.T) {
 		"sip:\n  digest_algorithms: [MD5, SHA-512]\n":                                                  "sip.digest_algorithms[1]",
 		"sip:\n  digest_algorithms: [MD5, MD5]\n":                                                      "sip.digest_algorithms[1]",
 		"sip:\n  nonce_lifetime: 5m\n":                                                                 "sip.nonce_lifetime",
+		"sip:\n  registrations_file: /nonexistent/dir/regs.json\n":                                     "sip.registrations_file",
+		"sip:\n  tcp_idle_timeout: 0s\n":                                                               "sip.tcp_idle_timeout",
+		"sip:\n  max_connections_per_ip: -1\n":                                                         "sip.max_connections_per_ip",
+		"sip:\n  codecs: []\n":                                                                         "sip.codecs",
+		"sip:\n  codecs: [g722, opus]\n":                                                               "sip.codecs[1]",
+		"sip:\n  codecs: [pcmu, PCMU]\n":                                                               "sip.codecs[1]",
+		"sip:\n  trunks:\n    - {name: t, address: x:1, transport: udp, codecs: [pcma, speex]}\n":      "sip.trunks[0].codecs[1]",
 	} {
 		_, err := Load(writeFile(t, body), nil)
 		var ce *Error

@@ -11,6 +11,8 @@ import (
 	dmedia "github.com/emiago/diago/media"
 
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/internal/connlimit"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/throttle"
 )
@@ -60,10 +62,22 @@ type Options struct {
 	RegisterMinExpires, RegisterMaxExpires int
 	// MaxBindings is how many contacts one user may register (default 10).
 	MaxBindings int
-	Hub         *media.Hub
-	Calls       *call.Service
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// RegistrationsFile keeps the phones' registrations across restarts
+	// (regstore.go); "" = not kept.
+	RegistrationsFile string
+	// TCPIdleTimeout closes an accepted SIP/TCP or SIP/TLS connection
+	// that sends nothing for this long (a half-sent request included);
+	// MaxConnsPerIP bounds the connections one address (IPv6: a /64)
+	// holds open on them. 0: no limit.
+	TCPIdleTimeout time.Duration
+	MaxConnsPerIP  int
+	// Codecs is the codec order of offers to phones and answers to them
+	// (and to trunks without their own Trunk.Codecs); nil: DefaultCodecs.
+	Codecs []codec.ID
+	Hub    *media.Hub
+	Calls  *call.Service
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Bridge is flashvox's SIP user agent. It implements call.Gateway: web
@@ -78,6 +92,7 @@ type Bridge struct {
 	daily  dailyLimiter
 	auth   *digestAuth
 	regs   registrar
+	legs   legCodecs
 	// Stats are exported as metrics.
 	Stats Stats
 
@@ -115,6 +130,9 @@ func Start(o Options) (*Bridge, error) {
 	if o.Throttle == nil {
 		o.Throttle = throttle.New(throttle.Options{Logger: o.Logger.With("check", "sip digest")})
 	}
+	if len(o.Codecs) == 0 {
+		o.Codecs = DefaultCodecs
+	}
 	if o.Credentials == nil {
 		o.Credentials = CredentialsFunc(func(string, string) (string, bool) { return "", false })
 	}
@@ -138,6 +156,8 @@ func Start(o Options) (*Bridge, error) {
 		Logger:          o.Logger.With("layer", "sip"),
 		OnOffer:         b.serveOffer,
 		OnRegister:      b.serveRegister,
+		Stats:           &b.Stats,
+		Stream:          connlimit.Options{PerIP: o.MaxConnsPerIP, IdleTimeout: o.TCPIdleTimeout, Stats: &b.Stats.Conns},
 	})
 	if err != nil {
 		b.cancel()
@@ -147,6 +167,11 @@ func Start(o Options) (*Bridge, error) {
 	b.log.Info("sip listening", "addr", st.Addr(), "transports", "udp,tcp")
 	if a := st.TLSAddr(); a != "" {
 		b.log.Info("sip listening", "addr", a, "transports", "tls")
+	}
+	if n, err := b.loadBindings(); err != nil {
+		b.log.Warn("sip registrations not restored", "err", err)
+	} else if n > 0 {
+		b.log.Info("sip registrations restored", "file", o.RegistrationsFile, "bindings", n)
 	}
 	for _, t := range o.Trunks {
 		if t.Register {
@@ -175,6 +200,14 @@ func (b *Bridge) Close() error {
 	b.cancel()
 	b.wg.Wait()
 	return b.stack.Close()
+}
+
+// trunkCodecs is t's codec order (Trunk.Codecs, else Options.Codecs).
+func (b *Bridge) trunkCodecs(t Trunk) []codec.ID {
+	if len(t.Codecs) > 0 {
+		return t.Codecs
+	}
+	return b.opts.Codecs
 }
 
 // goLeg runs a leg's goroutine unless the bridge is closed.

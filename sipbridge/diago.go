@@ -20,6 +20,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/internal/connlimit"
 )
 
 // The codecs offered and accepted, in preference order (RFC 3551 static
@@ -46,6 +47,10 @@ type diagoOptions struct {
 	OnOffer func(offer)
 	// OnRegister answers a REGISTER (nil: 405).
 	OnRegister func(registration)
+	// Stream limits the TCP and TLS connections accepted (diago_stream.go).
+	Stream connlimit.Options
+	// Stats count what the libraries' logs report (liblog.go).
+	Stats *Stats
 }
 
 // diagoStack is the stack on emiago/diago and sipgo.
@@ -57,6 +62,8 @@ type diagoStack struct {
 	public  string // PublicAddress: the host in our Contact behind NAT
 	cancel  context.CancelFunc
 	log     *slog.Logger
+	// closeGuards closes the guarded TCP/TLS listeners.
+	closeGuards func()
 }
 
 // newDiagoStack listens on o.Listen (UDP and TCP) and serves until Close.
@@ -65,7 +72,13 @@ func newDiagoStack(o diagoOptions) (*diagoStack, error) {
 	if err != nil {
 		return nil, err
 	}
-	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent("flashvox")}
+	// sipgo's and diago's loggers: process-wide, set before the user
+	// agent (its transport layer keeps the default logger it finds).
+	lh := newLibHandler(o.Logger, o.Stats)
+	useLibDefaults(lh)
+	o.Logger = slog.New(lh)
+	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent("flashvox"),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(filterUnsafeSDP(o.Stats)))}
 	if o.TLSClientConfig != nil {
 		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(o.TLSClientConfig))
 	}
@@ -88,37 +101,59 @@ func newDiagoStack(o diagoOptions) (*diagoStack, error) {
 		diago.WithServer(srv),
 		diago.WithMediaConfig(diago.MediaConfig{Codecs: offerCodecs}),
 	}
-	for _, network := range []string{"udp", "tcp"} {
-		t := diago.Transport{Transport: network, BindHost: host, BindPort: port}
-		if o.PublicAddress != "" {
-			t.ExternalHost, t.ExternalPort = o.PublicAddress, port
-			if ip := net.ParseIP(o.PublicAddress); ip != nil {
-				t.MediaExternalIP = ip
-			}
+	t := diago.Transport{Transport: "udp", BindHost: host, BindPort: port}
+	if o.PublicAddress != "" {
+		t.ExternalHost, t.ExternalPort = o.PublicAddress, port
+		if ip := net.ParseIP(o.PublicAddress); ip != nil {
+			t.MediaExternalIP = ip
 		}
-		opts = append(opts, diago.WithTransport(t))
 	}
+	opts = append(opts, diago.WithTransport(t))
+	var guards []*streamGuard
+	closeGuards := func() {
+		for _, g := range guards {
+			g.ln.Close()
+		}
+	}
+	tcp, err := guardStream("tcp", host, port, o.PublicAddress, nil, o.Stream)
+	if err != nil {
+		ua.Close()
+		return nil, err
+	}
+	guards = append(guards, tcp)
+	opts = append(opts, diago.WithTransport(tcp.shade))
 	var tlsAddr string
 	if o.TLSListen != "" {
-		t, err := tlsTransport(o)
+		th, tp, err := tlsListenAddr(o)
+		if err == nil {
+			var g *streamGuard
+			if g, err = guardStream("tls", th, tp, o.PublicAddress, o.TLSConfig, o.Stream); err == nil {
+				guards = append(guards, g)
+				opts = append(opts, diago.WithTransport(g.shade))
+				tlsAddr = net.JoinHostPort(th, strconv.Itoa(tp))
+			}
+		}
 		if err != nil {
+			closeGuards()
 			ua.Close()
 			return nil, err
 		}
-		opts = append(opts, diago.WithTransport(t))
-		tlsAddr = net.JoinHostPort(t.BindHost, strconv.Itoa(t.BindPort))
 	}
 	dg := diago.NewDiago(ua, opts...)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &diagoStack{ua: ua, dg: dg, addr: net.JoinHostPort(host, strconv.Itoa(port)), tlsAddr: tlsAddr,
-		public: o.PublicAddress, cancel: cancel, log: o.Logger}
+		public: o.PublicAddress, cancel: cancel, log: o.Logger, closeGuards: closeGuards}
 	err = dg.ServeBackground(ctx, func(d *diago.DialogServerSession) {
 		o.OnOffer(&diagoOffer{d: d})
 	})
 	if err != nil {
 		cancel()
+		closeGuards()
 		ua.Close()
 		return nil, fmt.Errorf("sip: listen %s: %w", s.addr, err)
+	}
+	for _, g := range guards {
+		go g.serve(srv)
 	}
 	return s, nil
 }
@@ -129,10 +164,12 @@ func (s *diagoStack) TLSAddr() string { return s.tlsAddr }
 
 func (s *diagoStack) Close() error {
 	s.cancel()
+	s.closeGuards()
 	return s.ua.Close()
 }
 
-func (s *diagoStack) Invite(ctx context.Context, in invite) (channel, error) {
+func (s *diagoStack) Invite(ctx context.Context, in invite) (ch channel, err error) {
+	defer recoverSDP(&err)
 	if in.URI != "" && in.HostPort == "" {
 		in.HostPort = s.addr
 	}
@@ -153,10 +190,10 @@ func (s *diagoStack) Invite(ctx context.Context, in invite) (channel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
-	if in.Speex {
+	if in.Codecs != nil {
 		// diago offers its configured codecs unless the dialog's media
-		// session exists before Invite: make it with speex added.
-		ms, err := s.mediaSession(speexOfferCodecs)
+		// session exists before Invite: make it with ours.
+		ms, err := s.mediaSession(offerList(in.Codecs))
 		if err != nil {
 			d.Close()
 			return nil, err
@@ -219,14 +256,14 @@ func (s *diagoStack) Invite(ctx context.Context, in invite) (channel, error) {
 		early.mediaUpdated(&d.DialogMedia) // the 200's SDP may differ from the 183's
 		return early, nil
 	}
-	ch, err := newDiagoChannel(&d.DialogMedia, d.Context(), d.Hangup, d.Close)
+	dc, err := newDiagoChannel(&d.DialogMedia, d.Context(), d.Hangup, d.Close)
 	if err != nil {
 		_ = d.Hangup(context.Background())
 		d.Close()
 		return nil, err
 	}
-	cur.Store(ch)
-	return ch, nil
+	cur.Store(dc)
+	return dc, nil
 }
 
 // diagoChannel is an established (or early) diago dialog's media. diago
@@ -356,134 +393,3 @@ func (c *diagoChannel) Hangup(ctx context.Context) error { return c.hangup(ctx) 
 func (c *diagoChannel) Done() <-chan struct{} { return c.done }
 
 func (c *diagoChannel) Close() error { return c.close() }
-
-// diagoOffer is an inbound diago dialog before the answer.
-type diagoOffer struct {
-	d *diago.DialogServerSession
-}
-
-func (o *diagoOffer) FromUser() string   { return o.d.FromUser() }
-func (o *diagoOffer) ToUser() string     { return o.d.InviteRequest.Recipient.User }
-func (o *diagoOffer) Source() string     { return o.d.InviteRequest.Source() }
-func (o *diagoOffer) Method() string     { return o.d.InviteRequest.Method.String() }
-func (o *diagoOffer) RequestURI() string { return o.d.InviteRequest.Recipient.String() }
-
-func (o *diagoOffer) Header(name string) string {
-	if h := o.d.InviteRequest.GetHeader(name); h != nil {
-		return h.Value()
-	}
-	return ""
-}
-
-func (o *diagoOffer) Ringing() error { return o.d.Ringing() }
-
-func (o *diagoOffer) Answer() (channel, error) { return o.answer(nil) }
-
-func (o *diagoOffer) answer(codecs []dmedia.Codec) (channel, error) {
-	var ch *diagoChannel
-	var mu sync.Mutex // the answer and a quick re-INVITE race for ch
-	update := func(dm *diago.DialogMedia) {
-		mu.Lock()
-		defer mu.Unlock()
-		if ch != nil {
-			ch.mediaUpdated(dm)
-		}
-	}
-	if err := o.d.AnswerOptions(diago.AnswerOptions{RTPNAT: dmedia.RTPNATSymetric, OnMediaUpdate: update, Codecs: codecs}); err != nil {
-		return nil, fmt.Errorf("sip: answer: %w", err)
-	}
-	c, err := newDiagoChannel(&o.d.DialogMedia, o.d.Context(), o.d.Hangup, o.d.Close)
-	if err != nil {
-		return nil, err
-	}
-	mu.Lock()
-	ch = c
-	mu.Unlock()
-	return c, nil
-}
-
-func (o *diagoOffer) Respond(code int, reason string, headers ...[2]string) error {
-	hs := make([]sip.Header, 0, len(headers))
-	for _, h := range headers {
-		hs = append(hs, sip.NewHeader(h[0], h[1]))
-	}
-	return o.d.Respond(code, reason, nil, hs...)
-}
-
-func (o *diagoOffer) Canceled() <-chan struct{} { return o.d.Context().Done() }
-
-// diagoRegistration is a REGISTER from sipgo's server.
-type diagoRegistration struct {
-	req *sip.Request
-	tx  sip.ServerTransaction
-}
-
-func (r *diagoRegistration) User() string       { return r.req.To().Address.User }
-func (r *diagoRegistration) FromUser() string   { return r.req.From().Address.User }
-func (r *diagoRegistration) Method() string     { return r.req.Method.String() }
-func (r *diagoRegistration) RequestURI() string { return r.req.Recipient.String() }
-func (r *diagoRegistration) Source() string     { return r.req.Source() }
-
-func (r *diagoRegistration) Transport() string { return strings.ToLower(r.req.Transport()) }
-
-func (r *diagoRegistration) Header(name string) string {
-	if h := r.req.GetHeader(name); h != nil {
-		return h.Value()
-	}
-	return ""
-}
-
-func (r *diagoRegistration) Expires() int {
-	h := r.req.GetHeader("Expires")
-	if h == nil {
-		return -1
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(h.Value()))
-	if err != nil || n < 0 {
-		return -1
-	}
-	return n
-}
-
-func (r *diagoRegistration) Contacts() []contact {
-	var out []contact
-	for _, h := range r.req.GetHeaders("Contact") {
-		c, ok := h.(*sip.ContactHeader)
-		if !ok {
-			continue
-		}
-		ct := contact{Expires: -1, Wildcard: c.Address.Wildcard}
-		if v, ok := c.Params.Get("expires"); ok {
-			if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-				ct.Expires = n
-			}
-		}
-		if !ct.Wildcard {
-			ct.URI = c.Address.String()
-		}
-		out = append(out, ct)
-	}
-	return out
-}
-
-func (r *diagoRegistration) Respond(code int, reason string, headers ...[2]string) error {
-	res := sip.NewResponseFromRequest(r.req, code, reason, nil)
-	for _, h := range headers {
-		res.AppendHeader(sip.NewHeader(h[0], h[1]))
-	}
-	return r.tx.Respond(res)
-}
-
-// sameRequestURI reports whether a digest's uri names the Request-URI:
-// the same text, or the same URI once both are parsed and written again
-// by sipgo (which is how the stack gives the Request-URI).
-func sameRequestURI(cred, req string) bool {
-	if cred == req {
-		return true
-	}
-	var u sip.Uri
-	if err := sip.ParseUri(cred, &u); err != nil {
-		return false
-	}
-	return u.String() == req
-}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/flashvox/flashvox/codec"
 )
 
 // Trunk is a SIP provider's proxy.
@@ -23,6 +25,9 @@ type Trunk struct {
 	// RegisterExpires is the binding lifetime asked when Register is set
 	// (default 1h); the binding is renewed before what the trunk grants.
 	RegisterExpires time.Duration
+	// Codecs is the codec order offered to the trunk and accepted from
+	// it (nil: Options.Codecs); trunks commonly want G.711 only.
+	Codecs []codec.ID
 }
 
 // Rule sends numbers matching Match to Trunk; Users, when not empty,

@@ -10,9 +10,16 @@
 // allocated: a trunk is recognised by its source address and may ring the
 // inbound numbers; every other request needs a digest login (digest.go,
 // nonce.go: RFC 7616, HA1 from Credentials, guessing slowed by a
-// throttle.Throttle); docs/SECURITY.md is the contract. The SIP stack itself (signalling, SDP, RTP sockets) is behind
-// the small stack/channel/offer interfaces of stack.go; diago.go implements
-// them on github.com/emiago/diago, and nothing else imports diago.
+// throttle.Throttle); docs/SECURITY.md "SIP" is the contract. codecs.go
+// orders offers (wideband first, sip.codecs / a trunk's codecs) and picks
+// the answer's one codec, the other leg's first for pass-through.
+// registrar.go binds phones; regstore.go keeps the bindings in a file
+// across restarts. The SIP stack itself (signalling, SDP, RTP sockets) is
+// behind the small stack/channel/offer interfaces of stack.go; diago.go,
+// diago_server.go, diago_register.go, diago_tls.go and diago_stream.go
+// (TCP/TLS through internal/connlimit) implement them on
+// github.com/emiago/diago, and nothing else imports diago; liblog.go is
+// the filter sipgo's and diago's logs go through.
 //
 // Ownership: each leg's goroutine owns its SIP dialog and media; the
 // Bridge's mutex guards only the registry of live legs. call.Service tells

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"regexp"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +26,8 @@ type env struct {
 	calls   *call.Service
 	hub     *media.Hub
 	bridge  *Bridge
+	// stop ends everything (once; the test's cleanup calls it too).
+	stop func()
 }
 
 // testLogger logs to stderr when FLASHVOX_TEST_LOG is set.
@@ -85,8 +88,9 @@ func startEnvRing(t *testing.T, ring time.Duration, edit func(*Options)) *env {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done; calls.Close(); b.Close() })
-	return &env{rtmpURL: "rtmp://" + ln.Addr().String() + "/phone", calls: calls, hub: hub, bridge: b}
+	stop := sync.OnceFunc(func() { cancel(); <-done; calls.Close(); b.Close() })
+	t.Cleanup(stop)
+	return &env{rtmpURL: "rtmp://" + ln.Addr().String() + "/phone", calls: calls, hub: hub, bridge: b, stop: stop}
 }
 
 // trunk is a Trunk at addr over UDP. Its calls come from 127.0.0.1 (where

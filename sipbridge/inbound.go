@@ -11,6 +11,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
 )
 
@@ -31,7 +32,7 @@ func (b *Bridge) serveOffer(o offer) {
 	target := b.inboundTarget(to)
 	if target != "" {
 		if tr := b.trunkFor(o.Source()); tr != "" {
-			b.serveTarget(o, target, externalCaller(o.FromUser()), "", log.With("trunk", tr))
+			b.serveTarget(o, target, externalCaller(o.FromUser()), "", b.trunkCodecs(b.trunks[tr]), log.With("trunk", tr))
 			return
 		}
 	}
@@ -42,9 +43,9 @@ func (b *Bridge) serveOffer(o offer) {
 	log = log.With("user", user)
 	switch {
 	case target != "":
-		b.serveTarget(o, target, "sip:"+user, user, log)
+		b.serveTarget(o, target, "sip:"+user, user, b.opts.Codecs, log)
 	case to == EchoTarget:
-		b.runSIPEcho(o, log)
+		b.runSIPEcho(o, b.opts.Codecs, log)
 	default:
 		b.servePhoneOffer(o, user, to, log)
 	}
@@ -52,12 +53,12 @@ func (b *Bridge) serveOffer(o offer) {
 
 // serveTarget connects a call to an inbound number's target. caller is
 // the name shown; user is the authenticated user placing it ("" for a
-// trunk's external caller).
-func (b *Bridge) serveTarget(o offer, target, caller, user string, log *slog.Logger) {
+// trunk's external caller); codecs is the order its answer picks by.
+func (b *Bridge) serveTarget(o offer, target, caller, user string, codecs []codec.ID, log *slog.Logger) {
 	flash, codecEcho := codecEchoTarget(target)
 	switch {
 	case target == EchoTarget:
-		b.runSIPEcho(o, log)
+		b.runSIPEcho(o, codecs, log)
 	case codecEcho:
 		b.runSIPCodecEcho(o, flash, log)
 	case strings.HasPrefix(target, "conf:"):
@@ -65,7 +66,7 @@ func (b *Bridge) serveTarget(o offer, target, caller, user string, log *slog.Log
 	case user != "":
 		b.runPhoneCall(o, user, target, log)
 	default:
-		b.runInbound(o, target, caller, log)
+		b.runInbound(o, target, caller, codecs, log)
 	}
 }
 
@@ -89,9 +90,11 @@ func (b *Bridge) respond(o offer, code int, reason string, log *slog.Logger) {
 }
 
 // runInbound rings user for a trunk's call from (an external caller) and
-// bridges the call once answered.
-func (b *Bridge) runInbound(o offer, user, from string, log *slog.Logger) {
+// bridges the call once answered, with the first of codecs the trunk
+// offered (the codec of a phone that answered first).
+func (b *Bridge) runInbound(o offer, user, from string, codecs []codec.ID, log *slog.Logger) {
 	q := newEventQueue()
+	defer b.legs.setOffered(from, o.Offered())()
 	id, reason, err := b.opts.Calls.InviteExternal(from, user, q)
 	switch {
 	case err != nil:
@@ -140,7 +143,7 @@ wait:
 			}
 		}
 	}
-	ch, err := o.AnswerSpeex()
+	ch, err := o.AnswerWith(codecs, b.legs.answeredCodec(id))
 	if err != nil {
 		log.Info("sip answer failed", "err", err)
 		_ = b.opts.Calls.ExternalHangup(id, callReason(err))
@@ -150,10 +153,10 @@ wait:
 	b.bridge(ch, acc.Publish, acc.Play, q, gatewayParty{calls: b.opts.Calls, id: id}, log)
 }
 
-// runSIPEcho answers and sends every audio packet back until the caller
-// hangs up or goes silent for the RTP timeout.
-func (b *Bridge) runSIPEcho(o offer, log *slog.Logger) {
-	ch, err := o.AnswerSpeex() // echoed as it is: any codec will do
+// runSIPEcho answers (the first of codecs offered) and sends every audio
+// packet back until the caller hangs up or goes silent for the RTP timeout.
+func (b *Bridge) runSIPEcho(o offer, codecs []codec.ID, log *slog.Logger) {
+	ch, err := o.AnswerWith(codecs, 0) // echoed as it is: any codec will do
 	if err != nil {
 		log.Info("sip answer failed", "err", err)
 		b.Stats.fail(488)
@@ -163,6 +166,7 @@ func (b *Bridge) runSIPEcho(o offer, log *slog.Logger) {
 	b.Stats.Active.Add(1)
 	defer b.Stats.Active.Add(-1)
 	log.Info("sip echo answered", "codec", ch.Codec().ID)
+	b.Stats.established(ch.Codec().ID)
 	c := ch.Codec()
 	w := newRTPWriter(ch, c, &b.Stats)
 	var last atomic.Int64

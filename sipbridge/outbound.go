@@ -43,7 +43,8 @@ func (b *Bridge) runOutbound(id, from, to string, t Trunk, q *eventQueue) {
 	ch, err := b.stack.Invite(dialCtx, invite{
 		User: to, HostPort: t.Address, Transport: t.Transport, From: from,
 		Username: t.Username, Password: t.Password,
-		Speex:      true, // the web user's Speex passes through if the far end takes it
+		// A calling phone's codecs first: the trunk's pick passes through.
+		Codecs:     orderCodecs(b.trunkCodecs(t), b.legs.offeredBy(from)),
 		OnProgress: func(int) { _ = b.opts.Calls.ExternalRinging(id) },
 		OnEarlyMedia: func(ch channel) {
 			key, err := b.opts.Calls.ExternalEarlyMedia(id)
@@ -80,6 +81,9 @@ func (b *Bridge) runOutbound(id, from, to string, t Trunk, q *eventQueue) {
 		_ = b.opts.Calls.ExternalHangup(id, callReason(err))
 		return
 	}
+	// Before the answer is told: a calling phone answers with this codec.
+	b.legs.setAnswered(id, ch.Codec().ID)
+	defer b.legs.forget(id)
 	acc, err := b.opts.Calls.ExternalAnswer(id)
 	if err != nil { // the user hung up as the answer came
 		log.Info("sip call answered too late", "err", err)
@@ -116,6 +120,7 @@ func (l *liveMedia) stop() {
 // ("" until the answer, for early media) sent to it; p is told its DTMF
 // and holds.
 func (b *Bridge) startMedia(ch channel, pubKey, playKey string, p party, log *slog.Logger) *liveMedia {
+	b.Stats.established(ch.Codec().ID)
 	m := &mediaBridge{
 		ch: ch, hub: b.opts.Hub, pubKey: pubKey, playKey: playKey,
 		timeout: b.opts.RTPTimeout, jitter: b.opts.JitterBuffer, stats: &b.Stats, log: log,

@@ -85,7 +85,9 @@ func (b *Bridge) ringPhone(ctx context.Context, bd *binding, inc call.Event, q *
 		}
 	}()
 	log.Info("sip phone ringing")
-	ch, err := b.stack.Invite(dialCtx, invite{URI: bd.uri, Transport: bd.transport, From: inc.From, Speex: true})
+	// What a calling phone or trunk offered comes first: pass-through.
+	codecs := orderCodecs(b.opts.Codecs, b.legs.offeredBy(inc.From))
+	ch, err := b.stack.Invite(dialCtx, invite{URI: bd.uri, Transport: bd.transport, From: inc.From, Codecs: codecs})
 	close(stopWatch)
 	<-watchDone
 	if gone.Type != "" || ctx.Err() != nil {
@@ -109,6 +111,8 @@ func (b *Bridge) ringPhone(ctx context.Context, bd *binding, inc call.Event, q *
 		}
 		return
 	}
+	b.legs.setAnswered(id, ch.Codec().ID) // before the caller is told
+	defer b.legs.forget(id)
 	acc, err := b.opts.Calls.Accept(bd.dev, id, "")
 	if err != nil {
 		log.Info("sip phone answered too late", "err", err)
@@ -134,6 +138,7 @@ func (b *Bridge) runPhoneCall(o offer, user, to string, log *slog.Logger) {
 	defer b.opts.Calls.Detach(dev)
 	lg := b.opts.Calls.Log(user)
 	cursor := lg.Head()
+	defer b.legs.setOffered(user, o.Offered())()
 	id, err := b.opts.Calls.Invite(dev, to, "")
 	if err != nil {
 		code, reason := inviteErrorStatus(err)
@@ -183,7 +188,7 @@ wait:
 		b.respond(o, 480, "Temporarily Unavailable", log)
 		return
 	}
-	ch, err := o.AnswerSpeex()
+	ch, err := o.AnswerWith(b.opts.Codecs, b.legs.answeredCodec(id))
 	if err != nil {
 		log.Info("sip answer failed", "err", err)
 		_ = b.opts.Calls.Hangup(dev, id)

@@ -38,6 +38,8 @@ type binding struct {
 type registrar struct {
 	mu       sync.Mutex
 	bindings map[string]*binding // user + " " + contact URI
+	loading  bool                // loadBindings runs: no saving per binding
+	saveMu   sync.Mutex          // serializes saveBindings (regstore.go)
 }
 
 func bindingKey(user, uri string) string { return user + " " + uri }
@@ -95,7 +97,9 @@ func (b *Bridge) serveRegister(r registration) {
 			b.unbind(user, c.uri, "unregistered")
 			continue
 		}
-		if err := b.bind(user, c.uri, r.Transport(), r.Source(), time.Duration(c.exp)*time.Second); err != nil {
+		err := b.bind(user, c.uri, r.Transport(), r.Source(), time.Duration(c.exp)*time.Second)
+		b.saveBindings()
+		if err != nil {
 			log.Warn("sip register refused", "err", err)
 			b.respondRegister(r, log, 403, "Too Many Registrations")
 			return
@@ -181,6 +185,7 @@ func (b *Bridge) unbind(user, uri, why string) {
 		return
 	}
 	b.Stats.Registrations.Add(-1)
+	b.saveBindings()
 	b.opts.Calls.Detach(bd.dev)
 	bd.cancel()
 	b.log.Info("sip phone unregistered", "user", user, "contact", uri, "why", why)

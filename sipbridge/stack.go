@@ -41,9 +41,9 @@ type invite struct {
 	Password  string
 	// OnProgress is told each provisional status (180, 183).
 	OnProgress func(status int)
-	// Speex adds speex/16000 to the offer (for pass-through of a Flash
-	// user's Speex).
-	Speex bool
+	// Codecs are offered in this order (telephone-event is added); nil:
+	// diago's configured list (offerCodecs).
+	Codecs []codec.ID
 	// OnEarlyMedia, if set, is given the channel of a 183 with SDP before
 	// the answer (on Invite's goroutine; it must not block). Invite then
 	// returns that same channel when the call is answered; a failed call
@@ -100,8 +100,11 @@ type offer interface {
 	Ringing() error
 	// Answer sends 200 OK with our SDP answer and waits for the ACK.
 	Answer() (channel, error)
-	// AnswerSpeex is Answer also accepting speex/16000 if offered.
-	AnswerSpeex() (channel, error)
+	// AnswerWith answers with the first codec of pref that the INVITE
+	// offers, passThrough (when not 0) before the others; none: 488.
+	AnswerWith(pref []codec.ID, passThrough codec.ID) (channel, error)
+	// Offered are our codecs among the INVITE's, in its order.
+	Offered() []codec.ID
 	Respond(code int, reason string, headers ...[2]string) error
 	// Canceled is closed when the caller sends CANCEL before the answer.
 	Canceled() <-chan struct{}

@@ -1,10 +1,14 @@
 package sipbridge
 
 import (
+	"maps"
 	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
+
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/internal/connlimit"
 )
 
 // Stats are the bridge's counters, read by the metrics exporter at scrape time.
@@ -31,9 +35,36 @@ type Stats struct {
 	TrunkRegistered atomic.Int64
 	TrunkRegisters  atomic.Uint64
 	// Holds counts re-INVITEs that put a call on hold.
-	Holds    atomic.Uint64
-	mu       sync.Mutex
-	failures map[int]uint64 // by SIP status
+	Holds atomic.Uint64
+	// Conns are the accepted SIP/TCP and SIP/TLS connections: open now,
+	// refused (over the per-address limit), closed idle.
+	Conns connlimit.Stats
+	// RTCPMalformed counts RTCP packets from peers that did not parse;
+	// SIPMalformed SIP messages that did not; LogSuppressed the SIP
+	// libraries' log lines over their rate (liblog.go).
+	RTCPMalformed atomic.Uint64
+	SIPMalformed  atomic.Uint64
+	LogSuppressed atomic.Uint64
+	mu            sync.Mutex
+	failures      map[int]uint64 // by SIP status
+	codecs        map[string]uint64
+}
+
+// established counts a SIP leg whose media runs with codec id.
+func (s *Stats) established(id codec.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.codecs == nil {
+		s.codecs = map[string]uint64{}
+	}
+	s.codecs[id.String()]++
+}
+
+// Codecs returns the established SIP legs by negotiated codec ("g722": 2).
+func (s *Stats) Codecs() map[string]uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.codecs)
 }
 
 // fail counts a call that failed with SIP status code.

@@ -43,6 +43,9 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 		// Whole seconds: REGISTER's Expires is in seconds.
 		RegisterMinExpires: int(cfg.SIP.RegistrationMin.Seconds()),
 		RegisterMaxExpires: int(cfg.SIP.RegistrationMax.Seconds()),
+		RegistrationsFile:  cfg.SIP.RegistrationsFile,
+		TCPIdleTimeout:     cfg.SIP.TCPIdleTimeout,
+		MaxConnsPerIP:      cfg.SIP.MaxConnectionsPerIP,
 		Throttle:           guard,
 		Hub:                hub,
 		Calls:              calls,
@@ -51,13 +54,20 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 	if err := sipTLS(cfg.SIP, &o); err != nil {
 		return nil, err
 	}
+	if o.Codecs, err = sipbridge.ParseCodecs(cfg.SIP.Codecs); err != nil {
+		return nil, fmt.Errorf("sip.codecs%w", err)
+	}
 	for i, t := range cfg.SIP.Trunks {
 		from, err := sipbridge.ParsePrefixes(t.InboundSources())
 		if err != nil {
 			return nil, fmt.Errorf("sip.trunks[%d].inbound_from: %w", i, err)
 		}
+		codecs, err := sipbridge.ParseCodecs(t.Codecs)
+		if err != nil {
+			return nil, fmt.Errorf("sip.trunks[%d].codecs%w", i, err)
+		}
 		o.Trunks = append(o.Trunks, sipbridge.Trunk{Name: t.Name, Address: t.Address, Transport: t.Transport,
-			Username: t.Username, Password: t.Password, Register: t.Register, InboundFrom: from})
+			Username: t.Username, Password: t.Password, Register: t.Register, InboundFrom: from, Codecs: codecs})
 	}
 	for _, r := range cfg.SIP.Dialplan {
 		o.DialPlan = append(o.DialPlan, sipbridge.Rule{Match: regexp.MustCompile(r.Match), Trunk: r.Trunk, Users: r.Users})
@@ -117,9 +127,30 @@ func registerSIPMetrics(reg *prometheus.Registry, st *sipbridge.Stats) {
 		gauge("sip_registrations", "SIP phone contacts registered now.", func() float64 { return float64(st.Registrations.Load()) }),
 		counter("sip_rtp_packets_in_total", "RTP packets received from SIP peers.", func() float64 { return float64(st.RTPIn.Load()) }),
 		counter("sip_rtp_packets_out_total", "RTP packets sent to SIP peers.", func() float64 { return float64(st.RTPOut.Load()) }),
+		gauge("sip_tcp_connections", "SIP/TCP and SIP/TLS connections accepted and open now.", func() float64 { return float64(st.Conns.Open.Load()) }),
+		counter("sip_tcp_refused_total", "SIP/TCP and SIP/TLS connections closed at accept: over sip.max_connections_per_ip.", func() float64 { return float64(st.Conns.Refused.Load()) }),
+		counter("sip_tcp_idle_closed_total", "SIP/TCP and SIP/TLS connections closed after sip.tcp_idle_timeout without data (half-sent requests included).", func() float64 { return float64(st.Conns.Idle.Load()) }),
+		counter("sip_rtcp_malformed_total", "RTCP packets from SIP peers that did not parse (counted, not logged).", func() float64 { return float64(st.RTCPMalformed.Load()) }),
+		counter("sip_malformed_total", "SIP messages that did not parse (logged at debug, without their bytes).", func() float64 { return float64(st.SIPMalformed.Load()) }),
+		counter("sip_log_suppressed_total", "Log lines of the SIP libraries dropped over their rate (5 per message per minute).", func() float64 { return float64(st.LogSuppressed.Load()) }),
 		counter("sip_rtp_packets_lost_total", "RTP packets missing by sequence number.", func() float64 { return float64(st.RTPLost.Load()) }),
 		&failuresCollector{st: st, desc: prometheus.NewDesc("flashvox_sip_call_failures_total", "SIP calls that failed, by SIP status (0: no response).", []string{"status"}, nil)},
+		&codecsCollector{st: st, desc: prometheus.NewDesc("flashvox_sip_calls_by_codec_total", "SIP call legs established, by negotiated codec.", []string{"codec"}, nil)},
 	)
+}
+
+// codecsCollector exports Stats.Codecs with a codec label.
+type codecsCollector struct {
+	st   *sipbridge.Stats
+	desc *prometheus.Desc
+}
+
+func (c *codecsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *codecsCollector) Collect(ch chan<- prometheus.Metric) {
+	for name, n := range c.st.Codecs() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(n), name)
+	}
 }
 
 // failuresCollector exports Stats.Failures with a status label.

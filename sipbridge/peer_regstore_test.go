@@ -1,0 +1,102 @@
+package sipbridge
+
+import (
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/testwait"
+)
+
+// TestPeerRegistrationsSurviveRestart (issue 19): baresip registers as
+// carol (once: regint 3600) with a bridge that keeps registrations in a
+// file; the bridge stops and a new one starts on the same address with
+// the same file. carol is online at once, without a new REGISTER, and web
+// user bob's call to carol rings the baresip, which answers; each hears
+// the other's tone.
+func TestPeerRegistrationsSurviveRestart(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "sip-registrations.json")
+	e1 := startEnv(t, func(o *Options) { o.RegistrationsFile = file })
+	addr := e1.bridge.Addr()
+	b := testpeer.StartBaresip(t, 40*time.Second, testpeer.BaresipOptions{
+		Account:   baresipAccount(addr, ";answermode=auto;regint=3600"),
+		SourceWAV: carolMic(t), Seconds: 30,
+	})
+	testwait.For(t, 20*time.Second, "carol's registration", func() bool { return len(e1.bridge.Registered("carol")) == 1 })
+	testwait.For(t, 5*time.Second, "the registrations file", func() bool {
+		data, err := os.ReadFile(file)
+		return err == nil && strings.Contains(string(data), `"user": "carol"`)
+	})
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("registrations file: %v %v, want mode 0600", fi.Mode(), err)
+	}
+	e1.stop()
+	// sipgo closes its UDP socket on its own goroutine after Close.
+	testwait.For(t, 5*time.Second, "the SIP port released", func() bool {
+		c, err := net.ListenPacket("udp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+
+	e2 := startEnv(t, func(o *Options) { o.RegistrationsFile, o.Listen = file, addr })
+	if got := e2.bridge.Registered("carol"); len(got) != 1 {
+		t.Fatalf("after the restart carol's bindings are %v", got)
+	}
+	if p := e2.calls.Presence()["carol"]; p != "online" {
+		t.Errorf("after the restart carol is %q", p)
+	}
+	bobCallsBaresip(t, e2.rtmpURL, codec.Nellymoser, 10*time.Second, "carol", b)
+	if n := strings.Count(b.Output(), "200 OK ("); n != 1 {
+		t.Errorf("baresip registered %d times, want once (no re-registration)\n%s", n, b.Output())
+	}
+}
+
+// TestRegistrationsFile: expired bindings and unknown users are not
+// restored, a binding longer than registration_max is cut to it, and
+// the file is rewritten without them; a corrupt file is reported and
+// replaced at the next change.
+func TestRegistrationsFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "regs.json")
+	now := time.Now()
+	f := regFile{Version: regFileVersion, Bindings: []regBinding{
+		{User: "carol", URI: "sip:carol@127.0.0.1:5999", Transport: "udp", Source: "127.0.0.1:5999", Expires: now.Add(time.Hour)},
+		{User: "bob", URI: "sip:bob@127.0.0.1:5998", Transport: "udp", Expires: now.Add(-time.Second)},
+		{User: "mallory", URI: "sip:m@127.0.0.1:5997", Transport: "udp", Expires: now.Add(time.Hour)},
+		{User: "alice", URI: "sip:alice@127.0.0.1:5996", Transport: "tcp", Expires: now.Add(48 * time.Hour)},
+	}}
+	if err := writeFileAtomic(file, &f); err != nil {
+		t.Fatal(err)
+	}
+	e := startEnv(t, func(o *Options) { o.RegistrationsFile = file })
+	if got := e.bridge.Registered("carol"); len(got) != 1 {
+		t.Errorf("carol %v", got)
+	}
+	if got := append(e.bridge.Registered("bob"), e.bridge.Registered("mallory")...); len(got) != 0 {
+		t.Errorf("restored %v", got)
+	}
+	if bd := e.bridge.userBindings("alice"); len(bd) != 1 || time.Until(bd[0].expires) > time.Hour+time.Minute {
+		t.Errorf("alice's binding not cut to registration_max: %v", bd)
+	}
+	var back regFile
+	data, _ := os.ReadFile(file)
+	if err := json.Unmarshal(data, &back); err != nil || len(back.Bindings) != 2 {
+		t.Errorf("rewritten file: %v %s", err, data)
+	}
+	e.stop()
+
+	if err := os.WriteFile(file, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e = startEnv(t, func(o *Options) { o.RegistrationsFile = file })
+	if got := e.bridge.Registered("carol"); len(got) != 0 {
+		t.Errorf("corrupt file restored %v", got)
+	}
+}
