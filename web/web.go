@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/flashvox/flashvox/internal/connlimit"
 	"github.com/flashvox/flashvox/internal/httpserve"
 )
 
@@ -38,7 +39,7 @@ type Server struct {
 	// MaxConns and MaxConnsPerIP bound open connections (http.max_connections,
 	// http.max_connections_per_ip; 0: none); Conns counts them.
 	MaxConns, MaxConnsPerIP int
-	Conns                   httpserve.ConnStats
+	Conns                   connlimit.Stats
 
 	once    sync.Once
 	handler http.Handler

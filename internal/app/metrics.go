@@ -5,7 +5,7 @@ import (
 
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/conference"
-	"github.com/flashvox/flashvox/internal/httpserve"
+	"github.com/flashvox/flashvox/internal/connlimit"
 	"github.com/flashvox/flashvox/internal/ratelog"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
@@ -72,7 +72,7 @@ func registerConferenceMetrics(reg *prometheus.Registry, st *conference.Stats) {
 }
 
 // registerHTTPMetrics exports the HTTP listener's connection counts.
-func registerHTTPMetrics(reg *prometheus.Registry, st *httpserve.ConnStats) {
+func registerHTTPMetrics(reg *prometheus.Registry, st *connlimit.Stats) {
 	reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "flashvox", Subsystem: "http", Name: "connections", Help: "HTTP connections open now."},
 			func() float64 { return float64(st.Open.Load()) }),

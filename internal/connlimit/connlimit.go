@@ -1,10 +1,10 @@
-// Package connlimit limits the connections a listener accepts: at most
-// a number open from one address (an IPv4 address, an IPv6 /64) and a
-// read deadline that closes a connection idle (or half-sent) for too
-// long. It is the SIP/TCP and SIP/TLS listeners' guard (issue 19); the
-// idea is internal/httpserve's limitListener, plus the idle deadline
-// that net/http does for itself and sipgo does not for accepted
-// connections.
+// Package connlimit limits the connections a listener accepts: at most a
+// number open in total and from one address (an IPv4 address, an IPv6
+// /64), and optionally a read deadline that closes a connection idle (or
+// half-sent) for too long. It guards the HTTP listeners (net/http keeps its
+// own timeouts) and the SIP/TCP and SIP/TLS listeners (sipgo sets no
+// deadline on accepted connections). A connection over a limit is closed
+// at accept, before a byte is read; open ones carry on.
 package connlimit
 
 import (
@@ -19,14 +19,15 @@ import (
 // Stats count what a Listener did; safe to read at any time.
 type Stats struct {
 	Open    atomic.Int64  // connections open now
-	Refused atomic.Uint64 // connections closed at accept: over PerIP
+	Refused atomic.Uint64 // connections closed at accept: over Max or PerIP
 	Idle    atomic.Uint64 // reads that failed on the idle deadline
 }
 
 // Options configure a Listener. Zero values turn a limit off.
 type Options struct {
-	// PerIP is how many connections one address may hold open.
-	PerIP int
+	// Max is how many connections may be open at once; PerIP how many of
+	// them one address may hold.
+	Max, PerIP int
 	// IdleTimeout is how long a read may wait for data: a connection that
 	// sends nothing (or stops half-way through a message) for this long
 	// is closed by the reader's error.
@@ -59,15 +60,15 @@ func (l *listener) Accept() (net.Conn, error) {
 		}
 		ip := throttle.Key(c.RemoteAddr().String())
 		l.mu.Lock()
-		if l.o.PerIP > 0 && l.byIP[ip] >= l.o.PerIP {
+		if (l.o.Max > 0 && l.o.Stats.Open.Load() >= int64(l.o.Max)) || (l.o.PerIP > 0 && l.byIP[ip] >= l.o.PerIP) {
 			l.mu.Unlock()
 			l.o.Stats.Refused.Add(1)
 			_ = c.Close()
 			continue
 		}
 		l.byIP[ip]++
+		l.o.Stats.Open.Add(1) // under l.mu, so that Max holds against concurrent accepts
 		l.mu.Unlock()
-		l.o.Stats.Open.Add(1)
 		return &conn{Conn: c, l: l, ip: ip}, nil
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/flashvox/flashvox/internal/connlimit"
 )
 
 // Limits bound every connection of a server.
@@ -19,9 +21,9 @@ type Limits struct {
 	ShutdownGrace                 time.Duration // then open connections are closed
 	// MaxConns and MaxConnsPerIP bound open connections in total and per
 	// client address (0: no bound); beyond them a connection is closed at
-	// accept and counted in Stats.
+	// accept and counted in Stats (internal/connlimit).
 	MaxConns, MaxConnsPerIP int
-	Stats                   *ConnStats
+	Stats                   *connlimit.Stats
 }
 
 // Serve answers on ln until ctx is done. Server errors are logged at
@@ -38,7 +40,9 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, lim Limits, log
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	errc := make(chan error, 1)
-	ln = newLimitListener(ln, lim.MaxConns, lim.MaxConnsPerIP, lim.Stats)
+	if lim.MaxConns > 0 || lim.MaxConnsPerIP > 0 {
+		ln = connlimit.Listen(ln, connlimit.Options{Max: lim.MaxConns, PerIP: lim.MaxConnsPerIP, Stats: lim.Stats})
+	}
 	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
