@@ -7,12 +7,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/testwait"
 	"github.com/flashvox/flashvox/rtmp"
 )
 
@@ -99,13 +101,22 @@ func TestHalfSentMessagesBeforeConnect(t *testing.T) {
 	c.Close()
 }
 
-// TestIdleHTTPConnectionsCapped: 1 000 keep-alive connections from one
+// TestIdleHTTPConnectionsCapped: 5 000 keep-alive connections from one
 // address, each idle after one request (every one costs the server a
 // descriptor for http's idle timeout), are held to
-// http.max_connections_per_ip; the server's descriptors stay bounded, and
-// a user on another address signs in meanwhile.
+// http.max_connections_per_ip; the server's descriptors stay bounded, a
+// user on another address signs in meanwhile, and an RTMP stream
+// published before the flood keeps reaching a player during it.
 func TestIdleHTTPConnectionsCapped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real peers (ffmpeg, rtmpdump)")
+	}
+	testpeer.Require(t, "ffmpeg")
+	testpeer.Require(t, "rtmpdump")
 	s := startFlashvox(t)
+	host := strings.TrimPrefix(strings.TrimSuffix(s.phoneURL, "/phone"), "rtmp://")
+	testpeer.Start(t, 90*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", writeConfTone(t, 600, 16000, 60),
+		"-c:a", "nellymoser", "-ar", "16000", "-ac", "1", "-f", "flv", "rtmp://"+host+"/live/flood")
 	httpAddr := strings.TrimSuffix(strings.TrimPrefix(s.api, "http://"), "/api/v1")
 	fds := func() int {
 		ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", s.cmd.Process.Pid))
@@ -122,7 +133,7 @@ func TestIdleHTTPConnectionsCapped(t *testing.T) {
 		}
 	}()
 	kept := 0
-	for range 1000 {
+	for range 5000 {
 		c, err := net.Dial("tcp", httpAddr)
 		if err != nil {
 			t.Fatalf("dial: %v", err)
@@ -138,10 +149,14 @@ func TestIdleHTTPConnectionsCapped(t *testing.T) {
 		}
 	}
 	during := fds()
-	t.Logf("1000 keep-alives from one address: %d answered and kept, server descriptors %d before, %d during", kept, before, during)
+	t.Logf("5000 keep-alives from one address: %d answered and kept, server descriptors %d before, %d during", kept, before, during)
 	if kept > 256 || during-before > 260 {
 		t.Errorf("kept %d connections, %d more descriptors; want at most http.max_connections_per_ip (256)", kept, during-before)
 	}
+	// The stream still flows to a new player while the flood holds its share.
+	played := filepath.Join(t.TempDir(), "flood.flv")
+	testpeer.Start(t, 30*time.Second, "rtmpdump", "-r", "rtmp://"+host+"/live/flood", "--live", "-o", played)
+	testwait.For(t, 15*time.Second, "rtmpdump hears live/flood during the flood", func() bool { return flvAudio(played) > 10 })
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
 	client := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}, Timeout: 5 * time.Second}
 	res, err := client.Post(s.api+"/login", "application/json", strings.NewReader(`{"user":"alice","password":"alice"}`))
