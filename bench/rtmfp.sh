@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 tools="${FLASHVOX_RTMFP_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/flashvox/rtmfp-tools}"
 command -v ffmpeg >/dev/null || { echo "ffmpeg is missing: apt-get install -y ffmpeg" >&2; exit 1; }
-internal/testpeer/rtmfp/rtmfp-tools.sh "$tools"
+internal/test/testpeer/rtmfp/rtmfp-tools.sh "$tools"
 mkdir -p bin
 go build -o bin/flashvox ./cmd/flashvox
 go build -o bin/bench-rtmfp ./bench/rtmfp

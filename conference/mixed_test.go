@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/codec"
-	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 )
 
 // Three members of a mixed room each send a distinct tone: each one's mix

@@ -12,7 +12,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/container/flv"
 	"github.com/flashvox/flashvox/container/wav"
-	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 )
 
 // recordRoom runs a recorded room "rec" where two members send 500 Hz

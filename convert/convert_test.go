@@ -8,7 +8,7 @@ import (
 
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/resample"
-	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 )
 
 // testSignal is 3 s at rate: a tone, speech-like noise bursts, a sweep.

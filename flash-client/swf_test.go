@@ -1,14 +1,15 @@
 package flashclient
 
 import (
-	"github.com/flashvox/flashvox/internal/testpeer"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
 
-	"github.com/flashvox/flashvox/internal/swf"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
+	"github.com/flashvox/flashvox/internal/test/swf"
 )
 
 // flashPlayer103 is the SWF file version of Flash Player 10.3

@@ -1,7 +1,6 @@
 package hooks_test
 
 import (
-	"github.com/flashvox/flashvox/internal/testwait"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testwait"
+
 	"github.com/flashvox/flashvox/hooks"
-	"github.com/flashvox/flashvox/internal/testpeer"
-	"github.com/flashvox/flashvox/internal/teststack"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/teststack"
 )
 
 // site is a site's hook service: policy answers each form; every form is kept.

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/flashvox/flashvox/codec"
-	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 )
 
 // TestHistoryHandsPCMOnlyToTranscoders: plain subscribers of a Speex stream

@@ -3,16 +3,17 @@ package media_test
 import (
 	"bytes"
 	"fmt"
-	"github.com/flashvox/flashvox/internal/testwait"
 	"math"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testwait"
+
 	"github.com/flashvox/flashvox/codec/speex"
-	"github.com/flashvox/flashvox/internal/audiotest"
-	"github.com/flashvox/flashvox/internal/testpeer"
-	"github.com/flashvox/flashvox/internal/teststack"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/teststack"
 )
 
 // lateSpeexCase is one signal ffmpeg encodes with libspeex (16 kHz, one

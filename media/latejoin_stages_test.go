@@ -8,7 +8,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/nellymoser"
 	"github.com/flashvox/flashvox/codec/speex"
-	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 )
 
 // TestLateJoinStageByStage takes the Speex → Nellymoser path of a late

@@ -1,16 +1,17 @@
 package media_test
 
 import (
-	"github.com/flashvox/flashvox/internal/testwait"
-	"github.com/flashvox/flashvox/session"
 	"math"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/audiotest"
-	"github.com/flashvox/flashvox/internal/testpeer"
-	"github.com/flashvox/flashvox/internal/teststack"
+	"github.com/flashvox/flashvox/internal/test/testwait"
+	"github.com/flashvox/flashvox/session"
+
+	"github.com/flashvox/flashvox/internal/test/audiotest"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/teststack"
 )
 
 // TestPeerTranscodeLateJoinSpeexToNellymoser: ffmpeg publishes libspeex

@@ -8,7 +8,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/nellymoser"
 	"github.com/flashvox/flashvox/codec/speex"
-	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 )
 
 // lateJoinCase is a signal published as Speex 16 kHz that a player joins

@@ -9,7 +9,7 @@ import (
 	"github.com/flashvox/flashvox/codec/g722"
 	"github.com/flashvox/flashvox/codec/nellymoser"
 	"github.com/flashvox/flashvox/codec/resample"
-	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 )
 
 // nellyFrames encodes pcm (16 kHz) as one 64-byte block per frame, 16 ms

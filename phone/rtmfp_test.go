@@ -7,7 +7,7 @@ import (
 
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
-	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/phone"
 	"github.com/flashvox/flashvox/phoneapp"
 )

@@ -8,7 +8,7 @@ import (
 
 	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
-	"github.com/flashvox/flashvox/internal/teststack"
+	"github.com/flashvox/flashvox/internal/test/teststack"
 	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/flashvox/flashvox/internal/testwait"
 	"math/rand/v2"
 	"net"
 	"net/netip"
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 // startServer runs a Server whose sessions just read until closed.

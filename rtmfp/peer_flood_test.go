@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 )
 
 // floodSources is how many source addresses (127.0.1.1 …) the forged

@@ -1,14 +1,15 @@
 package rtmfp_test
 
 import (
-	"github.com/flashvox/flashvox/internal/testwait"
 	"net/netip"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
+
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/rtmfp"
 )
 

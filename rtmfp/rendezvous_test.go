@@ -3,12 +3,13 @@ package rtmfp
 import (
 	"bytes"
 	"context"
-	"github.com/flashvox/flashvox/internal/testwait"
 	"net"
 	"net/netip"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 var redirectCases = []Redirect{

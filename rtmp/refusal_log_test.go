@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/testwait"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 // logLines is a concurrency-safe log sink that reads back its lines.

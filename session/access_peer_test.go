@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/account"
-	"github.com/flashvox/flashvox/internal/testwait"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 
-	"github.com/flashvox/flashvox/internal/audiotest"
-	"github.com/flashvox/flashvox/internal/testpeer"
-	"github.com/flashvox/flashvox/internal/teststack"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/teststack"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"
 	"github.com/flashvox/flashvox/throttle"

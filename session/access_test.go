@@ -2,9 +2,10 @@ package session
 
 import (
 	"context"
-	"github.com/flashvox/flashvox/internal/testwait"
 	"strings"
 	"testing"
+
+	"github.com/flashvox/flashvox/internal/test/testwait"
 
 	"time"
 

@@ -3,12 +3,13 @@ package session_test
 import (
 	"bytes"
 	"fmt"
-	"github.com/flashvox/flashvox/internal/testwait"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
+
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 )
 
 // TestPeerSameCommandsAgainstNginx runs the same ffmpeg/rtmpdump command

@@ -2,12 +2,13 @@ package session_test
 
 import (
 	"fmt"
-	"github.com/flashvox/flashvox/internal/testwait"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
+
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 )
 
 // relayCase is one published format: how ffmpeg makes the source FLV.

@@ -2,16 +2,17 @@ package session_test
 
 import (
 	"fmt"
-	"github.com/flashvox/flashvox/internal/testwait"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testwait"
+
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/g711"
 	"github.com/flashvox/flashvox/codec/resample"
-	"github.com/flashvox/flashvox/internal/audiotest"
-	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/media"
 )
 

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/rtmp/rtmpt"
 )
 

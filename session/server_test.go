@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/amf"
-	"github.com/flashvox/flashvox/internal/teststack"
+	"github.com/flashvox/flashvox/internal/test/teststack"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"

@@ -2,17 +2,18 @@ package sipbridge
 
 import (
 	"context"
-	"github.com/flashvox/flashvox/internal/testwait"
 	"net"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testwait"
+
 	dmedia "github.com/emiago/diago/media"
 
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
-	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/phone"
 )
 

@@ -2,15 +2,16 @@ package sipbridge
 
 import (
 	"context"
-	"github.com/flashvox/flashvox/internal/testwait"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testwait"
+
 	"github.com/flashvox/flashvox/codec"
-	"github.com/flashvox/flashvox/internal/audiotest"
-	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/phone"
 )
 

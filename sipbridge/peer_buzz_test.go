@@ -15,9 +15,9 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/flashvox/flashvox/codec/speex"
-	"github.com/flashvox/flashvox/internal/audiotest"
-	"github.com/flashvox/flashvox/internal/testpeer"
-	"github.com/flashvox/flashvox/internal/testwait"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 // Issue 17 item 4: "one unexplained 100 Hz buzz on a registered SIP

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/testpeer"
-	"github.com/flashvox/flashvox/internal/testwait"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 // lockedBuffer is a log sink shared by the bridge's goroutines.

@@ -2,7 +2,6 @@ package sipbridge
 
 import (
 	"context"
-	"github.com/flashvox/flashvox/internal/testwait"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testwait"
+
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
-	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/phone"
 )

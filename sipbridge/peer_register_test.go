@@ -1,12 +1,13 @@
 package sipbridge
 
 import (
-	"github.com/flashvox/flashvox/internal/testwait"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
+
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 )
 
 // waitFor polls cond every 10 ms until it holds or within passes.

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/call"
-	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 )
 
 // ringingUser attaches a device of user that never answers (a web phone

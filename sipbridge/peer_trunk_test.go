@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/codec"
-	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/phone"
 )
 

@@ -1,11 +1,12 @@
 package sipbridge
 
 import (
-	"github.com/flashvox/flashvox/internal/testwait"
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
+
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 )
 
 // TestPeerSippTrunkRegister: with register: true the bridge REGISTERs to

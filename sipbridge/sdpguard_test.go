@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/testwait"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 // inviteWithSDP is an INVITE from the trunk's address (127.0.0.1) to the

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/flashvox/flashvox/codec/speex"
-	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 )
 
 // speexPackets encodes count frames of a tone with libspeex at rate and

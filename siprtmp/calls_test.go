@@ -11,7 +11,7 @@ import (
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
-	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/phone"
 	"github.com/flashvox/flashvox/rtmp"
 )

@@ -16,7 +16,7 @@ import (
 
 	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
-	"github.com/flashvox/flashvox/internal/testwait"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 var apiSecret = []byte("api-test-secret-0123")

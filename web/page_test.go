@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/account"
-	"github.com/flashvox/flashvox/internal/testpeer"
-	"github.com/flashvox/flashvox/internal/teststack"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/teststack"
 
 	"github.com/chromedp/chromedp"
 

@@ -98,7 +98,7 @@ type hsResult struct {
 func run(o options) error {
 	tcserver := filepath.Join(o.tools, "tcserver")
 	if st, err := os.Stat(tcserver); err != nil || st.Mode()&0o111 == 0 {
-		return fmt.Errorf("no tcserver in %s: run internal/testpeer/rtmfp/rtmfp-tools.sh %s (needs apt-get install -y g++ make libssl-dev)", o.tools, o.tools)
+		return fmt.Errorf("no tcserver in %s: run internal/test/testpeer/rtmfp/rtmfp-tools.sh %s (needs apt-get install -y g++ make libssl-dev)", o.tools, o.tools)
 	}
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		return errors.New("ffmpeg is missing: apt-get install -y ffmpeg")

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/testwait"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 
-	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 )
 
 // eavesdropConfig has a relay room with a PIN, moderated by alice; eve is

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/internal/passhash"
-	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/tlscert"
 	"github.com/flashvox/flashvox/rtmp"
 )

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/audiotest"
-	"github.com/flashvox/flashvox/internal/testpeer"
-	"github.com/flashvox/flashvox/internal/testwait"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 // flvSoundFormats returns the SoundFormat (the codec: 4 Nellymoser 16 kHz,

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/container/wav"
-	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 )
 
 // TestConferenceRecordingSIGTERM: two `flashvox client` processes send

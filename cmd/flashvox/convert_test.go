@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 )
 
 // TestConvertBatch: three good files and one damaged one convert with

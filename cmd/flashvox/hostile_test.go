@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/testpeer"
-	"github.com/flashvox/flashvox/internal/testwait"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/rtmp"
 )
 

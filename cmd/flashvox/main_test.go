@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 )
 
 func TestConfigAndVersionCommands(t *testing.T) {

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/netns"
 	"github.com/flashvox/flashvox/internal/passhash"
-	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/test/netns"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 )
 
 // natServer is a flashvox process in the WAN namespace of a TwoNATs

@@ -13,7 +13,7 @@ import (
 
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/internal/passhash"
-	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 )
 
 // passwdEntry runs `flashvox passwd args…` with input on stdin and parses

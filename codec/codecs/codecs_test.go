@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/flashvox/flashvox/codec"
-	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 )
 
 // Every implemented codec round-trips a sweep at every rate it supports.

@@ -1,7 +1,7 @@
 package nellymoser
 
 import (
-	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 
 	"bytes"
 	"fmt"

@@ -2,7 +2,7 @@ package nellymoser
 
 import (
 	"github.com/flashvox/flashvox/codec"
-	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 
 	"errors"
 	"fmt"

@@ -8,10 +8,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 )
 
-// Test helpers on top of internal/audiotest: ffmpeg's Nellymoser encoder
+// Test helpers on top of internal/test/audiotest: ffmpeg's Nellymoser encoder
 // and decoder as real processes, an FLV writer with exact per-block
 // timestamps, and the test signals.
 

@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 )
 
 // The committed table is the design its comment describes.

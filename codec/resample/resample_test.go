@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 )
 
 var rates = []int{5512, 8000, 11025, 16000, 22050, 44100, 48000}

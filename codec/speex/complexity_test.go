@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 )
 
 // speechLike is a crude voice: a gliding 100-250 Hz glottal pulse train

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/flashvox/flashvox/codec"
-	"github.com/flashvox/flashvox/internal/audiotest"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 )
 
 var (

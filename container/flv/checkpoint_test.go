@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/testfile"
+	"github.com/flashvox/flashvox/internal/test/testfile"
 )
 
 // metaDuration returns the duration of an FLV image's onMetaData tag.

@@ -7,7 +7,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/flashvox/flashvox/internal/testfile"
+	"github.com/flashvox/flashvox/internal/test/testfile"
 )
 
 // FuzzParseWAV: any input parses or errors; what parses has a sane rate.

@@ -3,13 +3,14 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"github.com/flashvox/flashvox/internal/testwait"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/internal/test/testwait"
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/rtmfp"

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/testwait"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 // TestListen: the third connection from one address is closed at accept;

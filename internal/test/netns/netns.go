@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 )
 
 // seq makes namespace names unique between the tests of one process.

@@ -31,7 +31,7 @@ func Flashvox(t testing.TB) string {
 	}
 	binOnce.Do(func() {
 		_, self, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(self), "..", "..")
+		root := filepath.Join(filepath.Dir(self), "..", "..", "..")
 		dir, err := os.MkdirTemp("", "flashvox-test-bin")
 		if err != nil {
 			binErr = err

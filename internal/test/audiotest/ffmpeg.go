@@ -3,11 +3,12 @@ package audiotest
 import (
 	"bytes"
 	"context"
-	"github.com/flashvox/flashvox/internal/testpeer"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 )
 
 // FFmpegTimeout bounds every RunFFmpeg call.
