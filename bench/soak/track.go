@@ -1,0 +1,105 @@
+package main
+
+import (
+	"slices"
+	"sync"
+	"time"
+)
+
+// gapLimit is the silence a listener notices: two frames arriving further
+// apart than this are one audio gap.
+const gapLimit = 100 * time.Millisecond
+
+// track records what one normal listener received: the arrival time and
+// RTMP timestamp of every audio frame, and the send time when the frame
+// carries a marker (sent = zero time otherwise). The client's dispatch
+// goroutine adds; the report reads after the load has stopped.
+type track struct {
+	class string // relay, call, conference
+	name  string
+	frame time.Duration // nominal frame length (timestamps advance by it)
+
+	mu      sync.Mutex
+	arrival []time.Time
+	ts      []uint32
+	lat     []time.Duration // arrival − send time, markers only
+	broken  string          // why the listener stopped early ("" = it did not)
+}
+
+func newTrack(class, name string, frame time.Duration) *track {
+	return &track{class: class, name: name, frame: frame}
+}
+
+func (t *track) add(at time.Time, ts uint32, sent time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.arrival = append(t.arrival, at)
+	t.ts = append(t.ts, ts)
+	if !sent.IsZero() {
+		t.lat = append(t.lat, at.Sub(sent))
+	}
+}
+
+// fail records that the listener lost its stream before the end.
+func (t *track) fail(why string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.broken == "" {
+		t.broken = why
+	}
+}
+
+// trackStats is what a listener saw.
+type trackStats struct {
+	frames, lost, gaps int
+	// lat are one-way latencies from markers (absolute) or, without
+	// markers, arrival − timestamp above the track's minimum (added).
+	lat     []time.Duration
+	markers bool
+	broken  string
+	gapAt   []time.Time // when each gap ended
+}
+
+// stats summarises the track. Frames lost are holes in the timestamp
+// sequence (a jump of more than 1.5 frames counts the frames it skips);
+// gaps are arrivals more than gapLimit after the previous one.
+func (t *track) stats() trackStats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := trackStats{frames: len(t.arrival), broken: t.broken}
+	fr := int64(t.frame / time.Millisecond)
+	var offs []time.Duration
+	for i := range t.arrival {
+		offs = append(offs, t.arrival[i].Sub(time.UnixMilli(int64(t.ts[i]))))
+		if i == 0 {
+			continue
+		}
+		if t.arrival[i].Sub(t.arrival[i-1]) > gapLimit {
+			st.gaps++
+			st.gapAt = append(st.gapAt, t.arrival[i])
+		}
+		if d := int64(int32(t.ts[i] - t.ts[i-1])); d > fr*3/2 {
+			st.lost += int((d+fr/2)/fr) - 1
+		}
+	}
+	if len(t.lat) > 0 {
+		st.lat, st.markers = slices.Clone(t.lat), true
+		return st
+	}
+	if len(offs) > 0 {
+		lo := slices.Min(offs)
+		for _, o := range offs {
+			st.lat = append(st.lat, o-lo)
+		}
+	}
+	return st
+}
+
+// pct is the q-quantile of v (sorted in place), 0 for none.
+func pct(v []time.Duration, q float64) time.Duration {
+	if len(v) == 0 {
+		return 0
+	}
+	slices.Sort(v)
+	return v[min(len(v)-1, int(q*float64(len(v))))]
+}
