@@ -34,7 +34,9 @@ import (
 	"log"
 	"os"
 	"os/exec"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/flashvox/flashvox/bench/internal/proc"
@@ -42,7 +44,7 @@ import (
 
 type options struct {
 	flashvox                         string
-	duration, callLen                time.Duration
+	duration, callLen, settle        time.Duration
 	relays, calls, members, sipCalls int
 	keep, noHostile                  bool
 	only                             string
@@ -52,6 +54,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.flashvox, "flashvox", "bin/flashvox", "flashvox binary to start")
 	flag.DurationVar(&o.duration, "duration", 30*time.Minute, "length of the run (at least 50s)")
+	flag.DurationVar(&o.settle, "settle", 0, "normal load alone after the hostile turns (default: a fifth of -duration, 18s to 3m)")
 	flag.DurationVar(&o.callLen, "call", 15*time.Second, "length of each 1:1 call")
 	flag.IntVar(&o.relays, "relays", 2, "relayed streams (each: ffmpeg + marker publisher, 4 players)")
 	flag.IntVar(&o.calls, "calls", 2, "1:1 calls at once")
@@ -63,6 +66,9 @@ func main() {
 	flag.Parse()
 	if o.duration < 50*time.Second {
 		log.Fatal("-duration must be at least 50s")
+	}
+	if ph := plan(o.duration, o.settle); ph.hostileEnd-ph.warm < 3*time.Second {
+		log.Fatal("-settle leaves no time for hostile turns")
 	}
 	ok, err := run(o)
 	if err != nil {
@@ -80,9 +86,11 @@ type phases struct {
 	warm, hostileEnd, end, turn time.Duration
 }
 
-func plan(d time.Duration) phases {
+func plan(d, settle time.Duration) phases {
 	warm := min(max(d/10, 25*time.Second), 60*time.Second)
-	settle := min(max(d/5, 18*time.Second), 180*time.Second)
+	if settle <= 0 {
+		settle = min(max(d/5, 18*time.Second), 180*time.Second)
+	}
 	p := phases{warm: warm, hostileEnd: d - settle, end: d}
 	p.turn = min(max((p.hostileEnd-p.warm)/time.Duration(len(attacks())), 3*time.Second), 60*time.Second)
 	return p
@@ -101,6 +109,8 @@ func run(o options) (bool, error) {
 	defer cleanup()
 	ctx, cancel := context.WithTimeout(context.Background(), o.duration+2*time.Minute)
 	defer cancel()
+	ctx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM) // stop what we started, then report
+	defer stopSignals()
 	s, err := startServer(ctx, o.flashvox, dir, o)
 	if err != nil {
 		return false, err
@@ -110,7 +120,7 @@ func run(o options) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	ph := plan(o.duration)
+	ph := plan(o.duration, o.settle)
 	start := time.Now()
 	logf := func(msg string) { fmt.Fprintf(os.Stderr, "%5.1fs %s\n", time.Since(start).Seconds(), msg) }
 	sctx, stopSampler := context.WithCancel(ctx)
@@ -120,7 +130,8 @@ func run(o options) (bool, error) {
 	go func() { sp.run(sctx, s.PID(), start); close(samplerDone) }()
 	m0 := s.metrics()
 
-	r := &result{opts: o, phases: ph, server: s, start: start}
+	r := &result{opts: o, phases: ph, server: s, start: start, stalls: &stallWatch{}}
+	go r.stalls.run(sctx)
 	lctx, stopLoad := context.WithDeadline(ctx, start.Add(ph.end))
 	defer stopLoad()
 	var wg sync.WaitGroup

@@ -54,10 +54,10 @@ type trackStats struct {
 	frames, lost, gaps int
 	// lat are one-way latencies from markers (absolute) or, without
 	// markers, arrival − timestamp above the track's minimum (added).
-	lat     []time.Duration
-	markers bool
-	broken  string
-	gapAt   []time.Time // when each gap ended
+	lat      []time.Duration
+	markers  bool
+	broken   string
+	gapSpans []span // the silences
 }
 
 // stats summarises the track. Frames lost are holes in the timestamp
@@ -76,7 +76,7 @@ func (t *track) stats() trackStats {
 		}
 		if t.arrival[i].Sub(t.arrival[i-1]) > gapLimit {
 			st.gaps++
-			st.gapAt = append(st.gapAt, t.arrival[i])
+			st.gapSpans = append(st.gapSpans, span{t.arrival[i-1], t.arrival[i]})
 		}
 		if d := int64(int32(t.ts[i] - t.ts[i-1])); d > fr*3/2 {
 			st.lost += int((d+fr/2)/fr) - 1
