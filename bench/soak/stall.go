@@ -38,12 +38,16 @@ func (w *stallWatch) run(ctx context.Context) {
 	}
 }
 
-// overlaps reports whether a stall overlaps s.
+// stallMargin widens each stall: a hiccup of the machine starts a little
+// before the ticker notices it.
+const stallMargin = 100 * time.Millisecond
+
+// overlaps reports whether a stall (widened by stallMargin) overlaps s.
 func (w *stallWatch) overlaps(s span) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, st := range w.stalls {
-		if st.from.Before(s.to) && s.from.Before(st.to) {
+		if st.from.Add(-stallMargin).Before(s.to) && s.from.Before(st.to.Add(stallMargin)) {
 			return true
 		}
 	}

@@ -86,13 +86,35 @@ func (t *track) stats() trackStats {
 		st.lat, st.markers = slices.Clone(t.lat), true
 		return st
 	}
-	if len(offs) > 0 {
-		lo := slices.Min(offs)
-		for _, o := range offs {
-			st.lat = append(st.lat, o-lo)
-		}
-	}
+	st.lat = addedDelay(t.arrival, offs, addedWindow)
 	return st
+}
+
+// addedWindow is how far back the added delay of a frame looks for the
+// stream's quickest frame.
+const addedWindow = 10 * time.Second
+
+// addedDelay is, per frame, its arrival − timestamp offset above the
+// smallest offset of the frames that arrived in the addedWindow before it
+// (a sliding minimum, kept in a monotonic deque): how late it came
+// compared with the stream's recent best. A sliding rather than a global
+// minimum because a server that skips frames after a stall (a mixer
+// catching up) shifts every later offset for good, while a player just
+// plays on.
+func addedDelay(arrival []time.Time, offs []time.Duration, window time.Duration) []time.Duration {
+	out := make([]time.Duration, 0, len(offs))
+	var dq []int // indexes of increasing offsets
+	for i, o := range offs {
+		for len(dq) > 0 && offs[dq[len(dq)-1]] >= o {
+			dq = dq[:len(dq)-1]
+		}
+		dq = append(dq, i)
+		for arrival[i].Sub(arrival[dq[0]]) > window {
+			dq = dq[1:]
+		}
+		out = append(out, o-offs[dq[0]])
+	}
+	return out
 }
 
 // pct is the q-quantile of v (sorted in place), 0 for none.
