@@ -267,9 +267,9 @@ func (r *result) report(w io.Writer, dir string) bool {
 	fmt.Fprintf(w, "open fds: %d at the baseline, peak %d, %d at the end\n",
 		fdsAt(r.samples, r.phases.warm), peakFD, fdsAt(r.samples, r.phases.end))
 	mem := func(m map[string]float64) string {
-		return fmt.Sprintf("heap in use %.1f MiB, heap idle not released %.1f MiB, stacks %.1f MiB, %.0f goroutines",
+		return fmt.Sprintf("heap in use %.1f MiB, heap idle not released %.1f MiB, stacks %.1f MiB, runtime total from the OS %.1f MiB, %.0f goroutines, %.0f OS threads",
 			m["go_memstats_heap_inuse_bytes"]/(1<<20), (m["go_memstats_heap_idle_bytes"]-m["go_memstats_heap_released_bytes"])/(1<<20),
-			m["go_memstats_stack_inuse_bytes"]/(1<<20), m["go_goroutines"])
+			m["go_memstats_stack_inuse_bytes"]/(1<<20), m["go_memstats_sys_bytes"]/(1<<20), m["go_goroutines"], m["go_threads"])
 	}
 	fmt.Fprintf(w, "Go runtime at the baseline: %s\nGo runtime at the end:      %s\n", mem(r.mBase), mem(r.m1))
 	if base == 0 || end == 0 || drift > maxRSSDrift || drift < -maxRSSDrift {
