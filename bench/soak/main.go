@@ -54,7 +54,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.flashvox, "flashvox", "bin/flashvox", "flashvox binary to start")
 	flag.DurationVar(&o.duration, "duration", 30*time.Minute, "length of the run (at least 50s)")
-	flag.DurationVar(&o.settle, "settle", 0, "normal load alone after the hostile turns (default: a fifth of -duration, 18s to 3m)")
+	flag.DurationVar(&o.settle, "settle", 0, "normal load alone after the hostile turns (default: a fifth of -duration, 15s to 3m)")
 	flag.DurationVar(&o.callLen, "call", 15*time.Second, "length of each 1:1 call")
 	flag.IntVar(&o.relays, "relays", 2, "relayed streams (each: ffmpeg + marker publisher, 4 players)")
 	flag.IntVar(&o.calls, "calls", 2, "1:1 calls at once")
@@ -67,7 +67,7 @@ func main() {
 	if o.duration < 50*time.Second {
 		log.Fatal("-duration must be at least 50s")
 	}
-	if ph := plan(o.duration, o.settle); ph.hostileEnd-ph.warm < 3*time.Second {
+	if ph := plan(o.duration, o.settle); ph.hostileEnd-ph.warm < 2*time.Second {
 		log.Fatal("-settle leaves no time for hostile turns")
 	}
 	ok, err := run(o)
@@ -89,10 +89,10 @@ type phases struct {
 func plan(d, settle time.Duration) phases {
 	warm := min(max(d/10, 25*time.Second), 60*time.Second)
 	if settle <= 0 {
-		settle = min(max(d/5, 18*time.Second), 180*time.Second)
+		settle = min(max(d/5, 15*time.Second), 180*time.Second)
 	}
 	p := phases{warm: warm, hostileEnd: d - settle, end: d}
-	p.turn = min(max((p.hostileEnd-p.warm)/time.Duration(len(attacks())), 3*time.Second), 60*time.Second)
+	p.turn = min(max((p.hostileEnd-p.warm)/time.Duration(len(attacks())), 2*time.Second), 60*time.Second)
 	return p
 }
 

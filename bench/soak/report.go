@@ -272,6 +272,12 @@ func (r *result) report(w io.Writer, dir string) bool {
 			m["go_memstats_stack_inuse_bytes"]/(1<<20), m["go_memstats_sys_bytes"]/(1<<20), m["go_goroutines"], m["go_threads"])
 	}
 	fmt.Fprintf(w, "Go runtime at the baseline: %s\nGo runtime at the end:      %s\n", mem(r.mBase), mem(r.m1))
+	idle := func(m map[string]float64) int64 {
+		return int64(m["go_memstats_heap_idle_bytes"] - m["go_memstats_heap_released_bytes"])
+	}
+	hb, he := base-idle(r.mBase), end-idle(r.m1)
+	fmt.Fprintf(w, "RSS less the idle heap the Go runtime has not yet returned (informational, not in the verdict): %.1f → %.1f MiB, %+.1f %%\n",
+		mib(hb), mib(he), 100*float64(he-hb)/float64(max(hb, 1)))
 	if base == 0 || end == 0 || drift > maxRSSDrift || drift < -maxRSSDrift {
 		failf("RSS at the end %.1f MiB is not within ±%.0f %% of the baseline %.1f MiB", mib(end), 100*maxRSSDrift, mib(base))
 	}
