@@ -21,7 +21,7 @@ const (
 	maxCallFailPct = 2.0  // calls failed (1:1 and SIP), % of calls placed
 	maxLostPct     = 0.5  // frames lost, % of frames received, per class
 	gapsPerMinute  = 1.0  // audio gaps > 100 ms per listener-minute, per class
-	maxRSSDrift    = 0.10 // end RSS vs baseline
+	maxRSSDrift    = 0.10 // end VmRSS vs baseline
 )
 
 // result is everything a run measured.
@@ -78,7 +78,7 @@ func (r *result) watch(ctx context.Context, s *server) {
 			r.healthFails++
 		}
 		r.mu.Unlock()
-		if n%3 != 0 {
+		if n%3 != 0 || r.opts.calls == 0 { // callb0 exists only with calls
 			continue
 		}
 		ok = get(ctx, hc, "POST", "http://"+s.http+"/api/v1/login", `{"user":"callb0","password":"callb0"}`)
@@ -244,43 +244,8 @@ func (r *result) report(w io.Writer, dir string) bool {
 		fmt.Fprintf(w, "  %s +%.0f\n", k, d(k))
 	}
 
-	base := medianRSS(r.samples, r.phases.warm-5*time.Second, r.phases.warm)
-	end := medianRSS(r.samples, r.phases.end-endWindow(r.phases), r.phases.end+time.Second)
-	var at []time.Duration
-	var rss, fd []float64
-	var peak int64
-	var peakFD int
-	for _, s := range r.samples {
-		at = append(at, s.at)
-		rss = append(rss, float64(s.rss)/(1<<20))
-		fd = append(fd, float64(s.fds))
-		peak, peakFD = max(peak, s.rss), max(peakFD, s.fds)
-	}
 	writeSamples(dir, r.samples)
-	fmt.Fprintln(w)
-	fmt.Fprint(w, chart("server RSS", "MiB", at, rss, r.phases.warm, r.phases.hostileEnd, 72, 10))
-	fmt.Fprintln(w)
-	fmt.Fprint(w, chart("server open fds", "count", at, fd, r.phases.warm, r.phases.hostileEnd, 72, 8))
-	drift := float64(end-base) / float64(max(base, 1))
-	fmt.Fprintf(w, "\nRSS baseline %.1f MiB (median of %s–%s), peak %.1f MiB, end %.1f MiB (median of the last %s): %+.1f %%\n",
-		mib(base), r.phases.warm-5*time.Second, r.phases.warm, mib(peak), mib(end), endWindow(r.phases), 100*drift)
-	fmt.Fprintf(w, "open fds: %d at the baseline, peak %d, %d at the end\n",
-		fdsAt(r.samples, r.phases.warm), peakFD, fdsAt(r.samples, r.phases.end))
-	mem := func(m map[string]float64) string {
-		return fmt.Sprintf("heap in use %.1f MiB, heap idle not released %.1f MiB, stacks %.1f MiB, runtime total from the OS %.1f MiB, %.0f goroutines, %.0f OS threads",
-			m["go_memstats_heap_inuse_bytes"]/(1<<20), (m["go_memstats_heap_idle_bytes"]-m["go_memstats_heap_released_bytes"])/(1<<20),
-			m["go_memstats_stack_inuse_bytes"]/(1<<20), m["go_memstats_sys_bytes"]/(1<<20), m["go_goroutines"], m["go_threads"])
-	}
-	fmt.Fprintf(w, "Go runtime at the baseline: %s\nGo runtime at the end:      %s\n", mem(r.mBase), mem(r.m1))
-	idle := func(m map[string]float64) int64 {
-		return int64(m["go_memstats_heap_idle_bytes"] - m["go_memstats_heap_released_bytes"])
-	}
-	hb, he := base-idle(r.mBase), end-idle(r.m1)
-	fmt.Fprintf(w, "RSS less the idle heap the Go runtime has not yet returned (informational, not in the verdict): %.1f → %.1f MiB, %+.1f %%\n",
-		mib(hb), mib(he), 100*float64(he-hb)/float64(max(hb, 1)))
-	if base == 0 || end == 0 || drift > maxRSSDrift || drift < -maxRSSDrift {
-		failf("RSS at the end %.1f MiB is not within ±%.0f %% of the baseline %.1f MiB", mib(end), 100*maxRSSDrift, mib(base))
-	}
+	r.memory(w, failf)
 	if len(fails) == 0 {
 		fmt.Fprintln(w, "\nPASS")
 		return true

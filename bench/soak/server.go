@@ -121,9 +121,37 @@ func (s *server) metrics() map[string]float64 {
 
 // sample is the server's state at one second.
 type sample struct {
-	at  time.Duration // since the start
-	rss int64
-	fds int
+	at      time.Duration // since the start
+	rss     int64         // VmRSS
+	anon    int64         // RssAnon: the process's own memory (heap, stacks, C allocations)
+	fileRSS int64         // RssFile: pages of the binary and libraries mapped in so far
+	fds     int
+}
+
+// statusKB reads fields (in kB) of /proc/PID/status, in bytes.
+func statusKB(pid int, names ...string) ([]int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, len(names))
+	for line := range strings.Lines(string(b)) {
+		for i, n := range names {
+			rest, ok := strings.CutPrefix(line, n+":")
+			if !ok {
+				continue
+			}
+			f := strings.Fields(rest)
+			if len(f) == 2 && f[1] == "kB" {
+				v, err := strconv.ParseInt(f[0], 10, 64)
+				if err != nil {
+					return nil, err
+				}
+				out[i] = v << 10
+			}
+		}
+	}
+	return out, nil
 }
 
 // sampler reads RSS and open fds from /proc every second.
@@ -136,10 +164,10 @@ func (sp *sampler) run(ctx context.Context, pid int, start time.Time) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
-		rss, err := proc.RSS(pid)
+		v, err := statusKB(pid, "VmRSS", "RssAnon", "RssFile")
 		if err == nil {
 			sp.mu.Lock()
-			sp.samples = append(sp.samples, sample{time.Since(start), rss, fds(pid)})
+			sp.samples = append(sp.samples, sample{time.Since(start), v[0], v[1], v[2], fds(pid)})
 			sp.mu.Unlock()
 		}
 		select {
@@ -156,12 +184,12 @@ func (sp *sampler) all() []sample {
 	return append([]sample(nil), sp.samples...)
 }
 
-// medianRSS is the median RSS of the samples taken in [from, to).
-func medianRSS(ss []sample, from, to time.Duration) int64 {
+// median is the median of field of the samples taken in [from, to).
+func median(ss []sample, from, to time.Duration, field func(sample) int64) int64 {
 	var v []int64
 	for _, s := range ss {
 		if s.at >= from && s.at < to {
-			v = append(v, s.rss)
+			v = append(v, field(s))
 		}
 	}
 	if len(v) == 0 {
