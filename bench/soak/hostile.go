@@ -29,6 +29,9 @@ type attackCount struct {
 	turns                  atomic.Int64
 }
 
+// attacks in turn order. The last two come from 127.0.0.1, the normal
+// users' address: rtmp.Dial has no source-address option, and what they
+// test (transcode and apps policy) is not per address.
 func attacks() []attack {
 	return []attack{
 		{"rtmp half-sent messages before connect", "127.0.0.2", halfSentRTMP},
