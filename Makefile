@@ -65,7 +65,7 @@ bench: build
 	FLASHVOX_LOSSY_SECONDS=60 $(GO) test -count=1 -timeout 5m -run 'Long$$' -v ./rtmfp/
 	$(GO) run ./bench/conference -flashvox bin/flashvox -sizes 5,10 -total 40 -ramp 80 -window 5s -timeout 2m
 
-# Issue 19's soak (bench/soak, BENCHMARKS.md "Soak"): mixed normal load while
+# The soak (bench/soak, BENCHMARKS.md "Soak"): mixed normal load while
 # hostile clients take turns; SOAKTIME=30m for the full run (SOAKLIMIT bounds the
 # whole target; raise it for runs over 35 minutes). Not in `make test`:
 # see BENCHMARKS.md for why.

@@ -13,7 +13,7 @@ import (
 	"github.com/flashvox/flashvox/session"
 )
 
-// TestPeerPlayWait (issue 17 item 6): with play_wait 1s, ffmpeg playing a
+// TestPeerPlayWait: with play_wait 1s, ffmpeg playing a
 // name nobody publishes is told NetStream.Play.StreamNotFound and exits
 // with an error within seconds, where it used to wait for ever with no
 // status; a publisher that comes within play_wait (3s here) is played.

@@ -13,7 +13,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 )
 
-// Codec order (issue 17). Offers list the audio codecs best first:
+// Codec order. Offers list the audio codecs best first:
 // wideband (speex/16000, G.722) before narrowband (G.711), so a far end
 // that takes the first codec it supports ends up wideband when it can.
 // Answers pick one codec by our order among those offered (RFC 3264 6.1

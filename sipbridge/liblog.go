@@ -19,7 +19,7 @@ import (
 // is slog.Default, which writes to stderr outside our log format; a
 // SIP message that does not parse is logged with its bytes (binary
 // included), and every malformed RTCP packet from a peer is one ERROR
-// line (~185 per linphone call, issue 19). libHandler is what they get
+// line (~185 per linphone call). libHandler is what they get
 // instead: our logger, with
 //   - malformed RTCP counted in Stats.RTCPMalformed, never logged per packet;
 //   - unparsable SIP counted in Stats.SIPMalformed and logged at Debug

@@ -20,7 +20,7 @@ import (
 	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
-// Issue 17 item 4: "one unexplained 100 Hz buzz on a registered SIP
+// A user's report: "one unexplained 100 Hz buzz on a registered SIP
 // phone's call out through a trunk (1 run in 3: harmonics growing until
 // they matched the tone at 4–5 s)". A buzz at the packet rate (20 ms
 // packets: 50 Hz and its harmonics, 100 Hz among them) is what one

@@ -57,7 +57,7 @@ func captureStderr(t *testing.T) func() string {
 	}
 }
 
-// TestPeerLogBudget (issue 19: sipgo wrote raw datagrams, binary
+// TestPeerLogBudget (sipgo wrote raw datagrams, binary
 // included, to stderr; each linphone call wrote ~185 "RTCP Unmarshal
 // error" lines outside the log format): during a sipp call to the echo
 // number, 2 000 malformed RTCP packets go to the call's RTCP port and 200

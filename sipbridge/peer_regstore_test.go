@@ -14,7 +14,7 @@ import (
 	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
-// TestPeerRegistrationsSurviveRestart (issue 19): baresip registers as
+// TestPeerRegistrationsSurviveRestart: baresip registers as
 // carol (once: regint 3600) with a bridge that keeps registrations in a
 // file; the bridge stops and a new one starts on the same address with
 // the same file. carol is online at once, without a new REGISTER, and web

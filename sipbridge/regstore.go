@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// Registrations survive a restart (issue 19: phones believe they are
+// Registrations survive a restart (phones believe they are
 // registered, calls to them got "offline" for up to an hour): with
 // Options.RegistrationsFile set, every change of the bindings (register,
 // refresh, unregister, expiry) rewrites the file atomically (a temporary

@@ -17,7 +17,7 @@ import (
 // halfInvite is the start of a request that never ends (no blank line).
 const halfInvite = "INVITE sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bK-half\r\nFrom: <sip:x@127.0.0.1>;tag=1\r\n"
 
-// TestSIPTCPLimits (issue 19: 2 000 half-sent SIP/TCP requests were
+// TestSIPTCPLimits (2 000 half-sent SIP/TCP requests were
 // still open after 45 s): 100 connections from one address each send
 // half a request. 64 (sip.max_connections_per_ip) are accepted, the 36
 // others are closed at once; the accepted ones are closed once idle for

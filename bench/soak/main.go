@@ -1,5 +1,5 @@
 // Command soak runs flashvox under a mixed normal load for a long time
-// while hostile clients take turns at the attacks of issue 19, and checks
+// while hostile clients take turns at the attacks of docs/SECURITY.md, and checks
 // that the normal users did not notice and that the server's memory comes
 // back to where it was.
 //

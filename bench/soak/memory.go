@@ -7,7 +7,7 @@ import (
 )
 
 // memory prints the server's curves and memory figures and checks that
-// its VmRSS came back to the baseline ±10 % (issue 19's words). VmRSS is
+// its VmRSS came back to the baseline ±10 %. VmRSS is
 // split into RssAnon (Go heap and stacks, runtime metadata, C allocations)
 // and RssFile (the binary's and libraries' pages), and the Go runtime's own
 // figures from /metrics are printed beside them, to tell a leak from memory

@@ -28,7 +28,7 @@ func flvSoundFormats(t *testing.T, path string) []byte {
 	return out
 }
 
-// TestPeerConferenceMixOneCodec (issue 17 item 2): alice joins a mixed room
+// TestPeerConferenceMixOneCodec: alice joins a mixed room
 // over HTTP naming no codec, and her mix is played over RTMP from before
 // her own codec is known (rtmpdump keeps every tag as sent, ffmpeg decodes
 // it); then she publishes Nellymoser. Every tag of her mix stays in one
