@@ -44,46 +44,20 @@ func (c *component) health() error {
 func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, version string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	var comps []*component
-	defer func() {
-		for _, c := range comps {
-			_ = c.ln.Close() // harmless after Serve closed it
-		}
-	}()
-	listen := func(name, addr string, serve func(context.Context, net.Listener) error) error {
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return fmt.Errorf("%s: listen %s: %w", name, addr, err)
-		}
-		comps = append(comps, &component{name: name, ln: ln, serve: serve})
-		logger.Info("listening", "component", name, "addr", ln.Addr().String())
-		return nil
-	}
-
 	checkFDs(cfg, logger)
 	srv, err := newServices(cfg, logger, reg)
 	if err != nil {
 		return err
 	}
 	defer srv.close()
-	if err := listen("rtmp", cfg.RTMP.Listen, srv.serveRTMP); err != nil {
+	lns := &listeners{log: logger}
+	defer lns.close()
+	checks := map[string]web.Health{}
+	ws := &web.Server{Registry: reg, Checks: checks, Logger: logger.With("component", "http"), Mux: srv.mux,
+		MaxConns: cfg.HTTP.MaxConnections, MaxConnsPerIP: cfg.HTTP.MaxConnectionsPerIP}
+	registerHTTPMetrics(reg, &ws.Conns)
+	if err := lns.openTCP(cfg, srv, ws); err != nil {
 		return err
-	}
-	for _, l := range []struct {
-		name, addr string
-		serve      func(context.Context, net.Listener) error
-	}{
-		{"rtmps", cfg.RTMP.TLSListen, srv.serveRTMPS},
-		{"rtmpt", cfg.RTMP.RTMPTListen, srv.serveRTMPT},
-		{"rtmpts", cfg.RTMP.RTMPTSListen, srv.serveRTMPTS},
-	} {
-		if l.addr == "" {
-			continue
-		}
-		if err := listen(l.name, l.addr, l.serve); err != nil {
-			return err
-		}
 	}
 	rt, err := newRTMFP(cfg, logger, reg, srv)
 	if err != nil {
@@ -91,58 +65,89 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, version s
 	}
 	if rt != nil {
 		defer rt.pc.Close() // harmless after Serve closed it
+		checks["rtmfp"] = rt.health
 	}
-	checks := map[string]web.Health{}
-	ws := &web.Server{Registry: reg, Checks: checks, Logger: logger.With("component", "http"), Mux: srv.mux,
-		MaxConns: cfg.HTTP.MaxConnections, MaxConnsPerIP: cfg.HTTP.MaxConnectionsPerIP}
-	registerHTTPMetrics(reg, &ws.Conns)
-	if err := listen("http", cfg.HTTP.Listen, ws.Serve); err != nil {
-		return err
+	for _, c := range lns.comps {
+		checks[c.name] = c.health
 	}
-	if cfg.HTTP.TLSListen != "" {
-		// The same routes (page, API, RTMPT, /healthz, /metrics) over TLS.
-		serveTLS := func(ctx context.Context, ln net.Listener) error {
-			return ws.Serve(ctx, tls.NewListener(ln, srv.httpCerts.Config()))
+	return serve(ctx, lns.comps, rt, srv, logger, version)
+}
+
+// listeners are the TCP listeners Run opened, every one before any serves
+// (a busy port fails the start); close closes them all.
+type listeners struct {
+	comps []*component
+	log   *slog.Logger
+}
+
+func (l *listeners) listen(name, addr string, serve func(context.Context, net.Listener) error) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%s: listen %s: %w", name, addr, err)
+	}
+	l.comps = append(l.comps, &component{name: name, ln: ln, serve: serve})
+	l.log.Info("listening", "component", name, "addr", ln.Addr().String())
+	return nil
+}
+
+func (l *listeners) close() {
+	for _, c := range l.comps {
+		_ = c.ln.Close() // harmless after Serve closed it
+	}
+}
+
+// openTCP opens the RTMP and HTTP listeners and those of RTMPS, RTMPT,
+// RTMPTS and HTTPS that are configured.
+func (l *listeners) openTCP(cfg *config.Config, srv *services, ws *web.Server) error {
+	serveTLS := func(ctx context.Context, ln net.Listener) error { // the same routes over TLS
+		return ws.Serve(ctx, tls.NewListener(ln, srv.httpCerts.Config()))
+	}
+	for _, c := range []struct {
+		name, addr string
+		serve      func(context.Context, net.Listener) error
+	}{
+		{"rtmp", cfg.RTMP.Listen, srv.serveRTMP},
+		{"rtmps", cfg.RTMP.TLSListen, srv.serveRTMPS},
+		{"rtmpt", cfg.RTMP.RTMPTListen, srv.serveRTMPT},
+		{"rtmpts", cfg.RTMP.RTMPTSListen, srv.serveRTMPTS},
+		{"http", cfg.HTTP.Listen, ws.Serve},
+		{"https", cfg.HTTP.TLSListen, serveTLS},
+	} {
+		if c.addr == "" { // off (config requires rtmp.listen and http.listen)
+			continue
 		}
-		if err := listen("https", cfg.HTTP.TLSListen, serveTLS); err != nil {
+		if err := l.listen(c.name, c.addr, c.serve); err != nil {
 			return err
 		}
 	}
-	for _, c := range comps {
-		checks[c.name] = c.health
-	}
-	if rt != nil {
-		checks["rtmfp"] = rt.health
-	}
+	return nil
+}
 
-	// The components stop when Run says so, not when ctx ends: first the
-	// calls end with reason shutdown over the still open connections.
-	stop := ctx
-	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+// serve runs the components until stop ends or one of them fails. The
+// components stop when serve says so, not when stop ends: first the calls
+// end with reason shutdown over the still open connections.
+func serve(stop context.Context, comps []*component, rt *rtmfpService, srv *services, logger *slog.Logger, version string) error {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(stop))
 	defer cancel()
 	srv.reloadCerts(ctx, logger)
 	var wg sync.WaitGroup
 	errc := make(chan error, len(comps)+1)
 	if rt != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if err := rt.serve(ctx); err != nil && ctx.Err() == nil {
 				errc <- fmt.Errorf("rtmfp: %w", err)
 			}
-		}()
+		})
 	}
 	for _, c := range comps {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			c.up.Store(true)
 			err := c.serve(ctx, c.ln)
 			c.up.Store(false)
 			if err != nil && ctx.Err() == nil {
 				errc <- fmt.Errorf("%s: %w", c.name, err)
 			}
-		}()
+		})
 	}
 	logger.Info("flashvox started", "version", version)
 
