@@ -43,6 +43,8 @@ func Decode0Limits(b []byte, l Limits) ([]any, error) {
 	return out, nil
 }
 
+// value0 decodes one value: one case per AMF0 marker, kept in one switch
+// (long on purpose) so the whole table and its bounds read at once.
 func (d *decoder) value0() (any, error) {
 	d.amf = 0
 	start := d.off

@@ -26,6 +26,8 @@ func (e *encoder) encode0All(vals []any) ([]byte, error) {
 	return e.buf, nil
 }
 
+// value0 encodes one value: one case per Go type the AMF0 markers map to,
+// kept in one switch (long on purpose) so the whole table reads at once.
 func (e *encoder) value0(v any) error {
 	e.amf = 0
 	if err := e.grow(); err != nil {

@@ -94,6 +94,8 @@ func (e *encoder) register3(key any) int {
 	return idx
 }
 
+// value3 encodes one value: one case per Go type the AMF3 markers map to,
+// kept in one switch (long on purpose) so the whole table reads at once.
 func (e *encoder) value3(v any) error {
 	e.amf = 3
 	if err := e.grow(); err != nil {

@@ -169,6 +169,8 @@ func (r *ChunkReader) stream(csid uint32) (*chunkStreamIn, error) {
 }
 
 // readChunk reads one chunk; done reports that it completed a message in m.
+// It is one function on purpose: the per-chunk hot path of every RTMP
+// connection, header types 0-3 and the extended timestamp in one place.
 func (r *ChunkReader) readChunk(m *Message) (done bool, err error) {
 	fmtType, csid, err := r.readBasicHeader()
 	if err != nil {

@@ -74,7 +74,8 @@ func abs32(x int32) int32 {
 // allocBits fills alloc, the bits of each of the 124 coded coefficients,
 // from the band exponents. FFmpeg works on the 124 per-coefficient copies
 // of the exponents; sums over them are sums over bands weighted by size,
-// with the same int32 wrap-around.
+// with the same int32 wrap-around. One function on purpose: it follows the
+// reference bit allocation step by step, so the two can be compared.
 func allocBits(exps *[numBands]int32, alloc *[fillLen]int32) {
 	var sbuf [numBands]int16
 
