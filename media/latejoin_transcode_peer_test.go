@@ -24,9 +24,7 @@ import (
 // whole stream (what a player from the start hears) within Nellymoser's
 // loss.
 func TestPeerTranscodeLateJoinSpeexToNellymoser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real peers (ffmpeg, rtmpdump); runs in real time")
-	}
+	testpeer.SkipShort(t, "real peers (ffmpeg, rtmpdump); runs in real time")
 	const n = 16000 * 6
 	amp := math.Pow(10, -9.0/20)
 	call := audiotest.Sine(16000, n, 1000, amp)

@@ -78,9 +78,7 @@ func rtmpdumpAudio(t *testing.T, secs string, args ...string) ([][]byte, string)
 // TestPeerUnknownApplicationRefused: only listed applications exist;
 // ffmpeg and rtmpdump asking for another are rejected at connect.
 func TestPeerUnknownApplicationRefused(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real peers")
-	}
+	testpeer.SkipShort(t, "real peers")
 	testpeer.Require(t, "rtmpdump")
 	st := startAccessStack(t, teststack.Options{})
 	out, err := testpeer.Run(t, 10*time.Second, "ffmpeg", "-hide_banner", "-i", st.URL("nosuchapp/x"), "-t", "1", "-f", "null", "-")
@@ -102,9 +100,7 @@ func TestPeerUnknownApplicationRefused(t *testing.T) {
 // ?codec=speex is refused and costs no transcoder; the same stream plays as
 // published, and a player with a token may have it transcoded.
 func TestPeerAnonymousTranscodeRefused(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real peers")
-	}
+	testpeer.SkipShort(t, "real peers")
 	testpeer.Require(t, "rtmpdump")
 	stats := &session.Stats{}
 	st := startAccessStack(t, teststack.Options{Stats: stats})
@@ -135,9 +131,7 @@ func TestPeerAnonymousTranscodeRefused(t *testing.T) {
 // plays with a token: the right secret is allowed, none or a wrong one is
 // refused, in connect arguments, the tcUrl or the stream name alike.
 func TestPeerTokenAndKeyPolicies(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real peers")
-	}
+	testpeer.SkipShort(t, "real peers")
 	testpeer.Require(t, "rtmpdump")
 	stats := &session.Stats{}
 	st := startAccessStack(t, teststack.Options{Stats: stats})
@@ -182,9 +176,7 @@ func TestPeerTokenAndKeyPolicies(t *testing.T) {
 // publishes NAME?key=SECRET; neither secret reaches the server's log (at
 // debug level), while the connect and publish are logged.
 func TestPeerSecretsNotLogged(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real peers")
-	}
+	testpeer.SkipShort(t, "real peers")
 	st := startAccessStack(t, teststack.Options{})
 	token := accessToken("alice")
 	p := ffmpegPublish(t, toneFLV(t, 3), st.URL("secure"), "-rtmp_app", "secure?token="+token, "-rtmp_playpath", "cam?key=s3cret-key")

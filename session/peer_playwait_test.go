@@ -18,9 +18,7 @@ import (
 // with an error within seconds, where it used to wait for ever with no
 // status; a publisher that comes within play_wait (3s here) is played.
 func TestPeerPlayWait(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real peers")
-	}
+	testpeer.SkipShort(t, "real peers")
 	testpeer.Require(t, "ffmpeg")
 	open := func(wait time.Duration) *session.LiveApp {
 		return &session.LiveApp{Publish: session.PolicyOpen, Play: session.PolicyOpen, PlayWait: wait}

@@ -47,9 +47,7 @@ func portsHeld(lo, hi int) []int {
 // port is taken; alice's call to a trunk number still connects and she
 // hears her tone back.
 func TestPeerAnonymousEcho(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real SIP traffic")
-	}
+	testpeer.SkipShort(t, "real SIP traffic")
 	lo, hi := narrowRTPPorts(t, 10)
 	uas, addr := testpeer.SippUAS(t, 60*time.Second, 1)
 	e := startEnv(t, func(o *Options) { o.Trunks = []Trunk{trunk(addr)}; o.RTPPortMin, o.RTPPortMax = lo, hi })
@@ -89,9 +87,7 @@ func TestPeerAnonymousEcho(t *testing.T) {
 // elsewhere (127.0.0.2) is challenged and never rings bob; the same from
 // the trunk's address rings bob as "ext:alice", never as alice.
 func TestPeerCallerID(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real SIP traffic")
-	}
+	testpeer.SkipShort(t, "real SIP traffic")
 	e := startEnvRing(t, time.Second, nil)
 	dev := e.calls.Attach("bob", call.KindSIP)
 	defer e.calls.Detach(dev)

@@ -77,9 +77,7 @@ func buzzCalls() int {
 // ways, 16 ↔ 8 kHz). Every window of every call must have the buzz at
 // least 30 dB below the tone.
 func TestPeerBaresipTrunkBuzz(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real peers")
-	}
+	testpeer.SkipShort(t, "real peers")
 	for _, tc := range []struct {
 		name, codecs string
 		rate         int
@@ -144,9 +142,7 @@ func TestPeerBaresipTrunkBuzz(t *testing.T) {
 // "40ms" puts two frames in each packet (RFC 5574 3.3, ptime 40), which
 // the bridge splits into one hub frame each.
 func TestPeerSpeexPhoneTrunkBuzz(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real peers")
-	}
+	testpeer.SkipShort(t, "real peers")
 	for _, s := range []speexSend{{"steady", 0, 1}, {"jittered", 30 * time.Millisecond, 1}, {"40ms", 0, 2}} {
 		t.Run(s.name, func(t *testing.T) { speexTrunkBuzz(t, s) })
 	}

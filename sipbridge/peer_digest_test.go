@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 )
 
 // Hostile tests of SIP digest authentication (docs/SECURITY.md "SIP").
@@ -25,9 +27,7 @@ func (c *testClock) advance(d time.Duration) { c.off.Add(int64(d)) }
 // refused (407, its nonce-count is used); after the nonce's lifetime the
 // right answer gets 407 with stale=true.
 func TestPeerDigestReplay(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real SIP traffic")
-	}
+	testpeer.SkipShort(t, "real SIP traffic")
 	tr, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -86,9 +86,7 @@ func TestPeerDigestReplay(t *testing.T) {
 // attacker's contact is never bound. alice, with her own password,
 // cannot register bob's address of record.
 func TestPeerRegisterReplay(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real SIP traffic")
-	}
+	testpeer.SkipShort(t, "real SIP traffic")
 	e := startEnv(t, nil)
 	srv := e.bridge.Addr()
 	phone := newProbe(t, "127.0.0.1", srv)
@@ -147,9 +145,7 @@ func TestPeerRegisterReplay(t *testing.T) {
 // REGISTER; and calls to a user or to an unknown number are challenged
 // alike before anything is said about them.
 func TestPeerEnumeration(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real SIP traffic")
-	}
+	testpeer.SkipShort(t, "real SIP traffic")
 	e := startEnv(t, nil)
 	srv := e.bridge.Addr()
 	p := newProbe(t, "127.0.0.2", srv)
@@ -196,9 +192,7 @@ func TestPeerEnumeration(t *testing.T) {
 // phone answering the SHA-256 one registers, and so does one answering
 // MD5.
 func TestPeerDigestSHA256(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real SIP traffic")
-	}
+	testpeer.SkipShort(t, "real SIP traffic")
 	e := startEnv(t, func(o *Options) { o.DigestAlgorithms = nil })
 	srv := e.bridge.Addr()
 	for i, alg := range []string{AlgSHA256, AlgMD5} {

@@ -16,9 +16,7 @@ import (
 // every name is challenged alike, finds none of the users (alice, bob,
 // carol) by INVITE or REGISTER.
 func TestPeerSipviciousSvwar(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real SIP traffic")
-	}
+	testpeer.SkipShort(t, "real SIP traffic")
 	testpeer.Require(t, "svwar")
 	e := startEnv(t, nil)
 	_, port, _ := strings.Cut(e.bridge.Addr(), ":")
@@ -50,9 +48,7 @@ func TestPeerSipviciousSvwar(t *testing.T) {
 // second are the digest checks actually computed. alice's own phone on
 // another address still registers during the attack.
 func TestPeerSipviciousSvcrack(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real SIP traffic")
-	}
+	testpeer.SkipShort(t, "real SIP traffic")
 	testpeer.Require(t, "svcrack")
 	const window = 4 * time.Second
 	rate := func(th *throttle.Throttle) (guesses, refused uint64, e *env) {

@@ -37,9 +37,7 @@ conference:
 // rtmfp-cpp's tcconn over RTMFP; bob's own play is cut by his kick at
 // once, and a new play of his is refused.
 func TestPeerConferenceEavesdrop(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real peers")
-	}
+	testpeer.SkipShort(t, "real peers")
 	for _, bin := range []string{"ffmpeg", "rtmpdump", "timeout", "stdbuf"} {
 		testpeer.Require(t, bin)
 	}
@@ -156,9 +154,7 @@ func flvAudio(path string) int {
 // refused, starts no transcoder and is counted; a token in the tcUrl and
 // a stream key in the name never reach the log.
 func TestPeerOpenByDefault(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real peers")
-	}
+	testpeer.SkipShort(t, "real peers")
 	testpeer.Require(t, "rtmpdump")
 	testpeer.Require(t, "timeout")
 	s := startFlashvox(t)

@@ -176,9 +176,7 @@ func servedCert(t *testing.T, c *http.Client, base string) *x509.Certificate {
 // TestPeerHTTPSCurl: curl logs in over http.tls_listen, verifying the
 // certificate `flashvox cert` wrote.
 func TestPeerHTTPSCurl(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real peer")
-	}
+	testpeer.SkipShort(t, "real peer")
 	curl := testpeer.Require(t, "curl")
 	dir := t.TempDir()
 	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")

@@ -37,9 +37,7 @@ func flvSoundFormats(t *testing.T, path string) []byte {
 // with a second stream it never output, hanging. bob names nellymoser in
 // his join and hears Nellymoser in every tag.
 func TestPeerConferenceMixOneCodec(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real peers")
-	}
+	testpeer.SkipShort(t, "real peers")
 	testpeer.Require(t, "rtmpdump")
 	testpeer.Require(t, "ffmpeg")
 	srv := startFlashvox(t)

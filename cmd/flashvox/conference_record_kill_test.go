@@ -55,9 +55,7 @@ func ffprobeDuration(t *testing.T, path string) float64 {
 // sizes, which never claim more than the file holds; FLV: onMetaData's
 // duration), and the end of each file must hold its tone.
 func TestPeerConferenceRecordingSIGKILL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real processes")
-	}
+	testpeer.SkipShort(t, "real processes")
 	testpeer.Require(t, "ffprobe")
 	dir := t.TempDir()
 	s := startRecordServer(t, dir)
@@ -131,9 +129,7 @@ func TestPeerConferenceRecordingSIGKILL(t *testing.T) {
 // (not_writable) over HTTP, and flashvox_conference_record_errors_total
 // counts it; the room works.
 func TestPeerConferenceRecordDirUnwritable(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real processes")
-	}
+	testpeer.SkipShort(t, "real processes")
 	s := startRecordServer(t, filepath.Join(t.TempDir(), "missing"))
 	mod := s.login(t, "mod")
 	mod.joinRoom("recwav")

@@ -108,9 +108,7 @@ func TestHalfSentMessagesBeforeConnect(t *testing.T) {
 // user on another address signs in meanwhile, and an RTMP stream
 // published before the flood keeps reaching a player during it.
 func TestIdleHTTPConnectionsCapped(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real peers (ffmpeg, rtmpdump)")
-	}
+	testpeer.SkipShort(t, "real peers (ffmpeg, rtmpdump)")
 	testpeer.Require(t, "ffmpeg")
 	testpeer.Require(t, "rtmpdump")
 	s := startFlashvox(t)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/rtmp"
 )
@@ -31,9 +32,7 @@ func logLines(s *server) int { return strings.Count(s.logs.String(), "\n") }
 // and connects to an application that does not exist — logs a handful of
 // lines for each, and its metrics count every refusal.
 func TestPeerRefusalFloodLog(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real processes")
-	}
+	testpeer.SkipShort(t, "real processes")
 	const flood = 2000
 	t.Run("max_connections_per_ip", func(t *testing.T) {
 		s := startFlashvoxWith(t, []string{"FLASHVOX_RTMP_MAX_CONNECTIONS_PER_IP=1"})

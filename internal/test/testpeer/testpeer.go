@@ -35,10 +35,11 @@ var packages = map[string]string{
 
 // SkipShort skips t under go test -short, the fast path that runs no
 // external peer; make test runs without -short, where a missing peer fails.
-func SkipShort(t testing.TB, peer string) {
+// what names what the test needs ("ffmpeg", "real SIP traffic").
+func SkipShort(t testing.TB, what string) {
 	t.Helper()
 	if testing.Short() {
-		t.Skipf("needs the real peer %s: not run under -short (make test runs it)", peer)
+		t.Skipf("needs %s: not run under -short (make test runs it)", what)
 	}
 }
 
