@@ -223,9 +223,16 @@ func TestPeerBaresipCallsSIPUser(t *testing.T) {
 	if err := audiotest.WriteWAV(aliceMic, audiotest.Square(8000, 12*8000, bobHz, 0.3), 8000); err != nil {
 		t.Fatal(err)
 	}
+	aliceCallsCarol(t, e, carol, "<sip:alice@"+e.bridge.Addr()+">;auth_pass=alice;audio_codecs=PCMU;regint=0", aliceMic)
+}
+
+// aliceCallsCarol runs a baresip alice (account, playing mic at bobHz) that
+// dials carol's registered baresip (playing carolHz) for 4 s, then checks
+// that each heard the other's tone and not its own.
+func aliceCallsCarol(t *testing.T, e *env, carol *testpeer.Baresip, account, mic string) {
+	t.Helper()
 	alice := testpeer.StartBaresip(t, 30*time.Second, testpeer.BaresipOptions{
-		Account:   "<sip:alice@" + e.bridge.Addr() + ">;auth_pass=alice;audio_codecs=PCMU;regint=0",
-		SourceWAV: aliceMic, Exec: "/dial sip:carol@" + e.bridge.Addr(), Seconds: 4,
+		Account: account, SourceWAV: mic, Exec: "/dial sip:carol@" + e.bridge.Addr(), Seconds: 4,
 	})
 	if err := alice.Wait(); err != nil {
 		t.Fatalf("alice's baresip: %v\n%s", err, alice.Output())

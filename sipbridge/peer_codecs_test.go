@@ -138,26 +138,7 @@ func TestPeerBaresipPhoneToPhonePassThrough(t *testing.T) {
 		Account: g722Account("carol", e.bridge.Addr(), "PCMU,G722/16000/1", ";answermode=auto"), SourceWAV: mic16k(t, carolHz), Seconds: 8,
 	})
 	testwait.For(t, 20*time.Second, "carol's registration", func() bool { return len(e.bridge.Registered("carol")) == 1 })
-	aliceMic := mic16k(t, bobHz)
-	alice := testpeer.StartBaresip(t, 30*time.Second, testpeer.BaresipOptions{
-		Account:   g722Account("alice", e.bridge.Addr(), "G722/16000/1,PCMU", ";regint=0"),
-		SourceWAV: aliceMic, Exec: "/dial sip:carol@" + e.bridge.Addr(), Seconds: 4,
-	})
-	if err := alice.Wait(); err != nil {
-		t.Fatalf("alice's baresip: %v\n%s", err, alice.Output())
-	}
-	carol.Stop()
-	for _, p := range []struct {
-		who       string
-		b         *testpeer.Baresip
-		want, not float64
-	}{{"alice (baresip)", alice, carolHz, bobHz}, {"carol (baresip)", carol, bobHz, carolHz}} {
-		pcm, rate, err := audiotest.ReadWAV(p.b.Heard())
-		if err != nil {
-			t.Fatalf("%s's recording: %v\n%s", p.who, err, p.b.Output())
-		}
-		checkTone(t, p.who, after(pcm, rate/2), rate, p.want, p.not)
-	}
+	aliceCallsCarol(t, e, carol, g722Account("alice", e.bridge.Addr(), "G722/16000/1,PCMU", ";regint=0"), mic16k(t, bobHz))
 	checkCodecs(t, e, map[string]uint64{"g722": 2})
 	tr, pass := e.hub.Stats.TranscodedFrames.Load(), e.hub.Stats.PassedThroughFrames.Load()
 	t.Logf("hub: %d frames transcoded, %d passed through", tr, pass)
