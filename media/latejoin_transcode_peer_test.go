@@ -43,16 +43,7 @@ func TestPeerTranscodeLateJoinSpeexToNellymoser(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			wav := filepath.Join(dir, "in.wav")
-			if err := audiotest.WriteWAV(wav, c.pcm, 16000); err != nil {
-				t.Fatal(err)
-			}
-			src := filepath.Join(dir, "src.flv")
-			if out, err := testpeer.Run(t, 60*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
-				"-i", wav, "-c:a", "libspeex", "-ar", "16000", "-ac", "1",
-				"-flvflags", "no_duration_filesize", "-f", "flv", src); err != nil {
-				t.Fatalf("encode: %v\n%s", err, out)
-			}
+			src := speexFLV(t, dir, c.pcm)
 			testpeer.Require(t, "rtmpdump")
 
 			st := teststack.Start(t, teststack.Options{Transcode: map[string]session.TranscodePolicy{"live": session.TranscodeOpen}})
