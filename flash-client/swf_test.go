@@ -7,9 +7,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/flashvox/flashvox/internal/test/testpeer"
-
 	"github.com/flashvox/flashvox/internal/test/swf"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 )
 
 // flashPlayer103 is the SWF file version of Flash Player 10.3

@@ -10,11 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/test/testwait"
-
 	"github.com/flashvox/flashvox/hooks"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/teststack"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 // site is a site's hook service: policy answers each form; every form is kept.

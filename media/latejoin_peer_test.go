@@ -8,12 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/test/testwait"
-
 	"github.com/flashvox/flashvox/codec/speex"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/teststack"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 // lateSpeexCase is one signal ffmpeg encodes with libspeex (16 kHz, one

@@ -6,12 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/test/testwait"
-	"github.com/flashvox/flashvox/session"
-
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/teststack"
+	"github.com/flashvox/flashvox/internal/test/testwait"
+	"github.com/flashvox/flashvox/session"
 )
 
 // TestPeerTranscodeLateJoinSpeexToNellymoser: ffmpeg publishes libspeex

@@ -5,11 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flashvox/flashvox/internal/test/testwait"
-
 	"time"
 
 	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
 )

@@ -6,13 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/test/testwait"
-
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/g711"
 	"github.com/flashvox/flashvox/codec/resample"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/media"
 )
 

@@ -7,11 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/test/testwait"
-
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/phone"
 )
 

@@ -4,9 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/test/testwait"
-
 	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 // TestPeerSippTrunkRegister: with register: true the bridge REGISTERs to

@@ -10,13 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/account"
-	"github.com/flashvox/flashvox/internal/test/testpeer"
-	"github.com/flashvox/flashvox/internal/test/teststack"
-
 	"github.com/chromedp/chromedp"
 
+	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/teststack"
 	"github.com/flashvox/flashvox/phone"
 	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/rtmp"

@@ -11,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/test/testwait"
-
 	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 // eavesdropConfig has a relay room with a PIN, moderated by alice; eve is

@@ -13,10 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
-
-	"github.com/flashvox/flashvox/internal/test/audiotest"
 )
 
 // flashvoxBin is the binary under test (testpeer.Flashvox).
