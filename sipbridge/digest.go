@@ -48,12 +48,6 @@ type CredentialsFunc func(user, algorithm string) (string, bool)
 // HA1 calls f.
 func (f CredentialsFunc) HA1(user, algorithm string) (string, bool) { return f(user, algorithm) }
 
-// DigestHA1 computes H(user:realm:password) for algorithm (AlgMD5 or
-// AlgSHA256); "" for another algorithm.
-func DigestHA1(algorithm, user, realm, password string) string {
-	return hexHash(algorithm, user+":"+realm+":"+password)
-}
-
 func newHash(algorithm string) hash.Hash {
 	switch algorithm {
 	case AlgMD5:

@@ -13,6 +13,7 @@ import (
 
 	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/internal/passhash"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/rtmp"
@@ -109,6 +110,6 @@ func passwordCredentials(realm string, users map[string]string) Credentials {
 		if !ok {
 			return "", false
 		}
-		return DigestHA1(alg, user, realm, pw), true
+		return passhash.HA1(alg, user, realm, pw)
 	})
 }
