@@ -24,6 +24,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/flashvox/flashvox/internal/ratelog"
 )
 
 // Options configure a Throttle; zero fields take the defaults.
@@ -34,7 +36,7 @@ type Options struct {
 	MaxDelay        time.Duration // longest wait (default 60s)
 	Forget          time.Duration // quiet time after which an entry is dropped (default 15m)
 	MaxEntries      int           // entries of each table (default 100000)
-	Logger          *slog.Logger  // one line per LogEvery while checks are refused; nil: silent
+	Logger          *slog.Logger  // one line per LogEvery while checks are refused (internal/ratelog); nil: silent
 	LogEvery        time.Duration // default 1m
 	Now             func() time.Time
 }
@@ -50,12 +52,12 @@ type Throttle struct {
 	o     Options
 	Stats Stats
 
-	mu      sync.Mutex
-	addrs   map[string]*entry // address
-	pairs   map[string]*entry // address + "\x00" + account
-	accts   map[string]*entry // account
-	logged  time.Time         // last log line
-	refused uint64            // refusals since that line
+	log *ratelog.Limiter // refusals, one line per LogEvery
+
+	mu    sync.Mutex
+	addrs map[string]*entry // address
+	pairs map[string]*entry // address + "\x00" + account
+	accts map[string]*entry // account
 }
 
 type entry struct {
@@ -90,7 +92,8 @@ func New(o Options) *Throttle {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Throttle{o: o, addrs: map[string]*entry{}, pairs: map[string]*entry{}, accts: map[string]*entry{}}
+	return &Throttle{o: o, addrs: map[string]*entry{}, pairs: map[string]*entry{}, accts: map[string]*entry{},
+		log: ratelog.New(ratelog.Options{Logger: o.Logger, Interval: o.LogEvery, Now: o.Now})}
 }
 
 // Key reduces an address ("ip", "ip:port" or a net.Addr's String) to what
@@ -119,7 +122,6 @@ func (t *Throttle) Check(addr, account string) time.Duration {
 	a := Key(addr)
 	now := t.o.Now()
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	wait := time.Duration(0)
 	if e := t.addrs[a]; e != nil && now.Before(e.until) {
 		wait = e.until.Sub(now)
@@ -127,13 +129,10 @@ func (t *Throttle) Check(addr, account string) time.Duration {
 	if e := t.pairs[a+"\x00"+account]; e != nil && now.Before(e.until) {
 		wait = max(wait, e.until.Sub(now))
 	}
+	t.mu.Unlock()
 	if wait > 0 {
 		t.Stats.Refused.Add(1)
-		t.refused++
-		if t.o.Logger != nil && now.Sub(t.logged) >= t.o.LogEvery {
-			t.o.Logger.Warn("credential guessing slowed", "refused", t.refused, "last_addr", a, "last_account", account)
-			t.logged, t.refused = now, 0
-		}
+		t.log.Log(slog.LevelWarn, "guessing", "credential guessing slowed", "last_addr", a, "last_account", account)
 	}
 	return wait
 }
