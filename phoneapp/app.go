@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -84,11 +83,7 @@ func (a *App) Connect(ctx context.Context, s *session.Session, _ *amf.Object, ar
 	if err != nil {
 		return nil, err
 	}
-	var addr string
-	if ra := s.Transport().RemoteAddr(); ra != nil {
-		addr = ra.String()
-	}
-	w, err := a.Auth.Authenticate(a.Guard, addr, account.Attempt{User: cr.user, Token: cr.token, Password: cr.password})
+	w, err := a.Auth.Authenticate(a.Guard, s.RemoteAddr(), account.Attempt{User: cr.user, Token: cr.token, Password: cr.password})
 	if err != nil {
 		return nil, fmt.Errorf("phone: %w", err)
 	}
@@ -134,9 +129,7 @@ func (c *conn) endWithToken(ctx context.Context) {
 	}
 	c.log.Info("session ended with its token", "reason", reason)
 	_ = c.s.Notify("onSessionEnd", amf.NewObject("reason", reason, "description", err.Error()))
-	if cl, ok := c.s.Transport().(io.Closer); ok {
-		_ = cl.Close()
-	}
+	c.s.Close()
 }
 
 // peerTransport is an RTMFP session (rtmfp.Conn): a client that can take

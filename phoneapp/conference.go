@@ -42,10 +42,8 @@ func (c *conn) conferenceCall(name string, args []any) (any, error) {
 				return nil, fmt.Errorf("already in room %q", room)
 			}
 		}
-		o := conference.JoinOptions{User: c.dev.User, Notify: conference.LogNotifier(c.events)}
-		if a := c.s.Transport().RemoteAddr(); a != nil {
-			o.Addr = a.String() // PIN guesses are throttled per address
-		}
+		o := conference.JoinOptions{User: c.dev.User, Notify: conference.LogNotifier(c.events),
+			Addr: c.s.RemoteAddr()} // PIN guesses are throttled per address
 		if i := 1; i < len(args) {
 			if obj, ok := args[i].(*amf.Object); ok {
 				o.PIN, o.Mode = obj.GetString("pin"), conference.Mode(obj.GetString("mode"))

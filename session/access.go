@@ -278,7 +278,7 @@ func (c *liveConn) check(account string) error {
 	if c.app.Guard == nil {
 		return nil
 	}
-	if wait := c.app.Guard.Check(c.s.remote(), account); wait > 0 {
+	if wait := c.app.Guard.Check(c.s.RemoteAddr(), account); wait > 0 {
 		return errThrottled(wait)
 	}
 	return nil
@@ -289,18 +289,10 @@ func (c *liveConn) report(account string, ok bool) {
 		return
 	}
 	if ok {
-		c.app.Guard.Succeed(c.s.remote(), account)
+		c.app.Guard.Succeed(c.s.RemoteAddr(), account)
 	} else {
-		c.app.Guard.Fail(c.s.remote(), account)
+		c.app.Guard.Fail(c.s.RemoteAddr(), account)
 	}
-}
-
-// remote is the peer's address for the throttle ("" when unknown).
-func (s *Session) remote() string {
-	if a := s.t.RemoteAddr(); a != nil {
-		return a.String()
-	}
-	return ""
 }
 
 // authorizeStream applies a live application's policy; other

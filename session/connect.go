@@ -108,11 +108,10 @@ const rejectLinger = time.Second
 // linger reads and drops messages until the peer closes or rejectLinger
 // passes, then closes the transport if it can be closed.
 func (s *Session) linger() {
-	cl, ok := s.t.(io.Closer)
-	if !ok {
+	if _, ok := s.t.(io.Closer); !ok {
 		return
 	}
-	stop := time.AfterFunc(rejectLinger, func() { _ = cl.Close() })
+	stop := time.AfterFunc(rejectLinger, s.Close)
 	defer stop.Stop()
 	for {
 		if _, err := s.t.ReadMessage(); err != nil {
@@ -125,7 +124,7 @@ func (s *Session) linger() {
 // Options.Refusals (one line per cause per interval), with the client's
 // address.
 func (s *Session) refused(level slog.Level, cause, msg string, args ...any) {
-	s.opts.Refusals.Log(level, cause, msg, append(args, "remote", s.t.RemoteAddr().String())...)
+	s.opts.Refusals.Log(level, cause, msg, append(args, "remote", s.RemoteAddr())...)
 }
 
 // result answers a command that carries a transaction id; commands sent

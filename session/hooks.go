@@ -69,11 +69,9 @@ func (s *Session) connInfo(app string, obj *amf.Object) *ConnInfo {
 	} else if u, err := url.Parse(ci.TCURL); err == nil {
 		ci.Args = u.RawQuery
 	}
-	if a := s.t.RemoteAddr(); a != nil {
-		ci.Addr = a.String()
-		if host, _, err := net.SplitHostPort(ci.Addr); err == nil {
-			ci.Addr = host
-		}
+	ci.Addr = s.RemoteAddr()
+	if host, _, err := net.SplitHostPort(ci.Addr); err == nil {
+		ci.Addr = host
 	}
 	return ci
 }

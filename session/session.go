@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -216,6 +217,23 @@ func (s *Session) command(streamID uint32, c *rtmp.Command) error {
 // Transport is the connection the session runs on (an application may ask
 // it what it is: RTMFP's Conn has a PeerID).
 func (s *Session) Transport() Transport { return s.t }
+
+// RemoteAddr is the client's address as text ("" when the transport has
+// none): what the guessing throttle counts.
+func (s *Session) RemoteAddr() string {
+	if a := s.t.RemoteAddr(); a != nil {
+		return a.String()
+	}
+	return ""
+}
+
+// Close closes the transport if it can be closed (rtmp.Conn writes what
+// is queued first): Serve then ends with it. Safe from any goroutine.
+func (s *Session) Close() {
+	if cl, ok := s.t.(io.Closer); ok {
+		_ = cl.Close()
+	}
+}
 
 // PeerInfoReceiver is a Transport that keeps a client's setPeerInfo
 // addresses (RTMFP's Conn, which also answers with its keepalive periods).

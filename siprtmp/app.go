@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -104,11 +103,7 @@ func (a *App) Connect(ctx context.Context, s *session.Session, obj *amf.Object, 
 	if strings.HasPrefix(ca.secret, "v1.") {
 		at = account.Attempt{User: user, Token: ca.secret}
 	}
-	var addr string
-	if ra := s.Transport().RemoteAddr(); ra != nil {
-		addr = ra.String()
-	}
-	w, err := a.Auth.Authenticate(a.Guard, addr, at)
+	w, err := a.Auth.Authenticate(a.Guard, s.RemoteAddr(), at)
 	if err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
@@ -150,9 +145,7 @@ func (c *conn) endWithToken(ctx context.Context) {
 	case <-c.watch.Done():
 	}
 	c.log.Info("session ended with its token", "why", c.watch.Err())
-	if cl, ok := c.s.Transport().(io.Closer); ok {
-		_ = cl.Close()
-	}
+	c.s.Close()
 }
 
 // line states of a connection's one call.
