@@ -226,3 +226,29 @@ func mustDecode(t *testing.T, nonce string) []byte {
 	}
 	return b
 }
+
+// TestNonceOneSpelling: the last base64 character of a nonce carries unused
+// bits; a variant spelling of an issued nonce must be refused, or it would
+// start a nonce-count history of its own (a replay).
+func TestNonceOneSpelling(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	n := makeNonce(key, time.UnixMilli(1_800_000_000_123), [nonceRandLen]byte{1, 2, 3}, "192.0.2.7")
+	if _, ok := parseNonce(key, n, "192.0.2.7"); !ok {
+		t.Fatalf("own nonce %q refused", n)
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	variants := 0
+	for _, c := range alphabet {
+		v := n[:len(n)-1] + string(c)
+		if v == n {
+			continue
+		}
+		if _, ok := parseNonce(key, v, "192.0.2.7"); ok {
+			t.Errorf("variant %q of %q accepted", v, n)
+		}
+		variants++
+	}
+	if variants != len(alphabet)-1 {
+		t.Fatalf("tried %d variants", variants)
+	}
+}

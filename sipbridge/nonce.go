@@ -52,4 +52,7 @@ func nonceMAC(key, head []byte, ip string) []byte {
 	return m.Sum(nil)[:nonceMACLen]
 }
 
-var nonceEncoding = base64.RawURLEncoding
+// Strict: a nonce has exactly one spelling. Without it the last character's
+// unused bits could vary and one issued nonce would have several accepted
+// strings, each with a nonce-count history of its own (found by FuzzParseNonce).
+var nonceEncoding = base64.RawURLEncoding.Strict()
