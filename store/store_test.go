@@ -1,0 +1,264 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+)
+
+// openSQLiteTest opens a fresh SQLite file in a temporary directory.
+func openSQLiteTest(t *testing.T) (*DB, string) {
+	t.Helper()
+	url := URLForDataDir(t.TempDir())
+	return openTest(t, url), url
+}
+
+// openPostgresTest starts a throwaway PostgreSQL server.
+func openPostgresTest(t *testing.T) (*DB, string) {
+	t.Helper()
+	pg := testpeer.StartPostgres(t)
+	return openTest(t, pg.URL), pg.URL
+}
+
+func openTest(t *testing.T, url string) *DB {
+	t.Helper()
+	d, err := Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// engines runs each behaviour test on SQLite, and on PostgreSQL in a
+// TestPeer… test (suite).
+var behaviours = []struct {
+	name string
+	f    func(t *testing.T, d *DB, url string)
+}{
+	{"migrations", testMigrations},
+	{"users", testUsers},
+	{"secret", testSecret},
+	{"revoked", testRevoked},
+	{"registrations", testRegistrations},
+}
+
+func TestSQLite(t *testing.T) {
+	for _, b := range behaviours {
+		t.Run(b.name, func(t *testing.T) {
+			d, url := openSQLiteTest(t)
+			b.f(t, d, url)
+		})
+	}
+}
+
+// TestPeerPostgres runs the same behaviours on one real PostgreSQL server,
+// each in a fresh schema of its own.
+func TestPeerPostgres(t *testing.T) {
+	pg := testpeer.StartPostgres(t)
+	admin := openTest(t, pg.URL)
+	for _, b := range behaviours {
+		t.Run(b.name, func(t *testing.T) {
+			if _, err := admin.db.Exec(`CREATE DATABASE ` + b.name); err != nil {
+				t.Fatal(err)
+			}
+			url := pgDatabase(pg.URL, b.name)
+			b.f(t, openTest(t, url), url)
+		})
+	}
+}
+
+// pgDatabase is url with another database name.
+func pgDatabase(raw, name string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		panic(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func testMigrations(t *testing.T, d *DB, url string) {
+	ctx := context.Background()
+	if v, err := d.Version(ctx); err != nil || v != 0 {
+		t.Fatalf("empty database: version %d %v", v, err)
+	}
+	if _, _, err := d.Check(ctx); !errors.Is(err, ErrSchemaOld) {
+		t.Fatalf("check of an empty database: %v", err)
+	}
+	// The previous schema version first, with data in it, then the rest.
+	prev := Latest() - 1
+	if prev > 0 {
+		if _, err := d.Migrate(ctx, prev); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := d.Version(ctx); v != prev {
+			t.Fatalf("version %d, want %d", v, prev)
+		}
+		if err := d.AddUser(ctx, User{Name: "old", PasswordHash: "h", Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done, err := d.Migrate(ctx, 0)
+	if err != nil || len(done) != Latest()-max(prev, 0) {
+		t.Fatalf("migrate: %v, applied %d", err, len(done))
+	}
+	if prev > 0 {
+		if u, err := d.User(ctx, "old"); err != nil || !u.Enabled {
+			t.Fatalf("a user of the previous version: %+v %v", u, err)
+		}
+	}
+	if have, want, err := d.Check(ctx); err != nil || have != want {
+		t.Fatalf("check: %d %d %v", have, want, err)
+	}
+	if done, err := d.Migrate(ctx, 0); err != nil || len(done) != 0 {
+		t.Fatalf("second migrate: %v %d", err, len(done))
+	}
+	// A database a newer flashvox migrated is refused.
+	if _, err := d.db.Exec(`INSERT INTO schema_migrations (version, name, applied_ms) VALUES ($1, 'future', 0)`, Latest()+1); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.Check(ctx); !errors.Is(err, ErrSchemaNewer) {
+		t.Fatalf("newer schema: %v", err)
+	}
+	if _, err := d.Migrate(ctx, 0); !errors.Is(err, ErrSchemaNewer) {
+		t.Fatalf("migrate of a newer schema: %v", err)
+	}
+}
+
+// migrated is a store at the latest schema.
+func migrated(t *testing.T, d *DB) context.Context {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := d.Migrate(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
+}
+
+func testUsers(t *testing.T, d *DB, url string) {
+	ctx := migrated(t, d)
+	seed := []User{{Name: "alice", PasswordHash: "ha", HA1: "m", HA1SHA256: "s", Role: RoleAdmin, Enabled: true}, {Name: "bob", PasswordHash: "hb", Enabled: true}}
+	if ok, err := d.Seed(ctx, seed); err != nil || !ok {
+		t.Fatalf("seed: %v %v", ok, err)
+	}
+	if ok, err := d.Seed(ctx, []User{{Name: "carol", PasswordHash: "x"}}); err != nil || ok {
+		t.Fatalf("second seed: %v %v", ok, err)
+	}
+	if err := d.AddUser(ctx, User{Name: "alice", PasswordHash: "x"}); !errors.Is(err, ErrExists) {
+		t.Fatalf("add existing: %v", err)
+	}
+	if err := d.AddUser(ctx, User{Name: "dave", PasswordHash: "hd", Role: "root"}); err == nil {
+		t.Fatal("a bad role was accepted")
+	}
+	if err := d.AddUser(ctx, User{Name: "dave", PasswordHash: "hd", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetPassword(ctx, "dave", "hd2", "m2", "s2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetEnabled(ctx, "bob", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetRole(ctx, "bob", RoleModerator); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetEnabled(ctx, "nobody", false); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("disable unknown: %v", err)
+	}
+	if _, err := d.User(ctx, "nobody"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown user: %v", err)
+	}
+	us, err := d.Users(ctx)
+	if err != nil || len(us) != 3 {
+		t.Fatalf("users: %+v %v", us, err)
+	}
+	a, b, dv := us[0], us[1], us[2]
+	if a.Name != "alice" || a.Role != RoleAdmin || !a.Enabled || a.HA1 != "m" || a.HA1SHA256 != "s" || a.Created.IsZero() {
+		t.Errorf("alice %+v", a)
+	}
+	if b.Enabled || b.Role != RoleModerator {
+		t.Errorf("bob %+v", b)
+	}
+	if dv.PasswordHash != "hd2" || dv.HA1 != "m2" || dv.Role != RoleUser {
+		t.Errorf("dave %+v", dv)
+	}
+}
+
+func testSecret(t *testing.T, d *DB, url string) {
+	ctx := migrated(t, d)
+	s1, err := d.Secret(ctx)
+	if err != nil || len(s1) != secretLen {
+		t.Fatalf("secret %x %v", s1, err)
+	}
+	d2 := openTest(t, url) // another process, or the next start
+	s2, err := d2.Secret(ctx)
+	if err != nil || string(s1) != string(s2) {
+		t.Fatalf("the secret changed: %x %x %v", s1, s2, err)
+	}
+}
+
+func testRevoked(t *testing.T, d *DB, url string) {
+	ctx := migrated(t, d)
+	now := time.Now()
+	for _, r := range []Revoked{{"a1", "alice", now.Add(time.Hour)}, {"a1", "alice", now.Add(time.Hour)}, {"b1", "bob", now.Add(-time.Second)}} {
+		if err := d.Revoke(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs, err := d.RevokedTokens(ctx)
+	if err != nil || len(rs) != 1 || rs[0].ID != "a1" || rs[0].User != "alice" || rs[0].Expires.UnixMilli() != now.Add(time.Hour).UnixMilli() {
+		t.Fatalf("revoked %+v %v", rs, err)
+	}
+	var n int
+	if err := d.db.QueryRow(`SELECT COUNT(*) FROM revoked_tokens`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("expired revocations kept: %d %v", n, err)
+	}
+}
+
+func testRegistrations(t *testing.T, d *DB, url string) {
+	ctx := migrated(t, d)
+	now := time.Now()
+	rs := []Registration{
+		{User: "carol", URI: "sip:carol@127.0.0.1:5999", Transport: "udp", Source: "127.0.0.1:5999", Expires: now.Add(time.Hour)},
+		{User: "bob", URI: "sip:bob@127.0.0.1:5998", Transport: "tcp", Expires: now.Add(-time.Second)},
+	}
+	if err := d.SaveRegistrations(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SaveRegistrations(ctx, rs); err != nil { // replaced, not added
+		t.Fatal(err)
+	}
+	got, err := d.Registrations(ctx)
+	if err != nil || len(got) != 1 || got[0].User != "carol" || got[0].Source != "127.0.0.1:5999" || got[0].Transport != "udp" {
+		t.Fatalf("registrations %+v %v", got, err)
+	}
+	if err := d.SaveRegistrations(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := d.Registrations(ctx); len(got) != 0 {
+		t.Fatalf("after clearing: %+v", got)
+	}
+}
+
+func TestOpenRefusesUnknownURLs(t *testing.T) {
+	for _, u := range []string{"mysql://x", "", "/var/lib/flashvox.db", "sqlite:"} {
+		if _, err := Open(context.Background(), u); err == nil {
+			t.Errorf("%q opened", u)
+		}
+	}
+	if got := Redact("postgres://u:secret@h:5432/db"); got != "postgres://u:xxxxx@h:5432/db" {
+		t.Errorf("redact %q", got)
+	}
+	dir := t.TempDir()
+	openTest(t, URLForDataDir(dir))
+	if fi, err := os.Stat(filepath.Join(dir, FileName)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("database file: %v %v, want mode 0600", fi, err)
+	}
+}
