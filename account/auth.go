@@ -34,6 +34,13 @@ type AuthOptions struct {
 	MaxRevoked int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Directory, when set, holds the accounts instead of Users and
+	// Accounts (directory.go): every check looks the user up in it.
+	Directory Directory
+	// Revocations keeps revoked tokens beyond the process; Revoked are
+	// those it kept, revoked again at start.
+	Revocations RevocationLog
+	Revoked     []Revocation
 }
 
 // Account is one user's secrets: Password (plaintext) or PasswordHash
@@ -41,6 +48,9 @@ type AuthOptions struct {
 type Account struct {
 	Name, Password, PasswordHash string
 	HA1, HA1SHA256               string
+	// Disabled accounts may not log in, and their tokens are refused
+	// (checked with a Directory; configured accounts are never disabled).
+	Disabled bool
 }
 
 // account is an Account ready to check: a hash that does not parse (config
@@ -56,8 +66,8 @@ type account struct {
 // answering ErrBusy.
 const hashWait = 10 * time.Second
 
-// Auth checks passwords and issues, verifies and revokes tokens. Accounts
-// are immutable after NewAuth; the revocation set has its own lock.
+// Auth checks passwords and issues, verifies and revokes tokens. Configured
+// accounts are immutable after NewAuth (a Directory's change under it); the revocation set has its own lock.
 // Safe for concurrent use.
 type Auth struct {
 	accounts map[string]account
@@ -70,6 +80,11 @@ type Auth struct {
 	// a user's existence does not show in the answer's time.
 	dummy *passhash.Hash
 	rev   revocations
+	// dir holds the accounts when set (accounts is then empty); realm is
+	// what HA1s of its plaintext passwords would be computed for.
+	dir    Directory
+	realm  string
+	revLog RevocationLog
 
 	// lastExp is the expiry of each user's last token from Login: tokens
 	// have no nonce, so two logins in one second would get the same token
@@ -89,26 +104,10 @@ func NewAuth(o AuthOptions) *Auth {
 	for u, p := range o.Users {
 		o.Accounts = append(o.Accounts, Account{Name: u, Password: p})
 	}
-	hashed := false
+	hashed := o.Directory != nil // a directory's accounts are hashed
 	for _, acc := range o.Accounts {
-		ac := account{plain: acc.Password, ha1: map[string]string{}}
-		if acc.PasswordHash != "" {
-			h, err := passhash.Parse(acc.PasswordHash)
-			if err != nil {
-				ac.disabled = true
-			} else {
-				ac.hash, hashed = &h, true
-			}
-			for alg, v := range map[string]string{passhash.MD5: acc.HA1, passhash.SHA256: acc.HA1SHA256} {
-				if passhash.ValidHA1(alg, v) {
-					ac.ha1[alg] = v
-				}
-			}
-		} else {
-			for _, alg := range []string{passhash.MD5, passhash.SHA256} {
-				ac.ha1[alg], _ = passhash.HA1(alg, acc.Name, o.Realm, acc.Password)
-			}
-		}
+		ac := prepare(acc, o.Realm)
+		hashed = hashed || ac.hash != nil
 		a.accounts[acc.Name] = ac
 	}
 	if hashed {
@@ -132,17 +131,49 @@ func NewAuth(o AuthOptions) *Auth {
 	}
 	a.sem = make(chan struct{}, o.MaxHashing)
 	a.rev.init(o.MaxRevoked)
+	a.dir, a.realm, a.revLog = o.Directory, o.Realm, o.Revocations
+	a.restore(o.Revoked)
 	return a
+}
+
+// prepare makes an Account ready to check: a hash that does not parse
+// (config validation refuses it) matches no password; a plaintext
+// password's HA1s are computed for realm.
+func prepare(acc Account, realm string) account {
+	ac := account{plain: acc.Password, disabled: acc.Disabled, ha1: map[string]string{}}
+	if acc.PasswordHash != "" {
+		h, err := passhash.Parse(acc.PasswordHash)
+		if err != nil {
+			ac.disabled = true
+		} else {
+			ac.hash = &h
+		}
+		for alg, v := range map[string]string{passhash.MD5: acc.HA1, passhash.SHA256: acc.HA1SHA256} {
+			if passhash.ValidHA1(alg, v) {
+				ac.ha1[alg] = v
+			}
+		}
+	} else if !acc.Disabled {
+		for _, alg := range []string{passhash.MD5, passhash.SHA256} {
+			ac.ha1[alg], _ = passhash.HA1(alg, acc.Name, realm, acc.Password)
+		}
+	}
+	return ac
 }
 
 // Password checks a user's password: against its argon2id hash (at most
 // MaxHashing at a time; ErrBusy after waiting 10 s for a slot), or its
 // plaintext in constant time (for equal lengths).
 func (a *Auth) Password(user, password string) error {
-	acc, ok := a.accounts[user]
+	acc, ok, err := a.lookup(user)
 	switch {
+	case err != nil:
+		return err
 	case ok && acc.hash != nil:
-		return a.verifyHash(acc.hash, password)
+		if err := a.verifyHash(acc.hash, password); err != nil || !acc.disabled {
+			return err
+		}
+		return ErrDisabled // said only to whom knows the password
 	case ok && !acc.disabled && acc.plain != "":
 		if subtle.ConstantTimeCompare([]byte(acc.plain), []byte(password)) == 1 {
 			return nil
@@ -176,7 +207,11 @@ func (a *Auth) verifyHash(h *passhash.Hash, password string) error {
 // from a plaintext password and the realm. ok is false for an unknown
 // user, an unknown algorithm, or a hashed user configured without it.
 func (a *Auth) HA1(user, algorithm string) (string, bool) {
-	h, ok := a.accounts[user].ha1[algorithm]
+	acc, ok, err := a.lookup(user)
+	if err != nil || !ok || acc.disabled {
+		return "", false
+	}
+	h, ok := acc.ha1[algorithm]
 	return h, ok
 }
 
@@ -218,6 +253,15 @@ func (a *Auth) verify(token string) (Token, error) {
 	}
 	if a.rev.revoked(t.User, string(t.sig), t.Expires) {
 		return Token{}, ErrTokenRevoked
+	}
+	if a.dir != nil { // a disabled account's tokens end with it
+		acc, ok, err := a.lookup(t.User)
+		if err != nil {
+			return Token{}, err
+		}
+		if ok && acc.disabled {
+			return Token{}, ErrDisabled
+		}
 	}
 	return t, nil
 }

@@ -15,3 +15,14 @@ var (
 	ErrBusy           = errors.New("server busy checking passwords; try again")
 	ErrBadUser        = errors.New("invalid user name")
 )
+
+// Errors of a Directory (AuthOptions.Directory).
+var (
+	// ErrNoAccount is wrapped by a Directory that has no such user.
+	ErrNoAccount = errors.New("no such account")
+	// ErrDirectory wraps a Directory's failure (the database is down): the
+	// check fails without saying whether the password was right.
+	ErrDirectory = errors.New("account directory unavailable")
+	// ErrDisabled: the account exists and is disabled.
+	ErrDisabled = errors.New("account disabled")
+)

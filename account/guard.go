@@ -149,13 +149,14 @@ func check(g Guard, addr, account string) error {
 }
 
 // report tells g the outcome. Only guesses count as failures: a token that
-// expired or was revoked was genuine, and a busy server checked nothing.
+// expired or was revoked was genuine (so was a disabled account's right
+// password), and a busy server or a directory down checked nothing.
 // Only a right password clears the address (clear): a token proves nothing
 // about passwords, and an attacker holding one for its own account must
 // not reset its back-off with it between guesses.
 func report(g Guard, addr, account string, err error, clear bool) {
 	switch {
-	case g == nil, errors.Is(err, ErrBusy), errors.Is(err, ErrTokenExpired), errors.Is(err, ErrTokenRevoked):
+	case g == nil, errors.Is(err, ErrBusy), errors.Is(err, ErrDirectory), errors.Is(err, ErrDisabled), errors.Is(err, ErrTokenExpired), errors.Is(err, ErrTokenRevoked):
 	case err == nil:
 		if clear {
 			g.Succeed(addr, account)

@@ -1,6 +1,7 @@
 package account
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -141,6 +142,11 @@ func (a *Auth) Revoke(token string) error {
 		return err
 	}
 	a.rev.add(a.now(), t.User, string(t.sig), t.Expires)
+	if a.revLog != nil {
+		if err := a.revLog.Revoke(Revocation{User: t.User, ID: hex.EncodeToString(t.sig), Expires: t.Expires}); err != nil {
+			return fmt.Errorf("revoked until restart only: %w", err)
+		}
+	}
 	return nil
 }
 

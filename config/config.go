@@ -43,6 +43,11 @@ type Config struct {
 	// Apps are the applications clients may connect to, with their access
 	// policies (config/apps.go); every other name is refused.
 	Apps []App `yaml:"apps"`
+
+	// DataDir and Database say where accounts, the token secret,
+	// registrations and call records are kept (config/store.go).
+	DataDir  string   `yaml:"data_dir"`
+	Database Database `yaml:"database"`
 }
 
 // Log configures log/slog output.

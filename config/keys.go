@@ -89,7 +89,8 @@ func orRoot(s string) string {
 	return s
 }
 
-// applyEnv sets every scalar field named by FLASHVOX_<SECTION>_<KEY>. Unknown
+// applyEnv sets every scalar field named by FLASHVOX_<SECTION>_<KEY> (a
+// top-level one by FLASHVOX_<KEY>). Unknown
 // FLASHVOX_ variables are refused like unknown file keys, so a typo is loud.
 func applyEnv(c *Config, environ []string) error {
 	fields := map[string]reflect.Value{}
@@ -98,7 +99,11 @@ func applyEnv(c *Config, environ []string) error {
 	for i := range root.NumField() {
 		sec := root.Field(i)
 		secTag := strings.Split(root.Type().Field(i).Tag.Get("yaml"), ",")[0]
-		if sec.Kind() != reflect.Struct {
+		if sec.Kind() != reflect.Struct { // a top-level scalar (data_dir): FLASHVOX_<KEY>
+			if k := sec.Kind(); k != reflect.Slice && k != reflect.Map {
+				name := "FLASHVOX_" + strings.ToUpper(secTag)
+				fields[name], keys[name] = sec, secTag
+			}
 			continue
 		}
 		for j := range sec.NumField() {

@@ -22,6 +22,9 @@ type User struct {
 	// password. Without them a hashed user cannot log in over SIP.
 	SIPHA1       string `yaml:"sip_ha1"`
 	SIPHA1SHA256 string `yaml:"sip_ha1_sha256"`
+	// Role (admin, moderator, user; "" = user) is copied into the store
+	// when this list seeds it (config/store.go).
+	Role string `yaml:"role"`
 }
 
 // Auth configures tokens (see docs/PROTOCOL.md for their format).
@@ -81,6 +84,11 @@ func (c *Config) validateUsers() error {
 			return &Error{Key: key + ".name", Msg: fmt.Sprintf("user %q is listed twice", u.Name)}
 		}
 		seen[u.Name] = true
+		switch u.Role {
+		case "", "admin", "moderator", "user":
+		default:
+			return &Error{Key: key + ".role", Msg: fmt.Sprintf("must be admin, moderator or user, got %q", u.Role)}
+		}
 		if err := validateSecret(key, u); err != nil {
 			return err
 		}

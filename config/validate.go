@@ -49,6 +49,7 @@ func (c *Config) Validate() error {
 		c.validateConference,
 		c.validateHooks,
 		c.validateApps,
+		c.validateStore,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

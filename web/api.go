@@ -87,6 +87,8 @@ func errorFor(err error) *apiError {
 		{account.ErrTokenUser, http.StatusUnauthorized, "bad_token"},
 		{account.ErrThrottled, http.StatusTooManyRequests, "too_many_attempts"},
 		{account.ErrBusy, http.StatusServiceUnavailable, "busy"},
+		{account.ErrDirectory, http.StatusServiceUnavailable, "accounts_unavailable"},
+		{account.ErrDisabled, http.StatusForbidden, "account_disabled"},
 		{account.ErrBadToken, http.StatusUnauthorized, "bad_token"},
 		{call.ErrNoCall, http.StatusNotFound, "no_call"},
 		{call.ErrNotParty, http.StatusForbidden, "not_party"},

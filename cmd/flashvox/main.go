@@ -51,6 +51,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runCert(args, stdout, stderr)
 	case "passwd":
 		return runPasswd(args, os.Stdin, stdout, stderr)
+	case "user":
+		return runUser(args, os.Stdin, stdout, stderr)
+	case "db":
+		return runDB(args, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "flashvox %s %s %s/%s\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return 0
@@ -72,6 +76,8 @@ func usage(w io.Writer) {
   flashvox client ... call TARGET | answer   headless phone (flashvox client -h)
   flashvox cert --host NAME [--cert F] [--key F]   write a self-signed pair for RTMPS/RTMPTS tests
   flashvox passwd [--user NAME] [--realm R] [--config F]   print a users: entry (argon2id hash, SIP HA1s) for the password on stdin
+  flashvox user add|passwd|disable|enable|role|list …   manage the store's accounts (flashvox user -h)
+  flashvox db migrate|check [--config F]   bring the store's schema up to date, or check it
   flashvox version                 print the version
 `)
 }

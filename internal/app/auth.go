@@ -1,28 +1,35 @@
 package app
 
 import (
+	"fmt"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/config"
+	"github.com/flashvox/flashvox/store"
 	"github.com/flashvox/flashvox/throttle"
 )
 
-// newAuth builds the accounts and tokens of the config's users: hashed
-// ones as they are, plaintext ones (loopback only, which config enforces)
-// with a warning.
-func newAuth(cfg *config.Config, logger *slog.Logger) *account.Auth {
+// newAuth builds the accounts and tokens: from the store when there is
+// one (storeAuth), else the config's users: hashed ones as they are,
+// plaintext ones (loopback only, which config enforces) with a warning.
+func newAuth(cfg *config.Config, logger *slog.Logger, db *store.DB) (*account.Auth, error) {
 	accts := make([]account.Account, 0, len(cfg.Users))
 	for _, u := range cfg.Users {
 		accts = append(accts, account.Account{Name: u.Name, Password: u.Password, PasswordHash: u.PasswordHash,
 			HA1: u.SIPHA1, HA1SHA256: u.SIPHA1SHA256})
 	}
-	if names := cfg.PlaintextUsers(); len(names) > 0 {
+	o := account.AuthOptions{Accounts: accts, Realm: cfg.SIP.Realm, Secret: []byte(cfg.Auth.Secret), TTL: cfg.Auth.TokenTTL}
+	if db != nil {
+		if err := storeAuth(db, cfg, &o); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	} else if names := cfg.PlaintextUsers(); len(names) > 0 {
 		logger.Warn("plaintext passwords in users: allowed only while every listener is on loopback; replace them with `flashvox passwd` output (password_hash, sip_ha1, sip_ha1_sha256)", "users", names)
 	}
-	return account.NewAuth(account.AuthOptions{Accounts: accts, Realm: cfg.SIP.Realm, Secret: []byte(cfg.Auth.Secret), TTL: cfg.Auth.TokenTTL})
+	return account.NewAuth(o), nil
 }
 
 // registerAuthMetrics exports the guard's counters and the sessions

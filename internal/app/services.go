@@ -26,6 +26,7 @@ import (
 	"github.com/flashvox/flashvox/rtmp/rtmpt"
 	"github.com/flashvox/flashvox/session"
 	"github.com/flashvox/flashvox/sipbridge"
+	"github.com/flashvox/flashvox/store"
 	"github.com/flashvox/flashvox/throttle"
 	"github.com/flashvox/flashvox/web"
 )
@@ -49,15 +50,26 @@ type services struct {
 
 	// httpCerts is the certificate of http.tls_listen, nil without http.tls_cert.
 	httpCerts *tlscert.Reloader
+	// store keeps accounts, the token secret, registrations and CDRs; nil
+	// without data_dir and database.url (store.go).
+	store *store.DB
 }
 
 func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry) (*services, error) {
-	hub := media.NewHub(cfg.RTMP.SubscriberQueue, logger.With("component", "hub"))
-	names := make([]string, 0, len(cfg.Users))
-	for _, u := range cfg.Users {
-		names = append(names, u.Name)
+	// The store (store.go): accounts, token secret, registrations, CDRs.
+	db, err := openStore(cfg, logger)
+	if err != nil {
+		return nil, err
 	}
-	auth := newAuth(cfg, logger)
+	hub := media.NewHub(cfg.RTMP.SubscriberQueue, logger.With("component", "hub"))
+	names, err := userNames(db, cfg)
+	if err != nil {
+		return nil, closeStore(db, err)
+	}
+	auth, err := newAuth(cfg, logger, db)
+	if err != nil {
+		return nil, closeStore(db, err)
+	}
 	// guard slows the guessing of every credential check (docs/SECURITY.md).
 	guard := throttle.New(throttle.Options{Logger: logger.With("component", "auth")})
 	registerAuthMetrics(reg, guard, auth)
@@ -138,11 +150,11 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	sip, err := startSIP(cfg, logger, reg, hub, calls, auth, guard)
 	if err != nil {
 		tunnel.Close()
-		return nil, err
+		return nil, closeStore(db, err)
 	}
 	sip.SetConferences(sipConferences(confs))
 	confs.SetNumberDialer(sipDialer(sip))
-	return &services{hub: hub, rtmp: rs, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard}, nil
+	return &services{hub: hub, rtmp: rs, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db}, nil
 }
 
 // newHooks returns the HTTP hooks of hooks:, or nil when all are off (a nil
@@ -163,6 +175,7 @@ func (s *services) close() {
 	s.confs.Close()
 	s.calls.Close()
 	s.sip.Close()
+	closeStore(s.store, nil)
 }
 
 // shutdownNotice bounds how long a stopping server waits for its clients
