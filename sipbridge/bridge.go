@@ -62,8 +62,10 @@ type Options struct {
 	RegisterMinExpires, RegisterMaxExpires int
 	// MaxBindings is how many contacts one user may register (default 10).
 	MaxBindings int
-	// RegistrationsFile keeps the phones' registrations across restarts
-	// (regstore.go); "" = not kept.
+	// Registrations keeps the phones' registrations across restarts (the
+	// store; regstore.go); nil: RegistrationsFile, a JSON file; "" too =
+	// not kept.
+	Registrations     RegistrationStore
 	RegistrationsFile string
 	// TCPIdleTimeout closes an accepted SIP/TCP or SIP/TLS connection
 	// that sends nothing for this long (a half-sent request included);
@@ -102,6 +104,8 @@ type Bridge struct {
 	mu     sync.Mutex
 	closed bool
 	confs  ConferenceJoiner // conf:ROOM targets (conference.go), guarded by mu
+	// regStore keeps the registrations across restarts, nil: not kept.
+	regStore RegistrationStore
 }
 
 // Start listens on o.Listen and serves until Close.
@@ -137,7 +141,7 @@ func Start(o Options) (*Bridge, error) {
 		o.Credentials = CredentialsFunc(func(string, string) (string, bool) { return "", false })
 	}
 	b := &Bridge{opts: o, log: o.Logger, trunks: map[string]Trunk{}, limit: rateLimiter{n: o.CallsPerMinute, now: o.Now},
-		daily: dailyLimiter{n: o.CallsPerDay, now: o.Now}}
+		daily: dailyLimiter{n: o.CallsPerDay, now: o.Now}, regStore: o.registrationStore()}
 	b.auth = newDigestAuth(digestOptions{Realm: o.Realm, Creds: o.Credentials, Algorithms: o.DigestAlgorithms,
 		Lifetime: o.NonceLifetime, SameURI: sameRequestURI, Throttle: o.Throttle, Now: o.Now})
 	for _, t := range o.Trunks {
@@ -171,7 +175,7 @@ func Start(o Options) (*Bridge, error) {
 	if n, err := b.loadBindings(); err != nil {
 		b.log.Warn("sip registrations not restored", "err", err)
 	} else if n > 0 {
-		b.log.Info("sip registrations restored", "file", o.RegistrationsFile, "bindings", n)
+		b.log.Info("sip registrations restored", "bindings", n)
 	}
 	for _, t := range o.Trunks {
 		if t.Register {

@@ -1,6 +1,7 @@
 package sipbridge
 
 import (
+	"context"
 	"encoding/json"
 	"net"
 	"os"
@@ -12,30 +13,71 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
+	"github.com/flashvox/flashvox/store"
 )
 
-// TestPeerRegistrationsSurviveRestart: baresip registers as
-// carol (once: regint 3600) with a bridge that keeps registrations in a
-// file; the bridge stops and a new one starts on the same address with
-// the same file. carol is online at once, without a new REGISTER, and web
-// user bob's call to carol rings the baresip, which answers; each hears
-// the other's tone.
+// TestPeerRegistrationsSurviveRestart: baresip registers as carol
+// (once: regint 3600) with a bridge that keeps registrations in the store
+// (SQLite, then a real PostgreSQL); the bridge stops and a new one starts
+// on the same address with the same store. carol is online at once,
+// without a new REGISTER, and web user bob's call to carol rings the
+// baresip, which answers; each hears the other's tone.
 func TestPeerRegistrationsSurviveRestart(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "sip-registrations.json")
-	e1 := startEnv(t, func(o *Options) { o.RegistrationsFile = file })
+	t.Run("sqlite", func(t *testing.T) {
+		testpeer.SkipShort(t, "baresip")
+		registrationsSurviveRestart(t, openRegStore(t, store.URLForDataDir(t.TempDir())))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		registrationsSurviveRestart(t, openRegStore(t, testpeer.StartPostgres(t).URL))
+	})
+}
+
+// regStore is a store.DB as the bridge's RegistrationStore (internal/app
+// has the same adapter).
+type regStore struct{ db *store.DB }
+
+func (s regStore) SaveRegistrations(rs []Registration) error {
+	out := make([]store.Registration, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, store.Registration(r))
+	}
+	return s.db.SaveRegistrations(context.Background(), out)
+}
+
+func (s regStore) LoadRegistrations() ([]Registration, error) {
+	rs, err := s.db.Registrations(context.Background())
+	out := make([]Registration, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, Registration(r))
+	}
+	return out, err
+}
+
+func openRegStore(t *testing.T, url string) regStore {
+	t.Helper()
+	db, err := store.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background(), 0); err != nil {
+		t.Fatal(err)
+	}
+	return regStore{db: db}
+}
+
+func registrationsSurviveRestart(t *testing.T, st regStore) {
+	e1 := startEnv(t, func(o *Options) { o.Registrations = st })
 	addr := e1.bridge.Addr()
 	b := testpeer.StartBaresip(t, 40*time.Second, testpeer.BaresipOptions{
 		Account:   baresipAccount(addr, ";answermode=auto;regint=3600"),
 		SourceWAV: carolMic(t), Seconds: 30,
 	})
 	testwait.For(t, 20*time.Second, "carol's registration", func() bool { return len(e1.bridge.Registered("carol")) == 1 })
-	testwait.For(t, 5*time.Second, "the registrations file", func() bool {
-		data, err := os.ReadFile(file)
-		return err == nil && strings.Contains(string(data), `"user": "carol"`)
+	testwait.For(t, 5*time.Second, "carol's registration in the store", func() bool {
+		rs, err := st.LoadRegistrations()
+		return err == nil && len(rs) == 1 && rs[0].User == "carol" && time.Until(rs[0].Expires) > 50*time.Minute
 	})
-	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("registrations file: %v %v, want mode 0600", fi.Mode(), err)
-	}
 	e1.stop()
 	// sipgo closes its UDP socket on its own goroutine after Close.
 	testwait.For(t, 5*time.Second, "the SIP port released", func() bool {
@@ -46,7 +88,7 @@ func TestPeerRegistrationsSurviveRestart(t *testing.T) {
 		return err == nil
 	})
 
-	e2 := startEnv(t, func(o *Options) { o.RegistrationsFile, o.Listen = file, addr })
+	e2 := startEnv(t, func(o *Options) { o.Registrations, o.Listen = st, addr })
 	if got := e2.bridge.Registered("carol"); len(got) != 1 {
 		t.Fatalf("after the restart carol's bindings are %v", got)
 	}

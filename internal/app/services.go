@@ -147,7 +147,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	})
 	tunnel.Register(mux)
 	tunnel.RegisterMetrics(reg)
-	sip, err := startSIP(cfg, logger, reg, hub, calls, auth, guard)
+	sip, err := startSIP(cfg, logger, reg, hub, calls, auth, guard, sipRegistrations(db))
 	if err != nil {
 		tunnel.Close()
 		return nil, closeStore(db, err)

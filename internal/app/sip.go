@@ -22,7 +22,7 @@ import (
 
 // startSIP starts the SIP bridge on sip.listen, makes it the call
 // service's gateway and exports its metrics.
-func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, calls *call.Service, auth *account.Auth, guard *throttle.Throttle) (*sipbridge.Bridge, error) {
+func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, calls *call.Service, auth *account.Auth, guard *throttle.Throttle, regs sipbridge.RegistrationStore) (*sipbridge.Bridge, error) {
 	lo, hi, err := config.ParseRTPPorts(cfg.SIP.RTPPorts)
 	if err != nil {
 		return nil, fmt.Errorf("sip.rtp_ports: %w", err)
@@ -43,6 +43,7 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 		// Whole seconds: REGISTER's Expires is in seconds.
 		RegisterMinExpires: int(cfg.SIP.RegistrationMin.Seconds()),
 		RegisterMaxExpires: int(cfg.SIP.RegistrationMax.Seconds()),
+		Registrations:      regs, // the store's, when there is one (store.go)
 		RegistrationsFile:  cfg.SIP.RegistrationsFile,
 		TCPIdleTimeout:     cfg.SIP.TCPIdleTimeout,
 		MaxConnsPerIP:      cfg.SIP.MaxConnectionsPerIP,

@@ -10,6 +10,7 @@ import (
 	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/internal/passhash"
+	"github.com/flashvox/flashvox/sipbridge"
 	"github.com/flashvox/flashvox/store"
 )
 
@@ -152,4 +153,39 @@ func closeStore(db *store.DB, err error) error {
 		db.Close()
 	}
 	return err
+}
+
+// storeRegistrations keeps the SIP registrar's bindings in the store.
+type storeRegistrations struct{ db *store.DB }
+
+// sipRegistrations is the store as the registrar's RegistrationStore;
+// nil without a store (sip.registrations_file, if set, is used then).
+func sipRegistrations(db *store.DB) sipbridge.RegistrationStore {
+	if db == nil {
+		return nil
+	}
+	return storeRegistrations{db: db}
+}
+
+// SaveRegistrations replaces the stored bindings.
+func (s storeRegistrations) SaveRegistrations(rs []sipbridge.Registration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	out := make([]store.Registration, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, store.Registration(r))
+	}
+	return s.db.SaveRegistrations(ctx, out)
+}
+
+// LoadRegistrations returns the stored bindings that have not expired.
+func (s storeRegistrations) LoadRegistrations() ([]sipbridge.Registration, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	rs, err := s.db.Registrations(ctx)
+	out := make([]sipbridge.Registration, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, sipbridge.Registration(r))
+	}
+	return out, err
 }

@@ -7,9 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 // Postgres is a throwaway PostgreSQL server: its own cluster in a
@@ -72,7 +75,11 @@ func StartPostgres(t testing.TB) *Postgres {
 	pg := &Postgres{Port: FreePort(t), Dir: dir}
 	pg.proc = startAs(t, uid, gid, filepath.Join(bin, "postgres"), "-D", data, "-p", fmt.Sprint(pg.Port), "-k", dir,
 		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off")
-	WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", pg.Port), 30*time.Second)
+	// Not just the port: it accepts connections while it starts, only to
+	// refuse them ("the database system is starting up").
+	testwait.For(t, 30*time.Second, "PostgreSQL ready to accept connections", func() bool {
+		return strings.Contains(pg.proc.Output(), "ready to accept connections")
+	})
 	pg.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", pg.Port)
 	return pg
 }
