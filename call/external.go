@@ -73,6 +73,7 @@ func (s *Service) inviteExternal(d *Device, gw Gateway, to string) (string, erro
 		return "", ErrInCall
 	}
 	c := &Call{ID: randomID(12), From: d.User, To: to, callerDevice: d.ID, ext: extCallee}
+	c.cdr.started, c.cdr.fromKind, c.cdr.toKind = s.opts.Now(), d.Kind, KindSIP // CDR
 	leg, err := gw.Dial(c.ID, d.User, to)
 	if err != nil {
 		s.log.Info("external call refused", "call", c.ID, "from", d.User, "to", to, "err", err)
@@ -109,6 +110,7 @@ func (s *Service) InviteExternal(from, to string, leg Leg) (id, reason string, e
 	}
 	s.seq++
 	c := &Call{ID: randomID(12), From: from, To: to, seq: s.seq, state: stateRinging, ext: extCaller, leg: leg}
+	c.cdr.started, c.cdr.fromKind = s.opts.Now(), KindSIP // CDR
 	s.calls[c.ID] = c
 	callee.calls[c.ID] = c
 	c.timer = time.AfterFunc(s.opts.RingTimeout, func() { s.noAnswer(c) })
@@ -174,6 +176,7 @@ func (s *Service) ExternalAnswer(id string) (Event, error) {
 	}
 	c.state = stateActive
 	c.timer.Stop()
+	c.cdr.answered = s.opts.Now() // CDR
 	if !c.early {
 		s.issueNamesLocked(c)
 	}

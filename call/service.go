@@ -27,6 +27,10 @@ type Options struct {
 	DisableP2P bool
 	Now        func() time.Time
 	Logger     *slog.Logger
+
+	// Records receives a record of every call that ends (cdr.go); nil:
+	// none. CDR
+	Records Recorder
 }
 
 // Device kinds.

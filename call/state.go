@@ -32,6 +32,8 @@ type Call struct {
 	leg          Leg  // the gateway's side, when ext != extNone
 	rang         bool // an external callee's ringing was told
 	early        bool // names were issued for early media before the answer
+
+	cdr cdrStamps // CDR: start, answer, transports (cdr.go)
 }
 
 // Invite places a call from d's user to user to and returns its id. The
@@ -61,6 +63,7 @@ func (s *Service) Invite(d *Device, to, peerID string) (string, error) {
 	}
 	s.seq++
 	c := &Call{ID: randomID(12), From: d.User, To: to, seq: s.seq, callerDevice: d.ID, callerPeer: peerID}
+	c.cdr.started, c.cdr.fromKind = s.opts.Now(), d.Kind // CDR
 	now := s.opts.Now()
 	callee := s.users[to]
 	log := s.log.With("call", c.ID)
@@ -139,6 +142,7 @@ func (s *Service) Accept(d *Device, id, peerID string) (Event, error) {
 	}
 	c.state = stateActive
 	c.calleeDevice, c.calleePeer = d.ID, peerID
+	c.cdr.answered, c.cdr.toKind = s.opts.Now(), d.Kind // CDR
 	c.timer.Stop()
 	c.names = [2]string{randomID(16), randomID(16)}
 	s.streams[c.names[0]] = &grant{call: c, publisher: c.From, player: c.To}
@@ -243,6 +247,7 @@ func (s *Service) endLocked(c *Call, typ, reason, by string) {
 		delete(s.streams, n)
 	}
 	delete(s.calls, c.ID)
+	s.recordLocked(c, typ, reason, by) // CDR
 	s.log.Info("call ended", "call", c.ID, "event", typ, "reason", reason, "by", by, "mode", c.mode, "fell_back", c.fellBack)
 	// An answered call's bye says which mode carried the media at the end
 	// (relay after a fallback), so the log alone tells the call's record.

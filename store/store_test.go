@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -47,6 +48,7 @@ var behaviours = []struct {
 	{"secret", testSecret},
 	{"revoked", testRevoked},
 	{"registrations", testRegistrations},
+	{"cdr", testCDR},
 }
 
 func TestSQLite(t *testing.T) {
@@ -260,5 +262,48 @@ func TestOpenRefusesUnknownURLs(t *testing.T) {
 	openTest(t, URLForDataDir(dir))
 	if fi, err := os.Stat(filepath.Join(dir, FileName)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("database file: %v %v, want mode 0600", fi, err)
+	}
+}
+
+func testCDR(t *testing.T, d *DB, url string) {
+	ctx := migrated(t, d)
+	t0 := time.Unix(1_700_000_000, 0)
+	var cs []CDR
+	for i := range 5 {
+		start := t0.Add(time.Duration(i) * time.Minute)
+		c := CDR{ID: fmt.Sprintf("c%d", i), Caller: "alice", Callee: "bob", CallerTransport: "rtmp", CalleeTransport: "sip", CalleeCodec: "pcmu",
+			Mode: "relay", Started: start, Answered: start.Add(time.Second), Ended: start.Add(31 * time.Second), EndEvent: "bye", Reason: "hangup", EndedBy: "bob"}
+		if i == 4 {
+			c.Caller, c.Callee, c.Answered, c.CalleeTransport, c.Mode, c.EndEvent, c.Reason = "carol", "dave", time.Time{}, "", "", "canceled", "hangup"
+		}
+		cs = append(cs, c)
+	}
+	if err := d.AddCDRs(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.AddCDRs(ctx, cs[:1]); err != nil { // again: kept once
+		t.Fatal(err)
+	}
+	all, err := d.CDRs(ctx, CDRFilter{})
+	if err != nil || len(all) != 5 || all[0].ID != "c4" || all[4].ID != "c0" {
+		t.Fatalf("all: %+v %v", all, err)
+	}
+	if got := all[4]; got.ID != cs[0].ID || !got.Started.Equal(cs[0].Started) || !got.Ended.Equal(cs[0].Ended) || got.Duration() != 30*time.Second ||
+		got.CalleeCodec != "pcmu" || got.CalleeTransport != "sip" || got.Reason != "hangup" || got.EndedBy != "bob" || got.Mode != "relay" {
+		t.Errorf("round trip %+v, want %+v", got, cs[0])
+	}
+	if all[0].Duration() != 0 || !all[0].Answered.IsZero() {
+		t.Errorf("unanswered %+v", all[0])
+	}
+	page, _ := d.CDRs(ctx, CDRFilter{User: "bob", Limit: 2, Offset: 1})
+	if len(page) != 2 || page[0].ID != "c2" || page[1].ID != "c1" {
+		t.Errorf("bob's second page %+v", page)
+	}
+	win, _ := d.CDRs(ctx, CDRFilter{From: t0.Add(time.Minute), To: t0.Add(3 * time.Minute)})
+	if len(win) != 2 || win[0].ID != "c2" {
+		t.Errorf("time window %+v", win)
+	}
+	if dv, _ := d.CDRs(ctx, CDRFilter{User: "dave"}); len(dv) != 1 || dv[0].Caller != "carol" {
+		t.Errorf("dave %+v", dv)
 	}
 }

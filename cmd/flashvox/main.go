@@ -55,6 +55,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runUser(args, os.Stdin, stdout, stderr)
 	case "db":
 		return runDB(args, stdout, stderr)
+	case "cdr":
+		return runCDR(args, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "flashvox %s %s %s/%s\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return 0
@@ -78,6 +80,7 @@ func usage(w io.Writer) {
   flashvox passwd [--user NAME] [--realm R] [--config F]   print a users: entry (argon2id hash, SIP HA1s) for the password on stdin
   flashvox user add|passwd|disable|enable|role|list …   manage the store's accounts (flashvox user -h)
   flashvox db migrate|check [--config F]   bring the store's schema up to date, or check it
+  flashvox cdr [--from T] [--to T] [--user U] [--limit N] [--csv] [--config F]   print call detail records
   flashvox version                 print the version
 `)
 }

@@ -53,6 +53,7 @@ type services struct {
 	// store keeps accounts, the token secret, registrations and CDRs; nil
 	// without data_dir and database.url (store.go).
 	store *store.DB
+	cdrs  *cdrWriter // writes a record of every ended call; nil without a store
 }
 
 func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry) (*services, error) {
@@ -74,6 +75,9 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	guard := throttle.New(throttle.Options{Logger: logger.With("component", "auth")})
 	registerAuthMetrics(reg, guard, auth)
 	callLog := logger.With("component", "call")
+	cdrs := newCDRWriter(db, logger.With("component", "cdr")) // CDRs of ended calls (cdr.go)
+	registerCDRMetrics(reg, cdrs)
+	abandon := func(err error) error { cdrs.close(); return closeStore(db, err) } // a failed start
 	calls := call.NewService(call.Options{
 		RingTimeout:         cfg.Call.RingTimeout,
 		EventsPerUser:       cfg.Call.EventsPerUser,
@@ -81,6 +85,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		NoP2P:               cfg.Call.NoP2P,
 		DisableP2P:          !cfg.Call.P2P,
 		Logger:              callLog,
+		Records:             cdrs.recorder(),
 	}, names...)
 	registerCallMetrics(reg, calls.Stats())
 	confs := newConferences(cfg.Conference, hub, calls, guard, logger)
@@ -88,6 +93,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	mux := http.NewServeMux()
 	(&web.API{Calls: calls, Auth: auth, Guard: guard, Logger: logger.With("component", "api"), Conferences: confs}).Register(mux)
 	(&web.Pages{SWF: swfPath()}).Register(mux)
+	registerAdmin(mux, db, auth, guard) // GET /api/v1/admin/cdr (store.go)
 	apps, transcode := newApps(cfg, appDeps{calls: calls, auth: auth, confs: confs, guard: guard, log: callLog}, logger)
 	sessionStats := &session.Stats{}
 	sessionLog := logger.With("component", "session")
@@ -129,14 +135,14 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	if cfg.RTMP.TLSCert != "" {
 		var err error
 		if certs, err = tlscert.NewReloader(cfg.RTMP.TLSCert, cfg.RTMP.TLSKey); err != nil {
-			return nil, fmt.Errorf("rtmp.tls_cert: %w", err)
+			return nil, abandon(fmt.Errorf("rtmp.tls_cert: %w", err))
 		}
 	}
 	var httpCerts *tlscert.Reloader
 	if cfg.HTTP.TLSCert != "" {
 		var err error
 		if httpCerts, err = tlscert.NewReloader(cfg.HTTP.TLSCert, cfg.HTTP.TLSKey); err != nil {
-			return nil, fmt.Errorf("http.tls_cert: %w", err)
+			return nil, abandon(fmt.Errorf("http.tls_cert: %w", err))
 		}
 	}
 	tunnel := rtmpt.New(rs, rtmpt.Options{
@@ -150,11 +156,11 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	sip, err := startSIP(cfg, logger, reg, hub, calls, auth, guard, sipRegistrations(db))
 	if err != nil {
 		tunnel.Close()
-		return nil, closeStore(db, err)
+		return nil, abandon(err)
 	}
 	sip.SetConferences(sipConferences(confs))
 	confs.SetNumberDialer(sipDialer(sip))
-	return &services{hub: hub, rtmp: rs, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db}, nil
+	return &services{hub: hub, rtmp: rs, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs}, nil
 }
 
 // newHooks returns the HTTP hooks of hooks:, or nil when all are off (a nil
@@ -175,6 +181,7 @@ func (s *services) close() {
 	s.confs.Close()
 	s.calls.Close()
 	s.sip.Close()
+	s.cdrs.close() // the records of the calls shutdown ended, before the store closes
 	closeStore(s.store, nil)
 }
 

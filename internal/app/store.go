@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/flashvox/flashvox/account"
@@ -12,6 +13,7 @@ import (
 	"github.com/flashvox/flashvox/internal/passhash"
 	"github.com/flashvox/flashvox/sipbridge"
 	"github.com/flashvox/flashvox/store"
+	"github.com/flashvox/flashvox/web"
 )
 
 // storeTimeout bounds one store operation on the serving path (a login, a
@@ -188,4 +190,24 @@ func (s storeRegistrations) LoadRegistrations() ([]sipbridge.Registration, error
 		out = append(out, sipbridge.Registration(r))
 	}
 	return out, err
+}
+
+// Role is a user's role in the store ("" for a user it does not know).
+func (s storeAccounts) Role(name string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	u, err := s.db.User(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	return string(u.Role), err
+}
+
+// registerAdmin adds the admin routes that need the store
+// (GET /api/v1/admin/cdr) to mux; none without a store.
+func registerAdmin(mux *http.ServeMux, db *store.DB, auth *account.Auth, guard account.Guard) {
+	if db == nil {
+		return
+	}
+	(&web.AdminCDR{Auth: auth, Guard: guard, Roles: storeAccounts{db: db}, CDRs: db}).Register(mux)
 }

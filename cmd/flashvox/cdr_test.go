@@ -1,0 +1,127 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
+)
+
+// TestCDR: a call between two headless phones gives one record (parties,
+// transports, mode, a duration within 0.5 s of the call's) that the admin
+// reads over HTTP (JSON and CSV), a non-admin gets 403; a call that
+// SIGTERM ends is recorded with reason shutdown, and `flashvox cdr`
+// prints both after the server stopped. On SQLite.
+func TestCDR(t *testing.T) {
+	cdrScenario(t, []string{"FLASHVOX_DATA_DIR=" + t.TempDir()})
+}
+
+// TestPeerPostgresCDR: the same on PostgreSQL.
+func TestPeerPostgresCDR(t *testing.T) {
+	cdrScenario(t, []string{"FLASHVOX_DATABASE_URL=" + testpeer.StartPostgres(t).URL})
+}
+
+type cdrPage struct {
+	Records []struct {
+		ID, Caller, Callee, CallerTransport, CalleeTransport, Mode, EndEvent, Reason, EndedBy string
+		Duration                                                                              float64
+	}
+	Next *int
+}
+
+// adminGet GETs path with token and decodes a JSON answer into out (if
+// not nil); it returns the status and the body.
+func adminGet(t *testing.T, s *server, token, path string, out any) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", s.api+path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if out != nil {
+		_ = json.Unmarshal(b, out)
+	}
+	return res.StatusCode, string(b)
+}
+
+func cdrScenario(t *testing.T, env []string) {
+	cfg := filepath.Join(t.TempDir(), "flashvox.yaml")
+	if err := os.WriteFile(cfg, []byte("users:\n  - {name: alice, password: alice, role: admin}\n  - {name: bob, password: bob}\n  - {name: carol, password: carol}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env = append(env, "FLASHVOX_CALL_RING_TIMEOUT=10s")
+	s := startFlashvoxWith(t, env, "--config", cfg)
+	watcher := s.login(t, "carol")
+	bob := s.phone(t, "bob", "answer", "--timeout", "20s")
+	testwait.For(t, 10*time.Second, "bob's phone online", func() bool {
+		var p struct{ Users map[string]string }
+		watcher.do("GET", "/presence", "", &p)
+		return p.Users["bob"] == "online"
+	})
+	start := time.Now()
+	alice := s.phone(t, "alice", "call", "bob", "--duration", "2s")
+	if code, out := alice.wait(t, 15*time.Second); code != 0 {
+		t.Fatalf("alice: %d %s", code, out)
+	}
+	bob.wait(t, 5*time.Second)
+	admin := s.loginAs(t, "alice", "alice")
+	var page cdrPage
+	testwait.For(t, 5*time.Second, "the call's record", func() bool {
+		code, body := adminGet(t, s, admin, "/admin/cdr", nil)
+		return code == 200 && json.Unmarshal([]byte(body), &page) == nil && len(page.Records) == 1
+	})
+	r := page.Records[0]
+	t.Logf("record: %+v (the call took %.1f s from alice's start)", r, time.Since(start).Seconds())
+	if r.Caller != "alice" || r.Callee != "bob" || r.CallerTransport != "rtmp" || r.CalleeTransport != "rtmp" || r.Mode != "relay" ||
+		r.EndEvent != "bye" || r.Reason != "hangup" || r.EndedBy != "alice" || math.Abs(r.Duration-2) > 0.5 {
+		t.Errorf("record %+v", r)
+	}
+	for _, c := range []struct {
+		token string
+		want  int
+	}{{s.loginAs(t, "bob", "bob"), 403}, {"", 401}, {"v1.x.1." + strings.Repeat("0", 64), 401}} {
+		if code, body := adminGet(t, s, c.token, "/admin/cdr", nil); code != c.want {
+			t.Errorf("token %q: %d %s, want %d", c.token, code, body, c.want)
+		}
+	}
+	code, body := adminGet(t, s, admin, "/admin/cdr?format=csv&user=bob&from=2000-01-01T00:00:00Z", nil)
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if code != 200 || err != nil || len(rows) != 2 || rows[0][0] != "id" || rows[1][1] != "alice" {
+		t.Errorf("CSV: %d %v %q", code, err, body)
+	}
+	if code, _ := adminGet(t, s, admin, "/admin/cdr?limit=0", nil); code != 400 {
+		t.Errorf("limit=0: %d", code)
+	}
+
+	// A call that SIGTERM ends is recorded too.
+	carol, bobHTTP := watcher, s.login(t, "bob")
+	var inv struct{ Call string }
+	carol.do("POST", "/calls", `{"to":"bob"}`, &inv)
+	in := bobHTTP.expect("incoming", "", 5*time.Second)
+	bobHTTP.do("POST", "/calls/"+in.Call+"/accept", "", nil)
+	carol.expect("ringing", "", 5*time.Second)
+	carol.expect("accepted", "", 5*time.Second)
+	stopServer(t, s)
+	out, code := flashvoxCLI(t, env, "", "cdr", "--csv", "--config", cfg)
+	rows, err = csv.NewReader(strings.NewReader(out)).ReadAll()
+	if code != 0 || err != nil || len(rows) != 3 || rows[1][0] != inv.Call || rows[1][14] != "shutdown" || rows[1][4] != "http" {
+		t.Fatalf("flashvox cdr after SIGTERM: %d %v\n%s", code, err, out)
+	}
+	if out, code := flashvoxCLI(t, env, "", "cdr", "--user", "carol", "--from", "1h", "--config", cfg); code != 0 || strings.Count(out, "\n") != 2 {
+		t.Errorf("flashvox cdr --user carol: %d\n%s", code, out)
+	}
+}

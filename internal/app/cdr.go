@@ -1,0 +1,149 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/store"
+)
+
+// maxQueuedCDRs bounds the records waiting for the store (a database
+// down for a long while): past it the oldest are dropped, counted and
+// logged.
+const maxQueuedCDRs = 100_000
+
+// cdrWriter writes a call detail record for every call that ends. The call
+// service hands records over with its lock held (call.Recorder), so they
+// are queued and written by one goroutine, in batches; close writes what
+// is queued (the calls that SIGTERM ended) before the store closes.
+type cdrWriter struct {
+	db  *store.DB
+	log *slog.Logger
+
+	mu      sync.Mutex
+	queue   []store.CDR
+	wake    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	Written atomic.Uint64 // records in the store
+	Dropped atomic.Uint64 // records lost: queue full, or the store failed at close
+}
+
+// newCDRWriter starts the writer; nil without a store (no records).
+func newCDRWriter(db *store.DB, log *slog.Logger) *cdrWriter {
+	if db == nil {
+		return nil
+	}
+	w := &cdrWriter{db: db, log: log, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go w.run()
+	return w
+}
+
+// recorder is w as the call service's Recorder (a nil interface without a store).
+func (w *cdrWriter) recorder() call.Recorder {
+	if w == nil {
+		return nil
+	}
+	return w
+}
+
+// CallEnded queues r's record. It never blocks.
+func (w *cdrWriter) CallEnded(r call.Record) {
+	c := store.CDR{ID: r.Call, Caller: r.From, Callee: r.To, CallerTransport: r.FromKind, CalleeTransport: r.ToKind,
+		Mode: r.Mode, FellBack: r.FellBack, Started: r.Started, Answered: r.Answered, Ended: r.Ended,
+		EndEvent: r.Event, Reason: r.Reason, EndedBy: r.By}
+	w.mu.Lock()
+	if len(w.queue) >= maxQueuedCDRs {
+		w.queue = w.queue[1:]
+		w.Dropped.Add(1)
+	}
+	w.queue = append(w.queue, c)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run writes batches until stop, then what is left.
+func (w *cdrWriter) run() {
+	defer close(w.done)
+	for {
+		select {
+		case <-w.wake:
+			w.flush(false)
+		case <-w.stop:
+			w.flush(true)
+			return
+		}
+	}
+}
+
+// flush writes the queue in batches. A failed batch goes back to the
+// head of the queue and is retried a second later; when closing it is
+// dropped and counted.
+func (w *cdrWriter) flush(closing bool) {
+	for {
+		w.mu.Lock()
+		n := min(len(w.queue), 500)
+		batch := w.queue[:n:n]
+		w.queue = w.queue[n:]
+		w.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		err := w.db.AddCDRs(ctx, batch)
+		cancel()
+		switch {
+		case err == nil:
+			w.Written.Add(uint64(n))
+			continue
+		case closing:
+			w.log.Error("call records lost: the store failed at shutdown", "records", n, "err", err)
+			w.Dropped.Add(uint64(n))
+			continue
+		}
+		w.log.Warn("call records not written yet, retrying", "records", n, "err", err)
+		w.mu.Lock()
+		w.queue = append(batch, w.queue...)
+		if extra := len(w.queue) - maxQueuedCDRs; extra > 0 {
+			w.queue = w.queue[extra:]
+			w.Dropped.Add(uint64(extra))
+		}
+		w.mu.Unlock()
+		select {
+		case <-time.After(time.Second):
+		case <-w.stop:
+			closing = true
+		}
+	}
+}
+
+// close writes what is queued and stops the writer.
+func (w *cdrWriter) close() {
+	if w == nil {
+		return
+	}
+	close(w.stop)
+	<-w.done
+}
+
+// registerCDRMetrics exports the writer's counters (none without a store).
+func registerCDRMetrics(reg *prometheus.Registry, w *cdrWriter) {
+	if w == nil {
+		return
+	}
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Subsystem: "cdr", Name: "written_total",
+			Help: "Call detail records written to the store."}, func() float64 { return float64(w.Written.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Subsystem: "cdr", Name: "dropped_total",
+			Help: "Call detail records lost (queue full while the store failed, or the store failed at shutdown)."}, func() float64 { return float64(w.Dropped.Load()) }),
+	)
+}

@@ -1,0 +1,162 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flashvox/flashvox/account"
+	"github.com/flashvox/flashvox/store"
+)
+
+// AdminCDR serves GET /api/v1/admin/cdr, the call detail records, to
+// users with the admin role only (403 forbidden for everyone else, 401
+// without a valid token).
+type AdminCDR struct {
+	Auth *account.Auth
+	// Guard slows token guessing, as on every API route.
+	Guard account.Guard
+	Roles RoleLookup
+	CDRs  CDRSource
+}
+
+// RoleLookup names a user's role (admin, moderator, user; "" for a user
+// the store does not know, such as a site-minted token's).
+type RoleLookup interface {
+	Role(user string) (string, error)
+}
+
+// CDRSource is where the records are (package store).
+type CDRSource interface {
+	CDRs(ctx context.Context, f store.CDRFilter) ([]store.CDR, error)
+}
+
+// maxCDRPage bounds one answer of the CDR endpoint.
+const maxCDRPage = 1000
+
+// Register adds the route to mux.
+func (a *AdminCDR) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/admin/cdr", a.admin(a.list))
+}
+
+// admin checks the bearer token and the admin role, then runs h.
+func (a *AdminCDR) admin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			writeError(w, &apiError{http.StatusUnauthorized, "no_token", "missing Authorization: Bearer TOKEN"})
+			return
+		}
+		user, err := a.Auth.VerifyFrom(a.Guard, r.RemoteAddr, strings.TrimSpace(tok))
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		role, err := a.Roles.Role(user)
+		if err != nil {
+			writeError(w, &apiError{http.StatusServiceUnavailable, "accounts_unavailable", "the account store does not answer"})
+			return
+		}
+		if role != "admin" {
+			writeError(w, &apiError{http.StatusForbidden, "forbidden", "admin role required"})
+			return
+		}
+		h(w, r)
+	}
+}
+
+// cdrFilter reads from, to (RFC 3339), user, limit (1..1000, default
+// 100) and offset.
+func cdrFilter(r *http.Request) (store.CDRFilter, error) {
+	q := r.URL.Query()
+	f := store.CDRFilter{User: q.Get("user"), Limit: 100}
+	for _, p := range []struct {
+		name string
+		to   *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return f, badRequest("%s: want an RFC 3339 time like 2026-01-02T15:04:05Z, got %q", p.name, v)
+			}
+			*p.to = t
+		}
+	}
+	for _, p := range []struct {
+		name   string
+		to     *int
+		lo, hi int
+	}{{"limit", &f.Limit, 1, maxCDRPage}, {"offset", &f.Offset, 0, 1 << 30}} {
+		if v := q.Get(p.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < p.lo || n > p.hi {
+				return f, badRequest("%s: want %d..%d, got %q", p.name, p.lo, p.hi, v)
+			}
+			*p.to = n
+		}
+	}
+	return f, nil
+}
+
+// cdrJSON is one record in the JSON answer.
+type cdrJSON struct {
+	ID              string  `json:"id"`
+	Caller          string  `json:"caller"`
+	Callee          string  `json:"callee"`
+	CallerTransport string  `json:"callerTransport"`
+	CalleeTransport string  `json:"calleeTransport,omitempty"`
+	CallerCodec     string  `json:"callerCodec,omitempty"`
+	CalleeCodec     string  `json:"calleeCodec,omitempty"`
+	Mode            string  `json:"mode,omitempty"`
+	FellBack        bool    `json:"fellBack,omitempty"`
+	Started         string  `json:"started"`
+	Answered        string  `json:"answered,omitempty"`
+	Ended           string  `json:"ended"`
+	Duration        float64 `json:"duration"`
+	EndEvent        string  `json:"endEvent"`
+	Reason          string  `json:"reason,omitempty"`
+	EndedBy         string  `json:"endedBy,omitempty"`
+}
+
+// list answers a page of records, newest first: JSON {"records", "next"}
+// ("next": the offset of the next page, absent on the last), or CSV with
+// ?format=csv.
+func (a *AdminCDR) list(w http.ResponseWriter, r *http.Request) {
+	f, err := cdrFilter(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	limit := f.Limit
+	f.Limit++ // one more says whether a next page exists
+	cs, err := a.CDRs.CDRs(r.Context(), f)
+	if err != nil {
+		writeError(w, &apiError{http.StatusServiceUnavailable, "store_unavailable", "the store does not answer"})
+		return
+	}
+	more := len(cs) > limit
+	cs = cs[:min(len(cs), limit)]
+	if r.URL.Query().Get("format") == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="flashvox-cdr.csv"`)
+		_ = store.WriteCSV(w, cs)
+		return
+	}
+	out := struct {
+		Records []cdrJSON `json:"records"`
+		Next    *int      `json:"next,omitempty"`
+	}{Records: make([]cdrJSON, 0, len(cs))}
+	for _, c := range cs {
+		out.Records = append(out.Records, cdrJSON{ID: c.ID, Caller: c.Caller, Callee: c.Callee, CallerTransport: c.CallerTransport,
+			CalleeTransport: c.CalleeTransport, CallerCodec: c.CallerCodec, CalleeCodec: c.CalleeCodec, Mode: c.Mode, FellBack: c.FellBack,
+			Started: store.FormatTime(c.Started), Answered: store.FormatTime(c.Answered), Ended: store.FormatTime(c.Ended),
+			Duration: c.Duration().Seconds(), EndEvent: c.EndEvent, Reason: c.Reason, EndedBy: c.EndedBy})
+	}
+	if more {
+		next := f.Offset + limit
+		out.Next = &next
+	}
+	writeJSON(w, http.StatusOK, out)
+}
