@@ -307,3 +307,46 @@ func testCDR(t *testing.T, d *DB, url string) {
 		t.Errorf("dave %+v", dv)
 	}
 }
+
+// copyScenario fills src, copies it to dst and checks dst has it all.
+func copyScenario(t *testing.T, src, dst *DB) {
+	ctx := migrated(t, src)
+	migrated(t, dst)
+	now := time.Now()
+	if err := src.AddUser(ctx, User{Name: "alice", PasswordHash: "h", HA1: "m", Role: RoleAdmin, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := src.Secret(ctx)
+	_ = src.Revoke(ctx, Revoked{ID: "ab", User: "alice", Expires: now.Add(time.Hour)})
+	_ = src.SaveRegistrations(ctx, []Registration{{User: "alice", URI: "sip:a@h", Transport: "udp", Expires: now.Add(time.Hour)}})
+	_ = src.AddCDRs(ctx, []CDR{{ID: "c1", Caller: "alice", Callee: "bob", Started: now, Ended: now.Add(time.Second), EndEvent: "bye"}})
+	n, err := Copy(ctx, src, dst)
+	if err != nil || n != (Copied{Users: 1, Revoked: 1, Registrations: 1, CDRs: 1}) {
+		t.Fatalf("copy: %+v %v", n, err)
+	}
+	if s2, _ := dst.Secret(ctx); string(s2) != string(secret) {
+		t.Error("the token secret was not copied")
+	}
+	if u, err := dst.User(ctx, "alice"); err != nil || u.Role != RoleAdmin || u.HA1 != "m" || u.Created.IsZero() {
+		t.Errorf("user %+v %v", u, err)
+	}
+	if cs, _ := dst.CDRs(ctx, CDRFilter{}); len(cs) != 1 {
+		t.Errorf("cdrs %+v", cs)
+	}
+	if _, err := Copy(ctx, src, dst); err == nil {
+		t.Error("a copy into a store with users was not refused")
+	}
+}
+
+func TestCopySQLiteToSQLite(t *testing.T) {
+	a, _ := openSQLiteTest(t)
+	b, _ := openSQLiteTest(t)
+	copyScenario(t, a, b)
+}
+
+// TestPeerCopySQLiteToPostgres: the move docs/OPERATIONS.md describes.
+func TestPeerCopySQLiteToPostgres(t *testing.T) {
+	a, _ := openSQLiteTest(t)
+	b, _ := openPostgresTest(t)
+	copyScenario(t, a, b)
+}

@@ -80,6 +80,7 @@ func usage(w io.Writer) {
   flashvox passwd [--user NAME] [--realm R] [--config F]   print a users: entry (argon2id hash, SIP HA1s) for the password on stdin
   flashvox user add|passwd|disable|enable|role|list …   manage the store's accounts (flashvox user -h)
   flashvox db migrate|check [--config F]   bring the store's schema up to date, or check it
+  flashvox db copy --to URL [--config F]   copy the store into another, empty one (SQLite → PostgreSQL)
   flashvox cdr [--from T] [--to T] [--user U] [--limit N] [--csv] [--config F]   print call detail records
   flashvox version                 print the version
 `)

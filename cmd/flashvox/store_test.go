@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -10,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/passhash"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/store"
 )
 
 // TestStoreAccountsSurviveRestart: with data_dir (SQLite) the demo users
@@ -137,4 +140,71 @@ func storeAccountsScenario(t *testing.T, env []string) {
 	if out, code := flashvoxCLI(t, env, "", "db", "check"); code != 0 {
 		t.Fatalf("db check: %d %s", code, out)
 	}
+}
+
+// TestStoreMigratesPreviousSchema: a store left at the previous schema
+// version (with a user in it) is migrated at start, and the user signs in.
+func TestStoreMigratesPreviousSchema(t *testing.T) {
+	dir := t.TempDir()
+	previousSchemaScenario(t, store.URLForDataDir(dir), []string{"FLASHVOX_DATA_DIR=" + dir})
+}
+
+// TestPeerPostgresMigratesPreviousSchema: the same on PostgreSQL.
+func TestPeerPostgresMigratesPreviousSchema(t *testing.T) {
+	url := testpeer.StartPostgres(t).URL
+	previousSchemaScenario(t, url, []string{"FLASHVOX_DATABASE_URL=" + url})
+}
+
+func previousSchemaScenario(t *testing.T, url string, env []string) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(ctx, store.Latest()-1); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddUser(ctx, store.User{Name: "erin", PasswordHash: passhash.New("erin's pw", passhash.Default).String(), Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if out, code := flashvoxCLI(t, env, "", "db", "check"); code != 1 || !strings.Contains(out, "older") {
+		t.Fatalf("db check of the previous version: %d %s", code, out)
+	}
+	s := startFlashvoxWith(t, env)
+	if !strings.Contains(s.logs.String(), fmt.Sprintf("schema migrated\" version=%d", store.Latest())) {
+		t.Errorf("no migration logged:\n%s", s.logs.String())
+	}
+	s.loginAs(t, "erin", "erin's pw")
+	if out, code := flashvoxCLI(t, env, "", "db", "check"); code != 0 {
+		t.Fatalf("db check after the start: %d %s", code, out)
+	}
+}
+
+// TestPeerPostgresMoveFromSQLite: the move docs/OPERATIONS.md describes.
+// A server on SQLite with a user and a token stops; `flashvox db copy`
+// copies the store into an empty PostgreSQL; the server started on it
+// accepts the user's password and the token issued before the move.
+func TestPeerPostgresMoveFromSQLite(t *testing.T) {
+	const pw = "frank's long secret"
+	lite := []string{"FLASHVOX_DATA_DIR=" + t.TempDir()}
+	s := startFlashvoxWith(t, lite)
+	if out, code := flashvoxCLI(t, lite, pw+"\n", "user", "add", "frank"); code != 0 {
+		t.Fatalf("user add: %d %s", code, out)
+	}
+	tok := s.loginAs(t, "frank", pw)
+	stopServer(t, s)
+	pg := testpeer.StartPostgres(t)
+	out, code := flashvoxCLI(t, lite, "", "db", "copy", "--to", pg.URL)
+	if code != 0 || !strings.Contains(out, "4 users") {
+		t.Fatalf("db copy: %d %s", code, out)
+	}
+	if out, code := flashvoxCLI(t, lite, "", "db", "copy", "--to", pg.URL); code == 0 {
+		t.Fatalf("a second copy into a full database: %s", out)
+	}
+	s = startFlashvoxWith(t, []string{"FLASHVOX_DATABASE_URL=" + pg.URL})
+	if code := bearerStatus(t, s, tok); code != 200 {
+		t.Fatalf("the token from before the move: %d", code)
+	}
+	s.loginAs(t, "frank", pw)
 }
