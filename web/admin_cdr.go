@@ -11,15 +11,19 @@ import (
 	"github.com/flashvox/flashvox/store"
 )
 
-// AdminCDR serves GET /api/v1/admin/cdr, the call detail records, to
-// users with the admin role only (403 forbidden for everyone else, 401
-// without a valid token).
-type AdminCDR struct {
+// Admin serves the admin API under /api/v1/admin to users with the admin
+// role only (403 forbidden for every other valid token, 401 without one):
+// the call detail records (admin_cdr.go) and the accounts
+// (admin_users.go), both in the store.
+type Admin struct {
 	Auth *account.Auth
 	// Guard slows token guessing, as on every API route.
 	Guard account.Guard
 	Roles RoleLookup
 	CDRs  CDRSource
+	Users UserStore
+	// Realm is the SIP realm the HA1s of passwords set here are for.
+	Realm string
 }
 
 // RoleLookup names a user's role (admin, moderator, user; "" for a user
@@ -36,13 +40,16 @@ type CDRSource interface {
 // maxCDRPage bounds one answer of the CDR endpoint.
 const maxCDRPage = 1000
 
-// Register adds the route to mux.
-func (a *AdminCDR) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/v1/admin/cdr", a.admin(a.list))
+// Register adds the admin routes to mux.
+func (a *Admin) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/admin/cdr", a.admin(a.listCDRs))
+	mux.HandleFunc("GET /api/v1/admin/users", a.admin(a.listUsers))
+	mux.HandleFunc("POST /api/v1/admin/users", a.admin(a.addUser))
+	mux.HandleFunc("PATCH /api/v1/admin/users/{name}", a.admin(a.changeUser))
 }
 
 // admin checks the bearer token and the admin role, then runs h.
-func (a *AdminCDR) admin(h http.HandlerFunc) http.HandlerFunc {
+func (a *Admin) admin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
@@ -120,10 +127,10 @@ type cdrJSON struct {
 	EndedBy         string  `json:"endedBy,omitempty"`
 }
 
-// list answers a page of records, newest first: JSON {"records", "next"}
+// listCDRs answers a page of records, newest first: JSON {"records", "next"}
 // ("next": the offset of the next page, absent on the last), or CSV with
 // ?format=csv.
-func (a *AdminCDR) list(w http.ResponseWriter, r *http.Request) {
+func (a *Admin) listCDRs(w http.ResponseWriter, r *http.Request) {
 	f, err := cdrFilter(r)
 	if err != nil {
 		writeError(w, err)

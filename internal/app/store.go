@@ -203,11 +203,11 @@ func (s storeAccounts) Role(name string) (string, error) {
 	return string(u.Role), err
 }
 
-// registerAdmin adds the admin routes that need the store
-// (GET /api/v1/admin/cdr) to mux; none without a store.
-func registerAdmin(mux *http.ServeMux, db *store.DB, auth *account.Auth, guard account.Guard) {
+// registerAdmin adds the admin API (/api/v1/admin/cdr and /users, admins
+// only) to mux; none without a store.
+func registerAdmin(mux *http.ServeMux, db *store.DB, auth *account.Auth, guard account.Guard, realm string) {
 	if db == nil {
 		return
 	}
-	(&web.AdminCDR{Auth: auth, Guard: guard, Roles: storeAccounts{db: db}, CDRs: db}).Register(mux)
+	(&web.Admin{Auth: auth, Guard: guard, Roles: storeAccounts{db: db}, CDRs: db, Users: db, Realm: realm}).Register(mux)
 }
