@@ -67,8 +67,8 @@ type account struct {
 const hashWait = 10 * time.Second
 
 // Auth checks passwords and issues, verifies and revokes tokens. Configured
-// accounts are immutable after NewAuth (a Directory's change under it); the revocation set has its own lock.
-// Safe for concurrent use.
+// accounts are immutable after NewAuth (a Directory's change under it);
+// the revocation set has its own lock. Safe for concurrent use.
 type Auth struct {
 	accounts map[string]account
 	secret   []byte
