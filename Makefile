@@ -9,7 +9,7 @@ DEPS := ffmpeg rtmpdump nginx-light libnginx-mod-rtmp sox libspeex-dev libspeexd
 FUZZTIME ?= 30s
 TEST_FUZZTIME ?= 3s
 BENCHTIME ?= 1s
-SOAKTIME ?= 60s
+SOAKTIME ?= 80s
 SOAKLIMIT ?= 40m
 
 .PHONY: run build test deps vet unit fuzz fuzz-short bench clean flash screenshots soak

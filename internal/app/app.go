@@ -45,6 +45,9 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, version s
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	checkFDs(cfg, logger)
+	memCtx, stopMem := context.WithCancel(ctx)
+	defer stopMem()
+	go newMemoryReturner(reg, logger).run(memCtx)
 	srv, err := newServices(cfg, logger, reg)
 	if err != nil {
 		return err
