@@ -44,7 +44,7 @@ unit: build
 fuzz-short:
 	scripts/fuzz.sh $(TEST_FUZZTIME)
 
-test: deps vet flash unit fuzz-short
+test: deps vet flash unit fuzz-short soak
 
 # The SWF softphone (Flash Player 10.3) from flash-client/; never committed.
 flash:

@@ -2,7 +2,6 @@ package rtmfp_test
 
 import (
 	"context"
-	"net"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -12,18 +11,6 @@ import (
 	"github.com/flashvox/flashvox/rtmfp"
 	"github.com/flashvox/flashvox/rtmp"
 )
-
-// freeUDP returns a UDP port free on 127.0.0.1 a moment ago (for tcserver,
-// which cannot take port 0 and report it).
-func freeUDP(t *testing.T) int {
-	t.Helper()
-	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	return pc.LocalAddr().(*net.UDPAddr).Port
-}
 
 // TestPeerDialTCServer: our initiator against rtmfp-cpp's tcserver (HMAC
 // and sequence numbers required; -H -S off; -x static Diffie-Hellman
@@ -36,7 +23,7 @@ func TestPeerDialTCServer(t *testing.T) {
 		media bool
 	}{{"hmac+seq", nil, true}, {"flash", []string{"-H", "-S"}, false}, {"static-dh", []string{"-x"}, false}} {
 		t.Run(mode.name, func(t *testing.T) {
-			udp, rtmpPort := freeUDP(t), testpeer.FreePort(t)
+			udp, rtmpPort := testpeer.FreePort(t), testpeer.FreePort(t)
 			args := append([]string{"-B", "127.0.0.1:" + strconv.Itoa(udp), "-b", "127.0.0.1:" + strconv.Itoa(rtmpPort)}, mode.args...)
 			testpeer.Start(t, 60*time.Second, tool(t, "tcserver"), args...)
 			testpeer.WaitTCP(t, "127.0.0.1:"+strconv.Itoa(rtmpPort), 5*time.Second)

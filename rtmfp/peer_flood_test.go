@@ -28,7 +28,7 @@ const floodSources = 100
 func TestPeerIHelloFloodRSS(t *testing.T) {
 	tcconn := filepath.Join(testpeer.RTMFPTools(t), "tcconn")
 	bin := testpeer.Flashvox(t)
-	udp := testpeer.FreeUDPPort(t)
+	udp := testpeer.FreePort(t)
 	rtmpPort, httpPort := testpeer.FreePort(t), testpeer.FreePort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
