@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/rtmp/handshake"
 )
 
 // DefaultFlashVer is the flashVer a Client sends unless told otherwise
@@ -22,7 +23,7 @@ const DefaultFlashVer = "LNX 9,0,124,2"
 // goroutine, one at a time, and must not block.
 type ClientOptions struct {
 	Config    ConnConfig
-	Handshake HandshakeOptions
+	Handshake handshake.Options
 	FlashVer  string
 	SwfURL    string
 	PageURL   string
@@ -103,7 +104,7 @@ func Dial(ctx context.Context, rawURL string, opts ClientOptions) (*Client, erro
 		return nil, fmt.Errorf("rtmp: unsupported scheme %q", u.Scheme)
 	}
 	if u.Scheme == "rtmpe" || u.Scheme == "rtmpte" {
-		opts.Handshake.Mode = HandshakeEncrypted
+		opts.Handshake.Mode = handshake.Encrypted
 	}
 	cfg := opts.Config
 	if cfg.PingInterval == 0 {
@@ -126,7 +127,7 @@ func Dial(ctx context.Context, rawURL string, opts ClientOptions) (*Client, erro
 		deadline = dl
 	}
 	nc.SetDeadline(deadline)
-	rw, err := ClientHandshake(nc, opts.Handshake)
+	rw, err := handshake.Client(nc, opts.Handshake)
 	if err != nil {
 		nc.Close()
 		return nil, err

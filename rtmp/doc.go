@@ -1,5 +1,5 @@
-// Package rtmp is the wire and session layer of RTMP: the handshake (simple,
-// complex digest, RTMPE), the chunk stream in both directions, protocol
+// Package rtmp is the wire and session layer of RTMP: the chunk stream in
+// both directions (after the handshake of rtmp/handshake), protocol
 // control messages, a Conn with one reader and one writer goroutine, a Server
 // that owns the listener and its conns, and a Client.
 //

@@ -24,10 +24,6 @@ var (
 	ErrNoPreviousHeader = errors.New("rtmp: chunk header refers to unknown chunk stream state")
 	// ErrBufferTooShort is a message payload shorter than its format needs.
 	ErrBufferTooShort = errors.New("rtmp: buffer too short")
-	// ErrHandshake is a handshake that could not be completed.
-	ErrHandshake = errors.New("rtmp: handshake failed")
-	// ErrUnsupportedVersion is a C0/S0 byte we do not speak (not 3 or 6).
-	ErrUnsupportedVersion = errors.New("rtmp: unsupported protocol version")
 	// ErrNotCommand is ParseCommand given a message that is not type 17 or 20.
 	ErrNotCommand = errors.New("rtmp: not a command message")
 	// ErrBadCommand is a command whose name or transaction id is malformed.

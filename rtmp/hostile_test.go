@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/rtmp/handshake"
 )
 
 // TestHostileInput: each bad peer is closed alone, within its limit, while a
@@ -74,7 +76,7 @@ func TestHostileInput(t *testing.T) {
 			defer nc.Close()
 			nc.SetDeadline(time.Now().Add(3 * time.Second))
 			if tt.handshake {
-				if _, err := ClientHandshake(nc, HandshakeOptions{Mode: HandshakeSimple}); err != nil {
+				if _, err := handshake.Client(nc, handshake.Options{Mode: handshake.Simple}); err != nil {
 					t.Fatal(err)
 				}
 			}

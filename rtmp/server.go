@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/internal/ratelog"
+	"github.com/flashvox/flashvox/rtmp/handshake"
 )
 
 // DefaultAddr is where ListenAndServe listens when Addr is empty.
@@ -232,7 +233,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, cfg ConnConfig, par
 
 	nc.SetDeadline(time.Now().Add(cfg.HandshakeTimeout))
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
-	rw, info, err := ServerHandshake(nc)
+	rw, info, err := handshake.Server(nc)
 	stop()
 	if err == nil {
 		err = ctx.Err()

@@ -13,6 +13,7 @@ import (
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/handshake"
 )
 
 // attack is one hostile connection: what it sends after connecting.
@@ -23,7 +24,7 @@ type attack struct {
 
 func handshaken(t *testing.T, c net.Conn) io.ReadWriter {
 	t.Helper()
-	rw, err := rtmp.ClientHandshake(c, rtmp.HandshakeOptions{Mode: rtmp.HandshakeSimple})
+	rw, err := handshake.Client(c, handshake.Options{Mode: handshake.Simple})
 	if err != nil {
 		t.Fatalf("handshake: %v", err)
 	}

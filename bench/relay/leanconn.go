@@ -11,6 +11,7 @@ import (
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/handshake"
 )
 
 // leanConn is a player connection driven by the goroutine that owns it: the
@@ -49,7 +50,7 @@ func dialLean(ctx context.Context, addr, app string) (*leanConn, error) {
 		return nil, err
 	}
 	nc.SetDeadline(time.Now().Add(15 * time.Second))
-	rw, err := rtmp.ClientHandshake(nc, rtmp.HandshakeOptions{})
+	rw, err := handshake.Client(nc, handshake.Options{})
 	if err != nil {
 		nc.Close()
 		return nil, err

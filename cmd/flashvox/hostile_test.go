@@ -16,6 +16,7 @@ import (
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/handshake"
 )
 
 // TestHalfSentMessagesBeforeConnect: ten connections from one address park
@@ -45,7 +46,7 @@ func TestHalfSentMessagesBeforeConnect(t *testing.T) {
 			}
 			defer nc.Close()
 			nc.SetDeadline(time.Now().Add(20 * time.Second))
-			if _, err := rtmp.ClientHandshake(nc, rtmp.HandshakeOptions{Mode: rtmp.HandshakeSimple}); err != nil {
+			if _, err := handshake.Client(nc, handshake.Options{Mode: handshake.Simple}); err != nil {
 				t.Error(err)
 				return
 			}

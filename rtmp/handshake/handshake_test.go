@@ -1,4 +1,4 @@
-package rtmp
+package handshake
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluenviron/gortmplib/pkg/handshake"
+	gortmpl "github.com/bluenviron/gortmplib/pkg/handshake"
 )
 
 func pipe(t *testing.T) (net.Conn, net.Conn) {
@@ -22,28 +22,28 @@ func pipe(t *testing.T) (net.Conn, net.Conn) {
 func TestHandshakeBothDirections(t *testing.T) {
 	tests := []struct {
 		name    string
-		opts    HandshakeOptions
+		opts    Options
 		complex bool
 	}{
-		{"simple", HandshakeOptions{Mode: HandshakeSimple}, false},
-		{"complex scheme 0", HandshakeOptions{Mode: HandshakeComplex, Scheme: DigestScheme0}, true},
-		{"complex scheme 1", HandshakeOptions{Mode: HandshakeComplex, Scheme: DigestScheme1}, true},
-		{"rtmpe", HandshakeOptions{Mode: HandshakeEncrypted}, false},
+		{"simple", Options{Mode: Simple}, false},
+		{"complex scheme 0", Options{Mode: Complex, Scheme: DigestScheme0}, true},
+		{"complex scheme 1", Options{Mode: Complex, Scheme: DigestScheme1}, true},
+		{"rtmpe", Options{Mode: Encrypted}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cc, sc := pipe(t)
 			type res struct {
 				rw   io.ReadWriter
-				info HandshakeInfo
+				info Info
 				err  error
 			}
 			done := make(chan res, 1)
 			go func() {
-				rw, info, err := ServerHandshake(sc)
+				rw, info, err := Server(sc)
 				done <- res{rw, info, err}
 			}()
-			crw, err := ClientHandshake(cc, tt.opts)
+			crw, err := Client(cc, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +70,7 @@ func TestHandshakeBothDirections(t *testing.T) {
 func TestHandshakeServerDigest(t *testing.T) {
 	for _, scheme := range []DigestScheme{DigestScheme0, DigestScheme1} {
 		cc, sc := pipe(t)
-		go ServerHandshake(sc)
+		go Server(sc)
 		c1 := make([]byte, handshakeSize)
 		for i := range c1 {
 			c1[i] = byte(i * 7)
@@ -99,8 +99,11 @@ func TestHandshakeServerDigest(t *testing.T) {
 
 func TestHandshakeServerSimpleEchoesC1(t *testing.T) {
 	cc, sc := pipe(t)
-	go ServerHandshake(sc)
-	c1 := payload(handshakeSize, 3)
+	go Server(sc)
+	c1 := make([]byte, handshakeSize)
+	for i := range c1 {
+		c1[i] = 3 + byte(i)
+	}
 	copy(c1[4:8], []byte{0, 0, 0, 0})
 	cc.Write(append([]byte{3}, c1...))
 	s := make([]byte, 1+2*handshakeSize)
@@ -114,7 +117,7 @@ func TestHandshakeRejects(t *testing.T) {
 	for _, v := range []byte{0, 'G', 8, 9} {
 		cc, sc := pipe(t)
 		go cc.Write([]byte{v})
-		if _, _, err := ServerHandshake(sc); err == nil {
+		if _, _, err := Server(sc); err == nil {
 			t.Fatalf("version %d accepted", v)
 		}
 	}
@@ -123,8 +126,8 @@ func TestHandshakeRejects(t *testing.T) {
 // TestHandshakeRTMPEWithGortmplib checks interop with gortmplib's client.
 func TestHandshakeRTMPEWithGortmplib(t *testing.T) {
 	cc, sc := pipe(t)
-	go ServerHandshake(sc)
-	if _, _, err := handshake.DoClient(cc, true, false); err != nil {
+	go Server(sc)
+	if _, _, err := gortmpl.DoClient(cc, true, false); err != nil {
 		t.Fatal(err)
 	}
 }

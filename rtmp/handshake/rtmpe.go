@@ -1,4 +1,4 @@
-package rtmp
+package handshake
 
 import (
 	"bytes"
@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/bluenviron/gortmplib/pkg/handshake"
+	gortmpl "github.com/bluenviron/gortmplib/pkg/handshake"
 )
 
 // RTMPE (C0 = 6) uses gortmplib's pkg/handshake for the Diffie-Hellman
@@ -18,17 +18,17 @@ func serverRTMPE(rw io.ReadWriter) (io.ReadWriter, error) {
 		io.Reader
 		io.Writer
 	}{io.MultiReader(bytes.NewReader([]byte{6}), rw), rw}
-	keyIn, keyOut, err := handshake.DoServer(replay, false)
+	keyIn, keyOut, err := gortmpl.DoServer(replay, false)
 	if err != nil {
-		return nil, fmt.Errorf("%w: rtmpe: %w", ErrHandshake, err)
+		return nil, fmt.Errorf("%w: rtmpe: %w", ErrFailed, err)
 	}
 	return newRC4Stream(rw, keyIn, keyOut)
 }
 
 func clientRTMPE(rw io.ReadWriter) (io.ReadWriter, error) {
-	keyIn, keyOut, err := handshake.DoClient(rw, true, false)
+	keyIn, keyOut, err := gortmpl.DoClient(rw, true, false)
 	if err != nil {
-		return nil, fmt.Errorf("%w: rtmpe: %w", ErrHandshake, err)
+		return nil, fmt.Errorf("%w: rtmpe: %w", ErrFailed, err)
 	}
 	return newRC4Stream(rw, keyIn, keyOut)
 }

@@ -1,9 +1,8 @@
-package rtmp
+package handshake
 
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/binary"
 )
 
 // Complex ("digest") handshake constants. The keys are public facts of the
@@ -96,5 +95,3 @@ func responseSignature(b []byte, peerDigest []byte, fullKey []byte) []byte {
 	h.Write(b[:handshakeSize-digestLen])
 	return h.Sum(nil)
 }
-
-func putUint32(b []byte, v uint32) { binary.BigEndian.PutUint32(b, v) }

@@ -1,4 +1,4 @@
-package rtmp
+package handshake
 
 import (
 	"crypto/hmac"
@@ -7,29 +7,29 @@ import (
 	"io"
 )
 
-// HandshakeMode is the handshake a Client performs.
-type HandshakeMode int
+// Mode is the handshake Client performs.
+type Mode int
 
 // Handshake modes.
 const (
-	// HandshakeComplex sends a digest C1 as Flash Player and ffmpeg do and
+	// Complex sends a digest C1 as Flash Player and ffmpeg do and
 	// verifies the server's S1/S2 if it answers in kind.
-	HandshakeComplex HandshakeMode = iota
-	// HandshakeSimple sends a version-0 C1 (RTMP 1.0 §5.2).
-	HandshakeSimple
-	// HandshakeEncrypted is RTMPE (C0 = 6: Diffie-Hellman, then RC4).
-	HandshakeEncrypted
+	Complex Mode = iota
+	// Simple sends a version-0 C1 (RTMP 1.0 §5.2).
+	Simple
+	// Encrypted is RTMPE (C0 = 6: Diffie-Hellman, then RC4).
+	Encrypted
 )
 
-// HandshakeOptions configures the client side of the handshake.
-type HandshakeOptions struct {
-	Mode HandshakeMode
+// Options configures the client side of the handshake.
+type Options struct {
+	Mode Mode
 	// Scheme places the C1 digest (complex mode only).
 	Scheme DigestScheme
 }
 
-// HandshakeInfo describes what a server-side handshake found.
-type HandshakeInfo struct {
+// Info describes what a server-side handshake found.
+type Info struct {
 	// Complex is true when the client sent a valid digest C1.
 	Complex bool
 	// Scheme is the digest scheme the client used (if Complex).
@@ -40,16 +40,16 @@ type HandshakeInfo struct {
 	ClientVersion [4]byte
 }
 
-// ServerHandshake runs the server side on rw and returns the stream to use
+// Server runs the server side on rw and returns the stream to use
 // afterwards (rw itself, or an RC4 layer over it for RTMPE). A client sending
 // a complex C1 gets a digest S1 and a signed S2; any other C1 gets the simple
 // echo. C2 is read but not checked: clients fill it inconsistently. The
 // caller sets the deadline.
-func ServerHandshake(rw io.ReadWriter) (io.ReadWriter, HandshakeInfo, error) {
-	var info HandshakeInfo
+func Server(rw io.ReadWriter) (io.ReadWriter, Info, error) {
+	var info Info
 	var c0 [1]byte
 	if _, err := io.ReadFull(rw, c0[:]); err != nil {
-		return nil, info, fmt.Errorf("%w: reading C0: %w", ErrHandshake, err)
+		return nil, info, fmt.Errorf("%w: reading C0: %w", ErrFailed, err)
 	}
 	switch c0[0] {
 	case 3:
@@ -65,7 +65,7 @@ func ServerHandshake(rw io.ReadWriter) (io.ReadWriter, HandshakeInfo, error) {
 
 	c1 := make([]byte, handshakeSize)
 	if _, err := io.ReadFull(rw, c1); err != nil {
-		return nil, info, fmt.Errorf("%w: reading C1: %w", ErrHandshake, err)
+		return nil, info, fmt.Errorf("%w: reading C1: %w", ErrFailed, err)
 	}
 	copy(info.ClientVersion[:], c1[4:8])
 
@@ -91,19 +91,19 @@ func ServerHandshake(rw io.ReadWriter) (io.ReadWriter, HandshakeInfo, error) {
 		copy(s2, c1)
 	}
 	if _, err := rw.Write(out); err != nil {
-		return nil, info, fmt.Errorf("%w: writing S0S1S2: %w", ErrHandshake, err)
+		return nil, info, fmt.Errorf("%w: writing S0S1S2: %w", ErrFailed, err)
 	}
 	c2 := c1 // reuse the buffer
 	if _, err := io.ReadFull(rw, c2); err != nil {
-		return nil, info, fmt.Errorf("%w: reading C2: %w", ErrHandshake, err)
+		return nil, info, fmt.Errorf("%w: reading C2: %w", ErrFailed, err)
 	}
 	return rw, info, nil
 }
 
-// ClientHandshake runs the client side on rw and returns the stream to use
+// Client runs the client side on rw and returns the stream to use
 // afterwards. The caller sets the deadline.
-func ClientHandshake(rw io.ReadWriter, opts HandshakeOptions) (io.ReadWriter, error) {
-	if opts.Mode == HandshakeEncrypted {
+func Client(rw io.ReadWriter, opts Options) (io.ReadWriter, error) {
+	if opts.Mode == Encrypted {
 		return clientRTMPE(rw)
 	}
 	c0c1 := make([]byte, 1+handshakeSize)
@@ -113,17 +113,17 @@ func ClientHandshake(rw io.ReadWriter, opts HandshakeOptions) (io.ReadWriter, er
 		return nil, err
 	}
 	var c1Digest []byte
-	if opts.Mode == HandshakeComplex {
+	if opts.Mode == Complex {
 		copy(c1[4:8], clientVersion[:])
 		c1Digest = imprintDigest(c1, opts.Scheme, playerKey[:playerKeyOpen])
 	}
 	if _, err := rw.Write(c0c1); err != nil {
-		return nil, fmt.Errorf("%w: writing C0C1: %w", ErrHandshake, err)
+		return nil, fmt.Errorf("%w: writing C0C1: %w", ErrFailed, err)
 	}
 
 	s := make([]byte, 1+2*handshakeSize)
 	if _, err := io.ReadFull(rw, s); err != nil {
-		return nil, fmt.Errorf("%w: reading S0S1S2: %w", ErrHandshake, err)
+		return nil, fmt.Errorf("%w: reading S0S1S2: %w", ErrFailed, err)
 	}
 	if s[0] != 3 {
 		return nil, fmt.Errorf("%w: S0 version %d", ErrUnsupportedVersion, s[0])
@@ -134,13 +134,13 @@ func ClientHandshake(rw io.ReadWriter, opts HandshakeOptions) (io.ReadWriter, er
 	c2 := make([]byte, handshakeSize)
 	var s1Digest []byte
 	complexServer := false
-	if opts.Mode == HandshakeComplex && [4]byte(s1[4:8]) != [4]byte{} {
+	if opts.Mode == Complex && [4]byte(s1[4:8]) != [4]byte{} {
 		s1Digest, _, complexServer = findDigest(s1, serverKey[:serverKeyOpen])
 	}
 	if complexServer {
 		want := responseSignature(s2, c1Digest, serverKey)
 		if !hmac.Equal(want, s2[handshakeSize-digestLen:]) {
-			return nil, fmt.Errorf("%w: S2 signature does not match our C1 digest", ErrHandshake)
+			return nil, fmt.Errorf("%w: S2 signature does not match our C1 digest", ErrFailed)
 		}
 		if _, err := rand.Read(c2); err != nil {
 			return nil, err
@@ -150,7 +150,7 @@ func ClientHandshake(rw io.ReadWriter, opts HandshakeOptions) (io.ReadWriter, er
 		copy(c2, s1)
 	}
 	if _, err := rw.Write(c2); err != nil {
-		return nil, fmt.Errorf("%w: writing C2: %w", ErrHandshake, err)
+		return nil, fmt.Errorf("%w: writing C2: %w", ErrFailed, err)
 	}
 	return rw, nil
 }
