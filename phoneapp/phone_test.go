@@ -15,6 +15,7 @@ import (
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 	"github.com/flashvox/flashvox/session"
 )
 
@@ -55,24 +56,24 @@ type phone struct {
 	t      *testing.T
 	c      *rtmp.Client
 	events chan *amf.Object
-	audio  chan *rtmp.Message
+	audio  chan *message.Message
 }
 
 func dial(t *testing.T, st *stack, args ...any) (*phone, error) {
 	t.Helper()
-	p := &phone{t: t, events: make(chan *amf.Object, 64), audio: make(chan *rtmp.Message, 1024)}
+	p := &phone{t: t, events: make(chan *amf.Object, 64), audio: make(chan *message.Message, 1024)}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	c, err := rtmp.Dial(ctx, "rtmp://"+st.addr+"/phone", rtmp.ClientOptions{
 		ConnectArgs: args,
-		OnCommand: func(cmd *rtmp.Command, _ *rtmp.Message) {
+		OnCommand: func(cmd *message.Command, _ *message.Message) {
 			if o, ok := cmd.Args[0].(*amf.Object); ok && len(cmd.Args) == 1 {
 				o.Set("method", cmd.Name)
 				p.events <- o
 			}
 		},
-		OnMessage: func(m *rtmp.Message) {
-			if m.Type == rtmp.TypeAudio {
+		OnMessage: func(m *message.Message) {
+			if m.Type == message.TypeAudio {
 				select {
 				case p.audio <- m:
 				default:

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // simLink is a deterministic lossy, reordering link between two sessions
@@ -227,8 +227,8 @@ func TestFlowAudioLifetime(t *testing.T) {
 }
 
 // drain takes the messages b's Conn received, in order.
-func drain(b *session) []*rtmp.Message {
-	var out []*rtmp.Message
+func drain(b *session) []*message.Message {
+	var out []*message.Message
 	for {
 		select {
 		case m := <-b.conn.in:

@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // TC flow metadata (RFC 7425 §5.1.1): 'T' 'C', flags, stream ID.
@@ -56,7 +56,7 @@ type tcStream struct {
 // goroutine; WriteMessage by any, never blocking.
 type Conn struct {
 	s    *session
-	in   chan *rtmp.Message
+	in   chan *message.Message
 	done chan struct{}
 	once sync.Once
 	err  error
@@ -73,12 +73,12 @@ type Conn struct {
 }
 
 func newConn(s *session) *Conn {
-	return &Conn{s: s, in: make(chan *rtmp.Message, inQueue), done: make(chan struct{}), streams: map[uint32]*tcStream{}}
+	return &Conn{s: s, in: make(chan *message.Message, inQueue), done: make(chan struct{}), streams: map[uint32]*tcStream{}}
 }
 
 // ReadMessage returns the next message the peer sent, or the error that
 // ended the session once every received message has been read.
-func (c *Conn) ReadMessage() (*rtmp.Message, error) {
+func (c *Conn) ReadMessage() (*message.Message, error) {
 	select {
 	case m := <-c.in:
 		return m, nil
@@ -103,7 +103,7 @@ func (c *Conn) ReadMessage() (*rtmp.Message, error) {
 // WriteMessage queues m on the flow of its stream and type and sends what
 // the congestion window allows. RTMP's chunk-layer control messages have
 // no meaning here and are dropped.
-func (c *Conn) WriteMessage(m *rtmp.Message) error {
+func (c *Conn) WriteMessage(m *message.Message) error {
 	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -111,9 +111,9 @@ func (c *Conn) WriteMessage(m *rtmp.Message) error {
 		return ErrClosed
 	}
 	switch m.Type {
-	case rtmp.TypeSetChunkSize, rtmp.TypeAbort, rtmp.TypeAck, rtmp.TypeWindowAckSize, rtmp.TypeSetPeerBandwidth, rtmp.TypeAggregate:
+	case message.TypeSetChunkSize, message.TypeAbort, message.TypeAck, message.TypeWindowAckSize, message.TypeSetPeerBandwidth, message.TypeAggregate:
 		return nil
-	case rtmp.TypeUserControl:
+	case message.TypeUserControl:
 		if len(m.Payload) >= 2 {
 			if ev := binary.BigEndian.Uint16(m.Payload); ev == 6 || ev == 7 {
 				return nil // RTMP ping: RTMFP has its own
@@ -170,7 +170,7 @@ func (c *Conn) flowFor(id uint32, typ uint8) (*sendFlow, error) {
 		st = &tcStream{}
 		c.streams[id] = st
 	}
-	if typ == rtmp.TypeAudio {
+	if typ == message.TypeAudio {
 		if st.audio == nil {
 			st.audio = s.openSendFlow(tcMetadata(id), c.ctrlRecv.id, true, 0, s.lim.audioLifetime)
 		}
@@ -196,11 +196,11 @@ func (c *Conn) deliver(f *recvFlow, msg []byte) {
 		return // an empty message (flow sync placeholder) or garbage
 	}
 	typ := msg[0]
-	if typ == rtmp.TypeUserControl && len(msg) >= tcHeaderSize+2 &&
+	if typ == message.TypeUserControl && len(msg) >= tcHeaderSize+2 &&
 		binary.BigEndian.Uint16(msg[tcHeaderSize:]) == userControlFlowSync {
 		return // we deliver every flow in order already
 	}
-	m := &rtmp.Message{Type: typ, Timestamp: binary.BigEndian.Uint32(msg[1:]), StreamID: f.streamID, Payload: msg[tcHeaderSize:]}
+	m := &message.Message{Type: typ, Timestamp: binary.BigEndian.Uint32(msg[1:]), StreamID: f.streamID, Payload: msg[tcHeaderSize:]}
 	select {
 	case c.in <- m:
 	default:
@@ -340,7 +340,7 @@ func (c *Conn) SetPeerInfo(addrs []string) {
 	binary.BigEndian.PutUint16(p, userControlSetKeepalive)
 	binary.BigEndian.PutUint32(p[2:], ka)
 	binary.BigEndian.PutUint32(p[6:], ka)
-	_ = c.WriteMessage(&rtmp.Message{Type: rtmp.TypeUserControl, Payload: p})
+	_ = c.WriteMessage(&message.Message{Type: message.TypeUserControl, Payload: p})
 }
 
 // Err is why the session ended (nil while it is open).

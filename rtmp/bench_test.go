@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"testing"
+
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // BenchmarkChunkWrite writes a Nellymoser-sized (65-byte) audio message: the
@@ -13,7 +15,7 @@ import (
 func BenchmarkChunkWrite(b *testing.B) {
 	w := NewChunkWriter(io.Discard)
 	w.SetChunkSize(4096)
-	m := &Message{Type: TypeAudio, StreamID: 1, Payload: payload(65, 0)}
+	m := &message.Message{Type: message.TypeAudio, StreamID: 1, Payload: payload(65, 0)}
 	b.ReportAllocs()
 	b.SetBytes(65)
 	for i := 0; b.Loop(); i++ {
@@ -29,7 +31,7 @@ func BenchmarkChunkWrite(b *testing.B) {
 func BenchmarkChunkRead(b *testing.B) {
 	var buf bytes.Buffer
 	w := NewChunkWriter(&buf)
-	m := &Message{Type: TypeAudio, StreamID: 1, Payload: payload(65, 0)}
+	m := &message.Message{Type: message.TypeAudio, StreamID: 1, Payload: payload(65, 0)}
 	const n = 1024
 	for i := range n {
 		m.Timestamp = uint32(i) * 16
@@ -40,7 +42,7 @@ func BenchmarkChunkRead(b *testing.B) {
 	loop := buf.Bytes()[first:]
 	src := &repeatReader{head: buf.Bytes()[:first], loop: loop}
 	r := NewChunkReader(src, 1<<20, 64)
-	var out Message
+	var out message.Message
 	b.ReportAllocs()
 	b.SetBytes(65)
 	for b.Loop() {
@@ -69,7 +71,7 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 // BenchmarkConnWriteMessage is the enqueue path a subscriber's fan-out uses.
 func BenchmarkConnWriteMessage(b *testing.B) {
 	c := &Conn{cfg: DefaultConnConfig(), wake: make(chan struct{}, 1)}
-	m := &Message{Type: TypeAudio, StreamID: 1, Payload: payload(65, 0)}
+	m := &message.Message{Type: message.TypeAudio, StreamID: 1, Payload: payload(65, 0)}
 	b.ReportAllocs()
 	for b.Loop() {
 		c.enqueue(m)
@@ -105,7 +107,7 @@ func BenchmarkConnWriteDirect(b *testing.B) {
 	if c.raw == nil {
 		b.Fatal("no direct writes on a TCP conn")
 	}
-	m := &Message{Type: TypeAudio, StreamID: 1, Payload: payload(65, 0)}
+	m := &message.Message{Type: message.TypeAudio, StreamID: 1, Payload: payload(65, 0)}
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		m.Timestamp = uint32(i) * 16

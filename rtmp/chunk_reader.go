@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 const (
@@ -97,7 +99,7 @@ func (r *ChunkReader) SetChunkSize(n uint32) error {
 
 // ReadMessage reads chunks until one message is complete and stores it in m.
 // m.Payload is newly allocated and owned by the caller.
-func (r *ChunkReader) ReadMessage(m *Message) error {
+func (r *ChunkReader) ReadMessage(m *message.Message) error {
 	for {
 		done, err := r.readChunk(m)
 		if err != nil {
@@ -106,7 +108,7 @@ func (r *ChunkReader) ReadMessage(m *Message) error {
 		if !done {
 			continue
 		}
-		if m.StreamID == 0 || m.ChunkStreamID == CSIDControl {
+		if m.StreamID == 0 || m.ChunkStreamID == message.CSIDControl {
 			if err := r.applyControl(m); err != nil {
 				return err
 			}
@@ -115,16 +117,16 @@ func (r *ChunkReader) ReadMessage(m *Message) error {
 	}
 }
 
-func (r *ChunkReader) applyControl(m *Message) error {
+func (r *ChunkReader) applyControl(m *message.Message) error {
 	switch m.Type {
-	case TypeSetChunkSize:
+	case message.TypeSetChunkSize:
 		if len(m.Payload) < 4 {
-			return fmt.Errorf("set chunk size: %w", ErrBufferTooShort)
+			return fmt.Errorf("set chunk size: %w", message.ErrBufferTooShort)
 		}
 		return r.SetChunkSize(binary.BigEndian.Uint32(m.Payload))
-	case TypeAbort:
+	case message.TypeAbort:
 		if len(m.Payload) < 4 {
-			return fmt.Errorf("abort: %w", ErrBufferTooShort)
+			return fmt.Errorf("abort: %w", message.ErrBufferTooShort)
 		}
 		if cs := r.streams[binary.BigEndian.Uint32(m.Payload)]; cs != nil {
 			r.drop(cs)
@@ -171,7 +173,7 @@ func (r *ChunkReader) stream(csid uint32) (*chunkStreamIn, error) {
 // readChunk reads one chunk; done reports that it completed a message in m.
 // It is one function on purpose: the per-chunk hot path of every RTMP
 // connection, header types 0-3 and the extended timestamp in one place.
-func (r *ChunkReader) readChunk(m *Message) (done bool, err error) {
+func (r *ChunkReader) readChunk(m *message.Message) (done bool, err error) {
 	fmtType, csid, err := r.readBasicHeader()
 	if err != nil {
 		return false, err
@@ -259,7 +261,7 @@ func (r *ChunkReader) readChunk(m *Message) (done bool, err error) {
 	if uint32(len(cs.body)) < cs.length {
 		return false, nil
 	}
-	*m = Message{
+	*m = message.Message{
 		Type:          cs.typ,
 		Timestamp:     cs.timestamp,
 		StreamID:      cs.streamID,

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // chunkCase is a sequence of messages written with one chunk size; the same
@@ -14,7 +16,7 @@ import (
 type chunkCase struct {
 	name      string
 	chunkSize uint32
-	msgs      []Message
+	msgs      []message.Message
 }
 
 func payload(n int, seed byte) []byte {
@@ -26,60 +28,60 @@ func payload(n int, seed byte) []byte {
 }
 
 var chunkCases = []chunkCase{
-	{"audio type 0 then 3", 128, []Message{
-		{Type: TypeAudio, Timestamp: 0, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 1)},
-		{Type: TypeAudio, Timestamp: 16, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 2)},
-		{Type: TypeAudio, Timestamp: 32, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 3)},
-		{Type: TypeAudio, Timestamp: 48, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 4)},
+	{"audio type 0 then 3", 128, []message.Message{
+		{Type: message.TypeAudio, Timestamp: 0, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 1)},
+		{Type: message.TypeAudio, Timestamp: 16, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 2)},
+		{Type: message.TypeAudio, Timestamp: 32, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 3)},
+		{Type: message.TypeAudio, Timestamp: 48, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 4)},
 	}},
-	{"type 1 length change and type 2", 128, []Message{
-		{Type: TypeVideo, Timestamp: 100, StreamID: 1, ChunkStreamID: 6, Payload: payload(300, 1)},
-		{Type: TypeVideo, Timestamp: 133, StreamID: 1, ChunkStreamID: 6, Payload: payload(10, 2)},
-		{Type: TypeVideo, Timestamp: 166, StreamID: 1, ChunkStreamID: 6, Payload: payload(10, 3)},
-		{Type: TypeVideo, Timestamp: 200, StreamID: 1, ChunkStreamID: 6, Payload: payload(10, 4)},
+	{"type 1 length change and type 2", 128, []message.Message{
+		{Type: message.TypeVideo, Timestamp: 100, StreamID: 1, ChunkStreamID: 6, Payload: payload(300, 1)},
+		{Type: message.TypeVideo, Timestamp: 133, StreamID: 1, ChunkStreamID: 6, Payload: payload(10, 2)},
+		{Type: message.TypeVideo, Timestamp: 166, StreamID: 1, ChunkStreamID: 6, Payload: payload(10, 3)},
+		{Type: message.TypeVideo, Timestamp: 200, StreamID: 1, ChunkStreamID: 6, Payload: payload(10, 4)},
 	}},
-	{"empty payload and backwards timestamp", 128, []Message{
-		{Type: TypeDataAMF0, Timestamp: 500, StreamID: 1, ChunkStreamID: 5, Payload: nil},
-		{Type: TypeDataAMF0, Timestamp: 100, StreamID: 1, ChunkStreamID: 5, Payload: payload(3, 0)},
+	{"empty payload and backwards timestamp", 128, []message.Message{
+		{Type: message.TypeDataAMF0, Timestamp: 500, StreamID: 1, ChunkStreamID: 5, Payload: nil},
+		{Type: message.TypeDataAMF0, Timestamp: 100, StreamID: 1, ChunkStreamID: 5, Payload: payload(3, 0)},
 	}},
-	{"extended timestamp on continuation chunks", 64, []Message{
-		{Type: TypeAudio, Timestamp: 0x1000000, StreamID: 1, ChunkStreamID: 4, Payload: payload(200, 1)},
-		{Type: TypeAudio, Timestamp: 0x1000010, StreamID: 1, ChunkStreamID: 4, Payload: payload(200, 2)},
-		{Type: TypeAudio, Timestamp: 0x1000020, StreamID: 1, ChunkStreamID: 4, Payload: payload(200, 3)},
+	{"extended timestamp on continuation chunks", 64, []message.Message{
+		{Type: message.TypeAudio, Timestamp: 0x1000000, StreamID: 1, ChunkStreamID: 4, Payload: payload(200, 1)},
+		{Type: message.TypeAudio, Timestamp: 0x1000010, StreamID: 1, ChunkStreamID: 4, Payload: payload(200, 2)},
+		{Type: message.TypeAudio, Timestamp: 0x1000020, StreamID: 1, ChunkStreamID: 4, Payload: payload(200, 3)},
 	}},
-	{"timestamps past 2^24 via deltas", 128, []Message{
-		{Type: TypeAudio, Timestamp: 0xFFFFF0, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 1)},
-		{Type: TypeAudio, Timestamp: 0x1000000, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 2)},
-		{Type: TypeAudio, Timestamp: 0x1000010, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 3)},
+	{"timestamps past 2^24 via deltas", 128, []message.Message{
+		{Type: message.TypeAudio, Timestamp: 0xFFFFF0, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 1)},
+		{Type: message.TypeAudio, Timestamp: 0x1000000, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 2)},
+		{Type: message.TypeAudio, Timestamp: 0x1000010, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 3)},
 	}},
-	{"uint32 wrap", 128, []Message{
-		{Type: TypeAudio, Timestamp: 0xFFFFFFE0, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 1)},
-		{Type: TypeAudio, Timestamp: 0xFFFFFFF0, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 2)},
-		{Type: TypeAudio, Timestamp: 0x00000000, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 3)},
-		{Type: TypeAudio, Timestamp: 0x00000010, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 4)},
+	{"uint32 wrap", 128, []message.Message{
+		{Type: message.TypeAudio, Timestamp: 0xFFFFFFE0, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 1)},
+		{Type: message.TypeAudio, Timestamp: 0xFFFFFFF0, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 2)},
+		{Type: message.TypeAudio, Timestamp: 0x00000000, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 3)},
+		{Type: message.TypeAudio, Timestamp: 0x00000010, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 4)},
 	}},
-	{"huge delta uses extended field in type 2", 128, []Message{
-		{Type: TypeAudio, Timestamp: 1, StreamID: 1, ChunkStreamID: 4, Payload: payload(5, 1)},
-		{Type: TypeAudio, Timestamp: 0x20000001, StreamID: 1, ChunkStreamID: 4, Payload: payload(5, 2)},
-		{Type: TypeAudio, Timestamp: 0x40000001, StreamID: 1, ChunkStreamID: 4, Payload: payload(5, 3)},
+	{"huge delta uses extended field in type 2", 128, []message.Message{
+		{Type: message.TypeAudio, Timestamp: 1, StreamID: 1, ChunkStreamID: 4, Payload: payload(5, 1)},
+		{Type: message.TypeAudio, Timestamp: 0x20000001, StreamID: 1, ChunkStreamID: 4, Payload: payload(5, 2)},
+		{Type: message.TypeAudio, Timestamp: 0x40000001, StreamID: 1, ChunkStreamID: 4, Payload: payload(5, 3)},
 	}},
-	{"2-byte and 3-byte chunk stream ids", 128, []Message{
-		{Type: TypeAudio, Timestamp: 1, StreamID: 1, ChunkStreamID: 64, Payload: payload(200, 1)},
-		{Type: TypeAudio, Timestamp: 2, StreamID: 1, ChunkStreamID: 319, Payload: payload(200, 2)},
-		{Type: TypeAudio, Timestamp: 3, StreamID: 1, ChunkStreamID: 320, Payload: payload(200, 3)},
-		{Type: TypeAudio, Timestamp: 4, StreamID: 1, ChunkStreamID: 65599, Payload: payload(200, 4)},
-		{Type: TypeAudio, Timestamp: 5, StreamID: 1, ChunkStreamID: 65599, Payload: payload(200, 5)},
+	{"2-byte and 3-byte chunk stream ids", 128, []message.Message{
+		{Type: message.TypeAudio, Timestamp: 1, StreamID: 1, ChunkStreamID: 64, Payload: payload(200, 1)},
+		{Type: message.TypeAudio, Timestamp: 2, StreamID: 1, ChunkStreamID: 319, Payload: payload(200, 2)},
+		{Type: message.TypeAudio, Timestamp: 3, StreamID: 1, ChunkStreamID: 320, Payload: payload(200, 3)},
+		{Type: message.TypeAudio, Timestamp: 4, StreamID: 1, ChunkStreamID: 65599, Payload: payload(200, 4)},
+		{Type: message.TypeAudio, Timestamp: 5, StreamID: 1, ChunkStreamID: 65599, Payload: payload(200, 5)},
 	}},
-	{"interleaved streams", 32, []Message{
-		{Type: TypeAudio, Timestamp: 1, StreamID: 1, ChunkStreamID: 4, Payload: payload(40, 1)},
-		{Type: TypeVideo, Timestamp: 1, StreamID: 1, ChunkStreamID: 6, Payload: payload(40, 2)},
-		{Type: TypeAudio, Timestamp: 2, StreamID: 2, ChunkStreamID: 4, Payload: payload(40, 3)},
+	{"interleaved streams", 32, []message.Message{
+		{Type: message.TypeAudio, Timestamp: 1, StreamID: 1, ChunkStreamID: 4, Payload: payload(40, 1)},
+		{Type: message.TypeVideo, Timestamp: 1, StreamID: 1, ChunkStreamID: 6, Payload: payload(40, 2)},
+		{Type: message.TypeAudio, Timestamp: 2, StreamID: 2, ChunkStreamID: 4, Payload: payload(40, 3)},
 	}},
-	{"chunk size 1", 1, []Message{
-		{Type: TypeCommandAMF0, Timestamp: 0, StreamID: 0, ChunkStreamID: 3, Payload: payload(20, 1)},
+	{"chunk size 1", 1, []message.Message{
+		{Type: message.TypeCommandAMF0, Timestamp: 0, StreamID: 0, ChunkStreamID: 3, Payload: payload(20, 1)},
 	}},
-	{"large chunk size", 1 << 24, []Message{
-		{Type: TypeVideo, Timestamp: 0, StreamID: 1, ChunkStreamID: 6, Payload: payload(100000, 1)},
+	{"large chunk size", 1 << 24, []message.Message{
+		{Type: message.TypeVideo, Timestamp: 0, StreamID: 1, ChunkStreamID: 6, Payload: payload(100000, 1)},
 	}},
 }
 
@@ -88,7 +90,7 @@ func encodeCase(t testing.TB, c chunkCase) []byte {
 	var buf bytes.Buffer
 	w := NewChunkWriter(&buf)
 	if c.chunkSize != defaultChunkSize {
-		if err := w.WriteMessage(SetChunkSizeMessage(c.chunkSize)); err != nil {
+		if err := w.WriteMessage(message.SetChunkSizeMessage(c.chunkSize)); err != nil {
 			t.Fatal(err)
 		}
 		if err := w.SetChunkSize(c.chunkSize); err != nil {
@@ -103,23 +105,23 @@ func encodeCase(t testing.TB, c chunkCase) []byte {
 	return buf.Bytes()
 }
 
-func readAll(b []byte, maxMessage int) ([]Message, error) {
+func readAll(b []byte, maxMessage int) ([]message.Message, error) {
 	r := NewChunkReader(bytes.NewReader(b), maxMessage, 64)
-	var out []Message
+	var out []message.Message
 	for {
-		var m Message
+		var m message.Message
 		if err := r.ReadMessage(&m); err != nil {
 			return out, err
 		}
-		if m.Type == TypeSetChunkSize {
+		if m.Type == message.TypeSetChunkSize {
 			continue
 		}
 		out = append(out, m)
 	}
 }
 
-func normalize(ms []Message) []Message {
-	out := make([]Message, len(ms))
+func normalize(ms []message.Message) []message.Message {
+	out := make([]message.Message, len(ms))
 	for i, m := range ms {
 		if len(m.Payload) == 0 {
 			m.Payload = nil
@@ -147,7 +149,7 @@ func TestChunkRoundTrip(t *testing.T) {
 func TestChunkWriterHeaderTypes(t *testing.T) {
 	var buf bytes.Buffer
 	w := NewChunkWriter(&buf)
-	m := Message{Type: TypeAudio, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 0)}
+	m := message.Message{Type: message.TypeAudio, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 0)}
 	want := []byte{0 << 6, 2 << 6, 3 << 6, 1 << 6, 0 << 6}
 	steps := []func(){
 		func() { m.Timestamp = 10 },                            // first: type 0
@@ -172,7 +174,7 @@ func TestChunkWriterHeaderTypes(t *testing.T) {
 // without the repeated extended timestamp.
 func TestChunkReaderExtendedStyles(t *testing.T) {
 	body := payload(200, 7)
-	hdr0 := []byte{0x04, 0xff, 0xff, 0xff, 0, 0, 200, TypeAudio, 1, 0, 0, 0, 0x01, 0x00, 0x00, 0x00}
+	hdr0 := []byte{0x04, 0xff, 0xff, 0xff, 0, 0, 200, message.TypeAudio, 1, 0, 0, 0, 0x01, 0x00, 0x00, 0x00}
 	for _, repeat := range []bool{true, false} {
 		var b []byte
 		b = append(b, hdr0...)
@@ -193,17 +195,17 @@ func TestChunkReaderAbortAndChunkSize(t *testing.T) {
 	var buf bytes.Buffer
 	w := NewChunkWriter(&buf)
 	// a partial message on csid 4 (first chunk of 200 bytes), then Abort.
-	full := encodeCase(t, chunkCase{chunkSize: 128, msgs: []Message{{Type: TypeAudio, StreamID: 1, ChunkStreamID: 4, Payload: payload(200, 1)}}})
+	full := encodeCase(t, chunkCase{chunkSize: 128, msgs: []message.Message{{Type: message.TypeAudio, StreamID: 1, ChunkStreamID: 4, Payload: payload(200, 1)}}})
 	buf.Write(full[:12+128])
-	w.WriteMessage(AbortMessage(4))
-	w.WriteMessage(SetChunkSizeMessage(4096))
+	w.WriteMessage(message.AbortMessage(4))
+	w.WriteMessage(message.SetChunkSizeMessage(4096))
 	w.SetChunkSize(4096)
 	w.low[4] = chunkStreamOut{}
-	w.WriteMessage(&Message{Type: TypeAudio, Timestamp: 5, StreamID: 1, ChunkStreamID: 4, Payload: payload(300, 2)})
+	w.WriteMessage(&message.Message{Type: message.TypeAudio, Timestamp: 5, StreamID: 1, ChunkStreamID: 4, Payload: payload(300, 2)})
 	got, _ := readAll(buf.Bytes(), 1<<20)
-	var media []Message
+	var media []message.Message
 	for _, m := range got {
-		if m.Type == TypeAudio {
+		if m.Type == message.TypeAudio {
 			media = append(media, m)
 		}
 	}
@@ -215,14 +217,14 @@ func TestChunkReaderAbortAndChunkSize(t *testing.T) {
 func TestChunkReaderLimits(t *testing.T) {
 	setChunk := func(v uint32) []byte {
 		var buf bytes.Buffer
-		NewChunkWriter(&buf).WriteMessage(SetChunkSizeMessage(v))
+		NewChunkWriter(&buf).WriteMessage(message.SetChunkSizeMessage(v))
 		return buf.Bytes()
 	}
 	manyCSIDs := func() []byte {
 		var buf bytes.Buffer
 		w := NewChunkWriter(&buf)
 		for i := range 100 {
-			w.WriteMessage(&Message{Type: TypeAudio, StreamID: 1, ChunkStreamID: uint32(10 + i), Payload: []byte{1}})
+			w.WriteMessage(&message.Message{Type: message.TypeAudio, StreamID: 1, ChunkStreamID: uint32(10 + i), Payload: []byte{1}})
 		}
 		return buf.Bytes()
 	}
@@ -233,9 +235,9 @@ func TestChunkReaderLimits(t *testing.T) {
 	}{
 		{"chunk size 0", setChunk(0), ErrInvalidChunkSize},
 		{"chunk size 2^31", setChunk(1 << 31), ErrInvalidChunkSize},
-		{"16 MiB header", []byte{0x04, 0, 0, 0, 0xff, 0xff, 0xff, TypeVideo, 1, 0, 0, 0}, ErrMessageTooLarge},
+		{"16 MiB header", []byte{0x04, 0, 0, 0, 0xff, 0xff, 0xff, message.TypeVideo, 1, 0, 0, 0}, ErrMessageTooLarge},
 		{"many chunk streams", manyCSIDs(), ErrTooManyChunkStreams},
-		{"type 1 without type 0", []byte{0x44, 0, 0, 0, 0, 0, 1, TypeAudio, 0}, ErrNoPreviousHeader},
+		{"type 1 without type 0", []byte{0x44, 0, 0, 0, 0, 0, 1, message.TypeAudio, 0}, ErrNoPreviousHeader},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -250,10 +252,10 @@ func TestChunkReaderLimits(t *testing.T) {
 // TestChunkReaderGrowsWithData: a header declaring 1 MiB with only 10 bytes
 // sent must not allocate the megabyte.
 func TestChunkReaderGrowsWithData(t *testing.T) {
-	in := []byte{0x06, 0, 0, 0, 0x0f, 0xff, 0xff, TypeVideo, 1, 0, 0, 0}
+	in := []byte{0x06, 0, 0, 0, 0x0f, 0xff, 0xff, message.TypeVideo, 1, 0, 0, 0}
 	in = append(in, payload(10, 0)...)
 	r := NewChunkReader(bufio.NewReader(bytes.NewReader(in)), 1<<20, 64)
-	var m Message
+	var m message.Message
 	r.SetChunkSize(1 << 24)
 	if err := r.ReadMessage(&m); err == nil {
 		t.Fatal("want EOF")
@@ -268,16 +270,16 @@ func TestChunkReaderGrowsWithData(t *testing.T) {
 // their share back, so a well-behaved peer never meets the bound.
 func TestChunkReaderBudget(t *testing.T) {
 	half := func(csid byte, size int) []byte { // a type 0 header and one 128-byte chunk
-		return append([]byte{csid, 0, 0, 0, byte(size >> 16), byte(size >> 8), byte(size), TypeAudio, 1, 0, 0, 0}, make([]byte, 128)...)
+		return append([]byte{csid, 0, 0, 0, byte(size >> 16), byte(size >> 8), byte(size), message.TypeAudio, 1, 0, 0, 0}, make([]byte, 128)...)
 	}
 	whole := func(csid byte, size int) []byte {
 		var buf bytes.Buffer
 		w := NewChunkWriter(&buf)
-		w.WriteMessage(&Message{Type: TypeAudio, StreamID: 1, ChunkStreamID: uint32(csid), Payload: make([]byte, size)})
+		w.WriteMessage(&message.Message{Type: message.TypeAudio, StreamID: 1, ChunkStreamID: uint32(csid), Payload: make([]byte, size)})
 		return buf.Bytes()
 	}
 	abort := func(csid byte) []byte {
-		return append([]byte{2, 0, 0, 0, 0, 0, 4, TypeAbort, 0, 0, 0, 0}, 0, 0, 0, csid)
+		return append([]byte{2, 0, 0, 0, 0, 0, 4, message.TypeAbort, 0, 0, 0, 0}, 0, 0, 0, csid)
 	}
 	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 	for _, tc := range []struct {
@@ -300,7 +302,7 @@ func TestChunkReaderBudget(t *testing.T) {
 			n := 0
 			var err error
 			for {
-				var m Message
+				var m message.Message
 				if err = r.ReadMessage(&m); err != nil {
 					break
 				}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // chunkStreamOut is the writer's memory of the last header on a chunk stream.
@@ -64,7 +66,7 @@ func (w *ChunkWriter) stream(csid uint32) *chunkStreamOut {
 }
 
 // WriteMessage writes m as chunks. m.ChunkStreamID 0 picks a default by type.
-func (w *ChunkWriter) WriteMessage(m *Message) error {
+func (w *ChunkWriter) WriteMessage(m *message.Message) error {
 	n, csid, ext, field, err := w.begin(m)
 	if err != nil {
 		return err
@@ -92,7 +94,7 @@ func (w *ChunkWriter) WriteMessage(m *Message) error {
 // AppendMessage is WriteMessage appending the chunks to dst instead of
 // writing them to the writer: a caller can encode into a buffer on its own
 // stack (the Conn's direct writes do), which stays in the CPU cache.
-func (w *ChunkWriter) AppendMessage(dst []byte, m *Message) ([]byte, error) {
+func (w *ChunkWriter) AppendMessage(dst []byte, m *message.Message) ([]byte, error) {
 	n, csid, ext, field, err := w.begin(m)
 	if err != nil {
 		return dst, err
@@ -115,7 +117,7 @@ func (w *ChunkWriter) AppendMessage(dst []byte, m *Message) ([]byte, error) {
 // length) and records it as the chunk stream's last header. The rest of
 // the chunks get continuation headers for csid (ext: with the extended
 // timestamp field).
-func (w *ChunkWriter) begin(m *Message) (n int, csid uint32, ext bool, field uint32, err error) {
+func (w *ChunkWriter) begin(m *message.Message) (n int, csid uint32, ext bool, field uint32, err error) {
 	if len(m.Payload) > 1<<24-1 {
 		return 0, 0, false, 0, fmt.Errorf("%w: %d bytes", ErrMessageTooLarge, len(m.Payload))
 	}
@@ -216,4 +218,20 @@ func put24(b []byte, v uint32) {
 	b[0] = byte(v >> 16)
 	b[1] = byte(v >> 8)
 	b[2] = byte(v)
+}
+
+// defaultCSID picks the chunk stream for a message that names none.
+func defaultCSID(typ uint8) uint32 {
+	switch typ {
+	case message.TypeSetChunkSize, message.TypeAbort, message.TypeAck, message.TypeUserControl, message.TypeWindowAckSize, message.TypeSetPeerBandwidth:
+		return message.CSIDControl
+	case message.TypeAudio:
+		return message.CSIDAudio
+	case message.TypeVideo:
+		return message.CSIDVideo
+	case message.TypeDataAMF0, message.TypeDataAMF3, message.TypeAggregate:
+		return message.CSIDData
+	default:
+		return message.CSIDCommand
+	}
 }

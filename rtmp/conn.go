@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // Conn is an RTMP connection after the handshake. Reading happens on the
@@ -33,7 +35,7 @@ type Conn struct {
 	// its writer state lives inside the Conn, not behind more pointers.
 	stopped atomic.Bool // set when the Conn stops; checked per message
 	mu      sync.Mutex
-	q       []Message
+	q       []message.Message
 	raw     *fdWriter  // &rawW for plain TCP sockets, else nil
 	wmu     sync.Mutex // guards cw, obuf and writes to the socket
 	obuf    outBuffer  // encoded bytes not yet written
@@ -59,7 +61,7 @@ type Conn struct {
 	admitted atomic.Bool // Admit was called: the peer connected
 
 	// ReadMessage's goroutine.
-	split       []*Message // messages of an aggregate not returned yet
+	split       []*message.Message // messages of an aggregate not returned yet
 	deadlineSet time.Time
 
 	blockingWrites atomic.Uint64 // socket writes the writer goroutine started
@@ -113,7 +115,7 @@ func NewConn(ctx context.Context, nc net.Conn, rw io.ReadWriter, cfg ConnConfig,
 	c.lastRead.Store(c.start.UnixNano())
 	c.lastOutAt = c.start
 	if cfg.ChunkSize != defaultChunkSize {
-		c.enqueue(SetChunkSizeMessage(uint32(cfg.ChunkSize)))
+		c.enqueue(message.SetChunkSizeMessage(uint32(cfg.ChunkSize)))
 	}
 	c.wg.Add(1)
 	go c.writeLoop()
@@ -126,7 +128,7 @@ func NewConn(ctx context.Context, nc net.Conn, rw io.ReadWriter, cfg ConnConfig,
 // message is dropped to make room (counted by Dropped, warned once per
 // burst); if the queue holds no media, media and commands get ErrQueueFull.
 // Control messages may use twice the queue before the Conn is closed.
-func (c *Conn) WriteMessage(m *Message) error {
+func (c *Conn) WriteMessage(m *message.Message) error {
 	// ctx.Err takes a mutex and Done's channel is one more cache miss;
 	// this runs once per frame per subscriber.
 	if c.stopped.Load() {
@@ -135,7 +137,7 @@ func (c *Conn) WriteMessage(m *Message) error {
 	return c.enqueue(m)
 }
 
-func (c *Conn) enqueue(m *Message) error {
+func (c *Conn) enqueue(m *message.Message) error {
 	c.mu.Lock()
 	if len(c.q) == 0 && c.raw != nil && c.wmu.TryLock() {
 		// Only when nothing is pending: bytes a full socket did not take
@@ -163,7 +165,7 @@ func (c *Conn) enqueue(m *Message) error {
 			// reallocates once in a while instead of this moving the whole
 			// queue (12 KiB at the default size) for every frame a stalled
 			// subscriber loses.
-			c.q[0] = Message{}
+			c.q[0] = message.Message{}
 			c.q = c.q[1:]
 		} else {
 			copy(c.q[i:], c.q[i+1:])
@@ -184,7 +186,7 @@ func (c *Conn) enqueue(m *Message) error {
 	return nil
 }
 
-func firstMedia(q []Message) int {
+func firstMedia(q []message.Message) int {
 	for i := range q {
 		if q[i].IsMedia() {
 			return i

@@ -1,6 +1,6 @@
 // Package rtmp is the wire and session layer of RTMP: the chunk stream in
-// both directions (after the handshake of rtmp/handshake), protocol
-// control messages, a Conn with one reader and one writer goroutine, a Server
+// both directions (after the handshake of rtmp/handshake, carrying the
+// messages of rtmp/message), the protocol control a Conn answers itself, a Conn with one reader and one writer goroutine, a Server
 // that owns the listener and its conns, and a Client.
 //
 // It knows nothing of publish/play semantics or the media hub: the command

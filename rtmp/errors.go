@@ -22,14 +22,6 @@ var (
 	ErrInvalidChunkSize = errors.New("rtmp: invalid chunk size")
 	// ErrNoPreviousHeader is a type 1-3 chunk on a chunk stream without a type 0.
 	ErrNoPreviousHeader = errors.New("rtmp: chunk header refers to unknown chunk stream state")
-	// ErrBufferTooShort is a message payload shorter than its format needs.
-	ErrBufferTooShort = errors.New("rtmp: buffer too short")
-	// ErrNotCommand is ParseCommand given a message that is not type 17 or 20.
-	ErrNotCommand = errors.New("rtmp: not a command message")
-	// ErrBadCommand is a command whose name or transaction id is malformed.
-	ErrBadCommand = errors.New("rtmp: malformed command")
-	// ErrBadAggregate is an aggregate message whose sub-messages overrun it.
-	ErrBadAggregate = errors.New("rtmp: malformed aggregate message")
 	// ErrLimit is a server limit (connections in total or per IP) being hit.
 	ErrLimit = errors.New("rtmp: limit reached")
 )

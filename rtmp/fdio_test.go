@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // TestAppendMessageMatchesWriteMessage: the direct path's stack encoding
@@ -21,7 +23,7 @@ func TestAppendMessageMatchesWriteMessage(t *testing.T) {
 			var got []byte
 			var err error
 			if c.chunkSize != defaultChunkSize {
-				if got, err = w.AppendMessage(got, SetChunkSizeMessage(c.chunkSize)); err != nil {
+				if got, err = w.AppendMessage(got, message.SetChunkSizeMessage(c.chunkSize)); err != nil {
 					t.Fatal(err)
 				}
 				if err := w.SetChunkSize(c.chunkSize); err != nil {
@@ -88,7 +90,7 @@ func TestWritesRacingClose(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			for i := range 2000 {
-				err := conn.WriteMessage(&Message{Type: TypeAudio, StreamID: 1, Timestamp: uint32(i), Payload: []byte{0x42, byte(g)}})
+				err := conn.WriteMessage(&message.Message{Type: message.TypeAudio, StreamID: 1, Timestamp: uint32(i), Payload: []byte{0x42, byte(g)}})
 				if err != nil && !errors.Is(err, ErrClosed) && !errors.Is(err, ErrQueueFull) {
 					t.Errorf("write: %v", err)
 					return
@@ -100,7 +102,7 @@ func TestWritesRacingClose(t *testing.T) {
 	time.Sleep(5 * time.Millisecond)
 	conn.Close()
 	wg.Wait()
-	if err := conn.WriteMessage(&Message{Type: TypeAudio, StreamID: 1, Payload: []byte{0x42}}); !errors.Is(err, ErrClosed) {
+	if err := conn.WriteMessage(&message.Message{Type: message.TypeAudio, StreamID: 1, Payload: []byte{0x42}}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("write after Close: %v, want ErrClosed", err)
 	}
 }

@@ -1,4 +1,4 @@
-package rtmp
+package message
 
 // Message types (RTMP 1.0 §5.4, §7.1).
 const (
@@ -48,20 +48,4 @@ func (m *Message) IsMedia() bool {
 // IsControl reports whether m is a protocol control message (types 1-6).
 func (m *Message) IsControl() bool {
 	return m.Type >= TypeSetChunkSize && m.Type <= TypeSetPeerBandwidth
-}
-
-// defaultCSID picks the chunk stream for a message that names none.
-func defaultCSID(typ uint8) uint32 {
-	switch typ {
-	case TypeSetChunkSize, TypeAbort, TypeAck, TypeUserControl, TypeWindowAckSize, TypeSetPeerBandwidth:
-		return CSIDControl
-	case TypeAudio:
-		return CSIDAudio
-	case TypeVideo:
-		return CSIDVideo
-	case TypeDataAMF0, TypeDataAMF3, TypeAggregate:
-		return CSIDData
-	default:
-		return CSIDCommand
-	}
 }

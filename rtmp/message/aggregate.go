@@ -1,4 +1,4 @@
-package rtmp
+package message
 
 import "fmt"
 
@@ -62,4 +62,8 @@ func AppendAggregate(dst []byte, msgs ...*Message) []byte {
 		dst = append(dst, byte(t>>24), byte(t>>16), byte(t>>8), byte(t))
 	}
 	return dst
+}
+
+func be24(b []byte) uint32 {
+	return uint32(b[0])<<16 | uint32(b[1])<<8 | uint32(b[2])
 }

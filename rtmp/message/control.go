@@ -1,4 +1,4 @@
-package rtmp
+package message
 
 import (
 	"encoding/binary"
