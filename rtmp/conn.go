@@ -11,17 +11,18 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flashvox/flashvox/rtmp/chunk"
 	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // Conn is an RTMP connection after the handshake. Reading happens on the
-// caller's goroutine: ReadMessage owns the ChunkReader, answers pings, sends
+// caller's goroutine: ReadMessage owns the chunk.Reader, answers pings, sends
 // acknowledgements, applies the peer's control messages and splits
 // aggregates, so no goroutine or channel hop sits between the socket and the
 // session. The Conn owns one goroutine, the writer, which drains the write
 // queue and pings an idle peer.
 //
-// Writing: wmu guards the ChunkWriter, the output buffer and the socket.
+// Writing: wmu guards the chunk.Writer, the output buffer and the socket.
 // When the queue is empty and nobody holds wmu, WriteMessage encodes the
 // message and writes it straight to a plain TCP socket without blocking
 // (see direct.go), as nginx-rtmp does from its event loop: no goroutine
@@ -42,7 +43,7 @@ type Conn struct {
 	msgsOut atomic.Uint64
 	out     countingWriter
 	rawW    fdWriter
-	cw      ChunkWriter // encodes into obuf
+	cw      chunk.Writer // encodes into obuf
 
 	dropBurst bool
 	wake      chan struct{}
@@ -56,7 +57,7 @@ type Conn struct {
 	wg     sync.WaitGroup
 
 	in *countingReader
-	cr *ChunkReader // ReadMessage's goroutine
+	cr *chunk.Reader // ReadMessage's goroutine
 
 	admitted atomic.Bool // Admit was called: the peer connected
 
@@ -103,9 +104,9 @@ func NewConn(ctx context.Context, nc net.Conn, rw io.ReadWriter, cfg ConnConfig,
 	// Close and fail set stopped themselves, before cancelling; this
 	// covers the parent context.
 	context.AfterFunc(c.ctx, func() { c.stopped.Store(true) })
-	c.cr = NewChunkReader(bufio.NewReaderSize(c.in, 4096), cfg.MaxMessageSize, cfg.MaxChunkStreams)
+	c.cr = chunk.NewReader(bufio.NewReaderSize(c.in, 4096), cfg.MaxMessageSize, cfg.MaxChunkStreams)
 	c.cr.SetBudget(cfg.PreConnectBuffer)
-	c.cw = ChunkWriter{w: &c.obuf, chunkSize: defaultChunkSize}
+	c.cw.Reset(&c.obuf)
 	if rw == io.ReadWriter(nc) && c.rawW.init(nc) {
 		c.raw = &c.rawW
 		if r := newFDReader(nc); r != nil {
@@ -114,7 +115,7 @@ func NewConn(ctx context.Context, nc net.Conn, rw io.ReadWriter, cfg ConnConfig,
 	}
 	c.lastRead.Store(c.start.UnixNano())
 	c.lastOutAt = c.start
-	if cfg.ChunkSize != defaultChunkSize {
+	if cfg.ChunkSize != chunk.DefaultSize {
 		c.enqueue(message.SetChunkSizeMessage(uint32(cfg.ChunkSize)))
 	}
 	c.wg.Add(1)

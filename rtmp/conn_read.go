@@ -84,7 +84,7 @@ func (c *Conn) readError(err error) error {
 func (c *Conn) handle(m *message.Message) (deliver bool, err error) {
 	switch m.Type {
 	case message.TypeSetChunkSize, message.TypeAbort, message.TypeAck:
-		return false, nil // the ChunkReader applied the first two
+		return false, nil // the chunk.Reader applied the first two
 	case message.TypeWindowAckSize:
 		v, err := message.ParseUint32Control(m.Payload)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/rtmp/chunk"
 	"github.com/flashvox/flashvox/rtmp/message"
 )
 
@@ -53,7 +54,7 @@ func TestDirectAndQueuedWritesKeepOrder(t *testing.T) {
 
 	done := make(chan error, 1)
 	go func() {
-		r := NewChunkReader(client, 1<<20, 16)
+		r := chunk.NewReader(client, 1<<20, 16)
 		var m message.Message
 		for i := 0; i < n; {
 			if err := r.ReadMessage(&m); err != nil {
@@ -109,7 +110,7 @@ func TestDirectWritesOutliveTheWriteDeadline(t *testing.T) {
 	startReading := make(chan struct{})
 	go func() {
 		<-startReading
-		r := NewChunkReader(client, 1<<20, 16)
+		r := chunk.NewReader(client, 1<<20, 16)
 		var m message.Message
 		for {
 			if err := r.ReadMessage(&m); err != nil {

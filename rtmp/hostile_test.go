@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/rtmp/chunk"
 	"github.com/flashvox/flashvox/rtmp/handshake"
 	"github.com/flashvox/flashvox/rtmp/message"
 )
@@ -35,7 +36,7 @@ func TestHostileInput(t *testing.T) {
 
 	chunks := func(msgs ...*message.Message) []byte {
 		var buf bytes.Buffer
-		w := NewChunkWriter(&buf)
+		w := chunk.NewWriter(&buf)
 		for _, m := range msgs {
 			w.WriteMessage(m)
 		}

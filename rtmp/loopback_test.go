@@ -195,3 +195,12 @@ func TestLoopbackShutdown(t *testing.T) {
 		t.Fatal("client not disconnected by shutdown")
 	}
 }
+
+// payload is n bytes counting up from seed: recognisable test data.
+func payload(n int, seed byte) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = seed + byte(i)
+	}
+	return b
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/internal/ratelog"
+	"github.com/flashvox/flashvox/rtmp/chunk"
 	"github.com/flashvox/flashvox/rtmp/handshake"
 )
 
@@ -281,11 +282,11 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, cfg ConnConfig, par
 // server logs these rate-limited, so others need not.
 func LimitCause(err error) string {
 	switch {
-	case errors.Is(err, ErrOverBudget):
+	case errors.Is(err, chunk.ErrOverBudget):
 		return "max_buffered"
-	case errors.Is(err, ErrTooManyChunkStreams):
+	case errors.Is(err, chunk.ErrTooManyChunkStreams):
 		return "max_chunk_streams"
-	case errors.Is(err, ErrMessageTooLarge):
+	case errors.Is(err, chunk.ErrMessageTooLarge):
 		return "max_message_size"
 	}
 	return ""

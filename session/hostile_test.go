@@ -12,7 +12,7 @@ import (
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/internal/test/testwait"
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/chunk"
 	"github.com/flashvox/flashvox/rtmp/handshake"
 	"github.com/flashvox/flashvox/rtmp/message"
 )
@@ -34,7 +34,7 @@ func handshaken(t *testing.T, c net.Conn) io.ReadWriter {
 
 func writeMsg(t *testing.T, w io.Writer, m *message.Message) {
 	t.Helper()
-	if err := rtmp.NewChunkWriter(w).WriteMessage(m); err != nil {
+	if err := chunk.NewWriter(w).WriteMessage(m); err != nil {
 		t.Fatalf("write: %v", err)
 	}
 }

@@ -11,21 +11,22 @@ import (
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/chunk"
 	"github.com/flashvox/flashvox/rtmp/handshake"
 	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // leanConn is a player connection driven by the goroutine that owns it: the
-// rtmp package's handshake, ChunkReader and ChunkWriter without rtmp.Client's
+// rtmp/handshake and rtmp/chunk's Reader and Writer without rtmp.Client's
 // three goroutines, so that thousands of subscribers cost one goroutine
 // each and no channel hop per frame. It answers pings and acknowledges as
 // the server asks.
 type leanConn struct {
 	nc     net.Conn
 	in     countReader
-	cr     *rtmp.ChunkReader
+	cr     *chunk.Reader
 	bw     *bufio.Writer
-	cw     *rtmp.ChunkWriter
+	cw     *chunk.Writer
 	window uint32 // server's Window Ack Size
 	acked  uint64
 	msg    message.Message
@@ -57,9 +58,9 @@ func dialLean(ctx context.Context, addr, app string) (*leanConn, error) {
 		return nil, err
 	}
 	l := &leanConn{nc: nc, in: countReader{r: rw}}
-	l.cr = rtmp.NewChunkReader(bufio.NewReaderSize(&l.in, 4096), 1<<20, 64)
+	l.cr = chunk.NewReader(bufio.NewReaderSize(&l.in, 4096), 1<<20, 64)
 	l.bw = bufio.NewWriterSize(rw, 512)
-	l.cw = rtmp.NewChunkWriter(l.bw)
+	l.cw = chunk.NewWriter(l.bw)
 	obj := amf.NewObject(
 		"app", app,
 		"flashVer", rtmp.DefaultFlashVer,

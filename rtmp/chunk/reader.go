@@ -1,4 +1,4 @@
-package rtmp
+package chunk
 
 import (
 	"bufio"
@@ -44,13 +44,13 @@ type chunkStreamIn struct {
 	style     extStyle
 	inMessage bool
 	body      []byte
-	reserved  uint32 // of ChunkReader.held, for the message being received
+	reserved  uint32 // of Reader.held, for the message being received
 }
 
-// ChunkReader reassembles messages from a chunk stream. It applies Set Chunk
+// Reader reassembles messages from a chunk stream. It applies Set Chunk
 // Size and Abort itself (and still returns them). It is not safe for
-// concurrent use: the Conn's reader goroutine owns it.
-type ChunkReader struct {
+// concurrent use: an rtmp.Conn's reader goroutine owns it.
+type Reader struct {
 	r          *bufio.Reader
 	chunkSize  uint32
 	maxMessage uint32
@@ -63,15 +63,15 @@ type ChunkReader struct {
 	budget, held uint32
 }
 
-// NewChunkReader reads chunks from r with the given bounds (see ConnConfig).
-func NewChunkReader(r io.Reader, maxMessageSize, maxChunkStreams int) *ChunkReader {
+// NewReader reads chunks from r with the given bounds (see rtmp.ConnConfig).
+func NewReader(r io.Reader, maxMessageSize, maxChunkStreams int) *Reader {
 	br, ok := r.(*bufio.Reader)
 	if !ok {
 		br = bufio.NewReaderSize(r, 4096)
 	}
-	return &ChunkReader{
+	return &Reader{
 		r:          br,
-		chunkSize:  defaultChunkSize,
+		chunkSize:  DefaultSize,
 		maxMessage: uint32(maxMessageSize),
 		maxStreams: maxChunkStreams,
 		streams:    make(map[uint32]*chunkStreamIn),
@@ -81,25 +81,25 @@ func NewChunkReader(r io.Reader, maxMessageSize, maxChunkStreams int) *ChunkRead
 
 // SetBudget bounds the bytes of unfinished messages the peer may hold at
 // once (the sum of their declared sizes); a header that would pass it
-// fails with ErrOverBudget. Conn lowers it until connect is admitted.
-func (r *ChunkReader) SetBudget(n int) { r.budget = uint32(min(max(n, 0), 1<<31)) }
+// fails with ErrOverBudget. rtmp.Conn lowers it until connect is admitted.
+func (r *Reader) SetBudget(n int) { r.budget = uint32(min(max(n, 0), 1<<31)) }
 
 // ChunkSize returns the current incoming chunk size.
-func (r *ChunkReader) ChunkSize() uint32 { return r.chunkSize }
+func (r *Reader) ChunkSize() uint32 { return r.chunkSize }
 
 // SetChunkSize sets the incoming chunk size (1..2^31-1; values over 16 MiB
 // act as 16 MiB since no chunk can be longer than a message).
-func (r *ChunkReader) SetChunkSize(n uint32) error {
+func (r *Reader) SetChunkSize(n uint32) error {
 	if n == 0 || n > 0x7FFFFFFF {
 		return fmt.Errorf("%w: %d", ErrInvalidChunkSize, n)
 	}
-	r.chunkSize = min(n, maxChunkSize)
+	r.chunkSize = min(n, MaxSize)
 	return nil
 }
 
 // ReadMessage reads chunks until one message is complete and stores it in m.
 // m.Payload is newly allocated and owned by the caller.
-func (r *ChunkReader) ReadMessage(m *message.Message) error {
+func (r *Reader) ReadMessage(m *message.Message) error {
 	for {
 		done, err := r.readChunk(m)
 		if err != nil {
@@ -117,7 +117,7 @@ func (r *ChunkReader) ReadMessage(m *message.Message) error {
 	}
 }
 
-func (r *ChunkReader) applyControl(m *message.Message) error {
+func (r *Reader) applyControl(m *message.Message) error {
 	switch m.Type {
 	case message.TypeSetChunkSize:
 		if len(m.Payload) < 4 {
@@ -135,7 +135,7 @@ func (r *ChunkReader) applyControl(m *message.Message) error {
 	return nil
 }
 
-func (r *ChunkReader) readBasicHeader() (fmtType uint8, csid uint32, err error) {
+func (r *Reader) readBasicHeader() (fmtType uint8, csid uint32, err error) {
 	b0, err := r.r.ReadByte()
 	if err != nil {
 		return 0, 0, err
@@ -158,7 +158,7 @@ func (r *ChunkReader) readBasicHeader() (fmtType uint8, csid uint32, err error) 
 	return fmtType, csid, nil
 }
 
-func (r *ChunkReader) stream(csid uint32) (*chunkStreamIn, error) {
+func (r *Reader) stream(csid uint32) (*chunkStreamIn, error) {
 	if cs := r.streams[csid]; cs != nil {
 		return cs, nil
 	}
@@ -173,7 +173,7 @@ func (r *ChunkReader) stream(csid uint32) (*chunkStreamIn, error) {
 // readChunk reads one chunk; done reports that it completed a message in m.
 // It is one function on purpose: the per-chunk hot path of every RTMP
 // connection, header types 0-3 and the extended timestamp in one place.
-func (r *ChunkReader) readChunk(m *message.Message) (done bool, err error) {
+func (r *Reader) readChunk(m *message.Message) (done bool, err error) {
 	fmtType, csid, err := r.readBasicHeader()
 	if err != nil {
 		return false, err
@@ -274,7 +274,7 @@ func (r *ChunkReader) readChunk(m *message.Message) (done bool, err error) {
 }
 
 // drop ends the message cs was receiving and returns its budget.
-func (r *ChunkReader) drop(cs *chunkStreamIn) {
+func (r *Reader) drop(cs *chunkStreamIn) {
 	r.held -= cs.reserved
 	cs.reserved = 0
 	cs.inMessage = false
@@ -283,7 +283,7 @@ func (r *ChunkReader) drop(cs *chunkStreamIn) {
 
 // skipRepeatedExt consumes the extended timestamp a type 3 chunk repeats, if
 // this peer repeats it.
-func (r *ChunkReader) skipRepeatedExt(cs *chunkStreamIn) error {
+func (r *Reader) skipRepeatedExt(cs *chunkStreamIn) error {
 	switch cs.style {
 	case extRepeated:
 		_, err := io.ReadFull(r.r, r.hdr[:4])
@@ -305,7 +305,7 @@ func (r *ChunkReader) skipRepeatedExt(cs *chunkStreamIn) error {
 }
 
 // readBody appends n bytes to cs.body, growing it only as data arrives.
-func (r *ChunkReader) readBody(cs *chunkStreamIn, n int) error {
+func (r *Reader) readBody(cs *chunkStreamIn, n int) error {
 	for n > 0 {
 		step := min(n, readStep)
 		l := len(cs.body)

@@ -1,4 +1,4 @@
-package rtmp
+package chunk
 
 import (
 	"encoding/binary"
@@ -19,12 +19,12 @@ type chunkStreamOut struct {
 	streamID   uint32
 }
 
-// ChunkWriter splits messages into chunks, choosing the smallest header type
+// Writer splits messages into chunks, choosing the smallest header type
 // the previous header on the chunk stream allows. Type 3 chunks repeat the
 // extended timestamp as Flash does. It does not allocate per message once a
-// chunk stream has been seen. Not safe for concurrent use: the Conn's writer
+// chunk stream has been seen. Not safe for concurrent use: an rtmp.Conn's writer
 // goroutine owns it.
-type ChunkWriter struct {
+type Writer struct {
 	w         io.Writer
 	chunkSize uint32
 	low       [64]chunkStreamOut // chunk stream ids < 64, the common case
@@ -32,15 +32,22 @@ type ChunkWriter struct {
 	hdr       [3 + 11 + 4]byte
 }
 
-// NewChunkWriter writes chunks to w, starting at the protocol's initial chunk
+// NewWriter writes chunks to w, starting at the protocol's initial chunk
 // size of 128; call SetChunkSize after announcing a new one.
-func NewChunkWriter(w io.Writer) *ChunkWriter {
-	return &ChunkWriter{w: w, chunkSize: defaultChunkSize}
+func NewWriter(w io.Writer) *Writer {
+	return &Writer{w: w, chunkSize: DefaultSize}
+}
+
+// Reset makes w a new Writer on dst, as NewWriter does, in place: an rtmp.Conn
+// keeps its Writer inside itself (its cache-hot fields) rather than behind
+// one more pointer.
+func (w *Writer) Reset(dst io.Writer) {
+	*w = Writer{w: dst, chunkSize: DefaultSize}
 }
 
 // SetChunkSize sets the outgoing chunk size (1..16 MiB).
-func (w *ChunkWriter) SetChunkSize(n uint32) error {
-	if n < minChunkSize || n > maxChunkSize {
+func (w *Writer) SetChunkSize(n uint32) error {
+	if n < MinSize || n > MaxSize {
 		return fmt.Errorf("%w: %d", ErrInvalidChunkSize, n)
 	}
 	w.chunkSize = n
@@ -48,9 +55,9 @@ func (w *ChunkWriter) SetChunkSize(n uint32) error {
 }
 
 // ChunkSize returns the outgoing chunk size.
-func (w *ChunkWriter) ChunkSize() uint32 { return w.chunkSize }
+func (w *Writer) ChunkSize() uint32 { return w.chunkSize }
 
-func (w *ChunkWriter) stream(csid uint32) *chunkStreamOut {
+func (w *Writer) stream(csid uint32) *chunkStreamOut {
 	if csid < 64 {
 		return &w.low[csid]
 	}
@@ -66,7 +73,7 @@ func (w *ChunkWriter) stream(csid uint32) *chunkStreamOut {
 }
 
 // WriteMessage writes m as chunks. m.ChunkStreamID 0 picks a default by type.
-func (w *ChunkWriter) WriteMessage(m *message.Message) error {
+func (w *Writer) WriteMessage(m *message.Message) error {
 	n, csid, ext, field, err := w.begin(m)
 	if err != nil {
 		return err
@@ -93,8 +100,8 @@ func (w *ChunkWriter) WriteMessage(m *message.Message) error {
 
 // AppendMessage is WriteMessage appending the chunks to dst instead of
 // writing them to the writer: a caller can encode into a buffer on its own
-// stack (the Conn's direct writes do), which stays in the CPU cache.
-func (w *ChunkWriter) AppendMessage(dst []byte, m *message.Message) ([]byte, error) {
+// stack (rtmp.Conn's direct writes do), which stays in the CPU cache.
+func (w *Writer) AppendMessage(dst []byte, m *message.Message) ([]byte, error) {
 	n, csid, ext, field, err := w.begin(m)
 	if err != nil {
 		return dst, err
@@ -117,7 +124,7 @@ func (w *ChunkWriter) AppendMessage(dst []byte, m *message.Message) ([]byte, err
 // length) and records it as the chunk stream's last header. The rest of
 // the chunks get continuation headers for csid (ext: with the extended
 // timestamp field).
-func (w *ChunkWriter) begin(m *message.Message) (n int, csid uint32, ext bool, field uint32, err error) {
+func (w *Writer) begin(m *message.Message) (n int, csid uint32, ext bool, field uint32, err error) {
 	if len(m.Payload) > 1<<24-1 {
 		return 0, 0, false, 0, fmt.Errorf("%w: %d bytes", ErrMessageTooLarge, len(m.Payload))
 	}
@@ -189,7 +196,7 @@ func (w *ChunkWriter) begin(m *message.Message) (n int, csid uint32, ext bool, f
 
 // continuation puts a type 3 header for csid into w.hdr and returns its
 // length; type 3 chunks repeat the extended timestamp as Flash does.
-func (w *ChunkWriter) continuation(csid uint32, ext bool, field uint32) int {
+func (w *Writer) continuation(csid uint32, ext bool, field uint32) int {
 	n := putBasicHeader(w.hdr[:], 3, csid)
 	if ext {
 		binary.BigEndian.PutUint32(w.hdr[n:], field)

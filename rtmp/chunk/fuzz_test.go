@@ -1,4 +1,4 @@
-package rtmp
+package chunk
 
 import (
 	"reflect"

@@ -1,4 +1,4 @@
-package rtmp
+package chunk
 
 import (
 	"bufio"
@@ -88,8 +88,8 @@ var chunkCases = []chunkCase{
 // encodeCase writes a case's messages, announcing the chunk size first.
 func encodeCase(t testing.TB, c chunkCase) []byte {
 	var buf bytes.Buffer
-	w := NewChunkWriter(&buf)
-	if c.chunkSize != defaultChunkSize {
+	w := NewWriter(&buf)
+	if c.chunkSize != DefaultSize {
 		if err := w.WriteMessage(message.SetChunkSizeMessage(c.chunkSize)); err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +106,7 @@ func encodeCase(t testing.TB, c chunkCase) []byte {
 }
 
 func readAll(b []byte, maxMessage int) ([]message.Message, error) {
-	r := NewChunkReader(bytes.NewReader(b), maxMessage, 64)
+	r := NewReader(bytes.NewReader(b), maxMessage, 64)
 	var out []message.Message
 	for {
 		var m message.Message
@@ -148,7 +148,7 @@ func TestChunkRoundTrip(t *testing.T) {
 
 func TestChunkWriterHeaderTypes(t *testing.T) {
 	var buf bytes.Buffer
-	w := NewChunkWriter(&buf)
+	w := NewWriter(&buf)
 	m := message.Message{Type: message.TypeAudio, StreamID: 1, ChunkStreamID: 4, Payload: payload(65, 0)}
 	want := []byte{0 << 6, 2 << 6, 3 << 6, 1 << 6, 0 << 6}
 	steps := []func(){
@@ -193,7 +193,7 @@ func TestChunkReaderExtendedStyles(t *testing.T) {
 
 func TestChunkReaderAbortAndChunkSize(t *testing.T) {
 	var buf bytes.Buffer
-	w := NewChunkWriter(&buf)
+	w := NewWriter(&buf)
 	// a partial message on csid 4 (first chunk of 200 bytes), then Abort.
 	full := encodeCase(t, chunkCase{chunkSize: 128, msgs: []message.Message{{Type: message.TypeAudio, StreamID: 1, ChunkStreamID: 4, Payload: payload(200, 1)}}})
 	buf.Write(full[:12+128])
@@ -217,12 +217,12 @@ func TestChunkReaderAbortAndChunkSize(t *testing.T) {
 func TestChunkReaderLimits(t *testing.T) {
 	setChunk := func(v uint32) []byte {
 		var buf bytes.Buffer
-		NewChunkWriter(&buf).WriteMessage(message.SetChunkSizeMessage(v))
+		NewWriter(&buf).WriteMessage(message.SetChunkSizeMessage(v))
 		return buf.Bytes()
 	}
 	manyCSIDs := func() []byte {
 		var buf bytes.Buffer
-		w := NewChunkWriter(&buf)
+		w := NewWriter(&buf)
 		for i := range 100 {
 			w.WriteMessage(&message.Message{Type: message.TypeAudio, StreamID: 1, ChunkStreamID: uint32(10 + i), Payload: []byte{1}})
 		}
@@ -254,7 +254,7 @@ func TestChunkReaderLimits(t *testing.T) {
 func TestChunkReaderGrowsWithData(t *testing.T) {
 	in := []byte{0x06, 0, 0, 0, 0x0f, 0xff, 0xff, message.TypeVideo, 1, 0, 0, 0}
 	in = append(in, payload(10, 0)...)
-	r := NewChunkReader(bufio.NewReader(bytes.NewReader(in)), 1<<20, 64)
+	r := NewReader(bufio.NewReader(bytes.NewReader(in)), 1<<20, 64)
 	var m message.Message
 	r.SetChunkSize(1 << 24)
 	if err := r.ReadMessage(&m); err == nil {
@@ -274,7 +274,7 @@ func TestChunkReaderBudget(t *testing.T) {
 	}
 	whole := func(csid byte, size int) []byte {
 		var buf bytes.Buffer
-		w := NewChunkWriter(&buf)
+		w := NewWriter(&buf)
 		w.WriteMessage(&message.Message{Type: message.TypeAudio, StreamID: 1, ChunkStreamID: uint32(csid), Payload: make([]byte, size)})
 		return buf.Bytes()
 	}
@@ -297,7 +297,7 @@ func TestChunkReaderBudget(t *testing.T) {
 		{"replaced message gives back", cat(half(10, 30000), half(10, 30000)), 32768, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := NewChunkReader(bytes.NewReader(tc.in), 1<<20, 64)
+			r := NewReader(bytes.NewReader(tc.in), 1<<20, 64)
 			r.SetBudget(tc.budget)
 			n := 0
 			var err error
