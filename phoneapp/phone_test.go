@@ -35,10 +35,11 @@ func startStack(t *testing.T, ring time.Duration) *stack {
 	hub := media.NewHub(256, log)
 	calls := call.NewService(call.Options{RingTimeout: ring}, "alice", "bob", "carol")
 	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}, Secret: secret})
+	sessions := &session.Handler{Options: session.Options{Hub: hub, MaxStreams: 8, Logger: log,
+		Apps: map[string]session.App{phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log}}}}
 	srv := &rtmp.Server{
 		MaxConns: 100, MaxConnsPerIP: 100, Logger: log,
-		Handler: &session.Handler{Options: session.Options{Hub: hub, MaxStreams: 8, Logger: log,
-			Apps: map[string]session.App{phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log}}}},
+		Handler: rtmp.HandlerFunc(func(ctx context.Context, c *rtmp.Conn) { sessions.Serve(ctx, c) }),
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -352,3 +352,7 @@ func (c *Conn) Err() error {
 		return nil
 	}
 }
+
+// RoutineEnd reports whether err, the reason c ended, is routine (Close),
+// so that the layer above need not log it (session.RoutineEnder).
+func (c *Conn) RoutineEnd(err error) bool { return errors.Is(err, ErrClosed) }

@@ -292,6 +292,13 @@ func LimitCause(err error) string {
 	return ""
 }
 
+// RoutineEnd reports whether err, the reason c ended, is routine: Close,
+// or a limit the Server logs itself (rate-limited), so that the layer
+// above need not log it again (session.RoutineEnder).
+func (c *Conn) RoutineEnd(err error) bool {
+	return errors.Is(err, ErrClosed) || LimitCause(err) != ""
+}
+
 // admit counts a conn from ip in, or names the limit it is over.
 func (s *Server) admit(ip string) (cause string, err error) {
 	s.mu.Lock()

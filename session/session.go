@@ -14,11 +14,16 @@ import (
 	"github.com/flashvox/flashvox/rtmp/message"
 )
 
-// Transport carries one client's messages. rtmp.Conn implements it; RTMFP
-// will too. WriteMessage must not block: it queues, dropping old media when
-// the client is slow. It copies the Message struct (callers reuse theirs)
-// and keeps the Payload, which nobody modifies. It is called from the Serve
-// goroutine and from publishers' goroutines (player sinks).
+// Transport is one client's message connection, whatever carries it (an
+// RTMP chunk stream, RTMFP flows): what a Session needs of it. WriteMessage
+// must not block: it queues, dropping old media when the client is slow. It
+// copies the Message struct (callers reuse theirs) and keeps the Payload,
+// which nobody modifies. It is called from the Serve goroutine and from
+// publishers' goroutines (player sinks). A Transport may also be an
+// io.Closer (Session.Close, the linger after a refused connect), hold a
+// peer to a smaller budget until connect (Admit), keep setPeerInfo
+// addresses (PeerInfoReceiver) and say which end errors are routine
+// (RoutineEnder).
 type Transport interface {
 	ReadMessage() (*message.Message, error)
 	WriteMessage(m *message.Message) error

@@ -29,10 +29,6 @@ func newRTMFP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 	if !r.Enabled {
 		return nil, nil
 	}
-	h, ok := svc.rtmp.Handler.(rtmfp.Handler)
-	if !ok {
-		return nil, errors.New("rtmfp: the RTMP handler cannot serve RTMFP sessions")
-	}
 	var id *rtmfp.Identity
 	if r.IdentityFile != "" {
 		var err error
@@ -68,7 +64,7 @@ func newRTMFP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 			Identity:        id,
 			Logger:          logger.With("component", "rtmfp"),
 		},
-		Handler: h,
+		Handler: rtmfpSessions(svc.sessions),
 	}
 	registerRTMFPMetrics(reg, srv.Stats())
 	return &rtmfpService{srv: srv, pc: pc}, nil
