@@ -160,8 +160,8 @@ func newHooks(h config.Hooks, logger *slog.Logger) session.Hooks {
 	return hooks.New(o)
 }
 
-// close ends every tunnel session and every call (the parties get bye with
-// reason shutdown).
+// close ends every tunnel session (if serve did not run) and every call
+// (the parties get bye with reason shutdown).
 func (s *services) close() {
 	s.tunnel.Close()
 	s.confs.Close()
@@ -194,12 +194,12 @@ func (s *services) serveRTMPS(ctx context.Context, ln net.Listener) error {
 
 // serveRTMPT serves the tunnel alone on ln (rtmp.rtmpt_listen).
 func (s *services) serveRTMPT(ctx context.Context, ln net.Listener) error {
-	return s.tunnel.Serve(ctx, ln)
+	return s.tunnel.ServeListener(ctx, ln)
 }
 
 // serveRTMPTS serves the tunnel over HTTPS on ln (rtmp.rtmpts_listen).
 func (s *services) serveRTMPTS(ctx context.Context, ln net.Listener) error {
-	return s.tunnel.Serve(ctx, tls.NewListener(ln, s.certs.Config()))
+	return s.tunnel.ServeListener(ctx, tls.NewListener(ln, s.certs.Config()))
 }
 
 // reloadCerts reads the TLS pairs (RTMPS/RTMPTS, HTTPS) again on every
