@@ -9,6 +9,7 @@ import (
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/rtmfp"
+	"github.com/flashvox/flashvox/rtmfp/wire"
 	"github.com/flashvox/flashvox/rtmp/message"
 )
 
@@ -68,7 +69,7 @@ func waitCommand(t *testing.T, c *rtmfp.Conn, names ...string) *message.Command 
 // requiring HMAC and sequence numbers and without, DH group 2 (our
 // initiator's first choice).
 func TestDialOwnServer(t *testing.T) {
-	for _, pol := range []rtmfp.Policy{{}, {RequireHMAC: true, RequireSeq: true}} {
+	for _, pol := range []wire.Policy{{}, {RequireHMAC: true, RequireSeq: true}} {
 		st := startStack(t, rtmfp.Config{Policy: pol})
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		c, err := rtmfp.Dial(ctx, "rtmfp://"+st.RTMFPAddr+"/live", rtmfp.DialOptions{})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/rtmfp"
+	"github.com/flashvox/flashvox/rtmfp/wire"
 	"github.com/flashvox/flashvox/rtmp/message"
 )
 
@@ -105,7 +106,7 @@ func TestCirrusDeveloperKey(t *testing.T) {
 	st := startStack(t, rtmfp.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	id := rtmfp.NewRandomIdentity(false)
+	id := wire.NewRandomIdentity(false)
 	url := "rtmfp://" + st.RTMFPAddr + "/0123456789abcdef01234567-89abcdef0123/"
 	a, err := rtmfp.Dial(ctx, url, rtmfp.DialOptions{Identity: id, PeerHandler: echoPeer})
 	if err != nil {

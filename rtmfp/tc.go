@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flashvox/flashvox/rtmfp/wire"
 	"github.com/flashvox/flashvox/rtmp/message"
 )
 
@@ -33,7 +34,7 @@ func parseTCMetadata(b []byte) (uint32, bool) {
 	if len(b) < 4 || b[0] != 'T' || b[1] != 'C' || b[2]&tcFlagStreamID == 0 {
 		return 0, false
 	}
-	v, _, err := parseVLU(b[3:])
+	v, _, err := wire.ParseVLU(b[3:])
 	if err != nil || v > 0xffffffff {
 		return 0, false
 	}
@@ -42,7 +43,7 @@ func parseTCMetadata(b []byte) (uint32, bool) {
 
 // tcMetadata is the metadata of a flow of stream id, delivered in order.
 func tcMetadata(id uint32) []byte {
-	return appendVLU([]byte{'T', 'C', tcFlagStreamID}, uint64(id))
+	return wire.AppendVLU([]byte{'T', 'C', tcFlagStreamID}, uint64(id))
 }
 
 // tcStream is the send flows of one NetStream: audio on its own flow with
@@ -300,11 +301,11 @@ func (c *Conn) PeerID() string { return hex.EncodeToString(c.s.far[:]) }
 // peer ID other clients reach us by.
 func (c *Conn) NearID() string { return hex.EncodeToString(c.s.near[:]) }
 
-// FarNonce is the peer's session nonce (Flash's farNonce).
-func (c *Conn) FarNonce() []byte { return c.s.keys.farNonce }
+// FarNonce is the peer's session nonce (Flash's FarNonce).
+func (c *Conn) FarNonce() []byte { return c.s.keys.FarNonce }
 
-// NearNonce is our session nonce (Flash's nearNonce).
-func (c *Conn) NearNonce() []byte { return c.s.keys.nearNonce }
+// NearNonce is our session nonce (Flash's NearNonce).
+func (c *Conn) NearNonce() []byte { return c.s.keys.NearNonce }
 
 // Dropped counts messages dropped because a queue was full.
 func (c *Conn) Dropped() uint64 { return c.dropped.Load() }
@@ -327,7 +328,7 @@ func (c *Conn) SetPeerInfo(addrs []string) {
 	c.peerInfo = append([]string(nil), addrs...)
 	c.s.peerAddrs = c.s.peerAddrs[:0]
 	for _, a := range addrs {
-		if ap, err := netip.ParseAddrPort(a); err == nil && len(c.s.peerAddrs) < maxPeerAddrs {
+		if ap, err := netip.ParseAddrPort(a); err == nil && len(c.s.peerAddrs) < wire.MaxPeerAddrs {
 			c.s.peerAddrs = append(c.s.peerAddrs, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/rtmfp"
+	"github.com/flashvox/flashvox/rtmfp/wire"
 	"github.com/flashvox/flashvox/rtmp/message"
 )
 
@@ -182,7 +183,7 @@ func handshakes(ctx context.Context, uri string, workers int, d time.Duration, p
 	var wg, closers sync.WaitGroup
 	var mu sync.Mutex // guards lat
 	defer closers.Wait()
-	shared := rtmfp.NewRandomIdentity(false)
+	shared := wire.NewRandomIdentity(false)
 	for range workers {
 		wg.Add(1)
 		go func() {
@@ -190,7 +191,7 @@ func handshakes(ctx context.Context, uri string, workers int, d time.Duration, p
 			for ctx.Err() == nil {
 				id := shared
 				if perDial {
-					id = rtmfp.NewRandomIdentity(false)
+					id = wire.NewRandomIdentity(false)
 				}
 				t0 := time.Now()
 				c, err := rtmfp.Dial(ctx, uri, rtmfp.DialOptions{Identity: id})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/rtmfp"
+	"github.com/flashvox/flashvox/rtmfp/wire"
 )
 
 // rtmfpService is the RTMFP server, on the RTMP server's session handler
@@ -29,10 +30,10 @@ func newRTMFP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 	if !r.Enabled {
 		return nil, nil
 	}
-	var id *rtmfp.Identity
+	var id *wire.Identity
 	if r.IdentityFile != "" {
 		var err error
-		if id, err = rtmfp.LoadIdentity(r.IdentityFile, true); err != nil {
+		if id, err = wire.LoadIdentity(r.IdentityFile, true); err != nil {
 			return nil, fmt.Errorf("rtmfp.identity_file: %w", err)
 		}
 	}
@@ -58,7 +59,7 @@ func newRTMFP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 			MaxFlows: r.MaxFlowsPerSession, FlowBuffer: r.FlowBuffer, SessionBuffer: r.SessionBuffer, PreConnectBuffer: r.PreConnectBuffer, SendQueue: r.SendQueue,
 			IdleTimeout: r.IdleTimeout, Keepalive: r.Keepalive, AudioLifetime: r.AudioLifetime,
 			CongestionDelay: congestionDelay(r),
-			Policy:          rtmfp.Policy{RequireHMAC: r.RequireHMAC, RequireSeq: r.RequireSequence},
+			Policy:          wire.Policy{RequireHMAC: r.RequireHMAC, RequireSeq: r.RequireSequence},
 			RedirectServers: redirect,
 			Introduce:       introduce,
 			Identity:        id,

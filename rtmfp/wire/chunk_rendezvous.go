@@ -1,4 +1,4 @@
-package rtmfp
+package wire
 
 import "net/netip"
 
@@ -9,14 +9,14 @@ type Redirect struct {
 	Addrs []Address
 }
 
-// Unmarshal decodes a Redirect body; at most maxPeerAddrs addresses are
+// Unmarshal decodes a Redirect body; at most MaxPeerAddrs addresses are
 // kept.
 func (r *Redirect) Unmarshal(b []byte) error {
 	tag, n, err := parseField(b)
 	if err != nil {
 		return err
 	}
-	if len(tag) > maxTagLen {
+	if len(tag) > MaxTagLen {
 		return errFieldTooLong
 	}
 	r.Tag, r.Addrs = tag, r.Addrs[:0]
@@ -25,7 +25,7 @@ func (r *Redirect) Unmarshal(b []byte) error {
 		if err != nil {
 			return err
 		}
-		if len(r.Addrs) < maxPeerAddrs {
+		if len(r.Addrs) < MaxPeerAddrs {
 			r.Addrs = append(r.Addrs, Address{a, origin})
 		}
 		b = b[m:]
@@ -62,7 +62,7 @@ func (f *FIHello) Unmarshal(b []byte) error {
 		return err
 	}
 	f.EPD, f.Addr, f.Tag = epd, a, b[n+m:]
-	if len(f.Tag) > maxTagLen {
+	if len(f.Tag) > MaxTagLen {
 		return errFieldTooLong
 	}
 	return nil
@@ -71,6 +71,6 @@ func (f *FIHello) Unmarshal(b []byte) error {
 // AppendTo appends the FIHello body (the address marked observed).
 func (f *FIHello) AppendTo(dst []byte) []byte {
 	dst = appendField(dst, f.EPD)
-	dst = appendAddress(dst, f.Addr, originObserved)
+	dst = appendAddress(dst, f.Addr, OriginObserved)
 	return append(dst, f.Tag...)
 }

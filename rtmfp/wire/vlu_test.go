@@ -1,4 +1,4 @@
-package rtmfp
+package wire
 
 import (
 	"bytes"
@@ -22,13 +22,13 @@ var vluCases = []struct {
 
 func TestVLU(t *testing.T) {
 	for _, c := range vluCases {
-		if got := appendVLU(nil, c.v); !bytes.Equal(got, c.enc) {
+		if got := AppendVLU(nil, c.v); !bytes.Equal(got, c.enc) {
 			t.Errorf("appendVLU(%d) = %x, want %x", c.v, got, c.enc)
 		}
 		if vluSize(c.v) != len(c.enc) {
 			t.Errorf("vluSize(%d) = %d, want %d", c.v, vluSize(c.v), len(c.enc))
 		}
-		v, n, err := parseVLU(append(c.enc, 0xaa))
+		v, n, err := ParseVLU(append(c.enc, 0xaa))
 		if err != nil || v != c.v || n != len(c.enc) {
 			t.Errorf("parseVLU(%x) = %d, %d, %v", c.enc, v, n, err)
 		}
@@ -37,13 +37,13 @@ func TestVLU(t *testing.T) {
 		in  []byte
 		err error
 	}{
-		{nil, errBufferTooShort},
-		{[]byte{0x80}, errBufferTooShort},
-		{bytes.Repeat([]byte{0xff}, 9), errBufferTooShort},
+		{nil, ErrBufferTooShort},
+		{[]byte{0x80}, ErrBufferTooShort},
+		{bytes.Repeat([]byte{0xff}, 9), ErrBufferTooShort},
 		{bytes.Repeat([]byte{0xff}, 10), errVLUTooLong},
 		{bytes.Repeat([]byte{0x80}, 20), errVLUTooLong},
 	} {
-		if _, _, err := parseVLU(bad.in); !errors.Is(err, bad.err) {
+		if _, _, err := ParseVLU(bad.in); !errors.Is(err, bad.err) {
 			t.Errorf("parseVLU(%x) err = %v, want %v", bad.in, err, bad.err)
 		}
 	}
@@ -51,11 +51,11 @@ func TestVLU(t *testing.T) {
 
 var optionListCases = [][]byte{
 	// EPD as tcconn sends it: ancillary data (the URI).
-	appendOption(nil, epdAncillary, []byte("rtmfp://127.0.0.1/live")),
+	AppendOption(nil, EPDAncillary, []byte("rtmfp://127.0.0.1/live")),
 	// A server certificate.
 	NewIdentity(bytes.Repeat([]byte{7}, 64), true).Cert,
 	// Options, a marker, more bytes.
-	append(appendOptionVLU(appendOption(nil, 0x15, nil), 0x1d, 2), 0x00, 0x01, 0x02),
+	append(appendOptionVLU(AppendOption(nil, 0x15, nil), 0x1d, 2), 0x00, 0x01, 0x02),
 	{0x00},
 }
 
@@ -67,7 +67,7 @@ func TestOptionList(t *testing.T) {
 		}
 		var re []byte
 		for _, o := range opts {
-			re = appendOption(re, o.typ, o.value)
+			re = AppendOption(re, o.typ, o.value)
 		}
 		if !bytes.HasPrefix(c[:n], re) {
 			t.Errorf("case %d: re-encoded %x is not a prefix of %x", i, re, c[:n])
@@ -87,14 +87,14 @@ func FuzzVLU(f *testing.F) {
 		f.Add(c.enc)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		v, n, err := parseVLU(b)
+		v, n, err := ParseVLU(b)
 		if err != nil {
 			return
 		}
 		if n > maxVLUSize || n > len(b) {
 			t.Fatalf("length %d of %d", n, len(b))
 		}
-		if v2, n2, err := parseVLU(appendVLU(nil, v)); err != nil || v2 != v || n2 > n {
+		if v2, n2, err := ParseVLU(AppendVLU(nil, v)); err != nil || v2 != v || n2 > n {
 			t.Fatalf("round trip of %d: %d %d %v", v, v2, n2, err)
 		}
 	})
@@ -114,7 +114,7 @@ func FuzzOptionList(f *testing.F) {
 		}
 		var re []byte
 		for _, o := range opts {
-			re = appendOption(re, o.typ, o.value)
+			re = AppendOption(re, o.typ, o.value)
 		}
 		again, _, _, err := parseOptionList(re, maxCertOptions)
 		if err != nil || len(again) != len(opts) {

@@ -1,4 +1,4 @@
-package rtmfp
+package wire
 
 import (
 	"crypto/rand"

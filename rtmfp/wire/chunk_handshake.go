@@ -1,4 +1,4 @@
-package rtmfp
+package wire
 
 import "encoding/binary"
 
@@ -62,7 +62,7 @@ type IIKeying struct {
 // Unmarshal decodes an IIKeying body.
 func (k *IIKeying) Unmarshal(b []byte) error {
 	if len(b) < 4 {
-		return errBufferTooShort
+		return ErrBufferTooShort
 	}
 	k.SessionID = binary.BigEndian.Uint32(b)
 	n := 4
@@ -97,7 +97,7 @@ type RIKeying struct {
 // Unmarshal decodes an RIKeying body.
 func (k *RIKeying) Unmarshal(b []byte) error {
 	if len(b) < 4 {
-		return errBufferTooShort
+		return ErrBufferTooShort
 	}
 	k.SessionID = binary.BigEndian.Uint32(b)
 	f, l, err := parseField(b[4:])

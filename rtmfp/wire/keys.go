@@ -1,4 +1,4 @@
-package rtmfp
+package wire
 
 import (
 	"crypto/hmac"
@@ -60,7 +60,7 @@ func (k *keyingParams) negotiate(opts []option) error {
 	hlen := uint64(0)
 	if v, ok := findOption(opts, keyHMAC); ok && len(v) > 0 {
 		hf = v[0]
-		hlen, _, _ = parseVLU(v[1:])
+		hlen, _, _ = ParseVLU(v[1:])
 	}
 	var ok bool
 	if k.seq, ok = k.seq.with(sf); !ok {
@@ -80,95 +80,95 @@ func (k *keyingParams) negotiate(opts []option) error {
 
 // appendOptions appends our negotiation options.
 func (k *keyingParams) appendOptions(dst []byte) []byte {
-	dst = appendOption(dst, keySeq, []byte{k.seq.flags()})
-	h := appendVLU([]byte{k.hmac.flags()}, defaultHMACLength)
-	return appendOption(dst, keyHMAC, h)
+	dst = AppendOption(dst, keySeq, []byte{k.seq.flags()})
+	h := AppendVLU([]byte{k.hmac.flags()}, defaultHMACLength)
+	return AppendOption(dst, keyHMAC, h)
 }
 
-// sessionKeys are the keys and nonces of one session (RFC 7425 §4.6.4).
-type sessionKeys struct {
-	crypto              *packetCrypto
-	nearNonce, farNonce []byte
+// SessionKeys are the keys and nonces of one session (RFC 7425 §4.6.4).
+type SessionKeys struct {
+	Crypto              *PacketCrypto
+	NearNonce, FarNonce []byte
 }
 
 // deriveKeys computes the session keys from the shared secret, our keying
 // component (sknc) and the far one (skfc), and builds the packet crypto.
-func deriveKeys(secret, sknc, skfc []byte, k keyingParams) sessionKeys {
+func deriveKeys(secret, sknc, skfc []byte, k keyingParams) SessionKeys {
 	md := hmacSHA256(skfc, sknc)
 	enc := hmacSHA256(secret, md)
 	md = hmacSHA256(sknc, skfc)
 	dec := hmacSHA256(secret, md)
-	c := newPacketCrypto(enc[:16], dec[:16])
+	c := NewPacketCrypto(enc[:16], dec[:16])
 	if k.hmac.sendAlways {
-		c.hmacTx = hmac.New(sha256.New, hmacSHA256(secret, enc))
+		c.HMACTx = hmac.New(sha256.New, hmacSHA256(secret, enc))
 		c.hmacTxLen = defaultHMACLength
 	}
 	if k.hmac.recvRequired {
 		c.hmacRx = hmac.New(sha256.New, hmacSHA256(secret, dec))
 		c.hmacRxLen = k.hmacRxLen
 	}
-	c.seqTx = k.seq.sendAlways
+	c.SeqTx = k.seq.sendAlways
 	c.seqRx = k.seq.recvRequired
-	return sessionKeys{crypto: c, nearNonce: hmacSHA256(secret, sknc), farNonce: hmacSHA256(secret, skfc)}
+	return SessionKeys{Crypto: c, NearNonce: hmacSHA256(secret, sknc), FarNonce: hmacSHA256(secret, skfc)}
 }
 
-// respondKeying is the responder's half of keying: it checks the
+// RespondKeying is the responder's half of keying: it checks the
 // initiator's component skic (and certificate), picks the group, makes an
 // ephemeral key and returns our component skrc and the session keys.
-func respondKeying(skic []byte, ic *peerCert, pol Policy) ([]byte, sessionKeys, error) {
+func RespondKeying(skic []byte, ic *PeerCert, pol Policy) ([]byte, SessionKeys, error) {
 	opts, _, _, err := parseOptionList(skic, maxCertOptions)
 	if err != nil {
-		return nil, sessionKeys{}, err
+		return nil, SessionKeys{}, err
 	}
 	kp := keyingParams{hmac: negotiated{recvRequired: pol.RequireHMAC}, seq: negotiated{recvRequired: pol.RequireSeq}}
 	if err := kp.negotiate(opts); err != nil {
-		return nil, sessionKeys{}, err
+		return nil, SessionKeys{}, err
 	}
 	var gid uint64
 	var peerPub []byte
 	if v, ok := findOption(opts, keyPublicKey); ok {
-		g, l, err := parseVLU(v)
+		g, l, err := ParseVLU(v)
 		if err != nil {
-			return nil, sessionKeys{}, errBadOption
+			return nil, SessionKeys{}, ErrBadOption
 		}
 		gid, peerPub = g, v[l:]
 	} else if v, ok := findOption(opts, keyGroupSelect); ok && ic.static {
-		g, _, err := parseVLU(v)
+		g, _, err := ParseVLU(v)
 		if err != nil {
-			return nil, sessionKeys{}, errBadOption
+			return nil, SessionKeys{}, ErrBadOption
 		}
 		gid, peerPub = g, ic.keys[g]
 	} else {
-		return nil, sessionKeys{}, errBadOption
+		return nil, SessionKeys{}, ErrBadOption
 	}
 	g := dhGroupByID(gid)
 	if g == nil {
-		return nil, sessionKeys{}, errBadGroup
+		return nil, SessionKeys{}, errBadGroup
 	}
 	key, err := newDHKey(g)
 	if err != nil {
-		return nil, sessionKeys{}, err
+		return nil, SessionKeys{}, err
 	}
 	secret, err := key.shared(peerPub)
 	if err != nil {
-		return nil, sessionKeys{}, err
+		return nil, SessionKeys{}, err
 	}
 	skrc := kp.appendOptions(nil)
-	skrc = appendOption(skrc, keyPublicKey, append(appendVLU(nil, g.id), key.pub...))
+	skrc = AppendOption(skrc, keyPublicKey, append(AppendVLU(nil, g.id), key.pub...))
 	return skrc, deriveKeys(secret, skrc, skic, kp), nil
 }
 
-// initiatorKeying is the initiator's half of keying: an ephemeral key in
+// InitiatorKeying is the initiator's half of keying: an ephemeral key in
 // its component (as Flash Player does).
-type initiatorKeying struct {
+type InitiatorKeying struct {
 	key  *dhKey
-	skic []byte
+	SKIC []byte
 	kp   keyingParams
 }
 
-// newInitiatorKeying picks the first of our groups the responder's
+// NewInitiatorKeying picks the first of our groups the responder's
 // certificate offers and makes our component.
-func newInitiatorKeying(rc *peerCert, pol Policy) (*initiatorKeying, error) {
+func NewInitiatorKeying(rc *PeerCert, pol Policy) (*InitiatorKeying, error) {
 	var g *dhGroup
 	for _, x := range dhGroups {
 		if rc.supports(x.id) {
@@ -183,36 +183,36 @@ func newInitiatorKeying(rc *peerCert, pol Policy) (*initiatorKeying, error) {
 	if err != nil {
 		return nil, err
 	}
-	ik := &initiatorKeying{key: key, kp: keyingParams{hmac: negotiated{recvRequired: pol.RequireHMAC}, seq: negotiated{recvRequired: pol.RequireSeq}}}
-	ik.skic = appendOption(nil, keyPublicKey, append(appendVLU(nil, g.id), key.pub...))
-	ik.skic = ik.kp.appendOptions(ik.skic)
+	ik := &InitiatorKeying{key: key, kp: keyingParams{hmac: negotiated{recvRequired: pol.RequireHMAC}, seq: negotiated{recvRequired: pol.RequireSeq}}}
+	ik.SKIC = AppendOption(nil, keyPublicKey, append(AppendVLU(nil, g.id), key.pub...))
+	ik.SKIC = ik.kp.appendOptions(ik.SKIC)
 	return ik, nil
 }
 
-// finish combines the responder's component into the session keys.
-func (ik *initiatorKeying) finish(skrc []byte, rc *peerCert) (sessionKeys, error) {
+// Finish combines the responder's component into the session keys.
+func (ik *InitiatorKeying) Finish(skrc []byte, rc *PeerCert) (SessionKeys, error) {
 	opts, _, _, err := parseOptionList(skrc, maxCertOptions)
 	if err != nil {
-		return sessionKeys{}, err
+		return SessionKeys{}, err
 	}
 	if err := ik.kp.negotiate(opts); err != nil {
-		return sessionKeys{}, err
+		return SessionKeys{}, err
 	}
 	var peerPub []byte
 	if v, ok := findOption(opts, keyPublicKey); ok {
-		g, l, err := parseVLU(v)
+		g, l, err := ParseVLU(v)
 		if err != nil || g != ik.key.g.id {
-			return sessionKeys{}, errBadGroup
+			return SessionKeys{}, errBadGroup
 		}
 		peerPub = v[l:]
 	} else if rc.static {
 		peerPub = rc.keys[ik.key.g.id]
 	} else {
-		return sessionKeys{}, errBadOption
+		return SessionKeys{}, ErrBadOption
 	}
 	secret, err := ik.key.shared(peerPub)
 	if err != nil {
-		return sessionKeys{}, err
+		return SessionKeys{}, err
 	}
-	return deriveKeys(secret, ik.skic, skrc, ik.kp), nil
+	return deriveKeys(secret, ik.SKIC, skrc, ik.kp), nil
 }

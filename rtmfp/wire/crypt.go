@@ -1,4 +1,4 @@
-package rtmfp
+package wire
 
 import (
 	"crypto/aes"
@@ -21,21 +21,22 @@ const (
 	maxSeqGap         = 32 // sequence numbers this far behind the newest are refused
 )
 
-// packetCrypto encrypts and decrypts one session's packets (or the
+// PacketCrypto encrypts and decrypts one session's packets (or the
 // handshake's, with the default key). Not safe for concurrent use: its
 // owner (a session, under its lock, or the server's reader) serialises it.
-type packetCrypto struct {
+type PacketCrypto struct {
 	enc, dec cipher.Block
 
-	hmacTx, hmacRx       hash.Hash // nil unless negotiated
+	HMACTx, hmacRx       hash.Hash // nil unless negotiated
 	hmacTxLen, hmacRxLen int
-	seqTx, seqRx         bool // session sequence numbers sent / required
+	SeqTx, seqRx         bool // session sequence numbers sent / required
 	txSeq                uint64
 	rxSeqs               seqWindow
 	mac                  [sha256.Size]byte
 }
 
-func newPacketCrypto(encKey, decKey []byte) *packetCrypto {
+// NewPacketCrypto encrypts with encKey and decrypts with decKey (AES-128).
+func NewPacketCrypto(encKey, decKey []byte) *PacketCrypto {
 	enc, err := aes.NewCipher(encKey)
 	if err != nil {
 		panic(err) // keys are always 16 bytes here
@@ -44,26 +45,26 @@ func newPacketCrypto(encKey, decKey []byte) *packetCrypto {
 	if err != nil {
 		panic(err)
 	}
-	return &packetCrypto{enc: enc, dec: dec}
+	return &PacketCrypto{enc: enc, dec: dec}
 }
 
-// newDefaultCrypto returns the handshake crypto ("Adobe Systems 02").
-func newDefaultCrypto() *packetCrypto { return newPacketCrypto(defaultKey, defaultKey) }
+// NewDefaultCrypto returns the handshake crypto ("Adobe Systems 02").
+func NewDefaultCrypto() *PacketCrypto { return NewPacketCrypto(defaultKey, defaultKey) }
 
-// seal appends to dst a datagram for session ID ssid carrying plain (the
+// Seal appends to dst a datagram for session ID ssid carrying plain (the
 // header and chunks): the scrambled ID, then AES-CBC (zero IV) of the
 // optional sequence number, the checksum unless HMAC is sent, plain and
 // 0xff padding to 16 bytes; then the HMAC when negotiated.
-func (c *packetCrypto) seal(dst []byte, ssid uint32, plain []byte) []byte {
+func (c *PacketCrypto) Seal(dst []byte, ssid uint32, plain []byte) []byte {
 	start := len(dst)
 	dst = append(dst, 0, 0, 0, 0)
 	body := len(dst)
-	if c.seqTx {
-		dst = appendVLU(dst, c.txSeq)
+	if c.SeqTx {
+		dst = AppendVLU(dst, c.txSeq)
 		c.txSeq++
 	}
 	ck := -1
-	if c.hmacTx == nil {
+	if c.HMACTx == nil {
 		ck = len(dst)
 		dst = append(dst, 0, 0)
 	}
@@ -75,22 +76,22 @@ func (c *packetCrypto) seal(dst []byte, ssid uint32, plain []byte) []byte {
 		binary.BigEndian.PutUint16(dst[ck:], checksum(dst[ck+2:]))
 	}
 	cbcEncrypt(c.enc, dst[body:])
-	if c.hmacTx != nil {
-		c.hmacTx.Reset()
-		c.hmacTx.Write(dst[body:])
-		dst = append(dst, c.hmacTx.Sum(c.mac[:0])[:c.hmacTxLen]...)
+	if c.HMACTx != nil {
+		c.HMACTx.Reset()
+		c.HMACTx.Write(dst[body:])
+		dst = append(dst, c.HMACTx.Sum(c.mac[:0])[:c.hmacTxLen]...)
 	}
 	scrambleSessionID(dst[start:], ssid)
 	return dst
 }
 
-// open decrypts datagram d (without its 4-byte session ID) into dst and
+// Open decrypts datagram d (without its 4-byte session ID) into dst and
 // returns the header and chunks. d is left intact.
-func (c *packetCrypto) open(dst, d []byte) ([]byte, error) {
+func (c *PacketCrypto) Open(dst, d []byte) ([]byte, error) {
 	n := len(d)
 	if c.hmacRx != nil {
 		if n < c.hmacRxLen {
-			return nil, errBufferTooShort
+			return nil, ErrBufferTooShort
 		}
 		n -= c.hmacRxLen
 	}
@@ -108,7 +109,7 @@ func (c *packetCrypto) open(dst, d []byte) ([]byte, error) {
 	cbcDecrypt(c.dec, p)
 	var seq uint64
 	if c.seqRx {
-		s, l, err := parseVLU(p)
+		s, l, err := ParseVLU(p)
 		if err != nil {
 			return nil, err
 		}
@@ -120,7 +121,7 @@ func (c *packetCrypto) open(dst, d []byte) ([]byte, error) {
 	}
 	if c.hmacRx == nil {
 		if len(p) < 2 {
-			return nil, errBufferTooShort
+			return nil, ErrBufferTooShort
 		}
 		if binary.BigEndian.Uint16(p) != checksum(p[2:]) {
 			return nil, errChecksum
@@ -128,7 +129,7 @@ func (c *packetCrypto) open(dst, d []byte) ([]byte, error) {
 		p = p[2:]
 	}
 	if len(p) == 0 {
-		return nil, errBufferTooShort
+		return nil, ErrBufferTooShort
 	}
 	if c.seqRx {
 		c.rxSeqs.add(seq)
@@ -136,14 +137,14 @@ func (c *packetCrypto) open(dst, d []byte) ([]byte, error) {
 	return p, nil
 }
 
-// overhead is the most seal adds to a plaintext: session ID, sequence
+// Overhead is the most seal adds to a plaintext: session ID, sequence
 // number, checksum, padding and HMAC.
-func (c *packetCrypto) overhead() int {
+func (c *PacketCrypto) Overhead() int {
 	n := 4 + 2 + aes.BlockSize - 1
-	if c.seqTx {
+	if c.SeqTx {
 		n += vluSize(c.txSeq + 1<<20)
 	}
-	if c.hmacTx != nil {
+	if c.HMACTx != nil {
 		n += c.hmacTxLen
 	}
 	return n

@@ -1,4 +1,4 @@
-package rtmfp
+package wire
 
 import (
 	"bytes"
@@ -8,10 +8,10 @@ import (
 )
 
 var userDataCases = []UserData{
-	{Flags: fragWhole, FlowID: 1, Seq: 1, FSNOffset: 1, Data: []byte("hello")},
-	{Flags: fragBegin | dataOptions, FlowID: 2, Seq: 1, FSNOffset: 1, Metadata: tcMetadata(0), Data: []byte{1, 2, 3}},
-	{Flags: fragEnd | dataOptions, FlowID: 300, Seq: 70000, FSNOffset: 3, Metadata: tcMetadata(5), ReturnFlow: 7, HasReturnFlow: true, Data: []byte{}},
-	{Flags: dataFinal | dataAbandon, FlowID: 9, Seq: 4, FSNOffset: 0, Data: []byte{}},
+	{Flags: FragWhole, FlowID: 1, Seq: 1, FSNOffset: 1, Data: []byte("hello")},
+	{Flags: FragBegin | DataOptions, FlowID: 2, Seq: 1, FSNOffset: 1, Metadata: []byte("TC\x04\x00") /* TC metadata, stream 0 */, Data: []byte{1, 2, 3}},
+	{Flags: FragEnd | DataOptions, FlowID: 300, Seq: 70000, FSNOffset: 3, Metadata: []byte("TC\x04\x05") /* stream 5 */, ReturnFlow: 7, HasReturnFlow: true, Data: []byte{}},
+	{Flags: DataFinal | DataAbandon, FlowID: 9, Seq: 4, FSNOffset: 0, Data: []byte{}},
 }
 
 func TestUserDataRoundTrip(t *testing.T) {
@@ -41,8 +41,8 @@ func TestUserDataRoundTrip(t *testing.T) {
 
 var ackCases = []Ack{
 	{FlowID: 1, BufferBlocks: 64, Cumulative: 0},
-	{FlowID: 2, BufferBlocks: 1, Cumulative: 10, Ranges: []seqRange{{12, 12}, {15, 20}}},
-	{FlowID: 1 << 40, BufferBlocks: 0, Cumulative: 1 << 30, Ranges: []seqRange{{1<<30 + 2, 1<<30 + 100}}},
+	{FlowID: 2, BufferBlocks: 1, Cumulative: 10, Ranges: []SeqRange{{12, 12}, {15, 20}}},
+	{FlowID: 1 << 40, BufferBlocks: 0, Cumulative: 1 << 30, Ranges: []SeqRange{{1<<30 + 2, 1<<30 + 100}}},
 }
 
 func TestAckRoundTrip(t *testing.T) {
@@ -63,13 +63,13 @@ func TestAckRoundTrip(t *testing.T) {
 	if err := b.UnmarshalBitmap([]byte{1, 4, 3, 0x03, 0x80}); err != nil {
 		t.Fatal(err)
 	}
-	if want := []seqRange{{5, 6}, {20, 20}}; !reflect.DeepEqual(b.Ranges, want) {
+	if want := []SeqRange{{5, 6}, {20, 20}}; !reflect.DeepEqual(b.Ranges, want) {
 		t.Errorf("bitmap ranges %v, want %v", b.Ranges, want)
 	}
 }
 
 func TestHandshakeChunksRoundTrip(t *testing.T) {
-	ih := IHello{EPD: appendOption(nil, epdAncillary, []byte("rtmfp://h/app")), Tag: bytes.Repeat([]byte{9}, 16)}
+	ih := IHello{EPD: AppendOption(nil, EPDAncillary, []byte("rtmfp://h/app")), Tag: bytes.Repeat([]byte{9}, 16)}
 	var ih2 IHello
 	if err := ih2.Unmarshal(ih.AppendTo(nil)); err != nil || !reflect.DeepEqual(ih, ih2) {
 		t.Errorf("IHello %+v %v", ih2, err)
@@ -93,20 +93,6 @@ func TestHandshakeChunksRoundTrip(t *testing.T) {
 	var cc2 CookieChange
 	if err := cc2.Unmarshal(cc.AppendTo(nil)); err != nil || !reflect.DeepEqual(cc, cc2) {
 		t.Errorf("CookieChange %+v %v", cc2, err)
-	}
-}
-
-func TestTCMetadata(t *testing.T) {
-	for _, id := range []uint32{0, 1, 127, 128, 1<<32 - 1} {
-		got, ok := parseTCMetadata(tcMetadata(id))
-		if !ok || got != id {
-			t.Errorf("stream %d: %d %v", id, got, ok)
-		}
-	}
-	for _, bad := range [][]byte{nil, []byte("TC"), []byte("TC\x00\x01"), []byte("XC\x04\x01"), append([]byte("TC\x04"), appendVLU(nil, 1<<33)...)} {
-		if _, ok := parseTCMetadata(bad); ok {
-			t.Errorf("parseTCMetadata(%x) accepted", bad)
-		}
 	}
 }
 
@@ -138,7 +124,7 @@ func FuzzAck(f *testing.F) {
 		if err := a.Unmarshal(b); err != nil {
 			return
 		}
-		if len(a.Ranges) > maxAckRanges {
+		if len(a.Ranges) > MaxAckRanges {
 			t.Fatalf("%d ranges", len(a.Ranges))
 		}
 		var c Ack
@@ -161,12 +147,12 @@ func FuzzHandshakeChunks(f *testing.F) {
 		}
 		var rh RHello
 		if rh.Unmarshal(b) == nil {
-			_, _ = parsePeerCert(rh.Cert)
+			_, _ = ParsePeerCert(rh.Cert)
 		}
 		var ik IIKeying
 		if ik.Unmarshal(b) == nil {
-			if c, err := parsePeerCert(ik.Cert); err == nil {
-				_, _, _ = respondKeying(ik.SKIC, c, Policy{})
+			if c, err := ParsePeerCert(ik.Cert); err == nil {
+				_, _, _ = RespondKeying(ik.SKIC, c, Policy{})
 			}
 			var re IIKeying
 			if err := re.Unmarshal(ik.AppendTo(nil)); err != nil || !bytes.Equal(re.SKIC, ik.SKIC) {
@@ -180,28 +166,14 @@ func FuzzHandshakeChunks(f *testing.F) {
 	})
 }
 
-func FuzzTCMetadata(f *testing.F) {
-	f.Add(tcMetadata(0))
-	f.Add(tcMetadata(1 << 20))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		id, ok := parseTCMetadata(b)
-		if !ok {
-			return
-		}
-		if got, ok := parseTCMetadata(tcMetadata(id)); !ok || got != id {
-			t.Fatalf("round trip %d", id)
-		}
-	})
-}
-
 func TestAddressEncoding(t *testing.T) {
 	for _, c := range []struct {
 		addr   string
 		origin byte
 		enc    []byte
 	}{
-		{"127.0.0.1:1935", originObserved, []byte{0x02, 127, 0, 0, 1, 0x07, 0x8f}},
-		{"[::1]:5", originReported, append(append([]byte{0x81}, make([]byte, 15)...), 1, 0, 5)},
+		{"127.0.0.1:1935", OriginObserved, []byte{0x02, 127, 0, 0, 1, 0x07, 0x8f}},
+		{"[::1]:5", OriginReported, append(append([]byte{0x81}, make([]byte, 15)...), 1, 0, 5)},
 	} {
 		ap := netip.MustParseAddrPort(c.addr)
 		got := appendAddress(nil, ap, c.origin)

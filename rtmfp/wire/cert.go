@@ -1,4 +1,4 @@
-package rtmfp
+package wire
 
 import (
 	"crypto/rand"
@@ -12,7 +12,7 @@ import (
 // components (RFC 7425 §4.4, §4.6).
 const (
 	epdHostname    = 0x00
-	epdAncillary   = 0x0a
+	EPDAncillary   = 0x0a
 	epdFingerprint = 0x0f
 
 	certHostname         = 0x00
@@ -49,12 +49,12 @@ type Identity struct {
 func NewIdentity(random []byte, server bool) *Identity {
 	var c []byte
 	if server {
-		c = appendOption(c, certAcceptsAncillary, nil)
+		c = AppendOption(c, certAcceptsAncillary, nil)
 	}
 	for _, g := range dhGroups {
 		c = appendOptionVLU(c, certSupportedGroup, g.id)
 	}
-	c = appendOption(c, certExtraRandomness, random)
+	c = AppendOption(c, certExtraRandomness, random)
 	return &Identity{Cert: c, Fingerprint: sha256.Sum256(c), server: server}
 }
 
@@ -109,14 +109,14 @@ func (e *EPD) Unmarshal(b []byte) error {
 		switch o.typ {
 		case epdFingerprint:
 			e.Fingerprint = v
-		case epdAncillary:
+		case EPDAncillary:
 			e.Ancillary = v
 		case epdHostname:
 			e.Hostname = v
 		}
 	}
 	if e.Fingerprint == nil && e.Ancillary == nil && e.Hostname == nil {
-		return errBadOption
+		return ErrBadOption
 	}
 	return nil
 }
@@ -124,20 +124,20 @@ func (e *EPD) Unmarshal(b []byte) error {
 // AppendTo appends the encoded discriminator.
 func (e *EPD) AppendTo(dst []byte) []byte {
 	if e.Fingerprint != nil {
-		dst = appendOption(dst, epdFingerprint, e.Fingerprint)
+		dst = AppendOption(dst, epdFingerprint, e.Fingerprint)
 	}
 	if e.Ancillary != nil {
-		dst = appendOption(dst, epdAncillary, e.Ancillary)
+		dst = AppendOption(dst, EPDAncillary, e.Ancillary)
 	}
 	if e.Hostname != nil {
-		dst = appendOption(dst, epdHostname, e.Hostname)
+		dst = AppendOption(dst, epdHostname, e.Hostname)
 	}
 	return dst
 }
 
-// selects reports whether the discriminator names this identity: by
+// Selects reports whether the discriminator names this identity: by
 // fingerprint, or by URI when we are a server (we have no hostname).
-func (id *Identity) selects(e *EPD) bool {
+func (id *Identity) Selects(e *EPD) bool {
 	if e.Fingerprint != nil {
 		return string(e.Fingerprint) == string(id.Fingerprint[:])
 	}
@@ -147,38 +147,38 @@ func (id *Identity) selects(e *EPD) bool {
 	return id.server
 }
 
-// peerCert is a decoded certificate of the far end.
-type peerCert struct {
+// PeerCert is a decoded certificate of the far end.
+type PeerCert struct {
 	raw         []byte
-	fingerprint [sha256.Size]byte
+	Fingerprint [sha256.Size]byte
 	static      bool              // carries static public keys
 	groups      []uint64          // groups it supports (ephemeral) or has keys for
 	keys        map[uint64][]byte // static public keys by group
 	ancillary   bool
 }
 
-// parsePeerCert decodes a certificate: options up to a marker make the
+// ParsePeerCert decodes a certificate: options up to a marker make the
 // canonical part that is hashed into its fingerprint.
-func parsePeerCert(b []byte) (*peerCert, error) {
+func ParsePeerCert(b []byte) (*PeerCert, error) {
 	opts, n, _, err := parseOptionList(b, maxCertOptions)
 	if err != nil {
 		return nil, err
 	}
-	c := &peerCert{raw: b, fingerprint: sha256.Sum256(b[:n])}
+	c := &PeerCert{raw: b, Fingerprint: sha256.Sum256(b[:n])}
 	ephemeral := false
 	for _, o := range opts {
 		switch o.typ {
 		case certAcceptsAncillary:
 			c.ancillary = true
 		case certSupportedGroup:
-			g, _, err := parseVLU(o.value)
+			g, _, err := ParseVLU(o.value)
 			if err != nil {
 				return nil, errBadCert
 			}
 			ephemeral = true
 			c.groups = append(c.groups, g)
 		case certStaticPublicKey:
-			g, l, err := parseVLU(o.value)
+			g, l, err := ParseVLU(o.value)
 			if err != nil {
 				return nil, errBadCert
 			}
@@ -196,7 +196,7 @@ func parsePeerCert(b []byte) (*peerCert, error) {
 	return c, nil
 }
 
-func (c *peerCert) supports(g uint64) bool {
+func (c *PeerCert) supports(g uint64) bool {
 	for _, x := range c.groups {
 		if x == g {
 			return true

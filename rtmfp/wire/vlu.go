@@ -1,12 +1,12 @@
-package rtmfp
+package wire
 
 // maxVLUSize bounds a VLU to 9 bytes (63 bits): longer ones are refused,
 // so no value overflows a uint64.
 const maxVLUSize = 9
 
-// appendVLU appends v as a variable length unsigned integer (RFC 7016
+// AppendVLU appends v as a variable length unsigned integer (RFC 7016
 // §2.1.2): big-endian 7-bit groups, high bit set on all but the last.
-func appendVLU(dst []byte, v uint64) []byte {
+func AppendVLU(dst []byte, v uint64) []byte {
 	var buf [10]byte
 	i := len(buf) - 1
 	buf[i] = byte(v & 0x7f)
@@ -26,8 +26,8 @@ func vluSize(v uint64) int {
 	return n
 }
 
-// parseVLU decodes a VLU at the start of b and returns it with its length.
-func parseVLU(b []byte) (uint64, int, error) {
+// ParseVLU decodes a VLU at the start of b and returns it with its length.
+func ParseVLU(b []byte) (uint64, int, error) {
 	var v uint64
 	for i := 0; i < len(b); i++ {
 		if i == maxVLUSize {
@@ -38,12 +38,12 @@ func parseVLU(b []byte) (uint64, int, error) {
 			return v, i + 1, nil
 		}
 	}
-	return 0, 0, errBufferTooShort
+	return 0, 0, ErrBufferTooShort
 }
 
 // parseField decodes a VLU length followed by that many bytes.
 func parseField(b []byte) (field []byte, n int, err error) {
-	l, n, err := parseVLU(b)
+	l, n, err := ParseVLU(b)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -55,7 +55,7 @@ func parseField(b []byte) (field []byte, n int, err error) {
 
 // appendField appends len(v) as a VLU and then v.
 func appendField(dst, v []byte) []byte {
-	return append(appendVLU(dst, uint64(len(v))), v...)
+	return append(AppendVLU(dst, uint64(len(v))), v...)
 }
 
 // option is one entry of an option list (RFC 7016 §2.1.3). A marker (an
@@ -75,25 +75,25 @@ func parseOption(b []byte) (option, int, error) {
 	if len(f) == 0 {
 		return option{marker: true}, n, nil
 	}
-	typ, tn, err := parseVLU(f)
+	typ, tn, err := ParseVLU(f)
 	if err != nil {
-		return option{}, 0, errBadOption
+		return option{}, 0, ErrBadOption
 	}
 	return option{typ: typ, value: f[tn:]}, n, nil
 }
 
-// appendOption appends an option of type typ with value v.
-func appendOption(dst []byte, typ uint64, v []byte) []byte {
-	dst = appendVLU(dst, uint64(vluSize(typ)+len(v)))
-	dst = appendVLU(dst, typ)
+// AppendOption appends an option of type typ with value v.
+func AppendOption(dst []byte, typ uint64, v []byte) []byte {
+	dst = AppendVLU(dst, uint64(vluSize(typ)+len(v)))
+	dst = AppendVLU(dst, typ)
 	return append(dst, v...)
 }
 
 // appendOptionVLU appends an option whose value is the VLU v.
 func appendOptionVLU(dst []byte, typ, v uint64) []byte {
-	dst = appendVLU(dst, uint64(vluSize(typ)+vluSize(v)))
-	dst = appendVLU(dst, typ)
-	return appendVLU(dst, v)
+	dst = AppendVLU(dst, uint64(vluSize(typ)+vluSize(v)))
+	dst = AppendVLU(dst, typ)
+	return AppendVLU(dst, v)
 }
 
 // parseOptionList decodes options from b up to a marker or the end of b
@@ -114,7 +114,7 @@ func parseOptionList(b []byte, max int) ([]option, int, bool, error) {
 			return opts, n, true, nil
 		}
 		if len(opts) == max {
-			return nil, 0, false, errBadOption
+			return nil, 0, false, ErrBadOption
 		}
 		opts = append(opts, o)
 	}

@@ -1,4 +1,4 @@
-package rtmfp
+package wire
 
 import (
 	"bytes"
@@ -52,25 +52,25 @@ func TestValidatePublic(t *testing.T) {
 
 func TestCookie(t *testing.T) {
 	now := time.Unix(1000, 0)
-	j := newCookieJar(now)
+	j := NewCookieJar(now)
 	a := netip.MustParseAddrPort("127.0.0.1:5000")
 	b := netip.MustParseAddrPort("127.0.0.1:5001")
-	c := j.make(now.Add(3*time.Second), a)
+	c := j.Make(now.Add(3*time.Second), a)
 	for _, tc := range []struct {
 		name   string
 		at     time.Time
 		cookie []byte
 		addr   netip.AddrPort
-		want   cookieResult
+		want   CookieResult
 	}{
-		{"ok", now.Add(4 * time.Second), c, a, cookieOK},
-		{"other address", now.Add(4 * time.Second), c, b, cookieMismatch},
-		{"expired", now.Add(3*time.Second + cookieLifetime + 2*time.Second), c, a, cookieBad},
-		{"tampered", now.Add(4 * time.Second), append(append([]byte{}, c[:10]...), append([]byte{c[10] ^ 1}, c[11:]...)...), a, cookieBad},
-		{"short", now, c[:20], a, cookieBad},
-		{"other server", now, newCookieJar(now).make(now, a), a, cookieBad},
+		{"ok", now.Add(4 * time.Second), c, a, CookieOK},
+		{"other address", now.Add(4 * time.Second), c, b, CookieMismatch},
+		{"expired", now.Add(3*time.Second + cookieLifetime + 2*time.Second), c, a, CookieBad},
+		{"tampered", now.Add(4 * time.Second), append(append([]byte{}, c[:10]...), append([]byte{c[10] ^ 1}, c[11:]...)...), a, CookieBad},
+		{"short", now, c[:20], a, CookieBad},
+		{"other server", now, NewCookieJar(now).Make(now, a), a, CookieBad},
 	} {
-		if got := j.check(tc.at, tc.cookie, tc.addr); got != tc.want {
+		if got := j.Check(tc.at, tc.cookie, tc.addr); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
@@ -103,40 +103,40 @@ func TestKeyingAgreement(t *testing.T) {
 	for _, g := range dhGroups {
 		for _, pol := range []Policy{{}, {RequireHMAC: true, RequireSeq: true}} {
 			srv := NewIdentity(bytes.Repeat([]byte{1}, 64), true)
-			rc, err := parsePeerCert(srv.Cert)
+			rc, err := ParsePeerCert(srv.Cert)
 			if err != nil {
 				t.Fatal(err)
 			}
 			rc.groups = []uint64{g.id} // force the group
-			ik, err := newInitiatorKeying(rc, pol)
+			ik, err := NewInitiatorKeying(rc, pol)
 			if err != nil {
 				t.Fatal(err)
 			}
 			cli := NewIdentity(bytes.Repeat([]byte{2}, 64), false)
-			ic, _ := parsePeerCert(cli.Cert)
-			skrc, rkeys, err := respondKeying(ik.skic, ic, pol)
+			ic, _ := ParsePeerCert(cli.Cert)
+			skrc, rkeys, err := RespondKeying(ik.SKIC, ic, pol)
 			if err != nil {
 				t.Fatalf("group %d %+v: respond: %v", g.id, pol, err)
 			}
-			ikeys, err := ik.finish(skrc, rc)
+			ikeys, err := ik.Finish(skrc, rc)
 			if err != nil {
 				t.Fatalf("group %d %+v: finish: %v", g.id, pol, err)
 			}
-			if !bytes.Equal(ikeys.nearNonce, rkeys.farNonce) || !bytes.Equal(ikeys.farNonce, rkeys.nearNonce) {
+			if !bytes.Equal(ikeys.NearNonce, rkeys.FarNonce) || !bytes.Equal(ikeys.FarNonce, rkeys.NearNonce) {
 				t.Errorf("group %d: nonces do not cross", g.id)
 			}
 			plain := packetCases[2].AppendTo(nil)
-			d := ikeys.crypto.seal(nil, 5, plain)
-			got, err := rkeys.crypto.open(nil, d[4:])
+			d := ikeys.Crypto.Seal(nil, 5, plain)
+			got, err := rkeys.Crypto.Open(nil, d[4:])
 			if err != nil || !bytes.HasPrefix(got, plain) {
 				t.Errorf("group %d %+v: initiator→responder: %v", g.id, pol, err)
 			}
-			d = rkeys.crypto.seal(nil, 5, plain)
-			if got, err := ikeys.crypto.open(nil, d[4:]); err != nil || !bytes.HasPrefix(got, plain) {
+			d = rkeys.Crypto.Seal(nil, 5, plain)
+			if got, err := ikeys.Crypto.Open(nil, d[4:]); err != nil || !bytes.HasPrefix(got, plain) {
 				t.Errorf("group %d %+v: responder→initiator: %v", g.id, pol, err)
 			}
-			if pol.RequireHMAC != (rkeys.crypto.hmacRx != nil) || pol.RequireSeq != rkeys.crypto.seqRx {
-				t.Errorf("policy %+v not applied: %+v", pol, rkeys.crypto)
+			if pol.RequireHMAC != (rkeys.Crypto.hmacRx != nil) || pol.RequireSeq != rkeys.Crypto.seqRx {
+				t.Errorf("policy %+v not applied: %+v", pol, rkeys.Crypto)
 			}
 		}
 	}
@@ -144,18 +144,18 @@ func TestKeyingAgreement(t *testing.T) {
 
 func TestRespondKeyingRefuses(t *testing.T) {
 	cli := NewIdentity(bytes.Repeat([]byte{2}, 64), false)
-	ic, _ := parsePeerCert(cli.Cert)
-	weak := appendOption(nil, keyPublicKey, append(appendVLU(nil, 2), 1))
-	other := appendOption(nil, keyPublicKey, append(appendVLU(nil, 5), bytes.Repeat([]byte{0x5a}, 192)...))
-	for name, skic := range map[string][]byte{"weak key": weak, "group 5": other, "no key": appendOption(nil, keyExtraRandomness, []byte{1}), "garbage": {0x7f}} {
-		if _, _, err := respondKeying(skic, ic, Policy{}); err == nil {
+	ic, _ := ParsePeerCert(cli.Cert)
+	weak := AppendOption(nil, keyPublicKey, append(AppendVLU(nil, 2), 1))
+	other := AppendOption(nil, keyPublicKey, append(AppendVLU(nil, 5), bytes.Repeat([]byte{0x5a}, 192)...))
+	for name, skic := range map[string][]byte{"weak key": weak, "group 5": other, "no key": AppendOption(nil, keyExtraRandomness, []byte{1}), "garbage": {0x7f}} {
+		if _, _, err := RespondKeying(skic, ic, Policy{}); err == nil {
 			t.Errorf("%s accepted", name)
 		}
 	}
 	// We require HMAC; the initiator will not send it.
-	ik, _ := newInitiatorKeying(&peerCert{groups: []uint64{2}}, Policy{})
-	noHMAC := appendOption(appendOption(nil, keyPublicKey, append(appendVLU(nil, 2), ik.key.pub...)), keyHMAC, []byte{0})
-	if _, _, err := respondKeying(noHMAC, ic, Policy{RequireHMAC: true}); err == nil {
+	ik, _ := NewInitiatorKeying(&PeerCert{groups: []uint64{2}}, Policy{})
+	noHMAC := AppendOption(AppendOption(nil, keyPublicKey, append(AppendVLU(nil, 2), ik.key.pub...)), keyHMAC, []byte{0})
+	if _, _, err := RespondKeying(noHMAC, ic, Policy{RequireHMAC: true}); err == nil {
 		t.Error("HMAC requirement not enforced")
 	}
 }
@@ -173,8 +173,8 @@ func TestIdentity(t *testing.T) {
 	if a.Fingerprint != b.Fingerprint {
 		t.Error("fingerprint changed across loads")
 	}
-	c, err := parsePeerCert(a.Cert)
-	if err != nil || c.fingerprint != a.Fingerprint || !c.supports(2) || !c.supports(14) || !c.ancillary {
+	c, err := ParsePeerCert(a.Cert)
+	if err != nil || c.Fingerprint != a.Fingerprint || !c.supports(2) || !c.supports(14) || !c.ancillary {
 		t.Errorf("own certificate: %+v %v", c, err)
 	}
 	for _, tc := range []struct {
@@ -190,7 +190,7 @@ func TestIdentity(t *testing.T) {
 		if err := e.Unmarshal(tc.epd.AppendTo(nil)); err != nil {
 			t.Fatal(err)
 		}
-		if got := a.selects(&e); got != tc.want {
+		if got := a.Selects(&e); got != tc.want {
 			t.Errorf("selects(%+v) = %v", tc.epd, got)
 		}
 	}

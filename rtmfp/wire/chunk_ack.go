@@ -1,11 +1,11 @@
-package rtmfp
+package wire
 
-// maxAckRanges bounds the ranges an acknowledgement carries or is read
+// MaxAckRanges bounds the ranges an acknowledgement carries or is read
 // with: more are ignored (the sender retransmits them later).
-const maxAckRanges = 64
+const MaxAckRanges = 64
 
-// seqRange is an inclusive range of sequence numbers.
-type seqRange struct{ from, to uint64 }
+// SeqRange is an inclusive range of sequence numbers.
+type SeqRange struct{ From, To uint64 }
 
 // Ack is a Range Acknowledgement chunk (0x51, RFC 7016 §2.3.13); bitmap
 // acknowledgements (0x50) are decoded into the same form.
@@ -13,7 +13,7 @@ type Ack struct {
 	FlowID       uint64
 	BufferBlocks uint64 // receive buffer available, in 1024-byte blocks
 	Cumulative   uint64 // every sequence number up to this one is received
-	Ranges       []seqRange
+	Ranges       []SeqRange
 }
 
 // Unmarshal decodes a range acknowledgement body.
@@ -24,12 +24,12 @@ func (a *Ack) Unmarshal(b []byte) error {
 	}
 	cur := a.Cumulative
 	for b = b[n:]; len(b) > 0; {
-		holes, l, err := parseVLU(b)
+		holes, l, err := ParseVLU(b)
 		if err != nil {
 			return err
 		}
 		b = b[l:]
-		recv, l, err := parseVLU(b)
+		recv, l, err := ParseVLU(b)
 		if err != nil {
 			return err
 		}
@@ -37,10 +37,10 @@ func (a *Ack) Unmarshal(b []byte) error {
 		from := cur + holes + 2
 		to := from + recv
 		if from < cur || to < from {
-			return errBadOption // overflow
+			return ErrBadOption // overflow
 		}
-		if len(a.Ranges) < maxAckRanges {
-			a.Ranges = append(a.Ranges, seqRange{from, to})
+		if len(a.Ranges) < MaxAckRanges {
+			a.Ranges = append(a.Ranges, SeqRange{from, to})
 		}
 		cur = to
 	}
@@ -59,10 +59,10 @@ func (a *Ack) UnmarshalBitmap(b []byte) error {
 				continue
 			}
 			s := a.Cumulative + 2 + uint64(8*i+bit)
-			if k := len(a.Ranges); k > 0 && a.Ranges[k-1].to+1 == s {
-				a.Ranges[k-1].to = s
-			} else if k < maxAckRanges {
-				a.Ranges = append(a.Ranges, seqRange{s, s})
+			if k := len(a.Ranges); k > 0 && a.Ranges[k-1].To+1 == s {
+				a.Ranges[k-1].To = s
+			} else if k < MaxAckRanges {
+				a.Ranges = append(a.Ranges, SeqRange{s, s})
 			}
 		}
 	}
@@ -73,7 +73,7 @@ func (a *Ack) unmarshalHead(b []byte) (int, error) {
 	a.Ranges = a.Ranges[:0]
 	n := 0
 	for _, p := range []*uint64{&a.FlowID, &a.BufferBlocks, &a.Cumulative} {
-		v, l, err := parseVLU(b[n:])
+		v, l, err := ParseVLU(b[n:])
 		if err != nil {
 			return 0, err
 		}
@@ -86,14 +86,14 @@ func (a *Ack) unmarshalHead(b []byte) (int, error) {
 // AppendTo appends the range acknowledgement body. Ranges must be sorted,
 // disjoint and above Cumulative+1.
 func (a *Ack) AppendTo(dst []byte) []byte {
-	dst = appendVLU(dst, a.FlowID)
-	dst = appendVLU(dst, a.BufferBlocks)
-	dst = appendVLU(dst, a.Cumulative)
+	dst = AppendVLU(dst, a.FlowID)
+	dst = AppendVLU(dst, a.BufferBlocks)
+	dst = AppendVLU(dst, a.Cumulative)
 	cur := a.Cumulative
 	for _, r := range a.Ranges {
-		dst = appendVLU(dst, r.from-cur-2)
-		dst = appendVLU(dst, r.to-r.from)
-		cur = r.to
+		dst = AppendVLU(dst, r.From-cur-2)
+		dst = AppendVLU(dst, r.To-r.From)
+		cur = r.To
 	}
 	return dst
 }

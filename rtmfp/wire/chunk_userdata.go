@@ -1,15 +1,15 @@
-package rtmfp
+package wire
 
 // User data flags (RFC 7016 §2.3.11).
 const (
-	dataOptions   = 0x80
-	dataAbandon   = 0x02
-	dataFinal     = 0x01
-	fragMask      = 0x30
-	fragWhole     = 0x00
-	fragBegin     = 0x10
-	fragEnd       = 0x20
-	fragMiddle    = 0x30
+	DataOptions   = 0x80
+	DataAbandon   = 0x02
+	DataFinal     = 0x01
+	FragMask      = 0x30
+	FragWhole     = 0x00
+	FragBegin     = 0x10
+	FragEnd       = 0x20
+	FragMiddle    = 0x30
 	optMetadata   = 0x00
 	optReturnFlow = 0x0a
 	optMandatory  = 0x2000 // option types below this must be understood
@@ -37,20 +37,20 @@ type UserData struct {
 // Unmarshal decodes a User Data chunk body.
 func (u *UserData) Unmarshal(b []byte) error {
 	if len(b) < 1 {
-		return errBufferTooShort
+		return ErrBufferTooShort
 	}
 	u.Flags = b[0]
 	n := 1
 	var err error
 	var l int
 	for _, p := range []*uint64{&u.FlowID, &u.Seq, &u.FSNOffset} {
-		if *p, l, err = parseVLU(b[n:]); err != nil {
+		if *p, l, err = ParseVLU(b[n:]); err != nil {
 			return err
 		}
 		n += l
 	}
 	if u.FSNOffset > u.Seq {
-		return errBadOption
+		return ErrBadOption
 	}
 	return u.unmarshalRest(b[n:])
 }
@@ -58,7 +58,7 @@ func (u *UserData) Unmarshal(b []byte) error {
 // UnmarshalNext decodes a Next User Data chunk body following prev.
 func (u *UserData) UnmarshalNext(b []byte, prev *UserData) error {
 	if len(b) < 1 {
-		return errBufferTooShort
+		return ErrBufferTooShort
 	}
 	u.Flags = b[0]
 	u.FlowID = prev.FlowID
@@ -69,26 +69,26 @@ func (u *UserData) UnmarshalNext(b []byte, prev *UserData) error {
 
 func (u *UserData) unmarshalRest(b []byte) error {
 	u.Metadata, u.ReturnFlow, u.HasReturnFlow, u.Unknown = nil, 0, false, false
-	if u.Flags&dataOptions != 0 {
+	if u.Flags&DataOptions != 0 {
 		opts, n, marker, err := parseOptionList(b, maxDataOpts)
 		if err != nil {
 			return err
 		}
 		if !marker {
-			return errBadOption // options must end with a marker
+			return ErrBadOption // options must end with a marker
 		}
 		for _, o := range opts {
 			switch o.typ {
 			case optMetadata:
 				if len(o.value) > maxMetadata {
-					return errBadOption
+					return ErrBadOption
 				}
 				u.Metadata = o.value
 				if u.Metadata == nil {
 					u.Metadata = []byte{}
 				}
 			case optReturnFlow:
-				v, _, err := parseVLU(o.value)
+				v, _, err := ParseVLU(o.value)
 				if err != nil {
 					return err
 				}
@@ -110,13 +110,13 @@ func (u *UserData) unmarshalRest(b []byte) error {
 func (u *UserData) AppendTo(dst []byte, next bool) []byte {
 	dst = append(dst, u.Flags)
 	if !next {
-		dst = appendVLU(dst, u.FlowID)
-		dst = appendVLU(dst, u.Seq)
-		dst = appendVLU(dst, u.FSNOffset)
+		dst = AppendVLU(dst, u.FlowID)
+		dst = AppendVLU(dst, u.Seq)
+		dst = AppendVLU(dst, u.FSNOffset)
 	}
-	if u.Flags&dataOptions != 0 {
+	if u.Flags&DataOptions != 0 {
 		if u.Metadata != nil {
-			dst = appendOption(dst, optMetadata, u.Metadata)
+			dst = AppendOption(dst, optMetadata, u.Metadata)
 		}
 		if u.HasReturnFlow {
 			dst = appendOptionVLU(dst, optReturnFlow, u.ReturnFlow)

@@ -1,4 +1,4 @@
-package rtmfp
+package wire
 
 // checksum is the Flash packet checksum (RFC 7425 §4.3): the Internet
 // checksum (RFC 1071) of the packet, a trailing odd byte added as the low

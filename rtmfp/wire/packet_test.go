@@ -1,4 +1,4 @@
-package rtmfp
+package wire
 
 import (
 	"bytes"
@@ -11,11 +11,11 @@ import (
 )
 
 var packetCases = []Packet{
-	{Header: Header{Flags: modeStartup}, Chunks: []Chunk{{Type: chunkIHello, Value: []byte{1, 2, 3}}}},
-	{Header: Header{Flags: modeResponder | flagTimestamp, Timestamp: 0x1234}, Chunks: []Chunk{{Type: chunkPing, Value: []byte{}}}},
-	{Header: Header{Flags: modeInitiator | flagTimestamp | flagTimestampEcho, Timestamp: 1, TimestampEcho: 0xfffe},
-		Chunks: []Chunk{{Type: chunkUserData, Value: []byte{0, 1, 1, 0, 8}}, {Type: chunkAckRanges, Value: []byte{1, 64, 3}}}},
-	{Header: Header{Flags: modeInitiator | flagTimeCritical}, Chunks: []Chunk{}},
+	{Header: Header{Flags: ModeStartup}, Chunks: []Chunk{{Type: ChunkIHello, Value: []byte{1, 2, 3}}}},
+	{Header: Header{Flags: ModeResponder | FlagTimestamp, Timestamp: 0x1234}, Chunks: []Chunk{{Type: ChunkPing, Value: []byte{}}}},
+	{Header: Header{Flags: ModeInitiator | FlagTimestamp | FlagTimestampEcho, Timestamp: 1, TimestampEcho: 0xfffe},
+		Chunks: []Chunk{{Type: ChunkUserData, Value: []byte{0, 1, 1, 0, 8}}, {Type: ChunkAckRanges, Value: []byte{1, 64, 3}}}},
+	{Header: Header{Flags: ModeInitiator | FlagTimeCritical}, Chunks: []Chunk{}},
 }
 
 func TestPacketRoundTrip(t *testing.T) {
@@ -36,7 +36,7 @@ func TestPacketRoundTrip(t *testing.T) {
 		}
 	}
 	var q Packet
-	for _, bad := range [][]byte{{}, {flagTimestamp}, {flagTimestampEcho | flagTimestamp, 0, 0, 1}, {3, 0x10, 0, 9, 1}} {
+	for _, bad := range [][]byte{{}, {FlagTimestamp}, {FlagTimestampEcho | FlagTimestamp, 0, 0, 1}, {3, 0x10, 0, 9, 1}} {
 		if err := q.Unmarshal(bad); err == nil {
 			t.Errorf("Unmarshal(%x) accepted", bad)
 		}
@@ -68,10 +68,10 @@ func TestDefaultKeyVector(t *testing.T) {
 		t.Fatal(err)
 	}
 	port, _ := os.ReadFile("testdata/ihello-tcconn.port")
-	if id := scrambledSessionID(d); id != 0 {
+	if id := ScrambledSessionID(d); id != 0 {
 		t.Fatalf("session ID %08x, want 0", id)
 	}
-	plain, err := newDefaultCrypto().open(nil, d[4:])
+	plain, err := NewDefaultCrypto().Open(nil, d[4:])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestDefaultKeyVector(t *testing.T) {
 	if err := p.Unmarshal(plain); err != nil {
 		t.Fatal(err)
 	}
-	if p.Mode() != modeStartup || len(p.Chunks) != 1 || p.Chunks[0].Type != chunkIHello {
+	if p.Mode() != ModeStartup || len(p.Chunks) != 1 || p.Chunks[0].Type != ChunkIHello {
 		t.Fatalf("packet %+v", p)
 	}
 	var h IHello
@@ -95,7 +95,7 @@ func TestDefaultKeyVector(t *testing.T) {
 	}
 	// Our sealing of the same plaintext gives the same bytes (padding,
 	// checksum, zero IV, scrambled ID are all deterministic).
-	again := newDefaultCrypto().seal(nil, 0, plain[:len(plain)-padLen(plain)])
+	again := NewDefaultCrypto().Seal(nil, 0, plain[:len(plain)-padLen(plain)])
 	if !bytes.Equal(again, d) {
 		t.Errorf("re-sealed\n%x\nwant\n%x", again, d)
 	}
@@ -116,25 +116,25 @@ func TestSealOpen(t *testing.T) {
 		hmac, seq bool
 	}{{"checksum", false, false}, {"seq", false, true}, {"hmac", true, false}, {"hmac+seq", true, true}} {
 		t.Run(c.name, func(t *testing.T) {
-			a, b := newPacketCrypto(enc, dec), newPacketCrypto(dec, enc)
+			a, b := NewPacketCrypto(enc, dec), NewPacketCrypto(dec, enc)
 			if c.hmac {
-				a.hmacTx, a.hmacTxLen = hmac.New(sha256.New, []byte("k")), 16
+				a.HMACTx, a.hmacTxLen = hmac.New(sha256.New, []byte("k")), 16
 				b.hmacRx, b.hmacRxLen = hmac.New(sha256.New, []byte("k")), 16
 			}
-			a.seqTx, b.seqRx = c.seq, c.seq
+			a.SeqTx, b.seqRx = c.seq, c.seq
 			for _, p := range packetCases {
 				plain := p.AppendTo(nil)
-				d := a.seal(nil, 0xdeadbeef, plain)
+				d := a.Seal(nil, 0xdeadbeef, plain)
 				if (len(d)-4-a.hmacTxLen)%16 != 0 {
 					t.Fatalf("ciphertext %d bytes", len(d))
 				}
-				if len(d) > len(plain)+a.overhead() {
-					t.Fatalf("datagram %d bytes > plain %d + overhead %d", len(d), len(plain), a.overhead())
+				if len(d) > len(plain)+a.Overhead() {
+					t.Fatalf("datagram %d bytes > plain %d + overhead %d", len(d), len(plain), a.Overhead())
 				}
-				if id := scrambledSessionID(d); id != 0xdeadbeef {
+				if id := ScrambledSessionID(d); id != 0xdeadbeef {
 					t.Fatalf("session ID %08x", id)
 				}
-				got, err := b.open(nil, d[4:])
+				got, err := b.Open(nil, d[4:])
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -142,12 +142,12 @@ func TestSealOpen(t *testing.T) {
 					t.Fatalf("opened %x, want %x + padding", got, plain)
 				}
 				if c.seq {
-					if _, err := b.open(nil, d[4:]); !errors.Is(err, errReplay) {
+					if _, err := b.Open(nil, d[4:]); !errors.Is(err, errReplay) {
 						t.Fatalf("replay: %v", err)
 					}
 				}
 				d[len(d)-1] ^= 1
-				if _, err := b.open(nil, d[4:]); err == nil {
+				if _, err := b.Open(nil, d[4:]); err == nil {
 					t.Fatal("corrupted datagram accepted")
 				}
 			}
@@ -193,9 +193,9 @@ func FuzzPacket(f *testing.F) {
 // FuzzOpen feeds arbitrary datagrams to the handshake decryption: no
 // panic, and what opens parses or fails cleanly.
 func FuzzOpen(f *testing.F) {
-	c := newDefaultCrypto()
+	c := NewDefaultCrypto()
 	for _, p := range packetCases {
-		f.Add(c.seal(nil, 0, p.AppendTo(nil)))
+		f.Add(c.Seal(nil, 0, p.AppendTo(nil)))
 	}
 	if d, err := os.ReadFile("testdata/ihello-tcconn.bin"); err == nil {
 		f.Add(d)
@@ -204,8 +204,8 @@ func FuzzOpen(f *testing.F) {
 		if len(d) < 4 {
 			return
 		}
-		_ = scrambledSessionID(d)
-		plain, err := newDefaultCrypto().open(nil, d[4:])
+		_ = ScrambledSessionID(d)
+		plain, err := NewDefaultCrypto().Open(nil, d[4:])
 		if err != nil {
 			return
 		}
