@@ -9,7 +9,7 @@ import (
 
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/rtmfp"
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // TestPeerDialTCServer: our initiator against rtmfp-cpp's tcserver (HMAC
@@ -41,13 +41,13 @@ func TestPeerDialTCServer(t *testing.T) {
 			if !mode.media {
 				return
 			}
-			send(t, c, 0, &rtmp.Command{Name: "createStream", TxID: 2})
+			send(t, c, 0, &message.Command{Name: "createStream", TxID: 2})
 			res := waitCommand(t, c, "_result")
 			id, _ := res.Args[0].(float64)
 			if id == 0 {
 				t.Fatalf("createStream: %+v", res)
 			}
-			send(t, c, uint32(id), &rtmp.Command{Name: "publish", TxID: 0, Args: []any{"up", "live"}})
+			send(t, c, uint32(id), &message.Command{Name: "publish", TxID: 0, Args: []any{"up", "live"}})
 			if st := waitCommand(t, c, "onStatus"); st.StatusObject().GetString("code") != "NetStream.Publish.Start" {
 				t.Fatalf("publish: %+v", st.StatusObject())
 			}
@@ -63,7 +63,7 @@ func TestPeerDialTCServer(t *testing.T) {
 			defer tick.Stop()
 			for i, p := range want {
 				<-tick.C
-				if err := c.WriteMessage(&rtmp.Message{Type: rtmp.TypeAudio, Timestamp: uint32(16 * i), StreamID: uint32(id), Payload: p}); err != nil {
+				if err := c.WriteMessage(&message.Message{Type: message.TypeAudio, Timestamp: uint32(16 * i), StreamID: uint32(id), Payload: p}); err != nil {
 					t.Fatalf("audio %d: %v", i, err)
 				}
 				select {
@@ -98,7 +98,7 @@ func TestPeerDialTCServer(t *testing.T) {
 	}
 }
 
-func send(t *testing.T, c *rtmfp.Conn, streamID uint32, cmd *rtmp.Command) {
+func send(t *testing.T, c *rtmfp.Conn, streamID uint32, cmd *message.Command) {
 	t.Helper()
 	m, err := cmd.MarshalMessage(streamID)
 	if err != nil {

@@ -142,6 +142,8 @@ func serve(stop context.Context, comps []*component, rt *rtmfpService, srv *serv
 			}
 		})
 	}
+	// The tunnel's sessions end with ctx, like the RTMP server's conns.
+	wg.Go(func() { _ = srv.tunnel.Serve(ctx) })
 	for _, c := range comps {
 		wg.Go(func() {
 			c.up.Store(true)
