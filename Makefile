@@ -5,11 +5,11 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 # Debian packages the tests drive as real peers or link against (cgo).
-DEPS := ffmpeg rtmpdump nginx-light libnginx-mod-rtmp sox libspeex-dev libspeexdsp-dev pkg-config gcc chromium haxe sip-tester sipvicious baresip g++ make libssl-dev iproute2 nftables curl postgresql
+DEPS := ffmpeg rtmpdump nginx-light libnginx-mod-rtmp sox libspeex-dev libspeexdsp-dev libopus-dev pkg-config gcc chromium haxe sip-tester sipvicious baresip g++ make libssl-dev iproute2 nftables curl postgresql
 FUZZTIME ?= 30s
 TEST_FUZZTIME ?= 3s
 BENCHTIME ?= 1s
-SOAKTIME ?= 60s
+SOAKTIME ?= 80s
 SOAKLIMIT ?= 40m
 
 .PHONY: run build test deps vet unit fuzz fuzz-short bench clean flash screenshots soak
@@ -44,7 +44,7 @@ unit: build
 fuzz-short:
 	scripts/fuzz.sh $(TEST_FUZZTIME)
 
-test: deps vet flash unit fuzz-short
+test: deps vet flash unit fuzz-short soak
 
 # The SWF softphone (Flash Player 10.3) from flash-client/; never committed.
 flash:

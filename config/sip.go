@@ -192,82 +192,96 @@ func ParseRTPPorts(s string) (lo, hi int, err error) {
 
 func (c *Config) validateSIP() error {
 	s := &c.SIP
-	if s.PublicAddress != "" && net.ParseIP(s.PublicAddress) == nil && !validHostname(s.PublicAddress) {
-		return &Error{Key: "sip.public_address", Msg: fmt.Sprintf("must be an IP or host name, got %q", s.PublicAddress)}
-	}
-	if err := c.validateSIPTLS(); err != nil {
-		return err
-	}
-	if _, _, err := ParseRTPPorts(s.RTPPorts); err != nil {
-		return &Error{Key: "sip.rtp_ports", Msg: err.Error()}
-	}
-	if err := durRange("sip.rtp_timeout", s.RTPTimeout, time.Second, time.Hour)(); err != nil {
-		return err
-	}
-	if err := durRange("sip.jitter_buffer", s.JitterBuffer, 0, 200*time.Millisecond)(); err != nil {
-		return err
-	}
-	if err := intRange("sip.calls_per_minute", s.CallsPerMinute, 0, 1_000_000)(); err != nil {
-		return err
-	}
-	if err := intRange("sip.calls_per_day", s.CallsPerDay, 0, 1_000_000_000)(); err != nil {
-		return err
-	}
-	if err := validateDigest(s); err != nil {
-		return err
-	}
-	if s.Realm == "" || strings.ContainsAny(s.Realm, "\"\\\r\n") {
-		return &Error{Key: "sip.realm", Msg: fmt.Sprintf("must be a non-empty string without quotes, got %q", s.Realm)}
-	}
-	if err := durRange("sip.registration_min", s.RegistrationMin, time.Second, 24*time.Hour)(); err != nil {
-		return err
-	}
-	if err := durRange("sip.registration_max", s.RegistrationMax, s.RegistrationMin, 24*time.Hour)(); err != nil {
-		return err
-	}
-	if s.RegistrationsFile != "" {
-		if fi, err := os.Stat(filepath.Dir(s.RegistrationsFile)); err != nil || !fi.IsDir() {
-			return &Error{Key: "sip.registrations_file", Msg: fmt.Sprintf("the directory of %q must exist", s.RegistrationsFile)}
+	for _, check := range []func() error{
+		func() error {
+			if s.PublicAddress != "" && net.ParseIP(s.PublicAddress) == nil && !validHostname(s.PublicAddress) {
+				return &Error{Key: "sip.public_address", Msg: fmt.Sprintf("must be an IP or host name, got %q", s.PublicAddress)}
+			}
+			return nil
+		},
+		c.validateSIPTLS,
+		func() error {
+			if _, _, err := ParseRTPPorts(s.RTPPorts); err != nil {
+				return &Error{Key: "sip.rtp_ports", Msg: err.Error()}
+			}
+			return nil
+		},
+		durRange("sip.rtp_timeout", s.RTPTimeout, time.Second, time.Hour),
+		durRange("sip.jitter_buffer", s.JitterBuffer, 0, 200*time.Millisecond),
+		intRange("sip.calls_per_minute", s.CallsPerMinute, 0, 1_000_000),
+		intRange("sip.calls_per_day", s.CallsPerDay, 0, 1_000_000_000),
+		func() error { return validateDigest(s) },
+		func() error {
+			if s.Realm == "" || strings.ContainsAny(s.Realm, "\"\\\r\n") {
+				return &Error{Key: "sip.realm", Msg: fmt.Sprintf("must be a non-empty string without quotes, got %q", s.Realm)}
+			}
+			return nil
+		},
+		durRange("sip.registration_min", s.RegistrationMin, time.Second, 24*time.Hour),
+		durRange("sip.registration_max", s.RegistrationMax, s.RegistrationMin, 24*time.Hour),
+		func() error {
+			if s.RegistrationsFile == "" {
+				return nil
+			}
+			if fi, err := os.Stat(filepath.Dir(s.RegistrationsFile)); err != nil || !fi.IsDir() {
+				return &Error{Key: "sip.registrations_file", Msg: fmt.Sprintf("the directory of %q must exist", s.RegistrationsFile)}
+			}
+			return nil
+		},
+		durRange("sip.tcp_idle_timeout", s.TCPIdleTimeout, time.Second, time.Hour),
+		intRange("sip.max_connections_per_ip", s.MaxConnectionsPerIP, 0, 100_000),
+		func() error { return validateCodecs("sip.codecs", s.Codecs, false) },
+	} {
+		if err := check(); err != nil {
+			return err
 		}
 	}
-	if err := durRange("sip.tcp_idle_timeout", s.TCPIdleTimeout, time.Second, time.Hour)(); err != nil {
+	trunks, err := validateTrunks(s)
+	if err != nil {
 		return err
 	}
-	if err := intRange("sip.max_connections_per_ip", s.MaxConnectionsPerIP, 0, 100_000)(); err != nil {
+	if err := validateDialplan(s, trunks); err != nil {
 		return err
 	}
-	if err := validateCodecs("sip.codecs", s.Codecs, false); err != nil {
-		return err
-	}
+	return validateInbound(s)
+}
+
+// validateTrunks checks sip.trunks and returns their names.
+func validateTrunks(s *SIP) (map[string]bool, error) {
 	trunks := map[string]bool{}
 	for i, t := range s.Trunks {
 		key := fmt.Sprintf("sip.trunks[%d]", i)
 		switch {
 		case t.Name == "":
-			return &Error{Key: key + ".name", Msg: "must not be empty"}
+			return nil, &Error{Key: key + ".name", Msg: "must not be empty"}
 		case trunks[t.Name]:
-			return &Error{Key: key + ".name", Msg: fmt.Sprintf("duplicate trunk %q", t.Name)}
+			return nil, &Error{Key: key + ".name", Msg: fmt.Sprintf("duplicate trunk %q", t.Name)}
 		case t.Transport != "udp" && t.Transport != "tcp" && t.Transport != "tls":
-			return &Error{Key: key + ".transport", Msg: fmt.Sprintf("must be udp, tcp or tls, got %q", t.Transport)}
+			return nil, &Error{Key: key + ".transport", Msg: fmt.Sprintf("must be udp, tcp or tls, got %q", t.Transport)}
 		case t.Transport == "tls" && s.TLSListen == "":
 			// diago dials TLS through its TLS transport, which is the listener.
-			return &Error{Key: key + ".transport", Msg: "tls needs sip.tls_listen"}
+			return nil, &Error{Key: key + ".transport", Msg: "tls needs sip.tls_listen"}
 		case t.Register && t.Username == "":
-			return &Error{Key: key + ".username", Msg: "register: true needs a username"}
+			return nil, &Error{Key: key + ".username", Msg: "register: true needs a username"}
 		}
 		if err := addr(key+".address", t.Address)(); err != nil {
-			return err
+			return nil, err
 		}
 		if err := validateCodecs(key+".codecs", t.Codecs, true); err != nil {
-			return err
+			return nil, err
 		}
 		for j, c := range t.InboundFrom {
 			if err := validCIDR(c); err != nil {
-				return &Error{Key: fmt.Sprintf("%s.inbound_from[%d]", key, j), Msg: err.Error()}
+				return nil, &Error{Key: fmt.Sprintf("%s.inbound_from[%d]", key, j), Msg: err.Error()}
 			}
 		}
 		trunks[t.Name] = true
 	}
+	return trunks, nil
+}
+
+// validateDialplan checks sip.dialplan against the trunks' names.
+func validateDialplan(s *SIP, trunks map[string]bool) error {
 	for i, r := range s.Dialplan {
 		key := fmt.Sprintf("sip.dialplan[%d]", i)
 		if _, err := regexp.Compile(r.Match); err != nil || r.Match == "" {
@@ -282,6 +296,11 @@ func (c *Config) validateSIP() error {
 			}
 		}
 	}
+	return nil
+}
+
+// validateInbound checks sip.inbound.
+func validateInbound(s *SIP) error {
 	numbers := map[string]bool{}
 	for i, in := range s.Inbound {
 		key := fmt.Sprintf("sip.inbound[%d]", i)

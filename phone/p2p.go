@@ -13,6 +13,7 @@ import (
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/rtmfp"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // DefaultP2PTimeout is how long a p2p call waits for the far peer's audio
@@ -67,19 +68,19 @@ func (d *directPub) ServeRTMFP(_ context.Context, c *rtmfp.Conn) {
 		if err != nil {
 			return
 		}
-		if m.Type != rtmp.TypeCommandAMF0 && m.Type != rtmp.TypeCommandAMF3 {
+		if m.Type != message.TypeCommandAMF0 && m.Type != message.TypeCommandAMF3 {
 			continue
 		}
-		cmd, err := rtmp.ParseCommand(m)
+		cmd, err := message.ParseCommand(m)
 		if err != nil {
 			continue
 		}
-		var reply *rtmp.Command
+		var reply *message.Command
 		switch cmd.Name {
 		case "connect":
-			reply = &rtmp.Command{Name: "_result", TxID: cmd.TxID, Args: []any{status("NetConnection.Connect.Success", "status")}}
+			reply = &message.Command{Name: "_result", TxID: cmd.TxID, Args: []any{status("NetConnection.Connect.Success", "status")}}
 		case "createStream":
-			reply = &rtmp.Command{Name: "_result", TxID: cmd.TxID, Args: []any{1.0}}
+			reply = &message.Command{Name: "_result", TxID: cmd.TxID, Args: []any{1.0}}
 		case "play":
 			name, _ := firstString(cmd.Args)
 			name, _, _ = strings.Cut(name, "?")
@@ -93,7 +94,7 @@ func (d *directPub) ServeRTMFP(_ context.Context, c *rtmfp.Conn) {
 			if !ok {
 				code, level = "NetStream.Play.StreamNotFound", "error"
 			}
-			reply = &rtmp.Command{Name: "onStatus", Args: []any{status(code, level)}}
+			reply = &message.Command{Name: "onStatus", Args: []any{status(code, level)}}
 		default:
 			continue
 		}
@@ -112,7 +113,7 @@ func (d *directPub) write(ts uint32, payload []byte) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for c, id := range d.subs {
-		_ = c.WriteMessage(&rtmp.Message{Type: rtmp.TypeAudio, Timestamp: ts, StreamID: id, Payload: payload})
+		_ = c.WriteMessage(&message.Message{Type: message.TypeAudio, Timestamp: ts, StreamID: id, Payload: payload})
 	}
 }
 
@@ -140,8 +141,8 @@ func (p *phone) playDirect(ctx context.Context, peerID, name string) (*rtmp.Clie
 	var once sync.Once
 	cl, err := rtmp.NewClient(ctx, dc, &url.URL{Scheme: "rtmfp", Host: "peer", Path: "/p2p"}, rtmp.ClientOptions{
 		Logger: p.log,
-		OnMessage: func(m *rtmp.Message) {
-			if m.Type == rtmp.TypeAudio && len(m.Payload) >= 2 {
+		OnMessage: func(m *message.Message) {
+			if m.Type == message.TypeAudio && len(m.Payload) >= 2 {
 				once.Do(func() { close(first) })
 				p.onAudio(m)
 			}
@@ -184,7 +185,7 @@ func (p *phone) playDirect(ctx context.Context, peerID, name string) (*rtmp.Clie
 // announce sends setPeerInfo (our socket's address) so that the server
 // introduces us to peers by our ID.
 func (p *phone) announce() error {
-	m, err := (&rtmp.Command{Name: "setPeerInfo", Args: []any{p.mc.LocalAddr().String()}}).MarshalMessage(0)
+	m, err := (&message.Command{Name: "setPeerInfo", Args: []any{p.mc.LocalAddr().String()}}).MarshalMessage(0)
 	if err != nil {
 		return err
 	}

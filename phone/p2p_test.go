@@ -26,10 +26,7 @@ func rtmfpPhoneStack(t *testing.T, calls *call.Service) (*teststack.Stack, strin
 	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
 		phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: slog.New(slog.DiscardHandler)},
 	}})
-	h, ok := st.Server.Handler.(rtmfp.Handler)
-	if !ok {
-		t.Fatal("the session handler does not serve RTMFP")
-	}
+	h := rtmfp.HandlerFunc(func(ctx context.Context, c *rtmfp.Conn) { st.Sessions.Serve(ctx, c, "transport", "rtmfp") })
 	srv := &rtmfp.Server{Handler: h, Config: rtmfp.Config{Logger: st.Logger}}
 	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/rtmfp"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // SampleRate is the rate of the PCM a phone sends and records.
@@ -77,7 +78,7 @@ type phone struct {
 	log    *slog.Logger
 	c      *rtmp.Client
 	events chan event
-	audio  chan *rtmp.Message
+	audio  chan *message.Message
 
 	mc       *rtmfp.Conn   // the RTMFP session with the server (nil over RTMP)
 	direct   *directPub    // P2P: peers playing us directly
@@ -91,7 +92,7 @@ func dial(ctx context.Context, o Options) (*phone, error) {
 	if o.Codec != codec.Speex && o.Codec != codec.Nellymoser {
 		return nil, fmt.Errorf("phone: codec %s: use speex or nellymoser", o.Codec)
 	}
-	p := &phone{opts: o, log: o.Logger, events: make(chan event, 256), audio: make(chan *rtmp.Message, 512)}
+	p := &phone{opts: o, log: o.Logger, events: make(chan event, 256), audio: make(chan *message.Message, 512)}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -103,7 +104,7 @@ func dial(ctx context.Context, o Options) (*phone, error) {
 	c, mc, err := connectServer(ctx, o.Server, rtmp.ClientOptions{
 		ConnectArgs: []any{o.User, o.Secret},
 		Logger:      p.log,
-		OnCommand: func(cmd *rtmp.Command, _ *rtmp.Message) {
+		OnCommand: func(cmd *message.Command, _ *message.Message) {
 			if len(cmd.Args) == 0 {
 				return
 			}
@@ -118,8 +119,8 @@ func dial(ctx context.Context, o Options) (*phone, error) {
 				}
 			}
 		},
-		OnMessage: func(m *rtmp.Message) {
-			if m.Type == rtmp.TypeAudio && len(m.Payload) >= 2 {
+		OnMessage: func(m *message.Message) {
+			if m.Type == message.TypeAudio && len(m.Payload) >= 2 {
 				p.onAudio(m)
 			}
 		},
@@ -140,7 +141,7 @@ func dial(ctx context.Context, o Options) (*phone, error) {
 	return p, nil
 }
 
-func (p *phone) onAudio(m *rtmp.Message) {
+func (p *phone) onAudio(m *message.Message) {
 	if p.opts.OnHear != nil {
 		p.opts.OnHear(m.Timestamp, time.Now())
 	}
@@ -179,7 +180,7 @@ func (p *phone) call(ctx context.Context, name string, args ...any) (*amf.Object
 	return o, nil
 }
 
-func firstArg(c *rtmp.Command) any {
+func firstArg(c *message.Command) any {
 	if len(c.Args) > 0 {
 		return c.Args[0]
 	}

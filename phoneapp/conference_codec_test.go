@@ -8,7 +8,7 @@ import (
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/conference"
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // joinConference's {codec} is the codec of every tag of the member's mix;
@@ -21,7 +21,7 @@ func TestConferenceJoinCodec(t *testing.T) {
 	}
 	j := alice.join("codecs", amf.NewObject("codec", "pcmu"))
 	alice.play(j.GetString("play"))
-	var first []*rtmp.Message
+	var first []*message.Message
 	timeout := time.After(3 * time.Second)
 	for len(first) < 20 {
 		select {

@@ -21,6 +21,7 @@ import (
 	"github.com/flashvox/flashvox/internal/test/teststack"
 	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 	"github.com/flashvox/flashvox/session"
 )
 
@@ -47,17 +48,17 @@ type confClient struct {
 	t      testing.TB
 	c      *rtmp.Client
 	events chan *amf.Object
-	audio  chan *rtmp.Message
+	audio  chan *message.Message
 }
 
 func dialConf(t testing.TB, addr, user string) *confClient {
 	t.Helper()
-	p := &confClient{t: t, events: make(chan *amf.Object, 256), audio: make(chan *rtmp.Message, 4096)}
+	p := &confClient{t: t, events: make(chan *amf.Object, 256), audio: make(chan *message.Message, 4096)}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	c, err := rtmp.Dial(ctx, "rtmp://"+addr+"/phone", rtmp.ClientOptions{
 		ConnectArgs: []any{user, user},
-		OnCommand: func(cmd *rtmp.Command, _ *rtmp.Message) {
+		OnCommand: func(cmd *message.Command, _ *message.Message) {
 			if o, ok := cmd.Args[0].(*amf.Object); ok && len(cmd.Args) == 1 {
 				o.Set("method", cmd.Name)
 				select {
@@ -66,8 +67,8 @@ func dialConf(t testing.TB, addr, user string) *confClient {
 				}
 			}
 		},
-		OnMessage: func(m *rtmp.Message) {
-			if m.Type == rtmp.TypeAudio {
+		OnMessage: func(m *message.Message) {
+			if m.Type == message.TypeAudio {
 				select {
 				case p.audio <- m:
 				default:

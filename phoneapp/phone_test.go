@@ -15,6 +15,7 @@ import (
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 	"github.com/flashvox/flashvox/session"
 )
 
@@ -34,10 +35,11 @@ func startStack(t *testing.T, ring time.Duration) *stack {
 	hub := media.NewHub(256, log)
 	calls := call.NewService(call.Options{RingTimeout: ring}, "alice", "bob", "carol")
 	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}, Secret: secret})
+	sessions := &session.Handler{Options: session.Options{Hub: hub, MaxStreams: 8, Logger: log,
+		Apps: map[string]session.App{phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log}}}}
 	srv := &rtmp.Server{
 		MaxConns: 100, MaxConnsPerIP: 100, Logger: log,
-		Handler: &session.Handler{Options: session.Options{Hub: hub, MaxStreams: 8, Logger: log,
-			Apps: map[string]session.App{phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log}}}},
+		Handler: rtmp.HandlerFunc(func(ctx context.Context, c *rtmp.Conn) { sessions.Serve(ctx, c) }),
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -55,24 +57,24 @@ type phone struct {
 	t      *testing.T
 	c      *rtmp.Client
 	events chan *amf.Object
-	audio  chan *rtmp.Message
+	audio  chan *message.Message
 }
 
 func dial(t *testing.T, st *stack, args ...any) (*phone, error) {
 	t.Helper()
-	p := &phone{t: t, events: make(chan *amf.Object, 64), audio: make(chan *rtmp.Message, 1024)}
+	p := &phone{t: t, events: make(chan *amf.Object, 64), audio: make(chan *message.Message, 1024)}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	c, err := rtmp.Dial(ctx, "rtmp://"+st.addr+"/phone", rtmp.ClientOptions{
 		ConnectArgs: args,
-		OnCommand: func(cmd *rtmp.Command, _ *rtmp.Message) {
+		OnCommand: func(cmd *message.Command, _ *message.Message) {
 			if o, ok := cmd.Args[0].(*amf.Object); ok && len(cmd.Args) == 1 {
 				o.Set("method", cmd.Name)
 				p.events <- o
 			}
 		},
-		OnMessage: func(m *rtmp.Message) {
-			if m.Type == rtmp.TypeAudio {
+		OnMessage: func(m *message.Message) {
+			if m.Type == message.TypeAudio {
 				select {
 				case p.audio <- m:
 				default:

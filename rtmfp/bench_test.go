@@ -7,26 +7,28 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/rtmfp/wire"
 )
 
 // BenchmarkRespondKeying is the responder's work per handshake once the
 // cookie is back: certificate, negotiation, one DH key pair (group 2) and
 // the shared secret, key derivation.
 func BenchmarkRespondKeying(b *testing.B) {
-	srv := NewIdentity(bytes.Repeat([]byte{1}, 64), true)
-	rc, _ := parsePeerCert(srv.Cert)
-	ik, err := newInitiatorKeying(rc, Policy{})
+	srv := wire.NewIdentity(bytes.Repeat([]byte{1}, 64), true)
+	rc, _ := wire.ParsePeerCert(srv.Cert)
+	ik, err := wire.NewInitiatorKeying(rc, wire.Policy{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	cert := NewIdentity(bytes.Repeat([]byte{2}, 64), false).Cert
+	cert := wire.NewIdentity(bytes.Repeat([]byte{2}, 64), false).Cert
 	b.ReportAllocs()
 	for b.Loop() {
-		ic, err := parsePeerCert(cert)
+		ic, err := wire.ParsePeerCert(cert)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, _, err := respondKeying(ik.skic, ic, Policy{}); err != nil {
+		if _, _, err := wire.RespondKeying(ik.SKIC, ic, wire.Policy{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -37,19 +39,19 @@ func BenchmarkRespondKeying(b *testing.B) {
 func BenchmarkHello(b *testing.B) {
 	s := &Server{Handler: HandlerFunc(func(context.Context, *Conn) {})}
 	s.init()
-	ih := (&IHello{EPD: appendOption(nil, epdAncillary, []byte("rtmfp://x/live")), Tag: make([]byte, 16)}).AppendTo(nil)
+	ih := (&wire.IHello{EPD: wire.AppendOption(nil, wire.EPDAncillary, []byte("rtmfp://x/live")), Tag: make([]byte, 16)}).AppendTo(nil)
 	addr := netip.MustParseAddrPort("127.0.0.1:5")
 	now := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {
-		var h IHello
-		var e EPD
-		if h.Unmarshal(ih) != nil || e.Unmarshal(h.EPD) != nil || !s.id.selects(&e) {
+		var h wire.IHello
+		var e wire.EPD
+		if h.Unmarshal(ih) != nil || e.Unmarshal(h.EPD) != nil || !s.id.Selects(&e) {
 			b.Fatal("bad hello")
 		}
-		r := RHello{Tag: h.Tag, Cookie: s.cookies.make(now, addr), Cert: s.id.Cert}
-		p := appendChunk(appendHeader(nil, Header{Flags: modeStartup}), chunkRHello, r.AppendTo(nil))
-		_ = s.hs.seal(nil, 0, p)
+		r := wire.RHello{Tag: h.Tag, Cookie: s.cookies.Make(now, addr), Cert: s.id.Cert}
+		p := wire.AppendChunk(wire.AppendHeader(nil, wire.Header{Flags: wire.ModeStartup}), wire.ChunkRHello, r.AppendTo(nil))
+		_ = s.hs.Seal(nil, 0, p)
 	}
 }
 
@@ -58,10 +60,10 @@ func BenchmarkHello(b *testing.B) {
 func TestIdleSessionMemory(t *testing.T) {
 	s := &Server{Handler: HandlerFunc(func(context.Context, *Conn) {})}
 	s.init()
-	rc, _ := parsePeerCert(s.id.Cert)
-	ik, _ := newInitiatorKeying(rc, Policy{})
-	ic, _ := parsePeerCert(NewIdentity(bytes.Repeat([]byte{2}, 64), false).Cert)
-	_, keys, err := respondKeying(ik.skic, ic, Policy{})
+	rc, _ := wire.ParsePeerCert(s.id.Cert)
+	ik, _ := wire.NewInitiatorKeying(rc, wire.Policy{})
+	ic, _ := wire.ParsePeerCert(wire.NewIdentity(bytes.Repeat([]byte{2}, 64), false).Cert)
+	_, keys, err := wire.RespondKeying(ik.SKIC, ic, wire.Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +75,7 @@ func TestIdleSessionMemory(t *testing.T) {
 	done := make(chan struct{})
 	for i := range n {
 		k := keys
-		k.crypto = newPacketCrypto(make([]byte, 16), make([]byte, 16))
+		k.Crypto = wire.NewPacketCrypto(make([]byte, 16), make([]byte, 16))
 		ss := s.register(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(i+1)), uint32(i+1), k, time.Now(), func(*session) {})
 		go func() {
 			select {

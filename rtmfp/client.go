@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/flashvox/flashvox/rtmfp/wire"
 )
 
 // Handshake retransmission (RFC 7016 §3.5.1: about a second, backing off).
@@ -26,8 +28,8 @@ const (
 
 // DialOptions configure an initiator.
 type DialOptions struct {
-	Config   Config    // limits and policy, as for a Server (Identity: nil for a random one)
-	Identity *Identity // overrides Config.Identity
+	Config   Config         // limits and policy, as for a Server (Identity: nil for a random one)
+	Identity *wire.Identity // overrides Config.Identity
 	// PeerHandler, when set, serves the sessions other peers open to this
 	// endpoint by its peer ID (the publisher side of Flash's
 	// NetStream.DIRECT_CONNECTIONS): hellos the server forwards (FIHello)
@@ -53,7 +55,7 @@ type client struct {
 	start   time.Time
 	log     *slog.Logger
 	stats   Stats
-	id      *Identity
+	id      *wire.Identity
 	cfg     Config
 	block   bool
 	peers   *Server // answers peers' hellos; nil without a PeerHandler
@@ -64,7 +66,7 @@ type client struct {
 	waiters  map[chan hsPacket]int // running handshakes
 	main     *session              // the session with the server
 
-	hs    *packetCrypto // the reader's
+	hs    *wire.PacketCrypto // the reader's
 	stop  chan struct{}
 	once  sync.Once
 	wg    sync.WaitGroup
@@ -75,7 +77,7 @@ type client struct {
 type hsPacket struct {
 	ssid   uint32
 	from   netip.AddrPort
-	chunks []Chunk
+	chunks []wire.Chunk
 }
 
 func (c *client) epoch() time.Time { return c.start }
@@ -115,7 +117,7 @@ func Dial(ctx context.Context, rawURL string, opts DialOptions) (*Conn, error) {
 		id = cfg.Identity
 	}
 	if id == nil {
-		id = NewRandomIdentity(false)
+		id = wire.NewRandomIdentity(false)
 	}
 	pc, err := net.ListenUDP("udp", opts.LocalAddr)
 	if err != nil {
@@ -123,9 +125,9 @@ func Dial(ctx context.Context, rawURL string, opts DialOptions) (*Conn, error) {
 	}
 	c := &client{
 		pc: pc, server: netip.AddrPortFrom(ua.AddrPort().Addr().Unmap(), ua.AddrPort().Port()),
-		start: time.Now(), log: cfg.Logger, id: id, cfg: cfg, block: opts.BlockPeers, hs: newDefaultCrypto(),
+		start: time.Now(), log: cfg.Logger, id: id, cfg: cfg, block: opts.BlockPeers, hs: wire.NewDefaultCrypto(),
 		sessions: map[uint32]*session{}, waiters: map[chan hsPacket]int{},
-		stop: make(chan struct{}), plain: make([]byte, maxDatagram),
+		stop: make(chan struct{}), plain: make([]byte, wire.MaxDatagram),
 	}
 	if opts.PeerHandler != nil {
 		pcfg := cfg
@@ -141,7 +143,7 @@ func Dial(ctx context.Context, rawURL string, opts DialOptions) (*Conn, error) {
 	go c.read()
 	tcURL := *u
 	tcURL.Fragment, tcURL.RawFragment = "", ""
-	s, err := c.handshake(ctx, (&EPD{Ancillary: []byte(tcURL.String())}).AppendTo(nil), nil)
+	s, err := c.handshake(ctx, (&wire.EPD{Ancillary: []byte(tcURL.String())}).AppendTo(nil), nil)
 	if err != nil {
 		c.shutdown()
 		return nil, err
@@ -173,7 +175,7 @@ func (c *Conn) DialPeer(ctx context.Context, peerID string) (*Conn, error) {
 		return nil, fmt.Errorf("rtmfp: peer ID %q: want 64 hex digits", peerID)
 	}
 	want := [sha256.Size]byte(fp)
-	s, err := cl.handshake(ctx, (&EPD{Fingerprint: fp}).AppendTo(nil), &want)
+	s, err := cl.handshake(ctx, (&wire.EPD{Fingerprint: fp}).AppendTo(nil), &want)
 	if err != nil {
 		return nil, fmt.Errorf("rtmfp: peer %.16s…: %w", peerID, err)
 	}
@@ -187,7 +189,7 @@ func (c *Conn) DialPeer(ctx context.Context, peerID string) (*Conn, error) {
 func (c *client) handshake(ctx context.Context, epd []byte, want *[sha256.Size]byte) (*session, error) {
 	tag := make([]byte, 16)
 	_, _ = rand.Read(tag)
-	hello := (&IHello{EPD: epd, Tag: tag}).AppendTo(nil)
+	hello := (&wire.IHello{EPD: epd, Tag: tag}).AppendTo(nil)
 	var rxID uint32
 	for rxID == 0 {
 		var b [4]byte
@@ -204,8 +206,8 @@ func (c *client) handshake(ctx context.Context, epd []byte, want *[sha256.Size]b
 		c.mu.Unlock()
 	}()
 	var (
-		keying  *initiatorKeying
-		rc      *peerCert
+		keying  *wire.InitiatorKeying
+		rc      *wire.PeerCert
 		ik      []byte                       // IIKeying body once RHello came
 		dst     netip.AddrPort               // who answered the hello
 		targets = []netip.AddrPort{c.server} // where hellos go
@@ -221,71 +223,71 @@ func (c *client) handshake(ctx context.Context, epd []byte, want *[sha256.Size]b
 		case <-retry.C:
 			if ik == nil {
 				for _, a := range targets {
-					c.sendStartup(0, chunkIHello, hello, a)
+					c.sendStartup(0, wire.ChunkIHello, hello, a)
 				}
 			} else {
-				c.sendStartup(0, chunkIIKeying, ik, dst)
+				c.sendStartup(0, wire.ChunkIIKeying, ik, dst)
 			}
 			retry.Reset(helloRetry)
 		case p := <-in:
 			for _, ch := range p.chunks {
 				switch ch.Type {
-				case chunkRedirect:
-					var r Redirect
+				case wire.ChunkRedirect:
+					var r wire.Redirect
 					if ik != nil || r.Unmarshal(ch.Value) != nil || string(r.Tag) != string(tag) {
 						continue
 					}
 					for _, a := range r.Addrs {
-						if !slices.Contains(targets, a.Addr) && len(targets) < maxPeerAddrs && a.Addr.IsValid() {
+						if !slices.Contains(targets, a.Addr) && len(targets) < wire.MaxPeerAddrs && a.Addr.IsValid() {
 							targets = append(targets, a.Addr)
-							c.sendStartup(0, chunkIHello, hello, a.Addr)
+							c.sendStartup(0, wire.ChunkIHello, hello, a.Addr)
 						}
 					}
-				case chunkRHello:
-					var rh RHello
+				case wire.ChunkRHello:
+					var rh wire.RHello
 					if ik != nil || rh.Unmarshal(ch.Value) != nil || string(rh.Tag) != string(tag) {
 						continue
 					}
-					cert, err := parsePeerCert(rh.Cert)
+					cert, err := wire.ParsePeerCert(rh.Cert)
 					if err != nil {
 						if want != nil {
 							continue
 						}
 						return nil, fmt.Errorf("rtmfp: server certificate: %w", err)
 					}
-					if want != nil && cert.fingerprint != *want {
+					if want != nil && cert.Fingerprint != *want {
 						continue // not the peer we asked for
 					}
-					k, err := newInitiatorKeying(cert, c.cfg.Policy)
+					k, err := wire.NewInitiatorKeying(cert, c.cfg.Policy)
 					if err != nil {
 						return nil, fmt.Errorf("rtmfp: %w", err)
 					}
 					rc, keying, dst = cert, k, p.from
-					ik = (&IIKeying{SessionID: rxID, Cookie: rh.Cookie, Cert: c.id.Cert, SKIC: k.skic, Signature: []byte{'X'}}).AppendTo(nil)
-					c.sendStartup(0, chunkIIKeying, ik, dst)
+					ik = (&wire.IIKeying{SessionID: rxID, Cookie: rh.Cookie, Cert: c.id.Cert, SKIC: k.SKIC, Signature: []byte{'X'}}).AppendTo(nil)
+					c.sendStartup(0, wire.ChunkIIKeying, ik, dst)
 					retry.Reset(helloRetry)
-				case chunkCookieChange:
-					var cc CookieChange
-					var k IIKeying
+				case wire.ChunkCookieChange:
+					var cc wire.CookieChange
+					var k wire.IIKeying
 					if ik == nil || p.from != dst || cc.Unmarshal(ch.Value) != nil || k.Unmarshal(ik) != nil || string(cc.Old) != string(k.Cookie) {
 						continue
 					}
 					k.Cookie = cc.New
 					ik = k.AppendTo(nil)
-					c.sendStartup(0, chunkIIKeying, ik, dst)
-				case chunkRIKeying:
-					var rk RIKeying
+					c.sendStartup(0, wire.ChunkIIKeying, ik, dst)
+				case wire.ChunkRIKeying:
+					var rk wire.RIKeying
 					if keying == nil || p.ssid != rxID || p.from != dst || rk.Unmarshal(ch.Value) != nil || rk.SessionID == 0 {
 						continue
 					}
-					keys, err := keying.finish(rk.SKRC, rc)
+					keys, err := keying.Finish(rk.SKRC, rc)
 					if err != nil {
 						return nil, fmt.Errorf("rtmfp: keying: %w", err)
 					}
 					now := time.Now()
 					log := c.log.With("session", fmt.Sprintf("%08x", rxID), "remote", dst.String())
-					s := newSession(c, modeInitiator, rxID, rk.SessionID, dst, keys, c.cfg.limits(), &c.stats, log, now)
-					s.far, s.near = rc.fingerprint, c.id.Fingerprint
+					s := newSession(c, wire.ModeInitiator, rxID, rk.SessionID, dst, keys, c.cfg.limits(), &c.stats, log, now)
+					s.far, s.near = rc.Fingerprint, c.id.Fingerprint
 					s.closeWait = clientLinger
 					s.mu.Lock()
 					s.conn.initiator = true
@@ -303,9 +305,9 @@ func (c *client) handshake(ctx context.Context, epd []byte, want *[sha256.Size]b
 }
 
 func (c *client) sendStartup(ssid uint32, typ uint8, body []byte, to netip.AddrPort) {
-	p := appendHeader(nil, Header{Flags: modeStartup | flagTimestamp, Timestamp: uint16(time.Since(c.start) / (timestampPeriodMs * time.Millisecond))})
-	p = appendChunk(p, typ, body)
-	c.writeTo(c.hs.seal(nil, ssid, p), to)
+	p := wire.AppendHeader(nil, wire.Header{Flags: wire.ModeStartup | wire.FlagTimestamp, Timestamp: uint16(time.Since(c.start) / (wire.TimestampPeriodMs * time.Millisecond))})
+	p = wire.AppendChunk(p, typ, body)
+	c.writeTo(c.hs.Seal(nil, ssid, p), to)
 }
 
 // read is the reader goroutine: packets of our sessions go to them, those
@@ -313,8 +315,8 @@ func (c *client) sendStartup(ssid uint32, typ uint8, body []byte, to netip.AddrP
 // running handshakes or (hellos and keyings) to the peer responder.
 func (c *client) read() {
 	defer c.wg.Done()
-	buf := make([]byte, maxDatagram+1)
-	var pkt Packet
+	buf := make([]byte, wire.MaxDatagram+1)
+	var pkt wire.Packet
 	for {
 		select {
 		case <-c.stop:
@@ -336,11 +338,11 @@ func (c *client) read() {
 		}
 		c.stats.BytesIn.Add(uint64(n))
 		d := buf[:n]
-		if n < minPacketSize {
+		if n < wire.MinPacketSize {
 			c.stats.Malformed.Add(1)
 			continue
 		}
-		ssid := scrambledSessionID(d)
+		ssid := wire.ScrambledSessionID(d)
 		c.mu.Lock()
 		s := c.sessions[ssid]
 		c.mu.Unlock()
@@ -348,7 +350,7 @@ func (c *client) read() {
 		switch {
 		case s != nil:
 			s.mu.Lock()
-			plain, err := s.crypto.open(c.plain, d[4:])
+			plain, err := s.crypto.Open(c.plain, d[4:])
 			if err == nil {
 				err = pkt.Unmarshal(plain)
 			}
@@ -367,22 +369,22 @@ func (c *client) read() {
 }
 
 func (c *client) startupPacket(ssid uint32, d []byte, from netip.AddrPort, now time.Time) {
-	plain, err := c.hs.open(c.plain, d)
-	var p Packet
+	plain, err := c.hs.Open(c.plain, d)
+	var p wire.Packet
 	if err == nil {
 		err = p.Unmarshal(plain)
 	}
-	if err != nil || p.Mode() != modeStartup {
+	if err != nil || p.Mode() != wire.ModeStartup {
 		c.stats.Malformed.Add(1)
 		return
 	}
 	if c.peers != nil && ssid == 0 {
 		for _, ch := range p.Chunks {
 			switch ch.Type {
-			case chunkIHello:
+			case wire.ChunkIHello:
 				c.peers.onIHello(ch.Value, from, now)
 				return
-			case chunkIIKeying:
+			case wire.ChunkIIKeying:
 				c.peers.onIIKeying(ch.Value, from, now)
 				return
 			}
@@ -391,7 +393,7 @@ func (c *client) startupPacket(ssid uint32, d []byte, from netip.AddrPort, now t
 	// Copy: the buffer is reused for the next datagram.
 	cp := hsPacket{ssid: ssid, from: from}
 	for _, ch := range p.Chunks {
-		cp.chunks = append(cp.chunks, Chunk{Type: ch.Type, Value: append([]byte(nil), ch.Value...)})
+		cp.chunks = append(cp.chunks, wire.Chunk{Type: ch.Type, Value: append([]byte(nil), ch.Value...)})
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -408,11 +410,11 @@ func (c *client) startupPacket(ssid uint32, d []byte, from netip.AddrPort, now t
 // which opens our NAT towards it. Called by the server session's
 // onPacket, on the reader goroutine.
 func (c *client) onFIHello(b []byte, now time.Time) {
-	var f FIHello
+	var f wire.FIHello
 	if c.peers == nil || f.Unmarshal(b) != nil || !f.Addr.IsValid() {
 		return
 	}
-	c.peers.onIHello((&IHello{EPD: f.EPD, Tag: f.Tag}).AppendTo(nil), f.Addr, now)
+	c.peers.onIHello((&wire.IHello{EPD: f.EPD, Tag: f.Tag}).AppendTo(nil), f.Addr, now)
 }
 
 // timer ticks our sessions; the endpoint shuts down when the server

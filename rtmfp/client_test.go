@@ -9,13 +9,14 @@ import (
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/rtmfp"
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmfp/wire"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // connect sends NetConnection.connect on c and waits for the answer.
-func connect(t *testing.T, c *rtmfp.Conn, tcURL string) *rtmp.Command {
+func connect(t *testing.T, c *rtmfp.Conn, tcURL string) *message.Command {
 	t.Helper()
-	cmd := &rtmp.Command{Name: "connect", TxID: 1, Object: amf.NewObject("app", "live", "tcUrl", tcURL, "objectEncoding", 0.0)}
+	cmd := &message.Command{Name: "connect", TxID: 1, Object: amf.NewObject("app", "live", "tcUrl", tcURL, "objectEncoding", 0.0)}
 	m, err := cmd.MarshalMessage(0)
 	if err != nil {
 		t.Fatal(err)
@@ -27,9 +28,9 @@ func connect(t *testing.T, c *rtmfp.Conn, tcURL string) *rtmp.Command {
 }
 
 // waitCommand reads until a command named one of names arrives.
-func waitCommand(t *testing.T, c *rtmfp.Conn, names ...string) *rtmp.Command {
+func waitCommand(t *testing.T, c *rtmfp.Conn, names ...string) *message.Command {
 	t.Helper()
-	got := make(chan *rtmp.Command, 1)
+	got := make(chan *message.Command, 1)
 	go func() {
 		for {
 			m, err := c.ReadMessage()
@@ -37,10 +38,10 @@ func waitCommand(t *testing.T, c *rtmfp.Conn, names ...string) *rtmp.Command {
 				close(got)
 				return
 			}
-			if m.Type != rtmp.TypeCommandAMF0 {
+			if m.Type != message.TypeCommandAMF0 {
 				continue
 			}
-			cmd, err := rtmp.ParseCommand(m)
+			cmd, err := message.ParseCommand(m)
 			if err != nil {
 				continue
 			}
@@ -68,7 +69,7 @@ func waitCommand(t *testing.T, c *rtmfp.Conn, names ...string) *rtmp.Command {
 // requiring HMAC and sequence numbers and without, DH group 2 (our
 // initiator's first choice).
 func TestDialOwnServer(t *testing.T) {
-	for _, pol := range []rtmfp.Policy{{}, {RequireHMAC: true, RequireSeq: true}} {
+	for _, pol := range []wire.Policy{{}, {RequireHMAC: true, RequireSeq: true}} {
 		st := startStack(t, rtmfp.Config{Policy: pol})
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		c, err := rtmfp.Dial(ctx, "rtmfp://"+st.RTMFPAddr+"/live", rtmfp.DialOptions{})

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"time"
+
+	"github.com/flashvox/flashvox/rtmfp/wire"
 )
 
 // DefaultAddr is where ListenAndServe listens when none is given (UDP).
@@ -31,8 +33,8 @@ type Config struct {
 	// congestion window as a loss would. 0 (the default): off, as in
 	// rtmfp-cpp; its suggested value is 100 ms.
 	CongestionDelay time.Duration
-	Policy          Policy    // whether HMAC / sequence numbers are required of peers
-	Identity        *Identity // nil: a random one for the life of the process
+	Policy          wire.Policy    // whether HMAC / sequence numbers are required of peers
+	Identity        *wire.Identity // nil: a random one for the life of the process
 	// Rendezvous: IHellos for peer IDs that are not ours, per initiator IP
 	// and per introduced session per second; peer IDs we do not know are
 	// redirected to RedirectServers (none: silence).

@@ -6,11 +6,12 @@
 // acknowledgement ranges, retransmission, flow control, abandonment), and
 // the TC layer that carries RTMP messages over flows.
 //
-// The layers, bottom up: vlu.go (VLUs, fields, option lists), packet.go
-// (header and chunks), crypt.go (encryption, checksum, HMAC, sequence
-// numbers), chunk_*.go (chunk bodies), cert.go, dh.go, keys.go, cookie.go
-// (handshake material), sendflow.go and recvflow.go (flows), cc.go
-// (congestion control, with the optional delay-based detection),
-// session*.go (one peer), server.go (the socket and the registry of
-// sessions), flusher.go (sending media in bursts) and tc.go (RTMP messages over flows; Conn implements session.Transport).
+// The layers, bottom up: package wire (VLUs, packets, chunks, crypto and
+// the handshake material: certificates, Diffie-Hellman, keys, cookies),
+// then here sendflow.go and recvflow.go (flows), cc.go (congestion control,
+// with the optional delay-based detection), session*.go (one peer),
+// server.go and server_handshake.go (the socket, the responder handshake
+// and the registry of sessions), rendezvous.go (peer introduction),
+// client.go (the initiator), flusher.go (sending media in bursts) and
+// tc.go (RTMP messages over flows; Conn implements session.Transport).
 package rtmfp

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/internal/test/testwait"
+	"github.com/flashvox/flashvox/rtmfp/wire"
 )
 
 // startServer runs a Server whose sessions just read until closed.
@@ -52,7 +53,7 @@ func TestServerDropsGarbage(t *testing.T) {
 	}
 	defer c.Close()
 	rng := rand.New(rand.NewPCG(1, 2))
-	hs := newDefaultCrypto()
+	hs := wire.NewDefaultCrypto()
 	for i := range 2000 {
 		var d []byte
 		switch i % 4 {
@@ -62,12 +63,12 @@ func TestServerDropsGarbage(t *testing.T) {
 				d[j] = byte(rng.Uint32())
 			}
 		case 1: // a startup packet with a truncated chunk
-			d = hs.seal(nil, 0, []byte{modeStartup, chunkIHello, 0x40, 0x00, 1, 2})
+			d = hs.Seal(nil, 0, []byte{wire.ModeStartup, wire.ChunkIHello, 0x40, 0x00, 1, 2})
 		case 2: // an IIKeying with a bogus cookie
-			k := IIKeying{SessionID: 1, Cookie: bytes.Repeat([]byte{1}, 65), Cert: []byte{1, 0x0a}, SKIC: []byte{0}}
-			d = hs.seal(nil, 0, (&Packet{Header: Header{Flags: modeStartup}, Chunks: []Chunk{{chunkIIKeying, k.AppendTo(nil)}}}).AppendTo(nil))
+			k := wire.IIKeying{SessionID: 1, Cookie: bytes.Repeat([]byte{1}, 65), Cert: []byte{1, 0x0a}, SKIC: []byte{0}}
+			d = hs.Seal(nil, 0, (&wire.Packet{Header: wire.Header{Flags: wire.ModeStartup}, Chunks: []wire.Chunk{{Type: wire.ChunkIIKeying, Value: k.AppendTo(nil)}}}).AppendTo(nil))
 		case 3: // a session ID nobody has
-			d = hs.seal(nil, uint32(rng.Uint32()|1), []byte{modeInitiator, chunkPing, 0, 0})
+			d = hs.Seal(nil, uint32(rng.Uint32()|1), []byte{wire.ModeInitiator, wire.ChunkPing, 0, 0})
 		}
 		_, _ = c.Write(d)
 		// In batches of 100, so that a loaded machine's socket buffer does
@@ -84,12 +85,12 @@ func TestServerDropsGarbage(t *testing.T) {
 }
 
 // hello sends an IHello and returns the RHello's tag.
-func hello(t testing.TB, c *net.UDPConn, hs *packetCrypto) []byte {
+func hello(t testing.TB, c *net.UDPConn, hs *wire.PacketCrypto) []byte {
 	t.Helper()
 	tag := []byte("0123456789abcdef")
-	ih := IHello{EPD: appendOption(nil, epdAncillary, []byte("rtmfp://x/live")), Tag: tag}
-	d := hs.seal(nil, 0, (&Packet{Header: Header{Flags: modeStartup}, Chunks: []Chunk{{chunkIHello, ih.AppendTo(nil)}}}).AppendTo(nil))
-	buf := make([]byte, maxDatagram)
+	ih := wire.IHello{EPD: wire.AppendOption(nil, wire.EPDAncillary, []byte("rtmfp://x/live")), Tag: tag}
+	d := hs.Seal(nil, 0, (&wire.Packet{Header: wire.Header{Flags: wire.ModeStartup}, Chunks: []wire.Chunk{{Type: wire.ChunkIHello, Value: ih.AppendTo(nil)}}}).AppendTo(nil))
+	buf := make([]byte, wire.MaxDatagram)
 	for range 20 {
 		_, _ = c.Write(d)
 		_ = c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
@@ -97,15 +98,15 @@ func hello(t testing.TB, c *net.UDPConn, hs *packetCrypto) []byte {
 		if err != nil {
 			continue
 		}
-		plain, err := newDefaultCrypto().open(nil, buf[4:n])
+		plain, err := wire.NewDefaultCrypto().Open(nil, buf[4:n])
 		if err != nil {
 			t.Fatal(err)
 		}
-		var p Packet
-		if err := p.Unmarshal(plain); err != nil || len(p.Chunks) == 0 || p.Chunks[0].Type != chunkRHello {
+		var p wire.Packet
+		if err := p.Unmarshal(plain); err != nil || len(p.Chunks) == 0 || p.Chunks[0].Type != wire.ChunkRHello {
 			t.Fatalf("reply %+v %v", p, err)
 		}
-		var rh RHello
+		var rh wire.RHello
 		if err := rh.Unmarshal(p.Chunks[0].Value); err != nil {
 			t.Fatal(err)
 		}
@@ -124,9 +125,9 @@ func TestIHelloFlood(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	hs := newDefaultCrypto()
-	ih := IHello{EPD: appendOption(nil, epdAncillary, []byte("rtmfp://x/live")), Tag: make([]byte, 16)}
-	d := hs.seal(nil, 0, (&Packet{Header: Header{Flags: modeStartup}, Chunks: []Chunk{{chunkIHello, ih.AppendTo(nil)}}}).AppendTo(nil))
+	hs := wire.NewDefaultCrypto()
+	ih := wire.IHello{EPD: wire.AppendOption(nil, wire.EPDAncillary, []byte("rtmfp://x/live")), Tag: make([]byte, 16)}
+	d := hs.Seal(nil, 0, (&wire.Packet{Header: wire.Header{Flags: wire.ModeStartup}, Chunks: []wire.Chunk{{Type: wire.ChunkIHello, Value: ih.AppendTo(nil)}}}).AppendTo(nil))
 	var before runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -167,16 +168,33 @@ func TestIHelloFlood(t *testing.T) {
 	}
 }
 
+// packetSeeds and userDataSeeds seed FuzzServerDatagram: copies of the
+// wire package's test tables, which a test here cannot import.
+var packetSeeds = []wire.Packet{
+	{Header: wire.Header{Flags: wire.ModeStartup}, Chunks: []wire.Chunk{{Type: wire.ChunkIHello, Value: []byte{1, 2, 3}}}},
+	{Header: wire.Header{Flags: wire.ModeResponder | wire.FlagTimestamp, Timestamp: 0x1234}, Chunks: []wire.Chunk{{Type: wire.ChunkPing, Value: []byte{}}}},
+	{Header: wire.Header{Flags: wire.ModeInitiator | wire.FlagTimestamp | wire.FlagTimestampEcho, Timestamp: 1, TimestampEcho: 0xfffe},
+		Chunks: []wire.Chunk{{Type: wire.ChunkUserData, Value: []byte{0, 1, 1, 0, 8}}, {Type: wire.ChunkAckRanges, Value: []byte{1, 64, 3}}}},
+	{Header: wire.Header{Flags: wire.ModeInitiator | wire.FlagTimeCritical}, Chunks: []wire.Chunk{}},
+}
+
+var userDataSeeds = []wire.UserData{
+	{Flags: wire.FragWhole, FlowID: 1, Seq: 1, FSNOffset: 1, Data: []byte("hello")},
+	{Flags: wire.FragBegin | wire.DataOptions, FlowID: 2, Seq: 1, FSNOffset: 1, Metadata: []byte("TC\x04\x00") /* TC metadata, stream 0 */, Data: []byte{1, 2, 3}},
+	{Flags: wire.FragEnd | wire.DataOptions, FlowID: 300, Seq: 70000, FSNOffset: 3, Metadata: []byte("TC\x04\x05") /* stream 5 */, ReturnFlow: 7, HasReturnFlow: true, Data: []byte{}},
+	{Flags: wire.DataFinal | wire.DataAbandon, FlowID: 9, Seq: 4, FSNOffset: 0, Data: []byte{}},
+}
+
 // FuzzServerDatagram feeds one datagram to a server's dispatch, and the
 // same plaintext to an open session: nothing panics or stalls.
 func FuzzServerDatagram(f *testing.F) {
-	c := newDefaultCrypto()
-	for _, p := range packetCases {
-		f.Add(c.seal(nil, 0, p.AppendTo(nil)))
+	c := wire.NewDefaultCrypto()
+	for _, p := range packetSeeds {
+		f.Add(c.Seal(nil, 0, p.AppendTo(nil)))
 		f.Add(p.AppendTo(nil))
 	}
-	for _, u := range userDataCases {
-		f.Add((&Packet{Header: Header{Flags: modeInitiator}, Chunks: []Chunk{{chunkUserData, u.AppendTo(nil, false)}, {chunkNextUserData, u.AppendTo(nil, true)}}}).AppendTo(nil))
+	for _, u := range userDataSeeds {
+		f.Add((&wire.Packet{Header: wire.Header{Flags: wire.ModeInitiator}, Chunks: []wire.Chunk{{Type: wire.ChunkUserData, Value: u.AppendTo(nil, false)}, {Type: wire.ChunkNextUserData, Value: u.AppendTo(nil, true)}}}).AppendTo(nil))
 	}
 	srv := &Server{Handler: HandlerFunc(func(context.Context, *Conn) {})}
 	srv.init()
@@ -190,9 +208,9 @@ func FuzzServerDatagram(f *testing.F) {
 	f.Fuzz(func(t *testing.T, d []byte) {
 		srv.datagram(d, addr, time.Now())
 		_, a, _ := pair(t, 0, 0, 1)
-		var p Packet
+		var p wire.Packet
 		if p.Unmarshal(d) == nil {
-			p.Flags = p.Flags&^modeMask | modeResponder
+			p.Flags = p.Flags&^wire.ModeMask | wire.ModeResponder
 			a.mu.Lock()
 			a.onPacket(&p, a.addr, time.Unix(1e6, 0))
 			a.mu.Unlock()

@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmfp/wire"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // simLink is a deterministic lossy, reordering link between two sessions
@@ -81,18 +82,18 @@ func pair(t *testing.T, loss, reorder float64, seed uint64) (l *simLink, a, b *s
 	t.Helper()
 	l = &simLink{t: t, start: time.Unix(1e6, 0), rng: rand.New(rand.NewPCG(seed, 1)), loss: loss, reorder: reorder, delay: 10 * time.Millisecond}
 	l.now = l.start
-	srv := NewIdentity(bytes.Repeat([]byte{1}, 64), true)
-	rc, _ := parsePeerCert(srv.Cert)
-	ik, err := newInitiatorKeying(rc, Policy{})
+	srv := wire.NewIdentity(bytes.Repeat([]byte{1}, 64), true)
+	rc, _ := wire.ParsePeerCert(srv.Cert)
+	ik, err := wire.NewInitiatorKeying(rc, wire.Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ic, _ := parsePeerCert(NewIdentity(bytes.Repeat([]byte{2}, 64), false).Cert)
-	skrc, rkeys, err := respondKeying(ik.skic, ic, Policy{RequireHMAC: true, RequireSeq: true})
+	ic, _ := wire.ParsePeerCert(wire.NewIdentity(bytes.Repeat([]byte{2}, 64), false).Cert)
+	skrc, rkeys, err := wire.RespondKeying(ik.SKIC, ic, wire.Policy{RequireHMAC: true, RequireSeq: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ikeys, err := ik.finish(skrc, rc)
+	ikeys, err := ik.Finish(skrc, rc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,8 +101,8 @@ func pair(t *testing.T, loss, reorder float64, seed uint64) (l *simLink, a, b *s
 	cfg.Defaults()
 	aAddr, bAddr := netip.MustParseAddrPort("10.0.0.1:1"), netip.MustParseAddrPort("10.0.0.2:2")
 	log := slog.New(slog.DiscardHandler)
-	a = newSession(simEnd{l, &b, aAddr}, modeInitiator, 1, 2, bAddr, ikeys, cfg.limits(), &Stats{}, log, l.now)
-	b = newSession(simEnd{l, &a, bAddr}, modeResponder, 2, 1, aAddr, rkeys, cfg.limits(), &Stats{}, log, l.now)
+	a = newSession(simEnd{l, &b, aAddr}, wire.ModeInitiator, 1, 2, bAddr, ikeys, cfg.limits(), &Stats{}, log, l.now)
+	b = newSession(simEnd{l, &a, bAddr}, wire.ModeResponder, 2, 1, aAddr, rkeys, cfg.limits(), &Stats{}, log, l.now)
 	l.ends = [2]*session{a, b}
 	return l, a, b
 }
@@ -109,7 +110,7 @@ func pair(t *testing.T, loss, reorder float64, seed uint64) (l *simLink, a, b *s
 // run advances the clock by d in 5 ms steps, delivering and ticking.
 func (l *simLink) run(d time.Duration) {
 	end := l.now.Add(d)
-	var pkt Packet
+	var pkt wire.Packet
 	for l.now.Before(end) {
 		l.now = l.now.Add(5 * time.Millisecond)
 		sort.SliceStable(l.queue, func(i, j int) bool { return l.queue[i].at.Before(l.queue[j].at) })
@@ -118,7 +119,7 @@ func (l *simLink) run(d time.Duration) {
 			l.queue = l.queue[1:]
 			s := p.to
 			s.mu.Lock()
-			plain, err := s.crypto.open(nil, p.b[4:])
+			plain, err := s.crypto.Open(nil, p.b[4:])
 			if err != nil {
 				l.t.Fatalf("packet %d does not open: %v", p.seq, err)
 			}
@@ -227,8 +228,8 @@ func TestFlowAudioLifetime(t *testing.T) {
 }
 
 // drain takes the messages b's Conn received, in order.
-func drain(b *session) []*rtmp.Message {
-	var out []*rtmp.Message
+func drain(b *session) []*message.Message {
+	var out []*message.Message
 	for {
 		select {
 		case m := <-b.conn.in:

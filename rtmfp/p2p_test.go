@@ -10,7 +10,8 @@ import (
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/rtmfp"
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmfp/wire"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // echoPeer serves peers' sessions: every command comes back as "echo".
@@ -20,8 +21,8 @@ var echoPeer = rtmfp.HandlerFunc(func(ctx context.Context, c *rtmfp.Conn) {
 		if err != nil {
 			return
 		}
-		if cmd, err := rtmp.ParseCommand(m); err == nil {
-			out, _ := (&rtmp.Command{Name: "echo", Args: []any{cmd.Name}}).MarshalMessage(0)
+		if cmd, err := message.ParseCommand(m); err == nil {
+			out, _ := (&message.Command{Name: "echo", Args: []any{cmd.Name}}).MarshalMessage(0)
 			_ = c.WriteMessage(out)
 		}
 	}
@@ -34,10 +35,10 @@ func reachable(t *testing.T, c *rtmfp.Conn, addr string) {
 	if res := connect(t, c, "rtmfp://"+addr+"/live"); res.Name != "_result" {
 		t.Fatalf("connect: %+v", res)
 	}
-	send(t, c, 0, &rtmp.Command{Name: "setPeerInfo", Args: []any{"127.0.0.1:1"}})
+	send(t, c, 0, &message.Command{Name: "setPeerInfo", Args: []any{"127.0.0.1:1"}})
 	deadline := time.After(5 * time.Second)
 	for {
-		got := make(chan *rtmp.Message, 1)
+		got := make(chan *message.Message, 1)
 		go func() {
 			m, _ := c.ReadMessage()
 			got <- m
@@ -47,7 +48,7 @@ func reachable(t *testing.T, c *rtmfp.Conn, addr string) {
 			if m == nil {
 				t.Fatal("connection closed before Set Keepalive")
 			}
-			if m.Type == rtmp.TypeUserControl && len(m.Payload) >= 2 && binary.BigEndian.Uint16(m.Payload) == 41 {
+			if m.Type == message.TypeUserControl && len(m.Payload) >= 2 && binary.BigEndian.Uint16(m.Payload) == 41 {
 				return
 			}
 		case <-deadline:
@@ -86,7 +87,7 @@ func TestDialPeer(t *testing.T) {
 		if p.RemoteAddr().String() == st.RTMFPAddr {
 			t.Error("the peer session goes to the server")
 		}
-		send(t, p, 0, &rtmp.Command{Name: "hi", TxID: 0})
+		send(t, p, 0, &message.Command{Name: "hi", TxID: 0})
 		if e := waitCommand(t, p, "echo"); len(e.Args) != 1 || e.Args[0] != "hi" {
 			t.Errorf("echo: %+v", e)
 		}
@@ -105,7 +106,7 @@ func TestCirrusDeveloperKey(t *testing.T) {
 	st := startStack(t, rtmfp.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	id := rtmfp.NewRandomIdentity(false)
+	id := wire.NewRandomIdentity(false)
 	url := "rtmfp://" + st.RTMFPAddr + "/0123456789abcdef01234567-89abcdef0123/"
 	a, err := rtmfp.Dial(ctx, url, rtmfp.DialOptions{Identity: id, PeerHandler: echoPeer})
 	if err != nil {
@@ -119,7 +120,7 @@ func TestCirrusDeveloperKey(t *testing.T) {
 	if a.NearID() != hexOf(id.Fingerprint[:]) {
 		t.Errorf("nearID %s, want the certificate's SHA-256 %x", a.NearID(), id.Fingerprint)
 	}
-	send(t, a, 0, &rtmp.Command{Name: "setPeerInfo", Args: []any{"127.0.0.1:1"}})
+	send(t, a, 0, &message.Command{Name: "setPeerInfo", Args: []any{"127.0.0.1:1"}})
 	b, err := rtmfp.Dial(ctx, url, rtmfp.DialOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package rtmfp_test
 
 import (
 	"context"
-	"net"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -10,20 +9,8 @@ import (
 
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/rtmfp"
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
-
-// freeUDP returns a UDP port free on 127.0.0.1 a moment ago (for tcserver,
-// which cannot take port 0 and report it).
-func freeUDP(t *testing.T) int {
-	t.Helper()
-	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	return pc.LocalAddr().(*net.UDPAddr).Port
-}
 
 // TestPeerDialTCServer: our initiator against rtmfp-cpp's tcserver (HMAC
 // and sequence numbers required; -H -S off; -x static Diffie-Hellman
@@ -36,7 +23,7 @@ func TestPeerDialTCServer(t *testing.T) {
 		media bool
 	}{{"hmac+seq", nil, true}, {"flash", []string{"-H", "-S"}, false}, {"static-dh", []string{"-x"}, false}} {
 		t.Run(mode.name, func(t *testing.T) {
-			udp, rtmpPort := freeUDP(t), testpeer.FreePort(t)
+			udp, rtmpPort := testpeer.FreePort(t), testpeer.FreePort(t)
 			args := append([]string{"-B", "127.0.0.1:" + strconv.Itoa(udp), "-b", "127.0.0.1:" + strconv.Itoa(rtmpPort)}, mode.args...)
 			testpeer.Start(t, 60*time.Second, tool(t, "tcserver"), args...)
 			testpeer.WaitTCP(t, "127.0.0.1:"+strconv.Itoa(rtmpPort), 5*time.Second)
@@ -54,13 +41,13 @@ func TestPeerDialTCServer(t *testing.T) {
 			if !mode.media {
 				return
 			}
-			send(t, c, 0, &rtmp.Command{Name: "createStream", TxID: 2})
+			send(t, c, 0, &message.Command{Name: "createStream", TxID: 2})
 			res := waitCommand(t, c, "_result")
 			id, _ := res.Args[0].(float64)
 			if id == 0 {
 				t.Fatalf("createStream: %+v", res)
 			}
-			send(t, c, uint32(id), &rtmp.Command{Name: "publish", TxID: 0, Args: []any{"up", "live"}})
+			send(t, c, uint32(id), &message.Command{Name: "publish", TxID: 0, Args: []any{"up", "live"}})
 			if st := waitCommand(t, c, "onStatus"); st.StatusObject().GetString("code") != "NetStream.Publish.Start" {
 				t.Fatalf("publish: %+v", st.StatusObject())
 			}
@@ -76,7 +63,7 @@ func TestPeerDialTCServer(t *testing.T) {
 			defer tick.Stop()
 			for i, p := range want {
 				<-tick.C
-				if err := c.WriteMessage(&rtmp.Message{Type: rtmp.TypeAudio, Timestamp: uint32(16 * i), StreamID: uint32(id), Payload: p}); err != nil {
+				if err := c.WriteMessage(&message.Message{Type: message.TypeAudio, Timestamp: uint32(16 * i), StreamID: uint32(id), Payload: p}); err != nil {
 					t.Fatalf("audio %d: %v", i, err)
 				}
 				select {
@@ -111,7 +98,7 @@ func TestPeerDialTCServer(t *testing.T) {
 	}
 }
 
-func send(t *testing.T, c *rtmfp.Conn, streamID uint32, cmd *rtmp.Command) {
+func send(t *testing.T, c *rtmfp.Conn, streamID uint32, cmd *message.Command) {
 	t.Helper()
 	m, err := cmd.MarshalMessage(streamID)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/rtmfp/wire"
 )
 
 // floodSources is how many source addresses (127.0.1.1 …) the forged
@@ -28,7 +29,7 @@ const floodSources = 100
 func TestPeerIHelloFloodRSS(t *testing.T) {
 	tcconn := filepath.Join(testpeer.RTMFPTools(t), "tcconn")
 	bin := testpeer.Flashvox(t)
-	udp := testpeer.FreeUDPPort(t)
+	udp := testpeer.FreePort(t)
 	rtmpPort, httpPort := testpeer.FreePort(t), testpeer.FreePort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -70,13 +71,13 @@ func TestPeerIHelloFloodRSS(t *testing.T) {
 		go func() { // one forger per source address: sends its share, counts the RHellos
 			defer wg.Done()
 			defer c.Close()
-			hs := newDefaultCrypto()
-			buf := make([]byte, maxDatagram)
+			hs := wire.NewDefaultCrypto()
+			buf := make([]byte, wire.MaxDatagram)
 			for range 20000 / floodSources {
 				tag := make([]byte, 16)
 				_, _ = rand.Read(tag)
-				ih := IHello{EPD: appendOption(nil, epdAncillary, []byte("rtmfp://127.0.0.1/live")), Tag: tag}
-				d := hs.seal(nil, 0, (&Packet{Header: Header{Flags: modeStartup}, Chunks: []Chunk{{chunkIHello, ih.AppendTo(nil)}}}).AppendTo(nil))
+				ih := wire.IHello{EPD: wire.AppendOption(nil, wire.EPDAncillary, []byte("rtmfp://127.0.0.1/live")), Tag: tag}
+				d := hs.Seal(nil, 0, (&wire.Packet{Header: wire.Header{Flags: wire.ModeStartup}, Chunks: []wire.Chunk{{Type: wire.ChunkIHello, Value: ih.AppendTo(nil)}}}).AppendTo(nil))
 				_, _ = c.Write(d)
 				for { // drain the replies without blocking the flood
 					_ = c.SetReadDeadline(time.Now())

@@ -1,6 +1,9 @@
 package rtmfp
 
-import "time"
+import (
+	"github.com/flashvox/flashvox/rtmfp/wire"
+	"time"
+)
 
 // Receive limits that are not configurable.
 const (
@@ -22,7 +25,7 @@ type recvFlow struct {
 	hasReturn  bool
 	streamID   uint32
 
-	received []seqRange // sequence numbers received (or forwarded past), sorted
+	received []wire.SeqRange // sequence numbers received (or forwarded past), sorted
 	frags    map[uint64]recvFrag
 	next     uint64 // next sequence number to deliver
 	buffered int    // bytes in frags
@@ -37,23 +40,23 @@ type recvFlow struct {
 	needAck    bool
 }
 
-func newRecvFlow(u *UserData, capacity int) *recvFlow {
+func newRecvFlow(u *wire.UserData, capacity int) *recvFlow {
 	f := &recvFlow{
 		id: u.FlowID, metadata: append([]byte(nil), u.Metadata...),
 		returnFlow: u.ReturnFlow, hasReturn: u.HasReturnFlow,
-		received: []seqRange{{0, 0}}, frags: map[uint64]recvFrag{}, next: 1, capacity: capacity,
+		received: []wire.SeqRange{{From: 0, To: 0}}, frags: map[uint64]recvFrag{}, next: 1, capacity: capacity,
 	}
 	return f
 }
 
-func (f *recvFlow) cumulative() uint64 { return f.received[0].to }
+func (f *recvFlow) cumulative() uint64 { return f.received[0].To }
 
 func (f *recvFlow) has(s uint64) bool {
 	for _, r := range f.received {
-		if s < r.from {
+		if s < r.From {
 			return false
 		}
-		if s <= r.to {
+		if s <= r.To {
 			return true
 		}
 	}
@@ -65,19 +68,19 @@ func (f *recvFlow) has(s uint64) bool {
 func (f *recvFlow) add(from, to uint64) bool {
 	rs := f.received
 	i := 0
-	for i < len(rs) && rs[i].to+1 < from {
+	for i < len(rs) && rs[i].To+1 < from {
 		i++
 	}
 	j := i
-	for j < len(rs) && rs[j].from <= to+1 {
-		from = min(from, rs[j].from)
-		to = max(to, rs[j].to)
+	for j < len(rs) && rs[j].From <= to+1 {
+		from = min(from, rs[j].From)
+		to = max(to, rs[j].To)
 		j++
 	}
 	if i == j && len(rs) >= maxRecvRanges {
 		return false
 	}
-	nr := append(rs[:i:i], seqRange{from, to})
+	nr := append(rs[:i:i], wire.SeqRange{From: from, To: to})
 	f.received = append(nr, rs[j:]...)
 	return true
 }
@@ -85,7 +88,7 @@ func (f *recvFlow) add(from, to uint64) bool {
 // onData takes one data chunk. It returns the messages now complete, in
 // order, the change of buffered bytes, and whether to acknowledge at once.
 // room is how many more bytes the session lets this flow buffer.
-func (f *recvFlow) onData(u *UserData, room int, deliver func([]byte)) (delta int, ackNow bool) {
+func (f *recvFlow) onData(u *wire.UserData, room int, deliver func([]byte)) (delta int, ackNow bool) {
 	f.needAck = true
 	if f.complete || f.rejected {
 		return 0, true
@@ -96,19 +99,19 @@ func (f *recvFlow) onData(u *UserData, room int, deliver func([]byte)) (delta in
 	before := f.buffered
 	ranges := len(f.received)
 	fresh := !f.has(u.Seq)
-	ackNow = !fresh || u.Flags&(dataAbandon|dataFinal) != 0
+	ackNow = !fresh || u.Flags&(wire.DataAbandon|wire.DataFinal) != 0
 	if fsn := u.Seq - u.FSNOffset; fsn > f.cumulative() {
 		f.add(0, fsn)
 	}
 	if fresh {
-		keep := u.Flags&dataAbandon == 0 && u.Seq >= f.next
+		keep := u.Flags&wire.DataAbandon == 0 && u.Seq >= f.next
 		if keep && (len(u.Data) > room || f.buffered+len(u.Data) > f.capacity) {
 			return 0, true // no room: not recorded, the sender sends it again
 		}
 		if !f.add(u.Seq, u.Seq) {
 			return 0, true
 		}
-		if u.Flags&dataFinal != 0 && !f.finSeen {
+		if u.Flags&wire.DataFinal != 0 && !f.finSeen {
 			f.finSeq, f.finSeen = u.Seq, true
 		}
 		if keep {
@@ -140,14 +143,14 @@ func (f *recvFlow) deliver(out func([]byte)) {
 			}
 			return
 		}
-		switch fr.flags & fragMask {
-		case fragWhole:
+		switch fr.flags & wire.FragMask {
+		case wire.FragWhole:
 			f.drop(f.next)
 			f.next++
-			if len(fr.data) > 0 || fr.flags&dataFinal == 0 {
+			if len(fr.data) > 0 || fr.flags&wire.DataFinal == 0 {
 				out(fr.data)
 			}
-		case fragBegin:
+		case wire.FragBegin:
 			end, broken := f.next, uint64(0)
 			for s := f.next + 1; ; s++ {
 				g, ok := f.frags[s]
@@ -157,11 +160,11 @@ func (f *recvFlow) deliver(out func([]byte)) {
 					}
 					break
 				}
-				if g.flags&fragMask == fragEnd {
+				if g.flags&wire.FragMask == wire.FragEnd {
 					end = s
 					break
 				}
-				if g.flags&fragMask != fragMiddle {
+				if g.flags&wire.FragMask != wire.FragMiddle {
 					broken = s - 1
 					break
 				}
@@ -202,12 +205,12 @@ func (f *recvFlow) drop(s uint64) {
 }
 
 // ack builds the acknowledgement of this flow.
-func (f *recvFlow) ack(a *Ack) {
+func (f *recvFlow) ack(a *wire.Ack) {
 	free := max(f.capacity-f.buffered, 0)
 	blocks := uint64((free + 1023) / 1024)
 	if blocks == 0 && !f.complete {
 		blocks = 1
 	}
 	a.FlowID, a.BufferBlocks, a.Cumulative = f.id, blocks, f.cumulative()
-	a.Ranges = append(a.Ranges[:0], f.received[1:min(len(f.received), maxAckRanges+1)]...)
+	a.Ranges = append(a.Ranges[:0], f.received[1:min(len(f.received), wire.MaxAckRanges+1)]...)
 }

@@ -4,14 +4,8 @@ import (
 	"encoding/hex"
 	"net/netip"
 	"time"
-)
 
-// Address origins in encoded addresses (RFC 7016 §2.1.5).
-const (
-	originReported = 1 // the peer said it has this address (setPeerInfo)
-	originObserved = 2 // the address we see its packets come from
-	originRelay    = 3 // another server (a Redirect for a peer we do not know)
-	maxPeerAddrs   = 16
+	"github.com/flashvox/flashvox/rtmfp/wire"
 )
 
 // Rate-limiter kinds (Server.allow).
@@ -22,62 +16,22 @@ const (
 	rateKinds
 )
 
-// appendAddress encodes addr: flags (0x80 for IPv6, the origin), the
-// address, the port.
-func appendAddress(dst []byte, addr netip.AddrPort, origin byte) []byte {
-	a := addr.Addr().Unmap()
-	if a.Is6() {
-		dst = append(dst, 0x80|origin)
-		b := a.As16()
-		dst = append(dst, b[:]...)
-	} else {
-		dst = append(dst, origin)
-		b := a.As4()
-		dst = append(dst, b[:]...)
-	}
-	return append(dst, byte(addr.Port()>>8), byte(addr.Port()))
-}
-
-// parseAddress decodes one encoded address.
-func parseAddress(b []byte) (netip.AddrPort, byte, int, error) {
-	if len(b) < 1 {
-		return netip.AddrPort{}, 0, 0, errBufferTooShort
-	}
-	n := 4
-	if b[0]&0x80 != 0 {
-		n = 16
-	}
-	if len(b) < 1+n+2 {
-		return netip.AddrPort{}, 0, 0, errBufferTooShort
-	}
-	a, _ := netip.AddrFromSlice(b[1 : 1+n])
-	port := uint16(b[1+n])<<8 | uint16(b[2+n])
-	return netip.AddrPortFrom(a.Unmap(), port), b[0] & 0x03, 1 + n + 2, nil
-}
-
-// Address is one address of a Redirect, with its origin (1 reported by
-// the peer, 2 observed by the server, 3 another server).
-type Address struct {
-	Addr   netip.AddrPort
-	Origin byte
-}
-
 // introAddrs orders a target's addresses for an initiator at from: the
 // observed (public) address first, so that hole punching starts where it
 // works across NATs; but when both share that public address they are
 // behind the same NAT, so the reported (private) ones come first.
-func introAddrs(from, observed netip.AddrPort, reported []netip.AddrPort) []Address {
-	out := make([]Address, 0, 1+len(reported))
+func introAddrs(from, observed netip.AddrPort, reported []netip.AddrPort) []wire.Address {
+	out := make([]wire.Address, 0, 1+len(reported))
 	for _, a := range reported {
 		if a != observed {
-			out = append(out, Address{a, originReported})
+			out = append(out, wire.Address{Addr: a, Origin: wire.OriginReported})
 		}
 	}
-	obs := Address{observed, originObserved}
+	obs := wire.Address{Addr: observed, Origin: wire.OriginObserved}
 	if from.Addr() == observed.Addr() {
 		return append(out, obs)
 	}
-	return append([]Address{obs}, out...)
+	return append([]wire.Address{obs}, out...)
 }
 
 // registerPeer makes a session reachable by its fingerprint (its peer ID)
@@ -115,11 +69,11 @@ func (s *Server) introduce(epd, tag, fp []byte, addr netip.AddrPort, now time.Ti
 	if target == nil {
 		s.stats.UnknownPeers.Add(1)
 		if len(s.Config.RedirectServers) > 0 {
-			r := Redirect{Tag: tag}
+			r := wire.Redirect{Tag: tag}
 			for _, a := range s.Config.RedirectServers {
-				r.Addrs = append(r.Addrs, Address{a, originRelay})
+				r.Addrs = append(r.Addrs, wire.Address{Addr: a, Origin: wire.OriginRelay})
 			}
-			s.sendStartup(now, 0, chunkRedirect, r.AppendTo(nil), addr)
+			s.sendStartup(now, 0, wire.ChunkRedirect, r.AppendTo(nil), addr)
 		}
 		return
 	}
@@ -144,9 +98,9 @@ func (s *Server) introduce(epd, tag, fp []byte, addr netip.AddrPort, now time.Ti
 	// Counted before the sends: the initiator can finish its direct
 	// session (and look at the metrics) before this goroutine resumes.
 	s.stats.Introductions.Add(1)
-	r := Redirect{Tag: tag, Addrs: introAddrs(addr, target.addr, target.peerAddrs)}
-	s.sendStartup(now, 0, chunkRedirect, r.AppendTo(nil), addr)
-	fi := FIHello{EPD: epd, Addr: addr, Tag: tag}
-	target.addChunk(now, chunkFIHello, fi.AppendTo(nil))
+	r := wire.Redirect{Tag: tag, Addrs: introAddrs(addr, target.addr, target.peerAddrs)}
+	s.sendStartup(now, 0, wire.ChunkRedirect, r.AppendTo(nil), addr)
+	fi := wire.FIHello{EPD: epd, Addr: addr, Tag: tag}
+	target.addChunk(now, wire.ChunkFIHello, fi.AppendTo(nil))
 	target.flushPacket()
 }

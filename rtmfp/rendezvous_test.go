@@ -1,119 +1,48 @@
 package rtmfp
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"net/netip"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/flashvox/flashvox/internal/test/testwait"
+	"github.com/flashvox/flashvox/rtmfp/wire"
 )
 
-var redirectCases = []Redirect{
-	{Tag: []byte("0123456789abcdef")},
-	{Tag: []byte("t"), Addrs: []Address{{netip.MustParseAddrPort("192.0.2.1:1935"), originObserved}, {netip.MustParseAddrPort("[2001:db8::1]:443"), originReported}}},
-	{Tag: make([]byte, 16), Addrs: []Address{{netip.MustParseAddrPort("10.0.0.2:5000"), originRelay}}},
-}
-
-var fiHelloCases = []FIHello{
-	{EPD: appendOption(nil, epdFingerprint, make([]byte, 32)), Addr: netip.MustParseAddrPort("198.51.100.7:61000"), Tag: []byte("0123456789abcdef")},
-	{EPD: []byte{}, Addr: netip.MustParseAddrPort("[2001:db8::2]:1"), Tag: nil},
-}
-
-func TestRendezvousChunksRoundTrip(t *testing.T) {
-	for i, r := range redirectCases {
-		var got Redirect
-		if err := got.Unmarshal(r.AppendTo(nil)); err != nil || !bytes.Equal(got.Tag, r.Tag) || !slices.Equal(got.Addrs, r.Addrs) {
-			t.Errorf("redirect %d: %+v %v, want %+v", i, got, err, r)
-		}
-	}
-	for i, f := range fiHelloCases {
-		var got FIHello
-		if err := got.Unmarshal(f.AppendTo(nil)); err != nil || !bytes.Equal(got.EPD, f.EPD) || got.Addr != f.Addr || !bytes.Equal(got.Tag, f.Tag) {
-			t.Errorf("fihello %d: %+v %v, want %+v", i, got, err, f)
-		}
-	}
-	for _, b := range [][]byte{{}, {0x05, 1}, {0x01, 'x', 0x02, 1, 2}} {
-		var r Redirect
-		var f FIHello
-		if r.Unmarshal(b) == nil && len(b) > 2 {
-			t.Errorf("redirect %x accepted", b)
-		}
-		if f.Unmarshal(b) == nil {
-			t.Errorf("fihello %x accepted", b)
-		}
-	}
-}
-
-func FuzzRedirect(f *testing.F) {
-	for _, r := range redirectCases {
-		f.Add(r.AppendTo(nil))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var r Redirect
-		if r.Unmarshal(b) != nil {
-			return
-		}
-		var again Redirect
-		if err := again.Unmarshal(r.AppendTo(nil)); err != nil || !slices.Equal(again.Addrs, r.Addrs) {
-			t.Fatalf("round trip: %v", err)
-		}
-	})
-}
-
-func FuzzFIHello(f *testing.F) {
-	for _, h := range fiHelloCases {
-		f.Add(h.AppendTo(nil))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var h FIHello
-		if h.Unmarshal(b) != nil {
-			return
-		}
-		var again FIHello
-		if err := again.Unmarshal(h.AppendTo(nil)); err != nil || again.Addr != h.Addr || !bytes.Equal(again.Tag, h.Tag) {
-			t.Fatalf("round trip: %v", err)
-		}
-	})
-}
-
-// TestIntroAddrsOrder: the observed address first, unless the initiator
-// shares the target's public address (same NAT): then the private ones.
 func TestIntroAddrsOrder(t *testing.T) {
 	obs := netip.MustParseAddrPort("203.0.113.5:40000")
 	priv := []netip.AddrPort{netip.MustParseAddrPort("192.168.1.10:5000"), obs}
 	got := introAddrs(netip.MustParseAddrPort("198.51.100.1:1000"), obs, priv)
-	if len(got) != 2 || got[0] != (Address{obs, originObserved}) || got[1].Origin != originReported {
+	if len(got) != 2 || got[0] != (wire.Address{Addr: obs, Origin: wire.OriginObserved}) || got[1].Origin != wire.OriginReported {
 		t.Errorf("different NATs: %+v", got)
 	}
 	got = introAddrs(netip.MustParseAddrPort("203.0.113.5:41000"), obs, priv)
-	if len(got) != 2 || got[0] != (Address{priv[0], originReported}) || got[1] != (Address{obs, originObserved}) {
+	if len(got) != 2 || got[0] != (wire.Address{Addr: priv[0], Origin: wire.OriginReported}) || got[1] != (wire.Address{Addr: obs, Origin: wire.OriginObserved}) {
 		t.Errorf("same NAT: %+v", got)
 	}
 }
 
 // peerHello sends an IHello for peer ID fp from c and returns the Redirect
 // answered within wait, or nil.
-func peerHello(t *testing.T, c *net.UDPConn, fp []byte, wait time.Duration) *Redirect {
+func peerHello(t *testing.T, c *net.UDPConn, fp []byte, wait time.Duration) *wire.Redirect {
 	t.Helper()
-	ih := IHello{EPD: (&EPD{Fingerprint: fp}).AppendTo(nil), Tag: []byte("0123456789abcdef")}
-	hs := newDefaultCrypto()
-	_, _ = c.Write(hs.seal(nil, 0, (&Packet{Header: Header{Flags: modeStartup}, Chunks: []Chunk{{chunkIHello, ih.AppendTo(nil)}}}).AppendTo(nil)))
-	buf := make([]byte, maxDatagram)
+	ih := wire.IHello{EPD: (&wire.EPD{Fingerprint: fp}).AppendTo(nil), Tag: []byte("0123456789abcdef")}
+	hs := wire.NewDefaultCrypto()
+	_, _ = c.Write(hs.Seal(nil, 0, (&wire.Packet{Header: wire.Header{Flags: wire.ModeStartup}, Chunks: []wire.Chunk{{Type: wire.ChunkIHello, Value: ih.AppendTo(nil)}}}).AppendTo(nil)))
+	buf := make([]byte, wire.MaxDatagram)
 	_ = c.SetReadDeadline(time.Now().Add(wait))
 	n, err := c.Read(buf)
 	if err != nil {
 		return nil
 	}
-	plain, err := hs.open(nil, buf[4:n])
-	var p Packet
-	if err != nil || p.Unmarshal(plain) != nil || len(p.Chunks) == 0 || p.Chunks[0].Type != chunkRedirect {
+	plain, err := hs.Open(nil, buf[4:n])
+	var p wire.Packet
+	if err != nil || p.Unmarshal(plain) != nil || len(p.Chunks) == 0 || p.Chunks[0].Type != wire.ChunkRedirect {
 		t.Fatalf("reply is not a redirect: %+v %v", p, err)
 	}
-	var r Redirect
+	var r wire.Redirect
 	if err := r.Unmarshal(p.Chunks[0].Value); err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +137,7 @@ func TestUnknownPeer(t *testing.T) {
 		t.Error("unknown lookup not counted")
 	}
 	a := registeredPeer(t, srv, pc)
-	if r := peerHello(t, c, a.s.near[:], time.Second); r == nil || len(r.Addrs) == 0 || r.Addrs[len(r.Addrs)-1].Origin != originObserved {
+	if r := peerHello(t, c, a.s.near[:], time.Second); r == nil || len(r.Addrs) == 0 || r.Addrs[len(r.Addrs)-1].Origin != wire.OriginObserved {
 		t.Fatalf("registered peer not introduced: %+v", r)
 	}
 	_ = a.Close()
@@ -217,7 +146,7 @@ func TestUnknownPeer(t *testing.T) {
 	srv2, pc2 := startServer(t, Config{RedirectServers: []netip.AddrPort{other}})
 	c2 := udpTo(t, pc2, "127.0.0.1")
 	r := peerHello(t, c2, make([]byte, 32), time.Second)
-	if r == nil || len(r.Addrs) != 1 || r.Addrs[0] != (Address{other, originRelay}) {
+	if r == nil || len(r.Addrs) != 1 || r.Addrs[0] != (wire.Address{Addr: other, Origin: wire.OriginRelay}) {
 		t.Errorf("unknown peer not redirected to %s: %+v", other, r)
 	}
 	if srv2.Stats().UnknownPeers.Load() != 1 {

@@ -6,46 +6,26 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/flashvox/flashvox/rtmfp/wire"
 )
 
-// TestWriteFuzzSeeds writes the seed corpus of every fuzz target into
-// testdata/fuzz from the same tables the encode/decode tests use. It runs
-// only with FLASHVOX_WRITE_SEEDS=1 (go test -run TestWriteFuzzSeeds).
+// TestWriteFuzzSeeds writes the seed corpus of this package's fuzz targets
+// into testdata/fuzz (package wire writes its own). It runs only with
+// FLASHVOX_WRITE_SEEDS=1 (go test -run TestWriteFuzzSeeds).
 func TestWriteFuzzSeeds(t *testing.T) {
 	if os.Getenv("FLASHVOX_WRITE_SEEDS") != "1" {
 		return
 	}
 	seeds := map[string][][]byte{}
-	for _, c := range vluCases {
-		seeds["FuzzVLU"] = append(seeds["FuzzVLU"], c.enc)
-	}
-	seeds["FuzzOptionList"] = optionListCases
-	c := newDefaultCrypto()
-	for _, p := range packetCases {
-		seeds["FuzzPacket"] = append(seeds["FuzzPacket"], p.AppendTo(nil))
-		seeds["FuzzOpen"] = append(seeds["FuzzOpen"], c.seal(nil, 0, p.AppendTo(nil)))
-	}
-	if d, err := os.ReadFile("testdata/ihello-tcconn.bin"); err == nil {
-		seeds["FuzzOpen"] = append(seeds["FuzzOpen"], d)
-	}
-	for _, u := range userDataCases {
-		seeds["FuzzUserData"] = append(seeds["FuzzUserData"], u.AppendTo(nil, false))
-	}
-	for _, a := range ackCases {
-		seeds["FuzzAck"] = append(seeds["FuzzAck"], a.AppendTo(nil))
-	}
-	seeds["FuzzHandshakeChunks"] = [][]byte{
-		(&IHello{EPD: appendOption(nil, epdAncillary, []byte("rtmfp://h/a")), Tag: make([]byte, 16)}).AppendTo(nil),
-		(&IIKeying{SessionID: 1, Cookie: make([]byte, 65), Cert: NewIdentity(make([]byte, 64), false).Cert, SKIC: appendOptionVLU(nil, keyGroupSelect, 2)}).AppendTo(nil),
-		(&RIKeying{SessionID: 1, SKRC: []byte{1}, Signature: []byte("X")}).AppendTo(nil),
-	}
 	seeds["FuzzTCMetadata"] = [][]byte{tcMetadata(0), tcMetadata(1 << 20)}
-	seeds["FuzzServerDatagram"] = seeds["FuzzOpen"]
-	for _, r := range redirectCases {
-		seeds["FuzzRedirect"] = append(seeds["FuzzRedirect"], r.AppendTo(nil))
+	// FuzzServerDatagram starts from FuzzOpen's seeds: encrypted packets.
+	c := wire.NewDefaultCrypto()
+	for _, p := range packetSeeds {
+		seeds["FuzzServerDatagram"] = append(seeds["FuzzServerDatagram"], c.Seal(nil, 0, p.AppendTo(nil)))
 	}
-	for _, h := range fiHelloCases {
-		seeds["FuzzFIHello"] = append(seeds["FuzzFIHello"], h.AppendTo(nil))
+	if d, err := os.ReadFile("wire/testdata/ihello-tcconn.bin"); err == nil {
+		seeds["FuzzServerDatagram"] = append(seeds["FuzzServerDatagram"], d)
 	}
 	for name, list := range seeds {
 		dir := filepath.Join("testdata", "fuzz", name)

@@ -1,6 +1,9 @@
 package rtmfp
 
-import "time"
+import (
+	"github.com/flashvox/flashvox/rtmfp/wire"
+	"time"
+)
 
 // fragSize bounds the user data of one fragment so a data chunk with its
 // options always fits one packet under the MTU.
@@ -55,13 +58,13 @@ func (f *sendFlow) write(msg []byte, now time.Time) {
 		var fl uint8
 		switch {
 		case first && n == len(msg):
-			fl = fragWhole
+			fl = wire.FragWhole
 		case first:
-			fl = fragBegin
+			fl = wire.FragBegin
 		case n == len(msg):
-			fl = fragEnd
+			fl = wire.FragEnd
 		default:
-			fl = fragMiddle
+			fl = wire.FragMiddle
 		}
 		f.frags = append(f.frags, &sendFrag{seq: f.nextSeq, flags: fl, data: msg[:n], deadline: deadline})
 		f.nextSeq++
@@ -77,7 +80,7 @@ func (f *sendFlow) close() {
 	}
 	f.closing = true
 	f.lastSeq = f.nextSeq
-	f.frags = append(f.frags, &sendFrag{seq: f.nextSeq, flags: dataFinal})
+	f.frags = append(f.frags, &sendFrag{seq: f.nextSeq, flags: wire.DataFinal})
 	f.nextSeq++
 }
 
@@ -137,7 +140,7 @@ func (f *sendFlow) prune() {
 // onAck applies an acknowledgement; it returns the bytes newly
 // acknowledged, the bytes taken out of flight, and whether a loss was
 // detected (a fragment reported missing three times).
-func (f *sendFlow) onAck(a *Ack) (acked, freed int, loss bool) {
+func (f *sendFlow) onAck(a *wire.Ack) (acked, freed int, loss bool) {
 	f.opened = true
 	if a.BufferBlocks > 1<<14 {
 		f.rxWindow = 1 << 24
@@ -145,15 +148,15 @@ func (f *sendFlow) onAck(a *Ack) (acked, freed int, loss bool) {
 		f.rxWindow = int(a.BufferBlocks) * 1024
 	}
 	highest := a.Cumulative
-	if n := len(a.Ranges); n > 0 && a.Ranges[n-1].to > highest {
-		highest = a.Ranges[n-1].to
+	if n := len(a.Ranges); n > 0 && a.Ranges[n-1].To > highest {
+		highest = a.Ranges[n-1].To
 	}
 	ri := 0
 	for _, fr := range f.frags {
-		for ri < len(a.Ranges) && a.Ranges[ri].to < fr.seq {
+		for ri < len(a.Ranges) && a.Ranges[ri].To < fr.seq {
 			ri++
 		}
-		in := fr.seq <= a.Cumulative || (ri < len(a.Ranges) && a.Ranges[ri].from <= fr.seq)
+		in := fr.seq <= a.Cumulative || (ri < len(a.Ranges) && a.Ranges[ri].From <= fr.seq)
 		switch {
 		case in && !fr.acked:
 			fr.acked = true

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/internal/ratelog"
+	"github.com/flashvox/flashvox/rtmfp/wire"
 )
 
 // Handler serves one RTMFP session. The session is closed when ServeRTMFP
@@ -30,7 +31,6 @@ const (
 	tickInterval  = 20 * time.Millisecond
 	readTimeout   = 500 * time.Millisecond
 	writeTimeout  = 250 * time.Millisecond
-	maxTagLen     = 64
 	maxRateIPs    = 65536
 	malformedLogs = 10 * time.Second
 )
@@ -49,9 +49,9 @@ type Server struct {
 
 	stats   Stats
 	initOne sync.Once
-	id      *Identity
+	id      *wire.Identity
 	start   time.Time
-	cookies *cookieJar
+	cookies *wire.CookieJar
 	log     *slog.Logger
 	fl      *flusher
 	// refusals logs refused sessions: one line per cause a minute.
@@ -74,13 +74,13 @@ type Server struct {
 	busy chan struct{}
 
 	// Owned by the reader goroutine.
-	hs          *packetCrypto
+	hs          *wire.PacketCrypto
 	rate        map[netip.Addr]*[rateKinds]int
 	rateSec     int64
 	malformed   uint64
 	malformedAt time.Time
 	plain       []byte
-	pkt         Packet
+	pkt         wire.Packet
 
 	wg sync.WaitGroup
 }
@@ -90,20 +90,20 @@ func (s *Server) init() {
 		s.Config.Defaults()
 		s.id = s.Config.Identity
 		if s.id == nil {
-			s.id = NewRandomIdentity(true)
+			s.id = wire.NewRandomIdentity(true)
 		}
 		s.start = time.Now()
-		s.cookies = newCookieJar(s.start)
+		s.cookies = wire.NewCookieJar(s.start)
 		s.log = s.Config.Logger
 		s.refusals = ratelog.New(ratelog.Options{Logger: s.log})
-		s.hs = newDefaultCrypto()
+		s.hs = wire.NewDefaultCrypto()
 		s.fl = newFlusher()
 		s.sessions = map[uint32]*session{}
 		s.byAddr = map[netip.AddrPort]*session{}
 		s.byPeerID = map[[32]byte]*session{}
 		s.perIP = map[netip.Addr]int{}
 		s.rate = map[netip.Addr]*[rateKinds]int{}
-		s.plain = make([]byte, maxDatagram)
+		s.plain = make([]byte, wire.MaxDatagram)
 		s.ready = make(chan struct{})
 		s.busy = make(chan struct{}, 1)
 	})
@@ -152,7 +152,7 @@ func (s *Server) Serve(ctx context.Context, pc *net.UDPConn) error {
 		stop()
 		pc.Close()
 	}()
-	buf := make([]byte, maxDatagram+1)
+	buf := make([]byte, wire.MaxDatagram+1)
 	var readDL time.Time
 	for ctx.Err() == nil {
 		// The deadline only lets the loop see ctx end: renewing it for
@@ -326,11 +326,11 @@ func (s *Server) has(ssid uint32) bool {
 // datagram dispatches one datagram: session ID 0 is the handshake.
 func (s *Server) datagram(d []byte, addr netip.AddrPort, now time.Time) {
 	s.stats.BytesIn.Add(uint64(len(d)))
-	if len(d) < minPacketSize || len(d) > maxDatagram {
-		s.bad(now, addr, errBufferTooShort)
+	if len(d) < wire.MinPacketSize || len(d) > wire.MaxDatagram {
+		s.bad(now, addr, wire.ErrBufferTooShort)
 		return
 	}
-	ssid := scrambledSessionID(d)
+	ssid := wire.ScrambledSessionID(d)
 	if ssid == 0 {
 		s.startup(d[4:], addr, now)
 		return
@@ -344,7 +344,7 @@ func (s *Server) datagram(d []byte, addr netip.AddrPort, now time.Time) {
 	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	plain, err := ss.crypto.open(s.plain, d[4:])
+	plain, err := ss.crypto.Open(s.plain, d[4:])
 	if err == nil {
 		err = s.pkt.Unmarshal(plain)
 	}

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"time"
+
+	"github.com/flashvox/flashvox/rtmfp/wire"
 )
 
 // The responder's side of the handshake (RFC 7016 §3.5.1): stateless
@@ -14,12 +16,12 @@ import (
 
 // startup handles a handshake packet (session ID 0, default key).
 func (s *Server) startup(d []byte, addr netip.AddrPort, now time.Time) {
-	plain, err := s.hs.open(s.plain, d)
+	plain, err := s.hs.Open(s.plain, d)
 	if err == nil {
 		err = s.pkt.Unmarshal(plain)
 	}
-	if err == nil && s.pkt.Mode() != modeStartup {
-		err = errBadMode
+	if err == nil && s.pkt.Mode() != wire.ModeStartup {
+		err = wire.ErrBadMode
 	}
 	if err != nil {
 		s.bad(now, addr, err)
@@ -27,10 +29,10 @@ func (s *Server) startup(d []byte, addr netip.AddrPort, now time.Time) {
 	}
 	for _, c := range s.pkt.Chunks {
 		switch c.Type {
-		case chunkIHello:
+		case wire.ChunkIHello:
 			s.onIHello(c.Value, addr, now)
 			return
-		case chunkIIKeying:
+		case wire.ChunkIIKeying:
 			s.onIIKeying(c.Value, addr, now)
 			return
 		}
@@ -38,13 +40,13 @@ func (s *Server) startup(d []byte, addr netip.AddrPort, now time.Time) {
 }
 
 func (s *Server) onIHello(b []byte, addr netip.AddrPort, now time.Time) {
-	var h IHello
-	var e EPD
-	if err := h.Unmarshal(b); err != nil || len(h.Tag) > maxTagLen || e.Unmarshal(h.EPD) != nil {
-		s.bad(now, addr, errBadOption)
+	var h wire.IHello
+	var e wire.EPD
+	if err := h.Unmarshal(b); err != nil || len(h.Tag) > wire.MaxTagLen || e.Unmarshal(h.EPD) != nil {
+		s.bad(now, addr, wire.ErrBadOption)
 		return
 	}
-	if !s.id.selects(&e) {
+	if !s.id.Selects(&e) {
 		if len(e.Fingerprint) == 32 {
 			s.introduce(h.EPD, h.Tag, e.Fingerprint, addr, now)
 		}
@@ -54,23 +56,23 @@ func (s *Server) onIHello(b []byte, addr netip.AddrPort, now time.Time) {
 		s.stats.HandshakesRefused.Add(1)
 		return
 	}
-	r := RHello{Tag: h.Tag, Cookie: s.cookies.make(now, addr), Cert: s.id.Cert}
-	s.sendStartup(now, 0, chunkRHello, r.AppendTo(nil), addr)
+	r := wire.RHello{Tag: h.Tag, Cookie: s.cookies.Make(now, addr), Cert: s.id.Cert}
+	s.sendStartup(now, 0, wire.ChunkRHello, r.AppendTo(nil), addr)
 }
 
 func (s *Server) onIIKeying(b []byte, addr netip.AddrPort, now time.Time) {
-	var k IIKeying
+	var k wire.IIKeying
 	if err := k.Unmarshal(b); err != nil {
 		s.bad(now, addr, err)
 		return
 	}
-	switch s.cookies.check(now, k.Cookie, addr) {
-	case cookieBad:
+	switch s.cookies.Check(now, k.Cookie, addr) {
+	case wire.CookieBad:
 		s.stats.HandshakesRefused.Add(1)
 		return
-	case cookieMismatch:
-		cc := CookieChange{Old: k.Cookie, New: s.cookies.make(now, addr)}
-		s.sendStartup(now, k.SessionID, chunkCookieChange, cc.AppendTo(nil), addr)
+	case wire.CookieMismatch:
+		cc := wire.CookieChange{Old: k.Cookie, New: s.cookies.Make(now, addr)}
+		s.sendStartup(now, k.SessionID, wire.ChunkCookieChange, cc.AppendTo(nil), addr)
 		return
 	}
 	s.mu.Lock()
@@ -87,7 +89,7 @@ func (s *Server) onIIKeying(b []byte, addr netip.AddrPort, now time.Time) {
 		stale := old.state != stateOpen || now.Sub(old.lastRecv) > staleAddrAfter
 		old.mu.Unlock()
 		if again {
-			s.sendStartup(now, k.SessionID, chunkRIKeying, rik, addr)
+			s.sendStartup(now, k.SessionID, wire.ChunkRIKeying, rik, addr)
 			return
 		}
 		if !sameCert && !stale {
@@ -109,12 +111,12 @@ func (s *Server) onIIKeying(b []byte, addr netip.AddrPort, now time.Time) {
 		s.refusals.Log(slog.LevelWarn, "rtmfp_keying_rate", "rtmfp keying refused: handshakes per second", "addr", addr.String())
 		return
 	}
-	cert, err := parsePeerCert(k.Cert)
+	cert, err := wire.ParsePeerCert(k.Cert)
 	if err != nil {
 		s.stats.HandshakesRefused.Add(1)
 		return
 	}
-	skrc, keys, err := respondKeying(k.SKIC, cert, s.Config.Policy)
+	skrc, keys, err := wire.RespondKeying(k.SKIC, cert, s.Config.Policy)
 	if err != nil {
 		s.stats.HandshakesRefused.Add(1)
 		s.log.Debug("keying refused", "addr", addr.String(), "err", err)
@@ -123,11 +125,11 @@ func (s *Server) onIIKeying(b []byte, addr netip.AddrPort, now time.Time) {
 	ss := s.register(addr, k.SessionID, keys, now, func(ss *session) {
 		ss.skic = append([]byte(nil), k.SKIC...)
 		ss.farCert = append([]byte(nil), k.Cert...)
-		ss.far, ss.near = cert.fingerprint, s.id.Fingerprint
-		ss.rikeying = (&RIKeying{SessionID: ss.rxID, SKRC: skrc, Signature: []byte{'X'}}).AppendTo(nil)
+		ss.far, ss.near = cert.Fingerprint, s.id.Fingerprint
+		ss.rikeying = (&wire.RIKeying{SessionID: ss.rxID, SKRC: skrc, Signature: []byte{'X'}}).AppendTo(nil)
 	})
 	s.stats.HandshakesOK.Add(1)
-	s.sendStartup(now, k.SessionID, chunkRIKeying, ss.rikeying, addr)
+	s.sendStartup(now, k.SessionID, wire.ChunkRIKeying, ss.rikeying, addr)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -138,7 +140,7 @@ func (s *Server) onIIKeying(b []byte, addr netip.AddrPort, now time.Time) {
 
 // register creates a responder session, lets fill set what the handshake
 // learnt and records it (only then do other goroutines see it).
-func (s *Server) register(addr netip.AddrPort, txID uint32, keys sessionKeys, now time.Time, fill func(*session)) *session {
+func (s *Server) register(addr netip.AddrPort, txID uint32, keys wire.SessionKeys, now time.Time, fill func(*session)) *session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var rx uint32
@@ -148,7 +150,7 @@ func (s *Server) register(addr netip.AddrPort, txID uint32, keys sessionKeys, no
 		rx = binary.BigEndian.Uint32(b[:])
 	}
 	log := s.log.With("session", fmt.Sprintf("%08x", rx), "remote", addr.String())
-	ss := newSession(s, modeResponder, rx, txID, addr, keys, s.Config.responderLimits(), &s.stats, log, now)
+	ss := newSession(s, wire.ModeResponder, rx, txID, addr, keys, s.Config.responderLimits(), &s.stats, log, now)
 	ss.fl = s.fl
 	fill(ss)
 	s.sessions[rx] = ss
@@ -159,15 +161,15 @@ func (s *Server) register(addr netip.AddrPort, txID uint32, keys sessionKeys, no
 	}
 	s.perIP[addr.Addr()]++
 	s.stats.Sessions.Add(1)
-	log.Debug("session open", "hmac", keys.crypto.hmacTx != nil, "seq", keys.crypto.seqTx)
+	log.Debug("session open", "hmac", keys.Crypto.HMACTx != nil, "seq", keys.Crypto.SeqTx)
 	return ss
 }
 
 // sendStartup sends one handshake chunk with the default key.
 func (s *Server) sendStartup(now time.Time, ssid uint32, typ uint8, body []byte, addr netip.AddrPort) {
-	p := appendHeader(make([]byte, 0, 3+len(body)+8), Header{Flags: modeStartup | flagTimestamp, Timestamp: uint16(now.Sub(s.start) / (timestampPeriodMs * time.Millisecond))})
-	p = appendChunk(p, typ, body)
-	out := s.hs.seal(make([]byte, 0, len(p)+64), ssid, p)
+	p := wire.AppendHeader(make([]byte, 0, 3+len(body)+8), wire.Header{Flags: wire.ModeStartup | wire.FlagTimestamp, Timestamp: uint16(now.Sub(s.start) / (wire.TimestampPeriodMs * time.Millisecond))})
+	p = wire.AppendChunk(p, typ, body)
+	out := s.hs.Seal(make([]byte, 0, len(p)+64), ssid, p)
 	s.writeTo(out, addr)
 	s.stats.BytesOut.Add(uint64(len(out)))
 }

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/flashvox/flashvox/rtmfp/wire"
 )
 
 // staleAddrAfter: a session silent this long gives its address up to a
@@ -71,8 +73,8 @@ type session struct {
 	rxID   uint32
 	txID   uint32
 	addr   netip.AddrPort
-	crypto *packetCrypto
-	keys   sessionKeys
+	crypto *wire.PacketCrypto
+	keys   wire.SessionKeys
 	far    [32]byte // the peer's fingerprint
 	near   [32]byte // ours
 	// peerAddrs are the addresses the peer reported with setPeerInfo.
@@ -130,20 +132,20 @@ type session struct {
 	plain  []byte // packet being assembled (empty: none begun)
 	hdrLen int    // its header's length
 	buf    []byte // datagram scratch
-	ack    Ack
-	ud     UserData
-	prev   UserData
-	pkt    Packet
+	ack    wire.Ack
+	ud     wire.UserData
+	prev   wire.UserData
+	pkt    wire.Packet
 }
 
-func newSession(out sender, role uint8, rxID, txID uint32, addr netip.AddrPort, keys sessionKeys, lim sessionLimits, stats *Stats, log *slog.Logger, now time.Time) *session {
+func newSession(out sender, role uint8, rxID, txID uint32, addr netip.AddrPort, keys wire.SessionKeys, lim sessionLimits, stats *Stats, log *slog.Logger, now time.Time) *session {
 	s := &session{
 		out: out, log: log, lim: lim, stats: stats, role: role, rxID: rxID, txID: txID, addr: addr,
-		crypto: keys.crypto, keys: keys,
+		crypto: keys.Crypto, keys: keys,
 		sendFlows: map[uint64]*sendFlow{}, nextFlowID: 1, recvFlows: map[uint64]*recvFlow{},
 		tsEchoTx: -1, tsEchoRx: -1, rto: initialRTO, lastRecv: now, closeWait: closeGiveUp,
 		cwnd: cwndInit, ssthresh: math.MaxInt32,
-		plain: make([]byte, 0, MTU), buf: make([]byte, 0, MTU+64),
+		plain: make([]byte, 0, wire.MTU), buf: make([]byte, 0, wire.MTU+64),
 	}
 	s.conn = newConn(s)
 	return s
@@ -151,7 +153,7 @@ func newSession(out sender, role uint8, rxID, txID uint32, addr netip.AddrPort, 
 
 // ticks is the 4 ms header clock.
 func (s *session) ticks(now time.Time) uint16 {
-	return uint16(now.Sub(s.out.epoch()) / (timestampPeriodMs * time.Millisecond))
+	return uint16(now.Sub(s.out.epoch()) / (wire.TimestampPeriodMs * time.Millisecond))
 }
 
 // startPacket begins a packet with our mode, timestamp and echo, unless
@@ -160,16 +162,16 @@ func (s *session) startPacket(now time.Time) {
 	if len(s.plain) > 0 {
 		return
 	}
-	h := Header{Flags: s.role | flagTimestamp, Timestamp: s.ticks(now)}
+	h := wire.Header{Flags: s.role | wire.FlagTimestamp, Timestamp: s.ticks(now)}
 	if s.haveTsRx && now.Sub(s.tsRxAt) < maxTSEchoAge {
-		e := s.tsRx + uint16(now.Sub(s.tsRxAt)/(timestampPeriodMs*time.Millisecond))
+		e := s.tsRx + uint16(now.Sub(s.tsRxAt)/(wire.TimestampPeriodMs*time.Millisecond))
 		if int(e) != s.tsEchoTx {
-			h.Flags |= flagTimestampEcho
+			h.Flags |= wire.FlagTimestampEcho
 			h.TimestampEcho = e
 			s.tsEchoTx = int(e)
 		}
 	}
-	s.plain = appendHeader(s.plain[:0], h)
+	s.plain = wire.AppendHeader(s.plain[:0], h)
 	s.hdrLen = len(s.plain)
 }
 
@@ -177,19 +179,19 @@ func (s *session) startPacket(now time.Time) {
 func (s *session) room() int {
 	n := len(s.plain)
 	if n == 0 {
-		n = maxHeaderSize
+		n = wire.MaxHeaderSize
 	}
-	return MTU - s.crypto.overhead() - n
+	return wire.MTU - s.crypto.Overhead() - n
 }
 
 // addChunk appends a chunk, sending the current packet first when it does
 // not fit.
 func (s *session) addChunk(now time.Time, typ uint8, body []byte) {
-	if chunkHeaderSize+len(body) > s.room() {
+	if wire.ChunkHeaderSize+len(body) > s.room() {
 		s.flushPacket()
 	}
 	s.startPacket(now)
-	s.plain = appendChunk(s.plain, typ, body)
+	s.plain = wire.AppendChunk(s.plain, typ, body)
 }
 
 // flushPacket sends the packet being assembled, if it has chunks.
@@ -201,7 +203,7 @@ func (s *session) flushPacket() {
 }
 
 func (s *session) sendPlain(plain []byte, ssid uint32, addr netip.AddrPort) {
-	s.buf = s.crypto.seal(s.buf[:0], ssid, plain)
+	s.buf = s.crypto.Seal(s.buf[:0], ssid, plain)
 	s.out.writeTo(s.buf, addr)
 	s.stats.add(&s.stats.BytesOut, uint64(len(s.buf)))
 }
@@ -211,14 +213,14 @@ func (s *session) sendPlain(plain []byte, ssid uint32, addr netip.AddrPort) {
 func (s *session) sendChunk(now time.Time, typ uint8, body []byte, addr netip.AddrPort) {
 	s.flushPacket()
 	s.startPacket(now)
-	s.plain = appendChunk(s.plain, typ, body)
+	s.plain = wire.AppendChunk(s.plain, typ, body)
 	s.sendPlain(s.plain, s.txID, addr)
 	s.plain = s.plain[:0]
 }
 
 // onPacket handles one decrypted packet from addr. Called with mu held.
-func (s *session) onPacket(p *Packet, addr netip.AddrPort, now time.Time) {
-	if m := p.Mode(); m == s.role || m == 0 || m == modeStartup {
+func (s *session) onPacket(p *wire.Packet, addr netip.AddrPort, now time.Time) {
+	if m := p.Mode(); m == s.role || m == 0 || m == wire.ModeStartup {
 		return
 	}
 	if s.state == stateClosed {
@@ -226,13 +228,13 @@ func (s *session) onPacket(p *Packet, addr netip.AddrPort, now time.Time) {
 	}
 	s.lastRecv = now
 	s.pingSent = time.Time{}
-	if p.Flags&flagTimestamp != 0 {
+	if p.Flags&wire.FlagTimestamp != 0 {
 		s.tsRx, s.tsRxAt, s.haveTsRx = p.Timestamp, now, true
 	}
-	if p.Flags&flagTimestampEcho != 0 && int(p.TimestampEcho) != s.tsEchoRx {
+	if p.Flags&wire.FlagTimestampEcho != 0 && int(p.TimestampEcho) != s.tsEchoRx {
 		s.tsEchoRx = int(p.TimestampEcho)
 		if d := s.ticks(now) - p.TimestampEcho; d < 32768 {
-			s.rttSample(time.Duration(d)*timestampPeriodMs*time.Millisecond, now)
+			s.rttSample(time.Duration(d)*wire.TimestampPeriodMs*time.Millisecond, now)
 		}
 	}
 	sawData, anyAck, loss := false, false, false
@@ -242,28 +244,28 @@ func (s *session) onPacket(p *Packet, addr netip.AddrPort, now time.Time) {
 	for _, c := range p.Chunks {
 		if s.state != stateOpen {
 			switch c.Type {
-			case chunkClose:
-				s.addChunk(now, chunkCloseAck, nil)
-			case chunkCloseAck:
+			case wire.ChunkClose:
+				s.addChunk(now, wire.ChunkCloseAck, nil)
+			case wire.ChunkCloseAck:
 				s.setClosed()
 			}
 			continue
 		}
 		switch c.Type {
-		case chunkPing:
+		case wire.ChunkPing:
 			if len(c.Value) <= maxPing {
-				s.addChunk(now, chunkPingReply, c.Value)
+				s.addChunk(now, wire.ChunkPingReply, c.Value)
 			}
-		case chunkPingReply:
+		case wire.ChunkPingReply:
 			s.onPingReply(c.Value, addr)
-		case chunkUserData:
+		case wire.ChunkUserData:
 			prevOK = s.ud.Unmarshal(c.Value) == nil
 			if prevOK {
 				ackNow = s.onUserData(&s.ud, now) || ackNow
 				s.prev = s.ud
 				sawData = true
 			}
-		case chunkNextUserData:
+		case wire.ChunkNextUserData:
 			if prevOK {
 				prevOK = s.ud.UnmarshalNext(c.Value, &s.prev) == nil
 			}
@@ -271,9 +273,9 @@ func (s *session) onPacket(p *Packet, addr netip.AddrPort, now time.Time) {
 				ackNow = s.onUserData(&s.ud, now) || ackNow
 				s.prev = s.ud
 			}
-		case chunkAckRanges, chunkAckBitmap:
+		case wire.ChunkAckRanges, wire.ChunkAckBitmap:
 			var err error
-			if c.Type == chunkAckRanges {
+			if c.Type == wire.ChunkAckRanges {
 				err = s.ack.Unmarshal(c.Value)
 			} else {
 				err = s.ack.UnmarshalBitmap(c.Value)
@@ -291,15 +293,15 @@ func (s *session) onPacket(p *Packet, addr netip.AddrPort, now time.Time) {
 					s.removeSendFlow(f)
 				}
 			}
-		case chunkBufferProbe:
-			if id, _, err := parseVLU(c.Value); err == nil {
+		case wire.ChunkBufferProbe:
+			if id, _, err := wire.ParseVLU(c.Value); err == nil {
 				if f := s.recvFlows[id]; f != nil {
 					f.needAck = true
 					ackNow = true
 				}
 			}
-		case chunkException:
-			if id, _, err := parseVLU(c.Value); err == nil {
+		case wire.ChunkException:
+			if id, _, err := wire.ParseVLU(c.Value); err == nil {
 				if f := s.sendFlows[id]; f != nil {
 					s.inflight -= f.timeout()
 					f.done = true
@@ -307,15 +309,15 @@ func (s *session) onPacket(p *Packet, addr netip.AddrPort, now time.Time) {
 					s.conn.flowRejected(f)
 				}
 			}
-		case chunkFIHello:
-			if h, ok := s.out.(interface{ onFIHello([]byte, time.Time) }); ok && s.role == modeInitiator {
+		case wire.ChunkFIHello:
+			if h, ok := s.out.(interface{ onFIHello([]byte, time.Time) }); ok && s.role == wire.ModeInitiator {
 				h.onFIHello(c.Value, now)
 			}
-		case chunkClose:
-			s.addChunk(now, chunkCloseAck, nil)
+		case wire.ChunkClose:
+			s.addChunk(now, wire.ChunkCloseAck, nil)
 			s.state, s.closeAt = stateFarClose, now
 			s.conn.fail(ErrClosed)
-		case chunkCloseAck:
+		case wire.ChunkCloseAck:
 			s.setClosed()
 		}
 	}
@@ -357,7 +359,7 @@ func (s *session) tick(now time.Time) bool {
 		}
 		if now.Sub(s.closeSent) >= closeRetry {
 			s.closeSent = now
-			s.sendChunk(now, chunkClose, nil, s.addr)
+			s.sendChunk(now, wire.ChunkClose, nil, s.addr)
 		}
 		return false
 	}
@@ -367,7 +369,7 @@ func (s *session) tick(now time.Time) bool {
 		return true
 	} else if idle > s.lim.keepalive && (s.pingSent.IsZero() || now.Sub(s.pingSent) > s.lim.keepalive) {
 		s.pingSent = now
-		s.sendChunk(now, chunkPing, nil, s.addr)
+		s.sendChunk(now, wire.ChunkPing, nil, s.addr)
 	}
 	if !s.rtoAt.IsZero() && now.After(s.rtoAt) {
 		for _, f := range s.sendOrder {
@@ -404,7 +406,7 @@ func (s *session) close(now time.Time) {
 		s.transmit(now) // what WriteMessage queued goes before the Close
 	}
 	s.state, s.closeAt, s.closeSent = stateNearClose, now, now
-	s.sendChunk(now, chunkClose, nil, s.addr)
+	s.sendChunk(now, wire.ChunkClose, nil, s.addr)
 	s.conn.fail(ErrClosed)
 }
 

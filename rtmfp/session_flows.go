@@ -3,11 +3,14 @@ package rtmfp
 // A session's flows: receiving user data, acknowledging it, and sending
 // what congestion and flow control allow (RFC 7016 §3.6).
 
-import "time"
+import (
+	"github.com/flashvox/flashvox/rtmfp/wire"
+	"time"
+)
 
 // onUserData hands a data chunk to its flow, opening the flow if new.
 // It reports whether to acknowledge at once.
-func (s *session) onUserData(u *UserData, now time.Time) bool {
+func (s *session) onUserData(u *wire.UserData, now time.Time) bool {
 	f := s.recvFlows[u.FlowID]
 	if f == nil {
 		if u.Metadata == nil {
@@ -35,7 +38,7 @@ func (s *session) onUserData(u *UserData, now time.Time) bool {
 
 // acceptFlow decides on a new flow: TC metadata, a return association with
 // one of our flows, and the flow limit.
-func (s *session) acceptFlow(u *UserData) (uint64, bool) {
+func (s *session) acceptFlow(u *wire.UserData) (uint64, bool) {
 	if u.Unknown || len(s.recvFlows) >= s.lim.maxFlows {
 		return 0, false
 	}
@@ -49,9 +52,9 @@ func (s *session) acceptFlow(u *UserData) (uint64, bool) {
 }
 
 func (s *session) reject(now time.Time, flowID, code uint64) {
-	b := appendVLU(nil, flowID)
-	b = appendVLU(b, code)
-	s.addChunk(now, chunkException, b)
+	b := wire.AppendVLU(nil, flowID)
+	b = wire.AppendVLU(b, code)
+	s.addChunk(now, wire.ChunkException, b)
 }
 
 // sendAcks adds the acknowledgement of every flow that needs one.
@@ -64,11 +67,11 @@ func (s *session) sendAcks(now time.Time) {
 		f.needAck = false
 		f.ack(&s.ack)
 		b := s.ack.AppendTo(body[:0])
-		for len(b)+chunkHeaderSize > MTU-s.crypto.overhead()-maxHeaderSize && len(s.ack.Ranges) > 0 {
+		for len(b)+wire.ChunkHeaderSize > wire.MTU-s.crypto.Overhead()-wire.MaxHeaderSize && len(s.ack.Ranges) > 0 {
 			s.ack.Ranges = s.ack.Ranges[:len(s.ack.Ranges)/2]
 			b = s.ack.AppendTo(body[:0])
 		}
-		s.addChunk(now, chunkAckRanges, b)
+		s.addChunk(now, wire.ChunkAckRanges, b)
 		if f.complete && f.completeAt.IsZero() {
 			f.completeAt = now
 			s.recvBytes -= f.buffered
@@ -107,31 +110,31 @@ outer:
 				break // flow control; with nothing in flight one fragment goes (it probes a closed window)
 			}
 			fsn := f.forward()
-			u := UserData{Flags: fr.flags, FlowID: f.id, Seq: fr.seq, FSNOffset: fr.seq - fsn, Data: fr.data}
+			u := wire.UserData{Flags: fr.flags, FlowID: f.id, Seq: fr.seq, FSNOffset: fr.seq - fsn, Data: fr.data}
 			if !f.opened {
-				u.Flags |= dataOptions
+				u.Flags |= wire.DataOptions
 				u.Metadata = f.metadata
 				u.ReturnFlow, u.HasReturnFlow = f.returnFlow, f.hasReturn
 			}
-			next := prevFlow == f.id && prevSeq+1 == fr.seq && u.Flags&dataOptions == 0 && len(s.plain) > s.hdrLen
+			next := prevFlow == f.id && prevSeq+1 == fr.seq && u.Flags&wire.DataOptions == 0 && len(s.plain) > s.hdrLen
 			body = u.AppendTo(body[:0], next)
-			typ := uint8(chunkUserData)
+			typ := uint8(wire.ChunkUserData)
 			if next {
-				typ = chunkNextUserData
-				if chunkHeaderSize+len(body) > s.room() {
+				typ = wire.ChunkNextUserData
+				if wire.ChunkHeaderSize+len(body) > s.room() {
 					body = u.AppendTo(body[:0], false)
-					typ = chunkUserData
+					typ = wire.ChunkUserData
 				}
 			}
-			if chunkHeaderSize+len(body) > s.room() {
+			if wire.ChunkHeaderSize+len(body) > s.room() {
 				s.flushPacket()
-				if typ == chunkNextUserData {
+				if typ == wire.ChunkNextUserData {
 					body = u.AppendTo(body[:0], false)
-					typ = chunkUserData
+					typ = wire.ChunkUserData
 				}
 			}
 			s.startPacket(now)
-			s.plain = appendChunk(s.plain, typ, body)
+			s.plain = wire.AppendChunk(s.plain, typ, body)
 			if fr.sent {
 				s.stats.add(&s.stats.Retransmissions, 1)
 			}

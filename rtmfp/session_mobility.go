@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/netip"
 	"time"
+
+	"github.com/flashvox/flashvox/rtmfp/wire"
 )
 
 // pingMobility marks a ping that checks a new address (RFC 7016 §3.5.4.2).
@@ -18,15 +20,15 @@ func (s *session) checkMobility(addr netip.AddrPort, now time.Time) {
 		return // one check per second per address
 	}
 	s.mobility, s.mobilityT = addr, sec
-	b := appendVLU([]byte{pingMobility}, sec)
-	s.sendChunk(now, chunkPing, b, addr)
+	b := wire.AppendVLU([]byte{pingMobility}, sec)
+	s.sendChunk(now, wire.ChunkPing, b, addr)
 }
 
 func (s *session) onPingReply(v []byte, addr netip.AddrPort) {
 	if len(v) == 0 || v[0] != pingMobility || addr != s.mobility || !s.mobility.IsValid() {
 		return
 	}
-	want := appendVLU([]byte{pingMobility}, s.mobilityT)
+	want := wire.AppendVLU([]byte{pingMobility}, s.mobilityT)
 	if !bytes.Equal(v, want) {
 		return
 	}

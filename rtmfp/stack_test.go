@@ -11,7 +11,6 @@ import (
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/teststack"
 	"github.com/flashvox/flashvox/rtmfp"
-	"github.com/flashvox/flashvox/session"
 )
 
 // stack is the RTMP stack with an RTMFP server on the same hub.
@@ -28,8 +27,9 @@ func startStack(t *testing.T, cfg rtmfp.Config) *stack {
 		cfg.Logger = st.Logger.With("component", "rtmfp")
 	}
 	srv := &rtmfp.Server{
-		Config:  cfg,
-		Handler: st.Server.Handler.(*session.Handler), // the same applications as over RTMP
+		Config: cfg,
+		// The same applications as over RTMP.
+		Handler: rtmfp.HandlerFunc(func(ctx context.Context, c *rtmfp.Conn) { st.Sessions.Serve(ctx, c, "transport", "rtmfp") }),
 	}
 	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {

@@ -11,7 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmfp/wire"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // TC flow metadata (RFC 7425 §5.1.1): 'T' 'C', flags, stream ID.
@@ -33,7 +34,7 @@ func parseTCMetadata(b []byte) (uint32, bool) {
 	if len(b) < 4 || b[0] != 'T' || b[1] != 'C' || b[2]&tcFlagStreamID == 0 {
 		return 0, false
 	}
-	v, _, err := parseVLU(b[3:])
+	v, _, err := wire.ParseVLU(b[3:])
 	if err != nil || v > 0xffffffff {
 		return 0, false
 	}
@@ -42,7 +43,7 @@ func parseTCMetadata(b []byte) (uint32, bool) {
 
 // tcMetadata is the metadata of a flow of stream id, delivered in order.
 func tcMetadata(id uint32) []byte {
-	return appendVLU([]byte{'T', 'C', tcFlagStreamID}, uint64(id))
+	return wire.AppendVLU([]byte{'T', 'C', tcFlagStreamID}, uint64(id))
 }
 
 // tcStream is the send flows of one NetStream: audio on its own flow with
@@ -56,7 +57,7 @@ type tcStream struct {
 // goroutine; WriteMessage by any, never blocking.
 type Conn struct {
 	s    *session
-	in   chan *rtmp.Message
+	in   chan *message.Message
 	done chan struct{}
 	once sync.Once
 	err  error
@@ -73,12 +74,12 @@ type Conn struct {
 }
 
 func newConn(s *session) *Conn {
-	return &Conn{s: s, in: make(chan *rtmp.Message, inQueue), done: make(chan struct{}), streams: map[uint32]*tcStream{}}
+	return &Conn{s: s, in: make(chan *message.Message, inQueue), done: make(chan struct{}), streams: map[uint32]*tcStream{}}
 }
 
 // ReadMessage returns the next message the peer sent, or the error that
 // ended the session once every received message has been read.
-func (c *Conn) ReadMessage() (*rtmp.Message, error) {
+func (c *Conn) ReadMessage() (*message.Message, error) {
 	select {
 	case m := <-c.in:
 		return m, nil
@@ -103,7 +104,7 @@ func (c *Conn) ReadMessage() (*rtmp.Message, error) {
 // WriteMessage queues m on the flow of its stream and type and sends what
 // the congestion window allows. RTMP's chunk-layer control messages have
 // no meaning here and are dropped.
-func (c *Conn) WriteMessage(m *rtmp.Message) error {
+func (c *Conn) WriteMessage(m *message.Message) error {
 	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -111,9 +112,9 @@ func (c *Conn) WriteMessage(m *rtmp.Message) error {
 		return ErrClosed
 	}
 	switch m.Type {
-	case rtmp.TypeSetChunkSize, rtmp.TypeAbort, rtmp.TypeAck, rtmp.TypeWindowAckSize, rtmp.TypeSetPeerBandwidth, rtmp.TypeAggregate:
+	case message.TypeSetChunkSize, message.TypeAbort, message.TypeAck, message.TypeWindowAckSize, message.TypeSetPeerBandwidth, message.TypeAggregate:
 		return nil
-	case rtmp.TypeUserControl:
+	case message.TypeUserControl:
 		if len(m.Payload) >= 2 {
 			if ev := binary.BigEndian.Uint16(m.Payload); ev == 6 || ev == 7 {
 				return nil // RTMP ping: RTMFP has its own
@@ -170,7 +171,7 @@ func (c *Conn) flowFor(id uint32, typ uint8) (*sendFlow, error) {
 		st = &tcStream{}
 		c.streams[id] = st
 	}
-	if typ == rtmp.TypeAudio {
+	if typ == message.TypeAudio {
 		if st.audio == nil {
 			st.audio = s.openSendFlow(tcMetadata(id), c.ctrlRecv.id, true, 0, s.lim.audioLifetime)
 		}
@@ -196,11 +197,11 @@ func (c *Conn) deliver(f *recvFlow, msg []byte) {
 		return // an empty message (flow sync placeholder) or garbage
 	}
 	typ := msg[0]
-	if typ == rtmp.TypeUserControl && len(msg) >= tcHeaderSize+2 &&
+	if typ == message.TypeUserControl && len(msg) >= tcHeaderSize+2 &&
 		binary.BigEndian.Uint16(msg[tcHeaderSize:]) == userControlFlowSync {
 		return // we deliver every flow in order already
 	}
-	m := &rtmp.Message{Type: typ, Timestamp: binary.BigEndian.Uint32(msg[1:]), StreamID: f.streamID, Payload: msg[tcHeaderSize:]}
+	m := &message.Message{Type: typ, Timestamp: binary.BigEndian.Uint32(msg[1:]), StreamID: f.streamID, Payload: msg[tcHeaderSize:]}
 	select {
 	case c.in <- m:
 	default:
@@ -300,11 +301,11 @@ func (c *Conn) PeerID() string { return hex.EncodeToString(c.s.far[:]) }
 // peer ID other clients reach us by.
 func (c *Conn) NearID() string { return hex.EncodeToString(c.s.near[:]) }
 
-// FarNonce is the peer's session nonce (Flash's farNonce).
-func (c *Conn) FarNonce() []byte { return c.s.keys.farNonce }
+// FarNonce is the peer's session nonce (Flash's FarNonce).
+func (c *Conn) FarNonce() []byte { return c.s.keys.FarNonce }
 
-// NearNonce is our session nonce (Flash's nearNonce).
-func (c *Conn) NearNonce() []byte { return c.s.keys.nearNonce }
+// NearNonce is our session nonce (Flash's NearNonce).
+func (c *Conn) NearNonce() []byte { return c.s.keys.NearNonce }
 
 // Dropped counts messages dropped because a queue was full.
 func (c *Conn) Dropped() uint64 { return c.dropped.Load() }
@@ -327,7 +328,7 @@ func (c *Conn) SetPeerInfo(addrs []string) {
 	c.peerInfo = append([]string(nil), addrs...)
 	c.s.peerAddrs = c.s.peerAddrs[:0]
 	for _, a := range addrs {
-		if ap, err := netip.ParseAddrPort(a); err == nil && len(c.s.peerAddrs) < maxPeerAddrs {
+		if ap, err := netip.ParseAddrPort(a); err == nil && len(c.s.peerAddrs) < wire.MaxPeerAddrs {
 			c.s.peerAddrs = append(c.s.peerAddrs, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
 		}
 	}
@@ -340,7 +341,7 @@ func (c *Conn) SetPeerInfo(addrs []string) {
 	binary.BigEndian.PutUint16(p, userControlSetKeepalive)
 	binary.BigEndian.PutUint32(p[2:], ka)
 	binary.BigEndian.PutUint32(p[6:], ka)
-	_ = c.WriteMessage(&rtmp.Message{Type: rtmp.TypeUserControl, Payload: p})
+	_ = c.WriteMessage(&message.Message{Type: message.TypeUserControl, Payload: p})
 }
 
 // Err is why the session ended (nil while it is open).
@@ -352,3 +353,7 @@ func (c *Conn) Err() error {
 		return nil
 	}
 }
+
+// RoutineEnd reports whether err, the reason c ended, is routine (Close),
+// so that the layer above need not log it (session.RoutineEnder).
+func (c *Conn) RoutineEnd(err error) bool { return errors.Is(err, ErrClosed) }

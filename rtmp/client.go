@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/rtmp/handshake"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // DefaultFlashVer is the flashVer a Client sends unless told otherwise
@@ -22,7 +24,7 @@ const DefaultFlashVer = "LNX 9,0,124,2"
 // goroutine, one at a time, and must not block.
 type ClientOptions struct {
 	Config    ConnConfig
-	Handshake HandshakeOptions
+	Handshake handshake.Options
 	FlashVer  string
 	SwfURL    string
 	PageURL   string
@@ -35,10 +37,10 @@ type ClientOptions struct {
 	ConnectArgs []any
 	Logger      *slog.Logger
 	// OnMessage gets audio, video, data and stream user control messages.
-	OnMessage func(m *Message)
+	OnMessage func(m *message.Message)
 	// OnCommand gets server-initiated invokes (anything but _result/_error
 	// for our calls and onStatus). Answer with Client.Respond.
-	OnCommand func(cmd *Command, m *Message)
+	OnCommand func(cmd *message.Command, m *message.Message)
 	// OnStatus gets every onStatus info object with its stream id.
 	OnStatus func(streamID uint32, info *amf.Object)
 }
@@ -46,7 +48,7 @@ type ClientOptions struct {
 // CallError is a call answered with _error; Command is the whole answer.
 type CallError struct {
 	Name    string
-	Command *Command
+	Command *message.Command
 }
 
 func (e *CallError) Error() string {
@@ -81,12 +83,12 @@ type Client struct {
 	opts   ClientOptions
 	log    *slog.Logger
 	amf3   bool
-	result *Command
+	result *message.Command
 	wg     sync.WaitGroup
 
 	mu      sync.Mutex
 	nextTx  float64
-	pending map[float64]chan *Command
+	pending map[float64]chan *message.Command
 	waiters map[uint32][]statusWaiter
 }
 
@@ -103,7 +105,7 @@ func Dial(ctx context.Context, rawURL string, opts ClientOptions) (*Client, erro
 		return nil, fmt.Errorf("rtmp: unsupported scheme %q", u.Scheme)
 	}
 	if u.Scheme == "rtmpe" || u.Scheme == "rtmpte" {
-		opts.Handshake.Mode = HandshakeEncrypted
+		opts.Handshake.Mode = handshake.Encrypted
 	}
 	cfg := opts.Config
 	if cfg.PingInterval == 0 {
@@ -126,7 +128,7 @@ func Dial(ctx context.Context, rawURL string, opts ClientOptions) (*Client, erro
 		deadline = dl
 	}
 	nc.SetDeadline(deadline)
-	rw, err := ClientHandshake(nc, opts.Handshake)
+	rw, err := handshake.Client(nc, opts.Handshake)
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -145,8 +147,8 @@ func Dial(ctx context.Context, rawURL string, opts ClientOptions) (*Client, erro
 // MessageConn is what a Client sends its commands over: an RTMP Conn, or
 // another transport's connection (RTMFP's rtmfp.Conn).
 type MessageConn interface {
-	ReadMessage() (*Message, error)
-	WriteMessage(m *Message) error
+	ReadMessage() (*message.Message, error)
+	WriteMessage(m *message.Message) error
 	Close() error
 	Done() <-chan struct{}
 	Err() error
@@ -165,7 +167,7 @@ func NewClient(ctx context.Context, mc MessageConn, u *url.URL, opts ClientOptio
 		opts:    opts,
 		log:     log,
 		amf3:    opts.ObjectEncoding == 3,
-		pending: make(map[float64]chan *Command),
+		pending: make(map[float64]chan *message.Command),
 		waiters: make(map[uint32][]statusWaiter),
 	}
 	c.wg.Go(c.dispatch)
@@ -213,7 +215,7 @@ func (c *Client) Done() <-chan struct{} { return c.mc.Done() }
 func (c *Client) Err() error { return c.mc.Err() }
 
 // ConnectResult is the server's _result to connect.
-func (c *Client) ConnectResult() *Command { return c.result }
+func (c *Client) ConnectResult() *message.Command { return c.result }
 
 // Close closes the connection and waits for the dispatch goroutine.
 func (c *Client) Close() error {
@@ -224,7 +226,7 @@ func (c *Client) Close() error {
 
 // Call invokes a NetConnection method (stream 0) with a null command
 // object and waits for its _result (returned) or _error (*CallError).
-func (c *Client) Call(ctx context.Context, name string, args ...any) (*Command, error) {
+func (c *Client) Call(ctx context.Context, name string, args ...any) (*message.Command, error) {
 	return c.invoke(ctx, 0, name, nil, args)
 }
 
@@ -235,42 +237,42 @@ func (c *Client) CreateStream(ctx context.Context) (uint32, error) {
 		return 0, err
 	}
 	if len(res.Args) == 0 {
-		return 0, fmt.Errorf("%w: createStream result has no stream id", ErrBadCommand)
+		return 0, fmt.Errorf("%w: createStream result has no stream id", message.ErrBadCommand)
 	}
 	id, ok := res.Args[0].(float64)
 	if !ok || id < 0 || id > 1<<32-1 {
-		return 0, fmt.Errorf("%w: createStream result %v", ErrBadCommand, res.Args[0])
+		return 0, fmt.Errorf("%w: createStream result %v", message.ErrBadCommand, res.Args[0])
 	}
 	return uint32(id), nil
 }
 
 // DeleteStream releases a message stream (no answer is expected).
 func (c *Client) DeleteStream(streamID uint32) error {
-	return c.send(0, &Command{Name: "deleteStream", Args: []any{float64(streamID)}})
+	return c.send(0, &message.Command{Name: "deleteStream", Args: []any{float64(streamID)}})
 }
 
 // Publish publishes name on streamID (typ "live", "record" or "append") and
 // waits for NetStream.Publish.Start; another code is a *StatusError.
 func (c *Client) Publish(ctx context.Context, streamID uint32, name, typ string) error {
-	cmd := &Command{Name: "publish", Args: []any{name, typ}}
+	cmd := &message.Command{Name: "publish", Args: []any{name, typ}}
 	return c.streamCommand(ctx, streamID, cmd, "NetStream.Publish.Start", "NetStream.Publish.")
 }
 
 // Play plays name on streamID from the live point and waits for
 // NetStream.Play.Start; an error-level status is a *StatusError.
 func (c *Client) Play(ctx context.Context, streamID uint32, name string) error {
-	cmd := &Command{Name: "play", Args: []any{name, -2.0}}
+	cmd := &message.Command{Name: "play", Args: []any{name, -2.0}}
 	return c.streamCommand(ctx, streamID, cmd, "NetStream.Play.Start", "NetStream.Play.Start")
 }
 
 // WriteAudio queues an audio message (an FLV audio tag body) on streamID.
 func (c *Client) WriteAudio(streamID, ts uint32, payload []byte) error {
-	return c.mc.WriteMessage(&Message{Type: TypeAudio, Timestamp: ts, StreamID: streamID, Payload: payload})
+	return c.mc.WriteMessage(&message.Message{Type: message.TypeAudio, Timestamp: ts, StreamID: streamID, Payload: payload})
 }
 
 // WriteVideo queues a video message (an FLV video tag body) on streamID.
 func (c *Client) WriteVideo(streamID, ts uint32, payload []byte) error {
-	return c.mc.WriteMessage(&Message{Type: TypeVideo, Timestamp: ts, StreamID: streamID, Payload: payload})
+	return c.mc.WriteMessage(&message.Message{Type: message.TypeVideo, Timestamp: ts, StreamID: streamID, Payload: payload})
 }
 
 // WriteData queues an AMF0 data message (e.g. "@setDataFrame", "onMetaData", obj).
@@ -279,15 +281,15 @@ func (c *Client) WriteData(streamID, ts uint32, vals ...any) error {
 	if err != nil {
 		return err
 	}
-	return c.mc.WriteMessage(&Message{Type: TypeDataAMF0, Timestamp: ts, StreamID: streamID, Payload: p})
+	return c.mc.WriteMessage(&message.Message{Type: message.TypeDataAMF0, Timestamp: ts, StreamID: streamID, Payload: p})
 }
 
 // Respond answers a server-initiated invoke with _result and the values.
 func (c *Client) Respond(streamID uint32, txID float64, vals ...any) error {
-	return c.send(streamID, &Command{Name: "_result", TxID: txID, Args: vals})
+	return c.send(streamID, &message.Command{Name: "_result", TxID: txID, Args: vals})
 }
 
-func (c *Client) send(streamID uint32, cmd *Command) error {
+func (c *Client) send(streamID uint32, cmd *message.Command) error {
 	cmd.AMF3 = c.amf3
 	m, err := cmd.MarshalMessage(streamID)
 	if err != nil {
@@ -296,8 +298,8 @@ func (c *Client) send(streamID uint32, cmd *Command) error {
 	return c.mc.WriteMessage(m)
 }
 
-func (c *Client) invoke(ctx context.Context, streamID uint32, name string, obj any, args []any) (*Command, error) {
-	ch := make(chan *Command, 1)
+func (c *Client) invoke(ctx context.Context, streamID uint32, name string, obj any, args []any) (*message.Command, error) {
+	ch := make(chan *message.Command, 1)
 	c.mu.Lock()
 	c.nextTx++
 	tx := c.nextTx
@@ -308,10 +310,10 @@ func (c *Client) invoke(ctx context.Context, streamID uint32, name string, obj a
 		delete(c.pending, tx)
 		c.mu.Unlock()
 	}()
-	if err := c.send(streamID, &Command{Name: name, TxID: tx, Object: obj, Args: args}); err != nil {
+	if err := c.send(streamID, &message.Command{Name: name, TxID: tx, Object: obj, Args: args}); err != nil {
 		return nil, err
 	}
-	answer := func(res *Command) (*Command, error) {
+	answer := func(res *message.Command) (*message.Command, error) {
 		if res.Name == "_error" {
 			return res, &CallError{Name: name, Command: res}
 		}
@@ -335,7 +337,7 @@ func (c *Client) invoke(ctx context.Context, streamID uint32, name string, obj a
 	}
 }
 
-func (c *Client) streamCommand(ctx context.Context, streamID uint32, cmd *Command, want, prefix string) error {
+func (c *Client) streamCommand(ctx context.Context, streamID uint32, cmd *message.Command, want, prefix string) error {
 	w := statusWaiter{
 		match: func(code, level string) bool { return strings.HasPrefix(code, prefix) || level == "error" },
 		ch:    make(chan *amf.Object, 1),
@@ -368,13 +370,13 @@ func (c *Client) dispatch() {
 			}
 			return
 		}
-		if m.Type != TypeCommandAMF0 && m.Type != TypeCommandAMF3 {
+		if m.Type != message.TypeCommandAMF0 && m.Type != message.TypeCommandAMF3 {
 			if c.opts.OnMessage != nil {
 				c.opts.OnMessage(m)
 			}
 			continue
 		}
-		cmd, err := ParseCommand(m)
+		cmd, err := message.ParseCommand(m)
 		if err != nil {
 			c.log.Warn("bad command from server", "err", err)
 			continue
@@ -401,7 +403,7 @@ func (c *Client) dispatch() {
 	}
 }
 
-func (c *Client) status(streamID uint32, cmd *Command) {
+func (c *Client) status(streamID uint32, cmd *message.Command) {
 	info := cmd.StatusObject()
 	if info == nil {
 		return

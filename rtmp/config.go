@@ -3,13 +3,8 @@ package rtmp
 import (
 	"fmt"
 	"time"
-)
 
-// Limits of the chunk stream itself.
-const (
-	minChunkSize     = 1
-	maxChunkSize     = 1 << 24 // 16 MiB: chunks never exceed a message, whose size is 24 bits
-	defaultChunkSize = 128     // the protocol's initial chunk size, both directions
+	"github.com/flashvox/flashvox/rtmp/chunk"
 )
 
 // ConnConfig holds the per-connection settings. Zero fields take the values of
@@ -95,8 +90,8 @@ func (c ConnConfig) WithDefaults() ConnConfig {
 // Validate reports the first out-of-range field by its yaml name.
 func (c ConnConfig) Validate() error {
 	switch {
-	case c.ChunkSize < minChunkSize || c.ChunkSize > maxChunkSize:
-		return fmt.Errorf("rtmp.chunk_size: must be %d..%d", minChunkSize, maxChunkSize)
+	case c.ChunkSize < chunk.MinSize || c.ChunkSize > chunk.MaxSize:
+		return fmt.Errorf("rtmp.chunk_size: must be %d..%d", chunk.MinSize, chunk.MaxSize)
 	case c.MaxMessageSize < 1 || c.MaxMessageSize > 1<<24-1:
 		return fmt.Errorf("rtmp.max_message_size: must be 1..%d", 1<<24-1)
 	case c.MaxChunkStreams < 1 || c.MaxChunkStreams > 65598:

@@ -10,16 +10,19 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/flashvox/flashvox/rtmp/chunk"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // Conn is an RTMP connection after the handshake. Reading happens on the
-// caller's goroutine: ReadMessage owns the ChunkReader, answers pings, sends
+// caller's goroutine: ReadMessage owns the chunk.Reader, answers pings, sends
 // acknowledgements, applies the peer's control messages and splits
 // aggregates, so no goroutine or channel hop sits between the socket and the
 // session. The Conn owns one goroutine, the writer, which drains the write
 // queue and pings an idle peer.
 //
-// Writing: wmu guards the ChunkWriter, the output buffer and the socket.
+// Writing: wmu guards the chunk.Writer, the output buffer and the socket.
 // When the queue is empty and nobody holds wmu, WriteMessage encodes the
 // message and writes it straight to a plain TCP socket without blocking
 // (see direct.go), as nginx-rtmp does from its event loop: no goroutine
@@ -33,14 +36,14 @@ type Conn struct {
 	// its writer state lives inside the Conn, not behind more pointers.
 	stopped atomic.Bool // set when the Conn stops; checked per message
 	mu      sync.Mutex
-	q       []Message
+	q       []message.Message
 	raw     *fdWriter  // &rawW for plain TCP sockets, else nil
 	wmu     sync.Mutex // guards cw, obuf and writes to the socket
 	obuf    outBuffer  // encoded bytes not yet written
 	msgsOut atomic.Uint64
 	out     countingWriter
 	rawW    fdWriter
-	cw      ChunkWriter // encodes into obuf
+	cw      chunk.Writer // encodes into obuf
 
 	dropBurst bool
 	wake      chan struct{}
@@ -54,12 +57,12 @@ type Conn struct {
 	wg     sync.WaitGroup
 
 	in *countingReader
-	cr *ChunkReader // ReadMessage's goroutine
+	cr *chunk.Reader // ReadMessage's goroutine
 
 	admitted atomic.Bool // Admit was called: the peer connected
 
 	// ReadMessage's goroutine.
-	split       []*Message // messages of an aggregate not returned yet
+	split       []*message.Message // messages of an aggregate not returned yet
 	deadlineSet time.Time
 
 	blockingWrites atomic.Uint64 // socket writes the writer goroutine started
@@ -101,9 +104,9 @@ func NewConn(ctx context.Context, nc net.Conn, rw io.ReadWriter, cfg ConnConfig,
 	// Close and fail set stopped themselves, before cancelling; this
 	// covers the parent context.
 	context.AfterFunc(c.ctx, func() { c.stopped.Store(true) })
-	c.cr = NewChunkReader(bufio.NewReaderSize(c.in, 4096), cfg.MaxMessageSize, cfg.MaxChunkStreams)
+	c.cr = chunk.NewReader(bufio.NewReaderSize(c.in, 4096), cfg.MaxMessageSize, cfg.MaxChunkStreams)
 	c.cr.SetBudget(cfg.PreConnectBuffer)
-	c.cw = ChunkWriter{w: &c.obuf, chunkSize: defaultChunkSize}
+	c.cw.Reset(&c.obuf)
 	if rw == io.ReadWriter(nc) && c.rawW.init(nc) {
 		c.raw = &c.rawW
 		if r := newFDReader(nc); r != nil {
@@ -112,8 +115,8 @@ func NewConn(ctx context.Context, nc net.Conn, rw io.ReadWriter, cfg ConnConfig,
 	}
 	c.lastRead.Store(c.start.UnixNano())
 	c.lastOutAt = c.start
-	if cfg.ChunkSize != defaultChunkSize {
-		c.enqueue(SetChunkSizeMessage(uint32(cfg.ChunkSize)))
+	if cfg.ChunkSize != chunk.DefaultSize {
+		c.enqueue(message.SetChunkSizeMessage(uint32(cfg.ChunkSize)))
 	}
 	c.wg.Add(1)
 	go c.writeLoop()
@@ -126,7 +129,7 @@ func NewConn(ctx context.Context, nc net.Conn, rw io.ReadWriter, cfg ConnConfig,
 // message is dropped to make room (counted by Dropped, warned once per
 // burst); if the queue holds no media, media and commands get ErrQueueFull.
 // Control messages may use twice the queue before the Conn is closed.
-func (c *Conn) WriteMessage(m *Message) error {
+func (c *Conn) WriteMessage(m *message.Message) error {
 	// ctx.Err takes a mutex and Done's channel is one more cache miss;
 	// this runs once per frame per subscriber.
 	if c.stopped.Load() {
@@ -135,7 +138,7 @@ func (c *Conn) WriteMessage(m *Message) error {
 	return c.enqueue(m)
 }
 
-func (c *Conn) enqueue(m *Message) error {
+func (c *Conn) enqueue(m *message.Message) error {
 	c.mu.Lock()
 	if len(c.q) == 0 && c.raw != nil && c.wmu.TryLock() {
 		// Only when nothing is pending: bytes a full socket did not take
@@ -163,7 +166,7 @@ func (c *Conn) enqueue(m *Message) error {
 			// reallocates once in a while instead of this moving the whole
 			// queue (12 KiB at the default size) for every frame a stalled
 			// subscriber loses.
-			c.q[0] = Message{}
+			c.q[0] = message.Message{}
 			c.q = c.q[1:]
 		} else {
 			copy(c.q[i:], c.q[i+1:])
@@ -184,7 +187,7 @@ func (c *Conn) enqueue(m *Message) error {
 	return nil
 }
 
-func firstMedia(q []Message) int {
+func firstMedia(q []message.Message) int {
 	for i := range q {
 		if q[i].IsMedia() {
 			return i

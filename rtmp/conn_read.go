@@ -6,13 +6,15 @@ import (
 	"fmt"
 	"net"
 	"time"
+
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // ReadMessage returns the next message that is not handled inside the Conn:
 // everything but Set Chunk Size, Abort, Ack, Window Ack Size, Set Peer
 // Bandwidth and ping events. Aggregates arrive split. It fails with the
 // reason the Conn stopped. One goroutine at a time may call it.
-func (c *Conn) ReadMessage() (*Message, error) {
+func (c *Conn) ReadMessage() (*message.Message, error) {
 	for {
 		if len(c.split) > 0 {
 			m := c.split[0]
@@ -30,7 +32,7 @@ func (c *Conn) ReadMessage() (*Message, error) {
 			c.nc.SetReadDeadline(now.Add(c.cfg.ReadTimeout))
 			c.deadlineSet = now
 		}
-		m := new(Message)
+		m := new(message.Message)
 		if err := c.cr.ReadMessage(m); err != nil {
 			err = c.readError(err)
 			c.fail(err)
@@ -41,7 +43,7 @@ func (c *Conn) ReadMessage() (*Message, error) {
 		if c.peerWindow > 0 {
 			if total := c.in.n.Load(); total-c.lastAck >= uint64(c.peerWindow) {
 				c.lastAck = total
-				if err := c.enqueue(AckMessage(uint32(total))); err != nil {
+				if err := c.enqueue(message.AckMessage(uint32(total))); err != nil {
 					c.fail(err)
 					return nil, err
 				}
@@ -79,43 +81,43 @@ func (c *Conn) readError(err error) error {
 
 // handle applies control messages; deliver reports that m is for the caller.
 // An aggregate is split into c.split instead.
-func (c *Conn) handle(m *Message) (deliver bool, err error) {
+func (c *Conn) handle(m *message.Message) (deliver bool, err error) {
 	switch m.Type {
-	case TypeSetChunkSize, TypeAbort, TypeAck:
-		return false, nil // the ChunkReader applied the first two
-	case TypeWindowAckSize:
-		v, err := ParseUint32Control(m.Payload)
+	case message.TypeSetChunkSize, message.TypeAbort, message.TypeAck:
+		return false, nil // the chunk.Reader applied the first two
+	case message.TypeWindowAckSize:
+		v, err := message.ParseUint32Control(m.Payload)
 		if err != nil {
 			return false, err
 		}
 		c.peerWindow = v
 		return false, nil
-	case TypeSetPeerBandwidth:
-		v, err := ParseUint32Control(m.Payload)
+	case message.TypeSetPeerBandwidth:
+		v, err := message.ParseUint32Control(m.Payload)
 		if err != nil {
 			return false, err
 		}
 		// RTMP 1.0 §5.4.5: answer with a Window Ack Size if it differs
 		// from the last one we sent.
 		if v != c.sentWindow.Load() {
-			return false, c.enqueue(WindowAckSizeMessage(v))
+			return false, c.enqueue(message.WindowAckSizeMessage(v))
 		}
 		return false, nil
-	case TypeUserControl:
-		uc, err := ParseUserControl(m.Payload)
+	case message.TypeUserControl:
+		uc, err := message.ParseUserControl(m.Payload)
 		if err != nil {
 			return false, err
 		}
 		switch uc.Event {
-		case EventPingRequest:
-			return false, c.enqueue(UserControl{Event: EventPingResponse, Timestamp: uc.Timestamp}.Message())
-		case EventPingResponse:
+		case message.EventPingRequest:
+			return false, c.enqueue(message.UserControl{Event: message.EventPingResponse, Timestamp: uc.Timestamp}.Message())
+		case message.EventPingResponse:
 			c.pingOut.Store(false)
 			return false, nil
 		}
 		return true, nil
-	case TypeAggregate:
-		return false, SplitAggregate(m, func(sub *Message) error {
+	case message.TypeAggregate:
+		return false, message.SplitAggregate(m, func(sub *message.Message) error {
 			c.split = append(c.split, sub)
 			return nil
 		})

@@ -3,6 +3,8 @@ package rtmp
 import (
 	"errors"
 	"time"
+
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // drainTimeout bounds the last flush of queued messages on Close.
@@ -17,7 +19,7 @@ func (c *Conn) writeLoop() {
 		defer t.Stop()
 		tick = t.C
 	}
-	batch := make([]Message, 0, 16)
+	batch := make([]message.Message, 0, 16)
 	var deadlineSet time.Time
 	for {
 		select {
@@ -54,7 +56,7 @@ func (c *Conn) writeLoop() {
 // at most 2×WriteQueue messages). It holds wmu from before it takes the
 // queue, so a direct write can never overtake queued messages. batch is
 // scratch space, returned emptied for reuse.
-func (c *Conn) writeQueued(batch []Message) ([]Message, error) {
+func (c *Conn) writeQueued(batch []message.Message) ([]message.Message, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.mu.Lock()
@@ -104,5 +106,5 @@ func (c *Conn) maybePing(now time.Time) {
 	}
 	c.pingOut.Store(true)
 	ts := uint32(now.Sub(c.start).Milliseconds())
-	c.enqueue(UserControl{Event: EventPingRequest, Timestamp: ts}.Message())
+	c.enqueue(message.UserControl{Event: message.EventPingRequest, Timestamp: ts}.Message())
 }

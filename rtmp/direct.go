@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"net"
 	"sync"
+
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // outBuffer collects encoded chunks between writes. It starts empty, so an
@@ -71,7 +73,7 @@ func (c *Conn) closeSocket() {
 
 // encode writes m's chunks into obuf and applies what m changes on our side.
 // Called with wmu held.
-func (c *Conn) encode(m *Message) error {
+func (c *Conn) encode(m *message.Message) error {
 	if err := c.cw.WriteMessage(m); err != nil {
 		return err
 	}
@@ -80,14 +82,14 @@ func (c *Conn) encode(m *Message) error {
 
 // sent applies what an encoded m changes on our side (our chunk size, the
 // window we announced) and counts it. Called with wmu held.
-func (c *Conn) sent(m *Message) error {
+func (c *Conn) sent(m *message.Message) error {
 	c.msgsOut.Add(1)
 	switch m.Type {
-	case TypeSetChunkSize:
+	case message.TypeSetChunkSize:
 		if len(m.Payload) >= 4 {
 			return c.cw.SetChunkSize(binary.BigEndian.Uint32(m.Payload))
 		}
-	case TypeWindowAckSize:
+	case message.TypeWindowAckSize:
 		if len(m.Payload) >= 4 {
 			c.sentWindow.Store(binary.BigEndian.Uint32(m.Payload))
 		}
@@ -105,7 +107,7 @@ const directStack = 256
 // blocking; wmu is held and obuf is empty, and wmu is released here. A
 // remainder the socket did not take is left in obuf for the writer
 // goroutine.
-func (c *Conn) writeDirect(m *Message) error {
+func (c *Conn) writeDirect(m *message.Message) error {
 	var stack [directStack + 64]byte // chunk headers included
 	var b []byte
 	var err error

@@ -6,6 +6,9 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/rtmp/chunk"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // tcpPair returns both ends of a loopback TCP connection, closed when the
@@ -51,14 +54,14 @@ func TestDirectAndQueuedWritesKeepOrder(t *testing.T) {
 
 	done := make(chan error, 1)
 	go func() {
-		r := NewChunkReader(client, 1<<20, 16)
-		var m Message
+		r := chunk.NewReader(client, 1<<20, 16)
+		var m message.Message
 		for i := 0; i < n; {
 			if err := r.ReadMessage(&m); err != nil {
 				done <- err
 				return
 			}
-			if m.Type != TypeAudio {
+			if m.Type != message.TypeAudio {
 				continue // the Set Chunk Size announcement
 			}
 			if got := binary.BigEndian.Uint32(m.Payload); got != uint32(i) {
@@ -77,7 +80,7 @@ func TestDirectAndQueuedWritesKeepOrder(t *testing.T) {
 	for i := range n {
 		p := make([]byte, len(payload))
 		binary.BigEndian.PutUint32(p, uint32(i))
-		if err := conn.WriteMessage(&Message{Type: TypeAudio, StreamID: 1, Timestamp: uint32(i), Payload: p}); err != nil {
+		if err := conn.WriteMessage(&message.Message{Type: message.TypeAudio, StreamID: 1, Timestamp: uint32(i), Payload: p}); err != nil {
 			t.Fatalf("write %d: %v", i, err)
 		}
 	}
@@ -107,8 +110,8 @@ func TestDirectWritesOutliveTheWriteDeadline(t *testing.T) {
 	startReading := make(chan struct{})
 	go func() {
 		<-startReading
-		r := NewChunkReader(client, 1<<20, 16)
-		var m Message
+		r := chunk.NewReader(client, 1<<20, 16)
+		var m message.Message
 		for {
 			if err := r.ReadMessage(&m); err != nil {
 				close(got)
@@ -121,7 +124,7 @@ func TestDirectWritesOutliveTheWriteDeadline(t *testing.T) {
 	// the rest (setting its deadline), and the reader starts draining.
 	big := make([]byte, 200000)
 	for range 40 { // 8 MB: more than a loopback socket buffers
-		if err := conn.WriteMessage(&Message{Type: TypeVideo, StreamID: 1, Payload: big}); err != nil {
+		if err := conn.WriteMessage(&message.Message{Type: message.TypeVideo, StreamID: 1, Payload: big}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -132,7 +135,7 @@ func TestDirectWritesOutliveTheWriteDeadline(t *testing.T) {
 	}
 	close(startReading)
 	time.Sleep(3 * cfg.WriteTimeout) // well past the deadline the writer set
-	if err := conn.WriteMessage(&Message{Type: TypeAudio, StreamID: 1, Payload: []byte{0x42}}); err != nil {
+	if err := conn.WriteMessage(&message.Message{Type: message.TypeAudio, StreamID: 1, Payload: []byte{0x42}}); err != nil {
 		t.Fatalf("direct write after the deadline: %v", err)
 	}
 	timeout := time.After(10 * time.Second)
@@ -142,7 +145,7 @@ func TestDirectWritesOutliveTheWriteDeadline(t *testing.T) {
 			if !ok {
 				t.Fatalf("connection ended: %v", conn.Err())
 			}
-			if typ == TypeAudio {
+			if typ == message.TypeAudio {
 				return
 			}
 		case <-timeout:

@@ -1,13 +1,9 @@
-// Package rtmp is the wire and session layer of RTMP: the handshake (simple,
-// complex digest, RTMPE), the chunk stream in both directions, protocol
-// control messages, a Conn with one reader and one writer goroutine, a Server
-// that owns the listener and its conns, and a Client.
+// Package rtmp is the connection layer of RTMP: a Conn that runs the chunk
+// stream (rtmp/chunk) after the handshake (rtmp/handshake) with one reader
+// and one writer goroutine and answers the protocol control messages
+// itself, a Server that owns the listener and its conns, a Client, and the
+// server's metrics. The messages themselves are rtmp/message's.
 //
 // It knows nothing of publish/play semantics or the media hub: the command
 // layer above reads Messages from a Conn and writes Messages to it.
-//
-// The chunk stream is written here rather than taken from gortmplib's
-// pkg/rawmessage: rawmessage lacks the 2- and 3-byte chunk stream id forms,
-// has a hard 10 MiB message limit and allocates the declared body size before
-// any of the body arrives, which lets one header claim memory it never sends.
 package rtmp

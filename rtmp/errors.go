@@ -11,29 +11,6 @@ var (
 	ErrQueueFull = errors.New("rtmp: write queue full")
 	// ErrIdleTimeout closes a connection that sent nothing for ReadTimeout.
 	ErrIdleTimeout = errors.New("rtmp: read idle timeout")
-	// ErrMessageTooLarge is a message header declaring more than MaxMessageSize.
-	ErrMessageTooLarge = errors.New("rtmp: message too large")
-	// ErrOverBudget is a peer holding more unfinished messages than its
-	// budget (PreConnectBuffer before connect is admitted, MaxBuffered after).
-	ErrOverBudget = errors.New("rtmp: over the buffered-bytes budget")
-	// ErrTooManyChunkStreams is a peer opening more than MaxChunkStreams.
-	ErrTooManyChunkStreams = errors.New("rtmp: too many chunk streams")
-	// ErrInvalidChunkSize is a Set Chunk Size of 0 or with the top bit set.
-	ErrInvalidChunkSize = errors.New("rtmp: invalid chunk size")
-	// ErrNoPreviousHeader is a type 1-3 chunk on a chunk stream without a type 0.
-	ErrNoPreviousHeader = errors.New("rtmp: chunk header refers to unknown chunk stream state")
-	// ErrBufferTooShort is a message payload shorter than its format needs.
-	ErrBufferTooShort = errors.New("rtmp: buffer too short")
-	// ErrHandshake is a handshake that could not be completed.
-	ErrHandshake = errors.New("rtmp: handshake failed")
-	// ErrUnsupportedVersion is a C0/S0 byte we do not speak (not 3 or 6).
-	ErrUnsupportedVersion = errors.New("rtmp: unsupported protocol version")
-	// ErrNotCommand is ParseCommand given a message that is not type 17 or 20.
-	ErrNotCommand = errors.New("rtmp: not a command message")
-	// ErrBadCommand is a command whose name or transaction id is malformed.
-	ErrBadCommand = errors.New("rtmp: malformed command")
-	// ErrBadAggregate is an aggregate message whose sub-messages overrun it.
-	ErrBadAggregate = errors.New("rtmp: malformed aggregate message")
 	// ErrLimit is a server limit (connections in total or per IP) being hit.
 	ErrLimit = errors.New("rtmp: limit reached")
 )

@@ -1,7 +1,6 @@
 package rtmp
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -9,45 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/rtmp/message"
 )
-
-// TestAppendMessageMatchesWriteMessage: the direct path's stack encoding
-// must produce the very bytes the writer path does, chunk headers included.
-func TestAppendMessageMatchesWriteMessage(t *testing.T) {
-	for _, c := range chunkCases {
-		t.Run(c.name, func(t *testing.T) {
-			want := encodeCase(t, c)
-			w := NewChunkWriter(io.Discard)
-			var got []byte
-			var err error
-			if c.chunkSize != defaultChunkSize {
-				if got, err = w.AppendMessage(got, SetChunkSizeMessage(c.chunkSize)); err != nil {
-					t.Fatal(err)
-				}
-				if err := w.SetChunkSize(c.chunkSize); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for i := range c.msgs {
-				if got, err = w.AppendMessage(got, &c.msgs[i]); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("AppendMessage wrote %d bytes, WriteMessage %d; first difference at %d", len(got), len(want), firstDiff(got, want))
-			}
-		})
-	}
-}
-
-func firstDiff(a, b []byte) int {
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return min(len(a), len(b))
-}
 
 // TestFDWriterNeverWritesAfterClose: the fdWriter keeps a bare descriptor
 // number; once closed, the kernel hands that number to the next socket, and
@@ -88,7 +51,7 @@ func TestWritesRacingClose(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			for i := range 2000 {
-				err := conn.WriteMessage(&Message{Type: TypeAudio, StreamID: 1, Timestamp: uint32(i), Payload: []byte{0x42, byte(g)}})
+				err := conn.WriteMessage(&message.Message{Type: message.TypeAudio, StreamID: 1, Timestamp: uint32(i), Payload: []byte{0x42, byte(g)}})
 				if err != nil && !errors.Is(err, ErrClosed) && !errors.Is(err, ErrQueueFull) {
 					t.Errorf("write: %v", err)
 					return
@@ -100,7 +63,7 @@ func TestWritesRacingClose(t *testing.T) {
 	time.Sleep(5 * time.Millisecond)
 	conn.Close()
 	wg.Wait()
-	if err := conn.WriteMessage(&Message{Type: TypeAudio, StreamID: 1, Payload: []byte{0x42}}); !errors.Is(err, ErrClosed) {
+	if err := conn.WriteMessage(&message.Message{Type: message.TypeAudio, StreamID: 1, Payload: []byte{0x42}}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("write after Close: %v, want ErrClosed", err)
 	}
 }

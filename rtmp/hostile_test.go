@@ -10,6 +10,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/rtmp/chunk"
+	"github.com/flashvox/flashvox/rtmp/handshake"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // TestHostileInput: each bad peer is closed alone, within its limit, while a
@@ -30,24 +34,24 @@ func TestHostileInput(t *testing.T) {
 	}
 	defer good.Close()
 
-	chunks := func(msgs ...*Message) []byte {
+	chunks := func(msgs ...*message.Message) []byte {
 		var buf bytes.Buffer
-		w := NewChunkWriter(&buf)
+		w := chunk.NewWriter(&buf)
 		for _, m := range msgs {
 			w.WriteMessage(m)
 		}
 		return buf.Bytes()
 	}
-	var many []*Message
+	var many []*message.Message
 	for i := range 200 {
-		many = append(many, &Message{Type: TypeAudio, StreamID: 1, ChunkStreamID: uint32(10 + i), Payload: []byte{1}})
+		many = append(many, &message.Message{Type: message.TypeAudio, StreamID: 1, ChunkStreamID: uint32(10 + i), Payload: []byte{1}})
 	}
 	// Half-sent messages parked on many chunk streams before connect: each
 	// declares 16 KiB and sends one 128-byte chunk; the third passes the
 	// 32 KiB pre-connect budget.
 	var halfSent []byte
 	for i := range 60 {
-		halfSent = append(halfSent, byte(10+i), 0, 0, 0, 0, 0x40, 0, TypeAudio, 1, 0, 0, 0)
+		halfSent = append(halfSent, byte(10+i), 0, 0, 0, 0, 0x40, 0, message.TypeAudio, 1, 0, 0, 0)
 		halfSent = append(halfSent, make([]byte, 128)...)
 	}
 	tests := []struct {
@@ -58,9 +62,9 @@ func TestHostileInput(t *testing.T) {
 	}{
 		{"garbage handshake", false, []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), false},
 		{"silent before handshake", false, nil, false},
-		{"chunk size 0", true, chunks(SetChunkSizeMessage(0)), false},
-		{"chunk size 2^31", true, chunks(SetChunkSizeMessage(1 << 31)), false},
-		{"header claims 16 MiB", true, []byte{0x06, 0, 0, 0, 0xff, 0xff, 0xff, TypeVideo, 1, 0, 0, 0}, false},
+		{"chunk size 0", true, chunks(message.SetChunkSizeMessage(0)), false},
+		{"chunk size 2^31", true, chunks(message.SetChunkSizeMessage(1 << 31)), false},
+		{"header claims 16 MiB", true, []byte{0x06, 0, 0, 0, 0xff, 0xff, 0xff, message.TypeVideo, 1, 0, 0, 0}, false},
 		{"many chunk streams", true, chunks(many...), false},
 		{"half-sent messages before connect", true, halfSent, false},
 		{"silent after handshake", true, nil, true},
@@ -74,7 +78,7 @@ func TestHostileInput(t *testing.T) {
 			defer nc.Close()
 			nc.SetDeadline(time.Now().Add(3 * time.Second))
 			if tt.handshake {
-				if _, err := ClientHandshake(nc, HandshakeOptions{Mode: HandshakeSimple}); err != nil {
+				if _, err := handshake.Client(nc, handshake.Options{Mode: handshake.Simple}); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // swallowHandler answers connect/createStream/publish and keeps every audio
@@ -16,21 +18,21 @@ func (swallowHandler) ServeRTMP(_ context.Context, c *Conn) {
 		if err != nil {
 			return
 		}
-		if m.Type != TypeCommandAMF0 {
+		if m.Type != message.TypeCommandAMF0 {
 			continue
 		}
-		cmd, err := ParseCommand(m)
+		cmd, err := message.ParseCommand(m)
 		if err != nil {
 			return
 		}
-		var out *Command
+		var out *message.Command
 		switch cmd.Name {
 		case "connect":
-			out = &Command{Name: "_result", TxID: cmd.TxID, Args: []any{status("NetConnection.Connect.Success")}}
+			out = &message.Command{Name: "_result", TxID: cmd.TxID, Args: []any{status("NetConnection.Connect.Success")}}
 		case "createStream":
-			out = &Command{Name: "_result", TxID: cmd.TxID, Args: []any{1.0}}
+			out = &message.Command{Name: "_result", TxID: cmd.TxID, Args: []any{1.0}}
 		case "publish":
-			out = &Command{Name: "onStatus", Args: []any{status("NetStream.Publish.Start")}}
+			out = &message.Command{Name: "onStatus", Args: []any{status("NetStream.Publish.Start")}}
 		default:
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // echoHandler is a trivial command layer: it answers connect, createStream,
@@ -20,8 +21,8 @@ func status(code string) *amf.Object {
 }
 
 func (echoHandler) ServeRTMP(ctx context.Context, c *Conn) {
-	reply := func(m *Message, cmd *Command, args ...any) {
-		out := &Command{Name: "_result", TxID: cmd.TxID, AMF3: cmd.AMF3, Args: args}
+	reply := func(m *message.Message, cmd *message.Command, args ...any) {
+		out := &message.Command{Name: "_result", TxID: cmd.TxID, AMF3: cmd.AMF3, Args: args}
 		om, _ := out.MarshalMessage(m.StreamID)
 		c.WriteMessage(om)
 	}
@@ -31,33 +32,33 @@ func (echoHandler) ServeRTMP(ctx context.Context, c *Conn) {
 			return
 		}
 		switch m.Type {
-		case TypeAudio:
+		case message.TypeAudio:
 			c.WriteMessage(m)
 			continue
-		case TypeCommandAMF0, TypeCommandAMF3:
+		case message.TypeCommandAMF0, message.TypeCommandAMF3:
 		default:
 			continue
 		}
-		cmd, err := ParseCommand(m)
+		cmd, err := message.ParseCommand(m)
 		if err != nil {
 			return
 		}
 		switch cmd.Name {
 		case "connect":
-			c.WriteMessage(WindowAckSizeMessage(2500000))
-			c.WriteMessage(SetPeerBandwidthMessage(2500000, LimitDynamic))
+			c.WriteMessage(message.WindowAckSizeMessage(2500000))
+			c.WriteMessage(message.SetPeerBandwidthMessage(2500000, message.LimitDynamic))
 			reply(m, cmd, status("NetConnection.Connect.Success"))
-			inv := &Command{Name: "ping", TxID: 0, Args: []any{"from server"}}
+			inv := &message.Command{Name: "ping", TxID: 0, Args: []any{"from server"}}
 			om, _ := inv.MarshalMessage(0)
 			c.WriteMessage(om)
 		case "createStream":
 			reply(m, cmd, 1.0)
 		case "publish":
-			st := &Command{Name: "onStatus", Args: []any{status("NetStream.Publish.Start")}}
+			st := &message.Command{Name: "onStatus", Args: []any{status("NetStream.Publish.Start")}}
 			om, _ := st.MarshalMessage(m.StreamID)
 			c.WriteMessage(om)
 		case "fail":
-			out := &Command{Name: "_error", TxID: cmd.TxID, Args: []any{amf.NewObject("level", "error", "code", "Test.Fail")}}
+			out := &message.Command{Name: "_error", TxID: cmd.TxID, Args: []any{amf.NewObject("level", "error", "code", "Test.Fail")}}
 			om, _ := out.MarshalMessage(0)
 			c.WriteMessage(om)
 		default:
@@ -106,18 +107,18 @@ func TestLoopback(t *testing.T) {
 	defer cancel()
 
 	var mu sync.Mutex
-	gotAudio := make(chan *Message, 10)
-	gotInvoke := make(chan *Command, 1)
+	gotAudio := make(chan *message.Message, 10)
+	gotInvoke := make(chan *message.Command, 1)
 	for _, enc := range []float64{0, 3} {
 		c, err := Dial(ctx, ts.url, ClientOptions{
 			ObjectEncoding: enc,
 			ConnectArgs:    []any{"user", "token"},
-			OnMessage: func(m *Message) {
-				if m.Type == TypeAudio {
+			OnMessage: func(m *message.Message) {
+				if m.Type == message.TypeAudio {
 					gotAudio <- m
 				}
 			},
-			OnCommand: func(cmd *Command, m *Message) {
+			OnCommand: func(cmd *message.Command, m *message.Message) {
 				mu.Lock()
 				defer mu.Unlock()
 				select {
@@ -193,4 +194,13 @@ func TestLoopbackShutdown(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("client not disconnected by shutdown")
 	}
+}
+
+// payload is n bytes counting up from seed: recognisable test data.
+func payload(n int, seed byte) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = seed + byte(i)
+	}
+	return b
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/internal/ratelog"
+	"github.com/flashvox/flashvox/rtmp/chunk"
+	"github.com/flashvox/flashvox/rtmp/handshake"
 )
 
 // DefaultAddr is where ListenAndServe listens when Addr is empty.
@@ -232,7 +234,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, cfg ConnConfig, par
 
 	nc.SetDeadline(time.Now().Add(cfg.HandshakeTimeout))
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
-	rw, info, err := ServerHandshake(nc)
+	rw, info, err := handshake.Server(nc)
 	stop()
 	if err == nil {
 		err = ctx.Err()
@@ -280,14 +282,21 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, cfg ConnConfig, par
 // server logs these rate-limited, so others need not.
 func LimitCause(err error) string {
 	switch {
-	case errors.Is(err, ErrOverBudget):
+	case errors.Is(err, chunk.ErrOverBudget):
 		return "max_buffered"
-	case errors.Is(err, ErrTooManyChunkStreams):
+	case errors.Is(err, chunk.ErrTooManyChunkStreams):
 		return "max_chunk_streams"
-	case errors.Is(err, ErrMessageTooLarge):
+	case errors.Is(err, chunk.ErrMessageTooLarge):
 		return "max_message_size"
 	}
 	return ""
+}
+
+// RoutineEnd reports whether err, the reason c ended, is routine: Close,
+// or a limit the Server logs itself (rate-limited), so that the layer
+// above need not log it again (session.RoutineEnder).
+func (c *Conn) RoutineEnd(err error) bool {
+	return errors.Is(err, ErrClosed) || LimitCause(err) != ""
 }
 
 // admit counts a conn from ip in, or names the limit it is over.

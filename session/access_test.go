@@ -10,7 +10,7 @@ import (
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/media"
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // watchedApp admits everyone; its plays end when ends closes.
@@ -46,10 +46,10 @@ func TestPlayRevoked(t *testing.T) {
 	}
 	defer pub.Close()
 	pub.Write(&media.Frame{Kind: media.KindAudio, Timestamp: 1, Payload: []byte{0x42, 1}})
-	h.expect("audio before", func(m *rtmp.Message) bool { return m.Type == rtmp.TypeAudio })
+	h.expect("audio before", func(m *message.Message) bool { return m.Type == message.TypeAudio })
 	close(app.ends)
 	m := h.expect("Play.Stop on revocation", isStatus(codePlayStop))
-	c, _ := rtmp.ParseCommand(m)
+	c, _ := message.ParseCommand(m)
 	if inf, _ := c.Args[0].(*amf.Object); inf == nil || !strings.Contains(inf.GetString("description"), "access ended") {
 		t.Fatalf("revocation status %+v", c.Args)
 	}
@@ -62,7 +62,7 @@ func TestPlayRevoked(t *testing.T) {
 	h.ft.mu.Lock()
 	defer h.ft.mu.Unlock()
 	for _, m := range h.ft.out[after:] {
-		if m.Type == rtmp.TypeAudio || isStatus(codePlayStop)(m) {
+		if m.Type == message.TypeAudio || isStatus(codePlayStop)(m) {
 			t.Fatalf("after the revocation: %+v", m)
 		}
 	}
@@ -73,7 +73,7 @@ func TestUnknownAppRejected(t *testing.T) {
 	h := startSessionWith(t, Options{Hub: media.NewHub(64, nil), Apps: map[string]App{"live": Open()}})
 	h.send(cmd(t, 0, "connect", 1, amf.NewObject("app", "conf", "tcUrl", "rtmp://127.0.0.1/conf")))
 	m := h.expect("connect _error", isCommand("_error"))
-	c, _ := rtmp.ParseCommand(m)
+	c, _ := message.ParseCommand(m)
 	if inf, _ := c.Args[0].(*amf.Object); inf == nil || inf.GetString("code") != codeConnectRejected || inf.GetString("description") != "unknown application" {
 		t.Fatalf("connect to conf: %+v", c.Args)
 	}

@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/amf"
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // connect answers NetConnection.connect the way Flash Media Server does:
 // window ack size, peer bandwidth, StreamBegin 0, then _result with the
 // server properties and the information object carrying objectEncoding.
-func (s *Session) connect(c *rtmp.Command) error {
+func (s *Session) connect(c *message.Command) error {
 	if s.connected {
 		return fmt.Errorf("%w: second connect", ErrProtocol)
 	}
@@ -61,10 +61,10 @@ func (s *Session) connect(c *rtmp.Command) error {
 		a.Admit()
 	}
 	s.log = s.log.With("app", app)
-	for _, m := range []*rtmp.Message{
-		rtmp.WindowAckSizeMessage(windowAckSize),
-		rtmp.SetPeerBandwidthMessage(peerBandwidth, 2),
-		rtmp.UserControl{Event: rtmp.EventStreamBegin, StreamID: 0}.Message(),
+	for _, m := range []*message.Message{
+		message.WindowAckSizeMessage(windowAckSize),
+		message.SetPeerBandwidthMessage(peerBandwidth, 2),
+		message.UserControl{Event: message.EventStreamBegin, StreamID: 0}.Message(),
 	} {
 		if err := s.t.WriteMessage(m); err != nil {
 			return err
@@ -92,7 +92,7 @@ func objectEncoding(amf3 bool) int {
 
 // rejectConnect refuses the connect (counted, logged rate-limited) and
 // ends the session.
-func (s *Session) rejectConnect(c *rtmp.Command, why string) error {
+func (s *Session) rejectConnect(c *message.Command, why string) error {
 	s.refused(slog.LevelInfo, "connect", "connect refused", "app", s.app, "why", why)
 	_ = s.send(0, "_error", c.TxID, nil, errorInfo(codeConnectRejected, why))
 	return fmt.Errorf("%w: %w: %s", ErrProtocol, ErrConnectRejected, why)
@@ -129,14 +129,14 @@ func (s *Session) refused(level slog.Level, cause, msg string, args ...any) {
 
 // result answers a command that carries a transaction id; commands sent
 // with id 0 expect no answer.
-func (s *Session) result(c *rtmp.Command, v any) error {
+func (s *Session) result(c *message.Command, v any) error {
 	if c.TxID == 0 {
 		return nil
 	}
 	return s.send(0, "_result", c.TxID, nil, v)
 }
 
-func (s *Session) callFailed(c *rtmp.Command, why string) error {
+func (s *Session) callFailed(c *message.Command, why string) error {
 	if c.TxID == 0 {
 		s.refused(slog.LevelInfo, "command", "command refused", "app", s.app, "name", c.Name, "why", why)
 		return nil
@@ -150,7 +150,7 @@ func (s *Session) onStatus(streamID uint32, inf *amf.Object) error {
 
 // send writes a command message in the connection's object encoding.
 func (s *Session) send(streamID uint32, name string, tx float64, obj any, args ...any) error {
-	c := &rtmp.Command{Name: name, TxID: tx, Object: obj, Args: args, AMF3: s.amf3}
+	c := &message.Command{Name: name, TxID: tx, Object: obj, Args: args, AMF3: s.amf3}
 	m, err := c.MarshalMessage(streamID)
 	if err != nil {
 		return fmt.Errorf("session: encode %s: %w", name, err)
@@ -160,11 +160,11 @@ func (s *Session) send(streamID uint32, name string, tx float64, obj any, args .
 
 // Invoke calls a method on the client (server-to-client NetConnection call)
 // and waits for its _result or _error. Safe from any goroutine.
-func (s *Session) Invoke(ctx context.Context, name string, args ...any) (*rtmp.Command, error) {
+func (s *Session) Invoke(ctx context.Context, name string, args ...any) (*message.Command, error) {
 	s.mu.Lock()
 	tx := s.nextTx
 	s.nextTx++
-	ch := make(chan *rtmp.Command, 1)
+	ch := make(chan *message.Command, 1)
 	s.pending[tx] = ch
 	amf3 := s.amf3
 	s.mu.Unlock()
@@ -173,7 +173,7 @@ func (s *Session) Invoke(ctx context.Context, name string, args ...any) (*rtmp.C
 		delete(s.pending, tx)
 		s.mu.Unlock()
 	}()
-	c := &rtmp.Command{Name: name, TxID: tx, Args: args, AMF3: amf3}
+	c := &message.Command{Name: name, TxID: tx, Args: args, AMF3: amf3}
 	m, err := c.MarshalMessage(0)
 	if err != nil {
 		return nil, fmt.Errorf("session: encode %s: %w", name, err)
@@ -200,7 +200,7 @@ func (s *Session) Notify(name string, args ...any) error {
 	s.mu.Lock()
 	amf3 := s.amf3
 	s.mu.Unlock()
-	c := &rtmp.Command{Name: name, Args: args, AMF3: amf3}
+	c := &message.Command{Name: name, Args: args, AMF3: amf3}
 	m, err := c.MarshalMessage(0)
 	if err != nil {
 		return err
@@ -208,7 +208,7 @@ func (s *Session) Notify(name string, args ...any) error {
 	return s.t.WriteMessage(m)
 }
 
-func (s *Session) deliver(c *rtmp.Command) {
+func (s *Session) deliver(c *message.Command) {
 	s.mu.Lock()
 	ch := s.pending[c.TxID]
 	delete(s.pending, c.TxID)

@@ -10,22 +10,22 @@ import (
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/media"
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // fakeTransport feeds a session scripted messages and records its output.
 type fakeTransport struct {
-	in   chan *rtmp.Message
+	in   chan *message.Message
 	mu   sync.Mutex
-	out  []*rtmp.Message
+	out  []*message.Message
 	cond chan struct{}
 }
 
 func newFake() *fakeTransport {
-	return &fakeTransport{in: make(chan *rtmp.Message, 64), cond: make(chan struct{}, 1)}
+	return &fakeTransport{in: make(chan *message.Message, 64), cond: make(chan struct{}, 1)}
 }
 
-func (f *fakeTransport) ReadMessage() (*rtmp.Message, error) {
+func (f *fakeTransport) ReadMessage() (*message.Message, error) {
 	m, ok := <-f.in
 	if !ok {
 		return nil, io.EOF
@@ -33,7 +33,7 @@ func (f *fakeTransport) ReadMessage() (*rtmp.Message, error) {
 	return m, nil
 }
 
-func (f *fakeTransport) WriteMessage(m *rtmp.Message) error {
+func (f *fakeTransport) WriteMessage(m *message.Message) error {
 	c := *m // like rtmp.Conn: the struct is copied, the payload shared
 	f.mu.Lock()
 	f.out = append(f.out, &c)
@@ -51,7 +51,7 @@ func (f *fakeTransport) RemoteAddr() net.Addr {
 
 // waitFor returns the first output message (from index *from on) matching
 // pred, advancing *from past it.
-func (f *fakeTransport) waitFor(t *testing.T, from *int, what string, pred func(*rtmp.Message) bool) *rtmp.Message {
+func (f *fakeTransport) waitFor(t *testing.T, from *int, what string, pred func(*message.Message) bool) *message.Message {
 	t.Helper()
 	deadline := time.After(3 * time.Second)
 	for {
@@ -73,30 +73,30 @@ func (f *fakeTransport) waitFor(t *testing.T, from *int, what string, pred func(
 	}
 }
 
-func isCommand(name string) func(*rtmp.Message) bool {
-	return func(m *rtmp.Message) bool {
-		if m.Type != rtmp.TypeCommandAMF0 && m.Type != rtmp.TypeCommandAMF3 {
+func isCommand(name string) func(*message.Message) bool {
+	return func(m *message.Message) bool {
+		if m.Type != message.TypeCommandAMF0 && m.Type != message.TypeCommandAMF3 {
 			return false
 		}
-		c, err := rtmp.ParseCommand(m)
+		c, err := message.ParseCommand(m)
 		return err == nil && c.Name == name
 	}
 }
 
-func isStatus(code string) func(*rtmp.Message) bool {
-	return func(m *rtmp.Message) bool {
+func isStatus(code string) func(*message.Message) bool {
+	return func(m *message.Message) bool {
 		if !isCommand("onStatus")(m) {
 			return false
 		}
-		c, _ := rtmp.ParseCommand(m)
+		c, _ := message.ParseCommand(m)
 		o := c.StatusObject()
 		return o != nil && o.GetString("code") == code
 	}
 }
 
-func cmd(t *testing.T, stream uint32, name string, tx float64, obj any, args ...any) *rtmp.Message {
+func cmd(t *testing.T, stream uint32, name string, tx float64, obj any, args ...any) *message.Message {
 	t.Helper()
-	m, err := (&rtmp.Command{Name: name, TxID: tx, Object: obj, Args: args}).MarshalMessage(stream)
+	m, err := (&message.Command{Name: name, TxID: tx, Object: obj, Args: args}).MarshalMessage(stream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,9 +132,9 @@ func startSessionWith(t *testing.T, opts Options) *harness {
 	return h
 }
 
-func (h *harness) send(m *rtmp.Message) { h.ft.in <- m }
+func (h *harness) send(m *message.Message) { h.ft.in <- m }
 
-func (h *harness) expect(what string, pred func(*rtmp.Message) bool) *rtmp.Message {
+func (h *harness) expect(what string, pred func(*message.Message) bool) *message.Message {
 	h.t.Helper()
 	return h.ft.waitFor(h.t, &h.pos, what, pred)
 }
@@ -151,7 +151,7 @@ func (h *harness) createStream(tx float64) uint32 {
 	h.t.Helper()
 	h.send(cmd(h.t, 0, "createStream", tx, nil))
 	m := h.expect("createStream _result", isCommand("_result"))
-	c, _ := rtmp.ParseCommand(m)
+	c, _ := message.ParseCommand(m)
 	id, _ := c.Args[0].(float64)
 	return uint32(id)
 }

@@ -8,11 +8,11 @@ import (
 	"sync"
 
 	"github.com/flashvox/flashvox/internal/ratelog"
-	"github.com/flashvox/flashvox/rtmfp"
-	"github.com/flashvox/flashvox/rtmp"
 )
 
-// Handler serves every RTMP connection of a server with a Session.
+// Handler serves the connections of every transport with Sessions. It
+// imports no transport: the composition root adapts each one's connections
+// (rtmp.Conn, rtmfp.Conn) to Serve with that transport's handler func.
 type Handler struct {
 	Options Options
 
@@ -29,36 +29,35 @@ func (h *Handler) options() Options {
 	return h.Options
 }
 
-// ServeRTMP runs one connection's session and logs once why it ended.
-func (h *Handler) ServeRTMP(ctx context.Context, c *rtmp.Conn) {
+// Serve runs one connection's session and logs once why it ended. attrs
+// follow the client's address in the session's log (RTMFP adds
+// "transport", "rtmfp"; an RTMP conn's transport is in the server's log).
+func (h *Handler) Serve(ctx context.Context, t Transport, attrs ...any) {
 	opts := h.options()
 	if opts.Logger != nil {
-		opts.Logger = opts.Logger.With("remote", c.RemoteAddr().String())
+		opts.Logger = opts.Logger.With(append([]any{"remote", t.RemoteAddr().String()}, attrs...)...)
 	}
-	h.serve(ctx, c, opts)
-}
-
-// ServeRTMFP runs one RTMFP session's NetConnection: the same commands over
-// the TC layer's messages.
-func (h *Handler) ServeRTMFP(ctx context.Context, c *rtmfp.Conn) {
-	opts := h.options()
-	if opts.Logger != nil {
-		opts.Logger = opts.Logger.With("remote", c.RemoteAddr().String(), "transport", "rtmfp")
-	}
-	h.serve(ctx, c, opts)
-}
-
-func (h *Handler) serve(ctx context.Context, t Transport, opts Options) {
 	s := New(t, opts)
 	err := s.Serve(ctx)
 	switch {
-	case err == nil, errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), errors.Is(err, rtmp.ErrClosed),
-		errors.Is(err, rtmfp.ErrClosed), ctx.Err() != nil,
+	case err == nil, errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), routineEnd(t, err), ctx.Err() != nil,
 		// Logged, rate-limited, where they happen: a flood of them is
 		// not a flood of lines.
-		errors.Is(err, ErrConnectRejected), rtmp.LimitCause(err) != "":
+		errors.Is(err, ErrConnectRejected):
 		s.log.Debug("closed", "err", err)
 	default:
 		s.log.Info("closed", "err", err)
 	}
+}
+
+// RoutineEnder is a Transport that tells which of the errors its
+// connection ends with are routine: its own "closed", or a limit its server
+// already logs (rate-limited). Those end a session with a debug line only.
+type RoutineEnder interface {
+	RoutineEnd(err error) bool
+}
+
+func routineEnd(t Transport, err error) bool {
+	r, ok := t.(RoutineEnder)
+	return ok && r.RoutineEnd(err)
 }

@@ -12,7 +12,9 @@ import (
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/internal/test/testwait"
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/chunk"
+	"github.com/flashvox/flashvox/rtmp/handshake"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // attack is one hostile connection: what it sends after connecting.
@@ -23,23 +25,23 @@ type attack struct {
 
 func handshaken(t *testing.T, c net.Conn) io.ReadWriter {
 	t.Helper()
-	rw, err := rtmp.ClientHandshake(c, rtmp.HandshakeOptions{Mode: rtmp.HandshakeSimple})
+	rw, err := handshake.Client(c, handshake.Options{Mode: handshake.Simple})
 	if err != nil {
 		t.Fatalf("handshake: %v", err)
 	}
 	return rw
 }
 
-func writeMsg(t *testing.T, w io.Writer, m *rtmp.Message) {
+func writeMsg(t *testing.T, w io.Writer, m *message.Message) {
 	t.Helper()
-	if err := rtmp.NewChunkWriter(w).WriteMessage(m); err != nil {
+	if err := chunk.NewWriter(w).WriteMessage(m); err != nil {
 		t.Fatalf("write: %v", err)
 	}
 }
 
-func setChunkSize(n uint32) *rtmp.Message {
+func setChunkSize(n uint32) *message.Message {
 	p := binary.BigEndian.AppendUint32(nil, n)
-	return &rtmp.Message{Type: rtmp.TypeSetChunkSize, ChunkStreamID: 2, Payload: p}
+	return &message.Message{Type: message.TypeSetChunkSize, ChunkStreamID: 2, Payload: p}
 }
 
 var attacks = []attack{
@@ -59,7 +61,7 @@ var attacks = []attack{
 		rw := handshaken(t, c)
 		p, _ := amf.Encode0(nil, "connect", 1.0)
 		p = append(p, 0x0A, 0x7f, 0xff, 0xff, 0xff) // strict array of 2^31-1 elements, no data
-		writeMsg(t, rw, &rtmp.Message{Type: rtmp.TypeCommandAMF0, ChunkStreamID: 3, Payload: p})
+		writeMsg(t, rw, &message.Message{Type: message.TypeCommandAMF0, ChunkStreamID: 3, Payload: p})
 	}},
 	{"silent after handshake", func(t *testing.T, c net.Conn) { handshaken(t, c) }},
 }

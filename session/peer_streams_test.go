@@ -13,6 +13,7 @@ import (
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // TestPeerBadNameAndKilledPublisher: a second ffmpeg publishing a name in use
@@ -154,8 +155,8 @@ func TestTwoPublishesTwoPlaysOneConnection(t *testing.T) {
 	var mu sync.Mutex
 	got := map[uint32][]byte{} // stream id -> first payload byte of each audio message
 	c, err := rtmp.Dial(ctx, srv.App(), rtmp.ClientOptions{
-		OnMessage: func(m *rtmp.Message) {
-			if m.Type == rtmp.TypeAudio {
+		OnMessage: func(m *message.Message) {
+			if m.Type == message.TypeAudio {
 				mu.Lock()
 				got[m.StreamID] = append(got[m.StreamID], m.Payload[1])
 				mu.Unlock()

@@ -12,7 +12,7 @@ import (
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // player delivers one subscription to the client. Its Receive method is the
@@ -36,7 +36,7 @@ type player struct {
 	wait         playWait // the application's play wait (playwait.go)
 	started      bool     // the status messages are out; before, frames wait in pending
 	pending      []*media.Frame
-	msg          rtmp.Message // reused: WriteMessage copies it
+	msg          message.Message // reused: WriteMessage copies it
 	last, offset uint32
 	sent, rebase bool
 }
@@ -45,7 +45,7 @@ type player struct {
 // Any start value plays live (flashvox records nothing to play back yet);
 // like FMS, a name nobody publishes yet waits for its publisher, for ever
 // or for the application's play wait (playwait.go).
-func (s *Session) play(streamID uint32, c *rtmp.Command) error {
+func (s *Session) play(streamID uint32, c *message.Command) error {
 	ns := s.streams[streamID]
 	if ns == nil {
 		return s.onStatus(streamID, errorInfo(codeStreamFailed, "play on a stream that was not created"))
@@ -105,7 +105,7 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 			go p.revokeOn(ends)
 		}
 	}
-	if err := s.t.WriteMessage(rtmp.UserControl{Event: rtmp.EventStreamBegin, StreamID: streamID}.Message()); err != nil {
+	if err := s.t.WriteMessage(message.UserControl{Event: message.EventStreamBegin, StreamID: streamID}.Message()); err != nil {
 		return err
 	}
 	if reset {
@@ -180,12 +180,12 @@ func parseCodecQuery(query string) (codecChoice, error) {
 
 // play2 switches streams (dynamic streaming); for live audio it is a play
 // of the new name without reset.
-func (s *Session) play2(streamID uint32, c *rtmp.Command) error {
+func (s *Session) play2(streamID uint32, c *message.Command) error {
 	obj, _ := argAt(c.Args, 0).(*amf.Object)
 	if obj == nil {
 		return s.onStatus(streamID, errorInfo(codePlayFailed, "play2 needs NetStreamPlayOptions"))
 	}
-	return s.play(streamID, &rtmp.Command{Name: "play", Args: []any{obj.GetString("streamName"), -2.0, -1.0, false}})
+	return s.play(streamID, &message.Command{Name: "play", Args: []any{obj.GetString("streamName"), -2.0, -1.0, false}})
 }
 
 func argAt(args []any, i int) any {
@@ -235,7 +235,7 @@ func (s *Session) countTranscodeRefused() {
 	}
 }
 
-func (s *Session) pause(streamID uint32, c *rtmp.Command) error {
+func (s *Session) pause(streamID uint32, c *message.Command) error {
 	ns := s.streams[streamID]
 	if ns == nil || ns.player == nil {
 		return s.onStatus(streamID, errorInfo(codeStreamFailed, "pause on a stream that is not playing"))
@@ -248,7 +248,7 @@ func (s *Session) pause(streamID uint32, c *rtmp.Command) error {
 	return s.onStatus(streamID, statusInfo(codeUnpauseNotify, "Unpausing "+ns.player.name+"."))
 }
 
-func (s *Session) receive(streamID uint32, c *rtmp.Command) error {
+func (s *Session) receive(streamID uint32, c *message.Command) error {
 	ns := s.streams[streamID]
 	if ns == nil || ns.player == nil {
 		return nil
@@ -267,7 +267,7 @@ func (s *Session) sendData(streamID uint32, vals ...any) error {
 	if err != nil {
 		return err
 	}
-	return s.t.WriteMessage(&rtmp.Message{Type: rtmp.TypeDataAMF0, StreamID: streamID, Payload: p})
+	return s.t.WriteMessage(&message.Message{Type: message.TypeDataAMF0, StreamID: streamID, Payload: p})
 }
 
 // Receive sends one frame or event to the client (the hub sink, as a
@@ -329,7 +329,7 @@ func (p *player) deliverLocked(f *media.Frame) {
 	if p.sent && int32(ts-p.last) < 0 {
 		ts = p.last // never backwards, even across a publisher's own jumps
 	}
-	p.msg = rtmp.Message{Type: msgType(f.Kind), Timestamp: ts, StreamID: p.streamID, Payload: f.Payload}
+	p.msg = message.Message{Type: msgType(f.Kind), Timestamp: ts, StreamID: p.streamID, Payload: f.Payload}
 	// A full write queue drops the oldest media (or this frame); a closed
 	// connection ends the session, whose Serve stops this player.
 	if err := p.t.WriteMessage(&p.msg); err != nil {
@@ -341,9 +341,9 @@ func (p *player) deliverLocked(f *media.Frame) {
 func msgType(k media.Kind) uint8 {
 	switch k {
 	case media.KindAudio:
-		return rtmp.TypeAudio
+		return message.TypeAudio
 	case media.KindVideo:
-		return rtmp.TypeVideo
+		return message.TypeVideo
 	}
-	return rtmp.TypeDataAMF0
+	return message.TypeDataAMF0
 }

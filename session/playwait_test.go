@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/media"
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 func startWaitingSession(t *testing.T, hub *media.Hub, wait time.Duration) *harness {
@@ -15,8 +15,8 @@ func startWaitingSession(t *testing.T, hub *media.Hub, wait time.Duration) *harn
 }
 
 // statusOf returns the level and description of an onStatus message.
-func statusOf(m *rtmp.Message) (level, desc string) {
-	c, _ := rtmp.ParseCommand(m)
+func statusOf(m *message.Message) (level, desc string) {
+	c, _ := message.ParseCommand(m)
 	o := c.StatusObject()
 	return o.GetString("level"), o.GetString("description")
 }
@@ -70,6 +70,6 @@ func TestPlayWaitEndsWithStreamNotFound(t *testing.T) {
 	id := pub2.createStream(2)
 	pub2.send(cmd(t, id, "publish", 0, nil, "late", "live"))
 	pl.expect("PublishNotify", isStatus(codePlayPublishNotify))
-	pub2.send(&rtmp.Message{Type: rtmp.TypeAudio, StreamID: id, Timestamp: 0, Payload: []byte{0x42, 1}})
-	pl.expect("audio", func(m *rtmp.Message) bool { return m.Type == rtmp.TypeAudio && m.StreamID == none })
+	pub2.send(&message.Message{Type: message.TypeAudio, StreamID: id, Timestamp: 0, Payload: []byte{0x42, 1}})
+	pl.expect("audio", func(m *message.Message) bool { return m.Type == message.TypeAudio && m.StreamID == none })
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/flashvox/flashvox/internal/test/teststack"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 	"github.com/flashvox/flashvox/session"
 )
 
@@ -40,7 +41,7 @@ func startServer(t testing.TB, cfg rtmp.ConnConfig) *testServer {
 type player struct {
 	c        *rtmp.Client
 	mu       sync.Mutex
-	audio    []*rtmp.Message
+	audio    []*message.Message
 	statuses []string
 	changed  chan struct{}
 }
@@ -51,8 +52,8 @@ func dialPlayer(t testing.TB, url, name string) *player {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	c, err := rtmp.Dial(ctx, url, rtmp.ClientOptions{
-		OnMessage: func(m *rtmp.Message) {
-			if m.Type == rtmp.TypeAudio {
+		OnMessage: func(m *message.Message) {
+			if m.Type == message.TypeAudio {
 				p.mu.Lock()
 				p.audio = append(p.audio, m)
 				p.mu.Unlock()

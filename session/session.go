@@ -11,17 +11,22 @@ import (
 
 	"github.com/flashvox/flashvox/internal/ratelog"
 	"github.com/flashvox/flashvox/media"
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
-// Transport carries one client's messages. rtmp.Conn implements it; RTMFP
-// will too. WriteMessage must not block: it queues, dropping old media when
-// the client is slow. It copies the Message struct (callers reuse theirs)
-// and keeps the Payload, which nobody modifies. It is called from the Serve
-// goroutine and from publishers' goroutines (player sinks).
+// Transport is one client's message connection, whatever carries it (an
+// RTMP chunk stream, RTMFP flows): what a Session needs of it. WriteMessage
+// must not block: it queues, dropping old media when the client is slow. It
+// copies the Message struct (callers reuse theirs) and keeps the Payload,
+// which nobody modifies. It is called from the Serve goroutine and from
+// publishers' goroutines (player sinks). A Transport may also be an
+// io.Closer (Session.Close, the linger after a refused connect), hold a
+// peer to a smaller budget until connect (Admit), keep setPeerInfo
+// addresses (PeerInfoReceiver) and say which end errors are routine
+// (RoutineEnder).
 type Transport interface {
-	ReadMessage() (*rtmp.Message, error)
-	WriteMessage(m *rtmp.Message) error
+	ReadMessage() (*message.Message, error)
+	WriteMessage(m *message.Message) error
 	RemoteAddr() net.Addr
 }
 
@@ -89,7 +94,7 @@ type Session struct {
 	nextID    uint32
 
 	mu      sync.Mutex // guards pending and nextTx: Invoke runs on other goroutines
-	pending map[float64]chan *rtmp.Command
+	pending map[float64]chan *message.Command
 	nextTx  float64
 
 	ctx context.Context
@@ -110,7 +115,7 @@ func New(t Transport, opts Options) *Session {
 	return &Session{
 		t: t, opts: opts, log: log,
 		streams: map[uint32]*netStream{},
-		pending: map[float64]chan *rtmp.Command{},
+		pending: map[float64]chan *message.Command{},
 		nextTx:  1,
 	}
 }
@@ -144,17 +149,17 @@ func (s *Session) Serve(ctx context.Context) error {
 	}
 }
 
-func (s *Session) handle(m *rtmp.Message) error {
+func (s *Session) handle(m *message.Message) error {
 	switch m.Type {
-	case rtmp.TypeCommandAMF0, rtmp.TypeCommandAMF3:
-		cmd, err := rtmp.ParseCommand(m)
+	case message.TypeCommandAMF0, message.TypeCommandAMF3:
+		cmd, err := message.ParseCommand(m)
 		if err != nil {
 			return fmt.Errorf("session: %w", err)
 		}
 		return s.command(m.StreamID, cmd)
-	case rtmp.TypeAudio, rtmp.TypeVideo, rtmp.TypeDataAMF0, rtmp.TypeDataAMF3:
+	case message.TypeAudio, message.TypeVideo, message.TypeDataAMF0, message.TypeDataAMF3:
 		return s.media(m)
-	case rtmp.TypeSharedObjectAMF0, rtmp.TypeSharedObjectAMF3:
+	case message.TypeSharedObjectAMF0, message.TypeSharedObjectAMF3:
 		return s.sharedObjectRefusal(m)
 	}
 	// Anything else (e.g. a bandwidth probe) is ignored, as FMS does.
@@ -163,7 +168,7 @@ func (s *Session) handle(m *rtmp.Message) error {
 }
 
 // command dispatches one NetConnection or NetStream command.
-func (s *Session) command(streamID uint32, c *rtmp.Command) error {
+func (s *Session) command(streamID uint32, c *message.Command) error {
 	if c.Name == "_result" || c.Name == "_error" {
 		s.deliver(c)
 		return nil
@@ -252,7 +257,7 @@ func stringArgs(args []any) []string {
 }
 
 // appCall hands an unknown NetConnection.call to the application.
-func (s *Session) appCall(c *rtmp.Command) error {
+func (s *Session) appCall(c *message.Command) error {
 	res, err := s.appConn.Call(s.ctx, c.Name, c.Args)
 	if err != nil {
 		return s.callFailed(c, fmt.Sprintf("%s: %v", c.Name, err))

@@ -7,24 +7,24 @@ import (
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/media"
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 func TestConnectReplyHonoursObjectEncoding(t *testing.T) {
 	for _, enc := range []float64{0, 3} {
 		h := startSession(t, media.NewHub(16, nil))
 		h.send(cmd(t, 0, "connect", 1, amf.NewObject("app", "live", "objectEncoding", enc)))
-		h.expect("window ack", func(m *rtmp.Message) bool { return m.Type == rtmp.TypeWindowAckSize })
-		h.expect("peer bandwidth", func(m *rtmp.Message) bool { return m.Type == rtmp.TypeSetPeerBandwidth })
+		h.expect("window ack", func(m *message.Message) bool { return m.Type == message.TypeWindowAckSize })
+		h.expect("peer bandwidth", func(m *message.Message) bool { return m.Type == message.TypeSetPeerBandwidth })
 		m := h.expect("_result", isCommand("_result"))
-		wantType := rtmp.TypeCommandAMF0
+		wantType := message.TypeCommandAMF0
 		if enc == 3 {
-			wantType = rtmp.TypeCommandAMF3
+			wantType = message.TypeCommandAMF3
 		}
 		if m.Type != wantType {
 			t.Fatalf("enc %v: reply type %d, want %d", enc, m.Type, wantType)
 		}
-		c, _ := rtmp.ParseCommand(m)
+		c, _ := message.ParseCommand(m)
 		inf := c.StatusObject()
 		if got, _ := inf.GetNumber("objectEncoding"); got != enc || inf.GetString("code") != codeConnectSuccess {
 			t.Fatalf("enc %v: info %+v", enc, inf)
@@ -56,13 +56,13 @@ func TestUnknownCallGetsError(t *testing.T) {
 	h.connect()
 	h.send(cmd(t, 0, "fooBar", 7, nil, "x"))
 	m := h.expect("_error", isCommand("_error"))
-	c, _ := rtmp.ParseCommand(m)
+	c, _ := message.ParseCommand(m)
 	if c.TxID != 7 || c.StatusObject().GetString("code") != codeCallFailed {
 		t.Fatalf("got %+v", c)
 	}
 	// FMS-style helper commands get a _result.
 	h.send(cmd(t, 0, "releaseStream", 8, nil, "a"))
-	if c, _ := rtmp.ParseCommand(h.expect("_result", isCommand("_result"))); c.TxID != 8 {
+	if c, _ := message.ParseCommand(h.expect("_result", isCommand("_result"))); c.TxID != 8 {
 		t.Fatalf("releaseStream tx %v", c.TxID)
 	}
 }
@@ -104,12 +104,12 @@ func TestPlayWaitsForPublisherAndTimestampsNeverGoBack(t *testing.T) {
 		pub.send(cmd(t, id, "publish", 0, nil, "x", "live"))
 		pub.expect("Publish.Start", isStatus(codePublishStart))
 		for _, ts := range tss {
-			pub.send(&rtmp.Message{Type: rtmp.TypeAudio, StreamID: id, Timestamp: ts, Payload: []byte{0x42, byte(ts)}})
+			pub.send(&message.Message{Type: message.TypeAudio, StreamID: id, Timestamp: ts, Payload: []byte{0x42, byte(ts)}})
 		}
 		pub.send(cmd(t, id, "deleteStream", 0, nil, float64(id)))
 		pub.expect("Unpublish.Success", isStatus(codeUnpublishSuccess))
 	}
-	isAudio := func(m *rtmp.Message) bool { return m.Type == rtmp.TypeAudio }
+	isAudio := func(m *message.Message) bool { return m.Type == message.TypeAudio }
 
 	publishOnce(1000, 1020)
 	pl.expect("PublishNotify", isStatus(codePlayPublishNotify))
@@ -145,7 +145,7 @@ func TestPauseAndReceiveAudio(t *testing.T) {
 	pl.send(cmd(t, sid, "pause", 0, nil, false, 0.0))
 	pl.expect("Unpause.Notify", isStatus(codeUnpauseNotify))
 	pub.Write(&media.Frame{Kind: media.KindAudio, Timestamp: 9, Payload: []byte{0x42}})
-	if m := pl.expect("audio after unpause", func(m *rtmp.Message) bool { return m.Type == rtmp.TypeAudio }); m.Timestamp != 9 {
+	if m := pl.expect("audio after unpause", func(m *message.Message) bool { return m.Type == message.TypeAudio }); m.Timestamp != 9 {
 		t.Fatalf("paused frame was delivered: ts %d", m.Timestamp)
 	}
 }
@@ -162,7 +162,7 @@ func TestInvokeDeliversResult(t *testing.T) {
 	pos := 0
 	ft.waitFor(t, &pos, "connect result", isCommand("_result"))
 
-	res := make(chan *rtmp.Command, 1)
+	res := make(chan *message.Command, 1)
 	go func() {
 		c, err := s.Invoke(ctx, "ping", "hello")
 		if err != nil {
@@ -171,7 +171,7 @@ func TestInvokeDeliversResult(t *testing.T) {
 		res <- c
 	}()
 	m := ft.waitFor(t, &pos, "server invoke", isCommand("ping"))
-	c, _ := rtmp.ParseCommand(m)
+	c, _ := message.ParseCommand(m)
 	ft.in <- cmd(t, 0, "_result", c.TxID, nil, "pong")
 	select {
 	case r := <-res:

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // sharedObject is a parsed shared object message (RTMP 1.0 §7.1.3): the
@@ -31,9 +31,9 @@ const maxSOEvents = 64
 
 // parseSharedObject reads a type 19 (or type 16, after its 0x00 format byte)
 // payload. Every length is checked against what remains before use.
-func parseSharedObject(m *rtmp.Message) (*sharedObject, error) {
+func parseSharedObject(m *message.Message) (*sharedObject, error) {
 	p := m.Payload
-	if m.Type == rtmp.TypeSharedObjectAMF3 && len(p) > 0 && p[0] == 0 {
+	if m.Type == message.TypeSharedObjectAMF3 && len(p) > 0 && p[0] == 0 {
 		p = p[1:]
 	}
 	if len(p) < 2 {
@@ -69,7 +69,7 @@ func parseSharedObject(m *rtmp.Message) (*sharedObject, error) {
 
 // sharedObjectRefusal answers a shared object message with a clear refusal
 // instead of dropping the connection, even when it does not parse.
-func (s *Session) sharedObjectRefusal(m *rtmp.Message) error {
+func (s *Session) sharedObjectRefusal(m *message.Message) error {
 	so, err := parseSharedObject(m)
 	if err != nil {
 		s.refused(slog.LevelInfo, "shared_object", "shared object message refused", "app", s.app, "err", err)

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/flashvox/flashvox/media"
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // soPayload builds a shared object message body: name, version, flags,
@@ -45,7 +45,7 @@ var soCases = []struct {
 
 func TestParseSharedObject(t *testing.T) {
 	for _, c := range soCases {
-		so, err := parseSharedObject(&rtmp.Message{Type: rtmp.TypeSharedObjectAMF0, Payload: c.payload})
+		so, err := parseSharedObject(&message.Message{Type: message.TypeSharedObjectAMF0, Payload: c.payload})
 		if (err == nil) != c.ok {
 			t.Fatalf("%s: err %v", c.name, err)
 		}
@@ -53,7 +53,7 @@ func TestParseSharedObject(t *testing.T) {
 			t.Fatalf("%s: no name", c.name)
 		}
 	}
-	so, _ := parseSharedObject(&rtmp.Message{Type: rtmp.TypeSharedObjectAMF3, Payload: append([]byte{0}, soCases[1].payload...)})
+	so, _ := parseSharedObject(&message.Message{Type: message.TypeSharedObjectAMF3, Payload: append([]byte{0}, soCases[1].payload...)})
 	if so == nil || so.Name != "room" || !so.Persistent || len(so.Events) != 1 || so.Events[0].Type != 3 {
 		t.Fatalf("AMF3 shared object: %+v", so)
 	}
@@ -65,7 +65,7 @@ func TestSharedObjectRefusedConnectionStays(t *testing.T) {
 	h := startSession(t, media.NewHub(16, nil))
 	h.connect()
 	for _, c := range soCases {
-		h.send(&rtmp.Message{Type: rtmp.TypeSharedObjectAMF0, Payload: c.payload})
+		h.send(&message.Message{Type: message.TypeSharedObjectAMF0, Payload: c.payload})
 		h.expect("refusal of "+c.name, isStatus("SharedObject.NotSupported"))
 	}
 	if id := h.createStream(5); id == 0 {
@@ -78,12 +78,12 @@ func FuzzParseSharedObject(f *testing.F) {
 		f.Add(c.payload)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		so, err := parseSharedObject(&rtmp.Message{Type: rtmp.TypeSharedObjectAMF0, Payload: b})
+		so, err := parseSharedObject(&message.Message{Type: message.TypeSharedObjectAMF0, Payload: b})
 		if err != nil {
 			return
 		}
 		again := soPayload(so.Name, so.Persistent, so.Events...)
-		so2, err := parseSharedObject(&rtmp.Message{Type: rtmp.TypeSharedObjectAMF0, Payload: again})
+		so2, err := parseSharedObject(&message.Message{Type: message.TypeSharedObjectAMF0, Payload: again})
 		if err != nil || so2.Name != so.Name || len(so2.Events) != len(so.Events) {
 			t.Fatalf("round trip: %v %+v %+v", err, so, so2)
 		}

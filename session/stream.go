@@ -7,7 +7,7 @@ import (
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/media"
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // netStream is one NetStream of the connection: it publishes, plays, or
@@ -19,7 +19,7 @@ type netStream struct {
 	player *player
 }
 
-func (s *Session) createStream(c *rtmp.Command) error {
+func (s *Session) createStream(c *message.Command) error {
 	if len(s.streams) >= s.opts.MaxStreams {
 		s.refused(slog.LevelWarn, "max_streams", "limit reached: streams per connection", "app", s.app, "max", s.opts.MaxStreams)
 		return s.callFailed(c, "too many streams on this connection")
@@ -43,7 +43,7 @@ func (s *Session) closeStream(id uint32) {
 	delete(s.streams, id)
 }
 
-func (s *Session) publish(streamID uint32, c *rtmp.Command) error {
+func (s *Session) publish(streamID uint32, c *message.Command) error {
 	ns := s.streams[streamID]
 	name, _ := argString(c.Args, 0)
 	if ns == nil {
@@ -79,7 +79,7 @@ func (s *Session) publish(streamID uint32, c *rtmp.Command) error {
 	}
 	ns.pub, ns.pubKey = pub, key
 	s.log.Info("publish", "stream", key, "type", firstString(c.Args, 1, "live"))
-	if err := s.t.WriteMessage(rtmp.UserControl{Event: rtmp.EventStreamBegin, StreamID: streamID}.Message()); err != nil {
+	if err := s.t.WriteMessage(message.UserControl{Event: message.EventStreamBegin, StreamID: streamID}.Message()); err != nil {
 		return err
 	}
 	return s.onStatus(streamID, statusInfo(codePublishStart, name+" is now published.", "details", name, "clientid", 1.0))
@@ -103,19 +103,19 @@ func (s *Session) stopPublish(ns *netStream) {
 }
 
 // media forwards a publisher's audio, video and data messages to the hub.
-func (s *Session) media(m *rtmp.Message) error {
+func (s *Session) media(m *message.Message) error {
 	ns := s.streams[m.StreamID]
 	if ns == nil || ns.pub == nil {
 		return nil // media for a stream that is not publishing: dropped, as FMS does
 	}
 	f := &media.Frame{Timestamp: m.Timestamp, Payload: m.Payload}
 	switch m.Type {
-	case rtmp.TypeAudio:
+	case message.TypeAudio:
 		if len(m.Payload) == 0 {
 			return nil // Flash sends empty audio at start and on mute
 		}
 		f.Kind = media.KindAudio
-	case rtmp.TypeVideo:
+	case message.TypeVideo:
 		if len(m.Payload) == 0 {
 			return nil
 		}
@@ -136,9 +136,9 @@ var setDataFrame = []byte{0x02, 0x00, 0x0d, '@', 's', 'e', 't', 'D', 'a', 't', '
 // dataFrame turns a publisher's data message into the AMF0 body players get:
 // "@setDataFrame" is stripped (FMS stores what follows), AMF3 data messages
 // lose their leading format byte. Only onMetaData-style messages are kept.
-func dataFrame(m *rtmp.Message) ([]byte, bool) {
+func dataFrame(m *message.Message) ([]byte, bool) {
 	p := m.Payload
-	if m.Type == rtmp.TypeDataAMF3 && len(p) > 0 && p[0] == 0 {
+	if m.Type == message.TypeDataAMF3 && len(p) > 0 && p[0] == 0 {
 		p = p[1:]
 	}
 	p = bytes.TrimPrefix(p, setDataFrame)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 	"github.com/flashvox/flashvox/rtmp/rtmpt"
 )
 
@@ -30,8 +31,8 @@ func BenchmarkTransportDelay(b *testing.B) {
 			var delays []time.Duration
 			started := make(chan struct{}, 1)
 			popts := opts
-			popts.OnMessage = func(m *rtmp.Message) {
-				if m.Type == rtmp.TypeAudio && len(m.Payload) >= 9 {
+			popts.OnMessage = func(m *message.Message) {
+				if m.Type == message.TypeAudio && len(m.Payload) >= 9 {
 					sent := time.Unix(0, int64(binary.BigEndian.Uint64(m.Payload[1:])))
 					mu.Lock()
 					delays = append(delays, time.Since(sent))

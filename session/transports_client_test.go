@@ -11,6 +11,7 @@ import (
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 	"github.com/flashvox/flashvox/rtmp/rtmpt"
 )
 
@@ -31,8 +32,8 @@ func TestTransportsGoClient(t *testing.T) {
 			var got [][]byte
 			started := make(chan struct{}, 1)
 			popts := opts
-			popts.OnMessage = func(m *rtmp.Message) {
-				if m.Type == rtmp.TypeAudio {
+			popts.OnMessage = func(m *message.Message) {
+				if m.Type == message.TypeAudio {
 					mu.Lock()
 					got = append(got, m.Payload)
 					mu.Unlock()

@@ -74,8 +74,8 @@ func startTransports(t testing.TB, srv *testServer, opts rtmpt.Options) *transpo
 	tr.RTMPS, tr.RTMPT, tr.RTMPTS = rtmpsLn.Addr().String(), tunLn.Addr().String(), tunsLn.Addr().String()
 	serves := []func() error{
 		func() error { return srv.Srv.Serve(ctx, rtmpsLn) },
-		func() error { return tr.Tunnel.Serve(ctx, tunLn) },
-		func() error { return tr.Tunnel.Serve(ctx, tunsLn) },
+		func() error { return tr.Tunnel.ServeListener(ctx, tunLn) },
+		func() error { return tr.Tunnel.ServeListener(ctx, tunsLn) },
 	}
 	done := make(chan struct{}, len(serves))
 	for _, serve := range serves {

@@ -101,42 +101,15 @@ func newDiagoStack(o diagoOptions) (*diagoStack, error) {
 		diago.WithServer(srv),
 		diago.WithMediaConfig(diago.MediaConfig{Codecs: offerCodecs}),
 	}
-	t := diago.Transport{Transport: "udp", BindHost: host, BindPort: port}
-	if o.PublicAddress != "" {
-		t.ExternalHost, t.ExternalPort = o.PublicAddress, port
-		if ip := net.ParseIP(o.PublicAddress); ip != nil {
-			t.MediaExternalIP = ip
-		}
-	}
-	opts = append(opts, diago.WithTransport(t))
-	var guards []*streamGuard
-	closeGuards := func() {
-		for _, g := range guards {
-			g.ln.Close()
-		}
-	}
-	tcp, err := guardStream("tcp", host, port, o.PublicAddress, nil, o.Stream)
+	topts, guards, tlsAddr, err := diagoTransports(o, host, port)
 	if err != nil {
 		ua.Close()
 		return nil, err
 	}
-	guards = append(guards, tcp)
-	opts = append(opts, diago.WithTransport(tcp.shade))
-	var tlsAddr string
-	if o.TLSListen != "" {
-		th, tp, err := tlsListenAddr(o)
-		if err == nil {
-			var g *streamGuard
-			if g, err = guardStream("tls", th, tp, o.PublicAddress, o.TLSConfig, o.Stream); err == nil {
-				guards = append(guards, g)
-				opts = append(opts, diago.WithTransport(g.shade))
-				tlsAddr = net.JoinHostPort(th, strconv.Itoa(tp))
-			}
-		}
-		if err != nil {
-			closeGuards()
-			ua.Close()
-			return nil, err
+	opts = append(opts, topts...)
+	closeGuards := func() {
+		for _, g := range guards {
+			g.ln.Close()
 		}
 	}
 	dg := diago.NewDiago(ua, opts...)
@@ -158,6 +131,39 @@ func newDiagoStack(o diagoOptions) (*diagoStack, error) {
 	return s, nil
 }
 
+// diagoTransports are the UDP transport and the guarded TCP (and TLS)
+// listeners; on error nothing is left open.
+func diagoTransports(o diagoOptions, host string, port int) (opts []diago.DiagoOption, guards []*streamGuard, tlsAddr string, err error) {
+	t := diago.Transport{Transport: "udp", BindHost: host, BindPort: port}
+	if o.PublicAddress != "" {
+		t.ExternalHost, t.ExternalPort = o.PublicAddress, port
+		if ip := net.ParseIP(o.PublicAddress); ip != nil {
+			t.MediaExternalIP = ip
+		}
+	}
+	opts = append(opts, diago.WithTransport(t))
+	tcp, err := guardStream("tcp", host, port, o.PublicAddress, nil, o.Stream)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	guards = append(guards, tcp)
+	opts = append(opts, diago.WithTransport(tcp.shade))
+	if o.TLSListen == "" {
+		return opts, guards, "", nil
+	}
+	th, tp, err := tlsListenAddr(o)
+	var g *streamGuard
+	if err == nil {
+		g, err = guardStream("tls", th, tp, o.PublicAddress, o.TLSConfig, o.Stream)
+	}
+	if err != nil {
+		tcp.ln.Close()
+		return nil, nil, "", err
+	}
+	guards = append(guards, g)
+	return append(opts, diago.WithTransport(g.shade)), guards, net.JoinHostPort(th, strconv.Itoa(tp)), nil
+}
+
 func (s *diagoStack) Addr() string { return s.addr }
 
 func (s *diagoStack) TLSAddr() string { return s.tlsAddr }
@@ -170,35 +176,9 @@ func (s *diagoStack) Close() error {
 
 func (s *diagoStack) Invite(ctx context.Context, in invite) (ch channel, err error) {
 	defer recoverSDP(&err)
-	if in.URI != "" && in.HostPort == "" {
-		in.HostPort = s.addr
-	}
-	host, ps, err := net.SplitHostPort(in.HostPort)
+	d, fromHost, err := s.newDialog(in)
 	if err != nil {
-		return nil, fmt.Errorf("sip: trunk address %q: %w", in.HostPort, err)
-	}
-	port, _ := strconv.Atoi(ps)
-	to := sip.Uri{Scheme: "sip", User: in.User, Host: host, Port: port}
-	fromHost := host
-	if in.URI != "" {
-		if err := sip.ParseUri(in.URI, &to); err != nil {
-			return nil, fmt.Errorf("sip: contact %q: %w", in.URI, err)
-		}
-		fromHost, _, _ = net.SplitHostPort(s.addr)
-	}
-	d, err := s.dg.NewDialog(to, diago.NewDialogOptions{Transport: in.Transport})
-	if err != nil {
-		return nil, fmt.Errorf("sip: %w", err)
-	}
-	if in.Codecs != nil {
-		// diago offers its configured codecs unless the dialog's media
-		// session exists before Invite: make it with ours.
-		ms, err := s.mediaSession(offerList(in.Codecs))
-		if err != nil {
-			d.Close()
-			return nil, err
-		}
-		d.InitMediaSession(ms, nil, nil)
+		return nil, err
 	}
 	var early *diagoChannel
 	var cur atomic.Pointer[diagoChannel] // re-INVITEs arrive on diago's goroutine
@@ -264,6 +244,42 @@ func (s *diagoStack) Invite(ctx context.Context, in invite) (ch channel, err err
 	}
 	cur.Store(dc)
 	return dc, nil
+}
+
+// newDialog is the outbound dialog of an invite, with our codec offer when
+// it has one, and the host part of its From.
+func (s *diagoStack) newDialog(in invite) (*diago.DialogClientSession, string, error) {
+	if in.URI != "" && in.HostPort == "" {
+		in.HostPort = s.addr
+	}
+	host, ps, err := net.SplitHostPort(in.HostPort)
+	if err != nil {
+		return nil, "", fmt.Errorf("sip: trunk address %q: %w", in.HostPort, err)
+	}
+	port, _ := strconv.Atoi(ps)
+	to := sip.Uri{Scheme: "sip", User: in.User, Host: host, Port: port}
+	fromHost := host
+	if in.URI != "" {
+		if err := sip.ParseUri(in.URI, &to); err != nil {
+			return nil, "", fmt.Errorf("sip: contact %q: %w", in.URI, err)
+		}
+		fromHost, _, _ = net.SplitHostPort(s.addr)
+	}
+	d, err := s.dg.NewDialog(to, diago.NewDialogOptions{Transport: in.Transport})
+	if err != nil {
+		return nil, "", fmt.Errorf("sip: %w", err)
+	}
+	if in.Codecs != nil {
+		// diago offers its configured codecs unless the dialog's media
+		// session exists before Invite: make it with ours.
+		ms, err := s.mediaSession(offerList(in.Codecs))
+		if err != nil {
+			d.Close()
+			return nil, "", err
+		}
+		d.InitMediaSession(ms, nil, nil)
+	}
+	return d, fromHost, nil
 }
 
 // diagoChannel is an established (or early) diago dialog's media. diago

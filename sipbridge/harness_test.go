@@ -77,10 +77,11 @@ func startEnvRing(t *testing.T, ring time.Duration, edit func(*Options)) *env {
 		t.Fatal(err)
 	}
 	calls.SetGateway(b)
+	sessions := &session.Handler{Options: session.Options{Hub: hub, MaxStreams: 8, Logger: log,
+		Apps: map[string]session.App{phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log}}}}
 	srv := &rtmp.Server{
 		MaxConns: 100, MaxConnsPerIP: 100, Logger: log,
-		Handler: &session.Handler{Options: session.Options{Hub: hub, MaxStreams: 8, Logger: log,
-			Apps: map[string]session.App{phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log}}}},
+		Handler: rtmp.HandlerFunc(func(ctx context.Context, c *rtmp.Conn) { sessions.Serve(ctx, c) }),
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

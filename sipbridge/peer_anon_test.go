@@ -22,7 +22,7 @@ func narrowRTPPorts(t *testing.T, n int) (lo, hi int) {
 	t.Helper()
 	oldLo, oldHi := dmedia.RTPPortStart, dmedia.RTPPortEnd
 	t.Cleanup(func() { dmedia.RTPPortStart, dmedia.RTPPortEnd = oldLo, oldHi })
-	lo = testpeer.FreeUDPPort(t) &^ 1
+	lo = testpeer.FreePorts(t, n+1, 2)
 	return lo, lo + n
 }
 

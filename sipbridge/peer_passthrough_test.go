@@ -20,6 +20,7 @@ import (
 	"github.com/flashvox/flashvox/codec/speex"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // Pass-through tests. sipp does the SIP signalling as a real peer; the
@@ -370,7 +371,7 @@ func dialFlash(ctx context.Context, url, user string) (*flashUser, error) {
 	f := &flashUser{events: make(chan flashEvent, 256)}
 	c, err := rtmp.Dial(ctx, url, rtmp.ClientOptions{
 		ConnectArgs: []any{user, user},
-		OnCommand: func(cmd *rtmp.Command, _ *rtmp.Message) {
+		OnCommand: func(cmd *message.Command, _ *message.Message) {
 			if len(cmd.Args) > 0 {
 				if o, ok := cmd.Args[0].(*amf.Object); ok {
 					select {
@@ -380,8 +381,8 @@ func dialFlash(ctx context.Context, url, user string) (*flashUser, error) {
 				}
 			}
 		},
-		OnMessage: func(m *rtmp.Message) {
-			if m.Type == rtmp.TypeAudio && len(m.Payload) > 1 {
+		OnMessage: func(m *message.Message) {
+			if m.Type == message.TypeAudio && len(m.Payload) > 1 {
 				f.mu.Lock()
 				f.heard = append(f.heard, append([]byte(nil), m.Payload...))
 				f.mu.Unlock()

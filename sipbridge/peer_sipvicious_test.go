@@ -26,7 +26,7 @@ func TestPeerSipviciousSvwar(t *testing.T) {
 	}
 	for _, method := range []string{"INVITE", "REGISTER"} {
 		out, err := testpeer.Run(t, 60*time.Second, "svwar", "--force", "-m", method, "-d", dict, "-p", port,
-			"-P", strconv.Itoa(testpeer.FreeUDPPort(t)), "127.0.0.1")
+			"-P", strconv.Itoa(testpeer.FreePort(t)), "127.0.0.1")
 		if err != nil && !strings.Contains(out, "found") {
 			t.Fatalf("svwar -m %s: %v\n%s", method, err, out)
 		}
@@ -59,7 +59,7 @@ func TestPeerSipviciousSvcrack(t *testing.T) {
 		})
 		_, port, _ := strings.Cut(e.bridge.Addr(), ":")
 		p := testpeer.Start(t, 30*time.Second, "svcrack", "-u", "alice", "-r", "100000-999999", "-p", port,
-			"-P", strconv.Itoa(testpeer.FreeUDPPort(t)), "127.0.0.1")
+			"-P", strconv.Itoa(testpeer.FreePort(t)), "127.0.0.1")
 		// The measurement is a fixed window of the attack.
 		select {
 		case <-p.Done():
@@ -80,7 +80,7 @@ func TestPeerSipviciousSvcrack(t *testing.T) {
 	}
 	_, port, _ := strings.Cut(e0.bridge.Addr(), ":")
 	out, err := testpeer.Run(t, 30*time.Second, "svcrack", "-u", "alice", "-d", dict, "-p", port,
-		"-P", strconv.Itoa(testpeer.FreeUDPPort(t)), "127.0.0.1")
+		"-P", strconv.Itoa(testpeer.FreePort(t)), "127.0.0.1")
 	if err != nil || !strings.Contains(out, "Lq9-not-in-the-range") {
 		t.Fatalf("svcrack did not find the password in its dictionary (%v):\n%s", err, out)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/phone"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // TestSipCallTonesBothWays: two siprtmp clients place, answer and end a
@@ -181,7 +182,7 @@ func TestSipRefusalsAndEnds(t *testing.T) {
 	// Another device of bob (the phone app) answers: the sip line is told cancelled.
 	incoming := make(chan string, 4)
 	bobPhone, err := rtmp.Dial(ctx, "rtmp://"+st.addr+"/phone", rtmp.ClientOptions{ConnectArgs: []any{"bob", "bob"},
-		OnCommand: func(cmd *rtmp.Command, _ *rtmp.Message) {
+		OnCommand: func(cmd *message.Command, _ *message.Message) {
 			if o, ok := cmd.Args[0].(*amf.Object); ok && cmd.Name == "onIncomingCall" {
 				incoming <- o.GetString("call")
 			}

@@ -17,6 +17,7 @@ import (
 	"github.com/flashvox/flashvox/internal/test/teststack"
 	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 	"github.com/flashvox/flashvox/session"
 	"github.com/flashvox/flashvox/siprtmp"
 )
@@ -55,23 +56,23 @@ type sipClient struct {
 	t     *testing.T
 	c     *rtmp.Client
 	cbs   chan callback
-	audio chan *rtmp.Message
+	audio chan *message.Message
 }
 
 // dialSip connects to rtmp://ADDR/sip/AOR with siprtmp's connect arguments
 // (authName, password, displayName, rate).
 func dialSip(t *testing.T, st *stack, aor string, args ...any) (*sipClient, error) {
 	t.Helper()
-	sc := &sipClient{t: t, cbs: make(chan callback, 64), audio: make(chan *rtmp.Message, 1024)}
+	sc := &sipClient{t: t, cbs: make(chan callback, 64), audio: make(chan *message.Message, 1024)}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	c, err := rtmp.Dial(ctx, "rtmp://"+st.addr+"/sip/"+aor, rtmp.ClientOptions{
 		ConnectArgs: args,
-		OnCommand: func(cmd *rtmp.Command, _ *rtmp.Message) {
+		OnCommand: func(cmd *message.Command, _ *message.Message) {
 			sc.cbs <- callback{cmd.Name, cmd.Args}
 		},
-		OnMessage: func(m *rtmp.Message) {
-			if m.Type == rtmp.TypeAudio && len(m.Payload) > 1 {
+		OnMessage: func(m *message.Message) {
+			if m.Type == message.TypeAudio && len(m.Payload) > 1 {
 				select {
 				case sc.audio <- m:
 				default:
@@ -210,7 +211,7 @@ func sendTone(ctx context.Context, c *rtmp.Client, stream uint32, freq float64) 
 	}
 }
 
-func hear(ctx context.Context, audio <-chan *rtmp.Message) []int16 {
+func hear(ctx context.Context, audio <-chan *message.Message) []int16 {
 	var out []int16
 	decs := map[codec.ID]codec.Decoder{}
 	for {

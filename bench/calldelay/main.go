@@ -28,6 +28,7 @@ import (
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/bench/internal/proc"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 type options struct {
@@ -139,12 +140,12 @@ func run(o options) error {
 }
 
 // dialPhone connects to the phone app; incoming-call events arrive on the channel.
-func dialPhone(ctx context.Context, url, user string, onMessage func(*rtmp.Message)) (*rtmp.Client, <-chan *amf.Object, error) {
+func dialPhone(ctx context.Context, url, user string, onMessage func(*message.Message)) (*rtmp.Client, <-chan *amf.Object, error) {
 	calls := make(chan *amf.Object, 4)
 	c, err := rtmp.Dial(ctx, url, rtmp.ClientOptions{
 		ConnectArgs: []any{user, user},
 		OnMessage:   onMessage,
-		OnCommand: func(cmd *rtmp.Command, _ *rtmp.Message) {
+		OnCommand: func(cmd *message.Command, _ *message.Message) {
 			if cmd.Name != "onIncomingCall" {
 				return
 			}
@@ -187,8 +188,8 @@ func (r *recorder) stallAt(start time.Time, stall, every time.Duration) {
 	r.mu.Unlock()
 }
 
-func (r *recorder) onMessage(m *rtmp.Message) {
-	if m.Type != rtmp.TypeAudio || len(m.Payload) < 9 {
+func (r *recorder) onMessage(m *message.Message) {
+	if m.Type != message.TypeAudio || len(m.Payload) < 9 {
 		return
 	}
 	now := time.Now()

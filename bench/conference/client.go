@@ -13,6 +13,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/codecs"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // room is one mixed room of the load: its participants and the send times
@@ -171,8 +172,8 @@ type onset struct {
 	latency time.Duration
 }
 
-func (rx *receiver) onMessage(m *rtmp.Message) {
-	if m.Type != rtmp.TypeAudio || len(m.Payload) < 2 {
+func (rx *receiver) onMessage(m *message.Message) {
+	if m.Type != message.TypeAudio || len(m.Payload) < 2 {
 		return
 	}
 	now := time.Now()
@@ -316,8 +317,8 @@ func startRelayProbe(ctx context.Context, addr string) (*relayProbe, error) {
 	return rp, nil
 }
 
-func (rp *relayProbe) onMessage(m *rtmp.Message) {
-	if m.Type != rtmp.TypeAudio || len(m.Payload) < 9 {
+func (rp *relayProbe) onMessage(m *message.Message) {
+	if m.Type != message.TypeAudio || len(m.Payload) < 9 {
 		return
 	}
 	now := time.Now()

@@ -11,22 +11,25 @@ import (
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/chunk"
+	"github.com/flashvox/flashvox/rtmp/handshake"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // leanConn is a player connection driven by the goroutine that owns it: the
-// rtmp package's handshake, ChunkReader and ChunkWriter without rtmp.Client's
+// rtmp/handshake and rtmp/chunk's Reader and Writer without rtmp.Client's
 // three goroutines, so that thousands of subscribers cost one goroutine
 // each and no channel hop per frame. It answers pings and acknowledges as
 // the server asks.
 type leanConn struct {
 	nc     net.Conn
 	in     countReader
-	cr     *rtmp.ChunkReader
+	cr     *chunk.Reader
 	bw     *bufio.Writer
-	cw     *rtmp.ChunkWriter
+	cw     *chunk.Writer
 	window uint32 // server's Window Ack Size
 	acked  uint64
-	msg    rtmp.Message
+	msg    message.Message
 }
 
 // countReader counts bytes for acknowledgements; only the owner reads.
@@ -49,15 +52,15 @@ func dialLean(ctx context.Context, addr, app string) (*leanConn, error) {
 		return nil, err
 	}
 	nc.SetDeadline(time.Now().Add(15 * time.Second))
-	rw, err := rtmp.ClientHandshake(nc, rtmp.HandshakeOptions{})
+	rw, err := handshake.Client(nc, handshake.Options{})
 	if err != nil {
 		nc.Close()
 		return nil, err
 	}
 	l := &leanConn{nc: nc, in: countReader{r: rw}}
-	l.cr = rtmp.NewChunkReader(bufio.NewReaderSize(&l.in, 4096), 1<<20, 64)
+	l.cr = chunk.NewReader(bufio.NewReaderSize(&l.in, 4096), 1<<20, 64)
 	l.bw = bufio.NewWriterSize(rw, 512)
-	l.cw = rtmp.NewChunkWriter(l.bw)
+	l.cw = chunk.NewWriter(l.bw)
 	obj := amf.NewObject(
 		"app", app,
 		"flashVer", rtmp.DefaultFlashVer,
@@ -69,7 +72,7 @@ func dialLean(ctx context.Context, addr, app string) (*leanConn, error) {
 		"videoFunction", 1.0,
 		"objectEncoding", 0.0,
 	)
-	if err := l.command(0, &rtmp.Command{Name: "connect", TxID: 1, Object: obj}); err != nil {
+	if err := l.command(0, &message.Command{Name: "connect", TxID: 1, Object: obj}); err != nil {
 		nc.Close()
 		return nil, err
 	}
@@ -82,7 +85,7 @@ func dialLean(ctx context.Context, addr, app string) (*leanConn, error) {
 
 // play creates a stream, plays name on it and waits for NetStream.Play.Start.
 func (l *leanConn) play(name string) error {
-	if err := l.command(0, &rtmp.Command{Name: "createStream", TxID: 2}); err != nil {
+	if err := l.command(0, &message.Command{Name: "createStream", TxID: 2}); err != nil {
 		return err
 	}
 	res, err := l.waitResult(2)
@@ -91,10 +94,10 @@ func (l *leanConn) play(name string) error {
 	}
 	id, _ := argAt(res.Args, 0).(float64)
 	sid := uint32(id)
-	if err := l.command(sid, &rtmp.Command{Name: "play", Args: []any{name, -2.0}}); err != nil {
+	if err := l.command(sid, &message.Command{Name: "play", Args: []any{name, -2.0}}); err != nil {
 		return err
 	}
-	buf := rtmp.UserControl{Event: rtmp.EventSetBufferLength, StreamID: sid, BufferLength: 0}.Message()
+	buf := message.UserControl{Event: message.EventSetBufferLength, StreamID: sid, BufferLength: 0}.Message()
 	if err := l.write(buf); err != nil {
 		return err
 	}
@@ -103,10 +106,10 @@ func (l *leanConn) play(name string) error {
 		if err != nil {
 			return err
 		}
-		if m.Type != rtmp.TypeCommandAMF0 {
+		if m.Type != message.TypeCommandAMF0 {
 			continue
 		}
-		c, err := rtmp.ParseCommand(m)
+		c, err := message.ParseCommand(m)
 		if err != nil || c.Name != "onStatus" {
 			continue
 		}
@@ -130,7 +133,7 @@ func argAt(args []any, i int) any {
 	return nil
 }
 
-func (l *leanConn) command(streamID uint32, c *rtmp.Command) error {
+func (l *leanConn) command(streamID uint32, c *message.Command) error {
 	m, err := c.MarshalMessage(streamID)
 	if err != nil {
 		return err
@@ -138,7 +141,7 @@ func (l *leanConn) command(streamID uint32, c *rtmp.Command) error {
 	return l.write(m)
 }
 
-func (l *leanConn) write(m *rtmp.Message) error {
+func (l *leanConn) write(m *message.Message) error {
 	l.nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	if err := l.cw.WriteMessage(m); err != nil {
 		return err
@@ -146,16 +149,16 @@ func (l *leanConn) write(m *rtmp.Message) error {
 	return l.bw.Flush()
 }
 
-func (l *leanConn) waitResult(tx float64) (*rtmp.Command, error) {
+func (l *leanConn) waitResult(tx float64) (*message.Command, error) {
 	for {
 		m, err := l.read()
 		if err != nil {
 			return nil, err
 		}
-		if m.Type != rtmp.TypeCommandAMF0 {
+		if m.Type != message.TypeCommandAMF0 {
 			continue
 		}
-		c, err := rtmp.ParseCommand(m)
+		c, err := message.ParseCommand(m)
 		if err != nil {
 			return nil, err
 		}
@@ -175,30 +178,30 @@ func (l *leanConn) waitResult(tx float64) (*rtmp.Command, error) {
 
 // read returns the next message other than protocol control, answering
 // pings and acknowledging on the way. The Message is reused by the next call.
-func (l *leanConn) read() (*rtmp.Message, error) {
+func (l *leanConn) read() (*message.Message, error) {
 	for {
 		if err := l.cr.ReadMessage(&l.msg); err != nil {
 			return nil, err
 		}
 		if l.window > 0 && l.in.n-l.acked >= uint64(l.window) {
 			l.acked = l.in.n
-			if err := l.write(rtmp.AckMessage(uint32(l.in.n))); err != nil {
+			if err := l.write(message.AckMessage(uint32(l.in.n))); err != nil {
 				return nil, err
 			}
 		}
 		m := &l.msg
 		switch m.Type {
-		case rtmp.TypeWindowAckSize:
+		case message.TypeWindowAckSize:
 			if len(m.Payload) >= 4 {
 				l.window = binary.BigEndian.Uint32(m.Payload)
 			}
 			continue
-		case rtmp.TypeSetChunkSize, rtmp.TypeAbort, rtmp.TypeAck, rtmp.TypeSetPeerBandwidth:
+		case message.TypeSetChunkSize, message.TypeAbort, message.TypeAck, message.TypeSetPeerBandwidth:
 			continue
-		case rtmp.TypeUserControl:
-			uc, err := rtmp.ParseUserControl(m.Payload)
-			if err == nil && uc.Event == rtmp.EventPingRequest {
-				if err := l.write(rtmp.UserControl{Event: rtmp.EventPingResponse, Timestamp: uc.Timestamp}.Message()); err != nil {
+		case message.TypeUserControl:
+			uc, err := message.ParseUserControl(m.Payload)
+			if err == nil && uc.Event == message.EventPingRequest {
+				if err := l.write(message.UserControl{Event: message.EventPingResponse, Timestamp: uc.Timestamp}.Message()); err != nil {
 					return nil, err
 				}
 			}

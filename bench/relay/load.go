@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // loadConfig is the load applied identically to every server.
@@ -220,7 +221,7 @@ func (s *subscriber) run(h *Histogram, from, to int64, base time.Time, total *at
 		if err != nil {
 			return
 		}
-		if m.Type != rtmp.TypeAudio {
+		if m.Type != message.TypeAudio {
 			continue
 		}
 		now := int64(time.Since(base))

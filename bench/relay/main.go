@@ -19,7 +19,7 @@
 //     connect only), on a freshly started server.
 //
 // Publishers use rtmp.Client; subscribers use the rtmp package's handshake,
-// ChunkReader and ChunkWriter from one goroutine per connection, so the
+// chunk.Reader and chunk.Writer from one goroutine per connection, so the
 // load generator stays cheap on a small machine. Everything stops by
 // itself: each server lives at most -timeout.
 //

@@ -10,7 +10,8 @@ import (
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/rtmfp"
-	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmfp/wire"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // client is one RTMFP session of ours (package rtmfp's initiator) with a
@@ -18,7 +19,7 @@ import (
 // commands to cmds. It ends when the session does.
 type client struct {
 	c     *rtmfp.Conn
-	cmds  chan *rtmp.Command
+	cmds  chan *message.Command
 	audio atomic.Int64
 }
 
@@ -28,9 +29,9 @@ func dialClient(ctx context.Context, uri string) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl := &client{c: c, cmds: make(chan *rtmp.Command, 8)}
+	cl := &client{c: c, cmds: make(chan *message.Command, 8)}
 	go cl.read()
-	if err := cl.send(0, &rtmp.Command{Name: "connect", TxID: 1,
+	if err := cl.send(0, &message.Command{Name: "connect", TxID: 1,
 		Object: amf.NewObject("app", "live", "tcUrl", uri, "objectEncoding", 0.0)}); err != nil {
 		c.Close()
 		return nil, err
@@ -48,7 +49,7 @@ func dialClient(ctx context.Context, uri string) (*client, error) {
 
 // play creates a stream and plays name on it.
 func (cl *client) play(ctx context.Context, name string) error {
-	if err := cl.send(0, &rtmp.Command{Name: "createStream", TxID: 2}); err != nil {
+	if err := cl.send(0, &message.Command{Name: "createStream", TxID: 2}); err != nil {
 		return err
 	}
 	res, err := cl.wait(ctx, "_result")
@@ -62,10 +63,10 @@ func (cl *client) play(ctx context.Context, name string) error {
 	if id == 0 {
 		return errors.New("createStream: no stream ID")
 	}
-	return cl.send(uint32(id), &rtmp.Command{Name: "play", Args: []any{name}})
+	return cl.send(uint32(id), &message.Command{Name: "play", Args: []any{name}})
 }
 
-func (cl *client) send(streamID uint32, cmd *rtmp.Command) error {
+func (cl *client) send(streamID uint32, cmd *message.Command) error {
 	m, err := cmd.MarshalMessage(streamID)
 	if err != nil {
 		return err
@@ -81,10 +82,10 @@ func (cl *client) read() {
 			return
 		}
 		switch m.Type {
-		case rtmp.TypeAudio:
+		case message.TypeAudio:
 			cl.audio.Add(1)
-		case rtmp.TypeCommandAMF0:
-			if cmd, err := rtmp.ParseCommand(m); err == nil {
+		case message.TypeCommandAMF0:
+			if cmd, err := message.ParseCommand(m); err == nil {
 				select {
 				case cl.cmds <- cmd:
 				default: // nobody waits for it (onStatus of play, …)
@@ -95,7 +96,7 @@ func (cl *client) read() {
 }
 
 // wait returns the next command named one of names.
-func (cl *client) wait(ctx context.Context, names ...string) (*rtmp.Command, error) {
+func (cl *client) wait(ctx context.Context, names ...string) (*message.Command, error) {
 	for {
 		select {
 		case cmd, ok := <-cl.cmds:
@@ -182,7 +183,7 @@ func handshakes(ctx context.Context, uri string, workers int, d time.Duration, p
 	var wg, closers sync.WaitGroup
 	var mu sync.Mutex // guards lat
 	defer closers.Wait()
-	shared := rtmfp.NewRandomIdentity(false)
+	shared := wire.NewRandomIdentity(false)
 	for range workers {
 		wg.Add(1)
 		go func() {
@@ -190,7 +191,7 @@ func handshakes(ctx context.Context, uri string, workers int, d time.Duration, p
 			for ctx.Err() == nil {
 				id := shared
 				if perDial {
-					id = rtmfp.NewRandomIdentity(false)
+					id = wire.NewRandomIdentity(false)
 				}
 				t0 := time.Now()
 				c, err := rtmfp.Dial(ctx, uri, rtmfp.DialOptions{Identity: id})

@@ -156,7 +156,7 @@ func run(o options) error {
 }
 
 func startFlashvox(ctx context.Context, bin, logLevel string) (*server, error) {
-	udp, err := proc.FreeUDP()
+	udp, err := proc.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +189,7 @@ func startFlashvox(ctx context.Context, bin, logLevel string) (*server, error) {
 }
 
 func startTCServer(ctx context.Context, bin, flags string) (*server, error) {
-	udp, err := proc.FreeUDP()
+	udp, err := proc.FreePort()
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/flashvox/flashvox/bench/internal/proc"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 func main() {
@@ -88,8 +89,8 @@ func run(bin string, players int, window time.Duration) error {
 		var got atomic.Int64
 		var clients []*rtmp.Client
 		for range players {
-			c, err := rtmp.Dial(ctx, tr.url, rtmp.ClientOptions{OnMessage: func(m *rtmp.Message) {
-				if m.Type == rtmp.TypeAudio {
+			c, err := rtmp.Dial(ctx, tr.url, rtmp.ClientOptions{OnMessage: func(m *message.Message) {
+				if m.Type == message.TypeAudio {
 					got.Add(1)
 				}
 			}})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // phoneConn is one normal user's connection to the phone application:
@@ -30,7 +31,7 @@ func dialPhone(ctx context.Context, url, user string) (*phoneConn, error) {
 	p := &phoneConn{user: user, events: make(chan event, 64)}
 	c, err := rtmp.Dial(ctx, url, rtmp.ClientOptions{
 		ConnectArgs: []any{user, user},
-		OnCommand: func(cmd *rtmp.Command, _ *rtmp.Message) {
+		OnCommand: func(cmd *message.Command, _ *message.Message) {
 			for _, a := range cmd.Args {
 				if o, ok := a.(*amf.Object); ok {
 					select {
@@ -41,8 +42,8 @@ func dialPhone(ctx context.Context, url, user string) (*phoneConn, error) {
 				}
 			}
 		},
-		OnMessage: func(m *rtmp.Message) {
-			if tr := p.cur.Load(); tr != nil && m.Type == rtmp.TypeAudio && len(m.Payload) > 1 {
+		OnMessage: func(m *message.Message) {
+			if tr := p.cur.Load(); tr != nil && m.Type == message.TypeAudio && len(m.Payload) > 1 {
 				tr.add(time.Now(), m.Timestamp, markerSent(m.Payload))
 			}
 		},

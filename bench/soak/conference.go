@@ -12,6 +12,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/codecs"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // speexTone is one second of a tone at freq Hz as 50 Speex tags (the
@@ -51,8 +52,8 @@ func member(ctx context.Context, url, room string, i int, tr *track) {
 	user := fmt.Sprintf("member%d", i)
 	c, err := rtmp.Dial(ctx, url, rtmp.ClientOptions{
 		ConnectArgs: []any{user, user},
-		OnMessage: func(m *rtmp.Message) {
-			if m.Type == rtmp.TypeAudio && len(m.Payload) > 1 {
+		OnMessage: func(m *message.Message) {
+			if m.Type == message.TypeAudio && len(m.Payload) > 1 {
 				tr.add(time.Now(), m.Timestamp, time.Time{})
 			}
 		},

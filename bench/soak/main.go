@@ -54,7 +54,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.flashvox, "flashvox", "bin/flashvox", "flashvox binary to start")
 	flag.DurationVar(&o.duration, "duration", 30*time.Minute, "length of the run (at least 50s)")
-	flag.DurationVar(&o.settle, "settle", 0, "normal load alone after the hostile turns (default: a fifth of -duration, 15s to 3m)")
+	flag.DurationVar(&o.settle, "settle", 0, "normal load alone after the hostile turns (default: a fifth of -duration, 40s to 3m)")
 	flag.DurationVar(&o.callLen, "call", 15*time.Second, "length of each 1:1 call")
 	flag.IntVar(&o.relays, "relays", 2, "relayed streams (each: ffmpeg + marker publisher, 4 players)")
 	flag.IntVar(&o.calls, "calls", 2, "1:1 calls at once")
@@ -82,6 +82,9 @@ func main() {
 // phases of a run: warm-up (normal load only; the baseline is its last
 // 5 s), hostile turns, settle (normal load only; the end RSS is its last
 // part).
+// minSettle: see plan.
+const minSettle = 40 * time.Second
+
 type phases struct {
 	warm, hostileEnd, end, turn time.Duration
 }
@@ -89,7 +92,10 @@ type phases struct {
 func plan(d, settle time.Duration) phases {
 	warm := min(max(d/10, 25*time.Second), 60*time.Second)
 	if settle <= 0 {
-		settle = min(max(d/5, 15*time.Second), 180*time.Second)
+		// At least the server's idle timeouts (HTTP keep-alive and SIP/TCP,
+		// 30 s) plus an end window: until then the attack's admitted
+		// connections are still open by design, and memory cannot be back.
+		settle = min(max(d/5, minSettle), 180*time.Second)
 	}
 	p := phases{warm: warm, hostileEnd: d - settle, end: d}
 	p.turn = min(max((p.hostileEnd-p.warm)/time.Duration(len(attacks())), 2*time.Second), 60*time.Second)

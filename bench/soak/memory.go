@@ -44,12 +44,21 @@ func (r *result) memory(w io.Writer, failf func(string, ...any)) {
 		mib(ab), mib(peakAnon), mib(ae), mib(fb), mib(fe))
 	fmt.Fprintf(w, "open fds: %d at the baseline, peak %d, %d at the end\n", fdsAt(r.samples, ph.warm), peakFD, fdsAt(r.samples, ph.end))
 	mem := func(m map[string]float64) string {
-		return fmt.Sprintf("heap in use %.1f MiB, heap idle not released %.1f MiB, stacks %.1f MiB, %.0f goroutines, %.0f OS threads",
+		return fmt.Sprintf("all the runtime holds %.1f MiB: heap in use %.1f MiB, heap idle not released %.1f MiB, stacks %.1f MiB; %.0f goroutines, %.0f OS threads, returned to the system %.0f times",
+			(m["go_memstats_sys_bytes"]-m["go_memstats_heap_released_bytes"])/(1<<20),
 			m["go_memstats_heap_inuse_bytes"]/(1<<20), (m["go_memstats_heap_idle_bytes"]-m["go_memstats_heap_released_bytes"])/(1<<20),
-			m["go_memstats_stack_inuse_bytes"]/(1<<20), m["go_goroutines"], m["go_threads"])
+			m["go_memstats_stack_inuse_bytes"]/(1<<20), m["go_goroutines"], m["go_threads"], m["flashvox_memory_returned_total"])
 	}
 	fmt.Fprintf(w, "Go runtime at the baseline: %s\nGo runtime at the end:      %s\n", mem(r.mBase), mem(r.m1))
-	if base == 0 || end == 0 || drift > maxRSSDrift || drift < -maxRSSDrift {
+	outside := base == 0 || end == 0 || drift > maxRSSDrift || drift < -maxRSSDrift
+	switch {
+	case !outside:
+	case ph.end-ph.hostileEnd < judgedSettle:
+		// A short run's settle time is about one collection cycle of the
+		// normal load: what the attack left fragmented is still there
+		// (BENCHMARKS.md "Soak"). The figure is printed, not judged.
+		fmt.Fprintf(w, "VmRSS not judged: %s of settle time is under %s (run -duration 5m or longer for the memory verdict)\n", ph.end-ph.hostileEnd, judgedSettle)
+	default:
 		failf("VmRSS at the end %.1f MiB is not within ±%.0f %% of the baseline %.1f MiB", mib(end), 100*maxRSSDrift, mib(base))
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 const (
@@ -66,8 +67,8 @@ func sendMarkers(ctx context.Context, c *rtmp.Client, sid uint32) error {
 // play plays name on app url into tr until ctx ends; the stream ending
 // early is recorded in the track.
 func play(ctx context.Context, url, name string, tr *track) {
-	c, err := rtmp.Dial(ctx, url, rtmp.ClientOptions{OnMessage: func(m *rtmp.Message) {
-		if m.Type == rtmp.TypeAudio && len(m.Payload) > 1 {
+	c, err := rtmp.Dial(ctx, url, rtmp.ClientOptions{OnMessage: func(m *message.Message) {
+		if m.Type == message.TypeAudio && len(m.Payload) > 1 {
 			tr.add(time.Now(), m.Timestamp, markerSent(m.Payload))
 		}
 	}})

@@ -18,10 +18,11 @@ import (
 
 // Thresholds of the verdict (BENCHMARKS.md "Soak" repeats them).
 const (
-	maxCallFailPct = 2.0  // calls failed (1:1 and SIP), % of calls placed
-	maxLostPct     = 0.5  // frames lost, % of frames received, per class
-	gapsPerMinute  = 1.0  // audio gaps > 100 ms per listener-minute, per class
-	maxRSSDrift    = 0.10 // end VmRSS vs baseline
+	maxCallFailPct = 2.0         // calls failed (1:1 and SIP), % of calls placed
+	maxLostPct     = 0.5         // frames lost, % of frames received, per class
+	gapsPerMinute  = 1.0         // audio gaps > 100 ms per listener-minute, per class
+	maxRSSDrift    = 0.10        // end VmRSS vs baseline
+	judgedSettle   = time.Minute // the VmRSS verdict needs at least this much settle time
 )
 
 // result is everything a run measured.

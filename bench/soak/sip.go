@@ -40,8 +40,8 @@ func sipSetup(ctx context.Context, dir string) (scenario string, err error) {
 func sipLoop(ctx context.Context, s *server, dir, scenario string, i int, cs *callStats) {
 	user := "sip" + strconv.Itoa(i)
 	for n := 0; ctx.Err() == nil; n++ {
-		p, err1 := proc.FreeUDP()
-		mp, err2 := proc.FreeUDP()
+		p, err1 := proc.FreePort()
+		mp, err2 := proc.FreePort()
 		if err1 != nil || err2 != nil {
 			sleepCtx(ctx, time.Second)
 			continue

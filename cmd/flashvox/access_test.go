@@ -45,7 +45,7 @@ func TestPeerConferenceEavesdrop(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(eavesdropConfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	udp := fmt.Sprintf("127.0.0.1:%d", testpeer.FreeUDPPort(t))
+	udp := fmt.Sprintf("127.0.0.1:%d", testpeer.FreePort(t))
 	s := startFlashvoxWith(t, []string{"FLASHVOX_RTMFP_LISTEN=" + udp}, "--config", cfg)
 	rtmpHost := strings.TrimPrefix(strings.TrimSuffix(s.phoneURL, "/phone"), "rtmp://")
 	api, _ := url.Parse(s.api)

@@ -20,12 +20,15 @@ const clientUsage = `usage: flashvox client [--server rtmp://127.0.0.1:1935/phon
        [--play IN.wav] [--record OUT.wav] [--duration 10s] [--codec speex|nellymoser] [--dtmf DIGITS] [--timeout 60s]
 `
 
-// runClient is the headless phone: exit 0 when the call was established and
-// ended normally, 1 when it failed, 2 on a usage error. `call conf:ROOM`
-// joins a conference room instead: it sends --play, records the mix (or the
-// relayed streams, summed) and leaves after --duration, on SIGINT/SIGTERM,
-// or when the room ends (exit 0); a kick is exit 1.
-func runClient(args []string, stdout, stderr io.Writer) int {
+// clientRun is what the command line of `flashvox client` asks for.
+type clientRun struct {
+	verb, target, record string
+	timeout              time.Duration
+	opts                 phone.Options
+}
+
+// parseClient reads the command line; false after it printed why not.
+func parseClient(args []string, stderr io.Writer) (*clientRun, bool) {
 	fs := flag.NewFlagSet("client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, clientUsage); fs.PrintDefaults() }
@@ -44,12 +47,12 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	p2pTimeout := fs.Duration("p2p-timeout", phone.DefaultP2PTimeout, "with --p2p: how long to wait for the far peer's audio before falling back to relay")
 	// Flags may come before and after the verb.
 	if err := fs.Parse(args); err != nil {
-		return exitConfig
+		return nil, false
 	}
 	rest := fs.Args()
 	if len(rest) == 0 || (rest[0] != "call" && rest[0] != "answer") || (rest[0] == "call" && len(rest) < 2) {
 		fs.Usage()
-		return exitConfig
+		return nil, false
 	}
 	verb, target := rest[0], ""
 	rest = rest[1:]
@@ -57,16 +60,16 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 		target, rest = rest[0], rest[1:]
 	}
 	if err := fs.Parse(rest); err != nil {
-		return exitConfig
+		return nil, false
 	}
 	if fs.NArg() > 0 || *user == "" || (*password == "") == (*token == "") {
 		fmt.Fprintln(stderr, "flashvox client: need --user and one of --password or --token")
-		return exitConfig
+		return nil, false
 	}
 	id, ok := codec.ParseID(*codecName)
 	if !ok || (id != codec.Speex && id != codec.Nellymoser) {
 		fmt.Fprintf(stderr, "flashvox client: --codec must be speex or nellymoser, got %q\n", *codecName)
-		return exitConfig
+		return nil, false
 	}
 	opts := phone.Options{Server: *server, User: *user, Secret: *password, Codec: id, Duration: *duration, DTMF: *dtmf, P2P: *p2p, P2PTimeout: *p2pTimeout}
 	if *token != "" {
@@ -79,22 +82,34 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 		pcm, err := phone.ReadWAV(*play)
 		if err != nil {
 			fmt.Fprintf(stderr, "flashvox client: --play: %v\n", err)
-			return exitConfig
+			return nil, false
 		}
 		opts.Mic = pcm
 	}
+	return &clientRun{verb: verb, target: target, record: *record, timeout: *timeout, opts: opts}, true
+}
 
+// runClient is the headless phone: exit 0 when the call was established and
+// ended normally, 1 when it failed, 2 on a usage error. `call conf:ROOM`
+// joins a conference room instead: it sends --play, records the mix (or the
+// relayed streams, summed) and leaves after --duration, on SIGINT/SIGTERM,
+// or when the room ends (exit 0); a kick is exit 1.
+func runClient(args []string, stdout, stderr io.Writer) int {
+	c, ok := parseClient(args, stderr)
+	if !ok {
+		return exitConfig
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var res *phone.Result
 	var err error
-	if verb == "call" {
-		res, err = phone.Call(ctx, withSetupTimeout(opts, *timeout), target)
+	if c.verb == "call" {
+		res, err = phone.Call(ctx, withSetupTimeout(c.opts, c.timeout), c.target)
 	} else {
-		res, err = phone.Answer(ctx, withSetupTimeout(opts, *timeout))
+		res, err = phone.Answer(ctx, withSetupTimeout(c.opts, c.timeout))
 	}
-	if res != nil && *record != "" {
-		if werr := phone.WriteWAV(*record, res.Heard); werr != nil {
+	if res != nil && c.record != "" {
+		if werr := phone.WriteWAV(c.record, res.Heard); werr != nil {
 			fmt.Fprintf(stderr, "flashvox client: --record: %v\n", werr)
 			return exitFail
 		}

@@ -318,7 +318,7 @@ func TestConferenceMuteAndKill(t *testing.T) {
 // itself.
 func TestConferenceBaresip(t *testing.T) {
 	testpeer.Require(t, "baresip")
-	sipAddr := fmt.Sprintf("127.0.0.1:%d", testpeer.FreeUDPPort(t))
+	sipAddr := fmt.Sprintf("127.0.0.1:%d", testpeer.FreePort(t))
 	s := startConfServer(t, "FLASHVOX_SIP_LISTEN="+sipAddr)
 	mod := s.login(t, "mod")
 	mod.joinRoom("sip")

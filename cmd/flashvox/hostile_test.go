@@ -16,6 +16,8 @@ import (
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/handshake"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // TestHalfSentMessagesBeforeConnect: ten connections from one address park
@@ -32,7 +34,7 @@ func TestHalfSentMessagesBeforeConnect(t *testing.T) {
 	// each of 60 chunk streams, every message declaring 1 MiB and left one
 	// chunk short of done.
 	const size, chunk = 1 << 20, 1 << 16
-	attack := []byte{0x02, 0, 0, 0, 0, 0, 4, rtmp.TypeSetChunkSize, 0, 0, 0, 0, 0, chunk >> 16, 0, 0}
+	attack := []byte{0x02, 0, 0, 0, 0, 0, 4, message.TypeSetChunkSize, 0, 0, 0, 0, 0, chunk >> 16, 0, 0}
 	body := make([]byte, chunk)
 	var wg sync.WaitGroup
 	closed := make(chan time.Duration, 10)
@@ -45,7 +47,7 @@ func TestHalfSentMessagesBeforeConnect(t *testing.T) {
 			}
 			defer nc.Close()
 			nc.SetDeadline(time.Now().Add(20 * time.Second))
-			if _, err := rtmp.ClientHandshake(nc, rtmp.HandshakeOptions{Mode: rtmp.HandshakeSimple}); err != nil {
+			if _, err := handshake.Client(nc, handshake.Options{Mode: handshake.Simple}); err != nil {
 				t.Error(err)
 				return
 			}
@@ -59,7 +61,7 @@ func TestHalfSentMessagesBeforeConnect(t *testing.T) {
 					csid := byte(4 + i)
 					hdr := []byte{0xC0 | csid} // type 3: the next chunk of the message
 					if round == 0 {
-						hdr = []byte{csid, 0, 0, 0, size >> 16 & 0xff, size >> 8 & 0xff, size & 0xff, rtmp.TypeVideo, 1, 0, 0, 0}
+						hdr = []byte{csid, 0, 0, 0, size >> 16 & 0xff, size >> 8 & 0xff, size & 0xff, message.TypeVideo, 1, 0, 0, 0}
 					}
 					if _, err := nc.Write(append(hdr, body...)); err != nil {
 						break send

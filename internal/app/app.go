@@ -45,6 +45,9 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, version s
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	checkFDs(cfg, logger)
+	memCtx, stopMem := context.WithCancel(ctx)
+	defer stopMem()
+	go newMemoryReturner(reg, logger).run(memCtx)
 	srv, err := newServices(cfg, logger, reg)
 	if err != nil {
 		return err
@@ -139,6 +142,8 @@ func serve(stop context.Context, comps []*component, rt *rtmfpService, srv *serv
 			}
 		})
 	}
+	// The tunnel's sessions end with ctx, like the RTMP server's conns.
+	wg.Go(func() { _ = srv.tunnel.Serve(ctx) })
 	for _, c := range comps {
 		wg.Go(func() {
 			c.up.Store(true)

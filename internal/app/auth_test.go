@@ -14,6 +14,7 @@ import (
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/rtmfp"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // sessionPhone is a phone connection recording onSessionEnd.
@@ -26,7 +27,7 @@ type sessionPhone struct {
 func dialSessionPhone(t *testing.T, name, rawURL string, args ...any) *sessionPhone {
 	t.Helper()
 	p := &sessionPhone{name: name, ended: make(chan string, 4)}
-	opts := rtmp.ClientOptions{ConnectArgs: args, OnCommand: func(cmd *rtmp.Command, _ *rtmp.Message) {
+	opts := rtmp.ClientOptions{ConnectArgs: args, OnCommand: func(cmd *message.Command, _ *message.Message) {
 		if o, ok := cmd.Args[0].(*amf.Object); ok && cmd.Name == "onSessionEnd" {
 			p.ended <- o.GetString("reason")
 		}

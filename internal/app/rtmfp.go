@@ -13,6 +13,7 @@ import (
 
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/rtmfp"
+	"github.com/flashvox/flashvox/rtmfp/wire"
 )
 
 // rtmfpService is the RTMFP server, on the RTMP server's session handler
@@ -29,14 +30,10 @@ func newRTMFP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 	if !r.Enabled {
 		return nil, nil
 	}
-	h, ok := svc.rtmp.Handler.(rtmfp.Handler)
-	if !ok {
-		return nil, errors.New("rtmfp: the RTMP handler cannot serve RTMFP sessions")
-	}
-	var id *rtmfp.Identity
+	var id *wire.Identity
 	if r.IdentityFile != "" {
 		var err error
-		if id, err = rtmfp.LoadIdentity(r.IdentityFile, true); err != nil {
+		if id, err = wire.LoadIdentity(r.IdentityFile, true); err != nil {
 			return nil, fmt.Errorf("rtmfp.identity_file: %w", err)
 		}
 	}
@@ -62,13 +59,13 @@ func newRTMFP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 			MaxFlows: r.MaxFlowsPerSession, FlowBuffer: r.FlowBuffer, SessionBuffer: r.SessionBuffer, PreConnectBuffer: r.PreConnectBuffer, SendQueue: r.SendQueue,
 			IdleTimeout: r.IdleTimeout, Keepalive: r.Keepalive, AudioLifetime: r.AudioLifetime,
 			CongestionDelay: congestionDelay(r),
-			Policy:          rtmfp.Policy{RequireHMAC: r.RequireHMAC, RequireSeq: r.RequireSequence},
+			Policy:          wire.Policy{RequireHMAC: r.RequireHMAC, RequireSeq: r.RequireSequence},
 			RedirectServers: redirect,
 			Introduce:       introduce,
 			Identity:        id,
 			Logger:          logger.With("component", "rtmfp"),
 		},
-		Handler: h,
+		Handler: rtmfpSessions(svc.sessions),
 	}
 	registerRTMFPMetrics(reg, srv.Stats())
 	return &rtmfpService{srv: srv, pc: pc}, nil

@@ -33,11 +33,14 @@ import (
 
 // services are the long-lived parts behind the listeners.
 type services struct {
-	hub   *media.Hub
-	rtmp  *rtmp.Server
-	calls *call.Service
-	auth  *account.Auth
-	mux   *http.ServeMux // routes beside /healthz and /metrics: the /api/v1 signalling API and the RTMPT tunnel
+	hub  *media.Hub
+	rtmp *rtmp.Server
+	// sessions serves the connections of every transport (transports.go
+	// adapts RTMP's and RTMFP's).
+	sessions *session.Handler
+	calls    *call.Service
+	auth     *account.Auth
+	mux      *http.ServeMux // routes beside /healthz and /metrics: the /api/v1 signalling API and the RTMPT tunnel
 	// tunnel serves RTMPT on the HTTP listener, rtmp.rtmpt_listen and (RTMPTS) rtmp.rtmpts_listen.
 	tunnel *rtmpt.Tunnel
 	// certs is the RTMPS/RTMPTS certificate, nil without rtmp.tls_cert.
@@ -98,6 +101,17 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	sessionStats := &session.Stats{}
 	sessionLog := logger.With("component", "session")
 	refusals := ratelog.New(ratelog.Options{Logger: sessionLog})
+	sessions := &session.Handler{Options: session.Options{
+		Hub:            hub,
+		MaxStreams:     cfg.RTMP.MaxStreamsPerConnection,
+		Logger:         sessionLog,
+		Refusals:       refusals,
+		Hooks:          newHooks(cfg.Hooks, logger),
+		Apps:           apps,
+		Transcode:      transcode,
+		MaxTranscoders: maxTranscoders(cfg.RTMP.MaxTranscoders),
+		Stats:          sessionStats,
+	}}
 	rs := &rtmp.Server{
 		Config: rtmp.ConnConfig{
 			ChunkSize:        cfg.RTMP.ChunkSize,
@@ -114,17 +128,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		MaxConns:      cfg.RTMP.MaxConnections,
 		MaxConnsPerIP: cfg.RTMP.MaxConnectionsPerIP,
 		Logger:        logger.With("component", "rtmp"),
-		Handler: &session.Handler{Options: session.Options{
-			Hub:            hub,
-			MaxStreams:     cfg.RTMP.MaxStreamsPerConnection,
-			Logger:         sessionLog,
-			Refusals:       refusals,
-			Hooks:          newHooks(cfg.Hooks, logger),
-			Apps:           apps,
-			Transcode:      transcode,
-			MaxTranscoders: maxTranscoders(cfg.RTMP.MaxTranscoders),
-			Stats:          sessionStats,
-		}},
+		Handler:       rtmpSessions(sessions),
 	}
 	registerMetrics(reg, hub, rs)
 	registerAccessMetrics(reg, sessionStats)
@@ -160,7 +164,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	}
 	sip.SetConferences(sipConferences(confs))
 	confs.SetNumberDialer(sipDialer(sip))
-	return &services{hub: hub, rtmp: rs, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs}, nil
+	return &services{hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs}, nil
 }
 
 // newHooks returns the HTTP hooks of hooks:, or nil when all are off (a nil
@@ -174,8 +178,8 @@ func newHooks(h config.Hooks, logger *slog.Logger) session.Hooks {
 	return hooks.New(o)
 }
 
-// close ends every tunnel session and every call (the parties get bye with
-// reason shutdown).
+// close ends every tunnel session (if serve did not run) and every call
+// (the parties get bye with reason shutdown).
 func (s *services) close() {
 	s.tunnel.Close()
 	s.confs.Close()
@@ -210,12 +214,12 @@ func (s *services) serveRTMPS(ctx context.Context, ln net.Listener) error {
 
 // serveRTMPT serves the tunnel alone on ln (rtmp.rtmpt_listen).
 func (s *services) serveRTMPT(ctx context.Context, ln net.Listener) error {
-	return s.tunnel.Serve(ctx, ln)
+	return s.tunnel.ServeListener(ctx, ln)
 }
 
 // serveRTMPTS serves the tunnel over HTTPS on ln (rtmp.rtmpts_listen).
 func (s *services) serveRTMPTS(ctx context.Context, ln net.Listener) error {
-	return s.tunnel.Serve(ctx, tls.NewListener(ln, s.certs.Config()))
+	return s.tunnel.ServeListener(ctx, tls.NewListener(ln, s.certs.Config()))
 }
 
 // reloadCerts reads the TLS pairs (RTMPS/RTMPTS, HTTPS) again on every

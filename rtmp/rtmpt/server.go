@@ -18,10 +18,11 @@ var limits = httpserve.Limits{
 	Idle: 60 * time.Second, MaxHeaderBytes: 8 << 10, ShutdownGrace: 2 * time.Second,
 }
 
-// Serve answers tunnel requests on ln (a plain listener for RTMPT, a TLS one
-// for RTMPTS) until ctx ends, then shuts the HTTP server down. Everything
-// else on ln gets 404. Sessions outlive Serve; Close ends them.
-func (t *Tunnel) Serve(ctx context.Context, ln net.Listener) error {
+// ServeListener answers tunnel requests on ln (a plain listener for RTMPT,
+// a TLS one for RTMPTS) until ctx ends, then shuts the HTTP server down.
+// Everything else on ln gets 404. Sessions outlive it: they end with Serve's
+// ctx or Close.
+func (t *Tunnel) ServeListener(ctx context.Context, ln net.Listener) error {
 	mux := http.NewServeMux()
 	t.Register(mux)
 	if err := httpserve.Serve(ctx, ln, mux, limits, t.log, slog.LevelDebug); err != nil {

@@ -119,14 +119,19 @@ type Stats struct {
 }
 
 // Tunnel is the RTMPT endpoint: an http.Handler for the tunnel paths that
-// turns each session into a Conn served by a ConnServer. Close ends every
-// session and waits for their ServeConn calls.
+// turns each session into a Conn served by a ConnServer. Its lifecycle is
+// every long-lived component's: Serve(ctx) until ctx ends, or Close; both
+// end every session and wait for their ServeConn calls.
 type Tunnel struct {
 	srv  ConnServer
 	opts Options
 	log  *slog.Logger
 
-	ctx    context.Context
+	// stop is cancelled by Close: the context of every session's
+	// ServeConn. It is the tunnel's own because sessions open from HTTP
+	// requests on servers the tunnel does not run (the web listener's
+	// mux), possibly before Serve starts; Serve ties it to its ctx.
+	stop   context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
@@ -157,7 +162,7 @@ func New(srv ConnServer, opts Options) *Tunnel {
 	opts = opts.withDefaults()
 	t := &Tunnel{srv: srv, opts: opts, log: opts.Logger, sessions: make(map[string]*session), perIP: make(map[string]int),
 		refusals: ratelog.New(ratelog.Options{Logger: opts.Logger})}
-	t.ctx, t.cancel = context.WithCancel(context.Background())
+	t.stop, t.cancel = context.WithCancel(context.Background())
 	return t
 }
 
@@ -177,6 +182,14 @@ func (t *Tunnel) Stats() Stats {
 		Sessions: int64(n), Opened: t.opened.Load(), Refused: t.refused.Load(), Requests: t.requests.Load(),
 		BadRequests: t.badRequests.Load(), BytesIn: t.bytesIn.Load(), BytesOut: t.bytesOut.Load(),
 	}
+}
+
+// Serve runs the tunnel until ctx ends, then ends every session and waits
+// for the server to finish them, as Close does. HTTP requests reach the
+// tunnel through Register or ServeListener.
+func (t *Tunnel) Serve(ctx context.Context) error {
+	<-ctx.Done()
+	return t.Close()
 }
 
 // Close ends every session and waits for the server to finish them.
@@ -303,7 +316,7 @@ func (t *Tunnel) open(w http.ResponseWriter, r *http.Request) {
 
 	go func() {
 		defer t.wg.Done()
-		t.srv.ServeConn(t.ctx, conn)
+		t.srv.ServeConn(t.stop, conn)
 		conn.Close()
 		t.mu.Lock()
 		if conn.pending() == 0 && t.sessions[conn.id] == s {

@@ -263,6 +263,32 @@ func TestTunnelIdleExpiry(t *testing.T) {
 	}
 }
 
+// TestTunnelServeEndsSessions: when Serve's ctx ends, every session ends
+// and Serve returns after their ServeConn calls; later opens are refused.
+func TestTunnelServeEndsSessions(t *testing.T) {
+	tt := startTunnel(t, Options{})
+	tt.open(t)
+	tt.open(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- tt.Serve(ctx) }()
+	cancel()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return after its ctx ended")
+	}
+	if n := tt.echo.ended.Load(); n != 2 {
+		t.Fatalf("%d sessions ended, want 2", n)
+	}
+	if code, _ := tt.post(t, "/open/1", []byte{0}); code != http.StatusServiceUnavailable {
+		t.Fatalf("open after Serve: %d, want 503", code)
+	}
+}
+
 // TestConnDeadlines: Read and Write honour their deadlines, and Write blocks
 // while MaxBuffered bytes wait for the client.
 func TestConnDeadlines(t *testing.T) {

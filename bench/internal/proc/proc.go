@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flashvox/flashvox/internal/test/freeport"
 )
 
 // clockTicks is USER_HZ, the unit of utime/stime in /proc/PID/stat (100 on
@@ -102,14 +104,12 @@ func LoadAvg() string {
 	return f[0]
 }
 
-// FreePort is a TCP port on 127.0.0.1 that was free a moment ago.
+// FreePort is a port on 127.0.0.1 free for TCP and UDP, held for this
+// process (internal/test/freeport: no close/rebind race with the kernel's
+// port-0 binds).
 func FreePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	p, _, err := freeport.Reserve(1, 1)
+	return p, err
 }
 
 // FreeAddr is "127.0.0.1:port" of a FreePort.
@@ -119,16 +119,6 @@ func FreeAddr() (string, error) {
 		return "", err
 	}
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(p)), nil
-}
-
-// FreeUDP is a UDP port on 127.0.0.1 that was free a moment ago.
-func FreeUDP() (int, error) {
-	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		return 0, err
-	}
-	defer pc.Close()
-	return pc.LocalAddr().(*net.UDPAddr).Port, nil
 }
 
 // Metrics returns the lines of the Prometheus text at url that start with

@@ -101,7 +101,7 @@ func TestFreePorts(t *testing.T) {
 	if err := WaitTCP(ln.Addr().String(), 10*time.Second, nil); err != nil {
 		t.Errorf("WaitTCP on a listener: %v", err)
 	}
-	u, err := FreeUDP()
+	u, err := FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

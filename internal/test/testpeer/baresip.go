@@ -53,7 +53,7 @@ func StartBaresip(t testing.TB, timeout time.Duration, o BaresipOptions) *Baresi
 		t.Fatal(err)
 	}
 	port := baresipPort(t)
-	rtp := FreeUDPPort(t) &^ 1
+	rtp := FreePort(t) &^ 1
 	conf := []string{
 		"sip_listen 127.0.0.1:" + strconv.Itoa(port),
 		"net_interface 127.0.0.1",
@@ -106,7 +106,7 @@ func (b *Baresip) Heard() string {
 func baresipPort(t testing.TB) int {
 	t.Helper()
 	for range 100 {
-		if p := FreeUDPPort(t); tcpFreeStrict(p) && tcpFreeStrict(p+1) {
+		if p := FreePorts(t, 2, 1); tcpFreeStrict(p) && tcpFreeStrict(p+1) {
 			return p
 		}
 	}

@@ -1,30 +1,17 @@
 package testpeer
 
 import (
-	"net"
 	"strconv"
 	"testing"
 	"time"
 )
-
-// FreeUDPPort returns a UDP port that was free on 127.0.0.1 a moment ago,
-// for sipp and baresip, which cannot take port 0 and report it.
-func FreeUDPPort(t testing.TB) int {
-	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	return pc.LocalAddr().(*net.UDPAddr).Port
-}
 
 // SippUAS starts sipp's built-in UAS (answers one call, echoes RTP, waits
 // for BYE) on a free port and returns it with its "127.0.0.1:PORT".
 // Extra arguments come last (e.g. "-sf", "scenario.xml" replaces -sn uas).
 func SippUAS(t testing.TB, timeout time.Duration, calls int, extra ...string) (*Proc, string) {
 	t.Helper()
-	port, mport := FreeUDPPort(t), FreeUDPPort(t)
+	port, mport := FreePort(t), FreePort(t)
 	args := []string{"-i", "127.0.0.1", "-p", strconv.Itoa(port), "-m", strconv.Itoa(calls),
 		"-rtp_echo", "-mi", "127.0.0.1", "-mp", strconv.Itoa(mport), "-nostdin"}
 	if !hasArg(extra, "-sf") {
@@ -39,7 +26,7 @@ func SippUAS(t testing.TB, timeout time.Duration, calls int, extra ...string) (*
 // (e.g. "-sn", "uac" or "-sf", FILE, "-s", NUMBER) and returns at once.
 func SippUAC(t testing.TB, timeout time.Duration, target string, args ...string) *Proc {
 	t.Helper()
-	port, mport := FreeUDPPort(t), FreeUDPPort(t)
+	port, mport := FreePort(t), FreePort(t)
 	all := append([]string{target, "-i", "127.0.0.1", "-p", strconv.Itoa(port),
 		"-mi", "127.0.0.1", "-mp", strconv.Itoa(mport), "-nostdin"}, args...)
 	return Start(t, timeout, "sipp", all...)

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/internal/test/freeport"
 )
 
 // Debian package providing each peer binary.
@@ -141,16 +143,23 @@ func Run(t testing.TB, timeout time.Duration, bin string, args ...string) (strin
 	return p.Output(), err
 }
 
-// FreePort returns a TCP port that was free on 127.0.0.1 a moment ago, for
-// peers that cannot take port 0 themselves (nginx).
+// FreePort returns a port on 127.0.0.1, free for TCP and UDP and held for
+// this test until it ends, for peers that cannot take port 0 themselves
+// (nginx, sipp, baresip, tcserver): see package freeport.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return FreePorts(t, 1, 1)
+}
+
+// FreePorts is FreePort for n consecutive ports from a multiple of align.
+func FreePorts(t testing.TB, n, align int) int {
+	t.Helper()
+	p, release, err := freeport.Reserve(n, align)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Cleanup(release)
+	return p
 }
 
 // WaitTCP waits until addr accepts connections.

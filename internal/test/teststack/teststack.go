@@ -40,8 +40,11 @@ type Stack struct {
 	Addr   string // host:port of the RTMP listener
 	Hub    *media.Hub
 	Server *rtmp.Server
-	Logger *slog.Logger
-	logs   *LogBuffer
+	// Sessions serves the RTMP server's connections; an RTMFP server
+	// started beside it may serve its sessions with it too.
+	Sessions *session.Handler
+	Logger   *slog.Logger
+	logs     *LogBuffer
 }
 
 // URL is rtmp://ADDR/APP.
@@ -71,10 +74,11 @@ func Start(t testing.TB, o Options) *Stack {
 	for name, a := range o.Apps {
 		apps[name] = a
 	}
+	st.Sessions = &session.Handler{Options: session.Options{Hub: st.Hub, MaxStreams: 8, Apps: apps, Logger: st.Logger, Hooks: o.Hooks,
+		Transcode: o.Transcode, MaxTranscoders: o.MaxTranscoders, Stats: o.Stats}}
 	st.Server = &rtmp.Server{
 		Config: o.Config, MaxConns: 1000, MaxConnsPerIP: 1000, Logger: st.Logger,
-		Handler: &session.Handler{Options: session.Options{Hub: st.Hub, MaxStreams: 8, Apps: apps, Logger: st.Logger, Hooks: o.Hooks,
-			Transcode: o.Transcode, MaxTranscoders: o.MaxTranscoders, Stats: o.Stats}},
+		Handler: rtmp.HandlerFunc(func(ctx context.Context, c *rtmp.Conn) { st.Sessions.Serve(ctx, c) }),
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
