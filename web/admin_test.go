@@ -19,6 +19,10 @@ type roles map[string]string
 
 func (r roles) Role(user string) (string, error) { return r[user], nil }
 
+// adminDo calls the admin API of srv with a token; it returns the status
+// and the body.
+type adminDo func(tok, method, path, body string) (int, string)
+
 // TestAdminAPI: only admins reach /api/v1/admin/…; the CDR page, its
 // paging and CSV; accounts added, listed (never a hash), changed.
 func TestAdminAPI(t *testing.T) {
@@ -45,7 +49,7 @@ func TestAdminAPI(t *testing.T) {
 	defer srv.Close()
 	rootTok, _, _ := auth.Login("root", "root")
 	bobTok, _, _ := auth.Login("bob", "bob")
-	do := func(tok, method, path, body string) (int, string) {
+	var do adminDo = func(tok, method, path, body string) (int, string) {
 		t.Helper()
 		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 		if tok != "" {
@@ -67,6 +71,11 @@ func TestAdminAPI(t *testing.T) {
 			t.Errorf("no token %s %s: %d", r[0], r[1], code)
 		}
 	}
+	testAdminCDR(t, do, rootTok)
+	testAdminUsers(t, do, rootTok, db)
+}
+
+func testAdminCDR(t *testing.T, do adminDo, rootTok string) {
 	var page struct {
 		Records []struct{ ID string }
 		Next    *int
@@ -88,7 +97,10 @@ func TestAdminAPI(t *testing.T) {
 			t.Errorf("%s: %d", q, code)
 		}
 	}
+}
 
+func testAdminUsers(t *testing.T, do adminDo, rootTok string, db *store.DB) {
+	ctx := context.Background()
 	if code, body := do(rootTok, "POST", "/api/v1/admin/users", `{"name":"dave","password":"dave pw","role":"moderator"}`); code != 201 {
 		t.Fatalf("add: %d %s", code, body)
 	}
@@ -106,7 +118,7 @@ func TestAdminAPI(t *testing.T) {
 	if code, _ := do(rootTok, "PATCH", "/api/v1/admin/users/nobody", `{"enabled":false}`); code != 404 {
 		t.Errorf("patch unknown: %d", code)
 	}
-	code, body = do(rootTok, "GET", "/api/v1/admin/users", "")
+	code, body := do(rootTok, "GET", "/api/v1/admin/users", "")
 	if code != 200 || !strings.Contains(body, `{"name":"dave","role":"user","enabled":false,"sip":true`) || strings.Contains(body, "argon2") {
 		t.Fatalf("list: %d %s", code, body)
 	}
