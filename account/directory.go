@@ -66,3 +66,43 @@ func (a *Auth) restore(revoked []Revocation) {
 		a.rev.add(now, r.User, string(sig), r.Expires)
 	}
 }
+
+// errDisabledSession ends the sessions of a disabled account: a
+// revocation (clients see token_revoked) that says why.
+var errDisabledSession = fmt.Errorf("%w: %w", ErrTokenRevoked, ErrDisabled)
+
+// EndSessions ends at once every session (Watch) of user, as a
+// revocation: for an account just disabled.
+func (a *Auth) EndSessions(user string) {
+	r := &a.rev
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for w := range r.watches[user] {
+		w.end(errDisabledSession)
+	}
+}
+
+// RecheckSessions looks up in the Directory every user with sessions and
+// ends those of the disabled ones (an account disabled by another process,
+// `flashvox user disable`); it returns how many users it ended. Without a
+// Directory it does nothing.
+func (a *Auth) RecheckSessions() int {
+	if a.dir == nil {
+		return 0
+	}
+	r := &a.rev
+	r.mu.Lock()
+	users := make([]string, 0, len(r.watches))
+	for u := range r.watches {
+		users = append(users, u)
+	}
+	r.mu.Unlock()
+	n := 0
+	for _, u := range users {
+		if acc, ok, err := a.lookup(u); err == nil && ok && acc.disabled {
+			a.EndSessions(u)
+			n++
+		}
+	}
+	return n
+}

@@ -97,3 +97,41 @@ func TestDirectory(t *testing.T) {
 		t.Fatalf("directory down: %v", err)
 	}
 }
+
+// TestDisabledSessionsEnd: a disabled account's sessions end at the next
+// RecheckSessions (disabled elsewhere) or at once (EndSessions), as a
+// revocation; other users' sessions go on.
+func TestDisabledSessionsEnd(t *testing.T) {
+	dir := &memDirectory{accs: map[string]Account{"alice": hashed, "bob": {Name: "bob", PasswordHash: hashed.PasswordHash}}}
+	secret := []byte("0123456789abcdef")
+	a := NewAuth(AuthOptions{Directory: dir, Secret: secret})
+	wa, err := a.Watch(MintToken(secret, "alice", time.Now().Add(time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wb, _ := a.Watch(MintToken(secret, "bob", time.Now().Add(time.Hour)))
+	if n := a.RecheckSessions(); n != 0 {
+		t.Fatalf("ended %d with nobody disabled", n)
+	}
+	dir.set(func(m map[string]Account) { acc := m["alice"]; acc.Disabled = true; m["alice"] = acc })
+	if n := a.RecheckSessions(); n != 1 {
+		t.Fatalf("ended %d users", n)
+	}
+	select {
+	case <-wa.Done():
+	default:
+		t.Fatal("the disabled user's session goes on")
+	}
+	if !errors.Is(wa.Err(), ErrTokenRevoked) || !errors.Is(wa.Err(), ErrDisabled) {
+		t.Fatalf("reason %v", wa.Err())
+	}
+	select {
+	case <-wb.Done():
+		t.Fatal("another user's session ended")
+	default:
+	}
+	a.EndSessions("bob")
+	<-wb.Done()
+	wa.Stop()
+	wb.Stop()
+}

@@ -125,6 +125,9 @@ func (a *Admin) changeUser(w http.ResponseWriter, r *http.Request) {
 	}
 	if c.Enabled != nil {
 		steps = append(steps, func() error { return a.Users.SetEnabled(r.Context(), name, *c.Enabled) })
+		if !*c.Enabled { // its open sessions end now, not at the next recheck
+			steps = append(steps, func() error { a.Auth.EndSessions(name); return nil })
+		}
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {

@@ -125,8 +125,22 @@ func storeAccountsScenario(t *testing.T, env []string) {
 	if code != 0 || !strings.Contains(out, "dave") || !strings.Contains(out, "admin") || !strings.Contains(out, "alice") {
 		t.Fatalf("user list: %d\n%s", code, out)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	live, err := rtmp.Dial(ctx, s.phoneURL, rtmp.ClientOptions{ConnectArgs: []any{"dave", tok}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
 	if out, code := flashvoxCLI(t, env, "", "user", "disable", "dave"); code != 0 {
 		t.Fatalf("user disable: %d %s", code, out)
+	}
+	disabled := time.Now()
+	select { // the server rechecks the open sessions' accounts every 5 s
+	case <-live.Done():
+		t.Logf("dave's open phone connection ended %.1f s after the disable", time.Since(disabled).Seconds())
+	case <-time.After(10 * time.Second):
+		t.Fatal("a disabled user's open phone connection is still open after 10 s")
 	}
 	if code := bearerStatus(t, s, tok); code != 403 {
 		t.Fatalf("a disabled user's token: %d", code)

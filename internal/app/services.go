@@ -57,6 +57,8 @@ type services struct {
 	// without data_dir and database.url (store.go).
 	store *store.DB
 	cdrs  *cdrWriter // writes a record of every ended call; nil without a store
+	// recheck stops the look-up of disabled accounts' sessions (store.go).
+	recheck func()
 }
 
 func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry) (*services, error) {
@@ -80,7 +82,9 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	callLog := logger.With("component", "call")
 	cdrs := newCDRWriter(db, logger.With("component", "cdr")) // CDRs of ended calls (cdr.go)
 	registerCDRMetrics(reg, cdrs)
-	abandon := func(err error) error { cdrs.close(); return closeStore(db, err) } // a failed start
+	// Disabled accounts' sessions end (store.go); abandon undoes a failed start.
+	recheck := startSessionRecheck(auth, db, logger.With("component", "auth"))
+	abandon := func(err error) error { recheck(); cdrs.close(); return closeStore(db, err) }
 	calls := call.NewService(call.Options{
 		RingTimeout:         cfg.Call.RingTimeout,
 		EventsPerUser:       cfg.Call.EventsPerUser,
@@ -164,7 +168,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	}
 	sip.SetConferences(sipConferences(confs))
 	confs.SetNumberDialer(sipDialer(sip))
-	return &services{hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs}, nil
+	return &services{hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck}, nil
 }
 
 // newHooks returns the HTTP hooks of hooks:, or nil when all are off (a nil
@@ -185,6 +189,7 @@ func (s *services) close() {
 	s.confs.Close()
 	s.calls.Close()
 	s.sip.Close()
+	s.recheck()
 	s.cdrs.close() // the records of the calls shutdown ended, before the store closes
 	closeStore(s.store, nil)
 }

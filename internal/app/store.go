@@ -211,3 +211,32 @@ func registerAdmin(mux *http.ServeMux, db *store.DB, auth *account.Auth, guard a
 	}
 	(&web.Admin{Auth: auth, Guard: guard, Roles: storeAccounts{db: db}, CDRs: db, Users: db, Realm: realm}).Register(mux)
 }
+
+// sessionRecheck is how often the sessions of accounts disabled by another
+// process (`flashvox user disable`, another node) are looked for.
+const sessionRecheck = 5 * time.Second
+
+// startSessionRecheck ends, every sessionRecheck, the open sessions of
+// accounts the store says are disabled; stop ends it. Nothing without a
+// store.
+func startSessionRecheck(auth *account.Auth, db *store.DB, log *slog.Logger) (stop func()) {
+	if db == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	t := time.NewTicker(sessionRecheck)
+	go func() {
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if n := auth.RecheckSessions(); n > 0 {
+					log.Info("sessions of disabled accounts ended", "users", n)
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
+}
