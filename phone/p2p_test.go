@@ -26,6 +26,7 @@ func rtmfpPhoneStack(t *testing.T, calls *call.Service) (*teststack.Stack, strin
 	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
 		phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: slog.New(slog.DiscardHandler)},
 	}})
+	// The same applications as over RTMP.
 	h := rtmfp.HandlerFunc(func(ctx context.Context, c *rtmfp.Conn) { st.Sessions.Serve(ctx, c, "transport", "rtmfp") })
 	srv := &rtmfp.Server{Handler: h, Config: rtmfp.Config{Logger: st.Logger}}
 	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})

@@ -16,8 +16,8 @@ import (
 	"github.com/flashvox/flashvox/rtmfp/wire"
 )
 
-// rtmfpService is the RTMFP server, on the RTMP server's session handler
-// (same hub, same applications).
+// rtmfpService is the RTMFP server, on the session handler RTMP's connections
+// use (same hub, same applications).
 type rtmfpService struct {
 	srv *rtmfp.Server
 	pc  *net.UDPConn

@@ -33,14 +33,11 @@ import (
 
 // services are the long-lived parts behind the listeners.
 type services struct {
-	hub  *media.Hub
-	rtmp *rtmp.Server
-	// sessions serves the connections of every transport (transports.go
-	// adapts RTMP's and RTMFP's).
-	sessions *session.Handler
-	calls    *call.Service
-	auth     *account.Auth
-	mux      *http.ServeMux // routes beside /healthz and /metrics: the /api/v1 signalling API and the RTMPT tunnel
+	hub   *media.Hub
+	rtmp  *rtmp.Server
+	calls *call.Service
+	auth  *account.Auth
+	mux   *http.ServeMux // routes beside /healthz and /metrics: the /api/v1 signalling API and the RTMPT tunnel
 	// tunnel serves RTMPT on the HTTP listener, rtmp.rtmpt_listen and (RTMPTS) rtmp.rtmpts_listen.
 	tunnel *rtmpt.Tunnel
 	// certs is the RTMPS/RTMPTS certificate, nil without rtmp.tls_cert.
@@ -53,6 +50,11 @@ type services struct {
 
 	// httpCerts is the certificate of http.tls_listen, nil without http.tls_cert.
 	httpCerts *tlscert.Reloader
+
+	// sessions serves the connections of every transport (transports.go
+	// adapts RTMP's and RTMFP's).
+	sessions *session.Handler
+
 	// store keeps accounts, the token secret, registrations and CDRs; nil
 	// without data_dir and database.url (store.go).
 	store *store.DB
