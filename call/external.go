@@ -44,20 +44,6 @@ const (
 	ReasonRTPTimeout = "rtp_timeout"
 )
 
-// SetGateway installs the gateway that carries calls to non-users. Call it
-// before serving clients.
-func (s *Service) SetGateway(g Gateway) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.gw = g
-}
-
-func (s *Service) gateway() Gateway {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.gw
-}
-
 // inviteExternal places a call from d's user to the gateway's party to.
 func (s *Service) inviteExternal(d *Device, gw Gateway, to string) (string, error) {
 	s.mu.Lock()

@@ -25,8 +25,12 @@ type Options struct {
 	NoP2P []string
 	// DisableP2P makes every call relay (the config's call.p2p: false).
 	DisableP2P bool
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// Gateway carries calls whose other party is not a user (package
+	// sipbridge); nil: only users can be called. It is fixed at
+	// construction, so no call ever sees it change.
+	Gateway Gateway
+	Now     func() time.Time
+	Logger  *slog.Logger
 }
 
 // Device kinds.
@@ -50,7 +54,6 @@ type Service struct {
 	streams map[string]*grant // issued stream name -> who may use it
 	seq     uint64            // orders calls
 	closed  bool
-	gw      Gateway // carries calls to non-users (sipbridge), may be nil
 	stats   Stats
 }
 

@@ -38,7 +38,7 @@ type Call struct {
 // outcome arrives as events: ringing (and incoming for the callee), or
 // rejected with reason busy or offline.
 func (s *Service) Invite(d *Device, to, peerID string) (string, error) {
-	if gw := s.gateway(); gw != nil && gw.Routes(to) {
+	if gw := s.opts.Gateway; gw != nil && gw.Routes(to) {
 		return s.inviteExternal(d, gw, to)
 	}
 	if !account.ValidUserName(to) {

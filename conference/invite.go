@@ -21,12 +21,12 @@ import (
 // invited.
 type NumberDialer func(number, by string, join func() (*Member, error), failed func(reason string)) error
 
-// SetNumberDialer lets moderators invite phone numbers (Invite). Call it
-// before serving; without it numbers cannot be invited.
-func (s *Service) SetNumberDialer(d NumberDialer) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.dialer = d
+// Ringer rings users a moderator invites (package call's Service): the
+// invitation is a call from "conf:ROOM" whose progress comes to leg, and
+// the room hangs it up when the member leaves.
+type Ringer interface {
+	InviteExternal(from, to string, leg call.Leg) (id, reason string, err error)
+	ExternalHangup(id, reason string) error
 }
 
 // KindCall is a user invited into a room who answered on a call device:
@@ -49,7 +49,7 @@ func IsNumber(target string) bool {
 }
 
 // Invite has a moderator bring target into room: a phone number is called
-// (SetNumberDialer) and joins as a SIP member when it answers; a user is
+// (Options.Dialer) and joins as a SIP member when it answers; a user is
 // rung on all its devices like a call from "conf:ROOM" and joins as a
 // KindCall member when it accepts, hearing the room's mix on the call's
 // stream. The invited skip the room's PIN and lock (the moderator vouched
@@ -66,9 +66,7 @@ func (s *Service) Invite(by, room, target string) error {
 	case !r.isModerator(by):
 		return ErrNotModerator
 	case IsNumber(target):
-		s.mu.Lock()
-		dial := s.dialer
-		s.mu.Unlock()
+		dial := s.opts.Dialer
 		if dial == nil {
 			return fmt.Errorf("%w: no SIP dial-out", ErrCannotInvite)
 		}

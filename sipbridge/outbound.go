@@ -38,16 +38,16 @@ func (b *Bridge) runOutbound(id, from, to string, t Trunk, q *eventQueue) {
 		}
 	}()
 	log.Info("sip invite")
-	p := gatewayParty{calls: b.opts.Calls, id: id}
+	p := gatewayParty{calls: b.calls, id: id}
 	var early *liveMedia // 183 with SDP: the far end's audio before the answer
 	ch, err := b.stack.Invite(dialCtx, invite{
 		User: to, HostPort: t.Address, Transport: t.Transport, From: from,
 		Username: t.Username, Password: t.Password,
 		// A calling phone's codecs first: the trunk's pick passes through.
 		Codecs:     orderCodecs(b.trunkCodecs(t), b.legs.offeredBy(from)),
-		OnProgress: func(int) { _ = b.opts.Calls.ExternalRinging(id) },
+		OnProgress: func(int) { _ = b.calls.ExternalRinging(id) },
 		OnEarlyMedia: func(ch channel) {
-			key, err := b.opts.Calls.ExternalEarlyMedia(id)
+			key, err := b.calls.ExternalEarlyMedia(id)
 			if err != nil {
 				log.Info("early media not played", "err", err)
 				return
@@ -78,13 +78,13 @@ func (b *Bridge) runOutbound(id, from, to string, t Trunk, q *eventQueue) {
 		} else {
 			b.Stats.fail(0)
 		}
-		_ = b.opts.Calls.ExternalHangup(id, callReason(err))
+		_ = b.calls.ExternalHangup(id, callReason(err))
 		return
 	}
 	// Before the answer is told: a calling phone answers with this codec.
 	b.legs.setAnswered(id, ch.Codec().ID)
 	defer b.legs.forget(id)
-	acc, err := b.opts.Calls.ExternalAnswer(id)
+	acc, err := b.calls.ExternalAnswer(id)
 	if err != nil { // the user hung up as the answer came
 		log.Info("sip call answered too late", "err", err)
 		early.stop()

@@ -30,9 +30,8 @@ func (f legFunc) Event(e call.Event) { f(e) }
 // as siprtmp callbacks.
 func TestSipPhoneNumbersThroughGateway(t *testing.T) {
 	t.Parallel()
-	st := startStack(t, time.Minute)
 	gw := &fakeGateway{dialed: make(chan [2]string, 4)}
-	st.calls.SetGateway(gw)
+	st := startStackWith(t, call.Options{RingTimeout: time.Minute, Gateway: gw})
 	alice := mustSip(t, st, "alice")
 
 	dialed := func(want string) string {

@@ -52,27 +52,22 @@ type services struct {
 }
 
 func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry) (*services, error) {
-	hub := media.NewHub(cfg.RTMP.SubscriberQueue, logger.With("component", "hub"))
-	names := make([]string, 0, len(cfg.Users))
-	for _, u := range cfg.Users {
-		names = append(names, u.Name)
+	// Certificates first: a bad pair refuses the start before the SIP
+	// bridge (startSignalling) listens.
+	certs, httpCerts, err := loadCerts(cfg)
+	if err != nil {
+		return nil, err
 	}
+	hub := media.NewHub(cfg.RTMP.SubscriberQueue, logger.With("component", "hub"))
 	auth := newAuth(cfg, logger)
 	// guard slows the guessing of every credential check (docs/SECURITY.md).
 	guard := throttle.New(throttle.Options{Logger: logger.With("component", "auth")})
 	registerAuthMetrics(reg, guard, auth)
 	callLog := logger.With("component", "call")
-	calls := call.NewService(call.Options{
-		RingTimeout:         cfg.Call.RingTimeout,
-		EventsPerUser:       cfg.Call.EventsPerUser,
-		HTTPPresenceTimeout: cfg.Call.HTTPPresenceTimeout,
-		NoP2P:               cfg.Call.NoP2P,
-		DisableP2P:          !cfg.Call.P2P,
-		Logger:              callLog,
-	}, names...)
-	registerCallMetrics(reg, calls.Stats())
-	confs := newConferences(cfg.Conference, hub, calls, guard, logger)
-	registerConferenceMetrics(reg, &confs.Stats)
+	sip, calls, confs, err := startSignalling(cfg, logger, reg, hub, auth, guard)
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	(&web.API{Calls: calls, Auth: auth, Guard: guard, Logger: logger.With("component", "api"), Conferences: confs}).Register(mux)
 	(&web.Pages{SWF: swfPath()}).Register(mux)
@@ -113,20 +108,6 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	reg.MustRegister(refusalCollector{desc: prometheus.NewDesc("flashvox_session_refusals_total",
 		"Refusals a client can repeat at will, by cause (connect, publish, publish_in_use, command, max_streams, shared_object); logged one line per cause a minute.",
 		[]string{"cause"}, nil), l: refusals})
-	var certs *tlscert.Reloader
-	if cfg.RTMP.TLSCert != "" {
-		var err error
-		if certs, err = tlscert.NewReloader(cfg.RTMP.TLSCert, cfg.RTMP.TLSKey); err != nil {
-			return nil, fmt.Errorf("rtmp.tls_cert: %w", err)
-		}
-	}
-	var httpCerts *tlscert.Reloader
-	if cfg.HTTP.TLSCert != "" {
-		var err error
-		if httpCerts, err = tlscert.NewReloader(cfg.HTTP.TLSCert, cfg.HTTP.TLSKey); err != nil {
-			return nil, fmt.Errorf("http.tls_cert: %w", err)
-		}
-	}
 	tunnel := rtmpt.New(rs, rtmpt.Options{
 		MaxSessions:      cfg.RTMP.RTMPTMaxSessions,
 		MaxSessionsPerIP: cfg.RTMP.RTMPTMaxSessionsPerIP,
@@ -135,14 +116,23 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	})
 	tunnel.Register(mux)
 	tunnel.RegisterMetrics(reg)
-	sip, err := startSIP(cfg, logger, reg, hub, calls, auth, guard)
-	if err != nil {
-		tunnel.Close()
-		return nil, err
-	}
-	sip.SetConferences(sipConferences(confs))
-	confs.SetNumberDialer(sipDialer(sip))
 	return &services{hub: hub, rtmp: rs, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard}, nil
+}
+
+// loadCerts reads the RTMPS/RTMPTS pair (rtmp.tls_cert) and the HTTPS
+// pair (http.tls_cert); each is nil when not configured.
+func loadCerts(cfg *config.Config) (certs, httpCerts *tlscert.Reloader, err error) {
+	if cfg.RTMP.TLSCert != "" {
+		if certs, err = tlscert.NewReloader(cfg.RTMP.TLSCert, cfg.RTMP.TLSKey); err != nil {
+			return nil, nil, fmt.Errorf("rtmp.tls_cert: %w", err)
+		}
+	}
+	if cfg.HTTP.TLSCert != "" {
+		if httpCerts, err = tlscert.NewReloader(cfg.HTTP.TLSCert, cfg.HTTP.TLSKey); err != nil {
+			return nil, nil, fmt.Errorf("http.tls_cert: %w", err)
+		}
+	}
+	return certs, httpCerts, nil
 }
 
 // newHooks returns the HTTP hooks of hooks:, or nil when all are off (a nil
