@@ -1,6 +1,6 @@
 package call
 
-import "time"
+import "github.com/flashvox/flashvox/events"
 
 // Event types. Every call transition is one event with the call id, written
 // to the log of each party it concerns.
@@ -46,33 +46,42 @@ const (
 // ModeP2P).
 const ModeRelay = "relay"
 
-// Event is one entry of a user's event log. Fields that do not apply to the
-// type are empty.
+// Event is one call or presence event: an entry of a user's event log
+// (events.Event), and what a gateway's Leg is told. Fields that do not
+// apply to the type are empty. The log adds the cursor and the time.
 type Event struct {
-	Cursor uint64    `json:"cursor"` // position in the user's log, from 1, increasing by 1
-	Type   string    `json:"type"`
-	Time   time.Time `json:"time"`
-	Call   string    `json:"call,omitempty"`
-	From   string    `json:"from,omitempty"` // the caller
-	To     string    `json:"to,omitempty"`   // the callee
-	Reason string    `json:"reason,omitempty"`
-	By     string    `json:"by,omitempty"` // who ended the call (bye)
+	Type   string
+	Call   string
+	From   string // the caller
+	To     string // the callee
+	Reason string
+	By     string // who ended the call (bye)
 	// Accepted: the names this party publishes and plays, the media mode,
 	// the other party's RTMFP peer id (if it reported one) and the device
 	// that answered. Mode is also in media events (the new mode) and in
 	// the bye of an answered call (the mode at its end).
-	Publish string `json:"publish,omitempty"`
-	Play    string `json:"play,omitempty"`
-	Mode    string `json:"mode,omitempty"`
-	PeerID  string `json:"peerId,omitempty"`
-	Device  string `json:"device,omitempty"`
+	Publish string
+	Play    string
+	Mode    string
+	PeerID  string
+	Device  string
 	// Presence.
-	User   string `json:"user,omitempty"`
-	Status string `json:"status,omitempty"`
+	User   string
+	Status string
 	// DTMF.
-	Digits string `json:"digits,omitempty"`
-	// Conference events (types conf_*, package conference): the room and
-	// the member concerned.
-	Room   string `json:"room,omitempty"`
-	Member string `json:"member,omitempty"`
+	Digits string
+}
+
+// EventType is e's type (events.Event).
+func (e Event) EventType() string { return e.Type }
+
+// WireFields appends e's fields in the order clients see them
+// (events.Event; docs/PROTOCOL.md).
+func (e Event) WireFields(f []events.Field) []events.Field {
+	return append(f, events.Field{Key: "call", Value: e.Call}, events.Field{Key: "from", Value: e.From},
+		events.Field{Key: "to", Value: e.To}, events.Field{Key: "reason", Value: e.Reason}, events.Field{Key: "by", Value: e.By},
+		events.Field{Key: "publish", Value: e.Publish}, events.Field{Key: "play", Value: e.Play},
+		events.Field{Key: "mode", Value: e.Mode}, events.Field{Key: "peerId", Value: e.PeerID},
+		events.Field{Key: "device", Value: e.Device}, events.Field{Key: "user", Value: e.User},
+		events.Field{Key: "status", Value: e.Status}, events.Field{Key: "digits", Value: e.Digits})
 }

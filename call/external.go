@@ -99,7 +99,7 @@ func (s *Service) InviteExternal(from, to string, leg Leg) (id, reason string, e
 	callee.calls[c.ID] = c
 	c.timer = time.AfterFunc(s.opts.RingTimeout, func() { s.noAnswer(c) })
 	s.log.Info("external call ringing", "call", c.ID, "from", from, "to", to)
-	callee.log.Append(Event{Type: EvIncoming, Time: s.opts.Now(), Call: c.ID, From: from, To: to})
+	callee.log.Append(s.opts.Now(), Event{Type: EvIncoming, Call: c.ID, From: from, To: to})
 	s.presenceLocked(callee)
 	return c.ID, "", nil
 }
@@ -141,7 +141,7 @@ func (s *Service) ExternalRinging(id string) error {
 		return nil
 	}
 	c.rang = true
-	s.users[c.From].log.Append(Event{Type: EvRinging, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To})
+	s.users[c.From].log.Append(s.opts.Now(), Event{Type: EvRinging, Call: c.ID, From: c.From, To: c.To})
 	return nil
 }
 
@@ -165,9 +165,9 @@ func (s *Service) ExternalAnswer(id string) (Event, error) {
 	}
 	s.log.Info("external call answered", "call", c.ID)
 	c.mode = ModeRelay
-	e := Event{Type: EvAccepted, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, Mode: ModeRelay,
+	e := Event{Type: EvAccepted, Call: c.ID, From: c.From, To: c.To, Mode: ModeRelay,
 		Publish: c.names[0], Play: c.names[1], Device: c.callerDevice}
-	s.users[c.From].log.Append(e)
+	s.users[c.From].log.Append(s.opts.Now(), e)
 	e.Publish, e.Play = s.opts.StreamPrefix+c.names[1], s.opts.StreamPrefix+c.names[0]
 	return e, nil
 }
@@ -198,7 +198,7 @@ func (s *Service) ExternalEarlyMedia(id string) (string, error) {
 		c.early = true
 		s.issueNamesLocked(c)
 	}
-	s.users[c.From].log.Append(Event{Type: EvEarlyMedia, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, Play: c.names[1]})
+	s.users[c.From].log.Append(s.opts.Now(), Event{Type: EvEarlyMedia, Call: c.ID, From: c.From, To: c.To, Play: c.names[1]})
 	return s.opts.StreamPrefix + c.names[1], nil
 }
 
@@ -211,11 +211,11 @@ func (s *Service) ExternalHold(id string, held bool, reason string) error {
 	if err != nil {
 		return err
 	}
-	e := Event{Type: EvUnhold, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, By: by}
+	e := Event{Type: EvUnhold, Call: c.ID, From: c.From, To: c.To, By: by}
 	if held {
 		e.Type, e.Reason = EvHold, reason
 	}
-	s.users[user].log.Append(e)
+	s.users[user].log.Append(s.opts.Now(), e)
 	return nil
 }
 
@@ -256,7 +256,7 @@ func (s *Service) ExternalDTMF(id, digits string) error {
 	if err != nil {
 		return err
 	}
-	s.users[user].log.Append(Event{Type: EvDTMF, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, By: by, Digits: digits})
+	s.users[user].log.Append(s.opts.Now(), Event{Type: EvDTMF, Call: c.ID, From: c.From, To: c.To, By: by, Digits: digits})
 	return nil
 }
 
@@ -265,11 +265,11 @@ func (c *Call) isExternal(name string) bool {
 	return (c.ext == extCallee && name == c.To) || (c.ext == extCaller && name == c.From)
 }
 
-// tellLocked writes e to party name of c: its user's log, or the gateway's
+// tellLocked writes e, which happened at at, to party name of c: its user's log, or the gateway's
 // leg with hub keys in place of stream names.
-func (s *Service) tellLocked(c *Call, name string, e Event) {
+func (s *Service) tellLocked(c *Call, name string, at time.Time, e Event) {
 	if !c.isExternal(name) {
-		s.users[name].log.Append(e)
+		s.users[name].log.Append(at, e)
 		return
 	}
 	if e.Publish != "" {

@@ -68,9 +68,10 @@ func (s *Service) P2PFailed(d *Device, id string) error {
 	c.mode, c.fellBack = ModeRelay, true
 	s.stats.P2PFallbacks.Add(1)
 	s.log.Info("p2p failed: relaying", "call", c.ID, "by", d.User)
-	e := Event{Type: EvMedia, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, Mode: ModeRelay, Reason: ReasonP2PFailed, By: d.User}
-	s.tellLocked(c, c.From, e)
-	s.tellLocked(c, c.To, e)
+	e := Event{Type: EvMedia, Call: c.ID, From: c.From, To: c.To, Mode: ModeRelay, Reason: ReasonP2PFailed, By: d.User}
+	now := s.opts.Now()
+	s.tellLocked(c, c.From, now, e)
+	s.tellLocked(c, c.To, now, e)
 	return nil
 }
 

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/flashvox/flashvox/events"
 )
 
 // Options configure a Service.
@@ -59,7 +61,7 @@ type Service struct {
 
 type user struct {
 	name    string
-	log     *Log
+	log     *events.Log
 	devices map[string]*Device
 	http    *Device // the user's HTTP device, if any
 	calls   map[string]*Call
@@ -130,14 +132,14 @@ func NewService(o Options, names ...string) *Service {
 func (s *Service) userLocked(name string) *user {
 	u := s.users[name]
 	if u == nil {
-		u = &user{name: name, log: NewLog(s.opts.EventsPerUser), devices: map[string]*Device{}, calls: map[string]*Call{}, status: Offline}
+		u = &user{name: name, log: events.NewLog(s.opts.EventsPerUser), devices: map[string]*Device{}, calls: map[string]*Call{}, status: Offline}
 		s.users[name] = u
 	}
 	return u
 }
 
 // Log returns user's event log (creating the user's entry).
-func (s *Service) Log(name string) *Log {
+func (s *Service) Log(name string) *events.Log {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.userLocked(name).log
@@ -262,7 +264,7 @@ func (s *Service) presenceLocked(u *user) {
 	now := s.opts.Now()
 	for _, w := range s.users {
 		if w != u {
-			w.log.Append(Event{Type: EvPresence, Time: now, User: u.name, Status: st})
+			w.log.Append(now, Event{Type: EvPresence, User: u.name, Status: st})
 		}
 	}
 }

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/events"
 )
 
 // reader follows one user's log from its head, as a device does.
 type reader struct {
 	t      *testing.T
-	log    *Log
+	log    *events.Log
 	cursor uint64
 }
 
@@ -30,8 +32,8 @@ func (r *reader) next() Event {
 			r.t.Fatalf("no event within 2s: %v", err)
 		}
 		r.cursor = p.Next
-		if p.Events[0].Type != EvPresence {
-			return p.Events[0]
+		if e := p.Events[0].Event.(Event); e.Type != EvPresence {
+			return e
 		}
 	}
 }
@@ -245,7 +247,7 @@ func TestPresenceEvents(t *testing.T) {
 	l := s.Log("carol")
 	s.Attach("alice", KindRTMP)
 	p := l.Since(l.Head()-1, 0)
-	if len(p.Events) != 1 || p.Events[0].Type != EvPresence || p.Events[0].User != "alice" || p.Events[0].Status != Online {
+	if len(p.Events) != 1 || p.Events[0].Event != (Event{Type: EvPresence, User: "alice", Status: Online}) {
 		t.Fatalf("%+v", p)
 	}
 }

@@ -67,11 +67,11 @@ func (s *Service) Invite(d *Device, to, peerID string) (string, error) {
 	switch {
 	case callee == nil || len(callee.devices) == 0:
 		log.Info("call refused", "from", c.From, "to", to, "reason", ReasonOffline)
-		caller.log.Append(Event{Type: EvRejected, Time: now, Call: c.ID, From: c.From, To: to, Reason: ReasonOffline})
+		caller.log.Append(now, Event{Type: EvRejected, Call: c.ID, From: c.From, To: to, Reason: ReasonOffline})
 		return c.ID, nil
 	case len(callee.calls) > 0:
 		log.Info("call refused", "from", c.From, "to", to, "reason", ReasonBusy)
-		caller.log.Append(Event{Type: EvRejected, Time: now, Call: c.ID, From: c.From, To: to, Reason: ReasonBusy})
+		caller.log.Append(now, Event{Type: EvRejected, Call: c.ID, From: c.From, To: to, Reason: ReasonBusy})
 		return c.ID, nil
 	}
 	c.state = stateRinging
@@ -82,8 +82,8 @@ func (s *Service) Invite(d *Device, to, peerID string) (string, error) {
 	log.Info("call ringing", "from", c.From, "to", to)
 	// No peer ID before the answer: the callee (or anyone ringing as it)
 	// must not learn the caller's address unless they talk peer to peer.
-	callee.log.Append(Event{Type: EvIncoming, Time: now, Call: c.ID, From: c.From, To: to})
-	caller.log.Append(Event{Type: EvRinging, Time: now, Call: c.ID, From: c.From, To: to})
+	callee.log.Append(now, Event{Type: EvIncoming, Call: c.ID, From: c.From, To: to})
+	caller.log.Append(now, Event{Type: EvRinging, Call: c.ID, From: c.From, To: to})
 	s.presenceLocked(caller)
 	s.presenceLocked(callee)
 	return c.ID, nil
@@ -146,15 +146,16 @@ func (s *Service) Accept(d *Device, id, peerID string) (Event, error) {
 	now := s.opts.Now()
 	c.mode = s.modeLocked(c, d)
 	s.log.Info("call accepted", "call", c.ID, "device", d.ID, "mode", c.mode)
-	base := Event{Type: EvAccepted, Time: now, Call: c.ID, From: c.From, To: c.To, Mode: c.mode, Device: d.ID}
+	base := Event{Type: EvAccepted, Call: c.ID, From: c.From, To: c.To, Mode: c.mode, Device: d.ID}
 	toCaller, toCallee := base, base
 	toCaller.Publish, toCaller.Play = c.names[0], c.names[1]
 	toCallee.Publish, toCallee.Play = c.names[1], c.names[0]
 	if c.mode == ModeP2P { // a relayed call hides each party's peer ID (address) from the other
 		toCaller.PeerID, toCallee.PeerID = c.calleePeer, c.callerPeer
 	}
-	s.tellLocked(c, c.From, toCaller)
-	return s.users[c.To].log.Append(toCallee), nil
+	s.tellLocked(c, c.From, now, toCaller)
+	s.users[c.To].log.Append(now, toCallee)
+	return toCallee, nil
 }
 
 // Reject refuses a ringing call (callee only). reason may be "busy";
@@ -214,7 +215,7 @@ func (s *Service) DTMF(d *Device, id, digits string) error {
 	if d.User == c.To {
 		other = c.From
 	}
-	s.tellLocked(c, other, Event{Type: EvDTMF, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, By: d.User, Digits: digits})
+	s.tellLocked(c, other, s.opts.Now(), Event{Type: EvDTMF, Call: c.ID, From: c.From, To: c.To, By: d.User, Digits: digits})
 	return nil
 }
 
@@ -246,7 +247,8 @@ func (s *Service) endLocked(c *Call, typ, reason, by string) {
 	s.log.Info("call ended", "call", c.ID, "event", typ, "reason", reason, "by", by, "mode", c.mode, "fell_back", c.fellBack)
 	// An answered call's bye says which mode carried the media at the end
 	// (relay after a fallback), so the log alone tells the call's record.
-	e := Event{Type: typ, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, Reason: reason, By: by, Mode: c.mode}
+	now := s.opts.Now()
+	e := Event{Type: typ, Call: c.ID, From: c.From, To: c.To, Reason: reason, By: by, Mode: c.mode}
 	for _, name := range []string{c.From, c.To} {
 		if c.isExternal(name) {
 			c.leg.Event(e)
@@ -254,7 +256,7 @@ func (s *Service) endLocked(c *Call, typ, reason, by string) {
 		}
 		u := s.users[name]
 		delete(u.calls, c.ID)
-		u.log.Append(e)
+		u.log.Append(now, e)
 	}
 	for _, name := range []string{c.From, c.To} {
 		if !c.isExternal(name) {

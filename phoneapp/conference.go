@@ -198,19 +198,19 @@ func membersArray(ms []conference.MemberInfo) []any {
 	return out
 }
 
-// conferenceMethods maps room event types in the call log to the client
-// methods the server invokes.
+// conferenceMethods maps room event types (conference.Event.Type) to the
+// client methods the server invokes.
 var conferenceMethods = map[string]string{
-	conference.CallEventPrefix + conference.EvJoined:  "onConferenceJoined",
-	conference.CallEventPrefix + conference.EvLeft:    "onConferenceLeft",
-	conference.CallEventPrefix + conference.EvMode:    "onConferenceMode",
-	conference.CallEventPrefix + conference.EvMuted:   "onConferenceMuted",
-	conference.CallEventPrefix + conference.EvSpeaker: "onConferenceSpeaker",
-	conference.CallEventPrefix + conference.EvLocked:  "onConferenceLocked",
-	conference.CallEventPrefix + conference.EvEnded:   "onConferenceEnded",
+	conference.EvJoined:  "onConferenceJoined",
+	conference.EvLeft:    "onConferenceLeft",
+	conference.EvMode:    "onConferenceMode",
+	conference.EvMuted:   "onConferenceMuted",
+	conference.EvSpeaker: "onConferenceSpeaker",
+	conference.EvLocked:  "onConferenceLocked",
+	conference.EvEnded:   "onConferenceEnded",
 	// Told to moderators only: an invitation failed after ringing began.
-	conference.CallEventPrefix + conference.EvInviteFailed: "onConferenceInviteFailed",
+	conference.EvInviteFailed: "onConferenceInviteFailed",
 	// Told to moderators only: the room's recording failed, or resumed.
-	conference.CallEventPrefix + conference.EvRecordFailed:  "onConferenceRecordFailed",
-	conference.CallEventPrefix + conference.EvRecordResumed: "onConferenceRecordResumed",
+	conference.EvRecordFailed:  "onConferenceRecordFailed",
+	conference.EvRecordResumed: "onConferenceRecordResumed",
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/events"
 )
 
 // Calls of SIP phones registered (or authenticated) as users. A phone is
@@ -200,15 +201,16 @@ wait:
 
 // followCall copies the events of call id from lg (from cursor on) to q
 // until the call ends or ctx does.
-func followCall(ctx context.Context, lg *call.Log, cursor uint64, id string, q *eventQueue) {
+func followCall(ctx context.Context, lg *events.Log, cursor uint64, id string, q *eventQueue) {
 	for {
 		p, err := lg.Wait(ctx, cursor, 0)
 		if err != nil {
 			return
 		}
 		cursor = p.Next
-		for _, e := range p.Events {
-			if e.Call != id {
+		for _, en := range p.Events {
+			e, ok := en.Event.(call.Event)
+			if !ok || e.Call != id {
 				continue
 			}
 			q.Event(e)

@@ -221,7 +221,11 @@ func (b *Bridge) followBinding(ctx context.Context, bd *binding, cursor uint64) 
 			return
 		}
 		cursor = p.Next
-		for _, e := range p.Events {
+		for _, en := range p.Events {
+			e, ok := en.Event.(call.Event) // room events are not the phone's
+			if !ok {
+				continue
+			}
 			if q := legs[e.Call]; q != nil {
 				q.Event(e)
 				if isEnd(e) {
