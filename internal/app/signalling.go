@@ -7,8 +7,8 @@ import (
 
 	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
-	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/conference"
+	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/sipbridge"
 	"github.com/flashvox/flashvox/throttle"
