@@ -1,18 +1,21 @@
 package call
 
-import "github.com/flashvox/flashvox/events"
+import (
+	"github.com/flashvox/flashvox/events"
+	"github.com/flashvox/flashvox/presence"
+)
 
 // Event types. Every call transition is one event with the call id, written
 // to the log of each party it concerns.
 const (
-	EvIncoming = "incoming"  // callee: a call rings (from, call)
-	EvRinging  = "ringing"   // caller: the callee's devices ring
-	EvAccepted = "accepted"  // both: answered; publish/play names for this party
-	EvRejected = "rejected"  // both: the callee refused or could not take it (reason)
-	EvCanceled = "cancelled" // both: stopped ringing unanswered (reason)
-	EvBye      = "bye"       // both: an established call ended (reason, by)
-	EvPresence = "presence"  // watchers: a user's presence changed (user, status)
-	EvDTMF     = "dtmf"      // the other party: digits sent in the call
+	EvIncoming = "incoming"          // callee: a call rings (from, call)
+	EvRinging  = "ringing"           // caller: the callee's devices ring
+	EvAccepted = "accepted"          // both: answered; publish/play names for this party
+	EvRejected = "rejected"          // both: the callee refused or could not take it (reason)
+	EvCanceled = "cancelled"         // both: stopped ringing unanswered (reason)
+	EvBye      = "bye"               // both: an established call ended (reason, by)
+	EvPresence = presence.EvPresence // watchers: a user's presence changed (presence.Event)
+	EvDTMF     = "dtmf"              // the other party: digits sent in the call
 	// EvEarlyMedia: caller of a gateway call: the far end plays audio
 	// before answering (SIP 183 with SDP); play is the name to play. The
 	// call is still ringing.
@@ -35,18 +38,18 @@ const (
 	ReasonAnsweredElsewhere = "answered_elsewhere" // RTMP only: another device of the callee answered
 )
 
-// Presence statuses.
+// Presence statuses (package presence's).
 const (
-	Online  = "online"
-	Busy    = "busy"
-	Offline = "offline"
+	Online  = presence.Online
+	Busy    = presence.Busy
+	Offline = presence.Offline
 )
 
 // ModeRelay: both parties publish to and play from the server (see also
 // ModeP2P).
 const ModeRelay = "relay"
 
-// Event is one call or presence event: an entry of a user's event log
+// Event is one call event: an entry of a user's event log
 // (events.Event), and what a gateway's Leg is told. Fields that do not
 // apply to the type are empty. The log adds the cursor and the time.
 type Event struct {
@@ -65,9 +68,6 @@ type Event struct {
 	Mode    string
 	PeerID  string
 	Device  string
-	// Presence.
-	User   string
-	Status string
 	// DTMF.
 	Digits string
 }
@@ -82,6 +82,5 @@ func (e Event) WireFields(f []events.Field) []events.Field {
 		events.Field{Key: "to", Value: e.To}, events.Field{Key: "reason", Value: e.Reason}, events.Field{Key: "by", Value: e.By},
 		events.Field{Key: "publish", Value: e.Publish}, events.Field{Key: "play", Value: e.Play},
 		events.Field{Key: "mode", Value: e.Mode}, events.Field{Key: "peerId", Value: e.PeerID},
-		events.Field{Key: "device", Value: e.Device}, events.Field{Key: "user", Value: e.User},
-		events.Field{Key: "status", Value: e.Status}, events.Field{Key: "digits", Value: e.Digits})
+		events.Field{Key: "device", Value: e.Device}, events.Field{Key: "digits", Value: e.Digits})
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/events"
+	"github.com/flashvox/flashvox/presence"
 )
 
 // wireEvent is the HTTP API's event as docs/PROTOCOL.md shows it: the
@@ -36,7 +37,6 @@ func TestEventWire(t *testing.T) {
 	for _, e := range []Event{
 		{Type: EvAccepted, Call: "c1", From: "alice", To: "bob", Publish: "p<1>", Play: "p&2", Mode: ModeP2P, PeerID: "ab", Device: "d"},
 		{Type: EvBye, Call: "c1", From: "alice", To: "bob", Reason: ReasonHangup, By: "bob", Mode: ModeRelay},
-		{Type: EvPresence, User: "carol", Status: Busy},
 		{Type: EvDTMF, Call: "c1", By: "alice", Digits: "12#"},
 	} {
 		got, err := json.Marshal(events.Entry{Cursor: 42, Time: at, Event: e})
@@ -45,9 +45,14 @@ func TestEventWire(t *testing.T) {
 		}
 		want, _ := json.Marshal(wireEvent{Cursor: 42, Type: e.Type, Time: at, Call: e.Call, From: e.From, To: e.To,
 			Reason: e.Reason, By: e.By, Publish: e.Publish, Play: e.Play, Mode: e.Mode, PeerID: e.PeerID,
-			Device: e.Device, User: e.User, Status: e.Status, Digits: e.Digits})
+			Device: e.Device, Digits: e.Digits})
 		if string(got) != string(want) {
 			t.Errorf("got  %s\nwant %s", got, want)
 		}
+	}
+	got, _ := json.Marshal(events.Entry{Cursor: 42, Time: at, Event: presence.Event{User: "carol", Status: Busy}})
+	want, _ := json.Marshal(wireEvent{Cursor: 42, Type: EvPresence, Time: at, User: "carol", Status: Busy})
+	if string(got) != string(want) {
+		t.Errorf("presence: got  %s\nwant %s", got, want)
 	}
 }

@@ -49,7 +49,7 @@ func (s *Service) inviteExternal(d *Device, gw Gateway, to string) (string, erro
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	caller := s.users[d.User]
-	if caller == nil || caller.devices[d.ID] != d {
+	if caller == nil || !caller.Has(d) {
 		return "", fmt.Errorf("%w: device is gone", ErrState)
 	}
 	if s.closed {
@@ -88,7 +88,7 @@ func (s *Service) InviteExternal(from, to string, leg Leg) (id, reason string, e
 	}
 	callee := s.users[to]
 	switch {
-	case callee == nil || len(callee.devices) == 0:
+	case callee == nil || !callee.Online():
 		return "", ReasonOffline, nil
 	case len(callee.calls) > 0:
 		return "", ReasonBusy, nil
@@ -99,7 +99,7 @@ func (s *Service) InviteExternal(from, to string, leg Leg) (id, reason string, e
 	callee.calls[c.ID] = c
 	c.timer = time.AfterFunc(s.opts.RingTimeout, func() { s.noAnswer(c) })
 	s.log.Info("external call ringing", "call", c.ID, "from", from, "to", to)
-	callee.log.Append(s.opts.Now(), Event{Type: EvIncoming, Call: c.ID, From: from, To: to})
+	callee.Log.Append(s.opts.Now(), Event{Type: EvIncoming, Call: c.ID, From: from, To: to})
 	s.presenceLocked(callee)
 	return c.ID, "", nil
 }
@@ -141,7 +141,7 @@ func (s *Service) ExternalRinging(id string) error {
 		return nil
 	}
 	c.rang = true
-	s.users[c.From].log.Append(s.opts.Now(), Event{Type: EvRinging, Call: c.ID, From: c.From, To: c.To})
+	s.users[c.From].Log.Append(s.opts.Now(), Event{Type: EvRinging, Call: c.ID, From: c.From, To: c.To})
 	return nil
 }
 
@@ -167,7 +167,7 @@ func (s *Service) ExternalAnswer(id string) (Event, error) {
 	c.mode = ModeRelay
 	e := Event{Type: EvAccepted, Call: c.ID, From: c.From, To: c.To, Mode: ModeRelay,
 		Publish: c.names[0], Play: c.names[1], Device: c.callerDevice}
-	s.users[c.From].log.Append(s.opts.Now(), e)
+	s.users[c.From].Log.Append(s.opts.Now(), e)
 	e.Publish, e.Play = s.opts.StreamPrefix+c.names[1], s.opts.StreamPrefix+c.names[0]
 	return e, nil
 }
@@ -198,7 +198,7 @@ func (s *Service) ExternalEarlyMedia(id string) (string, error) {
 		c.early = true
 		s.issueNamesLocked(c)
 	}
-	s.users[c.From].log.Append(s.opts.Now(), Event{Type: EvEarlyMedia, Call: c.ID, From: c.From, To: c.To, Play: c.names[1]})
+	s.users[c.From].Log.Append(s.opts.Now(), Event{Type: EvEarlyMedia, Call: c.ID, From: c.From, To: c.To, Play: c.names[1]})
 	return s.opts.StreamPrefix + c.names[1], nil
 }
 
@@ -215,7 +215,7 @@ func (s *Service) ExternalHold(id string, held bool, reason string) error {
 	if held {
 		e.Type, e.Reason = EvHold, reason
 	}
-	s.users[user].log.Append(s.opts.Now(), e)
+	s.users[user].Log.Append(s.opts.Now(), e)
 	return nil
 }
 
@@ -256,7 +256,7 @@ func (s *Service) ExternalDTMF(id, digits string) error {
 	if err != nil {
 		return err
 	}
-	s.users[user].log.Append(s.opts.Now(), Event{Type: EvDTMF, Call: c.ID, From: c.From, To: c.To, By: by, Digits: digits})
+	s.users[user].Log.Append(s.opts.Now(), Event{Type: EvDTMF, Call: c.ID, From: c.From, To: c.To, By: by, Digits: digits})
 	return nil
 }
 
@@ -269,7 +269,7 @@ func (c *Call) isExternal(name string) bool {
 // leg with hub keys in place of stream names.
 func (s *Service) tellLocked(c *Call, name string, at time.Time, e Event) {
 	if !c.isExternal(name) {
-		s.users[name].log.Append(at, e)
+		s.users[name].Log.Append(at, e)
 		return
 	}
 	if e.Publish != "" {

@@ -50,7 +50,7 @@ func (s *Service) Invite(d *Device, to, peerID string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	caller := s.users[d.User]
-	if caller == nil || caller.devices[d.ID] != d {
+	if caller == nil || !caller.Has(d) {
 		return "", fmt.Errorf("%w: device is gone", ErrState)
 	}
 	if s.closed {
@@ -65,13 +65,13 @@ func (s *Service) Invite(d *Device, to, peerID string) (string, error) {
 	callee := s.users[to]
 	log := s.log.With("call", c.ID)
 	switch {
-	case callee == nil || len(callee.devices) == 0:
+	case callee == nil || !callee.Online():
 		log.Info("call refused", "from", c.From, "to", to, "reason", ReasonOffline)
-		caller.log.Append(now, Event{Type: EvRejected, Call: c.ID, From: c.From, To: to, Reason: ReasonOffline})
+		caller.Log.Append(now, Event{Type: EvRejected, Call: c.ID, From: c.From, To: to, Reason: ReasonOffline})
 		return c.ID, nil
 	case len(callee.calls) > 0:
 		log.Info("call refused", "from", c.From, "to", to, "reason", ReasonBusy)
-		caller.log.Append(now, Event{Type: EvRejected, Call: c.ID, From: c.From, To: to, Reason: ReasonBusy})
+		caller.Log.Append(now, Event{Type: EvRejected, Call: c.ID, From: c.From, To: to, Reason: ReasonBusy})
 		return c.ID, nil
 	}
 	c.state = stateRinging
@@ -82,8 +82,8 @@ func (s *Service) Invite(d *Device, to, peerID string) (string, error) {
 	log.Info("call ringing", "from", c.From, "to", to)
 	// No peer ID before the answer: the callee (or anyone ringing as it)
 	// must not learn the caller's address unless they talk peer to peer.
-	callee.log.Append(now, Event{Type: EvIncoming, Call: c.ID, From: c.From, To: to})
-	caller.log.Append(now, Event{Type: EvRinging, Call: c.ID, From: c.From, To: to})
+	callee.Log.Append(now, Event{Type: EvIncoming, Call: c.ID, From: c.From, To: to})
+	caller.Log.Append(now, Event{Type: EvRinging, Call: c.ID, From: c.From, To: to})
 	s.presenceLocked(caller)
 	s.presenceLocked(callee)
 	return c.ID, nil
@@ -154,7 +154,7 @@ func (s *Service) Accept(d *Device, id, peerID string) (Event, error) {
 		toCaller.PeerID, toCallee.PeerID = c.calleePeer, c.callerPeer
 	}
 	s.tellLocked(c, c.From, now, toCaller)
-	s.users[c.To].log.Append(now, toCallee)
+	s.users[c.To].Log.Append(now, toCallee)
 	return toCallee, nil
 }
 
@@ -256,7 +256,7 @@ func (s *Service) endLocked(c *Call, typ, reason, by string) {
 		}
 		u := s.users[name]
 		delete(u.calls, c.ID)
-		u.log.Append(now, e)
+		u.Log.Append(now, e)
 	}
 	for _, name := range []string{c.From, c.To} {
 		if !c.isExternal(name) {

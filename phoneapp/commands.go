@@ -144,11 +144,9 @@ func (c *conn) invocation(en events.Entry) (string, *amf.Object) {
 	case call.Event:
 		if e.Type == call.EvAccepted && e.To == c.dev.User && e.Device != c.dev.ID {
 			en.Event = call.Event{Type: call.EvCanceled, Call: e.Call, From: e.From, To: e.To, Reason: call.ReasonAnsweredElsewhere, Device: e.Device}
-			e = en.Event.(call.Event)
 		}
-		return methods[e.Type], EventObject(en)
 	}
-	return "", EventObject(en)
+	return methods[en.Type()], EventObject(en) // call and presence events
 }
 
 // EventObject is the AMF object of an event: its non-empty fields under
