@@ -22,11 +22,10 @@ import (
 type NumberDialer func(number, by string, join func() (*Member, error), failed func(reason string)) error
 
 // Ringer rings users a moderator invites (package call's Service): the
-// invitation is a call from "conf:ROOM" whose progress comes to leg, and
-// the room hangs it up when the member leaves.
+// invitation is a call from "conf:ROOM" whose progress comes to leg; the
+// room hangs it up through the returned handle when the member leaves.
 type Ringer interface {
-	InviteExternal(from, to string, leg call.Leg) (id, reason string, err error)
-	ExternalHangup(id, reason string) error
+	InviteExternal(from, to string, leg call.Leg) (x call.External, reason string, err error)
 }
 
 // KindCall is a user invited into a room who answered on a call device:
@@ -103,7 +102,7 @@ func (s *Service) inviteUser(r *room, user, by string) error {
 	s.invites.Add(1) // under mu: Close waits only once closed is set
 	s.mu.Unlock()
 	leg := newInviteLeg()
-	id, reason, err := calls.InviteExternal(TargetPrefix+r.name, user, leg)
+	x, reason, err := calls.InviteExternal(TargetPrefix+r.name, user, leg)
 	if err == nil && reason != "" {
 		err = fmt.Errorf("%s is %s", user, reason)
 	}
@@ -111,11 +110,11 @@ func (s *Service) inviteUser(r *room, user, by string) error {
 		s.invites.Done()
 		return fmt.Errorf("%w: %w", ErrCannotInvite, err)
 	}
-	log := r.log.With("invited", user, "by", by, "call", id)
+	log := r.log.With("invited", user, "by", by, "call", x.ID)
 	log.Info("user invited, ringing")
 	go func() {
 		defer s.invites.Done()
-		if reason := s.runInvitedUser(r.name, user, id, leg, log); reason != "" {
+		if reason := s.runInvitedUser(r.name, user, x, leg, log); reason != "" {
 			r.inviteFailed(user, by, reason)
 		}
 	}()
@@ -126,8 +125,8 @@ func (s *Service) inviteUser(r *room, user, by string) error {
 // call's audio to and from the user's membership until one of them ends.
 // It returns why the invitation failed, or "" when the user joined (or
 // the server stops).
-func (s *Service) runInvitedUser(room, user, id string, leg *inviteLeg, log *slog.Logger) (failed string) {
-	calls, h := s.opts.Calls, s.opts.Hub
+func (s *Service) runInvitedUser(room, user string, x call.External, leg *inviteLeg, log *slog.Logger) (failed string) {
+	h := s.opts.Hub
 	var acc call.Event
 	for acc.Type == "" {
 		select {
@@ -143,14 +142,14 @@ func (s *Service) runInvitedUser(room, user, id string, leg *inviteLeg, log *slo
 				return e.Reason
 			}
 		case <-s.done:
-			_ = calls.ExternalHangup(id, ReasonShutdown)
+			_ = x.Hangup(ReasonShutdown)
 			return ""
 		}
 	}
 	m, _, err := s.join(room, JoinOptions{User: user, Kind: KindCall}, true)
 	if err != nil {
 		log.Info("invited user answered but cannot join", "err", err)
-		_ = calls.ExternalHangup(id, "conference_"+ReasonEnded)
+		_ = x.Hangup("conference_" + ReasonEnded)
 		return joinFailReason(err)
 	}
 	// The user's device publishes acc.Play and plays acc.Publish: its
@@ -159,7 +158,7 @@ func (s *Service) runInvitedUser(room, user, id string, leg *inviteLeg, log *slo
 	if err != nil {
 		log.Info("invited user's audio cannot be published", "err", err)
 		m.Gone()
-		_ = calls.ExternalHangup(id, "conference_failed")
+		_ = x.Hangup("conference_failed")
 		return ReasonFailed
 	}
 	defer pub.Close()
@@ -167,7 +166,7 @@ func (s *Service) runInvitedUser(room, user, id string, leg *inviteLeg, log *slo
 	if err != nil {
 		log.Info("room mix cannot be sent to the invited user", "err", err)
 		m.Gone()
-		_ = calls.ExternalHangup(id, "conference_failed")
+		_ = x.Hangup("conference_failed")
 		return ReasonFailed
 	}
 	defer mixPub.Close()
@@ -193,7 +192,7 @@ func (s *Service) runInvitedUser(room, user, id string, leg *inviteLeg, log *slo
 				return ""
 			}
 		case <-m.Done():
-			_ = calls.ExternalHangup(id, "conference_left")
+			_ = x.Hangup("conference_left")
 			return ""
 		}
 	}

@@ -250,10 +250,10 @@ func (b *Bridge) Routes(to string) bool { return looksDialable(to) }
 
 // Dial is call.Gateway's: it checks the dial plan and the user's rights
 // and starts the outbound leg. It never blocks.
-func (b *Bridge) Dial(id, from, to string) (call.Leg, error) {
+func (b *Bridge) Dial(x call.External, from, to string) (call.Leg, error) {
 	if to == EchoTarget {
 		l := newEventQueue()
-		if !b.goLeg(func() { b.runWebEcho(id, l) }) {
+		if !b.goLeg(func() { b.runWebEcho(x, l) }) {
 			return nil, ErrClosed
 		}
 		return l, nil
@@ -263,7 +263,7 @@ func (b *Bridge) Dial(id, from, to string) (call.Leg, error) {
 		return nil, err
 	}
 	l := newEventQueue()
-	if !b.goLeg(func() { b.runOutbound(id, from, to, t, l) }) {
+	if !b.goLeg(func() { b.runOutbound(x, from, to, t, l) }) {
 		return nil, ErrClosed
 	}
 	return l, nil

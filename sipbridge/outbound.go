@@ -12,9 +12,10 @@ import (
 // hangupTimeout bounds sending BYE.
 const hangupTimeout = 5 * time.Second
 
-// runOutbound is the leg of web user from's call id to number to through
+// runOutbound is the leg of web user from's call x to number to through
 // trunk t. It owns the SIP dialog from INVITE to BYE.
-func (b *Bridge) runOutbound(id, from, to string, t Trunk, q *eventQueue) {
+func (b *Bridge) runOutbound(x call.External, from, to string, t Trunk, q *eventQueue) {
+	id := x.ID
 	log := b.log.With("call", id, "to", to, "trunk", t.Name)
 	b.Stats.Attempts.Add(1)
 	dialCtx, cancelDial := context.WithCancel(b.ctx)
@@ -38,16 +39,16 @@ func (b *Bridge) runOutbound(id, from, to string, t Trunk, q *eventQueue) {
 		}
 	}()
 	log.Info("sip invite")
-	p := gatewayParty{calls: b.calls, id: id}
+	p := gatewayParty{x}
 	var early *liveMedia // 183 with SDP: the far end's audio before the answer
 	ch, err := b.stack.Invite(dialCtx, invite{
 		User: to, HostPort: t.Address, Transport: t.Transport, From: from,
 		Username: t.Username, Password: t.Password,
 		// A calling phone's codecs first: the trunk's pick passes through.
 		Codecs:     orderCodecs(b.trunkCodecs(t), b.legs.offeredBy(from)),
-		OnProgress: func(int) { _ = b.calls.ExternalRinging(id) },
+		OnProgress: func(int) { _ = x.Ringing() },
 		OnEarlyMedia: func(ch channel) {
-			key, err := b.calls.ExternalEarlyMedia(id)
+			key, err := x.EarlyMedia()
 			if err != nil {
 				log.Info("early media not played", "err", err)
 				return
@@ -78,13 +79,13 @@ func (b *Bridge) runOutbound(id, from, to string, t Trunk, q *eventQueue) {
 		} else {
 			b.Stats.fail(0)
 		}
-		_ = b.calls.ExternalHangup(id, callReason(err))
+		_ = x.Hangup(callReason(err))
 		return
 	}
 	// Before the answer is told: a calling phone answers with this codec.
 	b.legs.setAnswered(id, ch.Codec().ID)
 	defer b.legs.forget(id)
-	acc, err := b.calls.ExternalAnswer(id)
+	acc, err := x.Answer()
 	if err != nil { // the user hung up as the answer came
 		log.Info("sip call answered too late", "err", err)
 		early.stop()

@@ -31,16 +31,11 @@ type party interface {
 }
 
 // gatewayParty is a gateway call (a trunk or an inbound number).
-type gatewayParty struct {
-	calls *call.Service
-	id    string
-}
+type gatewayParty struct{ x call.External }
 
-func (p gatewayParty) hangup(reason string) { _ = p.calls.ExternalHangup(p.id, reason) }
-func (p gatewayParty) dtmf(d byte) error    { return p.calls.ExternalDTMF(p.id, string(d)) }
-func (p gatewayParty) hold(held bool, reason string) {
-	_ = p.calls.ExternalHold(p.id, held, reason)
-}
+func (p gatewayParty) hangup(reason string)          { _ = p.x.Hangup(reason) }
+func (p gatewayParty) dtmf(d byte) error             { return p.x.DTMF(string(d)) }
+func (p gatewayParty) hold(held bool, reason string) { _ = p.x.Hold(held, reason) }
 
 // deviceParty is a SIP phone's device of a user.
 type deviceParty struct {
