@@ -17,8 +17,9 @@ type Options struct {
 	Lock sync.Locker
 	// Expired is called, with Lock held, when an HTTP device's time is
 	// up (HTTPTimeout after its last request). The owner ends what the
-	// device carried and calls Remove. A constructor option, not a
-	// setter: the owner builds its Registry and hands its own method.
+	// device carried and calls Remove (nil: Remove alone). A constructor
+	// option, not a setter: the owner builds its Registry and hands its
+	// own method.
 	Expired       func(*Device)
 	HTTPTimeout   time.Duration // default 40s
 	EventsPerUser int           // log capacity per user (default 1000)
@@ -55,7 +56,11 @@ func New(o Options) *Registry {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Registry{opts: o, users: map[string]*User{}}
+	r := &Registry{opts: o, users: map[string]*User{}}
+	if r.opts.Expired == nil {
+		r.opts.Expired = func(d *Device) { r.Remove(d) }
+	}
+	return r
 }
 
 // User returns name's entry, creating it (offline) if new.
