@@ -21,23 +21,7 @@ func (b *Bridge) runOutbound(x call.External, from, to string, t Trunk, q *event
 	dialCtx, cancelDial := context.WithCancel(b.ctx)
 	defer cancelDial()
 	// While the INVITE is pending, a user's hang-up cancels it (CANCEL).
-	userEnd := make(chan call.Event, 1)
-	stopWatch, watchDone := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(watchDone)
-		for {
-			select {
-			case e := <-q.c:
-				if isEnd(e) {
-					userEnd <- e
-					cancelDial()
-					return
-				}
-			case <-stopWatch:
-				return
-			}
-		}
-	}()
+	userEnd, stopWatch := watchUserEnd(q, cancelDial)
 	log.Info("sip invite")
 	p := gatewayParty{x}
 	var early *liveMedia // 183 with SDP: the far end's audio before the answer
@@ -57,8 +41,7 @@ func (b *Bridge) runOutbound(x call.External, from, to string, t Trunk, q *event
 			early = b.startMedia(ch, key, "", p, log)
 		},
 	})
-	close(stopWatch)
-	<-watchDone
+	stopWatch()
 	select {
 	case e := <-userEnd:
 		log.Info("sip call cancelled by the user", "reason", e.Reason)
@@ -99,6 +82,33 @@ func (b *Bridge) runOutbound(x call.External, from, to string, t Trunk, q *event
 		return
 	}
 	b.bridge(ch, acc.Publish, acc.Play, q, p, log)
+}
+
+// watchUserEnd watches q while an INVITE is pending: the user's end of
+// the call is put in the returned channel and cancels the dial. stop ends
+// the watch and waits for it, so that q's later events go to the bridge.
+func watchUserEnd(q *eventQueue, cancelDial context.CancelFunc) (userEnd <-chan call.Event, stop func()) {
+	ended := make(chan call.Event, 1)
+	stopWatch, watchDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		for {
+			select {
+			case e := <-q.c:
+				if isEnd(e) {
+					ended <- e
+					cancelDial()
+					return
+				}
+			case <-stopWatch:
+				return
+			}
+		}
+	}()
+	return ended, func() {
+		close(stopWatch)
+		<-watchDone
+	}
 }
 
 // liveMedia is a running mediaBridge.
