@@ -1,18 +1,21 @@
 package call
 
-import "time"
+import (
+	"github.com/flashvox/flashvox/events"
+	"github.com/flashvox/flashvox/presence"
+)
 
 // Event types. Every call transition is one event with the call id, written
 // to the log of each party it concerns.
 const (
-	EvIncoming = "incoming"  // callee: a call rings (from, call)
-	EvRinging  = "ringing"   // caller: the callee's devices ring
-	EvAccepted = "accepted"  // both: answered; publish/play names for this party
-	EvRejected = "rejected"  // both: the callee refused or could not take it (reason)
-	EvCanceled = "cancelled" // both: stopped ringing unanswered (reason)
-	EvBye      = "bye"       // both: an established call ended (reason, by)
-	EvPresence = "presence"  // watchers: a user's presence changed (user, status)
-	EvDTMF     = "dtmf"      // the other party: digits sent in the call
+	EvIncoming = "incoming"          // callee: a call rings (from, call)
+	EvRinging  = "ringing"           // caller: the callee's devices ring
+	EvAccepted = "accepted"          // both: answered; publish/play names for this party
+	EvRejected = "rejected"          // both: the callee refused or could not take it (reason)
+	EvCanceled = "cancelled"         // both: stopped ringing unanswered (reason)
+	EvBye      = "bye"               // both: an established call ended (reason, by)
+	EvPresence = presence.EvPresence // watchers: a user's presence changed (presence.Event)
+	EvDTMF     = "dtmf"              // the other party: digits sent in the call
 	// EvEarlyMedia: caller of a gateway call: the far end plays audio
 	// before answering (SIP 183 with SDP); play is the name to play. The
 	// call is still ringing.
@@ -35,44 +38,49 @@ const (
 	ReasonAnsweredElsewhere = "answered_elsewhere" // RTMP only: another device of the callee answered
 )
 
-// Presence statuses.
+// Presence statuses (package presence's).
 const (
-	Online  = "online"
-	Busy    = "busy"
-	Offline = "offline"
+	Online  = presence.Online
+	Busy    = presence.Busy
+	Offline = presence.Offline
 )
 
 // ModeRelay: both parties publish to and play from the server (see also
 // ModeP2P).
 const ModeRelay = "relay"
 
-// Event is one entry of a user's event log. Fields that do not apply to the
-// type are empty.
+// Event is one call event: an entry of a user's event log
+// (events.Event), and what a gateway's Leg is told. Fields that do not
+// apply to the type are empty. The log adds the cursor and the time.
 type Event struct {
-	Cursor uint64    `json:"cursor"` // position in the user's log, from 1, increasing by 1
-	Type   string    `json:"type"`
-	Time   time.Time `json:"time"`
-	Call   string    `json:"call,omitempty"`
-	From   string    `json:"from,omitempty"` // the caller
-	To     string    `json:"to,omitempty"`   // the callee
-	Reason string    `json:"reason,omitempty"`
-	By     string    `json:"by,omitempty"` // who ended the call (bye)
+	Type   string
+	Call   string
+	From   string // the caller
+	To     string // the callee
+	Reason string
+	By     string // who ended the call (bye)
 	// Accepted: the names this party publishes and plays, the media mode,
 	// the other party's RTMFP peer id (if it reported one) and the device
 	// that answered. Mode is also in media events (the new mode) and in
 	// the bye of an answered call (the mode at its end).
-	Publish string `json:"publish,omitempty"`
-	Play    string `json:"play,omitempty"`
-	Mode    string `json:"mode,omitempty"`
-	PeerID  string `json:"peerId,omitempty"`
-	Device  string `json:"device,omitempty"`
-	// Presence.
-	User   string `json:"user,omitempty"`
-	Status string `json:"status,omitempty"`
+	Publish string
+	Play    string
+	Mode    string
+	PeerID  string
+	Device  string
 	// DTMF.
-	Digits string `json:"digits,omitempty"`
-	// Conference events (types conf_*, package conference): the room and
-	// the member concerned.
-	Room   string `json:"room,omitempty"`
-	Member string `json:"member,omitempty"`
+	Digits string
+}
+
+// EventType is e's type (events.Event).
+func (e Event) EventType() string { return e.Type }
+
+// WireFields appends e's fields in the order clients see them
+// (events.Event; docs/PROTOCOL.md).
+func (e Event) WireFields(f []events.Field) []events.Field {
+	return append(f, events.Field{Key: "call", Value: e.Call}, events.Field{Key: "from", Value: e.From},
+		events.Field{Key: "to", Value: e.To}, events.Field{Key: "reason", Value: e.Reason}, events.Field{Key: "by", Value: e.By},
+		events.Field{Key: "publish", Value: e.Publish}, events.Field{Key: "play", Value: e.Play},
+		events.Field{Key: "mode", Value: e.Mode}, events.Field{Key: "peerId", Value: e.PeerID},
+		events.Field{Key: "device", Value: e.Device}, events.Field{Key: "digits", Value: e.Digits})
 }

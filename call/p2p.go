@@ -33,18 +33,18 @@ func (s *Service) Stats() *Stats { return &s.stats }
 func (s *Service) SetDirect(d *Device) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d.direct = true
+	d.SetDirect()
 }
 
 // modeLocked decides an answered call's media mode: p2p when p2p is not
 // disabled, both parties' devices are direct, both reported peer IDs and
 // neither user is under the no-p2p policy; relay otherwise.
 func (s *Service) modeLocked(c *Call, callee *Device) string {
-	if s.opts.DisableP2P || c.ext != extNone || c.callerPeer == "" || c.calleePeer == "" || !callee.direct {
+	if s.opts.DisableP2P || c.ext != extNone || c.callerPeer == "" || c.calleePeer == "" || !callee.Direct() {
 		return ModeRelay
 	}
-	caller := s.users[c.From].devices[c.callerDevice]
-	if caller == nil || !caller.direct || slices.Contains(s.opts.NoP2P, c.From) || slices.Contains(s.opts.NoP2P, c.To) {
+	caller := s.users[c.From].Device(c.callerDevice)
+	if caller == nil || !caller.Direct() || slices.Contains(s.opts.NoP2P, c.From) || slices.Contains(s.opts.NoP2P, c.To) {
 		return ModeRelay
 	}
 	s.stats.P2PCalls.Add(1)
@@ -68,9 +68,10 @@ func (s *Service) P2PFailed(d *Device, id string) error {
 	c.mode, c.fellBack = ModeRelay, true
 	s.stats.P2PFallbacks.Add(1)
 	s.log.Info("p2p failed: relaying", "call", c.ID, "by", d.User)
-	e := Event{Type: EvMedia, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, Mode: ModeRelay, Reason: ReasonP2PFailed, By: d.User}
-	s.tellLocked(c, c.From, e)
-	s.tellLocked(c, c.To, e)
+	e := Event{Type: EvMedia, Call: c.ID, From: c.From, To: c.To, Mode: ModeRelay, Reason: ReasonP2PFailed, By: d.User}
+	now := s.opts.Now()
+	s.tellLocked(c, c.From, now, e)
+	s.tellLocked(c, c.To, now, e)
 	return nil
 }
 

@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/flashvox/flashvox/events"
+	"github.com/flashvox/flashvox/presence"
 )
 
 // Options configure a Service.
@@ -25,73 +27,51 @@ type Options struct {
 	NoP2P []string
 	// DisableP2P makes every call relay (the config's call.p2p: false).
 	DisableP2P bool
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// Gateway carries calls whose other party is not a user (package
+	// sipbridge); nil: only users can be called. It is fixed at
+	// construction, so no call ever sees it change.
+	Gateway Gateway
+	Now     func() time.Time
+	Logger  *slog.Logger
 
 	// Records receives a record of every call that ends (cdr.go); nil:
 	// none. CDR
 	Records Recorder
 }
 
-// Device kinds.
+// Device kinds (package presence's).
 const (
-	KindRTMP = "rtmp"
-	KindHTTP = "http"
-	// KindSIP is a SIP phone registered as the user (package sipbridge):
-	// it rings for every call to the user and places calls as the user.
-	KindSIP = "sip"
+	KindRTMP = presence.KindRTMP
+	KindHTTP = presence.KindHTTP
+	KindSIP  = presence.KindSIP
 )
 
-// Service holds users, their devices and logs, and the calls between them.
-// All methods are safe for concurrent use.
+// Device is one connection of a user (package presence). A device that
+// placed or answered a call carries its media: when it goes away, the call
+// ends.
+type Device = presence.Device
+
+// Service holds the calls between users; who is online on which device is
+// its presence.Registry's, guarded by the same lock. All methods are safe
+// for concurrent use.
 type Service struct {
 	opts Options
 	log  *slog.Logger
 
 	mu      sync.Mutex
+	pres    *presence.Registry
 	users   map[string]*user
 	calls   map[string]*Call
 	streams map[string]*grant // issued stream name -> who may use it
 	seq     uint64            // orders calls
 	closed  bool
-	gw      Gateway // carries calls to non-users (sipbridge), may be nil
 	stats   Stats
 }
 
+// user is a user's presence entry (its log, its devices) and its calls.
 type user struct {
-	name    string
-	log     *Log
-	devices map[string]*Device
-	http    *Device // the user's HTTP device, if any
-	calls   map[string]*Call
-	status  string // last presence told to watchers
-}
-
-// Device is one connection of a user: an RTMP connection, or the user's
-// HTTP client (all HTTP requests of a user are one device). A device that
-// placed or answered a call carries its media: when it goes away, the call ends.
-type Device struct {
-	ID   string
-	User string
-	Kind string
-
-	// HTTP devices: requests in flight and the expiry timer (guarded by Service.mu).
-	inflight int
-	expiry   *time.Timer
-	gone     bool
-	direct   bool // RTMFP: may carry media peer to peer (SetDirect)
-
-	// Pushing transports (RTMP, RTMFP) report how far they have written
-	// the user's events to the client (Delivered); Flush waits on it.
-	pushes    atomic.Bool
-	delivered atomic.Uint64
-}
-
-// Delivered records that a pushing transport has written its user's
-// events before cursor to the client. Safe from any goroutine.
-func (d *Device) Delivered(cursor uint64) {
-	d.delivered.Store(cursor)
-	d.pushes.Store(true)
+	*presence.User
+	calls map[string]*Call
 }
 
 // grant says who may publish and who may play one issued stream name.
@@ -106,12 +86,6 @@ func NewService(o Options, names ...string) *Service {
 	if o.RingTimeout <= 0 {
 		o.RingTimeout = 30 * time.Second
 	}
-	if o.EventsPerUser <= 0 {
-		o.EventsPerUser = 1000
-	}
-	if o.HTTPPresenceTimeout <= 0 {
-		o.HTTPPresenceTimeout = 40 * time.Second
-	}
 	if o.StreamPrefix == "" {
 		o.StreamPrefix = "phone/"
 	}
@@ -122,6 +96,10 @@ func NewService(o Options, names ...string) *Service {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{opts: o, log: o.Logger, users: map[string]*user{}, calls: map[string]*Call{}, streams: map[string]*grant{}}
+	// The registry shares s.mu (a device's departure ends its calls in the
+	// same step) and hands expired HTTP devices back to detachLocked.
+	s.pres = presence.New(presence.Options{Lock: &s.mu, Expired: s.detachLocked, HTTPTimeout: o.HTTPPresenceTimeout,
+		EventsPerUser: o.EventsPerUser, Now: o.Now, Logger: o.Logger})
 	for _, n := range names {
 		s.userLocked(n)
 	}
@@ -131,17 +109,23 @@ func NewService(o Options, names ...string) *Service {
 func (s *Service) userLocked(name string) *user {
 	u := s.users[name]
 	if u == nil {
-		u = &user{name: name, log: NewLog(s.opts.EventsPerUser), devices: map[string]*Device{}, calls: map[string]*Call{}, status: Offline}
+		u = &user{User: s.pres.User(name), calls: map[string]*Call{}}
 		s.users[name] = u
 	}
 	return u
 }
 
+// attachedLocked reports whether d is still a device of its user.
+func (s *Service) attachedLocked(d *Device) bool {
+	u := s.users[d.User]
+	return u != nil && u.Has(d)
+}
+
 // Log returns user's event log (creating the user's entry).
-func (s *Service) Log(name string) *Log {
+func (s *Service) Log(name string) *events.Log {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.userLocked(name).log
+	return s.userLocked(name).Log
 }
 
 // Attach registers a new device (an RTMP connection) of user. The user is
@@ -150,9 +134,7 @@ func (s *Service) Attach(name, kind string) *Device {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := s.userLocked(name)
-	d := &Device{ID: randomID(8), User: name, Kind: kind}
-	u.devices[d.ID] = d
-	s.log.Info("device attached", "user", name, "device", d.ID, "kind", kind)
+	d := s.pres.Attach(u.User, kind)
 	s.presenceLocked(u)
 	return d
 }
@@ -166,26 +148,17 @@ func (s *Service) Detach(d *Device) {
 }
 
 func (s *Service) detachLocked(d *Device) {
-	u := s.users[d.User]
-	if u == nil || u.devices[d.ID] != d {
+	if !s.pres.Remove(d) {
 		return
 	}
-	delete(u.devices, d.ID)
-	d.gone = true
-	if d.expiry != nil {
-		d.expiry.Stop()
-	}
-	if u.http == d {
-		u.http = nil
-	}
-	s.log.Info("device detached", "user", d.User, "device", d.ID, "kind", d.Kind)
+	u := s.users[d.User]
 	for _, c := range sortedCalls(u.calls) {
 		switch {
 		case c.state == stateActive && (c.callerDevice == d.ID || c.calleeDevice == d.ID):
 			s.endLocked(c, EvBye, ReasonGone, d.User)
 		case c.state == stateRinging && c.From == d.User && c.callerDevice == d.ID:
 			s.endLocked(c, EvCanceled, ReasonGone, d.User)
-		case c.state == stateRinging && c.To == d.User && len(u.devices) == 0:
+		case c.state == stateRinging && c.To == d.User && !u.Online():
 			s.endLocked(c, EvRejected, ReasonOffline, d.User)
 		}
 	}
@@ -200,36 +173,11 @@ func (s *Service) HTTPBegin(name string) (*Device, func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := s.userLocked(name)
-	d := u.http
-	if d == nil {
-		d = &Device{ID: randomID(8), User: name, Kind: KindHTTP}
-		u.http = d
-		u.devices[d.ID] = d
-		s.log.Info("device attached", "user", name, "device", d.ID, "kind", KindHTTP)
+	d, added, end := s.pres.HTTPBegin(u.User)
+	if added {
 		s.presenceLocked(u)
 	}
-	d.inflight++
-	if d.expiry != nil {
-		d.expiry.Stop()
-	}
-	var once sync.Once
-	return d, func() { once.Do(func() { s.httpEnd(d) }) }
-}
-
-func (s *Service) httpEnd(d *Device) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d.inflight--
-	if d.gone || d.inflight > 0 {
-		return
-	}
-	d.expiry = time.AfterFunc(s.opts.HTTPPresenceTimeout, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if d.inflight == 0 && !d.gone {
-			s.detachLocked(d)
-		}
-	})
+	return d, end
 }
 
 // Presence returns every known user's presence.
@@ -245,7 +193,7 @@ func (s *Service) Presence() map[string]string {
 
 func statusOf(u *user) string {
 	switch {
-	case len(u.devices) == 0:
+	case !u.Online():
 		return Offline
 	case len(u.calls) > 0:
 		return Busy
@@ -254,19 +202,7 @@ func statusOf(u *user) string {
 }
 
 // presenceLocked tells every other known user when u's presence changed.
-func (s *Service) presenceLocked(u *user) {
-	st := statusOf(u)
-	if st == u.status {
-		return
-	}
-	u.status = st
-	now := s.opts.Now()
-	for _, w := range s.users {
-		if w != u {
-			w.log.Append(Event{Type: EvPresence, Time: now, User: u.name, Status: st})
-		}
-	}
-}
+func (s *Service) presenceLocked(u *user) { s.pres.Tell(u.User, statusOf(u)) }
 
 // StreamKey returns the hub key for an issued stream name if user may
 // publish it (publish) or play it (!publish) now, else ErrStreamDenied.
@@ -293,13 +229,7 @@ func (s *Service) Close() {
 	for _, c := range sortedCalls(s.calls) {
 		s.endLocked(c, endEventFor(c), "shutdown", "")
 	}
-	for _, u := range s.users {
-		for _, d := range u.devices {
-			if d.expiry != nil {
-				d.expiry.Stop()
-			}
-		}
-	}
+	s.pres.Close()
 }
 
 // Flush waits until every pushing device has delivered its user's events
@@ -324,16 +254,7 @@ func (s *Service) Flush(ctx context.Context) error {
 func (s *Service) undelivered() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
-	for _, u := range s.users {
-		head := u.log.Head()
-		for _, d := range u.devices {
-			if d.pushes.Load() && d.delivered.Load() < head {
-				n++
-			}
-		}
-	}
-	return n
+	return s.pres.Undelivered()
 }
 
 func endEventFor(c *Call) string {

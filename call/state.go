@@ -40,7 +40,7 @@ type Call struct {
 // outcome arrives as events: ringing (and incoming for the callee), or
 // rejected with reason busy or offline.
 func (s *Service) Invite(d *Device, to, peerID string) (string, error) {
-	if gw := s.gateway(); gw != nil && gw.Routes(to) {
+	if gw := s.opts.Gateway; gw != nil && gw.Routes(to) {
 		return s.inviteExternal(d, gw, to)
 	}
 	if !account.ValidUserName(to) {
@@ -52,7 +52,7 @@ func (s *Service) Invite(d *Device, to, peerID string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	caller := s.users[d.User]
-	if caller == nil || caller.devices[d.ID] != d {
+	if caller == nil || !caller.Has(d) {
 		return "", fmt.Errorf("%w: device is gone", ErrState)
 	}
 	if s.closed {
@@ -68,13 +68,13 @@ func (s *Service) Invite(d *Device, to, peerID string) (string, error) {
 	callee := s.users[to]
 	log := s.log.With("call", c.ID)
 	switch {
-	case callee == nil || len(callee.devices) == 0:
+	case callee == nil || !callee.Online():
 		log.Info("call refused", "from", c.From, "to", to, "reason", ReasonOffline)
-		caller.log.Append(Event{Type: EvRejected, Time: now, Call: c.ID, From: c.From, To: to, Reason: ReasonOffline})
+		caller.Log.Append(now, Event{Type: EvRejected, Call: c.ID, From: c.From, To: to, Reason: ReasonOffline})
 		return c.ID, nil
 	case len(callee.calls) > 0:
 		log.Info("call refused", "from", c.From, "to", to, "reason", ReasonBusy)
-		caller.log.Append(Event{Type: EvRejected, Time: now, Call: c.ID, From: c.From, To: to, Reason: ReasonBusy})
+		caller.Log.Append(now, Event{Type: EvRejected, Call: c.ID, From: c.From, To: to, Reason: ReasonBusy})
 		return c.ID, nil
 	}
 	c.state = stateRinging
@@ -85,8 +85,8 @@ func (s *Service) Invite(d *Device, to, peerID string) (string, error) {
 	log.Info("call ringing", "from", c.From, "to", to)
 	// No peer ID before the answer: the callee (or anyone ringing as it)
 	// must not learn the caller's address unless they talk peer to peer.
-	callee.log.Append(Event{Type: EvIncoming, Time: now, Call: c.ID, From: c.From, To: to})
-	caller.log.Append(Event{Type: EvRinging, Time: now, Call: c.ID, From: c.From, To: to})
+	callee.Log.Append(now, Event{Type: EvIncoming, Call: c.ID, From: c.From, To: to})
+	caller.Log.Append(now, Event{Type: EvRinging, Call: c.ID, From: c.From, To: to})
 	s.presenceLocked(caller)
 	s.presenceLocked(callee)
 	return c.ID, nil
@@ -150,15 +150,16 @@ func (s *Service) Accept(d *Device, id, peerID string) (Event, error) {
 	now := s.opts.Now()
 	c.mode = s.modeLocked(c, d)
 	s.log.Info("call accepted", "call", c.ID, "device", d.ID, "mode", c.mode)
-	base := Event{Type: EvAccepted, Time: now, Call: c.ID, From: c.From, To: c.To, Mode: c.mode, Device: d.ID}
+	base := Event{Type: EvAccepted, Call: c.ID, From: c.From, To: c.To, Mode: c.mode, Device: d.ID}
 	toCaller, toCallee := base, base
 	toCaller.Publish, toCaller.Play = c.names[0], c.names[1]
 	toCallee.Publish, toCallee.Play = c.names[1], c.names[0]
 	if c.mode == ModeP2P { // a relayed call hides each party's peer ID (address) from the other
 		toCaller.PeerID, toCallee.PeerID = c.calleePeer, c.callerPeer
 	}
-	s.tellLocked(c, c.From, toCaller)
-	return s.users[c.To].log.Append(toCallee), nil
+	s.tellLocked(c, c.From, now, toCaller)
+	s.users[c.To].Log.Append(now, toCallee)
+	return toCallee, nil
 }
 
 // Reject refuses a ringing call (callee only). reason may be "busy";
@@ -218,7 +219,7 @@ func (s *Service) DTMF(d *Device, id, digits string) error {
 	if d.User == c.To {
 		other = c.From
 	}
-	s.tellLocked(c, other, Event{Type: EvDTMF, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, By: d.User, Digits: digits})
+	s.tellLocked(c, other, s.opts.Now(), Event{Type: EvDTMF, Call: c.ID, From: c.From, To: c.To, By: d.User, Digits: digits})
 	return nil
 }
 
@@ -251,7 +252,8 @@ func (s *Service) endLocked(c *Call, typ, reason, by string) {
 	s.log.Info("call ended", "call", c.ID, "event", typ, "reason", reason, "by", by, "mode", c.mode, "fell_back", c.fellBack)
 	// An answered call's bye says which mode carried the media at the end
 	// (relay after a fallback), so the log alone tells the call's record.
-	e := Event{Type: typ, Time: s.opts.Now(), Call: c.ID, From: c.From, To: c.To, Reason: reason, By: by, Mode: c.mode}
+	now := s.opts.Now()
+	e := Event{Type: typ, Call: c.ID, From: c.From, To: c.To, Reason: reason, By: by, Mode: c.mode}
 	for _, name := range []string{c.From, c.To} {
 		if c.isExternal(name) {
 			c.leg.Event(e)
@@ -259,7 +261,7 @@ func (s *Service) endLocked(c *Call, typ, reason, by string) {
 		}
 		u := s.users[name]
 		delete(u.calls, c.ID)
-		u.log.Append(e)
+		u.Log.Append(now, e)
 	}
 	for _, name := range []string{c.From, c.To} {
 		if !c.isExternal(name) {

@@ -21,12 +21,11 @@ import (
 // invited.
 type NumberDialer func(number, by string, join func() (*Member, error), failed func(reason string)) error
 
-// SetNumberDialer lets moderators invite phone numbers (Invite). Call it
-// before serving; without it numbers cannot be invited.
-func (s *Service) SetNumberDialer(d NumberDialer) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.dialer = d
+// Ringer rings users a moderator invites (package call's Service): the
+// invitation is a call from "conf:ROOM" whose progress comes to leg; the
+// room hangs it up through the returned handle when the member leaves.
+type Ringer interface {
+	InviteExternal(from, to string, leg call.Leg) (x call.External, reason string, err error)
 }
 
 // KindCall is a user invited into a room who answered on a call device:
@@ -49,7 +48,7 @@ func IsNumber(target string) bool {
 }
 
 // Invite has a moderator bring target into room: a phone number is called
-// (SetNumberDialer) and joins as a SIP member when it answers; a user is
+// (Options.Dialer) and joins as a SIP member when it answers; a user is
 // rung on all its devices like a call from "conf:ROOM" and joins as a
 // KindCall member when it accepts, hearing the room's mix on the call's
 // stream. The invited skip the room's PIN and lock (the moderator vouched
@@ -66,9 +65,7 @@ func (s *Service) Invite(by, room, target string) error {
 	case !r.isModerator(by):
 		return ErrNotModerator
 	case IsNumber(target):
-		s.mu.Lock()
-		dial := s.dialer
-		s.mu.Unlock()
+		dial := s.opts.Dialer
 		if dial == nil {
 			return fmt.Errorf("%w: no SIP dial-out", ErrCannotInvite)
 		}
@@ -105,7 +102,7 @@ func (s *Service) inviteUser(r *room, user, by string) error {
 	s.invites.Add(1) // under mu: Close waits only once closed is set
 	s.mu.Unlock()
 	leg := newInviteLeg()
-	id, reason, err := calls.InviteExternal(TargetPrefix+r.name, user, leg)
+	x, reason, err := calls.InviteExternal(TargetPrefix+r.name, user, leg)
 	if err == nil && reason != "" {
 		err = fmt.Errorf("%s is %s", user, reason)
 	}
@@ -113,11 +110,11 @@ func (s *Service) inviteUser(r *room, user, by string) error {
 		s.invites.Done()
 		return fmt.Errorf("%w: %w", ErrCannotInvite, err)
 	}
-	log := r.log.With("invited", user, "by", by, "call", id)
+	log := r.log.With("invited", user, "by", by, "call", x.ID)
 	log.Info("user invited, ringing")
 	go func() {
 		defer s.invites.Done()
-		if reason := s.runInvitedUser(r.name, user, id, leg, log); reason != "" {
+		if reason := s.runInvitedUser(r.name, user, x, leg, log); reason != "" {
 			r.inviteFailed(user, by, reason)
 		}
 	}()
@@ -128,8 +125,8 @@ func (s *Service) inviteUser(r *room, user, by string) error {
 // call's audio to and from the user's membership until one of them ends.
 // It returns why the invitation failed, or "" when the user joined (or
 // the server stops).
-func (s *Service) runInvitedUser(room, user, id string, leg *inviteLeg, log *slog.Logger) (failed string) {
-	calls, h := s.opts.Calls, s.opts.Hub
+func (s *Service) runInvitedUser(room, user string, x call.External, leg *inviteLeg, log *slog.Logger) (failed string) {
+	h := s.opts.Hub
 	var acc call.Event
 	for acc.Type == "" {
 		select {
@@ -145,14 +142,14 @@ func (s *Service) runInvitedUser(room, user, id string, leg *inviteLeg, log *slo
 				return e.Reason
 			}
 		case <-s.done:
-			_ = calls.ExternalHangup(id, ReasonShutdown)
+			_ = x.Hangup(ReasonShutdown)
 			return ""
 		}
 	}
 	m, _, err := s.join(room, JoinOptions{User: user, Kind: KindCall}, true)
 	if err != nil {
 		log.Info("invited user answered but cannot join", "err", err)
-		_ = calls.ExternalHangup(id, "conference_"+ReasonEnded)
+		_ = x.Hangup("conference_" + ReasonEnded)
 		return joinFailReason(err)
 	}
 	// The user's device publishes acc.Play and plays acc.Publish: its
@@ -161,7 +158,7 @@ func (s *Service) runInvitedUser(room, user, id string, leg *inviteLeg, log *slo
 	if err != nil {
 		log.Info("invited user's audio cannot be published", "err", err)
 		m.Gone()
-		_ = calls.ExternalHangup(id, "conference_failed")
+		_ = x.Hangup("conference_failed")
 		return ReasonFailed
 	}
 	defer pub.Close()
@@ -169,7 +166,7 @@ func (s *Service) runInvitedUser(room, user, id string, leg *inviteLeg, log *slo
 	if err != nil {
 		log.Info("room mix cannot be sent to the invited user", "err", err)
 		m.Gone()
-		_ = calls.ExternalHangup(id, "conference_failed")
+		_ = x.Hangup("conference_failed")
 		return ReasonFailed
 	}
 	defer mixPub.Close()
@@ -195,7 +192,7 @@ func (s *Service) runInvitedUser(room, user, id string, leg *inviteLeg, log *slo
 				return ""
 			}
 		case <-m.Done():
-			_ = calls.ExternalHangup(id, "conference_left")
+			_ = x.Hangup("conference_left")
 			return ""
 		}
 	}

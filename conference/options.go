@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
 )
@@ -109,7 +108,10 @@ type Options struct {
 	Rooms     []RoomConfig
 	// Calls rings users a moderator invites (Service.Invite); nil: users
 	// cannot be invited.
-	Calls *call.Service
+	Calls Ringer
+	// Dialer calls phone numbers a moderator invites (Service.Invite);
+	// nil: numbers cannot be invited.
+	Dialer NumberDialer
 	// Throttle slows PIN guessing: joins from an address that keeps
 	// failing a room's PIN (account "conf:ROOM") are refused with a
 	// *ThrottledError for a while. nil: not slowed.

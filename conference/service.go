@@ -39,7 +39,6 @@ type Service struct {
 	closed     bool
 	mixers     sync.WaitGroup
 	invites    sync.WaitGroup // runInvitedUser goroutines
-	dialer     NumberDialer   // SetNumberDialer
 	done       chan struct{}  // closed by Close
 }
 

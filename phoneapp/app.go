@@ -20,6 +20,7 @@ import (
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/conference"
+	"github.com/flashvox/flashvox/events"
 	"github.com/flashvox/flashvox/session"
 )
 
@@ -146,7 +147,7 @@ type conn struct {
 	s      *session.Session
 	dev    *call.Device
 	log    *slog.Logger
-	events *call.Log
+	events *events.Log
 	cursor uint64 // first event pushed: the log's head at connect
 	cancel context.CancelFunc
 	wg     sync.WaitGroup

@@ -6,6 +6,8 @@ import (
 
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/conference"
+	"github.com/flashvox/flashvox/events"
 )
 
 // Call serves the phone's NetConnection calls:
@@ -135,28 +137,24 @@ func (c *conn) push(ctx context.Context) {
 // invocation maps an event to the method and its one argument. Another
 // device of the callee that did not answer gets onCancelled with reason
 // answered_elsewhere instead of onAccepted.
-func (c *conn) invocation(e call.Event) (string, *amf.Object) {
-	if e.Type == call.EvAccepted && e.To == c.dev.User && e.Device != c.dev.ID {
-		e = call.Event{Type: call.EvCanceled, Cursor: e.Cursor, Time: e.Time, Call: e.Call, From: e.From, To: e.To, Reason: call.ReasonAnsweredElsewhere, Device: e.Device}
+func (c *conn) invocation(en events.Entry) (string, *amf.Object) {
+	switch e := en.Event.(type) {
+	case conference.Event:
+		return conferenceMethods[e.Type], EventObject(en)
+	case call.Event:
+		if e.Type == call.EvAccepted && e.To == c.dev.User && e.Device != c.dev.ID {
+			en.Event = call.Event{Type: call.EvCanceled, Call: e.Call, From: e.From, To: e.To, Reason: call.ReasonAnsweredElsewhere, Device: e.Device}
+		}
 	}
-	if m, ok := conferenceMethods[e.Type]; ok {
-		return m, EventObject(e)
-	}
-	return methods[e.Type], EventObject(e)
+	return methods[en.Type()], EventObject(en) // call and presence events
 }
 
 // EventObject is the AMF object of an event: its non-empty fields under
 // their JSON names, time in milliseconds since 1970.
-func EventObject(e call.Event) *amf.Object {
-	o := amf.NewObject("type", e.Type, "cursor", float64(e.Cursor), "time", float64(e.Time.UnixMilli()))
-	for _, kv := range [...]struct{ k, v string }{
-		{"call", e.Call}, {"from", e.From}, {"to", e.To}, {"reason", e.Reason}, {"by", e.By},
-		{"publish", e.Publish}, {"play", e.Play}, {"mode", e.Mode}, {"peerId", e.PeerID}, {"device", e.Device},
-		{"user", e.User}, {"status", e.Status}, {"digits", e.Digits}, {"room", e.Room}, {"member", e.Member},
-	} {
-		if kv.v != "" {
-			o.Set(kv.k, kv.v)
-		}
+func EventObject(e events.Entry) *amf.Object {
+	o := amf.NewObject("type", e.Type(), "cursor", float64(e.Cursor), "time", float64(e.Time.UnixMilli()))
+	for _, f := range e.Fields() {
+		o.Set(f.Key, f.Value)
 	}
 	return o
 }

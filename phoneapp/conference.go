@@ -31,49 +31,9 @@ func (c *conn) conferenceCall(name string, args []any) (any, error) {
 	}
 	switch name {
 	case "joinConference":
-		room, err := stringArg(args, 0, "room")
-		if err != nil {
-			return nil, err
-		}
-		if m := c.members[room]; m != nil {
-			select {
-			case <-m.Done():
-			default:
-				return nil, fmt.Errorf("already in room %q", room)
-			}
-		}
-		o := conference.JoinOptions{User: c.dev.User, Notify: conference.LogNotifier(c.events),
-			Addr: c.s.RemoteAddr()} // PIN guesses are throttled per address
-		if i := 1; i < len(args) {
-			if obj, ok := args[i].(*amf.Object); ok {
-				o.PIN, o.Mode = obj.GetString("pin"), conference.Mode(obj.GetString("mode"))
-				if o.Codec, err = conference.ParseCodec(obj.GetString("codec")); err != nil {
-					return nil, err
-				}
-			}
-		}
-		m, j, err := svc.Join(room, o)
-		if err != nil {
-			return nil, err
-		}
-		if c.members == nil {
-			c.members = map[string]*conference.Member{}
-		}
-		c.members[room] = m
-		return joinedObject(j), nil
+		return c.joinConference(svc, args)
 	case "leaveConference":
-		room, _ := stringArg(args, 0, "room")
-		if room == "" {
-			c.leaveConferences(false)
-			return nil, nil
-		}
-		m := c.members[room]
-		if m == nil {
-			return nil, conference.ErrNotMember
-		}
-		delete(c.members, room)
-		m.Leave()
-		return nil, nil
+		return nil, c.leaveConference(args)
 	case "muteConference":
 		room, member, err := roomMember(args)
 		if err != nil {
@@ -132,6 +92,57 @@ func (c *conn) conferenceCall(name string, args []any) (any, error) {
 		return amf.NewObject("name", info.Name, "mode", string(info.Mode), "locked", info.Locked, "members", membersArray(info.Members)), nil
 	}
 	return nil, session.ErrUnknownMethod
+}
+
+// joinConference puts this connection into a room (joinConference).
+func (c *conn) joinConference(svc *conference.Service, args []any) (any, error) {
+	room, err := stringArg(args, 0, "room")
+	if err != nil {
+		return nil, err
+	}
+	if m := c.members[room]; m != nil {
+		select {
+		case <-m.Done():
+		default:
+			return nil, fmt.Errorf("already in room %q", room)
+		}
+	}
+	o := conference.JoinOptions{User: c.dev.User, Notify: conference.LogNotifier(c.events),
+		Addr: c.s.RemoteAddr()} // PIN guesses are throttled per address
+	if i := 1; i < len(args) {
+		if obj, ok := args[i].(*amf.Object); ok {
+			o.PIN, o.Mode = obj.GetString("pin"), conference.Mode(obj.GetString("mode"))
+			if o.Codec, err = conference.ParseCodec(obj.GetString("codec")); err != nil {
+				return nil, err
+			}
+		}
+	}
+	m, j, err := svc.Join(room, o)
+	if err != nil {
+		return nil, err
+	}
+	if c.members == nil {
+		c.members = map[string]*conference.Member{}
+	}
+	c.members[room] = m
+	return joinedObject(j), nil
+}
+
+// leaveConference takes this connection out of a room, or of every room
+// without one (leaveConference).
+func (c *conn) leaveConference(args []any) error {
+	room, _ := stringArg(args, 0, "room")
+	if room == "" {
+		c.leaveConferences(false)
+		return nil
+	}
+	m := c.members[room]
+	if m == nil {
+		return conference.ErrNotMember
+	}
+	delete(c.members, room)
+	m.Leave()
+	return nil
 }
 
 func roomMember(args []any) (string, string, error) {
@@ -198,19 +209,19 @@ func membersArray(ms []conference.MemberInfo) []any {
 	return out
 }
 
-// conferenceMethods maps room event types in the call log to the client
-// methods the server invokes.
+// conferenceMethods maps room event types (conference.Event.Type) to the
+// client methods the server invokes.
 var conferenceMethods = map[string]string{
-	conference.CallEventPrefix + conference.EvJoined:  "onConferenceJoined",
-	conference.CallEventPrefix + conference.EvLeft:    "onConferenceLeft",
-	conference.CallEventPrefix + conference.EvMode:    "onConferenceMode",
-	conference.CallEventPrefix + conference.EvMuted:   "onConferenceMuted",
-	conference.CallEventPrefix + conference.EvSpeaker: "onConferenceSpeaker",
-	conference.CallEventPrefix + conference.EvLocked:  "onConferenceLocked",
-	conference.CallEventPrefix + conference.EvEnded:   "onConferenceEnded",
+	conference.EvJoined:  "onConferenceJoined",
+	conference.EvLeft:    "onConferenceLeft",
+	conference.EvMode:    "onConferenceMode",
+	conference.EvMuted:   "onConferenceMuted",
+	conference.EvSpeaker: "onConferenceSpeaker",
+	conference.EvLocked:  "onConferenceLocked",
+	conference.EvEnded:   "onConferenceEnded",
 	// Told to moderators only: an invitation failed after ringing began.
-	conference.CallEventPrefix + conference.EvInviteFailed: "onConferenceInviteFailed",
+	conference.EvInviteFailed: "onConferenceInviteFailed",
 	// Told to moderators only: the room's recording failed, or resumed.
-	conference.CallEventPrefix + conference.EvRecordFailed:  "onConferenceRecordFailed",
-	conference.CallEventPrefix + conference.EvRecordResumed: "onConferenceRecordResumed",
+	conference.EvRecordFailed:  "onConferenceRecordFailed",
+	conference.EvRecordResumed: "onConferenceRecordResumed",
 }

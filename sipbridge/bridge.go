@@ -77,9 +77,27 @@ type Options struct {
 	// (and to trunks without their own Trunk.Codecs); nil: DefaultCodecs.
 	Codecs []codec.ID
 	Hub    *media.Hub
-	Calls  *call.Service
+	// Peers builds the services inbound SIP reaches (see Peers), given
+	// the bridge to carry their calls to numbers; nil: nobody is rung.
+	// A hook rather than values because the cycle is genuine: the call
+	// service dials numbers through the bridge (call.Gateway), rooms
+	// invite numbers through it (DialConference), and the bridge rings
+	// users and joins rooms through them. Start runs Peers before it
+	// listens, so every request finds them complete: no setter, nothing
+	// nil in between. Peers must keep the bridge, not call it yet.
+	Peers  func(*Bridge) Peers
 	Logger *slog.Logger
 	Now    func() time.Time
+}
+
+// Peers are the services the bridge serves inbound SIP with.
+type Peers struct {
+	// Calls rings users for INVITEs to them and places their SIP
+	// phones' calls; it must be built with the bridge as its gateway.
+	Calls *call.Service
+	// Conferences lets callers to conf:ROOM into rooms; without Join
+	// such calls get 480.
+	Conferences ConferenceJoiner
 }
 
 // Bridge is flashvox's SIP user agent. It implements call.Gateway: web
@@ -103,7 +121,9 @@ type Bridge struct {
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	closed bool
-	confs  ConferenceJoiner // conf:ROOM targets (conference.go), guarded by mu
+	// calls and confs are Options.Peers', fixed before the bridge listens.
+	calls *call.Service
+	confs ConferenceJoiner
 	// regStore keeps the registrations across restarts, nil: not kept.
 	regStore RegistrationStore
 }
@@ -149,6 +169,10 @@ func Start(o Options) (*Bridge, error) {
 	}
 	if o.RTPPortMin > 0 && o.RTPPortMax > o.RTPPortMin {
 		dmedia.RTPPortStart, dmedia.RTPPortEnd = o.RTPPortMin, o.RTPPortMax
+	}
+	if o.Peers != nil {
+		p := o.Peers(b)
+		b.calls, b.confs = p.Calls, p.Conferences.withDefaults()
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	st, err := newDiagoStack(diagoOptions{
@@ -230,10 +254,10 @@ func (b *Bridge) Routes(to string) bool { return looksDialable(to) }
 
 // Dial is call.Gateway's: it checks the dial plan and the user's rights
 // and starts the outbound leg. It never blocks.
-func (b *Bridge) Dial(id, from, to string) (call.Leg, error) {
+func (b *Bridge) Dial(x call.External, from, to string) (call.Leg, error) {
 	if to == EchoTarget {
 		l := newEventQueue()
-		if !b.goLeg(func() { b.runWebEcho(id, l) }) {
+		if !b.goLeg(func() { b.runWebEcho(x, l) }) {
 			return nil, ErrClosed
 		}
 		return l, nil
@@ -243,7 +267,7 @@ func (b *Bridge) Dial(id, from, to string) (call.Leg, error) {
 		return nil, err
 	}
 	l := newEventQueue()
-	if !b.goLeg(func() { b.runOutbound(id, from, to, t, l) }) {
+	if !b.goLeg(func() { b.runOutbound(x, from, to, t, l) }) {
 		return nil, ErrClosed
 	}
 	return l, nil

@@ -52,18 +52,15 @@ var (
 // maxPINDigits bounds one PIN entry: a longer one counts as wrong.
 const maxPINDigits = 32
 
-// SetConferences lets inbound numbers with target conf:ROOM join rooms.
-// Call it before serving; without it such calls get 480.
-func (b *Bridge) SetConferences(j ConferenceJoiner) {
+// withDefaults fills j's zero PIN settings.
+func (j ConferenceJoiner) withDefaults() ConferenceJoiner {
 	if j.PINTimeout <= 0 {
 		j.PINTimeout = 15 * time.Second
 	}
 	if j.PINAttempts <= 0 {
 		j.PINAttempts = 3
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.confs = j
+	return j
 }
 
 // runConference answers a call to conf:ROOM and bridges it to the
@@ -73,9 +70,7 @@ func (b *Bridge) SetConferences(j ConferenceJoiner) {
 // "ext:NUMBER" for a trunk's caller.
 func (b *Bridge) runConference(o offer, target, caller string, log *slog.Logger) {
 	room := strings.TrimPrefix(target, "conf:")
-	b.mu.Lock()
 	conf := b.confs
-	b.mu.Unlock()
 	if conf.Join == nil {
 		log.Info("sip invite to a conference: conferences are off")
 		b.respond(o, 480, "Temporarily Unavailable", log)

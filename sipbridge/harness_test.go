@@ -52,7 +52,6 @@ func startEnvRing(t *testing.T, ring time.Duration, edit func(*Options)) *env {
 	log := testLogger()
 	hub := media.NewHub(256, log)
 	users := map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}
-	calls := call.NewService(call.Options{RingTimeout: ring, Logger: log}, "alice", "bob", "carol")
 	auth := account.NewAuth(account.AuthOptions{Users: users})
 	o := Options{
 		Listen:      "127.0.0.1:0",
@@ -66,8 +65,12 @@ func startEnvRing(t *testing.T, ring time.Duration, edit func(*Options)) *env {
 		// (docs/config.md sip.digest_algorithms).
 		DigestAlgorithms: []string{AlgMD5},
 		Hub:              hub,
-		Calls:            calls,
 		Logger:           log,
+	}
+	var calls *call.Service
+	o.Peers = func(gw *Bridge) Peers {
+		calls = call.NewService(call.Options{RingTimeout: ring, Gateway: gw, Logger: log}, "alice", "bob", "carol")
+		return Peers{Calls: calls}
 	}
 	if edit != nil {
 		edit(&o)
@@ -76,7 +79,6 @@ func startEnvRing(t *testing.T, ring time.Duration, edit func(*Options)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	calls.SetGateway(b)
 	sessions := &session.Handler{Options: session.Options{Hub: hub, MaxStreams: 8, Logger: log,
 		Apps: map[string]session.App{phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log}}}}
 	srv := &rtmp.Server{

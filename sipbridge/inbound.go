@@ -95,7 +95,7 @@ func (b *Bridge) respond(o offer, code int, reason string, log *slog.Logger) {
 func (b *Bridge) runInbound(o offer, user, from string, codecs []codec.ID, log *slog.Logger) {
 	q := newEventQueue()
 	defer b.legs.setOffered(from, o.Offered())()
-	id, reason, err := b.opts.Calls.InviteExternal(from, user, q)
+	x, reason, err := b.calls.InviteExternal(from, user, q)
 	switch {
 	case err != nil:
 		log.Info("sip call refused", "err", err)
@@ -108,6 +108,7 @@ func (b *Bridge) runInbound(o offer, user, from string, codecs []codec.ID, log *
 		b.respond(o, 480, "Temporarily Unavailable", log)
 		return
 	}
+	id := x.ID
 	log = log.With("call", id, "user", user)
 	log.Info("sip call ringing")
 	if err := o.Ringing(); err != nil {
@@ -119,11 +120,11 @@ wait:
 		select {
 		case <-o.Canceled():
 			log.Info("sip call cancelled by the caller")
-			_ = b.opts.Calls.ExternalHangup(id, call.ReasonCanceled)
+			_ = x.Hangup(call.ReasonCanceled)
 			b.Stats.fail(487)
 			return
 		case <-b.ctx.Done():
-			_ = b.opts.Calls.ExternalHangup(id, "shutdown")
+			_ = x.Hangup("shutdown")
 			b.respond(o, 503, "Service Unavailable", log)
 			return
 		case e := <-q.c:
@@ -146,11 +147,11 @@ wait:
 	ch, err := o.AnswerWith(codecs, b.legs.answeredCodec(id))
 	if err != nil {
 		log.Info("sip answer failed", "err", err)
-		_ = b.opts.Calls.ExternalHangup(id, callReason(err))
+		_ = x.Hangup(callReason(err))
 		return
 	}
 	log.Info("sip call established", "codec", ch.Codec().ID)
-	b.bridge(ch, acc.Publish, acc.Play, q, gatewayParty{calls: b.opts.Calls, id: id}, log)
+	b.bridge(ch, acc.Publish, acc.Play, q, gatewayParty{x}, log)
 }
 
 // runSIPEcho answers (the first of codecs offered) and sends every audio
@@ -211,16 +212,16 @@ func (b *Bridge) runSIPEcho(o offer, codecs []codec.ID, log *slog.Logger) {
 
 // runWebEcho is the echo extension for a web user: answer at once and
 // publish back what the user publishes, untouched.
-func (b *Bridge) runWebEcho(id string, q *eventQueue) {
-	log := b.log.With("call", id, "to", EchoTarget)
-	acc, err := b.opts.Calls.ExternalAnswer(id)
+func (b *Bridge) runWebEcho(x call.External, q *eventQueue) {
+	log := b.log.With("call", x.ID, "to", EchoTarget)
+	acc, err := x.Answer()
 	if err != nil {
 		log.Info("echo answer failed", "err", err)
 		return
 	}
 	pub, err := b.opts.Hub.Publish(acc.Publish)
 	if err != nil {
-		_ = b.opts.Calls.ExternalHangup(id, "echo_failed")
+		_ = x.Hangup("echo_failed")
 		return
 	}
 	defer pub.Close()
@@ -249,7 +250,7 @@ func (b *Bridge) runWebEcho(id string, q *eventQueue) {
 				log.Info("echo ended", "err", err)
 			}
 			if b.ctx.Err() != nil {
-				_ = b.opts.Calls.ExternalHangup(id, "shutdown")
+				_ = x.Hangup("shutdown")
 			}
 			return
 		}

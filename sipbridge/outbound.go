@@ -12,42 +12,27 @@ import (
 // hangupTimeout bounds sending BYE.
 const hangupTimeout = 5 * time.Second
 
-// runOutbound is the leg of web user from's call id to number to through
+// runOutbound is the leg of web user from's call x to number to through
 // trunk t. It owns the SIP dialog from INVITE to BYE.
-func (b *Bridge) runOutbound(id, from, to string, t Trunk, q *eventQueue) {
+func (b *Bridge) runOutbound(x call.External, from, to string, t Trunk, q *eventQueue) {
+	id := x.ID
 	log := b.log.With("call", id, "to", to, "trunk", t.Name)
 	b.Stats.Attempts.Add(1)
 	dialCtx, cancelDial := context.WithCancel(b.ctx)
 	defer cancelDial()
 	// While the INVITE is pending, a user's hang-up cancels it (CANCEL).
-	userEnd := make(chan call.Event, 1)
-	stopWatch, watchDone := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(watchDone)
-		for {
-			select {
-			case e := <-q.c:
-				if isEnd(e) {
-					userEnd <- e
-					cancelDial()
-					return
-				}
-			case <-stopWatch:
-				return
-			}
-		}
-	}()
+	userEnd, stopWatch := watchUserEnd(q, cancelDial)
 	log.Info("sip invite")
-	p := gatewayParty{calls: b.opts.Calls, id: id}
+	p := gatewayParty{x}
 	var early *liveMedia // 183 with SDP: the far end's audio before the answer
 	ch, err := b.stack.Invite(dialCtx, invite{
 		User: to, HostPort: t.Address, Transport: t.Transport, From: from,
 		Username: t.Username, Password: t.Password,
 		// A calling phone's codecs first: the trunk's pick passes through.
 		Codecs:     orderCodecs(b.trunkCodecs(t), b.legs.offeredBy(from)),
-		OnProgress: func(int) { _ = b.opts.Calls.ExternalRinging(id) },
+		OnProgress: func(int) { _ = x.Ringing() },
 		OnEarlyMedia: func(ch channel) {
-			key, err := b.opts.Calls.ExternalEarlyMedia(id)
+			key, err := x.EarlyMedia()
 			if err != nil {
 				log.Info("early media not played", "err", err)
 				return
@@ -56,8 +41,7 @@ func (b *Bridge) runOutbound(id, from, to string, t Trunk, q *eventQueue) {
 			early = b.startMedia(ch, key, "", p, log)
 		},
 	})
-	close(stopWatch)
-	<-watchDone
+	stopWatch()
 	select {
 	case e := <-userEnd:
 		log.Info("sip call cancelled by the user", "reason", e.Reason)
@@ -78,13 +62,13 @@ func (b *Bridge) runOutbound(id, from, to string, t Trunk, q *eventQueue) {
 		} else {
 			b.Stats.fail(0)
 		}
-		_ = b.opts.Calls.ExternalHangup(id, callReason(err))
+		_ = x.Hangup(callReason(err))
 		return
 	}
 	// Before the answer is told: a calling phone answers with this codec.
 	b.legs.setAnswered(id, ch.Codec().ID)
 	defer b.legs.forget(id)
-	acc, err := b.opts.Calls.ExternalAnswer(id)
+	acc, err := x.Answer()
 	if err != nil { // the user hung up as the answer came
 		log.Info("sip call answered too late", "err", err)
 		early.stop()
@@ -98,6 +82,33 @@ func (b *Bridge) runOutbound(id, from, to string, t Trunk, q *eventQueue) {
 		return
 	}
 	b.bridge(ch, acc.Publish, acc.Play, q, p, log)
+}
+
+// watchUserEnd watches q while an INVITE is pending: the user's end of
+// the call is put in the returned channel and cancels the dial. stop ends
+// the watch and waits for it, so that q's later events go to the bridge.
+func watchUserEnd(q *eventQueue, cancelDial context.CancelFunc) (userEnd <-chan call.Event, stop func()) {
+	ended := make(chan call.Event, 1)
+	stopWatch, watchDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		for {
+			select {
+			case e := <-q.c:
+				if isEnd(e) {
+					ended <- e
+					cancelDial()
+					return
+				}
+			case <-stopWatch:
+				return
+			}
+		}
+	}()
+	return ended, func() {
+		close(stopWatch)
+		<-watchDone
+	}
 }
 
 // liveMedia is a running mediaBridge.

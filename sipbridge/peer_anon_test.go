@@ -104,8 +104,8 @@ func TestPeerCallerID(t *testing.T) {
 		t.Errorf("the trunk's call, unanswered: %s, want 480", a.status)
 	}
 	var from []string
-	for _, ev := range lg.Since(head, 0).Events {
-		if ev.Type == call.EvIncoming {
+	for _, en := range lg.Since(head, 0).Events {
+		if ev, ok := en.Event.(call.Event); ok && ev.Type == call.EvIncoming {
 			from = append(from, ev.From)
 		}
 	}

@@ -89,22 +89,28 @@ func pinScenario(t *testing.T, entries []string, tail string) string {
 // PIN 2468 where alice is already a member (her events in the returned log).
 func pinRoom(t *testing.T, timeout time.Duration) (*env, *conference.Service, *eventLog, *conference.Member) {
 	t.Helper()
+	var confs *conference.Service
 	e := startEnv(t, func(o *Options) {
 		o.Inbound = append(o.Inbound, Inbound{Number: "15550009", Target: "conf:board"})
+		calls := o.Peers
+		o.Peers = func(gw *Bridge) Peers {
+			p := calls(gw)
+			confs = conference.New(conference.Options{Hub: o.Hub, Logger: testLogger(),
+				Rooms: []conference.RoomConfig{{Name: "board", PIN: "2468", Moderators: []string{"alice"}}}})
+			p.Conferences = ConferenceJoiner{PINTimeout: timeout, Join: func(room, caller, pin string) (ConferenceMember, error) {
+				m, _, err := confs.Join(room, conference.JoinOptions{User: caller, Kind: conference.KindSIP, PIN: pin})
+				if errors.Is(err, conference.ErrBadPIN) {
+					return nil, errors.Join(ErrConferencePIN, err)
+				}
+				if err != nil {
+					return nil, err
+				}
+				return m, nil
+			}}
+			return p
+		}
 	})
-	confs := conference.New(conference.Options{Hub: e.hub, Logger: testLogger(),
-		Rooms: []conference.RoomConfig{{Name: "board", PIN: "2468", Moderators: []string{"alice"}}}})
 	t.Cleanup(confs.Close)
-	e.bridge.SetConferences(ConferenceJoiner{PINTimeout: timeout, Join: func(room, caller, pin string) (ConferenceMember, error) {
-		m, _, err := confs.Join(room, conference.JoinOptions{User: caller, Kind: conference.KindSIP, PIN: pin})
-		if errors.Is(err, conference.ErrBadPIN) {
-			return nil, errors.Join(ErrConferencePIN, err)
-		}
-		if err != nil {
-			return nil, err
-		}
-		return m, nil
-	}})
 	log := &eventLog{}
 	alice, _, err := confs.Join("board", conference.JoinOptions{User: "alice", PIN: "2468", Notify: log.add})
 	if err != nil {
@@ -263,9 +269,8 @@ func hearMix(ctx context.Context, t *testing.T, h *media.Hub, key string) []int1
 func TestPeerSippConferenceDialOut(t *testing.T) {
 	uas, addr := testpeer.SippUAS(t, 40*time.Second, 1)
 	e := startEnv(t, func(o *Options) { o.Trunks = []Trunk{trunk(addr)} })
-	confs := conference.New(conference.Options{Hub: e.hub, Logger: testLogger()})
+	confs := conference.New(conference.Options{Hub: e.hub, Logger: testLogger(), Dialer: dialer(e)})
 	t.Cleanup(confs.Close)
-	setDialer(confs, e)
 	alice, _, err := confs.Join("out", conference.JoinOptions{User: "alice"})
 	if err != nil {
 		t.Fatal(err)
@@ -318,9 +323,9 @@ func TestPeerSippConferenceDialOut(t *testing.T) {
 	}
 }
 
-// setDialer lets confs dial numbers through e's bridge, as the server does.
-func setDialer(confs *conference.Service, e *env) {
-	confs.SetNumberDialer(func(number, by string, join func() (*conference.Member, error), failed func(string)) error {
+// dialer lets a room service dial numbers through e's bridge, as the server does.
+func dialer(e *env) conference.NumberDialer {
+	return func(number, by string, join func() (*conference.Member, error), failed func(string)) error {
 		return e.bridge.DialConference(number, by, func() (ConferenceMember, error) {
 			m, err := join()
 			if err != nil {
@@ -328,7 +333,7 @@ func setDialer(confs *conference.Service, e *env) {
 			}
 			return m, nil
 		}, failed)
-	})
+	}
 }
 
 // TestPeerSippConferenceDialOutBusy: the invited number rings, then sipp's
@@ -337,9 +342,8 @@ func setDialer(confs *conference.Service, e *env) {
 func TestPeerSippConferenceDialOutBusy(t *testing.T) {
 	uas, addr := testpeer.SippUAS(t, 40*time.Second, 1, "-sf", "testdata/uas_busy.xml")
 	e := startEnv(t, func(o *Options) { o.Trunks = []Trunk{trunk(addr)} })
-	confs := conference.New(conference.Options{Hub: e.hub, Logger: testLogger()})
+	confs := conference.New(conference.Options{Hub: e.hub, Logger: testLogger(), Dialer: dialer(e)})
 	t.Cleanup(confs.Close)
-	setDialer(confs, e)
 	toAlice, toBob := make(chan conference.Event, 64), make(chan conference.Event, 64)
 	queue := func(c chan conference.Event) conference.Notifier {
 		return func(ev conference.Event) {

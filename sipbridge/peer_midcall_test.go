@@ -37,8 +37,8 @@ func pcapScenario(t *testing.T, name string) string {
 
 // findEvent returns the first event of type typ in user's log.
 func findEvent(calls *call.Service, user, typ string) (call.Event, bool) {
-	for _, e := range calls.Log(user).Since(0, 0).Events {
-		if e.Type == typ {
+	for _, en := range calls.Log(user).Since(0, 0).Events {
+		if e, ok := en.Event.(call.Event); ok && e.Type == typ {
 			return e, true
 		}
 	}

@@ -29,7 +29,8 @@ func ringingUser(t *testing.T, e *env, user string) func() call.Event {
 				t.Fatalf("%s: no end of the call (rang %v): %v", user, rang, err)
 			}
 			cursor = p.Next
-			for _, ev := range p.Events {
+			for _, en := range p.Events {
+				ev, _ := en.Event.(call.Event)
 				switch ev.Type {
 				case call.EvIncoming:
 					rang = true

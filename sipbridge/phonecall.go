@@ -10,6 +10,7 @@ import (
 
 	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/events"
 )
 
 // Calls of SIP phones registered (or authenticated) as users. A phone is
@@ -30,16 +31,11 @@ type party interface {
 }
 
 // gatewayParty is a gateway call (a trunk or an inbound number).
-type gatewayParty struct {
-	calls *call.Service
-	id    string
-}
+type gatewayParty struct{ x call.External }
 
-func (p gatewayParty) hangup(reason string) { _ = p.calls.ExternalHangup(p.id, reason) }
-func (p gatewayParty) dtmf(d byte) error    { return p.calls.ExternalDTMF(p.id, string(d)) }
-func (p gatewayParty) hold(held bool, reason string) {
-	_ = p.calls.ExternalHold(p.id, held, reason)
-}
+func (p gatewayParty) hangup(reason string)          { _ = p.x.Hangup(reason) }
+func (p gatewayParty) dtmf(d byte) error             { return p.x.DTMF(string(d)) }
+func (p gatewayParty) hold(held bool, reason string) { _ = p.x.Hold(held, reason) }
 
 // deviceParty is a SIP phone's device of a user.
 type deviceParty struct {
@@ -104,42 +100,42 @@ func (b *Bridge) ringPhone(ctx context.Context, bd *binding, inc call.Event, q *
 			b.Stats.fail(se.Code)
 			switch se.Code { // the user declined on this phone: the call is refused
 			case 486, 600:
-				_ = b.opts.Calls.Reject(bd.dev, id, call.ReasonBusy)
+				_ = b.calls.Reject(bd.dev, id, call.ReasonBusy)
 			case 603:
-				_ = b.opts.Calls.Reject(bd.dev, id, call.ReasonRejected)
+				_ = b.calls.Reject(bd.dev, id, call.ReasonRejected)
 			}
 		}
 		return
 	}
 	b.legs.setAnswered(id, ch.Codec().ID) // before the caller is told
 	defer b.legs.forget(id)
-	acc, err := b.opts.Calls.Accept(bd.dev, id, "")
+	acc, err := b.calls.Accept(bd.dev, id, "")
 	if err != nil {
 		log.Info("sip phone answered too late", "err", err)
 		b.hangup(ch, log)
 		return
 	}
-	pub, err1 := b.opts.Calls.StreamKey(bd.user, acc.Publish, true)
-	play, err2 := b.opts.Calls.StreamKey(bd.user, acc.Play, false)
+	pub, err1 := b.calls.StreamKey(bd.user, acc.Publish, true)
+	play, err2 := b.calls.StreamKey(bd.user, acc.Play, false)
 	if err := errors.Join(err1, err2); err != nil {
 		log.Info("sip phone call ended as it was answered", "err", err)
 		b.hangup(ch, log)
 		return
 	}
 	log.Info("sip phone answered", "codec", ch.Codec().ID)
-	b.bridge(ch, pub, play, q, deviceParty{calls: b.opts.Calls, dev: bd.dev, id: id}, log)
+	b.bridge(ch, pub, play, q, deviceParty{calls: b.calls, dev: bd.dev, id: id}, log)
 }
 
 // runPhoneCall places the call of an authenticated SIP phone of user to
 // to (a user, or a number through the dial plan) and answers the phone
 // when the callee answers. The phone is a device of user for the call.
 func (b *Bridge) runPhoneCall(o offer, user, to string, log *slog.Logger) {
-	dev := b.opts.Calls.Attach(user, call.KindSIP)
-	defer b.opts.Calls.Detach(dev)
-	lg := b.opts.Calls.Log(user)
+	dev := b.calls.Attach(user, call.KindSIP)
+	defer b.calls.Detach(dev)
+	lg := b.calls.Log(user)
 	cursor := lg.Head()
 	defer b.legs.setOffered(user, o.Offered())()
-	id, err := b.opts.Calls.Invite(dev, to, "")
+	id, err := b.calls.Invite(dev, to, "")
 	if err != nil {
 		code, reason := inviteErrorStatus(err)
 		log.Info("sip phone call refused", "err", err, "code", code)
@@ -157,11 +153,11 @@ wait:
 		select {
 		case <-o.Canceled():
 			log.Info("sip phone call cancelled by the caller")
-			_ = b.opts.Calls.Hangup(dev, id)
+			_ = b.calls.Hangup(dev, id)
 			b.Stats.fail(487)
 			return
 		case <-b.ctx.Done():
-			_ = b.opts.Calls.Hangup(dev, id)
+			_ = b.calls.Hangup(dev, id)
 			b.respond(o, 503, "Service Unavailable", log)
 			return
 		case e := <-q.c:
@@ -181,8 +177,8 @@ wait:
 			}
 		}
 	}
-	pub, err1 := b.opts.Calls.StreamKey(user, acc.Publish, true)
-	play, err2 := b.opts.Calls.StreamKey(user, acc.Play, false)
+	pub, err1 := b.calls.StreamKey(user, acc.Publish, true)
+	play, err2 := b.calls.StreamKey(user, acc.Play, false)
 	if err := errors.Join(err1, err2); err != nil {
 		log.Info("sip phone call ended as it was answered", "err", err)
 		b.respond(o, 480, "Temporarily Unavailable", log)
@@ -191,24 +187,25 @@ wait:
 	ch, err := o.AnswerWith(b.opts.Codecs, b.legs.answeredCodec(id))
 	if err != nil {
 		log.Info("sip answer failed", "err", err)
-		_ = b.opts.Calls.Hangup(dev, id)
+		_ = b.calls.Hangup(dev, id)
 		return
 	}
 	log.Info("sip phone call established", "codec", ch.Codec().ID)
-	b.bridge(ch, pub, play, q, deviceParty{calls: b.opts.Calls, dev: dev, id: id}, log)
+	b.bridge(ch, pub, play, q, deviceParty{calls: b.calls, dev: dev, id: id}, log)
 }
 
 // followCall copies the events of call id from lg (from cursor on) to q
 // until the call ends or ctx does.
-func followCall(ctx context.Context, lg *call.Log, cursor uint64, id string, q *eventQueue) {
+func followCall(ctx context.Context, lg *events.Log, cursor uint64, id string, q *eventQueue) {
 	for {
 		p, err := lg.Wait(ctx, cursor, 0)
 		if err != nil {
 			return
 		}
 		cursor = p.Next
-		for _, e := range p.Events {
-			if e.Call != id {
+		for _, en := range p.Events {
+			e, ok := en.Event.(call.Event)
+			if !ok || e.Call != id {
 				continue
 			}
 			q.Event(e)

@@ -159,8 +159,8 @@ func (b *Bridge) bind(user, uri, transport, source string, ttl time.Duration) er
 	}
 	ctx, cancel := context.WithCancel(b.ctx)
 	bd := &binding{user: user, uri: uri, transport: transport, source: source, expires: b.opts.Now().Add(ttl), cancel: cancel}
-	cursor := b.opts.Calls.Log(user).Head() // before Attach: no incoming call is missed
-	bd.dev = b.opts.Calls.Attach(user, call.KindSIP)
+	cursor := b.calls.Log(user).Head() // before Attach: no incoming call is missed
+	bd.dev = b.calls.Attach(user, call.KindSIP)
 	bd.timer = time.AfterFunc(ttl, func() { b.unbind(user, uri, "expired") })
 	b.regs.bindings[key] = bd
 	b.Stats.Registrations.Add(1)
@@ -186,7 +186,7 @@ func (b *Bridge) unbind(user, uri, why string) {
 	}
 	b.Stats.Registrations.Add(-1)
 	b.saveBindings()
-	b.opts.Calls.Detach(bd.dev)
+	b.calls.Detach(bd.dev)
 	bd.cancel()
 	b.log.Info("sip phone unregistered", "user", user, "contact", uri, "why", why)
 }
@@ -213,7 +213,7 @@ func (b *Bridge) Registered(user string) []string {
 // phone for every incoming call, until ctx ends (unregistered, closed).
 // Later events of a call it rings go to that call's leg.
 func (b *Bridge) followBinding(ctx context.Context, bd *binding, cursor uint64) {
-	lg := b.opts.Calls.Log(bd.user)
+	lg := b.calls.Log(bd.user)
 	legs := map[string]*eventQueue{}
 	for {
 		p, err := lg.Wait(ctx, cursor, 0)
@@ -221,7 +221,11 @@ func (b *Bridge) followBinding(ctx context.Context, bd *binding, cursor uint64) 
 			return
 		}
 		cursor = p.Next
-		for _, e := range p.Events {
+		for _, en := range p.Events {
+			e, ok := en.Event.(call.Event) // room events are not the phone's
+			if !ok {
+				continue
+			}
 			if q := legs[e.Call]; q != nil {
 				q.Event(e)
 				if isEnd(e) {

@@ -12,6 +12,7 @@ import (
 	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/events"
 	"github.com/flashvox/flashvox/session"
 )
 
@@ -164,7 +165,7 @@ type conn struct {
 	me     Address
 	ours   func(string) bool
 	log    *slog.Logger
-	events *call.Log
+	events *events.Log
 	cursor uint64
 	cancel context.CancelFunc
 	wg     sync.WaitGroup

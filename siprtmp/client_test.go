@@ -34,8 +34,14 @@ type stack struct {
 // startStack runs RTMP with the sip and phone apps on 127.0.0.1:0.
 func startStack(t *testing.T, ring time.Duration, domains ...string) *stack {
 	t.Helper()
+	return startStackWith(t, call.Options{RingTimeout: ring}, domains...)
+}
+
+// startStackWith is startStack with the call service's options (a gateway).
+func startStackWith(t *testing.T, o call.Options, domains ...string) *stack {
+	t.Helper()
 	log := slog.New(slog.DiscardHandler)
-	calls := call.NewService(call.Options{RingTimeout: ring}, "alice", "bob", "carol")
+	calls := call.NewService(o, "alice", "bob", "carol")
 	t.Cleanup(calls.Close)
 	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}, Secret: secret})
 	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{

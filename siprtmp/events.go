@@ -22,7 +22,11 @@ func (c *conn) push(ctx context.Context) {
 			c.log.Warn("events lost to a slow connection", "missed", p.Missed)
 		}
 		cursor = p.Next
-		for _, e := range p.Events {
+		for _, en := range p.Events {
+			e, ok := en.Event.(call.Event) // room events have no siprtmp callback
+			if !ok {
+				continue
+			}
 			if n := c.translate(e); n != nil {
 				if err := c.s.Notify(n.method, n.args...); err != nil {
 					c.log.Info("callback failed", "method", n.method, "err", err)

@@ -9,14 +9,20 @@ import (
 )
 
 // fakeGateway stands in for sipbridge: it takes numbers (digits, optional +).
-type fakeGateway struct{ dialed chan [2]string }
+type fakeGateway struct{ dialed chan dialed }
+
+// dialed is one call the gateway was asked to place.
+type dialed struct {
+	x  call.External
+	to string
+}
 
 func (g *fakeGateway) Routes(to string) bool {
 	return strings.Trim(strings.TrimPrefix(to, "+"), "0123456789") == "" && to != ""
 }
 
-func (g *fakeGateway) Dial(id, _, to string) (call.Leg, error) {
-	g.dialed <- [2]string{id, to}
+func (g *fakeGateway) Dial(x call.External, _, to string) (call.Leg, error) {
+	g.dialed <- dialed{x, to}
 	return legFunc(func(call.Event) {}), nil
 }
 
@@ -30,42 +36,41 @@ func (f legFunc) Event(e call.Event) { f(e) }
 // as siprtmp callbacks.
 func TestSipPhoneNumbersThroughGateway(t *testing.T) {
 	t.Parallel()
-	st := startStack(t, time.Minute)
-	gw := &fakeGateway{dialed: make(chan [2]string, 4)}
-	st.calls.SetGateway(gw)
+	gw := &fakeGateway{dialed: make(chan dialed, 4)}
+	st := startStackWith(t, call.Options{RingTimeout: time.Minute, Gateway: gw})
 	alice := mustSip(t, st, "alice")
 
-	dialed := func(want string) string {
+	dialedTo := func(want string) call.External {
 		t.Helper()
 		select {
 		case d := <-gw.dialed:
-			if d[1] != want {
-				t.Fatalf("gateway dialed %q, want %q", d[1], want)
+			if d.to != want {
+				t.Fatalf("gateway dialed %q, want %q", d.to, want)
 			}
-			return d[0]
+			return d.x
 		case <-time.After(2 * time.Second):
 			t.Fatal("nothing dialed")
 		}
-		return ""
+		return call.External{}
 	}
 	alice.cmd("invite", "tel:+15551234567")
-	id := dialed("+15551234567")
-	if err := st.calls.ExternalRinging(id); err != nil {
+	x := dialedTo("+15551234567")
+	if err := x.Ringing(); err != nil {
 		t.Fatal(err)
 	}
 	alice.expect("ringing", "180 Ringing")
-	if err := st.calls.ExternalHangup(id, "sip 486 Busy Here"); err != nil {
+	if err := x.Hangup("sip 486 Busy Here"); err != nil {
 		t.Fatal(err)
 	}
 	alice.expect("rejected", "486 Busy Here")
 
 	alice.cmd("invite", `"Help desk" <sip:18001234567@phone.example.net>`)
-	id = dialed("18001234567")
-	if _, err := st.calls.ExternalAnswer(id); err != nil {
+	x = dialedTo("18001234567")
+	if _, err := x.Answer(); err != nil {
 		t.Fatal(err)
 	}
 	alice.expect("accepted")
-	if err := st.calls.ExternalHangup(id, call.ReasonHangup); err != nil {
+	if err := x.Hangup(call.ReasonHangup); err != nil {
 		t.Fatal(err)
 	}
 	alice.expect("byed")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/events"
 )
 
 // callRequest is the body of POST /calls and of the call actions; each
@@ -90,9 +91,9 @@ func (a *API) callState(w http.ResponseWriter, r *http.Request, d *call.Device) 
 
 // eventsPage is the answer of GET /events.
 type eventsPage struct {
-	Cursor uint64       `json:"cursor"`
-	Events []call.Event `json:"events"`
-	Missed uint64       `json:"missed,omitempty"`
+	Cursor uint64         `json:"cursor"`
+	Events []events.Entry `json:"events"`
+	Missed uint64         `json:"missed,omitempty"`
 }
 
 // events answers GET /events?cursor=N[&wait=30s]: the user's events from
@@ -114,7 +115,7 @@ func (a *API) events(w http.ResponseWriter, r *http.Request, d *call.Device) {
 		return
 	}
 	log := a.Calls.Log(d.User)
-	var p call.Page
+	var p events.Page
 	if wait > 0 {
 		if !a.polls.enter(d.User, cmp.Or(a.MaxPolls, defaultMaxPolls)) {
 			writeError(w, &apiError{http.StatusTooManyRequests, "too_many_polls", "too many long-polls waiting for this user"})
@@ -147,7 +148,7 @@ func (a *API) events(w http.ResponseWriter, r *http.Request, d *call.Device) {
 		p = log.Since(cursor, pageLimit)
 	}
 	if p.Events == nil {
-		p.Events = []call.Event{}
+		p.Events = []events.Entry{}
 	}
 	writeJSON(w, http.StatusOK, eventsPage{Cursor: p.Next, Events: p.Events, Missed: p.Missed})
 }

@@ -39,7 +39,7 @@ func TestAPIConference(t *testing.T) {
 	if code := e.do("POST", "/conferences/team/join", tb, ``, &jb); code != 200 || len(jb.Members) != 1 || jb.Members[0].Play == "" {
 		t.Fatalf("bob join: %d %+v", code, jb)
 	}
-	var page eventsPage
+	var page wirePage
 	page.Cursor = cur.Cursor
 	found := false
 	for !found {
@@ -115,7 +115,7 @@ func TestAPIConferenceInvite(t *testing.T) {
 	if code := e.do("POST", "/conferences/team/invite", ta, `{"target":"bob"}`, nil); code != 200 {
 		t.Fatalf("alice invites bob: %d", code)
 	}
-	var page eventsPage
+	var page wirePage
 	page.Cursor = cur.Cursor
 	id := ""
 	for id == "" {

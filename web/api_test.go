@@ -80,9 +80,9 @@ type poller struct {
 	cursor uint64
 }
 
-func (p *poller) poll(wait string) eventsPage {
+func (p *poller) poll(wait string) wirePage {
 	p.e.t.Helper()
-	var page eventsPage
+	var page wirePage
 	path := fmt.Sprintf("/events?cursor=%d", p.cursor)
 	if wait != "" {
 		path += "&wait=" + wait
@@ -95,7 +95,7 @@ func (p *poller) poll(wait string) eventsPage {
 }
 
 // expect long-polls until an event of typ (presence skipped), within 2 s.
-func (p *poller) expect(typ string) call.Event {
+func (p *poller) expect(typ string) wireEvent {
 	p.e.t.Helper()
 	deadline := time.Now().Add(2 * time.Second)
 	for time.Now().Before(deadline) {
@@ -110,7 +110,7 @@ func (p *poller) expect(typ string) call.Event {
 		}
 	}
 	p.e.t.Fatalf("no %s event within 2s", typ)
-	return call.Event{}
+	return wireEvent{}
 }
 
 func TestAPILoginAndTokens(t *testing.T) {
@@ -228,7 +228,7 @@ func TestAPILongPollLatency(t *testing.T) {
 	for range 10 {
 		got := make(chan time.Time, 1)
 		go func() {
-			var page eventsPage
+			var page wirePage
 			req, _ := http.NewRequest("GET", fmt.Sprintf("%s/events?cursor=%d&wait=5s", e.url, log.Head()), nil)
 			req.Header.Set("Authorization", "Bearer "+tb)
 			res, err := http.DefaultClient.Do(req)
@@ -244,7 +244,7 @@ func TestAPILongPollLatency(t *testing.T) {
 		// Give the request time to block in the server (this waits for no event).
 		time.Sleep(20 * time.Millisecond)
 		at := time.Now()
-		log.Append(call.Event{Type: call.EvDTMF, Digits: "1"})
+		log.Append(time.Time{}, call.Event{Type: call.EvDTMF, Digits: "1"})
 		when, ok := <-got
 		if !ok {
 			t.Fatal("long-poll answered without the event")
@@ -273,14 +273,14 @@ func TestAPIThousandEventsRandomPolling(t *testing.T) {
 	wg.Go(func() {
 		r := rand.New(rand.NewPCG(7, 8))
 		for i := range n {
-			log.Append(call.Event{Type: call.EvDTMF, Digits: fmt.Sprint(i)})
+			log.Append(time.Time{}, call.Event{Type: call.EvDTMF, Digits: fmt.Sprint(i)})
 			if r.IntN(10) == 0 {
 				time.Sleep(time.Duration(r.IntN(2000)) * time.Microsecond) // pace the writer
 			}
 		}
 	})
 	r := rand.New(rand.NewPCG(9, 10))
-	var got []call.Event
+	var got []wireEvent
 	deadline := time.Now().Add(20 * time.Second)
 	for len(got) < n && time.Now().Before(deadline) {
 		wait := ""
@@ -371,7 +371,7 @@ func TestAPILongPollsPerUser(t *testing.T) {
 	tb := e.login("bob")
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	defer e.calls.Log("bob").Append(call.Event{Type: call.EvDTMF, Digits: "1"}) // ends the parked polls
+	defer e.calls.Log("bob").Append(time.Time{}, call.Event{Type: call.EvDTMF, Digits: "1"}) // ends the parked polls
 	for range defaultMaxPolls {
 		wg.Go(func() {
 			req, _ := http.NewRequest("GET", e.url+"/events?cursor=999999&wait=5s", nil)

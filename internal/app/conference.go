@@ -4,7 +4,6 @@ import (
 	"errors"
 	"log/slog"
 
-	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/config"
@@ -12,8 +11,9 @@ import (
 	"github.com/flashvox/flashvox/sipbridge"
 )
 
-// newConferences makes the room service from the config's conference section.
-func newConferences(cfg config.Conference, hub *media.Hub, calls *call.Service, guard conference.Throttle, logger *slog.Logger) *conference.Service {
+// newConferences makes the room service from the config's conference
+// section; calls rings the users and dialer the numbers moderators invite.
+func newConferences(cfg config.Conference, hub *media.Hub, calls conference.Ringer, dialer conference.NumberDialer, guard conference.Throttle, logger *slog.Logger) *conference.Service {
 	id, _ := codec.ParseID(cfg.Codec) // validated
 	o := conference.Options{
 		Hub:             hub,
@@ -26,6 +26,7 @@ func newConferences(cfg config.Conference, hub *media.Hub, calls *call.Service, 
 		SpeexComplexity: cfg.SpeexComplexity,
 		RecordDir:       cfg.RecordDir,
 		Calls:           calls,
+		Dialer:          dialer,
 		Throttle:        guard,
 		Logger:          logger.With("component", "conference"),
 	}

@@ -208,7 +208,11 @@ func (a *p2pApp) phoneCall(t *testing.T, block bool, d time.Duration) (alice, bo
 // callEvents returns user's call events (presence left out) of the last call.
 func callEvents(srv *services, user string) []call.Event {
 	var out []call.Event
-	for _, e := range srv.calls.Log(user).Since(0, 1000).Events {
+	for _, en := range srv.calls.Log(user).Since(0, 1000).Events {
+		e, ok := en.Event.(call.Event)
+		if !ok {
+			continue
+		}
 		if e.Type == call.EvIncoming || e.Type == call.EvRinging {
 			out = nil
 		}

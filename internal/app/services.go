@@ -64,6 +64,12 @@ type services struct {
 }
 
 func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry) (*services, error) {
+	// Certificates first: a bad pair refuses the start before the SIP
+	// bridge (startSignalling) listens.
+	certs, httpCerts, err := loadCerts(cfg)
+	if err != nil {
+		return nil, err
+	}
 	// The store (store.go): accounts, token secret, registrations, CDRs.
 	db, err := openStore(cfg, logger)
 	if err != nil {
@@ -87,18 +93,11 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	// Disabled accounts' sessions end (store.go); abandon undoes a failed start.
 	recheck := startSessionRecheck(auth, db, logger.With("component", "auth"))
 	abandon := func(err error) error { recheck(); cdrs.close(); return closeStore(db, err) }
-	calls := call.NewService(call.Options{
-		RingTimeout:         cfg.Call.RingTimeout,
-		EventsPerUser:       cfg.Call.EventsPerUser,
-		HTTPPresenceTimeout: cfg.Call.HTTPPresenceTimeout,
-		NoP2P:               cfg.Call.NoP2P,
-		DisableP2P:          !cfg.Call.P2P,
-		Logger:              callLog,
-		Records:             cdrs.recorder(),
-	}, names...)
-	registerCallMetrics(reg, calls.Stats())
-	confs := newConferences(cfg.Conference, hub, calls, guard, logger)
-	registerConferenceMetrics(reg, &confs.Stats)
+	sip, calls, confs, err := startSignalling(cfg, logger, reg, hub, auth, guard,
+		signallingStore{names: names, records: cdrs.recorder(), registrations: sipRegistrations(db)})
+	if err != nil {
+		return nil, abandon(err)
+	}
 	mux := http.NewServeMux()
 	(&web.API{Calls: calls, Auth: auth, Guard: guard, Logger: logger.With("component", "api"), Conferences: confs}).Register(mux)
 	(&web.Pages{SWF: swfPath()}).Register(mux)
@@ -141,20 +140,6 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	reg.MustRegister(refusalCollector{desc: prometheus.NewDesc("flashvox_session_refusals_total",
 		"Refusals a client can repeat at will, by cause (connect, publish, publish_in_use, command, max_streams, shared_object); logged one line per cause a minute.",
 		[]string{"cause"}, nil), l: refusals})
-	var certs *tlscert.Reloader
-	if cfg.RTMP.TLSCert != "" {
-		var err error
-		if certs, err = tlscert.NewReloader(cfg.RTMP.TLSCert, cfg.RTMP.TLSKey); err != nil {
-			return nil, abandon(fmt.Errorf("rtmp.tls_cert: %w", err))
-		}
-	}
-	var httpCerts *tlscert.Reloader
-	if cfg.HTTP.TLSCert != "" {
-		var err error
-		if httpCerts, err = tlscert.NewReloader(cfg.HTTP.TLSCert, cfg.HTTP.TLSKey); err != nil {
-			return nil, abandon(fmt.Errorf("http.tls_cert: %w", err))
-		}
-	}
 	tunnel := rtmpt.New(rs, rtmpt.Options{
 		MaxSessions:      cfg.RTMP.RTMPTMaxSessions,
 		MaxSessionsPerIP: cfg.RTMP.RTMPTMaxSessionsPerIP,
@@ -163,14 +148,23 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	})
 	tunnel.Register(mux)
 	tunnel.RegisterMetrics(reg)
-	sip, err := startSIP(cfg, logger, reg, hub, calls, auth, guard, sipRegistrations(db))
-	if err != nil {
-		tunnel.Close()
-		return nil, abandon(err)
-	}
-	sip.SetConferences(sipConferences(confs))
-	confs.SetNumberDialer(sipDialer(sip))
 	return &services{hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck}, nil
+}
+
+// loadCerts reads the RTMPS/RTMPTS pair (rtmp.tls_cert) and the HTTPS
+// pair (http.tls_cert); each is nil when not configured.
+func loadCerts(cfg *config.Config) (certs, httpCerts *tlscert.Reloader, err error) {
+	if cfg.RTMP.TLSCert != "" {
+		if certs, err = tlscert.NewReloader(cfg.RTMP.TLSCert, cfg.RTMP.TLSKey); err != nil {
+			return nil, nil, fmt.Errorf("rtmp.tls_cert: %w", err)
+		}
+	}
+	if cfg.HTTP.TLSCert != "" {
+		if httpCerts, err = tlscert.NewReloader(cfg.HTTP.TLSCert, cfg.HTTP.TLSKey); err != nil {
+			return nil, nil, fmt.Errorf("http.tls_cert: %w", err)
+		}
+	}
+	return certs, httpCerts, nil
 }
 
 // newHooks returns the HTTP hooks of hooks:, or nil when all are off (a nil

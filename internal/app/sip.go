@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flashvox/flashvox/account"
-	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/internal/tlscert"
 	"github.com/flashvox/flashvox/media"
@@ -20,9 +19,10 @@ import (
 	"github.com/flashvox/flashvox/throttle"
 )
 
-// startSIP starts the SIP bridge on sip.listen, makes it the call
-// service's gateway and exports its metrics.
-func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, calls *call.Service, auth *account.Auth, guard *throttle.Throttle, regs sipbridge.RegistrationStore) (*sipbridge.Bridge, error) {
+// startSIP starts the SIP bridge on sip.listen with the services peers
+// builds (signalling.go) and exports its metrics; regs keeps its
+// registrations (nil: not kept).
+func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, peers func(*sipbridge.Bridge) sipbridge.Peers, auth *account.Auth, guard *throttle.Throttle, regs sipbridge.RegistrationStore) (*sipbridge.Bridge, error) {
 	lo, hi, err := config.ParseRTPPorts(cfg.SIP.RTPPorts)
 	if err != nil {
 		return nil, fmt.Errorf("sip.rtp_ports: %w", err)
@@ -49,7 +49,7 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 		MaxConnsPerIP:      cfg.SIP.MaxConnectionsPerIP,
 		Throttle:           guard,
 		Hub:                hub,
-		Calls:              calls,
+		Peers:              peers,
 		Logger:             logger.With("component", "sip"),
 	}
 	if err := sipTLS(cfg.SIP, &o); err != nil {
@@ -80,7 +80,6 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 	if err != nil {
 		return nil, err
 	}
-	calls.SetGateway(b)
 	registerSIPMetrics(reg, &b.Stats)
 	return b, nil
 }

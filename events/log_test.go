@@ -1,4 +1,4 @@
-package call
+package events
 
 import (
 	"context"
@@ -14,13 +14,13 @@ func TestLogSinceAndBound(t *testing.T) {
 		t.Fatalf("empty log: %+v", p)
 	}
 	for i := range 6 {
-		l.Append(Event{Type: EvDTMF, Digits: string(rune('0' + i))})
+		l.Append(time.Time{}, digits(string(rune('0'+i))))
 	}
 	p := l.Since(1, 0)
 	if p.Missed != 2 || len(p.Events) != 4 || p.Events[0].Cursor != 3 || p.Next != 7 {
 		t.Fatalf("bounded read: %+v", p)
 	}
-	if p := l.Since(5, 1); len(p.Events) != 1 || p.Events[0].Digits != "4" || p.Next != 6 {
+	if p := l.Since(5, 1); len(p.Events) != 1 || digitsOf(p.Events[0]) != "4" || p.Next != 6 {
 		t.Fatalf("limited read: %+v", p)
 	}
 	if p := l.Since(7, 0); len(p.Events) != 0 || p.Next != 7 {
@@ -45,13 +45,13 @@ func TestLogThousandEventsRandomPolling(t *testing.T) {
 	wg.Go(func() {
 		w := rand.New(rand.NewPCG(3, 4))
 		for i := range n {
-			l.Append(Event{Type: EvDTMF, Digits: itoa(i)})
+			l.Append(time.Time{}, digits(itoa(i)))
 			if w.IntN(20) == 0 {
 				time.Sleep(time.Duration(w.IntN(500)) * time.Microsecond) // pace the writer, not a wait for an event
 			}
 		}
 	})
-	var got []Event
+	var got []Entry
 	cursor := uint64(0)
 	deadline := time.Now().Add(10 * time.Second)
 	for len(got) < n && time.Now().Before(deadline) {
@@ -75,11 +75,20 @@ func TestLogThousandEventsRandomPolling(t *testing.T) {
 		t.Fatalf("got %d events, want %d", len(got), n)
 	}
 	for i, e := range got {
-		if e.Cursor != uint64(i+1) || e.Digits != itoa(i) {
-			t.Fatalf("event %d: cursor %d digits %s", i, e.Cursor, e.Digits)
+		if e.Cursor != uint64(i+1) || digitsOf(e) != itoa(i) {
+			t.Fatalf("event %d: cursor %d digits %s", i, e.Cursor, digitsOf(e))
 		}
 	}
 }
+
+// digits is a test event: a DTMF-like event with one field.
+type digits string
+
+func (digits) EventType() string { return "dtmf" }
+
+func (d digits) WireFields(f []Field) []Field { return append(f, Field{"digits", string(d)}) }
+
+func digitsOf(e Entry) string { return string(e.Event.(digits)) }
 
 func itoa(i int) string {
 	b := []byte{}
@@ -110,7 +119,7 @@ func TestLogLongPollWakesFast(t *testing.T) {
 		}()
 		time.Sleep(time.Millisecond) // let the reader block first (not a wait for the event)
 		at := time.Now()
-		l.Append(Event{Type: EvRinging})
+		l.Append(time.Now(), digits(""))
 		when, ok := <-got
 		if !ok {
 			t.Fatal("long-poll returned without the event")

@@ -1,8 +1,9 @@
-package call
+package events
 
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // Log is one user's bounded event log. Cursors start at 1 and increase by
@@ -11,7 +12,7 @@ import (
 // unless the log dropped it for space (reported as Missed).
 type Log struct {
 	mu     sync.Mutex
-	buf    []Event // ring of the newest events
+	buf    []Entry // ring of the newest events
 	start  int     // index in buf of the oldest event
 	n      int     // events held
 	next   uint64  // cursor of the next event
@@ -20,15 +21,15 @@ type Log struct {
 
 // NewLog makes a log that keeps the newest capacity events.
 func NewLog(capacity int) *Log {
-	return &Log{buf: make([]Event, max(capacity, 1)), next: 1, notify: make(chan struct{})}
+	return &Log{buf: make([]Entry, max(capacity, 1)), next: 1, notify: make(chan struct{})}
 }
 
-// Append stores e with the next cursor, wakes every waiting reader and
-// returns the stored event.
-func (l *Log) Append(e Event) Event {
+// Append stores ev, which happened at t, with the next cursor, wakes every
+// waiting reader and returns the stored entry.
+func (l *Log) Append(t time.Time, ev Event) Entry {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	e.Cursor = l.next
+	e := Entry{Cursor: l.next, Time: t, Event: ev}
 	l.next++
 	if l.n == len(l.buf) {
 		l.buf[l.start] = e
@@ -52,7 +53,7 @@ func (l *Log) Head() uint64 {
 
 // Page is the answer to a read.
 type Page struct {
-	Events []Event
+	Events []Entry
 	Next   uint64 // the cursor to read from next time
 	Missed uint64 // events from the asked cursor on that the log no longer holds
 }
@@ -82,7 +83,7 @@ func (l *Log) sinceLocked(cursor uint64, limit int) (Page, <-chan struct{}) {
 		count = limit
 	}
 	if count > 0 {
-		p.Events = make([]Event, count)
+		p.Events = make([]Entry, count)
 		first := l.start + int(cursor-oldest)
 		for i := range count {
 			p.Events[i] = l.buf[(first+i)%len(l.buf)]
