@@ -213,15 +213,16 @@ func (in *input) decode(f *media.Frame, st *Stats) {
 		return
 	}
 	in.lastTS, in.haveTS = f.Timestamp, true
-	id, rate, pkt, err := media.AudioCodec(f)
-	if err != nil {
-		return
+	id, rate, pkt := f.Codec, f.Rate, f.Payload
+	if id == 0 {
+		return // a codec its publisher could not name
 	}
 	if id != in.decID || rate != in.decRate {
 		if !in.switchSource(id, rate) {
 			return
 		}
 	}
+	var err error
 	in.pcm, err = in.dec.Decode(in.pcm[:0], pkt)
 	if err != nil && len(in.pcm) == 0 {
 		return

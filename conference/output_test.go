@@ -22,11 +22,7 @@ func mixCodecs(ctx context.Context, h *media.Hub, key string) []codec.ID {
 		if f.Kind != media.KindAudio {
 			continue
 		}
-		id, _, _, err := media.AudioCodec(f)
-		if err != nil {
-			id = 0
-		}
-		ids = append(ids, id)
+		ids = append(ids, f.Codec)
 	}
 }
 

@@ -121,7 +121,7 @@ func level(t *testing.T, pkts [][]byte) float64 {
 	defer closeCodec(dec)
 	var pcm []int16
 	for _, p := range pkts {
-		if pcm, err = dec.Decode(pcm, p[1:]); err != nil {
+		if pcm, err = dec.Decode(pcm, p); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
 )
 
@@ -57,7 +58,7 @@ func TestRelayStreamsAndGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pub.Close()
-	f1 := &media.Frame{Kind: media.KindAudio, Timestamp: 1, Payload: []byte{0xb2, 1}}
+	f1 := &media.Frame{Kind: media.KindAudio, Codec: codec.Speex, Rate: 16000, Channels: 1, Timestamp: 1, Payload: []byte{1}}
 	pub.Write(f1)
 	if got := sub.TryNext(); got != f1 {
 		t.Fatalf("forwarded %v, want the same frame", got)
@@ -66,7 +67,7 @@ func TestRelayStreamsAndGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	rb.wait(t, "muted", func(e Event) bool { return e.Type == EvMuted && e.Member == a.ID && e.Muted })
-	pub.Write(&media.Frame{Kind: media.KindAudio, Timestamp: 2, Payload: []byte{0xb2, 2}})
+	pub.Write(&media.Frame{Kind: media.KindAudio, Codec: codec.Speex, Rate: 16000, Channels: 1, Timestamp: 2, Payload: []byte{2}})
 	if got := sub.TryNext(); got != nil {
 		t.Fatalf("muted member forwarded %v", got)
 	}

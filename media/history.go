@@ -129,8 +129,8 @@ func (h *history) closeDecoderLocked() {
 // is read only now, after Write loaded its subscriber list: a transcoder
 // that is in that list counted itself in before it was added.
 func (h *history) audio(f *Frame, transcoders *atomic.Int32) *Frame {
-	id, rate, pkt, err := AudioCodec(f)
-	if err != nil || !needsHistory(id) {
+	id, rate, pkt := f.Codec, f.Rate, f.Payload
+	if !needsHistory(id) {
 		if h.active.Load() {
 			h.forget()
 		}

@@ -70,11 +70,7 @@ func decodeAll(t testing.TB, in []*Frame) []int16 {
 	h := &history{}
 	var pcm []int16
 	for _, f := range in {
-		id, rate, pkt, err := AudioCodec(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pcm = append(pcm, h.decode(f, id, rate, pkt, true).dec.pcm...)
+		pcm = append(pcm, h.decode(f, f.Codec, f.Rate, f.Payload, true).dec.pcm...)
 	}
 	h.close()
 	return pcm

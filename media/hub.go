@@ -241,7 +241,7 @@ func (p *Publisher) Write(f *Frame) {
 	st := &p.hub.Stats
 	st.FramesIn.Add(1)
 	st.BytesIn.Add(uint64(len(f.Payload)))
-	if f.Kind == KindData || f.isAudioConfig() || f.isVideoConfig() {
+	if f.Kind == KindData || f.Config {
 		p.s.mu.Lock()
 		switch {
 		case f.Kind == KindData:

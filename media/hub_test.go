@@ -6,10 +6,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/codec"
 )
 
 func audio(ts uint32) *Frame {
-	return &Frame{Kind: KindAudio, Timestamp: ts, Payload: []byte{0x42, byte(ts)}}
+	return &Frame{Kind: KindAudio, Codec: codec.Nellymoser, Rate: 16000, Channels: 1, Timestamp: ts, Payload: []byte{byte(ts)}}
 }
 
 func next(t *testing.T, s *Subscriber) *Frame {
@@ -105,9 +107,9 @@ func TestLateJoinerGetsHeaders(t *testing.T) {
 	h := NewHub(16, nil)
 	p, _ := h.Publish("v")
 	meta := &Frame{Kind: KindData, Payload: []byte("onMetaData")}
-	aacCfg := &Frame{Kind: KindAudio, Payload: []byte{0xAF, 0, 0x12, 0x10}}
-	avcCfg := &Frame{Kind: KindVideo, Payload: []byte{0x17, 0, 0, 0, 0, 1}}
-	for _, f := range []*Frame{meta, aacCfg, avcCfg, {Kind: KindAudio, Payload: []byte{0xAF, 1, 9}}} {
+	aacCfg := &Frame{Kind: KindAudio, Codec: codec.AAC, Channels: 2, Config: true, Payload: []byte{0x12, 0x10}}
+	avcCfg := &Frame{Kind: KindVideo, Config: true, Payload: []byte{0x17, 0, 0, 0, 0, 1}}
+	for _, f := range []*Frame{meta, aacCfg, avcCfg, {Kind: KindAudio, Codec: codec.AAC, Channels: 2, Payload: []byte{9}}} {
 		p.Write(f)
 	}
 	s := h.Subscribe("v")
@@ -212,7 +214,7 @@ func (r *recorder) frames() []*Frame {
 func TestReceiverSubscriber(t *testing.T) {
 	h := NewHub(16, nil)
 	p, _ := h.Publish("r")
-	aacCfg := &Frame{Kind: KindAudio, Payload: []byte{0xAF, 0, 0x12, 0x10}}
+	aacCfg := &Frame{Kind: KindAudio, Codec: codec.AAC, Channels: 2, Config: true, Payload: []byte{0x12, 0x10}}
 	p.Write(aacCfg)
 	var rec recorder
 	sub := h.SubscribeReceiver("r", &rec)

@@ -50,11 +50,11 @@ func speexFrames(t testing.TB, pcm []int16) []*Frame {
 	defer enc.Close()
 	var out []*Frame
 	for i := 0; i+320 <= len(pcm); i += 320 {
-		p, err := enc.Encode([]byte{0xB2}, pcm[i:i+320])
+		p, err := enc.Encode(nil, pcm[i:i+320])
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, &Frame{Kind: KindAudio, Timestamp: uint32(i / 16), Payload: p})
+		out = append(out, &Frame{Kind: KindAudio, Codec: codec.Speex, Rate: 16000, Channels: 1, Timestamp: uint32(i / 16), Payload: p})
 	}
 	return out
 }
@@ -81,17 +81,13 @@ func lateNelly(t *testing.T, in []*Frame, join, rate int) []int16 {
 		p.Write(f)
 	}
 	want := (len(in)-join)*320*rate/16000/nellymoser.FrameSamples - 1 // less what the resampler holds
-	header, err := codec.FLVAudioHeader(codec.Nellymoser, rate)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dec := nellymoser.NewDecoder(rate)
 	var pcm []int16
 	for _, f := range collectAudio(t, s, want) {
-		if f.Payload[0] != header {
-			t.Fatalf("frame header %#x, want %#x (Nellymoser %d Hz)", f.Payload[0], header, rate)
+		if f.Codec != codec.Nellymoser || f.Rate != rate {
+			t.Fatalf("frame %v %d Hz, want Nellymoser %d Hz", f.Codec, f.Rate, rate)
 		}
-		if pcm, err = dec.Decode(pcm, f.Payload[1:]); err != nil {
+		if pcm, err = dec.Decode(pcm, f.Payload); err != nil {
 			t.Fatal(err)
 		}
 	}

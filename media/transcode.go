@@ -40,12 +40,6 @@ const derivedSep = '#'
 // timestamps on it (a publisher's pause, silence suppression, a new publisher).
 const DiscontinuityMillis = 100
 
-// NonFLV is the first payload byte of an audio frame whose codec FLV cannot
-// carry (G.722): the second byte is its codec.ID, the rest one codec packet.
-// 0xFF is FLV SoundFormat 15 ("device-specific"), which nothing sends, so
-// such frames are never mistaken for FLV audio; never send them over RTMP.
-const NonFLV = 0xFF
-
 // ErrCodec is returned by SubscribeCodec for a codec or rate the hub cannot
 // transcode to.
 var ErrCodec = errors.New("media: cannot transcode to this codec")
@@ -61,49 +55,9 @@ func TranscodeKey(key string, id codec.ID, rate int) string {
 	return k
 }
 
-// AudioCodec returns the codec, PCM rate and codec packet of an audio
-// frame, whether it starts with an FLV SoundFormat byte or with NonFLV. For
-// AAC the packet still holds its AACPacketType byte.
-func AudioCodec(f *Frame) (id codec.ID, rate int, packet []byte, err error) {
-	p := f.Payload
-	if f.Kind != KindAudio || len(p) == 0 {
-		return 0, 0, nil, fmt.Errorf("%w: not an audio frame", codec.ErrUnknownFormat)
-	}
-	if p[0] == NonFLV {
-		if len(p) < 2 {
-			return 0, 0, nil, fmt.Errorf("%w: non-FLV audio frame without a codec", codec.ErrCorrupt)
-		}
-		in, ok := codec.Lookup(codec.ID(p[1]))
-		if !ok {
-			return 0, 0, nil, fmt.Errorf("%w: codec id %d", codec.ErrUnknownFormat, p[1])
-		}
-		return in.ID, in.SampleRate, p[2:], nil
-	}
-	id, rate, err = codec.ParseFLVAudio(p[0])
-	return id, rate, p[1:], err
-}
-
-// audioHeader is what precedes each packet of id at rate in a frame.
-func audioHeader(id codec.ID, rate int) ([]byte, error) {
-	in, ok := codec.Lookup(id)
-	if !ok {
-		return nil, fmt.Errorf("%w: codec id %d", ErrCodec, id)
-	}
-	if in.FLVFormat == codec.NoFLV {
-		return []byte{NonFLV, byte(id)}, nil
-	}
-	b, err := codec.FLVAudioHeader(id, rate)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCodec, err)
-	}
-	return []byte{b}, nil
-}
-
 // SubscribeCodec subscribes to key's audio transcoded to id at rate (0: the
 // codec's default rate, codec.Info.SampleRate). Video and data come through
-// unchanged. Like Subscribe, it waits for a publisher of key. Frames are
-// FLV audio tag bodies, except for codecs without an FLV format (G.722),
-// whose frames start with NonFLV; use AudioCodec to read either.
+// unchanged. Like Subscribe, it waits for a publisher of key.
 func (h *Hub) SubscribeCodec(key string, id codec.ID, rate int) (*Subscriber, error) {
 	return h.subscribeCodec(key, id, rate, nil, 0)
 }
@@ -138,10 +92,6 @@ func (h *Hub) subscribeCodec(key string, id codec.ID, rate int, sink Sink, max i
 	if !slices.Contains(codecs.Rates(id), rate) {
 		return nil, fmt.Errorf("%w: %s at %d Hz", ErrCodec, id, rate)
 	}
-	header, err := audioHeader(id, rate)
-	if err != nil {
-		return nil, err
-	}
 	dkey := TranscodeKey(key, id, rate)
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -150,7 +100,7 @@ func (h *Hub) subscribeCodec(key string, id codec.ID, rate int, sink Sink, max i
 	}
 	out := h.get(dkey)
 	if out.tc == nil {
-		t := &transcoder{hub: h, key: key, out: out, target: id, rate: rate, header: header, done: make(chan struct{}), budgeted: max != 0}
+		t := &transcoder{hub: h, key: key, out: out, target: id, rate: rate, done: make(chan struct{}), budgeted: max != 0}
 		if t.budgeted {
 			h.Stats.BudgetTranscoders.Add(1)
 		}
@@ -179,7 +129,6 @@ type transcoder struct {
 	out    *stream
 	target codec.ID
 	rate   int
-	header []byte
 	src    *Subscriber
 	// pub publishes the derived stream while the source is published. It is
 	// assigned by run with Hub.mu held and read by stopLocked with it held.
@@ -217,12 +166,12 @@ func (t *transcoder) stopLocked() {
 
 func (t *transcoder) run() {
 	defer close(t.done)
-	c := newChain(t.target, t.rate, t.header)
+	c := newChain(t.target, t.rate)
 	defer c.close()
 	var slab frameSlab
 	c.emit = func(ts uint32, pkt []byte) {
 		if p := t.pub; p != nil {
-			p.Write(slab.frame(KindAudio, ts, pkt))
+			p.Write(slab.frame(t.target, t.rate, ts, pkt))
 		}
 	}
 	var lastErr string
@@ -278,7 +227,7 @@ type frameSlab struct {
 	bytes  []byte
 }
 
-func (s *frameSlab) frame(kind Kind, ts uint32, payload []byte) *Frame {
+func (s *frameSlab) frame(id codec.ID, rate int, ts uint32, payload []byte) *Frame {
 	if len(s.frames) == 0 {
 		s.frames = make([]Frame, 64)
 	}
@@ -290,7 +239,7 @@ func (s *frameSlab) frame(kind Kind, ts uint32, payload []byte) *Frame {
 	copy(p, payload)
 	f := &s.frames[0]
 	s.frames = s.frames[1:]
-	*f = Frame{Kind: kind, Timestamp: ts, Payload: p}
+	*f = Frame{Kind: KindAudio, Codec: id, Rate: rate, Channels: 1, Timestamp: ts, Payload: p}
 	return f
 }
 

@@ -13,7 +13,7 @@ import (
 // round and round, and reports ns per input frame and how many real-time
 // channels one core would carry (frame duration / time per frame).
 func benchChain(b *testing.B, in []*Frame, frameDur time.Duration) {
-	c := newChain(codec.PCMU, 8000, []byte{0x82})
+	c := newChain(codec.PCMU, 8000)
 	defer c.close()
 	out := 0
 	c.emit = func(uint32, []byte) { out++ }
@@ -21,7 +21,7 @@ func benchChain(b *testing.B, in []*Frame, frameDur time.Duration) {
 	step := uint32(frameDur / time.Millisecond)
 	// Warm up: decoder and buffers sized.
 	for _, f := range in {
-		_ = c.push(&Frame{Kind: KindAudio, Timestamp: ts, Payload: f.Payload})
+		_ = c.push(&Frame{Kind: KindAudio, Codec: f.Codec, Rate: f.Rate, Channels: 1, Timestamp: ts, Payload: f.Payload})
 		ts += step
 	}
 	frames := make([]Frame, len(in))
@@ -67,11 +67,11 @@ func BenchmarkChainSpeexToPCMU(b *testing.B) {
 	defer enc.Close()
 	var in []*Frame
 	for i := 0; i+320 <= len(pcm); i += 320 {
-		p, err := enc.Encode([]byte{0xB2}, pcm[i:i+320])
+		p, err := enc.Encode(nil, pcm[i:i+320])
 		if err != nil {
 			b.Fatal(err)
 		}
-		in = append(in, &Frame{Kind: KindAudio, Payload: p})
+		in = append(in, &Frame{Kind: KindAudio, Codec: codec.Speex, Rate: 16000, Channels: 1, Payload: p})
 	}
 	benchChain(b, in, 20*time.Millisecond)
 }
@@ -100,7 +100,8 @@ func BenchmarkTranscoderHub(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		f := &frames[i%len(frames)]
-		*f = Frame{Kind: KindAudio, Timestamp: ts, Payload: in[i%len(in)].Payload}
+		*f = *in[i%len(in)]
+		f.Timestamp = ts
 		p.Write(f)
 		ts += 16
 		i++
@@ -138,7 +139,8 @@ func BenchmarkTranscoderHubSpeex(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		f := &frames[i%len(frames)]
-		*f = Frame{Kind: KindAudio, Timestamp: ts, Payload: in[i%len(in)].Payload}
+		*f = *in[i%len(in)]
+		f.Timestamp = ts
 		p.Write(f)
 		ts += 20
 		i++

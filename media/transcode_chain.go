@@ -14,7 +14,6 @@ import (
 type chain struct {
 	target codec.ID
 	rate   int
-	header []byte
 	enc    codec.Encoder
 	encErr error
 	emit   func(ts uint32, pkt []byte) // pkt is only valid during the call
@@ -36,8 +35,8 @@ type chain struct {
 	inMicros   int64
 }
 
-func newChain(target codec.ID, rate int, header []byte) *chain {
-	c := &chain{target: target, rate: rate, header: header}
+func newChain(target codec.ID, rate int) *chain {
+	c := &chain{target: target, rate: rate}
 	c.enc, c.encErr = codecs.NewEncoder(target, rate)
 	return c
 }
@@ -45,8 +44,7 @@ func newChain(target codec.ID, rate int, header []byte) *chain {
 // passes reports whether f is already in the target codec and rate, so it
 // can be forwarded as it is (after a flush of any transcoded audio).
 func (c *chain) passes(f *Frame) bool {
-	id, rate, _, err := AudioCodec(f)
-	return err == nil && id == c.target && rate == c.rate
+	return f.Codec == c.target && f.Rate == c.rate
 }
 
 // push transcodes one input frame, calling emit for every output frame.
@@ -54,9 +52,9 @@ func (c *chain) push(f *Frame) error {
 	if c.encErr != nil {
 		return c.encErr
 	}
-	id, rate, pkt, err := AudioCodec(f)
-	if err != nil {
-		return err
+	id, rate, pkt := f.Codec, f.Rate, f.Payload
+	if id == 0 {
+		return fmt.Errorf("%w: audio in a codec its publisher could not name", codec.ErrUnknownFormat)
 	}
 	if c.started {
 		expect := c.anchor + uint32(c.inMicros/1000)
@@ -72,7 +70,10 @@ func (c *chain) push(f *Frame) error {
 	if !c.started {
 		c.started, c.anchor, c.outSamples, c.inMicros = true, f.Timestamp, 0, 0
 	}
-	var pcm []int16
+	var (
+		pcm []int16
+		err error
+	)
 	if f.dec != nil {
 		pcm = f.dec.pcm // decoded by the publisher's history decoder (history.go)
 	} else {
@@ -121,9 +122,8 @@ func (c *chain) encodePending() {
 	n := c.enc.FrameSamples()
 	done := 0
 	for ; len(c.pend)-done >= n; done += n {
-		c.pkt = append(c.pkt[:0], c.header...)
 		var err error
-		c.pkt, err = c.enc.Encode(c.pkt, c.pend[done:done+n])
+		c.pkt, err = c.enc.Encode(c.pkt[:0], c.pend[done:done+n])
 		if err == nil && c.emit != nil {
 			c.emit(c.anchor+uint32(c.outSamples*1000/int64(c.rate)), c.pkt)
 		}

@@ -19,11 +19,11 @@ func nellyFrames(t testing.TB, pcm []int16, ts0 uint32) []*Frame {
 	enc := nellymoser.NewEncoder(16000)
 	var out []*Frame
 	for i := 0; i+nellymoser.FrameSamples <= len(pcm); i += nellymoser.FrameSamples {
-		p, err := enc.Encode([]byte{0x42}, pcm[i:i+nellymoser.FrameSamples])
+		p, err := enc.Encode(nil, pcm[i:i+nellymoser.FrameSamples])
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, &Frame{Kind: KindAudio, Timestamp: ts0 + uint32(i/16), Payload: p})
+		out = append(out, &Frame{Kind: KindAudio, Codec: codec.Nellymoser, Rate: 16000, Channels: 1, Timestamp: ts0 + uint32(i/16), Payload: p})
 	}
 	return out
 }
@@ -73,13 +73,13 @@ func TestSubscribeCodecSharesOneTranscoder(t *testing.T) {
 	}
 	var pcm []int16
 	for i, f := range first {
-		if f.Payload[0] != 0x82 || len(f.Payload) != 161 {
-			t.Fatalf("frame %d: header %#x, %d bytes; want 0x82 + 160", i, f.Payload[0], len(f.Payload))
+		if f.Codec != codec.PCMU || f.Rate != 8000 || f.Channels != 1 || len(f.Payload) != 160 {
+			t.Fatalf("frame %d: %v %d Hz %d channels, %d bytes; want PCMU 8000 mono, 160", i, f.Codec, f.Rate, f.Channels, len(f.Payload))
 		}
 		if wantTS := uint32(5000 + 20*i); f.Timestamp != wantTS {
 			t.Fatalf("frame %d: timestamp %d, want %d", i, f.Timestamp, wantTS)
 		}
-		pcm = g711.AppendULawPCM(pcm, f.Payload[1:])
+		pcm = g711.AppendULawPCM(pcm, f.Payload)
 	}
 	ref := resampleAll(t, src, 16000, 8000)
 	snr, lag := audiotest.AlignedSNR(ref[800:len(pcm)-800], pcm[800:len(pcm)-800], 200)
@@ -148,7 +148,9 @@ func TestTranscodeEventsAndDiscontinuity(t *testing.T) {
 	}
 	// A pause of 10 s: the output is re-anchored on the new timestamp.
 	for _, f := range frames[20:40] {
-		p.Write(&Frame{Kind: KindAudio, Timestamp: f.Timestamp + 10000, Payload: f.Payload})
+		g := *f
+		g.Timestamp += 10000
+		p.Write(&g)
 	}
 	p.Close()
 	var ts []uint32
@@ -157,8 +159,8 @@ func TestTranscodeEventsAndDiscontinuity(t *testing.T) {
 		if f.Kind == KindUnpublish {
 			break
 		}
-		if f.Payload[0] != 0x72 {
-			t.Fatalf("header %#x, want PCMA 0x72", f.Payload[0])
+		if f.Codec != codec.PCMA {
+			t.Fatalf("codec %v, want PCMA", f.Codec)
 		}
 		ts = append(ts, f.Timestamp)
 	}
@@ -182,7 +184,7 @@ func TestTranscodeEventsAndDiscontinuity(t *testing.T) {
 	}
 }
 
-func TestTranscodePassThroughAndNonFLV(t *testing.T) {
+func TestTranscodePassThroughAndG722(t *testing.T) {
 	h := NewHub(64, nil)
 	p, err := h.Publish("live/c")
 	if err != nil {
@@ -202,7 +204,7 @@ func TestTranscodePassThroughAndNonFLV(t *testing.T) {
 	pcm := audiotest.Sine(8000, 1600, 700, 0.2)
 	var sent []*Frame
 	for i := 0; i < len(pcm); i += 160 {
-		f := &Frame{Kind: KindAudio, Timestamp: uint32(i / 8), Payload: g711.AppendULaw([]byte{0x82}, pcm[i:i+160])}
+		f := &Frame{Kind: KindAudio, Timestamp: uint32(i / 8), Codec: codec.PCMU, Rate: 8000, Channels: 1, Payload: g711.AppendULaw(nil, pcm[i:i+160])}
 		sent = append(sent, f)
 		p.Write(f)
 	}
@@ -214,11 +216,10 @@ func TestTranscodePassThroughAndNonFLV(t *testing.T) {
 	dec := g722.NewDecoder()
 	var out []int16
 	for _, f := range collectAudio(t, g, 8) {
-		id, rate, pkt, err := AudioCodec(f)
-		if err != nil || id != codec.G722 || rate != 16000 || f.Payload[0] != NonFLV || len(pkt) != 160 {
-			t.Fatalf("G.722 frame: %v %d %d bytes %v", id, rate, len(pkt), err)
+		if f.Codec != codec.G722 || f.Rate != 16000 || len(f.Payload) != 160 {
+			t.Fatalf("G.722 frame: %v %d %d bytes", f.Codec, f.Rate, len(f.Payload))
 		}
-		out, _ = dec.Decode(out, pkt)
+		out, _ = dec.Decode(out, f.Payload)
 	}
 	if db := audiotest.ToneDB(out[1600:], 16000, 700); db < -20 {
 		t.Fatalf("700 Hz tone at %.1f dB after PCMU → G.722", db)
@@ -230,7 +231,7 @@ func TestSubscribeCodecErrors(t *testing.T) {
 	for _, c := range []struct {
 		id   codec.ID
 		rate int
-	}{{codec.AAC, 0}, {codec.PCMU, 16000}, {codec.Speex, 8000}, {0, 0}} {
+	}{{codec.AAC, 0}, {codec.PCMU, 16000}, {codec.Speex, 11025}, {0, 0}} {
 		if _, err := h.SubscribeCodec("live/a", c.id, c.rate); !errors.Is(err, ErrCodec) {
 			t.Errorf("SubscribeCodec(%v, %d): %v, want ErrCodec", c.id, c.rate, err)
 		}

@@ -37,6 +37,7 @@ type player struct {
 	started      bool     // the status messages are out; before, frames wait in pending
 	pending      []*media.Frame
 	msg          rtmp.Message // reused: WriteMessage copies it
+	flv          flvSlab      // FLV audio tag bodies of the frames sent
 	last, offset uint32
 	sent, rebase bool
 }
@@ -329,7 +330,14 @@ func (p *player) deliverLocked(f *media.Frame) {
 	if p.sent && int32(ts-p.last) < 0 {
 		ts = p.last // never backwards, even across a publisher's own jumps
 	}
-	p.msg = rtmp.Message{Type: msgType(f.Kind), Timestamp: ts, StreamID: p.streamID, Payload: f.Payload}
+	payload := f.Payload
+	if f.Kind == media.KindAudio {
+		var ok bool
+		if payload, ok = p.flv.audioBody(f); !ok {
+			return // a codec FLV cannot carry (G.722)
+		}
+	}
+	p.msg = rtmp.Message{Type: msgType(f.Kind), Timestamp: ts, StreamID: p.streamID, Payload: payload}
 	// A full write queue drops the oldest media (or this frame); a closed
 	// connection ends the session, whose Serve stops this player.
 	if err := p.t.WriteMessage(&p.msg); err != nil {

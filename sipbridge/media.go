@@ -1,6 +1,7 @@
 package sipbridge
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -157,9 +158,9 @@ func (m *mediaBridge) directionChanged(last *atomic.Int64) {
 // restores sequence order; frame timestamps follow the RTP clock from the
 // first packet. A Speex packet of several frames becomes one frame each.
 func (m *mediaBridge) read(pub *media.Publisher, c rtpCodec, last *atomic.Int64) error {
-	hdr, err := frameHeader(c.ID)
-	if err != nil {
-		return err
+	in, ok := codec.Lookup(c.ID)
+	if !ok {
+		return fmt.Errorf("sip: codec %d", c.ID)
 	}
 	var (
 		started bool
@@ -168,10 +169,8 @@ func (m *mediaBridge) read(pub *media.Publisher, c rtpCodec, last *atomic.Int64)
 		frames  [][]byte
 	)
 	publish := func(ms uint32, pkt []byte) {
-		payload := make([]byte, len(hdr)+len(pkt))
-		copy(payload, hdr)
-		copy(payload[len(hdr):], pkt)
-		pub.Write(&media.Frame{Kind: media.KindAudio, Timestamp: ms, Payload: payload})
+		// The jitter buffer reuses its packets' memory: the hub keeps frames.
+		pub.Write(&media.Frame{Kind: media.KindAudio, Codec: c.ID, Rate: in.SampleRate, Channels: 1, Timestamp: ms, Payload: bytes.Clone(pkt)})
 	}
 	// mu serializes the jitter buffer between this goroutine and its timer.
 	var mu sync.Mutex
@@ -265,11 +264,10 @@ func (m *mediaBridge) write(ctx context.Context, c rtpCodec, frames <-chan *medi
 			if m.held.Load() {
 				continue
 			}
-			id, _, pkt, err := media.AudioCodec(f)
-			if err != nil || id != c.ID || len(pkt) == 0 {
+			if f.Codec != c.ID || len(f.Payload) == 0 {
 				continue
 			}
-			if err := w.audio(f.Timestamp, pkt); err != nil {
+			if err := w.audio(f.Timestamp, f.Payload); err != nil {
 				m.log.Debug("rtp write failed", "err", err)
 			}
 		case digits := <-m.dtmf:
@@ -285,23 +283,6 @@ func (m *mediaBridge) write(ctx context.Context, c rtpCodec, frames <-chan *medi
 			}
 		}
 	}
-}
-
-// frameHeader is what precedes a codec packet in a hub frame: the FLV
-// sound byte (PCMU 0x82, PCMA 0x72), or NonFLV and the codec id (G.722).
-func frameHeader(id codec.ID) ([]byte, error) {
-	in, ok := codec.Lookup(id)
-	if !ok {
-		return nil, fmt.Errorf("sip: codec %d", id)
-	}
-	if in.FLVFormat == codec.NoFLV {
-		return []byte{media.NonFLV, byte(id)}, nil
-	}
-	b, err := codec.FLVAudioHeader(id, in.SampleRate)
-	if err != nil {
-		return nil, err
-	}
-	return []byte{b}, nil
 }
 
 // rtpWriter owns one outgoing RTP stream: SSRC, sequence and clock.
