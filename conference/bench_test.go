@@ -35,7 +35,7 @@ func newBenchRoom(b testing.TB, n, talkers int, c codec.ID, rate, complexity int
 		r.members = append(r.members, m)
 		br.ins = append(br.ins, m.in)
 		// Someone listens to every mix, as in a real room.
-		sub := hub.SubscribeSink(s.opts.StreamPrefix+m.mix, func(*media.Frame) {})
+		sub := hub.Subscribe(s.opts.StreamPrefix+m.mix, media.ReceiverFunc(func(*media.Frame) {}))
 		b.Cleanup(sub.Close)
 	}
 	r.publishSnapLocked()

@@ -102,7 +102,8 @@ func talker(ctx context.Context, t testing.TB, h *media.Hub, key string, c codec
 
 // listen decodes key's audio until ctx ends and returns it at 16 kHz.
 func listen(ctx context.Context, h *media.Hub, key string) []int16 {
-	sub := h.Subscribe(key)
+	q := h.NewQueue(0)
+	sub := h.Subscribe(key, q)
 	defer sub.Close()
 	var out []int16
 	decs := map[codec.ID]codec.Decoder{}
@@ -114,7 +115,7 @@ func listen(ctx context.Context, h *media.Hub, key string) []int16 {
 		}
 	}()
 	for {
-		f, err := sub.Next(ctx)
+		f, err := q.Next(ctx)
 		if err != nil {
 			return out
 		}

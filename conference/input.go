@@ -78,11 +78,11 @@ func newInput(m *Member, h *media.Hub, prefix string, o Options) *input {
 		id = def
 	}
 	in.out.want(id, rate)
-	in.sub = h.SubscribeSink(prefix+m.pub, in.push)
+	in.sub = h.Subscribe(prefix+m.pub, media.ReceiverFunc(in.push))
 	return in
 }
 
-// push is the hub sink: it never blocks; a full ring loses its oldest frame.
+// push is the hub receiver: it never blocks; a full ring loses its oldest frame.
 func (in *input) push(f *media.Frame) {
 	if f.Kind != media.KindAudio && f.Kind != media.KindPublish {
 		return

@@ -11,11 +11,12 @@ import (
 
 // mixCodecs records the codec of every audio frame of key until ctx ends.
 func mixCodecs(ctx context.Context, h *media.Hub, key string) []codec.ID {
-	sub := h.Subscribe(key)
+	q := h.NewQueue(0)
+	sub := h.Subscribe(key, q)
 	defer sub.Close()
 	var ids []codec.ID
 	for {
-		f, err := sub.Next(ctx)
+		f, err := q.Next(ctx)
 		if err != nil {
 			return ids
 		}

@@ -51,7 +51,8 @@ func TestRelayStreamsAndGate(t *testing.T) {
 	}
 	// The gate forwards the same frame, and nothing while muted.
 	key, _ := s.StreamKey("bob", jb.Members[0].Play, false)
-	sub := h.Subscribe(key)
+	q := h.NewQueue(0)
+	sub := h.Subscribe(key, q)
 	defer sub.Close()
 	pub, err := h.Publish(a.PublishKey())
 	if err != nil {
@@ -60,7 +61,7 @@ func TestRelayStreamsAndGate(t *testing.T) {
 	defer pub.Close()
 	f1 := &media.Frame{Kind: media.KindAudio, Codec: codec.Speex, Rate: 16000, Channels: 1, Timestamp: 1, Payload: []byte{1}}
 	pub.Write(f1)
-	if got := sub.TryNext(); got != f1 {
+	if got := q.TryNext(); got != f1 {
 		t.Fatalf("forwarded %v, want the same frame", got)
 	}
 	if err := s.Mute("alice", "r", a.ID, true); err != nil {
@@ -68,7 +69,7 @@ func TestRelayStreamsAndGate(t *testing.T) {
 	}
 	rb.wait(t, "muted", func(e Event) bool { return e.Type == EvMuted && e.Member == a.ID && e.Muted })
 	pub.Write(&media.Frame{Kind: media.KindAudio, Codec: codec.Speex, Rate: 16000, Channels: 1, Timestamp: 2, Payload: []byte{2}})
-	if got := sub.TryNext(); got != nil {
+	if got := q.TryNext(); got != nil {
 		t.Fatalf("muted member forwarded %v", got)
 	}
 	// Leaving tells the others; the last one out ends the room.

@@ -1,7 +1,8 @@
 // Package media is the hub: named streams, one publisher and many
-// subscribers each, fan-out without copying, and a bounded queue per
-// subscriber so a slow reader loses its oldest frames instead of stalling
-// anyone. It knows nothing of RTMP, calls or SIP.
+// subscribers each, fan-out without copying. A subscriber is a Receiver
+// called on the publisher's goroutine; one that reads on its own goroutine
+// uses a Queue, a bounded ring that loses its oldest frames (counted)
+// instead of stalling anyone. It knows nothing of RTMP, calls or SIP.
 //
 // Hub.SubscribeCodec delivers a stream's audio in another codec through one
 // shared transcoder per (stream, codec, rate), started by its first

@@ -16,7 +16,7 @@ func TestHistoryHandsPCMOnlyToTranscoders(t *testing.T) {
 	in := speexFrames(t, audiotest.Voice(16000, 16000, 140, 0.3))
 	ref := decodeAll(t, in)
 	h := NewHub(1024, nil)
-	plain := h.Subscribe("live/h")
+	plain := subQ(h, "live/h")
 	p, err := h.Publish("live/h")
 	if err != nil {
 		t.Fatal(err)
@@ -27,7 +27,7 @@ func TestHistoryHandsPCMOnlyToTranscoders(t *testing.T) {
 			t.Fatal("without a transcoder the publisher's frame itself must be fanned out")
 		}
 	}
-	tc, err := h.SubscribeCodec("live/h", codec.PCMU, 0)
+	tc, err := subCodecQ(h, "live/h", codec.PCMU, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func BenchmarkWriteSpeex(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			h := NewHub(1024, nil)
-			s := h.SubscribeSink("live/b", func(*Frame) {})
+			s := h.Subscribe("live/b", ReceiverFunc(func(*Frame) {}))
 			defer s.Close()
 			p, _ := h.Publish("live/b")
 			defer p.Close()

@@ -22,7 +22,7 @@ type Stats struct {
 	DroppedFrame atomic.Uint64 // frames a slow subscriber lost
 	Transcoders  atomic.Int64  // transcoders running now, one per (stream, target codec)
 	// BudgetTranscoders are the running transcoders players' ?codec= plays
-	// started (SubscribeCodecSinkMax), bounded by their budget.
+	// started (SubscribeCodec with a Transcode.Budget), bounded by it.
 	BudgetTranscoders atomic.Int64
 	// Audio frames into transcoders: decoded (and encoded again), or
 	// passed through untouched because they were in the target codec.
@@ -54,7 +54,7 @@ type stream struct {
 	mu   sync.Mutex // guards pub, headers and subscriber list changes
 	pub  *Publisher
 	subs atomic.Pointer[[]*Subscriber] // copy-on-write
-	fan  atomic.Pointer[[]fanout]      // the same subscribers, as Write delivers to them
+	fan  atomic.Pointer[[]Receiver]    // their receivers, as Write delivers to them
 
 	// What a late joiner needs to decode, replayed on subscribe.
 	meta, audioCfg, videoCfg *Frame
@@ -73,7 +73,7 @@ func (h *Hub) get(key string) *stream {
 	if s == nil {
 		s = &stream{key: key}
 		s.subs.Store(&[]*Subscriber{})
-		s.fan.Store(&[]fanout{})
+		s.fan.Store(&[]Receiver{})
 		h.streams[key] = s
 	}
 	return s
@@ -118,80 +118,52 @@ func (h *Hub) publishLocked(key string) (*Publisher, error) {
 	return p, nil
 }
 
-// Subscribe adds a subscriber to key, whether or not anyone publishes it yet:
-// like Flash Media Server, a player of an unpublished name waits for it. A
-// KindPublish event is queued only when a publisher arrives later, so a
-// player can tell "published since you asked" from "already live".
-func (h *Hub) Subscribe(key string) *Subscriber {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.subscribeLocked(key, nil)
-}
-
-// Sink receives a subscriber's frames and events directly, on the goroutine
-// that produces them (a publisher's, or the hub's for replayed headers and
-// publish events), instead of through the subscriber's queue. A sink must
-// not block and must not call the hub; an RTMP connection's non-blocking,
-// drop-oldest write queue is the intended one. It may be called once or
-// twice more while Close runs.
-type Sink func(f *Frame)
-
-// SubscribeSink is Subscribe delivering to sink: no queue and no goroutine
-// per subscriber, so fan-out costs one function call per frame.
-func (h *Hub) SubscribeSink(key string, sink Sink) *Subscriber {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.subscribeLocked(key, sink)
-}
-
-// Receiver is a Sink as an interface, for the busiest subscribers (RTMP
-// players): Publisher.Write calls Receive straight from its subscriber list,
-// touching neither the Subscriber nor a closure, two cache misses per
-// subscriber per frame that showed in bench/relay's profile. Unlike a Sink,
+// Receiver gets one subscription's frames and events, in order, on the
+// goroutine that produces them: a publisher's, or the hub's for the
+// replayed headers and publish events. Receive must not block and must not
+// call the hub; a Receiver that needs its own goroutine reads a Queue.
+// Publisher.Write calls Receive straight from its subscriber list, so
 // Receive may still be called after Close returns, by a Write that was
-// already going through the old subscriber list: a Receiver must ignore
-// frames once its owner has closed the subscription.
+// already going through the old list: a Receiver must ignore frames once
+// its owner has closed the subscription.
 type Receiver interface {
 	Receive(f *Frame)
 }
 
-// SubscribeReceiver is SubscribeSink for a Receiver.
-func (h *Hub) SubscribeReceiver(key string, r Receiver) *Subscriber {
+// ReceiverFunc adapts a function to a Receiver.
+type ReceiverFunc func(f *Frame)
+
+// Receive calls fn(f).
+func (fn ReceiverFunc) Receive(f *Frame) { fn(f) }
+
+// Subscribe adds r to key, whether or not anyone publishes it yet: like
+// Flash Media Server, a player of an unpublished name waits for it. A
+// KindPublish event is delivered only when a publisher arrives later, so a
+// player can tell "published since you asked" from "already live". When r
+// is a Queue, Close closes it too.
+func (h *Hub) Subscribe(key string, r Receiver) *Subscriber {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	sub := h.subscribeLocked(key, r.Receive)
-	sub.s.mu.Lock()
-	defer sub.s.mu.Unlock()
-	sub.recv = r
-	sub.s.storeFan(*sub.s.subs.Load())
-	return sub
-}
-
-// fanout is one subscriber as Publisher.Write sees it: recv when it is a
-// Receiver, else sub.
-type fanout struct {
-	recv Receiver
-	sub  *Subscriber
+	return h.subscribeLocked(key, r)
 }
 
 // storeFan rebuilds the fan-out list from subs. Called with s.mu held.
 func (s *stream) storeFan(subs []*Subscriber) {
-	fan := make([]fanout, len(subs))
+	fan := make([]Receiver, len(subs))
 	for i, sub := range subs {
-		fan[i] = fanout{recv: sub.recv, sub: sub}
+		fan[i] = sub.recv
 	}
 	s.fan.Store(&fan)
 }
 
-func (h *Hub) subscribeLocked(key string, sink Sink) *Subscriber {
+func (h *Hub) subscribeLocked(key string, r Receiver) *Subscriber {
 	s := h.get(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sub := &Subscriber{hub: h, s: s, sink: sink}
-	if sink == nil {
-		sub.q = newQueue(h.queueLen)
-	} else {
-		sub.q = newQueue(0) // closed-state bookkeeping only; frames go to sink
+	sub := &Subscriber{hub: h, s: s, recv: r}
+	if q, ok := r.(*Queue); ok {
+		q.key.Store(&s.key)
+		sub.q = q
 	}
 	if s.pub != nil {
 		for _, f := range []*Frame{s.meta, s.audioCfg, s.videoCfg} {
@@ -257,15 +229,8 @@ func (p *Publisher) Write(f *Frame) {
 	if f.Kind == KindAudio && !p.derived {
 		f = p.hist.audio(f, &p.s.transcoders) // after loading fan: see history.audio
 	}
-	for _, e := range fan {
-		if e.recv != nil {
-			e.recv.Receive(f)
-			continue
-		}
-		if e.sub.push(f) {
-			st.DroppedFrame.Add(1)
-			e.sub.noteDrop()
-		}
+	for _, r := range fan {
+		r.Receive(f)
 	}
 	st.FramesOut.Add(uint64(len(fan)))
 }
@@ -300,38 +265,23 @@ func (p *Publisher) closeLocked() {
 	p.hub.Stats.Publishers.Add(-1)
 }
 
-// Subscriber receives one stream's frames through its own bounded queue.
+// Subscriber is one subscription: a Receiver added to one stream.
 type Subscriber struct {
-	hub       *Hub
-	s         *stream
-	q         *queue
-	sink      Sink     // when set, frames bypass q
-	recv      Receiver // when set, Publisher.Write calls it directly (sink is recv.Receive)
-	closed    atomic.Bool
-	dropBurst atomic.Bool // a drop was logged and no frame was read since
+	hub    *Hub
+	s      *stream
+	recv   Receiver
+	q      *Queue // recv, when it is a Queue: Close closes it
+	closed atomic.Bool
 }
 
-// push delivers f and reports whether the subscriber's queue lost a frame.
-func (s *Subscriber) push(f *Frame) (dropped bool) {
-	if s.sink != nil {
-		if !s.closed.Load() {
-			s.sink(f)
-		}
-		return false
-	}
-	return s.q.push(f)
-}
-
-func (s *Subscriber) noteDrop() {
-	if !s.dropBurst.Swap(true) && s.hub.log != nil {
-		s.hub.log.Warn("slow subscriber is losing frames", "stream", s.s.key)
+// push delivers an event or replayed header, unless the subscription is closed.
+func (s *Subscriber) push(f *Frame) {
+	if !s.closed.Load() {
+		s.recv.Receive(f)
 	}
 }
 
-// Dropped is how many frames this subscriber lost to its full queue.
-func (s *Subscriber) Dropped() uint64 { return s.q.droppedCount() }
-
-// Close unsubscribes; a blocked Next returns ErrClosed.
+// Close unsubscribes; a Queue's blocked Next returns ErrClosed.
 func (s *Subscriber) Close() {
 	if s.closed.Swap(true) {
 		return
@@ -357,7 +307,9 @@ func (s *Subscriber) closeLocked() {
 	s.s.subs.Store(&next)
 	s.s.storeFan(next)
 	s.s.mu.Unlock()
-	s.q.close()
+	if s.q != nil {
+		s.q.close()
+	}
 	h.Stats.Subscribers.Add(-1)
 	if tc := s.s.tc; tc != nil && len(next) == 0 {
 		tc.stopLocked()

@@ -14,7 +14,7 @@ func audio(ts uint32) *Frame {
 	return &Frame{Kind: KindAudio, Codec: codec.Nellymoser, Rate: 16000, Channels: 1, Timestamp: ts, Payload: []byte{byte(ts)}}
 }
 
-func next(t *testing.T, s *Subscriber) *Frame {
+func next(t *testing.T, s queued) *Frame {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -27,7 +27,7 @@ func next(t *testing.T, s *Subscriber) *Frame {
 
 func TestFanOutSharesFrames(t *testing.T) {
 	h := NewHub(16, nil)
-	subs := []*Subscriber{h.Subscribe("live/a"), h.Subscribe("live/a")}
+	subs := []queued{subQ(h, "live/a"), subQ(h, "live/a")}
 	p, err := h.Publish("live/a")
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +56,7 @@ func TestBadNameAndRepublish(t *testing.T) {
 	if _, err := h.Publish("live/a"); !errors.Is(err, ErrBadName) {
 		t.Fatalf("second publish: %v", err)
 	}
-	sub := h.Subscribe("live/a")
+	sub := subQ(h, "live/a")
 	p.Close()
 	if ev := next(t, sub); ev.Kind != KindUnpublish {
 		t.Fatalf("got %v", ev.Kind)
@@ -77,8 +77,8 @@ func TestBadNameAndRepublish(t *testing.T) {
 
 func TestSlowSubscriberDropsOldestOnly(t *testing.T) {
 	h := NewHub(4, nil)
-	slow := h.Subscribe("s")
-	fast := h.Subscribe("s")
+	slow := subQ(h, "s")
+	fast := subQ(h, "s")
 	p, _ := h.Publish("s")
 	next(t, fast) // publish event
 	for ts := uint32(1); ts <= 10; ts++ {
@@ -112,7 +112,7 @@ func TestLateJoinerGetsHeaders(t *testing.T) {
 	for _, f := range []*Frame{meta, aacCfg, avcCfg, {Kind: KindAudio, Codec: codec.AAC, Channels: 2, Payload: []byte{9}}} {
 		p.Write(f)
 	}
-	s := h.Subscribe("v")
+	s := subQ(h, "v")
 	for _, want := range []*Frame{meta, aacCfg, avcCfg} {
 		f := next(t, s)
 		if f != want {
@@ -126,7 +126,7 @@ func TestLateJoinerGetsHeaders(t *testing.T) {
 
 func TestCloseUnblocksNext(t *testing.T) {
 	h := NewHub(4, nil)
-	s := h.Subscribe("x")
+	s := subQ(h, "x")
 	done := make(chan error, 1)
 	go func() { _, err := s.Next(context.Background()); done <- err }()
 	s.Close()
@@ -150,7 +150,7 @@ func TestConcurrentPublishSubscribe(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				s := h.Subscribe("c")
+				s := subQ(h, "c")
 				for range 5 {
 					s.TryNext()
 				}
@@ -171,9 +171,9 @@ func TestConcurrentPublishSubscribe(t *testing.T) {
 
 func BenchmarkFanOut50(b *testing.B) {
 	h := NewHub(1024, nil)
-	subs := make([]*Subscriber, 50)
+	subs := make([]queued, 50)
 	for i := range subs {
-		subs[i] = h.Subscribe("b")
+		subs[i] = subQ(h, "b")
 	}
 	p, _ := h.Publish("b")
 	f := audio(1)
@@ -217,8 +217,8 @@ func TestReceiverSubscriber(t *testing.T) {
 	aacCfg := &Frame{Kind: KindAudio, Codec: codec.AAC, Channels: 2, Config: true, Payload: []byte{0x12, 0x10}}
 	p.Write(aacCfg)
 	var rec recorder
-	sub := h.SubscribeReceiver("r", &rec)
-	queued := h.Subscribe("r")
+	sub := h.Subscribe("r", &rec)
+	queued := subQ(h, "r")
 	f1, f2 := audio(1), audio(2)
 	p.Write(f1)
 	p.Close()
@@ -244,4 +244,24 @@ func TestReceiverSubscriber(t *testing.T) {
 	if n := h.SubscriberCount("r"); n != 1 {
 		t.Fatalf("%d subscribers after Close, want 1", n)
 	}
+}
+
+// queued is a subscription read through a Queue, as most tests read them.
+type queued struct {
+	*Subscriber
+	*Queue
+}
+
+// Close closes the subscription (and so the queue).
+func (q queued) Close() { q.Subscriber.Close() }
+
+func subQ(h *Hub, key string) queued {
+	q := h.NewQueue(0)
+	return queued{h.Subscribe(key, q), q}
+}
+
+func subCodecQ(h *Hub, key string, id codec.ID, rate int) (queued, error) {
+	q := h.NewQueue(0)
+	s, err := h.SubscribeCodec(key, Transcode{Codec: id, Rate: rate}, q)
+	return queued{s, q}, err
 }

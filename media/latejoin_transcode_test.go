@@ -72,7 +72,7 @@ func lateNelly(t *testing.T, in []*Frame, join, rate int) []int16 {
 	for _, f := range in[:join] {
 		p.Write(f)
 	}
-	s, err := h.SubscribeCodec("live/late", codec.Nellymoser, rate)
+	s, err := subCodecQ(h, "live/late", codec.Nellymoser, rate)
 	if err != nil {
 		t.Fatal(err)
 	}

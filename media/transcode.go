@@ -14,8 +14,8 @@ import (
 
 // Transcoded streams.
 //
-// Hub.SubscribeCodec(key, id, rate) subscribes to key's audio in codec id at
-// rate. The hub runs one transcoder per (key, id, rate), shared by every
+// Hub.SubscribeCodec(key, Transcode{id, rate, budget}, r) subscribes r to
+// key's audio in codec id at rate. The hub runs one transcoder per (key, id, rate), shared by every
 // subscriber asking for it: the transcoder is itself a subscriber of key
 // with its own goroutine and its own bounded queue (so it never stalls the
 // publisher), and publishes the result on the derived key TranscodeKey(key,
@@ -55,33 +55,27 @@ func TranscodeKey(key string, id codec.ID, rate int) string {
 	return k
 }
 
-// SubscribeCodec subscribes to key's audio transcoded to id at rate (0: the
-// codec's default rate, codec.Info.SampleRate). Video and data come through
-// unchanged. Like Subscribe, it waits for a publisher of key.
-func (h *Hub) SubscribeCodec(key string, id codec.ID, rate int) (*Subscriber, error) {
-	return h.subscribeCodec(key, id, rate, nil, 0)
+// Transcode says which codec a SubscribeCodec subscriber wants.
+type Transcode struct {
+	Codec codec.ID
+	Rate  int // 0: the codec's default rate, codec.Info.SampleRate
+	// Budget bounds the transcoders that budgeted subscriptions (players'
+	// ?codec=) start: none starts while Budget or more such ones run
+	// (Stats.BudgetTranscoders); below 0 none may start. 0 means not
+	// budgeted: the server's own components (SIP legs, echo) are neither
+	// bounded nor counted. Joining a running transcoder is always possible.
+	Budget int
 }
 
-// SubscribeCodecSink is SubscribeCodec delivering to sink (see Sink).
-func (h *Hub) SubscribeCodecSink(key string, id codec.ID, rate int, sink Sink) (*Subscriber, error) {
-	return h.subscribeCodec(key, id, rate, sink, 0)
-}
-
-// ErrTranscoderBudget is returned by SubscribeCodecSinkMax when the
-// subscription would start a transcoder beyond its budget.
+// ErrTranscoderBudget is returned by SubscribeCodec when the subscription
+// would start a transcoder beyond its budget.
 var ErrTranscoderBudget = errors.New("media: no transcoder available (the server's transcoding budget is used up)")
 
-// SubscribeCodecSinkMax is SubscribeCodecSink for clients under a budget
-// (players' ?codec=): it starts no transcoder while max or more that such
-// calls started still run (Stats.BudgetTranscoders; max < 0: none may
-// start, 0: no bound), and fails with ErrTranscoderBudget. Joining a
-// running transcoder is always possible; transcoders the server's own
-// components start (SubscribeCodec, SubscribeCodecSink) are not counted.
-func (h *Hub) SubscribeCodecSinkMax(key string, id codec.ID, rate int, sink Sink, max int) (*Subscriber, error) {
-	return h.subscribeCodec(key, id, rate, sink, max)
-}
-
-func (h *Hub) subscribeCodec(key string, id codec.ID, rate int, sink Sink, max int) (*Subscriber, error) {
+// SubscribeCodec subscribes r to key's audio transcoded as t says. Video
+// and data come through unchanged. Like Subscribe, it waits for a
+// publisher of key.
+func (h *Hub) SubscribeCodec(key string, t Transcode, r Receiver) (*Subscriber, error) {
+	id, rate, max := t.Codec, t.Rate, t.Budget
 	in, ok := codec.Lookup(id)
 	if !ok {
 		return nil, fmt.Errorf("%w: codec id %d", ErrCodec, id)
@@ -105,7 +99,8 @@ func (h *Hub) subscribeCodec(key string, id codec.ID, rate int, sink Sink, max i
 			h.Stats.BudgetTranscoders.Add(1)
 		}
 		h.get(key).transcoders.Add(1) // before the subscription is visible to Write
-		t.src = h.subscribeLocked(key, nil)
+		t.q = h.NewQueue(0)
+		t.src = h.subscribeLocked(key, t.q)
 		if src := h.streams[key]; src != nil && src.pub != nil {
 			t.pub, _ = h.publishLocked(dkey) // cannot fail: nobody else publishes '#' keys
 		}
@@ -116,7 +111,7 @@ func (h *Hub) subscribeCodec(key string, id codec.ID, rate int, sink Sink, max i
 		}
 		go t.run()
 	}
-	return h.subscribeLocked(dkey, sink), nil
+	return h.subscribeLocked(dkey, r), nil
 }
 
 // transcoder publishes one stream's audio in another codec. Its goroutine
@@ -130,12 +125,13 @@ type transcoder struct {
 	target codec.ID
 	rate   int
 	src    *Subscriber
+	q      *Queue // src's frames, read by run
 	// pub publishes the derived stream while the source is published. It is
 	// assigned by run with Hub.mu held and read by stopLocked with it held.
 	pub     *Publisher
 	stopped bool // guarded by Hub.mu
 	done    chan struct{}
-	// budgeted: started by SubscribeCodecSinkMax, counted in
+	// budgeted: started with a Transcode.Budget, counted in
 	// Stats.BudgetTranscoders until it stops.
 	budgeted bool
 }
@@ -176,7 +172,7 @@ func (t *transcoder) run() {
 	}
 	var lastErr string
 	for {
-		f, err := t.src.Next(context.Background())
+		f, err := t.q.Next(context.Background())
 		if err != nil {
 			return // ErrClosed: stopped
 		}

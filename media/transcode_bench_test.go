@@ -86,7 +86,7 @@ func BenchmarkTranscoderHub(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer p.Close()
-	s, err := h.SubscribeCodec("live/bench", codec.PCMU, 0)
+	s, err := subCodecQ(h, "live/bench", codec.PCMU, 0)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func BenchmarkTranscoderHubSpeex(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer p.Close()
-	s, err := h.SubscribeCodec("live/bench", codec.PCMU, 0)
+	s, err := subCodecQ(h, "live/bench", codec.PCMU, 0)
 	if err != nil {
 		b.Fatal(err)
 	}

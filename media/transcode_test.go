@@ -29,7 +29,7 @@ func nellyFrames(t testing.TB, pcm []int16, ts0 uint32) []*Frame {
 }
 
 // collectAudio reads n audio frames from s, failing on other kinds.
-func collectAudio(t *testing.T, s *Subscriber, n int) []*Frame {
+func collectAudio(t *testing.T, s queued, n int) []*Frame {
 	t.Helper()
 	var out []*Frame
 	for len(out) < n {
@@ -47,9 +47,9 @@ func TestSubscribeCodecSharesOneTranscoder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	subs := make([]*Subscriber, 3)
+	subs := make([]queued, 3)
 	for i := range subs {
-		if subs[i], err = h.SubscribeCodec("live/a", codec.PCMU, 0); err != nil {
+		if subs[i], err = subCodecQ(h, "live/a", codec.PCMU, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -103,7 +103,7 @@ func TestSubscribeCodecSharesOneTranscoder(t *testing.T) {
 		t.Fatal("derived stream left in the hub")
 	}
 	// A new subscriber starts a fresh transcoder.
-	s, err := h.SubscribeCodec("live/a", codec.PCMU, 0)
+	s, err := subCodecQ(h, "live/a", codec.PCMU, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func resampleAll(t testing.TB, pcm []int16, from, to int) []int16 {
 
 func TestTranscodeEventsAndDiscontinuity(t *testing.T) {
 	h := NewHub(1024, nil)
-	s, err := h.SubscribeCodec("live/b", codec.PCMA, 0)
+	s, err := subCodecQ(h, "live/b", codec.PCMA, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,12 +191,12 @@ func TestTranscodePassThroughAndG722(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	same, err := h.SubscribeCodec("live/c", codec.PCMU, 8000)
+	same, err := subCodecQ(h, "live/c", codec.PCMU, 8000)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer same.Close()
-	g, err := h.SubscribeCodec("live/c", codec.G722, 0)
+	g, err := subCodecQ(h, "live/c", codec.G722, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func TestSubscribeCodecErrors(t *testing.T) {
 		id   codec.ID
 		rate int
 	}{{codec.AAC, 0}, {codec.PCMU, 16000}, {codec.Speex, 11025}, {0, 0}} {
-		if _, err := h.SubscribeCodec("live/a", c.id, c.rate); !errors.Is(err, ErrCodec) {
+		if _, err := subCodecQ(h, "live/a", c.id, c.rate); !errors.Is(err, ErrCodec) {
 			t.Errorf("SubscribeCodec(%v, %d): %v, want ErrCodec", c.id, c.rate, err)
 		}
 	}
@@ -247,28 +247,28 @@ func TestSubscribeCodecErrors(t *testing.T) {
 	}
 }
 
-// TestTranscoderBudget: SubscribeCodecSinkMax starts no transcoder beyond
+// TestTranscoderBudget: a budgeted SubscribeCodec starts no transcoder beyond
 // its budget, shares running ones freely, and does not count the server's
 // own transcoders.
 func TestTranscoderBudget(t *testing.T) {
 	h := NewHub(64, nil)
-	own, err := h.SubscribeCodec("live/a", codec.PCMU, 0) // the server's own: not budgeted
+	own, err := subCodecQ(h, "live/a", codec.PCMU, 0) // the server's own: not budgeted
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := func(*Frame) {}
-	a, err := h.SubscribeCodecSinkMax("live/a", codec.Speex, 0, sink, 1)
+	sink := ReceiverFunc(func(*Frame) {})
+	a, err := h.SubscribeCodec("live/a", Transcode{Codec: codec.Speex, Rate: 0, Budget: 1}, sink)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.SubscribeCodecSinkMax("live/b", codec.Speex, 0, sink, 1); !errors.Is(err, ErrTranscoderBudget) {
+	if _, err := h.SubscribeCodec("live/b", Transcode{Codec: codec.Speex, Rate: 0, Budget: 1}, sink); !errors.Is(err, ErrTranscoderBudget) {
 		t.Fatalf("beyond the budget: %v", err)
 	}
-	shared, err := h.SubscribeCodecSinkMax("live/a", codec.Speex, 0, sink, 1)
+	shared, err := h.SubscribeCodec("live/a", Transcode{Codec: codec.Speex, Rate: 0, Budget: 1}, sink)
 	if err != nil {
 		t.Fatalf("sharing a running transcoder: %v", err)
 	}
-	joined, err := h.SubscribeCodecSinkMax("live/a", codec.PCMU, 0, sink, -1)
+	joined, err := h.SubscribeCodec("live/a", Transcode{Codec: codec.PCMU, Rate: 0, Budget: -1}, sink)
 	if err != nil {
 		t.Fatalf("joining the server's transcoder with no budget: %v", err)
 	}
@@ -280,7 +280,7 @@ func TestTranscoderBudget(t *testing.T) {
 	if b := h.Stats.BudgetTranscoders.Load(); b != 0 {
 		t.Fatalf("%d budgeted after the last player left", b)
 	}
-	if _, err := h.SubscribeCodecSinkMax("live/b", codec.Speex, 0, sink, 1); err != nil {
+	if _, err := h.SubscribeCodec("live/b", Transcode{Codec: codec.Speex, Rate: 0, Budget: 1}, sink); err != nil {
 		t.Fatalf("a freed budget: %v", err)
 	}
 	joined.Close()

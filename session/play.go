@@ -16,7 +16,7 @@ import (
 )
 
 // player delivers one subscription to the client. Its Receive method is the
-// hub sink: it runs on the producers' goroutines (the publisher's, the hub's
+// hub receiver: it runs on the producers' goroutines (the publisher's, the hub's
 // for events), so its timestamp state is under mu; the flags are set by the
 // Serve goroutine.
 type player struct {
@@ -91,14 +91,14 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 	p := &player{s: s, t: s.t, streamID: streamID, name: name, key: key, quit: make(chan struct{}), wait: playWait{d: s.playWaitOf()}}
 	if want.id != 0 {
 		// The codec was validated by parseCodecQuery: only the budget can refuse.
-		p.sub, err = s.opts.Hub.SubscribeCodecSinkMax(key, want.id, want.rate, p.Receive, s.opts.MaxTranscoders)
+		p.sub, err = s.opts.Hub.SubscribeCodec(key, media.Transcode{Codec: want.id, Rate: want.rate, Budget: s.opts.MaxTranscoders}, p)
 		if err != nil {
 			s.countTranscodeRefused()
 			s.log.Warn("play refused: transcoder budget used up", "name", base, "max", s.opts.MaxTranscoders)
 			return s.onStatus(streamID, errorInfo(codePlayFailed, err.Error(), "details", name))
 		}
 	} else {
-		p.sub = s.opts.Hub.SubscribeReceiver(key, p)
+		p.sub = s.opts.Hub.Subscribe(key, p)
 	}
 	ns.player = p
 	if w, ok := s.appConn.(PlayWatcher); ok {
@@ -271,8 +271,8 @@ func (s *Session) sendData(streamID uint32, vals ...any) error {
 	return s.t.WriteMessage(&rtmp.Message{Type: rtmp.TypeDataAMF0, StreamID: streamID, Payload: p})
 }
 
-// Receive sends one frame or event to the client (the hub sink, as a
-// media.Receiver: stopped makes it ignore frames after stopPlay). Timestamps
+// Receive sends one frame or event to the client (the media.Receiver:
+// stopped makes it ignore frames after stopPlay). Timestamps
 // are the publisher's, except that a new publisher of the same name
 // continues from the last timestamp sent, so they never go backwards.
 // Paused or filtered media is skipped, so an unpaused live player resumes at

@@ -53,11 +53,11 @@ func (b *Bridge) runSIPCodecEcho(o offer, flash codec.ID, log *slog.Logger) {
 		return
 	}
 	defer pub.Close()
-	loop, err := b.opts.Hub.SubscribeCodecSink(in, flash, 0, func(f *media.Frame) {
+	loop, err := b.opts.Hub.SubscribeCodec(in, media.Transcode{Codec: flash}, media.ReceiverFunc(func(f *media.Frame) {
 		if f.Kind == media.KindAudio {
 			pub.Write(f)
 		}
-	})
+	}))
 	if err != nil {
 		log.Info("sip echo failed", "err", err)
 		b.hangup(ch, log)

@@ -49,7 +49,8 @@ type mediaBridge struct {
 }
 
 // Frames queued from the hub to the RTP writer; a full queue drops the
-// newest (the peer's jitter buffer covers a short gap).
+// oldest, as every hub queue does (the peer's jitter buffer covers a short
+// gap, and the newest audio is the one still worth sending).
 const writeQueue = 50
 
 // run moves media until ctx ends, the peer hangs up, or no RTP arrives for
@@ -61,19 +62,11 @@ func (m *mediaBridge) run(ctx context.Context) error {
 		return fmt.Errorf("sip: publish %s: %w", m.pubKey, err)
 	}
 	defer pub.Close()
-	frames := make(chan *media.Frame, writeQueue)
+	frames := m.hub.NewQueue(writeQueue)
 	var sub *media.Subscriber
 	subscribe := func(key string) error {
 		var err error
-		sub, err = m.hub.SubscribeCodecSink(key, c.ID, 0, func(f *media.Frame) {
-			if f.Kind != media.KindAudio {
-				return
-			}
-			select {
-			case frames <- f:
-			default:
-			}
-		})
+		sub, err = m.hub.SubscribeCodec(key, media.Transcode{Codec: c.ID}, frames)
 		if err != nil {
 			return fmt.Errorf("sip: subscribe %s as %s: %w", key, c.ID, err)
 		}
@@ -254,21 +247,20 @@ func (m *mediaBridge) read(pub *media.Publisher, c rtpCodec, last *atomic.Int64)
 const speexFrameMillis = 20
 
 // write sends the web user's audio and queued DTMF as RTP.
-func (m *mediaBridge) write(ctx context.Context, c rtpCodec, frames <-chan *media.Frame) {
+func (m *mediaBridge) write(ctx context.Context, c rtpCodec, frames *media.Queue) {
 	w := newRTPWriter(m.ch, c, m.stats)
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case f := <-frames:
-			if m.held.Load() {
-				continue
-			}
-			if f.Codec != c.ID || len(f.Payload) == 0 {
-				continue
-			}
-			if err := w.audio(f.Timestamp, f.Payload); err != nil {
-				m.log.Debug("rtp write failed", "err", err)
+		case <-frames.Ready():
+			for f := frames.TryNext(); f != nil; f = frames.TryNext() {
+				if m.held.Load() || f.Kind != media.KindAudio || f.Codec != c.ID || len(f.Payload) == 0 {
+					continue
+				}
+				if err := w.audio(f.Timestamp, f.Payload); err != nil {
+					m.log.Debug("rtp write failed", "err", err)
+				}
 			}
 		case digits := <-m.dtmf:
 			if !c.DTMF {

@@ -241,11 +241,12 @@ func hearMix(ctx context.Context, t *testing.T, h *media.Hub, key string) []int1
 	if c, ok := dec.(io.Closer); ok {
 		defer c.Close()
 	}
-	sub := h.Subscribe(key)
+	q := h.NewQueue(0)
+	sub := h.Subscribe(key, q)
 	defer sub.Close()
 	var pcm []int16
 	for {
-		f, err := sub.Next(ctx)
+		f, err := q.Next(ctx)
 		if err != nil {
 			return pcm
 		}
