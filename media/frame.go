@@ -4,11 +4,9 @@
 // uses a Queue, a bounded ring that loses its oldest frames (counted)
 // instead of stalling anyone. It knows nothing of RTMP, calls or SIP.
 //
-// Hub.SubscribeCodec delivers a stream's audio in another codec through one
-// shared transcoder per (stream, codec, rate), started by its first
-// subscriber and stopped with its last; see transcode.go and Stats.Transcoders.
-// Speex streams are decoded from their first frame on, so that a transcoder
-// started mid-stream hears what a player from the start hears; see history.go.
+// Transcoding is not the hub's business: media/transcode is an ordinary
+// client that subscribes to a stream and publishes its audio in another
+// codec on a derived key (DerivedSep).
 package media
 
 import "github.com/flashvox/flashvox/codec"
@@ -69,16 +67,7 @@ type Frame struct {
 	Rate      int    // audio: PCM rate in Hz; 0 when only the codec's config says (AAC)
 	Channels  int    // audio: 1 or 2
 	Payload   []byte
-
-	// dec is Payload decoded by the publisher's history decoder, for the
-	// codecs whose decoders must follow a stream from its first frame
-	// (Speex; see history.go). The hub sets it on its own copy of the
-	// frame, only while a transcoder reads the stream; read-only.
-	dec *decoded
 }
-
-// decoded is the PCM of one frame.
-type decoded struct{ pcm []int16 }
 
 // FLVAudio is what an FLV audio tag header would say about f (an audio
 // frame with a known codec).

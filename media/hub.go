@@ -20,14 +20,6 @@ type Stats struct {
 	FramesOut    atomic.Uint64 // frames queued to subscribers
 	BytesIn      atomic.Uint64
 	DroppedFrame atomic.Uint64 // frames a slow subscriber lost
-	Transcoders  atomic.Int64  // transcoders running now, one per (stream, target codec)
-	// BudgetTranscoders are the running transcoders players' ?codec= plays
-	// started (SubscribeCodec with a Transcode.Budget), bounded by it.
-	BudgetTranscoders atomic.Int64
-	// Audio frames into transcoders: decoded (and encoded again), or
-	// passed through untouched because they were in the target codec.
-	TranscodedFrames    atomic.Uint64
-	PassedThroughFrames atomic.Uint64
 }
 
 // Hub owns every stream. Its mutex guards the streams map only; each stream
@@ -36,6 +28,7 @@ type Stats struct {
 type Hub struct {
 	mu       sync.Mutex
 	streams  map[string]*stream
+	watchers []func(key string) // guarded by mu
 	queueLen int
 	log      *slog.Logger
 	Stats    Stats
@@ -58,14 +51,6 @@ type stream struct {
 
 	// What a late joiner needs to decode, replayed on subscribe.
 	meta, audioCfg, videoCfg *Frame
-
-	// tc is the transcoder feeding this derived stream ("KEY#codec"), set
-	// and cleared with Hub.mu held; it stops with the stream's last subscriber.
-	tc *transcoder
-	// transcoders counts the transcoders reading this stream (changed with
-	// Hub.mu held): while there are any, Write hands them decoded audio
-	// (see history.go).
-	transcoders atomic.Int32
 }
 
 func (h *Hub) get(key string) *stream {
@@ -89,15 +74,54 @@ func (h *Hub) releaseLocked(s *stream) {
 	}
 }
 
-// Publish claims key for one publisher. Keys holding '#' are refused: they
-// name transcoded streams, which only the hub's transcoders publish.
+// DerivedSep marks a derived stream's key, "SOURCE#WHAT": a stream a
+// server component makes from another (a transcoder's output). Only
+// PublishDerived publishes such keys, so no client can pose as one.
+const DerivedSep = '#'
+
+// Publish claims key for one publisher. Keys holding DerivedSep are
+// refused. Every watcher (WatchPublications) is told before Publish
+// returns, so it can subscribe before the first frame.
 func (h *Hub) Publish(key string) (*Publisher, error) {
-	if strings.IndexByte(key, derivedSep) >= 0 {
-		return nil, fmt.Errorf("%w: %q: '#' is reserved for transcoded streams", ErrBadName, key)
+	if strings.IndexByte(key, DerivedSep) >= 0 {
+		return nil, fmt.Errorf("%w: %q: '#' is reserved for derived streams", ErrBadName, key)
+	}
+	return h.publish(key)
+}
+
+// PublishDerived is Publish for a derived stream's key, which must hold
+// DerivedSep. Watchers are not told of derived streams.
+func (h *Hub) PublishDerived(key string) (*Publisher, error) {
+	if strings.IndexByte(key, DerivedSep) < 0 {
+		return nil, fmt.Errorf("%w: %q is not a derived stream's key", ErrBadName, key)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.publishLocked(key)
+}
+
+func (h *Hub) publish(key string) (*Publisher, error) {
+	h.mu.Lock()
+	p, err := h.publishLocked(key)
+	watchers := h.watchers
+	h.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range watchers {
+		w(key)
+	}
+	return p, nil
+}
+
+// WatchPublications calls fn(key) for every later publication of a
+// (non-derived) stream, on the publisher's goroutine, before its first
+// frame: the transcoders' history decoders (media/transcode) Tap every
+// stream this way. fn may call the hub.
+func (h *Hub) WatchPublications(fn func(key string)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.watchers = append(h.watchers[:len(h.watchers):len(h.watchers)], fn)
 }
 
 func (h *Hub) publishLocked(key string) (*Publisher, error) {
@@ -107,7 +131,7 @@ func (h *Hub) publishLocked(key string) (*Publisher, error) {
 	if s.pub != nil {
 		return nil, fmt.Errorf("%w: %q", ErrBadName, key)
 	}
-	p := &Publisher{hub: h, s: s, derived: strings.IndexByte(key, derivedSep) >= 0}
+	p := &Publisher{hub: h, s: s}
 	s.pub = p
 	s.meta, s.audioCfg, s.videoCfg = nil, nil, nil
 	h.Stats.Publishers.Add(1)
@@ -144,7 +168,17 @@ func (fn ReceiverFunc) Receive(f *Frame) { fn(f) }
 func (h *Hub) Subscribe(key string, r Receiver) *Subscriber {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.subscribeLocked(key, r)
+	return h.subscribeLocked(key, r, false)
+}
+
+// Tap is Subscribe for a server component that follows a stream without
+// being one of its audience: a tap is not counted in SubscriberCount or
+// Stats.Subscribers, and it receives each frame before every subscriber
+// (so what it learns from a frame is known before anyone else has it).
+func (h *Hub) Tap(key string, r Receiver) *Subscriber {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.subscribeLocked(key, r, true)
 }
 
 // storeFan rebuilds the fan-out list from subs. Called with s.mu held.
@@ -156,11 +190,11 @@ func (s *stream) storeFan(subs []*Subscriber) {
 	s.fan.Store(&fan)
 }
 
-func (h *Hub) subscribeLocked(key string, r Receiver) *Subscriber {
+func (h *Hub) subscribeLocked(key string, r Receiver, tap bool) *Subscriber {
 	s := h.get(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sub := &Subscriber{hub: h, s: s, recv: r}
+	sub := &Subscriber{hub: h, s: s, recv: r, tap: tap}
 	if q, ok := r.(*Queue); ok {
 		q.key.Store(&s.key)
 		sub.q = q
@@ -173,12 +207,15 @@ func (h *Hub) subscribeLocked(key string, r Receiver) *Subscriber {
 		}
 	}
 	old := *s.subs.Load()
-	next := make([]*Subscriber, len(old), len(old)+1)
-	copy(next, old)
-	next = append(next, sub)
+	next := make([]*Subscriber, 0, len(old)+1)
+	if tap {
+		next = append(append(next, sub), old...)
+	} else {
+		next = append(append(next, old...), sub)
+		h.Stats.Subscribers.Add(1)
+	}
 	s.subs.Store(&next)
 	s.storeFan(next)
-	h.Stats.Subscribers.Add(1)
 	return sub
 }
 
@@ -197,11 +234,9 @@ func (h *Hub) Published(key string) bool {
 
 // Publisher writes one stream's frames.
 type Publisher struct {
-	hub     *Hub
-	s       *stream
-	closed  atomic.Bool
-	derived bool    // a transcoder's output: its audio needs no history
-	hist    history // decodes Speex from the first frame for late transcoders
+	hub    *Hub
+	s      *stream
+	closed atomic.Bool
 }
 
 // Write fans f out to every subscriber. f must not be modified afterwards.
@@ -226,9 +261,6 @@ func (p *Publisher) Write(f *Frame) {
 		p.s.mu.Unlock()
 	}
 	fan := *p.s.fan.Load()
-	if f.Kind == KindAudio && !p.derived {
-		f = p.hist.audio(f, &p.s.transcoders) // after loading fan: see history.audio
-	}
 	for _, r := range fan {
 		r.Receive(f)
 	}
@@ -261,7 +293,6 @@ func (p *Publisher) closeLocked() {
 		}
 	}
 	p.s.mu.Unlock()
-	p.hist.close()
 	p.hub.Stats.Publishers.Add(-1)
 }
 
@@ -271,6 +302,7 @@ type Subscriber struct {
 	s      *stream
 	recv   Receiver
 	q      *Queue // recv, when it is a Queue: Close closes it
+	tap    bool   // subscribed by Tap: first, and not counted
 	closed atomic.Bool
 }
 
@@ -310,9 +342,8 @@ func (s *Subscriber) closeLocked() {
 	if s.q != nil {
 		s.q.close()
 	}
-	h.Stats.Subscribers.Add(-1)
-	if tc := s.s.tc; tc != nil && len(next) == 0 {
-		tc.stopLocked()
+	if !s.tap {
+		h.Stats.Subscribers.Add(-1)
 	}
 	h.releaseLocked(s.s)
 }
@@ -321,8 +352,13 @@ func (s *Subscriber) closeLocked() {
 func (h *Hub) SubscriberCount(key string) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	n := 0
 	if s := h.streams[key]; s != nil {
-		return len(*s.subs.Load())
+		for _, sub := range *s.subs.Load() {
+			if !sub.tap {
+				n++
+			}
+		}
 	}
-	return 0
+	return n
 }

@@ -259,9 +259,3 @@ func subQ(h *Hub, key string) queued {
 	q := h.NewQueue(0)
 	return queued{h.Subscribe(key, q), q}
 }
-
-func subCodecQ(h *Hub, key string, id codec.ID, rate int) (queued, error) {
-	q := h.NewQueue(0)
-	s, err := h.SubscribeCodec(key, Transcode{Codec: id, Rate: rate}, q)
-	return queued{s, q}, err
-}

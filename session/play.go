@@ -12,6 +12,7 @@ import (
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/rtmp"
 )
 
@@ -24,8 +25,8 @@ type player struct {
 	t        Transport // s.t, here so that a frame does not touch the Session
 	streamID uint32
 	name     string
-	key      string // hub key, for the log
-	sub      *media.Subscriber
+	key      string               // hub key, for the log
+	sub      interface{ Close() } // a *media.Subscriber or *transcode.Subscription
 	stopped  atomic.Bool
 	paused   atomic.Bool
 	noAudio  atomic.Bool
@@ -91,7 +92,10 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 	p := &player{s: s, t: s.t, streamID: streamID, name: name, key: key, quit: make(chan struct{}), wait: playWait{d: s.playWaitOf()}}
 	if want.id != 0 {
 		// The codec was validated by parseCodecQuery: only the budget can refuse.
-		p.sub, err = s.opts.Hub.SubscribeCodec(key, media.Transcode{Codec: want.id, Rate: want.rate, Budget: s.opts.MaxTranscoders}, p)
+		if s.opts.Transcoder == nil {
+			return s.onStatus(streamID, errorInfo(codePlayFailed, "this server does not transcode", "details", name))
+		}
+		p.sub, err = s.opts.Transcoder.Subscribe(key, transcode.Target{Codec: want.id, Rate: want.rate, Budget: s.opts.MaxTranscoders}, p)
 		if err != nil {
 			s.countTranscodeRefused()
 			s.log.Warn("play refused: transcoder budget used up", "name", base, "max", s.opts.MaxTranscoders)
@@ -139,7 +143,7 @@ type codecChoice struct {
 
 // playRates are the codecs a player may ask for, those FLV can carry, and
 // their rates (the first is the default). G.722 has no FLV SoundFormat: the
-// SIP bridge gets it from the hub's Go API, media.Hub.SubscribeCodec.
+// SIP bridge gets it from the Go API, transcode.Service.Subscribe.
 var playRates = map[codec.ID][]int{
 	codec.Nellymoser: {16000, 8000},
 	codec.Speex:      {16000},

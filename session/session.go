@@ -11,6 +11,7 @@ import (
 
 	"github.com/flashvox/flashvox/internal/ratelog"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/rtmp"
 )
 
@@ -25,9 +26,16 @@ type Transport interface {
 	RemoteAddr() net.Addr
 }
 
+// Transcoder subscribes to a stream in another codec (transcode.Service).
+type Transcoder interface {
+	Subscribe(key string, t transcode.Target, r media.Receiver) (*transcode.Subscription, error)
+}
+
 // Options configure every session of a server.
 type Options struct {
-	Hub        *media.Hub
+	Hub *media.Hub
+	// Transcoder serves the plays of NAME?codec=C; nil: such plays fail.
+	Transcoder Transcoder
 	MaxStreams int // NetStreams per connection
 	// Apps are every application, by name (rtmp://host/NAME, and
 	// NAME/INSTANCE for an app registered as NAME); a connect to any other

@@ -14,6 +14,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/connlimit"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/throttle"
 )
 
@@ -75,9 +76,18 @@ type Options struct {
 	// (and to trunks without their own Trunk.Codecs); nil: DefaultCodecs.
 	Codecs []codec.ID
 	Hub    *media.Hub
-	Calls  *call.Service
-	Logger *slog.Logger
-	Now    func() time.Time
+	// Transcoder gives a SIP leg the web user's audio in the negotiated
+	// codec; nil: a transcode.Service of its own on Hub (tests: share the
+	// server's, so budgets and counters are one).
+	Transcoder Transcoder
+	Calls      *call.Service
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// Transcoder subscribes to a stream in another codec (transcode.Service).
+type Transcoder interface {
+	Subscribe(key string, t transcode.Target, r media.Receiver) (*transcode.Subscription, error)
 }
 
 // Bridge is flashvox's SIP user agent. It implements call.Gateway: web
@@ -132,6 +142,9 @@ func Start(o Options) (*Bridge, error) {
 	}
 	if len(o.Codecs) == 0 {
 		o.Codecs = DefaultCodecs
+	}
+	if o.Transcoder == nil {
+		o.Transcoder = transcode.New(o.Hub, o.Logger.With("component", "transcode"))
 	}
 	if o.Credentials == nil {
 		o.Credentials = CredentialsFunc(func(string, string) (string, bool) { return "", false })

@@ -15,6 +15,7 @@ import (
 
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 )
 
 // mediaBridge moves one call's audio: RTP from the SIP peer is published
@@ -25,6 +26,7 @@ import (
 type mediaBridge struct {
 	ch      channel
 	hub     *media.Hub
+	tc      Transcoder
 	pubKey  string
 	playKey string
 	timeout time.Duration
@@ -63,10 +65,10 @@ func (m *mediaBridge) run(ctx context.Context) error {
 	}
 	defer pub.Close()
 	frames := m.hub.NewQueue(writeQueue)
-	var sub *media.Subscriber
+	var sub *transcode.Subscription
 	subscribe := func(key string) error {
 		var err error
-		sub, err = m.hub.SubscribeCodec(key, media.Transcode{Codec: c.ID}, frames)
+		sub, err = m.tc.Subscribe(key, transcode.Target{Codec: c.ID}, frames)
 		if err != nil {
 			return fmt.Errorf("sip: subscribe %s as %s: %w", key, c.ID, err)
 		}

@@ -53,6 +53,7 @@ type services struct {
 
 func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry) (*services, error) {
 	hub := media.NewHub(cfg.RTMP.SubscriberQueue, logger.With("component", "hub"))
+	tc := newTranscoder(hub, logger)
 	names := make([]string, 0, len(cfg.Users))
 	for _, u := range cfg.Users {
 		names = append(names, u.Name)
@@ -98,6 +99,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		Logger:        logger.With("component", "rtmp"),
 		Handler: &session.Handler{Options: session.Options{
 			Hub:            hub,
+			Transcoder:     tc,
 			MaxStreams:     cfg.RTMP.MaxStreamsPerConnection,
 			Logger:         sessionLog,
 			Refusals:       refusals,
@@ -108,7 +110,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 			Stats:          sessionStats,
 		}},
 	}
-	registerMetrics(reg, hub, rs)
+	registerMetrics(reg, hub, &tc.Stats, rs)
 	registerAccessMetrics(reg, sessionStats)
 	reg.MustRegister(refusalCollector{desc: prometheus.NewDesc("flashvox_session_refusals_total",
 		"Refusals a client can repeat at will, by cause (connect, publish, publish_in_use, command, max_streams, shared_object); logged one line per cause a minute.",
@@ -135,7 +137,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	})
 	tunnel.Register(mux)
 	tunnel.RegisterMetrics(reg)
-	sip, err := startSIP(cfg, logger, reg, hub, calls, auth, guard)
+	sip, err := startSIP(cfg, logger, reg, hub, tc, calls, auth, guard)
 	if err != nil {
 		tunnel.Close()
 		return nil, err

@@ -16,13 +16,14 @@ import (
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/internal/tlscert"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/sipbridge"
 	"github.com/flashvox/flashvox/throttle"
 )
 
 // startSIP starts the SIP bridge on sip.listen, makes it the call
 // service's gateway and exports its metrics.
-func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, calls *call.Service, auth *account.Auth, guard *throttle.Throttle) (*sipbridge.Bridge, error) {
+func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service, calls *call.Service, auth *account.Auth, guard *throttle.Throttle) (*sipbridge.Bridge, error) {
 	lo, hi, err := config.ParseRTPPorts(cfg.SIP.RTPPorts)
 	if err != nil {
 		return nil, fmt.Errorf("sip.rtp_ports: %w", err)
@@ -48,6 +49,7 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 		MaxConnsPerIP:      cfg.SIP.MaxConnectionsPerIP,
 		Throttle:           guard,
 		Hub:                hub,
+		Transcoder:         tc,
 		Calls:              calls,
 		Logger:             logger.With("component", "sip"),
 	}

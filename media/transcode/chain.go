@@ -1,4 +1,4 @@
-package media
+package transcode
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/codecs"
 	"github.com/flashvox/flashvox/codec/resample"
+	"github.com/flashvox/flashvox/media"
 )
 
 // chain decodes whatever codec the input frames hold, resamples to the
@@ -43,12 +44,13 @@ func newChain(target codec.ID, rate int) *chain {
 
 // passes reports whether f is already in the target codec and rate, so it
 // can be forwarded as it is (after a flush of any transcoded audio).
-func (c *chain) passes(f *Frame) bool {
+func (c *chain) passes(f *media.Frame) bool {
 	return f.Codec == c.target && f.Rate == c.rate
 }
 
 // push transcodes one input frame, calling emit for every output frame.
-func (c *chain) push(f *Frame) error {
+// hist is f's PCM from the stream's history decoder, nil for none.
+func (c *chain) push(f *media.Frame, hist []int16) error {
 	if c.encErr != nil {
 		return c.encErr
 	}
@@ -74,8 +76,8 @@ func (c *chain) push(f *Frame) error {
 		pcm []int16
 		err error
 	)
-	if f.dec != nil {
-		pcm = f.dec.pcm // decoded by the publisher's history decoder (history.go)
+	if hist != nil {
+		pcm = hist // decoded by the stream's history decoder (history.go)
 	} else {
 		c.pcm, err = c.dec.Decode(c.pcm[:0], pkt)
 		pcm = c.pcm

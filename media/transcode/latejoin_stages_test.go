@@ -1,4 +1,4 @@
-package media
+package transcode
 
 import (
 	"bytes"
@@ -84,9 +84,7 @@ func TestLateJoinStageByStage(t *testing.T) {
 		stamps = append(stamps, ts)
 	}
 	for i, f := range in[join:] {
-		g := *f
-		g.dec = &decoded{pcm: fromStart[i*320 : (i+1)*320]}
-		if err := ch.push(&g); err != nil {
+		if err := ch.push(f, fromStart[i*320:(i+1)*320]); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package media
+package transcode
 
 import (
 	"errors"
@@ -10,31 +10,32 @@ import (
 	"github.com/flashvox/flashvox/codec/nellymoser"
 	"github.com/flashvox/flashvox/codec/resample"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
+	"github.com/flashvox/flashvox/media"
 )
 
 // nellyFrames encodes pcm (16 kHz) as one 64-byte block per frame, 16 ms
 // apart from ts0, as Flash and ffmpeg publish Nellymoser 16 kHz.
-func nellyFrames(t testing.TB, pcm []int16, ts0 uint32) []*Frame {
+func nellyFrames(t testing.TB, pcm []int16, ts0 uint32) []*media.Frame {
 	t.Helper()
 	enc := nellymoser.NewEncoder(16000)
-	var out []*Frame
+	var out []*media.Frame
 	for i := 0; i+nellymoser.FrameSamples <= len(pcm); i += nellymoser.FrameSamples {
 		p, err := enc.Encode(nil, pcm[i:i+nellymoser.FrameSamples])
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, &Frame{Kind: KindAudio, Codec: codec.Nellymoser, Rate: 16000, Channels: 1, Timestamp: ts0 + uint32(i/16), Payload: p})
+		out = append(out, &media.Frame{Kind: media.KindAudio, Codec: codec.Nellymoser, Rate: 16000, Channels: 1, Timestamp: ts0 + uint32(i/16), Payload: p})
 	}
 	return out
 }
 
 // collectAudio reads n audio frames from s, failing on other kinds.
-func collectAudio(t *testing.T, s queued, n int) []*Frame {
+func collectAudio(t *testing.T, s queued, n int) []*media.Frame {
 	t.Helper()
-	var out []*Frame
+	var out []*media.Frame
 	for len(out) < n {
 		f := next(t, s)
-		if f.Kind == KindAudio {
+		if f.Kind == media.KindAudio {
 			out = append(out, f)
 		}
 	}
@@ -42,18 +43,18 @@ func collectAudio(t *testing.T, s queued, n int) []*Frame {
 }
 
 func TestSubscribeCodecSharesOneTranscoder(t *testing.T) {
-	h := NewHub(1024, nil)
+	h, svc := newHub(1024)
 	p, err := h.Publish("live/a")
 	if err != nil {
 		t.Fatal(err)
 	}
 	subs := make([]queued, 3)
 	for i := range subs {
-		if subs[i], err = subCodecQ(h, "live/a", codec.PCMU, 0); err != nil {
+		if subs[i], err = subCodecQ(svc, "live/a", codec.PCMU, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := h.Stats.Transcoders.Load(); n != 1 {
+	if n := svc.Stats.Transcoders.Load(); n != 1 {
 		t.Fatalf("%d transcoders for 3 PCMU subscribers, want 1", n)
 	}
 	src := audiotest.Sine(16000, 16000, 1000, 0.25)
@@ -62,7 +63,7 @@ func TestSubscribeCodecSharesOneTranscoder(t *testing.T) {
 		p.Write(f)
 	}
 	want := len(in) * 256 / 2 / 160 // 16 ms blocks → 20 ms frames, less what the resampler holds
-	var first []*Frame
+	var first []*media.Frame
 	for i, s := range subs {
 		got := collectAudio(t, s, want-1)
 		if i == 0 {
@@ -90,20 +91,17 @@ func TestSubscribeCodecSharesOneTranscoder(t *testing.T) {
 	for _, s := range subs {
 		s.Close()
 	}
-	if n := h.Stats.Transcoders.Load(); n != 0 {
+	if n := svc.Stats.Transcoders.Load(); n != 0 {
 		t.Fatalf("%d transcoders after the last subscriber left", n)
 	}
 	if n := h.SubscriberCount("live/a"); n != 0 {
 		t.Fatalf("the transcoder still subscribes to the source (%d subscribers)", n)
 	}
-	h.mu.Lock()
-	_, derived := h.streams[TranscodeKey("live/a", codec.PCMU, 0)]
-	h.mu.Unlock()
-	if derived {
-		t.Fatal("derived stream left in the hub")
+	if h.Published(Key("live/a", codec.PCMU, 0)) {
+		t.Fatal("derived stream left published")
 	}
 	// A new subscriber starts a fresh transcoder.
-	s, err := subCodecQ(h, "live/a", codec.PCMU, 0)
+	s, err := subCodecQ(svc, "live/a", codec.PCMU, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,8 +121,8 @@ func resampleAll(t testing.TB, pcm []int16, from, to int) []int16 {
 }
 
 func TestTranscodeEventsAndDiscontinuity(t *testing.T) {
-	h := NewHub(1024, nil)
-	s, err := subCodecQ(h, "live/b", codec.PCMA, 0)
+	h, svc := newHub(1024)
+	s, err := subCodecQ(svc, "live/b", codec.PCMA, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,10 +131,10 @@ func TestTranscodeEventsAndDiscontinuity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev := next(t, s); ev.Kind != KindPublish {
+	if ev := next(t, s); ev.Kind != media.KindPublish {
 		t.Fatalf("first event %v, want publish", ev.Kind)
 	}
-	meta := &Frame{Kind: KindData, Payload: []byte{2}}
+	meta := &media.Frame{Kind: media.KindData, Payload: []byte{2}}
 	p.Write(meta)
 	if got := next(t, s); got != meta {
 		t.Fatal("data frames must pass through as they are")
@@ -156,7 +154,7 @@ func TestTranscodeEventsAndDiscontinuity(t *testing.T) {
 	var ts []uint32
 	for {
 		f := next(t, s)
-		if f.Kind == KindUnpublish {
+		if f.Kind == media.KindUnpublish {
 			break
 		}
 		if f.Codec != codec.PCMA {
@@ -179,32 +177,32 @@ func TestTranscodeEventsAndDiscontinuity(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p2.Close()
-	if ev := next(t, s); ev.Kind != KindPublish {
+	if ev := next(t, s); ev.Kind != media.KindPublish {
 		t.Fatalf("got %v, want publish", ev.Kind)
 	}
 }
 
 func TestTranscodePassThroughAndG722(t *testing.T) {
-	h := NewHub(64, nil)
+	h, svc := newHub(64)
 	p, err := h.Publish("live/c")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	same, err := subCodecQ(h, "live/c", codec.PCMU, 8000)
+	same, err := subCodecQ(svc, "live/c", codec.PCMU, 8000)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer same.Close()
-	g, err := subCodecQ(h, "live/c", codec.G722, 0)
+	g, err := subCodecQ(svc, "live/c", codec.G722, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer g.Close()
 	pcm := audiotest.Sine(8000, 1600, 700, 0.2)
-	var sent []*Frame
+	var sent []*media.Frame
 	for i := 0; i < len(pcm); i += 160 {
-		f := &Frame{Kind: KindAudio, Timestamp: uint32(i / 8), Codec: codec.PCMU, Rate: 8000, Channels: 1, Payload: g711.AppendULaw(nil, pcm[i:i+160])}
+		f := &media.Frame{Kind: media.KindAudio, Timestamp: uint32(i / 8), Codec: codec.PCMU, Rate: 8000, Channels: 1, Payload: g711.AppendULaw(nil, pcm[i:i+160])}
 		sent = append(sent, f)
 		p.Write(f)
 	}
@@ -227,22 +225,22 @@ func TestTranscodePassThroughAndG722(t *testing.T) {
 }
 
 func TestSubscribeCodecErrors(t *testing.T) {
-	h := NewHub(16, nil)
+	h, svc := newHub(16)
 	for _, c := range []struct {
 		id   codec.ID
 		rate int
 	}{{codec.AAC, 0}, {codec.PCMU, 16000}, {codec.Speex, 11025}, {0, 0}} {
-		if _, err := subCodecQ(h, "live/a", c.id, c.rate); !errors.Is(err, ErrCodec) {
+		if _, err := subCodecQ(svc, "live/a", c.id, c.rate); !errors.Is(err, ErrCodec) {
 			t.Errorf("SubscribeCodec(%v, %d): %v, want ErrCodec", c.id, c.rate, err)
 		}
 	}
-	if h.Stats.Transcoders.Load() != 0 || h.SubscriberCount("live/a") != 0 {
+	if svc.Stats.Transcoders.Load() != 0 || h.SubscriberCount("live/a") != 0 {
 		t.Fatal("a refused SubscribeCodec left state behind")
 	}
-	if _, err := h.Publish("live/a#pcmu"); !errors.Is(err, ErrBadName) {
+	if _, err := h.Publish("live/a#pcmu"); !errors.Is(err, media.ErrBadName) {
 		t.Fatalf("publishing a derived key: %v", err)
 	}
-	if k := TranscodeKey("live/a", codec.Nellymoser, 8000); k != "live/a#nellymoser@8000" {
+	if k := Key("live/a", codec.Nellymoser, 8000); k != "live/a#nellymoser@8000" {
 		t.Fatalf("TranscodeKey = %q", k)
 	}
 }
@@ -251,36 +249,36 @@ func TestSubscribeCodecErrors(t *testing.T) {
 // its budget, shares running ones freely, and does not count the server's
 // own transcoders.
 func TestTranscoderBudget(t *testing.T) {
-	h := NewHub(64, nil)
-	own, err := subCodecQ(h, "live/a", codec.PCMU, 0) // the server's own: not budgeted
+	_, svc := newHub(64)
+	own, err := subCodecQ(svc, "live/a", codec.PCMU, 0) // the server's own: not budgeted
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := ReceiverFunc(func(*Frame) {})
-	a, err := h.SubscribeCodec("live/a", Transcode{Codec: codec.Speex, Rate: 0, Budget: 1}, sink)
+	sink := media.ReceiverFunc(func(*media.Frame) {})
+	a, err := svc.Subscribe("live/a", Target{Codec: codec.Speex, Rate: 0, Budget: 1}, sink)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.SubscribeCodec("live/b", Transcode{Codec: codec.Speex, Rate: 0, Budget: 1}, sink); !errors.Is(err, ErrTranscoderBudget) {
+	if _, err := svc.Subscribe("live/b", Target{Codec: codec.Speex, Rate: 0, Budget: 1}, sink); !errors.Is(err, ErrBudget) {
 		t.Fatalf("beyond the budget: %v", err)
 	}
-	shared, err := h.SubscribeCodec("live/a", Transcode{Codec: codec.Speex, Rate: 0, Budget: 1}, sink)
+	shared, err := svc.Subscribe("live/a", Target{Codec: codec.Speex, Rate: 0, Budget: 1}, sink)
 	if err != nil {
 		t.Fatalf("sharing a running transcoder: %v", err)
 	}
-	joined, err := h.SubscribeCodec("live/a", Transcode{Codec: codec.PCMU, Rate: 0, Budget: -1}, sink)
+	joined, err := svc.Subscribe("live/a", Target{Codec: codec.PCMU, Rate: 0, Budget: -1}, sink)
 	if err != nil {
 		t.Fatalf("joining the server's transcoder with no budget: %v", err)
 	}
-	if n, b := h.Stats.Transcoders.Load(), h.Stats.BudgetTranscoders.Load(); n != 2 || b != 1 {
+	if n, b := svc.Stats.Transcoders.Load(), svc.Stats.BudgetTranscoders.Load(); n != 2 || b != 1 {
 		t.Fatalf("%d transcoders, %d budgeted; want 2, 1", n, b)
 	}
 	a.Close()
 	shared.Close()
-	if b := h.Stats.BudgetTranscoders.Load(); b != 0 {
+	if b := svc.Stats.BudgetTranscoders.Load(); b != 0 {
 		t.Fatalf("%d budgeted after the last player left", b)
 	}
-	if _, err := h.SubscribeCodec("live/b", Transcode{Codec: codec.Speex, Rate: 0, Budget: 1}, sink); err != nil {
+	if _, err := svc.Subscribe("live/b", Target{Codec: codec.Speex, Rate: 0, Budget: 1}, sink); err != nil {
 		t.Fatalf("a freed budget: %v", err)
 	}
 	joined.Close()
