@@ -259,3 +259,74 @@ func subQ(h *Hub, key string) queued {
 	q := h.NewQueue(0)
 	return queued{h.Subscribe(key, q), q}
 }
+
+// TestTapWatchAndDerived: a watcher hears of a publication before its
+// first frame and can tap it there; a tap gets every frame before the
+// subscribers and is not counted as one; derived keys are published only
+// through PublishDerived, and watchers are not told of them.
+func TestTapWatchAndDerived(t *testing.T) {
+	h := NewHub(16, nil)
+	var order []string
+	var watched []string
+	h.WatchPublications(func(key string) {
+		watched = append(watched, key)
+		h.Tap(key, ReceiverFunc(func(f *Frame) { order = append(order, "tap") }))
+	})
+	sub := h.Subscribe("t", ReceiverFunc(func(f *Frame) {
+		if f.Kind == KindAudio {
+			order = append(order, "sub")
+		}
+	}))
+	defer sub.Close()
+	p, err := h.Publish("t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Write(audio(1))
+	if len(order) != 2 || order[0] != "tap" || order[1] != "sub" {
+		t.Fatalf("delivery order %v, want the tap first", order)
+	}
+	if n := h.SubscriberCount("t"); n != 1 || h.Stats.Subscribers.Load() != 1 {
+		t.Fatalf("%d subscribers (%d counted), want 1: a tap is not one", n, h.Stats.Subscribers.Load())
+	}
+	if _, err := h.Publish("t#pcmu"); !errors.Is(err, ErrBadName) {
+		t.Fatalf("Publish of a derived key: %v", err)
+	}
+	if _, err := h.PublishDerived("t"); !errors.Is(err, ErrBadName) {
+		t.Fatalf("PublishDerived of a plain key: %v", err)
+	}
+	d, err := h.PublishDerived("t#pcmu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if len(watched) != 1 || watched[0] != "t" {
+		t.Fatalf("watchers told of %v, want [t]", watched)
+	}
+}
+
+// TestQueueReadyDropsOldest: a reader that selects on Ready and drains
+// with TryNext (the SIP RTP writer) gets the newest frames of a full queue,
+// and the hub counts what it lost.
+func TestQueueReadyDropsOldest(t *testing.T) {
+	h := NewHub(16, nil)
+	p, _ := h.Publish("r")
+	q := h.NewQueue(3)
+	sub := h.Subscribe("r", q) // live already: no publish event queued
+	defer sub.Close()
+	for ts := range uint32(5) {
+		p.Write(audio(ts))
+	}
+	select {
+	case <-q.Ready():
+	case <-time.After(2 * time.Second):
+		t.Fatal("Ready not signalled")
+	}
+	var got []uint32
+	for f := q.TryNext(); f != nil; f = q.TryNext() {
+		got = append(got, f.Timestamp)
+	}
+	if len(got) != 3 || got[0] != 2 || got[2] != 4 || q.Dropped() != 2 || h.Stats.DroppedFrame.Load() != 2 {
+		t.Fatalf("got %v, dropped %d (hub %d); want [2 3 4], 2", got, q.Dropped(), h.Stats.DroppedFrame.Load())
+	}
+}
