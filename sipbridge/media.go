@@ -151,7 +151,9 @@ func (m *mediaBridge) directionChanged(last *atomic.Int64) {
 // read publishes the peer's audio and reports its digits until the
 // channel closes. Packets go through a jitter buffer (jitter.go) that
 // restores sequence order; frame timestamps follow the RTP clock from the
-// first packet. A Speex packet of several frames becomes one frame each.
+// first packet, converted to the hub's milliseconds here and nowhere else
+// (rtpWriter.audio is the one way back). A Speex packet of several frames
+// becomes one frame each.
 func (m *mediaBridge) read(pub *media.Publisher, c rtpCodec, last *atomic.Int64) error {
 	in, ok := codec.Lookup(c.ID)
 	if !ok {
@@ -309,7 +311,8 @@ func (w *rtpWriter) send(pt uint8, ts uint32, marker bool, payload []byte) error
 }
 
 // audio sends one frame; the RTP clock advances by the frame's timestamp
-// gap so silence and pauses keep their length.
+// gap (the one millisecond → RTP clock conversion) so silence and pauses
+// keep their length.
 func (w *rtpWriter) audio(ms uint32, pkt []byte) error {
 	marker := !w.started
 	if w.started {
