@@ -133,6 +133,13 @@ func AppendFLVAudio(dst []byte, a FLVAudio, pkt []byte) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
+	return append(AppendFLVAudioHeader(dst, b, a), pkt...), nil
+}
+
+// AppendFLVAudioHeader appends the header of an FLV audio tag of a with
+// sound byte b (from FLVSoundByte, which a caller sending many frames of
+// one stream may keep): b, and for AAC the packet type.
+func AppendFLVAudioHeader(dst []byte, b byte, a FLVAudio) []byte {
 	dst = append(dst, b)
 	if a.ID == AAC {
 		pt := byte(aacRaw)
@@ -141,5 +148,5 @@ func AppendFLVAudio(dst []byte, a FLVAudio, pkt []byte) ([]byte, error) {
 		}
 		dst = append(dst, pt)
 	}
-	return append(dst, pkt...), nil
+	return dst
 }

@@ -41,7 +41,13 @@ func isVideoConfig(p []byte) bool {
 // body cannot be reused; carving them out of shared blocks costs one
 // allocation per few hundred frames instead of one per frame. Owned by the
 // player, under its mutex.
-type flvSlab struct{ buf []byte }
+type flvSlab struct {
+	buf []byte
+	// The sound byte of the last frame, for the next of the same stream.
+	last     codec.FLVAudio // Config cleared
+	lastByte byte
+	lastOK   bool
+}
 
 const flvSlabBlock = 16 << 10
 
@@ -55,11 +61,18 @@ func (s *flvSlab) audioBody(f *media.Frame) ([]byte, bool) {
 	if cap(s.buf)-len(s.buf) < n {
 		s.buf = make([]byte, 0, max(flvSlabBlock, n))
 	}
-	start := len(s.buf)
-	b, err := codec.AppendFLVAudio(s.buf, f.FLVAudio(), f.Payload)
-	if err != nil {
-		return nil, false
+	a := f.FLVAudio()
+	key := a
+	key.Config = false
+	if !s.lastOK || key != s.last {
+		sb, err := codec.FLVSoundByte(a)
+		if err != nil {
+			return nil, false
+		}
+		s.last, s.lastByte, s.lastOK = key, sb, true
 	}
+	start := len(s.buf)
+	b := append(codec.AppendFLVAudioHeader(s.buf, s.lastByte, a), f.Payload...)
 	s.buf = b // capacity enough for it: b shares s.buf's block
 	return b[start:len(b):len(b)], true
 }
