@@ -92,3 +92,21 @@ func TestFLVAudioEdges(t *testing.T) {
 		t.Errorf("stale hint: %x, %v", got, err)
 	}
 }
+
+// FuzzSplitFLVAudio: any body either splits into a frame that builds the
+// very same body again, or is refused; nothing panics.
+func FuzzSplitFLVAudio(f *testing.F) {
+	for _, c := range flvTagCases {
+		f.Add(c.body)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		a, pkt, err := SplitFLVAudio(body)
+		if err != nil {
+			return
+		}
+		got, err := AppendFLVAudio(nil, a, pkt)
+		if err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("%x: round trip %x, %v", body, got, err)
+		}
+	})
+}
