@@ -143,7 +143,7 @@ func Start(o Options) (*Bridge, error) {
 	if len(o.Codecs) == 0 {
 		o.Codecs = DefaultCodecs
 	}
-	if o.Transcoder == nil {
+	if o.Transcoder == nil && o.Hub != nil {
 		o.Transcoder = transcode.New(o.Hub, o.Logger.With("component", "transcode"))
 	}
 	if o.Credentials == nil {
