@@ -90,19 +90,9 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 	// publishes elsewhere after that answer is missed; frames arriving in
 	// between wait in pending and follow the status messages.
 	p := &player{s: s, t: s.t, streamID: streamID, name: name, key: key, quit: make(chan struct{}), wait: playWait{d: s.playWaitOf()}}
-	if want.id != 0 {
-		// The codec was validated by parseCodecQuery: only the budget can refuse.
-		if s.opts.Transcoder == nil {
-			return s.onStatus(streamID, errorInfo(codePlayFailed, "this server does not transcode", "details", name))
-		}
-		p.sub, err = s.opts.Transcoder.Subscribe(key, transcode.Target{Codec: want.id, Rate: want.rate, Budget: s.opts.MaxTranscoders}, p)
-		if err != nil {
-			s.countTranscodeRefused()
-			s.log.Warn("play refused: transcoder budget used up", "name", base, "max", s.opts.MaxTranscoders)
-			return s.onStatus(streamID, errorInfo(codePlayFailed, err.Error(), "details", name))
-		}
-	} else {
-		p.sub = s.opts.Hub.Subscribe(key, p)
+	if p.sub, err = s.subscribe(p, want); err != nil {
+		s.log.Warn("play refused", "name", base, "why", err, "max_transcoders", s.opts.MaxTranscoders)
+		return s.onStatus(streamID, errorInfo(codePlayFailed, err.Error(), "details", name))
 	}
 	ns.player = p
 	if w, ok := s.appConn.(PlayWatcher); ok {
@@ -132,6 +122,25 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 	}
 	s.log.Info("play", "stream", key, "codec", want.id)
 	return nil
+}
+
+// subscribe subscribes p to its stream as published, or through the shared
+// transcoder of the codec it asked for. The codec was validated by
+// parseCodecQuery: only the budget (or a server without transcoding) can
+// refuse.
+func (s *Session) subscribe(p *player, want codecChoice) (interface{ Close() }, error) {
+	if want.id == 0 {
+		return s.opts.Hub.Subscribe(p.key, p), nil
+	}
+	if s.opts.Transcoder == nil {
+		return nil, errors.New("this server does not transcode")
+	}
+	sub, err := s.opts.Transcoder.Subscribe(p.key, transcode.Target{Codec: want.id, Rate: want.rate, Budget: s.opts.MaxTranscoders}, p)
+	if err != nil {
+		s.countTranscodeRefused()
+		return nil, err
+	}
+	return sub, nil
 }
 
 // codecChoice is what a player asked for with NAME?codec=C&rate=HZ; the
