@@ -48,8 +48,8 @@ const historyBlock = 64
 
 // history follows one stream for the Service. Receive runs on the
 // publisher's goroutine (and the hub's, for events); pcm on transcoders'.
-// Its mutex guards everything but refs, which Service.mu guards for
-// writing.
+// mu guards the decoder and live, keptMu what is kept: a transcoder's
+// lookup must not wait for a decode. refs is written under Service.mu.
 type history struct {
 	s   *Service
 	key string
@@ -64,10 +64,12 @@ type history struct {
 	rate    int
 	dec     codec.Decoder
 	scratch []int16
-	kept    map[*media.Frame][]int16
-	order   [historyKeep]*media.Frame // kept's keys, a ring, oldest at next
-	next    int
 	samples []int16 // a block the kept PCM is carved from
+
+	keptMu sync.Mutex
+	kept   map[*media.Frame][]int16
+	order  [historyKeep]*media.Frame // kept's keys, a ring, oldest at next
+	next   int
 }
 
 // published is the hub's watcher: every new publication gets its history
@@ -124,9 +126,11 @@ func (s *Service) dropIdleLocked(h *history) {
 	h.sub.Close()
 	h.mu.Lock()
 	h.closeDecoderLocked()
+	h.mu.Unlock()
+	h.keptMu.Lock()
 	clear(h.kept)
 	clear(h.order[:])
-	h.mu.Unlock()
+	h.keptMu.Unlock()
 }
 
 // Receive keeps the decoder in step with the stream.
@@ -173,6 +177,8 @@ func (h *history) decodeLocked(f *media.Frame) {
 	pcm := h.samples[:n:n]
 	h.samples = h.samples[n:]
 	copy(pcm, h.scratch)
+	h.keptMu.Lock()
+	defer h.keptMu.Unlock()
 	if old := h.order[h.next]; old != nil {
 		delete(h.kept, old)
 	}
@@ -187,8 +193,8 @@ func (h *history) pcm(f *media.Frame) []int16 {
 	if !needsHistory(f.Codec) {
 		return nil
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.keptMu.Lock()
+	defer h.keptMu.Unlock()
 	return h.kept[f]
 }
 
