@@ -1,6 +1,9 @@
 package session
 
 import (
+	"sync"
+	"sync/atomic"
+
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
 )
@@ -36,43 +39,82 @@ func isVideoConfig(p []byte) bool {
 	return (id == 7 || id == 12) && p[1] == 0
 }
 
-// flvSlab is a player's store of FLV audio tag bodies built from hub
-// frames. The connection's write queue keeps a body until it is sent, so a
-// body cannot be reused; carving them out of shared blocks costs one
-// allocation per few hundred frames instead of one per frame. Owned by the
-// player, under its mutex.
-type flvSlab struct {
-	buf []byte
-	// The sound byte of the last frame, for the next of the same stream.
-	last     codec.FLVAudio // Config cleared
-	lastByte byte
-	lastOK   bool
+// flvShare lets the players of one stream share the FLV audio tag body of
+// each frame. The hub hands a frame to its receivers one after another on
+// the publisher's goroutine, so the first player of a stream builds the
+// body and the others find it: one small allocation per frame and stream,
+// none per player (a relay's fan-out stays copy-free). Entries are counted
+// by the players holding them and dropped with the last.
+type flvShare struct {
+	mu sync.Mutex
+	m  map[string]*flvLast
 }
 
-const flvSlabBlock = 16 << 10
+// flvLast is the last body built for one subscription key.
+type flvLast struct {
+	refs int // guarded by flvShare.mu
+	last atomic.Pointer[flvBody]
+}
+
+type flvBody struct {
+	f    *media.Frame
+	body []byte
+}
+
+func newFLVShare() *flvShare { return &flvShare{m: map[string]*flvLast{}} }
+
+// get returns key's entry, counting one more player in.
+func (s *flvShare) get(key string) *flvLast {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.m[key]
+	if l == nil {
+		l = &flvLast{}
+		s.m[key] = l
+	}
+	l.refs++
+	return l
+}
+
+// put counts a player of key out.
+func (s *flvShare) put(key string, l *flvLast) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l.refs--; l.refs == 0 && s.m[key] == l {
+		delete(s.m, key)
+	}
+}
 
 // audioBody returns the FLV audio tag body of f (an audio frame), or false
 // when FLV cannot carry its codec (G.722): such a frame is not sent.
-func (s *flvSlab) audioBody(f *media.Frame) ([]byte, bool) {
+func (l *flvLast) audioBody(f *media.Frame) ([]byte, bool) {
 	if f.Codec == 0 {
 		return f.Payload, true // kept whole by audioFrame
 	}
-	n := codec.FLVAudioHeaderSize(f.Codec) + len(f.Payload)
-	if cap(s.buf)-len(s.buf) < n {
-		s.buf = make([]byte, 0, max(flvSlabBlock, n))
+	if b := l.last.Load(); b != nil && b.f == f {
+		return b.body, true
 	}
-	a := f.FLVAudio()
-	key := a
-	key.Config = false
-	if !s.lastOK || key != s.last {
-		sb, err := codec.FLVSoundByte(a)
-		if err != nil {
-			return nil, false
-		}
-		s.last, s.lastByte, s.lastOK = key, sb, true
+	body, err := codec.AppendFLVAudio(make([]byte, 0, codec.FLVAudioHeaderSize(f.Codec)+len(f.Payload)), f.FLVAudio(), f.Payload)
+	if err != nil {
+		return nil, false
 	}
-	start := len(s.buf)
-	b := append(codec.AppendFLVAudioHeader(s.buf, s.lastByte, a), f.Payload...)
-	s.buf = b // capacity enough for it: b shares s.buf's block
-	return b[start:len(b):len(b)], true
+	l.last.Store(&flvBody{f: f, body: body})
+	return body, true
+}
+
+// playSub is a player's subscription together with its share of FLV bodies.
+type playSub struct {
+	sub   interface{ Close() }
+	share *flvShare
+	key   string
+	flv   *flvLast
+	once  sync.Once
+}
+
+// Close unsubscribes and lets go of the shared bodies.
+func (x *playSub) Close() {
+	x.once.Do(func() {
+		x.sub.Close()
+		x.share.put(x.key, x.flv)
+	})
 }

@@ -38,7 +38,7 @@ type player struct {
 	started      bool     // the status messages are out; before, frames wait in pending
 	pending      []*media.Frame
 	msg          rtmp.Message // reused: WriteMessage copies it
-	flv          flvSlab      // FLV audio tag bodies of the frames sent
+	flv          *flvLast     // FLV audio tag bodies, shared with the stream's other players
 	last, offset uint32
 	sent, rebase bool
 }
@@ -90,7 +90,7 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 	// publishes elsewhere after that answer is missed; frames arriving in
 	// between wait in pending and follow the status messages.
 	p := &player{s: s, t: s.t, streamID: streamID, name: name, key: key, quit: make(chan struct{}), wait: playWait{d: s.playWaitOf()}}
-	if p.sub, err = s.subscribe(p, want); err != nil {
+	if err = s.subscribe(p, want); err != nil {
 		s.log.Warn("play refused", "name", base, "why", err, "max_transcoders", s.opts.MaxTranscoders)
 		return s.onStatus(streamID, errorInfo(codePlayFailed, err.Error(), "details", name))
 	}
@@ -125,22 +125,31 @@ func (s *Session) play(streamID uint32, c *rtmp.Command) error {
 }
 
 // subscribe subscribes p to its stream as published, or through the shared
-// transcoder of the codec it asked for. The codec was validated by
-// parseCodecQuery: only the budget (or a server without transcoding) can
-// refuse.
-func (s *Session) subscribe(p *player, want codecChoice) (interface{ Close() }, error) {
+// transcoder of the codec it asked for, and gives it its share of the
+// stream's FLV bodies. The codec was validated by parseCodecQuery: only the
+// budget (or a server without transcoding) can refuse.
+func (s *Session) subscribe(p *player, want codecChoice) error {
+	var sub interface{ Close() }
+	key := p.key
 	if want.id == 0 {
-		return s.opts.Hub.Subscribe(p.key, p), nil
+		sub = s.opts.Hub.Subscribe(p.key, p)
+	} else {
+		if s.opts.Transcoder == nil {
+			return errors.New("this server does not transcode")
+		}
+		x, err := s.opts.Transcoder.Subscribe(p.key, transcode.Target{Codec: want.id, Rate: want.rate, Budget: s.opts.MaxTranscoders}, p)
+		if err != nil {
+			s.countTranscodeRefused()
+			return err
+		}
+		sub, key = x, transcode.Key(p.key, want.id, want.rate)
 	}
-	if s.opts.Transcoder == nil {
-		return nil, errors.New("this server does not transcode")
-	}
-	sub, err := s.opts.Transcoder.Subscribe(p.key, transcode.Target{Codec: want.id, Rate: want.rate, Budget: s.opts.MaxTranscoders}, p)
-	if err != nil {
-		s.countTranscodeRefused()
-		return nil, err
-	}
-	return sub, nil
+	// Before p.start: deliverLocked reads p.flv only once started.
+	p.mu.Lock()
+	p.flv = s.opts.flv.get(key)
+	p.mu.Unlock()
+	p.sub = &playSub{sub: sub, share: s.opts.flv, key: key, flv: p.flv}
+	return nil
 }
 
 // codecChoice is what a player asked for with NAME?codec=C&rate=HZ; the

@@ -60,6 +60,10 @@ type Options struct {
 	// Hooks, when set, is consulted for every application before its own
 	// rules (session/hooks.go).
 	Hooks Hooks
+
+	// flv lets players share FLV bodies (flvmedia.go); Handler makes one
+	// for all its sessions, New one per session when nil.
+	flv *flvShare
 }
 
 // FMS-compatible identity sent in the connect reply; ffmpeg and Flash only
@@ -114,6 +118,9 @@ func New(t Transport, opts Options) *Session {
 	}
 	if opts.Refusals == nil {
 		opts.Refusals = ratelog.New(ratelog.Options{Logger: log})
+	}
+	if opts.flv == nil {
+		opts.flv = newFLVShare()
 	}
 	return &Session{
 		t: t, opts: opts, log: log,
