@@ -35,7 +35,7 @@ func newBenchRoom(b testing.TB, n, talkers int, c codec.ID, rate, complexity int
 		r.members = append(r.members, m)
 		br.ins = append(br.ins, m.in)
 		// Someone listens to every mix, as in a real room.
-		sub := hub.SubscribeSink(s.opts.StreamPrefix+m.mix, func(*media.Frame) {})
+		sub := hub.Subscribe(s.opts.StreamPrefix+m.mix, media.ReceiverFunc(func(*media.Frame) {}))
 		b.Cleanup(sub.Close)
 	}
 	r.publishSnapLocked()
@@ -46,14 +46,13 @@ func newBenchRoom(b testing.TB, n, talkers int, c codec.ID, rate, complexity int
 		b.Fatal(err)
 	}
 	defer closeCodec(enc)
-	hdr, _ := audioHeader(c, rate)
 	fs := enc.FrameSamples()
 	for i := range talkers {
 		tone := audiotest.Sine(rate, 50*fs, 300+float64(i)*97, 0.2)
 		var loop []*media.Frame
 		for k := 0; k+fs <= len(tone); k += fs {
-			pkt, _ := enc.Encode(append([]byte(nil), hdr...), tone[k:k+fs])
-			loop = append(loop, &media.Frame{Kind: media.KindAudio, Payload: pkt})
+			pkt, _ := enc.Encode(nil, tone[k:k+fs])
+			loop = append(loop, &media.Frame{Kind: media.KindAudio, Codec: c, Rate: rate, Channels: 1, Payload: pkt})
 		}
 		br.frames = append(br.frames, loop)
 	}

@@ -40,28 +40,27 @@ const quietStable = 3
 // Speex's own DTX is not used: Flash Player decodes constant-bitrate
 // frames, and an identical packet needs nothing of the receiver.
 type quiet struct {
-	pkt []byte // the last packet of silence, header included
+	pkt []byte // the last packet of silence
 	run int    // times in a row pkt came out of the encoder for silence
 }
 
-// encode appends to dst (which holds the packet header, hdr bytes long) the
-// encoding of pcm.
-func (q *quiet) encode(enc codec.Encoder, dst []byte, hdr int, pcm []int16) ([]byte, error) {
+// encode appends the encoding of pcm to dst.
+func (q *quiet) encode(enc codec.Encoder, dst []byte, pcm []int16) ([]byte, error) {
 	if !isZero(pcm) {
 		q.run = 0
 		return enc.Encode(dst, pcm)
 	}
 	if q.run >= quietStable {
-		return append(dst[:hdr], q.pkt[hdr:]...), nil
+		return append(dst, q.pkt...), nil
 	}
 	out, err := enc.Encode(dst, pcm)
 	if err != nil {
 		return out, err
 	}
-	if slices.Equal(out, q.pkt) {
+	if pkt := out[len(dst):]; slices.Equal(pkt, q.pkt) {
 		q.run++
 	} else {
-		q.pkt, q.run = append(q.pkt[:0], out...), 1
+		q.pkt, q.run = append(q.pkt[:0], pkt...), 1
 	}
 	return out, nil
 }

@@ -54,7 +54,7 @@ func TestQuietSendsTheEncodersOwnPackets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pkt, err := q.encode(got, append([]byte(nil), hdr...), len(hdr), f)
+		pkt, err := q.encode(got, append([]byte(nil), hdr...), f)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -78,7 +78,6 @@ func talker(ctx context.Context, t testing.TB, h *media.Hub, key string, c codec
 		return
 	}
 	defer closeCodec(enc)
-	hdr, _ := audioHeader(c, 16000)
 	n := enc.FrameSamples()
 	tone := audiotest.Sine(16000, 16000, freq, 0.3)
 	period := time.Duration(n) * time.Second / 16000
@@ -91,8 +90,8 @@ func talker(ctx context.Context, t testing.TB, h *media.Hub, key string, c codec
 			frame[j] = tone[pos%len(tone)]
 			pos++
 		}
-		pkt, _ := enc.Encode(append([]byte(nil), hdr...), frame)
-		pub.Write(&media.Frame{Kind: media.KindAudio, Timestamp: uint32(time.Duration(i) * period / time.Millisecond), Payload: pkt})
+		pkt, _ := enc.Encode(nil, frame)
+		pub.Write(&media.Frame{Kind: media.KindAudio, Codec: c, Rate: 16000, Channels: 1, Timestamp: uint32(time.Duration(i) * period / time.Millisecond), Payload: pkt})
 		select {
 		case <-ctx.Done():
 			return
@@ -103,7 +102,8 @@ func talker(ctx context.Context, t testing.TB, h *media.Hub, key string, c codec
 
 // listen decodes key's audio until ctx ends and returns it at 16 kHz.
 func listen(ctx context.Context, h *media.Hub, key string) []int16 {
-	sub := h.Subscribe(key)
+	q := h.NewQueue(0)
+	sub := h.Subscribe(key, q)
 	defer sub.Close()
 	var out []int16
 	decs := map[codec.ID]codec.Decoder{}
@@ -115,12 +115,12 @@ func listen(ctx context.Context, h *media.Hub, key string) []int16 {
 		}
 	}()
 	for {
-		f, err := sub.Next(ctx)
+		f, err := q.Next(ctx)
 		if err != nil {
 			return out
 		}
-		id, rate, pkt, err := media.AudioCodec(f)
-		if err != nil || rate != 16000 {
+		id, rate, pkt := f.Codec, f.Rate, f.Payload
+		if f.Kind != media.KindAudio || id == 0 || rate != 16000 {
 			continue
 		}
 		d := decs[id]

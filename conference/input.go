@@ -78,11 +78,11 @@ func newInput(m *Member, h *media.Hub, prefix string, o Options) *input {
 		id = def
 	}
 	in.out.want(id, rate)
-	in.sub = h.SubscribeSink(prefix+m.pub, in.push)
+	in.sub = h.Subscribe(prefix+m.pub, media.ReceiverFunc(in.push))
 	return in
 }
 
-// push is the hub sink: it never blocks; a full ring loses its oldest frame.
+// push is the hub receiver: it never blocks; a full ring loses its oldest frame.
 func (in *input) push(f *media.Frame) {
 	if f.Kind != media.KindAudio && f.Kind != media.KindPublish {
 		return
@@ -213,15 +213,16 @@ func (in *input) decode(f *media.Frame, st *Stats) {
 		return
 	}
 	in.lastTS, in.haveTS = f.Timestamp, true
-	id, rate, pkt, err := media.AudioCodec(f)
-	if err != nil {
-		return
+	id, rate, pkt := f.Codec, f.Rate, f.Payload
+	if id == 0 {
+		return // a codec its publisher could not name
 	}
 	if id != in.decID || rate != in.decRate {
 		if !in.switchSource(id, rate) {
 			return
 		}
 	}
+	var err error
 	in.pcm, err = in.dec.Decode(in.pcm[:0], pkt)
 	if err != nil && len(in.pcm) == 0 {
 		return

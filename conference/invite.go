@@ -170,17 +170,17 @@ func (s *Service) runInvitedUser(room, user string, x call.External, leg *invite
 		return ReasonFailed
 	}
 	defer mixPub.Close()
-	// Sinks may write to another stream's publisher (see gate).
-	forward := func(to *media.Publisher) func(*media.Frame) {
+	// Receivers may write to another stream's publisher (see gate).
+	forward := func(to *media.Publisher) media.ReceiverFunc {
 		return func(f *media.Frame) {
 			if f.Kind == media.KindAudio {
 				to.Write(f)
 			}
 		}
 	}
-	in := h.SubscribeSink(acc.Play, forward(pub))
+	in := h.Subscribe(acc.Play, forward(pub))
 	defer in.Close()
-	out := h.SubscribeSink(m.PlayKey(), forward(mixPub))
+	out := h.Subscribe(m.PlayKey(), forward(mixPub))
 	defer out.Close()
 	log.Info("invited user joined", "member", m.ID)
 	for {

@@ -116,7 +116,7 @@ func (m *Member) tell(e Event) {
 
 // gate forwards a relay member's frames, untouched, from its published
 // stream to the stream the others play, unless the member is muted. It runs
-// as a hub sink on the publisher's goroutine: one atomic load and one
+// as a hub receiver on the publisher's goroutine: one atomic load and one
 // Write per frame.
 type gate struct {
 	sub *media.Subscriber
@@ -129,16 +129,16 @@ func openGate(h *media.Hub, m *Member, prefix string) (*gate, error) {
 		return nil, err
 	}
 	g := &gate{pub: pub}
-	// The sink may write to another stream's publisher: that takes only
+	// The receiver may write to another stream's publisher: that takes only
 	// that stream's lock, never the hub's, so it cannot deadlock.
-	g.sub = h.SubscribeSink(prefix+m.pub, func(f *media.Frame) {
+	g.sub = h.Subscribe(prefix+m.pub, media.ReceiverFunc(func(f *media.Frame) {
 		switch f.Kind {
 		case media.KindAudio, media.KindVideo, media.KindData:
 			if !m.muted.Load() {
 				pub.Write(f)
 			}
 		}
-	})
+	}))
 	return g, nil
 }
 

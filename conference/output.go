@@ -29,7 +29,6 @@ type output struct {
 	fallback   codec.ID // the room's default, if wantID cannot be encoded
 	enc        codec.Encoder
 	rs         *resample.Resampler
-	header     []byte
 	pend, rsb  []int16
 	pkt        []byte
 	baseMillis uint32 // timestamp of the encoder's first sample
@@ -68,31 +67,11 @@ func (o *output) learned(id codec.ID, rate int) {
 	}
 }
 
-// header returns what precedes each packet of id at rate in a frame.
-func audioHeader(id codec.ID, rate int) ([]byte, error) {
-	in, ok := codec.Lookup(id)
-	if !ok {
-		return nil, codec.ErrUnknownFormat
-	}
-	if in.FLVFormat == codec.NoFLV {
-		return []byte{media.NonFLV, byte(id)}, nil
-	}
-	b, err := codec.FLVAudioHeader(id, rate)
-	if err != nil {
-		return nil, err
-	}
-	return []byte{b}, nil
-}
-
 // startCodec starts the encoder of id at rate; nowMillis is the stream's
 // first timestamp.
 func (o *output) startCodec(id codec.ID, rate int, nowMillis uint32) error {
 	if in, ok := codec.Lookup(id); ok && rate == 0 {
 		rate = in.SampleRate
-	}
-	hdr, err := audioHeader(id, rate)
-	if err != nil {
-		return err
 	}
 	enc, err := newMixEncoder(id, rate, o.complexity)
 	if err != nil {
@@ -105,7 +84,7 @@ func (o *output) startCodec(id codec.ID, rate int, nowMillis uint32) error {
 			return err
 		}
 	}
-	o.enc, o.rs, o.header, o.id, o.rate = enc, rs, hdr, id, rate
+	o.enc, o.rs, o.id, o.rate = enc, rs, id, rate
 	o.baseMillis, o.samples = nowMillis, 0
 	return nil
 }
@@ -152,12 +131,11 @@ func (o *output) write(pcm []int16, nowMillis uint32, log func(codec.ID, error))
 	n := o.enc.FrameSamples()
 	done := 0
 	for ; len(o.pend)-done >= n; done += n {
-		o.pkt = append(o.pkt[:0], o.header...)
 		var err error
-		o.pkt, err = o.quiet.encode(o.enc, o.pkt, len(o.header), o.pend[done:done+n])
+		o.pkt, err = o.quiet.encode(o.enc, o.pkt[:0], o.pend[done:done+n])
 		if err == nil {
 			ts := o.baseMillis + uint32(o.samples*1000/int64(o.rate))
-			o.pub.Write(o.slab.frame(ts, o.pkt))
+			o.pub.Write(o.slab.frame(o.id, o.rate, ts, o.pkt))
 		}
 		o.samples += int64(n)
 	}
@@ -181,7 +159,7 @@ type frameSlab struct {
 	bytes  []byte
 }
 
-func (s *frameSlab) frame(ts uint32, payload []byte) *media.Frame {
+func (s *frameSlab) frame(id codec.ID, rate int, ts uint32, payload []byte) *media.Frame {
 	if len(s.frames) == 0 {
 		s.frames = make([]media.Frame, 256)
 	}
@@ -193,6 +171,6 @@ func (s *frameSlab) frame(ts uint32, payload []byte) *media.Frame {
 	copy(p, payload)
 	f := &s.frames[0]
 	s.frames = s.frames[1:]
-	*f = media.Frame{Kind: media.KindAudio, Timestamp: ts, Payload: p}
+	*f = media.Frame{Kind: media.KindAudio, Codec: id, Rate: rate, Channels: 1, Timestamp: ts, Payload: p}
 	return f
 }

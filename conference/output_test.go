@@ -11,22 +11,19 @@ import (
 
 // mixCodecs records the codec of every audio frame of key until ctx ends.
 func mixCodecs(ctx context.Context, h *media.Hub, key string) []codec.ID {
-	sub := h.Subscribe(key)
+	q := h.NewQueue(0)
+	sub := h.Subscribe(key, q)
 	defer sub.Close()
 	var ids []codec.ID
 	for {
-		f, err := sub.Next(ctx)
+		f, err := q.Next(ctx)
 		if err != nil {
 			return ids
 		}
 		if f.Kind != media.KindAudio {
 			continue
 		}
-		id, _, _, err := media.AudioCodec(f)
-		if err != nil {
-			id = 0
-		}
-		ids = append(ids, id)
+		ids = append(ids, f.Codec)
 	}
 }
 

@@ -74,13 +74,13 @@ func TestSilentMembersShareTheFullMix(t *testing.T) {
 	var mu sync.Mutex
 	got := make([][][]byte, len(br.ins))
 	for k, in := range br.ins {
-		sub := hub.SubscribeSink(br.x.r.svc.opts.StreamPrefix+in.m.mix, func(f *media.Frame) {
+		sub := hub.Subscribe(br.x.r.svc.opts.StreamPrefix+in.m.mix, media.ReceiverFunc(func(f *media.Frame) {
 			if f.Kind == media.KindAudio {
 				mu.Lock()
 				got[k] = append(got[k], f.Payload)
 				mu.Unlock()
 			}
-		})
+		}))
 		t.Cleanup(sub.Close)
 	}
 	const mixes = 60
@@ -121,7 +121,7 @@ func level(t *testing.T, pkts [][]byte) float64 {
 	defer closeCodec(dec)
 	var pcm []int16
 	for _, p := range pkts {
-		if pcm, err = dec.Decode(pcm, p[1:]); err != nil {
+		if pcm, err = dec.Decode(pcm, p); err != nil {
 			t.Fatal(err)
 		}
 	}

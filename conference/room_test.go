@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
 )
 
@@ -50,24 +51,25 @@ func TestRelayStreamsAndGate(t *testing.T) {
 	}
 	// The gate forwards the same frame, and nothing while muted.
 	key, _ := s.StreamKey("bob", jb.Members[0].Play, false)
-	sub := h.Subscribe(key)
+	q := h.NewQueue(0)
+	sub := h.Subscribe(key, q)
 	defer sub.Close()
 	pub, err := h.Publish(a.PublishKey())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pub.Close()
-	f1 := &media.Frame{Kind: media.KindAudio, Timestamp: 1, Payload: []byte{0xb2, 1}}
+	f1 := &media.Frame{Kind: media.KindAudio, Codec: codec.Speex, Rate: 16000, Channels: 1, Timestamp: 1, Payload: []byte{1}}
 	pub.Write(f1)
-	if got := sub.TryNext(); got != f1 {
+	if got := q.TryNext(); got != f1 {
 		t.Fatalf("forwarded %v, want the same frame", got)
 	}
 	if err := s.Mute("alice", "r", a.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	rb.wait(t, "muted", func(e Event) bool { return e.Type == EvMuted && e.Member == a.ID && e.Muted })
-	pub.Write(&media.Frame{Kind: media.KindAudio, Timestamp: 2, Payload: []byte{0xb2, 2}})
-	if got := sub.TryNext(); got != nil {
+	pub.Write(&media.Frame{Kind: media.KindAudio, Codec: codec.Speex, Rate: 16000, Channels: 1, Timestamp: 2, Payload: []byte{2}})
+	if got := q.TryNext(); got != nil {
 		t.Fatalf("muted member forwarded %v", got)
 	}
 	// Leaving tells the others; the last one out ends the room.

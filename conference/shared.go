@@ -29,14 +29,13 @@ type sharedMix struct {
 }
 
 type sharedEnc struct {
-	id     codec.ID
-	rate   int
-	enc    codec.Encoder
-	header []byte
-	pkt    []byte
-	ok     bool // pkt holds this mix's packet
-	quiet  quiet
-	used   uint32 // the last mix that used it
+	id    codec.ID
+	rate  int
+	enc   codec.Encoder
+	pkt   []byte
+	ok    bool // pkt holds this mix's packet
+	quiet quiet
+	used  uint32 // the last mix that used it
 }
 
 // begin starts a mix: last mix's packets are stale, encoders unused for a
@@ -66,13 +65,13 @@ func (s *sharedMix) write(o *output, pcm []int16, nowMillis uint32, log func(cod
 		o.enc.FrameSamples() != FrameSamples || len(pcm) != FrameSamples {
 		return false
 	}
-	e := s.get(o.id, o.rate, o.header)
+	e := s.get(o.id, o.rate)
 	if e == nil {
 		return false
 	}
 	if !e.ok {
 		var err error
-		e.pkt, err = e.quiet.encode(e.enc, append(e.pkt[:0], e.header...), len(e.header), pcm)
+		e.pkt, err = e.quiet.encode(e.enc, e.pkt[:0], pcm)
 		if err != nil {
 			return false
 		}
@@ -80,12 +79,12 @@ func (s *sharedMix) write(o *output, pcm []int16, nowMillis uint32, log func(cod
 	}
 	e.used = s.tick
 	ts := o.baseMillis + uint32(o.samples*1000/int64(o.rate))
-	o.pub.Write(o.slab.frame(ts, e.pkt))
+	o.pub.Write(o.slab.frame(o.id, o.rate, ts, e.pkt))
 	o.samples += FrameSamples
 	return true
 }
 
-func (s *sharedMix) get(id codec.ID, rate int, header []byte) *sharedEnc {
+func (s *sharedMix) get(id codec.ID, rate int) *sharedEnc {
 	for _, e := range s.encs {
 		if e.id == id && e.rate == rate {
 			return e
@@ -95,7 +94,7 @@ func (s *sharedMix) get(id codec.ID, rate int, header []byte) *sharedEnc {
 	if err != nil {
 		return nil // the member's own encoder of the same codec works, so this is rare: it encodes itself
 	}
-	e := &sharedEnc{id: id, rate: rate, enc: enc, header: header, used: s.tick}
+	e := &sharedEnc{id: id, rate: rate, enc: enc, used: s.tick}
 	s.encs = append(s.encs, e)
 	return e
 }

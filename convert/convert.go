@@ -107,7 +107,8 @@ type flvDecoder struct {
 }
 
 func (d *flvDecoder) tag(t flv.Tag, w io.WriteSeeker) error {
-	id, rate, err := codec.ParseFLVAudio(t.Data[0])
+	a, pkt, err := codec.SplitFLVAudio(t.Data)
+	id, rate := a.ID, a.Rate
 	if err != nil {
 		return fmt.Errorf("audio tag at %d ms: %w", t.Timestamp, err)
 	}
@@ -133,7 +134,7 @@ func (d *flvDecoder) tag(t flv.Tag, w io.WriteSeeker) error {
 			}
 		}
 	}
-	d.pcm, err = d.dec.Decode(d.pcm[:0], t.Data[1:])
+	d.pcm, err = d.dec.Decode(d.pcm[:0], pkt)
 	if err != nil {
 		return fmt.Errorf("%w: %s audio tag at %d ms: %w", flv.ErrDamaged, id, t.Timestamp, err)
 	}

@@ -1,14 +1,15 @@
 // Package media is the hub: named streams, one publisher and many
-// subscribers each, fan-out without copying, and a bounded queue per
-// subscriber so a slow reader loses its oldest frames instead of stalling
-// anyone. It knows nothing of RTMP, calls or SIP.
+// subscribers each, fan-out without copying. A subscriber is a Receiver
+// called on the publisher's goroutine; one that reads on its own goroutine
+// uses a Queue, a bounded ring that loses its oldest frames (counted)
+// instead of stalling anyone. It knows nothing of RTMP, calls or SIP.
 //
-// Hub.SubscribeCodec delivers a stream's audio in another codec through one
-// shared transcoder per (stream, codec, rate), started by its first
-// subscriber and stopped with its last; see transcode.go and Stats.Transcoders.
-// Speex streams are decoded from their first frame on, so that a transcoder
-// started mid-stream hears what a player from the start hears; see history.go.
+// Transcoding is not the hub's business: media/transcode is an ordinary
+// client that subscribes to a stream and publishes its audio in another
+// codec on a derived key (DerivedSep).
 package media
+
+import "github.com/flashvox/flashvox/codec"
 
 // Kind says what a Frame carries.
 type Kind uint8
@@ -39,41 +40,37 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
-// Frame is one immutable unit of a stream: an FLV tag body (for audio, the
-// first byte is the FLV sound format byte) and its timestamp in milliseconds.
-// Publishers hand frames to the hub and never touch them again; subscribers
-// receive the same pointer.
+// Frame is one immutable unit of a stream. Publishers hand frames to the
+// hub and never touch them again; subscribers receive the same pointer.
+//
+// An audio frame says what it is: Codec, Rate and Channels, and Payload is
+// one bare codec packet (no FLV sound byte, no RTP header: those belong to
+// the edge that speaks them, see codec.SplitFLVAudio and sipbridge). Audio
+// whose codec its edge could not name (Codec 0: an FLV SoundFormat flashvox
+// does not know, enhanced RTMP's ExHeader) keeps its FLV tag body so that
+// RTMP and RTMFP players still get it; every other edge skips it.
+//
+// Video and data frames, which only RTMP and RTMFP carry (relays of ffmpeg
+// or OBS streams), hold their FLV tag body (video) or AMF0 body (data).
 type Frame struct {
-	Kind      Kind
-	Timestamp uint32
+	Kind  Kind
+	Codec codec.ID // audio: the codec of Payload, 0 when unknown
+	// Config marks what a late joiner needs before it can decode: an AAC
+	// AudioSpecificConfig, an AVC/HEVC sequence header. The hub replays the
+	// latest of each kind to every new subscriber.
+	Config bool
+	// FLV is the FLV sound byte the audio arrived with, when it did; an
+	// RTMP/RTMFP edge writes it again (codec.AppendFLVAudio) so that a relay
+	// is byte-identical. The hub and other edges ignore it.
+	FLV       codec.FLVHint
+	Timestamp uint32 // milliseconds
+	Rate      int    // audio: PCM rate in Hz; 0 when only the codec's config says (AAC)
+	Channels  int    // audio: 1 or 2
 	Payload   []byte
-
-	// dec is Payload decoded by the publisher's history decoder, for the
-	// codecs whose decoders must follow a stream from its first frame
-	// (Speex; see history.go). The hub sets it on its own copy of the
-	// frame, only while a transcoder reads the stream; read-only. A pointer
-	// keeps Frame at 40 bytes for every other frame.
-	dec *decoded
 }
 
-// decoded is the PCM of one frame.
-type decoded struct{ pcm []int16 }
-
-// isAudioConfig reports an AAC sequence header (format 10, packet type 0):
-// late joiners need it to decode.
-func (f *Frame) isAudioConfig() bool {
-	return f.Kind == KindAudio && len(f.Payload) >= 2 && f.Payload[0]>>4 == 10 && f.Payload[1] == 0
-}
-
-// isVideoConfig reports an AVC/HEVC sequence header (codec 7 or 12, packet
-// type 0) or an enhanced-RTMP sequence start.
-func (f *Frame) isVideoConfig() bool {
-	if f.Kind != KindVideo || len(f.Payload) < 2 {
-		return false
-	}
-	if f.Payload[0]&0x80 != 0 { // enhanced RTMP: low nibble is the packet type
-		return f.Payload[0]&0x0f == 0
-	}
-	codec := f.Payload[0] & 0x0f
-	return (codec == 7 || codec == 12) && f.Payload[1] == 0
+// FLVAudio is what an FLV audio tag header would say about f (an audio
+// frame with a known codec).
+func (f *Frame) FLVAudio() codec.FLVAudio {
+	return codec.FLVAudio{ID: f.Codec, Rate: f.Rate, Channels: f.Channels, Config: f.Config, Hint: f.FLV}
 }

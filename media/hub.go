@@ -20,14 +20,6 @@ type Stats struct {
 	FramesOut    atomic.Uint64 // frames queued to subscribers
 	BytesIn      atomic.Uint64
 	DroppedFrame atomic.Uint64 // frames a slow subscriber lost
-	Transcoders  atomic.Int64  // transcoders running now, one per (stream, target codec)
-	// BudgetTranscoders are the running transcoders players' ?codec= plays
-	// started (SubscribeCodecSinkMax), bounded by their budget.
-	BudgetTranscoders atomic.Int64
-	// Audio frames into transcoders: decoded (and encoded again), or
-	// passed through untouched because they were in the target codec.
-	TranscodedFrames    atomic.Uint64
-	PassedThroughFrames atomic.Uint64
 }
 
 // Hub owns every stream. Its mutex guards the streams map only; each stream
@@ -36,6 +28,7 @@ type Stats struct {
 type Hub struct {
 	mu       sync.Mutex
 	streams  map[string]*stream
+	watchers []func(key string) // guarded by mu
 	queueLen int
 	log      *slog.Logger
 	Stats    Stats
@@ -54,18 +47,10 @@ type stream struct {
 	mu   sync.Mutex // guards pub, headers and subscriber list changes
 	pub  *Publisher
 	subs atomic.Pointer[[]*Subscriber] // copy-on-write
-	fan  atomic.Pointer[[]fanout]      // the same subscribers, as Write delivers to them
+	fan  atomic.Pointer[[]Receiver]    // their receivers, as Write delivers to them
 
 	// What a late joiner needs to decode, replayed on subscribe.
 	meta, audioCfg, videoCfg *Frame
-
-	// tc is the transcoder feeding this derived stream ("KEY#codec"), set
-	// and cleared with Hub.mu held; it stops with the stream's last subscriber.
-	tc *transcoder
-	// transcoders counts the transcoders reading this stream (changed with
-	// Hub.mu held): while there are any, Write hands them decoded audio
-	// (see history.go).
-	transcoders atomic.Int32
 }
 
 func (h *Hub) get(key string) *stream {
@@ -73,7 +58,7 @@ func (h *Hub) get(key string) *stream {
 	if s == nil {
 		s = &stream{key: key}
 		s.subs.Store(&[]*Subscriber{})
-		s.fan.Store(&[]fanout{})
+		s.fan.Store(&[]Receiver{})
 		h.streams[key] = s
 	}
 	return s
@@ -89,15 +74,54 @@ func (h *Hub) releaseLocked(s *stream) {
 	}
 }
 
-// Publish claims key for one publisher. Keys holding '#' are refused: they
-// name transcoded streams, which only the hub's transcoders publish.
+// DerivedSep marks a derived stream's key, "SOURCE#WHAT": a stream a
+// server component makes from another (a transcoder's output). Only
+// PublishDerived publishes such keys, so no client can pose as one.
+const DerivedSep = '#'
+
+// Publish claims key for one publisher. Keys holding DerivedSep are
+// refused. Every watcher (WatchPublications) is told before Publish
+// returns, so it can subscribe before the first frame.
 func (h *Hub) Publish(key string) (*Publisher, error) {
-	if strings.IndexByte(key, derivedSep) >= 0 {
-		return nil, fmt.Errorf("%w: %q: '#' is reserved for transcoded streams", ErrBadName, key)
+	if strings.IndexByte(key, DerivedSep) >= 0 {
+		return nil, fmt.Errorf("%w: %q: '#' is reserved for derived streams", ErrBadName, key)
+	}
+	return h.publish(key)
+}
+
+// PublishDerived is Publish for a derived stream's key, which must hold
+// DerivedSep. Watchers are not told of derived streams.
+func (h *Hub) PublishDerived(key string) (*Publisher, error) {
+	if strings.IndexByte(key, DerivedSep) < 0 {
+		return nil, fmt.Errorf("%w: %q is not a derived stream's key", ErrBadName, key)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.publishLocked(key)
+}
+
+func (h *Hub) publish(key string) (*Publisher, error) {
+	h.mu.Lock()
+	p, err := h.publishLocked(key)
+	watchers := h.watchers
+	h.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range watchers {
+		w(key)
+	}
+	return p, nil
+}
+
+// WatchPublications calls fn(key) for every later publication of a
+// (non-derived) stream, on the publisher's goroutine, before its first
+// frame: the transcoders' history decoders (media/transcode) Tap every
+// stream this way. fn may call the hub.
+func (h *Hub) WatchPublications(fn func(key string)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.watchers = append(h.watchers[:len(h.watchers):len(h.watchers)], fn)
 }
 
 func (h *Hub) publishLocked(key string) (*Publisher, error) {
@@ -107,7 +131,7 @@ func (h *Hub) publishLocked(key string) (*Publisher, error) {
 	if s.pub != nil {
 		return nil, fmt.Errorf("%w: %q", ErrBadName, key)
 	}
-	p := &Publisher{hub: h, s: s, derived: strings.IndexByte(key, derivedSep) >= 0}
+	p := &Publisher{hub: h, s: s}
 	s.pub = p
 	s.meta, s.audioCfg, s.videoCfg = nil, nil, nil
 	h.Stats.Publishers.Add(1)
@@ -118,80 +142,62 @@ func (h *Hub) publishLocked(key string) (*Publisher, error) {
 	return p, nil
 }
 
-// Subscribe adds a subscriber to key, whether or not anyone publishes it yet:
-// like Flash Media Server, a player of an unpublished name waits for it. A
-// KindPublish event is queued only when a publisher arrives later, so a
-// player can tell "published since you asked" from "already live".
-func (h *Hub) Subscribe(key string) *Subscriber {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.subscribeLocked(key, nil)
-}
-
-// Sink receives a subscriber's frames and events directly, on the goroutine
-// that produces them (a publisher's, or the hub's for replayed headers and
-// publish events), instead of through the subscriber's queue. A sink must
-// not block and must not call the hub; an RTMP connection's non-blocking,
-// drop-oldest write queue is the intended one. It may be called once or
-// twice more while Close runs.
-type Sink func(f *Frame)
-
-// SubscribeSink is Subscribe delivering to sink: no queue and no goroutine
-// per subscriber, so fan-out costs one function call per frame.
-func (h *Hub) SubscribeSink(key string, sink Sink) *Subscriber {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.subscribeLocked(key, sink)
-}
-
-// Receiver is a Sink as an interface, for the busiest subscribers (RTMP
-// players): Publisher.Write calls Receive straight from its subscriber list,
-// touching neither the Subscriber nor a closure, two cache misses per
-// subscriber per frame that showed in bench/relay's profile. Unlike a Sink,
+// Receiver gets one subscription's frames and events, in order, on the
+// goroutine that produces them: a publisher's, or the hub's for the
+// replayed headers and publish events. Receive must not block and must not
+// call the hub; a Receiver that needs its own goroutine reads a Queue.
+// Publisher.Write calls Receive straight from its subscriber list, so
 // Receive may still be called after Close returns, by a Write that was
-// already going through the old subscriber list: a Receiver must ignore
-// frames once its owner has closed the subscription.
+// already going through the old list: a Receiver must ignore frames once
+// its owner has closed the subscription.
 type Receiver interface {
 	Receive(f *Frame)
 }
 
-// SubscribeReceiver is SubscribeSink for a Receiver.
-func (h *Hub) SubscribeReceiver(key string, r Receiver) *Subscriber {
+// ReceiverFunc adapts a function to a Receiver.
+type ReceiverFunc func(f *Frame)
+
+// Receive calls fn(f).
+func (fn ReceiverFunc) Receive(f *Frame) { fn(f) }
+
+// Subscribe adds r to key, whether or not anyone publishes it yet: like
+// Flash Media Server, a player of an unpublished name waits for it. A
+// KindPublish event is delivered only when a publisher arrives later, so a
+// player can tell "published since you asked" from "already live". When r
+// is a Queue, Close closes it too.
+func (h *Hub) Subscribe(key string, r Receiver) *Subscriber {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	sub := h.subscribeLocked(key, r.Receive)
-	sub.s.mu.Lock()
-	defer sub.s.mu.Unlock()
-	sub.recv = r
-	sub.s.storeFan(*sub.s.subs.Load())
-	return sub
+	return h.subscribeLocked(key, r, false)
 }
 
-// fanout is one subscriber as Publisher.Write sees it: recv when it is a
-// Receiver, else sub.
-type fanout struct {
-	recv Receiver
-	sub  *Subscriber
+// Tap is Subscribe for a server component that follows a stream without
+// being one of its audience: a tap is not counted in SubscriberCount or
+// Stats.Subscribers, and it receives each frame before every subscriber
+// (so what it learns from a frame is known before anyone else has it).
+func (h *Hub) Tap(key string, r Receiver) *Subscriber {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.subscribeLocked(key, r, true)
 }
 
 // storeFan rebuilds the fan-out list from subs. Called with s.mu held.
 func (s *stream) storeFan(subs []*Subscriber) {
-	fan := make([]fanout, len(subs))
+	fan := make([]Receiver, len(subs))
 	for i, sub := range subs {
-		fan[i] = fanout{recv: sub.recv, sub: sub}
+		fan[i] = sub.recv
 	}
 	s.fan.Store(&fan)
 }
 
-func (h *Hub) subscribeLocked(key string, sink Sink) *Subscriber {
+func (h *Hub) subscribeLocked(key string, r Receiver, tap bool) *Subscriber {
 	s := h.get(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sub := &Subscriber{hub: h, s: s, sink: sink}
-	if sink == nil {
-		sub.q = newQueue(h.queueLen)
-	} else {
-		sub.q = newQueue(0) // closed-state bookkeeping only; frames go to sink
+	sub := &Subscriber{hub: h, s: s, recv: r, tap: tap}
+	if q, ok := r.(*Queue); ok {
+		q.key.Store(&s.key)
+		sub.q = q
 	}
 	if s.pub != nil {
 		for _, f := range []*Frame{s.meta, s.audioCfg, s.videoCfg} {
@@ -201,12 +207,15 @@ func (h *Hub) subscribeLocked(key string, sink Sink) *Subscriber {
 		}
 	}
 	old := *s.subs.Load()
-	next := make([]*Subscriber, len(old), len(old)+1)
-	copy(next, old)
-	next = append(next, sub)
+	next := make([]*Subscriber, 0, len(old)+1)
+	if tap {
+		next = append(append(next, sub), old...)
+	} else {
+		next = append(append(next, old...), sub)
+		h.Stats.Subscribers.Add(1)
+	}
 	s.subs.Store(&next)
 	s.storeFan(next)
-	h.Stats.Subscribers.Add(1)
 	return sub
 }
 
@@ -225,11 +234,9 @@ func (h *Hub) Published(key string) bool {
 
 // Publisher writes one stream's frames.
 type Publisher struct {
-	hub     *Hub
-	s       *stream
-	closed  atomic.Bool
-	derived bool    // a transcoder's output: its audio needs no history
-	hist    history // decodes Speex from the first frame for late transcoders
+	hub    *Hub
+	s      *stream
+	closed atomic.Bool
 }
 
 // Write fans f out to every subscriber. f must not be modified afterwards.
@@ -241,7 +248,7 @@ func (p *Publisher) Write(f *Frame) {
 	st := &p.hub.Stats
 	st.FramesIn.Add(1)
 	st.BytesIn.Add(uint64(len(f.Payload)))
-	if f.Kind == KindData || f.isAudioConfig() || f.isVideoConfig() {
+	if f.Kind == KindData || f.Config {
 		p.s.mu.Lock()
 		switch {
 		case f.Kind == KindData:
@@ -254,18 +261,8 @@ func (p *Publisher) Write(f *Frame) {
 		p.s.mu.Unlock()
 	}
 	fan := *p.s.fan.Load()
-	if f.Kind == KindAudio && !p.derived {
-		f = p.hist.audio(f, &p.s.transcoders) // after loading fan: see history.audio
-	}
-	for _, e := range fan {
-		if e.recv != nil {
-			e.recv.Receive(f)
-			continue
-		}
-		if e.sub.push(f) {
-			st.DroppedFrame.Add(1)
-			e.sub.noteDrop()
-		}
+	for _, r := range fan {
+		r.Receive(f)
 	}
 	st.FramesOut.Add(uint64(len(fan)))
 }
@@ -296,42 +293,27 @@ func (p *Publisher) closeLocked() {
 		}
 	}
 	p.s.mu.Unlock()
-	p.hist.close()
 	p.hub.Stats.Publishers.Add(-1)
 }
 
-// Subscriber receives one stream's frames through its own bounded queue.
+// Subscriber is one subscription: a Receiver added to one stream.
 type Subscriber struct {
-	hub       *Hub
-	s         *stream
-	q         *queue
-	sink      Sink     // when set, frames bypass q
-	recv      Receiver // when set, Publisher.Write calls it directly (sink is recv.Receive)
-	closed    atomic.Bool
-	dropBurst atomic.Bool // a drop was logged and no frame was read since
+	hub    *Hub
+	s      *stream
+	recv   Receiver
+	q      *Queue // recv, when it is a Queue: Close closes it
+	tap    bool   // subscribed by Tap: first, and not counted
+	closed atomic.Bool
 }
 
-// push delivers f and reports whether the subscriber's queue lost a frame.
-func (s *Subscriber) push(f *Frame) (dropped bool) {
-	if s.sink != nil {
-		if !s.closed.Load() {
-			s.sink(f)
-		}
-		return false
-	}
-	return s.q.push(f)
-}
-
-func (s *Subscriber) noteDrop() {
-	if !s.dropBurst.Swap(true) && s.hub.log != nil {
-		s.hub.log.Warn("slow subscriber is losing frames", "stream", s.s.key)
+// push delivers an event or replayed header, unless the subscription is closed.
+func (s *Subscriber) push(f *Frame) {
+	if !s.closed.Load() {
+		s.recv.Receive(f)
 	}
 }
 
-// Dropped is how many frames this subscriber lost to its full queue.
-func (s *Subscriber) Dropped() uint64 { return s.q.droppedCount() }
-
-// Close unsubscribes; a blocked Next returns ErrClosed.
+// Close unsubscribes; a Queue's blocked Next returns ErrClosed.
 func (s *Subscriber) Close() {
 	if s.closed.Swap(true) {
 		return
@@ -357,10 +339,11 @@ func (s *Subscriber) closeLocked() {
 	s.s.subs.Store(&next)
 	s.s.storeFan(next)
 	s.s.mu.Unlock()
-	s.q.close()
-	h.Stats.Subscribers.Add(-1)
-	if tc := s.s.tc; tc != nil && len(next) == 0 {
-		tc.stopLocked()
+	if s.q != nil {
+		s.q.close()
+	}
+	if !s.tap {
+		h.Stats.Subscribers.Add(-1)
 	}
 	h.releaseLocked(s.s)
 }
@@ -369,8 +352,13 @@ func (s *Subscriber) closeLocked() {
 func (h *Hub) SubscriberCount(key string) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	n := 0
 	if s := h.streams[key]; s != nil {
-		return len(*s.subs.Load())
+		for _, sub := range *s.subs.Load() {
+			if !sub.tap {
+				n++
+			}
+		}
 	}
-	return 0
+	return n
 }

@@ -6,13 +6,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/codec"
 )
 
 func audio(ts uint32) *Frame {
-	return &Frame{Kind: KindAudio, Timestamp: ts, Payload: []byte{0x42, byte(ts)}}
+	return &Frame{Kind: KindAudio, Codec: codec.Nellymoser, Rate: 16000, Channels: 1, Timestamp: ts, Payload: []byte{byte(ts)}}
 }
 
-func next(t *testing.T, s *Subscriber) *Frame {
+func next(t *testing.T, s queued) *Frame {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -25,7 +27,7 @@ func next(t *testing.T, s *Subscriber) *Frame {
 
 func TestFanOutSharesFrames(t *testing.T) {
 	h := NewHub(16, nil)
-	subs := []*Subscriber{h.Subscribe("live/a"), h.Subscribe("live/a")}
+	subs := []queued{subQ(h, "live/a"), subQ(h, "live/a")}
 	p, err := h.Publish("live/a")
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +56,7 @@ func TestBadNameAndRepublish(t *testing.T) {
 	if _, err := h.Publish("live/a"); !errors.Is(err, ErrBadName) {
 		t.Fatalf("second publish: %v", err)
 	}
-	sub := h.Subscribe("live/a")
+	sub := subQ(h, "live/a")
 	p.Close()
 	if ev := next(t, sub); ev.Kind != KindUnpublish {
 		t.Fatalf("got %v", ev.Kind)
@@ -75,8 +77,8 @@ func TestBadNameAndRepublish(t *testing.T) {
 
 func TestSlowSubscriberDropsOldestOnly(t *testing.T) {
 	h := NewHub(4, nil)
-	slow := h.Subscribe("s")
-	fast := h.Subscribe("s")
+	slow := subQ(h, "s")
+	fast := subQ(h, "s")
 	p, _ := h.Publish("s")
 	next(t, fast) // publish event
 	for ts := uint32(1); ts <= 10; ts++ {
@@ -105,12 +107,12 @@ func TestLateJoinerGetsHeaders(t *testing.T) {
 	h := NewHub(16, nil)
 	p, _ := h.Publish("v")
 	meta := &Frame{Kind: KindData, Payload: []byte("onMetaData")}
-	aacCfg := &Frame{Kind: KindAudio, Payload: []byte{0xAF, 0, 0x12, 0x10}}
-	avcCfg := &Frame{Kind: KindVideo, Payload: []byte{0x17, 0, 0, 0, 0, 1}}
-	for _, f := range []*Frame{meta, aacCfg, avcCfg, {Kind: KindAudio, Payload: []byte{0xAF, 1, 9}}} {
+	aacCfg := &Frame{Kind: KindAudio, Codec: codec.AAC, Channels: 2, Config: true, Payload: []byte{0x12, 0x10}}
+	avcCfg := &Frame{Kind: KindVideo, Config: true, Payload: []byte{0x17, 0, 0, 0, 0, 1}}
+	for _, f := range []*Frame{meta, aacCfg, avcCfg, {Kind: KindAudio, Codec: codec.AAC, Channels: 2, Payload: []byte{9}}} {
 		p.Write(f)
 	}
-	s := h.Subscribe("v")
+	s := subQ(h, "v")
 	for _, want := range []*Frame{meta, aacCfg, avcCfg} {
 		f := next(t, s)
 		if f != want {
@@ -124,7 +126,7 @@ func TestLateJoinerGetsHeaders(t *testing.T) {
 
 func TestCloseUnblocksNext(t *testing.T) {
 	h := NewHub(4, nil)
-	s := h.Subscribe("x")
+	s := subQ(h, "x")
 	done := make(chan error, 1)
 	go func() { _, err := s.Next(context.Background()); done <- err }()
 	s.Close()
@@ -148,7 +150,7 @@ func TestConcurrentPublishSubscribe(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				s := h.Subscribe("c")
+				s := subQ(h, "c")
 				for range 5 {
 					s.TryNext()
 				}
@@ -169,9 +171,9 @@ func TestConcurrentPublishSubscribe(t *testing.T) {
 
 func BenchmarkFanOut50(b *testing.B) {
 	h := NewHub(1024, nil)
-	subs := make([]*Subscriber, 50)
+	subs := make([]queued, 50)
 	for i := range subs {
-		subs[i] = h.Subscribe("b")
+		subs[i] = subQ(h, "b")
 	}
 	p, _ := h.Publish("b")
 	f := audio(1)
@@ -212,11 +214,11 @@ func (r *recorder) frames() []*Frame {
 func TestReceiverSubscriber(t *testing.T) {
 	h := NewHub(16, nil)
 	p, _ := h.Publish("r")
-	aacCfg := &Frame{Kind: KindAudio, Payload: []byte{0xAF, 0, 0x12, 0x10}}
+	aacCfg := &Frame{Kind: KindAudio, Codec: codec.AAC, Channels: 2, Config: true, Payload: []byte{0x12, 0x10}}
 	p.Write(aacCfg)
 	var rec recorder
-	sub := h.SubscribeReceiver("r", &rec)
-	queued := h.Subscribe("r")
+	sub := h.Subscribe("r", &rec)
+	queued := subQ(h, "r")
 	f1, f2 := audio(1), audio(2)
 	p.Write(f1)
 	p.Close()
@@ -241,5 +243,90 @@ func TestReceiverSubscriber(t *testing.T) {
 	}
 	if n := h.SubscriberCount("r"); n != 1 {
 		t.Fatalf("%d subscribers after Close, want 1", n)
+	}
+}
+
+// queued is a subscription read through a Queue, as most tests read them.
+type queued struct {
+	*Subscriber
+	*Queue
+}
+
+// Close closes the subscription (and so the queue).
+func (q queued) Close() { q.Subscriber.Close() }
+
+func subQ(h *Hub, key string) queued {
+	q := h.NewQueue(0)
+	return queued{h.Subscribe(key, q), q}
+}
+
+// TestTapWatchAndDerived: a watcher hears of a publication before its
+// first frame and can tap it there; a tap gets every frame before the
+// subscribers and is not counted as one; derived keys are published only
+// through PublishDerived, and watchers are not told of them.
+func TestTapWatchAndDerived(t *testing.T) {
+	h := NewHub(16, nil)
+	var order []string
+	var watched []string
+	h.WatchPublications(func(key string) {
+		watched = append(watched, key)
+		h.Tap(key, ReceiverFunc(func(f *Frame) { order = append(order, "tap") }))
+	})
+	sub := h.Subscribe("t", ReceiverFunc(func(f *Frame) {
+		if f.Kind == KindAudio {
+			order = append(order, "sub")
+		}
+	}))
+	defer sub.Close()
+	p, err := h.Publish("t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Write(audio(1))
+	if len(order) != 2 || order[0] != "tap" || order[1] != "sub" {
+		t.Fatalf("delivery order %v, want the tap first", order)
+	}
+	if n := h.SubscriberCount("t"); n != 1 || h.Stats.Subscribers.Load() != 1 {
+		t.Fatalf("%d subscribers (%d counted), want 1: a tap is not one", n, h.Stats.Subscribers.Load())
+	}
+	if _, err := h.Publish("t#pcmu"); !errors.Is(err, ErrBadName) {
+		t.Fatalf("Publish of a derived key: %v", err)
+	}
+	if _, err := h.PublishDerived("t"); !errors.Is(err, ErrBadName) {
+		t.Fatalf("PublishDerived of a plain key: %v", err)
+	}
+	d, err := h.PublishDerived("t#pcmu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if len(watched) != 1 || watched[0] != "t" {
+		t.Fatalf("watchers told of %v, want [t]", watched)
+	}
+}
+
+// TestQueueReadyDropsOldest: a reader that selects on Ready and drains
+// with TryNext (the SIP RTP writer) gets the newest frames of a full queue,
+// and the hub counts what it lost.
+func TestQueueReadyDropsOldest(t *testing.T) {
+	h := NewHub(16, nil)
+	p, _ := h.Publish("r")
+	q := h.NewQueue(3)
+	sub := h.Subscribe("r", q) // live already: no publish event queued
+	defer sub.Close()
+	for ts := range uint32(5) {
+		p.Write(audio(ts))
+	}
+	select {
+	case <-q.Ready():
+	case <-time.After(2 * time.Second):
+		t.Fatal("Ready not signalled")
+	}
+	var got []uint32
+	for f := q.TryNext(); f != nil; f = q.TryNext() {
+		got = append(got, f.Timestamp)
+	}
+	if len(got) != 3 || got[0] != 2 || got[2] != 4 || q.Dropped() != 2 || h.Stats.DroppedFrame.Load() != 2 {
+		t.Fatalf("got %v, dropped %d (hub %d); want [2 3 4], 2", got, q.Dropped(), h.Stats.DroppedFrame.Load())
 	}
 }

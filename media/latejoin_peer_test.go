@@ -55,7 +55,7 @@ func TestPeerSpeexLateJoiner(t *testing.T) {
 	for _, c := range lateSpeexCases() {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			src := speexFLV(t, dir, c.pcm)
+			src := audiotest.SpeexFLV(t, dir, c.pcm)
 			srcTags, err := testpeer.ReadFLV(src)
 			if err != nil {
 				t.Fatal(err)
@@ -188,22 +188,4 @@ func convergence(ref, got []int16) (at int, worst float64) {
 		}
 	}
 	return at, worst
-}
-
-// speexFLV encodes 16 kHz pcm with ffmpeg's libspeex into dir/src.flv, as
-// ffmpeg publishers do, and returns its path. No duration in onMetaData:
-// rtmpdump would stop at it.
-func speexFLV(t *testing.T, dir string, pcm []int16) string {
-	t.Helper()
-	wav := filepath.Join(dir, "in.wav")
-	if err := audiotest.WriteWAV(wav, pcm, 16000); err != nil {
-		t.Fatal(err)
-	}
-	src := filepath.Join(dir, "src.flv")
-	if out, err := testpeer.Run(t, 60*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
-		"-i", wav, "-c:a", "libspeex", "-ar", "16000", "-ac", "1",
-		"-flvflags", "no_duration_filesize", "-f", "flv", src); err != nil {
-		t.Fatalf("encode: %v\n%s", err, out)
-	}
-	return src
 }

@@ -284,10 +284,11 @@ func (p *phone) hear(ctx context.Context) []int16 {
 		case <-ctx.Done():
 			return mixTracks(order)
 		case m := <-p.audio:
-			id, _, err := codec.ParseFLVAudio(m.Payload[0])
-			if err != nil {
+			a, pkt, err := codec.SplitFLVAudio(m.Payload)
+			if err != nil || a.Config {
 				continue
 			}
+			id := a.ID
 			tr := tracks[m.StreamID]
 			if tr == nil {
 				tr = &track{first: time.Now(), decs: map[codec.ID]codec.Decoder{}}
@@ -306,7 +307,7 @@ func (p *phone) hear(ctx context.Context) []int16 {
 				}
 				tr.decs[id] = d
 			}
-			tr.pcm, _ = d.Decode(tr.pcm, m.Payload[1:])
+			tr.pcm, _ = d.Decode(tr.pcm, pkt)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/rtmp/message"
@@ -35,7 +36,7 @@ func startStack(t *testing.T, ring time.Duration) *stack {
 	hub := media.NewHub(256, log)
 	calls := call.NewService(call.Options{RingTimeout: ring}, "alice", "bob", "carol")
 	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}, Secret: secret})
-	sessions := &session.Handler{Options: session.Options{Hub: hub, MaxStreams: 8, Logger: log,
+	sessions := &session.Handler{Options: session.Options{Hub: hub, Transcoder: transcode.New(hub, log), MaxStreams: 8, Logger: log,
 		Apps: map[string]session.App{phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log}}}}
 	srv := &rtmp.Server{
 		MaxConns: 100, MaxConnsPerIP: 100, Logger: log,

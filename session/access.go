@@ -171,7 +171,7 @@ func (*liveConn) Close()                                           {}
 func (c *liveConn) User() string { return c.user }
 
 // key maps a stream name to its hub key. A name with '#' could name a
-// transcoder's output stream (media.TranscodeKey), so it is refused.
+// transcoder's output stream (transcode.Key), so it is refused.
 func (c *liveConn) key(name string) (string, error) {
 	if name == "" || len(name) > 256 || strings.ContainsAny(name, "#\x00\r\n") {
 		return "", errors.New("invalid stream name")

@@ -110,7 +110,7 @@ func TestPeerAnonymousTranscodeRefused(t *testing.T) {
 	if len(audio) > 0 || !strings.Contains(log, "NetStream.Play.Failed") && !strings.Contains(log, "needs a signed-in user") {
 		t.Errorf("anonymous ?codec=speex: %d audio tags, want a refused play\n%s", len(audio), log)
 	}
-	if n := st.Hub.Stats.Transcoders.Load(); n != 0 {
+	if n := st.Transcoder.Stats.Transcoders.Load(); n != 0 {
 		t.Errorf("an anonymous player started %d transcoders", n)
 	}
 	if stats.TranscodeRefused.Load() == 0 {
@@ -201,7 +201,7 @@ func TestTranscoderBudget(t *testing.T) {
 	url := "rtmp://" + st.Addr + "/live"
 	dialPlayer(t, url, "b?codec=speex")
 	dialPlayer(t, url, "b?codec=speex") // shares it
-	if n := st.Hub.Stats.Transcoders.Load(); n != 1 {
+	if n := st.Transcoder.Stats.Transcoders.Load(); n != 1 {
 		t.Fatalf("%d transcoders, want 1", n)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -219,7 +219,7 @@ func TestTranscoderBudget(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "transcoding budget") {
 		t.Fatalf("a second transcoder beyond the budget: %v", err)
 	}
-	if n := st.Hub.Stats.Transcoders.Load(); n != 1 || stats.TranscodeRefused.Load() != 1 {
+	if n := st.Transcoder.Stats.Transcoders.Load(); n != 1 || stats.TranscodeRefused.Load() != 1 {
 		t.Fatalf("%d transcoders, %d refusals", n, stats.TranscodeRefused.Load())
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp/message"
@@ -45,7 +46,7 @@ func TestPlayRevoked(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pub.Close()
-	pub.Write(&media.Frame{Kind: media.KindAudio, Timestamp: 1, Payload: []byte{0x42, 1}})
+	pub.Write(&media.Frame{Kind: media.KindAudio, Timestamp: 1, Codec: codec.Nellymoser, Rate: 16000, Channels: 1, Payload: []byte{1}})
 	h.expect("audio before", func(m *message.Message) bool { return m.Type == message.TypeAudio })
 	close(app.ends)
 	m := h.expect("Play.Stop on revocation", isStatus(codePlayStop))
@@ -55,7 +56,7 @@ func TestPlayRevoked(t *testing.T) {
 	}
 	testwait.For(t, 3*time.Second, "the subscription closed", func() bool { return hub.SubscriberCount("room/x") == 0 })
 	after := h.pos
-	pub.Write(&media.Frame{Kind: media.KindAudio, Timestamp: 2, Payload: []byte{0x42, 2}})
+	pub.Write(&media.Frame{Kind: media.KindAudio, Timestamp: 2, Codec: codec.Nellymoser, Rate: 16000, Channels: 1, Payload: []byte{2}})
 	h.send(cmd(t, sid, "closeStream", 0, nil))
 	h.send(cmd(t, 0, "createStream", 3, nil))
 	h.expect("createStream _result", isCommand("_result"))

@@ -25,6 +25,9 @@ func (h *Handler) options() Options {
 		if h.Options.Refusals == nil {
 			h.Options.Refusals = ratelog.New(ratelog.Options{Logger: h.Options.Logger})
 		}
+		if h.Options.flv == nil {
+			h.Options.flv = newFLVShare()
+		}
 	})
 	return h.Options
 }

@@ -11,6 +11,9 @@ import (
 )
 
 // relayCase is one published format: how ffmpeg makes the source FLV.
+// Between them they send every FLV SoundFormat ffmpeg writes (0/3 PCM,
+// 1 ADPCM, 2 and 14 MP3, 4/5/6 Nellymoser, 7/8 G.711, 10 AAC, 11 Speex):
+// the hub holds bare codec packets, so each sound byte must be rebuilt.
 type relayCase struct {
 	name  string
 	input []string // lavfi inputs
@@ -22,6 +25,12 @@ var relayCases = []relayCase{
 	{"nelly16k", sine(16000), []string{"-c:a", "nellymoser", "-ar", "16000", "-ac", "1"}, false},
 	{"nelly8k", sine(8000), []string{"-c:a", "nellymoser", "-ar", "8000", "-ac", "1"}, false},
 	{"speex16k", sine(16000), []string{"-c:a", "libspeex", "-ar", "16000", "-ac", "1"}, false},
+	{"nelly22k", sine(22050), []string{"-c:a", "nellymoser", "-ar", "22050", "-ac", "1"}, false},
+	{"pcmu", sine(8000), []string{"-c:a", "pcm_mulaw", "-ar", "8000", "-ac", "1"}, false},
+	{"pcma", sine(8000), []string{"-c:a", "pcm_alaw", "-ar", "8000", "-ac", "1"}, false},
+	{"adpcm", sine(22050), []string{"-c:a", "adpcm_swf", "-ar", "22050", "-ac", "2"}, false},
+	{"pcm16le", sine(11025), []string{"-c:a", "pcm_s16le", "-ar", "11025", "-ac", "1"}, false},
+	{"pcm8", sine(5512), []string{"-c:a", "pcm_u8", "-ar", "5512", "-ac", "1"}, false},
 	{"mp3", sine(44100), []string{"-c:a", "libmp3lame", "-ar", "44100", "-ac", "1", "-b:a", "64k"}, false},
 	{"aac", sine(44100), []string{"-c:a", "aac", "-ar", "44100", "-ac", "1", "-b:a", "64k"}, false},
 	{"h264aac", append(sine(44100), "-f", "lavfi", "-i", "testsrc=size=160x120:rate=15"),

@@ -12,7 +12,7 @@ import (
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
-	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 )
 
 // transcodeMinSNRvsFFmpeg is what decode → resample → μ-law must keep
@@ -46,9 +46,9 @@ func TestPeerTranscodeNellymoserToPCMU(t *testing.T) {
 	for i := range players {
 		players[i] = dialPlayer(t, srv.App(), "tc?codec=pcmu")
 	}
-	dkey := media.TranscodeKey("live/tc", codec.PCMU, 0)
+	dkey := transcode.Key("live/tc", codec.PCMU, 0)
 	testwait.For(t, 10*time.Second, "100 PCMU players", func() bool { return srv.Hub.SubscriberCount(dkey) == n })
-	if got := srv.Hub.Stats.Transcoders.Load(); got != 1 {
+	if got := srv.Transcoder.Stats.Transcoders.Load(); got != 1 {
 		t.Fatalf("%d transcoders for %d PCMU players, want 1", got, n)
 	}
 	out, err := testpeer.Run(t, 40*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", flv, "-c", "copy", "-f", "flv", srv.URL("tc"))
@@ -60,7 +60,7 @@ func TestPeerTranscodeNellymoserToPCMU(t *testing.T) {
 			return p.hasStatus("NetStream.Play.UnpublishNotify")
 		})
 	}
-	if got := srv.Hub.Stats.Transcoders.Load(); got != 1 {
+	if got := srv.Transcoder.Stats.Transcoders.Load(); got != 1 {
 		t.Fatalf("%d transcoders after the publisher left, want still 1", got)
 	}
 	want := players[0].payloads()
@@ -105,5 +105,5 @@ func TestPeerTranscodeNellymoserToPCMU(t *testing.T) {
 	for _, p := range players {
 		p.c.Close()
 	}
-	testwait.For(t, 5*time.Second, "the transcoder to stop", func() bool { return srv.Hub.Stats.Transcoders.Load() == 0 })
+	testwait.For(t, 5*time.Second, "the transcoder to stop", func() bool { return srv.Transcoder.Stats.Transcoders.Load() == 0 })
 }

@@ -12,11 +12,12 @@ import (
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/rtmp/message"
 )
 
 // player delivers one subscription to the client. Its Receive method is the
-// hub sink: it runs on the producers' goroutines (the publisher's, the hub's
+// hub receiver: it runs on the producers' goroutines (the publisher's, the hub's
 // for events), so its timestamp state is under mu; the flags are set by the
 // Serve goroutine.
 type player struct {
@@ -24,8 +25,8 @@ type player struct {
 	t        Transport // s.t, here so that a frame does not touch the Session
 	streamID uint32
 	name     string
-	key      string // hub key, for the log
-	sub      *media.Subscriber
+	key      string               // hub key, for the log
+	sub      interface{ Close() } // a *media.Subscriber or *transcode.Subscription
 	stopped  atomic.Bool
 	paused   atomic.Bool
 	noAudio  atomic.Bool
@@ -37,6 +38,7 @@ type player struct {
 	started      bool     // the status messages are out; before, frames wait in pending
 	pending      []*media.Frame
 	msg          message.Message // reused: WriteMessage copies it
+	flv          *flvLast        // FLV audio tag bodies, shared with the stream's other players
 	last, offset uint32
 	sent, rebase bool
 }
@@ -88,16 +90,9 @@ func (s *Session) play(streamID uint32, c *message.Command) error {
 	// publishes elsewhere after that answer is missed; frames arriving in
 	// between wait in pending and follow the status messages.
 	p := &player{s: s, t: s.t, streamID: streamID, name: name, key: key, quit: make(chan struct{}), wait: playWait{d: s.playWaitOf()}}
-	if want.id != 0 {
-		// The codec was validated by parseCodecQuery: only the budget can refuse.
-		p.sub, err = s.opts.Hub.SubscribeCodecSinkMax(key, want.id, want.rate, p.Receive, s.opts.MaxTranscoders)
-		if err != nil {
-			s.countTranscodeRefused()
-			s.log.Warn("play refused: transcoder budget used up", "name", base, "max", s.opts.MaxTranscoders)
-			return s.onStatus(streamID, errorInfo(codePlayFailed, err.Error(), "details", name))
-		}
-	} else {
-		p.sub = s.opts.Hub.SubscribeReceiver(key, p)
+	if err = s.subscribe(p, want); err != nil {
+		s.log.Warn("play refused", "name", base, "why", err, "max_transcoders", s.opts.MaxTranscoders)
+		return s.onStatus(streamID, errorInfo(codePlayFailed, err.Error(), "details", name))
 	}
 	ns.player = p
 	if w, ok := s.appConn.(PlayWatcher); ok {
@@ -129,6 +124,34 @@ func (s *Session) play(streamID uint32, c *message.Command) error {
 	return nil
 }
 
+// subscribe subscribes p to its stream as published, or through the shared
+// transcoder of the codec it asked for, and gives it its share of the
+// stream's FLV bodies. The codec was validated by parseCodecQuery: only the
+// budget (or a server without transcoding) can refuse.
+func (s *Session) subscribe(p *player, want codecChoice) error {
+	var sub interface{ Close() }
+	key := p.key
+	if want.id == 0 {
+		sub = s.opts.Hub.Subscribe(p.key, p)
+	} else {
+		if s.opts.Transcoder == nil {
+			return errors.New("this server does not transcode")
+		}
+		x, err := s.opts.Transcoder.Subscribe(p.key, transcode.Target{Codec: want.id, Rate: want.rate, Budget: s.opts.MaxTranscoders}, p)
+		if err != nil {
+			s.countTranscodeRefused()
+			return err
+		}
+		sub, key = x, transcode.Key(p.key, want.id, want.rate)
+	}
+	// Before p.start: deliverLocked reads p.flv only once started.
+	p.mu.Lock()
+	p.flv = s.opts.flv.get(key)
+	p.mu.Unlock()
+	p.sub = &playSub{sub: sub, share: s.opts.flv, key: key, flv: p.flv}
+	return nil
+}
+
 // codecChoice is what a player asked for with NAME?codec=C&rate=HZ; the
 // zero value means the stream as published.
 type codecChoice struct {
@@ -138,7 +161,7 @@ type codecChoice struct {
 
 // playRates are the codecs a player may ask for, those FLV can carry, and
 // their rates (the first is the default). G.722 has no FLV SoundFormat: the
-// SIP bridge gets it from the hub's Go API, media.Hub.SubscribeCodec.
+// SIP bridge gets it from the Go API, transcode.Service.Subscribe.
 var playRates = map[codec.ID][]int{
 	codec.Nellymoser: {16000, 8000},
 	codec.Speex:      {16000},
@@ -270,8 +293,8 @@ func (s *Session) sendData(streamID uint32, vals ...any) error {
 	return s.t.WriteMessage(&message.Message{Type: message.TypeDataAMF0, StreamID: streamID, Payload: p})
 }
 
-// Receive sends one frame or event to the client (the hub sink, as a
-// media.Receiver: stopped makes it ignore frames after stopPlay). Timestamps
+// Receive sends one frame or event to the client (the media.Receiver:
+// stopped makes it ignore frames after stopPlay). Timestamps
 // are the publisher's, except that a new publisher of the same name
 // continues from the last timestamp sent, so they never go backwards.
 // Paused or filtered media is skipped, so an unpaused live player resumes at
@@ -329,7 +352,14 @@ func (p *player) deliverLocked(f *media.Frame) {
 	if p.sent && int32(ts-p.last) < 0 {
 		ts = p.last // never backwards, even across a publisher's own jumps
 	}
-	p.msg = message.Message{Type: msgType(f.Kind), Timestamp: ts, StreamID: p.streamID, Payload: f.Payload}
+	payload := f.Payload
+	if f.Kind == media.KindAudio {
+		var ok bool
+		if payload, ok = p.flv.audioBody(f); !ok {
+			return // a codec FLV cannot carry (G.722)
+		}
+	}
+	p.msg = message.Message{Type: msgType(f.Kind), Timestamp: ts, StreamID: p.streamID, Payload: payload}
 	// A full write queue drops the oldest media (or this frame); a closed
 	// connection ends the session, whose Serve stops this player.
 	if err := p.t.WriteMessage(&p.msg); err != nil {

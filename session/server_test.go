@@ -11,15 +11,17 @@ import (
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/internal/test/teststack"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/rtmp/message"
 	"github.com/flashvox/flashvox/session"
 )
 
 type testServer struct {
-	Addr string
-	Hub  *media.Hub
-	Srv  *rtmp.Server
+	Addr       string
+	Hub        *media.Hub
+	Transcoder *transcode.Service
+	Srv        *rtmp.Server
 }
 
 // URL is rtmp://ADDR/live/NAME.
@@ -34,7 +36,7 @@ func (s *testServer) App() string { return fmt.Sprintf("rtmp://%s/live", s.Addr)
 func startServer(t testing.TB, cfg rtmp.ConnConfig) *testServer {
 	t.Helper()
 	st := teststack.Start(t, teststack.Options{Config: cfg, Transcode: map[string]session.TranscodePolicy{"live": session.TranscodeOpen}})
-	return &testServer{Addr: st.Addr, Hub: st.Hub, Srv: st.Server}
+	return &testServer{Addr: st.Addr, Hub: st.Hub, Transcoder: st.Transcoder, Srv: st.Server}
 }
 
 // player is a Go client playing one stream and recording what it gets.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/flashvox/flashvox/internal/ratelog"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/rtmp/message"
 )
 
@@ -30,9 +31,16 @@ type Transport interface {
 	RemoteAddr() net.Addr
 }
 
+// Transcoder subscribes to a stream in another codec (transcode.Service).
+type Transcoder interface {
+	Subscribe(key string, t transcode.Target, r media.Receiver) (*transcode.Subscription, error)
+}
+
 // Options configure every session of a server.
 type Options struct {
-	Hub        *media.Hub
+	Hub *media.Hub
+	// Transcoder serves the plays of NAME?codec=C; nil: such plays fail.
+	Transcoder Transcoder
 	MaxStreams int // NetStreams per connection
 	// Apps are every application, by name (rtmp://host/NAME, and
 	// NAME/INSTANCE for an app registered as NAME); a connect to any other
@@ -57,6 +65,10 @@ type Options struct {
 	// Hooks, when set, is consulted for every application before its own
 	// rules (session/hooks.go).
 	Hooks Hooks
+
+	// flv lets players share FLV bodies (flvmedia.go); Handler makes one
+	// for all its sessions, New one per session when nil.
+	flv *flvShare
 }
 
 // FMS-compatible identity sent in the connect reply; ffmpeg and Flash only
@@ -111,6 +123,9 @@ func New(t Transport, opts Options) *Session {
 	}
 	if opts.Refusals == nil {
 		opts.Refusals = ratelog.New(ratelog.Options{Logger: log})
+	}
+	if opts.flv == nil {
+		opts.flv = newFLVShare()
 	}
 	return &Session{
 		t: t, opts: opts, log: log,

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp/message"
 )
@@ -141,10 +142,10 @@ func TestPauseAndReceiveAudio(t *testing.T) {
 	defer pub.Close()
 	pl.send(cmd(t, sid, "pause", 0, nil, true, 0.0))
 	pl.expect("Pause.Notify", isStatus(codePauseNotify))
-	pub.Write(&media.Frame{Kind: media.KindAudio, Timestamp: 5, Payload: []byte{0x42}})
+	pub.Write(&media.Frame{Kind: media.KindAudio, Timestamp: 5, Codec: codec.Nellymoser, Rate: 16000, Channels: 1})
 	pl.send(cmd(t, sid, "pause", 0, nil, false, 0.0))
 	pl.expect("Unpause.Notify", isStatus(codeUnpauseNotify))
-	pub.Write(&media.Frame{Kind: media.KindAudio, Timestamp: 9, Payload: []byte{0x42}})
+	pub.Write(&media.Frame{Kind: media.KindAudio, Timestamp: 9, Codec: codec.Nellymoser, Rate: 16000, Channels: 1})
 	if m := pl.expect("audio after unpause", func(m *message.Message) bool { return m.Type == message.TypeAudio }); m.Timestamp != 9 {
 		t.Fatalf("paused frame was delivered: ts %d", m.Timestamp)
 	}

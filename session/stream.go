@@ -114,12 +114,12 @@ func (s *Session) media(m *message.Message) error {
 		if len(m.Payload) == 0 {
 			return nil // Flash sends empty audio at start and on mute
 		}
-		f.Kind = media.KindAudio
+		audioFrame(f, m.Payload)
 	case message.TypeVideo:
 		if len(m.Payload) == 0 {
 			return nil
 		}
-		f.Kind = media.KindVideo
+		f.Kind, f.Config = media.KindVideo, isVideoConfig(m.Payload)
 	default:
 		p, ok := dataFrame(m)
 		if !ok {

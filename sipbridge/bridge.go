@@ -14,6 +14,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/connlimit"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/throttle"
 )
 
@@ -77,6 +78,10 @@ type Options struct {
 	// (and to trunks without their own Trunk.Codecs); nil: DefaultCodecs.
 	Codecs []codec.ID
 	Hub    *media.Hub
+	// Transcoder gives a SIP leg the web user's audio in the negotiated
+	// codec; nil: a transcode.Service of its own on Hub (tests: share the
+	// server's, so budgets and counters are one).
+	Transcoder Transcoder
 	// Peers builds the services inbound SIP reaches (see Peers), given
 	// the bridge to carry their calls to numbers; nil: nobody is rung.
 	// A hook rather than values because the cycle is genuine: the call
@@ -88,6 +93,11 @@ type Options struct {
 	Peers  func(*Bridge) Peers
 	Logger *slog.Logger
 	Now    func() time.Time
+}
+
+// Transcoder subscribes to a stream in another codec (transcode.Service).
+type Transcoder interface {
+	Subscribe(key string, t transcode.Target, r media.Receiver) (*transcode.Subscription, error)
 }
 
 // Peers are the services the bridge serves inbound SIP with.
@@ -156,6 +166,9 @@ func Start(o Options) (*Bridge, error) {
 	}
 	if len(o.Codecs) == 0 {
 		o.Codecs = DefaultCodecs
+	}
+	if o.Transcoder == nil && o.Hub != nil {
+		o.Transcoder = transcode.New(o.Hub, o.Logger.With("component", "transcode"))
 	}
 	if o.Credentials == nil {
 		o.Credentials = CredentialsFunc(func(string, string) (string, bool) { return "", false })

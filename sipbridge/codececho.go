@@ -10,6 +10,7 @@ import (
 
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 )
 
 // codecEchoPrefix starts an inbound target that answers and plays back
@@ -53,11 +54,11 @@ func (b *Bridge) runSIPCodecEcho(o offer, flash codec.ID, log *slog.Logger) {
 		return
 	}
 	defer pub.Close()
-	loop, err := b.opts.Hub.SubscribeCodecSink(in, flash, 0, func(f *media.Frame) {
+	loop, err := b.opts.Transcoder.Subscribe(in, transcode.Target{Codec: flash}, media.ReceiverFunc(func(f *media.Frame) {
 		if f.Kind == media.KindAudio {
 			pub.Write(f)
 		}
-	})
+	}))
 	if err != nil {
 		log.Info("sip echo failed", "err", err)
 		b.hangup(ch, log)
@@ -67,7 +68,7 @@ func (b *Bridge) runSIPCodecEcho(o offer, flash codec.ID, log *slog.Logger) {
 	b.Stats.Active.Add(1)
 	defer b.Stats.Active.Add(-1)
 	log.Info("sip codec echo answered", "codec", ch.Codec().ID, "through", flash)
-	m := &mediaBridge{ch: ch, hub: b.opts.Hub, pubKey: in, playKey: out, timeout: b.opts.RTPTimeout, jitter: b.opts.JitterBuffer,
+	m := &mediaBridge{ch: ch, hub: b.opts.Hub, tc: b.opts.Transcoder, pubKey: in, playKey: out, timeout: b.opts.RTPTimeout, jitter: b.opts.JitterBuffer,
 		stats: &b.Stats, log: log, dtmf: make(chan string, 1)}
 	err = m.run(b.ctx)
 	switch {

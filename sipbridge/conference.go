@@ -117,7 +117,7 @@ func (b *Bridge) runConference(o offer, target, caller string, log *slog.Logger)
 // conferenceMedia bridges an established call to member m's audio until
 // the call ends or m is put out (kicked, the room ended).
 func (b *Bridge) conferenceMedia(ch channel, m ConferenceMember, log *slog.Logger) {
-	mb := &mediaBridge{ch: ch, hub: b.opts.Hub, pubKey: m.PublishKey(), playKey: m.PlayKey(),
+	mb := &mediaBridge{ch: ch, hub: b.opts.Hub, tc: b.opts.Transcoder, pubKey: m.PublishKey(), playKey: m.PlayKey(),
 		timeout: b.opts.RTPTimeout, stats: &b.Stats, log: log, dtmf: make(chan string, 1), onDTMF: func(byte) {}}
 	ctx, cancel := context.WithCancel(b.ctx)
 	defer cancel()

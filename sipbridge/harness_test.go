@@ -15,6 +15,7 @@ import (
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/internal/passhash"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"
@@ -26,6 +27,7 @@ type env struct {
 	rtmpURL string
 	calls   *call.Service
 	hub     *media.Hub
+	tc      *transcode.Service
 	bridge  *Bridge
 	// stop ends everything (once; the test's cleanup calls it too).
 	stop func()
@@ -51,6 +53,7 @@ func startEnvRing(t *testing.T, ring time.Duration, edit func(*Options)) *env {
 	t.Helper()
 	log := testLogger()
 	hub := media.NewHub(256, log)
+	tc := transcode.New(hub, log)
 	users := map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}
 	auth := account.NewAuth(account.AuthOptions{Users: users})
 	o := Options{
@@ -65,6 +68,7 @@ func startEnvRing(t *testing.T, ring time.Duration, edit func(*Options)) *env {
 		// (docs/config.md sip.digest_algorithms).
 		DigestAlgorithms: []string{AlgMD5},
 		Hub:              hub,
+		Transcoder:       tc,
 		Logger:           log,
 	}
 	var calls *call.Service
@@ -79,7 +83,7 @@ func startEnvRing(t *testing.T, ring time.Duration, edit func(*Options)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sessions := &session.Handler{Options: session.Options{Hub: hub, MaxStreams: 8, Logger: log,
+	sessions := &session.Handler{Options: session.Options{Hub: hub, Transcoder: tc, MaxStreams: 8, Logger: log,
 		Apps: map[string]session.App{phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log}}}}
 	srv := &rtmp.Server{
 		MaxConns: 100, MaxConnsPerIP: 100, Logger: log,
@@ -94,7 +98,7 @@ func startEnvRing(t *testing.T, ring time.Duration, edit func(*Options)) *env {
 	go func() { defer close(done); srv.Serve(ctx, ln) }()
 	stop := sync.OnceFunc(func() { cancel(); <-done; calls.Close(); b.Close() })
 	t.Cleanup(stop)
-	return &env{rtmpURL: "rtmp://" + ln.Addr().String() + "/phone", calls: calls, hub: hub, bridge: b, stop: stop}
+	return &env{rtmpURL: "rtmp://" + ln.Addr().String() + "/phone", calls: calls, hub: hub, tc: tc, bridge: b, stop: stop}
 }
 
 // trunk is a Trunk at addr over UDP. Its calls come from 127.0.0.1 (where

@@ -225,7 +225,8 @@ func (b *Bridge) runWebEcho(x call.External, q *eventQueue) {
 		return
 	}
 	defer pub.Close()
-	sub := b.opts.Hub.Subscribe(acc.Play)
+	frames := b.opts.Hub.NewQueue(0)
+	sub := b.opts.Hub.Subscribe(acc.Play, frames)
 	defer sub.Close()
 	ctx, cancel := context.WithCancel(b.ctx)
 	defer cancel()
@@ -244,7 +245,7 @@ func (b *Bridge) runWebEcho(x call.External, q *eventQueue) {
 	}()
 	log.Info("echo answered")
 	for {
-		f, err := sub.Next(ctx)
+		f, err := frames.Next(ctx)
 		if err != nil {
 			if !errors.Is(err, context.Canceled) {
 				log.Info("echo ended", "err", err)

@@ -1,6 +1,7 @@
 package sipbridge
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 )
 
 // mediaBridge moves one call's audio: RTP from the SIP peer is published
@@ -24,6 +26,7 @@ import (
 type mediaBridge struct {
 	ch      channel
 	hub     *media.Hub
+	tc      Transcoder
 	pubKey  string
 	playKey string
 	timeout time.Duration
@@ -48,7 +51,8 @@ type mediaBridge struct {
 }
 
 // Frames queued from the hub to the RTP writer; a full queue drops the
-// newest (the peer's jitter buffer covers a short gap).
+// oldest, as every hub queue does (the peer's jitter buffer covers a short
+// gap, and the newest audio is the one still worth sending).
 const writeQueue = 50
 
 // run moves media until ctx ends, the peer hangs up, or no RTP arrives for
@@ -60,19 +64,11 @@ func (m *mediaBridge) run(ctx context.Context) error {
 		return fmt.Errorf("sip: publish %s: %w", m.pubKey, err)
 	}
 	defer pub.Close()
-	frames := make(chan *media.Frame, writeQueue)
-	var sub *media.Subscriber
+	frames := m.hub.NewQueue(writeQueue)
+	var sub *transcode.Subscription
 	subscribe := func(key string) error {
 		var err error
-		sub, err = m.hub.SubscribeCodecSink(key, c.ID, 0, func(f *media.Frame) {
-			if f.Kind != media.KindAudio {
-				return
-			}
-			select {
-			case frames <- f:
-			default:
-			}
-		})
+		sub, err = m.tc.Subscribe(key, transcode.Target{Codec: c.ID}, frames)
 		if err != nil {
 			return fmt.Errorf("sip: subscribe %s as %s: %w", key, c.ID, err)
 		}
@@ -155,11 +151,13 @@ func (m *mediaBridge) directionChanged(last *atomic.Int64) {
 // read publishes the peer's audio and reports its digits until the
 // channel closes. Packets go through a jitter buffer (jitter.go) that
 // restores sequence order; frame timestamps follow the RTP clock from the
-// first packet. A Speex packet of several frames becomes one frame each.
+// first packet, converted to the hub's milliseconds here and nowhere else
+// (rtpWriter.audio is the one way back). A Speex packet of several frames
+// becomes one frame each.
 func (m *mediaBridge) read(pub *media.Publisher, c rtpCodec, last *atomic.Int64) error {
-	hdr, err := frameHeader(c.ID)
-	if err != nil {
-		return err
+	in, ok := codec.Lookup(c.ID)
+	if !ok {
+		return fmt.Errorf("sip: codec %d", c.ID)
 	}
 	var (
 		started bool
@@ -168,10 +166,8 @@ func (m *mediaBridge) read(pub *media.Publisher, c rtpCodec, last *atomic.Int64)
 		frames  [][]byte
 	)
 	publish := func(ms uint32, pkt []byte) {
-		payload := make([]byte, len(hdr)+len(pkt))
-		copy(payload, hdr)
-		copy(payload[len(hdr):], pkt)
-		pub.Write(&media.Frame{Kind: media.KindAudio, Timestamp: ms, Payload: payload})
+		// The jitter buffer reuses its packets' memory: the hub keeps frames.
+		pub.Write(&media.Frame{Kind: media.KindAudio, Codec: c.ID, Rate: in.SampleRate, Channels: 1, Timestamp: ms, Payload: bytes.Clone(pkt)})
 	}
 	// mu serializes the jitter buffer between this goroutine and its timer.
 	var mu sync.Mutex
@@ -255,22 +251,20 @@ func (m *mediaBridge) read(pub *media.Publisher, c rtpCodec, last *atomic.Int64)
 const speexFrameMillis = 20
 
 // write sends the web user's audio and queued DTMF as RTP.
-func (m *mediaBridge) write(ctx context.Context, c rtpCodec, frames <-chan *media.Frame) {
+func (m *mediaBridge) write(ctx context.Context, c rtpCodec, frames *media.Queue) {
 	w := newRTPWriter(m.ch, c, m.stats)
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case f := <-frames:
-			if m.held.Load() {
-				continue
-			}
-			id, _, pkt, err := media.AudioCodec(f)
-			if err != nil || id != c.ID || len(pkt) == 0 {
-				continue
-			}
-			if err := w.audio(f.Timestamp, pkt); err != nil {
-				m.log.Debug("rtp write failed", "err", err)
+		case <-frames.Ready():
+			for f := frames.TryNext(); f != nil; f = frames.TryNext() {
+				if m.held.Load() || f.Kind != media.KindAudio || f.Codec != c.ID || len(f.Payload) == 0 {
+					continue
+				}
+				if err := w.audio(f.Timestamp, f.Payload); err != nil {
+					m.log.Debug("rtp write failed", "err", err)
+				}
 			}
 		case digits := <-m.dtmf:
 			if !c.DTMF {
@@ -285,23 +279,6 @@ func (m *mediaBridge) write(ctx context.Context, c rtpCodec, frames <-chan *medi
 			}
 		}
 	}
-}
-
-// frameHeader is what precedes a codec packet in a hub frame: the FLV
-// sound byte (PCMU 0x82, PCMA 0x72), or NonFLV and the codec id (G.722).
-func frameHeader(id codec.ID) ([]byte, error) {
-	in, ok := codec.Lookup(id)
-	if !ok {
-		return nil, fmt.Errorf("sip: codec %d", id)
-	}
-	if in.FLVFormat == codec.NoFLV {
-		return []byte{media.NonFLV, byte(id)}, nil
-	}
-	b, err := codec.FLVAudioHeader(id, in.SampleRate)
-	if err != nil {
-		return nil, err
-	}
-	return []byte{b}, nil
 }
 
 // rtpWriter owns one outgoing RTP stream: SSRC, sequence and clock.
@@ -334,7 +311,8 @@ func (w *rtpWriter) send(pt uint8, ts uint32, marker bool, payload []byte) error
 }
 
 // audio sends one frame; the RTP clock advances by the frame's timestamp
-// gap so silence and pauses keep their length.
+// gap (the one millisecond → RTP clock conversion) so silence and pauses
+// keep their length.
 func (w *rtpWriter) audio(ms uint32, pkt []byte) error {
 	marker := !w.started
 	if w.started {

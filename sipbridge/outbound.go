@@ -133,7 +133,7 @@ func (l *liveMedia) stop() {
 func (b *Bridge) startMedia(ch channel, pubKey, playKey string, p party, log *slog.Logger) *liveMedia {
 	b.Stats.established(ch.Codec().ID)
 	m := &mediaBridge{
-		ch: ch, hub: b.opts.Hub, pubKey: pubKey, playKey: playKey,
+		ch: ch, hub: b.opts.Hub, tc: b.opts.Transcoder, pubKey: pubKey, playKey: playKey,
 		timeout: b.opts.RTPTimeout, jitter: b.opts.JitterBuffer, stats: &b.Stats, log: log,
 		dtmf:     make(chan string, 8),
 		answered: make(chan string, 1),

@@ -271,7 +271,7 @@ func speexTrunkEcho(t *testing.T, i int, s speexSend) []int16 {
 		}
 	}
 	t.Logf("call %d: legs %v, %d RTP lost, hub transcoded %d frames; to the phone %d packets, %d irregular steps, %d markers after the first",
-		i, e.bridge.Stats.Codecs(), e.bridge.Stats.RTPLost.Load(), e.hub.Stats.TranscodedFrames.Load(), len(pkts), steps, markers)
+		i, e.bridge.Stats.Codecs(), e.bridge.Stats.RTPLost.Load(), e.tc.Stats.TranscodedFrames.Load(), len(pkts), steps, markers)
 	if steps > 0 || markers > 0 {
 		t.Errorf("call %d: the RTP sent to the phone has %d timestamp/sequence irregularities and %d markers", i, steps, markers)
 	}

@@ -140,7 +140,7 @@ func TestPeerBaresipPhoneToPhonePassThrough(t *testing.T) {
 	testwait.For(t, 20*time.Second, "carol's registration", func() bool { return len(e.bridge.Registered("carol")) == 1 })
 	aliceCallsCarol(t, e, carol, g722Account("alice", e.bridge.Addr(), "G722/16000/1,PCMU", ";regint=0"), mic16k(t, bobHz))
 	checkCodecs(t, e, map[string]uint64{"g722": 2})
-	tr, pass := e.hub.Stats.TranscodedFrames.Load(), e.hub.Stats.PassedThroughFrames.Load()
+	tr, pass := e.tc.Stats.TranscodedFrames.Load(), e.tc.Stats.PassedThroughFrames.Load()
 	t.Logf("hub: %d frames transcoded, %d passed through", tr, pass)
 	if tr != 0 {
 		t.Errorf("the hub decoded %d frames of a G.722 ↔ G.722 call", tr)

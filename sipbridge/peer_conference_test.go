@@ -247,16 +247,17 @@ func hearMix(ctx context.Context, t *testing.T, h *media.Hub, key string) []int1
 	if c, ok := dec.(io.Closer); ok {
 		defer c.Close()
 	}
-	sub := h.Subscribe(key)
+	q := h.NewQueue(0)
+	sub := h.Subscribe(key, q)
 	defer sub.Close()
 	var pcm []int16
 	for {
-		f, err := sub.Next(ctx)
+		f, err := q.Next(ctx)
 		if err != nil {
 			return pcm
 		}
-		if id, _, pkt, err := media.AudioCodec(f); err == nil && id == codec.Speex {
-			pcm, _ = dec.Decode(pcm, pkt)
+		if f.Kind == media.KindAudio && f.Codec == codec.Speex {
+			pcm, _ = dec.Decode(pcm, f.Payload)
 		}
 	}
 }
@@ -408,14 +409,13 @@ func talkSpeex(ctx context.Context, t *testing.T, h *media.Hub, key string, freq
 	if c, ok := enc.(io.Closer); ok {
 		defer c.Close()
 	}
-	hdr, _ := codec.FLVAudioHeader(codec.Speex, 16000)
 	tone := audiotest.Sine(16000, 16000, freq, 0.3)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for i := 0; ; i++ {
 		k := (i * 320) % (len(tone) - 320)
-		pkt, _ := enc.Encode([]byte{hdr}, tone[k:k+320])
-		pub.Write(&media.Frame{Kind: media.KindAudio, Timestamp: uint32(i * 20), Payload: pkt})
+		pkt, _ := enc.Encode(nil, tone[k:k+320])
+		pub.Write(&media.Frame{Kind: media.KindAudio, Codec: codec.Speex, Rate: 16000, Channels: 1, Timestamp: uint32(i * 20), Payload: pkt})
 		select {
 		case <-ctx.Done():
 			return

@@ -80,11 +80,11 @@ func TestPeerSippTrunkEarlyMedia(t *testing.T) {
 		t.Fatalf("alice may not play the early media stream while ringing: %v", err)
 	}
 	var frames atomic.Int64
-	sub := e.hub.SubscribeSink(key, func(f *media.Frame) {
+	sub := e.hub.Subscribe(key, media.ReceiverFunc(func(f *media.Frame) {
 		if f.Kind == media.KindAudio {
 			frames.Add(1)
 		}
-	})
+	}))
 	defer sub.Close()
 	testwait.For(t, 5*time.Second, "25 early media frames", func() bool { return frames.Load() >= 25 })
 	if _, ok := findEvent(e.calls, "alice", call.EvAccepted); ok {

@@ -234,10 +234,10 @@ func runPassThrough(t *testing.T, e *env, c passCodec, rtpConn *net.UDPConn, use
 	rtpConn.SetReadDeadline(time.Now())
 	checkSIPGot(t, <-got, webFrames)
 	checkWebHeard(t, fu.heardFrames(c.header), sipFrames, c.perPkt, lostPkt)
-	if n := e.hub.Stats.TranscodedFrames.Load(); n != 0 {
+	if n := e.tc.Stats.TranscodedFrames.Load(); n != 0 {
 		t.Errorf("the hub transcoded %d frames; want none", n)
 	}
-	if n := e.hub.Stats.PassedThroughFrames.Load(); n < 100 {
+	if n := e.tc.Stats.PassedThroughFrames.Load(); n < 100 {
 		t.Errorf("the hub passed %d frames through untouched; want ≥ 100", n)
 	}
 	if n := e.bridge.Stats.RTPLost.Load(); n != 1 {

@@ -8,13 +8,14 @@ import (
 	"github.com/flashvox/flashvox/internal/connlimit"
 	"github.com/flashvox/flashvox/internal/ratelog"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"
 )
 
 // registerMetrics exports the components' own atomic counters; reading them
 // at scrape time keeps Prometheus off the media path.
-func registerMetrics(reg *prometheus.Registry, hub *media.Hub, rs *rtmp.Server) {
+func registerMetrics(reg *prometheus.Registry, hub *media.Hub, ts *transcode.Stats, rs *rtmp.Server) {
 	st := &hub.Stats
 	gauge := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "flashvox", Name: name, Help: help}, f)
@@ -25,9 +26,9 @@ func registerMetrics(reg *prometheus.Registry, hub *media.Hub, rs *rtmp.Server) 
 	reg.MustRegister(
 		gauge("publishers", "Streams with a publisher now.", func() float64 { return float64(st.Publishers.Load()) }),
 		gauge("subscribers", "Subscriptions now.", func() float64 { return float64(st.Subscribers.Load()) }),
-		gauge("transcoders", "Hub transcoders running now, one per (stream, target codec).", func() float64 { return float64(st.Transcoders.Load()) }),
-		counter("hub_transcoded_frames_total", "Audio frames the hub's transcoders decoded and encoded again.", func() float64 { return float64(st.TranscodedFrames.Load()) }),
-		counter("hub_passthrough_frames_total", "Audio frames the hub's transcoders forwarded untouched (already in the target codec).", func() float64 { return float64(st.PassedThroughFrames.Load()) }),
+		gauge("transcoders", "Hub transcoders running now, one per (stream, target codec).", func() float64 { return float64(ts.Transcoders.Load()) }),
+		counter("hub_transcoded_frames_total", "Audio frames the hub's transcoders decoded and encoded again.", func() float64 { return float64(ts.TranscodedFrames.Load()) }),
+		counter("hub_passthrough_frames_total", "Audio frames the hub's transcoders forwarded untouched (already in the target codec).", func() float64 { return float64(ts.PassedThroughFrames.Load()) }),
 		counter("hub_frames_in_total", "Frames written by publishers.", func() float64 { return float64(st.FramesIn.Load()) }),
 		counter("hub_frames_out_total", "Frames queued to subscribers.", func() float64 { return float64(st.FramesOut.Load()) }),
 		counter("hub_bytes_in_total", "Payload bytes written by publishers.", func() float64 { return float64(st.BytesIn.Load()) }),

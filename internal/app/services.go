@@ -76,6 +76,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		return nil, err
 	}
 	hub := media.NewHub(cfg.RTMP.SubscriberQueue, logger.With("component", "hub"))
+	tc := newTranscoder(hub, logger) // before anything publishes: it follows streams from their first frame
 	names, err := userNames(db, cfg)
 	if err != nil {
 		return nil, closeStore(db, err)
@@ -93,7 +94,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	// Disabled accounts' sessions end (store.go); abandon undoes a failed start.
 	recheck := startSessionRecheck(auth, db, logger.With("component", "auth"))
 	abandon := func(err error) error { recheck(); cdrs.close(); return closeStore(db, err) }
-	sip, calls, confs, err := startSignalling(cfg, logger, reg, hub, auth, guard,
+	sip, calls, confs, err := startSignalling(cfg, logger, reg, hub, tc, auth, guard,
 		signallingStore{names: names, records: cdrs.recorder(), registrations: sipRegistrations(db)})
 	if err != nil {
 		return nil, abandon(err)
@@ -108,6 +109,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	refusals := ratelog.New(ratelog.Options{Logger: sessionLog})
 	sessions := &session.Handler{Options: session.Options{
 		Hub:            hub,
+		Transcoder:     tc,
 		MaxStreams:     cfg.RTMP.MaxStreamsPerConnection,
 		Logger:         sessionLog,
 		Refusals:       refusals,
@@ -135,7 +137,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		Logger:        logger.With("component", "rtmp"),
 		Handler:       rtmpSessions(sessions),
 	}
-	registerMetrics(reg, hub, rs)
+	registerMetrics(reg, hub, &tc.Stats, rs)
 	registerAccessMetrics(reg, sessionStats)
 	reg.MustRegister(refusalCollector{desc: prometheus.NewDesc("flashvox_session_refusals_total",
 		"Refusals a client can repeat at will, by cause (connect, publish, publish_in_use, command, max_streams, shared_object); logged one line per cause a minute.",

@@ -15,6 +15,7 @@ import (
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/internal/tlscert"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/sipbridge"
 	"github.com/flashvox/flashvox/throttle"
 )
@@ -22,7 +23,7 @@ import (
 // startSIP starts the SIP bridge on sip.listen with the services peers
 // builds (signalling.go) and exports its metrics; regs keeps its
 // registrations (nil: not kept).
-func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, peers func(*sipbridge.Bridge) sipbridge.Peers, auth *account.Auth, guard *throttle.Throttle, regs sipbridge.RegistrationStore) (*sipbridge.Bridge, error) {
+func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service, peers func(*sipbridge.Bridge) sipbridge.Peers, auth *account.Auth, guard *throttle.Throttle, regs sipbridge.RegistrationStore) (*sipbridge.Bridge, error) {
 	lo, hi, err := config.ParseRTPPorts(cfg.SIP.RTPPorts)
 	if err != nil {
 		return nil, fmt.Errorf("sip.rtp_ports: %w", err)
@@ -49,6 +50,7 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 		MaxConnsPerIP:      cfg.SIP.MaxConnectionsPerIP,
 		Throttle:           guard,
 		Hub:                hub,
+		Transcoder:         tc,
 		Peers:              peers,
 		Logger:             logger.With("component", "sip"),
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -49,4 +50,19 @@ func RunFFmpegInput(t testing.TB, in []byte, args ...string) []byte {
 		t.Fatalf("ffmpeg %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
 	return stdout.Bytes()
+}
+
+// SpeexFLV encodes 16 kHz pcm with ffmpeg's libspeex into dir/src.flv, as
+// ffmpeg publishers do, and returns its path. No duration in onMetaData:
+// rtmpdump would stop at it.
+func SpeexFLV(t testing.TB, dir string, pcm []int16) string {
+	t.Helper()
+	wav := filepath.Join(dir, "in.wav")
+	if err := WriteWAV(wav, pcm, 16000); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(dir, "src.flv")
+	RunFFmpeg(t, "-i", wav, "-c:a", "libspeex", "-ar", "16000", "-ac", "1",
+		"-flvflags", "no_duration_filesize", "-f", "flv", src)
+	return src
 }

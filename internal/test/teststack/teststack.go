@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"
 )
@@ -31,15 +32,18 @@ type Options struct {
 	MaxTranscoders int
 	Stats          *session.Stats // nil: not counted
 	Hub            *media.Hub     // nil: a new hub with 1024-frame queues
-	Logger         *slog.Logger   // nil: captured, printed on failure
-	Hooks          session.Hooks  // nil: no connect/publish/play hooks
+	// Transcoder serves ?codec= plays; nil: a new service on the hub.
+	Transcoder *transcode.Service
+	Logger     *slog.Logger  // nil: captured, printed on failure
+	Hooks      session.Hooks // nil: no connect/publish/play hooks
 }
 
 // Stack is a running server.
 type Stack struct {
-	Addr   string // host:port of the RTMP listener
-	Hub    *media.Hub
-	Server *rtmp.Server
+	Addr       string // host:port of the RTMP listener
+	Hub        *media.Hub
+	Transcoder *transcode.Service
+	Server     *rtmp.Server
 	// Sessions serves the RTMP server's connections; an RTMFP server
 	// started beside it may serve its sessions with it too.
 	Sessions *session.Handler
@@ -70,11 +74,15 @@ func Start(t testing.TB, o Options) *Stack {
 	if st.Hub == nil {
 		st.Hub = media.NewHub(1024, st.Logger)
 	}
+	st.Transcoder = o.Transcoder
+	if st.Transcoder == nil {
+		st.Transcoder = transcode.New(st.Hub, st.Logger)
+	}
 	apps := map[string]session.App{"live": session.Open()}
 	for name, a := range o.Apps {
 		apps[name] = a
 	}
-	st.Sessions = &session.Handler{Options: session.Options{Hub: st.Hub, MaxStreams: 8, Apps: apps, Logger: st.Logger, Hooks: o.Hooks,
+	st.Sessions = &session.Handler{Options: session.Options{Hub: st.Hub, Transcoder: st.Transcoder, MaxStreams: 8, Apps: apps, Logger: st.Logger, Hooks: o.Hooks,
 		Transcode: o.Transcode, MaxTranscoders: o.MaxTranscoders, Stats: o.Stats}}
 	st.Server = &rtmp.Server{
 		Config: o.Config, MaxConns: 1000, MaxConnsPerIP: 1000, Logger: st.Logger,

@@ -1,4 +1,4 @@
-package media
+package transcode
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/codecs"
 	"github.com/flashvox/flashvox/codec/resample"
+	"github.com/flashvox/flashvox/media"
 )
 
 // chain decodes whatever codec the input frames hold, resamples to the
@@ -14,7 +15,6 @@ import (
 type chain struct {
 	target codec.ID
 	rate   int
-	header []byte
 	enc    codec.Encoder
 	encErr error
 	emit   func(ts uint32, pkt []byte) // pkt is only valid during the call
@@ -36,27 +36,27 @@ type chain struct {
 	inMicros   int64
 }
 
-func newChain(target codec.ID, rate int, header []byte) *chain {
-	c := &chain{target: target, rate: rate, header: header}
+func newChain(target codec.ID, rate int) *chain {
+	c := &chain{target: target, rate: rate}
 	c.enc, c.encErr = codecs.NewEncoder(target, rate)
 	return c
 }
 
 // passes reports whether f is already in the target codec and rate, so it
 // can be forwarded as it is (after a flush of any transcoded audio).
-func (c *chain) passes(f *Frame) bool {
-	id, rate, _, err := AudioCodec(f)
-	return err == nil && id == c.target && rate == c.rate
+func (c *chain) passes(f *media.Frame) bool {
+	return f.Codec == c.target && f.Rate == c.rate
 }
 
 // push transcodes one input frame, calling emit for every output frame.
-func (c *chain) push(f *Frame) error {
+// hist is f's PCM from the stream's history decoder, nil for none.
+func (c *chain) push(f *media.Frame, hist []int16) error {
 	if c.encErr != nil {
 		return c.encErr
 	}
-	id, rate, pkt, err := AudioCodec(f)
-	if err != nil {
-		return err
+	id, rate, pkt := f.Codec, f.Rate, f.Payload
+	if id == 0 {
+		return fmt.Errorf("%w: audio in a codec its publisher could not name", codec.ErrUnknownFormat)
 	}
 	if c.started {
 		expect := c.anchor + uint32(c.inMicros/1000)
@@ -72,9 +72,12 @@ func (c *chain) push(f *Frame) error {
 	if !c.started {
 		c.started, c.anchor, c.outSamples, c.inMicros = true, f.Timestamp, 0, 0
 	}
-	var pcm []int16
-	if f.dec != nil {
-		pcm = f.dec.pcm // decoded by the publisher's history decoder (history.go)
+	var (
+		pcm []int16
+		err error
+	)
+	if hist != nil {
+		pcm = hist // decoded by the stream's history decoder (history.go)
 	} else {
 		c.pcm, err = c.dec.Decode(c.pcm[:0], pkt)
 		pcm = c.pcm
@@ -121,9 +124,8 @@ func (c *chain) encodePending() {
 	n := c.enc.FrameSamples()
 	done := 0
 	for ; len(c.pend)-done >= n; done += n {
-		c.pkt = append(c.pkt[:0], c.header...)
 		var err error
-		c.pkt, err = c.enc.Encode(c.pkt, c.pend[done:done+n])
+		c.pkt, err = c.enc.Encode(c.pkt[:0], c.pend[done:done+n])
 		if err == nil && c.emit != nil {
 			c.emit(c.anchor+uint32(c.outSamples*1000/int64(c.rate)), c.pkt)
 		}

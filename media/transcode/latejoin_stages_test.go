@@ -1,4 +1,4 @@
-package media
+package transcode
 
 import (
 	"bytes"
@@ -38,7 +38,7 @@ func TestLateJoinStageByStage(t *testing.T) {
 		defer d.Close()
 		var pcm []int16
 		for i, f := range in[k:] {
-			if pcm, err = d.Decode(pcm, f.Payload[1:]); err != nil {
+			if pcm, err = d.Decode(pcm, f.Payload); err != nil {
 				t.Fatalf("frame %d: %v", k+i, err)
 			}
 		}
@@ -75,18 +75,16 @@ func TestLateJoinStageByStage(t *testing.T) {
 
 	// The chain, fed the join frames with the from-the-start PCM attached
 	// as the hub's history decoder does.
-	ch := newChain(codec.Nellymoser, 16000, []byte{0x42})
+	ch := newChain(codec.Nellymoser, 16000)
 	defer ch.close()
 	var got [][]byte
 	var stamps []uint32
 	ch.emit = func(ts uint32, pkt []byte) {
-		got = append(got, bytes.Clone(pkt[1:]))
+		got = append(got, bytes.Clone(pkt))
 		stamps = append(stamps, ts)
 	}
 	for i, f := range in[join:] {
-		g := *f
-		g.dec = &decoded{pcm: fromStart[i*320 : (i+1)*320]}
-		if err := ch.push(&g); err != nil {
+		if err := ch.push(f, fromStart[i*320:(i+1)*320]); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package media_test
+package transcode_test
 
 import (
 	"math"
@@ -42,7 +42,7 @@ func TestPeerTranscodeLateJoinSpeexToNellymoser(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			src := speexFLV(t, dir, c.pcm)
+			src := audiotest.SpeexFLV(t, dir, c.pcm)
 			testpeer.Require(t, "rtmpdump")
 
 			st := teststack.Start(t, teststack.Options{Transcode: map[string]session.TranscodePolicy{"live": session.TranscodeOpen}})
@@ -50,7 +50,7 @@ func TestPeerTranscodeLateJoinSpeexToNellymoser(t *testing.T) {
 			pub := testpeer.Start(t, 60*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error",
 				"-re", "-i", src, "-c", "copy", "-f", "flv", url)
 			testwait.For(t, 20*time.Second, "2 s of published audio", func() bool { return st.Hub.Stats.FramesIn.Load() >= 100 })
-			if n := st.Hub.Stats.Transcoders.Load(); n != 0 {
+			if n := st.Transcoder.Stats.Transcoders.Load(); n != 0 {
 				t.Fatalf("%d transcoders before the player joined, want 0", n)
 			}
 			late := filepath.Join(dir, "late.flv")

@@ -1,4 +1,4 @@
-package media
+package transcode
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"github.com/flashvox/flashvox/codec/nellymoser"
 	"github.com/flashvox/flashvox/codec/speex"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
+	"github.com/flashvox/flashvox/media"
 )
 
 // lateJoinCase is a signal published as Speex 16 kHz that a player joins
@@ -41,20 +42,20 @@ func lateJoinCases() []lateJoinCase {
 
 // speexFrames encodes pcm as FLV Speex frames (one 20 ms frame each), as
 // ffmpeg and Flash publish it.
-func speexFrames(t testing.TB, pcm []int16) []*Frame {
+func speexFrames(t testing.TB, pcm []int16) []*media.Frame {
 	t.Helper()
 	enc, err := speex.NewEncoder(16000, speex.EncoderOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer enc.Close()
-	var out []*Frame
+	var out []*media.Frame
 	for i := 0; i+320 <= len(pcm); i += 320 {
-		p, err := enc.Encode([]byte{0xB2}, pcm[i:i+320])
+		p, err := enc.Encode(nil, pcm[i:i+320])
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, &Frame{Kind: KindAudio, Timestamp: uint32(i / 16), Payload: p})
+		out = append(out, &media.Frame{Kind: media.KindAudio, Codec: codec.Speex, Rate: 16000, Channels: 1, Timestamp: uint32(i / 16), Payload: p})
 	}
 	return out
 }
@@ -62,9 +63,9 @@ func speexFrames(t testing.TB, pcm []int16) []*Frame {
 // lateNelly publishes in on a hub, subscribes to it as Nellymoser 16 kHz
 // when frame join is about to be written, and returns the decoded
 // Nellymoser the subscriber received.
-func lateNelly(t *testing.T, in []*Frame, join, rate int) []int16 {
+func lateNelly(t *testing.T, in []*media.Frame, join, rate int) []int16 {
 	t.Helper()
-	h := NewHub(1024, nil)
+	h, svc := newHub(1024)
 	p, err := h.Publish("live/late")
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +73,7 @@ func lateNelly(t *testing.T, in []*Frame, join, rate int) []int16 {
 	for _, f := range in[:join] {
 		p.Write(f)
 	}
-	s, err := h.SubscribeCodec("live/late", codec.Nellymoser, rate)
+	s, err := subCodecQ(svc, "live/late", codec.Nellymoser, rate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,17 +82,13 @@ func lateNelly(t *testing.T, in []*Frame, join, rate int) []int16 {
 		p.Write(f)
 	}
 	want := (len(in)-join)*320*rate/16000/nellymoser.FrameSamples - 1 // less what the resampler holds
-	header, err := codec.FLVAudioHeader(codec.Nellymoser, rate)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dec := nellymoser.NewDecoder(rate)
 	var pcm []int16
 	for _, f := range collectAudio(t, s, want) {
-		if f.Payload[0] != header {
-			t.Fatalf("frame header %#x, want %#x (Nellymoser %d Hz)", f.Payload[0], header, rate)
+		if f.Codec != codec.Nellymoser || f.Rate != rate {
+			t.Fatalf("frame %v %d Hz, want Nellymoser %d Hz", f.Codec, f.Rate, rate)
 		}
-		if pcm, err = dec.Decode(pcm, f.Payload[1:]); err != nil {
+		if pcm, err = dec.Decode(pcm, f.Payload); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package media
+package transcode
 
 import (
 	"testing"
@@ -7,13 +7,14 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/speex"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
+	"github.com/flashvox/flashvox/media"
 )
 
 // benchChain pushes one second of source frames through a chain to PCMU
 // round and round, and reports ns per input frame and how many real-time
 // channels one core would carry (frame duration / time per frame).
-func benchChain(b *testing.B, in []*Frame, frameDur time.Duration) {
-	c := newChain(codec.PCMU, 8000, []byte{0x82})
+func benchChain(b *testing.B, in []*media.Frame, frameDur time.Duration) {
+	c := newChain(codec.PCMU, 8000)
 	defer c.close()
 	out := 0
 	c.emit = func(uint32, []byte) { out++ }
@@ -21,10 +22,10 @@ func benchChain(b *testing.B, in []*Frame, frameDur time.Duration) {
 	step := uint32(frameDur / time.Millisecond)
 	// Warm up: decoder and buffers sized.
 	for _, f := range in {
-		_ = c.push(&Frame{Kind: KindAudio, Timestamp: ts, Payload: f.Payload})
+		_ = c.push(&media.Frame{Kind: media.KindAudio, Codec: f.Codec, Rate: f.Rate, Channels: 1, Timestamp: ts, Payload: f.Payload}, nil)
 		ts += step
 	}
-	frames := make([]Frame, len(in))
+	frames := make([]media.Frame, len(in))
 	for i, f := range in {
 		frames[i] = *f
 	}
@@ -35,7 +36,7 @@ func benchChain(b *testing.B, in []*Frame, frameDur time.Duration) {
 		f := &frames[i]
 		f.Timestamp = ts
 		ts += step
-		if err := c.push(f); err != nil {
+		if err := c.push(f, nil); err != nil {
 			b.Fatal(err)
 		}
 		if i++; i == len(frames) {
@@ -65,13 +66,13 @@ func BenchmarkChainSpeexToPCMU(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer enc.Close()
-	var in []*Frame
+	var in []*media.Frame
 	for i := 0; i+320 <= len(pcm); i += 320 {
-		p, err := enc.Encode([]byte{0xB2}, pcm[i:i+320])
+		p, err := enc.Encode(nil, pcm[i:i+320])
 		if err != nil {
 			b.Fatal(err)
 		}
-		in = append(in, &Frame{Kind: KindAudio, Payload: p})
+		in = append(in, &media.Frame{Kind: media.KindAudio, Codec: codec.Speex, Rate: 16000, Channels: 1, Payload: p})
 	}
 	benchChain(b, in, 20*time.Millisecond)
 }
@@ -80,19 +81,19 @@ func BenchmarkChainSpeexToPCMU(b *testing.B) {
 // transcoder goroutine, one PCMU subscriber reading. ns/op is per input
 // Nellymoser block; allocations are the output frames' slab blocks.
 func BenchmarkTranscoderHub(b *testing.B) {
-	h := NewHub(4096, nil)
+	h, svc := newHub(4096)
 	p, err := h.Publish("live/bench")
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer p.Close()
-	s, err := h.SubscribeCodec("live/bench", codec.PCMU, 0)
+	s, err := subCodecQ(svc, "live/bench", codec.PCMU, 0)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
 	in := nellyFrames(b, audiotest.NoiseBursts(16000, 16000, 0.25, 1), 0)
-	frames := make([]Frame, 4096)
+	frames := make([]media.Frame, 4096)
 	ts := uint32(0)
 	want := 0
 	got := 0
@@ -100,7 +101,8 @@ func BenchmarkTranscoderHub(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		f := &frames[i%len(frames)]
-		*f = Frame{Kind: KindAudio, Timestamp: ts, Payload: in[i%len(in)].Payload}
+		*f = *in[i%len(in)]
+		f.Timestamp = ts
 		p.Write(f)
 		ts += 16
 		i++
@@ -119,26 +121,27 @@ func BenchmarkTranscoderHub(b *testing.B) {
 // them and hands the PCM over, ns/op is the publisher's decode and copy
 // plus the transcoder's resampling and μ-law.
 func BenchmarkTranscoderHubSpeex(b *testing.B) {
-	h := NewHub(4096, nil)
+	h, svc := newHub(4096)
 	p, err := h.Publish("live/bench")
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer p.Close()
-	s, err := h.SubscribeCodec("live/bench", codec.PCMU, 0)
+	s, err := subCodecQ(svc, "live/bench", codec.PCMU, 0)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
 	in := speexFrames(b, audiotest.NoiseBursts(16000, 16000, 0.25, 1))
-	frames := make([]Frame, 4096)
+	frames := make([]media.Frame, 4096)
 	ts := uint32(0)
 	got := 0
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
 		f := &frames[i%len(frames)]
-		*f = Frame{Kind: KindAudio, Timestamp: ts, Payload: in[i%len(in)].Payload}
+		*f = *in[i%len(in)]
+		f.Timestamp = ts
 		p.Write(f)
 		ts += 20
 		i++

@@ -1,4 +1,4 @@
-package media
+package transcode
 
 import (
 	"errors"
@@ -10,31 +10,32 @@ import (
 	"github.com/flashvox/flashvox/codec/nellymoser"
 	"github.com/flashvox/flashvox/codec/resample"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
+	"github.com/flashvox/flashvox/media"
 )
 
 // nellyFrames encodes pcm (16 kHz) as one 64-byte block per frame, 16 ms
 // apart from ts0, as Flash and ffmpeg publish Nellymoser 16 kHz.
-func nellyFrames(t testing.TB, pcm []int16, ts0 uint32) []*Frame {
+func nellyFrames(t testing.TB, pcm []int16, ts0 uint32) []*media.Frame {
 	t.Helper()
 	enc := nellymoser.NewEncoder(16000)
-	var out []*Frame
+	var out []*media.Frame
 	for i := 0; i+nellymoser.FrameSamples <= len(pcm); i += nellymoser.FrameSamples {
-		p, err := enc.Encode([]byte{0x42}, pcm[i:i+nellymoser.FrameSamples])
+		p, err := enc.Encode(nil, pcm[i:i+nellymoser.FrameSamples])
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, &Frame{Kind: KindAudio, Timestamp: ts0 + uint32(i/16), Payload: p})
+		out = append(out, &media.Frame{Kind: media.KindAudio, Codec: codec.Nellymoser, Rate: 16000, Channels: 1, Timestamp: ts0 + uint32(i/16), Payload: p})
 	}
 	return out
 }
 
 // collectAudio reads n audio frames from s, failing on other kinds.
-func collectAudio(t *testing.T, s *Subscriber, n int) []*Frame {
+func collectAudio(t *testing.T, s queued, n int) []*media.Frame {
 	t.Helper()
-	var out []*Frame
+	var out []*media.Frame
 	for len(out) < n {
 		f := next(t, s)
-		if f.Kind == KindAudio {
+		if f.Kind == media.KindAudio {
 			out = append(out, f)
 		}
 	}
@@ -42,18 +43,18 @@ func collectAudio(t *testing.T, s *Subscriber, n int) []*Frame {
 }
 
 func TestSubscribeCodecSharesOneTranscoder(t *testing.T) {
-	h := NewHub(1024, nil)
+	h, svc := newHub(1024)
 	p, err := h.Publish("live/a")
 	if err != nil {
 		t.Fatal(err)
 	}
-	subs := make([]*Subscriber, 3)
+	subs := make([]queued, 3)
 	for i := range subs {
-		if subs[i], err = h.SubscribeCodec("live/a", codec.PCMU, 0); err != nil {
+		if subs[i], err = subCodecQ(svc, "live/a", codec.PCMU, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := h.Stats.Transcoders.Load(); n != 1 {
+	if n := svc.Stats.Transcoders.Load(); n != 1 {
 		t.Fatalf("%d transcoders for 3 PCMU subscribers, want 1", n)
 	}
 	src := audiotest.Sine(16000, 16000, 1000, 0.25)
@@ -62,7 +63,7 @@ func TestSubscribeCodecSharesOneTranscoder(t *testing.T) {
 		p.Write(f)
 	}
 	want := len(in) * 256 / 2 / 160 // 16 ms blocks → 20 ms frames, less what the resampler holds
-	var first []*Frame
+	var first []*media.Frame
 	for i, s := range subs {
 		got := collectAudio(t, s, want-1)
 		if i == 0 {
@@ -73,13 +74,13 @@ func TestSubscribeCodecSharesOneTranscoder(t *testing.T) {
 	}
 	var pcm []int16
 	for i, f := range first {
-		if f.Payload[0] != 0x82 || len(f.Payload) != 161 {
-			t.Fatalf("frame %d: header %#x, %d bytes; want 0x82 + 160", i, f.Payload[0], len(f.Payload))
+		if f.Codec != codec.PCMU || f.Rate != 8000 || f.Channels != 1 || len(f.Payload) != 160 {
+			t.Fatalf("frame %d: %v %d Hz %d channels, %d bytes; want PCMU 8000 mono, 160", i, f.Codec, f.Rate, f.Channels, len(f.Payload))
 		}
 		if wantTS := uint32(5000 + 20*i); f.Timestamp != wantTS {
 			t.Fatalf("frame %d: timestamp %d, want %d", i, f.Timestamp, wantTS)
 		}
-		pcm = g711.AppendULawPCM(pcm, f.Payload[1:])
+		pcm = g711.AppendULawPCM(pcm, f.Payload)
 	}
 	ref := resampleAll(t, src, 16000, 8000)
 	snr, lag := audiotest.AlignedSNR(ref[800:len(pcm)-800], pcm[800:len(pcm)-800], 200)
@@ -90,20 +91,17 @@ func TestSubscribeCodecSharesOneTranscoder(t *testing.T) {
 	for _, s := range subs {
 		s.Close()
 	}
-	if n := h.Stats.Transcoders.Load(); n != 0 {
+	if n := svc.Stats.Transcoders.Load(); n != 0 {
 		t.Fatalf("%d transcoders after the last subscriber left", n)
 	}
 	if n := h.SubscriberCount("live/a"); n != 0 {
 		t.Fatalf("the transcoder still subscribes to the source (%d subscribers)", n)
 	}
-	h.mu.Lock()
-	_, derived := h.streams[TranscodeKey("live/a", codec.PCMU, 0)]
-	h.mu.Unlock()
-	if derived {
-		t.Fatal("derived stream left in the hub")
+	if h.Published(Key("live/a", codec.PCMU, 0)) {
+		t.Fatal("derived stream left published")
 	}
 	// A new subscriber starts a fresh transcoder.
-	s, err := h.SubscribeCodec("live/a", codec.PCMU, 0)
+	s, err := subCodecQ(svc, "live/a", codec.PCMU, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,8 +121,8 @@ func resampleAll(t testing.TB, pcm []int16, from, to int) []int16 {
 }
 
 func TestTranscodeEventsAndDiscontinuity(t *testing.T) {
-	h := NewHub(1024, nil)
-	s, err := h.SubscribeCodec("live/b", codec.PCMA, 0)
+	h, svc := newHub(1024)
+	s, err := subCodecQ(svc, "live/b", codec.PCMA, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,10 +131,10 @@ func TestTranscodeEventsAndDiscontinuity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev := next(t, s); ev.Kind != KindPublish {
+	if ev := next(t, s); ev.Kind != media.KindPublish {
 		t.Fatalf("first event %v, want publish", ev.Kind)
 	}
-	meta := &Frame{Kind: KindData, Payload: []byte{2}}
+	meta := &media.Frame{Kind: media.KindData, Payload: []byte{2}}
 	p.Write(meta)
 	if got := next(t, s); got != meta {
 		t.Fatal("data frames must pass through as they are")
@@ -148,17 +146,19 @@ func TestTranscodeEventsAndDiscontinuity(t *testing.T) {
 	}
 	// A pause of 10 s: the output is re-anchored on the new timestamp.
 	for _, f := range frames[20:40] {
-		p.Write(&Frame{Kind: KindAudio, Timestamp: f.Timestamp + 10000, Payload: f.Payload})
+		g := *f
+		g.Timestamp += 10000
+		p.Write(&g)
 	}
 	p.Close()
 	var ts []uint32
 	for {
 		f := next(t, s)
-		if f.Kind == KindUnpublish {
+		if f.Kind == media.KindUnpublish {
 			break
 		}
-		if f.Payload[0] != 0x72 {
-			t.Fatalf("header %#x, want PCMA 0x72", f.Payload[0])
+		if f.Codec != codec.PCMA {
+			t.Fatalf("codec %v, want PCMA", f.Codec)
 		}
 		ts = append(ts, f.Timestamp)
 	}
@@ -177,32 +177,32 @@ func TestTranscodeEventsAndDiscontinuity(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p2.Close()
-	if ev := next(t, s); ev.Kind != KindPublish {
+	if ev := next(t, s); ev.Kind != media.KindPublish {
 		t.Fatalf("got %v, want publish", ev.Kind)
 	}
 }
 
-func TestTranscodePassThroughAndNonFLV(t *testing.T) {
-	h := NewHub(64, nil)
+func TestTranscodePassThroughAndG722(t *testing.T) {
+	h, svc := newHub(64)
 	p, err := h.Publish("live/c")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	same, err := h.SubscribeCodec("live/c", codec.PCMU, 8000)
+	same, err := subCodecQ(svc, "live/c", codec.PCMU, 8000)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer same.Close()
-	g, err := h.SubscribeCodec("live/c", codec.G722, 0)
+	g, err := subCodecQ(svc, "live/c", codec.G722, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer g.Close()
 	pcm := audiotest.Sine(8000, 1600, 700, 0.2)
-	var sent []*Frame
+	var sent []*media.Frame
 	for i := 0; i < len(pcm); i += 160 {
-		f := &Frame{Kind: KindAudio, Timestamp: uint32(i / 8), Payload: g711.AppendULaw([]byte{0x82}, pcm[i:i+160])}
+		f := &media.Frame{Kind: media.KindAudio, Timestamp: uint32(i / 8), Codec: codec.PCMU, Rate: 8000, Channels: 1, Payload: g711.AppendULaw(nil, pcm[i:i+160])}
 		sent = append(sent, f)
 		p.Write(f)
 	}
@@ -214,11 +214,10 @@ func TestTranscodePassThroughAndNonFLV(t *testing.T) {
 	dec := g722.NewDecoder()
 	var out []int16
 	for _, f := range collectAudio(t, g, 8) {
-		id, rate, pkt, err := AudioCodec(f)
-		if err != nil || id != codec.G722 || rate != 16000 || f.Payload[0] != NonFLV || len(pkt) != 160 {
-			t.Fatalf("G.722 frame: %v %d %d bytes %v", id, rate, len(pkt), err)
+		if f.Codec != codec.G722 || f.Rate != 16000 || len(f.Payload) != 160 {
+			t.Fatalf("G.722 frame: %v %d %d bytes", f.Codec, f.Rate, len(f.Payload))
 		}
-		out, _ = dec.Decode(out, pkt)
+		out, _ = dec.Decode(out, f.Payload)
 	}
 	if db := audiotest.ToneDB(out[1600:], 16000, 700); db < -20 {
 		t.Fatalf("700 Hz tone at %.1f dB after PCMU → G.722", db)
@@ -226,60 +225,60 @@ func TestTranscodePassThroughAndNonFLV(t *testing.T) {
 }
 
 func TestSubscribeCodecErrors(t *testing.T) {
-	h := NewHub(16, nil)
+	h, svc := newHub(16)
 	for _, c := range []struct {
 		id   codec.ID
 		rate int
-	}{{codec.AAC, 0}, {codec.PCMU, 16000}, {codec.Speex, 8000}, {0, 0}} {
-		if _, err := h.SubscribeCodec("live/a", c.id, c.rate); !errors.Is(err, ErrCodec) {
+	}{{codec.AAC, 0}, {codec.PCMU, 16000}, {codec.Speex, 11025}, {0, 0}} {
+		if _, err := subCodecQ(svc, "live/a", c.id, c.rate); !errors.Is(err, ErrCodec) {
 			t.Errorf("SubscribeCodec(%v, %d): %v, want ErrCodec", c.id, c.rate, err)
 		}
 	}
-	if h.Stats.Transcoders.Load() != 0 || h.SubscriberCount("live/a") != 0 {
+	if svc.Stats.Transcoders.Load() != 0 || h.SubscriberCount("live/a") != 0 {
 		t.Fatal("a refused SubscribeCodec left state behind")
 	}
-	if _, err := h.Publish("live/a#pcmu"); !errors.Is(err, ErrBadName) {
+	if _, err := h.Publish("live/a#pcmu"); !errors.Is(err, media.ErrBadName) {
 		t.Fatalf("publishing a derived key: %v", err)
 	}
-	if k := TranscodeKey("live/a", codec.Nellymoser, 8000); k != "live/a#nellymoser@8000" {
+	if k := Key("live/a", codec.Nellymoser, 8000); k != "live/a#nellymoser@8000" {
 		t.Fatalf("TranscodeKey = %q", k)
 	}
 }
 
-// TestTranscoderBudget: SubscribeCodecSinkMax starts no transcoder beyond
+// TestTranscoderBudget: a budgeted SubscribeCodec starts no transcoder beyond
 // its budget, shares running ones freely, and does not count the server's
 // own transcoders.
 func TestTranscoderBudget(t *testing.T) {
-	h := NewHub(64, nil)
-	own, err := h.SubscribeCodec("live/a", codec.PCMU, 0) // the server's own: not budgeted
+	_, svc := newHub(64)
+	own, err := subCodecQ(svc, "live/a", codec.PCMU, 0) // the server's own: not budgeted
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := func(*Frame) {}
-	a, err := h.SubscribeCodecSinkMax("live/a", codec.Speex, 0, sink, 1)
+	sink := media.ReceiverFunc(func(*media.Frame) {})
+	a, err := svc.Subscribe("live/a", Target{Codec: codec.Speex, Rate: 0, Budget: 1}, sink)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.SubscribeCodecSinkMax("live/b", codec.Speex, 0, sink, 1); !errors.Is(err, ErrTranscoderBudget) {
+	if _, err := svc.Subscribe("live/b", Target{Codec: codec.Speex, Rate: 0, Budget: 1}, sink); !errors.Is(err, ErrBudget) {
 		t.Fatalf("beyond the budget: %v", err)
 	}
-	shared, err := h.SubscribeCodecSinkMax("live/a", codec.Speex, 0, sink, 1)
+	shared, err := svc.Subscribe("live/a", Target{Codec: codec.Speex, Rate: 0, Budget: 1}, sink)
 	if err != nil {
 		t.Fatalf("sharing a running transcoder: %v", err)
 	}
-	joined, err := h.SubscribeCodecSinkMax("live/a", codec.PCMU, 0, sink, -1)
+	joined, err := svc.Subscribe("live/a", Target{Codec: codec.PCMU, Rate: 0, Budget: -1}, sink)
 	if err != nil {
 		t.Fatalf("joining the server's transcoder with no budget: %v", err)
 	}
-	if n, b := h.Stats.Transcoders.Load(), h.Stats.BudgetTranscoders.Load(); n != 2 || b != 1 {
+	if n, b := svc.Stats.Transcoders.Load(), svc.Stats.BudgetTranscoders.Load(); n != 2 || b != 1 {
 		t.Fatalf("%d transcoders, %d budgeted; want 2, 1", n, b)
 	}
 	a.Close()
 	shared.Close()
-	if b := h.Stats.BudgetTranscoders.Load(); b != 0 {
+	if b := svc.Stats.BudgetTranscoders.Load(); b != 0 {
 		t.Fatalf("%d budgeted after the last player left", b)
 	}
-	if _, err := h.SubscribeCodecSinkMax("live/b", codec.Speex, 0, sink, 1); err != nil {
+	if _, err := svc.Subscribe("live/b", Target{Codec: codec.Speex, Rate: 0, Budget: 1}, sink); err != nil {
 		t.Fatalf("a freed budget: %v", err)
 	}
 	joined.Close()

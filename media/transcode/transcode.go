@@ -1,0 +1,204 @@
+// Package transcode delivers a hub stream's audio in another codec. It is
+// an ordinary client of the media hub, built on its public API: one shared
+// transcoder per (stream, codec, rate) subscribes to the stream through a
+// media.Queue, on its own goroutine (so it never stalls the publisher),
+// and publishes the result on the derived key Key(stream, codec, rate),
+// e.g. "live/a#pcmu". The first Subscribe starts it, the Close of the last
+// Subscription stops it; Stats.Transcoders counts the running ones.
+//
+// Audio already in the target codec and rate passes through untouched (the
+// same *media.Frame); nothing is decoded until the source sends another
+// codec. Video and data frames pass through untouched. Output frames hold
+// one codec frame each (Nellymoser 256 samples, Speex 20 ms, G.711 and
+// G.722 20 ms); their timestamps are counted in samples from the first
+// input timestamp, so they stay continuous when the frame duration changes
+// (Nellymoser's 16 ms blocks become 20 ms PCMU frames), and are re-anchored
+// when the input jumps by more than DiscontinuityMillis or a new publisher
+// starts.
+//
+// Speex streams are decoded from their first frame on by a history decoder
+// that taps every published stream, so that a transcoder started
+// mid-stream hears what a player from the start hears; see history.go.
+package transcode
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/codec/codecs"
+	"github.com/flashvox/flashvox/media"
+)
+
+// DiscontinuityMillis is how far an input timestamp may stray from where the
+// decoded samples say it should be before a transcoder re-anchors its output
+// timestamps on it (a publisher's pause, silence suppression, a new publisher).
+const DiscontinuityMillis = 100
+
+// ErrCodec is returned by Subscribe for a codec or rate it cannot
+// transcode to.
+var ErrCodec = errors.New("transcode: cannot transcode to this codec")
+
+// ErrBudget is returned by Subscribe when the subscription would start a
+// transcoder beyond its budget.
+var ErrBudget = errors.New("transcode: no transcoder available (the server's transcoding budget is used up)")
+
+// Key is the hub key of key's audio transcoded to id at rate (0: the
+// codec's default rate): "KEY#NAME", or "KEY#NAME@RATE" for a rate other
+// than the default.
+func Key(key string, id codec.ID, rate int) string {
+	k := key + string(media.DerivedSep) + id.String()
+	if in, ok := codec.Lookup(id); ok && rate != 0 && rate != in.SampleRate {
+		k += "@" + strconv.Itoa(rate)
+	}
+	return k
+}
+
+// Target says which codec a subscriber wants.
+type Target struct {
+	Codec codec.ID
+	Rate  int // 0: the codec's default rate, codec.Info.SampleRate
+	// Budget bounds the transcoders that budgeted subscriptions (players'
+	// ?codec=) start: none starts while Budget or more such ones run
+	// (Stats.BudgetTranscoders); below 0 none may start. 0 means not
+	// budgeted: the server's own components (SIP legs, echo) are neither
+	// bounded nor counted. Joining a running transcoder is always possible.
+	Budget int
+}
+
+// Stats are the transcoders' counters, read by the metrics exporter.
+type Stats struct {
+	Transcoders atomic.Int64 // running now, one per (stream, target codec, rate)
+	// BudgetTranscoders are the running transcoders that budgeted
+	// subscriptions (Target.Budget) started.
+	BudgetTranscoders atomic.Int64
+	// Audio frames into transcoders: decoded (and encoded again), or
+	// passed through untouched because they were in the target codec.
+	TranscodedFrames    atomic.Uint64
+	PassedThroughFrames atomic.Uint64
+}
+
+// Service runs the transcoders of one hub. Its mutex guards the maps; each
+// transcoder's goroutine owns its codec state.
+type Service struct {
+	hub   *media.Hub
+	log   *slog.Logger
+	Stats Stats
+
+	mu      sync.Mutex
+	running map[string]*transcoder // by derived key
+	history map[string]*history    // by source key
+}
+
+// New makes the transcoding service of hub and starts following every
+// stream published from now on (the history decoders: create it before
+// anything publishes).
+func New(hub *media.Hub, log *slog.Logger) *Service {
+	s := &Service{hub: hub, log: log, running: map[string]*transcoder{}, history: map[string]*history{}}
+	hub.WatchPublications(s.published)
+	return s
+}
+
+// Subscription is one subscriber's share of a transcoder.
+type Subscription struct {
+	s    *Service
+	t    *transcoder
+	sub  *media.Subscriber
+	once sync.Once
+}
+
+// Close unsubscribes; the last subscriber of a transcoder stops it.
+func (x *Subscription) Close() {
+	x.once.Do(func() {
+		x.sub.Close()
+		x.s.release(x.t)
+	})
+}
+
+// Subscribe subscribes r to key's audio transcoded as t says. Video and
+// data come through unchanged. Like media.Hub.Subscribe, it waits for a
+// publisher of key.
+func (s *Service) Subscribe(key string, t Target, r media.Receiver) (*Subscription, error) {
+	in, ok := codec.Lookup(t.Codec)
+	if !ok {
+		return nil, fmt.Errorf("%w: codec id %d", ErrCodec, t.Codec)
+	}
+	rate := t.Rate
+	if rate == 0 {
+		rate = in.SampleRate
+	}
+	if !slices.Contains(codecs.Rates(t.Codec), rate) {
+		return nil, fmt.Errorf("%w: %s at %d Hz", ErrCodec, t.Codec, rate)
+	}
+	dkey := Key(key, t.Codec, rate)
+	s.mu.Lock()
+	tc := s.running[dkey]
+	if tc == nil {
+		if t.Budget != 0 && (t.Budget < 0 || s.Stats.BudgetTranscoders.Load() >= int64(t.Budget)) {
+			s.mu.Unlock()
+			return nil, ErrBudget
+		}
+		tc = s.startLocked(key, dkey, t.Codec, rate, t.Budget != 0)
+	}
+	tc.refs++
+	s.mu.Unlock()
+	// After the transcoder published the derived stream (when the source
+	// is live): a subscriber of a live stream gets no publish event.
+	return &Subscription{s: s, t: tc, sub: s.hub.Subscribe(dkey, r)}, nil
+}
+
+// release drops one reference to t, stopping it with the last.
+func (s *Service) release(t *transcoder) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t.refs--; t.refs > 0 {
+		return
+	}
+	delete(s.running, t.dkey)
+	t.stop()
+	s.untrackLocked(t.key)
+	s.Stats.Transcoders.Add(-1)
+	if t.budgeted {
+		s.Stats.BudgetTranscoders.Add(-1)
+	}
+	if s.log != nil {
+		s.log.Debug("transcoder stopped", "stream", t.key, "codec", t.target, "rate", t.rate)
+	}
+}
+
+// startLocked starts the transcoder of key to id at rate. Called with s.mu held.
+func (s *Service) startLocked(key, dkey string, id codec.ID, rate int, budgeted bool) *transcoder {
+	t := &transcoder{s: s, key: key, dkey: dkey, target: id, rate: rate, budgeted: budgeted}
+	t.hist = s.trackLocked(key) // before t subscribes: it hands t decoded Speex
+	t.q = s.hub.NewQueue(0)
+	t.src = s.hub.Subscribe(key, t.q)
+	if s.hub.Published(key) {
+		// A publish event may follow in t.q if the publisher came just
+		// now: run keeps this publication then (see publishDerived).
+		t.publishDerived()
+	}
+	s.running[dkey] = t
+	s.Stats.Transcoders.Add(1)
+	if budgeted {
+		s.Stats.BudgetTranscoders.Add(1)
+	}
+	if s.log != nil {
+		s.log.Debug("transcoder started", "stream", key, "codec", id, "rate", rate)
+	}
+	t.done = make(chan struct{})
+	go t.run()
+	return t
+}
+
+// closeCodec frees what a codec holds outside Go memory (Speex).
+func closeCodec(c any) {
+	if cl, ok := c.(io.Closer); ok {
+		_ = cl.Close()
+	}
+}
