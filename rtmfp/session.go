@@ -237,10 +237,8 @@ func (s *session) onPacket(p *wire.Packet, addr netip.AddrPort, now time.Time) {
 			s.rttSample(time.Duration(d)*wire.TimestampPeriodMs*time.Millisecond, now)
 		}
 	}
-	sawData, anyAck, loss := false, false, false
-	ackNow := false
-	acked, flight := 0, s.inflight
-	var prevOK bool
+	flight := s.inflight
+	var t chunkTally
 	for _, c := range p.Chunks {
 		if s.state != stateOpen {
 			switch c.Type {
@@ -251,91 +249,119 @@ func (s *session) onPacket(p *wire.Packet, addr netip.AddrPort, now time.Time) {
 			}
 			continue
 		}
-		switch c.Type {
-		case wire.ChunkPing:
-			if len(c.Value) <= maxPing {
-				s.addChunk(now, wire.ChunkPingReply, c.Value)
-			}
-		case wire.ChunkPingReply:
-			s.onPingReply(c.Value, addr)
-		case wire.ChunkUserData:
-			prevOK = s.ud.Unmarshal(c.Value) == nil
-			if prevOK {
-				ackNow = s.onUserData(&s.ud, now) || ackNow
-				s.prev = s.ud
-				sawData = true
-			}
-		case wire.ChunkNextUserData:
-			if prevOK {
-				prevOK = s.ud.UnmarshalNext(c.Value, &s.prev) == nil
-			}
-			if prevOK {
-				ackNow = s.onUserData(&s.ud, now) || ackNow
-				s.prev = s.ud
-			}
-		case wire.ChunkAckRanges, wire.ChunkAckBitmap:
-			var err error
-			if c.Type == wire.ChunkAckRanges {
-				err = s.ack.Unmarshal(c.Value)
-			} else {
-				err = s.ack.UnmarshalBitmap(c.Value)
-			}
-			if err != nil {
-				continue
-			}
-			if f := s.sendFlows[s.ack.FlowID]; f != nil {
-				a, freed, l := f.onAck(&s.ack)
-				acked += a
-				s.inflight -= freed
-				loss = loss || l
-				anyAck = true
-				if f.done {
-					s.removeSendFlow(f)
-				}
-			}
-		case wire.ChunkBufferProbe:
-			if id, _, err := wire.ParseVLU(c.Value); err == nil {
-				if f := s.recvFlows[id]; f != nil {
-					f.needAck = true
-					ackNow = true
-				}
-			}
-		case wire.ChunkException:
-			if id, _, err := wire.ParseVLU(c.Value); err == nil {
-				if f := s.sendFlows[id]; f != nil {
-					s.inflight -= f.timeout()
-					f.done = true
-					s.removeSendFlow(f)
-					s.conn.flowRejected(f)
-				}
-			}
-		case wire.ChunkFIHello:
-			if h, ok := s.out.(interface{ onFIHello([]byte, time.Time) }); ok && s.role == wire.ModeInitiator {
-				h.onFIHello(c.Value, now)
-			}
-		case wire.ChunkClose:
-			s.addChunk(now, wire.ChunkCloseAck, nil)
-			s.state, s.closeAt = stateFarClose, now
-			s.conn.fail(ErrClosed)
-		case wire.ChunkCloseAck:
-			s.setClosed()
-		}
+		s.onChunk(c, addr, now, &t)
 	}
-	if sawData {
+	if t.sawData {
 		s.dataPkts++
 	}
-	if anyAck {
-		s.onAcked(acked, loss, flight, now)
+	if t.anyAck {
+		s.onAcked(t.acked, t.loss, flight, now)
 	}
 	if addr != s.addr && s.state == stateOpen {
 		s.checkMobility(addr, now)
 	}
-	if ackNow || s.dataPkts >= 2 {
+	if t.ackNow || s.dataPkts >= 2 {
 		s.sendAcks(now)
-	} else if sawData && s.ackDue.IsZero() {
+	} else if t.sawData && s.ackDue.IsZero() {
 		s.ackDue = now.Add(delayedAck)
 	}
 	s.transmit(now)
+}
+
+// chunkTally is what the chunks of one packet did, for the acknowledgement
+// and congestion decisions onPacket takes once per packet.
+type chunkTally struct {
+	sawData, ackNow, anyAck, loss bool
+	acked                         int  // bytes the acknowledgements freed
+	prevOK                        bool // the last user data parsed: a Next chunk builds on it
+}
+
+// onChunk handles one chunk of an open session's packet.
+func (s *session) onChunk(c wire.Chunk, addr netip.AddrPort, now time.Time, t *chunkTally) {
+	switch c.Type {
+	case wire.ChunkPing:
+		if len(c.Value) <= maxPing {
+			s.addChunk(now, wire.ChunkPingReply, c.Value)
+		}
+	case wire.ChunkPingReply:
+		s.onPingReply(c.Value, addr)
+	case wire.ChunkUserData:
+		t.prevOK = s.ud.Unmarshal(c.Value) == nil
+		if t.prevOK {
+			t.ackNow = s.onUserData(&s.ud, now) || t.ackNow
+			s.prev = s.ud
+			t.sawData = true
+		}
+	case wire.ChunkNextUserData:
+		if t.prevOK {
+			t.prevOK = s.ud.UnmarshalNext(c.Value, &s.prev) == nil
+		}
+		if t.prevOK {
+			t.ackNow = s.onUserData(&s.ud, now) || t.ackNow
+			s.prev = s.ud
+		}
+	case wire.ChunkAckRanges, wire.ChunkAckBitmap:
+		s.onAckChunk(c, t)
+	case wire.ChunkBufferProbe, wire.ChunkException:
+		s.onFlowChunk(c, t)
+	case wire.ChunkFIHello:
+		if h, ok := s.out.(interface{ onFIHello([]byte, time.Time) }); ok && s.role == wire.ModeInitiator {
+			h.onFIHello(c.Value, now)
+		}
+	case wire.ChunkClose:
+		s.addChunk(now, wire.ChunkCloseAck, nil)
+		s.state, s.closeAt = stateFarClose, now
+		s.conn.fail(ErrClosed)
+	case wire.ChunkCloseAck:
+		s.setClosed()
+	}
+}
+
+// onAckChunk applies an acknowledgement (ranges or bitmap) to its flow.
+func (s *session) onAckChunk(c wire.Chunk, t *chunkTally) {
+	var err error
+	if c.Type == wire.ChunkAckRanges {
+		err = s.ack.Unmarshal(c.Value)
+	} else {
+		err = s.ack.UnmarshalBitmap(c.Value)
+	}
+	if err != nil {
+		return
+	}
+	f := s.sendFlows[s.ack.FlowID]
+	if f == nil {
+		return
+	}
+	a, freed, l := f.onAck(&s.ack)
+	t.acked += a
+	s.inflight -= freed
+	t.loss = t.loss || l
+	t.anyAck = true
+	if f.done {
+		s.removeSendFlow(f)
+	}
+}
+
+// onFlowChunk handles a buffer probe (acknowledge the flow now) or a flow
+// exception (the far end refused our flow).
+func (s *session) onFlowChunk(c wire.Chunk, t *chunkTally) {
+	id, _, err := wire.ParseVLU(c.Value)
+	if err != nil {
+		return
+	}
+	if c.Type == wire.ChunkBufferProbe {
+		if f := s.recvFlows[id]; f != nil {
+			f.needAck = true
+			t.ackNow = true
+		}
+		return
+	}
+	if f := s.sendFlows[id]; f != nil {
+		s.inflight -= f.timeout()
+		f.done = true
+		s.removeSendFlow(f)
+		s.conn.flowRejected(f)
+	}
 }
 
 // tick runs the session's timers. It reports whether the session is over
