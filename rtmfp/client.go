@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -187,14 +186,13 @@ func (c *Conn) DialPeer(ctx context.Context, peerID string) (*Conn, error) {
 // fingerprint the responder must have (a peer by ID); nil takes the
 // server's certificate whatever it is.
 func (c *client) handshake(ctx context.Context, epd []byte, want *[sha256.Size]byte) (*session, error) {
-	tag := make([]byte, 16)
-	_, _ = rand.Read(tag)
-	hello := (&wire.IHello{EPD: epd, Tag: tag}).AppendTo(nil)
-	var rxID uint32
-	for rxID == 0 {
+	h := &clientHS{c: c, want: want, tag: make([]byte, 16), targets: []netip.AddrPort{c.server}}
+	_, _ = rand.Read(h.tag)
+	h.hello = (&wire.IHello{EPD: epd, Tag: h.tag}).AppendTo(nil)
+	for h.rxID == 0 {
 		var b [4]byte
 		_, _ = rand.Read(b[:])
-		rxID = binary.BigEndian.Uint32(b[:])
+		h.rxID = binary.BigEndian.Uint32(b[:])
 	}
 	in := make(chan hsPacket, 16)
 	c.mu.Lock()
@@ -205,13 +203,6 @@ func (c *client) handshake(ctx context.Context, epd []byte, want *[sha256.Size]b
 		delete(c.waiters, in)
 		c.mu.Unlock()
 	}()
-	var (
-		keying  *wire.InitiatorKeying
-		rc      *wire.PeerCert
-		ik      []byte                       // IIKeying body once RHello came
-		dst     netip.AddrPort               // who answered the hello
-		targets = []netip.AddrPort{c.server} // where hellos go
-	)
 	retry := time.NewTimer(0)
 	defer retry.Stop()
 	for {
@@ -221,83 +212,22 @@ func (c *client) handshake(ctx context.Context, epd []byte, want *[sha256.Size]b
 		case <-c.stop:
 			return nil, ErrClosed
 		case <-retry.C:
-			if ik == nil {
-				for _, a := range targets {
-					c.sendStartup(0, wire.ChunkIHello, hello, a)
+			if h.ik == nil {
+				for _, a := range h.targets {
+					c.sendStartup(0, wire.ChunkIHello, h.hello, a)
 				}
 			} else {
-				c.sendStartup(0, wire.ChunkIIKeying, ik, dst)
+				c.sendStartup(0, wire.ChunkIIKeying, h.ik, h.dst)
 			}
 			retry.Reset(helloRetry)
 		case p := <-in:
 			for _, ch := range p.chunks {
-				switch ch.Type {
-				case wire.ChunkRedirect:
-					var r wire.Redirect
-					if ik != nil || r.Unmarshal(ch.Value) != nil || string(r.Tag) != string(tag) {
-						continue
-					}
-					for _, a := range r.Addrs {
-						if !slices.Contains(targets, a.Addr) && len(targets) < wire.MaxPeerAddrs && a.Addr.IsValid() {
-							targets = append(targets, a.Addr)
-							c.sendStartup(0, wire.ChunkIHello, hello, a.Addr)
-						}
-					}
-				case wire.ChunkRHello:
-					var rh wire.RHello
-					if ik != nil || rh.Unmarshal(ch.Value) != nil || string(rh.Tag) != string(tag) {
-						continue
-					}
-					cert, err := wire.ParsePeerCert(rh.Cert)
-					if err != nil {
-						if want != nil {
-							continue
-						}
-						return nil, fmt.Errorf("rtmfp: server certificate: %w", err)
-					}
-					if want != nil && cert.Fingerprint != *want {
-						continue // not the peer we asked for
-					}
-					k, err := wire.NewInitiatorKeying(cert, c.cfg.Policy)
-					if err != nil {
-						return nil, fmt.Errorf("rtmfp: %w", err)
-					}
-					rc, keying, dst = cert, k, p.from
-					ik = (&wire.IIKeying{SessionID: rxID, Cookie: rh.Cookie, Cert: c.id.Cert, SKIC: k.SKIC, Signature: []byte{'X'}}).AppendTo(nil)
-					c.sendStartup(0, wire.ChunkIIKeying, ik, dst)
+				s, resend, err := h.onChunk(ch, p)
+				if s != nil || err != nil {
+					return s, err
+				}
+				if resend {
 					retry.Reset(helloRetry)
-				case wire.ChunkCookieChange:
-					var cc wire.CookieChange
-					var k wire.IIKeying
-					if ik == nil || p.from != dst || cc.Unmarshal(ch.Value) != nil || k.Unmarshal(ik) != nil || string(cc.Old) != string(k.Cookie) {
-						continue
-					}
-					k.Cookie = cc.New
-					ik = k.AppendTo(nil)
-					c.sendStartup(0, wire.ChunkIIKeying, ik, dst)
-				case wire.ChunkRIKeying:
-					var rk wire.RIKeying
-					if keying == nil || p.ssid != rxID || p.from != dst || rk.Unmarshal(ch.Value) != nil || rk.SessionID == 0 {
-						continue
-					}
-					keys, err := keying.Finish(rk.SKRC, rc)
-					if err != nil {
-						return nil, fmt.Errorf("rtmfp: keying: %w", err)
-					}
-					now := time.Now()
-					log := c.log.With("session", fmt.Sprintf("%08x", rxID), "remote", dst.String())
-					s := newSession(c, wire.ModeInitiator, rxID, rk.SessionID, dst, keys, c.cfg.limits(), &c.stats, log, now)
-					s.far, s.near = rc.Fingerprint, c.id.Fingerprint
-					s.closeWait = clientLinger
-					s.mu.Lock()
-					s.conn.initiator = true
-					s.conn.control = s.openSendFlow(tcMetadata(0), 0, false, 1, 0)
-					s.mu.Unlock()
-					c.mu.Lock()
-					c.sessions[rxID] = s
-					c.mu.Unlock()
-					c.stats.HandshakesOK.Add(1)
-					return s, nil
 				}
 			}
 		}
