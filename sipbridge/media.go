@@ -159,16 +159,7 @@ func (m *mediaBridge) read(pub *media.Publisher, c rtpCodec, last *atomic.Int64)
 	if !ok {
 		return fmt.Errorf("sip: codec %d", c.ID)
 	}
-	var (
-		started bool
-		ts0     uint32
-		dtmf    dtmfDetector
-		frames  [][]byte
-	)
-	publish := func(ms uint32, pkt []byte) {
-		// The jitter buffer reuses its packets' memory: the hub keeps frames.
-		pub.Write(&media.Frame{Kind: media.KindAudio, Codec: c.ID, Rate: in.SampleRate, Channels: 1, Timestamp: ms, Payload: bytes.Clone(pkt)})
-	}
+	frames := &rtpIn{c: c, rate: in.SampleRate, pub: pub, onDTMF: m.onDTMF, log: m.log}
 	// mu serializes the jitter buffer between this goroutine and its timer.
 	var mu sync.Mutex
 	depth := m.jitter
@@ -178,33 +169,7 @@ func (m *mediaBridge) read(pub *media.Publisher, c rtpCodec, last *atomic.Int64)
 	case depth < 0:
 		depth = 0
 	}
-	jb := newJitterBuffer(depth, func(p *rtp.Packet) {
-		switch {
-		case c.DTMF && p.PayloadType == c.DTMFType:
-			if d, ok := dtmf.push(p.Timestamp, p.Payload); ok && m.onDTMF != nil {
-				m.onDTMF(d)
-			}
-			return
-		case p.PayloadType != c.PayloadType || len(p.Payload) == 0:
-			return
-		}
-		if !started {
-			started, ts0 = true, p.Timestamp
-		}
-		ms := uint32(uint64(p.Timestamp-ts0) * 1000 / uint64(c.ClockRate))
-		if c.ID != codec.Speex {
-			publish(ms, p.Payload)
-			return
-		}
-		var err error
-		if frames, err = splitSpeex(frames[:0], p.Payload); err != nil {
-			m.log.Debug("speex packet dropped", "err", err)
-			return
-		}
-		for i, f := range frames {
-			publish(ms+uint32(i)*speexFrameMillis, f)
-		}
-	})
+	jb := newJitterBuffer(depth, frames.deliver)
 	var lost uint64 // jb.Lost already counted in Stats.RTPLost
 	countLost := func() {
 		m.stats.RTPLost.Add(jb.Lost - lost)
@@ -245,6 +210,54 @@ func (m *mediaBridge) read(pub *media.Publisher, c rtpCodec, last *atomic.Int64)
 		countLost()
 		mu.Unlock()
 	}
+}
+
+// rtpIn turns the RTP packets the jitter buffer releases into hub frames:
+// the RTP clock becomes milliseconds here, once; Speex packets are split
+// into their frames; RFC 4733 events go to onDTMF.
+type rtpIn struct {
+	c       rtpCodec
+	rate    int
+	pub     *media.Publisher
+	onDTMF  func(byte)
+	log     *slog.Logger
+	started bool
+	ts0     uint32
+	dtmf    dtmfDetector
+	frames  [][]byte
+}
+
+func (r *rtpIn) deliver(p *rtp.Packet) {
+	switch {
+	case r.c.DTMF && p.PayloadType == r.c.DTMFType:
+		if d, ok := r.dtmf.push(p.Timestamp, p.Payload); ok && r.onDTMF != nil {
+			r.onDTMF(d)
+		}
+		return
+	case p.PayloadType != r.c.PayloadType || len(p.Payload) == 0:
+		return
+	}
+	if !r.started {
+		r.started, r.ts0 = true, p.Timestamp
+	}
+	ms := uint32(uint64(p.Timestamp-r.ts0) * 1000 / uint64(r.c.ClockRate))
+	if r.c.ID != codec.Speex {
+		r.publish(ms, p.Payload)
+		return
+	}
+	var err error
+	if r.frames, err = splitSpeex(r.frames[:0], p.Payload); err != nil {
+		r.log.Debug("speex packet dropped", "err", err)
+		return
+	}
+	for i, f := range r.frames {
+		r.publish(ms+uint32(i)*speexFrameMillis, f)
+	}
+}
+
+func (r *rtpIn) publish(ms uint32, pkt []byte) {
+	// The jitter buffer reuses its packets' memory: the hub keeps frames.
+	r.pub.Write(&media.Frame{Kind: media.KindAudio, Codec: r.c.ID, Rate: r.rate, Channels: 1, Timestamp: ms, Payload: bytes.Clone(pkt)})
 }
 
 // speexFrameMillis is the duration of one Speex frame (narrowband and wideband).
