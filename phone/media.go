@@ -16,12 +16,15 @@ import (
 // side (directly in a p2p call, else through the server), send DTMF, and
 // end on the duration or the other side's bye.
 func (p *phone) talk(ctx context.Context, r *Result, acc *amf.Object) error {
-	pubName, playName := acc.GetString("publish"), acc.GetString("play")
-	mode, peer := acc.GetString("mode"), acc.GetString("peerId")
-	p.log.Info("call established", "call", r.Call, "publish", pubName, "play", playName, "mode", mode)
+	m := &callMedia{p: p, r: r, ctx: ctx, pub: acc.GetString("publish"), play: acc.GetString("play"), peer: acc.GetString("peerId"),
+		evc: make(chan event, 1), mediac: make(chan struct{}, 1), errc: make(chan error, 1),
+		directUp: make(chan *rtmp.Client, 1), directErr: make(chan error, 1)}
+	mode := acc.GetString("mode")
+	p.log.Info("call established", "call", r.Call, "publish", m.pub, "play", m.play, "mode", mode)
 
 	mctx, stop := context.WithCancel(ctx)
 	defer stop()
+	m.mctx = mctx
 	sendErr := make(chan error, 1)
 	go func() { sendErr <- p.send(mctx, 0) }()
 	heard := make(chan []int16, 1)
@@ -30,79 +33,104 @@ func (p *phone) talk(ctx context.Context, r *Result, acc *amf.Object) error {
 		stop()
 		r.Heard = <-heard
 	}()
-
-	var direct *rtmp.Client // the far peer's session while media is p2p
-	defer func() {
-		if direct != nil {
-			direct.Close()
-		}
-	}()
-	relay := func() error {
-		if direct != nil {
-			direct.Close()
-			direct = nil
-		}
-		if r.Media == MediaRelay {
-			return nil
-		}
-		r.Media = MediaRelay
-		return p.relay(ctx, pubName, playName)
-	}
+	defer m.closeDirect()
 	// Events first: a call can end while its media is being set up.
-	evc := make(chan event, 1)
-	mediac := make(chan struct{}, 1)
-	errc := make(chan error, 1)
-	go func() {
-		for {
-			e, err := p.next(mctx, r.Call)
-			if err != nil {
-				errc <- err
-				return
-			}
-			switch e.method {
-			case "onDTMF":
-				r.Digits += e.obj.GetString("digits")
-			case "onMedia":
-				if e.obj.GetString("mode") == MediaRelay {
-					select {
-					case mediac <- struct{}{}:
-					default:
-					}
-				}
-			case "onBye", "onRejected", "onCancelled":
-				evc <- e
-				return
-			}
-		}
-	}()
-	directUp := make(chan *rtmp.Client, 1)
-	directErr := make(chan error, 1)
-	if mode == MediaP2P && p.direct != nil && peer != "" {
-		r.Media = MediaP2P
-		p.direct.allow(pubName)
-		timeout := p.opts.P2PTimeout
-		if timeout <= 0 {
-			timeout = DefaultP2PTimeout
-		}
-		go func() {
-			dctx, cancel := context.WithTimeout(mctx, timeout)
-			defer cancel()
-			cl, err := p.playDirect(dctx, peer, playName)
-			if err != nil {
-				directErr <- err
-				return
-			}
-			directUp <- cl
-		}()
-	} else if err := relay(); err != nil {
-		return endedOr(r, evc, err)
+	go m.watchEvents()
+	if mode == MediaP2P && p.direct != nil && m.peer != "" {
+		m.startDirect()
+	} else if err := m.relay(); err != nil {
+		return endedOr(r, m.evc, err)
 	}
-
 	if p.opts.DTMF != "" {
 		if _, err := p.call(ctx, "sendDTMF", r.Call, p.opts.DTMF); err != nil {
 			return err
 		}
 	}
+	return m.run(sendErr)
+}
+
+// callMedia is the media side of one established call.
+type callMedia struct {
+	p         *phone
+	r         *Result
+	ctx, mctx context.Context // the call's; the media's, ended with talk
+	pub, play string
+	peer      string       // the far peer's id in a p2p call
+	direct    *rtmp.Client // the far peer's session while media is p2p
+	evc       chan event   // the event that ends the call
+	mediac    chan struct{}
+	errc      chan error
+	directUp  chan *rtmp.Client
+	directErr chan error
+}
+
+func (m *callMedia) closeDirect() {
+	if m.direct != nil {
+		m.direct.Close()
+		m.direct = nil
+	}
+}
+
+// relay moves the media through the server (once).
+func (m *callMedia) relay() error {
+	m.closeDirect()
+	if m.r.Media == MediaRelay {
+		return nil
+	}
+	m.r.Media = MediaRelay
+	return m.p.relay(m.ctx, m.pub, m.play)
+}
+
+// watchEvents collects DTMF, tells of the server's switch to relay and
+// hands over the event that ends the call.
+func (m *callMedia) watchEvents() {
+	for {
+		e, err := m.p.next(m.mctx, m.r.Call)
+		if err != nil {
+			m.errc <- err
+			return
+		}
+		switch e.method {
+		case "onDTMF":
+			m.r.Digits += e.obj.GetString("digits")
+		case "onMedia":
+			if e.obj.GetString("mode") == MediaRelay {
+				select {
+				case m.mediac <- struct{}{}:
+				default:
+				}
+			}
+		case "onBye", "onRejected", "onCancelled":
+			m.evc <- e
+			return
+		}
+	}
+}
+
+// startDirect plays the far peer directly, within the p2p timeout.
+func (m *callMedia) startDirect() {
+	m.r.Media = MediaP2P
+	m.p.direct.allow(m.pub)
+	timeout := m.p.opts.P2PTimeout
+	if timeout <= 0 {
+		timeout = DefaultP2PTimeout
+	}
+	go func() {
+		dctx, cancel := context.WithTimeout(m.mctx, timeout)
+		defer cancel()
+		cl, err := m.p.playDirect(dctx, m.peer, m.play)
+		if err != nil {
+			m.directErr <- err
+			return
+		}
+		m.directUp <- cl
+	}()
+}
+
+// run waits for the call's end: the duration (our bye), the other side's
+// end, or a failure; meanwhile it falls back to relay when p2p fails.
+func (m *callMedia) run(sendErr <-chan error) error {
+	p, r := m.p, m.r
 	var timeout <-chan time.Time
 	if p.opts.Duration > 0 {
 		t := time.NewTimer(p.opts.Duration)
@@ -111,42 +139,42 @@ func (p *phone) talk(ctx context.Context, r *Result, acc *amf.Object) error {
 	}
 	for {
 		select {
-		case cl := <-directUp:
+		case cl := <-m.directUp:
 			if r.Media == MediaP2P {
-				direct = cl
-				p.log.Info("media p2p", "call", r.Call, "peer", peer[:16])
+				m.direct = cl
+				p.log.Info("media p2p", "call", r.Call, "peer", m.peer[:16])
 			} else {
 				cl.Close()
 			}
-		case err := <-directErr:
+		case err := <-m.directErr:
 			if r.Media == MediaP2P {
 				p.log.Info("p2p failed: asking for relay", "call", r.Call, "err", err)
-				if _, err := p.call(ctx, "p2pFailed", r.Call); err != nil {
+				if _, err := p.call(m.ctx, "p2pFailed", r.Call); err != nil {
 					return err
 				}
-				if err := relay(); err != nil {
+				if err := m.relay(); err != nil {
 					return err
 				}
 			}
-		case <-mediac:
+		case <-m.mediac:
 			p.log.Info("server switched the call to relay", "call", r.Call)
-			if err := relay(); err != nil {
+			if err := m.relay(); err != nil {
 				return err
 			}
 		case <-timeout:
-			if _, err := p.call(ctx, "bye", r.Call); err != nil {
+			if _, err := p.call(m.ctx, "bye", r.Call); err != nil {
 				return err
 			}
 			select { // our own bye comes back as onBye
-			case e := <-evc:
+			case e := <-m.evc:
 				r.End = e.obj
 				return nil
-			case err := <-errc:
+			case err := <-m.errc:
 				return err
 			}
-		case e := <-evc:
+		case e := <-m.evc:
 			return endResult(r, e)
-		case err := <-errc:
+		case err := <-m.errc:
 			return err
 		case err := <-sendErr:
 			return fmt.Errorf("phone: sending audio: %w", err)
