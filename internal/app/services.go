@@ -22,6 +22,7 @@ import (
 	"github.com/flashvox/flashvox/internal/ratelog"
 	"github.com/flashvox/flashvox/internal/tlscert"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/rtmp/rtmpt"
 	"github.com/flashvox/flashvox/session"
@@ -104,6 +105,22 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	(&web.Pages{SWF: swfPath()}).Register(mux)
 	registerAdmin(mux, db, auth, guard, cfg.SIP.Realm) // /api/v1/admin/… (store.go)
 	apps, transcode := newApps(cfg, appDeps{calls: calls, auth: auth, confs: confs, guard: guard, log: callLog}, logger)
+	rs, sessions := newRTMPServer(cfg, logger, reg, hub, tc, apps, transcode)
+	tunnel := rtmpt.New(rs, rtmpt.Options{
+		MaxSessions:      cfg.RTMP.RTMPTMaxSessions,
+		MaxSessionsPerIP: cfg.RTMP.RTMPTMaxSessionsPerIP,
+		IdleTimeout:      cfg.RTMP.RTMPTIdleTimeout,
+		Logger:           logger.With("component", "rtmpt"),
+	})
+	tunnel.Register(mux)
+	tunnel.RegisterMetrics(reg)
+	return &services{hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck}, nil
+}
+
+// newRTMPServer is the RTMP server and the session handler behind it
+// (which RTMPT and RTMFP share), with their metrics.
+func newRTMPServer(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service,
+	apps map[string]session.App, policies map[string]session.TranscodePolicy) (*rtmp.Server, *session.Handler) {
 	sessionStats := &session.Stats{}
 	sessionLog := logger.With("component", "session")
 	refusals := ratelog.New(ratelog.Options{Logger: sessionLog})
@@ -115,7 +132,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		Refusals:       refusals,
 		Hooks:          newHooks(cfg.Hooks, logger),
 		Apps:           apps,
-		Transcode:      transcode,
+		Transcode:      policies,
 		MaxTranscoders: maxTranscoders(cfg.RTMP.MaxTranscoders),
 		Stats:          sessionStats,
 	}}
@@ -142,15 +159,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	reg.MustRegister(refusalCollector{desc: prometheus.NewDesc("flashvox_session_refusals_total",
 		"Refusals a client can repeat at will, by cause (connect, publish, publish_in_use, command, max_streams, shared_object); logged one line per cause a minute.",
 		[]string{"cause"}, nil), l: refusals})
-	tunnel := rtmpt.New(rs, rtmpt.Options{
-		MaxSessions:      cfg.RTMP.RTMPTMaxSessions,
-		MaxSessionsPerIP: cfg.RTMP.RTMPTMaxSessionsPerIP,
-		IdleTimeout:      cfg.RTMP.RTMPTIdleTimeout,
-		Logger:           logger.With("component", "rtmpt"),
-	})
-	tunnel.Register(mux)
-	tunnel.RegisterMetrics(reg)
-	return &services{hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck}, nil
+	return rs, sessions
 }
 
 // loadCerts reads the RTMPS/RTMPTS pair (rtmp.tls_cert) and the HTTPS
