@@ -30,7 +30,7 @@ type App struct {
 // maxPlayWait bounds apps[].play_wait.
 const maxPlayWait = 24 * time.Hour
 
-// Built-in application names (phoneapp.Name, siprtmp.Name).
+// Built-in application names (phone.Name in apps/phone, siprtmp.Name in apps/siprtmp).
 const (
 	AppPhone = "phone"
 	AppSIP   = "sip"

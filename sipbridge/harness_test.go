@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/account"
+	"github.com/flashvox/flashvox/apps/phone"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/internal/passhash"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/media/transcode"
-	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"
 )
@@ -84,7 +84,7 @@ func startEnvRing(t *testing.T, ring time.Duration, edit func(*Options)) *env {
 		t.Fatal(err)
 	}
 	sessions := &session.Handler{Options: session.Options{Hub: hub, Transcoder: tc, MaxStreams: 8, Logger: log,
-		Apps: map[string]session.App{phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log}}}}
+		Apps: map[string]session.App{phone.Name: &phone.App{Calls: calls, Auth: auth, Logger: log}}}}
 	srv := &rtmp.Server{
 		MaxConns: 100, MaxConnsPerIP: 100, Logger: log,
 		Handler: rtmp.HandlerFunc(func(ctx context.Context, c *rtmp.Conn) { sessions.Serve(ctx, c) }),

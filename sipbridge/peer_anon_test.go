@@ -13,7 +13,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
-	"github.com/flashvox/flashvox/phone"
+	"github.com/flashvox/flashvox/softphone"
 )
 
 // narrowRTPPorts gives the next bridge n RTP ports (n/2 calls) from a
@@ -66,7 +66,7 @@ func TestPeerAnonymousEcho(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	r, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "alice", Secret: "alice", Codec: codec.Nellymoser,
+	r, err := softphone.Call(ctx, softphone.Options{Server: e.rtmpURL, User: "alice", Secret: "alice", Codec: codec.Nellymoser,
 		Mic: mic(), Duration: 3 * time.Second, SetupTimeout: 10 * time.Second}, "+15551234567")
 	if err != nil {
 		t.Fatalf("alice's call after the anonymous ones: %v", err)

@@ -11,7 +11,7 @@ import (
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
-	"github.com/flashvox/flashvox/phone"
+	"github.com/flashvox/flashvox/softphone"
 )
 
 // Tones of the two sides: bob (web) sends mic()'s 500 Hz, carol's
@@ -75,7 +75,7 @@ func bobCallsBaresip(t *testing.T, rtmpURL string, c codec.ID, setup time.Durati
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	r, err := phone.Call(ctx, phone.Options{Server: rtmpURL, User: "bob", Secret: "bob", Codec: c,
+	r, err := softphone.Call(ctx, softphone.Options{Server: rtmpURL, User: "bob", Secret: "bob", Codec: c,
 		Mic: mic(), Duration: 4 * time.Second, SetupTimeout: setup}, callee)
 	if err != nil {
 		t.Fatalf("bob: %v\nbaresip: %s", err, b.Output())
@@ -87,7 +87,7 @@ func bobCallsBaresip(t *testing.T, rtmpURL string, c codec.ID, setup time.Durati
 // baresip has stopped, that baresip's recording holds bob's.
 func checkBothHeard(t *testing.T, heard []int16, b *testpeer.Baresip) {
 	t.Helper()
-	checkTone(t, "bob", after(heard, phone.SampleRate/2), phone.SampleRate, carolHz, bobHz)
+	checkTone(t, "bob", after(heard, softphone.SampleRate/2), softphone.SampleRate, carolHz, bobHz)
 	testwait.For(t, 5*time.Second, "baresip's recording", func() bool { return b.Heard() != "" })
 	b.Stop()
 	checkBaresipHeard(t, b)
@@ -109,12 +109,12 @@ func TestPeerBaresipCallsWebUser(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			type answer struct {
-				r   *phone.Result
+				r   *softphone.Result
 				err error
 			}
 			res := make(chan answer, 1)
 			go func() {
-				r, err := phone.Answer(ctx, phone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: c,
+				r, err := softphone.Answer(ctx, softphone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: c,
 					Mic: mic(), Duration: 4 * time.Second, SetupTimeout: 20 * time.Second})
 				res <- answer{r, err}
 			}()
@@ -152,14 +152,14 @@ func TestPeerBaresipWebUserCalls(t *testing.T) {
 // TestPeerBaresipEveryDeviceRings: bob has a web phone and a registered
 // baresip that does not answer; alice calls bob: both ring, the web
 // phone answers first, and the bridge cancels baresip's INVITE (487);
-// the call goes on on the web phone.
+// the call goes on on the web softphone.
 func TestPeerBaresipEveryDeviceRings(t *testing.T) {
 	e := startEnv(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	res := make(chan error, 1)
 	go func() {
-		_, err := phone.Answer(ctx, phone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: codec.Nellymoser,
+		_, err := softphone.Answer(ctx, softphone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: codec.Nellymoser,
 			Mic: mic(), SetupTimeout: 20 * time.Second})
 		res <- err
 	}()
@@ -169,12 +169,12 @@ func TestPeerBaresipEveryDeviceRings(t *testing.T) {
 		SourceWAV: carolMic(t), Seconds: 20,
 	})
 	testwait.For(t, 20*time.Second, "bob's registration", func() bool { return len(e.bridge.Registered("bob")) == 1 })
-	r, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "alice", Secret: "alice", Codec: codec.Nellymoser,
+	r, err := softphone.Call(ctx, softphone.Options{Server: e.rtmpURL, User: "alice", Secret: "alice", Codec: codec.Nellymoser,
 		Mic: mic(), Duration: 2 * time.Second, SetupTimeout: 10 * time.Second}, "bob")
 	if err != nil {
 		t.Fatalf("alice: %v\nbaresip: %s", err, b.Output())
 	}
-	checkTone(t, "alice", after(r.Heard, phone.SampleRate/2), phone.SampleRate, bobHz, 730)
+	checkTone(t, "alice", after(r.Heard, softphone.SampleRate/2), softphone.SampleRate, bobHz, 730)
 	if err := <-res; err != nil {
 		t.Errorf("bob's web phone: %v", err)
 	}

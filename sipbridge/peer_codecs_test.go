@@ -12,7 +12,7 @@ import (
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
-	"github.com/flashvox/flashvox/phone"
+	"github.com/flashvox/flashvox/softphone"
 )
 
 // TestPeerSippOfferOrder: the INVITE a web user's call sends to the trunk
@@ -41,7 +41,7 @@ func TestPeerSippOfferOrder(t *testing.T) {
 			})
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			_, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "alice", Secret: "alice", Codec: codec.Nellymoser,
+			_, err := softphone.Call(ctx, softphone.Options{Server: e.rtmpURL, User: "alice", Secret: "alice", Codec: codec.Nellymoser,
 				Mic: mic(), Duration: time.Second, SetupTimeout: 10 * time.Second}, "+15551234567")
 			if err == nil || !strings.Contains(err.Error(), "486") {
 				t.Errorf("call: %v, want the trunk's 486", err)
@@ -107,7 +107,7 @@ func TestPeerBaresipWideband(t *testing.T) {
 		res := make(chan error, 1)
 		var heard []int16
 		go func() {
-			r, err := phone.Answer(ctx, phone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: codec.Nellymoser,
+			r, err := softphone.Answer(ctx, softphone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: codec.Nellymoser,
 				Mic: mic(), Duration: 4 * time.Second, SetupTimeout: 20 * time.Second})
 			if r != nil {
 				heard = r.Heard
@@ -173,7 +173,7 @@ func TestPeerSippPhoneOfferOrder(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			_, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: codec.Nellymoser,
+			_, err := softphone.Call(ctx, softphone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: codec.Nellymoser,
 				Mic: mic(), Duration: time.Second, SetupTimeout: 10 * time.Second}, "carol")
 			if err == nil {
 				t.Errorf("bob's call to carol succeeded, want busy")

@@ -12,7 +12,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
-	"github.com/flashvox/flashvox/phone"
+	"github.com/flashvox/flashvox/softphone"
 )
 
 // pcapDir is where Debian's sip-tester installs its RTP pcaps.
@@ -46,13 +46,13 @@ func TestPeerSippInboundToUser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	type answer struct {
-		r   *phone.Result
+		r   *softphone.Result
 		err error
 	}
 	res := make(chan answer, 1)
 	ready := make(chan struct{})
 	go func() {
-		r, err := phone.Answer(ctx, phone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: codec.Nellymoser,
+		r, err := softphone.Answer(ctx, softphone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: codec.Nellymoser,
 			Mic: mic(), SetupTimeout: 20 * time.Second, OnHear: nil})
 		res <- answer{r, err}
 	}()
@@ -74,10 +74,10 @@ func TestPeerSippInboundToUser(t *testing.T) {
 	if a.r.Digits != "1" {
 		t.Errorf("bob got DTMF %q, want 1", a.r.Digits)
 	}
-	if lvl := audiotest.RMSDB(a.r.Heard); len(a.r.Heard) < 5*phone.SampleRate || lvl < -40 {
+	if lvl := audiotest.RMSDB(a.r.Heard); len(a.r.Heard) < 5*softphone.SampleRate || lvl < -40 {
 		t.Errorf("bob heard %d samples at %.1f dBFS", len(a.r.Heard), lvl)
 	} else {
-		t.Logf("bob heard %.1f s at %.1f dBFS", float64(len(a.r.Heard))/phone.SampleRate, lvl)
+		t.Logf("bob heard %.1f s at %.1f dBFS", float64(len(a.r.Heard))/softphone.SampleRate, lvl)
 	}
 	if err := uac.Wait(); err != nil {
 		t.Fatalf("sipp uac: %v\n%s", err, uac.Output())

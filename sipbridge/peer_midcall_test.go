@@ -14,7 +14,7 @@ import (
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/media"
-	"github.com/flashvox/flashvox/phone"
+	"github.com/flashvox/flashvox/softphone"
 )
 
 // pcapScenario writes testdata/name with sip-tester's pcap folder filled in.
@@ -57,12 +57,12 @@ func TestPeerSippTrunkEarlyMedia(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	type result struct {
-		r   *phone.Result
+		r   *softphone.Result
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		r, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "alice", Secret: "alice", Codec: codec.Nellymoser,
+		r, err := softphone.Call(ctx, softphone.Options{Server: e.rtmpURL, User: "alice", Secret: "alice", Codec: codec.Nellymoser,
 			Mic: mic(), Duration: 2 * time.Second, SetupTimeout: 10 * time.Second}, "+15551234567")
 		done <- result{r, err}
 	}()
@@ -115,7 +115,7 @@ func TestPeerSippTrunkHold(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		_, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "alice", Secret: "alice", Codec: codec.Nellymoser,
+		_, err := softphone.Call(ctx, softphone.Options{Server: e.rtmpURL, User: "alice", Secret: "alice", Codec: codec.Nellymoser,
 			Mic: mic(), SetupTimeout: 10 * time.Second}, "+15551234567")
 		done <- err
 	}()

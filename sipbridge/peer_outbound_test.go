@@ -8,22 +8,22 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
-	"github.com/flashvox/flashvox/phone"
+	"github.com/flashvox/flashvox/softphone"
 )
 
 // mic is a harmonic test signal (Nellymoser renders a pure sine too quietly).
 func mic() []int16 {
-	return audiotest.Square(phone.SampleRate, phone.SampleRate, 500, 0.3)
+	return audiotest.Square(softphone.SampleRate, softphone.SampleRate, 500, 0.3)
 }
 
 // checkHeard asserts that heard carries the 500 Hz fundamental of mic.
 func checkHeard(t *testing.T, who string, heard []int16) {
 	t.Helper()
-	if len(heard) < 2*phone.SampleRate {
+	if len(heard) < 2*softphone.SampleRate {
 		t.Fatalf("%s heard only %d samples", who, len(heard))
 	}
-	mid := heard[phone.SampleRate/2:]
-	w, o := audiotest.ToneDB(mid, phone.SampleRate, 500), audiotest.ToneDB(mid, phone.SampleRate, 730)
+	mid := heard[softphone.SampleRate/2:]
+	w, o := audiotest.ToneDB(mid, softphone.SampleRate, 500), audiotest.ToneDB(mid, softphone.SampleRate, 730)
 	t.Logf("%s: 500 Hz at %.1f dB, 730 Hz at %.1f dB", who, w, o)
 	if w < -30 || w-o < 15 {
 		t.Errorf("%s must hear 500 Hz (%.1f dB) well above 730 Hz (%.1f dB)", who, w, o)
@@ -41,7 +41,7 @@ func TestPeerSippTrunkOutbound(t *testing.T) {
 			e := startEnv(t, func(o *Options) { o.Trunks = []Trunk{trunk(addr)} })
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			r, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "alice", Secret: "alice", Codec: c,
+			r, err := softphone.Call(ctx, softphone.Options{Server: e.rtmpURL, User: "alice", Secret: "alice", Codec: c,
 				Mic: mic(), Duration: 3 * time.Second, SetupTimeout: 10 * time.Second}, "+15551234567")
 			if err != nil {
 				t.Fatalf("call: %v", err)

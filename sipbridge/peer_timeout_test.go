@@ -7,7 +7,7 @@ import (
 
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
-	"github.com/flashvox/flashvox/phone"
+	"github.com/flashvox/flashvox/softphone"
 )
 
 // TestPeerSippKilledRTPTimeout: the trunk (sipp) is killed mid-call; no
@@ -20,13 +20,13 @@ func TestPeerSippKilledRTPTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	type result struct {
-		r   *phone.Result
+		r   *softphone.Result
 		err error
 		at  time.Time
 	}
 	res := make(chan result, 1)
 	go func() {
-		r, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "alice", Secret: "alice", Codec: codec.Nellymoser,
+		r, err := softphone.Call(ctx, softphone.Options{Server: e.rtmpURL, User: "alice", Secret: "alice", Codec: codec.Nellymoser,
 			Mic: mic(), SetupTimeout: 10 * time.Second}, "+15551234567")
 		res <- result{r, err, time.Now()}
 	}()

@@ -17,7 +17,7 @@ import (
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/internal/tlscert"
-	"github.com/flashvox/flashvox/phone"
+	"github.com/flashvox/flashvox/softphone"
 )
 
 // tlsPeers is a self-signed pair for 127.0.0.1 shared by the bridge and
@@ -152,7 +152,7 @@ func TestPeerBaresipTLSUntrusted(t *testing.T) {
 	waitRegisteredTLS(t, e, b)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: codec.Nellymoser,
+	_, err := softphone.Call(ctx, softphone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: codec.Nellymoser,
 		Mic: mic(), Duration: 2 * time.Second, SetupTimeout: 15 * time.Second}, "carol")
 	b.Stop()
 	if err == nil {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
-	"github.com/flashvox/flashvox/phone"
+	"github.com/flashvox/flashvox/softphone"
 )
 
 // TestPeerSippTrunkAuthAndDTMF: the trunk (our sipp scenario) challenges
@@ -25,7 +25,7 @@ func TestPeerSippTrunkAuthAndDTMF(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	r, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "alice", Secret: "alice", Codec: codec.Nellymoser,
+	r, err := softphone.Call(ctx, softphone.Options{Server: e.rtmpURL, User: "alice", Secret: "alice", Codec: codec.Nellymoser,
 		Mic: mic(), Duration: 3 * time.Second, SetupTimeout: 10 * time.Second, DTMF: "123#"}, "+15551234567")
 	if err != nil {
 		t.Fatalf("call: %v", err)
@@ -46,7 +46,7 @@ func TestPeerSippTrunkHangsUp(t *testing.T) {
 	e := startEnv(t, func(o *Options) { o.Trunks = []Trunk{trunk(addr)} })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	r, err := phone.Call(ctx, phone.Options{Server: e.rtmpURL, User: "alice", Secret: "alice", Codec: codec.Speex,
+	r, err := softphone.Call(ctx, softphone.Options{Server: e.rtmpURL, User: "alice", Secret: "alice", Codec: codec.Speex,
 		Mic: mic(), SetupTimeout: 10 * time.Second}, "+15551234567")
 	if err != nil {
 		t.Fatalf("call: %v", err)

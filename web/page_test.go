@@ -13,13 +13,13 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/flashvox/flashvox/account"
+	"github.com/flashvox/flashvox/apps/phone"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/teststack"
-	"github.com/flashvox/flashvox/phone"
-	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"
+	"github.com/flashvox/flashvox/softphone"
 	"github.com/flashvox/flashvox/web"
 )
 
@@ -41,9 +41,9 @@ func startPageEnv(t *testing.T) *pageEnv {
 
 	t.Cleanup(func() { hs.Close(); calls.Close() })
 	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
-		phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log},
+		phone.Name: &phone.App{Calls: calls, Auth: auth, Logger: log},
 	}})
-	return &pageEnv{url: hs.URL, rtmpURL: st.URL(phoneapp.Name)}
+	return &pageEnv{url: hs.URL, rtmpURL: st.URL(phone.Name)}
 }
 
 // chromium starts Debian's chromium headless for chromedp; a missing
@@ -125,7 +125,7 @@ func TestPageSignalling(t *testing.T) {
 			// bob's headless phone calls alice and hangs up 300 ms after the answer.
 			bobDone := make(chan error, 1)
 			go func() {
-				_, err := phone.Call(ctx, phone.Options{Server: env.rtmpURL, User: "bob", Secret: "bob",
+				_, err := softphone.Call(ctx, softphone.Options{Server: env.rtmpURL, User: "bob", Secret: "bob",
 					Duration: 300 * time.Millisecond, SetupTimeout: 10 * time.Second}, "alice")
 				bobDone <- err
 			}()

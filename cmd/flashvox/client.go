@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/codec"
-	"github.com/flashvox/flashvox/phone"
+	"github.com/flashvox/flashvox/softphone"
 )
 
 const clientUsage = `usage: flashvox client [--server rtmp://127.0.0.1:1935/phone] --user U (--password P | --token T)
@@ -24,7 +24,7 @@ const clientUsage = `usage: flashvox client [--server rtmp://127.0.0.1:1935/phon
 type clientRun struct {
 	verb, target, record string
 	timeout              time.Duration
-	opts                 phone.Options
+	opts                 softphone.Options
 }
 
 // parseClient reads the command line; false after it printed why not.
@@ -44,7 +44,7 @@ func parseClient(args []string, stderr io.Writer) (*clientRun, bool) {
 	timeout := fs.Duration("timeout", 60*time.Second, "give up ringing or waiting for a call after this long")
 	verbose := fs.Bool("v", false, "log protocol steps to stderr")
 	p2p := fs.Bool("p2p", false, "rtmfp:// only: offer and accept peer-to-peer media, falling back to relay")
-	p2pTimeout := fs.Duration("p2p-timeout", phone.DefaultP2PTimeout, "with --p2p: how long to wait for the far peer's audio before falling back to relay")
+	p2pTimeout := fs.Duration("p2p-timeout", softphone.DefaultP2PTimeout, "with --p2p: how long to wait for the far peer's audio before falling back to relay")
 	// Flags may come before and after the verb.
 	if err := fs.Parse(args); err != nil {
 		return nil, false
@@ -71,7 +71,7 @@ func parseClient(args []string, stderr io.Writer) (*clientRun, bool) {
 		fmt.Fprintf(stderr, "flashvox client: --codec must be speex or nellymoser, got %q\n", *codecName)
 		return nil, false
 	}
-	opts := phone.Options{Server: *server, User: *user, Secret: *password, Codec: id, Duration: *duration, DTMF: *dtmf, P2P: *p2p, P2PTimeout: *p2pTimeout}
+	opts := softphone.Options{Server: *server, User: *user, Secret: *password, Codec: id, Duration: *duration, DTMF: *dtmf, P2P: *p2p, P2PTimeout: *p2pTimeout}
 	if *token != "" {
 		opts.Secret = *token
 	}
@@ -79,7 +79,7 @@ func parseClient(args []string, stderr io.Writer) (*clientRun, bool) {
 		opts.Logger = slog.New(slog.NewTextHandler(stderr, nil))
 	}
 	if *play != "" {
-		pcm, err := phone.ReadWAV(*play)
+		pcm, err := softphone.ReadWAV(*play)
 		if err != nil {
 			fmt.Fprintf(stderr, "flashvox client: --play: %v\n", err)
 			return nil, false
@@ -101,15 +101,15 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var res *phone.Result
+	var res *softphone.Result
 	var err error
 	if c.verb == "call" {
-		res, err = phone.Call(ctx, withSetupTimeout(c.opts, c.timeout), c.target)
+		res, err = softphone.Call(ctx, withSetupTimeout(c.opts, c.timeout), c.target)
 	} else {
-		res, err = phone.Answer(ctx, withSetupTimeout(c.opts, c.timeout))
+		res, err = softphone.Answer(ctx, withSetupTimeout(c.opts, c.timeout))
 	}
 	if res != nil && c.record != "" {
-		if werr := phone.WriteWAV(c.record, res.Heard); werr != nil {
+		if werr := softphone.WriteWAV(c.record, res.Heard); werr != nil {
 			fmt.Fprintf(stderr, "flashvox client: --record: %v\n", werr)
 			return exitFail
 		}
@@ -122,7 +122,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	if res.End != nil {
 		end = res.End.GetString("reason") + " by " + res.End.GetString("by")
 	}
-	fmt.Fprintf(stdout, "call %s ended (%s), heard %.1f s", res.Call, end, float64(len(res.Heard))/phone.SampleRate)
+	fmt.Fprintf(stdout, "call %s ended (%s), heard %.1f s", res.Call, end, float64(len(res.Heard))/softphone.SampleRate)
 	if res.Digits != "" {
 		fmt.Fprintf(stdout, ", DTMF %s", res.Digits)
 	}
@@ -134,7 +134,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 }
 
 // withSetupTimeout bounds ringing and waiting for a call (not the call itself).
-func withSetupTimeout(o phone.Options, d time.Duration) phone.Options {
+func withSetupTimeout(o softphone.Options, d time.Duration) softphone.Options {
 	o.SetupTimeout = d
 	return o
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
-	"github.com/flashvox/flashvox/phone"
+	"github.com/flashvox/flashvox/softphone"
 )
 
 // confTones are the five phones' tones: apart enough for a 20 ms Goertzel
@@ -234,12 +234,12 @@ func TestConferenceMuteAndKill(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	type result struct {
-		r   *phone.Result
+		r   *softphone.Result
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		r, err := phone.Call(ctx, phone.Options{Server: s.phoneURL, User: "p3", Secret: "p3", Codec: codec.Speex,
+		r, err := softphone.Call(ctx, softphone.Options{Server: s.phoneURL, User: "p3", Secret: "p3", Codec: codec.Speex,
 			OnHear: func(_ uint32, at time.Time) { mu.Lock(); arrivals = append(arrivals, at); mu.Unlock() }}, "conf:mute")
 		done <- result{r, err}
 	}()

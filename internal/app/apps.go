@@ -5,12 +5,12 @@ import (
 	"strings"
 
 	"github.com/flashvox/flashvox/account"
+	"github.com/flashvox/flashvox/apps/phone"
+	"github.com/flashvox/flashvox/apps/siprtmp"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/config"
-	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/session"
-	"github.com/flashvox/flashvox/siprtmp"
 	"github.com/flashvox/flashvox/throttle"
 )
 
@@ -33,7 +33,7 @@ func newApps(cfg *config.Config, d appDeps, logger *slog.Logger) (map[string]ses
 		transcode[a.Name] = session.TranscodePolicy(a.TranscodePolicy())
 		switch a.Name {
 		case config.AppPhone:
-			apps[phoneapp.Name] = &phoneapp.App{Calls: d.calls, Auth: d.auth, Guard: d.guard, Conferences: d.confs, Logger: d.log}
+			apps[phone.Name] = &phone.App{Calls: d.calls, Auth: d.auth, Guard: d.guard, Conferences: d.confs, Logger: d.log}
 			continue
 		case config.AppSIP:
 			apps[siprtmp.Name] = &siprtmp.App{Calls: d.calls, Auth: d.auth, Guard: d.guard, Logger: d.log}

@@ -26,8 +26,8 @@ import (
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/teststack"
-	"github.com/flashvox/flashvox/phone"
 	"github.com/flashvox/flashvox/rtmfp"
+	"github.com/flashvox/flashvox/softphone"
 	"github.com/flashvox/flashvox/web"
 )
 
@@ -154,7 +154,7 @@ func (a *p2pApp) watchCalls(ctx context.Context, t *testing.T, user string) func
 
 // phoneCall runs alice calling bob, both headless phones over RTMFP with
 // P2P offered; block drops their direct packets.
-func (a *p2pApp) phoneCall(t *testing.T, block bool, d time.Duration) (alice, bob *phone.Result) {
+func (a *p2pApp) phoneCall(t *testing.T, block bool, d time.Duration) (alice, bob *softphone.Result) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -174,14 +174,14 @@ func (a *p2pApp) phoneCall(t *testing.T, block bool, d time.Duration) (alice, bo
 		}
 	})
 	lh := slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})
-	opts := func(user string, hz float64) phone.Options {
-		return phone.Options{Server: a.rtmfp, User: user, Secret: user, Codec: codec.Speex, P2P: true, BlockP2P: block,
-			P2PTimeout: p2pTimeout, Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, hz, 0.5),
+	opts := func(user string, hz float64) softphone.Options {
+		return softphone.Options{Server: a.rtmfp, User: user, Secret: user, Codec: codec.Speex, P2P: true, BlockP2P: block,
+			P2PTimeout: p2pTimeout, Mic: audiotest.Sine(softphone.SampleRate, softphone.SampleRate, hz, 0.5),
 			Logger: slog.New(lh).With("phone", user)}
 	}
-	bobRes, bobErr := make(chan *phone.Result, 1), make(chan error, 1)
+	bobRes, bobErr := make(chan *softphone.Result, 1), make(chan error, 1)
 	go func() {
-		r, err := phone.Answer(ctx, opts("bob", 880))
+		r, err := softphone.Answer(ctx, opts("bob", 880))
 		bobRes <- r
 		bobErr <- err
 	}()
@@ -189,8 +189,8 @@ func (a *p2pApp) phoneCall(t *testing.T, block bool, d time.Duration) (alice, bo
 	ao.Duration = d
 	var err error
 	for range 100 { // bob may not be connected yet
-		alice, err = phone.Call(ctx, ao, "bob")
-		if !errors.Is(err, phone.ErrNotEstablished) {
+		alice, err = softphone.Call(ctx, ao, "bob")
+		if !errors.Is(err, softphone.ErrNotEstablished) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond) // retry pacing, not an event wait
@@ -238,7 +238,7 @@ func TestP2PCallsFromConfig(t *testing.T) {
 			}
 		}
 		ar, br := app.phoneCall(t, false, 4*time.Second)
-		if ar.Media != phone.MediaP2P || br.Media != phone.MediaP2P {
+		if ar.Media != softphone.MediaP2P || br.Media != softphone.MediaP2P {
 			t.Fatalf("media: alice %s, bob %s; want p2p", ar.Media, br.Media)
 		}
 		if n := app.srv.hub.Stats.FramesIn.Load(); n != 0 {
@@ -253,7 +253,7 @@ func TestP2PCallsFromConfig(t *testing.T) {
 		seen := app.watchCalls(ctx, t, "alice")
 		ar, br = app.phoneCall(t, true, 6*time.Second)
 		stop()
-		if ar.Media != phone.MediaRelay || br.Media != phone.MediaRelay {
+		if ar.Media != softphone.MediaRelay || br.Media != softphone.MediaRelay {
 			t.Errorf("blocked: media alice %s, bob %s; want relay", ar.Media, br.Media)
 		}
 		m = app.metrics(t)
@@ -287,7 +287,7 @@ func TestP2PCallsFromConfig(t *testing.T) {
 			seen := app.watchCalls(ctx, t, "alice")
 			ar, br := app.phoneCall(t, false, 3*time.Second)
 			stop()
-			if ar.Media != phone.MediaRelay || br.Media != phone.MediaRelay {
+			if ar.Media != softphone.MediaRelay || br.Media != softphone.MediaRelay {
 				t.Errorf("media: alice %s, bob %s; want relay", ar.Media, br.Media)
 			}
 			if app.srv.hub.Stats.FramesIn.Load() == 0 {

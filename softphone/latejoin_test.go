@@ -1,4 +1,4 @@
-package phone_test
+package softphone_test
 
 import (
 	"context"
@@ -7,14 +7,14 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/account"
+	"github.com/flashvox/flashvox/apps/phone"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/teststack"
-	"github.com/flashvox/flashvox/phone"
-	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/session"
+	"github.com/flashvox/flashvox/softphone"
 )
 
 // TestConferenceRelayLateSpeex: in a relay room alice talks Speex (a 400 Hz
@@ -28,15 +28,15 @@ func TestConferenceRelayLateSpeex(t *testing.T) {
 	names := []string{"alice", "bob"}
 	calls := call.NewService(call.Options{}, names...)
 	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob"}})
-	app := &phoneapp.App{Calls: calls, Auth: auth, Logger: slog.New(slog.DiscardHandler)}
-	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{phoneapp.Name: app}})
+	app := &phone.App{Calls: calls, Auth: auth, Logger: slog.New(slog.DiscardHandler)}
+	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{phone.Name: app}})
 	confs := conference.New(conference.Options{Hub: st.Hub, DefaultMode: conference.ModeRelay, Logger: st.Logger, Calls: calls})
 	app.Conferences = confs
 	t.Cleanup(func() { confs.Close(); calls.Close() })
-	url := st.URL(phoneapp.Name)
+	url := st.URL(phone.Name)
 
-	tone := audiotest.Sine(phone.SampleRate, phone.SampleRate, 400, 0.2)
-	hiss := audiotest.Noise(phone.SampleRate, phone.SampleRate, 0.01, 5)
+	tone := audiotest.Sine(softphone.SampleRate, softphone.SampleRate, 400, 0.2)
+	hiss := audiotest.Noise(softphone.SampleRate, softphone.SampleRate, 0.01, 5)
 	for i := range tone {
 		tone[i] += hiss[i]
 	}
@@ -44,8 +44,8 @@ func TestConferenceRelayLateSpeex(t *testing.T) {
 	defer cancel()
 	aliceErr := make(chan error, 1)
 	go func() {
-		_, err := phone.Call(ctx, phone.Options{Server: url, User: "alice", Secret: "alice", Codec: codec.Speex,
-			Mic: tone, Duration: 8 * time.Second}, phone.ConferencePrefix+"late")
+		_, err := softphone.Call(ctx, softphone.Options{Server: url, User: "alice", Secret: "alice", Codec: codec.Speex,
+			Mic: tone, Duration: 8 * time.Second}, softphone.ConferencePrefix+"late")
 		aliceErr <- err
 	}()
 	deadline := time.Now().Add(20 * time.Second)
@@ -55,8 +55,8 @@ func TestConferenceRelayLateSpeex(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	res, err := phone.Call(ctx, phone.Options{Server: url, User: "bob", Secret: "bob", Codec: codec.Speex,
-		Duration: 4 * time.Second}, phone.ConferencePrefix+"late")
+	res, err := softphone.Call(ctx, softphone.Options{Server: url, User: "bob", Secret: "bob", Codec: codec.Speex,
+		Duration: 4 * time.Second}, softphone.ConferencePrefix+"late")
 	if err != nil {
 		t.Fatalf("bob: %v", err)
 	}
@@ -64,13 +64,13 @@ func TestConferenceRelayLateSpeex(t *testing.T) {
 		t.Fatalf("alice: %v", err)
 	}
 	heard := res.Heard
-	if len(heard) < 3*phone.SampleRate {
+	if len(heard) < 3*softphone.SampleRate {
 		t.Fatalf("bob heard only %d samples", len(heard))
 	}
 	// The last 2 s but 0.3 s, from 1 s or more after bob's first frame.
-	end := len(heard) - phone.SampleRate*3/10
-	last := heard[end-2*phone.SampleRate : end]
-	level := audiotest.ToneDB(last, phone.SampleRate, 400)
+	end := len(heard) - softphone.SampleRate*3/10
+	last := heard[end-2*softphone.SampleRate : end]
+	level := audiotest.ToneDB(last, softphone.SampleRate, 400)
 	// A sine of peak level L dB has an RMS of L-3.01 dB; the excess of the
 	// RMS over that is everything that is not the tone.
 	excess := audiotest.RMSDB(last) - (level - 3.01)

@@ -1,4 +1,4 @@
-package phoneapp_test
+package phone_test
 
 import (
 	"strings"

@@ -1,4 +1,4 @@
-package phone_test
+package softphone_test
 
 import (
 	"context"
@@ -10,26 +10,26 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/account"
+	"github.com/flashvox/flashvox/apps/phone"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/teststack"
-	"github.com/flashvox/flashvox/phone"
-	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/session"
+	"github.com/flashvox/flashvox/softphone"
 )
 
 // startServer runs RTMP, sessions, the hub and the phone app on 127.0.0.1:0
-// and returns rtmp://ADDR/phone.
+// and returns rtmp://ADDR/softphone.
 func startServer(t *testing.T, ring time.Duration) string {
 	t.Helper()
 	calls := call.NewService(call.Options{RingTimeout: ring}, "alice", "bob", "carol")
 	t.Cleanup(calls.Close)
 	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}})
 	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
-		phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: slog.New(slog.DiscardHandler)},
+		phone.Name: &phone.App{Calls: calls, Auth: auth, Logger: slog.New(slog.DiscardHandler)},
 	}})
-	return st.URL(phoneapp.Name)
+	return st.URL(phone.Name)
 }
 
 // delays pairs the send time of each timestamp with its arrival time.
@@ -67,12 +67,12 @@ func (d *delays) percentile(p float64) time.Duration {
 // checkTone asserts that heard carries want clearly and not other.
 func checkTone(t *testing.T, who string, heard []int16, want, other float64) {
 	t.Helper()
-	if len(heard) < 3*phone.SampleRate {
+	if len(heard) < 3*softphone.SampleRate {
 		t.Fatalf("%s heard only %d samples", who, len(heard))
 	}
-	mid := heard[phone.SampleRate : len(heard)-phone.SampleRate/2]
-	w, o := audiotest.ToneDB(mid, phone.SampleRate, want), audiotest.ToneDB(mid, phone.SampleRate, other)
-	t.Logf("%s: %.0f Hz at %.1f dB, %.0f Hz at %.1f dB over %.1f s", who, want, w, other, o, float64(len(mid))/phone.SampleRate)
+	mid := heard[softphone.SampleRate : len(heard)-softphone.SampleRate/2]
+	w, o := audiotest.ToneDB(mid, softphone.SampleRate, want), audiotest.ToneDB(mid, softphone.SampleRate, other)
+	t.Logf("%s: %.0f Hz at %.1f dB, %.0f Hz at %.1f dB over %.1f s", who, want, w, other, o, float64(len(mid))/softphone.SampleRate)
 	if w < -20 || w-o < 20 {
 		t.Errorf("%s must hear %.0f Hz (%.1f dB) well above %.0f Hz (%.1f dB)", who, want, w, other, o)
 	}
@@ -82,19 +82,19 @@ func checkTone(t *testing.T, who string, heard []int16, want, other float64) {
 // aliceCallsBob runs bob answering with bo and alice calling him with ao
 // (User and Secret are set here), alice retrying while bob is not
 // connected yet; it returns both results once both phones are done.
-func aliceCallsBob(ctx context.Context, t *testing.T, ao, bo phone.Options) (alice, bob *phone.Result) {
+func aliceCallsBob(ctx context.Context, t *testing.T, ao, bo softphone.Options) (alice, bob *softphone.Result) {
 	t.Helper()
 	ao.User, ao.Secret, bo.User, bo.Secret = "alice", "alice", "bob", "bob"
-	bobRes, bobErr := make(chan *phone.Result, 1), make(chan error, 1)
+	bobRes, bobErr := make(chan *softphone.Result, 1), make(chan error, 1)
 	go func() {
-		r, err := phone.Answer(ctx, bo)
+		r, err := softphone.Answer(ctx, bo)
 		bobRes <- r
 		bobErr <- err
 	}()
 	var err error
 	for range 50 { // bob may not be connected yet: alice's first invite is rejected offline
-		alice, err = phone.Call(ctx, ao, "bob")
-		if !errors.Is(err, phone.ErrNotEstablished) {
+		alice, err = softphone.Call(ctx, ao, "bob")
+		if !errors.Is(err, softphone.ErrNotEstablished) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond) // retry pacing, not an event wait
@@ -125,9 +125,9 @@ func TestTwoPhonesTones(t *testing.T) {
 			defer cancel()
 			ab, ba := &delays{sent: map[uint32]time.Time{}}, &delays{sent: map[uint32]time.Time{}}
 			ar, br := aliceCallsBob(ctx, t,
-				phone.Options{Server: url, Codec: tc.alice, Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, 440, 0.5),
+				softphone.Options{Server: url, Codec: tc.alice, Mic: audiotest.Sine(softphone.SampleRate, softphone.SampleRate, 440, 0.5),
 					Duration: 5 * time.Second, DTMF: "42", OnSend: ab.send, OnHear: ba.hear},
-				phone.Options{Server: url, Codec: tc.bob, Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, 880, 0.5),
+				softphone.Options{Server: url, Codec: tc.bob, Mic: audiotest.Sine(softphone.SampleRate, softphone.SampleRate, 880, 0.5),
 					OnSend: ba.send, OnHear: ab.hear})
 			if br.Digits != "42" {
 				t.Errorf("bob got DTMF %q", br.Digits)

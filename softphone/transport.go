@@ -1,4 +1,4 @@
-package phone
+package softphone
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package phoneapp_test
+package phone_test
 
 import (
 	"errors"
@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/account"
+	"github.com/flashvox/flashvox/apps/phone"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/internal/test/teststack"
-	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"
 	"github.com/flashvox/flashvox/throttle"
@@ -23,14 +23,14 @@ func startAuthStack(t *testing.T, o account.AuthOptions, guard account.Guard) *s
 	calls := call.NewService(call.Options{RingTimeout: time.Minute}, "alice", "bob")
 	t.Cleanup(calls.Close)
 	ts := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
-		phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Guard: guard},
+		phone.Name: &phone.App{Calls: calls, Auth: auth, Guard: guard},
 	}})
 	return &stack{addr: ts.Addr, calls: calls, auth: auth, hub: ts.Hub}
 }
 
 // expectEnd waits for the server to close p's connection after an
 // onSessionEnd with reason, within d.
-func (p *phone) expectEnd(reason string, d time.Duration) {
+func (p *testPhone) expectEnd(reason string, d time.Duration) {
 	p.t.Helper()
 	timeout := time.After(d)
 	var ended bool

@@ -1,4 +1,4 @@
-package phoneapp
+package phone
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package phoneapp_test
+package phone_test
 
 import (
 	"fmt"
@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/apps/phone"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/events"
-	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/presence"
 )
 
@@ -32,7 +32,7 @@ func TestEventObjectWire(t *testing.T) {
 		{conference.Event{Type: conference.EvMuted, Room: "r", Member: "m", By: "alice", Muted: true},
 			"type=conf_muted cursor=9 time=1796580000123 by=alice status=muted room=r member=m"},
 	} {
-		o := phoneapp.EventObject(events.Entry{Cursor: 9, Time: at, Event: tc.ev})
+		o := phone.EventObject(events.Entry{Cursor: 9, Time: at, Event: tc.ev})
 		var got []string
 		for _, p := range o.Props {
 			v := fmt.Sprint(p.Value)

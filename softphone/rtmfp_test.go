@@ -1,15 +1,15 @@
-package phone_test
+package softphone_test
 
 import (
 	"context"
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/apps/phone"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
-	"github.com/flashvox/flashvox/phone"
-	"github.com/flashvox/flashvox/phoneapp"
+	"github.com/flashvox/flashvox/softphone"
 )
 
 // TestPhonesRTMFPAndRTMP: alice dials over RTMFP, bob answers over RTMP;
@@ -21,9 +21,9 @@ func TestPhonesRTMFPAndRTMP(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
 	ar, br := aliceCallsBob(ctx, t,
-		phone.Options{Server: url, Codec: codec.Nellymoser, Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, 440, 0.5),
+		softphone.Options{Server: url, Codec: codec.Nellymoser, Mic: audiotest.Sine(softphone.SampleRate, softphone.SampleRate, 440, 0.5),
 			Duration: 5 * time.Second},
-		phone.Options{Server: st.URL(phoneapp.Name), Codec: codec.Speex, Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, 880, 0.5)})
+		softphone.Options{Server: st.URL(phone.Name), Codec: codec.Speex, Mic: audiotest.Sine(softphone.SampleRate, softphone.SampleRate, 880, 0.5)})
 	checkTone(t, "bob (rtmp)", br.Heard, 440, 880)
 	checkTone(t, "alice (rtmfp)", ar.Heard, 880, 440)
 }

@@ -10,16 +10,16 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/account"
+	"github.com/flashvox/flashvox/apps/phone"
+	"github.com/flashvox/flashvox/apps/siprtmp"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/codecs"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/teststack"
-	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/rtmp/message"
 	"github.com/flashvox/flashvox/session"
-	"github.com/flashvox/flashvox/siprtmp"
 )
 
 const rate = 16000
@@ -45,8 +45,8 @@ func startStackWith(t *testing.T, o call.Options, domains ...string) *stack {
 	t.Cleanup(calls.Close)
 	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}, Secret: secret})
 	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
-		phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log},
-		siprtmp.Name:  &siprtmp.App{Calls: calls, Auth: auth, Domains: domains, Logger: log},
+		phone.Name:   &phone.App{Calls: calls, Auth: auth, Logger: log},
+		siprtmp.Name: &siprtmp.App{Calls: calls, Auth: auth, Domains: domains, Logger: log},
 	}})
 	return &stack{addr: st.Addr, calls: calls}
 }

@@ -6,7 +6,7 @@
 // server-side invokes, and may publish and play only the stream names the
 // server issued to it for its current call. Signalling is package call's;
 // this package maps it to RTMP.
-package phoneapp
+package phone
 
 import (
 	"context"

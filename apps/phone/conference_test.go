@@ -1,4 +1,4 @@
-package phoneapp_test
+package phone_test
 
 import (
 	"bufio"
@@ -13,13 +13,13 @@ import (
 
 	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/apps/phone"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/codecs"
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/teststack"
-	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/rtmp/message"
 	"github.com/flashvox/flashvox/session"
@@ -35,8 +35,8 @@ func startConfStack(t *testing.T, mode conference.Mode) (*teststack.Stack, *conf
 	}
 	calls := call.NewService(call.Options{}, names...)
 	auth := account.NewAuth(account.AuthOptions{Users: users, Secret: secret})
-	app := &phoneapp.App{Calls: calls, Auth: auth}
-	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{phoneapp.Name: app}})
+	app := &phone.App{Calls: calls, Auth: auth}
+	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{phone.Name: app}})
 	confs := conference.New(conference.Options{Hub: st.Hub, DefaultMode: mode, Logger: st.Logger, Calls: calls})
 	app.Conferences, app.Logger = confs, st.Logger
 	t.Cleanup(func() { confs.Close(); calls.Close() })

@@ -2,7 +2,7 @@
 // RTMP phone application (connect with user and password or token, invite
 // or answer, publish and play the issued stream names) with real codecs,
 // for tests, load and scripting. `flashvox client` is its command line.
-package phone
+package softphone
 
 import (
 	"context"

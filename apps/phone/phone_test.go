@@ -1,4 +1,4 @@
-package phoneapp_test
+package phone_test
 
 import (
 	"context"
@@ -11,10 +11,10 @@ import (
 
 	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/apps/phone"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/media/transcode"
-	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/rtmp/message"
 	"github.com/flashvox/flashvox/session"
@@ -37,7 +37,7 @@ func startStack(t *testing.T, ring time.Duration) *stack {
 	calls := call.NewService(call.Options{RingTimeout: ring}, "alice", "bob", "carol")
 	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}, Secret: secret})
 	sessions := &session.Handler{Options: session.Options{Hub: hub, Transcoder: transcode.New(hub, log), MaxStreams: 8, Logger: log,
-		Apps: map[string]session.App{phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: log}}}}
+		Apps: map[string]session.App{phone.Name: &phone.App{Calls: calls, Auth: auth, Logger: log}}}}
 	srv := &rtmp.Server{
 		MaxConns: 100, MaxConnsPerIP: 100, Logger: log,
 		Handler: rtmp.HandlerFunc(func(ctx context.Context, c *rtmp.Conn) { sessions.Serve(ctx, c) }),
@@ -53,17 +53,17 @@ func startStack(t *testing.T, ring time.Duration) *stack {
 	return &stack{addr: ln.Addr().String(), calls: calls, auth: auth, hub: hub}
 }
 
-// phone is a Go RTMP client of the phone app recording pushed events.
-type phone struct {
+// testPhone is a Go RTMP client of the phone app recording pushed events.
+type testPhone struct {
 	t      *testing.T
 	c      *rtmp.Client
 	events chan *amf.Object
 	audio  chan *message.Message
 }
 
-func dial(t *testing.T, st *stack, args ...any) (*phone, error) {
+func dial(t *testing.T, st *stack, args ...any) (*testPhone, error) {
 	t.Helper()
-	p := &phone{t: t, events: make(chan *amf.Object, 64), audio: make(chan *message.Message, 1024)}
+	p := &testPhone{t: t, events: make(chan *amf.Object, 64), audio: make(chan *message.Message, 1024)}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	c, err := rtmp.Dial(ctx, "rtmp://"+st.addr+"/phone", rtmp.ClientOptions{
@@ -91,7 +91,7 @@ func dial(t *testing.T, st *stack, args ...any) (*phone, error) {
 	return p, nil
 }
 
-func mustDial(t *testing.T, st *stack, args ...any) *phone {
+func mustDial(t *testing.T, st *stack, args ...any) *testPhone {
 	t.Helper()
 	p, err := dial(t, st, args...)
 	if err != nil {
@@ -101,7 +101,7 @@ func mustDial(t *testing.T, st *stack, args ...any) *phone {
 }
 
 // expect waits up to 2 s for the next pushed event other than onPresence.
-func (p *phone) expect(method string) *amf.Object {
+func (p *testPhone) expect(method string) *amf.Object {
 	p.t.Helper()
 	timeout := time.After(2 * time.Second)
 	for {
@@ -120,7 +120,7 @@ func (p *phone) expect(method string) *amf.Object {
 	}
 }
 
-func (p *phone) call(name string, args ...any) (*amf.Object, error) {
+func (p *testPhone) call(name string, args ...any) (*amf.Object, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	res, err := p.c.Call(ctx, name, args...)

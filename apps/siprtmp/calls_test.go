@@ -12,9 +12,9 @@ import (
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
-	"github.com/flashvox/flashvox/phone"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/rtmp/message"
+	"github.com/flashvox/flashvox/softphone"
 )
 
 // TestSipCallTonesBothWays: two siprtmp clients place, answer and end a
@@ -61,13 +61,13 @@ func TestSipCallsPhoneUser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	type answered struct {
-		r   *phone.Result
+		r   *softphone.Result
 		err error
 	}
 	bobDone := make(chan answered, 1)
 	go func() {
-		r, err := phone.Answer(ctx, phone.Options{Server: phoneURL, User: "bob", Secret: "bob", Codec: codec.Nellymoser,
-			Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, 880, 0.5), SetupTimeout: 5 * time.Second})
+		r, err := softphone.Answer(ctx, softphone.Options{Server: phoneURL, User: "bob", Secret: "bob", Codec: codec.Nellymoser,
+			Mic: audiotest.Sine(softphone.SampleRate, softphone.SampleRate, 880, 0.5), SetupTimeout: 5 * time.Second})
 		bobDone <- answered{r, err}
 	}()
 	waitOnline(t, st, "bob")
@@ -93,7 +93,7 @@ func TestSipCallsPhoneUser(t *testing.T) {
 	// The other way: phone user carol calls the siprtmp client by name.
 	carolDone := make(chan error, 1)
 	go func() {
-		_, err := phone.Call(ctx, phone.Options{Server: phoneURL, User: "carol", Secret: "carol", Duration: 300 * time.Millisecond}, "alice")
+		_, err := softphone.Call(ctx, softphone.Options{Server: phoneURL, User: "carol", Secret: "carol", Duration: 300 * time.Millisecond}, "alice")
 		carolDone <- err
 	}()
 	alice.expect("invited", "sip:carol@127.0.0.1", "sip:alice@127.0.0.1")

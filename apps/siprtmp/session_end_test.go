@@ -6,10 +6,10 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/account"
+	"github.com/flashvox/flashvox/apps/siprtmp"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/internal/test/teststack"
 	"github.com/flashvox/flashvox/session"
-	"github.com/flashvox/flashvox/siprtmp"
 	"github.com/flashvox/flashvox/throttle"
 )
 

@@ -1,4 +1,4 @@
-package phone_test
+package softphone_test
 
 import (
 	"context"
@@ -8,14 +8,14 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/account"
+	"github.com/flashvox/flashvox/apps/phone"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/teststack"
-	"github.com/flashvox/flashvox/phone"
-	"github.com/flashvox/flashvox/phoneapp"
 	"github.com/flashvox/flashvox/rtmfp"
 	"github.com/flashvox/flashvox/session"
+	"github.com/flashvox/flashvox/softphone"
 )
 
 // rtmfpPhoneStack starts the phone app on RTMP and RTMFP; it returns the
@@ -24,7 +24,7 @@ func rtmfpPhoneStack(t *testing.T, calls *call.Service) (*teststack.Stack, strin
 	t.Helper()
 	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob"}})
 	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
-		phoneapp.Name: &phoneapp.App{Calls: calls, Auth: auth, Logger: slog.New(slog.DiscardHandler)},
+		phone.Name: &phone.App{Calls: calls, Auth: auth, Logger: slog.New(slog.DiscardHandler)},
 	}})
 	// The same applications as over RTMP.
 	h := rtmfp.HandlerFunc(func(ctx context.Context, c *rtmfp.Conn) { st.Sessions.Serve(ctx, c, "transport", "rtmfp") })
@@ -37,19 +37,19 @@ func rtmfpPhoneStack(t *testing.T, calls *call.Service) (*teststack.Stack, strin
 	done := make(chan struct{})
 	go func() { defer close(done); _ = srv.Serve(sctx, pc) }()
 	t.Cleanup(func() { stop(); <-done })
-	return st, "rtmfp://" + pc.LocalAddr().String() + "/" + phoneapp.Name
+	return st, "rtmfp://" + pc.LocalAddr().String() + "/" + phone.Name
 }
 
 // p2pCall runs alice calling bob, both over RTMFP with --p2p.
-func p2pCall(t *testing.T, url string, block bool) (alice, bob *phone.Result) {
+func p2pCall(t *testing.T, url string, block bool) (alice, bob *softphone.Result) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return aliceCallsBob(ctx, t,
-		phone.Options{Server: url, Codec: codec.Nellymoser, P2P: true, BlockP2P: block, P2PTimeout: p2pTestTimeout(block),
-			Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, 440, 0.5), Duration: 7 * time.Second},
-		phone.Options{Server: url, Codec: codec.Speex, P2P: true, BlockP2P: block, P2PTimeout: p2pTestTimeout(block),
-			Mic: audiotest.Sine(phone.SampleRate, phone.SampleRate, 880, 0.5)})
+		softphone.Options{Server: url, Codec: codec.Nellymoser, P2P: true, BlockP2P: block, P2PTimeout: p2pTestTimeout(block),
+			Mic: audiotest.Sine(softphone.SampleRate, softphone.SampleRate, 440, 0.5), Duration: 7 * time.Second},
+		softphone.Options{Server: url, Codec: codec.Speex, P2P: true, BlockP2P: block, P2PTimeout: p2pTestTimeout(block),
+			Mic: audiotest.Sine(softphone.SampleRate, softphone.SampleRate, 880, 0.5)})
 }
 
 // TestPhonesP2P: two headless phones over RTMFP with P2P call each other;
@@ -63,7 +63,7 @@ func TestPhonesP2P(t *testing.T) {
 		t.Cleanup(calls.Close)
 		st, url := rtmfpPhoneStack(t, calls)
 		ar, br := p2pCall(t, url, false)
-		if ar.Media != phone.MediaP2P || br.Media != phone.MediaP2P {
+		if ar.Media != softphone.MediaP2P || br.Media != softphone.MediaP2P {
 			t.Errorf("media: alice %s, bob %s; want p2p", ar.Media, br.Media)
 		}
 		checkTone(t, "bob", br.Heard, 440, 880)
@@ -80,7 +80,7 @@ func TestPhonesP2P(t *testing.T) {
 		t.Cleanup(calls.Close)
 		st, url := rtmfpPhoneStack(t, calls)
 		ar, br := p2pCall(t, url, true)
-		if ar.Media != phone.MediaRelay || br.Media != phone.MediaRelay {
+		if ar.Media != softphone.MediaRelay || br.Media != softphone.MediaRelay {
 			t.Errorf("media: alice %s, bob %s; want relay", ar.Media, br.Media)
 		}
 		// 7 s call, ≤ 3 s waiting for the direct path: ≥ 3 s of relayed tone.
