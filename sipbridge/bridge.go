@@ -188,26 +188,9 @@ func Start(o Options) (*Bridge, error) {
 		b.calls, b.confs = p.Calls, p.Conferences.withDefaults()
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
-	st, err := newDiagoStack(diagoOptions{
-		Listen:          o.Listen,
-		PublicAddress:   o.PublicAddress,
-		TLSListen:       o.TLSListen,
-		TLSConfig:       o.TLSConfig,
-		TLSClientConfig: o.TLSClientConfig,
-		Logger:          o.Logger.With("layer", "sip"),
-		OnOffer:         b.serveOffer,
-		OnRegister:      b.serveRegister,
-		Stats:           &b.Stats,
-		Stream:          connlimit.Options{PerIP: o.MaxConnsPerIP, IdleTimeout: o.TCPIdleTimeout, Stats: &b.Stats.Conns},
-	})
-	if err != nil {
+	if err := b.listen(); err != nil {
 		b.cancel()
 		return nil, err
-	}
-	b.stack = st
-	b.log.Info("sip listening", "addr", st.Addr(), "transports", "udp,tcp")
-	if a := st.TLSAddr(); a != "" {
-		b.log.Info("sip listening", "addr", a, "transports", "tls")
 	}
 	if n, err := b.loadBindings(); err != nil {
 		b.log.Warn("sip registrations not restored", "err", err)
@@ -220,6 +203,37 @@ func Start(o Options) (*Bridge, error) {
 		}
 	}
 	return b, nil
+}
+
+// listen starts the SIP stack. Its handlers wait until b.stack is set:
+// the stack serves from inside newDiagoStack, and a request's goroutine
+// must see the stack it answers through (it raced with the assignment).
+func (b *Bridge) listen() error {
+	o := b.opts
+	ready := make(chan struct{})
+	st, err := newDiagoStack(diagoOptions{
+		Listen:          o.Listen,
+		PublicAddress:   o.PublicAddress,
+		TLSListen:       o.TLSListen,
+		TLSConfig:       o.TLSConfig,
+		TLSClientConfig: o.TLSClientConfig,
+		Logger:          o.Logger.With("layer", "sip"),
+		OnOffer:         func(of offer) { <-ready; b.serveOffer(of) },
+		OnRegister:      func(r registration) { <-ready; b.serveRegister(r) },
+		Stats:           &b.Stats,
+		Stream:          connlimit.Options{PerIP: o.MaxConnsPerIP, IdleTimeout: o.TCPIdleTimeout, Stats: &b.Stats.Conns},
+	})
+	if err != nil {
+		close(ready) // never leave a handler of a failed stack waiting
+		return err
+	}
+	b.stack = st
+	close(ready)
+	b.log.Info("sip listening", "addr", st.Addr(), "transports", "udp,tcp")
+	if a := st.TLSAddr(); a != "" {
+		b.log.Info("sip listening", "addr", a, "transports", "tls")
+	}
+	return nil
 }
 
 // Addr is the host:port the bridge listens on (UDP and TCP).
