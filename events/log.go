@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -109,5 +110,28 @@ func (l *Log) Wait(ctx context.Context, cursor uint64, limit int) (Page, error) 
 		case <-ctx.Done():
 			return p, ctx.Err()
 		}
+	}
+}
+
+// Follow hands every event from cursor on to deliver, in log order, a page
+// at a time, until ctx ends (it returns ctx's error) or deliver fails (its
+// error). After each page it tells delivered the cursor to read from next.
+// Events a slow reader lost to the log's bound are logged on log.
+func (l *Log) Follow(ctx context.Context, cursor uint64, log *slog.Logger, deliver func(Entry) error, delivered func(next uint64)) error {
+	for {
+		p, err := l.Wait(ctx, cursor, 100)
+		if err != nil {
+			return err
+		}
+		if p.Missed > 0 {
+			log.Warn("events lost to a slow connection", "missed", p.Missed)
+		}
+		cursor = p.Next
+		for _, e := range p.Events {
+			if err := deliver(e); err != nil {
+				return err
+			}
+		}
+		delivered(cursor)
 	}
 }

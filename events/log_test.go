@@ -2,7 +2,10 @@ package events
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -141,5 +144,39 @@ func TestLogWaitEndsWithContext(t *testing.T) {
 	p, err := l.Wait(ctx, l.Head(), 0)
 	if err == nil || len(p.Events) != 0 || p.Next != 1 {
 		t.Fatalf("%+v %v", p, err)
+	}
+}
+
+// TestFollow: every event once, in order, the next cursor after each page,
+// and the end on a delivery error or ctx.
+func TestFollow(t *testing.T) {
+	l := NewLog(16)
+	for i := range 5 {
+		l.Append(time.Time{}, digits(itoa(i)))
+	}
+	var got []uint64
+	var next uint64
+	stop := errors.New("stop")
+	err := l.Follow(context.Background(), 1, slog.New(slog.DiscardHandler), func(e Entry) error {
+		got = append(got, e.Cursor)
+		if e.Cursor == 5 {
+			return stop
+		}
+		return nil
+	}, func(n uint64) { next = n })
+	if !errors.Is(err, stop) || !slices.Equal(got, []uint64{1, 2, 3, 4, 5}) || next != 0 {
+		t.Fatalf("got %v, next %d, err %v", got, next, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- l.Follow(ctx, 3, slog.New(slog.DiscardHandler), func(Entry) error { return nil }, func(n uint64) {
+			if n == 6 {
+				cancel()
+			}
+		})
+	}()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("after cancel: %v", err)
 	}
 }

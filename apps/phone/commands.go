@@ -112,25 +112,13 @@ var methods = map[string]string{
 // push invokes the client's event methods, in log order, until ctx ends.
 // Invokes carry transaction id 0: the server expects no answer.
 func (c *conn) push(ctx context.Context) {
-	cursor := c.cursor
-	c.dev.Delivered(cursor)
-	for {
-		p, err := c.events.Wait(ctx, cursor, 100)
-		if err != nil {
-			return
-		}
-		if p.Missed > 0 {
-			c.log.Warn("events lost to a slow connection", "missed", p.Missed)
-		}
-		cursor = p.Next
-		for _, e := range p.Events {
-			method, obj := c.invocation(e)
-			if err := c.s.Notify(method, obj); err != nil {
-				c.log.Info("push failed", "err", err)
-				return
-			}
-		}
-		c.dev.Delivered(cursor)
+	c.dev.Delivered(c.cursor)
+	err := c.events.Follow(ctx, c.cursor, c.log, func(e events.Entry) error {
+		method, obj := c.invocation(e)
+		return c.s.Notify(method, obj)
+	}, c.dev.Delivered)
+	if ctx.Err() == nil {
+		c.log.Info("push failed", "err", err)
 	}
 }
 

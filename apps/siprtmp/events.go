@@ -2,39 +2,32 @@ package siprtmp
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/events"
 )
 
 // push turns the user's call events into siprtmp callbacks, in log order,
 // until ctx ends. Only siprtmp's callback names are ever invoked: a Flash
 // client without the method would get an AsyncErrorEvent.
 func (c *conn) push(ctx context.Context) {
-	cursor := c.cursor
-	c.dev.Delivered(cursor)
-	for {
-		p, err := c.events.Wait(ctx, cursor, 100)
-		if err != nil {
-			return
+	c.dev.Delivered(c.cursor)
+	err := c.events.Follow(ctx, c.cursor, c.log, func(en events.Entry) error {
+		e, ok := en.Event.(call.Event) // room events have no siprtmp callback
+		if !ok {
+			return nil
 		}
-		if p.Missed > 0 {
-			c.log.Warn("events lost to a slow connection", "missed", p.Missed)
-		}
-		cursor = p.Next
-		for _, en := range p.Events {
-			e, ok := en.Event.(call.Event) // room events have no siprtmp callback
-			if !ok {
-				continue
-			}
-			if n := c.translate(e); n != nil {
-				if err := c.s.Notify(n.method, n.args...); err != nil {
-					c.log.Info("callback failed", "method", n.method, "err", err)
-					return
-				}
+		if n := c.translate(e); n != nil {
+			if err := c.s.Notify(n.method, n.args...); err != nil {
+				return fmt.Errorf("callback %s: %w", n.method, err)
 			}
 		}
-		c.dev.Delivered(cursor)
+		return nil
+	}, c.dev.Delivered)
+	if ctx.Err() == nil {
+		c.log.Info("callback failed", "err", err)
 	}
 }
 
