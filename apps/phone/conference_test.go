@@ -138,7 +138,11 @@ func (p *confClient) talk(ctx context.Context, name string, freq float64) error 
 	}
 	defer enc.(io.Closer).Close()
 	hdr, _ := codec.FLVAudioHeader(codec.Speex, 16000)
-	tone := audiotest.Sine(16000, 16000, freq, 0.3)
+	// 0.2 of full scale: two others' tones, even with one of them
+	// doubled by a late frame under load, stay below the mixer's limiter
+	// knee, whose curve would otherwise make intermodulation products at
+	// the listener's own frequency (2·1100 − 500 = 1700 Hz).
+	tone := audiotest.Sine(16000, 16000, freq, 0.2)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for i := 0; ; i++ {
