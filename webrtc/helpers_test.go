@@ -1,0 +1,58 @@
+package webrtc_test
+
+import (
+	_ "embed"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/flashvox/flashvox/internal/test/teststack"
+	"github.com/flashvox/flashvox/session"
+	"github.com/flashvox/flashvox/webrtc"
+)
+
+//go:embed testdata/page.html
+var page []byte
+
+// edge is an RTMP server (teststack: "live" open, ?codec= open) and the
+// WHIP/WHEP server on one hub, behind an HTTP server that also serves the
+// test page.
+type edge struct {
+	st  *teststack.Stack
+	srv *webrtc.Server
+	url string // http://127.0.0.1:PORT
+}
+
+func startEdge(t *testing.T, access webrtc.Access, o webrtc.Options) *edge {
+	t.Helper()
+	st := teststack.Start(t, teststack.Options{Transcode: map[string]session.TranscodePolicy{"live": session.TranscodeOpen}})
+	if access == nil {
+		access = openLive
+	}
+	o.Hub, o.Transcoder, o.Access, o.Logger = st.Hub, st.Transcoder, access, st.Logger
+	srv, err := webrtc.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	srv.Register(mux)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(page)
+	})
+	hs := httptest.NewServer(mux)
+	t.Cleanup(func() { srv.Close(); hs.Close() })
+	return &edge{st: st, srv: srv, url: hs.URL}
+}
+
+// openLive lets anyone publish and play in "live".
+var openLive = webrtc.AccessFunc(func(r webrtc.Request) (string, error) {
+	if r.App != "live" {
+		return "", webrtc.ErrNotFound
+	}
+	if strings.ContainsAny(r.Name, "#") {
+		return "", webrtc.ErrForbidden
+	}
+	return "live/" + r.Name, nil
+})
