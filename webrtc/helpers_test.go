@@ -36,12 +36,11 @@ func startEdge(t *testing.T, access webrtc.Access, o webrtc.Options) *edge {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	srv.Register(mux)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write(page)
 	})
-	hs := httptest.NewServer(mux)
+	hs := httptest.NewServer(srv.Handler(mux))
 	t.Cleanup(func() { srv.Close(); hs.Close() })
 	return &edge{st: st, srv: srv, url: hs.URL}
 }

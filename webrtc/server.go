@@ -47,20 +47,56 @@ func New(o Options) (*Server, error) {
 	return s, nil
 }
 
-// Register adds the WHIP and WHEP routes to mux: POST /APP/NAME/whip,
-// POST /APP/NAME/whep, and DELETE on the session URLs they answer with.
-func (s *Server) Register(mux *http.ServeMux) {
-	mux.HandleFunc("POST /{app}/{name}/whip", func(w http.ResponseWriter, r *http.Request) { s.post(w, r, true) })
-	mux.HandleFunc("POST /{app}/{name}/whep", func(w http.ResponseWriter, r *http.Request) { s.post(w, r, false) })
-	mux.HandleFunc("DELETE /{app}/{name}/whip/{id}", s.delete)
-	mux.HandleFunc("DELETE /{app}/{name}/whep/{id}", s.delete)
-	for _, kind := range []string{"whip", "whep"} {
-		mux.HandleFunc("OPTIONS /{app}/{name}/"+kind, func(w http.ResponseWriter, _ *http.Request) {
+// Handler returns a handler that serves WHIP and WHEP, POST (and
+// OPTIONS) /APP/NAME/whip and /APP/NAME/whep and DELETE on the session
+// URLs they answer with, and passes every other request to next. It is a
+// wrapper, not ServeMux patterns, because /{app}/{name}/whip conflicts
+// with the mux's subtree patterns (the RTMPT tunnel's POST /open/).
+func (s *Server) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		app, name, kind, id, ok := splitPath(r.URL.Path)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		r.SetPathValue("app", app)
+		r.SetPathValue("name", name)
+		r.SetPathValue("id", id)
+		switch {
+		case id == "" && r.Method == http.MethodPost:
+			s.post(w, r, kind == "whip")
+		case id == "" && r.Method == http.MethodOptions:
 			w.Header().Set("Allow", "OPTIONS, POST")
 			w.Header().Set("Accept-Post", "application/sdp")
 			w.WriteHeader(http.StatusNoContent)
-		})
+		case id != "" && r.Method == http.MethodDelete:
+			s.delete(w, r)
+		default:
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		}
+	})
+}
+
+// splitPath matches /APP/NAME/KIND and /APP/NAME/KIND/ID, KIND whip or whep.
+func splitPath(p string) (app, name, kind, id string, ok bool) {
+	rest, ok := strings.CutPrefix(p, "/")
+	if !ok {
+		return "", "", "", "", false
 	}
+	parts := strings.Split(rest, "/")
+	if len(parts) < 3 || len(parts) > 4 || parts[0] == "" || parts[1] == "" {
+		return "", "", "", "", false
+	}
+	kind = parts[2]
+	if kind != "whip" && kind != "whep" {
+		return "", "", "", "", false
+	}
+	if len(parts) == 4 {
+		if id = parts[3]; id == "" {
+			return "", "", "", "", false
+		}
+	}
+	return parts[0], parts[1], kind, id, true
 }
 
 // Sessions is the number of open sessions.
@@ -206,7 +242,9 @@ func (s *Server) refuse(w http.ResponseWriter, req Request, err error) {
 		code = http.StatusUnsupportedMediaType
 	case errors.Is(err, errBadOffer):
 		code = http.StatusBadRequest
-	case errors.Is(err, errTooMany), errors.Is(err, errTooManyFromIP), errors.Is(err, errClosed):
+	case errors.Is(err, errTooManyFromIP):
+		code = http.StatusTooManyRequests
+	case errors.Is(err, errTooMany), errors.Is(err, errClosed):
 		code = http.StatusServiceUnavailable
 	case errors.Is(err, errInUse):
 		code = http.StatusConflict
