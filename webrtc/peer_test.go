@@ -78,8 +78,9 @@ func TestPeerWHEP(t *testing.T) {
 	testwait.For(t, 5*time.Second, "the session to end", func() bool { return e.srv.Sessions() == 0 })
 }
 
-// TestPeerWHIP: Chromium publishes a 660 Hz fake microphone with WHIP; an
-// ffmpeg RTMP player of the name with ?codec=speex hears 660 Hz.
+// TestPeerWHIP: Chromium publishes a 660 Hz fake microphone with WHIP;
+// ffmpeg RTMP players of the name, plain (Speex) and with
+// ?codec=nellymoser, hear 660 Hz.
 func TestPeerWHIP(t *testing.T) {
 	testpeer.SkipShort(t, "chromium")
 	testpeer.Require(t, "chromium")
@@ -93,22 +94,26 @@ func TestPeerWHIP(t *testing.T) {
 	openPage(t, ctx, e, "whip", "/live/y/whip")
 	testwait.For(t, 10*time.Second, "the WHIP publication", func() bool { return e.st.Hub.Published("live/y") })
 
-	out := filepath.Join(dir, "out.wav")
-	if msg, err := testpeer.Run(t, 30*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error",
-		"-rtmp_app", "live", "-rtmp_playpath", "y?codec=speex", "-rtmp_live", "live",
-		"-i", "rtmp://"+e.st.Addr, "-t", "3", "-ac", "1", "-ar", "16000", "-y", out); err != nil {
-		t.Fatalf("ffmpeg player: %v\n%s", err, msg)
-	}
-	pcm, rate, err := audiotest.ReadWAV(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(pcm) < rate {
-		t.Fatalf("the player got %d samples", len(pcm))
-	}
-	hz := audiotest.DominantHz(pcm[len(pcm)/3:], rate)
-	t.Logf("ffmpeg hears %.0f Hz at %.1f dB over RTMP (Speex) from Chromium's WHIP", hz, audiotest.RMSDB(pcm))
-	if math.Abs(hz-660) > 20 {
-		t.Fatalf("dominant %.0f Hz, want 660", hz)
+	// A plain play gets the Opus stream as Speex (session/fallback.go);
+	// ?codec= chooses another codec.
+	for i, playpath := range []string{"y", "y?codec=nellymoser"} {
+		out := filepath.Join(dir, fmt.Sprintf("out%d.wav", i))
+		if msg, err := testpeer.Run(t, 30*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error",
+			"-rtmp_app", "live", "-rtmp_playpath", playpath, "-rtmp_live", "live",
+			"-i", "rtmp://"+e.st.Addr, "-t", "3", "-ac", "1", "-ar", "16000", "-y", out); err != nil {
+			t.Fatalf("ffmpeg player of %s: %v\n%s", playpath, err, msg)
+		}
+		pcm, rate, err := audiotest.ReadWAV(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pcm) < rate {
+			t.Fatalf("the player of %s got %d samples", playpath, len(pcm))
+		}
+		hz := audiotest.DominantHz(pcm[len(pcm)/3:], rate)
+		t.Logf("ffmpeg playing %s hears %.0f Hz at %.1f dB from Chromium's WHIP", playpath, hz, audiotest.RMSDB(pcm))
+		if math.Abs(hz-660) > 20 {
+			t.Fatalf("%s: dominant %.0f Hz, want 660", playpath, hz)
+		}
 	}
 }
