@@ -99,6 +99,9 @@ func splitPath(p string) (app, name, kind, id string, ok bool) {
 	return parts[0], parts[1], kind, id, true
 }
 
+// OpusErr is why this build cannot serve WHIP/WHEP (no libopus), nil if it can.
+func (s *Server) OpusErr() error { return s.opusErr }
+
 // Sessions is the number of open sessions.
 func (s *Server) Sessions() int {
 	s.mu.Lock()

@@ -36,6 +36,9 @@ func newWebRTC(cfg *config.Config, logger *slog.Logger, hub *media.Hub, tc *tran
 	if err != nil {
 		return nil, fmt.Errorf("webrtc: %w", err)
 	}
+	if err := srv.OpusErr(); err != nil {
+		logger.Warn("WHIP/WHEP answer 503: Opus needs libopus (a cgo build)", "component", "webrtc", "err", err)
+	}
 	return srv, nil
 }
 
