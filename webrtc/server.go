@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -20,6 +21,11 @@ import (
 // Server serves WHIP and WHEP on an HTTP mux. Its mutex guards the
 // session registry; each session's goroutines own its media.
 type Server struct {
+	// Stats count sessions and refusals, for the metrics exporter.
+	Stats struct {
+		Opened  atomic.Uint64 // sessions answered
+		Refused atomic.Uint64 // requests refused (access, bounds, bad offers)
+	}
 	o       Options
 	api     *webrtc.API
 	opusErr error // non-nil in a build without libopus
@@ -168,6 +174,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, publish bool) {
 	if publish {
 		kind = "whip"
 	}
+	s.Stats.Opened.Add(1)
 	w.Header().Set("Content-Type", "application/sdp")
 	w.Header().Set("Location", fmt.Sprintf("/%s/%s/%s/%s", req.App, req.Name, kind, p.id))
 	w.WriteHeader(http.StatusCreated)
@@ -252,6 +259,7 @@ func (s *Server) refuse(w http.ResponseWriter, req Request, err error) {
 	case errors.Is(err, errInUse):
 		code = http.StatusConflict
 	}
+	s.Stats.Refused.Add(1)
 	s.o.Logger.Info("webrtc refused", "app", req.App, "name", req.Name, "whip", req.Publish, "addr", req.Addr, "status", code, "why", err)
 	http.Error(w, err.Error(), code)
 }

@@ -117,7 +117,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	})
 	tunnel.Register(mux)
 	tunnel.RegisterMetrics(reg)
-	rtc, err := newWebRTC(cfg, logger, hub, tc, apps) // webrtc.go
+	rtc, err := newWebRTC(cfg, logger, reg, hub, tc, apps) // webrtc.go
 	if err != nil {
 		return nil, abandon(err)
 	}
@@ -194,6 +194,15 @@ func newHooks(h config.Hooks, logger *slog.Logger) session.Hooks {
 		return nil
 	}
 	return hooks.New(o)
+}
+
+// wrapHTTP puts WHIP/WHEP in front of the HTTP mux (webrtc.go); h
+// itself when webrtc.enabled is off.
+func (s *services) wrapHTTP(h http.Handler) http.Handler {
+	if s.rtc == nil {
+		return h
+	}
+	return s.rtc.Handler(h)
 }
 
 // close ends every tunnel session (if serve did not run) and every call

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/media/transcode"
@@ -16,7 +18,7 @@ import (
 // its Handler wraps the HTTP mux (app.go).
 // Access follows the live applications of apps: (session.LiveApp's
 // AuthorizeExternal), so a browser reaches exactly what an RTMP client may.
-func newWebRTC(cfg *config.Config, logger *slog.Logger, hub *media.Hub, tc *transcode.Service,
+func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service,
 	apps map[string]session.App) (*webrtc.Server, error) {
 	w := cfg.WebRTC
 	if !w.Enabled {
@@ -36,6 +38,14 @@ func newWebRTC(cfg *config.Config, logger *slog.Logger, hub *media.Hub, tc *tran
 	if err != nil {
 		return nil, fmt.Errorf("webrtc: %w", err)
 	}
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "flashvox_webrtc_sessions", Help: "Open WHIP/WHEP sessions."},
+			func() float64 { return float64(srv.Sessions()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "flashvox_webrtc_sessions_total", Help: "WHIP/WHEP sessions answered."},
+			func() float64 { return float64(srv.Stats.Opened.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "flashvox_webrtc_refused_total", Help: "WHIP/WHEP requests refused: access, bounds, bad offers."},
+			func() float64 { return float64(srv.Stats.Refused.Load()) }),
+	)
 	if err := srv.OpusErr(); err != nil {
 		logger.Warn("WHIP/WHEP answer 503: Opus needs libopus (a cgo build)", "component", "webrtc", "err", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	pionwebrtc "github.com/pion/webrtc/v4"
+
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/session"
@@ -83,4 +85,51 @@ func TestWebRTCAccess(t *testing.T) {
 			t.Errorf("POST %s: 401 without WWW-Authenticate", c.path)
 		}
 	}
+}
+
+// TestWebRTCWired: the services built from the default config answer a
+// WHEP offer for live/NAME on the HTTP routes (beside RTMPT's /open/),
+// count it in /metrics, and answer nothing with webrtc.enabled false.
+func TestWebRTCWired(t *testing.T) {
+	a := startP2PApp(t, "")
+	offer := pionOffer(t)
+	res, err := http.Post(a.http+"/live/x/whep", "application/sdp", strings.NewReader(offer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated || !strings.HasPrefix(res.Header.Get("Location"), "/live/x/whep/") {
+		t.Fatalf("WHEP: %d, Location %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	m := a.metrics(t)
+	if m["flashvox_webrtc_sessions"] != 1 || m["flashvox_webrtc_sessions_total"] != 1 {
+		t.Errorf("metrics: sessions %v, total %v", m["flashvox_webrtc_sessions"], m["flashvox_webrtc_sessions_total"])
+	}
+	off := startP2PApp(t, "", "FLASHVOX_WEBRTC_ENABLED=false")
+	res, err = http.Post(off.http+"/live/x/whep", "application/sdp", strings.NewReader(offer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode == http.StatusCreated {
+		t.Fatal("WHEP answered with webrtc.enabled false")
+	}
+}
+
+// pionOffer is a receive-only Opus offer made by a pion client.
+func pionOffer(t *testing.T) string {
+	t.Helper()
+	pc, err := pionwebrtc.NewPeerConnection(pionwebrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	if _, err := pc.AddTransceiverFromKind(pionwebrtc.RTPCodecTypeAudio, pionwebrtc.RTPTransceiverInit{Direction: pionwebrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.SDP
 }
