@@ -1,11 +1,15 @@
 package webrtc_test
 
 import (
+	"bytes"
 	_ "embed"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	pionwebrtc "github.com/pion/webrtc/v4"
 
 	"github.com/flashvox/flashvox/internal/test/teststack"
 	"github.com/flashvox/flashvox/session"
@@ -55,3 +59,40 @@ var openLive = webrtc.AccessFunc(func(r webrtc.Request) (string, error) {
 	}
 	return "live/" + r.Name, nil
 })
+
+// pionOffer is a real recvonly Opus offer, made by a pion client.
+func pionOffer(t *testing.T) string {
+	t.Helper()
+	pc, err := pionwebrtc.NewPeerConnection(pionwebrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	if _, err := pc.AddTransceiverFromKind(pionwebrtc.RTPCodecTypeAudio, pionwebrtc.RTPTransceiverInit{Direction: pionwebrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.SDP
+}
+
+func post(t *testing.T, url, ctype, auth string, body []byte) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest("POST", url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", ctype)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	return res, string(b)
+}

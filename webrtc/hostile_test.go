@@ -1,55 +1,17 @@
+//go:build cgo
+
 package webrtc_test
 
 import (
 	"bytes"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pion/webrtc/v4"
-
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	fvrtc "github.com/flashvox/flashvox/webrtc"
 )
-
-// pionOffer is a real recvonly Opus offer, made by a pion client.
-func pionOffer(t *testing.T) string {
-	t.Helper()
-	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pc.Close() })
-	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-		t.Fatal(err)
-	}
-	o, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o.SDP
-}
-
-func post(t *testing.T, url, ctype, auth string, body []byte) (*http.Response, string) {
-	t.Helper()
-	req, err := http.NewRequest("POST", url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", ctype)
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-	return res, string(b)
-}
 
 // TestHostileRequests: bodies are bounded, offers checked, sessions
 // bounded per address and in total, and a session URL is needed to end one.
