@@ -49,35 +49,39 @@ func openPage(t *testing.T, ctx context.Context, e *edge, fn, path string) {
 	}
 }
 
-// TestPeerWHEP: ffmpeg publishes a 440 Hz Nellymoser tone over RTMP;
-// Chromium plays it with WHEP and hears 440 Hz.
+// TestPeerWHEP: ffmpeg publishes a 440 Hz tone over RTMP in Nellymoser,
+// then in Speex; Chromium plays it with WHEP (transcoded to Opus) and
+// hears 440 Hz; DELETE on the session URL ends the session.
 func TestPeerWHEP(t *testing.T) {
 	testpeer.SkipShort(t, "chromium")
 	testpeer.Require(t, "chromium")
 	e := startEdge(t, nil, webrtc.Options{})
-	testpeer.Start(t, 60*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error", "-re",
-		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000", "-t", "40",
-		"-c:a", "nellymoser", "-ar", "16000", "-ac", "1", "-f", "flv", e.st.URL("live")+"/x")
-	testwait.For(t, 10*time.Second, "the RTMP publisher", func() bool { return e.st.Hub.Published("live/x") })
-
 	ctx := testpeer.Chromium(t, nil)
-	start := time.Now()
-	openPage(t, ctx, e, "whep", "/live/x/whep")
-	var hz float64
-	testwait.For(t, 10*time.Second, "Chromium to hear 440 Hz", func() bool {
-		hz = eval[float64](t, ctx, "dominant()")
-		return math.Abs(hz-440) < 15
-	})
-	t.Logf("Chromium hears %.0f Hz %.1f s after opening the page", hz, time.Since(start).Seconds())
-	if n := e.srv.Sessions(); n != 1 {
-		t.Fatalf("%d sessions, want 1", n)
+	for _, c := range []struct{ name, codec string }{{"nelly", "nellymoser"}, {"speex", "libspeex"}} {
+		t.Run(c.name, func(t *testing.T) {
+			pub := testpeer.Start(t, 60*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error", "-re",
+				"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000", "-t", "40",
+				"-c:a", c.codec, "-ar", "16000", "-ac", "1", "-f", "flv", e.st.URL("live")+"/"+c.name)
+			defer pub.Stop()
+			testwait.For(t, 10*time.Second, "the RTMP publisher", func() bool { return e.st.Hub.Published("live/" + c.name) })
+			start := time.Now()
+			openPage(t, ctx, e, "whep", "/live/"+c.name+"/whep")
+			var hz float64
+			testwait.For(t, 10*time.Second, "Chromium to hear 440 Hz", func() bool {
+				hz = eval[float64](t, ctx, "dominant()")
+				return math.Abs(hz-440) < 15
+			})
+			t.Logf("%s: Chromium hears %.0f Hz %.1f s after opening the page", c.codec, hz, time.Since(start).Seconds())
+			if n := e.srv.Sessions(); n != 1 {
+				t.Fatalf("%d sessions, want 1", n)
+			}
+			status := eval[int](t, ctx, `fetch(window.location_, {method: 'DELETE'}).then(r => r.status)`)
+			if status != 200 {
+				t.Fatalf("DELETE: %d", status)
+			}
+			testwait.For(t, 5*time.Second, "the session to end", func() bool { return e.srv.Sessions() == 0 })
+		})
 	}
-	// DELETE on the session URL ends it.
-	status := eval[int](t, ctx, `fetch(window.location_, {method: 'DELETE'}).then(r => r.status)`)
-	if status != 200 {
-		t.Fatalf("DELETE: %d", status)
-	}
-	testwait.For(t, 5*time.Second, "the session to end", func() bool { return e.srv.Sessions() == 0 })
 }
 
 // TestPeerWHIP: Chromium publishes a 660 Hz fake microphone with WHIP;
