@@ -77,3 +77,35 @@ func TestUnconnectedSessionsExpire(t *testing.T) {
 	}
 	testwait.For(t, 5*time.Second, "the unconnected session to end", func() bool { return e.srv.Sessions() == 0 })
 }
+
+// TestNoTranscoderBudget: with the transcode budget used up (here: none
+// may start), a WHEP offer for a stream not in Opus gets 503, and leaves
+// no session behind.
+func TestNoTranscoderBudget(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{MaxTranscoders: -1})
+	res, body := post(t, e.url+"/live/a/whep", "application/sdp", "", []byte(pionOffer(t)))
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "transcoder") {
+		t.Fatalf("%d %q, want 503 naming the transcoder", res.StatusCode, body)
+	}
+	if n := e.srv.Sessions(); n != 0 {
+		t.Fatalf("%d sessions left", n)
+	}
+}
+
+// TestWHIPNameInUse: WHIP to a name someone publishes gets 409 and takes
+// nothing from the publisher.
+func TestWHIPNameInUse(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{})
+	pub, err := e.st.Hub.Publish("live/busy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	res, body := post(t, e.url+"/live/busy/whip", "application/sdp", "", []byte(pionOffer(t)))
+	if res.StatusCode != http.StatusConflict {
+		t.Fatalf("%d %q, want 409", res.StatusCode, body)
+	}
+	if n := e.srv.Sessions(); n != 0 || !e.st.Hub.Published("live/busy") {
+		t.Fatalf("%d sessions left; published %v", n, e.st.Hub.Published("live/busy"))
+	}
+}

@@ -254,7 +254,7 @@ func (s *Server) refuse(w http.ResponseWriter, req Request, err error) {
 		code = http.StatusBadRequest
 	case errors.Is(err, errTooManyFromIP):
 		code = http.StatusTooManyRequests
-	case errors.Is(err, errTooMany), errors.Is(err, errClosed):
+	case errors.Is(err, errTooMany), errors.Is(err, errClosed), errors.Is(err, errNoTranscoder):
 		code = http.StatusServiceUnavailable
 	case errors.Is(err, errInUse):
 		code = http.StatusConflict
