@@ -8,6 +8,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -58,39 +59,42 @@ func negotiate(t *testing.T, pc *pionwebrtc.PeerConnection, url string) {
 	}
 }
 
-// TestLoopbackWHIPToWHEP: a Go WHIP client publishes a 440 Hz Opus tone, a
-// Go WHEP client plays the name and decodes 440 Hz: the whole media path
-// (ICE, DTLS-SRTP, RTP ⇄ hub frames) without a browser, on 127.0.0.1.
-func TestLoopbackWHIPToWHEP(t *testing.T) {
-	e := startEdge(t, nil, fvrtc.Options{})
-	api := loopbackAPI()
-	pub, err := api.NewPeerConnection(pionwebrtc.Configuration{})
+// whipClient publishes through WHIP at url and returns its Opus track.
+func whipClient(t *testing.T, api *pionwebrtc.API, url string) *pionwebrtc.TrackLocalStaticSample {
+	t.Helper()
+	pc, err := api.NewPeerConnection(pionwebrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pub.Close()
+	t.Cleanup(func() { _ = pc.Close() })
 	track, err := pionwebrtc.NewTrackLocalStaticSample(pionwebrtc.RTPCodecCapability{MimeType: pionwebrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "a", "s")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pub.AddTransceiverFromTrack(track, pionwebrtc.RTPTransceiverInit{Direction: pionwebrtc.RTPTransceiverDirectionSendonly}); err != nil {
+	if _, err := pc.AddTransceiverFromTrack(track, pionwebrtc.RTPTransceiverInit{Direction: pionwebrtc.RTPTransceiverDirectionSendonly}); err != nil {
 		t.Fatal(err)
 	}
-	negotiate(t, pub, e.url+"/live/loop/whip")
+	negotiate(t, pc, url)
+	return track
+}
 
-	play, err := api.NewPeerConnection(pionwebrtc.Configuration{})
+// whepClient plays through WHEP at url; the function it returns gives the
+// Opus payloads received so far.
+func whepClient(t *testing.T, api *pionwebrtc.API, url string) func() [][]byte {
+	t.Helper()
+	pc, err := api.NewPeerConnection(pionwebrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer play.Close()
-	if _, err := play.AddTransceiverFromKind(pionwebrtc.RTPCodecTypeAudio, pionwebrtc.RTPTransceiverInit{Direction: pionwebrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+	t.Cleanup(func() { _ = pc.Close() })
+	if _, err := pc.AddTransceiverFromKind(pionwebrtc.RTPCodecTypeAudio, pionwebrtc.RTPTransceiverInit{Direction: pionwebrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 		t.Fatal(err)
 	}
 	var (
 		mu   sync.Mutex
 		pkts [][]byte
 	)
-	play.OnTrack(func(tr *pionwebrtc.TrackRemote, _ *pionwebrtc.RTPReceiver) {
+	pc.OnTrack(func(tr *pionwebrtc.TrackRemote, _ *pionwebrtc.RTPReceiver) {
 		for {
 			p, _, err := tr.ReadRTP()
 			if err != nil {
@@ -101,7 +105,18 @@ func TestLoopbackWHIPToWHEP(t *testing.T) {
 			mu.Unlock()
 		}
 	})
-	negotiate(t, play, e.url+"/live/loop/whep")
+	negotiate(t, pc, url)
+	return func() [][]byte { mu.Lock(); defer mu.Unlock(); return slices.Clone(pkts) }
+}
+
+// TestLoopbackWHIPToWHEP: a Go WHIP client publishes a 440 Hz Opus tone, a
+// Go WHEP client plays the name and decodes 440 Hz: the whole media path
+// (ICE, DTLS-SRTP, RTP ⇄ hub frames) without a browser, on 127.0.0.1.
+func TestLoopbackWHIPToWHEP(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{})
+	api := loopbackAPI()
+	track := whipClient(t, api, e.url+"/live/loop/whip")
+	received := whepClient(t, api, e.url+"/live/loop/whep")
 
 	// Send the tone in real time (it is media, not a wait) until the
 	// player has 2 s of it, or 15 s passed.
@@ -115,11 +130,10 @@ func TestLoopbackWHIPToWHEP(t *testing.T) {
 	defer cancel()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	received := func() int { mu.Lock(); defer mu.Unlock(); return len(pkts) }
-	for i := 0; received() < 100; i++ {
+	for i := 0; len(received()) < 100; i++ {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("the WHEP player got %d packets in 15 s", received())
+			t.Fatalf("the WHEP player got %d packets in 15 s", len(received()))
 		case <-tick.C:
 		}
 		off := (i * 960) % (len(tone) - 960)
@@ -137,14 +151,13 @@ func TestLoopbackWHIPToWHEP(t *testing.T) {
 	}
 	defer dec.Close()
 	var pcm []int16
-	mu.Lock()
+	pkts := received()
 	n := len(pkts)
 	for _, p := range pkts {
 		if pcm, err = dec.Decode(pcm, p); err != nil {
 			t.Fatal(err)
 		}
 	}
-	mu.Unlock()
 	hz := audiotest.DominantHz(pcm[len(pcm)/2:], 48000)
 	t.Logf("WHIP → hub → WHEP: %d packets, dominant %.0f Hz, %.1f dB", n, hz, audiotest.RMSDB(pcm[len(pcm)/2:]))
 	if math.Abs(hz-440) > 10 {
