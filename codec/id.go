@@ -16,6 +16,7 @@ const (
 	AAC                      // AAC, FLV format 10
 	ADPCM                    // Flash ADPCM, FLV format 1
 	PCM16                    // 16-bit linear PCM: FLV formats 0 and 3 (little-endian), RTP L16 (big-endian)
+	Opus                     // Opus (RFC 6716, RTP RFC 7587: clock 48000); not carried in FLV
 	numIDs
 )
 
@@ -29,6 +30,7 @@ var idNames = [numIDs]string{
 	AAC:        "aac",
 	ADPCM:      "adpcm",
 	PCM16:      "pcm16",
+	Opus:       "opus",
 }
 
 // String returns the codec's lower-case short name, as accepted by ParseID.

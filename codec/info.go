@@ -32,6 +32,9 @@ var infos = [numIDs]Info{
 	AAC:        {ID: AAC, Name: "MPEG4-GENERIC", SampleRate: 44100, ClockRate: 44100, FrameSamples: 1024, PayloadType: PayloadDynamic, FLVFormat: 10},
 	ADPCM:      {ID: ADPCM, Name: "", SampleRate: 22050, ClockRate: 22050, FrameSamples: 4096, PayloadType: PayloadDynamic, FLVFormat: 1},
 	PCM16:      {ID: PCM16, Name: "L16", SampleRate: 44100, ClockRate: 44100, FrameSamples: 882, PayloadType: 11, FLVFormat: 3},
+	// Opus runs at 48 kHz in flashvox (the rate WebRTC's RTP clock says, so
+	// browser audio is not resampled twice); 20 ms frames.
+	Opus: {ID: Opus, Name: "opus", SampleRate: 48000, ClockRate: 48000, FrameSamples: 960, PayloadType: PayloadDynamic, FLVFormat: NoFLV},
 }
 
 // Lookup returns the Info of id, and false if id is not a known codec.

@@ -37,6 +37,9 @@ type Config struct {
 	// RTMFP configures the UDP transport (config/rtmfp.go).
 	RTMFP RTMFP `yaml:"rtmfp"`
 
+	// WebRTC configures WHIP/WHEP for browsers (config/webrtc.go).
+	WebRTC WebRTC `yaml:"webrtc"`
+
 	// Hooks are the on_connect/on_publish/on_play HTTP hooks (config/hooks.go).
 	Hooks Hooks `yaml:"hooks"`
 

@@ -152,7 +152,7 @@ func (c *Config) Exposed() (key, addr string, ok bool) {
 	for _, l := range []struct{ key, addr string }{
 		{"rtmp.listen", c.RTMP.Listen}, {"http.listen", c.HTTP.Listen}, {"http.tls_listen", c.HTTP.TLSListen}, {"sip.listen", c.SIP.Listen}, {"sip.tls_listen", c.SIP.TLSListen},
 		{"rtmp.tls_listen", c.RTMP.TLSListen}, {"rtmp.rtmpt_listen", c.RTMP.RTMPTListen}, {"rtmp.rtmpts_listen", c.RTMP.RTMPTSListen},
-		{"rtmfp.listen", rtmfpListen(c.RTMFP)},
+		{"rtmfp.listen", rtmfpListen(c.RTMFP)}, {"webrtc.ice_address", webrtcAddr(c.WebRTC)},
 	} {
 		if l.addr != "" && !loopback(l.addr) {
 			return l.key, l.addr, true
@@ -172,6 +172,15 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// webrtcAddr is webrtc.ice_address as a listen address when WebRTC is
+// on, "" when off: its UDP sockets are media listeners like the others.
+func webrtcAddr(w WebRTC) string {
+	if !w.Enabled || w.ICEAddress == "" {
+		return ""
+	}
+	return net.JoinHostPort(w.ICEAddress, "0")
 }
 
 // rtmfpListen is rtmfp.listen when RTMFP is on, "" (no listener) when off.

@@ -36,6 +36,7 @@ func (c *Config) Validate() error {
 		durRange("rtmp.rtmpt_idle_timeout", c.RTMP.RTMPTIdleTimeout, time.Second, time.Hour),
 		intRange("rtmp.max_transcoders", c.RTMP.MaxTranscoders, 0, 100_000),
 		c.validateRTMFP,
+		c.validateWebRTC,
 		c.validateP2P,
 		addr("http.listen", c.HTTP.Listen),
 		intRange("http.max_connections", c.HTTP.MaxConnections, 1, 1_000_000),

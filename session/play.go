@@ -41,6 +41,8 @@ type player struct {
 	flv          *flvLast        // FLV audio tag bodies, shared with the stream's other players
 	last, offset uint32
 	sent, rebase bool
+
+	fb fallback // Opus played as Speex (fallback.go)
 }
 
 // play starts a live subscription. Arguments: name, start, duration, reset.
@@ -226,6 +228,7 @@ func (s *Session) stopPlay(ns *netStream) {
 	ns.player = nil
 	close(p.quit)
 	p.stopWait()
+	p.stopFallback()
 	if p.stopped.Swap(true) {
 		return // revoked already
 	}
@@ -244,6 +247,7 @@ func (p *player) revokeOn(ends <-chan struct{}) {
 	case <-p.quit:
 		return
 	}
+	p.stopFallback()
 	if p.stopped.Swap(true) {
 		return
 	}
@@ -356,7 +360,10 @@ func (p *player) deliverLocked(f *media.Frame) {
 	if f.Kind == media.KindAudio {
 		var ok bool
 		if payload, ok = p.flv.audioBody(f); !ok {
-			return // a codec FLV cannot carry (G.722)
+			if needsFallback(f) {
+				p.startFallback() // Opus: heard as Speex (fallback.go)
+			}
+			return // a codec FLV cannot carry (G.722, Opus)
 		}
 	}
 	p.msg = message.Message{Type: msgType(f.Kind), Timestamp: ts, StreamID: p.streamID, Payload: payload}

@@ -36,6 +36,9 @@ type Server struct {
 	Checks   map[string]Health // component name -> check, all must pass for /healthz
 	Logger   *slog.Logger
 	Mux      *http.ServeMux // extra routes registered by other packages; may be nil
+	// Wrap, when set, wraps the mux: for routes a ServeMux pattern cannot
+	// express without conflicts (WHIP/WHEP's /APP/NAME/whip).
+	Wrap func(http.Handler) http.Handler
 	// MaxConns and MaxConnsPerIP bound open connections (http.max_connections,
 	// http.max_connections_per_ip; 0: none); Conns counts them.
 	MaxConns, MaxConnsPerIP int
@@ -59,6 +62,9 @@ func (s *Server) routes() http.Handler {
 	}
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn)}))
+	if s.Wrap != nil {
+		return s.Wrap(mux)
+	}
 	return mux
 }
 

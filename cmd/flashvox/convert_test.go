@@ -63,7 +63,7 @@ func TestConvertUsage(t *testing.T) {
 	if code := run([]string{"convert", "only-one.flv"}, &out, &out); code != exitConfig {
 		t.Fatalf("exit %d", code)
 	}
-	if code := run([]string{"convert", "a.wav", "b.flv", "--codec", "opus"}, &out, &out); code != exitConfig {
+	if code := run([]string{"convert", "a.wav", "b.flv", "--codec", "vorbis"}, &out, &out); code != exitConfig {
 		t.Fatalf("unknown codec: exit %d", code)
 	}
 	dir := t.TempDir()

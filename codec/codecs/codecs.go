@@ -16,6 +16,7 @@ import (
 	"github.com/flashvox/flashvox/codec/g711"
 	"github.com/flashvox/flashvox/codec/g722"
 	"github.com/flashvox/flashvox/codec/nellymoser"
+	"github.com/flashvox/flashvox/codec/opus"
 	"github.com/flashvox/flashvox/codec/speex"
 )
 
@@ -53,6 +54,13 @@ var table = map[codec.ID]impl{
 		rates:      []int{g722.SampleRate},
 		newDecoder: func(int) (codec.Decoder, error) { return g722.NewDecoder(), nil },
 		newEncoder: func(int) (codec.Encoder, error) { return g722.NewEncoder(0) },
+	},
+	// Opus (libopus, cgo): without cgo both constructors fail with
+	// opus.ErrUnavailable, so a transcoder to or from Opus says why.
+	codec.Opus: {
+		rates:      opus.Rates,
+		newDecoder: newOpusDecoder,
+		newEncoder: newOpusEncoder,
 	},
 }
 
@@ -99,4 +107,22 @@ func NewEncoder(id codec.ID, rate int) (codec.Encoder, error) {
 // flashvox has no implementation of id.
 func Rates(id codec.ID) []int {
 	return slices.Clone(table[id].rates)
+}
+
+// newOpusDecoder and newOpusEncoder return a nil interface on error, not a
+// typed nil pointer that a caller's Close would dereference.
+func newOpusDecoder(rate int) (codec.Decoder, error) {
+	d, err := opus.NewDecoder(rate)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func newOpusEncoder(rate int) (codec.Encoder, error) {
+	e, err := opus.NewEncoder(rate, opus.EncoderOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }

@@ -58,6 +58,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, version s
 	checks := map[string]web.Health{}
 	ws := &web.Server{Registry: reg, Checks: checks, Logger: logger.With("component", "http"), Mux: srv.mux,
 		MaxConns: cfg.HTTP.MaxConnections, MaxConnsPerIP: cfg.HTTP.MaxConnectionsPerIP}
+	ws.Wrap = srv.wrapHTTP // WHIP/WHEP (webrtc.go)
 	registerHTTPMetrics(reg, &ws.Conns)
 	if err := lns.openTCP(cfg, srv, ws); err != nil {
 		return err

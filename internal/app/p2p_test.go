@@ -69,7 +69,7 @@ func startP2PApp(t *testing.T, fileYAML string, env ...string) *p2pApp {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = rt.serve(ctx) }()
-	hs := httptest.NewServer((&web.Server{Registry: reg, Logger: logger, Mux: srv.mux}).Handler())
+	hs := httptest.NewServer((&web.Server{Registry: reg, Logger: logger, Mux: srv.mux, Wrap: srv.wrapHTTP}).Handler())
 	t.Cleanup(func() {
 		hs.Close()
 		cancel()

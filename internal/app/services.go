@@ -30,6 +30,7 @@ import (
 	"github.com/flashvox/flashvox/store"
 	"github.com/flashvox/flashvox/throttle"
 	"github.com/flashvox/flashvox/web"
+	"github.com/flashvox/flashvox/webrtc"
 )
 
 // services are the long-lived parts behind the listeners.
@@ -44,6 +45,8 @@ type services struct {
 	// certs is the RTMPS/RTMPTS certificate, nil without rtmp.tls_cert.
 	certs *tlscert.Reloader
 	sip   *sipbridge.Bridge // the SIP user agent on sip.listen
+	// rtc serves WHIP/WHEP on the HTTP mux; nil with webrtc.enabled false.
+	rtc   *webrtc.Server
 	confs *conference.Service
 	// guard slows guessing: every credential check of every transport
 	// (passwords, tokens, SIP digests, conference PINs) goes through it.
@@ -114,7 +117,11 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	})
 	tunnel.Register(mux)
 	tunnel.RegisterMetrics(reg)
-	return &services{hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck}, nil
+	rtc, err := newWebRTC(cfg, logger, reg, hub, tc, apps) // webrtc.go
+	if err != nil {
+		return nil, abandon(err)
+	}
+	return &services{rtc: rtc, hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck}, nil
 }
 
 // newRTMPServer is the RTMP server and the session handler behind it
@@ -189,10 +196,22 @@ func newHooks(h config.Hooks, logger *slog.Logger) session.Hooks {
 	return hooks.New(o)
 }
 
+// wrapHTTP puts WHIP/WHEP in front of the HTTP mux (webrtc.go); h
+// itself when webrtc.enabled is off.
+func (s *services) wrapHTTP(h http.Handler) http.Handler {
+	if s.rtc == nil {
+		return h
+	}
+	return s.rtc.Handler(h)
+}
+
 // close ends every tunnel session (if serve did not run) and every call
 // (the parties get bye with reason shutdown).
 func (s *services) close() {
 	s.tunnel.Close()
+	if s.rtc != nil {
+		s.rtc.Close()
+	}
 	s.confs.Close()
 	s.calls.Close()
 	s.sip.Close()

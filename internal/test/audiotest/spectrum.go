@@ -72,3 +72,22 @@ func Spurious(pcm []int16, rate int, tone, guard float64) (freq, relDB float64) 
 	}
 	return freq, worst - toneDB
 }
+
+// DominantHz returns the frequency of the strongest bin of pcm's spectrum
+// above 50 Hz (skipping DC and hum), with the bin's width as precision.
+func DominantHz(pcm []int16, rate int) float64 {
+	db, bin := Spectrum(pcm, rate)
+	best := -1
+	for k := range db {
+		if float64(k)*bin < 50 {
+			continue
+		}
+		if best < 0 || db[k] > db[best] {
+			best = k
+		}
+	}
+	if best < 0 {
+		return 0
+	}
+	return float64(best) * bin
+}

@@ -1,0 +1,68 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// WebRTC configures the browser edge: WHIP and WHEP on the HTTP listener
+// (docs/PROTOCOL.md), one PeerConnection per session, Opus.
+type WebRTC struct {
+	Enabled bool `yaml:"enabled"`
+	// ICEAddress is the local IP the sessions' UDP sockets use and announce
+	// as host candidates; PublicIP, when set, is announced instead (a
+	// server behind 1:1 NAT).
+	ICEAddress string `yaml:"ice_address"`
+	PublicIP   string `yaml:"public_ip"`
+	// UDPPorts is the sessions' UDP port range "MIN-MAX" (a firewall
+	// opening); "" lets the system choose.
+	UDPPorts string `yaml:"udp_ports"`
+	// MaxSessions and MaxSessionsPerIP bound open WHIP/WHEP sessions.
+	MaxSessions      int `yaml:"max_sessions"`
+	MaxSessionsPerIP int `yaml:"max_sessions_per_ip"`
+	// ConnectTimeout ends a session whose ICE has not connected.
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+}
+
+// PortRange parses UDPPorts; 0, 0 for "".
+func (w WebRTC) PortRange() (lo, hi uint16, err error) {
+	if w.UDPPorts == "" {
+		return 0, 0, nil
+	}
+	a, b, ok := strings.Cut(w.UDPPorts, "-")
+	l, err1 := strconv.ParseUint(a, 10, 16)
+	h, err2 := strconv.ParseUint(b, 10, 16)
+	if !ok || err1 != nil || err2 != nil || l == 0 || h < l {
+		return 0, 0, &Error{Key: "webrtc.udp_ports", Msg: fmt.Sprintf("must be MIN-MAX (1..65535, MIN ≤ MAX), got %q", w.UDPPorts)}
+	}
+	return uint16(l), uint16(h), nil
+}
+
+func (c *Config) validateWebRTC() error {
+	w := c.WebRTC
+	if !w.Enabled {
+		return nil
+	}
+	for _, check := range []func() error{
+		intRange("webrtc.max_sessions", w.MaxSessions, 1, 100_000),
+		intRange("webrtc.max_sessions_per_ip", w.MaxSessionsPerIP, 1, 100_000),
+		durRange("webrtc.connect_timeout", w.ConnectTimeout, time.Second, 5*time.Minute),
+	} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	if a, err := netip.ParseAddr(w.ICEAddress); err != nil || a.IsUnspecified() {
+		return &Error{Key: "webrtc.ice_address", Msg: fmt.Sprintf("must be one IP address of this host (not 0.0.0.0), got %q", w.ICEAddress)}
+	}
+	if w.PublicIP != "" {
+		if _, err := netip.ParseAddr(w.PublicIP); err != nil {
+			return &Error{Key: "webrtc.public_ip", Msg: fmt.Sprintf("must be an IP address, got %q", w.PublicIP)}
+		}
+	}
+	_, _, err := w.PortRange()
+	return err
+}

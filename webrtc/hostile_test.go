@@ -1,0 +1,111 @@
+//go:build cgo
+
+package webrtc_test
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flashvox/flashvox/internal/test/testwait"
+	fvrtc "github.com/flashvox/flashvox/webrtc"
+)
+
+// TestHostileRequests: bodies are bounded, offers checked, sessions
+// bounded per address and in total, and a session URL is needed to end one.
+func TestHostileRequests(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{MaxSessions: 3, MaxSessionsPerIP: 2, ConnectTimeout: 30 * time.Second})
+	offer := []byte(pionOffer(t))
+	for _, c := range []struct {
+		name, path, ctype string
+		body              []byte
+		want              int
+	}{
+		{"oversized", "/live/a/whep", "application/sdp", bytes.Repeat([]byte("v=0\r\n"), 8<<10), http.StatusRequestEntityTooLarge},
+		{"not sdp", "/live/a/whep", "text/plain", offer, http.StatusUnsupportedMediaType},
+		{"garbage", "/live/a/whep", "application/sdp", []byte("v=0\r\nnonsense"), http.StatusBadRequest},
+		{"no opus", "/live/a/whep", "application/sdp", []byte(strings.ReplaceAll(string(offer), "opus/48000", "speex/16000")), http.StatusBadRequest},
+		{"unknown app", "/nope/a/whep", "application/sdp", offer, http.StatusNotFound},
+	} {
+		if res, body := post(t, e.url+c.path, c.ctype, "", c.body); res.StatusCode != c.want {
+			t.Errorf("%s: %d %s, want %d", c.name, res.StatusCode, body, c.want)
+		}
+	}
+	var locations []string
+	for i := range 2 {
+		res, body := post(t, e.url+"/live/a/whep", "application/sdp", "", offer)
+		if res.StatusCode != http.StatusCreated || res.Header.Get("Location") == "" {
+			t.Fatalf("session %d: %d %s", i, res.StatusCode, body)
+		}
+		locations = append(locations, res.Header.Get("Location"))
+	}
+	if res, body := post(t, e.url+"/live/a/whep", "application/sdp", "", offer); res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("third session from one address: %d %s, want 429", res.StatusCode, body)
+	}
+	// A guessed session URL ends nothing; the real one does.
+	for _, c := range []struct {
+		path string
+		want int
+	}{
+		{"/live/a/whep/0123456789abcdef0123456789abcdef", http.StatusNotFound},
+		{strings.Replace(locations[0], "/live/a/", "/live/b/", 1), http.StatusNotFound},
+		{locations[0], http.StatusOK},
+	} {
+		req, _ := http.NewRequest("DELETE", e.url+c.path, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != c.want {
+			t.Errorf("DELETE %s: %d, want %d", c.path, res.StatusCode, c.want)
+		}
+	}
+	if n := e.srv.Sessions(); n != 1 {
+		t.Fatalf("%d sessions after one DELETE, want 1", n)
+	}
+}
+
+// TestUnconnectedSessionsExpire: an answered offer whose ICE never
+// connects gives its slot back after the connect timeout.
+func TestUnconnectedSessionsExpire(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{ConnectTimeout: time.Second})
+	if res, body := post(t, e.url+"/live/a/whep", "application/sdp", "", []byte(pionOffer(t))); res.StatusCode != http.StatusCreated {
+		t.Fatalf("%d %s", res.StatusCode, body)
+	}
+	testwait.For(t, 5*time.Second, "the unconnected session to end", func() bool { return e.srv.Sessions() == 0 })
+}
+
+// TestNoTranscoderBudget: with the transcode budget used up (here: none
+// may start), a WHEP offer for a stream not in Opus gets 503, and leaves
+// no session behind.
+func TestNoTranscoderBudget(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{MaxTranscoders: -1})
+	res, body := post(t, e.url+"/live/a/whep", "application/sdp", "", []byte(pionOffer(t)))
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "transcoder") {
+		t.Fatalf("%d %q, want 503 naming the transcoder", res.StatusCode, body)
+	}
+	if n := e.srv.Sessions(); n != 0 {
+		t.Fatalf("%d sessions left", n)
+	}
+}
+
+// TestWHIPNameInUse: WHIP to a name someone publishes gets 409 and takes
+// nothing from the publisher.
+func TestWHIPNameInUse(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{})
+	pub, err := e.st.Hub.Publish("live/busy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	res, body := post(t, e.url+"/live/busy/whip", "application/sdp", "", []byte(pionOffer(t)))
+	if res.StatusCode != http.StatusConflict {
+		t.Fatalf("%d %q, want 409", res.StatusCode, body)
+	}
+	if n := e.srv.Sessions(); n != 0 || !e.st.Hub.Published("live/busy") {
+		t.Fatalf("%d sessions left; published %v", n, e.st.Hub.Published("live/busy"))
+	}
+}

@@ -1,0 +1,92 @@
+package webrtc
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
+)
+
+// Errors an Access returns to choose the HTTP status of a refusal.
+var (
+	// ErrUnauthorized: the application needs credentials (a Bearer token
+	// or stream key) that are missing or wrong: 401.
+	ErrUnauthorized = errors.New("credentials required")
+	// ErrForbidden: nobody may do this here: 403.
+	ErrForbidden = errors.New("not allowed")
+	// ErrNotFound: no such application: 404.
+	ErrNotFound = errors.New("no such application")
+	// ErrOpusUnavailable answers every request of a build without libopus.
+	ErrOpusUnavailable = errors.New("opus is not available in this build (built without cgo)")
+)
+
+// Request is what a WHIP or WHEP request asks for, as Access sees it.
+type Request struct {
+	App, Name string
+	Publish   bool   // WHIP; false: WHEP
+	Bearer    string // the Authorization: Bearer credential, "" if none
+	Query     string // the URL's raw query (key=…), "" if none
+	Addr      string // the client's IP address, for the guessing throttle
+}
+
+// Access decides whether a request may publish or play, and names the hub
+// key it reaches (APP/NAME for a live application). A refusal wraps
+// ErrUnauthorized, ErrForbidden or ErrNotFound.
+type Access interface {
+	Authorize(r Request) (key string, err error)
+}
+
+// AccessFunc adapts a function to Access.
+type AccessFunc func(r Request) (string, error)
+
+// Authorize calls f.
+func (f AccessFunc) Authorize(r Request) (string, error) { return f(r) }
+
+// Transcoder gives a hub stream in another codec (*transcode.Service).
+type Transcoder interface {
+	Subscribe(key string, t transcode.Target, r media.Receiver) (*transcode.Subscription, error)
+}
+
+// Options configure a Server; zero values take the defaults named.
+type Options struct {
+	Hub        *media.Hub
+	Transcoder Transcoder
+	Access     Access
+	// ICEAddress is the local address ICE gathers host candidates on
+	// ("127.0.0.1" by default, loopback only); PublicIP, when set,
+	// replaces it in the candidates (a server behind 1:1 NAT).
+	ICEAddress string
+	PublicIP   string
+	// UDPPortMin..UDPPortMax is the range of the sessions' UDP ports;
+	// 0, 0 lets the system choose.
+	UDPPortMin, UDPPortMax uint16
+	// MaxSessions bounds open sessions (default 100), MaxSessionsPerIP
+	// one client address's share (default 10).
+	MaxSessions, MaxSessionsPerIP int
+	// ConnectTimeout ends a session whose ICE has not connected (default 10 s).
+	ConnectTimeout time.Duration
+	// MaxTranscoders is the transcode budget WHEP players count against
+	// (transcode.Target.Budget; 0: not budgeted, <0: none may start).
+	MaxTranscoders int
+	Logger         *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.ICEAddress == "" {
+		o.ICEAddress = "127.0.0.1"
+	}
+	if o.MaxSessions == 0 {
+		o.MaxSessions = 100
+	}
+	if o.MaxSessionsPerIP == 0 {
+		o.MaxSessionsPerIP = 10
+	}
+	if o.ConnectTimeout == 0 {
+		o.ConnectTimeout = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}

@@ -1,0 +1,278 @@
+package webrtc
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/flashvox/flashvox/codec/opus"
+)
+
+// Server serves WHIP and WHEP on an HTTP mux. Its mutex guards the
+// session registry; each session's goroutines own its media.
+type Server struct {
+	// Stats count sessions and refusals, for the metrics exporter.
+	Stats struct {
+		Opened  atomic.Uint64 // sessions answered
+		Refused atomic.Uint64 // requests refused (access, bounds, bad offers)
+	}
+	o       Options
+	api     *webrtc.API
+	opusErr error // non-nil in a build without libopus
+
+	mu       sync.Mutex
+	sessions map[string]*peerSession // by id
+	perIP    map[string]int
+	closed   bool
+}
+
+// New makes a Server; it fails on bad options (an ICE address that is not
+// an IP, a bad UDP port range).
+func New(o Options) (*Server, error) {
+	o.defaults()
+	api, err := newAPI(&o)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{o: o, api: api, sessions: map[string]*peerSession{}, perIP: map[string]int{}}
+	if e, err := opus.NewEncoder(48000, opus.EncoderOptions{}); err != nil {
+		s.opusErr = fmt.Errorf("%w: %v", ErrOpusUnavailable, err)
+	} else {
+		_ = e.Close()
+	}
+	return s, nil
+}
+
+// Handler returns a handler that serves WHIP and WHEP, POST (and
+// OPTIONS) /APP/NAME/whip and /APP/NAME/whep and DELETE on the session
+// URLs they answer with, and passes every other request to next. It is a
+// wrapper, not ServeMux patterns, because /{app}/{name}/whip conflicts
+// with the mux's subtree patterns (the RTMPT tunnel's POST /open/).
+func (s *Server) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		app, name, kind, id, ok := splitPath(r.URL.Path)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		r.SetPathValue("app", app)
+		r.SetPathValue("name", name)
+		r.SetPathValue("id", id)
+		switch {
+		case id == "" && r.Method == http.MethodPost:
+			s.post(w, r, kind == "whip")
+		case id == "" && r.Method == http.MethodOptions:
+			w.Header().Set("Allow", "OPTIONS, POST")
+			w.Header().Set("Accept-Post", "application/sdp")
+			w.WriteHeader(http.StatusNoContent)
+		case id != "" && r.Method == http.MethodDelete:
+			s.delete(w, r)
+		default:
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		}
+	})
+}
+
+// splitPath matches /APP/NAME/KIND and /APP/NAME/KIND/ID, KIND whip or whep.
+func splitPath(p string) (app, name, kind, id string, ok bool) {
+	rest, ok := strings.CutPrefix(p, "/")
+	if !ok {
+		return "", "", "", "", false
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) < 3 || len(parts) > 4 || parts[0] == "" || parts[1] == "" {
+		return "", "", "", "", false
+	}
+	kind = parts[2]
+	if kind != "whip" && kind != "whep" {
+		return "", "", "", "", false
+	}
+	if len(parts) == 4 {
+		if id = parts[3]; id == "" {
+			return "", "", "", "", false
+		}
+	}
+	return parts[0], parts[1], kind, id, true
+}
+
+// OpusErr is why this build cannot serve WHIP/WHEP (no libopus), nil if it can.
+func (s *Server) OpusErr() error { return s.opusErr }
+
+// Sessions is the number of open sessions.
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// Close ends every session; requests afterwards get 503.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	all := make([]*peerSession, 0, len(s.sessions))
+	for _, p := range s.sessions {
+		all = append(all, p)
+	}
+	s.mu.Unlock()
+	for _, p := range all {
+		p.close("server closed")
+	}
+}
+
+// Serve runs until ctx ends, then closes every session.
+func (s *Server) Serve(ctx context.Context) error {
+	<-ctx.Done()
+	s.Close()
+	return nil
+}
+
+// post answers a WHIP (publish) or WHEP (play) offer.
+func (s *Server) post(w http.ResponseWriter, r *http.Request, publish bool) {
+	if s.opusErr != nil {
+		http.Error(w, s.opusErr.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	ip := clientIP(r)
+	req := Request{App: r.PathValue("app"), Name: r.PathValue("name"), Publish: publish, Query: r.URL.RawQuery, Addr: ip}
+	if b, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		req.Bearer = strings.TrimSpace(b)
+	}
+	key, err := s.o.Access.Authorize(req)
+	if err != nil {
+		s.refuse(w, req, err)
+		return
+	}
+	offer, err := readOffer(r)
+	if err != nil {
+		s.refuse(w, req, err)
+		return
+	}
+	p, err := s.admit(ip, key, publish)
+	if err != nil {
+		s.refuse(w, req, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.o.ConnectTimeout)
+	defer cancel()
+	ans, err := p.start(ctx, offer)
+	if err != nil {
+		p.close(err.Error())
+		s.refuse(w, req, err)
+		return
+	}
+	kind := "whep"
+	if publish {
+		kind = "whip"
+	}
+	s.Stats.Opened.Add(1)
+	w.Header().Set("Content-Type", "application/sdp")
+	w.Header().Set("Location", fmt.Sprintf("/%s/%s/%s/%s", req.App, req.Name, kind, p.id))
+	w.WriteHeader(http.StatusCreated)
+	_, _ = w.Write([]byte(ans))
+}
+
+// delete ends a session (RFC 9725 §4.3). The id is unguessable, so it is
+// the session's capability: whoever got the Location may end it.
+func (s *Server) delete(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	p := s.sessions[r.PathValue("id")]
+	s.mu.Unlock()
+	if p == nil || p.key != r.PathValue("app")+"/"+r.PathValue("name") {
+		http.Error(w, "no such session", http.StatusNotFound)
+		return
+	}
+	p.close("DELETE")
+	w.WriteHeader(http.StatusOK)
+}
+
+var (
+	errTooMany       = errors.New("too many WebRTC sessions")
+	errTooManyFromIP = errors.New("too many WebRTC sessions from this address")
+	errClosed        = errors.New("server closing")
+	errInUse         = errors.New("stream already published")
+)
+
+// admit registers a new session within the bounds.
+func (s *Server) admit(ip, key string, publish bool) (*peerSession, error) {
+	var idb [16]byte
+	_, _ = rand.Read(idb[:])
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return nil, errClosed
+	case len(s.sessions) >= s.o.MaxSessions:
+		return nil, errTooMany
+	case s.perIP[ip] >= s.o.MaxSessionsPerIP:
+		return nil, errTooManyFromIP
+	}
+	p := &peerSession{s: s, id: hex.EncodeToString(idb[:]), ip: ip, key: key, publish: publish, done: make(chan struct{})}
+	p.log = s.o.Logger.With("webrtc", p.id[:8], "stream", key, "whip", publish)
+	s.sessions[p.id] = p
+	s.perIP[ip]++
+	return p, nil
+}
+
+// forget removes p from the registry (once, from p.close).
+func (s *Server) forget(p *peerSession) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sessions[p.id] == p {
+		delete(s.sessions, p.id)
+		if s.perIP[p.ip]--; s.perIP[p.ip] <= 0 {
+			delete(s.perIP, p.ip)
+		}
+	}
+}
+
+// refuse answers a refused request with the status its error says.
+func (s *Server) refuse(w http.ResponseWriter, req Request, err error) {
+	code := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, ErrUnauthorized):
+		code = http.StatusUnauthorized
+		w.Header().Set("WWW-Authenticate", `Bearer realm="flashvox"`)
+	case errors.Is(err, ErrForbidden):
+		code = http.StatusForbidden
+	case errors.Is(err, ErrNotFound):
+		code = http.StatusNotFound
+	case errors.Is(err, errTooLarge):
+		code = http.StatusRequestEntityTooLarge
+	case errors.Is(err, errContentType):
+		code = http.StatusUnsupportedMediaType
+	case errors.Is(err, errBadOffer):
+		code = http.StatusBadRequest
+	case errors.Is(err, errTooManyFromIP):
+		code = http.StatusTooManyRequests
+	case errors.Is(err, errTooMany), errors.Is(err, errClosed), errors.Is(err, errNoTranscoder):
+		code = http.StatusServiceUnavailable
+	case errors.Is(err, errInUse):
+		code = http.StatusConflict
+	}
+	s.Stats.Refused.Add(1)
+	s.o.Logger.Info("webrtc refused", "app", req.App, "name", req.Name, "whip", req.Publish, "addr", req.Addr, "status", code, "why", err)
+	http.Error(w, err.Error(), code)
+}
+
+// clientIP is the request's remote IP (proxies are not trusted: the
+// per-address bound must not be spoofable by a header).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// sessionLinger bounds how long a closing session waits for its goroutines.
+const sessionLinger = 2 * time.Second

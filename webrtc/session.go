@@ -1,0 +1,94 @@
+package webrtc
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// peerSession is one WHIP or WHEP session: one PeerConnection and the hub
+// publication or subscription behind it. close may be called from any
+// goroutine, once or many times.
+type peerSession struct {
+	s       *Server
+	id      string // unguessable: the session URL's last segment
+	ip, key string
+	publish bool
+	log     *slog.Logger
+
+	pc   *webrtc.PeerConnection
+	once sync.Once
+	done chan struct{} // closed by close: the media goroutines end
+	stop func()        // releases the hub side (set by startWHIP/startWHEP)
+}
+
+// start makes the PeerConnection, wires the media and answers offer.
+func (p *peerSession) start(ctx context.Context, offer string) (string, error) {
+	pc, err := p.s.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return "", fmt.Errorf("webrtc: new peer connection: %w", err)
+	}
+	p.pc = pc
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		p.log.Debug("connection state", "state", st)
+		switch st {
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed, webrtc.PeerConnectionStateDisconnected:
+			go p.close("connection " + st.String())
+		}
+	})
+	if p.publish {
+		err = p.startWHIP()
+	} else {
+		err = p.startWHEP()
+	}
+	if err != nil {
+		return "", err
+	}
+	ans, err := answer(ctx, pc, offer)
+	if err != nil {
+		return "", err
+	}
+	go p.watchConnect()
+	p.log.Info("webrtc session", "addr", p.ip)
+	return ans, nil
+}
+
+// watchConnect ends the session if ICE has not connected within the
+// connect timeout (an offer nobody follows up must not hold a slot).
+func (p *peerSession) watchConnect() {
+	t := time.NewTimer(p.s.o.ConnectTimeout)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.done:
+			return
+		case <-t.C:
+			if p.pc.ConnectionState() != webrtc.PeerConnectionStateConnected {
+				p.close("ICE did not connect in time")
+			}
+			return
+		}
+	}
+}
+
+// close ends the session: the hub side first (no more writes), then the
+// PeerConnection, then the registry slot.
+func (p *peerSession) close(why string) {
+	p.once.Do(func() {
+		close(p.done)
+		if p.stop != nil {
+			p.stop()
+		}
+		if p.pc != nil {
+			if err := p.pc.Close(); err != nil {
+				p.log.Debug("close peer connection", "err", err)
+			}
+		}
+		p.s.forget(p)
+		p.log.Info("webrtc session closed", "why", why)
+	})
+}
