@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -46,14 +47,12 @@ func TestBadConfigExitsTwo(t *testing.T) {
 	}
 }
 
+// freeAddr is a 127.0.0.1 address from internal/test/freeport: outside
+// the ephemeral range, so the child's own :0 binds (SIP, RTMFP) cannot
+// take it between our check and its bind.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return "127.0.0.1:" + strconv.Itoa(testpeer.FreePort(t))
 }
 
 // TestServeHealthAndGracefulStop runs the real binary: it must answer
