@@ -58,6 +58,7 @@ type options struct {
 	perf     string
 	timeout  time.Duration
 	keep     bool
+	players  bool
 }
 
 func main() {
@@ -77,6 +78,7 @@ func main() {
 	flag.StringVar(&o.perf, "perf", "", "record flashvox with perf into this file during the window (nginx-rtmp into FILE.nginx-rtmp)")
 	flag.DurationVar(&o.timeout, "timeout", 3*time.Minute, "hard bound of the whole run")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (server logs, nginx.conf)")
+	flag.BoolVar(&o.players, "players", false, "also run the real-player load: -p ffmpeg publishers × -s rtmpdump players each (players.go)")
 	flag.Parse()
 	if err := o.validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "relay:", err)
@@ -154,6 +156,8 @@ func run(o options) error {
 	defer cleanup()
 	base := time.Now()
 	var runs []serverRun
+	var names []string
+	var players []*playersResult
 	for i, spec := range specs {
 		r := serverRun{name: spec.name}
 		if o.idle > 0 {
@@ -182,7 +186,37 @@ func run(o options) error {
 			return fmt.Errorf("%s load phase: %w (log %s)", spec.name, err, srv.Log)
 		}
 		runs = append(runs, r)
+		if o.players {
+			pr, err := playersPhase(ctx, o, spec, work, i)
+			if err != nil {
+				return err
+			}
+			names, players = append(names, spec.name), append(players, pr)
+		}
 	}
 	fmt.Print(report(o, runs))
+	if o.players {
+		fmt.Print(playersReport(o, names, players))
+	}
 	return nil
+}
+
+// playersPhase runs the real-player load on a fresh server of spec.
+func playersPhase(ctx context.Context, o options, spec serverSpec, work string, i int) (*playersResult, error) {
+	dir := filepath.Join(work, fmt.Sprintf("%d-%s-players", i, spec.name))
+	srv, err := startServer(ctx, spec, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.Stop()
+	flv, err := makeToneFLV(ctx, work)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(os.Stderr, "%s: %d ffmpeg publishers × %d rtmpdump players for %s…\n", spec.name, o.load.publishers, o.load.subscribers, o.load.duration)
+	pr, err := runPlayers(ctx, srv, o.load, flv)
+	if err != nil {
+		return nil, fmt.Errorf("%s players phase: %w (log %s)", spec.name, err, srv.Log)
+	}
+	return pr, nil
 }
