@@ -27,6 +27,7 @@ import (
 // one call.Service, as flashvox runs them.
 type pageEnv struct {
 	url, rtmpURL string
+	calls        *call.Service
 }
 
 func startPageEnv(t *testing.T) *pageEnv {
@@ -43,7 +44,7 @@ func startPageEnv(t *testing.T) *pageEnv {
 	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
 		phone.Name: &phone.App{Calls: calls, Auth: auth, Logger: log},
 	}})
-	return &pageEnv{url: hs.URL, rtmpURL: st.URL(phone.Name)}
+	return &pageEnv{url: hs.URL, rtmpURL: st.URL(phone.Name), calls: calls}
 }
 
 // chromium starts Debian's chromium headless for chromedp; a missing
@@ -77,10 +78,15 @@ func chromium(t *testing.T) context.Context {
 // TestPageSignalling drives the page in headless Chromium: alice signs in
 // through the page, sees bob come online when his phone connects, gets the
 // incoming-call notice when bob's headless phone calls, answers, and sees
-// the call end — with long-poll and with polling once a second.
+// the call end — with long-poll and with polling once a second. A call
+// that ended before the sign-in shows no banner, and a bye for a restart
+// says so.
 func TestPageSignalling(t *testing.T) {
 	env := startPageEnv(t)
 	browser := chromium(t)
+	// A call of alice's that ended before she signs in: history, not news.
+	env.calls.Log("alice").Append(time.Now(), call.Event{Type: call.EvBye, Call: "old", From: "bob", To: "alice",
+		Reason: call.ReasonHangup, By: "bob"})
 	for _, mode := range []string{"longpoll", "poll"} {
 		t.Run(mode, func(t *testing.T) {
 			tab, cancel := chromedp.NewContext(browser)
@@ -121,6 +127,10 @@ func TestPageSignalling(t *testing.T) {
 			defer bob.Close()
 			step("bob online", 3*time.Second,
 				chromedp.WaitVisible(chromedp.CSS(`#contacts li[data-user="bob"][data-status="online"]`)))
+			// bob's presence came after any replayed event: none may show.
+			if n := text(t, tab, chromedp.TextContent(chromedp.CSS(`#notice`))); n != "" {
+				t.Fatalf("a fresh sign-in shows %q", n)
+			}
 
 			// bob's headless phone calls alice and hangs up 300 ms after the answer.
 			bobDone := make(chan error, 1)
@@ -147,6 +157,12 @@ func TestPageSignalling(t *testing.T) {
 			if notice != "Call ended by bob" {
 				t.Fatalf("notice after bye %q", notice)
 			}
+			// A restart ends calls with reason shutdown (a bye written as
+			// call.Service.Close writes it, without closing this test's).
+			env.calls.Log("alice").Append(time.Now(), call.Event{Type: call.EvBye, Call: "x", From: "bob", To: "alice",
+				Reason: "shutdown"})
+			step("restart notice", 3*time.Second, chromedp.WaitVisible(chromedp.CSS(`#notice`)),
+				chromedp.Poll[chromedp.Void](`document.getElementById('notice').textContent === 'Call ended: the server is restarting'`))
 		})
 	}
 }

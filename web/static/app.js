@@ -113,7 +113,7 @@
     cancelled: (p) => p + ' hung up before the answer',
     hangup: (p, e) => 'Call ended' + (e.by && e.by !== st.user ? ' by ' + e.by : ''),
     gone: (p) => 'Call dropped: ' + p + ' disconnected',
-    shutdown: () => 'The server shut down',
+    shutdown: () => 'Call ended: the server is restarting',
     answered_elsewhere: () => 'Answered on another device',
   };
   function handle(e) {
@@ -219,7 +219,9 @@
     $('login-button').disabled = true;
     try {
       const r = await api('POST', '/api/v1/login', { user: $('user').value.trim(), password: $('password').value });
-      st.user = r.user; st.token = r.token; st.cursor = 0; st.call = null;
+      // Start at the log's head at sign-in: the calls that ended before
+      // are history, not news (no stale "Call ended" banner).
+      st.user = r.user; st.token = r.token; st.cursor = r.cursor || 0; st.call = null;
       st.mode = $('mode').value;
       $('mode-live').value = st.mode;
       const p = await api('GET', '/api/v1/presence');
