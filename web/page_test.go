@@ -79,8 +79,8 @@ func chromium(t *testing.T) context.Context {
 // through the page, sees bob come online when his phone connects, gets the
 // incoming-call notice when bob's headless phone calls, answers, and sees
 // the call end — with long-poll and with polling once a second. A call
-// that ended before the sign-in shows no banner, and a bye for a restart
-// says so.
+// that ended before the sign-in shows no banner, a bye for a restart says
+// so, and the Flash box explains that the SWF is not built.
 func TestPageSignalling(t *testing.T) {
 	env := startPageEnv(t)
 	browser := chromium(t)
@@ -131,6 +131,7 @@ func TestPageSignalling(t *testing.T) {
 			if n := text(t, tab, chromedp.TextContent(chromedp.CSS(`#notice`))); n != "" {
 				t.Fatalf("a fresh sign-in shows %q", n)
 			}
+			step("SWF not built", time.Second, chromedp.WaitVisible(chromedp.CSS(`#swf-missing`)))
 
 			// bob's headless phone calls alice and hangs up 300 ms after the answer.
 			bobDone := make(chan error, 1)
