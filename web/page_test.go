@@ -17,6 +17,7 @@ import (
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/teststack"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"
 	"github.com/flashvox/flashvox/softphone"
@@ -199,4 +200,54 @@ func text(t *testing.T, tab context.Context, a chromedp.Action[string]) string {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// TestPeerPageRingingAtSignIn: the page starts at the login's cursor, so a call
+// that rang before the sign-in (on alice's RTMP phone) has no event for it
+// to read; the page finds it in GET /api/v1/calls and can answer it.
+func TestPeerPageRingingAtSignIn(t *testing.T) {
+	testpeer.SkipShort(t, "chromium")
+	env := startPageEnv(t)
+	browser := chromium(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	phoneConn, err := rtmp.Dial(ctx, env.rtmpURL, rtmp.ClientOptions{ConnectArgs: []any{"alice", "alice"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phoneConn.Close()
+	bobDone := make(chan error, 1)
+	go func() {
+		_, err := softphone.Call(ctx, softphone.Options{Server: env.rtmpURL, User: "bob", Secret: "bob",
+			Duration: 300 * time.Millisecond, SetupTimeout: 10 * time.Second}, "alice")
+		bobDone <- err
+	}()
+	testwait.For(t, 5*time.Second, "bob's call ringing for alice", func() bool { return len(env.calls.CallStates("alice")) > 0 })
+
+	tab, cancelTab := chromedp.NewContext(browser)
+	defer cancelTab()
+	if err := chromedp.Do(tab); err != nil { // opens the tab: no timeout on this first run
+		t.Fatal(err)
+	}
+	sctx, scancel := context.WithTimeout(tab, 10*time.Second)
+	defer scancel()
+	if err := chromedp.Do(sctx,
+		chromedp.Navigate(env.url+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#login-form`)),
+		chromedp.SendKeys(chromedp.CSS(`#user`), "alice"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), "alice"),
+		chromedp.Click(chromedp.CSS(`#login-button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#answer`)),
+	); err != nil {
+		t.Fatalf("sign in to a ringing call: %v", err)
+	}
+	if s := text(t, tab, chromedp.Text(chromedp.CSS(`#call-state`))); s != "Incoming call from bob" {
+		t.Fatalf("call box says %q", s)
+	}
+	if err := chromedp.Do(sctx, chromedp.Click(chromedp.CSS(`#answer`)), chromedp.WaitVisible(chromedp.CSS(`#hangup`))); err != nil {
+		t.Fatalf("answer: %v", err)
+	}
+	if err := <-bobDone; err != nil {
+		t.Fatalf("bob: %v", err)
+	}
 }

@@ -226,6 +226,10 @@
       $('mode-live').value = st.mode;
       const p = await api('GET', '/api/v1/presence');
       st.presence = p.users || {};
+      // A call ringing for us now rang before the login's cursor: show it.
+      const cs = await api('GET', '/api/v1/calls');
+      const ring = (cs.calls || []).find((c) => c.state === 'ringing' && c.to === st.user);
+      if (ring) st.call = { id: ring.call, peer: ring.from, dir: 'in', state: 'incoming' };
       $('me').textContent = st.user;
       $('login').hidden = true;
       $('phone').hidden = false;
