@@ -48,6 +48,13 @@ func startPageEnv(t *testing.T) *pageEnv {
 	return &pageEnv{url: hs.URL, rtmpURL: st.URL(phone.Name), calls: calls}
 }
 
+// bye writes to user's log the end of a call with bob, as the call
+// service does, for the page to show.
+func (e *pageEnv) bye(user, reason string) {
+	e.calls.Log(user).Append(time.Now(), call.Event{Type: call.EvBye, Call: "ended-" + reason, From: "bob", To: user,
+		Reason: reason, By: "bob"})
+}
+
 // chromium starts Debian's chromium headless for chromedp; a missing
 // browser fails the test with the command that installs it.
 func chromium(t *testing.T) context.Context {
@@ -85,9 +92,7 @@ func chromium(t *testing.T) context.Context {
 func TestPageSignalling(t *testing.T) {
 	env := startPageEnv(t)
 	browser := chromium(t)
-	// A call of alice's that ended before she signs in: history, not news.
-	env.calls.Log("alice").Append(time.Now(), call.Event{Type: call.EvBye, Call: "old", From: "bob", To: "alice",
-		Reason: call.ReasonHangup, By: "bob"})
+	env.bye("alice", call.ReasonHangup) // a call that ended before she signs in: history, not news
 	for _, mode := range []string{"longpoll", "poll"} {
 		t.Run(mode, func(t *testing.T) {
 			tab, cancel := chromedp.NewContext(browser)
@@ -114,11 +119,9 @@ func TestPageSignalling(t *testing.T) {
 				chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 				chromedp.WaitVisible(chromedp.CSS(`#contacts li[data-user="bob"][data-status="offline"]`)),
 			)
-			modeNow := text(t, tab, chromedp.Value(chromedp.CSS(`#mode-live`)))
-			if modeNow != mode {
+			if modeNow := text(t, tab, chromedp.Value(chromedp.CSS(`#mode-live`))); modeNow != mode {
 				t.Fatalf("page runs %q, want %q", modeNow, mode)
 			}
-
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 			defer cancel()
 			bob, err := rtmp.Dial(ctx, env.rtmpURL, rtmp.ClientOptions{ConnectArgs: []any{"bob", "bob"}})
@@ -159,10 +162,7 @@ func TestPageSignalling(t *testing.T) {
 			if notice != "Call ended by bob" {
 				t.Fatalf("notice after bye %q", notice)
 			}
-			// A restart ends calls with reason shutdown (a bye written as
-			// call.Service.Close writes it, without closing this test's).
-			env.calls.Log("alice").Append(time.Now(), call.Event{Type: call.EvBye, Call: "x", From: "bob", To: "alice",
-				Reason: "shutdown"})
+			env.bye("alice", "shutdown") // as call.Service.Close ends calls, without closing this test's
 			step("restart notice", 3*time.Second, chromedp.WaitVisible(chromedp.CSS(`#notice`)),
 				chromedp.Poll[chromedp.Void](`document.getElementById('notice').textContent === 'Call ended: the server is restarting'`))
 		})
