@@ -171,7 +171,12 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"token": tok, "user": req.User, "expires": exp.UTC().Format(time.RFC3339)})
+	// cursor is the head of the user's event log: a client that starts
+	// reading there sees what happens from its sign-in on, not the calls
+	// that ended before it (a stale "Call ended").
+	cursor := a.Calls.Log(req.User).Head()
+	writeJSON(w, http.StatusOK, map[string]any{"token": tok, "user": req.User,
+		"expires": exp.UTC().Format(time.RFC3339), "cursor": cursor})
 }
 
 func (a *API) logger() *slog.Logger {

@@ -113,3 +113,44 @@ func TestAPIThrottle(t *testing.T) {
 		t.Fatalf("a password was logged:\n%s", logs.String())
 	}
 }
+
+// TestAPILoginCursor: the login answers the head of the user's event log,
+// so a fresh sign-in reads only what happens from then on — not the end
+// of a call that was over before (a stale "Call ended").
+func TestAPILoginCursor(t *testing.T) {
+	e := newAPIEnv(t)
+	ta, tb := e.login("alice"), e.login("bob")
+	pb := &poller{e: e, token: tb}
+	pb.poll("") // bob is online
+	var c struct{ Call string }
+	if code := e.do("POST", "/calls", ta, `{"to":"bob"}`, &c); code != 201 {
+		t.Fatalf("invite: %d", code)
+	}
+	pb.expect(call.EvIncoming)
+	if code := e.do("POST", "/calls/"+c.Call+"/accept", tb, ``, nil); code != 200 {
+		t.Fatalf("accept: %d", code)
+	}
+	pb.expect(call.EvAccepted)
+	if code := e.do("POST", "/calls/"+c.Call+"/hangup", ta, ``, nil); code != 200 {
+		t.Fatalf("hangup: %d", code)
+	}
+	pb.expect(call.EvBye)
+	var login struct {
+		Token  string
+		Cursor uint64
+	}
+	if code := e.do("POST", "/login", "", `{"user":"bob","password":"bob"}`, &login); code != 200 || login.Cursor < 2 {
+		t.Fatalf("login: %d cursor %d", code, login.Cursor)
+	}
+	if login.Cursor < pb.cursor { // presence events may follow the bye
+		t.Fatalf("login cursor %d is before the bye (head %d)", login.Cursor, pb.cursor)
+	}
+	// From the login's cursor on, bob sees the next call and nothing before.
+	after := &poller{e: e, token: login.Token, cursor: login.Cursor}
+	if code := e.do("POST", "/calls", ta, `{"to":"bob"}`, &c); code != 201 {
+		t.Fatalf("second invite: %d", code)
+	}
+	if ev := after.expect(call.EvIncoming); ev.Call != c.Call {
+		t.Fatalf("first event after the login: %+v", ev)
+	}
+}

@@ -1,11 +1,15 @@
 package web
 
 import (
+	"cmp"
 	"embed"
 	"io/fs"
 	"net/http"
 	"os"
 )
+
+// swfMissing is the body of /flashvox.swf when the SWF was not built.
+const swfMissing = "the Flash softphone is not built on this server; run make flash"
 
 // static is the browser page served at /: plain HTML, CSS and JavaScript,
 // no build step.
@@ -17,8 +21,19 @@ var static embed.FS
 type Pages struct {
 	// SWF is the path of the built softphone (make flash writes
 	// bin/flashvox.swf); it is read on each request so a rebuild shows at
-	// once. A missing file answers 404 and the page works without it.
+	// once. A missing file answers 404 with swfMissing, and the page says
+	// so instead of showing an empty Flash box.
 	SWF string
+	// RTMPPort is the port of rtmp.listen, where the page points the SWF
+	// (rtmp://PAGE-HOST:PORT/phone); 0 means RTMP's default, 1935.
+	RTMPPort int
+}
+
+// pageConfig is GET /page.json: what the page needs to know of this
+// server that its static files cannot say.
+type pageConfig struct {
+	RTMPPort int  `json:"rtmpPort"` // the SWF's RTMP port
+	SWF      bool `json:"swf"`      // /flashvox.swf is built
 }
 
 // pageCSP allows the page's own scripts, styles and SWF only.
@@ -39,18 +54,27 @@ func (p *Pages) Register(mux *http.ServeMux) {
 		files.ServeHTTP(w, r)
 	})
 	mux.HandleFunc("GET /flashvox.swf", p.swf)
+	mux.HandleFunc("GET /page.json", p.config)
+}
+
+func (p *Pages) config(w http.ResponseWriter, _ *http.Request) {
+	st, err := os.Stat(p.SWF)
+	writeJSON(w, http.StatusOK, pageConfig{
+		RTMPPort: cmp.Or(p.RTMPPort, 1935),
+		SWF:      err == nil && !st.IsDir(),
+	})
 }
 
 func (p *Pages) swf(w http.ResponseWriter, r *http.Request) {
 	f, err := os.Open(p.SWF)
 	if err != nil {
-		http.Error(w, "the SWF softphone is not built (make flash)", http.StatusNotFound)
+		http.Error(w, swfMissing, http.StatusNotFound)
 		return
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil || st.IsDir() {
-		http.Error(w, "the SWF softphone is not built (make flash)", http.StatusNotFound)
+		http.Error(w, swfMissing, http.StatusNotFound)
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-shockwave-flash")

@@ -13,7 +13,7 @@ import (
 func TestPagesServed(t *testing.T) {
 	swf := filepath.Join(t.TempDir(), "flashvox.swf")
 	mux := http.NewServeMux()
-	(&Pages{SWF: swf}).Register(mux)
+	(&Pages{SWF: swf, RTMPPort: 1936}).Register(mux)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	get := func(path string) (*http.Response, string) {
@@ -41,13 +41,20 @@ func TestPagesServed(t *testing.T) {
 	if res, _ := get("/nothing-here"); res.StatusCode != 404 {
 		t.Errorf("unknown file: %d", res.StatusCode)
 	}
-	if res, body := get("/flashvox.swf"); res.StatusCode != 404 || !strings.Contains(body, "make flash") {
-		t.Errorf("missing SWF: %d %q", res.StatusCode, body)
+	if res, body := get("/flashvox.swf"); res.StatusCode != 404 || !strings.Contains(body, "not built on this server; run make flash") ||
+		!strings.HasPrefix(res.Header.Get("Content-Type"), "text/plain") {
+		t.Errorf("missing SWF: %d %q %q", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+	if _, body := get("/page.json"); body != `{"rtmpPort":1936,"swf":false}`+"\n" {
+		t.Errorf("page.json without the SWF: %q", body)
 	}
 	if err := os.WriteFile(swf, []byte("CWS\x0c...."), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if res, body := get("/flashvox.swf"); res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/x-shockwave-flash" || !strings.HasPrefix(body, "CWS") {
 		t.Errorf("SWF: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	if _, body := get("/page.json"); body != `{"rtmpPort":1936,"swf":true}`+"\n" {
+		t.Errorf("page.json with the SWF: %q", body)
 	}
 }

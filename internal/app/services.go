@@ -105,7 +105,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	}
 	mux := http.NewServeMux()
 	(&web.API{Calls: calls, Auth: auth, Guard: guard, Logger: logger.With("component", "api"), Conferences: confs}).Register(mux)
-	(&web.Pages{SWF: swfPath()}).Register(mux)
+	(&web.Pages{SWF: swfPath(), RTMPPort: listenPort(cfg.RTMP.Listen)}).Register(mux)
 	registerAdmin(mux, db, auth, guard, cfg.SIP.Realm) // /api/v1/admin/… (store.go)
 	apps, transcode := newApps(cfg, appDeps{calls: calls, auth: auth, confs: confs, guard: guard, log: callLog}, logger)
 	rs, sessions := newRTMPServer(cfg, logger, reg, hub, tc, apps, transcode)

@@ -113,7 +113,7 @@
     cancelled: (p) => p + ' hung up before the answer',
     hangup: (p, e) => 'Call ended' + (e.by && e.by !== st.user ? ' by ' + e.by : ''),
     gone: (p) => 'Call dropped: ' + p + ' disconnected',
-    shutdown: () => 'The server shut down',
+    shutdown: () => 'Call ended: the server is restarting',
     answered_elsewhere: () => 'Answered on another device',
   };
   function handle(e) {
@@ -219,11 +219,17 @@
     $('login-button').disabled = true;
     try {
       const r = await api('POST', '/api/v1/login', { user: $('user').value.trim(), password: $('password').value });
-      st.user = r.user; st.token = r.token; st.cursor = 0; st.call = null;
+      // Start at the log's head at sign-in: the calls that ended before
+      // are history, not news (no stale "Call ended" banner).
+      st.user = r.user; st.token = r.token; st.cursor = r.cursor || 0; st.call = null;
       st.mode = $('mode').value;
       $('mode-live').value = st.mode;
       const p = await api('GET', '/api/v1/presence');
       st.presence = p.users || {};
+      // A call ringing for us now rang before the login's cursor: show it.
+      const cs = await api('GET', '/api/v1/calls');
+      const ring = (cs.calls || []).find((c) => c.state === 'ringing' && c.to === st.user);
+      if (ring) st.call = { id: ring.call, peer: ring.from, dir: 'in', state: 'incoming' };
       $('me').textContent = st.user;
       $('login').hidden = true;
       $('phone').hidden = false;
