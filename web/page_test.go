@@ -55,32 +55,10 @@ func (e *pageEnv) bye(user, reason string) {
 		Reason: reason, By: "bob"})
 }
 
-// chromium starts Debian's chromium headless for chromedp; a missing
-// browser fails the test with the command that installs it.
+// chromium is testpeer.Chromium on a phone-sized screen, muted.
 func chromium(t *testing.T) context.Context {
 	t.Helper()
-	path := testpeer.Require(t, "chromium")
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", "new"),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(390, 844), // a phone-sized screen
-	}
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); acancel() })
-	if err := chromedp.Do(ctx); err != nil { // starts the browser: no timeout on this first run
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
+	return testpeer.Chromium(t, map[string]any{"mute-audio": true, "window-size": "390,844"})
 }
 
 // TestPageSignalling drives the page in headless Chromium: alice signs in
