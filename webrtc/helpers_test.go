@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	pionwebrtc "github.com/pion/webrtc/v4"
-
 	"github.com/flashvox/flashvox/internal/test/teststack"
 	"github.com/flashvox/flashvox/session"
 	"github.com/flashvox/flashvox/webrtc"
@@ -59,24 +57,6 @@ var openLive = webrtc.AccessFunc(func(r webrtc.Request) (string, error) {
 	}
 	return "live/" + r.Name, nil
 })
-
-// pionOffer is a real recvonly Opus offer, made by a pion client.
-func pionOffer(t *testing.T) string {
-	t.Helper()
-	pc, err := pionwebrtc.NewPeerConnection(pionwebrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pc.Close() })
-	if _, err := pc.AddTransceiverFromKind(pionwebrtc.RTPCodecTypeAudio, pionwebrtc.RTPTransceiverInit{Direction: pionwebrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-		t.Fatal(err)
-	}
-	o, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o.SDP
-}
 
 func post(t *testing.T, url, ctype, auth string, body []byte) (*http.Response, string) {
 	t.Helper()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	fvrtc "github.com/flashvox/flashvox/webrtc"
 )
@@ -17,7 +18,7 @@ import (
 // bounded per address and in total, and a session URL is needed to end one.
 func TestHostileRequests(t *testing.T) {
 	e := startEdge(t, nil, fvrtc.Options{MaxSessions: 3, MaxSessionsPerIP: 2, ConnectTimeout: 30 * time.Second})
-	offer := []byte(pionOffer(t))
+	offer := []byte(testpeer.PionOffer(t))
 	for _, c := range []struct {
 		name, path, ctype string
 		body              []byte
@@ -72,7 +73,7 @@ func TestHostileRequests(t *testing.T) {
 // connects gives its slot back after the connect timeout.
 func TestUnconnectedSessionsExpire(t *testing.T) {
 	e := startEdge(t, nil, fvrtc.Options{ConnectTimeout: time.Second})
-	if res, body := post(t, e.url+"/live/a/whep", "application/sdp", "", []byte(pionOffer(t))); res.StatusCode != http.StatusCreated {
+	if res, body := post(t, e.url+"/live/a/whep", "application/sdp", "", []byte(testpeer.PionOffer(t))); res.StatusCode != http.StatusCreated {
 		t.Fatalf("%d %s", res.StatusCode, body)
 	}
 	testwait.For(t, 5*time.Second, "the unconnected session to end", func() bool { return e.srv.Sessions() == 0 })
@@ -83,7 +84,7 @@ func TestUnconnectedSessionsExpire(t *testing.T) {
 // no session behind.
 func TestNoTranscoderBudget(t *testing.T) {
 	e := startEdge(t, nil, fvrtc.Options{MaxTranscoders: -1})
-	res, body := post(t, e.url+"/live/a/whep", "application/sdp", "", []byte(pionOffer(t)))
+	res, body := post(t, e.url+"/live/a/whep", "application/sdp", "", []byte(testpeer.PionOffer(t)))
 	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "transcoder") {
 		t.Fatalf("%d %q, want 503 naming the transcoder", res.StatusCode, body)
 	}
@@ -101,7 +102,7 @@ func TestWHIPNameInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pub.Close()
-	res, body := post(t, e.url+"/live/busy/whip", "application/sdp", "", []byte(pionOffer(t)))
+	res, body := post(t, e.url+"/live/busy/whip", "application/sdp", "", []byte(testpeer.PionOffer(t)))
 	if res.StatusCode != http.StatusConflict {
 		t.Fatalf("%d %q, want 409", res.StatusCode, body)
 	}

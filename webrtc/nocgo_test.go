@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	fvrtc "github.com/flashvox/flashvox/webrtc"
 )
 
@@ -16,7 +17,7 @@ func TestNoOpusWithoutCgo(t *testing.T) {
 	if e.srv.OpusErr() == nil {
 		t.Fatal("OpusErr is nil without cgo")
 	}
-	res, body := post(t, e.url+"/live/a/whep", "application/sdp", "", []byte(pionOffer(t)))
+	res, body := post(t, e.url+"/live/a/whep", "application/sdp", "", []byte(testpeer.PionOffer(t)))
 	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "opus is not available") {
 		t.Fatalf("%d %q, want 503 saying opus is not available", res.StatusCode, body)
 	}

@@ -7,8 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	pionwebrtc "github.com/pion/webrtc/v4"
-
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/session"
@@ -92,7 +91,7 @@ func TestWebRTCAccess(t *testing.T) {
 // count it in /metrics, and answer nothing with webrtc.enabled false.
 func TestWebRTCWired(t *testing.T) {
 	a := startP2PApp(t, "")
-	offer := pionOffer(t)
+	offer := testpeer.PionOffer(t)
 	res, err := http.Post(a.http+"/live/x/whep", "application/sdp", strings.NewReader(offer))
 	if err != nil {
 		t.Fatal(err)
@@ -114,22 +113,4 @@ func TestWebRTCWired(t *testing.T) {
 	if res.StatusCode == http.StatusCreated {
 		t.Fatal("WHEP answered with webrtc.enabled false")
 	}
-}
-
-// pionOffer is a receive-only Opus offer made by a pion client.
-func pionOffer(t *testing.T) string {
-	t.Helper()
-	pc, err := pionwebrtc.NewPeerConnection(pionwebrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pc.Close() })
-	if _, err := pc.AddTransceiverFromKind(pionwebrtc.RTPCodecTypeAudio, pionwebrtc.RTPTransceiverInit{Direction: pionwebrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-		t.Fatal(err)
-	}
-	o, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o.SDP
 }
