@@ -234,13 +234,7 @@ func TestLogsRedactSecrets(t *testing.T) {
 	if res, err := http.DefaultClient.Do(req); err == nil {
 		res.Body.Close()
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(s.logs.String(), "logged out") {
-		if time.Now().After(deadline) {
-			t.Fatal("no logout logged")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.For(t, 10*time.Second, "the logout logged", func() bool { return strings.Contains(s.logs.String(), "logged out") })
 	logs := s.logs.String()
 	for _, sec := range secrets {
 		if strings.Contains(logs, sec) {
