@@ -35,12 +35,18 @@ func (h *Hub) Streams() []StreamInfo {
 				si.Players++
 			}
 		}
+		s.mu.Lock()
+		published := s.pub != nil
+		s.mu.Unlock()
 		if derived {
+			// A derived stream's publisher (a transcoder) is itself a
+			// subscriber of the source, not a player.
+			if published {
+				si.Players--
+			}
 			continue
 		}
-		s.mu.Lock()
-		si.Published = s.pub != nil
-		s.mu.Unlock()
+		si.Published = published
 		si.Codec = codec.ID(s.audioCodec.Load())
 	}
 	h.mu.Unlock()

@@ -287,7 +287,6 @@ func TestAdminLivePollBounds(t *testing.T) {
 	}
 }
 
-
 // TestRedactStream: issued names show their first characters only.
 func TestRedactStream(t *testing.T) {
 	for in, want := range map[string]string{

@@ -127,35 +127,54 @@
     }
   }
 
+  // chart draws samples[key] as a step line with its area, over the last
+  // hour or, on a younger server, over the time it has samples for.
   function chart(id, samples, key, interval) {
     const svg = $(id);
-    const W = 360, H = 80, span = 3600, now = Date.now() + st.skew;
+    const W = 360, H = 80, now = Date.now() + st.skew;
+    const first = samples.length ? Date.parse(samples[0].t) : now;
+    const span = Math.min(3600, Math.max(10 * interval, (now - first) / 1000));
     const max = Math.max(1, ...samples.map((s) => s[key]));
-    const pts = samples.map((s) => {
-      const x = W - (now - Date.parse(s.t)) / 1000 / span * W;
-      const y = H - 4 - (s[key] / max) * (H - 16);
-      return Math.max(0, x).toFixed(1) + ',' + y.toFixed(1);
+    const x = (t) => Math.max(0, W - (now - t) / 1000 / span * W).toFixed(1);
+    const y = (v) => (H - 2 - (v / max) * (H - 16)).toFixed(1);
+    const pts = [];
+    samples.forEach((s, i) => {
+      const t = Date.parse(s.t);
+      const next = i + 1 < samples.length ? Date.parse(samples[i + 1].t) : now;
+      pts.push(x(t) + ',' + y(s[key]), x(next) + ',' + y(s[key]));
     });
     const ns = 'http://www.w3.org/2000/svg';
-    const line = document.createElementNS(ns, 'polyline');
-    line.setAttribute('points', pts.join(' '));
-    const label = document.createElementNS(ns, 'text');
-    label.setAttribute('x', '4'); label.setAttribute('y', '10');
+    const mk = (tag, attrs, text) => {
+      const e = document.createElementNS(ns, tag);
+      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+      if (text) e.textContent = text;
+      return e;
+    };
+    const parts = [mk('line', { x1: 0, x2: W, y1: y(max), y2: y(max), class: 'grid' })];
+    if (pts.length) {
+      const x0 = pts[0].split(',')[0], x1 = pts[pts.length - 1].split(',')[0];
+      parts.push(mk('polygon', { points: x0 + ',' + H + ' ' + pts.join(' ') + ' ' + x1 + ',' + H, class: 'area' }));
+      parts.push(mk('polyline', { points: pts.join(' ') }));
+    }
     const last = samples.length ? samples[samples.length - 1][key] : 0;
-    label.textContent = 'now ' + last + ' · max ' + max + ' · every ' + interval + ' s';
-    svg.replaceChildren(line, label);
+    const mins = Math.round(span / 60);
+    parts.push(mk('text', { x: 4, y: 10 }, 'now ' + last + ' · max ' + max + ' · ' + (mins >= 1 ? mins + ' min' : Math.round(span) + ' s') + ', every ' + interval + ' s'));
+    svg.replaceChildren(...parts);
     svg.dataset.points = String(samples.length);
+    svg.dataset.last = String(last);
+  }
+
+  async function loadHistory() {
+    const h = await (await api('GET', '/api/v1/admin/history')).json();
+    chart('chart-calls', h.samples, 'calls', h.interval);
+    chart('chart-streams', h.samples, 'streams', h.interval);
+    return h.interval;
   }
 
   async function charts(gen) {
     while (gen === st.gen) {
       let wait = 10;
-      try {
-        const h = await (await api('GET', '/api/v1/admin/history')).json();
-        chart('chart-calls', h.samples, 'calls', h.interval);
-        chart('chart-streams', h.samples, 'streams', h.interval);
-        wait = Math.max(1, h.interval);
-      } catch (e) {
+      try { wait = Math.max(1, await loadHistory()); } catch (e) {
         if (e.message === '401' || e.message === '403') return;
       }
       await new Promise((ok) => setTimeout(ok, wait * 1000));
