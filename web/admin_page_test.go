@@ -82,7 +82,14 @@ func startAdminEnv(t *testing.T) *adminEnv {
 	(&web.Admin{Auth: auth, Roles: adminRoles{"root": "admin", "alice": "user", "bob": "user"}, CDRs: db, Users: db,
 		Live: live, Logger: log}).Register(mux)
 	hs := httptest.NewServer(mux)
-	t.Cleanup(func() { hs.Close(); stop(); <-served; calls.Close(); sink.wg.Wait(); db.Close() })
+	t.Cleanup(func() {
+		hs.Close()
+		stop()
+		<-served
+		calls.Close()
+		sink.wg.Wait()
+		db.Close()
+	})
 	return &adminEnv{url: hs.URL, rtmpURL: st.URL(phone.Name), calls: calls, db: db, auth: auth}
 }
 
