@@ -56,6 +56,7 @@ screenshots:
 	mkdir -p bin
 	FLASHVOX_SCREENSHOT=$(CURDIR)/bin/page.png $(GO) test -count=1 -run 'TestPageSignalling/longpoll' ./web/
 	@size=$$(stat -c %s bin/page.png); if [ $$size -le 102400 ]; then cp bin/page.png docs/page.png; echo "docs/page.png ($$size bytes)"; else echo "bin/page.png is $$size bytes: too large to commit"; fi
+	FLASHVOX_ADMIN_SCREENSHOT=$(CURDIR)/docs/dashboard.png $(GO) test -count=1 -run 'TestPeerAdminDashboard' ./web/
 
 fuzz:
 	scripts/fuzz.sh $(FUZZTIME)

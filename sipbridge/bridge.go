@@ -123,6 +123,8 @@ type Bridge struct {
 	auth   *digestAuth
 	regs   registrar
 	legs   legCodecs
+	// trunkStates are the trunks' registration states (adminstate.go).
+	trunkStates trunkStates
 	// Stats are exported as metrics.
 	Stats Stats
 

@@ -24,6 +24,10 @@ func TestPeerSippTrunkRegister(t *testing.T) {
 	if n := e.bridge.Stats.TrunkRegistered.Load(); n != 1 {
 		t.Errorf("trunks registered = %d, want 1", n)
 	}
+	// The dashboard's view of it (adminstate.go).
+	if ts := e.bridge.Trunks(); len(ts) != 1 || !ts[0].Registered || !ts[0].Register || ts[0].Address != addr || ts[0].Since.IsZero() || ts[0].Error != "" {
+		t.Errorf("trunk states: %+v", ts)
+	}
 	if err := e.bridge.Close(); err != nil {
 		t.Errorf("close: %v", err)
 	}

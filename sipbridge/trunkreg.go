@@ -67,6 +67,7 @@ func (b *Bridge) runTrunkRegistration(t Trunk) {
 		case errors.Is(err, context.Canceled):
 			return
 		case err != nil:
+			b.trunkStates.set(t.Name, false, err, b.opts.Now())
 			b.logRegisterFailure(log, err, registered)
 			if registered {
 				registered = false
@@ -83,6 +84,7 @@ func (b *Bridge) runTrunkRegistration(t Trunk) {
 			log.Debug("trunk registration refreshed", "expires", got)
 		}
 		b.Stats.TrunkRegisters.Add(1)
+		b.trunkStates.set(t.Name, true, nil, b.opts.Now())
 		if got <= 0 {
 			got = asked
 		}

@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +16,9 @@ import (
 // Admin serves the admin API under /api/v1/admin to users with the admin
 // role only (403 forbidden for every other valid token, 401 without one):
 // the call detail records (admin_cdr.go) and the accounts
-// (admin_users.go), both in the store.
+// (admin_users.go), both in the store; with Live, the operator's
+// dashboard at /admin and its live view and actions (admin_live.go,
+// admin_actions.go, admin_page.go).
 type Admin struct {
 	Auth *account.Auth
 	// Guard slows token guessing, as on every API route.
@@ -24,6 +28,10 @@ type Admin struct {
 	Users UserStore
 	// Realm is the SIP realm the HA1s of passwords set here are for.
 	Realm string
+	// Live, when set, serves the dashboard's live view and actions.
+	Live   *Live
+	Logger *slog.Logger
+	polls  pollCount // admins' live long-polls waiting now
 }
 
 // RoleLookup names a user's role (admin, moderator, user; "" for a user
@@ -46,32 +54,77 @@ func (a *Admin) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/admin/users", a.admin(a.listUsers))
 	mux.HandleFunc("POST /api/v1/admin/users", a.admin(a.addUser))
 	mux.HandleFunc("PATCH /api/v1/admin/users/{name}", a.admin(a.changeUser))
+	mux.HandleFunc("GET /admin", a.page)
+	if a.Live != nil {
+		a.registerLive(mux)
+	}
 }
 
-// admin checks the bearer token and the admin role, then runs h.
+func (a *Admin) logger() *slog.Logger {
+	if a.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return a.Logger
+}
+
+// adminUserKey carries the verified admin's name in a request's context.
+type adminUserKey struct{}
+
+// adminUser is the admin that admin verified for r.
+func adminUser(r *http.Request) string {
+	u, _ := r.Context().Value(adminUserKey{}).(string)
+	return u
+}
+
+// admin checks the origin, the bearer token and the admin role, then
+// runs h with the token and the admin's name in the request's context.
 func (a *Admin) admin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok {
-			writeError(w, &apiError{http.StatusUnauthorized, "no_token", "missing Authorization: Bearer TOKEN"})
-			return
-		}
-		user, err := a.Auth.VerifyFrom(a.Guard, r.RemoteAddr, strings.TrimSpace(tok))
+		tok, user, err := a.verify(r)
 		if err != nil {
 			writeError(w, err)
 			return
 		}
-		role, err := a.Roles.Role(user)
-		if err != nil {
-			writeError(w, &apiError{http.StatusServiceUnavailable, "accounts_unavailable", "the account store does not answer"})
-			return
-		}
-		if role != "admin" {
-			writeError(w, &apiError{http.StatusForbidden, "forbidden", "admin role required"})
-			return
-		}
-		h(w, r)
+		ctx := context.WithValue(context.WithValue(r.Context(), tokenKey{}, tok), adminUserKey{}, user)
+		h(w, r.WithContext(ctx))
 	}
+}
+
+// verify refuses a request from another origin (403 cross_origin), one
+// without a valid bearer token (401) and one of a user without the admin
+// role (403 forbidden); it returns the token and the admin.
+func (a *Admin) verify(r *http.Request) (tok, user string, err error) {
+	if !sameOrigin(r) {
+		return "", "", &apiError{http.StatusForbidden, "cross_origin", "the admin API answers its own origin only"}
+	}
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return "", "", &apiError{http.StatusUnauthorized, "no_token", "missing Authorization: Bearer TOKEN"}
+	}
+	tok = strings.TrimSpace(tok)
+	if user, err = a.Auth.VerifyFrom(a.Guard, r.RemoteAddr, tok); err != nil {
+		return "", "", err
+	}
+	role, err := a.Roles.Role(user)
+	if err != nil {
+		return "", "", &apiError{http.StatusServiceUnavailable, "accounts_unavailable", "the account store does not answer"}
+	}
+	if role != "admin" {
+		return "", "", &apiError{http.StatusForbidden, "forbidden", "admin role required"}
+	}
+	return tok, user, nil
+}
+
+// sameOrigin reports whether r has no Origin header (not a browser's
+// cross-origin request) or one naming r's own host: a page elsewhere that
+// holds a stolen token cannot drive the admin API from a browser.
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
 }
 
 // cdrFilter reads from, to (RFC 3339), user, limit (1..1000, default

@@ -65,6 +65,8 @@ type services struct {
 	cdrs  *cdrWriter // writes a record of every ended call; nil without a store
 	// recheck stops the look-up of disabled accounts' sessions (store.go).
 	recheck func()
+	// live is the operator dashboard's view (admin.go); nil without a store.
+	live *web.Live
 }
 
 func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry) (*services, error) {
@@ -106,7 +108,8 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	mux := http.NewServeMux()
 	(&web.API{Calls: calls, Auth: auth, Guard: guard, Logger: logger.With("component", "api"), Conferences: confs}).Register(mux)
 	(&web.Pages{SWF: swfPath(), RTMPPort: listenPort(cfg.RTMP.Listen)}).Register(mux)
-	registerAdmin(mux, db, auth, guard, cfg.SIP.Realm) // /api/v1/admin/… (store.go)
+	live := newLive(&services{store: db, calls: calls, hub: hub, confs: confs, sip: sip})       // the dashboard (admin.go)
+	registerAdmin(mux, db, auth, guard, cfg.SIP.Realm, live, logger.With("component", "admin")) // /api/v1/admin/… (store.go)
 	apps, transcode := newApps(cfg, appDeps{calls: calls, auth: auth, confs: confs, guard: guard, log: callLog}, logger)
 	rs, sessions := newRTMPServer(cfg, logger, reg, hub, tc, apps, transcode)
 	tunnel := rtmpt.New(rs, rtmpt.Options{
@@ -121,7 +124,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	if err != nil {
 		return nil, abandon(err)
 	}
-	return &services{rtc: rtc, hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck}, nil
+	return &services{rtc: rtc, hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck, live: live}, nil
 }
 
 // newRTMPServer is the RTMP server and the session handler behind it
