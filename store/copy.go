@@ -10,7 +10,7 @@ import (
 // Copied counts what Copy copied.
 type Copied struct {
 	Users, Revoked, Registrations, CDRs int
-	Memberships, SIPLegs, ContactLists int
+	Memberships, SIPLegs, ContactLists  int
 }
 
 // Copy copies everything from src to dst (moving from SQLite to

@@ -134,4 +134,3 @@ func (d *DB) SIPLegs(ctx context.Context, f CDRFilter) ([]SIPLeg, error) {
 	}
 	return out, rows.Err()
 }
-
