@@ -20,7 +20,7 @@ type Options struct {
 	EventsPerUser       int           // log capacity per user (default 1000)
 	HTTPPresenceTimeout time.Duration // an idle HTTP device goes away after this (default 40s)
 	// StreamPrefix is put before issued stream names to make hub keys
-	// (default "phone/").
+	// (default DefaultStreamPrefix).
 	StreamPrefix string
 	// NoP2P lists users whose calls always relay through the server, even
 	// between two RTMFP clients (a policy: recording, privacy of addresses).
@@ -39,11 +39,15 @@ type Options struct {
 	Records Recorder
 }
 
+// DefaultStreamPrefix is Options.StreamPrefix's default.
+const DefaultStreamPrefix = "phone/"
+
 // Device kinds (package presence's).
 const (
-	KindRTMP = presence.KindRTMP
-	KindHTTP = presence.KindHTTP
-	KindSIP  = presence.KindSIP
+	KindRTMP  = presence.KindRTMP
+	KindRTMFP = presence.KindRTMFP
+	KindHTTP  = presence.KindHTTP
+	KindSIP   = presence.KindSIP
 )
 
 // Device is one connection of a user (package presence). A device that
@@ -87,7 +91,7 @@ func NewService(o Options, names ...string) *Service {
 		o.RingTimeout = 30 * time.Second
 	}
 	if o.StreamPrefix == "" {
-		o.StreamPrefix = "phone/"
+		o.StreamPrefix = DefaultStreamPrefix
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -26,8 +26,11 @@ type cdrWriter struct {
 	db  *store.DB
 	log *slog.Logger
 
+	// meter counts the bytes and codecs of call streams (nil: none).
+	meter *streamMeter
+
 	mu      sync.Mutex
-	queue   []store.CDR
+	queue   []pendingCDR
 	wake    chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
@@ -35,12 +38,21 @@ type cdrWriter struct {
 	Dropped atomic.Uint64 // records lost: queue full, or the store failed at close
 }
 
+// pendingCDR is a record waiting for the store, and the hub keys its
+// bytes and codecs are metered under (taken by the writer, not under the
+// call service's lock).
+type pendingCDR struct {
+	store.CDR
+	streams [2]string
+}
+
 // newCDRWriter starts the writer; nil without a store (no records).
-func newCDRWriter(db *store.DB, log *slog.Logger) *cdrWriter {
+// meter may be nil (no bytes or codecs in the records).
+func newCDRWriter(db *store.DB, meter *streamMeter, log *slog.Logger) *cdrWriter {
 	if db == nil {
 		return nil
 	}
-	w := &cdrWriter{db: db, log: log, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	w := &cdrWriter{db: db, meter: meter, log: log, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go w.run()
 	return w
 }
@@ -63,7 +75,7 @@ func (w *cdrWriter) CallEnded(r call.Record) {
 		w.queue = w.queue[1:]
 		w.Dropped.Add(1)
 	}
-	w.queue = append(w.queue, c)
+	w.queue = append(w.queue, pendingCDR{CDR: c, streams: r.Streams})
 	w.mu.Unlock()
 	select {
 	case w.wake <- struct{}{}:
@@ -98,8 +110,13 @@ func (w *cdrWriter) flush(closing bool) {
 		if n == 0 {
 			return
 		}
+		cs := make([]store.CDR, n)
+		for i := range batch {
+			w.metered(&batch[i])
+			cs[i] = batch[i].CDR
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-		err := w.db.AddCDRs(ctx, batch)
+		err := w.db.AddCDRs(ctx, cs)
 		cancel()
 		switch {
 		case err == nil:
@@ -122,6 +139,26 @@ func (w *cdrWriter) flush(closing bool) {
 		case <-time.After(time.Second):
 		case <-w.stop:
 			closing = true
+		}
+	}
+}
+
+// metered fills p's bytes and codecs from the meter, once.
+func (w *cdrWriter) metered(p *pendingCDR) {
+	streams := p.streams
+	p.streams = [2]string{}
+	for i, dst := range []struct {
+		bytes **int64
+		codec *string
+	}{{&p.CallerBytes, &p.CallerCodec}, {&p.CalleeBytes, &p.CalleeCodec}} {
+		m := w.meter.take(streams[i])
+		if !m.known {
+			continue
+		}
+		b := m.bytes
+		*dst.bytes = &b
+		if *dst.codec == "" {
+			*dst.codec = m.codec
 		}
 	}
 }

@@ -93,7 +93,11 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	guard := throttle.New(throttle.Options{Logger: logger.With("component", "auth")})
 	registerAuthMetrics(reg, guard, auth)
 	callLog := logger.With("component", "call")
-	cdrs := newCDRWriter(db, logger.With("component", "cdr")) // CDRs of ended calls (cdr.go)
+	var meter *streamMeter
+	if db != nil { // bytes and codecs of relayed calls, for their records (cdr_meter.go)
+		meter = newStreamMeter(hub, call.DefaultStreamPrefix)
+	}
+	cdrs := newCDRWriter(db, meter, logger.With("component", "cdr")) // CDRs of ended calls (cdr.go)
 	registerCDRMetrics(reg, cdrs)
 	// Disabled accounts' sessions end (store.go); abandon undoes a failed start.
 	recheck := startSessionRecheck(auth, db, logger.With("component", "auth"))
