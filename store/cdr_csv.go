@@ -30,7 +30,9 @@ func WriteMembershipsCSV(w io.Writer, ms []Membership) error {
 }
 
 // WriteSIPLegsCSV writes SIP leg records as WriteCSV does.
-func WriteSIPLegsCSV(w io.Writer, ls []SIPLeg) error { return writeCSV(w, SIPLegHeader, ls, SIPLeg.row) }
+func WriteSIPLegsCSV(w io.Writer, ls []SIPLeg) error {
+	return writeCSV(w, SIPLegHeader, ls, SIPLeg.row)
+}
 
 func writeCSV[T any](w io.Writer, header []string, rs []T, row func(T) []string) error {
 	cw := csv.NewWriter(w)

@@ -29,8 +29,8 @@ type streamMeter struct {
 // until take.
 type meter struct {
 	bytes atomic.Int64
-	codec atomic.Uint32 // codec.ID of the last audio frame
-	seen  atomic.Bool   // an audio frame came
+	codec atomic.Uint32     // codec.ID of the last audio frame
+	seen  atomic.Bool       // an audio frame came
 	tap   *media.Subscriber // a subscription outlives publishers: one follows them all
 }
 
