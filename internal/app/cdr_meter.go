@@ -16,13 +16,15 @@ const maxMeters = 100_000
 // streamMeter counts what the publishers of call and room streams send
 // through the hub (audio payload bytes, the codec), so that a record can
 // say it when the call or membership ends. It taps every publication under
-// its prefixes; take hands a stream's counts over and forgets it.
+// its prefixes and of the keys it was told to expect; take hands a
+// stream's counts over and forgets it.
 type streamMeter struct {
 	hub      *media.Hub
 	prefixes []string
 
-	mu     sync.Mutex
-	meters map[string]*meter // by hub key
+	mu       sync.Mutex        // a leaf lock: held for map updates and hub.Tap only
+	meters   map[string]*meter // by hub key
+	expected map[string]bool   // keys to meter besides the prefixes'
 }
 
 // meter is one stream's counts; its tap follows the stream's publishers
@@ -46,7 +48,7 @@ func (m *meter) Receive(f *media.Frame) {
 
 // newStreamMeter meters the streams whose keys start with one of prefixes.
 func newStreamMeter(hub *media.Hub, prefixes ...string) *streamMeter {
-	sm := &streamMeter{hub: hub, prefixes: prefixes, meters: map[string]*meter{}}
+	sm := &streamMeter{hub: hub, prefixes: prefixes, meters: map[string]*meter{}, expected: map[string]bool{}}
 	hub.WatchPublications(sm.published)
 	return sm
 }
@@ -54,10 +56,11 @@ func newStreamMeter(hub *media.Hub, prefixes ...string) *streamMeter {
 // published taps key at its first publication (the tap stays subscribed
 // and counts a republish too).
 func (sm *streamMeter) published(key string) {
+	sm.mu.Lock()
 	if !sm.wanted(key) {
+		sm.mu.Unlock()
 		return
 	}
-	sm.mu.Lock()
 	m := sm.meters[key]
 	if m == nil {
 		if len(sm.meters) >= maxMeters {
@@ -73,7 +76,25 @@ func (sm *streamMeter) published(key string) {
 	sm.mu.Unlock()
 }
 
+// expect meters key from its first publication on (a conference member's
+// stream: the room's other keys share its prefix but are not metered).
+// It takes only sm's own lock: safe under the conference's.
+func (sm *streamMeter) expect(key string) {
+	if sm == nil || key == "" {
+		return
+	}
+	sm.mu.Lock()
+	if len(sm.expected) < maxMeters {
+		sm.expected[key] = true
+	}
+	sm.mu.Unlock()
+}
+
+// wanted reports whether key is metered; sm.mu held.
 func (sm *streamMeter) wanted(key string) bool {
+	if sm.expected[key] {
+		return true
+	}
 	for _, p := range sm.prefixes {
 		if strings.HasPrefix(key, p) {
 			return true
@@ -98,6 +119,7 @@ func (sm *streamMeter) take(key string) metered {
 	sm.mu.Lock()
 	m := sm.meters[key]
 	delete(sm.meters, key)
+	delete(sm.expected, key)
 	sm.mu.Unlock()
 	if m == nil {
 		return metered{}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/store"
 )
@@ -106,5 +107,55 @@ func TestCDRMeter(t *testing.T) {
 	}
 	if meter.live() != 0 || hub.SubscriberCount("phone/a") != 0 {
 		t.Errorf("after the records: %d metered", meter.live())
+	}
+}
+
+// TestMembershipRecords: a member who joins, sends audio and leaves, and
+// one that shutdown puts out, each give a membership record with the
+// room, the reason, and what the member sent (codec, bytes); the room's
+// other streams (relay copies, mixes) are not metered.
+func TestMembershipRecords(t *testing.T) {
+	db := openTestStore(t)
+	defer db.Close()
+	hub := media.NewHub(16, slog.New(slog.DiscardHandler))
+	meter := newStreamMeter(hub, call.DefaultStreamPrefix)
+	w := newCDRWriter(db, meter, slog.New(slog.DiscardHandler))
+	confs := conference.New(conference.Options{Hub: hub, DefaultMode: conference.ModeRelay, Records: w.memberRecorder()})
+	alice, ja, err := confs.Join("standup", conference.JoinOptions{User: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := confs.Join("standup", conference.JoinOptions{User: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := confs.StreamKey("alice", ja.Publish, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := hub.Publish(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		p.Write(&media.Frame{Kind: media.KindAudio, Codec: codec.Speex, Rate: 16000, Channels: 1, Payload: make([]byte, 30)})
+	}
+	p.Close()
+	alice.Leave()
+	confs.Close() // bob: shutdown
+	w.close()
+	ms, err := db.Memberships(context.Background(), store.CDRFilter{})
+	if err != nil || len(ms) != 2 {
+		t.Fatalf("%+v %v", ms, err)
+	}
+	by := map[string]store.Membership{ms[0].Member: ms[0], ms[1].Member: ms[1]}
+	a, b := by["alice"], by["bob"]
+	if a.Room != "standup" || a.Reason != conference.ReasonLeft || a.Bytes == nil || *a.Bytes != 150 || a.Codec != "speex" || a.Joined.IsZero() || a.Left.Before(a.Joined) {
+		t.Errorf("alice's membership %+v", a)
+	}
+	if b.Reason != conference.ReasonShutdown || b.Bytes != nil {
+		t.Errorf("bob's membership %+v", b)
+	}
+	if meter.live() != 0 {
+		t.Errorf("%d streams still metered", meter.live())
 	}
 }

@@ -95,7 +95,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	callLog := logger.With("component", "call")
 	var meter *streamMeter
 	if db != nil { // bytes and codecs of relayed calls, for their records (cdr_meter.go)
-		meter = newStreamMeter(hub, call.DefaultStreamPrefix)
+		meter = newStreamMeter(hub, call.DefaultStreamPrefix) // conference members' keys are expected one by one
 	}
 	cdrs := newCDRWriter(db, meter, logger.With("component", "cdr")) // CDRs of ended calls (cdr.go)
 	registerCDRMetrics(reg, cdrs)
@@ -103,7 +103,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	recheck := startSessionRecheck(auth, db, logger.With("component", "auth"))
 	abandon := func(err error) error { recheck(); cdrs.close(); return closeStore(db, err) }
 	sip, calls, confs, err := startSignalling(cfg, logger, reg, hub, tc, auth, guard,
-		signallingStore{names: names, records: cdrs.recorder(), registrations: sipRegistrations(db)})
+		signallingStore{names: names, records: cdrs.recorder(), members: cdrs.memberRecorder(), registrations: sipRegistrations(db)})
 	if err != nil {
 		return nil, abandon(err)
 	}
