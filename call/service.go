@@ -67,9 +67,12 @@ type Service struct {
 	users   map[string]*user
 	calls   map[string]*Call
 	streams map[string]*grant // issued stream name -> who may use it
-	seq     uint64            // orders calls
-	closed  bool
-	stats   Stats
+	// contacts are the users' watch lists (contacts.go); a user without an
+	// entry has no list.
+	contacts map[string]map[string]bool
+	seq      uint64 // orders calls
+	closed   bool
+	stats    Stats
 }
 
 // user is a user's presence entry (its log, its devices) and its calls.
@@ -102,7 +105,7 @@ func NewService(o Options, names ...string) *Service {
 	s := &Service{opts: o, log: o.Logger, users: map[string]*user{}, calls: map[string]*Call{}, streams: map[string]*grant{}}
 	// The registry shares s.mu (a device's departure ends its calls in the
 	// same step) and hands expired HTTP devices back to detachLocked.
-	s.pres = presence.New(presence.Options{Lock: &s.mu, Expired: s.detachLocked, HTTPTimeout: o.HTTPPresenceTimeout,
+	s.pres = presence.New(presence.Options{Lock: &s.mu, Expired: s.detachLocked, Visible: s.visibleLocked, HTTPTimeout: o.HTTPPresenceTimeout,
 		EventsPerUser: o.EventsPerUser, Now: o.Now, Logger: o.Logger})
 	for _, n := range names {
 		s.userLocked(n)
@@ -184,7 +187,8 @@ func (s *Service) HTTPBegin(name string) (*Device, func()) {
 	return d, end
 }
 
-// Presence returns every known user's presence.
+// Presence returns every known user's presence, whoever watches whom (the
+// operator's view; a user's is PresenceFor).
 func (s *Service) Presence() map[string]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -111,6 +111,9 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	(&web.API{Calls: calls, Auth: auth, Guard: guard, Logger: logger.With("component", "api"), Conferences: confs}).Register(mux)
 	(&web.Pages{SWF: swfPath(), RTMPPort: listenPort(cfg.RTMP.Listen)}).Register(mux)
 	registerAdmin(mux, db, auth, guard, cfg.SIP.Realm) // /api/v1/admin/… (store.go)
+	if err := registerContacts(mux, db, calls, auth, guard); err != nil { // /api/v1/contacts (contacts.go)
+		return nil, abandon(err)
+	}
 	apps, transcode := newApps(cfg, appDeps{calls: calls, auth: auth, confs: confs, guard: guard, log: callLog}, logger)
 	rs, sessions := newRTMPServer(cfg, logger, reg, hub, tc, apps, transcode)
 	tunnel := rtmpt.New(rs, rtmpt.Options{
