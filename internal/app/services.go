@@ -110,7 +110,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	mux := http.NewServeMux()
 	(&web.API{Calls: calls, Auth: auth, Guard: guard, Logger: logger.With("component", "api"), Conferences: confs}).Register(mux)
 	(&web.Pages{SWF: swfPath(), RTMPPort: listenPort(cfg.RTMP.Listen)}).Register(mux)
-	registerAdmin(mux, db, auth, guard, cfg.SIP.Realm) // /api/v1/admin/… (store.go)
+	registerAdmin(mux, db, auth, guard, cfg.SIP.Realm)                    // /api/v1/admin/… (store.go)
 	if err := registerContacts(mux, db, calls, auth, guard); err != nil { // /api/v1/contacts (contacts.go)
 		return nil, abandon(err)
 	}
