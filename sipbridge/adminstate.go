@@ -44,9 +44,10 @@ func (t *trunkStates) set(name string, registered bool, err error, now time.Time
 
 // Trunks lists the configured trunks with their registration state, by name.
 func (b *Bridge) Trunks() []TrunkState {
+	trunks := b.routes().list
 	b.trunkStates.mu.Lock()
-	out := make([]TrunkState, 0, len(b.trunks))
-	for _, t := range b.trunks {
+	out := make([]TrunkState, 0, len(trunks))
+	for _, t := range trunks {
 		st := b.trunkStates.m[t.Name]
 		st.Name, st.Address, st.Register = t.Name, t.Address, t.Register
 		out = append(out, st)

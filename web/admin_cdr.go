@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -40,9 +41,12 @@ type RoleLookup interface {
 	Role(user string) (string, error)
 }
 
-// CDRSource is where the records are (package store).
+// CDRSource is where the records are (package store): calls, conference
+// memberships, SIP legs.
 type CDRSource interface {
 	CDRs(ctx context.Context, f store.CDRFilter) ([]store.CDR, error)
+	Memberships(ctx context.Context, f store.CDRFilter) ([]store.Membership, error)
+	SIPLegs(ctx context.Context, f store.CDRFilter) ([]store.SIPLeg, error)
 }
 
 // maxCDRPage bounds one answer of the CDR endpoint.
@@ -127,11 +131,14 @@ func sameOrigin(r *http.Request) bool {
 	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
 }
 
-// cdrFilter reads from, to (RFC 3339), user, limit (1..1000, default
-// 100) and offset.
+// cdrFilter reads from, to (RFC 3339), user (or party, its other name),
+// limit (1..1000, default 100) and offset.
 func cdrFilter(r *http.Request) (store.CDRFilter, error) {
 	q := r.URL.Query()
 	f := store.CDRFilter{User: q.Get("user"), Limit: 100}
+	if f.User == "" {
+		f.User = q.Get("party")
+	}
 	for _, p := range []struct {
 		name string
 		to   *time.Time
@@ -178,9 +185,16 @@ type cdrJSON struct {
 	EndEvent        string  `json:"endEvent"`
 	Reason          string  `json:"reason,omitempty"`
 	EndedBy         string  `json:"endedBy,omitempty"`
+	// null: not known (a p2p call's bytes; loss and jitter without RTCP).
+	CallerBytes *int64   `json:"callerBytes"`
+	CalleeBytes *int64   `json:"calleeBytes"`
+	LossPct     *float64 `json:"lossPct"`
+	JitterMS    *float64 `json:"jitterMs"`
+	Recording   string   `json:"recording,omitempty"`
 }
 
-// listCDRs answers a page of records, newest first: JSON {"records", "next"}
+// listCDRs answers a page of records of one kind (?kind=call, the
+// default; conference; sip), newest first: JSON {"records", "next"}
 // ("next": the offset of the next page, absent on the last), or CSV with
 // ?format=csv.
 func (a *Admin) listCDRs(w http.ResponseWriter, r *http.Request) {
@@ -189,34 +203,56 @@ func (a *Admin) listCDRs(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	csv := r.URL.Query().Get("format") == "csv"
+	switch kind := r.URL.Query().Get("kind"); kind {
+	case "", store.KindCall:
+		answerPage(r.Context(), w, f, csv, a.CDRs.CDRs, store.WriteCSV, callJSON)
+	case store.KindConference:
+		answerPage(r.Context(), w, f, csv, a.CDRs.Memberships, store.WriteMembershipsCSV, membershipJSON)
+	case store.KindSIP:
+		answerPage(r.Context(), w, f, csv, a.CDRs.SIPLegs, store.WriteSIPLegsCSV, legJSON)
+	default:
+		writeError(w, badRequest("kind: want call, conference or sip, got %q", kind))
+	}
+}
+
+// answerPage reads one page with read and answers it as CSV (writeCSV)
+// or JSON (each record through toJSON).
+func answerPage[T, J any](ctx context.Context, w http.ResponseWriter, f store.CDRFilter, csv bool, read func(context.Context, store.CDRFilter) ([]T, error),
+	writeCSV func(io.Writer, []T) error, toJSON func(T) J) {
 	limit := f.Limit
 	f.Limit++ // one more says whether a next page exists
-	cs, err := a.CDRs.CDRs(r.Context(), f)
+	rs, err := read(ctx, f)
 	if err != nil {
 		writeError(w, &apiError{http.StatusServiceUnavailable, "store_unavailable", "the store does not answer"})
 		return
 	}
-	more := len(cs) > limit
-	cs = cs[:min(len(cs), limit)]
-	if r.URL.Query().Get("format") == "csv" {
+	more := len(rs) > limit
+	rs = rs[:min(len(rs), limit)]
+	if csv {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="flashvox-cdr.csv"`)
-		_ = store.WriteCSV(w, cs)
+		_ = writeCSV(w, rs)
 		return
 	}
 	out := struct {
-		Records []cdrJSON `json:"records"`
-		Next    *int      `json:"next,omitempty"`
-	}{Records: make([]cdrJSON, 0, len(cs))}
-	for _, c := range cs {
-		out.Records = append(out.Records, cdrJSON{ID: c.ID, Caller: c.Caller, Callee: c.Callee, CallerTransport: c.CallerTransport,
-			CalleeTransport: c.CalleeTransport, CallerCodec: c.CallerCodec, CalleeCodec: c.CalleeCodec, Mode: c.Mode, FellBack: c.FellBack,
-			Started: store.FormatTime(c.Started), Answered: store.FormatTime(c.Answered), Ended: store.FormatTime(c.Ended),
-			Duration: c.Duration().Seconds(), EndEvent: c.EndEvent, Reason: c.Reason, EndedBy: c.EndedBy})
+		Records []J  `json:"records"`
+		Next    *int `json:"next,omitempty"`
+	}{Records: make([]J, 0, len(rs))}
+	for _, r := range rs {
+		out.Records = append(out.Records, toJSON(r))
 	}
 	if more {
 		next := f.Offset + limit
 		out.Next = &next
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+func callJSON(c store.CDR) cdrJSON {
+	return cdrJSON{ID: c.ID, Caller: c.Caller, Callee: c.Callee, CallerTransport: c.CallerTransport,
+		CalleeTransport: c.CalleeTransport, CallerCodec: c.CallerCodec, CalleeCodec: c.CalleeCodec, Mode: c.Mode, FellBack: c.FellBack,
+		Started: store.FormatTime(c.Started), Answered: store.FormatTime(c.Answered), Ended: store.FormatTime(c.Ended),
+		Duration: c.Duration().Seconds(), EndEvent: c.EndEvent, Reason: c.Reason, EndedBy: c.EndedBy,
+		CallerBytes: c.CallerBytes, CalleeBytes: c.CalleeBytes, LossPct: c.LossPct, JitterMS: c.JitterMS, Recording: c.Recording}
 }

@@ -210,6 +210,6 @@ func parseWait(s string, max time.Duration) (time.Duration, error) {
 	return min(d, max), nil
 }
 
-func (a *API) presence(w http.ResponseWriter, _ *http.Request, _ *call.Device) {
-	writeJSON(w, http.StatusOK, map[string]any{"users": a.Calls.Presence()})
+func (a *API) presence(w http.ResponseWriter, _ *http.Request, d *call.Device) {
+	writeJSON(w, http.StatusOK, map[string]any{"users": a.Calls.PresenceFor(d.User)}) // contacts decide who sees whom
 }

@@ -95,13 +95,17 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	guard := throttle.New(throttle.Options{Logger: logger.With("component", "auth")})
 	registerAuthMetrics(reg, guard, auth)
 	callLog := logger.With("component", "call")
-	cdrs := newCDRWriter(db, logger.With("component", "cdr")) // CDRs of ended calls (cdr.go)
+	var meter *streamMeter
+	if db != nil { // bytes and codecs of relayed calls, for their records (cdr_meter.go)
+		meter = newStreamMeter(hub, call.DefaultStreamPrefix) // conference members' keys are expected one by one
+	}
+	cdrs := newCDRWriter(db, meter, logger.With("component", "cdr")) // CDRs of ended calls (cdr.go)
 	registerCDRMetrics(reg, cdrs)
 	// Disabled accounts' sessions end (store.go); abandon undoes a failed start.
 	recheck := startSessionRecheck(auth, db, logger.With("component", "auth"))
 	abandon := func(err error) error { recheck(); cdrs.close(); return closeStore(db, err) }
 	sip, calls, confs, err := startSignalling(cfg, logger, reg, hub, tc, auth, guard,
-		signallingStore{names: names, records: cdrs.recorder(), registrations: sipRegistrations(db)})
+		signallingStore{names: names, records: cdrs.recorder(), members: cdrs.memberRecorder(), registrations: sipRegistrations(db)})
 	if err != nil {
 		return nil, abandon(err)
 	}
@@ -110,6 +114,9 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	(&web.Pages{SWF: swfPath(), RTMPPort: listenPort(cfg.RTMP.Listen)}).Register(mux)
 	live := newLive(&services{store: db, calls: calls, hub: hub, confs: confs, sip: sip})       // the dashboard (admin.go)
 	registerAdmin(mux, db, auth, guard, cfg.SIP.Realm, live, logger.With("component", "admin")) // /api/v1/admin/… (store.go)
+	if err := registerContacts(mux, db, calls, auth, guard); err != nil {                       // /api/v1/contacts (contacts.go)
+		return nil, abandon(err)
+	}
 	apps, transcode := newApps(cfg, appDeps{calls: calls, auth: auth, confs: confs, guard: guard, log: callLog}, logger)
 	rs, sessions := newRTMPServer(cfg, logger, reg, hub, tc, apps, transcode)
 	tunnel := rtmpt.New(rs, rtmpt.Options{
