@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -181,6 +183,19 @@ func TestPeerPageCallP2P(t *testing.T) {
 	var q mediaState
 	testwait.For(t, 5*time.Second, "quality figures", func() bool { q = alice.media(); return q.Stats.Received > 0 })
 	t.Logf("alice's quality: %+v, shown as %q", q.Stats, text(t, alice, "call-quality"))
+	if q := text(t, alice, "call-quality"); !strings.HasPrefix(q, "loss 0.0 % · jitter ") {
+		t.Fatalf("the page shows the quality as %q", q)
+	}
+	if lvl := pageEval[float64](alice, `document.getElementById('mic-level').value`); lvl < 0.3 {
+		t.Fatalf("the mic level meter shows %.2f for a tone", lvl)
+	}
+	callShot(t, alice)
+	alice.do("mute", 3*time.Second, chromedp.Click(chromedp.CSS(`#mute`)))
+	testwait.For(t, 5*time.Second, "bob to hear silence while alice is muted", func() bool { return bob.media().HeardHz == 0 })
+	alice.do("unmute", 3*time.Second, chromedp.Click(chromedp.CSS(`#mute`)))
+	bob.hears(440, "p2p", 5*time.Second)
+	alice.do("DTMF 5", 3*time.Second, chromedp.Click(chromedp.CSS(`#dtmf button:nth-child(5)`)))
+	testwait.For(t, 5*time.Second, "bob to be told alice's digit", func() bool { return text(t, bob, "notice") == "alice sent 5" })
 	alice.do("hang up", 5*time.Second, chromedp.Click(chromedp.CSS(`#hangup`)),
 		chromedp.Query(chromedp.CSS(`#call[hidden]`), chromedp.NodeReady))
 	bob.do("call ended", 5*time.Second, chromedp.Query(chromedp.CSS(`#call[hidden]`), chromedp.NodeReady))
@@ -275,4 +290,24 @@ func TestPeerPageCallSoftphone(t *testing.T) {
 	if math.Abs(hz-440) > 20 {
 		t.Fatalf("the phone hears %.0f Hz, want 440", hz)
 	}
+}
+
+// callShot saves a PNG of the page in a call to FLASHVOX_SCREENSHOT_CALL,
+// if set (make screenshots: docs/page-call.png).
+func callShot(t *testing.T, p *pageTab) {
+	t.Helper()
+	path := os.Getenv("FLASHVOX_SCREENSHOT_CALL")
+	if path == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil || len(png) < 1000 || string(png[1:4]) != "PNG" {
+		t.Fatalf("screenshot: %d bytes, %v", len(png), err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", path, len(png))
 }

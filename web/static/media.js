@@ -231,7 +231,9 @@
   }
   async function tick(s) {
     if (cur !== s) return;
-    $('mic-level').value = s.muted ? 0 : Math.min(1, rms(s.level) * 4);
+    // The meter shows -60..0 dBFS, as a voice meter does: quiet speech still moves it.
+    const db = 20 * Math.log10(rms(s.level) || 1e-6);
+    $('mic-level').value = s.muted ? 0 : Math.max(0, Math.min(1, (db + 60) / 60));
     if ((s.ticks = (s.ticks || 0) + 1) % 4) return;
     const q = { lost: 0, received: 0, jitter: 0, rtt: NaN };
     for (const pc of pcs(s)) {
