@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -105,4 +107,43 @@ func TestAPISignal(t *testing.T) {
 	if st := e.do("POST", "/calls/"+id+"/media", ta, `{"mode":"tcp"}`, &out); st != 400 {
 		t.Fatalf("bad mode: %d %v", st, out)
 	}
+}
+
+// FuzzSignalRequest: any signal body is refused with a 400 answer, or is
+// accepted and survives the server's re-encoding unchanged (what the other
+// page gets is exactly what was checked).
+func FuzzSignalRequest(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"offer","sdp":"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\n"}`, `{"type":"answer","sdp":"v=0"}`,
+		`{"type":"candidate","candidate":{"candidate":"candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host","sdpMid":"0","sdpMLineIndex":0}}`,
+		`{"type":"candidate","candidate":{"candidate":"","usernameFragment":"abcd"}}`,
+		`{"type":"bye"}`, `{"type":"offer"}`, `{"type":"candidate","candidate":{"candidate":"a=evil"}}`, `{"type":"offer","sdp":"v=0","x":1}`, ``, `[]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var req signalRequest
+		err := decodeBodyMax(bytes.NewReader(b), &req, call.MaxSignalBytes)
+		if err == nil {
+			err = req.check()
+		}
+		if err != nil {
+			if errorFor(err).status != http.StatusBadRequest {
+				t.Fatalf("%q: %v", b, err)
+			}
+			return
+		}
+		out, err := json.Marshal(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var again signalRequest
+		// 8×: JSON escaping may grow the text (call.Signal bounds what is sent).
+		if err := decodeBodyMax(bytes.NewReader(out), &again, 8*call.MaxSignalBytes); err != nil || again.check() != nil {
+			t.Fatalf("re-encoded %q: %v", out, err)
+		}
+		if out2, _ := json.Marshal(again); string(out2) != string(out) {
+			t.Fatalf("round trip %q -> %q", out, out2)
+		}
+	})
 }
