@@ -251,44 +251,53 @@ func lastEvent(srv *services, user, typ string) call.Event {
 }
 
 // TestPeerPageCallSoftphone: bob's headless phone (flashvox client) calls
-// alice's page over RTMP in Nellymoser with a 660 Hz tone; alice answers
-// on the page. The call relays (a phone and a page): the page publishes
-// and plays over WHIP/WHEP (Opus ⇄ Nellymoser through the transcoder),
-// the page hears 660 Hz and the phone hears alice's 440 Hz.
+// alice's page with a 660 Hz tone, over RTMP in Nellymoser and over RTMFP
+// in Speex; alice answers on the page. The call relays (a phone and a
+// page): the page publishes and plays over WHIP/WHEP (Opus ⇄ Nellymoser or
+// Speex through the transcoder), hears 660 Hz, and the phone hears
+// alice's 440 Hz.
 func TestPeerPageCallSoftphone(t *testing.T) {
 	testpeer.SkipShort(t, "chromium")
 	a := startPageApp(t)
 	alice := signIn(t, pageBrowser(t, 440), a.http, "alice")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	type result struct {
-		r   *softphone.Result
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		r, err := softphone.Call(ctx, softphone.Options{Server: a.rtmp, User: "bob", Secret: "bob", Codec: codec.Nellymoser,
-			Mic: audiotest.Sine(softphone.SampleRate, softphone.SampleRate*2, 660, 0.3), Duration: 8 * time.Second,
-			SetupTimeout: 20 * time.Second}, "alice")
-		done <- result{r, err}
-	}()
-	alice.do("incoming call", 10*time.Second, chromedp.WaitVisible(chromedp.CSS(`#answer`)))
-	alice.do("answer", 5*time.Second, chromedp.Click(chromedp.CSS(`#answer`)), chromedp.WaitVisible(chromedp.CSS(`#media`)))
-	st := alice.hears(660, "relay", 10*time.Second)
-	t.Logf("the page hears %.0f Hz from the phone", st.HeardHz)
-	res := <-done
-	if res.err != nil {
-		t.Fatalf("bob's phone: %v", res.err)
-	}
-	heard := res.r.Heard
-	if len(heard) < softphone.SampleRate {
-		t.Fatalf("the phone heard %d samples", len(heard))
-	}
-	tail := heard[len(heard)/2:]
-	hz := audiotest.DominantHz(tail, softphone.SampleRate)
-	t.Logf("the phone hears %.0f Hz at %.1f dB from the page", hz, audiotest.RMSDB(tail))
-	if math.Abs(hz-440) > 20 {
-		t.Fatalf("the phone hears %.0f Hz, want 440", hz)
+	for _, c := range []struct {
+		name, server string
+		codec        codec.ID
+	}{{"rtmp-nellymoser", a.rtmp, codec.Nellymoser}, {"rtmfp-speex", a.rtmfp, codec.Speex}} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			type result struct {
+				r   *softphone.Result
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				r, err := softphone.Call(ctx, softphone.Options{Server: c.server, User: "bob", Secret: "bob", Codec: c.codec,
+					Mic: audiotest.Sine(softphone.SampleRate, softphone.SampleRate*2, 660, 0.3), Duration: 8 * time.Second,
+					SetupTimeout: 20 * time.Second}, "alice")
+				done <- result{r, err}
+			}()
+			alice.do("incoming call", 10*time.Second, chromedp.WaitVisible(chromedp.CSS(`#answer`)))
+			alice.do("answer", 5*time.Second, chromedp.Click(chromedp.CSS(`#answer`)), chromedp.WaitVisible(chromedp.CSS(`#media`)))
+			st := alice.hears(660, "relay", 10*time.Second)
+			t.Logf("the page hears %.0f Hz from the phone", st.HeardHz)
+			res := <-done
+			if res.err != nil {
+				t.Fatalf("bob's phone: %v", res.err)
+			}
+			heard := res.r.Heard
+			if len(heard) < softphone.SampleRate {
+				t.Fatalf("the phone heard %d samples", len(heard))
+			}
+			tail := heard[len(heard)/2:]
+			hz := audiotest.DominantHz(tail, softphone.SampleRate)
+			t.Logf("the phone hears %.0f Hz at %.1f dB from the page", hz, audiotest.RMSDB(tail))
+			if math.Abs(hz-440) > 20 {
+				t.Fatalf("the phone hears %.0f Hz, want 440", hz)
+			}
+			alice.do("call ended", 10*time.Second, chromedp.Query(chromedp.CSS(`#call[hidden]`), chromedp.NodeReady))
+		})
 	}
 }
 
