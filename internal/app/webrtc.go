@@ -15,11 +15,9 @@ import (
 )
 
 // newWebRTC makes the WHIP/WHEP server (webrtc.enabled; nil when off);
-// its Handler wraps the HTTP mux (app.go).
-// Access follows the live applications of apps: (session.LiveApp's
-// AuthorizeExternal), so a browser reaches exactly what an RTMP client may.
+// its Handler wraps the HTTP mux (app.go). access is webrtcAccess's.
 func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service,
-	apps map[string]session.App) (*webrtc.Server, error) {
+	access webrtc.Access) (*webrtc.Server, error) {
 	w := cfg.WebRTC
 	if !w.Enabled {
 		return nil, nil
@@ -29,7 +27,7 @@ func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry
 		return nil, err
 	}
 	srv, err := webrtc.New(webrtc.Options{
-		Hub: hub, Transcoder: tc, Access: liveAccess(apps),
+		Hub: hub, Transcoder: tc, Access: access,
 		ICEAddress: w.ICEAddress, PublicIP: w.PublicIP, UDPPortMin: lo, UDPPortMax: hi,
 		MaxSessions: w.MaxSessions, MaxSessionsPerIP: w.MaxSessionsPerIP, ConnectTimeout: w.ConnectTimeout,
 		MaxTranscoders: maxTranscoders(cfg.RTMP.MaxTranscoders),
