@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -54,5 +55,28 @@ func TestWebRTCValidate(t *testing.T) {
 	}
 	if _, err := Load("", nil); err != nil {
 		t.Fatalf("defaults: %v", err)
+	}
+}
+
+func TestWebRTCCodecs(t *testing.T) {
+	for _, c := range []struct {
+		cs []string
+		ok bool
+	}{
+		{[]string{"opus", "pcmu", "pcma", "g722"}, true}, {[]string{"pcmu"}, true},
+		{nil, false}, {[]string{"speex"}, false}, {[]string{"PCMU"}, false}, {[]string{"opus", "opus"}, false},
+	} {
+		err := validateWebRTCCodecs(c.cs)
+		if (err == nil) != c.ok {
+			t.Errorf("%q: %v", c.cs, err)
+		}
+		var ce *Error
+		if err != nil && (!errors.As(err, &ce) || ce.Key != "webrtc.codecs") {
+			t.Errorf("%q: %v is no webrtc.codecs error", c.cs, err)
+		}
+	}
+	c, err := Load("", nil)
+	if err != nil || !slices.Equal(c.WebRTC.Codecs, []string{"opus", "pcmu", "pcma", "g722"}) {
+		t.Fatalf("default codecs %q, %v", c.WebRTC.Codecs, err)
 	}
 }

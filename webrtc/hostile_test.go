@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	fvrtc "github.com/flashvox/flashvox/webrtc"
@@ -27,7 +28,7 @@ func TestHostileRequests(t *testing.T) {
 		{"oversized", "/live/a/whep", "application/sdp", bytes.Repeat([]byte("v=0\r\n"), 8<<10), http.StatusRequestEntityTooLarge},
 		{"not sdp", "/live/a/whep", "text/plain", offer, http.StatusUnsupportedMediaType},
 		{"garbage", "/live/a/whep", "application/sdp", []byte("v=0\r\nnonsense"), http.StatusBadRequest},
-		{"no opus", "/live/a/whep", "application/sdp", []byte(strings.ReplaceAll(string(offer), "opus/48000", "speex/16000")), http.StatusBadRequest},
+		{"no codec the edge speaks", "/live/a/whep", "application/sdp", []byte(noKnownCodec.Replace(string(offer))), http.StatusBadRequest},
 		{"unknown app", "/nope/a/whep", "application/sdp", offer, http.StatusNotFound},
 	} {
 		if res, body := post(t, e.url+c.path, c.ctype, "", c.body); res.StatusCode != c.want {
@@ -66,6 +67,20 @@ func TestHostileRequests(t *testing.T) {
 	}
 	if n := e.srv.Sessions(); n != 1 {
 		t.Fatalf("%d sessions after one DELETE, want 1", n)
+	}
+}
+
+// noKnownCodec renames every codec the edge speaks in an offer.
+var noKnownCodec = strings.NewReplacer("opus/48000", "speex/16000", "PCMU/8000", "L16/8000", "PCMA/8000", "GSM/8000", "G722/8000", "iLBC/8000")
+
+// TestNoCodecInCommon: an edge configured for Opus only refuses (400) an
+// offer of G.711 alone, naming both sides' codecs.
+func TestNoCodecInCommon(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{Codecs: []codec.ID{codec.Opus}})
+	g711 := strings.ReplaceAll(testpeer.PionOffer(t), "opus/48000", "speex/16000")
+	res, body := post(t, e.url+"/live/a/whep", "application/sdp", "", []byte(g711))
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "no codec in common") {
+		t.Fatalf("%d %q, want 400 no codec in common", res.StatusCode, body)
 	}
 }
 

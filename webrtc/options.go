@@ -3,8 +3,10 @@ package webrtc
 import (
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
+	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/media/transcode"
 )
@@ -54,11 +56,16 @@ type Options struct {
 	Hub        *media.Hub
 	Transcoder Transcoder
 	Access     Access
+	// Codecs is the codec preference (DefaultCodecs when empty): the
+	// first one an offer has is the session's only codec.
+	Codecs []codec.ID
 	// ICEAddress is the local address ICE gathers host candidates on
-	// ("127.0.0.1" by default, loopback only); PublicIP, when set,
-	// replaces it in the candidates (a server behind 1:1 NAT).
+	// ("127.0.0.1" by default, loopback only); PublicIP and PublicIPs,
+	// when set, replace it in the candidates (a server behind 1:1 NAT:
+	// at most one address per IP family).
 	ICEAddress string
 	PublicIP   string
+	PublicIPs  []string
 	// UDPPortMin..UDPPortMax is the range of the sessions' UDP ports;
 	// 0, 0 lets the system choose.
 	UDPPortMin, UDPPortMax uint16
@@ -74,6 +81,9 @@ type Options struct {
 }
 
 func (o *Options) defaults() {
+	if len(o.Codecs) == 0 {
+		o.Codecs = DefaultCodecs
+	}
 	if o.ICEAddress == "" {
 		o.ICEAddress = "127.0.0.1"
 	}
@@ -89,4 +99,15 @@ func (o *Options) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+}
+
+// publicIPs is PublicIP and PublicIPs, without repeats.
+func (o *Options) publicIPs() []string {
+	var out []string
+	for _, ip := range append([]string{o.PublicIP}, o.PublicIPs...) {
+		if ip != "" && !slices.Contains(out, ip) {
+			out = append(out, ip)
+		}
+	}
+	return out
 }

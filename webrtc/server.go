@@ -18,17 +18,30 @@ import (
 	"github.com/flashvox/flashvox/codec/opus"
 )
 
+// Stats count sessions, refusals and the media the edge moves, for the
+// metrics exporter.
+type Stats struct {
+	Opened  atomic.Uint64 // sessions answered
+	Refused atomic.Uint64 // requests refused (access, bounds, bad offers)
+	// Audio frames sent to WHEP players: passed through (the stream was
+	// already in the player's codec: no decoding, only RTP packetising)
+	// or transcoded by the hub's shared transcoder.
+	PassedThrough atomic.Uint64
+	Transcoded    atomic.Uint64
+	// RFC 4733 digits received from WHIP publishers and sent to WHEP players.
+	DTMFIn, DTMFOut atomic.Uint64
+	// DTMFDropped counts digits refused by the per-session rate bound.
+	DTMFDropped atomic.Uint64
+}
+
 // Server serves WHIP and WHEP on an HTTP mux. Its mutex guards the
 // session registry; each session's goroutines own its media.
 type Server struct {
 	// Stats count sessions and refusals, for the metrics exporter.
-	Stats struct {
-		Opened  atomic.Uint64 // sessions answered
-		Refused atomic.Uint64 // requests refused (access, bounds, bad offers)
-	}
+	Stats   Stats
 	o       Options
-	api     *webrtc.API
-	opusErr error // non-nil in a build without libopus
+	se      webrtc.SettingEngine // shared by every session's API
+	opusErr error                // non-nil in a build without libopus
 
 	mu       sync.Mutex
 	sessions map[string]*peerSession // by id
@@ -40,11 +53,11 @@ type Server struct {
 // an IP, a bad UDP port range).
 func New(o Options) (*Server, error) {
 	o.defaults()
-	api, err := newAPI(&o)
+	se, err := settings(&o)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, api: api, sessions: map[string]*peerSession{}, perIP: map[string]int{}}
+	s := &Server{o: o, se: se, sessions: map[string]*peerSession{}, perIP: map[string]int{}}
 	if e, err := opus.NewEncoder(48000, opus.EncoderOptions{}); err != nil {
 		s.opusErr = fmt.Errorf("%w: %v", ErrOpusUnavailable, err)
 	} else {
@@ -152,11 +165,17 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, publish bool) {
 		s.refuse(w, req, err)
 		return
 	}
-	offer, err := readOffer(r)
+	offer, offered, err := readOffer(r)
 	if err != nil {
 		s.refuse(w, req, err)
 		return
 	}
+	id, ok := offered.choose(s.o.Codecs)
+	if !ok {
+		s.refuse(w, req, fmt.Errorf("%w: no codec in common (offered %v, this server speaks %v)", errBadOffer, offered.codecs, s.o.Codecs))
+		return
+	}
+	c, _ := lookupRTPCodec(id)
 	p, err := s.admit(ip, key, publish)
 	if err != nil {
 		s.refuse(w, req, err)
@@ -164,7 +183,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, publish bool) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.o.ConnectTimeout)
 	defer cancel()
-	ans, err := p.start(ctx, offer)
+	ans, err := p.start(ctx, offer, c, offered.hasEvents(int(c.cap.ClockRate)))
 	if err != nil {
 		p.close(err.Error())
 		s.refuse(w, req, err)

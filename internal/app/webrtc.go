@@ -28,8 +28,12 @@ func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry
 	if err != nil {
 		return nil, err
 	}
+	codecs, err := webrtc.ParseCodecs(w.Codecs)
+	if err != nil {
+		return nil, fmt.Errorf("webrtc.codecs: %w", err)
+	}
 	srv, err := webrtc.New(webrtc.Options{
-		Hub: hub, Transcoder: tc, Access: liveAccess(apps),
+		Hub: hub, Transcoder: tc, Access: liveAccess(apps), Codecs: codecs,
 		ICEAddress: w.ICEAddress, PublicIP: w.PublicIP, UDPPortMin: lo, UDPPortMax: hi,
 		MaxSessions: w.MaxSessions, MaxSessionsPerIP: w.MaxSessionsPerIP, ConnectTimeout: w.ConnectTimeout,
 		MaxTranscoders: maxTranscoders(cfg.RTMP.MaxTranscoders),
@@ -38,14 +42,7 @@ func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry
 	if err != nil {
 		return nil, fmt.Errorf("webrtc: %w", err)
 	}
-	reg.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "flashvox_webrtc_sessions", Help: "Open WHIP/WHEP sessions."},
-			func() float64 { return float64(srv.Sessions()) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "flashvox_webrtc_sessions_total", Help: "WHIP/WHEP sessions answered."},
-			func() float64 { return float64(srv.Stats.Opened.Load()) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "flashvox_webrtc_refused_total", Help: "WHIP/WHEP requests refused: access, bounds, bad offers."},
-			func() float64 { return float64(srv.Stats.Refused.Load()) }),
-	)
+	registerWebRTCMetrics(reg, srv)
 	if err := srv.OpusErr(); err != nil {
 		logger.Warn("WHIP/WHEP answer 503: Opus needs libopus (a cgo build)", "component", "webrtc", "err", err)
 	}
@@ -70,4 +67,24 @@ func liveAccess(apps map[string]session.App) webrtc.Access {
 		}
 		return key, nil
 	})
+}
+
+// registerWebRTCMetrics exports the edge's sessions and media counters.
+func registerWebRTCMetrics(reg *prometheus.Registry, srv *webrtc.Server) {
+	st := &srv.Stats
+	counter := func(name, help string, v func() uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "flashvox_webrtc_" + name, Help: help},
+			func() float64 { return float64(v()) })
+	}
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "flashvox_webrtc_sessions", Help: "Open WHIP/WHEP sessions."},
+			func() float64 { return float64(srv.Sessions()) }),
+		counter("sessions_total", "WHIP/WHEP sessions answered.", st.Opened.Load),
+		counter("refused_total", "WHIP/WHEP requests refused: access, bounds, bad offers.", st.Refused.Load),
+		counter("passthrough_frames_total", "Audio frames sent to WHEP players in the stream's own codec: no decoding, only RTP packetising.", st.PassedThrough.Load),
+		counter("transcoded_frames_total", "Audio frames sent to WHEP players through a transcoder (the stream is in another codec).", st.Transcoded.Load),
+		counter("dtmf_in_total", "RFC 4733 digits received from WHIP publishers and published on their streams.", st.DTMFIn.Load),
+		counter("dtmf_out_total", "RFC 4733 digits sent to WHEP players.", st.DTMFOut.Load),
+		counter("dtmf_dropped_total", "Digits from WHIP publishers beyond the per-session rate bound, dropped.", st.DTMFDropped.Load),
+	)
 }
