@@ -1,6 +1,7 @@
 package webrtc
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"slices"
@@ -31,6 +32,9 @@ type Request struct {
 	Bearer    string // the Authorization: Bearer credential, "" if none
 	Query     string // the URL's raw query (key=…), "" if none
 	Addr      string // the client's IP address, for the guessing throttle
+	// Context is the HTTP request's: it ends when the client goes away
+	// (an Access that asks an outside service, the HTTP hooks, uses it).
+	Context context.Context
 }
 
 // Access decides whether a request may publish or play, and names the hub

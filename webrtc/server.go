@@ -156,7 +156,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, publish bool) {
 		return
 	}
 	ip := clientIP(r)
-	req := Request{App: r.PathValue("app"), Name: r.PathValue("name"), Publish: publish, Query: r.URL.RawQuery, Addr: ip}
+	req := Request{App: r.PathValue("app"), Name: r.PathValue("name"), Publish: publish, Query: r.URL.RawQuery, Addr: ip, Context: r.Context()}
 	if b, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 		req.Bearer = strings.TrimSpace(b)
 	}

@@ -117,7 +117,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	})
 	tunnel.Register(mux)
 	tunnel.RegisterMetrics(reg)
-	rtc, err := newWebRTC(cfg, logger, reg, hub, tc, apps) // webrtc.go
+	rtc, err := newWebRTC(cfg, logger, reg, hub, tc, apps, newHooks(cfg.Hooks, logger)) // webrtc.go
 	if err != nil {
 		return nil, abandon(err)
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,9 +18,10 @@ import (
 // newWebRTC makes the WHIP/WHEP server (webrtc.enabled; nil when off);
 // its Handler wraps the HTTP mux (app.go).
 // Access follows the live applications of apps: (session.LiveApp's
-// AuthorizeExternal), so a browser reaches exactly what an RTMP client may.
+// AuthorizeExternal) after the HTTP hooks (nil: off), so a browser
+// reaches exactly what an RTMP client may.
 func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service,
-	apps map[string]session.App) (*webrtc.Server, error) {
+	apps map[string]session.App, hooks session.Hooks) (*webrtc.Server, error) {
 	w := cfg.WebRTC
 	if !w.Enabled {
 		return nil, nil
@@ -33,7 +35,7 @@ func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry
 		return nil, fmt.Errorf("webrtc.codecs: %w", err)
 	}
 	srv, err := webrtc.New(webrtc.Options{
-		Hub: hub, Transcoder: tc, Access: liveAccess(apps), Codecs: codecs,
+		Hub: hub, Transcoder: tc, Access: liveAccess(apps, hooks), Codecs: codecs,
 		ICEAddress: w.ICEAddress, PublicIP: w.PublicIP, UDPPortMin: lo, UDPPortMax: hi,
 		MaxSessions: w.MaxSessions, MaxSessionsPerIP: w.MaxSessionsPerIP, ConnectTimeout: w.ConnectTimeout,
 		MaxTranscoders: maxTranscoders(cfg.RTMP.MaxTranscoders),
@@ -50,15 +52,30 @@ func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry
 }
 
 // liveAccess adapts the live applications' policies to webrtc.Access; the
-// built-in applications (phone, sip) have no WHIP/WHEP streams.
-func liveAccess(apps map[string]session.App) webrtc.Access {
+// built-in applications (phone, sip) have no WHIP/WHEP streams. The HTTP
+// hooks, when on, are asked first, as for an RTMP client (they may refuse
+// or rename the stream).
+func liveAccess(apps map[string]session.App, hooks session.Hooks) webrtc.Access {
 	return webrtc.AccessFunc(func(r webrtc.Request) (string, error) {
 		la, ok := apps[r.App].(*session.LiveApp)
 		if !ok {
 			return "", fmt.Errorf("%w: %q", webrtc.ErrNotFound, r.App)
 		}
-		key, err := la.AuthorizeExternal(r.App, session.ExternalRequest{
-			Name: r.Name, Publish: r.Publish, Credential: r.Bearer, Query: r.Query, Addr: r.Addr})
+		er := session.ExternalRequest{Name: r.Name, Publish: r.Publish, Credential: r.Bearer, Query: r.Query, Addr: r.Addr}
+		if hooks != nil {
+			ctx, via := r.Context, "WHEP"
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			if r.Publish {
+				via = "WHIP"
+			}
+			var err error
+			if er, err = session.HookExternal(ctx, hooks, r.App, via, er); err != nil {
+				return "", fmt.Errorf("%w: %v", webrtc.ErrForbidden, err)
+			}
+		}
+		key, err := la.AuthorizeExternal(r.App, er)
 		switch {
 		case errors.Is(err, session.ErrCredentials):
 			return "", fmt.Errorf("%w: %v", webrtc.ErrUnauthorized, err)
