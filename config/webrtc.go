@@ -21,6 +21,11 @@ type WebRTC struct {
 	// server behind 1:1 NAT).
 	ICEAddress string `yaml:"ice_address"`
 	PublicIP   string `yaml:"public_ip"`
+	// STUNListen runs the built-in STUN server (Binding requests only)
+	// on this UDP host:port; "" = off. ICEServers are more stun:/stuns:
+	// URLs for the answers' Link headers.
+	STUNListen string   `yaml:"stun_listen"`
+	ICEServers []string `yaml:"ice_servers"`
 	// UDPPorts is the sessions' UDP port range "MIN-MAX" (a firewall
 	// opening); "" lets the system choose.
 	UDPPorts string `yaml:"udp_ports"`
@@ -69,6 +74,16 @@ func (c *Config) validateWebRTC() error {
 	}
 	if err := validateWebRTCCodecs(w.Codecs); err != nil {
 		return err
+	}
+	if w.STUNListen != "" {
+		if _, err := netip.ParseAddrPort(w.STUNListen); err != nil {
+			return &Error{Key: "webrtc.stun_listen", Msg: fmt.Sprintf("must be IP:PORT (UDP), e.g. 0.0.0.0:3478, got %q", w.STUNListen)}
+		}
+	}
+	for i, u := range w.ICEServers {
+		if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "stuns:") {
+			return &Error{Key: fmt.Sprintf("webrtc.ice_servers[%d]", i), Msg: fmt.Sprintf("must be a stun: or stuns: URL (TURN is not supported yet), got %q", u)}
+		}
 	}
 	_, _, err := w.PortRange()
 	return err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestWebRTCPortRange(t *testing.T) {
@@ -46,6 +47,8 @@ func TestWebRTCValidate(t *testing.T) {
 		{"FLASHVOX_WEBRTC_PUBLIC_IP=example.com", "webrtc.public_ip"},
 		{"FLASHVOX_WEBRTC_UDP_PORTS=9-1", "webrtc.udp_ports"},
 		{"FLASHVOX_WEBRTC_MAX_SESSIONS=0", "webrtc.max_sessions"},
+		{"FLASHVOX_WEBRTC_STUN_LISTEN=stun.example.org:3478", "webrtc.stun_listen"},
+		{"FLASHVOX_WEBRTC_STUN_LISTEN=127.0.0.1", "webrtc.stun_listen"},
 	} {
 		_, err := Load("", []string{c.env})
 		var ce *Error
@@ -73,6 +76,13 @@ func TestWebRTCCodecs(t *testing.T) {
 		var ce *Error
 		if err != nil && (!errors.As(err, &ce) || ce.Key != "webrtc.codecs") {
 			t.Errorf("%q: %v is no webrtc.codecs error", c.cs, err)
+		}
+	}
+	for _, u := range []string{"turn:example.org", "http://x", ""} {
+		w := WebRTC{Enabled: true, ICEAddress: "127.0.0.1", Codecs: []string{"opus"}, MaxSessions: 1, MaxSessionsPerIP: 1, ConnectTimeout: 10 * time.Second, ICEServers: []string{u}}
+		var ce *Error
+		if err := (&Config{WebRTC: w}).validateWebRTC(); !errors.As(err, &ce) || ce.Key != "webrtc.ice_servers[0]" {
+			t.Errorf("ice_servers %q: %v", u, err)
 		}
 	}
 	c, err := Load("", nil)

@@ -4,7 +4,9 @@ package webrtc_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +125,32 @@ func TestWHIPNameInUse(t *testing.T) {
 	}
 	if n := e.srv.Sessions(); n != 0 || !e.st.Hub.Published("live/busy") {
 		t.Fatalf("%d sessions left; published %v", n, e.st.Hub.Published("live/busy"))
+	}
+}
+
+// TestICEServerLinks: with the built-in STUN server on, the answer and
+// OPTIONS carry Link headers naming it (as the clients reach it) and the
+// configured ICE servers (RFC 9725 §4.6); a TURN URL is refused at start.
+func TestICEServerLinks(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{STUNListen: "127.0.0.1:0", ICEServers: []string{"stun:stun.example.org:3478"}})
+	want := []string{
+		fmt.Sprintf(`<stun:127.0.0.1:%d>; rel="ice-server"`, e.srv.STUNAddr().Port),
+		`<stun:stun.example.org:3478>; rel="ice-server"`,
+	}
+	res, body := post(t, e.url+"/live/a/whep", "application/sdp", "", []byte(testpeer.PionOffer(t)))
+	if res.StatusCode != http.StatusCreated || !slices.Equal(res.Header.Values("Link"), want) {
+		t.Fatalf("%d %q: Link %q, want %q", res.StatusCode, body, res.Header.Values("Link"), want)
+	}
+	req, _ := http.NewRequest("OPTIONS", e.url+"/live/a/whip", nil)
+	opt, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Body.Close()
+	if !slices.Equal(opt.Header.Values("Link"), want) {
+		t.Fatalf("OPTIONS Link %q, want %q", opt.Header.Values("Link"), want)
+	}
+	if _, err := fvrtc.New(fvrtc.Options{ICEServers: []string{"turn:turn.example.org"}}); err == nil {
+		t.Fatal("a turn: URL accepted without credentials")
 	}
 }

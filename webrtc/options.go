@@ -70,6 +70,12 @@ type Options struct {
 	ICEAddress string
 	PublicIP   string
 	PublicIPs  []string
+	// STUNListen, when set (host:port), runs the built-in STUN server
+	// there (Binding requests only) and advertises it in the answers'
+	// Link headers; ICEServers are more stun:/stuns: URLs advertised as
+	// given (RFC 9725 §4.6).
+	STUNListen string
+	ICEServers []string
 	// UDPPortMin..UDPPortMax is the range of the sessions' UDP ports;
 	// 0, 0 lets the system choose.
 	UDPPortMin, UDPPortMax uint16

@@ -32,6 +32,9 @@ type Stats struct {
 	DTMFIn, DTMFOut atomic.Uint64
 	// DTMFDropped counts digits refused by the per-session rate bound.
 	DTMFDropped atomic.Uint64
+	// The built-in STUN server: Binding requests answered, packets
+	// ignored (not a Binding request), answers withheld by its rate bounds.
+	STUNAnswered, STUNIgnored, STUNLimited atomic.Uint64
 }
 
 // Server serves WHIP and WHEP on an HTTP mux. Its mutex guards the
@@ -42,6 +45,8 @@ type Server struct {
 	o       Options
 	se      webrtc.SettingEngine // shared by every session's API
 	opusErr error                // non-nil in a build without libopus
+	stun    *stunServer          // nil unless Options.STUNListen
+	links   []string             // the answers' Link headers (ICE servers)
 
 	mu       sync.Mutex
 	sessions map[string]*peerSession // by id
@@ -58,6 +63,9 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{o: o, se: se, sessions: map[string]*peerSession{}, perIP: map[string]int{}}
+	if err := s.startSTUN(); err != nil {
+		return nil, err
+	}
 	if e, err := opus.NewEncoder(48000, opus.EncoderOptions{}); err != nil {
 		s.opusErr = fmt.Errorf("%w: %v", ErrOpusUnavailable, err)
 	} else {
@@ -85,6 +93,7 @@ func (s *Server) Handler(next http.Handler) http.Handler {
 		case id == "" && r.Method == http.MethodPost:
 			s.post(w, r, kind == "whip")
 		case id == "" && r.Method == http.MethodOptions:
+			s.setLinks(w.Header())
 			w.Header().Set("Allow", "OPTIONS, POST")
 			w.Header().Set("Accept-Post", "application/sdp")
 			w.WriteHeader(http.StatusNoContent)
@@ -136,9 +145,14 @@ func (s *Server) Close() {
 	for _, p := range s.sessions {
 		all = append(all, p)
 	}
+	stun := s.stun
+	s.stun = nil
 	s.mu.Unlock()
 	for _, p := range all {
 		p.close("server closed")
+	}
+	if stun != nil {
+		stun.close()
 	}
 }
 
@@ -194,6 +208,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, publish bool) {
 		kind = "whip"
 	}
 	s.Stats.Opened.Add(1)
+	s.setLinks(w.Header())
 	w.Header().Set("Content-Type", "application/sdp")
 	w.Header().Set("Location", fmt.Sprintf("/%s/%s/%s/%s", req.App, req.Name, kind, p.id))
 	w.WriteHeader(http.StatusCreated)

@@ -37,6 +37,7 @@ func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry
 	srv, err := webrtc.New(webrtc.Options{
 		Hub: hub, Transcoder: tc, Access: liveAccess(apps, hooks), Codecs: codecs,
 		ICEAddress: w.ICEAddress, PublicIP: w.PublicIP, UDPPortMin: lo, UDPPortMax: hi,
+		STUNListen: w.STUNListen, ICEServers: w.ICEServers,
 		MaxSessions: w.MaxSessions, MaxSessionsPerIP: w.MaxSessionsPerIP, ConnectTimeout: w.ConnectTimeout,
 		MaxTranscoders: maxTranscoders(cfg.RTMP.MaxTranscoders),
 		Logger:         logger.With("component", "webrtc"),
@@ -103,5 +104,8 @@ func registerWebRTCMetrics(reg *prometheus.Registry, srv *webrtc.Server) {
 		counter("dtmf_in_total", "RFC 4733 digits received from WHIP publishers and published on their streams.", st.DTMFIn.Load),
 		counter("dtmf_out_total", "RFC 4733 digits sent to WHEP players.", st.DTMFOut.Load),
 		counter("dtmf_dropped_total", "Digits from WHIP publishers beyond the per-session rate bound, dropped.", st.DTMFDropped.Load),
+		counter("stun_answered_total", "Binding requests the built-in STUN server answered (webrtc.stun_listen).", st.STUNAnswered.Load),
+		counter("stun_ignored_total", "Packets the built-in STUN server ignored: not a Binding request.", st.STUNIgnored.Load),
+		counter("stun_limited_total", "Binding requests left unanswered by the STUN server's rate bounds (per address, in total).", st.STUNLimited.Load),
 	)
 }
