@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,11 +13,19 @@ import (
 // (docs/PROTOCOL.md), one PeerConnection per session, Opus.
 type WebRTC struct {
 	Enabled bool `yaml:"enabled"`
+	// Codecs is the codec preference: an offer gets the first of these it
+	// has (opus, pcmu, pcma, g722).
+	Codecs []string `yaml:"codecs"`
 	// ICEAddress is the local IP the sessions' UDP sockets use and announce
 	// as host candidates; PublicIP, when set, is announced instead (a
 	// server behind 1:1 NAT).
 	ICEAddress string `yaml:"ice_address"`
 	PublicIP   string `yaml:"public_ip"`
+	// STUNListen runs the built-in STUN server (Binding requests only)
+	// on this UDP host:port; "" = off. ICEServers are more stun:/stuns:
+	// URLs for the answers' Link headers.
+	STUNListen string   `yaml:"stun_listen"`
+	ICEServers []string `yaml:"ice_servers"`
 	// UDPPorts is the sessions' UDP port range "MIN-MAX" (a firewall
 	// opening); "" lets the system choose.
 	UDPPorts string `yaml:"udp_ports"`
@@ -63,6 +72,38 @@ func (c *Config) validateWebRTC() error {
 			return &Error{Key: "webrtc.public_ip", Msg: fmt.Sprintf("must be an IP address, got %q", w.PublicIP)}
 		}
 	}
+	if err := validateWebRTCCodecs(w.Codecs); err != nil {
+		return err
+	}
+	if w.STUNListen != "" {
+		if _, err := netip.ParseAddrPort(w.STUNListen); err != nil {
+			return &Error{Key: "webrtc.stun_listen", Msg: fmt.Sprintf("must be IP:PORT (UDP), e.g. 0.0.0.0:3478, got %q", w.STUNListen)}
+		}
+	}
+	for i, u := range w.ICEServers {
+		if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "stuns:") {
+			return &Error{Key: fmt.Sprintf("webrtc.ice_servers[%d]", i), Msg: fmt.Sprintf("must be a stun: or stuns: URL (TURN is not supported yet), got %q", u)}
+		}
+	}
 	_, _, err := w.PortRange()
 	return err
+}
+
+// webrtcCodecs are the codecs the WebRTC edge negotiates.
+var webrtcCodecs = []string{"opus", "pcmu", "pcma", "g722"}
+
+// validateWebRTCCodecs checks webrtc.codecs: known names, each once, at least one.
+func validateWebRTCCodecs(cs []string) error {
+	if len(cs) == 0 {
+		return &Error{Key: "webrtc.codecs", Msg: "must name at least one of opus, pcmu, pcma, g722"}
+	}
+	for i, c := range cs {
+		if !slices.Contains(webrtcCodecs, c) {
+			return &Error{Key: "webrtc.codecs", Msg: fmt.Sprintf("%q: the WebRTC edge speaks opus, pcmu, pcma and g722 (lower case)", c)}
+		}
+		if slices.Contains(cs[:i], c) {
+			return &Error{Key: "webrtc.codecs", Msg: fmt.Sprintf("%q named twice", c)}
+		}
+	}
+	return nil
 }

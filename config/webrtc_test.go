@@ -2,7 +2,9 @@ package config
 
 import (
 	"errors"
+	"slices"
 	"testing"
+	"time"
 )
 
 func TestWebRTCPortRange(t *testing.T) {
@@ -45,6 +47,8 @@ func TestWebRTCValidate(t *testing.T) {
 		{"FLASHVOX_WEBRTC_PUBLIC_IP=example.com", "webrtc.public_ip"},
 		{"FLASHVOX_WEBRTC_UDP_PORTS=9-1", "webrtc.udp_ports"},
 		{"FLASHVOX_WEBRTC_MAX_SESSIONS=0", "webrtc.max_sessions"},
+		{"FLASHVOX_WEBRTC_STUN_LISTEN=stun.example.org:3478", "webrtc.stun_listen"},
+		{"FLASHVOX_WEBRTC_STUN_LISTEN=127.0.0.1", "webrtc.stun_listen"},
 	} {
 		_, err := Load("", []string{c.env})
 		var ce *Error
@@ -54,5 +58,35 @@ func TestWebRTCValidate(t *testing.T) {
 	}
 	if _, err := Load("", nil); err != nil {
 		t.Fatalf("defaults: %v", err)
+	}
+}
+
+func TestWebRTCCodecs(t *testing.T) {
+	for _, c := range []struct {
+		cs []string
+		ok bool
+	}{
+		{[]string{"opus", "pcmu", "pcma", "g722"}, true}, {[]string{"pcmu"}, true},
+		{nil, false}, {[]string{"speex"}, false}, {[]string{"PCMU"}, false}, {[]string{"opus", "opus"}, false},
+	} {
+		err := validateWebRTCCodecs(c.cs)
+		if (err == nil) != c.ok {
+			t.Errorf("%q: %v", c.cs, err)
+		}
+		var ce *Error
+		if err != nil && (!errors.As(err, &ce) || ce.Key != "webrtc.codecs") {
+			t.Errorf("%q: %v is no webrtc.codecs error", c.cs, err)
+		}
+	}
+	for _, u := range []string{"turn:example.org", "http://x", ""} {
+		w := WebRTC{Enabled: true, ICEAddress: "127.0.0.1", Codecs: []string{"opus"}, MaxSessions: 1, MaxSessionsPerIP: 1, ConnectTimeout: 10 * time.Second, ICEServers: []string{u}}
+		var ce *Error
+		if err := (&Config{WebRTC: w}).validateWebRTC(); !errors.As(err, &ce) || ce.Key != "webrtc.ice_servers[0]" {
+			t.Errorf("ice_servers %q: %v", u, err)
+		}
+	}
+	c, err := Load("", nil)
+	if err != nil || !slices.Equal(c.WebRTC.Codecs, []string{"opus", "pcmu", "pcma", "g722"}) {
+		t.Fatalf("default codecs %q, %v", c.WebRTC.Codecs, err)
 	}
 }

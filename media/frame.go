@@ -22,6 +22,10 @@ const (
 	KindData
 	KindPublish
 	KindUnpublish
+	// KindDTMF carries telephone digits sent in the stream (a WebRTC
+	// publisher's RFC 4733 events): Payload holds their characters,
+	// "0-9*#A-D". Edges that cannot carry them skip the frame.
+	KindDTMF
 )
 
 func (k Kind) String() string {
@@ -36,6 +40,8 @@ func (k Kind) String() string {
 		return "publish"
 	case KindUnpublish:
 		return "unpublish"
+	case KindDTMF:
+		return "dtmf"
 	}
 	return "unknown"
 }

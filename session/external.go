@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -28,14 +29,19 @@ type ExternalRequest struct {
 	Credential string
 	Query      string // key=SECRET and token=T are accepted here too
 	Addr       string // the client's address, for the guessing throttle
+	// Hooked: the HTTP hooks (HookExternal) ran and allowed the request,
+	// which PolicyHook needs; HookName is the name they gave ("" keeps
+	// Name). Policies apply to Name, the name as asked, as over RTMP.
+	Hooked   bool
+	HookName string
 }
 
 // AuthorizeExternal applies the application's publish or play policy to r
 // and returns the hub key (APP/NAME), or an error wrapping ErrCredentials
-// or ErrRefused. Under PolicyHook it refuses: the HTTP hooks speak about
-// RTMP connections and are not asked for WebRTC sessions yet.
+// or ErrRefused. Under PolicyHook it allows what the hooks allowed
+// (r.Hooked), and refuses when they did not run (they are off).
 func (a *LiveApp) AuthorizeExternal(app string, r ExternalRequest) (string, error) {
-	if r.Name == "" || len(r.Name) > 256 || strings.ContainsAny(r.Name, "#/?\x00\r\n") {
+	if !externalName(r.Name) || (r.HookName != "" && !externalName(r.HookName)) {
 		return "", fmt.Errorf("%w: invalid stream name", ErrRefused)
 	}
 	q, _ := url.ParseQuery(r.Query)
@@ -61,15 +67,53 @@ func (a *LiveApp) AuthorizeExternal(app string, r ExternalRequest) (string, erro
 			key = q.Get("key")
 		}
 		err = a.externalKey(app, r.Addr, r.Name, key)
-	case PolicyHook:
-		err = fmt.Errorf("%w: %s: %s is decided by the HTTP hooks, which do not cover WebRTC yet", ErrRefused, app, what)
+	case PolicyHook: // the hooks ran before and allowed; without hooks, nobody decides
+		if !r.Hooked {
+			err = fmt.Errorf("%w: %s: %s needs the HTTP hooks, which are off", ErrRefused, app, what)
+		} else if isFlashvoxToken(cred) {
+			err = a.externalToken(app, r.Addr, cred)
+		}
 	default:
 		err = fmt.Errorf("%w: %s: %s is not allowed in this application", ErrRefused, app, what)
 	}
 	if err != nil {
 		return "", err
 	}
+	if r.HookName != "" {
+		return app + "/" + r.HookName, nil
+	}
 	return app + "/" + r.Name, nil
+}
+
+// externalName: a stream name WHIP/WHEP may use (not a derived key's '#').
+func externalName(n string) bool {
+	return n != "" && len(n) <= 256 && !strings.ContainsAny(n, "#/?\x00\r\n")
+}
+
+// HookExternal asks the HTTP hooks h about a WHIP or WHEP request as about
+// an RTMP client's: on_connect, then on_publish or on_play, with the
+// request's query as the arguments and via ("WHIP", "WHEP") as flashver,
+// so a hook service can tell the transports apart. It returns r with
+// Hooked set and the name the hooks gave; a refusal wraps ErrRefused.
+func HookExternal(ctx context.Context, h Hooks, app, via string, r ExternalRequest) (ExternalRequest, error) {
+	ci := &ConnInfo{ClientID: clientIDs.Add(1), Addr: r.Addr, App: app, Args: r.Query, FlashVer: via}
+	if err := h.Connect(ctx, ci); err != nil {
+		return r, fmt.Errorf("%w: %s: refused by on_connect: %v", ErrRefused, app, err)
+	}
+	sr := StreamRequest{Name: r.Name, Args: r.Query, Type: "live"}
+	ask, what := h.Play, "on_play"
+	if r.Publish {
+		ask, what = h.Publish, "on_publish"
+	}
+	name, err := ask(ctx, ci, sr)
+	if err != nil {
+		return r, fmt.Errorf("%w: %s: refused by %s: %v", ErrRefused, app, what, err)
+	}
+	r.Hooked = true
+	if name != r.Name {
+		r.HookName = name
+	}
+	return r, nil
 }
 
 // externalToken verifies a flashvox token, throttled per address.

@@ -344,6 +344,8 @@ func (p *player) deliverLocked(f *media.Frame) {
 	case media.KindUnpublish:
 		_ = s.onStatus(p.streamID, statusInfo(codePlayUnpublish, p.name+" is now unpublished.", "details", p.name))
 		return
+	case media.KindDTMF:
+		return // FLV has no DTMF; phone-app calls send digits by command
 	}
 	if p.paused.Load() || (f.Kind == media.KindAudio && p.noAudio.Load()) || (f.Kind == media.KindVideo && p.noVideo.Load()) {
 		return

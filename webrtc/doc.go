@@ -1,9 +1,13 @@
 // Package webrtc is flashvox's browser edge: WHIP (RFC 9725) and WHEP
-// sessions on pion/webrtc, audio only, Opus. One PeerConnection per
-// session; the browser's Opus is published to the hub as codec.Opus frames
-// (WHIP), and a hub stream is played to the browser as Opus 48 kHz through
-// the shared transcoder (WHEP), so RTMP publishers in Nellymoser or Speex
-// are heard in a browser and a browser is heard by RTMP players.
+// sessions on pion/webrtc, audio only, one codec per session: Opus, PCMU,
+// PCMA or G.722, the first of Options.Codecs the offer has. One
+// PeerConnection per session; the browser's audio is published to the hub
+// as frames of its codec (WHIP), and a hub stream is played to the browser
+// through the shared transcoder to the session's codec (WHEP): a stream
+// already in that codec passes through it untouched, so RTMP publishers in
+// Nellymoser or Speex are heard in a browser, a SIP leg's G.711 reaches a
+// G.711 player without decoding, and a browser is heard by RTMP players.
+// RFC 4733 digits travel both ways as media.KindDTMF frames (dtmf.go).
 //
 // The package knows no application policy: Options.Access (the session
 // layer's live applications, adapted in internal/app) says which hub key a

@@ -4,11 +4,14 @@ package webrtc_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	fvrtc "github.com/flashvox/flashvox/webrtc"
@@ -27,7 +30,7 @@ func TestHostileRequests(t *testing.T) {
 		{"oversized", "/live/a/whep", "application/sdp", bytes.Repeat([]byte("v=0\r\n"), 8<<10), http.StatusRequestEntityTooLarge},
 		{"not sdp", "/live/a/whep", "text/plain", offer, http.StatusUnsupportedMediaType},
 		{"garbage", "/live/a/whep", "application/sdp", []byte("v=0\r\nnonsense"), http.StatusBadRequest},
-		{"no opus", "/live/a/whep", "application/sdp", []byte(strings.ReplaceAll(string(offer), "opus/48000", "speex/16000")), http.StatusBadRequest},
+		{"no codec the edge speaks", "/live/a/whep", "application/sdp", []byte(noKnownCodec.Replace(string(offer))), http.StatusBadRequest},
 		{"unknown app", "/nope/a/whep", "application/sdp", offer, http.StatusNotFound},
 	} {
 		if res, body := post(t, e.url+c.path, c.ctype, "", c.body); res.StatusCode != c.want {
@@ -66,6 +69,20 @@ func TestHostileRequests(t *testing.T) {
 	}
 	if n := e.srv.Sessions(); n != 1 {
 		t.Fatalf("%d sessions after one DELETE, want 1", n)
+	}
+}
+
+// noKnownCodec renames every codec the edge speaks in an offer.
+var noKnownCodec = strings.NewReplacer("opus/48000", "speex/16000", "PCMU/8000", "L16/8000", "PCMA/8000", "GSM/8000", "G722/8000", "iLBC/8000")
+
+// TestNoCodecInCommon: an edge configured for Opus only refuses (400) an
+// offer of G.711 alone, naming both sides' codecs.
+func TestNoCodecInCommon(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{Codecs: []codec.ID{codec.Opus}})
+	g711 := strings.ReplaceAll(testpeer.PionOffer(t), "opus/48000", "speex/16000")
+	res, body := post(t, e.url+"/live/a/whep", "application/sdp", "", []byte(g711))
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "no codec in common") {
+		t.Fatalf("%d %q, want 400 no codec in common", res.StatusCode, body)
 	}
 }
 
@@ -108,5 +125,32 @@ func TestWHIPNameInUse(t *testing.T) {
 	}
 	if n := e.srv.Sessions(); n != 0 || !e.st.Hub.Published("live/busy") {
 		t.Fatalf("%d sessions left; published %v", n, e.st.Hub.Published("live/busy"))
+	}
+}
+
+// TestICEServerLinks: with the built-in STUN server on, the answer and
+// OPTIONS carry Link headers naming it (as the clients reach it) and the
+// configured ICE servers (RFC 9725 §4.6); a TURN URL is refused at start.
+func TestICEServerLinks(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{STUNListen: "127.0.0.1:0", ICEServers: []string{"stun:stun.example.org:3478"}})
+	want := []string{
+		fmt.Sprintf(`<stun:127.0.0.1:%d>; rel="ice-server"`, e.srv.STUNAddr().Port),
+		`<stun:stun.example.org:3478>; rel="ice-server"`,
+	}
+	res, body := post(t, e.url+"/live/a/whep", "application/sdp", "", []byte(testpeer.PionOffer(t)))
+	if res.StatusCode != http.StatusCreated || !slices.Equal(res.Header.Values("Link"), want) {
+		t.Fatalf("%d %q: Link %q, want %q", res.StatusCode, body, res.Header.Values("Link"), want)
+	}
+	req, _ := http.NewRequest("OPTIONS", e.url+"/live/a/whip", nil)
+	opt, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Body.Close()
+	if !slices.Equal(opt.Header.Values("Link"), want) {
+		t.Fatalf("OPTIONS Link %q, want %q", opt.Header.Values("Link"), want)
+	}
+	if _, err := fvrtc.New(fvrtc.Options{ICEServers: []string{"turn:turn.example.org"}}); err == nil {
+		t.Fatal("a turn: URL accepted without credentials")
 	}
 }

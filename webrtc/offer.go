@@ -6,7 +6,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strings"
 
 	"github.com/pion/sdp/v3"
 )
@@ -22,26 +21,28 @@ var (
 	errBadOffer    = errors.New("bad SDP offer")
 )
 
-// readOffer reads a request's SDP offer, bounded by MaxOfferSize.
-func readOffer(r *http.Request) (string, error) {
+// readOffer reads a request's SDP offer, bounded by MaxOfferSize, and
+// what its audio sections offer.
+func readOffer(r *http.Request) (string, offered, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/sdp" {
-		return "", errContentType
+		return "", offered{}, errContentType
 	}
 	if r.ContentLength > MaxOfferSize {
-		return "", errTooLarge
+		return "", offered{}, errTooLarge
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, MaxOfferSize+1))
 	if err != nil {
-		return "", fmt.Errorf("read offer: %w", err)
+		return "", offered{}, fmt.Errorf("read offer: %w", err)
 	}
 	if len(b) > MaxOfferSize {
-		return "", errTooLarge
+		return "", offered{}, errTooLarge
 	}
-	if err := checkOffer(b); err != nil {
-		return "", err
+	o, err := checkOffer(b)
+	if err != nil {
+		return "", offered{}, err
 	}
-	return string(b), nil
+	return string(b), o, nil
 }
 
 // maxMedia bounds the m= sections an offer may have: WHIP/WHEP audio needs
@@ -50,24 +51,19 @@ func readOffer(r *http.Request) (string, error) {
 const maxMedia = 8
 
 // checkOffer refuses what pion should not even parse at length: not an
-// SDP offer, too many media sections, or no audio section with Opus.
-func checkOffer(b []byte) error {
+// SDP offer, too many media sections, or no audio section with a codec
+// the edge speaks (opus/48000, PCMU/8000, PCMA/8000, G722/8000).
+func checkOffer(b []byte) (offered, error) {
 	var d sdp.SessionDescription
 	if err := d.UnmarshalString(string(b)); err != nil {
-		return fmt.Errorf("%w: %v", errBadOffer, err)
+		return offered{}, fmt.Errorf("%w: %v", errBadOffer, err)
 	}
 	if len(d.MediaDescriptions) == 0 || len(d.MediaDescriptions) > maxMedia {
-		return fmt.Errorf("%w: %d media sections (want 1..%d)", errBadOffer, len(d.MediaDescriptions), maxMedia)
+		return offered{}, fmt.Errorf("%w: %d media sections (want 1..%d)", errBadOffer, len(d.MediaDescriptions), maxMedia)
 	}
-	for _, m := range d.MediaDescriptions {
-		if m.MediaName.Media != "audio" {
-			continue
-		}
-		for _, a := range m.Attributes {
-			if a.Key == "rtpmap" && strings.Contains(strings.ToLower(a.Value), " opus/48000") {
-				return nil
-			}
-		}
+	o := readOffered(&d)
+	if len(o.codecs) == 0 {
+		return offered{}, fmt.Errorf("%w: no audio section offers opus/48000, PCMU/8000, PCMA/8000 or G722/8000", errBadOffer)
 	}
-	return fmt.Errorf("%w: no audio section offers opus/48000", errBadOffer)
+	return o, nil
 }

@@ -1,10 +1,13 @@
 package webrtc
 
 import (
+	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
+	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/media/transcode"
 )
@@ -29,6 +32,9 @@ type Request struct {
 	Bearer    string // the Authorization: Bearer credential, "" if none
 	Query     string // the URL's raw query (key=…), "" if none
 	Addr      string // the client's IP address, for the guessing throttle
+	// Context is the HTTP request's: it ends when the client goes away
+	// (an Access that asks an outside service, the HTTP hooks, uses it).
+	Context context.Context
 }
 
 // Access decides whether a request may publish or play, and names the hub
@@ -54,11 +60,22 @@ type Options struct {
 	Hub        *media.Hub
 	Transcoder Transcoder
 	Access     Access
+	// Codecs is the codec preference (DefaultCodecs when empty): the
+	// first one an offer has is the session's only codec.
+	Codecs []codec.ID
 	// ICEAddress is the local address ICE gathers host candidates on
-	// ("127.0.0.1" by default, loopback only); PublicIP, when set,
-	// replaces it in the candidates (a server behind 1:1 NAT).
+	// ("127.0.0.1" by default, loopback only); PublicIP and PublicIPs,
+	// when set, replace it in the candidates (a server behind 1:1 NAT:
+	// at most one address per IP family).
 	ICEAddress string
 	PublicIP   string
+	PublicIPs  []string
+	// STUNListen, when set (host:port), runs the built-in STUN server
+	// there (Binding requests only) and advertises it in the answers'
+	// Link headers; ICEServers are more stun:/stuns: URLs advertised as
+	// given (RFC 9725 §4.6).
+	STUNListen string
+	ICEServers []string
 	// UDPPortMin..UDPPortMax is the range of the sessions' UDP ports;
 	// 0, 0 lets the system choose.
 	UDPPortMin, UDPPortMax uint16
@@ -74,6 +91,9 @@ type Options struct {
 }
 
 func (o *Options) defaults() {
+	if len(o.Codecs) == 0 {
+		o.Codecs = DefaultCodecs
+	}
 	if o.ICEAddress == "" {
 		o.ICEAddress = "127.0.0.1"
 	}
@@ -89,4 +109,15 @@ func (o *Options) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+}
+
+// publicIPs is PublicIP and PublicIPs, without repeats.
+func (o *Options) publicIPs() []string {
+	var out []string
+	for _, ip := range append([]string{o.PublicIP}, o.PublicIPs...) {
+		if ip != "" && !slices.Contains(out, ip) {
+			out = append(out, ip)
+		}
+	}
+	return out
 }

@@ -10,47 +10,64 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// opusCodec is the one codec the edge negotiates: Opus as every browser
-// offers it (RFC 7587: always opus/48000/2 in SDP, mono content is fine).
-var opusCodec = webrtc.RTPCodecParameters{
-	RTPCodecCapability: webrtc.RTPCodecCapability{
-		MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
-		SDPFmtpLine: "minptime=10;useinbandfec=1",
-	},
-	PayloadType: 111,
+// settings builds the SettingEngine every session shares: host
+// candidates on the configured address only, no mDNS (no multicast
+// traffic; the browser's .local candidates are not needed: its checks
+// reach us as peer-reflexive ones).
+func settings(o *Options) (webrtc.SettingEngine, error) {
+	var s webrtc.SettingEngine
+	ip := net.ParseIP(o.ICEAddress)
+	if ip == nil {
+		return s, fmt.Errorf("webrtc: ICE address %q is not an IP address", o.ICEAddress)
+	}
+	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	s.SetIPFilter(func(c net.IP) bool { return c.Equal(ip) })
+	s.SetIncludeLoopbackCandidate(ip.IsLoopback())
+	if ips := o.publicIPs(); len(ips) > 0 {
+		s.SetNAT1To1IPs(ips, webrtc.ICECandidateTypeHost)
+	}
+	if o.UDPPortMin != 0 || o.UDPPortMax != 0 {
+		if err := s.SetEphemeralUDPPortRange(o.UDPPortMin, o.UDPPortMax); err != nil {
+			return s, fmt.Errorf("webrtc: UDP ports: %w", err)
+		}
+	}
+	return s, nil
 }
 
-// newAPI builds the pion API every session shares: Opus only, the default
-// interceptors (NACK, RTCP reports), host candidates on the configured
-// address only, no mDNS (no multicast traffic; the browser's .local
-// candidates are not needed: its checks reach us as peer-reflexive ones).
-func newAPI(o *Options) (*webrtc.API, error) {
+// sessionAPI builds one session's pion API: the one codec chosen from the
+// offer (so pion's answer has exactly it) and, when the offer has it at
+// that codec's clock, telephone-event; the default interceptors (NACK,
+// RTCP reports). A MediaEngine per session: pion keeps negotiation state
+// in it.
+func sessionAPI(se webrtc.SettingEngine, c rtpCodec, events bool) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(opusCodec, webrtc.RTPCodecTypeAudio); err != nil {
-		return nil, fmt.Errorf("webrtc: register opus: %w", err)
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: c.cap, PayloadType: c.pt}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, fmt.Errorf("webrtc: register %s: %w", c.id, err)
+	}
+	if events {
+		ev := webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mimeTelephoneEvent, ClockRate: c.cap.ClockRate, SDPFmtpLine: "0-15"},
+			PayloadType:        eventPT(c.cap.ClockRate),
+		}
+		if err := m.RegisterCodec(ev, webrtc.RTPCodecTypeAudio); err != nil {
+			return nil, fmt.Errorf("webrtc: register telephone-event: %w", err)
+		}
 	}
 	ir := &interceptor.Registry{}
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		return nil, fmt.Errorf("webrtc: interceptors: %w", err)
 	}
-	ip := net.ParseIP(o.ICEAddress)
-	if ip == nil {
-		return nil, fmt.Errorf("webrtc: ICE address %q is not an IP address", o.ICEAddress)
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+}
+
+// eventPT is the payload type telephone-event is registered with
+// (Chromium's numbers; the answer takes the offer's anyway).
+func eventPT(clock uint32) webrtc.PayloadType {
+	if clock == 48000 {
+		return 110
 	}
-	var s webrtc.SettingEngine
-	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
-	s.SetIPFilter(func(c net.IP) bool { return c.Equal(ip) })
-	s.SetIncludeLoopbackCandidate(ip.IsLoopback())
-	if o.PublicIP != "" {
-		s.SetNAT1To1IPs([]string{o.PublicIP}, webrtc.ICECandidateTypeHost)
-	}
-	if o.UDPPortMin != 0 || o.UDPPortMax != 0 {
-		if err := s.SetEphemeralUDPPortRange(o.UDPPortMin, o.UDPPortMax); err != nil {
-			return nil, fmt.Errorf("webrtc: UDP ports: %w", err)
-		}
-	}
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(s)), nil
+	return 126
 }
 
 // answer applies offer to pc and returns the complete answer (all host

@@ -18,17 +18,35 @@ import (
 	"github.com/flashvox/flashvox/codec/opus"
 )
 
+// Stats count sessions, refusals and the media the edge moves, for the
+// metrics exporter.
+type Stats struct {
+	Opened  atomic.Uint64 // sessions answered
+	Refused atomic.Uint64 // requests refused (access, bounds, bad offers)
+	// Audio frames sent to WHEP players: passed through (the stream was
+	// already in the player's codec: no decoding, only RTP packetising)
+	// or transcoded by the hub's shared transcoder.
+	PassedThrough atomic.Uint64
+	Transcoded    atomic.Uint64
+	// RFC 4733 digits received from WHIP publishers and sent to WHEP players.
+	DTMFIn, DTMFOut atomic.Uint64
+	// DTMFDropped counts digits refused by the per-session rate bound.
+	DTMFDropped atomic.Uint64
+	// The built-in STUN server: Binding requests answered, packets
+	// ignored (not a Binding request), answers withheld by its rate bounds.
+	STUNAnswered, STUNIgnored, STUNLimited atomic.Uint64
+}
+
 // Server serves WHIP and WHEP on an HTTP mux. Its mutex guards the
 // session registry; each session's goroutines own its media.
 type Server struct {
 	// Stats count sessions and refusals, for the metrics exporter.
-	Stats struct {
-		Opened  atomic.Uint64 // sessions answered
-		Refused atomic.Uint64 // requests refused (access, bounds, bad offers)
-	}
+	Stats   Stats
 	o       Options
-	api     *webrtc.API
-	opusErr error // non-nil in a build without libopus
+	se      webrtc.SettingEngine // shared by every session's API
+	opusErr error                // non-nil in a build without libopus
+	stun    *stunServer          // nil unless Options.STUNListen
+	links   []string             // the answers' Link headers (ICE servers)
 
 	mu       sync.Mutex
 	sessions map[string]*peerSession // by id
@@ -40,11 +58,14 @@ type Server struct {
 // an IP, a bad UDP port range).
 func New(o Options) (*Server, error) {
 	o.defaults()
-	api, err := newAPI(&o)
+	se, err := settings(&o)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, api: api, sessions: map[string]*peerSession{}, perIP: map[string]int{}}
+	s := &Server{o: o, se: se, sessions: map[string]*peerSession{}, perIP: map[string]int{}}
+	if err := s.startSTUN(); err != nil {
+		return nil, err
+	}
 	if e, err := opus.NewEncoder(48000, opus.EncoderOptions{}); err != nil {
 		s.opusErr = fmt.Errorf("%w: %v", ErrOpusUnavailable, err)
 	} else {
@@ -72,6 +93,7 @@ func (s *Server) Handler(next http.Handler) http.Handler {
 		case id == "" && r.Method == http.MethodPost:
 			s.post(w, r, kind == "whip")
 		case id == "" && r.Method == http.MethodOptions:
+			s.setLinks(w.Header())
 			w.Header().Set("Allow", "OPTIONS, POST")
 			w.Header().Set("Accept-Post", "application/sdp")
 			w.WriteHeader(http.StatusNoContent)
@@ -123,9 +145,14 @@ func (s *Server) Close() {
 	for _, p := range s.sessions {
 		all = append(all, p)
 	}
+	stun := s.stun
+	s.stun = nil
 	s.mu.Unlock()
 	for _, p := range all {
 		p.close("server closed")
+	}
+	if stun != nil {
+		stun.close()
 	}
 }
 
@@ -143,7 +170,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, publish bool) {
 		return
 	}
 	ip := clientIP(r)
-	req := Request{App: r.PathValue("app"), Name: r.PathValue("name"), Publish: publish, Query: r.URL.RawQuery, Addr: ip}
+	req := Request{App: r.PathValue("app"), Name: r.PathValue("name"), Publish: publish, Query: r.URL.RawQuery, Addr: ip, Context: r.Context()}
 	if b, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 		req.Bearer = strings.TrimSpace(b)
 	}
@@ -152,11 +179,17 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, publish bool) {
 		s.refuse(w, req, err)
 		return
 	}
-	offer, err := readOffer(r)
+	offer, offered, err := readOffer(r)
 	if err != nil {
 		s.refuse(w, req, err)
 		return
 	}
+	id, ok := offered.choose(s.o.Codecs)
+	if !ok {
+		s.refuse(w, req, fmt.Errorf("%w: no codec in common (offered %v, this server speaks %v)", errBadOffer, offered.codecs, s.o.Codecs))
+		return
+	}
+	c, _ := lookupRTPCodec(id)
 	p, err := s.admit(ip, key, publish)
 	if err != nil {
 		s.refuse(w, req, err)
@@ -164,7 +197,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, publish bool) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.o.ConnectTimeout)
 	defer cancel()
-	ans, err := p.start(ctx, offer)
+	ans, err := p.start(ctx, offer, c, offered.hasEvents(int(c.cap.ClockRate)))
 	if err != nil {
 		p.close(err.Error())
 		s.refuse(w, req, err)
@@ -175,6 +208,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, publish bool) {
 		kind = "whip"
 	}
 	s.Stats.Opened.Add(1)
+	s.setLinks(w.Header())
 	w.Header().Set("Content-Type", "application/sdp")
 	w.Header().Set("Location", fmt.Sprintf("/%s/%s/%s/%s", req.App, req.Name, kind, p.id))
 	w.WriteHeader(http.StatusCreated)

@@ -19,6 +19,8 @@ type peerSession struct {
 	ip, key string
 	publish bool
 	log     *slog.Logger
+	codec   rtpCodec // the session's one audio codec
+	events  bool     // telephone-event negotiated at the codec's clock
 
 	pc   *webrtc.PeerConnection
 	once sync.Once
@@ -26,9 +28,15 @@ type peerSession struct {
 	stop func()        // releases the hub side (set by startWHIP/startWHEP)
 }
 
-// start makes the PeerConnection, wires the media and answers offer.
-func (p *peerSession) start(ctx context.Context, offer string) (string, error) {
-	pc, err := p.s.api.NewPeerConnection(webrtc.Configuration{})
+// start makes the PeerConnection for codec c (and telephone-event when
+// events), wires the media and answers offer.
+func (p *peerSession) start(ctx context.Context, offer string, c rtpCodec, events bool) (string, error) {
+	p.codec, p.events = c, events
+	api, err := sessionAPI(p.s.se, c, events)
+	if err != nil {
+		return "", err
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return "", fmt.Errorf("webrtc: new peer connection: %w", err)
 	}
@@ -53,7 +61,7 @@ func (p *peerSession) start(ctx context.Context, offer string) (string, error) {
 		return "", err
 	}
 	go p.watchConnect()
-	p.log.Info("webrtc session", "addr", p.ip)
+	p.log.Info("webrtc session", "addr", p.ip, "codec", c.id, "dtmf", events)
 	return ans, nil
 }
 

@@ -2,74 +2,146 @@ package webrtc
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"fmt"
-	"time"
 
 	"github.com/pion/webrtc/v4"
-	pmedia "github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/media/transcode"
 )
 
-// frameDur is an Opus frame's length when timestamps do not say better.
-const frameDur = 20 * time.Millisecond
-
-// startWHEP adds a send-only Opus track fed by the stream, transcoded to
-// Opus 48 kHz (shared with every other Opus player of the stream; a stream
-// published in Opus passes through untouched).
+// startWHEP adds a send-only track in the session's codec fed by the
+// stream through the hub's shared transcoder of (stream, codec): audio
+// already in that codec passes through it untouched (the same frame, no
+// decoding: only RTP packetising here), other audio is transcoded once
+// for every player of that codec.
 func (p *peerSession) startWHEP() error {
-	track, err := webrtc.NewTrackLocalStaticSample(opusCodec.RTPCodecCapability, "audio", "flashvox")
-	if err != nil {
-		return fmt.Errorf("webrtc: opus track: %w", err)
-	}
+	track := newRTPTrack(p.codec)
 	sender, err := p.pc.AddTrack(track)
 	if err != nil {
 		return fmt.Errorf("webrtc: add track: %w", err)
 	}
+	in, _ := codec.Lookup(p.codec.id)
 	q := p.s.o.Hub.NewQueue(0)
-	sub, err := p.s.o.Transcoder.Subscribe(p.key, transcode.Target{Codec: codec.Opus, Rate: 48000, Budget: p.s.o.MaxTranscoders}, q)
+	sub, err := p.s.o.Transcoder.Subscribe(p.key, transcode.Target{Codec: p.codec.id, Rate: in.SampleRate, Budget: p.s.o.MaxTranscoders}, q)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errNoTranscoder, err)
 	}
 	p.stop = sub.Close
 	go drainRTCP(sender)
-	go p.playLoop(q, track)
+	go p.playLoop(q, track, sub, in)
 	return nil
 }
 
-// playLoop writes the stream's Opus frames to the track until the session
+// rtpClock stamps a stream's frames in RTP clock units: the gap between
+// two frames' millisecond timestamps, so the player's clock follows the
+// publisher's pauses; a jump (a new publisher, a re-anchored transcoder)
+// counts as the previous frame's length and starts a talkspurt.
+type rtpClock struct {
+	perMs   uint32 // clock units per millisecond
+	ts      uint32
+	lastMs  uint32
+	lastLen uint32 // the previous frame's length, clock units
+	have    bool
+}
+
+func newRTPClock(clock uint32) *rtpClock {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return &rtpClock{perMs: clock / 1000, ts: binary.BigEndian.Uint32(b[:])}
+}
+
+// stamp returns the timestamp of a frame at ms lasting length units, and
+// whether it starts a talkspurt (RTP marker).
+func (c *rtpClock) stamp(ms, length uint32) (ts uint32, marker bool) {
+	switch gap := int32(ms - c.lastMs); {
+	case !c.have:
+		marker = true
+	case gap > 0 && gap <= 1000:
+		c.ts += uint32(gap) * c.perMs
+	default:
+		c.ts += c.lastLen
+		marker = true
+	}
+	c.lastMs, c.lastLen, c.have = ms, length, true
+	return c.ts, marker
+}
+
+// reset makes the next frame start afresh (a new publisher).
+func (c *rtpClock) reset() {
+	if c.have {
+		c.ts += c.lastLen
+	}
+	c.have = false
+}
+
+// frameLength is a packet's length in RTP clock units: G.711 and G.722
+// carry one byte per clock unit (G.722's clock is 8000 Hz, RFC 3551);
+// Opus frames from the hub are 20 ms.
+func frameLength(id codec.ID, payload []byte) uint32 {
+	if id == codec.Opus {
+		return 960
+	}
+	return uint32(len(payload))
+}
+
+// playLoop writes the stream's frames to the track until the session
 // ends (closing the subscription closes q).
-func (p *peerSession) playLoop(q *media.Queue, track *webrtc.TrackLocalStaticSample) {
-	var last uint32
-	have := false
+func (p *peerSession) playLoop(q *media.Queue, track *rtpTrack, sub *transcode.Subscription, in codec.Info) {
+	clock := newRTPClock(track.c.cap.ClockRate)
+	st := &p.s.Stats
 	for {
 		f, err := q.Next(context.Background())
 		if err != nil {
 			return
 		}
-		if f.Kind != media.KindAudio || f.Codec != codec.Opus {
-			if f.Kind == media.KindPublish {
-				have = false // a new publisher: its timestamps start afresh
+		switch {
+		case f.Kind == media.KindPublish:
+			clock.reset() // a new publisher: its timestamps start afresh
+		case f.Kind == media.KindDTMF:
+			p.sendDigits(track, clock, f.Payload)
+		case f.Kind == media.KindAudio && f.Codec == in.ID && len(f.Payload) > 0:
+			if sub.PassingThrough() {
+				st.PassedThrough.Add(1)
+			} else {
+				st.Transcoded.Add(1)
 			}
-			continue
-		}
-		d := frameDur
-		if have {
-			// The gap since the last frame, so the RTP clock follows the
-			// publisher's pauses; a jump (new anchor) counts as one frame.
-			if ms := int32(f.Timestamp - last); ms > 0 && ms <= 1000 {
-				d = time.Duration(ms) * time.Millisecond
+			ts, marker := clock.stamp(f.Timestamp, frameLength(in.ID, f.Payload))
+			if err := track.writeAudio(f.Payload, ts, marker); err != nil && err != errNotBound {
+				p.log.Debug("write rtp", "err", err)
+				return
 			}
-		}
-		last, have = f.Timestamp, true
-		if err := track.WriteSample(pmedia.Sample{Data: f.Payload, Duration: d}); err != nil {
-			p.log.Debug("write sample", "err", err)
-			return
 		}
 	}
 }
+
+// sendDigits sends each digit of ds as an RFC 4733 event stamped where
+// the audio is, if the player negotiated telephone-event.
+func (p *peerSession) sendDigits(track *rtpTrack, clock *rtpClock, ds []byte) {
+	if !track.hasEvents() {
+		return
+	}
+	for i, d := range ds {
+		ev, ok := eventOf(d)
+		if !ok || i >= maxDigitsPerFrame {
+			continue
+		}
+		// Each digit its own event timestamp, spaced by its length.
+		ts := clock.ts + clock.lastLen + uint32(i)*(eventSteps+2)*(track.c.cap.ClockRate/50)
+		for k, pkt := range eventPackets(ev, track.c.cap.ClockRate) {
+			if err := track.write(true, pkt, ts, k == 0); err != nil {
+				return
+			}
+		}
+		p.s.Stats.DTMFOut.Add(1)
+	}
+}
+
+// maxDigitsPerFrame bounds the digits taken from one DTMF frame.
+const maxDigitsPerFrame = 16
 
 // drainRTCP reads the browser's RTCP so the interceptors (NACK, reports)
 // see it; it ends when the sender closes.

@@ -127,7 +127,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	})
 	tunnel.Register(mux)
 	tunnel.RegisterMetrics(reg)
-	rtc, err := newWebRTC(cfg, logger, reg, hub, tc, webrtcAccess(apps, callStreams{calls: calls, auth: auth, guard: guard})) // webrtc.go
+	rtc, err := newWebRTC(cfg, logger, reg, hub, tc, webrtcAccess(apps, newHooks(cfg.Hooks, logger), callStreams{calls: calls, auth: auth, guard: guard})) // webrtc.go
 	if err != nil {
 		return nil, abandon(err)
 	}

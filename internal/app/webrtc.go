@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,9 +27,14 @@ func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry
 	if err != nil {
 		return nil, err
 	}
+	codecs, err := webrtc.ParseCodecs(w.Codecs)
+	if err != nil {
+		return nil, fmt.Errorf("webrtc.codecs: %w", err)
+	}
 	srv, err := webrtc.New(webrtc.Options{
-		Hub: hub, Transcoder: tc, Access: access,
+		Hub: hub, Transcoder: tc, Access: access, Codecs: codecs,
 		ICEAddress: w.ICEAddress, PublicIP: w.PublicIP, UDPPortMin: lo, UDPPortMax: hi,
+		STUNListen: w.STUNListen, ICEServers: w.ICEServers,
 		MaxSessions: w.MaxSessions, MaxSessionsPerIP: w.MaxSessionsPerIP, ConnectTimeout: w.ConnectTimeout,
 		MaxTranscoders: maxTranscoders(cfg.RTMP.MaxTranscoders),
 		Logger:         logger.With("component", "webrtc"),
@@ -36,14 +42,7 @@ func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry
 	if err != nil {
 		return nil, fmt.Errorf("webrtc: %w", err)
 	}
-	reg.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "flashvox_webrtc_sessions", Help: "Open WHIP/WHEP sessions."},
-			func() float64 { return float64(srv.Sessions()) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "flashvox_webrtc_sessions_total", Help: "WHIP/WHEP sessions answered."},
-			func() float64 { return float64(srv.Stats.Opened.Load()) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "flashvox_webrtc_refused_total", Help: "WHIP/WHEP requests refused: access, bounds, bad offers."},
-			func() float64 { return float64(srv.Stats.Refused.Load()) }),
-	)
+	registerWebRTCMetrics(reg, srv)
 	if err := srv.OpusErr(); err != nil {
 		logger.Warn("WHIP/WHEP answer 503: Opus needs libopus (a cgo build)", "component", "webrtc", "err", err)
 	}
@@ -51,15 +50,30 @@ func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry
 }
 
 // liveAccess adapts the live applications' policies to webrtc.Access; the
-// built-in applications (phone, sip) have no WHIP/WHEP streams.
-func liveAccess(apps map[string]session.App) webrtc.Access {
+// built-in applications (phone, sip) have no WHIP/WHEP streams. The HTTP
+// hooks, when on, are asked first, as for an RTMP client (they may refuse
+// or rename the stream).
+func liveAccess(apps map[string]session.App, hooks session.Hooks) webrtc.Access {
 	return webrtc.AccessFunc(func(r webrtc.Request) (string, error) {
 		la, ok := apps[r.App].(*session.LiveApp)
 		if !ok {
 			return "", fmt.Errorf("%w: %q", webrtc.ErrNotFound, r.App)
 		}
-		key, err := la.AuthorizeExternal(r.App, session.ExternalRequest{
-			Name: r.Name, Publish: r.Publish, Credential: r.Bearer, Query: r.Query, Addr: r.Addr})
+		er := session.ExternalRequest{Name: r.Name, Publish: r.Publish, Credential: r.Bearer, Query: r.Query, Addr: r.Addr}
+		if hooks != nil {
+			ctx, via := r.Context, "WHEP"
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			if r.Publish {
+				via = "WHIP"
+			}
+			var err error
+			if er, err = session.HookExternal(ctx, hooks, r.App, via, er); err != nil {
+				return "", fmt.Errorf("%w: %v", webrtc.ErrForbidden, err)
+			}
+		}
+		key, err := la.AuthorizeExternal(r.App, er)
 		switch {
 		case errors.Is(err, session.ErrCredentials):
 			return "", fmt.Errorf("%w: %v", webrtc.ErrUnauthorized, err)
@@ -68,4 +82,27 @@ func liveAccess(apps map[string]session.App) webrtc.Access {
 		}
 		return key, nil
 	})
+}
+
+// registerWebRTCMetrics exports the edge's sessions and media counters.
+func registerWebRTCMetrics(reg *prometheus.Registry, srv *webrtc.Server) {
+	st := &srv.Stats
+	counter := func(name, help string, v func() uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "flashvox_webrtc_" + name, Help: help},
+			func() float64 { return float64(v()) })
+	}
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "flashvox_webrtc_sessions", Help: "Open WHIP/WHEP sessions."},
+			func() float64 { return float64(srv.Sessions()) }),
+		counter("sessions_total", "WHIP/WHEP sessions answered.", st.Opened.Load),
+		counter("refused_total", "WHIP/WHEP requests refused: access, bounds, bad offers.", st.Refused.Load),
+		counter("passthrough_frames_total", "Audio frames sent to WHEP players in the stream's own codec: no decoding, only RTP packetising.", st.PassedThrough.Load),
+		counter("transcoded_frames_total", "Audio frames sent to WHEP players through a transcoder (the stream is in another codec).", st.Transcoded.Load),
+		counter("dtmf_in_total", "RFC 4733 digits received from WHIP publishers and published on their streams.", st.DTMFIn.Load),
+		counter("dtmf_out_total", "RFC 4733 digits sent to WHEP players.", st.DTMFOut.Load),
+		counter("dtmf_dropped_total", "Digits from WHIP publishers beyond the per-session rate bound, dropped.", st.DTMFDropped.Load),
+		counter("stun_answered_total", "Binding requests the built-in STUN server answered (webrtc.stun_listen).", st.STUNAnswered.Load),
+		counter("stun_ignored_total", "Packets the built-in STUN server ignored: not a Binding request.", st.STUNIgnored.Load),
+		counter("stun_limited_total", "Binding requests left unanswered by the STUN server's rate bounds (per address, in total).", st.STUNLimited.Load),
+	)
 }

@@ -14,8 +14,8 @@ import (
 // are a call's issued streams (calls), every other application follows
 // its live policy (liveAccess), so a browser reaches exactly what an RTMP
 // client may.
-func webrtcAccess(apps map[string]session.App, calls callStreams) webrtc.Access {
-	live := liveAccess(apps)
+func webrtcAccess(apps map[string]session.App, hooks session.Hooks, calls callStreams) webrtc.Access {
+	live := liveAccess(apps, hooks)
 	return webrtc.AccessFunc(func(r webrtc.Request) (string, error) {
 		if r.App == phone.Name && calls.calls != nil {
 			return calls.Authorize(r)

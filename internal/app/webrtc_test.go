@@ -1,12 +1,17 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/flashvox/flashvox/hooks"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/media/transcode"
@@ -36,7 +41,7 @@ func TestWebRTCAccess(t *testing.T) {
 		"phone":  nil,
 	}
 	hub := media.NewHub(64, nil)
-	srv, err := webrtc.New(webrtc.Options{Hub: hub, Transcoder: transcode.New(hub, nil), Access: liveAccess(apps)})
+	srv, err := webrtc.New(webrtc.Options{Hub: hub, Transcoder: transcode.New(hub, nil), Access: liveAccess(apps, nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,5 +117,66 @@ func TestWebRTCWired(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode == http.StatusCreated {
 		t.Fatal("WHEP answered with webrtc.enabled false")
+	}
+}
+
+// TestWebRTCHooks: WHIP/WHEP go through the HTTP hooks as RTMP does: a
+// hook's refusal is 403, its redirect renames the stream, the hook sees
+// flashver WHIP or WHEP and the query's arguments; under policy hook a
+// request the hooks allowed is admitted, and without hooks refused.
+func TestWebRTCHooks(t *testing.T) {
+	var mu sync.Mutex
+	var forms []url.Values
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		mu.Lock()
+		forms = append(forms, r.PostForm)
+		mu.Unlock()
+		switch r.PostForm.Get("name") {
+		case "bad":
+			http.Error(w, "no", http.StatusForbidden)
+		case "old":
+			w.Header().Set("Location", "new")
+			w.WriteHeader(http.StatusFound)
+		}
+	}))
+	defer hs.Close()
+	h := hooks.New(hooks.Options{OnPublish: hs.URL + "/publish", OnPlay: hs.URL + "/play", Timeout: 5 * time.Second})
+	apps := map[string]session.App{
+		"hooked": &session.LiveApp{Publish: session.PolicyHook, Play: session.PolicyHook},
+		"live":   &session.LiveApp{Publish: session.PolicyOpen, Play: session.PolicyOpen},
+	}
+	acc := liveAccess(apps, h)
+	for _, c := range []struct {
+		app, name string
+		publish   bool
+		key       string // "" refused with ErrForbidden
+	}{
+		{"hooked", "x", true, "hooked/x"},
+		{"hooked", "x", false, "hooked/x"},
+		{"hooked", "bad", true, ""},
+		{"live", "bad", false, ""},
+		{"hooked", "old", true, "hooked/new"},
+		{"live", "old", false, "live/new"},
+	} {
+		key, err := acc.Authorize(webrtc.Request{App: c.app, Name: c.name, Publish: c.publish, Query: "sign=abc", Addr: "127.0.0.1", Context: context.Background()})
+		if c.key == "" {
+			if !errors.Is(err, webrtc.ErrForbidden) {
+				t.Errorf("%s/%s publish=%v: %q %v, want refused", c.app, c.name, c.publish, key, err)
+			}
+			continue
+		}
+		if err != nil || key != c.key {
+			t.Errorf("%s/%s publish=%v: %q %v, want %s", c.app, c.name, c.publish, key, err, c.key)
+		}
+	}
+	mu.Lock()
+	f := forms[0]
+	mu.Unlock()
+	if f.Get("call") != "publish" || f.Get("flashver") != "WHIP" || f.Get("sign") != "abc" || f.Get("addr") != "127.0.0.1" {
+		t.Errorf("hook form %v: want call=publish flashver=WHIP sign=abc addr=127.0.0.1", f)
+	}
+	if _, err := liveAccess(apps, nil).Authorize(webrtc.Request{App: "hooked", Name: "x", Publish: true}); !errors.Is(err, webrtc.ErrForbidden) {
+		t.Errorf("policy hook without hooks: %v, want refused", err)
 	}
 }

@@ -121,6 +121,11 @@ func (x *Subscription) Close() {
 	})
 }
 
+// PassingThrough reports whether the transcoder's latest audio frame
+// passed through untouched (the source is in the target codec: nothing
+// is decoded), for an edge's pass-through counters.
+func (x *Subscription) PassingThrough() bool { return x.t.passing.Load() }
+
 // Subscribe subscribes r to key's audio transcoded as t says. Video and
 // data come through unchanged. Like media.Hub.Subscribe, it waits for a
 // publisher of key.

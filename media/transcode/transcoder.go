@@ -3,6 +3,7 @@ package transcode
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
@@ -30,6 +31,10 @@ type transcoder struct {
 	mu      sync.Mutex
 	pub     *media.Publisher
 	stopped bool
+
+	// passing: the last audio frame passed through untouched (it was
+	// in the target codec); read by Subscription.PassingThrough.
+	passing atomic.Bool
 }
 
 // publishDerived publishes the derived stream unless it is published or t
@@ -107,11 +112,13 @@ func (t *transcoder) run() {
 		case media.KindAudio:
 			if c.passes(f) {
 				st.PassedThroughFrames.Add(1)
+				t.passing.Store(true)
 				c.flush()
 				t.write(f)
 				continue
 			}
 			st.TranscodedFrames.Add(1)
+			t.passing.Store(false)
 			if err := c.push(f, t.hist.pcm(f)); err != nil && err.Error() != lastErr && t.s.log != nil {
 				lastErr = err.Error() // once per kind of trouble, not per packet
 				t.s.log.Warn("transcoder input", "stream", t.key, "codec", t.target, "err", err)

@@ -1,0 +1,104 @@
+//go:build cgo
+
+package opus
+
+import (
+	"math/rand/v2"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/flashvox/flashvox/internal/test/audiotest"
+)
+
+// benchSignal is 10 s of 48 kHz voice-band test signal: a 440 Hz tone
+// under noise, so the encoder has something to code. With
+// FLASHVOX_OPUS_BENCH_WAV set it is also written there, for the ffmpeg
+// libopus run beside this one (BENCHMARKS.md "Opus").
+func benchSignal(b *testing.B) []int16 {
+	b.Helper()
+	pcm := audiotest.Sine(48000, 10*48000, 440, 0.3)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range pcm {
+		pcm[i] += int16(rng.IntN(3000) - 1500)
+	}
+	if p := os.Getenv("FLASHVOX_OPUS_BENCH_WAV"); p != "" {
+		if err := audiotest.WriteWAV(p, pcm, 48000); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return pcm
+}
+
+// cpuNow is the process's user+system CPU time: on a shared machine the
+// benchmark's wall time (ns/op) measures the neighbours too, so the
+// benchmarks also report cpu-ns/op, comparable with ffmpeg -benchmark's
+// utime.
+func cpuNow() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds the cpu-ns/op metric since start.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuNow()-start)/float64(b.N), "cpu-ns/op")
+}
+
+// benchBitrate is the bitrate of both runs (ffmpeg -b:a 32k).
+const benchBitrate = 32000
+
+// BenchmarkEncode48k: one 20 ms mono frame at 48 kHz, 32 kbit/s,
+// complexity 10 (libopus's default, as ffmpeg's).
+func BenchmarkEncode48k(b *testing.B) {
+	pcm := benchSignal(b)
+	enc, err := NewEncoder(48000, EncoderOptions{Bitrate: benchBitrate})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer enc.Close()
+	buf := make([]byte, 0, MaxPacketSize)
+	frames := len(pcm) / 960
+	b.ReportAllocs()
+	b.ResetTimer()
+	defer reportCPU(b, cpuNow())
+	for i := range b.N {
+		off := (i % frames) * 960
+		if buf, err = enc.Encode(buf[:0], pcm[off:off+960]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecode48k: one 20 ms packet of the same signal back to 48 kHz.
+func BenchmarkDecode48k(b *testing.B) {
+	pcm := benchSignal(b)
+	enc, err := NewEncoder(48000, EncoderOptions{Bitrate: benchBitrate})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var pkts [][]byte
+	for off := 0; off+960 <= len(pcm); off += 960 {
+		p, err := enc.Encode(nil, pcm[off:off+960])
+		if err != nil {
+			b.Fatal(err)
+		}
+		pkts = append(pkts, p)
+	}
+	_ = enc.Close()
+	dec, err := NewDecoder(48000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer dec.Close()
+	out := make([]int16, 0, 960)
+	b.ReportAllocs()
+	b.ResetTimer()
+	defer reportCPU(b, cpuNow())
+	for i := range b.N {
+		if out, err = dec.Decode(out[:0], pkts[i%len(pkts)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

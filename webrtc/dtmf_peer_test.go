@@ -1,0 +1,198 @@
+//go:build cgo
+
+package webrtc_test
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	pionwebrtc "github.com/pion/webrtc/v4"
+
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/internal/test/testwait"
+	"github.com/flashvox/flashvox/media"
+	fvrtc "github.com/flashvox/flashvox/webrtc"
+)
+
+// rawTrack is a pion test publisher that writes whole RTP packets, any
+// payload type (pion's own tracks rewrite it), as a browser sending RFC
+// 4733 events on its audio SSRC does.
+type rawTrack struct {
+	c    pionwebrtc.RTPCodecCapability
+	mu   sync.Mutex
+	w    pionwebrtc.TrackLocalWriter
+	ssrc uint32
+	pts  map[string]uint8 // negotiated payload types by MIME type, lower case
+	seq  uint16
+}
+
+func (r *rawTrack) Bind(ctx pionwebrtc.TrackLocalContext) (pionwebrtc.RTPCodecParameters, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pts = map[string]uint8{}
+	var found pionwebrtc.RTPCodecParameters
+	for _, p := range ctx.CodecParameters() {
+		r.pts[strings.ToLower(p.MimeType)] = uint8(p.PayloadType)
+		if strings.EqualFold(p.MimeType, r.c.MimeType) {
+			found = p
+		}
+	}
+	r.w, r.ssrc = ctx.WriteStream(), uint32(ctx.SSRC())
+	return found, nil
+}
+func (r *rawTrack) Unbind(pionwebrtc.TrackLocalContext) error { return nil }
+func (r *rawTrack) ID() string                                { return "a" }
+func (r *rawTrack) RID() string                               { return "" }
+func (r *rawTrack) StreamID() string                          { return "s" }
+func (r *rawTrack) Kind() pionwebrtc.RTPCodecType             { return pionwebrtc.RTPCodecTypeAudio }
+
+// send writes one packet of MIME type mime (false if not negotiated yet).
+func (r *rawTrack) send(t *testing.T, mime string, ts uint32, marker bool, payload []byte) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pt, ok := r.pts[mime]
+	if r.w == nil || !ok {
+		return false
+	}
+	r.seq++
+	h := rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: r.seq, Timestamp: ts, SSRC: r.ssrc, Marker: marker}
+	if _, err := r.w.WriteRTP(&h, payload); err != nil {
+		t.Logf("write: %v", err)
+	}
+	return true
+}
+
+// whipRaw publishes through WHIP at url with a rawTrack of PCMU and
+// telephone-event/8000.
+func whipRaw(t *testing.T, url string) *rawTrack {
+	t.Helper()
+	pc, err := codecAPI(t, pionPCMU, pionEv8k).NewPeerConnection(pionwebrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	tr := &rawTrack{c: pionPCMU.cap}
+	if _, err := pc.AddTransceiverFromTrack(tr, pionwebrtc.RTPTransceiverInit{Direction: pionwebrtc.RTPTransceiverDirectionSendonly}); err != nil {
+		t.Fatal(err)
+	}
+	negotiate(t, pc, url)
+	return tr
+}
+
+// event is an RFC 4733 payload.
+func event(ev uint8, end bool, dur uint16) []byte {
+	b := []byte{ev, 10, byte(dur >> 8), byte(dur)}
+	if end {
+		b[1] |= 0x80
+	}
+	return b
+}
+
+// dtmfFrames collects the KindDTMF frames of key.
+func dtmfFrames(t *testing.T, hub *media.Hub, key string) func() string {
+	var mu sync.Mutex
+	var got []byte
+	sub := hub.Subscribe(key, media.ReceiverFunc(func(f *media.Frame) {
+		if f.Kind == media.KindDTMF {
+			mu.Lock()
+			got = append(got, f.Payload...)
+			mu.Unlock()
+		}
+	}))
+	t.Cleanup(sub.Close)
+	return func() string { mu.Lock(); defer mu.Unlock(); return string(got) }
+}
+
+// TestWHIPDTMF: a publisher's RFC 4733 digits (each event's packets:
+// updates and three ends) become one KindDTMF frame per digit on its
+// stream, in order, among its PCMU audio.
+func TestWHIPDTMF(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{})
+	got := dtmfFrames(t, e.st.Hub, "live/d")
+	tr := whipRaw(t, e.url+"/live/d/whip")
+	digits := []uint8{1, 5, 11} // "15#"
+	ts := uint32(1000)
+	i := 0
+	testwait.For(t, 10*time.Second, "the digits 15# on the stream", func() bool {
+		// One 20 ms step of media per poll: audio, and while digits
+		// remain one event packet (5 updates, 3 ends per digit).
+		tr.send(t, "audio/pcmu", ts+uint32(i)*160, i == 0, make([]byte, 160))
+		if d := i / 8; d < len(digits) {
+			k := i % 8
+			evTS := uint32(50000 + d*2000)
+			tr.send(t, "audio/telephone-event", evTS, k == 0, event(digits[d], k >= 5, uint16(160*min(k+1, 5))))
+		}
+		i++
+		return got() == "15#"
+	})
+	if n := e.srv.Stats.DTMFIn.Load(); n != 3 {
+		t.Fatalf("DTMFIn %d, want 3", n)
+	}
+}
+
+// TestWHIPDTMFFlood: a publisher that floods distinct events (each its own
+// timestamp, each ended) gets a bounded number of digits published; the
+// rest are counted dropped.
+func TestWHIPDTMFFlood(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{})
+	got := dtmfFrames(t, e.st.Hub, "live/f")
+	tr := whipRaw(t, e.url+"/live/f/whip")
+	sent := 0
+	testwait.For(t, 10*time.Second, "the flood to be cut", func() bool {
+		for range 50 {
+			if tr.send(t, "audio/telephone-event", uint32(sent)*8, true, event(uint8(sent%10), true, 160)) {
+				sent++
+			}
+		}
+		return e.srv.Stats.DTMFDropped.Load() > 100
+	})
+	if n := len(got()); n < 1 || n > 40 {
+		t.Fatalf("%d digits published of %d sent, want 1..40 (burst 20, 10/s)", n, sent)
+	}
+}
+
+// TestWHEPDTMF: KindDTMF frames on a stream reach a WHEP player that
+// negotiated telephone-event as RFC 4733 packets on the audio SSRC: per
+// digit a marked start, updates and three end packets.
+func TestWHEPDTMF(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{})
+	pub, err := e.st.Hub.Publish("live/k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	p := playRTP(t, codecAPI(t, pionPCMU, pionEv8k), e.url+"/live/k/whep")
+	sentDigits := false
+	publishFrames(t, pub, codec.PCMU, 8000, numbered, func() bool {
+		if !sentDigits && len(p.got()) > 5 {
+			pub.Write(&media.Frame{Kind: media.KindDTMF, Payload: []byte("7#")})
+			sentDigits = true
+		}
+		return len(p.of(uint8(pionEv8k.pt))) >= 16
+	})
+	evs := p.of(uint8(pionEv8k.pt))
+	var digits []byte
+	for _, k := range evs {
+		if k.Payload[1]&0x80 != 0 && k.Marker {
+			t.Fatal("an end packet with the marker")
+		}
+		if k.Marker {
+			digits = append(digits, "0123456789*#"[k.Payload[0]])
+		}
+		if k.SSRC != p.of(0)[0].SSRC {
+			t.Fatal("events on another SSRC than the audio")
+		}
+	}
+	if string(digits) != "7#" {
+		t.Fatalf("digits %q, want 7#", digits)
+	}
+	if evs[0].Timestamp == evs[8].Timestamp {
+		t.Fatal("two digits with one event timestamp")
+	}
+	if n := e.srv.Stats.DTMFOut.Load(); n != 2 {
+		t.Fatalf("DTMFOut %d, want 2", n)
+	}
+}
