@@ -160,15 +160,19 @@ func callFromPage(t *testing.T, alice, bob *pageTab) {
 }
 
 // TestPeerPageCallP2P: alice's and bob's pages (each in its own Chromium
-// with its own tone: 440 and 660 Hz) call through the page's buttons. The
-// direct connection comes up: mode p2p in the pages and in GET
-// /api/v1/calls, no WHIP/WHEP session on the server, and each page hears
-// the other's tone. Hanging up ends the media; the bye records p2p.
+// with its own tone: 440 and 660 Hz) call through the page's buttons;
+// bob's microphone opens 1.5 s late, as when a person clicks "Allow", so
+// alice's offer arrives before his page is ready for it. The direct
+// connection comes up: mode p2p in the pages and in GET /api/v1/calls, no
+// WHIP/WHEP session on the server, and each page hears the other's tone.
+// Hanging up ends the media; the bye records p2p.
 func TestPeerPageCallP2P(t *testing.T) {
 	testpeer.SkipShort(t, "chromium")
 	a := startPageApp(t)
 	alice := signIn(t, pageBrowser(t, 440), a.http, "alice")
 	bob := signIn(t, pageBrowser(t, 660), a.http, "bob")
+	pageEval[bool](bob, `{ const md = navigator.mediaDevices, gum = md.getUserMedia.bind(md);
+		md.getUserMedia = (c) => new Promise((r) => setTimeout(r, 1500)).then(() => gum(c)); true }`)
 	start := time.Now()
 	callFromPage(t, alice, bob)
 	sa := alice.hears(660, "p2p", 15*time.Second)
