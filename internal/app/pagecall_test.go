@@ -190,9 +190,12 @@ func TestPeerPageCallP2P(t *testing.T) {
 	if q := text(t, alice, "call-quality"); !strings.HasPrefix(q, "loss 0.0 % · jitter ") {
 		t.Fatalf("the page shows the quality as %q", q)
 	}
-	if lvl := pageEval[float64](alice, `document.getElementById('mic-level').value`); lvl < 0.3 {
-		t.Fatalf("the mic level meter shows %.2f for a tone", lvl)
-	}
+	var lvl float64
+	testwait.For(t, 5*time.Second, "the mic level meter to show alice's tone", func() bool {
+		lvl = pageEval[float64](alice, `document.getElementById('mic-level').value`)
+		return lvl >= 0.3
+	})
+	t.Logf("alice's mic meter: %.2f (%.0f dBFS)", lvl, lvl*60-60)
 	callShot(t, alice)
 	alice.do("mute", 3*time.Second, chromedp.Click(chromedp.CSS(`#mute`)))
 	testwait.For(t, 5*time.Second, "bob to hear silence while alice is muted", func() bool { return bob.media().HeardHz == 0 })
