@@ -101,16 +101,24 @@
     if (!s) return;
     clearTimeout(s.fallback);
     clearTimeout(s.tick);
-    pcs(s).forEach((pc) => pc.close());
-    for (const loc of [s.pubLoc, s.playLoc]) {
-      if (loc) fetch(loc, { method: 'DELETE' }).catch(() => {});
-    }
+    release(s);
     if (s.mic) s.mic.getTracks().forEach((t) => t.stop());
     $('remote-audio').srcObject = null;
     $('media').hidden = true;
   }
+  // release closes s's PeerConnections and ends its server sessions (the
+  // Location URLs are their capabilities); a relay set-up still under way
+  // when the call ended calls it again once its sessions exist.
+  function release(s) {
+    pcs(s).forEach((pc) => pc.close());
+    for (const loc of [s.pubLoc, s.playLoc]) {
+      if (loc) fetch(loc, { method: 'DELETE', keepalive: true }).catch(() => {});
+    }
+    s.pubLoc = s.playLoc = null;
+  }
 
   function hear(s, stream) {
+    if (cur !== s) return;
     const el = $('remote-audio');
     el.srcObject = stream; // Chromium feeds WebAudio silence unless a media element plays the stream too
     el.volume = Number($('volume').value);
@@ -195,7 +203,7 @@
       whip(play, '/phone/' + encodeURIComponent(s.play) + '/whep'),
     ]);
     s.pubLoc = pl; s.playLoc = ll;
-    if (cur !== s) stop();
+    if (cur !== s) release(s);
   }
   // whip posts pc's offer (WHIP or WHEP: the same exchange) once its
   // candidates are gathered, and applies the answer.
