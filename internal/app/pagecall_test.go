@@ -239,6 +239,9 @@ func TestPeerPageCallRelayFallback(t *testing.T) {
 	if n := a.srv.rtc.Sessions(); n != 4 {
 		t.Fatalf("%d WHIP/WHEP sessions, want 4 (each page publishes and plays)", n)
 	}
+	if m := a.metrics(t); m["flashvox_calls_p2p_total"] != 1 || m["flashvox_calls_p2p_fallbacks_total"] != 1 {
+		t.Fatalf("metrics: p2p %v, fallbacks %v", m["flashvox_calls_p2p_total"], m["flashvox_calls_p2p_fallbacks_total"])
+	}
 	alice.do("hang up", 5*time.Second, chromedp.Click(chromedp.CSS(`#hangup`)))
 	testwait.For(t, 10*time.Second, "the WHIP/WHEP sessions to end", func() bool { return a.srv.rtc.Sessions() == 0 })
 	if bye := lastEvent(a.srv, "alice", call.EvBye); bye.Mode != call.ModeRelay {
