@@ -160,15 +160,19 @@ func callFromPage(t *testing.T, alice, bob *pageTab) {
 }
 
 // TestPeerPageCallP2P: alice's and bob's pages (each in its own Chromium
-// with its own tone: 440 and 660 Hz) call through the page's buttons. The
-// direct connection comes up: mode p2p in the pages and in GET
-// /api/v1/calls, no WHIP/WHEP session on the server, and each page hears
-// the other's tone. Hanging up ends the media; the bye records p2p.
+// with its own tone: 440 and 660 Hz) call through the page's buttons;
+// bob's microphone opens 1.5 s late, as when a person clicks "Allow", so
+// alice's offer arrives before his page is ready for it. The direct
+// connection comes up: mode p2p in the pages and in GET /api/v1/calls, no
+// WHIP/WHEP session on the server, and each page hears the other's tone.
+// Hanging up ends the media; the bye records p2p.
 func TestPeerPageCallP2P(t *testing.T) {
 	testpeer.SkipShort(t, "chromium")
 	a := startPageApp(t)
 	alice := signIn(t, pageBrowser(t, 440), a.http, "alice")
 	bob := signIn(t, pageBrowser(t, 660), a.http, "bob")
+	pageEval[bool](bob, `{ const md = navigator.mediaDevices, gum = md.getUserMedia.bind(md);
+		md.getUserMedia = (c) => new Promise((r) => setTimeout(r, 1500)).then(() => gum(c)); true }`)
 	start := time.Now()
 	callFromPage(t, alice, bob)
 	sa := alice.hears(660, "p2p", 15*time.Second)
@@ -186,9 +190,12 @@ func TestPeerPageCallP2P(t *testing.T) {
 	if q := text(t, alice, "call-quality"); !strings.HasPrefix(q, "loss 0.0 % · jitter ") {
 		t.Fatalf("the page shows the quality as %q", q)
 	}
-	if lvl := pageEval[float64](alice, `document.getElementById('mic-level').value`); lvl < 0.3 {
-		t.Fatalf("the mic level meter shows %.2f for a tone", lvl)
-	}
+	var lvl float64
+	testwait.For(t, 5*time.Second, "the mic level meter to show alice's tone", func() bool {
+		lvl = pageEval[float64](alice, `document.getElementById('mic-level').value`)
+		return lvl >= 0.3
+	})
+	t.Logf("alice's mic meter: %.2f (%.0f dBFS)", lvl, lvl*60-60)
 	callShot(t, alice)
 	alice.do("mute", 3*time.Second, chromedp.Click(chromedp.CSS(`#mute`)))
 	testwait.For(t, 5*time.Second, "bob to hear silence while alice is muted", func() bool { return bob.media().HeardHz == 0 })
@@ -231,6 +238,9 @@ func TestPeerPageCallRelayFallback(t *testing.T) {
 		fell.Sub(start).Seconds(), time.Since(fell).Seconds())
 	if n := a.srv.rtc.Sessions(); n != 4 {
 		t.Fatalf("%d WHIP/WHEP sessions, want 4 (each page publishes and plays)", n)
+	}
+	if m := a.metrics(t); m["flashvox_calls_p2p_total"] != 1 || m["flashvox_calls_p2p_fallbacks_total"] != 1 {
+		t.Fatalf("metrics: p2p %v, fallbacks %v", m["flashvox_calls_p2p_total"], m["flashvox_calls_p2p_fallbacks_total"])
 	}
 	alice.do("hang up", 5*time.Second, chromedp.Click(chromedp.CSS(`#hangup`)))
 	testwait.For(t, 10*time.Second, "the WHIP/WHEP sessions to end", func() bool { return a.srv.rtc.Sessions() == 0 })

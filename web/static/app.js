@@ -259,6 +259,7 @@
     st.gen = (st.gen || 0) + 1;
     if (st.abort) st.abort.abort();
     st.token = ''; st.call = null;
+    for (const f of listeners) f({ type: 'logout' }, st); // media.js ends the call's audio
     $('phone').hidden = true;
     $('login').hidden = false;
     setConn('signed out', 'off');

@@ -74,7 +74,7 @@
   const pcs = (s) => [s.p2p, s.pubPC, s.playPC].filter(Boolean);
   async function start(e, st) {
     const s = { id: e.call, publish: e.publish, play: e.play, caller: e.from === st.user, mode: '',
-      queue: Promise.resolve(), pending: [], muted: false, stats: {} };
+      queue: Promise.resolve(), pending: [], early: [], relayNow: false, muted: false, stats: {} };
     cur = s;
     show(s);
     try {
@@ -87,7 +87,9 @@
         tick(s).catch(() => {}).finally(() => { s.tick = setTimeout(loop, 250); });
       };
       loop();
-      if (e.mode === 'p2p') await startP2P(s);
+      // While the user was allowing the microphone the other page may
+      // have offered (s.early) or already given up on the direct path.
+      if (e.mode === 'p2p' && !s.relayNow) await startP2P(s);
       else await startRelay(s);
     } catch (err) {
       if (cur === s) status(s, 'no audio: ' + err.message, true);
@@ -99,16 +101,24 @@
     if (!s) return;
     clearTimeout(s.fallback);
     clearTimeout(s.tick);
-    pcs(s).forEach((pc) => pc.close());
-    for (const loc of [s.pubLoc, s.playLoc]) {
-      if (loc) fetch(loc, { method: 'DELETE' }).catch(() => {});
-    }
+    release(s);
     if (s.mic) s.mic.getTracks().forEach((t) => t.stop());
     $('remote-audio').srcObject = null;
     $('media').hidden = true;
   }
+  // release closes s's PeerConnections and ends its server sessions (the
+  // Location URLs are their capabilities); a relay set-up still under way
+  // when the call ended calls it again once its sessions exist.
+  function release(s) {
+    pcs(s).forEach((pc) => pc.close());
+    for (const loc of [s.pubLoc, s.playLoc]) {
+      if (loc) fetch(loc, { method: 'DELETE', keepalive: true }).catch(() => {});
+    }
+    s.pubLoc = s.playLoc = null;
+  }
 
   function hear(s, stream) {
+    if (cur !== s) return;
     const el = $('remote-audio');
     el.srcObject = stream; // Chromium feeds WebAudio silence unless a media element plays the stream too
     el.volume = Number($('volume').value);
@@ -139,6 +149,7 @@
     };
     s.fallback = setTimeout(() => fallback(s), opts.p2pTimeout);
     render(s);
+    for (const msg of s.early.splice(0)) onSignal(s, msg);
     if (s.caller) {
       await pc.setLocalDescription();
       send(s, { type: 'offer', sdp: pc.localDescription.sdp });
@@ -149,6 +160,7 @@
   }
   // onSignal applies the other page's offer, answer or candidate, in order.
   function onSignal(s, msg) {
+    if (!s.p2p && !s.mode) { s.early.push(msg); return; } // before startP2P: kept for it
     s.queue = s.queue.then(async () => {
       const pc = s.p2p;
       if (!pc || cur !== s) return;
@@ -168,7 +180,8 @@
   // fallback leaves the direct attempt for the server: told by this page
   // (timeout, failure) or by the server's media event (the other page).
   function fallback(s) {
-    if (cur !== s || s.mode === 'relay' || !s.mic) return;
+    if (cur === s && !s.mode) s.relayNow = true; // told before the microphone was open: start() relays
+    if (cur !== s || s.mode === 'relay' || !s.mic || !s.mode) return;
     clearTimeout(s.fallback);
     if (s.p2p) { s.p2p.close(); s.p2p = null; }
     api('/api/v1/calls/' + s.id + '/media', { mode: 'relay' }).catch(() => {});
@@ -190,7 +203,7 @@
       whip(play, '/phone/' + encodeURIComponent(s.play) + '/whep'),
     ]);
     s.pubLoc = pl; s.playLoc = ll;
-    if (cur !== s) stop();
+    if (cur !== s) release(s);
   }
   // whip posts pc's offer (WHIP or WHEP: the same exchange) once its
   // candidates are gathered, and applies the answer.
