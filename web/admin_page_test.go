@@ -21,6 +21,7 @@ import (
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/teststack"
 	"github.com/flashvox/flashvox/internal/test/testwait"
+	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"
 	"github.com/flashvox/flashvox/softphone"
 	"github.com/flashvox/flashvox/store"
@@ -67,8 +68,8 @@ func startAdminEnv(t *testing.T) *adminEnv {
 	}
 	sink := &cdrSink{db: db}
 	log := slog.New(slog.DiscardHandler)
-	calls := call.NewService(call.Options{RingTimeout: time.Minute, Records: sink}, "alice", "bob", "root")
-	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "root": "root"}})
+	calls := call.NewService(call.Options{RingTimeout: time.Minute, Records: sink}, "alice", "bob", "carol", "root")
+	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol", "root": "root"}})
 	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
 		phone.Name: &phone.App{Calls: calls, Auth: auth, Logger: log},
 	}})
@@ -187,7 +188,43 @@ func TestPeerAdminDashboard(t *testing.T) {
 	}
 	step("CSV download", 5*time.Second, chromedp.Click(chromedp.CSS(`#cdr-csv`)),
 		chromedp.Poll[chromedp.Void](`Number(document.getElementById('cdr-csv-link').dataset.bytes) > 100`))
+	testAdminPageDisable(t, tab, env)
 	testAdminPageForbidden(t, browser, env)
+}
+
+// testAdminPageDisable: carol's RTMP phone is online; two clicks on her
+// Disable button disable her account in the store, end her session (she
+// leaves the online list).
+func testAdminPageDisable(t *testing.T, tab context.Context, env *adminEnv) {
+	ctx := context.Background()
+	if err := env.db.AddUser(ctx, store.User{Name: "carol", Role: store.RoleUser, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	carol, err := rtmp.Dial(dctx, env.rtmpURL, rtmp.ClientOptions{ConnectArgs: []any{"carol", "carol"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer carol.Close()
+	sel := `button[data-disable="carol"]`
+	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		c, cancel := context.WithTimeout(tab, 5*time.Second)
+		defer cancel()
+		if err := chromedp.Do(c, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	run("carol online", chromedp.WaitVisible(chromedp.CSS(sel)))
+	run("first click asks", chromedp.Click(chromedp.CSS(sel)), chromedp.WaitVisible(chromedp.CSS(sel+`[data-armed]`)))
+	if u, _ := env.db.User(ctx, "carol"); !u.Enabled {
+		t.Fatal("one click disabled carol")
+	}
+	run("second click disables", chromedp.Click(chromedp.CSS(sel)), chromedp.WaitNotPresent(chromedp.CSS(`#users tr[data-user="carol"]`)))
+	if u, _ := env.db.User(ctx, "carol"); u.Enabled {
+		t.Fatal("carol is still enabled in the store")
+	}
 }
 
 // testAdminPageForbidden: a user who signs in at /admin sees 403, and
