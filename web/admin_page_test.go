@@ -46,6 +46,22 @@ func (s *cdrSink) CallEnded(r call.Record) {
 	s.wg.Go(func() { _ = s.db.AddCDRs(context.Background(), []store.CDR{c}) })
 }
 
+// fakeSIP is a SIP bridge's state for the page: a registered trunk, and a
+// phone whose contact (network input) carries markup. Its times are fixed,
+// as the bridge's are between changes.
+type fakeSIP struct{ at time.Time }
+
+// hostileContact would run script if the page put it in as HTML.
+const hostileContact = `sip:dave@10.0.0.9;x="<img src=x onerror=document.title='pwned'>"`
+
+func (f fakeSIP) Trunks() []web.SIPTrunk {
+	return []web.SIPTrunk{{Name: "carrier", Address: "sip.example.net:5060", Register: true, Registered: true, Since: f.at}}
+}
+
+func (f fakeSIP) Phones() []web.SIPPhone {
+	return []web.SIPPhone{{User: "dave", Contact: hostileContact, Transport: "udp", Source: "10.0.0.9:5060", Expires: f.at.Add(time.Hour)}}
+}
+
 // adminEnv is the HTTP listener (API, pages, admin API and dashboard) and
 // the RTMP phone app over one call service and hub, with a SQLite store
 // for the records.
@@ -73,7 +89,7 @@ func startAdminEnv(t *testing.T) *adminEnv {
 	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
 		phone.Name: &phone.App{Calls: calls, Auth: auth, Logger: log},
 	}})
-	live := &web.Live{Calls: calls, Streams: st.Hub, Sample: 500 * time.Millisecond}
+	live := &web.Live{Calls: calls, Streams: st.Hub, SIP: fakeSIP{at: time.Now()}, Sample: 500 * time.Millisecond}
 	lctx, stop := context.WithCancel(ctx)
 	served := make(chan struct{})
 	go func() { defer close(served); _ = live.Serve(lctx) }()
@@ -148,12 +164,12 @@ func startPhoneCall(t *testing.T, env *adminEnv) (id string, alice, bob <-chan p
 // signs in, a call between two headless RTMP phones shows within 2 s with
 // its codecs, the page hangs it up, both phones end with reason admin, and
 // the record search finds it; a user is disabled from the page; a user
-// signing in sees 403. FLASHVOX_ADMIN_SCREENSHOT names a PNG of the
+// signing in sees 403. A SIP contact with markup shows as text. FLASHVOX_ADMIN_SCREENSHOT names a PNG of the
 // dashboard to keep (make screenshots writes docs/dashboard.png).
 func TestPeerAdminDashboard(t *testing.T) {
 	testpeer.SkipShort(t, "chromium")
 	env := startAdminEnv(t)
-	browser := testpeer.Chromium(t, map[string]any{"mute-audio": true, "window-size": "1024,760"})
+	browser := testpeer.Chromium(t, map[string]any{"mute-audio": true, "window-size": "1024,1100"})
 	ctx, cancelTab := chromedp.NewContext(browser)
 	defer cancelTab()
 	if err := chromedp.Do(ctx); err != nil { // opens the tab: no timeout on this first run
@@ -169,6 +185,12 @@ func TestPeerAdminDashboard(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#dash`)),
 		chromedp.WaitVisible(chromedp.CSS(`#calls td.empty`)),
 	)
+	tab.step("SIP trunk and phone rows", 5*time.Second,
+		chromedp.WaitVisible(chromedp.CSS(`#trunks tr[data-trunk="carrier"]`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#phones tbody').textContent.includes('<img src=x')`))
+	if title := text(t, ctx, chromedp.Title()); title != "flashvox · operator" {
+		t.Fatalf("a SIP contact ran script in the page: title %q", title)
+	}
 	id, aliceDone, bobDone := startPhoneCall(t, env)
 	// The issue's bound: a running call shows on the dashboard within 2 s.
 	tab.step("call on the dashboard", 2*time.Second, chromedp.WaitVisible(chromedp.CSS(`#calls tr[data-call="`+id+`"][data-state="active"]`)))
