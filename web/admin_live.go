@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flashvox/flashvox/call"
@@ -70,9 +71,10 @@ type Live struct {
 	Rooms   AdminRooms
 	Streams AdminStreams
 	SIP     AdminSIP
-	// Check is how often Serve looks for changes (default 250 ms): the
-	// services have no global change feed, and a look costs a few map
-	// walks under their locks.
+	// Check is how often Serve looks for changes while a long-poll waits
+	// (default 250 ms): the services have no global change feed, and a
+	// look costs a few map walks under their locks (BenchmarkLiveRefresh:
+	// about 2.3 ms with 250 calls).
 	Check time.Duration
 	// Sample is the history's interval (default 10 s), Keep its length
 	// (default 360: an hour).
@@ -84,6 +86,7 @@ type Live struct {
 	state   []byte // the overview's JSON without version and time, to compare
 	view    liveView
 	changed chan struct{} // closed at the next change
+	waiting atomic.Int32  // long-polls in wait: Serve looks for changes only for them
 	hist    []Sample      // ring, oldest at hist[next] once full
 	next    int
 }
@@ -147,7 +150,9 @@ func (l *Live) Serve(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-check.C:
-			l.refresh()
+			if l.waiting.Load() > 0 { // a new request refreshes by itself
+				l.refresh()
+			}
 		case <-sample.C:
 			l.record(l.refresh())
 		}
@@ -210,6 +215,8 @@ func (l *Live) refresh() liveView {
 // wait returns the view once its version is past since, or the current
 // one when ctx ends first.
 func (l *Live) wait(ctx context.Context, since uint64) liveView {
+	l.waiting.Add(1)
+	defer l.waiting.Add(-1)
 	v := l.refresh()
 	for v.Version <= since {
 		l.mu.Lock()

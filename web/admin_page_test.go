@@ -21,6 +21,7 @@ import (
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/teststack"
 	"github.com/flashvox/flashvox/internal/test/testwait"
+	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"
 	"github.com/flashvox/flashvox/softphone"
 	"github.com/flashvox/flashvox/store"
@@ -45,6 +46,22 @@ func (s *cdrSink) CallEnded(r call.Record) {
 	s.wg.Go(func() { _ = s.db.AddCDRs(context.Background(), []store.CDR{c}) })
 }
 
+// fakeSIP is a SIP bridge's state for the page: a registered trunk, and a
+// phone whose contact (network input) carries markup. Its times are fixed,
+// as the bridge's are between changes.
+type fakeSIP struct{ at time.Time }
+
+// hostileContact would run script if the page put it in as HTML.
+const hostileContact = `sip:dave@10.0.0.9;x="<img src=x onerror=document.title='pwned'>"`
+
+func (f fakeSIP) Trunks() []web.SIPTrunk {
+	return []web.SIPTrunk{{Name: "carrier", Address: "sip.example.net:5060", Register: true, Registered: true, Since: f.at}}
+}
+
+func (f fakeSIP) Phones() []web.SIPPhone {
+	return []web.SIPPhone{{User: "dave", Contact: hostileContact, Transport: "udp", Source: "10.0.0.9:5060", Expires: f.at.Add(time.Hour)}}
+}
+
 // adminEnv is the HTTP listener (API, pages, admin API and dashboard) and
 // the RTMP phone app over one call service and hub, with a SQLite store
 // for the records.
@@ -67,12 +84,12 @@ func startAdminEnv(t *testing.T) *adminEnv {
 	}
 	sink := &cdrSink{db: db}
 	log := slog.New(slog.DiscardHandler)
-	calls := call.NewService(call.Options{RingTimeout: time.Minute, Records: sink}, "alice", "bob", "root")
-	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "root": "root"}})
+	calls := call.NewService(call.Options{RingTimeout: time.Minute, Records: sink}, "alice", "bob", "carol", "root")
+	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "carol": "carol", "root": "root"}})
 	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
 		phone.Name: &phone.App{Calls: calls, Auth: auth, Logger: log},
 	}})
-	live := &web.Live{Calls: calls, Streams: st.Hub, Sample: 500 * time.Millisecond}
+	live := &web.Live{Calls: calls, Streams: st.Hub, SIP: fakeSIP{at: time.Now()}, Sample: 500 * time.Millisecond}
 	lctx, stop := context.WithCancel(ctx)
 	served := make(chan struct{})
 	go func() { defer close(served); _ = live.Serve(lctx) }()
@@ -93,34 +110,73 @@ func startAdminEnv(t *testing.T) *adminEnv {
 	return &adminEnv{url: hs.URL, rtmpURL: st.URL(phone.Name), calls: calls, db: db, auth: auth}
 }
 
+// adminTab is a Chromium tab with bounded, logged steps.
+type adminTab struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+// step runs actions within timeout and logs how long they took.
+func (a adminTab) step(what string, timeout time.Duration, actions ...chromedp.Action[chromedp.Void]) {
+	a.t.Helper()
+	ctx, cancel := context.WithTimeout(a.ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		a.t.Fatalf("%s: %v", what, err)
+	}
+	a.t.Logf("%s: %v", what, time.Since(start).Round(time.Millisecond))
+}
+
+// phoneResult is how a headless phone's call went.
+type phoneResult struct {
+	r   *softphone.Result
+	err error
+}
+
+// startPhoneCall has bob's headless RTMP phone answer alice's, which calls
+// him; it returns the call's id once answered and the phones' outcomes.
+func startPhoneCall(t *testing.T, env *adminEnv) (id string, alice, bob <-chan phoneResult) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	bobDone, aliceDone := make(chan phoneResult, 1), make(chan phoneResult, 1)
+	go func() {
+		r, err := softphone.Answer(ctx, softphone.Options{Server: env.rtmpURL, User: "bob", Secret: "bob", SetupTimeout: 20 * time.Second})
+		bobDone <- phoneResult{r, err}
+	}()
+	testwait.For(t, 10*time.Second, "bob's phone online", func() bool { return env.calls.Presence()["bob"] == call.Online })
+	go func() {
+		r, err := softphone.Call(ctx, softphone.Options{Server: env.rtmpURL, User: "alice", Secret: "alice", SetupTimeout: 20 * time.Second}, "bob")
+		aliceDone <- phoneResult{r, err}
+	}()
+	testwait.For(t, 10*time.Second, "the call answered", func() bool {
+		cs := env.calls.Calls()
+		if len(cs) == 1 && cs[0].State == "active" {
+			id = cs[0].ID
+		}
+		return id != ""
+	})
+	return id, aliceDone, bobDone
+}
+
 // TestPeerAdminDashboard drives /admin in headless Chromium: the admin
 // signs in, a call between two headless RTMP phones shows within 2 s with
 // its codecs, the page hangs it up, both phones end with reason admin, and
-// the record search finds it; a user signing in sees 403.
-// FLASHVOX_ADMIN_SCREENSHOT names a PNG of the dashboard to keep (make
-// screenshots writes docs/dashboard.png).
+// the record search finds it; a user is disabled from the page; a user
+// signing in sees 403. A SIP contact with markup shows as text. FLASHVOX_ADMIN_SCREENSHOT names a PNG of the
+// dashboard to keep (make screenshots writes docs/dashboard.png).
 func TestPeerAdminDashboard(t *testing.T) {
 	testpeer.SkipShort(t, "chromium")
 	env := startAdminEnv(t)
-	browser := testpeer.Chromium(t, map[string]any{"mute-audio": true, "window-size": "1024,760"})
-	tab, cancelTab := chromedp.NewContext(browser)
+	browser := testpeer.Chromium(t, map[string]any{"mute-audio": true, "window-size": "1024,1100"})
+	ctx, cancelTab := chromedp.NewContext(browser)
 	defer cancelTab()
-	if err := chromedp.Do(tab); err != nil { // opens the tab: no timeout on this first run
+	if err := chromedp.Do(ctx); err != nil { // opens the tab: no timeout on this first run
 		t.Fatal(err)
 	}
-	step := func(what string, timeout time.Duration, actions ...chromedp.Action[chromedp.Void]) time.Duration {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(tab, timeout)
-		defer cancel()
-		start := time.Now()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		took := time.Since(start)
-		t.Logf("%s: %v", what, took.Round(time.Millisecond))
-		return took
-	}
-	step("sign in as admin", 10*time.Second,
+	tab := adminTab{t: t, ctx: ctx}
+	tab.step("sign in as admin", 10*time.Second,
 		chromedp.Navigate(env.url+"/admin"),
 		chromedp.WaitVisible(chromedp.CSS(`#login-form`)),
 		chromedp.SendKeys(chromedp.CSS(`#user`), "root"),
@@ -129,43 +185,25 @@ func TestPeerAdminDashboard(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#dash`)),
 		chromedp.WaitVisible(chromedp.CSS(`#calls td.empty`)),
 	)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	type result struct {
-		r   *softphone.Result
-		err error
+	tab.step("SIP trunk and phone rows", 5*time.Second,
+		chromedp.WaitVisible(chromedp.CSS(`#trunks tr[data-trunk="carrier"]`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#phones tbody').textContent.includes('<img src=x')`))
+	if title := text(t, ctx, chromedp.Title()); title != "flashvox · operator" {
+		t.Fatalf("a SIP contact ran script in the page: title %q", title)
 	}
-	bobDone, aliceDone := make(chan result, 1), make(chan result, 1)
-	go func() {
-		r, err := softphone.Answer(ctx, softphone.Options{Server: env.rtmpURL, User: "bob", Secret: "bob", SetupTimeout: 20 * time.Second})
-		bobDone <- result{r, err}
-	}()
-	testwait.For(t, 10*time.Second, "bob's phone online", func() bool { return env.calls.Presence()["bob"] == call.Online })
-	go func() {
-		r, err := softphone.Call(ctx, softphone.Options{Server: env.rtmpURL, User: "alice", Secret: "alice", SetupTimeout: 20 * time.Second}, "bob")
-		aliceDone <- result{r, err}
-	}()
-	var id string
-	testwait.For(t, 10*time.Second, "the call answered", func() bool {
-		cs := env.calls.Calls()
-		if len(cs) == 1 && cs[0].State == "active" {
-			id = cs[0].ID
-		}
-		return id != ""
-	})
+	id, aliceDone, bobDone := startPhoneCall(t, env)
 	// The issue's bound: a running call shows on the dashboard within 2 s.
-	step("call on the dashboard", 2*time.Second, chromedp.WaitVisible(chromedp.CSS(`#calls tr[data-call="`+id+`"][data-state="active"]`)))
-	step("its codecs", 5*time.Second, chromedp.Poll[chromedp.Void](
+	tab.step("call on the dashboard", 2*time.Second, chromedp.WaitVisible(chromedp.CSS(`#calls tr[data-call="`+id+`"][data-state="active"]`)))
+	tab.step("its codecs", 5*time.Second, chromedp.Poll[chromedp.Void](
 		`document.querySelector('#calls tr[data-call]').textContent.includes('speex / speex')`))
-	step("the call in the chart", 5*time.Second, chromedp.Poll[chromedp.Void](
+	tab.step("the call in the chart", 5*time.Second, chromedp.Poll[chromedp.Void](
 		`document.getElementById('chart-calls').dataset.last === '1'`))
-	shotDashboard(t, tab)
+	shotDashboard(t, ctx)
 
-	step("hang up from the page", 5*time.Second,
+	tab.step("hang up from the page", 5*time.Second,
 		chromedp.Click(chromedp.CSS(`button[data-hangup="`+id+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#calls td.empty`)))
-	for name, ch := range map[string]chan result{"alice": aliceDone, "bob": bobDone} {
+	for name, ch := range map[string]<-chan phoneResult{"alice": aliceDone, "bob": bobDone} {
 		res := <-ch
 		if !errors.Is(res.err, softphone.ErrAbnormalEnd) || res.r == nil || res.r.End == nil {
 			t.Fatalf("%s's phone: %v", name, res.err)
@@ -178,16 +216,44 @@ func TestPeerAdminDashboard(t *testing.T) {
 		cs, err := env.db.CDRs(context.Background(), store.CDRFilter{Limit: 10})
 		return err == nil && len(cs) == 1
 	})
-	step("the record in the search", 5*time.Second,
+	tab.step("the record in the search", 5*time.Second,
 		chromedp.SetValue(chromedp.CSS(`#cdr-user`), "alice"),
 		chromedp.Click(chromedp.CSS(`#cdr-search`)),
 		chromedp.WaitVisible(chromedp.CSS(`#cdr tr[data-cdr="`+id+`"]`)))
-	if row := text(t, tab, chromedp.Text(chromedp.CSS(`#cdr tr[data-cdr="`+id+`"]`))); !strings.Contains(row, "bye (admin)") || !strings.Contains(row, "root") {
+	if row := text(t, ctx, chromedp.Text(chromedp.CSS(`#cdr tr[data-cdr="`+id+`"]`))); !strings.Contains(row, "bye (admin)") || !strings.Contains(row, "root") {
 		t.Fatalf("record row %q", row)
 	}
-	step("CSV download", 5*time.Second, chromedp.Click(chromedp.CSS(`#cdr-csv`)),
+	tab.step("CSV download", 5*time.Second, chromedp.Click(chromedp.CSS(`#cdr-csv`)),
 		chromedp.Poll[chromedp.Void](`Number(document.getElementById('cdr-csv-link').dataset.bytes) > 100`))
+	testAdminPageDisable(t, tab, env)
 	testAdminPageForbidden(t, browser, env)
+}
+
+// testAdminPageDisable: carol's RTMP phone is online; two clicks on her
+// Disable button disable her account in the store, end her session (she
+// leaves the online list).
+func testAdminPageDisable(t *testing.T, tab adminTab, env *adminEnv) {
+	ctx := context.Background()
+	if err := env.db.AddUser(ctx, store.User{Name: "carol", Role: store.RoleUser, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	carol, err := rtmp.Dial(dctx, env.rtmpURL, rtmp.ClientOptions{ConnectArgs: []any{"carol", "carol"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer carol.Close()
+	sel := `button[data-disable="carol"]`
+	tab.step("carol online", 5*time.Second, chromedp.WaitVisible(chromedp.CSS(sel)))
+	tab.step("first click asks", 5*time.Second, chromedp.Click(chromedp.CSS(sel)), chromedp.WaitVisible(chromedp.CSS(sel+`[data-armed]`)))
+	if u, _ := env.db.User(ctx, "carol"); !u.Enabled {
+		t.Fatal("one click disabled carol")
+	}
+	tab.step("second click disables", 5*time.Second, chromedp.Click(chromedp.CSS(sel)), chromedp.WaitNotPresent(chromedp.CSS(`#users tr[data-user="carol"]`)))
+	if u, _ := env.db.User(ctx, "carol"); u.Enabled {
+		t.Fatal("carol is still enabled in the store")
+	}
 }
 
 // testAdminPageForbidden: a user who signs in at /admin sees 403, and

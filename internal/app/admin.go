@@ -3,22 +3,27 @@ package app
 import (
 	"context"
 
+	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/conference"
+	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/sipbridge"
+	"github.com/flashvox/flashvox/store"
 	"github.com/flashvox/flashvox/web"
 )
 
 // newLive is the operator dashboard's view of the services (web.Live);
-// the dashboard is served with the admin API, so only with a store.
-func newLive(s *services) *web.Live {
-	if s.store == nil {
+// the dashboard is served with the admin API, so only with a store. A nil
+// service is left out (not a typed nil in the interface).
+func newLive(db *store.DB, calls *call.Service, hub *media.Hub, confs *conference.Service, sip *sipbridge.Bridge) *web.Live {
+	if db == nil {
 		return nil
 	}
-	l := &web.Live{Calls: s.calls, Streams: s.hub}
-	if s.confs != nil {
-		l.Rooms = s.confs
+	l := &web.Live{Calls: calls, Streams: hub}
+	if confs != nil {
+		l.Rooms = confs
 	}
-	if s.sip != nil {
-		l.SIP = sipAdmin{b: s.sip}
+	if sip != nil {
+		l.SIP = sipAdmin{b: sip}
 	}
 	return l
 }

@@ -112,9 +112,10 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	mux := http.NewServeMux()
 	(&web.API{Calls: calls, Auth: auth, Guard: guard, Logger: logger.With("component", "api"), Conferences: confs}).Register(mux)
 	(&web.Pages{SWF: swfPath(), RTMPPort: listenPort(cfg.RTMP.Listen)}).Register(mux)
-	live := newLive(&services{store: db, calls: calls, hub: hub, confs: confs, sip: sip})       // the dashboard (admin.go)
-	registerAdmin(mux, db, auth, guard, cfg.SIP.Realm, live, logger.With("component", "admin")) // /api/v1/admin/… (store.go)
-	if err := registerContacts(mux, db, calls, auth, guard); err != nil {                       // /api/v1/contacts (contacts.go)
+	// The dashboard (admin.go) is served with the admin API (store.go).
+	live := newLive(db, calls, hub, confs, sip)
+	registerAdmin(mux, db, auth, guard, cfg.SIP.Realm, live, logger.With("component", "admin"))
+	if err := registerContacts(mux, db, calls, auth, guard); err != nil { // /api/v1/contacts (contacts.go)
 		return nil, abandon(err)
 	}
 	apps, transcode := newApps(cfg, appDeps{calls: calls, auth: auth, confs: confs, guard: guard, log: callLog}, logger)

@@ -91,7 +91,8 @@
         button('End', { 'data-end-room': r.name }, () => api('POST', '/api/v1/admin/rooms/' + esc(r.name) + '/end'))], { 'data-room': r.name });
     }), 4, 'no rooms');
     fill('users', v.users.map((u) => row([u.name, u.status,
-      button('Disable', { 'data-disable': u.name }, () => confirmDisable(u.name))], { 'data-user': u.name })), 3, 'nobody online');
+      confirmButton('Disable', 'Disable ' + u.name + '?', { 'data-disable': u.name },
+        () => api('PATCH', '/api/v1/admin/users/' + esc(u.name), { enabled: false }))], { 'data-user': u.name })), 3, 'nobody online');
     fill('streams', v.streams.map((s) => row([s.name + (s.call ? ' (call)' : ''), s.codec || '', s.published ? 'yes' : 'no', s.players],
       { 'data-stream': s.name })), 4, 'no streams');
     fill('trunks', v.trunks.map((t) => row([t.name, t.address, !t.register ? 'not registering' : t.registered ? 'registered' : ('not registered' + (t.error ? ': ' + t.error : ''))],
@@ -104,9 +105,20 @@
     $('dash').dataset.version = String(v.version);
   }
 
-  async function confirmDisable(name) {
-    if (!window.confirm('Disable ' + name + '? Their sessions end now.')) return;
-    await api('PATCH', '/api/v1/admin/users/' + encodeURIComponent(name), { enabled: false });
+  // confirmButton acts on a second click within 5 s: the first one only
+  // asks (no modal dialog, which would stop the live updates).
+  function confirmButton(label, ask, attrs, action) {
+    let armed = null;
+    const b = button(label, attrs, async () => {
+      if (!armed) {
+        b.textContent = ask; b.dataset.armed = '1';
+        armed = setTimeout(() => { armed = null; b.textContent = label; delete b.dataset.armed; }, 5000);
+        return;
+      }
+      clearTimeout(armed); armed = null;
+      await action();
+    });
+    return b;
   }
 
   // follow long-polls the live view until sign-out (a newer gen).
