@@ -26,6 +26,13 @@ type WebRTC struct {
 	// URLs for the answers' Link headers.
 	STUNListen string   `yaml:"stun_listen"`
 	ICEServers []string `yaml:"ice_servers"`
+	// TURNListen runs the built-in TURN server (relaying to this server's
+	// ICE addresses only) on this UDP host:port; "" = off. TURNSecret
+	// signs its credentials (TURN REST API; "" = random per start),
+	// valid TURNTTL.
+	TURNListen string        `yaml:"turn_listen"`
+	TURNSecret string        `yaml:"turn_secret"`
+	TURNTTL    time.Duration `yaml:"turn_ttl"`
 	// UDPPorts is the sessions' UDP port range "MIN-MAX" (a firewall
 	// opening); "" lets the system choose.
 	UDPPorts string `yaml:"udp_ports"`
@@ -78,6 +85,17 @@ func (c *Config) validateWebRTC() error {
 	if w.STUNListen != "" {
 		if _, err := netip.ParseAddrPort(w.STUNListen); err != nil {
 			return &Error{Key: "webrtc.stun_listen", Msg: fmt.Sprintf("must be IP:PORT (UDP), e.g. 0.0.0.0:3478, got %q", w.STUNListen)}
+		}
+	}
+	if w.TURNListen != "" {
+		if _, err := netip.ParseAddrPort(w.TURNListen); err != nil {
+			return &Error{Key: "webrtc.turn_listen", Msg: fmt.Sprintf("must be IP:PORT (UDP), e.g. 0.0.0.0:3478, got %q", w.TURNListen)}
+		}
+		if err := durRange("webrtc.turn_ttl", w.TURNTTL, time.Minute, 7*24*time.Hour)(); err != nil {
+			return err
+		}
+		if w.TURNSecret != "" && len(w.TURNSecret) < 16 {
+			return &Error{Key: "webrtc.turn_secret", Msg: "must be at least 16 characters (or \"\": a random one per start)"}
 		}
 	}
 	for i, u := range w.ICEServers {

@@ -49,6 +49,7 @@ func TestWebRTCValidate(t *testing.T) {
 		{"FLASHVOX_WEBRTC_MAX_SESSIONS=0", "webrtc.max_sessions"},
 		{"FLASHVOX_WEBRTC_STUN_LISTEN=stun.example.org:3478", "webrtc.stun_listen"},
 		{"FLASHVOX_WEBRTC_STUN_LISTEN=127.0.0.1", "webrtc.stun_listen"},
+		{"FLASHVOX_WEBRTC_TURN_LISTEN=turn.example.org:3478", "webrtc.turn_listen"},
 	} {
 		_, err := Load("", []string{c.env})
 		var ce *Error
