@@ -21,7 +21,7 @@ import (
 type runState struct {
 	mode                string
 	pubCodec, playCodec string
-	transcoded          bool // the player's codec is not the publisher's
+	transcoded          bool     // the player's codec is not the publisher's
 	tone                [][]byte // 1 s of a 440 Hz Opus tone (transcoded mode)
 	streams             []*stream
 	failed              atomic.Int64 // sessions that did not set up or connect
