@@ -43,6 +43,32 @@ type WebRTC struct {
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
 }
 
+// PublicIPs parses PublicIP: "" (none), one IP address, or an IPv4 and an
+// IPv6 address separated by a comma (a dual-stack 1:1 NAT).
+func (w WebRTC) PublicIPs() ([]string, error) {
+	if w.PublicIP == "" {
+		return nil, nil
+	}
+	var out []string
+	v4, v6 := 0, 0
+	for _, p := range strings.Split(w.PublicIP, ",") {
+		a, err := netip.ParseAddr(strings.TrimSpace(p))
+		if err != nil {
+			return nil, &Error{Key: "webrtc.public_ip", Msg: fmt.Sprintf("must be an IP address, or an IPv4 and an IPv6 address separated by a comma, got %q", w.PublicIP)}
+		}
+		if a.Is4() || a.Is4In6() {
+			v4++
+		} else {
+			v6++
+		}
+		out = append(out, a.String())
+	}
+	if v4 > 1 || v6 > 1 {
+		return nil, &Error{Key: "webrtc.public_ip", Msg: fmt.Sprintf("at most one IPv4 and one IPv6 address, got %q", w.PublicIP)}
+	}
+	return out, nil
+}
+
 // PortRange parses UDPPorts; 0, 0 for "".
 func (w WebRTC) PortRange() (lo, hi uint16, err error) {
 	if w.UDPPorts == "" {
@@ -74,10 +100,8 @@ func (c *Config) validateWebRTC() error {
 	if a, err := netip.ParseAddr(w.ICEAddress); err != nil || a.IsUnspecified() {
 		return &Error{Key: "webrtc.ice_address", Msg: fmt.Sprintf("must be one IP address of this host (not 0.0.0.0), got %q", w.ICEAddress)}
 	}
-	if w.PublicIP != "" {
-		if _, err := netip.ParseAddr(w.PublicIP); err != nil {
-			return &Error{Key: "webrtc.public_ip", Msg: fmt.Sprintf("must be an IP address, got %q", w.PublicIP)}
-		}
+	if _, err := w.PublicIPs(); err != nil {
+		return err
 	}
 	if err := validateWebRTCCodecs(w.Codecs); err != nil {
 		return err

@@ -30,13 +30,17 @@ func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry
 	if err != nil {
 		return nil, err
 	}
+	public, err := w.PublicIPs()
+	if err != nil {
+		return nil, err
+	}
 	codecs, err := webrtc.ParseCodecs(w.Codecs)
 	if err != nil {
 		return nil, fmt.Errorf("webrtc.codecs: %w", err)
 	}
 	srv, err := webrtc.New(webrtc.Options{
 		Hub: hub, Transcoder: tc, Access: liveAccess(apps, hooks), Codecs: codecs,
-		ICEAddress: w.ICEAddress, PublicIP: w.PublicIP, UDPPortMin: lo, UDPPortMax: hi,
+		ICEAddress: w.ICEAddress, PublicIPs: public, UDPPortMin: lo, UDPPortMax: hi,
 		STUNListen: w.STUNListen, ICEServers: w.ICEServers,
 		TURNListen: w.TURNListen, TURNSecret: w.TURNSecret, TURNTTL: w.TURNTTL,
 		MaxSessions: w.MaxSessions, MaxSessionsPerIP: w.MaxSessionsPerIP, ConnectTimeout: w.ConnectTimeout,
