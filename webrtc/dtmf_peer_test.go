@@ -196,3 +196,26 @@ func TestWHEPDTMF(t *testing.T) {
 		t.Fatalf("DTMFOut %d, want 2", n)
 	}
 }
+
+// TestDTMFWHIPToWHEP: a WHIP publisher's digit reaches a WHEP player of its
+// stream as RFC 4733 events (publisher → DTMF frame → player).
+func TestDTMFWHIPToWHEP(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{})
+	p := playRTP(t, codecAPI(t, pionPCMU, pionEv8k), e.url+"/live/e/whep")
+	tr := whipRaw(t, e.url+"/live/e/whip")
+	i := 0
+	testwait.For(t, 10*time.Second, "the player to get the digit 9", func() bool {
+		tr.send(t, "audio/pcmu", uint32(i)*160, i == 0, make([]byte, 160))
+		if i >= 5 && i < 13 { // one event: 5 updates, 3 ends
+			k := i - 5
+			tr.send(t, "audio/telephone-event", 800, k == 0, event(9, k >= 5, uint16(160*min(k+1, 5))))
+		}
+		i++
+		for _, k := range p.of(uint8(pionEv8k.pt)) {
+			if k.Marker && k.Payload[0] == 9 {
+				return true
+			}
+		}
+		return false
+	})
+}
