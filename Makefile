@@ -56,6 +56,9 @@ screenshots:
 	mkdir -p bin
 	FLASHVOX_SCREENSHOT=$(CURDIR)/bin/page.png $(GO) test -count=1 -run 'TestPageSignalling/longpoll' ./web/
 	@size=$$(stat -c %s bin/page.png); if [ $$size -le 102400 ]; then cp bin/page.png docs/page.png; echo "docs/page.png ($$size bytes)"; else echo "bin/page.png is $$size bytes: too large to commit"; fi
+	FLASHVOX_ADMIN_SCREENSHOT=$(CURDIR)/docs/dashboard.png $(GO) test -count=1 -run 'TestPeerAdminDashboard' ./web/
+	FLASHVOX_SCREENSHOT_CALL=$(CURDIR)/bin/page-call.png $(GO) test -count=1 -run 'TestPeerPageCallP2P' ./internal/app/
+	@size=$$(stat -c %s bin/page-call.png); if [ $$size -le 102400 ]; then cp bin/page-call.png docs/page-call.png; echo "docs/page-call.png ($$size bytes)"; else echo "bin/page-call.png is $$size bytes: too large to commit"; fi
 
 fuzz:
 	scripts/fuzz.sh $(FUZZTIME)

@@ -24,6 +24,10 @@ type Record struct {
 	// Event is how it ended (EvBye, EvCanceled, EvRejected), Reason and By
 	// as that event says.
 	Event, Reason, By string
+	// Streams are the hub keys the caller and the callee published to
+	// (their media through the server, so a recorder can meter them); ""
+	// when none were issued (a p2p call, or never answered).
+	Streams [2]string
 }
 
 // Recorder receives the Record of every call that ends. It is called with
@@ -44,7 +48,11 @@ func (s *Service) recordLocked(c *Call, typ, reason, by string) {
 	if s.opts.Records == nil {
 		return
 	}
-	s.opts.Records.CallEnded(Record{Call: c.ID, From: c.From, To: c.To, FromKind: c.cdr.fromKind, ToKind: c.cdr.toKind,
+	var streams [2]string
+	if c.names[0] != "" {
+		streams = [2]string{s.opts.StreamPrefix + c.names[0], s.opts.StreamPrefix + c.names[1]}
+	}
+	s.opts.Records.CallEnded(Record{Streams: streams, Call: c.ID, From: c.From, To: c.To, FromKind: c.cdr.fromKind, ToKind: c.cdr.toKind,
 		Mode: c.mode, FellBack: c.fellBack, Started: c.cdr.started, Answered: c.cdr.answered, Ended: s.opts.Now(),
 		Event: typ, Reason: reason, By: by})
 }

@@ -16,6 +16,8 @@ var (
 	ErrInCall       = errors.New("you are already in a call")
 	ErrBadDTMF      = errors.New("DTMF digits must be 1..32 of 0-9 * # A-D")
 	ErrStreamDenied = errors.New("stream name is not issued to you for an active call")
+	ErrBadSignal    = errors.New("signal must be 1..16384 bytes")
+	ErrSignalLimit  = errors.New("too many signalling messages in this call")
 )
 
 // errNotEstablished refuses what needs an answered call.

@@ -70,6 +70,9 @@ type Event struct {
 	Device  string
 	// DTMF.
 	Digits string
+	// Signal: a web page's WebRTC offer, answer or candidate for the
+	// other party (JSON, signal.go).
+	Signal string
 }
 
 // EventType is e's type (events.Event).
@@ -82,5 +85,6 @@ func (e Event) WireFields(f []events.Field) []events.Field {
 		events.Field{Key: "to", Value: e.To}, events.Field{Key: "reason", Value: e.Reason}, events.Field{Key: "by", Value: e.By},
 		events.Field{Key: "publish", Value: e.Publish}, events.Field{Key: "play", Value: e.Play},
 		events.Field{Key: "mode", Value: e.Mode}, events.Field{Key: "peerId", Value: e.PeerID},
-		events.Field{Key: "device", Value: e.Device}, events.Field{Key: "digits", Value: e.Digits})
+		events.Field{Key: "device", Value: e.Device}, events.Field{Key: "digits", Value: e.Digits},
+		events.Field{Key: "signal", Value: e.Signal})
 }

@@ -39,12 +39,17 @@ func (s *Service) SetDirect(d *Device) {
 // modeLocked decides an answered call's media mode: p2p when p2p is not
 // disabled, both parties' devices are direct, both reported peer IDs and
 // neither user is under the no-p2p policy; relay otherwise.
+// Two web pages that both reported PeerWebRTC are a direct pair too
+// (signal.go): they try a direct WebRTC connection.
 func (s *Service) modeLocked(c *Call, callee *Device) string {
-	if s.opts.DisableP2P || c.ext != extNone || c.callerPeer == "" || c.calleePeer == "" || !callee.Direct() {
+	if s.opts.DisableP2P || c.ext != extNone || c.callerPeer == "" || c.calleePeer == "" {
 		return ModeRelay
 	}
 	caller := s.users[c.From].Device(c.callerDevice)
-	if caller == nil || !caller.Direct() || slices.Contains(s.opts.NoP2P, c.From) || slices.Contains(s.opts.NoP2P, c.To) {
+	if caller == nil || slices.Contains(s.opts.NoP2P, c.From) || slices.Contains(s.opts.NoP2P, c.To) {
+		return ModeRelay
+	}
+	if !(caller.Direct() && callee.Direct()) && !browserPair(c, caller, callee) {
 		return ModeRelay
 	}
 	s.stats.P2PCalls.Add(1)
@@ -81,7 +86,7 @@ func (s *Service) P2PFailed(d *Device, id string) error {
 // the rendezvous compares them with the initiator's real session, so a
 // party that lies only fails its own call's introduction.
 func (s *Service) P2PPeers(a, b string) bool {
-	if a == "" || b == "" {
+	if a == "" || b == "" || a == PeerWebRTC || b == PeerWebRTC { // pages meet through signal.go, not the rendezvous
 		return false
 	}
 	s.mu.Lock()

@@ -20,7 +20,7 @@ type Options struct {
 	EventsPerUser       int           // log capacity per user (default 1000)
 	HTTPPresenceTimeout time.Duration // an idle HTTP device goes away after this (default 40s)
 	// StreamPrefix is put before issued stream names to make hub keys
-	// (default "phone/").
+	// (default DefaultStreamPrefix).
 	StreamPrefix string
 	// NoP2P lists users whose calls always relay through the server, even
 	// between two RTMFP clients (a policy: recording, privacy of addresses).
@@ -39,11 +39,15 @@ type Options struct {
 	Records Recorder
 }
 
+// DefaultStreamPrefix is Options.StreamPrefix's default.
+const DefaultStreamPrefix = "phone/"
+
 // Device kinds (package presence's).
 const (
-	KindRTMP = presence.KindRTMP
-	KindHTTP = presence.KindHTTP
-	KindSIP  = presence.KindSIP
+	KindRTMP  = presence.KindRTMP
+	KindRTMFP = presence.KindRTMFP
+	KindHTTP  = presence.KindHTTP
+	KindSIP   = presence.KindSIP
 )
 
 // Device is one connection of a user (package presence). A device that
@@ -63,9 +67,12 @@ type Service struct {
 	users   map[string]*user
 	calls   map[string]*Call
 	streams map[string]*grant // issued stream name -> who may use it
-	seq     uint64            // orders calls
-	closed  bool
-	stats   Stats
+	// contacts are the users' watch lists (contacts.go); a user without an
+	// entry has no list.
+	contacts map[string]map[string]bool
+	seq      uint64 // orders calls
+	closed   bool
+	stats    Stats
 }
 
 // user is a user's presence entry (its log, its devices) and its calls.
@@ -87,7 +94,7 @@ func NewService(o Options, names ...string) *Service {
 		o.RingTimeout = 30 * time.Second
 	}
 	if o.StreamPrefix == "" {
-		o.StreamPrefix = "phone/"
+		o.StreamPrefix = DefaultStreamPrefix
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -98,7 +105,7 @@ func NewService(o Options, names ...string) *Service {
 	s := &Service{opts: o, log: o.Logger, users: map[string]*user{}, calls: map[string]*Call{}, streams: map[string]*grant{}}
 	// The registry shares s.mu (a device's departure ends its calls in the
 	// same step) and hands expired HTTP devices back to detachLocked.
-	s.pres = presence.New(presence.Options{Lock: &s.mu, Expired: s.detachLocked, HTTPTimeout: o.HTTPPresenceTimeout,
+	s.pres = presence.New(presence.Options{Lock: &s.mu, Expired: s.detachLocked, Visible: s.visibleLocked, HTTPTimeout: o.HTTPPresenceTimeout,
 		EventsPerUser: o.EventsPerUser, Now: o.Now, Logger: o.Logger})
 	for _, n := range names {
 		s.userLocked(n)
@@ -180,7 +187,8 @@ func (s *Service) HTTPBegin(name string) (*Device, func()) {
 	return d, end
 }
 
-// Presence returns every known user's presence.
+// Presence returns every known user's presence, whoever watches whom (the
+// operator's view; a user's is PresenceFor).
 func (s *Service) Presence() map[string]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

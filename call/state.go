@@ -28,10 +28,11 @@ type Call struct {
 	fellBack     bool      // answered p2p, switched to relay by P2PFailed
 	names        [2]string // [0] the caller publishes, [1] the callee publishes
 	timer        *time.Timer
-	ext          int  // which party is the gateway's (extNone, extCallee, extCaller)
-	leg          Leg  // the gateway's side, when ext != extNone
-	rang         bool // an external callee's ringing was told
-	early        bool // names were issued for early media before the answer
+	ext          int             // which party is the gateway's (extNone, extCallee, extCaller)
+	leg          Leg             // the gateway's side, when ext != extNone
+	rang         bool            // an external callee's ringing was told
+	early        bool            // names were issued for early media before the answer
+	sig          [2]signalBudget // browser signalling sent by the caller [0] and the callee [1] (signal.go)
 
 	cdr cdrStamps // CDR: start, answer, transports (cdr.go)
 }

@@ -3,6 +3,7 @@ package conference
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
@@ -66,6 +67,7 @@ type Member struct {
 	codec         codec.ID
 	rate          int
 	muted         atomic.Bool
+	joined        time.Time // record
 
 	// Guarded by room.mu.
 	gate  *gate

@@ -116,8 +116,11 @@ type Options struct {
 	// failing a room's PIN (account "conf:ROOM") are refused with a
 	// *ThrottledError for a while. nil: not slowed.
 	Throttle Throttle
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Records receives every membership as it begins and ends
+	// (records.go); nil: none.
+	Records Recorder
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 func (o *Options) setDefaults() {

@@ -2,10 +2,12 @@ package conference
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/media"
 )
 
@@ -105,13 +107,8 @@ func TestMixLearningGivesUp(t *testing.T) {
 // waitMix waits until the room service made n mixes.
 func waitMix(t *testing.T, s *Service, n uint64) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for s.Stats.Mixes.Load() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d mixes", s.Stats.Mixes.Load())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.ForDetail(t, 10*time.Second, fmt.Sprintf("%d mixes", n), func() bool { return s.Stats.Mixes.Load() >= n },
+		func() string { return fmt.Sprintf("only %d mixes", s.Stats.Mixes.Load()) })
 }
 
 // The no-switch rule itself: once the output started, want changes nothing.

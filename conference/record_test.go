@@ -3,6 +3,7 @@ package conference
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/flashvox/flashvox/container/flv"
 	"github.com/flashvox/flashvox/container/wav"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 // recordRoom runs a recorded room "rec" where two members send 500 Hz
@@ -78,17 +80,10 @@ func TestRecordWAVOnRoomEnd(t *testing.T) {
 	})
 	// The room ended; its mixer completes the file on its own goroutine.
 	var b []byte
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.ForDetail(t, 10*time.Second, path+"'s header sizes matching the file", func() bool {
 		b, _ = os.ReadFile(path)
-		if len(b) > 44 && int(binary.LittleEndian.Uint32(b[40:44])) == len(b)-44 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: header sizes never matched the file (%d bytes)", path, len(b))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return len(b) > 44 && int(binary.LittleEndian.Uint32(b[40:44])) == len(b)-44
+	}, func() string { return fmt.Sprintf("%d bytes", len(b)) })
 	if riff := binary.LittleEndian.Uint32(b[4:8]); int(riff) != len(b)-8 {
 		t.Errorf("RIFF size %d, file %d bytes", riff, len(b))
 	}

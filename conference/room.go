@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // room is one conference. mu guards everything below it; the mixer reads
@@ -70,6 +71,10 @@ func (r *room) join(o JoinOptions, invited bool) (*Member, Joined, error) {
 		return nil, Joined{}, err
 	}
 	now := r.svc.opts.Now()
+	m.joined = now // record
+	if rec := r.svc.opts.Records; rec != nil {
+		rec.MemberJoined(m.record("", time.Time{})) // record
+	}
 	j := Joined{Room: r.name, Member: m.ID, Mode: r.mode, Publish: m.pub, Moderator: slices.Contains(r.moderators, m.User), Members: []MemberInfo{}}
 	if r.mode == ModeMixed {
 		j.Play = m.mix
@@ -185,6 +190,9 @@ func (r *room) dropLocked(m *Member, reason, by string) {
 		r.publishSnapLocked()
 	}
 	r.svc.Stats.Members.Add(-1)
+	if rec := r.svc.opts.Records; rec != nil {
+		rec.MemberLeft(m.record(reason, r.svc.opts.Now())) // record
+	}
 	m.tell(Event{Type: EvLeft, Time: r.svc.opts.Now(), Room: r.name, Member: m.ID, User: m.User, Reason: reason, By: by})
 	close(m.done)
 	r.log.Info("member left", "member", m.ID, "user", m.User, "reason", reason, "by", by, "members", len(r.members))

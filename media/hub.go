@@ -51,6 +51,9 @@ type stream struct {
 
 	// What a late joiner needs to decode, replayed on subscribe.
 	meta, audioCfg, videoCfg *Frame
+	// audioCodec is the codec.ID of the last audio frame, for listings
+	// (Streams); written by the publisher only when it changes.
+	audioCodec atomic.Uint32
 }
 
 func (h *Hub) get(key string) *stream {
@@ -259,6 +262,9 @@ func (p *Publisher) Write(f *Frame) {
 			p.s.videoCfg = f
 		}
 		p.s.mu.Unlock()
+	}
+	if f.Kind == KindAudio && f.Codec != 0 && p.s.audioCodec.Load() != uint32(f.Codec) {
+		p.s.audioCodec.Store(uint32(f.Codec))
 	}
 	fan := *p.s.fan.Load()
 	for _, r := range fan {

@@ -7,8 +7,11 @@ import (
 
 // Device kinds.
 const (
-	KindRTMP = "rtmp"
-	KindHTTP = "http"
+	KindRTMP = "rtmp" // RTMP, RTMPS, RTMPT
+	// KindRTMFP is an RTMFP connection (a kind of its own so that call
+	// records tell the transports apart).
+	KindRTMFP = "rtmfp"
+	KindHTTP  = "http"
 	// KindSIP is a SIP phone registered as the user (package sipbridge):
 	// it rings for every call to the user and places calls as the user.
 	KindSIP = "sip"

@@ -20,7 +20,10 @@ type Options struct {
 	// device carried and calls Remove (nil: Remove alone). A constructor
 	// option, not a setter: the owner builds its Registry and hands its
 	// own method.
-	Expired       func(*Device)
+	Expired func(*Device)
+	// Visible reports whether user of's presence may be told to user to
+	// (contacts); called with Lock held. nil: everyone sees everyone.
+	Visible       func(of, to string) bool
 	HTTPTimeout   time.Duration // default 40s
 	EventsPerUser int           // log capacity per user (default 1000)
 	Now           func() time.Time
@@ -119,7 +122,8 @@ func (r *Registry) Remove(d *Device) bool {
 }
 
 // Tell records st as u's presence and, when it changed, appends a
-// presence event to every other user's log.
+// presence event to the log of every other user who may see it
+// (Options.Visible).
 func (r *Registry) Tell(u *User, st string) {
 	if st == u.status {
 		return
@@ -127,11 +131,14 @@ func (r *Registry) Tell(u *User, st string) {
 	u.status = st
 	now := r.opts.Now()
 	for _, w := range r.users {
-		if w != u {
+		if w != u && (r.opts.Visible == nil || r.opts.Visible(u.Name, w.Name)) {
 			w.Log.Append(now, Event{User: u.Name, Status: st})
 		}
 	}
 }
+
+// Status is u's presence as last told (Offline before any).
+func (u *User) Status() string { return u.status }
 
 // HTTPBegin marks the start of an HTTP request of u and returns u's HTTP
 // device (attached now if u had none, then added reports true) and a

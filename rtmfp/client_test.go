@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/rtmfp"
 	"github.com/flashvox/flashvox/rtmfp/wire"
 	"github.com/flashvox/flashvox/rtmp/message"
@@ -88,13 +89,9 @@ func TestDialOwnServer(t *testing.T) {
 		_ = c.Close()
 		// The server's session reads EOF (the Close reached it); it then
 		// lingers a few seconds to answer a repeated Close.
-		deadline := time.Now().Add(3 * time.Second)
-		for !strings.Contains(st.Logs(), "transport=rtmfp app=live err=EOF") {
-			if time.Now().After(deadline) {
-				t.Fatal("the server's session did not end after Close")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		testwait.For(t, 10*time.Second, "the server's session to end after Close", func() bool {
+			return strings.Contains(st.Logs(), "transport=rtmfp app=live err=EOF")
+		})
 	}
 }
 

@@ -3,6 +3,7 @@ package rtmfp_test
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/rtmfp"
 )
 
@@ -107,13 +109,8 @@ func goertzel(pcm []byte, rate, freq float64) float64 {
 // waitStream waits until the hub has a publisher named name.
 func waitStream(t *testing.T, st *stack, name string, p *testpeer.Proc) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !st.Hub.Published("live/" + name) {
-		if time.Now().After(deadline) {
-			t.Fatalf("stream %q not published within 10 s:\n%s", name, tailString(p.Output(), 2000))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.ForDetail(t, 10*time.Second, "stream "+name+" published", func() bool { return st.Hub.Published("live/" + name) },
+		func() string { return tailString(p.Output(), 2000) })
 }
 
 var onAudio = regexp.MustCompile(`stream onAudio ts: (\d+) len: (\d+)`)
@@ -129,14 +126,11 @@ func TestPeerFFmpegToTCConn(t *testing.T) {
 				"-c:a", "nellymoser", "-ar", "16000", "-ac", "1", "-f", "flv", st.URL("live/down"))
 			args := append(append([]string{"-oL", tool(t, "tcconn")}, mode.args...), "rtmfp://"+st.RTMFPAddr+"/live#down")
 			p := testpeer.Start(t, 30*time.Second, "stdbuf", args...)
-			deadline := time.Now().Add(10 * time.Second)
-			for len(onAudio.FindAllStringSubmatch(p.Output(), -1)) < 125 {
-				if time.Now().After(deadline) {
-					t.Fatalf("tcconn printed %d audio messages in 10 s, want ≥ 125:\n%s",
-						len(onAudio.FindAllString(p.Output(), -1)), tailString(p.Output(), 2000))
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
+			testwait.ForDetail(t, 15*time.Second, "tcconn printing 125 audio messages", func() bool {
+				return len(onAudio.FindAllStringSubmatch(p.Output(), -1)) >= 125
+			}, func() string {
+				return fmt.Sprintf("%d printed:\n%s", len(onAudio.FindAllString(p.Output(), -1)), tailString(p.Output(), 2000))
+			})
 			p.Interrupt()
 			<-p.Done()
 			prev := -1

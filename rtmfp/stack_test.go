@@ -2,6 +2,7 @@ package rtmfp_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/teststack"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/rtmfp"
 )
 
@@ -67,18 +69,10 @@ func tool(t *testing.T, name string) string {
 // waitOutput waits until p printed want (or fails after within).
 func waitOutput(t *testing.T, p *testpeer.Proc, want string, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !strings.Contains(p.Output(), want) {
-		select {
-		case <-p.Done():
-			if !strings.Contains(p.Output(), want) {
-				t.Fatalf("%s exited without printing %q:\n%s", p.Name, want, tailString(p.Output(), 3000))
-			}
-			return
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not print %q within %s:\n%s", p.Name, want, within, tailString(p.Output(), 3000))
-		}
+	testwait.ForDetail(t, within, fmt.Sprintf("%s to print %q", p.Name, want), func() bool {
+		return strings.Contains(p.Output(), want) || p.Exited()
+	}, func() string { return tailString(p.Output(), 3000) })
+	if !strings.Contains(p.Output(), want) {
+		t.Fatalf("%s exited without printing %q:\n%s", p.Name, want, tailString(p.Output(), 3000))
 	}
 }

@@ -1,8 +1,9 @@
 package rtmfp
 
 import (
-	"github.com/flashvox/flashvox/rtmfp/wire"
 	"testing"
+
+	"github.com/flashvox/flashvox/rtmfp/wire"
 )
 
 func TestTCMetadata(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/rtmp/chunk"
 	"github.com/flashvox/flashvox/rtmp/message"
 )
@@ -128,11 +129,7 @@ func TestDirectWritesOutliveTheWriteDeadline(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for deadline := time.Now().Add(5 * time.Second); conn.blockingWrites.Load() == 0; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("no write ever went through the writer goroutine")
-		}
-	}
+	testwait.For(t, 10*time.Second, "a write through the writer goroutine", func() bool { return conn.blockingWrites.Load() > 0 })
 	close(startReading)
 	time.Sleep(3 * cfg.WriteTimeout) // well past the deadline the writer set
 	if err := conn.WriteMessage(&message.Message{Type: message.TypeAudio, StreamID: 1, Payload: []byte{0x42}}); err != nil {

@@ -58,7 +58,7 @@ func (b *Bridge) trunkFor(source string) string {
 		return ""
 	}
 	ip = ip.Unmap()
-	for _, t := range b.opts.Trunks {
+	for _, t := range b.routes().list {
 		for _, p := range t.InboundFrom {
 			if p.Contains(ip) {
 				return t.Name
@@ -70,7 +70,7 @@ func (b *Bridge) trunkFor(source string) string {
 
 // inboundTarget is the target of inbound number to, "" if it is none.
 func (b *Bridge) inboundTarget(to string) string {
-	for _, in := range b.opts.Inbound {
+	for _, in := range b.routes().inbound {
 		if in.Number == to {
 			return in.Target
 		}

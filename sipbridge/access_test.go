@@ -28,7 +28,8 @@ func TestTrunkFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &Bridge{opts: Options{Trunks: []Trunk{{Name: "up", InboundFrom: from}}}}
+	b := &Bridge{}
+	b.routing.Store(newRouting([]Trunk{{Name: "up", InboundFrom: from}}, nil, nil))
 	for src, want := range map[string]string{
 		"192.0.2.9:5060": "up", "[2001:db8::1]:5060": "up", "198.51.100.7:5060": "up", "[::ffff:192.0.2.1]:5060": "up",
 		"198.51.100.8:5060": "", "[2001:db8::2]:5060": "", "127.0.0.1:5060": "", "garbage": "",
@@ -56,10 +57,10 @@ func TestDialLimits(t *testing.T) {
 			},
 			CallsPerMinute: 3, CallsPerDay: 4,
 		},
-		trunks: map[string]Trunk{"up": {Name: "up"}},
-		limit:  rateLimiter{n: 3, now: clock},
-		daily:  dailyLimiter{n: 4, now: clock},
+		limit: rateLimiter{n: 3, now: clock},
+		daily: dailyLimiter{n: 4, now: clock},
 	}
+	b.routing.Store(newRouting([]Trunk{{Name: "up"}}, b.opts.DialPlan, nil))
 	dial := func(user, to string) error {
 		_, err := b.checkDial(user, to)
 		return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	dmedia "github.com/emiago/diago/media"
@@ -114,15 +115,19 @@ type Peers struct {
 // users' calls to numbers and to echo come to Dial; INVITEs from the
 // network ring users through call.Service.InviteExternal.
 type Bridge struct {
-	opts   Options
-	log    *slog.Logger
-	stack  stack
-	trunks map[string]Trunk
-	limit  rateLimiter
-	daily  dailyLimiter
-	auth   *digestAuth
-	regs   registrar
-	legs   legCodecs
+	opts  Options
+	log   *slog.Logger
+	stack stack
+	// routing is the trunks, dial plan and inbound numbers now (reload.go).
+	routing atomic.Pointer[routing]
+	treg    trunkRegs // the trunks' registrations
+	limit   rateLimiter
+	daily   dailyLimiter
+	auth    *digestAuth
+	regs    registrar
+	legs    legCodecs
+	// trunkStates are the trunks' registration states (adminstate.go).
+	trunkStates trunkStates
 	// Stats are exported as metrics.
 	Stats Stats
 
@@ -173,13 +178,11 @@ func Start(o Options) (*Bridge, error) {
 	if o.Credentials == nil {
 		o.Credentials = CredentialsFunc(func(string, string) (string, bool) { return "", false })
 	}
-	b := &Bridge{opts: o, log: o.Logger, trunks: map[string]Trunk{}, limit: rateLimiter{n: o.CallsPerMinute, now: o.Now},
+	b := &Bridge{opts: o, log: o.Logger, limit: rateLimiter{n: o.CallsPerMinute, now: o.Now},
 		daily: dailyLimiter{n: o.CallsPerDay, now: o.Now}, regStore: o.registrationStore()}
 	b.auth = newDigestAuth(digestOptions{Realm: o.Realm, Creds: o.Credentials, Algorithms: o.DigestAlgorithms,
 		Lifetime: o.NonceLifetime, SameURI: sameRequestURI, Throttle: o.Throttle, Now: o.Now})
-	for _, t := range o.Trunks {
-		b.trunks[t.Name] = t
-	}
+	b.routing.Store(newRouting(o.Trunks, o.DialPlan, o.Inbound))
 	if o.RTPPortMin > 0 && o.RTPPortMax > o.RTPPortMin {
 		dmedia.RTPPortStart, dmedia.RTPPortEnd = o.RTPPortMin, o.RTPPortMax
 	}
@@ -197,11 +200,13 @@ func Start(o Options) (*Bridge, error) {
 	} else if n > 0 {
 		b.log.Info("sip registrations restored", "bindings", n)
 	}
+	b.treg.mu.Lock()
 	for _, t := range o.Trunks {
 		if t.Register {
-			b.wg.Go(func() { b.runTrunkRegistration(t) })
+			b.startTrunkLocked(t)
 		}
 	}
+	b.treg.mu.Unlock()
 	return b, nil
 }
 
@@ -304,14 +309,15 @@ func (b *Bridge) Dial(x call.External, from, to string) (call.Leg, error) {
 // dial-plan rule matching it, the rule's users, calls per minute and per
 // day. The error says which refused it.
 func (b *Bridge) checkDial(from, to string) (Trunk, error) {
-	r, ok := route(b.opts.DialPlan, to)
+	rt := b.routes()
+	r, ok := route(rt.dialPlan, to)
 	if !ok {
 		return Trunk{}, fmt.Errorf("%w: %s", ErrNoRoute, to)
 	}
 	if !r.permitted(from) {
 		return Trunk{}, fmt.Errorf("%w: %s", ErrNotPermitted, to)
 	}
-	t, ok := b.trunks[r.Trunk]
+	t, ok := rt.trunks[r.Trunk]
 	if !ok {
 		return Trunk{}, fmt.Errorf("%w: trunk %q is not configured", ErrNoRoute, r.Trunk)
 	}

@@ -246,7 +246,8 @@ const confDialTimeout = 60 * time.Second
 // Busy Here" for a final response (callReason), no_answer when nobody
 // answered within confDialTimeout, sip_error when the trunk is unreachable.
 func (b *Bridge) DialConference(number, by string, join func() (ConferenceMember, error), failed func(reason string)) error {
-	r, ok := route(b.opts.DialPlan, number)
+	rt := b.routes()
+	r, ok := route(rt.dialPlan, number)
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrNoRoute, number)
 	}
@@ -256,7 +257,7 @@ func (b *Bridge) DialConference(number, by string, join func() (ConferenceMember
 	if !b.limit.allow(by) {
 		return fmt.Errorf("%w: limit %d", ErrRateLimited, b.opts.CallsPerMinute)
 	}
-	t, ok := b.trunks[r.Trunk]
+	t, ok := rt.trunks[r.Trunk]
 	if !ok {
 		return fmt.Errorf("%w: trunk %q is not configured", ErrNoRoute, r.Trunk)
 	}

@@ -32,7 +32,7 @@ func (b *Bridge) serveOffer(o offer) {
 	target := b.inboundTarget(to)
 	if target != "" {
 		if tr := b.trunkFor(o.Source()); tr != "" {
-			b.serveTarget(o, target, externalCaller(o.FromUser()), "", b.trunkCodecs(b.trunks[tr]), log.With("trunk", tr))
+			b.serveTarget(o, target, externalCaller(o.FromUser()), "", b.trunkCodecs(b.routes().trunks[tr]), log.With("trunk", tr))
 			return
 		}
 	}
@@ -73,7 +73,7 @@ func (b *Bridge) serveTarget(o offer, target, caller, user string, codecs []code
 // servePhoneOffer places an authenticated user's call to a user name or
 // a dial-plan number.
 func (b *Bridge) servePhoneOffer(o offer, user, to string, log *slog.Logger) {
-	_, toTrunk := route(b.opts.DialPlan, to)
+	_, toTrunk := route(b.routes().dialPlan, to)
 	if !toTrunk && !b.isUser(to) {
 		log.Info("sip invite to an unknown number")
 		b.respond(o, 404, "Not Found", log)

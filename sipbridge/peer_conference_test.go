@@ -3,6 +3,7 @@ package sipbridge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/media"
 )
 
@@ -169,13 +171,7 @@ func TestPeerSippConferencePIN(t *testing.T) {
 `+sippByeFromSipp)
 	e, confs, alice, am := pinRoom(t, 15*time.Second)
 	uac := testpeer.SippUAC(t, 40*time.Second, e.bridge.Addr(), "-sf", scen, "-s", "15550009", "-m", "1")
-	deadline := time.Now().Add(30 * time.Second)
-	for sipMembers(confs) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("sipp never joined the room\nsipp: %s", uac.Output())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.ForDetail(t, 30*time.Second, "sipp to join the room", func() bool { return sipMembers(confs) > 0 }, uac.Output)
 	if !alice.has(conference.EvJoined, "ext:sipp") { // the trunk's caller: external
 		t.Errorf("alice was not told ext:sipp joined: %+v", alice.events)
 	}
@@ -192,12 +188,7 @@ func TestPeerSippConferencePIN(t *testing.T) {
 	if err := uac.Wait(); err != nil {
 		t.Fatalf("sipp uac: %v\n%s", err, uac.Output())
 	}
-	for sipMembers(confs) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("sipp's BYE did not take it out of the room")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.For(t, 10*time.Second, "sipp's BYE to take it out of the room", func() bool { return sipMembers(confs) == 0 })
 	if n := e.bridge.Stats.AuthFailures.Load(); n != 1 {
 		t.Errorf("auth failures = %d, want 1 (the wrong PIN)", n)
 	}
@@ -288,23 +279,17 @@ func TestPeerSippConferenceDialOut(t *testing.T) {
 	if err := confs.Invite("alice", "out", "15551234567"); err != nil {
 		t.Fatalf("alice invites: %v", err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		info, _ := confs.Room("out")
+	var info conference.RoomInfo
+	testwait.ForDetail(t, 20*time.Second, "the invited number to join", func() bool {
+		info, _ = confs.Room("out")
 		n := 0
 		for _, m := range info.Members {
 			if m.Kind == conference.KindSIP && m.User == "sip:15551234567" {
 				n++
 			}
 		}
-		if n == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the invited number never joined: %+v\nsipp: %s", info, uas.Output())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return n == 1
+	}, func() string { return fmt.Sprintf("%+v\nsipp: %s", info, uas.Output()) })
 	hctx, hcancel := context.WithTimeout(ctx, 3*time.Second)
 	heard := hearMix(hctx, t, e.hub, alice.PlayKey())
 	hcancel()

@@ -12,6 +12,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/softphone"
 )
 
@@ -50,19 +51,13 @@ func TestPeerSippInboundToUser(t *testing.T) {
 		err error
 	}
 	res := make(chan answer, 1)
-	ready := make(chan struct{})
 	go func() {
 		r, err := softphone.Answer(ctx, softphone.Options{Server: e.rtmpURL, User: "bob", Secret: "bob", Codec: codec.Nellymoser,
 			Mic: mic(), SetupTimeout: 20 * time.Second, OnHear: nil})
 		res <- answer{r, err}
 	}()
-	go func() { // bob must be online before sipp calls: wait for his presence
-		defer close(ready)
-		for ctx.Err() == nil && e.calls.Presence()["bob"] != "online" {
-			time.Sleep(10 * time.Millisecond)
-		}
-	}()
-	<-ready
+	// bob must be online before sipp calls.
+	testwait.For(t, 20*time.Second, "bob online", func() bool { return e.calls.Presence()["bob"] == "online" })
 	uac := testpeer.SippUAC(t, 30*time.Second, e.bridge.Addr(), "-sf", scen, "-s", "15550001", "-m", "1")
 	a := <-res
 	if a.err != nil {

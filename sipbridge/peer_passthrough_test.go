@@ -19,6 +19,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/speex"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/rtmp/message"
 )
@@ -177,9 +178,7 @@ func runPassThrough(t *testing.T, e *env, c passCodec, rtpConn *net.UDPConn, use
 
 	var acc *amf.Object
 	if start != nil {
-		for ctx.Err() == nil && e.calls.Presence()[user] != "online" {
-			time.Sleep(10 * time.Millisecond)
-		}
+		testwait.For(t, 20*time.Second, user+" online", func() bool { return e.calls.Presence()[user] == "online" })
 		start()
 		inc, err := fu.next(ctx, "onIncomingCall")
 		if err != nil {

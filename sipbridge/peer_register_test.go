@@ -31,6 +31,10 @@ func TestPeerSippRegister(t *testing.T) {
 	if p := e.calls.Presence()["carol"]; p != "online" {
 		t.Fatalf("registered carol is %s", p)
 	}
+	// The dashboard's view of it (adminstate.go).
+	if ps := e.bridge.Phones(); len(ps) != 1 || ps[0].User != "carol" || ps[0].Source == "" || !ps[0].Expires.After(time.Now()) {
+		t.Fatalf("phones: %+v", ps)
+	}
 	registered := time.Now()
 	testwait.For(t, 5*time.Second, "carol's registration to expire", func() bool { return e.calls.Presence()["carol"] == "offline" })
 	t.Logf("registration expired %v after the 200", time.Since(registered).Round(10*time.Millisecond))

@@ -78,13 +78,7 @@ func baresipTLS(p tlsPeers) []string {
 // if it does not come.
 func waitRegisteredTLS(t *testing.T, e *env, b *testpeer.Baresip) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for len(e.bridge.Registered("carol")) != 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("carol did not register over TLS within 20 s\n%s", b.Output())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.ForDetail(t, 20*time.Second, "carol to register over TLS", func() bool { return len(e.bridge.Registered("carol")) == 1 }, b.Output)
 }
 
 // TestPeerBaresipTLS: baresip registers as carol over TLS (digest auth on

@@ -24,10 +24,10 @@ func refreshAfter(exp time.Duration) time.Duration {
 	return max(exp/2, exp-30*time.Second, 500*time.Millisecond)
 }
 
-// runTrunkRegistration keeps our binding at trunk t alive until the bridge
-// closes, then removes it. It owns the binding; Stats.TrunkRegistered
+// runTrunkRegistration keeps our binding at trunk t alive until ctx ends
+// (the bridge closes, a reload drops or changes t), then removes it. It owns the binding; Stats.TrunkRegistered
 // counts trunks whose binding is current.
-func (b *Bridge) runTrunkRegistration(t Trunk) {
+func (b *Bridge) runTrunkRegistration(ctx context.Context, t Trunk) {
 	log := b.log.With("trunk", t.Name, "registrar", t.Address)
 	rc, err := b.stack.Registration(registerReq{HostPort: t.Address, Transport: t.Transport, Username: t.Username, Password: t.Password})
 	if err != nil {
@@ -56,17 +56,18 @@ func (b *Bridge) runTrunkRegistration(t Trunk) {
 	defer timer.Stop()
 	for {
 		select {
-		case <-b.ctx.Done():
+		case <-ctx.Done():
 			return
 		case <-timer.C:
 		}
-		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-		got, err := rc.Register(ctx, asked)
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		got, err := rc.Register(rctx, asked)
 		cancel()
 		switch {
 		case errors.Is(err, context.Canceled):
 			return
 		case err != nil:
+			b.trunkStates.set(t.Name, false, err, b.opts.Now())
 			b.logRegisterFailure(log, err, registered)
 			if registered {
 				registered = false
@@ -83,6 +84,7 @@ func (b *Bridge) runTrunkRegistration(t Trunk) {
 			log.Debug("trunk registration refreshed", "expires", got)
 		}
 		b.Stats.TrunkRegisters.Add(1)
+		b.trunkStates.set(t.Name, true, nil, b.opts.Now())
 		if got <= 0 {
 			got = asked
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/teststack"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/session"
 	"github.com/flashvox/flashvox/softphone"
 )
@@ -48,13 +49,7 @@ func TestConferenceRelayLateSpeex(t *testing.T) {
 			Mic: tone, Duration: 8 * time.Second}, softphone.ConferencePrefix+"late")
 		aliceErr <- err
 	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for st.Hub.Stats.FramesIn.Load() < 100 { // 2 s of alice's 20 ms frames
-		if time.Now().After(deadline) {
-			t.Fatal("alice did not publish 2 s of audio within 20 s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.For(t, 20*time.Second, "alice publishing 2 s of audio", func() bool { return st.Hub.Stats.FramesIn.Load() >= 100 }) // 20 ms frames
 	res, err := softphone.Call(ctx, softphone.Options{Server: url, User: "bob", Secret: "bob", Codec: codec.Speex,
 		Duration: 4 * time.Second}, softphone.ConferencePrefix+"late")
 	if err != nil {

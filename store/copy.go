@@ -10,6 +10,7 @@ import (
 // Copied counts what Copy copied.
 type Copied struct {
 	Users, Revoked, Registrations, CDRs int
+	Memberships, SIPLegs, ContactLists  int
 }
 
 // Copy copies everything from src to dst (moving from SQLite to
@@ -64,17 +65,46 @@ func Copy(ctx context.Context, src, dst *DB) (Copied, error) {
 		return n, err
 	}
 	n.Registrations = len(regs)
+	return copyRecords(ctx, src, dst, n)
+}
+
+// copyRecords copies the call, membership and SIP leg records and the
+// contact lists (after Copy's users).
+func copyRecords(ctx context.Context, src, dst *DB, n Copied) (Copied, error) {
+	var err error
+	if n.CDRs, err = copyPages(ctx, src.CDRs, dst.AddCDRs); err != nil {
+		return n, err
+	}
+	if n.Memberships, err = copyPages(ctx, src.Memberships, dst.AddMemberships); err != nil {
+		return n, err
+	}
+	if n.SIPLegs, err = copyPages(ctx, src.SIPLegs, dst.AddSIPLegs); err != nil {
+		return n, err
+	}
+	lists, err := src.AllContacts(ctx)
+	for owner, list := range lists {
+		if err = dst.SetContacts(ctx, owner, list); err != nil {
+			break
+		}
+	}
+	n.ContactLists = len(lists)
+	return n, err
+}
+
+// copyPages copies records page by page with read and add.
+func copyPages[T any](ctx context.Context, read func(context.Context, CDRFilter) ([]T, error), add func(context.Context, []T) error) (int, error) {
+	total := 0
 	for off := 0; ; off += MaxCDRLimit {
-		cs, err := src.CDRs(ctx, CDRFilter{Limit: MaxCDRLimit, Offset: off})
-		if err == nil && len(cs) > 0 {
-			err = dst.AddCDRs(ctx, cs)
+		rs, err := read(ctx, CDRFilter{Limit: MaxCDRLimit, Offset: off})
+		if err == nil && len(rs) > 0 {
+			err = add(ctx, rs)
 		}
 		if err != nil {
-			return n, err
+			return total, err
 		}
-		n.CDRs += len(cs)
-		if len(cs) < MaxCDRLimit {
-			return n, nil
+		total += len(rs)
+		if len(rs) < MaxCDRLimit {
+			return total, nil
 		}
 	}
 }

@@ -13,6 +13,8 @@ var (
 	ErrSchemaNewer = errors.New("store: database schema is newer than this flashvox")
 	// ErrSchemaOld: the database needs `flashvox db migrate` (Check).
 	ErrSchemaOld = errors.New("store: database schema is older than this flashvox")
+	// ErrTooMany: a list over its bound (MaxContacts).
+	ErrTooMany = errors.New("store: too many entries")
 	// ErrBadURL: database.url names no engine the store knows.
 	ErrBadURL = errors.New("store: database url must be postgres://…, postgresql://… or sqlite:PATH")
 )

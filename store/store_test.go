@@ -49,6 +49,8 @@ var behaviours = []struct {
 	{"revoked", testRevoked},
 	{"registrations", testRegistrations},
 	{"cdr", testCDR},
+	{"records", testRecords},
+	{"contacts", testContacts},
 }
 
 func TestSQLite(t *testing.T) {
@@ -106,6 +108,10 @@ func testMigrations(t *testing.T, d *DB, url string) {
 		if err := d.AddUser(ctx, User{Name: "old", PasswordHash: "h", Enabled: true}); err != nil {
 			t.Fatal(err)
 		}
+		// A call record as the previous version wrote it (its columns only).
+		if _, err := d.db.Exec(`INSERT INTO cdr (id, caller, callee, started_ms, ended_ms, end_event) VALUES ('old', 'a', 'b', 1000, 2000, 'bye')`); err != nil {
+			t.Fatal(err)
+		}
 	}
 	done, err := d.Migrate(ctx, 0)
 	if err != nil || len(done) != Latest()-max(prev, 0) {
@@ -114,6 +120,10 @@ func testMigrations(t *testing.T, d *DB, url string) {
 	if prev > 0 {
 		if u, err := d.User(ctx, "old"); err != nil || !u.Enabled {
 			t.Fatalf("a user of the previous version: %+v %v", u, err)
+		}
+		cs, err := d.CDRs(ctx, CDRFilter{})
+		if err != nil || len(cs) != 1 || cs[0].ID != "old" || cs[0].CallerBytes != nil || cs[0].LossPct != nil || cs[0].Recording != "" {
+			t.Fatalf("a record of the previous version: %+v %v", cs, err)
 		}
 	}
 	if have, want, err := d.Check(ctx); err != nil || have != want {
@@ -273,6 +283,9 @@ func testCDR(t *testing.T, d *DB, url string) {
 		start := t0.Add(time.Duration(i) * time.Minute)
 		c := CDR{ID: fmt.Sprintf("c%d", i), Caller: "alice", Callee: "bob", CallerTransport: "rtmp", CalleeTransport: "sip", CalleeCodec: "pcmu",
 			Mode: "relay", Started: start, Answered: start.Add(time.Second), Ended: start.Add(31 * time.Second), EndEvent: "bye", Reason: "hangup", EndedBy: "bob"}
+		if i == 0 {
+			c.CallerBytes, c.CalleeBytes, c.LossPct, c.JitterMS, c.Recording = ptr[int64](16000), ptr[int64](8000), ptr(1.5), ptr(20.25), "rec/c0.flv"
+		}
 		if i == 4 {
 			c.Caller, c.Callee, c.Answered, c.CalleeTransport, c.Mode, c.EndEvent, c.Reason = "carol", "dave", time.Time{}, "", "", "canceled", "hangup"
 		}
@@ -289,10 +302,11 @@ func testCDR(t *testing.T, d *DB, url string) {
 		t.Fatalf("all: %+v %v", all, err)
 	}
 	if got := all[4]; got.ID != cs[0].ID || !got.Started.Equal(cs[0].Started) || !got.Ended.Equal(cs[0].Ended) || got.Duration() != 30*time.Second ||
-		got.CalleeCodec != "pcmu" || got.CalleeTransport != "sip" || got.Reason != "hangup" || got.EndedBy != "bob" || got.Mode != "relay" {
+		got.CalleeCodec != "pcmu" || got.CalleeTransport != "sip" || got.Reason != "hangup" || got.EndedBy != "bob" || got.Mode != "relay" ||
+		*got.CallerBytes != 16000 || *got.CalleeBytes != 8000 || *got.LossPct != 1.5 || *got.JitterMS != 20.25 || got.Recording != "rec/c0.flv" {
 		t.Errorf("round trip %+v, want %+v", got, cs[0])
 	}
-	if all[0].Duration() != 0 || !all[0].Answered.IsZero() {
+	if all[0].Duration() != 0 || !all[0].Answered.IsZero() || all[0].CallerBytes != nil || all[0].JitterMS != nil {
 		t.Errorf("unanswered %+v", all[0])
 	}
 	page, _ := d.CDRs(ctx, CDRFilter{User: "bob", Limit: 2, Offset: 1})
@@ -320,8 +334,11 @@ func copyScenario(t *testing.T, src, dst *DB) {
 	_ = src.Revoke(ctx, Revoked{ID: "ab", User: "alice", Expires: now.Add(time.Hour)})
 	_ = src.SaveRegistrations(ctx, []Registration{{User: "alice", URI: "sip:a@h", Transport: "udp", Expires: now.Add(time.Hour)}})
 	_ = src.AddCDRs(ctx, []CDR{{ID: "c1", Caller: "alice", Callee: "bob", Started: now, Ended: now.Add(time.Second), EndEvent: "bye"}})
+	_ = src.AddMemberships(ctx, []Membership{{ID: "m1", Room: "r", Member: "alice", Joined: now, Left: now}})
+	_ = src.AddSIPLegs(ctx, []SIPLeg{{ID: "l1", Peer: "trunk", Started: now, Ended: now}})
+	_ = src.SetContacts(ctx, "alice", []string{"bob"})
 	n, err := Copy(ctx, src, dst)
-	if err != nil || n != (Copied{Users: 1, Revoked: 1, Registrations: 1, CDRs: 1}) {
+	if err != nil || n != (Copied{Users: 1, Revoked: 1, Registrations: 1, CDRs: 1, Memberships: 1, SIPLegs: 1, ContactLists: 1}) {
 		t.Fatalf("copy: %+v %v", n, err)
 	}
 	if s2, _ := dst.Secret(ctx); string(s2) != string(secret) {
@@ -332,6 +349,9 @@ func copyScenario(t *testing.T, src, dst *DB) {
 	}
 	if cs, _ := dst.CDRs(ctx, CDRFilter{}); len(cs) != 1 {
 		t.Errorf("cdrs %+v", cs)
+	}
+	if l, set, _ := dst.Contacts(ctx, "alice"); !set || len(l) != 1 || l[0] != "bob" {
+		t.Errorf("contacts %v %v", l, set)
 	}
 	if _, err := Copy(ctx, src, dst); err == nil {
 		t.Error("a copy into a store with users was not refused")

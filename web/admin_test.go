@@ -42,6 +42,13 @@ func TestAdminAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	b := int64(800)
+	if err := db.AddMemberships(ctx, []store.Membership{{ID: "m1", Room: "standup", Member: "bob", Codec: "speex", Joined: t0, Left: t0.Add(time.Minute), Reason: "left", Bytes: &b}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddSIPLegs(ctx, []store.SIPLeg{{ID: "l1", Peer: "carrier", Party: "root", Codec: "pcma", Started: t0, Ended: t0.Add(time.Minute), Reason: "hangup"}}); err != nil {
+		t.Fatal(err)
+	}
 	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"root": "root", "bob": "bob"}})
 	mux := http.NewServeMux()
 	(&Admin{Auth: auth, Roles: roles{"root": "admin", "bob": "moderator"}, CDRs: db, Users: db, Realm: "flashvox"}).Register(mux)
@@ -92,7 +99,18 @@ func testAdminCDR(t *testing.T, do adminDo, rootTok string) {
 	if code, body := do(rootTok, "GET", "/api/v1/admin/cdr?format=csv&to=2023-11-14T22:14:00Z", ""); code != 200 || strings.Count(body, "\n") != 2 {
 		t.Errorf("csv: %d %q", code, body)
 	}
-	for _, q := range []string{"limit=1001", "from=yesterday", "offset=-1"} {
+	code, body = do(rootTok, "GET", "/api/v1/admin/cdr?kind=conference&party=bob", "")
+	if code != 200 || !strings.Contains(body, `"room":"standup","member":"bob","codec":"speex"`) || !strings.Contains(body, `"duration":60,"reason":"left","bytes":800`) {
+		t.Errorf("conference records: %d %s", code, body)
+	}
+	if code, body := do(rootTok, "GET", "/api/v1/admin/cdr?kind=conference&party=root", ""); code != 200 || body != `{"records":[]}`+"\n" {
+		t.Errorf("root's conference records: %d %q", code, body)
+	}
+	code, body = do(rootTok, "GET", "/api/v1/admin/cdr?kind=sip&format=csv", "")
+	if code != 200 || !strings.HasPrefix(body, "id,call_id,sip_call_id") || !strings.Contains(body, "l1,,,,carrier,root,pcma,") {
+		t.Errorf("sip legs CSV: %d %s", code, body)
+	}
+	for _, q := range []string{"limit=1001", "from=yesterday", "offset=-1", "kind=calls", "kind=conference&limit=0"} {
 		if code, _ := do(rootTok, "GET", "/api/v1/admin/cdr?"+q, ""); code != 400 {
 			t.Errorf("%s: %d", q, code)
 		}

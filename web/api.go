@@ -48,6 +48,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/login", a.login)
 	mux.HandleFunc("POST /api/v1/calls", a.authed(a.invite))
 	mux.HandleFunc("POST /api/v1/calls/{id}/{action}", a.authed(a.action))
+	mux.HandleFunc("POST /api/v1/calls/{id}/signal", a.authed(a.signal)) // api_signal.go
 	mux.HandleFunc("GET /api/v1/calls", a.authed(a.listCalls))
 	mux.HandleFunc("GET /api/v1/calls/{id}", a.authed(a.callState))
 	mux.HandleFunc("GET /api/v1/events", a.authed(a.events))
@@ -98,6 +99,8 @@ func errorFor(err error) *apiError {
 		{call.ErrSelfCall, http.StatusBadRequest, "self_call"},
 		{account.ErrBadUser, http.StatusBadRequest, "bad_user"},
 		{call.ErrBadDTMF, http.StatusBadRequest, "bad_dtmf"},
+		{call.ErrBadSignal, http.StatusBadRequest, "bad_signal"},
+		{call.ErrSignalLimit, http.StatusTooManyRequests, "too_many_signals"},
 	}
 	for _, t := range table {
 		if errors.Is(err, t.err) {
@@ -130,13 +133,16 @@ func writeError(w http.ResponseWriter, err error) {
 
 // decodeBody reads a small JSON object into v, refusing unknown fields and
 // trailing data. An empty body leaves v as it is.
-func decodeBody(body io.Reader, v any) error {
-	b, err := io.ReadAll(io.LimitReader(body, maxBodyBytes+1))
+func decodeBody(body io.Reader, v any) error { return decodeBodyMax(body, v, maxBodyBytes) }
+
+// decodeBodyMax is decodeBody for a body of up to limit bytes.
+func decodeBodyMax(body io.Reader, v any, limit int) error {
+	b, err := io.ReadAll(io.LimitReader(body, int64(limit)+1))
 	if err != nil {
 		return badRequest("reading body: %v", err)
 	}
-	if len(b) > maxBodyBytes {
-		return badRequest("body larger than %d bytes", maxBodyBytes)
+	if len(b) > limit {
+		return badRequest("body larger than %d bytes", limit)
 	}
 	if len(strings.TrimSpace(string(b))) == 0 {
 		return nil

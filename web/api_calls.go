@@ -20,6 +20,7 @@ type callRequest struct {
 	PeerID string `json:"peerId,omitempty"`
 	Reason string `json:"reason,omitempty"`
 	Digits string `json:"digits,omitempty"`
+	Mode   string `json:"mode,omitempty"` // media: p2p or relay (api_signal.go)
 }
 
 func (a *API) invite(w http.ResponseWriter, r *http.Request, d *call.Device) {
@@ -61,8 +62,10 @@ func (a *API) action(w http.ResponseWriter, r *http.Request, d *call.Device) {
 		err = a.Calls.Hangup(d, id)
 	case "dtmf":
 		err = a.Calls.DTMF(d, id, req.Digits)
+	case "media":
+		err = a.media(d, id, req.Mode)
 	default:
-		writeError(w, &apiError{http.StatusNotFound, "not_found", "unknown call action " + strconv.Quote(r.PathValue("action")) + " (accept, reject, hangup, dtmf)"})
+		writeError(w, &apiError{http.StatusNotFound, "not_found", "unknown call action " + strconv.Quote(r.PathValue("action")) + " (accept, reject, hangup, dtmf, media, signal)"})
 		return
 	}
 	if err != nil {
@@ -210,6 +213,6 @@ func parseWait(s string, max time.Duration) (time.Duration, error) {
 	return min(d, max), nil
 }
 
-func (a *API) presence(w http.ResponseWriter, _ *http.Request, _ *call.Device) {
-	writeJSON(w, http.StatusOK, map[string]any{"users": a.Calls.Presence()})
+func (a *API) presence(w http.ResponseWriter, _ *http.Request, d *call.Device) {
+	writeJSON(w, http.StatusOK, map[string]any{"users": a.Calls.PresenceFor(d.User)}) // contacts decide who sees whom
 }

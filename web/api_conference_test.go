@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/conference"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/media"
 )
 
@@ -132,19 +134,13 @@ func TestAPIConferenceInvite(t *testing.T) {
 	if code := e.do("POST", "/calls/"+id+"/accept", tb, "", nil); code != 200 {
 		t.Fatalf("bob accepts: %d", code)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		var info conference.RoomInfo
+	var info conference.RoomInfo
+	testwait.ForDetail(t, 10*time.Second, "bob in the room", func() bool {
+		info = conference.RoomInfo{}
 		e.do("GET", "/conferences/team", ta, "", &info)
-		if len(info.Members) == 2 && info.Members[1].User == "bob" && info.Members[1].Kind == conference.KindCall {
-			if info.Mode != conference.ModeMixed {
-				t.Errorf("room mode %s with a call member, want mixed", info.Mode)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("bob is not in the room: %+v", info)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return len(info.Members) == 2 && info.Members[1].User == "bob" && info.Members[1].Kind == conference.KindCall
+	}, func() string { return fmt.Sprintf("%+v", info) })
+	if info.Mode != conference.ModeMixed {
+		t.Errorf("room mode %s with a call member, want mixed", info.Mode)
 	}
 }

@@ -33,7 +33,7 @@ func TestPagesServed(t *testing.T) {
 	if res.Header.Get("Content-Security-Policy") == "" || res.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("/ headers: %v", res.Header)
 	}
-	for _, p := range []string{"/app.js", "/flash.js", "/style.css"} {
+	for _, p := range []string{"/app.js", "/media.js", "/flash.js", "/style.css"} {
 		if res, _ := get(p); res.StatusCode != 200 {
 			t.Errorf("%s: %d", p, res.StatusCode)
 		}

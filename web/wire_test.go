@@ -29,4 +29,5 @@ type wireEvent struct {
 	Digits  string    `json:"digits,omitempty"`
 	Room    string    `json:"room,omitempty"`
 	Member  string    `json:"member,omitempty"`
+	Signal  string    `json:"signal,omitempty"`
 }

@@ -101,8 +101,13 @@ func (a *App) Connect(ctx context.Context, s *session.Session, _ *amf.Object, ar
 		cursor:      ev.Head(),
 		watch:       w,
 	}
-	c.dev = a.Calls.Attach(cr.user, call.KindRTMP)
-	if _, ok := s.Transport().(peerTransport); ok {
+	_, rtmfp := s.Transport().(peerTransport)
+	kind := call.KindRTMP
+	if rtmfp {
+		kind = call.KindRTMFP // the transport, as call records name it
+	}
+	c.dev = a.Calls.Attach(cr.user, kind)
+	if rtmfp {
 		a.Calls.SetDirect(c.dev) // RTMFP: its calls may go peer to peer
 	}
 	c.log = log.With("user", cr.user, "device", c.dev.ID)

@@ -115,6 +115,9 @@ func (c *conn) push(ctx context.Context) {
 	c.dev.Delivered(c.cursor)
 	err := c.events.Follow(ctx, c.cursor, c.log, func(e events.Entry) error {
 		method, obj := c.invocation(e)
+		if method == "" {
+			return nil // for another kind of client: a web page's WebRTC signal (call.EvSignal)
+		}
 		return c.s.Notify(method, obj)
 	}, c.dev.Delivered)
 	if ctx.Err() == nil {

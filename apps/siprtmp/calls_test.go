@@ -12,6 +12,7 @@ import (
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/rtmp/message"
 	"github.com/flashvox/flashvox/softphone"
@@ -110,13 +111,7 @@ func TestSipCallsPhoneUser(t *testing.T) {
 // waitOnline waits until user has a connected device.
 func waitOnline(t *testing.T, st *stack, user string) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for st.calls.Presence()[user] != call.Online {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not come online", user)
-		}
-		time.Sleep(5 * time.Millisecond) // polling a state, bounded by the deadline
-	}
+	testwait.For(t, 10*time.Second, user+" online", func() bool { return st.calls.Presence()[user] == call.Online })
 }
 
 // TestSipRefusalsAndEnds covers the callbacks of every way a call does not

@@ -19,13 +19,15 @@ func runCDR(args []string, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("config", "", "configuration file (data_dir, database.url)")
 	from := fs.String("from", "", "calls started at or after: RFC 3339 time, or a duration back from now (24h)")
 	to := fs.String("to", "", "calls started before: RFC 3339 time, or a duration back from now")
-	user := fs.String("user", "", "calls with this user as either party")
+	user := fs.String("user", "", "records with this user as a party (a call's caller or callee, a member, a SIP leg's peer or party)")
+	kind := fs.String("kind", store.KindCall, "records of: call, conference (memberships) or sip (SIP legs)")
 	limit := fs.Int("limit", 100, fmt.Sprintf("records to print, 1..%d", store.MaxCDRLimit))
 	offset := fs.Int("offset", 0, "records to skip (the next page)")
 	csvOut := fs.Bool("csv", false, "print CSV")
 	pos, err := parseInterspersed(fs, args)
-	if err != nil || len(pos) > 0 || *limit < 1 || *limit > store.MaxCDRLimit || *offset < 0 {
-		fmt.Fprintln(stderr, "usage: flashvox cdr [--from T] [--to T] [--user U] [--limit N] [--offset N] [--csv] [--config F]")
+	badKind := *kind != store.KindCall && *kind != store.KindConference && *kind != store.KindSIP
+	if err != nil || len(pos) > 0 || *limit < 1 || *limit > store.MaxCDRLimit || *offset < 0 || badKind {
+		fmt.Fprintln(stderr, "usage: flashvox cdr [--kind call|conference|sip] [--from T] [--to T] [--user U] [--limit N] [--offset N] [--csv] [--config F]")
 		return exitConfig
 	}
 	f := store.CDRFilter{User: *user, Limit: *limit, Offset: *offset}
@@ -49,11 +51,13 @@ func runCDR(args []string, stdout, stderr io.Writer) int {
 	defer db.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cs, err := db.CDRs(ctx, f)
-	if err == nil && *csvOut {
-		err = store.WriteCSV(stdout, cs)
-	} else if err == nil {
-		err = printCDRs(stdout, cs)
+	switch *kind {
+	case store.KindConference:
+		err = printRecords(ctx, stdout, f, *csvOut, db.Memberships, store.WriteMembershipsCSV, printMemberships)
+	case store.KindSIP:
+		err = printRecords(ctx, stdout, f, *csvOut, db.SIPLegs, store.WriteSIPLegsCSV, printSIPLegs)
+	default:
+		err = printRecords(ctx, stdout, f, *csvOut, db.CDRs, store.WriteCSV, printCDRs)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "flashvox cdr: %v\n", err)
@@ -74,12 +78,55 @@ func parseWhen(v string, now time.Time) (time.Time, error) {
 	return now.Add(-d), nil
 }
 
+// printRecords reads one page with read and prints it as CSV or a table.
+func printRecords[T any](ctx context.Context, w io.Writer, f store.CDRFilter, csv bool, read func(context.Context, store.CDRFilter) ([]T, error),
+	writeCSV, table func(io.Writer, []T) error) error {
+	rs, err := read(ctx, f)
+	if err != nil {
+		return err
+	}
+	if csv {
+		return writeCSV(w, rs)
+	}
+	return table(w, rs)
+}
+
 func printCDRs(w io.Writer, cs []store.CDR) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STARTED\tCALLER\tCALLEE\tTRANSPORTS\tMODE\tDURATION\tEND\tREASON\tBY\tID")
+	fmt.Fprintln(tw, "STARTED\tCALLER\tCALLEE\tTRANSPORTS\tCODECS\tMODE\tDURATION\tBYTES\tEND\tREASON\tBY\tID")
 	for _, c := range cs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s→%s\t%s\t%.1fs\t%s\t%s\t%s\t%s\n", store.FormatTime(c.Started), c.Caller, c.Callee,
-			c.CallerTransport, c.CalleeTransport, c.Mode, c.Duration().Seconds(), c.EndEvent, c.Reason, c.EndedBy, c.ID)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s→%s\t%s→%s\t%s\t%.1fs\t%s→%s\t%s\t%s\t%s\t%s\n", store.FormatTime(c.Started), c.Caller, c.Callee,
+			c.CallerTransport, c.CalleeTransport, dash(c.CallerCodec), dash(c.CalleeCodec), c.Mode, c.Duration().Seconds(),
+			dash(store.FormatInt(c.CallerBytes)), dash(store.FormatInt(c.CalleeBytes)), c.EndEvent, c.Reason, c.EndedBy, c.ID)
 	}
 	return tw.Flush()
+}
+
+func printMemberships(w io.Writer, ms []store.Membership) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "JOINED\tROOM\tMEMBER\tTRANSPORT\tCODEC\tDURATION\tBYTES\tREASON\tID")
+	for _, m := range ms {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1fs\t%s\t%s\t%s\n", store.FormatTime(m.Joined), m.Room, m.Member, m.Transport, dash(m.Codec),
+			m.Left.Sub(m.Joined).Seconds(), dash(store.FormatInt(m.Bytes)), m.Reason, m.ID)
+	}
+	return tw.Flush()
+}
+
+func printSIPLegs(w io.Writer, ls []store.SIPLeg) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STARTED\tDIR\tPEER\tPARTY\tCODEC\tDURATION\tBYTES IN/OUT\tLOSS%\tJITTER\tREASON\tCALL-ID")
+	for _, l := range ls {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1fs\t%s/%s\t%s\t%s\t%s\t%s\n", store.FormatTime(l.Started), l.Direction, l.Peer, l.Party,
+			dash(l.Codec), l.Duration().Seconds(), dash(store.FormatInt(l.BytesIn)), dash(store.FormatInt(l.BytesOut)),
+			dash(store.FormatFloat(l.LossPct)), dash(store.FormatFloat(l.JitterMS)), l.Reason, l.SIPCallID)
+	}
+	return tw.Flush()
+}
+
+// dash is s, or "-" for a value not known.
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

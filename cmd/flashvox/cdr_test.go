@@ -33,6 +33,8 @@ func TestPeerPostgresCDR(t *testing.T) {
 type cdrPage struct {
 	Records []struct {
 		ID, Caller, Callee, CallerTransport, CalleeTransport, Mode, EndEvent, Reason, EndedBy string
+		CallerCodec, CalleeCodec                                                              string
+		CallerBytes, CalleeBytes                                                              *int64
 		Duration                                                                              float64
 	}
 	Next *int
@@ -58,6 +60,13 @@ func adminGet(t *testing.T, s *server, token, path string, out any) (int, string
 	return res.StatusCode, string(b)
 }
 
+func ptrVal(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
 func cdrScenario(t *testing.T, env []string) {
 	cfg := filepath.Join(t.TempDir(), "flashvox.yaml")
 	if err := os.WriteFile(cfg, []byte("users:\n  - {name: alice, password: alice, role: admin}\n  - {name: bob, password: bob}\n  - {name: carol, password: carol}\n"), 0o600); err != nil {
@@ -73,7 +82,7 @@ func cdrScenario(t *testing.T, env []string) {
 		return p.Users["bob"] == "online"
 	})
 	start := time.Now()
-	alice := s.phone(t, "alice", "call", "bob", "--duration", "2s")
+	alice := s.phone(t, "alice", "call", "bob", "--duration", "2s", "--codec", "nellymoser")
 	if code, out := alice.wait(t, 15*time.Second); code != 0 {
 		t.Fatalf("alice: %d %s", code, out)
 	}
@@ -85,10 +94,16 @@ func cdrScenario(t *testing.T, env []string) {
 		return code == 200 && json.Unmarshal([]byte(body), &page) == nil && len(page.Records) == 1
 	})
 	r := page.Records[0]
-	t.Logf("record: %+v (the call took %.1f s from alice's start)", r, time.Since(start).Seconds())
+	t.Logf("record: %+v, bytes %v→%v (the call took %.1f s from alice's start)", r, ptrVal(r.CallerBytes), ptrVal(r.CalleeBytes), time.Since(start).Seconds())
 	if r.Caller != "alice" || r.Callee != "bob" || r.CallerTransport != "rtmp" || r.CalleeTransport != "rtmp" || r.Mode != "relay" ||
 		r.EndEvent != "bye" || r.Reason != "hangup" || r.EndedBy != "alice" || math.Abs(r.Duration-2) > 0.5 {
 		t.Errorf("record %+v", r)
+	}
+	// Each leg's codec and bytes, as the server relayed them (about 2 s of
+	// audio each way: more than a second's worth of frames).
+	if r.CallerCodec != "nellymoser" || r.CalleeCodec != "speex" || r.CallerBytes == nil || r.CalleeBytes == nil ||
+		*r.CallerBytes < 1000 || *r.CalleeBytes < 1000 {
+		t.Errorf("codecs and bytes: %+v (bytes %v %v)", r, ptrVal(r.CallerBytes), ptrVal(r.CalleeBytes))
 	}
 	for _, c := range []struct {
 		token string
@@ -118,10 +133,17 @@ func cdrScenario(t *testing.T, env []string) {
 	stopServer(t, s)
 	out, code := flashvoxCLI(t, env, "", "cdr", "--csv", "--config", cfg)
 	rows, err = csv.NewReader(strings.NewReader(out)).ReadAll()
-	if code != 0 || err != nil || len(rows) != 3 || rows[1][0] != inv.Call || rows[1][14] != "shutdown" || rows[1][4] != "http" {
+	if code != 0 || err != nil || len(rows) != 3 || rows[1][0] != inv.Call || rows[1][14] != "shutdown" || rows[1][4] != "http" ||
+		len(rows[0]) != 21 || rows[0][16] != "caller_bytes" {
 		t.Fatalf("flashvox cdr after SIGTERM: %d %v\n%s", code, err, out)
 	}
 	if out, code := flashvoxCLI(t, env, "", "cdr", "--user", "carol", "--from", "1h", "--config", cfg); code != 0 || strings.Count(out, "\n") != 2 {
 		t.Errorf("flashvox cdr --user carol: %d\n%s", code, out)
+	}
+	if out, code := flashvoxCLI(t, env, "", "cdr", "--user", "alice", "--config", cfg); code != 0 || !strings.Contains(out, "nellymoser→speex") {
+		t.Errorf("flashvox cdr --user alice shows no codecs: %d\n%s", code, out)
+	}
+	if out, code := flashvoxCLI(t, env, "", "cdr", "--kind", "conference", "--config", cfg); code != 0 || !strings.HasPrefix(out, "JOINED") {
+		t.Errorf("flashvox cdr --kind conference: %d\n%s", code, out)
 	}
 }

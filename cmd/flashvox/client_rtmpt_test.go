@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 // TestClientPhoneOverRTMPT: alice's headless phone reaches the server
@@ -53,10 +55,5 @@ func TestClientPhoneOverRTMPT(t *testing.T) {
 	}
 	// The tunnel's connection is logged with its transport when it closes,
 	// which may be a moment after the phone process has exited.
-	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(s.logs.String(), "transport=rtmpt"); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Errorf("no connection logged with transport=rtmpt")
-			break
-		}
-	}
+	testwait.For(t, 15*time.Second, "a connection logged with transport=rtmpt", func() bool { return strings.Contains(s.logs.String(), "transport=rtmpt") })
 }

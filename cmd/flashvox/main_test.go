@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 func TestConfigAndVersionCommands(t *testing.T) {
@@ -69,21 +70,15 @@ func TestServeHealthAndGracefulStop(t *testing.T) {
 	}
 	defer cmd.Process.Kill()
 
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.ForDetail(t, 15*time.Second, "healthz ready", func() bool {
 		resp, err := http.Get(fmt.Sprintf("http://%s/healthz", httpAddr))
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == 200 && strings.Contains(string(body), `"rtmp":"ok"`) {
-				break
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("healthz never became ready: %v\n%s", err, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == 200 && strings.Contains(string(body), `"rtmp":"ok"`)
+	}, logs.String)
 	idle, err := net.Dial("tcp", rtmpAddr) // a connection that never handshakes
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/flashvox/flashvox/internal/passhash"
 	"github.com/flashvox/flashvox/internal/test/netns"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 // natServer is a flashvox process in the WAN namespace of a TwoNATs
@@ -108,20 +109,12 @@ func natCall(t *testing.T, bin string, opts netns.NATOptions) natResult {
 	}
 	srv := tn.Start(2*time.Minute, tn.WAN, "env", "FLASHVOX_RTMFP_LISTEN="+natRTMFP, "FLASHVOX_RTMP_LISTEN="+natRTMFP,
 		"FLASHVOX_HTTP_LISTEN="+natHTTP, "FLASHVOX_SIP_LISTEN=127.0.0.1:5060", "FLASHVOX_CALL_RING_TIMEOUT=20s", bin, "--config", cfg)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if _, err := nsHTTP(tn, "GET", "/healthz", "", ""); err == nil {
-			break
-		}
-		select {
-		case <-srv.Done():
-			t.Fatalf("server exited:\n%s", srv.Output())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server not ready in %s:\n%s", tn.WAN, srv.Output())
-		}
-		time.Sleep(50 * time.Millisecond) // polling a process's readiness
+	testwait.ForDetail(t, 15*time.Second, "the server ready in "+tn.WAN, func() bool {
+		_, err := nsHTTP(tn, "GET", "/healthz", "", "")
+		return err == nil || srv.Exited()
+	}, srv.Output)
+	if srv.Exited() {
+		t.Fatalf("server exited:\n%s", srv.Output())
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -216,16 +209,11 @@ func waitOnline(t *testing.T, tn *netns.TwoNATs, user string, p *testpeer.Proc) 
 	if err != nil || json.Unmarshal([]byte(out), &login) != nil || login.Token == "" {
 		t.Fatalf("login: %v %s", err, out)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		out, err := nsHTTP(tn, "GET", "/presence", login.Token, "")
+	var last string
+	testwait.ForDetail(t, 15*time.Second, user+" online", func() bool {
+		o, err := nsHTTP(tn, "GET", "/presence", login.Token, "")
+		last = fmt.Sprint(o, err)
 		var pres struct{ Users map[string]string }
-		if err == nil && json.Unmarshal([]byte(out), &pres) == nil && pres.Users[user] == "online" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never came online (%v %s):\n%s", user, err, out, p.Output())
-		}
-		time.Sleep(100 * time.Millisecond) // polling another process's state
-	}
+		return err == nil && json.Unmarshal([]byte(o), &pres) == nil && pres.Users[user] == "online"
+	}, func() string { return last + "\n" + p.Output() })
 }

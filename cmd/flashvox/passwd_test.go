@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/internal/passhash"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 // passwdEntry runs `flashvox passwd args…` with input on stdin and parses
@@ -117,22 +119,10 @@ func TestPasswdPromptsWithoutEcho(t *testing.T) {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	for _, prompt := range []string{"Password: ", "Again: "} {
-		deadline := time.Now().Add(10 * time.Second)
-		for !strings.Contains(out.String(), prompt) {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %q prompt: %q", prompt, out.String())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		testwait.ForDetail(t, 10*time.Second, fmt.Sprintf("the %q prompt", prompt), func() bool { return strings.Contains(out.String(), prompt) }, out.String)
 		in.Write([]byte("tty-secret-1\n"))
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(out.String(), "sip_ha1_sha256") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no entry printed: %q", out.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.ForDetail(t, 10*time.Second, "the entry printed", func() bool { return strings.Contains(out.String(), "sip_ha1_sha256") }, out.String)
 	got := out.String()
 	if strings.Contains(got, "tty-secret-1") {
 		t.Fatalf("the password was echoed: %q", got)

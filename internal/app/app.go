@@ -53,6 +53,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, version s
 		return err
 	}
 	defer srv.close()
+	srv.serveLive(memCtx) // the dashboard's sampling (admin.go), until Run returns
 	lns := &listeners{log: logger}
 	defer lns.close()
 	checks := map[string]web.Health{}

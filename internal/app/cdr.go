@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -10,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/store"
 )
 
@@ -26,8 +28,11 @@ type cdrWriter struct {
 	db  *store.DB
 	log *slog.Logger
 
+	// meter counts the bytes and codecs of call streams (nil: none).
+	meter *streamMeter
+
 	mu      sync.Mutex
-	queue   []store.CDR
+	queue   []pendingCDR
 	wake    chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
@@ -35,12 +40,22 @@ type cdrWriter struct {
 	Dropped atomic.Uint64 // records lost: queue full, or the store failed at close
 }
 
+// pendingCDR is a record waiting for the store, a call's or a
+// membership's, and the hub keys its bytes and codecs are metered under
+// (taken by the writer, not under the call or conference lock).
+type pendingCDR struct {
+	call    *store.CDR
+	member  *store.Membership
+	streams [2]string
+}
+
 // newCDRWriter starts the writer; nil without a store (no records).
-func newCDRWriter(db *store.DB, log *slog.Logger) *cdrWriter {
+// meter may be nil (no bytes or codecs in the records).
+func newCDRWriter(db *store.DB, meter *streamMeter, log *slog.Logger) *cdrWriter {
 	if db == nil {
 		return nil
 	}
-	w := &cdrWriter{db: db, log: log, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	w := &cdrWriter{db: db, meter: meter, log: log, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go w.run()
 	return w
 }
@@ -58,17 +73,45 @@ func (w *cdrWriter) CallEnded(r call.Record) {
 	c := store.CDR{ID: r.Call, Caller: r.From, Callee: r.To, CallerTransport: r.FromKind, CalleeTransport: r.ToKind,
 		Mode: r.Mode, FellBack: r.FellBack, Started: r.Started, Answered: r.Answered, Ended: r.Ended,
 		EndEvent: r.Event, Reason: r.Reason, EndedBy: r.By}
+	w.enqueue(pendingCDR{call: &c, streams: r.Streams})
+}
+
+// enqueue adds p and wakes the writer; it never blocks.
+func (w *cdrWriter) enqueue(p pendingCDR) {
 	w.mu.Lock()
 	if len(w.queue) >= maxQueuedCDRs {
 		w.queue = w.queue[1:]
 		w.Dropped.Add(1)
 	}
-	w.queue = append(w.queue, c)
+	w.queue = append(w.queue, p)
 	w.mu.Unlock()
 	select {
 	case w.wake <- struct{}{}:
 	default:
 	}
+}
+
+// memberRecorder is w as the conference service's Recorder (a nil
+// interface without a store).
+func (w *cdrWriter) memberRecorder() conference.Recorder {
+	if w == nil {
+		return nil
+	}
+	return memberRecords{w}
+}
+
+// memberRecords receives conference memberships for w.
+type memberRecords struct{ w *cdrWriter }
+
+// MemberJoined has the member's stream metered. It never blocks.
+func (m memberRecords) MemberJoined(r conference.MemberRecord) { m.w.meter.expect(r.Publish) }
+
+// MemberLeft queues the membership's record. It never blocks.
+func (m memberRecords) MemberLeft(r conference.MemberRecord) {
+	// A member id is short and unique only in its room while it lasts.
+	id := fmt.Sprintf("%s-%s-%d", r.Room, r.Member, r.Joined.UnixMilli())
+	m.w.enqueue(pendingCDR{member: &store.Membership{ID: id, Room: r.Room, Member: r.User, Transport: r.Kind,
+		Joined: r.Joined, Left: r.Left, Reason: r.Reason}, streams: [2]string{r.Publish}})
 }
 
 // run writes batches until stop, then what is left.
@@ -98,9 +141,7 @@ func (w *cdrWriter) flush(closing bool) {
 		if n == 0 {
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-		err := w.db.AddCDRs(ctx, batch)
-		cancel()
+		err := w.write(batch)
 		switch {
 		case err == nil:
 			w.Written.Add(uint64(n))
@@ -122,6 +163,59 @@ func (w *cdrWriter) flush(closing bool) {
 		case <-time.After(time.Second):
 		case <-w.stop:
 			closing = true
+		}
+	}
+}
+
+// write stores a batch: its call records, then its memberships (a retry
+// after a failure between the two writes nothing twice: ids are kept once).
+func (w *cdrWriter) write(batch []pendingCDR) error {
+	var cs []store.CDR
+	var ms []store.Membership
+	for i := range batch {
+		w.metered(&batch[i])
+		if c := batch[i].call; c != nil {
+			cs = append(cs, *c)
+		} else {
+			ms = append(ms, *batch[i].member)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if len(cs) > 0 {
+		if err := w.db.AddCDRs(ctx, cs); err != nil {
+			return err
+		}
+	}
+	if len(ms) > 0 {
+		return w.db.AddMemberships(ctx, ms)
+	}
+	return nil
+}
+
+// metered fills p's bytes and codecs from the meter, once.
+func (w *cdrWriter) metered(p *pendingCDR) {
+	streams := p.streams
+	p.streams = [2]string{}
+	if m := p.member; m != nil {
+		if got := w.meter.take(streams[0]); got.known {
+			m.Bytes, m.Codec = &got.bytes, got.codec
+		}
+		return
+	}
+	c := p.call
+	for i, dst := range []struct {
+		bytes **int64
+		codec *string
+	}{{&c.CallerBytes, &c.CallerCodec}, {&c.CalleeBytes, &c.CalleeCodec}} {
+		m := w.meter.take(streams[i])
+		if !m.known {
+			continue
+		}
+		b := m.bytes
+		*dst.bytes = &b
+		if *dst.codec == "" {
+			*dst.codec = m.codec
 		}
 	}
 }

@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/conference"
+	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/store"
 )
 
@@ -28,7 +31,7 @@ func openTestStore(t *testing.T) *store.DB {
 func TestCDRWriter(t *testing.T) {
 	db := openTestStore(t)
 	defer db.Close()
-	w := newCDRWriter(db, slog.New(slog.DiscardHandler))
+	w := newCDRWriter(db, nil, slog.New(slog.DiscardHandler))
 	now := time.Now()
 	for _, id := range []string{"a", "b", "c"} {
 		w.CallEnded(call.Record{Call: id, From: "alice", To: "bob", Started: now, Ended: now, Event: call.EvBye, Reason: "shutdown"})
@@ -40,7 +43,7 @@ func TestCDRWriter(t *testing.T) {
 
 	broken := openTestStore(t)
 	broken.Close() // every write fails
-	w = newCDRWriter(broken, slog.New(slog.DiscardHandler))
+	w = newCDRWriter(broken, nil, slog.New(slog.DiscardHandler))
 	start := time.Now()
 	for range 1000 {
 		w.CallEnded(call.Record{Call: "x", Started: now, Ended: now})
@@ -57,4 +60,102 @@ func TestCDRWriter(t *testing.T) {
 		t.Fatal("no store, but a recorder")
 	}
 	none.close()
+}
+
+// TestCDRMeter: a relayed call's record has the bytes and codec each
+// party published (a republish counted once more, not twice); a stream
+// nobody published (p2p) has no bytes (nil, not 0); the taps go at take.
+func TestCDRMeter(t *testing.T) {
+	db := openTestStore(t)
+	defer db.Close()
+	hub := media.NewHub(16, slog.New(slog.DiscardHandler))
+	meter := newStreamMeter(hub, call.DefaultStreamPrefix)
+	w := newCDRWriter(db, meter, slog.New(slog.DiscardHandler))
+	send := func(key string, id codec.ID, frames, size int) {
+		p, err := hub.Publish(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Write(&media.Frame{Kind: media.KindAudio, Codec: id, Config: true, Payload: make([]byte, 99)}) // not audio data
+		for range frames {
+			p.Write(&media.Frame{Kind: media.KindAudio, Codec: id, Rate: 16000, Channels: 1, Payload: make([]byte, size)})
+		}
+		p.Close()
+	}
+	send("phone/a", codec.Speex, 10, 40)
+	send("phone/a", codec.Speex, 5, 40) // the caller published again
+	send("phone/b", codec.Nellymoser, 3, 64)
+	send("other/c", codec.PCMU, 3, 160) // not a call stream
+	if meter.live() != 2 {
+		t.Fatalf("%d streams metered, want 2", meter.live())
+	}
+	now := time.Now()
+	w.CallEnded(call.Record{Call: "relay", From: "alice", To: "bob", Started: now, Ended: now, Event: call.EvBye, Streams: [2]string{"phone/a", "phone/b"}})
+	w.CallEnded(call.Record{Call: "p2p", From: "alice", To: "bob", Started: now, Ended: now, Event: call.EvBye, Streams: [2]string{"phone/x", "phone/y"}})
+	w.close()
+	cs, err := db.CDRs(context.Background(), store.CDRFilter{})
+	if err != nil || len(cs) != 2 {
+		t.Fatalf("%+v %v", cs, err)
+	}
+	byID := map[string]store.CDR{cs[0].ID: cs[0], cs[1].ID: cs[1]}
+	r := byID["relay"]
+	if r.CallerBytes == nil || *r.CallerBytes != 15*40 || r.CalleeBytes == nil || *r.CalleeBytes != 3*64 || r.CallerCodec != "speex" || r.CalleeCodec != "nellymoser" {
+		t.Errorf("relayed call's record %+v", r)
+	}
+	if p := byID["p2p"]; p.CallerBytes != nil || p.CalleeBytes != nil || p.CallerCodec != "" {
+		t.Errorf("p2p call's record %+v", p)
+	}
+	if meter.live() != 0 || hub.SubscriberCount("phone/a") != 0 {
+		t.Errorf("after the records: %d metered", meter.live())
+	}
+}
+
+// TestMembershipRecords: a member who joins, sends audio and leaves, and
+// one that shutdown puts out, each give a membership record with the
+// room, the reason, and what the member sent (codec, bytes); the room's
+// other streams (relay copies, mixes) are not metered.
+func TestMembershipRecords(t *testing.T) {
+	db := openTestStore(t)
+	defer db.Close()
+	hub := media.NewHub(16, slog.New(slog.DiscardHandler))
+	meter := newStreamMeter(hub, call.DefaultStreamPrefix)
+	w := newCDRWriter(db, meter, slog.New(slog.DiscardHandler))
+	confs := conference.New(conference.Options{Hub: hub, DefaultMode: conference.ModeRelay, Records: w.memberRecorder()})
+	alice, ja, err := confs.Join("standup", conference.JoinOptions{User: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := confs.Join("standup", conference.JoinOptions{User: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := confs.StreamKey("alice", ja.Publish, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := hub.Publish(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		p.Write(&media.Frame{Kind: media.KindAudio, Codec: codec.Speex, Rate: 16000, Channels: 1, Payload: make([]byte, 30)})
+	}
+	p.Close()
+	alice.Leave()
+	confs.Close() // bob: shutdown
+	w.close()
+	ms, err := db.Memberships(context.Background(), store.CDRFilter{})
+	if err != nil || len(ms) != 2 {
+		t.Fatalf("%+v %v", ms, err)
+	}
+	by := map[string]store.Membership{ms[0].Member: ms[0], ms[1].Member: ms[1]}
+	a, b := by["alice"], by["bob"]
+	if a.Room != "standup" || a.Reason != conference.ReasonLeft || a.Bytes == nil || *a.Bytes != 150 || a.Codec != "speex" || a.Joined.IsZero() || a.Left.Before(a.Joined) {
+		t.Errorf("alice's membership %+v", a)
+	}
+	if b.Reason != conference.ReasonShutdown || b.Bytes != nil {
+		t.Errorf("bob's membership %+v", b)
+	}
+	if meter.live() != 0 {
+		t.Errorf("%d streams still metered", meter.live())
+	}
 }

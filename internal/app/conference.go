@@ -13,7 +13,7 @@ import (
 
 // newConferences makes the room service from the config's conference
 // section; calls rings the users and dialer the numbers moderators invite.
-func newConferences(cfg config.Conference, hub *media.Hub, calls conference.Ringer, dialer conference.NumberDialer, guard conference.Throttle, logger *slog.Logger) *conference.Service {
+func newConferences(cfg config.Conference, hub *media.Hub, calls conference.Ringer, dialer conference.NumberDialer, guard conference.Throttle, records conference.Recorder, logger *slog.Logger) *conference.Service {
 	id, _ := codec.ParseID(cfg.Codec) // validated
 	o := conference.Options{
 		Hub:             hub,
@@ -28,6 +28,7 @@ func newConferences(cfg config.Conference, hub *media.Hub, calls conference.Ring
 		Calls:           calls,
 		Dialer:          dialer,
 		Throttle:        guard,
+		Records:         records,
 		Logger:          logger.With("component", "conference"),
 	}
 	for _, r := range cfg.Rooms {

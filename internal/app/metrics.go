@@ -44,8 +44,8 @@ func registerCallMetrics(reg *prometheus.Registry, st *call.Stats) {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Subsystem: "calls", Name: name, Help: help}, f)
 	}
 	reg.MustRegister(
-		counter("p2p_total", "Calls answered peer to peer (both parties on RTMFP with peer IDs, not under the no-p2p policy).", func() float64 { return float64(st.P2PCalls.Load()) }),
-		counter("p2p_fallbacks_total", "Peer-to-peer calls switched to relay because a party could not reach the other (p2pFailed).", func() float64 { return float64(st.P2PFallbacks.Load()) }),
+		counter("p2p_total", "Calls answered peer to peer (both parties on RTMFP with peer IDs, or two web pages over WebRTC; not under the no-p2p policy).", func() float64 { return float64(st.P2PCalls.Load()) }),
+		counter("p2p_fallbacks_total", "Peer-to-peer calls switched to relay because a party could not reach the other (p2pFailed, or a page's media relay).", func() float64 { return float64(st.P2PFallbacks.Load()) }),
 	)
 }
 

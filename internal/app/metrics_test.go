@@ -9,6 +9,7 @@ import (
 
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/config"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/media"
 )
 
@@ -54,13 +55,10 @@ func TestConferenceMetrics(t *testing.T) {
 	if _, _, err := confs.Join("board", conference.JoinOptions{User: "bob"}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for m = gathered(t, reg); m["flashvox_conference_mixes_total"] == 0; m = gathered(t, reg) {
-		if time.Now().After(deadline) {
-			t.Fatal("flashvox_conference_mixes_total stays 0 in a mixed room")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.For(t, 10*time.Second, "flashvox_conference_mixes_total above 0 in a mixed room", func() bool {
+		m = gathered(t, reg)
+		return m["flashvox_conference_mixes_total"] > 0
+	})
 	if m["flashvox_conference_rooms"] != 1 || m["flashvox_conference_participants"] != 2 {
 		t.Errorf("rooms %v, participants %v; want 1 and 2", m["flashvox_conference_rooms"], m["flashvox_conference_participants"])
 	}

@@ -65,6 +65,8 @@ type services struct {
 	cdrs  *cdrWriter // writes a record of every ended call; nil without a store
 	// recheck stops the look-up of disabled accounts' sessions (store.go).
 	recheck func()
+	// live is the operator dashboard's view (admin.go); nil without a store.
+	live *web.Live
 }
 
 func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry) (*services, error) {
@@ -93,20 +95,28 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	guard := throttle.New(throttle.Options{Logger: logger.With("component", "auth")})
 	registerAuthMetrics(reg, guard, auth)
 	callLog := logger.With("component", "call")
-	cdrs := newCDRWriter(db, logger.With("component", "cdr")) // CDRs of ended calls (cdr.go)
+	var meter *streamMeter
+	if db != nil { // bytes and codecs of relayed calls, for their records (cdr_meter.go)
+		meter = newStreamMeter(hub, call.DefaultStreamPrefix) // conference members' keys are expected one by one
+	}
+	cdrs := newCDRWriter(db, meter, logger.With("component", "cdr")) // CDRs of ended calls (cdr.go)
 	registerCDRMetrics(reg, cdrs)
 	// Disabled accounts' sessions end (store.go); abandon undoes a failed start.
 	recheck := startSessionRecheck(auth, db, logger.With("component", "auth"))
 	abandon := func(err error) error { recheck(); cdrs.close(); return closeStore(db, err) }
 	sip, calls, confs, err := startSignalling(cfg, logger, reg, hub, tc, auth, guard,
-		signallingStore{names: names, records: cdrs.recorder(), registrations: sipRegistrations(db)})
+		signallingStore{names: names, records: cdrs.recorder(), members: cdrs.memberRecorder(), registrations: sipRegistrations(db)})
 	if err != nil {
 		return nil, abandon(err)
 	}
 	mux := http.NewServeMux()
 	(&web.API{Calls: calls, Auth: auth, Guard: guard, Logger: logger.With("component", "api"), Conferences: confs}).Register(mux)
 	(&web.Pages{SWF: swfPath(), RTMPPort: listenPort(cfg.RTMP.Listen)}).Register(mux)
-	registerAdmin(mux, db, auth, guard, cfg.SIP.Realm) // /api/v1/admin/… (store.go)
+	live := newLive(&services{store: db, calls: calls, hub: hub, confs: confs, sip: sip})       // the dashboard (admin.go)
+	registerAdmin(mux, db, auth, guard, cfg.SIP.Realm, live, logger.With("component", "admin")) // /api/v1/admin/… (store.go)
+	if err := registerContacts(mux, db, calls, auth, guard); err != nil {                       // /api/v1/contacts (contacts.go)
+		return nil, abandon(err)
+	}
 	apps, transcode := newApps(cfg, appDeps{calls: calls, auth: auth, confs: confs, guard: guard, log: callLog}, logger)
 	rs, sessions := newRTMPServer(cfg, logger, reg, hub, tc, apps, transcode)
 	tunnel := rtmpt.New(rs, rtmpt.Options{
@@ -117,11 +127,11 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	})
 	tunnel.Register(mux)
 	tunnel.RegisterMetrics(reg)
-	rtc, err := newWebRTC(cfg, logger, reg, hub, tc, apps, newHooks(cfg.Hooks, logger)) // webrtc.go
+	rtc, err := newWebRTC(cfg, logger, reg, hub, tc, webrtcAccess(apps, newHooks(cfg.Hooks, logger), callStreams{calls: calls, auth: auth, guard: guard})) // webrtc.go
 	if err != nil {
 		return nil, abandon(err)
 	}
-	return &services{rtc: rtc, hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck}, nil
+	return &services{rtc: rtc, hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck, live: live}, nil
 }
 
 // newRTMPServer is the RTMP server and the session handler behind it

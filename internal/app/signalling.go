@@ -35,7 +35,7 @@ func startSignalling(cfg *config.Config, logger *slog.Logger, reg *prometheus.Re
 			Logger:              logger.With("component", "call"),
 			Records:             st.records,
 		}, st.names...)
-		confs = newConferences(cfg.Conference, hub, calls, sipDialer(gw), guard, logger)
+		confs = newConferences(cfg.Conference, hub, calls, sipDialer(gw), guard, st.members, logger)
 		return sipbridge.Peers{Calls: calls, Conferences: sipConferences(confs)}
 	}
 	sip, err := startSIP(cfg, logger, reg, hub, tc, peers, auth, guard, st.registrations)
@@ -56,5 +56,6 @@ func startSignalling(cfg *config.Config, logger *slog.Logger, reg *prometheus.Re
 type signallingStore struct {
 	names         []string
 	records       call.Recorder
+	members       conference.Recorder // membership records; nil: none
 	registrations sipbridge.RegistrationStore
 }

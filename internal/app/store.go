@@ -205,11 +205,11 @@ func (s storeAccounts) Role(name string) (string, error) {
 
 // registerAdmin adds the admin API (/api/v1/admin/cdr and /users, admins
 // only) to mux; none without a store.
-func registerAdmin(mux *http.ServeMux, db *store.DB, auth *account.Auth, guard account.Guard, realm string) {
+func registerAdmin(mux *http.ServeMux, db *store.DB, auth *account.Auth, guard account.Guard, realm string, live *web.Live, log *slog.Logger) {
 	if db == nil {
 		return
 	}
-	(&web.Admin{Auth: auth, Guard: guard, Roles: storeAccounts{db: db}, CDRs: db, Users: db, Realm: realm}).Register(mux)
+	(&web.Admin{Auth: auth, Guard: guard, Roles: storeAccounts{db: db}, CDRs: db, Users: db, Realm: realm, Live: live, Logger: log}).Register(mux)
 }
 
 // sessionRecheck is how often the sessions of accounts disabled by another

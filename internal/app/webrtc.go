@@ -16,12 +16,9 @@ import (
 )
 
 // newWebRTC makes the WHIP/WHEP server (webrtc.enabled; nil when off);
-// its Handler wraps the HTTP mux (app.go).
-// Access follows the live applications of apps: (session.LiveApp's
-// AuthorizeExternal) after the HTTP hooks (nil: off), so a browser
-// reaches exactly what an RTMP client may.
+// its Handler wraps the HTTP mux (app.go). access is webrtcAccess's.
 func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service,
-	apps map[string]session.App, hooks session.Hooks) (*webrtc.Server, error) {
+	access webrtc.Access) (*webrtc.Server, error) {
 	w := cfg.WebRTC
 	if !w.Enabled {
 		return nil, nil
@@ -39,7 +36,7 @@ func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry
 		return nil, fmt.Errorf("webrtc.codecs: %w", err)
 	}
 	srv, err := webrtc.New(webrtc.Options{
-		Hub: hub, Transcoder: tc, Access: liveAccess(apps, hooks), Codecs: codecs,
+		Hub: hub, Transcoder: tc, Access: access, Codecs: codecs,
 		ICEAddress: w.ICEAddress, PublicIPs: public, UDPPortMin: lo, UDPPortMax: hi,
 		STUNListen: w.STUNListen, ICEServers: w.ICEServers,
 		TURNListen: w.TURNListen, TURNSecret: w.TURNSecret, TURNTTL: w.TURNTTL,

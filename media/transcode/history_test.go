@@ -1,7 +1,6 @@
 package transcode
 
 import (
-	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/codecs"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
+	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/media"
 )
 
@@ -72,19 +72,11 @@ func TestHistoryKeepsPCMForTranscoders(t *testing.T) {
 	if n := hist.refs.Load(); n != 0 {
 		t.Errorf("%d transcoders counted after the last one stopped, want 0", n)
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for {
+	testwait.For(t, 5*time.Second, "the history of an unpublished stream nobody transcodes to go", func() bool {
 		svc.mu.Lock()
-		gone := svc.history["live/h"] == nil
-		svc.mu.Unlock()
-		if gone {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the history of an unpublished stream nobody transcodes must go")
-		}
-		runtime.Gosched()
-	}
+		defer svc.mu.Unlock()
+		return svc.history["live/h"] == nil
+	})
 	if hist.decoding() {
 		t.Error("the history decoder must be freed")
 	}

@@ -29,6 +29,9 @@
     return data;
   }
   const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+  // peerId tells the server this page can try a direct WebRTC connection
+  // with another page (media.js); without WebRTC the call relays.
+  const peerId = window.RTCPeerConnection ? 'webrtc' : undefined;
 
   // ---- rendering ----
   function setConn(text, cls) {
@@ -43,6 +46,7 @@
     n.hidden = !text;
   }
   function logEvent(e) {
+    if (e.type === 'signal') return; // WebRTC plumbing (media.js), not news
     const li = document.createElement('li');
     const what = e.type === 'presence' ? e.user + ' ' + e.status
       : [e.from, '→', e.to, e.reason || '', e.digits || ''].join(' ');
@@ -194,7 +198,7 @@
       st.call = { id: '', peer: to, dir: 'out', state: 'dialing' };
       renderCall();
       try {
-        const r = await api('POST', '/api/v1/calls', { to });
+        const r = await api('POST', '/api/v1/calls', { to, peerId });
         if (st.call && st.call.id === '') st.call.id = r.call;
       } catch (err) { st.call = null; renderCall(); throw err; }
     });
@@ -255,6 +259,7 @@
     st.gen = (st.gen || 0) + 1;
     if (st.abort) st.abort.abort();
     st.token = ''; st.call = null;
+    for (const f of listeners) f({ type: 'logout' }, st); // media.js ends the call's audio
     $('phone').hidden = true;
     $('login').hidden = false;
     setConn('signed out', 'off');
@@ -266,7 +271,7 @@
     $('logout').addEventListener('click', () => logout(''));
     $('mode-live').addEventListener('change', (e) => { st.mode = e.target.value; restart(); });
     $('dial').addEventListener('submit', (e) => { e.preventDefault(); invite($('dial-to').value.trim()); });
-    $('answer').addEventListener('click', () => callAction('accept', {}));
+    $('answer').addEventListener('click', () => callAction('accept', { peerId }));
     $('reject').addEventListener('click', () => callAction('reject', {}));
     $('hangup').addEventListener('click', () => callAction('hangup'));
     for (const d of '123456789*0#') {

@@ -110,6 +110,16 @@ func (p *Proc) Wait() error {
 // Done is closed when the process has exited.
 func (p *Proc) Done() <-chan struct{} { return p.done }
 
+// Exited reports whether the process has ended.
+func (p *Proc) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // Interrupt sends SIGINT (ffmpeg and rtmpdump finish their files on it).
 func (p *Proc) Interrupt() { _ = p.cmd.Process.Signal(syscall.SIGINT) }
 

@@ -24,3 +24,16 @@ func For(t testing.TB, within time.Duration, what string, cond func() bool) {
 		time.Sleep(poll)
 	}
 }
+
+// ForDetail is For for waits whose failure needs more than a name: detail
+// (a process's output, the state last seen) is added to the message.
+func ForDetail(t testing.TB, within time.Duration, what string, cond func() bool, detail func() string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s\n%s", within, what, detail())
+		}
+		time.Sleep(poll)
+	}
+}

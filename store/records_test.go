@@ -1,0 +1,92 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func testRecords(t *testing.T, d *DB, url string) {
+	ctx := migrated(t, d)
+	t0 := time.Unix(1_700_000_000, 0)
+	var ms []Membership
+	var ls []SIPLeg
+	for i := range 4 {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		ms = append(ms, Membership{ID: fmt.Sprintf("m%d", i), Room: "standup", Member: []string{"alice", "bob"}[i%2], Transport: "rtmp",
+			Codec: "speex", Joined: at, Left: at.Add(time.Minute), Reason: "left"})
+		ls = append(ls, SIPLeg{ID: fmt.Sprintf("l%d", i), CallID: fmt.Sprintf("c%d", i), SIPCallID: "x@h", Direction: "out", Peer: "carrier",
+			Party: []string{"alice", "bob"}[i%2], Codec: "pcmu", Started: at, Answered: at.Add(time.Second), Ended: at.Add(time.Minute), Reason: "hangup"})
+	}
+	ms[0].Bytes = ptr[int64](4096)
+	ls[0].BytesIn, ls[0].BytesOut, ls[0].LossPct, ls[0].JitterMS = ptr[int64](160), ptr[int64](320), ptr(0.5), ptr(3.0)
+	if err := d.AddMemberships(ctx, ms); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.AddSIPLegs(ctx, ls); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.AddSIPLegs(ctx, ls[:1]); err != nil { // again: kept once
+		t.Fatal(err)
+	}
+	bob, err := d.Memberships(ctx, CDRFilter{User: "bob"})
+	if err != nil || len(bob) != 2 || bob[0].ID != "m3" || bob[1].ID != "m1" || bob[0].Bytes != nil {
+		t.Fatalf("bob's memberships %+v %v", bob, err)
+	}
+	all, _ := d.Memberships(ctx, CDRFilter{})
+	if got := all[3]; got.Room != "standup" || got.Codec != "speex" || *got.Bytes != 4096 || !got.Left.Equal(t0.Add(time.Minute)) {
+		t.Errorf("membership round trip %+v", got)
+	}
+	legs, err := d.SIPLegs(ctx, CDRFilter{User: "carrier", From: t0, To: t0.Add(2 * time.Minute)})
+	if err != nil || len(legs) != 2 || legs[1].ID != "l0" {
+		t.Fatalf("carrier's legs %+v %v", legs, err)
+	}
+	if got := legs[1]; *got.BytesIn != 160 || *got.BytesOut != 320 || *got.LossPct != 0.5 || *got.JitterMS != 3 || got.SIPCallID != "x@h" || got.Party != "alice" {
+		t.Errorf("leg round trip %+v", got)
+	}
+	if page, _ := d.SIPLegs(ctx, CDRFilter{User: "alice", Limit: 1, Offset: 1}); len(page) != 1 || page[0].ID != "l0" {
+		t.Errorf("alice's second page %+v", page)
+	}
+}
+
+func testContacts(t *testing.T, d *DB, url string) {
+	ctx := migrated(t, d)
+	if l, set, err := d.Contacts(ctx, "alice"); err != nil || set || len(l) != 0 {
+		t.Fatalf("no list: %v %v %v", l, set, err)
+	}
+	if err := d.SetContacts(ctx, "alice", []string{"carol", "bob", "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetContacts(ctx, "dave", nil); err != nil { // an empty list: nobody
+		t.Fatal(err)
+	}
+	if l, set, _ := d.Contacts(ctx, "alice"); !set || len(l) != 2 || l[0] != "bob" || l[1] != "carol" {
+		t.Errorf("alice: %v %v", l, set)
+	}
+	if l, set, _ := d.Contacts(ctx, "dave"); !set || len(l) != 0 {
+		t.Errorf("dave's empty list: %v %v", l, set)
+	}
+	if err := d.SetContacts(ctx, "alice", []string{"bob"}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := d.AllContacts(ctx)
+	if err != nil || len(all) != 2 || len(all["alice"]) != 1 || all["dave"] == nil {
+		t.Errorf("all: %v %v", all, err)
+	}
+	big := make([]string, MaxContacts+1)
+	for i := range big {
+		big[i] = fmt.Sprintf("u%d", i)
+	}
+	if err := d.SetContacts(ctx, "eve", big); !errors.Is(err, ErrTooMany) {
+		t.Errorf("%d contacts: %v", len(big), err)
+	}
+	if err := d.DeleteContacts(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, set, _ := d.Contacts(ctx, "alice"); set {
+		t.Error("deleted list still set")
+	}
+}

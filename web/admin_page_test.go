@@ -1,0 +1,251 @@
+package web_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/flashvox/flashvox/account"
+	"github.com/flashvox/flashvox/apps/phone"
+	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/teststack"
+	"github.com/flashvox/flashvox/internal/test/testwait"
+	"github.com/flashvox/flashvox/session"
+	"github.com/flashvox/flashvox/softphone"
+	"github.com/flashvox/flashvox/store"
+	"github.com/flashvox/flashvox/web"
+)
+
+// adminRoles are the test accounts' roles.
+type adminRoles map[string]string
+
+func (r adminRoles) Role(user string) (string, error) { return r[user], nil }
+
+// cdrSink writes each ended call's record to the store, as the server's
+// CDR writer does (off the call service's lock).
+type cdrSink struct {
+	db *store.DB
+	wg sync.WaitGroup
+}
+
+func (s *cdrSink) CallEnded(r call.Record) {
+	c := store.CDR{ID: r.Call, Caller: r.From, Callee: r.To, CallerTransport: r.FromKind, CalleeTransport: r.ToKind,
+		Mode: r.Mode, Started: r.Started, Answered: r.Answered, Ended: r.Ended, EndEvent: r.Event, Reason: r.Reason, EndedBy: r.By}
+	s.wg.Go(func() { _ = s.db.AddCDRs(context.Background(), []store.CDR{c}) })
+}
+
+// adminEnv is the HTTP listener (API, pages, admin API and dashboard) and
+// the RTMP phone app over one call service and hub, with a SQLite store
+// for the records.
+type adminEnv struct {
+	url, rtmpURL string
+	calls        *call.Service
+	db           *store.DB
+	auth         *account.Auth
+}
+
+func startAdminEnv(t *testing.T) *adminEnv {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.URLForDataDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	sink := &cdrSink{db: db}
+	log := slog.New(slog.DiscardHandler)
+	calls := call.NewService(call.Options{RingTimeout: time.Minute, Records: sink}, "alice", "bob", "root")
+	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob", "root": "root"}})
+	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
+		phone.Name: &phone.App{Calls: calls, Auth: auth, Logger: log},
+	}})
+	live := &web.Live{Calls: calls, Streams: st.Hub, Sample: 500 * time.Millisecond}
+	lctx, stop := context.WithCancel(ctx)
+	served := make(chan struct{})
+	go func() { defer close(served); _ = live.Serve(lctx) }()
+	mux := http.NewServeMux()
+	(&web.API{Calls: calls, Auth: auth, Logger: log, MaxWait: 30 * time.Second}).Register(mux)
+	(&web.Pages{SWF: filepath.Join(t.TempDir(), "none.swf")}).Register(mux)
+	(&web.Admin{Auth: auth, Roles: adminRoles{"root": "admin", "alice": "user", "bob": "user"}, CDRs: db, Users: db,
+		Live: live, Logger: log}).Register(mux)
+	hs := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		hs.Close()
+		stop()
+		<-served
+		calls.Close()
+		sink.wg.Wait()
+		db.Close()
+	})
+	return &adminEnv{url: hs.URL, rtmpURL: st.URL(phone.Name), calls: calls, db: db, auth: auth}
+}
+
+// TestPeerAdminDashboard drives /admin in headless Chromium: the admin
+// signs in, a call between two headless RTMP phones shows within 2 s with
+// its codecs, the page hangs it up, both phones end with reason admin, and
+// the record search finds it; a user signing in sees 403.
+// FLASHVOX_ADMIN_SCREENSHOT names a PNG of the dashboard to keep (make
+// screenshots writes docs/dashboard.png).
+func TestPeerAdminDashboard(t *testing.T) {
+	testpeer.SkipShort(t, "chromium")
+	env := startAdminEnv(t)
+	browser := testpeer.Chromium(t, map[string]any{"mute-audio": true, "window-size": "1024,760"})
+	tab, cancelTab := chromedp.NewContext(browser)
+	defer cancelTab()
+	if err := chromedp.Do(tab); err != nil { // opens the tab: no timeout on this first run
+		t.Fatal(err)
+	}
+	step := func(what string, timeout time.Duration, actions ...chromedp.Action[chromedp.Void]) time.Duration {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(tab, timeout)
+		defer cancel()
+		start := time.Now()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		took := time.Since(start)
+		t.Logf("%s: %v", what, took.Round(time.Millisecond))
+		return took
+	}
+	step("sign in as admin", 10*time.Second,
+		chromedp.Navigate(env.url+"/admin"),
+		chromedp.WaitVisible(chromedp.CSS(`#login-form`)),
+		chromedp.SendKeys(chromedp.CSS(`#user`), "root"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), "root"),
+		chromedp.Click(chromedp.CSS(`#login-button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#dash`)),
+		chromedp.WaitVisible(chromedp.CSS(`#calls td.empty`)),
+	)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	type result struct {
+		r   *softphone.Result
+		err error
+	}
+	bobDone, aliceDone := make(chan result, 1), make(chan result, 1)
+	go func() {
+		r, err := softphone.Answer(ctx, softphone.Options{Server: env.rtmpURL, User: "bob", Secret: "bob", SetupTimeout: 20 * time.Second})
+		bobDone <- result{r, err}
+	}()
+	testwait.For(t, 10*time.Second, "bob's phone online", func() bool { return env.calls.Presence()["bob"] == call.Online })
+	go func() {
+		r, err := softphone.Call(ctx, softphone.Options{Server: env.rtmpURL, User: "alice", Secret: "alice", SetupTimeout: 20 * time.Second}, "bob")
+		aliceDone <- result{r, err}
+	}()
+	var id string
+	testwait.For(t, 10*time.Second, "the call answered", func() bool {
+		cs := env.calls.Calls()
+		if len(cs) == 1 && cs[0].State == "active" {
+			id = cs[0].ID
+		}
+		return id != ""
+	})
+	// The issue's bound: a running call shows on the dashboard within 2 s.
+	step("call on the dashboard", 2*time.Second, chromedp.WaitVisible(chromedp.CSS(`#calls tr[data-call="`+id+`"][data-state="active"]`)))
+	step("its codecs", 5*time.Second, chromedp.Poll[chromedp.Void](
+		`document.querySelector('#calls tr[data-call]').textContent.includes('speex / speex')`))
+	step("the call in the chart", 5*time.Second, chromedp.Poll[chromedp.Void](
+		`document.getElementById('chart-calls').dataset.last === '1'`))
+	shotDashboard(t, tab)
+
+	step("hang up from the page", 5*time.Second,
+		chromedp.Click(chromedp.CSS(`button[data-hangup="`+id+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#calls td.empty`)))
+	for name, ch := range map[string]chan result{"alice": aliceDone, "bob": bobDone} {
+		res := <-ch
+		if !errors.Is(res.err, softphone.ErrAbnormalEnd) || res.r == nil || res.r.End == nil {
+			t.Fatalf("%s's phone: %v", name, res.err)
+		}
+		if reason, by := res.r.End.GetString("reason"), res.r.End.GetString("by"); reason != call.ReasonAdmin || by != "root" {
+			t.Fatalf("%s's phone ended with reason %q by %q, want admin by root", name, reason, by)
+		}
+	}
+	testwait.For(t, 5*time.Second, "the call's record in the store", func() bool {
+		cs, err := env.db.CDRs(context.Background(), store.CDRFilter{Limit: 10})
+		return err == nil && len(cs) == 1
+	})
+	step("the record in the search", 5*time.Second,
+		chromedp.SetValue(chromedp.CSS(`#cdr-user`), "alice"),
+		chromedp.Click(chromedp.CSS(`#cdr-search`)),
+		chromedp.WaitVisible(chromedp.CSS(`#cdr tr[data-cdr="`+id+`"]`)))
+	if row := text(t, tab, chromedp.Text(chromedp.CSS(`#cdr tr[data-cdr="`+id+`"]`))); !strings.Contains(row, "bye (admin)") || !strings.Contains(row, "root") {
+		t.Fatalf("record row %q", row)
+	}
+	step("CSV download", 5*time.Second, chromedp.Click(chromedp.CSS(`#cdr-csv`)),
+		chromedp.Poll[chromedp.Void](`Number(document.getElementById('cdr-csv-link').dataset.bytes) > 100`))
+	testAdminPageForbidden(t, browser, env)
+}
+
+// testAdminPageForbidden: a user who signs in at /admin sees 403, and
+// every admin route answers a user's token 403.
+func testAdminPageForbidden(t *testing.T, browser context.Context, env *adminEnv) {
+	tab, cancel := chromedp.NewContext(browser) // a new tab: its own sessionStorage
+	defer cancel()
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancelRun := context.WithTimeout(tab, 10*time.Second)
+	defer cancelRun()
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(env.url+"/admin"),
+		chromedp.WaitVisible(chromedp.CSS(`#login-form`)),
+		chromedp.SendKeys(chromedp.CSS(`#user`), "alice"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), "alice"),
+		chromedp.Click(chromedp.CSS(`#login-button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#forbidden`)),
+	); err != nil {
+		t.Fatalf("user at /admin: %v", err)
+	}
+	if v := text(t, tab, chromedp.Evaluate[string](`String(document.getElementById('dash').hidden)`)); v != "true" {
+		t.Fatalf("the dashboard shows for a user (hidden %s)", v)
+	}
+	tok, _, _ := env.auth.Login("alice", "alice")
+	for _, r := range [][2]string{{"GET", "/admin"}, {"GET", "/api/v1/admin/live"}, {"GET", "/api/v1/admin/history"},
+		{"POST", "/api/v1/admin/calls/x/hangup"}, {"GET", "/api/v1/admin/cdr"}, {"PATCH", "/api/v1/admin/users/bob"}} {
+		req, _ := http.NewRequest(r[0], env.url+r[1], nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("user %s %s: %d", r[0], r[1], res.StatusCode)
+		}
+	}
+}
+
+// shotDashboard checks that the dashboard renders to a PNG under 100 KB
+// and, with FLASHVOX_ADMIN_SCREENSHOT set, keeps it there.
+func shotDashboard(t *testing.T, tab context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if len(png) < 1000 || string(png[1:4]) != "PNG" || len(png) > 100<<10 {
+		t.Fatalf("screenshot: %d bytes, want a PNG under 100 KB", len(png))
+	}
+	if p := os.Getenv("FLASHVOX_ADMIN_SCREENSHOT"); p != "" {
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s (%d bytes)", p, len(png))
+	}
+}
