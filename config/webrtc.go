@@ -26,6 +26,13 @@ type WebRTC struct {
 	// URLs for the answers' Link headers.
 	STUNListen string   `yaml:"stun_listen"`
 	ICEServers []string `yaml:"ice_servers"`
+	// TURNListen runs the built-in TURN server (relaying to this server's
+	// ICE addresses only) on this UDP host:port; "" = off. TURNSecret
+	// signs its credentials (TURN REST API; "" = random per start),
+	// valid TURNTTL.
+	TURNListen string        `yaml:"turn_listen"`
+	TURNSecret string        `yaml:"turn_secret"`
+	TURNTTL    time.Duration `yaml:"turn_ttl"`
 	// UDPPorts is the sessions' UDP port range "MIN-MAX" (a firewall
 	// opening); "" lets the system choose.
 	UDPPorts string `yaml:"udp_ports"`
@@ -34,6 +41,32 @@ type WebRTC struct {
 	MaxSessionsPerIP int `yaml:"max_sessions_per_ip"`
 	// ConnectTimeout ends a session whose ICE has not connected.
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+}
+
+// PublicIPs parses PublicIP: "" (none), one IP address, or an IPv4 and an
+// IPv6 address separated by a comma (a dual-stack 1:1 NAT).
+func (w WebRTC) PublicIPs() ([]string, error) {
+	if w.PublicIP == "" {
+		return nil, nil
+	}
+	var out []string
+	v4, v6 := 0, 0
+	for _, p := range strings.Split(w.PublicIP, ",") {
+		a, err := netip.ParseAddr(strings.TrimSpace(p))
+		if err != nil {
+			return nil, &Error{Key: "webrtc.public_ip", Msg: fmt.Sprintf("must be an IP address, or an IPv4 and an IPv6 address separated by a comma, got %q", w.PublicIP)}
+		}
+		if a.Is4() || a.Is4In6() {
+			v4++
+		} else {
+			v6++
+		}
+		out = append(out, a.String())
+	}
+	if v4 > 1 || v6 > 1 {
+		return nil, &Error{Key: "webrtc.public_ip", Msg: fmt.Sprintf("at most one IPv4 and one IPv6 address, got %q", w.PublicIP)}
+	}
+	return out, nil
 }
 
 // PortRange parses UDPPorts; 0, 0 for "".
@@ -67,10 +100,8 @@ func (c *Config) validateWebRTC() error {
 	if a, err := netip.ParseAddr(w.ICEAddress); err != nil || a.IsUnspecified() {
 		return &Error{Key: "webrtc.ice_address", Msg: fmt.Sprintf("must be one IP address of this host (not 0.0.0.0), got %q", w.ICEAddress)}
 	}
-	if w.PublicIP != "" {
-		if _, err := netip.ParseAddr(w.PublicIP); err != nil {
-			return &Error{Key: "webrtc.public_ip", Msg: fmt.Sprintf("must be an IP address, got %q", w.PublicIP)}
-		}
+	if _, err := w.PublicIPs(); err != nil {
+		return err
 	}
 	if err := validateWebRTCCodecs(w.Codecs); err != nil {
 		return err
@@ -78,6 +109,17 @@ func (c *Config) validateWebRTC() error {
 	if w.STUNListen != "" {
 		if _, err := netip.ParseAddrPort(w.STUNListen); err != nil {
 			return &Error{Key: "webrtc.stun_listen", Msg: fmt.Sprintf("must be IP:PORT (UDP), e.g. 0.0.0.0:3478, got %q", w.STUNListen)}
+		}
+	}
+	if w.TURNListen != "" {
+		if _, err := netip.ParseAddrPort(w.TURNListen); err != nil {
+			return &Error{Key: "webrtc.turn_listen", Msg: fmt.Sprintf("must be IP:PORT (UDP), e.g. 0.0.0.0:3478, got %q", w.TURNListen)}
+		}
+		if err := durRange("webrtc.turn_ttl", w.TURNTTL, time.Minute, 7*24*time.Hour)(); err != nil {
+			return err
+		}
+		if w.TURNSecret != "" && len(w.TURNSecret) < 16 {
+			return &Error{Key: "webrtc.turn_secret", Msg: "must be at least 16 characters (or \"\": a random one per start)"}
 		}
 	}
 	for i, u := range w.ICEServers {

@@ -45,10 +45,12 @@ func TestWebRTCValidate(t *testing.T) {
 	}{
 		{"FLASHVOX_WEBRTC_ICE_ADDRESS=0.0.0.0", "webrtc.ice_address"},
 		{"FLASHVOX_WEBRTC_PUBLIC_IP=example.com", "webrtc.public_ip"},
+		{"FLASHVOX_WEBRTC_PUBLIC_IP=192.0.2.1,192.0.2.2", "webrtc.public_ip"},
 		{"FLASHVOX_WEBRTC_UDP_PORTS=9-1", "webrtc.udp_ports"},
 		{"FLASHVOX_WEBRTC_MAX_SESSIONS=0", "webrtc.max_sessions"},
 		{"FLASHVOX_WEBRTC_STUN_LISTEN=stun.example.org:3478", "webrtc.stun_listen"},
 		{"FLASHVOX_WEBRTC_STUN_LISTEN=127.0.0.1", "webrtc.stun_listen"},
+		{"FLASHVOX_WEBRTC_TURN_LISTEN=turn.example.org:3478", "webrtc.turn_listen"},
 	} {
 		_, err := Load("", []string{c.env})
 		var ce *Error
@@ -58,6 +60,13 @@ func TestWebRTCValidate(t *testing.T) {
 	}
 	if _, err := Load("", nil); err != nil {
 		t.Fatalf("defaults: %v", err)
+	}
+}
+
+func TestWebRTCPublicIPs(t *testing.T) {
+	ips, err := WebRTC{PublicIP: "192.0.2.1, 2001:db8::1"}.PublicIPs()
+	if err != nil || !slices.Equal(ips, []string{"192.0.2.1", "2001:db8::1"}) {
+		t.Fatalf("%q %v", ips, err)
 	}
 }
 

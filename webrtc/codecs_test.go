@@ -197,41 +197,52 @@ func TestWHEPTranscodedToG711(t *testing.T) {
 	}
 }
 
-// TestWHIPInG711: a publisher that offers only PCMA publishes PCMA frames
-// (its RTP payloads, untouched) on the stream.
+// TestWHIPInG711: a publisher that offers only PCMA (or only G.722)
+// publishes frames of that codec (its RTP payloads, untouched) on the
+// stream, at the codec's PCM rate, 20 ms apart.
 func TestWHIPInG711(t *testing.T) {
-	e := startEdge(t, nil, fvrtc.Options{})
-	got := make(chan *media.Frame, 64)
-	sub := e.st.Hub.Subscribe("live/g", media.ReceiverFunc(func(f *media.Frame) {
-		if f.Kind == media.KindAudio {
-			select {
-			case got <- f:
-			default:
+	for _, c := range []struct {
+		name string
+		id   codec.ID
+		rate int
+		pc   pionCodec
+	}{
+		{"pcma", codec.PCMA, 8000, pionPCMA},
+		{"g722", codec.G722, 16000, pionG722},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := startEdge(t, nil, fvrtc.Options{})
+			got := make(chan *media.Frame, 64)
+			sub := e.st.Hub.Subscribe("live/g", media.ReceiverFunc(func(f *media.Frame) {
+				if f.Kind == media.KindAudio {
+					select {
+					case got <- f:
+					default:
+					}
+				}
+			}))
+			defer sub.Close()
+			track := whipTrack(t, codecAPI(t, c.pc), e.url+"/live/g/whip", c.pc.cap)
+			var frames []*media.Frame
+			publishSamples(t, track, numbered, func() bool {
+				for {
+					select {
+					case f := <-got:
+						frames = append(frames, f)
+					default:
+						return len(frames) >= 10
+					}
+				}
+			})
+			for k, f := range frames {
+				if f.Codec != c.id || f.Rate != c.rate || len(f.Payload) != 160 {
+					t.Fatalf("frame %v %d Hz %d bytes, want %v %d Hz 160 bytes", f.Codec, f.Rate, len(f.Payload), c.id, c.rate)
+				}
+				if d := f.Timestamp - frames[max(k-1, 0)].Timestamp; k > 0 && d != 20 {
+					t.Fatalf("frames %d and %d: %d ms apart, want 20", k-1, k, d)
+				}
 			}
-		}
-	}))
-	defer sub.Close()
-	track := whipTrack(t, codecAPI(t, pionPCMA), e.url+"/live/g/whip", pionPCMA.cap)
-	var frames []*media.Frame
-	publishSamples(t, track, numbered, func() bool {
-		for {
-			select {
-			case f := <-got:
-				frames = append(frames, f)
-			default:
-				return len(frames) >= 10
-			}
-		}
-	})
-	for _, f := range frames {
-		if f.Codec != codec.PCMA || f.Rate != 8000 || len(f.Payload) != 160 {
-			t.Fatalf("frame %v %d Hz %d bytes, want PCMA 8000 Hz 160 bytes", f.Codec, f.Rate, len(f.Payload))
-		}
-	}
-	for k := 1; k < len(frames); k++ {
-		if d := frames[k].Timestamp - frames[k-1].Timestamp; d != 20 {
-			t.Fatalf("frames %d and %d: %d ms apart, want 20", k-1, k, d)
-		}
+		})
 	}
 }
 

@@ -3,8 +3,8 @@
 // PCMA or G.722, the first of Options.Codecs the offer has. One
 // PeerConnection per session; the browser's audio is published to the hub
 // as frames of its codec (WHIP), and a hub stream is played to the browser
-// through the shared transcoder to the session's codec (WHEP): a stream
-// already in that codec passes through it untouched, so RTMP publishers in
+// in the session's codec (WHEP): as it is when it is in that codec, else
+// through the hub's shared transcoder (whepsource.go), so RTMP publishers in
 // Nellymoser or Speex are heard in a browser, a SIP leg's G.711 reaches a
 // G.711 player without decoding, and a browser is heard by RTMP players.
 // RFC 4733 digits travel both ways as media.KindDTMF frames (dtmf.go).

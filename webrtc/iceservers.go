@@ -1,10 +1,13 @@
 package webrtc
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/pion/stun/v4"
 )
@@ -50,9 +53,36 @@ func (s *Server) STUNAddr() *net.UDPAddr {
 	return s.stun.addr()
 }
 
-// setLinks adds the ICE servers' Link headers to h.
-func (s *Server) setLinks(h http.Header) {
+// setLinks adds the ICE servers' Link headers to h, and TURN credentials
+// named for turnID unless it is "" (or TURN is off).
+func (s *Server) setLinks(h http.Header, turnID string) {
 	for _, u := range s.links {
 		h.Add("Link", "<"+u+`>; rel="ice-server"`)
 	}
+	if s.turn == nil || turnID == "" {
+		return
+	}
+	if l, err := s.turn.link(turnID); err == nil {
+		h.Add("Link", l)
+	}
+}
+
+// optionsTURN is the credentials' name for an OPTIONS request (RFC 9725
+// §4.6: a client asks before it makes its PeerConnection), "" when TURN
+// is off or the request does not pass Access as the POST would: TURN
+// credentials only for those who may publish or play here.
+func (s *Server) optionsTURN(r *http.Request, publish bool) string {
+	if s.turn == nil {
+		return ""
+	}
+	req := Request{App: r.PathValue("app"), Name: r.PathValue("name"), Publish: publish, Query: r.URL.RawQuery, Addr: clientIP(r), Context: r.Context()}
+	if b, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		req.Bearer = strings.TrimSpace(b)
+	}
+	if _, err := s.o.Access.Authorize(req); err != nil {
+		return ""
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

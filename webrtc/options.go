@@ -76,6 +76,14 @@ type Options struct {
 	// given (RFC 9725 §4.6).
 	STUNListen string
 	ICEServers []string
+	// TURNListen, when set (host:port), runs the built-in TURN server
+	// there, relaying to this server's ICE addresses only; its
+	// credentials (TURN REST API: HMAC-SHA1 of TURNSecret, random per
+	// process when empty, valid TURNTTL, default DefaultTURNTTL) go in the
+	// Link headers of answers and of OPTIONS requests that pass Access.
+	TURNListen string
+	TURNSecret string
+	TURNTTL    time.Duration
 	// UDPPortMin..UDPPortMax is the range of the sessions' UDP ports;
 	// 0, 0 lets the system choose.
 	UDPPortMin, UDPPortMax uint16

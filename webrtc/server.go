@@ -46,6 +46,7 @@ type Server struct {
 	se      webrtc.SettingEngine // shared by every session's API
 	opusErr error                // non-nil in a build without libopus
 	stun    *stunServer          // nil unless Options.STUNListen
+	turn    *turnRelay           // nil unless Options.TURNListen
 	links   []string             // the answers' Link headers (ICE servers)
 
 	mu       sync.Mutex
@@ -64,6 +65,10 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{o: o, se: se, sessions: map[string]*peerSession{}, perIP: map[string]int{}}
 	if err := s.startSTUN(); err != nil {
+		return nil, err
+	}
+	if err := s.startTURN(); err != nil {
+		s.Close()
 		return nil, err
 	}
 	if e, err := opus.NewEncoder(48000, opus.EncoderOptions{}); err != nil {
@@ -93,7 +98,7 @@ func (s *Server) Handler(next http.Handler) http.Handler {
 		case id == "" && r.Method == http.MethodPost:
 			s.post(w, r, kind == "whip")
 		case id == "" && r.Method == http.MethodOptions:
-			s.setLinks(w.Header())
+			s.setLinks(w.Header(), s.optionsTURN(r, kind == "whip"))
 			w.Header().Set("Allow", "OPTIONS, POST")
 			w.Header().Set("Accept-Post", "application/sdp")
 			w.WriteHeader(http.StatusNoContent)
@@ -145,7 +150,7 @@ func (s *Server) Close() {
 	for _, p := range s.sessions {
 		all = append(all, p)
 	}
-	stun := s.stun
+	stun, relay := s.stun, s.turn
 	s.stun = nil
 	s.mu.Unlock()
 	for _, p := range all {
@@ -153,6 +158,9 @@ func (s *Server) Close() {
 	}
 	if stun != nil {
 		stun.close()
+	}
+	if relay != nil {
+		relay.close()
 	}
 }
 
@@ -208,7 +216,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, publish bool) {
 		kind = "whip"
 	}
 	s.Stats.Opened.Add(1)
-	s.setLinks(w.Header())
+	s.setLinks(w.Header(), p.id[:8])
 	w.Header().Set("Content-Type", "application/sdp")
 	w.Header().Set("Location", fmt.Sprintf("/%s/%s/%s/%s", req.App, req.Name, kind, p.id))
 	w.WriteHeader(http.StatusCreated)

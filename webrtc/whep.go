@@ -1,7 +1,6 @@
 package webrtc
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
@@ -10,14 +9,12 @@ import (
 
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
-	"github.com/flashvox/flashvox/media/transcode"
 )
 
 // startWHEP adds a send-only track in the session's codec fed by the
-// stream through the hub's shared transcoder of (stream, codec): audio
-// already in that codec passes through it untouched (the same frame, no
-// decoding: only RTP packetising here), other audio is transcoded once
-// for every player of that codec.
+// stream (whepSource): audio already in that codec is sent as it is (no
+// decoding: only RTP packetising here); other audio goes through the
+// hub's shared transcoder, once for every player of that codec.
 func (p *peerSession) startWHEP() error {
 	track := newRTPTrack(p.codec)
 	sender, err := p.pc.AddTrack(track)
@@ -25,14 +22,10 @@ func (p *peerSession) startWHEP() error {
 		return fmt.Errorf("webrtc: add track: %w", err)
 	}
 	in, _ := codec.Lookup(p.codec.id)
-	q := p.s.o.Hub.NewQueue(0)
-	sub, err := p.s.o.Transcoder.Subscribe(p.key, transcode.Target{Codec: p.codec.id, Rate: in.SampleRate, Budget: p.s.o.MaxTranscoders}, q)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errNoTranscoder, err)
-	}
-	p.stop = sub.Close
+	src := newWHEPSource(p, in)
+	p.stop = src.close
 	go drainRTCP(sender)
-	go p.playLoop(q, track, sub, in)
+	go p.playLoop(src, track)
 	return nil
 }
 
@@ -89,27 +82,35 @@ func frameLength(id codec.ID, payload []byte) uint32 {
 }
 
 // playLoop writes the stream's frames to the track until the session
-// ends (closing the subscription closes q).
-func (p *peerSession) playLoop(q *media.Queue, track *rtpTrack, sub *transcode.Subscription, in codec.Info) {
+// ends (closing the source ends next).
+func (p *peerSession) playLoop(src *whepSource, track *rtpTrack) {
 	clock := newRTPClock(track.c.cap.ClockRate)
 	st := &p.s.Stats
 	for {
-		f, err := q.Next(context.Background())
+		f, err := src.next()
 		if err != nil {
 			return
 		}
+		on, passing := src.transcoding()
 		switch {
 		case f.Kind == media.KindPublish:
 			clock.reset() // a new publisher: its timestamps start afresh
 		case f.Kind == media.KindDTMF:
 			p.sendDigits(track, clock, f.Payload)
-		case f.Kind == media.KindAudio && f.Codec == in.ID && len(f.Payload) > 0:
-			if sub.PassingThrough() {
+		case f.Kind != media.KindAudio || len(f.Payload) == 0:
+		case !on && !src.passes(f):
+			if err := src.toTranscoder(); err != nil {
+				p.log.Info("webrtc player needs a transcoder", "codec", f.Codec, "err", err)
+				p.close(err.Error())
+				return
+			}
+		case src.passes(f):
+			if !on || passing {
 				st.PassedThrough.Add(1)
 			} else {
 				st.Transcoded.Add(1)
 			}
-			ts, marker := clock.stamp(f.Timestamp, frameLength(in.ID, f.Payload))
+			ts, marker := clock.stamp(f.Timestamp, frameLength(src.target.ID, f.Payload))
 			if err := track.writeAudio(f.Payload, ts, marker); err != nil && err != errNotBound {
 				p.log.Debug("write rtp", "err", err)
 				return

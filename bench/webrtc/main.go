@@ -9,8 +9,9 @@
 // Modes: pcmu and opus are pass-through (publisher and player in one
 // codec: the edge only re-packetises, and each frame carries its sequence
 // number and send time); transcoded publishes Opus and plays PCMU (one
-// Opus decoder and PCMU encoder per stream, shared by its players), the
-// frame matched by its RTP timestamp.
+// Opus decoder and PCMU encoder per stream, shared by its players), and
+// transcoded-back the other direction of such a call (PCMU decoder, Opus
+// encoder), the frame matched by its RTP timestamp.
 //
 //	go build -o bin/flashvox ./cmd/flashvox && go run ./bench/webrtc -mode pcmu -streams 200 -duration 30s
 //
@@ -44,7 +45,7 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.flashvox, "flashvox", "bin/flashvox", "flashvox binary to start")
-	flag.StringVar(&o.mode, "mode", "pcmu", "pcmu or opus (pass-through), transcoded (Opus published, PCMU played)")
+	flag.StringVar(&o.mode, "mode", "pcmu", "pcmu or opus (pass-through), transcoded (Opus published, PCMU played), transcoded-back (PCMU published, Opus played)")
 	flag.IntVar(&o.streams, "streams", 50, "streams: one WHIP publisher and one WHEP player each")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "sending time (at most 60 s)")
 	flag.IntVar(&o.parallel, "parallel", 8, "offers in flight while setting up")
@@ -55,12 +56,12 @@ func main() {
 }
 
 // modes: the publisher's and the player's codec.
-var modes = map[string][2]string{"pcmu": {"pcmu", "pcmu"}, "opus": {"opus", "opus"}, "transcoded": {"opus", "pcmu"}}
+var modes = map[string][2]string{"pcmu": {"pcmu", "pcmu"}, "opus": {"opus", "opus"}, "transcoded": {"opus", "pcmu"}, "transcoded-back": {"pcmu", "opus"}}
 
 func run(o options) error {
 	m, ok := modes[o.mode]
 	if !ok {
-		return fmt.Errorf("-mode %q: pcmu, opus or transcoded", o.mode)
+		return fmt.Errorf("-mode %q: pcmu, opus, transcoded or transcoded-back", o.mode)
 	}
 	if o.duration > time.Minute || o.duration <= 0 || o.streams < 1 {
 		return errors.New("-duration must be in (0, 60s], -streams ≥ 1")
@@ -86,7 +87,7 @@ func run(o options) error {
 	base := "http://" + httpAddr + "/live/"
 
 	setup := time.Now()
-	r := &runState{mode: o.mode, pubCodec: m[0], playCodec: m[1]}
+	r := &runState{mode: o.mode, pubCodec: m[0], playCodec: m[1], transcoded: m[0] != m[1]}
 	if err := r.connect(ctx, base, o.streams, o.parallel); err != nil {
 		return err
 	}

@@ -131,12 +131,12 @@ func (r *runState) startPublisher(ctx context.Context, s *stream, url string) er
 func (r *runState) receive(s *stream, ts uint32, payload []byte, now time.Time) {
 	var idx uint32
 	var sent int64
-	if r.mode == "transcoded" {
+	if r.transcoded {
 		s.mu.Lock()
 		if !s.have {
 			s.ts0, s.have = ts, true
 		}
-		idx = (ts - s.ts0) / 160
+		idx = (ts - s.ts0) / (caps[r.playCodec].ClockRate / 50)
 		s.mu.Unlock()
 		if int(idx) >= len(s.sendNs) {
 			return
@@ -186,7 +186,7 @@ func frame(codec string, n uint32, now time.Time) []byte {
 func (r *runState) write(s *stream, n uint32) {
 	now := time.Now()
 	var data []byte
-	if r.mode == "transcoded" {
+	if r.transcoded && r.pubCodec == "opus" {
 		data = r.tone[int(n)%len(r.tone)]
 	} else {
 		data = frame(r.pubCodec, n, now)

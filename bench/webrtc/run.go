@@ -21,6 +21,7 @@ import (
 type runState struct {
 	mode                string
 	pubCodec, playCodec string
+	transcoded          bool     // the player's codec is not the publisher's
 	tone                [][]byte // 1 s of a 440 Hz Opus tone (transcoded mode)
 	streams             []*stream
 	failed              atomic.Int64 // sessions that did not set up or connect
@@ -32,7 +33,7 @@ type runState struct {
 // publication, so no frame is sent before its player is there), then the
 // publishers, parallel offers in flight; then waits for ICE.
 func (r *runState) connect(ctx context.Context, base string, n, parallel int) error {
-	if r.mode == "transcoded" {
+	if r.transcoded && r.pubCodec == "opus" {
 		if err := r.encodeTone(); err != nil {
 			return err
 		}
@@ -159,7 +160,7 @@ func (r *runState) report(o options, elapsed, cpu time.Duration, rss int64, metr
 	fmt.Printf("  sessions failed: %d of %d streams\n", r.failed.Load(), o.streams)
 	fmt.Printf("  frames: sent %d, expected %d, received %d, lost %d (%.3f %%)\n",
 		r.sent.Load(), want, received, lost, 100*float64(lost)/float64(max(want, 1)))
-	if r.mode == "transcoded" {
+	if r.transcoded {
 		fmt.Printf("  (a transcoder's chain holds its stream's last frame until the next one: up to 1 per stream of these are not lost)\n")
 	}
 	fmt.Printf("  delay publisher → player: p50 %v, p99 %v, max %v\n",

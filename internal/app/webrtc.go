@@ -27,14 +27,19 @@ func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry
 	if err != nil {
 		return nil, err
 	}
+	public, err := w.PublicIPs()
+	if err != nil {
+		return nil, err
+	}
 	codecs, err := webrtc.ParseCodecs(w.Codecs)
 	if err != nil {
 		return nil, fmt.Errorf("webrtc.codecs: %w", err)
 	}
 	srv, err := webrtc.New(webrtc.Options{
 		Hub: hub, Transcoder: tc, Access: access, Codecs: codecs,
-		ICEAddress: w.ICEAddress, PublicIP: w.PublicIP, UDPPortMin: lo, UDPPortMax: hi,
+		ICEAddress: w.ICEAddress, PublicIPs: public, UDPPortMin: lo, UDPPortMax: hi,
 		STUNListen: w.STUNListen, ICEServers: w.ICEServers,
+		TURNListen: w.TURNListen, TURNSecret: w.TURNSecret, TURNTTL: w.TURNTTL,
 		MaxSessions: w.MaxSessions, MaxSessionsPerIP: w.MaxSessionsPerIP, ConnectTimeout: w.ConnectTimeout,
 		MaxTranscoders: maxTranscoders(cfg.RTMP.MaxTranscoders),
 		Logger:         logger.With("component", "webrtc"),
@@ -94,6 +99,8 @@ func registerWebRTCMetrics(reg *prometheus.Registry, srv *webrtc.Server) {
 	reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "flashvox_webrtc_sessions", Help: "Open WHIP/WHEP sessions."},
 			func() float64 { return float64(srv.Sessions()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "flashvox_webrtc_turn_allocations", Help: "Open relays of the built-in TURN server (webrtc.turn_listen)."},
+			func() float64 { return float64(srv.TURNAllocations()) }),
 		counter("sessions_total", "WHIP/WHEP sessions answered.", st.Opened.Load),
 		counter("refused_total", "WHIP/WHEP requests refused: access, bounds, bad offers.", st.Refused.Load),
 		counter("passthrough_frames_total", "Audio frames sent to WHEP players in the stream's own codec: no decoding, only RTP packetising.", st.PassedThrough.Load),
