@@ -3,6 +3,7 @@
 package opus
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"syscall"
@@ -51,9 +52,19 @@ const benchBitrate = 32000
 
 // BenchmarkEncode48k: one 20 ms mono frame at 48 kHz, 32 kbit/s,
 // complexity 10 (libopus's default, as ffmpeg's).
-func BenchmarkEncode48k(b *testing.B) {
+func BenchmarkEncode48k(b *testing.B) { benchEncode(b, 0) }
+
+// BenchmarkEncode48kComplexity: the same at the complexities worth
+// choosing between for a server transcoding many channels.
+func BenchmarkEncode48kComplexity(b *testing.B) {
+	for _, c := range []int{1, 5, 10} {
+		b.Run(fmt.Sprint(c), func(b *testing.B) { benchEncode(b, c) })
+	}
+}
+
+func benchEncode(b *testing.B, complexity int) {
 	pcm := benchSignal(b)
-	enc, err := NewEncoder(48000, EncoderOptions{Bitrate: benchBitrate})
+	enc, err := NewEncoder(48000, EncoderOptions{Bitrate: benchBitrate, Complexity: complexity})
 	if err != nil {
 		b.Fatal(err)
 	}
