@@ -27,6 +27,11 @@ type chain struct {
 
 	pcm, res, pend []int16 // decoded, resampled, waiting for a full frame
 	pkt            []byte
+	// lead is how many samples of silence the current run began with: as
+	// many as the resampler holds back, so that each input frame completes
+	// an output frame at once instead of one frame later (20 ms of delay on
+	// every transcoded path). flush trims as many from the run's end.
+	lead int
 
 	// Timing: output sample n is stamped anchor + n·1000/rate ms; inMicros
 	// is how much input has been decoded since the anchor.
@@ -71,6 +76,7 @@ func (c *chain) push(f *media.Frame, hist []int16) error {
 	}
 	if !c.started {
 		c.started, c.anchor, c.outSamples, c.inMicros = true, f.Timestamp, 0, 0
+		c.leadIn()
 	}
 	var (
 		pcm []int16
@@ -107,7 +113,23 @@ func (c *chain) switchSource(id codec.ID, rate int) error {
 		}
 	}
 	c.dec, c.srcID, c.srcRate = dec, id, rate
+	if c.started {
+		c.leadIn() // the new resampler holds back its own samples
+	}
 	return nil
+}
+
+// leadIn puts the resampler's hold-back, in output samples, before the
+// audio to come.
+func (c *chain) leadIn() {
+	if c.rs == nil {
+		return
+	}
+	n := (c.rs.Latency()*c.rate + c.srcRate - 1) / c.srcRate
+	for range n {
+		c.pend = append(c.pend, 0)
+	}
+	c.lead += n
 }
 
 func (c *chain) resampleAndEncode(pcm []int16) {
@@ -145,6 +167,8 @@ func (c *chain) flush() {
 		c.pend = c.rs.Flush(c.pend)
 		c.rs.Reset()
 	}
+	c.pend = c.pend[:len(c.pend)-min(c.lead, len(c.pend))] // the run keeps its length
+	c.lead = 0
 	if r := len(c.pend) % c.enc.FrameSamples(); r != 0 {
 		for range c.enc.FrameSamples() - r {
 			c.pend = append(c.pend, 0)
@@ -159,7 +183,7 @@ func (c *chain) reset() {
 	c.flush()
 	closeCodec(c.dec)
 	c.dec, c.rs, c.srcID, c.srcRate = nil, nil, 0, 0
-	c.pend = c.pend[:0]
+	c.pend, c.lead = c.pend[:0], 0
 }
 
 func (c *chain) close() {

@@ -284,3 +284,32 @@ func TestTranscoderBudget(t *testing.T) {
 	joined.Close()
 	own.Close()
 }
+
+// TestChainHoldsNoFrameBack: a resampling chain emits each output frame
+// as soon as the input frame that completes it arrives, not when the next
+// one does (the resampler's hold-back would add a frame of delay), and a
+// run keeps its length: n input frames give n output frames in all.
+func TestChainHoldsNoFrameBack(t *testing.T) {
+	for _, target := range []struct {
+		id   codec.ID
+		rate int
+	}{{codec.PCMU, 8000}, {codec.Opus, 48000}} {
+		ch := newChain(target.id, target.rate)
+		n := 0
+		ch.emit = func(uint32, []byte) { n++ }
+		frames := speexFrames(t, audiotest.Sine(16000, 8000, 440, 0.25)) // 25 frames of 20 ms
+		for i, f := range frames {
+			if err := ch.push(f, nil); err != nil {
+				t.Fatal(err)
+			}
+			if n != i+1 {
+				t.Fatalf("%v: %d frames out after %d in", target.id, n, i+1)
+			}
+		}
+		ch.flush()
+		if n != len(frames) {
+			t.Errorf("%v: %d frames out after the flush, want %d", target.id, n, len(frames))
+		}
+		ch.close()
+	}
+}
