@@ -7,9 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,6 +62,13 @@ type services struct {
 	cdrs  *cdrWriter // writes a record of every ended call; nil without a store
 	// recheck stops the look-up of disabled accounts' sessions (store.go).
 	recheck func()
+	// users are the users: list's accounts without a store (nil with
+	// one); a SIGHUP replaces them (reload.go).
+	users *configDirectory
+	// reloadCfg is the configuration Run started with, load what reads it
+	// again on SIGHUP (nil: certificates only).
+	reloadCfg *config.Config
+	load      Loader
 }
 
 func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry) (*services, error) {
@@ -85,7 +89,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	if err != nil {
 		return nil, closeStore(db, err)
 	}
-	auth, err := newAuth(cfg, logger, db)
+	auth, users, err := newAuth(cfg, logger, db)
 	if err != nil {
 		return nil, closeStore(db, err)
 	}
@@ -128,7 +132,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	if err != nil {
 		return nil, abandon(err)
 	}
-	return &services{rtc: rtc, hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck}, nil
+	return &services{rtc: rtc, hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck, users: users}, nil
 }
 
 // newRTMPServer is the RTMP server and the session handler behind it
@@ -258,40 +262,6 @@ func (s *services) serveRTMPT(ctx context.Context, ln net.Listener) error {
 // serveRTMPTS serves the tunnel over HTTPS on ln (rtmp.rtmpts_listen).
 func (s *services) serveRTMPTS(ctx context.Context, ln net.Listener) error {
 	return s.tunnel.ServeListener(ctx, tls.NewListener(ln, s.certs.Config()))
-}
-
-// reloadCerts reads the TLS pairs (RTMPS/RTMPTS, HTTPS) again on every
-// SIGHUP until ctx ends; a bad pair is logged and the old one kept.
-func (s *services) reloadCerts(ctx context.Context, log *slog.Logger) {
-	pairs := map[string]*tlscert.Reloader{}
-	if s.certs != nil {
-		pairs["rtmp.tls_cert"] = s.certs
-	}
-	if s.httpCerts != nil {
-		pairs["http.tls_cert"] = s.httpCerts
-	}
-	if len(pairs) == 0 {
-		return
-	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	go func() {
-		defer signal.Stop(hup)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				for key, r := range pairs {
-					if err := r.Reload(); err != nil {
-						log.Error("tls certificate reload failed, keeping the old one", "key", key, "err", err)
-					} else {
-						log.Info("tls certificate reloaded", "key", key)
-					}
-				}
-			}
-		}
-	}()
 }
 
 func (s *services) serveRTMP(ctx context.Context, ln net.Listener) error {

@@ -60,23 +60,8 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 	if o.Codecs, err = sipbridge.ParseCodecs(cfg.SIP.Codecs); err != nil {
 		return nil, fmt.Errorf("sip.codecs%w", err)
 	}
-	for i, t := range cfg.SIP.Trunks {
-		from, err := sipbridge.ParsePrefixes(t.InboundSources())
-		if err != nil {
-			return nil, fmt.Errorf("sip.trunks[%d].inbound_from: %w", i, err)
-		}
-		codecs, err := sipbridge.ParseCodecs(t.Codecs)
-		if err != nil {
-			return nil, fmt.Errorf("sip.trunks[%d].codecs%w", i, err)
-		}
-		o.Trunks = append(o.Trunks, sipbridge.Trunk{Name: t.Name, Address: t.Address, Transport: t.Transport,
-			Username: t.Username, Password: t.Password, Register: t.Register, InboundFrom: from, Codecs: codecs})
-	}
-	for _, r := range cfg.SIP.Dialplan {
-		o.DialPlan = append(o.DialPlan, sipbridge.Rule{Match: regexp.MustCompile(r.Match), Trunk: r.Trunk, Users: r.Users})
-	}
-	for _, in := range cfg.SIP.Inbound {
-		o.Inbound = append(o.Inbound, sipbridge.Inbound{Number: in.Number, Target: in.Target})
+	if o.Trunks, o.DialPlan, o.Inbound, err = sipRouting(cfg.SIP); err != nil {
+		return nil, err
 	}
 	b, err := sipbridge.Start(o)
 	if err != nil {
@@ -84,6 +69,34 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 	}
 	registerSIPMetrics(reg, &b.Stats)
 	return b, nil
+}
+
+// sipRouting is the trunks, dial plan and inbound numbers of c (at start
+// and at every SIGHUP).
+func sipRouting(c config.SIP) (trunks []sipbridge.Trunk, plan []sipbridge.Rule, inbound []sipbridge.Inbound, err error) {
+	for i, t := range c.Trunks {
+		from, err := sipbridge.ParsePrefixes(t.InboundSources())
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("sip.trunks[%d].inbound_from: %w", i, err)
+		}
+		codecs, err := sipbridge.ParseCodecs(t.Codecs)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("sip.trunks[%d].codecs%w", i, err)
+		}
+		trunks = append(trunks, sipbridge.Trunk{Name: t.Name, Address: t.Address, Transport: t.Transport,
+			Username: t.Username, Password: t.Password, Register: t.Register, InboundFrom: from, Codecs: codecs})
+	}
+	for i, r := range c.Dialplan {
+		re, err := regexp.Compile(r.Match) // validated; a reload checks again
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("sip.dialplan[%d].match: %w", i, err)
+		}
+		plan = append(plan, sipbridge.Rule{Match: re, Trunk: r.Trunk, Users: r.Users})
+	}
+	for _, in := range c.Inbound {
+		inbound = append(inbound, sipbridge.Inbound{Number: in.Number, Target: in.Target})
+	}
+	return trunks, plan, inbound, nil
 }
 
 // sipTLS loads sip.tls_cert/tls_key for sip.tls_listen and sip.tls_ca for
