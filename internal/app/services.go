@@ -107,7 +107,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	recheck := startSessionRecheck(auth, db, logger.With("component", "auth"))
 	abandon := func(err error) error { recheck(); cdrs.close(); return closeStore(db, err) }
 	sip, calls, confs, err := startSignalling(cfg, logger, reg, hub, tc, auth, guard,
-		signallingStore{names: names, records: cdrs.recorder(), members: cdrs.memberRecorder(), registrations: sipRegistrations(db)})
+		signallingStore{names: names, records: cdrs.recorder(), members: cdrs.memberRecorder(), legs: cdrs.legRecorder(), registrations: sipRegistrations(db)})
 	if err != nil {
 		return nil, abandon(err)
 	}

@@ -38,7 +38,7 @@ func startSignalling(cfg *config.Config, logger *slog.Logger, reg *prometheus.Re
 		confs = newConferences(cfg.Conference, hub, calls, sipDialer(gw), guard, st.members, logger)
 		return sipbridge.Peers{Calls: calls, Conferences: sipConferences(confs)}
 	}
-	sip, err := startSIP(cfg, logger, reg, hub, tc, peers, auth, guard, st.registrations)
+	sip, err := startSIP(cfg, logger, reg, hub, tc, peers, auth, guard, st)
 	if err != nil {
 		if confs != nil {
 			confs.Close()
@@ -56,6 +56,7 @@ func startSignalling(cfg *config.Config, logger *slog.Logger, reg *prometheus.Re
 type signallingStore struct {
 	names         []string
 	records       call.Recorder
-	members       conference.Recorder // membership records; nil: none
+	members       conference.Recorder   // membership records; nil: none
+	legs          sipbridge.LegRecorder // SIP leg records; nil: none
 	registrations sipbridge.RegistrationStore
 }

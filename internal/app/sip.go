@@ -21,9 +21,9 @@ import (
 )
 
 // startSIP starts the SIP bridge on sip.listen with the services peers
-// builds (signalling.go) and exports its metrics; regs keeps its
-// registrations (nil: not kept).
-func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service, peers func(*sipbridge.Bridge) sipbridge.Peers, auth *account.Auth, guard *throttle.Throttle, regs sipbridge.RegistrationStore) (*sipbridge.Bridge, error) {
+// builds (signalling.go) and exports its metrics; st keeps its
+// registrations and leg records (nil: not kept).
+func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service, peers func(*sipbridge.Bridge) sipbridge.Peers, auth *account.Auth, guard *throttle.Throttle, st signallingStore) (*sipbridge.Bridge, error) {
 	lo, hi, err := config.ParseRTPPorts(cfg.SIP.RTPPorts)
 	if err != nil {
 		return nil, fmt.Errorf("sip.rtp_ports: %w", err)
@@ -44,7 +44,8 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 		// Whole seconds: REGISTER's Expires is in seconds.
 		RegisterMinExpires: int(cfg.SIP.RegistrationMin.Seconds()),
 		RegisterMaxExpires: int(cfg.SIP.RegistrationMax.Seconds()),
-		Registrations:      regs, // the store's, when there is one (store.go)
+		Registrations:      st.registrations, // the store's, when there is one (store.go)
+		Records:            st.legs,
 		RegistrationsFile:  cfg.SIP.RegistrationsFile,
 		TCPIdleTimeout:     cfg.SIP.TCPIdleTimeout,
 		MaxConnsPerIP:      cfg.SIP.MaxConnectionsPerIP,
