@@ -66,10 +66,10 @@ func (r *reloader) reload() {
 	r.log.Info("reload done")
 }
 
-// certs reads the TLS pairs (RTMPS/RTMPTS, HTTPS) again; a bad pair is
+// certs reads the TLS pairs (RTMPS/RTMPTS, HTTPS, SIP/TLS) again; a bad pair is
 // logged and the old one kept. New connections get the new certificate.
 func (r *reloader) certs() {
-	for key, c := range map[string]*tlscert.Reloader{"rtmp.tls_cert": r.srv.certs, "http.tls_cert": r.srv.httpCerts} {
+	for key, c := range map[string]*tlscert.Reloader{"rtmp.tls_cert": r.srv.certs, "http.tls_cert": r.srv.httpCerts, "sip.tls_cert": r.srv.sipCerts} {
 		if c == nil {
 			continue
 		}

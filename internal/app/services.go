@@ -51,6 +51,8 @@ type services struct {
 
 	// httpCerts is the certificate of http.tls_listen, nil without http.tls_cert.
 	httpCerts *tlscert.Reloader
+	// sipCerts is the certificate of sip.tls_listen, nil without it.
+	sipCerts *tlscert.Reloader
 
 	// sessions serves the connections of every transport (transports.go
 	// adapts RTMP's and RTMFP's).
@@ -75,6 +77,10 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	// Certificates first: a bad pair refuses the start before the SIP
 	// bridge (startSignalling) listens.
 	certs, httpCerts, err := loadCerts(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sipCerts, err := loadSIPCert(cfg.SIP)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +113,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	recheck := startSessionRecheck(auth, db, logger.With("component", "auth"))
 	abandon := func(err error) error { recheck(); cdrs.close(); return closeStore(db, err) }
 	sip, calls, confs, err := startSignalling(cfg, logger, reg, hub, tc, auth, guard,
-		signallingStore{names: names, records: cdrs.recorder(), members: cdrs.memberRecorder(), legs: cdrs.legRecorder(), registrations: sipRegistrations(db)})
+		signallingStore{names: names, records: cdrs.recorder(), members: cdrs.memberRecorder(), legs: cdrs.legRecorder(), registrations: sipRegistrations(db)}, sipCerts)
 	if err != nil {
 		return nil, abandon(err)
 	}
@@ -132,7 +138,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	if err != nil {
 		return nil, abandon(err)
 	}
-	return &services{rtc: rtc, hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck, users: users}, nil
+	return &services{rtc: rtc, hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sipCerts: sipCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck, users: users}, nil
 }
 
 // newRTMPServer is the RTMP server and the session handler behind it

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/flashvox/flashvox/internal/tlscert"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,7 +22,7 @@ import (
 // and the bridge rings users and joins rooms. The bridge builds the other
 // two from its Peers hook, handing itself as their gateway and dialer,
 // before it listens: each is complete when it is first used.
-func startSignalling(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service, auth *account.Auth, guard *throttle.Throttle, st signallingStore) (*sipbridge.Bridge, *call.Service, *conference.Service, error) {
+func startSignalling(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service, auth *account.Auth, guard *throttle.Throttle, st signallingStore, sipCerts *tlscert.Reloader) (*sipbridge.Bridge, *call.Service, *conference.Service, error) {
 	var calls *call.Service
 	var confs *conference.Service
 	peers := func(gw *sipbridge.Bridge) sipbridge.Peers {
@@ -38,7 +39,7 @@ func startSignalling(cfg *config.Config, logger *slog.Logger, reg *prometheus.Re
 		confs = newConferences(cfg.Conference, hub, calls, sipDialer(gw), guard, st.members, logger)
 		return sipbridge.Peers{Calls: calls, Conferences: sipConferences(confs)}
 	}
-	sip, err := startSIP(cfg, logger, reg, hub, tc, peers, auth, guard, st)
+	sip, err := startSIP(cfg, logger, reg, hub, tc, peers, auth, guard, st, sipCerts)
 	if err != nil {
 		if confs != nil {
 			confs.Close()

@@ -23,7 +23,7 @@ import (
 // startSIP starts the SIP bridge on sip.listen with the services peers
 // builds (signalling.go) and exports its metrics; st keeps its
 // registrations and leg records (nil: not kept).
-func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service, peers func(*sipbridge.Bridge) sipbridge.Peers, auth *account.Auth, guard *throttle.Throttle, st signallingStore) (*sipbridge.Bridge, error) {
+func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service, peers func(*sipbridge.Bridge) sipbridge.Peers, auth *account.Auth, guard *throttle.Throttle, st signallingStore, certs *tlscert.Reloader) (*sipbridge.Bridge, error) {
 	lo, hi, err := config.ParseRTPPorts(cfg.SIP.RTPPorts)
 	if err != nil {
 		return nil, fmt.Errorf("sip.rtp_ports: %w", err)
@@ -55,7 +55,7 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 		Peers:              peers,
 		Logger:             logger.With("component", "sip"),
 	}
-	if err := sipTLS(cfg.SIP, &o); err != nil {
+	if err := sipTLS(cfg.SIP, certs, &o); err != nil {
 		return nil, err
 	}
 	if o.Codecs, err = sipbridge.ParseCodecs(cfg.SIP.Codecs); err != nil {
@@ -100,15 +100,24 @@ func sipRouting(c config.SIP) (trunks []sipbridge.Trunk, plan []sipbridge.Rule, 
 	return trunks, plan, inbound, nil
 }
 
-// sipTLS loads sip.tls_cert/tls_key for sip.tls_listen and sip.tls_ca for
-// dialing over TLS; a bad file refuses the start, naming its key.
-func sipTLS(c config.SIP, o *sipbridge.Options) error {
+// loadSIPCert reads sip.tls_cert/tls_key for sip.tls_listen (nil without
+// it); a bad pair refuses the start, naming its key. A SIGHUP reads it again.
+func loadSIPCert(c config.SIP) (*tlscert.Reloader, error) {
 	if c.TLSListen == "" {
-		return nil
+		return nil, nil
 	}
 	certs, err := tlscert.NewReloader(c.TLSCert, c.TLSKey)
 	if err != nil {
-		return fmt.Errorf("sip.tls_cert: %w", err)
+		return nil, fmt.Errorf("sip.tls_cert: %w", err)
+	}
+	return certs, nil
+}
+
+// sipTLS sets certs (loadSIPCert) for sip.tls_listen and loads sip.tls_ca
+// for dialing over TLS; a bad file refuses the start, naming its key.
+func sipTLS(c config.SIP, certs *tlscert.Reloader, o *sipbridge.Options) error {
+	if c.TLSListen == "" || certs == nil {
+		return nil
 	}
 	o.TLSListen, o.TLSConfig = c.TLSListen, certs.Config()
 	if c.TLSCA != "" {
