@@ -2,12 +2,12 @@ package conference
 
 import (
 	"log/slog"
-
-	"github.com/flashvox/flashvox/codec"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/flashvox/flashvox/codec"
 )
 
 // room is one conference. mu guards everything below it; the mixer reads

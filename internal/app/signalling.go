@@ -1,12 +1,12 @@
 package app
 
 import (
-	"github.com/flashvox/flashvox/internal/tlscert"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flashvox/flashvox/account"
+	"github.com/flashvox/flashvox/internal/tlscert"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/config"
