@@ -6,10 +6,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flashvox/flashvox/account"
-	"github.com/flashvox/flashvox/internal/tlscert"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/config"
+	"github.com/flashvox/flashvox/internal/tlscert"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/sipbridge"
