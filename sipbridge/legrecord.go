@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// SIP leg records. bridgeLive (outbound.go) hands a LegRecord of every
-// answered SIP leg between a SIP peer and a flashvox user to
-// Options.Records when it ends. Legs that never connected, conference
-// members' legs and the echo extension have none yet.
+// SIP leg records. bridgeLive (outbound.go) and conferenceMedia
+// (conference.go) hand a LegRecord of every answered SIP leg between a SIP
+// peer and a flashvox user or room to Options.Records when it ends. Legs
+// that never connected and the echo extension have none.
 
 // LegRecord is one SIP leg that ended.
 type LegRecord struct {
