@@ -133,7 +133,7 @@ func (m memberRecords) MemberJoined(r conference.MemberRecord) { m.w.meter.expec
 func (m memberRecords) MemberLeft(r conference.MemberRecord) {
 	// A member id is short and unique only in its room while it lasts.
 	id := fmt.Sprintf("%s-%s-%d", r.Room, r.Member, r.Joined.UnixMilli())
-	m.w.enqueue(pendingCDR{member: &store.Membership{ID: id, Room: r.Room, Member: r.User, Transport: r.Kind,
+	m.w.enqueue(pendingCDR{member: &store.Membership{ID: id, Room: r.Room, Member: r.User, Transport: r.Transport,
 		Joined: r.Joined, Left: r.Left, Reason: r.Reason}, streams: [2]string{r.Publish}})
 }
 

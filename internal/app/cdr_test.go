@@ -122,7 +122,7 @@ func TestMembershipRecords(t *testing.T) {
 	meter := newStreamMeter(hub, call.DefaultStreamPrefix)
 	w := newCDRWriter(db, meter, slog.New(slog.DiscardHandler))
 	confs := conference.New(conference.Options{Hub: hub, DefaultMode: conference.ModeRelay, Records: w.memberRecorder()})
-	alice, ja, err := confs.Join("standup", conference.JoinOptions{User: "alice"})
+	alice, ja, err := confs.Join("standup", conference.JoinOptions{User: "alice", Transport: call.KindRTMFP})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestMembershipRecords(t *testing.T) {
 	}
 	by := map[string]store.Membership{ms[0].Member: ms[0], ms[1].Member: ms[1]}
 	a, b := by["alice"], by["bob"]
-	if a.Room != "standup" || a.Reason != conference.ReasonLeft || a.Bytes == nil || *a.Bytes != 150 || a.Codec != "speex" || a.Joined.IsZero() || a.Left.Before(a.Joined) {
+	if a.Room != "standup" || a.Transport != "rtmfp" || b.Transport != conference.KindWeb || a.Reason != conference.ReasonLeft || a.Bytes == nil || *a.Bytes != 150 || a.Codec != "speex" || a.Joined.IsZero() || a.Left.Before(a.Joined) {
 		t.Errorf("alice's membership %+v", a)
 	}
 	if b.Reason != conference.ReasonShutdown || b.Bytes != nil {
