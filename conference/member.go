@@ -30,6 +30,9 @@ type JoinOptions struct {
 	Codec  codec.ID
 	Rate   int
 	Notify Notifier // may be nil
+	// Transport names what carries the member (rtmp, rtmfp, http, sip),
+	// for its membership record; "" = its Kind.
+	Transport string
 }
 
 // MemberInfo is what members are told about each other.
@@ -68,6 +71,7 @@ type Member struct {
 	rate          int
 	muted         atomic.Bool
 	joined        time.Time // record
+	transport     string    // record
 
 	// Guarded by room.mu.
 	gate  *gate

@@ -10,8 +10,9 @@ import "time"
 // MemberRecord is one membership as a record keeps it.
 type MemberRecord struct {
 	Room, Member, User string
-	// Kind is the member's (KindWeb, KindSIP, KindCall).
-	Kind string
+	// Kind is the member's (KindWeb, KindSIP, KindCall); Transport what
+	// carried it (JoinOptions.Transport, else Kind).
+	Kind, Transport string
 	// Left is zero in MemberJoined.
 	Joined, Left time.Time
 	// Reason is why it ended (ReasonLeft, ReasonKicked, ReasonGone,
@@ -31,6 +32,6 @@ type Recorder interface {
 }
 
 func (m *Member) record(reason string, left time.Time) MemberRecord {
-	return MemberRecord{Room: m.room.name, Member: m.ID, User: m.User, Kind: m.Kind, Joined: m.joined, Left: left,
+	return MemberRecord{Room: m.room.name, Member: m.ID, User: m.User, Kind: m.Kind, Transport: m.transport, Joined: m.joined, Left: left,
 		Reason: reason, Publish: m.PublishKey()}
 }

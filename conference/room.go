@@ -1,13 +1,14 @@
 package conference
 
 import (
+	"cmp"
 	"log/slog"
-
-	"github.com/flashvox/flashvox/codec"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/flashvox/flashvox/codec"
 )
 
 // room is one conference. mu guards everything below it; the mixer reads
@@ -58,7 +59,7 @@ func (r *room) join(o JoinOptions, invited bool) (*Member, Joined, error) {
 	}
 	m := &Member{ID: randomID(6), User: o.User, Kind: o.Kind, room: r, notify: o.Notify,
 		pub: randomID(16), fwd: randomID(16), mix: randomID(16), codec: o.Codec, rate: o.Rate,
-		done: make(chan struct{})}
+		done: make(chan struct{}), transport: cmp.Or(o.Transport, o.Kind)}
 	// A SIP phone or a call device can only hear a mix: it makes any
 	// relay room mixed.
 	if r.mode == ModeRelay && (o.Kind == KindSIP || o.Kind == KindCall || (r.auto && len(r.members)+1 > r.svc.opts.RelayMaxMembers)) {

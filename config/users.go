@@ -25,6 +25,9 @@ type User struct {
 	// Role (admin, moderator, user; "" = user) is copied into the store
 	// when this list seeds it (config/store.go).
 	Role string `yaml:"role"`
+	// Disabled refuses the user's logins and tokens (a SIGHUP ends its
+	// open sessions); with a store, a reload copies it to the account.
+	Disabled bool `yaml:"disabled"`
 }
 
 // Auth configures tokens (see docs/PROTOCOL.md for their format).

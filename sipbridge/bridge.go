@@ -45,6 +45,9 @@ type Options struct {
 	Trunks         []Trunk
 	DialPlan       []Rule
 	Inbound        []Inbound
+	// Records receives the record of every answered SIP leg that ends
+	// (legrecord.go); nil: none.
+	Records LegRecorder
 	// Credentials are the accounts SIP phones authenticate as (their HA1
 	// in Realm); nil: nobody can log in.
 	Credentials Credentials

@@ -16,6 +16,7 @@ import (
 // *Member): it publishes the caller's audio to PublishKey and plays its
 // "everyone but me" mix from PlayKey; Done closes when it is put out.
 type ConferenceMember interface {
+	Room() string // the room's name (for the leg's record)
 	PublishKey() string
 	PlayKey() string
 	Done() <-chan struct{}
@@ -70,6 +71,7 @@ func (j ConferenceJoiner) withDefaults() ConferenceJoiner {
 // "ext:NUMBER" for a trunk's caller.
 func (b *Bridge) runConference(o offer, target, caller string, log *slog.Logger) {
 	room := strings.TrimPrefix(target, "conf:")
+	meta := legMeta{direction: "in", peer: caller, party: target, started: b.opts.Now()}
 	conf := b.confs
 	if conf.Join == nil {
 		log.Info("sip invite to a conference: conferences are off")
@@ -111,14 +113,17 @@ func (b *Bridge) runConference(o offer, target, caller string, log *slog.Logger)
 		defer m.Gone()
 	}
 	log.Info("sip caller joined the conference", "codec", ch.Codec().ID)
-	b.conferenceMedia(ch, m, log)
+	b.conferenceMedia(ch, m, meta, log)
 }
 
 // conferenceMedia bridges an established call to member m's audio until
-// the call ends or m is put out (kicked, the room ended).
-func (b *Bridge) conferenceMedia(ch channel, m ConferenceMember, log *slog.Logger) {
+// the call ends or m is put out (kicked, the room ended), and records the
+// leg (reason: hangup, room — the member was put out —, shutdown, or the
+// media's failure).
+func (b *Bridge) conferenceMedia(ch channel, m ConferenceMember, meta legMeta, log *slog.Logger) {
 	mb := &mediaBridge{ch: ch, hub: b.opts.Hub, tc: b.opts.Transcoder, pubKey: m.PublishKey(), playKey: m.PlayKey(),
 		timeout: b.opts.RTPTimeout, stats: &b.Stats, log: log, dtmf: make(chan string, 1), onDTMF: func(byte) {}}
+	answered := b.opts.Now()
 	ctx, cancel := context.WithCancel(b.ctx)
 	defer cancel()
 	go func() {
@@ -128,7 +133,18 @@ func (b *Bridge) conferenceMedia(ch channel, m ConferenceMember, log *slog.Logge
 		case <-ctx.Done():
 		}
 	}()
-	log.Info("sip conference call ended", "err", mb.run(ctx))
+	err := mb.run(ctx)
+	log.Info("sip conference call ended", "err", err)
+	reason := call.ReasonHangup
+	switch {
+	case b.ctx.Err() != nil:
+		reason = "shutdown"
+	case ctx.Err() != nil:
+		reason = "room"
+	case !errors.Is(err, errPeerHangup):
+		reason = callReason(err)
+	}
+	b.recordLeg(meta, ch, mb, answered, reason)
 }
 
 // collectPIN lets an answered caller type the room's PIN as RFC 4733
@@ -269,6 +285,7 @@ func (b *Bridge) DialConference(number, by string, join func() (ConferenceMember
 
 func (b *Bridge) runConferenceDial(number, by string, t Trunk, join func() (ConferenceMember, error), failed func(reason string)) {
 	log := b.log.With("to", number, "trunk", t.Name, "invited_by", by)
+	started := b.opts.Now()
 	b.Stats.Attempts.Add(1)
 	ctx, cancel := context.WithTimeout(b.ctx, confDialTimeout)
 	defer cancel()
@@ -300,5 +317,5 @@ func (b *Bridge) runConferenceDial(number, by string, t Trunk, join func() (Conf
 	b.Stats.Active.Add(1)
 	defer b.Stats.Active.Add(-1)
 	log.Info("sip invited number joined the conference", "codec", ch.Codec().ID)
-	b.conferenceMedia(ch, m, log)
+	b.conferenceMedia(ch, m, legMeta{direction: "out", peer: t.Name, party: "conf:" + m.Room(), started: started}, log)
 }

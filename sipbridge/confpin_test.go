@@ -15,6 +15,7 @@ type pktChannel struct {
 }
 
 func (p *pktChannel) Codec() rtpCodec { return p.c }
+func (p *pktChannel) CallID() string  { return "" }
 func (p *pktChannel) ReadRTP(_ []byte, out *rtp.Packet) error {
 	if len(p.pkts) == 0 {
 		return io.EOF

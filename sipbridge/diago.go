@@ -221,6 +221,7 @@ func (s *diagoStack) Invite(ctx context.Context, in invite) (ch channel, err err
 		if early, err = newDiagoChannel(&d.DialogMedia, d.Context(), d.Hangup, d.Close); err != nil {
 			return fail(err)
 		}
+		withCallID(early, d.InviteRequest)
 		cur.Store(early)
 		in.OnEarlyMedia(early)
 		err = d.WaitAnswer(ctx, sipgo.AnswerOptions{Username: in.Username, Password: in.Password, OnResponse: opts.OnResponse})
@@ -242,6 +243,7 @@ func (s *diagoStack) Invite(ctx context.Context, in invite) (ch channel, err err
 		d.Close()
 		return nil, err
 	}
+	withCallID(dc, d.InviteRequest)
 	cur.Store(dc)
 	return dc, nil
 }
@@ -295,6 +297,7 @@ type diagoChannel struct {
 	changed chan struct{} // one pending signal
 	mu      sync.Mutex
 	dir     string // guarded by mu
+	callID  string
 }
 
 func newDiagoChannel(dm *diago.DialogMedia, ctx context.Context, hangup func(context.Context) error, closeFn func() error) (*diagoChannel, error) {
@@ -379,6 +382,19 @@ func negotiated(ms *dmedia.MediaSession) (rtpCodec, error) {
 }
 
 func (c *diagoChannel) Codec() rtpCodec { return c.codec }
+
+// CallID is the dialog's Call-ID.
+func (c *diagoChannel) CallID() string { return c.callID }
+
+// withCallID sets the channel's Call-ID from the dialog's INVITE.
+func withCallID(c *diagoChannel, req *sip.Request) *diagoChannel {
+	if c != nil && req != nil {
+		if h := req.CallID(); h != nil {
+			c.callID = h.Value()
+		}
+	}
+	return c
+}
 
 func (c *diagoChannel) ReadRTP(buf []byte, p *rtp.Packet) error {
 	for {

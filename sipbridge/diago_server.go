@@ -59,6 +59,7 @@ func (o *diagoOffer) answer(codecs []dmedia.Codec) (channel, error) {
 	if err != nil {
 		return nil, err
 	}
+	withCallID(c, o.d.InviteRequest)
 	mu.Lock()
 	ch = c
 	mu.Unlock()

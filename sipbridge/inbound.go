@@ -94,6 +94,7 @@ func (b *Bridge) respond(o offer, code int, reason string, log *slog.Logger) {
 // offered (the codec of a phone that answered first).
 func (b *Bridge) runInbound(o offer, user, from string, codecs []codec.ID, log *slog.Logger) {
 	q := newEventQueue()
+	started := b.opts.Now()
 	defer b.legs.setOffered(from, o.Offered())()
 	x, reason, err := b.calls.InviteExternal(from, user, q)
 	switch {
@@ -151,7 +152,7 @@ wait:
 		return
 	}
 	log.Info("sip call established", "codec", ch.Codec().ID)
-	b.bridge(ch, acc.Publish, acc.Play, q, gatewayParty{x}, log)
+	b.bridge(ch, acc.Publish, acc.Play, q, gatewayParty{x}, legMeta{call: id, direction: "in", peer: from, party: user, started: started}, log)
 }
 
 // runSIPEcho answers (the first of codecs offered) and sends every audio

@@ -48,6 +48,8 @@ type mediaBridge struct {
 	onHold func(held bool, dir string)
 	// held: the peer holds the call; the writer sends nothing.
 	held atomic.Bool
+	// leg counts the leg's media for its record (legrecord.go).
+	leg legCounters
 }
 
 // Frames queued from the hub to the RTP writer; a full queue drops the
@@ -173,6 +175,7 @@ func (m *mediaBridge) read(pub *media.Publisher, c rtpCodec, last *atomic.Int64)
 	var lost uint64 // jb.Lost already counted in Stats.RTPLost
 	countLost := func() {
 		m.stats.RTPLost.Add(jb.Lost - lost)
+		m.leg.lost.Add(jb.Lost - lost)
 		lost = jb.Lost
 	}
 	var timer *time.Timer
@@ -202,6 +205,9 @@ func (m *mediaBridge) read(pub *media.Publisher, c rtpCodec, last *atomic.Int64)
 		now := time.Now()
 		last.Store(now.UnixNano())
 		m.stats.RTPIn.Add(1)
+		if p.PayloadType == c.PayloadType {
+			m.leg.arrived(now, p.Timestamp, len(p.Payload), c.ClockRate)
+		}
 		mu.Lock()
 		jb.Push(&p, now)
 		if wait := jb.Expire(now); wait > 0 {
@@ -266,6 +272,7 @@ const speexFrameMillis = 20
 // write sends the web user's audio and queued DTMF as RTP.
 func (m *mediaBridge) write(ctx context.Context, c rtpCodec, frames *media.Queue) {
 	w := newRTPWriter(m.ch, c, m.stats)
+	w.out = &m.leg.bytesOut
 	for {
 		select {
 		case <-ctx.Done():
@@ -299,6 +306,7 @@ type rtpWriter struct {
 	ch      channel
 	c       rtpCodec
 	stats   *Stats
+	out     *atomic.Int64 // payload bytes sent, for the leg's record (nil: not counted)
 	p       rtp.Packet
 	ts      uint32 // RTP timestamp of the next audio packet
 	lastMS  uint32
@@ -320,6 +328,9 @@ func (w *rtpWriter) send(pt uint8, ts uint32, marker bool, payload []byte) error
 	w.p.PayloadType, w.p.Timestamp, w.p.Marker, w.p.Payload = pt, ts, marker, payload
 	w.p.SequenceNumber++
 	w.stats.RTPOut.Add(1)
+	if w.out != nil {
+		w.out.Add(int64(len(payload)))
+	}
 	return w.ch.WriteRTP(&w.p)
 }
 

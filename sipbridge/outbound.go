@@ -17,6 +17,7 @@ const hangupTimeout = 5 * time.Second
 func (b *Bridge) runOutbound(x call.External, from, to string, t Trunk, q *eventQueue) {
 	id := x.ID
 	log := b.log.With("call", id, "to", to, "trunk", t.Name)
+	meta := legMeta{call: id, direction: "out", peer: t.Name, party: from, started: b.opts.Now()}
 	b.Stats.Attempts.Add(1)
 	dialCtx, cancelDial := context.WithCancel(b.ctx)
 	defer cancelDial()
@@ -78,10 +79,10 @@ func (b *Bridge) runOutbound(x call.External, from, to string, t Trunk, q *event
 	log.Info("sip call established", "codec", ch.Codec().ID, "early_media", early != nil)
 	if early != nil {
 		early.m.answered <- acc.Play
-		b.bridgeLive(ch, early, q, p, log)
+		b.bridgeLive(ch, early, q, p, meta, log)
 		return
 	}
-	b.bridge(ch, acc.Publish, acc.Play, q, p, log)
+	b.bridge(ch, acc.Publish, acc.Play, q, p, meta, log)
 }
 
 // watchUserEnd watches q while an INVITE is pending: the user's end of
@@ -157,16 +158,18 @@ func (b *Bridge) startMedia(ch channel, pubKey, playKey string, p party, log *sl
 // bridge runs an established call's media until either side ends it:
 // the peer's audio is published as pubKey, playKey is sent to the peer,
 // q carries the user side's events and p is told what the SIP side does.
-func (b *Bridge) bridge(ch channel, pubKey, playKey string, q *eventQueue, p party, log *slog.Logger) {
-	b.bridgeLive(ch, b.startMedia(ch, pubKey, playKey, p, log), q, p, log)
+func (b *Bridge) bridge(ch channel, pubKey, playKey string, q *eventQueue, p party, meta legMeta, log *slog.Logger) {
+	b.bridgeLive(ch, b.startMedia(ch, pubKey, playKey, p, log), q, p, meta, log)
 }
 
 // bridgeLive is bridge with the media already running (early media).
-func (b *Bridge) bridgeLive(ch channel, l *liveMedia, q *eventQueue, p party, log *slog.Logger) {
+func (b *Bridge) bridgeLive(ch channel, l *liveMedia, q *eventQueue, p party, meta legMeta, log *slog.Logger) {
 	b.Stats.Active.Add(1)
 	defer b.Stats.Active.Add(-1)
 	m, cancel, done := l.m, l.cancel, l.done
 	defer cancel()
+	answered, reason := b.opts.Now(), ""
+	defer func() { b.recordLeg(meta, ch, m, answered, reason) }() // after the media stopped
 	for {
 		select {
 		case e := <-q.c:
@@ -181,12 +184,13 @@ func (b *Bridge) bridgeLive(ch channel, l *liveMedia, q *eventQueue, p party, lo
 				continue
 			}
 			log.Info("sip call ended by the user", "reason", e.Reason)
+			reason = e.Reason
 			cancel()
 			<-done
 			b.hangup(ch, log)
 			return
 		case err := <-done:
-			reason := call.ReasonHangup
+			reason = call.ReasonHangup
 			if !errors.Is(err, errPeerHangup) {
 				reason = callReason(err)
 			}

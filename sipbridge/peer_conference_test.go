@@ -257,10 +257,11 @@ func hearMix(ctx context.Context, t *testing.T, h *media.Hub, key string) []int1
 // bridge calls it through the dial plan's trunk (sipp's UAS, which echoes
 // RTP), it joins the room as a SIP member, alice hears her own tone come
 // back through it, and ending the room hangs the call up (sipp's UAS gets
-// our BYE and exits 0).
+// our BYE and exits 0); the leg's record says out, the room, reason room.
 func TestPeerSippConferenceDialOut(t *testing.T) {
 	uas, addr := testpeer.SippUAS(t, 40*time.Second, 1)
-	e := startEnv(t, func(o *Options) { o.Trunks = []Trunk{trunk(addr)} })
+	recs := &legRecords{}
+	e := startEnv(t, func(o *Options) { o.Trunks, o.Records = []Trunk{trunk(addr)}, recs })
 	confs := conference.New(conference.Options{Hub: e.hub, Logger: testLogger(), Dialer: dialer(e)})
 	t.Cleanup(confs.Close)
 	alice, _, err := confs.Join("out", conference.JoinOptions{User: "alice"})
@@ -306,6 +307,10 @@ func TestPeerSippConferenceDialOut(t *testing.T) {
 	}
 	if err := uas.Wait(); err != nil {
 		t.Fatalf("sipp uas: %v\n%s", err, uas.Output())
+	}
+	testwait.For(t, 5*time.Second, "the leg's record", func() bool { return len(recs.all()) == 1 })
+	if r := recs.all()[0]; r.Direction != "out" || r.Party != "conf:out" || r.Peer != "upstream" || r.Reason != "room" || r.BytesIn == 0 || r.BytesOut == 0 || r.SIPCallID == "" {
+		t.Errorf("leg record %+v", r)
 	}
 }
 

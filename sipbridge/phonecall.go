@@ -60,6 +60,7 @@ func (p deviceParty) dtmf(d byte) error {
 func (b *Bridge) ringPhone(ctx context.Context, bd *binding, inc call.Event, q *eventQueue) {
 	id := inc.Call
 	log := b.log.With("call", id, "user", bd.user, "contact", bd.uri)
+	ringStart := b.opts.Now()
 	b.Stats.Attempts.Add(1)
 	dialCtx, cancelDial := context.WithCancel(ctx)
 	defer cancelDial()
@@ -123,13 +124,15 @@ func (b *Bridge) ringPhone(ctx context.Context, bd *binding, inc call.Event, q *
 		return
 	}
 	log.Info("sip phone answered", "codec", ch.Codec().ID)
-	b.bridge(ch, pub, play, q, deviceParty{calls: b.calls, dev: bd.dev, id: id}, log)
+	b.bridge(ch, pub, play, q, deviceParty{calls: b.calls, dev: bd.dev, id: id},
+		legMeta{call: id, direction: "out", peer: bd.user, party: inc.From, started: ringStart}, log)
 }
 
 // runPhoneCall places the call of an authenticated SIP phone of user to
 // to (a user, or a number through the dial plan) and answers the phone
 // when the callee answers. The phone is a device of user for the call.
 func (b *Bridge) runPhoneCall(o offer, user, to string, log *slog.Logger) {
+	started := b.opts.Now()
 	dev := b.calls.Attach(user, call.KindSIP)
 	defer b.calls.Detach(dev)
 	lg := b.calls.Log(user)
@@ -191,7 +194,8 @@ wait:
 		return
 	}
 	log.Info("sip phone call established", "codec", ch.Codec().ID)
-	b.bridge(ch, pub, play, q, deviceParty{calls: b.calls, dev: dev, id: id}, log)
+	b.bridge(ch, pub, play, q, deviceParty{calls: b.calls, dev: dev, id: id},
+		legMeta{call: id, direction: "in", peer: user, party: to, started: started}, log)
 }
 
 // followCall copies the events of call id from lg (from cursor on) to q

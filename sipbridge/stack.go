@@ -69,6 +69,8 @@ type registerClient interface {
 // channel is an established call: the negotiated codec and its RTP.
 type channel interface {
 	Codec() rtpCodec
+	// CallID is the dialog's SIP Call-ID (for the leg's record).
+	CallID() string
 	// ReadRTP reads one RTP packet into p (payload aliases buf). It fails
 	// once the channel is closed.
 	ReadRTP(buf []byte, p *rtp.Packet) error

@@ -29,8 +29,8 @@ type CDR struct {
 	// sent through the server; nil when not known (a p2p call's media
 	// does not pass the server).
 	CallerBytes, CalleeBytes *int64
-	// LossPct and JitterMS are the worst leg's, where a leg reported them
-	// (SIP RTCP); nil otherwise.
+	// LossPct and JitterMS are the worst of the call's SIP legs (as
+	// flashvox measured the peer's RTP: sip_legs); nil for calls without one.
 	LossPct, JitterMS *float64
 	// Recording is the file the call was recorded to, "" for none.
 	Recording string
@@ -58,6 +58,11 @@ func (d *DB) AddCDRs(ctx context.Context, cs []CDR) error {
 				ms(c.Started), ms(c.Answered), ms(c.Ended), c.EndEvent, c.Reason, c.EndedBy,
 				c.CallerBytes, c.CalleeBytes, c.LossPct, c.JitterMS, c.Recording); err != nil {
 				return err
+			}
+			if c.LossPct == nil {
+				if err := fillQuality(ctx, tx, c.ID); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -104,6 +104,9 @@ func (d *DB) AddSIPLegs(ctx context.Context, ls []SIPLeg) error {
 				ms(l.Started), ms(l.Answered), ms(l.Ended), l.Reason, l.BytesIn, l.BytesOut, l.LossPct, l.JitterMS); err != nil {
 				return err
 			}
+			if err := fillQuality(ctx, tx, l.CallID); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -133,4 +136,17 @@ func (d *DB) SIPLegs(ctx context.Context, f CDRFilter) ([]SIPLeg, error) {
 		out = append(out, l)
 	}
 	return out, rows.Err()
+}
+
+// fillQuality gives call id's record the worst loss and jitter of its SIP
+// legs, once both are written (whichever comes second fills it).
+func fillQuality(ctx context.Context, tx *sql.Tx, id string) error {
+	if id == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE cdr SET
+		loss_pct = (SELECT MAX(loss_pct) FROM sip_legs WHERE call_id = $1),
+		jitter_ms = (SELECT MAX(jitter_ms) FROM sip_legs WHERE call_id = $1)
+		WHERE id = $1 AND loss_pct IS NULL`, id)
+	return err
 }

@@ -50,6 +50,21 @@ func testRecords(t *testing.T, d *DB, url string) {
 	if page, _ := d.SIPLegs(ctx, CDRFilter{User: "alice", Limit: 1, Offset: 1}); len(page) != 1 || page[0].ID != "l0" {
 		t.Errorf("alice's second page %+v", page)
 	}
+	// A call's record takes its SIP leg's loss and jitter, whichever is
+	// written first.
+	if err := d.AddCDRs(ctx, []CDR{{ID: "c0", Caller: "alice", Callee: "+1555", Started: t0, Ended: t0, EndEvent: "bye"},
+		{ID: "c9", Caller: "bob", Callee: "+1555", Started: t0, Ended: t0, EndEvent: "bye"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.AddSIPLegs(ctx, []SIPLeg{{ID: "l9", CallID: "c9", Peer: "carrier", Started: t0, Ended: t0, LossPct: ptr(2.5), JitterMS: ptr(7.0)}}); err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := d.CDRs(ctx, CDRFilter{})
+	for _, c := range cs {
+		if c.LossPct == nil || c.JitterMS == nil || (c.ID == "c0" && *c.LossPct != 0.5) || (c.ID == "c9" && *c.JitterMS != 7) {
+			t.Errorf("call %s: loss %v jitter %v", c.ID, FormatFloat(c.LossPct), FormatFloat(c.JitterMS))
+		}
+	}
 }
 
 func testContacts(t *testing.T, d *DB, url string) {

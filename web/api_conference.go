@@ -127,7 +127,7 @@ func (a *API) roomAction(w http.ResponseWriter, r *http.Request, d *call.Device)
 			return
 		}
 		m, j, err := a.Conferences.Join(room, conference.JoinOptions{User: d.User, PIN: req.PIN, Mode: conference.Mode(req.Mode),
-			Codec: id, Addr: r.RemoteAddr, Notify: conference.LogNotifier(a.Calls.Log(d.User))})
+			Codec: id, Addr: r.RemoteAddr, Notify: conference.LogNotifier(a.Calls.Log(d.User)), Transport: d.Kind})
 		if te := (*conference.ThrottledError)(nil); errors.As(err, &te) {
 			w.Header().Set("Retry-After", strconv.Itoa(int(te.Retry.Seconds())+1))
 		}

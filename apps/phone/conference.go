@@ -108,7 +108,7 @@ func (c *conn) joinConference(svc *conference.Service, args []any) (any, error) 
 		}
 	}
 	o := conference.JoinOptions{User: c.dev.User, Notify: conference.LogNotifier(c.events),
-		Addr: c.s.RemoteAddr()} // PIN guesses are throttled per address
+		Addr: c.s.RemoteAddr(), Transport: c.dev.Kind} // PIN guesses are throttled per address
 	if i := 1; i < len(args) {
 		if obj, ok := args[i].(*amf.Object); ok {
 			o.PIN, o.Mode = obj.GetString("pin"), conference.Mode(obj.GetString("mode"))

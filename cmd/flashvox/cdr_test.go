@@ -17,10 +17,12 @@ import (
 )
 
 // TestCDR: a call between two headless phones gives one record (parties,
-// transports, mode, a duration within 0.5 s of the call's) that the admin
-// reads over HTTP (JSON and CSV), a non-admin gets 403; a call that
-// SIGTERM ends is recorded with reason shutdown, and `flashvox cdr`
-// prints both after the server stopped. On SQLite.
+// transports, each leg's codec and bytes, mode, a duration within 0.5 s
+// of the call's) that the admin reads over HTTP (JSON and CSV), a
+// non-admin gets 403; a room membership left gives a record (transport
+// http, reason left); a call and a membership that SIGTERM ends are
+// recorded with reason shutdown, and `flashvox cdr` prints them after the
+// server stopped. On SQLite.
 func TestCDR(t *testing.T) {
 	cdrScenario(t, []string{"FLASHVOX_DATA_DIR=" + t.TempDir()})
 }
@@ -130,6 +132,27 @@ func cdrScenario(t *testing.T, env []string) {
 	bobHTTP.do("POST", "/calls/"+in.Call+"/accept", "", nil)
 	carol.expect("ringing", "", 5*time.Second)
 	carol.expect("accepted", "", 5*time.Second)
+	// Memberships: carol joins and leaves a room over HTTP; bob's
+	// membership is ended by SIGTERM below (reason shutdown).
+	for _, c := range []struct {
+		u    *httpUser
+		path string
+	}{{carol, "join"}, {bobHTTP, "join"}, {carol, "leave"}} {
+		if code := c.u.do("POST", "/conferences/standup/"+c.path, "", nil); code != 200 {
+			t.Fatalf("conference %s: %d", c.path, code)
+		}
+	}
+	var members struct {
+		Records []struct{ Room, Member, Transport, Reason string }
+	}
+	testwait.For(t, 5*time.Second, "carol's membership record", func() bool {
+		code, body := adminGet(t, s, admin, "/admin/cdr?kind=conference&party=carol", nil)
+		return code == 200 && json.Unmarshal([]byte(body), &members) == nil && len(members.Records) == 1
+	})
+	if m := members.Records[0]; m.Room != "standup" || m.Transport != "http" || m.Reason != "left" {
+		t.Errorf("carol's membership %+v", m)
+	}
+
 	stopServer(t, s)
 	out, code := flashvoxCLI(t, env, "", "cdr", "--csv", "--config", cfg)
 	rows, err = csv.NewReader(strings.NewReader(out)).ReadAll()
@@ -143,7 +166,8 @@ func cdrScenario(t *testing.T, env []string) {
 	if out, code := flashvoxCLI(t, env, "", "cdr", "--user", "alice", "--config", cfg); code != 0 || !strings.Contains(out, "nellymoser→speex") {
 		t.Errorf("flashvox cdr --user alice shows no codecs: %d\n%s", code, out)
 	}
-	if out, code := flashvoxCLI(t, env, "", "cdr", "--kind", "conference", "--config", cfg); code != 0 || !strings.HasPrefix(out, "JOINED") {
-		t.Errorf("flashvox cdr --kind conference: %d\n%s", code, out)
+	if out, code := flashvoxCLI(t, env, "", "cdr", "--kind", "conference", "--user", "bob", "--csv", "--config", cfg); code != 0 ||
+		!strings.Contains(out, ",standup,bob,http,") || !strings.Contains(out, ",shutdown,") {
+		t.Errorf("flashvox cdr --kind conference (bob, ended by SIGTERM): %d\n%s", code, out)
 	}
 }

@@ -111,7 +111,8 @@ func runServer(args []string, stderr io.Writer) int {
 	logger := app.NewLogger(stderr, cfg.Log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err = app.Run(ctx, cfg, logger, buildVersion())
+	load := func() (*config.Config, error) { return config.Load(*path, os.Environ()) } // on SIGHUP
+	err = app.RunReloadable(ctx, cfg, load, logger, buildVersion())
 	if err != nil {
 		logger.Error("flashvox stopped", "err", err)
 		if errors.Is(err, config.ErrConfig) {

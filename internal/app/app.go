@@ -40,8 +40,15 @@ func (c *component) health() error {
 }
 
 // Run starts every component from cfg and blocks until ctx is done or one of
-// them fails.
+// them fails. A SIGHUP reloads the TLS certificates.
 func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, version string) error {
+	return RunReloadable(ctx, cfg, nil, logger, version)
+}
+
+// RunReloadable is Run where a SIGHUP also reads the configuration again
+// with load and applies its users, dial plan, inbound numbers and trunks
+// (reload.go) without dropping calls.
+func RunReloadable(ctx context.Context, cfg *config.Config, load Loader, logger *slog.Logger, version string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	checkFDs(cfg, logger)
@@ -75,6 +82,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, version s
 	for _, c := range lns.comps {
 		checks[c.name] = c.health
 	}
+	srv.reloadCfg, srv.load = cfg, load
 	return serve(ctx, lns.comps, rt, srv, logger, version)
 }
 
@@ -134,7 +142,7 @@ func (l *listeners) openTCP(cfg *config.Config, srv *services, ws *web.Server) e
 func serve(stop context.Context, comps []*component, rt *rtmfpService, srv *services, logger *slog.Logger, version string) error {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(stop))
 	defer cancel()
-	srv.reloadCerts(ctx, logger)
+	srv.reloadOnHUP(ctx, srv.reloadCfg, srv.load, logger) // reload.go
 	var wg sync.WaitGroup
 	errc := make(chan error, len(comps)+1)
 	if rt != nil {

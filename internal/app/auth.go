@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -15,21 +16,46 @@ import (
 // newAuth builds the accounts and tokens: from the store when there is
 // one (storeAuth), else the config's users: hashed ones as they are,
 // plaintext ones (loopback only, which config enforces) with a warning.
-func newAuth(cfg *config.Config, logger *slog.Logger, db *store.DB) (*account.Auth, error) {
-	accts := make([]account.Account, 0, len(cfg.Users))
-	for _, u := range cfg.Users {
-		accts = append(accts, account.Account{Name: u.Name, Password: u.Password, PasswordHash: u.PasswordHash,
-			HA1: u.SIPHA1, HA1SHA256: u.SIPHA1SHA256})
-	}
-	o := account.AuthOptions{Accounts: accts, Realm: cfg.SIP.Realm, Secret: []byte(cfg.Auth.Secret), TTL: cfg.Auth.TokenTTL}
+// Without a store the users: list is the accounts, in a configDirectory a
+// SIGHUP replaces (reload.go); dir is nil with a store.
+func newAuth(cfg *config.Config, logger *slog.Logger, db *store.DB) (auth *account.Auth, dir *configDirectory, err error) {
+	o := account.AuthOptions{Realm: cfg.SIP.Realm, Secret: []byte(cfg.Auth.Secret), TTL: cfg.Auth.TokenTTL}
 	if db != nil {
 		if err := storeAuth(db, cfg, &o); err != nil {
-			return nil, fmt.Errorf("store: %w", err)
+			return nil, nil, fmt.Errorf("store: %w", err)
 		}
-	} else if names := cfg.PlaintextUsers(); len(names) > 0 {
+		return account.NewAuth(o), nil, nil
+	}
+	if names := cfg.PlaintextUsers(); len(names) > 0 {
 		logger.Warn("plaintext passwords in users: allowed only while every listener is on loopback; replace them with `flashvox passwd` output (password_hash, sip_ha1, sip_ha1_sha256)", "users", names)
 	}
-	return account.NewAuth(o), nil
+	dir = &configDirectory{}
+	dir.set(cfg.Users)
+	o.Directory = dir
+	return account.NewAuth(o), dir, nil
+}
+
+// configDirectory is the users: list as the accounts (no store); set
+// replaces it at once for every later check.
+type configDirectory struct {
+	m atomic.Pointer[map[string]account.Account]
+}
+
+func (d *configDirectory) set(users []config.User) {
+	m := make(map[string]account.Account, len(users))
+	for _, u := range users {
+		m[u.Name] = account.Account{Name: u.Name, Password: u.Password, PasswordHash: u.PasswordHash,
+			HA1: u.SIPHA1, HA1SHA256: u.SIPHA1SHA256, Disabled: u.Disabled}
+	}
+	d.m.Store(&m)
+}
+
+// Account looks a user up (account.Directory).
+func (d *configDirectory) Account(name string) (account.Account, error) {
+	if a, ok := (*d.m.Load())[name]; ok {
+		return a, nil
+	}
+	return account.Account{}, account.ErrNoAccount
 }
 
 // registerAuthMetrics exports the guard's counters and the sessions

@@ -12,6 +12,7 @@ import (
 
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/conference"
+	"github.com/flashvox/flashvox/sipbridge"
 	"github.com/flashvox/flashvox/store"
 )
 
@@ -46,6 +47,7 @@ type cdrWriter struct {
 type pendingCDR struct {
 	call    *store.CDR
 	member  *store.Membership
+	leg     *store.SIPLeg
 	streams [2]string
 }
 
@@ -100,6 +102,27 @@ func (w *cdrWriter) memberRecorder() conference.Recorder {
 	return memberRecords{w}
 }
 
+// legRecorder is w as the SIP bridge's LegRecorder (a nil interface
+// without a store).
+func (w *cdrWriter) legRecorder() sipbridge.LegRecorder {
+	if w == nil {
+		return nil
+	}
+	return legRecords{w}
+}
+
+// legRecords receives SIP legs for w.
+type legRecords struct{ w *cdrWriter }
+
+// LegEnded queues the leg's record. It never blocks.
+func (l legRecords) LegEnded(r sipbridge.LegRecord) {
+	loss, jitter := r.LossPct(), r.JitterMS
+	in, out := r.BytesIn, r.BytesOut
+	l.w.enqueue(pendingCDR{leg: &store.SIPLeg{ID: r.Call + "-" + r.SIPCallID, CallID: r.Call, SIPCallID: r.SIPCallID, Direction: r.Direction,
+		Peer: r.Peer, Party: r.Party, Codec: r.Codec, Started: r.Started, Answered: r.Answered, Ended: r.Ended, Reason: r.Reason,
+		BytesIn: &in, BytesOut: &out, LossPct: &loss, JitterMS: &jitter}})
+}
+
 // memberRecords receives conference memberships for w.
 type memberRecords struct{ w *cdrWriter }
 
@@ -110,7 +133,7 @@ func (m memberRecords) MemberJoined(r conference.MemberRecord) { m.w.meter.expec
 func (m memberRecords) MemberLeft(r conference.MemberRecord) {
 	// A member id is short and unique only in its room while it lasts.
 	id := fmt.Sprintf("%s-%s-%d", r.Room, r.Member, r.Joined.UnixMilli())
-	m.w.enqueue(pendingCDR{member: &store.Membership{ID: id, Room: r.Room, Member: r.User, Transport: r.Kind,
+	m.w.enqueue(pendingCDR{member: &store.Membership{ID: id, Room: r.Room, Member: r.User, Transport: r.Transport,
 		Joined: r.Joined, Left: r.Left, Reason: r.Reason}, streams: [2]string{r.Publish}})
 }
 
@@ -172,12 +195,16 @@ func (w *cdrWriter) flush(closing bool) {
 func (w *cdrWriter) write(batch []pendingCDR) error {
 	var cs []store.CDR
 	var ms []store.Membership
+	var ls []store.SIPLeg
 	for i := range batch {
 		w.metered(&batch[i])
-		if c := batch[i].call; c != nil {
-			cs = append(cs, *c)
-		} else {
-			ms = append(ms, *batch[i].member)
+		switch p := batch[i]; {
+		case p.call != nil:
+			cs = append(cs, *p.call)
+		case p.member != nil:
+			ms = append(ms, *p.member)
+		default:
+			ls = append(ls, *p.leg)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
@@ -188,7 +215,12 @@ func (w *cdrWriter) write(batch []pendingCDR) error {
 		}
 	}
 	if len(ms) > 0 {
-		return w.db.AddMemberships(ctx, ms)
+		if err := w.db.AddMemberships(ctx, ms); err != nil {
+			return err
+		}
+	}
+	if len(ls) > 0 {
+		return w.db.AddSIPLegs(ctx, ls)
 	}
 	return nil
 }
@@ -197,6 +229,9 @@ func (w *cdrWriter) write(batch []pendingCDR) error {
 func (w *cdrWriter) metered(p *pendingCDR) {
 	streams := p.streams
 	p.streams = [2]string{}
+	if p.leg != nil {
+		return
+	}
 	if m := p.member; m != nil {
 		if got := w.meter.take(streams[0]); got.known {
 			m.Bytes, m.Codec = &got.bytes, got.codec

@@ -10,6 +10,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/sipbridge"
 	"github.com/flashvox/flashvox/store"
 )
 
@@ -121,7 +122,7 @@ func TestMembershipRecords(t *testing.T) {
 	meter := newStreamMeter(hub, call.DefaultStreamPrefix)
 	w := newCDRWriter(db, meter, slog.New(slog.DiscardHandler))
 	confs := conference.New(conference.Options{Hub: hub, DefaultMode: conference.ModeRelay, Records: w.memberRecorder()})
-	alice, ja, err := confs.Join("standup", conference.JoinOptions{User: "alice"})
+	alice, ja, err := confs.Join("standup", conference.JoinOptions{User: "alice", Transport: call.KindRTMFP})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func TestMembershipRecords(t *testing.T) {
 	}
 	by := map[string]store.Membership{ms[0].Member: ms[0], ms[1].Member: ms[1]}
 	a, b := by["alice"], by["bob"]
-	if a.Room != "standup" || a.Reason != conference.ReasonLeft || a.Bytes == nil || *a.Bytes != 150 || a.Codec != "speex" || a.Joined.IsZero() || a.Left.Before(a.Joined) {
+	if a.Room != "standup" || a.Transport != "rtmfp" || b.Transport != conference.KindWeb || a.Reason != conference.ReasonLeft || a.Bytes == nil || *a.Bytes != 150 || a.Codec != "speex" || a.Joined.IsZero() || a.Left.Before(a.Joined) {
 		t.Errorf("alice's membership %+v", a)
 	}
 	if b.Reason != conference.ReasonShutdown || b.Bytes != nil {
@@ -157,5 +158,26 @@ func TestMembershipRecords(t *testing.T) {
 	}
 	if meter.live() != 0 {
 		t.Errorf("%d streams still metered", meter.live())
+	}
+}
+
+// TestSIPLegRecords: a SIP leg's record is stored with its counts, and the
+// call's record takes its loss and jitter.
+func TestSIPLegRecords(t *testing.T) {
+	db := openTestStore(t)
+	defer db.Close()
+	w := newCDRWriter(db, nil, slog.New(slog.DiscardHandler))
+	now := time.Now()
+	w.legRecorder().LegEnded(sipbridge.LegRecord{Call: "c1", SIPCallID: "x@h", Direction: "out", Peer: "carrier", Party: "alice", Codec: "pcmu",
+		Started: now, Answered: now, Ended: now.Add(time.Second), Reason: "hangup", BytesIn: 8000, BytesOut: 7840, PacketsIn: 49, Lost: 1, JitterMS: 4.5})
+	w.CallEnded(call.Record{Call: "c1", From: "alice", To: "+15551234567", Started: now, Ended: now.Add(time.Second), Event: call.EvBye})
+	w.close()
+	ls, err := db.SIPLegs(context.Background(), store.CDRFilter{User: "carrier"})
+	if err != nil || len(ls) != 1 || *ls[0].BytesIn != 8000 || *ls[0].BytesOut != 7840 || *ls[0].LossPct != 2 || ls[0].SIPCallID != "x@h" {
+		t.Fatalf("legs %+v %v", ls, err)
+	}
+	cs, _ := db.CDRs(context.Background(), store.CDRFilter{})
+	if len(cs) != 1 || cs[0].LossPct == nil || *cs[0].LossPct != 2 || *cs[0].JitterMS != 4.5 {
+		t.Errorf("the call's record %+v", cs)
 	}
 }

@@ -7,9 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,6 +51,8 @@ type services struct {
 
 	// httpCerts is the certificate of http.tls_listen, nil without http.tls_cert.
 	httpCerts *tlscert.Reloader
+	// sipCerts is the certificate of sip.tls_listen, nil without it.
+	sipCerts *tlscert.Reloader
 
 	// sessions serves the connections of every transport (transports.go
 	// adapts RTMP's and RTMFP's).
@@ -67,12 +66,23 @@ type services struct {
 	recheck func()
 	// live is the operator dashboard's view (admin.go); nil without a store.
 	live *web.Live
+	// users are the users: list's accounts without a store (nil with
+	// one); a SIGHUP replaces them (reload.go).
+	users *configDirectory
+	// reloadCfg is the configuration Run started with, load what reads it
+	// again on SIGHUP (nil: certificates only).
+	reloadCfg *config.Config
+	load      Loader
 }
 
 func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry) (*services, error) {
 	// Certificates first: a bad pair refuses the start before the SIP
 	// bridge (startSignalling) listens.
 	certs, httpCerts, err := loadCerts(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sipCerts, err := loadSIPCert(cfg.SIP)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +97,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	if err != nil {
 		return nil, closeStore(db, err)
 	}
-	auth, err := newAuth(cfg, logger, db)
+	auth, users, err := newAuth(cfg, logger, db)
 	if err != nil {
 		return nil, closeStore(db, err)
 	}
@@ -105,7 +115,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	recheck := startSessionRecheck(auth, db, logger.With("component", "auth"))
 	abandon := func(err error) error { recheck(); cdrs.close(); return closeStore(db, err) }
 	sip, calls, confs, err := startSignalling(cfg, logger, reg, hub, tc, auth, guard,
-		signallingStore{names: names, records: cdrs.recorder(), members: cdrs.memberRecorder(), registrations: sipRegistrations(db)})
+		signallingStore{names: names, records: cdrs.recorder(), members: cdrs.memberRecorder(), legs: cdrs.legRecorder(), registrations: sipRegistrations(db)}, sipCerts)
 	if err != nil {
 		return nil, abandon(err)
 	}
@@ -132,7 +142,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	if err != nil {
 		return nil, abandon(err)
 	}
-	return &services{rtc: rtc, hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck, live: live}, nil
+	return &services{rtc: rtc, hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sipCerts: sipCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck, users: users, live: live}, nil
 }
 
 // newRTMPServer is the RTMP server and the session handler behind it
@@ -262,40 +272,6 @@ func (s *services) serveRTMPT(ctx context.Context, ln net.Listener) error {
 // serveRTMPTS serves the tunnel over HTTPS on ln (rtmp.rtmpts_listen).
 func (s *services) serveRTMPTS(ctx context.Context, ln net.Listener) error {
 	return s.tunnel.ServeListener(ctx, tls.NewListener(ln, s.certs.Config()))
-}
-
-// reloadCerts reads the TLS pairs (RTMPS/RTMPTS, HTTPS) again on every
-// SIGHUP until ctx ends; a bad pair is logged and the old one kept.
-func (s *services) reloadCerts(ctx context.Context, log *slog.Logger) {
-	pairs := map[string]*tlscert.Reloader{}
-	if s.certs != nil {
-		pairs["rtmp.tls_cert"] = s.certs
-	}
-	if s.httpCerts != nil {
-		pairs["http.tls_cert"] = s.httpCerts
-	}
-	if len(pairs) == 0 {
-		return
-	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	go func() {
-		defer signal.Stop(hup)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				for key, r := range pairs {
-					if err := r.Reload(); err != nil {
-						log.Error("tls certificate reload failed, keeping the old one", "key", key, "err", err)
-					} else {
-						log.Info("tls certificate reloaded", "key", key)
-					}
-				}
-			}
-		}
-	}()
 }
 
 func (s *services) serveRTMP(ctx context.Context, ln net.Listener) error {

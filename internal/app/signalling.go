@@ -9,6 +9,7 @@ import (
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/config"
+	"github.com/flashvox/flashvox/internal/tlscert"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/sipbridge"
@@ -21,7 +22,7 @@ import (
 // and the bridge rings users and joins rooms. The bridge builds the other
 // two from its Peers hook, handing itself as their gateway and dialer,
 // before it listens: each is complete when it is first used.
-func startSignalling(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service, auth *account.Auth, guard *throttle.Throttle, st signallingStore) (*sipbridge.Bridge, *call.Service, *conference.Service, error) {
+func startSignalling(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service, auth *account.Auth, guard *throttle.Throttle, st signallingStore, sipCerts *tlscert.Reloader) (*sipbridge.Bridge, *call.Service, *conference.Service, error) {
 	var calls *call.Service
 	var confs *conference.Service
 	peers := func(gw *sipbridge.Bridge) sipbridge.Peers {
@@ -38,7 +39,7 @@ func startSignalling(cfg *config.Config, logger *slog.Logger, reg *prometheus.Re
 		confs = newConferences(cfg.Conference, hub, calls, sipDialer(gw), guard, st.members, logger)
 		return sipbridge.Peers{Calls: calls, Conferences: sipConferences(confs)}
 	}
-	sip, err := startSIP(cfg, logger, reg, hub, tc, peers, auth, guard, st.registrations)
+	sip, err := startSIP(cfg, logger, reg, hub, tc, peers, auth, guard, st, sipCerts)
 	if err != nil {
 		if confs != nil {
 			confs.Close()
@@ -56,6 +57,7 @@ func startSignalling(cfg *config.Config, logger *slog.Logger, reg *prometheus.Re
 type signallingStore struct {
 	names         []string
 	records       call.Recorder
-	members       conference.Recorder // membership records; nil: none
+	members       conference.Recorder   // membership records; nil: none
+	legs          sipbridge.LegRecorder // SIP leg records; nil: none
 	registrations sipbridge.RegistrationStore
 }

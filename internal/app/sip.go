@@ -21,9 +21,9 @@ import (
 )
 
 // startSIP starts the SIP bridge on sip.listen with the services peers
-// builds (signalling.go) and exports its metrics; regs keeps its
-// registrations (nil: not kept).
-func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service, peers func(*sipbridge.Bridge) sipbridge.Peers, auth *account.Auth, guard *throttle.Throttle, regs sipbridge.RegistrationStore) (*sipbridge.Bridge, error) {
+// builds (signalling.go) and exports its metrics; st keeps its
+// registrations and leg records (nil: not kept).
+func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service, peers func(*sipbridge.Bridge) sipbridge.Peers, auth *account.Auth, guard *throttle.Throttle, st signallingStore, certs *tlscert.Reloader) (*sipbridge.Bridge, error) {
 	lo, hi, err := config.ParseRTPPorts(cfg.SIP.RTPPorts)
 	if err != nil {
 		return nil, fmt.Errorf("sip.rtp_ports: %w", err)
@@ -44,7 +44,8 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 		// Whole seconds: REGISTER's Expires is in seconds.
 		RegisterMinExpires: int(cfg.SIP.RegistrationMin.Seconds()),
 		RegisterMaxExpires: int(cfg.SIP.RegistrationMax.Seconds()),
-		Registrations:      regs, // the store's, when there is one (store.go)
+		Registrations:      st.registrations, // the store's, when there is one (store.go)
+		Records:            st.legs,
 		RegistrationsFile:  cfg.SIP.RegistrationsFile,
 		TCPIdleTimeout:     cfg.SIP.TCPIdleTimeout,
 		MaxConnsPerIP:      cfg.SIP.MaxConnectionsPerIP,
@@ -54,29 +55,14 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 		Peers:              peers,
 		Logger:             logger.With("component", "sip"),
 	}
-	if err := sipTLS(cfg.SIP, &o); err != nil {
+	if err := sipTLS(cfg.SIP, certs, &o); err != nil {
 		return nil, err
 	}
 	if o.Codecs, err = sipbridge.ParseCodecs(cfg.SIP.Codecs); err != nil {
 		return nil, fmt.Errorf("sip.codecs%w", err)
 	}
-	for i, t := range cfg.SIP.Trunks {
-		from, err := sipbridge.ParsePrefixes(t.InboundSources())
-		if err != nil {
-			return nil, fmt.Errorf("sip.trunks[%d].inbound_from: %w", i, err)
-		}
-		codecs, err := sipbridge.ParseCodecs(t.Codecs)
-		if err != nil {
-			return nil, fmt.Errorf("sip.trunks[%d].codecs%w", i, err)
-		}
-		o.Trunks = append(o.Trunks, sipbridge.Trunk{Name: t.Name, Address: t.Address, Transport: t.Transport,
-			Username: t.Username, Password: t.Password, Register: t.Register, InboundFrom: from, Codecs: codecs})
-	}
-	for _, r := range cfg.SIP.Dialplan {
-		o.DialPlan = append(o.DialPlan, sipbridge.Rule{Match: regexp.MustCompile(r.Match), Trunk: r.Trunk, Users: r.Users})
-	}
-	for _, in := range cfg.SIP.Inbound {
-		o.Inbound = append(o.Inbound, sipbridge.Inbound{Number: in.Number, Target: in.Target})
+	if o.Trunks, o.DialPlan, o.Inbound, err = sipRouting(cfg.SIP); err != nil {
+		return nil, err
 	}
 	b, err := sipbridge.Start(o)
 	if err != nil {
@@ -86,15 +72,52 @@ func startSIP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 	return b, nil
 }
 
-// sipTLS loads sip.tls_cert/tls_key for sip.tls_listen and sip.tls_ca for
-// dialing over TLS; a bad file refuses the start, naming its key.
-func sipTLS(c config.SIP, o *sipbridge.Options) error {
+// sipRouting is the trunks, dial plan and inbound numbers of c (at start
+// and at every SIGHUP).
+func sipRouting(c config.SIP) (trunks []sipbridge.Trunk, plan []sipbridge.Rule, inbound []sipbridge.Inbound, err error) {
+	for i, t := range c.Trunks {
+		from, err := sipbridge.ParsePrefixes(t.InboundSources())
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("sip.trunks[%d].inbound_from: %w", i, err)
+		}
+		codecs, err := sipbridge.ParseCodecs(t.Codecs)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("sip.trunks[%d].codecs%w", i, err)
+		}
+		trunks = append(trunks, sipbridge.Trunk{Name: t.Name, Address: t.Address, Transport: t.Transport,
+			Username: t.Username, Password: t.Password, Register: t.Register, InboundFrom: from, Codecs: codecs})
+	}
+	for i, r := range c.Dialplan {
+		re, err := regexp.Compile(r.Match) // validated; a reload checks again
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("sip.dialplan[%d].match: %w", i, err)
+		}
+		plan = append(plan, sipbridge.Rule{Match: re, Trunk: r.Trunk, Users: r.Users})
+	}
+	for _, in := range c.Inbound {
+		inbound = append(inbound, sipbridge.Inbound{Number: in.Number, Target: in.Target})
+	}
+	return trunks, plan, inbound, nil
+}
+
+// loadSIPCert reads sip.tls_cert/tls_key for sip.tls_listen (nil without
+// it); a bad pair refuses the start, naming its key. A SIGHUP reads it again.
+func loadSIPCert(c config.SIP) (*tlscert.Reloader, error) {
 	if c.TLSListen == "" {
-		return nil
+		return nil, nil
 	}
 	certs, err := tlscert.NewReloader(c.TLSCert, c.TLSKey)
 	if err != nil {
-		return fmt.Errorf("sip.tls_cert: %w", err)
+		return nil, fmt.Errorf("sip.tls_cert: %w", err)
+	}
+	return certs, nil
+}
+
+// sipTLS sets certs (loadSIPCert) for sip.tls_listen and loads sip.tls_ca
+// for dialing over TLS; a bad file refuses the start, naming its key.
+func sipTLS(c config.SIP, certs *tlscert.Reloader, o *sipbridge.Options) error {
+	if c.TLSListen == "" || certs == nil {
+		return nil
 	}
 	o.TLSListen, o.TLSConfig = c.TLSListen, certs.Config()
 	if c.TLSCA != "" {

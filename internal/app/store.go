@@ -66,7 +66,7 @@ func seed(ctx context.Context, db *store.DB, cfg *config.Config, logger *slog.Lo
 	}
 	var users []store.User
 	for _, u := range cfg.Users {
-		su := store.User{Name: u.Name, PasswordHash: u.PasswordHash, HA1: u.SIPHA1, HA1SHA256: u.SIPHA1SHA256, Role: store.Role(u.Role), Enabled: true}
+		su := store.User{Name: u.Name, PasswordHash: u.PasswordHash, HA1: u.SIPHA1, HA1SHA256: u.SIPHA1SHA256, Role: store.Role(u.Role), Enabled: !u.Disabled}
 		if u.Password != "" {
 			su.PasswordHash = passhash.New(u.Password, passhash.Default).String()
 			su.HA1, _ = passhash.HA1(passhash.MD5, u.Name, cfg.SIP.Realm, u.Password)
