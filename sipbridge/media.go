@@ -344,6 +344,7 @@ func (w *rtpWriter) audio(ms uint32, pkt []byte) error {
 // DTMF timing: each digit lasts dtmfPackets × 20 ms, its end is sent three
 // times (RFC 4733 2.5.1.4), then a 60 ms pause.
 const (
+	dtmfClock    = 8000 // telephone-event/8000, the rate we offer and answer
 	dtmfPackets  = 5
 	dtmfInterval = 20 * time.Millisecond
 )
@@ -354,14 +355,18 @@ func (w *rtpWriter) digit(ctx context.Context, d byte) error {
 	if !ok {
 		return fmt.Errorf("sip: %q is not a DTMF digit", d)
 	}
-	step := uint16(w.c.ClockRate / 50)
-	ts := w.ts + uint32(step)
+	// The event's timestamp is on the audio's clock (one RTP stream);
+	// its duration on telephone-event's, which we only negotiate at
+	// 8000 Hz (an Opus call's audio clock is 48000).
+	step := uint32(w.c.ClockRate / 50)
+	evStep := uint16(dtmfClock / 50)
+	ts := w.ts + step
 	w.ts = ts
 	var buf [dtmfSize]byte
 	t := time.NewTicker(dtmfInterval)
 	defer t.Stop()
 	for i := range dtmfPackets + 3 {
-		e := DTMFEvent{Event: ev, Volume: 10, Duration: step * uint16(min(i+1, dtmfPackets))}
+		e := DTMFEvent{Event: ev, Volume: 10, Duration: evStep * uint16(min(i+1, dtmfPackets))}
 		e.End = i >= dtmfPackets-1
 		n, _ := e.MarshalTo(buf[:])
 		if err := w.send(w.c.DTMFType, ts, i == 0, buf[:n]); err != nil {
@@ -376,6 +381,6 @@ func (w *rtpWriter) digit(ctx context.Context, d byte) error {
 		case <-t.C:
 		}
 	}
-	w.ts += uint32(step) * dtmfPackets
+	w.ts += step * dtmfPackets
 	return nil
 }
