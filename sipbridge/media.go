@@ -66,12 +66,15 @@ func (m *mediaBridge) run(ctx context.Context) error {
 	defer pub.Close()
 	frames := m.hub.NewQueue(writeQueue)
 	var sub *transcode.Subscription
+	// passing is sub for the writer, which counts pass-through frames.
+	var passing atomic.Pointer[transcode.Subscription]
 	subscribe := func(key string) error {
 		var err error
 		sub, err = m.tc.Subscribe(key, transcode.Target{Codec: c.ID}, frames)
 		if err != nil {
 			return fmt.Errorf("sip: subscribe %s as %s: %w", key, c.ID, err)
 		}
+		passing.Store(sub)
 		return nil
 	}
 	defer func() {
@@ -92,7 +95,7 @@ func (m *mediaBridge) run(ctx context.Context) error {
 	readErr := make(chan error, 1)
 	go func() { readErr <- m.read(pub, c, &last) }()
 	writeDone := make(chan struct{})
-	go func() { defer close(writeDone); m.write(ctx, c, frames) }()
+	go func() { defer close(writeDone); m.write(ctx, c, frames, &passing) }()
 	defer func() {
 		cancel()
 		<-writeDone
@@ -264,7 +267,7 @@ func (r *rtpIn) publish(ms uint32, pkt []byte) {
 const speexFrameMillis = 20
 
 // write sends the web user's audio and queued DTMF as RTP.
-func (m *mediaBridge) write(ctx context.Context, c rtpCodec, frames *media.Queue) {
+func (m *mediaBridge) write(ctx context.Context, c rtpCodec, frames *media.Queue, sub *atomic.Pointer[transcode.Subscription]) {
 	w := newRTPWriter(m.ch, c, m.stats)
 	for {
 		select {
@@ -274,6 +277,11 @@ func (m *mediaBridge) write(ctx context.Context, c rtpCodec, frames *media.Queue
 			for f := frames.TryNext(); f != nil; f = frames.TryNext() {
 				if m.held.Load() || f.Kind != media.KindAudio || f.Codec != c.ID || len(f.Payload) == 0 {
 					continue
+				}
+				if x := sub.Load(); x != nil && x.PassingThrough() {
+					m.stats.FramesPassedThrough.Add(1)
+				} else {
+					m.stats.FramesTranscoded.Add(1)
 				}
 				if err := w.audio(f.Timestamp, f.Payload); err != nil {
 					m.log.Debug("rtp write failed", "err", err)
