@@ -23,15 +23,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -95,19 +98,21 @@ func run(o options) error {
 	ctx, cancel := context.WithTimeout(context.Background(), o.duration+4*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, self, "-serve", httpAddr, "-sip", sipAddr, "-calls", strconv.Itoa(o.calls))
-	cmd.Stderr = os.Stderr
-	srv, err := proc.Start(cmd, "server", httpAddr, syscall.SIGTERM)
+	logPath := filepath.Join(os.TempDir(), "bench-sipwebrtc-server.log")
+	srv, err := proc.StartLogged(cmd, "server", httpAddr, syscall.SIGTERM, logPath)
 	if err != nil {
 		return err
 	}
 	defer srv.Stop()
+	// sipgo logs retransmitted responses at INFO through slog's default.
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	phones, err := newSIPPhones(ctx, sipAddr)
 	if err != nil {
 		return err
 	}
 	defer phones.Close()
 
-	r := &runState{mode: o.mode, browserCodec: m[0], sipCodec: m[1], passThrough: m[0] == m[1],
+	r := &runState{serverLog: logPath, mode: o.mode, browserCodec: m[0], sipCodec: m[1], passThrough: m[0] == m[1],
 		frames: int(o.duration / (20 * time.Millisecond))}
 	if !r.passThrough {
 		if err := r.encodeTones(); err != nil {
@@ -128,6 +133,16 @@ func run(o options) error {
 	r.report(o, load0, elapsed, cpu1-cpu0, rss, counters("http://"+httpAddr+"/counters"))
 	r.close()
 	return nil
+}
+
+// lines counts the lines of a file (the server's warnings: slow
+// subscribers losing frames, failed accepts).
+func lines(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return -1
+	}
+	return bytes.Count(b, []byte("\n"))
 }
 
 func counters(url string) string {
@@ -163,4 +178,5 @@ func (r *runState) report(o options, load0 string, elapsed, cpu time.Duration, r
 	fmt.Printf("  server CPU: %.1f %% of one core (%v over %v), RSS %d MiB\n",
 		100*cpu.Seconds()/elapsed.Seconds(), cpu.Round(time.Millisecond), elapsed.Round(time.Millisecond), rss>>20)
 	fmt.Printf("  server counters: %s\n", counters)
+	fmt.Printf("  server log: %s (%d lines)\n", r.serverLog, lines(r.serverLog))
 }

@@ -20,6 +20,7 @@ import (
 
 // runState is one run: its calls and counters.
 type runState struct {
+	serverLog              string
 	mode                   string
 	browserCodec, sipCodec string
 	passThrough            bool
