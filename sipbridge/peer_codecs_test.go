@@ -148,10 +148,11 @@ func TestPeerBaresipPhoneToPhonePassThrough(t *testing.T) {
 }
 
 // TestPeerSippPhoneOfferOrder: the INVITE that rings a registered phone
-// offers wideband first (96 97 9 0 8 101: Opus, Speex, G.722, G.711), and sip.codecs changes it. sipp
-// registers carol (testdata/register_at.xml) with its Contact at a
-// second sipp (testdata/uas_offer.xml) that checks the m= line and
-// answers 486; web user bob's call to carol ends busy.
+// offers wideband first (96 97 9 0 8 101: Opus, Speex, G.722, G.711),
+// and sip.codecs changes it. sipp registers carol
+// (testdata/register_at.xml) with its Contact at a second sipp
+// (testdata/uas_offer.xml) that checks the m= line and answers 486; web
+// user bob's call to carol ends busy.
 func TestPeerSippPhoneOfferOrder(t *testing.T) {
 	for _, tc := range []struct {
 		name   string

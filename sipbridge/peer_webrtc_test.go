@@ -369,3 +369,53 @@ func checkPassCounters(t *testing.T, pass bool, counts map[string][2]uint64) {
 		}
 	}
 }
+
+// opusMic writes a 12 s square of hz, 48 kHz stereo: baresip's Opus
+// source format.
+func opusMic(t *testing.T, hz float64) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "mic48k.wav")
+	writeStereoWAV(t, p, audiotest.Square(48000, 12*48000, hz, 0.3), 48000)
+	return p
+}
+
+// TestPeerBaresipPhoneToPhoneOpus: two baresips that speak only Opus,
+// alice calling registered carol through flashvox: both legs Opus, every
+// frame passed through (the hub and the SIP writers decode nothing), and
+// each hears the other.
+func TestPeerBaresipPhoneToPhoneOpus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real peers")
+	}
+	e := startEnv(t, nil)
+	opusOnly := []string{"module opus.so"}
+	carol := testpeer.StartBaresip(t, 30*time.Second, testpeer.BaresipOptions{
+		Account: g722Account("carol", e.bridge.Addr(), "opus", ";answermode=auto"), SourceWAV: opusMic(t, carolHz),
+		Seconds: 8, Config: opusOnly,
+	})
+	testwait.For(t, 20*time.Second, "carol's registration", func() bool { return len(e.bridge.Registered("carol")) == 1 })
+	alice := testpeer.StartBaresip(t, 30*time.Second, testpeer.BaresipOptions{
+		Account: g722Account("alice", e.bridge.Addr(), "opus", ";regint=0"), SourceWAV: opusMic(t, bobHz),
+		Exec: "/dial sip:carol@" + e.bridge.Addr(), Seconds: 4, Config: opusOnly,
+	})
+	if err := alice.Wait(); err != nil {
+		t.Fatalf("alice's baresip: %v\n%s", err, alice.Output())
+	}
+	carol.Stop()
+	for _, p := range []struct {
+		who       string
+		b         *testpeer.Baresip
+		want, not float64
+	}{{"alice (baresip)", alice, carolHz, bobHz}, {"carol (baresip)", carol, bobHz, carolHz}} {
+		pcm, rate, err := audiotest.ReadWAV(p.b.Heard())
+		if err != nil {
+			t.Fatalf("%s's recording: %v\n%s", p.who, err, p.b.Output())
+		}
+		checkTone(t, p.who, after(pcm, rate/2), rate, p.want, p.not)
+	}
+	checkCodecs(t, e, map[string]uint64{"opus": 2})
+	checkPassCounters(t, true, map[string][2]uint64{
+		"hub": {e.tc.Stats.PassedThroughFrames.Load(), e.tc.Stats.TranscodedFrames.Load()},
+		"SIP": {e.bridge.Stats.FramesPassedThrough.Load(), e.bridge.Stats.FramesTranscoded.Load()},
+	})
+}
