@@ -19,7 +19,9 @@
 //
 //	go run ./bench/sipwebrtc -mode pcmu -calls 100 -duration 20s
 //
-// Traffic stays on 127.0.0.1; the run ends by itself (-duration ≤ 60 s).
+// SIPWEBRTC_CPUPROFILE=FILE writes the server child's CPU profile (go
+// tool pprof -top FILE). Traffic stays on 127.0.0.1; the run ends by
+// itself (-duration ≤ 60 s).
 package main
 
 import (
