@@ -92,9 +92,9 @@ type SIPTrunk struct {
 }
 
 // SIPCodecNames are the codecs sip.codecs and sip.trunks[].codecs may
-// name, best first (the default order). Opus is not one: flashvox has
-// no Opus codec.
-var SIPCodecNames = []string{"speex/16000", "g722", "pcmu", "pcma"}
+// name, best first (the default order): Opus (opus/48000/2, RFC 7587),
+// then the wideband and narrowband telephone codecs.
+var SIPCodecNames = []string{"opus", "speex/16000", "g722", "pcmu", "pcma"}
 
 // validateCodecs checks a codec order: known names (any case), each once.
 func validateCodecs(key string, names []string, emptyOK bool) error {

@@ -16,7 +16,7 @@ func TestSIPDefaultsAndErrors(t *testing.T) {
 		c.SIP.Realm != "flashvox" || c.SIP.RegistrationMin.Seconds() != 60 || c.SIP.RegistrationMax.Hours() != 1 {
 		t.Fatalf("sip defaults: %+v", c.SIP)
 	}
-	if got := strings.Join(c.SIP.Codecs, " "); got != "speex/16000 g722 pcmu pcma" {
+	if got := strings.Join(c.SIP.Codecs, " "); got != "opus speex/16000 g722 pcmu pcma" {
 		t.Errorf("sip.codecs default %q", got)
 	}
 	for body, key := range map[string]string{
@@ -45,7 +45,7 @@ func TestSIPDefaultsAndErrors(t *testing.T) {
 		"sip:\n  tcp_idle_timeout: 0s\n":                                                               "sip.tcp_idle_timeout",
 		"sip:\n  max_connections_per_ip: -1\n":                                                         "sip.max_connections_per_ip",
 		"sip:\n  codecs: []\n":                                                                         "sip.codecs",
-		"sip:\n  codecs: [g722, opus]\n":                                                               "sip.codecs[1]",
+		"sip:\n  codecs: [g722, opus/48000]\n":                                                         "sip.codecs[1]",
 		"sip:\n  codecs: [pcmu, PCMU]\n":                                                               "sip.codecs[1]",
 		"sip:\n  trunks:\n    - {name: t, address: x:1, transport: udp, codecs: [pcma, speex]}\n":      "sip.trunks[0].codecs[1]",
 	} {

@@ -14,7 +14,7 @@ import (
 )
 
 // Codec order. Offers list the audio codecs best first:
-// wideband (speex/16000, G.722) before narrowband (G.711), so a far end
+// wideband (Opus, speex/16000, G.722) before narrowband (G.711), so a far end
 // that takes the first codec it supports ends up wideband when it can.
 // Answers pick one codec by our order among those offered (RFC 3264 6.1
 // recommends the offer's order "unless there is a specific reason": the
@@ -24,11 +24,21 @@ import (
 // phone ↔ trunk calls then pass the audio through the hub undecoded.
 
 // DefaultCodecs is the offer and answer order when Options.Codecs is
-// empty: wideband first. Opus is not there: flashvox has no Opus codec.
-var DefaultCodecs = []codec.ID{codec.Speex, codec.G722, codec.PCMU, codec.PCMA}
+// empty: wideband first. Opus leads in a build with libopus (cgo): a
+// browser's Opus then reaches an Opus phone undecoded; without libopus
+// an Opus leg could not be transcoded, so it is not offered (opusBuilt).
+var DefaultCodecs = defaultCodecs(opusBuilt)
+
+func defaultCodecs(opus bool) []codec.ID {
+	ids := []codec.ID{codec.Speex, codec.G722, codec.PCMU, codec.PCMA}
+	if opus {
+		ids = append([]codec.ID{codec.Opus}, ids...)
+	}
+	return ids
+}
 
 // CodecNames are the names sip.codecs accepts, in DefaultCodecs order.
-var CodecNames = map[string]codec.ID{"speex/16000": codec.Speex, "g722": codec.G722, "pcmu": codec.PCMU, "pcma": codec.PCMA}
+var CodecNames = map[string]codec.ID{"opus": codec.Opus, "speex/16000": codec.Speex, "g722": codec.G722, "pcmu": codec.PCMU, "pcma": codec.PCMA}
 
 // CodecName is the sip.codecs spelling of id.
 func CodecName(id codec.ID) string {
@@ -38,15 +48,15 @@ func CodecName(id codec.ID) string {
 	return id.String()
 }
 
-// ParseCodecs reads a codec order ("speex/16000", "g722", "pcmu", "pcma",
-// any case); each name may appear once.
+// ParseCodecs reads a codec order ("opus", "speex/16000", "g722", "pcmu",
+// "pcma", any case); each name may appear once.
 func ParseCodecs(names []string) ([]codec.ID, error) {
 	out := make([]codec.ID, 0, len(names))
 	for i, n := range names {
 		id, ok := CodecNames[strings.ToLower(strings.TrimSpace(n))]
 		switch {
 		case !ok:
-			return nil, fmt.Errorf("[%d]: unknown codec %q (known: speex/16000, g722, pcmu, pcma)", i, n)
+			return nil, fmt.Errorf("[%d]: unknown codec %q (known: opus, speex/16000, g722, pcmu, pcma)", i, n)
 		case slices.Contains(out, id):
 			return nil, fmt.Errorf("[%d]: %q is listed twice", i, n)
 		}
@@ -56,8 +66,12 @@ func ParseCodecs(names []string) ([]codec.ID, error) {
 }
 
 // rtpCodecs are the SDP codecs we offer for each of our codec ids (RFC
-// 3551 static payload types; speex/16000 at the dynamic 97, RFC 5574).
+// 3551 static payload types; speex/16000 at the dynamic 97, RFC 5574;
+// Opus as RFC 7587 names it, opus/48000/2 whatever the content's
+// channels, at 96: the one dynamic payload type diago writes an Opus
+// rtpmap and fmtp for, see diagoWrites).
 var rtpCodecs = map[codec.ID]dmedia.Codec{
+	codec.Opus:  dmedia.CodecAudioOpus,
 	codec.Speex: codecSpeexWB,
 	codec.G722:  {Name: "G722", PayloadType: 9, SampleRate: 8000, SampleDur: 20 * time.Millisecond, NumChannels: 1},
 	codec.PCMU:  dmedia.CodecAudioUlaw,
@@ -114,11 +128,34 @@ func codecOf(c dmedia.Codec) codec.ID {
 			return codec.G722
 		}
 	case "SPEEX":
-		if c.SampleRate == 16000 && c.PayloadType >= 96 && c.PayloadType <= 127 && c.NumChannels == 1 {
+		if c.SampleRate == 16000 && dynamicPT(c.PayloadType) && c.NumChannels == 1 {
 			return codec.Speex
+		}
+	case "OPUS":
+		// RFC 7587 6.1: always 48000/2; "opus/48000" (one channel, as
+		// some old phones write it) is the same codec.
+		if c.SampleRate == 48000 && dynamicPT(c.PayloadType) && c.NumChannels <= 2 {
+			return codec.Opus
 		}
 	}
 	return 0
+}
+
+func dynamicPT(pt uint8) bool { return pt >= 96 && pt <= 127 }
+
+// diagoWrites reports whether diago v0.31.0 writes c's rtpmap as c says.
+// It writes fixed lines for payload types 96 (opus/48000/2 with
+// "a=fmtp:96 useinbandfec=0") and 101 (telephone-event/8000) whatever
+// codec an offer put there, so answering, say, telephone-event at 96
+// would tell the peer Opus: such a codec is not answered.
+func diagoWrites(c dmedia.Codec) bool {
+	switch c.PayloadType {
+	case dmedia.CodecAudioOpus.PayloadType:
+		return strings.EqualFold(c.Name, "opus") && c.SampleRate == 48000
+	case dmedia.CodecTelephoneEvent8000.PayloadType:
+		return strings.EqualFold(c.Name, "telephone-event") && c.SampleRate == 8000
+	}
+	return true
 }
 
 // sdpCodecs reads the first audio stream's codecs of an SDP body the way
@@ -163,7 +200,7 @@ func answerList(offer []dmedia.Codec, pref []codec.ID, passThrough codec.ID) (li
 	}
 	for _, id := range order {
 		for _, c := range offer {
-			if codecOf(c) == id {
+			if codecOf(c) == id && diagoWrites(c) {
 				list, chosen, ok = []dmedia.Codec{c}, id, true
 				break
 			}
@@ -176,7 +213,7 @@ func answerList(offer []dmedia.Codec, pref []codec.ID, passThrough codec.ID) (li
 		return nil, 0, false
 	}
 	for _, c := range offer {
-		if strings.EqualFold(c.Name, "telephone-event") && c.SampleRate == 8000 {
+		if strings.EqualFold(c.Name, "telephone-event") && c.SampleRate == 8000 && diagoWrites(c) {
 			list = append(list, c)
 			break
 		}

@@ -370,6 +370,11 @@ func negotiated(ms *dmedia.MediaSession) (rtpCodec, error) {
 				continue // narrowband and ultra-wideband are not Flash's
 			}
 			c.ID = codec.Speex
+		case "OPUS":
+			if dc.SampleRate != 48000 {
+				continue
+			}
+			c.ID = codec.Opus
 		default:
 			continue
 		}

@@ -68,12 +68,15 @@ func (m *mediaBridge) run(ctx context.Context) error {
 	defer pub.Close()
 	frames := m.hub.NewQueue(writeQueue)
 	var sub *transcode.Subscription
+	// passing is sub for the writer, which counts pass-through frames.
+	var passing atomic.Pointer[transcode.Subscription]
 	subscribe := func(key string) error {
 		var err error
 		sub, err = m.tc.Subscribe(key, transcode.Target{Codec: c.ID}, frames)
 		if err != nil {
 			return fmt.Errorf("sip: subscribe %s as %s: %w", key, c.ID, err)
 		}
+		passing.Store(sub)
 		return nil
 	}
 	defer func() {
@@ -94,7 +97,7 @@ func (m *mediaBridge) run(ctx context.Context) error {
 	readErr := make(chan error, 1)
 	go func() { readErr <- m.read(pub, c, &last) }()
 	writeDone := make(chan struct{})
-	go func() { defer close(writeDone); m.write(ctx, c, frames) }()
+	go func() { defer close(writeDone); m.write(ctx, c, frames, &passing) }()
 	defer func() {
 		cancel()
 		<-writeDone
@@ -270,7 +273,7 @@ func (r *rtpIn) publish(ms uint32, pkt []byte) {
 const speexFrameMillis = 20
 
 // write sends the web user's audio and queued DTMF as RTP.
-func (m *mediaBridge) write(ctx context.Context, c rtpCodec, frames *media.Queue) {
+func (m *mediaBridge) write(ctx context.Context, c rtpCodec, frames *media.Queue, sub *atomic.Pointer[transcode.Subscription]) {
 	w := newRTPWriter(m.ch, c, m.stats)
 	w.out = &m.leg.bytesOut
 	for {
@@ -281,6 +284,11 @@ func (m *mediaBridge) write(ctx context.Context, c rtpCodec, frames *media.Queue
 			for f := frames.TryNext(); f != nil; f = frames.TryNext() {
 				if m.held.Load() || f.Kind != media.KindAudio || f.Codec != c.ID || len(f.Payload) == 0 {
 					continue
+				}
+				if x := sub.Load(); x != nil && x.PassingThrough() {
+					m.stats.FramesPassedThrough.Add(1)
+				} else {
+					m.stats.FramesTranscoded.Add(1)
 				}
 				if err := w.audio(f.Timestamp, f.Payload); err != nil {
 					m.log.Debug("rtp write failed", "err", err)
@@ -355,6 +363,7 @@ func (w *rtpWriter) audio(ms uint32, pkt []byte) error {
 // DTMF timing: each digit lasts dtmfPackets × 20 ms, its end is sent three
 // times (RFC 4733 2.5.1.4), then a 60 ms pause.
 const (
+	dtmfClock    = 8000 // telephone-event/8000, the rate we offer and answer
 	dtmfPackets  = 5
 	dtmfInterval = 20 * time.Millisecond
 )
@@ -365,14 +374,18 @@ func (w *rtpWriter) digit(ctx context.Context, d byte) error {
 	if !ok {
 		return fmt.Errorf("sip: %q is not a DTMF digit", d)
 	}
-	step := uint16(w.c.ClockRate / 50)
-	ts := w.ts + uint32(step)
+	// The event's timestamp is on the audio's clock (one RTP stream);
+	// its duration on telephone-event's, which we only negotiate at
+	// 8000 Hz (an Opus call's audio clock is 48000).
+	step := uint32(w.c.ClockRate / 50)
+	evStep := uint16(dtmfClock / 50)
+	ts := w.ts + step
 	w.ts = ts
 	var buf [dtmfSize]byte
 	t := time.NewTicker(dtmfInterval)
 	defer t.Stop()
 	for i := range dtmfPackets + 3 {
-		e := DTMFEvent{Event: ev, Volume: 10, Duration: step * uint16(min(i+1, dtmfPackets))}
+		e := DTMFEvent{Event: ev, Volume: 10, Duration: evStep * uint16(min(i+1, dtmfPackets))}
 		e.End = i >= dtmfPackets-1
 		n, _ := e.MarshalTo(buf[:])
 		if err := w.send(w.c.DTMFType, ts, i == 0, buf[:n]); err != nil {
@@ -387,6 +400,6 @@ func (w *rtpWriter) digit(ctx context.Context, d byte) error {
 		case <-t.C:
 		}
 	}
-	w.ts += uint32(step) * dtmfPackets
+	w.ts += step * dtmfPackets
 	return nil
 }

@@ -27,7 +27,7 @@ func TestPeerSippOfferOrder(t *testing.T) {
 		trunk  []codec.ID
 		mline  string
 	}{
-		{"default", nil, nil, "RTP/AVP 97 9 0 8 101"},
+		{"default", nil, nil, "RTP/AVP 96 97 9 0 8 101"},
 		{"sip.codecs", []codec.ID{codec.G722, codec.PCMU}, nil, "RTP/AVP 9 0 101"},
 		{"trunk codecs", nil, []codec.ID{codec.PCMA, codec.PCMU}, "RTP/AVP 8 0 101"},
 	} {
@@ -148,17 +148,18 @@ func TestPeerBaresipPhoneToPhonePassThrough(t *testing.T) {
 }
 
 // TestPeerSippPhoneOfferOrder: the INVITE that rings a registered phone
-// offers wideband first (97 9 0 8 101), and sip.codecs changes it. sipp
-// registers carol (testdata/register_at.xml) with its Contact at a
-// second sipp (testdata/uas_offer.xml) that checks the m= line and
-// answers 486; web user bob's call to carol ends busy.
+// offers wideband first (96 97 9 0 8 101: Opus, Speex, G.722, G.711),
+// and sip.codecs changes it. sipp registers carol
+// (testdata/register_at.xml) with its Contact at a second sipp
+// (testdata/uas_offer.xml) that checks the m= line and answers 486; web
+// user bob's call to carol ends busy.
 func TestPeerSippPhoneOfferOrder(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		codecs []codec.ID
 		mline  string
 	}{
-		{"default", nil, "RTP/AVP 97 9 0 8 101"},
+		{"default", nil, "RTP/AVP 96 97 9 0 8 101"},
 		{"sip.codecs", []codec.ID{codec.PCMA, codec.G722}, "RTP/AVP 8 9 101"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,12 +13,17 @@ import (
 
 // Stats are the bridge's counters, read by the metrics exporter at scrape time.
 type Stats struct {
-	Active    atomic.Int64  // SIP calls established now
-	Attempts  atomic.Uint64 // SIP calls tried, both directions
-	RTPIn     atomic.Uint64 // RTP packets received
-	RTPOut    atomic.Uint64 // RTP packets sent
-	RTPLost   atomic.Uint64 // RTP packets missing by sequence number
-	Forbidden atomic.Uint64 // INVITEs refused with 403 before any call (wrong credentials, throttled)
+	Active   atomic.Int64  // SIP calls established now
+	Attempts atomic.Uint64 // SIP calls tried, both directions
+	RTPIn    atomic.Uint64 // RTP packets received
+	RTPOut   atomic.Uint64 // RTP packets sent
+	RTPLost  atomic.Uint64 // RTP packets missing by sequence number
+	// Audio frames sent to SIP peers: passed through (the web side was
+	// already in the leg's codec: nothing decoded, only RTP packetising)
+	// or transcoded by the hub's shared transcoder.
+	FramesPassedThrough atomic.Uint64
+	FramesTranscoded    atomic.Uint64
+	Forbidden           atomic.Uint64 // INVITEs refused with 403 before any call (wrong credentials, throttled)
 	// AuthFailures counts REGISTERs and INVITEs with wrong credentials
 	// (a wrong password, an unknown user, a uri not the Request-URI).
 	AuthFailures atomic.Uint64

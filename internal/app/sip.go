@@ -152,6 +152,8 @@ func registerSIPMetrics(reg *prometheus.Registry, st *sipbridge.Stats) {
 		gauge("sip_registrations", "SIP phone contacts registered now.", func() float64 { return float64(st.Registrations.Load()) }),
 		counter("sip_rtp_packets_in_total", "RTP packets received from SIP peers.", func() float64 { return float64(st.RTPIn.Load()) }),
 		counter("sip_rtp_packets_out_total", "RTP packets sent to SIP peers.", func() float64 { return float64(st.RTPOut.Load()) }),
+		counter("sip_passthrough_frames_total", "Audio frames sent to SIP peers in the web side's own codec: no decoding, only RTP packetising.", func() float64 { return float64(st.FramesPassedThrough.Load()) }),
+		counter("sip_transcoded_frames_total", "Audio frames sent to SIP peers after the hub's transcoder decoded and encoded them.", func() float64 { return float64(st.FramesTranscoded.Load()) }),
 		gauge("sip_tcp_connections", "SIP/TCP and SIP/TLS connections accepted and open now.", func() float64 { return float64(st.Conns.Open.Load()) }),
 		counter("sip_tcp_refused_total", "SIP/TCP and SIP/TLS connections closed at accept: over sip.max_connections_per_ip.", func() float64 { return float64(st.Conns.Refused.Load()) }),
 		counter("sip_tcp_idle_closed_total", "SIP/TCP and SIP/TLS connections closed after sip.tcp_idle_timeout without data (half-sent requests included).", func() float64 { return float64(st.Conns.Idle.Load()) }),
