@@ -1,0 +1,33 @@
+package cluster
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/flashvox/flashvox/media"
+)
+
+// Options configure a Cluster (from config.Cluster).
+type Options struct {
+	Node   string // this node's name, unique and subject-safe
+	Secret string // NATS client token and route password
+	// NATSURL joins an external NATS; "" runs the embedded server on
+	// Listen (routes) with Routes and, when set, ClientListen.
+	NATSURL      string
+	Listen       string
+	Routes       []string
+	ClientListen string
+	Heartbeat    time.Duration
+	Hub          *media.Hub
+	// Load tells this node's load for its heartbeat (CPU is measured here).
+	Load   func() Load
+	Logger *slog.Logger
+}
+
+// Load is what a node's heartbeat says of it.
+type Load struct {
+	Connections int     `json:"connections"` // client connections (RTMP, RTMFP, …)
+	Streams     int     `json:"streams"`     // publishers in the hub, relays included
+	Calls       int     `json:"calls"`       // calls ringing or answered
+	CPU         float64 `json:"cpu"`         // cores used by the process over the last heartbeat
+}
