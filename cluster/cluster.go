@@ -41,6 +41,7 @@ type Cluster struct {
 	// relayed is the keys this node publishes as a relay (key → true): not
 	// announced, not answered, not exported again.
 	relayed sync.Map
+	closing sync.Once
 	Stats   Stats
 }
 
@@ -100,12 +101,20 @@ func (c *Cluster) shutdownServer() {
 	}
 }
 
+// Close closes the NATS connection and the embedded server (Serve does on
+// its return; Close is for a node that never served).
+func (c *Cluster) Close() {
+	c.closing.Do(func() {
+		c.nc.Close()
+		c.shutdownServer()
+	})
+}
+
 // Serve subscribes to the cluster's subjects and runs the node (heartbeats,
 // relays, exports) until ctx ends, then leaves: relays and exports stop,
 // the others hear "leaving", the connection and embedded server close.
 func (c *Cluster) Serve(ctx context.Context) error {
-	defer c.shutdownServer()
-	defer c.nc.Close()
+	defer c.Close()
 	me := c.o.Node
 	for _, s := range []struct {
 		subj string

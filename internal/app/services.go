@@ -16,6 +16,7 @@ import (
 
 	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/cluster"
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/hooks"
@@ -65,6 +66,8 @@ type services struct {
 	cdrs  *cdrWriter // writes a record of every ended call; nil without a store
 	// recheck stops the look-up of disabled accounts' sessions (store.go).
 	recheck func()
+	// cluster is this node's membership (cluster.go); nil with cluster.enabled off.
+	cluster *cluster.Cluster
 }
 
 func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry) (*services, error) {
@@ -121,7 +124,14 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	if err != nil {
 		return nil, abandon(err)
 	}
-	return &services{rtc: rtc, hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck}, nil
+	cl, err := newCluster(cfg.Cluster, logger, reg, mux, hub, rs, calls) // cluster.go
+	if err != nil {
+		if rtc != nil {
+			rtc.Close()
+		}
+		return nil, abandon(err)
+	}
+	return &services{cluster: cl, rtc: rtc, hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck}, nil
 }
 
 // newRTMPServer is the RTMP server and the session handler behind it
@@ -208,6 +218,9 @@ func (s *services) wrapHTTP(h http.Handler) http.Handler {
 // close ends every tunnel session (if serve did not run) and every call
 // (the parties get bye with reason shutdown).
 func (s *services) close() {
+	if s.cluster != nil {
+		s.cluster.Close() // after Serve, harmless
+	}
 	s.tunnel.Close()
 	if s.rtc != nil {
 		s.rtc.Close()

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
+)
+
+const clusterSecret = "cluster-test-secret-0123"
+
+// startClusterNode starts a flashvox node named name with the cluster
+// configuration in yaml (a file) and env.
+func startClusterNode(t *testing.T, name, yaml string, env ...string) *server {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name+".yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env = append([]string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + clusterSecret,
+		"FLASHVOX_CLUSTER_NODE=" + name, "FLASHVOX_CLUSTER_HEARTBEAT=500ms"}, env...)
+	return startFlashvoxWith(t, env, "--config", p)
+}
+
+// clusterNodes is what GET /api/v1/cluster answers about the nodes.
+func clusterNodes(t *testing.T, s *server) []string {
+	var out struct {
+		Nodes []struct{ Node string }
+	}
+	if err := json.Unmarshal([]byte(httpGet(t, s.api+"/cluster")), &out); err != nil {
+		return nil
+	}
+	var names []string
+	for _, n := range out.Nodes {
+		names = append(names, n.Node)
+	}
+	return names
+}
+
+func rtmpHost(s *server) string {
+	return strings.TrimPrefix(strings.TrimSuffix(s.phoneURL, "/phone"), "rtmp://")
+}
+
+// TestPeerClusterStreamAcrossNodes: three flashvox processes in one
+// cluster; ffmpeg publishes a tone on node a, ffmpeg plays it from node c
+// and hears it; c's relay ends when its player leaves. Once with the
+// embedded NATS servers routed to each other, once with Debian's
+// nats-server as the external NATS.
+func TestPeerClusterStreamAcrossNodes(t *testing.T) {
+	testpeer.SkipShort(t, "real peers")
+	testpeer.Require(t, "ffmpeg")
+	t.Run("embedded", func(t *testing.T) {
+		ports := []int{testpeer.FreePort(t), testpeer.FreePort(t), testpeer.FreePort(t)}
+		var routes []string
+		for _, p := range ports {
+			routes = append(routes, "127.0.0.1:"+strconv.Itoa(p))
+		}
+		yaml := fmt.Sprintf("cluster:\n  routes: [%s]\n", strings.Join(routes, ", "))
+		var nodes []*server
+		for i, name := range []string{"a", "b", "c"} {
+			nodes = append(nodes, startClusterNode(t, name, yaml, "FLASHVOX_CLUSTER_LISTEN="+routes[i]))
+		}
+		streamAcross(t, nodes)
+	})
+	t.Run("external nats-server", func(t *testing.T) {
+		port := testpeer.FreePort(t)
+		testpeer.Start(t, 3*time.Minute, "nats-server", "-a", "127.0.0.1", "-p", strconv.Itoa(port), "--auth", clusterSecret)
+		testpeer.WaitTCP(t, "127.0.0.1:"+strconv.Itoa(port), 10*time.Second)
+		url := "FLASHVOX_CLUSTER_NATS_URL=nats://127.0.0.1:" + strconv.Itoa(port)
+		var nodes []*server
+		for _, name := range []string{"a", "b", "c"} {
+			nodes = append(nodes, startClusterNode(t, name, "", url))
+		}
+		streamAcross(t, nodes)
+	})
+}
+
+func streamAcross(t *testing.T, nodes []*server) {
+	a, c := nodes[0], nodes[2]
+	for _, s := range nodes {
+		testwait.For(t, 15*time.Second, "every node in /api/v1/cluster", func() bool {
+			return strings.Join(clusterNodes(t, s), ",") == "a,b,c"
+		})
+	}
+	tone := writeConfTone(t, 600, 16000, 60)
+	testpeer.Start(t, 90*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", tone,
+		"-c:a", "nellymoser", "-ar", "16000", "-ac", "1", "-f", "flv", "rtmp://"+rtmpHost(a)+"/live/tone")
+	out := filepath.Join(t.TempDir(), "c.wav")
+	log, err := testpeer.Run(t, 60*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+		"-i", "rtmp://"+rtmpHost(c)+"/live/tone", "-t", "4", "-ar", "16000", "-ac", "1", out)
+	if err != nil {
+		t.Fatalf("ffmpeg playing from c: %v\n%s", err, log)
+	}
+	at600, at1000, secs := toneLevels(t, out, 600, 1000)
+	t.Logf("c heard %.1f s: 600 Hz at %.1f dB, 1000 Hz at %.1f dB", secs, at600, at1000)
+	if at600 < at1000+20 {
+		t.Fatalf("the tone published on a is not what c's player heard: 600 Hz %.1f dB, 1000 Hz %.1f dB", at600, at1000)
+	}
+	metrics := func(s *server) string { return httpGet(t, strings.TrimSuffix(s.api, "/api/v1")+"/metrics") }
+	if m := metrics(c); !strings.Contains(m, "flashvox_cluster_frames_in_total") || strings.Contains(m, "flashvox_cluster_frames_in_total 0\n") {
+		t.Fatalf("c's metrics show no relayed frames")
+	}
+	// The player left: c's relay ends, and a stops sending.
+	testwait.For(t, 10*time.Second, "c's relay to end", func() bool { return strings.Contains(metrics(c), "flashvox_cluster_relays 0\n") })
+	testwait.For(t, 10*time.Second, "a's export to end", func() bool { return strings.Contains(metrics(a), "flashvox_cluster_exports 0\n") })
+	if m := metrics(a); !strings.Contains(m, `flashvox_cluster_node_load{node="c",what="connections"}`) {
+		t.Fatalf("a's metrics do not list node c's load")
+	}
+}
