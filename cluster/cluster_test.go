@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -262,5 +261,52 @@ func TestClusterHTTP(t *testing.T) {
 	if out.Node != "a" || len(out.Nodes) != 2 || out.Nodes[1].Node != "b" || !out.Nodes[0].Self {
 		t.Fatalf("answer %s", rec.Body.String())
 	}
-	_ = fmt.Sprint()
+}
+
+// TestHostileClusterMessages: a member sends garbage (a holder of the
+// secret is trusted, but its bytes are still bounded and checked): bad
+// frames are counted and dropped, oversized keys and control messages are
+// ignored, and the relay goes on.
+func TestHostileClusterMessages(t *testing.T) {
+	ns := startNodes(t, "a", "b")
+	a, b := ns[0], ns[1]
+	pl := &collector{}
+	defer b.hub.Subscribe("live/z", pl).Close()
+	pub, err := a.hub.Publish("live/z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go pump(pub, stop)
+	testwait.For(t, 10*time.Second, "the relay on b", func() bool { return pl.count() > 5 })
+	nc := a.c.nc // a member's connection, as an insider would have
+	subj := framesSubject("a", "live/z")
+	for _, junk := range [][]byte{nil, {1}, {9, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, make([]byte, 100)} {
+		if err := nc.Publish(subj, junk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := string(make([]byte, maxKey+1))
+	huge := make([]byte, maxControl+1)
+	for _, m := range []struct {
+		subj string
+		data []byte
+	}{
+		{subjWhere, []byte(long)},
+		{subjWantPre + "a", []byte(`{"from":"b","key":"` + long + `"}`)},
+		{subjWantPre + "a", huge},
+		{subjAnnounce, []byte(`{"node":"a.*","key":"live/q"}`)},
+		{subjHeartbeat, huge},
+	} {
+		if err := nc.Publish(m.subj, m.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testwait.For(t, 5*time.Second, "b to count the 4 bad frames", func() bool { return b.c.Stats.BadFrames.Load() == 4 })
+	n := pl.count()
+	testwait.For(t, 5*time.Second, "the relay to go on", func() bool { return pl.count() > n+10 })
+	if len(a.c.Nodes()) != 2 || a.c.Stats.Exports.Load() != 1 {
+		t.Fatalf("after the junk: nodes %v, exports %d", a.c.Nodes(), a.c.Stats.Exports.Load())
+	}
 }

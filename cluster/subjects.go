@@ -17,6 +17,10 @@ const (
 	maxControl = 4096
 )
 
+// FramesSubject is the subject node sends key's frames on (exported for
+// bench/cluster's byte count).
+func FramesSubject(node, key string) string { return framesSubject(node, key) }
+
 func framesSubject(node, key string) string {
 	return subjFramesPre + node + "." + base64.RawURLEncoding.EncodeToString([]byte(key))
 }
