@@ -38,6 +38,7 @@ type Cluster struct {
 	nodes   nodeTable
 	imp     *importer
 	exp     *exporter
+	calls   *calls
 	// relayed is the keys this node publishes as a relay (key → true): not
 	// announced, not answered, not exported again.
 	relayed sync.Map
@@ -78,6 +79,7 @@ func New(o Options) (*Cluster, error) {
 	c.nc = nc
 	c.imp = newImporter(c)
 	c.exp = &exporter{c: c, exports: map[string]*export{}}
+	c.calls = &calls{c: c, byID: map[string]*xcall{}}
 	o.Hub.WatchDemand(c.imp.demand)
 	o.Hub.WatchPublications(c.announce)
 	return c, nil
@@ -171,6 +173,11 @@ func (c *Cluster) beat(leaving bool) {
 	l := c.o.Load()
 	l.CPU = c.imp.cpu.cores(time.Now())
 	hb := heartbeat{Node: c.o.Node, Started: c.started, Load: l, Leaving: leaving}
+	if c.o.Users != nil && !leaving {
+		hb.Users = c.o.Users()
+		hb.Users = hb.Users[:min(len(hb.Users), maxUsers)]
+		hb.Load.Users = len(hb.Users)
+	}
 	if !leaving {
 		c.nodes.seen(hb, true, time.Now())
 	}
@@ -182,7 +189,7 @@ func (c *Cluster) beat(leaving bool) {
 
 func (c *Cluster) onHeartbeat(m *nats.Msg) {
 	var hb heartbeat
-	if !decodeControl(m.Data, &hb) || hb.Node == "" || hb.Node == c.o.Node || len(hb.Node) > 64 {
+	if !decodeBounded(m.Data, maxHeartbeat, &hb) || hb.Node == "" || hb.Node == c.o.Node || len(hb.Node) > 64 {
 		return
 	}
 	if hb.Leaving {

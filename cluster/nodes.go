@@ -15,6 +15,9 @@ type NodeInfo struct {
 	Load     Load      `json:"load"`
 	LastSeen time.Time `json:"lastSeen"`
 	Self     bool      `json:"self,omitempty"`
+	// users online there (not in the JSON: who is online is the call
+	// service's business, not the status page's).
+	users map[string]bool
 }
 
 // heartbeat is the message on subjHeartbeat.
@@ -23,7 +26,14 @@ type heartbeat struct {
 	Started time.Time `json:"started"`
 	Load    Load      `json:"load"`
 	Leaving bool      `json:"leaving,omitempty"` // a node stopping says so
+	Users   []string  `json:"users,omitempty"`   // online there, for calls (at most maxUsers)
 }
+
+// maxUsers bounds the user names of one heartbeat; maxHeartbeat its size.
+const (
+	maxUsers     = 20000
+	maxHeartbeat = 1 << 20
+)
 
 // nodeTable is who is alive: guarded by mu, written by the heartbeat
 // handler and the loop's expiry.
@@ -38,7 +48,11 @@ func (t *nodeTable) seen(hb heartbeat, self bool, now time.Time) bool {
 	defer t.mu.Unlock()
 	n := t.nodes[hb.Node]
 	isNew := n == nil || !n.Started.Equal(hb.Started)
-	t.nodes[hb.Node] = &NodeInfo{Node: hb.Node, Started: hb.Started, Load: hb.Load, LastSeen: now, Self: self}
+	users := make(map[string]bool, len(hb.Users))
+	for _, u := range hb.Users[:min(len(hb.Users), maxUsers)] {
+		users[u] = true
+	}
+	t.nodes[hb.Node] = &NodeInfo{Node: hb.Node, Started: hb.Started, Load: hb.Load, LastSeen: now, Self: self, users: users}
 	return isNew
 }
 
@@ -73,6 +87,22 @@ func (t *nodeTable) touch(node string, now time.Time) {
 	}
 }
 
+// userNode is a node other than self where user is online, "" when none
+// or when user is online on self.
+func (t *nodeTable) userNode(user, self string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n := t.nodes[self]; n != nil && n.users[user] {
+		return ""
+	}
+	for name, n := range t.nodes {
+		if name != self && n.users[user] {
+			return name
+		}
+	}
+	return ""
+}
+
 // list is every node, sorted by name.
 func (t *nodeTable) list() []NodeInfo {
 	t.mu.Lock()
@@ -86,6 +116,8 @@ func (t *nodeTable) list() []NodeInfo {
 }
 
 // decodeControl unmarshals a bounded JSON control message.
-func decodeControl(b []byte, v any) bool {
-	return len(b) <= maxControl && json.Unmarshal(b, v) == nil
+func decodeControl(b []byte, v any) bool { return decodeBounded(b, maxControl, v) }
+
+func decodeBounded(b []byte, limit int, v any) bool {
+	return len(b) <= limit && json.Unmarshal(b, v) == nil
 }

@@ -20,7 +20,10 @@ type Options struct {
 	Heartbeat    time.Duration
 	Hub          *media.Hub
 	// Load tells this node's load for its heartbeat (CPU is measured here).
-	Load   func() Load
+	Load func() Load
+	// Users tells the users online here for the heartbeat (calls between
+	// nodes find the callee's node by it); nil = none.
+	Users  func() []string
 	Logger *slog.Logger
 }
 
@@ -30,4 +33,5 @@ type Load struct {
 	Streams     int     `json:"streams"`     // publishers in the hub, relays included
 	Calls       int     `json:"calls"`       // calls ringing or answered
 	CPU         float64 `json:"cpu"`         // cores used by the process over the last heartbeat
+	Users       int     `json:"users"`       // users online (their names go to the other nodes only)
 }

@@ -183,6 +183,7 @@ func (im *importer) handle(e event) {
 			im.ask(r, time.Now())
 		}
 	case evNodeGone:
+		im.c.calls.nodeGone(e.node)
 		for _, r := range im.relays {
 			if r.src == e.node {
 				im.c.log.Warn("cluster relay source lost", "stream", r.key, "from", e.node)

@@ -114,3 +114,103 @@ func streamAcross(t *testing.T, nodes []*server) {
 		t.Fatalf("a's metrics do not list node c's load")
 	}
 }
+
+// TestPeerClusterCallAcrossNodes: alice, a headless RTMP phone on node a,
+// calls bob, one on node b (embedded NATS): each hears the other's tone
+// and bob gets alice's DTMF; the call's owner is a (the caller's node).
+func TestPeerClusterCallAcrossNodes(t *testing.T) {
+	testpeer.SkipShort(t, "real processes")
+	a, b := startClusterPair(t)
+	dir := t.TempDir()
+	aRec, bRec := filepath.Join(dir, "alice.wav"), filepath.Join(dir, "bob.wav")
+	bob := b.phone(t, "bob", "answer", "--play", writeTone(t, 880), "--record", bRec, "--codec", "nellymoser", "--timeout", "30s")
+	waitUsersOn(t, a, "b", 1) // a learns from b's heartbeats that bob is online there
+	alice := a.phone(t, "alice", "call", "bob", "--play", writeTone(t, 440), "--record", aRec, "--duration", "5s", "--codec", "speex", "--dtmf", "7")
+	if code, out := alice.wait(t, 20*time.Second); code != 0 {
+		t.Fatalf("alice exit %d: %s", code, out)
+	}
+	code, out := bob.wait(t, 10*time.Second)
+	if code != 0 || !strings.Contains(out, "DTMF 7") {
+		t.Fatalf("bob exit %d: %s", code, out)
+	}
+	w, o, secs := toneLevels(t, bRec, 440, 880)
+	t.Logf("bob (node b) heard %.1f s: 440 Hz %.1f dB, 880 Hz %.1f dB", secs, w, o)
+	if w < -20 || w-o < 20 {
+		t.Errorf("bob must hear alice's 440 Hz")
+	}
+	w, o, secs = toneLevels(t, aRec, 880, 440)
+	t.Logf("alice (node a) heard %.1f s: 880 Hz %.1f dB, 440 Hz %.1f dB", secs, w, o)
+	if w < -20 || w-o < 20 {
+		t.Errorf("alice must hear bob's 880 Hz")
+	}
+}
+
+// startClusterPair starts nodes a and b with embedded NATS routed to each
+// other, and waits until each sees both.
+func startClusterPair(t *testing.T) (*server, *server) {
+	t.Helper()
+	routes := []string{"127.0.0.1:" + strconv.Itoa(testpeer.FreePort(t)), "127.0.0.1:" + strconv.Itoa(testpeer.FreePort(t))}
+	yaml := fmt.Sprintf("cluster:\n  routes: [%s]\n", strings.Join(routes, ", "))
+	a := startClusterNode(t, "a", yaml, "FLASHVOX_CLUSTER_LISTEN="+routes[0])
+	b := startClusterNode(t, "b", yaml, "FLASHVOX_CLUSTER_LISTEN="+routes[1])
+	for _, s := range []*server{a, b} {
+		testwait.For(t, 15*time.Second, "both nodes in /api/v1/cluster", func() bool { return strings.Join(clusterNodes(t, s), ",") == "a,b" })
+	}
+	return a, b
+}
+
+// waitUsersOn waits until s's /api/v1/cluster says node has users online.
+func waitUsersOn(t *testing.T, s *server, node string, users int) {
+	t.Helper()
+	testwait.For(t, 15*time.Second, fmt.Sprintf("%d users online on %s", users, node), func() bool {
+		var out struct {
+			Nodes []struct {
+				Node string
+				Load struct{ Users int }
+			}
+		}
+		if json.Unmarshal([]byte(httpGet(t, s.api+"/cluster")), &out) != nil {
+			return false
+		}
+		for _, n := range out.Nodes {
+			if n.Node == node && n.Load.Users == users {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// TestPeerClusterCallNodeLost: alice (HTTP API) on a calls bob (HTTP API)
+// on b; bob answers; b is SIGKILLed: alice's call ends with reason
+// node_lost after three missed heartbeats, and a call to bob is then
+// refused as offline.
+func TestPeerClusterCallNodeLost(t *testing.T) {
+	testpeer.SkipShort(t, "real processes")
+	a, b := startClusterPair(t)
+	bob := b.login(t, "bob")
+	waitUsersOn(t, a, "b", 1)
+	alice := a.login(t, "alice")
+	var out struct{ Call string }
+	if code := alice.do("POST", "/calls", `{"to":"bob"}`, &out); code != 201 {
+		t.Fatalf("invite: %d", code)
+	}
+	alice.expect("ringing", "", 5*time.Second)
+	in := bob.expect("incoming", "", 5*time.Second)
+	if in.From != "alice" {
+		t.Fatalf("bob's incoming call is from %q", in.From)
+	}
+	if code := bob.do("POST", "/calls/"+in.Call+"/accept", "{}", nil); code != 200 {
+		t.Fatalf("accept: %d", code)
+	}
+	alice.expect("accepted", "", 5*time.Second)
+	if err := b.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	alice.expect("bye", "node_lost", 10*time.Second)
+	testwait.For(t, 5*time.Second, "a to drop b", func() bool { return strings.Join(clusterNodes(t, a), ",") == "a" })
+	if code := alice.do("POST", "/calls", `{"to":"bob"}`, &out); code != 201 {
+		t.Fatalf("invite after the loss: %d", code)
+	}
+	alice.expect("rejected", "offline", 5*time.Second)
+}

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -13,28 +15,76 @@ import (
 	"github.com/flashvox/flashvox/rtmp"
 )
 
-// newCluster joins the cluster of cluster: (nil when off) and serves
-// GET /api/v1/cluster on mux (who may read it: docs/SECURITY.md, like
-// /metrics).
-func newCluster(cfg config.Cluster, logger *slog.Logger, reg *prometheus.Registry, mux *http.ServeMux,
-	hub *media.Hub, rs *rtmp.Server, calls *call.Service) (*cluster.Cluster, error) {
+// clusterPeers are what the cluster reports of this node, filled in by
+// newServices after the components exist (the heartbeats start with
+// Serve, after newServices returned).
+type clusterPeers struct {
+	rs    *rtmp.Server
+	calls *call.Service
+}
+
+// newCluster joins the cluster of cluster: (nil when off); it is created
+// before the call service, whose gateway it is for users on other nodes.
+func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, p *clusterPeers) (*cluster.Cluster, error) {
 	if !cfg.Enabled {
 		return nil, nil
 	}
-	c, err := cluster.New(cluster.Options{
+	return cluster.New(cluster.Options{
 		Node: cfg.NodeName(), Secret: cfg.Secret, NATSURL: cfg.NATSURL,
 		Listen: cfg.Listen, Routes: cfg.Routes, ClientListen: cfg.ClientListen, Heartbeat: cfg.Heartbeat,
 		Hub: hub, Logger: logger.With("component", "cluster"),
 		Load: func() cluster.Load {
-			return cluster.Load{Connections: int(rs.Stats().Active), Streams: int(hub.Stats.Publishers.Load()), Calls: calls.Count()}
+			return cluster.Load{Connections: int(p.rs.Stats().Active), Streams: int(hub.Stats.Publishers.Load()), Calls: p.calls.Count()}
+		},
+		Users: func() []string {
+			var online []string
+			for user, status := range p.calls.Presence() {
+				if status != call.Offline {
+					online = append(online, user)
+				}
+			}
+			return online
 		},
 	})
-	if err != nil {
-		return nil, err
+}
+
+// serveCluster lets other nodes ring this node's users and serves
+// GET /api/v1/cluster on mux (who may read it: docs/SECURITY.md, like
+// /metrics).
+func serveCluster(c *cluster.Cluster, calls *call.Service, reg *prometheus.Registry, mux *http.ServeMux) error {
+	if c == nil {
+		return nil
+	}
+	if err := c.ServeCalls(calls); err != nil {
+		return fmt.Errorf("cluster: %w", err)
 	}
 	mux.Handle("GET /api/v1/cluster", c)
 	registerClusterMetrics(reg, c)
-	return c, nil
+	return nil
+}
+
+// gateways chains call gateways: the first that routes a name dials it
+// (the SIP bridge's numbers and phones, then users on other nodes).
+type gateways []call.Gateway
+
+// Routes reports whether one of the gateways routes to.
+func (g gateways) Routes(to string) bool {
+	for _, gw := range g {
+		if gw.Routes(to) {
+			return true
+		}
+	}
+	return false
+}
+
+// Dial dials to through the first gateway that routes it.
+func (g gateways) Dial(x call.External, from, to string) (call.Leg, error) {
+	for _, gw := range g {
+		if gw.Routes(to) {
+			return gw.Dial(x, from, to)
+		}
+	}
+	return nil, errors.New("no route")
 }
 
 // registerClusterMetrics exports the cluster's counters and one series per
@@ -61,7 +111,7 @@ func registerClusterMetrics(reg *prometheus.Registry, c *cluster.Cluster) {
 		counter("bad_frames_total", "Frames from other nodes that did not decode.", func() float64 { return float64(st.BadFrames.Load()) }),
 		counter("nodes_lost_total", "Nodes that went silent for three heartbeats.", func() float64 { return float64(st.NodesLost.Load()) }),
 		nodeCollector{c: c, desc: prometheus.NewDesc("flashvox_cluster_node_load",
-			"Each live node's load from its last heartbeat: connections, streams, calls, cpu (cores).", []string{"node", "what"}, nil)},
+			"Each live node's load from its last heartbeat: connections, streams, calls, users, cpu (cores).", []string{"node", "what"}, nil)},
 	)
 }
 
@@ -74,11 +124,11 @@ type nodeCollector struct {
 // Describe sends the one descriptor (prometheus.Collector).
 func (n nodeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- n.desc }
 
-// Collect sends four series per node (prometheus.Collector).
+// Collect sends five series per node (prometheus.Collector).
 func (n nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, x := range n.c.Nodes() {
 		for what, v := range map[string]float64{"connections": float64(x.Load.Connections), "streams": float64(x.Load.Streams),
-			"calls": float64(x.Load.Calls), "cpu": x.Load.CPU} {
+			"calls": float64(x.Load.Calls), "cpu": x.Load.CPU, "users": float64(x.Load.Users)} {
 			ch <- prometheus.MustNewConstMetric(n.desc, prometheus.GaugeValue, v, x.Node, what)
 		}
 	}

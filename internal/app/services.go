@@ -100,9 +100,29 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	registerCDRMetrics(reg, cdrs)
 	// Disabled accounts' sessions end (store.go); abandon undoes a failed start.
 	recheck := startSessionRecheck(auth, db, logger.With("component", "auth"))
-	abandon := func(err error) error { recheck(); cdrs.close(); return closeStore(db, err) }
+	// The cluster (cluster.go), before the call service: it is its gateway
+	// to users on other nodes.
+	peers := &clusterPeers{}
+	cl, err := newCluster(cfg.Cluster, logger, hub, peers)
+	if err != nil {
+		recheck()
+		cdrs.close()
+		return nil, closeStore(db, err)
+	}
+	abandon := func(err error) error {
+		if cl != nil {
+			cl.Close()
+		}
+		recheck()
+		cdrs.close()
+		return closeStore(db, err)
+	}
+	var remote call.Gateway
+	if cl != nil {
+		remote = cl.Gateway()
+	}
 	sip, calls, confs, err := startSignalling(cfg, logger, reg, hub, tc, auth, guard,
-		signallingStore{names: names, records: cdrs.recorder(), registrations: sipRegistrations(db)})
+		signallingStore{names: names, records: cdrs.recorder(), registrations: sipRegistrations(db)}, remote)
 	if err != nil {
 		return nil, abandon(err)
 	}
@@ -124,13 +144,13 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	if err != nil {
 		return nil, abandon(err)
 	}
-	cl, err := newCluster(cfg.Cluster, logger, reg, mux, hub, rs, calls) // cluster.go
-	if err != nil {
+	if err := serveCluster(cl, calls, reg, mux); err != nil { // cluster.go
 		if rtc != nil {
 			rtc.Close()
 		}
 		return nil, abandon(err)
 	}
+	peers.rs, peers.calls = rs, calls
 	return &services{cluster: cl, rtc: rtc, hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck}, nil
 }
 
