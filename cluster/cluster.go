@@ -58,7 +58,11 @@ func New(o Options) (*Cluster, error) {
 	c := &Cluster{o: o, log: o.Logger, started: time.Now().UTC().Truncate(time.Millisecond), nodes: nodeTable{nodes: map[string]*NodeInfo{}}}
 	opts := []nats.Option{nats.Name("flashvox " + o.Node), nats.Token(o.Secret), nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond), nats.Timeout(5 * time.Second),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { c.log.Warn("cluster: nats disconnected", "err", err) }),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil { // nil: our own Close
+				c.log.Warn("cluster: nats disconnected", "err", err)
+			}
+		}),
 		nats.ReconnectHandler(func(*nats.Conn) { c.log.Info("cluster: nats reconnected") }),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { c.log.Warn("cluster: nats", "err", err) }),
 	}

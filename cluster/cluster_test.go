@@ -45,13 +45,23 @@ func testLogger(t testing.TB) *slog.Logger {
 // startNodes starts len(names) embedded nodes routed to each other.
 func startNodes(t testing.TB, names ...string) []*node {
 	t.Helper()
+	return startNodesWith(t, names, nil)
+}
+
+// startNodesWith is startNodes with a hook that changes each node's options.
+func startNodesWith(t testing.TB, names []string, change func(i int, o *Options)) []*node {
+	t.Helper()
 	routes := make([]string, len(names))
 	for i := range names {
 		routes[i] = "127.0.0.1:" + strconv.Itoa(testpeer.FreePort(t))
 	}
 	nodes := make([]*node, len(names))
 	for i, name := range names {
-		nodes[i] = startNode(t, Options{Node: name, Secret: testSecret, Listen: routes[i], Routes: routes, Heartbeat: 200 * time.Millisecond})
+		o := Options{Node: name, Secret: testSecret, Listen: routes[i], Routes: routes, Heartbeat: 200 * time.Millisecond}
+		if change != nil {
+			change(i, &o)
+		}
+		nodes[i] = startNode(t, o)
 	}
 	for _, n := range nodes {
 		testwait.For(t, 10*time.Second, n.c.Node()+" sees every node", func() bool { return len(n.c.Nodes()) == len(names) })
