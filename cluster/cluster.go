@@ -25,6 +25,7 @@ type Stats struct {
 	BadFrames     atomic.Uint64 // received frames that did not decode
 	DroppedEvents atomic.Uint64 // control messages lost to a full loop queue (the next heartbeat retries)
 	NodesLost     atomic.Uint64 // nodes that missed three heartbeats
+	NameClashes   atomic.Uint64 // heartbeats of another node with this node's name
 }
 
 // Cluster is this node's membership: the NATS connection (and embedded
@@ -193,7 +194,15 @@ func (c *Cluster) beat(leaving bool) {
 
 func (c *Cluster) onHeartbeat(m *nats.Msg) {
 	var hb heartbeat
-	if !decodeBounded(m.Data, maxHeartbeat, &hb) || hb.Node == "" || hb.Node == c.o.Node || len(hb.Node) > 64 {
+	if !decodeBounded(m.Data, maxHeartbeat, &hb) || hb.Node == "" || len(hb.Node) > 64 {
+		return
+	}
+	if hb.Node == c.o.Node {
+		if !hb.Started.Equal(c.started) && c.Stats.NameClashes.Add(1) == 1 {
+			// Two nodes under one name would take each other's calls
+			// and streams: say it loudly (once; the metric counts).
+			c.log.Error("cluster: another node uses this node's name (cluster.node must be unique)", "node", hb.Node)
+		}
 		return
 	}
 	if hb.Leaving {
@@ -241,7 +250,7 @@ func (c *Cluster) Nodes() []NodeInfo { return c.nodes.list() }
 func (c *Cluster) Conn() *nats.Conn { return c.nc }
 
 // ServeHTTP answers GET /api/v1/cluster: this node's name and every live
-// node with its load (docs/PROTOCOL.md).
+// node with its load (docs/CLUSTER.md "Observability").
 func (c *Cluster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

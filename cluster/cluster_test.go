@@ -320,3 +320,15 @@ func TestHostileClusterMessages(t *testing.T) {
 		t.Fatalf("after the junk: nodes %v, exports %d", a.c.Nodes(), a.c.Stats.Exports.Load())
 	}
 }
+
+// TestNodeNameClash: a second node under an existing name is noticed
+// (embedded servers already refuse a route from a same-named server; a
+// client of the same NATS is not refused by NATS).
+func TestNodeNameClash(t *testing.T) {
+	client := "127.0.0.1:" + strconv.Itoa(testpeer.FreePort(t))
+	a := startNode(t, Options{Node: "a", Secret: testSecret, Listen: "127.0.0.1:0", ClientListen: client, Heartbeat: 200 * time.Millisecond})
+	dup := startNode(t, Options{Node: "a", Secret: testSecret, NATSURL: "nats://" + client, Heartbeat: 200 * time.Millisecond})
+	testwait.For(t, 10*time.Second, "both a's to see the clash", func() bool {
+		return a.c.Stats.NameClashes.Load() > 0 && dup.c.Stats.NameClashes.Load() > 0
+	})
+}

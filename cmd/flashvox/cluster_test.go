@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -79,6 +81,17 @@ func TestPeerClusterStreamAcrossNodes(t *testing.T) {
 			nodes = append(nodes, startClusterNode(t, name, "", url))
 		}
 		streamAcross(t, nodes)
+		// A node with another secret is refused by the server and does not start.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		wrong := exec.CommandContext(ctx, flashvoxBin(t))
+		wrong.Env = append(os.Environ(), "FLASHVOX_RTMP_LISTEN=127.0.0.1:0", "FLASHVOX_HTTP_LISTEN=127.0.0.1:0", "FLASHVOX_SIP_LISTEN=127.0.0.1:0",
+			"FLASHVOX_RTMFP_LISTEN=127.0.0.1:0", "FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_NODE=spy",
+			"FLASHVOX_CLUSTER_SECRET=not-the-cluster-secret-42", url)
+		msg, err := wrong.CombinedOutput()
+		if err == nil || !strings.Contains(strings.ToLower(string(msg)), "authorization") {
+			t.Fatalf("a node with a wrong secret: %v\n%s", err, msg)
+		}
 	})
 }
 
