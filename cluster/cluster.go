@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -177,7 +178,7 @@ func (m *cpuMeter) cores(now time.Time) float64 {
 func (c *Cluster) beat(leaving bool) {
 	l := c.o.Load()
 	l.CPU = c.imp.cpu.cores(time.Now())
-	hb := heartbeat{Node: c.o.Node, Started: c.started, Load: l, Leaving: leaving}
+	hb := heartbeat{Node: c.o.Node, Started: c.started, Load: l, Leaving: leaving, RTMP: c.o.RTMPURL}
 	if c.o.Users != nil && !leaving {
 		hb.Users = c.o.Users()
 		hb.Users = hb.Users[:min(len(hb.Users), maxUsers)]
@@ -241,6 +242,21 @@ func (c *Cluster) announce(key string) {
 func (c *Cluster) isRelayed(key string) bool {
 	_, ok := c.relayed.Load(key)
 	return ok
+}
+
+// Redirect is where to send a new RTMP connect to app while this node has
+// more than RedirectAbove client connections: the least loaded other node
+// below that mark (as of its last heartbeat), or "" (stay here: also when
+// every node is as full, so nothing bounces for ever).
+func (c *Cluster) Redirect(app string) string {
+	if c.o.RedirectAbove <= 0 || c.o.Load().Connections <= c.o.RedirectAbove {
+		return ""
+	}
+	to := c.nodes.leastLoaded(c.o.Node, c.o.RedirectAbove)
+	if to == "" {
+		return ""
+	}
+	return strings.TrimRight(to, "/") + "/" + app
 }
 
 // Nodes is every live node, this one included, sorted by name.

@@ -332,3 +332,22 @@ func TestNodeNameClash(t *testing.T) {
 		return a.c.Stats.NameClashes.Load() > 0 && dup.c.Stats.NameClashes.Load() > 0
 	})
 }
+
+func TestLeastLoaded(t *testing.T) {
+	now := time.Now()
+	tab := nodeTable{nodes: map[string]*NodeInfo{}}
+	for _, n := range []struct {
+		name, rtmp string
+		conns      int
+	}{{"self", "rtmp://s", 0}, {"full", "rtmp://f", 50}, {"light", "rtmp://l", 3}, {"unreachable", "", 0}, {"busy", "rtmp://b", 10}} {
+		tab.seen(heartbeat{Node: n.name, RTMP: n.rtmp, Load: Load{Connections: n.conns}}, n.name == "self", now)
+	}
+	for _, c := range []struct {
+		limit int
+		want  string
+	}{{50, "rtmp://l"}, {4, "rtmp://l"}, {3, ""}, {0, ""}} {
+		if got := tab.leastLoaded("self", c.limit); got != c.want {
+			t.Errorf("below %d: got %q, want %q", c.limit, got, c.want)
+		}
+	}
+}

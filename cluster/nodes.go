@@ -18,6 +18,7 @@ type NodeInfo struct {
 	// users online there (not in the JSON: who is online is the call
 	// service's business, not the status page's).
 	users map[string]bool
+	rtmp  string // how clients reach it, for redirects ("" = never there)
 }
 
 // heartbeat is the message on subjHeartbeat.
@@ -27,6 +28,7 @@ type heartbeat struct {
 	Load    Load      `json:"load"`
 	Leaving bool      `json:"leaving,omitempty"` // a node stopping says so
 	Users   []string  `json:"users,omitempty"`   // online there, for calls (at most maxUsers)
+	RTMP    string    `json:"rtmp,omitempty"`    // how clients reach it (redirects)
 }
 
 // maxUsers bounds the user names of one heartbeat; maxHeartbeat its size.
@@ -52,7 +54,7 @@ func (t *nodeTable) seen(hb heartbeat, self bool, now time.Time) bool {
 	for _, u := range hb.Users[:min(len(hb.Users), maxUsers)] {
 		users[u] = true
 	}
-	t.nodes[hb.Node] = &NodeInfo{Node: hb.Node, Started: hb.Started, Load: hb.Load, LastSeen: now, Self: self, users: users}
+	t.nodes[hb.Node] = &NodeInfo{Node: hb.Node, Started: hb.Started, Load: hb.Load, LastSeen: now, Self: self, users: users, rtmp: hb.RTMP}
 	return isNew
 }
 
@@ -101,6 +103,20 @@ func (t *nodeTable) userNode(user, self string) string {
 		}
 	}
 	return ""
+}
+
+// leastLoaded is the RTMP URL of the node other than self with the fewest
+// connections, fewer than limit; "" when none.
+func (t *nodeTable) leastLoaded(self string, limit int) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	best, fewest := "", limit
+	for name, n := range t.nodes {
+		if name != self && n.rtmp != "" && n.Load.Connections < fewest {
+			best, fewest = n.rtmp, n.Load.Connections
+		}
+	}
+	return best
 }
 
 // list is every node, sorted by name.

@@ -18,7 +18,12 @@ type Options struct {
 	Routes       []string
 	ClientListen string
 	Heartbeat    time.Duration
-	Hub          *media.Hub
+	// RTMPURL is how clients reach this node (for the others' redirects);
+	// RedirectAbove the client connections above which Redirect sends new
+	// ones to the least loaded other node (0 = never).
+	RTMPURL       string
+	RedirectAbove int
+	Hub           *media.Hub
 	// Load tells this node's load for its heartbeat (CPU is measured here).
 	Load func() Load
 	// Users tells the users online here for the heartbeat (calls between

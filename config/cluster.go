@@ -35,6 +35,13 @@ type Cluster struct {
 	// Heartbeat is how often the node publishes its load; a node silent
 	// for three heartbeats is gone.
 	Heartbeat time.Duration `yaml:"heartbeat"`
+	// RTMPURL is how clients reach this node's RTMP listener
+	// (rtmp://HOST:PORT), told to the other nodes for redirects; "" =
+	// never redirect a client here.
+	RTMPURL string `yaml:"rtmp_url"`
+	// RedirectAbove redirects a new RTMP connect to the least loaded other
+	// node while this one has more client connections than this (0 = never).
+	RedirectAbove int `yaml:"redirect_above"`
 }
 
 // minClusterSecret is the shortest accepted cluster.secret.
@@ -74,6 +81,15 @@ func (c *Config) validateCluster() error {
 		return &Error{Key: "cluster.secret", Msg: fmt.Sprintf("must be %d characters or more when cluster.enabled (every node shares it)", minClusterSecret)}
 	}
 	if err := durRange("cluster.heartbeat", k.Heartbeat, 100*time.Millisecond, time.Minute)(); err != nil {
+		return err
+	}
+	if k.RTMPURL != "" {
+		u, err := url.Parse(k.RTMPURL)
+		if err != nil || u.Scheme != "rtmp" || u.Host == "" || u.RawQuery != "" {
+			return &Error{Key: "cluster.rtmp_url", Msg: fmt.Sprintf("must be rtmp://HOST:PORT, got %q", k.RTMPURL)}
+		}
+	}
+	if err := intRange("cluster.redirect_above", k.RedirectAbove, 0, 1_000_000)(); err != nil {
 		return err
 	}
 	if k.NATSURL != "" {

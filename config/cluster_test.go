@@ -21,6 +21,8 @@ func TestClusterValidation(t *testing.T) {
 		{"node with a dot", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_NODE=a.b"}, "cluster.node"},
 		{"bad url", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_NATS_URL=http://x"}, "cluster.nats_url"},
 		{"bad listen", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_LISTEN=nowhere"}, "cluster.listen"},
+		{"rtmp url", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_RTMP_URL=http://x"}, "cluster.rtmp_url"},
+		{"redirect", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_RTMP_URL=rtmp://10.0.0.2:1935", "FLASHVOX_CLUSTER_REDIRECT_ABOVE=100"}, ""},
 		{"heartbeat", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_HEARTBEAT=1ms"}, "cluster.heartbeat"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

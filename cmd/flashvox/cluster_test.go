@@ -227,3 +227,35 @@ func TestPeerClusterCallNodeLost(t *testing.T) {
 	}
 	alice.expect("rejected", "offline", 5*time.Second)
 }
+
+// TestPeerClusterRedirect: node a, above cluster.redirect_above (1
+// connection: ffmpeg's publisher), redirects a new RTMP connect to node b
+// (cluster.rtmp_url), FMS-style; the player that follows it hears a's
+// stream on b.
+func TestPeerClusterRedirect(t *testing.T) {
+	testpeer.SkipShort(t, "real peers")
+	testpeer.Require(t, "rtmpdump")
+	routes := []string{"127.0.0.1:" + strconv.Itoa(testpeer.FreePort(t)), "127.0.0.1:" + strconv.Itoa(testpeer.FreePort(t))}
+	yaml := fmt.Sprintf("cluster:\n  routes: [%s]\n", strings.Join(routes, ", "))
+	bRTMP := freeAddr(t)
+	a := startClusterNode(t, "a", yaml, "FLASHVOX_CLUSTER_LISTEN="+routes[0], "FLASHVOX_CLUSTER_REDIRECT_ABOVE=1")
+	b := startClusterNode(t, "b", yaml, "FLASHVOX_CLUSTER_LISTEN="+routes[1], "FLASHVOX_RTMP_LISTEN="+bRTMP, "FLASHVOX_CLUSTER_RTMP_URL=rtmp://"+bRTMP)
+	for _, s := range []*server{a, b} {
+		testwait.For(t, 15*time.Second, "both nodes in /api/v1/cluster", func() bool { return strings.Join(clusterNodes(t, s), ",") == "a,b" })
+	}
+	tone := writeConfTone(t, 600, 16000, 60)
+	testpeer.Start(t, 90*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", tone,
+		"-c:a", "nellymoser", "-ar", "16000", "-ac", "1", "-f", "flv", "rtmp://"+rtmpHost(a)+"/live/tone")
+	testwait.For(t, 10*time.Second, "a's publisher", func() bool {
+		return strings.Contains(httpGet(t, strings.TrimSuffix(a.api, "/api/v1")+"/metrics"), "flashvox_publishers 1\n")
+	})
+	out, _ := testpeer.Run(t, 20*time.Second, "timeout", "-s", "INT", "5", "rtmpdump", "-V", "-r", "rtmp://"+rtmpHost(a)+"/live/tone", "--live", "-o", "/dev/null")
+	want := "redirected to rtmp://" + bRTMP + "/live"
+	if !strings.Contains(out, want) {
+		t.Fatalf("a second connect to a: want %q in rtmpdump's output:\n%s", want, out)
+	}
+	// Following the redirect: the same stream, from b.
+	flv := filepath.Join(t.TempDir(), "b.flv")
+	testpeer.Start(t, 30*time.Second, "rtmpdump", "-r", "rtmp://"+bRTMP+"/live/tone", "--live", "-o", flv)
+	testwait.For(t, 15*time.Second, "the redirected player to get a's stream on b", func() bool { return flvAudio(flv) > 20 })
+}

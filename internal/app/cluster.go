@@ -13,6 +13,7 @@ import (
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/session"
 )
 
 // clusterPeers are what the cluster reports of this node, filled in by
@@ -32,6 +33,7 @@ func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, p *clus
 	return cluster.New(cluster.Options{
 		Node: cfg.NodeName(), Secret: cfg.Secret, NATSURL: cfg.NATSURL,
 		Listen: cfg.Listen, Routes: cfg.Routes, ClientListen: cfg.ClientListen, Heartbeat: cfg.Heartbeat,
+		RTMPURL: cfg.RTMPURL, RedirectAbove: cfg.RedirectAbove,
 		Hub: hub, Logger: logger.With("component", "cluster"),
 		Load: func() cluster.Load {
 			return cluster.Load{Connections: int(p.rs.Stats().Active), Streams: int(hub.Stats.Publishers.Load()), Calls: p.calls.Count()}
@@ -61,6 +63,21 @@ func serveCluster(c *cluster.Cluster, calls *call.Service, reg *prometheus.Regis
 	mux.Handle("GET /api/v1/cluster", c)
 	registerClusterMetrics(reg, c)
 	return nil
+}
+
+// rtmpRedirect is the sessions' redirect (session.Options.Redirect): the
+// cluster's choice for RTMP connects (RTMFP clients are not sent to an
+// rtmp:// URL); nil without a cluster.
+func rtmpRedirect(c *cluster.Cluster) func(string, session.Transport) string {
+	if c == nil {
+		return nil
+	}
+	return func(app string, t session.Transport) string {
+		if _, ok := t.(*rtmp.Conn); !ok {
+			return ""
+		}
+		return c.Redirect(app)
+	}
 }
 
 // gateways chains call gateways: the first that routes a name dials it

@@ -131,7 +131,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	(&web.Pages{SWF: swfPath(), RTMPPort: listenPort(cfg.RTMP.Listen)}).Register(mux)
 	registerAdmin(mux, db, auth, guard, cfg.SIP.Realm) // /api/v1/admin/… (store.go)
 	apps, transcode := newApps(cfg, appDeps{calls: calls, auth: auth, confs: confs, guard: guard, log: callLog}, logger)
-	rs, sessions := newRTMPServer(cfg, logger, reg, hub, tc, apps, transcode)
+	rs, sessions := newRTMPServer(cfg, logger, reg, hub, tc, apps, transcode, rtmpRedirect(cl))
 	tunnel := rtmpt.New(rs, rtmpt.Options{
 		MaxSessions:      cfg.RTMP.RTMPTMaxSessions,
 		MaxSessionsPerIP: cfg.RTMP.RTMPTMaxSessionsPerIP,
@@ -157,7 +157,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 // newRTMPServer is the RTMP server and the session handler behind it
 // (which RTMPT and RTMFP share), with their metrics.
 func newRTMPServer(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service,
-	apps map[string]session.App, policies map[string]session.TranscodePolicy) (*rtmp.Server, *session.Handler) {
+	apps map[string]session.App, policies map[string]session.TranscodePolicy, redirect func(string, session.Transport) string) (*rtmp.Server, *session.Handler) {
 	sessionStats := &session.Stats{}
 	sessionLog := logger.With("component", "session")
 	refusals := ratelog.New(ratelog.Options{Logger: sessionLog})
@@ -172,6 +172,7 @@ func newRTMPServer(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regi
 		Transcode:      policies,
 		MaxTranscoders: maxTranscoders(cfg.RTMP.MaxTranscoders),
 		Stats:          sessionStats,
+		Redirect:       redirect, // the cluster's load placement (cluster.go)
 	}}
 	rs := &rtmp.Server{
 		Config: rtmp.ConnConfig{
