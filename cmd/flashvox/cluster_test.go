@@ -129,43 +129,55 @@ func streamAcross(t *testing.T, nodes []*server) {
 }
 
 // TestPeerClusterCallAcrossNodes: alice, a headless RTMP phone on node a,
-// calls bob, one on node b (embedded NATS): each hears the other's tone
-// and bob gets alice's DTMF; the call's owner is a (the caller's node).
+// calls bob, a headless phone on node b (embedded NATS), over RTMP and
+// then over RTMFP: each hears the other's tone and bob gets alice's DTMF;
+// the call's owner is a (the caller's node).
 func TestPeerClusterCallAcrossNodes(t *testing.T) {
 	testpeer.SkipShort(t, "real processes")
-	a, b := startClusterPair(t)
-	dir := t.TempDir()
-	aRec, bRec := filepath.Join(dir, "alice.wav"), filepath.Join(dir, "bob.wav")
-	bob := b.phone(t, "bob", "answer", "--play", writeTone(t, 880), "--record", bRec, "--codec", "nellymoser", "--timeout", "30s")
-	waitUsersOn(t, a, "b", 1) // a learns from b's heartbeats that bob is online there
-	alice := a.phone(t, "alice", "call", "bob", "--play", writeTone(t, 440), "--record", aRec, "--duration", "5s", "--codec", "speex", "--dtmf", "7")
-	if code, out := alice.wait(t, 20*time.Second); code != 0 {
-		t.Fatalf("alice exit %d: %s", code, out)
-	}
-	code, out := bob.wait(t, 10*time.Second)
-	if code != 0 || !strings.Contains(out, "DTMF 7") {
-		t.Fatalf("bob exit %d: %s", code, out)
-	}
-	w, o, secs := toneLevels(t, bRec, 440, 880)
-	t.Logf("bob (node b) heard %.1f s: 440 Hz %.1f dB, 880 Hz %.1f dB", secs, w, o)
-	if w < -20 || w-o < 20 {
-		t.Errorf("bob must hear alice's 440 Hz")
-	}
-	w, o, secs = toneLevels(t, aRec, 880, 440)
-	t.Logf("alice (node a) heard %.1f s: 880 Hz %.1f dB, 440 Hz %.1f dB", secs, w, o)
-	if w < -20 || w-o < 20 {
-		t.Errorf("alice must hear bob's 880 Hz")
+	udp := freeAddr(t)
+	a, b := startClusterPair(t, "FLASHVOX_RTMFP_LISTEN="+udp)
+	for _, c := range []struct{ name, bobURL string }{
+		{"rtmp to rtmp", b.phoneURL},
+		{"rtmp to rtmfp", "rtmfp://" + udp + "/phone"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			bobAt := *b
+			bobAt.phoneURL = c.bobURL
+			dir := t.TempDir()
+			aRec, bRec := filepath.Join(dir, "alice.wav"), filepath.Join(dir, "bob.wav")
+			bob := bobAt.phone(t, "bob", "answer", "--play", writeTone(t, 880), "--record", bRec, "--codec", "nellymoser", "--timeout", "30s")
+			waitUsersOn(t, a, "b", 1) // a learns from b's heartbeats that bob is online there
+			alice := a.phone(t, "alice", "call", "bob", "--play", writeTone(t, 440), "--record", aRec, "--duration", "5s", "--codec", "speex", "--dtmf", "7")
+			if code, out := alice.wait(t, 20*time.Second); code != 0 {
+				t.Fatalf("alice exit %d: %s", code, out)
+			}
+			code, out := bob.wait(t, 10*time.Second)
+			if code != 0 || !strings.Contains(out, "DTMF 7") {
+				t.Fatalf("bob exit %d: %s", code, out)
+			}
+			w, o, secs := toneLevels(t, bRec, 440, 880)
+			t.Logf("bob (node b) heard %.1f s: 440 Hz %.1f dB, 880 Hz %.1f dB", secs, w, o)
+			if w < -20 || w-o < 20 {
+				t.Errorf("bob must hear alice's 440 Hz")
+			}
+			w, o, secs = toneLevels(t, aRec, 880, 440)
+			t.Logf("alice (node a) heard %.1f s: 880 Hz %.1f dB, 440 Hz %.1f dB", secs, w, o)
+			if w < -20 || w-o < 20 {
+				t.Errorf("alice must hear bob's 880 Hz")
+			}
+			waitUsersOn(t, a, "b", 0) // bob's phone is gone before the next run
+		})
 	}
 }
 
 // startClusterPair starts nodes a and b with embedded NATS routed to each
 // other, and waits until each sees both.
-func startClusterPair(t *testing.T) (*server, *server) {
+func startClusterPair(t *testing.T, bEnv ...string) (*server, *server) {
 	t.Helper()
 	routes := []string{"127.0.0.1:" + strconv.Itoa(testpeer.FreePort(t)), "127.0.0.1:" + strconv.Itoa(testpeer.FreePort(t))}
 	yaml := fmt.Sprintf("cluster:\n  routes: [%s]\n", strings.Join(routes, ", "))
 	a := startClusterNode(t, "a", yaml, "FLASHVOX_CLUSTER_LISTEN="+routes[0])
-	b := startClusterNode(t, "b", yaml, "FLASHVOX_CLUSTER_LISTEN="+routes[1])
+	b := startClusterNode(t, "b", yaml, append([]string{"FLASHVOX_CLUSTER_LISTEN=" + routes[1]}, bEnv...)...)
 	for _, s := range []*server{a, b} {
 		testwait.For(t, 15*time.Second, "both nodes in /api/v1/cluster", func() bool { return strings.Join(clusterNodes(t, s), ",") == "a,b" })
 	}
