@@ -70,7 +70,7 @@ func New(o Options) (*Cluster, error) {
 	}
 	url := o.NATSURL
 	if url == "" {
-		ns, err := startEmbedded(&c.o, o.Logger.With("component", "nats"))
+		ns, err := startEmbedded(&c.o, o.Logger.With("layer", "nats"))
 		if err != nil {
 			return nil, err
 		}

@@ -81,12 +81,13 @@ func splitPort(addr string) (string, int, error) {
 }
 
 // natsLog sends the embedded server's log to slog: notices at debug
-// (route chatter), warnings and errors as such.
+// (route chatter), errors as warnings (a peer not up yet is one: "Error
+// trying to connect to route"), fatal errors as errors.
 type natsLog struct{ l *slog.Logger }
 
 func (n natsLog) Noticef(format string, v ...any) { n.l.Debug(fmt.Sprintf(format, v...)) }
 func (n natsLog) Warnf(format string, v ...any)   { n.l.Warn(fmt.Sprintf(format, v...)) }
 func (n natsLog) Fatalf(format string, v ...any)  { n.l.Error(fmt.Sprintf(format, v...)) }
-func (n natsLog) Errorf(format string, v ...any)  { n.l.Error(fmt.Sprintf(format, v...)) }
+func (n natsLog) Errorf(format string, v ...any)  { n.l.Warn(fmt.Sprintf(format, v...)) }
 func (n natsLog) Debugf(format string, v ...any)  {}
 func (n natsLog) Tracef(format string, v ...any)  {}
