@@ -64,6 +64,7 @@ type Service struct {
 	calls   map[string]*Call
 	streams map[string]*grant // issued stream name -> who may use it
 	seq     uint64            // orders calls
+	remote  map[string]string // users connected to other nodes: status (remote.go)
 	closed  bool
 	stats   Stats
 }
@@ -186,7 +187,7 @@ func (s *Service) Presence() map[string]string {
 	defer s.mu.Unlock()
 	out := make(map[string]string, len(s.users))
 	for n, u := range s.users {
-		out[n] = statusOf(u)
+		out[n] = s.statusLocked(u)
 	}
 	return out
 }
@@ -202,7 +203,7 @@ func statusOf(u *user) string {
 }
 
 // presenceLocked tells every other known user when u's presence changed.
-func (s *Service) presenceLocked(u *user) { s.pres.Tell(u.User, statusOf(u)) }
+func (s *Service) presenceLocked(u *user) { s.pres.Tell(u.User, s.statusLocked(u)) }
 
 // StreamKey returns the hub key for an issued stream name if user may
 // publish it (publish) or play it (!publish) now, else ErrStreamDenied.

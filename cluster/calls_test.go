@@ -19,22 +19,23 @@ type callNode struct {
 func startCallNodes(t *testing.T) (a, b callNode) {
 	t.Helper()
 	var svcs [2]atomic.Pointer[call.Service]
-	online := func(i int) func() []string {
-		return func() []string {
+	online := func(i int) func() map[string]string {
+		return func() map[string]string {
 			s := svcs[i].Load()
 			if s == nil {
 				return nil
 			}
-			var users []string
-			for u, st := range s.Presence() {
-				if st != call.Offline {
-					users = append(users, u)
-				}
-			}
-			return users
+			return s.LocalPresence()
 		}
 	}
-	ns := startNodesWith(t, []string{"a", "b"}, func(i int, o *Options) { o.Users = online(i) })
+	ns := startNodesWith(t, []string{"a", "b"}, func(i int, o *Options) {
+		o.Users = online(i)
+		o.Presence = func(remote map[string]string) {
+			if s := svcs[i].Load(); s != nil {
+				s.SetRemotePresence(remote)
+			}
+		}
+	})
 	out := make([]callNode, 2)
 	for i, n := range ns {
 		svc := call.NewService(call.Options{Gateway: n.c.Gateway(), RingTimeout: 10 * time.Second}, "alice", "bob")
@@ -69,6 +70,7 @@ func TestCallAcrossNodes(t *testing.T) {
 	if a.c.nodes.userNode("alice", "a") != "" {
 		t.Fatal("alice is on a itself: no other node may route her")
 	}
+	testwait.For(t, 5*time.Second, "bob online in a's presence", func() bool { return a.svc.Presence()["bob"] == call.Online })
 	id, err := a.svc.Invite(alice, "bob", "")
 	if err != nil {
 		t.Fatal(err)
@@ -116,6 +118,9 @@ func TestCallAcrossNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	testwait.For(t, 5*time.Second, "bob's bye", func() bool { types, _ := events(b.svc, "bob"); return slices.Contains(types, call.EvBye) })
+	// bob leaves b: a's watchers see him offline.
+	b.svc.Detach(bob)
+	testwait.For(t, 5*time.Second, "bob offline in a's presence", func() bool { return a.svc.Presence()["bob"] == call.Offline })
 	testwait.For(t, 5*time.Second, "the forwarders to stop", func() bool {
 		return !a.hub.Published("phone/"+aliceAcc.Play) && !b.hub.Published("phone/"+acc.Play)
 	})

@@ -180,8 +180,10 @@ func (c *Cluster) beat(leaving bool) {
 	l.CPU = c.imp.cpu.cores(time.Now())
 	hb := heartbeat{Node: c.o.Node, Started: c.started, Load: l, Leaving: leaving, RTMP: c.o.RTMPURL}
 	if c.o.Users != nil && !leaving {
-		hb.Users = c.o.Users()
-		hb.Users = hb.Users[:min(len(hb.Users), maxUsers)]
+		if hb.Users = c.o.Users(); len(hb.Users) > maxUsers {
+			c.log.Warn("cluster: too many users online to tell the other nodes", "users", len(hb.Users), "max", maxUsers)
+			hb.Users = nil
+		}
 		hb.Load.Users = len(hb.Users)
 	}
 	if !leaving {

@@ -17,18 +17,18 @@ type NodeInfo struct {
 	Self     bool      `json:"self,omitempty"`
 	// users online there (not in the JSON: who is online is the call
 	// service's business, not the status page's).
-	users map[string]bool
+	users map[string]string
 	rtmp  string // how clients reach it, for redirects ("" = never there)
 }
 
 // heartbeat is the message on subjHeartbeat.
 type heartbeat struct {
-	Node    string    `json:"node"`
-	Started time.Time `json:"started"`
-	Load    Load      `json:"load"`
-	Leaving bool      `json:"leaving,omitempty"` // a node stopping says so
-	Users   []string  `json:"users,omitempty"`   // online there, for calls (at most maxUsers)
-	RTMP    string    `json:"rtmp,omitempty"`    // how clients reach it (redirects)
+	Node    string            `json:"node"`
+	Started time.Time         `json:"started"`
+	Load    Load              `json:"load"`
+	Leaving bool              `json:"leaving,omitempty"` // a node stopping says so
+	Users   map[string]string `json:"users,omitempty"`   // online there: status (at most maxUsers)
+	RTMP    string            `json:"rtmp,omitempty"`    // how clients reach it (redirects)
 }
 
 // maxUsers bounds the user names of one heartbeat; maxHeartbeat its size.
@@ -50,9 +50,9 @@ func (t *nodeTable) seen(hb heartbeat, self bool, now time.Time) bool {
 	defer t.mu.Unlock()
 	n := t.nodes[hb.Node]
 	isNew := n == nil || !n.Started.Equal(hb.Started)
-	users := make(map[string]bool, len(hb.Users))
-	for _, u := range hb.Users[:min(len(hb.Users), maxUsers)] {
-		users[u] = true
+	users := hb.Users
+	if len(users) > maxUsers {
+		users = nil // a node that sends more is not believed
 	}
 	t.nodes[hb.Node] = &NodeInfo{Node: hb.Node, Started: hb.Started, Load: hb.Load, LastSeen: now, Self: self, users: users, rtmp: hb.RTMP}
 	return isNew
@@ -94,15 +94,34 @@ func (t *nodeTable) touch(node string, now time.Time) {
 func (t *nodeTable) userNode(user, self string) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if n := t.nodes[self]; n != nil && n.users[user] {
+	if n := t.nodes[self]; n != nil && n.users[user] != "" {
 		return ""
 	}
 	for name, n := range t.nodes {
-		if name != self && n.users[user] {
+		if name != self && n.users[user] != "" {
 			return name
 		}
 	}
 	return ""
+}
+
+// remoteUsers is every user online on a node other than self: status,
+// busy winning over online.
+func (t *nodeTable) remoteUsers(self string) map[string]string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[string]string{}
+	for name, n := range t.nodes {
+		if name == self {
+			continue
+		}
+		for u, st := range n.users {
+			if out[u] != "busy" {
+				out[u] = st
+			}
+		}
+	}
+	return out
 }
 
 // leastLoaded is the RTMP URL of the node other than self with the fewest

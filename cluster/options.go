@@ -26,10 +26,14 @@ type Options struct {
 	Hub           *media.Hub
 	// Load tells this node's load for its heartbeat (CPU is measured here).
 	Load func() Load
-	// Users tells the users online here for the heartbeat (calls between
-	// nodes find the callee's node by it); nil = none.
-	Users  func() []string
-	Logger *slog.Logger
+	// Users tells the users online here (user → online or busy) for the
+	// heartbeat: calls between nodes find the callee's node by it, and
+	// Presence gets it on the other nodes; nil = none.
+	Users func() map[string]string
+	// Presence, when set, is handed every heartbeat the users online on
+	// the other nodes (user → online or busy; busy wins).
+	Presence func(remote map[string]string)
+	Logger   *slog.Logger
 }
 
 // Load is what a node's heartbeat says of it.

@@ -124,6 +124,9 @@ func (im *importer) run(ctx context.Context) {
 			}
 			im.refresh(now)
 			im.c.exp.expire(now.Add(-3 * hb))
+			if im.c.o.Presence != nil {
+				im.c.o.Presence(im.c.nodes.remoteUsers(im.c.o.Node))
+			}
 		}
 	}
 }

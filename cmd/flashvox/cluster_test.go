@@ -206,16 +206,22 @@ func waitUsersOn(t *testing.T, s *server, node string, users int) {
 	})
 }
 
-// TestPeerClusterCallNodeLost: alice (HTTP API) on a calls bob (HTTP API)
-// on b; bob answers; b is SIGKILLed: alice's call ends with reason
-// node_lost after three missed heartbeats, and a call to bob is then
-// refused as offline.
+// TestPeerClusterCallNodeLost: alice (HTTP API) on a sees bob (HTTP API,
+// on b) online and calls him; bob answers; b is SIGKILLed: alice's call
+// ends with reason node_lost after three missed heartbeats, bob is
+// offline for her, and a call to him is refused as offline.
 func TestPeerClusterCallNodeLost(t *testing.T) {
 	testpeer.SkipShort(t, "real processes")
 	a, b := startClusterPair(t)
 	bob := b.login(t, "bob")
 	waitUsersOn(t, a, "b", 1)
 	alice := a.login(t, "alice")
+	presence := func() string {
+		var pres struct{ Users map[string]string }
+		alice.do("GET", "/presence", "", &pres)
+		return pres.Users["bob"]
+	}
+	testwait.For(t, 5*time.Second, "bob (on b) online in alice's presence on a", func() bool { return presence() == "online" })
 	var out struct{ Call string }
 	if code := alice.do("POST", "/calls", `{"to":"bob"}`, &out); code != 201 {
 		t.Fatalf("invite: %d", code)
@@ -234,6 +240,7 @@ func TestPeerClusterCallNodeLost(t *testing.T) {
 	}
 	alice.expect("bye", "node_lost", 10*time.Second)
 	testwait.For(t, 5*time.Second, "a to drop b", func() bool { return strings.Join(clusterNodes(t, a), ",") == "a" })
+	testwait.For(t, 5*time.Second, "bob offline in alice's presence", func() bool { return presence() == "offline" })
 	if code := alice.do("POST", "/calls", `{"to":"bob"}`, &out); code != 201 {
 		t.Fatalf("invite after the loss: %d", code)
 	}

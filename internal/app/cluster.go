@@ -38,15 +38,8 @@ func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, p *clus
 		Load: func() cluster.Load {
 			return cluster.Load{Connections: int(p.rs.Stats().Active), Streams: int(hub.Stats.Publishers.Load()), Calls: p.calls.Count()}
 		},
-		Users: func() []string {
-			var online []string
-			for user, status := range p.calls.Presence() {
-				if status != call.Offline {
-					online = append(online, user)
-				}
-			}
-			return online
-		},
+		Users:    func() map[string]string { return p.calls.LocalPresence() },
+		Presence: func(remote map[string]string) { p.calls.SetRemotePresence(remote) },
 	})
 }
 
