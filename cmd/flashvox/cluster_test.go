@@ -320,3 +320,62 @@ func TestPeerClusterCallSIPPhone(t *testing.T) {
 		t.Errorf("carol (SIP on node b) must hear alice's %v Hz: %.1f dB", aliceHz, db)
 	}
 }
+
+// TestPeerClusterNodeLossSparesOthers: nodes a, b, c; alice on b talks
+// with bob on c for 8 s; a is SIGKILLed in the middle of their call: the
+// call goes on to its end, and neither loses more than 200 ms of audio.
+// (A phone records what arrives, in arrival order: lost audio shows as a
+// shorter recording; a stall that loses nothing is not measured here.)
+func TestPeerClusterNodeLossSparesOthers(t *testing.T) {
+	testpeer.SkipShort(t, "real processes")
+	var routes []string
+	for range 3 {
+		routes = append(routes, "127.0.0.1:"+strconv.Itoa(testpeer.FreePort(t)))
+	}
+	yaml := fmt.Sprintf("cluster:\n  routes: [%s]\n", strings.Join(routes, ", "))
+	var nodes []*server
+	for i, name := range []string{"a", "b", "c"} {
+		nodes = append(nodes, startClusterNode(t, name, yaml, "FLASHVOX_CLUSTER_LISTEN="+routes[i]))
+	}
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	for _, s := range nodes {
+		testwait.For(t, 15*time.Second, "every node in /api/v1/cluster", func() bool { return strings.Join(clusterNodes(t, s), ",") == "a,b,c" })
+	}
+	dir := t.TempDir()
+	aRec, bRec := filepath.Join(dir, "alice.wav"), filepath.Join(dir, "bob.wav")
+	bob := c.phone(t, "bob", "answer", "--play", writeTone(t, 880), "--record", bRec, "--codec", "nellymoser", "--timeout", "30s")
+	waitUsersOn(t, b, "c", 1)
+	alice := b.phone(t, "alice", "call", "bob", "--play", writeTone(t, 440), "--record", aRec, "--duration", "8s", "--codec", "nellymoser")
+	testwait.For(t, 15*time.Second, "the call's audio relayed to b", func() bool {
+		return strings.Contains(httpGet(t, strings.TrimSuffix(b.api, "/api/v1")+"/metrics"), "flashvox_cluster_relays 1\n")
+	})
+	if err := a.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	testwait.For(t, 10*time.Second, "b and c to drop a", func() bool {
+		return strings.Join(clusterNodes(t, b), ",") == "b,c" && strings.Join(clusterNodes(t, c), ",") == "b,c"
+	})
+	if code, out := alice.wait(t, 20*time.Second); code != 0 {
+		t.Fatalf("alice exit %d: %s", code, out)
+	}
+	if code, out := bob.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("bob exit %d: %s", code, out)
+	}
+	for _, r := range []struct {
+		who, path string
+		hz        float64
+	}{{"alice", aRec, 880}, {"bob", bRec, 440}} {
+		pcm, rate, err := audiotest.ReadWAV(r.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		heard := time.Duration(len(pcm)) * time.Second / time.Duration(rate)
+		t.Logf("%s heard %v of the 8 s call", r.who, heard.Round(time.Millisecond))
+		if heard < 8*time.Second-200*time.Millisecond {
+			t.Errorf("%s lost %v of audio while node a died", r.who, 8*time.Second-heard)
+		}
+		if db := audiotest.ToneDB(pcm[rate:], rate, r.hz); db < -20 {
+			t.Errorf("%s must hear %v Hz: %.1f dB", r.who, r.hz, db)
+		}
+	}
+}
