@@ -18,7 +18,9 @@ type NodeInfo struct {
 	// users online there (not in the JSON: who is online is the call
 	// service's business, not the status page's).
 	users map[string]string
-	rtmp  string // how clients reach it, for redirects ("" = never there)
+	// RTMP is how clients reach it (cluster.rtmp_url): redirects go there,
+	// and a page or load balancer may pick a node by it.
+	RTMP string `json:"rtmp,omitempty"`
 }
 
 // heartbeat is the message on subjHeartbeat.
@@ -54,7 +56,7 @@ func (t *nodeTable) seen(hb heartbeat, self bool, now time.Time) bool {
 	if len(users) > maxUsers {
 		users = nil // a node that sends more is not believed
 	}
-	t.nodes[hb.Node] = &NodeInfo{Node: hb.Node, Started: hb.Started, Load: hb.Load, LastSeen: now, Self: self, users: users, rtmp: hb.RTMP}
+	t.nodes[hb.Node] = &NodeInfo{Node: hb.Node, Started: hb.Started, Load: hb.Load, LastSeen: now, Self: self, users: users, RTMP: hb.RTMP}
 	return isNew
 }
 
@@ -131,8 +133,8 @@ func (t *nodeTable) leastLoaded(self string, limit int) string {
 	defer t.mu.Unlock()
 	best, fewest := "", limit
 	for name, n := range t.nodes {
-		if name != self && n.rtmp != "" && n.Load.Connections < fewest {
-			best, fewest = n.rtmp, n.Load.Connections
+		if name != self && n.RTMP != "" && n.Load.Connections < fewest {
+			best, fewest = n.RTMP, n.Load.Connections
 		}
 	}
 	return best
