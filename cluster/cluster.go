@@ -215,7 +215,13 @@ func (c *Cluster) onHeartbeat(m *nats.Msg) {
 		}
 		return
 	}
-	if c.nodes.seen(hb, false, time.Now()) {
+	isNew, restarted := c.nodes.seen(hb, false, time.Now())
+	switch {
+	case restarted: // back within three heartbeats: its calls and streams are gone all the same
+		c.Stats.NodesLost.Add(1)
+		c.log.Warn("cluster node restarted", "node", hb.Node)
+		c.imp.post(event{kind: evNodeGone, node: hb.Node})
+	case isNew:
 		c.log.Info("cluster node joined", "node", hb.Node)
 	}
 }

@@ -354,3 +354,25 @@ func TestLeastLoaded(t *testing.T) {
 		}
 	}
 }
+
+// TestNodeRestartSeen: a node back under its name with another start
+// time, before three heartbeats passed, is counted as a lost node all the
+// same (its calls end with node_lost, the relays of its streams start
+// over).
+func TestNodeRestartSeen(t *testing.T) {
+	ns := startNodes(t, "a", "b")
+	a, b := ns[0], ns[1]
+	defer b.hub.Subscribe("live/r", &collector{}).Close()
+	pub, err := a.hub.Publish("live/r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	testwait.For(t, 10*time.Second, "the relay on b", func() bool { return b.c.Stats.Relays.Load() == 1 })
+	// "a" again, started later: what the first a ran is gone.
+	hb, _ := json.Marshal(heartbeat{Node: "a", Started: a.c.started.Add(time.Hour)})
+	if err := a.c.nc.Publish(subjHeartbeat, hb); err != nil {
+		t.Fatal(err)
+	}
+	testwait.For(t, 5*time.Second, "b to count a as lost", func() bool { return b.c.Stats.NodesLost.Load() >= 1 })
+}

@@ -46,18 +46,20 @@ type nodeTable struct {
 	nodes map[string]*NodeInfo
 }
 
-// seen records hb; it reports whether the node is new.
-func (t *nodeTable) seen(hb heartbeat, self bool, now time.Time) bool {
+// seen records hb; it reports whether the node is new, and whether it
+// restarted (known, with another start time: what it ran is gone).
+func (t *nodeTable) seen(hb heartbeat, self bool, now time.Time) (isNew, restarted bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	n := t.nodes[hb.Node]
-	isNew := n == nil || !n.Started.Equal(hb.Started)
+	isNew = n == nil || !n.Started.Equal(hb.Started)
+	restarted = n != nil && !n.Started.IsZero() && !n.Started.Equal(hb.Started)
 	users := hb.Users
 	if len(users) > maxUsers {
 		users = nil // a node that sends more is not believed
 	}
 	t.nodes[hb.Node] = &NodeInfo{Node: hb.Node, Started: hb.Started, Load: hb.Load, LastSeen: now, Self: self, users: users, RTMP: hb.RTMP}
-	return isNew
+	return isNew, restarted
 }
 
 func (t *nodeTable) remove(node string) bool {
