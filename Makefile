@@ -5,7 +5,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 # Debian packages the tests drive as real peers or link against (cgo).
-DEPS := ffmpeg rtmpdump nginx-light libnginx-mod-rtmp sox libspeex-dev libspeexdsp-dev libopus-dev pkg-config gcc chromium haxe sip-tester sipvicious baresip g++ make libssl-dev iproute2 nftables curl postgresql
+DEPS := ffmpeg rtmpdump nginx-light libnginx-mod-rtmp sox libspeex-dev libspeexdsp-dev libopus-dev pkg-config gcc chromium haxe sip-tester sipvicious baresip g++ make libssl-dev iproute2 nftables curl postgresql nats-server
 FUZZTIME ?= 30s
 TEST_FUZZTIME ?= 3s
 BENCHTIME ?= 1s

@@ -70,7 +70,8 @@ type Service struct {
 	// contacts are the users' watch lists (contacts.go); a user without an
 	// entry has no list.
 	contacts map[string]map[string]bool
-	seq      uint64 // orders calls
+	seq      uint64            // orders calls
+	remote   map[string]string // users connected to other nodes: status (remote.go)
 	closed   bool
 	stats    Stats
 }
@@ -194,7 +195,7 @@ func (s *Service) Presence() map[string]string {
 	defer s.mu.Unlock()
 	out := make(map[string]string, len(s.users))
 	for n, u := range s.users {
-		out[n] = statusOf(u)
+		out[n] = s.statusLocked(u)
 	}
 	return out
 }
@@ -210,7 +211,7 @@ func statusOf(u *user) string {
 }
 
 // presenceLocked tells every other known user when u's presence changed.
-func (s *Service) presenceLocked(u *user) { s.pres.Tell(u.User, statusOf(u)) }
+func (s *Service) presenceLocked(u *user) { s.pres.Tell(u.User, s.statusLocked(u)) }
 
 // StreamKey returns the hub key for an issued stream name if user may
 // publish it (publish) or play it (!publish) now, else ErrStreamDenied.

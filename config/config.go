@@ -51,6 +51,9 @@ type Config struct {
 	// registrations and call records are kept (config/store.go).
 	DataDir  string   `yaml:"data_dir"`
 	Database Database `yaml:"database"`
+
+	// Cluster joins other nodes over NATS (config/cluster.go); off by default.
+	Cluster Cluster `yaml:"cluster"`
 }
 
 // Log configures log/slog output.

@@ -51,6 +51,7 @@ func (c *Config) Validate() error {
 		c.validateHooks,
 		c.validateApps,
 		c.validateStore,
+		c.validateCluster,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

@@ -29,6 +29,7 @@ type Hub struct {
 	mu       sync.Mutex
 	streams  map[string]*stream
 	watchers []func(key string) // guarded by mu
+	demand   []func(key string) // guarded by mu (WatchDemand)
 	queueLen int
 	log      *slog.Logger
 	Stats    Stats
@@ -170,8 +171,45 @@ func (fn ReceiverFunc) Receive(f *Frame) { fn(f) }
 // is a Queue, Close closes it too.
 func (h *Hub) Subscribe(key string, r Receiver) *Subscriber {
 	h.mu.Lock()
+	sub := h.subscribeLocked(key, r, false)
+	demand := h.demandLocked(sub.s, 1)
+	h.mu.Unlock()
+	for _, fn := range demand {
+		fn(key)
+	}
+	return sub
+}
+
+// WatchDemand calls fn(key) after a non-derived stream's subscriber count
+// (taps not counted) goes from 0 to 1 or from 1 to 0, outside the hub's
+// lock, on the goroutine that subscribed or closed. Calls for one key may
+// arrive out of order from different goroutines, so fn reads the state
+// now (SubscriberCount, Published) instead of trusting the edge: the
+// cluster (package cluster) fetches a stream published on another node
+// while a local player wants it.
+func (h *Hub) WatchDemand(fn func(key string)) {
+	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.subscribeLocked(key, r, false)
+	h.demand = append(h.demand[:len(h.demand):len(h.demand)], fn)
+}
+
+// demandLocked is the demand watchers to call when s's subscriber count,
+// just changed, is now edge (1 after a subscribe, 0 after a close); called
+// with h.mu held.
+func (h *Hub) demandLocked(s *stream, edge int) []func(string) {
+	if len(h.demand) == 0 || strings.IndexByte(s.key, DerivedSep) >= 0 {
+		return nil
+	}
+	n := 0
+	for _, sub := range *s.subs.Load() {
+		if !sub.tap {
+			n++
+		}
+	}
+	if n != edge {
+		return nil
+	}
+	return h.demand
 }
 
 // Tap is Subscribe for a server component that follows a stream without
@@ -326,8 +364,15 @@ func (s *Subscriber) Close() {
 	}
 	h := s.hub
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	s.closeLocked()
+	var demand []func(string)
+	if !s.tap {
+		demand = h.demandLocked(s.s, 0)
+	}
+	h.mu.Unlock()
+	for _, fn := range demand {
+		fn(s.s.key)
+	}
 }
 
 // closeLocked is Close with h.mu held and s.closed already set. The last

@@ -3,6 +3,8 @@ package media
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -328,5 +330,23 @@ func TestQueueReadyDropsOldest(t *testing.T) {
 	}
 	if len(got) != 3 || got[0] != 2 || got[2] != 4 || q.Dropped() != 2 || h.Stats.DroppedFrame.Load() != 2 {
 		t.Fatalf("got %v, dropped %d (hub %d); want [2 3 4], 2", got, q.Dropped(), h.Stats.DroppedFrame.Load())
+	}
+}
+
+func TestWatchDemandEdges(t *testing.T) {
+	h := NewHub(8, nil)
+	var got []string
+	h.WatchDemand(func(key string) { got = append(got, fmt.Sprintf("%s:%d", key, h.SubscriberCount(key))) })
+	tap := h.Tap("live/a", ReceiverFunc(func(*Frame) {})) // taps are no demand
+	a := h.Subscribe("live/a", ReceiverFunc(func(*Frame) {}))
+	b := h.Subscribe("live/a", ReceiverFunc(func(*Frame) {})) // 1→2: no edge
+	d := h.Subscribe("live/a#pcmu", ReceiverFunc(func(*Frame) {}))
+	a.Close() // 2→1: no edge
+	b.Close()
+	d.Close()
+	tap.Close()
+	want := []string{"live/a:1", "live/a:0"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("demand calls %v, want %v", got, want)
 	}
 }

@@ -44,6 +44,11 @@ func (s *Session) connect(c *message.Command) error {
 		return s.rejectConnect(c, ErrUnknownApp.Error())
 	}
 	s.app, s.appName = app, name
+	if s.opts.Redirect != nil {
+		if to := s.opts.Redirect(app, s.t); to != "" {
+			return s.redirectConnect(c, to)
+		}
+	}
 	if err := s.hookConnect(app, obj); err != nil {
 		return s.rejectConnect(c, err.Error())
 	}
@@ -96,6 +101,17 @@ func (s *Session) rejectConnect(c *message.Command, why string) error {
 	s.refused(slog.LevelInfo, "connect", "connect refused", "app", s.app, "why", why)
 	_ = s.send(0, "_error", c.TxID, nil, errorInfo(codeConnectRejected, why))
 	return fmt.Errorf("%w: %w: %s", ErrProtocol, ErrConnectRejected, why)
+}
+
+// redirectConnect rejects the connect with a redirection to url, as FMS
+// does: {code: NetConnection.Connect.Rejected, description, ex: {code: 302,
+// redirect: url}}; the description names url too, for clients (ffmpeg,
+// rtmpdump) that print only it.
+func (s *Session) redirectConnect(c *message.Command, url string) error {
+	s.refused(slog.LevelInfo, "redirect", "connect redirected", "app", s.app, "to", url)
+	_ = s.send(0, "_error", c.TxID, nil, errorInfo(codeConnectRejected, "redirected to "+url,
+		"ex", amf.NewObject("code", 302.0, "redirect", url)))
+	return fmt.Errorf("%w: %w: redirected to %s", ErrProtocol, ErrConnectRejected, url)
 }
 
 // rejectLinger is how long a refused connection is still read (and what it

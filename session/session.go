@@ -65,6 +65,13 @@ type Options struct {
 	// Hooks, when set, is consulted for every application before its own
 	// rules (session/hooks.go).
 	Hooks Hooks
+	// Redirect, when set, may send a new connection on transport t
+	// elsewhere: a non-empty URL (rtmp://OTHER-NODE/APP) rejects the
+	// connect the way Flash Media Server's redirectConnection does
+	// (NetConnection.Connect.Rejected with ex.code 302 and ex.redirect).
+	// The cluster sets it when this node is above its load
+	// (docs/CLUSTER.md).
+	Redirect func(app string, t Transport) string
 
 	// flv lets players share FLV bodies (flvmedia.go); Handler makes one
 	// for all its sessions, New one per session when nil.

@@ -144,7 +144,7 @@ func serve(stop context.Context, comps []*component, rt *rtmfpService, srv *serv
 	defer cancel()
 	srv.reloadOnHUP(ctx, srv.reloadCfg, srv.load, logger) // reload.go
 	var wg sync.WaitGroup
-	errc := make(chan error, len(comps)+1)
+	errc := make(chan error, len(comps)+2) // + rtmfp, cluster
 	if rt != nil {
 		wg.Go(func() {
 			if err := rt.serve(ctx); err != nil && ctx.Err() == nil {
@@ -154,6 +154,13 @@ func serve(stop context.Context, comps []*component, rt *rtmfpService, srv *serv
 	}
 	// The tunnel's sessions end with ctx, like the RTMP server's conns.
 	wg.Go(func() { _ = srv.tunnel.Serve(ctx) })
+	if srv.cluster != nil {
+		wg.Go(func() {
+			if err := srv.cluster.Serve(ctx); err != nil && ctx.Err() == nil {
+				errc <- err
+			}
+		})
+	}
 	for _, c := range comps {
 		wg.Go(func() {
 			c.up.Store(true)

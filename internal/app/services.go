@@ -13,6 +13,7 @@ import (
 
 	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/cluster"
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/hooks"
@@ -73,6 +74,8 @@ type services struct {
 	// again on SIGHUP (nil: certificates only).
 	reloadCfg *config.Config
 	load      Loader
+	// cluster is this node's membership (cluster.go); nil with cluster.enabled off.
+	cluster *cluster.Cluster
 }
 
 func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry) (*services, error) {
@@ -113,9 +116,29 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	registerCDRMetrics(reg, cdrs)
 	// Disabled accounts' sessions end (store.go); abandon undoes a failed start.
 	recheck := startSessionRecheck(auth, db, logger.With("component", "auth"))
-	abandon := func(err error) error { recheck(); cdrs.close(); return closeStore(db, err) }
+	// The cluster (cluster.go), before the call service: it is its gateway
+	// to users on other nodes.
+	peers := &clusterPeers{}
+	cl, err := newCluster(cfg.Cluster, logger, hub, peers)
+	if err != nil {
+		recheck()
+		cdrs.close()
+		return nil, closeStore(db, err)
+	}
+	abandon := func(err error) error {
+		if cl != nil {
+			cl.Close()
+		}
+		recheck()
+		cdrs.close()
+		return closeStore(db, err)
+	}
+	var remote call.Gateway
+	if cl != nil {
+		remote = cl.Gateway()
+	}
 	sip, calls, confs, err := startSignalling(cfg, logger, reg, hub, tc, auth, guard,
-		signallingStore{names: names, records: cdrs.recorder(), members: cdrs.memberRecorder(), legs: cdrs.legRecorder(), registrations: sipRegistrations(db)}, sipCerts)
+		signallingStore{names: names, records: cdrs.recorder(), members: cdrs.memberRecorder(), legs: cdrs.legRecorder(), registrations: sipRegistrations(db)}, sipCerts, remote)
 	if err != nil {
 		return nil, abandon(err)
 	}
@@ -129,7 +152,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		return nil, abandon(err)
 	}
 	apps, transcode := newApps(cfg, appDeps{calls: calls, auth: auth, confs: confs, guard: guard, log: callLog}, logger)
-	rs, sessions := newRTMPServer(cfg, logger, reg, hub, tc, apps, transcode)
+	rs, sessions := newRTMPServer(cfg, logger, reg, hub, tc, apps, transcode, rtmpRedirect(cl))
 	tunnel := rtmpt.New(rs, rtmpt.Options{
 		MaxSessions:      cfg.RTMP.RTMPTMaxSessions,
 		MaxSessionsPerIP: cfg.RTMP.RTMPTMaxSessionsPerIP,
@@ -142,13 +165,20 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	if err != nil {
 		return nil, abandon(err)
 	}
-	return &services{rtc: rtc, hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sipCerts: sipCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck, users: users, live: live}, nil
+	if err := serveCluster(cl, calls, reg, mux); err != nil { // cluster.go
+		if rtc != nil {
+			rtc.Close()
+		}
+		return nil, abandon(err)
+	}
+	peers.rs, peers.calls = rs, calls
+	return &services{cluster: cl, rtc: rtc, hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sipCerts: sipCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck, users: users, live: live}, nil
 }
 
 // newRTMPServer is the RTMP server and the session handler behind it
 // (which RTMPT and RTMFP share), with their metrics.
 func newRTMPServer(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service,
-	apps map[string]session.App, policies map[string]session.TranscodePolicy) (*rtmp.Server, *session.Handler) {
+	apps map[string]session.App, policies map[string]session.TranscodePolicy, redirect func(string, session.Transport) string) (*rtmp.Server, *session.Handler) {
 	sessionStats := &session.Stats{}
 	sessionLog := logger.With("component", "session")
 	refusals := ratelog.New(ratelog.Options{Logger: sessionLog})
@@ -163,6 +193,7 @@ func newRTMPServer(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regi
 		Transcode:      policies,
 		MaxTranscoders: maxTranscoders(cfg.RTMP.MaxTranscoders),
 		Stats:          sessionStats,
+		Redirect:       redirect, // the cluster's load placement (cluster.go)
 	}}
 	rs := &rtmp.Server{
 		Config: rtmp.ConnConfig{
@@ -229,6 +260,9 @@ func (s *services) wrapHTTP(h http.Handler) http.Handler {
 // close ends every tunnel session (if serve did not run) and every call
 // (the parties get bye with reason shutdown).
 func (s *services) close() {
+	if s.cluster != nil {
+		s.cluster.Close() // after Serve, harmless
+	}
 	s.tunnel.Close()
 	if s.rtc != nil {
 		s.rtc.Close()

@@ -21,18 +21,24 @@ import (
 // numbers and rooms' invitations of numbers go out through the bridge,
 // and the bridge rings users and joins rooms. The bridge builds the other
 // two from its Peers hook, handing itself as their gateway and dialer,
-// before it listens: each is complete when it is first used.
-func startSignalling(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service, auth *account.Auth, guard *throttle.Throttle, st signallingStore, sipCerts *tlscert.Reloader) (*sipbridge.Bridge, *call.Service, *conference.Service, error) {
+// before it listens: each is complete when it is first used. remote, when
+// not nil, is the cluster's gateway to users on other nodes, tried after
+// the bridge.
+func startSignalling(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service, auth *account.Auth, guard *throttle.Throttle, st signallingStore, sipCerts *tlscert.Reloader, remote call.Gateway) (*sipbridge.Bridge, *call.Service, *conference.Service, error) {
 	var calls *call.Service
 	var confs *conference.Service
 	peers := func(gw *sipbridge.Bridge) sipbridge.Peers {
+		var gateway call.Gateway = gw
+		if remote != nil {
+			gateway = gateways{gw, remote}
+		}
 		calls = call.NewService(call.Options{
 			RingTimeout:         cfg.Call.RingTimeout,
 			EventsPerUser:       cfg.Call.EventsPerUser,
 			HTTPPresenceTimeout: cfg.Call.HTTPPresenceTimeout,
 			NoP2P:               cfg.Call.NoP2P,
 			DisableP2P:          !cfg.Call.P2P,
-			Gateway:             gw,
+			Gateway:             gateway,
 			Logger:              logger.With("component", "call"),
 			Records:             st.records,
 		}, st.names...)

@@ -1,0 +1,285 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// Stats are the cluster's counters, read by the metrics exporter.
+type Stats struct {
+	Relays        atomic.Int64  // streams of other nodes published here now
+	Exports       atomic.Int64  // local streams sent to other nodes now
+	FramesIn      atomic.Uint64 // frames received for relays
+	BytesIn       atomic.Uint64 // their encoded bytes
+	FramesOut     atomic.Uint64 // frames sent for exports
+	BytesOut      atomic.Uint64 // their encoded bytes
+	BadFrames     atomic.Uint64 // received frames that did not decode
+	DroppedEvents atomic.Uint64 // control messages lost to a full loop queue (the next heartbeat retries)
+	NodesLost     atomic.Uint64 // nodes that missed three heartbeats
+	NameClashes   atomic.Uint64 // heartbeats of another node with this node's name
+}
+
+// Cluster is this node's membership: the NATS connection (and embedded
+// server), the node table, and the media relays in both directions.
+type Cluster struct {
+	o       Options
+	log     *slog.Logger
+	ns      *server.Server // nil with an external NATS
+	nc      *nats.Conn
+	started time.Time
+	nodes   nodeTable
+	imp     *importer
+	exp     *exporter
+	calls   *calls
+	// relayed is the keys this node publishes as a relay (key → true): not
+	// announced, not answered, not exported again.
+	relayed sync.Map
+	closing sync.Once
+	Stats   Stats
+}
+
+// New starts the embedded NATS server (unless o.NATSURL) and connects to
+// it, and hooks the hub; Serve runs the node until its context ends.
+func New(o Options) (*Cluster, error) {
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = 2 * time.Second
+	}
+	if o.Load == nil {
+		o.Load = func() Load { return Load{} }
+	}
+	c := &Cluster{o: o, log: o.Logger, started: time.Now().UTC().Truncate(time.Millisecond), nodes: nodeTable{nodes: map[string]*NodeInfo{}}}
+	opts := []nats.Option{nats.Name("flashvox " + o.Node), nats.Token(o.Secret), nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond), nats.Timeout(5 * time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil { // nil: our own Close
+				c.log.Warn("cluster: nats disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(*nats.Conn) { c.log.Info("cluster: nats reconnected") }),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { c.log.Warn("cluster: nats", "err", err) }),
+	}
+	url := o.NATSURL
+	if url == "" {
+		ns, err := startEmbedded(&c.o, o.Logger.With("layer", "nats"))
+		if err != nil {
+			return nil, err
+		}
+		c.ns = ns
+		opts = append(opts, nats.InProcessServer(ns))
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		c.shutdownServer()
+		return nil, fmt.Errorf("cluster: connect to nats: %w", err)
+	}
+	c.nc = nc
+	c.imp = newImporter(c)
+	c.exp = &exporter{c: c, exports: map[string]*export{}}
+	c.calls = &calls{c: c, byID: map[string]*xcall{}}
+	o.Hub.WatchDemand(c.imp.demand)
+	o.Hub.WatchPublications(c.announce)
+	return c, nil
+}
+
+// Node is this node's name.
+func (c *Cluster) Node() string { return c.o.Node }
+
+// RouteAddr is the embedded server's route address ("" with an external NATS).
+func (c *Cluster) RouteAddr() string {
+	if c.ns == nil || c.ns.ClusterAddr() == nil {
+		return ""
+	}
+	return c.ns.ClusterAddr().String()
+}
+
+func (c *Cluster) shutdownServer() {
+	if c.ns != nil {
+		c.ns.Shutdown()
+		c.ns.WaitForShutdown()
+	}
+}
+
+// Close closes the NATS connection and the embedded server (Serve does on
+// its return; Close is for a node that never served).
+func (c *Cluster) Close() {
+	c.closing.Do(func() {
+		c.nc.Close()
+		c.shutdownServer()
+	})
+}
+
+// Serve subscribes to the cluster's subjects and runs the node (heartbeats,
+// relays, exports) until ctx ends, then leaves: relays and exports stop,
+// the others hear "leaving", the connection and embedded server close.
+func (c *Cluster) Serve(ctx context.Context) error {
+	defer c.Close()
+	me := c.o.Node
+	for _, s := range []struct {
+		subj string
+		fn   nats.MsgHandler
+	}{
+		{subjHeartbeat, c.onHeartbeat},
+		{subjWhere, c.onWhere},
+		{subjAnnounce, c.imp.onFound},
+		{subjHerePre + me, c.imp.onFound},
+		{subjWantPre + me, c.exp.onWant},
+	} {
+		if _, err := c.nc.Subscribe(s.subj, s.fn); err != nil {
+			return fmt.Errorf("cluster: subscribe %s: %w", s.subj, err)
+		}
+	}
+	if err := c.nc.FlushTimeout(5 * time.Second); err != nil {
+		return fmt.Errorf("cluster: nats: %w", err)
+	}
+	c.log.Info("cluster joined", "node", me, "nats", c.describe())
+	c.beat(false)
+	c.imp.run(ctx)
+	c.exp.stopAll()
+	c.beat(true)
+	_ = c.nc.FlushTimeout(time.Second)
+	c.log.Info("cluster left", "node", me)
+	return nil
+}
+
+func (c *Cluster) describe() string {
+	if c.ns != nil {
+		return "embedded, routes on " + c.RouteAddr()
+	}
+	return c.nc.ConnectedUrlRedacted()
+}
+
+// cpu measures the process's CPU use between heartbeats.
+type cpuMeter struct {
+	last     time.Duration
+	lastWall time.Time
+}
+
+func (m *cpuMeter) cores(now time.Time) float64 {
+	t := cpuTime()
+	var used float64
+	if wall := now.Sub(m.lastWall); !m.lastWall.IsZero() && wall > 0 {
+		used = float64(t-m.last) / float64(wall)
+	}
+	m.last, m.lastWall = t, now
+	return used
+}
+
+// beat publishes this node's heartbeat (and records it in the table).
+func (c *Cluster) beat(leaving bool) {
+	l := c.o.Load()
+	l.CPU = c.imp.cpu.cores(time.Now())
+	hb := heartbeat{Node: c.o.Node, Started: c.started, Load: l, Leaving: leaving, RTMP: c.o.RTMPURL}
+	if c.o.Users != nil && !leaving {
+		if hb.Users = c.o.Users(); len(hb.Users) > maxUsers {
+			c.log.Warn("cluster: too many users online to tell the other nodes", "users", len(hb.Users), "max", maxUsers)
+			hb.Users = nil
+		}
+		hb.Load.Users = len(hb.Users)
+	}
+	if !leaving {
+		c.nodes.seen(hb, true, time.Now())
+	}
+	b, _ := json.Marshal(hb)
+	if err := c.nc.Publish(subjHeartbeat, b); err != nil {
+		c.log.Warn("cluster: heartbeat not sent", "err", err)
+	}
+}
+
+func (c *Cluster) onHeartbeat(m *nats.Msg) {
+	var hb heartbeat
+	if !decodeBounded(m.Data, maxHeartbeat, &hb) || hb.Node == "" || len(hb.Node) > 64 {
+		return
+	}
+	if hb.Node == c.o.Node {
+		if !hb.Started.Equal(c.started) && c.Stats.NameClashes.Add(1) == 1 {
+			// Two nodes under one name would take each other's calls
+			// and streams: say it loudly (once; the metric counts).
+			c.log.Error("cluster: another node uses this node's name (cluster.node must be unique)", "node", hb.Node)
+		}
+		return
+	}
+	if hb.Leaving {
+		if c.nodes.remove(hb.Node) {
+			c.log.Info("cluster node left", "node", hb.Node)
+			c.imp.post(event{kind: evNodeGone, node: hb.Node})
+		}
+		return
+	}
+	isNew, restarted := c.nodes.seen(hb, false, time.Now())
+	switch {
+	case restarted: // back within three heartbeats: its calls and streams are gone all the same
+		c.Stats.NodesLost.Add(1)
+		c.log.Warn("cluster node restarted", "node", hb.Node)
+		c.imp.post(event{kind: evNodeGone, node: hb.Node})
+	case isNew:
+		c.log.Info("cluster node joined", "node", hb.Node)
+	}
+}
+
+// onWhere answers "who publishes KEY" when this node does (a relay's
+// source is another node: it answers for itself).
+func (c *Cluster) onWhere(m *nats.Msg) {
+	key := string(m.Data)
+	if m.Reply == "" || len(key) == 0 || len(key) > maxKey || c.isRelayed(key) || !c.o.Hub.Published(key) {
+		return
+	}
+	b, _ := json.Marshal(found{Node: c.o.Node, Key: key})
+	_ = c.nc.Publish(m.Reply, b)
+}
+
+// announce tells the cluster of a local publication (a hub watcher), so
+// nodes whose players wait for the key fetch it at once.
+func (c *Cluster) announce(key string) {
+	if len(key) > maxKey || c.isRelayed(key) {
+		return
+	}
+	b, _ := json.Marshal(found{Node: c.o.Node, Key: key})
+	_ = c.nc.Publish(subjAnnounce, b)
+}
+
+func (c *Cluster) isRelayed(key string) bool {
+	_, ok := c.relayed.Load(key)
+	return ok
+}
+
+// Redirect is where to send a new RTMP connect to app while this node has
+// more than RedirectAbove client connections: the least loaded other node
+// below that mark (as of its last heartbeat), or "" (stay here: also when
+// every node is as full, so nothing bounces for ever).
+func (c *Cluster) Redirect(app string) string {
+	if c.o.RedirectAbove <= 0 || c.o.Load().Connections <= c.o.RedirectAbove {
+		return ""
+	}
+	to := c.nodes.leastLoaded(c.o.Node, c.o.RedirectAbove)
+	if to == "" {
+		return ""
+	}
+	return strings.TrimRight(to, "/") + "/" + app
+}
+
+// Nodes is every live node, this one included, sorted by name.
+func (c *Cluster) Nodes() []NodeInfo { return c.nodes.list() }
+
+// Conn is the NATS connection (its Stats count the bytes on the wire).
+func (c *Cluster) Conn() *nats.Conn { return c.nc }
+
+// ServeHTTP answers GET /api/v1/cluster: this node's name and every live
+// node with its load (docs/CLUSTER.md "Observability").
+func (c *Cluster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(struct {
+		Node  string     `json:"node"`
+		Nodes []NodeInfo `json:"nodes"`
+	}{c.o.Node, c.Nodes()})
+}

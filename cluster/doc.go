@@ -1,0 +1,20 @@
+// Package cluster joins flashvox nodes into one service over NATS: each
+// node runs an embedded nats-server that routes to its peers (or is a
+// client of an external NATS), publishes a heartbeat with its load, and
+// fetches on demand the streams other nodes publish.
+//
+// Media across nodes: when a local player wants a key nobody publishes
+// here (media.Hub.WatchDemand), the node asks the cluster who publishes it
+// (subject flashvox.where, answered by the publishing node only),
+// subscribes to that node's frames subject of the key and publishes what
+// arrives into its own hub as a relay publisher, so local fan-out and
+// transcoding work as for any publisher. The publishing node taps its
+// stream and sends each frame once on NATS, however many nodes and
+// players listen; it stops when no node has renewed its interest for three
+// heartbeats. The last local player leaving stops the relay.
+//
+// Who owns what: Node owns the NATS connection and the node table
+// (nodes.go); the importer (relay.go) owns the relays, on its one
+// goroutine; the exporter (export.go) owns the exports, each sent by its
+// own goroutine. docs/CLUSTER.md is the design.
+package cluster

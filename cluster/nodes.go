@@ -1,0 +1,162 @@
+package cluster
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// NodeInfo is one node as its last heartbeat described it.
+type NodeInfo struct {
+	Node     string    `json:"node"`
+	Started  time.Time `json:"started"`
+	Load     Load      `json:"load"`
+	LastSeen time.Time `json:"lastSeen"`
+	Self     bool      `json:"self,omitempty"`
+	// users online there (not in the JSON: who is online is the call
+	// service's business, not the status page's).
+	users map[string]string
+	// RTMP is how clients reach it (cluster.rtmp_url): redirects go there,
+	// and a page or load balancer may pick a node by it.
+	RTMP string `json:"rtmp,omitempty"`
+}
+
+// heartbeat is the message on subjHeartbeat.
+type heartbeat struct {
+	Node    string            `json:"node"`
+	Started time.Time         `json:"started"`
+	Load    Load              `json:"load"`
+	Leaving bool              `json:"leaving,omitempty"` // a node stopping says so
+	Users   map[string]string `json:"users,omitempty"`   // online there: status (at most maxUsers)
+	RTMP    string            `json:"rtmp,omitempty"`    // how clients reach it (redirects)
+}
+
+// maxUsers bounds the user names of one heartbeat; maxHeartbeat its size.
+const (
+	maxUsers     = 20000
+	maxHeartbeat = 1 << 20
+)
+
+// nodeTable is who is alive: guarded by mu, written by the heartbeat
+// handler and the loop's expiry.
+type nodeTable struct {
+	mu    sync.Mutex
+	nodes map[string]*NodeInfo
+}
+
+// seen records hb; it reports whether the node is new, and whether it
+// restarted (known, with another start time: what it ran is gone).
+func (t *nodeTable) seen(hb heartbeat, self bool, now time.Time) (isNew, restarted bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := t.nodes[hb.Node]
+	isNew = n == nil || !n.Started.Equal(hb.Started)
+	restarted = n != nil && !n.Started.IsZero() && !n.Started.Equal(hb.Started)
+	users := hb.Users
+	if len(users) > maxUsers {
+		users = nil // a node that sends more is not believed
+	}
+	t.nodes[hb.Node] = &NodeInfo{Node: hb.Node, Started: hb.Started, Load: hb.Load, LastSeen: now, Self: self, users: users, RTMP: hb.RTMP}
+	return isNew, restarted
+}
+
+func (t *nodeTable) remove(node string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.nodes[node]
+	delete(t.nodes, node)
+	return ok
+}
+
+// expire removes the nodes not seen since before; it returns them.
+func (t *nodeTable) expire(before time.Time) []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var gone []string
+	for name, n := range t.nodes {
+		if !n.Self && n.LastSeen.Before(before) {
+			gone = append(gone, name)
+			delete(t.nodes, name)
+		}
+	}
+	return gone
+}
+
+// touch records a node heard from otherwise than by its heartbeat.
+func (t *nodeTable) touch(node string, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.nodes[node] == nil {
+		t.nodes[node] = &NodeInfo{Node: node, LastSeen: now}
+	}
+}
+
+// userNode is a node other than self where user is online, "" when none
+// or when user is online on self.
+func (t *nodeTable) userNode(user, self string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n := t.nodes[self]; n != nil && n.users[user] != "" {
+		return ""
+	}
+	for name, n := range t.nodes {
+		if name != self && n.users[user] != "" {
+			return name
+		}
+	}
+	return ""
+}
+
+// remoteUsers is every user online on a node other than self: status,
+// busy winning over online.
+func (t *nodeTable) remoteUsers(self string) map[string]string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[string]string{}
+	for name, n := range t.nodes {
+		if name == self {
+			continue
+		}
+		for u, st := range n.users {
+			if out[u] != "busy" {
+				out[u] = st
+			}
+		}
+	}
+	return out
+}
+
+// leastLoaded is the RTMP URL of the node other than self with the fewest
+// connections, fewer than limit; "" when none.
+func (t *nodeTable) leastLoaded(self string, limit int) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	best, fewest := "", limit
+	for name, n := range t.nodes {
+		if name != self && n.RTMP != "" && n.Load.Connections < fewest {
+			best, fewest = n.RTMP, n.Load.Connections
+		}
+	}
+	return best
+}
+
+// list is every node, sorted by name.
+func (t *nodeTable) list() []NodeInfo {
+	t.mu.Lock()
+	out := make([]NodeInfo, 0, len(t.nodes))
+	for _, n := range t.nodes {
+		out = append(out, *n)
+	}
+	t.mu.Unlock()
+	slices.SortFunc(out, func(a, b NodeInfo) int { return strings.Compare(a.Node, b.Node) })
+	return out
+}
+
+// decodeControl unmarshals a bounded JSON control message.
+func decodeControl(b []byte, v any) bool { return decodeBounded(b, maxControl, v) }
+
+func decodeBounded(b []byte, limit int, v any) bool {
+	return len(b) <= limit && json.Unmarshal(b, v) == nil
+}

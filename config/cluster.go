@@ -1,0 +1,117 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Cluster joins this node to others over NATS (package cluster,
+// docs/CLUSTER.md). Off by default: one node, nothing changes.
+type Cluster struct {
+	Enabled bool `yaml:"enabled"`
+	// Node names this node, unique in the cluster: letters, digits, '-'
+	// and '_'; "" = the host name (other characters become '-').
+	Node string `yaml:"node"`
+	// Secret is shared by every node: the token NATS clients present and
+	// the password of the routes between embedded servers (16 characters
+	// or more; FLASHVOX_CLUSTER_SECRET keeps it out of the file).
+	Secret string `yaml:"secret"`
+	// NATSURL joins an external NATS (nats://HOST:PORT, whose clients
+	// present Secret as their token) instead of running an embedded server.
+	NATSURL string `yaml:"nats_url"`
+	// Listen is the embedded server's route port, the one its peers'
+	// Routes name.
+	Listen string `yaml:"listen"`
+	// Routes are the other nodes' route addresses (host:port); this
+	// node's own address may be listed too (one list for every node).
+	Routes []string `yaml:"routes"`
+	// ClientListen is a NATS client port of the embedded server for tools
+	// (nats CLI, monitoring); "" = none: the node talks to its embedded
+	// server in-process.
+	ClientListen string `yaml:"client_listen"`
+	// Heartbeat is how often the node publishes its load; a node silent
+	// for three heartbeats is gone.
+	Heartbeat time.Duration `yaml:"heartbeat"`
+	// RTMPURL is how clients reach this node's RTMP listener
+	// (rtmp://HOST:PORT), told to the other nodes for redirects; "" =
+	// never redirect a client here.
+	RTMPURL string `yaml:"rtmp_url"`
+	// RedirectAbove redirects a new RTMP connect to the least loaded other
+	// node while this one has more client connections than this (0 = never).
+	RedirectAbove int `yaml:"redirect_above"`
+}
+
+// minClusterSecret is the shortest accepted cluster.secret.
+const minClusterSecret = 16
+
+// NodeName is cluster.node, or the host name made subject-safe.
+func (c Cluster) NodeName() string {
+	if c.Node != "" {
+		return c.Node
+	}
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		h = "node"
+	}
+	b := []byte(h)
+	for i, ch := range b {
+		if !nodeChar(ch) {
+			b[i] = '-'
+		}
+	}
+	return string(b[:min(len(b), 64)])
+}
+
+func nodeChar(ch byte) bool {
+	return ch == '-' || ch == '_' || (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+}
+
+func (c *Config) validateCluster() error {
+	k := c.Cluster
+	if !k.Enabled {
+		return nil
+	}
+	if len(k.Node) > 64 || strings.IndexFunc(k.Node, func(r rune) bool { return r > 127 || !nodeChar(byte(r)) }) >= 0 {
+		return &Error{Key: "cluster.node", Msg: fmt.Sprintf("must be 1..64 letters, digits, '-' or '_', got %q", k.Node)}
+	}
+	if len(k.Secret) < minClusterSecret {
+		return &Error{Key: "cluster.secret", Msg: fmt.Sprintf("must be %d characters or more when cluster.enabled (every node shares it)", minClusterSecret)}
+	}
+	if err := durRange("cluster.heartbeat", k.Heartbeat, 100*time.Millisecond, time.Minute)(); err != nil {
+		return err
+	}
+	if k.RTMPURL != "" {
+		u, err := url.Parse(k.RTMPURL)
+		if err != nil || u.Scheme != "rtmp" || u.Host == "" || u.RawQuery != "" {
+			return &Error{Key: "cluster.rtmp_url", Msg: fmt.Sprintf("must be rtmp://HOST:PORT, got %q", k.RTMPURL)}
+		}
+	}
+	if err := intRange("cluster.redirect_above", k.RedirectAbove, 0, 1_000_000)(); err != nil {
+		return err
+	}
+	if k.NATSURL != "" {
+		u, err := url.Parse(k.NATSURL)
+		if err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "" {
+			return &Error{Key: "cluster.nats_url", Msg: fmt.Sprintf("must be nats://HOST:PORT, got %q", redactURL(k.NATSURL))}
+		}
+		if len(k.Routes) > 0 {
+			return &Error{Key: "cluster.routes", Msg: "routes are the embedded server's: leave them out with cluster.nats_url"}
+		}
+		return nil
+	}
+	if err := addr("cluster.listen", k.Listen)(); err != nil {
+		return err
+	}
+	if err := optAddr("cluster.client_listen", k.ClientListen)(); err != nil {
+		return err
+	}
+	for i, r := range k.Routes {
+		if err := addr(fmt.Sprintf("cluster.routes[%d]", i), r)(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,45 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestClusterValidation(t *testing.T) {
+	const secret = "0123456789abcdef"
+	for _, c := range []struct {
+		name string
+		env  []string
+		key  string // "" = valid
+	}{
+		{"off by default", nil, ""},
+		{"embedded", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_NODE=a-1"}, ""},
+		{"external", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_NATS_URL=nats://127.0.0.1:4222"}, ""},
+		{"no secret", []string{"FLASHVOX_CLUSTER_ENABLED=true"}, "cluster.secret"},
+		{"short secret", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=short"}, "cluster.secret"},
+		{"node with a dot", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_NODE=a.b"}, "cluster.node"},
+		{"bad url", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_NATS_URL=http://x"}, "cluster.nats_url"},
+		{"bad listen", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_LISTEN=nowhere"}, "cluster.listen"},
+		{"rtmp url", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_RTMP_URL=http://x"}, "cluster.rtmp_url"},
+		{"redirect", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_RTMP_URL=rtmp://10.0.0.2:1935", "FLASHVOX_CLUSTER_REDIRECT_ABOVE=100"}, ""},
+		{"heartbeat", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_HEARTBEAT=1ms"}, "cluster.heartbeat"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := Load("", c.env)
+			if c.key == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cfg.Cluster.NodeName() == "" || strings.ContainsAny(cfg.Cluster.NodeName(), ". ") {
+					t.Fatalf("node name %q", cfg.Cluster.NodeName())
+				}
+				return
+			}
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Key != c.key {
+				t.Fatalf("got %v, want an error on %s", err, c.key)
+			}
+		})
+	}
+}

@@ -1,0 +1,146 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/cluster"
+	"github.com/flashvox/flashvox/config"
+	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/session"
+)
+
+// clusterPeers are what the cluster reports of this node, filled in by
+// newServices after the components exist (the heartbeats start with
+// Serve, after newServices returned).
+type clusterPeers struct {
+	rs    *rtmp.Server
+	calls *call.Service
+}
+
+// newCluster joins the cluster of cluster: (nil when off); it is created
+// before the call service, whose gateway it is for users on other nodes.
+func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, p *clusterPeers) (*cluster.Cluster, error) {
+	if !cfg.Enabled {
+		return nil, nil
+	}
+	return cluster.New(cluster.Options{
+		Node: cfg.NodeName(), Secret: cfg.Secret, NATSURL: cfg.NATSURL,
+		Listen: cfg.Listen, Routes: cfg.Routes, ClientListen: cfg.ClientListen, Heartbeat: cfg.Heartbeat,
+		RTMPURL: cfg.RTMPURL, RedirectAbove: cfg.RedirectAbove,
+		Hub: hub, Logger: logger.With("component", "cluster"),
+		Load: func() cluster.Load {
+			return cluster.Load{Connections: int(p.rs.Stats().Active), Streams: int(hub.Stats.Publishers.Load()), Calls: p.calls.Count()}
+		},
+		Users:    func() map[string]string { return p.calls.LocalPresence() },
+		Presence: func(remote map[string]string) { p.calls.SetRemotePresence(remote) },
+	})
+}
+
+// serveCluster lets other nodes ring this node's users and serves
+// GET /api/v1/cluster on mux (who may read it: docs/SECURITY.md, like
+// /metrics).
+func serveCluster(c *cluster.Cluster, calls *call.Service, reg *prometheus.Registry, mux *http.ServeMux) error {
+	if c == nil {
+		return nil
+	}
+	if err := c.ServeCalls(calls); err != nil {
+		return fmt.Errorf("cluster: %w", err)
+	}
+	mux.Handle("GET /api/v1/cluster", c)
+	registerClusterMetrics(reg, c)
+	return nil
+}
+
+// rtmpRedirect is the sessions' redirect (session.Options.Redirect): the
+// cluster's choice for RTMP connects (RTMFP clients are not sent to an
+// rtmp:// URL); nil without a cluster.
+func rtmpRedirect(c *cluster.Cluster) func(string, session.Transport) string {
+	if c == nil {
+		return nil
+	}
+	return func(app string, t session.Transport) string {
+		if _, ok := t.(*rtmp.Conn); !ok {
+			return ""
+		}
+		return c.Redirect(app)
+	}
+}
+
+// gateways chains call gateways: the first that routes a name dials it
+// (the SIP bridge's numbers and phones, then users on other nodes).
+type gateways []call.Gateway
+
+// Routes reports whether one of the gateways routes to.
+func (g gateways) Routes(to string) bool {
+	for _, gw := range g {
+		if gw.Routes(to) {
+			return true
+		}
+	}
+	return false
+}
+
+// Dial dials to through the first gateway that routes it.
+func (g gateways) Dial(x call.External, from, to string) (call.Leg, error) {
+	for _, gw := range g {
+		if gw.Routes(to) {
+			return gw.Dial(x, from, to)
+		}
+	}
+	return nil, errors.New("no route")
+}
+
+// registerClusterMetrics exports the cluster's counters and one series per
+// live node (flashvox_cluster_*).
+func registerClusterMetrics(reg *prometheus.Registry, c *cluster.Cluster) {
+	st := &c.Stats
+	opts := func(name, help string) prometheus.Opts {
+		return prometheus.Opts{Namespace: "flashvox", Subsystem: "cluster", Name: name, Help: help}
+	}
+	gauge := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts(opts(name, help)), f)
+	}
+	counter := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts(opts(name, help)), f)
+	}
+	reg.MustRegister(
+		gauge("nodes", "Live nodes of the cluster, this one included.", func() float64 { return float64(len(c.Nodes())) }),
+		gauge("relays", "Streams of other nodes published here now (for local players).", func() float64 { return float64(st.Relays.Load()) }),
+		gauge("exports", "Local streams sent to other nodes now (once each on NATS).", func() float64 { return float64(st.Exports.Load()) }),
+		counter("frames_in_total", "Frames received from other nodes for relays.", func() float64 { return float64(st.FramesIn.Load()) }),
+		counter("bytes_in_total", "Encoded bytes of those frames.", func() float64 { return float64(st.BytesIn.Load()) }),
+		counter("frames_out_total", "Frames sent to other nodes.", func() float64 { return float64(st.FramesOut.Load()) }),
+		counter("bytes_out_total", "Encoded bytes of those frames.", func() float64 { return float64(st.BytesOut.Load()) }),
+		counter("bad_frames_total", "Frames from other nodes that did not decode.", func() float64 { return float64(st.BadFrames.Load()) }),
+		counter("nodes_lost_total", "Nodes that went silent for three heartbeats.", func() float64 { return float64(st.NodesLost.Load()) }),
+		counter("name_clashes_total", "Heartbeats of another node using this node's cluster.node (must be unique).", func() float64 { return float64(st.NameClashes.Load()) }),
+		nodeCollector{c: c, desc: prometheus.NewDesc("flashvox_cluster_node_load",
+			"Each live node's load from its last heartbeat: connections, streams, calls, users, cpu (cores).", []string{"node", "what"}, nil)},
+	)
+}
+
+// nodeCollector exports every live node's heartbeat load.
+type nodeCollector struct {
+	c    *cluster.Cluster
+	desc *prometheus.Desc
+}
+
+// Describe sends the one descriptor (prometheus.Collector).
+func (n nodeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- n.desc }
+
+// Collect sends five series per node (prometheus.Collector).
+func (n nodeCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, x := range n.c.Nodes() {
+		for what, v := range map[string]float64{"connections": float64(x.Load.Connections), "streams": float64(x.Load.Streams),
+			"calls": float64(x.Load.Calls), "cpu": x.Load.CPU, "users": float64(x.Load.Users)} {
+			ch <- prometheus.MustNewConstMetric(n.desc, prometheus.GaugeValue, v, x.Node, what)
+		}
+	}
+}
