@@ -154,23 +154,27 @@ func run(o options) error {
 		return err
 	}
 	defer cleanup()
+	// Phase by phase, each server in turn: the servers' runs of one load
+	// are minutes apart at most, so other jobs on the machine weigh on
+	// both alike.
 	base := time.Now()
-	var runs []serverRun
-	var names []string
-	var players []*playersResult
+	runs := make([]serverRun, len(specs))
 	for i, spec := range specs {
-		r := serverRun{name: spec.name}
-		if o.idle > 0 {
-			srv, err := startServer(ctx, spec, filepath.Join(work, fmt.Sprintf("%d-%s-idle", i, spec.name)))
-			if err != nil {
-				return err
-			}
-			r.idle, err = runIdle(ctx, srv, o.idle, o.load.setupPar)
-			srv.Stop()
-			if err != nil {
-				return fmt.Errorf("%s idle phase: %w (log %s)", spec.name, err, srv.Log)
-			}
+		runs[i].name = spec.name
+		if o.idle == 0 {
+			continue
 		}
+		srv, err := startServer(ctx, spec, filepath.Join(work, fmt.Sprintf("%d-%s-idle", i, spec.name)))
+		if err != nil {
+			return err
+		}
+		runs[i].idle, err = runIdle(ctx, srv, o.idle, o.load.setupPar)
+		srv.Stop()
+		if err != nil {
+			return fmt.Errorf("%s idle phase: %w (log %s)", spec.name, err, srv.Log)
+		}
+	}
+	for i, spec := range specs {
 		srv, err := startServer(ctx, spec, filepath.Join(work, fmt.Sprintf("%d-%s-load", i, spec.name)))
 		if err != nil {
 			return err
@@ -180,19 +184,23 @@ func run(o options) error {
 			perf += "." + spec.name // the reference server's profile, for comparison
 		}
 		fmt.Fprintf(os.Stderr, "%s: %d publishers × %d subscribers for %s…\n", spec.name, o.load.publishers, o.load.subscribers, o.load.duration)
-		r.load, err = runLoad(ctx, srv, o.load, base, perf)
+		runs[i].load, err = runLoad(ctx, srv, o.load, base, perf)
 		srv.Stop()
 		if err != nil {
 			return fmt.Errorf("%s load phase: %w (log %s)", spec.name, err, srv.Log)
 		}
-		runs = append(runs, r)
-		if o.players {
-			pr, err := playersPhase(ctx, o, spec, work, i)
-			if err != nil {
-				return err
-			}
-			names, players = append(names, spec.name), append(players, pr)
+	}
+	var names []string
+	var players []*playersResult
+	for i, spec := range specs {
+		if !o.players {
+			break
 		}
+		pr, err := playersPhase(ctx, o, spec, work, i)
+		if err != nil {
+			return err
+		}
+		names, players = append(names, spec.name), append(players, pr)
 	}
 	fmt.Print(report(o, runs))
 	if o.players {

@@ -27,6 +27,8 @@ type playersResult struct {
 	window    time.Duration
 	bytes     int64 // written by every player during the window
 	ended     int   // players or publishers that exited early
+	sw        switches
+	load      string // load average at the window's start and end
 }
 
 // makeToneFLV writes a 10 s 16 kHz Nellymoser tone with ffmpeg.
@@ -107,7 +109,8 @@ func runPlayers(ctx context.Context, srv *server, cfg loadConfig, flv string) (*
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	return &playersResult{serverCPU: s1.cpu - s0.cpu, window: s1.at.Sub(s0.at), bytes: delivered.n.Load() - b0, ended: max(ended, early)}, nil
+	return &playersResult{serverCPU: s1.cpu - s0.cpu, window: s1.at.Sub(s0.at), bytes: delivered.n.Load() - b0, ended: max(ended, early),
+		sw: s1.sw.sub(s0.sw), load: s0.load + "–" + s1.load}, nil
 }
 
 // counter counts what the players write to their standard output.
@@ -149,6 +152,8 @@ func playersReport(o options, names []string, rs []*playersResult) string {
 	row("window, s", func(r *playersResult) string { return fmt.Sprintf("%.1f", r.window.Seconds()) })
 	row("bytes delivered to players", func(r *playersResult) string { return fmt.Sprintf("%d", r.bytes) })
 	row("clients that exited early", func(r *playersResult) string { return fmt.Sprintf("%d", r.ended) })
+	row("server sleeps + preemptions per published frame", func(r *playersResult) string { return r.sw.perFrame(o.load.publishers, r.window) })
+	row("load average over the window", func(r *playersResult) string { return r.load })
 	if len(rs) == 2 && rs[1].serverCPU > 0 && rs[1].bytes > 0 {
 		s += fmt.Sprintf("\nCPU ratio %s / %s: %.2f×; bytes ratio %.3f\n", names[0], names[1],
 			rs[0].serverCPU.Seconds()/rs[1].serverCPU.Seconds(), float64(rs[0].bytes)/float64(rs[1].bytes))
