@@ -29,7 +29,12 @@
 //	go run ./bench/relay -p 20 -s 100 -duration 20s
 //
 // Set -perf FILE to record the flashvox process with `perf record -g`
-// during the measurement window (and nginx-rtmp into FILE.nginx-rtmp).
+// during the measurement window (and nginx-rtmp into FILE.nginx-rtmp; with
+// -players, the real-player windows into FILE.players and
+// FILE.players.nginx-rtmp). -players adds the real-player load (players.go),
+// -lean=false leaves out the lean one. The phases run in turn, each server
+// one after the other per phase, and every window reports the machine's
+// load average and the server's context switches per published frame.
 package main
 
 import (
@@ -59,6 +64,7 @@ type options struct {
 	timeout  time.Duration
 	keep     bool
 	players  bool
+	lean     bool
 }
 
 func main() {
@@ -75,10 +81,11 @@ func main() {
 	flag.StringVar(&o.nginx, "nginx", "nginx", "nginx binary")
 	flag.StringVar(&o.module, "nginx-module", "/usr/lib/nginx/modules/ngx_rtmp_module.so", "ngx_rtmp_module.so (libnginx-mod-rtmp)")
 	flag.StringVar(&o.servers, "servers", "flashvox,nginx", "servers to run, comma-separated: flashvox, nginx")
-	flag.StringVar(&o.perf, "perf", "", "record flashvox with perf into this file during the window (nginx-rtmp into FILE.nginx-rtmp)")
+	flag.StringVar(&o.perf, "perf", "", "record flashvox with perf into this file during the window (nginx-rtmp into FILE.nginx-rtmp; the real-player load into FILE.players[.nginx-rtmp])")
 	flag.DurationVar(&o.timeout, "timeout", 3*time.Minute, "hard bound of the whole run")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (server logs, nginx.conf)")
 	flag.BoolVar(&o.players, "players", false, "also run the real-player load: -p ffmpeg publishers × -s rtmpdump players each (players.go)")
+	flag.BoolVar(&o.lean, "lean", true, "run the lean Go load (-lean=false with -players: the real players only)")
 	flag.Parse()
 	if err := o.validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "relay:", err)
@@ -104,6 +111,8 @@ func (o *options) validate() error {
 		return errors.New("-setup-parallel: must be at least 1")
 	case o.idle < 0 || o.idle > 10000:
 		return errors.New("-idle: must be 0..10000")
+	case !o.lean && !o.players:
+		return errors.New("-lean=false: needs -players")
 	case o.env != "" && !validEnv(o.env):
 		return errors.New("-flashvox-env: want KEY=VALUE[,KEY=VALUE…]")
 	}
@@ -175,6 +184,9 @@ func run(o options) error {
 		}
 	}
 	for i, spec := range specs {
+		if !o.lean {
+			break
+		}
 		srv, err := startServer(ctx, spec, filepath.Join(work, fmt.Sprintf("%d-%s-load", i, spec.name)))
 		if err != nil {
 			return err
@@ -202,7 +214,9 @@ func run(o options) error {
 		}
 		names, players = append(names, spec.name), append(players, pr)
 	}
-	fmt.Print(report(o, runs))
+	if o.lean || o.idle > 0 {
+		fmt.Print(report(o, runs))
+	}
 	if o.players {
 		fmt.Print(playersReport(o, names, players))
 	}
@@ -222,7 +236,14 @@ func playersPhase(ctx context.Context, o options, spec serverSpec, work string, 
 		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "%s: %d ffmpeg publishers × %d rtmpdump players for %s…\n", spec.name, o.load.publishers, o.load.subscribers, o.load.duration)
-	pr, err := runPlayers(ctx, srv, o.load, flv)
+	perf := o.perf
+	if perf != "" {
+		perf += ".players"
+		if spec.name != "flashvox" {
+			perf += "." + spec.name
+		}
+	}
+	pr, err := runPlayers(ctx, srv, o.load, flv, perf)
 	if err != nil {
 		return nil, fmt.Errorf("%s players phase: %w (log %s)", spec.name, err, srv.Log)
 	}
