@@ -140,3 +140,18 @@ func TestParseSwitches(t *testing.T) {
 		t.Error("readSwitches(self) counted no switches")
 	}
 }
+
+func TestMedian(t *testing.T) {
+	for _, tc := range []struct {
+		in   []float64
+		want float64
+	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{1.2, 0.9, 1.0}, 1.0}, {[]float64{4, 1, 2, 3}, 2.5}} {
+		in := slices.Clone(tc.in)
+		if got := median(tc.in); got != tc.want {
+			t.Errorf("median(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+		if !slices.Equal(in, tc.in) {
+			t.Errorf("median reordered its input: %v", tc.in)
+		}
+	}
+}
