@@ -29,7 +29,14 @@
 //	go run ./bench/relay -p 20 -s 100 -duration 20s
 //
 // Set -perf FILE to record the flashvox process with `perf record -g`
-// during the measurement window (and nginx-rtmp into FILE.nginx-rtmp).
+// during the measurement window (and nginx-rtmp into FILE.nginx-rtmp; with
+// -players, the real-player windows into FILE.players and
+// FILE.players.nginx-rtmp). -players adds the real-player load (players.go),
+// -lean=false leaves out the lean one. The phases run in turn, each server
+// one after the other per phase, and every window reports the machine's
+// load average and the server's context switches per published frame;
+// -rounds N repeats them, alternating which server goes first, and ends
+// with every round's ratios and their median.
 package main
 
 import (
@@ -59,6 +66,8 @@ type options struct {
 	timeout  time.Duration
 	keep     bool
 	players  bool
+	lean     bool
+	rounds   int
 }
 
 func main() {
@@ -75,10 +84,12 @@ func main() {
 	flag.StringVar(&o.nginx, "nginx", "nginx", "nginx binary")
 	flag.StringVar(&o.module, "nginx-module", "/usr/lib/nginx/modules/ngx_rtmp_module.so", "ngx_rtmp_module.so (libnginx-mod-rtmp)")
 	flag.StringVar(&o.servers, "servers", "flashvox,nginx", "servers to run, comma-separated: flashvox, nginx")
-	flag.StringVar(&o.perf, "perf", "", "record flashvox with perf into this file during the window (nginx-rtmp into FILE.nginx-rtmp)")
-	flag.DurationVar(&o.timeout, "timeout", 3*time.Minute, "hard bound of the whole run")
+	flag.StringVar(&o.perf, "perf", "", "record flashvox with perf into this file during the window (nginx-rtmp into FILE.nginx-rtmp; the real-player load into FILE.players[.nginx-rtmp])")
+	flag.DurationVar(&o.timeout, "timeout", 3*time.Minute, "hard bound of each round (the whole run: -rounds times this)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (server logs, nginx.conf)")
 	flag.BoolVar(&o.players, "players", false, "also run the real-player load: -p ffmpeg publishers × -s rtmpdump players each (players.go)")
+	flag.IntVar(&o.rounds, "rounds", 1, "repeat the load phases this many times, alternating which server goes first, and summarise the ratios")
+	flag.BoolVar(&o.lean, "lean", true, "run the lean Go load (-lean=false with -players: the real players only)")
 	flag.Parse()
 	if err := o.validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "relay:", err)
@@ -104,6 +115,10 @@ func (o *options) validate() error {
 		return errors.New("-setup-parallel: must be at least 1")
 	case o.idle < 0 || o.idle > 10000:
 		return errors.New("-idle: must be 0..10000")
+	case o.rounds < 1 || o.rounds > 10:
+		return errors.New("-rounds: must be 1..10")
+	case !o.lean && !o.players:
+		return errors.New("-lean=false: needs -players")
 	case o.env != "" && !validEnv(o.env):
 		return errors.New("-flashvox-env: want KEY=VALUE[,KEY=VALUE…]")
 	}
@@ -127,7 +142,7 @@ type serverRun struct {
 }
 
 func run(o options) error {
-	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout*time.Duration(o.rounds))
 	defer cancel()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -155,66 +170,121 @@ func run(o options) error {
 	}
 	defer cleanup()
 	base := time.Now()
-	var runs []serverRun
-	var names []string
-	var players []*playersResult
-	for i, spec := range specs {
-		r := serverRun{name: spec.name}
-		if o.idle > 0 {
-			srv, err := startServer(ctx, spec, filepath.Join(work, fmt.Sprintf("%d-%s-idle", i, spec.name)))
-			if err != nil {
-				return err
-			}
-			r.idle, err = runIdle(ctx, srv, o.idle, o.load.setupPar)
-			srv.Stop()
-			if err != nil {
-				return fmt.Errorf("%s idle phase: %w (log %s)", spec.name, err, srv.Log)
-			}
-		}
-		srv, err := startServer(ctx, spec, filepath.Join(work, fmt.Sprintf("%d-%s-load", i, spec.name)))
+	var sum roundsSummary
+	for r := range o.rounds {
+		rr, err := runRound(ctx, o, specs, work, r, base)
 		if err != nil {
 			return err
 		}
-		perf := o.perf
-		if perf != "" && spec.name != "flashvox" {
-			perf += "." + spec.name // the reference server's profile, for comparison
+		if o.rounds > 1 {
+			fmt.Printf("\n## Round %d of %d\n", r+1, o.rounds)
 		}
-		fmt.Fprintf(os.Stderr, "%s: %d publishers × %d subscribers for %s…\n", spec.name, o.load.publishers, o.load.subscribers, o.load.duration)
-		r.load, err = runLoad(ctx, srv, o.load, base, perf)
-		srv.Stop()
-		if err != nil {
-			return fmt.Errorf("%s load phase: %w (log %s)", spec.name, err, srv.Log)
+		if o.lean || (r == 0 && o.idle > 0) {
+			fmt.Print(report(o, rr.runs))
 		}
-		runs = append(runs, r)
 		if o.players {
-			pr, err := playersPhase(ctx, o, spec, work, i)
-			if err != nil {
-				return err
-			}
-			names, players = append(names, spec.name), append(players, pr)
+			fmt.Print(playersReport(o, rr.names, rr.players))
 		}
+		sum.add(rr)
 	}
-	fmt.Print(report(o, runs))
-	if o.players {
-		fmt.Print(playersReport(o, names, players))
+	if o.rounds > 1 {
+		fmt.Print(sum.String())
 	}
 	return nil
 }
 
+// round is what one round measured, in the order of -servers.
+type round struct {
+	runs    []serverRun
+	names   []string
+	players []*playersResult
+}
+
+// runRound runs each phase on every server in turn: the servers' runs of
+// one load are a minute apart at most, so other jobs on the machine weigh
+// on both alike. Odd rounds start with the last server, so that neither
+// always goes first. The idle phase runs in the first round only.
+func runRound(ctx context.Context, o options, specs []serverSpec, work string, r int, base time.Time) (*round, error) {
+	order := make([]int, len(specs))
+	for i := range order {
+		order[i] = i
+		if r%2 == 1 {
+			order[i] = len(specs) - 1 - i
+		}
+	}
+	dir := func(i int, phase string) string {
+		return filepath.Join(work, fmt.Sprintf("r%d-%d-%s-%s", r, i, specs[i].name, phase))
+	}
+	rr := &round{runs: make([]serverRun, len(specs)), players: make([]*playersResult, len(specs))}
+	for i, spec := range specs {
+		rr.runs[i].name = spec.name
+		rr.names = append(rr.names, spec.name)
+	}
+	for _, i := range order {
+		if r > 0 || o.idle == 0 {
+			break
+		}
+		srv, err := startServer(ctx, specs[i], dir(i, "idle"))
+		if err != nil {
+			return nil, err
+		}
+		rr.runs[i].idle, err = runIdle(ctx, srv, o.idle, o.load.setupPar)
+		srv.Stop()
+		if err != nil {
+			return nil, fmt.Errorf("%s idle phase: %w (log %s)", specs[i].name, err, srv.Log)
+		}
+	}
+	for _, i := range order {
+		if !o.lean {
+			break
+		}
+		srv, err := startServer(ctx, specs[i], dir(i, "load"))
+		if err != nil {
+			return nil, err
+		}
+		perf := o.perf
+		if perf != "" && specs[i].name != "flashvox" {
+			perf += "." + specs[i].name // the reference server's profile, for comparison
+		}
+		fmt.Fprintf(os.Stderr, "%s: %d publishers × %d subscribers for %s…\n", specs[i].name, o.load.publishers, o.load.subscribers, o.load.duration)
+		rr.runs[i].load, err = runLoad(ctx, srv, o.load, base, perf)
+		srv.Stop()
+		if err != nil {
+			return nil, fmt.Errorf("%s load phase: %w (log %s)", specs[i].name, err, srv.Log)
+		}
+	}
+	for _, i := range order {
+		if !o.players {
+			break
+		}
+		var err error
+		if rr.players[i], err = playersPhase(ctx, o, specs[i], dir(i, "players")); err != nil {
+			return nil, err
+		}
+	}
+	return rr, nil
+}
+
 // playersPhase runs the real-player load on a fresh server of spec.
-func playersPhase(ctx context.Context, o options, spec serverSpec, work string, i int) (*playersResult, error) {
-	dir := filepath.Join(work, fmt.Sprintf("%d-%s-players", i, spec.name))
+func playersPhase(ctx context.Context, o options, spec serverSpec, dir string) (*playersResult, error) {
 	srv, err := startServer(ctx, spec, dir)
 	if err != nil {
 		return nil, err
 	}
 	defer srv.Stop()
-	flv, err := makeToneFLV(ctx, work)
+	flv, err := makeToneFLV(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "%s: %d ffmpeg publishers × %d rtmpdump players for %s…\n", spec.name, o.load.publishers, o.load.subscribers, o.load.duration)
-	pr, err := runPlayers(ctx, srv, o.load, flv)
+	perf := o.perf
+	if perf != "" {
+		perf += ".players"
+		if spec.name != "flashvox" {
+			perf += "." + spec.name
+		}
+	}
+	pr, err := runPlayers(ctx, srv, o.load, flv, perf)
 	if err != nil {
 		return nil, fmt.Errorf("%s players phase: %w (log %s)", spec.name, err, srv.Log)
 	}

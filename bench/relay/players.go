@@ -17,9 +17,9 @@ import (
 // writing what they receive to files (--live -o -, counted): the clients users
 // run, with their own chunking, acknowledgements and pacing, beside the
 // lean Go load. Bytes delivered are the players' files' growth over the
-// window (rtmpdump writes to a pipe that counts them, in its stdio blocks
-// of 64 KiB: the figure's resolution); latency is not measured (FLV
-// carries no send times).
+// window (rtmpdump writes to a pipe that counts them, in stdio blocks of
+// 4 KiB set with coreutils' stdbuf: the figure's resolution per player);
+// latency is not measured (FLV carries no send times).
 
 // playersResult is what one server did under the real-player load.
 type playersResult struct {
@@ -27,6 +27,8 @@ type playersResult struct {
 	window    time.Duration
 	bytes     int64 // written by every player during the window
 	ended     int   // players or publishers that exited early
+	sw        switches
+	load      string // load average at the window's start and end
 }
 
 // makeToneFLV writes a 10 s 16 kHz Nellymoser tone with ffmpeg.
@@ -43,14 +45,18 @@ func makeToneFLV(ctx context.Context, dir string) (string, error) {
 
 // runPlayers runs p ffmpeg publishers and p×s rtmpdump players against srv
 // and measures the server's CPU and the bytes delivered over the window.
-func runPlayers(ctx context.Context, srv *server, cfg loadConfig, flv string) (*playersResult, error) {
+// perfOut, when set, records the server with perf over the window.
+func runPlayers(ctx context.Context, srv *server, cfg loadConfig, flv, perfOut string) (*playersResult, error) {
+	if _, err := exec.LookPath("rtmpdump"); err != nil {
+		return nil, fmt.Errorf("%w (apt-get install -y rtmpdump)", err)
+	}
 	var procs []*exec.Cmd
 	var mu sync.Mutex
 	ended := 0
 	var delivered counter
 	start := func(name string, args ...string) error {
 		cmd := exec.CommandContext(ctx, name, args...)
-		if name == "rtmpdump" {
+		if name == "stdbuf" {
 			cmd.Stdout = &delivered
 		}
 		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
@@ -82,8 +88,11 @@ func runPlayers(ctx context.Context, srv *server, cfg loadConfig, flv string) (*
 			return nil, err
 		}
 		for range cfg.subscribers {
-			if err := start("rtmpdump", "-q", "--live", "-r", url, "-o", "-"); err != nil {
-				return nil, errors.Join(err, errors.New("apt-get install -y rtmpdump"))
+			// stdbuf: rtmpdump's stdout in 4 KiB blocks, not 64 KiB,
+			// so that the bytes counted over a window are exact to
+			// 4 KiB per player (a player gets 5 KB/s).
+			if err := start("stdbuf", "-o4096", "rtmpdump", "-q", "--live", "-r", url, "-o", "-"); err != nil {
+				return nil, errors.Join(err, errors.New("stdbuf is coreutils'"))
 			}
 		}
 	}
@@ -98,6 +107,14 @@ func runPlayers(ctx context.Context, srv *server, cfg loadConfig, flv string) (*
 		return nil, err
 	}
 	b0 := delivered.n.Load()
+	var perfWait func() error
+	if perfOut != "" {
+		pctx, pcancel := context.WithTimeout(ctx, cfg.duration-cfg.warmup)
+		defer pcancel()
+		if perfWait, err = perfRecord(pctx, srv.PID(), perfOut); err != nil {
+			return nil, fmt.Errorf("perf: %w", err)
+		}
+	}
 	if err := sleepCtx(ctx, cfg.duration-cfg.warmup); err != nil {
 		return nil, err
 	}
@@ -105,9 +122,15 @@ func runPlayers(ctx context.Context, srv *server, cfg loadConfig, flv string) (*
 	if err != nil {
 		return nil, err
 	}
+	if perfWait != nil {
+		if err := perfWait(); err != nil {
+			return nil, fmt.Errorf("perf: %w", err)
+		}
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	return &playersResult{serverCPU: s1.cpu - s0.cpu, window: s1.at.Sub(s0.at), bytes: delivered.n.Load() - b0, ended: max(ended, early)}, nil
+	return &playersResult{serverCPU: s1.cpu - s0.cpu, window: s1.at.Sub(s0.at), bytes: delivered.n.Load() - b0, ended: max(ended, early),
+		sw: s1.sw.sub(s0.sw), load: s0.load + "–" + s1.load}, nil
 }
 
 // counter counts what the players write to their standard output.
@@ -148,12 +171,26 @@ func playersReport(o options, names []string, rs []*playersResult) string {
 	row("server CPU in window, s", func(r *playersResult) string { return fmt.Sprintf("%.2f", r.serverCPU.Seconds()) })
 	row("window, s", func(r *playersResult) string { return fmt.Sprintf("%.1f", r.window.Seconds()) })
 	row("bytes delivered to players", func(r *playersResult) string { return fmt.Sprintf("%d", r.bytes) })
+	row("server CPU per MB delivered, ms", func(r *playersResult) string { return fmt.Sprintf("%.1f", cpuPerMB(r)) })
 	row("clients that exited early", func(r *playersResult) string { return fmt.Sprintf("%d", r.ended) })
+	row("server sleeps + preemptions per published frame", func(r *playersResult) string { return r.sw.perFrame(o.load.publishers, r.window) })
+	row("load average over the window", func(r *playersResult) string { return r.load })
 	if len(rs) == 2 && rs[1].serverCPU > 0 && rs[1].bytes > 0 {
-		s += fmt.Sprintf("\nCPU ratio %s / %s: %.2f×; bytes ratio %.3f\n", names[0], names[1],
-			rs[0].serverCPU.Seconds()/rs[1].serverCPU.Seconds(), float64(rs[0].bytes)/float64(rs[1].bytes))
+		s += fmt.Sprintf("\nCPU ratio %s / %s: %.2f×; bytes ratio %.3f; CPU per byte ratio %.2f×\n", names[0], names[1],
+			rs[0].serverCPU.Seconds()/rs[1].serverCPU.Seconds(), float64(rs[0].bytes)/float64(rs[1].bytes), cpuPerMB(rs[0])/cpuPerMB(rs[1]))
 	}
 	return s
+}
+
+// cpuPerMB is the server's CPU milliseconds per MB (10^6 bytes) the
+// players wrote: when a loaded machine makes the servers' windows deliver
+// different amounts (a backlog flushed into one window), CPU alone
+// misleads.
+func cpuPerMB(r *playersResult) float64 {
+	if r.bytes <= 0 {
+		return 0
+	}
+	return float64(r.serverCPU.Milliseconds()) / (float64(r.bytes) / 1e6)
 }
 
 func repeat(s string, n int) (out string) {

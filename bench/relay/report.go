@@ -57,6 +57,12 @@ func rows(o options) []row {
 			}
 			return perConnKiB(r.idle.rssIdle-r.idle.rssBase, r.idle.conns), true
 		}},
+		loadRow("server sleeps per published frame", "%.1f", true, func(l *loadResult) float64 {
+			return float64(l.sw.voluntary) / framesIn(o.load.publishers, l.window)
+		}),
+		loadRow("server preemptions per published frame", "%.1f", true, func(l *loadResult) float64 {
+			return float64(l.sw.involuntary) / framesIn(o.load.publishers, l.window)
+		}),
 		loadRow("load generator CPU in window, s", "%.2f", false, func(l *loadResult) float64 { return l.selfCPU.Seconds() }),
 	}
 }
@@ -113,6 +119,13 @@ func report(o options, runs []serverRun) string {
 		}
 		b.WriteString("\n")
 	}
+	b.WriteString("\nLoad average over each window (other jobs share the machine):")
+	for _, r := range runs {
+		if r.load != nil {
+			fmt.Fprintf(&b, " %s %s;", r.name, r.load.load)
+		}
+	}
+	b.WriteString("\n")
 	if fv != nil {
 		b.WriteString("\nTargets, flashvox:\n")
 		for _, t := range targets(o, fv, ng) {

@@ -97,11 +97,14 @@ func startServer(ctx context.Context, spec serverSpec, dir string) (*server, err
 	return &server{Child: c, addr: addr}, nil
 }
 
-// sample is a reading of a process's CPU time and resident memory.
+// sample is a reading of a process's CPU time, resident memory and
+// context switches, with the machine's load average at that moment.
 type sample struct {
-	at  time.Time
-	cpu time.Duration
-	rss int64
+	at   time.Time
+	cpu  time.Duration
+	rss  int64
+	sw   switches
+	load string
 }
 
 func readSample(pid int) (sample, error) {
@@ -113,7 +116,7 @@ func readSample(pid int) (sample, error) {
 	if err != nil {
 		return sample{}, err
 	}
-	return sample{at: time.Now(), cpu: cpu, rss: rss}, nil
+	return sample{at: time.Now(), cpu: cpu, rss: rss, sw: readSwitches(pid), load: proc.LoadAvg()}, nil
 }
 
 // perfRecord runs `perf record` on pid until ctx ends (opt-in profiling of

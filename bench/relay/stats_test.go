@@ -2,6 +2,7 @@ package main
 
 import (
 	"math/rand/v2"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -114,5 +115,43 @@ func TestCPUPer1000PerMin(t *testing.T) {
 	}
 	if got := cpuPer1000PerMin(time.Second, 0, time.Minute); got != 0 {
 		t.Errorf("no streams: got %v, want 0", got)
+	}
+}
+
+func TestParseSwitches(t *testing.T) {
+	for _, tc := range []struct {
+		name, status string
+		want         switches
+	}{
+		{"both", "Name:\tflashvox\nvoluntary_ctxt_switches:\t12\nnonvoluntary_ctxt_switches:\t345\n", switches{12, 345}},
+		{"none", "Name:\tx\nVmRSS:\t100 kB\n", switches{}},
+		{"garbage", "voluntary_ctxt_switches:\tmany\nnonvoluntary_ctxt_switches:\t7\n", switches{0, 7}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := parseSwitches(tc.status); got != tc.want {
+				t.Errorf("parseSwitches = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+	if got := (switches{30, 605}).perFrame(1, 160*time.Millisecond); got != "3.0 + 60.5" {
+		t.Errorf("perFrame = %q, want 3.0 + 60.5", got)
+	}
+	if self := readSwitches(os.Getpid()); self.voluntary+self.involuntary == 0 {
+		t.Error("readSwitches(self) counted no switches")
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, tc := range []struct {
+		in   []float64
+		want float64
+	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{1.2, 0.9, 1.0}, 1.0}, {[]float64{4, 1, 2, 3}, 2.5}} {
+		in := slices.Clone(tc.in)
+		if got := median(tc.in); got != tc.want {
+			t.Errorf("median(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+		if !slices.Equal(in, tc.in) {
+			t.Errorf("median reordered its input: %v", tc.in)
+		}
 	}
 }
