@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/pion/stun/v4"
@@ -49,6 +50,11 @@ func (s *Server) STUNAddr() *net.UDPAddr {
 	}
 	return s.stun.addr()
 }
+
+// ICEServers are the URLs every answer's Link headers advertise (the
+// built-in STUN server first), for pages that configure their
+// RTCPeerConnections before any answer (GET /page.json).
+func (s *Server) ICEServers() []string { return slices.Clone(s.links) }
 
 // setLinks adds the ICE servers' Link headers to h.
 func (s *Server) setLinks(h http.Header) {

@@ -32,7 +32,13 @@ type pageApp struct {
 
 func startPageApp(t *testing.T) *pageApp {
 	t.Helper()
-	a := startP2PApp(t, "")
+	return startPageAppYAML(t, "")
+}
+
+// startPageAppYAML is startPageApp with a configuration file's text.
+func startPageAppYAML(t *testing.T, fileYAML string) *pageApp {
+	t.Helper()
+	a := startP2PApp(t, fileYAML)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

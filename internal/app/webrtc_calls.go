@@ -6,6 +6,7 @@ import (
 	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/apps/phone"
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/session"
 	"github.com/flashvox/flashvox/webrtc"
 )
@@ -29,9 +30,13 @@ func webrtcAccess(apps map[string]session.App, hooks session.Hooks, calls callSt
 // Authorization: Bearer. The token names the user (checked under the
 // guessing throttle, as the API's), and call.Service.StreamKey decides,
 // as for an RTMP phone: only the party a name was issued to, only while
-// the call is answered.
+// the call is answered. A conference member's issued names (its publish
+// name, its mix, a relay room's others) are decided by
+// conference.Service.StreamKey after the call's refuse them, as the RTMP
+// phone application does (apps/phone conferenceStream).
 type callStreams struct {
 	calls *call.Service
+	confs *conference.Service // nil: no conferences
 	auth  *account.Auth
 	guard account.Guard
 }
@@ -46,6 +51,11 @@ func (c callStreams) Authorize(r webrtc.Request) (string, error) {
 		return "", fmt.Errorf("%w: %v", webrtc.ErrUnauthorized, err)
 	}
 	key, err := c.calls.StreamKey(user, r.Name, r.Publish)
+	if err != nil && c.confs != nil {
+		if k, cerr := c.confs.StreamKey(user, r.Name, r.Publish); cerr == nil {
+			key, err = k, nil
+		}
+	}
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", webrtc.ErrForbidden, err)
 	}

@@ -290,6 +290,7 @@
     state: () => st,
     onEvent: (f) => listeners.push(f),
     invite, hangup: () => callAction('hangup'),
+    api, notice, // conf.js
   };
   init();
 })();

@@ -13,7 +13,15 @@
   const page = window.flashvoxPage;
   // opts may be changed before a call (tests block the direct path with
   // icePolicy 'relay': no TURN server, so no candidate at all).
+  // iceServers come from /page.json: the server's own STUN (webrtc.stun_listen)
+  // and webrtc.ice_servers, the ones its WHIP/WHEP answers advertise, so a
+  // page behind NAT has server-reflexive candidates from its first offer.
   const opts = { p2pTimeout: 4000, icePolicy: 'all', iceServers: [] };
+  const configured = fetch('/page.json').then((r) => r.json()).then((cfg) => {
+    opts.iceServers = (cfg.iceServers || []).map((u) => ({ urls: u }));
+  }).catch(() => {});
+  // rtcConfig is every server-bound RTCPeerConnection's configuration.
+  const rtcConfig = async () => { await configured; return { iceServers: opts.iceServers }; };
   let cur = null; // the call whose media runs now
   let actx = null;
   let ring = null;
@@ -128,6 +136,7 @@
 
   // startP2P opens the direct PeerConnection; the caller offers.
   async function startP2P(s) {
+    await configured; // before mode: signals that come meanwhile wait in s.early
     s.mode = 'p2p?';
     const pc = new RTCPeerConnection({ iceServers: opts.iceServers, iceTransportPolicy: opts.icePolicy });
     s.p2p = pc;
@@ -191,10 +200,11 @@
   async function startRelay(s) {
     s.mode = 'relay';
     render(s);
-    const pub = new RTCPeerConnection();
+    const cfg = await rtcConfig();
+    const pub = new RTCPeerConnection(cfg);
     s.pubPC = pub;
     s.mic.getAudioTracks().forEach((t) => pub.addTransceiver(t, { direction: 'sendonly' }));
-    const play = new RTCPeerConnection();
+    const play = new RTCPeerConnection(cfg);
     s.playPC = play;
     play.addTransceiver('audio', { direction: 'recvonly' });
     play.ontrack = (ev) => hear(s, ev.streams[0] || new MediaStream([ev.track]));
@@ -359,9 +369,11 @@
     listMics();
   }
 
-  // The page's media state, for tests and sites embedding the page.
+  // The page's media state, for tests and sites embedding the page; lib
+  // is shared with conf.js (a room's audio).
   window.flashvoxMedia = {
     opts,
+    lib: { openMic, analyser, audioContext, whip, rtcConfig, dominant, listMics },
     state: () => cur && { call: cur.id, mode: cur.mode, muted: cur.muted, stats: cur.stats,
       heardHz: dominant(cur.heard), micHz: dominant(cur.level) },
     ringing: () => !!ring,
