@@ -179,6 +179,10 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, publish bool) {
 		s.refuse(w, req, err)
 		return
 	}
+	var ends <-chan struct{} // asked at once: a right that ends meanwhile ends the session at its start
+	if e, ok := s.o.Access.(Ender); ok {
+		ends = e.Ends(req)
+	}
 	offer, offered, err := readOffer(r)
 	if err != nil {
 		s.refuse(w, req, err)
@@ -206,6 +210,9 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, publish bool) {
 	kind := "whep"
 	if publish {
 		kind = "whip"
+	}
+	if ends != nil {
+		go p.endWith(ends)
 	}
 	s.Stats.Opened.Add(1)
 	s.setLinks(w.Header())

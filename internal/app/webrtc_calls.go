@@ -12,17 +12,39 @@ import (
 )
 
 // webrtcAccess decides WHIP/WHEP requests: the phone application's names
-// are a call's issued streams (calls), every other application follows
-// its live policy (liveAccess), so a browser reaches exactly what an RTMP
-// client may.
+// are a call's or a conference member's issued streams (callStreams),
+// every other application follows its live policy (liveAccess), so a
+// browser reaches exactly what an RTMP client may.
 func webrtcAccess(apps map[string]session.App, hooks session.Hooks, calls callStreams) webrtc.Access {
-	live := liveAccess(apps, hooks)
-	return webrtc.AccessFunc(func(r webrtc.Request) (string, error) {
-		if r.App == phone.Name && calls.calls != nil {
-			return calls.Authorize(r)
-		}
-		return live.Authorize(r)
-	})
+	return rtcAccess{live: liveAccess(apps, hooks), calls: calls}
+}
+
+// rtcAccess is webrtc.Access and webrtc.Ender.
+type rtcAccess struct {
+	live  webrtc.Access
+	calls callStreams
+}
+
+func (a rtcAccess) Authorize(r webrtc.Request) (string, error) {
+	if r.App == phone.Name && a.calls.calls != nil {
+		return a.calls.Authorize(r)
+	}
+	return a.live.Authorize(r)
+}
+
+// Ends ends a WHEP session of a conference stream when the membership
+// that allows it ends (left, kicked, the room's end), as an RTMP play
+// stops (conference.Service.PlayEnds): a kicked page hears nothing more.
+func (a rtcAccess) Ends(r webrtc.Request) <-chan struct{} {
+	c := a.calls
+	if r.App != phone.Name || r.Publish || c.confs == nil || c.auth == nil {
+		return nil
+	}
+	user, err := c.auth.Verify(r.Bearer) // Authorize checked it under the guessing throttle just before
+	if err != nil {
+		return nil
+	}
+	return c.confs.PlayEnds(user, r.Name)
 }
 
 // callStreams lets a web page publish and play its call's streams over
