@@ -20,8 +20,10 @@ import (
 )
 
 // pageConfYAML: a mixed room moderated by alice, reached by SIP callers
-// of 5551000.
-const pageConfYAML = `conference:
+// of 5551000; the built-in STUN server on.
+const pageConfYAML = `webrtc:
+  stun_listen: 127.0.0.1:0
+conference:
   rooms:
     - {name: talk, mode: mixed, moderators: [alice]}
 sip:
@@ -97,6 +99,7 @@ func TestPeerPageConference(t *testing.T) {
 	if c := alice.conf(); c.Mode != "mixed" || !c.Moderator || c.Plays != 1 {
 		t.Fatalf("the page's room: %+v", c)
 	}
+	checkPageSTUN(t, a, alice)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -175,4 +178,20 @@ func TestPeerPageConference(t *testing.T) {
 	testwait.For(t, 5*time.Second, "the page's list without bob", func() bool { return len(alice.conf().Members) == 1 })
 	alice.do("leave", 5*time.Second, chromedp.Click(chromedp.CSS(`#conf-leave`)), chromedp.WaitVisible(chromedp.CSS(`#conf-join`)))
 	testwait.For(t, 10*time.Second, "the page's WebRTC sessions to end", func() bool { return a.srv.rtc.Sessions() == 0 })
+}
+
+// checkPageSTUN: the page's RTCPeerConnections are configured with the
+// edge's built-in STUN server (from /page.json), and the page asked it
+// for its server-reflexive address.
+func checkPageSTUN(t *testing.T, a *pageApp, p *pageTab) {
+	t.Helper()
+	want := a.srv.rtc.ICEServers()
+	got := pageEval[[]string](p, `flashvoxMedia.opts.iceServers.map((s) => s.urls)`)
+	if len(want) != 1 || !strings.HasPrefix(want[0], "stun:127.0.0.1:") || strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("the page's ICE servers %q, the edge's %q", got, want)
+	}
+	testwait.For(t, 10*time.Second, "the page to ask the built-in STUN server", func() bool {
+		return a.metrics(t)["flashvox_webrtc_stun_answered_total"] > 0
+	})
+	t.Logf("the page's ICE servers: %q; STUN answers: %v", got, a.metrics(t)["flashvox_webrtc_stun_answered_total"])
 }
