@@ -1,0 +1,110 @@
+//go:build cgo
+
+package app
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/flashvox/flashvox/internal/test/audiotest"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+	"github.com/flashvox/flashvox/internal/test/testwait"
+)
+
+// pageSIPYAML: MD5 digests (baresip 1.0 gives up on SHA-256 challenges)
+// and the trunk at trunk ("HOST:PORT"; the default dial plan sends
+// national numbers to it).
+func pageSIPYAML(trunk string) string {
+	return fmt.Sprintf(`sip:
+  digest_algorithms: [MD5]
+  trunks:
+    - {name: upstream, address: %q, transport: udp, inbound_from: [127.0.0.1/32]}
+`, trunk)
+}
+
+// dial calls to with the page's dial form.
+func (p *pageTab) dial(to string) {
+	p.t.Helper()
+	p.do("dial "+to, 5*time.Second,
+		chromedp.SetValue(chromedp.CSS(`#dial-to`), to),
+		chromedp.Click(chromedp.CSS(`#dial button`)))
+}
+
+// TestPeerPageCallsBaresip: baresip registers as carol (PCMU, answers by
+// itself); alice's page (440 Hz) calls carol with its dial form. The page
+// hears baresip's 880 Hz, baresip records the page's 440 Hz; a digit
+// from the page's keypad reaches baresip as RFC 4733 telephone-events.
+func TestPeerPageCallsBaresip(t *testing.T) {
+	testpeer.SkipShort(t, "chromium")
+	const aliceHz, carolHz = 440, 880
+	a := startPageAppYAML(t, pageSIPYAML("127.0.0.1:9"))
+	sipAddr := a.srv.sip.Addr()
+	wav := filepath.Join(t.TempDir(), "carol.wav")
+	if err := audiotest.WriteWAV(wav, audiotest.Sine(8000, 8000*30, carolHz, 0.3), 8000); err != nil {
+		t.Fatal(err)
+	}
+	b := testpeer.StartBaresip(t, 60*time.Second, testpeer.BaresipOptions{
+		Account:   "<sip:carol@" + sipAddr + ">;auth_pass=carol;answermode=auto;audio_codecs=PCMU",
+		SourceWAV: wav, Seconds: 30,
+	})
+	testwait.For(t, 20*time.Second, "carol's registration", func() bool { return len(a.srv.sip.Registered("carol")) == 1 })
+	alice := signIn(t, pageBrowser(t, aliceHz), a.http, "alice")
+	alice.dial("carol")
+	st := alice.hears(carolHz, "relay", 20*time.Second)
+	t.Logf("the page hears baresip: %+v", st)
+	logEdgeFrames(t, a)
+	alice.do("DTMF 5", 3*time.Second, chromedp.Click(chromedp.CSS(`#dtmf button:nth-child(5)`)))
+	testwait.For(t, 5*time.Second, "baresip to get the page's digit", func() bool {
+		return strings.Contains(b.Output(), "received event: '5' (end=1)")
+	})
+	<-time.After(2 * time.Second) // talk time for baresip's recording, not an event
+	alice.do("hang up", 5*time.Second, chromedp.Click(chromedp.CSS(`#hangup`)),
+		chromedp.Query(chromedp.CSS(`#call[hidden]`), chromedp.NodeReady))
+	testwait.For(t, 10*time.Second, "the page's WebRTC sessions to end", func() bool { return a.srv.rtc.Sessions() == 0 })
+	b.Stop()
+	heard := b.Heard()
+	if heard == "" {
+		t.Fatalf("baresip recorded nothing\n%s", b.Output())
+	}
+	pcm, rate, err := audiotest.ReadWAV(heard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pcm) < 2*rate {
+		t.Fatalf("baresip recorded %.1f s\n%s", float64(len(pcm))/float64(rate), b.Output())
+	}
+	hearsOthers(t, "baresip", pcm[len(pcm)-2*rate:len(pcm)-rate/5], rate, carolHz, aliceHz)
+}
+
+// TestPeerPageCallsTrunk: alice's page dials a national number; the dial
+// plan sends it to the trunk, a sipp UAS echoing RTP: the page hears its
+// own 440 Hz come back.
+func TestPeerPageCallsTrunk(t *testing.T) {
+	testpeer.SkipShort(t, "chromium")
+	uas, addr := testpeer.SippUAS(t, 60*time.Second, 1)
+	a := startPageAppYAML(t, pageSIPYAML(addr))
+	alice := signIn(t, pageBrowser(t, 440), a.http, "alice")
+	alice.dial("5551234567")
+	st := alice.hears(440, "relay", 20*time.Second)
+	t.Logf("the page hears its own tone from the trunk's echo: %+v", st)
+	logEdgeFrames(t, a)
+	alice.do("hang up", 5*time.Second, chromedp.Click(chromedp.CSS(`#hangup`)),
+		chromedp.Query(chromedp.CSS(`#call[hidden]`), chromedp.NodeReady))
+	if err := uas.Wait(); err != nil {
+		t.Fatalf("sipp uas: %v\n%s", err, uas.Output())
+	}
+}
+
+// logEdgeFrames logs how the WHEP edge sent the far leg's audio to the
+// page: in its own codec (passed through) or transcoded.
+func logEdgeFrames(t *testing.T, a *pageApp) {
+	t.Helper()
+	m := a.metrics(t)
+	t.Logf("WHEP frames to the page: %v passed through, %v transcoded", m["flashvox_webrtc_passthrough_frames_total"],
+		m["flashvox_webrtc_transcoded_frames_total"])
+}
