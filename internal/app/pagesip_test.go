@@ -4,6 +4,7 @@ package app
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -107,4 +108,37 @@ func logEdgeFrames(t *testing.T, a *pageApp) {
 	m := a.metrics(t)
 	t.Logf("WHEP frames to the page: %v passed through, %v transcoded", m["flashvox_webrtc_passthrough_frames_total"],
 		m["flashvox_webrtc_transcoded_frames_total"])
+}
+
+// TestPeerPageGetsSIPDTMF: a trunk's caller (sipp) rings alice's page on
+// an inbound number; she answers; the caller's RFC 2833 digit 5 reaches
+// the page as the call's dtmf event ("… sent 5"), and the caller's BYE
+// ends the call on the page.
+func TestPeerPageGetsSIPDTMF(t *testing.T) {
+	testpeer.SkipShort(t, "chromium")
+	const pcaps = "/usr/share/sip-tester"
+	if _, err := os.Stat(filepath.Join(pcaps, "dtmf_2833_5.pcap")); err != nil {
+		t.Fatalf("sip-tester's pcaps are missing (%v): apt-get install -y sip-tester", err)
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", "uac_dtmf.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := filepath.Join(t.TempDir(), "uac_dtmf.xml")
+	if err := os.WriteFile(sc, []byte(strings.ReplaceAll(string(b), "PCAPDIR", pcaps)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := startPageAppYAML(t, pageSIPYAML("127.0.0.1:9")+"  inbound:\n    - {number: \"5550100\", target: alice}\n")
+	alice := signIn(t, pageBrowser(t, 440), a.http, "alice")
+	uac := testpeer.SippUAC(t, 60*time.Second, a.srv.sip.Addr(), "-sf", sc, "-s", "5550100", "-m", "1")
+	alice.do("incoming call", 10*time.Second, chromedp.WaitVisible(chromedp.CSS(`#answer`)))
+	alice.do("answer", 5*time.Second, chromedp.Click(chromedp.CSS(`#answer`)), chromedp.WaitVisible(chromedp.CSS(`#media`)))
+	testwait.For(t, 10*time.Second, "the page to be told the caller's digit", func() bool {
+		return strings.HasSuffix(text(t, alice, "notice"), " sent 5")
+	})
+	t.Logf("the page shows %q", text(t, alice, "notice"))
+	alice.do("the caller's hang-up", 10*time.Second, chromedp.Query(chromedp.CSS(`#call[hidden]`), chromedp.NodeReady))
+	if err := uac.Wait(); err != nil {
+		t.Fatalf("sipp: %v\n%s", err, uac.Output())
+	}
 }
