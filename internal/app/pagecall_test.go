@@ -321,7 +321,14 @@ func TestPeerPageCallSoftphone(t *testing.T) {
 // if set (make screenshots: docs/page-call.png).
 func callShot(t *testing.T, p *pageTab) {
 	t.Helper()
-	path := os.Getenv("FLASHVOX_SCREENSHOT_CALL")
+	pageShot(t, p, "FLASHVOX_SCREENSHOT_CALL")
+}
+
+// pageShot saves a PNG of the page to the file the environment variable
+// env names, if set.
+func pageShot(t *testing.T, p *pageTab, env string) {
+	t.Helper()
+	path := os.Getenv(env)
 	if path == "" {
 		return
 	}

@@ -135,6 +135,7 @@ func TestPeerPageConference(t *testing.T) {
 	testwait.For(t, 10*time.Second, "a speaking indicator", func() bool {
 		return pageEval[int](alice, `document.querySelectorAll('#conf-members li[data-speaking="true"]').length`) == 1
 	})
+	pageShot(t, alice, "FLASHVOX_SCREENSHOT_CONF") // make screenshots: docs/page-conference.png
 	if m := a.metrics(t); m["flashvox_webrtc_passthrough_frames_total"] == 0 {
 		t.Errorf("the page's Opus mix was not passed through: %v passed, %v transcoded",
 			m["flashvox_webrtc_passthrough_frames_total"], m["flashvox_webrtc_transcoded_frames_total"])
