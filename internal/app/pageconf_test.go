@@ -196,3 +196,69 @@ func checkPageSTUN(t *testing.T, a *pageApp, p *pageTab) {
 	})
 	t.Logf("the page's ICE servers: %q; STUN answers: %v", got, a.metrics(t)["flashvox_webrtc_stun_answered_total"])
 }
+
+// TestPeerPageConferenceRelay: alice's page (440 Hz) in a relay room with
+// two headless RTMP phones, bob (Nellymoser, 660 Hz) and carol (Speex,
+// 880 Hz): the page plays each one's stream with its own WHEP session
+// (three sessions with its WHIP) and hears both, not itself; bob hears
+// alice and carol. When carol leaves, the page drops her session.
+func TestPeerPageConferenceRelay(t *testing.T) {
+	testpeer.SkipShort(t, "chromium")
+	const aliceHz, bobHz, carolHz = 440, 660, 880
+	a := startPageAppYAML(t, `conference:
+  rooms:
+    - {name: rel, mode: relay, moderators: [alice]}
+`)
+	alice := signIn(t, pageBrowser(t, aliceHz), a.http, "alice")
+	alice.do("join rel", 10*time.Second,
+		chromedp.SendKeys(chromedp.CSS(`#conf-room`), "rel"),
+		chromedp.Click(chromedp.CSS(`#conf-join-button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#conf`)))
+	testwait.For(t, 10*time.Second, "the page to publish", func() bool { return a.srv.rtc.Sessions() == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	type result struct {
+		r   *softphone.Result
+		err error
+	}
+	phone := func(user string, c codec.ID, hz float64, d time.Duration) chan result {
+		done := make(chan result, 1)
+		go func() {
+			r, err := softphone.Call(ctx, softphone.Options{Server: a.rtmp, User: user, Secret: user, Codec: c, Duration: d,
+				Mic: audiotest.Sine(softphone.SampleRate, softphone.SampleRate*2, hz, 0.2), SetupTimeout: 20 * time.Second}, "conf:rel")
+			done <- result{r, err}
+		}()
+		return done
+	}
+	bobDone := phone("bob", codec.Nellymoser, bobHz, 12*time.Second)
+	carolDone := phone("carol", codec.Speex, carolHz, 6*time.Second)
+	testwait.For(t, 20*time.Second, "the page to play bob and carol (3 WebRTC sessions)", func() bool {
+		c := alice.conf()
+		return c.Mode == "relay" && len(c.Members) == 3 && c.Plays == 2 && a.srv.rtc.Sessions() == 3
+	})
+	var lv [3]float64
+	testwait.For(t, 15*time.Second, "the page to hear bob and carol", func() bool {
+		lv = [3]float64{alice.levelAt(aliceHz), alice.levelAt(bobHz), alice.levelAt(carolHz)}
+		return lv[1] > -60 && lv[2] > -60 && lv[0] < min(lv[1], lv[2])-25
+	})
+	t.Logf("the page hears (AnalyserNode dB): own %.0f Hz %.1f, bob %.0f Hz %.1f, carol %.0f Hz %.1f", float64(aliceHz), lv[0],
+		float64(bobHz), lv[1], float64(carolHz), lv[2])
+	res := <-carolDone
+	if res.err != nil {
+		t.Fatalf("carol's phone: %v", res.err)
+	}
+	testwait.For(t, 10*time.Second, "the page to drop carol's stream", func() bool {
+		c := alice.conf()
+		return len(c.Members) == 2 && c.Plays == 1 && a.srv.rtc.Sessions() == 2
+	})
+	res = <-bobDone
+	if res.err != nil {
+		t.Fatalf("bob's phone: %v", res.err)
+	}
+	h := res.r.Heard
+	if len(h) < 4*softphone.SampleRate {
+		t.Fatalf("bob heard %d samples", len(h))
+	}
+	// The first seconds: carol (who left at 6 s) and alice both talk.
+	hearsOthers(t, "bob", h[softphone.SampleRate:4*softphone.SampleRate], softphone.SampleRate, bobHz, aliceHz, carolHz)
+}
