@@ -229,7 +229,16 @@
       roomAPI(c, '/leave').catch(() => {});
     });
     page.onEvent(onEvent);
-    window.addEventListener('pagehide', () => end(''));
+    // A closed page leaves its room (an HTTP membership does not follow
+    // the page's presence); keepalive lets the request outlive the page.
+    window.addEventListener('pagehide', () => {
+      const c = cur;
+      if (!c) return;
+      end('');
+      fetch('/api/v1/conferences/' + enc(c.room) + '/leave', {
+        method: 'POST', keepalive: true, headers: { Authorization: 'Bearer ' + page.state().token },
+      }).catch(() => {});
+    });
   }
 
   // The room's state, for tests and sites embedding the page.
