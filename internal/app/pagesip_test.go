@@ -38,8 +38,10 @@ func (p *pageTab) dial(to string) {
 
 // TestPeerPageCallsBaresip: baresip registers as carol (PCMU, answers by
 // itself); alice's page (440 Hz) calls carol with its dial form. The page
-// hears baresip's 880 Hz, baresip records the page's 440 Hz; a digit
-// from the page's keypad reaches baresip as RFC 4733 telephone-events.
+// plays baresip's PCMU as it is (WHEP in PCMU) and so publishes PCMU too:
+// nothing is transcoded either way. The page hears baresip's 880 Hz,
+// baresip records the page's 440 Hz; a digit from the page's keypad
+// reaches baresip as RFC 4733 telephone-events.
 func TestPeerPageCallsBaresip(t *testing.T) {
 	testpeer.SkipShort(t, "chromium")
 	const aliceHz, carolHz = 440, 880
@@ -59,7 +61,17 @@ func TestPeerPageCallsBaresip(t *testing.T) {
 	alice.dial("carol")
 	st := alice.hears(carolHz, "relay", 20*time.Second)
 	t.Logf("the page hears baresip: %+v", st)
+	if c := pageEval[string](alice, `flashvoxMedia.state().codec`); c != "pcmu" {
+		t.Errorf("the page's relay codec is %q, want pcmu (baresip's)", c)
+	}
+	testwait.For(t, 5*time.Second, "baresip's audio passed through to the page", func() bool {
+		return a.metrics(t)["flashvox_webrtc_passthrough_frames_total"] > 50
+	})
 	logEdgeFrames(t, a)
+	if m := a.metrics(t); m["flashvox_webrtc_transcoded_frames_total"] != 0 || m["flashvox_hub_transcoded_frames_total"] != 0 {
+		t.Errorf("a PCMU call transcoded: %v frames at the edge, %v in the hub", m["flashvox_webrtc_transcoded_frames_total"],
+			m["flashvox_hub_transcoded_frames_total"])
+	}
 	alice.do("DTMF 5", 3*time.Second, chromedp.Click(chromedp.CSS(`#dtmf button:nth-child(5)`)))
 	testwait.For(t, 5*time.Second, "baresip to get the page's digit", func() bool {
 		return strings.Contains(b.Output(), "received event: '5' (end=1)")
@@ -104,12 +116,14 @@ func TestPeerPageCallsTrunk(t *testing.T) {
 }
 
 // logEdgeFrames logs how the WHEP edge sent the far leg's audio to the
-// page: in its own codec (passed through) or transcoded.
+// page (in its own codec, passed through, or transcoded) and what the
+// hub's transcoders did (the SIP leg's subscription to the page's audio).
 func logEdgeFrames(t *testing.T, a *pageApp) {
 	t.Helper()
 	m := a.metrics(t)
-	t.Logf("WHEP frames to the page: %v passed through, %v transcoded", m["flashvox_webrtc_passthrough_frames_total"],
-		m["flashvox_webrtc_transcoded_frames_total"])
+	t.Logf("WHEP frames to the page: %v passed through, %v transcoded; hub transcoders: %v passed through, %v transcoded",
+		m["flashvox_webrtc_passthrough_frames_total"], m["flashvox_webrtc_transcoded_frames_total"],
+		m["flashvox_hub_passthrough_frames_total"], m["flashvox_hub_transcoded_frames_total"])
 }
 
 // TestPeerPageGetsSIPDTMF: a trunk's caller (sipp) rings alice's page on

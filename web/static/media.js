@@ -203,18 +203,43 @@
     const cfg = await rtcConfig();
     const pub = new RTCPeerConnection(cfg);
     s.pubPC = pub;
-    s.mic.getAudioTracks().forEach((t) => pub.addTransceiver(t, { direction: 'sendonly' }));
     const play = new RTCPeerConnection(cfg);
     s.playPC = play;
     play.addTransceiver('audio', { direction: 'recvonly' });
     play.ontrack = (ev) => hear(s, ev.streams[0] || new MediaStream([ev.track]));
-    const [pl, ll] = await Promise.all([
-      whip(pub, '/phone/' + encodeURIComponent(s.publish) + '/whip'),
-      whip(play, '/phone/' + encodeURIComponent(s.play) + '/whep'),
-    ]);
-    s.pubLoc = pl; s.playLoc = ll;
+    // WHEP first: the server plays the other party in its own codec when
+    // this page offers it (a SIP leg's G.711 or G.722); the page then
+    // publishes in that codec too, so neither direction is transcoded.
+    s.playLoc = await whip(play, '/phone/' + encodeURIComponent(s.play) + '/whep');
+    if (cur !== s) { release(s); return; }
+    const heard = answerCodec(play.remoteDescription.sdp);
+    s.codec = heard;
+    s.mic.getAudioTracks().forEach((t) => {
+      const tr = pub.addTransceiver(t, { direction: 'sendonly' });
+      if (heard !== 'opus') prefer(tr, heard);
+    });
+    s.pubLoc = await whip(pub, '/phone/' + encodeURIComponent(s.publish) + '/whip');
     if (cur !== s) release(s);
   }
+  // answerCodec is the codec of an answer (lower case): the server's
+  // answers have one, besides telephone-event.
+  function answerCodec(sdp) {
+    for (const m of sdp.matchAll(/^a=rtpmap:\d+ ([^/\s]+)\//gm)) {
+      const name = m[1].toLowerCase();
+      if (name !== 'telephone-event') return name;
+    }
+    return '';
+  }
+  // prefer makes a transceiver offer only codec name (and
+  // telephone-event), where the browser has it.
+  function prefer(tr, name) {
+    const caps = window.RTCRtpSender && RTCRtpSender.getCapabilities && RTCRtpSender.getCapabilities('audio');
+    if (!caps || !tr.setCodecPreferences) return;
+    const is = (c, n) => c.mimeType.toLowerCase() === 'audio/' + n;
+    const want = caps.codecs.filter((c) => is(c, name));
+    if (want.length) tr.setCodecPreferences(want.concat(caps.codecs.filter((c) => is(c, 'telephone-event'))));
+  }
+
   // whip posts pc's offer (WHIP or WHEP: the same exchange) once its
   // candidates are gathered, and applies the answer.
   async function whip(pc, url) {
@@ -374,7 +399,7 @@
   window.flashvoxMedia = {
     opts,
     lib: { openMic, analyser, audioContext, whip, rtcConfig, dominant, listMics },
-    state: () => cur && { call: cur.id, mode: cur.mode, muted: cur.muted, stats: cur.stats,
+    state: () => cur && { call: cur.id, mode: cur.mode, muted: cur.muted, stats: cur.stats, codec: cur.codec || '',
       heardHz: dominant(cur.heard), micHz: dominant(cur.level) },
     ringing: () => !!ring,
   };
