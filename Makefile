@@ -59,6 +59,8 @@ screenshots:
 	FLASHVOX_ADMIN_SCREENSHOT=$(CURDIR)/docs/dashboard.png $(GO) test -count=1 -run 'TestPeerAdminDashboard' ./web/
 	FLASHVOX_SCREENSHOT_CALL=$(CURDIR)/bin/page-call.png $(GO) test -count=1 -run 'TestPeerPageCallP2P' ./internal/app/
 	@size=$$(stat -c %s bin/page-call.png); if [ $$size -le 102400 ]; then cp bin/page-call.png docs/page-call.png; echo "docs/page-call.png ($$size bytes)"; else echo "bin/page-call.png is $$size bytes: too large to commit"; fi
+	FLASHVOX_SCREENSHOT_CONF=$(CURDIR)/bin/page-conference.png $(GO) test -count=1 -run 'TestPeerPageConference' ./internal/app/
+	@size=$$(stat -c %s bin/page-conference.png); if [ $$size -le 102400 ]; then cp bin/page-conference.png docs/page-conference.png; echo "docs/page-conference.png ($$size bytes)"; else echo "bin/page-conference.png is $$size bytes: too large to commit"; fi
 
 fuzz:
 	scripts/fuzz.sh $(FUZZTIME)

@@ -17,7 +17,7 @@ var (
 	ErrNotMember    = errors.New("conference: not a member of this room")
 	ErrNotModerator = errors.New("conference: only a moderator may do this")
 	ErrBadMode      = errors.New("conference: mode must be relay, mixed or auto")
-	ErrBadCodec     = errors.New("conference: codec must be speex, nellymoser, pcmu or pcma")
+	ErrBadCodec     = errors.New("conference: codec must be speex, nellymoser, pcmu, pcma or opus")
 	ErrClosed       = errors.New("conference: service is shutting down")
 	ErrStreamDenied = errors.New("conference: stream not issued to this user")
 	ErrCannotInvite = errors.New("conference: cannot invite")

@@ -27,6 +27,11 @@ type Pages struct {
 	// RTMPPort is the port of rtmp.listen, where the page points the SWF
 	// (rtmp://PAGE-HOST:PORT/phone); 0 means RTMP's default, 1935.
 	RTMPPort int
+	// ICEServers, when set, gives the stun: URLs the WebRTC edge
+	// advertises (its built-in STUN server, webrtc.ice_servers), so that
+	// the page's RTCPeerConnections gather server-reflexive candidates
+	// behind NAT; nil: none (WebRTC off).
+	ICEServers func() []string
 }
 
 // pageConfig is GET /page.json: what the page needs to know of this
@@ -34,6 +39,8 @@ type Pages struct {
 type pageConfig struct {
 	RTMPPort int  `json:"rtmpPort"` // the SWF's RTMP port
 	SWF      bool `json:"swf"`      // /flashvox.swf is built
+	// ICEServers are the RTCPeerConnection's iceServers URLs (stun:).
+	ICEServers []string `json:"iceServers,omitempty"`
 }
 
 // pageCSP allows the page's own scripts, styles and SWF only.
@@ -59,10 +66,11 @@ func (p *Pages) Register(mux *http.ServeMux) {
 
 func (p *Pages) config(w http.ResponseWriter, _ *http.Request) {
 	st, err := os.Stat(p.SWF)
-	writeJSON(w, http.StatusOK, pageConfig{
-		RTMPPort: cmp.Or(p.RTMPPort, 1935),
-		SWF:      err == nil && !st.IsDir(),
-	})
+	c := pageConfig{RTMPPort: cmp.Or(p.RTMPPort, 1935), SWF: err == nil && !st.IsDir()}
+	if p.ICEServers != nil {
+		c.ICEServers = p.ICEServers()
+	}
+	writeJSON(w, http.StatusOK, c)
 }
 
 func (p *Pages) swf(w http.ResponseWriter, r *http.Request) {

@@ -33,7 +33,7 @@ func TestPagesServed(t *testing.T) {
 	if res.Header.Get("Content-Security-Policy") == "" || res.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("/ headers: %v", res.Header)
 	}
-	for _, p := range []string{"/app.js", "/media.js", "/flash.js", "/style.css"} {
+	for _, p := range []string{"/app.js", "/media.js", "/conf.js", "/flash.js", "/style.css"} {
 		if res, _ := get(p); res.StatusCode != 200 {
 			t.Errorf("%s: %d", p, res.StatusCode)
 		}
@@ -56,5 +56,22 @@ func TestPagesServed(t *testing.T) {
 	}
 	if _, body := get("/page.json"); body != `{"rtmpPort":1936,"swf":true}`+"\n" {
 		t.Errorf("page.json with the SWF: %q", body)
+	}
+}
+
+// The WebRTC edge's ICE servers reach the page's configuration.
+func TestPageICEServers(t *testing.T) {
+	mux := http.NewServeMux()
+	(&Pages{SWF: "/nonexistent", ICEServers: func() []string { return []string{"stun:192.0.2.1:3478"} }}).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/page.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if want := `{"rtmpPort":1935,"swf":false,"iceServers":["stun:192.0.2.1:3478"]}` + "\n"; string(b) != want {
+		t.Errorf("page.json: %q, want %q", b, want)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -52,6 +53,11 @@ func (s *Server) STUNAddr() *net.UDPAddr {
 	}
 	return s.stun.addr()
 }
+
+// ICEServers are the URLs every answer's Link headers advertise (the
+// built-in STUN server first), for pages that configure their
+// RTCPeerConnections before any answer (GET /page.json).
+func (s *Server) ICEServers() []string { return slices.Clone(s.links) }
 
 // setLinks adds the ICE servers' Link headers to h, and TURN credentials
 // named for turnID unless it is "" (or TURN is off).

@@ -44,6 +44,14 @@ type Access interface {
 	Authorize(r Request) (key string, err error)
 }
 
+// Ender is an optional interface of an Access: Ends returns a channel
+// closed when the right that admitted r ends (a conference member put out
+// of its room), which closes the session at once; nil: the session lasts
+// until its client or the server ends it.
+type Ender interface {
+	Ends(r Request) <-chan struct{}
+}
+
 // AccessFunc adapts a function to Access.
 type AccessFunc func(r Request) (string, error)
 

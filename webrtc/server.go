@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/opus"
 )
 
@@ -187,12 +189,16 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, publish bool) {
 		s.refuse(w, req, err)
 		return
 	}
+	var ends <-chan struct{} // asked at once: a right that ends meanwhile ends the session at its start
+	if e, ok := s.o.Access.(Ender); ok {
+		ends = e.Ends(req)
+	}
 	offer, offered, err := readOffer(r)
 	if err != nil {
 		s.refuse(w, req, err)
 		return
 	}
-	id, ok := offered.choose(s.o.Codecs)
+	id, ok := s.pick(key, publish, offered)
 	if !ok {
 		s.refuse(w, req, fmt.Errorf("%w: no codec in common (offered %v, this server speaks %v)", errBadOffer, offered.codecs, s.o.Codecs))
 		return
@@ -215,12 +221,29 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, publish bool) {
 	if publish {
 		kind = "whip"
 	}
+	if ends != nil {
+		go p.endWith(ends)
+	}
 	s.Stats.Opened.Add(1)
 	s.setLinks(w.Header(), p.id[:8])
 	w.Header().Set("Content-Type", "application/sdp")
 	w.Header().Set("Location", fmt.Sprintf("/%s/%s/%s/%s", req.App, req.Name, kind, p.id))
 	w.WriteHeader(http.StatusCreated)
 	_, _ = w.Write([]byte(ans))
+}
+
+// pick chooses a session's one codec: for WHEP the stream's own codec
+// when the offer has it and webrtc.codecs allows it, so the player gets
+// the frames as they are (a SIP leg's G.711 or G.722 to a page: no
+// transcoder); otherwise, and for WHIP, the first of webrtc.codecs the
+// offer has.
+func (s *Server) pick(key string, publish bool, o offered) (codec.ID, bool) {
+	if !publish {
+		if id := s.o.Hub.AudioCodec(key); id != 0 && slices.Contains(s.o.Codecs, id) && slices.Contains(o.codecs, id) {
+			return id, true
+		}
+	}
+	return o.choose(s.o.Codecs)
 }
 
 // delete ends a session (RFC 9725 §4.3). The id is unguessable, so it is

@@ -83,6 +83,16 @@ func (p *peerSession) watchConnect() {
 	}
 }
 
+// endWith closes the session when ends is closed: the right that admitted
+// it ended (Ender).
+func (p *peerSession) endWith(ends <-chan struct{}) {
+	select {
+	case <-ends:
+		p.close("access ended")
+	case <-p.done:
+	}
+}
+
 // close ends the session: the hub side first (no more writes), then the
 // PeerConnection, then the registry slot.
 func (p *peerSession) close(why string) {

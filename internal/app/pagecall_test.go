@@ -32,7 +32,13 @@ type pageApp struct {
 
 func startPageApp(t *testing.T) *pageApp {
 	t.Helper()
-	a := startP2PApp(t, "")
+	return startPageAppYAML(t, "")
+}
+
+// startPageAppYAML is startPageApp with a configuration file's text.
+func startPageAppYAML(t *testing.T, fileYAML string) *pageApp {
+	t.Helper()
+	a := startP2PApp(t, fileYAML)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -315,7 +321,14 @@ func TestPeerPageCallSoftphone(t *testing.T) {
 // if set (make screenshots: docs/page-call.png).
 func callShot(t *testing.T, p *pageTab) {
 	t.Helper()
-	path := os.Getenv("FLASHVOX_SCREENSHOT_CALL")
+	pageShot(t, p, "FLASHVOX_SCREENSHOT_CALL")
+}
+
+// pageShot saves a PNG of the page to the file the environment variable
+// env names, if set.
+func pageShot(t *testing.T, p *pageTab, env string) {
+	t.Helper()
+	path := os.Getenv(env)
 	if path == "" {
 		return
 	}

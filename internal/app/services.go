@@ -144,7 +144,13 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	}
 	mux := http.NewServeMux()
 	(&web.API{Calls: calls, Auth: auth, Guard: guard, Logger: logger.With("component", "api"), Conferences: confs}).Register(mux)
-	(&web.Pages{SWF: swfPath(), RTMPPort: listenPort(cfg.RTMP.Listen)}).Register(mux)
+	var rtc *webrtc.Server // made below; the page asks for its ICE servers once serving
+	(&web.Pages{SWF: swfPath(), RTMPPort: listenPort(cfg.RTMP.Listen), ICEServers: func() []string {
+		if rtc == nil {
+			return nil
+		}
+		return rtc.ICEServers()
+	}}).Register(mux)
 	// The dashboard (admin.go) is served with the admin API (store.go).
 	live := newLive(db, calls, hub, confs, sip)
 	registerAdmin(mux, db, auth, guard, cfg.SIP.Realm, live, logger.With("component", "admin"))
@@ -161,7 +167,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	})
 	tunnel.Register(mux)
 	tunnel.RegisterMetrics(reg)
-	rtc, err := newWebRTC(cfg, logger, reg, hub, tc, webrtcAccess(apps, newHooks(cfg.Hooks, logger), callStreams{calls: calls, auth: auth, guard: guard})) // webrtc.go
+	rtc, err = newWebRTC(cfg, logger, reg, hub, tc, webrtcAccess(apps, newHooks(cfg.Hooks, logger), callStreams{calls: calls, confs: confs, auth: auth, guard: guard})) // webrtc.go
 	if err != nil {
 		return nil, abandon(err)
 	}

@@ -49,6 +49,7 @@
     if (e.type === 'signal') return; // WebRTC plumbing (media.js), not news
     const li = document.createElement('li');
     const what = e.type === 'presence' ? e.user + ' ' + e.status
+      : e.type.startsWith('conf_') ? [e.room, e.user || '', e.status || '', e.reason || '', e.by ? 'by ' + e.by : ''].join(' ')
       : [e.from, '→', e.to, e.reason || '', e.digits || ''].join(' ');
     li.textContent = e.type + ': ' + what;
     const ol = $('events');
@@ -290,6 +291,7 @@
     state: () => st,
     onEvent: (f) => listeners.push(f),
     invite, hangup: () => callAction('hangup'),
+    api, notice, // conf.js
   };
   init();
 })();

@@ -13,7 +13,15 @@
   const page = window.flashvoxPage;
   // opts may be changed before a call (tests block the direct path with
   // icePolicy 'relay': no TURN server, so no candidate at all).
+  // iceServers come from /page.json: the server's own STUN (webrtc.stun_listen)
+  // and webrtc.ice_servers, the ones its WHIP/WHEP answers advertise, so a
+  // page behind NAT has server-reflexive candidates from its first offer.
   const opts = { p2pTimeout: 4000, icePolicy: 'all', iceServers: [] };
+  const configured = fetch('/page.json').then((r) => r.json()).then((cfg) => {
+    opts.iceServers = (cfg.iceServers || []).map((u) => ({ urls: u }));
+  }).catch(() => {});
+  // rtcConfig is every server-bound RTCPeerConnection's configuration.
+  const rtcConfig = async () => { await configured; return { iceServers: opts.iceServers }; };
   let cur = null; // the call whose media runs now
   let actx = null;
   let ring = null;
@@ -128,6 +136,7 @@
 
   // startP2P opens the direct PeerConnection; the caller offers.
   async function startP2P(s) {
+    await configured; // before mode: signals that come meanwhile wait in s.early
     s.mode = 'p2p?';
     const pc = new RTCPeerConnection({ iceServers: opts.iceServers, iceTransportPolicy: opts.icePolicy });
     s.p2p = pc;
@@ -191,20 +200,46 @@
   async function startRelay(s) {
     s.mode = 'relay';
     render(s);
-    const pub = new RTCPeerConnection();
+    const cfg = await rtcConfig();
+    const pub = new RTCPeerConnection(cfg);
     s.pubPC = pub;
-    s.mic.getAudioTracks().forEach((t) => pub.addTransceiver(t, { direction: 'sendonly' }));
-    const play = new RTCPeerConnection();
+    const play = new RTCPeerConnection(cfg);
     s.playPC = play;
     play.addTransceiver('audio', { direction: 'recvonly' });
     play.ontrack = (ev) => hear(s, ev.streams[0] || new MediaStream([ev.track]));
-    const [pl, ll] = await Promise.all([
-      whip(pub, '/phone/' + encodeURIComponent(s.publish) + '/whip'),
-      whip(play, '/phone/' + encodeURIComponent(s.play) + '/whep'),
-    ]);
-    s.pubLoc = pl; s.playLoc = ll;
+    // WHEP first: the server plays the other party in its own codec when
+    // this page offers it (a SIP leg's G.711 or G.722); the page then
+    // publishes in that codec too, so neither direction is transcoded.
+    s.playLoc = await whip(play, '/phone/' + encodeURIComponent(s.play) + '/whep');
+    if (cur !== s) { release(s); return; }
+    const heard = answerCodec(play.remoteDescription.sdp);
+    s.codec = heard;
+    s.mic.getAudioTracks().forEach((t) => {
+      const tr = pub.addTransceiver(t, { direction: 'sendonly' });
+      if (heard !== 'opus') prefer(tr, heard);
+    });
+    s.pubLoc = await whip(pub, '/phone/' + encodeURIComponent(s.publish) + '/whip');
     if (cur !== s) release(s);
   }
+  // answerCodec is the codec of an answer (lower case): the server's
+  // answers have one, besides telephone-event.
+  function answerCodec(sdp) {
+    for (const m of sdp.matchAll(/^a=rtpmap:\d+ ([^/\s]+)\//gm)) {
+      const name = m[1].toLowerCase();
+      if (name !== 'telephone-event') return name;
+    }
+    return '';
+  }
+  // prefer makes a transceiver offer only codec name (and
+  // telephone-event), where the browser has it.
+  function prefer(tr, name) {
+    const caps = window.RTCRtpSender && RTCRtpSender.getCapabilities && RTCRtpSender.getCapabilities('audio');
+    if (!caps || !tr.setCodecPreferences) return;
+    const is = (c, n) => c.mimeType.toLowerCase() === 'audio/' + n;
+    const want = caps.codecs.filter((c) => is(c, name));
+    if (want.length) tr.setCodecPreferences(want.concat(caps.codecs.filter((c) => is(c, 'telephone-event'))));
+  }
+
   // whip posts pc's offer (WHIP or WHEP: the same exchange) once its
   // candidates are gathered, and applies the answer.
   async function whip(pc, url) {
@@ -359,10 +394,12 @@
     listMics();
   }
 
-  // The page's media state, for tests and sites embedding the page.
+  // The page's media state, for tests and sites embedding the page; lib
+  // is shared with conf.js (a room's audio).
   window.flashvoxMedia = {
     opts,
-    state: () => cur && { call: cur.id, mode: cur.mode, muted: cur.muted, stats: cur.stats,
+    lib: { openMic, analyser, audioContext, whip, rtcConfig, dominant, listMics },
+    state: () => cur && { call: cur.id, mode: cur.mode, muted: cur.muted, stats: cur.stats, codec: cur.codec || '',
       heardHz: dominant(cur.heard), micHz: dominant(cur.level) },
     ringing: () => !!ring,
   };
