@@ -49,17 +49,29 @@ func (ex *exporter) onWant(m *nats.Msg) {
 	}
 	if e == nil {
 		if c.isRelayed(w.Key) || !c.o.Hub.Published(w.Key) {
-			// Not (or no longer) ours: an unpublish sends the asker looking again.
-			b, _ := AppendFrame(nil, &media.Frame{Kind: media.KindUnpublish})
-			_ = c.nc.Publish(framesSubject(c.o.Node, w.Key), b)
+			ex.notOurs(w.Key)
 			return
 		}
 		e = ex.startLocked(w.Key)
+		if !c.o.Hub.Published(w.Key) {
+			// The publisher left between the look and the tap, which then
+			// waits for the next one and would tell the asker nothing.
+			ex.stopLocked(e)
+			ex.notOurs(w.Key)
+			return
+		}
 	}
 	if _, known := e.leases[w.From]; !known {
 		e.replay.Store(true)
 	}
 	e.leases[w.From] = time.Now()
+}
+
+// notOurs tells the nodes that want key that it is not (or no longer)
+// published here: an unpublish sends them looking again.
+func (ex *exporter) notOurs(key string) {
+	b, _ := AppendFrame(nil, &media.Frame{Kind: media.KindUnpublish})
+	_ = ex.c.nc.Publish(framesSubject(ex.c.o.Node, key), b)
 }
 
 // startLocked taps key and sends its frames until stopped.
