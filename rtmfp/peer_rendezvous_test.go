@@ -61,7 +61,9 @@ func startTCConn(t *testing.T, addr string) (*testpeer.Proc, string, string) {
 func fcclientWritable(t *testing.T, addr, fp string, within time.Duration) (bool, string) {
 	t.Helper()
 	host, port, _ := strings.Cut(addr, ":")
-	fc := testpeer.Start(t, within, "stdbuf", "-oL", tool(t, "fcclient"), "-f", fp, host, port)
+	// It lives past within: after becoming writable it still prints the far
+	// end's address and fingerprint.
+	fc := testpeer.Start(t, within+10*time.Second, "stdbuf", "-oL", tool(t, "fcclient"), "-f", fp, host, port)
 	deadline := time.After(within)
 	for !strings.Contains(fc.Output(), "became writable!") {
 		select {
@@ -73,7 +75,7 @@ func fcclientWritable(t *testing.T, addr, fp string, within time.Duration) (bool
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	waitOutput(t, fc, "fingerprint: ", 2*time.Second)
+	waitOutput(t, fc, "fingerprint: "+fp, 10*time.Second) // the far end's, not the "my fingerprint" line
 	fc.Stop()
 	return true, fc.Output()
 }

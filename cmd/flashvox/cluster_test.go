@@ -228,7 +228,7 @@ func TestPeerClusterCallNodeLost(t *testing.T) {
 		alice.do("GET", "/presence", "", &pres)
 		return pres.Users["bob"]
 	}
-	testwait.For(t, 5*time.Second, "bob (on b) online in alice's presence on a", func() bool { return presence() == "online" })
+	testwait.For(t, 15*time.Second, "bob (on b) online in alice's presence on a", func() bool { return presence() == "online" })
 	var out struct{ Call string }
 	if code := alice.do("POST", "/calls", `{"to":"bob"}`, &out); code != 201 {
 		t.Fatalf("invite: %d", code)
@@ -246,8 +246,8 @@ func TestPeerClusterCallNodeLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	alice.expect("bye", "node_lost", 10*time.Second)
-	testwait.For(t, 5*time.Second, "a to drop b", func() bool { return strings.Join(clusterNodes(t, a), ",") == "a" })
-	testwait.For(t, 5*time.Second, "bob offline in alice's presence", func() bool { return presence() == "offline" })
+	testwait.For(t, 15*time.Second, "a to drop b", func() bool { return strings.Join(clusterNodes(t, a), ",") == "a" })
+	testwait.For(t, 15*time.Second, "bob offline in alice's presence", func() bool { return presence() == "offline" })
 	if code := alice.do("POST", "/calls", `{"to":"bob"}`, &out); code != 201 {
 		t.Fatalf("invite after the loss: %d", code)
 	}
