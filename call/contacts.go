@@ -33,7 +33,7 @@ func (s *Service) SetContacts(user string, list []string, set bool) {
 	now := s.opts.Now()
 	for name, o := range s.users {
 		if name != user && s.visibleLocked(name, user) {
-			u.Log.Append(now, presence.Event{User: name, Status: statusOf(o)})
+			u.Log.Append(now, presence.Event{User: name, Status: s.statusLocked(o)})
 		}
 	}
 }
@@ -60,7 +60,7 @@ func (s *Service) PresenceFor(viewer string) map[string]string {
 	out := map[string]string{}
 	for n, u := range s.users {
 		if s.visibleLocked(n, viewer) {
-			out[n] = statusOf(u)
+			out[n] = s.statusLocked(u)
 		}
 	}
 	return out

@@ -24,6 +24,10 @@ func TestRemotePresence(t *testing.T) {
 	if got := s.Presence(); got["bob"] != Online || got["carol"] != Offline {
 		t.Fatalf("presence %v", got)
 	}
+	// What the HTTP API's /presence answers (with contact lists) too.
+	if got := s.PresenceFor("alice"); got["bob"] != Online {
+		t.Fatalf("presence for alice %v", got)
+	}
 	if _, ok := s.Presence()["dave"]; ok {
 		t.Fatal("an unknown user appeared")
 	}
