@@ -118,10 +118,7 @@ func (s *Service) rehomeOnce(r *room, lost string, moved map[*Member]bool) bool 
 	if left > 0 {
 		return false
 	}
-	s.mu.Lock()
-	r.log = s.log.With("room", r.name, "owner", node)
-	s.mu.Unlock()
-	r.log.Info("room moved: members here rejoined it", "members", len(ms))
+	r.log.Info("room moved: members here rejoined it", "node", node, "members", len(ms))
 	return true
 }
 

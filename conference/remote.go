@@ -153,7 +153,7 @@ func (s *Service) joinRemote(node, name string, o JoinOptions) (*Member, Joined,
 	s.mu.Lock()
 	rem := s.remote
 	s.mu.Unlock()
-	j, err := rem.Join(node, RemoteJoin{Room: name, User: o.User, Kind: o.Kind, PIN: o.PIN, Addr: o.Addr, Mode: o.Mode,
+	j, err := rem.Join(node, RemoteJoin{Room: name, User: o.User, Kind: cmp.Or(o.Kind, KindWeb), PIN: o.PIN, Addr: o.Addr, Mode: o.Mode,
 		Codec: o.Codec, Rate: o.Rate, Transport: o.Transport})
 	if err != nil {
 		return nil, Joined{}, err
@@ -173,7 +173,7 @@ func (s *Service) joinRemote(node, name string, o JoinOptions) (*Member, Joined,
 		s.rooms[name] = r
 	}
 	r.owner = node
-	m := &Member{ID: j.Member, User: o.User, Kind: o.Kind, room: r, notify: o.Notify, pub: j.Publish, mix: j.Play,
+	m := &Member{ID: j.Member, User: o.User, Kind: cmp.Or(o.Kind, KindWeb), room: r, notify: o.Notify, pub: j.Publish, mix: j.Play,
 		codec: o.Codec, rate: o.Rate, done: make(chan struct{}), transport: cmp.Or(o.Transport, o.Kind)}
 	r.mu.Lock()
 	r.members = append(r.members, m)

@@ -63,7 +63,7 @@ func (r *room) join(o JoinOptions, invited bool) (*Member, Joined, error) {
 	m := r.newMemberLocked(o)
 	// A SIP phone or a call device can only hear a mix: it makes any
 	// relay room mixed; so does a member of another node (remote.go).
-	if r.mode == ModeRelay && (o.Kind == KindSIP || o.Kind == KindCall || o.from.node != "" || (r.auto && len(r.members)+1 > r.svc.opts.RelayMaxMembers)) {
+	if r.mode == ModeRelay && (o.Kind == KindSIP || o.Kind == KindCall || o.from.node != "" || o.from.rejoin || (r.auto && len(r.members)+1 > r.svc.opts.RelayMaxMembers)) {
 		r.toMixedLocked()
 	}
 	others := slices.Clone(r.members)
