@@ -111,8 +111,17 @@ func TestRoomAcrossNodes(t *testing.T) {
 	for i, n := range ns {
 		col := &collector{}
 		sub := n.hub.Subscribe(ms[i].PlayKey(), col)
-		testwait.For(t, 10*time.Second, "the mix on "+n.c.Node(), func() bool { return col.count() > 10 })
+		testwait.For(t, 10*time.Second, "the mix on "+n.c.Node(), func() bool { return col.count() > 50 })
 		sub.Close()
+		col.mu.Lock()
+		seen := map[uint32]int{}
+		for _, ts := range col.ts {
+			seen[ts]++
+		}
+		if len(seen) != len(col.ts) {
+			t.Errorf("%s: %d frames of the mix, only %d distinct: each must come once", n.c.Node(), len(col.ts), len(seen))
+		}
+		col.mu.Unlock()
 		testwait.For(t, 10*time.Second, "the audio of "+n.c.Node()+"'s member on the owner", func() bool {
 			return owner.hub.Published(ms[i].PublishKey())
 		})
