@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"encoding/json"
 	"errors"
 	"sync"
 	"testing"
@@ -189,3 +190,88 @@ func TestRoomAcrossNodes(t *testing.T) {
 }
 
 var _ media.Receiver = (*collector)(nil)
+
+// TestRoomMessagesHostile: only the member's own node may take it out of
+// a room, only the room's owner may tell a node's members of its events,
+// malformed and oversized requests are dropped, and a node's own name as
+// the sender is refused.
+func TestRoomMessagesHostile(t *testing.T) {
+	ns := startConfNodes(t, "a", "b", "c")
+	const room = "hostile"
+	var members []*conference.Member
+	logs := []*eventLog{{}, {}}
+	for i, n := range ns[:2] {
+		m, _, err := n.svc.Join(room, conference.JoinOptions{User: "u" + n.c.Node(), Notify: logs[i].notify})
+		if err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, m)
+	}
+	own := owners(ns, room)
+	if len(own) != 1 {
+		t.Fatalf("owners %v", own)
+	}
+	var owner confNode
+	for _, n := range ns {
+		if n.c.Node() == own[0] {
+			owner = n
+		}
+	}
+	nc := ns[2].c.Conn() // node c: a member of the cluster, no member of the room
+	send := func(subj string, v any) {
+		b, _ := json.Marshal(v)
+		if err := nc.Publish(subj, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, m := range members {
+		// c says a's or b's member left: not c's member, refused.
+		send(subjRoomReqPre+owner.c.Node(), roomReq{Op: "leave", From: "c", Room: room, Member: m.ID})
+		// c claims to be the owner itself.
+		send(subjRoomReqPre+owner.c.Node(), roomReq{Op: "leave", From: owner.c.Node(), Room: room, Member: m.ID})
+		// c sends the member's node an "ended" of the room it does not hold.
+		send(subjRoomEvPre+ns[i].c.Node(), roomEvent{From: "c", Member: m.ID, Event: conference.Event{Type: conference.EvEnded, Room: room}})
+	}
+	// Garbage and an oversized request.
+	_ = nc.Publish(subjRoomReqPre+owner.c.Node(), []byte("{not json"))
+	_ = nc.Publish(subjRoomReqPre+owner.c.Node(), make([]byte, maxControl+1))
+	_ = nc.Publish(subjRoomWhere, make([]byte, 100))
+	// A forwarded moderation by a user who moderates nothing is refused.
+	var rep roomReply
+	rs := &rooms{c: ns[2].c}
+	if err := rs.request(owner.c.Node(), roomReq{Op: "moderate", Mod: &conference.Moderation{Op: "end", By: "mallory", Room: room}}, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(conference.CodeError(rep.Err), conference.ErrNotModerator) {
+		t.Fatalf("end by mallory: %q", rep.Err)
+	}
+	// A request answered proves the earlier ones were handled (one
+	// subscription's messages are handled in order).
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	info, err := owner.svc.Room(room)
+	if err != nil || len(info.Members) != 2 {
+		t.Fatalf("room after the forged messages: %+v %v", info, err)
+	}
+	// Nodes trust each other (one secret): an event that names the owner
+	// is taken; sent after the forged ones on the same subject, it marks
+	// them handled.
+	for i, m := range members {
+		if ns[i].c.Node() == owner.c.Node() {
+			continue
+		}
+		send(subjRoomEvPre+ns[i].c.Node(), roomEvent{From: owner.c.Node(), Member: m.ID, Event: conference.Event{Type: conference.EvSpeaker, Room: room, Member: m.ID}})
+		testwait.For(t, 5*time.Second, "the marker event", func() bool { return logs[i].has(conference.EvSpeaker, m.ID) })
+	}
+	for i, m := range members {
+		select {
+		case <-m.Done():
+			t.Fatalf("member on %s put out by forged messages", ns[i].c.Node())
+		default:
+		}
+		if logs[i].has(conference.EvEnded, "") {
+			t.Fatalf("member on %s was told a forged end", ns[i].c.Node())
+		}
+	}
+}
