@@ -140,6 +140,26 @@ func TestRoomAcrossNodes(t *testing.T) {
 	if err := ns[1].svc.Kick("ub", room, ms[0].ID); !errors.Is(err, conference.ErrNotModerator) {
 		t.Fatalf("a kick by a non-moderator from b: %v", err)
 	}
+	// A kick from c of a member on b: it is told, and out on b too.
+	kl := &eventLog{}
+	kicked, _, err := ns[1].svc.Join(room, conference.JoinOptions{User: "ud", Notify: kl.notify})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ns[2].svc.Kick("ua", room, kicked.ID); err != nil {
+		t.Fatalf("kick from c: %v", err)
+	}
+	testwait.For(t, 5*time.Second, "the kicked member out on b", func() bool {
+		select {
+		case <-kicked.Done():
+			return kl.has(conference.EvLeft, kicked.ID)
+		default:
+			return false
+		}
+	})
+	if _, err := ns[1].svc.StreamKey("ud", kicked.PublishKey()[len("conf/"):], true); err == nil {
+		t.Fatal("the kicked member's stream name is still granted on b")
+	}
 	// A locked room refuses a join from another node as locally.
 	if err := ns[0].svc.Lock("ua", room, true); err != nil {
 		t.Fatalf("lock: %v", err)

@@ -71,7 +71,7 @@ func (s *Service) rehome(r *room, lost string) {
 			r.mu.Unlock()
 			for _, m := range left {
 				m.tell(Event{Type: EvEnded, Time: s.opts.Now(), Room: r.name, Reason: ReasonGone})
-				r.shadowRemoveLocked(m, ReasonGone, false)
+				r.shadowRemoveLocked(m, ReasonGone, true) // its Leave goes nowhere if no node holds the room
 			}
 			s.mu.Unlock()
 			return

@@ -162,7 +162,7 @@ func (s *Service) joinRemote(node, name string, o JoinOptions) (*Member, Joined,
 	defer s.mu.Unlock()
 	r := s.rooms[name]
 	if r != nil && r.owner == "" || s.closed { // the room began here meanwhile, or shutdown
-		go rem.Leave(node, name, j.Member, ReasonGone)
+		rem.Leave(node, name, j.Member, ReasonGone) // a publish: it does not wait
 		if s.closed {
 			return nil, Joined{}, ErrClosed
 		}
@@ -184,8 +184,10 @@ func (s *Service) joinRemote(node, name string, o JoinOptions) (*Member, Joined,
 	return m, j, nil
 }
 
-// shadowRemoveLocked takes a member of another node's room out here;
-// tell: tell the owner. Called with s.mu held.
+// shadowRemoveLocked takes a member of another node's room out here and
+// tells it (left) as a local room would; tell: tell the owner too (not
+// when the owner put it out: it told the member itself). Called with s.mu
+// held.
 func (r *room) shadowRemoveLocked(m *Member, reason string, tell bool) {
 	s := r.svc
 	r.mu.Lock()
@@ -197,6 +199,9 @@ func (r *room) shadowRemoveLocked(m *Member, reason string, tell bool) {
 	r.members = slices.DeleteFunc(r.members, func(o *Member) bool { return o == m })
 	empty := len(r.members) == 0
 	r.mu.Unlock()
+	if tell {
+		m.tell(Event{Type: EvLeft, Time: s.opts.Now(), Room: r.name, Member: m.ID, User: m.User, Reason: reason})
+	}
 	close(m.done)
 	s.forgetLocked(m)
 	s.Stats.Members.Add(-1)
@@ -204,7 +209,7 @@ func (r *room) shadowRemoveLocked(m *Member, reason string, tell bool) {
 		delete(s.rooms, r.name)
 	}
 	if tell && s.remote != nil {
-		go s.remote.Leave(r.owner, r.name, m.ID, reason)
+		s.remote.Leave(r.owner, r.name, m.ID, reason) // a publish: it does not wait
 	}
 }
 
@@ -293,7 +298,7 @@ func (s *Service) RemoteEvent(node, member string, e Event) {
 		return
 	}
 	m.tell(e)
-	if e.Type == EvEnded || e.Type == EvLeft && e.Member == member {
+	if e.Type == EvLeft && e.Member == member { // left, kicked, or after an ended
 		r.shadowRemoveLocked(m, e.Reason, false)
 	}
 }
