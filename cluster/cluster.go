@@ -41,6 +41,7 @@ type Cluster struct {
 	imp     *importer
 	exp     *exporter
 	calls   *calls
+	roomSvc RoomService // set by ServeRooms (rooms.go); nil = rooms stay per node
 	// relayed is the keys this node publishes as a relay (key → true): not
 	// announced, not answered, not exported again.
 	relayed sync.Map

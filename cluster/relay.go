@@ -194,6 +194,9 @@ func (im *importer) handle(e event) {
 				im.ask(r, time.Now())
 			}
 		}
+		if im.c.roomSvc != nil { // its members leave rooms here; its rooms move (rooms.go)
+			im.c.roomSvc.NodeGone(e.node)
+		}
 	}
 }
 

@@ -58,10 +58,16 @@ func IsNumber(target string) bool {
 func (s *Service) Invite(by, room, target string) error {
 	s.mu.Lock()
 	r, _, err := s.lookup(room, "")
+	owner := ""
+	if r != nil {
+		owner = r.owner
+	}
 	s.mu.Unlock()
 	switch {
 	case err != nil:
 		return err
+	case owner != "": // not forwarded yet (docs/CLUSTER.md)
+		return fmt.Errorf("%w: the room is held by node %s", ErrCannotInvite, owner)
 	case !r.isModerator(by):
 		return ErrNotModerator
 	case IsNumber(target):

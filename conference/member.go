@@ -33,6 +33,8 @@ type JoinOptions struct {
 	// Transport names what carries the member (rtmp, rtmfp, http, sip),
 	// for its membership record; "" = its Kind.
 	Transport string
+	// from is a join forwarded by another node (remote.go).
+	from remoteFrom
 }
 
 // MemberInfo is what members are told about each other.
@@ -72,6 +74,9 @@ type Member struct {
 	muted         atomic.Bool
 	joined        time.Time // record
 	transport     string    // record
+	// node is the node whose client this member is ("" = here): the
+	// member's events go there (remote.go).
+	node string
 
 	// Guarded by room.mu.
 	gate  *gate

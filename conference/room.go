@@ -1,7 +1,6 @@
 package conference
 
 import (
-	"cmp"
 	"log/slog"
 	"slices"
 	"sync"
@@ -23,6 +22,10 @@ type room struct {
 	record     RecordFormat // "" = not recorded
 	codec      codec.ID     // mixes of members who name none; 0 = Options.Codec
 	log        *slog.Logger
+	// owner is the node that holds a room of another node, of which this
+	// node keeps only its own members (remote.go); "" = held here.
+	// Guarded by Service.mu.
+	owner string
 
 	mu         sync.Mutex
 	mode       Mode // ModeRelay or ModeMixed
@@ -50,19 +53,17 @@ func (r *room) join(o JoinOptions, invited bool) (*Member, Joined, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
-	case r.pin != "" && o.PIN != r.pin && !invited:
+	case r.pin != "" && o.PIN != r.pin && !invited && !o.from.rejoin:
 		return nil, Joined{}, ErrBadPIN
-	case r.locked && !slices.Contains(r.moderators, o.User) && !invited:
+	case r.locked && !slices.Contains(r.moderators, o.User) && !invited && !o.from.rejoin:
 		return nil, Joined{}, ErrLocked
 	case len(r.members) >= r.maxMembers:
 		return nil, Joined{}, ErrRoomFull
 	}
-	m := &Member{ID: randomID(6), User: o.User, Kind: o.Kind, room: r, notify: o.Notify,
-		pub: randomID(16), fwd: randomID(16), mix: randomID(16), codec: o.Codec, rate: o.Rate,
-		done: make(chan struct{}), transport: cmp.Or(o.Transport, o.Kind)}
+	m := r.newMemberLocked(o)
 	// A SIP phone or a call device can only hear a mix: it makes any
-	// relay room mixed.
-	if r.mode == ModeRelay && (o.Kind == KindSIP || o.Kind == KindCall || (r.auto && len(r.members)+1 > r.svc.opts.RelayMaxMembers)) {
+	// relay room mixed; so does a member of another node (remote.go).
+	if r.mode == ModeRelay && (o.Kind == KindSIP || o.Kind == KindCall || o.from.node != "" || o.from.rejoin || (r.auto && len(r.members)+1 > r.svc.opts.RelayMaxMembers)) {
 		r.toMixedLocked()
 	}
 	others := slices.Clone(r.members)
@@ -163,6 +164,10 @@ func (r *room) remove(m *Member, reason, by string) {
 	s := r.svc
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if r.owner != "" { // a room of another node (remote.go)
+		r.shadowRemoveLocked(m, reason, true)
+		return
+	}
 	r.mu.Lock()
 	if m.left {
 		r.mu.Unlock()
@@ -204,6 +209,13 @@ func (r *room) end(reason, by string) {
 	s := r.svc
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if r.owner != "" { // a room of another node: its members here leave it
+		for _, m := range slices.Clone(r.members) {
+			m.tell(Event{Type: EvEnded, Time: s.opts.Now(), Room: r.name, Reason: reason, By: by})
+			r.shadowRemoveLocked(m, reason, true)
+		}
+		return
+	}
 	r.mu.Lock()
 	now := s.opts.Now()
 	gone := slices.Clone(r.members)

@@ -37,6 +37,7 @@ type Service struct {
 	configured map[string]RoomConfig
 	names      map[string]*Member // issued stream name -> its member
 	closed     bool
+	remote     Remote // the cluster's other nodes (remote.go); nil = one node
 	mixers     sync.WaitGroup
 	invites    sync.WaitGroup // runInvitedUser goroutines
 	done       chan struct{}  // closed by Close
@@ -54,7 +55,14 @@ func New(o Options) *Service {
 }
 
 // Join puts a new member into room name, creating the room on first join.
+// In a cluster, a room held by another node is joined there (remote.go).
 func (s *Service) Join(name string, o JoinOptions) (*Member, Joined, error) {
+	o.from = remoteFrom{}
+	if node, err := s.place(name); err != nil {
+		return nil, Joined{}, err
+	} else if node != "" {
+		return s.joinRemote(node, name, o)
+	}
 	return s.join(name, o, false)
 }
 
@@ -77,6 +85,11 @@ func (s *Service) join(name string, o JoinOptions, invited bool) (*Member, Joine
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.joinLocked(name, o, invited)
+}
+
+// joinLocked is join after the checks of its options; called with s.mu held.
+func (s *Service) joinLocked(name string, o JoinOptions, invited bool) (*Member, Joined, error) {
 	if s.closed {
 		return nil, Joined{}, ErrClosed
 	}
@@ -84,7 +97,10 @@ func (s *Service) join(name string, o JoinOptions, invited bool) (*Member, Joine
 	if r == nil && invited {
 		return nil, Joined{}, ErrNoRoom
 	}
-	if !invited {
+	if r != nil && r.owner != "" { // held by another node (remote.go)
+		return nil, Joined{}, ErrMoving
+	}
+	if !invited && !o.from.rejoin {
 		if err := s.checkPINLocked(r, name, o); err != nil {
 			return nil, Joined{}, err
 		}
@@ -97,7 +113,7 @@ func (s *Service) join(name string, o JoinOptions, invited bool) (*Member, Joine
 		if !ok {
 			rc = RoomConfig{Name: name, Mode: o.Mode}
 		}
-		if rc.PIN != "" && o.PIN != rc.PIN { // checked before the room exists, too
+		if rc.PIN != "" && o.PIN != rc.PIN && !o.from.rejoin { // checked before the room exists, too
 			return nil, Joined{}, ErrBadPIN
 		}
 		r = s.newRoomLocked(rc, o.User)
@@ -218,6 +234,9 @@ func (s *Service) lookup(name, member string) (*room, *Member, error) {
 // Mute mutes or unmutes member of room. by is the user asking: a moderator,
 // or the member's own user.
 func (s *Service) Mute(by, room, member string, muted bool) error {
+	if ok, err := s.forwardModeration(Moderation{Op: map[bool]string{true: "mute", false: "unmute"}[muted], By: by, Room: room, Member: member}); ok {
+		return err
+	}
 	s.mu.Lock()
 	r, m, err := s.lookup(room, member)
 	s.mu.Unlock()
@@ -229,6 +248,9 @@ func (s *Service) Mute(by, room, member string, muted bool) error {
 
 // Kick removes member from room; by must be a moderator.
 func (s *Service) Kick(by, room, member string) error {
+	if ok, err := s.forwardModeration(Moderation{Op: "kick", By: by, Room: room, Member: member}); ok {
+		return err
+	}
 	s.mu.Lock()
 	r, m, err := s.lookup(room, member)
 	s.mu.Unlock()
@@ -244,6 +266,9 @@ func (s *Service) Kick(by, room, member string) error {
 
 // Lock locks (nobody else may join) or unlocks room; by must be a moderator.
 func (s *Service) Lock(by, room string, locked bool) error {
+	if ok, err := s.forwardModeration(Moderation{Op: map[bool]string{true: "lock", false: "unlock"}[locked], By: by, Room: room}); ok {
+		return err
+	}
 	s.mu.Lock()
 	r, _, err := s.lookup(room, "")
 	s.mu.Unlock()
@@ -256,6 +281,9 @@ func (s *Service) Lock(by, room string, locked bool) error {
 // End ends room: every member is out. by must be a moderator ("" = the
 // server itself).
 func (s *Service) End(by, room string) error {
+	if ok, err := s.forwardModeration(Moderation{Op: "end", By: by, Room: room}); ok && by != "" {
+		return err
+	}
 	s.mu.Lock()
 	r, _, err := s.lookup(room, "")
 	s.mu.Unlock()
@@ -282,7 +310,9 @@ func (s *Service) Rooms() []RoomInfo {
 	s.mu.Lock()
 	rs := make([]*room, 0, len(s.rooms))
 	for _, r := range s.rooms {
-		rs = append(rs, r)
+		if r.owner == "" { // another node's room is listed there
+			rs = append(rs, r)
+		}
 	}
 	s.mu.Unlock()
 	sort.Slice(rs, func(i, j int) bool { return rs[i].name < rs[j].name })
@@ -298,7 +328,7 @@ func (s *Service) Room(name string) (RoomInfo, error) {
 	s.mu.Lock()
 	r := s.rooms[name]
 	s.mu.Unlock()
-	if r == nil {
+	if r == nil || r.owner != "" {
 		return RoomInfo{}, ErrNoRoom
 	}
 	return r.info(), nil

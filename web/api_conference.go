@@ -75,6 +75,7 @@ func conferenceError(err error) error {
 		{conference.ErrClosed, http.StatusServiceUnavailable, "shutdown"},
 		{conference.ErrCannotInvite, http.StatusConflict, "cannot_invite"},
 		{conference.ErrThrottled, http.StatusTooManyRequests, "throttled"},
+		{conference.ErrMoving, http.StatusServiceUnavailable, "moving"}, // its node was just lost: retry
 	}
 	for _, t := range table {
 		if errors.Is(err, t.err) {

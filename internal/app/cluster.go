@@ -10,6 +10,7 @@ import (
 
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/cluster"
+	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
@@ -46,12 +47,19 @@ func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, p *clus
 // serveCluster lets other nodes ring this node's users and serves
 // GET /api/v1/cluster on mux (who may read it: docs/SECURITY.md, like
 // /metrics).
-func serveCluster(c *cluster.Cluster, calls *call.Service, reg *prometheus.Registry, mux *http.ServeMux) error {
+func serveCluster(c *cluster.Cluster, calls *call.Service, confs *conference.Service, reg *prometheus.Registry, mux *http.ServeMux) error {
 	if c == nil {
 		return nil
 	}
 	if err := c.ServeCalls(calls); err != nil {
 		return fmt.Errorf("cluster: %w", err)
+	}
+	if confs != nil { // rooms span nodes (cluster/rooms.go, conference/remote.go)
+		remote, err := c.ServeRooms(confs)
+		if err != nil {
+			return err
+		}
+		confs.SetRemote(remote)
 	}
 	mux.Handle("GET /api/v1/cluster", c)
 	registerClusterMetrics(reg, c)

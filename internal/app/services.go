@@ -171,7 +171,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	if err != nil {
 		return nil, abandon(err)
 	}
-	if err := serveCluster(cl, calls, reg, mux); err != nil { // cluster.go
+	if err := serveCluster(cl, calls, confs, reg, mux); err != nil { // cluster.go
 		if rtc != nil {
 			rtc.Close()
 		}

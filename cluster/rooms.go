@@ -1,0 +1,256 @@
+package cluster
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/flashvox/flashvox/conference"
+)
+
+// Conference rooms across nodes (docs/CLUSTER.md "Conferences"). A room
+// is held by one node, its owner; the conference service of every other
+// node keeps a shadow with only its own clients' members
+// (conference/remote.go). Placement: a node about to create a room asks
+// every live node whether one holds it (flashvox.roomwhere, all answer);
+// the holder wins. When none does, the room goes to the node that
+// rendezvous hashing over the live nodes picks (the same on every node
+// whose node table agrees), so two nodes joining a new room at once pick
+// the same owner.
+
+const (
+	subjRoomWhere  = "flashvox.roomwhere" // request: a room name; every node answers roomHere
+	subjRoomReqPre = "flashvox.roomreq."  // + node: join, leave, moderate of that node's rooms (JSON)
+	subjRoomEvPre  = "flashvox.roomev."   // + node: events for that node's members of others' rooms (JSON)
+	// roomWhereWait bounds the wait for every node's answer to roomwhere.
+	roomWhereWait = 500 * time.Millisecond
+	// roomRequestWait bounds a forwarded join or moderation.
+	roomRequestWait = 5 * time.Second
+	// maxRoomReply bounds a join's answer (it lists the room's members).
+	maxRoomReply = 64 << 10
+)
+
+// RoomService is what the cluster needs of the conference service.
+type RoomService interface {
+	JoinFrom(node string, req conference.RemoteJoin, notify func(member string) conference.Notifier) (conference.Joined, error)
+	LeaveFrom(node, room, member, reason string)
+	ModerateFrom(op conference.Moderation) error
+	RemoteEvent(node, member string, e conference.Event)
+	Owns(room string) bool
+	NodeGone(node string)
+}
+
+// roomHere is a node's answer to roomwhere.
+type roomHere struct {
+	Node string `json:"node"`
+	Owns bool   `json:"owns,omitempty"`
+}
+
+// roomReq is a join, leave or moderation for the receiving node's room.
+type roomReq struct {
+	Op     string                 `json:"op"` // join, leave, moderate
+	From   string                 `json:"from"`
+	Join   *conference.RemoteJoin `json:"join,omitempty"`
+	Mod    *conference.Moderation `json:"mod,omitempty"`
+	Room   string                 `json:"room,omitempty"`
+	Member string                 `json:"member,omitempty"`
+	Reason string                 `json:"reason,omitempty"`
+}
+
+// roomReply answers a join or a moderation; Err is a conference.ErrorCode.
+type roomReply struct {
+	Joined *conference.Joined `json:"joined,omitempty"`
+	Err    string             `json:"err,omitempty"`
+}
+
+// roomEvent is a room event for one member of the receiving node.
+type roomEvent struct {
+	From   string           `json:"from"`
+	Member string           `json:"member"`
+	Event  conference.Event `json:"event"`
+}
+
+// rooms is the conference.Remote of this node.
+type rooms struct {
+	c   *Cluster
+	svc RoomService
+}
+
+// ServeRooms lets rooms span nodes: svc's rooms take members of other
+// nodes' clients, and svc reaches other nodes' rooms through the
+// returned conference.Remote. Call it once, before Serve.
+func (c *Cluster) ServeRooms(svc RoomService) (conference.Remote, error) {
+	rs := &rooms{c: c, svc: svc}
+	me := c.o.Node
+	for subj, fn := range map[string]nats.MsgHandler{subjRoomWhere: rs.onWhere, subjRoomReqPre + me: rs.onReq, subjRoomEvPre + me: rs.onEvent} {
+		if _, err := c.nc.Subscribe(subj, fn); err != nil {
+			return nil, fmt.Errorf("cluster: subscribe %s: %w", subj, err)
+		}
+	}
+	c.roomSvc = svc
+	return rs, nil
+}
+
+// Owner is the node holding room, else the rendezvous-hash choice among
+// the live nodes; "" = this node.
+func (rs *rooms) Owner(room string) (string, error) {
+	nc, me := rs.c.nc, rs.c.o.Node
+	live := rs.c.Nodes()
+	ch := make(chan *nats.Msg, len(live)+1)
+	inbox := nats.NewInbox()
+	sub, err := nc.ChanSubscribe(inbox, ch)
+	if err != nil {
+		return "", fmt.Errorf("cluster: room owner: %w", err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	if err := nc.PublishRequest(subjRoomWhere, inbox, []byte(room)); err != nil {
+		return "", fmt.Errorf("cluster: room owner: %w", err)
+	}
+	t := time.NewTimer(roomWhereWait)
+	defer t.Stop()
+	for answers := 0; answers < len(live); {
+		select {
+		case m := <-ch:
+			var h roomHere
+			if !decodeControl(m.Data, &h) {
+				continue
+			}
+			answers++
+			if h.Owns {
+				if h.Node == me {
+					return "", nil
+				}
+				return h.Node, nil
+			}
+		case <-t.C:
+			answers = len(live) // a silent node is a lost one soon
+		}
+	}
+	if owner := rendezvous(room, live); owner != me {
+		return owner, nil
+	}
+	return "", nil
+}
+
+// rendezvous is the node with the highest hash of (node, room): every node
+// with the same table picks the same, and a node's loss moves only its own
+// rooms.
+func rendezvous(room string, live []NodeInfo) string {
+	best, bestH := "", uint64(0)
+	for _, n := range live {
+		h := fnv.New64a()
+		_, _ = h.Write([]byte(n.Node))
+		_, _ = h.Write([]byte{0})
+		_, _ = h.Write([]byte(room))
+		if v := h.Sum64(); best == "" || v > bestH || v == bestH && n.Node < best {
+			best, bestH = n.Node, v
+		}
+	}
+	return best
+}
+
+// Join forwards a join to node and waits for its answer.
+func (rs *rooms) Join(node string, req conference.RemoteJoin) (conference.Joined, error) {
+	var rep roomReply
+	if err := rs.request(node, roomReq{Op: "join", Join: &req}, &rep); err != nil {
+		return conference.Joined{}, err
+	}
+	if rep.Err != "" {
+		return conference.Joined{}, conference.CodeError(rep.Err)
+	}
+	if rep.Joined == nil || rep.Joined.Member == "" || rep.Joined.Publish == "" || rep.Joined.Play == "" {
+		return conference.Joined{}, errors.New("cluster: room join: an answer without a member")
+	}
+	return *rep.Joined, nil
+}
+
+// Leave tells node that its member of room left here.
+func (rs *rooms) Leave(node, room, member, reason string) {
+	b, _ := json.Marshal(roomReq{Op: "leave", From: rs.c.o.Node, Room: room, Member: member, Reason: reason})
+	_ = rs.c.nc.Publish(subjRoomReqPre+node, b)
+}
+
+// Moderate forwards op to node.
+func (rs *rooms) Moderate(node string, op conference.Moderation) error {
+	var rep roomReply
+	if err := rs.request(node, roomReq{Op: "moderate", Mod: &op}, &rep); err != nil {
+		return err
+	}
+	return conference.CodeError(rep.Err)
+}
+
+func (rs *rooms) request(node string, req roomReq, rep *roomReply) error {
+	if !subjectSafe(node) {
+		return errors.New("cluster: bad node name")
+	}
+	req.From = rs.c.o.Node
+	b, _ := json.Marshal(req)
+	m, err := rs.c.nc.Request(subjRoomReqPre+node, b, roomRequestWait)
+	if err != nil {
+		return fmt.Errorf("cluster: room %s on node %s: %w", req.Op, node, err)
+	}
+	if !decodeBounded(m.Data, maxRoomReply, rep) {
+		return fmt.Errorf("cluster: room %s on node %s: a bad answer", req.Op, node)
+	}
+	return nil
+}
+
+func subjectSafe(node string) bool {
+	return node != "" && len(node) <= 64 && !strings.ContainsAny(node, ".*> \t\r\n")
+}
+
+// onWhere answers whether this node holds the room asked for.
+func (rs *rooms) onWhere(m *nats.Msg) {
+	if m.Reply == "" || len(m.Data) == 0 || len(m.Data) > 64 {
+		return
+	}
+	b, _ := json.Marshal(roomHere{Node: rs.c.o.Node, Owns: rs.svc.Owns(string(m.Data))})
+	_ = rs.c.nc.Publish(m.Reply, b)
+}
+
+// onReq serves another node's join, leave or moderation of a room here.
+func (rs *rooms) onReq(m *nats.Msg) {
+	var req roomReq
+	if !decodeControl(m.Data, &req) || !subjectSafe(req.From) || req.From == rs.c.o.Node {
+		return
+	}
+	var rep roomReply
+	switch {
+	case req.Op == "join" && req.Join != nil:
+		from := req.From
+		j, err := rs.svc.JoinFrom(from, *req.Join, func(member string) conference.Notifier {
+			return func(e conference.Event) {
+				b, _ := json.Marshal(roomEvent{From: rs.c.o.Node, Member: member, Event: e})
+				_ = rs.c.nc.Publish(subjRoomEvPre+from, b)
+			}
+		})
+		if rep.Err = conference.ErrorCode(err); err == nil {
+			rep.Joined = &j
+		}
+	case req.Op == "leave":
+		rs.svc.LeaveFrom(req.From, req.Room, req.Member, req.Reason)
+		return
+	case req.Op == "moderate" && req.Mod != nil:
+		rep.Err = conference.ErrorCode(rs.svc.ModerateFrom(*req.Mod))
+	default:
+		return
+	}
+	if m.Reply != "" {
+		b, _ := json.Marshal(rep)
+		_ = rs.c.nc.Publish(m.Reply, b)
+	}
+}
+
+// onEvent hands an event of another node's room to its member here.
+func (rs *rooms) onEvent(m *nats.Msg) {
+	var e roomEvent
+	if !decodeControl(m.Data, &e) || !subjectSafe(e.From) || e.Member == "" {
+		return
+	}
+	rs.svc.RemoteEvent(e.From, e.Member, e.Event)
+}
