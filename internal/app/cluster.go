@@ -33,7 +33,7 @@ func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, p *clus
 	return cluster.New(cluster.Options{
 		Node: cfg.NodeName(), Secret: cfg.Secret, NATSURL: cfg.NATSURL,
 		Listen: cfg.Listen, Routes: cfg.Routes, ClientListen: cfg.ClientListen, Heartbeat: cfg.Heartbeat,
-		RTMPURL: cfg.RTMPURL, RedirectAbove: cfg.RedirectAbove,
+		RTMPURL: cfg.RTMPURL, RedirectAbove: cfg.RedirectAbove, HTTPURL: cfg.HTTPURL, RTMFPAddr: cfg.RTMFPAddr,
 		Hub: hub, Logger: logger.With("component", "cluster"),
 		Load: func() cluster.Load {
 			return cluster.Load{Connections: int(p.rs.Stats().Active), Streams: int(hub.Stats.Publishers.Load()), Calls: p.calls.Count()}

@@ -150,7 +150,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 			return nil
 		}
 		return rtc.ICEServers()
-	}}).Register(mux)
+	}, Redirect: pageRedirect(cl)}).Register(mux) // cluster_place.go
 	// The dashboard (admin.go) is served with the admin API (store.go).
 	live := newLive(db, calls, hub, confs, sip)
 	registerAdmin(mux, db, auth, guard, cfg.SIP.Realm, live, logger.With("component", "admin"))
