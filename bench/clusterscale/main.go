@@ -249,56 +249,22 @@ func level(ctx context.Context, o options, dir, setup string, n int) (*result, e
 			return nil, err
 		}
 	}
-	var from, to atomic.Int64 // the window, ns since base
-	from.Store(1 << 62)
-	var delivered atomic.Uint64
-	var sample atomic.Uint64
-	subs := make([]*rtmp.Client, 0, n*o.subs)
+	w := &window{r: r, base: base, late: o.late}
+	w.from.Store(1 << 62)
+	subs, err := subscribe(sctx, o, nodes, n, w)
 	defer func() { closeAll(subs) }()
-	for i := range n {
-		for j := range o.subs {
-			at := (i + j) % len(nodes)
-			if o.local {
-				at = i % len(nodes)
-			}
-			c, err := rtmp.Dial(sctx, "rtmp://"+nodes[at].rtmp+"/live", rtmp.ClientOptions{OnMessage: func(m *message.Message) {
-				if m.Type != message.TypeAudio || len(m.Payload) < 13 {
-					return
-				}
-				now := int64(time.Since(base))
-				sent := int64(binary.BigEndian.Uint64(m.Payload[1:]))
-				if sent < from.Load() || sent >= to.Load() || time.Duration(now-sent) > o.late {
-					return
-				}
-				delivered.Add(1)
-				if sample.Add(1)%16 == 0 {
-					r.mu.Lock()
-					r.lat = append(r.lat, time.Duration(now-sent))
-					r.mu.Unlock()
-				}
-			}})
-			if err != nil {
-				return nil, fmt.Errorf("subscriber %d/%d: %w", i, j, err)
-			}
-			subs = append(subs, c)
-			sid, err := c.CreateStream(sctx)
-			if err != nil {
-				return nil, err
-			}
-			if err := c.Play(sctx, sid, "s"+strconv.Itoa(i)); err != nil {
-				return nil, err
-			}
-		}
+	if err != nil {
+		return nil, err
 	}
 	goAt := time.Now().Add(100 * time.Millisecond)
 	winFrom, winTo := goAt.Add(o.warmup), goAt.Add(o.duration)
-	from.Store(int64(winFrom.Sub(base)))
-	to.Store(int64(winTo.Sub(base)))
+	w.from.Store(int64(winFrom.Sub(base)))
+	w.to.Store(int64(winTo.Sub(base)))
 	var sent atomic.Uint64
 	var wg sync.WaitGroup
 	for i, c := range pubs {
 		offset := time.Duration(i) * frameEvery / time.Duration(n)
-		wg.Go(func() { publish(c, sids[i], goAt.Add(offset), winTo, base, int64(from.Load()), &sent) })
+		wg.Go(func() { publish(c, sids[i], goAt.Add(offset), winTo, base, w.from.Load(), &sent) })
 	}
 	time.Sleep(time.Until(winFrom))
 	cpu0, load0 := nodesCPU(nodes), proc.LoadAvg()
@@ -310,7 +276,7 @@ func level(ctx context.Context, o options, dir, setup string, n int) (*result, e
 	wg.Wait()
 	time.Sleep(o.late + 100*time.Millisecond) // the last frames' delivery bound
 	r.owed = sent.Load() * uint64(o.subs)
-	r.delivered = delivered.Load()
+	r.delivered = w.delivered.Load()
 	r.window, r.cpu, r.load = winTo.Sub(winFrom), cpu1-cpu0, load0+" → "+load1
 	return r, nil
 }
@@ -362,4 +328,59 @@ func median(v []float64) float64 {
 	}
 	slices.Sort(v)
 	return v[len(v)/2]
+}
+
+// window is what subscribers count: frames sent in [from, to) (ns since
+// base) that arrive within late.
+type window struct {
+	r                 *result
+	base              time.Time
+	late              time.Duration
+	from, to          atomic.Int64
+	delivered, sample atomic.Uint64
+}
+
+func (w *window) receive(m *message.Message) {
+	if m.Type != message.TypeAudio || len(m.Payload) < 13 {
+		return
+	}
+	now := int64(time.Since(w.base))
+	sent := int64(binary.BigEndian.Uint64(m.Payload[1:]))
+	if sent < w.from.Load() || sent >= w.to.Load() || time.Duration(now-sent) > w.late {
+		return
+	}
+	w.delivered.Add(1)
+	if w.sample.Add(1)%16 == 0 {
+		w.r.mu.Lock()
+		w.r.lat = append(w.r.lat, time.Duration(now-sent))
+		w.r.mu.Unlock()
+	}
+}
+
+// subscribe connects o.subs players to each of the n streams: subscriber
+// j of stream i on node (i+j)%2 (cross) or on the publisher's (local).
+// The clients made so far come back with an error too (to be closed).
+func subscribe(ctx context.Context, o options, nodes []node, n int, w *window) ([]*rtmp.Client, error) {
+	subs := make([]*rtmp.Client, 0, n*o.subs)
+	for i := range n {
+		for j := range o.subs {
+			at := (i + j) % len(nodes)
+			if o.local {
+				at = i % len(nodes)
+			}
+			c, err := rtmp.Dial(ctx, "rtmp://"+nodes[at].rtmp+"/live", rtmp.ClientOptions{OnMessage: w.receive})
+			if err != nil {
+				return subs, fmt.Errorf("subscriber %d/%d: %w", i, j, err)
+			}
+			subs = append(subs, c)
+			sid, err := c.CreateStream(ctx)
+			if err != nil {
+				return subs, err
+			}
+			if err := c.Play(ctx, sid, "s"+strconv.Itoa(i)); err != nil {
+				return subs, err
+			}
+		}
+	}
+	return subs, nil
 }
