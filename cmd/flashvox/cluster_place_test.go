@@ -60,6 +60,11 @@ func TestPeerClusterPlacement(t *testing.T) {
 	bob := aRTMFP.phone(t, "bob", "answer", "--timeout", "60s")
 	defer bob.cmd.Process.Kill()
 	waitUsersOn(t, a, "b", 1)
+	// bob's RTMFP session counts in b's load as a connection.
+	testwait.For(t, 10*time.Second, "b's load to count bob's RTMFP session", func() bool {
+		return strings.Contains(httpGet(t, b.api+"/cluster"), `"node":"b","started"`) &&
+			strings.Contains(httpGet(t, "http://"+bHTTP+"/metrics"), `flashvox_cluster_node_load{node="b",what="connections"} 1`)
+	})
 	m := httpGet(t, "http://"+aHTTP+"/metrics")
 	if strings.Contains(m, "flashvox_rtmfp_placed_total 0\n") || !strings.Contains(m, "flashvox_rtmfp_placed_total") {
 		t.Fatalf("a's metrics show no RTMFP placement")

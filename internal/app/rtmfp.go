@@ -69,6 +69,9 @@ func newRTMFP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 		Handler: rtmfpSessions(svc.sessions),
 	}
 	registerRTMFPMetrics(reg, srv.Stats())
+	if svc.clusterPeers != nil {
+		svc.clusterPeers.rtmfp.Store(srv.Stats()) // its sessions count in the cluster's load
+	}
 	return &rtmfpService{srv: srv, pc: pc}, nil
 }
 
