@@ -60,7 +60,7 @@ func (s *Service) PresenceFor(viewer string) map[string]string {
 	out := map[string]string{}
 	for n, u := range s.users {
 		if s.visibleLocked(n, viewer) {
-			out[n] = s.statusLocked(u)
+			out[n] = s.statusLocked(u) // another node's when not connected here (cluster)
 		}
 	}
 	return out

@@ -44,10 +44,10 @@ type callMsg struct {
 
 // xcall is one cross-node call on this node.
 type xcall struct {
-	id    string // the caller's node's call id
-	peer  string // the other node
-	owner bool   // this node is the caller's
-	x     call.External
+	id    string     // the caller's node's call id
+	peer  string     // the other node
+	owner bool       // this node is the caller's
+	x     party      // nil on the callee's node until its user rings
 	pub   string     // callee's node: the hub key its gateway publishes (what the callee plays)
 	fwd   *forwarder // the other party's audio into the local key
 }
@@ -91,6 +91,23 @@ func (cs *calls) Dial(x call.External, from, to string) (call.Leg, error) {
 	cs.mu.Unlock()
 	cs.send(xc, callMsg{Op: "invite", Caller: from, Callee: to})
 	return leg{cs, xc}, nil
+}
+
+// party is what a node's side of a cross-node call does to its local
+// party: call.External for a user's call, remoteSIP for a trunk's caller
+// (sipcalls.go).
+type party interface {
+	Ringing() error
+	Answer() (call.Event, error)
+	Hangup(reason string) error
+	DTMF(digits string) error
+}
+
+// local is xc's party, nil while the callee's node has not rung its user.
+func (cs *calls) local(xc *xcall) party {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return xc.x
 }
 
 func (cs *calls) send(xc *xcall, m callMsg) {
@@ -149,14 +166,21 @@ func (cs *calls) onMsg(m *nats.Msg) {
 	if xc == nil || xc.peer != msg.From {
 		return // unknown, or another node's attempt at a call it is no party to
 	}
+	x := cs.local(xc)
+	if x == nil { // the callee's node did not ring its user (NATS delivers a subscription's messages in order: invited returned)
+		if msg.Op == "hangup" {
+			cs.end(xc.id)
+		}
+		return
+	}
 	switch msg.Op {
 	case "ringing":
-		_ = xc.x.Ringing()
+		_ = x.Ringing()
 	case "accepted": // caller's node: the callee answered over there
 		if !xc.owner || msg.Key == "" {
 			return
 		}
-		ev, err := xc.x.Answer()
+		ev, err := x.Answer()
 		if err != nil {
 			cs.send(xc, callMsg{Op: "hangup", Reason: "gone"})
 			cs.end(xc.id)
@@ -173,9 +197,9 @@ func (cs *calls) onMsg(m *nats.Msg) {
 		}
 	case "hangup":
 		cs.end(xc.id)
-		_ = xc.x.Hangup(msg.Reason)
+		_ = x.Hangup(msg.Reason)
 	case "dtmf":
-		_ = xc.x.DTMF(msg.Digits)
+		_ = x.DTMF(msg.Digits)
 	}
 }
 
@@ -236,8 +260,10 @@ func (cs *calls) nodeGone(node string) {
 	}
 	cs.mu.Unlock()
 	for _, id := range gone {
-		if xc := cs.end(id); xc != nil && xc.x.ID != "" {
-			_ = xc.x.Hangup(ReasonNodeLost)
+		if xc := cs.end(id); xc != nil {
+			if x := cs.local(xc); x != nil {
+				_ = x.Hangup(ReasonNodeLost)
+			}
 		}
 	}
 }

@@ -179,7 +179,7 @@ func (m *cpuMeter) cores(now time.Time) float64 {
 func (c *Cluster) beat(leaving bool) {
 	l := c.o.Load()
 	l.CPU = c.imp.cpu.cores(time.Now())
-	hb := heartbeat{Node: c.o.Node, Started: c.started, Load: l, Leaving: leaving, RTMP: c.o.RTMPURL}
+	hb := heartbeat{Node: c.o.Node, Started: c.started, Load: l, Leaving: leaving, RTMP: c.o.RTMPURL, HTTP: c.o.HTTPURL, RTMFP: c.o.RTMFPAddr}
 	if c.o.Users != nil && !leaving {
 		if hb.Users = c.o.Users(); len(hb.Users) > maxUsers {
 			c.log.Warn("cluster: too many users online to tell the other nodes", "users", len(hb.Users), "max", maxUsers)

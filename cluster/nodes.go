@@ -21,6 +21,9 @@ type NodeInfo struct {
 	// RTMP is how clients reach it (cluster.rtmp_url): redirects go there,
 	// and a page or load balancer may pick a node by it.
 	RTMP string `json:"rtmp,omitempty"`
+	// HTTP and RTMFP are its page's URL and RTMFP address (placement.go).
+	HTTP  string `json:"http,omitempty"`
+	RTMFP string `json:"rtmfp,omitempty"`
 }
 
 // heartbeat is the message on subjHeartbeat.
@@ -31,6 +34,8 @@ type heartbeat struct {
 	Leaving bool              `json:"leaving,omitempty"` // a node stopping says so
 	Users   map[string]string `json:"users,omitempty"`   // online there: status (at most maxUsers)
 	RTMP    string            `json:"rtmp,omitempty"`    // how clients reach it (redirects)
+	HTTP    string            `json:"http,omitempty"`    // its page (placement.go)
+	RTMFP   string            `json:"rtmfp,omitempty"`   // its RTMFP address (placement.go)
 }
 
 // maxUsers bounds the user names of one heartbeat; maxHeartbeat its size.
@@ -58,7 +63,7 @@ func (t *nodeTable) seen(hb heartbeat, self bool, now time.Time) (isNew, restart
 	if len(users) > maxUsers {
 		users = nil // a node that sends more is not believed
 	}
-	t.nodes[hb.Node] = &NodeInfo{Node: hb.Node, Started: hb.Started, Load: hb.Load, LastSeen: now, Self: self, users: users, RTMP: hb.RTMP}
+	t.nodes[hb.Node] = &NodeInfo{Node: hb.Node, Started: hb.Started, Load: hb.Load, LastSeen: now, Self: self, users: users, RTMP: hb.RTMP, HTTP: hb.HTTP, RTMFP: hb.RTMFP}
 	return isNew, restarted
 }
 
@@ -131,12 +136,18 @@ func (t *nodeTable) remoteUsers(self string) map[string]string {
 // leastLoaded is the RTMP URL of the node other than self with the fewest
 // connections, fewer than limit; "" when none.
 func (t *nodeTable) leastLoaded(self string, limit int) string {
+	return t.leastLoadedBy(self, limit, func(n *NodeInfo) string { return n.RTMP })
+}
+
+// leastLoadedBy is addr(n) of the node n other than self with the fewest
+// connections, fewer than limit, whose addr is set; "" when none.
+func (t *nodeTable) leastLoadedBy(self string, limit int, addr func(*NodeInfo) string) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	best, fewest := "", limit
 	for name, n := range t.nodes {
-		if name != self && n.RTMP != "" && n.Load.Connections < fewest {
-			best, fewest = n.RTMP, n.Load.Connections
+		if a := addr(n); name != self && a != "" && n.Load.Connections < fewest {
+			best, fewest = a, n.Load.Connections
 		}
 	}
 	return best

@@ -23,7 +23,12 @@ type Options struct {
 	// ones to the least loaded other node (0 = never).
 	RTMPURL       string
 	RedirectAbove int
-	Hub           *media.Hub
+	// HTTPURL (http(s)://HOST:PORT) and RTMFPAddr (IP:port) are how
+	// clients reach this node's page and RTMFP: other nodes above their
+	// load send new page loads and RTMFP handshakes there (placement.go).
+	HTTPURL   string
+	RTMFPAddr string
+	Hub       *media.Hub
 	// Load tells this node's load for its heartbeat (CPU is measured here).
 	Load func() Load
 	// Users tells the users online here (user → online or busy) for the

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -39,6 +40,12 @@ type Cluster struct {
 	// (rtmp://HOST:PORT), told to the other nodes for redirects; "" =
 	// never redirect a client here.
 	RTMPURL string `yaml:"rtmp_url"`
+	// HTTPURL is how browsers reach this node's page (http(s)://HOST:PORT)
+	// and RTMFPAddr its RTMFP listener (IP:port): other nodes above their
+	// load send new page loads (307) and RTMFP handshakes (Redirect)
+	// there; "" = never send one here.
+	HTTPURL   string `yaml:"http_url"`
+	RTMFPAddr string `yaml:"rtmfp_addr"`
 	// RedirectAbove redirects a new RTMP connect to the least loaded other
 	// node while this one has more client connections than this (0 = never).
 	RedirectAbove int `yaml:"redirect_above"`
@@ -87,6 +94,17 @@ func (c *Config) validateCluster() error {
 		u, err := url.Parse(k.RTMPURL)
 		if err != nil || u.Scheme != "rtmp" || u.Host == "" || u.RawQuery != "" {
 			return &Error{Key: "cluster.rtmp_url", Msg: fmt.Sprintf("must be rtmp://HOST:PORT, got %q", k.RTMPURL)}
+		}
+	}
+	if k.HTTPURL != "" {
+		u, err := url.Parse(k.HTTPURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || strings.Trim(u.Path, "/") != "" {
+			return &Error{Key: "cluster.http_url", Msg: fmt.Sprintf("must be http(s)://HOST:PORT, got %q", k.HTTPURL)}
+		}
+	}
+	if k.RTMFPAddr != "" {
+		if _, err := netip.ParseAddrPort(k.RTMFPAddr); err != nil {
+			return &Error{Key: "cluster.rtmfp_addr", Msg: fmt.Sprintf("must be IP:port (an RTMFP Redirect carries addresses), got %q", k.RTMFPAddr)}
 		}
 	}
 	if err := intRange("cluster.redirect_above", k.RedirectAbove, 0, 1_000_000)(); err != nil {

@@ -24,6 +24,10 @@ func TestClusterValidation(t *testing.T) {
 		{"rtmp url", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_RTMP_URL=http://x"}, "cluster.rtmp_url"},
 		{"redirect", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_RTMP_URL=rtmp://10.0.0.2:1935", "FLASHVOX_CLUSTER_REDIRECT_ABOVE=100"}, ""},
 		{"heartbeat", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_HEARTBEAT=1ms"}, "cluster.heartbeat"},
+		{"placement", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_HTTP_URL=https://10.0.0.2:8443", "FLASHVOX_CLUSTER_RTMFP_ADDR=10.0.0.2:1935"}, ""},
+		{"http url with a path", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_HTTP_URL=http://x/evil"}, "cluster.http_url"},
+		{"http url not http", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_HTTP_URL=javascript://x"}, "cluster.http_url"},
+		{"rtmfp addr a host name", []string{"FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=" + secret, "FLASHVOX_CLUSTER_RTMFP_ADDR=node-b:1935"}, "cluster.rtmfp_addr"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg, err := Load("", c.env)

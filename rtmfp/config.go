@@ -41,6 +41,11 @@ type Config struct {
 	IntroductionsPerSecond int
 	IntroductionsPerPeer   int
 	RedirectServers        []netip.AddrPort
+	// Place, when set, is asked at every IHello for this server: the
+	// addresses it returns get a Redirect instead of the RHello (load
+	// placement: a cluster node above its load sends new clients to a
+	// less loaded node); none: the handshake goes on here.
+	Place func() []netip.AddrPort
 	// Introduce, when set, decides each introduction of a connected peer:
 	// initiator is the peer ID (hex) of the session the IHello's address
 	// has with this server ("" when none), target the peer ID asked for.

@@ -104,3 +104,23 @@ func (s *Server) introduce(epd, tag, fp []byte, addr netip.AddrPort, now time.Ti
 	target.addChunk(now, wire.ChunkFIHello, fi.AppendTo(nil))
 	target.flushPacket()
 }
+
+// place answers an IHello for this server with a Redirect to the servers
+// Config.Place names (load placement), reporting whether it did: the
+// client then sends its IHello there and keys with whichever answers.
+func (s *Server) place(tag []byte, addr netip.AddrPort, now time.Time) bool {
+	if s.Config.Place == nil {
+		return false
+	}
+	to := s.Config.Place()
+	if len(to) == 0 {
+		return false
+	}
+	r := wire.Redirect{Tag: tag}
+	for _, a := range to[:min(len(to), wire.MaxPeerAddrs)] {
+		r.Addrs = append(r.Addrs, wire.Address{Addr: a, Origin: wire.OriginRelay})
+	}
+	s.stats.Placed.Add(1)
+	s.sendStartup(now, 0, wire.ChunkRedirect, r.AppendTo(nil), addr)
+	return true
+}

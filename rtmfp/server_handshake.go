@@ -56,6 +56,9 @@ func (s *Server) onIHello(b []byte, addr netip.AddrPort, now time.Time) {
 		s.stats.HandshakesRefused.Add(1)
 		return
 	}
+	if s.place(h.Tag, addr, now) {
+		return
+	}
 	r := wire.RHello{Tag: h.Tag, Cookie: s.cookies.Make(now, addr), Cert: s.id.Cert}
 	s.sendStartup(now, 0, wire.ChunkRHello, r.AppendTo(nil), addr)
 }

@@ -20,7 +20,10 @@ type Stats struct {
 	UnknownPeers atomic.Uint64
 	// IntroductionsRefused counts IHellos over a rendezvous rate limit.
 	IntroductionsRefused atomic.Uint64
-	rtt                  atomic.Int64 // the latest smoothed RTT of any session, ns
+	// Placed counts IHellos answered with a Redirect to another server
+	// (Config.Place: load placement).
+	Placed atomic.Uint64
+	rtt    atomic.Int64 // the latest smoothed RTT of any session, ns
 }
 
 // StatsSnapshot is a copy of Stats.

@@ -112,6 +112,10 @@ type Peers struct {
 	// Conferences lets callers to conf:ROOM into rooms; without Join
 	// such calls get 480.
 	Conferences ConferenceJoiner
+	// Remote rings users connected to other nodes of a cluster for
+	// trunks' calls to inbound numbers (inbound_remote.go); nil: only
+	// this node's users are rung.
+	Remote RemoteRinger
 }
 
 // Bridge is flashvox's SIP user agent. It implements call.Gateway: web
@@ -142,6 +146,8 @@ type Bridge struct {
 	// calls and confs are Options.Peers', fixed before the bridge listens.
 	calls *call.Service
 	confs ConferenceJoiner
+	// remote is Peers.Remote (nil: no cluster).
+	remote RemoteRinger
 	// regStore keeps the registrations across restarts, nil: not kept.
 	regStore RegistrationStore
 }
@@ -191,7 +197,7 @@ func Start(o Options) (*Bridge, error) {
 	}
 	if o.Peers != nil {
 		p := o.Peers(b)
-		b.calls, b.confs = p.Calls, p.Conferences.withDefaults()
+		b.calls, b.confs, b.remote = p.Calls, p.Conferences.withDefaults(), p.Remote
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	if err := b.listen(); err != nil {

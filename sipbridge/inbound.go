@@ -105,6 +105,8 @@ func (b *Bridge) runInbound(o offer, user, from string, codecs []codec.ID, log *
 	case reason == call.ReasonBusy:
 		b.respond(o, 486, "Busy Here", log)
 		return
+	case reason == call.ReasonOffline && b.ringRemote(o, user, from, codecs, log): // cluster: online on another node
+		return
 	case reason != "":
 		b.respond(o, 480, "Temporarily Unavailable", log)
 		return

@@ -20,6 +20,7 @@ func (p *phone) talk(ctx context.Context, r *Result, acc *amf.Object) error {
 		evc: make(chan event, 1), mediac: make(chan struct{}, 1), errc: make(chan error, 1),
 		directUp: make(chan *rtmp.Client, 1), directErr: make(chan error, 1)}
 	mode := acc.GetString("mode")
+	r.Established = true
 	p.log.Info("call established", "call", r.Call, "publish", m.pub, "play", m.play, "mode", mode)
 
 	mctx, stop := context.WithCancel(ctx)

@@ -57,6 +57,8 @@ type Result struct {
 	Digits string // DTMF received
 	// Media is what carried the call's audio: MediaP2P or MediaRelay.
 	Media string
+	// Established: the call was answered (Failover never redoes it).
+	Established bool
 }
 
 // Errors of a call that did not go as asked.
@@ -126,7 +128,7 @@ func dial(ctx context.Context, o Options) (*phone, error) {
 		},
 	}, peers, o.BlockP2P)
 	if err != nil {
-		return nil, fmt.Errorf("phone: connect %s as %s: %w", o.Server, o.User, err)
+		return nil, fmt.Errorf("%w %s as %s: %w", ErrConnect, o.Server, o.User, err)
 	}
 	p.c, p.mc = c, mc
 	if p.mc == nil {
@@ -200,7 +202,7 @@ func (p *phone) next(ctx context.Context, id string) (event, error) {
 		case <-ctx.Done():
 			return event{}, ctx.Err()
 		case <-p.c.Done():
-			return event{}, fmt.Errorf("phone: connection lost: %w", p.c.Err())
+			return event{}, fmt.Errorf("%w: %w", ErrConnectionLost, p.c.Err())
 		}
 	}
 }

@@ -32,6 +32,26 @@ type Pages struct {
 	// the page's RTCPeerConnections gather server-reflexive candidates
 	// behind NAT; nil: none (WebRTC off).
 	ICEServers func() []string
+	// Redirect, when set, may send a new load of the page (GET / or
+	// /index.html) elsewhere: a non-empty URL answers 307 to it (a
+	// cluster node above its load, docs/CLUSTER.md); assets and
+	// /page.json are always served here.
+	Redirect func(requestURI string) string
+}
+
+// redirect answers a load of the page with 307 when Redirect names
+// another node.
+func (p *Pages) redirect(w http.ResponseWriter, r *http.Request) bool {
+	if p.Redirect == nil || (r.URL.Path != "/" && r.URL.Path != "/index.html") {
+		return false
+	}
+	to := p.Redirect(r.URL.RequestURI())
+	if to == "" {
+		return false
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, to, http.StatusTemporaryRedirect)
+	return true
 }
 
 // pageConfig is GET /page.json: what the page needs to know of this
@@ -54,6 +74,9 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	}
 	files := http.FileServerFS(sub)
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		if p.redirect(w, r) {
+			return
+		}
 		h := w.Header()
 		h.Set("Content-Security-Policy", pageCSP)
 		h.Set("X-Content-Type-Options", "nosniff")

@@ -18,6 +18,7 @@ import (
 const clientUsage = `usage: flashvox client [--server rtmp://127.0.0.1:1935/phone] --user U (--password P | --token T)
        call USER | call conf:ROOM | answer
        [--play IN.wav] [--record OUT.wav] [--duration 10s] [--codec speex|nellymoser] [--dtmf DIGITS] [--timeout 60s]
+       [--server URL,URL…] [--cluster http://NODE/api/v1/cluster,…] [--failover N]
 `
 
 // clientRun is what the command line of `flashvox client` asks for.
@@ -25,6 +26,7 @@ type clientRun struct {
 	verb, target, record string
 	timeout              time.Duration
 	opts                 softphone.Options
+	failover             clientFailover // client_failover.go
 }
 
 // parseClient reads the command line; false after it printed why not.
@@ -32,7 +34,9 @@ func parseClient(args []string, stderr io.Writer) (*clientRun, bool) {
 	fs := flag.NewFlagSet("client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, clientUsage); fs.PrintDefaults() }
-	server := fs.String("server", "rtmp://127.0.0.1:1935/phone", "the phone application's URL (rtmp://, rtmps://, rtmpt://, rtmpe:// or rtmfp://)")
+	server := fs.String("server", "rtmp://127.0.0.1:1935/phone", "the phone application's URL (rtmp://, rtmps://, rtmpt://, rtmpe:// or rtmfp://); a comma-separated list: the next is tried when one is lost")
+	clusterURLs := fs.String("cluster", "", "GET /api/v1/cluster URLs (comma-separated): their live nodes' RTMP URLs are tried too when the server is lost")
+	failover := fs.Int("failover", 0, "attempts in all when servers are lost before a call is established (0: 1 for one server, 10 with a list or --cluster)")
 	user := fs.String("user", "", "user name")
 	password := fs.String("password", "", "password")
 	token := fs.String("token", "", "token (instead of --password)")
@@ -71,7 +75,18 @@ func parseClient(args []string, stderr io.Writer) (*clientRun, bool) {
 		fmt.Fprintf(stderr, "flashvox client: --codec must be speex or nellymoser, got %q\n", *codecName)
 		return nil, false
 	}
-	opts := softphone.Options{Server: *server, User: *user, Secret: *password, Codec: id, Duration: *duration, DTMF: *dtmf, P2P: *p2p, P2PTimeout: *p2pTimeout}
+	fo := clientFailover{servers: splitList(*server), cluster: splitList(*clusterURLs), attempts: *failover}
+	if len(fo.servers) == 0 || fo.attempts < 0 || fo.attempts > 100 {
+		fmt.Fprintln(stderr, "flashvox client: need a --server, and --failover 0..100")
+		return nil, false
+	}
+	if fo.attempts == 0 {
+		fo.attempts = 1
+		if len(fo.servers) > 1 || len(fo.cluster) > 0 {
+			fo.attempts = 10
+		}
+	}
+	opts := softphone.Options{Server: fo.servers[0], User: *user, Secret: *password, Codec: id, Duration: *duration, DTMF: *dtmf, P2P: *p2p, P2PTimeout: *p2pTimeout}
 	if *token != "" {
 		opts.Secret = *token
 	}
@@ -86,7 +101,7 @@ func parseClient(args []string, stderr io.Writer) (*clientRun, bool) {
 		}
 		opts.Mic = pcm
 	}
-	return &clientRun{verb: verb, target: target, record: *record, timeout: *timeout, opts: opts}, true
+	return &clientRun{verb: verb, target: target, record: *record, timeout: *timeout, opts: opts, failover: fo}, true
 }
 
 // runClient is the headless phone: exit 0 when the call was established and
@@ -103,11 +118,13 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	var res *softphone.Result
 	var err error
+	verb := softphone.Answer
 	if c.verb == "call" {
-		res, err = softphone.Call(ctx, withSetupTimeout(c.opts, c.timeout), c.target)
-	} else {
-		res, err = softphone.Answer(ctx, withSetupTimeout(c.opts, c.timeout))
+		verb = func(ctx context.Context, o softphone.Options) (*softphone.Result, error) {
+			return softphone.Call(ctx, o, c.target)
+		}
 	}
+	res, err = c.failover.run(ctx, withSetupTimeout(c.opts, c.timeout), verb)
 	if res != nil && c.record != "" {
 		if werr := softphone.WriteWAV(c.record, res.Heard); werr != nil {
 			fmt.Fprintf(stderr, "flashvox client: --record: %v\n", werr)

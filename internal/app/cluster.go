@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/rtmfp"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"
 )
@@ -23,6 +25,20 @@ import (
 type clusterPeers struct {
 	rs    *rtmp.Server
 	calls *call.Service
+	// rtmfp is the RTMFP server's stats once it exists (newRTMFP, after
+	// newServices; the heartbeats may already run): its sessions count as
+	// connections.
+	rtmfp atomic.Pointer[rtmfp.Stats]
+}
+
+// connections is the node's client connections: RTMP (RTMPT included)
+// and RTMFP sessions.
+func (p *clusterPeers) connections() int {
+	n := int(p.rs.Stats().Active)
+	if st := p.rtmfp.Load(); st != nil {
+		n += int(st.Sessions.Load())
+	}
+	return n
 }
 
 // newCluster joins the cluster of cluster: (nil when off); it is created
@@ -34,10 +50,10 @@ func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, p *clus
 	return cluster.New(cluster.Options{
 		Node: cfg.NodeName(), Secret: cfg.Secret, NATSURL: cfg.NATSURL,
 		Listen: cfg.Listen, Routes: cfg.Routes, ClientListen: cfg.ClientListen, Heartbeat: cfg.Heartbeat,
-		RTMPURL: cfg.RTMPURL, RedirectAbove: cfg.RedirectAbove,
+		RTMPURL: cfg.RTMPURL, RedirectAbove: cfg.RedirectAbove, HTTPURL: cfg.HTTPURL, RTMFPAddr: cfg.RTMFPAddr,
 		Hub: hub, Logger: logger.With("component", "cluster"),
 		Load: func() cluster.Load {
-			return cluster.Load{Connections: int(p.rs.Stats().Active), Streams: int(hub.Stats.Publishers.Load()), Calls: p.calls.Count()}
+			return cluster.Load{Connections: p.connections(), Streams: int(hub.Stats.Publishers.Load()), Calls: p.calls.Count()}
 		},
 		Users:    func() map[string]string { return p.calls.LocalPresence() },
 		Presence: func(remote map[string]string) { p.calls.SetRemotePresence(remote) },

@@ -62,12 +62,16 @@ func newRTMFP(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry,
 			Policy:          wire.Policy{RequireHMAC: r.RequireHMAC, RequireSeq: r.RequireSequence},
 			RedirectServers: redirect,
 			Introduce:       introduce,
+			Place:           rtmfpPlace(svc.cluster), // cluster_place.go
 			Identity:        id,
 			Logger:          logger.With("component", "rtmfp"),
 		},
 		Handler: rtmfpSessions(svc.sessions),
 	}
 	registerRTMFPMetrics(reg, srv.Stats())
+	if svc.clusterPeers != nil {
+		svc.clusterPeers.rtmfp.Store(srv.Stats()) // its sessions count in the cluster's load
+	}
 	return &rtmfpService{srv: srv, pc: pc}, nil
 }
 
@@ -108,6 +112,7 @@ func registerRTMFPMetrics(reg *prometheus.Registry, st *rtmfp.Stats) {
 		counter("introductions_total", "IHellos for a client's peer ID answered with a redirect (rendezvous).", func() float64 { return float64(st.Introductions.Load()) }),
 		counter("unknown_peers_total", "IHellos for peer IDs with no open session here (silence or a redirect to other servers).", func() float64 { return float64(st.UnknownPeers.Load()) }),
 		counter("introductions_refused_total", "IHellos for peer IDs over a rendezvous rate limit.", func() float64 { return float64(st.IntroductionsRefused.Load()) }),
+		counter("placed_total", "Handshakes redirected to a less loaded cluster node (cluster.redirect_above).", func() float64 { return float64(st.Placed.Load()) }),
 		gauge("rtt_seconds", "Latest smoothed round-trip time of an RTMFP session.", func() float64 { return float64(st.Snapshot().RTTNanos) / 1e9 }),
 	)
 }

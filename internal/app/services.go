@@ -76,6 +76,8 @@ type services struct {
 	load      Loader
 	// cluster is this node's membership (cluster.go); nil with cluster.enabled off.
 	cluster *cluster.Cluster
+	// clusterPeers is what the cluster's heartbeats read (cluster.go).
+	clusterPeers *clusterPeers
 }
 
 func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry) (*services, error) {
@@ -150,7 +152,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 			return nil
 		}
 		return rtc.ICEServers()
-	}}).Register(mux)
+	}, Redirect: pageRedirect(cl)}).Register(mux) // cluster_place.go
 	// The dashboard (admin.go) is served with the admin API (store.go).
 	live := newLive(db, calls, hub, confs, sip)
 	registerAdmin(mux, db, auth, guard, cfg.SIP.Realm, live, logger.With("component", "admin"))
@@ -178,7 +180,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		return nil, abandon(err)
 	}
 	peers.rs, peers.calls = rs, calls
-	return &services{cluster: cl, rtc: rtc, hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sipCerts: sipCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck, users: users, live: live}, nil
+	return &services{cluster: cl, clusterPeers: peers, rtc: rtc, hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sipCerts: sipCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck, users: users, live: live}, nil
 }
 
 // newRTMPServer is the RTMP server and the session handler behind it

@@ -43,7 +43,7 @@ func startSignalling(cfg *config.Config, logger *slog.Logger, reg *prometheus.Re
 			Records:             st.records,
 		}, st.names...)
 		confs = newConferences(cfg.Conference, hub, calls, sipDialer(gw), guard, st.members, logger)
-		return sipbridge.Peers{Calls: calls, Conferences: sipConferences(confs)}
+		return sipbridge.Peers{Calls: calls, Conferences: sipConferences(confs), Remote: sipRemote(remote)}
 	}
 	sip, err := startSIP(cfg, logger, reg, hub, tc, peers, auth, guard, st, sipCerts)
 	if err != nil {

@@ -1,0 +1,386 @@
+// Command clusterscale is the scaling benchmark of issue 23: the same
+// relay load against one flashvox node pinned to one core (taskset -c 0)
+// and against two nodes of a cluster pinned to one core each (taskset -c
+// 0 and -c 1, embedded NATS routed over loopback), the load spread across
+// both: stream i is published on node i%2 and its subscriber j plays it
+// from node (i+j)%2, so half of the deliveries cross nodes (relayed once
+// per stream and node over NATS).
+//
+// The load is N publishers of Nellymoser-sized audio (65-byte FLV audio
+// bodies every 16 ms, the send time and a sequence number inside) and S
+// subscribers per stream. A frame counts as delivered when it arrives
+// within -late (200 ms) of its sending; loss is 1 − delivered/owed over
+// the measurement window. For each setup the capacity is the largest N
+// whose loss stays within -loss (1 %). The load generator runs unpinned
+// beside the nodes (the machine has 2 cores: it competes with them, more
+// in the two-node setup), so the ratio is a lower bound on this machine.
+// Every run is bounded: -duration per level (at most 60 s), -timeout in all.
+//
+//	go build -o bin/flashvox ./cmd/flashvox
+//	go run ./bench/clusterscale -streams 100,200,400 -subs 4 -duration 15s
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/flashvox/flashvox/bench/internal/proc"
+	"github.com/flashvox/flashvox/rtmp"
+	"github.com/flashvox/flashvox/rtmp/message"
+)
+
+const (
+	frameEvery = 16 * time.Millisecond
+	frameSize  = 65
+)
+
+type options struct {
+	bin      string
+	streams  []int
+	subs     int
+	duration time.Duration
+	warmup   time.Duration
+	late     time.Duration
+	loss     float64
+	setups   []string
+	timeout  time.Duration
+	local    bool // -spread local: every subscriber on its publisher's node
+}
+
+func main() {
+	var o options
+	var streams, setups string
+	flag.StringVar(&o.bin, "flashvox", "bin/flashvox", "flashvox binary")
+	flag.StringVar(&streams, "streams", "50,100,200", "publishers per level, comma-separated")
+	flag.IntVar(&o.subs, "subs", 4, "subscribers per stream")
+	flag.DurationVar(&o.duration, "duration", 15*time.Second, "sending time per level, warm-up included (at most 60s)")
+	flag.DurationVar(&o.warmup, "warmup", 3*time.Second, "sending time before measuring")
+	flag.DurationVar(&o.late, "late", 200*time.Millisecond, "a frame arriving later than this after its sending is lost")
+	flag.Float64Var(&o.loss, "loss", 0.01, "loss budget for the capacity")
+	flag.StringVar(&setups, "setups", "one,two", "setups to run: one (1 node, core 0), two (2 nodes, cores 0 and 1)")
+	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "bound of the whole run")
+	spread := flag.String("spread", "cross", "two nodes: cross (subscriber j of stream i on node (i+j)%2: half the deliveries relayed) or local (every subscriber on its publisher's node: no relay)")
+	flag.Parse()
+	for _, s := range strings.Split(streams, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n*max(o.subs, 1) > 20000 {
+			fmt.Fprintln(os.Stderr, "clusterscale: -streams: positive counts, streams × subs ≤ 20000")
+			os.Exit(2)
+		}
+		o.streams = append(o.streams, n)
+	}
+	o.setups = strings.Split(setups, ",")
+	o.local = *spread == "local"
+	if o.duration <= o.warmup || o.duration > time.Minute || o.subs < 1 || o.subs > 100 {
+		fmt.Fprintln(os.Stderr, "clusterscale: -duration must exceed -warmup and be ≤ 60s; -subs 1..100")
+		os.Exit(2)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	defer cancel()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "clusterscale:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	dir, cleanup, err := proc.WorkDir("clusterscale-", false)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	fmt.Printf("%d subscribers per stream, %v per level (%v warm-up), late > %v = lost, loss budget %.1f %%, local spread %v\n\n",
+		o.subs, o.duration, o.warmup, o.late, o.loss*100, o.local)
+	fmt.Println("| setup | streams | subscriber-streams | delivered | loss | p50 | p99 | nodes' CPU s/s | node CPU µs per delivered frame | load generator CPU s/s | load average |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
+	capacity := map[string]int{}
+	perCPU := map[string][]float64{} // node CPU µs per delivered frame, levels within the budget
+	for _, setup := range o.setups {
+		for _, n := range o.streams {
+			r, err := level(ctx, o, dir, setup, n)
+			if err != nil {
+				return fmt.Errorf("%s, %d streams: %w", setup, n, err)
+			}
+			loss := 1 - float64(r.delivered)/float64(max(r.owed, 1))
+			perFrame := float64(r.cpu.Microseconds()) / float64(max(r.delivered, 1))
+			fmt.Printf("| %s | %d | %d | %d of %d | %.2f %% | %v | %v | %.2f | %.2f | %.2f | %s |\n", setup, n, n*o.subs, r.delivered, r.owed, loss*100,
+				r.quantile(0.5), r.quantile(0.99), r.cpu.Seconds()/r.window.Seconds(), perFrame, r.self.Seconds()/r.window.Seconds(), r.load)
+			if loss <= o.loss {
+				perCPU[setup] = append(perCPU[setup], perFrame)
+			}
+			if loss <= o.loss && n > capacity[setup] {
+				capacity[setup] = n
+			}
+		}
+	}
+	fmt.Println()
+	for _, s := range o.setups {
+		fmt.Printf("capacity %s: %d streams × %d subscribers within %.1f %% loss\n", s, capacity[s], o.subs, o.loss*100)
+	}
+	if capacity["one"] > 0 && capacity["two"] > 0 {
+		fmt.Printf("ratio two/one: %.2f (the levels tried bound it: a finer -streams list narrows it)\n", float64(capacity["two"])/float64(capacity["one"]))
+	}
+	// With the load generator on the same cores, the measured capacity is
+	// the generator's as much as the nodes'; the CPU each delivered frame
+	// costs the nodes is not: two cores at that cost carry 2 × one/two.
+	one, two := median(perCPU["one"]), median(perCPU["two"])
+	if one > 0 && two > 0 {
+		fmt.Printf("node CPU per delivered frame: one %.2f µs, two %.2f µs (median of the levels within budget); two cores at that cost: %.2f × one core\n", one, two, 2*one/two)
+	}
+	return nil
+}
+
+// result is one level's measurement.
+type result struct {
+	owed, delivered uint64
+	window, cpu     time.Duration
+	self            time.Duration // the load generator's CPU over the window
+	load            string
+	mu              sync.Mutex
+	lat             []time.Duration // a sample of delivered frames' latency
+}
+
+func (r *result) quantile(q float64) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.lat) == 0 {
+		return 0
+	}
+	slices.Sort(r.lat)
+	return r.lat[min(len(r.lat)-1, int(q*float64(len(r.lat))))].Round(100 * time.Microsecond)
+}
+
+// node is one flashvox process and its RTMP address.
+type node struct {
+	c    *proc.Child
+	rtmp string
+}
+
+// startNodes starts the setup's nodes, each pinned to its core.
+func startNodes(ctx context.Context, o options, dir, setup string) ([]node, error) {
+	count := 1
+	if setup == "two" {
+		count = 2
+	} else if setup != "one" {
+		return nil, fmt.Errorf("unknown setup %q", setup)
+	}
+	var routes []string
+	for range count {
+		a, err := proc.FreeAddr()
+		if err != nil {
+			return nil, err
+		}
+		routes = append(routes, a)
+	}
+	var nodes []node
+	for i := range count {
+		addr, err := proc.FreeAddr()
+		if err != nil {
+			return nil, err
+		}
+		name := string(rune('a' + i))
+		cfg := filepath.Join(dir, setup+".yaml")
+		if err := os.WriteFile(cfg, []byte("cluster:\n  routes: ["+strings.Join(routes, ", ")+"]\n"), 0o600); err != nil {
+			return nil, err
+		}
+		cmd := exec.CommandContext(ctx, "taskset", "-c", strconv.Itoa(i), o.bin, "--config", cfg)
+		cmd.Env = append(os.Environ(), "FLASHVOX_RTMP_LISTEN="+addr, "FLASHVOX_HTTP_LISTEN=127.0.0.1:0", "FLASHVOX_SIP_LISTEN=127.0.0.1:0",
+			"FLASHVOX_RTMFP_LISTEN=127.0.0.1:0", "FLASHVOX_LOG_LEVEL=warn",
+			"FLASHVOX_RTMP_MAX_CONNECTIONS=100000", "FLASHVOX_RTMP_MAX_CONNECTIONS_PER_IP=100000")
+		if count > 1 {
+			cmd.Env = append(cmd.Env, "FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=clusterscale-secret-0123",
+				"FLASHVOX_CLUSTER_NODE="+name, "FLASHVOX_CLUSTER_LISTEN="+routes[i])
+		}
+		c, err := proc.StartLogged(cmd, "flashvox "+name, addr, syscall.SIGTERM, filepath.Join(dir, setup+"-"+name+".log"))
+		if err != nil {
+			stopAll(nodes)
+			return nil, err
+		}
+		nodes = append(nodes, node{c: c, rtmp: addr})
+	}
+	if count > 1 { // the routes: give the embedded servers a moment to connect (bounded)
+		time.Sleep(2 * time.Second)
+	}
+	return nodes, nil
+}
+
+func stopAll(nodes []node) {
+	for _, n := range nodes {
+		n.c.Stop()
+	}
+}
+
+// level runs n streams against a fresh setup.
+func level(ctx context.Context, o options, dir, setup string, n int) (*result, error) {
+	nodes, err := startNodes(ctx, o, dir, setup)
+	if err != nil {
+		return nil, err
+	}
+	defer stopAll(nodes)
+	sctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	r := &result{}
+	base := time.Now()
+	pubs := make([]*rtmp.Client, n)
+	sids := make([]uint32, n)
+	defer closeAll(pubs)
+	for i := range pubs {
+		c, err := rtmp.Dial(sctx, "rtmp://"+nodes[i%len(nodes)].rtmp+"/live", rtmp.ClientOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("publisher %d: %w", i, err)
+		}
+		pubs[i] = c
+		if sids[i], err = c.CreateStream(sctx); err != nil {
+			return nil, err
+		}
+		if err := c.Publish(sctx, sids[i], "s"+strconv.Itoa(i), "live"); err != nil {
+			return nil, err
+		}
+	}
+	w := &window{r: r, base: base, late: o.late}
+	w.from.Store(1 << 62)
+	subs, err := subscribe(sctx, o, nodes, n, w)
+	defer func() { closeAll(subs) }()
+	if err != nil {
+		return nil, err
+	}
+	goAt := time.Now().Add(100 * time.Millisecond)
+	winFrom, winTo := goAt.Add(o.warmup), goAt.Add(o.duration)
+	w.from.Store(int64(winFrom.Sub(base)))
+	w.to.Store(int64(winTo.Sub(base)))
+	var sent atomic.Uint64
+	var wg sync.WaitGroup
+	for i, c := range pubs {
+		offset := time.Duration(i) * frameEvery / time.Duration(n)
+		wg.Go(func() { publish(c, sids[i], goAt.Add(offset), winTo, base, w.from.Load(), &sent) })
+	}
+	time.Sleep(time.Until(winFrom))
+	cpu0, load0 := nodesCPU(nodes), proc.LoadAvg()
+	self0, _ := proc.SelfCPU()
+	time.Sleep(time.Until(winTo))
+	cpu1, load1 := nodesCPU(nodes), proc.LoadAvg()
+	self1, _ := proc.SelfCPU()
+	r.self = self1 - self0
+	wg.Wait()
+	time.Sleep(o.late + 100*time.Millisecond) // the last frames' delivery bound
+	r.owed = sent.Load() * uint64(o.subs)
+	r.delivered = w.delivered.Load()
+	r.window, r.cpu, r.load = winTo.Sub(winFrom), cpu1-cpu0, load0+" → "+load1
+	return r, nil
+}
+
+// publish sends a frame every 16 ms from first to end; frames sent from
+// measureFrom on are counted in sent.
+func publish(c *rtmp.Client, sid uint32, first, end, base time.Time, measureFrom int64, sent *atomic.Uint64) {
+	time.Sleep(time.Until(first))
+	t := time.NewTicker(frameEvery)
+	defer t.Stop()
+	var seq uint32
+	for now := first; now.Before(end); now = <-t.C {
+		b := make([]byte, frameSize)
+		b[0] = 0x42 // Nellymoser, as ffmpeg's FLV tags say
+		at := int64(time.Since(base))
+		binary.BigEndian.PutUint64(b[1:], uint64(at))
+		binary.BigEndian.PutUint32(b[9:], seq)
+		if err := c.WriteAudio(sid, uint32(now.Sub(first).Milliseconds()), b); err != nil {
+			return
+		}
+		if at >= measureFrom {
+			sent.Add(1)
+		}
+		seq++
+	}
+}
+
+func nodesCPU(nodes []node) time.Duration {
+	var sum time.Duration
+	for _, n := range nodes {
+		if c, err := n.c.CPU(); err == nil {
+			sum += c
+		}
+	}
+	return sum
+}
+
+func closeAll(cs []*rtmp.Client) {
+	for _, c := range cs {
+		if c != nil {
+			_ = c.Close()
+		}
+	}
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+// window is what subscribers count: frames sent in [from, to) (ns since
+// base) that arrive within late.
+type window struct {
+	r                 *result
+	base              time.Time
+	late              time.Duration
+	from, to          atomic.Int64
+	delivered, sample atomic.Uint64
+}
+
+func (w *window) receive(m *message.Message) {
+	if m.Type != message.TypeAudio || len(m.Payload) < 13 {
+		return
+	}
+	now := int64(time.Since(w.base))
+	sent := int64(binary.BigEndian.Uint64(m.Payload[1:]))
+	if sent < w.from.Load() || sent >= w.to.Load() || time.Duration(now-sent) > w.late {
+		return
+	}
+	w.delivered.Add(1)
+	if w.sample.Add(1)%16 == 0 {
+		w.r.mu.Lock()
+		w.r.lat = append(w.r.lat, time.Duration(now-sent))
+		w.r.mu.Unlock()
+	}
+}
+
+// subscribe connects o.subs players to each of the n streams: subscriber
+// j of stream i on node (i+j)%2 (cross) or on the publisher's (local).
+// The clients made so far come back with an error too (to be closed).
+func subscribe(ctx context.Context, o options, nodes []node, n int, w *window) ([]*rtmp.Client, error) {
+	subs := make([]*rtmp.Client, 0, n*o.subs)
+	for i := range n {
+		for j := range o.subs {
+			at := (i + j) % len(nodes)
+			if o.local {
+				at = i % len(nodes)
+			}
+			c, err := rtmp.Dial(ctx, "rtmp://"+nodes[at].rtmp+"/live", rtmp.ClientOptions{OnMessage: w.receive})
+			if err != nil {
+				return subs, fmt.Errorf("subscriber %d/%d: %w", i, j, err)
+			}
+			subs = append(subs, c)
+			sid, err := c.CreateStream(ctx)
+			if err != nil {
+				return subs, err
+			}
+			if err := c.Play(ctx, sid, "s"+strconv.Itoa(i)); err != nil {
+				return subs, err
+			}
+		}
+	}
+	return subs, nil
+}

@@ -1,0 +1,47 @@
+package cluster
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// Load placement beyond RTMP connects (Redirect, cluster.go): a node with
+// more client connections than Options.RedirectAbove sends a new page
+// load (HTTP 307) and a new RTMFP handshake (a Redirect chunk instead of
+// the RHello) to the other node with the fewest connections below the
+// mark, as of its last heartbeat. When no node is below it the client is
+// served here, so nothing bounces between full nodes.
+
+// over reports whether this node is above its mark.
+func (c *Cluster) over() bool {
+	return c.o.RedirectAbove > 0 && c.o.Load().Connections > c.o.RedirectAbove
+}
+
+// PageRedirect is the URL a new page load of requestURI (path and query)
+// goes to instead of being served here, or "": the HTTPURL of the least
+// loaded other node while this one is above its mark.
+func (c *Cluster) PageRedirect(requestURI string) string {
+	if !c.over() {
+		return ""
+	}
+	to := c.nodes.leastLoadedBy(c.o.Node, c.o.RedirectAbove, func(n *NodeInfo) string { return n.HTTP })
+	if to == "" {
+		return ""
+	}
+	return strings.TrimRight(to, "/") + "/" + strings.TrimLeft(requestURI, "/")
+}
+
+// RTMFPRedirect is where a new RTMFP handshake goes instead of being
+// answered here (rtmfp.Config.Place), or nil: the RTMFP address of the
+// least loaded other node while this one is above its mark.
+func (c *Cluster) RTMFPRedirect() []netip.AddrPort {
+	if !c.over() {
+		return nil
+	}
+	to := c.nodes.leastLoadedBy(c.o.Node, c.o.RedirectAbove, func(n *NodeInfo) string { return n.RTMFP })
+	a, err := netip.ParseAddrPort(to)
+	if err != nil {
+		return nil // none, or a member's address that is no IP:port
+	}
+	return []netip.AddrPort{a}
+}

@@ -1,0 +1,26 @@
+package app
+
+import (
+	"net/netip"
+
+	"github.com/flashvox/flashvox/cluster"
+)
+
+// pageRedirect is the page's redirect (web.Pages.Redirect): the cluster's
+// choice of a less loaded node; nil without a cluster.
+func pageRedirect(c *cluster.Cluster) func(string) string {
+	if c == nil {
+		return nil
+	}
+	return c.PageRedirect
+}
+
+// rtmfpPlace is the RTMFP server's placement (rtmfp.Config.Place): the
+// cluster's choice of a less loaded node's RTMFP address; nil without a
+// cluster.
+func rtmfpPlace(c *cluster.Cluster) func() []netip.AddrPort {
+	if c == nil {
+		return nil
+	}
+	return c.RTMFPRedirect
+}
