@@ -84,7 +84,7 @@ func (a *answerer) Authorize(r webrtc.Request) (string, error) {
 }
 
 // serve runs the server child until SIGTERM.
-func serve(httpAddr, sipAddr string, users int) error {
+func serve(httpAddr, sipAddr string, users, tcQueue int) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
@@ -101,6 +101,7 @@ func serve(httpAddr, sipAddr string, users int) error {
 	}
 	hub := media.NewHub(256, log)
 	tc := transcode.New(hub, log)
+	tc.InputQueue = tcQueue
 	names := make([]string, users)
 	inbound := make([]sipbridge.Inbound, users)
 	for i := range names {
