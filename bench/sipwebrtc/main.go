@@ -52,7 +52,7 @@ type options struct {
 	duration time.Duration
 	parallel int
 	workers  int
-	tcQueue  int // the transcoders' input queue, frames (0: the hub's)
+	liveQ    int // transcoders' and WHEP players' queues, frames (0: the hub's)
 }
 
 // modes: the browser's and the SIP phone's codec.
@@ -67,10 +67,10 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "sending time (at most 60 s)")
 	flag.IntVar(&o.parallel, "parallel", 16, "calls being set up at once")
 	flag.IntVar(&o.workers, "workers", 8, "sending goroutines")
-	flag.IntVar(&o.tcQueue, "transcode-queue", transcode.LiveQueueFrames, "transcoders' input queue in frames (0: the hub's 256, as before the bound)")
+	flag.IntVar(&o.liveQ, "live-queue", transcode.LiveQueueFrames, "transcoders' input and WHEP players' queues in frames, as the server sets them (0: the hub's 256, as before the bound)")
 	flag.Parse()
 	if *serveHTTP != "" {
-		if err := serve(*serveHTTP, *sipAddr, o.calls, o.tcQueue); err != nil {
+		if err := serve(*serveHTTP, *sipAddr, o.calls, o.liveQ); err != nil {
 			log.Fatal(err)
 		}
 		return
@@ -102,7 +102,7 @@ func run(o options) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.duration+4*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, self, "-serve", httpAddr, "-sip", sipAddr, "-calls", strconv.Itoa(o.calls), "-transcode-queue", strconv.Itoa(o.tcQueue))
+	cmd := exec.CommandContext(ctx, self, "-serve", httpAddr, "-sip", sipAddr, "-calls", strconv.Itoa(o.calls), "-live-queue", strconv.Itoa(o.liveQ))
 	logPath := filepath.Join(os.TempDir(), "bench-sipwebrtc-server.log")
 	srv, err := proc.StartLogged(cmd, "server", httpAddr, syscall.SIGTERM, logPath)
 	if err != nil {
