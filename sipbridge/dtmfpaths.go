@@ -18,10 +18,10 @@ const (
 )
 
 // digitPairWindow is how long a digit sent from one path waits for its
-// copy on the other. The copies are a network hop apart (milliseconds);
-// a second is well past that and shorter than the gap between two
-// presses of one key that a person means as two digits... at worst a
-// quick double press whose copies straddle it is sent as typed.
+// copy on the other. The copies are a network hop apart (milliseconds),
+// and pairing is in order, so a key pressed twice quickly is still two
+// digits; the window only forgets digits whose copy never comes (a path
+// that does not carry them), so that a later press is not taken for it.
 const digitPairWindow = time.Second
 
 // maxUnpaired bounds the digits waiting for a copy on one path (a
