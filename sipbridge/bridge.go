@@ -182,7 +182,9 @@ func Start(o Options) (*Bridge, error) {
 		o.Codecs = DefaultCodecs
 	}
 	if o.Transcoder == nil && o.Hub != nil {
-		o.Transcoder = transcode.New(o.Hub, o.Logger.With("component", "transcode"))
+		tc := transcode.New(o.Hub, o.Logger.With("component", "transcode"))
+		tc.InputQueue = transcode.LiveQueueFrames // live calls: drop old audio, not delay it
+		o.Transcoder = tc
 	}
 	if o.Credentials == nil {
 		o.Credentials = CredentialsFunc(func(string, string) (string, bool) { return "", false })

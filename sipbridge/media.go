@@ -239,8 +239,11 @@ type rtpIn struct {
 func (r *rtpIn) deliver(p *rtp.Packet) {
 	switch {
 	case r.c.DTMF && p.PayloadType == r.c.DTMFType:
-		if d, ok := r.dtmf.push(p.Timestamp, p.Payload); ok && r.onDTMF != nil {
-			r.onDTMF(d)
+		if d, ok := r.dtmf.push(p.Timestamp, p.Payload); ok {
+			if r.onDTMF != nil {
+				r.onDTMF(d)
+			}
+			r.publishDigit(p.Timestamp, d)
 		}
 		return
 	case p.PayloadType != r.c.PayloadType || len(p.Payload) == 0:
@@ -269,6 +272,19 @@ func (r *rtpIn) publish(ms uint32, pkt []byte) {
 	r.pub.Write(&media.Frame{Kind: media.KindAudio, Codec: r.c.ID, Rate: r.rate, Channels: 1, Timestamp: ms, Payload: bytes.Clone(pkt)})
 }
 
+// publishDigit puts the peer's digit on its stream too, as a KindDTMF
+// frame: a WebRTC player (WHEP) sends it on as RFC 4733, so a client
+// without the page's call events (pion) hears of it. The page gets it
+// both ways (its browser does not show RFC 4733 to scripts), a SIP leg
+// playing this stream sends it once (digitPaths), RTMP players skip it.
+func (r *rtpIn) publishDigit(ts uint32, d byte) {
+	ms := uint32(0)
+	if r.started {
+		ms = uint32(uint64(ts-r.ts0) * 1000 / uint64(r.c.ClockRate))
+	}
+	r.pub.Write(&media.Frame{Kind: media.KindDTMF, Timestamp: ms, Payload: []byte{d}})
+}
+
 // speexFrameMillis is the duration of one Speex frame (narrowband and wideband).
 const speexFrameMillis = 20
 
@@ -276,12 +292,16 @@ const speexFrameMillis = 20
 func (m *mediaBridge) write(ctx context.Context, c rtpCodec, frames *media.Queue, sub *atomic.Pointer[transcode.Subscription]) {
 	w := newRTPWriter(m.ch, c, m.stats)
 	w.out = &m.leg.bytesOut
+	var paths digitPaths
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-frames.Ready():
 			for f := frames.TryNext(); f != nil; f = frames.TryNext() {
+				if f.Kind == media.KindDTMF && !m.held.Load() {
+					m.sendDigits(ctx, w, &paths, pathFrame, f.Payload)
+				}
 				if m.held.Load() || f.Kind != media.KindAudio || f.Codec != c.ID || len(f.Payload) == 0 {
 					continue
 				}
@@ -295,16 +315,30 @@ func (m *mediaBridge) write(ctx context.Context, c rtpCodec, frames *media.Queue
 				}
 			}
 		case digits := <-m.dtmf:
-			if !c.DTMF {
-				m.log.Info("dtmf not sent: the peer did not accept telephone-event", "digits", digits)
-				continue
-			}
-			for i := range len(digits) {
-				if err := w.digit(ctx, digits[i]); err != nil {
-					m.log.Debug("dtmf write failed", "err", err)
-					break
-				}
-			}
+			m.sendDigits(ctx, w, &paths, pathEvent, []byte(digits))
+		}
+	}
+}
+
+// maxFrameDigits bounds the digits taken from one KindDTMF frame (the
+// WebRTC edge puts one in each; each takes 100 ms to send).
+const maxFrameDigits = 16
+
+// sendDigits sends the digits that came by path as RFC 4733 events,
+// but not those the other path already brought (digitPaths).
+func (m *mediaBridge) sendDigits(ctx context.Context, w *rtpWriter, paths *digitPaths, path int, digits []byte) {
+	if !w.c.DTMF {
+		m.log.Info("dtmf not sent: the peer did not accept telephone-event", "digits", string(digits))
+		return
+	}
+	now := time.Now()
+	for _, d := range digits[:min(len(digits), maxFrameDigits)] {
+		if _, ok := eventOf(d); !ok || !paths.send(path, d, now) {
+			continue
+		}
+		if err := w.digit(ctx, d); err != nil {
+			m.log.Debug("dtmf write failed", "err", err)
+			return
 		}
 	}
 }

@@ -123,6 +123,12 @@ func pionAPI(t *testing.T, c pionCodec) *pionwebrtc.API {
 	if err := m.RegisterCodec(c.params, pionwebrtc.RTPCodecTypeAudio); err != nil {
 		t.Fatal(err)
 	}
+	return pionAPIWith(t, m)
+}
+
+// pionAPIWith is a pion client on 127.0.0.1 offering m's codecs.
+func pionAPIWith(t *testing.T, m *pionwebrtc.MediaEngine) *pionwebrtc.API {
+	t.Helper()
 	var s pionwebrtc.SettingEngine
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	s.SetIncludeLoopbackCandidate(true)

@@ -103,7 +103,13 @@ type Options struct {
 	// MaxTranscoders is the transcode budget WHEP players count against
 	// (transcode.Target.Budget; 0: not budgeted, <0: none may start).
 	MaxTranscoders int
-	Logger         *slog.Logger
+	// PlayQueue bounds a WHEP player's queue of frames from the hub,
+	// dropping the oldest when full (media.Queue); 0: the hub's
+	// subscriber queue. A server for live calls sets
+	// transcode.LiveQueueFrames, so a player that falls behind (an
+	// overloaded machine) skips old audio instead of delaying the call.
+	PlayQueue int
+	Logger    *slog.Logger
 }
 
 func (o *Options) defaults() {

@@ -29,7 +29,7 @@ type whepSource struct {
 }
 
 func newWHEPSource(p *peerSession, target codec.Info) *whepSource {
-	w := &whepSource{p: p, target: target, q: p.s.o.Hub.NewQueue(0)}
+	w := &whepSource{p: p, target: target, q: p.s.o.Hub.NewQueue(p.s.o.PlayQueue)}
 	w.direct = p.s.o.Hub.Subscribe(p.key, w.q)
 	return w
 }
@@ -60,7 +60,7 @@ func (w *whepSource) transcoding() (on, passing bool) {
 
 // toTranscoder moves the session to the stream's shared transcoder.
 func (w *whepSource) toTranscoder() error {
-	q := w.p.s.o.Hub.NewQueue(0)
+	q := w.p.s.o.Hub.NewQueue(w.p.s.o.PlayQueue)
 	tsub, err := w.p.s.o.Transcoder.Subscribe(w.p.key, transcode.Target{Codec: w.target.ID, Rate: w.target.SampleRate, Budget: w.p.s.o.MaxTranscoders}, q)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errNoTranscoder, err)

@@ -43,6 +43,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/bench/internal/proc"
+	"github.com/flashvox/flashvox/media/transcode"
 )
 
 type options struct {
@@ -51,6 +52,7 @@ type options struct {
 	duration time.Duration
 	parallel int
 	workers  int
+	liveQ    int // transcoders' and WHEP players' queues, frames (0: the hub's)
 }
 
 // modes: the browser's and the SIP phone's codec.
@@ -65,9 +67,10 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "sending time (at most 60 s)")
 	flag.IntVar(&o.parallel, "parallel", 16, "calls being set up at once")
 	flag.IntVar(&o.workers, "workers", 8, "sending goroutines")
+	flag.IntVar(&o.liveQ, "live-queue", transcode.LiveQueueFrames, "transcoders' input and WHEP players' queues in frames, as the server sets them (0: the hub's 256, as before the bound)")
 	flag.Parse()
 	if *serveHTTP != "" {
-		if err := serve(*serveHTTP, *sipAddr, o.calls); err != nil {
+		if err := serve(*serveHTTP, *sipAddr, o.calls, o.liveQ); err != nil {
 			log.Fatal(err)
 		}
 		return
@@ -99,7 +102,7 @@ func run(o options) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.duration+4*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, self, "-serve", httpAddr, "-sip", sipAddr, "-calls", strconv.Itoa(o.calls))
+	cmd := exec.CommandContext(ctx, self, "-serve", httpAddr, "-sip", sipAddr, "-calls", strconv.Itoa(o.calls), "-live-queue", strconv.Itoa(o.liveQ))
 	logPath := filepath.Join(os.TempDir(), "bench-sipwebrtc-server.log")
 	srv, err := proc.StartLogged(cmd, "server", httpAddr, syscall.SIGTERM, logPath)
 	if err != nil {

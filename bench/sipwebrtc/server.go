@@ -84,7 +84,7 @@ func (a *answerer) Authorize(r webrtc.Request) (string, error) {
 }
 
 // serve runs the server child until SIGTERM.
-func serve(httpAddr, sipAddr string, users int) error {
+func serve(httpAddr, sipAddr string, users, liveQ int) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
@@ -101,6 +101,7 @@ func serve(httpAddr, sipAddr string, users int) error {
 	}
 	hub := media.NewHub(256, log)
 	tc := transcode.New(hub, log)
+	tc.InputQueue = liveQ
 	names := make([]string, users)
 	inbound := make([]sipbridge.Inbound, users)
 	for i := range names {
@@ -128,7 +129,7 @@ func serve(httpAddr, sipAddr string, users int) error {
 	}
 	edge, err := webrtc.New(webrtc.Options{Hub: hub, Transcoder: tc, Access: a,
 		Codecs:      []codec.ID{codec.Opus, codec.PCMU},
-		MaxSessions: 2*users + 10, MaxSessionsPerIP: 2*users + 10, ConnectTimeout: 2 * time.Minute, Logger: log})
+		MaxSessions: 2*users + 10, MaxSessionsPerIP: 2*users + 10, ConnectTimeout: 2 * time.Minute, PlayQueue: liveQ, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -113,3 +113,86 @@ func BenchmarkDecode48k(b *testing.B) {
 		}
 	}
 }
+
+// benchSignalAt is benchSignal's recipe at rate; with
+// FLASHVOX_OPUS_BENCH_WAV set it is also written to that path plus
+// ".RATE.wav", for ffmpeg's libopus at the same input.
+func benchSignalAt(b *testing.B, rate int) []int16 {
+	b.Helper()
+	pcm := audiotest.Sine(rate, 10*rate, 440, 0.3)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range pcm {
+		pcm[i] += int16(rng.IntN(3000) - 1500)
+	}
+	if p := os.Getenv("FLASHVOX_OPUS_BENCH_WAV"); p != "" {
+		if err := audiotest.WriteWAV(fmt.Sprintf("%s.%d.wav", p, rate), pcm, rate); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return pcm
+}
+
+// BenchmarkEncodeRates: one 20 ms frame at the rates the hub's
+// transcoders now encode at (the source's: 8 kHz for a PCMU phone, 16 kHz
+// for G.722 or wideband Speex, 48 kHz for the rest), complexity 5 (the
+// hub's), 32 kbit/s.
+func BenchmarkEncodeRates(b *testing.B) {
+	for _, rate := range []int{8000, 16000, 48000} {
+		b.Run(fmt.Sprint(rate), func(b *testing.B) {
+			pcm := benchSignalAt(b, rate)
+			enc, err := NewEncoder(rate, EncoderOptions{Bitrate: benchBitrate, Complexity: 5})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer enc.Close()
+			n := enc.FrameSamples()
+			buf := make([]byte, 0, MaxPacketSize)
+			frames := len(pcm) / n
+			b.ResetTimer()
+			defer reportCPU(b, cpuNow())
+			for i := range b.N {
+				off := (i % frames) * n
+				if buf, err = enc.Encode(buf[:0], pcm[off:off+n]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkDecodeRates: one 20 ms packet (encoded from 48 kHz, as a
+// browser sends) decoded at the rate the target needs: 8 kHz for PCMU,
+// 16 kHz for G.722 or Speex, 48 kHz for the rest.
+func BenchmarkDecodeRates(b *testing.B) {
+	pcm := benchSignal(b)
+	enc, err := NewEncoder(48000, EncoderOptions{Bitrate: benchBitrate})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var pkts [][]byte
+	for off := 0; off+960 <= len(pcm); off += 960 {
+		p, err := enc.Encode(nil, pcm[off:off+960])
+		if err != nil {
+			b.Fatal(err)
+		}
+		pkts = append(pkts, p)
+	}
+	_ = enc.Close()
+	for _, rate := range []int{8000, 16000, 48000} {
+		b.Run(fmt.Sprint(rate), func(b *testing.B) {
+			dec, err := NewDecoder(rate)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer dec.Close()
+			out := make([]int16, 0, 960)
+			b.ResetTimer()
+			defer reportCPU(b, cpuNow())
+			for i := range b.N {
+				if out, err = dec.Decode(out[:0], pkts[i%len(pkts)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

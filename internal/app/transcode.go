@@ -12,5 +12,7 @@ import (
 // transcoder metrics count them all. It must exist before anything
 // publishes: it follows every stream from its first frame.
 func newTranscoder(hub *media.Hub, logger *slog.Logger) *transcode.Service {
-	return transcode.New(hub, logger.With("component", "transcode"))
+	s := transcode.New(hub, logger.With("component", "transcode"))
+	s.InputQueue = transcode.LiveQueueFrames // live voice: drop old audio, not delay it
+	return s
 }

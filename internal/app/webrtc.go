@@ -42,6 +42,7 @@ func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry
 		TURNListen: w.TURNListen, TURNSecret: w.TURNSecret, TURNTTL: w.TURNTTL,
 		MaxSessions: w.MaxSessions, MaxSessionsPerIP: w.MaxSessionsPerIP, ConnectTimeout: w.ConnectTimeout,
 		MaxTranscoders: maxTranscoders(cfg.RTMP.MaxTranscoders),
+		PlayQueue:      transcode.LiveQueueFrames, // live calls: drop old audio, not delay it
 		Logger:         logger.With("component", "webrtc"),
 	})
 	if err != nil {

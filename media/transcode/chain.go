@@ -12,16 +12,28 @@ import (
 // chain decodes whatever codec the input frames hold, resamples to the
 // target rate and encodes target frames, stamping them from sample counts.
 // It belongs to one goroutine and allocates nothing per frame once warm.
+//
+// Opus is rate-agnostic on the wire (its RTP clock is 48 kHz whatever the
+// audio inside, RFC 7587), and libopus encodes and decodes at 8, 12, 16,
+// 24 or 48 kHz itself. So an Opus encoder runs at the source's rate (a
+// phone's 8 kHz PCMU is encoded as 8 kHz, not resampled to 48 kHz first:
+// no resampler, and a narrowband encoder costs a third), and an Opus
+// decoder decodes at the target's rate (8 kHz for PCMU); see opusRate.
+// Output frames keep the target's label rate (Opus: 48000) and timestamps
+// in milliseconds, so nothing downstream sees the difference.
 type chain struct {
-	target codec.ID
-	rate   int
-	enc    codec.Encoder
-	encErr error
-	emit   func(ts uint32, pkt []byte) // pkt is only valid during the call
+	target  codec.ID
+	rate    int // the target's label rate, as in Key and the output frames
+	encRate int // the rate the encoder runs at: rate, or Opus's per source
+	enc     codec.Encoder
+	encErr  error
+	emit    func(ts uint32, pkt []byte) // pkt is only valid during the call
 
-	// The current source: its codec and rate, decoder and resampler.
+	// The current source: its codec and label rate, the rate it is decoded
+	// at, decoder and resampler (decRate → encRate).
 	srcID   codec.ID
 	srcRate int
+	decRate int
 	dec     codec.Decoder
 	rs      *resample.Resampler
 
@@ -33,7 +45,7 @@ type chain struct {
 	// every transcoded path). flush trims as many from the run's end.
 	lead int
 
-	// Timing: output sample n is stamped anchor + n·1000/rate ms; inMicros
+	// Timing: output sample n is stamped anchor + n·1000/encRate ms; inMicros
 	// is how much input has been decoded since the anchor.
 	started    bool
 	anchor     uint32
@@ -42,9 +54,34 @@ type chain struct {
 }
 
 func newChain(target codec.ID, rate int) *chain {
-	c := &chain{target: target, rate: rate}
+	c := &chain{target: target, rate: rate, encRate: rate}
 	c.enc, c.encErr = codecs.NewEncoder(target, rate)
 	return c
+}
+
+// opusRate is the rate libopus runs at for audio at rate: the lowest of
+// its rates that holds rate's band (8000 → 8000, 11025 → 12000, 44100 →
+// 48000).
+func opusRate(rate int) int {
+	for _, r := range codecs.Rates(codec.Opus) {
+		if r >= rate {
+			return r
+		}
+	}
+	return 48000
+}
+
+// ratesFor returns the rates a source of id at rate is decoded at and the
+// encoder then runs at.
+func (c *chain) ratesFor(id codec.ID, rate int) (dec, enc int) {
+	dec, enc = rate, c.rate
+	if id == codec.Opus {
+		dec = opusRate(c.rate)
+	}
+	if c.target == codec.Opus {
+		enc = opusRate(dec)
+	}
+	return dec, enc
 }
 
 // passes reports whether f is already in the target codec and rate, so it
@@ -88,31 +125,44 @@ func (c *chain) push(f *media.Frame, hist []int16) error {
 		c.pcm, err = c.dec.Decode(c.pcm[:0], pkt)
 		pcm = c.pcm
 	}
-	c.inMicros += int64(len(pcm)) * 1e6 / int64(c.srcRate)
+	c.inMicros += int64(len(pcm)) * 1e6 / int64(c.decRate)
 	c.resampleAndEncode(pcm)
 	return err
 }
 
 // switchSource starts decoding another codec; what the old one left in the
-// resampler is kept so the audio stays continuous.
+// resampler is kept so the audio stays continuous. A source that needs the
+// Opus encoder at another rate ends the run first (the audio so far is
+// encoded at the old rate; the new run anchors afresh).
 func (c *chain) switchSource(id codec.ID, rate int) error {
+	decRate, encRate := c.ratesFor(id, rate)
+	if encRate != c.encRate {
+		c.flush() // sends what the old resampler held
+		closeCodec(c.enc)
+		c.rs, c.pend, c.lead = nil, c.pend[:0], 0
+		c.enc, c.encErr = codecs.NewEncoder(c.target, encRate)
+		if c.encErr != nil {
+			return c.encErr
+		}
+		c.encRate = encRate
+	}
 	if c.rs != nil {
 		c.pend = c.rs.Flush(c.pend)
 		c.rs = nil
 	}
 	closeCodec(c.dec)
-	c.dec, c.srcID, c.srcRate = nil, 0, 0
-	dec, err := codecs.NewDecoder(id, rate)
+	c.dec, c.srcID, c.srcRate, c.decRate = nil, 0, 0, 0
+	dec, err := codecs.NewDecoder(id, decRate)
 	if err != nil {
 		return fmt.Errorf("cannot decode the source: %w", err)
 	}
-	if rate != c.rate {
-		if c.rs, err = resample.New(rate, c.rate); err != nil {
+	if decRate != c.encRate {
+		if c.rs, err = resample.New(decRate, c.encRate); err != nil {
 			closeCodec(dec)
 			return err
 		}
 	}
-	c.dec, c.srcID, c.srcRate = dec, id, rate
+	c.dec, c.srcID, c.srcRate, c.decRate = dec, id, rate, decRate
 	if c.started {
 		c.leadIn() // the new resampler holds back its own samples
 	}
@@ -125,7 +175,7 @@ func (c *chain) leadIn() {
 	if c.rs == nil {
 		return
 	}
-	n := (c.rs.Latency()*c.rate + c.srcRate - 1) / c.srcRate
+	n := (c.rs.Latency()*c.encRate + c.decRate - 1) / c.decRate
 	for range n {
 		c.pend = append(c.pend, 0)
 	}
@@ -149,7 +199,7 @@ func (c *chain) encodePending() {
 		var err error
 		c.pkt, err = c.enc.Encode(c.pkt[:0], c.pend[done:done+n])
 		if err == nil && c.emit != nil {
-			c.emit(c.anchor+uint32(c.outSamples*1000/int64(c.rate)), c.pkt)
+			c.emit(c.anchor+uint32(c.outSamples*1000/int64(c.encRate)), c.pkt)
 		}
 		c.outSamples += int64(n)
 	}
@@ -182,7 +232,7 @@ func (c *chain) flush() {
 func (c *chain) reset() {
 	c.flush()
 	closeCodec(c.dec)
-	c.dec, c.rs, c.srcID, c.srcRate = nil, nil, 0, 0
+	c.dec, c.rs, c.srcID, c.srcRate, c.decRate = nil, nil, 0, 0, 0
 	c.pend, c.lead = c.pend[:0], 0
 }
 

@@ -95,3 +95,22 @@ func TestTranscodeFromOpus(t *testing.T) {
 	ne, rate := transcodeThrough(t, in, codec.Nellymoser, 110)
 	checkTone(t, "opus 48k → nellymoser 16k", ne, rate, 660)
 }
+
+// pcmuFrames encodes pcm (8 kHz) as 20 ms PCMU frames, as a SIP phone
+// sends them.
+func pcmuFrames(t testing.TB, pcm []int16) []*media.Frame {
+	t.Helper()
+	enc, err := codecs.NewEncoder(codec.PCMU, 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*media.Frame
+	for i := 0; i+160 <= len(pcm); i += 160 {
+		p, err := enc.Encode(nil, pcm[i:i+160])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, &media.Frame{Kind: media.KindAudio, Codec: codec.PCMU, Rate: 8000, Channels: 1, Timestamp: uint32(i / 8), Payload: p})
+	}
+	return out
+}

@@ -84,12 +84,25 @@ type Stats struct {
 	PassedThroughFrames atomic.Uint64
 }
 
+// LiveQueueFrames is the input queue a server's transcoders should use
+// (Service.InputQueue): 25 frames, half a second of 20 ms audio. A
+// transcoder that falls behind (the machine is overloaded) drops the
+// oldest audio beyond it, so a call's delay stays under half a second
+// instead of growing to the hub's subscriber queue (seconds).
+const LiveQueueFrames = 25
+
 // Service runs the transcoders of one hub. Its mutex guards the maps; each
 // transcoder's goroutine owns its codec state.
 type Service struct {
 	hub   *media.Hub
 	log   *slog.Logger
 	Stats Stats
+	// InputQueue bounds each transcoder's input queue in frames, dropping
+	// the oldest when full (media.Queue); 0: the hub's subscriber queue.
+	// Set it before the first Subscribe: live servers use
+	// LiveQueueFrames, tests that write bursts faster than real time keep
+	// the hub's.
+	InputQueue int
 
 	mu      sync.Mutex
 	running map[string]*transcoder // by derived key
@@ -181,7 +194,7 @@ func (s *Service) release(t *transcoder) {
 func (s *Service) startLocked(key, dkey string, id codec.ID, rate int, budgeted bool) *transcoder {
 	t := &transcoder{s: s, key: key, dkey: dkey, target: id, rate: rate, budgeted: budgeted}
 	t.hist = s.trackLocked(key) // before t subscribes: it hands t decoded Speex
-	t.q = s.hub.NewQueue(0)
+	t.q = s.hub.NewQueue(s.InputQueue)
 	t.src = s.hub.Subscribe(key, t.q)
 	if s.hub.Published(key) {
 		// A publish event may follow in t.q if the publisher came just

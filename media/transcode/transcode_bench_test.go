@@ -14,7 +14,12 @@ import (
 // round and round, and reports ns per input frame and how many real-time
 // channels one core would carry (frame duration / time per frame).
 func benchChain(b *testing.B, in []*media.Frame, frameDur time.Duration) {
-	c := newChain(codec.PCMU, 8000)
+	benchChainTo(b, in, frameDur, codec.PCMU, 8000)
+}
+
+// benchChainTo is benchChain to any target codec and rate.
+func benchChainTo(b *testing.B, in []*media.Frame, frameDur time.Duration, target codec.ID, rate int) {
+	c := newChain(target, rate)
 	defer c.close()
 	out := 0
 	c.emit = func(uint32, []byte) { out++ }
@@ -75,6 +80,20 @@ func BenchmarkChainSpeexToPCMU(b *testing.B) {
 		in = append(in, &media.Frame{Kind: media.KindAudio, Codec: codec.Speex, Rate: 16000, Channels: 1, Payload: p})
 	}
 	benchChain(b, in, 20*time.Millisecond)
+}
+
+// BenchmarkChainPCMUToOpus: one 20 ms PCMU frame in (a SIP phone), Opus
+// out for browsers: the transcoded browser↔SIP call's costly direction.
+func BenchmarkChainPCMUToOpus(b *testing.B) {
+	pcm := audiotest.Voice(8000, 8000, 140, 0.25)
+	benchChainTo(b, pcmuFrames(b, pcm), 20*time.Millisecond, codec.Opus, 48000)
+}
+
+// BenchmarkChainOpusToPCMU: one 20 ms Opus frame in (a browser), PCMU out
+// for SIP phones.
+func BenchmarkChainOpusToPCMU(b *testing.B) {
+	pcm := audiotest.Voice(48000, 48000, 140, 0.25)
+	benchChainTo(b, opusFrames(b, pcm), 20*time.Millisecond, codec.PCMU, 8000)
 }
 
 // BenchmarkTranscoderHub measures the whole path: publisher write, the
