@@ -11,9 +11,12 @@ import "time"
 // Record is one ended call as a call detail record keeps it.
 type Record struct {
 	Call, From, To string
-	// FromKind and ToKind are the parties' device kinds (KindRTMP,
-	// KindHTTP, KindSIP, …; KindSIP for the gateway's side); ToKind is ""
-	// when the call was never answered.
+	// FromKind and ToKind are the parties' transports: what carried the
+	// party's media (TransportWebRTC for a web page that published or
+	// played over WHIP/WHEP or talked to the other page directly), else
+	// its device's kind (KindRTMP, KindRTMPT, KindRTMFP, KindHTTP,
+	// KindSIP for the gateway's side); ToKind is "" when the call was
+	// never answered.
 	FromKind, ToKind string
 	// Mode carried the media at the end (ModeRelay, ModeP2P; "" if never
 	// answered); FellBack: answered p2p, ended relayed.
@@ -37,10 +40,68 @@ type Recorder interface {
 	CallEnded(Record)
 }
 
+// TransportWebRTC is a party's transport when its media went over WebRTC
+// (a web page: WHIP/WHEP through the server, or direct to the other page).
+const TransportWebRTC = "webrtc"
+
+// AnswerRecorder is a Recorder that is also told when a call is answered,
+// with the hub keys its caller and callee publish to (a call recorder
+// starts there). Same rules as CallEnded: the service's lock is held, it
+// returns at once and does not call the service.
+type AnswerRecorder interface {
+	CallAnswered(id string, streams [2]string)
+}
+
+// answeredLocked tells an AnswerRecorder that c was answered.
+func (s *Service) answeredLocked(c *Call) {
+	if a, ok := s.opts.Records.(AnswerRecorder); ok && c.names[0] != "" {
+		a.CallAnswered(c.ID, [2]string{s.opts.StreamPrefix + c.names[0], s.opts.StreamPrefix + c.names[1]})
+	}
+}
+
 // cdrStamps are what a Record needs that the call does not otherwise keep.
 type cdrStamps struct {
 	started, answered time.Time
 	fromKind, toKind  string
+	// via is what carried party i's media (caller 0, callee 1) when not
+	// its signalling device (MediaVia); "" otherwise.
+	via [2]string
+}
+
+// MediaVia notes that user's media for the call whose issued stream is
+// stream goes over transport (a web page's WHIP publish or WHEP play of
+// its own call's name): the call's record names that transport for the
+// party rather than its signalling device's kind. Anything but a party's
+// own issued name is ignored.
+func (s *Service) MediaVia(user, stream string, publish bool, transport string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.streams[stream]
+	if g == nil || (publish && g.publisher != user) || (!publish && g.player != user) {
+		return
+	}
+	if user == g.call.From {
+		g.call.cdr.via[0] = transport
+	} else {
+		g.call.cdr.via[1] = transport
+	}
+}
+
+// transports are the parties' transports as the record names them: a
+// page pair in p2p mode talks WebRTC directly; else what MediaVia noted,
+// else the device's kind.
+func (c *Call) transports() (from, to string) {
+	from, to = c.cdr.fromKind, c.cdr.toKind
+	if c.mode == ModeP2P && c.callerPeer == PeerWebRTC && c.calleePeer == PeerWebRTC {
+		return TransportWebRTC, TransportWebRTC
+	}
+	if v := c.cdr.via[0]; v != "" {
+		from = v
+	}
+	if v := c.cdr.via[1]; v != "" && to != "" {
+		to = v
+	}
+	return from, to
 }
 
 // recordLocked hands c's Record to the Recorder, if any.
@@ -52,7 +113,8 @@ func (s *Service) recordLocked(c *Call, typ, reason, by string) {
 	if c.names[0] != "" {
 		streams = [2]string{s.opts.StreamPrefix + c.names[0], s.opts.StreamPrefix + c.names[1]}
 	}
-	s.opts.Records.CallEnded(Record{Streams: streams, Call: c.ID, From: c.From, To: c.To, FromKind: c.cdr.fromKind, ToKind: c.cdr.toKind,
+	from, to := c.transports()
+	s.opts.Records.CallEnded(Record{Streams: streams, Call: c.ID, From: c.From, To: c.To, FromKind: from, ToKind: to,
 		Mode: c.mode, FellBack: c.fellBack, Started: c.cdr.started, Answered: c.cdr.answered, Ended: s.opts.Now(),
 		Event: typ, Reason: reason, By: by})
 }

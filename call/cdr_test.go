@@ -50,3 +50,55 @@ func TestRecords(t *testing.T) {
 		t.Errorf("ringing call ended by shutdown: %+v", r)
 	}
 }
+
+// TestRecordTransports: a party's transport in its record is what carried
+// its media: a page's WHIP/WHEP (MediaVia) or a direct page pair is
+// webrtc; an RTMPT phone is rtmpt; MediaVia of a name the user was not
+// issued (another call's, the other party's to publish) changes nothing.
+func TestRecordTransports(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		kindA, kindB     string
+		peerA, peerB     string
+		via              func(s *Service, e Event, other Event)
+		wantFrom, wantTo string
+	}{
+		{"rtmpt phone to page over whip", KindRTMPT, KindHTTP, "", PeerWebRTC, func(s *Service, ea, eb Event) {
+			s.MediaVia("bob", eb.Publish, true, TransportWebRTC)
+		}, KindRTMPT, TransportWebRTC},
+		{"page plays only", KindRTMP, KindHTTP, "", PeerWebRTC, func(s *Service, ea, eb Event) {
+			s.MediaVia("bob", eb.Play, false, TransportWebRTC)
+		}, KindRTMP, TransportWebRTC},
+		{"page signalled, no media", KindRTMP, KindHTTP, "", PeerWebRTC, nil, KindRTMP, KindHTTP},
+		{"spoof: bob names alice's stream", KindRTMP, KindHTTP, "", "", func(s *Service, ea, eb Event) {
+			s.MediaVia("bob", ea.Publish, true, TransportWebRTC)
+			s.MediaVia("bob", eb.Publish, false, TransportWebRTC)
+			s.MediaVia("mallory", eb.Publish, true, TransportWebRTC)
+		}, KindRTMP, KindHTTP},
+		{"two pages p2p", KindHTTP, KindHTTP, PeerWebRTC, PeerWebRTC, nil, TransportWebRTC, TransportWebRTC},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var recs records
+			s := NewService(Options{Records: &recs}, "alice", "bob")
+			a, b := s.Attach("alice", tc.kindA), s.Attach("bob", tc.kindB)
+			id, err := s.Invite(a, "bob", tc.peerA)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eb, err := s.Accept(b, id, tc.peerB)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ea := Event{Publish: eb.Play, Play: eb.Publish}
+			if tc.via != nil {
+				tc.via(s, ea, eb)
+			}
+			if err := s.Hangup(a, id); err != nil {
+				t.Fatal(err)
+			}
+			if len(recs) != 1 || recs[0].FromKind != tc.wantFrom || recs[0].ToKind != tc.wantTo {
+				t.Fatalf("records %+v, want %s → %s", recs, tc.wantFrom, tc.wantTo)
+			}
+		})
+	}
+}
