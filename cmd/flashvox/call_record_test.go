@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,40 @@ import (
 
 	"github.com/flashvox/flashvox/internal/test/testwait"
 )
+
+// TestCallRecording: with call.record: all, a call between two headless
+// phones (alice over RTMPT, 440 Hz; bob over RTMP, 880 Hz) is written to
+// DATA_DIR/recordings as one WAV holding both tones, readable by the
+// server's user and group only; the call's record names the file; the
+// HTTP listener does not serve it.
+func TestCallRecording(t *testing.T) {
+	s, admin := recordServer(t, "call:\n  record: all\n")
+	r := tunnelCall(t, s, admin)
+	if filepath.Base(filepath.Dir(r.Recording)) != "recordings" || !strings.HasPrefix(filepath.Base(r.Recording), "call-") ||
+		!strings.HasSuffix(r.Recording, "-"+r.ID+".wav") {
+		t.Fatalf("record names the recording %q", r.Recording)
+	}
+	st, err := os.Stat(r.Recording)
+	if err != nil || st.Mode().Perm() != 0o640 {
+		t.Fatalf("recording %v %v: want mode 0640", st, err)
+	}
+	a, b, secs := toneLevels(t, r.Recording, 440, 880)
+	t.Logf("recording %s: %.1f s, 440 Hz %.1f dB, 880 Hz %.1f dB", r.Recording, secs, a, b)
+	if a < -30 || b < -30 || secs < 3.5 || secs > 6 {
+		t.Errorf("recording: %.1f s, 440 Hz %.1f dB, 880 Hz %.1f dB: want both tones over about 4 s", secs, a, b)
+	}
+	base := strings.TrimSuffix(s.api, "/api/v1")
+	for _, path := range []string{"/" + filepath.Base(r.Recording), "/recordings/" + filepath.Base(r.Recording)} {
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404 (recordings are not served)", path, res.StatusCode)
+		}
+	}
+}
 
 // TestCDRTransportRTMPT: alice's headless phone calls over the RTMPT
 // tunnel, bob's answers over plain RTMP; the call's record names alice's
@@ -44,7 +79,7 @@ type cdrRecord struct {
 }
 
 // tunnelCall has alice (440 Hz, over RTMPT) call bob (880 Hz, over RTMP)
-// for 3 s and returns the call's record.
+// for 4 s and returns the call's record.
 func tunnelCall(t *testing.T, s *server, admin string) cdrRecord {
 	t.Helper()
 	httpAddr := strings.TrimSuffix(strings.TrimPrefix(s.api, "http://"), "/api/v1")
@@ -57,7 +92,7 @@ func tunnelCall(t *testing.T, s *server, admin string) cdrRecord {
 		watcher.do("GET", "/presence", "", &p)
 		return p.Users["bob"] == "online"
 	})
-	alice := tunnel.phone(t, "alice", "call", "bob", "--play", writeTone(t, 440), "--duration", "3s", "--codec", "nellymoser")
+	alice := tunnel.phone(t, "alice", "call", "bob", "--play", writeTone(t, 440), "--duration", "4s", "--codec", "nellymoser")
 	if code, out := alice.wait(t, 20*time.Second); code != 0 {
 		t.Fatalf("alice exit %d: %s", code, out)
 	}

@@ -31,6 +31,8 @@ type cdrWriter struct {
 
 	// meter counts the bytes and codecs of call streams (nil: none).
 	meter *streamMeter
+	// rec records calls (nil: call.record off); finish names the file.
+	rec *callRecorder
 
 	mu      sync.Mutex
 	queue   []pendingCDR
@@ -53,11 +55,12 @@ type pendingCDR struct {
 
 // newCDRWriter starts the writer; nil without a store (no records).
 // meter may be nil (no bytes or codecs in the records).
-func newCDRWriter(db *store.DB, meter *streamMeter, log *slog.Logger) *cdrWriter {
+// rec may be nil (calls not recorded).
+func newCDRWriter(db *store.DB, meter *streamMeter, rec *callRecorder, log *slog.Logger) *cdrWriter {
 	if db == nil {
 		return nil
 	}
-	w := &cdrWriter{db: db, meter: meter, log: log, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	w := &cdrWriter{db: db, meter: meter, rec: rec, log: log, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go w.run()
 	return w
 }
@@ -77,6 +80,10 @@ func (w *cdrWriter) CallEnded(r call.Record) {
 		EndEvent: r.Event, Reason: r.Reason, EndedBy: r.By}
 	w.enqueue(pendingCDR{call: &c, streams: r.Streams})
 }
+
+// CallAnswered starts the call's recording (call.record: all). It never
+// blocks.
+func (w *cdrWriter) CallAnswered(id string, streams [2]string) { w.rec.start(id, streams) }
 
 // enqueue adds p and wakes the writer; it never blocks.
 func (w *cdrWriter) enqueue(p pendingCDR) {
@@ -239,6 +246,9 @@ func (w *cdrWriter) metered(p *pendingCDR) {
 		return
 	}
 	c := p.call
+	if path := w.rec.finish(c.ID); path != "" { // waits for the file to be complete; "" on a retry
+		c.Recording = path
+	}
 	for i, dst := range []struct {
 		bytes **int64
 		codec *string

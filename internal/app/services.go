@@ -112,7 +112,11 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	if db != nil { // bytes and codecs of relayed calls, for their records (cdr_meter.go)
 		meter = newStreamMeter(hub, call.DefaultStreamPrefix) // conference members' keys are expected one by one
 	}
-	cdrs := newCDRWriter(db, meter, logger.With("component", "cdr")) // CDRs of ended calls (cdr.go)
+	rec, err := startCallRecorder(cfg, hub, logger.With("component", "callrec")) // call.record (callrec.go)
+	if err != nil {
+		return nil, closeStore(db, err)
+	}
+	cdrs := newCDRWriter(db, meter, rec, logger.With("component", "cdr")) // CDRs of ended calls (cdr.go)
 	registerCDRMetrics(reg, cdrs)
 	// Disabled accounts' sessions end (store.go); abandon undoes a failed start.
 	recheck := startSessionRecheck(auth, db, logger.With("component", "auth"))
