@@ -105,3 +105,39 @@ func tunnelCall(t *testing.T, s *server, admin string) cdrRecord {
 	t.Logf("record: %+v", page.Records[0])
 	return page.Records[0]
 }
+
+// TestCallRecordingSurvivesKill: the server is SIGKILLed 4 s into a
+// recorded call; the WAV it leaves is whole up to its last checkpoint
+// (its header's sizes), holds both tones and at least 3 s.
+func TestCallRecordingSurvivesKill(t *testing.T) {
+	data := t.TempDir()
+	s, _ := recordServer(t, "call:\n  record: all\n", "FLASHVOX_DATA_DIR="+data)
+	bob := s.phone(t, "bob", "answer", "--play", writeTone(t, 880), "--codec", "speex", "--timeout", "30s")
+	watcher := s.login(t, "carol")
+	testwait.For(t, 10*time.Second, "bob's phone online", func() bool {
+		var p struct{ Users map[string]string }
+		watcher.do("GET", "/presence", "", &p)
+		return p.Users["bob"] == "online"
+	})
+	alice := s.phone(t, "alice", "call", "bob", "--play", writeTone(t, 440), "--duration", "20s", "--codec", "nellymoser")
+	var path string
+	testwait.For(t, 20*time.Second, "4 s of the call in its recording", func() bool {
+		files, _ := filepath.Glob(filepath.Join(data, "recordings", "call-*.wav"))
+		if len(files) != 1 {
+			return false
+		}
+		st, err := os.Stat(files[0])
+		path = files[0]
+		return err == nil && st.Size() > 44+4*16000*2
+	})
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	alice.wait(t, 15*time.Second)
+	bob.wait(t, 15*time.Second)
+	a, b, secs := toneLevels(t, path, 440, 880)
+	t.Logf("after SIGKILL: %s holds %.1f s, 440 Hz %.1f dB, 880 Hz %.1f dB", path, secs, a, b)
+	if a < -30 || b < -30 {
+		t.Errorf("recording after SIGKILL: 440 Hz %.1f dB, 880 Hz %.1f dB: want both tones", a, b)
+	}
+}

@@ -285,4 +285,8 @@ func registerCDRMetrics(reg *prometheus.Registry, w *cdrWriter) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Subsystem: "cdr", Name: "dropped_total",
 			Help: "Call detail records lost (queue full while the store failed, or the store failed at shutdown)."}, func() float64 { return float64(w.Dropped.Load()) }),
 	)
+	if rec := w.rec; rec != nil {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Subsystem: "calls", Name: "record_errors_total",
+			Help: "Call recordings that failed (file not created or not written; call.record)."}, func() float64 { return float64(rec.Errors.Load()) }))
+	}
 }
