@@ -75,7 +75,7 @@ func recordServer(t *testing.T, yaml string, env ...string) (*server, string) {
 // cdrRecord is one call record as GET /admin/cdr gives it.
 type cdrRecord struct {
 	ID, Caller, Callee, CallerTransport, CalleeTransport, Mode, Recording string
-	CallerCodec, CalleeCodec                                             string
+	CallerCodec, CalleeCodec                                              string
 }
 
 // tunnelCall has alice (440 Hz, over RTMPT) call bob (880 Hz, over RTMP)
