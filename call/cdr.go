@@ -1,6 +1,10 @@
 package call
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Call detail records. The service stamps each call's start, answer and
 // the parties' transports, and hands a Record of every call that ends
@@ -27,6 +31,10 @@ type Record struct {
 	// Event is how it ended (EvBye, EvCanceled, EvRejected), Reason and By
 	// as that event says.
 	Event, Reason, By string
+	// P2PCodec is the audio codec two pages negotiated for a call that
+	// stayed p2p (the first codec of the SDP answer the server passed,
+	// SetP2PCodec); "" otherwise (RTMFP p2p: the server sees no codec).
+	P2PCodec string
 	// Streams are the hub keys the caller and the callee published to
 	// (their media through the server, so a recorder can meter them); ""
 	// when none were issued (a p2p call, or never answered).
@@ -63,6 +71,8 @@ func (s *Service) answeredLocked(c *Call) {
 type cdrStamps struct {
 	started, answered time.Time
 	fromKind, toKind  string
+	// p2pCodec is what the pages' SDP answer chose (SetP2PCodec).
+	p2pCodec string
 	// via is what carried party i's media (caller 0, callee 1) when not
 	// its signalling device (MediaVia); "" otherwise.
 	via [2]string
@@ -85,6 +95,32 @@ func (s *Service) MediaVia(user, stream string, publish bool, transport string) 
 	} else {
 		g.call.cdr.via[1] = transport
 	}
+}
+
+// maxCodecName bounds a codec name a page reports through its SDP.
+const maxCodecName = 16
+
+// SetP2PCodec notes the audio codec of a direct call between two pages,
+// as the SDP answer d's page sent through Signal names it (the web layer
+// parses it): the call's record names it for both parties, since the
+// server never sees that media. Only a party of an established p2p call
+// between two pages may set it; a name that is not 1-16 of [a-z0-9-] is
+// refused.
+func (s *Service) SetP2PCodec(d *Device, id, codec string) error {
+	if codec == "" || len(codec) > maxCodecName || strings.Trim(codec, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+		return fmt.Errorf("%w: codec name %q", ErrBadSignal, codec)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.activePartyCall(d, id)
+	if err != nil {
+		return err
+	}
+	if c.mode != ModeP2P || c.callerPeer != PeerWebRTC || c.calleePeer != PeerWebRTC {
+		return fmt.Errorf("%w: the call is not a direct call between two pages", ErrState)
+	}
+	c.cdr.p2pCodec = codec
+	return nil
 }
 
 // transports are the parties' transports as the record names them: a
@@ -114,7 +150,11 @@ func (s *Service) recordLocked(c *Call, typ, reason, by string) {
 		streams = [2]string{s.opts.StreamPrefix + c.names[0], s.opts.StreamPrefix + c.names[1]}
 	}
 	from, to := c.transports()
-	s.opts.Records.CallEnded(Record{Streams: streams, Call: c.ID, From: c.From, To: c.To, FromKind: from, ToKind: to,
+	p2pCodec := ""
+	if c.mode == ModeP2P {
+		p2pCodec = c.cdr.p2pCodec
+	}
+	s.opts.Records.CallEnded(Record{P2PCodec: p2pCodec, Streams: streams, Call: c.ID, From: c.From, To: c.To, FromKind: from, ToKind: to,
 		Mode: c.mode, FellBack: c.fellBack, Started: c.cdr.started, Answered: c.cdr.answered, Ended: s.opts.Now(),
 		Event: typ, Reason: reason, By: by})
 }

@@ -1,6 +1,7 @@
 package call
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -100,5 +101,45 @@ func TestRecordTransports(t *testing.T) {
 				t.Fatalf("records %+v, want %s → %s", recs, tc.wantFrom, tc.wantTo)
 			}
 		})
+	}
+}
+
+// TestP2PCodec: a page of a direct page-to-page call may name the codec
+// its SDP answer chose; the record names it for both parties while the
+// call stays p2p. A relayed call, a stranger and a bad name are refused;
+// after a fallback to relay the record leaves it to the meter.
+func TestP2PCodec(t *testing.T) {
+	for _, fallBack := range []bool{false, true} {
+		var recs records
+		s := NewService(Options{Records: &recs}, "alice", "bob", "carol")
+		a, b, c := s.Attach("alice", KindHTTP), s.Attach("bob", KindHTTP), s.Attach("carol", KindHTTP)
+		id, _ := s.Invite(a, "bob", PeerWebRTC)
+		if _, err := s.Accept(b, id, PeerWebRTC); err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range []struct {
+			d     *Device
+			codec string
+		}{{c, "opus"}, {b, ""}, {b, "OPUS"}, {b, "opus/48000"}, {b, strings.Repeat("a", 17)}} {
+			if err := s.SetP2PCodec(bad.d, id, bad.codec); err == nil {
+				t.Errorf("%s set codec %q", bad.d.User, bad.codec)
+			}
+		}
+		if err := s.SetP2PCodec(b, id, "opus"); err != nil {
+			t.Fatal(err)
+		}
+		if fallBack {
+			if err := s.P2PFailed(a, id); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SetP2PCodec(b, id, "pcmu"); err == nil {
+				t.Error("codec set on a relayed call")
+			}
+		}
+		s.Hangup(a, id)
+		want := map[bool]string{false: "opus", true: ""}[fallBack]
+		if len(recs) != 1 || recs[0].P2PCodec != want {
+			t.Errorf("fell back %v: records %+v, want codec %q", fallBack, recs, want)
+		}
 	}
 }

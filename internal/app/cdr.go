@@ -76,6 +76,7 @@ func (w *cdrWriter) recorder() call.Recorder {
 // CallEnded queues r's record. It never blocks.
 func (w *cdrWriter) CallEnded(r call.Record) {
 	c := store.CDR{ID: r.Call, Caller: r.From, Callee: r.To, CallerTransport: r.FromKind, CalleeTransport: r.ToKind,
+		CallerCodec: r.P2PCodec, CalleeCodec: r.P2PCodec, // a page pair's p2p codec; relayed calls: metered
 		Mode: r.Mode, FellBack: r.FellBack, Started: r.Started, Answered: r.Answered, Ended: r.Ended,
 		EndEvent: r.Event, Reason: r.Reason, EndedBy: r.By}
 	w.enqueue(pendingCDR{call: &c, streams: r.Streams})

@@ -21,6 +21,7 @@ import (
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/softphone"
+	"github.com/flashvox/flashvox/store"
 )
 
 // pageApp is the configured services with the HTTP routes (page, API,
@@ -174,7 +175,8 @@ func callFromPage(t *testing.T, alice, bob *pageTab) {
 // Hanging up ends the media; the bye records p2p.
 func TestPeerPageCallP2P(t *testing.T) {
 	testpeer.SkipShort(t, "chromium")
-	a := startPageApp(t)
+	a := startPageAppYAML(t, "data_dir: "+t.TempDir()+"\n") // a store: the call's record
+
 	alice := signIn(t, pageBrowser(t, 440), a.http, "alice")
 	bob := signIn(t, pageBrowser(t, 660), a.http, "bob")
 	pageEval[bool](bob, `{ const md = navigator.mediaDevices, gum = md.getUserMedia.bind(md);
@@ -218,6 +220,20 @@ func TestPeerPageCallP2P(t *testing.T) {
 	}
 	if bye := lastEvent(a.srv, "bob", call.EvBye); bye.Mode != call.ModeP2P {
 		t.Fatalf("bye %+v", bye)
+	}
+	// The record: both parties webrtc, the codec their SDP answer chose
+	// (the server passed it), no bytes (the media never passed it).
+	var cs []store.CDR
+	testwait.For(t, 5*time.Second, "the call's record", func() bool {
+		var err error
+		cs, err = a.srv.store.CDRs(context.Background(), store.CDRFilter{})
+		return err == nil && len(cs) == 1
+	})
+	r := cs[0]
+	t.Logf("record: %s %s → %s %s, codecs %q %q, mode %s", r.Caller, r.CallerTransport, r.Callee, r.CalleeTransport, r.CallerCodec, r.CalleeCodec, r.Mode)
+	if r.CallerTransport != call.TransportWebRTC || r.CalleeTransport != call.TransportWebRTC || r.Mode != call.ModeP2P ||
+		r.CallerCodec != "opus" || r.CalleeCodec != "opus" || r.CallerBytes != nil || r.CalleeBytes != nil {
+		t.Fatalf("record %+v", r)
 	}
 }
 
