@@ -22,12 +22,15 @@ type AdminCalls interface {
 	Presence() map[string]string
 }
 
-// AdminRooms are the conference rooms the dashboard lists, ends and
-// removes members from (conference.Service).
+// AdminRooms are the conference rooms the dashboard lists, ends, locks
+// and unlocks, and whose members it removes, mutes and unmutes
+// (conference.Service).
 type AdminRooms interface {
 	Rooms() []conference.RoomInfo
 	End(by, room string) error
 	Remove(room, member, operator string) error
+	MuteByOperator(room, member, operator string, muted bool) error
+	LockByOperator(room, operator string, locked bool) error
 }
 
 // AdminStreams lists the hub's streams (media.Hub).
