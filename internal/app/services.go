@@ -156,7 +156,11 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		return rtc.ICEServers()
 	}}).Register(mux)
 	// The dashboard (admin.go) is served with the admin API (store.go).
-	live := newLive(db, calls, hub, confs, sip)
+	node := "" // the dashboard's chart samples: one node's, or this node's in a cluster's shared store
+	if cl != nil {
+		node = cfg.Cluster.NodeName()
+	}
+	live := newLive(db, node, calls, hub, confs, sip, logger.With("component", "admin"))
 	registerAdmin(mux, db, auth, guard, cfg.SIP.Realm, live, logger.With("component", "admin"))
 	if err := registerContacts(mux, db, calls, auth, guard); err != nil { // /api/v1/contacts (contacts.go)
 		return nil, abandon(err)
