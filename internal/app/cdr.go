@@ -90,6 +90,7 @@ func (w *cdrWriter) CallAnswered(id string, streams [2]string) { w.rec.start(id,
 func (w *cdrWriter) enqueue(p pendingCDR) {
 	w.mu.Lock()
 	if len(w.queue) >= maxQueuedCDRs {
+		w.lost(w.queue[:1])
 		w.queue = w.queue[1:]
 		w.Dropped.Add(1)
 	}
@@ -98,6 +99,17 @@ func (w *cdrWriter) enqueue(p pendingCDR) {
 	select {
 	case w.wake <- struct{}{}:
 	default:
+	}
+}
+
+// lost ends the recordings of records that will never be written (their
+// files stay, complete; nothing names them). It never blocks: finish runs
+// on goroutines of their own.
+func (w *cdrWriter) lost(ps []pendingCDR) {
+	for _, p := range ps {
+		if p.call != nil && w.rec != nil {
+			go w.rec.finish(p.call.ID)
+		}
 	}
 }
 
@@ -179,6 +191,7 @@ func (w *cdrWriter) flush(closing bool) {
 			continue
 		case closing:
 			w.log.Error("call records lost: the store failed at shutdown", "records", n, "err", err)
+			w.lost(batch)
 			w.Dropped.Add(uint64(n))
 			continue
 		}
@@ -186,6 +199,7 @@ func (w *cdrWriter) flush(closing bool) {
 		w.mu.Lock()
 		w.queue = append(batch, w.queue...)
 		if extra := len(w.queue) - maxQueuedCDRs; extra > 0 {
+			w.lost(w.queue[:extra])
 			w.queue = w.queue[extra:]
 			w.Dropped.Add(uint64(extra))
 		}
