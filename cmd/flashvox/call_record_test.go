@@ -48,12 +48,12 @@ func TestCallRecording(t *testing.T) {
 
 // TestCDRTransportRTMPT: alice's headless phone calls over the RTMPT
 // tunnel, bob's answers over plain RTMP; the call's record names alice's
-// transport rtmpt and bob's rtmp.
+// transport rtmpt and bob's rtmp, and no recording (call.record is off).
 func TestCDRTransportRTMPT(t *testing.T) {
 	s, admin := recordServer(t, "")
 	r := tunnelCall(t, s, admin)
-	if r.CallerTransport != "rtmpt" || r.CalleeTransport != "rtmp" || r.Mode != "relay" {
-		t.Errorf("record %+v: want rtmpt → rtmp, relay", r)
+	if r.CallerTransport != "rtmpt" || r.CalleeTransport != "rtmp" || r.Mode != "relay" || r.Recording != "" {
+		t.Errorf("record %+v: want rtmpt → rtmp, relay, no recording (call.record off)", r)
 	}
 }
 
