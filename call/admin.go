@@ -19,7 +19,8 @@ type CallInfo struct {
 	// Mode carries the media once answered (ModeRelay, ModeP2P).
 	Mode     string `json:"mode,omitempty"`
 	FellBack bool   `json:"fellBack,omitempty"`
-	// FromKind and ToKind are the parties' device kinds (rtmp, http, sip…).
+	// FromKind and ToKind are the parties' transports (rtmp, rtmpt,
+	// rtmfp, webrtc, http, sip), as the call's record will name them.
 	FromKind string    `json:"fromKind,omitempty"`
 	ToKind   string    `json:"toKind,omitempty"`
 	Started  time.Time `json:"started"`
@@ -36,8 +37,9 @@ func (s *Service) Calls() []CallInfo {
 	defer s.mu.Unlock()
 	out := make([]CallInfo, 0, len(s.calls))
 	for _, c := range s.calls {
+		from, to := c.transports()
 		ci := CallInfo{ID: c.ID, From: c.From, To: c.To, State: "ringing", Mode: c.mode, FellBack: c.fellBack,
-			FromKind: c.cdr.fromKind, ToKind: c.cdr.toKind, Started: c.cdr.started, Answered: c.cdr.answered}
+			FromKind: from, ToKind: to, Started: c.cdr.started, Answered: c.cdr.answered}
 		if c.state == stateActive {
 			ci.State = "active"
 		}

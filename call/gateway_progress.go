@@ -75,6 +75,7 @@ func (x External) Answer() (Event, error) {
 	}
 	s.log.Info("external call answered", "call", c.ID)
 	c.mode = ModeRelay
+	s.answeredLocked(c) // CDR
 	e := Event{Type: EvAccepted, Call: c.ID, From: c.From, To: c.To, Mode: ModeRelay,
 		Publish: c.names[0], Play: c.names[1], Device: c.callerDevice}
 	s.users[c.From].Log.Append(s.opts.Now(), e)

@@ -45,6 +45,7 @@ const DefaultStreamPrefix = "phone/"
 // Device kinds (package presence's).
 const (
 	KindRTMP  = presence.KindRTMP
+	KindRTMPT = presence.KindRTMPT
 	KindRTMFP = presence.KindRTMFP
 	KindHTTP  = presence.KindHTTP
 	KindSIP   = presence.KindSIP

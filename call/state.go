@@ -150,6 +150,7 @@ func (s *Service) Accept(d *Device, id, peerID string) (Event, error) {
 	s.streams[c.names[1]] = &grant{call: c, publisher: c.To, player: c.From}
 	now := s.opts.Now()
 	c.mode = s.modeLocked(c, d)
+	s.answeredLocked(c) // CDR
 	s.log.Info("call accepted", "call", c.ID, "device", d.ID, "mode", c.mode)
 	base := Event{Type: EvAccepted, Call: c.ID, From: c.From, To: c.To, Mode: c.mode, Device: d.ID}
 	toCaller, toCallee := base, base

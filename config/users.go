@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/flashvox/flashvox/account"
@@ -48,6 +49,24 @@ type Call struct {
 	// (config/rtmfp.go validates both).
 	P2P   bool     `yaml:"p2p"`
 	NoP2P []string `yaml:"no_p2p"`
+	// Record writes every answered call's audio (both parties mixed) to a
+	// WAV file in RecordDir: "all", or "off" ("" is off).
+	Record string `yaml:"record"`
+	// RecordDir is where recorded calls go ("": DATA_DIR/recordings,
+	// else the working directory); CallRecordDir resolves it.
+	RecordDir string `yaml:"record_dir"`
+}
+
+// CallRecordDir is where recorded calls are written: call.record_dir,
+// else data_dir's recordings directory, else the working directory.
+func (c *Config) CallRecordDir() string {
+	switch {
+	case c.Call.RecordDir != "":
+		return c.Call.RecordDir
+	case c.DataDir != "":
+		return strings.TrimRight(c.DataDir, "/") + "/recordings"
+	}
+	return "."
 }
 
 // minSecret is the shortest auth.secret accepted: an HMAC key shorter than
@@ -57,6 +76,12 @@ const minSecret = 16
 func (c *Config) validateAuth() error {
 	if c.Auth.Secret != "" && len(c.Auth.Secret) < minSecret {
 		return &Error{Key: "auth.secret", Msg: fmt.Sprintf("must be empty (random) or at least %d bytes, got %d", minSecret, len(c.Auth.Secret))}
+	}
+	if r := c.Call.Record; r != "" && r != "off" && r != "all" {
+		return &Error{Key: "call.record", Msg: fmt.Sprintf("must be off or all, got %q", r)}
+	}
+	if c.Call.Record == "all" && c.StoreURL() == "" {
+		return &Error{Key: "call.record", Msg: "recording calls needs a store (data_dir or database.url): the call records name the files"}
 	}
 	checks := []func() error{
 		durRange("auth.token_ttl", c.Auth.TokenTTL, time.Minute, 90*24*time.Hour),

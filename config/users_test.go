@@ -131,3 +131,31 @@ func TestUserAndAuthErrorsNameTheKey(t *testing.T) {
 		})
 	}
 }
+
+// TestCallRecord: call.record is off or all, all needs a store, and the
+// directory defaults to DATA_DIR/recordings.
+func TestCallRecord(t *testing.T) {
+	for _, tc := range []struct {
+		env     []string
+		wantErr bool
+		dir     string
+	}{
+		{nil, false, "."},
+		{[]string{"FLASHVOX_CALL_RECORD=all"}, true, ""},
+		{[]string{"FLASHVOX_CALL_RECORD=mp3", "FLASHVOX_DATA_DIR=/var/lib/fv"}, true, ""},
+		{[]string{"FLASHVOX_CALL_RECORD=all", "FLASHVOX_DATA_DIR=/var/lib/fv/"}, false, "/var/lib/fv/recordings"},
+		{[]string{"FLASHVOX_CALL_RECORD=all", "FLASHVOX_DATA_DIR=/var/lib/fv", "FLASHVOX_CALL_RECORD_DIR=/rec"}, false, "/rec"},
+	} {
+		c, err := Load("", tc.env)
+		var ce *Error
+		if tc.wantErr {
+			if !errors.As(err, &ce) || ce.Key != "call.record" {
+				t.Errorf("%v: want an error naming call.record, got %v", tc.env, err)
+			}
+			continue
+		}
+		if err != nil || c.CallRecordDir() != tc.dir {
+			t.Errorf("%v: %v, dir %q, want %q", tc.env, err, c.CallRecordDir(), tc.dir)
+		}
+	}
+}

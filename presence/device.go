@@ -7,7 +7,10 @@ import (
 
 // Device kinds.
 const (
-	KindRTMP = "rtmp" // RTMP, RTMPS, RTMPT
+	KindRTMP = "rtmp" // RTMP, RTMPS, RTMPE
+	// KindRTMPT is an RTMP connection through the HTTP tunnel (RTMPT,
+	// RTMPTS, RTMPTE): call records name it apart from plain RTMP.
+	KindRTMPT = "rtmpt"
 	// KindRTMFP is an RTMFP connection (a kind of its own so that call
 	// records tell the transports apart).
 	KindRTMFP = "rtmfp"

@@ -3,6 +3,7 @@ package rtmp
 import (
 	"crypto/tls"
 	"net"
+	"strings"
 )
 
 // Transport names, as logs and metrics show them.
@@ -45,4 +46,11 @@ func encryptedName(transport string) string {
 		return TransportRTMPTE
 	}
 	return transport + "+rtmpe"
+}
+
+// Tunnelled reports whether c runs over the RTMPT tunnel (rtmpt, rtmpts,
+// rtmpte): an application records its calls' transport as RTMPT.
+func (c *Conn) Tunnelled() bool {
+	t, ok := c.nc.(Transporter)
+	return ok && strings.HasPrefix(t.Transport(), TransportRTMPT)
 }

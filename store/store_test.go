@@ -51,6 +51,7 @@ var behaviours = []struct {
 	{"cdr", testCDR},
 	{"records", testRecords},
 	{"contacts", testContacts},
+	{"samples", testSamples},
 }
 
 func TestSQLite(t *testing.T) {

@@ -23,6 +23,8 @@ func (a *Admin) registerLive(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/admin/calls/{id}/hangup", a.admin(a.hangupCall))
 	mux.HandleFunc("POST /api/v1/admin/rooms/{room}/end", a.admin(a.endRoom))
 	mux.HandleFunc("POST /api/v1/admin/rooms/{room}/members/{member}/kick", a.admin(a.kickMember))
+	mux.HandleFunc("POST /api/v1/admin/rooms/{room}/members/{member}/{action}", a.admin(a.muteMember))
+	mux.HandleFunc("POST /api/v1/admin/rooms/{room}/{action}", a.admin(a.lockRoom))
 }
 
 // live answers GET /api/v1/admin/live?since=N&wait=25s: the overview
@@ -127,6 +129,45 @@ func (a *Admin) kickMember(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.acted(w, r, "member kicked", "room", room, "member", member)
+}
+
+// muteMember mutes or unmutes a member (POST
+// /api/v1/admin/rooms/{room}/members/{member}/mute or unmute): the room is
+// told, by the operator.
+func (a *Admin) muteMember(w http.ResponseWriter, r *http.Request) {
+	room, member, action := r.PathValue("room"), r.PathValue("member"), r.PathValue("action")
+	if action != "mute" && action != "unmute" {
+		writeError(w, &apiError{http.StatusNotFound, "not_found", "unknown member action " + strconv.Quote(action) + " (kick, mute, unmute)"})
+		return
+	}
+	err := conference.ErrNoRoom
+	if a.Live.Rooms != nil {
+		err = a.Live.Rooms.MuteByOperator(room, member, adminUser(r), action == "mute")
+	}
+	if err != nil {
+		writeError(w, roomError(err))
+		return
+	}
+	a.acted(w, r, "member "+action+"d", "room", room, "member", member)
+}
+
+// lockRoom locks or unlocks a room (POST /api/v1/admin/rooms/{room}/lock
+// or unlock): nobody else may join a locked room.
+func (a *Admin) lockRoom(w http.ResponseWriter, r *http.Request) {
+	room, action := r.PathValue("room"), r.PathValue("action")
+	if action != "lock" && action != "unlock" {
+		writeError(w, &apiError{http.StatusNotFound, "not_found", "unknown room action " + strconv.Quote(action) + " (end, lock, unlock)"})
+		return
+	}
+	err := conference.ErrNoRoom
+	if a.Live.Rooms != nil {
+		err = a.Live.Rooms.LockByOperator(room, adminUser(r), action == "lock")
+	}
+	if err != nil {
+		writeError(w, roomError(err))
+		return
+	}
+	a.acted(w, r, "room "+action+"ed", "room", room)
 }
 
 // acted logs an operator's action, refreshes the live view (so waiting

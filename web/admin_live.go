@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -22,12 +23,15 @@ type AdminCalls interface {
 	Presence() map[string]string
 }
 
-// AdminRooms are the conference rooms the dashboard lists, ends and
-// removes members from (conference.Service).
+// AdminRooms are the conference rooms the dashboard lists, ends, locks
+// and unlocks, and whose members it removes, mutes and unmutes
+// (conference.Service).
 type AdminRooms interface {
 	Rooms() []conference.RoomInfo
 	End(by, room string) error
 	Remove(room, member, operator string) error
+	MuteByOperator(room, member, operator string, muted bool) error
+	LockByOperator(room, operator string, locked bool) error
 }
 
 // AdminStreams lists the hub's streams (media.Hub).
@@ -80,6 +84,12 @@ type Live struct {
 	// (default 360: an hour).
 	Sample time.Duration
 	Keep   int
+	// Store keeps the samples across restarts (nil: in memory only), as
+	// Node's in a store that several nodes share; Logger logs its
+	// failures (admin_history.go).
+	Store  HistoryStore
+	Node   string
+	Logger *slog.Logger
 
 	mu      sync.Mutex
 	version uint64
@@ -144,6 +154,7 @@ func (l *Live) Serve(ctx context.Context) error {
 	defer check.Stop()
 	sample := time.NewTicker(durationOr(l.Sample, 10*time.Second))
 	defer sample.Stop()
+	l.load(ctx)
 	l.record(l.refresh())
 	for {
 		select {
@@ -174,8 +185,18 @@ func (l *Live) record(v liveView) {
 			s.Streams++
 		}
 	}
+	l.add(s)
+	l.save(s)
+}
+
+// add puts s in the ring, unless the newest sample is at the same second
+// (a restart within a second of a stored sample).
+func (l *Live) add(s Sample) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if n := len(l.hist); n > 0 && l.hist[(l.next+n-1)%n].At.Equal(s.At) {
+		return
+	}
 	if len(l.hist) < l.keep() {
 		l.hist = append(l.hist, s)
 		return

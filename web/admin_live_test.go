@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -105,7 +106,7 @@ func (e *liveEnv) call(t *testing.T) string {
 // adminRoutes are every admin route, for the refusal tests.
 var adminRoutes = [][2]string{
 	{"GET", "/admin"}, {"GET", "/api/v1/admin/live"}, {"GET", "/api/v1/admin/live?wait=1s"}, {"GET", "/api/v1/admin/history"},
-	{"POST", "/api/v1/admin/calls/x/hangup"}, {"POST", "/api/v1/admin/rooms/r/end"}, {"POST", "/api/v1/admin/rooms/r/members/m/kick"},
+	{"POST", "/api/v1/admin/calls/x/hangup"}, {"POST", "/api/v1/admin/rooms/r/end"}, {"POST", "/api/v1/admin/rooms/r/members/m/kick"}, {"POST", "/api/v1/admin/rooms/r/members/m/mute"}, {"POST", "/api/v1/admin/rooms/r/lock"},
 	{"GET", "/api/v1/admin/cdr"}, {"GET", "/api/v1/admin/users"}, {"POST", "/api/v1/admin/users"}, {"PATCH", "/api/v1/admin/users/alice"},
 }
 
@@ -270,6 +271,38 @@ func testAdminRooms(t *testing.T, e *liveEnv) {
 	v := e.view(t, "")
 	if len(v.Rooms) != 1 || len(v.Rooms[0].Members) != 2 {
 		t.Fatalf("rooms: %+v", v.Rooms)
+	}
+	for path, want := range map[string]int{
+		"/api/v1/admin/rooms/standup/members/" + m2.ID + "/mute":  204,
+		"/api/v1/admin/rooms/standup/lock":                        204,
+		"/api/v1/admin/rooms/standup/members/nobody/mute":         404,
+		"/api/v1/admin/rooms/standup/members/" + m2.ID + "/shout": 404,
+		"/api/v1/admin/rooms/standup/open":                        404,
+		"/api/v1/admin/rooms/nowhere/lock":                        404,
+	} {
+		if code, _, body := e.do(t, e.root, "POST", path); code != want {
+			t.Errorf("POST %s: %d %s, want %d", path, code, body, want)
+		}
+	}
+	rs := e.confs.Rooms()
+	if len(rs) != 1 || !rs[0].Locked || len(rs[0].Members) != 2 {
+		t.Fatalf("after lock and mute: %+v", rs)
+	}
+	for _, mi := range rs[0].Members {
+		if mi.Muted != (mi.ID == m2.ID) {
+			t.Errorf("member %+v: muted %v", mi, mi.Muted)
+		}
+	}
+	if _, _, err := e.confs.Join("standup", conference.JoinOptions{User: "carol"}); !errors.Is(err, conference.ErrLocked) {
+		t.Errorf("carol joins the locked room: %v", err)
+	}
+	for _, path := range []string{"/api/v1/admin/rooms/standup/members/" + m2.ID + "/unmute", "/api/v1/admin/rooms/standup/unlock"} {
+		if code, _, body := e.do(t, e.root, "POST", path); code != 204 {
+			t.Errorf("POST %s: %d %s", path, code, body)
+		}
+	}
+	if rs := e.confs.Rooms(); rs[0].Locked || rs[0].Members[0].Muted || rs[0].Members[1].Muted {
+		t.Fatalf("after unlock and unmute: %+v", rs)
 	}
 	for path, want := range map[string]int{
 		"/api/v1/admin/rooms/standup/members/nobody/kick":       404,

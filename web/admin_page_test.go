@@ -18,6 +18,7 @@ import (
 	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/apps/phone"
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/teststack"
 	"github.com/flashvox/flashvox/internal/test/testwait"
@@ -68,6 +69,7 @@ func (f fakeSIP) Phones() []web.SIPPhone {
 type adminEnv struct {
 	url, rtmpURL string
 	calls        *call.Service
+	confs        *conference.Service
 	db           *store.DB
 	auth         *account.Auth
 }
@@ -89,7 +91,8 @@ func startAdminEnv(t *testing.T) *adminEnv {
 	st := teststack.Start(t, teststack.Options{Apps: map[string]session.App{
 		phone.Name: &phone.App{Calls: calls, Auth: auth, Logger: log},
 	}})
-	live := &web.Live{Calls: calls, Streams: st.Hub, SIP: fakeSIP{at: time.Now()}, Sample: 500 * time.Millisecond}
+	confs := conference.New(conference.Options{Hub: st.Hub})
+	live := &web.Live{Calls: calls, Rooms: confs, Streams: st.Hub, SIP: fakeSIP{at: time.Now()}, Sample: 500 * time.Millisecond}
 	lctx, stop := context.WithCancel(ctx)
 	served := make(chan struct{})
 	go func() { defer close(served); _ = live.Serve(lctx) }()
@@ -103,11 +106,12 @@ func startAdminEnv(t *testing.T) *adminEnv {
 		hs.Close()
 		stop()
 		<-served
+		confs.Close()
 		calls.Close()
 		sink.wg.Wait()
 		db.Close()
 	})
-	return &adminEnv{url: hs.URL, rtmpURL: st.URL(phone.Name), calls: calls, db: db, auth: auth}
+	return &adminEnv{url: hs.URL, rtmpURL: st.URL(phone.Name), calls: calls, confs: confs, db: db, auth: auth}
 }
 
 // adminTab is a Chromium tab with bounded, logged steps.
@@ -225,8 +229,49 @@ func TestPeerAdminDashboard(t *testing.T) {
 	}
 	tab.step("CSV download", 5*time.Second, chromedp.Click(chromedp.CSS(`#cdr-csv`)),
 		chromedp.Poll[chromedp.Void](`Number(document.getElementById('cdr-csv-link').dataset.bytes) > 100`))
+	testAdminPageRoom(t, tab, env)
 	testAdminPageDisable(t, tab, env)
 	testAdminPageForbidden(t, browser, env)
+}
+
+// testAdminPageRoom: a room with two members; the operator mutes one and
+// locks the room from the page (the room service says so, the page shows
+// it), then unmutes and unlocks.
+func testAdminPageRoom(t *testing.T, tab adminTab, env *adminEnv) {
+	m, _, err := env.confs.Join("standup", conference.JoinOptions{User: "alice", Mode: conference.ModeRelay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Leave()
+	m2, _, err := env.confs.Join("standup", conference.JoinOptions{User: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Leave()
+	mute, lock := `button[data-mute="`+m2.ID+`"]`, `button[data-lock-room="standup"]`
+	tab.step("the room's row", 5*time.Second, chromedp.WaitVisible(chromedp.CSS(mute)), chromedp.WaitVisible(chromedp.CSS(lock)))
+	tab.step("mute bob and lock the room", 5*time.Second,
+		chromedp.Click(chromedp.CSS(mute)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#rooms tr[data-room="standup"]').textContent.includes('bob (muted)')`),
+		chromedp.Click(chromedp.CSS(lock)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#rooms tr[data-room="standup"]').textContent.includes('standup (locked)')`))
+	rs := env.confs.Rooms()
+	if len(rs) != 1 || !rs[0].Locked {
+		t.Fatalf("rooms after the clicks: %+v", rs)
+	}
+	for _, mi := range rs[0].Members {
+		if mi.Muted != (mi.ID == m2.ID) {
+			t.Fatalf("member %+v after muting bob", mi)
+		}
+	}
+	tab.step("unmute and unlock", 5*time.Second,
+		chromedp.Click(chromedp.CSS(mute)),
+		chromedp.Poll[chromedp.Void](`!document.querySelector('#rooms tr[data-room="standup"]').textContent.includes('(muted)')`),
+		chromedp.Click(chromedp.CSS(lock)),
+		chromedp.Poll[chromedp.Void](`!document.querySelector('#rooms tr[data-room="standup"]').textContent.includes('(locked)')`))
+	if rs := env.confs.Rooms(); rs[0].Locked || rs[0].Members[1].Muted {
+		t.Fatalf("rooms after undoing: %+v", rs)
+	}
 }
 
 // testAdminPageDisable: carol's RTMP phone is online; two clicks on her

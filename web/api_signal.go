@@ -75,6 +75,11 @@ func (a *API) signal(w http.ResponseWriter, r *http.Request, d *call.Device) {
 		writeError(w, err)
 		return
 	}
+	if req.Type == "answer" { // the codec the pages chose, for the call's record (the server never sees it)
+		if c := sdpAudioCodec(req.SDP); c != "" {
+			_ = a.Calls.SetP2PCodec(d, id, c) // a name it refuses is left out of the record
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"call": id})
 }
 
@@ -97,4 +102,28 @@ func (a *API) media(d *call.Device, id, mode string) error {
 		return nil
 	}
 	return badRequest(`"mode" must be p2p or relay, got %q`, mode)
+}
+
+// sdpAudioCodec is the first codec of sdp's first audio media line: the
+// codec an answer chose (its rtpmap name, lower case; the static payload
+// types 0, 8 and 9 without one), "" if there is none.
+func sdpAudioCodec(sdp string) string {
+	pt := ""
+	for line := range strings.Lines(sdp) {
+		line = strings.TrimRight(line, "\r\n")
+		if pt == "" {
+			if f := strings.Fields(line); len(f) >= 4 && f[0] == "m=audio" {
+				pt = f[3]
+			}
+			continue
+		}
+		if strings.HasPrefix(line, "m=") {
+			break // the first audio section ended
+		}
+		if rest, ok := strings.CutPrefix(line, "a=rtpmap:"+pt+" "); ok {
+			name, _, _ := strings.Cut(rest, "/")
+			return strings.ToLower(strings.TrimSpace(name))
+		}
+	}
+	return map[string]string{"0": "pcmu", "8": "pcma", "9": "g722"}[pt]
 }

@@ -147,3 +147,36 @@ func FuzzSignalRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestSDPAudioCodec: the first codec of the first audio section, by its
+// rtpmap or a static payload type; nothing without an audio section.
+func TestSDPAudioCodec(t *testing.T) {
+	for sdp, want := range map[string]string{
+		"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:111 opus/48000/2\r\n": "opus",
+		"v=0\r\nm=audio 9 RTP/AVP 0 8\r\n": "pcmu",
+		"v=0\r\nm=audio 9 RTP/AVP 9\n":     "g722",
+		"v=0\r\nm=video 9 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\nm=audio 9 RTP/AVP 8\r\n":     "pcma",
+		"v=0\r\nm=audio 9 RTP/AVP 101\r\nm=video 9 RTP/AVP 101\r\na=rtpmap:101 VP8/90000\r\n": "",
+		"v=0\r\nm=video 9 RTP/AVP 96\r\n": "",
+		"v=0\r\nm=audio\r\n":              "",
+		"":                                "",
+	} {
+		if got := sdpAudioCodec(sdp); got != want {
+			t.Errorf("%q: %q, want %q", sdp, got, want)
+		}
+	}
+}
+
+// FuzzSDPAudioCodec: any SDP gives a codec name that SetP2PCodec would
+// take or refuse, never a panic; the name is a piece of the SDP.
+func FuzzSDPAudioCodec(f *testing.F) {
+	for _, s := range []string{"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n", "m=audio 1 2 0", "m=audio 1 2 x\na=rtpmap:x /", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, sdp string) {
+		c := sdpAudioCodec(sdp)
+		if c != "" && c != "pcmu" && c != "pcma" && c != "g722" && !strings.Contains(strings.ToLower(sdp), c) {
+			t.Fatalf("%q: codec %q not in the SDP", sdp, c)
+		}
+	})
+}

@@ -103,6 +103,9 @@ func (a *App) Connect(ctx context.Context, s *session.Session, _ *amf.Object, ar
 	}
 	_, rtmfp := s.Transport().(peerTransport)
 	kind := call.KindRTMP
+	if t, ok := s.Transport().(tunnelled); ok && t.Tunnelled() {
+		kind = call.KindRTMPT
+	}
 	if rtmfp {
 		kind = call.KindRTMFP // the transport, as call records name it
 	}
@@ -137,6 +140,10 @@ func (c *conn) endWithToken(ctx context.Context) {
 	_ = c.s.Notify("onSessionEnd", amf.NewObject("reason", reason, "description", err.Error()))
 	c.s.Close()
 }
+
+// tunnelled is an RTMP connection that can tell whether it runs over the
+// RTMPT tunnel (rtmp.Conn).
+type tunnelled interface{ Tunnelled() bool }
 
 // peerTransport is an RTMFP session (rtmfp.Conn): a client that can take
 // and open direct sessions with other peers.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/conference"
@@ -14,11 +15,13 @@ import (
 // newLive is the operator dashboard's view of the services (web.Live);
 // the dashboard is served with the admin API, so only with a store. A nil
 // service is left out (not a typed nil in the interface).
-func newLive(db *store.DB, calls *call.Service, hub *media.Hub, confs *conference.Service, sip *sipbridge.Bridge) *web.Live {
+// The charts' samples are kept in the store as node's (a restart keeps
+// them).
+func newLive(db *store.DB, node string, calls *call.Service, hub *media.Hub, confs *conference.Service, sip *sipbridge.Bridge, log *slog.Logger) *web.Live {
 	if db == nil {
 		return nil
 	}
-	l := &web.Live{Calls: calls, Streams: hub}
+	l := &web.Live{Calls: calls, Streams: hub, Store: db, Node: node, Logger: log}
 	if confs != nil {
 		l.Rooms = confs
 	}

@@ -31,6 +31,8 @@ type cdrWriter struct {
 
 	// meter counts the bytes and codecs of call streams (nil: none).
 	meter *streamMeter
+	// rec records calls (nil: call.record off); finish names the file.
+	rec *callRecorder
 
 	mu      sync.Mutex
 	queue   []pendingCDR
@@ -53,11 +55,12 @@ type pendingCDR struct {
 
 // newCDRWriter starts the writer; nil without a store (no records).
 // meter may be nil (no bytes or codecs in the records).
-func newCDRWriter(db *store.DB, meter *streamMeter, log *slog.Logger) *cdrWriter {
+// rec may be nil (calls not recorded).
+func newCDRWriter(db *store.DB, meter *streamMeter, rec *callRecorder, log *slog.Logger) *cdrWriter {
 	if db == nil {
 		return nil
 	}
-	w := &cdrWriter{db: db, meter: meter, log: log, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	w := &cdrWriter{db: db, meter: meter, rec: rec, log: log, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go w.run()
 	return w
 }
@@ -73,15 +76,21 @@ func (w *cdrWriter) recorder() call.Recorder {
 // CallEnded queues r's record. It never blocks.
 func (w *cdrWriter) CallEnded(r call.Record) {
 	c := store.CDR{ID: r.Call, Caller: r.From, Callee: r.To, CallerTransport: r.FromKind, CalleeTransport: r.ToKind,
+		CallerCodec: r.P2PCodec, CalleeCodec: r.P2PCodec, // a page pair's p2p codec; relayed calls: metered
 		Mode: r.Mode, FellBack: r.FellBack, Started: r.Started, Answered: r.Answered, Ended: r.Ended,
 		EndEvent: r.Event, Reason: r.Reason, EndedBy: r.By}
 	w.enqueue(pendingCDR{call: &c, streams: r.Streams})
 }
 
+// CallAnswered starts the call's recording (call.record: all). It never
+// blocks.
+func (w *cdrWriter) CallAnswered(id string, streams [2]string) { w.rec.start(id, streams) }
+
 // enqueue adds p and wakes the writer; it never blocks.
 func (w *cdrWriter) enqueue(p pendingCDR) {
 	w.mu.Lock()
 	if len(w.queue) >= maxQueuedCDRs {
+		w.lost(w.queue[:1])
 		w.queue = w.queue[1:]
 		w.Dropped.Add(1)
 	}
@@ -90,6 +99,17 @@ func (w *cdrWriter) enqueue(p pendingCDR) {
 	select {
 	case w.wake <- struct{}{}:
 	default:
+	}
+}
+
+// lost ends the recordings of records that will never be written (their
+// files stay, complete; nothing names them). It never blocks: finish runs
+// on goroutines of their own.
+func (w *cdrWriter) lost(ps []pendingCDR) {
+	for _, p := range ps {
+		if p.call != nil && w.rec != nil {
+			go w.rec.finish(p.call.ID)
+		}
 	}
 }
 
@@ -171,6 +191,7 @@ func (w *cdrWriter) flush(closing bool) {
 			continue
 		case closing:
 			w.log.Error("call records lost: the store failed at shutdown", "records", n, "err", err)
+			w.lost(batch)
 			w.Dropped.Add(uint64(n))
 			continue
 		}
@@ -178,6 +199,7 @@ func (w *cdrWriter) flush(closing bool) {
 		w.mu.Lock()
 		w.queue = append(batch, w.queue...)
 		if extra := len(w.queue) - maxQueuedCDRs; extra > 0 {
+			w.lost(w.queue[:extra])
 			w.queue = w.queue[extra:]
 			w.Dropped.Add(uint64(extra))
 		}
@@ -239,6 +261,9 @@ func (w *cdrWriter) metered(p *pendingCDR) {
 		return
 	}
 	c := p.call
+	if path := w.rec.finish(c.ID); path != "" { // waits for the file to be complete; "" on a retry
+		c.Recording = path
+	}
 	for i, dst := range []struct {
 		bytes **int64
 		codec *string
@@ -275,4 +300,8 @@ func registerCDRMetrics(reg *prometheus.Registry, w *cdrWriter) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Subsystem: "cdr", Name: "dropped_total",
 			Help: "Call detail records lost (queue full while the store failed, or the store failed at shutdown)."}, func() float64 { return float64(w.Dropped.Load()) }),
 	)
+	if rec := w.rec; rec != nil {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "flashvox", Subsystem: "calls", Name: "record_errors_total",
+			Help: "Call recordings that failed (file not created or not written; call.record)."}, func() float64 { return float64(rec.Errors.Load()) }))
+	}
 }

@@ -32,7 +32,7 @@ func openTestStore(t *testing.T) *store.DB {
 func TestCDRWriter(t *testing.T) {
 	db := openTestStore(t)
 	defer db.Close()
-	w := newCDRWriter(db, nil, slog.New(slog.DiscardHandler))
+	w := newCDRWriter(db, nil, nil, slog.New(slog.DiscardHandler))
 	now := time.Now()
 	for _, id := range []string{"a", "b", "c"} {
 		w.CallEnded(call.Record{Call: id, From: "alice", To: "bob", Started: now, Ended: now, Event: call.EvBye, Reason: "shutdown"})
@@ -44,7 +44,7 @@ func TestCDRWriter(t *testing.T) {
 
 	broken := openTestStore(t)
 	broken.Close() // every write fails
-	w = newCDRWriter(broken, nil, slog.New(slog.DiscardHandler))
+	w = newCDRWriter(broken, nil, nil, slog.New(slog.DiscardHandler))
 	start := time.Now()
 	for range 1000 {
 		w.CallEnded(call.Record{Call: "x", Started: now, Ended: now})
@@ -71,7 +71,7 @@ func TestCDRMeter(t *testing.T) {
 	defer db.Close()
 	hub := media.NewHub(16, slog.New(slog.DiscardHandler))
 	meter := newStreamMeter(hub, call.DefaultStreamPrefix)
-	w := newCDRWriter(db, meter, slog.New(slog.DiscardHandler))
+	w := newCDRWriter(db, meter, nil, slog.New(slog.DiscardHandler))
 	send := func(key string, id codec.ID, frames, size int) {
 		p, err := hub.Publish(key)
 		if err != nil {
@@ -120,7 +120,7 @@ func TestMembershipRecords(t *testing.T) {
 	defer db.Close()
 	hub := media.NewHub(16, slog.New(slog.DiscardHandler))
 	meter := newStreamMeter(hub, call.DefaultStreamPrefix)
-	w := newCDRWriter(db, meter, slog.New(slog.DiscardHandler))
+	w := newCDRWriter(db, meter, nil, slog.New(slog.DiscardHandler))
 	confs := conference.New(conference.Options{Hub: hub, DefaultMode: conference.ModeRelay, Records: w.memberRecorder()})
 	alice, ja, err := confs.Join("standup", conference.JoinOptions{User: "alice", Transport: call.KindRTMFP})
 	if err != nil {
@@ -166,7 +166,7 @@ func TestMembershipRecords(t *testing.T) {
 func TestSIPLegRecords(t *testing.T) {
 	db := openTestStore(t)
 	defer db.Close()
-	w := newCDRWriter(db, nil, slog.New(slog.DiscardHandler))
+	w := newCDRWriter(db, nil, nil, slog.New(slog.DiscardHandler))
 	now := time.Now()
 	w.legRecorder().LegEnded(sipbridge.LegRecord{Call: "c1", SIPCallID: "x@h", Direction: "out", Peer: "carrier", Party: "alice", Codec: "pcmu",
 		Started: now, Answered: now, Ended: now.Add(time.Second), Reason: "hangup", BytesIn: 8000, BytesOut: 7840, PacketsIn: 49, Lost: 1, JitterMS: 4.5})

@@ -21,6 +21,7 @@ import (
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/softphone"
+	"github.com/flashvox/flashvox/store"
 )
 
 // pageApp is the configured services with the HTTP routes (page, API,
@@ -174,7 +175,8 @@ func callFromPage(t *testing.T, alice, bob *pageTab) {
 // Hanging up ends the media; the bye records p2p.
 func TestPeerPageCallP2P(t *testing.T) {
 	testpeer.SkipShort(t, "chromium")
-	a := startPageApp(t)
+	a := startPageAppYAML(t, "data_dir: "+t.TempDir()+"\n") // a store: the call's record
+
 	alice := signIn(t, pageBrowser(t, 440), a.http, "alice")
 	bob := signIn(t, pageBrowser(t, 660), a.http, "bob")
 	pageEval[bool](bob, `{ const md = navigator.mediaDevices, gum = md.getUserMedia.bind(md);
@@ -190,6 +192,7 @@ func TestPeerPageCallP2P(t *testing.T) {
 	if n := a.srv.rtc.Sessions(); n != 0 {
 		t.Fatalf("%d WHIP/WHEP sessions in a direct call", n)
 	}
+	wantTransports(t, a.srv, call.TransportWebRTC, call.TransportWebRTC)
 	var q mediaState
 	testwait.For(t, 5*time.Second, "quality figures", func() bool { q = alice.media(); return q.Stats.Received > 0 })
 	t.Logf("alice's quality: %+v, shown as %q", q.Stats, text(t, alice, "call-quality"))
@@ -218,6 +221,20 @@ func TestPeerPageCallP2P(t *testing.T) {
 	if bye := lastEvent(a.srv, "bob", call.EvBye); bye.Mode != call.ModeP2P {
 		t.Fatalf("bye %+v", bye)
 	}
+	// The record: both parties webrtc, the codec their SDP answer chose
+	// (the server passed it), no bytes (the media never passed it).
+	var cs []store.CDR
+	testwait.For(t, 5*time.Second, "the call's record", func() bool {
+		var err error
+		cs, err = a.srv.store.CDRs(context.Background(), store.CDRFilter{})
+		return err == nil && len(cs) == 1
+	})
+	r := cs[0]
+	t.Logf("record: %s %s → %s %s, codecs %q %q, mode %s", r.Caller, r.CallerTransport, r.Callee, r.CalleeTransport, r.CallerCodec, r.CalleeCodec, r.Mode)
+	if r.CallerTransport != call.TransportWebRTC || r.CalleeTransport != call.TransportWebRTC || r.Mode != call.ModeP2P ||
+		r.CallerCodec != "opus" || r.CalleeCodec != "opus" || r.CallerBytes != nil || r.CalleeBytes != nil {
+		t.Fatalf("record %+v", r)
+	}
 }
 
 // TestPeerPageCallRelayFallback: the same call with alice's direct path
@@ -245,6 +262,7 @@ func TestPeerPageCallRelayFallback(t *testing.T) {
 	if n := a.srv.rtc.Sessions(); n != 4 {
 		t.Fatalf("%d WHIP/WHEP sessions, want 4 (each page publishes and plays)", n)
 	}
+	wantTransports(t, a.srv, call.TransportWebRTC, call.TransportWebRTC)
 	if m := a.metrics(t); m["flashvox_calls_p2p_total"] != 1 || m["flashvox_calls_p2p_fallbacks_total"] != 1 {
 		t.Fatalf("metrics: p2p %v, fallbacks %v", m["flashvox_calls_p2p_total"], m["flashvox_calls_p2p_fallbacks_total"])
 	}
@@ -252,6 +270,16 @@ func TestPeerPageCallRelayFallback(t *testing.T) {
 	testwait.For(t, 10*time.Second, "the WHIP/WHEP sessions to end", func() bool { return a.srv.rtc.Sessions() == 0 })
 	if bye := lastEvent(a.srv, "alice", call.EvBye); bye.Mode != call.ModeRelay {
 		t.Fatalf("bye %+v", bye)
+	}
+}
+
+// wantTransports checks the transports of the one running call as the
+// dashboard lists them and its record will name them (call.CallInfo).
+func wantTransports(t *testing.T, srv *services, from, to string) {
+	t.Helper()
+	cs := srv.calls.Calls()
+	if len(cs) != 1 || cs[0].FromKind != from || cs[0].ToKind != to {
+		t.Fatalf("calls %+v: want transports %s → %s", cs, from, to)
 	}
 }
 
@@ -277,9 +305,9 @@ func TestPeerPageCallSoftphone(t *testing.T) {
 	a := startPageApp(t)
 	alice := signIn(t, pageBrowser(t, 440), a.http, "alice")
 	for _, c := range []struct {
-		name, server string
-		codec        codec.ID
-	}{{"rtmp-nellymoser", a.rtmp, codec.Nellymoser}, {"rtmfp-speex", a.rtmfp, codec.Speex}} {
+		name, server, kind string
+		codec              codec.ID
+	}{{"rtmp-nellymoser", a.rtmp, call.KindRTMP, codec.Nellymoser}, {"rtmfp-speex", a.rtmfp, call.KindRTMFP, codec.Speex}} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
@@ -298,6 +326,7 @@ func TestPeerPageCallSoftphone(t *testing.T) {
 			alice.do("answer", 5*time.Second, chromedp.Click(chromedp.CSS(`#answer`)), chromedp.WaitVisible(chromedp.CSS(`#media`)))
 			st := alice.hears(660, "relay", 10*time.Second)
 			t.Logf("the page hears %.0f Hz from the phone", st.HeardHz)
+			wantTransports(t, a.srv, c.kind, call.TransportWebRTC)
 			res := <-done
 			if res.err != nil {
 				t.Fatalf("bob's phone: %v", res.err)

@@ -114,7 +114,11 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	if db != nil { // bytes and codecs of relayed calls, for their records (cdr_meter.go)
 		meter = newStreamMeter(hub, call.DefaultStreamPrefix) // conference members' keys are expected one by one
 	}
-	cdrs := newCDRWriter(db, meter, logger.With("component", "cdr")) // CDRs of ended calls (cdr.go)
+	rec, err := startCallRecorder(cfg, hub, logger.With("component", "callrec")) // call.record (callrec.go)
+	if err != nil {
+		return nil, closeStore(db, err)
+	}
+	cdrs := newCDRWriter(db, meter, rec, logger.With("component", "cdr")) // CDRs of ended calls (cdr.go)
 	registerCDRMetrics(reg, cdrs)
 	// Disabled accounts' sessions end (store.go); abandon undoes a failed start.
 	recheck := startSessionRecheck(auth, db, logger.With("component", "auth"))
@@ -154,7 +158,11 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		return rtc.ICEServers()
 	}, Redirect: pageRedirect(cl)}).Register(mux) // cluster_place.go
 	// The dashboard (admin.go) is served with the admin API (store.go).
-	live := newLive(db, calls, hub, confs, sip)
+	node := "" // the dashboard's chart samples: one node's, or this node's in a cluster's shared store
+	if cl != nil {
+		node = cfg.Cluster.NodeName()
+	}
+	live := newLive(db, node, calls, hub, confs, sip, logger.With("component", "admin"))
 	registerAdmin(mux, db, auth, guard, cfg.SIP.Realm, live, logger.With("component", "admin"))
 	if err := registerContacts(mux, db, calls, auth, guard); err != nil { // /api/v1/contacts (contacts.go)
 		return nil, abandon(err)

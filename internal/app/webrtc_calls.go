@@ -73,6 +73,9 @@ func (c callStreams) Authorize(r webrtc.Request) (string, error) {
 		return "", fmt.Errorf("%w: %v", webrtc.ErrUnauthorized, err)
 	}
 	key, err := c.calls.StreamKey(user, r.Name, r.Publish)
+	if err == nil {
+		c.calls.MediaVia(user, r.Name, r.Publish, call.TransportWebRTC) // the call's record names WebRTC
+	}
 	if err != nil && c.confs != nil {
 		if k, cerr := c.confs.StreamKey(user, r.Name, r.Publish); cerr == nil {
 			key, err = k, nil

@@ -46,6 +46,13 @@
     if (!rows.length) tb.appendChild(el('tr')).appendChild(el('td', empty, { class: 'empty', colspan: String(cols) }));
   }
 
+  // actions is one cell of several buttons.
+  function actions(...buttons) {
+    const s = el('span');
+    buttons.forEach((b, i) => { if (i) s.append(' '); s.appendChild(b); });
+    return s;
+  }
+
   function button(label, attrs, action) {
     const b = el('button', label, Object.assign({ type: 'button', class: 'bad' }, attrs));
     b.addEventListener('click', async () => {
@@ -84,11 +91,15 @@
         const s = el('span', null, { class: 'member', 'data-member': m.id });
         s.append(m.user + (m.muted ? ' (muted)' : '') + ' ');
         s.appendChild(button('kick', { 'data-kick': m.id }, () => api('POST', '/api/v1/admin/rooms/' + esc(r.name) + '/members/' + esc(m.id) + '/kick')));
+        s.appendChild(button(m.muted ? 'unmute' : 'mute', { 'data-mute': m.id },
+          () => api('POST', '/api/v1/admin/rooms/' + esc(r.name) + '/members/' + esc(m.id) + (m.muted ? '/unmute' : '/mute'))));
         s.append(' ');
         members.appendChild(s);
       }
       return row([r.name + (r.locked ? ' (locked)' : ''), r.mode, members,
-        button('End', { 'data-end-room': r.name }, () => api('POST', '/api/v1/admin/rooms/' + esc(r.name) + '/end'))], { 'data-room': r.name });
+        actions(button(r.locked ? 'Unlock' : 'Lock', { 'data-lock-room': r.name },
+          () => api('POST', '/api/v1/admin/rooms/' + esc(r.name) + (r.locked ? '/unlock' : '/lock'))),
+        button('End', { 'data-end-room': r.name }, () => api('POST', '/api/v1/admin/rooms/' + esc(r.name) + '/end')))], { 'data-room': r.name });
     }), 4, 'no rooms');
     fill('users', v.users.map((u) => row([u.name, u.status,
       confirmButton('Disable', 'Disable ' + u.name + '?', { 'data-disable': u.name },
