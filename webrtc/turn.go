@@ -7,6 +7,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/logging"
@@ -64,11 +65,19 @@ func (s *Server) startTURN() error {
 		advertised = ips[0]
 	}
 	maxAlloc := o.MaxSessions
+	// The quota is asked on the TURN server's own read goroutine, which may
+	// run before NewServer has returned: it reads the server through an
+	// atomic, not s.turn (set below). Before that no relay exists.
+	var running atomic.Pointer[turn.Server]
+	quota := func(string, string, net.Addr) bool {
+		t := running.Load()
+		return t == nil || t.AllocationCount() < maxAlloc
+	}
 	srv, err := turn.NewServer(turn.ServerConfig{
 		Realm:         turnRealm,
 		AuthHandler:   turn.LongTermTURNRESTAuthHandler(secret, nil),
 		LoggerFactory: quietLogs{},
-		QuotaHandler:  func(string, string, net.Addr) bool { return s.turnAllocations() < maxAlloc },
+		QuotaHandler:  quota,
 		PacketConnConfigs: []turn.PacketConnConfig{{
 			PacketConn: conn,
 			RelayAddressGenerator: &turn.RelayAddressGeneratorStatic{
@@ -83,6 +92,7 @@ func (s *Server) startTURN() error {
 		_ = conn.Close()
 		return fmt.Errorf("webrtc: turn: %w", err)
 	}
+	running.Store(srv)
 	port := conn.LocalAddr().(*net.UDPAddr).Port
 	s.turn = &turnRelay{srv: srv, conn: conn, secret: secret, ttl: ttl,
 		url: "turn:" + net.JoinHostPort(advertised, strconv.Itoa(port)) + "?transport=udp"}
