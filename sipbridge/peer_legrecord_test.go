@@ -35,9 +35,7 @@ func (l *legRecords) all() []LegRecord {
 // sipp dialog's Call-ID, PCMU, about 3 s answered, RTP bytes both ways
 // (at 8 kB/s: more than 10 kB each), loss and jitter measured.
 func TestPeerSippLegRecord(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real peer")
-	}
+	testpeer.SkipShort(t, "real peer")
 	uas, addr := testpeer.SippUAS(t, 30*time.Second, 1)
 	recs := &legRecords{}
 	tr := trunk(addr)

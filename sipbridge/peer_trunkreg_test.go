@@ -43,9 +43,7 @@ func TestPeerSippTrunkRegister(t *testing.T) {
 // the bridge runs on; numbers its plan routed to it are refused from then
 // on, and a reload that adds it back under a new plan reports it.
 func TestPeerSippTrunkReload(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real peer")
-	}
+	testpeer.SkipShort(t, "real peer")
 	uas, addr := testpeer.SippUAS(t, 30*time.Second, 1, "-sf", "testdata/uas_register.xml")
 	tr := trunk(addr)
 	tr.Username, tr.Password, tr.Register, tr.RegisterExpires = "trunkuser", "trunkpass", true, time.Minute

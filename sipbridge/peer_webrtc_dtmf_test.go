@@ -70,9 +70,7 @@ func (r *rawTrack) send(mime string, ts uint32, marker bool, payload []byte) boo
 // events on its WHIP session, never through the call API: the SIP leg
 // sends it to baresip as RFC 4733, once.
 func TestPeerWHIPDigitReachesBaresip(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real peers")
-	}
+	testpeer.SkipShort(t, "real peers")
 	e := startEnv(t, nil)
 	_, base := startWebRTC(t, e)
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)

@@ -262,9 +262,7 @@ func startWebRTC(t *testing.T, e *env) (*webrtc.Server, string) {
 // decoded on the way: the hub's transcoders passed every frame through,
 // the WHEP player got the SIP leg's frames as they came.
 func TestPeerBaresipWebRTCPassThrough(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real peers")
-	}
+	testpeer.SkipShort(t, "real peers")
 	for _, tc := range []struct {
 		name     string
 		c        pionCodec
@@ -390,9 +388,7 @@ func opusMic(t *testing.T, hz float64) string {
 // frame passed through (the hub and the SIP writers decode nothing), and
 // each hears the other.
 func TestPeerBaresipPhoneToPhoneOpus(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real peers")
-	}
+	testpeer.SkipShort(t, "real peers")
 	e := startEnv(t, nil)
 	opusOnly := []string{"module opus.so"}
 	carol := testpeer.StartBaresip(t, 30*time.Second, testpeer.BaresipOptions{

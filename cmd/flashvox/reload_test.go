@@ -26,9 +26,7 @@ const reloadUsers = `users:
 // users:, can sign in, and the trunk removed with its dial-plan rule is
 // gone: a number sipp (the trunk) answered before is refused after.
 func TestPeerReload(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real peers")
-	}
+	testpeer.SkipShort(t, "real peers")
 	uas, trunkAddr := testpeer.SippUAS(t, 60*time.Second, 1)
 	env := []string{"FLASHVOX_DATA_DIR=" + t.TempDir(), "FLASHVOX_CALL_RING_TIMEOUT=10s"}
 	cfg := filepath.Join(t.TempDir(), "flashvox.yaml")
