@@ -366,6 +366,19 @@ type flashEvent struct {
 	obj    *amf.Object
 }
 
+// onlineFlash dials user as a Flash phone (closed at the test's end) and
+// waits until the call service shows the user online.
+func onlineFlash(ctx context.Context, t *testing.T, e *env, user string) *flashUser {
+	t.Helper()
+	fu, err := dialFlash(ctx, e.rtmpURL, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fu.c.Close() })
+	testwait.For(t, 10*time.Second, user+" online", func() bool { return e.calls.Presence()[user] == "online" })
+	return fu
+}
+
 func dialFlash(ctx context.Context, url, user string) (*flashUser, error) {
 	f := &flashUser{events: make(chan flashEvent, 256)}
 	c, err := rtmp.Dial(ctx, url, rtmp.ClientOptions{

@@ -75,12 +75,7 @@ func TestPeerWHIPDigitReachesBaresip(t *testing.T) {
 	_, base := startWebRTC(t, e)
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	fu, err := dialFlash(ctx, e.rtmpURL, "bob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fu.c.Close()
-	testwait.For(t, 10*time.Second, "bob online", func() bool { return e.calls.Presence()["bob"] == "online" })
+	fu := onlineFlash(ctx, t, e, "bob")
 	micPath := filepath.Join(t.TempDir(), "carol.wav")
 	if err := audiotest.WriteWAV(micPath, audiotest.Square(8000, 12*8000, carolHz, 0.3), 8000); err != nil {
 		t.Fatal(err)

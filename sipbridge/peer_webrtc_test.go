@@ -282,12 +282,7 @@ func TestPeerBaresipWebRTCPassThrough(t *testing.T) {
 			srv, base := startWebRTC(t, e)
 			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 			defer cancel()
-			fu, err := dialFlash(ctx, e.rtmpURL, "bob")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer fu.c.Close()
-			testwait.For(t, 10*time.Second, "bob online", func() bool { return e.calls.Presence()["bob"] == "online" })
+			fu := onlineFlash(ctx, t, e, "bob")
 
 			micPath := filepath.Join(t.TempDir(), "carol.wav")
 			carol := audiotest.Square(tc.micRate, 12*tc.micRate, carolHz, 0.3)
