@@ -18,25 +18,9 @@ func TestWebRTCCallStreams(t *testing.T) {
 	a := startP2PApp(t, "")
 	api := func(method, path, token, body string) map[string]any {
 		t.Helper()
-		req, _ := http.NewRequest(method, a.http+"/api/v1"+path, strings.NewReader(body))
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		out := map[string]any{}
-		_ = json.NewDecoder(res.Body).Decode(&out)
-		if res.StatusCode >= 300 {
-			t.Fatalf("%s %s: %d %v", method, path, res.StatusCode, out)
-		}
-		return out
+		return a.api(t, method, path, token, body)
 	}
-	login := func(u string) string {
-		return api("POST", "/login", "", fmt.Sprintf(`{"user":%q,"password":%q}`, u, u))["token"].(string)
-	}
+	login := func(u string) string { return a.login(t, u) }
 	ta, tb, tc := login("alice"), login("bob"), login("carol")
 	api("GET", "/presence", tb, "") // bob's page is online
 	id := api("POST", "/calls", ta, `{"to":"bob"}`)["call"].(string)
@@ -81,4 +65,31 @@ func TestWebRTCCallStreams(t *testing.T) {
 	if got := post("/phone/"+bobPlay+"/whip", ta); got != http.StatusForbidden {
 		t.Errorf("replay after the hang-up: %d, want 403", got)
 	}
+}
+
+// api makes one HTTP API request with token (none when ""), failing t on
+// an answer of 300 or more; it returns the decoded JSON object.
+func (a *p2pApp) api(t *testing.T, method, path, token, body string) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest(method, a.http+"/api/v1"+path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out := map[string]any{}
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	if res.StatusCode >= 300 {
+		t.Fatalf("%s %s: %d %v", method, path, res.StatusCode, out)
+	}
+	return out
+}
+
+// login signs u in (password = name) and returns the token.
+func (a *p2pApp) login(t *testing.T, u string) string {
+	t.Helper()
+	return a.api(t, "POST", "/login", "", fmt.Sprintf(`{"user":%q,"password":%q}`, u, u))["token"].(string)
 }

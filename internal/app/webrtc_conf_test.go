@@ -1,8 +1,6 @@
 package app
 
 import (
-	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -30,25 +28,9 @@ func TestWebRTCConferenceStreams(t *testing.T) {
 	a := startP2PApp(t, confAccessYAML)
 	api := func(method, path, token, body string) map[string]any {
 		t.Helper()
-		req, _ := http.NewRequest(method, a.http+"/api/v1"+path, strings.NewReader(body))
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		out := map[string]any{}
-		_ = json.NewDecoder(res.Body).Decode(&out)
-		if res.StatusCode >= 300 {
-			t.Fatalf("%s %s: %d %v", method, path, res.StatusCode, out)
-		}
-		return out
+		return a.api(t, method, path, token, body)
 	}
-	login := func(u string) string {
-		return api("POST", "/login", "", fmt.Sprintf(`{"user":%q,"password":%q}`, u, u))["token"].(string)
-	}
+	login := func(u string) string { return a.login(t, u) }
 	ta, tb, tc := login("alice"), login("bob"), login("carol")
 	aj := api("POST", "/conferences/mix/join", ta, `{"codec":"opus"}`)
 	bj := api("POST", "/conferences/mix/join", tb, "")
