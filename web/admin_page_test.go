@@ -181,11 +181,7 @@ func TestPeerAdminDashboard(t *testing.T) {
 	}
 	tab := adminTab{t: t, ctx: ctx}
 	tab.step("sign in as admin", 10*time.Second,
-		chromedp.Navigate(env.url+"/admin"),
-		chromedp.WaitVisible(chromedp.CSS(`#login-form`)),
-		chromedp.SendKeys(chromedp.CSS(`#user`), "root"),
-		chromedp.SendKeys(chromedp.CSS(`#password`), "root"),
-		chromedp.Click(chromedp.CSS(`#login-button`)),
+		signIn(env.url+"/admin", "root"),
 		chromedp.WaitVisible(chromedp.CSS(`#dash`)),
 		chromedp.WaitVisible(chromedp.CSS(`#calls td.empty`)),
 	)
@@ -312,11 +308,7 @@ func testAdminPageForbidden(t *testing.T, browser context.Context, env *adminEnv
 	ctx, cancelRun := context.WithTimeout(tab, 10*time.Second)
 	defer cancelRun()
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(env.url+"/admin"),
-		chromedp.WaitVisible(chromedp.CSS(`#login-form`)),
-		chromedp.SendKeys(chromedp.CSS(`#user`), "alice"),
-		chromedp.SendKeys(chromedp.CSS(`#password`), "alice"),
-		chromedp.Click(chromedp.CSS(`#login-button`)),
+		signIn(env.url+"/admin", "alice"),
 		chromedp.WaitVisible(chromedp.CSS(`#forbidden`)),
 	); err != nil {
 		t.Fatalf("user at /admin: %v", err)

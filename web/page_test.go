@@ -89,11 +89,7 @@ func TestPageSignalling(t *testing.T) {
 				t.Logf("%s: %v", what, time.Since(start).Round(time.Millisecond))
 			}
 			step("load and sign in", 10*time.Second,
-				chromedp.Navigate(env.url+"/?mode="+mode),
-				chromedp.WaitVisible(chromedp.CSS(`#login-form`)),
-				chromedp.SendKeys(chromedp.CSS(`#user`), "alice"),
-				chromedp.SendKeys(chromedp.CSS(`#password`), "alice"),
-				chromedp.Click(chromedp.CSS(`#login-button`)),
+				signIn(env.url+"/?mode="+mode, "alice"),
 				chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 				chromedp.WaitVisible(chromedp.CSS(`#contacts li[data-user="bob"][data-status="offline"]`)),
 			)
@@ -210,11 +206,7 @@ func TestPeerPageRingingAtSignIn(t *testing.T) {
 	sctx, scancel := context.WithTimeout(tab, 10*time.Second)
 	defer scancel()
 	if err := chromedp.Do(sctx,
-		chromedp.Navigate(env.url+"/"),
-		chromedp.WaitVisible(chromedp.CSS(`#login-form`)),
-		chromedp.SendKeys(chromedp.CSS(`#user`), "alice"),
-		chromedp.SendKeys(chromedp.CSS(`#password`), "alice"),
-		chromedp.Click(chromedp.CSS(`#login-button`)),
+		signIn(env.url+"/", "alice"),
 		chromedp.WaitVisible(chromedp.CSS(`#answer`)),
 	); err != nil {
 		t.Fatalf("sign in to a ringing call: %v", err)
@@ -228,4 +220,16 @@ func TestPeerPageRingingAtSignIn(t *testing.T) {
 	if err := <-bobDone; err != nil {
 		t.Fatalf("bob: %v", err)
 	}
+}
+
+// signIn loads url and signs in as user (password = name) through the
+// page's own form.
+func signIn(url, user string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(chromedp.CSS(`#login-form`)),
+		chromedp.SendKeys(chromedp.CSS(`#user`), user),
+		chromedp.SendKeys(chromedp.CSS(`#password`), user),
+		chromedp.Click(chromedp.CSS(`#login-button`)),
+	)
 }
