@@ -26,27 +26,6 @@ func newLeg(frames int, step uint32) *leg {
 	return &leg{sendNs: make([]atomic.Int64, frames), seen: make([]bool, frames), step: step}
 }
 
-// stamp is a pass-through frame's payload: its index and send time in
-// the first 12 bytes after off (Opus: the TOC byte of a 20 ms CELT
-// frame), the rest filler of the codec's size. The server never decodes
-// it.
-func stamp(codec string, n uint32, now time.Time) []byte {
-	if codec == "opus" {
-		b := make([]byte, 60)
-		b[0] = 0xF8
-		binary.BigEndian.PutUint32(b[1:], n)
-		binary.BigEndian.PutUint64(b[5:], uint64(now.UnixNano()))
-		return b
-	}
-	b := make([]byte, 160)
-	for i := range b {
-		b[i] = 0xFF
-	}
-	binary.BigEndian.PutUint32(b, n)
-	binary.BigEndian.PutUint64(b[4:], uint64(now.UnixNano()))
-	return b
-}
-
 // receive books one packet: a pass-through frame by the index it
 // carries; a transcoded one by its RTP timestamp (the receiver was there
 // before the first frame, so the first one received is frame 0).

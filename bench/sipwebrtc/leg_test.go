@@ -3,6 +3,8 @@ package main
 import (
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/bench/internal/whipload"
 )
 
 // TestLegReceive: pass-through frames are booked by the index they
@@ -17,7 +19,7 @@ func TestLegReceive(t *testing.T) {
 			l.sendNs[i].Store(t0.Add(time.Duration(i) * 20 * time.Millisecond).UnixNano())
 		}
 		for _, n := range []uint32{0, 2, 2, 3, 9} {
-			l.receive(true, codec, 0, stamp(codec, n, t0), t0.Add(time.Second))
+			l.receive(true, codec, 0, whipload.Stamp(codec, n, t0), t0.Add(time.Second))
 		}
 		l.receive(true, codec, 0, []byte{1, 2, 3}, t0)
 		s := summarize([]*leg{l}, 4, 0)

@@ -13,6 +13,7 @@ import (
 	"github.com/pion/webrtc/v4"
 	pmedia "github.com/pion/webrtc/v4/pkg/media"
 
+	"github.com/flashvox/flashvox/bench/internal/whipload"
 	"github.com/flashvox/flashvox/codec/g711"
 	"github.com/flashvox/flashvox/codec/opus"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
@@ -39,14 +40,16 @@ type benchCall struct {
 	rtp       rtp.Packet
 }
 
-func (c *benchCall) ok() bool { return c.sip != nil && connected(c.pub) && connected(c.play) }
+func (c *benchCall) ok() bool {
+	return c.sip != nil && whipload.Connected(c.pub) && whipload.Connected(c.play)
+}
 
 // connect places every call (parallel at a time): the SIP phone dials
 // user i's number, user i's page answers, then its WHEP player and WHIP
 // publisher connect; then it waits for ICE.
 func (r *runState) connect(ctx context.Context, phones *sipPhones, base string, n, parallel int) {
 	r.calls = make([]*benchCall, n)
-	browserStep, sipStep := uint32(caps[r.browserCodec].ClockRate/50), uint32(sdpCodecs[r.sipCodec].clock/50)
+	browserStep, sipStep := uint32(whipload.Caps[r.browserCodec].ClockRate/50), uint32(sdpCodecs[r.sipCodec].clock/50)
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	for i := range r.calls {
@@ -91,7 +94,7 @@ func (r *runState) place(ctx context.Context, phones *sipPhones, c *benchCall, i
 
 func (r *runState) allConnected() bool {
 	for _, c := range r.calls {
-		if c.sip != nil && (!connected(c.pub) || !connected(c.play)) {
+		if c.sip != nil && (!whipload.Connected(c.pub) || !whipload.Connected(c.play)) {
 			return false
 		}
 	}
@@ -183,7 +186,7 @@ func (r *runState) write(c *benchCall, n uint32) {
 	now := time.Now()
 	var fromBrowser, fromSIP []byte
 	if r.passThrough {
-		fromBrowser, fromSIP = stamp(r.browserCodec, n, now), stamp(r.sipCodec, n, now)
+		fromBrowser, fromSIP = whipload.Stamp(r.browserCodec, n, now), whipload.Stamp(r.sipCodec, n, now)
 	} else {
 		fromBrowser, fromSIP = r.opusTone[int(n)%len(r.opusTone)], r.pcmuTone[int(n)%len(r.pcmuTone)]
 	}

@@ -10,9 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/webrtc/v4"
-
 	"github.com/flashvox/flashvox/bench/internal/proc"
+	"github.com/flashvox/flashvox/bench/internal/whipload"
 	"github.com/flashvox/flashvox/codec/opus"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 )
@@ -71,13 +70,9 @@ func (r *runState) connect(ctx context.Context, base string, n, parallel int) er
 	return nil
 }
 
-func connected(pc *webrtc.PeerConnection) bool {
-	return pc != nil && pc.ConnectionState() == webrtc.PeerConnectionStateConnected
-}
-
 func (r *runState) allConnected() bool {
 	for _, s := range r.streams {
-		if !connected(s.pub) || !connected(s.play) {
+		if !whipload.Connected(s.pub) || !whipload.Connected(s.play) {
 			return false
 		}
 	}
@@ -109,7 +104,7 @@ func (r *runState) send(d time.Duration) {
 	live := make([]*stream, 0, len(r.streams))
 	for _, s := range r.streams {
 		s.sendNs = make([]atomic.Int64, r.frames)
-		if connected(s.pub) && connected(s.play) {
+		if whipload.Connected(s.pub) && whipload.Connected(s.play) {
 			live = append(live, s)
 		} else {
 			r.failed.Add(1)
