@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -33,6 +34,18 @@ type Cluster struct {
 	// (nats CLI, monitoring); "" = none: the node talks to its embedded
 	// server in-process.
 	ClientListen string `yaml:"client_listen"`
+	// TLSCert and TLSKey are this node's PEM pair and TLSCA the PEM CA
+	// that signed every node's certificate: with the three, routes and
+	// the client port take only mutual TLS against TLSCA, and the
+	// connection to NATSURL verifies the server against it and presents
+	// the pair. The pair is read again on SIGHUP; the CA needs a restart.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	TLSCA   string `yaml:"tls_ca"`
+	// InsecurePlaintext lets the NATS traffic leave loopback without TLS
+	// (a route port, route, client port or NATSURL on another address):
+	// refused at start otherwise. For a private network you trust.
+	InsecurePlaintext bool `yaml:"insecure_plaintext"`
 	// Heartbeat is how often the node publishes its load; a node silent
 	// for three heartbeats is gone.
 	Heartbeat time.Duration `yaml:"heartbeat"`
@@ -110,6 +123,9 @@ func (c *Config) validateCluster() error {
 	if err := intRange("cluster.redirect_above", k.RedirectAbove, 0, 1_000_000)(); err != nil {
 		return err
 	}
+	if err := k.validateTLS(); err != nil {
+		return err
+	}
 	if k.NATSURL != "" {
 		u, err := url.Parse(k.NATSURL)
 		if err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "" {
@@ -117,6 +133,15 @@ func (c *Config) validateCluster() error {
 		}
 		if len(k.Routes) > 0 {
 			return &Error{Key: "cluster.routes", Msg: "routes are the embedded server's: leave them out with cluster.nats_url"}
+		}
+		// tls:// without the trio is TLS all the same (the system's CAs
+		// verify the server): only nats:// is in clear.
+		if u.Scheme == "nats" {
+			port := u.Port()
+			if port == "" {
+				port = "4222"
+			}
+			return k.clear("cluster.nats_url", net.JoinHostPort(u.Hostname(), port))
 		}
 		return nil
 	}
@@ -131,5 +156,51 @@ func (c *Config) validateCluster() error {
 			return err
 		}
 	}
+	if err := k.clear("cluster.listen", k.Listen); err != nil {
+		return err
+	}
+	if err := k.clear("cluster.client_listen", k.ClientListen); err != nil {
+		return err
+	}
+	for i, r := range k.Routes {
+		if err := k.clear(fmt.Sprintf("cluster.routes[%d]", i), r); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// validateTLS: the cluster's TLS is the three files or none (a lone one
+// is a typo that would otherwise leave the traffic in clear).
+func (k Cluster) validateTLS() error {
+	set := 0
+	for _, f := range []string{k.TLSCert, k.TLSKey, k.TLSCA} {
+		if f != "" {
+			set++
+		}
+	}
+	if set == 0 || set == 3 {
+		return nil
+	}
+	for _, f := range []struct{ key, v string }{{"cluster.tls_cert", k.TLSCert}, {"cluster.tls_key", k.TLSKey}, {"cluster.tls_ca", k.TLSCA}} {
+		if f.v == "" {
+			return &Error{Key: f.key, Msg: "cluster.tls_cert, tls_key and tls_ca go together (this node's pair and the CA of every node's)"}
+		}
+	}
+	return nil
+}
+
+// TLS reports whether the cluster's NATS traffic is under TLS.
+func (k Cluster) TLS() bool { return k.TLSCert != "" }
+
+// clear refuses NATS traffic in clear beyond loopback (nothing is open by
+// default once a listener leaves loopback): the secret and every stream
+// would cross the network readable and forgeable by anyone on the path.
+// hostPort "" (an unset client port) is loopback.
+func (k Cluster) clear(key, hostPort string) error {
+	if k.TLS() || k.InsecurePlaintext || hostPort == "" || loopback(hostPort) {
+		return nil
+	}
+	return &Error{Key: key, Msg: fmt.Sprintf("%s is beyond loopback and the cluster's NATS traffic would be in clear (the secret and every stream): "+
+		"set cluster.tls_cert, tls_key and tls_ca (docs/CLUSTER.md \"TLS\"), or cluster.insecure_plaintext: true on a private network", hostPort)}
 }

@@ -47,8 +47,12 @@ func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, p *clus
 	if !cfg.Enabled {
 		return nil, nil
 	}
+	var tls *cluster.TLSFiles
+	if cfg.TLS() {
+		tls = &cluster.TLSFiles{Cert: cfg.TLSCert, Key: cfg.TLSKey, CA: cfg.TLSCA}
+	}
 	return cluster.New(cluster.Options{
-		Node: cfg.NodeName(), Secret: cfg.Secret, NATSURL: cfg.NATSURL,
+		Node: cfg.NodeName(), Secret: cfg.Secret, NATSURL: cfg.NATSURL, TLS: tls,
 		Listen: cfg.Listen, Routes: cfg.Routes, ClientListen: cfg.ClientListen, Heartbeat: cfg.Heartbeat,
 		RTMPURL: cfg.RTMPURL, RedirectAbove: cfg.RedirectAbove, HTTPURL: cfg.HTTPURL, RTMFPAddr: cfg.RTMFPAddr,
 		Hub: hub, Logger: logger.With("component", "cluster"),
