@@ -202,5 +202,5 @@ func (k Cluster) clear(key, hostPort string) error {
 		return nil
 	}
 	return &Error{Key: key, Msg: fmt.Sprintf("%s is beyond loopback and the cluster's NATS traffic would be in clear (the secret and every stream): "+
-		"set cluster.tls_cert, tls_key and tls_ca (docs/CLUSTER.md \"TLS\"), or cluster.insecure_plaintext: true on a private network", hostPort)}
+		"set cluster.tls_cert, tls_key and tls_ca (docs/CLUSTER.md \"TLS between nodes\"), or cluster.insecure_plaintext: true on a private network", hostPort)}
 }
