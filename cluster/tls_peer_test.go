@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testca"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/media"
@@ -18,8 +19,8 @@ import (
 // start.
 func TestPeerClusterTLSExternalNATS(t *testing.T) {
 	testpeer.SkipShort(t, "nats-server")
-	ca := newTestCA(t, "cluster")
-	srv := ca.issue(t, "nats", 100)
+	ca := testca.New(t, "cluster")
+	srv := issue(t, ca, "nats", 100)
 	port := strconv.Itoa(testpeer.FreePort(t))
 	testpeer.Start(t, time.Minute, "nats-server", "-a", "127.0.0.1", "-p", port, "--auth", testSecret,
 		"--tlsverify", "--tlscert", srv.Cert, "--tlskey", srv.Key, "--tlscacert", srv.CA)
@@ -28,7 +29,7 @@ func TestPeerClusterTLSExternalNATS(t *testing.T) {
 
 	var nodes []*node
 	for i, name := range []string{"a", "b"} {
-		files := ca.issue(t, name, int64(i+1))
+		files := issue(t, ca, name, int64(i+1))
 		nodes = append(nodes, startNode(t, Options{Node: name, Secret: testSecret, NATSURL: url, TLS: &files, Heartbeat: 200 * time.Millisecond}))
 	}
 	a, b := nodes[0], nodes[1]
@@ -53,7 +54,7 @@ func TestPeerClusterTLSExternalNATS(t *testing.T) {
 		name string
 		tls  *TLSFiles
 	}{
-		{"another CA", new(newTestCA(t, "stranger").issue(t, "spy", 1))},
+		{"another CA", new(issue(t, testca.New(t, "stranger"), "spy", 1))},
 		{"the cluster's CA, a certificate of another", forged(t, ca)},
 		{"no TLS", nil},
 	} {

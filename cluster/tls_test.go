@@ -6,13 +6,13 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/flashvox/flashvox/internal/test/testca"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 )
@@ -26,10 +26,10 @@ const routeRefused = "TLS route handshake error"
 // certificate of another CA, and a node without TLS, cannot route in:
 // they are in no node table and get nothing of the stream.
 func TestTLSRoutes(t *testing.T) {
-	ca := newTestCA(t, "cluster")
+	ca := testca.New(t, "cluster")
 	rec := newLogRecorder(testLogger(t).Handler())
 	ns := startNodesWith(t, []string{"a", "b"}, func(i int, o *Options) {
-		o.TLS = new(ca.issue(t, o.Node, 1))
+		o.TLS = new(issue(t, ca, o.Node, 1))
 		if i == 0 {
 			o.Logger = slog.New(rec)
 		}
@@ -50,7 +50,7 @@ func TestTLSRoutes(t *testing.T) {
 		name string
 		tls  *TLSFiles
 	}{
-		{"another CA", new(newTestCA(t, "stranger").issue(t, "spy", 1))},
+		{"another CA", new(issue(t, testca.New(t, "stranger"), "spy", 1))},
 		{"the cluster's CA, a certificate of another", forged(t, ca)},
 		{"no TLS", nil},
 	} {
@@ -84,11 +84,19 @@ func TestTLSRoutes(t *testing.T) {
 	}
 }
 
+// issue is a node's TLS files: a certificate of ca for 127.0.0.1 (serial
+// tells reissues apart) and ca as the trusted CA.
+func issue(t testing.TB, ca *testca.CA, node string, serial int64) TLSFiles {
+	t.Helper()
+	cert, key := ca.Issue(t, node, serial)
+	return TLSFiles{Cert: cert, Key: key, CA: ca.File}
+}
+
 // forged is a certificate of another CA beside the cluster's CA (a
 // public file): the spy trusts the nodes, its own certificate is wrong.
-func forged(t testing.TB, ca *testCA) *TLSFiles {
-	f := newTestCA(t, "stranger").issue(t, "spy", 1)
-	f.CA = filepath.Join(ca.dir, "ca.pem")
+func forged(t testing.TB, ca *testca.CA) *TLSFiles {
+	f := issue(t, testca.New(t, "stranger"), "spy", 1)
+	f.CA = ca.File
 	return &f
 }
 
@@ -107,11 +115,11 @@ func names(ns []NodeInfo) string {
 // only TLS clients with a certificate of the cluster's CA, and still
 // the secret as their token.
 func TestTLSClientPort(t *testing.T) {
-	ca := newTestCA(t, "cluster")
-	files := ca.issue(t, "a", 1)
+	ca := testca.New(t, "cluster")
+	files := issue(t, ca, "a", 1)
 	client := "127.0.0.1:" + strconv.Itoa(testpeer.FreePort(t))
 	startNode(t, Options{Node: "a", Secret: testSecret, Listen: "127.0.0.1:0", ClientListen: client, TLS: &files, Heartbeat: 200 * time.Millisecond})
-	tool := clientTLS(t, ca.issue(t, "tool", 2))
+	tool := clientTLS(t, issue(t, ca, "tool", 2))
 	stranger := clientTLS(t, *forged(t, ca))
 	// Sent whatever CAs the server asks for (Go's client would send none).
 	strangerCert := stranger.Certificates[0]
@@ -169,10 +177,10 @@ func clientTLS(t testing.TB, f TLSFiles) *tls.Config {
 // TestTLSReload: ReloadTLS (SIGHUP) makes new routes present the
 // certificate now in the files; a bad pair keeps the one in force.
 func TestTLSReload(t *testing.T) {
-	ca := newTestCA(t, "cluster")
-	files := ca.issue(t, "a", 1)
+	ca := testca.New(t, "cluster")
+	files := issue(t, ca, "a", 1)
 	n := startNode(t, Options{Node: "a", Secret: testSecret, Listen: "127.0.0.1:0", TLS: &files, Heartbeat: 200 * time.Millisecond})
-	peer := clientTLS(t, ca.issue(t, "b", 9))
+	peer := clientTLS(t, issue(t, ca, "b", 9))
 	serial := func() int64 {
 		t.Helper()
 		conn, err := tls.Dial("tcp", n.c.RouteAddr(), peer)
@@ -185,7 +193,7 @@ func TestTLSReload(t *testing.T) {
 	if s := serial(); s != 1 {
 		t.Fatalf("serial %d before the reload", s)
 	}
-	ca.issue(t, "a", 2) // the renewed certificate, same files
+	issue(t, ca, "a", 2) // the renewed certificate, same files
 	if err := n.c.ReloadTLS(); err != nil {
 		t.Fatal(err)
 	}
@@ -206,8 +214,8 @@ func TestTLSReload(t *testing.T) {
 // TestTLSFilesRefused: a node whose TLS files are missing or are no CA
 // does not start (rather than run in clear).
 func TestTLSFilesRefused(t *testing.T) {
-	ca := newTestCA(t, "cluster")
-	good := ca.issue(t, "a", 1)
+	ca := testca.New(t, "cluster")
+	good := issue(t, ca, "a", 1)
 	for _, f := range []TLSFiles{
 		{Cert: good.Cert, Key: good.Key, CA: good.Key}, // a key where the CA should be
 		{Cert: good.Cert, Key: good.Cert, CA: good.CA}, // no key
