@@ -134,38 +134,25 @@ func (c *Config) validateCluster() error {
 		if len(k.Routes) > 0 {
 			return &Error{Key: "cluster.routes", Msg: "routes are the embedded server's: leave them out with cluster.nats_url"}
 		}
-		// tls:// without the trio is TLS all the same (the system's CAs
-		// verify the server): only nats:// is in clear.
-		if u.Scheme == "nats" {
-			port := u.Port()
-			if port == "" {
-				port = "4222"
+	} else {
+		if err := addr("cluster.listen", k.Listen)(); err != nil {
+			return err
+		}
+		if err := optAddr("cluster.client_listen", k.ClientListen)(); err != nil {
+			return err
+		}
+		for i, r := range k.Routes {
+			if err := addr(fmt.Sprintf("cluster.routes[%d]", i), r)(); err != nil {
+				return err
 			}
-			return k.clear("cluster.nats_url", net.JoinHostPort(u.Hostname(), port))
-		}
-		return nil
-	}
-	if err := addr("cluster.listen", k.Listen)(); err != nil {
-		return err
-	}
-	if err := optAddr("cluster.client_listen", k.ClientListen)(); err != nil {
-		return err
-	}
-	for i, r := range k.Routes {
-		if err := addr(fmt.Sprintf("cluster.routes[%d]", i), r)(); err != nil {
-			return err
 		}
 	}
-	if err := k.clear("cluster.listen", k.Listen); err != nil {
-		return err
-	}
-	if err := k.clear("cluster.client_listen", k.ClientListen); err != nil {
-		return err
-	}
-	for i, r := range k.Routes {
-		if err := k.clear(fmt.Sprintf("cluster.routes[%d]", i), r); err != nil {
-			return err
-		}
+	// Nothing is open by default once a listener leaves loopback: in
+	// clear, the secret and every stream would cross the network
+	// readable and forgeable by anyone on the path.
+	if key, a, ok := k.ClearBeyondLoopback(); ok && !k.InsecurePlaintext {
+		return &Error{Key: key, Msg: fmt.Sprintf("%s is beyond loopback and the cluster's NATS traffic would be in clear (the secret and every stream): "+
+			"set cluster.tls_cert, tls_key and tls_ca (docs/CLUSTER.md \"TLS between nodes\"), or cluster.insecure_plaintext: true on a private network", a)}
 	}
 	return nil
 }
@@ -193,14 +180,38 @@ func (k Cluster) validateTLS() error {
 // TLS reports whether the cluster's NATS traffic is under TLS.
 func (k Cluster) TLS() bool { return k.TLSCert != "" }
 
-// clear refuses NATS traffic in clear beyond loopback (nothing is open by
-// default once a listener leaves loopback): the secret and every stream
-// would cross the network readable and forgeable by anyone on the path.
-// hostPort "" (an unset client port) is loopback.
-func (k Cluster) clear(key, hostPort string) error {
-	if k.TLS() || k.InsecurePlaintext || hostPort == "" || loopback(hostPort) {
-		return nil
+// ClearBeyondLoopback returns the first of the cluster's addresses whose
+// NATS traffic would leave loopback in clear (its key and host:port): the
+// route port, client port or a route of the embedded server, or a
+// nats:// NATSURL (tls:// is TLS with the system's CAs). ok is false with
+// the cluster's TLS, or when every address is loopback. An unset client
+// port is loopback (the embedded server's own choice).
+func (k Cluster) ClearBeyondLoopback() (key, hostPort string, ok bool) {
+	if k.TLS() {
+		return "", "", false
 	}
-	return &Error{Key: key, Msg: fmt.Sprintf("%s is beyond loopback and the cluster's NATS traffic would be in clear (the secret and every stream): "+
-		"set cluster.tls_cert, tls_key and tls_ca (docs/CLUSTER.md \"TLS between nodes\"), or cluster.insecure_plaintext: true on a private network", hostPort)}
+	type at struct{ key, addr string }
+	var all []at
+	if k.NATSURL != "" {
+		u, err := url.Parse(k.NATSURL)
+		if err != nil || u.Scheme != "nats" {
+			return "", "", false
+		}
+		port := u.Port()
+		if port == "" {
+			port = "4222"
+		}
+		all = append(all, at{"cluster.nats_url", net.JoinHostPort(u.Hostname(), port)})
+	} else {
+		all = append(all, at{"cluster.listen", k.Listen}, at{"cluster.client_listen", k.ClientListen})
+		for i, r := range k.Routes {
+			all = append(all, at{fmt.Sprintf("cluster.routes[%d]", i), r})
+		}
+	}
+	for _, a := range all {
+		if a.addr != "" && !loopback(a.addr) {
+			return a.key, a.addr, true
+		}
+	}
+	return "", "", false
 }
