@@ -119,15 +119,13 @@ func (c *Cluster) RouteAddr() string {
 
 // ReloadTLS reads this node's certificate and key again (SIGHUP): new
 // routes and connections present them, established ones keep theirs. The
-// CA is not reloaded. A bad pair keeps the old one. Nil without TLS.
+// CA is not reloaded. A bad pair, or one the CA did not sign, keeps the
+// old one. Nil without TLS.
 func (c *Cluster) ReloadTLS() error {
 	if c.tls == nil {
 		return nil
 	}
-	if err := c.tls.pair.Reload(); err != nil {
-		return fmt.Errorf("cluster.tls_cert: %w", err)
-	}
-	return nil
+	return c.tls.reload()
 }
 
 // TLS reports whether the cluster's NATS traffic is under TLS.

@@ -3,18 +3,23 @@ package cluster
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
 	"github.com/flashvox/flashvox/internal/test/testca"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
+	"github.com/flashvox/flashvox/internal/tlscert"
 )
 
 // routeRefused is what the embedded server logs when a route's TLS
@@ -22,9 +27,10 @@ import (
 const routeRefused = "TLS route handshake error"
 
 // TestTLSRoutes: two nodes whose routes run mutual TLS against the
-// cluster's CA see each other and relay a stream; a node with a
-// certificate of another CA, and a node without TLS, cannot route in:
-// they are in no node table and get nothing of the stream.
+// cluster's CA see each other and relay a stream; a NATS server holding
+// the secret but a certificate of another CA, a certificate of another CA
+// beside the cluster's CA, or no TLS cannot route in: nothing of the
+// cluster reaches it, and its heartbeats reach no node.
 func TestTLSRoutes(t *testing.T) {
 	ca := testca.New(t, "cluster")
 	rec := newLogRecorder(testLogger(t).Handler())
@@ -56,32 +62,79 @@ func TestTLSRoutes(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			before := rec.count(routeRefused)
-			// The right secret: only TLS keeps it out.
-			spy := startNode(t, Options{Node: "spy", Secret: testSecret, Listen: "127.0.0.1:0", Routes: []string{a.route}, TLS: c.tls, Heartbeat: 200 * time.Millisecond})
-			onSpy := &collector{}
-			defer spy.hub.Subscribe("live/x", onSpy).Close()
+			spy := startSpy(t, a.route, c.tls)
 			// The spy retries its route every second: two refusals
 			// logged by a, and b still playing, are time enough for
-			// a heartbeat, a where and frames to cross if they could.
-			testwait.For(t, 10*time.Second, "a to refuse the spy's route twice", func() bool { return rec.count(routeRefused) >= before+2 })
+			// heartbeats and frames to cross if they could.
+			testwait.For(t, 10*time.Second, "a to refuse the spy's route twice", func() bool {
+				spy.beat()
+				return rec.count(routeRefused) >= before+2
+			})
 			played := onB.count()
 			testwait.For(t, 5*time.Second, "b to go on playing", func() bool { return onB.count() >= played+20 })
-			if n := spy.c.ns.NumRoutes(); n != 0 {
+			if n := spy.ns.NumRoutes(); n != 0 {
 				t.Errorf("the spy has %d routes", n)
 			}
-			if got := names(spy.c.Nodes()); got != "spy" {
-				t.Errorf("the spy sees %s", got)
+			if n := spy.got.Load(); n != 0 {
+				t.Errorf("the spy got %d messages of the cluster", n)
 			}
 			for _, n := range ns {
 				if got := names(n.c.Nodes()); got != "a,b" {
 					t.Errorf("%s sees %s", n.c.Node(), got)
 				}
 			}
-			if n := onSpy.count(); n != 0 {
-				t.Errorf("the spy got %d frames of a's stream", n)
-			}
 		})
 	}
+}
+
+// spy is a NATS server that holds the cluster's secret and tries to route
+// to a node, with a client in it that hears every subject and claims to
+// be a node.
+type spy struct {
+	ns  *server.Server
+	nc  *nats.Conn
+	got atomic.Int64 // messages heard: anything is a leak
+}
+
+// startSpy starts it with the TLS files f as they are (nil: no TLS): an
+// attacker's server does not check its certificate as New does.
+func startSpy(t *testing.T, route string, f *TLSFiles) *spy {
+	t.Helper()
+	var nt *nodeTLS
+	if f != nil {
+		pair, err := tlscert.NewReloader(f.Cert, f.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool := x509.NewCertPool()
+		pem, _ := os.ReadFile(f.CA)
+		pool.AppendCertsFromPEM(pem)
+		nt = &nodeTLS{files: *f, pair: pair, pool: pool}
+	}
+	s := &spy{}
+	var err error
+	if s.ns, err = startEmbedded(&Options{Node: "spy", Secret: testSecret, Listen: "127.0.0.1:0", Routes: []string{route}}, nt, testLogger(t).With("node", "spy")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.ns.Shutdown(); s.ns.WaitForShutdown() })
+	if s.nc, err = nats.Connect("", nats.InProcessServer(s.ns), nats.Token(testSecret)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.nc.Close)
+	if _, err := s.nc.Subscribe(">", func(m *nats.Msg) {
+		if !strings.HasPrefix(m.Subject, "_INBOX.") && !(m.Subject == subjHeartbeat && strings.Contains(string(m.Data), `"spy"`)) {
+			s.got.Add(1)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// beat claims node "spy" to whoever hears it.
+func (s *spy) beat() {
+	b, _ := json.Marshal(heartbeat{Node: "spy", Started: time.Now()})
+	_ = s.nc.Publish(subjHeartbeat, b)
 }
 
 // issue is a node's TLS files: a certificate of ca for 127.0.0.1 (serial
@@ -209,6 +262,27 @@ func TestTLSReload(t *testing.T) {
 	if s := serial(); s != 2 {
 		t.Fatalf("serial %d after a failed reload, want 2 kept", s)
 	}
+	// A pair of another CA would cut the node off at its next route.
+	other := issue(t, testca.New(t, "stranger"), "a", 3)
+	copyFile(t, other.Cert, files.Cert)
+	copyFile(t, other.Key, files.Key)
+	if err := n.c.ReloadTLS(); !errors.Is(err, errNotOfTheCA) {
+		t.Fatalf("a pair of another CA: %v", err)
+	}
+	if s := serial(); s != 2 {
+		t.Fatalf("serial %d after a reload of another CA's pair, want 2 kept", s)
+	}
+}
+
+func copyFile(t testing.TB, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestTLSFilesRefused: a node whose TLS files are missing or are no CA
@@ -216,9 +290,11 @@ func TestTLSReload(t *testing.T) {
 func TestTLSFilesRefused(t *testing.T) {
 	ca := testca.New(t, "cluster")
 	good := issue(t, ca, "a", 1)
+	stranger := issue(t, testca.New(t, "stranger"), "a", 1)
 	for _, f := range []TLSFiles{
-		{Cert: good.Cert, Key: good.Key, CA: good.Key}, // a key where the CA should be
-		{Cert: good.Cert, Key: good.Cert, CA: good.CA}, // no key
+		{Cert: stranger.Cert, Key: stranger.Key, CA: good.CA}, // a pair the cluster's CA did not sign
+		{Cert: good.Cert, Key: good.Key, CA: good.Key},        // a key where the CA should be
+		{Cert: good.Cert, Key: good.Cert, CA: good.CA},        // no key
 		{Cert: good.Cert + ".missing", Key: good.Key, CA: good.CA},
 	} {
 		c, err := New(Options{Node: "a", Secret: testSecret, Listen: "127.0.0.1:0", TLS: &f, Logger: testLogger(t)})
