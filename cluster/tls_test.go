@@ -173,11 +173,7 @@ func TestTLSClientPort(t *testing.T) {
 	client := "127.0.0.1:" + strconv.Itoa(testpeer.FreePort(t))
 	startNode(t, Options{Node: "a", Secret: testSecret, Listen: "127.0.0.1:0", ClientListen: client, TLS: &files, Heartbeat: 200 * time.Millisecond})
 	tool := clientTLS(t, issue(t, ca, "tool", 2))
-	stranger := clientTLS(t, *forged(t, ca))
-	// Sent whatever CAs the server asks for (Go's client would send none).
-	strangerCert := stranger.Certificates[0]
-	stranger.Certificates = nil
-	stranger.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &strangerCert, nil }
+	stranger := forgedClient(t, ca)
 	noCert := tool.Clone()
 	noCert.GetClientCertificate, noCert.Certificates = nil, nil
 	for _, c := range []struct {
@@ -209,6 +205,17 @@ func TestTLSClientPort(t *testing.T) {
 	if cs, err := nc.TLSConnectionState(); err != nil || len(cs.PeerCertificates) == 0 || cs.PeerCertificates[0].Subject.CommonName != "a" {
 		t.Fatalf("tls state %v %v", cs, err)
 	}
+}
+
+// forgedClient is a client's TLS configuration that trusts the cluster's
+// CA and presents a certificate of another whatever CAs the server asks
+// for (Go's client would otherwise send none).
+func forgedClient(t testing.TB, ca *testca.CA) *tls.Config {
+	c := clientTLS(t, *forged(t, ca))
+	cert := c.Certificates[0]
+	c.Certificates = nil
+	c.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }
+	return c
 }
 
 // clientTLS is a NATS client's TLS configuration from a node's files.
