@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,7 +24,7 @@ func TestPeerClusterTLSExternalNATS(t *testing.T) {
 	ca := testca.New(t, "cluster")
 	srv := issue(t, ca, "nats", 100)
 	port := strconv.Itoa(testpeer.FreePort(t))
-	testpeer.Start(t, time.Minute, "nats-server", "-a", "127.0.0.1", "-p", port, "--auth", testSecret,
+	natsd := testpeer.Start(t, time.Minute, "nats-server", "-a", "127.0.0.1", "-p", port, "--auth", testSecret,
 		"--tlsverify", "--tlscert", srv.Cert, "--tlskey", srv.Key, "--tlscacert", srv.CA)
 	testpeer.WaitTCP(t, "127.0.0.1:"+port, 10*time.Second)
 	url := "nats://127.0.0.1:" + port
@@ -76,6 +77,9 @@ func TestPeerClusterTLSExternalNATS(t *testing.T) {
 	} else {
 		t.Logf("forged certificate: refused: %v", err)
 	}
+	testwait.For(t, 5*time.Second, "nats-server to log the forged certificate refused", func() bool {
+		return strings.Contains(natsd.Output(), "failed to verify client certificate")
+	})
 	if got := names(a.c.Nodes()); got != "a,b" {
 		t.Errorf("a sees %s", got)
 	}
