@@ -35,6 +35,7 @@ type Cluster struct {
 	o       Options
 	log     *slog.Logger
 	ns      *server.Server // nil with an external NATS
+	tls     *nodeTLS       // nil without cluster TLS
 	nc      *nats.Conn
 	started time.Time
 	nodes   nodeTable
@@ -69,9 +70,22 @@ func New(o Options) (*Cluster, error) {
 		nats.ReconnectHandler(func(*nats.Conn) { c.log.Info("cluster: nats reconnected") }),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { c.log.Warn("cluster: nats", "err", err) }),
 	}
+	if o.TLS != nil {
+		t, err := loadTLS(*o.TLS)
+		if err != nil {
+			return nil, fmt.Errorf("cluster: %w", err)
+		}
+		c.tls = t
+	}
 	url := o.NATSURL
+	if url != "" && c.tls != nil {
+		// Secure refuses a server that does not offer TLS (no downgrade)
+		// and verifies it against the cluster's CA only; the node's
+		// certificate answers the server's request for one.
+		opts = append(opts, nats.Secure(c.tls.config()))
+	}
 	if url == "" {
-		ns, err := startEmbedded(&c.o, o.Logger.With("layer", "nats"))
+		ns, err := startEmbedded(&c.o, c.tls, o.Logger.With("layer", "nats"))
 		if err != nil {
 			return nil, err
 		}
@@ -102,6 +116,20 @@ func (c *Cluster) RouteAddr() string {
 	}
 	return c.ns.ClusterAddr().String()
 }
+
+// ReloadTLS reads this node's certificate and key again (SIGHUP): new
+// routes and connections present them, established ones keep theirs. The
+// CA is not reloaded. A bad pair, or one the CA did not sign, keeps the
+// old one. Nil without TLS.
+func (c *Cluster) ReloadTLS() error {
+	if c.tls == nil {
+		return nil
+	}
+	return c.tls.reload()
+}
+
+// TLS reports whether the cluster's NATS traffic is under TLS.
+func (c *Cluster) TLS() bool { return c.tls != nil }
 
 func (c *Cluster) shutdownServer() {
 	if c.ns != nil {
@@ -142,7 +170,7 @@ func (c *Cluster) Serve(ctx context.Context) error {
 	if err := c.nc.FlushTimeout(5 * time.Second); err != nil {
 		return fmt.Errorf("cluster: nats: %w", err)
 	}
-	c.log.Info("cluster joined", "node", me, "nats", c.describe())
+	c.log.Info("cluster joined", "node", me, "nats", c.describe(), "tls", c.tls != nil)
 	c.beat(false)
 	c.imp.run(ctx)
 	c.exp.stopAll()

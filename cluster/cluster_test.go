@@ -72,7 +72,10 @@ func startNodesWith(t testing.TB, names []string, change func(i int, o *Options)
 func startNode(t testing.TB, o Options) *node {
 	t.Helper()
 	hub := media.NewHub(64, nil)
-	o.Hub, o.Logger = hub, testLogger(t).With("node", o.Node)
+	if o.Logger == nil {
+		o.Logger = testLogger(t)
+	}
+	o.Hub, o.Logger = hub, o.Logger.With("node", o.Node)
 	c, err := New(o)
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,10 @@ type Options struct {
 	Listen       string
 	Routes       []string
 	ClientListen string
-	Heartbeat    time.Duration
+	// TLS, when set, puts the routes, the client port and the connection
+	// to NATSURL under mutual TLS against TLS.CA (tls.go); nil = clear.
+	TLS       *TLSFiles
+	Heartbeat time.Duration
 	// RTMPURL is how clients reach this node (for the others' redirects);
 	// RedirectAbove the client connections above which Redirect sends new
 	// ones to the least loaded other node (0 = never).

@@ -16,8 +16,11 @@ const routeUser = "flashvox"
 
 // startEmbedded starts this node's NATS server: routes on o.Listen to
 // o.Routes, every client and route authenticated by o.Secret, no client
-// port beyond loopback unless o.ClientListen.
-func startEmbedded(o *Options, log *slog.Logger) (*server.Server, error) {
+// port beyond loopback unless o.ClientListen. With t, routes and the
+// client port take only mutual TLS against the cluster's CA (the node's
+// own in-process connection skips it: nats-server does not ask TLS of an
+// in-process client).
+func startEmbedded(o *Options, t *nodeTLS, log *slog.Logger) (*server.Server, error) {
 	host, port, err := splitPort(o.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("cluster.listen: %w", err)
@@ -46,6 +49,10 @@ func startEmbedded(o *Options, log *slog.Logger) (*server.Server, error) {
 		opts.Host, opts.Port = "127.0.0.1", server.RANDOM_PORT
 	} else if opts.Host, opts.Port, err = splitPort(o.ClientListen); err != nil {
 		return nil, fmt.Errorf("cluster.client_listen: %w", err)
+	}
+	if t != nil {
+		opts.Cluster.TLSConfig = t.config()
+		opts.TLSConfig, opts.TLSVerify = t.config(), true
 	}
 	for _, r := range o.Routes {
 		opts.Routes = append(opts.Routes, &url.URL{Scheme: "nats", User: url.UserPassword(routeUser, o.Secret), Host: r})

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -33,6 +34,18 @@ type Cluster struct {
 	// (nats CLI, monitoring); "" = none: the node talks to its embedded
 	// server in-process.
 	ClientListen string `yaml:"client_listen"`
+	// TLSCert and TLSKey are this node's PEM pair and TLSCA the PEM CA
+	// that signed every node's certificate: with the three, routes and
+	// the client port take only mutual TLS against TLSCA, and the
+	// connection to NATSURL verifies the server against it and presents
+	// the pair. The pair is read again on SIGHUP; the CA needs a restart.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	TLSCA   string `yaml:"tls_ca"`
+	// InsecurePlaintext lets the NATS traffic leave loopback without TLS
+	// (a route port, route, client port or NATSURL on another address):
+	// refused at start otherwise. For a private network you trust.
+	InsecurePlaintext bool `yaml:"insecure_plaintext"`
 	// Heartbeat is how often the node publishes its load; a node silent
 	// for three heartbeats is gone.
 	Heartbeat time.Duration `yaml:"heartbeat"`
@@ -110,6 +123,9 @@ func (c *Config) validateCluster() error {
 	if err := intRange("cluster.redirect_above", k.RedirectAbove, 0, 1_000_000)(); err != nil {
 		return err
 	}
+	if err := k.validateTLS(); err != nil {
+		return err
+	}
 	if k.NATSURL != "" {
 		u, err := url.Parse(k.NATSURL)
 		if err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "" {
@@ -118,18 +134,84 @@ func (c *Config) validateCluster() error {
 		if len(k.Routes) > 0 {
 			return &Error{Key: "cluster.routes", Msg: "routes are the embedded server's: leave them out with cluster.nats_url"}
 		}
+	} else {
+		if err := addr("cluster.listen", k.Listen)(); err != nil {
+			return err
+		}
+		if err := optAddr("cluster.client_listen", k.ClientListen)(); err != nil {
+			return err
+		}
+		for i, r := range k.Routes {
+			if err := addr(fmt.Sprintf("cluster.routes[%d]", i), r)(); err != nil {
+				return err
+			}
+		}
+	}
+	// Nothing is open by default once a listener leaves loopback: in
+	// clear, the secret and every stream would cross the network
+	// readable and forgeable by anyone on the path.
+	if key, a, ok := k.ClearBeyondLoopback(); ok && !k.InsecurePlaintext {
+		return &Error{Key: key, Msg: fmt.Sprintf("%s is beyond loopback and the cluster's NATS traffic would be in clear (the secret and every stream): "+
+			"set cluster.tls_cert, tls_key and tls_ca (docs/CLUSTER.md \"TLS between nodes\"), or cluster.insecure_plaintext: true on a private network", a)}
+	}
+	return nil
+}
+
+// validateTLS: the cluster's TLS is the three files or none (a lone one
+// is a typo that would otherwise leave the traffic in clear).
+func (k Cluster) validateTLS() error {
+	set := 0
+	for _, f := range []string{k.TLSCert, k.TLSKey, k.TLSCA} {
+		if f != "" {
+			set++
+		}
+	}
+	if set == 0 || set == 3 {
 		return nil
 	}
-	if err := addr("cluster.listen", k.Listen)(); err != nil {
-		return err
-	}
-	if err := optAddr("cluster.client_listen", k.ClientListen)(); err != nil {
-		return err
-	}
-	for i, r := range k.Routes {
-		if err := addr(fmt.Sprintf("cluster.routes[%d]", i), r)(); err != nil {
-			return err
+	for _, f := range []struct{ key, v string }{{"cluster.tls_cert", k.TLSCert}, {"cluster.tls_key", k.TLSKey}, {"cluster.tls_ca", k.TLSCA}} {
+		if f.v == "" {
+			return &Error{Key: f.key, Msg: "cluster.tls_cert, tls_key and tls_ca go together (this node's pair and the CA of every node's)"}
 		}
 	}
 	return nil
+}
+
+// TLS reports whether the cluster's NATS traffic is under TLS.
+func (k Cluster) TLS() bool { return k.TLSCert != "" }
+
+// ClearBeyondLoopback returns the first of the cluster's addresses whose
+// NATS traffic would leave loopback in clear (its key and host:port): the
+// route port, client port or a route of the embedded server, or a
+// nats:// NATSURL (tls:// is TLS with the system's CAs). ok is false with
+// the cluster's TLS, or when every address is loopback. An unset client
+// port is loopback (the embedded server's own choice).
+func (k Cluster) ClearBeyondLoopback() (key, hostPort string, ok bool) {
+	if k.TLS() {
+		return "", "", false
+	}
+	type at struct{ key, addr string }
+	var all []at
+	if k.NATSURL != "" {
+		u, err := url.Parse(k.NATSURL)
+		if err != nil || u.Scheme != "nats" {
+			return "", "", false
+		}
+		port := u.Port()
+		if port == "" {
+			port = "4222"
+		}
+		all = append(all, at{"cluster.nats_url", net.JoinHostPort(u.Hostname(), port)})
+	} else {
+		all = append(all, at{"cluster.listen", k.Listen}, at{"cluster.client_listen", k.ClientListen})
+		for i, r := range k.Routes {
+			all = append(all, at{fmt.Sprintf("cluster.routes[%d]", i), r})
+		}
+	}
+	for _, a := range all {
+		if a.addr != "" && !loopback(a.addr) {
+			return a.key, a.addr, true
+		}
+	}
+	return "", "", false
 }

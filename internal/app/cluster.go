@@ -47,8 +47,16 @@ func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, p *clus
 	if !cfg.Enabled {
 		return nil, nil
 	}
+	if key, addr, clear := cfg.ClearBeyondLoopback(); clear { // allowed by cluster.insecure_plaintext (config refuses it otherwise)
+		logger.Warn("cluster: NATS traffic beyond loopback in clear (cluster.insecure_plaintext): the secret and every stream are readable on that network",
+			"key", key, "addr", addr)
+	}
+	var tls *cluster.TLSFiles
+	if cfg.TLS() {
+		tls = &cluster.TLSFiles{Cert: cfg.TLSCert, Key: cfg.TLSKey, CA: cfg.TLSCA}
+	}
 	return cluster.New(cluster.Options{
-		Node: cfg.NodeName(), Secret: cfg.Secret, NATSURL: cfg.NATSURL,
+		Node: cfg.NodeName(), Secret: cfg.Secret, NATSURL: cfg.NATSURL, TLS: tls,
 		Listen: cfg.Listen, Routes: cfg.Routes, ClientListen: cfg.ClientListen, Heartbeat: cfg.Heartbeat,
 		RTMPURL: cfg.RTMPURL, RedirectAbove: cfg.RedirectAbove, HTTPURL: cfg.HTTPURL, RTMFPAddr: cfg.RTMFPAddr,
 		Hub: hub, Logger: logger.With("component", "cluster"),

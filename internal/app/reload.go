@@ -66,7 +66,7 @@ func (r *reloader) reload() {
 	r.log.Info("reload done")
 }
 
-// certs reads the TLS pairs (RTMPS/RTMPTS, HTTPS, SIP/TLS) again; a bad pair is
+// certs reads the TLS pairs (RTMPS/RTMPTS, HTTPS, SIP/TLS, cluster) again; a bad pair is
 // logged and the old one kept. New connections get the new certificate.
 func (r *reloader) certs() {
 	for key, c := range map[string]*tlscert.Reloader{"rtmp.tls_cert": r.srv.certs, "http.tls_cert": r.srv.httpCerts, "sip.tls_cert": r.srv.sipCerts} {
@@ -77,6 +77,13 @@ func (r *reloader) certs() {
 			r.log.Error("tls certificate reload failed, keeping the old one", "key", key, "err", err)
 		} else {
 			r.log.Info("tls certificate reloaded", "key", key)
+		}
+	}
+	if r.srv.cluster != nil && r.srv.cluster.TLS() {
+		if err := r.srv.cluster.ReloadTLS(); err != nil {
+			r.log.Error("tls certificate reload failed, keeping the old one", "key", "cluster.tls_cert", "err", err)
+		} else {
+			r.log.Info("tls certificate reloaded", "key", "cluster.tls_cert")
 		}
 	}
 }

@@ -116,6 +116,14 @@ func (r *Reloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error
 	return r.cert, nil
 }
 
+// GetClientCertificate is for tls.Config.GetClientCertificate: the same
+// pair presented when this side dials (cluster routes verify both ends).
+func (r *Reloader) GetClientCertificate(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.cert, nil
+}
+
 // Config returns a server tls.Config using r (TLS 1.2 and later). Session
 // tickets are off: rtmpdump 2.4 (librtmp on GnuTLS) fails its RTMPS
 // handshake when a TLS 1.3 NewSessionTicket arrives after the TLS handshake.
