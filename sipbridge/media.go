@@ -66,6 +66,9 @@ func (m *mediaBridge) run(ctx context.Context) error {
 		return fmt.Errorf("sip: publish %s: %w", m.pubKey, err)
 	}
 	defer pub.Close()
+	// The codec is known from the SDP: a WebRTC player that comes before
+	// the peer's first packet gets it too and passes the frames through.
+	pub.DeclareAudioCodec(c.ID)
 	frames := m.hub.NewQueue(writeQueue)
 	var sub *transcode.Subscription
 	// passing is sub for the writer, which counts pass-through frames.
