@@ -51,8 +51,8 @@ func g722PCM(t *testing.T, pkts [][]byte) []int16 {
 
 // TestPeerWHEPBeforeSIPAudio: sipp calls web user bob offering one codec
 // (G.711 or G.722); bob answers, and his WHEP player (offering Opus first,
-// as a browser does) opens before the phone's first RTP packet, when the
-// hub has no frame of the SIP leg yet. The player still gets the leg's
+// as a browser does) opens between the bridge's 200 OK and sipp's ACK,
+// before any RTP, when the hub has no frame of the SIP leg yet. The player still gets the leg's
 // negotiated codec: every frame passes through (none transcoded) and the
 // phone's tone is heard.
 func TestPeerWHEPBeforeSIPAudio(t *testing.T) {
@@ -74,7 +74,9 @@ func TestPeerWHEPBeforeSIPAudio(t *testing.T) {
 			}
 			defer rtpConn.Close()
 			port := strconv.Itoa(rtpConn.LocalAddr().(*net.UDPAddr).Port)
-			scen := sippScenario(t, "uac_rtp.xml", "RTPPORT", port, "OFFER_FORMATS", tc.formats, "OFFER_RTPMAP", tc.rtpmap, "HOLD_MS", "8000")
+			scen := sippScenario(t, "uac_rtp.xml", "RTPPORT", port, "OFFER_FORMATS", tc.formats, "OFFER_RTPMAP", tc.rtpmap, "HOLD_MS", "8000",
+				// The ACK comes 2 s after the 200 OK: the player opens meanwhile.
+				`<recv response="200" rtd="true" crlf="true"/>`, `<recv response="200" rtd="true" crlf="true"/><pause milliseconds="2000"/>`)
 			e := startEnv(t, func(o *Options) { o.RTPTimeout = 30 * time.Second })
 			srv, base := startWebRTC(t, e)
 			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
@@ -96,8 +98,8 @@ func TestPeerWHEPBeforeSIPAudio(t *testing.T) {
 			}
 			testwait.For(t, 5*time.Second, "the SIP leg published", func() bool { return e.hub.Published("phone/" + acc.GetString("play")) })
 			heard := pionPlayOffering(t, tc.c, []pionCodec{pionOpus, tc.c}, base+"/phone/"+acc.GetString("play")+"/whep", "bob")
-			if n := e.bridge.Stats.RTPIn.Load(); n != 0 {
-				t.Fatalf("the phone sent %d RTP packets before the player came", n)
+			if n, a := e.bridge.Stats.RTPIn.Load(), e.bridge.Stats.Active.Load(); n != 0 || a != 0 {
+				t.Fatalf("the player came after the call was set up: %d RTP packets in, %d calls established", n, a)
 			}
 
 			// The phone's side: the bridge's RTP address is learnt from its
