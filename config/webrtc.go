@@ -33,6 +33,16 @@ type WebRTC struct {
 	TURNListen string        `yaml:"turn_listen"`
 	TURNSecret string        `yaml:"turn_secret"`
 	TURNTTL    time.Duration `yaml:"turn_ttl"`
+	// TURNTCPListen and TURNSListen run the same TURN server over TCP and
+	// over TLS (the certificate of http.tls_cert, else rtmp.tls_cert) on
+	// these TCP host:ports; "" = off. TURNSHost is the host of the
+	// advertised turns: URL (the certificate's name); "" = the public or
+	// ICE address. TURNIdleTimeout closes a TCP/TLS connection silent
+	// that long.
+	TURNTCPListen   string        `yaml:"turn_tcp_listen"`
+	TURNSListen     string        `yaml:"turns_listen"`
+	TURNSHost       string        `yaml:"turns_host"`
+	TURNIdleTimeout time.Duration `yaml:"turn_idle_timeout"`
 	// UDPPorts is the sessions' UDP port range "MIN-MAX" (a firewall
 	// opening); "" lets the system choose.
 	UDPPorts string `yaml:"udp_ports"`
@@ -111,16 +121,8 @@ func (c *Config) validateWebRTC() error {
 			return &Error{Key: "webrtc.stun_listen", Msg: fmt.Sprintf("must be IP:PORT (UDP), e.g. 0.0.0.0:3478, got %q", w.STUNListen)}
 		}
 	}
-	if w.TURNListen != "" {
-		if _, err := netip.ParseAddrPort(w.TURNListen); err != nil {
-			return &Error{Key: "webrtc.turn_listen", Msg: fmt.Sprintf("must be IP:PORT (UDP), e.g. 0.0.0.0:3478, got %q", w.TURNListen)}
-		}
-		if err := durRange("webrtc.turn_ttl", w.TURNTTL, time.Minute, 7*24*time.Hour)(); err != nil {
-			return err
-		}
-		if w.TURNSecret != "" && len(w.TURNSecret) < 16 {
-			return &Error{Key: "webrtc.turn_secret", Msg: "must be at least 16 characters (or \"\": a random one per start)"}
-		}
+	if err := c.validateTURN(); err != nil {
+		return err
 	}
 	for i, u := range w.ICEServers {
 		if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "stuns:") {
@@ -146,6 +148,46 @@ func validateWebRTCCodecs(cs []string) error {
 		if slices.Contains(cs[:i], c) {
 			return &Error{Key: "webrtc.codecs", Msg: fmt.Sprintf("%q named twice", c)}
 		}
+	}
+	return nil
+}
+
+// validateTURN checks the built-in TURN server's listeners and
+// credentials: each listener IP:PORT, turns_listen only with a
+// certificate to serve (http.tls_cert or rtmp.tls_cert).
+func (c *Config) validateTURN() error {
+	w := c.WebRTC
+	for _, l := range []struct{ key, addr, what string }{
+		{"webrtc.turn_listen", w.TURNListen, "UDP), e.g. 0.0.0.0:3478"},
+		{"webrtc.turn_tcp_listen", w.TURNTCPListen, "TCP), e.g. 0.0.0.0:3478"},
+		{"webrtc.turns_listen", w.TURNSListen, "TCP), e.g. 0.0.0.0:5349"},
+	} {
+		if l.addr == "" {
+			continue
+		}
+		if _, err := netip.ParseAddrPort(l.addr); err != nil {
+			return &Error{Key: l.key, Msg: fmt.Sprintf("must be IP:PORT (%s, got %q", l.what, l.addr)}
+		}
+	}
+	if w.TURNListen == "" && w.TURNTCPListen == "" && w.TURNSListen == "" {
+		return nil
+	}
+	if w.TURNSListen != "" && c.HTTP.TLSCert == "" && c.RTMP.TLSCert == "" {
+		return &Error{Key: "webrtc.turns_listen", Msg: "needs a certificate: set http.tls_cert (or rtmp.tls_cert), whose pair it serves"}
+	}
+	if w.TURNSHost != "" && (strings.ContainsAny(w.TURNSHost, ":/?#@ ") || len(w.TURNSHost) > 253) {
+		return &Error{Key: "webrtc.turns_host", Msg: fmt.Sprintf("must be a host name (or IPv4 address) without port, got %q", w.TURNSHost)}
+	}
+	for _, check := range []func() error{
+		durRange("webrtc.turn_ttl", w.TURNTTL, time.Minute, 7*24*time.Hour),
+		durRange("webrtc.turn_idle_timeout", w.TURNIdleTimeout, 5*time.Second, time.Hour),
+	} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	if w.TURNSecret != "" && len(w.TURNSecret) < 16 {
+		return &Error{Key: "webrtc.turn_secret", Msg: "must be at least 16 characters (or \"\": a random one per start)"}
 	}
 	return nil
 }

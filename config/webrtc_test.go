@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -51,8 +52,15 @@ func TestWebRTCValidate(t *testing.T) {
 		{"FLASHVOX_WEBRTC_STUN_LISTEN=stun.example.org:3478", "webrtc.stun_listen"},
 		{"FLASHVOX_WEBRTC_STUN_LISTEN=127.0.0.1", "webrtc.stun_listen"},
 		{"FLASHVOX_WEBRTC_TURN_LISTEN=turn.example.org:3478", "webrtc.turn_listen"},
+		{"FLASHVOX_WEBRTC_TURN_TCP_LISTEN=127.0.0.1", "webrtc.turn_tcp_listen"},
+		{"FLASHVOX_WEBRTC_TURNS_LISTEN=turn.example.org:5349", "webrtc.turns_listen"},
+		// turns_listen serves http.tls_cert's (or rtmp.tls_cert's) pair: none here.
+		{"FLASHVOX_WEBRTC_TURNS_LISTEN=127.0.0.1:5349", "webrtc.turns_listen"},
+		{"FLASHVOX_WEBRTC_TURN_TCP_LISTEN=127.0.0.1:3478\nFLASHVOX_WEBRTC_TURN_IDLE_TIMEOUT=1s", "webrtc.turn_idle_timeout"},
+		{"FLASHVOX_WEBRTC_TURN_TCP_LISTEN=127.0.0.1:3478\nFLASHVOX_WEBRTC_TURNS_HOST=turn.example.org:5349", "webrtc.turns_host"},
+		{"FLASHVOX_WEBRTC_TURN_TCP_LISTEN=127.0.0.1:3478\nFLASHVOX_WEBRTC_TURN_SECRET=short", "webrtc.turn_secret"},
 	} {
-		_, err := Load("", []string{c.env})
+		_, err := Load("", strings.Split(c.env, "\n"))
 		var ce *Error
 		if !errors.As(err, &ce) || ce.Key != c.key {
 			t.Errorf("%s: %v, want an error on %s", c.env, err, c.key)
@@ -97,5 +105,17 @@ func TestWebRTCCodecs(t *testing.T) {
 	c, err := Load("", nil)
 	if err != nil || !slices.Equal(c.WebRTC.Codecs, []string{"opus", "pcmu", "pcma", "g722"}) {
 		t.Fatalf("default codecs %q, %v", c.WebRTC.Codecs, err)
+	}
+}
+
+// TestTURNSWithCert: turns_listen is accepted with the HTTPS pair set.
+func TestTURNSWithCert(t *testing.T) {
+	c, err := Load("", []string{"FLASHVOX_WEBRTC_TURNS_LISTEN=127.0.0.1:5349", "FLASHVOX_WEBRTC_TURNS_HOST=turn.example.org",
+		"FLASHVOX_HTTP_TLS_LISTEN=127.0.0.1:8443", "FLASHVOX_HTTP_TLS_CERT=/x/cert.pem", "FLASHVOX_HTTP_TLS_KEY=/x/key.pem"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WebRTC.TURNIdleTimeout != time.Minute {
+		t.Fatalf("turn_idle_timeout default %v", c.WebRTC.TURNIdleTimeout)
 	}
 }

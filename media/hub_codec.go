@@ -15,3 +15,17 @@ func (h *Hub) AudioCodec(key string) codec.ID {
 	}
 	return codec.ID(s.audioCodec.Load())
 }
+
+// DeclareAudioCodec tells the hub the codec this publisher's audio will be
+// in before its first frame, when the publisher knows it in advance (a SIP
+// leg's codec, agreed in the SDP at call set-up): AudioCodec answers it at
+// once, so a WebRTC player that arrives before the first frame is given
+// the stream in its own codec and passes it through. A frame in another
+// codec replaces it, as it would a previous frame's; call it before
+// the first Write.
+func (p *Publisher) DeclareAudioCodec(id codec.ID) {
+	if id == 0 || p.closed.Load() {
+		return
+	}
+	p.s.audioCodec.Store(uint32(id))
+}

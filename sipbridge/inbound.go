@@ -147,14 +147,27 @@ wait:
 			}
 		}
 	}
+	// The caller's stream is published, in the codec the answer will
+	// name, before the 200 OK: the user may play it (a page's WHEP) while
+	// the ACK is on its way, and is given that codec to pass through.
+	pub, err := b.opts.Hub.Publish(acc.Publish)
+	if err != nil {
+		log.Info("sip call's stream taken", "err", err)
+		_ = x.Hangup("publish_failed")
+		b.respond(o, 500, "Server Internal Error", log)
+		return
+	}
+	pub.DeclareAudioCodec(o.Chooses(codecs, b.legs.answeredCodec(id)))
 	ch, err := o.AnswerWith(codecs, b.legs.answeredCodec(id))
 	if err != nil {
+		pub.Close()
 		log.Info("sip answer failed", "err", err)
 		_ = x.Hangup(callReason(err))
 		return
 	}
 	log.Info("sip call established", "codec", ch.Codec().ID)
-	b.bridge(ch, acc.Publish, acc.Play, q, gatewayParty{x}, legMeta{call: id, direction: "in", peer: from, party: user, started: started}, log)
+	meta := legMeta{call: id, direction: "in", peer: from, party: user, started: started}
+	b.bridgeLive(ch, b.startMediaOn(ch, pub, acc.Publish, acc.Play, gatewayParty{x}, log), q, gatewayParty{x}, meta, log)
 }
 
 // runSIPEcho answers (the first of codecs offered) and sends every audio

@@ -24,8 +24,13 @@ import (
 // playKey is subscribed transcoded to the negotiated codec and sent as RTP.
 // DTMF travels as RFC 4733 events both ways.
 type mediaBridge struct {
-	ch      channel
-	hub     *media.Hub
+	ch  channel
+	hub *media.Hub
+	// pub, when set, is pubKey already published (an answered INVITE
+	// publishes before its 200 OK: the ACK may take a round trip, and a
+	// page's WHEP must find the stream and its codec meanwhile); run
+	// takes it over and closes it.
+	pub     *media.Publisher
 	tc      Transcoder
 	pubKey  string
 	playKey string
@@ -61,11 +66,17 @@ const writeQueue = 50
 // the timeout; it returns which.
 func (m *mediaBridge) run(ctx context.Context) error {
 	c := m.ch.Codec()
-	pub, err := m.hub.Publish(m.pubKey)
-	if err != nil {
-		return fmt.Errorf("sip: publish %s: %w", m.pubKey, err)
+	pub := m.pub
+	if pub == nil {
+		var err error
+		if pub, err = m.hub.Publish(m.pubKey); err != nil {
+			return fmt.Errorf("sip: publish %s: %w", m.pubKey, err)
+		}
 	}
 	defer pub.Close()
+	// The codec is known from the SDP: a WebRTC player that comes before
+	// the peer's first packet gets it too and passes the frames through.
+	pub.DeclareAudioCodec(c.ID)
 	frames := m.hub.NewQueue(writeQueue)
 	var sub *transcode.Subscription
 	// passing is sub for the writer, which counts pass-through frames.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/media"
 )
 
 // hangupTimeout bounds sending BYE.
@@ -132,9 +133,15 @@ func (l *liveMedia) stop() {
 // ("" until the answer, for early media) sent to it; p is told its DTMF
 // and holds.
 func (b *Bridge) startMedia(ch channel, pubKey, playKey string, p party, log *slog.Logger) *liveMedia {
+	return b.startMediaOn(ch, nil, pubKey, playKey, p, log)
+}
+
+// startMediaOn is startMedia with pubKey already published as pub (nil:
+// not yet).
+func (b *Bridge) startMediaOn(ch channel, pub *media.Publisher, pubKey, playKey string, p party, log *slog.Logger) *liveMedia {
 	b.Stats.established(ch.Codec().ID)
 	m := &mediaBridge{
-		ch: ch, hub: b.opts.Hub, tc: b.opts.Transcoder, pubKey: pubKey, playKey: playKey,
+		ch: ch, hub: b.opts.Hub, tc: b.opts.Transcoder, pub: pub, pubKey: pubKey, playKey: playKey,
 		timeout: b.opts.RTPTimeout, jitter: b.opts.JitterBuffer, stats: &b.Stats, log: log,
 		dtmf:     make(chan string, 8),
 		answered: make(chan string, 1),

@@ -202,7 +202,20 @@ func pionPublish(t *testing.T, ctx context.Context, c pionCodec, url, bearer str
 // payloads received so far.
 func pionPlay(t *testing.T, c pionCodec, url, bearer string) func() [][]byte {
 	t.Helper()
-	pc, err := pionAPI(t, c).NewPeerConnection(pionwebrtc.Configuration{})
+	return pionPlayOffering(t, c, []pionCodec{c}, url, bearer)
+}
+
+// pionPlayOffering is pionPlay with an offer of several codecs, best
+// first (a browser's: Opus, then G.711…); it keeps c's payloads only.
+func pionPlayOffering(t *testing.T, c pionCodec, offer []pionCodec, url, bearer string) func() [][]byte {
+	t.Helper()
+	m := &pionwebrtc.MediaEngine{}
+	for _, o := range offer {
+		if err := m.RegisterCodec(o.params, pionwebrtc.RTPCodecTypeAudio); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pc, err := pionAPIWith(t, m).NewPeerConnection(pionwebrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,5 +56,15 @@ func (o *diagoOffer) AnswerWith(pref []codec.ID, passThrough codec.ID) (channel,
 	return o.answer(list)
 }
 
+// Chooses is AnswerWith's codec, answered nothing.
+func (o *diagoOffer) Chooses(pref []codec.ID, passThrough codec.ID) codec.ID {
+	body := o.d.InviteRequest.Body()
+	if !sdpSafe(body) {
+		return 0
+	}
+	_, id, _ := answerList(sdpCodecs(body), pref, passThrough)
+	return id
+}
+
 // Offered are our codecs among the INVITE's, in its order.
 func (o *diagoOffer) Offered() []codec.ID { return offeredIDs(sdpCodecs(o.d.InviteRequest.Body())) }

@@ -105,6 +105,9 @@ type offer interface {
 	// AnswerWith answers with the first codec of pref that the INVITE
 	// offers, passThrough (when not 0) before the others; none: 488.
 	AnswerWith(pref []codec.ID, passThrough codec.ID) (channel, error)
+	// Chooses is the codec AnswerWith(pref, passThrough) would answer
+	// with, 0 if none (it would refuse).
+	Chooses(pref []codec.ID, passThrough codec.ID) codec.ID
 	// Offered are our codecs among the INVITE's, in its order.
 	Offered() []codec.ID
 	Respond(code int, reason string, headers ...[2]string) error

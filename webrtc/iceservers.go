@@ -68,7 +68,11 @@ func (s *Server) setLinks(h http.Header, turnID string) {
 	if s.turn == nil || turnID == "" {
 		return
 	}
-	if l, err := s.turn.link(turnID); err == nil {
+	ls, err := s.turn.links(turnID)
+	if err != nil {
+		return
+	}
+	for _, l := range ls {
 		h.Add("Link", l)
 	}
 }

@@ -2,6 +2,7 @@ package webrtc
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"slices"
@@ -92,6 +93,22 @@ type Options struct {
 	TURNListen string
 	TURNSecret string
 	TURNTTL    time.Duration
+	// TURNTCPListen and TURNTLSListen, when set (host:port), carry the
+	// same TURN server over TCP and over TLS (TURNTLS: the certificate,
+	// required with TURNTLSListen), for browsers whose network lets only
+	// TCP (or only TLS) out: turn:HOST:PORT?transport=tcp and
+	// turns:TURNTLSHost:PORT?transport=tcp, same credentials, same relay
+	// restriction; relays themselves are UDP (RFC 6062 TCP relays are
+	// not offered). Connections are bounded as sessions are
+	// (MaxSessions in all, MaxSessionsPerIP from one address, per
+	// listener) and closed after TURNIdleTimeout without a byte
+	// (default DefaultTURNIdleTimeout). TURNTLSHost is the turns: URL's
+	// host, the name the certificate is for; "" is the advertised IP.
+	TURNTCPListen   string
+	TURNTLSListen   string
+	TURNTLS         *tls.Config
+	TURNTLSHost     string
+	TURNIdleTimeout time.Duration
 	// UDPPortMin..UDPPortMax is the range of the sessions' UDP ports;
 	// 0, 0 lets the system choose.
 	UDPPortMin, UDPPortMax uint16
@@ -127,6 +144,9 @@ func (o *Options) defaults() {
 	}
 	if o.ConnectTimeout == 0 {
 		o.ConnectTimeout = 10 * time.Second
+	}
+	if o.TURNIdleTimeout == 0 {
+		o.TURNIdleTimeout = DefaultTURNIdleTimeout
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -31,3 +31,24 @@ func TestWHEPPicksTheStreamsCodec(t *testing.T) {
 		t.Fatal("a stream that does not exist has a codec")
 	}
 }
+
+// TestWHEPPicksTheDeclaredCodec: a player that arrives before the
+// stream's first frame gets the codec its publisher declared (a SIP leg's
+// negotiated codec) rather than Opus, and every frame passes through.
+func TestWHEPPicksTheDeclaredCodec(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{})
+	pub, err := e.st.Hub.Publish("live/leg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	pub.DeclareAudioCodec(codec.PCMU)
+	p := playRTP(t, codecAPI(t, pionOpus, pionPCMU), e.url+"/live/leg/whep")
+	publishFrames(t, pub, codec.PCMU, 8000, numbered, func() bool { return len(p.got()) >= 20 })
+	if n, all := len(p.of(uint8(pionPCMU.pt))), len(p.got()); n != all {
+		t.Fatalf("%d of %d packets in PCMU", n, all)
+	}
+	if e.srv.Stats.PassedThrough.Load() == 0 || e.srv.Stats.Transcoded.Load() != 0 {
+		t.Fatalf("passed through %d, transcoded %d", e.srv.Stats.PassedThrough.Load(), e.srv.Stats.Transcoded.Load())
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"slices"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -20,26 +19,38 @@ const turnRealm = "flashvox"
 // DefaultTURNTTL is how long TURN credentials stay valid by default.
 const DefaultTURNTTL = time.Hour
 
-// turnRelay is the built-in TURN server (Options.TURNListen): a relay for
+// DefaultTURNIdleTimeout closes a TURN/TCP or TURN/TLS connection that
+// sends nothing for this long: a relay in use carries ICE consent checks
+// every few seconds (RFC 7675), an allocation refreshes within minutes,
+// and an idle connection holds a slot of the per-address bound.
+const DefaultTURNIdleTimeout = 60 * time.Second
+
+// turnRelay is the built-in TURN server (Options.TURNListen, over UDP;
+// TURNTCPListen and TURNTLSListen, over TCP and TLS): a relay for
 // browsers that cannot reach the server's media port over UDP directly.
 // It relays to this server's own ICE addresses only (the permission
 // handler refuses every other peer), so it cannot be used to reach anyone
 // else. Credentials follow the TURN REST API convention: username
 // "EXPIRY:ID", password base64(HMAC-SHA1(secret, username)), issued only
-// in answers to requests that passed Access.
+// in answers to requests that passed Access; one pair serves every
+// transport.
 type turnRelay struct {
-	srv    *turn.Server
-	conn   net.PacketConn
-	secret string
-	ttl    time.Duration
-	url    string // turn:HOST:PORT?transport=udp as clients reach it
+	srv      *turn.Server
+	udp      net.PacketConn // nil unless TURNListen
+	tcp, tls *turnListener  // nil unless TURNTCPListen, TURNTLSListen
+	secret   string
+	ttl      time.Duration
+	urls     []string // as clients reach them: turn:…?transport=udp, turn:…?transport=tcp, turns:…
 }
 
-// startTURN opens the TURN server when Options.TURNListen is set.
+// startTURN opens the TURN server when one of its listeners is set.
 func (s *Server) startTURN() error {
 	o := &s.o
-	if o.TURNListen == "" {
+	if o.TURNListen == "" && o.TURNTCPListen == "" && o.TURNTLSListen == "" {
 		return nil
+	}
+	if o.TURNTLSListen != "" && o.TURNTLS == nil {
+		return fmt.Errorf("webrtc: turn tls listen %s: no certificate", o.TURNTLSListen)
 	}
 	secret := o.TURNSecret
 	if secret == "" {
@@ -51,12 +62,7 @@ func (s *Server) startTURN() error {
 	if ttl <= 0 {
 		ttl = DefaultTURNTTL
 	}
-	conn, err := net.ListenPacket("udp", o.TURNListen)
-	if err != nil {
-		return fmt.Errorf("webrtc: turn listen: %w", err)
-	}
-	relayIP := net.ParseIP(o.ICEAddress)
-	peers := []net.IP{relayIP}
+	peers := []net.IP{net.ParseIP(o.ICEAddress)}
 	advertised := o.ICEAddress
 	for _, p := range o.publicIPs() {
 		peers = append(peers, net.ParseIP(p))
@@ -64,39 +70,97 @@ func (s *Server) startTURN() error {
 	if ips := o.publicIPs(); len(ips) > 0 {
 		advertised = ips[0]
 	}
-	maxAlloc := o.MaxSessions
-	// The quota is asked on the TURN server's own read goroutine, which may
-	// run before NewServer has returned: it reads the server through an
-	// atomic, not s.turn (set below). Before that no relay exists.
-	var running atomic.Pointer[turn.Server]
-	quota := func(string, string, net.Addr) bool {
-		t := running.Load()
-		return t == nil || t.AllocationCount() < maxAlloc
+	// Every transport's relays are UDP sockets on the ICE address, and
+	// may reach only the server's own ICE addresses.
+	relays := func() turn.RelayAddressGenerator {
+		return &turn.RelayAddressGeneratorStatic{RelayAddress: net.ParseIP(advertised), Address: o.ICEAddress}
 	}
-	srv, err := turn.NewServer(turn.ServerConfig{
-		Realm:         turnRealm,
-		AuthHandler:   turn.LongTermTURNRESTAuthHandler(secret, nil),
-		LoggerFactory: quietLogs{},
-		QuotaHandler:  quota,
-		PacketConnConfigs: []turn.PacketConnConfig{{
-			PacketConn: conn,
-			RelayAddressGenerator: &turn.RelayAddressGeneratorStatic{
-				RelayAddress: net.ParseIP(advertised), Address: o.ICEAddress,
-			},
-			PermissionHandler: func(_ net.Addr, peer net.IP) bool {
-				return slices.ContainsFunc(peers, peer.Equal)
-			},
-		}},
-	})
+	permit := func(_ net.Addr, peer net.IP) bool { return slices.ContainsFunc(peers, peer.Equal) }
+	t := &turnRelay{secret: secret, ttl: ttl}
+	cfg := turn.ServerConfig{Realm: turnRealm, AuthHandler: turn.LongTermTURNRESTAuthHandler(secret, quietLogs{}.NewLogger("turn")), LoggerFactory: quietLogs{}}
+	if err := t.listen(o, advertised); err != nil {
+		return err
+	}
+	if t.udp != nil {
+		cfg.PacketConnConfigs = []turn.PacketConnConfig{{PacketConn: t.udp, RelayAddressGenerator: relays(), PermissionHandler: permit}}
+	}
+	for _, l := range []*turnListener{t.tcp, t.tls} {
+		if l != nil {
+			cfg.ListenerConfigs = append(cfg.ListenerConfigs, turn.ListenerConfig{Listener: l.outer, RelayAddressGenerator: relays(), PermissionHandler: permit})
+		}
+	}
+	// A browser allocates once per advertised TURN URL: the bound on
+	// relays in all grows with the transports offered. The quota is asked
+	// on the TURN server's own read goroutines, which may run before
+	// NewServer has returned: it reads the server through an atomic, not
+	// s.turn (set below). Before that no relay exists.
+	maxAlloc := o.MaxSessions * (len(cfg.PacketConnConfigs) + len(cfg.ListenerConfigs))
+	var running atomic.Pointer[turn.Server]
+	cfg.QuotaHandler = func(string, string, net.Addr) bool {
+		srv := running.Load()
+		return srv == nil || srv.AllocationCount() < maxAlloc
+	}
+	srv, err := turn.NewServer(cfg)
 	if err != nil {
-		_ = conn.Close()
+		t.closeListeners()
 		return fmt.Errorf("webrtc: turn: %w", err)
 	}
 	running.Store(srv)
-	port := conn.LocalAddr().(*net.UDPAddr).Port
-	s.turn = &turnRelay{srv: srv, conn: conn, secret: secret, ttl: ttl,
-		url: "turn:" + net.JoinHostPort(advertised, strconv.Itoa(port)) + "?transport=udp"}
+	t.srv = srv
+	s.turn = t
 	return nil
+}
+
+// listen opens t's sockets and names their URLs, host being the address
+// clients reach (the first public IP, else the ICE address).
+func (t *turnRelay) listen(o *Options, host string) error {
+	url := func(scheme, h string, a net.Addr, transport string) string {
+		_, port, _ := net.SplitHostPort(a.String())
+		return scheme + ":" + net.JoinHostPort(h, port) + "?transport=" + transport
+	}
+	if o.TURNListen != "" {
+		conn, err := net.ListenPacket("udp", o.TURNListen)
+		if err != nil {
+			return fmt.Errorf("webrtc: turn listen: %w", err)
+		}
+		t.udp = conn
+		t.urls = append(t.urls, url("turn", host, conn.LocalAddr(), "udp"))
+	}
+	if o.TURNTCPListen != "" {
+		l, err := listenTURNStream(o.TURNTCPListen, nil, o)
+		if err != nil {
+			t.closeListeners()
+			return fmt.Errorf("webrtc: turn tcp listen: %w", err)
+		}
+		t.tcp = l
+		t.urls = append(t.urls, url("turn", host, l.Addr(), "tcp"))
+	}
+	if o.TURNTLSListen != "" {
+		l, err := listenTURNStream(o.TURNTLSListen, o.TURNTLS, o)
+		if err != nil {
+			t.closeListeners()
+			return fmt.Errorf("webrtc: turn tls listen: %w", err)
+		}
+		t.tls = l
+		h := host
+		if o.TURNTLSHost != "" {
+			h = o.TURNTLSHost
+		}
+		t.urls = append(t.urls, url("turns", h, l.Addr(), "tcp"))
+	}
+	return nil
+}
+
+// closeListeners closes what listen opened, before the TURN server owns it.
+func (t *turnRelay) closeListeners() {
+	if t.udp != nil {
+		_ = t.udp.Close()
+	}
+	for _, l := range []*turnListener{t.tcp, t.tls} {
+		if l != nil {
+			_ = l.outer.Close()
+		}
+	}
 }
 
 // TURNAllocations is the number of open TURN relays.
@@ -110,26 +174,59 @@ func (s *Server) turnAllocations() int {
 	return s.turn.srv.AllocationCount()
 }
 
-// TURNAddr is the built-in TURN server's socket address, nil when off.
+// TURNAddr is the built-in TURN server's UDP socket address, nil when off.
 func (s *Server) TURNAddr() net.Addr {
+	if s.turn == nil || s.turn.udp == nil {
+		return nil
+	}
+	return s.turn.udp.LocalAddr()
+}
+
+// TURNTCPAddr and TURNTLSAddr are the TURN server's TCP and TLS listening
+// addresses, nil when off.
+func (s *Server) TURNTCPAddr() net.Addr { return s.turnStreamAddr(false) }
+
+// TURNTLSAddr: see TURNTCPAddr.
+func (s *Server) TURNTLSAddr() net.Addr { return s.turnStreamAddr(true) }
+
+func (s *Server) turnStreamAddr(tls bool) net.Addr {
 	if s.turn == nil {
 		return nil
 	}
-	return s.turn.conn.LocalAddr()
+	l := s.turn.tcp
+	if tls {
+		l = s.turn.tls
+	}
+	if l == nil {
+		return nil
+	}
+	return l.Addr()
 }
 
-// link is the Link header value of fresh credentials for id (RFC 9725
-// §4.6: username, credential, credential-type).
-func (t *turnRelay) link(id string) (string, error) {
+// links are the Link header values of fresh credentials for id, one per
+// transport (RFC 9725 §4.6: username, credential, credential-type).
+func (t *turnRelay) links(id string) ([]string, error) {
 	user, pass, err := turn.GenerateLongTermTURNRESTCredentials(t.secret, id, t.ttl)
 	if err != nil {
-		return "", fmt.Errorf("webrtc: turn credentials: %w", err)
+		return nil, fmt.Errorf("webrtc: turn credentials: %w", err)
 	}
-	return fmt.Sprintf(`<%s>; rel="ice-server"; username="%s"; credential="%s"; credential-type="password"`,
-		t.url, user, pass), nil
+	out := make([]string, 0, len(t.urls))
+	for _, u := range t.urls {
+		out = append(out, fmt.Sprintf(`<%s>; rel="ice-server"; username="%s"; credential="%s"; credential-type="password"`, u, user, pass))
+	}
+	return out, nil
 }
 
-func (t *turnRelay) close() { _ = t.srv.Close() }
+// close stops the server: its sockets, the stream listeners and every
+// connection they accepted (pion/turn closes only the listeners).
+func (t *turnRelay) close() {
+	_ = t.srv.Close()
+	for _, l := range []*turnListener{t.tcp, t.tls} {
+		if l != nil {
+			l.closeAll()
+		}
+	}
+}
 
 // quietLogs keeps pion/turn's own logging off (it would log per packet
 // trouble a client can cause at will); refusals show in the answers.

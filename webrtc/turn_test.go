@@ -42,14 +42,21 @@ func turnCreds(t *testing.T, url string) (uri, user, pass string) {
 func TestTURNRelay(t *testing.T) {
 	e := startEdge(t, nil, fvrtc.Options{TURNListen: "127.0.0.1:0"})
 	uri, user, pass := turnCreds(t, e.url+"/live/r/whep")
-	pub, err := e.st.Hub.Publish("live/r")
+	playRelayed(t, e, "live/r", pionwebrtc.ICEServer{URLs: []string{uri}, Username: user, Credential: pass})
+}
+
+// playRelayed plays key through a pion player allowed only relay
+// candidates of ice, and checks the frames came over a relay.
+func playRelayed(t *testing.T, e *edge, key string, ice pionwebrtc.ICEServer) {
+	t.Helper()
+	pub, err := e.st.Hub.Publish(key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pub.Close()
 	api := codecAPI(t, pionPCMU)
 	pc, err := api.NewPeerConnection(pionwebrtc.Configuration{
-		ICEServers:         []pionwebrtc.ICEServer{{URLs: []string{uri}, Username: user, Credential: pass}},
+		ICEServers:         []pionwebrtc.ICEServer{ice},
 		ICETransportPolicy: pionwebrtc.ICETransportPolicyRelay,
 	})
 	if err != nil {
@@ -72,7 +79,7 @@ func TestTURNRelay(t *testing.T) {
 			p.mu.Unlock()
 		}
 	})
-	negotiate(t, pc, e.url+"/live/r/whep")
+	negotiate(t, pc, e.url+"/"+key+"/whep")
 	publishFrames(t, pub, codec.PCMU, 8000, numbered, func() bool { return len(p.got()) >= 10 })
 	pair, err := tr.Receiver().Transport().ICETransport().GetSelectedCandidatePair()
 	if err != nil || pair == nil || pair.Local.Typ != pionwebrtc.ICECandidateTypeRelay {

@@ -177,7 +177,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	})
 	tunnel.Register(mux)
 	tunnel.RegisterMetrics(reg)
-	rtc, err = newWebRTC(cfg, logger, reg, hub, tc, webrtcAccess(apps, newHooks(cfg.Hooks, logger), callStreams{calls: calls, confs: confs, auth: auth, guard: guard})) // webrtc.go
+	rtc, err = newWebRTC(cfg, logger, reg, hub, tc, webrtcAccess(apps, newHooks(cfg.Hooks, logger), callStreams{calls: calls, confs: confs, auth: auth, guard: guard}), firstCert(httpCerts, certs)) // webrtc.go
 	if err != nil {
 		return nil, abandon(err)
 	}
@@ -251,6 +251,17 @@ func loadCerts(cfg *config.Config) (certs, httpCerts *tlscert.Reloader, err erro
 		}
 	}
 	return certs, httpCerts, nil
+}
+
+// firstCert is the first pair configured, nil if none (webrtc.turns_listen
+// serves the HTTPS pair, else the RTMPS one).
+func firstCert(rs ...*tlscert.Reloader) *tlscert.Reloader {
+	for _, r := range rs {
+		if r != nil {
+			return r
+		}
+	}
+	return nil
 }
 
 // newHooks returns the HTTP hooks of hooks:, or nil when all are off (a nil

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flashvox/flashvox/config"
+	"github.com/flashvox/flashvox/internal/tlscert"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/session"
@@ -18,7 +20,7 @@ import (
 // newWebRTC makes the WHIP/WHEP server (webrtc.enabled; nil when off);
 // its Handler wraps the HTTP mux (app.go). access is webrtcAccess's.
 func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service,
-	access webrtc.Access) (*webrtc.Server, error) {
+	access webrtc.Access, turnCert *tlscert.Reloader) (*webrtc.Server, error) {
 	w := cfg.WebRTC
 	if !w.Enabled {
 		return nil, nil
@@ -35,12 +37,21 @@ func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry
 	if err != nil {
 		return nil, fmt.Errorf("webrtc.codecs: %w", err)
 	}
+	var turnTLS *tls.Config // turns_listen serves the HTTPS (else RTMPS) pair, reloaded with it on SIGHUP
+	if w.TURNSListen != "" {
+		if turnCert == nil {
+			return nil, fmt.Errorf("webrtc.turns_listen: no certificate (http.tls_cert or rtmp.tls_cert)")
+		}
+		turnTLS = turnCert.Config()
+	}
 	srv, err := webrtc.New(webrtc.Options{
 		Hub: hub, Transcoder: tc, Access: access, Codecs: codecs,
 		ICEAddress: w.ICEAddress, PublicIPs: public, UDPPortMin: lo, UDPPortMax: hi,
 		STUNListen: w.STUNListen, ICEServers: w.ICEServers,
 		TURNListen: w.TURNListen, TURNSecret: w.TURNSecret, TURNTTL: w.TURNTTL,
-		MaxSessions: w.MaxSessions, MaxSessionsPerIP: w.MaxSessionsPerIP, ConnectTimeout: w.ConnectTimeout,
+		TURNTCPListen: w.TURNTCPListen, TURNTLSListen: w.TURNSListen, TURNTLS: turnTLS, TURNTLSHost: w.TURNSHost,
+		TURNIdleTimeout: w.TURNIdleTimeout,
+		MaxSessions:     w.MaxSessions, MaxSessionsPerIP: w.MaxSessionsPerIP, ConnectTimeout: w.ConnectTimeout,
 		MaxTranscoders: maxTranscoders(cfg.RTMP.MaxTranscoders),
 		PlayQueue:      transcode.LiveQueueFrames, // live calls: drop old audio, not delay it
 		Logger:         logger.With("component", "webrtc"),
@@ -113,4 +124,25 @@ func registerWebRTCMetrics(reg *prometheus.Registry, srv *webrtc.Server) {
 		counter("stun_ignored_total", "Packets the built-in STUN server ignored: not a Binding request.", st.STUNIgnored.Load),
 		counter("stun_limited_total", "Binding requests left unanswered by the STUN server's rate bounds (per address, in total).", st.STUNLimited.Load),
 	)
+	for _, tr := range []struct {
+		name string
+		tls  bool
+	}{{"tcp", false}, {"tls", true}} {
+		cs := srv.TURNConnStats(tr.tls)
+		if cs == nil {
+			continue
+		}
+		labels := prometheus.Labels{"transport": tr.name}
+		reg.MustRegister(
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "flashvox_webrtc_turn_connections", ConstLabels: labels,
+				Help: "Open connections of the built-in TURN server over TCP or TLS (webrtc.turn_tcp_listen, webrtc.turns_listen)."},
+				func() float64 { return float64(cs.Open.Load()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "flashvox_webrtc_turn_connections_refused_total", ConstLabels: labels,
+				Help: "TURN/TCP or TURN/TLS connections closed at accept: over max_sessions in all or max_sessions_per_ip from one address."},
+				func() float64 { return float64(cs.Refused.Load()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "flashvox_webrtc_turn_connections_idle_total", ConstLabels: labels,
+				Help: "TURN/TCP or TURN/TLS connections closed after webrtc.turn_idle_timeout without a byte."},
+				func() float64 { return float64(cs.Idle.Load()) }),
+		)
+	}
 }

@@ -44,7 +44,7 @@
     c.mic = await lib.openMic();
     if (cur !== c) { c.mic.getTracks().forEach((t) => t.stop()); return; }
     c.level = lib.analyser(c.mic);
-    c.pub = new RTCPeerConnection(await lib.rtcConfig());
+    c.pub = new RTCPeerConnection(await lib.rtcConfig('/phone/' + enc(j.publish) + '/whip'));
     c.mic.getAudioTracks().forEach((t) => c.pub.addTransceiver(t, { direction: 'sendonly' }));
     const loc = await lib.whip(c.pub, '/phone/' + enc(j.publish) + '/whip');
     if (cur !== c) { del(loc); return; }
@@ -57,7 +57,7 @@
   // a relay room's other member.
   async function play(c, name, member) {
     if (!name || c.plays.has(name)) return;
-    const p = { member, el: new Audio(), pc: new RTCPeerConnection(await lib.rtcConfig()) };
+    const p = { member, el: new Audio(), pc: new RTCPeerConnection(await lib.rtcConfig('/phone/' + enc(name) + '/whep')) };
     c.plays.set(name, p);
     p.pc.addTransceiver('audio', { direction: 'recvonly' });
     p.pc.ontrack = (ev) => {

@@ -12,16 +12,48 @@
   const $ = (id) => document.getElementById(id);
   const page = window.flashvoxPage;
   // opts may be changed before a call (tests block the direct path with
-  // icePolicy 'relay': no TURN server, so no candidate at all).
+  // icePolicy 'relay': no TURN server, so no candidate at all; and the
+  // server-bound ones with serverPolicy 'relay': the built-in TURN only).
   // iceServers come from /page.json: the server's own STUN (webrtc.stun_listen)
   // and webrtc.ice_servers, the ones its WHIP/WHEP answers advertise, so a
   // page behind NAT has server-reflexive candidates from its first offer.
-  const opts = { p2pTimeout: 4000, icePolicy: 'all', iceServers: [] };
+  const opts = { p2pTimeout: 4000, icePolicy: 'all', serverPolicy: 'all', iceServers: [] };
   const configured = fetch('/page.json').then((r) => r.json()).then((cfg) => {
     opts.iceServers = (cfg.iceServers || []).map((u) => ({ urls: u }));
   }).catch(() => {});
-  // rtcConfig is every server-bound RTCPeerConnection's configuration.
-  const rtcConfig = async () => { await configured; return { iceServers: opts.iceServers }; };
+  // rtcConfig is every server-bound RTCPeerConnection's configuration:
+  // the STUN servers of /page.json and, when the server runs TURN, its
+  // TURN servers with the credentials an OPTIONS on url (a WHIP/WHEP URL
+  // this user may use) carries in its Link headers (RFC 9725 §4.6): the
+  // server gives TURN credentials only to those who may publish or play,
+  // so /page.json, which anyone may read, has none.
+  const rtcConfig = async (url) => {
+    await configured;
+    const turn = url ? await turnServers(url) : [];
+    return { iceServers: opts.iceServers.concat(turn), iceTransportPolicy: opts.serverPolicy };
+  };
+  async function turnServers(url) {
+    try {
+      const r = await fetch(url, { method: 'OPTIONS', headers: { Authorization: 'Bearer ' + token() } });
+      return parseTURNLinks(r.headers.get('Link') || '');
+    } catch (err) {
+      return [];
+    }
+  }
+  // parseTURNLinks reads the turn:/turns: servers of a Link header value
+  // (the values of several headers joined by commas).
+  function parseTURNLinks(link) {
+    const out = [];
+    for (const part of link.split(/,\s*(?=<)/)) {
+      const m = part.match(/^\s*<(turns?:[^>]+)>(.*)$/);
+      if (!m) continue;
+      const param = (k) => (m[2].match(new RegExp(';\\s*' + k + '="([^"]*)"')) || [])[1];
+      const username = param('username');
+      const credential = param('credential');
+      if (username && credential) out.push({ urls: m[1], username, credential });
+    }
+    return out;
+  }
   let cur = null; // the call whose media runs now
   let actx = null;
   let ring = null;
@@ -200,7 +232,7 @@
   async function startRelay(s) {
     s.mode = 'relay';
     render(s);
-    const cfg = await rtcConfig();
+    const cfg = await rtcConfig('/phone/' + encodeURIComponent(s.play) + '/whep');
     const pub = new RTCPeerConnection(cfg);
     s.pubPC = pub;
     const play = new RTCPeerConnection(cfg);
