@@ -17,8 +17,8 @@ import (
 
 // Stats are the cluster's counters, read by the metrics exporter.
 type Stats struct {
-	Relays        atomic.Int64  // streams of other nodes published here now
-	Exports       atomic.Int64  // local streams sent to other nodes now
+	Relays  atomic.Int64 // streams of other nodes published here now
+	Exports atomic.Int64 // local streams sent to other nodes now
 	// Variants are the transcoded variants of other nodes' streams
 	// published here now; VariantExports the local streams' variants
 	// sent to other nodes now (one transcoder and one export each, for
@@ -28,14 +28,14 @@ type Stats struct {
 	VariantExports  atomic.Int64
 	VariantsRefused atomic.Uint64
 	BadWants        atomic.Uint64 // wants for a variant this build cannot make (ignored)
-	FramesIn      atomic.Uint64 // frames received for relays
-	BytesIn       atomic.Uint64 // their encoded bytes
-	FramesOut     atomic.Uint64 // frames sent for exports
-	BytesOut      atomic.Uint64 // their encoded bytes
-	BadFrames     atomic.Uint64 // received frames that did not decode
-	DroppedEvents atomic.Uint64 // control messages lost to a full loop queue (the next heartbeat retries)
-	NodesLost     atomic.Uint64 // nodes that missed three heartbeats
-	NameClashes   atomic.Uint64 // heartbeats of another node with this node's name
+	FramesIn        atomic.Uint64 // frames received for relays
+	BytesIn         atomic.Uint64 // their encoded bytes
+	FramesOut       atomic.Uint64 // frames sent for exports
+	BytesOut        atomic.Uint64 // their encoded bytes
+	BadFrames       atomic.Uint64 // received frames that did not decode
+	DroppedEvents   atomic.Uint64 // control messages lost to a full loop queue (the next heartbeat retries)
+	NodesLost       atomic.Uint64 // nodes that missed three heartbeats
+	NameClashes     atomic.Uint64 // heartbeats of another node with this node's name
 }
 
 // Cluster is this node's membership: the NATS connection (and embedded

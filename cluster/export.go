@@ -17,13 +17,13 @@ import (
 // export sends one local stream's frames to its frames subject, once for
 // every node that wants it.
 type export struct {
-	key     string // the export's name: the stream's key, or its variant's derived key
-	variant string // "" or the transcode.Variant exported
+	key     string               // the export's name: the stream's key, or its variant's derived key
+	variant string               // "" or the transcode.Variant exported
 	leases  map[string]time.Time // node → its last want; guarded by exporter.mu
 	sub     interface{ Close() } // the hub tap, or the transcode.Subscription
-	q      *media.Queue
-	replay atomic.Bool // a node joined: send the decoder headers again
-	cancel context.CancelFunc
+	q       *media.Queue
+	replay  atomic.Bool // a node joined: send the decoder headers again
+	cancel  context.CancelFunc
 }
 
 // exporter owns the exports; mu guards the map and the leases.

@@ -26,10 +26,10 @@ type transcoder struct {
 	// budget is the first subscriber's Target.Budget, for localize.
 	remote io.Closer
 	budget int
-	hist     *history
-	src      *media.Subscriber
-	q        *media.Queue // src's frames, read by run
-	done     chan struct{}
+	hist   *history
+	src    *media.Subscriber
+	q      *media.Queue // src's frames, read by run
+	done   chan struct{}
 
 	// mu guards pub and stopped: run publishes and unpublishes the
 	// derived stream as the source comes and goes, stop closes it at once
