@@ -290,3 +290,36 @@ func TestParseVariant(t *testing.T) {
 		}
 	}
 }
+
+// The stream moves to the player's node: its variant is transcoded
+// there from then on, and the player hears it without asking again.
+func TestVariantBecomesLocal(t *testing.T) {
+	ns, tcs := startTranscodingNodes(t, []string{"a", "c"}, nil)
+	a, c := ns[0], ns[1]
+	const key = "live/moves"
+	pubA, err := a.hub.Publish(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, sub := subscribeCodec(t, tcs[1], key, codec.PCMU, 8000)
+	defer sub.Close()
+	pubA.Write(nelly(0))
+	testwait.For(t, 10*time.Second, "c to fetch the variant from a", func() bool {
+		return c.c.Stats.Variants.Load() == 1 && tcs[0].Stats.Transcoders.Load() == 1
+	})
+	if n := tcs[1].Stats.RemoteVariants.Load(); n != 1 {
+		t.Fatalf("c: %d remote variants, want 1", n)
+	}
+	pubA.Close()
+	testwait.For(t, 5*time.Second, "c's fetch to end with a's publisher", func() bool { return c.c.Stats.Variants.Load() == 0 })
+	publishTone(t, c.hub, key)
+	testwait.For(t, 10*time.Second, "c to transcode the variant itself", func() bool {
+		return tcs[1].Stats.Transcoders.Load() == 1 && tcs[1].Stats.RemoteVariants.Load() == 0
+	})
+	from := l.count()
+	testwait.For(t, 10*time.Second, "a second of c's own tone in pcmu", func() bool { return l.count() >= from+60 })
+	l.hearsTone(t, "c pcmu", codec.PCMU, 8000)
+	testwait.For(t, 5*time.Second, "a's export and transcoder to stop", func() bool {
+		return a.c.Stats.VariantExports.Load() == 0 && tcs[0].Stats.Transcoders.Load() == 0
+	})
+}
