@@ -323,3 +323,24 @@ func TestVariantBecomesLocal(t *testing.T) {
 		return a.c.Stats.VariantExports.Load() == 0 && tcs[0].Stats.Transcoders.Load() == 0
 	})
 }
+
+// The variant's node dies: the player's node ends its relay of the
+// variant (its players wait on) and frees nothing it does not hold.
+func TestVariantSourceNodeLost(t *testing.T) {
+	ns, tcs := startTranscodingNodes(t, []string{"a", "c"}, nil)
+	a, c := ns[0], ns[1]
+	const key = "live/lost"
+	dkey := transcode.Key(key, codec.PCMU, 8000)
+	publishTone(t, a.hub, key)
+	l, sub := subscribeCodec(t, tcs[1], key, codec.PCMU, 8000)
+	defer sub.Close()
+	testwait.For(t, 10*time.Second, "pcmu on c", func() bool { return l.count() > 10 && c.hub.Published(dkey) })
+	a.c.nc.Close()
+	a.c.ns.Shutdown()
+	testwait.For(t, 5*time.Second, "c's relay of a's variant to end", func() bool {
+		return c.c.Stats.Variants.Load() == 0 && !c.hub.Published(dkey)
+	})
+	if tr, rv := tcs[1].Stats.Transcoders.Load(), tcs[1].Stats.RemoteVariants.Load(); tr != 0 || rv != 1 {
+		t.Fatalf("c after a's loss: %d transcoders, %d remote variants; want 0 and 1 (its player waits)", tr, rv)
+	}
+}
