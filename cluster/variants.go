@@ -190,7 +190,7 @@ func (im *importer) refreshVariants(now time.Time) {
 // startVariant publishes v's derived key here from node's variant.
 func (im *importer) startVariant(v *vrelay, node string) {
 	c := im.c
-	pub, err := c.o.Hub.PublishDerived(v.h.dkey)
+	pub, err := c.o.Hub.PublishDerivedRelay(v.h.dkey)
 	if err != nil { // the Service runs a transcoder of it: cannot happen
 		c.log.Warn("cluster variant not started", "stream", v.h.dkey, "err", err)
 		return
