@@ -43,6 +43,19 @@ type vrelay struct {
 	src string
 	pub *media.Publisher
 	sub *nats.Subscription
+	// refused: when the source last refused it and this node could not
+	// transcode it either (its budget); it is asked again only after
+	// refuseBackoff heartbeats, trying its own budget meanwhile, so
+	// its players do not see it published and unpublished every beat.
+	refused time.Time
+}
+
+// refuseBackoff is how many heartbeats a refused variant waits before it
+// asks its source again.
+const refuseBackoff = 10
+
+func (im *importer) backingOff(v *vrelay, now time.Time) bool {
+	return !v.refused.IsZero() && now.Sub(v.refused) < refuseBackoff*im.c.o.Heartbeat
 }
 
 // Variant is the transcode.Remote of this node's Service: a variant of a
@@ -110,9 +123,10 @@ func (im *importer) askKey(key string) {
 
 // foundVariants starts the pending variants of key from node.
 func (im *importer) foundVariants(node, key string) {
+	now := time.Now()
 	for _, v := range im.variants {
-		if v.h.key == key && v.src == "" {
-			im.c.nodes.touch(node, time.Now())
+		if v.h.key == key && v.src == "" && !im.backingOff(v, now) {
+			im.c.nodes.touch(node, now)
 			im.startVariant(v, node)
 		}
 	}
@@ -147,7 +161,9 @@ func (im *importer) refusedVariant(node, key, variant string) {
 	}
 	im.c.log.Info("cluster variant refused by its source: transcoding here", "stream", key, "codec", variant, "from", node)
 	im.stopVariant(v, false)
-	im.localize(v)
+	if !im.localize(v) {
+		v.refused = time.Now()
+	}
 }
 
 // localVariants: key is published here now: its variants are transcoded
@@ -163,10 +179,12 @@ func (im *importer) localVariants(key string) {
 
 // localize hands v to the local Service's transcoder; v stays pending
 // (asked again every heartbeat) when the Service cannot take it now.
-func (im *importer) localize(v *vrelay) {
+func (im *importer) localize(v *vrelay) bool {
 	if v.h.local() {
 		delete(im.variants, v.h.dkey)
+		return true
 	}
+	return false
 }
 
 // refreshVariants, each heartbeat: renew the running variants' leases,
@@ -180,6 +198,8 @@ func (im *importer) refreshVariants(now time.Time) {
 			im.localize(v)
 		case v.src != "":
 			im.sendWant(v.src, v.h.key, v.h.variant, false)
+		case im.backingOff(v, now):
+			im.localize(v)
 		case !asked[v.h.key]:
 			asked[v.h.key] = true
 			im.askKey(v.h.key)

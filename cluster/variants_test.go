@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -343,4 +344,64 @@ func TestVariantSourceNodeLost(t *testing.T) {
 	if tr, rv := tcs[1].Stats.Transcoders.Load(), tcs[1].Stats.RemoteVariants.Load(); tr != 0 || rv != 1 {
 		t.Fatalf("c after a's loss: %d transcoders, %d remote variants; want 0 and 1 (its player waits)", tr, rv)
 	}
+}
+
+// Both nodes out of budget: the variant waits, without being published
+// and unpublished every heartbeat, and is transcoded on the player's node
+// as soon as its budget frees.
+func TestVariantRefusedEverywhereWaits(t *testing.T) {
+	ns, tcs := startTranscodingNodes(t, []string{"a", "c"}, []int{-1, 0})
+	a, c := ns[0], ns[1]
+	publishTone(t, a.hub, "live/far")
+	publishTone(t, c.hub, "live/near")
+	// c's one budgeted transcoder is taken by a local stream's player.
+	busy, err := tcs[1].Subscribe("live/near", transcode.Target{Codec: codec.PCMA, Budget: 1}, &listener{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []media.Kind
+	var mu sync.Mutex
+	l := &listener{}
+	sub, err := tcs[1].Subscribe("live/far", transcode.Target{Codec: codec.PCMU, Budget: 1}, media.ReceiverFunc(func(f *media.Frame) {
+		if f.Kind == media.KindPublish || f.Kind == media.KindUnpublish {
+			mu.Lock()
+			events = append(events, f.Kind)
+			mu.Unlock()
+		}
+		l.Receive(f)
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	testwait.For(t, 10*time.Second, "a to refuse", func() bool { return a.c.Stats.VariantsRefused.Load() >= 1 })
+	// Eight of c's heartbeats on (each would ask a again without the
+	// back-off), at most the first attempt's publish and unpublish
+	// reached the player.
+	var beats atomic.Int64
+	hbSub, err := c.c.nc.Subscribe(subjHeartbeat, func(m *nats.Msg) {
+		var hb heartbeat
+		if json.Unmarshal(m.Data, &hb) == nil && hb.Node == "c" {
+			beats.Add(1)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hbSub.Unsubscribe()
+	testwait.For(t, 10*time.Second, "eight heartbeats of c", func() bool { return beats.Load() >= 8 })
+	mu.Lock()
+	n := len(events)
+	mu.Unlock()
+	if n > 2 || a.c.Stats.VariantsRefused.Load() != 1 {
+		t.Fatalf("after 8 heartbeats the player saw %d publish events and a refused %d times; want ≤ 2 and 1", n, a.c.Stats.VariantsRefused.Load())
+	}
+	if tr := tcs[1].Stats.Transcoders.Load(); tr != 1 || l.count() != 0 {
+		t.Fatalf("c runs %d transcoders and its player got %d frames, want 1 (the local one) and 0", tr, l.count())
+	}
+	busy.Close()
+	testwait.For(t, 10*time.Second, "c to transcode the far stream once its budget frees", func() bool {
+		return tcs[1].Stats.Transcoders.Load() == 1 && l.count() >= 60
+	})
+	l.hearsTone(t, "c pcmu", codec.PCMU, 8000)
 }
