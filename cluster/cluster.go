@@ -17,16 +17,25 @@ import (
 
 // Stats are the cluster's counters, read by the metrics exporter.
 type Stats struct {
-	Relays        atomic.Int64  // streams of other nodes published here now
-	Exports       atomic.Int64  // local streams sent to other nodes now
-	FramesIn      atomic.Uint64 // frames received for relays
-	BytesIn       atomic.Uint64 // their encoded bytes
-	FramesOut     atomic.Uint64 // frames sent for exports
-	BytesOut      atomic.Uint64 // their encoded bytes
-	BadFrames     atomic.Uint64 // received frames that did not decode
-	DroppedEvents atomic.Uint64 // control messages lost to a full loop queue (the next heartbeat retries)
-	NodesLost     atomic.Uint64 // nodes that missed three heartbeats
-	NameClashes   atomic.Uint64 // heartbeats of another node with this node's name
+	Relays  atomic.Int64 // streams of other nodes published here now
+	Exports atomic.Int64 // local streams sent to other nodes now
+	// Variants are the transcoded variants of other nodes' streams
+	// published here now; VariantExports the local streams' variants
+	// sent to other nodes now (one transcoder and one export each, for
+	// every node); VariantsRefused the variant wants refused here (the
+	// budget, no transcoding), which the asker transcodes itself.
+	Variants        atomic.Int64
+	VariantExports  atomic.Int64
+	VariantsRefused atomic.Uint64
+	BadWants        atomic.Uint64 // wants for a variant this build cannot make (ignored)
+	FramesIn        atomic.Uint64 // frames received for relays
+	BytesIn         atomic.Uint64 // their encoded bytes
+	FramesOut       atomic.Uint64 // frames sent for exports
+	BytesOut        atomic.Uint64 // their encoded bytes
+	BadFrames       atomic.Uint64 // received frames that did not decode
+	DroppedEvents   atomic.Uint64 // control messages lost to a full loop queue (the next heartbeat retries)
+	NodesLost       atomic.Uint64 // nodes that missed three heartbeats
+	NameClashes     atomic.Uint64 // heartbeats of another node with this node's name
 }
 
 // Cluster is this node's membership: the NATS connection (and embedded
@@ -102,6 +111,9 @@ func New(o Options) (*Cluster, error) {
 	c.exp = &exporter{c: c, exports: map[string]*export{}}
 	c.calls = &calls{c: c, byID: map[string]*xcall{}}
 	o.Hub.WatchDemand(c.imp.demand)
+	if o.Transcoder != nil { // variants of other nodes' streams come from there (variants.go)
+		o.Transcoder.SetRemote(c.imp)
+	}
 	o.Hub.WatchPublications(c.announce)
 	return c, nil
 }
@@ -272,6 +284,8 @@ func (c *Cluster) announce(key string) {
 	if len(key) > maxKey || c.isRelayed(key) {
 		return
 	}
+	// Variants fetched for key are transcoded here from now on.
+	c.imp.post(event{kind: evLocal, key: key})
 	b, _ := json.Marshal(found{Node: c.o.Node, Key: key})
 	_ = c.nc.Publish(subjAnnounce, b)
 }

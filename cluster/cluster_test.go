@@ -71,7 +71,10 @@ func startNodesWith(t testing.TB, names []string, change func(i int, o *Options)
 
 func startNode(t testing.TB, o Options) *node {
 	t.Helper()
-	hub := media.NewHub(64, nil)
+	hub := o.Hub // set by a test that needs it first (a transcode.Service)
+	if hub == nil {
+		hub = media.NewHub(64, nil)
+	}
 	if o.Logger == nil {
 		o.Logger = testLogger(t)
 	}

@@ -7,14 +7,20 @@
 // here (media.Hub.WatchDemand), the node asks the cluster who publishes it
 // (subject flashvox.where, answered by the publishing node only),
 // subscribes to that node's frames subject of the key and publishes what
-// arrives into its own hub as a relay publisher, so local fan-out and
-// transcoding work as for any publisher. The publishing node taps its
-// stream and sends each frame once on NATS, however many nodes and
-// players listen; it stops when no node has renewed its interest for three
-// heartbeats. The last local player leaving stops the relay.
+// arrives into its own hub as a relay publisher, so local fan-out works as
+// for any publisher. The publishing node taps its stream and sends each
+// frame once on NATS, however many nodes and players listen; it stops
+// when no node has renewed its interest for three heartbeats. The last
+// local player leaving stops the relay.
+//
+// Variants (variants.go, export_variant.go): a player that wants a
+// remote stream in another codec gets it transcoded by the publishing
+// node, once per (stream, codec) for the cluster, on its own subject; the
+// player's node publishes it under the derived key as a relay. It is the
+// transcode.Remote of the node's transcode.Service.
 //
 // Who owns what: Node owns the NATS connection and the node table
-// (nodes.go); the importer (relay.go) owns the relays, on its one
-// goroutine; the exporter (export.go) owns the exports, each sent by its
+// (nodes.go); the importer (relay.go) owns the relays and variant
+// relays, on its one goroutine; the exporter (export.go) owns the exports, each sent by its
 // own goroutine. docs/CLUSTER.md is the design.
 package cluster

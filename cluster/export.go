@@ -2,24 +2,28 @@ package cluster
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 )
 
 // export sends one local stream's frames to its frames subject, once for
 // every node that wants it.
 type export struct {
-	key    string
-	leases map[string]time.Time // node → its last want; guarded by exporter.mu
-	sub    *media.Subscriber
-	q      *media.Queue
-	replay atomic.Bool // a node joined: send the decoder headers again
-	cancel context.CancelFunc
+	key     string               // the export's name: the stream's key, or its variant's derived key
+	variant string               // "" or the transcode.Variant exported
+	leases  map[string]time.Time // node → its last want; guarded by exporter.mu
+	sub     interface{ Close() } // the hub tap, or the transcode.Subscription
+	q       *media.Queue
+	replay  atomic.Bool // a node joined: send the decoder headers again
+	cancel  context.CancelFunc
 }
 
 // exporter owns the exports; mu guards the map and the leases.
@@ -31,13 +35,25 @@ type exporter struct {
 
 func (ex *exporter) onWant(m *nats.Msg) {
 	var w want
-	if !decodeControl(m.Data, &w) || w.From == "" || len(w.From) > 64 || len(w.Key) == 0 || len(w.Key) > maxKey {
+	if !decodeControl(m.Data, &w) || w.From == "" || len(w.From) > 64 || strings.ContainsAny(w.From, ".*> ") ||
+		len(w.Key) == 0 || len(w.Key) > maxKey || strings.IndexByte(w.Key, media.DerivedSep) >= 0 {
 		return
 	}
 	c := ex.c
+	name := w.Key // the export's: the key, or the variant's derived key
+	var id codec.ID
+	var rate int
+	if w.Codec != "" {
+		var ok bool
+		if id, rate, ok = transcode.ParseVariant(w.Codec); !ok {
+			c.Stats.BadWants.Add(1) // not a codec we could make: no transcoder for it
+			return
+		}
+		name = transcode.Key(w.Key, id, rate)
+	}
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
-	e := ex.exports[w.Key]
+	e := ex.exports[name]
 	if w.Stop {
 		if e != nil {
 			delete(e.leases, w.From)
@@ -49,15 +65,20 @@ func (ex *exporter) onWant(m *nats.Msg) {
 	}
 	if e == nil {
 		if c.isRelayed(w.Key) || !c.o.Hub.Published(w.Key) {
-			ex.notOurs(w.Key)
+			ex.notOurs(w.Key, w.Codec)
 			return
 		}
-		e = ex.startLocked(w.Key)
+		if w.Codec == "" {
+			e = ex.startLocked(w.Key)
+		} else if e = ex.startVariantLocked(w.Key, name, id, rate, w.Codec); e == nil {
+			ex.refuse(w.From, w.Key, w.Codec)
+			return
+		}
 		if !c.o.Hub.Published(w.Key) {
 			// The publisher left between the look and the tap, which then
 			// waits for the next one and would tell the asker nothing.
 			ex.stopLocked(e)
-			ex.notOurs(w.Key)
+			ex.notOurs(w.Key, w.Codec)
 			return
 		}
 	}
@@ -67,11 +88,11 @@ func (ex *exporter) onWant(m *nats.Msg) {
 	e.leases[w.From] = time.Now()
 }
 
-// notOurs tells the nodes that want key that it is not (or no longer)
-// published here: an unpublish sends them looking again.
-func (ex *exporter) notOurs(key string) {
+// notOurs tells the nodes that want key (or its variant) that it is not
+// (or no longer) published here: an unpublish sends them looking again.
+func (ex *exporter) notOurs(key, variant string) {
 	b, _ := AppendFrame(nil, &media.Frame{Kind: media.KindUnpublish})
-	_ = ex.c.nc.Publish(framesSubject(ex.c.o.Node, key), b)
+	_ = ex.c.nc.Publish(variantSubject(ex.c.o.Node, key, variant), b)
 }
 
 // startLocked taps key and sends its frames until stopped.
@@ -93,7 +114,11 @@ func (ex *exporter) stopLocked(e *export) {
 	delete(ex.exports, e.key)
 	e.sub.Close()
 	e.cancel()
-	ex.c.Stats.Exports.Add(-1)
+	if e.variant != "" {
+		ex.c.Stats.VariantExports.Add(-1)
+	} else {
+		ex.c.Stats.Exports.Add(-1)
+	}
 	ex.c.log.Info("cluster export stopped", "stream", e.key)
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 )
 
 // Options configure a Cluster (from config.Cluster).
@@ -32,6 +33,16 @@ type Options struct {
 	HTTPURL   string
 	RTMFPAddr string
 	Hub       *media.Hub
+	// Transcoder is the hub's transcoding service: it transcodes this
+	// node's streams for other nodes' players (one transcoder per
+	// stream and codec for the cluster) and fetches other nodes'
+	// variants for its own (variants.go); nil: neither, players of a
+	// codec on this node get the stream relayed and transcoded here...
+	// not at all (no Service). TranscodeBudget is the Target.Budget of
+	// the transcoders started for other nodes (rtmp.max_transcoders:
+	// >0 at most that many budgeted ones, 0 not bounded, <0 none).
+	Transcoder      *transcode.Service
+	TranscodeBudget int
 	// Load tells this node's load for its heartbeat (CPU is measured here).
 	Load func() Load
 	// Users tells the users online here (user → online or busy) for the

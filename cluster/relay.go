@@ -10,31 +10,44 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 )
 
 // found says that Node publishes Key (an answer to where, an announce).
+// With Refused, sent to one node's here subject, it says that Node will
+// not transcode Key to the variant Codec (variants.go).
 type found struct {
-	Node string `json:"node"`
-	Key  string `json:"key"`
+	Node    string `json:"node"`
+	Key     string `json:"key"`
+	Codec   string `json:"codec,omitempty"`
+	Refused bool   `json:"refused,omitempty"`
 }
 
-// want is a node's interest in a stream of the node it is sent to.
+// want is a node's interest in a stream of the node it is sent to: the
+// stream as published, or with Codec (a transcode.Variant name) the
+// publisher's transcoded variant (variants.go). A node of a build before
+// Codec ignores it and exports the stream as published, which the asker
+// does not listen to: the nodes of one cluster run one build.
 type want struct {
-	From string `json:"from"`
-	Key  string `json:"key"`
-	Stop bool   `json:"stop,omitempty"`
+	From  string `json:"from"`
+	Key   string `json:"key"`
+	Codec string `json:"codec,omitempty"`
+	Stop  bool   `json:"stop,omitempty"`
 }
 
 // event is news for the importer's loop from a NATS handler.
 type event struct {
 	kind      int
 	node, key string
+	variant   string // a transcode.Variant name: news of that variant
 }
 
 const (
 	evFound    = iota + 1 // node publishes key
-	evLost                // node's stream key ended (its unpublish)
+	evLost                // node's stream key (or its variant) ended (its unpublish)
 	evNodeGone            // node left
+	evRefused             // node will not transcode key to variant
+	evLocal               // key is published here now
 )
 
 // relay is one key local players want: pending (src "") until a node
@@ -49,18 +62,20 @@ type relay struct {
 
 // importer owns the relays; every field but dirty is its loop's.
 type importer struct {
-	c      *Cluster
-	relays map[string]*relay
-	events chan event
-	cpu    cpuMeter
+	c        *Cluster
+	relays   map[string]*relay
+	variants map[string]*vrelay // by derived key (variants.go)
+	events   chan event
+	cpu      cpuMeter
 
 	dirtyMu sync.Mutex
 	dirty   map[string]struct{}
-	kick    chan struct{} // capacity 1: dirty has keys
+	vops    []*vhandle    // variants opened or closed, in order (variants.go)
+	kick    chan struct{} // capacity 1: dirty or vops has news
 }
 
 func newImporter(c *Cluster) *importer {
-	return &importer{c: c, relays: map[string]*relay{}, events: make(chan event, 1024),
+	return &importer{c: c, relays: map[string]*relay{}, variants: map[string]*vrelay{}, events: make(chan event, 1024),
 		dirty: map[string]struct{}{}, kick: make(chan struct{}, 1)}
 }
 
@@ -90,6 +105,12 @@ func (im *importer) onFound(m *nats.Msg) {
 	if !decodeControl(m.Data, &f) || f.Node == "" || f.Node == im.c.o.Node || len(f.Key) > maxKey || strings.ContainsAny(f.Node, ".*> ") {
 		return
 	}
+	if f.Refused {
+		if _, _, ok := transcode.ParseVariant(f.Codec); ok {
+			im.post(event{kind: evRefused, node: f.Node, key: f.Key, variant: f.Codec})
+		}
+		return
+	}
 	im.post(event{kind: evFound, node: f.Node, key: f.Key})
 }
 
@@ -104,14 +125,20 @@ func (im *importer) run(ctx context.Context) {
 			for _, r := range im.relays {
 				im.stop(r, true)
 			}
+			for _, v := range im.variants {
+				im.stopVariant(v, true)
+			}
 			return
 		case <-im.kick:
 			im.dirtyMu.Lock()
-			keys := im.dirty
-			im.dirty = map[string]struct{}{}
+			keys, vops := im.dirty, im.vops
+			im.dirty, im.vops = map[string]struct{}{}, nil
 			im.dirtyMu.Unlock()
 			for key := range keys {
 				im.reconcile(key)
+			}
+			for _, h := range vops {
+				im.variantOp(h)
 			}
 		case e := <-im.events:
 			im.handle(e)
@@ -165,14 +192,16 @@ func (im *importer) refresh(now time.Time) {
 		if r.src == "" {
 			im.ask(r, now)
 		} else {
-			im.sendWant(r.src, r.key, false)
+			im.sendWant(r.src, r.key, "", false)
 		}
 	}
+	im.refreshVariants(now)
 }
 
 func (im *importer) handle(e event) {
 	switch e.kind {
 	case evFound:
+		im.foundVariants(e.node, e.key)
 		if r := im.relays[e.key]; r != nil && r.src == "" {
 			// A node that answers is alive even if its first heartbeat
 			// has not come yet: track it, so its loss ends the relay.
@@ -180,6 +209,10 @@ func (im *importer) handle(e event) {
 			im.start(r, e.node)
 		}
 	case evLost:
+		if e.variant != "" {
+			im.lostVariant(e.node, e.key, e.variant)
+			return
+		}
 		if r := im.relays[e.key]; r != nil && r.src == e.node {
 			im.c.log.Info("cluster relay source unpublished", "stream", e.key, "from", e.node)
 			im.stop(r, false)
@@ -194,9 +227,14 @@ func (im *importer) handle(e event) {
 				im.ask(r, time.Now())
 			}
 		}
+		im.nodeGoneVariants(e.node)
 		if im.c.roomSvc != nil { // its members leave rooms here; its rooms move (rooms.go)
 			im.c.roomSvc.NodeGone(e.node)
 		}
+	case evRefused:
+		im.refusedVariant(e.node, e.key, e.variant)
+	case evLocal:
+		im.localVariants(e.key)
 	}
 }
 
@@ -235,7 +273,7 @@ func (im *importer) start(r *relay, node string) {
 	}
 	r.src, r.pub, r.sub = node, pub, sub
 	c.Stats.Relays.Add(1)
-	im.sendWant(node, key, false)
+	im.sendWant(node, key, "", false)
 	c.log.Info("cluster relay started", "stream", key, "from", node)
 }
 
@@ -249,13 +287,13 @@ func (im *importer) stop(r *relay, tell bool) {
 	r.pub.Close()
 	im.c.relayed.Delete(r.key)
 	if tell {
-		im.sendWant(r.src, r.key, true)
+		im.sendWant(r.src, r.key, "", true)
 	}
 	im.c.Stats.Relays.Add(-1)
 	r.src, r.pub, r.sub = "", nil, nil
 }
 
-func (im *importer) sendWant(node, key string, stop bool) {
-	b, _ := json.Marshal(want{From: im.c.o.Node, Key: key, Stop: stop})
+func (im *importer) sendWant(node, key, variant string, stop bool) {
+	b, _ := json.Marshal(want{From: im.c.o.Node, Key: key, Codec: variant, Stop: stop})
 	_ = im.c.nc.Publish(subjWantPre+node, b)
 }

@@ -10,7 +10,8 @@ const (
 	subjAnnounce  = "flashvox.announce" // "NODE publishes KEY now" (JSON)
 	subjHerePre   = "flashvox.here."    // + node: answers to that node's where
 	subjWantPre   = "flashvox.want."    // + node: "send me KEY" / "stop" (JSON)
-	subjFramesPre = "flashvox.frames."  // + node.key64: a stream's frames (binary)
+	subjFramesPre = "flashvox.frames."  // + node.key64: a stream's frames (binary); + .variant: its variant's
+
 	// maxKey bounds a stream key carried between nodes.
 	maxKey = 512
 	// maxControl bounds one control message (JSON).
@@ -23,4 +24,14 @@ func FramesSubject(node, key string) string { return framesSubject(node, key) }
 
 func framesSubject(node, key string) string {
 	return subjFramesPre + node + "." + base64.RawURLEncoding.EncodeToString([]byte(key))
+}
+
+// variantSubject is the subject node sends key's variant on (a
+// transcode.Variant name, from a fixed set: "speex", "nellymoser@8000"),
+// or key's own frames for variant "".
+func variantSubject(node, key, variant string) string {
+	if variant == "" {
+		return framesSubject(node, key)
+	}
+	return framesSubject(node, key) + "." + variant
 }

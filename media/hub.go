@@ -96,12 +96,28 @@ func (h *Hub) Publish(key string) (*Publisher, error) {
 // PublishDerived is Publish for a derived stream's key, which must hold
 // DerivedSep. Watchers are not told of derived streams.
 func (h *Hub) PublishDerived(key string) (*Publisher, error) {
+	return h.publishDerived(key, true)
+}
+
+// PublishDerivedRelay is PublishDerived for a derived stream made
+// elsewhere (another node's transcoder, package cluster): its publisher
+// does not follow the source here, so listings (Streams) do not take it
+// for one of the source's players.
+func (h *Hub) PublishDerivedRelay(key string) (*Publisher, error) {
+	return h.publishDerived(key, false)
+}
+
+func (h *Hub) publishDerived(key string, follows bool) (*Publisher, error) {
 	if strings.IndexByte(key, DerivedSep) < 0 {
 		return nil, fmt.Errorf("%w: %q is not a derived stream's key", ErrBadName, key)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.publishLocked(key)
+	p, err := h.publishLocked(key)
+	if p != nil {
+		p.followsSource = follows
+	}
+	return p, err
 }
 
 func (h *Hub) publish(key string) (*Publisher, error) {
@@ -278,6 +294,9 @@ type Publisher struct {
 	hub    *Hub
 	s      *stream
 	closed atomic.Bool
+	// followsSource: a derived stream's publisher that subscribes to its
+	// source here (a transcoder); set before the publisher is returned.
+	followsSource bool
 }
 
 // Write fans f out to every subscriber. f must not be modified afterwards.

@@ -37,11 +37,13 @@ func (h *Hub) Streams() []StreamInfo {
 		}
 		s.mu.Lock()
 		published := s.pub != nil
+		follows := published && s.pub.followsSource
 		s.mu.Unlock()
 		if derived {
 			// A derived stream's publisher (a transcoder) is itself a
-			// subscriber of the source, not a player.
-			if published {
+			// subscriber of the source, not a player; another node's
+			// variant relayed here is not.
+			if follows {
 				si.Players--
 			}
 			continue

@@ -35,3 +35,25 @@ func TestHubStreams(t *testing.T) {
 		t.Fatalf("streams: %+v", got)
 	}
 }
+
+// TestHubStreamsRelayedVariant: another node's variant relayed here
+// (PublishDerivedRelay) is not taken for a transcoder: each of its
+// subscribers is a player of the source, which is not published here.
+func TestHubStreamsRelayedVariant(t *testing.T) {
+	h := NewHub(4, nil)
+	dpub, err := h.PublishDerivedRelay("live/r#pcmu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dpub.Close()
+	for range 2 {
+		defer h.Subscribe("live/r#pcmu", h.NewQueue(4)).Close()
+	}
+	got := h.Streams()
+	if len(got) != 1 || got[0] != (StreamInfo{Key: "live/r", Players: 2}) {
+		t.Fatalf("streams: %+v", got)
+	}
+	if _, err := h.PublishDerivedRelay("live/r"); err == nil {
+		t.Fatal("PublishDerivedRelay took a key without '#'")
+	}
+}

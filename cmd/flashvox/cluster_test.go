@@ -71,6 +71,7 @@ func TestPeerClusterStreamAcrossNodes(t *testing.T) {
 			nodes = append(nodes, startClusterNode(t, name, yaml, "FLASHVOX_CLUSTER_LISTEN="+routes[i]))
 		}
 		streamAcross(t, nodes)
+		variantAcross(t, nodes[0], nodes[2])
 	})
 	t.Run("external nats-server", func(t *testing.T) {
 		port := testpeer.FreePort(t)
@@ -127,6 +128,38 @@ func streamAcross(t *testing.T, nodes []*server) {
 	if m := metrics(a); !strings.Contains(m, `flashvox_cluster_node_load{node="c",what="connections"}`) {
 		t.Fatalf("a's metrics do not list node c's load")
 	}
+}
+
+// variantAcross: a signed-in ffmpeg player of live/tone?codec=pcmu on c
+// (streamAcross left a's publisher running) hears the tone, which a
+// transcodes: a runs the transcoder and exports the variant, c runs none.
+func variantAcross(t *testing.T, a, c *server) {
+	metrics := func(s *server) string { return httpGet(t, strings.TrimSuffix(s.api, "/api/v1")+"/metrics") }
+	token := c.login(t, "alice").token
+	out := filepath.Join(t.TempDir(), "c-pcmu.wav")
+	player := testpeer.Start(t, 60*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+		"-rtmp_app", "live", "-rtmp_playpath", "tone?codec=pcmu&token="+token, "-rtmp_live", "live",
+		"-i", "rtmp://"+rtmpHost(c)+"/live", "-t", "4", "-ar", "16000", "-ac", "1", out)
+	testwait.For(t, 15*time.Second, "a to transcode and export the pcmu variant for c", func() bool {
+		ma, mc := metrics(a), metrics(c)
+		return strings.Contains(ma, "flashvox_transcoders 1\n") && strings.Contains(ma, "flashvox_cluster_variant_exports 1\n") &&
+			strings.Contains(mc, "flashvox_transcode_remote_variants 1\n")
+	})
+	if m := metrics(c); !strings.Contains(m, "flashvox_transcoders 0\n") {
+		t.Fatal("c runs a transcoder for a variant a transcodes")
+	}
+	if err := player.Wait(); err != nil {
+		t.Fatalf("ffmpeg playing ?codec=pcmu from c: %v\n%s", err, player.Output())
+	}
+	at600, at1000, secs := toneLevels(t, out, 600, 1000)
+	t.Logf("c's pcmu player heard %.1f s: 600 Hz at %.1f dB, 1000 Hz at %.1f dB", secs, at600, at1000)
+	if at600 < at1000+20 {
+		t.Fatalf("c's pcmu player did not hear a's tone: 600 Hz %.1f dB, 1000 Hz %.1f dB", at600, at1000)
+	}
+	testwait.For(t, 10*time.Second, "a's variant export and transcoder to end", func() bool {
+		m := metrics(a)
+		return strings.Contains(m, "flashvox_cluster_variant_exports 0\n") && strings.Contains(m, "flashvox_transcoders 0\n")
+	})
 }
 
 // TestPeerClusterCallAcrossNodes: alice, a headless RTMP phone on node a,

@@ -14,6 +14,7 @@ import (
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/config"
 	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/rtmfp"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"
@@ -43,7 +44,10 @@ func (p *clusterPeers) connections() int {
 
 // newCluster joins the cluster of cluster: (nil when off); it is created
 // before the call service, whose gateway it is for users on other nodes.
-func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, p *clusterPeers) (*cluster.Cluster, error) {
+// tc transcodes this node's streams for players of other nodes (within
+// budget, rtmp.max_transcoders as for local players) and fetches other
+// nodes' variants for local players.
+func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, tc *transcode.Service, budget int, p *clusterPeers) (*cluster.Cluster, error) {
 	if !cfg.Enabled {
 		return nil, nil
 	}
@@ -59,7 +63,7 @@ func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, p *clus
 		Node: cfg.NodeName(), Secret: cfg.Secret, NATSURL: cfg.NATSURL, TLS: tls,
 		Listen: cfg.Listen, Routes: cfg.Routes, ClientListen: cfg.ClientListen, Heartbeat: cfg.Heartbeat,
 		RTMPURL: cfg.RTMPURL, RedirectAbove: cfg.RedirectAbove, HTTPURL: cfg.HTTPURL, RTMFPAddr: cfg.RTMFPAddr,
-		Hub: hub, Logger: logger.With("component", "cluster"),
+		Hub: hub, Transcoder: tc, TranscodeBudget: budget, Logger: logger.With("component", "cluster"),
 		Load: func() cluster.Load {
 			return cluster.Load{Connections: p.connections(), Streams: int(hub.Stats.Publishers.Load()), Calls: p.calls.Count()}
 		},
@@ -146,6 +150,10 @@ func registerClusterMetrics(reg *prometheus.Registry, c *cluster.Cluster) {
 		gauge("nodes", "Live nodes of the cluster, this one included.", func() float64 { return float64(len(c.Nodes())) }),
 		gauge("relays", "Streams of other nodes published here now (for local players).", func() float64 { return float64(st.Relays.Load()) }),
 		gauge("exports", "Local streams sent to other nodes now (once each on NATS).", func() float64 { return float64(st.Exports.Load()) }),
+		gauge("variants", "Other nodes' streams transcoded there and published here now (for local ?codec= players).", func() float64 { return float64(st.Variants.Load()) }),
+		gauge("variant_exports", "Local streams' transcoded variants sent to other nodes now (one transcoder and one NATS export each).", func() float64 { return float64(st.VariantExports.Load()) }),
+		counter("variants_refused_total", "Other nodes' wants of a variant refused here (transcoding budget, or none); they transcode it themselves.", func() float64 { return float64(st.VariantsRefused.Load()) }),
+		counter("bad_wants_total", "Wants of a variant this node cannot make (unknown codec or rate), ignored.", func() float64 { return float64(st.BadWants.Load()) }),
 		counter("frames_in_total", "Frames received from other nodes for relays.", func() float64 { return float64(st.FramesIn.Load()) }),
 		counter("bytes_in_total", "Encoded bytes of those frames.", func() float64 { return float64(st.BytesIn.Load()) }),
 		counter("frames_out_total", "Frames sent to other nodes.", func() float64 { return float64(st.FramesOut.Load()) }),

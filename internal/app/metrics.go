@@ -27,6 +27,7 @@ func registerMetrics(reg *prometheus.Registry, hub *media.Hub, ts *transcode.Sta
 		gauge("publishers", "Streams with a publisher now.", func() float64 { return float64(st.Publishers.Load()) }),
 		gauge("subscribers", "Subscriptions now.", func() float64 { return float64(st.Subscribers.Load()) }),
 		gauge("transcoders", "Hub transcoders running now, one per (stream, target codec).", func() float64 { return float64(ts.Transcoders.Load()) }),
+		gauge("transcode_remote_variants", "Variants played here that the publisher's node transcodes (cluster): no transcoder here.", func() float64 { return float64(ts.RemoteVariants.Load()) }),
 		counter("hub_transcoded_frames_total", "Audio frames the hub's transcoders decoded and encoded again.", func() float64 { return float64(ts.TranscodedFrames.Load()) }),
 		counter("hub_passthrough_frames_total", "Audio frames the hub's transcoders forwarded untouched (already in the target codec).", func() float64 { return float64(ts.PassedThroughFrames.Load()) }),
 		counter("hub_frames_in_total", "Frames written by publishers.", func() float64 { return float64(st.FramesIn.Load()) }),

@@ -82,6 +82,9 @@ type Stats struct {
 	// passed through untouched because they were in the target codec.
 	TranscodedFrames    atomic.Uint64
 	PassedThroughFrames atomic.Uint64
+	// RemoteVariants are the variants subscribed here that another node
+	// transcodes (SetRemote): no transcoder runs here for them.
+	RemoteVariants atomic.Int64
 }
 
 // LiveQueueFrames is the input queue a server's transcoders should use
@@ -107,6 +110,7 @@ type Service struct {
 	mu      sync.Mutex
 	running map[string]*transcoder // by derived key
 	history map[string]*history    // by source key
+	remote  Remote                 // SetRemote; nil: every variant is transcoded here
 }
 
 // New makes the transcoding service of hub and starts following every
@@ -158,6 +162,11 @@ func (s *Service) Subscribe(key string, t Target, r media.Receiver) (*Subscripti
 	s.mu.Lock()
 	tc := s.running[dkey]
 	if tc == nil {
+		// A stream published on another node is transcoded there, once
+		// for the cluster (remote.go); the budget is that node's.
+		tc = s.subscribeRemoteLocked(key, dkey, t, rate)
+	}
+	if tc == nil {
 		if t.Budget != 0 && (t.Budget < 0 || s.Stats.BudgetTranscoders.Load() >= int64(t.Budget)) {
 			s.mu.Unlock()
 			return nil, ErrBudget
@@ -179,6 +188,11 @@ func (s *Service) release(t *transcoder) {
 		return
 	}
 	delete(s.running, t.dkey)
+	if t.remote != nil {
+		_ = t.remote.Close()
+		s.Stats.RemoteVariants.Add(-1)
+		return
+	}
 	t.stop()
 	s.untrackLocked(t.key)
 	s.Stats.Transcoders.Add(-1)
@@ -193,6 +207,15 @@ func (s *Service) release(t *transcoder) {
 // startLocked starts the transcoder of key to id at rate. Called with s.mu held.
 func (s *Service) startLocked(key, dkey string, id codec.ID, rate int, budgeted bool) *transcoder {
 	t := &transcoder{s: s, key: key, dkey: dkey, target: id, rate: rate, budgeted: budgeted}
+	s.running[dkey] = t
+	s.runLocked(t)
+	return t
+}
+
+// runLocked starts t's transcoding: its source subscription and its
+// goroutine. Called with s.mu held.
+func (s *Service) runLocked(t *transcoder) {
+	key, id, rate := t.key, t.target, t.rate
 	t.hist = s.trackLocked(key) // before t subscribes: it hands t decoded Speex
 	t.q = s.hub.NewQueue(s.InputQueue)
 	t.src = s.hub.Subscribe(key, t.q)
@@ -201,9 +224,8 @@ func (s *Service) startLocked(key, dkey string, id codec.ID, rate int, budgeted 
 		// now: run keeps this publication then (see publishDerived).
 		t.publishDerived()
 	}
-	s.running[dkey] = t
 	s.Stats.Transcoders.Add(1)
-	if budgeted {
+	if t.budgeted {
 		s.Stats.BudgetTranscoders.Add(1)
 	}
 	if s.log != nil {
@@ -211,7 +233,6 @@ func (s *Service) startLocked(key, dkey string, id codec.ID, rate int, budgeted 
 	}
 	t.done = make(chan struct{})
 	go t.run()
-	return t
 }
 
 // closeCodec frees what a codec holds outside Go memory (Speex).

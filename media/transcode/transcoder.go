@@ -2,6 +2,7 @@ package transcode
 
 import (
 	"context"
+	"io"
 	"sync"
 	"sync/atomic"
 
@@ -20,10 +21,15 @@ type transcoder struct {
 	rate     int
 	budgeted bool // counted in Stats.BudgetTranscoders
 	refs     int  // subscriptions sharing it, guarded by Service.mu
-	hist     *history
-	src      *media.Subscriber
-	q        *media.Queue // src's frames, read by run
-	done     chan struct{}
+	// remote, while the variant is fetched from another node (remote.go):
+	// no goroutine runs, the Remote publishes dkey; guarded by Service.mu.
+	// budget is the first subscriber's Target.Budget, for localize.
+	remote io.Closer
+	budget int
+	hist   *history
+	src    *media.Subscriber
+	q      *media.Queue // src's frames, read by run
+	done   chan struct{}
 
 	// mu guards pub and stopped: run publishes and unpublishes the
 	// derived stream as the source comes and goes, stop closes it at once
