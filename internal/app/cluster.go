@@ -17,6 +17,7 @@ import (
 	"github.com/flashvox/flashvox/rtmfp"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"
+	"github.com/flashvox/flashvox/webrtc"
 )
 
 // clusterPeers are what the cluster reports of this node, filled in by
@@ -25,6 +26,7 @@ import (
 type clusterPeers struct {
 	rs    *rtmp.Server
 	calls *call.Service
+	rtc   *webrtc.Server // nil with webrtc.enabled false
 	// rtmfp is the RTMFP server's stats once it exists (newRTMFP, after
 	// newServices; the heartbeats may already run): its sessions count as
 	// connections.
@@ -41,6 +43,17 @@ func (p *clusterPeers) connections() int {
 	return n
 }
 
+// pages is the node's page users: users signed in over the HTTP API
+// (one each) and open WebRTC sessions (WHIP and WHEP, calls' and live
+// streams'). Load placement counts them with the connections.
+func (p *clusterPeers) pages() int {
+	n := p.calls.HTTPUsers()
+	if p.rtc != nil {
+		n += p.rtc.Sessions()
+	}
+	return n
+}
+
 // newCluster joins the cluster of cluster: (nil when off); it is created
 // before the call service, whose gateway it is for users on other nodes.
 func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, p *clusterPeers) (*cluster.Cluster, error) {
@@ -53,7 +66,7 @@ func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, p *clus
 		RTMPURL: cfg.RTMPURL, RedirectAbove: cfg.RedirectAbove, HTTPURL: cfg.HTTPURL, RTMFPAddr: cfg.RTMFPAddr,
 		Hub: hub, Logger: logger.With("component", "cluster"),
 		Load: func() cluster.Load {
-			return cluster.Load{Connections: p.connections(), Streams: int(hub.Stats.Publishers.Load()), Calls: p.calls.Count()}
+			return cluster.Load{Connections: p.connections(), Pages: p.pages(), Streams: int(hub.Stats.Publishers.Load()), Calls: p.calls.Count()}
 		},
 		Users:    func() map[string]string { return p.calls.LocalPresence() },
 		Presence: func(remote map[string]string) { p.calls.SetRemotePresence(remote) },
@@ -146,7 +159,7 @@ func registerClusterMetrics(reg *prometheus.Registry, c *cluster.Cluster) {
 		counter("nodes_lost_total", "Nodes that went silent for three heartbeats.", func() float64 { return float64(st.NodesLost.Load()) }),
 		counter("name_clashes_total", "Heartbeats of another node using this node's cluster.node (must be unique).", func() float64 { return float64(st.NameClashes.Load()) }),
 		nodeCollector{c: c, desc: prometheus.NewDesc("flashvox_cluster_node_load",
-			"Each live node's load from its last heartbeat: connections, streams, calls, users, cpu (cores).", []string{"node", "what"}, nil)},
+			"Each live node's load from its last heartbeat: connections, pages, streams, calls, users, cpu (cores).", []string{"node", "what"}, nil)},
 	)
 }
 
@@ -159,11 +172,11 @@ type nodeCollector struct {
 // Describe sends the one descriptor (prometheus.Collector).
 func (n nodeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- n.desc }
 
-// Collect sends five series per node (prometheus.Collector).
+// Collect sends six series per node (prometheus.Collector).
 func (n nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, x := range n.c.Nodes() {
 		for what, v := range map[string]float64{"connections": float64(x.Load.Connections), "streams": float64(x.Load.Streams),
-			"calls": float64(x.Load.Calls), "cpu": x.Load.CPU, "users": float64(x.Load.Users)} {
+			"calls": float64(x.Load.Calls), "cpu": x.Load.CPU, "users": float64(x.Load.Users), "pages": float64(x.Load.Pages)} {
 			ch <- prometheus.MustNewConstMetric(n.desc, prometheus.GaugeValue, v, x.Node, what)
 		}
 	}
