@@ -48,11 +48,11 @@ type Load struct {
 	// Pages is the page's users: users signed in over the HTTP API (one
 	// each, however many tabs and long-polls) plus open WebRTC sessions
 	// (WHIP and WHEP: a page in a call holds two).
-	Pages       int     `json:"pages"`
-	Streams     int     `json:"streams"`     // publishers in the hub, relays included
-	Calls       int     `json:"calls"`       // calls ringing or answered
-	CPU         float64 `json:"cpu"`         // cores used by the process over the last heartbeat
-	Users       int     `json:"users"`       // users online (their names go to the other nodes only)
+	Pages   int     `json:"pages"`
+	Streams int     `json:"streams"` // publishers in the hub, relays included
+	Calls   int     `json:"calls"`   // calls ringing or answered
+	CPU     float64 `json:"cpu"`     // cores used by the process over the last heartbeat
+	Users   int     `json:"users"`   // users online (their names go to the other nodes only)
 }
 
 // Clients is the count load placement compares with
