@@ -31,6 +31,7 @@ import (
 // gone from the address bar.
 func TestPeerClusterPageFailover(t *testing.T) {
 	testpeer.SkipShort(t, "real processes, chromium and postgresql")
+	start := time.Now()
 	browser := testpeer.Chromium(t, map[string]any{"mute-audio": true, "use-fake-device-for-media-stream": true})
 	pg := testpeer.StartPostgres(t)
 	routes := []string{"127.0.0.1:" + strconv.Itoa(testpeer.FreePort(t)), "127.0.0.1:" + strconv.Itoa(testpeer.FreePort(t))}
@@ -39,12 +40,13 @@ func TestPeerClusterPageFailover(t *testing.T) {
 	for i, name := range []string{"a", "b"} {
 		addr := freeAddr(t)
 		nodes = append(nodes, startClusterNode(t, name, yaml, "FLASHVOX_CLUSTER_LISTEN="+routes[i], "FLASHVOX_DATABASE_URL="+pg.URL,
-			"FLASHVOX_HTTP_LISTEN="+addr, "FLASHVOX_CLUSTER_HTTP_URL=http://"+addr))
+			"FLASHVOX_HTTP_LISTEN="+addr, "FLASHVOX_CLUSTER_HTTP_URL=http://"+addr, "FLASHVOX_CALL_RING_TIMEOUT=30s"))
 	}
 	a, b := nodes[0], nodes[1]
 	for _, s := range nodes {
 		testwait.For(t, 15*time.Second, "both nodes in /api/v1/cluster", func() bool { return strings.Join(clusterNodes(t, s), ",") == "a,b" })
 	}
+	t.Logf("chromium, postgresql and two nodes up in %v", time.Since(start).Round(10*time.Millisecond))
 	aPage, bPage := strings.TrimSuffix(a.api, "/api/v1"), strings.TrimSuffix(b.api, "/api/v1")
 
 	// Every request the browser sends, as the network sees it.
@@ -87,6 +89,7 @@ func TestPeerClusterPageFailover(t *testing.T) {
 		return evalString(t, tab, `flashvoxPage.state().pages.join(' ')`) == bPage+"/"
 	})
 
+	t.Logf("alice's page signed in on a, a's load counts it, the page knows b's: %v since the start", time.Since(start).Round(10*time.Millisecond))
 	if err := a.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}

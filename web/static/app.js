@@ -306,13 +306,15 @@
     return out;
   }
   function watchPages(first) {
-    if (first) st.pages = safePages(first);
-    clearInterval(st.pagesTimer);
-    st.pagesTimer = setInterval(async () => {
+    const ask = async () => {
       if (!st.running) return;
       // A failure keeps the last list: it is needed when the node is gone.
       try { st.pages = safePages((await api('GET', '/api/v1/session')).pages); } catch (e) { /* the events loop sees it */ }
-    }, 5000);
+    };
+    clearInterval(st.pagesTimer);
+    st.pagesTimer = setInterval(ask, 5000);
+    if (first) st.pages = safePages(first);
+    else ask(); // a login's answer has no list
   }
   function moveTo(page) {
     st.running = false;
