@@ -186,7 +186,9 @@
         // front of a gone node: after three in a row, move elsewhere.
         const down = !err.code || err.code === '502' || err.code === '504';
         st.failures = down ? st.failures + 1 : 0;
-        if (st.failures >= 3 && st.pages.length) { moveTo(st.pages[0]); return; }
+        // Not while the browser knows it is offline itself: every node
+        // would be as unreachable, and the move would end on an error page.
+        if (st.failures >= 3 && st.pages.length && navigator.onLine !== false) { moveTo(st.pages[0]); return; }
         setConn('server unreachable, retrying', 'warn');
         await sleep(down && st.pages.length ? 500 : 2000);
       }
