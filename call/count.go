@@ -7,3 +7,13 @@ func (s *Service) Count() int {
 	defer s.mu.Unlock()
 	return len(s.calls)
 }
+
+// HTTPUsers is how many users are signed in here over the HTTP API (the
+// page): one per user with a request in flight or within
+// Options.HTTPPresenceTimeout of the last one (the cluster's heartbeat
+// counts them among the node's clients).
+func (s *Service) HTTPUsers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pres.HTTPUsers()
+}

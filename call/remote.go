@@ -34,6 +34,15 @@ func (s *Service) statusLocked(u *user) string {
 	return Offline
 }
 
+// OnlineHere reports whether user has a device connected here now (the
+// cluster's gateway rings such a user here, whatever other nodes said).
+func (s *Service) OnlineHere(user string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.users[user]
+	return u != nil && u.Online()
+}
+
 // LocalPresence is the users connected here (user → Online or Busy), what
 // this node tells the others.
 func (s *Service) LocalPresence() map[string]string {

@@ -28,6 +28,8 @@ const ReasonNodeLost = "node_lost"
 // CallService is what the callee's node needs of the call service.
 type CallService interface {
 	InviteExternal(from, to string, leg call.Leg) (call.External, string, error)
+	// OnlineHere reports whether user has a device connected here now.
+	OnlineHere(user string) bool
 }
 
 // callMsg is one step of a cross-node call.
@@ -72,10 +74,13 @@ func (c *Cluster) ServeCalls(svc CallService) error {
 	return err
 }
 
-// Routes reports whether to is a user online on another node and not here
-// (as of the last heartbeats).
+// Routes reports whether to is a user online on another node (as of the
+// last heartbeats) and not here. Here is asked of the call service now,
+// not of this node's last heartbeat: a user who just came here from a
+// lost node (a page's or a phone's failover) is still listed there
+// until that node is dropped, and is rung here at once.
 func (cs *calls) Routes(to string) bool {
-	return account.ValidUserName(to) && cs.svc != nil && cs.c.nodes.userNode(to, cs.c.o.Node) != ""
+	return account.ValidUserName(to) && cs.svc != nil && cs.c.nodes.userNode(to, cs.c.o.Node) != "" && !cs.svc.OnlineHere(to)
 }
 
 // Dial rings to on its node; called with the call service's lock held

@@ -149,3 +149,30 @@ func TestCallAcrossNodesRefusals(t *testing.T) {
 		t.Fatalf("b keeps %d calls after the refusal", n)
 	}
 }
+
+// TestRoutesPrefersHere: a user another node's last heartbeat lists
+// (a node just lost, say) but who is connected here now — a page or a
+// phone that failed over — is not routed away: the call rings here.
+func TestRoutesPrefersHere(t *testing.T) {
+	svc := call.NewService(call.Options{RingTimeout: time.Second}, "alice", "bob")
+	t.Cleanup(svc.Close)
+	c := &Cluster{o: Options{Node: "b"}, nodes: nodeTable{nodes: map[string]*NodeInfo{
+		"a": {Node: "a", users: map[string]string{"alice": call.Online}},
+		"b": {Node: "b", Self: true},
+	}}}
+	cs := &calls{c: c, svc: svc, byID: map[string]*xcall{}}
+	if !cs.Routes("alice") {
+		t.Fatal("alice, on a only, must be routed to a")
+	}
+	if cs.Routes("bob") {
+		t.Fatal("bob is online nowhere: not routed")
+	}
+	d := svc.Attach("alice", "http")
+	if cs.Routes("alice") {
+		t.Fatal("alice connected here too: rung here, not routed to a")
+	}
+	svc.Detach(d)
+	if !cs.Routes("alice") {
+		t.Fatal("alice gone from here again: routed to a")
+	}
+}

@@ -296,11 +296,11 @@ func (c *Cluster) isRelayed(key string) bool {
 }
 
 // Redirect is where to send a new RTMP connect to app while this node has
-// more than RedirectAbove client connections: the least loaded other node
+// more than RedirectAbove clients (Load.Clients): the least loaded other node
 // below that mark (as of its last heartbeat), or "" (stay here: also when
 // every node is as full, so nothing bounces for ever).
 func (c *Cluster) Redirect(app string) string {
-	if c.o.RedirectAbove <= 0 || c.o.Load().Connections <= c.o.RedirectAbove {
+	if !c.over() {
 		return ""
 	}
 	to := c.nodes.leastLoaded(c.o.Node, c.o.RedirectAbove)

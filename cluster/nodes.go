@@ -134,20 +134,20 @@ func (t *nodeTable) remoteUsers(self string) map[string]string {
 }
 
 // leastLoaded is the RTMP URL of the node other than self with the fewest
-// connections, fewer than limit; "" when none.
+// clients (Load.Clients), fewer than limit; "" when none.
 func (t *nodeTable) leastLoaded(self string, limit int) string {
 	return t.leastLoadedBy(self, limit, func(n *NodeInfo) string { return n.RTMP })
 }
 
 // leastLoadedBy is addr(n) of the node n other than self with the fewest
-// connections, fewer than limit, whose addr is set; "" when none.
+// clients (Load.Clients), fewer than limit, whose addr is set; "" when none.
 func (t *nodeTable) leastLoadedBy(self string, limit int, addr func(*NodeInfo) string) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	best, fewest := "", limit
 	for name, n := range t.nodes {
-		if a := addr(n); name != self && a != "" && n.Load.Connections < fewest {
-			best, fewest = a, n.Load.Connections
+		if a := addr(n); name != self && a != "" && n.Load.Clients() < fewest {
+			best, fewest = a, n.Load.Clients()
 		}
 	}
 	return best

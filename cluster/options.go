@@ -23,8 +23,9 @@ type Options struct {
 	TLS       *TLSFiles
 	Heartbeat time.Duration
 	// RTMPURL is how clients reach this node (for the others' redirects);
-	// RedirectAbove the client connections above which Redirect sends new
-	// ones to the least loaded other node (0 = never).
+	// RedirectAbove the clients (Load.Clients: connections and page
+	// users) above which Redirect sends new ones to the least loaded
+	// other node (0 = never).
 	RTMPURL       string
 	RedirectAbove int
 	// HTTPURL (http(s)://HOST:PORT) and RTMFPAddr (IP:port) are how
@@ -57,9 +58,17 @@ type Options struct {
 
 // Load is what a node's heartbeat says of it.
 type Load struct {
-	Connections int     `json:"connections"` // client connections (RTMP, RTMFP, …)
-	Streams     int     `json:"streams"`     // publishers in the hub, relays included
-	Calls       int     `json:"calls"`       // calls ringing or answered
-	CPU         float64 `json:"cpu"`         // cores used by the process over the last heartbeat
-	Users       int     `json:"users"`       // users online (their names go to the other nodes only)
+	Connections int `json:"connections"` // client connections: RTMP (RTMPT included) and RTMFP sessions
+	// Pages is the page's users: users signed in over the HTTP API (one
+	// each, however many tabs and long-polls) plus open WebRTC sessions
+	// (WHIP and WHEP: a page in a call holds two).
+	Pages   int     `json:"pages"`
+	Streams int     `json:"streams"` // publishers in the hub, relays included
+	Calls   int     `json:"calls"`   // calls ringing or answered
+	CPU     float64 `json:"cpu"`     // cores used by the process over the last heartbeat
+	Users   int     `json:"users"`   // users online (their names go to the other nodes only)
 }
+
+// Clients is the count load placement compares with
+// Options.RedirectAbove and between nodes: connections and page users.
+func (l Load) Clients() int { return l.Connections + l.Pages }

@@ -1,20 +1,52 @@
 package cluster
 
 import (
+	"cmp"
 	"net/netip"
+	"net/url"
+	"slices"
 	"strings"
 )
 
 // Load placement beyond RTMP connects (Redirect, cluster.go): a node with
-// more client connections than Options.RedirectAbove sends a new page
-// load (HTTP 307) and a new RTMFP handshake (a Redirect chunk instead of
-// the RHello) to the other node with the fewest connections below the
-// mark, as of its last heartbeat. When no node is below it the client is
-// served here, so nothing bounces between full nodes.
+// more clients (Load.Clients: RTMP and RTMFP connections plus the page's
+// users) than Options.RedirectAbove sends a new page load (HTTP 307) and
+// a new RTMFP handshake (a Redirect chunk instead of the RHello) to the
+// other node with the fewest clients below the mark, as of its last
+// heartbeat. When no node is below it the client is served here, so
+// nothing bounces between full nodes.
 
 // over reports whether this node is above its mark.
 func (c *Cluster) over() bool {
-	return c.o.RedirectAbove > 0 && c.o.Load().Connections > c.o.RedirectAbove
+	return c.o.RedirectAbove > 0 && c.o.Load().Clients() > c.o.RedirectAbove
+}
+
+// PageURLs is where a page signed in here goes when this node stops
+// answering (web/static/app.js): the page URL (cluster.http_url) of
+// every other live node, the least loaded first. Only http and https
+// URLs are listed, so a member's odd announcement never becomes a
+// javascript: or data: navigation in a page.
+func (c *Cluster) PageURLs() []string {
+	type page struct {
+		url     string
+		clients int
+	}
+	var pages []page
+	for _, n := range c.nodes.list() {
+		if n.Node == c.o.Node || n.HTTP == "" {
+			continue
+		}
+		if u, err := url.Parse(n.HTTP); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			continue
+		}
+		pages = append(pages, page{n.HTTP, n.Load.Clients()})
+	}
+	slices.SortStableFunc(pages, func(a, b page) int { return cmp.Compare(a.clients, b.clients) })
+	out := make([]string, len(pages))
+	for i, p := range pages {
+		out[i] = p.url
+	}
+	return out
 }
 
 // PageRedirect is the URL a new page load of requestURI (path and query)

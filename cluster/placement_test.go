@@ -45,3 +45,62 @@ func TestPlacement(t *testing.T) {
 		})
 	}
 }
+
+// TestPlacementCountsPages: the page's users (HTTP API users and WebRTC
+// sessions, Load.Pages) count with the connections, on this node (is it
+// full?) and on the others (which is least loaded, which is full).
+func TestPlacementCountsPages(t *testing.T) {
+	mk := func(self Load, others ...*NodeInfo) *Cluster {
+		c := &Cluster{o: Options{Node: "a", RedirectAbove: 10, Load: func() Load { return self }},
+			nodes: nodeTable{nodes: map[string]*NodeInfo{"a": {Node: "a", Self: true, HTTP: "http://10.0.0.1"}}}}
+		for _, n := range others {
+			c.nodes.nodes[n.Node] = n
+		}
+		return c
+	}
+	if got := (Load{Connections: 4, Pages: 7, Streams: 9, Calls: 9, Users: 9}).Clients(); got != 11 {
+		t.Fatalf("Clients of 4 connections and 7 page users: %d, want 11", got)
+	}
+	// b has fewer connections but more page users than c: c is less loaded.
+	b := &NodeInfo{Node: "b", HTTP: "http://10.0.0.2", RTMP: "rtmp://10.0.0.2", Load: Load{Connections: 1, Pages: 5}}
+	c := &NodeInfo{Node: "c", HTTP: "http://10.0.0.3", RTMP: "rtmp://10.0.0.3", Load: Load{Connections: 3, Pages: 1}}
+	pagesFull := &NodeInfo{Node: "d", HTTP: "http://10.0.0.4", RTMP: "rtmp://10.0.0.4", Load: Load{Pages: 10}}
+	for _, tc := range []struct {
+		name       string
+		c          *Cluster
+		page, rtmp string
+	}{
+		{"pages alone under the mark", mk(Load{Pages: 10}, b, c), "", ""},
+		{"pages alone above the mark", mk(Load{Pages: 11}, b, c), "http://10.0.0.3/", "rtmp://10.0.0.3/phone"},
+		{"connections and pages above the mark", mk(Load{Connections: 6, Pages: 5}, b), "http://10.0.0.2/", "rtmp://10.0.0.2/phone"},
+		{"a node full of page users takes none", mk(Load{Connections: 20}, pagesFull), "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.c.PageRedirect("/"); got != tc.page {
+				t.Errorf("page: got %q, want %q", got, tc.page)
+			}
+			if got := tc.c.Redirect("phone"); got != tc.rtmp {
+				t.Errorf("rtmp: got %q, want %q", got, tc.rtmp)
+			}
+		})
+	}
+}
+
+// TestPageURLs: the pages a page signed in here may move to: every other
+// live node's http(s) page URL, the least loaded first; never this node,
+// a node without one, or a URL that is not http(s).
+func TestPageURLs(t *testing.T) {
+	c := &Cluster{o: Options{Node: "a", Load: func() Load { return Load{} }}, nodes: nodeTable{nodes: map[string]*NodeInfo{
+		"a": {Node: "a", Self: true, HTTP: "http://10.0.0.1"},
+		"b": {Node: "b", HTTP: "https://10.0.0.2:8443", Load: Load{Connections: 2, Pages: 3}},
+		"c": {Node: "c", HTTP: "http://10.0.0.3:8080", Load: Load{Pages: 1}},
+		"d": {Node: "d", RTMP: "rtmp://10.0.0.4"},
+		"e": {Node: "e", HTTP: "javascript:alert(1)"},
+		"f": {Node: "f", HTTP: "data:text/html,x"},
+		"g": {Node: "g", HTTP: "http:///nohost"},
+	}}}
+	got := fmt.Sprint(c.PageURLs())
+	if want := "[http://10.0.0.3:8080 https://10.0.0.2:8443]"; got != want {
+		t.Fatalf("PageURLs: %s, want %s", got, want)
+	}
+}

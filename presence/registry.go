@@ -174,6 +174,18 @@ func (r *Registry) httpEnd(d *Device) {
 	})
 }
 
+// HTTPUsers counts the users with an HTTP device (one each, whatever the
+// requests in flight): the page's users of the cluster's load.
+func (r *Registry) HTTPUsers() int {
+	n := 0
+	for _, u := range r.users {
+		if u.http != nil {
+			n++
+		}
+	}
+	return n
+}
+
 // Undelivered counts the pushing devices that have not yet delivered
 // every event of their user's log.
 func (r *Registry) Undelivered() int {

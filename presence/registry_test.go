@@ -52,6 +52,13 @@ func TestHTTPDeviceExpires(t *testing.T) {
 		t.Fatal("device gone while a request is in flight")
 	}
 	mu.Unlock()
+	mu.Lock()
+	r.HTTPBegin(r.User("bob"))
+	r.Attach(r.User("carol"), KindRTMP) // not an HTTP device: not counted
+	if n := r.HTTPUsers(); n != 2 {
+		t.Errorf("HTTP users with alice's two requests and bob's one: %d, want 2", n)
+	}
+	mu.Unlock()
 	end2()
 	select {
 	case got := <-expired:
@@ -59,6 +66,9 @@ func TestHTTPDeviceExpires(t *testing.T) {
 		defer mu.Unlock()
 		if got != d || u.Online() {
 			t.Fatal("wrong device expired, or still online")
+		}
+		if n := r.HTTPUsers(); n != 1 {
+			t.Errorf("HTTP users once alice's device expired: %d, want 1 (bob)", n)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("HTTP device did not expire")

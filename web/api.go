@@ -41,6 +41,10 @@ type API struct {
 	// Conferences serves /api/v1/conferences (api_conference.go); nil: none.
 	Conferences *conference.Service
 	confMembers httpMembers
+	// Pages, when set, lists the other cluster nodes' page URLs for
+	// GET /api/v1/session (cluster.Cluster.PageURLs): where a page goes
+	// when this node stops answering. nil: no cluster, none.
+	Pages func() []string
 }
 
 // Register adds the API's routes to mux.
@@ -53,6 +57,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/calls/{id}", a.authed(a.callState))
 	mux.HandleFunc("GET /api/v1/events", a.authed(a.events))
 	mux.HandleFunc("GET /api/v1/presence", a.authed(a.presence))
+	mux.HandleFunc("GET /api/v1/session", a.authed(a.session)) // api_session.go
 	mux.HandleFunc("DELETE /api/v1/session", a.authed(a.logout))
 	a.registerConference(mux)
 }

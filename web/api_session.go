@@ -16,6 +16,22 @@ func requestToken(r *http.Request) string {
 	return tok
 }
 
+// session answers GET /api/v1/session: whose the bearer token is, the
+// head of the user's event log here (as a login's cursor), and the other
+// cluster nodes' page URLs. The page asks it after its sign-in and every
+// few seconds, to know where to go if this node stops answering, and on
+// the node it moved to, to check the session it carried over
+// (web/static/app.js; docs/CLUSTER.md "What happens when a node dies").
+// The node list goes to signed-in users only: /api/v1/cluster, which an
+// operator may keep private, is not needed by the page.
+func (a *API) session(w http.ResponseWriter, _ *http.Request, d *call.Device) {
+	pages := []string{}
+	if a.Pages != nil {
+		pages = append(pages, a.Pages()...)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": d.User, "cursor": a.Calls.Log(d.User).Head(), "pages": pages})
+}
+
 // logout revokes the request's own token (DELETE /api/v1/session): every
 // later request with it gets 401 token_revoked, and the sessions it opened
 // end at once (long-polls answer 401, RTMP/RTMFP phone connections get

@@ -77,3 +77,42 @@ func TestPeerClusterPlacement(t *testing.T) {
 		return code == http.StatusOK
 	})
 }
+
+// TestPeerClusterPlacementByPages: node a (redirect_above 1) has no
+// phone, only two users signed in over the HTTP API (as pages are): they
+// count as its page users, and a's page load is answered 307 to b's.
+func TestPeerClusterPlacementByPages(t *testing.T) {
+	testpeer.SkipShort(t, "real processes")
+	routes := []string{"127.0.0.1:" + strconv.Itoa(testpeer.FreePort(t)), "127.0.0.1:" + strconv.Itoa(testpeer.FreePort(t))}
+	yaml := fmt.Sprintf("cluster:\n  routes: [%s]\n", strings.Join(routes, ", "))
+	bHTTP := freeAddr(t)
+	a := startClusterNode(t, "a", yaml, "FLASHVOX_CLUSTER_LISTEN="+routes[0], "FLASHVOX_CLUSTER_REDIRECT_ABOVE=1")
+	b := startClusterNode(t, "b", yaml, "FLASHVOX_CLUSTER_LISTEN="+routes[1], "FLASHVOX_HTTP_LISTEN="+bHTTP, "FLASHVOX_CLUSTER_HTTP_URL=http://"+bHTTP)
+	for _, s := range []*server{a, b} {
+		testwait.For(t, 15*time.Second, "both nodes in /api/v1/cluster", func() bool { return strings.Join(clusterNodes(t, s), ",") == "a,b" })
+	}
+	aPage := strings.TrimSuffix(a.api, "/api/v1") + "/"
+	noFollow := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	page := func() (int, string) {
+		res, err := noFollow.Get(aPage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode, res.Header.Get("Location")
+	}
+	a.login(t, "alice")
+	testwait.For(t, 10*time.Second, "a's load to count alice's page", func() bool { return loadOf(t, a, "a").Pages == 1 })
+	if code, _ := page(); code != http.StatusOK {
+		t.Fatalf("a with one page user (its mark: 1): page %d, want 200", code)
+	}
+	a.login(t, "carol")
+	testwait.For(t, 10*time.Second, "a above its mark by its page users (a 307 to b)", func() bool {
+		code, loc := page()
+		return code == http.StatusTemporaryRedirect && loc == "http://"+bHTTP+"/"
+	})
+	// b hears it with a's next heartbeat.
+	testwait.ForDetail(t, 5*time.Second, "b to hear a's load: no connection, two page users", func() bool {
+		return loadOf(t, b, "a") == nodeLoad{Pages: 2, Users: 2}
+	}, func() string { return fmt.Sprintf("a's load as b hears it: %+v", loadOf(t, b, "a")) })
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/flashvox/flashvox/rtmfp"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"
+	"github.com/flashvox/flashvox/webrtc"
 )
 
 // clusterPeers are what the cluster reports of this node, filled in by
@@ -26,6 +27,7 @@ import (
 type clusterPeers struct {
 	rs    *rtmp.Server
 	calls *call.Service
+	rtc   *webrtc.Server // nil with webrtc.enabled false
 	// rtmfp is the RTMFP server's stats once it exists (newRTMFP, after
 	// newServices; the heartbeats may already run): its sessions count as
 	// connections.
@@ -38,6 +40,17 @@ func (p *clusterPeers) connections() int {
 	n := int(p.rs.Stats().Active)
 	if st := p.rtmfp.Load(); st != nil {
 		n += int(st.Sessions.Load())
+	}
+	return n
+}
+
+// pages is the node's page users: users signed in over the HTTP API
+// (one each) and open WebRTC sessions (WHIP and WHEP, calls' and live
+// streams'). Load placement counts them with the connections.
+func (p *clusterPeers) pages() int {
+	n := p.calls.HTTPUsers()
+	if p.rtc != nil {
+		n += p.rtc.Sessions()
 	}
 	return n
 }
@@ -65,7 +78,7 @@ func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, tc *tra
 		RTMPURL: cfg.RTMPURL, RedirectAbove: cfg.RedirectAbove, HTTPURL: cfg.HTTPURL, RTMFPAddr: cfg.RTMFPAddr,
 		Hub: hub, Transcoder: tc, TranscodeBudget: budget, Logger: logger.With("component", "cluster"),
 		Load: func() cluster.Load {
-			return cluster.Load{Connections: p.connections(), Streams: int(hub.Stats.Publishers.Load()), Calls: p.calls.Count()}
+			return cluster.Load{Connections: p.connections(), Pages: p.pages(), Streams: int(hub.Stats.Publishers.Load()), Calls: p.calls.Count()}
 		},
 		Users:    func() map[string]string { return p.calls.LocalPresence() },
 		Presence: func(remote map[string]string) { p.calls.SetRemotePresence(remote) },
@@ -123,10 +136,13 @@ func (g gateways) Routes(to string) bool {
 	return false
 }
 
-// Dial dials to through the first gateway that routes it.
+// Dial dials to through the first gateway that routes it. The last one
+// is not asked again: the call service dials only what Routes accepted a
+// moment before, and it holds its lock here, which the cluster's Routes
+// takes (call.Service.OnlineHere).
 func (g gateways) Dial(x call.External, from, to string) (call.Leg, error) {
-	for _, gw := range g {
-		if gw.Routes(to) {
+	for i, gw := range g {
+		if i == len(g)-1 || gw.Routes(to) {
 			return gw.Dial(x, from, to)
 		}
 	}
@@ -162,7 +178,7 @@ func registerClusterMetrics(reg *prometheus.Registry, c *cluster.Cluster) {
 		counter("nodes_lost_total", "Nodes that went silent for three heartbeats.", func() float64 { return float64(st.NodesLost.Load()) }),
 		counter("name_clashes_total", "Heartbeats of another node using this node's cluster.node (must be unique).", func() float64 { return float64(st.NameClashes.Load()) }),
 		nodeCollector{c: c, desc: prometheus.NewDesc("flashvox_cluster_node_load",
-			"Each live node's load from its last heartbeat: connections, streams, calls, users, cpu (cores).", []string{"node", "what"}, nil)},
+			"Each live node's load from its last heartbeat: connections, pages, streams, calls, users, cpu (cores).", []string{"node", "what"}, nil)},
 	)
 }
 
@@ -175,11 +191,11 @@ type nodeCollector struct {
 // Describe sends the one descriptor (prometheus.Collector).
 func (n nodeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- n.desc }
 
-// Collect sends five series per node (prometheus.Collector).
+// Collect sends six series per node (prometheus.Collector).
 func (n nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, x := range n.c.Nodes() {
 		for what, v := range map[string]float64{"connections": float64(x.Load.Connections), "streams": float64(x.Load.Streams),
-			"calls": float64(x.Load.Calls), "cpu": x.Load.CPU, "users": float64(x.Load.Users)} {
+			"calls": float64(x.Load.Calls), "cpu": x.Load.CPU, "users": float64(x.Load.Users), "pages": float64(x.Load.Pages)} {
 			ch <- prometheus.MustNewConstMetric(n.desc, prometheus.GaugeValue, v, x.Node, what)
 		}
 	}

@@ -15,6 +15,16 @@ func pageRedirect(c *cluster.Cluster) func(string) string {
 	return c.PageRedirect
 }
 
+// pageURLs is the API's list of the other nodes' pages (web.API.Pages),
+// where a page goes when this node stops answering; nil without a
+// cluster.
+func pageURLs(c *cluster.Cluster) func() []string {
+	if c == nil {
+		return nil
+	}
+	return c.PageURLs
+}
+
 // rtmfpPlace is the RTMFP server's placement (rtmfp.Config.Place): the
 // cluster's choice of a less loaded node's RTMFP address; nil without a
 // cluster.

@@ -149,7 +149,8 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		return nil, abandon(err)
 	}
 	mux := http.NewServeMux()
-	(&web.API{Calls: calls, Auth: auth, Guard: guard, Logger: logger.With("component", "api"), Conferences: confs}).Register(mux)
+	(&web.API{Calls: calls, Auth: auth, Guard: guard, Logger: logger.With("component", "api"), Conferences: confs,
+		Pages: pageURLs(cl)}).Register(mux) // cluster_place.go
 	var rtc *webrtc.Server // made below; the page asks for its ICE servers once serving
 	(&web.Pages{SWF: swfPath(), RTMPPort: listenPort(cfg.RTMP.Listen), ICEServers: func() []string {
 		if rtc == nil {
@@ -187,7 +188,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 		}
 		return nil, abandon(err)
 	}
-	peers.rs, peers.calls = rs, calls
+	peers.rs, peers.calls, peers.rtc = rs, calls, rtc
 	return &services{cluster: cl, clusterPeers: peers, rtc: rtc, hub: hub, rtmp: rs, sessions: sessions, calls: calls, auth: auth, mux: mux, tunnel: tunnel, certs: certs, httpCerts: httpCerts, sipCerts: sipCerts, sip: sip, confs: confs, guard: guard, store: db, cdrs: cdrs, recheck: recheck, users: users, live: live}, nil
 }
 

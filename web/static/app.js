@@ -1,6 +1,8 @@
 // flashvox page: signalling over the HTTP API (/api/v1), no Flash needed.
 // Events come by long-poll (wait=25s, answered as soon as one happens) or
 // by polling once a second; the cursor makes sure none is lost or repeated.
+// In a cluster, the page moves to another node when its own stops
+// answering, carrying its session over (failover below).
 'use strict';
 
 (function () {
@@ -8,6 +10,7 @@
   const st = {
     user: '', token: '', cursor: 0, mode: 'longpoll',
     running: false, abort: null, presence: {}, call: null, timer: 0,
+    pages: [], pagesTimer: 0, failures: 0,
   };
   const listeners = []; // flash.js subscribes to call events
 
@@ -171,6 +174,7 @@
         const r = await api('GET', '/api/v1/events?cursor=' + st.cursor + wait, undefined, st.abort.signal);
         if (gen !== st.gen) return;
         st.cursor = r.cursor;
+        st.failures = 0;
         (r.events || []).forEach(handle);
         setConn(st.mode === 'longpoll' ? 'online · long-poll' : 'online · polling', 'on');
         if (st.mode === 'poll' && (r.events || []).length < 500) await sleep(1000);
@@ -178,8 +182,15 @@
         if (gen !== st.gen) return;
         if (err.code === 'token_expired' || err.code === 'bad_token') { logout('Session expired: sign in again'); return; }
         if (err.code === 'token_revoked') { logout('Signed out'); return; }
+        // No answer at all (the node is gone) or a proxy's 502/504 in
+        // front of a gone node: after three in a row, move elsewhere.
+        const down = !err.code || err.code === '502' || err.code === '504';
+        st.failures = down ? st.failures + 1 : 0;
+        // Not while the browser knows it is offline itself: every node
+        // would be as unreachable, and the move would end on an error page.
+        if (st.failures >= 3 && st.pages.length && navigator.onLine !== false) { moveTo(st.pages[0]); return; }
         setConn('server unreachable, retrying', 'warn');
-        await sleep(2000);
+        await sleep(down && st.pages.length ? 500 : 2000);
       }
     }
   }
@@ -217,32 +228,41 @@
     }
   });
 
+  // signedIn starts the phone for r (a login's answer, or the session
+  // carried over from another node): user, token, the log's head.
+  async function signedIn(r, news) {
+    // Start at the log's head at sign-in: the calls that ended before
+    // are history, not news (no stale "Call ended" banner).
+    st.user = r.user; st.token = r.token; st.cursor = r.cursor || 0; st.call = null;
+    st.mode = $('mode').value;
+    $('mode-live').value = st.mode;
+    const p = await api('GET', '/api/v1/presence');
+    st.presence = p.users || {};
+    // A call ringing for us now rang before the login's cursor: show it.
+    const cs = await api('GET', '/api/v1/calls');
+    const ring = (cs.calls || []).find((c) => c.state === 'ringing' && c.to === st.user);
+    if (ring) st.call = { id: ring.call, peer: ring.from, dir: 'in', state: 'incoming' };
+    $('me').textContent = st.user;
+    $('login').hidden = true;
+    $('phone').hidden = false;
+    notice(news || '');
+    renderCall();
+    // The node answered: online now, not at the first event's answer
+    // (a long-poll from the log's head may wait its whole 25 s).
+    setConn(st.mode === 'longpoll' ? 'online · long-poll' : 'online · polling', 'on');
+    st.running = true; st.failures = 0;
+    restart();
+    watchPages(r.pages);
+    for (const f of listeners) f({ type: 'login' }, st);
+  }
+
   async function login(ev) {
     ev.preventDefault();
     const err = $('login-error');
     err.hidden = true;
     $('login-button').disabled = true;
     try {
-      const r = await api('POST', '/api/v1/login', { user: $('user').value.trim(), password: $('password').value });
-      // Start at the log's head at sign-in: the calls that ended before
-      // are history, not news (no stale "Call ended" banner).
-      st.user = r.user; st.token = r.token; st.cursor = r.cursor || 0; st.call = null;
-      st.mode = $('mode').value;
-      $('mode-live').value = st.mode;
-      const p = await api('GET', '/api/v1/presence');
-      st.presence = p.users || {};
-      // A call ringing for us now rang before the login's cursor: show it.
-      const cs = await api('GET', '/api/v1/calls');
-      const ring = (cs.calls || []).find((c) => c.state === 'ringing' && c.to === st.user);
-      if (ring) st.call = { id: ring.call, peer: ring.from, dir: 'in', state: 'incoming' };
-      $('me').textContent = st.user;
-      $('login').hidden = true;
-      $('phone').hidden = false;
-      notice('');
-      renderCall();
-      st.running = true;
-      restart();
-      for (const f of listeners) f({ type: 'login' }, st);
+      await signedIn(await api('POST', '/api/v1/login', { user: $('user').value.trim(), password: $('password').value }));
     } catch (e) {
       err.textContent = e.code === 'bad_credentials' ? 'Wrong user or password'
         : e.code === 'too_many_attempts' ? 'Too many failed attempts: ' + e.message.replace(/^.*; /, '')
@@ -259,12 +279,80 @@
     st.running = false;
     st.gen = (st.gen || 0) + 1;
     if (st.abort) st.abort.abort();
-    st.token = ''; st.call = null;
+    clearInterval(st.pagesTimer);
+    st.token = ''; st.call = null; st.pages = [];
     for (const f of listeners) f({ type: 'logout' }, st); // media.js ends the call's audio
     $('phone').hidden = true;
     $('login').hidden = false;
     setConn('signed out', 'off');
     if (why) { $('login-error').textContent = why; $('login-error').hidden = false; }
+  }
+
+  // ---- failover (docs/CLUSTER.md "What happens when a node dies") ----
+  // While signed in, the page keeps the other cluster nodes' page URLs
+  // (GET /api/v1/session, every 5 s, least loaded first). When its node
+  // stops answering, it loads the first of them with its session in the
+  // URL fragment: a fragment is never sent to a server (not in the
+  // request, not in a Referer), and the page there takes it out of the
+  // address bar and the history before anything else, then checks it
+  // with that node (resume). A call in progress is not carried: it ended
+  // with the node.
+  function safePages(list) {
+    const out = [];
+    for (const p of list || []) {
+      try {
+        const u = new URL(p);
+        if ((u.protocol === 'http:' || u.protocol === 'https:') && u.origin !== location.origin) out.push(u.href);
+      } catch (e) { /* not a URL: never followed */ }
+    }
+    return out;
+  }
+  function watchPages(first) {
+    const ask = async () => {
+      if (!st.running) return;
+      // A failure keeps the last list: it is needed when the node is gone.
+      try { st.pages = safePages((await api('GET', '/api/v1/session')).pages); } catch (e) { /* the events loop sees it */ }
+    };
+    clearInterval(st.pagesTimer);
+    st.pagesTimer = setInterval(ask, 5000);
+    if (first) st.pages = safePages(first);
+    else ask(); // a login's answer has no list
+  }
+  function moveTo(page) {
+    st.running = false;
+    st.gen = (st.gen || 0) + 1;
+    clearInterval(st.pagesTimer);
+    setConn('server lost, moving', 'warn');
+    const to = new URL(page);
+    to.search = location.search; // ?mode= and the like
+    to.hash = new URLSearchParams({ user: st.user, token: st.token, mode: st.mode }).toString();
+    location.replace(to.href); // not a history entry of its own: back does not return to the dead node
+  }
+  // resume takes the session a page of another node carried here in the
+  // fragment: only if the token is valid here and is the named user's.
+  async function resume() {
+    const f = new URLSearchParams(location.hash.slice(1));
+    if (!f.has('token')) return;
+    history.replaceState(null, '', location.pathname + location.search); // out of sight and history first
+    const user = f.get('user') || '', token = f.get('token') || '';
+    if (f.get('mode') === 'poll' || f.get('mode') === 'longpoll') $('mode').value = f.get('mode');
+    const refuse = (why) => {
+      st.token = '';
+      setConn('signed out', 'off');
+      $('login-error').textContent = why;
+      $('login-error').hidden = false;
+    };
+    setConn('resuming', 'warn');
+    st.token = token;
+    try {
+      const r = await api('GET', '/api/v1/session');
+      if (r.user !== user) { refuse('The session handed over is not ' + user + '\'s: sign in'); return; }
+      await signedIn(Object.assign({ token }, r), 'Your server stopped answering: moved to this one');
+    } catch (e) {
+      refuse(e.code === 'token_expired' ? 'Session expired: sign in again'
+        : e.code === 'token_revoked' ? 'Signed out'
+          : e.name === 'TypeError' ? 'Server unreachable' : 'Sign in again: ' + e.message);
+    }
   }
 
   function init() {
@@ -284,6 +372,9 @@
     }
     const q = new URLSearchParams(location.search);
     if (q.get('mode')) $('mode').value = q.get('mode');
+    // After media.js, conf.js and flash.js subscribed (deferred scripts
+    // all run before DOMContentLoaded): they hear the resumed sign-in.
+    document.addEventListener('DOMContentLoaded', resume);
   }
 
   // The page's API for flash.js and for sites embedding it.
