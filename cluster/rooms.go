@@ -43,6 +43,10 @@ type RoomService interface {
 	RemoteEvent(node, member string, e conference.Event)
 	Owns(room string) bool
 	NodeGone(node string)
+	// Held is the rooms held here; EndHeld ends one for its members (the
+	// lease on it is lost, lease.go).
+	Held() []string
+	EndHeld(room, reason string)
 }
 
 // roomHere is a node's answer to roomwhere.
@@ -93,12 +97,19 @@ func (c *Cluster) ServeRooms(svc RoomService) (conference.Remote, error) {
 		}
 	}
 	c.roomSvc = svc
+	if c.o.Leases != nil {
+		c.leases = newLeases(c)
+	}
 	return rs, nil
 }
 
 // Owner is the node holding room, else the rendezvous-hash choice among
-// the live nodes; "" = this node.
+// the live nodes; "" = this node. With leases, it is the lease's holder,
+// this node when it could take it (lease.go).
 func (rs *rooms) Owner(room string) (string, error) {
+	if rs.c.leases != nil {
+		return rs.c.leases.owner(room)
+	}
 	nc, me := rs.c.nc, rs.c.o.Node
 	live := rs.c.Nodes()
 	ch := make(chan *nats.Msg, len(live)+1)
@@ -222,6 +233,10 @@ func (rs *rooms) onReq(m *nats.Msg) {
 	var rep roomReply
 	switch {
 	case req.Op == "join" && req.Join != nil:
+		if err := rs.mayHold(req.Join.Room); err != nil {
+			rep.Err = conference.ErrorCode(err)
+			break
+		}
 		from := req.From
 		j, err := rs.svc.JoinFrom(from, *req.Join, func(member string) conference.Notifier {
 			return func(e conference.Event) {
@@ -244,6 +259,26 @@ func (rs *rooms) onReq(m *nats.Msg) {
 		b, _ := json.Marshal(rep)
 		_ = rs.c.nc.Publish(m.Reply, b)
 	}
+}
+
+// mayHold is nil when a forwarded join may begin room here: without
+// leases always; with leases when the room is held here, or this node
+// could take its lease. Else ErrMoving (another node holds the lease: the
+// joiner's answer was stale, the room ended here and began there
+// meanwhile) or why the lease could not be asked for.
+func (rs *rooms) mayHold(room string) error {
+	if rs.c.leases == nil || rs.svc.Owns(room) {
+		return nil
+	}
+	owner, err := rs.c.leases.owner(room)
+	switch {
+	case err != nil:
+		rs.c.log.Warn("cluster: a forwarded join refused", "room", room, "err", err)
+		return err
+	case owner != "":
+		return conference.ErrMoving
+	}
+	return nil
 }
 
 // onEvent hands an event of another node's room to its member here.

@@ -17,6 +17,7 @@ import (
 	"github.com/flashvox/flashvox/rtmfp"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"
+	"github.com/flashvox/flashvox/store"
 )
 
 // clusterPeers are what the cluster reports of this node, filled in by
@@ -43,15 +44,22 @@ func (p *clusterPeers) connections() int {
 
 // newCluster joins the cluster of cluster: (nil when off); it is created
 // before the call service, whose gateway it is for users on other nodes.
-func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, p *clusterPeers) (*cluster.Cluster, error) {
+func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, p *clusterPeers, db *store.DB) (*cluster.Cluster, error) {
 	if !cfg.Enabled {
 		return nil, nil
+	}
+	// Conference rooms are placed by a lease in the store when the store
+	// is the PostgreSQL every node shares; SQLite is one node's file, whose
+	// leases no other node would see (docs/CLUSTER.md "Conferences").
+	var leases cluster.Leases
+	if db != nil && db.Engine() == store.Postgres {
+		leases = db
 	}
 	return cluster.New(cluster.Options{
 		Node: cfg.NodeName(), Secret: cfg.Secret, NATSURL: cfg.NATSURL,
 		Listen: cfg.Listen, Routes: cfg.Routes, ClientListen: cfg.ClientListen, Heartbeat: cfg.Heartbeat,
 		RTMPURL: cfg.RTMPURL, RedirectAbove: cfg.RedirectAbove, HTTPURL: cfg.HTTPURL, RTMFPAddr: cfg.RTMFPAddr,
-		Hub: hub, Logger: logger.With("component", "cluster"),
+		Hub: hub, Logger: logger.With("component", "cluster"), Leases: leases,
 		Load: func() cluster.Load {
 			return cluster.Load{Connections: p.connections(), Streams: int(hub.Stats.Publishers.Load()), Calls: p.calls.Count()}
 		},
@@ -144,6 +152,7 @@ func registerClusterMetrics(reg *prometheus.Registry, c *cluster.Cluster) {
 		counter("bytes_out_total", "Encoded bytes of those frames.", func() float64 { return float64(st.BytesOut.Load()) }),
 		counter("bad_frames_total", "Frames from other nodes that did not decode.", func() float64 { return float64(st.BadFrames.Load()) }),
 		counter("nodes_lost_total", "Nodes that went silent for three heartbeats.", func() float64 { return float64(st.NodesLost.Load()) }),
+		counter("room_leases_lost_total", "Conference rooms ended here because this node lost their lease in the store.", func() float64 { return float64(st.RoomLeasesLost.Load()) }),
 		counter("name_clashes_total", "Heartbeats of another node using this node's cluster.node (must be unique).", func() float64 { return float64(st.NameClashes.Load()) }),
 		nodeCollector{c: c, desc: prometheus.NewDesc("flashvox_cluster_node_load",
 			"Each live node's load from its last heartbeat: connections, streams, calls, users, cpu (cores).", []string{"node", "what"}, nil)},
