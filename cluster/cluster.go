@@ -45,7 +45,9 @@ type Cluster struct {
 	exp     *exporter
 	calls   *calls
 	roomSvc RoomService // set by ServeRooms (rooms.go); nil = rooms stay per node
-	leases  *leases     // set by ServeRooms with Options.Leases (lease.go)
+	// leases is set by ServeRooms with Options.Leases (lease.go), before
+	// or after Serve began: Serve's renewals look for it every heartbeat.
+	leases atomic.Pointer[leases]
 	// relayed is the keys this node publishes as a relay (key → true): not
 	// announced, not answered, not exported again.
 	relayed sync.Map
@@ -151,15 +153,13 @@ func (c *Cluster) Serve(ctx context.Context) error {
 	renewing := make(chan struct{})
 	go func() {
 		defer close(renewing)
-		if c.leases != nil {
-			c.leases.run(ctx)
-		}
+		c.renewLeases(ctx)
 	}()
 	c.imp.run(ctx)
 	<-renewing
 	c.exp.stopAll()
-	if c.leases != nil {
-		c.leases.stop()
+	if l := c.leases.Load(); l != nil {
+		l.stop()
 	}
 	c.beat(true)
 	_ = c.nc.FlushTimeout(time.Second)

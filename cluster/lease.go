@@ -97,16 +97,22 @@ func (l *leases) owner(room string) (string, error) {
 	return "", nil
 }
 
-// run renews the leases every heartbeat until ctx ends.
-func (l *leases) run(ctx context.Context) {
-	t := time.NewTicker(l.hb)
+// renewLeases renews the room leases every heartbeat until ctx ends
+// (none until ServeRooms set them up).
+func (c *Cluster) renewLeases(ctx context.Context) {
+	if c.o.Leases == nil {
+		return
+	}
+	t := time.NewTicker(c.o.Heartbeat)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			l.renew(ctx)
+			if l := c.leases.Load(); l != nil {
+				l.renew(ctx)
+			}
 		}
 	}
 }

@@ -98,7 +98,7 @@ func (c *Cluster) ServeRooms(svc RoomService) (conference.Remote, error) {
 	}
 	c.roomSvc = svc
 	if c.o.Leases != nil {
-		c.leases = newLeases(c)
+		c.leases.Store(newLeases(c))
 	}
 	return rs, nil
 }
@@ -107,8 +107,8 @@ func (c *Cluster) ServeRooms(svc RoomService) (conference.Remote, error) {
 // the live nodes; "" = this node. With leases, it is the lease's holder,
 // this node when it could take it (lease.go).
 func (rs *rooms) Owner(room string) (string, error) {
-	if rs.c.leases != nil {
-		return rs.c.leases.owner(room)
+	if l := rs.c.leases.Load(); l != nil {
+		return l.owner(room)
 	}
 	nc, me := rs.c.nc, rs.c.o.Node
 	live := rs.c.Nodes()
@@ -267,10 +267,11 @@ func (rs *rooms) onReq(m *nats.Msg) {
 // joiner's answer was stale, the room ended here and began there
 // meanwhile) or why the lease could not be asked for.
 func (rs *rooms) mayHold(room string) error {
-	if rs.c.leases == nil || rs.svc.Owns(room) {
+	l := rs.c.leases.Load()
+	if l == nil || rs.svc.Owns(room) {
 		return nil
 	}
-	owner, err := rs.c.leases.owner(room)
+	owner, err := l.owner(room)
 	switch {
 	case err != nil:
 		rs.c.log.Warn("cluster: a forwarded join refused", "room", room, "err", err)
