@@ -21,7 +21,9 @@ import (
 // the holder wins. When none does, the room goes to the node that
 // rendezvous hashing over the live nodes picks (the same on every node
 // whose node table agrees), so two nodes joining a new room at once pick
-// the same owner.
+// the same owner. With a shared lease store (Options.Leases, lease.go)
+// the holder of the room's lease is the owner instead, the same whatever
+// the node tables say.
 
 const (
 	subjRoomWhere  = "flashvox.roomwhere" // request: a room name; every node answers roomHere
@@ -87,7 +89,7 @@ type rooms struct {
 
 // ServeRooms lets rooms span nodes: svc's rooms take members of other
 // nodes' clients, and svc reaches other nodes' rooms through the
-// returned conference.Remote. Call it once, before Serve.
+// returned conference.Remote. Call it once (before or after Serve).
 func (c *Cluster) ServeRooms(svc RoomService) (conference.Remote, error) {
 	rs := &rooms{c: c, svc: svc}
 	me := c.o.Node
