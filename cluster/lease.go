@@ -49,6 +49,10 @@ type leases struct {
 	store   Leases
 	epoch   int64
 	hb, ttl time.Duration
+	// claim orders this node's acquisitions and releases: a release
+	// checks that no join took the lease again since the renewal that
+	// found it orphaned.
+	claim sync.Mutex
 
 	mu sync.Mutex
 	// taken is the rooms whose lease this node took lately: a join under
@@ -79,6 +83,8 @@ func (l *leases) owner(room string) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), leaseWait)
 	defer cancel()
+	l.claim.Lock()
+	defer l.claim.Unlock()
 	holder, epoch, err := l.store.AcquireRoomLease(ctx, room, me, l.epoch, l.ttl)
 	if err != nil {
 		return "", fmt.Errorf("cluster: lease %s: %w", room, err)
@@ -169,11 +175,25 @@ func (l *leases) renew(ctx context.Context) {
 		l.lost(room, "held by another node or lapsed")
 	}
 	for _, room := range orphans {
-		cctx, cancel := context.WithTimeout(ctx, l.hb/2)
-		if err := l.store.ReleaseRoomLease(cctx, room, me, l.epoch); err != nil {
-			l.c.log.Warn("cluster: room lease not released", "room", room, "err", err)
-		}
-		cancel()
+		l.release(ctx, room)
+	}
+}
+
+// release gives up the lease of room, which ended here, unless a join
+// took it again meanwhile.
+func (l *leases) release(ctx context.Context, room string) {
+	l.claim.Lock()
+	defer l.claim.Unlock()
+	l.mu.Lock()
+	_, again := l.taken[room]
+	l.mu.Unlock()
+	if again || l.c.roomSvc.Owns(room) {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, l.hb/2)
+	defer cancel()
+	if err := l.store.ReleaseRoomLease(cctx, room, l.c.o.Node, l.epoch); err != nil {
+		l.c.log.Warn("cluster: room lease not released", "room", room, "err", err)
 	}
 }
 
