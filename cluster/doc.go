@@ -16,5 +16,7 @@
 // Who owns what: Node owns the NATS connection and the node table
 // (nodes.go); the importer (relay.go) owns the relays, on its one
 // goroutine; the exporter (export.go) owns the exports, each sent by its
-// own goroutine. docs/CLUSTER.md is the design.
+// own goroutine; Serve owns the goroutine that renews the conference room
+// leases (lease.go) when the store is shared. docs/CLUSTER.md is the
+// design.
 package cluster
