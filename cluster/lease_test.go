@@ -210,11 +210,14 @@ func testLeaseOwnerLost(t *testing.T, db leaseDB) {
 	var lastExpiry time.Time // b's lease as last seen
 	var early []string
 	testwait.ForDetail(t, 15*time.Second, "the room held by one survivor with both members", func() bool {
+		// The owners first, then the lease: a node holds a room only
+		// after it took its lease, so a room seen held under b's lease
+		// read after it is two owners.
+		o := owners(rest, room)
 		l, err := db.RoomLease(context.Background(), room)
 		if err != nil {
 			return false
 		}
-		o := owners(rest, room)
 		if l.Holder == "b" {
 			lastExpiry = l.Expires
 			if len(o) > 0 {
