@@ -145,6 +145,10 @@ func (l *leases) renew(ctx context.Context) {
 		// holding the rooms now, while no other node can have them.
 		lapsing := !time.Now().Add(l.hb).Before(l.lastOK.Add(l.ttl))
 		l.mu.Unlock()
+		if len(held) == 0 { // nothing at stake: no log every heartbeat while the store is down
+			l.c.log.Debug("cluster: room leases not renewed", "err", err)
+			return
+		}
 		l.c.log.Warn("cluster: room leases not renewed", "err", err, "rooms", len(held), "ending", lapsing)
 		if lapsing {
 			for _, room := range held {
