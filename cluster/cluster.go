@@ -36,6 +36,9 @@ type Stats struct {
 	DroppedEvents   atomic.Uint64 // control messages lost to a full loop queue (the next heartbeat retries)
 	NodesLost       atomic.Uint64 // nodes that missed three heartbeats
 	NameClashes     atomic.Uint64 // heartbeats of another node with this node's name
+	// RoomLeasesLost counts rooms ended here because this node lost
+	// their lease (lease.go).
+	RoomLeasesLost atomic.Uint64
 }
 
 // Cluster is this node's membership: the NATS connection (and embedded
@@ -52,6 +55,9 @@ type Cluster struct {
 	exp     *exporter
 	calls   *calls
 	roomSvc RoomService // set by ServeRooms (rooms.go); nil = rooms stay per node
+	// leases is set by ServeRooms with Options.Leases (lease.go), before
+	// or after Serve began: Serve's renewals look for it every heartbeat.
+	leases atomic.Pointer[leases]
 	// relayed is the keys this node publishes as a relay (key → true): not
 	// announced, not answered, not exported again.
 	relayed sync.Map
@@ -184,8 +190,17 @@ func (c *Cluster) Serve(ctx context.Context) error {
 	}
 	c.log.Info("cluster joined", "node", me, "nats", c.describe(), "tls", c.tls != nil)
 	c.beat(false)
+	renewing := make(chan struct{})
+	go func() {
+		defer close(renewing)
+		c.renewLeases(ctx)
+	}()
 	c.imp.run(ctx)
+	<-renewing
 	c.exp.stopAll()
+	if l := c.leases.Load(); l != nil {
+		l.stop()
+	}
 	c.beat(true)
 	_ = c.nc.FlushTimeout(time.Second)
 	c.log.Info("cluster left", "node", me)

@@ -21,6 +21,8 @@
 //
 // Who owns what: Node owns the NATS connection and the node table
 // (nodes.go); the importer (relay.go) owns the relays and variant
-// relays, on its one goroutine; the exporter (export.go) owns the exports, each sent by its
-// own goroutine. docs/CLUSTER.md is the design.
+// relays, on its one goroutine; the exporter (export.go) owns the exports,
+// each sent by its own goroutine; Serve owns the goroutine that renews the
+// conference room leases (lease.go) when the store is shared.
+// docs/CLUSTER.md is the design.
 package cluster

@@ -53,7 +53,11 @@ type Options struct {
 	// Presence, when set, is handed every heartbeat the users online on
 	// the other nodes (user → online or busy; busy wins).
 	Presence func(remote map[string]string)
-	Logger   *slog.Logger
+	// Leases, when set, is the store of conference room leases every
+	// node shares (lease.go): a room is held by its lease's holder. nil =
+	// rooms are placed by asking the nodes and rendezvous hashing.
+	Leases Leases
+	Logger *slog.Logger
 }
 
 // Load is what a node's heartbeat says of it.

@@ -21,7 +21,9 @@ import (
 // the holder wins. When none does, the room goes to the node that
 // rendezvous hashing over the live nodes picks (the same on every node
 // whose node table agrees), so two nodes joining a new room at once pick
-// the same owner.
+// the same owner. With a shared lease store (Options.Leases, lease.go)
+// the holder of the room's lease is the owner instead, the same whatever
+// the node tables say.
 
 const (
 	subjRoomWhere  = "flashvox.roomwhere" // request: a room name; every node answers roomHere
@@ -43,6 +45,10 @@ type RoomService interface {
 	RemoteEvent(node, member string, e conference.Event)
 	Owns(room string) bool
 	NodeGone(node string)
+	// Held is the rooms held here; EndHeld ends one for its members (the
+	// lease on it is lost, lease.go).
+	Held() []string
+	EndHeld(room, reason string)
 }
 
 // roomHere is a node's answer to roomwhere.
@@ -83,7 +89,7 @@ type rooms struct {
 
 // ServeRooms lets rooms span nodes: svc's rooms take members of other
 // nodes' clients, and svc reaches other nodes' rooms through the
-// returned conference.Remote. Call it once, before Serve.
+// returned conference.Remote. Call it once (before or after Serve).
 func (c *Cluster) ServeRooms(svc RoomService) (conference.Remote, error) {
 	rs := &rooms{c: c, svc: svc}
 	me := c.o.Node
@@ -93,12 +99,19 @@ func (c *Cluster) ServeRooms(svc RoomService) (conference.Remote, error) {
 		}
 	}
 	c.roomSvc = svc
+	if c.o.Leases != nil {
+		c.leases.Store(newLeases(c))
+	}
 	return rs, nil
 }
 
 // Owner is the node holding room, else the rendezvous-hash choice among
-// the live nodes; "" = this node.
+// the live nodes; "" = this node. With leases, it is the lease's holder,
+// this node when it could take it (lease.go).
 func (rs *rooms) Owner(room string) (string, error) {
+	if l := rs.c.leases.Load(); l != nil {
+		return l.owner(room)
+	}
 	nc, me := rs.c.nc, rs.c.o.Node
 	live := rs.c.Nodes()
 	ch := make(chan *nats.Msg, len(live)+1)
@@ -222,6 +235,10 @@ func (rs *rooms) onReq(m *nats.Msg) {
 	var rep roomReply
 	switch {
 	case req.Op == "join" && req.Join != nil:
+		if err := rs.mayHold(req.Join.Room); err != nil {
+			rep.Err = conference.ErrorCode(err)
+			break
+		}
 		from := req.From
 		j, err := rs.svc.JoinFrom(from, *req.Join, func(member string) conference.Notifier {
 			return func(e conference.Event) {
@@ -244,6 +261,27 @@ func (rs *rooms) onReq(m *nats.Msg) {
 		b, _ := json.Marshal(rep)
 		_ = rs.c.nc.Publish(m.Reply, b)
 	}
+}
+
+// mayHold is nil when a forwarded join may begin room here: without
+// leases always; with leases when the room is held here, or this node
+// could take its lease. Else ErrMoving (another node holds the lease: the
+// joiner's answer was stale, the room ended here and began there
+// meanwhile) or why the lease could not be asked for.
+func (rs *rooms) mayHold(room string) error {
+	l := rs.c.leases.Load()
+	if l == nil || rs.svc.Owns(room) {
+		return nil
+	}
+	owner, err := l.owner(room)
+	switch {
+	case err != nil:
+		rs.c.log.Warn("cluster: a forwarded join refused", "room", room, "err", err)
+		return err
+	case owner != "":
+		return conference.ErrMoving
+	}
+	return nil
 }
 
 // onEvent hands an event of another node's room to its member here.

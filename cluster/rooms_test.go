@@ -20,7 +20,12 @@ type confNode struct {
 
 func startConfNodes(t *testing.T, names ...string) []confNode {
 	t.Helper()
-	ns := startNodes(t, names...)
+	return confNodes(t, startNodes(t, names...), names)
+}
+
+// confNodes gives each node a conference service whose rooms span nodes.
+func confNodes(t *testing.T, ns []*node, names []string) []confNode {
+	t.Helper()
 	out := make([]confNode, len(ns))
 	for i, n := range ns {
 		svc := conference.New(conference.Options{Hub: n.hub, DefaultMode: conference.ModeRelay, Logger: testLogger(t).With("node", names[i])})

@@ -24,6 +24,10 @@ const (
 	ReasonGone     = "gone"     // its connection went away
 	ReasonEnded    = "ended"    // a moderator ended the room
 	ReasonShutdown = "shutdown" // the server is stopping
+	// ReasonLeaseLost: the room's node lost its lease on the room in the
+	// cluster's store (docs/CLUSTER.md "Conferences"): it ended the room
+	// rather than hold it beside another node.
+	ReasonLeaseLost = "lease_lost"
 )
 
 // Reasons of invite_failed events besides the call's own (call.Reason*:

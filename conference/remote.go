@@ -278,6 +278,30 @@ func (s *Service) Owns(room string) bool {
 	return r != nil && r.owner == ""
 }
 
+// Held is the rooms held here (not those this node only shadows).
+func (s *Service) Held() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for name, r := range s.rooms {
+		if r.owner == "" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// EndHeld ends room, held here, for every member (reason): the cluster
+// does when this node lost its lease on the room.
+func (s *Service) EndHeld(room, reason string) {
+	s.mu.Lock()
+	r := s.rooms[room]
+	s.mu.Unlock()
+	if r != nil && r.owner == "" {
+		r.end(reason, "")
+	}
+}
+
 // RemoteEvent is an event of node's room for a member of this node's
 // client; a member that is out (left, kicked, ended) is dropped here.
 func (s *Service) RemoteEvent(node, member string, e Event) {

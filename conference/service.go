@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"slices"
 	"sort"
@@ -58,12 +59,21 @@ func New(o Options) *Service {
 // In a cluster, a room held by another node is joined there (remote.go).
 func (s *Service) Join(name string, o JoinOptions) (*Member, Joined, error) {
 	o.from = remoteFrom{}
-	if node, err := s.place(name); err != nil {
-		return nil, Joined{}, err
-	} else if node != "" {
-		return s.joinRemote(node, name, o)
+	for try := 1; ; try++ {
+		node, err := s.place(name)
+		if err != nil {
+			return nil, Joined{}, err
+		}
+		if node == "" {
+			return s.join(name, o, false)
+		}
+		m, j, err := s.joinRemote(node, name, o)
+		// moving: the answer of where the room is was stale (it began
+		// here, or ended there and began on a third node): ask again.
+		if !errors.Is(err, ErrMoving) || try == 3 {
+			return m, j, err
+		}
 	}
-	return s.join(name, o, false)
 }
 
 // join is Join; an invited member (Invite) skips the PIN and the lock, and

@@ -1,7 +1,8 @@
 // Package store keeps what must outlive a process: accounts (argon2id hash
 // and SIP HA1s as package account and internal/passhash make them, role,
 // enabled), the token-signing secret (generated once), revoked tokens until
-// they expire, SIP registrations with their expiry, and call detail records.
+// they expire, SIP registrations with their expiry, call detail records, and
+// the conference room leases of a cluster (leases.go).
 //
 // One implementation over database/sql serves two engines, chosen by the
 // URL (Open): SQLite, the embedded default (a file in data_dir, no set-up),

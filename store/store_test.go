@@ -52,6 +52,7 @@ var behaviours = []struct {
 	{"records", testRecords},
 	{"contacts", testContacts},
 	{"samples", testSamples},
+	{"leases", testLeases},
 }
 
 func TestSQLite(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/flashvox/flashvox/rtmfp"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/session"
+	"github.com/flashvox/flashvox/store"
 	"github.com/flashvox/flashvox/webrtc"
 )
 
@@ -60,13 +61,20 @@ func (p *clusterPeers) pages() int {
 // tc transcodes this node's streams for players of other nodes (within
 // budget, rtmp.max_transcoders as for local players) and fetches other
 // nodes' variants for local players.
-func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, tc *transcode.Service, budget int, p *clusterPeers) (*cluster.Cluster, error) {
+func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, tc *transcode.Service, budget int, p *clusterPeers, db *store.DB) (*cluster.Cluster, error) {
 	if !cfg.Enabled {
 		return nil, nil
 	}
 	if key, addr, clear := cfg.ClearBeyondLoopback(); clear { // allowed by cluster.insecure_plaintext (config refuses it otherwise)
 		logger.Warn("cluster: NATS traffic beyond loopback in clear (cluster.insecure_plaintext): the secret and every stream are readable on that network",
 			"key", key, "addr", addr)
+	}
+	// Conference rooms are placed by a lease in the store when the store
+	// is the PostgreSQL every node shares; SQLite is one node's file, whose
+	// leases no other node would see (docs/CLUSTER.md "Conferences").
+	var leases cluster.Leases
+	if db != nil && db.Engine() == store.Postgres {
+		leases = db
 	}
 	var tls *cluster.TLSFiles
 	if cfg.TLS() {
@@ -76,7 +84,7 @@ func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, tc *tra
 		Node: cfg.NodeName(), Secret: cfg.Secret, NATSURL: cfg.NATSURL, TLS: tls,
 		Listen: cfg.Listen, Routes: cfg.Routes, ClientListen: cfg.ClientListen, Heartbeat: cfg.Heartbeat,
 		RTMPURL: cfg.RTMPURL, RedirectAbove: cfg.RedirectAbove, HTTPURL: cfg.HTTPURL, RTMFPAddr: cfg.RTMFPAddr,
-		Hub: hub, Transcoder: tc, TranscodeBudget: budget, Logger: logger.With("component", "cluster"),
+		Hub: hub, Transcoder: tc, TranscodeBudget: budget, Logger: logger.With("component", "cluster"), Leases: leases,
 		Load: func() cluster.Load {
 			return cluster.Load{Connections: p.connections(), Pages: p.pages(), Streams: int(hub.Stats.Publishers.Load()), Calls: p.calls.Count()}
 		},
@@ -176,6 +184,7 @@ func registerClusterMetrics(reg *prometheus.Registry, c *cluster.Cluster) {
 		counter("bytes_out_total", "Encoded bytes of those frames.", func() float64 { return float64(st.BytesOut.Load()) }),
 		counter("bad_frames_total", "Frames from other nodes that did not decode.", func() float64 { return float64(st.BadFrames.Load()) }),
 		counter("nodes_lost_total", "Nodes that went silent for three heartbeats.", func() float64 { return float64(st.NodesLost.Load()) }),
+		counter("room_leases_lost_total", "Conference rooms ended here because this node lost their lease in the store.", func() float64 { return float64(st.RoomLeasesLost.Load()) }),
 		counter("name_clashes_total", "Heartbeats of another node using this node's cluster.node (must be unique).", func() float64 { return float64(st.NameClashes.Load()) }),
 		nodeCollector{c: c, desc: prometheus.NewDesc("flashvox_cluster_node_load",
 			"Each live node's load from its last heartbeat: connections, pages, streams, calls, users, cpu (cores).", []string{"node", "what"}, nil)},

@@ -125,7 +125,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	// The cluster (cluster.go), before the call service: it is its gateway
 	// to users on other nodes.
 	peers := &clusterPeers{}
-	cl, err := newCluster(cfg.Cluster, logger, hub, tc, maxTranscoders(cfg.RTMP.MaxTranscoders), peers)
+	cl, err := newCluster(cfg.Cluster, logger, hub, tc, maxTranscoders(cfg.RTMP.MaxTranscoders), peers, db)
 	if err != nil {
 		recheck()
 		cdrs.close()
