@@ -26,7 +26,7 @@ type edge struct {
 	url string // http://127.0.0.1:PORT
 }
 
-func startEdge(t *testing.T, access webrtc.Access, o webrtc.Options) *edge {
+func startEdge(t testing.TB, access webrtc.Access, o webrtc.Options) *edge {
 	t.Helper()
 	st := teststack.Start(t, teststack.Options{Transcode: map[string]session.TranscodePolicy{"live": session.TranscodeOpen}})
 	if access == nil {

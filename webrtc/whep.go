@@ -144,7 +144,7 @@ func (p *peerSession) sendDigits(track *rtpTrack, clock *rtpClock, ds []byte) {
 // maxDigitsPerFrame bounds the digits taken from one DTMF frame.
 const maxDigitsPerFrame = 16
 
-// drainRTCP reads the browser's RTCP so the interceptors (NACK, reports)
+// drainRTCP reads the browser's RTCP so the report interceptor
 // see it; it ends when the sender closes.
 func drainRTCP(s *webrtc.RTPSender) {
 	buf := make([]byte, 1500)

@@ -7,12 +7,18 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/opus"
 	"github.com/flashvox/flashvox/media"
 )
+
+// receiveMTU sizes publishLoop's read buffer: at least pion's receive MTU
+// (1460 unless the SettingEngine says otherwise; ours does not), so no
+// packet pion accepted is too long for it.
+const receiveMTU = 1500
 
 var errNoTranscoder = errors.New("no transcoder for this stream in the player's codec")
 
@@ -73,8 +79,12 @@ func maxPayload(id codec.ID) int {
 // packet per RTP packet (RFC 7587 for Opus; G.711 and G.722 as sent), the
 // RTP clock converted to milliseconds once, here, from the first packet
 // on, and RFC 4733 digits into KindDTMF frames. Reordering is not
-// repaired (the interceptors ask for lost packets again; a late packet is
-// published late and the decoders conceal).
+// repaired (a late packet is published late and the decoders conceal).
+// One read buffer and one rtp.Packet for the session's life (pion's
+// ReadRTP allocates an MTU-sized buffer and a packet per call); only the
+// payload is copied, into the frame the hub shares. A packet that does
+// not parse is skipped (SRTP has authenticated it; it is not worth
+// ending the call over).
 func (p *peerSession) publishLoop(tr *webrtc.TrackRemote, pub *media.Publisher, pts negotiated) {
 	in, _ := codec.Lookup(p.codec.id)
 	perMs := p.codec.cap.ClockRate / 1000
@@ -85,11 +95,16 @@ func (p *peerSession) publishLoop(tr *webrtc.TrackRemote, pub *media.Publisher, 
 		det    eventDetector
 		bucket digitBucket
 	)
+	buf := make([]byte, receiveMTU)
+	pkt := &rtp.Packet{}
 	for {
-		pkt, _, err := tr.ReadRTP()
+		n, _, err := tr.Read(buf)
 		if err != nil {
 			p.close("track ended: " + err.Error())
 			return
+		}
+		if pkt.Unmarshal(buf[:n]) != nil {
+			continue
 		}
 		if !have {
 			first, have = pkt.Timestamp, true
