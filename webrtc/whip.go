@@ -123,8 +123,33 @@ func (p *peerSession) publishLoop(tr *webrtc.TrackRemote, pub *media.Publisher, 
 			p.s.Stats.DTMFIn.Add(1)
 			pub.Write(&media.Frame{Kind: media.KindDTMF, Timestamp: ms, Payload: []byte{d}})
 		case pkt.PayloadType == pts.audio && len(pkt.Payload) > 0 && len(pkt.Payload) <= limit:
-			pub.Write(&media.Frame{Kind: media.KindAudio, Codec: in.ID, Rate: in.SampleRate, Channels: 1,
-				Timestamp: ms, Payload: append([]byte(nil), pkt.Payload...)})
+			f := newAudioFrame(pkt.Payload)
+			f.Codec, f.Rate, f.Channels, f.Timestamp = in.ID, in.SampleRate, 1, ms
+			pub.Write(f)
 		}
 	}
+}
+
+// inlinePayload is the payload newAudioFrame keeps inside the frame's own
+// allocation: 20 ms of G.711 or G.722 (160 bytes) or of Opus at up to
+// 76 kbit/s.
+const inlinePayload = 192
+
+// frameWithPayload is a frame and its payload in one allocation.
+type frameWithPayload struct {
+	f   media.Frame
+	buf [inlinePayload]byte
+}
+
+// newAudioFrame is an audio frame holding a copy of payload (the read
+// buffer is reused; the hub's subscribers keep the frame), in one
+// allocation instead of two when the payload fits.
+func newAudioFrame(payload []byte) *media.Frame {
+	if len(payload) > inlinePayload {
+		return &media.Frame{Kind: media.KindAudio, Payload: append([]byte(nil), payload...)}
+	}
+	fp := &frameWithPayload{}
+	n := copy(fp.buf[:], payload)
+	fp.f.Kind, fp.f.Payload = media.KindAudio, fp.buf[:n:n]
+	return &fp.f
 }
