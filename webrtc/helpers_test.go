@@ -58,7 +58,7 @@ var openLive = webrtc.AccessFunc(func(r webrtc.Request) (string, error) {
 	return "live/" + r.Name, nil
 })
 
-func post(t *testing.T, url, ctype, auth string, body []byte) (*http.Response, string) {
+func post(t testing.TB, url, ctype, auth string, body []byte) (*http.Response, string) {
 	t.Helper()
 	req, err := http.NewRequest("POST", url, bytes.NewReader(body))
 	if err != nil {
