@@ -145,7 +145,7 @@ func (p *peerSession) sendDigits(track *rtpTrack, clock *rtpClock, ds []byte) {
 const maxDigitsPerFrame = 16
 
 // drainRTCP reads the browser's RTCP so the report interceptor
-// see it; it ends when the sender closes.
+// sees it; it ends when the sender closes.
 func drainRTCP(s *webrtc.RTPSender) {
 	buf := make([]byte, 1500)
 	for {
