@@ -26,7 +26,7 @@ type edge struct {
 	url string // http://127.0.0.1:PORT
 }
 
-func startEdge(t *testing.T, access webrtc.Access, o webrtc.Options) *edge {
+func startEdge(t testing.TB, access webrtc.Access, o webrtc.Options) *edge {
 	t.Helper()
 	st := teststack.Start(t, teststack.Options{Transcode: map[string]session.TranscodePolicy{"live": session.TranscodeOpen}})
 	if access == nil {
@@ -58,7 +58,7 @@ var openLive = webrtc.AccessFunc(func(r webrtc.Request) (string, error) {
 	return "live/" + r.Name, nil
 })
 
-func post(t *testing.T, url, ctype, auth string, body []byte) (*http.Response, string) {
+func post(t testing.TB, url, ctype, auth string, body []byte) (*http.Response, string) {
 	t.Helper()
 	req, err := http.NewRequest("POST", url, bytes.NewReader(body))
 	if err != nil {

@@ -26,6 +26,7 @@ type rtpTrack struct {
 	evPT   uint8
 	events bool // telephone-event negotiated
 	seq    uint16
+	hdr    rtp.Header // reused by write: pion does not keep it past WriteRTP
 }
 
 var errNotBound = errors.New("webrtc: track not bound yet")
@@ -94,8 +95,10 @@ func (t *rtpTrack) write(event bool, payload []byte, ts uint32, marker bool) err
 	if event {
 		pt = t.evPT
 	}
-	h := rtp.Header{Version: 2, Marker: marker, PayloadType: pt, SequenceNumber: t.seq, Timestamp: ts, SSRC: t.ssrc}
+	// One header per track, not per packet: WriteRTP takes a pointer
+	// through interfaces, so a local header would escape to the heap.
+	t.hdr = rtp.Header{Version: 2, Marker: marker, PayloadType: pt, SequenceNumber: t.seq, Timestamp: ts, SSRC: t.ssrc}
 	t.seq++
-	_, err := t.w.WriteRTP(&h, payload)
+	_, err := t.w.WriteRTP(&t.hdr, payload)
 	return err
 }

@@ -144,8 +144,8 @@ func (p *peerSession) sendDigits(track *rtpTrack, clock *rtpClock, ds []byte) {
 // maxDigitsPerFrame bounds the digits taken from one DTMF frame.
 const maxDigitsPerFrame = 16
 
-// drainRTCP reads the browser's RTCP so the interceptors (NACK, reports)
-// see it; it ends when the sender closes.
+// drainRTCP reads the browser's RTCP so the report interceptor
+// sees it; it ends when the sender closes.
 func drainRTCP(s *webrtc.RTPSender) {
 	buf := make([]byte, 1500)
 	for {

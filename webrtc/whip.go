@@ -7,12 +7,18 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/opus"
 	"github.com/flashvox/flashvox/media"
 )
+
+// receiveMTU sizes publishLoop's read buffer: at least pion's receive MTU
+// (1460 unless the SettingEngine says otherwise; ours does not), so no
+// packet pion accepted is too long for it.
+const receiveMTU = 1500
 
 var errNoTranscoder = errors.New("no transcoder for this stream in the player's codec")
 
@@ -73,8 +79,12 @@ func maxPayload(id codec.ID) int {
 // packet per RTP packet (RFC 7587 for Opus; G.711 and G.722 as sent), the
 // RTP clock converted to milliseconds once, here, from the first packet
 // on, and RFC 4733 digits into KindDTMF frames. Reordering is not
-// repaired (the interceptors ask for lost packets again; a late packet is
-// published late and the decoders conceal).
+// repaired (a late packet is published late and the decoders conceal).
+// One read buffer and one rtp.Packet for the session's life (pion's
+// ReadRTP allocates an MTU-sized buffer and a packet per call); only the
+// payload is copied, into the frame the hub shares. A packet that does
+// not parse is skipped (SRTP has authenticated it; it is not worth
+// ending the call over).
 func (p *peerSession) publishLoop(tr *webrtc.TrackRemote, pub *media.Publisher, pts negotiated) {
 	in, _ := codec.Lookup(p.codec.id)
 	perMs := p.codec.cap.ClockRate / 1000
@@ -85,11 +95,16 @@ func (p *peerSession) publishLoop(tr *webrtc.TrackRemote, pub *media.Publisher, 
 		det    eventDetector
 		bucket digitBucket
 	)
+	buf := make([]byte, receiveMTU)
+	pkt := &rtp.Packet{}
 	for {
-		pkt, _, err := tr.ReadRTP()
+		n, _, err := tr.Read(buf)
 		if err != nil {
 			p.close("track ended: " + err.Error())
 			return
+		}
+		if pkt.Unmarshal(buf[:n]) != nil {
+			continue
 		}
 		if !have {
 			first, have = pkt.Timestamp, true
@@ -108,8 +123,33 @@ func (p *peerSession) publishLoop(tr *webrtc.TrackRemote, pub *media.Publisher, 
 			p.s.Stats.DTMFIn.Add(1)
 			pub.Write(&media.Frame{Kind: media.KindDTMF, Timestamp: ms, Payload: []byte{d}})
 		case pkt.PayloadType == pts.audio && len(pkt.Payload) > 0 && len(pkt.Payload) <= limit:
-			pub.Write(&media.Frame{Kind: media.KindAudio, Codec: in.ID, Rate: in.SampleRate, Channels: 1,
-				Timestamp: ms, Payload: append([]byte(nil), pkt.Payload...)})
+			f := newAudioFrame(pkt.Payload)
+			f.Codec, f.Rate, f.Channels, f.Timestamp = in.ID, in.SampleRate, 1, ms
+			pub.Write(f)
 		}
 	}
+}
+
+// inlinePayload is the payload newAudioFrame keeps inside the frame's own
+// allocation: 20 ms of G.711 or G.722 (160 bytes) or of Opus at up to
+// 76 kbit/s.
+const inlinePayload = 192
+
+// frameWithPayload is a frame and its payload in one allocation.
+type frameWithPayload struct {
+	f   media.Frame
+	buf [inlinePayload]byte
+}
+
+// newAudioFrame is an audio frame holding a copy of payload (the read
+// buffer is reused; the hub's subscribers keep the frame), in one
+// allocation instead of two when the payload fits.
+func newAudioFrame(payload []byte) *media.Frame {
+	if len(payload) > inlinePayload {
+		return &media.Frame{Kind: media.KindAudio, Payload: append([]byte(nil), payload...)}
+	}
+	fp := &frameWithPayload{}
+	n := copy(fp.buf[:], payload)
+	fp.f.Kind, fp.f.Payload = media.KindAudio, fp.buf[:n:n]
+	return &fp.f
 }
