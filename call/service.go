@@ -75,8 +75,8 @@ type Service struct {
 	remote   map[string]string // users connected to other nodes: status (remote.go)
 	// watchLocal is told each change of a user's presence here (remote.go).
 	watchLocal func(user, status string)
-	closed   bool
-	stats    Stats
+	closed     bool
+	stats      Stats
 }
 
 // user is a user's presence entry (its log, its devices) and its calls.

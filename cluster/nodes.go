@@ -37,9 +37,9 @@ type heartbeat struct {
 	// Seq is the sender's presence sequence number when it took Users: the
 	// list holds every change it sent up to Seq (presence.go).
 	Seq   uint64 `json:"seq,omitempty"`
-	RTMP    string            `json:"rtmp,omitempty"`    // how clients reach it (redirects)
-	HTTP    string            `json:"http,omitempty"`    // its page (placement.go)
-	RTMFP   string            `json:"rtmfp,omitempty"`   // its RTMFP address (placement.go)
+	RTMP  string `json:"rtmp,omitempty"`  // how clients reach it (redirects)
+	HTTP  string `json:"http,omitempty"`  // its page (placement.go)
+	RTMFP string `json:"rtmfp,omitempty"` // its RTMFP address (placement.go)
 }
 
 // maxUsers bounds the user names of one heartbeat; maxHeartbeat its size.

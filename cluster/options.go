@@ -59,7 +59,7 @@ type Options struct {
 	// online or busy, "" for online on no other node), at once (unset:
 	// Presence gets the whole list then).
 	PresenceChanged func(changed map[string]string)
-	Logger   *slog.Logger
+	Logger          *slog.Logger
 }
 
 // Load is what a node's heartbeat says of it.

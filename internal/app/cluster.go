@@ -80,7 +80,7 @@ func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, tc *tra
 		Load: func() cluster.Load {
 			return cluster.Load{Connections: p.connections(), Pages: p.pages(), Streams: int(hub.Stats.Publishers.Load()), Calls: p.calls.Count()}
 		},
-		Users:    func() map[string]string { return p.calls.LocalPresence() },
+		Users:           func() map[string]string { return p.calls.LocalPresence() },
 		Presence:        func(remote map[string]string) { p.calls.SetRemotePresence(remote) },
 		PresenceChanged: func(changed map[string]string) { p.calls.UpdateRemotePresence(changed) },
 	})
@@ -97,7 +97,7 @@ func serveCluster(c *cluster.Cluster, calls *call.Service, confs *conference.Ser
 		return fmt.Errorf("cluster: %w", err)
 	}
 	calls.WatchLocalPresence(c.LocalPresence) // the other nodes hear of a change at once (cluster/presence.go)
-	if confs != nil { // rooms span nodes (cluster/rooms.go, conference/remote.go)
+	if confs != nil {                         // rooms span nodes (cluster/rooms.go, conference/remote.go)
 		remote, err := c.ServeRooms(confs)
 		if err != nil {
 			return err
