@@ -272,7 +272,7 @@ func TestPresenceHostile(t *testing.T) {
 		mk("a", a.c.started, 0, off),
 		mk("a", a.c.started, seq+10, nil),
 		mk("a.*", a.c.started, seq+10, off),
-		mk("z", a.c.started, seq+10, off),               // not in the table
+		mk("z", a.c.started, seq+10, off),                // not in the table
 		mk("a", a.c.started.Add(time.Hour), seq+10, off), // another run of a
 		append(mk("a", a.c.started, seq+10, off), make([]byte, maxPresenceMsg)...),
 		[]byte("{not json"),
