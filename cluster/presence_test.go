@@ -85,7 +85,7 @@ func TestPresenceAtOnce(t *testing.T) {
 	sent := b.c.Stats.PresenceSent.Load()
 	start := time.Now()
 	b.svc.Attach("bob", call.KindRTMP)
-	testwait.For(t, time.Second, "a to route bob to b and its watcher alice to hear him online", func() bool {
+	testwait.For(t, 500*time.Millisecond, "a to route bob to b and its watcher alice to hear him online", func() bool {
 		return a.c.calls.Routes("bob") && a.c.nodes.userNode("bob", "a") == "b" && sawPresence(a.svc, "alice", "bob", call.Online)
 	})
 	t.Logf("bob online on b seen by a after %v", time.Since(start).Round(time.Millisecond))
@@ -99,7 +99,7 @@ func TestPresenceAtOnce(t *testing.T) {
 	a.kill()
 	start = time.Now()
 	b.svc.Attach("carol", call.KindHTTP)
-	testwait.For(t, time.Second, "c to route carol to b", func() bool { return c.c.nodes.userNode("carol", "c") == "b" })
+	testwait.For(t, 500*time.Millisecond, "c to route carol to b", func() bool { return c.c.nodes.userNode("carol", "c") == "b" })
 	t.Logf("carol moved to b seen by c after %v", time.Since(start).Round(time.Millisecond))
 	dave := c.svc.Attach("dave", call.KindRTMP)
 	if _, err := c.svc.Invite(dave, "carol", ""); err != nil {
