@@ -121,8 +121,9 @@ func (t *nodeTable) userNode(user, self string) string {
 }
 
 // claimLocked is the node other than self with the most recent claim of
-// user and that claim ("" when none). Ties go to the smaller name, so
-// every node picks the same.
+// user and that claim ("" when none). The times are this node's (when
+// it heard each claim), so no clock of another node matters; ties go to
+// the smaller name, so that the pick does not change with map order.
 func (t *nodeTable) claimLocked(user, self string) (string, claim) {
 	best, bc := "", claim{}
 	for name, n := range t.nodes {
