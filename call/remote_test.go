@@ -1,6 +1,8 @@
 package call
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/flashvox/flashvox/presence"
@@ -50,5 +52,64 @@ func TestRemotePresence(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("alice was told %v, want %v", got, want)
 		}
+	}
+}
+
+// TestRemotePresenceChanges: one node's message changes only its users,
+// and the watchers hear each change once; a later whole list still
+// replaces it all.
+func TestRemotePresenceChanges(t *testing.T) {
+	s := NewService(Options{}, "alice", "bob", "carol")
+	defer s.Close()
+	remote := map[string]string{"bob": Online, "carol": Online}
+	s.SetRemotePresence(remote)
+	s.UpdateRemotePresence(map[string]string{"bob": Busy, "carol": Online})
+	if remote["bob"] != Online {
+		t.Fatal("the update changed the caller's map")
+	}
+	if got := s.Presence(); got["bob"] != Busy || got["carol"] != Online {
+		t.Fatalf("after bob's change: %v", got)
+	}
+	s.UpdateRemotePresence(map[string]string{"carol": ""})
+	if got := s.Presence(); got["bob"] != Busy || got["carol"] != Offline {
+		t.Fatalf("after carol left: %v", got)
+	}
+	var told []string
+	for _, e := range s.Log("alice").Since(0, 0).Events {
+		if p, ok := e.Event.(presence.Event); ok && p.User != "alice" {
+			told = append(told, p.User+" "+p.Status)
+		}
+	}
+	slices.Sort(told[:2]) // the whole list's, in map order
+	want := "bob online,carol online,bob busy,carol offline"
+	if strings.Join(told, ",") != want {
+		t.Fatalf("alice was told %v, want %s", told, want)
+	}
+	s.SetRemotePresence(map[string]string{})
+	if s.Presence()["bob"] != Offline {
+		t.Fatal("an empty whole list leaves bob busy")
+	}
+}
+
+// TestWatchLocalPresence: the watcher hears each change of a user's
+// presence here once (not the other nodes' changes), busy included.
+func TestWatchLocalPresence(t *testing.T) {
+	s := NewService(Options{}, "alice", "bob")
+	defer s.Close()
+	var heard []string
+	s.WatchLocalPresence(func(user, status string) { heard = append(heard, user+" "+status) })
+	a := s.Attach("alice", KindRTMP)
+	a2 := s.Attach("alice", KindRTMFP) // a second device: no change
+	b := s.Attach("bob", KindRTMP)
+	s.SetRemotePresence(map[string]string{"carol": Online})
+	if _, err := s.Invite(a, "bob", ""); err != nil {
+		t.Fatal(err)
+	}
+	s.Detach(b) // the call ends: alice online again; bob offline
+	s.Detach(a)
+	s.Detach(a2)
+	want := "alice online,bob online,alice busy,bob busy,alice online,bob offline,alice offline"
+	if got := strings.Join(heard, ","); got != want {
+		t.Fatalf("heard %s\nwant  %s", got, want)
 	}
 }

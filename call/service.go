@@ -73,14 +73,17 @@ type Service struct {
 	contacts map[string]map[string]bool
 	seq      uint64            // orders calls
 	remote   map[string]string // users connected to other nodes: status (remote.go)
-	closed   bool
-	stats    Stats
+	// watchLocal is told each change of a user's presence here (remote.go).
+	watchLocal func(user, status string)
+	closed     bool
+	stats      Stats
 }
 
 // user is a user's presence entry (its log, its devices) and its calls.
 type user struct {
 	*presence.User
 	calls map[string]*Call
+	local string // its presence here as last told to watchLocal ("" = offline)
 }
 
 // grant says who may publish and who may play one issued stream name.
@@ -212,7 +215,10 @@ func statusOf(u *user) string {
 }
 
 // presenceLocked tells every other known user when u's presence changed.
-func (s *Service) presenceLocked(u *user) { s.pres.Tell(u.User, s.statusLocked(u)) }
+func (s *Service) presenceLocked(u *user) {
+	s.pres.Tell(u.User, s.statusLocked(u))
+	s.localChangedLocked(u)
+}
 
 // StreamKey returns the hub key for an issued stream name if user may
 // publish it (publish) or play it (!publish) now, else ErrStreamDenied.

@@ -39,6 +39,14 @@ type Stats struct {
 	// RoomLeasesLost counts rooms ended here because this node lost
 	// their lease (lease.go).
 	RoomLeasesLost atomic.Uint64
+	// Presence messages (presence.go): sent by this node; applied here;
+	// stale (older than what this node had: nothing changed); dropped as
+	// hostile (too big, bad names or statuses, too many users, a node not
+	// in the table or of another run).
+	PresenceSent  atomic.Uint64
+	PresenceIn    atomic.Uint64
+	PresenceStale atomic.Uint64
+	PresenceBad   atomic.Uint64
 }
 
 // Cluster is this node's membership: the NATS connection (and embedded
@@ -61,6 +69,8 @@ type Cluster struct {
 	// relayed is the keys this node publishes as a relay (key → true): not
 	// announced, not answered, not exported again.
 	relayed sync.Map
+	pres    presenceOut // this node's presence changes to send (presence.go)
+	presMu  sync.Mutex  // orders the hand-overs of the other nodes' presence to Options.Presence*
 	closing sync.Once
 	Stats   Stats
 }
@@ -116,6 +126,7 @@ func New(o Options) (*Cluster, error) {
 	c.imp = newImporter(c)
 	c.exp = &exporter{c: c, exports: map[string]*export{}}
 	c.calls = &calls{c: c, byID: map[string]*xcall{}}
+	c.pres.dirty, c.pres.kick = map[string]string{}, make(chan struct{}, 1)
 	o.Hub.WatchDemand(c.imp.demand)
 	if o.Transcoder != nil { // variants of other nodes' streams come from there (variants.go)
 		o.Transcoder.SetRemote(c.imp)
@@ -180,6 +191,7 @@ func (c *Cluster) Serve(ctx context.Context) error {
 		{subjAnnounce, c.imp.onFound},
 		{subjHerePre + me, c.imp.onFound},
 		{subjWantPre + me, c.exp.onWant},
+		{subjPresence, c.onPresence},
 	} {
 		if _, err := c.nc.Subscribe(s.subj, s.fn); err != nil {
 			return fmt.Errorf("cluster: subscribe %s: %w", s.subj, err)
@@ -195,7 +207,12 @@ func (c *Cluster) Serve(ctx context.Context) error {
 		defer close(renewing)
 		c.renewLeases(ctx)
 	}()
+	presCtx, stopPres := context.WithCancel(ctx)
+	presDone := make(chan struct{})
+	go func() { defer close(presDone); c.runPresence(presCtx) }()
 	c.imp.run(ctx)
+	stopPres()
+	<-presDone
 	<-renewing
 	c.exp.stopAll()
 	if l := c.leases.Load(); l != nil {
@@ -234,7 +251,11 @@ func (m *cpuMeter) cores(now time.Time) float64 {
 func (c *Cluster) beat(leaving bool) {
 	l := c.o.Load()
 	l.CPU = c.imp.cpu.cores(time.Now())
-	hb := heartbeat{Node: c.o.Node, Started: c.started, Load: l, Leaving: leaving, RTMP: c.o.RTMPURL, HTTP: c.o.HTTPURL, RTMFP: c.o.RTMFPAddr}
+	// The list and its seq are taken, and sent, between two presence
+	// messages: the list holds every change sent up to seq (presence.go).
+	c.pres.sendMu.Lock()
+	defer c.pres.sendMu.Unlock()
+	hb := heartbeat{Node: c.o.Node, Started: c.started, Load: l, Leaving: leaving, RTMP: c.o.RTMPURL, HTTP: c.o.HTTPURL, RTMFP: c.o.RTMFPAddr, Seq: c.pres.seq}
 	if c.o.Users != nil && !leaving {
 		if hb.Users = c.o.Users(); len(hb.Users) > maxUsers {
 			c.log.Warn("cluster: too many users online to tell the other nodes", "users", len(hb.Users), "max", maxUsers)

@@ -16,8 +16,9 @@ type NodeInfo struct {
 	LastSeen time.Time `json:"lastSeen"`
 	Self     bool      `json:"self,omitempty"`
 	// users online there (not in the JSON: who is online is the call
-	// service's business, not the status page's).
-	users map[string]string
+	// service's business, not the status page's): the heartbeats' lists
+	// and the presence messages between them (presence.go).
+	users nodeUsers
 	// RTMP is how clients reach it (cluster.rtmp_url): redirects go there,
 	// and a page or load balancer may pick a node by it.
 	RTMP string `json:"rtmp,omitempty"`
@@ -33,9 +34,12 @@ type heartbeat struct {
 	Load    Load              `json:"load"`
 	Leaving bool              `json:"leaving,omitempty"` // a node stopping says so
 	Users   map[string]string `json:"users,omitempty"`   // online there: status (at most maxUsers)
-	RTMP    string            `json:"rtmp,omitempty"`    // how clients reach it (redirects)
-	HTTP    string            `json:"http,omitempty"`    // its page (placement.go)
-	RTMFP   string            `json:"rtmfp,omitempty"`   // its RTMFP address (placement.go)
+	// Seq is the sender's presence sequence number when it took Users: the
+	// list holds every change it sent up to Seq (presence.go).
+	Seq   uint64 `json:"seq,omitempty"`
+	RTMP  string `json:"rtmp,omitempty"`  // how clients reach it (redirects)
+	HTTP  string `json:"http,omitempty"`  // its page (placement.go)
+	RTMFP string `json:"rtmfp,omitempty"` // its RTMFP address (placement.go)
 }
 
 // maxUsers bounds the user names of one heartbeat; maxHeartbeat its size.
@@ -59,11 +63,16 @@ func (t *nodeTable) seen(hb heartbeat, self bool, now time.Time) (isNew, restart
 	n := t.nodes[hb.Node]
 	isNew = n == nil || !n.Started.Equal(hb.Started)
 	restarted = n != nil && !n.Started.IsZero() && !n.Started.Equal(hb.Started)
-	users := hb.Users
-	if len(users) > maxUsers {
-		users = nil // a node that sends more is not believed
+	list := hb.Users
+	if len(list) > maxUsers {
+		list = nil // a node that sends more is not believed
 	}
-	t.nodes[hb.Node] = &NodeInfo{Node: hb.Node, Started: hb.Started, Load: hb.Load, LastSeen: now, Self: self, users: users, RTMP: hb.RTMP, HTTP: hb.HTTP, RTMFP: hb.RTMFP}
+	var prev *nodeUsers
+	if n != nil && !isNew { // the same run of that node: its later presence messages stand
+		prev = &n.users
+	}
+	t.nodes[hb.Node] = &NodeInfo{Node: hb.Node, Started: hb.Started, Load: hb.Load, LastSeen: now, Self: self,
+		users: mergeFull(prev, hb.Seq, list, now), RTMP: hb.RTMP, HTTP: hb.HTTP, RTMFP: hb.RTMFP}
 	return isNew, restarted
 }
 
@@ -98,24 +107,39 @@ func (t *nodeTable) touch(node string, now time.Time) {
 	}
 }
 
-// userNode is a node other than self where user is online, "" when none
-// or when user is online on self.
+// userNode is the node other than self with the most recent claim of
+// user (presence.go), "" when none or when user is online on self as of
+// self's own table.
 func (t *nodeTable) userNode(user, self string) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if n := t.nodes[self]; n != nil && n.users[user] != "" {
+	if n := t.nodes[self]; n != nil && n.users.users[user].status != "" {
 		return ""
 	}
-	for name, n := range t.nodes {
-		if name != self && n.users[user] != "" {
-			return name
-		}
-	}
-	return ""
+	node, _ := t.claimLocked(user, self)
+	return node
 }
 
-// remoteUsers is every user online on a node other than self: status,
-// busy winning over online.
+// claimLocked is the node other than self with the most recent claim of
+// user and that claim ("" when none). The times are this node's (when
+// it heard each claim), so no clock of another node matters; ties go to
+// the smaller name, so that the pick does not change with map order.
+func (t *nodeTable) claimLocked(user, self string) (string, claim) {
+	best, bc := "", claim{}
+	for name, n := range t.nodes {
+		c, ok := n.users.users[user]
+		if name == self || !ok {
+			continue
+		}
+		if best == "" || c.since.After(bc.since) || (c.since.Equal(bc.since) && name < best) {
+			best, bc = name, c
+		}
+	}
+	return best, bc
+}
+
+// remoteUsers is every user online on a node other than self: the status
+// of its most recent claim (the node calls to it go to).
 func (t *nodeTable) remoteUsers(self string) map[string]string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -124,11 +148,25 @@ func (t *nodeTable) remoteUsers(self string) map[string]string {
 		if name == self {
 			continue
 		}
-		for u, st := range n.users {
-			if out[u] != "busy" {
-				out[u] = st
+		for u := range n.users.users {
+			if _, done := out[u]; !done {
+				_, c := t.claimLocked(u, self)
+				out[u] = c.status
 			}
 		}
+	}
+	return out
+}
+
+// remoteStatus is users' status on the other nodes as remoteUsers tells
+// it, "" for those online on none.
+func (t *nodeTable) remoteStatus(users []string, self string) map[string]string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[string]string, len(users))
+	for _, u := range users {
+		_, c := t.claimLocked(u, self)
+		out[u] = c.status
 	}
 	return out
 }

@@ -51,13 +51,19 @@ type Options struct {
 	// Presence gets it on the other nodes; nil = none.
 	Users func() map[string]string
 	// Presence, when set, is handed every heartbeat the users online on
-	// the other nodes (user → online or busy; busy wins).
+	// the other nodes (user → online or busy: the status on the node with
+	// the most recent claim, where calls to the user go).
 	Presence func(remote map[string]string)
 	// Leases, when set, is the store of conference room leases every
 	// node shares (lease.go): a room is held by its lease's holder. nil =
 	// rooms are placed by asking the nodes and rendezvous hashing.
 	Leases Leases
-	Logger *slog.Logger
+	// PresenceChanged, when set, is handed the users whose presence on
+	// the other nodes another node's presence message changed (user →
+	// online or busy, "" for online on no other node), at once (unset:
+	// Presence gets the whole list then).
+	PresenceChanged func(changed map[string]string)
+	Logger          *slog.Logger
 }
 
 // Load is what a node's heartbeat says of it.

@@ -151,9 +151,7 @@ func (im *importer) run(ctx context.Context) {
 			}
 			im.refresh(now)
 			im.c.exp.expire(now.Add(-3 * hb))
-			if im.c.o.Presence != nil {
-				im.c.o.Presence(im.c.nodes.remoteUsers(im.c.o.Node))
-			}
+			im.c.pushAllPresence()
 		}
 	}
 }
@@ -220,6 +218,7 @@ func (im *importer) handle(e event) {
 		}
 	case evNodeGone:
 		im.c.calls.nodeGone(e.node)
+		im.c.pushAllPresence() // its users are offline now for the watchers here
 		for _, r := range im.relays {
 			if r.src == e.node {
 				im.c.log.Warn("cluster relay source lost", "stream", r.key, "from", e.node)

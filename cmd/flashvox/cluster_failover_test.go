@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,8 +16,9 @@ import (
 // TestPeerClusterFailover: nodes a, b, c announce their RTMP URLs; alice's
 // phone (`flashvox client answer --cluster …`) is connected to a and knows
 // the cluster's status URLs. a is SIGKILLed: alice's phone reconnects to
-// another live node (from b's node list) within 10 s, and bob, on c,
-// calls her there: the call goes through and she hears him.
+// another live node (from b's node list) within 5 s, and bob, on c,
+// calls her there at once, whether or not c dropped a yet: the call goes
+// through and she hears him.
 func TestPeerClusterFailover(t *testing.T) {
 	testpeer.SkipShort(t, "real processes")
 	var routes []string
@@ -42,14 +44,20 @@ func TestPeerClusterFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	testwait.For(t, 10*time.Second, "alice back online on b or c", func() bool {
-		return strings.Join(clusterNodes(t, c), ",") == "b,c" && (usersOn(t, c, "b") == 1 || usersOn(t, c, "c") == 1)
+	// c need not have dropped a: alice's new node claimed her last, so c
+	// calls her there at once (docs/CLUSTER.md "Presence between heartbeats").
+	testwait.For(t, 5*time.Second, "alice back online on b or c", func() bool {
+		return usersOn(t, c, "b") == 1 || usersOn(t, c, "c") == 1
 	})
-	t.Logf("alice was online again %v after a's SIGKILL", time.Since(killed).Round(10*time.Millisecond))
+	back := time.Since(killed)
+	aListed := slices.Contains(clusterNodes(t, c), "a")
+	onB := usersOn(t, c, "b") == 1
+	t.Logf("alice was online again on b: %v, %v after a's SIGKILL (c still lists a: %v)", onB, back.Round(10*time.Millisecond), aListed)
 	bob := c.phone(t, "bob", "call", "alice", "--play", writeTone(t, 880), "--duration", "5s", "--codec", "nellymoser")
 	if code, out := bob.wait(t, 20*time.Second); code != 0 {
 		t.Fatalf("bob's call to alice after the failover: exit %d: %s", code, out)
 	}
+	t.Logf("bob's call from c reached alice; placed %v after a's SIGKILL", back.Round(10*time.Millisecond))
 	code, out := alice.wait(t, 15*time.Second)
 	if code != 0 {
 		t.Fatalf("alice exit %d: %s", code, out)

@@ -88,8 +88,9 @@ func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, tc *tra
 		Load: func() cluster.Load {
 			return cluster.Load{Connections: p.connections(), Pages: p.pages(), Streams: int(hub.Stats.Publishers.Load()), Calls: p.calls.Count()}
 		},
-		Users:    func() map[string]string { return p.calls.LocalPresence() },
-		Presence: func(remote map[string]string) { p.calls.SetRemotePresence(remote) },
+		Users:           func() map[string]string { return p.calls.LocalPresence() },
+		Presence:        func(remote map[string]string) { p.calls.SetRemotePresence(remote) },
+		PresenceChanged: func(changed map[string]string) { p.calls.UpdateRemotePresence(changed) },
 	})
 }
 
@@ -103,7 +104,8 @@ func serveCluster(c *cluster.Cluster, calls *call.Service, confs *conference.Ser
 	if err := c.ServeCalls(calls); err != nil {
 		return fmt.Errorf("cluster: %w", err)
 	}
-	if confs != nil { // rooms span nodes (cluster/rooms.go, conference/remote.go)
+	calls.WatchLocalPresence(c.LocalPresence) // the other nodes hear of a change at once (cluster/presence.go)
+	if confs != nil {                         // rooms span nodes (cluster/rooms.go, conference/remote.go)
 		remote, err := c.ServeRooms(confs)
 		if err != nil {
 			return err
@@ -185,6 +187,10 @@ func registerClusterMetrics(reg *prometheus.Registry, c *cluster.Cluster) {
 		counter("bad_frames_total", "Frames from other nodes that did not decode.", func() float64 { return float64(st.BadFrames.Load()) }),
 		counter("nodes_lost_total", "Nodes that went silent for three heartbeats.", func() float64 { return float64(st.NodesLost.Load()) }),
 		counter("room_leases_lost_total", "Conference rooms ended here because this node lost their lease in the store.", func() float64 { return float64(st.RoomLeasesLost.Load()) }),
+		counter("presence_sent_total", "Presence messages this node sent (its users' changes, between heartbeats).", func() float64 { return float64(st.PresenceSent.Load()) }),
+		counter("presence_applied_total", "Presence messages of other nodes applied here.", func() float64 { return float64(st.PresenceIn.Load()) }),
+		counter("presence_stale_total", "Presence messages older than what this node knew (nothing changed).", func() float64 { return float64(st.PresenceStale.Load()) }),
+		counter("presence_bad_total", "Presence messages dropped: too big, bad names, too many users, unknown node.", func() float64 { return float64(st.PresenceBad.Load()) }),
 		counter("name_clashes_total", "Heartbeats of another node using this node's cluster.node (must be unique).", func() float64 { return float64(st.NameClashes.Load()) }),
 		nodeCollector{c: c, desc: prometheus.NewDesc("flashvox_cluster_node_load",
 			"Each live node's load from its last heartbeat: connections, pages, streams, calls, users, cpu (cores).", []string{"node", "what"}, nil)},
