@@ -36,6 +36,14 @@ type Stats struct {
 	DroppedEvents   atomic.Uint64 // control messages lost to a full loop queue (the next heartbeat retries)
 	NodesLost       atomic.Uint64 // nodes that missed three heartbeats
 	NameClashes     atomic.Uint64 // heartbeats of another node with this node's name
+	// ClaimsRefused are client publishes refused here because another
+	// node holds the name (claim.go); ClaimsUnchecked those accepted
+	// without every node's answer (NATS down, a node silent);
+	// DoublePublished announces of a name also published here (after
+	// such an unchecked accept): two publishers in the cluster.
+	ClaimsRefused   atomic.Uint64
+	ClaimsUnchecked atomic.Uint64
+	DoublePublished atomic.Uint64
 }
 
 // Cluster is this node's membership: the NATS connection (and embedded
@@ -55,6 +63,7 @@ type Cluster struct {
 	// relayed is the keys this node publishes as a relay (key → true): not
 	// announced, not answered, not exported again.
 	relayed sync.Map
+	claims  claims // this node's client publishes being claimed (claim.go)
 	closing sync.Once
 	Stats   Stats
 }
@@ -68,7 +77,8 @@ func New(o Options) (*Cluster, error) {
 	if o.Load == nil {
 		o.Load = func() Load { return Load{} }
 	}
-	c := &Cluster{o: o, log: o.Logger, started: time.Now().UTC().Truncate(time.Millisecond), nodes: nodeTable{nodes: map[string]*NodeInfo{}}}
+	c := &Cluster{o: o, log: o.Logger, started: time.Now().UTC().Truncate(time.Millisecond), nodes: nodeTable{nodes: map[string]*NodeInfo{}},
+		claims: claims{m: map[string]*pending{}}}
 	opts := []nats.Option{nats.Name("flashvox " + o.Node), nats.Token(o.Secret), nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond), nats.Timeout(5 * time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
@@ -115,6 +125,7 @@ func New(o Options) (*Cluster, error) {
 		o.Transcoder.SetRemote(c.imp)
 	}
 	o.Hub.WatchPublications(c.announce)
+	o.Hub.SetPublishGuard(c.guard) // a client's name is unique in the cluster (claim.go)
 	return c, nil
 }
 
@@ -171,6 +182,7 @@ func (c *Cluster) Serve(ctx context.Context) error {
 	}{
 		{subjHeartbeat, c.onHeartbeat},
 		{subjWhere, c.onWhere},
+		{subjClaim, c.onClaim},
 		{subjAnnounce, c.imp.onFound},
 		{subjHerePre + me, c.imp.onFound},
 		{subjWantPre + me, c.exp.onWant},
@@ -185,6 +197,7 @@ func (c *Cluster) Serve(ctx context.Context) error {
 	c.log.Info("cluster joined", "node", me, "nats", c.describe(), "tls", c.tls != nil)
 	c.beat(false)
 	c.imp.run(ctx)
+	c.o.Hub.SetPublishGuard(nil) // alone again: names are this node's
 	c.exp.stopAll()
 	c.beat(true)
 	_ = c.nc.FlushTimeout(time.Second)
