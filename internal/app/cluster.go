@@ -177,6 +177,9 @@ func registerClusterMetrics(reg *prometheus.Registry, c *cluster.Cluster) {
 		counter("bad_frames_total", "Frames from other nodes that did not decode.", func() float64 { return float64(st.BadFrames.Load()) }),
 		counter("nodes_lost_total", "Nodes that went silent for three heartbeats.", func() float64 { return float64(st.NodesLost.Load()) }),
 		counter("name_clashes_total", "Heartbeats of another node using this node's cluster.node (must be unique).", func() float64 { return float64(st.NameClashes.Load()) }),
+		counter("publish_refused_total", "Client publishes refused here because another node publishes the name.", func() float64 { return float64(st.ClaimsRefused.Load()) }),
+		counter("publish_unchecked_total", "Client publishes accepted without every node's answer (NATS down, a node silent): the name may be published twice.", func() float64 { return float64(st.ClaimsUnchecked.Load()) }),
+		counter("double_published_total", "Announces from another node of a name also published here (two publishers in the cluster).", func() float64 { return float64(st.DoublePublished.Load()) }),
 		nodeCollector{c: c, desc: prometheus.NewDesc("flashvox_cluster_node_load",
 			"Each live node's load from its last heartbeat: connections, pages, streams, calls, users, cpu (cores).", []string{"node", "what"}, nil)},
 	)
