@@ -173,18 +173,21 @@ func (c *Cluster) onClaim(m *nats.Msg) {
 		q.Key == "" || len(q.Key) > maxKey {
 		return
 	}
-	held := c.o.Hub.Published(q.Key) && !c.isRelayed(q.Key)
-	if !held {
-		c.claims.mu.Lock()
-		if p := c.claims.m[q.Key]; p != nil && !p.lost {
-			if p.won || p.before(q) {
-				held = true
-			} else {
-				p.lost = true // theirs is earlier: ours ends refused
-				close(p.lostCh)
-			}
+	// The claims first, the hub then: a won claim is released only once
+	// the hub holds the name, so one of the two sees it.
+	held := false
+	c.claims.mu.Lock()
+	if p := c.claims.m[q.Key]; p != nil && !p.lost {
+		if p.won || p.before(q) {
+			held = true
+		} else {
+			p.lost = true // theirs is earlier: ours ends refused
+			close(p.lostCh)
 		}
-		c.claims.mu.Unlock()
+	}
+	c.claims.mu.Unlock()
+	if !held {
+		held = c.o.Hub.Published(q.Key) && !c.isRelayed(q.Key)
 	}
 	b, _ := json.Marshal(claimAnswer{Node: c.o.Node, Key: q.Key, Held: held})
 	_ = c.nc.Publish(m.Reply, b)
