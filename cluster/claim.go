@@ -152,6 +152,7 @@ func (c *Cluster) ask(p *pending) (held bool, err error) {
 			}
 			delete(others, a.Node)
 		case <-p.lostCh: // another node's earlier claim came: ours is refused
+			c.log.Info("cluster: publish refused: an earlier claim of the name on another node", "stream", p.Key)
 			return false, nil
 		case <-t.C:
 			silent := make([]string, 0, len(others))
