@@ -157,7 +157,7 @@ func TestRoutesPrefersHere(t *testing.T) {
 	svc := call.NewService(call.Options{RingTimeout: time.Second}, "alice", "bob")
 	t.Cleanup(svc.Close)
 	c := &Cluster{o: Options{Node: "b"}, nodes: nodeTable{nodes: map[string]*NodeInfo{
-		"a": {Node: "a", users: nodeUsers{users: map[string]claim{"alice": {status: call.Online}}}},
+		"a": {Node: "a", users: nodeUsers{users: map[string]userClaim{"alice": {status: call.Online}}}},
 		"b": {Node: "b", Self: true},
 	}}}
 	cs := &calls{c: c, svc: svc, byID: map[string]*xcall{}}

@@ -47,6 +47,14 @@ type Stats struct {
 	PresenceIn    atomic.Uint64
 	PresenceStale atomic.Uint64
 	PresenceBad   atomic.Uint64
+	// ClaimsRefused are client publishes refused here because another
+	// node holds the name (claim.go); ClaimsUnchecked those accepted
+	// without every node's answer (NATS down, a node silent);
+	// DoublePublished announces of a name also published here (after
+	// such an unchecked accept): two publishers in the cluster.
+	ClaimsRefused   atomic.Uint64
+	ClaimsUnchecked atomic.Uint64
+	DoublePublished atomic.Uint64
 }
 
 // Cluster is this node's membership: the NATS connection (and embedded
@@ -71,6 +79,7 @@ type Cluster struct {
 	relayed sync.Map
 	pres    presenceOut // this node's presence changes to send (presence.go)
 	presMu  sync.Mutex  // orders the hand-overs of the other nodes' presence to Options.Presence*
+	claims  claims      // this node's client publishes being claimed (claim.go)
 	closing sync.Once
 	Stats   Stats
 }
@@ -84,7 +93,8 @@ func New(o Options) (*Cluster, error) {
 	if o.Load == nil {
 		o.Load = func() Load { return Load{} }
 	}
-	c := &Cluster{o: o, log: o.Logger, started: time.Now().UTC().Truncate(time.Millisecond), nodes: nodeTable{nodes: map[string]*NodeInfo{}}}
+	c := &Cluster{o: o, log: o.Logger, started: time.Now().UTC().Truncate(time.Millisecond), nodes: nodeTable{nodes: map[string]*NodeInfo{}},
+		claims: claims{m: map[string]*pending{}}}
 	opts := []nats.Option{nats.Name("flashvox " + o.Node), nats.Token(o.Secret), nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond), nats.Timeout(5 * time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
@@ -132,6 +142,7 @@ func New(o Options) (*Cluster, error) {
 		o.Transcoder.SetRemote(c.imp)
 	}
 	o.Hub.WatchPublications(c.announce)
+	o.Hub.SetPublishGuard(c.guard) // a client's name is unique in the cluster (claim.go)
 	return c, nil
 }
 
@@ -188,6 +199,7 @@ func (c *Cluster) Serve(ctx context.Context) error {
 	}{
 		{subjHeartbeat, c.onHeartbeat},
 		{subjWhere, c.onWhere},
+		{subjClaim, c.onClaim},
 		{subjAnnounce, c.imp.onFound},
 		{subjHerePre + me, c.imp.onFound},
 		{subjWantPre + me, c.exp.onWant},
@@ -211,6 +223,7 @@ func (c *Cluster) Serve(ctx context.Context) error {
 	presDone := make(chan struct{})
 	go func() { defer close(presDone); c.runPresence(presCtx) }()
 	c.imp.run(ctx)
+	c.o.Hub.SetPublishGuard(nil) // alone again: names are this node's
 	stopPres()
 	<-presDone
 	<-renewing

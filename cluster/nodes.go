@@ -124,8 +124,8 @@ func (t *nodeTable) userNode(user, self string) string {
 // user and that claim ("" when none). The times are this node's (when
 // it heard each claim), so no clock of another node matters; ties go to
 // the smaller name, so that the pick does not change with map order.
-func (t *nodeTable) claimLocked(user, self string) (string, claim) {
-	best, bc := "", claim{}
+func (t *nodeTable) claimLocked(user, self string) (string, userClaim) {
+	best, bc := "", userClaim{}
 	for name, n := range t.nodes {
 		c, ok := n.users.users[user]
 		if name == self || !ok {

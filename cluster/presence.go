@@ -53,8 +53,8 @@ type presenceMsg struct {
 	Users   map[string]string `json:"users"` // online, busy or offline
 }
 
-// claim is one user online on one node, as this node knows it.
-type claim struct {
+// userClaim is one user online on one node, as this node knows it.
+type userClaim struct {
 	status string    // online or busy
 	since  time.Time // when this node first heard it: the most recent claim wins
 	seq    uint64    // the sender's seq that set it (0: a heartbeat's)
@@ -63,7 +63,7 @@ type claim struct {
 // nodeUsers is who is online on one node.
 type nodeUsers struct {
 	seq   uint64 // seq of the last heartbeat list applied
-	users map[string]claim
+	users map[string]userClaim
 	// gone is the users a message took offline after seq: that message's
 	// seq, so that an older heartbeat list does not bring them back.
 	gone map[string]uint64
@@ -77,12 +77,12 @@ func mergeFull(prev *nodeUsers, seq uint64, list map[string]string, now time.Tim
 	if prev != nil && seq < prev.seq {
 		return *prev // an older list than one already applied
 	}
-	out := nodeUsers{seq: seq, users: make(map[string]claim, len(list))}
+	out := nodeUsers{seq: seq, users: make(map[string]userClaim, len(list))}
 	for u, st := range list {
 		if !validStatus(st) || !account.ValidUserName(u) {
 			continue
 		}
-		c := claim{status: st, since: now}
+		c := userClaim{status: st, since: now}
 		if prev != nil {
 			if prev.gone[u] > seq {
 				continue // offline since, as a newer message said
@@ -125,7 +125,7 @@ func (n *NodeInfo) applyLocked(seq uint64, users map[string]string, now time.Tim
 		return nil, true
 	}
 	if nu.users == nil {
-		nu.users = map[string]claim{}
+		nu.users = map[string]userClaim{}
 	}
 	stale = true
 	for u, st := range users {
@@ -158,7 +158,7 @@ func (n *NodeInfo) applyLocked(seq uint64, users map[string]string, now time.Tim
 		if had {
 			since = old.since
 		}
-		nu.users[u] = claim{status: st, since: since, seq: seq}
+		nu.users[u] = userClaim{status: st, since: since, seq: seq}
 		delete(nu.gone, u)
 		if !had || old.status != st {
 			changed = append(changed, u)

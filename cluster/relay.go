@@ -111,6 +111,12 @@ func (im *importer) onFound(m *nats.Msg) {
 		}
 		return
 	}
+	if m.Subject == subjAnnounce && im.c.o.Hub.Published(f.Key) && !im.c.isRelayed(f.Key) {
+		// Both nodes accepted the name without hearing each other
+		// (claim.go: an unanswered claim): say it, players may hear either.
+		im.c.Stats.DoublePublished.Add(1)
+		im.c.log.Warn("cluster: stream published on two nodes", "stream", f.Key, "other", f.Node)
+	}
 	im.post(event{kind: evFound, node: f.Node, key: f.Key})
 }
 

@@ -30,6 +30,7 @@ type Hub struct {
 	streams  map[string]*stream
 	watchers []func(key string) // guarded by mu
 	demand   []func(key string) // guarded by mu (WatchDemand)
+	guard    atomic.Pointer[PublishGuard]
 	queueLen int
 	log      *slog.Logger
 	Stats    Stats
@@ -118,6 +119,46 @@ func (h *Hub) publishDerived(key string, follows bool) (*Publisher, error) {
 		p.followsSource = follows
 	}
 	return p, err
+}
+
+// PublishGuard says whether a client may claim key now (package cluster:
+// is it published on another node). A non-nil error refuses the name;
+// otherwise done is called once the publication is in the hub (or
+// failed here), and until then the guard must keep the claim as its
+// own. It is called on the publisher's goroutine and may block briefly.
+type PublishGuard func(key string) (done func(), err error)
+
+// SetPublishGuard installs g for PublishClient (nil: none, the default).
+func (h *Hub) SetPublishGuard(g PublishGuard) {
+	if g == nil {
+		h.guard.Store(nil)
+		return
+	}
+	h.guard.Store(&g)
+}
+
+// PublishClient is Publish for a client's publication (RTMP, RTMFP,
+// WHIP): a name in use here is refused at once, as by Publish, and then
+// the guard, when one is set, may refuse it too (ErrBadName). Without a
+// guard it is Publish. Server components (relays, transcoders, calls'
+// forwarders, mixers) use Publish: they are not publishers of a name.
+func (h *Hub) PublishClient(key string) (*Publisher, error) {
+	gp := h.guard.Load()
+	if gp == nil {
+		return h.Publish(key)
+	}
+	if strings.IndexByte(key, DerivedSep) >= 0 {
+		return nil, fmt.Errorf("%w: %q: '#' is reserved for derived streams", ErrBadName, key)
+	}
+	if h.Published(key) { // no need to ask anyone
+		return nil, fmt.Errorf("%w: %q", ErrBadName, key)
+	}
+	done, err := (*gp)(key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q: %w", ErrBadName, key, err)
+	}
+	defer done()
+	return h.publish(key)
 }
 
 func (h *Hub) publish(key string) (*Publisher, error) {

@@ -350,3 +350,54 @@ func TestWatchDemandEdges(t *testing.T) {
 		t.Fatalf("demand calls %v, want %v", got, want)
 	}
 }
+
+func TestPublishClientGuard(t *testing.T) {
+	h := NewHub(16, nil)
+	// Without a guard, PublishClient is Publish.
+	p, err := h.PublishClient("live/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.PublishClient("live/a"); !errors.Is(err, ErrBadName) {
+		t.Fatalf("second publish: %v", err)
+	}
+	p.Close()
+	var asked []string
+	done := 0
+	h.SetPublishGuard(func(key string) (func(), error) {
+		asked = append(asked, key)
+		if key == "live/taken" {
+			return nil, errors.New("published on node b")
+		}
+		return func() { done++ }, nil
+	})
+	if _, err := h.PublishClient("live/taken"); !errors.Is(err, ErrBadName) {
+		t.Fatalf("guard's refusal: %v", err)
+	}
+	p, err = h.PublishClient("live/free")
+	if err != nil || done != 1 {
+		t.Fatalf("guard's consent: %v, done called %d times", err, done)
+	}
+	// In use here: refused without asking; derived keys never asked.
+	if _, err := h.PublishClient("live/free"); !errors.Is(err, ErrBadName) {
+		t.Fatalf("in use here: %v", err)
+	}
+	if _, err := h.PublishClient("live/free#pcmu"); !errors.Is(err, ErrBadName) {
+		t.Fatalf("derived key: %v", err)
+	}
+	if len(asked) != 2 {
+		t.Fatalf("guard asked for %v, want live/taken and live/free only", asked)
+	}
+	// Server components' Publish is not guarded.
+	q, err := h.Publish("live/taken")
+	if err != nil || len(asked) != 2 {
+		t.Fatalf("Publish: %v, asked %v", err, asked)
+	}
+	q.Close()
+	p.Close()
+	h.SetPublishGuard(nil)
+	if p, err = h.PublishClient("live/taken"); err != nil {
+		t.Fatalf("guard removed: %v", err)
+	}
+	p.Close()
+}

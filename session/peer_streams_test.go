@@ -225,3 +225,35 @@ func TestPublishBadNameGoClient(t *testing.T) {
 		t.Fatalf("want BadName, got %v", err)
 	}
 }
+
+// TestPublishGuardRefusedGoClient: a name the hub's guard refuses (a
+// cluster: published on another node) gets the same BadName status, and
+// another name is published.
+func TestPublishGuardRefusedGoClient(t *testing.T) {
+	srv := startServer(t, rtmpConfig())
+	srv.Hub.SetPublishGuard(func(key string) (func(), error) {
+		if key == "live/elsewhere" {
+			return nil, errors.New("published on another node of the cluster")
+		}
+		return func() {}, nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := rtmp.Dial(ctx, srv.App(), rtmp.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	id, err := c.CreateStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Publish(ctx, id, "elsewhere", "live")
+	var se *rtmp.StatusError
+	if !errors.As(err, &se) || !bytes.Contains([]byte(se.Error()), []byte("NetStream.Publish.BadName")) || srv.Hub.Published("live/elsewhere") {
+		t.Fatalf("want BadName, got %v", err)
+	}
+	if err := c.Publish(ctx, id, "here", "live"); err != nil || !srv.Hub.Published("live/here") {
+		t.Fatalf("a free name: %v", err)
+	}
+}

@@ -69,7 +69,7 @@ func (s *Session) publish(streamID uint32, c *message.Command) error {
 		s.refused(slog.LevelInfo, "publish", "publish refused", "app", s.app, "name", base, "why", err)
 		return s.onStatus(streamID, errorInfo(codePublishBadName, err.Error(), "details", name))
 	}
-	pub, err := s.opts.Hub.Publish(key)
+	pub, err := s.opts.Hub.PublishClient(key)
 	if errors.Is(err, media.ErrBadName) {
 		s.refused(slog.LevelInfo, "publish_in_use", "publish refused: name in use", "app", s.app, "stream", key)
 		return s.onStatus(streamID, errorInfo(codePublishBadName, name+" is already being published.", "details", name))

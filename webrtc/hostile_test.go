@@ -4,6 +4,7 @@ package webrtc_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -134,6 +135,16 @@ func TestWHIPNameInUse(t *testing.T) {
 	}
 	if n := e.srv.Sessions(); n != 0 || !e.st.Hub.Published("live/busy") {
 		t.Fatalf("%d sessions left; published %v", n, e.st.Hub.Published("live/busy"))
+	}
+	// A name the hub's guard refuses (a cluster: published on another
+	// node) gets the same 409, and nothing is published here.
+	e.st.Hub.SetPublishGuard(func(key string) (func(), error) {
+		return nil, errors.New("published on another node of the cluster")
+	})
+	defer e.st.Hub.SetPublishGuard(nil)
+	res, body = post(t, e.url+"/live/elsewhere/whip", "application/sdp", "", []byte(testpeer.PionOffer(t)))
+	if res.StatusCode != http.StatusConflict || e.st.Hub.Published("live/elsewhere") || e.srv.Sessions() != 0 {
+		t.Fatalf("name held elsewhere: %d %q, want 409 (published %v)", res.StatusCode, body, e.st.Hub.Published("live/elsewhere"))
 	}
 }
 

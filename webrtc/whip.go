@@ -25,7 +25,7 @@ var errNoTranscoder = errors.New("no transcoder for this stream in the player's 
 // startWHIP publishes the browser's audio on the session's key: the name
 // is taken now, so a name in use is refused before any ICE work.
 func (p *peerSession) startWHIP() error {
-	pub, err := p.s.o.Hub.Publish(p.key)
+	pub, err := p.s.o.Hub.PublishClient(p.key)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errInUse, err)
 	}

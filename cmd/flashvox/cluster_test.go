@@ -113,6 +113,7 @@ func streamAcross(t *testing.T, nodes []*server) {
 	if err != nil {
 		t.Fatalf("ffmpeg playing from c: %v\n%s", err, log)
 	}
+	secondPublisherRefused(t, nodes[1]) // a's publisher is on: one of the name on b is refused
 	at600, at1000, secs := toneLevels(t, out, 600, 1000)
 	t.Logf("c heard %.1f s: 600 Hz at %.1f dB, 1000 Hz at %.1f dB", secs, at600, at1000)
 	if at600 < at1000+20 {
@@ -127,6 +128,23 @@ func streamAcross(t *testing.T, nodes []*server) {
 	testwait.For(t, 10*time.Second, "a's export to end", func() bool { return strings.Contains(metrics(a), "flashvox_cluster_exports 0\n") })
 	if m := metrics(a); !strings.Contains(m, `flashvox_cluster_node_load{node="c",what="connections"}`) {
 		t.Fatalf("a's metrics do not list node c's load")
+	}
+}
+
+// secondPublisherRefused: ffmpeg publishing live/tone on b, while a
+// publishes it, is refused as on one node (NetStream.Publish.BadName):
+// it exits with an error instead of publishing for two seconds.
+func secondPublisherRefused(t *testing.T, b *server) {
+	t.Helper()
+	log, err := testpeer.Run(t, 30*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error", "-re",
+		"-f", "lavfi", "-i", "sine=frequency=900:sample_rate=16000", "-t", "2",
+		"-c:a", "nellymoser", "-ar", "16000", "-ac", "1", "-f", "flv", "rtmp://"+rtmpHost(b)+"/live/tone")
+	if err == nil || !strings.Contains(log, "already being published") {
+		t.Fatalf("a second publisher of live/tone on b: %v, want refused\n%s", err, log)
+	}
+	m := httpGet(t, strings.TrimSuffix(b.api, "/api/v1")+"/metrics")
+	if !strings.Contains(m, "flashvox_cluster_publish_refused_total 1\n") {
+		t.Fatalf("b's metrics do not count the refusal")
 	}
 }
 

@@ -192,6 +192,9 @@ func registerClusterMetrics(reg *prometheus.Registry, c *cluster.Cluster) {
 		counter("presence_stale_total", "Presence messages older than what this node knew (nothing changed).", func() float64 { return float64(st.PresenceStale.Load()) }),
 		counter("presence_bad_total", "Presence messages dropped: too big, bad names, too many users, unknown node.", func() float64 { return float64(st.PresenceBad.Load()) }),
 		counter("name_clashes_total", "Heartbeats of another node using this node's cluster.node (must be unique).", func() float64 { return float64(st.NameClashes.Load()) }),
+		counter("publish_refused_total", "Client publishes refused here because another node publishes the name.", func() float64 { return float64(st.ClaimsRefused.Load()) }),
+		counter("publish_unchecked_total", "Client publishes accepted without every node's answer (NATS down, a node silent): the name may be published twice.", func() float64 { return float64(st.ClaimsUnchecked.Load()) }),
+		counter("double_published_total", "Announces from another node of a name also published here (two publishers in the cluster).", func() float64 { return float64(st.DoublePublished.Load()) }),
 		nodeCollector{c: c, desc: prometheus.NewDesc("flashvox_cluster_node_load",
 			"Each live node's load from its last heartbeat: connections, pages, streams, calls, users, cpu (cores).", []string{"node", "what"}, nil)},
 	)
