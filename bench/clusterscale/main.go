@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,7 +57,9 @@ type options struct {
 	loss     float64
 	setups   []string
 	timeout  time.Duration
-	local    bool // -spread local: every subscriber on its publisher's node
+	local    bool          // -spread local: every subscriber on its publisher's node
+	readers  string        // client or poll: the subscribers' kind
+	poll     time.Duration // -readers poll: the interval of the polls
 }
 
 func main() {
@@ -72,6 +75,9 @@ func main() {
 	flag.StringVar(&setups, "setups", "one,two", "setups to run: one (1 node, core 0), two (2 nodes, cores 0 and 1)")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "bound of the whole run")
 	spread := flag.String("spread", "cross", "two nodes: cross (subscriber j of stream i on node (i+j)%2: half the deliveries relayed) or local (every subscriber on its publisher's node: no relay)")
+	flag.StringVar(&o.readers, "readers", "client", "subscribers: client (an rtmp.Client each, a goroutine blocked on read) or poll (lean: sockets outside the netpoller, read by one goroutine every -poll)")
+	flag.DurationVar(&o.poll, "poll", 20*time.Millisecond, "-readers poll: how often every socket is read")
+	cpuProfile := flag.String("cpuprofile", "", "write the load generator's CPU profile here")
 	flag.Parse()
 	for _, s := range strings.Split(streams, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -87,8 +93,24 @@ func main() {
 		fmt.Fprintln(os.Stderr, "clusterscale: -duration must exceed -warmup and be ≤ 60s; -subs 1..100")
 		os.Exit(2)
 	}
+	if (o.readers != "client" && o.readers != "poll") || o.poll < time.Millisecond || o.poll >= o.late {
+		fmt.Fprintln(os.Stderr, "clusterscale: -readers client or poll; -poll at least 1ms and below -late")
+		os.Exit(2)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "clusterscale: -cpuprofile:", err)
+			os.Exit(2)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "clusterscale:", err)
 		os.Exit(1)
@@ -101,8 +123,8 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer cleanup()
-	fmt.Printf("%d subscribers per stream, %v per level (%v warm-up), late > %v = lost, loss budget %.1f %%, local spread %v\n\n",
-		o.subs, o.duration, o.warmup, o.late, o.loss*100, o.local)
+	fmt.Printf("%d subscribers per stream, %v per level (%v warm-up), late > %v = lost, loss budget %.1f %%, local spread %v, readers %s\n\n",
+		o.subs, o.duration, o.warmup, o.late, o.loss*100, o.local, o.readers)
 	fmt.Println("| setup | streams | subscriber-streams | delivered | loss | p50 | p99 | nodes' CPU s/s | node CPU µs per delivered frame | load generator CPU s/s | load average |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
 	capacity := map[string]int{}
@@ -251,8 +273,8 @@ func level(ctx context.Context, o options, dir, setup string, n int) (*result, e
 	}
 	w := &window{r: r, base: base, late: o.late}
 	w.from.Store(1 << 62)
-	subs, err := subscribe(sctx, o, nodes, n, w)
-	defer func() { closeAll(subs) }()
+	closeSubs, err := subscribe(sctx, o, nodes, n, w)
+	defer closeSubs()
 	if err != nil {
 		return nil, err
 	}
@@ -341,11 +363,18 @@ type window struct {
 }
 
 func (w *window) receive(m *message.Message) {
-	if m.Type != message.TypeAudio || len(m.Payload) < 13 {
+	if m.Type == message.TypeAudio {
+		w.frame(m.Payload)
+	}
+}
+
+// frame counts one received audio body, either mode's.
+func (w *window) frame(p []byte) {
+	if len(p) < 13 {
 		return
 	}
 	now := int64(time.Since(w.base))
-	sent := int64(binary.BigEndian.Uint64(m.Payload[1:]))
+	sent := int64(binary.BigEndian.Uint64(p[1:]))
 	if sent < w.from.Load() || sent >= w.to.Load() || time.Duration(now-sent) > w.late {
 		return
 	}
@@ -359,28 +388,45 @@ func (w *window) receive(m *message.Message) {
 
 // subscribe connects o.subs players to each of the n streams: subscriber
 // j of stream i on node (i+j)%2 (cross) or on the publisher's (local).
-// The clients made so far come back with an error too (to be closed).
-func subscribe(ctx context.Context, o options, nodes []node, n int, w *window) ([]*rtmp.Client, error) {
-	subs := make([]*rtmp.Client, 0, n*o.subs)
+// The returned func closes them, also those made before an error.
+func subscribe(ctx context.Context, o options, nodes []node, n int, w *window) (func(), error) {
+	var subs []*rtmp.Client
+	p := &poller{every: o.poll}
+	closeSubs := func() {
+		closeAll(subs)
+		p.close()
+	}
 	for i := range n {
 		for j := range o.subs {
 			at := (i + j) % len(nodes)
 			if o.local {
 				at = i % len(nodes)
 			}
+			stream := "s" + strconv.Itoa(i)
+			if o.readers == "poll" {
+				s, err := dialPoll(ctx, nodes[at].rtmp, stream, w)
+				if err != nil {
+					return closeSubs, fmt.Errorf("subscriber %d/%d: %w", i, j, err)
+				}
+				p.subs = append(p.subs, s)
+				continue
+			}
 			c, err := rtmp.Dial(ctx, "rtmp://"+nodes[at].rtmp+"/live", rtmp.ClientOptions{OnMessage: w.receive})
 			if err != nil {
-				return subs, fmt.Errorf("subscriber %d/%d: %w", i, j, err)
+				return closeSubs, fmt.Errorf("subscriber %d/%d: %w", i, j, err)
 			}
 			subs = append(subs, c)
 			sid, err := c.CreateStream(ctx)
 			if err != nil {
-				return subs, err
+				return closeSubs, err
 			}
-			if err := c.Play(ctx, sid, "s"+strconv.Itoa(i)); err != nil {
-				return subs, err
+			if err := c.Play(ctx, sid, stream); err != nil {
+				return closeSubs, err
 			}
 		}
 	}
-	return subs, nil
+	if len(p.subs) > 0 {
+		p.start()
+	}
+	return closeSubs, nil
 }
