@@ -16,8 +16,25 @@
 // in the two-node setup), so the ratio is a lower bound on this machine.
 // Every run is bounded: -duration per level (at most 60 s), -timeout in all.
 //
+// -readers picks the subscribers. client (the default) is an rtmp.Client
+// each, a goroutine blocked on read: one netpoll wake-up, one read and a
+// message allocation per frame per subscriber, which costs the generator
+// about as much CPU as the nodes and starves the two-node setup on 2
+// cores. poll is lean: each subscriber sets up as a player does
+// (handshake, connect, createStream, play, over its own socket), then the
+// socket leaves Go's netpoller (a duplicate descriptor is kept, the
+// net.Conn closed) and one goroutine reads every socket without blocking
+// each -poll (20 ms), parsing the chunk stream incrementally (chunkParser)
+// and answering what the server asks of a player (Acknowledgements after
+// its window, PingRequests). The server still writes each frame to each
+// subscriber's socket, but no thread waits on those sockets, so its writes
+// wake nobody: slightly cheaper for the node than real players, whose
+// reader it wakes. Latency then includes up to one poll interval; a frame
+// later than -late is still lost.
+//
 //	go build -o bin/flashvox ./cmd/flashvox
 //	go run ./bench/clusterscale -streams 100,200,400 -subs 4 -duration 15s
+//	go run ./bench/clusterscale -readers poll -streams 100,200,400 -subs 4 -duration 15s
 package main
 
 import (
