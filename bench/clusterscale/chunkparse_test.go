@@ -105,7 +105,7 @@ func TestChunkParser(t *testing.T) {
 				audio(4, 0x1000000, 300, 1),
 				audio(4, 0x1000010, 300, 2),
 				audio(4, 0x1000020, 300, 3),
-				audio(5, 0xffffff, 10, 4),   // exactly the marker: extended
+				audio(5, 0xffffff, 10, 4), // exactly the marker: extended
 				audio(5, 0x1ffffff, 200, 5),
 			},
 		},
