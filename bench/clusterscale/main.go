@@ -321,7 +321,9 @@ func level(ctx context.Context, o options, dir, setup string, n int) (*result, e
 }
 
 // publish sends a frame every 16 ms from first to end; frames sent from
-// measureFrom on are counted in sent.
+// measureFrom on are counted in sent, up to end as the window counts them
+// (a tick just before end whose goroutine runs after it stamps its frame
+// past the window: it is not owed).
 func publish(c *rtmp.Client, sid uint32, first, end, base time.Time, measureFrom int64, sent *atomic.Uint64) {
 	time.Sleep(time.Until(first))
 	t := time.NewTicker(frameEvery)
@@ -336,7 +338,7 @@ func publish(c *rtmp.Client, sid uint32, first, end, base time.Time, measureFrom
 		if err := c.WriteAudio(sid, uint32(now.Sub(first).Milliseconds()), b); err != nil {
 			return
 		}
-		if at >= measureFrom {
+		if at >= measureFrom && at < int64(end.Sub(base)) {
 			sent.Add(1)
 		}
 		seq++
