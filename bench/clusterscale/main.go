@@ -24,17 +24,23 @@
 // (handshake, connect, createStream, play, over its own socket), then the
 // socket leaves Go's netpoller (a duplicate descriptor is kept, the
 // net.Conn closed) and one goroutine reads every socket without blocking
-// each -poll (20 ms), parsing the chunk stream incrementally (chunkParser)
+// each -poll (50 ms), parsing the chunk stream incrementally (chunkParser)
 // and answering what the server asks of a player (Acknowledgements after
 // its window, PingRequests). The server still writes each frame to each
 // subscriber's socket, but no thread waits on those sockets, so its writes
-// wake nobody: slightly cheaper for the node than real players, whose
-// reader it wakes. Latency then includes up to one poll interval; a frame
-// later than -late is still lost.
+// wake nobody: cheaper for the node than real players, whose reader it
+// wakes (compare setups within one mode). Latency then includes up to one
+// poll interval (the p50 and p99 columns mostly measure that); a frame
+// later than -late is still lost. A recv system call per socket per poll
+// is most of the mode's cost: -poll 20ms costs about twice 50ms.
+//
+// -publishers batch drives every publisher from one goroutine that sends
+// the frames due every 2 ms, instead of a goroutine and a ticker each
+// (ticker, the default): one wake-up per tick instead of one per frame.
 //
 //	go build -o bin/flashvox ./cmd/flashvox
 //	go run ./bench/clusterscale -streams 100,200,400 -subs 4 -duration 15s
-//	go run ./bench/clusterscale -readers poll -streams 100,200,400 -subs 4 -duration 15s
+//	go run ./bench/clusterscale -readers poll -publishers batch -streams 100,200,400 -subs 4 -duration 15s
 package main
 
 import (
@@ -65,18 +71,19 @@ const (
 )
 
 type options struct {
-	bin      string
-	streams  []int
-	subs     int
-	duration time.Duration
-	warmup   time.Duration
-	late     time.Duration
-	loss     float64
-	setups   []string
-	timeout  time.Duration
-	local    bool          // -spread local: every subscriber on its publisher's node
-	readers  string        // client or poll: the subscribers' kind
-	poll     time.Duration // -readers poll: the interval of the polls
+	bin        string
+	streams    []int
+	subs       int
+	duration   time.Duration
+	warmup     time.Duration
+	late       time.Duration
+	loss       float64
+	setups     []string
+	timeout    time.Duration
+	local      bool          // -spread local: every subscriber on its publisher's node
+	readers    string        // client or poll: the subscribers' kind
+	poll       time.Duration // -readers poll: the interval of the polls
+	publishers string        // ticker or batch: how the publishers are driven
 }
 
 func main() {
@@ -93,7 +100,8 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "bound of the whole run")
 	spread := flag.String("spread", "cross", "two nodes: cross (subscriber j of stream i on node (i+j)%2: half the deliveries relayed) or local (every subscriber on its publisher's node: no relay)")
 	flag.StringVar(&o.readers, "readers", "client", "subscribers: client (an rtmp.Client each, a goroutine blocked on read) or poll (lean: sockets outside the netpoller, read by one goroutine every -poll)")
-	flag.DurationVar(&o.poll, "poll", 20*time.Millisecond, "-readers poll: how often every socket is read")
+	flag.StringVar(&o.publishers, "publishers", "ticker", "publishers: ticker (a goroutine and a ticker each) or batch (one goroutine sends every stream's due frames every 2ms)")
+	flag.DurationVar(&o.poll, "poll", 50*time.Millisecond, "-readers poll: how often every socket is read (a recv per socket per poll: shorter costs more)")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's CPU profile here")
 	flag.Parse()
 	for _, s := range strings.Split(streams, ",") {
@@ -110,8 +118,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "clusterscale: -duration must exceed -warmup and be ≤ 60s; -subs 1..100")
 		os.Exit(2)
 	}
-	if (o.readers != "client" && o.readers != "poll") || o.poll < time.Millisecond || o.poll >= o.late {
-		fmt.Fprintln(os.Stderr, "clusterscale: -readers client or poll; -poll at least 1ms and below -late")
+	if (o.readers != "client" && o.readers != "poll") || (o.publishers != "ticker" && o.publishers != "batch") || o.poll < time.Millisecond || o.poll >= o.late {
+		fmt.Fprintln(os.Stderr, "clusterscale: -readers client or poll; -publishers ticker or batch; -poll at least 1ms and below -late")
 		os.Exit(2)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
@@ -140,8 +148,8 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer cleanup()
-	fmt.Printf("%d subscribers per stream, %v per level (%v warm-up), late > %v = lost, loss budget %.1f %%, local spread %v, readers %s\n\n",
-		o.subs, o.duration, o.warmup, o.late, o.loss*100, o.local, o.readers)
+	fmt.Printf("%d subscribers per stream, %v per level (%v warm-up), late > %v = lost, loss budget %.1f %%, local spread %v, readers %s, publishers %s\n\n",
+		o.subs, o.duration, o.warmup, o.late, o.loss*100, o.local, o.readers, o.publishers)
 	fmt.Println("| setup | streams | subscriber-streams | delivered | loss | p50 | p99 | nodes' CPU s/s | node CPU µs per delivered frame | load generator CPU s/s | load average |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
 	capacity := map[string]int{}
@@ -301,7 +309,13 @@ func level(ctx context.Context, o options, dir, setup string, n int) (*result, e
 	w.to.Store(int64(winTo.Sub(base)))
 	var sent atomic.Uint64
 	var wg sync.WaitGroup
+	if o.publishers == "batch" {
+		wg.Go(func() { publishBatch(pubs, sids, goAt, winTo, base, w.from.Load(), &sent) })
+	}
 	for i, c := range pubs {
+		if o.publishers == "batch" {
+			break
+		}
 		offset := time.Duration(i) * frameEvery / time.Duration(n)
 		wg.Go(func() { publish(c, sids[i], goAt.Add(offset), winTo, base, w.from.Load(), &sent) })
 	}
@@ -318,31 +332,6 @@ func level(ctx context.Context, o options, dir, setup string, n int) (*result, e
 	r.delivered = w.delivered.Load()
 	r.window, r.cpu, r.load = winTo.Sub(winFrom), cpu1-cpu0, load0+" → "+load1
 	return r, nil
-}
-
-// publish sends a frame every 16 ms from first to end; frames sent from
-// measureFrom on are counted in sent, up to end as the window counts them
-// (a tick just before end whose goroutine runs after it stamps its frame
-// past the window: it is not owed).
-func publish(c *rtmp.Client, sid uint32, first, end, base time.Time, measureFrom int64, sent *atomic.Uint64) {
-	time.Sleep(time.Until(first))
-	t := time.NewTicker(frameEvery)
-	defer t.Stop()
-	var seq uint32
-	for now := first; now.Before(end); now = <-t.C {
-		b := make([]byte, frameSize)
-		b[0] = 0x42 // Nellymoser, as ffmpeg's FLV tags say
-		at := int64(time.Since(base))
-		binary.BigEndian.PutUint64(b[1:], uint64(at))
-		binary.BigEndian.PutUint32(b[9:], seq)
-		if err := c.WriteAudio(sid, uint32(now.Sub(first).Milliseconds()), b); err != nil {
-			return
-		}
-		if at >= measureFrom && at < int64(end.Sub(base)) {
-			sent.Add(1)
-		}
-		seq++
-	}
 }
 
 func nodesCPU(nodes []node) time.Duration {
