@@ -29,7 +29,9 @@
 // its window, PingRequests). The server still writes each frame to each
 // subscriber's socket, but no thread waits on those sockets, so its writes
 // wake nobody: cheaper for the node than real players, whose reader it
-// wakes (compare setups within one mode). Latency then includes up to one
+// wakes; the kernel acknowledges the unread data on its delayed-ACK timer
+// rather than at each read, which may cost the node more. Compare setups
+// within one mode, not across modes. Latency then includes up to one
 // poll interval (the p50 and p99 columns mostly measure that); a frame
 // later than -late is still lost. A recv system call per socket per poll
 // is most of the mode's cost: -poll 20ms costs about twice 50ms.
