@@ -16,8 +16,33 @@
 // in the two-node setup), so the ratio is a lower bound on this machine.
 // Every run is bounded: -duration per level (at most 60 s), -timeout in all.
 //
+// -readers picks the subscribers. client (the default) is an rtmp.Client
+// each, a goroutine blocked on read: one netpoll wake-up, one read and a
+// message allocation per frame per subscriber, which costs the generator
+// about as much CPU as the nodes and starves the two-node setup on 2
+// cores. poll is lean: each subscriber sets up as a player does
+// (handshake, connect, createStream, play, over its own socket), then the
+// socket leaves Go's netpoller (a duplicate descriptor is kept, the
+// net.Conn closed) and one goroutine reads every socket without blocking
+// each -poll (50 ms), parsing the chunk stream incrementally (chunkParser)
+// and answering what the server asks of a player (Acknowledgements after
+// its window, PingRequests). The server still writes each frame to each
+// subscriber's socket, but no thread waits on those sockets, so its writes
+// wake nobody: cheaper for the node than real players, whose reader it
+// wakes; the kernel acknowledges the unread data on its delayed-ACK timer
+// rather than at each read, which may cost the node more. Compare setups
+// within one mode, not across modes. Latency then includes up to one
+// poll interval (the p50 and p99 columns mostly measure that); a frame
+// later than -late is still lost. A recv system call per socket per poll
+// is most of the mode's cost: -poll 20ms costs about twice 50ms.
+//
+// -publishers batch drives every publisher from one goroutine that sends
+// the frames due every 2 ms, instead of a goroutine and a ticker each
+// (ticker, the default): one wake-up per tick instead of one per frame.
+//
 //	go build -o bin/flashvox ./cmd/flashvox
 //	go run ./bench/clusterscale -streams 100,200,400 -subs 4 -duration 15s
+//	go run ./bench/clusterscale -readers poll -publishers batch -streams 100,200,400 -subs 4 -duration 15s
 package main
 
 import (
@@ -28,6 +53,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,16 +73,19 @@ const (
 )
 
 type options struct {
-	bin      string
-	streams  []int
-	subs     int
-	duration time.Duration
-	warmup   time.Duration
-	late     time.Duration
-	loss     float64
-	setups   []string
-	timeout  time.Duration
-	local    bool // -spread local: every subscriber on its publisher's node
+	bin        string
+	streams    []int
+	subs       int
+	duration   time.Duration
+	warmup     time.Duration
+	late       time.Duration
+	loss       float64
+	setups     []string
+	timeout    time.Duration
+	local      bool          // -spread local: every subscriber on its publisher's node
+	readers    string        // client or poll: the subscribers' kind
+	poll       time.Duration // -readers poll: the interval of the polls
+	publishers string        // ticker or batch: how the publishers are driven
 }
 
 func main() {
@@ -72,6 +101,10 @@ func main() {
 	flag.StringVar(&setups, "setups", "one,two", "setups to run: one (1 node, core 0), two (2 nodes, cores 0 and 1)")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "bound of the whole run")
 	spread := flag.String("spread", "cross", "two nodes: cross (subscriber j of stream i on node (i+j)%2: half the deliveries relayed) or local (every subscriber on its publisher's node: no relay)")
+	flag.StringVar(&o.readers, "readers", "client", "subscribers: client (an rtmp.Client each, a goroutine blocked on read) or poll (lean: sockets outside the netpoller, read by one goroutine every -poll)")
+	flag.StringVar(&o.publishers, "publishers", "ticker", "publishers: ticker (a goroutine and a ticker each) or batch (one goroutine sends every stream's due frames every 2ms)")
+	flag.DurationVar(&o.poll, "poll", 50*time.Millisecond, "-readers poll: how often every socket is read (a recv per socket per poll: shorter costs more)")
+	cpuProfile := flag.String("cpuprofile", "", "write the load generator's CPU profile here")
 	flag.Parse()
 	for _, s := range strings.Split(streams, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -87,8 +120,24 @@ func main() {
 		fmt.Fprintln(os.Stderr, "clusterscale: -duration must exceed -warmup and be ≤ 60s; -subs 1..100")
 		os.Exit(2)
 	}
+	if (o.readers != "client" && o.readers != "poll") || (o.publishers != "ticker" && o.publishers != "batch") || o.poll < time.Millisecond || o.poll >= o.late {
+		fmt.Fprintln(os.Stderr, "clusterscale: -readers client or poll; -publishers ticker or batch; -poll at least 1ms and below -late")
+		os.Exit(2)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "clusterscale: -cpuprofile:", err)
+			os.Exit(2)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "clusterscale:", err)
 		os.Exit(1)
@@ -101,8 +150,8 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer cleanup()
-	fmt.Printf("%d subscribers per stream, %v per level (%v warm-up), late > %v = lost, loss budget %.1f %%, local spread %v\n\n",
-		o.subs, o.duration, o.warmup, o.late, o.loss*100, o.local)
+	fmt.Printf("%d subscribers per stream, %v per level (%v warm-up), late > %v = lost, loss budget %.1f %%, local spread %v, readers %s, publishers %s\n\n",
+		o.subs, o.duration, o.warmup, o.late, o.loss*100, o.local, o.readers, o.publishers)
 	fmt.Println("| setup | streams | subscriber-streams | delivered | loss | p50 | p99 | nodes' CPU s/s | node CPU µs per delivered frame | load generator CPU s/s | load average |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
 	capacity := map[string]int{}
@@ -251,8 +300,8 @@ func level(ctx context.Context, o options, dir, setup string, n int) (*result, e
 	}
 	w := &window{r: r, base: base, late: o.late}
 	w.from.Store(1 << 62)
-	subs, err := subscribe(sctx, o, nodes, n, w)
-	defer func() { closeAll(subs) }()
+	closeSubs, err := subscribe(sctx, o, nodes, n, w)
+	defer closeSubs()
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +311,13 @@ func level(ctx context.Context, o options, dir, setup string, n int) (*result, e
 	w.to.Store(int64(winTo.Sub(base)))
 	var sent atomic.Uint64
 	var wg sync.WaitGroup
+	if o.publishers == "batch" {
+		wg.Go(func() { publishBatch(pubs, sids, goAt, winTo, base, w.from.Load(), &sent) })
+	}
 	for i, c := range pubs {
+		if o.publishers == "batch" {
+			break
+		}
 		offset := time.Duration(i) * frameEvery / time.Duration(n)
 		wg.Go(func() { publish(c, sids[i], goAt.Add(offset), winTo, base, w.from.Load(), &sent) })
 	}
@@ -279,29 +334,6 @@ func level(ctx context.Context, o options, dir, setup string, n int) (*result, e
 	r.delivered = w.delivered.Load()
 	r.window, r.cpu, r.load = winTo.Sub(winFrom), cpu1-cpu0, load0+" → "+load1
 	return r, nil
-}
-
-// publish sends a frame every 16 ms from first to end; frames sent from
-// measureFrom on are counted in sent.
-func publish(c *rtmp.Client, sid uint32, first, end, base time.Time, measureFrom int64, sent *atomic.Uint64) {
-	time.Sleep(time.Until(first))
-	t := time.NewTicker(frameEvery)
-	defer t.Stop()
-	var seq uint32
-	for now := first; now.Before(end); now = <-t.C {
-		b := make([]byte, frameSize)
-		b[0] = 0x42 // Nellymoser, as ffmpeg's FLV tags say
-		at := int64(time.Since(base))
-		binary.BigEndian.PutUint64(b[1:], uint64(at))
-		binary.BigEndian.PutUint32(b[9:], seq)
-		if err := c.WriteAudio(sid, uint32(now.Sub(first).Milliseconds()), b); err != nil {
-			return
-		}
-		if at >= measureFrom {
-			sent.Add(1)
-		}
-		seq++
-	}
 }
 
 func nodesCPU(nodes []node) time.Duration {
@@ -341,11 +373,18 @@ type window struct {
 }
 
 func (w *window) receive(m *message.Message) {
-	if m.Type != message.TypeAudio || len(m.Payload) < 13 {
+	if m.Type == message.TypeAudio {
+		w.frame(m.Payload)
+	}
+}
+
+// frame counts one received audio body, either mode's.
+func (w *window) frame(p []byte) {
+	if len(p) < 13 {
 		return
 	}
 	now := int64(time.Since(w.base))
-	sent := int64(binary.BigEndian.Uint64(m.Payload[1:]))
+	sent := int64(binary.BigEndian.Uint64(p[1:]))
 	if sent < w.from.Load() || sent >= w.to.Load() || time.Duration(now-sent) > w.late {
 		return
 	}
@@ -359,28 +398,45 @@ func (w *window) receive(m *message.Message) {
 
 // subscribe connects o.subs players to each of the n streams: subscriber
 // j of stream i on node (i+j)%2 (cross) or on the publisher's (local).
-// The clients made so far come back with an error too (to be closed).
-func subscribe(ctx context.Context, o options, nodes []node, n int, w *window) ([]*rtmp.Client, error) {
-	subs := make([]*rtmp.Client, 0, n*o.subs)
+// The returned func closes them, also those made before an error.
+func subscribe(ctx context.Context, o options, nodes []node, n int, w *window) (func(), error) {
+	var subs []*rtmp.Client
+	p := &poller{every: o.poll}
+	closeSubs := func() {
+		closeAll(subs)
+		p.close()
+	}
 	for i := range n {
 		for j := range o.subs {
 			at := (i + j) % len(nodes)
 			if o.local {
 				at = i % len(nodes)
 			}
+			stream := "s" + strconv.Itoa(i)
+			if o.readers == "poll" {
+				s, err := dialPoll(ctx, nodes[at].rtmp, stream, w)
+				if err != nil {
+					return closeSubs, fmt.Errorf("subscriber %d/%d: %w", i, j, err)
+				}
+				p.subs = append(p.subs, s)
+				continue
+			}
 			c, err := rtmp.Dial(ctx, "rtmp://"+nodes[at].rtmp+"/live", rtmp.ClientOptions{OnMessage: w.receive})
 			if err != nil {
-				return subs, fmt.Errorf("subscriber %d/%d: %w", i, j, err)
+				return closeSubs, fmt.Errorf("subscriber %d/%d: %w", i, j, err)
 			}
 			subs = append(subs, c)
 			sid, err := c.CreateStream(ctx)
 			if err != nil {
-				return subs, err
+				return closeSubs, err
 			}
-			if err := c.Play(ctx, sid, "s"+strconv.Itoa(i)); err != nil {
-				return subs, err
+			if err := c.Play(ctx, sid, stream); err != nil {
+				return closeSubs, err
 			}
 		}
 	}
-	return subs, nil
+	if len(p.subs) > 0 {
+		p.start()
+	}
+	return closeSubs, nil
 }
