@@ -118,6 +118,20 @@ func nelly(ts uint32) *media.Frame {
 }
 
 // pump writes frames to pub until stop is closed.
+// pumped publishes key on hub and writes frames to it until the test
+// ends.
+func pumped(t *testing.T, hub *media.Hub, key string) *media.Publisher {
+	t.Helper()
+	pub, err := hub.Publish(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	go pump(pub, stop)
+	return pub
+}
+
 func pump(pub *media.Publisher, stop <-chan struct{}) {
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
@@ -137,13 +151,7 @@ func TestStreamAcrossNodes(t *testing.T) {
 	// A player on c waits for live/x before anyone publishes it.
 	early := &collector{}
 	sub1 := c.hub.Subscribe("live/x", early)
-	pub, err := a.hub.Publish("live/x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop := make(chan struct{})
-	defer close(stop)
-	go pump(pub, stop)
+	pumped(t, a.hub, "live/x")
 	testwait.For(t, 10*time.Second, "frames of a's stream on c", func() bool { return early.count() > 20 })
 	// A second player on c and one on b: a still sends once per node.
 	late := &collector{}
@@ -291,13 +299,7 @@ func TestHostileClusterMessages(t *testing.T) {
 	a, b := ns[0], ns[1]
 	pl := &collector{}
 	defer b.hub.Subscribe("live/z", pl).Close()
-	pub, err := a.hub.Publish("live/z")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop := make(chan struct{})
-	defer close(stop)
-	go pump(pub, stop)
+	pumped(t, a.hub, "live/z")
 	testwait.For(t, 10*time.Second, "the relay on b", func() bool { return pl.count() > 5 })
 	nc := a.c.nc // a member's connection, as an insider would have
 	subj := framesSubject("a", "live/z")

@@ -254,22 +254,7 @@ func (im *importer) start(r *relay, node string) {
 		return
 	}
 	src, key := node, r.key
-	sub, err := c.nc.Subscribe(framesSubject(node, key), func(m *nats.Msg) {
-		f, err := UnmarshalFrame(m.Data)
-		if err != nil {
-			c.Stats.BadFrames.Add(1)
-			return
-		}
-		c.Stats.FramesIn.Add(1)
-		c.Stats.BytesIn.Add(uint64(len(m.Data)))
-		switch f.Kind {
-		case media.KindUnpublish:
-			im.post(event{kind: evLost, node: src, key: key})
-		case media.KindPublish: // the hub tells our players itself
-		default:
-			pub.Write(f)
-		}
-	})
+	sub, err := im.subscribeFrames(framesSubject(node, key), pub, event{kind: evLost, node: src, key: key})
 	if err != nil {
 		pub.Close()
 		c.relayed.Delete(r.key)
@@ -301,4 +286,27 @@ func (im *importer) stop(r *relay, tell bool) {
 func (im *importer) sendWant(node, key, variant string, stop bool) {
 	b, _ := json.Marshal(want{From: im.c.o.Node, Key: key, Codec: variant, Stop: stop})
 	_ = im.c.nc.Publish(subjWantPre+node, b)
+}
+
+// subscribeFrames feeds pub with the frames another node sends on subject;
+// the source's unpublish posts lost to the importer's loop (the hub tells
+// the players of a publish itself).
+func (im *importer) subscribeFrames(subject string, pub *media.Publisher, lost event) (*nats.Subscription, error) {
+	c := im.c
+	return c.nc.Subscribe(subject, func(m *nats.Msg) {
+		f, err := UnmarshalFrame(m.Data)
+		if err != nil {
+			c.Stats.BadFrames.Add(1)
+			return
+		}
+		c.Stats.FramesIn.Add(1)
+		c.Stats.BytesIn.Add(uint64(len(m.Data)))
+		switch f.Kind {
+		case media.KindUnpublish:
+			im.post(lost)
+		case media.KindPublish:
+		default:
+			pub.Write(f)
+		}
+	})
 }

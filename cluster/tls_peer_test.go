@@ -41,13 +41,7 @@ func TestPeerClusterTLSExternalNATS(t *testing.T) {
 	if cs, err := a.c.Conn().TLSConnectionState(); err != nil || cs.PeerCertificates[0].Subject.CommonName != "nats" {
 		t.Fatalf("a's connection is not the server's TLS: %v", err)
 	}
-	pub, err := a.hub.Publish("live/x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop := make(chan struct{})
-	defer close(stop)
-	go pump(pub, stop)
+	pumped(t, a.hub, "live/x")
 	onB := &collector{}
 	defer b.hub.Subscribe("live/x", onB).Close()
 	testwait.For(t, 10*time.Second, "b plays a's stream through the TLS nats-server", func() bool { return onB.count() >= 20 })

@@ -41,13 +41,7 @@ func TestTLSRoutes(t *testing.T) {
 		}
 	})
 	a, b := ns[0], ns[1]
-	pub, err := a.hub.Publish("live/x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop := make(chan struct{})
-	defer close(stop)
-	go pump(pub, stop)
+	pumped(t, a.hub, "live/x")
 	onB := &collector{}
 	defer b.hub.Subscribe("live/x", onB).Close()
 	testwait.For(t, 10*time.Second, "b plays a's stream over the TLS routes", func() bool { return onB.count() >= 20 })

@@ -216,22 +216,7 @@ func (im *importer) startVariant(v *vrelay, node string) {
 		return
 	}
 	key, variant := v.h.key, v.h.variant
-	sub, err := c.nc.Subscribe(framesSubject(node, key)+"."+variant, func(m *nats.Msg) {
-		f, err := UnmarshalFrame(m.Data)
-		if err != nil {
-			c.Stats.BadFrames.Add(1)
-			return
-		}
-		c.Stats.FramesIn.Add(1)
-		c.Stats.BytesIn.Add(uint64(len(m.Data)))
-		switch f.Kind {
-		case media.KindUnpublish:
-			im.post(event{kind: evLost, node: node, key: key, variant: variant})
-		case media.KindPublish:
-		default:
-			pub.Write(f)
-		}
-	})
+	sub, err := im.subscribeFrames(framesSubject(node, key)+"."+variant, pub, event{kind: evLost, node: node, key: key, variant: variant})
 	if err != nil {
 		pub.Close()
 		c.log.Warn("cluster variant not started", "stream", v.h.dkey, "err", err)

@@ -190,17 +190,22 @@ func (s *Server) TURNTCPAddr() net.Addr { return s.turnStreamAddr(false) }
 func (s *Server) TURNTLSAddr() net.Addr { return s.turnStreamAddr(true) }
 
 func (s *Server) turnStreamAddr(tls bool) net.Addr {
+	if l := s.turnStream(tls); l != nil {
+		return l.Addr()
+	}
+	return nil
+}
+
+// turnStream is the TURN/TCP (tls false) or TURN/TLS listener, nil when
+// off.
+func (s *Server) turnStream(tls bool) *turnListener {
 	if s.turn == nil {
 		return nil
 	}
-	l := s.turn.tcp
 	if tls {
-		l = s.turn.tls
+		return s.turn.tls
 	}
-	if l == nil {
-		return nil
-	}
-	return l.Addr()
+	return s.turn.tcp
 }
 
 // links are the Link header values of fresh credentials for id, one per

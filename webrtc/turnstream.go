@@ -45,17 +45,10 @@ func listenTURNStream(addr string, cfg *tls.Config, o *Options) (*turnListener, 
 // TURNConnStats are the TURN/TCP (tls false) or TURN/TLS listener's
 // connection counts, nil when it is off.
 func (s *Server) TURNConnStats(tls bool) *connlimit.Stats {
-	if s.turn == nil {
-		return nil
+	if l := s.turnStream(tls); l != nil {
+		return l.stats
 	}
-	l := s.turn.tcp
-	if tls {
-		l = s.turn.tls
-	}
-	if l == nil {
-		return nil
-	}
-	return l.stats
+	return nil
 }
 
 // Addr is the listening address.
