@@ -54,6 +54,8 @@ func TestClientPhoneOverRTMPT(t *testing.T) {
 		}
 	}
 	// The tunnel's connection is logged with its transport when it closes,
-	// which may be a moment after the phone process has exited.
-	testwait.For(t, 15*time.Second, "a connection logged with transport=rtmpt", func() bool { return strings.Contains(s.logs.String(), "transport=rtmpt") })
+	// which may be a moment after the phone process has exited, or, when
+	// the phone's close request did not make it within its 2 s (a loaded
+	// machine), when rtmp.rtmpt_idle_timeout (30 s) ends the session.
+	testwait.For(t, 40*time.Second, "a connection logged with transport=rtmpt", func() bool { return strings.Contains(s.logs.String(), "transport=rtmpt") })
 }

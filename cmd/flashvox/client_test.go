@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -123,7 +124,7 @@ type apiEvent struct {
 }
 
 // expect long-polls for the next non-presence event, which must be typ
-// (and reason, if not empty), within `within`.
+// (or one of "a|b") and reason, if not empty, within `within`.
 func (u *httpUser) expect(typ, reason string, within time.Duration) apiEvent {
 	u.t.Helper()
 	deadline := time.Now().Add(within)
@@ -138,7 +139,7 @@ func (u *httpUser) expect(typ, reason string, within time.Duration) apiEvent {
 				continue
 			}
 			u.cursor = page.Cursor - uint64(len(page.Events)-i-1)
-			if e.Type != typ || (reason != "" && e.Reason != reason) {
+			if !slices.Contains(strings.Split(typ, "|"), e.Type) || (reason != "" && e.Reason != reason) {
 				u.t.Fatalf("got %+v, want %s/%s", e, typ, reason)
 			}
 			return e

@@ -43,8 +43,12 @@ func TestPeerReload(t *testing.T) {
 	if code := dave.do("POST", "/calls", `{"to":"0301234567"}`, &inv); code != 201 {
 		t.Fatalf("a call through the trunk before the reload: %d", code)
 	}
-	dave.expect("ringing", "", 10*time.Second)
-	dave.expect("accepted", "", 10*time.Second)
+	// sipp's 180 shows as ringing; seen once without it on a loaded
+	// machine (sipp's 200 OK follows at once), which is not what this
+	// test is about.
+	if e := dave.expect("ringing|accepted", "", 10*time.Second); e.Type == "ringing" {
+		dave.expect("accepted", "", 10*time.Second)
+	}
 	dave.do("POST", "/calls/"+inv.Call+"/hangup", "", nil)
 	if err := uas.Wait(); err != nil {
 		t.Fatalf("sipp trunk: %v\n%s", err, uas.Output())
