@@ -87,11 +87,7 @@ func tunnelCall(t *testing.T, s *server, admin string) cdrRecord {
 	tunnel.phoneURL = "rtmpt://" + httpAddr + "/phone"
 	bob := s.phone(t, "bob", "answer", "--play", writeTone(t, 880), "--codec", "nellymoser", "--timeout", "20s")
 	watcher := s.login(t, "carol")
-	testwait.For(t, 10*time.Second, "bob's phone online", func() bool {
-		var p struct{ Users map[string]string }
-		watcher.do("GET", "/presence", "", &p)
-		return p.Users["bob"] == "online"
-	})
+	watcher.waitOnline("bob", 10*time.Second)
 	alice := tunnel.phone(t, "alice", "call", "bob", "--play", writeTone(t, 440), "--duration", "4s", "--codec", "nellymoser")
 	if code, out := alice.wait(t, 20*time.Second); code != 0 {
 		t.Fatalf("alice exit %d: %s", code, out)
@@ -114,11 +110,7 @@ func TestCallRecordingSurvivesKill(t *testing.T) {
 	s, _ := recordServer(t, "call:\n  record: all\n", "FLASHVOX_DATA_DIR="+data)
 	bob := s.phone(t, "bob", "answer", "--play", writeTone(t, 880), "--codec", "speex", "--timeout", "30s")
 	watcher := s.login(t, "carol")
-	testwait.For(t, 10*time.Second, "bob's phone online", func() bool {
-		var p struct{ Users map[string]string }
-		watcher.do("GET", "/presence", "", &p)
-		return p.Users["bob"] == "online"
-	})
+	watcher.waitOnline("bob", 10*time.Second)
 	alice := s.phone(t, "alice", "call", "bob", "--play", writeTone(t, 440), "--duration", "20s", "--codec", "nellymoser")
 	var path string
 	testwait.For(t, 20*time.Second, "4 s of the call in its recording", func() bool {

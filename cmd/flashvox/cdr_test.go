@@ -78,11 +78,7 @@ func cdrScenario(t *testing.T, env []string) {
 	s := startFlashvoxWith(t, env, "--config", cfg)
 	watcher := s.login(t, "carol")
 	bob := s.phone(t, "bob", "answer", "--timeout", "20s")
-	testwait.For(t, 10*time.Second, "bob's phone online", func() bool {
-		var p struct{ Users map[string]string }
-		watcher.do("GET", "/presence", "", &p)
-		return p.Users["bob"] == "online"
-	})
+	watcher.waitOnline("bob", 10*time.Second)
 	start := time.Now()
 	alice := s.phone(t, "alice", "call", "bob", "--duration", "2s", "--codec", "nellymoser")
 	if code, out := alice.wait(t, 15*time.Second); code != 0 {

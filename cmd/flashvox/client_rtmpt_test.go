@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,20 +21,7 @@ func TestClientPhoneOverRTMPT(t *testing.T) {
 	aRec, bRec := filepath.Join(dir, "alice.wav"), filepath.Join(dir, "bob.wav")
 	bob := s.phone(t, "bob", "answer", "--play", writeTone(t, 880), "--record", bRec, "--codec", "nellymoser", "--timeout", "20s")
 	carol := s.login(t, "carol")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var pres struct{ Users map[string]string }
-		carol.do("GET", "/presence", "", &pres)
-		if pres.Users["bob"] == "online" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("bob never came online")
-		}
-		var page struct{ Cursor uint64 }
-		carol.do("GET", fmt.Sprintf("/events?cursor=%d&wait=500ms", carol.cursor), "", &page)
-		carol.cursor = page.Cursor
-	}
+	carol.waitOnline("bob", 10*time.Second)
 	alice := tunnel.phone(t, "alice", "call", "bob", "--play", writeTone(t, 440), "--record", aRec, "--duration", "4s", "--codec", "nellymoser")
 	if code, out := alice.wait(t, 15*time.Second); code != 0 {
 		t.Fatalf("alice exit %d: %s", code, out)

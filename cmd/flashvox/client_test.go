@@ -123,6 +123,16 @@ type apiEvent struct {
 	Type, Call, Reason, By, From string
 }
 
+// waitOnline waits until u sees user online.
+func (u *httpUser) waitOnline(user string, within time.Duration) {
+	u.t.Helper()
+	testwait.For(u.t, within, user+" online", func() bool {
+		var p struct{ Users map[string]string }
+		u.do("GET", "/presence", "", &p)
+		return p.Users[user] == "online"
+	})
+}
+
 // expect long-polls for the next non-presence event, which must be typ
 // (or one of "a|b") and reason, if not empty, within `within`.
 func (u *httpUser) expect(typ, reason string, within time.Duration) apiEvent {
@@ -211,20 +221,7 @@ func TestClientTwoPhonesProcesses(t *testing.T) {
 	aRec, bRec := filepath.Join(dir, "alice.wav"), filepath.Join(dir, "bob.wav")
 	bob := s.phone(t, "bob", "answer", "--play", writeTone(t, 880), "--record", bRec, "--codec", "nellymoser", "--timeout", "20s")
 	carol := s.login(t, "carol") // watches presence to know bob is online
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var pres struct{ Users map[string]string }
-		carol.do("GET", "/presence", "", &pres)
-		if pres.Users["bob"] == "online" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("bob never came online")
-		}
-		var page struct{ Cursor uint64 } // wait for the next event (a presence change)
-		carol.do("GET", fmt.Sprintf("/events?cursor=%d&wait=500ms", carol.cursor), "", &page)
-		carol.cursor = page.Cursor
-	}
+	carol.waitOnline("bob", 10*time.Second)
 	alice := s.phone(t, "alice", "call", "bob", "--play", writeTone(t, 440), "--record", aRec, "--duration", "5s", "--codec", "speex", "--dtmf", "7")
 	if code, out := alice.wait(t, 15*time.Second); code != 0 {
 		t.Fatalf("alice exit %d: %s", code, out)

@@ -55,11 +55,7 @@ func TestPeerReload(t *testing.T) {
 	}
 
 	bob := s.phone(t, "bob", "answer", "--timeout", "20s")
-	testwait.For(t, 10*time.Second, "bob's phone online", func() bool {
-		var p struct{ Users map[string]string }
-		dave.do("GET", "/presence", "", &p)
-		return p.Users["bob"] == "online"
-	})
+	dave.waitOnline("bob", 10*time.Second)
 	alice := s.phone(t, "alice", "call", "bob", "--duration", "5s")
 	testwait.For(t, 10*time.Second, "the call up", func() bool {
 		var p struct{ Users map[string]string }
