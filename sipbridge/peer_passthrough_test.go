@@ -180,15 +180,7 @@ func runPassThrough(t *testing.T, e *env, c passCodec, rtpConn *net.UDPConn, use
 	if start != nil {
 		testwait.For(t, 20*time.Second, user+" online", func() bool { return e.calls.Presence()[user] == "online" })
 		start()
-		inc, err := fu.next(ctx, "onIncomingCall")
-		if err != nil {
-			t.Fatalf("%s: %v\nsipp: %s", user, err, sipp().Output())
-		}
-		res, err := fu.c.Call(ctx, "accept", inc.GetString("call"))
-		if err != nil {
-			t.Fatalf("accept: %v", err)
-		}
-		acc, _ = res.Args[0].(*amf.Object)
+		acc = fu.acceptNext(ctx, t, sipp())
 	} else {
 		if _, err := fu.c.Call(ctx, "invite", "+15551234567"); err != nil {
 			t.Fatalf("invite: %v", err)
@@ -420,6 +412,23 @@ func (f *flashUser) next(ctx context.Context, method string) (*amf.Object, error
 			return nil, fmt.Errorf("waiting for %s: %w", method, ctx.Err())
 		}
 	}
+}
+
+// acceptNext waits for the next incoming call, accepts it and returns the
+// answer's stream names (nil when it had none); peer is whose output the
+// failure shows (the SIP side).
+func (f *flashUser) acceptNext(ctx context.Context, t *testing.T, peer interface{ Output() string }) *amf.Object {
+	t.Helper()
+	inc, err := f.next(ctx, "onIncomingCall")
+	if err != nil {
+		t.Fatalf("%v\nSIP side: %s", err, peer.Output())
+	}
+	res, err := f.c.Call(ctx, "accept", inc.GetString("call"))
+	if err != nil {
+		t.Fatalf("accept: %v", err)
+	}
+	acc, _ := res.Args[0].(*amf.Object)
+	return acc
 }
 
 // media publishes pub and plays play; it returns the publishing stream.

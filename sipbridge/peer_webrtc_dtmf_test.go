@@ -13,7 +13,6 @@ import (
 	"github.com/pion/rtp"
 	pionwebrtc "github.com/pion/webrtc/v4"
 
-	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
@@ -84,15 +83,7 @@ func TestPeerWHIPDigitReachesBaresip(t *testing.T) {
 		Account:   "<sip:carol@" + e.bridge.Addr() + ">;auth_pass=carol;regint=0;audio_codecs=PCMU",
 		SourceWAV: micPath, Exec: "/dial sip:bob@" + e.bridge.Addr(), Seconds: 15,
 	})
-	inc, err := fu.next(ctx, "onIncomingCall")
-	if err != nil {
-		t.Fatalf("bob: %v\nbaresip: %s", err, b.Output())
-	}
-	res, err := fu.c.Call(ctx, "accept", inc.GetString("call"))
-	if err != nil {
-		t.Fatalf("accept: %v", err)
-	}
-	acc, _ := res.Args[0].(*amf.Object)
+	acc := fu.acceptNext(ctx, t, b)
 	if acc == nil {
 		t.Fatal("no stream names in the answer")
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/pion/rtp"
 	pionwebrtc "github.com/pion/webrtc/v4"
 
-	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/g722"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
@@ -84,15 +83,7 @@ func TestPeerWHEPBeforeSIPAudio(t *testing.T) {
 			fu := onlineFlash(ctx, t, e, "bob")
 			sipp := testpeer.SippUAC(t, 40*time.Second, e.bridge.Addr(), "-sf", scen, "-s", "15550001", "-m", "1")
 			defer sipp.Stop()
-			inc, err := fu.next(ctx, "onIncomingCall")
-			if err != nil {
-				t.Fatalf("bob: %v\nsipp: %s", err, sipp.Output())
-			}
-			res, err := fu.c.Call(ctx, "accept", inc.GetString("call"))
-			if err != nil {
-				t.Fatalf("accept: %v", err)
-			}
-			acc, _ := res.Args[0].(*amf.Object)
+			acc := fu.acceptNext(ctx, t, sipp)
 			if acc == nil {
 				t.Fatal("no stream names in the answer")
 			}

@@ -21,7 +21,6 @@ import (
 	pionwebrtc "github.com/pion/webrtc/v4"
 	pmedia "github.com/pion/webrtc/v4/pkg/media"
 
-	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/g711"
 	"github.com/flashvox/flashvox/codec/opus"
@@ -309,15 +308,7 @@ func TestPeerBaresipWebRTCPassThrough(t *testing.T) {
 				SourceWAV: micPath, Exec: "/dial sip:bob@" + e.bridge.Addr(), Seconds: 20,
 				Config: []string{"module opus.so"},
 			})
-			inc, err := fu.next(ctx, "onIncomingCall")
-			if err != nil {
-				t.Fatalf("bob: %v\nbaresip: %s", err, b.Output())
-			}
-			res, err := fu.c.Call(ctx, "accept", inc.GetString("call"))
-			if err != nil {
-				t.Fatalf("accept: %v", err)
-			}
-			acc, _ := res.Args[0].(*amf.Object)
+			acc := fu.acceptNext(ctx, t, b)
 			if acc == nil {
 				t.Fatal("no stream names in the answer")
 			}
