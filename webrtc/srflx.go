@@ -37,7 +37,7 @@ func reflexiveServers(urls []string) ([]webrtc.ICEServer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("webrtc: STUN server %q: %w", u, err)
 		}
-		if uri.Scheme != stun.SchemeTypeSTUN || uri.Proto != stun.ProtoTypeUDP || strings.Contains(u, "?") {
+		if uri.Scheme != stun.SchemeTypeSTUN || uri.Proto != stun.ProtoTypeUDP || strings.Contains(u, "?") || uri.Port <= 0 {
 			return nil, fmt.Errorf("webrtc: STUN server %q: must be stun:HOST[:PORT] (UDP)", u)
 		}
 	}

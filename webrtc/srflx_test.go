@@ -458,7 +458,7 @@ func TestSrflxSTUNTimeout(t *testing.T) {
 // at most fvrtc.MaxSTUNServers.
 func TestSTUNServersRefused(t *testing.T) {
 	for _, u := range [][]string{
-		{"stuns:127.0.0.1:3478"}, {"turn:127.0.0.1:3478"}, {"stun:127.0.0.1:3478?transport=tcp"}, {"http://x"},
+		{"stuns:127.0.0.1:3478"}, {"turn:127.0.0.1:3478"}, {"stun:127.0.0.1:3478?transport=tcp"}, {"http://x"}, {"stun:127.0.0.1:0"},
 		{"stun:a", "stun:b", "stun:c", "stun:d", "stun:e"},
 	} {
 		if s, err := fvrtc.New(fvrtc.Options{STUNServers: u}); err == nil {
