@@ -37,6 +37,10 @@ type Stats struct {
 	// The built-in STUN server: Binding requests answered, packets
 	// ignored (not a Binding request), answers withheld by its rate bounds.
 	STUNAnswered, STUNIgnored, STUNLimited atomic.Uint64
+	// NoSrflx counts answers sent without any srflx candidate although
+	// Options.STUNServers are set: no STUN server answered within
+	// Options.STUNGatherTimeout.
+	NoSrflx atomic.Uint64
 }
 
 // Server serves WHIP and WHEP on an HTTP mux. Its mutex guards the
@@ -50,6 +54,7 @@ type Server struct {
 	stun    *stunServer          // nil unless Options.STUNListen
 	turn    *turnRelay           // nil unless Options.TURNListen
 	links   []string             // the answers' Link headers (ICE servers)
+	srflx   []webrtc.ICEServer   // Options.STUNServers, for every PeerConnection
 
 	mu       sync.Mutex
 	sessions map[string]*peerSession // by id
@@ -65,7 +70,11 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, se: se, sessions: map[string]*peerSession{}, perIP: map[string]int{}}
+	srflx, err := reflexiveServers(o.STUNServers)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{o: o, se: se, srflx: srflx, sessions: map[string]*peerSession{}, perIP: map[string]int{}}
 	if err := s.startSTUN(); err != nil {
 		return nil, err
 	}
