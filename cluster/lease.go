@@ -203,11 +203,12 @@ func (l *leases) release(ctx context.Context, room string) {
 
 var errNotConnected = errors.New("cluster: not connected to nats")
 
-// lost ends room, held here, whose lease this node no longer has.
+// lost stops holding room, whose lease this node no longer has, and
+// moves it to its next node (conference/handover.go).
 func (l *leases) lost(room, why string) {
 	l.c.Stats.RoomLeasesLost.Add(1)
-	l.c.log.Warn("cluster: room lease lost: the room ends here", "room", room, "why", why)
-	l.c.roomSvc.EndHeld(room, conference.ReasonLeaseLost)
+	l.c.log.Warn("cluster: room lease lost: the room moves to its next node", "room", room, "why", why)
+	l.c.roomSvc.HandOver(room)
 }
 
 // stop ends the rooms held here (reason shutdown) while the other nodes
