@@ -81,6 +81,12 @@ func (l *leases) owner(room string) (string, error) {
 	if stopping {
 		return "", conference.ErrClosed
 	}
+	if !l.c.nc.IsConnected() {
+		// A node cut off from the others does not keep their rooms
+		// (renew), nor take them: it would give them up again at its
+		// next renewal, its lease keeping the others out meanwhile.
+		return "", fmt.Errorf("cluster: lease %s: %w", room, errNotConnected)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), leaseWait)
 	defer cancel()
 	l.claim.Lock()

@@ -26,9 +26,19 @@ func startConfNodes(t *testing.T, names ...string) []confNode {
 // confNodes gives each node a conference service whose rooms span nodes.
 func confNodes(t *testing.T, ns []*node, names []string) []confNode {
 	t.Helper()
+	return confNodesWith(t, ns, names, nil)
+}
+
+// confNodesWith is confNodes with change applied to each service's options.
+func confNodesWith(t *testing.T, ns []*node, names []string, change func(o *conference.Options)) []confNode {
+	t.Helper()
 	out := make([]confNode, len(ns))
 	for i, n := range ns {
-		svc := conference.New(conference.Options{Hub: n.hub, DefaultMode: conference.ModeRelay, Logger: testLogger(t).With("node", names[i])})
+		o := conference.Options{Hub: n.hub, DefaultMode: conference.ModeRelay, Logger: testLogger(t).With("node", names[i])}
+		if change != nil {
+			change(&o)
+		}
+		svc := conference.New(o)
 		rem, err := n.c.ServeRooms(svc)
 		if err != nil {
 			t.Fatal(err)

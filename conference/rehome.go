@@ -108,9 +108,13 @@ func (s *Service) rehomeOnce(r *room, lost string, moved map[*Member]bool) bool 
 		return false
 	}
 	if node == lost {
-		// The store still names the node that gave the room up (its
-		// lease has not lapsed yet): wait, unless it holds the room again.
-		if holds, err := rem.Holds(lost, r.name); !handover || err != nil || !holds {
+		// The store still names the lost node, or the node that gave
+		// the room up (its lease has not lapsed yet): wait, unless the
+		// latter holds the room again.
+		if !handover {
+			return false
+		}
+		if holds, err := rem.Holds(lost, r.name); err != nil || !holds {
 			return false
 		}
 	}
