@@ -65,7 +65,7 @@ func (s *ownerSampler) end() (int, []string) {
 // ids, audio flowing again between the members of a and b; never two
 // owners at once.
 func testLeaseHandover(t *testing.T, db leaseDB) {
-	const hb = 200 * time.Millisecond
+	const hb = 300 * time.Millisecond // a node is lost after 900 ms of silence: more than a loaded machine's stall
 	ns, cuts := startLeaseNodes(t, db, hb, 0, "a", "b", "c")
 	a, b := ns[0], ns[1]
 	const room = "handover"

@@ -147,9 +147,11 @@ func (l *leases) renew(ctx context.Context) {
 	}
 	l.mu.Lock()
 	if err != nil {
-		// The lease may lapse before the next heartbeat's renewal: stop
-		// holding the rooms now, while no other node can have them.
-		lapsing := !time.Now().Add(l.hb).Before(l.lastOK.Add(l.ttl))
+		// The lease may lapse before the next heartbeat's renewal is
+		// done (it comes a heartbeat from now, a tick maybe a little
+		// early, and may take half a heartbeat): stop holding the rooms
+		// now, while no other node can have them.
+		lapsing := !time.Now().Add(l.hb + l.hb/2).Before(l.lastOK.Add(l.ttl))
 		l.mu.Unlock()
 		if len(held) == 0 { // nothing at stake: no log every heartbeat while the store is down
 			l.c.log.Debug("cluster: room leases not renewed", "err", err)

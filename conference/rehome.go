@@ -176,6 +176,6 @@ func (s *Service) adoptShadow(r *room) bool {
 			close(m.done)
 		}
 	}
-	s.log.Info("room moved here from a lost node", "room", r.name, "members", len(ms))
+	s.log.Info("room moved here from another node", "room", r.name, "members", len(ms))
 	return true
 }
