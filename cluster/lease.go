@@ -22,8 +22,10 @@ import (
 // silent node is lost), on the store's clock. Survivors re-home a lost
 // node's room only once its lease lapsed: the first to take it holds it.
 // A holder whose renewal fails, or that finds another node holding its
-// room, ends the room (reason lease_lost) before the lease can lapse, so
-// two nodes never hold one room.
+// room, stops holding the room before the lease can lapse, so two nodes
+// never hold one room, and hands it over: its members, and the other
+// nodes', rejoin it at the node that takes the lease next
+// (conference/handover.go).
 
 // Leases is the store of room leases shared by the cluster's nodes
 // (store.DB on PostgreSQL). epoch is the node's start time (Unix ms): a
@@ -129,8 +131,8 @@ func (c *Cluster) renewLeases(ctx context.Context) {
 	}
 }
 
-// renew extends this node's leases and ends the rooms held here whose
-// lease it lost; it releases the leases of rooms that ended here.
+// renew extends this node's leases and hands over the rooms held here
+// whose lease it lost; it releases the leases of rooms that ended here.
 func (l *leases) renew(ctx context.Context) {
 	svc, me := l.c.roomSvc, l.c.o.Node
 	held := svc.Held() // before the renewal: each had its lease taken before it began
