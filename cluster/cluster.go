@@ -36,8 +36,8 @@ type Stats struct {
 	DroppedEvents   atomic.Uint64 // control messages lost to a full loop queue (the next heartbeat retries)
 	NodesLost       atomic.Uint64 // nodes that missed three heartbeats
 	NameClashes     atomic.Uint64 // heartbeats of another node with this node's name
-	// RoomLeasesLost counts rooms ended here because this node lost
-	// their lease (lease.go).
+	// RoomLeasesLost counts rooms this node gave up because it lost
+	// their lease (lease.go): their members move to the next holder.
 	RoomLeasesLost atomic.Uint64
 	// Presence messages (presence.go): sent by this node; applied here;
 	// stale (older than what this node had: nothing changed); dropped as

@@ -186,7 +186,7 @@ func registerClusterMetrics(reg *prometheus.Registry, c *cluster.Cluster) {
 		counter("bytes_out_total", "Encoded bytes of those frames.", func() float64 { return float64(st.BytesOut.Load()) }),
 		counter("bad_frames_total", "Frames from other nodes that did not decode.", func() float64 { return float64(st.BadFrames.Load()) }),
 		counter("nodes_lost_total", "Nodes that went silent for three heartbeats.", func() float64 { return float64(st.NodesLost.Load()) }),
-		counter("room_leases_lost_total", "Conference rooms ended here because this node lost their lease in the store.", func() float64 { return float64(st.RoomLeasesLost.Load()) }),
+		counter("room_leases_lost_total", "Conference rooms this node gave up (their members move to the next holder) because it lost their lease in the store.", func() float64 { return float64(st.RoomLeasesLost.Load()) }),
 		counter("presence_sent_total", "Presence messages this node sent (its users' changes, between heartbeats).", func() float64 { return float64(st.PresenceSent.Load()) }),
 		counter("presence_applied_total", "Presence messages of other nodes applied here.", func() float64 { return float64(st.PresenceIn.Load()) }),
 		counter("presence_stale_total", "Presence messages older than what this node knew (nothing changed).", func() float64 { return float64(st.PresenceStale.Load()) }),
