@@ -9,9 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
+	"github.com/pion/rtp"
+	pionwebrtc "github.com/pion/webrtc/v4"
 )
 
 // TestPeerWHIPDigitReachesBaresip: a WebRTC client without the page (pion,
@@ -66,4 +69,57 @@ func TestPeerWHIPDigitReachesBaresip(t *testing.T) {
 	if n := strings.Count(b.Output(), "received event: '5' (end=1)"); n != 1 {
 		t.Errorf("baresip got digit 5 %d times, want once\n%s", n, b.Output())
 	}
+}
+
+// TestPeerSippDigitReachesWHEP is the other direction: sipp calls web user
+// bob with G.711 A-law audio and the RFC 2833 digit 1 (sip-tester's
+// pcaps); bob answers and plays the caller's stream over WHEP offering
+// PCMA and telephone-event: the digit reaches the WHEP player as one RFC
+// 4733 event on the audio's SSRC, after the audio.
+func TestPeerSippDigitReachesWHEP(t *testing.T) {
+	testpeer.SkipShort(t, "real peers")
+	scen := uacScenario(t, "7200", "2000") // 2 s of the pcap's audio before the digit
+	e := startEnv(t, nil)
+	_, base := startWebRTC(t, e)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	fu := onlineFlash(ctx, t, e, "bob")
+	uac := testpeer.SippUAC(t, 30*time.Second, e.bridge.Addr(), "-sf", scen, "-s", "15550001", "-m", "1")
+	acc := fu.acceptNext(ctx, t, uac)
+	if acc == nil {
+		t.Fatal("no stream names in the answer")
+	}
+	pcma := pionCodec{codec.PCMA, pionwebrtc.RTPCodecParameters{PayloadType: 8,
+		RTPCodecCapability: pionwebrtc.RTPCodecCapability{MimeType: pionwebrtc.MimeTypePCMA, ClockRate: 8000}}, 8000, nil, nil}
+	ev := pionCodec{params: pionwebrtc.RTPCodecParameters{PayloadType: 101,
+		RTPCodecCapability: pionwebrtc.RTPCodecCapability{MimeType: "audio/telephone-event", ClockRate: 8000, SDPFmtpLine: "0-15"}}}
+	got := pionPlayRTP(t, []pionCodec{pcma, ev}, base+"/phone/"+acc.GetString("play")+"/whep", "bob")
+	starts := func() (audio, events []*rtp.Packet) {
+		for _, p := range got() {
+			switch p.PayloadType {
+			case 8:
+				audio = append(audio, p)
+			case 101:
+				if p.Marker {
+					events = append(events, p)
+				}
+			}
+		}
+		return audio, events
+	}
+	testwait.For(t, 15*time.Second, "the WHEP player to get the caller's digit", func() bool {
+		_, evs := starts()
+		return len(evs) > 0
+	})
+	if err := uac.Wait(); err != nil {
+		t.Fatalf("sipp uac: %v\n%s", err, uac.Output())
+	}
+	audio, evs := starts()
+	if len(evs) != 1 || evs[0].Payload[0] != 1 {
+		t.Fatalf("the WHEP player got %d digit starts (first %v), want one digit 1", len(evs), evs)
+	}
+	if len(audio) < 50 || audio[0].SSRC != evs[0].SSRC {
+		t.Fatalf("%d audio packets before the event, SSRC %v; the event's %d", len(audio), audio[0].SSRC, evs[0].SSRC)
+	}
+	t.Logf("the WHEP player got %d PCMA packets and digit 1", len(audio))
 }
