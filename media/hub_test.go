@@ -364,12 +364,12 @@ func TestPublishClientGuard(t *testing.T) {
 	p.Close()
 	var asked []string
 	done := 0
-	h.SetPublishGuard(func(key string) (func(), error) {
+	h.SetPublishGuard(func(key string) (func(*Publisher), error) {
 		asked = append(asked, key)
 		if key == "live/taken" {
 			return nil, errors.New("published on node b")
 		}
-		return func() { done++ }, nil
+		return func(*Publisher) { done++ }, nil
 	})
 	if _, err := h.PublishClient("live/taken"); !errors.Is(err, ErrBadName) {
 		t.Fatalf("guard's refusal: %v", err)

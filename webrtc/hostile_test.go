@@ -15,6 +15,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
+	"github.com/flashvox/flashvox/media"
 	fvrtc "github.com/flashvox/flashvox/webrtc"
 )
 
@@ -138,7 +139,7 @@ func TestWHIPNameInUse(t *testing.T) {
 	}
 	// A name the hub's guard refuses (a cluster: published on another
 	// node) gets the same 409, and nothing is published here.
-	e.st.Hub.SetPublishGuard(func(key string) (func(), error) {
+	e.st.Hub.SetPublishGuard(func(key string) (func(*media.Publisher), error) {
 		return nil, errors.New("published on another node of the cluster")
 	})
 	defer e.st.Hub.SetPublishGuard(nil)
