@@ -401,3 +401,36 @@ func TestPublishClientGuard(t *testing.T) {
 	}
 	p.Close()
 }
+
+// TestPublisherEnd: End closes a publication for its owner, once, and
+// tells it (before or after OnEnd was set); a Close first tells nobody.
+func TestPublisherEnd(t *testing.T) {
+	h := NewHub(16, nil)
+	var events []Kind
+	defer h.Subscribe("live/e", ReceiverFunc(func(f *Frame) { events = append(events, f.Kind) })).Close()
+	p, err := h.Publish("live/e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var told []error
+	p.OnEnd(func(why error) { told = append(told, why) })
+	why := errors.New("lost the name")
+	if !p.End(why) || p.End(why) || !p.Closed() || h.Published("live/e") {
+		t.Fatalf("End: closed %v, published %v; a second End must report false", p.Closed(), h.Published("live/e"))
+	}
+	p.Close() // the owner's Close afterwards: nothing more
+	if len(told) != 1 || told[0] != why || !slices.Equal(events, []Kind{KindPublish, KindUnpublish}) {
+		t.Fatalf("told %v, events %v", told, events)
+	}
+	// Ended before the owner set OnEnd: told at once.
+	p, _ = h.Publish("live/e")
+	p.End(why)
+	p.OnEnd(func(why error) { told = append(told, why) })
+	// Closed by its owner first: End does nothing, nobody is told.
+	q, _ := h.Publish("live/e")
+	q.OnEnd(func(why error) { told = append(told, why) })
+	q.Close()
+	if q.End(why) || len(told) != 2 {
+		t.Fatalf("told %d times, want 2", len(told))
+	}
+}

@@ -175,3 +175,27 @@ func TestICEServerLinks(t *testing.T) {
 		t.Fatal("a turn: URL accepted without credentials")
 	}
 }
+
+// TestWHIPEndedByServer: a WHIP publication the server ends (media
+// Publisher.End; in a cluster, the name went to another node's
+// publisher) closes the session and frees the name.
+func TestWHIPEndedByServer(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{})
+	got := make(chan *media.Publisher, 1)
+	e.st.Hub.SetPublishGuard(func(key string) (func(*media.Publisher), error) {
+		return func(p *media.Publisher) { got <- p }, nil
+	})
+	defer e.st.Hub.SetPublishGuard(nil)
+	res, body := post(t, e.url+"/live/ended/whip", "application/sdp", "", []byte(testpeer.PionOffer(t)))
+	if res.StatusCode != http.StatusCreated || e.srv.Sessions() != 1 {
+		t.Fatalf("%d %q, %d sessions; want 201 and one", res.StatusCode, body, e.srv.Sessions())
+	}
+	p := <-got
+	if !p.End(errors.New("published on another node of the cluster")) {
+		t.Fatal("the publication had ended already")
+	}
+	testwait.For(t, 5*time.Second, "the WHIP session closes", func() bool { return e.srv.Sessions() == 0 })
+	if e.st.Hub.Published("live/ended") {
+		t.Fatal("the name is still published")
+	}
+}
