@@ -75,8 +75,10 @@ func settled(t *testing.T, ns []*node, key string, pa, pb *client, players []*ma
 	if pa.endedWith() != nil || pa.pub.Closed() {
 		t.Fatal("a's publisher (the earlier claim) ended too")
 	}
-	if a.c.Stats.ClaimsLost.Load() != 0 || b.c.Stats.ClaimsLost.Load() != 1 || a.c.Stats.DoublePublished.Load() == 0 {
-		t.Fatalf("lost a %d b %d, double a %d: want 0, 1, >0", a.c.Stats.ClaimsLost.Load(), b.c.Stats.ClaimsLost.Load(), a.c.Stats.DoublePublished.Load())
+	// Both count the double publication they heard of; a may not hear
+	// of b's claim at all (b may end before it announces).
+	if a.c.Stats.ClaimsLost.Load() != 0 || b.c.Stats.ClaimsLost.Load() != 1 || b.c.Stats.DoublePublished.Load() != 1 {
+		t.Fatalf("lost a %d b %d, double b %d: want 0, 1, 1", a.c.Stats.ClaimsLost.Load(), b.c.Stats.ClaimsLost.Load(), b.c.Stats.DoublePublished.Load())
 	}
 	// The players (b's, whose publisher ended, and c's) follow a; a new
 	// player on c hears a only.
