@@ -19,7 +19,8 @@ import (
 // the name (a local publisher, or a claim of its own that wins). The
 // publish is refused on the first "held"; accepted once every live node
 // of the node table said "not held", or after claimWait without them
-// (a warning: the name may then be published twice). Two claims that
+// (a warning: the name may then be published twice, until the nodes
+// hear each other and settle it, contest.go). Two claims that
 // cross are ordered by (At, Node), the same on both nodes: the earlier
 // wins, the other node's answer says "held", and the loser's own claim,
 // hearing the winner's, ends refused. Relays and derived keys are not
