@@ -76,6 +76,18 @@ func (t *nodeTable) seen(hb heartbeat, self bool, now time.Time) (isNew, restart
 	return isNew, restarted
 }
 
+// started is node's run's start as its heartbeats tell it; ok only for a
+// live node other than self that sent one.
+func (t *nodeTable) started(node string) (time.Time, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := t.nodes[node]
+	if n == nil || n.Self || n.Started.IsZero() {
+		return time.Time{}, false
+	}
+	return n.Started, true
+}
+
 func (t *nodeTable) remove(node string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()

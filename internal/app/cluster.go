@@ -194,7 +194,9 @@ func registerClusterMetrics(reg *prometheus.Registry, c *cluster.Cluster) {
 		counter("name_clashes_total", "Heartbeats of another node using this node's cluster.node (must be unique).", func() float64 { return float64(st.NameClashes.Load()) }),
 		counter("publish_refused_total", "Client publishes refused here because another node publishes the name.", func() float64 { return float64(st.ClaimsRefused.Load()) }),
 		counter("publish_unchecked_total", "Client publishes accepted without every node's answer (NATS down, a node silent): the name may be published twice.", func() float64 { return float64(st.ClaimsUnchecked.Load()) }),
-		counter("double_published_total", "Announces from another node of a name also published here (two publishers in the cluster).", func() float64 { return float64(st.DoublePublished.Load()) }),
+		counter("double_published_total", "Publications on another node of a name also published here (two publishers in the cluster), once per other claim.", func() float64 { return float64(st.DoublePublished.Load()) }),
+		counter("publish_lost_total", "Client publishers ended here because another node's publication of the name had the earlier claim.", func() float64 { return float64(st.ClaimsLost.Load()) }),
+		counter("publish_contests_bad_total", "Announces that would have ended a publication here but did not hold together (malformed, unknown node, a claim time outside its run or against its own answer): ignored.", func() float64 { return float64(st.BadContests.Load()) }),
 		nodeCollector{c: c, desc: prometheus.NewDesc("flashvox_cluster_node_load",
 			"Each live node's load from its last heartbeat: connections, pages, streams, calls, users, cpu (cores).", []string{"node", "what"}, nil)},
 	)
