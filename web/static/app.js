@@ -27,6 +27,7 @@
     if (!r.ok) {
       const e = new Error(data.message || ('HTTP ' + r.status));
       e.code = data.error || String(r.status);
+      e.status = r.status;
       throw e;
     }
     return data;
@@ -229,8 +230,9 @@
   });
 
   // signedIn starts the phone for r (a login's answer, or the session
-  // carried over from another node): user, token, the log's head.
-  async function signedIn(r, news) {
+  // carried over from another node): user, token, the log's head. moved is
+  // what a page of a lost node carried besides the session (resume).
+  async function signedIn(r, news, moved) {
     // Start at the log's head at sign-in: the calls that ended before
     // are history, not news (no stale "Call ended" banner).
     st.user = r.user; st.token = r.token; st.cursor = r.cursor || 0; st.call = null;
@@ -253,7 +255,7 @@
     st.running = true; st.failures = 0;
     restart();
     watchPages(r.pages);
-    for (const f of listeners) f({ type: 'login' }, st);
+    for (const f of listeners) f({ type: 'login', moved }, st); // conf.js rejoins moved.room
   }
 
   async function login(ev) {
@@ -296,7 +298,9 @@
   // request, not in a Referer), and the page there takes it out of the
   // address bar and the history before anything else, then checks it
   // with that node (resume). A call in progress is not carried: it ended
-  // with the node.
+  // with the node (node_lost), and the page there says so. The room the
+  // page was in is carried by name (and PIN), and the page there joins it
+  // again like its form would: that node checks the join as any other.
   function safePages(list) {
     const out = [];
     for (const p of list || []) {
@@ -325,7 +329,10 @@
     setConn('server lost, moving', 'warn');
     const to = new URL(page);
     to.search = location.search; // ?mode= and the like
-    to.hash = new URLSearchParams({ user: st.user, token: st.token, mode: st.mode }).toString();
+    const carry = new URLSearchParams({ user: st.user, token: st.token, mode: st.mode });
+    if (st.call) carry.set('call', st.call.peer); // to say it ended, never to redo it
+    for (const f of listeners) f({ type: 'moving', carry }, st); // conf.js adds its room
+    to.hash = carry.toString();
     location.replace(to.href); // not a history entry of its own: back does not return to the dead node
   }
   // resume takes the session a page of another node carried here in the
@@ -347,7 +354,11 @@
     try {
       const r = await api('GET', '/api/v1/session');
       if (r.user !== user) { refuse('The session handed over is not ' + user + '\'s: sign in'); return; }
-      await signedIn(Object.assign({ token }, r), 'Your server stopped answering: moved to this one');
+      // Shown, never acted on: the call ended with the lost node.
+      const peer = f.get('call') || '';
+      const news = 'Your server stopped answering: moved to this one' +
+        (/^[A-Za-z0-9._@+-]{1,64}$/.test(peer) ? '; the call with ' + peer + ' ended' : '');
+      await signedIn(Object.assign({ token }, r), news, { news, room: f.get('room') || '', pin: f.get('pin') || '' });
     } catch (e) {
       refuse(e.code === 'token_expired' ? 'Session expired: sign in again'
         : e.code === 'token_revoked' ? 'Signed out'
