@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/flashvox/flashvox/internal/test/testpeer"
@@ -38,13 +41,23 @@ func pageRoomOf(t *testing.T, tab context.Context) pageRoom {
 // joins it again by itself (WHIP publish and WHEP play set up anew, two
 // WebRTC sessions on b), shows it, says so, and hears bob again, within
 // 10 s of the kill. A hand-over naming another room, "board" (with a
-// PIN), is refused as any join without its PIN is: the page is signed in,
-// in no room, says why, and b's board has no member.
+// PIN), is refused as any join without its PIN is, and one from a link
+// elsewhere (not from a node's page: no such referrer) joins nothing: the
+// page is signed in, in no room, says why, and b's rooms gain no member.
 func TestPeerClusterPageRejoin(t *testing.T) {
 	testpeer.SkipShort(t, "real processes, chromium and postgresql")
 	const bobHz = 650
+	// The answers to the page's joins of talk, to log how the move went.
+	var mu sync.Mutex
+	var joins []string
 	pc := startPageCluster(t, "conference:\n  rooms:\n    - {name: talk, mode: mixed}\n    - {name: board, pin: \"4321\"}\n",
-		map[string]any{"use-fake-device-for-media-stream": true})
+		map[string]any{"use-fake-device-for-media-stream": true}, chromedp.WithListener(func(ev any) {
+			if e, ok := ev.(*network.EventResponseReceived); ok && strings.HasSuffix(e.Response.URL, "/conferences/talk/join") {
+				mu.Lock()
+				joins = append(joins, strconv.FormatInt(e.Response.Status, 10))
+				mu.Unlock()
+			}
+		}))
 	a, b, tab := pc.a, pc.b, pc.tab
 	pc.do("alice joins talk on a", 10*time.Second,
 		chromedp.SendKeys(chromedp.CSS(`#conf-room`), "talk"),
@@ -90,23 +103,38 @@ func TestPeerClusterPageRejoin(t *testing.T) {
 		return level > -60
 	})
 	heard := time.Since(killed)
+	mu.Lock()
+	t.Logf("the page's joins of talk answered %s (a's, then b's)", strings.Join(joins, " "))
+	mu.Unlock()
 	t.Logf("after a's SIGKILL: the page back in talk on b in %v, hears bob (%.1f dB) in %v", rejoined.Round(10*time.Millisecond),
 		level, heard.Round(10*time.Millisecond))
 	if heard > 10*time.Second {
 		t.Errorf("bob heard again only %v after the kill, want ≤ 10 s", heard)
 	}
 
-	// A fragment edited to another room gets the normal join's refusal.
+	// Hostile hand-overs: a fragment edited to another room gets the
+	// normal join's refusal; a link from elsewhere (no referrer from a
+	// node) lends its session but joins no room.
 	token := evalString(t, tab, `flashvoxPage.state().token`)
-	other := pc.handOver(t, "user=alice&token="+token+"&mode=longpoll&room=board", `#phone`)
-	testwait.For(t, 10*time.Second, "the page to say board refused it", func() bool {
-		return strings.Contains(evalString(t, other, `document.getElementById('notice').textContent`), "could not rejoin room board: Wrong PIN")
-	})
-	if v := evalString(t, other, `[document.getElementById('conf').hidden, String(window.flashvoxConf.state()), location.hash].join('|')`); v != "true|null|" {
-		t.Errorf("room box hidden|room|hash: %q, want no room, no fragment", v)
+	for _, c := range []struct{ name, room, referrer, says string }{
+		{"board instead of talk", "board", pc.aPage + "/", "could not rejoin room board: Wrong PIN"},
+		{"a link from elsewhere", "talk", "", "room talk not rejoined: this link did not come from a server of this cluster"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			other := pc.handOver(t, "user=alice&token="+token+"&mode=longpoll&room="+c.room, c.referrer, `#phone`)
+			testwait.ForDetail(t, 10*time.Second, "the page to say why it is in no room", func() bool {
+				return strings.Contains(evalString(t, other, `document.getElementById('notice').textContent`), c.says)
+			}, func() string { return evalString(t, other, `document.getElementById('notice').textContent`) })
+			if v := evalString(t, other, `[document.getElementById('conf').hidden, String(window.flashvoxConf.state()), location.hash].join('|')`); v != "true|null|" {
+				t.Errorf("room box hidden|room|hash: %q, want no room, no fragment", v)
+			}
+		})
 	}
 	if n := roomMembers(onB, "board"); n > 0 {
 		t.Errorf("b's board has %d members", n)
+	}
+	if n := roomMembers(onB, "talk"); n != 2 {
+		t.Errorf("b's talk has %d members, want alice's first page and bob", n)
 	}
 }
 

@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/flashvox/flashvox/account"
@@ -112,8 +114,9 @@ func (pc *pageCluster) killA() time.Time {
 }
 
 // handOver opens a new tab on b's page with fragment, as a page of a lost
-// node would, and waits for what (a CSS selector) to show.
-func (pc *pageCluster) handOver(t *testing.T, fragment, what string) context.Context {
+// node would, with referrer ("" = none: a link followed from elsewhere),
+// and waits for what (a CSS selector) to show.
+func (pc *pageCluster) handOver(t *testing.T, fragment, referrer, what string) context.Context {
 	t.Helper()
 	tab, cancel := chromedp.NewContext(pc.browser)
 	t.Cleanup(cancel)
@@ -122,7 +125,14 @@ func (pc *pageCluster) handOver(t *testing.T, fragment, what string) context.Con
 	}
 	ctx, cancel2 := context.WithTimeout(tab, 10*time.Second)
 	defer cancel2()
-	if err := chromedp.Do(ctx, chromedp.Navigate(pc.bPage+"/#"+fragment), chromedp.WaitVisible(chromedp.CSS(what))); err != nil {
+	navigate := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		res, err := cdp.Call(ctx, tg, page.Navigate, page.NavigateParams{URL: pc.bPage + "/#" + fragment, Referrer: referrer})
+		if err == nil && res.ErrorText != "" {
+			err = fmt.Errorf("navigate: %s", res.ErrorText)
+		}
+		return err
+	})
+	if err := chromedp.Do(ctx, navigate, chromedp.WaitVisible(chromedp.CSS(what))); err != nil {
 		t.Fatal(err)
 	}
 	return tab
@@ -229,7 +239,7 @@ func TestPeerClusterPageFailover(t *testing.T) {
 		{"a forged token", "alice", account.MintToken([]byte("not-the-cluster-secret"), "alice", time.Now().Add(time.Hour)), "Sign in again"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			tab := pc.handOver(t, "user="+c.user+"&token="+c.token+"&mode=longpoll", `#login-error`)
+			tab := pc.handOver(t, "user="+c.user+"&token="+c.token+"&mode=longpoll", pc.aPage+"/", `#login-error`)
 			if e := evalString(t, tab, `document.getElementById('login-error').textContent`); !strings.Contains(e, c.says) {
 				t.Errorf("sign-in error %q, want %q", e, c.says)
 			}

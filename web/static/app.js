@@ -358,12 +358,28 @@
       const peer = f.get('call') || '';
       const news = 'Your server stopped answering: moved to this one' +
         (/^[A-Za-z0-9._@+-]{1,64}$/.test(peer) ? '; the call with ' + peer + ' ended' : '');
-      await signedIn(Object.assign({ token }, r), news, { news, room: f.get('room') || '', pin: f.get('pin') || '' });
+      // The room is joined again only by a page that came from another
+      // node of this cluster (lost ones included): a link from anywhere
+      // else may lend its own session (SECURITY.md), and must not make the
+      // page open the microphone into a room of the link's choosing.
+      let room = f.get('room') || '', why = news;
+      if (room && !fromNode(r.known)) { why = news + '; room ' + room + ' not rejoined: this link did not come from a server of this cluster'; room = ''; }
+      await signedIn(Object.assign({ token }, r), why, { news, room, pin: f.get('pin') || '' });
     } catch (e) {
       refuse(e.code === 'token_expired' ? 'Session expired: sign in again'
         : e.code === 'token_revoked' ? 'Signed out'
           : e.name === 'TypeError' ? 'Server unreachable' : 'Sign in again: ' + e.message);
     }
+  }
+
+  // fromNode tells whether this page was loaded from one of known (page
+  // URLs): the referrer a move leaves is the lost node's origin.
+  function fromNode(known) {
+    let from;
+    try { from = new URL(document.referrer).origin; } catch (e) { return false; }
+    return from !== location.origin && (known || []).some((p) => {
+      try { return new URL(p).origin === from; } catch (e) { return false; }
+    });
   }
 
   function init() {
