@@ -2,6 +2,7 @@ package call
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -49,3 +50,53 @@ func TestInviteExternalHandle(t *testing.T) {
 type legFunc func(Event)
 
 func (f legFunc) Event(e Event) { f(e) }
+
+// TestInviteExternalKindRecord: a gateway's caller whose transport is
+// known (a user of another node of a cluster) is recorded with it; one
+// through InviteExternal is a SIP party. Dial learns the calling user's
+// device kind.
+func TestInviteExternalKindRecord(t *testing.T) {
+	var recs records
+	gw := &kindGateway{}
+	s := NewService(Options{Records: &recs, Gateway: gw}, "alice", "bob")
+	defer s.Close()
+	bob := s.Attach("bob", KindHTTP)
+	for _, tc := range []struct{ kind, want string }{{KindRTMPT, KindRTMPT}, {"", KindSIP}} {
+		var x External
+		var err error
+		if tc.kind == "" {
+			x, _, err = s.InviteExternal("+15550100", "bob", legFunc(func(Event) {}))
+		} else {
+			x, _, err = s.InviteExternalKind("alice", tc.kind, "bob", legFunc(func(Event) {}))
+		}
+		if err != nil || x.ID == "" {
+			t.Fatalf("invite %q: %v", tc.kind, err)
+		}
+		if _, err := s.Accept(bob, x.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Hangup(bob, x.ID); err != nil {
+			t.Fatal(err)
+		}
+		if r := recs[len(recs)-1]; r.Call != x.ID || r.FromKind != tc.want || r.ToKind != KindHTTP {
+			t.Errorf("record of a call from kind %q: %+v, want from %s", tc.kind, r, tc.want)
+		}
+	}
+	alice := s.Attach("alice", KindRTMFP)
+	if _, err := s.Invite(alice, "+15550199", ""); err != nil {
+		t.Fatal(err)
+	}
+	if gw.kind != KindRTMFP {
+		t.Fatalf("Dial's UserKind %q, want %s", gw.kind, KindRTMFP)
+	}
+}
+
+// kindGateway routes numbers and keeps the UserKind Dial got.
+type kindGateway struct{ kind string }
+
+func (g *kindGateway) Routes(to string) bool { return strings.HasPrefix(to, "+") }
+
+func (g *kindGateway) Dial(x External, _, _ string) (Leg, error) {
+	g.kind = x.UserKind
+	return legFunc(func(Event) {}), nil
+}

@@ -27,18 +27,21 @@ const ReasonNodeLost = "node_lost"
 
 // CallService is what the callee's node needs of the call service.
 type CallService interface {
-	InviteExternal(from, to string, leg call.Leg) (call.External, string, error)
+	InviteExternalKind(from, kind, to string, leg call.Leg) (call.External, string, error)
 	// OnlineHere reports whether user has a device connected here now.
 	OnlineHere(user string) bool
 }
 
 // callMsg is one step of a cross-node call.
 type callMsg struct {
-	Op     string `json:"op"`   // invite, ringing, accepted, answered, hangup, dtmf
+	Op     string `json:"op"`   // invite, ringing, accepted, answered, hangup, dtmf, hold, unhold
 	Call   string `json:"call"` // the caller's node's call id
 	From   string `json:"from"` // the sending node
 	Caller string `json:"caller,omitempty"`
 	Callee string `json:"callee,omitempty"`
+	// Kind (invite) is the caller's transport (call.KindRTMP...,
+	// call.KindSIP for a trunk's caller), for the callee's node's records.
+	Kind   string `json:"kind,omitempty"`
 	Key    string `json:"key,omitempty"` // hub key of the sender's party's audio
 	Reason string `json:"reason,omitempty"`
 	Digits string `json:"digits,omitempty"`
@@ -50,6 +53,7 @@ type xcall struct {
 	peer  string     // the other node
 	owner bool       // this node is the caller's
 	x     party      // nil on the callee's node until its user rings
+	sip   bool       // callee's node: the caller is a SIP party, which may hold the call
 	pub   string     // callee's node: the hub key its gateway publishes (what the callee plays)
 	fwd   *forwarder // the other party's audio into the local key
 }
@@ -94,7 +98,7 @@ func (cs *calls) Dial(x call.External, from, to string) (call.Leg, error) {
 	cs.mu.Lock()
 	cs.byID[x.ID] = xc
 	cs.mu.Unlock()
-	cs.send(xc, callMsg{Op: "invite", Caller: from, Callee: to})
+	cs.send(xc, callMsg{Op: "invite", Caller: from, Callee: to, Kind: x.UserKind})
 	return leg{cs, xc}, nil
 }
 
@@ -205,12 +209,15 @@ func (cs *calls) onMsg(m *nats.Msg) {
 		_ = x.Hangup(msg.Reason)
 	case "dtmf":
 		_ = x.DTMF(msg.Digits)
+	case "hold", "unhold":
+		cs.held(xc, x, msg)
 	}
 }
 
 // invited rings the local callee of another node's call.
 func (cs *calls) invited(msg callMsg) {
-	xc := &xcall{id: msg.Call, peer: msg.From}
+	kind := callerKind(msg.Kind)
+	xc := &xcall{id: msg.Call, peer: msg.From, sip: kind == call.KindSIP}
 	if cs.svc == nil || !account.ValidUserName(msg.Callee) {
 		cs.send(xc, callMsg{Op: "hangup", Reason: call.ReasonOffline})
 		return
@@ -222,7 +229,7 @@ func (cs *calls) invited(msg callMsg) {
 	}
 	cs.byID[msg.Call] = xc
 	cs.mu.Unlock()
-	x, reason, err := cs.svc.InviteExternal(msg.Caller, msg.Callee, leg{cs, xc})
+	x, reason, err := cs.svc.InviteExternalKind(msg.Caller, kind, msg.Callee, leg{cs, xc})
 	if err != nil || reason != "" {
 		if reason == "" {
 			reason = call.ReasonOffline
