@@ -1,13 +1,13 @@
 package cluster
 
-import "github.com/flashvox/flashvox/call"
-
 // Hold across nodes. A SIP party can hold a call (a re-INVITE with
-// a=sendonly or a=inactive) and resume it; a user cannot. The only
-// cross-node call with a SIP party on one side and a user on the other is
-// a trunk's call to a user on another node (RemoteCall): its caller's
-// node sends hold and unhold, and the user's node tells its user
-// (call.External.Hold), as the SIP bridge does on one node. Early media
+// a=sendonly or a=inactive) and resume it; a user cannot, and a
+// registered SIP phone's hold is not told to the other user even on one
+// node (the call service has no hold for devices). So the one cross-node
+// call whose hold the other party hears is a trunk's call to a user on
+// another node (RemoteCall): its caller's node sends hold and unhold, and
+// the user's node tells its user (call.External.Hold), as the SIP bridge
+// does on one node. Early media
 // does not cross: a user's call to a number is dialed through a trunk by
 // the caller's own node, so the trunk's 183 never arrives on another node.
 
@@ -61,15 +61,4 @@ func (cs *calls) held(xc *xcall, x party, msg callMsg) {
 	if err := h.Hold(hold, msg.Reason); err != nil {
 		cs.c.log.Debug("cluster call: hold not told", "call", xc.id, "err", err)
 	}
-}
-
-// callerKind is the caller's transport an invite names, as the callee's
-// node records it: one of the kinds of a device, else (an older node that
-// sends none, or anything else) a SIP party, as before kinds crossed.
-func callerKind(kind string) string {
-	switch kind {
-	case call.KindRTMP, call.KindRTMPT, call.KindRTMFP, call.KindHTTP:
-		return kind
-	}
-	return call.KindSIP
 }

@@ -129,7 +129,7 @@ func TestRingRemoteHold(t *testing.T) {
 // TestCallAcrossNodesNoHold: in a call between two users (alice's RTMPT
 // phone on a, bob on b) a hold from a, the caller's node, is dropped: a
 // user cannot hold, so only a SIP caller's node may send one. b's call
-// list names alice's transport, not sip.
+// lists name alice's and bob's transports, not sip.
 func TestCallAcrossNodesNoHold(t *testing.T) {
 	a, b := startCallNodes(t)
 	alice := a.svc.Attach("alice", call.KindRTMPT)
@@ -149,8 +149,11 @@ func TestCallAcrossNodesNoHold(t *testing.T) {
 		t.Fatal(err)
 	}
 	testwait.For(t, 5*time.Second, "alice's accepted", func() bool { types, _ := events(a.svc, "alice"); return slices.Contains(types, call.EvAccepted) })
-	if cs := b.svc.Calls(); len(cs) != 1 || cs[0].FromKind != call.KindRTMPT || cs[0].ToKind != call.KindRTMP {
-		t.Fatalf("b's calls: %+v, want one from rtmpt to rtmp", cs)
+	// Each node names the other node's party by its device's kind.
+	for _, n := range []callNode{a, b} {
+		if cs := n.svc.Calls(); len(cs) != 1 || cs[0].FromKind != call.KindRTMPT || cs[0].ToKind != call.KindRTMP {
+			t.Fatalf("%s's calls: %+v, want one from rtmpt to rtmp", n.c.o.Node, cs)
+		}
 	}
 	publishRaw(t, a.node, "b", rawMsg(t, callMsg{Op: "hold", Call: id, From: "a", Reason: holdSendOnly}))
 	if err := a.svc.DTMF(alice, id, "3"); err != nil {

@@ -39,8 +39,9 @@ type callMsg struct {
 	From   string `json:"from"` // the sending node
 	Caller string `json:"caller,omitempty"`
 	Callee string `json:"callee,omitempty"`
-	// Kind (invite) is the caller's transport (call.KindRTMP...,
-	// call.KindSIP for a trunk's caller), for the callee's node's records.
+	// Kind is the sender's party's transport (call.KindRTMP..., call.KindSIP
+	// for a trunk's caller): the caller's in invite, the answering device's
+	// in accepted, for the other node's records.
 	Kind   string `json:"kind,omitempty"`
 	Key    string `json:"key,omitempty"` // hub key of the sender's party's audio
 	Reason string `json:"reason,omitempty"`
@@ -139,7 +140,7 @@ func (l leg) Event(e call.Event) {
 		l.cs.mu.Lock()
 		l.xc.pub = e.Publish
 		l.cs.mu.Unlock()
-		l.cs.send(l.xc, callMsg{Op: "accepted", Key: e.Play})
+		l.cs.send(l.xc, callMsg{Op: "accepted", Key: e.Play, Kind: e.Kind})
 	case call.EvRejected, call.EvCanceled, call.EvBye:
 		l.cs.send(l.xc, callMsg{Op: "hangup", Reason: e.Reason})
 		go l.cs.end(l.xc.id)
@@ -189,7 +190,7 @@ func (cs *calls) onMsg(m *nats.Msg) {
 		if !xc.owner || msg.Key == "" {
 			return
 		}
-		ev, err := x.Answer()
+		ev, err := answer(x, msg.Kind)
 		if err != nil {
 			cs.send(xc, callMsg{Op: "hangup", Reason: "gone"})
 			cs.end(xc.id)
@@ -216,7 +217,7 @@ func (cs *calls) onMsg(m *nats.Msg) {
 
 // invited rings the local callee of another node's call.
 func (cs *calls) invited(msg callMsg) {
-	kind := callerKind(msg.Kind)
+	kind := partyKind(msg.Kind)
 	xc := &xcall{id: msg.Call, peer: msg.From, sip: kind == call.KindSIP}
 	if cs.svc == nil || !account.ValidUserName(msg.Callee) {
 		cs.send(xc, callMsg{Op: "hangup", Reason: call.ReasonOffline})
