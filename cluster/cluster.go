@@ -134,7 +134,7 @@ func New(o Options) (*Cluster, error) {
 	}
 	c.nc = nc
 	c.imp = newImporter(c)
-	c.exp = &exporter{c: c, exports: map[string]*export{}}
+	c.exp = newExporter(c)
 	c.calls = &calls{c: c, byID: map[string]*xcall{}}
 	c.pres.dirty, c.pres.kick = map[string]string{}, make(chan struct{}, 1)
 	o.Hub.WatchDemand(c.imp.demand)
@@ -222,12 +222,20 @@ func (c *Cluster) Serve(ctx context.Context) error {
 	presCtx, stopPres := context.WithCancel(ctx)
 	presDone := make(chan struct{})
 	go func() { defer close(presDone); c.runPresence(presCtx) }()
+	// The exports' sender and the relays' inbox outlive the importer's
+	// loop, which stops the relays, and the exports' stop below.
+	mediaCtx, stopMedia := context.WithCancel(context.Background())
+	var flows sync.WaitGroup
+	flows.Go(func() { c.exp.run(mediaCtx) })
+	flows.Go(func() { c.imp.in.run(mediaCtx, c) })
 	c.imp.run(ctx)
 	c.o.Hub.SetPublishGuard(nil) // alone again: names are this node's
 	stopPres()
 	<-presDone
 	<-renewing
 	c.exp.stopAll()
+	stopMedia()
+	flows.Wait()
 	if l := c.leases.Load(); l != nil {
 		l.stop()
 	}
