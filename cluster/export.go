@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -197,11 +196,6 @@ func (ex *exporter) run(ctx context.Context) {
 			return
 		case <-ex.kick:
 		}
-		// Let the goroutines that are runnable now (other publishers whose
-		// frames came in the same read of the network) queue theirs first:
-		// no frame waits for one that has not arrived, and one flush then
-		// carries them all.
-		runtime.Gosched()
 		ex.readyMu.Lock()
 		list := ex.ready
 		ex.ready = spare[:0]
