@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -81,7 +82,11 @@ type Cluster struct {
 	presMu  sync.Mutex  // orders the hand-overs of the other nodes' presence to Options.Presence*
 	claims  claims      // this node's client publishes being claimed (claim.go)
 	closing sync.Once
-	Stats   Stats
+	// slowWarned is when a slow consumer was last logged (unix ns): the
+	// relays' inbox (inbox.go) may fill and drain again many times a
+	// second.
+	slowWarned atomic.Int64
+	Stats      Stats
 }
 
 // New starts the embedded NATS server (unless o.NATSURL) and connects to
@@ -103,7 +108,7 @@ func New(o Options) (*Cluster, error) {
 			}
 		}),
 		nats.ReconnectHandler(func(*nats.Conn) { c.log.Info("cluster: nats reconnected") }),
-		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { c.log.Warn("cluster: nats", "err", err) }),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { c.natsError(err, time.Now()) }),
 	}
 	if o.TLS != nil {
 		t, err := loadTLS(*o.TLS)
@@ -144,6 +149,20 @@ func New(o Options) (*Cluster, error) {
 	o.Hub.WatchPublications(c.announce)
 	o.Hub.SetPublishGuard(c.guard) // a client's name is unique in the cluster (claim.go)
 	return c, nil
+}
+
+// natsError logs an asynchronous NATS error; slow consumers (frames the
+// relays' inbox had no room for, dropped) at most once per heartbeat.
+func (c *Cluster) natsError(err error, now time.Time) {
+	if errors.Is(err, nats.ErrSlowConsumer) {
+		last := c.slowWarned.Load()
+		if now.UnixNano()-last < int64(c.o.Heartbeat) || !c.slowWarned.CompareAndSwap(last, now.UnixNano()) {
+			return
+		}
+		c.log.Warn("cluster: relayed frames dropped: this node reads them slower than they come", "err", err)
+		return
+	}
+	c.log.Warn("cluster: nats", "err", err)
 }
 
 // Node is this node's name.

@@ -12,8 +12,9 @@ import (
 // inboxLen bounds the frames received and not yet handed to their relays,
 // all relays together: about 0.25 s of 1000 relayed audio streams. When it
 // is full, NATS drops the newest (a slow consumer, which the connection's
-// error handler logs) and the connection's reader never waits.
-const inboxLen = 16384
+// error handler logs at most once a heartbeat) and the connection's
+// reader never waits. A variable for the test that fills it.
+var inboxLen = 16384
 
 // inbox delivers every relay's and variant's frames: one channel for all
 // their NATS subscriptions, read by one goroutine (run), so that the
