@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -91,7 +92,11 @@ type Cluster struct {
 	// cut off from the others, its own messages still sent).
 	deaf    atomic.Bool
 	closing sync.Once
-	Stats   Stats
+	// slowWarned is when a slow consumer was last logged (unix ns): the
+	// relays' inbox (inbox.go) may fill and drain again many times a
+	// second.
+	slowWarned atomic.Int64
+	Stats      Stats
 }
 
 // New starts the embedded NATS server (unless o.NATSURL) and connects to
@@ -113,7 +118,7 @@ func New(o Options) (*Cluster, error) {
 			}
 		}),
 		nats.ReconnectHandler(func(*nats.Conn) { c.log.Info("cluster: nats reconnected") }),
-		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { c.log.Warn("cluster: nats", "err", err) }),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { c.natsError(err, time.Now()) }),
 	}
 	if o.TLS != nil {
 		t, err := loadTLS(*o.TLS)
@@ -144,7 +149,7 @@ func New(o Options) (*Cluster, error) {
 	}
 	c.nc = nc
 	c.imp = newImporter(c)
-	c.exp = &exporter{c: c, exports: map[string]*export{}}
+	c.exp = newExporter(c)
 	c.calls = &calls{c: c, byID: map[string]*xcall{}}
 	c.pres.dirty, c.pres.kick = map[string]string{}, make(chan struct{}, 1)
 	o.Hub.WatchDemand(c.imp.demand)
@@ -154,6 +159,20 @@ func New(o Options) (*Cluster, error) {
 	o.Hub.WatchPublications(c.announce)
 	o.Hub.SetPublishGuard(c.guard) // a client's name is unique in the cluster (claim.go)
 	return c, nil
+}
+
+// natsError logs an asynchronous NATS error; slow consumers (frames the
+// relays' inbox had no room for, dropped) at most once per heartbeat.
+func (c *Cluster) natsError(err error, now time.Time) {
+	if errors.Is(err, nats.ErrSlowConsumer) {
+		last := c.slowWarned.Load()
+		if now.UnixNano()-last < int64(c.o.Heartbeat) || !c.slowWarned.CompareAndSwap(last, now.UnixNano()) {
+			return
+		}
+		c.log.Warn("cluster: relayed frames dropped: this node reads them slower than they come", "err", err)
+		return
+	}
+	c.log.Warn("cluster: nats", "err", err)
 }
 
 // Node is this node's name.
@@ -237,12 +256,20 @@ func (c *Cluster) Serve(ctx context.Context) error {
 	presCtx, stopPres := context.WithCancel(ctx)
 	presDone := make(chan struct{})
 	go func() { defer close(presDone); c.runPresence(presCtx) }()
+	// The exports' sender and the relays' inbox outlive the importer's
+	// loop, which stops the relays, and the exports' stop below.
+	mediaCtx, stopMedia := context.WithCancel(context.Background())
+	var flows sync.WaitGroup
+	flows.Go(func() { c.exp.run(mediaCtx) })
+	flows.Go(func() { c.imp.in.run(mediaCtx, c) })
 	c.imp.run(ctx)
 	c.o.Hub.SetPublishGuard(nil) // alone again: names are this node's
 	stopPres()
 	<-presDone
 	<-renewing
 	c.exp.stopAll()
+	stopMedia()
+	flows.Wait()
 	if l := c.leases.Load(); l != nil {
 		l.stop()
 	}

@@ -19,18 +19,57 @@ import (
 type export struct {
 	key     string               // the export's name: the stream's key, or its variant's derived key
 	variant string               // "" or the transcode.Variant exported
+	subject string               // where its frames go
 	leases  map[string]time.Time // node → its last want; guarded by exporter.mu
 	sub     interface{ Close() } // the hub tap, or the transcode.Subscription
 	q       *media.Queue
 	replay  atomic.Bool // a node joined: send the decoder headers again
-	cancel  context.CancelFunc
+	queued  atomic.Bool // on the exporter's ready list (or about to be)
+	stopped atomic.Bool
+	headers [3]*media.Frame // the latest data, audio config, video config: the sender's
 }
 
-// exporter owns the exports; mu guards the map and the leases.
+// exporter owns the exports; mu guards the map and the leases. One
+// goroutine (run) sends every export's frames: a tap queues a frame and
+// puts its export on the ready list, and the sender publishes all that is
+// queued when it runs, so that frames arriving together leave in one
+// flush of the NATS connection (one write to the embedded server, one
+// route write) instead of a goroutine wake-up and a flush each.
 type exporter struct {
 	c       *Cluster
 	mu      sync.Mutex
 	exports map[string]*export
+
+	readyMu sync.Mutex
+	ready   []*export
+	kick    chan struct{} // capacity 1: ready has news
+}
+
+func newExporter(c *Cluster) *exporter {
+	return &exporter{c: c, exports: map[string]*export{}, kick: make(chan struct{}, 1)}
+}
+
+// exportTap is an export's hub receiver: the frame goes to the export's
+// bounded queue (the publisher never waits for NATS), the export to the
+// sender's ready list.
+type exportTap struct {
+	ex *exporter
+	e  *export
+}
+
+func (t exportTap) Receive(f *media.Frame) {
+	t.e.q.Receive(f)
+	if t.e.queued.Swap(true) {
+		return // already listed: the sender drains the queue
+	}
+	ex := t.ex
+	ex.readyMu.Lock()
+	ex.ready = append(ex.ready, t.e)
+	ex.readyMu.Unlock()
+	select {
+	case ex.kick <- struct{}{}:
+	default:
+	}
 }
 
 func (ex *exporter) onWant(m *nats.Msg) {
@@ -98,22 +137,21 @@ func (ex *exporter) notOurs(key, variant string) {
 // startLocked taps key and sends its frames until stopped.
 func (ex *exporter) startLocked(key string) *export {
 	c := ex.c
-	ctx, cancel := context.WithCancel(context.Background())
-	e := &export{key: key, leases: map[string]time.Time{}, q: c.o.Hub.NewQueue(0), cancel: cancel}
+	e := &export{key: key, subject: framesSubject(c.o.Node, key), leases: map[string]time.Time{}, q: c.o.Hub.NewQueue(0)}
+	e.q.Name(key)
 	// A tap: the export is not one of the stream's players, so it creates
 	// no demand here, and it replays the decoder headers to start with.
-	e.sub = c.o.Hub.Tap(key, e.q)
+	e.sub = c.o.Hub.Tap(key, exportTap{ex, e})
 	ex.exports[key] = e
 	c.Stats.Exports.Add(1)
-	go e.send(ctx, c, framesSubject(c.o.Node, key))
 	c.log.Info("cluster export started", "stream", key)
 	return e
 }
 
 func (ex *exporter) stopLocked(e *export) {
 	delete(ex.exports, e.key)
+	e.stopped.Store(true)
 	e.sub.Close()
-	e.cancel()
 	if e.variant != "" {
 		ex.c.Stats.VariantExports.Add(-1)
 	} else {
@@ -147,46 +185,66 @@ func (ex *exporter) stopAll() {
 	}
 }
 
-// send is the export's goroutine: frames from the tap's queue to NATS,
-// one buffer reused; the latest decoder headers are sent again when a node
-// joins (the hub replays them only to a new subscriber, and the tap is
-// not new to a second node).
-func (e *export) send(ctx context.Context, c *Cluster, subject string) {
+// run is the sender, until ctx ends: it publishes the frames of the
+// exports on the ready list, one buffer reused.
+func (ex *exporter) run(ctx context.Context) {
 	buf := make([]byte, 0, 4096)
-	var headers [3]*media.Frame // data, audio config, video config
-	put := func(f *media.Frame) {
-		b, err := AppendFrame(buf[:0], f)
-		if err != nil {
-			return // too large for one message: not relayed
-		}
-		buf = b
-		if c.nc.Publish(subject, b) == nil {
-			c.Stats.FramesOut.Add(1)
-			c.Stats.BytesOut.Add(uint64(len(b)))
-		}
-	}
+	var spare []*export
 	for {
-		f, err := e.q.Next(ctx)
-		if err != nil {
+		select {
+		case <-ctx.Done():
 			return
+		case <-ex.kick:
 		}
-		if e.replay.Swap(false) {
-			for _, h := range headers {
-				if h != nil && h != f {
-					put(h)
-				}
+		ex.readyMu.Lock()
+		list := ex.ready
+		ex.ready = spare[:0]
+		ex.readyMu.Unlock()
+		for i, e := range list {
+			// Cleared before draining: a frame queued from now on lists the
+			// export again.
+			e.queued.Store(false)
+			for f := e.q.TryNext(); f != nil && !e.stopped.Load(); f = e.q.TryNext() {
+				buf = e.send(ex.c, buf, f)
+			}
+			list[i] = nil
+		}
+		spare = list
+	}
+}
+
+// send publishes f, after the latest decoder headers when a node joined
+// (the hub replays them only to a new subscriber, and the tap is not new
+// to a second node); it returns the buffer for the next frame.
+func (e *export) send(c *Cluster, buf []byte, f *media.Frame) []byte {
+	if e.replay.Swap(false) {
+		for _, h := range e.headers {
+			if h != nil && h != f {
+				buf = e.put(c, buf, h)
 			}
 		}
-		switch {
-		case f.Kind == media.KindData:
-			headers[0] = f
-		case f.Config && f.Kind == media.KindAudio:
-			headers[1] = f
-		case f.Config:
-			headers[2] = f
-		case f.Kind == media.KindUnpublish:
-			headers = [3]*media.Frame{}
-		}
-		put(f)
 	}
+	switch {
+	case f.Kind == media.KindData:
+		e.headers[0] = f
+	case f.Config && f.Kind == media.KindAudio:
+		e.headers[1] = f
+	case f.Config:
+		e.headers[2] = f
+	case f.Kind == media.KindUnpublish:
+		e.headers = [3]*media.Frame{}
+	}
+	return e.put(c, buf, f)
+}
+
+func (e *export) put(c *Cluster, buf []byte, f *media.Frame) []byte {
+	b, err := AppendFrame(buf[:0], f)
+	if err != nil {
+		return buf // too large for one message: not relayed
+	}
+	if c.nc.Publish(e.subject, b) == nil {
+		c.Stats.FramesOut.Add(1)
+		c.Stats.BytesOut.Add(uint64(len(b)))
+	}
+	return b
 }

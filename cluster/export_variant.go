@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"time"
@@ -21,13 +20,12 @@ func (ex *exporter) startVariantLocked(key, name string, id codec.ID, rate int, 
 	if c.o.Transcoder == nil {
 		return nil
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	e := &export{key: name, variant: variant, leases: map[string]time.Time{}, q: c.o.Hub.NewQueue(0), cancel: cancel}
+	e := &export{key: name, variant: variant, subject: variantSubject(c.o.Node, key, variant), leases: map[string]time.Time{}, q: c.o.Hub.NewQueue(0)}
+	e.q.Name(name)
 	// A subscriber of the derived key, which creates no demand; the
 	// transcoder is the stream's subscriber here, as a local player's is.
-	sub, err := c.o.Transcoder.Subscribe(key, transcode.Target{Codec: id, Rate: rate, Budget: c.o.TranscodeBudget}, e.q)
+	sub, err := c.o.Transcoder.Subscribe(key, transcode.Target{Codec: id, Rate: rate, Budget: c.o.TranscodeBudget}, exportTap{ex, e})
 	if err != nil {
-		cancel()
 		if !errors.Is(err, transcode.ErrBudget) {
 			c.log.Warn("cluster variant not exported", "stream", key, "codec", variant, "err", err)
 		}
@@ -36,7 +34,6 @@ func (ex *exporter) startVariantLocked(key, name string, id codec.ID, rate int, 
 	e.sub = sub
 	ex.exports[name] = e
 	c.Stats.VariantExports.Add(1)
-	go e.send(ctx, c, variantSubject(c.o.Node, key, variant))
 	c.log.Info("cluster variant export started", "stream", key, "codec", variant)
 	return e
 }

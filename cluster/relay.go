@@ -69,6 +69,7 @@ type importer struct {
 	relays   map[string]*relay
 	variants map[string]*vrelay // by derived key (variants.go)
 	events   chan event
+	in       *inbox // the relays' and variants' frames
 	cpu      cpuMeter
 
 	dirtyMu sync.Mutex
@@ -78,7 +79,7 @@ type importer struct {
 }
 
 func newImporter(c *Cluster) *importer {
-	return &importer{c: c, relays: map[string]*relay{}, variants: map[string]*vrelay{}, events: make(chan event, 1024),
+	return &importer{c: c, relays: map[string]*relay{}, variants: map[string]*vrelay{}, events: make(chan event, 1024), in: newInbox(),
 		dirty: map[string]struct{}{}, kick: make(chan struct{}, 1)}
 }
 
@@ -281,7 +282,7 @@ func (im *importer) stop(r *relay, tell bool) {
 	if r.src == "" {
 		return
 	}
-	_ = r.sub.Unsubscribe()
+	im.in.unsubscribe(r.sub)
 	r.pub.Close()
 	im.c.relayed.Delete(r.key)
 	if tell {
@@ -296,25 +297,9 @@ func (im *importer) sendWant(node, key, variant string, stop bool) {
 	_ = im.c.nc.Publish(subjWantPre+node, b)
 }
 
-// subscribeFrames feeds pub with the frames another node sends on subject;
-// the source's unpublish posts lost to the importer's loop (the hub tells
-// the players of a publish itself).
+// subscribeFrames feeds pub with the frames another node sends on subject
+// (through the inbox); the source's unpublish posts lost to the importer's
+// loop.
 func (im *importer) subscribeFrames(subject string, pub *media.Publisher, lost event) (*nats.Subscription, error) {
-	c := im.c
-	return c.nc.Subscribe(subject, func(m *nats.Msg) {
-		f, err := UnmarshalFrame(m.Data)
-		if err != nil {
-			c.Stats.BadFrames.Add(1)
-			return
-		}
-		c.Stats.FramesIn.Add(1)
-		c.Stats.BytesIn.Add(uint64(len(m.Data)))
-		switch f.Kind {
-		case media.KindUnpublish:
-			im.post(lost)
-		case media.KindPublish:
-		default:
-			pub.Write(f)
-		}
-	})
+	return im.in.subscribe(im.c.nc, subject, pub, lost)
 }

@@ -234,7 +234,7 @@ func (im *importer) stopVariant(v *vrelay, tell bool) {
 	if v.src == "" {
 		return
 	}
-	_ = v.sub.Unsubscribe()
+	im.in.unsubscribe(v.sub)
 	v.pub.Close()
 	if tell {
 		im.sendWant(v.src, v.h.key, v.h.variant, true)

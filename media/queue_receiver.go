@@ -27,6 +27,10 @@ func (h *Hub) NewQueue(capacity int) *Queue {
 	return &Queue{q: newQueue(capacity), hub: h}
 }
 
+// Name sets the stream the drop warning names, for a Queue the hub sees
+// behind another Receiver (a wrapper that also notes the queue's news).
+func (q *Queue) Name(key string) { q.key.Store(&key) }
+
 // Receive queues f, dropping the oldest media frame when full.
 func (q *Queue) Receive(f *Frame) {
 	if !q.q.push(f) {

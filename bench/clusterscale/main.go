@@ -43,13 +43,20 @@
 //	go build -o bin/flashvox ./cmd/flashvox
 //	go run ./bench/clusterscale -streams 100,200,400 -subs 4 -duration 15s
 //	go run ./bench/clusterscale -readers poll -publishers batch -streams 100,200,400 -subs 4 -duration 15s
+//	go run ./bench/clusterscale -setups two -streams 200 -perf /tmp/cs   # perf record of the nodes: /tmp/cs-two-200.perf
+//
+// Beside the nodes' CPU it reports their context switches per delivered
+// frame (voluntary + involuntary, over every thread), which the other
+// jobs on a shared machine inflate much less than CPU time.
 package main
 
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,6 +93,7 @@ type options struct {
 	readers    string        // client or poll: the subscribers' kind
 	poll       time.Duration // -readers poll: the interval of the polls
 	publishers string        // ticker or batch: how the publishers are driven
+	perf       string        // "": no perf record of the nodes, else the files' prefix
 }
 
 func main() {
@@ -105,6 +113,7 @@ func main() {
 	flag.StringVar(&o.publishers, "publishers", "ticker", "publishers: ticker (a goroutine and a ticker each) or batch (one goroutine sends every stream's due frames every 2ms)")
 	flag.DurationVar(&o.poll, "poll", 50*time.Millisecond, "-readers poll: how often every socket is read (a recv per socket per poll: shorter costs more)")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's CPU profile here")
+	flag.StringVar(&o.perf, "perf", "", "record the nodes with perf record -g over each level's window into PREFIX-SETUP-STREAMS.perf (perf report -i FILE)")
 	flag.Parse()
 	for _, s := range strings.Split(streams, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -152,8 +161,8 @@ func run(ctx context.Context, o options) error {
 	defer cleanup()
 	fmt.Printf("%d subscribers per stream, %v per level (%v warm-up), late > %v = lost, loss budget %.1f %%, local spread %v, readers %s, publishers %s\n\n",
 		o.subs, o.duration, o.warmup, o.late, o.loss*100, o.local, o.readers, o.publishers)
-	fmt.Println("| setup | streams | subscriber-streams | delivered | loss | p50 | p99 | nodes' CPU s/s | node CPU µs per delivered frame | load generator CPU s/s | load average |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| setup | streams | subscriber-streams | delivered | loss | p50 | p99 | nodes' CPU s/s | node CPU µs per delivered frame | node switches per delivered frame | load generator CPU s/s | load average |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
 	capacity := map[string]int{}
 	perCPU := map[string][]float64{} // node CPU µs per delivered frame, levels within the budget
 	for _, setup := range o.setups {
@@ -164,8 +173,10 @@ func run(ctx context.Context, o options) error {
 			}
 			loss := 1 - float64(r.delivered)/float64(max(r.owed, 1))
 			perFrame := float64(r.cpu.Microseconds()) / float64(max(r.delivered, 1))
-			fmt.Printf("| %s | %d | %d | %d of %d | %.2f %% | %v | %v | %.2f | %.2f | %.2f | %s |\n", setup, n, n*o.subs, r.delivered, r.owed, loss*100,
-				r.quantile(0.5), r.quantile(0.99), r.cpu.Seconds()/r.window.Seconds(), perFrame, r.self.Seconds()/r.window.Seconds(), r.load)
+			d := float64(max(r.delivered, 1))
+			fmt.Printf("| %s | %d | %d | %d of %d | %.2f %% | %v | %v | %.2f | %.2f | %.2f + %.2f | %.2f | %s |\n", setup, n, n*o.subs, r.delivered, r.owed, loss*100,
+				r.quantile(0.5), r.quantile(0.99), r.cpu.Seconds()/r.window.Seconds(), perFrame,
+				float64(r.switches.Voluntary)/d, float64(r.switches.Involuntary)/d, r.self.Seconds()/r.window.Seconds(), r.load)
 			if loss <= o.loss {
 				perCPU[setup] = append(perCPU[setup], perFrame)
 			}
@@ -195,6 +206,7 @@ func run(ctx context.Context, o options) error {
 type result struct {
 	owed, delivered uint64
 	window, cpu     time.Duration
+	switches        proc.Switches // the nodes' over the window
 	self            time.Duration // the load generator's CPU over the window
 	load            string
 	mu              sync.Mutex
@@ -322,18 +334,65 @@ func level(ctx context.Context, o options, dir, setup string, n int) (*result, e
 		wg.Go(func() { publish(c, sids[i], goAt.Add(offset), winTo, base, w.from.Load(), &sent) })
 	}
 	time.Sleep(time.Until(winFrom))
-	cpu0, load0 := nodesCPU(nodes), proc.LoadAvg()
+	var perfWait func() error
+	if o.perf != "" {
+		pctx, stop := context.WithDeadline(ctx, winTo)
+		defer stop()
+		var err error
+		if perfWait, err = perfRecord(pctx, nodes, fmt.Sprintf("%s-%s-%d.perf", o.perf, setup, n)); err != nil {
+			return nil, fmt.Errorf("perf: %w", err)
+		}
+	}
+	cpu0, load0, sw0 := nodesCPU(nodes), proc.LoadAvg(), nodesSwitches(nodes)
 	self0, _ := proc.SelfCPU()
 	time.Sleep(time.Until(winTo))
-	cpu1, load1 := nodesCPU(nodes), proc.LoadAvg()
+	cpu1, load1, sw1 := nodesCPU(nodes), proc.LoadAvg(), nodesSwitches(nodes)
 	self1, _ := proc.SelfCPU()
-	r.self = self1 - self0
+	r.self, r.switches = self1-self0, sw1.Sub(sw0)
+	if perfWait != nil {
+		if err := perfWait(); err != nil {
+			return nil, fmt.Errorf("perf: %w", err)
+		}
+	}
 	wg.Wait()
 	time.Sleep(o.late + 100*time.Millisecond) // the last frames' delivery bound
 	r.owed = sent.Load() * uint64(o.subs)
 	r.delivered = w.delivered.Load()
 	r.window, r.cpu, r.load = winTo.Sub(winFrom), cpu1-cpu0, load0+" → "+load1
 	return r, nil
+}
+
+func nodesSwitches(nodes []node) proc.Switches {
+	var sum proc.Switches
+	for _, n := range nodes {
+		sum = sum.Add(proc.ReadSwitches(n.c.PID()))
+	}
+	return sum
+}
+
+// perfRecord records the nodes' CPU profile (`perf record -g`, call
+// graphs, every node in one file) until ctx ends; wait waits for perf to
+// write it.
+func perfRecord(ctx context.Context, nodes []node, out string) (wait func() error, err error) {
+	pids := make([]string, len(nodes))
+	for i, n := range nodes {
+		pids[i] = strconv.Itoa(n.c.PID())
+	}
+	cmd := exec.CommandContext(ctx, "perf", "record", "-g", "-F", "499", "-p", strings.Join(pids, ","), "-o", out)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
+	cmd.WaitDelay = 5 * time.Second
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return func() error {
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return nil // perf exits non-zero on SIGINT
+		}
+		return err
+	}, nil
 }
 
 func nodesCPU(nodes []node) time.Duration {

@@ -51,6 +51,18 @@ func TestParseProc(t *testing.T) {
 	}
 }
 
+func TestParseSwitches(t *testing.T) {
+	if s := ParseSwitches("Name:\tflashvox\nvoluntary_ctxt_switches:\t12\nnonvoluntary_ctxt_switches:\t345\n"); s != (Switches{12, 345}) {
+		t.Errorf("ParseSwitches = %+v, want {12 345}", s)
+	}
+	if s := ParseSwitches("voluntary_ctxt_switches:\tmany\nnonvoluntary_ctxt_switches:\t7\n"); s != (Switches{0, 7}) {
+		t.Errorf("ParseSwitches of garbage = %+v, want {0 7}", s)
+	}
+	if s := ReadSwitches(os.Getpid()); s.Voluntary+s.Involuntary == 0 {
+		t.Error("the test process has no context switches")
+	}
+}
+
 // The test process itself: CPU grows with work, RSS covers a live buffer.
 func TestSelf(t *testing.T) {
 	c0, err := CPU(os.Getpid())

@@ -1,0 +1,118 @@
+package cluster
+
+import (
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/internal/test/testwait"
+	"github.com/flashvox/flashvox/media"
+)
+
+// tagged is a player that checks that every frame it gets is its stream's
+// (the tag in the payload's first byte) and comes in timestamp order.
+type tagged struct {
+	tag byte
+	mu  sync.Mutex
+	n   int
+	bad string
+	ts  uint32
+}
+
+func (p *tagged) Receive(f *media.Frame) {
+	if f.Kind != media.KindAudio {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.bad != "":
+	case len(f.Payload) == 0 || f.Payload[0] != p.tag:
+		p.bad = "a frame of another stream"
+	case p.n > 0 && f.Timestamp <= p.ts:
+		p.bad = "timestamps out of order"
+	}
+	p.n++
+	p.ts = f.Timestamp
+}
+
+func (p *tagged) state() (int, string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n, p.bad
+}
+
+// TestManyStreamsOneSenderOneInbox: many streams relayed from a to b each
+// reach their own players, in order, and neither node runs a goroutine per
+// stream for it (one sender on a, one inbox on b).
+func TestManyStreamsOneSenderOneInbox(t *testing.T) {
+	const streams = 40
+	ns := startNodes(t, "a", "b")
+	a, b := ns[0], ns[1]
+	before := runtime.NumGoroutine()
+	pubs := make([]*media.Publisher, streams)
+	players := make([]*tagged, streams)
+	for i := range streams {
+		key := "live/s" + strconv.Itoa(i)
+		pub, err := a.hub.Publish(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pubs[i] = pub
+		players[i] = &tagged{tag: byte(i)}
+		defer b.hub.Subscribe(key, players[i]).Close()
+	}
+	// One goroutine writes every stream's frame in turn, as a burst of
+	// publishers read in one go would.
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for ts := uint32(0); ; ts += 16 {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			for i, pub := range pubs {
+				payload := make([]byte, 64)
+				payload[0] = byte(i)
+				pub.Write(&media.Frame{Kind: media.KindAudio, Codec: codec.Nellymoser, Timestamp: ts, Rate: 16000, Channels: 1, Payload: payload})
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	short := ""
+	testwait.ForDetail(t, 15*time.Second, "every stream's frames on b", func() bool {
+		for i, p := range players {
+			if n, _ := p.state(); n < 20 {
+				short = "stream " + strconv.Itoa(i) + ": " + strconv.Itoa(n) + " frames"
+				return false
+			}
+		}
+		return true
+	}, func() string { return short })
+	if n := a.c.Stats.Exports.Load(); n != streams {
+		t.Fatalf("a exports %d streams, want %d", n, streams)
+	}
+	if n := b.c.Stats.Relays.Load(); n != streams {
+		t.Fatalf("b relays %d streams, want %d", n, streams)
+	}
+	// A goroutine per stream on either side would add 40 or 80.
+	if grown := runtime.NumGoroutine() - before; grown > streams/2 {
+		t.Fatalf("%d goroutines more for %d relayed streams: one per stream?", grown, streams)
+	}
+	for i, p := range players {
+		if _, bad := p.state(); bad != "" {
+			t.Fatalf("stream %d on b: %s", i, bad)
+		}
+	}
+	if drops := a.hub.Stats.DroppedFrame.Load(); drops != 0 {
+		t.Fatalf("a's export queues dropped %d frames", drops)
+	}
+}
