@@ -48,6 +48,8 @@ func TestWebRTCValidate(t *testing.T) {
 		{"FLASHVOX_WEBRTC_PUBLIC_IP=example.com", "webrtc.public_ip"},
 		{"FLASHVOX_WEBRTC_PUBLIC_IP=192.0.2.1,192.0.2.2", "webrtc.public_ip"},
 		{"FLASHVOX_WEBRTC_UDP_PORTS=9-1", "webrtc.udp_ports"},
+		{"FLASHVOX_WEBRTC_UDP_MUX_PORT=70000", "webrtc.udp_mux_port"},
+		{"FLASHVOX_WEBRTC_UDP_MUX_PORT=40000\nFLASHVOX_WEBRTC_UDP_PORTS=10000-10100", "webrtc.udp_mux_port"},
 		{"FLASHVOX_WEBRTC_MAX_SESSIONS=0", "webrtc.max_sessions"},
 		{"FLASHVOX_WEBRTC_STUN_LISTEN=stun.example.org:3478", "webrtc.stun_listen"},
 		{"FLASHVOX_WEBRTC_STUN_LISTEN=127.0.0.1", "webrtc.stun_listen"},
@@ -68,6 +70,9 @@ func TestWebRTCValidate(t *testing.T) {
 	}
 	if _, err := Load("", nil); err != nil {
 		t.Fatalf("defaults: %v", err)
+	}
+	if c, err := Load("", []string{"FLASHVOX_WEBRTC_UDP_MUX_PORT=40000"}); err != nil || c.WebRTC.UDPMuxPort != 40000 {
+		t.Fatalf("udp_mux_port 40000: %v", err)
 	}
 }
 

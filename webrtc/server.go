@@ -51,6 +51,8 @@ type Server struct {
 	turn    *turnRelay           // nil unless Options.TURNListen
 	links   []string             // the answers' Link headers (ICE servers)
 
+	umux *udpMux // the shared ICE socket (Options.UDPMuxPort), or nil
+
 	mu       sync.Mutex
 	sessions map[string]*peerSession // by id
 	perIP    map[string]int
@@ -66,7 +68,17 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{o: o, se: se, sessions: map[string]*peerSession{}, perIP: map[string]int{}}
+	if o.UDPMuxPort != 0 {
+		if o.UDPPortMin != 0 || o.UDPPortMax != 0 {
+			return nil, errors.New("webrtc: a UDP mux port and a UDP port range exclude each other")
+		}
+		if s.umux, err = openUDPMux(net.ParseIP(o.ICEAddress), o.UDPMuxPort); err != nil {
+			return nil, err
+		}
+		s.umux.use(&s.se)
+	}
 	if err := s.startSTUN(); err != nil {
+		s.Close()
 		return nil, err
 	}
 	if err := s.startTURN(); err != nil {
@@ -163,6 +175,9 @@ func (s *Server) Close() {
 	}
 	if relay != nil {
 		relay.close()
+	}
+	if s.umux != nil {
+		s.umux.close() // after the sessions: their agents leave it first
 	}
 }
 
