@@ -22,6 +22,10 @@ type udpMux struct {
 	addr *net.UDPAddr
 }
 
+// udpMuxReadBuffer is the shared socket's receive buffer: about 10 000
+// audio packets.
+const udpMuxReadBuffer = 4 << 20
+
 // openUDPMux binds ip:port and puts pion's mux on it.
 func openUDPMux(ip net.IP, port uint16) (*udpMux, error) {
 	network := "udp4"
@@ -32,6 +36,10 @@ func openUDPMux(ip net.IP, port uint16) (*udpMux, error) {
 	if err != nil {
 		return nil, fmt.Errorf("webrtc: ICE UDP mux on %s port %d: %w", ip, port, err)
 	}
+	// One socket takes every session's packets: give it the receive
+	// buffer of many (the system's net.core.rmem_max caps it), or a
+	// burst while its one reader waits for a core overflows it.
+	_ = conn.SetReadBuffer(udpMuxReadBuffer)
 	m := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn, Logger: quietLogs{}.NewLogger("udpmux")})
 	return &udpMux{mux: m, addr: conn.LocalAddr().(*net.UDPAddr)}, nil
 }
