@@ -284,6 +284,9 @@ func (s *stream) storeFan(subs []*Subscriber) {
 	fan := make([]Receiver, len(subs))
 	for i, sub := range subs {
 		fan[i] = sub.recv
+		if sub.inline != nil {
+			sub.inline.fanout.Store(int32(len(subs)))
+		}
 	}
 	s.fan.Store(&fan)
 }

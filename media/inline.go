@@ -29,7 +29,17 @@ type Inline struct {
 	deliver func(*Frame) bool
 	closed  atomic.Bool
 	inline  atomic.Uint64
+	// fanout is how many receivers the stream has (set by the hub).
+	fanout atomic.Int32
 }
+
+// InlineMaxFanout is the most receivers a stream may have for an Inline
+// to deliver on the producer's goroutine: beyond it each frame is queued
+// for its owner, as for a Queue, so one publisher's goroutine does not
+// encrypt and send a frame to a crowd of players one after the other
+// (the last would wait for all the others) but their goroutines share
+// the cores. A call's stream has one or two.
+const InlineMaxFanout = 8
 
 // NewInline makes an Inline receiver whose queue holds capacity frames
 // (0 or less: the hub's subscriber queue length).
@@ -39,7 +49,7 @@ func (h *Hub) NewInline(capacity int, deliver func(f *Frame) bool) *Inline {
 
 // Receive delivers f at once when it can, else queues it.
 func (in *Inline) Receive(f *Frame) {
-	if !in.closed.Load() && in.mu.TryLock() {
+	if !in.closed.Load() && in.fanout.Load() <= InlineMaxFanout && in.mu.TryLock() {
 		ok := !in.closed.Load() && in.q.q.empty() && in.deliver(f)
 		in.mu.Unlock()
 		if ok {

@@ -122,3 +122,33 @@ func TestInlineClose(t *testing.T) {
 		}
 	}
 }
+
+// TestInlineCrowdIsQueued: a stream with more receivers than
+// InlineMaxFanout is sent by its players' goroutines (every frame
+// queued), not one after the other on the publisher's; when the crowd
+// leaves, delivery is inline again.
+func TestInlineCrowdIsQueued(t *testing.T) {
+	h := NewHub(16, nil)
+	p, _ := h.Publish("s")
+	var ins []*Inline
+	var subs []*Subscriber
+	for range InlineMaxFanout + 1 {
+		in := h.NewInline(4, func(*Frame) bool { return true })
+		ins = append(ins, in)
+		subs = append(subs, h.Subscribe("s", in))
+	}
+	p.Write(audio(1))
+	for i, in := range ins {
+		if in.Delivered() != 0 || in.Queue().TryNext() == nil {
+			t.Fatalf("receiver %d of %d: delivered %d inline, want the frame queued", i, len(ins), in.Delivered())
+		}
+	}
+	for _, sub := range subs[1:] {
+		sub.Close()
+	}
+	p.Write(audio(2))
+	if ins[0].Delivered() != 1 {
+		t.Fatalf("alone again: %d delivered inline, want 1", ins[0].Delivered())
+	}
+	subs[0].Close()
+}
