@@ -45,15 +45,29 @@ func newLegOut(m *mediaBridge, c rtpCodec) *legOut {
 	return o
 }
 
-// subscribe starts playing key (once: a later key is ignored).
+// subscribe starts playing key (once: a later key is ignored): through
+// the transcoder at once when the stream is known to be in another codec
+// (a page's WHIP declares its codec when it publishes), else directly.
 func (o *legOut) subscribe(key string) {
 	o.mu.Lock()
-	defer o.mu.Unlock()
 	if o.closed || o.key != "" {
+		o.mu.Unlock()
 		return
 	}
 	o.key = key
-	o.direct = o.m.hub.Subscribe(key, o.in)
+	o.mu.Unlock()
+	if id := o.m.hub.AudioCodec(key); id != 0 && id != o.c.ID {
+		err := o.toTranscoder()
+		if err == nil {
+			return
+		}
+		o.m.log.Info("sip leg: no transcoder yet, trying again at the first frame", "stream", key, "err", err)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.closed {
+		o.direct = o.m.hub.Subscribe(key, o.in)
+	}
 }
 
 // source is the current source: its Inline (nil on the transcoder) and
@@ -71,8 +85,8 @@ func (o *legOut) deliver(f *media.Frame) bool {
 	switch {
 	case o.m.held.Load():
 		return true // held: nothing is sent (as in send)
-	case f.Kind == media.KindDTMF:
-		return false
+	case f.Kind == media.KindDTMF, f.Kind == media.KindPublish:
+		return false // the writer's (a publisher's codec may call for a transcoder)
 	case f.Kind != media.KindAudio || len(f.Payload) == 0:
 		return true
 	case f.Codec != o.c.ID:
@@ -86,7 +100,8 @@ func (o *legOut) deliver(f *media.Frame) bool {
 }
 
 // toTranscoder moves the leg to the shared transcoder of its stream to
-// the call's codec; on the writer goroutine, with the Inline locked.
+// the call's codec: on the writer goroutine with the Inline locked, or
+// from subscribe before anything was subscribed to the Inline.
 func (o *legOut) toTranscoder() error {
 	q := o.m.hub.NewQueue(writeQueue)
 	tsub, err := o.m.tc.Subscribe(o.key, transcode.Target{Codec: o.c.ID}, q)
@@ -99,7 +114,9 @@ func (o *legOut) toTranscoder() error {
 		tsub.Close()
 		return nil
 	}
-	o.direct.Close() // no deliver after it: the writer holds the Inline
+	if o.direct != nil {
+		o.direct.Close() // no deliver after it: the writer holds the Inline
+	}
 	o.direct, o.in, o.q, o.tsub = nil, nil, q, tsub
 	select {
 	case o.changed <- struct{}{}:
@@ -162,6 +179,14 @@ func (o *legOut) run(ctx context.Context) error {
 // source is the Inline.
 func (o *legOut) send(ctx context.Context, f *media.Frame, direct bool, paths *digitPaths) error {
 	m := o.m
+	if f.Kind == media.KindPublish && direct {
+		// A new publisher that declared another codec (a page's WHIP):
+		// move now, not at its first frame, which the move would lose.
+		if id := m.hub.AudioCodec(o.key); id != 0 && id != o.c.ID {
+			return o.toTranscoder()
+		}
+		return nil
+	}
 	if f.Kind == media.KindDTMF && !m.held.Load() {
 		m.sendDigits(ctx, o.w, paths, pathFrame, f.Payload)
 	}

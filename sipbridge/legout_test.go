@@ -103,3 +103,38 @@ func TestLegOutInlineThenTranscoder(t *testing.T) {
 		t.Errorf("%d event packets, want %d", events, perDigit)
 	}
 }
+
+// TestLegOutDeclaredCodecTranscodesFromTheStart: a stream that declared
+// another codec before its first frame (a page's WHIP) is played through
+// the transcoder from the subscription on, so its first frame reaches the
+// phone too.
+func TestLegOutDeclaredCodecTranscodesFromTheStart(t *testing.T) {
+	h := media.NewHub(64, nil)
+	tc := transcode.New(h, nil)
+	pub, err := h.Publish("web/b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	pub.DeclareAudioCodec(codec.PCMA)
+	st := &Stats{}
+	m := &mediaBridge{ch: &captureChannel{}, hub: h, tc: tc, stats: st, log: slog.New(slog.DiscardHandler), dtmf: make(chan string, 1)}
+	out := newLegOut(m, rtpCodec{ID: codec.PCMU, PayloadType: 0, ClockRate: 8000})
+	out.subscribe("web/b")
+	defer out.close()
+	if n := tc.Stats.Transcoders.Load(); n != 1 {
+		t.Fatalf("%d transcoders after subscribing to a PCMA stream, want 1", n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := out.run(ctx); err != nil {
+			t.Errorf("writer: %v", err)
+		}
+	}()
+	pub.Write(pcm(codec.PCMA, 0))
+	testwait.For(t, 5*time.Second, "the first frame transcoded and sent", func() bool { return st.FramesTranscoded.Load() == 1 })
+	cancel()
+	<-done
+}
