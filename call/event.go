@@ -68,6 +68,10 @@ type Event struct {
 	Mode    string
 	PeerID  string
 	Device  string
+	// Kind: accepted as told to a gateway's Leg (never to a user): the
+	// answering device's kind (KindRTMP...), for a gateway that carries
+	// the call on to another server's records.
+	Kind string
 	// DTMF.
 	Digits string
 	// Signal: a web page's WebRTC offer, answer or candidate for the

@@ -29,7 +29,11 @@ type Gateway interface {
 // zero External is no call: its methods return ErrNoCall.
 type External struct {
 	ID string
-	s  *Service
+	// UserKind is, in Gateway.Dial, the kind of the calling user's device
+	// (KindRTMP, KindSIP...): a gateway that carries the call to another
+	// server tells it there, for that server's records.
+	UserKind string
+	s        *Service
 }
 
 // Leg is the gateway's side of one call. Event is told what the user side
@@ -69,7 +73,7 @@ func (s *Service) inviteExternal(d *Device, gw Gateway, to string) (string, erro
 	}
 	c := &Call{ID: randomID(12), From: d.User, To: to, callerDevice: d.ID, ext: extCallee}
 	c.cdr.started, c.cdr.fromKind, c.cdr.toKind = s.opts.Now(), d.Kind, KindSIP // CDR
-	leg, err := gw.Dial(External{ID: c.ID, s: s}, d.User, to)
+	leg, err := gw.Dial(External{ID: c.ID, UserKind: d.Kind, s: s}, d.User, to)
 	if err != nil {
 		s.log.Info("external call refused", "call", c.ID, "from", d.User, "to", to, "err", err)
 		return "", err
@@ -87,8 +91,15 @@ func (s *Service) inviteExternal(d *Device, gw Gateway, to string) (string, erro
 // InviteExternal rings user to for a call from the gateway's party from.
 // It returns the call's handle, or the zero External and the reason
 // (offline, busy) when to cannot take it; the user's answer or refusal
-// comes to leg.
+// comes to leg. The call's record names the caller's transport KindSIP.
 func (s *Service) InviteExternal(from, to string, leg Leg) (x External, reason string, err error) {
+	return s.InviteExternalKind(from, KindSIP, to, leg)
+}
+
+// InviteExternalKind is InviteExternal for a caller whose transport is
+// kind (a user of another node of a cluster on an RTMP phone: KindRTMP),
+// which the call's record and the call listing name.
+func (s *Service) InviteExternalKind(from, kind, to string, leg Leg) (x External, reason string, err error) {
 	if !account.ValidUserName(to) {
 		return External{}, "", account.ErrBadUser
 	}
@@ -106,7 +117,7 @@ func (s *Service) InviteExternal(from, to string, leg Leg) (x External, reason s
 	}
 	s.seq++
 	c := &Call{ID: randomID(12), From: from, To: to, seq: s.seq, state: stateRinging, ext: extCaller, leg: leg}
-	c.cdr.started, c.cdr.fromKind = s.opts.Now(), KindSIP // CDR
+	c.cdr.started, c.cdr.fromKind = s.opts.Now(), kind // CDR
 	s.calls[c.ID] = c
 	callee.calls[c.ID] = c
 	c.timer = time.AfterFunc(s.opts.RingTimeout, func() { s.noAnswer(c) })

@@ -56,7 +56,13 @@ func (x External) Ringing() error {
 // Answer establishes an outbound call the called number answered.
 // The returned event's Publish and Play are the hub keys the gateway
 // publishes the far end's audio to and plays the user's audio from.
-func (x External) Answer() (Event, error) {
+// The call's record names the callee's transport KindSIP.
+func (x External) Answer() (Event, error) { return x.AnswerKind(KindSIP) }
+
+// AnswerKind is Answer for a callee whose transport is kind (a user of
+// another node of a cluster: the kind of the device that answered there),
+// which the call's record and the call listing name.
+func (x External) AnswerKind(kind string) (Event, error) {
 	s, id := x.service(), x.ID
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -69,7 +75,7 @@ func (x External) Answer() (Event, error) {
 	}
 	c.state = stateActive
 	c.timer.Stop()
-	c.cdr.answered = s.opts.Now() // CDR
+	c.cdr.answered, c.cdr.toKind = s.opts.Now(), kind // CDR
 	if !c.early {
 		s.issueNamesLocked(c)
 	}

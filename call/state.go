@@ -159,6 +159,9 @@ func (s *Service) Accept(d *Device, id, peerID string) (Event, error) {
 	if c.mode == ModeP2P { // a relayed call hides each party's peer ID (address) from the other
 		toCaller.PeerID, toCallee.PeerID = c.calleePeer, c.callerPeer
 	}
+	if c.ext == extCaller {
+		toCaller.Kind = d.Kind
+	}
 	s.tellLocked(c, c.From, now, toCaller)
 	s.users[c.To].Log.Append(now, toCallee)
 	return toCallee, nil

@@ -27,18 +27,22 @@ const ReasonNodeLost = "node_lost"
 
 // CallService is what the callee's node needs of the call service.
 type CallService interface {
-	InviteExternal(from, to string, leg call.Leg) (call.External, string, error)
+	InviteExternalKind(from, kind, to string, leg call.Leg) (call.External, string, error)
 	// OnlineHere reports whether user has a device connected here now.
 	OnlineHere(user string) bool
 }
 
 // callMsg is one step of a cross-node call.
 type callMsg struct {
-	Op     string `json:"op"`   // invite, ringing, accepted, answered, hangup, dtmf
+	Op     string `json:"op"`   // invite, ringing, accepted, answered, hangup, dtmf, hold, unhold
 	Call   string `json:"call"` // the caller's node's call id
 	From   string `json:"from"` // the sending node
 	Caller string `json:"caller,omitempty"`
 	Callee string `json:"callee,omitempty"`
+	// Kind is the sender's party's transport (call.KindRTMP..., call.KindSIP
+	// for a trunk's caller): the caller's in invite, the answering device's
+	// in accepted, for the other node's records.
+	Kind   string `json:"kind,omitempty"`
 	Key    string `json:"key,omitempty"` // hub key of the sender's party's audio
 	Reason string `json:"reason,omitempty"`
 	Digits string `json:"digits,omitempty"`
@@ -50,6 +54,7 @@ type xcall struct {
 	peer  string     // the other node
 	owner bool       // this node is the caller's
 	x     party      // nil on the callee's node until its user rings
+	sip   bool       // callee's node: the caller is a SIP party, which may hold the call
 	pub   string     // callee's node: the hub key its gateway publishes (what the callee plays)
 	fwd   *forwarder // the other party's audio into the local key
 }
@@ -94,7 +99,7 @@ func (cs *calls) Dial(x call.External, from, to string) (call.Leg, error) {
 	cs.mu.Lock()
 	cs.byID[x.ID] = xc
 	cs.mu.Unlock()
-	cs.send(xc, callMsg{Op: "invite", Caller: from, Callee: to})
+	cs.send(xc, callMsg{Op: "invite", Caller: from, Callee: to, Kind: x.UserKind})
 	return leg{cs, xc}, nil
 }
 
@@ -135,7 +140,7 @@ func (l leg) Event(e call.Event) {
 		l.cs.mu.Lock()
 		l.xc.pub = e.Publish
 		l.cs.mu.Unlock()
-		l.cs.send(l.xc, callMsg{Op: "accepted", Key: e.Play})
+		l.cs.send(l.xc, callMsg{Op: "accepted", Key: e.Play, Kind: e.Kind})
 	case call.EvRejected, call.EvCanceled, call.EvBye:
 		l.cs.send(l.xc, callMsg{Op: "hangup", Reason: e.Reason})
 		go l.cs.end(l.xc.id)
@@ -185,7 +190,7 @@ func (cs *calls) onMsg(m *nats.Msg) {
 		if !xc.owner || msg.Key == "" {
 			return
 		}
-		ev, err := x.Answer()
+		ev, err := answer(x, msg.Kind)
 		if err != nil {
 			cs.send(xc, callMsg{Op: "hangup", Reason: "gone"})
 			cs.end(xc.id)
@@ -205,12 +210,15 @@ func (cs *calls) onMsg(m *nats.Msg) {
 		_ = x.Hangup(msg.Reason)
 	case "dtmf":
 		_ = x.DTMF(msg.Digits)
+	case "hold", "unhold":
+		cs.held(xc, x, msg)
 	}
 }
 
 // invited rings the local callee of another node's call.
 func (cs *calls) invited(msg callMsg) {
-	xc := &xcall{id: msg.Call, peer: msg.From}
+	kind := partyKind(msg.Kind)
+	xc := &xcall{id: msg.Call, peer: msg.From, sip: kind == call.KindSIP}
 	if cs.svc == nil || !account.ValidUserName(msg.Callee) {
 		cs.send(xc, callMsg{Op: "hangup", Reason: call.ReasonOffline})
 		return
@@ -222,7 +230,7 @@ func (cs *calls) invited(msg callMsg) {
 	}
 	cs.byID[msg.Call] = xc
 	cs.mu.Unlock()
-	x, reason, err := cs.svc.InviteExternal(msg.Caller, msg.Callee, leg{cs, xc})
+	x, reason, err := cs.svc.InviteExternalKind(msg.Caller, kind, msg.Callee, leg{cs, xc})
 	if err != nil || reason != "" {
 		if reason == "" {
 			reason = call.ReasonOffline

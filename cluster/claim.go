@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/flashvox/flashvox/media"
 )
 
 // A client's publication of a name is unique in the cluster, as on one
@@ -17,7 +19,8 @@ import (
 // the name (a local publisher, or a claim of its own that wins). The
 // publish is refused on the first "held"; accepted once every live node
 // of the node table said "not held", or after claimWait without them
-// (a warning: the name may then be published twice). Two claims that
+// (a warning: the name may then be published twice, until the nodes
+// hear each other and settle it, contest.go). Two claims that
 // cross are ordered by (At, Node), the same on both nodes: the earlier
 // wins, the other node's answer says "held", and the loser's own claim,
 // hearing the winner's, ends refused. Relays and derived keys are not
@@ -30,8 +33,9 @@ const (
 	claimWait = 300 * time.Millisecond
 )
 
-// claim is a node's intent to publish Key; At (its clock, ns) and Node
-// order two claims that cross.
+// claim is a node's intent to publish Key; At and Node order two claims
+// that cross, and two publications of one name (contest.go). At is the
+// node's clock in ns, moved past every claim it has heard (claimTime).
 type claim struct {
 	Node string `json:"node"`
 	Key  string `json:"key"`
@@ -65,19 +69,22 @@ type pending struct {
 }
 
 // claims are this node's claims in flight, by key (at most one per key:
-// a second local publisher of a key being claimed is refused at once).
+// a second local publisher of a key being claimed is refused at once),
+// and its client publications with the claims that won them (held,
+// contest.go).
 type claims struct {
-	mu sync.Mutex
-	m  map[string]*pending
+	mu   sync.Mutex
+	m    map[string]*pending
+	held map[string]*held
 }
 
 // guard is the hub's media.PublishGuard: it claims key in the cluster.
-func (c *Cluster) guard(key string) (func(), error) {
+func (c *Cluster) guard(key string) (func(*media.Publisher), error) {
 	me := c.o.Node
 	if len(key) > maxKey {
 		return nil, fmt.Errorf("cluster: claim: key longer than %d bytes", maxKey)
 	}
-	p := &pending{claim: claim{Node: me, Key: key, At: time.Now().UnixNano()}, lostCh: make(chan struct{})}
+	p := &pending{claim: claim{Node: me, Key: key, At: c.claimTime()}, lostCh: make(chan struct{})}
 	c.claims.mu.Lock()
 	if c.claims.m[key] != nil {
 		c.claims.mu.Unlock()
@@ -85,57 +92,64 @@ func (c *Cluster) guard(key string) (func(), error) {
 	}
 	c.claims.m[key] = p
 	c.claims.mu.Unlock()
-	release := func() {
+	held, confirmed, err := c.ask(p)
+	// done ends the claim: the publisher, when the hub took the name, is
+	// held under the claim that won it, for the contests (contest.go).
+	done := func(pub *media.Publisher) {
 		c.claims.mu.Lock()
+		defer c.claims.mu.Unlock()
 		if c.claims.m[key] == p {
 			delete(c.claims.m, key)
 		}
-		c.claims.mu.Unlock()
+		if pub != nil {
+			c.claims.held[key] = newHeld(pub, p.At, err != nil, confirmed)
+		}
 	}
-	held, err := c.ask(p)
 	c.claims.mu.Lock()
 	lost := p.lost
 	p.won = !held && !lost
 	c.claims.mu.Unlock()
 	switch {
 	case held || lost:
-		release()
+		done(nil)
 		c.Stats.ClaimsRefused.Add(1)
 		return nil, errHeld
 	case err != nil:
 		c.Stats.ClaimsUnchecked.Add(1)
 		c.log.Warn("cluster: publish accepted without every node's answer (the name may be published on another node too)", "stream", key, "err", err)
 	}
-	return release, nil
+	return done, nil
 }
 
 // ask sends p and waits for the answers: held as soon as one node holds
 // the key, else not held once every other live node answered; err when
-// some did not (NATS down or a node silent for claimWait).
-func (c *Cluster) ask(p *pending) (held bool, err error) {
+// some did not (NATS down or a node silent for claimWait). confirmed are
+// the nodes that answered "not held", with their runs' start.
+func (c *Cluster) ask(p *pending) (held bool, confirmed map[string]time.Time, err error) {
 	nc, me := c.nc, c.o.Node
-	others := map[string]bool{}
+	others := map[string]time.Time{}
 	for _, n := range c.nodes.list() {
 		if n.Node != me {
-			others[n.Node] = true
+			others[n.Node] = n.Started
 		}
 	}
+	confirmed = make(map[string]time.Time, len(others))
 	if len(others) == 0 {
-		return false, nil // alone: nobody to ask
+		return false, confirmed, nil // alone: nobody to ask
 	}
 	if !nc.IsConnected() {
-		return false, errors.New("cluster: claim: nats not connected")
+		return false, confirmed, errors.New("cluster: claim: nats not connected")
 	}
 	ch := make(chan *nats.Msg, 2*len(others)+1)
 	inbox := nats.NewInbox()
 	sub, err := nc.ChanSubscribe(inbox, ch)
 	if err != nil {
-		return false, fmt.Errorf("cluster: claim: %w", err)
+		return false, confirmed, fmt.Errorf("cluster: claim: %w", err)
 	}
 	defer func() { _ = sub.Unsubscribe() }()
 	b, _ := json.Marshal(p.claim)
 	if err := nc.PublishRequest(subjClaim, inbox, b); err != nil {
-		return false, fmt.Errorf("cluster: claim: %w", err)
+		return false, confirmed, fmt.Errorf("cluster: claim: %w", err)
 	}
 	t := time.NewTimer(claimWait)
 	defer t.Stop()
@@ -148,21 +162,24 @@ func (c *Cluster) ask(p *pending) (held bool, err error) {
 			}
 			if a.Held {
 				c.log.Info("cluster: publish refused: the name is published on another node", "stream", p.Key, "node", a.Node)
-				return true, nil
+				return true, confirmed, nil
 			}
-			delete(others, a.Node)
+			if started, ok := others[a.Node]; ok {
+				confirmed[a.Node] = started
+				delete(others, a.Node)
+			}
 		case <-p.lostCh: // another node's earlier claim came: ours is refused
 			c.log.Info("cluster: publish refused: an earlier claim of the name on another node", "stream", p.Key)
-			return false, nil
+			return false, confirmed, nil
 		case <-t.C:
 			silent := make([]string, 0, len(others))
 			for n := range others {
 				silent = append(silent, n)
 			}
-			return false, fmt.Errorf("cluster: claim: no answer within %v from %s", claimWait, strings.Join(silent, ", "))
+			return false, confirmed, fmt.Errorf("cluster: claim: no answer within %v from %s", claimWait, strings.Join(silent, ", "))
 		}
 	}
-	return false, nil
+	return false, confirmed, nil
 }
 
 // onClaim answers another node's claim: held when this node publishes
@@ -174,6 +191,7 @@ func (c *Cluster) onClaim(m *nats.Msg) {
 		q.Key == "" || len(q.Key) > maxKey {
 		return
 	}
+	c.heard(q.At) // a claim of ours after this answer is ordered after q
 	// The claims first, the hub then: a won claim is released only once
 	// the hub holds the name, so one of the two sees it.
 	held := false

@@ -36,8 +36,8 @@ type Stats struct {
 	DroppedEvents   atomic.Uint64 // control messages lost to a full loop queue (the next heartbeat retries)
 	NodesLost       atomic.Uint64 // nodes that missed three heartbeats
 	NameClashes     atomic.Uint64 // heartbeats of another node with this node's name
-	// RoomLeasesLost counts rooms ended here because this node lost
-	// their lease (lease.go).
+	// RoomLeasesLost counts rooms this node gave up because it lost
+	// their lease (lease.go): their members move to the next holder.
 	RoomLeasesLost atomic.Uint64
 	// Presence messages (presence.go): sent by this node; applied here;
 	// stale (older than what this node had: nothing changed); dropped as
@@ -50,11 +50,17 @@ type Stats struct {
 	// ClaimsRefused are client publishes refused here because another
 	// node holds the name (claim.go); ClaimsUnchecked those accepted
 	// without every node's answer (NATS down, a node silent);
-	// DoublePublished announces of a name also published here (after
-	// such an unchecked accept): two publishers in the cluster.
+	// DoublePublished other nodes' publications heard of a name also
+	// published here (after such an accept): two publishers in the
+	// cluster, once per other claim; ClaimsLost the client publishers
+	// ended here because the other's claim was earlier (contest.go);
+	// BadContests the announces that would have settled a name published
+	// here but did not hold together (ignored).
 	ClaimsRefused   atomic.Uint64
 	ClaimsUnchecked atomic.Uint64
 	DoublePublished atomic.Uint64
+	ClaimsLost      atomic.Uint64
+	BadContests     atomic.Uint64
 }
 
 // Cluster is this node's membership: the NATS connection (and embedded
@@ -77,9 +83,13 @@ type Cluster struct {
 	// relayed is the keys this node publishes as a relay (key → true): not
 	// announced, not answered, not exported again.
 	relayed sync.Map
-	pres    presenceOut // this node's presence changes to send (presence.go)
-	presMu  sync.Mutex  // orders the hand-overs of the other nodes' presence to Options.Presence*
-	claims  claims      // this node's client publishes being claimed (claim.go)
+	pres    presenceOut  // this node's presence changes to send (presence.go)
+	presMu  sync.Mutex   // orders the hand-overs of the other nodes' presence to Options.Presence*
+	claims  claims       // this node's client publishes being claimed, and held (claim.go, contest.go)
+	clock   atomic.Int64 // the Lamport clock of claims (contest.go)
+	// deaf drops every control message this node receives (tests: a node
+	// cut off from the others, its own messages still sent).
+	deaf    atomic.Bool
 	closing sync.Once
 	Stats   Stats
 }
@@ -94,7 +104,7 @@ func New(o Options) (*Cluster, error) {
 		o.Load = func() Load { return Load{} }
 	}
 	c := &Cluster{o: o, log: o.Logger, started: time.Now().UTC().Truncate(time.Millisecond), nodes: nodeTable{nodes: map[string]*NodeInfo{}},
-		claims: claims{m: map[string]*pending{}}}
+		claims: claims{m: map[string]*pending{}, held: map[string]*held{}}}
 	opts := []nats.Option{nats.Name("flashvox " + o.Node), nats.Token(o.Secret), nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond), nats.Timeout(5 * time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
@@ -205,7 +215,12 @@ func (c *Cluster) Serve(ctx context.Context) error {
 		{subjWantPre + me, c.exp.onWant},
 		{subjPresence, c.onPresence},
 	} {
-		if _, err := c.nc.Subscribe(s.subj, s.fn); err != nil {
+		fn := s.fn
+		if _, err := c.nc.Subscribe(s.subj, func(m *nats.Msg) {
+			if !c.deaf.Load() {
+				fn(m)
+			}
+		}); err != nil {
 			return fmt.Errorf("cluster: subscribe %s: %w", s.subj, err)
 		}
 	}
@@ -306,6 +321,12 @@ func (c *Cluster) onHeartbeat(m *nats.Msg) {
 		return
 	}
 	isNew, restarted := c.nodes.seen(hb, false, time.Now())
+	if isNew || restarted {
+		// It may have published some of our names while we did not
+		// hear each other: it hears of ours (and we of its), and the
+		// later claims end (contest.go).
+		c.announceHeld(hb.Node, false)
+	}
 	switch {
 	case restarted: // back within three heartbeats: its calls and streams are gone all the same
 		c.Stats.NodesLost.Add(1)
@@ -335,7 +356,7 @@ func (c *Cluster) announce(key string) {
 	}
 	// Variants fetched for key are transcoded here from now on.
 	c.imp.post(event{kind: evLocal, key: key})
-	b, _ := json.Marshal(found{Node: c.o.Node, Key: key})
+	b, _ := json.Marshal(found{Node: c.o.Node, Key: key, At: c.heldAt(key)})
 	_ = c.nc.Publish(subjAnnounce, b)
 }
 

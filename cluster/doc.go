@@ -19,6 +19,12 @@
 // player's node publishes it under the derived key as a relay. It is the
 // transcode.Remote of the node's transcode.Service.
 //
+// Names (claim.go, contest.go): a client's publish of a name is claimed
+// across the nodes first; a name two nodes publish anyway (a claim
+// accepted unchecked, a partition) is settled when they hear each other:
+// the later claim's node ends its publisher. The claims in flight and
+// the held publications are guarded by one mutex (claims.mu).
+//
 // Who owns what: Node owns the NATS connection and the node table
 // (nodes.go); the importer (relay.go) owns the relays and variant
 // relays, on its one goroutine; the exporter (export.go) owns the exports,

@@ -22,8 +22,10 @@ import (
 // silent node is lost), on the store's clock. Survivors re-home a lost
 // node's room only once its lease lapsed: the first to take it holds it.
 // A holder whose renewal fails, or that finds another node holding its
-// room, ends the room (reason lease_lost) before the lease can lapse, so
-// two nodes never hold one room.
+// room, stops holding the room before the lease can lapse, so two nodes
+// never hold one room, and hands it over: its members, and the other
+// nodes', rejoin it at the node that takes the lease next
+// (conference/handover.go).
 
 // Leases is the store of room leases shared by the cluster's nodes
 // (store.DB on PostgreSQL). epoch is the node's start time (Unix ms): a
@@ -81,6 +83,12 @@ func (l *leases) owner(room string) (string, error) {
 	if stopping {
 		return "", conference.ErrClosed
 	}
+	if !l.c.nc.IsConnected() {
+		// A node cut off from the others does not keep their rooms
+		// (renew), nor take them: it would give them up again at its
+		// next renewal, its lease keeping the others out meanwhile.
+		return "", fmt.Errorf("cluster: lease %s: %w", room, errNotConnected)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), leaseWait)
 	defer cancel()
 	l.claim.Lock()
@@ -123,8 +131,8 @@ func (c *Cluster) renewLeases(ctx context.Context) {
 	}
 }
 
-// renew extends this node's leases and ends the rooms held here whose
-// lease it lost; it releases the leases of rooms that ended here.
+// renew extends this node's leases and hands over the rooms held here
+// whose lease it lost; it releases the leases of rooms that ended here.
 func (l *leases) renew(ctx context.Context) {
 	svc, me := l.c.roomSvc, l.c.o.Node
 	held := svc.Held() // before the renewal: each had its lease taken before it began
@@ -141,9 +149,11 @@ func (l *leases) renew(ctx context.Context) {
 	}
 	l.mu.Lock()
 	if err != nil {
-		// The lease may lapse before the next heartbeat's renewal: stop
-		// holding the rooms now, while no other node can have them.
-		lapsing := !time.Now().Add(l.hb).Before(l.lastOK.Add(l.ttl))
+		// The lease may lapse before the next heartbeat's renewal is
+		// done (it comes a heartbeat from now, a tick maybe a little
+		// early, and may take half a heartbeat): stop holding the rooms
+		// now, while no other node can have them.
+		lapsing := !time.Now().Add(l.hb + l.hb/2).Before(l.lastOK.Add(l.ttl))
 		l.mu.Unlock()
 		if len(held) == 0 { // nothing at stake: no log every heartbeat while the store is down
 			l.c.log.Debug("cluster: room leases not renewed", "err", err)
@@ -203,11 +213,12 @@ func (l *leases) release(ctx context.Context, room string) {
 
 var errNotConnected = errors.New("cluster: not connected to nats")
 
-// lost ends room, held here, whose lease this node no longer has.
+// lost stops holding room, whose lease this node no longer has, and
+// moves it to its next node (conference/handover.go).
 func (l *leases) lost(room, why string) {
 	l.c.Stats.RoomLeasesLost.Add(1)
-	l.c.log.Warn("cluster: room lease lost: the room ends here", "room", room, "why", why)
-	l.c.roomSvc.EndHeld(room, conference.ReasonLeaseLost)
+	l.c.log.Warn("cluster: room lease lost: the room moves to its next node", "room", room, "why", why)
+	l.c.roomSvc.HandOver(room)
 }
 
 // stop ends the rooms held here (reason shutdown) while the other nodes

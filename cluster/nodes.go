@@ -53,7 +53,14 @@ const (
 type nodeTable struct {
 	mu    sync.Mutex
 	nodes map[string]*NodeInfo
+	// pages are the page URLs (cluster.http_url) of the other nodes,
+	// live or lost, with when each was last announced (KnownPages).
+	pages map[string]time.Time
 }
+
+// maxKnownPages bounds nodeTable.pages: a member announcing a new URL in
+// every heartbeat cannot grow it without end.
+const maxKnownPages = 256
 
 // seen records hb; it reports whether the node is new, and whether it
 // restarted (known, with another start time: what it ran is gone).
@@ -73,7 +80,56 @@ func (t *nodeTable) seen(hb heartbeat, self bool, now time.Time) (isNew, restart
 	}
 	t.nodes[hb.Node] = &NodeInfo{Node: hb.Node, Started: hb.Started, Load: hb.Load, LastSeen: now, Self: self,
 		users: mergeFull(prev, hb.Seq, list, now), RTMP: hb.RTMP, HTTP: hb.HTTP, RTMFP: hb.RTMFP}
+	if !self && hb.HTTP != "" {
+		t.pageSeenLocked(hb.HTTP, now)
+	}
 	return isNew, restarted
+}
+
+// started is node's run's start as its heartbeats tell it; ok only for a
+// live node other than self that sent one.
+func (t *nodeTable) started(node string) (time.Time, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := t.nodes[node]
+	if n == nil || n.Self || n.Started.IsZero() {
+		return time.Time{}, false
+	}
+	return n.Started, true
+}
+
+// pageSeenLocked records page as announced now, forgetting the pages
+// not announced for knownPagesFor; a new page beyond maxKnownPages is
+// not recorded.
+func (t *nodeTable) pageSeenLocked(page string, now time.Time) {
+	if t.pages == nil {
+		t.pages = map[string]time.Time{}
+	}
+	if _, ok := t.pages[page]; !ok && len(t.pages) >= maxKnownPages {
+		for p, at := range t.pages {
+			if now.Sub(at) > knownPagesFor {
+				delete(t.pages, p)
+			}
+		}
+		if len(t.pages) >= maxKnownPages {
+			return
+		}
+	}
+	t.pages[page] = now
+}
+
+// knownPages is the pages announced within knownPagesFor of now, sorted.
+func (t *nodeTable) knownPages(now time.Time) []string {
+	t.mu.Lock()
+	out := make([]string, 0, len(t.pages))
+	for p, at := range t.pages {
+		if now.Sub(at) <= knownPagesFor {
+			out = append(out, p)
+		}
+	}
+	t.mu.Unlock()
+	slices.Sort(out)
+	return out
 }
 
 func (t *nodeTable) remove(node string) bool {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Load placement beyond RTMP connects (Redirect, cluster.go): a node with
@@ -47,6 +48,19 @@ func (c *Cluster) PageURLs() []string {
 		out[i] = p.url
 	}
 	return out
+}
+
+// knownPagesFor is how long a node's page URL stays known after its last
+// heartbeat: long past its loss, for the pages that move from it.
+const knownPagesFor = 10 * time.Minute
+
+// KnownPages are the page URLs (cluster.http_url) of the other nodes
+// this node heard from within the last 10 minutes, lost ones included:
+// where a page that moves here after its node was lost comes from. The
+// page rejoins its conference room only when it came from one of them
+// (web/static/app.js resume; docs/SECURITY.md "Cluster").
+func (c *Cluster) KnownPages() []string {
+	return c.nodes.knownPages(time.Now())
 }
 
 // PageRedirect is the URL a new page load of requestURI (path and query)

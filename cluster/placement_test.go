@@ -3,6 +3,7 @@ package cluster
 import (
 	"fmt"
 	"testing"
+	"time"
 )
 
 // TestPlacement: where a node above its mark sends page loads and RTMFP
@@ -102,5 +103,37 @@ func TestPageURLs(t *testing.T) {
 	got := fmt.Sprint(c.PageURLs())
 	if want := "[http://10.0.0.3:8080 https://10.0.0.2:8443]"; got != want {
 		t.Fatalf("PageURLs: %s, want %s", got, want)
+	}
+}
+
+// TestKnownPages: a node's page stays known after the node is lost, for
+// knownPagesFor after its last heartbeat; this node's own page is never
+// listed, and a member announcing a new page every heartbeat grows the
+// list to maxKnownPages only.
+func TestKnownPages(t *testing.T) {
+	var tab nodeTable
+	tab.nodes = map[string]*NodeInfo{}
+	t0 := time.Unix(1_800_000_000, 0)
+	tab.seen(heartbeat{Node: "a", Started: t0, HTTP: "http://10.0.0.1"}, true, t0)
+	tab.seen(heartbeat{Node: "b", Started: t0, HTTP: "http://10.0.0.2:8080"}, false, t0)
+	tab.seen(heartbeat{Node: "c", Started: t0, HTTP: "https://10.0.0.3"}, false, t0.Add(time.Minute))
+	tab.seen(heartbeat{Node: "d", Started: t0}, false, t0.Add(time.Minute))
+	if got := fmt.Sprint(tab.knownPages(t0.Add(time.Minute))); got != "[http://10.0.0.2:8080 https://10.0.0.3]" {
+		t.Fatalf("known pages: %s", got)
+	}
+	if got := tab.expire(t0.Add(30 * time.Second)); fmt.Sprint(got) != "[b]" {
+		t.Fatalf("expired %v, want b", got)
+	}
+	if got := fmt.Sprint(tab.knownPages(t0.Add(knownPagesFor))); got != "[http://10.0.0.2:8080 https://10.0.0.3]" {
+		t.Fatalf("known pages after b's loss: %s", got)
+	}
+	if got := fmt.Sprint(tab.knownPages(t0.Add(knownPagesFor + 30*time.Second))); got != "[https://10.0.0.3]" {
+		t.Fatalf("known pages %v after b's last heartbeat: %s", knownPagesFor+30*time.Second, got)
+	}
+	for i := range 2 * maxKnownPages {
+		tab.seen(heartbeat{Node: "e", Started: t0, HTTP: fmt.Sprintf("http://10.1.0.%d", i)}, false, t0.Add(2*time.Minute))
+	}
+	if n := len(tab.pages); n != maxKnownPages {
+		t.Fatalf("%d pages kept, want at most %d", n, maxKnownPages)
 	}
 }

@@ -15,12 +15,15 @@ import (
 
 // found says that Node publishes Key (an answer to where, an announce).
 // With Refused, sent to one node's here subject, it says that Node will
-// not transcode Key to the variant Codec (variants.go).
+// not transcode Key to the variant Codec (variants.go). At, in an
+// announce of a client's publication, is the claim that won it: two
+// nodes that both publish the name settle it by that (contest.go).
 type found struct {
 	Node    string `json:"node"`
 	Key     string `json:"key"`
 	Codec   string `json:"codec,omitempty"`
 	Refused bool   `json:"refused,omitempty"`
+	At      int64  `json:"at,omitempty"`
 }
 
 // want is a node's interest in a stream of the node it is sent to: the
@@ -111,9 +114,13 @@ func (im *importer) onFound(m *nats.Msg) {
 		}
 		return
 	}
-	if m.Subject == subjAnnounce && im.c.o.Hub.Published(f.Key) && !im.c.isRelayed(f.Key) {
-		// Both nodes accepted the name without hearing each other
-		// (claim.go: an unanswered claim): say it, players may hear either.
+	if f.At > 0 {
+		// A client's publication there: one here too is settled now
+		// (contest.go), before the relays hear of it.
+		im.c.contest(f)
+	} else if m.Subject == subjAnnounce && im.c.o.Hub.Published(f.Key) && !im.c.isRelayed(f.Key) {
+		// A server component's publication there (a call's forwarder, a
+		// mixer: not claimed) of a name published here: say it.
 		im.c.Stats.DoublePublished.Add(1)
 		im.c.log.Warn("cluster: stream published on two nodes", "stream", f.Key, "other", f.Node)
 	}
@@ -156,6 +163,7 @@ func (im *importer) run(ctx context.Context) {
 				im.handle(event{kind: evNodeGone, node: node})
 			}
 			im.refresh(now)
+			im.c.announceHeld("", true) // names accepted unchecked, until another node's claim settles them
 			im.c.exp.expire(now.Add(-3 * hb))
 			im.c.pushAllPresence()
 		}

@@ -46,9 +46,11 @@ type RoomService interface {
 	Owns(room string) bool
 	NodeGone(node string)
 	// Held is the rooms held here; EndHeld ends one for its members (the
-	// lease on it is lost, lease.go).
+	// node stops), HandOver moves one to its next node (the lease on it
+	// is lost, lease.go).
 	Held() []string
 	EndHeld(room, reason string)
+	HandOver(room string)
 }
 
 // roomHere is a node's answer to roomwhere.
@@ -59,7 +61,7 @@ type roomHere struct {
 
 // roomReq is a join, leave or moderation for the receiving node's room.
 type roomReq struct {
-	Op     string                 `json:"op"` // join, leave, moderate
+	Op     string                 `json:"op"` // join, leave, moderate, holds
 	From   string                 `json:"from"`
 	Join   *conference.RemoteJoin `json:"join,omitempty"`
 	Mod    *conference.Moderation `json:"mod,omitempty"`
@@ -68,10 +70,12 @@ type roomReq struct {
 	Reason string                 `json:"reason,omitempty"`
 }
 
-// roomReply answers a join or a moderation; Err is a conference.ErrorCode.
+// roomReply answers a join, a moderation or a holds; Err is a
+// conference.ErrorCode.
 type roomReply struct {
 	Joined *conference.Joined `json:"joined,omitempty"`
 	Err    string             `json:"err,omitempty"`
+	Holds  bool               `json:"holds,omitempty"`
 }
 
 // roomEvent is a room event for one member of the receiving node.
@@ -112,8 +116,42 @@ func (rs *rooms) Owner(room string) (string, error) {
 	if l := rs.c.leases.Load(); l != nil {
 		return l.owner(room)
 	}
-	nc, me := rs.c.nc, rs.c.o.Node
 	live := rs.c.Nodes()
+	holder, err := rs.where(room, live)
+	switch {
+	case err != nil:
+		return "", err
+	case holder == rs.c.o.Node:
+		return "", nil
+	case holder != "":
+		return holder, nil
+	}
+	if owner := rendezvous(room, live); owner != rs.c.o.Node {
+		return owner, nil
+	}
+	return "", nil
+}
+
+// Holder is the other node that says it holds room, asked over NATS
+// only (conference.ErrNoRoom: none does).
+func (rs *rooms) Holder(room string) (string, error) {
+	if !conference.ValidRoomName(room) {
+		return "", conference.ErrBadRoom
+	}
+	holder, err := rs.where(room, rs.c.Nodes())
+	switch {
+	case err != nil:
+		return "", err
+	case holder == "" || holder == rs.c.o.Node:
+		return "", conference.ErrNoRoom
+	}
+	return holder, nil
+}
+
+// where asks every node whether it holds room and returns the first that
+// says it does ("" = none of live did within roomWhereWait).
+func (rs *rooms) where(room string, live []NodeInfo) (string, error) {
+	nc := rs.c.nc
 	ch := make(chan *nats.Msg, len(live)+1)
 	inbox := nats.NewInbox()
 	sub, err := nc.ChanSubscribe(inbox, ch)
@@ -134,18 +172,12 @@ func (rs *rooms) Owner(room string) (string, error) {
 				continue
 			}
 			answers++
-			if h.Owns {
-				if h.Node == me {
-					return "", nil
-				}
+			if h.Owns && subjectSafe(h.Node) {
 				return h.Node, nil
 			}
 		case <-t.C:
 			answers = len(live) // a silent node is a lost one soon
 		}
-	}
-	if owner := rendezvous(room, live); owner != me {
-		return owner, nil
 	}
 	return "", nil
 }
@@ -184,6 +216,9 @@ func (rs *rooms) Join(node string, req conference.RemoteJoin) (conference.Joined
 
 // Leave tells node that its member of room left here.
 func (rs *rooms) Leave(node, room, member, reason string) {
+	if !subjectSafe(node) { // no node holds the room (conference.handedOver)
+		return
+	}
 	b, _ := json.Marshal(roomReq{Op: "leave", From: rs.c.o.Node, Room: room, Member: member, Reason: reason})
 	_ = rs.c.nc.Publish(subjRoomReqPre+node, b)
 }
@@ -196,6 +231,20 @@ func (rs *rooms) Moderate(node string, op conference.Moderation) error {
 	}
 	return conference.CodeError(rep.Err)
 }
+
+// Holds asks node whether it holds room now.
+func (rs *rooms) Holds(node, room string) (bool, error) {
+	var rep roomReply
+	if err := rs.request(node, roomReq{Op: "holds", Room: room}, &rep); err != nil {
+		return false, err
+	}
+	return rep.Holds, conference.CodeError(rep.Err)
+}
+
+// Refetch makes the players here of key fetch it from another node: its
+// publisher here went away while they played (a room's handover), which
+// the hub's demand does not tell.
+func (rs *rooms) Refetch(key string) { rs.c.imp.demand(key) }
 
 func (rs *rooms) request(node string, req roomReq, rep *roomReply) error {
 	if !subjectSafe(node) {
@@ -254,6 +303,12 @@ func (rs *rooms) onReq(m *nats.Msg) {
 		return
 	case req.Op == "moderate" && req.Mod != nil:
 		rep.Err = conference.ErrorCode(rs.svc.ModerateFrom(*req.Mod))
+	case req.Op == "holds":
+		if !conference.ValidRoomName(req.Room) {
+			rep.Err = conference.ErrorCode(conference.ErrBadRoom)
+			break
+		}
+		rep.Holds = rs.svc.Owns(req.Room)
 	default:
 		return
 	}

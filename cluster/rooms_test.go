@@ -26,9 +26,19 @@ func startConfNodes(t *testing.T, names ...string) []confNode {
 // confNodes gives each node a conference service whose rooms span nodes.
 func confNodes(t *testing.T, ns []*node, names []string) []confNode {
 	t.Helper()
+	return confNodesWith(t, ns, names, nil)
+}
+
+// confNodesWith is confNodes with change applied to each service's options.
+func confNodesWith(t *testing.T, ns []*node, names []string, change func(o *conference.Options)) []confNode {
+	t.Helper()
 	out := make([]confNode, len(ns))
 	for i, n := range ns {
-		svc := conference.New(conference.Options{Hub: n.hub, DefaultMode: conference.ModeRelay, Logger: testLogger(t).With("node", names[i])})
+		o := conference.Options{Hub: n.hub, DefaultMode: conference.ModeRelay, Logger: testLogger(t).With("node", names[i])}
+		if change != nil {
+			change(&o)
+		}
+		svc := conference.New(o)
 		rem, err := n.c.ServeRooms(svc)
 		if err != nil {
 			t.Fatal(err)
@@ -298,5 +308,84 @@ func TestRoomMessagesHostile(t *testing.T) {
 		if logs[i].has(conference.EvEnded, "") {
 			t.Fatalf("member on %s was told a forged end", ns[i].c.Node())
 		}
+	}
+	testForgedHandover(t, ns, owner, room, members, logs)
+}
+
+// testForgedHandover: notices that the room's node gave the room up
+// (conference.EvMoving) move nothing and end nothing unless the room's
+// node confirms it no longer holds the room: from a node that is not the
+// owner, for a member or room that is not there, malformed, or naming the
+// owner while it holds the room.
+func testForgedHandover(t *testing.T, ns []confNode, owner confNode, room string, members []*conference.Member, logs []*eventLog) {
+	t.Helper()
+	nc := ns[2].c.Conn()
+	send := func(subj string, data []byte) {
+		if err := nc.Publish(subj, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	moving := func(from, member, room string) []byte {
+		b, _ := json.Marshal(roomEvent{From: from, Member: member, Event: conference.Event{Type: conference.EvMoving, Room: room, Member: member}})
+		return b
+	}
+	var target confNode // a node with a member of the room it does not hold
+	var m *conference.Member
+	var log *eventLog
+	for i, n := range ns[:2] {
+		if n.c.Node() != owner.c.Node() {
+			target, m, log = n, members[i], logs[i]
+		}
+	}
+	if target.c == nil {
+		t.Skip("both members on the owner") // the first two nodes are distinct: not reached
+	}
+	other := "" // a node that is neither the owner nor the target
+	for _, n := range ns {
+		if n.c.Node() != owner.c.Node() && n.c.Node() != target.c.Node() {
+			other = n.c.Node()
+		}
+	}
+	subj := subjRoomEvPre + target.c.Node()
+	send(subj, moving(other, m.ID, room))                 // not from the owner
+	send(subj, moving(owner.c.Node(), "nobody", room))    // no such member
+	send(subj, moving(owner.c.Node(), m.ID, "elsewhere")) // no such room
+	send(subj, moving(owner.c.Node(), m.ID, "bad room!"))
+	send(subj, []byte(`{"from":"`+owner.c.Node()+`","member":"`+m.ID+`","event":{"Type":"moving","Room":`))
+	// Naming the owner, for a real member: the owner is asked and says it
+	// holds the room: refused (counted).
+	send(subj, moving(owner.c.Node(), m.ID, room))
+	testwait.For(t, 10*time.Second, "the forged move refused on "+target.c.Node(), func() bool {
+		return target.svc.Stats.MovesRefused.Load() >= 1
+	})
+	// A holds request of a malformed room name is refused too.
+	var rep roomReply
+	rs := &rooms{c: ns[2].c}
+	if err := rs.request(owner.c.Node(), roomReq{Op: "holds", Room: "bad room!"}, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Holds || !errors.Is(conference.CodeError(rep.Err), conference.ErrBadRoom) {
+		t.Fatalf("holds of a bad room name: %+v", rep)
+	}
+	if holds, err := rs.Holds(owner.c.Node(), room); err != nil || !holds {
+		t.Fatalf("the owner says it holds the room: %v %v", holds, err)
+	}
+	if own := owners(ns, room); len(own) != 1 || own[0] != owner.c.Node() {
+		t.Fatalf("room held by %v after the forged moves, want %s", own, owner.c.Node())
+	}
+	info, err := owner.svc.Room(room)
+	if err != nil || len(info.Members) != len(members) {
+		t.Fatalf("room after the forged moves: %+v %v", info, err)
+	}
+	select {
+	case <-m.Done():
+		t.Fatal("member put out by a forged move")
+	default:
+	}
+	if log.has(conference.EvEnded, "") || log.has(conference.EvMoving, "") {
+		t.Fatal("member told of a forged move")
+	}
+	if n := target.svc.Stats.MovesRefused.Load(); n != 1 {
+		t.Fatalf("%d moves refused, want 1 (the others are not even asked about)", n)
 	}
 }

@@ -56,7 +56,7 @@ func (c *Cluster) RingRemote(from, to string, events func(call.Event)) (*RemoteC
 	cs.mu.Lock()
 	cs.byID[r.xc.id] = r.xc
 	cs.mu.Unlock()
-	cs.send(r.xc, callMsg{Op: "invite", Caller: from, Callee: to})
+	cs.send(r.xc, callMsg{Op: "invite", Caller: from, Callee: to, Kind: call.KindSIP})
 	c.log.Info("cluster: trunk call to a user on another node", "call", r.xc.id, "to", to, "node", node)
 	return r, true
 }

@@ -15,6 +15,10 @@ const (
 	// the target as invited, Reason, By: the inviter); told to the room's
 	// moderators and the inviter. An answered invitation is EvJoined.
 	EvInviteFailed = "invite_failed"
+	// EvMoving goes between nodes only, never to a client: the room's
+	// node stopped holding it (it lost the room's lease) and the member's
+	// node is to move the member to the room's next node (handover.go).
+	EvMoving = "moving"
 )
 
 // Reasons of left and ended events.
@@ -25,8 +29,9 @@ const (
 	ReasonEnded    = "ended"    // a moderator ended the room
 	ReasonShutdown = "shutdown" // the server is stopping
 	// ReasonLeaseLost: the room's node lost its lease on the room in the
-	// cluster's store (docs/CLUSTER.md "Conferences"): it ended the room
-	// rather than hold it beside another node.
+	// cluster's store (docs/CLUSTER.md "Conferences") and stopped holding
+	// it, and the member could not follow the room to its next node
+	// within Options.RehomeFor (handover.go).
 	ReasonLeaseLost = "lease_lost"
 )
 

@@ -21,6 +21,7 @@ type mixer struct {
 	mx   *mix.Mixer
 	quit chan struct{}
 	once sync.Once
+	done chan struct{} // closed when run returned: its mixes are unpublished
 
 	snap     *[]*input // the member snapshot list was made from
 	list     []*input
@@ -36,7 +37,7 @@ type mixer struct {
 }
 
 func newMixer(r *room) *mixer {
-	x := &mixer{r: r, st: &r.svc.Stats, mx: mix.New(FrameSamples), quit: make(chan struct{})}
+	x := &mixer{r: r, st: &r.svc.Stats, mx: mix.New(FrameSamples), quit: make(chan struct{}), done: make(chan struct{})}
 	x.speaker.every = uint32(max(1, r.svc.opts.SpeakerInterval/FrameDuration))
 	x.shared.complexity = r.svc.opts.SpeexComplexity
 	x.failures = func(id codec.ID, err error) { r.log.Warn("member mix cannot be encoded", "codec", id, "err", err) }
@@ -46,6 +47,7 @@ func newMixer(r *room) *mixer {
 func (x *mixer) stop() { x.once.Do(func() { close(x.quit) }) }
 
 func (x *mixer) run() {
+	defer close(x.done)
 	t := time.NewTicker(FrameDuration)
 	defer t.Stop()
 	defer x.closeAll()

@@ -119,8 +119,13 @@ type Options struct {
 	// Records receives every membership as it begins and ends
 	// (records.go); nil: none.
 	Records Recorder
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// RehomeFor bounds how long a cluster's members try to follow their
+	// room to its next node when its node was lost or lost the room's
+	// lease (rehome.go, handover.go); default 30s. Those that could not
+	// are out of the room.
+	RehomeFor time.Duration
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 func (o *Options) setDefaults() {
@@ -148,6 +153,9 @@ func (o *Options) setDefaults() {
 	o.SpeexComplexity = min(o.SpeexComplexity, 10) // libspeex's most
 	if o.SpeakerInterval <= 0 {
 		o.SpeakerInterval = 250 * time.Millisecond
+	}
+	if o.RehomeFor <= 0 {
+		o.RehomeFor = 30 * time.Second
 	}
 	if o.StreamPrefix == "" {
 		o.StreamPrefix = "conf/"

@@ -16,7 +16,10 @@ func (s *Service) NodeGone(node string) {
 	var moved []*room
 	for _, r := range s.rooms {
 		if r.owner == node {
-			moved = append(moved, r)
+			if !r.rehoming { // not already moving after its node gave it up (handover.go)
+				r.rehoming = true
+				moved = append(moved, r)
+			}
 			continue
 		}
 		if r.owner != "" {
@@ -43,18 +46,24 @@ func (s *Service) NodeGone(node string) {
 		s.invites.Add(1)
 		go func() {
 			defer s.invites.Done()
-			s.rehome(r, node)
+			s.rehome(r, node, ReasonGone)
 		}()
 	}
 }
 
-// rehome moves the members here of shadow room r (whose owner, lost, was
-// node) to the room's new node, retrying every 500 ms for rehomeFor; the
-// members that could not follow are out (reason gone).
-func (s *Service) rehome(r *room, lost string) {
+// rehome moves the members here of shadow room r (whose owner, lost or
+// handing the room over, was node) to the room's new node, retrying every
+// 500 ms for Options.RehomeFor; the members that could not follow are out
+// (ended, then left, with reason).
+func (s *Service) rehome(r *room, lost, reason string) {
+	defer func() {
+		s.mu.Lock()
+		r.rehoming, r.handover = false, false
+		s.mu.Unlock()
+	}()
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
-	deadline := time.Now().Add(rehomeFor)
+	deadline := time.Now().Add(s.opts.RehomeFor)
 	moved := map[*Member]bool{}
 	for !s.rehomeOnce(r, lost, moved) {
 		select {
@@ -64,14 +73,14 @@ func (s *Service) rehome(r *room, lost string) {
 			if now.Before(deadline) {
 				continue
 			}
-			r.log.Warn("room's members here could not follow it to another node")
+			r.log.Warn("room's members here could not follow it to another node", "reason", reason)
 			s.mu.Lock()
 			r.mu.Lock()
 			left := slices.Clone(r.members)
 			r.mu.Unlock()
 			for _, m := range left {
-				m.tell(Event{Type: EvEnded, Time: s.opts.Now(), Room: r.name, Reason: ReasonGone})
-				r.shadowRemoveLocked(m, ReasonGone, true) // its Leave goes nowhere if no node holds the room
+				m.tell(Event{Type: EvEnded, Time: s.opts.Now(), Room: r.name, Reason: reason})
+				r.shadowRemoveLocked(m, reason, true) // its Leave goes nowhere if no node holds the room
 			}
 			s.mu.Unlock()
 			return
@@ -84,13 +93,30 @@ func (s *Service) rehomeOnce(r *room, lost string, moved map[*Member]bool) bool 
 	s.mu.Lock()
 	rem := s.remote
 	gone := s.rooms[r.name] != r
+	handover := r.handover
 	s.mu.Unlock()
 	if gone {
 		return true // every member left meanwhile
 	}
 	node, err := rem.Owner(r.name)
-	if err != nil || node == lost {
+	if err != nil && handover {
+		// The node that lost the lease may have lost the store: the
+		// nodes say who holds the room now.
+		node, err = rem.Holder(r.name)
+	}
+	if err != nil {
 		return false
+	}
+	if node == lost {
+		// The store still names the lost node, or the node that gave
+		// the room up (its lease has not lapsed yet): wait, unless the
+		// latter holds the room again.
+		if !handover {
+			return false
+		}
+		if holds, err := rem.Holds(lost, r.name); err != nil || !holds {
+			return false
+		}
 	}
 	if node == "" {
 		return s.adoptShadow(r)
@@ -114,6 +140,9 @@ func (s *Service) rehomeOnce(r *room, lost string, moved map[*Member]bool) bool 
 		s.mu.Lock()
 		r.owner = node // its events come from there now
 		s.mu.Unlock()
+		// Its mix comes from there now too: a player that played the mix
+		// this node made (handover.go) fetches it.
+		rem.Refetch(s.opts.StreamPrefix + m.mix)
 	}
 	if left > 0 {
 		return false
@@ -147,6 +176,6 @@ func (s *Service) adoptShadow(r *room) bool {
 			close(m.done)
 		}
 	}
-	s.log.Info("room moved here from a lost node", "room", r.name, "members", len(ms))
+	s.log.Info("room moved here from another node", "room", r.name, "members", len(ms))
 	return true
 }

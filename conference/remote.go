@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"slices"
-	"time"
 
 	"github.com/flashvox/flashvox/codec"
 )
@@ -29,6 +28,16 @@ type Remote interface {
 	Leave(node, room, member, reason string)
 	// Moderate asks node to mute, kick, lock or end.
 	Moderate(node string, op Moderation) error
+	// Holds asks node whether it holds room now (handover.go: a room's
+	// move is checked with the node said to give it up).
+	Holds(node, room string) (bool, error)
+	// Holder asks the nodes which one holds room now, without the store:
+	// the node that lost the room's lease may have lost the store too
+	// ("" and ErrNoRoom: none says it does).
+	Holder(room string) (string, error)
+	// Refetch tells the cluster that the players here of hub key, which
+	// this node published until now, want it from another node.
+	Refetch(key string)
 }
 
 // RemoteJoin is a join forwarded from the node of the joining client.
@@ -70,9 +79,6 @@ type remoteFrom struct {
 // ErrMoving refuses a forwarded join to a node that still holds the room
 // as another node's (its owner was just lost): the joiner retries.
 var ErrMoving = errors.New("conference: room is moving between nodes")
-
-// rehomeFor bounds how long members try to follow a lost owner's room.
-const rehomeFor = 30 * time.Second
 
 // errorCodes name the errors that cross nodes.
 var errorCodes = map[string]error{
@@ -121,8 +127,11 @@ func (s *Service) place(name string) (string, error) {
 	rem := s.remote
 	if r := s.rooms[name]; r != nil || rem == nil {
 		s.mu.Unlock()
-		if r == nil {
+		switch {
+		case r == nil:
 			return "", nil
+		case r.owner == handedOver: // its members here are moving to its next node
+			return "", ErrMoving
 		}
 		return r.owner, nil
 	}
@@ -261,6 +270,9 @@ func (s *Service) ModerateFrom(op Moderation) error {
 // it (handled true).
 func (s *Service) forwardModeration(op Moderation) (bool, error) {
 	node, err := s.place(op.Room)
+	if errors.Is(err, ErrMoving) {
+		return true, err
+	}
 	if err != nil || node == "" {
 		return false, nil
 	}
@@ -319,6 +331,10 @@ func (s *Service) RemoteEvent(node, member string, e Event) {
 	}
 	r.mu.Unlock()
 	if m == nil {
+		return
+	}
+	if e.Type == EvMoving { // for this node, not its client
+		s.movingLocked(r, node)
 		return
 	}
 	m.tell(e)

@@ -26,6 +26,10 @@ type room struct {
 	// node keeps only its own members (remote.go); "" = held here.
 	// Guarded by Service.mu.
 	owner string
+	// rehoming: this shadow's members are being moved to the room's next
+	// node (rehome.go, handover.go); handover: its owner (alive) gave the
+	// room up, rather than being lost. Guarded by Service.mu.
+	rehoming, handover bool
 
 	mu         sync.Mutex
 	mode       Mode // ModeRelay or ModeMixed

@@ -23,6 +23,9 @@ type Stats struct {
 	// RecordErrors counts recording files that could not be created or
 	// written, retries included (record.go).
 	RecordErrors atomic.Uint64
+	// MovesRefused counts notices that a room's node gave the room up
+	// which that node did not confirm (forged or stale: handover.go).
+	MovesRefused atomic.Uint64
 }
 
 // Service owns every room. Its mutex guards the rooms and the issued

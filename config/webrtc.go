@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -26,6 +27,12 @@ type WebRTC struct {
 	// URLs for the answers' Link headers.
 	STUNListen string   `yaml:"stun_listen"`
 	ICEServers []string `yaml:"ice_servers"`
+	// STUNServers are the STUN servers (stun:HOST[:PORT], UDP) the
+	// sessions ask for the server's own server-reflexive address (srflx
+	// candidates in the answers, for a server behind NAT);
+	// STUNGatherTimeout bounds how long an answer waits for them.
+	STUNServers       []string      `yaml:"stun_servers"`
+	STUNGatherTimeout time.Duration `yaml:"stun_gather_timeout"`
 	// TURNListen runs the built-in TURN server (relaying to this server's
 	// ICE addresses only) on this UDP host:port; "" = off. TURNSecret
 	// signs its credentials (TURN REST API; "" = random per start),
@@ -48,7 +55,7 @@ type WebRTC struct {
 	UDPPorts string `yaml:"udp_ports"`
 	// UDPMuxPort, when set, puts every session's ICE on one UDP socket,
 	// ice_address:udp_mux_port (pion's ICE UDP mux); it excludes
-	// udp_ports.
+	// udp_ports and stun_servers.
 	UDPMuxPort int `yaml:"udp_mux_port"`
 	// MaxSessions and MaxSessionsPerIP bound open WHIP/WHEP sessions.
 	MaxSessions      int `yaml:"max_sessions"`
@@ -128,6 +135,9 @@ func (c *Config) validateWebRTC() error {
 	if err := c.validateTURN(); err != nil {
 		return err
 	}
+	if err := validateSTUNServers(w.STUNServers, w.STUNGatherTimeout); err != nil {
+		return err
+	}
 	for i, u := range w.ICEServers {
 		if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "stuns:") {
 			return &Error{Key: fmt.Sprintf("webrtc.ice_servers[%d]", i), Msg: fmt.Sprintf("must be a stun: or stuns: URL (TURN is not supported yet), got %q", u)}
@@ -139,6 +149,9 @@ func (c *Config) validateWebRTC() error {
 		}
 		if w.UDPPorts != "" {
 			return &Error{Key: "webrtc.udp_mux_port", Msg: "one shared port and a port range (webrtc.udp_ports) exclude each other: set one"}
+		}
+		if len(w.STUNServers) > 0 {
+			return &Error{Key: "webrtc.udp_mux_port", Msg: "one shared port and stun_servers exclude each other (srflx candidates are gathered on sockets of their own): set one"}
 		}
 	}
 	_, _, err := w.PortRange()
@@ -202,4 +215,58 @@ func (c *Config) validateTURN() error {
 		return &Error{Key: "webrtc.turn_secret", Msg: "must be at least 16 characters (or \"\": a random one per start)"}
 	}
 	return nil
+}
+
+// maxSTUNServers matches webrtc.MaxSTUNServers: each server costs every
+// session a UDP socket and a Binding transaction.
+const maxSTUNServers = 4
+
+// validateSTUNServers checks webrtc.stun_servers: at most four
+// stun:HOST[:PORT] URLs (UDP: no stuns:, turn: or ?transport=), HOST a
+// name or an IP address that can be sent to, and then the gathering
+// bound.
+func validateSTUNServers(urls []string, wait time.Duration) error {
+	if len(urls) > maxSTUNServers {
+		return &Error{Key: "webrtc.stun_servers", Msg: fmt.Sprintf("at most %d servers (each costs every session a UDP socket), got %d", maxSTUNServers, len(urls))}
+	}
+	for i, u := range urls {
+		if msg := checkSTUNURL(u); msg != "" {
+			return &Error{Key: fmt.Sprintf("webrtc.stun_servers[%d]", i), Msg: fmt.Sprintf("%s, got %q", msg, u)}
+		}
+	}
+	if len(urls) == 0 {
+		return nil // the bound has nothing to bound
+	}
+	return durRange("webrtc.stun_gather_timeout", wait, 100*time.Millisecond, 5*time.Second)()
+}
+
+// checkSTUNURL is why u is not a stun:HOST[:PORT] URL the server may
+// send Binding requests to, "" if it is.
+func checkSTUNURL(u string) string {
+	const form = "must be stun:HOST or stun:HOST:PORT (UDP; a host name or an IP address)"
+	hp, ok := strings.CutPrefix(u, "stun:")
+	if !ok || hp == "" || strings.ContainsAny(hp, "?#/@ ") {
+		return form
+	}
+	host := hp
+	if h, p, err := net.SplitHostPort(hp); err == nil {
+		n, err := strconv.ParseUint(p, 10, 16)
+		if err != nil || n == 0 {
+			return form
+		}
+		host = h
+	} else if strings.Contains(hp, ":") && !strings.HasPrefix(hp, "[") {
+		return form // a bare IPv6 address needs brackets
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if a, err := netip.ParseAddr(host); err == nil {
+		if a.IsUnspecified() || a.IsMulticast() {
+			return "must name one STUN server, not an unspecified or multicast address"
+		}
+		return ""
+	}
+	if len(host) > 253 || strings.ContainsAny(host, "[]:") || strings.Trim(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != "" {
+		return form
+	}
+	return ""
 }

@@ -124,3 +124,62 @@ func TestTURNSWithCert(t *testing.T) {
 		t.Fatalf("turn_idle_timeout default %v", c.WebRTC.TURNIdleTimeout)
 	}
 }
+
+// TestWebRTCSTUNServers: webrtc.stun_servers takes stun:HOST[:PORT] over
+// UDP only, at most four, each one server to send to; the gathering bound
+// stays within 100 ms..5 s.
+func TestWebRTCSTUNServers(t *testing.T) {
+	base := WebRTC{Enabled: true, ICEAddress: "127.0.0.1", Codecs: []string{"opus"}, MaxSessions: 1, MaxSessionsPerIP: 1,
+		ConnectTimeout: 10 * time.Second, STUNGatherTimeout: time.Second}
+	for _, c := range []struct {
+		urls []string
+		key  string // "" = accepted
+	}{
+		{[]string{"stun:stun.example.org"}, ""},
+		{[]string{"stun:stun.example.org:19302", "stun:192.0.2.1:3478", "stun:[2001:db8::1]:3478", "stun:[2001:db8::2]"}, ""},
+		{[]string{"stun:a", "stun:b", "stun:c", "stun:d", "stun:e"}, "webrtc.stun_servers"},
+		{[]string{"stuns:stun.example.org"}, "webrtc.stun_servers[0]"},
+		{[]string{"stun:ok.example.org", "turn:relay.example.org"}, "webrtc.stun_servers[1]"},
+		{[]string{"stun:stun.example.org?transport=tcp"}, "webrtc.stun_servers[0]"},
+		{[]string{"stun:"}, "webrtc.stun_servers[0]"},
+		{[]string{"stun:host:0"}, "webrtc.stun_servers[0]"},
+		{[]string{"stun:host:70000"}, "webrtc.stun_servers[0]"},
+		{[]string{"stun:2001:db8::1"}, "webrtc.stun_servers[0]"},
+		{[]string{"stun:0.0.0.0:3478"}, "webrtc.stun_servers[0]"},
+		{[]string{"stun:224.0.0.1:3478"}, "webrtc.stun_servers[0]"},
+		{[]string{"stun:user@host:3478"}, "webrtc.stun_servers[0]"},
+		{[]string{"stun:ho_st:3478"}, "webrtc.stun_servers[0]"},
+		{[]string{"stun.example.org:3478"}, "webrtc.stun_servers[0]"},
+	} {
+		w := base
+		w.STUNServers = c.urls
+		err := (&Config{WebRTC: w}).validateWebRTC()
+		var ce *Error
+		switch {
+		case c.key == "" && err != nil:
+			t.Errorf("%q: %v", c.urls, err)
+		case c.key != "" && (!errors.As(err, &ce) || ce.Key != c.key):
+			t.Errorf("%q: %v, want an error on %s", c.urls, err, c.key)
+		}
+	}
+	// The shared ICE port does not take srflx candidates (pion would
+	// gather them on sockets of their own).
+	w := base
+	w.STUNServers, w.UDPMuxPort = []string{"stun:stun.example.org"}, 40000
+	var ce *Error
+	if err := (&Config{WebRTC: w}).validateWebRTC(); !errors.As(err, &ce) || ce.Key != "webrtc.udp_mux_port" {
+		t.Errorf("stun_servers with udp_mux_port: %v, want an error on webrtc.udp_mux_port", err)
+	}
+	for _, d := range []time.Duration{0, 50 * time.Millisecond, 6 * time.Second} {
+		w := base
+		w.STUNServers, w.STUNGatherTimeout = []string{"stun:192.0.2.1"}, d
+		var ce *Error
+		if err := (&Config{WebRTC: w}).validateWebRTC(); !errors.As(err, &ce) || ce.Key != "webrtc.stun_gather_timeout" {
+			t.Errorf("stun_gather_timeout %v: %v", d, err)
+		}
+	}
+	c, err := Load("", nil)
+	if err != nil || len(c.WebRTC.STUNServers) != 0 || c.WebRTC.STUNGatherTimeout != time.Second {
+		t.Fatalf("defaults: stun_servers %q, stun_gather_timeout %v, %v", c.WebRTC.STUNServers, c.WebRTC.STUNGatherTimeout, err)
+	}
+}

@@ -123,10 +123,11 @@ func (h *Hub) publishDerived(key string, follows bool) (*Publisher, error) {
 
 // PublishGuard says whether a client may claim key now (package cluster:
 // is it published on another node). A non-nil error refuses the name;
-// otherwise done is called once the publication is in the hub (or
-// failed here), and until then the guard must keep the claim as its
-// own. It is called on the publisher's goroutine and may block briefly.
-type PublishGuard func(key string) (done func(), err error)
+// otherwise done is called once the publication is in the hub, with its
+// publisher (which the guard may End later), or failed here (nil), and
+// until then the guard must keep the claim as its own. It is called on
+// the publisher's goroutine and may block briefly.
+type PublishGuard func(key string) (done func(p *Publisher), err error)
 
 // SetPublishGuard installs g for PublishClient (nil: none, the default).
 func (h *Hub) SetPublishGuard(g PublishGuard) {
@@ -157,8 +158,9 @@ func (h *Hub) PublishClient(key string) (*Publisher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %q: %w", ErrBadName, key, err)
 	}
-	defer done()
-	return h.publish(key)
+	p, err := h.publish(key)
+	done(p)
+	return p, err
 }
 
 func (h *Hub) publish(key string) (*Publisher, error) {
@@ -345,6 +347,11 @@ type Publisher struct {
 	// followsSource: a derived stream's publisher that subscribes to its
 	// source here (a transcoder); set before the publisher is returned.
 	followsSource bool
+
+	endMu sync.Mutex // guards onEnd, ended and why (End, OnEnd)
+	onEnd func(why error)
+	ended bool
+	why   error
 }
 
 // Write fans f out to every subscriber. f must not be modified afterwards.
@@ -380,15 +387,55 @@ func (p *Publisher) Write(f *Frame) {
 
 // Close ends the publication; subscribers get an Unpublish event and keep
 // waiting for a next publisher of the same name.
-func (p *Publisher) Close() {
+func (p *Publisher) Close() { p.close() }
+
+func (p *Publisher) close() bool {
 	if p.closed.Swap(true) {
-		return
+		return false
 	}
 	h := p.hub
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	p.closeLocked()
 	h.releaseLocked(p.s)
+	return true
+}
+
+// Closed reports whether the publication ended (Close or End).
+func (p *Publisher) Closed() bool { return p.closed.Load() }
+
+// End closes the publication for someone other than its owner (package
+// cluster: the name went to another node's publisher): subscribers get
+// the Unpublish event as by Close, and the owner's OnEnd function is
+// called once with why, on End's goroutine, so the owner can tell its
+// client. It reports whether the publication was still open (a Close
+// first wins, and then nobody is told).
+func (p *Publisher) End(why error) bool {
+	if !p.close() {
+		return false
+	}
+	p.endMu.Lock()
+	p.ended, p.why = true, why
+	fn := p.onEnd
+	p.endMu.Unlock()
+	if fn != nil {
+		fn(why)
+	}
+	return true
+}
+
+// OnEnd sets the function End calls; when End came first it is called
+// at once, on this goroutine. fn must not block for long.
+func (p *Publisher) OnEnd(fn func(why error)) {
+	p.endMu.Lock()
+	ended, why := p.ended, p.why
+	if !ended {
+		p.onEnd = fn
+	}
+	p.endMu.Unlock()
+	if ended {
+		fn(why)
+	}
 }
 
 // closeLocked is Close without the release of the stream entry, with h.mu

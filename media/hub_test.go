@@ -364,12 +364,12 @@ func TestPublishClientGuard(t *testing.T) {
 	p.Close()
 	var asked []string
 	done := 0
-	h.SetPublishGuard(func(key string) (func(), error) {
+	h.SetPublishGuard(func(key string) (func(*Publisher), error) {
 		asked = append(asked, key)
 		if key == "live/taken" {
 			return nil, errors.New("published on node b")
 		}
-		return func() { done++ }, nil
+		return func(*Publisher) { done++ }, nil
 	})
 	if _, err := h.PublishClient("live/taken"); !errors.Is(err, ErrBadName) {
 		t.Fatalf("guard's refusal: %v", err)
@@ -400,4 +400,37 @@ func TestPublishClientGuard(t *testing.T) {
 		t.Fatalf("guard removed: %v", err)
 	}
 	p.Close()
+}
+
+// TestPublisherEnd: End closes a publication for its owner, once, and
+// tells it (before or after OnEnd was set); a Close first tells nobody.
+func TestPublisherEnd(t *testing.T) {
+	h := NewHub(16, nil)
+	var events []Kind
+	defer h.Subscribe("live/e", ReceiverFunc(func(f *Frame) { events = append(events, f.Kind) })).Close()
+	p, err := h.Publish("live/e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var told []error
+	p.OnEnd(func(why error) { told = append(told, why) })
+	why := errors.New("lost the name")
+	if !p.End(why) || p.End(why) || !p.Closed() || h.Published("live/e") {
+		t.Fatalf("End: closed %v, published %v; a second End must report false", p.Closed(), h.Published("live/e"))
+	}
+	p.Close() // the owner's Close afterwards: nothing more
+	if len(told) != 1 || told[0] != why || !slices.Equal(events, []Kind{KindPublish, KindUnpublish}) {
+		t.Fatalf("told %v, events %v", told, events)
+	}
+	// Ended before the owner set OnEnd: told at once.
+	p, _ = h.Publish("live/e")
+	p.End(why)
+	p.OnEnd(func(why error) { told = append(told, why) })
+	// Closed by its owner first: End does nothing, nobody is told.
+	q, _ := h.Publish("live/e")
+	q.OnEnd(func(why error) { told = append(told, why) })
+	q.Close()
+	if q.End(why) || len(told) != 2 {
+		t.Fatalf("told %d times, want 2", len(told))
+	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
+	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/rtmp/message"
 )
@@ -231,11 +232,11 @@ func TestPublishBadNameGoClient(t *testing.T) {
 // another name is published.
 func TestPublishGuardRefusedGoClient(t *testing.T) {
 	srv := startServer(t, rtmpConfig())
-	srv.Hub.SetPublishGuard(func(key string) (func(), error) {
+	srv.Hub.SetPublishGuard(func(key string) (func(*media.Publisher), error) {
 		if key == "live/elsewhere" {
 			return nil, errors.New("published on another node of the cluster")
 		}
-		return func() {}, nil
+		return func(*media.Publisher) {}, nil
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -54,6 +54,9 @@ func (s *Session) publish(streamID uint32, c *message.Command) error {
 		s.stopPublish(ns)
 		return nil
 	}
+	if ns.pub != nil && ns.pub.Closed() {
+		ns.pub, ns.pubKey = nil, "" // ended by the server (publishEnded): the stream is free again
+	}
 	if ns.pub != nil || ns.player != nil {
 		return s.onStatus(streamID, errorInfo(codePublishBadName, "This stream is already in use.", "details", name))
 	}
@@ -78,6 +81,7 @@ func (s *Session) publish(streamID uint32, c *message.Command) error {
 		return err
 	}
 	ns.pub, ns.pubKey = pub, key
+	pub.OnEnd(func(why error) { s.publishEnded(streamID, key, name, why) })
 	s.log.Info("publish", "stream", key, "type", firstString(c.Args, 1, "live"))
 	if err := s.t.WriteMessage(message.UserControl{Event: message.EventStreamBegin, StreamID: streamID}.Message()); err != nil {
 		return err
@@ -92,8 +96,28 @@ func firstString(args []any, i int, def string) string {
 	return def
 }
 
+// publishEnded tells the client that the server ended its publication
+// (media.Publisher.End: in a cluster, the name went to another node's
+// publisher, docs/CLUSTER.md): the refusal a publish of a name in use
+// gets, NetStream.Publish.BadName, which ends ffmpeg and tells a Flash
+// client to stop. It runs on End's goroutine: the transport's writes are
+// safe from any goroutine; the stream's pub stays set, closed, until the
+// Serve goroutine sees it (publish, stopPublish).
+func (s *Session) publishEnded(streamID uint32, key, name string, why error) {
+	s.log.Info("publish ended by the server", "stream", key, "why", why)
+	desc := name + " is no longer published here"
+	if why != nil {
+		desc += ": " + why.Error()
+	}
+	_ = s.onStatus(streamID, errorInfo(codePublishBadName, desc, "details", name))
+}
+
 func (s *Session) stopPublish(ns *netStream) {
 	if ns.pub == nil {
+		return
+	}
+	if ns.pub.Closed() { // ended by the server: the client has had its status
+		ns.pub, ns.pubKey = nil, ""
 		return
 	}
 	ns.pub.Close()

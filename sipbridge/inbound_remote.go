@@ -21,14 +21,17 @@ type RemoteRinger interface {
 type RemoteCall interface {
 	Hangup(reason string)
 	DTMF(digits string)
+	// Hold tells the user that the caller held (reason sendonly or
+	// inactive) or resumed the call.
+	Hold(held bool, reason string)
 }
 
 // remoteParty is the bridge's party of a call to another node's user.
 type remoteParty struct{ rc RemoteCall }
 
-func (p remoteParty) hangup(reason string) { p.rc.Hangup(reason) }
-func (p remoteParty) dtmf(d byte) error    { p.rc.DTMF(string(d)); return nil }
-func (p remoteParty) hold(bool, string)    {} // not relayed across nodes
+func (p remoteParty) hangup(reason string)          { p.rc.Hangup(reason) }
+func (p remoteParty) dtmf(d byte) error             { p.rc.DTMF(string(d)); return nil }
+func (p remoteParty) hold(held bool, reason string) { p.rc.Hold(held, reason) }
 
 // ringRemote rings user on another node for a trunk's call from (an
 // external caller) when this node has no such user online; false: no

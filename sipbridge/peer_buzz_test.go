@@ -78,6 +78,7 @@ func buzzCalls() int {
 // least 30 dB below the tone.
 func TestPeerBaresipTrunkBuzz(t *testing.T) {
 	testpeer.SkipShort(t, "real peers")
+	t.Parallel() // waits on real-time calls: runs beside the other such tests (sipbridge is the longest package)
 	for _, tc := range []struct {
 		name, codecs string
 		rate         int
@@ -86,6 +87,7 @@ func TestPeerBaresipTrunkBuzz(t *testing.T) {
 		{"g722_transcoded", "G722/16000/1", 16000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			mic := filepath.Join(t.TempDir(), "tone.wav")
 			if err := audiotest.WriteWAV(mic, audiotest.Sine(tc.rate, 12*tc.rate, buzzTone, 0.3), tc.rate); err != nil {
 				t.Fatal(err)
@@ -143,8 +145,9 @@ func TestPeerBaresipTrunkBuzz(t *testing.T) {
 // the bridge splits into one hub frame each.
 func TestPeerSpeexPhoneTrunkBuzz(t *testing.T) {
 	testpeer.SkipShort(t, "real peers")
+	t.Parallel() // waits on real-time calls: runs beside the other such tests (sipbridge is the longest package)
 	for _, s := range []speexSend{{"steady", 0, 1}, {"jittered", 30 * time.Millisecond, 1}, {"40ms", 0, 2}} {
-		t.Run(s.name, func(t *testing.T) { speexTrunkBuzz(t, s) })
+		t.Run(s.name, func(t *testing.T) { t.Parallel(); speexTrunkBuzz(t, s) })
 	}
 }
 

@@ -19,8 +19,9 @@ import (
 // pcapDir is where Debian's sip-tester installs its RTP pcaps.
 const pcapDir = "/usr/share/sip-tester"
 
-// uacScenario writes testdata/uac_pcap.xml with the pcap folder filled in.
-func uacScenario(t *testing.T) string {
+// uacScenario writes testdata/uac_pcap.xml with the pcap folder filled in
+// and the replacements (old, new, …) made.
+func uacScenario(t *testing.T, replace ...string) string {
 	t.Helper()
 	testpeer.Require(t, "sipp")
 	if _, err := os.Stat(filepath.Join(pcapDir, "g711a.pcap")); err != nil {
@@ -31,7 +32,8 @@ func uacScenario(t *testing.T) string {
 		t.Fatal(err)
 	}
 	p := filepath.Join(t.TempDir(), "uac_pcap.xml")
-	if err := os.WriteFile(p, []byte(strings.ReplaceAll(string(b), "PCAPDIR", pcapDir)), 0o600); err != nil {
+	text := strings.NewReplacer(append([]string{"PCAPDIR", pcapDir}, replace...)...).Replace(string(b))
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return p

@@ -35,6 +35,7 @@ func checkHeard(t *testing.T, who string, heard []int16) {
 // back through Nellymoser → PCMU → sipp → PCMU → Nellymoser, hangs up (BYE),
 // and sipp counts one successful call.
 func TestPeerSippTrunkOutbound(t *testing.T) {
+	t.Parallel() // waits on real-time calls: runs beside the other such tests (sipbridge is the longest package)
 	for _, c := range []codec.ID{codec.Nellymoser, codec.Speex} {
 		t.Run(c.String(), func(t *testing.T) {
 			uas, addr := testpeer.SippUAS(t, 30*time.Second, 1)

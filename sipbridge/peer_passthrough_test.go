@@ -105,6 +105,7 @@ func sippScenario(t *testing.T, name string, repl ...string) string {
 // swapped pairs and one lost packet, and the web user gets every other
 // frame in order, the loss counted once.
 func TestPeerPassThrough(t *testing.T) {
+	t.Parallel() // waits on real-time calls: runs beside the other such tests (sipbridge is the longest package)
 	testpeer.Require(t, "sipp")
 	for _, tc := range []struct {
 		name     string

@@ -23,6 +23,7 @@ import (
 // without a new REGISTER, and web user bob's call to carol rings the
 // baresip, which answers; each hears the other's tone.
 func TestPeerRegistrationsSurviveRestart(t *testing.T) {
+	t.Parallel() // waits on real-time calls: runs beside the other such tests (sipbridge is the longest package)
 	t.Run("sqlite", func(t *testing.T) {
 		testpeer.SkipShort(t, "baresip")
 		registrationsSurviveRestart(t, openRegStore(t, store.URLForDataDir(t.TempDir())))

@@ -6,63 +6,16 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/pion/rtp"
-	pionwebrtc "github.com/pion/webrtc/v4"
-
+	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
+	"github.com/pion/rtp"
+	pionwebrtc "github.com/pion/webrtc/v4"
 )
-
-// rawTrack is a pion publisher that writes whole RTP packets of any
-// negotiated payload type (pion's own tracks rewrite it), as a browser
-// sending RFC 4733 events on its audio SSRC does.
-type rawTrack struct {
-	c    pionwebrtc.RTPCodecCapability
-	mu   sync.Mutex
-	w    pionwebrtc.TrackLocalWriter
-	ssrc uint32
-	pts  map[string]uint8 // negotiated payload types by MIME type, lower case
-	seq  uint16
-}
-
-func (r *rawTrack) Bind(ctx pionwebrtc.TrackLocalContext) (pionwebrtc.RTPCodecParameters, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.pts = map[string]uint8{}
-	var found pionwebrtc.RTPCodecParameters
-	for _, p := range ctx.CodecParameters() {
-		r.pts[strings.ToLower(p.MimeType)] = uint8(p.PayloadType)
-		if strings.EqualFold(p.MimeType, r.c.MimeType) {
-			found = p
-		}
-	}
-	r.w, r.ssrc = ctx.WriteStream(), uint32(ctx.SSRC())
-	return found, nil
-}
-func (r *rawTrack) Unbind(pionwebrtc.TrackLocalContext) error { return nil }
-func (r *rawTrack) ID() string                                { return "a" }
-func (r *rawTrack) RID() string                               { return "" }
-func (r *rawTrack) StreamID() string                          { return "s" }
-func (r *rawTrack) Kind() pionwebrtc.RTPCodecType             { return pionwebrtc.RTPCodecTypeAudio }
-
-// send writes one packet of MIME type mime (false if not negotiated yet).
-func (r *rawTrack) send(mime string, ts uint32, marker bool, payload []byte) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	pt, ok := r.pts[mime]
-	if r.w == nil || !ok {
-		return false
-	}
-	r.seq++
-	h := rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: r.seq, Timestamp: ts, SSRC: r.ssrc, Marker: marker}
-	_, _ = r.w.WriteRTP(&h, payload)
-	return true
-}
 
 // TestPeerWHIPDigitReachesBaresip: a WebRTC client without the page (pion,
 // PCMU) answers baresip's call and sends digit 5 only in-band, as RFC 4733
@@ -87,22 +40,7 @@ func TestPeerWHIPDigitReachesBaresip(t *testing.T) {
 	if acc == nil {
 		t.Fatal("no stream names in the answer")
 	}
-	m := &pionwebrtc.MediaEngine{}
-	ev := pionwebrtc.RTPCodecParameters{PayloadType: 101, RTPCodecCapability: pionwebrtc.RTPCodecCapability{MimeType: "audio/telephone-event", ClockRate: 8000, SDPFmtpLine: "0-15"}}
-	for _, p := range []pionwebrtc.RTPCodecParameters{pionPCMU.params, ev} {
-		if err := m.RegisterCodec(p, pionwebrtc.RTPCodecTypeAudio); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pc, err := pionAPIWith(t, m).NewPeerConnection(pionwebrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	tr := &rawTrack{c: pionPCMU.params.RTPCodecCapability}
-	if _, err := pc.AddTransceiverFromTrack(tr, pionwebrtc.RTPTransceiverInit{Direction: pionwebrtc.RTPTransceiverDirectionSendonly}); err != nil {
-		t.Fatal(err)
-	}
+	pc, tr := testpeer.PionDTMFPublisher(t)
 	pionNegotiate(t, pc, base+"/phone/"+acc.GetString("publish")+"/whip", "bob")
 	mic := pcmuFrames(t, audiotest.Square(8000, 6*8000, bobHz, 0.3))
 	go func() { // 20 ms of audio a tick; digit 5 after a second
@@ -115,16 +53,10 @@ func TestPeerWHIPDigitReachesBaresip(t *testing.T) {
 			case <-tick.C:
 			}
 			ts := uint32(i * 160)
-			tr.send("audio/pcmu", ts, i == 0, f)
+			tr.Send("audio/pcmu", ts, i == 0, f)
 			if i == 50 {
-				for k := range 8 { // RFC 4733: five updates, the end three times
-					end := k >= 5
-					dur := uint16(160 * min(k+1, 5))
-					p := []byte{5, 10, byte(dur >> 8), byte(dur)}
-					if end {
-						p[1] |= 0x80
-					}
-					tr.send("audio/telephone-event", ts, k == 0, p)
+				for k, p := range testpeer.DTMFDigit(5) { // RFC 4733: five updates, the end three times
+					tr.Send("audio/telephone-event", ts, k == 0, p)
 				}
 			}
 		}
@@ -137,4 +69,57 @@ func TestPeerWHIPDigitReachesBaresip(t *testing.T) {
 	if n := strings.Count(b.Output(), "received event: '5' (end=1)"); n != 1 {
 		t.Errorf("baresip got digit 5 %d times, want once\n%s", n, b.Output())
 	}
+}
+
+// TestPeerSippDigitReachesWHEP is the other direction: sipp calls web user
+// bob with G.711 A-law audio and the RFC 2833 digit 1 (sip-tester's
+// pcaps); bob answers and plays the caller's stream over WHEP offering
+// PCMA and telephone-event: the digit reaches the WHEP player as one RFC
+// 4733 event on the audio's SSRC, after the audio.
+func TestPeerSippDigitReachesWHEP(t *testing.T) {
+	testpeer.SkipShort(t, "real peers")
+	scen := uacScenario(t, "7200", "2000") // 2 s of the pcap's audio before the digit
+	e := startEnv(t, nil)
+	_, base := startWebRTC(t, e)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	fu := onlineFlash(ctx, t, e, "bob")
+	uac := testpeer.SippUAC(t, 30*time.Second, e.bridge.Addr(), "-sf", scen, "-s", "15550001", "-m", "1")
+	acc := fu.acceptNext(ctx, t, uac)
+	if acc == nil {
+		t.Fatal("no stream names in the answer")
+	}
+	pcma := pionCodec{codec.PCMA, pionwebrtc.RTPCodecParameters{PayloadType: 8,
+		RTPCodecCapability: pionwebrtc.RTPCodecCapability{MimeType: pionwebrtc.MimeTypePCMA, ClockRate: 8000}}, 8000, nil, nil}
+	ev := pionCodec{params: pionwebrtc.RTPCodecParameters{PayloadType: 101,
+		RTPCodecCapability: pionwebrtc.RTPCodecCapability{MimeType: "audio/telephone-event", ClockRate: 8000, SDPFmtpLine: "0-15"}}}
+	got := pionPlayRTP(t, []pionCodec{pcma, ev}, base+"/phone/"+acc.GetString("play")+"/whep", "bob")
+	starts := func() (audio, events []*rtp.Packet) {
+		for _, p := range got() {
+			switch p.PayloadType {
+			case 8:
+				audio = append(audio, p)
+			case 101:
+				if p.Marker {
+					events = append(events, p)
+				}
+			}
+		}
+		return audio, events
+	}
+	testwait.For(t, 15*time.Second, "the WHEP player to get the caller's digit", func() bool {
+		_, evs := starts()
+		return len(evs) > 0
+	})
+	if err := uac.Wait(); err != nil {
+		t.Fatalf("sipp uac: %v\n%s", err, uac.Output())
+	}
+	audio, evs := starts()
+	if len(evs) != 1 || evs[0].Payload[0] != 1 {
+		t.Fatalf("the WHEP player got %d digit starts (first %v), want one digit 1", len(evs), evs)
+	}
+	if len(audio) < 50 || audio[0].SSRC != evs[0].SSRC {
+		t.Fatalf("%d audio packets before the event, SSRC %v; the event's %d", len(audio), audio[0].SSRC, evs[0].SSRC)
+	}
+	t.Logf("the WHEP player got %d PCMA packets and digit 1", len(audio))
 }

@@ -56,6 +56,7 @@ func g722PCM(t *testing.T, pkts [][]byte) []int16 {
 // phone's tone is heard.
 func TestPeerWHEPBeforeSIPAudio(t *testing.T) {
 	testpeer.SkipShort(t, "real peers")
+	t.Parallel() // waits on real-time calls: runs beside the other such tests (sipbridge is the longest package)
 	testpeer.Require(t, "sipp")
 	for _, tc := range []struct {
 		name    string

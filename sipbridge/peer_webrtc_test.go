@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/rtp"
 	pionwebrtc "github.com/pion/webrtc/v4"
 	pmedia "github.com/pion/webrtc/v4/pkg/media"
 
@@ -208,6 +209,22 @@ func pionPlay(t *testing.T, c pionCodec, url, bearer string) func() [][]byte {
 // first (a browser's: Opus, then G.711…); it keeps c's payloads only.
 func pionPlayOffering(t *testing.T, c pionCodec, offer []pionCodec, url, bearer string) func() [][]byte {
 	t.Helper()
+	got := pionPlayRTP(t, offer, url, bearer)
+	return func() [][]byte {
+		var out [][]byte
+		for _, p := range got() {
+			if p.PayloadType == uint8(c.params.PayloadType) {
+				out = append(out, p.Payload)
+			}
+		}
+		return out
+	}
+}
+
+// pionPlayRTP plays over WHEP at url offering offer; the function it
+// returns gives every RTP packet received so far.
+func pionPlayRTP(t *testing.T, offer []pionCodec, url, bearer string) func() []*rtp.Packet {
+	t.Helper()
 	m := &pionwebrtc.MediaEngine{}
 	for _, o := range offer {
 		if err := m.RegisterCodec(o.params, pionwebrtc.RTPCodecTypeAudio); err != nil {
@@ -224,7 +241,7 @@ func pionPlayOffering(t *testing.T, c pionCodec, offer []pionCodec, url, bearer 
 	}
 	var (
 		mu   sync.Mutex
-		pkts [][]byte
+		pkts []*rtp.Packet
 	)
 	pc.OnTrack(func(tr *pionwebrtc.TrackRemote, _ *pionwebrtc.RTPReceiver) {
 		for {
@@ -232,15 +249,13 @@ func pionPlayOffering(t *testing.T, c pionCodec, offer []pionCodec, url, bearer 
 			if err != nil {
 				return
 			}
-			if p.PayloadType == uint8(c.params.PayloadType) {
-				mu.Lock()
-				pkts = append(pkts, p.Payload)
-				mu.Unlock()
-			}
+			mu.Lock()
+			pkts = append(pkts, p)
+			mu.Unlock()
 		}
 	})
 	pionNegotiate(t, pc, url, bearer)
-	return func() [][]byte { mu.Lock(); defer mu.Unlock(); return slices.Clone(pkts) }
+	return func() []*rtp.Packet { mu.Lock(); defer mu.Unlock(); return slices.Clone(pkts) }
 }
 
 // startWebRTC runs the WHIP/WHEP edge on e's hub; a call's streams are

@@ -82,7 +82,10 @@ func (m *callMedia) relay() error {
 	return m.p.relay(m.ctx, m.pub, m.play)
 }
 
-// watchEvents collects DTMF, tells of the server's switch to relay and
+// maxHolds bounds the holds a Result keeps (the server sends them).
+const maxHolds = 32
+
+// watchEvents collects DTMF and holds, tells of the server's switch to relay and
 // hands over the event that ends the call.
 func (m *callMedia) watchEvents() {
 	for {
@@ -94,6 +97,14 @@ func (m *callMedia) watchEvents() {
 		switch e.method {
 		case "onDTMF":
 			m.r.Digits += e.obj.GetString("digits")
+		case "onHold", "onUnhold":
+			if len(m.r.Holds) < maxHolds {
+				h := "unhold"
+				if e.method == "onHold" {
+					h = "hold " + e.obj.GetString("reason")
+				}
+				m.r.Holds = append(m.r.Holds, h)
+			}
 		case "onMedia":
 			if e.obj.GetString("mode") == MediaRelay {
 				select {

@@ -55,6 +55,9 @@ type Result struct {
 	// End is the event that ended the call (onBye, onRejected, onCancelled).
 	End    *amf.Object
 	Digits string // DTMF received
+	// Holds are the far party's holds and resumes in order ("hold
+	// sendonly", "unhold"), at most maxHolds.
+	Holds []string
 	// Media is what carried the call's audio: MediaP2P or MediaRelay.
 	Media string
 	// Established: the call was answered (Failover never redoes it).

@@ -45,6 +45,11 @@ type API struct {
 	// GET /api/v1/session (cluster.Cluster.PageURLs): where a page goes
 	// when this node stops answering. nil: no cluster, none.
 	Pages func() []string
+	// KnownPages, when set, lists the page URLs of the other nodes this
+	// node heard from lately, lost ones included, for GET /api/v1/session
+	// (cluster.Cluster.KnownPages): a page that moved here rejoins its
+	// room only when it came from one of them. nil: none.
+	KnownPages func() []string
 }
 
 // Register adds the API's routes to mux.

@@ -17,19 +17,24 @@ func requestToken(r *http.Request) string {
 }
 
 // session answers GET /api/v1/session: whose the bearer token is, the
-// head of the user's event log here (as a login's cursor), and the other
-// cluster nodes' page URLs. The page asks it after its sign-in and every
-// few seconds, to know where to go if this node stops answering, and on
-// the node it moved to, to check the session it carried over
-// (web/static/app.js; docs/CLUSTER.md "What happens when a node dies").
-// The node list goes to signed-in users only: /api/v1/cluster, which an
-// operator may keep private, is not needed by the page.
+// head of the user's event log here (as a login's cursor), the other
+// live cluster nodes' page URLs (pages) and those of the nodes heard from
+// lately, lost ones included (known). The page asks it after its sign-in
+// and every few seconds, to know where to go if this node stops
+// answering, and on the node it moved to, to check the session it
+// carried over and that it came from a node of the cluster before it
+// rejoins its room (web/static/app.js; docs/CLUSTER.md "What happens when
+// a node dies"). The lists go to signed-in users only: /api/v1/cluster,
+// which an operator may keep private, is not needed by the page.
 func (a *API) session(w http.ResponseWriter, _ *http.Request, d *call.Device) {
-	pages := []string{}
+	pages, known := []string{}, []string{}
 	if a.Pages != nil {
 		pages = append(pages, a.Pages()...)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": d.User, "cursor": a.Calls.Log(d.User).Head(), "pages": pages})
+	if a.KnownPages != nil {
+		known = append(known, a.KnownPages()...)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": d.User, "cursor": a.Calls.Log(d.User).Head(), "pages": pages, "known": known})
 }
 
 // logout revokes the request's own token (DELETE /api/v1/session): every

@@ -151,26 +151,28 @@ func TestAPILoginCursor(t *testing.T) {
 }
 
 // TestAPISession: GET /api/v1/session tells the token's own user, the
-// head of the user's log and the other nodes' pages (an empty list
-// without a cluster); a missing, expired or forged token gets 401 and
-// no node list.
+// head of the user's log, the other nodes' pages and the known ones
+// (empty lists without a cluster); a missing, expired or forged token
+// gets 401 and no node list.
 func TestAPISession(t *testing.T) {
 	e := newAPIEnv(t)
 	type session struct {
 		User   string
 		Cursor uint64
 		Pages  []string
+		Known  []string
 	}
 	tok := e.login("alice")
 	var s session
-	if code := e.do("GET", "/session", tok, "", &s); code != 200 || s.User != "alice" || s.Pages == nil || len(s.Pages) != 0 {
+	if code := e.do("GET", "/session", tok, "", &s); code != 200 || s.User != "alice" || s.Pages == nil || len(s.Pages) != 0 || s.Known == nil || len(s.Known) != 0 {
 		t.Fatalf("without a cluster: %d %+v", code, s)
 	}
 	e.calls.Log("alice").Append(time.Now(), call.Event{Type: call.EvBye, Call: "x", From: "bob", To: "alice"})
 	e.api.Pages = func() []string { return []string{"http://10.0.0.2:8080", "https://b.example"} }
+	e.api.KnownPages = func() []string { return []string{"http://10.0.0.2:8080", "http://10.0.0.9", "https://b.example"} }
 	var s2 session
 	if code := e.do("GET", "/session", tok, "", &s2); code != 200 || s2.User != "alice" || s2.Cursor != s.Cursor+1 ||
-		strings.Join(s2.Pages, " ") != "http://10.0.0.2:8080 https://b.example" {
+		strings.Join(s2.Pages, " ") != "http://10.0.0.2:8080 https://b.example" || strings.Join(s2.Known, " ") != "http://10.0.0.2:8080 http://10.0.0.9 https://b.example" {
 		t.Fatalf("with a cluster: %d %+v (cursor before %d)", code, s2, s.Cursor)
 	}
 	// bob's token says bob, whatever the page thinks.
@@ -182,7 +184,7 @@ func TestAPISession(t *testing.T) {
 	forged := account.MintToken([]byte("another-secret-01234"), "alice", time.Now().Add(time.Hour))
 	for _, c := range []struct{ name, tok, code string }{{"none", "", "no_token"}, {"expired", expired, "token_expired"}, {"forged", forged, "bad_token"}} {
 		var out map[string]any
-		if code := e.do("GET", "/session", c.tok, "", &out); code != 401 || out["error"] != c.code || out["pages"] != nil {
+		if code := e.do("GET", "/session", c.tok, "", &out); code != 401 || out["error"] != c.code || out["pages"] != nil || out["known"] != nil {
 			t.Errorf("%s token: %d %v, want 401 %s", c.name, code, out, c.code)
 		}
 	}

@@ -3,92 +3,24 @@
 package webrtc_test
 
 import (
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/pion/rtp"
-	pionwebrtc "github.com/pion/webrtc/v4"
-
 	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/media"
 	fvrtc "github.com/flashvox/flashvox/webrtc"
 )
 
-// rawTrack is a pion test publisher that writes whole RTP packets, any
-// payload type (pion's own tracks rewrite it), as a browser sending RFC
-// 4733 events on its audio SSRC does.
-type rawTrack struct {
-	c    pionwebrtc.RTPCodecCapability
-	mu   sync.Mutex
-	w    pionwebrtc.TrackLocalWriter
-	ssrc uint32
-	pts  map[string]uint8 // negotiated payload types by MIME type, lower case
-	seq  uint16
-}
-
-func (r *rawTrack) Bind(ctx pionwebrtc.TrackLocalContext) (pionwebrtc.RTPCodecParameters, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.pts = map[string]uint8{}
-	var found pionwebrtc.RTPCodecParameters
-	for _, p := range ctx.CodecParameters() {
-		r.pts[strings.ToLower(p.MimeType)] = uint8(p.PayloadType)
-		if strings.EqualFold(p.MimeType, r.c.MimeType) {
-			found = p
-		}
-	}
-	r.w, r.ssrc = ctx.WriteStream(), uint32(ctx.SSRC())
-	return found, nil
-}
-func (r *rawTrack) Unbind(pionwebrtc.TrackLocalContext) error { return nil }
-func (r *rawTrack) ID() string                                { return "a" }
-func (r *rawTrack) RID() string                               { return "" }
-func (r *rawTrack) StreamID() string                          { return "s" }
-func (r *rawTrack) Kind() pionwebrtc.RTPCodecType             { return pionwebrtc.RTPCodecTypeAudio }
-
-// send writes one packet of MIME type mime (false if not negotiated yet).
-func (r *rawTrack) send(t *testing.T, mime string, ts uint32, marker bool, payload []byte) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	pt, ok := r.pts[mime]
-	if r.w == nil || !ok {
-		return false
-	}
-	r.seq++
-	h := rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: r.seq, Timestamp: ts, SSRC: r.ssrc, Marker: marker}
-	if _, err := r.w.WriteRTP(&h, payload); err != nil {
-		t.Logf("write: %v", err)
-	}
-	return true
-}
-
-// whipRaw publishes through WHIP at url with a rawTrack of PCMU and
-// telephone-event/8000.
-func whipRaw(t *testing.T, url string) *rawTrack {
+// whipRaw publishes through WHIP at url with a raw track of PCMU and
+// telephone-event/8000 (testpeer.PionDTMFPublisher).
+func whipRaw(t *testing.T, url string) *testpeer.RawTrack {
 	t.Helper()
-	pc, err := codecAPI(t, pionPCMU, pionEv8k).NewPeerConnection(pionwebrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pc.Close() })
-	tr := &rawTrack{c: pionPCMU.cap}
-	if _, err := pc.AddTransceiverFromTrack(tr, pionwebrtc.RTPTransceiverInit{Direction: pionwebrtc.RTPTransceiverDirectionSendonly}); err != nil {
-		t.Fatal(err)
-	}
+	pc, tr := testpeer.PionDTMFPublisher(t)
 	negotiate(t, pc, url)
 	return tr
-}
-
-// event is an RFC 4733 payload.
-func event(ev uint8, end bool, dur uint16) []byte {
-	b := []byte{ev, 10, byte(dur >> 8), byte(dur)}
-	if end {
-		b[1] |= 0x80
-	}
-	return b
 }
 
 // dtmfFrames collects the KindDTMF frames of key.
@@ -119,11 +51,11 @@ func TestWHIPDTMF(t *testing.T) {
 	testwait.For(t, 10*time.Second, "the digits 15# on the stream", func() bool {
 		// One 20 ms step of media per poll: audio, and while digits
 		// remain one event packet (5 updates, 3 ends per digit).
-		tr.send(t, "audio/pcmu", ts+uint32(i)*160, i == 0, make([]byte, 160))
+		tr.Send("audio/pcmu", ts+uint32(i)*160, i == 0, make([]byte, 160))
 		if d := i / 8; d < len(digits) {
 			k := i % 8
 			evTS := uint32(50000 + d*2000)
-			tr.send(t, "audio/telephone-event", evTS, k == 0, event(digits[d], k >= 5, uint16(160*min(k+1, 5))))
+			tr.Send("audio/telephone-event", evTS, k == 0, testpeer.DTMFDigit(digits[d])[k])
 		}
 		i++
 		return got() == "15#"
@@ -144,7 +76,7 @@ func TestWHIPDTMFFlood(t *testing.T) {
 	start := time.Now()
 	testwait.For(t, 10*time.Second, "the flood to be cut", func() bool {
 		for range 50 {
-			if tr.send(t, "audio/telephone-event", uint32(sent)*8, true, event(uint8(sent%10), true, 160)) {
+			if tr.Send("audio/telephone-event", uint32(sent)*8, true, testpeer.DTMFEvent(uint8(sent%10), true, 160)) {
 				sent++
 			}
 		}
@@ -206,12 +138,16 @@ func TestDTMFWHIPToWHEP(t *testing.T) {
 	e := startEdge(t, nil, fvrtc.Options{})
 	p := playRTP(t, codecAPI(t, pionPCMU, pionEv8k), e.url+"/live/e/whep")
 	tr := whipRaw(t, e.url+"/live/e/whip")
-	i := 0
+	// The digit goes once the player hears the audio: packets sent before
+	// both sessions connected are lost (a loaded machine connects late).
+	i, first := 0, -1
 	testwait.For(t, 10*time.Second, "the player to get the digit 9", func() bool {
-		tr.send(t, "audio/pcmu", uint32(i)*160, i == 0, make([]byte, 160))
-		if i >= 5 && i < 13 { // one event: 5 updates, 3 ends
-			k := i - 5
-			tr.send(t, "audio/telephone-event", 800, k == 0, event(9, k >= 5, uint16(160*min(k+1, 5))))
+		tr.Send("audio/pcmu", uint32(i)*160, i == 0, make([]byte, 160))
+		if first < 0 && len(p.of(0)) >= 3 {
+			first = i
+		}
+		if k := i - first; first >= 0 && k < 8 { // one event: 5 updates, 3 ends
+			tr.Send("audio/telephone-event", uint32(first)*160, k == 0, testpeer.DTMFDigit(9)[k])
 		}
 		i++
 		for _, k := range p.of(uint8(pionEv8k.pt)) {

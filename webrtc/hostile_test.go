@@ -15,6 +15,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
+	"github.com/flashvox/flashvox/media"
 	fvrtc "github.com/flashvox/flashvox/webrtc"
 )
 
@@ -138,7 +139,7 @@ func TestWHIPNameInUse(t *testing.T) {
 	}
 	// A name the hub's guard refuses (a cluster: published on another
 	// node) gets the same 409, and nothing is published here.
-	e.st.Hub.SetPublishGuard(func(key string) (func(), error) {
+	e.st.Hub.SetPublishGuard(func(key string) (func(*media.Publisher), error) {
 		return nil, errors.New("published on another node of the cluster")
 	})
 	defer e.st.Hub.SetPublishGuard(nil)
@@ -172,5 +173,29 @@ func TestICEServerLinks(t *testing.T) {
 	}
 	if _, err := fvrtc.New(fvrtc.Options{ICEServers: []string{"turn:turn.example.org"}}); err == nil {
 		t.Fatal("a turn: URL accepted without credentials")
+	}
+}
+
+// TestWHIPEndedByServer: a WHIP publication the server ends (media
+// Publisher.End; in a cluster, the name went to another node's
+// publisher) closes the session and frees the name.
+func TestWHIPEndedByServer(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{})
+	got := make(chan *media.Publisher, 1)
+	e.st.Hub.SetPublishGuard(func(key string) (func(*media.Publisher), error) {
+		return func(p *media.Publisher) { got <- p }, nil
+	})
+	defer e.st.Hub.SetPublishGuard(nil)
+	res, body := post(t, e.url+"/live/ended/whip", "application/sdp", "", []byte(testpeer.PionOffer(t)))
+	if res.StatusCode != http.StatusCreated || e.srv.Sessions() != 1 {
+		t.Fatalf("%d %q, %d sessions; want 201 and one", res.StatusCode, body, e.srv.Sessions())
+	}
+	p := <-got
+	if !p.End(errors.New("published on another node of the cluster")) {
+		t.Fatal("the publication had ended already")
+	}
+	testwait.For(t, 5*time.Second, "the WHIP session closes", func() bool { return e.srv.Sessions() == 0 })
+	if e.st.Hub.Published("live/ended") {
+		t.Fatal("the name is still published")
 	}
 }

@@ -85,6 +85,16 @@ type Options struct {
 	// given (RFC 9725 §4.6).
 	STUNListen string
 	ICEServers []string
+	// STUNServers (stun:HOST[:PORT] URLs, UDP, at most MaxSTUNServers)
+	// are the STUN servers every session asks for its server-reflexive
+	// address: the answer then has a srflx candidate per server (and ICE
+	// address family) besides the host one, for a server behind a NAT
+	// whose public address is not known in advance. Each costs a session
+	// one more UDP socket (in UDPPortMin..UDPPortMax) and a Binding
+	// transaction; nothing else is sent to them. An answer waits for them
+	// at most STUNGatherTimeout (default DefaultSTUNGatherTimeout).
+	STUNServers       []string
+	STUNGatherTimeout time.Duration
 	// TURNListen, when set (host:port), runs the built-in TURN server
 	// there, relaying to this server's ICE addresses only; its
 	// credentials (TURN REST API: HMAC-SHA1 of TURNSecret, random per
@@ -115,7 +125,7 @@ type Options struct {
 	// UDPMuxPort, when not 0, puts every session's ICE on one UDP socket
 	// bound to ICEAddress:UDPMuxPort (pion's ICE UDP mux: one firewall
 	// opening, one socket however many sessions); it excludes
-	// UDPPortMin/UDPPortMax.
+	// UDPPortMin/UDPPortMax and STUNServers.
 	UDPMuxPort uint16
 	// MaxSessions bounds open sessions (default 100), MaxSessionsPerIP
 	// one client address's share (default 10).
@@ -149,6 +159,9 @@ func (o *Options) defaults() {
 	}
 	if o.ConnectTimeout == 0 {
 		o.ConnectTimeout = 10 * time.Second
+	}
+	if o.STUNGatherTimeout == 0 {
+		o.STUNGatherTimeout = DefaultSTUNGatherTimeout
 	}
 	if o.TURNIdleTimeout == 0 {
 		o.TURNIdleTimeout = DefaultTURNIdleTimeout

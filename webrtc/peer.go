@@ -1,7 +1,6 @@
 package webrtc
 
 import (
-	"context"
 	"fmt"
 	"net"
 
@@ -26,6 +25,11 @@ func settings(o *Options) (webrtc.SettingEngine, error) {
 	s.SetIncludeLoopbackCandidate(ip.IsLoopback())
 	if ips := o.publicIPs(); len(ips) > 0 {
 		s.SetNAT1To1IPs(ips, webrtc.ICECandidateTypeHost)
+	}
+	if len(o.STUNServers) > 0 {
+		// pion's own bound on a Binding transaction, the same as the
+		// answer's: its sockets are not held for a server that is gone.
+		s.SetSTUNGatherTimeout(o.STUNGatherTimeout)
 	}
 	if o.UDPPortMin != 0 || o.UDPPortMax != 0 {
 		if err := s.SetEphemeralUDPPortRange(o.UDPPortMin, o.UDPPortMax); err != nil {
@@ -76,26 +80,4 @@ func eventPT(clock uint32) webrtc.PayloadType {
 		return 110
 	}
 	return 126
-}
-
-// answer applies offer to pc and returns the complete answer (all host
-// candidates gathered: WHIP/WHEP without trickle).
-func answer(ctx context.Context, pc *webrtc.PeerConnection, offer string) (string, error) {
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		return "", fmt.Errorf("%w: %v", errBadOffer, err)
-	}
-	ans, err := pc.CreateAnswer(nil)
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", errBadOffer, err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(ans); err != nil {
-		return "", fmt.Errorf("webrtc: set local description: %w", err)
-	}
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return "", fmt.Errorf("webrtc: gathering candidates: %w", ctx.Err())
-	}
-	return pc.LocalDescription().SDP, nil
 }

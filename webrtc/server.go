@@ -37,6 +37,10 @@ type Stats struct {
 	// The built-in STUN server: Binding requests answered, packets
 	// ignored (not a Binding request), answers withheld by its rate bounds.
 	STUNAnswered, STUNIgnored, STUNLimited atomic.Uint64
+	// NoSrflx counts answers sent without any srflx candidate although
+	// Options.STUNServers are set: no STUN server answered within
+	// Options.STUNGatherTimeout.
+	NoSrflx atomic.Uint64
 }
 
 // Server serves WHIP and WHEP on an HTTP mux. Its mutex guards the
@@ -50,6 +54,7 @@ type Server struct {
 	stun    *stunServer          // nil unless Options.STUNListen
 	turn    *turnRelay           // nil unless Options.TURNListen
 	links   []string             // the answers' Link headers (ICE servers)
+	srflx   []webrtc.ICEServer   // Options.STUNServers, for every PeerConnection
 
 	umux *udpMux // the shared ICE socket (Options.UDPMuxPort), or nil
 
@@ -67,10 +72,19 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, se: se, sessions: map[string]*peerSession{}, perIP: map[string]int{}}
+	srflx, err := reflexiveServers(o.STUNServers)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{o: o, se: se, srflx: srflx, sessions: map[string]*peerSession{}, perIP: map[string]int{}}
 	if o.UDPMuxPort != 0 {
 		if o.UDPPortMin != 0 || o.UDPPortMax != 0 {
 			return nil, errors.New("webrtc: a UDP mux port and a UDP port range exclude each other")
+		}
+		if len(o.STUNServers) > 0 {
+			// pion gathers server-reflexive candidates on sockets of its
+			// own, beside the mux: the one-port promise would not hold.
+			return nil, errors.New("webrtc: a UDP mux port and STUN servers (server-reflexive candidates) exclude each other")
 		}
 		if s.umux, err = openUDPMux(net.ParseIP(o.ICEAddress), o.UDPMuxPort); err != nil {
 			return nil, err

@@ -36,7 +36,7 @@ func (p *peerSession) start(ctx context.Context, offer string, c rtpCodec, event
 	if err != nil {
 		return "", err
 	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: p.s.srflx})
 	if err != nil {
 		return "", fmt.Errorf("webrtc: new peer connection: %w", err)
 	}
@@ -56,12 +56,16 @@ func (p *peerSession) start(ctx context.Context, offer string, c rtpCodec, event
 	if err != nil {
 		return "", err
 	}
-	ans, err := answer(ctx, pc, offer)
+	ans, srflx, err := answer(ctx, pc, offer, p.s.o.STUNGatherTimeout)
 	if err != nil {
 		return "", err
 	}
+	if len(p.s.srflx) > 0 && !srflx {
+		p.s.Stats.NoSrflx.Add(1)
+		p.log.Debug("answer without srflx candidates: no STUN server answered in time", "wait", p.s.o.STUNGatherTimeout)
+	}
 	go p.watchConnect()
-	p.log.Info("webrtc session", "addr", p.ip, "codec", c.id, "dtmf", events)
+	p.log.Info("webrtc session", "addr", p.ip, "codec", c.id, "dtmf", events, "srflx", srflx)
 	return ans, nil
 }
 

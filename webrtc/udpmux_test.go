@@ -119,11 +119,16 @@ func TestUDPMuxSharedSocket(t *testing.T) {
 	}
 }
 
-// TestUDPMuxExcludesPortRange: a mux port and a port range together are
-// refused at New.
+// TestUDPMuxExcludesPortRange: a mux port with a port range, or with
+// STUN servers (srflx candidates on sockets of their own), is refused at
+// New.
 func TestUDPMuxExcludesPortRange(t *testing.T) {
 	_, err := fvrtc.New(fvrtc.Options{UDPMuxPort: 40000, UDPPortMin: 40001, UDPPortMax: 40010})
 	if err == nil || !strings.Contains(err.Error(), "exclude") {
 		t.Fatalf("New with a mux port and a port range: %v, want refused", err)
+	}
+	_, err = fvrtc.New(fvrtc.Options{UDPMuxPort: 40000, STUNServers: []string{"stun:127.0.0.1:3478"}})
+	if err == nil || !strings.Contains(err.Error(), "exclude") {
+		t.Fatalf("New with a mux port and STUN servers: %v, want refused", err)
 	}
 }

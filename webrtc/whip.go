@@ -34,6 +34,10 @@ func (p *peerSession) startWHIP() error {
 	// WHEP player that looks before the first packet (media.Hub.AudioCodec)
 	// plays it in that codec, or through a transcoder from the start.
 	pub.DeclareAudioCodec(p.codec.id)
+	// The server may end the publication (in a cluster: the name went to
+	// another node's publisher): the session ends with it, the browser's
+	// connection closes. Not on End's goroutine: close waits for pion.
+	pub.OnEnd(func(why error) { go p.close(fmt.Sprint("publication ended: ", why)) })
 	if _, err := p.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 		return fmt.Errorf("webrtc: add transceiver: %w", err)
 	}

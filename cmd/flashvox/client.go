@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -142,6 +143,9 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "call %s ended (%s), heard %.1f s", res.Call, end, float64(len(res.Heard))/softphone.SampleRate)
 	if res.Digits != "" {
 		fmt.Fprintf(stdout, ", DTMF %s", res.Digits)
+	}
+	if len(res.Holds) > 0 {
+		fmt.Fprintf(stdout, ", holds: %s", strings.Join(res.Holds, ", "))
 	}
 	fmt.Fprintln(stdout)
 	if res.Media != "" {

@@ -17,8 +17,11 @@ import (
 // inbound number 5550100 (target bob) on node a; bob's phone is connected
 // to node b only. Node a rings bob on b over the cluster; bob answers with
 // an 880 Hz tone, sipp echoes the RTP it gets, and bob hears his own tone
-// back: the audio went b → a → trunk → a → b. A second call while bob is
-// offline everywhere is refused 480 (sipp counts a failed call).
+// back: the audio went b → a → trunk → a → b. The trunk
+// (testdata/uac_hold.xml) holds the call with a re-INVITE a=sendonly and
+// resumes it: bob's phone on b gets hold (sendonly) then unhold. A second
+// call while bob is offline everywhere is refused 480 (sipp counts a
+// failed call).
 func TestPeerClusterTrunkToUserOnOtherNode(t *testing.T) {
 	testpeer.SkipShort(t, "real peers")
 	testpeer.Require(t, "sipp")
@@ -33,12 +36,16 @@ func TestPeerClusterTrunkToUserOnOtherNode(t *testing.T) {
 	rec := filepath.Join(t.TempDir(), "bob.wav")
 	bob := b.phone(t, "bob", "answer", "--play", writeTone(t, 880), "--record", rec, "--codec", "nellymoser", "--timeout", "30s")
 	waitUsersOn(t, a, "b", 1)
-	trunk := testpeer.SippUAC(t, 40*time.Second, aSIP, "-sn", "uac", "-s", "5550100", "-m", "1", "-d", "5000", "-rtp_echo", "-timeout", "30s")
+	trunk := testpeer.SippUAC(t, 40*time.Second, aSIP, "-sf", "testdata/uac_hold.xml", "-s", "5550100", "-m", "1", "-rtp_echo", "-timeout", "30s")
 	if err := trunk.Wait(); err != nil {
 		t.Fatalf("sipp (the trunk) calling bob through node a: %v\n%s", err, trunk.Output())
 	}
-	if code, out := bob.wait(t, 15*time.Second); code != 0 {
+	code, out := bob.wait(t, 15*time.Second)
+	if code != 0 {
 		t.Fatalf("bob exit %d: %s", code, out)
+	}
+	if !strings.Contains(out, "holds: hold sendonly, unhold\n") {
+		t.Errorf("bob on b must get the trunk's hold (sendonly) and unhold from a: %s", out)
 	}
 	pcm, rate, err := audiotest.ReadWAV(rec)
 	if err != nil {

@@ -25,6 +25,15 @@ func pageURLs(c *cluster.Cluster) func() []string {
 	return c.PageURLs
 }
 
+// knownPages is the API's list of the pages a page moving here may come
+// from (web.API.KnownPages); nil without a cluster.
+func knownPages(c *cluster.Cluster) func() []string {
+	if c == nil {
+		return nil
+	}
+	return c.KnownPages
+}
+
 // rtmfpPlace is the RTMFP server's placement (rtmfp.Config.Place): the
 // cluster's choice of a less loaded node's RTMFP address; nil without a
 // cluster.

@@ -70,6 +70,7 @@ func registerConferenceMetrics(reg *prometheus.Registry, st *conference.Stats) {
 		counter("input_underruns_total", "Mixes where a talking member's buffered audio ran dry.", func() float64 { return float64(st.Underruns.Load()) }),
 		counter("input_late_frames_total", "Member audio frames dropped as late or beyond the jitter buffer.", func() float64 { return float64(st.Late.Load()) }),
 		counter("record_errors_total", "Room recording files that could not be created or written (full disk, directory not writable), retries every 3 s included.", func() float64 { return float64(st.RecordErrors.Load()) }),
+		counter("moves_refused_total", "Cluster notices that a room's node gave the room up which that node did not confirm (forged or stale); nothing moved.", func() float64 { return float64(st.MovesRefused.Load()) }),
 	)
 }
 

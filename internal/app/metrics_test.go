@@ -42,7 +42,7 @@ func TestConferenceMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	registerConferenceMetrics(reg, &confs.Stats)
 	m := gathered(t, reg)
-	for _, name := range []string{"rooms", "participants", "mixes_total", "mixer_skipped_frames_total", "input_underruns_total", "input_late_frames_total"} {
+	for _, name := range []string{"rooms", "participants", "mixes_total", "mixer_skipped_frames_total", "input_underruns_total", "input_late_frames_total", "moves_refused_total"} {
 		v, ok := m["flashvox_conference_"+name]
 		if !ok || v != 0 {
 			t.Errorf("flashvox_conference_%s = %v (exported %v) before any room, want 0", name, v, ok)

@@ -151,7 +151,7 @@ func TestPeerPageConference(t *testing.T) {
 		t.Errorf("the page's Opus mix was not passed through: %v passed, %v transcoded",
 			m["flashvox_webrtc_passthrough_frames_total"], m["flashvox_webrtc_transcoded_frames_total"])
 	}
-	<-time.After(3 * time.Second) // talk time for the recordings, not an event
+	b.WaitHeard(t, 3500*time.Millisecond, 20*time.Second)
 
 	b.Stop() // ends its call and closes its recording
 	heard := b.Heard()

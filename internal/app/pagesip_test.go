@@ -76,7 +76,7 @@ func TestPeerPageCallsBaresip(t *testing.T) {
 	testwait.For(t, 5*time.Second, "baresip to get the page's digit", func() bool {
 		return strings.Contains(b.Output(), "received event: '5' (end=1)")
 	})
-	<-time.After(2 * time.Second) // talk time for baresip's recording, not an event
+	b.WaitHeard(t, 2500*time.Millisecond, 20*time.Second)
 	alice.do("hang up", 5*time.Second, chromedp.Click(chromedp.CSS(`#hangup`)),
 		chromedp.Query(chromedp.CSS(`#call[hidden]`), chromedp.NodeReady))
 	testwait.For(t, 10*time.Second, "the page's WebRTC sessions to end", func() bool { return a.srv.rtc.Sessions() == 0 })

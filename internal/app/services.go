@@ -150,7 +150,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	}
 	mux := http.NewServeMux()
 	(&web.API{Calls: calls, Auth: auth, Guard: guard, Logger: logger.With("component", "api"), Conferences: confs,
-		Pages: pageURLs(cl)}).Register(mux) // cluster_place.go
+		Pages: pageURLs(cl), KnownPages: knownPages(cl)}).Register(mux) // cluster_place.go
 	var rtc *webrtc.Server // made below; the page asks for its ICE servers once serving
 	(&web.Pages{SWF: swfPath(), RTMPPort: listenPort(cfg.RTMP.Listen), ICEServers: func() []string {
 		if rtc == nil {

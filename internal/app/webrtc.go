@@ -48,6 +48,7 @@ func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry
 		Hub: hub, Transcoder: tc, Access: access, Codecs: codecs,
 		ICEAddress: w.ICEAddress, PublicIPs: public, UDPPortMin: lo, UDPPortMax: hi, UDPMuxPort: uint16(w.UDPMuxPort),
 		STUNListen: w.STUNListen, ICEServers: w.ICEServers,
+		STUNServers: w.STUNServers, STUNGatherTimeout: w.STUNGatherTimeout,
 		TURNListen: w.TURNListen, TURNSecret: w.TURNSecret, TURNTTL: w.TURNTTL,
 		TURNTCPListen: w.TURNTCPListen, TURNTLSListen: w.TURNSListen, TURNTLS: turnTLS, TURNTLSHost: w.TURNSHost,
 		TURNIdleTimeout: w.TURNIdleTimeout,
@@ -123,6 +124,7 @@ func registerWebRTCMetrics(reg *prometheus.Registry, srv *webrtc.Server) {
 		counter("stun_answered_total", "Binding requests the built-in STUN server answered (webrtc.stun_listen).", st.STUNAnswered.Load),
 		counter("stun_ignored_total", "Packets the built-in STUN server ignored: not a Binding request.", st.STUNIgnored.Load),
 		counter("stun_limited_total", "Binding requests left unanswered by the STUN server's rate bounds (per address, in total).", st.STUNLimited.Load),
+		counter("answers_without_srflx_total", "Answers sent without a srflx candidate although webrtc.stun_servers are set: no STUN server answered within webrtc.stun_gather_timeout.", st.NoSrflx.Load),
 	)
 	for _, tr := range []struct {
 		name string

@@ -27,6 +27,7 @@
     if (!r.ok) {
       const e = new Error(data.message || ('HTTP ' + r.status));
       e.code = data.error || String(r.status);
+      e.status = r.status;
       throw e;
     }
     return data;
@@ -229,8 +230,9 @@
   });
 
   // signedIn starts the phone for r (a login's answer, or the session
-  // carried over from another node): user, token, the log's head.
-  async function signedIn(r, news) {
+  // carried over from another node): user, token, the log's head. moved is
+  // what a page of a lost node carried besides the session (resume).
+  async function signedIn(r, news, moved) {
     // Start at the log's head at sign-in: the calls that ended before
     // are history, not news (no stale "Call ended" banner).
     st.user = r.user; st.token = r.token; st.cursor = r.cursor || 0; st.call = null;
@@ -253,7 +255,7 @@
     st.running = true; st.failures = 0;
     restart();
     watchPages(r.pages);
-    for (const f of listeners) f({ type: 'login' }, st);
+    for (const f of listeners) f({ type: 'login', moved }, st); // conf.js rejoins moved.room
   }
 
   async function login(ev) {
@@ -296,7 +298,9 @@
   // request, not in a Referer), and the page there takes it out of the
   // address bar and the history before anything else, then checks it
   // with that node (resume). A call in progress is not carried: it ended
-  // with the node.
+  // with the node (node_lost), and the page there says so. The room the
+  // page was in is carried by name (and PIN), and the page there joins it
+  // again like its form would: that node checks the join as any other.
   function safePages(list) {
     const out = [];
     for (const p of list || []) {
@@ -325,7 +329,10 @@
     setConn('server lost, moving', 'warn');
     const to = new URL(page);
     to.search = location.search; // ?mode= and the like
-    to.hash = new URLSearchParams({ user: st.user, token: st.token, mode: st.mode }).toString();
+    const carry = new URLSearchParams({ user: st.user, token: st.token, mode: st.mode });
+    if (st.call) carry.set('call', st.call.peer); // to say it ended, never to redo it
+    for (const f of listeners) f({ type: 'moving', carry }, st); // conf.js adds its room
+    to.hash = carry.toString();
     location.replace(to.href); // not a history entry of its own: back does not return to the dead node
   }
   // resume takes the session a page of another node carried here in the
@@ -347,12 +354,32 @@
     try {
       const r = await api('GET', '/api/v1/session');
       if (r.user !== user) { refuse('The session handed over is not ' + user + '\'s: sign in'); return; }
-      await signedIn(Object.assign({ token }, r), 'Your server stopped answering: moved to this one');
+      // Shown, never acted on: the call ended with the lost node.
+      const peer = f.get('call') || '';
+      const news = 'Your server stopped answering: moved to this one' +
+        (/^[A-Za-z0-9._@+-]{1,64}$/.test(peer) ? '; the call with ' + peer + ' ended' : '');
+      // The room is joined again only by a page that came from another
+      // node of this cluster (lost ones included): a link from anywhere
+      // else may lend its own session (SECURITY.md), and must not make the
+      // page open the microphone into a room of the link's choosing.
+      let room = f.get('room') || '', why = news;
+      if (room && !fromNode(r.known)) { why = news + '; room ' + room + ' not rejoined: this link did not come from a server of this cluster'; room = ''; }
+      await signedIn(Object.assign({ token }, r), why, { news, room, pin: f.get('pin') || '' });
     } catch (e) {
       refuse(e.code === 'token_expired' ? 'Session expired: sign in again'
         : e.code === 'token_revoked' ? 'Signed out'
           : e.name === 'TypeError' ? 'Server unreachable' : 'Sign in again: ' + e.message);
     }
+  }
+
+  // fromNode tells whether this page was loaded from one of known (page
+  // URLs): the referrer a move leaves is the lost node's origin.
+  function fromNode(known) {
+    let from;
+    try { from = new URL(document.referrer).origin; } catch (e) { return false; }
+    return from !== location.origin && (known || []).some((p) => {
+      try { return new URL(p).origin === from; } catch (e) { return false; }
+    });
   }
 
   function init() {

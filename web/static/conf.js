@@ -11,30 +11,84 @@
   const page = window.flashvoxPage;
   const lib = window.flashvoxMedia.lib;
   let cur = null; // the room this page is in
+  let joining = false; // a join (the form's or a rejoin) on its way
   const enc = encodeURIComponent;
 
   const roomAPI = (c, path, body) => page.api('POST', '/api/v1/conferences/' + enc(c.room) + path, body || {});
 
+  // enter joins room and starts its media: the form's join and the rejoin
+  // after a move (below) are the same request, so the node checks the
+  // PIN, the lock and the rest the same way. news is shown once in.
+  async function enter(room, pin, news) {
+    // Opus: the mix comes in the browser's codec, no transcoder between.
+    const j = await page.api('POST', '/api/v1/conferences/' + enc(room) + '/join',
+      { pin: pin || undefined, codec: 'opus' });
+    const c = { room: j.room, pin, member: j.member, mode: j.mode, moderator: j.moderator, speaker: '',
+      members: new Map(), plays: new Map(), muted: false };
+    c.members.set(j.member, { id: j.member, user: page.state().user, kind: 'web', muted: false });
+    for (const m of j.members || []) c.members.set(m.id, m);
+    cur = c;
+    page.notice(news);
+    render();
+    await startMedia(c, j);
+  }
+  const refusal = (err, room) => (err.code === 'bad_pin' ? 'Wrong PIN for ' + room : err.message);
+
   async function join(ev) {
     ev.preventDefault();
-    if (cur) return;
+    if (cur || joining) return;
     const room = $('conf-room').value.trim();
     const pin = $('conf-pin').value.trim();
+    joining = true;
     try {
-      // Opus: the mix comes in the browser's codec, no transcoder between.
-      const j = await page.api('POST', '/api/v1/conferences/' + enc(room) + '/join',
-        { pin: pin || undefined, codec: 'opus' });
-      const c = { room: j.room, member: j.member, mode: j.mode, moderator: j.moderator, speaker: '',
-        members: new Map(), plays: new Map(), muted: false };
-      c.members.set(j.member, { id: j.member, user: page.state().user, kind: 'web', muted: false });
-      for (const m of j.members || []) c.members.set(m.id, m);
-      cur = c;
-      page.notice('');
-      render();
-      await startMedia(c, j);
+      await enter(room, pin, '');
     } catch (err) {
-      page.notice(err.code === 'bad_pin' ? 'Wrong PIN for ' + room : err.message, true);
+      page.notice(refusal(err, room), true);
+    } finally {
+      joining = false;
     }
+  }
+
+  // rejoin takes the page back into the room it was in when its node
+  // stopped answering (app.js carried the name and PIN in the fragment).
+  // A room held by the lost node moves to a survivor a few heartbeats
+  // later; meanwhile this node answers moving, or fails asking the dead
+  // node (5xx): those are retried for up to 30 s (conference.rehomeFor,
+  // as long as members of other nodes follow a moved room). A refusal is
+  // final and shown: the user may join by hand.
+  async function rejoin(moved) {
+    const room = moved.room, token = page.state().token;
+    if (cur || joining) return;
+    joining = true; // the form waits: two joins of one room would replace each other
+    $('conf-room').value = room;
+    page.notice(moved.news + '; rejoining room ' + room + '…');
+    const until = Date.now() + 30000;
+    try {
+      while (!cur && page.state().token === token) { // not after a sign-out
+        try {
+          await enter(room, moved.pin, moved.news + ' and rejoined room ' + room);
+          unmuteOnClick();
+          return;
+        } catch (err) {
+          const again = !cur && (err.code === 'moving' || err.name === 'TypeError' || err.status >= 500);
+          if (!again || Date.now() > until) {
+            if (page.state().token === token) page.notice(moved.news + '; could not rejoin room ' + room + ': ' + refusal(err, room), true);
+            return;
+          }
+        }
+        await new Promise((res) => setTimeout(res, 500));
+      }
+    } finally {
+      joining = false;
+    }
+  }
+  // A page that came here without a click may have its sound held by the
+  // browser's autoplay policy: the user's first click lets it out.
+  function unmuteOnClick() {
+    document.addEventListener('click', () => {
+      lib.audioContext();
+      if (cur) for (const p of cur.plays.values()) p.el.play().catch(() => {});
+    }, { once: true });
   }
 
   async function startMedia(c, j) {
@@ -111,6 +165,12 @@
   };
   function onEvent(e) {
     if (e.type === 'logout') { end(''); return; }
+    if (e.type === 'login' && e.moved && e.moved.room) { rejoin(e.moved); return; }
+    if (e.type === 'moving' && cur) { // app.js carries the room to the next node
+      e.carry.set('room', cur.room);
+      if (cur.pin) e.carry.set('pin', cur.pin);
+      return;
+    }
     const c = cur;
     if (!c || !e.type.startsWith('conf_') || e.room !== c.room) return;
     switch (e.type) {

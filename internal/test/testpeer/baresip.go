@@ -2,7 +2,9 @@ package testpeer
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 // baresipModules is where Debian's baresip-core installs its modules.
@@ -96,6 +100,48 @@ func (b *Baresip) Heard() string {
 		return ""
 	}
 	return m[len(m)-1]
+}
+
+// WaitHeard waits (up to within) until baresip's recording of what it
+// heard holds at least d of audio: a loaded machine may start a call's
+// audio late, so a fixed talk time can leave a recording too short to
+// judge. libsndfile appends each decoded frame with write(2), so the
+// file's size tells how much it has recorded; the WAV header gives the
+// format (PCM16, the header sizes are written only at the end).
+func (b *Baresip) WaitHeard(t testing.TB, d, within time.Duration) {
+	t.Helper()
+	var got time.Duration
+	testwait.ForDetail(t, within, fmt.Sprintf("baresip to record %v of what it hears", d),
+		func() bool { got = b.heardFor(); return got >= d },
+		func() string { return fmt.Sprintf("recorded %v\n%s", got, b.Output()) })
+}
+
+// heardFor is how much audio baresip's recording holds so far.
+func (b *Baresip) heardFor() time.Duration {
+	p := b.Heard()
+	if p == "" {
+		return 0
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	var h [44]byte
+	st, err := f.Stat()
+	if err != nil || st.Size() <= int64(len(h)) {
+		return 0
+	}
+	if _, err := io.ReadFull(f, h[:]); err != nil || string(h[0:4]) != "RIFF" || string(h[12:16]) != "fmt " {
+		return 0
+	}
+	rate := int64(binary.LittleEndian.Uint32(h[24:28]))
+	frame := int64(binary.LittleEndian.Uint16(h[32:34])) // block align: bytes per sample frame
+	if rate == 0 || frame == 0 {
+		return 0
+	}
+	samples := (st.Size() - int64(len(h))) / frame
+	return time.Duration(samples) * time.Second / time.Duration(rate)
 }
 
 // baresipPort returns a port free for baresip's UDP and TCP SIP sockets
