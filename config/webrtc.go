@@ -53,6 +53,10 @@ type WebRTC struct {
 	// UDPPorts is the sessions' UDP port range "MIN-MAX" (a firewall
 	// opening); "" lets the system choose.
 	UDPPorts string `yaml:"udp_ports"`
+	// UDPMuxPort, when set, puts every session's ICE on one UDP socket,
+	// ice_address:udp_mux_port (pion's ICE UDP mux); it excludes
+	// udp_ports and stun_servers.
+	UDPMuxPort int `yaml:"udp_mux_port"`
 	// MaxSessions and MaxSessionsPerIP bound open WHIP/WHEP sessions.
 	MaxSessions      int `yaml:"max_sessions"`
 	MaxSessionsPerIP int `yaml:"max_sessions_per_ip"`
@@ -137,6 +141,17 @@ func (c *Config) validateWebRTC() error {
 	for i, u := range w.ICEServers {
 		if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "stuns:") {
 			return &Error{Key: fmt.Sprintf("webrtc.ice_servers[%d]", i), Msg: fmt.Sprintf("must be a stun: or stuns: URL (TURN is not supported yet), got %q", u)}
+		}
+	}
+	if w.UDPMuxPort != 0 {
+		if w.UDPMuxPort < 1 || w.UDPMuxPort > 65535 {
+			return &Error{Key: "webrtc.udp_mux_port", Msg: fmt.Sprintf("must be a UDP port (1..65535), got %d", w.UDPMuxPort)}
+		}
+		if w.UDPPorts != "" {
+			return &Error{Key: "webrtc.udp_mux_port", Msg: "one shared port and a port range (webrtc.udp_ports) exclude each other: set one"}
+		}
+		if len(w.STUNServers) > 0 {
+			return &Error{Key: "webrtc.udp_mux_port", Msg: "one shared port and stun_servers exclude each other (srflx candidates are gathered on sockets of their own): set one"}
 		}
 	}
 	_, _, err := w.PortRange()

@@ -48,6 +48,8 @@ func TestWebRTCValidate(t *testing.T) {
 		{"FLASHVOX_WEBRTC_PUBLIC_IP=example.com", "webrtc.public_ip"},
 		{"FLASHVOX_WEBRTC_PUBLIC_IP=192.0.2.1,192.0.2.2", "webrtc.public_ip"},
 		{"FLASHVOX_WEBRTC_UDP_PORTS=9-1", "webrtc.udp_ports"},
+		{"FLASHVOX_WEBRTC_UDP_MUX_PORT=70000", "webrtc.udp_mux_port"},
+		{"FLASHVOX_WEBRTC_UDP_MUX_PORT=40000\nFLASHVOX_WEBRTC_UDP_PORTS=10000-10100", "webrtc.udp_mux_port"},
 		{"FLASHVOX_WEBRTC_MAX_SESSIONS=0", "webrtc.max_sessions"},
 		{"FLASHVOX_WEBRTC_STUN_LISTEN=stun.example.org:3478", "webrtc.stun_listen"},
 		{"FLASHVOX_WEBRTC_STUN_LISTEN=127.0.0.1", "webrtc.stun_listen"},
@@ -68,6 +70,9 @@ func TestWebRTCValidate(t *testing.T) {
 	}
 	if _, err := Load("", nil); err != nil {
 		t.Fatalf("defaults: %v", err)
+	}
+	if c, err := Load("", []string{"FLASHVOX_WEBRTC_UDP_MUX_PORT=40000"}); err != nil || c.WebRTC.UDPMuxPort != 40000 {
+		t.Fatalf("udp_mux_port 40000: %v", err)
 	}
 }
 
@@ -156,6 +161,14 @@ func TestWebRTCSTUNServers(t *testing.T) {
 		case c.key != "" && (!errors.As(err, &ce) || ce.Key != c.key):
 			t.Errorf("%q: %v, want an error on %s", c.urls, err, c.key)
 		}
+	}
+	// The shared ICE port does not take srflx candidates (pion would
+	// gather them on sockets of their own).
+	w := base
+	w.STUNServers, w.UDPMuxPort = []string{"stun:stun.example.org"}, 40000
+	var ce *Error
+	if err := (&Config{WebRTC: w}).validateWebRTC(); !errors.As(err, &ce) || ce.Key != "webrtc.udp_mux_port" {
+		t.Errorf("stun_servers with udp_mux_port: %v, want an error on webrtc.udp_mux_port", err)
 	}
 	for _, d := range []time.Duration{0, 50 * time.Millisecond, 6 * time.Second} {
 		w := base

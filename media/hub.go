@@ -227,7 +227,7 @@ func (fn ReceiverFunc) Receive(f *Frame) { fn(f) }
 // Flash Media Server, a player of an unpublished name waits for it. A
 // KindPublish event is delivered only when a publisher arrives later, so a
 // player can tell "published since you asked" from "already live". When r
-// is a Queue, Close closes it too.
+// is a Queue or an Inline, Close closes it too.
 func (h *Hub) Subscribe(key string, r Receiver) *Subscriber {
 	h.mu.Lock()
 	sub := h.subscribeLocked(key, r, false)
@@ -286,6 +286,9 @@ func (s *stream) storeFan(subs []*Subscriber) {
 	fan := make([]Receiver, len(subs))
 	for i, sub := range subs {
 		fan[i] = sub.recv
+		if sub.inline != nil {
+			sub.inline.fanout.Store(int32(len(subs)))
+		}
 	}
 	s.fan.Store(&fan)
 }
@@ -298,6 +301,10 @@ func (h *Hub) subscribeLocked(key string, r Receiver, tap bool) *Subscriber {
 	if q, ok := r.(*Queue); ok {
 		q.key.Store(&s.key)
 		sub.q = q
+	}
+	if in, ok := r.(*Inline); ok {
+		in.q.key.Store(&s.key)
+		sub.inline = in
 	}
 	if s.pub != nil {
 		for _, f := range []*Frame{s.meta, s.audioCfg, s.videoCfg} {
@@ -452,8 +459,9 @@ type Subscriber struct {
 	hub    *Hub
 	s      *stream
 	recv   Receiver
-	q      *Queue // recv, when it is a Queue: Close closes it
-	tap    bool   // subscribed by Tap: first, and not counted
+	q      *Queue  // recv, when it is a Queue: Close closes it
+	inline *Inline // recv, when it is an Inline: Close closes it
+	tap    bool    // subscribed by Tap: first, and not counted
 	closed atomic.Bool
 }
 
@@ -499,6 +507,9 @@ func (s *Subscriber) closeLocked() {
 	s.s.mu.Unlock()
 	if s.q != nil {
 		s.q.close()
+	}
+	if s.inline != nil {
+		s.inline.close()
 	}
 	if !s.tap {
 		h.Stats.Subscribers.Add(-1)

@@ -100,6 +100,13 @@ func (q *queue) next(ctx context.Context) (*Frame, error) {
 	}
 }
 
+// empty reports whether no frame is waiting.
+func (q *queue) empty() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.n == 0
+}
+
 func (q *queue) close() {
 	q.mu.Lock()
 	q.closed = true

@@ -3,7 +3,6 @@ package sipbridge
 import (
 	"context"
 	"log/slog"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/media"
-	"github.com/flashvox/flashvox/media/transcode"
 )
 
 func TestDigitPaths(t *testing.T) {
@@ -62,15 +60,18 @@ func TestDigitPathsBounded(t *testing.T) {
 func TestLegSendsFrameDigitsOnce(t *testing.T) {
 	ch := &captureChannel{}
 	st := &Stats{}
-	m := &mediaBridge{ch: ch, stats: st, log: slog.New(slog.DiscardHandler), dtmf: make(chan string, 8)}
-	c := rtpCodec{ID: codec.PCMU, PayloadType: 0, ClockRate: 8000, DTMF: true, DTMFType: 101}
 	h := media.NewHub(64, nil)
-	q := h.NewQueue(0)
+	m := &mediaBridge{ch: ch, hub: h, stats: st, log: slog.New(slog.DiscardHandler), dtmf: make(chan string, 8)}
+	c := rtpCodec{ID: codec.PCMU, PayloadType: 0, ClockRate: 8000, DTMF: true, DTMFType: 101}
+	out := newLegOut(m, c)
+	q := out.in // frames as the hub hands them over
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		m.write(ctx, c, q, &atomic.Pointer[transcode.Subscription]{})
+		if err := out.run(ctx); err != nil {
+			t.Errorf("writer: %v", err)
+		}
 	}()
 	perDigit := uint64(dtmfPackets + 3)
 	m.dtmf <- "7"
@@ -79,7 +80,7 @@ func TestLegSendsFrameDigitsOnce(t *testing.T) {
 	q.Receive(&media.Frame{Kind: media.KindDTMF, Payload: []byte{'8'}}) // a frame only
 	q.Receive(&media.Frame{Kind: media.KindAudio, Codec: codec.PCMU, Rate: 8000, Payload: make([]byte, 160)})
 	testwait.For(t, 5*time.Second, "the audio after the digits sent", func() bool {
-		return st.FramesTranscoded.Load() == 1
+		return st.FramesPassedThrough.Load() == 1
 	})
 	cancel()
 	<-done

@@ -15,7 +15,6 @@ import (
 
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/media"
-	"github.com/flashvox/flashvox/media/transcode"
 )
 
 // mediaBridge moves one call's audio: RTP from the SIP peer is published
@@ -77,28 +76,10 @@ func (m *mediaBridge) run(ctx context.Context) error {
 	// The codec is known from the SDP: a WebRTC player that comes before
 	// the peer's first packet gets it too and passes the frames through.
 	pub.DeclareAudioCodec(c.ID)
-	frames := m.hub.NewQueue(writeQueue)
-	var sub *transcode.Subscription
-	// passing is sub for the writer, which counts pass-through frames.
-	var passing atomic.Pointer[transcode.Subscription]
-	subscribe := func(key string) error {
-		var err error
-		sub, err = m.tc.Subscribe(key, transcode.Target{Codec: c.ID}, frames)
-		if err != nil {
-			return fmt.Errorf("sip: subscribe %s as %s: %w", key, c.ID, err)
-		}
-		passing.Store(sub)
-		return nil
-	}
-	defer func() {
-		if sub != nil {
-			sub.Close()
-		}
-	}()
+	out := newLegOut(m, c)
+	defer out.close()
 	if m.playKey != "" {
-		if err := subscribe(m.playKey); err != nil {
-			return err
-		}
+		out.subscribe(m.playKey)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -108,7 +89,8 @@ func (m *mediaBridge) run(ctx context.Context) error {
 	readErr := make(chan error, 1)
 	go func() { readErr <- m.read(pub, c, &last) }()
 	writeDone := make(chan struct{})
-	go func() { defer close(writeDone); m.write(ctx, c, frames, &passing) }()
+	writeErr := make(chan error, 1)
+	go func() { defer close(writeDone); writeErr <- out.run(ctx) }()
 	defer func() {
 		cancel()
 		<-writeDone
@@ -132,7 +114,9 @@ func (m *mediaBridge) run(ctx context.Context) error {
 		case key := <-m.answered:
 			m.playKey = key
 			last.Store(time.Now().UnixNano())
-			if err := subscribe(key); err != nil {
+			out.subscribe(key)
+		case err := <-writeErr:
+			if err != nil {
 				return err
 			}
 		case <-m.ch.Changed():
@@ -298,38 +282,6 @@ func (r *rtpIn) publishDigit(ts uint32, d byte) {
 
 // speexFrameMillis is the duration of one Speex frame (narrowband and wideband).
 const speexFrameMillis = 20
-
-// write sends the web user's audio and queued DTMF as RTP.
-func (m *mediaBridge) write(ctx context.Context, c rtpCodec, frames *media.Queue, sub *atomic.Pointer[transcode.Subscription]) {
-	w := newRTPWriter(m.ch, c, m.stats)
-	w.out = &m.leg.bytesOut
-	var paths digitPaths
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-frames.Ready():
-			for f := frames.TryNext(); f != nil; f = frames.TryNext() {
-				if f.Kind == media.KindDTMF && !m.held.Load() {
-					m.sendDigits(ctx, w, &paths, pathFrame, f.Payload)
-				}
-				if m.held.Load() || f.Kind != media.KindAudio || f.Codec != c.ID || len(f.Payload) == 0 {
-					continue
-				}
-				if x := sub.Load(); x != nil && x.PassingThrough() {
-					m.stats.FramesPassedThrough.Add(1)
-				} else {
-					m.stats.FramesTranscoded.Add(1)
-				}
-				if err := w.audio(f.Timestamp, f.Payload); err != nil {
-					m.log.Debug("rtp write failed", "err", err)
-				}
-			}
-		case digits := <-m.dtmf:
-			m.sendDigits(ctx, w, &paths, pathEvent, []byte(digits))
-		}
-	}
-}
 
 // maxFrameDigits bounds the digits taken from one KindDTMF frame (the
 // WebRTC edge puts one in each; each takes 100 ms to send).

@@ -230,7 +230,10 @@ func runPassThrough(t *testing.T, e *env, c passCodec, rtpConn *net.UDPConn, use
 		t.Errorf("the hub transcoded %d frames; want none", n)
 	}
 	if n := e.tc.Stats.PassedThroughFrames.Load(); n < 100 {
-		t.Errorf("the hub passed %d frames through untouched; want ≥ 100", n)
+		t.Errorf("the hub passed %d frames through untouched (the web user's player); want ≥ 100", n)
+	}
+	if n := e.bridge.Stats.FramesPassedThrough.Load(); n < 100 {
+		t.Errorf("the SIP leg passed %d frames through untouched; want ≥ 100", n)
 	}
 	if n := e.bridge.Stats.RTPLost.Load(); n != 1 {
 		t.Errorf("RTP packets lost: %d, want 1 (swaps are not losses)", n)

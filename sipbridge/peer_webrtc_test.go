@@ -341,11 +341,16 @@ func TestPeerBaresipWebRTCPassThrough(t *testing.T) {
 			if got := e.bridge.Stats.Codecs(); got[tc.sipCodec.String()] == 0 {
 				t.Errorf("the SIP leg did not speak %v: %v", tc.sipCodec, got)
 			}
-			checkPassCounters(t, tc.pass, map[string][2]uint64{
-				"hub":  {e.tc.Stats.PassedThroughFrames.Load(), e.tc.Stats.TranscodedFrames.Load()},
+			counts := map[string][2]uint64{
 				"WHEP": {srv.Stats.PassedThrough.Load(), srv.Stats.Transcoded.Load()},
 				"SIP":  {e.bridge.Stats.FramesPassedThrough.Load(), e.bridge.Stats.FramesTranscoded.Load()},
-			})
+			}
+			if tc.pass {
+				checkNoTranscoder(t, e)
+			} else {
+				counts["hub"] = [2]uint64{e.tc.Stats.PassedThroughFrames.Load(), e.tc.Stats.TranscodedFrames.Load()}
+			}
+			checkPassCounters(t, tc.pass, counts)
 		})
 	}
 }
@@ -385,6 +390,15 @@ func checkPassCounters(t *testing.T, pass bool, counts map[string][2]uint64) {
 		if pass && (c[0] < 100 || c[1] != 0) || !pass && (c[0] != 0 || c[1] < 100) {
 			t.Errorf("%s: %d frames passed through, %d transcoded; want pass-through %v", who, c[0], c[1], pass)
 		}
+	}
+}
+
+// checkNoTranscoder: a pass-through call's legs subscribe to the streams
+// directly, so no frame went through the hub's transcoders.
+func checkNoTranscoder(t *testing.T, e *env) {
+	t.Helper()
+	if p, x := e.tc.Stats.PassedThroughFrames.Load(), e.tc.Stats.TranscodedFrames.Load(); p != 0 || x != 0 {
+		t.Errorf("hub transcoders: %d frames passed through, %d transcoded; want none in a pass-through call's path", p, x)
 	}
 }
 
@@ -430,8 +444,8 @@ func TestPeerBaresipPhoneToPhoneOpus(t *testing.T) {
 		checkTone(t, p.who, after(pcm, rate/2), rate, p.want, p.not)
 	}
 	checkCodecs(t, e, map[string]uint64{"opus": 2})
+	checkNoTranscoder(t, e)
 	checkPassCounters(t, true, map[string][2]uint64{
-		"hub": {e.tc.Stats.PassedThroughFrames.Load(), e.tc.Stats.TranscodedFrames.Load()},
 		"SIP": {e.bridge.Stats.FramesPassedThrough.Load(), e.bridge.Stats.FramesTranscoded.Load()},
 	})
 }

@@ -122,6 +122,11 @@ type Options struct {
 	// UDPPortMin..UDPPortMax is the range of the sessions' UDP ports;
 	// 0, 0 lets the system choose.
 	UDPPortMin, UDPPortMax uint16
+	// UDPMuxPort, when not 0, puts every session's ICE on one UDP socket
+	// bound to ICEAddress:UDPMuxPort (pion's ICE UDP mux: one firewall
+	// opening, one socket however many sessions); it excludes
+	// UDPPortMin/UDPPortMax and STUNServers.
+	UDPMuxPort uint16
 	// MaxSessions bounds open sessions (default 100), MaxSessionsPerIP
 	// one client address's share (default 10).
 	MaxSessions, MaxSessionsPerIP int

@@ -56,6 +56,8 @@ type Server struct {
 	links   []string             // the answers' Link headers (ICE servers)
 	srflx   []webrtc.ICEServer   // Options.STUNServers, for every PeerConnection
 
+	umux *udpMux // the shared ICE socket (Options.UDPMuxPort), or nil
+
 	mu       sync.Mutex
 	sessions map[string]*peerSession // by id
 	perIP    map[string]int
@@ -75,7 +77,22 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{o: o, se: se, srflx: srflx, sessions: map[string]*peerSession{}, perIP: map[string]int{}}
+	if o.UDPMuxPort != 0 {
+		if o.UDPPortMin != 0 || o.UDPPortMax != 0 {
+			return nil, errors.New("webrtc: a UDP mux port and a UDP port range exclude each other")
+		}
+		if len(o.STUNServers) > 0 {
+			// pion gathers server-reflexive candidates on sockets of its
+			// own, beside the mux: the one-port promise would not hold.
+			return nil, errors.New("webrtc: a UDP mux port and STUN servers (server-reflexive candidates) exclude each other")
+		}
+		if s.umux, err = openUDPMux(net.ParseIP(o.ICEAddress), o.UDPMuxPort); err != nil {
+			return nil, err
+		}
+		s.umux.use(&s.se)
+	}
 	if err := s.startSTUN(); err != nil {
+		s.Close()
 		return nil, err
 	}
 	if err := s.startTURN(); err != nil {
@@ -172,6 +189,9 @@ func (s *Server) Close() {
 	}
 	if relay != nil {
 		relay.close()
+	}
+	if s.umux != nil {
+		s.umux.close() // after the sessions: their agents leave it first
 	}
 }
 

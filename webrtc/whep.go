@@ -13,8 +13,11 @@ import (
 
 // startWHEP adds a send-only track in the session's codec fed by the
 // stream (whepSource): audio already in that codec is sent as it is (no
-// decoding: only RTP packetising here); other audio goes through the
-// hub's shared transcoder, once for every player of that codec.
+// decoding: only RTP packetising here), straight from the publisher's
+// goroutine when the player is idle (media.Inline: the SRTP write is a
+// UDP send, which does not wait for the browser); other audio goes
+// through the hub's shared transcoder, once for every player of that
+// codec, and reaches this player through its queue and play loop.
 func (p *peerSession) startWHEP() error {
 	track := newRTPTrack(p.codec)
 	sender, err := p.pc.AddTrack(track)
@@ -22,10 +25,12 @@ func (p *peerSession) startWHEP() error {
 		return fmt.Errorf("webrtc: add track: %w", err)
 	}
 	in, _ := codec.Lookup(p.codec.id)
-	src := newWHEPSource(p, in)
-	p.stop = src.close
+	pl := &player{p: p, track: track, clock: newRTPClock(track.c.cap.ClockRate)}
+	pl.src = newWHEPSource(p, in)
+	pl.src.subscribe(pl.deliver)
+	p.stop = pl.src.close
 	go drainRTCP(sender)
-	go p.playLoop(src, track)
+	go p.playLoop(pl)
 	return nil
 }
 
@@ -81,40 +86,78 @@ func frameLength(id codec.ID, payload []byte) uint32 {
 	return uint32(len(payload))
 }
 
-// playLoop writes the stream's frames to the track until the session
-// ends (closing the source ends next).
-func (p *peerSession) playLoop(src *whepSource, track *rtpTrack) {
-	clock := newRTPClock(track.c.cap.ClockRate)
-	st := &p.s.Stats
+// player is a WHEP session's sending state: its track and RTP clock.
+// The play loop and, for pass-through frames, the publisher's goroutine
+// (deliver) use it, never at once: the source's media.Inline lock, or
+// the play loop alone once on the transcoder.
+type player struct {
+	p     *peerSession
+	src   *whepSource
+	track *rtpTrack
+	clock *rtpClock
+}
+
+// deliver sends f on the publisher's goroutine when it needs nothing of
+// the play loop: a pass-through frame, a DTMF frame (RFC 4733 packets,
+// not paced), an event. A frame in another codec is the play loop's (it
+// moves the session to a transcoder).
+func (pl *player) deliver(f *media.Frame) bool {
+	if f.Kind == media.KindAudio && len(f.Payload) > 0 && !pl.src.passes(f) {
+		return false
+	}
+	if err := pl.play(f); err != nil && err != errNotBound {
+		pl.p.log.Debug("write rtp", "err", err)
+	}
+	return true
+}
+
+// play sends one frame of a source that needs no transcoder switch.
+func (pl *player) play(f *media.Frame) error {
+	switch {
+	case f.Kind == media.KindPublish:
+		pl.clock.reset() // a new publisher: its timestamps start afresh
+	case f.Kind == media.KindDTMF:
+		pl.p.sendDigits(pl.track, pl.clock, f.Payload)
+	case f.Kind != media.KindAudio || len(f.Payload) == 0:
+	default:
+		st := &pl.p.s.Stats
+		if on, passing := pl.src.transcoding(); !on || passing {
+			st.PassedThrough.Add(1)
+		} else {
+			st.Transcoded.Add(1)
+		}
+		ts, marker := pl.clock.stamp(f.Timestamp, frameLength(pl.src.target.ID, f.Payload))
+		return pl.track.writeAudio(f.Payload, ts, marker)
+	}
+	return nil
+}
+
+// playLoop sends the frames the source queued (those deliver left, or
+// all of a transcoder's) until the session ends (closing the source ends
+// next).
+func (p *peerSession) playLoop(pl *player) {
+	src := pl.src
 	for {
-		f, err := src.next()
+		f, unlock, err := src.next()
 		if err != nil {
 			return
 		}
-		on, passing := src.transcoding()
-		switch {
-		case f.Kind == media.KindPublish:
-			clock.reset() // a new publisher: its timestamps start afresh
-		case f.Kind == media.KindDTMF:
-			p.sendDigits(track, clock, f.Payload)
-		case f.Kind != media.KindAudio || len(f.Payload) == 0:
-		case !on && !src.passes(f):
-			if err := src.toTranscoder(); err != nil {
-				p.log.Info("webrtc player needs a transcoder", "codec", f.Codec, "err", err)
-				p.close(err.Error())
-				return
+		stop := false
+		if f.Kind == media.KindAudio && len(f.Payload) > 0 && !src.passes(f) {
+			if on, _ := src.transcoding(); !on {
+				if err := src.toTranscoder(); err != nil {
+					p.log.Info("webrtc player needs a transcoder", "codec", f.Codec, "err", err)
+					p.close(err.Error())
+					stop = true
+				}
 			}
-		case src.passes(f):
-			if !on || passing {
-				st.PassedThrough.Add(1)
-			} else {
-				st.Transcoded.Add(1)
-			}
-			ts, marker := clock.stamp(f.Timestamp, frameLength(src.target.ID, f.Payload))
-			if err := track.writeAudio(f.Payload, ts, marker); err != nil && err != errNotBound {
-				p.log.Debug("write rtp", "err", err)
-				return
-			}
+		} else if err := pl.play(f); err != nil && err != errNotBound {
+			p.log.Debug("write rtp", "err", err)
+			stop = true
+		}
+		unlock()
+		if stop {
+			return
 		}
 	}
 }

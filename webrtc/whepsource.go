@@ -11,35 +11,53 @@ import (
 )
 
 // whepSource is where a WHEP session's frames come from. It starts as a
-// plain hub subscription: audio already in the session's codec is sent as
-// it is (pass-through: no transcoder, no decoding, nothing counted against
-// the transcode budget). The first audio frame in another codec moves the
+// plain hub subscription (a media.Inline: audio already in the session's
+// codec is sent as it is, on the publisher's goroutine, by deliver;
+// pass-through: no transcoder, no decoding, nothing counted against the
+// transcode budget). The first audio frame in another codec moves the
 // session, for good, to the hub's shared transcoder of (stream, codec),
-// within the budget. The play loop owns the switch; mu guards it against
-// close, which may come from any goroutine.
+// within the budget, read through a queue by the play loop. The play
+// loop owns the switch; mu guards it against close, which may come from
+// any goroutine.
 type whepSource struct {
 	p      *peerSession
 	target codec.Info
 
 	mu     sync.Mutex
-	q      *media.Queue // the current source's frames
+	in     *media.Inline // the direct subscription's, nil on the transcoder
+	q      *media.Queue  // the current source's queued frames
 	direct *media.Subscriber
 	tsub   *transcode.Subscription
 	closed bool
 }
 
 func newWHEPSource(p *peerSession, target codec.Info) *whepSource {
-	w := &whepSource{p: p, target: target, q: p.s.o.Hub.NewQueue(p.s.o.PlayQueue)}
-	w.direct = p.s.o.Hub.Subscribe(p.key, w.q)
-	return w
+	return &whepSource{p: p, target: target}
 }
 
-// next is the next frame, or an error once the source is closed.
-func (w *whepSource) next() (*media.Frame, error) {
+// subscribe starts the direct subscription, deliver taking its frames on
+// the publisher's goroutine. It may call deliver (the stream's headers),
+// so what deliver uses must be ready, and it runs before anyone else
+// sees w.
+func (w *whepSource) subscribe(deliver func(*media.Frame) bool) {
+	w.in = w.p.s.o.Hub.NewInline(w.p.s.o.PlayQueue, deliver)
+	w.q = w.in.Queue()
+	w.direct = w.p.s.o.Hub.Subscribe(w.p.key, w.in)
+}
+
+// next is the next queued frame and the unlock to call once it is sent
+// (the direct subscription's frames are sent with its Inline locked, so
+// deliver cannot overtake them), or an error once the source is closed.
+func (w *whepSource) next() (*media.Frame, func(), error) {
 	w.mu.Lock()
-	q := w.q
+	in, q := w.in, w.q
 	w.mu.Unlock()
-	return q.Next(context.Background())
+	if in != nil {
+		f, err := in.Next(context.Background())
+		return f, in.Unlock, err
+	}
+	f, err := q.Next(context.Background())
+	return f, func() {}, err
 }
 
 // passes reports whether f can be sent as it is.
@@ -71,8 +89,8 @@ func (w *whepSource) toTranscoder() error {
 		tsub.Close()
 		return errClosed
 	}
-	w.direct.Close()
-	w.direct, w.tsub, w.q = nil, tsub, q
+	w.direct.Close() // no deliver after it (the play loop holds the Inline)
+	w.direct, w.tsub, w.in, w.q = nil, tsub, nil, q
 	return nil
 }
 

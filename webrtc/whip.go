@@ -30,6 +30,10 @@ func (p *peerSession) startWHIP() error {
 		return fmt.Errorf("%w: %v", errInUse, err)
 	}
 	p.stop = pub.Close
+	// The session has one codec, known from the offer: a SIP leg or a
+	// WHEP player that looks before the first packet (media.Hub.AudioCodec)
+	// plays it in that codec, or through a transcoder from the start.
+	pub.DeclareAudioCodec(p.codec.id)
 	// The server may end the publication (in a cluster: the name went to
 	// another node's publisher): the session ends with it, the browser's
 	// connection closes. Not on End's goroutine: close waits for pion.

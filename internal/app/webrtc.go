@@ -46,7 +46,7 @@ func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry
 	}
 	srv, err := webrtc.New(webrtc.Options{
 		Hub: hub, Transcoder: tc, Access: access, Codecs: codecs,
-		ICEAddress: w.ICEAddress, PublicIPs: public, UDPPortMin: lo, UDPPortMax: hi,
+		ICEAddress: w.ICEAddress, PublicIPs: public, UDPPortMin: lo, UDPPortMax: hi, UDPMuxPort: uint16(w.UDPMuxPort),
 		STUNListen: w.STUNListen, ICEServers: w.ICEServers,
 		STUNServers: w.STUNServers, STUNGatherTimeout: w.STUNGatherTimeout,
 		TURNListen: w.TURNListen, TURNSecret: w.TURNSecret, TURNTTL: w.TURNTTL,
