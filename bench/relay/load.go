@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flashvox/flashvox/bench/internal/proc"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/rtmp/message"
 )
@@ -38,8 +39,8 @@ type loadResult struct {
 	reordered  uint64
 	lat        *Histogram
 	latSamples uint64
-	sw         switches // the server's, over the window
-	load       string   // load average at the window's start and end
+	sw         proc.Switches // the server's, over the window
+	load       string        // load average at the window's start and end
 }
 
 // ringSlots bounds the frames a publisher has in flight. rtmp.Conn holds at
@@ -179,7 +180,7 @@ func runLoad(ctx context.Context, srv *server, cfg loadConfig, base time.Time, p
 	res.serverCPU = s1.cpu - s0.cpu
 	res.selfCPU = self1.cpu - self0.cpu
 	res.rssLoad = s1.rss
-	res.sw = s1.sw.sub(s0.sw)
+	res.sw = s1.sw.Sub(s0.sw)
 	res.load = s0.load + "–" + s1.load
 
 	for _, p := range pubs {

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/flashvox/flashvox/bench/internal/proc"
 )
 
 // The real-player load (-players): ffmpeg publishers copying a Nellymoser
@@ -27,7 +29,7 @@ type playersResult struct {
 	window    time.Duration
 	bytes     int64 // written by every player during the window
 	ended     int   // players or publishers that exited early
-	sw        switches
+	sw        proc.Switches
 	load      string // load average at the window's start and end
 }
 
@@ -130,7 +132,7 @@ func runPlayers(ctx context.Context, srv *server, cfg loadConfig, flv, perfOut s
 	mu.Lock()
 	defer mu.Unlock()
 	return &playersResult{serverCPU: s1.cpu - s0.cpu, window: s1.at.Sub(s0.at), bytes: delivered.n.Load() - b0, ended: max(ended, early),
-		sw: s1.sw.sub(s0.sw), load: s0.load + "–" + s1.load}, nil
+		sw: s1.sw.Sub(s0.sw), load: s0.load + "–" + s1.load}, nil
 }
 
 // counter counts what the players write to their standard output.
@@ -173,7 +175,7 @@ func playersReport(o options, names []string, rs []*playersResult) string {
 	row("bytes delivered to players", func(r *playersResult) string { return fmt.Sprintf("%d", r.bytes) })
 	row("server CPU per MB delivered, ms", func(r *playersResult) string { return fmt.Sprintf("%.1f", cpuPerMB(r)) })
 	row("clients that exited early", func(r *playersResult) string { return fmt.Sprintf("%d", r.ended) })
-	row("server sleeps + preemptions per published frame", func(r *playersResult) string { return r.sw.perFrame(o.load.publishers, r.window) })
+	row("server sleeps + preemptions per published frame", func(r *playersResult) string { return perFrame(r.sw, o.load.publishers, r.window) })
 	row("load average over the window", func(r *playersResult) string { return r.load })
 	if len(rs) == 2 && rs[1].serverCPU > 0 && rs[1].bytes > 0 {
 		s += fmt.Sprintf("\nCPU ratio %s / %s: %.2f×; bytes ratio %.3f; CPU per byte ratio %.2f×\n", names[0], names[1],

@@ -58,10 +58,10 @@ func rows(o options) []row {
 			return perConnKiB(r.idle.rssIdle-r.idle.rssBase, r.idle.conns), true
 		}},
 		loadRow("server sleeps per published frame", "%.1f", true, func(l *loadResult) float64 {
-			return float64(l.sw.voluntary) / framesIn(o.load.publishers, l.window)
+			return float64(l.sw.Voluntary) / framesIn(o.load.publishers, l.window)
 		}),
 		loadRow("server preemptions per published frame", "%.1f", true, func(l *loadResult) float64 {
-			return float64(l.sw.involuntary) / framesIn(o.load.publishers, l.window)
+			return float64(l.sw.Involuntary) / framesIn(o.load.publishers, l.window)
 		}),
 		loadRow("load generator CPU in window, s", "%.2f", false, func(l *loadResult) float64 { return l.selfCPU.Seconds() }),
 	}

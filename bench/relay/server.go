@@ -103,7 +103,7 @@ type sample struct {
 	at   time.Time
 	cpu  time.Duration
 	rss  int64
-	sw   switches
+	sw   proc.Switches
 	load string
 }
 
@@ -116,7 +116,7 @@ func readSample(pid int) (sample, error) {
 	if err != nil {
 		return sample{}, err
 	}
-	return sample{at: time.Now(), cpu: cpu, rss: rss, sw: readSwitches(pid), load: proc.LoadAvg()}, nil
+	return sample{at: time.Now(), cpu: cpu, rss: rss, sw: proc.ReadSwitches(pid), load: proc.LoadAvg()}, nil
 }
 
 // perfRecord runs `perf record` on pid until ctx ends (opt-in profiling of

@@ -2,10 +2,11 @@ package main
 
 import (
 	"math/rand/v2"
-	"os"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/bench/internal/proc"
 )
 
 func TestFrameRoundTrip(t *testing.T) {
@@ -118,26 +119,9 @@ func TestCPUPer1000PerMin(t *testing.T) {
 	}
 }
 
-func TestParseSwitches(t *testing.T) {
-	for _, tc := range []struct {
-		name, status string
-		want         switches
-	}{
-		{"both", "Name:\tflashvox\nvoluntary_ctxt_switches:\t12\nnonvoluntary_ctxt_switches:\t345\n", switches{12, 345}},
-		{"none", "Name:\tx\nVmRSS:\t100 kB\n", switches{}},
-		{"garbage", "voluntary_ctxt_switches:\tmany\nnonvoluntary_ctxt_switches:\t7\n", switches{0, 7}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := parseSwitches(tc.status); got != tc.want {
-				t.Errorf("parseSwitches = %+v, want %+v", got, tc.want)
-			}
-		})
-	}
-	if got := (switches{30, 605}).perFrame(1, 160*time.Millisecond); got != "3.0 + 60.5" {
+func TestPerFrame(t *testing.T) {
+	if got := perFrame(proc.Switches{Voluntary: 30, Involuntary: 605}, 1, 160*time.Millisecond); got != "3.0 + 60.5" {
 		t.Errorf("perFrame = %q, want 3.0 + 60.5", got)
-	}
-	if self := readSwitches(os.Getpid()); self.voluntary+self.involuntary == 0 {
-		t.Error("readSwitches(self) counted no switches")
 	}
 }
 
