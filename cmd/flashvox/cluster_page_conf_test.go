@@ -28,7 +28,7 @@ type pageRoom struct {
 func pageRoomOf(t *testing.T, tab context.Context) pageRoom {
 	t.Helper()
 	var r pageRoom
-	if err := json.Unmarshal([]byte(evalString(t, tab, `JSON.stringify(window.flashvoxConf.state() || {})`)), &r); err != nil {
+	if err := json.Unmarshal([]byte(eval[string](t, tab, `JSON.stringify(window.flashvoxConf.state() || {})`)), &r); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -72,7 +72,7 @@ func TestPeerClusterPageRejoin(t *testing.T) {
 		t.Fatalf("b holds talk too (%d members)", n)
 	}
 	testwait.For(t, 10*time.Second, "the page to hear bob on a", func() bool {
-		return evalFloat(t, tab, fmt.Sprintf(`flashvoxConf.levelAt(%d)`, bobHz)) > -60
+		return eval[float64](t, tab, fmt.Sprintf(`flashvoxConf.levelAt(%d)`, bobHz)) > -60
 	})
 
 	killed := pc.killA()
@@ -82,16 +82,16 @@ func TestPeerClusterPageRejoin(t *testing.T) {
 		return r.Room == "talk" && r.Plays == 1 && len(r.Members) == 2 && roomMembers(onB, "talk") == 2
 	}, func() string {
 		return fmt.Sprintf("the page's room %+v, b's talk %d members, notice %q", r, roomMembers(onB, "talk"),
-			evalString(t, tab, `document.getElementById('notice').textContent`))
+			eval[string](t, tab, `document.getElementById('notice').textContent`))
 	})
 	rejoined := time.Since(killed)
 	if users := r.Members[0].User + "," + r.Members[1].User; users != "alice,bob" && users != "bob,alice" {
 		t.Errorf("the page's room lists %s, want alice and bob", users)
 	}
-	if n := evalString(t, tab, `document.getElementById('notice').textContent`); !strings.Contains(n, "moved to this one and rejoined room talk") {
+	if n := eval[string](t, tab, `document.getElementById('notice').textContent`); !strings.Contains(n, "moved to this one and rejoined room talk") {
 		t.Errorf("the page does not say it rejoined: %q", n)
 	}
-	if v := evalString(t, tab, `[document.getElementById('conf').hidden, document.getElementById('conf-title').textContent].join('|')`); v != "false|talk" {
+	if v := eval[string](t, tab, `[document.getElementById('conf').hidden, document.getElementById('conf-title').textContent].join('|')`); v != "false|talk" {
 		t.Errorf("room box hidden|title: %q, want the room shown", v)
 	}
 	testwait.For(t, 10*time.Second, "the page's publish and play on b (2 WebRTC sessions)", func() bool {
@@ -99,7 +99,7 @@ func TestPeerClusterPageRejoin(t *testing.T) {
 	})
 	var level float64
 	testwait.For(t, 10*time.Second, "the page to hear bob again", func() bool {
-		level = evalFloat(t, tab, fmt.Sprintf(`flashvoxConf.levelAt(%d)`, bobHz))
+		level = eval[float64](t, tab, fmt.Sprintf(`flashvoxConf.levelAt(%d)`, bobHz))
 		return level > -60
 	})
 	heard := time.Since(killed)
@@ -115,7 +115,7 @@ func TestPeerClusterPageRejoin(t *testing.T) {
 	// Hostile hand-overs: a fragment edited to another room gets the
 	// normal join's refusal; a link from elsewhere (no referrer from a
 	// node) lends its session but joins no room.
-	token := evalString(t, tab, `flashvoxPage.state().token`)
+	token := eval[string](t, tab, `flashvoxPage.state().token`)
 	for _, c := range []struct{ name, room, referrer, says string }{
 		{"board instead of talk", "board", pc.aPage + "/", "could not rejoin room board: Wrong PIN"},
 		{"a link from elsewhere", "talk", "", "room talk not rejoined: this link did not come from a server of this cluster"},
@@ -123,9 +123,9 @@ func TestPeerClusterPageRejoin(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			other := pc.handOver(t, "user=alice&token="+token+"&mode=longpoll&room="+c.room, c.referrer, `#phone`)
 			testwait.ForDetail(t, 10*time.Second, "the page to say why it is in no room", func() bool {
-				return strings.Contains(evalString(t, other, `document.getElementById('notice').textContent`), c.says)
-			}, func() string { return evalString(t, other, `document.getElementById('notice').textContent`) })
-			if v := evalString(t, other, `[document.getElementById('conf').hidden, String(window.flashvoxConf.state()), location.hash].join('|')`); v != "true|null|" {
+				return strings.Contains(eval[string](t, other, `document.getElementById('notice').textContent`), c.says)
+			}, func() string { return eval[string](t, other, `document.getElementById('notice').textContent`) })
+			if v := eval[string](t, other, `[document.getElementById('conf').hidden, String(window.flashvoxConf.state()), location.hash].join('|')`); v != "true|null|" {
 				t.Errorf("room box hidden|room|hash: %q, want no room, no fragment", v)
 			}
 		})
@@ -136,16 +136,4 @@ func TestPeerClusterPageRejoin(t *testing.T) {
 	if n := roomMembers(onB, "talk"); n != 2 {
 		t.Errorf("b's talk has %d members, want alice's first page and bob", n)
 	}
-}
-
-// evalFloat evaluates js in the tab, bounded to 5 s.
-func evalFloat(t *testing.T, tab context.Context, js string) float64 {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](js))
-	if err != nil {
-		t.Fatalf("%s: %v", js, err)
-	}
-	return v
 }

@@ -68,7 +68,7 @@ func startPageCluster(t *testing.T, yaml string, flags map[string]any, opts ...c
 		chromedp.WaitVisible(chromedp.CSS(`#phone`)))
 	// The page knows b's page before a goes.
 	testwait.For(t, 10*time.Second, "the page to know b's page", func() bool {
-		return evalString(t, tab, `flashvoxPage.state().pages.join(' ')`) == pc.bPage+"/"
+		return eval[string](t, tab, `flashvoxPage.state().pages.join(' ')`) == pc.bPage+"/"
 	})
 	t.Logf("alice's page signed in on a and knows b's %v after the start", time.Since(start).Round(10*time.Millisecond))
 	return pc
@@ -107,7 +107,7 @@ func (pc *pageCluster) killA() time.Time {
 		return fmt.Sprintf("the page: %s (%v)", v, err)
 	})
 	t.Logf("the page was signed in on b %v after a's SIGKILL", time.Since(killed).Round(10*time.Millisecond))
-	if href := evalString(t, pc.tab, `location.href`); href != pc.bPage+"/" {
+	if href := eval[string](t, pc.tab, `location.href`); href != pc.bPage+"/" {
 		t.Fatalf("the page's address on b is %q: the fragment must be gone", href)
 	}
 	return killed
@@ -163,7 +163,7 @@ func TestPeerClusterPageFailover(t *testing.T) {
 			}
 		}))
 	b, tab := pc.b, pc.tab
-	token := evalString(t, tab, `flashvoxPage.state().token`)
+	token := eval[string](t, tab, `flashvoxPage.state().token`)
 	if !strings.HasPrefix(token, "v1.alice.") {
 		t.Fatalf("the page's token %q", token)
 	}
@@ -183,10 +183,10 @@ func TestPeerClusterPageFailover(t *testing.T) {
 	killed := pc.killA()
 	// The call is not redone on b: it ended with a (bob hears node_lost),
 	// and the page says so.
-	if n := evalString(t, tab, `document.getElementById('notice').textContent`); !strings.Contains(n, "moved to this one") || !strings.Contains(n, "the call with bob ended") {
+	if n := eval[string](t, tab, `document.getElementById('notice').textContent`); !strings.Contains(n, "moved to this one") || !strings.Contains(n, "the call with bob ended") {
 		t.Errorf("the page does not say it moved and the call ended: %q", n)
 	}
-	if v := evalString(t, tab, `String(!!flashvoxPage.state().call) + '|' + document.getElementById('call').hidden`); v != "false|true" {
+	if v := eval[string](t, tab, `String(!!flashvoxPage.state().call) + '|' + document.getElementById('call').hidden`); v != "false|true" {
 		t.Errorf("call on the page|call box hidden: %q, want no call", v)
 	}
 	bob.expect("bye", "node_lost", 10*time.Second)
@@ -199,7 +199,7 @@ func TestPeerClusterPageFailover(t *testing.T) {
 		t.Fatalf("bob's call to alice on b: %d", code)
 	}
 	pc.do("the call rings on alice's page", 5*time.Second, chromedp.WaitVisible(chromedp.CSS(`#answer`)))
-	if s := evalString(t, tab, `document.getElementById('call-state').textContent`); s != "Incoming call from bob" {
+	if s := eval[string](t, tab, `document.getElementById('call-state').textContent`); s != "Incoming call from bob" {
 		t.Fatalf("call box says %q", s)
 	}
 	rang := time.Since(killed)
@@ -240,22 +240,22 @@ func TestPeerClusterPageFailover(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			tab := pc.handOver(t, "user="+c.user+"&token="+c.token+"&mode=longpoll", pc.aPage+"/", `#login-error`)
-			if e := evalString(t, tab, `document.getElementById('login-error').textContent`); !strings.Contains(e, c.says) {
+			if e := eval[string](t, tab, `document.getElementById('login-error').textContent`); !strings.Contains(e, c.says) {
 				t.Errorf("sign-in error %q, want %q", e, c.says)
 			}
-			if v := evalString(t, tab, `[document.getElementById('phone').hidden, document.getElementById('login').hidden, location.hash, flashvoxPage.state().token].join('|')`); v != "true|false||" {
+			if v := eval[string](t, tab, `[document.getElementById('phone').hidden, document.getElementById('login').hidden, location.hash, flashvoxPage.state().token].join('|')`); v != "true|false||" {
 				t.Errorf("phone hidden|login hidden|hash|token: %q, want the sign-in, no fragment, no token", v)
 			}
 		})
 	}
 }
 
-// evalString evaluates js in the tab, bounded to 5 s.
-func evalString(t *testing.T, tab context.Context, js string) string {
+// eval evaluates js in the tab, bounded to 5 s.
+func eval[T any](t *testing.T, tab context.Context, js string) T {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
 	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
 	if err != nil {
 		t.Fatalf("%s: %v", js, err)
 	}
