@@ -103,7 +103,9 @@ func TestDirectAndQueuedWritesKeepOrder(t *testing.T) {
 // long after that deadline must still go through.
 func TestDirectWritesOutliveTheWriteDeadline(t *testing.T) {
 	server, client := tcpPair(t)
-	cfg := ConnConfig{WriteQueue: 4096, PingInterval: -1, WriteTimeout: 500 * time.Millisecond}
+	// The timeout bounds each of the writer's blocking writes: long enough
+	// for a loaded machine's reader (under -race) to drain 200 KB.
+	cfg := ConnConfig{WriteQueue: 4096, PingInterval: -1, WriteTimeout: 2 * time.Second}
 	conn := NewConn(context.Background(), server, nil, cfg, nil)
 	defer conn.Close()
 
@@ -131,7 +133,22 @@ func TestDirectWritesOutliveTheWriteDeadline(t *testing.T) {
 	}
 	testwait.For(t, 10*time.Second, "a write through the writer goroutine", func() bool { return conn.blockingWrites.Load() > 0 })
 	close(startReading)
-	time.Sleep(3 * cfg.WriteTimeout) // well past the deadline the writer set
+	for videos := 0; videos < 40; {
+		select {
+		case typ, ok := <-got:
+			if !ok {
+				t.Fatalf("connection ended while draining: %v", conn.Err())
+			}
+			if typ == message.TypeVideo {
+				videos++
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("the reader got %d of 40 video messages", videos)
+		}
+	}
+	// Past the deadline the writer set for its last write (at most
+	// WriteTimeout after it began): a wall-clock bound, not an event.
+	time.Sleep(cfg.WriteTimeout + 100*time.Millisecond)
 	if err := conn.WriteMessage(&message.Message{Type: message.TypeAudio, StreamID: 1, Payload: []byte{0x42}}); err != nil {
 		t.Fatalf("direct write after the deadline: %v", err)
 	}
