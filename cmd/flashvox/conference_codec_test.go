@@ -33,7 +33,7 @@ func flvSoundFormats(t *testing.T, path string) []byte {
 // her own codec is known (rtmpdump keeps every tag as sent, ffmpeg decodes
 // it); then she publishes Nellymoser. Every tag of her mix stays in one
 // codec (conference.codec, Speex) and ffmpeg decodes bob's tone from it to
-// the end of its 4 s, where a mid-stream switch to Nellymoser left ffmpeg
+// the end of its 6 s, where a mid-stream switch to Nellymoser left ffmpeg
 // with a second stream it never output, hanging. bob names nellymoser in
 // his join and hears Nellymoser in every tag.
 func TestPeerConferenceMixOneCodec(t *testing.T) {
@@ -64,7 +64,7 @@ func TestPeerConferenceMixOneCodec(t *testing.T) {
 	aliceDump, bobDump := dump(alice, "alice", ja.Play, aliceFLV), dump(bob, "bob", jb.Play, bobFLV)
 	aliceWAV := filepath.Join(dir, "alice.wav")
 	ff := testpeer.Start(t, 40*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "warning", "-y",
-		"-rtmp_conn", "S:alice S:"+alice.token, "-i", "rtmp://"+rtmpHost+"/phone/"+ja.Play, "-t", "4", "-f", "wav", aliceWAV)
+		"-rtmp_conn", "S:alice S:"+alice.token, "-i", "rtmp://"+rtmpHost+"/phone/"+ja.Play, "-t", "6", "-f", "wav", aliceWAV)
 	testwait.For(t, 15*time.Second, "alice's mix reaches rtmpdump before she talks", func() bool { return flvAudio(aliceFLV) > 10 })
 
 	// 20 ms packets: ffmpeg -re paces by input packet, and a WAV file's
@@ -82,7 +82,7 @@ func TestPeerConferenceMixOneCodec(t *testing.T) {
 	select {
 	case <-ff.Done():
 	case <-time.After(30 * time.Second):
-		t.Fatalf("ffmpeg playing alice's mix did not finish its 4 s in 30 s (a codec switch mid-stream?)\n%s", ff.Output())
+		t.Fatalf("ffmpeg playing alice's mix did not finish its 6 s in 30 s (a codec switch mid-stream?)\n%s", ff.Output())
 	}
 	if err := ff.Wait(); err != nil {
 		t.Fatalf("ffmpeg playing alice's mix: %v\n%s", err, ff.Output())
@@ -116,10 +116,12 @@ func TestPeerConferenceMixOneCodec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pcm) < 3*rate {
-		t.Fatalf("ffmpeg decoded %d samples (%d Hz) of alice's mix, want 4 s", len(pcm), rate)
+	if len(pcm) < 5*rate {
+		t.Fatalf("ffmpeg decoded %d samples (%d Hz) of alice's mix, want 6 s", len(pcm), rate)
 	}
-	// The last second (bob talks by then), in 20 ms windows: Speex at a
+	// The last second, in 20 ms windows: bob talks by then even when a
+	// loaded machine starts his publisher seconds late (a 4 s capture
+	// once measured 400 Hz at −37 dB in it on CI, not reproduced since): Speex at a
 	// mix's complexity wobbles a tone by a few Hz, too much for a sharper
 	// filter.
 	tail := pcm[len(pcm)-rate:]
