@@ -85,13 +85,23 @@ func playRTP(t *testing.T, api *pionwebrtc.API, url string) *rtpPlayer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pc.Close() })
-	if _, err := pc.AddTransceiverFromKind(pionwebrtc.RTPCodecTypeAudio, pionwebrtc.RTPTransceiverInit{Direction: pionwebrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+	p, _ := recvRTP(t, pc)
+	negotiate(t, pc, url)
+	return p
+}
+
+// recvRTP adds a receive-only audio transceiver to pc and keeps every
+// RTP packet it receives; the caller negotiates pc.
+func recvRTP(t *testing.T, pc *pionwebrtc.PeerConnection) (*rtpPlayer, *pionwebrtc.RTPTransceiver) {
+	t.Helper()
+	tr, err := pc.AddTransceiverFromKind(pionwebrtc.RTPCodecTypeAudio, pionwebrtc.RTPTransceiverInit{Direction: pionwebrtc.RTPTransceiverDirectionRecvonly})
+	if err != nil {
 		t.Fatal(err)
 	}
 	p := &rtpPlayer{}
-	pc.OnTrack(func(tr *pionwebrtc.TrackRemote, _ *pionwebrtc.RTPReceiver) {
+	pc.OnTrack(func(track *pionwebrtc.TrackRemote, _ *pionwebrtc.RTPReceiver) {
 		for {
-			k, _, err := tr.ReadRTP()
+			k, _, err := track.ReadRTP()
 			if err != nil {
 				return
 			}
@@ -100,8 +110,7 @@ func playRTP(t *testing.T, api *pionwebrtc.API, url string) *rtpPlayer {
 			p.mu.Unlock()
 		}
 	})
-	negotiate(t, pc, url)
-	return p
+	return p, tr
 }
 
 // publishFrames publishes n 20 ms frames of id on key in real time (a SIP

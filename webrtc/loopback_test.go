@@ -36,6 +36,16 @@ func loopbackAPI() *pionwebrtc.API {
 // negotiate posts pc's offer (after gathering) to url and applies the answer.
 func negotiate(t *testing.T, pc *pionwebrtc.PeerConnection, url string) {
 	t.Helper()
+	ans, _ := offerAnswer(t, pc, url)
+	if err := pc.SetRemoteDescription(pionwebrtc.SessionDescription{Type: pionwebrtc.SDPTypeAnswer, SDP: ans}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// offerAnswer posts pc's complete offer to url and returns the answer
+// SDP and how long the POST took.
+func offerAnswer(t *testing.T, pc *pionwebrtc.PeerConnection, url string) (string, time.Duration) {
+	t.Helper()
 	o, err := pc.CreateOffer(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -45,18 +55,18 @@ func negotiate(t *testing.T, pc *pionwebrtc.PeerConnection, url string) {
 		t.Fatal(err)
 	}
 	<-done
+	start := time.Now()
 	res, err := http.Post(url, "application/sdp", strings.NewReader(pc.LocalDescription().SDP))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	took := time.Since(start)
 	if res.StatusCode != http.StatusCreated {
 		t.Fatalf("POST %s: %d %s", url, res.StatusCode, b)
 	}
-	if err := pc.SetRemoteDescription(pionwebrtc.SessionDescription{Type: pionwebrtc.SDPTypeAnswer, SDP: string(b)}); err != nil {
-		t.Fatal(err)
-	}
+	return string(b), took
 }
 
 // whipClient publishes through WHIP at url and returns its Opus track.

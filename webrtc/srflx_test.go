@@ -4,9 +4,7 @@ package webrtc_test
 
 import (
 	"errors"
-	"io"
 	"net"
-	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -209,33 +207,6 @@ func (c *onlyFrom) ReadFrom(b []byte) (int, net.Addr, error) {
 	}
 }
 
-// offerAnswer posts pc's complete offer to url and returns the answer
-// SDP and how long the POST took.
-func offerAnswer(t *testing.T, pc *pionwebrtc.PeerConnection, url string) (string, time.Duration) {
-	t.Helper()
-	o, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := pionwebrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(o); err != nil {
-		t.Fatal(err)
-	}
-	<-done
-	start := time.Now()
-	res, err := http.Post(url, "application/sdp", strings.NewReader(pc.LocalDescription().SDP))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-	took := time.Since(start)
-	if res.StatusCode != http.StatusCreated {
-		t.Fatalf("POST %s: %d %s", url, res.StatusCode, b)
-	}
-	return string(b), took
-}
-
 // candidates are the answer's a=candidate lines of type typ for
 // component 1 (pion repeats each for component 2, muxed anyway), as
 // fields (foundation, component, transport, priority, address, port,
@@ -299,22 +270,7 @@ func TestSrflxCandidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pc.Close() })
-	tr, err := pc.AddTransceiverFromKind(pionwebrtc.RTPCodecTypeAudio, pionwebrtc.RTPTransceiverInit{Direction: pionwebrtc.RTPTransceiverDirectionRecvonly})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &rtpPlayer{}
-	pc.OnTrack(func(track *pionwebrtc.TrackRemote, _ *pionwebrtc.RTPReceiver) {
-		for {
-			k, _, err := track.ReadRTP()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			p.pkts = append(p.pkts, k)
-			p.mu.Unlock()
-		}
-	})
+	p, tr := recvRTP(t, pc)
 
 	ans, _ := offerAnswer(t, pc, e.url+"/live/nat/whep")
 	insides := nat.insides()

@@ -63,22 +63,7 @@ func playRelayed(t *testing.T, e *edge, key string, ice pionwebrtc.ICEServer) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pc.Close() })
-	tr, err := pc.AddTransceiverFromKind(pionwebrtc.RTPCodecTypeAudio, pionwebrtc.RTPTransceiverInit{Direction: pionwebrtc.RTPTransceiverDirectionRecvonly})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &rtpPlayer{}
-	pc.OnTrack(func(track *pionwebrtc.TrackRemote, _ *pionwebrtc.RTPReceiver) {
-		for {
-			k, _, err := track.ReadRTP()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			p.pkts = append(p.pkts, k)
-			p.mu.Unlock()
-		}
-	})
+	p, tr := recvRTP(t, pc)
 	negotiate(t, pc, e.url+"/"+key+"/whep")
 	publishFrames(t, pub, codec.PCMU, 8000, numbered, func() bool { return len(p.got()) >= 10 })
 	pair, err := tr.Receiver().Transport().ICETransport().GetSelectedCandidatePair()
