@@ -219,21 +219,7 @@ func TestClaimSimultaneous(t *testing.T) {
 		mark := byte('a' + won)
 		stop := make(chan struct{})
 		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			tk := time.NewTicker(5 * time.Millisecond)
-			defer tk.Stop()
-			for ts := uint32(0); ; ts += 16 {
-				select {
-				case <-stop:
-					return
-				case <-tk.C:
-					f := nelly(ts)
-					f.Payload[0] = mark
-					pubs[won].Write(f)
-				}
-			}
-		}()
+		go func() { defer close(done); pumpMarked(pubs[won], stop, mark) }()
 		testwait.ForDetail(t, 10*time.Second, "players on a, b and c hear the winner", func() bool {
 			for _, p := range players {
 				if p.heard()[mark] < 5 {

@@ -132,7 +132,12 @@ func pumped(t *testing.T, hub *media.Hub, key string) *media.Publisher {
 	return pub
 }
 
-func pump(pub *media.Publisher, stop <-chan struct{}) {
+func pump(pub *media.Publisher, stop <-chan struct{}) { pumpMarked(pub, stop, 0) }
+
+// pumpMarked writes a Nellymoser frame to pub every 5 ms until stop;
+// a mark other than 0 replaces each frame's first payload byte, so that
+// players can tell publishers apart.
+func pumpMarked(pub *media.Publisher, stop <-chan struct{}, mark byte) {
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
 	for ts := uint32(0); ; ts += 16 {
@@ -140,7 +145,11 @@ func pump(pub *media.Publisher, stop <-chan struct{}) {
 		case <-stop:
 			return
 		case <-t.C:
-			pub.Write(nelly(ts))
+			f := nelly(ts)
+			if mark != 0 {
+				f.Payload[0] = mark
+			}
+			pub.Write(f)
 		}
 	}
 }

@@ -27,21 +27,7 @@ func publishClient(t *testing.T, n *node, key string, mark byte) *client {
 	cl := &client{pub: pub, ended: make(chan error, 1)}
 	pub.OnEnd(func(why error) { cl.ended <- why })
 	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		tk := time.NewTicker(5 * time.Millisecond)
-		defer tk.Stop()
-		for ts := uint32(0); ; ts += 16 {
-			select {
-			case <-stop:
-				return
-			case <-tk.C:
-				f := nelly(ts)
-				f.Payload[0] = mark
-				pub.Write(f)
-			}
-		}
-	}()
+	go func() { defer close(done); pumpMarked(pub, stop, mark) }()
 	t.Cleanup(func() { close(stop); <-done; pub.Close() })
 	return cl
 }
