@@ -61,6 +61,12 @@ func FuzzParseAddress(f *testing.F) {
 		if err != nil {
 			return
 		}
+		if len(a.String()) > maxAddress {
+			// An address near the bound without a scheme writes back
+			// with "sip:" added, past the bound a client may send: the
+			// bound is on what clients send, not on what we write.
+			return
+		}
 		b, err := ParseAddress(a.String())
 		if err != nil {
 			t.Fatalf("%q parsed to %+v whose text %q does not parse: %v", s, a, a.String(), err)
