@@ -34,9 +34,15 @@ type Stats struct {
 	FramesOut       atomic.Uint64 // frames sent for exports
 	BytesOut        atomic.Uint64 // their encoded bytes
 	BadFrames       atomic.Uint64 // received frames that did not decode
-	DroppedEvents   atomic.Uint64 // control messages lost to a full loop queue (the next heartbeat retries)
-	NodesLost       atomic.Uint64 // nodes that missed three heartbeats
-	NameClashes     atomic.Uint64 // heartbeats of another node with this node's name
+	// BatchesIn and BatchesOut count the NATS messages that carried
+	// frames (batch.go): frames per batch is the relay's saving;
+	// BadBatches the received ones that did not decode to the end.
+	BatchesIn     atomic.Uint64
+	BatchesOut    atomic.Uint64
+	BadBatches    atomic.Uint64
+	DroppedEvents atomic.Uint64 // control messages lost to a full loop queue (the next heartbeat retries)
+	NodesLost     atomic.Uint64 // nodes that missed three heartbeats
+	NameClashes   atomic.Uint64 // heartbeats of another node with this node's name
 	// RoomLeasesLost counts rooms this node gave up because it lost
 	// their lease (lease.go): their members move to the next holder.
 	RoomLeasesLost atomic.Uint64
@@ -242,6 +248,9 @@ func (c *Cluster) Serve(ctx context.Context) error {
 		}); err != nil {
 			return fmt.Errorf("cluster: subscribe %s: %w", s.subj, err)
 		}
+	}
+	if err := c.imp.in.subscribeBatches(c.nc, subjBatchPre+me); err != nil {
+		return fmt.Errorf("cluster: subscribe batches: %w", err)
 	}
 	if err := c.nc.FlushTimeout(5 * time.Second); err != nil {
 		return fmt.Errorf("cluster: nats: %w", err)

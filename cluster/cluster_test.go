@@ -333,7 +333,17 @@ func TestHostileClusterMessages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	testwait.For(t, 5*time.Second, "b to count the 4 bad frames", func() bool { return b.c.Stats.BadFrames.Load() == 4 })
+	// Batches to b: a forged version, a cut entry, and a good entry
+	// carrying a bad frame (counted as a frame) before a cut one.
+	bad := appendBatchEntry(nil, batchName(subj), []byte("fifteen bytes!!"))
+	for _, junk := range [][]byte{{9, 1, 'x'}, {batchVersion, 200}, append(bad, 3, 'a', '.', 'b')} {
+		if err := nc.Publish(subjBatchPre+"b", junk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testwait.For(t, 5*time.Second, "b to count the 5 bad frames and 3 bad batches", func() bool {
+		return b.c.Stats.BadFrames.Load() == 5 && b.c.Stats.BadBatches.Load() == 3
+	})
 	n := pl.count()
 	testwait.For(t, 5*time.Second, "the relay to go on", func() bool { return pl.count() > n+10 })
 	if len(a.c.Nodes()) != 2 || a.c.Stats.Exports.Load() != 1 {

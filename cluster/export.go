@@ -19,7 +19,7 @@ import (
 type export struct {
 	key     string               // the export's name: the stream's key, or its variant's derived key
 	variant string               // "" or the transcode.Variant exported
-	subject string               // where its frames go
+	name    string               // its frames subject without subjFramesPre: how batches name it (batch.go)
 	leases  map[string]time.Time // node → its last want; guarded by exporter.mu
 	sub     interface{ Close() } // the hub tap, or the transcode.Subscription
 	q       *media.Queue
@@ -137,7 +137,7 @@ func (ex *exporter) notOurs(key, variant string) {
 // startLocked taps key and sends its frames until stopped.
 func (ex *exporter) startLocked(key string) *export {
 	c := ex.c
-	e := &export{key: key, subject: framesSubject(c.o.Node, key), leases: map[string]time.Time{}, q: c.o.Hub.NewQueue(0)}
+	e := &export{key: key, name: batchName(framesSubject(c.o.Node, key)), leases: map[string]time.Time{}, q: c.o.Hub.NewQueue(0)}
 	e.q.Name(key)
 	// A tap: the export is not one of the stream's players, so it creates
 	// no demand here, and it replays the decoder headers to start with.
@@ -185,17 +185,35 @@ func (ex *exporter) stopAll() {
 	}
 }
 
-// run is the sender, until ctx ends: it publishes the frames of the
-// exports on the ready list, one buffer reused.
+// run is the sender, until ctx ends: it adds the frames of the exports
+// on the ready list to one batch per node that wants them and publishes
+// the batches. With Options.RelayBatch, a round starts at most that long
+// after the previous one: a frame waits at most RelayBatch, and not at all
+// when the previous round is older (a quiet node sends each frame at once,
+// a busy one a batch every RelayBatch).
 func (ex *exporter) run(ctx context.Context) {
-	buf := make([]byte, 0, 4096)
+	bs := batches{by: map[string][]byte{}}
 	var spare []*export
+	var to []string
+	hold := ex.c.o.RelayBatch
+	wait := time.NewTimer(time.Hour)
+	wait.Stop()
+	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-ex.kick:
 		}
+		if d := time.Until(last.Add(hold)); hold > 0 && d > 0 {
+			wait.Reset(d)
+			select {
+			case <-ctx.Done():
+				return
+			case <-wait.C:
+			}
+		}
+		last = time.Now()
 		ex.readyMu.Lock()
 		list := ex.ready
 		ex.ready = spare[:0]
@@ -204,23 +222,35 @@ func (ex *exporter) run(ctx context.Context) {
 			// Cleared before draining: a frame queued from now on lists the
 			// export again.
 			e.queued.Store(false)
+			to = ex.dests(e, to[:0])
 			for f := e.q.TryNext(); f != nil && !e.stopped.Load(); f = e.q.TryNext() {
-				buf = e.send(ex.c, buf, f)
+				e.send(ex.c, &bs, to, f)
 			}
 			list[i] = nil
 		}
 		spare = list
+		bs.flush(ex.c)
 	}
 }
 
-// send publishes f, after the latest decoder headers when a node joined
-// (the hub replays them only to a new subscriber, and the tap is not new
-// to a second node); it returns the buffer for the next frame.
-func (e *export) send(c *Cluster, buf []byte, f *media.Frame) []byte {
+// dests appends the nodes that want e to to.
+func (ex *exporter) dests(e *export, to []string) []string {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	for node := range e.leases {
+		to = append(to, node)
+	}
+	return to
+}
+
+// send adds f to the batches of the nodes to, after the latest decoder
+// headers when a node joined (the hub replays them only to a new
+// subscriber, and the tap is not new to a second node).
+func (e *export) send(c *Cluster, bs *batches, to []string, f *media.Frame) {
 	if e.replay.Swap(false) {
 		for _, h := range e.headers {
 			if h != nil && h != f {
-				buf = e.put(c, buf, h)
+				bs.add(c, e.name, to, h)
 			}
 		}
 	}
@@ -234,17 +264,5 @@ func (e *export) send(c *Cluster, buf []byte, f *media.Frame) []byte {
 	case f.Kind == media.KindUnpublish:
 		e.headers = [3]*media.Frame{}
 	}
-	return e.put(c, buf, f)
-}
-
-func (e *export) put(c *Cluster, buf []byte, f *media.Frame) []byte {
-	b, err := AppendFrame(buf[:0], f)
-	if err != nil {
-		return buf // too large for one message: not relayed
-	}
-	if c.nc.Publish(e.subject, b) == nil {
-		c.Stats.FramesOut.Add(1)
-		c.Stats.BytesOut.Add(uint64(len(b)))
-	}
-	return b
+	bs.add(c, e.name, to, f)
 }

@@ -50,7 +50,7 @@ func (p *tagged) state() (int, string) {
 // stream for it (one sender on a, one inbox on b).
 func TestManyStreamsOneSenderOneInbox(t *testing.T) {
 	const streams = 40
-	ns := startNodes(t, "a", "b")
+	ns := startNodesWith(t, []string{"a", "b"}, func(_ int, o *Options) { o.RelayBatch = 2 * time.Millisecond })
 	a, b := ns[0], ns[1]
 	before := runtime.NumGoroutine()
 	pubs := make([]*media.Publisher, streams)
@@ -102,6 +102,14 @@ func TestManyStreamsOneSenderOneInbox(t *testing.T) {
 	}
 	if n := b.c.Stats.Relays.Load(); n != streams {
 		t.Fatalf("b relays %d streams, want %d", n, streams)
+	}
+	// The streams' frames written together travel together: a NATS
+	// message each would be one frame per batch.
+	if bo, fo := a.c.Stats.BatchesOut.Load(), a.c.Stats.FramesOut.Load(); bo == 0 || fo/bo < 10 {
+		t.Fatalf("%d frames in %d batches: fewer than 10 a message", fo, bo)
+	}
+	if bi, bo := b.c.Stats.BatchesIn.Load(), a.c.Stats.BatchesOut.Load(); bi == 0 || bi > bo {
+		t.Fatalf("b took %d batches of a's %d", bi, bo)
 	}
 	// A goroutine per stream on either side would add 40 or 80.
 	if grown := runtime.NumGoroutine() - before; grown > streams/2 {

@@ -21,22 +21,39 @@ var inboxLen = 16384
 // frames of one read from the embedded server reach their relays in one
 // wake-up instead of one goroutine's each.
 type inbox struct {
-	ch   chan *nats.Msg
-	mu   sync.Mutex
-	subs map[*nats.Subscription]*inboxSub
+	ch    chan *nats.Msg
+	mu    sync.Mutex
+	subs  map[*nats.Subscription]*inboxSub
+	named map[string]*inboxSub // the same by batch name (batch.go)
+	batch *nats.Subscription   // this node's batches; set before run
 }
 
 // inboxSub is where one subscription's frames go.
 type inboxSub struct {
 	pub  *media.Publisher
-	lost event // posted to the importer on the source's unpublish
+	lost event  // posted to the importer on the source's unpublish
+	name string // its subject as batches name it
 }
 
 func newInbox() *inbox {
-	return &inbox{ch: make(chan *nats.Msg, inboxLen), subs: map[*nats.Subscription]*inboxSub{}}
+	return &inbox{ch: make(chan *nats.Msg, inboxLen), subs: map[*nats.Subscription]*inboxSub{}, named: map[string]*inboxSub{}}
 }
 
-// subscribe sends subject's frames to pub.
+// subscribeBatches takes the batches sent to subject (this node's).
+func (in *inbox) subscribeBatches(nc *nats.Conn, subject string) error {
+	sub, err := nc.ChanSubscribe(subject, in.ch)
+	if err != nil {
+		return err
+	}
+	in.mu.Lock()
+	in.batch = sub
+	in.mu.Unlock()
+	return nil
+}
+
+// subscribe sends subject's frames to pub: those in this node's batches
+// and those sent on subject itself (an unpublish when the source does not
+// export the stream).
 func (in *inbox) subscribe(nc *nats.Conn, subject string, pub *media.Publisher, lost event) (*nats.Subscription, error) {
 	// Held across the subscribe: the reader waits for the entry rather than
 	// dropping a first frame it cannot place.
@@ -46,13 +63,18 @@ func (in *inbox) subscribe(nc *nats.Conn, subject string, pub *media.Publisher, 
 	if err != nil {
 		return nil, err
 	}
-	in.subs[sub] = &inboxSub{pub: pub, lost: lost}
+	s := &inboxSub{pub: pub, lost: lost, name: batchName(subject)}
+	in.subs[sub] = s
+	in.named[s.name] = s
 	return sub, nil
 }
 
 // unsubscribe ends sub; its frames still in the channel are dropped.
 func (in *inbox) unsubscribe(sub *nats.Subscription) {
 	in.mu.Lock()
+	if s := in.subs[sub]; s != nil && in.named[s.name] == s {
+		delete(in.named, s.name)
+	}
 	delete(in.subs, sub)
 	in.mu.Unlock()
 	_ = sub.Unsubscribe()
@@ -75,23 +97,43 @@ func (in *inbox) run(ctx context.Context, c *Cluster) {
 			return
 		case m = <-in.ch:
 		}
-		s := in.lookup(m.Sub)
-		if s == nil {
-			continue // unsubscribed meanwhile
-		}
-		f, err := UnmarshalFrame(m.Data)
-		if err != nil {
-			c.Stats.BadFrames.Add(1)
+		in.mu.Lock()
+		batch := m.Sub == in.batch
+		in.mu.Unlock()
+		if batch {
+			c.Stats.BatchesIn.Add(1)
+			if err := walkBatch(m.Data, func(name, frame []byte) {
+				in.mu.Lock()
+				s := in.named[string(name)]
+				in.mu.Unlock()
+				if s != nil { // nil: unsubscribed meanwhile
+					in.deliver(c, s, frame)
+				}
+			}); err != nil {
+				c.Stats.BadBatches.Add(1)
+			}
 			continue
 		}
-		c.Stats.FramesIn.Add(1)
-		c.Stats.BytesIn.Add(uint64(len(m.Data)))
-		switch f.Kind {
-		case media.KindUnpublish:
-			c.imp.post(s.lost)
-		case media.KindPublish:
-		default:
-			s.pub.Write(f)
+		if s := in.lookup(m.Sub); s != nil {
+			in.deliver(c, s, m.Data)
 		}
+	}
+}
+
+// deliver hands one encoded frame to s's relay.
+func (in *inbox) deliver(c *Cluster, s *inboxSub, b []byte) {
+	f, err := UnmarshalFrame(b)
+	if err != nil {
+		c.Stats.BadFrames.Add(1)
+		return
+	}
+	c.Stats.FramesIn.Add(1)
+	c.Stats.BytesIn.Add(uint64(len(b)))
+	switch f.Kind {
+	case media.KindUnpublish:
+		c.imp.post(s.lost)
+	case media.KindPublish:
+	default:
+		s.pub.Write(f)
 	}
 }

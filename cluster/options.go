@@ -22,6 +22,10 @@ type Options struct {
 	// to NATSURL under mutual TLS against TLS.CA (tls.go); nil = clear.
 	TLS       *TLSFiles
 	Heartbeat time.Duration
+	// RelayBatch is the longest a relayed frame waits for others to go
+	// to the same node in one NATS message (batch.go, export.go): 0 sends
+	// at once what is queued together.
+	RelayBatch time.Duration
 	// RTMPURL is how clients reach this node (for the others' redirects);
 	// RedirectAbove the clients (Load.Clients: connections and page
 	// users) above which Redirect sends new ones to the least loaded

@@ -10,17 +10,14 @@ const (
 	subjAnnounce  = "flashvox.announce" // "NODE publishes KEY now" (JSON)
 	subjHerePre   = "flashvox.here."    // + node: answers to that node's where
 	subjWantPre   = "flashvox.want."    // + node: "send me KEY" / "stop" (JSON)
-	subjFramesPre = "flashvox.frames."  // + node.key64: a stream's frames (binary); + .variant: its variant's
+	subjFramesPre = "flashvox.frames."  // + node.key64: a stream's unpublish when not exported (binary); + .variant: its variant's
+	subjBatchPre  = "flashvox.batch."   // + node: frames of the streams that node wants (batch.go)
 
 	// maxKey bounds a stream key carried between nodes.
 	maxKey = 512
 	// maxControl bounds one control message (JSON).
 	maxControl = 4096
 )
-
-// FramesSubject is the subject node sends key's frames on (exported for
-// bench/cluster's byte count).
-func FramesSubject(node, key string) string { return framesSubject(node, key) }
 
 func framesSubject(node, key string) string {
 	return subjFramesPre + node + "." + base64.RawURLEncoding.EncodeToString([]byte(key))
@@ -35,3 +32,6 @@ func variantSubject(node, key, variant string) string {
 	}
 	return framesSubject(node, key) + "." + variant
 }
+
+// batchName is a frames subject as a batch names its stream.
+func batchName(subject string) string { return subject[len(subjFramesPre):] }

@@ -145,21 +145,35 @@ func TestVariantsTranscodedOnPublisherNode(t *testing.T) {
 	ns, tcs := startTranscodingNodes(t, []string{"a", "b", "c"}, nil)
 	a, b, c := ns[0], ns[1], ns[2]
 	const key = "live/tone"
-	// Each variant's subject carries each frame once, whatever the
-	// number of nodes that want it.
+	// Each variant's frame goes once to each node that wants it (b and
+	// c, in their batches), whatever the number of players there.
 	var obsMu sync.Mutex
-	seen := map[uint32]int{}
-	obs, err := c.c.nc.Subscribe(variantSubject("a", key, "pcmu"), func(m *nats.Msg) {
-		if f, err := UnmarshalFrame(m.Data); err == nil && f.Kind == media.KindAudio {
-			obsMu.Lock()
-			seen[f.Timestamp]++
-			obsMu.Unlock()
+	seen := map[string]map[uint32]int{"b": {}, "c": {}}
+	pcmu := batchName(variantSubject("a", key, "pcmu"))
+	var obs []*nats.Subscription
+	for node := range seen {
+		sub, err := c.c.nc.Subscribe(subjBatchPre+node, func(m *nats.Msg) {
+			_ = walkBatch(m.Data, func(name, frame []byte) {
+				if string(name) != pcmu {
+					return
+				}
+				if f, err := UnmarshalFrame(frame); err == nil && f.Kind == media.KindAudio {
+					obsMu.Lock()
+					seen[node][f.Timestamp]++
+					obsMu.Unlock()
+				}
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
-	if err != nil {
-		t.Fatal(err)
+		obs = append(obs, sub)
 	}
-	defer obs.Unsubscribe()
+	defer func() {
+		for _, sub := range obs {
+			_ = sub.Unsubscribe()
+		}
+	}()
 	// c's players ask before a publishes: they wait for it.
 	cSpeex, cSpeexSub := subscribeCodec(t, tcs[2], key, codec.Speex, 16000)
 	cPCMU, cPCMUSub := subscribeCodec(t, tcs[2], key, codec.PCMU, 8000)
@@ -193,14 +207,17 @@ func TestVariantsTranscodedOnPublisherNode(t *testing.T) {
 		t.Fatalf("c relays %d streams, want 0: it gets the variants, not the source", n)
 	}
 	obsMu.Lock()
-	for ts, n := range seen {
-		if n != 1 {
-			obsMu.Unlock()
-			t.Fatalf("the pcmu variant's frame %d was sent %d times, want once for b and c", ts, n)
+	for node, frames := range seen {
+		for ts, n := range frames {
+			if n != 1 {
+				obsMu.Unlock()
+				t.Fatalf("the pcmu variant's frame %d went %d times to %s, want once", ts, n, node)
+			}
 		}
-	}
-	if len(seen) < 50 {
-		t.Fatalf("%d pcmu frames seen on the variant's subject", len(seen))
+		if len(frames) < 50 {
+			obsMu.Unlock()
+			t.Fatalf("%d pcmu frames seen going to %s", len(frames), node)
+		}
 	}
 	obsMu.Unlock()
 

@@ -49,6 +49,10 @@ type Cluster struct {
 	// Heartbeat is how often the node publishes its load; a node silent
 	// for three heartbeats is gone.
 	Heartbeat time.Duration `yaml:"heartbeat"`
+	// RelayBatch is the longest a relayed frame waits to share one NATS
+	// message with the other frames going to the same node (0 = no
+	// wait; a quiet node sends each frame at once either way).
+	RelayBatch time.Duration `yaml:"relay_batch"`
 	// RTMPURL is how clients reach this node's RTMP listener
 	// (rtmp://HOST:PORT), told to the other nodes for redirects; "" =
 	// never redirect a client here.
@@ -101,6 +105,9 @@ func (c *Config) validateCluster() error {
 		return &Error{Key: "cluster.secret", Msg: fmt.Sprintf("must be %d characters or more when cluster.enabled (every node shares it)", minClusterSecret)}
 	}
 	if err := durRange("cluster.heartbeat", k.Heartbeat, 100*time.Millisecond, time.Minute)(); err != nil {
+		return err
+	}
+	if err := durRange("cluster.relay_batch", k.RelayBatch, 0, 20*time.Millisecond)(); err != nil {
 		return err
 	}
 	if k.RTMPURL != "" {

@@ -29,6 +29,7 @@ import (
 func main() {
 	streams := flag.String("streams", "1,10,100", "stream counts to run, one run each")
 	duration := flag.Duration("duration", 8*time.Second, "measured time per run (at most 30s)")
+	flag.DurationVar(&relayBatch, "relay-batch", 2*time.Millisecond, "the nodes' cluster.relay_batch")
 	flag.Parse()
 	if *duration > 30*time.Second {
 		*duration = 30 * time.Second
@@ -47,6 +48,9 @@ func main() {
 		}
 	}
 }
+
+// relayBatch is the nodes' Options.RelayBatch (-relay-batch).
+var relayBatch time.Duration
 
 // node is one in-process cluster member.
 type node struct {
@@ -67,7 +71,7 @@ func freeAddr() string {
 func start(name, listen string, routes []string) (*node, error) {
 	hub := media.NewHub(256, nil)
 	c, err := cluster.New(cluster.Options{Node: name, Secret: "bench-secret-0123456789", Listen: listen, Routes: routes,
-		Heartbeat: time.Second, Hub: hub, Logger: slog.New(slog.DiscardHandler)})
+		Heartbeat: time.Second, RelayBatch: relayBatch, Hub: hub, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +157,7 @@ func run(streams int, duration time.Duration) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	before := a.c.Conn().Stats().OutBytes
+	out := a.c.Conn().Stats()
 	framesBefore := a.c.Stats.BytesOut.Load()
 	framesOutBefore := a.c.Stats.FramesOut.Load()
 	tick := time.NewTicker(16 * time.Millisecond)
@@ -171,13 +175,14 @@ func run(streams int, duration time.Duration) error {
 	time.Sleep(200 * time.Millisecond)
 	frames := a.c.Stats.FramesOut.Load() - framesOutBefore
 	perFrame := float64(a.c.Stats.BytesOut.Load()-framesBefore) / float64(max(frames, 1))
-	if got := float64(a.c.Conn().Stats().OutBytes-before) / float64(max(frames, 1)); got < perFrame {
-		perFrame = got // the client's own count (heartbeats included, so never lower)
-	}
-	// nats.go counts message bodies only; the wire adds the PUB line
-	// ("PUB SUBJECT SIZE\r\n", then "\r\n"), and a route the same
-	// again as RMSG: count the client's.
-	wire := perFrame + float64(len("PUB ")+len(cluster.FramesSubject("a", "live/s0"))+1+len(strconv.Itoa(int(perFrame)))+4)
+	// nats.go counts message bodies (the batches: frames with their
+	// streams' names, heartbeats too); the wire adds a PUB line per
+	// message ("PUB flashvox.batch.c SIZE\r\n", then "\r\n"), and a
+	// route the same again as RMSG.
+	now := a.c.Conn().Stats()
+	msgs, body := now.OutMsgs-out.OutMsgs, now.OutBytes-out.OutBytes
+	size := body / max(msgs, 1)
+	wire := float64(body+msgs*uint64(len("PUB flashvox.batch.c ")+len(strconv.Itoa(int(size)))+4)) / float64(max(frames, 1))
 	kbits := wire * 8 * 1000 / 16 / 1000 // one frame every 16 ms
 	d.mu.Lock()
 	lp50, lp99 := pct(d.local, 0.5), pct(d.local, 0.99)

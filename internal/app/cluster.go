@@ -82,7 +82,7 @@ func newCluster(cfg config.Cluster, logger *slog.Logger, hub *media.Hub, tc *tra
 	}
 	return cluster.New(cluster.Options{
 		Node: cfg.NodeName(), Secret: cfg.Secret, NATSURL: cfg.NATSURL, TLS: tls,
-		Listen: cfg.Listen, Routes: cfg.Routes, ClientListen: cfg.ClientListen, Heartbeat: cfg.Heartbeat,
+		Listen: cfg.Listen, Routes: cfg.Routes, ClientListen: cfg.ClientListen, Heartbeat: cfg.Heartbeat, RelayBatch: cfg.RelayBatch,
 		RTMPURL: cfg.RTMPURL, RedirectAbove: cfg.RedirectAbove, HTTPURL: cfg.HTTPURL, RTMFPAddr: cfg.RTMFPAddr,
 		Hub: hub, Transcoder: tc, TranscodeBudget: budget, Logger: logger.With("component", "cluster"), Leases: leases,
 		Load: func() cluster.Load {
@@ -185,6 +185,9 @@ func registerClusterMetrics(reg *prometheus.Registry, c *cluster.Cluster) {
 		counter("frames_out_total", "Frames sent to other nodes.", func() float64 { return float64(st.FramesOut.Load()) }),
 		counter("bytes_out_total", "Encoded bytes of those frames.", func() float64 { return float64(st.BytesOut.Load()) }),
 		counter("bad_frames_total", "Frames from other nodes that did not decode.", func() float64 { return float64(st.BadFrames.Load()) }),
+		counter("batches_in_total", "NATS messages of frames received from other nodes (several streams' frames each).", func() float64 { return float64(st.BatchesIn.Load()) }),
+		counter("batches_out_total", "NATS messages of frames sent to other nodes (frames_out_total / batches_out_total frames each).", func() float64 { return float64(st.BatchesOut.Load()) }),
+		counter("bad_batches_total", "Batches from other nodes that did not decode to the end (the rest of the batch dropped).", func() float64 { return float64(st.BadBatches.Load()) }),
 		counter("nodes_lost_total", "Nodes that went silent for three heartbeats.", func() float64 { return float64(st.NodesLost.Load()) }),
 		counter("room_leases_lost_total", "Conference rooms this node gave up (their members move to the next holder) because it lost their lease in the store.", func() float64 { return float64(st.RoomLeasesLost.Load()) }),
 		counter("presence_sent_total", "Presence messages this node sent (its users' changes, between heartbeats).", func() float64 { return float64(st.PresenceSent.Load()) }),

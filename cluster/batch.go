@@ -1,0 +1,123 @@
+package cluster
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/flashvox/flashvox/media"
+)
+
+// A batch carries the frames of several streams to one node in one NATS
+// message (subject subjBatchPre + the node): the per-message costs of
+// NATS (the route's write and read, the server's parse, the client's
+// delivery, a wake-up of the inbox) are paid once per batch instead of
+// once per frame, which is most of what a relayed frame cost
+// (BENCHMARKS.md, "The relay path's cost"). Its wire form:
+//
+//	0    batchVersion
+//	1-   entries, each:
+//	       uvarint  length of the stream's name
+//	       name     its frames subject without subjFramesPre
+//	                (node.key64, or node.key64.variant)
+//	       uvarint  length of the frame
+//	       frame    the frame's wire form (frame.go)
+const (
+	batchVersion = 1
+	// maxBatchName bounds an entry's name: a node (64), a key of maxKey
+	// bytes in base64url, a variant name, the dots.
+	maxBatchName = 64 + 1 + (maxKey*4+2)/3 + 1 + 32
+	// batchTarget is the size past which the sender starts another batch
+	// (a single larger frame travels alone, up to NATS's 1 MiB).
+	batchTarget = 32 << 10
+)
+
+// Errors of walkBatch.
+var (
+	errBatchVersion = errors.New("cluster: unknown batch version")
+	errBatchEntry   = errors.New("cluster: malformed batch entry")
+)
+
+// appendBatchEntry appends one entry: name and an encoded frame.
+func appendBatchEntry(b []byte, name string, frame []byte) []byte {
+	if len(b) == 0 {
+		b = append(b, batchVersion)
+	}
+	b = binary.AppendUvarint(b, uint64(len(name)))
+	b = append(b, name...)
+	b = binary.AppendUvarint(b, uint64(len(frame)))
+	return append(b, frame...)
+}
+
+// walkBatch calls fn with each entry's name and frame (both alias b), in
+// order, and stops at the first malformed entry with an error (the
+// entries before it were handed over). It never panics on any input.
+func walkBatch(b []byte, fn func(name, frame []byte)) error {
+	if len(b) == 0 || b[0] != batchVersion {
+		if len(b) == 0 {
+			return errBatchEntry
+		}
+		return fmt.Errorf("%w: %d", errBatchVersion, b[0])
+	}
+	b = b[1:]
+	for len(b) > 0 {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n == 0 || n > maxBatchName || n > uint64(len(b)-k) {
+			return fmt.Errorf("%w: name length", errBatchEntry)
+		}
+		name := b[k : k+int(n)]
+		b = b[k+int(n):]
+		n, k = binary.Uvarint(b)
+		if k <= 0 || n < frameHeaderSize || n > uint64(len(b)-k) {
+			return fmt.Errorf("%w: frame length", errBatchEntry)
+		}
+		fn(name, b[k:k+int(n)])
+		b = b[k+int(n):]
+	}
+	return nil
+}
+
+// batches gathers one sender round's entries per destination node and
+// publishes each node's when it is full or the round ends.
+type batches struct {
+	by    map[string][]byte // node → its batch so far (buffers kept between rounds)
+	frame []byte            // the frame being added, encoded once for all its nodes
+}
+
+// add encodes f once and appends it for every node in to; it returns how
+// many entries it added (0: f is too large to relay).
+func (bs *batches) add(c *Cluster, name string, to []string, f *media.Frame) int {
+	var err error
+	if bs.frame, err = AppendFrame(bs.frame[:0], f); err != nil {
+		return 0
+	}
+	for _, node := range to {
+		b := bs.by[node]
+		if len(b) > 1 && len(b)+len(name)+len(bs.frame)+2*binary.MaxVarintLen32 > batchTarget {
+			c.publishBatch(node, b)
+			b = b[:0]
+		}
+		bs.by[node] = appendBatchEntry(b, name, bs.frame)
+		c.Stats.FramesOut.Add(1)
+		c.Stats.BytesOut.Add(uint64(len(bs.frame)))
+	}
+	return len(to)
+}
+
+// flush publishes every node's batch of this round.
+func (bs *batches) flush(c *Cluster) {
+	for node, b := range bs.by {
+		if len(b) <= 1 {
+			delete(bs.by, node) // nothing for it this round: a node gone keeps no buffer
+			continue
+		}
+		c.publishBatch(node, b)
+		bs.by[node] = b[:0]
+	}
+}
+
+func (c *Cluster) publishBatch(node string, b []byte) {
+	if c.nc.Publish(subjBatchPre+node, b) == nil {
+		c.Stats.BatchesOut.Add(1)
+	}
+}
