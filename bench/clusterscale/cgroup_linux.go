@@ -118,8 +118,8 @@ func (g *cpuGroups) sweep() {
 		}
 		pidText, _, _ := strings.Cut(rest, "-")
 		pid, err := strconv.Atoi(pidText)
-		if err != nil || pid == g.pid || syscall.Kill(pid, 0) != syscall.ESRCH {
-			continue // not ours to judge, ours, or its run is alive
+		if err != nil || syscall.Kill(pid, 0) != syscall.ESRCH {
+			continue // not a benchmark's name, or its run is alive (this one too)
 		}
 		_ = syscall.Rmdir(filepath.Join(g.dir, e.Name()))
 	}
