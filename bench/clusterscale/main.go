@@ -45,6 +45,19 @@
 //	go run ./bench/clusterscale -readers poll -publishers batch -streams 100,200,400 -subs 4 -duration 15s
 //	go run ./bench/clusterscale -setups two -streams 200 -perf /tmp/cs   # perf record of the nodes: /tmp/cs-two-200.perf
 //
+// -quota F gives every node a CPU budget of F cores (0.1..1) besides its
+// pinning: right after its start each node goes into a cgroup of its own
+// (cgroup v2 cpu.max, or v1 cpu.cfs_quota_us, over a 10 ms period) that
+// the benchmark removes once the node has exited. Root is needed; without
+// usable cgroups the run fails at once rather than run unlimited. With
+// budgets below a core the load generator keeps the rest of the two
+// cores, so the capacity of two budgets against one is the scaling
+// figure, which the generator no longer bounds. Each row then gives the
+// nodes' throttled time over the window (cpu.stat), which shows that the
+// quota was what bound them.
+//
+//	go run ./bench/clusterscale -quota 0.4 -streams 50,100,150,200 -subs 4 -duration 12s
+//
 // Beside the nodes' CPU it reports their context switches per delivered
 // frame (voluntary + involuntary, over every thread), which the other
 // jobs on a shared machine inflate much less than CPU time.
@@ -56,17 +69,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/flashvox/flashvox/bench/internal/proc"
@@ -94,6 +103,8 @@ type options struct {
 	poll       time.Duration // -readers poll: the interval of the polls
 	publishers string        // ticker or batch: how the publishers are driven
 	perf       string        // "": no perf record of the nodes, else the files' prefix
+	quota      float64       // -quota: the nodes' CPU budget in cores, 0 none
+	groups     *cpuGroups    // where the nodes' cgroups go; nil without -quota
 }
 
 func main() {
@@ -113,6 +124,7 @@ func main() {
 	flag.StringVar(&o.publishers, "publishers", "ticker", "publishers: ticker (a goroutine and a ticker each) or batch (one goroutine sends every stream's due frames every 2ms)")
 	flag.DurationVar(&o.poll, "poll", 50*time.Millisecond, "-readers poll: how often every socket is read (a recv per socket per poll: shorter costs more)")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's CPU profile here")
+	flag.Float64Var(&o.quota, "quota", 0, "limit each node to this fraction of a core (0.1..1) with a cgroup of its own, period 10ms (needs root); 0: no limit")
 	flag.StringVar(&o.perf, "perf", "", "record the nodes with perf record -g over each level's window into PREFIX-SETUP-STREAMS.perf (perf report -i FILE)")
 	flag.Parse()
 	for _, s := range strings.Split(streams, ",") {
@@ -159,10 +171,17 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer cleanup()
-	fmt.Printf("%d subscribers per stream, %v per level (%v warm-up), late > %v = lost, loss budget %.1f %%, local spread %v, readers %s, publishers %s\n\n",
-		o.subs, o.duration, o.warmup, o.late, o.loss*100, o.local, o.readers, o.publishers)
-	fmt.Println("| setup | streams | subscriber-streams | delivered | loss | p50 | p99 | nodes' CPU s/s | node CPU µs per delivered frame | node switches per delivered frame | load generator CPU s/s | load average |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
+	quotaHead, quotaCol, quotaRule := "", "", ""
+	if o.quota != 0 {
+		if o.groups, err = openCPUGroups("/sys/fs/cgroup", o.quota, os.Getpid()); err != nil {
+			return err
+		}
+		quotaHead, quotaCol, quotaRule = ", "+o.groups.String(), " nodes' throttled ms |", "---|"
+	}
+	fmt.Printf("%d subscribers per stream, %v per level (%v warm-up), late > %v = lost, loss budget %.1f %%, local spread %v, readers %s, publishers %s%s\n\n",
+		o.subs, o.duration, o.warmup, o.late, o.loss*100, o.local, o.readers, o.publishers, quotaHead)
+	fmt.Println("| setup | streams | subscriber-streams | delivered | loss | p50 | p99 | nodes' CPU s/s | node CPU µs per delivered frame | node switches per delivered frame | load generator CPU s/s | load average |" + quotaCol)
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|" + quotaRule)
 	capacity := map[string]int{}
 	perCPU := map[string][]float64{} // node CPU µs per delivered frame, levels within the budget
 	for _, setup := range o.setups {
@@ -174,9 +193,13 @@ func run(ctx context.Context, o options) error {
 			loss := 1 - float64(r.delivered)/float64(max(r.owed, 1))
 			perFrame := float64(r.cpu.Microseconds()) / float64(max(r.delivered, 1))
 			d := float64(max(r.delivered, 1))
-			fmt.Printf("| %s | %d | %d | %d of %d | %.2f %% | %v | %v | %.2f | %.2f | %.2f + %.2f | %.2f | %s |\n", setup, n, n*o.subs, r.delivered, r.owed, loss*100,
+			throttled := ""
+			if o.groups != nil {
+				throttled = fmt.Sprintf(" %d |", r.throttled.Milliseconds())
+			}
+			fmt.Printf("| %s | %d | %d | %d of %d | %.2f %% | %v | %v | %.2f | %.2f | %.2f + %.2f | %.2f | %s |%s\n", setup, n, n*o.subs, r.delivered, r.owed, loss*100,
 				r.quantile(0.5), r.quantile(0.99), r.cpu.Seconds()/r.window.Seconds(), perFrame,
-				float64(r.switches.Voluntary)/d, float64(r.switches.Involuntary)/d, r.self.Seconds()/r.window.Seconds(), r.load)
+				float64(r.switches.Voluntary)/d, float64(r.switches.Involuntary)/d, r.self.Seconds()/r.window.Seconds(), r.load, throttled)
 			if loss <= o.loss {
 				perCPU[setup] = append(perCPU[setup], perFrame)
 			}
@@ -208,6 +231,7 @@ type result struct {
 	window, cpu     time.Duration
 	switches        proc.Switches // the nodes' over the window
 	self            time.Duration // the load generator's CPU over the window
+	throttled       time.Duration // the nodes' time held back by -quota over the window
 	load            string
 	mu              sync.Mutex
 	lat             []time.Duration // a sample of delivered frames' latency
@@ -223,73 +247,22 @@ func (r *result) quantile(q float64) time.Duration {
 	return r.lat[min(len(r.lat)-1, int(q*float64(len(r.lat))))].Round(100 * time.Microsecond)
 }
 
-// node is one flashvox process and its RTMP address.
-type node struct {
-	c    *proc.Child
-	rtmp string
-}
-
-// startNodes starts the setup's nodes, each pinned to its core.
-func startNodes(ctx context.Context, o options, dir, setup string) ([]node, error) {
-	count := 1
-	if setup == "two" {
-		count = 2
-	} else if setup != "one" {
-		return nil, fmt.Errorf("unknown setup %q", setup)
-	}
-	var routes []string
-	for range count {
-		a, err := proc.FreeAddr()
-		if err != nil {
-			return nil, err
-		}
-		routes = append(routes, a)
-	}
-	var nodes []node
-	for i := range count {
-		addr, err := proc.FreeAddr()
-		if err != nil {
-			return nil, err
-		}
-		name := string(rune('a' + i))
-		cfg := filepath.Join(dir, setup+".yaml")
-		if err := os.WriteFile(cfg, []byte("cluster:\n  routes: ["+strings.Join(routes, ", ")+"]\n"), 0o600); err != nil {
-			return nil, err
-		}
-		cmd := exec.CommandContext(ctx, "taskset", "-c", strconv.Itoa(i), o.bin, "--config", cfg)
-		cmd.Env = append(os.Environ(), "FLASHVOX_RTMP_LISTEN="+addr, "FLASHVOX_HTTP_LISTEN=127.0.0.1:0", "FLASHVOX_SIP_LISTEN=127.0.0.1:0",
-			"FLASHVOX_RTMFP_LISTEN=127.0.0.1:0", "FLASHVOX_LOG_LEVEL=warn",
-			"FLASHVOX_RTMP_MAX_CONNECTIONS=100000", "FLASHVOX_RTMP_MAX_CONNECTIONS_PER_IP=100000")
-		if count > 1 {
-			cmd.Env = append(cmd.Env, "FLASHVOX_CLUSTER_ENABLED=true", "FLASHVOX_CLUSTER_SECRET=clusterscale-secret-0123",
-				"FLASHVOX_CLUSTER_NODE="+name, "FLASHVOX_CLUSTER_LISTEN="+routes[i])
-		}
-		c, err := proc.StartLogged(cmd, "flashvox "+name, addr, syscall.SIGTERM, filepath.Join(dir, setup+"-"+name+".log"))
-		if err != nil {
-			stopAll(nodes)
-			return nil, err
-		}
-		nodes = append(nodes, node{c: c, rtmp: addr})
-	}
-	if count > 1 { // the routes: give the embedded servers a moment to connect (bounded)
-		time.Sleep(2 * time.Second)
-	}
-	return nodes, nil
-}
-
-func stopAll(nodes []node) {
-	for _, n := range nodes {
-		n.c.Stop()
-	}
-}
-
-// level runs n streams against a fresh setup.
-func level(ctx context.Context, o options, dir, setup string, n int) (*result, error) {
+// level runs n streams against a fresh setup, which it stops after.
+func level(ctx context.Context, o options, dir, setup string, n int) (r *result, err error) {
 	nodes, err := startNodes(ctx, o, dir, setup)
 	if err != nil {
 		return nil, err
 	}
-	defer stopAll(nodes)
+	defer func() {
+		if serr := stopAll(nodes); serr != nil {
+			r, err = nil, errors.Join(err, serr)
+		}
+	}()
+	return measure(ctx, o, nodes, setup, n)
+}
+
+// measure runs n streams against nodes.
+func measure(ctx context.Context, o options, nodes []node, setup string, n int) (*result, error) {
 	sctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	r := &result{}
@@ -345,10 +318,12 @@ func level(ctx context.Context, o options, dir, setup string, n int) (*result, e
 	}
 	cpu0, load0, sw0 := nodesCPU(nodes), proc.LoadAvg(), nodesSwitches(nodes)
 	self0, _ := proc.SelfCPU()
+	thr0, terr0 := nodesThrottled(nodes)
 	time.Sleep(time.Until(winTo))
 	cpu1, load1, sw1 := nodesCPU(nodes), proc.LoadAvg(), nodesSwitches(nodes)
 	self1, _ := proc.SelfCPU()
-	r.self, r.switches = self1-self0, sw1.Sub(sw0)
+	thr1, terr1 := nodesThrottled(nodes)
+	r.self, r.switches, r.throttled = self1-self0, sw1.Sub(sw0), thr1-thr0
 	if perfWait != nil {
 		if err := perfWait(); err != nil {
 			return nil, fmt.Errorf("perf: %w", err)
@@ -359,50 +334,10 @@ func level(ctx context.Context, o options, dir, setup string, n int) (*result, e
 	r.owed = sent.Load() * uint64(o.subs)
 	r.delivered = w.delivered.Load()
 	r.window, r.cpu, r.load = winTo.Sub(winFrom), cpu1-cpu0, load0+" → "+load1
+	if err := errors.Join(terr0, terr1); err != nil {
+		return nil, err // a row that cannot show the quota's effect would mislead
+	}
 	return r, nil
-}
-
-func nodesSwitches(nodes []node) proc.Switches {
-	var sum proc.Switches
-	for _, n := range nodes {
-		sum = sum.Add(proc.ReadSwitches(n.c.PID()))
-	}
-	return sum
-}
-
-// perfRecord records the nodes' CPU profile (`perf record -g`, call
-// graphs, every node in one file) until ctx ends; wait waits for perf to
-// write it.
-func perfRecord(ctx context.Context, nodes []node, out string) (wait func() error, err error) {
-	pids := make([]string, len(nodes))
-	for i, n := range nodes {
-		pids[i] = strconv.Itoa(n.c.PID())
-	}
-	cmd := exec.CommandContext(ctx, "perf", "record", "-g", "-F", "499", "-p", strings.Join(pids, ","), "-o", out)
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
-	cmd.WaitDelay = 5 * time.Second
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	return func() error {
-		err := cmd.Wait()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return nil // perf exits non-zero on SIGINT
-		}
-		return err
-	}, nil
-}
-
-func nodesCPU(nodes []node) time.Duration {
-	var sum time.Duration
-	for _, n := range nodes {
-		if c, err := n.c.CPU(); err == nil {
-			sum += c
-		}
-	}
-	return sum
 }
 
 func closeAll(cs []*rtmp.Client) {
