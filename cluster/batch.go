@@ -38,15 +38,17 @@ var (
 	errBatchEntry   = errors.New("cluster: malformed batch entry")
 )
 
-// appendBatchEntry appends one entry: name and an encoded frame.
-func appendBatchEntry(b []byte, name string, frame []byte) []byte {
+// appendBatchFrame appends one entry: name and f, encoded in place (f's
+// payload within MaxFramePayload).
+func appendBatchFrame(b []byte, name string, f *media.Frame) []byte {
 	if len(b) == 0 {
 		b = append(b, batchVersion)
 	}
 	b = binary.AppendUvarint(b, uint64(len(name)))
 	b = append(b, name...)
-	b = binary.AppendUvarint(b, uint64(len(frame)))
-	return append(b, frame...)
+	b = binary.AppendUvarint(b, uint64(FrameSize(f)))
+	b, _ = AppendFrame(b, f)
+	return b
 }
 
 // walkBatch calls fn with each entry's name and frame (both alias b), in
@@ -75,45 +77,6 @@ func walkBatch(b []byte, fn func(name, frame []byte)) error {
 		b = b[k+int(n):]
 	}
 	return nil
-}
-
-// batches gathers one sender round's entries per destination node and
-// publishes each node's when it is full or the round ends.
-type batches struct {
-	by    map[string][]byte // node → its batch so far (buffers kept between rounds)
-	frame []byte            // the frame being added, encoded once for all its nodes
-}
-
-// add encodes f once and appends it for every node in to; it returns how
-// many entries it added (0: f is too large to relay).
-func (bs *batches) add(c *Cluster, name string, to []string, f *media.Frame) int {
-	var err error
-	if bs.frame, err = AppendFrame(bs.frame[:0], f); err != nil {
-		return 0
-	}
-	for _, node := range to {
-		b := bs.by[node]
-		if len(b) > 1 && len(b)+len(name)+len(bs.frame)+2*binary.MaxVarintLen32 > batchTarget {
-			c.publishBatch(node, b)
-			b = b[:0]
-		}
-		bs.by[node] = appendBatchEntry(b, name, bs.frame)
-		c.Stats.FramesOut.Add(1)
-		c.Stats.BytesOut.Add(uint64(len(bs.frame)))
-	}
-	return len(to)
-}
-
-// flush publishes every node's batch of this round.
-func (bs *batches) flush(c *Cluster) {
-	for node, b := range bs.by {
-		if len(b) <= 1 {
-			delete(bs.by, node) // nothing for it this round: a node gone keeps no buffer
-			continue
-		}
-		c.publishBatch(node, b)
-		bs.by[node] = b[:0]
-	}
 }
 
 func (c *Cluster) publishBatch(node string, b []byte) {

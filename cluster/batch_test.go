@@ -12,6 +12,18 @@ import (
 	"github.com/flashvox/flashvox/media"
 )
 
+// appendBatchEntry appends one entry: name and an already encoded frame
+// (a forged one too).
+func appendBatchEntry(b []byte, name string, frame []byte) []byte {
+	if len(b) == 0 {
+		b = append(b, batchVersion)
+	}
+	b = binary.AppendUvarint(b, uint64(len(name)))
+	b = append(b, name...)
+	b = binary.AppendUvarint(b, uint64(len(frame)))
+	return append(b, frame...)
+}
+
 func TestBatchRoundTrip(t *testing.T) {
 	type entry struct{ name, frame string }
 	long := strings.Repeat("k", maxBatchName)
@@ -166,5 +178,45 @@ func TestRelayBatchHold(t *testing.T) {
 	}
 	if bo, fo := a.c.Stats.BatchesOut.Load(), a.c.Stats.FramesOut.Load(); bo == 0 || bo > fo {
 		t.Fatalf("%d batches for %d frames", bo, fo)
+	}
+}
+
+// TestPendingBounded: frames for a node whose sender does not run are
+// dropped and counted past maxPending, and each batch stays within
+// batchTarget; what is kept walks back to the frames added.
+func TestPendingBounded(t *testing.T) {
+	c := &Cluster{}
+	ex := newExporter(c)
+	f := nelly(16)
+	want, _ := AppendFrame(nil, f)
+	n := 0
+	for ex.c.Stats.ExportDrops.Load() == 0 {
+		ex.add("a.eA", []string{"b", "c"}, f)
+		if n++; n > 2*maxPending {
+			t.Fatal("nothing dropped")
+		}
+	}
+	for _, node := range []string{"b", "c"} {
+		p := ex.pending[node]
+		if p.bytes > maxPending {
+			t.Fatalf("%s: %d bytes pending, bound %d", node, p.bytes, maxPending)
+		}
+		frames := 0
+		for _, b := range append(p.full, p.cur) {
+			if len(b) > batchTarget {
+				t.Fatalf("%s: a batch of %d bytes, target %d", node, len(b), batchTarget)
+			}
+			if err := walkBatch(b, func(name, frame []byte) {
+				if string(name) != "a.eA" || !bytes.Equal(frame, want) {
+					t.Fatalf("%s: entry %q %x", node, name, frame)
+				}
+				frames++
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if frames != n-1 {
+			t.Fatalf("%s: %d frames kept of %d added before the first drop", node, frames, n-1)
+		}
 	}
 }

@@ -37,9 +37,12 @@ type Stats struct {
 	// BatchesIn and BatchesOut count the NATS messages that carried
 	// frames (batch.go): frames per batch is the relay's saving;
 	// BadBatches the received ones that did not decode to the end.
-	BatchesIn     atomic.Uint64
-	BatchesOut    atomic.Uint64
-	BadBatches    atomic.Uint64
+	BatchesIn  atomic.Uint64
+	BatchesOut atomic.Uint64
+	BadBatches atomic.Uint64
+	// ExportDrops counts frames not sent because a node's pending
+	// frames were at their bound (the sender did not keep up).
+	ExportDrops   atomic.Uint64
 	DroppedEvents atomic.Uint64 // control messages lost to a full loop queue (the next heartbeat retries)
 	NodesLost     atomic.Uint64 // nodes that missed three heartbeats
 	NameClashes   atomic.Uint64 // heartbeats of another node with this node's name

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/binary"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,58 +15,128 @@ import (
 	"github.com/flashvox/flashvox/media/transcode"
 )
 
-// export sends one local stream's frames to its frames subject, once for
-// every node that wants it.
+// export sends one local stream's frames (or its variant's) to the nodes
+// that want it.
 type export struct {
 	key     string               // the export's name: the stream's key, or its variant's derived key
 	variant string               // "" or the transcode.Variant exported
 	name    string               // its frames subject without subjFramesPre: how batches name it (batch.go)
 	leases  map[string]time.Time // node → its last want; guarded by exporter.mu
+	to      atomic.Pointer[[]string]
 	sub     interface{ Close() } // the hub tap, or the transcode.Subscription
-	q       *media.Queue
-	replay  atomic.Bool // a node joined: send the decoder headers again
-	queued  atomic.Bool // on the exporter's ready list (or about to be)
+	replay  atomic.Bool          // a node joined: send the decoder headers again
 	stopped atomic.Bool
-	headers [3]*media.Frame // the latest data, audio config, video config: the sender's
+	headers [3]*media.Frame // the latest data, audio config, video config: the tap's
 }
 
-// exporter owns the exports; mu guards the map and the leases. One
-// goroutine (run) sends every export's frames: a tap queues a frame and
-// puts its export on the ready list, and the sender publishes all that is
-// queued when it runs, so that frames arriving together leave in one
-// flush of the NATS connection (one write to the embedded server, one
-// route write) instead of a goroutine wake-up and a flush each.
+// setToLocked publishes the nodes of e.leases to the tap (ex.mu held).
+func (e *export) setToLocked() {
+	to := make([]string, 0, len(e.leases))
+	for node := range e.leases {
+		to = append(to, node)
+	}
+	e.to.Store(&to)
+}
+
+// exporter owns the exports; mu guards the map and the leases. A tap adds
+// its frame, encoded, to the batch of every node that wants it (pending)
+// and kicks the sender, one goroutine (run), which publishes the batches
+// (batch.go): the frames of every export that arrive together leave in one
+// NATS message per node, and no frame waits in a queue of its own.
 type exporter struct {
 	c       *Cluster
 	mu      sync.Mutex
 	exports map[string]*export
 
-	readyMu sync.Mutex
-	ready   []*export
-	kick    chan struct{} // capacity 1: ready has news
+	pendMu  sync.Mutex
+	pending map[string]*pendingBatch // node → what the next round sends it
+	kick    chan struct{}            // capacity 1: pending has news
 }
+
+// pendingBatch is one node's frames of the next round: batches filled up
+// to batchTarget, and the one being filled.
+type pendingBatch struct {
+	full  [][]byte
+	cur   []byte
+	bytes int // of full and cur: bounded by maxPending
+}
+
+// maxPending bounds one node's frames waiting for the sender (its NATS
+// connection stalled, the sender starved): about 0.1 s of 1 000 relayed
+// Nellymoser streams. A frame past it is dropped and counted.
+const maxPending = 1 << 20
 
 func newExporter(c *Cluster) *exporter {
-	return &exporter{c: c, exports: map[string]*export{}, kick: make(chan struct{}, 1)}
+	return &exporter{c: c, exports: map[string]*export{}, pending: map[string]*pendingBatch{}, kick: make(chan struct{}, 1)}
 }
 
-// exportTap is an export's hub receiver: the frame goes to the export's
-// bounded queue (the publisher never waits for NATS), the export to the
-// sender's ready list.
+// exportTap is an export's hub receiver (or transcoder subscriber): it
+// runs on the publisher's (or transcoder's) goroutine, adds the frame to
+// the pending batches and never waits for NATS.
 type exportTap struct {
 	ex *exporter
 	e  *export
 }
 
 func (t exportTap) Receive(f *media.Frame) {
-	t.e.q.Receive(f)
-	if t.e.queued.Swap(true) {
-		return // already listed: the sender drains the queue
+	e := t.e
+	to := e.to.Load()
+	if e.stopped.Load() || to == nil || len(*to) == 0 {
+		return
 	}
-	ex := t.ex
-	ex.readyMu.Lock()
-	ex.ready = append(ex.ready, t.e)
-	ex.readyMu.Unlock()
+	if e.replay.Swap(false) {
+		// The hub replays the decoder headers only to a new subscriber,
+		// and the tap is not new to a second node.
+		for _, h := range e.headers {
+			if h != nil && h != f {
+				t.ex.add(e.name, *to, h)
+			}
+		}
+	}
+	switch {
+	case f.Kind == media.KindData:
+		e.headers[0] = f
+	case f.Config && f.Kind == media.KindAudio:
+		e.headers[1] = f
+	case f.Config:
+		e.headers[2] = f
+	case f.Kind == media.KindUnpublish:
+		e.headers = [3]*media.Frame{}
+	}
+	t.ex.add(e.name, *to, f)
+}
+
+// add appends f, named name, to the pending batch of every node in to and
+// kicks the sender.
+func (ex *exporter) add(name string, to []string, f *media.Frame) {
+	size := FrameSize(f)
+	if len(f.Payload) > MaxFramePayload {
+		return // too large for one message: not relayed
+	}
+	entry := 2*binary.MaxVarintLen32 + len(name) + size
+	c := ex.c
+	ex.pendMu.Lock()
+	for _, node := range to {
+		p := ex.pending[node]
+		if p == nil {
+			p = &pendingBatch{}
+			ex.pending[node] = p
+		}
+		if p.bytes+entry > maxPending {
+			c.Stats.ExportDrops.Add(1)
+			continue
+		}
+		if len(p.cur) > 1 && len(p.cur)+entry > batchTarget {
+			p.full = append(p.full, p.cur)
+			p.cur = nil
+		}
+		n := len(p.cur)
+		p.cur = appendBatchFrame(p.cur, name, f)
+		p.bytes += len(p.cur) - n
+		c.Stats.FramesOut.Add(1)
+		c.Stats.BytesOut.Add(uint64(size))
+	}
+	ex.pendMu.Unlock()
 	select {
 	case ex.kick <- struct{}{}:
 	default:
@@ -96,6 +167,7 @@ func (ex *exporter) onWant(m *nats.Msg) {
 	if w.Stop {
 		if e != nil {
 			delete(e.leases, w.From)
+			e.setToLocked()
 			if len(e.leases) == 0 {
 				ex.stopLocked(e)
 			}
@@ -121,10 +193,12 @@ func (ex *exporter) onWant(m *nats.Msg) {
 			return
 		}
 	}
-	if _, known := e.leases[w.From]; !known {
+	_, known := e.leases[w.From]
+	e.leases[w.From] = time.Now()
+	if !known {
+		e.setToLocked()
 		e.replay.Store(true)
 	}
-	e.leases[w.From] = time.Now()
 }
 
 // notOurs tells the nodes that want key (or its variant) that it is not
@@ -137,8 +211,7 @@ func (ex *exporter) notOurs(key, variant string) {
 // startLocked taps key and sends its frames until stopped.
 func (ex *exporter) startLocked(key string) *export {
 	c := ex.c
-	e := &export{key: key, name: batchName(framesSubject(c.o.Node, key)), leases: map[string]time.Time{}, q: c.o.Hub.NewQueue(0)}
-	e.q.Name(key)
+	e := &export{key: key, name: batchName(framesSubject(c.o.Node, key)), leases: map[string]time.Time{}}
 	// A tap: the export is not one of the stream's players, so it creates
 	// no demand here, and it replays the decoder headers to start with.
 	e.sub = c.o.Hub.Tap(key, exportTap{ex, e})
@@ -166,10 +239,14 @@ func (ex *exporter) expire(before time.Time) {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	for _, e := range ex.exports {
+		n := len(e.leases)
 		for node, at := range e.leases {
 			if at.Before(before) {
 				delete(e.leases, node)
 			}
+		}
+		if len(e.leases) != n {
+			e.setToLocked()
 		}
 		if len(e.leases) == 0 {
 			ex.stopLocked(e)
@@ -185,20 +262,17 @@ func (ex *exporter) stopAll() {
 	}
 }
 
-// run is the sender, until ctx ends: it adds the frames of the exports
-// on the ready list to one batch per node that wants them and publishes
-// the batches. With Options.RelayBatch, a round starts at most that long
-// after the previous one: a frame waits at most RelayBatch, and not at all
-// when the previous round is older (a quiet node sends each frame at once,
-// a busy one a batch every RelayBatch).
+// run is the sender, until ctx ends: it takes the pending batches and
+// publishes them. With Options.RelayBatch, a round starts at most that
+// long after the previous one: a frame waits at most RelayBatch, and not
+// at all when the previous round is older (a quiet node sends each frame
+// at once, a busy one a batch per node every RelayBatch).
 func (ex *exporter) run(ctx context.Context) {
-	bs := batches{by: map[string][]byte{}}
-	var spare []*export
-	var to []string
 	hold := ex.c.o.RelayBatch
 	wait := time.NewTimer(time.Hour)
 	wait.Stop()
 	var last time.Time
+	out := map[string]*pendingBatch{} // the round being sent; its buffers go back for reuse
 	for {
 		select {
 		case <-ctx.Done():
@@ -214,55 +288,20 @@ func (ex *exporter) run(ctx context.Context) {
 			}
 		}
 		last = time.Now()
-		ex.readyMu.Lock()
-		list := ex.ready
-		ex.ready = spare[:0]
-		ex.readyMu.Unlock()
-		for i, e := range list {
-			// Cleared before draining: a frame queued from now on lists the
-			// export again.
-			e.queued.Store(false)
-			to = ex.dests(e, to[:0])
-			for f := e.q.TryNext(); f != nil && !e.stopped.Load(); f = e.q.TryNext() {
-				e.send(ex.c, &bs, to, f)
+		ex.pendMu.Lock()
+		ex.pending, out = out, ex.pending
+		ex.pendMu.Unlock()
+		for node, p := range out {
+			if p.bytes == 0 {
+				delete(out, node) // nothing for it two rounds running: a node gone keeps no buffer
+				continue
 			}
-			list[i] = nil
-		}
-		spare = list
-		bs.flush(ex.c)
-	}
-}
-
-// dests appends the nodes that want e to to.
-func (ex *exporter) dests(e *export, to []string) []string {
-	ex.mu.Lock()
-	defer ex.mu.Unlock()
-	for node := range e.leases {
-		to = append(to, node)
-	}
-	return to
-}
-
-// send adds f to the batches of the nodes to, after the latest decoder
-// headers when a node joined (the hub replays them only to a new
-// subscriber, and the tap is not new to a second node).
-func (e *export) send(c *Cluster, bs *batches, to []string, f *media.Frame) {
-	if e.replay.Swap(false) {
-		for _, h := range e.headers {
-			if h != nil && h != f {
-				bs.add(c, e.name, to, h)
+			for _, b := range p.full {
+				ex.c.publishBatch(node, b)
 			}
+			ex.c.publishBatch(node, p.cur)
+			clear(p.full)
+			p.full, p.cur, p.bytes = p.full[:0], p.cur[:0], 0
 		}
 	}
-	switch {
-	case f.Kind == media.KindData:
-		e.headers[0] = f
-	case f.Config && f.Kind == media.KindAudio:
-		e.headers[1] = f
-	case f.Config:
-		e.headers[2] = f
-	case f.Kind == media.KindUnpublish:
-		e.headers = [3]*media.Frame{}
-	}
-	bs.add(c, e.name, to, f)
 }

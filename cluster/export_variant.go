@@ -20,8 +20,7 @@ func (ex *exporter) startVariantLocked(key, name string, id codec.ID, rate int, 
 	if c.o.Transcoder == nil {
 		return nil
 	}
-	e := &export{key: name, variant: variant, name: batchName(variantSubject(c.o.Node, key, variant)), leases: map[string]time.Time{}, q: c.o.Hub.NewQueue(0)}
-	e.q.Name(name)
+	e := &export{key: name, variant: variant, name: batchName(variantSubject(c.o.Node, key, variant)), leases: map[string]time.Time{}}
 	// A subscriber of the derived key, which creates no demand; the
 	// transcoder is the stream's subscriber here, as a local player's is.
 	sub, err := c.o.Transcoder.Subscribe(key, transcode.Target{Codec: id, Rate: rate, Budget: c.o.TranscodeBudget}, exportTap{ex, e})
