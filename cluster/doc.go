@@ -27,8 +27,10 @@
 //
 // Who owns what: Node owns the NATS connection and the node table
 // (nodes.go); the importer (relay.go) owns the relays and variant
-// relays, on its one goroutine; the exporter (export.go) owns the exports,
-// each sent by its own goroutine; Serve owns the goroutine that renews the
+// relays, on its one goroutine, and the inbox (inbox.go) delivers their
+// frames on one; the exporter (export.go) owns the exports, whose taps add
+// their frames to one batch per node (batch.go) that its one sender
+// goroutine publishes; Serve owns the goroutine that renews the
 // conference room leases (lease.go) when the store is shared.
 // docs/CLUSTER.md is the design.
 package cluster
