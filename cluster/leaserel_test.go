@@ -62,9 +62,8 @@ func joinRouted(t *testing.T, n confNode, room string, o conference.JoinOptions)
 
 // TestLeaseReleasedAtHandover: a's renewals fail but its store still
 // answers a release; a stops holding the room, releases its lease, and
-// the room's next node takes it within a heartbeat, a heartbeat before
-// a's lease would have lapsed (without the release it could take it only
-// after). Never two owners. Then releases in a's name, late or forged,
+// the room's next node takes it within a heartbeat, before a's lease
+// would have lapsed (without the release it could take it only after). Never two owners. Then releases in a's name, late or forged,
 // delete nothing of the new holder's lease.
 func TestLeaseReleasedAtHandover(t *testing.T) {
 	const hb = 500 * time.Millisecond // a's lease lapses 3 heartbeats after its last renewal
@@ -126,9 +125,11 @@ func TestLeaseReleasedAtHandover(t *testing.T) {
 	took := l.Acquired.Sub(left)
 	early := lastExpiry.Sub(l.Acquired)
 	t.Logf("%s took the lease %v after a gave the room up, %v before a's lease would have lapsed", l.Holder, took, early)
-	if took > hb || early < hb/2 {
-		t.Fatalf("%s took the lease %v after a gave the room up (want under a heartbeat, %v), %v before a's lapsed (want %v at least)",
-			l.Holder, took, hb, early, hb/2)
+	// Without the release the lease is taken no earlier than it lapsed
+	// (the acquisition's SQL), about a heartbeat after a gave it up.
+	if took >= hb || early <= 0 {
+		t.Fatalf("%s took the lease %v after a gave the room up (want under a heartbeat, %v), %v before a's lapsed (want before)",
+			l.Holder, took, hb, early)
 	}
 	if n := a.c.Stats.RoomLeasesLost.Load(); n != 1 {
 		t.Fatalf("a counted %d lost leases, want 1", n)
