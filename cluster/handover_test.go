@@ -96,10 +96,12 @@ func testLeaseHandover(t *testing.T, db leaseDB) {
 	// a cannot reach the store: it must stop holding the room before its
 	// lease can lapse.
 	liveAtStop := make(chan error, 1)
+	var expiresAtStop int64 // a's lease, which a can neither renew nor release from now on
 	sampler := sampleOwners(ns, room, "a", func() {
 		var live bool
 		var holder string
-		err := db.raw.QueryRow(`SELECT holder, expires_ms > (EXTRACT(EPOCH FROM now()) * 1000)::BIGINT FROM room_leases WHERE room = $1`, room).Scan(&holder, &live)
+		err := db.raw.QueryRow(`SELECT holder, expires_ms, expires_ms > (EXTRACT(EPOCH FROM now()) * 1000)::BIGINT FROM room_leases WHERE room = $1`, room).
+			Scan(&holder, &expiresAtStop, &live)
 		if err == nil && (!live || holder != "a") {
 			err = fmt.Errorf("the lease is %s's, live %v", holder, live)
 		}
@@ -140,6 +142,12 @@ func testLeaseHandover(t *testing.T, db leaseDB) {
 	l, err := db.RoomLease(context.Background(), room)
 	if err != nil || l.Holder != newOwner.c.Node() {
 		t.Fatalf("lease %+v %v, want held by %s", l, err, newOwner.c.Node())
+	}
+	// a's release at the handover failed with its store: the lease moved
+	// only once it lapsed (the fallback; TestLeaseReleasedAtHandover has
+	// the release).
+	if l.Acquired.Before(time.UnixMilli(expiresAtStop)) {
+		t.Fatalf("%s took the lease at %v, before a's unreleased lease lapsed at %v", l.Holder, l.Acquired, time.UnixMilli(expiresAtStop))
 	}
 	if _, err := a.svc.Room(room); !errors.Is(err, conference.ErrNoRoom) || a.c.Stats.RoomLeasesLost.Load() != 1 {
 		t.Fatalf("a's room: %v, want gone; leases lost %d, want 1", err, a.c.Stats.RoomLeasesLost.Load())

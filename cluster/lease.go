@@ -25,7 +25,10 @@ import (
 // room, stops holding the room before the lease can lapse, so two nodes
 // never hold one room, and hands it over: its members, and the other
 // nodes', rejoin it at the node that takes the lease next
-// (conference/handover.go).
+// (conference/handover.go). Once it no longer holds the room it releases
+// the lease where the store still answers (only while the lease is still
+// this node's), so the next node takes it at once; else the lease lapses.
+// A node that stops gracefully releases all its leases.
 
 // Leases is the store of room leases shared by the cluster's nodes
 // (store.DB on PostgreSQL). epoch is the node's start time (Unix ms): a
@@ -77,10 +80,7 @@ func (l *leases) owner(room string) (string, error) {
 		return "", conference.ErrBadRoom
 	}
 	me := l.c.o.Node
-	l.mu.Lock()
-	stopping := l.stopping
-	l.mu.Unlock()
-	if stopping {
+	if l.isStopping() {
 		return "", conference.ErrClosed
 	}
 	if !l.c.nc.IsConnected() {
@@ -93,6 +93,9 @@ func (l *leases) owner(room string) (string, error) {
 	defer cancel()
 	l.claim.Lock()
 	defer l.claim.Unlock()
+	if l.isStopping() { // stop released every lease while this one waited
+		return "", conference.ErrClosed
+	}
 	holder, epoch, err := l.store.AcquireRoomLease(ctx, room, me, l.epoch, l.ttl)
 	if err != nil {
 		return "", fmt.Errorf("cluster: lease %s: %w", room, err)
@@ -161,9 +164,7 @@ func (l *leases) renew(ctx context.Context) {
 		}
 		l.c.log.Warn("cluster: room leases not renewed", "err", err, "rooms", len(held), "ending", lapsing)
 		if lapsing {
-			for _, room := range held {
-				l.lost(room, "renewal failed")
-			}
+			l.giveUp(ctx, held)
 		}
 		return
 	}
@@ -186,7 +187,9 @@ func (l *leases) renew(ctx context.Context) {
 	}
 	l.mu.Unlock()
 	for room := range have {
-		l.lost(room, "held by another node or lapsed")
+		// Nothing to release: the lease is another node's, or lapsed
+		// and anyone's to take.
+		l.lost(room, "held by another node or lapsed", nil)
 	}
 	for _, room := range orphans {
 		l.release(ctx, room)
@@ -213,21 +216,84 @@ func (l *leases) release(ctx context.Context, room string) {
 
 var errNotConnected = errors.New("cluster: not connected to nats")
 
-// lost stops holding room, whose lease this node no longer has, and
-// moves it to its next node (conference/handover.go).
-func (l *leases) lost(room, why string) {
+// lost stops holding room, whose lease this node no longer has (or may
+// lose before its next renewal), and moves it to its next node
+// (conference/handover.go); release, if not nil, gives the lease up once
+// the room is no longer held here, before the other nodes are told. The
+// claim lock keeps this node's own acquisitions (its members' move)
+// until after the release.
+func (l *leases) lost(room, why string, release func()) {
 	l.c.Stats.RoomLeasesLost.Add(1)
 	l.c.log.Warn("cluster: room lease lost: the room moves to its next node", "room", room, "why", why)
-	l.c.roomSvc.HandOver(room)
+	if release == nil {
+		l.c.roomSvc.HandOver(room, nil)
+		return
+	}
+	l.claim.Lock()
+	defer l.claim.Unlock()
+	l.c.roomSvc.HandOver(room, release)
+}
+
+// giveUp hands over rooms, held here, whose leases may lapse before the
+// next renewal can succeed, and releases each lease once its room is no
+// longer held here: what failed the renewal (this node cut off from NATS,
+// a store that timed out once) may not fail the release, and a released
+// lease is taken by the room's next node at its first try instead of
+// after the lapse. A lease the store does not release lapses as before;
+// after one failure the others are not tried (each would wait out the
+// timeout while joins wait for the claim lock).
+func (l *leases) giveUp(ctx context.Context, rooms []string) {
+	rctx, cancel := context.WithTimeout(ctx, l.hb/2)
+	defer cancel()
+	failed := false
+	for _, room := range rooms {
+		l.lost(room, "renewal failed", func() {
+			if failed {
+				return
+			}
+			if err := l.releaseGivenUp(rctx, room); err != nil {
+				failed = true
+				l.c.log.Warn("cluster: room lease not released at its handover: the room moves once it lapsed", "room", room, "err", err)
+			}
+		})
+	}
+}
+
+// releaseGivenUp releases the lease of room, which this node just stopped
+// holding, with l.claim held (no acquisition of this node under way). The
+// store deletes the lease only while it is this node's (this name and
+// start time), never a newer holder's. It keeps the lease when a join
+// here took it lately (that join may be beginning the room here again),
+// or the room is held here again (a join that found it held just before
+// the handover began it anew).
+func (l *leases) releaseGivenUp(ctx context.Context, room string) error {
+	l.mu.Lock()
+	at, again := l.taken[room]
+	l.mu.Unlock()
+	if (again && time.Since(at) <= 2*l.hb) || l.c.roomSvc.Owns(room) {
+		return nil
+	}
+	if err := l.store.ReleaseRoomLease(ctx, room, l.c.o.Node, l.epoch); err != nil {
+		return fmt.Errorf("cluster: lease %s: release: %w", room, err)
+	}
+	return nil
+}
+
+func (l *leases) isStopping() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stopping
 }
 
 // stop ends the rooms held here (reason shutdown) while the other nodes
 // still hear their events, and releases every lease, so the rooms may
 // begin again elsewhere at once.
 func (l *leases) stop() {
+	l.claim.Lock() // an acquisition under way ends first: its lease is released below
 	l.mu.Lock()
 	l.stopping = true
 	l.mu.Unlock()
+	l.claim.Unlock()
 	for _, room := range l.c.roomSvc.Held() {
 		l.c.roomSvc.EndHeld(room, conference.ReasonShutdown)
 	}

@@ -47,10 +47,11 @@ type RoomService interface {
 	NodeGone(node string)
 	// Held is the rooms held here; EndHeld ends one for its members (the
 	// node stops), HandOver moves one to its next node (the lease on it
-	// is lost, lease.go).
+	// is lost, lease.go), calling release (if not nil) once it no longer
+	// holds the room and before the other nodes are told.
 	Held() []string
 	EndHeld(room, reason string)
-	HandOver(room string)
+	HandOver(room string, release func())
 }
 
 // roomHere is a node's answer to roomwhere.

@@ -19,10 +19,20 @@ import "time"
 const handedOver = "(handed over)"
 
 // HandOver stops holding room, held here, whose lease this node lost, and
-// moves its members to the room's next node.
-func (s *Service) HandOver(room string) {
+// moves its members to the room's next node. release, when not nil, is
+// called once the room is no longer held here and before any node is told
+// (when the room had already ended here too): the cluster gives the lease
+// up there, so the node the members rejoin takes it at its first try
+// instead of after the lapse, while this node can no longer act as the
+// room's owner.
+func (s *Service) HandOver(room string, release func()) {
 	s.mu.Lock()
 	r := s.rooms[room]
+	if r == nil && !s.closed && release != nil {
+		s.mu.Unlock()
+		release() // it ended here meanwhile: nothing to move, the lease to give up
+		return
+	}
 	if r == nil || r.owner != "" || s.closed {
 		s.mu.Unlock()
 		return
@@ -48,8 +58,7 @@ func (s *Service) HandOver(room string) {
 	r.snap.Store(&empty)
 	r.members, r.mode, r.locked = own, ModeMixed, false
 	for _, m := range others {
-		m.left = true
-		m.tell(Event{Type: EvMoving, Time: now, Room: r.name, Member: m.ID, Reason: ReasonLeaseLost})
+		m.left = true // told EvMoving below, once the lease is released
 		close(m.done)
 	}
 	for _, m := range own {
@@ -68,15 +77,27 @@ func (s *Service) HandOver(room string) {
 		}
 	}
 	s.Stats.Rooms.Add(-1)
+	// Told after the release: their nodes ask the store for the lease at
+	// once, and find it free rather than wait for the lapse.
+	tell := func() {
+		if release != nil {
+			release()
+		}
+		for _, m := range others {
+			m.tell(Event{Type: EvMoving, Time: now, Room: r.name, Member: m.ID, Reason: ReasonLeaseLost})
+		}
+	}
 	if len(own) == 0 {
 		delete(s.rooms, r.name)
 		s.mu.Unlock()
+		tell()
 		r.log.Warn("room lease lost: the room moves to its next node", "members_elsewhere", len(others))
 		return
 	}
 	r.owner, r.rehoming, r.handover = handedOver, true, true
 	s.invites.Add(1)
 	s.mu.Unlock()
+	tell()
 	r.log.Warn("room lease lost: the room moves to its next node", "members_here", len(own), "members_elsewhere", len(others))
 	go func() {
 		defer s.invites.Done()

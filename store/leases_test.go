@@ -99,6 +99,19 @@ func testLeases(t *testing.T, d *DB, _ string) {
 	if h, _ := acquire("r2", "a", 1, time.Minute); h != "b" {
 		t.Fatalf("a's acquire of b's lease: %s", h)
 	}
+	// Attack: a releases its lease late (after b took it), b's restart
+	// releases its previous life's: both delete nothing.
+	for _, who := range []struct {
+		node  string
+		epoch int64
+	}{{"a", 1}, {"b", 8}} {
+		if err := d.ReleaseRoomLease(ctx, "r2", who.node, who.epoch); err != nil {
+			t.Fatal(err)
+		}
+		if l, err := d.RoomLease(ctx, "r2"); err != nil || l.Holder != "b" || l.Epoch != 7 {
+			t.Fatalf("b's lease after %s/%d's release: %+v %v", who.node, who.epoch, l, err)
+		}
+	}
 	if rs := renew("b", 7, time.Minute); len(rs) != 1 || rs[0] != "r2" {
 		t.Fatalf("b's renewal: %v", rs)
 	}
