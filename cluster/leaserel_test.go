@@ -46,17 +46,15 @@ func noRecentLease(t *testing.T, n confNode) {
 	})
 }
 
-// joinRouted joins room on n, trying again while the room's node is not
-// reachable from n yet (its subscriptions reach the other nodes' routes a
-// moment after it started: "no responders").
+// joinRouted joins room on n (a room's node reached before its
+// subscriptions crossed the routes is retried by the cluster itself:
+// rooms.request).
 func joinRouted(t *testing.T, n confNode, room string, o conference.JoinOptions) *conference.Member {
 	t.Helper()
-	var m *conference.Member
-	var err error
-	testwait.ForDetail(t, 5*time.Second, "a join on "+n.c.Node(), func() bool {
-		m, _, err = n.svc.Join(room, o)
-		return err == nil
-	}, func() string { return fmt.Sprint("last error: ", err) })
+	m, _, err := n.svc.Join(room, o)
+	if err != nil {
+		t.Fatalf("join on %s: %v", n.c.Node(), err)
+	}
 	return m
 }
 

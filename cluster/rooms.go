@@ -33,6 +33,9 @@ const (
 	roomWhereWait = 500 * time.Millisecond
 	// roomRequestWait bounds a forwarded join or moderation.
 	roomRequestWait = 5 * time.Second
+	// noResponderWait is the longest retry wait when a room's node has no
+	// responder yet (25, 50, … 400 ms: 0.775 s in all).
+	noResponderWait = 400 * time.Millisecond
 	// maxRoomReply bounds a join's answer (it lists the room's members).
 	maxRoomReply = 64 << 10
 )
@@ -254,6 +257,13 @@ func (rs *rooms) request(node string, req roomReq, rep *roomReply) error {
 	req.From = rs.c.o.Node
 	b, _ := json.Marshal(req)
 	m, err := rs.c.nc.Request(subjRoomReqPre+node, b, roomRequestWait)
+	for wait := 25 * time.Millisecond; errors.Is(err, nats.ErrNoResponders) && wait <= noResponderWait; wait *= 2 {
+		// A node in the table whose room service is not subscribed yet
+		// (it is starting) answers in a moment: ~0.8 s of retries before
+		// the join fails.
+		time.Sleep(wait)
+		m, err = rs.c.nc.Request(subjRoomReqPre+node, b, roomRequestWait)
+	}
 	if err != nil {
 		return fmt.Errorf("cluster: room %s on node %s: %w", req.Op, node, err)
 	}

@@ -126,14 +126,15 @@ func (s *Service) place(name string) (string, error) {
 	s.mu.Lock()
 	rem := s.remote
 	if r := s.rooms[name]; r != nil || rem == nil {
+		owner := ""
+		if r != nil {
+			owner = r.owner // guarded by s.mu
+		}
 		s.mu.Unlock()
-		switch {
-		case r == nil:
-			return "", nil
-		case r.owner == handedOver: // its members here are moving to its next node
+		if owner == handedOver { // its members here are moving to its next node
 			return "", ErrMoving
 		}
-		return r.owner, nil
+		return owner, nil
 	}
 	s.mu.Unlock()
 	return rem.Owner(name)
@@ -308,8 +309,9 @@ func (s *Service) Held() []string {
 func (s *Service) EndHeld(room, reason string) {
 	s.mu.Lock()
 	r := s.rooms[room]
+	held := r != nil && r.owner == ""
 	s.mu.Unlock()
-	if r != nil && r.owner == "" {
+	if held {
 		r.end(reason, "")
 	}
 }

@@ -340,8 +340,9 @@ func (s *Service) Rooms() []RoomInfo {
 func (s *Service) Room(name string) (RoomInfo, error) {
 	s.mu.Lock()
 	r := s.rooms[name]
+	held := r != nil && r.owner == "" // owner is guarded by s.mu
 	s.mu.Unlock()
-	if r == nil || r.owner != "" {
+	if !held {
 		return RoomInfo{}, ErrNoRoom
 	}
 	return r.info(), nil
