@@ -60,6 +60,26 @@ func (s *ownerSampler) end() (int, []string) {
 	return s.samples, s.two
 }
 
+// heldElsewhere is the one node but not that holds room, when it does and
+// its members' ids are want (sorted).
+func heldElsewhere(ns []confNode, room, not string, want []string) (confNode, bool) {
+	own := owners(ns, room)
+	if len(own) != 1 || own[0] == not {
+		return confNode{}, false
+	}
+	n := byName(ns, own[0])
+	info, err := n.svc.Room(room)
+	if err != nil {
+		return confNode{}, false
+	}
+	var ids []string
+	for _, m := range info.Members {
+		ids = append(ids, m.ID)
+	}
+	slices.Sort(ids)
+	return n, slices.Equal(ids, want)
+}
+
 // testLeaseHandover: the room's node a is cut off from the store; it stops
 // holding the room while its lease is still live, and the room moves to
 // exactly one other node with every member — a's own too — under their
@@ -112,21 +132,9 @@ func testLeaseHandover(t *testing.T, db leaseDB) {
 	want := []string{ms["a"].ID, ms["b"].ID, ms["c"].ID}
 	slices.Sort(want)
 	testwait.ForDetail(t, 10*time.Second, "the room held by b or c with the three members", func() bool {
-		own := owners(ns, room)
-		if len(own) != 1 || own[0] == "a" {
-			return false
-		}
-		newOwner = byName(ns, own[0])
-		info, err := newOwner.svc.Room(room)
-		if err != nil {
-			return false
-		}
-		var ids []string
-		for _, m := range info.Members {
-			ids = append(ids, m.ID)
-		}
-		slices.Sort(ids)
-		return slices.Equal(ids, want)
+		var ok bool
+		newOwner, ok = heldElsewhere(ns, room, "a", want)
+		return ok
 	}, func() string {
 		own := owners(ns, room)
 		s := fmt.Sprint("owners ", own)

@@ -92,21 +92,9 @@ func TestLeaseReleasedAtHandover(t *testing.T) {
 			lastExpiry = l.Expires
 			return false
 		}
-		own := owners(ns, room)
-		if len(own) != 1 || own[0] == "a" {
-			return false
-		}
-		next = byName(ns, own[0])
-		info, err := next.svc.Room(room)
-		if err != nil {
-			return false
-		}
-		var ids []string
-		for _, m := range info.Members {
-			ids = append(ids, m.ID)
-		}
-		slices.Sort(ids)
-		return slices.Equal(ids, want)
+		var ok bool
+		next, ok = heldElsewhere(ns, room, "a", want)
+		return ok
 	}, func() string { return fmt.Sprint("owners ", owners(ns, room)) })
 	samples, two := sampler.end()
 	if len(two) > 0 {
