@@ -141,7 +141,7 @@ func (p *confClient) talk(ctx context.Context, name string, freq float64) error 
 	// 0.2 of full scale: two others' tones, even with one of them
 	// doubled by a late frame under load, stay below the mixer's limiter
 	// knee, whose curve would otherwise make intermodulation products at
-	// the listener's own frequency (2·1100 − 500 = 1700 Hz).
+	// the listener's own frequency were the tones evenly spaced.
 	tone := audiotest.Sine(16000, 16000, freq, 0.2)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
@@ -202,7 +202,12 @@ func (p *confClient) hear(ctx context.Context) []int16 {
 func TestConferenceMixedTones(t *testing.T) {
 	st, _ := startConfStack(t, conference.ModeMixed)
 	users := []string{"alice", "bob", "carol"}
-	freqs := []float64{500, 1100, 1700}
+	// Not on one 100 Hz grid: with 500, 1100 and 1700 Hz each listener's
+	// own tone was a harmonic of the others' common 100 Hz, which Speex's
+	// pitch predictor (a 10 ms lag fits both) can put there on a loaded
+	// machine (carol once heard 1700 Hz at -33 dB); these share 10 Hz,
+	// below any pitch, and no third-order product lands within 110 Hz.
+	freqs := []float64{500, 1130, 1870}
 	var phones []*confClient
 	var joined []*amf.Object
 	for _, u := range users {
