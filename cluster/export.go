@@ -80,13 +80,15 @@ type exportTap struct {
 
 func (t exportTap) Receive(f *media.Frame) {
 	e := t.e
-	to := e.to.Load()
-	if e.stopped.Load() || to == nil || len(*to) == 0 {
+	if e.stopped.Load() {
 		return
 	}
-	if e.replay.Swap(false) {
+	to := e.to.Load()
+	wanted := to != nil && len(*to) > 0
+	if wanted && e.replay.Swap(false) {
 		// The hub replays the decoder headers only to a new subscriber,
-		// and the tap is not new to a second node.
+		// and the tap is not new to a second node (nor to the first: the
+		// hub's replay at the tap's start comes before its first want).
 		for _, h := range e.headers {
 			if h != nil && h != f {
 				t.ex.add(e.name, *to, h)
@@ -103,7 +105,9 @@ func (t exportTap) Receive(f *media.Frame) {
 	case f.Kind == media.KindUnpublish:
 		e.headers = [3]*media.Frame{}
 	}
-	t.ex.add(e.name, *to, f)
+	if wanted {
+		t.ex.add(e.name, *to, f)
+	}
 }
 
 // add appends f, named name, to the pending batch of every node in to and
@@ -196,8 +200,8 @@ func (ex *exporter) onWant(m *nats.Msg) {
 	_, known := e.leases[w.From]
 	e.leases[w.From] = time.Now()
 	if !known {
+		e.replay.Store(true) // before the tap can see the node: its first frame comes after the headers
 		e.setToLocked()
-		e.replay.Store(true)
 	}
 }
 

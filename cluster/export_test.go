@@ -124,3 +124,68 @@ func TestManyStreamsOneSenderOneInbox(t *testing.T) {
 		t.Fatalf("a's export queues dropped %d frames", drops)
 	}
 }
+
+// configs is a player that counts the AAC decoder configs it gets before
+// its first AAC frame, and the frames.
+type configs struct {
+	mu     sync.Mutex
+	before int // configs before the first frame
+	frames int
+}
+
+func (p *configs) Receive(f *media.Frame) {
+	if f.Kind != media.KindAudio || f.Codec != codec.AAC {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case f.Config && p.frames == 0:
+		p.before++
+	case !f.Config:
+		p.frames++
+	}
+}
+
+func (p *configs) state() (int, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.before, p.frames
+}
+
+// TestDecoderConfigReachesEveryNode: an AAC stream's decoder config, sent
+// once at its start, reaches the players of the first node that fetches
+// it and of a node that joins later, before their first frame.
+func TestDecoderConfigReachesEveryNode(t *testing.T) {
+	ns := startNodes(t, "a", "b", "c")
+	a, b, c := ns[0], ns[1], ns[2]
+	pub, err := a.hub.Publish("live/aac")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub.Write(&media.Frame{Kind: media.KindAudio, Codec: codec.AAC, Config: true, Rate: 44100, Channels: 2, Payload: []byte{0x12, 0x10}})
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for ts := uint32(0); ; ts += 23 {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			pub.Write(&media.Frame{Kind: media.KindAudio, Codec: codec.AAC, Timestamp: ts, Rate: 44100, Channels: 2, Payload: make([]byte, 40)})
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	for _, n := range []*node{b, c} {
+		pl := &configs{}
+		defer n.hub.Subscribe("live/aac", pl).Close()
+		testwait.For(t, 10*time.Second, "AAC frames on "+n.c.Node(), func() bool { _, f := pl.state(); return f > 5 })
+		if before, _ := pl.state(); before != 1 {
+			t.Fatalf("%s's player got %d decoder configs before its first frame, want 1", n.c.Node(), before)
+		}
+	}
+}
