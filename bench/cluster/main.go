@@ -30,6 +30,7 @@ func main() {
 	streams := flag.String("streams", "1,10,100", "stream counts to run, one run each")
 	duration := flag.Duration("duration", 8*time.Second, "measured time per run (at most 30s)")
 	flag.DurationVar(&relayBatch, "relay-batch", 2*time.Millisecond, "the nodes' cluster.relay_batch")
+	flag.BoolVar(&spread, "spread", false, "spread the streams' frames over each 16 ms (else all at once, as one reader of many sockets would)")
 	flag.Parse()
 	if *duration > 30*time.Second {
 		*duration = 30 * time.Second
@@ -49,8 +50,12 @@ func main() {
 	}
 }
 
-// relayBatch is the nodes' Options.RelayBatch (-relay-batch).
-var relayBatch time.Duration
+// relayBatch is the nodes' Options.RelayBatch (-relay-batch); spread
+// staggers the streams' frames (-spread).
+var (
+	relayBatch time.Duration
+	spread     bool
+)
 
 // node is one in-process cluster member.
 type node struct {
@@ -160,15 +165,34 @@ func run(streams int, duration time.Duration) error {
 	out := a.c.Conn().Stats()
 	framesBefore := a.c.Stats.BytesOut.Load()
 	framesOutBefore := a.c.Stats.FramesOut.Load()
-	tick := time.NewTicker(16 * time.Millisecond)
-	defer tick.Stop()
 	payload := make([]byte, 64)
+	write := func(i int, ts uint32) {
+		d.sending(uint32(i), ts)
+		pubs[i].Write(&media.Frame{Kind: media.KindAudio, Codec: codec.Nellymoser, FLV: codec.MakeFLVHint(0x42), Timestamp: ts, Rate: 16000, Channels: 1, Payload: payload})
+	}
 	begin := time.Now()
-	for ts := uint32(0); time.Since(begin) < duration; ts += 16 {
-		<-tick.C
-		for i, p := range pubs {
-			d.sending(uint32(i), ts)
-			p.Write(&media.Frame{Kind: media.KindAudio, Codec: codec.Nellymoser, FLV: codec.MakeFLVHint(0x42), Timestamp: ts, Rate: 16000, Channels: 1, Payload: payload})
+	if !spread {
+		tick := time.NewTicker(16 * time.Millisecond)
+		defer tick.Stop()
+		for ts := uint32(0); time.Since(begin) < duration; ts += 16 {
+			<-tick.C
+			for i := range pubs {
+				write(i, ts)
+			}
+		}
+	} else {
+		// Stream i sends at i/streams of each 16 ms, as independent
+		// publishers would: frames reach the sender one by one, and the
+		// hold (cluster.relay_batch) is what gathers them.
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		next := 0 // frames written so far, all streams
+		for time.Since(begin) < duration {
+			<-tick.C
+			due := int(time.Since(begin) * time.Duration(streams) / (16 * time.Millisecond))
+			for ; next < due; next++ {
+				write(next%streams, uint32(next/streams*16))
+			}
 		}
 	}
 	// Let the last frames arrive.
