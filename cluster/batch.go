@@ -55,10 +55,10 @@ func appendBatchFrame(b []byte, name string, f *media.Frame) []byte {
 // order, and stops at the first malformed entry with an error (the
 // entries before it were handed over). It never panics on any input.
 func walkBatch(b []byte, fn func(name, frame []byte)) error {
-	if len(b) == 0 || b[0] != batchVersion {
-		if len(b) == 0 {
-			return errBatchEntry
-		}
+	if len(b) == 0 {
+		return errBatchEntry
+	}
+	if b[0] != batchVersion {
 		return fmt.Errorf("%w: %d", errBatchVersion, b[0])
 	}
 	b = b[1:]

@@ -138,6 +138,18 @@ func pump(pub *media.Publisher, stop <-chan struct{}) { pumpMarked(pub, stop, 0)
 // a mark other than 0 replaces each frame's first payload byte, so that
 // players can tell publishers apart.
 func pumpMarked(pub *media.Publisher, stop <-chan struct{}, mark byte) {
+	pumpFrames(pub, stop, func(ts uint32) *media.Frame {
+		f := nelly(ts)
+		if mark != 0 {
+			f.Payload[0] = mark
+		}
+		return f
+	})
+}
+
+// pumpFrames writes frame(ts) to pub every 5 ms, ts 16 ms apart, until
+// stop.
+func pumpFrames(pub *media.Publisher, stop <-chan struct{}, frame func(ts uint32) *media.Frame) {
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
 	for ts := uint32(0); ; ts += 16 {
@@ -145,11 +157,7 @@ func pumpMarked(pub *media.Publisher, stop <-chan struct{}, mark byte) {
 		case <-stop:
 			return
 		case <-t.C:
-			f := nelly(ts)
-			if mark != 0 {
-				f.Payload[0] = mark
-			}
-			pub.Write(f)
+			pub.Write(frame(ts))
 		}
 	}
 }

@@ -168,16 +168,9 @@ func TestDecoderConfigReachesEveryNode(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for ts := uint32(0); ; ts += 23 {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			pub.Write(&media.Frame{Kind: media.KindAudio, Codec: codec.AAC, Timestamp: ts, Rate: 44100, Channels: 2, Payload: make([]byte, 40)})
-		}
+		pumpFrames(pub, stop, func(ts uint32) *media.Frame {
+			return &media.Frame{Kind: media.KindAudio, Codec: codec.AAC, Timestamp: ts, Rate: 44100, Channels: 2, Payload: make([]byte, 40)}
+		})
 	}()
 	defer func() { close(stop); <-done }()
 	for _, n := range []*node{b, c} {

@@ -25,7 +25,7 @@ type inbox struct {
 	mu    sync.Mutex
 	subs  map[*nats.Subscription]*inboxSub
 	named map[string]*inboxSub // the same by batch name (batch.go)
-	batch *nats.Subscription   // this node's batches; set before run
+	batch *nats.Subscription   // this node's batches; set before run starts, read by run only
 }
 
 // inboxSub is where one subscription's frames go.
@@ -39,15 +39,14 @@ func newInbox() *inbox {
 	return &inbox{ch: make(chan *nats.Msg, inboxLen), subs: map[*nats.Subscription]*inboxSub{}, named: map[string]*inboxSub{}}
 }
 
-// subscribeBatches takes the batches sent to subject (this node's).
+// subscribeBatches takes the batches sent to subject (this node's); it is
+// called before run starts.
 func (in *inbox) subscribeBatches(nc *nats.Conn, subject string) error {
 	sub, err := nc.ChanSubscribe(subject, in.ch)
 	if err != nil {
 		return err
 	}
-	in.mu.Lock()
-	in.batch = sub
-	in.mu.Unlock()
+	in.batch = sub // run starts after: its messages wait in the channel
 	return nil
 }
 
@@ -97,10 +96,7 @@ func (in *inbox) run(ctx context.Context, c *Cluster) {
 			return
 		case m = <-in.ch:
 		}
-		in.mu.Lock()
-		batch := m.Sub == in.batch
-		in.mu.Unlock()
-		if batch {
+		if m.Sub == in.batch {
 			c.Stats.BatchesIn.Add(1)
 			if err := walkBatch(m.Data, func(name, frame []byte) {
 				in.mu.Lock()

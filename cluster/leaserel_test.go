@@ -46,10 +46,10 @@ func noRecentLease(t *testing.T, n confNode) {
 	})
 }
 
-// joinRouted joins room on n (a room's node reached before its
-// subscriptions crossed the routes is retried by the cluster itself:
-// rooms.request).
-func joinRouted(t *testing.T, n confNode, room string, o conference.JoinOptions) *conference.Member {
+// mustJoin joins room on n, failing the test if it cannot (a room's node
+// reached before its subscriptions crossed the routes is retried by the
+// cluster itself: rooms.request).
+func mustJoin(t *testing.T, n confNode, room string, o conference.JoinOptions) *conference.Member {
 	t.Helper()
 	m, _, err := n.svc.Join(room, o)
 	if err != nil {
@@ -71,7 +71,7 @@ func TestLeaseReleasedAtHandover(t *testing.T) {
 	const room = "released"
 	ms := map[string]*conference.Member{}
 	for _, n := range ns { // a's join first: a holds the room
-		ms[n.c.Node()] = joinRouted(t, n, room, conference.JoinOptions{User: "u" + n.c.Node()})
+		ms[n.c.Node()] = mustJoin(t, n, room, conference.JoinOptions{User: "u" + n.c.Node()})
 	}
 	if own := owners(ns, room); !slices.Equal(own, []string{"a"}) {
 		t.Fatalf("room held by %v, want a (the first join's node)", own)
@@ -169,7 +169,7 @@ func TestLeaseReleasedAtStop(t *testing.T) {
 	if _, _, err := a.svc.Join(room, conference.JoinOptions{User: "ua"}); err != nil {
 		t.Fatal(err)
 	}
-	mb := joinRouted(t, b, room, conference.JoinOptions{User: "ub"})
+	mb := mustJoin(t, b, room, conference.JoinOptions{User: "ub"})
 	if own := owners(ns, room); !slices.Equal(own, []string{"a"}) {
 		t.Fatalf("room held by %v, want a", own)
 	}

@@ -1,7 +1,6 @@
 package sipbridge
 
 import (
-	"context"
 	"log/slog"
 	"testing"
 	"time"
@@ -65,14 +64,7 @@ func TestLegSendsFrameDigitsOnce(t *testing.T) {
 	c := rtpCodec{ID: codec.PCMU, PayloadType: 0, ClockRate: 8000, DTMF: true, DTMFType: 101}
 	out := newLegOut(m, c)
 	q := out.in // frames as the hub hands them over
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := out.run(ctx); err != nil {
-			t.Errorf("writer: %v", err)
-		}
-	}()
+	stop := runLeg(t, out)
 	perDigit := uint64(dtmfPackets + 3)
 	m.dtmf <- "7"
 	testwait.For(t, 5*time.Second, "the event's digit sent", func() bool { return st.RTPOut.Load() == perDigit })
@@ -82,8 +74,7 @@ func TestLegSendsFrameDigitsOnce(t *testing.T) {
 	testwait.For(t, 5*time.Second, "the audio after the digits sent", func() bool {
 		return st.FramesPassedThrough.Load() == 1
 	})
-	cancel()
-	<-done
+	stop()
 	var digits []byte
 	for _, p := range ch.pkts {
 		if p.PayloadType == 101 && p.Marker {

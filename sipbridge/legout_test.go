@@ -12,6 +12,20 @@ import (
 	"github.com/flashvox/flashvox/media/transcode"
 )
 
+// runLeg runs out's writer until the returned stop, which waits for it
+// (a writer error fails the test).
+func runLeg(t *testing.T, out *legOut) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := out.run(ctx); err != nil {
+			t.Errorf("writer: %v", err)
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
 func pcm(id codec.ID, ms uint32) *media.Frame {
 	return &media.Frame{Kind: media.KindAudio, Codec: id, Rate: 8000, Channels: 1, Timestamp: ms, Payload: make([]byte, 160)}
 }
@@ -36,14 +50,7 @@ func TestLegOutInlineThenTranscoder(t *testing.T) {
 	c := rtpCodec{ID: codec.PCMU, PayloadType: 0, ClockRate: 8000, DTMF: true, DTMFType: 101}
 	out := newLegOut(m, c)
 	out.subscribe("web/a")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := out.run(ctx); err != nil {
-			t.Errorf("writer: %v", err)
-		}
-	}()
+	stop := runLeg(t, out)
 
 	for i := range uint32(3) {
 		pub.Write(pcm(codec.PCMU, 20*i))
@@ -77,8 +84,7 @@ func TestLegOutInlineThenTranscoder(t *testing.T) {
 		pub.Write(pcm(codec.PCMA, 280+20*i))
 	}
 	testwait.For(t, 5*time.Second, "transcoded frames sent", func() bool { return st.FramesTranscoded.Load() >= 3 })
-	cancel()
-	<-done
+	stop()
 	out.close()
 	testwait.For(t, 5*time.Second, "the transcoder stopped", func() bool { return tc.Stats.Transcoders.Load() == 0 })
 
@@ -125,16 +131,8 @@ func TestLegOutDeclaredCodecTranscodesFromTheStart(t *testing.T) {
 	if n := tc.Stats.Transcoders.Load(); n != 1 {
 		t.Fatalf("%d transcoders after subscribing to a PCMA stream, want 1", n)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := out.run(ctx); err != nil {
-			t.Errorf("writer: %v", err)
-		}
-	}()
+	stop := runLeg(t, out)
 	pub.Write(pcm(codec.PCMA, 0))
 	testwait.For(t, 5*time.Second, "the first frame transcoded and sent", func() bool { return st.FramesTranscoded.Load() == 1 })
-	cancel()
-	<-done
+	stop()
 }
