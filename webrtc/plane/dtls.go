@@ -1,0 +1,219 @@
+package plane
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/pion/dtls/v3"
+	"github.com/pion/logging"
+	"github.com/pion/srtp/v3"
+)
+
+// dtlsQueue bounds the DTLS records waiting for a session's handshake
+// goroutine: a flight is a few records; more are dropped (DTLS
+// retransmits).
+const dtlsQueue = 32
+
+// maxDTLSRecord bounds a DTLS datagram taken (a flight's datagram is
+// under the path MTU).
+const maxDTLSRecord = 1500
+
+// pipe is the net.PacketConn pion/dtls reads and writes: the plane's
+// reader hands it the session's DTLS datagrams, its writes go out of
+// the session's route.
+type pipe struct {
+	s     *Session
+	raddr net.Addr
+	in    chan []byte
+	stop  chan struct{}
+	once  sync.Once
+}
+
+func newPipe(s *Session, a netip.AddrPort) *pipe {
+	return &pipe{s: s, raddr: net.UDPAddrFromAddrPort(a), in: make(chan []byte, dtlsQueue), stop: make(chan struct{})}
+}
+
+// dtlsPacket queues a copy of b for the handshake goroutine.
+func (s *Session) dtlsPacket(b []byte) {
+	s.mu.Lock()
+	pp := s.pipe
+	s.mu.Unlock()
+	if pp == nil || len(b) > maxDTLSRecord {
+		return
+	}
+	select {
+	case pp.in <- append([]byte(nil), b...):
+	default:
+	}
+}
+
+func (pp *pipe) ReadFrom(b []byte) (int, net.Addr, error) {
+	select {
+	case pkt := <-pp.in:
+		return copy(b, pkt), pp.raddr, nil
+	case <-pp.stop:
+		return 0, nil, net.ErrClosed
+	}
+}
+
+func (pp *pipe) WriteTo(b []byte, _ net.Addr) (int, error) {
+	select {
+	case <-pp.stop:
+		return 0, net.ErrClosed
+	default:
+	}
+	r := pp.s.path.Load()
+	if err := r.sock.writeTo(b, r.addr); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+func (pp *pipe) close() { pp.once.Do(func() { close(pp.stop) }) }
+
+func (pp *pipe) Close() error                     { pp.close(); return nil }
+func (pp *pipe) LocalAddr() net.Addr              { return net.UDPAddrFromAddrPort(pp.s.path.Load().sock.addr) }
+func (pp *pipe) SetDeadline(time.Time) error      { return nil }
+func (pp *pipe) SetReadDeadline(time.Time) error  { return nil }
+func (pp *pipe) SetWriteDeadline(time.Time) error { return nil }
+
+// srtpProfiles are offered in this order: AES-GCM first (one pass with
+// AES-NI), then the profile every WebRTC stack must have.
+var srtpProfiles = []dtls.SRTPProtectionProfile{dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80}
+
+// srtpReplayWindow is the SRTP replay window, in packets (RFC 3711's
+// minimum is 64).
+const srtpReplayWindow = 128
+
+// runDTLS does the handshake over pp, derives the SRTP keys, and then
+// reads on so that a close_notify or alert ends the session.
+func (s *Session) runDTLS(pp *pipe) {
+	defer s.p.wg.Done()
+	opts := []dtls.Option{
+		dtls.WithCertificates(s.p.cert),
+		dtls.WithSRTPProtectionProfiles(srtpProfiles...),
+		dtls.WithExtendedMasterSecret(dtls.RequireExtendedMasterSecret),
+		// The peer's certificate is self-signed: what vouches for it is
+		// the SDP fingerprint the signalling carried, checked here.
+		dtls.WithInsecureSkipVerify(true),
+		dtls.WithVerifyPeerCertificate(func(raw [][]byte, _ [][]*x509.Certificate) error {
+			if len(raw) == 0 || !s.fingerprintOK(raw[0]) {
+				return errors.New("plane: DTLS certificate does not match the SDP fingerprint")
+			}
+			return nil
+		}),
+		dtls.WithLoggerFactory(quietLogs{}),
+	}
+	var (
+		c   *dtls.Conn
+		err error
+	)
+	if s.dialling {
+		co := make([]dtls.ClientOption, len(opts))
+		for i, o := range opts {
+			co[i] = o
+		}
+		c, err = dtls.ClientWithOptions(pp, pp.raddr, co...)
+	} else {
+		so := make([]dtls.ServerOption, 0, len(opts)+1)
+		for _, o := range opts {
+			so = append(so, o)
+		}
+		so = append(so, dtls.WithClientAuth(dtls.RequireAnyClientCert))
+		c, err = dtls.ServerWithOptions(pp, pp.raddr, so...)
+	}
+	if err != nil {
+		s.fail(fmt.Errorf("plane: dtls: %w", err))
+		return
+	}
+	defer c.Close()
+	s.mu.Lock()
+	s.dconn = c
+	s.mu.Unlock()
+	select {
+	case <-s.done: // closed before it was recorded
+		return
+	default:
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), s.created.Add(s.p.cfg.Handshake))
+	go func() { // the session's end aborts the handshake
+		select {
+		case <-s.done:
+		case <-ctx.Done():
+		}
+		cancel()
+	}()
+	err = c.HandshakeContext(ctx)
+	cancel()
+	if err != nil {
+		s.fail(fmt.Errorf("plane: dtls handshake: %w", err))
+		return
+	}
+	if err := s.keys(c); err != nil {
+		s.fail(err)
+		return
+	}
+	s.ready.Store(true)
+	close(s.connected)
+	buf := make([]byte, maxDTLSRecord)
+	for {
+		if _, err := c.Read(buf); err != nil {
+			s.fail(fmt.Errorf("plane: dtls: %w", err))
+			return
+		}
+	}
+}
+
+// keys derives the SRTP contexts from the handshake (RFC 5764 §4.2).
+func (s *Session) keys(c *dtls.Conn) error {
+	dp, ok := c.SelectedSRTPProtectionProfile()
+	if !ok {
+		return errors.New("plane: the peer chose no SRTP profile")
+	}
+	var prof srtp.ProtectionProfile
+	switch dp {
+	case dtls.SRTP_AEAD_AES_128_GCM:
+		prof = srtp.ProtectionProfileAeadAes128Gcm
+	case dtls.SRTP_AES128_CM_HMAC_SHA1_80:
+		prof = srtp.ProtectionProfileAes128CmHmacSha1_80
+	default:
+		return fmt.Errorf("plane: SRTP profile %#x not offered", dp)
+	}
+	st, ok := c.ConnectionState()
+	if !ok {
+		return errors.New("plane: no DTLS state")
+	}
+	cfg := srtp.Config{Profile: prof}
+	if err := cfg.ExtractSessionKeysFromDTLS(&st, s.dialling); err != nil {
+		return fmt.Errorf("plane: SRTP keys: %w", err)
+	}
+	out, err := srtp.CreateContext(cfg.Keys.LocalMasterKey, cfg.Keys.LocalMasterSalt, prof)
+	if err != nil {
+		return fmt.Errorf("plane: SRTP context: %w", err)
+	}
+	in, err := srtp.CreateContext(cfg.Keys.RemoteMasterKey, cfg.Keys.RemoteMasterSalt, prof, srtp.SRTPReplayProtection(srtpReplayWindow))
+	if err != nil {
+		return fmt.Errorf("plane: SRTP context: %w", err)
+	}
+	s.wmu.Lock()
+	s.out = out
+	s.wmu.Unlock()
+	s.rmu.Lock()
+	s.in = in
+	s.rmu.Unlock()
+	return nil
+}
+
+// quietLogs keeps pion/dtls's own logging off: the plane logs what
+// ends a session.
+type quietLogs struct{}
+
+func (quietLogs) NewLogger(string) logging.LeveledLogger {
+	return logging.NewDefaultLeveledLoggerForScope("", logging.LogLevelDisabled, nil)
+}

@@ -1,0 +1,297 @@
+package plane
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
+)
+
+// Params are one side's ICE credentials and DTLS certificate
+// fingerprint, as SDP carries them.
+type Params struct {
+	Ufrag, Pwd string
+	// Fingerprint is the SHA-256 of the side's DTLS certificate (the
+	// only hash the plane takes: every browser sends it).
+	Fingerprint []byte
+}
+
+// maxBound bounds the addresses a session takes packets from (its
+// peer's validated candidates: host, server-reflexive, relayed, per IP
+// family).
+const maxBound = 8
+
+// Session is one peer's ICE, DTLS and SRTP on the plane's port.
+type Session struct {
+	p        *Plane
+	dialling bool // controlling agent and DTLS client (the load client)
+	local    Params
+	created  time.Time
+	onRTP    func(*rtp.Packet)
+
+	remote    Params           // set by Start, before any check is taken
+	cands     []netip.AddrPort // a dialling session's peer candidates
+	tie       uint64           // its ICE-CONTROLLING tie-breaker
+	started   atomic.Bool
+	lastCheck atomic.Int64          // unix ns of the last valid check (or its answer)
+	lastSent  atomic.Int64          // a dialling session's last check sent
+	path      atomic.Pointer[route] // where media goes
+
+	mu    sync.Mutex // guards bound, pipe, dconn, txs
+	bound []netip.AddrPort
+	pipe  *pipe
+	dconn io.Closer // the DTLS connection, once made
+	txs   [][12]byte // a dialling session's checks in flight
+
+	rmu sync.Mutex // the reader that decrypts (one per address, but the address may move)
+	in  *srtp.Context
+
+	wmu  sync.Mutex // the writers (publisher's goroutine, play loop, RFC 4733)
+	out  *srtp.Context
+	pbuf []byte  // marshalled plaintext
+	wbuf []byte  // its encryption
+	sw   rawSend // the sendto state
+
+	ready     atomic.Bool
+	connected chan struct{} // closed when SRTP keys are in
+	done      chan struct{}
+	once      sync.Once
+	errv      atomic.Value // error: why it ended
+}
+
+// route is where a session's media goes: the socket its peer's packets
+// came in on and the peer's address.
+type route struct {
+	sock *socket
+	addr netip.AddrPort
+	sa   rawAddr
+}
+
+// NewSession makes a session with fresh ICE credentials. onRTP gets
+// each SRTP packet the peer sends, decrypted, on a reader goroutine: it
+// must not block, and the packet is reused after it returns. A session
+// takes checks once Start has given it the peer's parameters.
+func (p *Plane) NewSession(dialling bool, onRTP func(*rtp.Packet)) (*Session, error) {
+	s := &Session{p: p, dialling: dialling, created: time.Now(), onRTP: onRTP,
+		local:     Params{Ufrag: randomHex(8), Pwd: randomHex(16), Fingerprint: p.fp},
+		connected: make(chan struct{}), done: make(chan struct{})}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	for _, x := range b {
+		s.tie = s.tie<<8 | uint64(x)
+	}
+	if err := p.register(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Local is this side's parameters, for the SDP.
+func (s *Session) Local() Params { return s.local }
+
+// Start gives the session its peer's parameters; a dialling one starts
+// checking cands (the answer's candidates).
+func (s *Session) Start(remote Params, cands []netip.AddrPort) error {
+	if len(remote.Fingerprint) != sha256.Size || remote.Ufrag == "" || remote.Pwd == "" {
+		return errors.New("plane: the peer's ICE credentials or sha-256 fingerprint are missing")
+	}
+	if s.dialling && len(cands) == 0 {
+		return errors.New("plane: no candidate to check")
+	}
+	s.remote, s.cands = remote, cands
+	s.started.Store(true)
+	if s.dialling {
+		s.p.wg.Add(1)
+		go s.dial()
+	}
+	return nil
+}
+
+// Connected is closed once ICE and DTLS are done and media may flow.
+func (s *Session) Connected() <-chan struct{} { return s.connected }
+
+// Done is closed when the session ends; Err says why.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Err is why the session ended, nil while it runs.
+func (s *Session) Err() error {
+	if e, ok := s.errv.Load().(error); ok {
+		return e
+	}
+	return nil
+}
+
+// ErrSessionClosed is the end of a session closed by its owner.
+var ErrSessionClosed = errors.New("plane: session closed")
+
+// Close ends the session.
+func (s *Session) Close() { s.fail(ErrSessionClosed) }
+
+// fail ends the session with why (the first one given stays).
+func (s *Session) fail(why error) {
+	s.once.Do(func() {
+		s.errv.Store(why)
+		close(s.done)
+		s.mu.Lock()
+		pp, bound, dc := s.pipe, s.bound, s.dconn
+		s.mu.Unlock()
+		s.p.unregister(s, bound)
+		if dc != nil {
+			_ = dc.Close() // a close_notify to the peer, through the pipe
+		}
+		if pp != nil {
+			pp.close() // ends the DTLS goroutine
+		}
+	})
+}
+
+// ErrNotConnected is a write before the keys are in.
+var ErrNotConnected = errors.New("plane: not connected yet")
+
+// WriteRTP encrypts and sends one RTP packet (webrtc.TrackLocalWriter's
+// shape). Safe from any goroutine.
+func (s *Session) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
+	if !s.ready.Load() {
+		return 0, ErrNotConnected
+	}
+	r := s.path.Load()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	n := h.MarshalSize() + len(payload)
+	if cap(s.pbuf) < n {
+		s.pbuf = make([]byte, n, n+64)
+	}
+	s.pbuf = s.pbuf[:n]
+	hn, err := h.MarshalTo(s.pbuf)
+	if err != nil {
+		return 0, fmt.Errorf("plane: marshal rtp: %w", err)
+	}
+	copy(s.pbuf[hn:], payload)
+	out, err := s.out.EncryptRTP(s.wbuf[:0], s.pbuf, nil)
+	if err != nil {
+		return 0, fmt.Errorf("plane: encrypt rtp: %w", err)
+	}
+	s.wbuf = out[:0]
+	if err := s.sw.send(r.sock, out, &r.sa); err != nil {
+		return 0, fmt.Errorf("plane: send: %w", err)
+	}
+	return len(payload), nil
+}
+
+// mediaPacket takes an SRTP (or SRTCP) packet from a validated address.
+// SRTCP is dropped: the browser's reports are not used (its RTT comes
+// from the ICE checks the page's stats read).
+func (s *Session) mediaPacket(in *inbound, b []byte) {
+	if len(b) >= 2 && b[1]&0x7f >= 64 && b[1]&0x7f <= 95 {
+		return // RTCP (RFC 5761 §4)
+	}
+	if !s.ready.Load() {
+		s.p.Stats.BadSRTP.Add(1)
+		return
+	}
+	s.rmu.Lock()
+	dec, err := s.in.DecryptRTP(in.buf[:0], b, &in.hdr)
+	s.rmu.Unlock()
+	if err != nil {
+		s.p.Stats.BadSRTP.Add(1)
+		return
+	}
+	in.buf = dec[:0]
+	if in.pkt.Unmarshal(dec) != nil {
+		return
+	}
+	s.onRTP(&in.pkt)
+}
+
+// inbound is a reader's decryption state, reused for every packet.
+type inbound struct {
+	buf []byte
+	hdr rtp.Header
+	pkt rtp.Packet
+}
+
+// checked takes a valid check (or, dialling, the answer to ours) from
+// addr on sock: consent is renewed, addr may send, and media goes to it
+// when it is the first or nominated one. The first starts DTLS.
+func (s *Session) checked(sock *socket, addr netip.AddrPort, nominate bool) {
+	s.lastCheck.Store(time.Now().UnixNano())
+	s.mu.Lock()
+	known := false
+	for _, a := range s.bound {
+		known = known || a == addr
+	}
+	if !known {
+		if len(s.bound) == maxBound {
+			s.p.unbind(s, s.bound[0])
+			s.bound = s.bound[1:]
+		}
+		s.bound = append(s.bound, addr)
+		s.p.bind(s, addr)
+	}
+	first := s.pipe == nil
+	cur := s.path.Load()
+	if cur == nil || (nominate && cur.addr != addr) {
+		s.path.Store(&route{sock: sock, addr: addr, sa: toRaw(addr)})
+	}
+	if first {
+		s.pipe = newPipe(s, addr)
+		s.p.wg.Add(1)
+		go s.runDTLS(s.pipe)
+	}
+	s.mu.Unlock()
+}
+
+// tick runs once a second: the handshake and consent deadlines, and a
+// dialling session's consent checks.
+func (s *Session) tick(now time.Time) {
+	switch {
+	case !s.ready.Load() && now.Sub(s.created) > s.p.cfg.Handshake:
+		s.p.Stats.Expired.Add(1)
+		s.fail(errors.New("plane: ICE and DTLS not done in time"))
+	case s.ready.Load() && now.UnixNano()-s.lastCheck.Load() > int64(s.p.cfg.Consent):
+		s.p.Stats.Expired.Add(1)
+		s.fail(errors.New("plane: consent expired (no ICE check from the peer)"))
+	case s.dialling && s.ready.Load() && now.UnixNano()-s.lastSent.Load() >= int64(s.p.cfg.ConsentInterval):
+		s.sendChecks()
+	}
+}
+
+// dial checks the peer's candidates every 50 ms until connected (the
+// handshake deadline ends a peer that never answers).
+func (s *Session) dial() {
+	defer s.p.wg.Done()
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		s.sendChecks()
+		select {
+		case <-s.done:
+			return
+		case <-s.connected:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// fingerprintOK compares a certificate's hash with the SDP's.
+func (s *Session) fingerprintOK(der []byte) bool {
+	h := sha256.Sum256(der)
+	return subtle.ConstantTimeCompare(h[:], s.remote.Fingerprint) == 1
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
