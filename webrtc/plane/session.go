@@ -50,7 +50,7 @@ type Session struct {
 	mu    sync.Mutex // guards bound, pipe, dconn, txs
 	bound []netip.AddrPort
 	pipe  *pipe
-	dconn io.Closer // the DTLS connection, once made
+	dconn io.Closer  // the DTLS connection, once made
 	txs   [][12]byte // a dialling session's checks in flight
 
 	rmu sync.Mutex // the reader that decrypts (one per address, but the address may move)
