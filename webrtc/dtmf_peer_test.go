@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	pionwebrtc "github.com/pion/webrtc/v4"
+
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
@@ -20,6 +22,11 @@ func whipRaw(t *testing.T, url string) *testpeer.RawTrack {
 	t.Helper()
 	pc, tr := testpeer.PionDTMFPublisher(t)
 	negotiate(t, pc, url)
+	// Connected before the caller's first packet: the tests send each
+	// digit's packets once.
+	testwait.For(t, 10*time.Second, "the WHIP publisher connected", func() bool {
+		return pc.ConnectionState() == pionwebrtc.PeerConnectionStateConnected
+	})
 	return tr
 }
 

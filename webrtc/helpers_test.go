@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -33,6 +34,9 @@ func startEdge(t testing.TB, access webrtc.Access, o webrtc.Options) *edge {
 		access = openLive
 	}
 	o.Hub, o.Transcoder, o.Access, o.Logger = st.Hub, st.Transcoder, access, st.Logger
+	if o.Engine == "" {
+		o.Engine = os.Getenv("FLASHVOX_TEST_WEBRTC_ENGINE")
+	}
 	srv, err := webrtc.New(o)
 	if err != nil {
 		t.Fatal(err)

@@ -127,6 +127,12 @@ type Options struct {
 	// opening, one socket however many sessions); it excludes
 	// UDPPortMin/UDPPortMax and STUNServers.
 	UDPMuxPort uint16
+	// Engine is how sessions carry their media: EnginePion (the
+	// default: a pion PeerConnection each) or EngineLite (the media
+	// plane: every session on ICEAddress:LitePort, 0 picking a port;
+	// it excludes UDPMuxPort, UDPPortMin/UDPPortMax and STUNServers).
+	Engine   string
+	LitePort uint16
 	// MaxSessions bounds open sessions (default 100), MaxSessionsPerIP
 	// one client address's share (default 10).
 	MaxSessions, MaxSessionsPerIP int
@@ -147,6 +153,9 @@ type Options struct {
 func (o *Options) defaults() {
 	if len(o.Codecs) == 0 {
 		o.Codecs = DefaultCodecs
+	}
+	if o.Engine == "" {
+		o.Engine = EnginePion
 	}
 	if o.ICEAddress == "" {
 		o.ICEAddress = "127.0.0.1"

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/opus"
+	"github.com/flashvox/flashvox/webrtc/plane"
 )
 
 // Stats count sessions, refusals and the media the edge moves, for the
@@ -58,6 +60,9 @@ type Server struct {
 
 	umux *udpMux // the shared ICE socket (Options.UDPMuxPort), or nil
 
+	plane      *plane.Plane     // the lite engine's media plane, or nil
+	planeCands []netip.AddrPort // its answers' host candidates
+
 	mu       sync.Mutex
 	sessions map[string]*peerSession // by id
 	perIP    map[string]int
@@ -77,6 +82,15 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{o: o, se: se, srflx: srflx, sessions: map[string]*peerSession{}, perIP: map[string]int{}}
+	switch o.Engine {
+	case EngineLite:
+		if err := s.openPlane(); err != nil {
+			return nil, err
+		}
+	case EnginePion:
+	default:
+		return nil, fmt.Errorf("webrtc: engine %q: want %q or %q", o.Engine, EnginePion, EngineLite)
+	}
 	if o.UDPMuxPort != 0 {
 		if o.UDPPortMin != 0 || o.UDPPortMax != 0 {
 			return nil, errors.New("webrtc: a UDP mux port and a UDP port range exclude each other")
@@ -192,6 +206,9 @@ func (s *Server) Close() {
 	}
 	if s.umux != nil {
 		s.umux.close() // after the sessions: their agents leave it first
+	}
+	if s.plane != nil {
+		s.plane.Close()
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/flashvox/flashvox/webrtc/plane"
 )
 
 // peerSession is one WHIP or WHEP session: one PeerConnection and the hub
@@ -22,7 +24,8 @@ type peerSession struct {
 	codec   rtpCodec // the session's one audio codec
 	events  bool     // telephone-event negotiated at the codec's clock
 
-	pc   *webrtc.PeerConnection
+	pc   *webrtc.PeerConnection // the pion engine's
+	ls   *plane.Session         // the lite engine's
 	once sync.Once
 	done chan struct{} // closed by close: the media goroutines end
 	stop func()        // releases the hub side (set by startWHIP/startWHEP)
@@ -32,6 +35,14 @@ type peerSession struct {
 // events), wires the media and answers offer.
 func (p *peerSession) start(ctx context.Context, offer string, c rtpCodec, events bool) (string, error) {
 	p.codec, p.events = c, events
+	if p.s.plane != nil {
+		ans, err := p.startPlane(offer, c, events)
+		if err != nil {
+			return "", err
+		}
+		p.log.Info("webrtc session", "addr", p.ip, "codec", c.id, "dtmf", events, "engine", EngineLite)
+		return ans, nil
+	}
 	api, err := sessionAPI(p.s.se, c, events)
 	if err != nil {
 		return "", err
@@ -109,6 +120,9 @@ func (p *peerSession) close(why string) {
 			if err := p.pc.Close(); err != nil {
 				p.log.Debug("close peer connection", "err", err)
 			}
+		}
+		if p.ls != nil {
+			p.ls.Close()
 		}
 		p.s.forget(p)
 		p.log.Info("webrtc session closed", "why", why)

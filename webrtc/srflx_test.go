@@ -242,7 +242,7 @@ func withoutHost(sdp string) string {
 // through the NAT's mapping and receives the stream.
 func TestSrflxCandidate(t *testing.T) {
 	nat := startNATSTUN(t)
-	e := startEdge(t, nil, fvrtc.Options{STUNServers: []string{nat.url()}})
+	e := startEdge(t, nil, fvrtc.Options{Engine: fvrtc.EnginePion, STUNServers: []string{nat.url()}})
 	pub, err := e.st.Hub.Publish("live/nat")
 	if err != nil {
 		t.Fatal(err)
@@ -379,7 +379,7 @@ func TestSrflxSTUNTimeout(t *testing.T) {
 		{"dead and alive", []string{dead.url(), nat.url()}, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			e := startEdge(t, nil, fvrtc.Options{STUNServers: c.servers, STUNGatherTimeout: wait})
+			e := startEdge(t, nil, fvrtc.Options{Engine: fvrtc.EnginePion, STUNServers: c.servers, STUNGatherTimeout: wait})
 			pc, err := codecAPI(t, pionPCMU).NewPeerConnection(pionwebrtc.Configuration{})
 			if err != nil {
 				t.Fatal(err)

@@ -20,7 +20,7 @@ type rtpTrack struct {
 	c rtpCodec
 
 	mu     sync.Mutex
-	w      webrtc.TrackLocalWriter // nil until Bind
+	w      rtpWriter // nil until Bind (or bindPlane)
 	ssrc   uint32
 	pt     uint8
 	evPT   uint8
@@ -30,6 +30,21 @@ type rtpTrack struct {
 }
 
 var errNotBound = errors.New("webrtc: track not bound yet")
+
+// rtpWriter is where a track's packets go: pion's TrackLocalWriter, or a
+// media plane session.
+type rtpWriter interface {
+	WriteRTP(h *rtp.Header, payload []byte) (int, error)
+}
+
+// bindPlane binds the track to a media plane session once it is
+// connected, with the payload types the offer gave the codec and
+// telephone-event (evOK false: not negotiated).
+func (t *rtpTrack) bindPlane(w rtpWriter, ssrc uint32, pt, evPT uint8, evOK bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.w, t.ssrc, t.pt, t.evPT, t.events = w, ssrc, pt, evPT, evOK
+}
 
 func newRTPTrack(c rtpCodec) *rtpTrack {
 	var b [2]byte

@@ -39,7 +39,7 @@ var candRE = regexp.MustCompile(`a=candidate:\S+ 1 udp \d+ (\S+) (\d+) typ host`
 // without its password) get no answer and do not disturb the sessions.
 func TestUDPMuxSharedSocket(t *testing.T) {
 	port := freeUDPPort(t)
-	e := startEdge(t, nil, fvrtc.Options{UDPMuxPort: port})
+	e := startEdge(t, nil, fvrtc.Options{Engine: fvrtc.EnginePion, UDPMuxPort: port})
 	if a := e.srv.UDPMuxAddr(); a == nil || a.Port != int(port) || !a.IP.Equal(net.IPv4(127, 0, 0, 1)) {
 		t.Fatalf("mux address %v, want 127.0.0.1:%d", a, port)
 	}

@@ -24,14 +24,19 @@ func (p *peerSession) startWHEP() error {
 	if err != nil {
 		return fmt.Errorf("webrtc: add track: %w", err)
 	}
+	p.startPlayer(track)
+	go drainRTCP(sender)
+	return nil
+}
+
+// startPlayer subscribes the session's player, sending on track.
+func (p *peerSession) startPlayer(track *rtpTrack) {
 	in, _ := codec.Lookup(p.codec.id)
 	pl := &player{p: p, track: track, clock: newRTPClock(track.c.cap.ClockRate)}
 	pl.src = newWHEPSource(p, in)
 	pl.src.subscribe(pl.deliver)
 	p.stop = pl.src.close
-	go drainRTCP(sender)
 	go p.playLoop(pl)
-	return nil
 }
 
 // rtpClock stamps a stream's frames in RTP clock units: the gap between

@@ -25,9 +25,28 @@ var errNoTranscoder = errors.New("no transcoder for this stream in the player's 
 // startWHIP publishes the browser's audio on the session's key: the name
 // is taken now, so a name in use is refused before any ICE work.
 func (p *peerSession) startWHIP() error {
+	pub, err := p.publishKey()
+	if err != nil {
+		return err
+	}
+	if _, err := p.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		return fmt.Errorf("webrtc: add transceiver: %w", err)
+	}
+	var started atomic.Bool // OnTrack runs once per remote track; only the first audio one is published
+	p.pc.OnTrack(func(tr *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
+		if tr.Kind() != webrtc.RTPCodecTypeAudio || started.Swap(true) {
+			return
+		}
+		go p.publishLoop(tr, p.newWHIPIn(pub, p.payloadTypes(rcv.GetParameters().Codecs)))
+	})
+	return nil
+}
+
+// publishKey takes the session's key as a publisher.
+func (p *peerSession) publishKey() (*media.Publisher, error) {
 	pub, err := p.s.o.Hub.PublishClient(p.key)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errInUse, err)
+		return nil, fmt.Errorf("%w: %v", errInUse, err)
 	}
 	p.stop = pub.Close
 	// The session has one codec, known from the offer: a SIP leg or a
@@ -38,18 +57,7 @@ func (p *peerSession) startWHIP() error {
 	// another node's publisher): the session ends with it, the browser's
 	// connection closes. Not on End's goroutine: close waits for pion.
 	pub.OnEnd(func(why error) { go p.close(fmt.Sprint("publication ended: ", why)) })
-	if _, err := p.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-		return fmt.Errorf("webrtc: add transceiver: %w", err)
-	}
-	var started atomic.Bool // OnTrack runs once per remote track; only the first audio one is published
-	p.pc.OnTrack(func(tr *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
-		if tr.Kind() != webrtc.RTPCodecTypeAudio || started.Swap(true) {
-			return
-		}
-		pts := p.payloadTypes(rcv.GetParameters().Codecs)
-		go p.publishLoop(tr, pub, pts)
-	})
-	return nil
+	return pub, nil
 }
 
 // negotiated are a WHIP session's payload types: its codec, and
@@ -83,26 +91,63 @@ func maxPayload(id codec.ID) int {
 	return 1280
 }
 
-// publishLoop turns the browser's RTP packets into hub frames: one codec
+// whipIn turns the browser's RTP packets into hub frames: one codec
 // packet per RTP packet (RFC 7587 for Opus; G.711 and G.722 as sent), the
 // RTP clock converted to milliseconds once, here, from the first packet
 // on, and RFC 4733 digits into KindDTMF frames. Reordering is not
 // repaired (a late packet is published late and the decoders conceal).
-// One read buffer and one rtp.Packet for the session's life (pion's
-// ReadRTP allocates an MTU-sized buffer and a packet per call); only the
-// payload is copied, into the frame the hub shares. A packet that does
-// not parse is skipped (SRTP has authenticated it; it is not worth
-// ending the call over).
-func (p *peerSession) publishLoop(tr *webrtc.TrackRemote, pub *media.Publisher, pts negotiated) {
+// Only the payload is copied, into the frame the hub shares. One
+// goroutine at a time calls packet: pion's track reader (publishLoop) or
+// the media plane's reader of the session's address.
+type whipIn struct {
+	p      *peerSession
+	pub    *media.Publisher
+	pts    negotiated
+	in     codec.Info
+	perMs  uint32
+	limit  int
+	first  uint32
+	have   bool
+	det    eventDetector
+	bucket digitBucket
+}
+
+func (p *peerSession) newWHIPIn(pub *media.Publisher, pts negotiated) *whipIn {
 	in, _ := codec.Lookup(p.codec.id)
-	perMs := p.codec.cap.ClockRate / 1000
-	limit := maxPayload(in.ID)
-	var (
-		first  uint32
-		have   bool
-		det    eventDetector
-		bucket digitBucket
-	)
+	return &whipIn{p: p, pub: pub, pts: pts, in: in, perMs: p.codec.cap.ClockRate / 1000, limit: maxPayload(in.ID)}
+}
+
+// packet publishes one RTP packet.
+func (w *whipIn) packet(pkt *rtp.Packet) {
+	if !w.have {
+		w.first, w.have = pkt.Timestamp, true
+	}
+	ms := (pkt.Timestamp - w.first) / w.perMs // wraps like the RTP clock
+	switch {
+	case w.pts.evOK && pkt.PayloadType == w.pts.ev:
+		d, ok := w.det.push(pkt.Timestamp, pkt.Payload)
+		if !ok {
+			return
+		}
+		if !w.bucket.allow(time.Now()) {
+			w.p.s.Stats.DTMFDropped.Add(1)
+			return
+		}
+		w.p.s.Stats.DTMFIn.Add(1)
+		w.pub.Write(&media.Frame{Kind: media.KindDTMF, Timestamp: ms, Payload: []byte{d}})
+	case pkt.PayloadType == w.pts.audio && len(pkt.Payload) > 0 && len(pkt.Payload) <= w.limit:
+		f := newAudioFrame(pkt.Payload)
+		f.Codec, f.Rate, f.Channels, f.Timestamp = w.in.ID, w.in.SampleRate, 1, ms
+		w.pub.Write(f)
+	}
+}
+
+// publishLoop reads a pion track into w. One read buffer and one
+// rtp.Packet for the session's life (pion's ReadRTP allocates an
+// MTU-sized buffer and a packet per call). A packet that does not parse
+// is skipped (SRTP has authenticated it; it is not worth ending the
+// call over).
+func (p *peerSession) publishLoop(tr *webrtc.TrackRemote, w *whipIn) {
 	buf := make([]byte, receiveMTU)
 	pkt := &rtp.Packet{}
 	for {
@@ -114,27 +159,7 @@ func (p *peerSession) publishLoop(tr *webrtc.TrackRemote, pub *media.Publisher, 
 		if pkt.Unmarshal(buf[:n]) != nil {
 			continue
 		}
-		if !have {
-			first, have = pkt.Timestamp, true
-		}
-		ms := (pkt.Timestamp - first) / perMs // wraps like the RTP clock
-		switch {
-		case pts.evOK && pkt.PayloadType == pts.ev:
-			d, ok := det.push(pkt.Timestamp, pkt.Payload)
-			if !ok {
-				continue
-			}
-			if !bucket.allow(time.Now()) {
-				p.s.Stats.DTMFDropped.Add(1)
-				continue
-			}
-			p.s.Stats.DTMFIn.Add(1)
-			pub.Write(&media.Frame{Kind: media.KindDTMF, Timestamp: ms, Payload: []byte{d}})
-		case pkt.PayloadType == pts.audio && len(pkt.Payload) > 0 && len(pkt.Payload) <= limit:
-			f := newAudioFrame(pkt.Payload)
-			f.Codec, f.Rate, f.Channels, f.Timestamp = in.ID, in.SampleRate, 1, ms
-			pub.Write(f)
-		}
+		w.packet(pkt)
 	}
 }
 

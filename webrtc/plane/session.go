@@ -199,9 +199,12 @@ func (s *Session) mediaPacket(in *inbound, b []byte) {
 		s.p.Stats.BadSRTP.Add(1)
 		return
 	}
+	// Held through the callback too: the callback's state is the
+	// session's, and a peer whose address moved to another socket is
+	// read by another goroutine.
 	s.rmu.Lock()
+	defer s.rmu.Unlock()
 	dec, err := s.in.DecryptRTP(in.buf[:0], b, &in.hdr)
-	s.rmu.Unlock()
 	if err != nil {
 		s.p.Stats.BadSRTP.Add(1)
 		return
