@@ -57,6 +57,13 @@ type WebRTC struct {
 	// ice_address:udp_mux_port (pion's ICE UDP mux); it excludes
 	// udp_ports and stun_servers.
 	UDPMuxPort int `yaml:"udp_mux_port"`
+	// Engine is how sessions carry media: "lite" (flashvox's media
+	// plane: ICE-lite, DTLS and SRTP of every session on
+	// ice_address:lite_port, 0 = a port the system picks) or "pion" (a
+	// PeerConnection each). "" is lite unless udp_ports, udp_mux_port or
+	// stun_servers (pion's own options) are set.
+	Engine   string `yaml:"engine"`
+	LitePort int    `yaml:"lite_port"`
 	// MaxSessions and MaxSessionsPerIP bound open WHIP/WHEP sessions.
 	MaxSessions      int `yaml:"max_sessions"`
 	MaxSessionsPerIP int `yaml:"max_sessions_per_ip"`
@@ -143,6 +150,9 @@ func (c *Config) validateWebRTC() error {
 			return &Error{Key: fmt.Sprintf("webrtc.ice_servers[%d]", i), Msg: fmt.Sprintf("must be a stun: or stuns: URL (TURN is not supported yet), got %q", u)}
 		}
 	}
+	if err := w.validateEngine(); err != nil {
+		return err
+	}
 	if w.UDPMuxPort != 0 {
 		if w.UDPMuxPort < 1 || w.UDPMuxPort > 65535 {
 			return &Error{Key: "webrtc.udp_mux_port", Msg: fmt.Sprintf("must be a UDP port (1..65535), got %d", w.UDPMuxPort)}
@@ -156,6 +166,35 @@ func (c *Config) validateWebRTC() error {
 	}
 	_, _, err := w.PortRange()
 	return err
+}
+
+// validateEngine checks webrtc.engine and what the lite engine excludes.
+// "" is lite unless one of pion's own options is set (then pion).
+func (w WebRTC) validateEngine() error {
+	pionOnly := w.UDPPorts != "" || w.UDPMuxPort != 0 || len(w.STUNServers) > 0
+	switch w.Engine {
+	case "":
+		if pionOnly && w.LitePort != 0 {
+			return &Error{Key: "webrtc.lite_port", Msg: "is the lite engine's port, and udp_ports, udp_mux_port or stun_servers choose the pion engine: set one kind"}
+		}
+	case "pion":
+		if w.LitePort != 0 {
+			return &Error{Key: "webrtc.lite_port", Msg: "is the lite engine's port: set webrtc.engine: lite, or leave it 0"}
+		}
+	case "lite":
+		switch {
+		case w.UDPPorts != "" || w.UDPMuxPort != 0:
+			return &Error{Key: "webrtc.engine", Msg: "lite carries every session on lite_port: udp_ports and udp_mux_port are pion's, leave them unset"}
+		case len(w.STUNServers) > 0:
+			return &Error{Key: "webrtc.engine", Msg: "lite gathers no srflx candidates: name the server's public address in public_ip instead of stun_servers"}
+		}
+	default:
+		return &Error{Key: "webrtc.engine", Msg: fmt.Sprintf("must be lite or pion (or empty), got %q", w.Engine)}
+	}
+	if w.LitePort < 0 || w.LitePort > 65535 {
+		return &Error{Key: "webrtc.lite_port", Msg: fmt.Sprintf("must be a UDP port (1..65535) or 0 (any), got %d", w.LitePort)}
+	}
+	return nil
 }
 
 // webrtcCodecs are the codecs the WebRTC edge negotiates.

@@ -51,6 +51,12 @@ func TestWebRTCValidate(t *testing.T) {
 		{"FLASHVOX_WEBRTC_UDP_MUX_PORT=70000", "webrtc.udp_mux_port"},
 		{"FLASHVOX_WEBRTC_UDP_MUX_PORT=40000\nFLASHVOX_WEBRTC_UDP_PORTS=10000-10100", "webrtc.udp_mux_port"},
 		{"FLASHVOX_WEBRTC_MAX_SESSIONS=0", "webrtc.max_sessions"},
+		{"FLASHVOX_WEBRTC_ENGINE=Lite", "webrtc.engine"},
+		{"FLASHVOX_WEBRTC_ENGINE=pion\nFLASHVOX_WEBRTC_LITE_PORT=8189", "webrtc.lite_port"},
+		{"FLASHVOX_WEBRTC_UDP_MUX_PORT=40000\nFLASHVOX_WEBRTC_LITE_PORT=8189", "webrtc.lite_port"},
+		{"FLASHVOX_WEBRTC_ENGINE=lite\nFLASHVOX_WEBRTC_LITE_PORT=70000", "webrtc.lite_port"},
+		{"FLASHVOX_WEBRTC_ENGINE=lite\nFLASHVOX_WEBRTC_UDP_PORTS=10000-10100", "webrtc.engine"},
+		{"FLASHVOX_WEBRTC_ENGINE=lite\nFLASHVOX_WEBRTC_UDP_MUX_PORT=40000", "webrtc.engine"},
 		{"FLASHVOX_WEBRTC_STUN_LISTEN=stun.example.org:3478", "webrtc.stun_listen"},
 		{"FLASHVOX_WEBRTC_STUN_LISTEN=127.0.0.1", "webrtc.stun_listen"},
 		{"FLASHVOX_WEBRTC_TURN_LISTEN=turn.example.org:3478", "webrtc.turn_listen"},
@@ -70,6 +76,9 @@ func TestWebRTCValidate(t *testing.T) {
 	}
 	if _, err := Load("", nil); err != nil {
 		t.Fatalf("defaults: %v", err)
+	}
+	if c, err := Load("", []string{"FLASHVOX_WEBRTC_ENGINE=lite", "FLASHVOX_WEBRTC_LITE_PORT=8189"}); err != nil || c.WebRTC.Engine != "lite" || c.WebRTC.LitePort != 8189 {
+		t.Fatalf("engine lite on 8189: %v", err)
 	}
 	if c, err := Load("", []string{"FLASHVOX_WEBRTC_UDP_MUX_PORT=40000"}); err != nil || c.WebRTC.UDPMuxPort != 40000 {
 		t.Fatalf("udp_mux_port 40000: %v", err)
@@ -165,8 +174,13 @@ func TestWebRTCSTUNServers(t *testing.T) {
 	// The shared ICE port does not take srflx candidates (pion would
 	// gather them on sockets of their own).
 	w := base
-	w.STUNServers, w.UDPMuxPort = []string{"stun:stun.example.org"}, 40000
 	var ce *Error
+	w.STUNServers, w.Engine = []string{"stun:stun.example.org"}, "lite"
+	if err := (&Config{WebRTC: w}).validateWebRTC(); !errors.As(err, &ce) || ce.Key != "webrtc.engine" {
+		t.Errorf("stun_servers with the lite engine: %v, want an error on webrtc.engine", err)
+	}
+	w.Engine = ""
+	w.STUNServers, w.UDPMuxPort = []string{"stun:stun.example.org"}, 40000
 	if err := (&Config{WebRTC: w}).validateWebRTC(); !errors.As(err, &ce) || ce.Key != "webrtc.udp_mux_port" {
 		t.Errorf("stun_servers with udp_mux_port: %v, want an error on webrtc.udp_mux_port", err)
 	}

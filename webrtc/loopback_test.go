@@ -121,9 +121,17 @@ func whepClient(t *testing.T, api *pionwebrtc.API, url string) func() [][]byte {
 
 // TestLoopbackWHIPToWHEP: a Go WHIP client publishes a 440 Hz Opus tone, a
 // Go WHEP client plays the name and decodes 440 Hz: the whole media path
-// (ICE, DTLS-SRTP, RTP ⇄ hub frames) without a browser, on 127.0.0.1.
+// (ICE, DTLS-SRTP, RTP ⇄ hub frames) without a browser, on 127.0.0.1,
+// with each engine (the rest of the package's tests use the default,
+// lite, unless FLASHVOX_TEST_WEBRTC_ENGINE names another).
 func TestLoopbackWHIPToWHEP(t *testing.T) {
-	e := startEdge(t, nil, fvrtc.Options{})
+	for _, engine := range []string{fvrtc.EngineLite, fvrtc.EnginePion} {
+		t.Run(engine, func(t *testing.T) { loopbackWHIPToWHEP(t, engine) })
+	}
+}
+
+func loopbackWHIPToWHEP(t *testing.T, engine string) {
+	e := startEdge(t, nil, fvrtc.Options{Engine: engine})
 	api := loopbackAPI()
 	track := whipClient(t, api, e.url+"/live/loop/whip")
 	received := whepClient(t, api, e.url+"/live/loop/whep")

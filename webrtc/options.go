@@ -127,10 +127,11 @@ type Options struct {
 	// opening, one socket however many sessions); it excludes
 	// UDPPortMin/UDPPortMax and STUNServers.
 	UDPMuxPort uint16
-	// Engine is how sessions carry their media: EnginePion (the
-	// default: a pion PeerConnection each) or EngineLite (the media
+	// Engine is how sessions carry their media: EngineLite (the media
 	// plane: every session on ICEAddress:LitePort, 0 picking a port;
-	// it excludes UDPMuxPort, UDPPortMin/UDPPortMax and STUNServers).
+	// it excludes UDPMuxPort, UDPPortMin/UDPPortMax and STUNServers) or
+	// EnginePion (a pion PeerConnection each). "" is lite, or pion when
+	// one of the options only pion's engine has is set.
 	Engine   string
 	LitePort uint16
 	// MaxSessions bounds open sessions (default 100), MaxSessionsPerIP
@@ -155,7 +156,11 @@ func (o *Options) defaults() {
 		o.Codecs = DefaultCodecs
 	}
 	if o.Engine == "" {
-		o.Engine = EnginePion
+		// The media plane, unless an option only pion's engine has is set.
+		o.Engine = EngineLite
+		if o.UDPMuxPort != 0 || o.UDPPortMin != 0 || o.UDPPortMax != 0 || len(o.STUNServers) > 0 {
+			o.Engine = EnginePion
+		}
 	}
 	if o.ICEAddress == "" {
 		o.ICEAddress = "127.0.0.1"

@@ -47,6 +47,7 @@ func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry
 	srv, err := webrtc.New(webrtc.Options{
 		Hub: hub, Transcoder: tc, Access: access, Codecs: codecs,
 		ICEAddress: w.ICEAddress, PublicIPs: public, UDPPortMin: lo, UDPPortMax: hi, UDPMuxPort: uint16(w.UDPMuxPort),
+		Engine: w.Engine, LitePort: uint16(w.LitePort),
 		STUNListen: w.STUNListen, ICEServers: w.ICEServers,
 		STUNServers: w.STUNServers, STUNGatherTimeout: w.STUNGatherTimeout,
 		TURNListen: w.TURNListen, TURNSecret: w.TURNSecret, TURNTTL: w.TURNTTL,
