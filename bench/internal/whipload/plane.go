@@ -58,8 +58,11 @@ type planePeer struct {
 
 func (p *planePeer) Connected() bool {
 	select {
-	case <-p.s.Done():
+	case <-p.s.Done(): // first: an ended session stays Connected()
 		return false
+	default:
+	}
+	select {
 	case <-p.s.Connected():
 		return true
 	default:
