@@ -3,7 +3,7 @@
 // service, SIP bridge and WebRTC edge in one process, server.go) and
 // places -calls calls, each a lean SIP phone (sipgo signalling, a plain
 // UDP socket for RTP) dialling web user i's number, answered by the
-// user's "page", whose audio is a pion WHIP publisher and WHEP player.
+// user's "page", whose audio is a WHIP publisher and WHEP player.
 // Every call sends a 20 ms frame each way every 20 ms for -duration; the
 // report gives calls failed, frames lost each way, the delay the server
 // adds (p50, p99 after the first second: from one side's write to the other side's read, both
@@ -43,10 +43,12 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/bench/internal/proc"
+	"github.com/flashvox/flashvox/bench/internal/whipload"
 	"github.com/flashvox/flashvox/media/transcode"
 )
 
 type options struct {
+	client   string
 	mode     string
 	calls    int
 	duration time.Duration
@@ -62,6 +64,7 @@ func main() {
 	var o options
 	serveHTTP := flag.String("serve", "", "run the server child on this HTTP address (internal)")
 	sipAddr := flag.String("sip", "", "the server child's SIP address (internal)")
+	flag.StringVar(&o.client, "client", "plane", "the pages' WebRTC stack: "+whipload.Clients)
 	flag.StringVar(&o.mode, "mode", "pcmu", "pcmu or opus (pass-through), transcoded (browser Opus, phone PCMU)")
 	flag.IntVar(&o.calls, "calls", 50, "concurrent calls")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "sending time (at most 60 s)")
@@ -88,6 +91,11 @@ func run(o options) error {
 	if o.duration > time.Minute || o.duration <= 0 || o.calls < 1 {
 		return errors.New("-duration must be in (0, 60s], -calls ≥ 1")
 	}
+	client, err := whipload.NewClient(o.client)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
 	httpAddr, err := proc.FreeAddr()
 	if err != nil {
 		return err
@@ -117,7 +125,7 @@ func run(o options) error {
 	}
 	defer phones.Close()
 
-	r := &runState{serverLog: logPath, mode: o.mode, browserCodec: m[0], sipCodec: m[1], passThrough: m[0] == m[1],
+	r := &runState{client: client, serverLog: logPath, mode: o.mode, browserCodec: m[0], sipCodec: m[1], passThrough: m[0] == m[1],
 		frames: int(o.duration / (20 * time.Millisecond))}
 	if !r.passThrough {
 		if err := r.encodeTones(); err != nil {
@@ -129,13 +137,15 @@ func run(o options) error {
 	r.connect(ctx, phones, "http://"+httpAddr+"/phone/", o.calls, o.parallel)
 	log.Printf("%d calls set up in %v (%d failed)", o.calls, time.Since(setup).Round(time.Millisecond), r.failed.Load())
 	cpu0, _ := srv.CPU()
+	self0, _ := proc.SelfCPU()
 	start := time.Now()
 	r.send(o.workers)
 	elapsed := time.Since(start)
 	cpu1, _ := srv.CPU()
+	self1, _ := proc.SelfCPU()
 	time.Sleep(time.Second) // the last frames arrive
 	rss, _ := srv.RSS()
-	r.report(o, load0, elapsed, cpu1-cpu0, rss, counters("http://"+httpAddr+"/counters"))
+	r.report(o, load0, elapsed, cpu1-cpu0, self1-self0, rss, counters("http://"+httpAddr+"/counters"))
 	r.close()
 	return nil
 }
@@ -161,13 +171,13 @@ func counters(url string) string {
 }
 
 // report prints the run's figures.
-func (r *runState) report(o options, load0 string, elapsed, cpu time.Duration, rss int64, counters string) {
+func (r *runState) report(o options, load0 string, elapsed, cpu, self time.Duration, rss int64, counters string) {
 	var up, down []*leg
 	for _, c := range r.calls {
 		up, down = append(up, c.up), append(down, c.down)
 	}
-	fmt.Printf("mode %s (browser %s ↔ phone %s), %d calls, %v sending, load average %s → %s\n",
-		r.mode, r.browserCodec, r.sipCodec, o.calls, elapsed.Round(time.Millisecond), load0, proc.LoadAvg())
+	fmt.Printf("mode %s (browser %s ↔ phone %s), %d calls, client %s, %v sending, load average %s → %s\n",
+		r.mode, r.browserCodec, r.sipCodec, o.calls, o.client, elapsed.Round(time.Millisecond), load0, proc.LoadAvg())
 	fmt.Printf("  calls failed: %d of %d\n", int(r.failed.Load()), o.calls)
 	held := 0
 	if !r.passThrough {
@@ -182,6 +192,8 @@ func (r *runState) report(o options, load0 string, elapsed, cpu time.Duration, r
 	}
 	fmt.Printf("  server CPU: %.1f %% of one core (%v over %v), RSS %d MiB\n",
 		100*cpu.Seconds()/elapsed.Seconds(), cpu.Round(time.Millisecond), elapsed.Round(time.Millisecond), rss>>20)
+	fmt.Printf("  load client CPU: %.1f %% of one core (%v; this process: the pages' %s sessions, the SIP phones, the sending and accounting)\n",
+		100*self.Seconds()/elapsed.Seconds(), self.Round(time.Millisecond), o.client)
 	fmt.Printf("  server counters: %s\n", counters)
 	fmt.Printf("  server log: %s (%d lines)\n", r.serverLog, lines(r.serverLog))
 }

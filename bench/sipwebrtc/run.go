@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
-	"github.com/pion/webrtc/v4"
-	pmedia "github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/flashvox/flashvox/bench/internal/whipload"
 	"github.com/flashvox/flashvox/codec/g711"
@@ -21,6 +19,7 @@ import (
 
 // runState is one run: its calls and counters.
 type runState struct {
+	client                 whipload.Client
 	serverLog              string
 	mode                   string
 	browserCodec, sipCodec string
@@ -33,15 +32,15 @@ type runState struct {
 
 // benchCall is one browser ↔ SIP call.
 type benchCall struct {
-	sip       *sipCall
-	pub, play *webrtc.PeerConnection
-	track     *webrtc.TrackLocalStaticSample
-	up, down  *leg // browser → SIP, SIP → browser
-	rtp       rtp.Packet
+	sip      *sipCall
+	pub      whipload.Publisher
+	play     whipload.Peer
+	up, down *leg // browser → SIP, SIP → browser
+	rtp      rtp.Packet
 }
 
 func (c *benchCall) ok() bool {
-	return c.sip != nil && whipload.Connected(c.pub) && whipload.Connected(c.play)
+	return c.sip != nil && whipload.Up(c.pub, c.play)
 }
 
 // connect places every call (parallel at a time): the SIP phone dials
@@ -94,7 +93,7 @@ func (r *runState) place(ctx context.Context, phones *sipPhones, c *benchCall, i
 
 func (r *runState) allConnected() bool {
 	for _, c := range r.calls {
-		if c.sip != nil && (!whipload.Connected(c.pub) || !whipload.Connected(c.play)) {
+		if c.sip != nil && !whipload.Up(c.pub, c.play) {
 			return false
 		}
 	}
@@ -191,7 +190,7 @@ func (r *runState) write(c *benchCall, n uint32) {
 		fromBrowser, fromSIP = r.opusTone[int(n)%len(r.opusTone)], r.pcmuTone[int(n)%len(r.pcmuTone)]
 	}
 	c.up.sendNs[n].Store(now.UnixNano())
-	_ = c.track.WriteSample(pmedia.Sample{Data: fromBrowser, Duration: 20 * time.Millisecond})
+	_ = c.pub.WriteFrame(fromBrowser)
 	c.down.sendNs[n].Store(now.UnixNano())
 	c.rtp.SequenceNumber++
 	c.rtp.Timestamp = n * uint32(sdpCodecs[r.sipCodec].clock/50)
@@ -209,10 +208,10 @@ func (r *runState) closeCall(c *benchCall) {
 		cancel()
 	}
 	if c.pub != nil {
-		_ = c.pub.Close()
+		c.pub.Close()
 	}
 	if c.play != nil {
-		_ = c.play.Close()
+		c.play.Close()
 	}
 }
 

@@ -1,10 +1,15 @@
-// Command webrtc is a WebRTC load client (pion) for flashvox's WHIP/WHEP
+// Command webrtc is a WebRTC load client for flashvox's WHIP/WHEP
 // edge: it starts a flashvox process, opens -streams WHEP players and as
 // many WHIP publishers (one stream each, the shape of one direction of a
 // browser ↔ SIP call), sends 20 ms frames for -duration and reports
 // sessions that failed, frames lost, the delay the server adds (p50, p99:
 // from the publisher's write to the player's read, both on this host, so
-// an upper bound) and the server's CPU.
+// an upper bound), the server's CPU and the load client's own.
+//
+// -client picks the load client's WebRTC stack: plane (default:
+// webrtc/plane's dialling role, every session on one UDP port, so the
+// client leaves the cores to the server) or pion (a PeerConnection per
+// session, the stack of the figures in BENCHMARKS.md before the plane).
 //
 // Modes: pcmu and opus are pass-through (publisher and player in one
 // codec: the edge only re-packetises, and each frame carries its sequence
@@ -31,10 +36,12 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/bench/internal/proc"
+	"github.com/flashvox/flashvox/bench/internal/whipload"
 )
 
 type options struct {
 	flashvox  string
+	client    string
 	mode      string
 	streams   int
 	duration  time.Duration
@@ -45,6 +52,7 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.flashvox, "flashvox", "bin/flashvox", "flashvox binary to start")
+	flag.StringVar(&o.client, "client", "plane", "the load client's WebRTC stack: "+whipload.Clients)
 	flag.StringVar(&o.mode, "mode", "pcmu", "pcmu or opus (pass-through), transcoded (Opus published, PCMU played), transcoded-back (PCMU published, Opus played)")
 	flag.IntVar(&o.streams, "streams", 50, "streams: one WHIP publisher and one WHEP player each")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "sending time (at most 60 s)")
@@ -66,6 +74,11 @@ func run(o options) error {
 	if o.duration > time.Minute || o.duration <= 0 || o.streams < 1 {
 		return errors.New("-duration must be in (0, 60s], -streams ≥ 1")
 	}
+	client, err := whipload.NewClient(o.client)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
 	httpAddr, err := proc.FreeAddr()
 	if err != nil {
 		return err
@@ -87,19 +100,21 @@ func run(o options) error {
 	base := "http://" + httpAddr + "/live/"
 
 	setup := time.Now()
-	r := &runState{mode: o.mode, pubCodec: m[0], playCodec: m[1], transcoded: m[0] != m[1]}
+	r := &runState{client: client, mode: o.mode, pubCodec: m[0], playCodec: m[1], transcoded: m[0] != m[1]}
 	if err := r.connect(ctx, base, o.streams, o.parallel); err != nil {
 		return err
 	}
 	log.Printf("%d streams set up in %v (%d sessions failed)", o.streams, time.Since(setup).Round(time.Millisecond), r.failed.Load())
 	cpu0, _ := srv.CPU()
+	self0, _ := proc.SelfCPU()
 	start := time.Now()
 	r.send(o.duration)
 	elapsed := time.Since(start)
 	cpu1, _ := srv.CPU()
+	self1, _ := proc.SelfCPU()
 	r.drain()
 	rss, _ := srv.RSS()
-	r.report(o, elapsed, cpu1-cpu0, rss, proc.Metrics("http://"+httpAddr+"/metrics", "flashvox_webrtc_"))
+	r.report(o, elapsed, cpu1-cpu0, self1-self0, rss, proc.Metrics("http://"+httpAddr+"/metrics", "flashvox_webrtc_"))
 	r.close()
 	return nil
 }

@@ -7,17 +7,16 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/flashvox/flashvox/bench/internal/whipload"
 	"github.com/pion/rtp"
-	"github.com/pion/webrtc/v4"
-	pmedia "github.com/pion/webrtc/v4/pkg/media"
+
+	"github.com/flashvox/flashvox/bench/internal/whipload"
 )
 
 // stream is one WHIP publisher and its WHEP player.
 type stream struct {
-	pub, play *webrtc.PeerConnection
-	track     *webrtc.TrackLocalStaticSample
-	sendNs    []atomic.Int64 // by frame index: when it was written (transcoded mode)
+	pub    whipload.Publisher
+	play   whipload.Peer
+	sendNs []atomic.Int64 // by frame index: when it was written (transcoded mode)
 
 	mu     sync.Mutex
 	seen   map[uint32]bool // frame indexes received
@@ -29,19 +28,15 @@ type stream struct {
 // startPlayer opens the WHEP player of s; received frames go to s.receive.
 func (r *runState) startPlayer(ctx context.Context, s *stream, url string) error {
 	var err error
-	if s.play, err = whipload.Player(r.playCodec, func(p *rtp.Packet) { r.receive(s, p.Timestamp, p.Payload, time.Now()) }); err != nil {
-		return err
-	}
-	return whipload.Negotiate(ctx, s.play, url, 0)
+	s.play, err = r.client.Player(ctx, r.playCodec, url, 0, func(p *rtp.Packet) { r.receive(s, p.Timestamp, p.Payload, time.Now()) })
+	return err
 }
 
 // startPublisher opens the WHIP publisher of s.
 func (r *runState) startPublisher(ctx context.Context, s *stream, url string) error {
 	var err error
-	if s.pub, s.track, err = whipload.Publisher(r.pubCodec); err != nil {
-		return err
-	}
-	return whipload.Negotiate(ctx, s.pub, url, 0)
+	s.pub, err = r.client.Publisher(ctx, r.pubCodec, url, 0)
+	return err
 }
 
 // receive books one packet: pass-through frames say their index and send
@@ -94,7 +89,7 @@ func (r *runState) write(s *stream, n uint32) {
 	if int(n) < len(s.sendNs) {
 		s.sendNs[n].Store(now.UnixNano())
 	}
-	if err := s.track.WriteSample(pmedia.Sample{Data: data, Duration: 20 * time.Millisecond}); err == nil {
+	if err := s.pub.WriteFrame(data); err == nil {
 		r.sent.Add(1)
 	}
 }

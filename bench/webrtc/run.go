@@ -18,6 +18,7 @@ import (
 
 // runState is one run: its streams and counters.
 type runState struct {
+	client              whipload.Client
 	mode                string
 	pubCodec, playCodec string
 	transcoded          bool     // the player's codec is not the publisher's
@@ -72,7 +73,7 @@ func (r *runState) connect(ctx context.Context, base string, n, parallel int) er
 
 func (r *runState) allConnected() bool {
 	for _, s := range r.streams {
-		if !whipload.Connected(s.pub) || !whipload.Connected(s.play) {
+		if !whipload.Up(s.pub, s.play) {
 			return false
 		}
 	}
@@ -104,10 +105,11 @@ func (r *runState) send(d time.Duration) {
 	live := make([]*stream, 0, len(r.streams))
 	for _, s := range r.streams {
 		s.sendNs = make([]atomic.Int64, r.frames)
-		if whipload.Connected(s.pub) && whipload.Connected(s.play) {
+		if whipload.Up(s.pub, s.play) {
 			live = append(live, s)
 		} else {
 			r.failed.Add(1)
+			s.close()
 		}
 	}
 	r.streams = live
@@ -126,13 +128,20 @@ func (r *runState) drain() { time.Sleep(time.Second) }
 
 func (r *runState) close() {
 	for _, s := range r.streams {
-		_ = s.pub.Close()
-		_ = s.play.Close()
+		s.close()
+	}
+}
+
+func (s *stream) close() {
+	for _, p := range []whipload.Peer{s.pub, s.play} {
+		if p != nil {
+			p.Close()
+		}
 	}
 }
 
 // report prints the run's figures.
-func (r *runState) report(o options, elapsed, cpu time.Duration, rss int64, metrics string) {
+func (r *runState) report(o options, elapsed, cpu, self time.Duration, rss int64, metrics string) {
 	var all []time.Duration
 	received := 0
 	for _, s := range r.streams {
@@ -150,8 +159,8 @@ func (r *runState) report(o options, elapsed, cpu time.Duration, rss int64, metr
 	}
 	want := len(r.streams) * r.frames
 	lost := want - received
-	fmt.Printf("mode %s (%s → %s), %d streams (%d WebRTC sessions), %v sending, load %s\n",
-		r.mode, r.pubCodec, r.playCodec, o.streams, 2*o.streams, elapsed.Round(time.Millisecond), proc.LoadAvg())
+	fmt.Printf("mode %s (%s → %s), %d streams (%d WebRTC sessions), client %s, %v sending, load %s\n",
+		r.mode, r.pubCodec, r.playCodec, o.streams, 2*o.streams, o.client, elapsed.Round(time.Millisecond), proc.LoadAvg())
 	fmt.Printf("  sessions failed: %d of %d streams\n", r.failed.Load(), o.streams)
 	fmt.Printf("  frames: sent %d, expected %d, received %d, lost %d (%.3f %%)\n",
 		r.sent.Load(), want, received, lost, 100*float64(lost)/float64(max(want, 1)))
@@ -162,5 +171,7 @@ func (r *runState) report(o options, elapsed, cpu time.Duration, rss int64, metr
 		pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(10*time.Microsecond))
 	fmt.Printf("  server CPU: %.1f %% of one core (%v over %v), RSS %d MiB\n",
 		100*cpu.Seconds()/elapsed.Seconds(), cpu.Round(time.Millisecond), elapsed.Round(time.Millisecond), rss>>20)
+	fmt.Printf("  load client CPU: %.1f %% of one core (%v; this process: its %s sessions, the sending loop, the accounting)\n",
+		100*self.Seconds()/elapsed.Seconds(), self.Round(time.Millisecond), o.client)
 	fmt.Printf("  server metrics: %s\n", metrics)
 }

@@ -1,7 +1,15 @@
-// Package whipload is the pion side of the WebRTC load clients
+// Package whipload is the browser side of the WebRTC load clients
 // (bench/webrtc, bench/sipwebrtc): WHIP publishers and WHEP players on
 // 127.0.0.1 offering one codec each, and the pass-through frames that
 // carry their own index and send time.
+//
+// Two stacks open them (NewClient): "plane", webrtc/plane's dialling
+// role, every session of the load process on one UDP port read in
+// recvmmsg batches, so the client's own cost stays small beside the
+// server's on a shared 2-core machine; and "pion", a pion PeerConnection
+// per session (a browser's shape: its own port, ICE, DTLS and SRTP
+// goroutines), the stack the earlier figures in BENCHMARKS.md were
+// measured with.
 package whipload
 
 import (
@@ -9,15 +17,64 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
+
+// Client opens a load's WHIP publishers and WHEP players.
+type Client interface {
+	// Player opens a receive-only session in codec at the WHEP url;
+	// packets go to onPacket on a reader goroutine (it must not block,
+	// and the packet is not the callee's after it returns). A 403 is
+	// asked again every 100 ms, up to retryForbidden times.
+	Player(ctx context.Context, codec, url string, retryForbidden int, onPacket func(*rtp.Packet)) (Peer, error)
+	// Publisher opens a send-only session in codec at the WHIP url.
+	Publisher(ctx context.Context, codec, url string, retryForbidden int) (Publisher, error)
+	// Close ends what the client shares among its sessions (not the
+	// sessions: their owners close them).
+	Close()
+}
+
+// Peer is one session: connected once ICE and DTLS are done.
+type Peer interface {
+	Connected() bool
+	Close()
+}
+
+// Publisher is a Peer that sends one 20 ms frame of its codec per
+// WriteFrame, from one goroutine at a time.
+type Publisher interface {
+	Peer
+	WriteFrame(payload []byte) error
+}
+
+// Clients are the stacks NewClient knows, for a flag's help.
+const Clients = "plane or pion"
+
+// NewClient opens the stack named: "plane" or "pion".
+func NewClient(name string) (Client, error) {
+	switch name {
+	case "plane":
+		return newPlaneClient()
+	case "pion":
+		return pionClient{}, nil
+	}
+	return nil, fmt.Errorf("whipload: client %q: %s", name, Clients)
+}
+
+// Up reports whether every peer exists and is connected.
+func Up(peers ...Peer) bool {
+	for _, p := range peers {
+		if p == nil || !p.Connected() {
+			return false
+		}
+	}
+	return true
+}
 
 // Caps are the codecs a client offers, one per session, by name.
 var Caps = map[string]webrtc.RTPCodecParameters{
@@ -25,100 +82,26 @@ var Caps = map[string]webrtc.RTPCodecParameters{
 	"opus": {RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, PayloadType: 111},
 }
 
-// newAPI is a pion API offering only codec, on 127.0.0.1.
-func newAPI(codec string) (*webrtc.API, error) {
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(Caps[codec], webrtc.RTPCodecTypeAudio); err != nil {
-		return nil, err
-	}
-	var s webrtc.SettingEngine
-	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	s.SetIncludeLoopbackCandidate(true)
-	s.SetIPFilter(func(ip net.IP) bool { return ip.Equal(net.IPv4(127, 0, 0, 1)) })
-	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(s)), nil
-}
-
-// Player is a receive-only PeerConnection in codec whose packets go to
-// onPacket (on pion's track goroutine); Negotiate it with a WHEP URL.
-func Player(codec string, onPacket func(*rtp.Packet)) (*webrtc.PeerConnection, error) {
-	api, err := newAPI(codec)
-	if err != nil {
-		return nil, err
-	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-		return pc, err
-	}
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		for {
-			p, _, err := tr.ReadRTP()
-			if err != nil {
-				return
-			}
-			onPacket(p)
-		}
-	})
-	return pc, nil
-}
-
-// Publisher is a send-only PeerConnection in codec and the track to write
-// its samples to; Negotiate it with a WHIP URL.
-func Publisher(codec string) (*webrtc.PeerConnection, *webrtc.TrackLocalStaticSample, error) {
-	api, err := newAPI(codec)
-	if err != nil {
-		return nil, nil, err
-	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		return nil, nil, err
-	}
-	track, err := webrtc.NewTrackLocalStaticSample(Caps[codec].RTPCodecCapability, "a", "bench")
-	if err != nil {
-		return pc, nil, err
-	}
-	if _, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
-		return pc, nil, err
-	}
-	return pc, track, nil
-}
-
-// Negotiate posts pc's offer to url and applies the answer. A 403 is
-// asked again every 100 ms, up to retryForbidden times (a call's names
-// are issued a moment after the answer); 0 takes it as the answer.
-func Negotiate(ctx context.Context, pc *webrtc.PeerConnection, url string, retryForbidden int) error {
-	o, err := pc.CreateOffer(nil)
-	if err != nil {
-		return err
-	}
-	done := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(o); err != nil {
-		return err
-	}
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+// exchange posts offer to url and returns the answer. A 403 is asked
+// again every 100 ms, up to retryForbidden times (a call's names are
+// issued a moment after the answer); 0 takes it as the answer.
+func exchange(ctx context.Context, url, offer string, retryForbidden int) (string, error) {
 	for try := 0; ; try++ {
-		status, body, err := post(ctx, url, pc.LocalDescription().SDP)
+		status, body, err := post(ctx, url, offer)
 		switch {
 		case err != nil:
-			return err
+			return "", err
 		case status == http.StatusForbidden && try < retryForbidden:
 			select {
 			case <-ctx.Done():
-				return ctx.Err()
+				return "", ctx.Err()
 			case <-time.After(100 * time.Millisecond):
 			}
 			continue
 		case status != http.StatusCreated:
-			return fmt.Errorf("POST %s: %d %s", url, status, strings.TrimSpace(body))
+			return "", fmt.Errorf("POST %s: %d %s", url, status, strings.TrimSpace(body))
 		}
-		return pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: body})
+		return body, nil
 	}
 }
 
@@ -135,11 +118,6 @@ func post(ctx context.Context, url, sdp string) (int, string, error) {
 	defer res.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 	return res.StatusCode, string(b), nil
-}
-
-// Connected reports whether pc exists and is connected.
-func Connected(pc *webrtc.PeerConnection) bool {
-	return pc != nil && pc.ConnectionState() == webrtc.PeerConnectionStateConnected
 }
 
 // Stamp is frame n of a pass-through stream: PCMU silence or an
