@@ -49,6 +49,7 @@ import (
 
 type options struct {
 	client   string
+	engine   string // the server's WebRTC engine: lite or pion
 	mode     string
 	calls    int
 	duration time.Duration
@@ -65,6 +66,7 @@ func main() {
 	serveHTTP := flag.String("serve", "", "run the server child on this HTTP address (internal)")
 	sipAddr := flag.String("sip", "", "the server child's SIP address (internal)")
 	flag.StringVar(&o.client, "client", "plane", "the pages' WebRTC stack: "+whipload.Clients)
+	flag.StringVar(&o.engine, "engine", "lite", "the server's WebRTC engine: lite (the media plane) or pion")
 	flag.StringVar(&o.mode, "mode", "pcmu", "pcmu or opus (pass-through), transcoded (browser Opus, phone PCMU)")
 	flag.IntVar(&o.calls, "calls", 50, "concurrent calls")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "sending time (at most 60 s)")
@@ -73,7 +75,7 @@ func main() {
 	flag.IntVar(&o.liveQ, "live-queue", transcode.LiveQueueFrames, "transcoders' input and WHEP players' queues in frames, as the server sets them (0: the hub's 256, as before the bound)")
 	flag.Parse()
 	if *serveHTTP != "" {
-		if err := serve(*serveHTTP, *sipAddr, o.calls, o.liveQ); err != nil {
+		if err := serve(*serveHTTP, *sipAddr, o.calls, o.liveQ, o.engine); err != nil {
 			log.Fatal(err)
 		}
 		return
@@ -110,7 +112,7 @@ func run(o options) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.duration+4*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, self, "-serve", httpAddr, "-sip", sipAddr, "-calls", strconv.Itoa(o.calls), "-live-queue", strconv.Itoa(o.liveQ))
+	cmd := exec.CommandContext(ctx, self, "-serve", httpAddr, "-sip", sipAddr, "-calls", strconv.Itoa(o.calls), "-live-queue", strconv.Itoa(o.liveQ), "-engine", o.engine)
 	logPath := filepath.Join(os.TempDir(), "bench-sipwebrtc-server.log")
 	srv, err := proc.StartLogged(cmd, "server", httpAddr, syscall.SIGTERM, logPath)
 	if err != nil {
@@ -176,8 +178,8 @@ func (r *runState) report(o options, load0 string, elapsed, cpu, self time.Durat
 	for _, c := range r.calls {
 		up, down = append(up, c.up), append(down, c.down)
 	}
-	fmt.Printf("mode %s (browser %s ↔ phone %s), %d calls, client %s, %v sending, load average %s → %s\n",
-		r.mode, r.browserCodec, r.sipCodec, o.calls, o.client, elapsed.Round(time.Millisecond), load0, proc.LoadAvg())
+	fmt.Printf("mode %s (browser %s ↔ phone %s), %d calls, server engine %s, client %s, %v sending, load average %s → %s\n",
+		r.mode, r.browserCodec, r.sipCodec, o.calls, o.engine, o.client, elapsed.Round(time.Millisecond), load0, proc.LoadAvg())
 	fmt.Printf("  calls failed: %d of %d\n", int(r.failed.Load()), o.calls)
 	held := 0
 	if !r.passThrough {

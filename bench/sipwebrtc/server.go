@@ -84,7 +84,7 @@ func (a *answerer) Authorize(r webrtc.Request) (string, error) {
 }
 
 // serve runs the server child until SIGTERM.
-func serve(httpAddr, sipAddr string, users, liveQ int) error {
+func serve(httpAddr, sipAddr string, users, liveQ int, engine string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
@@ -128,7 +128,7 @@ func serve(httpAddr, sipAddr string, users, liveQ int) error {
 		go a.follow(ctx, u, log)
 	}
 	edge, err := webrtc.New(webrtc.Options{Hub: hub, Transcoder: tc, Access: a,
-		Codecs:      []codec.ID{codec.Opus, codec.PCMU},
+		Codecs: []codec.ID{codec.Opus, codec.PCMU}, Engine: engine,
 		MaxSessions: 2*users + 10, MaxSessionsPerIP: 2*users + 10, ConnectTimeout: 2 * time.Minute, PlayQueue: liveQ, Logger: log})
 	if err != nil {
 		return err

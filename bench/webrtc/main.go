@@ -42,6 +42,7 @@ import (
 type options struct {
 	flashvox  string
 	client    string
+	engine    string // the server's WebRTC engine
 	mode      string
 	streams   int
 	duration  time.Duration
@@ -53,6 +54,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.flashvox, "flashvox", "bin/flashvox", "flashvox binary to start")
 	flag.StringVar(&o.client, "client", "plane", "the load client's WebRTC stack: "+whipload.Clients)
+	flag.StringVar(&o.engine, "engine", "lite", "the server's WebRTC engine: lite (the media plane) or pion")
 	flag.StringVar(&o.mode, "mode", "pcmu", "pcmu or opus (pass-through), transcoded (Opus published, PCMU played), transcoded-back (PCMU published, Opus played)")
 	flag.IntVar(&o.streams, "streams", 50, "streams: one WHIP publisher and one WHEP player each")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "sending time (at most 60 s)")
@@ -90,7 +92,7 @@ func run(o options) error {
 	cmd.Env = append(os.Environ(), "FLASHVOX_HTTP_LISTEN="+httpAddr, "FLASHVOX_RTMP_LISTEN=127.0.0.1:0",
 		"FLASHVOX_SIP_LISTEN=127.0.0.1:0", "FLASHVOX_RTMFP_LISTEN=127.0.0.1:0", "FLASHVOX_LOG_LEVEL=warn",
 		"FLASHVOX_WEBRTC_MAX_SESSIONS="+n, "FLASHVOX_WEBRTC_MAX_SESSIONS_PER_IP="+n,
-		"FLASHVOX_RTMP_MAX_TRANSCODERS="+n, "FLASHVOX_WEBRTC_CONNECT_TIMEOUT=2m")
+		"FLASHVOX_RTMP_MAX_TRANSCODERS="+n, "FLASHVOX_WEBRTC_CONNECT_TIMEOUT=2m", "FLASHVOX_WEBRTC_ENGINE="+o.engine)
 	cmd.Stderr = os.Stderr
 	srv, err := proc.Start(cmd, "flashvox", httpAddr, syscall.SIGTERM)
 	if err != nil {

@@ -16,6 +16,13 @@
 // SRTP is pion/srtp's contexts with replay protection. The first byte
 // of a datagram says what it is (RFC 7983): STUN, DTLS or SRTP/SRTCP.
 //
+// Sessions are told apart by their peer's address, so a peer needs an
+// address (a port) per session, as browsers have one per
+// RTCPeerConnection and a TURN relay one per allocation; a check for a
+// session from an address another session holds moves the address (a
+// NAT that reused its port). A dialling client makes a plane per
+// session for the same reason (bench/internal/whipload).
+//
 // Who may send: a datagram from an address is taken only once a check
 // from that address passed the session's MESSAGE-INTEGRITY; SRTP also
 // has to pass its authentication tag and the replay window. A session
@@ -45,6 +52,9 @@ type Config struct {
 	// kernel keeps each remote address on one), each read by its own
 	// goroutine. Default GOMAXPROCS, at most 8.
 	Readers int
+	// Batch is how many datagrams a read takes at most (default 32; a
+	// plane of one session, as a load client's, needs few).
+	Batch int
 	// ReadBuffer is each socket's receive buffer (default 4 MiB, capped
 	// by the system's net.core.rmem_max).
 	ReadBuffer int
@@ -63,6 +73,9 @@ type Config struct {
 func (c *Config) defaults() {
 	if c.Readers <= 0 {
 		c.Readers = min(runtime.GOMAXPROCS(0), 8)
+	}
+	if c.Batch <= 0 {
+		c.Batch = 32
 	}
 	if c.ReadBuffer == 0 {
 		c.ReadBuffer = 4 << 20
@@ -182,7 +195,7 @@ func (p *Plane) Close() {
 // readLoop reads s until it is closed, handing each datagram on.
 func (p *Plane) readLoop(s *socket) {
 	defer p.wg.Done()
-	r := newBatchReader(s)
+	r := newBatchReader(s, p.cfg.Batch)
 	var in inbound
 	for {
 		n, err := r.read()

@@ -121,27 +121,26 @@ func (w *rawSend) sendto(fd uintptr) bool {
 	return true
 }
 
-// batch is how many datagrams one recvmmsg(2) takes at most.
-const batch = 32
-
 // maxDatagram is the largest datagram read whole (a path MTU's).
 const maxDatagram = 1500
 
-// batchReader reads a socket with recvmmsg(2): up to batch datagrams a
-// system call, each into its own buffer with its source address.
+// batchReader reads a socket with recvmmsg(2): up to len(msgs)
+// datagrams a system call, each into its own buffer with its source
+// address.
 type batchReader struct {
 	s     *socket
 	fn    func(fd uintptr) bool
-	msgs  [batch]unix.Mmsghdr
-	iovs  [batch]unix.Iovec
-	names [batch]unix.RawSockaddrInet6
-	bufs  [batch][maxDatagram]byte
+	msgs  []unix.Mmsghdr
+	iovs  []unix.Iovec
+	names []unix.RawSockaddrInet6
+	bufs  [][maxDatagram]byte
 	n     int
 	err   error
 }
 
-func newBatchReader(s *socket) *batchReader {
-	r := &batchReader{s: s}
+func newBatchReader(s *socket, batch int) *batchReader {
+	r := &batchReader{s: s, msgs: make([]unix.Mmsghdr, batch), iovs: make([]unix.Iovec, batch),
+		names: make([]unix.RawSockaddrInet6, batch), bufs: make([][maxDatagram]byte, batch)}
 	for i := range r.msgs {
 		r.iovs[i].Base = &r.bufs[i][0]
 		r.iovs[i].SetLen(maxDatagram)
@@ -168,7 +167,7 @@ func (r *batchReader) recv(fd uintptr) bool {
 		r.msgs[i].Hdr.Flags = 0
 		r.msgs[i].Len = 0
 	}
-	n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.msgs[0])), batch, 0, 0, 0)
+	n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.msgs[0])), uintptr(len(r.msgs)), 0, 0, 0)
 	switch e {
 	case 0:
 		r.n = int(n)

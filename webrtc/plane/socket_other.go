@@ -40,8 +40,6 @@ type rawSend struct{}
 
 func (rawSend) send(s *socket, b []byte, sa *rawAddr) error { return s.writeTo(b, sa.a) }
 
-const batch = 1
-
 type batchReader struct {
 	s    *socket
 	buf  [1500]byte
@@ -49,7 +47,7 @@ type batchReader struct {
 	from netip.AddrPort
 }
 
-func newBatchReader(s *socket) *batchReader { return &batchReader{s: s} }
+func newBatchReader(s *socket, _ int) *batchReader { return &batchReader{s: s} }
 
 func (r *batchReader) read() (int, error) {
 	n, from, err := r.s.conn.ReadFromUDPAddrPort(r.buf[:])

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pion/rtp"
@@ -14,12 +15,14 @@ import (
 	"github.com/flashvox/flashvox/webrtc/plane"
 )
 
-// planeClient opens every session on one webrtc/plane port in its
-// dialling role (controlling ICE agent, DTLS client): thousands of
-// sessions share its socket and reader goroutines, and a frame costs one
-// encryption and one sendto.
+// planeClient opens each session on a webrtc/plane of its own, in its
+// dialling role (controlling ICE agent, DTLS client): the server tells
+// sessions apart by their peer's address, so each needs a port, as each
+// of a browser's RTCPeerConnections has. A plane of one session has one
+// reader goroutine and a frame costs one encryption and one sendto.
 type planeClient struct {
-	p *plane.Plane
+	mu     sync.Mutex
+	planes []*plane.Plane
 }
 
 // planeHandshake bounds a session's ICE and DTLS from its offer: long,
@@ -27,15 +30,29 @@ type planeClient struct {
 // refused (403) for a few seconds first; the server's own bound is 2 min.
 const planeHandshake = time.Minute
 
-func newPlaneClient() (*planeClient, error) {
-	p, err := plane.Listen(plane.Config{Addr: netip.MustParseAddrPort("127.0.0.1:0"), Handshake: planeHandshake})
+func newPlaneClient() (*planeClient, error) { return &planeClient{}, nil }
+
+// listen opens one session's plane.
+func (c *planeClient) listen() (*plane.Plane, error) {
+	p, err := plane.Listen(plane.Config{Addr: netip.MustParseAddrPort("127.0.0.1:0"), Readers: 1, Batch: 8, Handshake: planeHandshake})
 	if err != nil {
 		return nil, fmt.Errorf("whipload: %w", err)
 	}
-	return &planeClient{p: p}, nil
+	c.mu.Lock()
+	c.planes = append(c.planes, p)
+	c.mu.Unlock()
+	return p, nil
 }
 
-func (c *planeClient) Close() { c.p.Close() }
+func (c *planeClient) Close() {
+	c.mu.Lock()
+	ps := c.planes
+	c.planes = nil
+	c.mu.Unlock()
+	for _, p := range ps {
+		p.Close()
+	}
+}
 
 // format is codec as the plane's SDP writer takes it.
 func format(codec string) (plane.Format, error) {
@@ -113,13 +130,17 @@ func (c *planeClient) open(ctx context.Context, codec, url, dir string, retryFor
 	if err != nil {
 		return nil, err
 	}
-	s, err := c.p.NewSession(true, onRTP)
+	pl, err := c.listen()
+	if err != nil {
+		return nil, err
+	}
+	s, err := pl.NewSession(true, onRTP)
 	if err != nil {
 		return nil, fmt.Errorf("whipload: %w", err)
 	}
 	p := &planePeer{s: s, step: uint32(f.Clock / 50),
 		hdr: rtp.Header{Version: 2, SSRC: rand.Uint32(), SequenceNumber: uint16(rand.Uint32()), Timestamp: rand.Uint32()}}
-	if err := p.negotiate(ctx, c.p.Fingerprint(), f, dir, url, retryForbidden); err != nil {
+	if err := p.negotiate(ctx, pl.Fingerprint(), f, dir, url, retryForbidden); err != nil {
 		s.Close()
 		return nil, err
 	}
