@@ -80,6 +80,15 @@ func (s *Server) LiteAddr() netip.AddrPort {
 	return s.plane.Addr()
 }
 
+// PlaneStats are the media plane's drop counters, nil unless the engine
+// is lite.
+func (s *Server) PlaneStats() *plane.Stats {
+	if s.plane == nil {
+		return nil
+	}
+	return &s.plane.Stats
+}
+
 // startPlane answers offer on the media plane: the codec and
 // telephone-event at the payload types the offer gave them, an
 // ICE-lite answer with the plane's host candidates. A WHIP session's

@@ -127,6 +127,14 @@ func registerWebRTCMetrics(reg *prometheus.Registry, srv *webrtc.Server) {
 		counter("stun_limited_total", "Binding requests left unanswered by the STUN server's rate bounds (per address, in total).", st.STUNLimited.Load),
 		counter("answers_without_srflx_total", "Answers sent without a srflx candidate although webrtc.stun_servers are set: no STUN server answered within webrtc.stun_gather_timeout.", st.NoSrflx.Load),
 	)
+	if ps := srv.PlaneStats(); ps != nil {
+		reg.MustRegister(
+			counter("lite_unknown_packets_total", "Datagrams at the lite engine's port from an address no session has validated with an ICE check, dropped.", ps.Unknown.Load),
+			counter("lite_bad_checks_total", "ICE checks and STUN packets at the lite engine's port refused: unknown ufrag, bad MESSAGE-INTEGRITY or FINGERPRINT, unsolicited answers.", ps.BadChecks.Load),
+			counter("lite_bad_srtp_total", "SRTP packets refused by the lite engine: bad authentication tag, replayed, or before the keys.", ps.BadSRTP.Load),
+			counter("lite_expired_total", "Lite engine sessions ended because ICE and DTLS were not done in time or the browser's consent lapsed.", ps.Expired.Load),
+		)
+	}
 	for _, tr := range []struct {
 		name string
 		tls  bool
