@@ -1,7 +1,9 @@
 // Package webrtc is flashvox's browser edge: WHIP (RFC 9725) and WHEP
-// sessions on pion/webrtc, audio only, one codec per session: Opus, PCMU,
-// PCMA or G.722, the first of Options.Codecs the offer has. One
-// PeerConnection per session; the browser's audio is published to the hub
+// sessions, audio only, one codec per session: Opus, PCMU, PCMA or G.722,
+// the first of Options.Codecs the offer has. Two engines carry the media:
+// the lite one (the default, lite.go) answers ICE-lite and puts every
+// session on the media plane's one UDP port (package plane); the pion one
+// makes a pion PeerConnection per session. The browser's audio is published to the hub
 // as frames of its codec (WHIP), and a hub stream is played to the browser
 // in the session's codec (WHEP): as it is when it is in that codec, else
 // through the hub's shared transcoder (whepsource.go), so RTMP publishers in
