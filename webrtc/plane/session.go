@@ -138,20 +138,35 @@ var ErrSessionClosed = errors.New("plane: session closed")
 func (s *Session) Close() { s.fail(ErrSessionClosed) }
 
 // fail ends the session with why (the first one given stays).
-func (s *Session) fail(why error) {
+func (s *Session) fail(why error) { s.once.Do(func() { s.end(why) }) }
+
+// end ends the session, once (under s.once).
+func (s *Session) end(why error) {
+	s.errv.Store(why)
+	close(s.done)
+	s.mu.Lock()
+	pp, bound, dc := s.pipe, s.bound, s.dconn
+	s.mu.Unlock()
+	s.p.unregister(s, bound)
+	if dc != nil {
+		_ = dc.Close() // a close_notify to the peer, through the pipe
+	}
+	if pp != nil {
+		pp.close() // ends the DTLS goroutine
+	}
+}
+
+var (
+	errHandshakeTime = errors.New("plane: ICE and DTLS not done in time")
+	errConsent       = errors.New("plane: consent expired (no ICE check from the peer)")
+)
+
+// expire ends the session for a deadline, counted once in Stats.Expired
+// (not when something else ended it first).
+func (s *Session) expire(why error) {
 	s.once.Do(func() {
-		s.errv.Store(why)
-		close(s.done)
-		s.mu.Lock()
-		pp, bound, dc := s.pipe, s.bound, s.dconn
-		s.mu.Unlock()
-		s.p.unregister(s, bound)
-		if dc != nil {
-			_ = dc.Close() // a close_notify to the peer, through the pipe
-		}
-		if pp != nil {
-			pp.close() // ends the DTLS goroutine
-		}
+		s.p.Stats.Expired.Add(1)
+		s.end(why)
 	})
 }
 
@@ -256,11 +271,9 @@ func (s *Session) checked(sock *socket, addr netip.AddrPort, nominate bool) {
 func (s *Session) tick(now time.Time) {
 	switch {
 	case !s.ready.Load() && now.Sub(s.created) > s.p.cfg.Handshake:
-		s.p.Stats.Expired.Add(1)
-		s.fail(errors.New("plane: ICE and DTLS not done in time"))
+		s.expire(errHandshakeTime)
 	case s.ready.Load() && now.UnixNano()-s.lastCheck.Load() > int64(s.p.cfg.Consent):
-		s.p.Stats.Expired.Add(1)
-		s.fail(errors.New("plane: consent expired (no ICE check from the peer)"))
+		s.expire(errConsent)
 	case s.dialling && s.ready.Load() && now.UnixNano()-s.lastSent.Load() >= int64(s.p.cfg.ConsentInterval):
 		s.sendChecks()
 	}
