@@ -64,16 +64,18 @@ func (p *Plane) answerCheck(sock *socket, m *stun.Message, from netip.AddrPort) 
 // transaction ID must be one in flight, from the address it was sent to,
 // signed with the peer's password.
 func (p *Plane) checkAnswered(sock *socket, m *stun.Message, from netip.AddrPort) {
-	p.mu.Lock()
+	p.mu.RLock()
 	tx, ok := p.byTx[m.TransactionID]
-	if ok {
-		delete(p.byTx, m.TransactionID)
-	}
-	p.mu.Unlock()
+	p.mu.RUnlock()
 	if !ok || tx.to != from || stun.NewShortTermIntegrity(tx.s.remote.Pwd).Check(m) != nil || stun.Fingerprint.Check(m) != nil {
 		p.Stats.BadChecks.Add(1)
 		return
 	}
+	// Forgotten only once answered: a forged answer (wrong source, no
+	// signature) must not cancel the check it names.
+	p.mu.Lock()
+	delete(p.byTx, m.TransactionID)
+	p.mu.Unlock()
 	tx.s.checked(sock, from, true)
 }
 

@@ -264,10 +264,24 @@ func (p *Plane) register(s *Session) error {
 		return ErrClosed
 	}
 	if _, dup := p.byUfrag[s.local.Ufrag]; dup {
-		return errors.New("plane: ufrag in use") // 96 random bits: never
+		return errors.New("plane: ufrag in use") // 64 random bits: never
 	}
 	p.byUfrag[s.local.Ufrag] = s
 	return nil
+}
+
+// goRegistered runs f on a goroutine of the plane's (Close waits for
+// it) while s is registered; false when s or the plane was closed (the
+// WaitGroup is not added to once Close may be waiting on it).
+func (p *Plane) goRegistered(s *Session, f func()) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || p.byUfrag[s.local.Ufrag] != s {
+		return false
+	}
+	p.wg.Add(1)
+	go f()
+	return true
 }
 
 // unregister removes every entry of s (bound: its addresses).

@@ -108,11 +108,23 @@ func (s *Session) Start(remote Params, cands []netip.AddrPort) error {
 	if s.dialling && len(cands) == 0 {
 		return errors.New("plane: no candidate to check")
 	}
-	s.remote, s.cands = remote, cands
+	// Each round of checks is one transaction a candidate in the
+	// plane's byTx: bounded as ParseSDP bounds a description's.
+	cands = cands[:min(len(cands), maxCandidates)]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started.Load() {
+		return errors.New("plane: session started twice")
+	}
+	select {
+	case <-s.done:
+		return fmt.Errorf("plane: start: %w", s.Err())
+	default:
+	}
+	s.remote, s.cands = remote, cands // before started: answerCheck reads them after it
 	s.started.Store(true)
-	if s.dialling {
-		s.p.wg.Add(1)
-		go s.dial()
+	if s.dialling && !s.p.goRegistered(s, s.dial) {
+		return fmt.Errorf("plane: start: %w", ErrClosed)
 	}
 	return nil
 }
@@ -239,8 +251,14 @@ type inbound struct {
 // addr on sock: consent is renewed, addr may send, and media goes to it
 // when it is the first or nominated one. The first starts DTLS.
 func (s *Session) checked(sock *socket, addr netip.AddrPort, nominate bool) {
-	s.lastCheck.Store(time.Now().UnixNano())
 	s.mu.Lock()
+	select {
+	case <-s.done: // ended after the check was looked up: no pipe, route or goroutine to leave
+		s.mu.Unlock()
+		return
+	default: // end() takes s.mu after closing done: it sees what is made here
+	}
+	s.lastCheck.Store(time.Now().UnixNano())
 	known := false
 	for _, a := range s.bound {
 		known = known || a == addr
