@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -287,4 +288,63 @@ func TestGarbageFlood(t *testing.T) {
 	sendAudio(t, da, &rtp.Header{Version: 2, SSRC: 5}, 20)
 	sendAudio(t, sb, &rtp.Header{Version: 2, SSRC: 6}, 20)
 	testwait.For(t, 5*time.Second, "20 packets each way after the flood", func() bool { return gotA.Load() == 20 && gotB.Load() == 20 })
+}
+
+// TestSSRCBound: a peer sending each packet under a new SSRC (each
+// authenticating: it has the keys) has its first maxSSRCs sources taken
+// and the rest refused before decryption (BadSRTP), so pion/srtp's
+// per-source replay state stays bounded; a taken source still flows.
+func TestSSRCBound(t *testing.T) {
+	a, b := listenT(t, Config{Readers: 1}), listenT(t, Config{Readers: 1})
+	da, err := a.NewSession(true, func(*rtp.Packet) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	offer, err := ParseSDP(WriteOffer(da.Local(), a.Fingerprint(), "sendonly", pcmu, 77))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	seen := map[uint32]int{}
+	sb, err := b.NewSession(false, func(p *rtp.Packet) {
+		mu.Lock()
+		seen[p.SSRC]++
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Start(offer.Remote, nil); err != nil {
+		t.Fatal(err)
+	}
+	ans, err := ParseSDP(WriteAnswer(Answer{Offer: offer, Local: sb.Local(), Fingerprint: b.Fingerprint(), Direction: "recvonly",
+		Formats: pcmu, Candidates: []netip.AddrPort{b.Addr()}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := da.Start(ans.Remote, ans.Candidates); err != nil {
+		t.Fatal(err)
+	}
+	waitConnected(t, da, sb)
+	const sources = 200
+	bad := b.Stats.BadSRTP.Load()
+	for ssrc := uint32(1); ssrc <= sources; ssrc++ {
+		sendAudio(t, da, &rtp.Header{Version: 2, SSRC: ssrc}, 1)
+	}
+	testwait.For(t, 5*time.Second, "the sources past the bound refused", func() bool {
+		return b.Stats.BadSRTP.Load() == bad+sources-maxSSRCs
+	})
+	mu.Lock()
+	taken := len(seen)
+	mu.Unlock()
+	if taken != maxSSRCs {
+		t.Fatalf("%d sources taken, want %d", taken, maxSSRCs)
+	}
+	h := rtp.Header{Version: 2, SSRC: 1, SequenceNumber: 1}
+	sendAudio(t, da, &h, 5)
+	testwait.For(t, 5*time.Second, "a taken source to flow on", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return seen[1] == 6
+	})
 }

@@ -4,11 +4,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +32,13 @@ type Params struct {
 // peer's validated candidates: host, server-reflexive, relayed, per IP
 // family).
 const maxBound = 8
+
+// maxSSRCs bounds the sources a session takes from its peer (one audio
+// track is one; a few for a track replaced). pion/srtp keeps replay
+// state for every source that authenticates, for good: a peer (a
+// browser page is anyone's) sending each packet under a new SSRC would
+// grow it without end.
+const maxSSRCs = 4
 
 // Session is one peer's ICE, DTLS and SRTP on the plane's port.
 type Session struct {
@@ -53,8 +62,9 @@ type Session struct {
 	dconn io.Closer  // the DTLS connection, once made
 	txs   [][12]byte // a dialling session's checks in flight
 
-	rmu sync.Mutex // the reader that decrypts (one per address, but the address may move)
-	in  *srtp.Context
+	rmu   sync.Mutex // the reader that decrypts (one per address, but the address may move)
+	in    *srtp.Context
+	ssrcs []uint32 // the sources in has taken (at most maxSSRCs)
 
 	wmu  sync.Mutex // the writers (publisher's goroutine, play loop, RFC 4733)
 	out  *srtp.Context
@@ -222,12 +232,22 @@ func (s *Session) mediaPacket(in *inbound, b []byte) {
 	if len(b) >= 2 && b[1]&0x7f >= 64 && b[1]&0x7f <= 95 {
 		return // RTCP (RFC 5761 §4)
 	}
-	if !s.ready.Load() {
+	if !s.ready.Load() || len(b) < 12 {
 		s.p.Stats.BadSRTP.Add(1)
 		return
 	}
+	ssrc := binary.BigEndian.Uint32(b[8:12])
 	s.rmu.Lock()
+	known := slices.Contains(s.ssrcs, ssrc)
+	if !known && len(s.ssrcs) == maxSSRCs {
+		s.rmu.Unlock()
+		s.p.Stats.BadSRTP.Add(1)
+		return
+	}
 	dec, err := s.in.DecryptRTP(in.buf[:0], b, &in.hdr)
+	if err == nil && !known {
+		s.ssrcs = append(s.ssrcs, ssrc)
+	}
 	s.rmu.Unlock()
 	if err != nil {
 		s.p.Stats.BadSRTP.Add(1)
