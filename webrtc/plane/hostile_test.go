@@ -348,3 +348,24 @@ func TestSSRCBound(t *testing.T) {
 		return seen[1] == 6
 	})
 }
+
+// TestTruncatedDatagram: a datagram longer than the reader's buffer
+// (truncated by recvmmsg) from the validated address is dropped whole,
+// not handed on as its first 1500 bytes: the SRTP-looking one after it
+// from a stranger is counted, it is not.
+func TestTruncatedDatagram(t *testing.T) {
+	a, b := listenT(t, Config{Readers: 1}), listenT(t, Config{Readers: 1})
+	var gotA, gotB atomic.Int64
+	dialPair(t, a, b, &gotA, &gotB)
+	big := make([]byte, maxDatagram+100)
+	big[0] = 0x80
+	unknown, bad := b.Stats.Unknown.Load(), b.Stats.BadSRTP.Load()
+	if err := a.socks[0].writeTo(big, b.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	send(t, udpT(t), b.Addr(), big[:100]) // one socket: read in this order
+	testwait.For(t, 5*time.Second, "the stranger's datagram", func() bool { return b.Stats.Unknown.Load() == unknown+1 })
+	if n := b.Stats.BadSRTP.Load() - bad; n != 0 {
+		t.Fatalf("the truncated datagram was taken as SRTP (%d)", n)
+	}
+}
