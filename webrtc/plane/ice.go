@@ -47,6 +47,10 @@ func (p *Plane) answerCheck(sock *socket, m *stun.Message, from netip.AddrPort) 
 		p.Stats.BadChecks.Add(1)
 		return
 	}
+	if !s.checked(sock, from, m.Contains(stun.AttrUseCandidate)) {
+		p.Stats.BadChecks.Add(1) // the session ended, or from a live session's address
+		return
+	}
 	resp, err := stun.Build(stun.NewTransactionIDSetter(m.TransactionID), stun.BindingSuccess,
 		&stun.XORMappedAddress{IP: from.Addr().AsSlice(), Port: int(from.Port())},
 		stun.NewShortTermIntegrity(s.local.Pwd), stun.Fingerprint)
@@ -55,9 +59,7 @@ func (p *Plane) answerCheck(sock *socket, m *stun.Message, from netip.AddrPort) 
 	}
 	if err := sock.writeTo(resp.Raw, from); err != nil {
 		p.cfg.Log.Debug("webrtc plane: answer check", "err", err)
-		return
 	}
-	s.checked(sock, from, m.Contains(stun.AttrUseCandidate))
 }
 
 // checkAnswered takes the answer to a dialling session's check: its
@@ -76,7 +78,9 @@ func (p *Plane) checkAnswered(sock *socket, m *stun.Message, from netip.AddrPort
 	p.mu.Lock()
 	delete(p.byTx, m.TransactionID)
 	p.mu.Unlock()
-	tx.s.checked(sock, from, true)
+	if !tx.s.checked(sock, from, true) {
+		p.Stats.BadChecks.Add(1)
+	}
 }
 
 // txEntry is a dialling session's check in flight.

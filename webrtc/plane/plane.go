@@ -304,15 +304,24 @@ func (p *Plane) unregister(s *Session, bound []netip.AddrPort) {
 }
 
 // bind makes a the address s takes packets from: a valid check came
-// from it. An address another session holds moves (the other's peer
-// left it: a NAT reused the port).
-func (p *Plane) bind(s *Session, a netip.AddrPort) {
+// from it. An address another session holds moves only when that one
+// has had no valid check for half of Config.Consent (its peer left it:
+// a NAT gave the port to someone else). Otherwise anyone with a session
+// of their own could take a live session's address by signing a check
+// with their own password from it (spoofed, or from behind the same
+// NAT mapping), and the victim's packets would go to the wrong session,
+// refused there. False when s may not have a.
+func (p *Plane) bind(s *Session, a netip.AddrPort) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.byUfrag[s.local.Ufrag] != s {
-		return // closed meanwhile
+		return false // closed meanwhile
+	}
+	if o := p.byAddr[a]; o != nil && o != s && time.Now().UnixNano()-o.lastCheck.Load() < int64(p.cfg.Consent/2) {
+		return false
 	}
 	p.byAddr[a] = s
+	return true
 }
 
 // unbind drops a when it is s's.

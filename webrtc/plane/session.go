@@ -162,14 +162,18 @@ func (s *Session) Close() { s.fail(ErrSessionClosed) }
 // fail ends the session with why (the first one given stays).
 func (s *Session) fail(why error) { s.once.Do(func() { s.end(why) }) }
 
-// end ends the session, once (under s.once).
+// end ends the session, once (under s.once). It leaves the plane before
+// Done closes, so whoever sees Done sees it gone (Sessions, its
+// addresses, its checks in flight); both under s.mu, which checked
+// holds while it makes a pipe or binds: it sees the end, or end sees
+// what it made.
 func (s *Session) end(why error) {
 	s.errv.Store(why)
-	close(s.done)
 	s.mu.Lock()
 	pp, bound, dc := s.pipe, s.bound, s.dconn
-	s.mu.Unlock()
 	s.p.unregister(s, bound)
+	close(s.done)
+	s.mu.Unlock()
 	if dc != nil {
 		_ = dc.Close() // a close_notify to the peer, through the pipe
 	}
@@ -269,39 +273,38 @@ type inbound struct {
 
 // checked takes a valid check (or, dialling, the answer to ours) from
 // addr on sock: consent is renewed, addr may send, and media goes to it
-// when it is the first or nominated one. The first starts DTLS.
-func (s *Session) checked(sock *socket, addr netip.AddrPort, nominate bool) {
+// when it is the first or nominated one. The first starts DTLS. False
+// when the check is not taken: the session has ended, or addr is a live
+// session's (Plane.bind).
+func (s *Session) checked(sock *socket, addr netip.AddrPort, nominate bool) bool {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	select {
 	case <-s.done: // ended after the check was looked up: no pipe, route or goroutine to leave
-		s.mu.Unlock()
-		return
-	default: // end() takes s.mu after closing done: it sees what is made here
+		return false
+	default:
 	}
-	s.lastCheck.Store(time.Now().UnixNano())
-	known := false
-	for _, a := range s.bound {
-		known = known || a == addr
-	}
-	if !known {
+	if !slices.Contains(s.bound, addr) {
+		if !s.p.bind(s, addr) {
+			return false
+		}
 		if len(s.bound) == maxBound {
 			s.p.unbind(s, s.bound[0])
 			s.bound = s.bound[1:]
 		}
 		s.bound = append(s.bound, addr)
-		s.p.bind(s, addr)
 	}
-	first := s.pipe == nil
+	s.lastCheck.Store(time.Now().UnixNano())
 	cur := s.path.Load()
 	if cur == nil || (nominate && cur.addr != addr) {
 		s.path.Store(&route{sock: sock, addr: addr, sa: toRaw(addr)})
 	}
-	if first {
+	if s.pipe == nil {
 		s.pipe = newPipe(s, addr)
-		s.p.wg.Add(1)
+		s.p.wg.Add(1) // the reader calling checked holds the WaitGroup: Close has not stopped waiting
 		go s.runDTLS(s.pipe)
 	}
-	s.mu.Unlock()
+	return true
 }
 
 // tick runs once a second: the handshake and consent deadlines, and a

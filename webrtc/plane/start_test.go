@@ -2,6 +2,7 @@ package plane
 
 import (
 	"net/netip"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -103,7 +104,9 @@ func TestCheckedAfterEnd(t *testing.T) {
 	}
 	s.Close()
 	from := addrOf(udpT(t))
-	s.checked(p.socks[0], from, true)
+	if s.checked(p.socks[0], from, true) {
+		t.Error("an ended session took a check")
+	}
 	s.mu.Lock()
 	pp, bound := s.pipe, len(s.bound)
 	s.mu.Unlock()
@@ -153,5 +156,65 @@ func TestForgedAnswer(t *testing.T) {
 	p.mu.RUnlock()
 	if left {
 		t.Error("the answered check is still in flight")
+	}
+}
+
+// TestLiveAddressNotTaken: a session's peer signing a check with its own
+// session's password from another live session's address (spoofed, or
+// behind the same NAT mapping) is refused — no answer, BadChecks — and
+// the address stays with the session it was bound to, whose audio flows
+// on. Once the holder has had no check for half of Consent, an address
+// moves (a NAT reusing the port for a new peer).
+func TestLiveAddressNotTaken(t *testing.T) {
+	a, b := listenT(t, Config{Readers: 1}), listenT(t, Config{Readers: 1, Consent: time.Second})
+	var gotA, gotB atomic.Int64
+	da, sb := dialPair(t, a, b, &gotA, &gotB)
+	thief, err := b.NewSession(false, func(*rtp.Packet) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := thief.Start(remoteParams, nil); err != nil {
+		t.Fatal(err)
+	}
+	l := thief.Local()
+	check := stunCheck(t, l.Ufrag+":"+remoteParams.Ufrag, l.Pwd, true, true).Raw
+	checks := b.Stats.BadChecks.Load()
+	victim := a.socks[0] // the dialler's port: sb's peer address
+	if err := victim.writeTo(check, b.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	testwait.For(t, 5*time.Second, "the check refused", func() bool { return b.Stats.BadChecks.Load() == checks+1 })
+	if got := b.session(a.Addr()); got != sb {
+		t.Fatalf("the live session's address went to %p (victim %p, thief %p)", got, sb, thief)
+	}
+	sendAudio(t, da, &rtp.Header{Version: 2, SSRC: 5}, 10)
+	testwait.For(t, 5*time.Second, "the victim's audio", func() bool { return gotB.Load() == 10 })
+
+	// A holder gone quiet: c's address is bound to idle by a check, and
+	// taken by next once idle has had none for half of Consent.
+	idle, err := b.NewSession(false, func(*rtp.Packet) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := b.NewSession(false, func(*rtp.Packet) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*Session{idle, next} {
+		if err := s.Start(remoteParams, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := udpT(t)
+	il, nl := idle.Local(), next.Local()
+	send(t, c, b.Addr(), stunCheck(t, il.Ufrag+":"+remoteParams.Ufrag, il.Pwd, true, true).Raw)
+	testwait.For(t, 5*time.Second, "the first session bound", func() bool { return b.session(addrOf(c)) == idle })
+	bound := time.Unix(0, idle.lastCheck.Load())
+	testwait.For(t, 5*time.Second, "the address to move once the holder is quiet", func() bool {
+		send(t, c, b.Addr(), stunCheck(t, nl.Ufrag+":"+remoteParams.Ufrag, nl.Pwd, true, true).Raw)
+		return b.session(addrOf(c)) == next
+	})
+	if took := time.Since(bound); took < 500*time.Millisecond {
+		t.Errorf("moved after %v, before half of Consent", took)
 	}
 }
