@@ -3,8 +3,10 @@ package plane
 import (
 	"context"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -58,10 +60,52 @@ func (s *Session) dtlsPacket(b []byte) {
 	if pp == nil || len(b) > maxDTLSRecord {
 		return
 	}
+	if !dtlsRecordsOK(b) {
+		s.p.Stats.BadDTLS.Add(1)
+		return
+	}
 	select {
 	case pp.in <- append([]byte(nil), b...):
 	default:
 	}
+}
+
+// dtlsRecordsOK says whether every record of a DTLS datagram is one a
+// peer may send: pion/dtls answers some records it cannot take, which
+// nothing authenticates, with a fatal alert to the peer, ending the
+// peer's side of the session — a change_cipher_spec other than the one
+// byte 1 (it is never encrypted), application data at epoch 0, a content
+// type it does not know. Anyone who can put the peer's address on a
+// datagram could send one. Handshake records and alerts go through:
+// pion discards bad ones itself (and drops plaintext alerts once the
+// handshake is done).
+func dtlsRecordsOK(b []byte) bool {
+	const hdr = 13 // type, version, epoch, sequence number, length
+	for len(b) > 0 {
+		if len(b) < hdr {
+			return false
+		}
+		n := hdr + int(binary.BigEndian.Uint16(b[11:13]))
+		if n > len(b) {
+			return false
+		}
+		epoch := binary.BigEndian.Uint16(b[3:5])
+		switch b[0] {
+		case 20: // change_cipher_spec
+			if n != hdr+1 || b[hdr] != 1 {
+				return false
+			}
+		case 21, 22: // alert, handshake
+		case 23: // application_data
+			if epoch == 0 {
+				return false
+			}
+		default:
+			return false
+		}
+		b = b[n:]
+	}
+	return true
 }
 
 func (pp *pipe) ReadFrom(b []byte) (int, net.Addr, error) {
@@ -231,9 +275,21 @@ func (s *Session) runDTLS(pp *pipe) {
 	close(s.connected)
 	buf := make([]byte, maxDTLSRecord)
 	for {
-		if _, err := c.Read(buf); err != nil {
+		_, err := c.Read(buf)
+		switch {
+		case err == nil: // application data: none is used
+		case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+			// The connection ended: the peer's close_notify or fatal
+			// alert (encrypted: plaintext ones pion drops), or ours.
 			s.fail(fmt.Errorf("plane: dtls: %w", err))
 			return
+		default:
+			// A record pion refused and reads on after: a malformed or
+			// out-of-place one in the clear (application data at epoch
+			// 0, a bad change_cipher_spec, an unknown type). Anyone
+			// who can put the peer's address on a datagram can send
+			// one: ending the session on it handed them a kill switch.
+			s.p.Stats.BadDTLS.Add(1)
 		}
 	}
 }

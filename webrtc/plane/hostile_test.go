@@ -219,6 +219,18 @@ func TestICEChecksRefused(t *testing.T) {
 	}
 }
 
+// plainRecords are unauthenticated DTLS 1.2 records (type, version,
+// epoch, sequence number 99, length, body).
+var plainRecords = [][]byte{
+	{21, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 99, 0, 2, 2, 40},
+	{21, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 99, 0, 2, 1, 0},
+	{20, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 99, 0, 2, 0xff, 0xff},
+	{20, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 99, 0, 2, 0xff, 0xff},
+	{23, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 99, 0, 3, 1, 2, 3},
+	{24, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 99, 0, 3, 1, 2, 3},
+	{25, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 99, 0, 3, 1, 2, 3},
+}
+
 // flood sends 700 random datagrams (1 to 1500 bytes) of each first-byte
 // class, plaintext DTLS alerts and an oversized datagram through write.
 func flood(seed uint64, write func([]byte) error) error {
@@ -229,6 +241,17 @@ func flood(seed uint64, write func([]byte) error) error {
 		return seed
 	}
 	var rnd [1500]byte
+	// DTLS records in the clear, well formed enough to reach pion's
+	// record layer after the handshake: alerts (fatal handshake_failure,
+	// close_notify), a bad change_cipher_spec at epochs 0 and 1,
+	// application data at epoch 0, unknown content types. Anyone who
+	// can put the peer's address on a datagram can send them: they must
+	// end nothing. First, before the flood fills the DTLS queue.
+	for _, rec := range plainRecords {
+		if err := write(rec); err != nil {
+			return err
+		}
+	}
 	for _, c := range [][2]int{{0, 4}, {20, 64}, {128, 192}, {4, 20}, {64, 128}, {192, 256}} {
 		for i := 0; i < 700; i++ {
 			n := 1 + int(next()%1500)
@@ -239,13 +262,6 @@ func flood(seed uint64, write func([]byte) error) error {
 			if err := write(rnd[:n]); err != nil {
 				return err
 			}
-		}
-	}
-	// DTLS alerts in the clear (epoch 0): fatal handshake_failure and
-	// close_notify. After the handshake they must end nothing.
-	for _, al := range [][2]byte{{2, 40}, {1, 0}} {
-		if err := write([]byte{21, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 9, 0, 2, al[0], al[1]}); err != nil {
-			return err
 		}
 	}
 	big := make([]byte, 1600)

@@ -89,6 +89,8 @@ type Stats struct {
 	BadChecks atomic.Uint64
 	// SRTP packets refused: bad tag, replayed, or before the keys.
 	BadSRTP atomic.Uint64
+	// DTLS records refused after the handshake (the session goes on).
+	BadDTLS atomic.Uint64
 	// Sessions ended by consent expiry or a handshake timeout.
 	Expired atomic.Uint64
 }
