@@ -29,7 +29,7 @@ func TestPlainDTLSRecords(t *testing.T) {
 	records := append(append([][]byte(nil), plainRecords...),
 		handshake(1, 0, 1, 2, 3), handshake(20, 4, 1, 2, 3), handshake(16, 2, 1, 2, 3), handshake(11, 1, 0, 0, 0),
 		append(append([]byte(nil), plainRecords[0]...), plainRecords[4]...), // an alert, then application data at epoch 0
-		[]byte{22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 99, 0, 200, 1},         // a length past the datagram
+		[]byte{22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 99, 0, 200, 1},          // a length past the datagram
 	)
 	const refused = 7 // bad change_cipher_spec ×2, epoch-0 data, types 24 and 25, the pair, the short one
 	for _, rec := range records {
