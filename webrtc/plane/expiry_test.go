@@ -79,7 +79,8 @@ func TestHandshakeTimeout(t *testing.T) {
 // TestConsentExpiry: two connected pairs on one answering plane with a
 // short Consent; one dialler checks every second, the other (a long
 // ConsentInterval) stops after connecting. The silent one's answering
-// session ends on consent, counted Expired; the checking one's lives.
+// session ends on consent, counted Expired, and sends no more; the
+// checking one's lives.
 func TestConsentExpiry(t *testing.T) {
 	t.Parallel()
 	b := listenT(t, Config{Consent: 2500 * time.Millisecond})
@@ -94,6 +95,13 @@ func TestConsentExpiry(t *testing.T) {
 	}
 	if isDone(alive) {
 		t.Fatalf("the checking peer's session ended too: %v", alive.Err())
+	}
+	// Without consent nothing more is sent to that peer.
+	if _, err := lapsing.WriteRTP(&rtp.Header{Version: 2, SSRC: 6}, make([]byte, 160)); err == nil {
+		t.Error("a session whose consent lapsed still sends")
+	}
+	if _, err := alive.WriteRTP(&rtp.Header{Version: 2, SSRC: 6}, make([]byte, 160)); err != nil {
+		t.Errorf("the live session cannot send: %v", err)
 	}
 	if n := b.Stats.Expired.Load(); n != 1 {
 		t.Errorf("Expired %d, want 1", n)

@@ -205,6 +205,11 @@ func (s *Session) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 	if !s.ready.Load() {
 		return 0, ErrNotConnected
 	}
+	select {
+	case <-s.done: // consent lapsed, closed: nothing more goes to the peer (RFC 7675 §5.1)
+		return 0, fmt.Errorf("plane: write: session ended: %w", s.Err())
+	default:
+	}
 	r := s.path.Load()
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
