@@ -166,7 +166,7 @@ func TestForgedAnswer(t *testing.T) {
 // on. Once the holder has had no check for half of Consent, an address
 // moves (a NAT reusing the port for a new peer).
 func TestLiveAddressNotTaken(t *testing.T) {
-	a, b := listenT(t, Config{Readers: 1}), listenT(t, Config{Readers: 1, Consent: time.Second})
+	a, b := listenT(t, Config{Readers: 1}), listenT(t, Config{Readers: 1})
 	var gotA, gotB atomic.Int64
 	da, sb := dialPair(t, a, b, &gotA, &gotB)
 	thief, err := b.NewSession(false, func(*rtp.Packet) {})
@@ -192,6 +192,7 @@ func TestLiveAddressNotTaken(t *testing.T) {
 
 	// A holder gone quiet: c's address is bound to idle by a check, and
 	// taken by next once idle has had none for half of Consent.
+	b = listenT(t, Config{Readers: 1, Consent: time.Second})
 	idle, err := b.NewSession(false, func(*rtp.Packet) {})
 	if err != nil {
 		t.Fatal(err)
