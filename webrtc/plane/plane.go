@@ -20,8 +20,9 @@
 // from that address passed the session's MESSAGE-INTEGRITY; SRTP also
 // has to pass its authentication tag and the replay window. A session
 // ends when its consent lapses (no valid check for Config.Consent, RFC
-// 7675), when ICE and DTLS are not done within Config.Handshake, on a
-// DTLS close_notify or alert, or on Close.
+// 7675), when ICE and DTLS are not done within Config.Handshake, on the
+// peer's DTLS close_notify or fatal alert (encrypted: unauthenticated
+// records end nothing), or on Close.
 package plane
 
 import (
@@ -89,7 +90,9 @@ type Stats struct {
 	BadChecks atomic.Uint64
 	// SRTP packets refused: bad tag, replayed, or before the keys.
 	BadSRTP atomic.Uint64
-	// DTLS records refused after the handshake (the session goes on).
+	// DTLS datagrams refused (a record no peer sends, which pion would
+	// answer with a fatal alert) and records pion refused after the
+	// handshake; the session goes on.
 	BadDTLS atomic.Uint64
 	// Sessions ended by consent expiry or a handshake timeout.
 	Expired atomic.Uint64
