@@ -131,7 +131,8 @@ func registerWebRTCMetrics(reg *prometheus.Registry, srv *webrtc.Server) {
 		reg.MustRegister(
 			counter("lite_unknown_packets_total", "Datagrams at the lite engine's port from an address no session has validated with an ICE check, dropped.", ps.Unknown.Load),
 			counter("lite_bad_checks_total", "ICE checks and STUN packets at the lite engine's port refused: unknown ufrag, bad MESSAGE-INTEGRITY or FINGERPRINT, unsolicited answers.", ps.BadChecks.Load),
-			counter("lite_bad_srtp_total", "SRTP packets refused by the lite engine: bad authentication tag, replayed, or before the keys.", ps.BadSRTP.Load),
+			counter("lite_bad_srtp_total", "SRTP packets refused by the lite engine: bad authentication tag, replayed, before the keys, or a fifth SSRC.", ps.BadSRTP.Load),
+			counter("lite_bad_dtls_total", "DTLS records refused by the lite engine before its DTLS stack: plaintext records a peer cannot send once connected (spoofed alerts, cipher changes).", ps.BadDTLS.Load),
 			counter("lite_expired_total", "Lite engine sessions ended because ICE and DTLS were not done in time or the browser's consent lapsed.", ps.Expired.Load),
 		)
 	}

@@ -3,10 +3,13 @@ package plane
 import (
 	"context"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"time"
 
@@ -33,10 +36,20 @@ type pipe struct {
 	in    chan []byte
 	stop  chan struct{}
 	once  sync.Once
+
+	// The read deadline. pion/dtls stops its record reader by setting
+	// one in the past (netctx) when a handshake fails; a read that
+	// ignored it kept the failed handshake, its goroutines and the
+	// session until the session's own deadline.
+	dmu     sync.Mutex
+	expired chan struct{} // closed when the deadline has passed
+	gen     uint64        // which SetReadDeadline a timer belongs to
+	timer   *time.Timer
 }
 
 func newPipe(s *Session, a netip.AddrPort) *pipe {
-	return &pipe{s: s, raddr: net.UDPAddrFromAddrPort(a), in: make(chan []byte, dtlsQueue), stop: make(chan struct{})}
+	return &pipe{s: s, raddr: net.UDPAddrFromAddrPort(a), in: make(chan []byte, dtlsQueue), stop: make(chan struct{}),
+		expired: make(chan struct{})}
 }
 
 // dtlsPacket queues a copy of b for the handshake goroutine.
@@ -47,19 +60,107 @@ func (s *Session) dtlsPacket(b []byte) {
 	if pp == nil || len(b) > maxDTLSRecord {
 		return
 	}
+	if !dtlsRecordsOK(b) {
+		s.p.Stats.BadDTLS.Add(1)
+		return
+	}
 	select {
 	case pp.in <- append([]byte(nil), b...):
 	default:
 	}
 }
 
+// dtlsRecordsOK says whether every record of a DTLS datagram is one a
+// peer may send: pion/dtls answers some records it cannot take, which
+// nothing authenticates, with a fatal alert to the peer, ending the
+// peer's side of the session — a change_cipher_spec other than the one
+// byte 1 (it is never encrypted), application data at epoch 0, a content
+// type it does not know. Anyone who can put the peer's address on a
+// datagram could send one. Handshake records and alerts go through:
+// pion discards bad ones itself (and drops plaintext alerts once the
+// handshake is done).
+func dtlsRecordsOK(b []byte) bool {
+	const hdr = 13 // type, version, epoch, sequence number, length
+	for len(b) > 0 {
+		if len(b) < hdr {
+			return false
+		}
+		n := hdr + int(binary.BigEndian.Uint16(b[11:13]))
+		if n > len(b) {
+			return false
+		}
+		epoch := binary.BigEndian.Uint16(b[3:5])
+		switch b[0] {
+		case 20: // change_cipher_spec
+			if n != hdr+1 || b[hdr] != 1 {
+				return false
+			}
+		case 21, 22: // alert, handshake
+		case 23: // application_data
+			if epoch == 0 {
+				return false
+			}
+		default:
+			return false
+		}
+		b = b[n:]
+	}
+	return true
+}
+
 func (pp *pipe) ReadFrom(b []byte) (int, net.Addr, error) {
+	pp.dmu.Lock()
+	expired := pp.expired
+	pp.dmu.Unlock()
+	select {
+	case <-pp.stop:
+		return 0, nil, net.ErrClosed
+	case <-expired:
+		return 0, nil, os.ErrDeadlineExceeded
+	default:
+	}
 	select {
 	case pkt := <-pp.in:
 		return copy(b, pkt), pp.raddr, nil
 	case <-pp.stop:
 		return 0, nil, net.ErrClosed
+	case <-expired:
+		return 0, nil, os.ErrDeadlineExceeded
 	}
+}
+
+// SetReadDeadline sets when reads fail with os.ErrDeadlineExceeded (the
+// zero time: never), a read waiting then included.
+func (pp *pipe) SetReadDeadline(t time.Time) error {
+	pp.dmu.Lock()
+	defer pp.dmu.Unlock()
+	pp.gen++
+	if pp.timer != nil {
+		pp.timer.Stop()
+		pp.timer = nil
+	}
+	select {
+	case <-pp.expired: // passed: a fresh one for the new deadline
+		pp.expired = make(chan struct{})
+	default:
+	}
+	if t.IsZero() {
+		return nil
+	}
+	d := time.Until(t)
+	if d <= 0 {
+		close(pp.expired)
+		return nil
+	}
+	gen, ch := pp.gen, pp.expired
+	pp.timer = time.AfterFunc(d, func() {
+		pp.dmu.Lock()
+		defer pp.dmu.Unlock()
+		if pp.gen == gen { // not moved since
+			close(ch)
+		}
+	})
+	return nil
 }
 
 func (pp *pipe) WriteTo(b []byte, _ net.Addr) (int, error) {
@@ -75,13 +176,17 @@ func (pp *pipe) WriteTo(b []byte, _ net.Addr) (int, error) {
 	return len(b), nil
 }
 
-func (pp *pipe) close() { pp.once.Do(func() { close(pp.stop) }) }
+func (pp *pipe) close() {
+	pp.once.Do(func() {
+		close(pp.stop)
+		_ = pp.SetReadDeadline(time.Time{}) // stops a timer
+	})
+}
 
 func (pp *pipe) Close() error                     { pp.close(); return nil }
 func (pp *pipe) LocalAddr() net.Addr              { return net.UDPAddrFromAddrPort(pp.s.path.Load().sock.addr) }
-func (pp *pipe) SetDeadline(time.Time) error      { return nil }
-func (pp *pipe) SetReadDeadline(time.Time) error  { return nil }
-func (pp *pipe) SetWriteDeadline(time.Time) error { return nil }
+func (pp *pipe) SetDeadline(t time.Time) error    { return pp.SetReadDeadline(t) }
+func (pp *pipe) SetWriteDeadline(time.Time) error { return nil } // writes do not block
 
 // srtpProfiles are offered in this order: AES-GCM first (one pass with
 // AES-NI), then the profile every WebRTC stack must have.
@@ -150,7 +255,14 @@ func (s *Session) runDTLS(pp *pipe) {
 		cancel()
 	}()
 	err = c.HandshakeContext(ctx)
+	late := errors.Is(ctx.Err(), context.DeadlineExceeded) // not the session's end
 	cancel()
+	if err != nil && late {
+		// The same end as the watch's deadline (which this one, due at
+		// the same instant, usually beats), counted the same.
+		s.expire(errHandshakeTime)
+		return
+	}
 	if err != nil {
 		s.fail(fmt.Errorf("plane: dtls handshake: %w", err))
 		return
@@ -163,9 +275,21 @@ func (s *Session) runDTLS(pp *pipe) {
 	close(s.connected)
 	buf := make([]byte, maxDTLSRecord)
 	for {
-		if _, err := c.Read(buf); err != nil {
+		_, err := c.Read(buf)
+		switch {
+		case err == nil: // application data: none is used
+		case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+			// The connection ended: the peer's close_notify or fatal
+			// alert (encrypted: plaintext ones pion drops), or ours.
 			s.fail(fmt.Errorf("plane: dtls: %w", err))
 			return
+		default:
+			// A record pion refused and reads on after: a malformed or
+			// out-of-place one in the clear (application data at epoch
+			// 0, a bad change_cipher_spec, an unknown type). Anyone
+			// who can put the peer's address on a datagram can send
+			// one: ending the session on it handed them a kill switch.
+			s.p.Stats.BadDTLS.Add(1)
 		}
 	}
 }

@@ -47,6 +47,10 @@ func (p *Plane) answerCheck(sock *socket, m *stun.Message, from netip.AddrPort) 
 		p.Stats.BadChecks.Add(1)
 		return
 	}
+	if !s.checked(sock, from, m.Contains(stun.AttrUseCandidate)) {
+		p.Stats.BadChecks.Add(1) // the session ended, or from a live session's address
+		return
+	}
 	resp, err := stun.Build(stun.NewTransactionIDSetter(m.TransactionID), stun.BindingSuccess,
 		&stun.XORMappedAddress{IP: from.Addr().AsSlice(), Port: int(from.Port())},
 		stun.NewShortTermIntegrity(s.local.Pwd), stun.Fingerprint)
@@ -55,26 +59,28 @@ func (p *Plane) answerCheck(sock *socket, m *stun.Message, from netip.AddrPort) 
 	}
 	if err := sock.writeTo(resp.Raw, from); err != nil {
 		p.cfg.Log.Debug("webrtc plane: answer check", "err", err)
-		return
 	}
-	s.checked(sock, from, m.Contains(stun.AttrUseCandidate))
 }
 
 // checkAnswered takes the answer to a dialling session's check: its
 // transaction ID must be one in flight, from the address it was sent to,
 // signed with the peer's password.
 func (p *Plane) checkAnswered(sock *socket, m *stun.Message, from netip.AddrPort) {
-	p.mu.Lock()
+	p.mu.RLock()
 	tx, ok := p.byTx[m.TransactionID]
-	if ok {
-		delete(p.byTx, m.TransactionID)
-	}
-	p.mu.Unlock()
+	p.mu.RUnlock()
 	if !ok || tx.to != from || stun.NewShortTermIntegrity(tx.s.remote.Pwd).Check(m) != nil || stun.Fingerprint.Check(m) != nil {
 		p.Stats.BadChecks.Add(1)
 		return
 	}
-	tx.s.checked(sock, from, true)
+	// Forgotten only once answered: a forged answer (wrong source, no
+	// signature) must not cancel the check it names.
+	p.mu.Lock()
+	delete(p.byTx, m.TransactionID)
+	p.mu.Unlock()
+	if !tx.s.checked(sock, from, true) {
+		p.Stats.BadChecks.Add(1)
+	}
 }
 
 // txEntry is a dialling session's check in flight.

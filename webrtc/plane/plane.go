@@ -18,17 +18,18 @@
 //
 // Sessions are told apart by their peer's address, so a peer needs an
 // address (a port) per session, as browsers have one per
-// RTCPeerConnection and a TURN relay one per allocation; a check for a
-// session from an address another session holds moves the address (a
-// NAT that reused its port). A dialling client makes a plane per
-// session for the same reason (bench/internal/whipload).
+// RTCPeerConnection and a TURN relay one per allocation; an address a
+// live session holds is not given to another (Plane.bind). A dialling
+// client makes a plane per session for the same reason
+// (bench/internal/whipload).
 //
 // Who may send: a datagram from an address is taken only once a check
 // from that address passed the session's MESSAGE-INTEGRITY; SRTP also
 // has to pass its authentication tag and the replay window. A session
 // ends when its consent lapses (no valid check for Config.Consent, RFC
-// 7675), when ICE and DTLS are not done within Config.Handshake, on a
-// DTLS close_notify or alert, or on Close.
+// 7675), when ICE and DTLS are not done within Config.Handshake, on the
+// peer's DTLS close_notify or fatal alert (encrypted: unauthenticated
+// records end nothing), or on Close.
 package plane
 
 import (
@@ -102,6 +103,10 @@ type Stats struct {
 	BadChecks atomic.Uint64
 	// SRTP packets refused: bad tag, replayed, or before the keys.
 	BadSRTP atomic.Uint64
+	// DTLS datagrams refused (a record no peer sends, which pion would
+	// answer with a fatal alert) and records pion refused after the
+	// handshake; the session goes on.
+	BadDTLS atomic.Uint64
 	// Sessions ended by consent expiry or a handshake timeout.
 	Expired atomic.Uint64
 }
@@ -196,14 +201,24 @@ func (p *Plane) Close() {
 func (p *Plane) readLoop(s *socket) {
 	defer p.wg.Done()
 	r := newBatchReader(s, p.cfg.Batch)
-	var in inbound
+	var (
+		in      inbound
+		lastErr time.Time
+	)
 	for {
 		n, err := r.read()
-		if err != nil {
-			if !errors.Is(err, net.ErrClosed) {
-				p.cfg.Log.Warn("webrtc plane: read", "err", err)
-			}
+		if errors.Is(err, net.ErrClosed) {
 			return
+		}
+		if err != nil {
+			// A transient error (ENOMEM, an ICMP error queued on the
+			// socket): the port stays served. Logged at most once a
+			// second, so an error that repeats does not flood the log.
+			if now := time.Now(); now.Sub(lastErr) >= time.Second {
+				p.cfg.Log.Warn("webrtc plane: read", "err", err)
+				lastErr = now
+			}
+			continue
 		}
 		for i := 0; i < n; i++ {
 			b, from := r.packet(i)
@@ -277,10 +292,24 @@ func (p *Plane) register(s *Session) error {
 		return ErrClosed
 	}
 	if _, dup := p.byUfrag[s.local.Ufrag]; dup {
-		return errors.New("plane: ufrag in use") // 96 random bits: never
+		return errors.New("plane: ufrag in use") // 64 random bits: never
 	}
 	p.byUfrag[s.local.Ufrag] = s
 	return nil
+}
+
+// goRegistered runs f on a goroutine of the plane's (Close waits for
+// it) while s is registered; false when s or the plane was closed (the
+// WaitGroup is not added to once Close may be waiting on it).
+func (p *Plane) goRegistered(s *Session, f func()) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || p.byUfrag[s.local.Ufrag] != s {
+		return false
+	}
+	p.wg.Add(1)
+	go f()
+	return true
 }
 
 // unregister removes every entry of s (bound: its addresses).
@@ -303,15 +332,24 @@ func (p *Plane) unregister(s *Session, bound []netip.AddrPort) {
 }
 
 // bind makes a the address s takes packets from: a valid check came
-// from it. An address another session holds moves (the other's peer
-// left it: a NAT reused the port).
-func (p *Plane) bind(s *Session, a netip.AddrPort) {
+// from it. An address another session holds moves only when that one
+// has had no valid check for half of Config.Consent (its peer left it:
+// a NAT gave the port to someone else). Otherwise anyone with a session
+// of their own could take a live session's address by signing a check
+// with their own password from it (spoofed, or from behind the same
+// NAT mapping), and the victim's packets would go to the wrong session,
+// refused there. False when s may not have a.
+func (p *Plane) bind(s *Session, a netip.AddrPort) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.byUfrag[s.local.Ufrag] != s {
-		return // closed meanwhile
+		return false // closed meanwhile
+	}
+	if o := p.byAddr[a]; o != nil && o != s && time.Now().UnixNano()-o.lastCheck.Load() < int64(p.cfg.Consent/2) {
+		return false
 	}
 	p.byAddr[a] = s
+	return true
 }
 
 // unbind drops a when it is s's.

@@ -181,6 +181,9 @@ type Answer struct {
 // a=setup:passive, the browser the DTLS client; rtcp-mux; one audio
 // section, the offer's others with port 0).
 func WriteAnswer(a Answer) string {
+	if a.Offer.Audio < 0 || a.Offer.Audio >= len(a.Offer.Sections) {
+		return "" // nothing to answer: the caller refuses such an offer first
+	}
 	var b strings.Builder
 	port := uint16(9)
 	if len(a.Candidates) > 0 {

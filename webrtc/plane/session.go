@@ -4,11 +4,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +32,13 @@ type Params struct {
 // peer's validated candidates: host, server-reflexive, relayed, per IP
 // family).
 const maxBound = 8
+
+// maxSSRCs bounds the sources a session takes from its peer (one audio
+// track is one; a few for a track replaced). pion/srtp keeps replay
+// state for every source that authenticates, for good: a peer (a
+// browser page is anyone's) sending each packet under a new SSRC would
+// grow it without end.
+const maxSSRCs = 4
 
 // Session is one peer's ICE, DTLS and SRTP on the plane's port.
 type Session struct {
@@ -53,8 +62,9 @@ type Session struct {
 	dconn io.Closer  // the DTLS connection, once made
 	txs   [][12]byte // a dialling session's checks in flight
 
-	rmu sync.Mutex // the reader that decrypts (one per address, but the address may move)
-	in  *srtp.Context
+	rmu   sync.Mutex // the reader that decrypts (one per address, but the address may move)
+	in    *srtp.Context
+	ssrcs []uint32 // the sources in has taken (at most maxSSRCs)
 
 	wmu  sync.Mutex // the writers (publisher's goroutine, play loop, RFC 4733)
 	out  *srtp.Context
@@ -108,11 +118,23 @@ func (s *Session) Start(remote Params, cands []netip.AddrPort) error {
 	if s.dialling && len(cands) == 0 {
 		return errors.New("plane: no candidate to check")
 	}
-	s.remote, s.cands = remote, cands
+	// Each round of checks is one transaction a candidate in the
+	// plane's byTx: bounded as ParseSDP bounds a description's.
+	cands = cands[:min(len(cands), maxCandidates)]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started.Load() {
+		return errors.New("plane: session started twice")
+	}
+	select {
+	case <-s.done:
+		return fmt.Errorf("plane: start: %w", s.Err())
+	default:
+	}
+	s.remote, s.cands = remote, cands // before started: answerCheck reads them after it
 	s.started.Store(true)
-	if s.dialling {
-		s.p.wg.Add(1)
-		go s.dial()
+	if s.dialling && !s.p.goRegistered(s, s.dial) {
+		return fmt.Errorf("plane: start: %w", ErrClosed)
 	}
 	return nil
 }
@@ -138,20 +160,39 @@ var ErrSessionClosed = errors.New("plane: session closed")
 func (s *Session) Close() { s.fail(ErrSessionClosed) }
 
 // fail ends the session with why (the first one given stays).
-func (s *Session) fail(why error) {
+func (s *Session) fail(why error) { s.once.Do(func() { s.end(why) }) }
+
+// end ends the session, once (under s.once). It leaves the plane before
+// Done closes, so whoever sees Done sees it gone (Sessions, its
+// addresses, its checks in flight); both under s.mu, which checked
+// holds while it makes a pipe or binds: it sees the end, or end sees
+// what it made.
+func (s *Session) end(why error) {
+	s.errv.Store(why)
+	s.mu.Lock()
+	pp, bound, dc := s.pipe, s.bound, s.dconn
+	s.p.unregister(s, bound)
+	close(s.done)
+	s.mu.Unlock()
+	if dc != nil {
+		_ = dc.Close() // a close_notify to the peer, through the pipe
+	}
+	if pp != nil {
+		pp.close() // ends the DTLS goroutine
+	}
+}
+
+var (
+	errHandshakeTime = errors.New("plane: ICE and DTLS not done in time")
+	errConsent       = errors.New("plane: consent expired (no ICE check from the peer)")
+)
+
+// expire ends the session for a deadline, counted once in Stats.Expired
+// (not when something else ended it first).
+func (s *Session) expire(why error) {
 	s.once.Do(func() {
-		s.errv.Store(why)
-		close(s.done)
-		s.mu.Lock()
-		pp, bound, dc := s.pipe, s.bound, s.dconn
-		s.mu.Unlock()
-		s.p.unregister(s, bound)
-		if dc != nil {
-			_ = dc.Close() // a close_notify to the peer, through the pipe
-		}
-		if pp != nil {
-			pp.close() // ends the DTLS goroutine
-		}
+		s.p.Stats.Expired.Add(1)
+		s.end(why)
 	})
 }
 
@@ -163,6 +204,11 @@ var ErrNotConnected = errors.New("plane: not connected yet")
 func (s *Session) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 	if !s.ready.Load() {
 		return 0, ErrNotConnected
+	}
+	select {
+	case <-s.done: // consent lapsed, closed: nothing more goes to the peer (RFC 7675 §5.1)
+		return 0, fmt.Errorf("plane: write: session ended: %w", s.Err())
+	default:
 	}
 	r := s.path.Load()
 	s.wmu.Lock()
@@ -195,16 +241,25 @@ func (s *Session) mediaPacket(in *inbound, b []byte) {
 	if len(b) >= 2 && b[1]&0x7f >= 64 && b[1]&0x7f <= 95 {
 		return // RTCP (RFC 5761 §4)
 	}
-	if !s.ready.Load() {
+	if !s.ready.Load() || len(b) < 12 {
 		s.p.Stats.BadSRTP.Add(1)
 		return
 	}
 	// Held through the callback too: the callback's state is the
 	// session's, and a peer whose address moved to another socket is
 	// read by another goroutine.
+	ssrc := binary.BigEndian.Uint32(b[8:12])
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
+	known := slices.Contains(s.ssrcs, ssrc)
+	if !known && len(s.ssrcs) == maxSSRCs {
+		s.p.Stats.BadSRTP.Add(1)
+		return
+	}
 	dec, err := s.in.DecryptRTP(in.buf[:0], b, &in.hdr)
+	if err == nil && !known {
+		s.ssrcs = append(s.ssrcs, ssrc)
+	}
 	if err != nil {
 		s.p.Stats.BadSRTP.Add(1)
 		return
@@ -225,33 +280,38 @@ type inbound struct {
 
 // checked takes a valid check (or, dialling, the answer to ours) from
 // addr on sock: consent is renewed, addr may send, and media goes to it
-// when it is the first or nominated one. The first starts DTLS.
-func (s *Session) checked(sock *socket, addr netip.AddrPort, nominate bool) {
-	s.lastCheck.Store(time.Now().UnixNano())
+// when it is the first or nominated one. The first starts DTLS. False
+// when the check is not taken: the session has ended, or addr is a live
+// session's (Plane.bind).
+func (s *Session) checked(sock *socket, addr netip.AddrPort, nominate bool) bool {
 	s.mu.Lock()
-	known := false
-	for _, a := range s.bound {
-		known = known || a == addr
+	defer s.mu.Unlock()
+	select {
+	case <-s.done: // ended after the check was looked up: no pipe, route or goroutine to leave
+		return false
+	default:
 	}
-	if !known {
+	if !slices.Contains(s.bound, addr) {
+		if !s.p.bind(s, addr) {
+			return false
+		}
 		if len(s.bound) == maxBound {
 			s.p.unbind(s, s.bound[0])
 			s.bound = s.bound[1:]
 		}
 		s.bound = append(s.bound, addr)
-		s.p.bind(s, addr)
 	}
-	first := s.pipe == nil
+	s.lastCheck.Store(time.Now().UnixNano())
 	cur := s.path.Load()
 	if cur == nil || (nominate && cur.addr != addr) {
 		s.path.Store(&route{sock: sock, addr: addr, sa: toRaw(addr)})
 	}
-	if first {
+	if s.pipe == nil {
 		s.pipe = newPipe(s, addr)
-		s.p.wg.Add(1)
+		s.p.wg.Add(1) // the reader calling checked holds the WaitGroup: Close has not stopped waiting
 		go s.runDTLS(s.pipe)
 	}
-	s.mu.Unlock()
+	return true
 }
 
 // tick runs once a second: the handshake and consent deadlines, and a
@@ -259,11 +319,9 @@ func (s *Session) checked(sock *socket, addr netip.AddrPort, nominate bool) {
 func (s *Session) tick(now time.Time) {
 	switch {
 	case !s.ready.Load() && now.Sub(s.created) > s.p.cfg.Handshake:
-		s.p.Stats.Expired.Add(1)
-		s.fail(errors.New("plane: ICE and DTLS not done in time"))
+		s.expire(errHandshakeTime)
 	case s.ready.Load() && now.UnixNano()-s.lastCheck.Load() > int64(s.p.cfg.Consent):
-		s.p.Stats.Expired.Add(1)
-		s.fail(errors.New("plane: consent expired (no ICE check from the peer)"))
+		s.expire(errConsent)
 	case s.dialling && s.ready.Load() && now.UnixNano()-s.lastSent.Load() >= int64(s.p.cfg.ConsentInterval):
 		s.sendChecks()
 	}
