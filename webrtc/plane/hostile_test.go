@@ -385,3 +385,53 @@ func TestTruncatedDatagram(t *testing.T) {
 		t.Fatalf("the truncated datagram was taken as SRTP (%d)", n)
 	}
 }
+
+// TestBoundKeepsRoute: a peer checking from more addresses than a
+// session keeps (maxBound) loses the oldest ones, never the nominated
+// one media goes to.
+func TestBoundKeepsRoute(t *testing.T) {
+	p := listenT(t, Config{Readers: 1})
+	s, err := p.NewSession(false, func(*rtp.Packet) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(remoteParams, nil); err != nil {
+		t.Fatal(err)
+	}
+	l := s.Local()
+	user := l.Ufrag + ":" + remoteParams.Ufrag
+	check := func(c *net.UDPConn, nominate bool) {
+		t.Helper()
+		setters := []stun.Setter{stun.TransactionID, stun.BindingRequest, stun.NewUsername(user),
+			ice.PriorityAttr(0x6e0001ff), ice.AttrControlling(42)}
+		if nominate {
+			setters = append(setters, ice.UseCandidate())
+		}
+		m, err := stun.Build(append(setters, stun.NewShortTermIntegrity(l.Pwd), stun.Fingerprint)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		send(t, c, p.Addr(), m.Raw)
+		buf := make([]byte, 1500)
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Read(buf); err != nil { // the answer: the check was taken
+			t.Fatalf("no answer to a valid check: %v", err)
+		}
+	}
+	route := udpT(t)
+	check(route, true)
+	others := make([]*net.UDPConn, maxBound+2)
+	for i := range others {
+		others[i] = udpT(t)
+		check(others[i], false)
+	}
+	if got := p.session(addrOf(route)); got != s {
+		t.Fatalf("the nominated address was evicted from its session (%v)", got)
+	}
+	if got := s.path.Load().addr; got != addrOf(route) {
+		t.Fatalf("media goes to %v, want the nominated %v", got, addrOf(route))
+	}
+	if p.session(addrOf(others[0])) != nil || p.session(addrOf(others[len(others)-1])) != s {
+		t.Fatalf("want the oldest unnominated address gone and the newest bound")
+	}
+}

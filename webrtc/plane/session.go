@@ -296,8 +296,14 @@ func (s *Session) checked(sock *socket, addr netip.AddrPort, nominate bool) bool
 			return false
 		}
 		if len(s.bound) == maxBound {
-			s.p.unbind(s, s.bound[0])
-			s.bound = s.bound[1:]
+			// The oldest goes, never the one media is sent to (a peer
+			// checking from many addresses keeps its nominated pair).
+			i := 0
+			if cur := s.path.Load(); cur != nil && cur.addr == s.bound[0] {
+				i = 1
+			}
+			s.p.unbind(s, s.bound[i])
+			s.bound = slices.Delete(s.bound, i, i+1)
 		}
 		s.bound = append(s.bound, addr)
 	}
