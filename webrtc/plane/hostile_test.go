@@ -117,6 +117,19 @@ func stunCheck(t *testing.T, user, pwd string, integrity, fingerprint bool) *stu
 // remoteParams are a made-up peer's credentials.
 var remoteParams = Params{Ufrag: "theirs", Pwd: "their-password-their-password", Fingerprint: make([]byte, 32)}
 
+// startedSession is an answering session on p, started with remoteParams.
+func startedSession(t *testing.T, p *Plane, onRTP func(*rtp.Packet)) *Session {
+	t.Helper()
+	s, err := p.NewSession(false, onRTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(remoteParams, nil); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // TestICEChecksRefused: checks that name no session, carry a wrong
 // password, no integrity, no fingerprint, no username, the wrong remote
 // ufrag, or are for a session not started yet, get no answer, count in
@@ -125,13 +138,7 @@ var remoteParams = Params{Ufrag: "theirs", Pwd: "their-password-their-password",
 // the sender's address mapped, and binds it.
 func TestICEChecksRefused(t *testing.T) {
 	p := listenT(t, Config{Readers: 1})
-	s, err := p.NewSession(false, func(*rtp.Packet) { t.Error("a packet reached the session") })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(remoteParams, nil); err != nil {
-		t.Fatal(err)
-	}
+	s := startedSession(t, p, func(*rtp.Packet) { t.Error("a packet reached the session") })
 	idle, err := p.NewSession(false, func(*rtp.Packet) {})
 	if err != nil {
 		t.Fatal(err)
@@ -391,13 +398,7 @@ func TestTruncatedDatagram(t *testing.T) {
 // one media goes to.
 func TestBoundKeepsRoute(t *testing.T) {
 	p := listenT(t, Config{Readers: 1})
-	s, err := p.NewSession(false, func(*rtp.Packet) {})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(remoteParams, nil); err != nil {
-		t.Fatal(err)
-	}
+	s := startedSession(t, p, func(*rtp.Packet) {})
 	l := s.Local()
 	user := l.Ufrag + ":" + remoteParams.Ufrag
 	check := func(c *net.UDPConn, nominate bool) {

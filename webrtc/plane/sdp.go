@@ -53,20 +53,10 @@ func ParseSDP(text string) (Description, error) {
 		return Description{}, fmt.Errorf("plane: sdp: %w", err)
 	}
 	out := Description{Audio: -1}
-	var ufrag, pwd, fp, setup string
+	var c creds // session level, then the first audio section's over it
 	for _, a := range d.Attributes {
-		switch a.Key {
-		case "ice-ufrag":
-			ufrag = a.Value
-		case "ice-pwd":
-			pwd = a.Value
-		case "fingerprint":
-			fp = a.Value
-		case "setup":
-			setup = a.Value
-		case "ice-lite":
-			out.Lite = true
-		}
+		c.take(a)
+		out.Lite = out.Lite || a.Key == "ice-lite"
 	}
 	for i, m := range d.MediaDescriptions {
 		sec := Section{Kind: m.MediaName.Media, Proto: strings.Join(m.MediaName.Protos, "/"), Direction: "sendrecv"}
@@ -92,17 +82,8 @@ func ParseSDP(text string) (Description, error) {
 					out.Candidates = append(out.Candidates, c)
 				}
 			}
-			if i == out.Audio || (out.Audio < 0 && sec.Kind == "audio") {
-				switch a.Key {
-				case "ice-ufrag":
-					ufrag = a.Value
-				case "ice-pwd":
-					pwd = a.Value
-				case "fingerprint":
-					fp = a.Value
-				case "setup":
-					setup = a.Value
-				}
+			if out.Audio < 0 && sec.Kind == "audio" {
+				c.take(a)
 			}
 		}
 		for j := range sec.Formats {
@@ -113,16 +94,32 @@ func ParseSDP(text string) (Description, error) {
 		}
 		out.Sections = append(out.Sections, sec)
 	}
-	if ufrag == "" || pwd == "" {
+	if c.ufrag == "" || c.pwd == "" {
 		return out, errors.New("plane: sdp has no ICE credentials")
 	}
-	h, err := ParseFingerprint(fp)
+	h, err := ParseFingerprint(c.fp)
 	if err != nil {
 		return out, err
 	}
-	out.Remote = Params{Ufrag: ufrag, Pwd: pwd, Fingerprint: h}
-	out.Setup = setup
+	out.Remote = Params{Ufrag: c.ufrag, Pwd: c.pwd, Fingerprint: h}
+	out.Setup = c.setup
 	return out, nil
+}
+
+// creds are the ICE and DTLS attributes of a description or section.
+type creds struct{ ufrag, pwd, fp, setup string }
+
+func (c *creds) take(a sdp.Attribute) {
+	switch a.Key {
+	case "ice-ufrag":
+		c.ufrag = a.Value
+	case "ice-pwd":
+		c.pwd = a.Value
+	case "fingerprint":
+		c.fp = a.Value
+	case "setup":
+		c.setup = a.Value
+	}
 }
 
 // parseRtpmap reads "PT NAME/CLOCK[/CHANNELS]".

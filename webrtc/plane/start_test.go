@@ -95,13 +95,7 @@ func TestStartOnce(t *testing.T) {
 // handshake goroutine.
 func TestCheckedAfterEnd(t *testing.T) {
 	p := listenT(t, Config{Readers: 1})
-	s, err := p.NewSession(false, func(*rtp.Packet) {})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(remoteParams, nil); err != nil {
-		t.Fatal(err)
-	}
+	s := startedSession(t, p, func(*rtp.Packet) {})
 	s.Close()
 	from := addrOf(udpT(t))
 	if s.checked(p.socks[0], from, true) {

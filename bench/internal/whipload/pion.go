@@ -47,9 +47,8 @@ func (p *pionPeer) WriteFrame(payload []byte) error {
 	return p.track.WriteSample(pmedia.Sample{Data: payload, Duration: 20 * time.Millisecond})
 }
 
-// Player is a receive-only PeerConnection in codec whose packets go to
-// onPacket on pion's track goroutine.
-func (pionClient) Player(ctx context.Context, codec, url string, retryForbidden int, onPacket func(*rtp.Packet)) (Peer, error) {
+// newPionPeer is a PeerConnection of its own API for codec.
+func newPionPeer(codec string) (*pionPeer, error) {
 	api, err := newAPI(codec)
 	if err != nil {
 		return nil, err
@@ -58,7 +57,17 @@ func (pionClient) Player(ctx context.Context, codec, url string, retryForbidden 
 	if err != nil {
 		return nil, err
 	}
-	p := &pionPeer{pc: pc}
+	return &pionPeer{pc: pc}, nil
+}
+
+// Player is a receive-only PeerConnection in codec whose packets go to
+// onPacket on pion's track goroutine.
+func (pionClient) Player(ctx context.Context, codec, url string, retryForbidden int, onPacket func(*rtp.Packet)) (Peer, error) {
+	p, err := newPionPeer(codec)
+	if err != nil {
+		return nil, err
+	}
+	pc := p.pc
 	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 		p.Close()
 		return nil, err
@@ -82,15 +91,11 @@ func (pionClient) Player(ctx context.Context, codec, url string, retryForbidden 
 // Publisher is a send-only PeerConnection in codec writing samples to
 // its track (pion numbers and stamps the packets).
 func (pionClient) Publisher(ctx context.Context, codec, url string, retryForbidden int) (Publisher, error) {
-	api, err := newAPI(codec)
+	p, err := newPionPeer(codec)
 	if err != nil {
 		return nil, err
 	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		return nil, err
-	}
-	p := &pionPeer{pc: pc}
+	pc := p.pc
 	if p.track, err = webrtc.NewTrackLocalStaticSample(Caps[codec].RTPCodecCapability, "a", "bench"); err != nil {
 		p.Close()
 		return nil, err
