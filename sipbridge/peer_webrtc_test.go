@@ -184,6 +184,14 @@ func pionPublish(t *testing.T, ctx context.Context, c pionCodec, url, bearer str
 		t.Fatal(err)
 	}
 	pionNegotiate(t, pc, url, bearer)
+	// The microphone starts once connected, as a browser's does: pion
+	// drops what is written before, and this test signal's Opus stream
+	// decodes to noise when its first packets are missing (a decoder
+	// started at any later packet of it measured −3 dB RMS of noise
+	// instead of the −10.6 dB tone).
+	testwait.For(t, 10*time.Second, "the WHIP publisher connected", func() bool {
+		return pc.ConnectionState() == pionwebrtc.PeerConnectionStateConnected
+	})
 	go func() {
 		tick := time.NewTicker(20 * time.Millisecond)
 		defer tick.Stop()
