@@ -48,8 +48,11 @@ func (s *Server) openPlane() error {
 	port := p.Addr().Port()
 	var ips []netip.Addr
 	for _, v := range o.publicIPs() {
-		if a, err := netip.ParseAddr(v); err == nil {
-			ips = append(ips, a)
+		// Only the bound family's: an IPv4 socket is not reached at
+		// the IPv6 address of a dual-stack 1:1 NAT (an unspecified
+		// IPv6 address takes both).
+		if a, err := netip.ParseAddr(v); err == nil && (a.Unmap().Is4() == ip.Unmap().Is4() || (ip.Is6() && ip.IsUnspecified())) {
+			ips = append(ips, a.Unmap())
 		}
 	}
 	if len(ips) == 0 && !ip.IsUnspecified() {

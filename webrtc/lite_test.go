@@ -8,6 +8,7 @@ import (
 
 	"github.com/pion/rtp"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	fvrtc "github.com/flashvox/flashvox/webrtc"
 	"github.com/flashvox/flashvox/webrtc/plane"
 )
@@ -72,3 +73,23 @@ func TestPlaneClientToLiteEngine(t *testing.T) {
 }
 
 func fvrtcOptionsLite() fvrtc.Options { return fvrtc.Options{Engine: fvrtc.EngineLite} }
+
+// TestLiteCandidates: the lite engine's answer names the public
+// addresses of the bound family with the plane's port, and not the
+// other family's (an IPv4 socket is not reached at the IPv6 address of
+// a dual-stack 1:1 NAT).
+func TestLiteCandidates(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{Engine: fvrtc.EngineLite, PublicIPs: []string{"192.0.2.7", "2001:db8::7"}})
+	res, ans := post(t, e.url+"/live/cand/whep", "application/sdp", "", []byte(testpeer.ChromeOffer))
+	if res.StatusCode != 201 {
+		t.Fatalf("%d %s", res.StatusCode, ans)
+	}
+	d, err := plane.ParseSDP(ans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := netip.AddrPortFrom(netip.MustParseAddr("192.0.2.7"), e.srv.LiteAddr().Port())
+	if len(d.Candidates) != 1 || d.Candidates[0] != want || !d.Lite {
+		t.Fatalf("candidates %v (lite %v), want only %v:\n%s", d.Candidates, d.Lite, want, ans)
+	}
+}
