@@ -1,9 +1,14 @@
 package testpeer
 
 import (
+	"fmt"
+	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
 // SippUAS starts sipp's built-in UAS (answers one call, echoes RTP, waits
@@ -19,7 +24,29 @@ func SippUAS(t testing.TB, timeout time.Duration, calls int, extra ...string) (*
 	}
 	args = append(args, extra...)
 	p := Start(t, timeout, "sipp", args...)
+	// Listening before the caller's first request: a REGISTER sent
+	// while sipp was still starting met a closed port, and the
+	// registration's retry came after the test's wait (seen in CI).
+	testwait.For(t, 10*time.Second, "sipp listening on UDP port "+strconv.Itoa(port), func() bool { return udpBound(port) })
 	return p, "127.0.0.1:" + strconv.Itoa(port)
+}
+
+// udpBound reports whether a UDP socket is bound to 127.0.0.1:port
+// (/proc/net/udp: "sl local_address …", the address in hex, 0100007F
+// for 127.0.0.1 on little-endian hosts).
+func udpBound(port int) bool {
+	b, err := os.ReadFile("/proc/net/udp")
+	if err != nil {
+		return true // no procfs: do not wait
+	}
+	want := fmt.Sprintf(":%04X ", port)
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) > 1 && strings.HasSuffix(f[1]+" ", want) {
+			return true
+		}
+	}
+	return false
 }
 
 // SippUAC runs sipp as a caller against target ("HOST:PORT") with args
