@@ -70,6 +70,7 @@ const warmupFrames = 50
 // summary is one direction's figures over every call.
 type summary struct {
 	expected, received int
+	lostEarly          int // of the lost, frames of a call's first second (warmupFrames)
 	p50, p99, max      time.Duration
 }
 
@@ -81,9 +82,12 @@ func summarize(legs []*leg, frames, held int) summary {
 	var all []time.Duration
 	for _, l := range legs {
 		l.mu.Lock()
-		for _, ok := range l.seen[:frames-held] {
-			if ok {
+		for i, ok := range l.seen[:frames-held] {
+			switch {
+			case ok:
 				s.received++
+			case i < warmupFrames:
+				s.lostEarly++
 			}
 		}
 		all = append(all, l.delays...)

@@ -189,8 +189,8 @@ func (r *runState) report(o options, load0 string, elapsed, cpu, self time.Durat
 		name string
 		s    summary
 	}{{"browser → phone", summarize(up, r.frames, held)}, {"phone → browser", summarize(down, r.frames, held)}} {
-		fmt.Printf("  %s: frames expected %d, received %d, lost %.3f %%, delay p50 %v p99 %v max %v\n", d.name,
-			d.s.expected, d.s.received, d.s.lossPct(), d.s.p50.Round(10*time.Microsecond), d.s.p99.Round(10*time.Microsecond), d.s.max.Round(time.Millisecond))
+		fmt.Printf("  %s: frames expected %d, received %d, lost %.3f %% (%d in calls' first second), delay p50 %v p99 %v max %v\n", d.name,
+			d.s.expected, d.s.received, d.s.lossPct(), d.s.lostEarly, d.s.p50.Round(10*time.Microsecond), d.s.p99.Round(10*time.Microsecond), d.s.max.Round(time.Millisecond))
 	}
 	fmt.Printf("  server CPU: %.1f %% of one core (%v over %v), RSS %d MiB\n",
 		100*cpu.Seconds()/elapsed.Seconds(), cpu.Round(time.Millisecond), elapsed.Round(time.Millisecond), rss>>20)
