@@ -72,6 +72,9 @@ func (s *Server) openPlane() error {
 		s.planeCands = append(s.planeCands, netip.AddrPortFrom(a, port))
 	}
 	s.plane = p
+	// The port is the one a firewall must open (0 in the configuration
+	// picks it anew at each start).
+	o.Logger.Info("webrtc media plane", "engine", EngineLite, "addr", p.Addr(), "candidates", s.planeCands)
 	return nil
 }
 
