@@ -182,10 +182,7 @@ func (p *Plane) Close() {
 		return
 	}
 	p.closed = true
-	all := make([]*Session, 0, len(p.byUfrag))
-	for _, s := range p.byUfrag {
-		all = append(all, s)
-	}
+	all := p.sessionsLocked()
 	p.mu.Unlock()
 	for _, s := range all {
 		s.Close()
@@ -272,16 +269,23 @@ func (p *Plane) watch() {
 			return
 		case now := <-t.C:
 			p.mu.RLock()
-			all := make([]*Session, 0, len(p.byUfrag))
-			for _, s := range p.byUfrag {
-				all = append(all, s)
-			}
+			all := p.sessionsLocked()
 			p.mu.RUnlock()
 			for _, s := range all {
 				s.tick(now)
 			}
 		}
 	}
+}
+
+// sessionsLocked is every session, for work done outside p.mu (the
+// caller holds it).
+func (p *Plane) sessionsLocked() []*Session {
+	all := make([]*Session, 0, len(p.byUfrag))
+	for _, s := range p.byUfrag {
+		all = append(all, s)
+	}
+	return all
 }
 
 // register adds s under its ufrag; it fails when the plane is closed.

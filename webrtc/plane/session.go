@@ -68,9 +68,10 @@ type Session struct {
 
 	wmu  sync.Mutex // the writers (publisher's goroutine, play loop, RFC 4733)
 	out  *srtp.Context
-	pbuf []byte  // marshalled plaintext
-	wbuf []byte  // its encryption
-	sw   rawSend // the sendto state
+	pbuf []byte     // marshalled plaintext
+	wbuf []byte     // its encryption
+	whdr rtp.Header // EncryptRTP's header (nil there allocates one a packet)
+	sw   rawSend    // the sendto state
 
 	ready     atomic.Bool
 	connected chan struct{} // closed when SRTP keys are in
@@ -97,9 +98,7 @@ func (p *Plane) NewSession(dialling bool, onRTP func(*rtp.Packet)) (*Session, er
 		connected: make(chan struct{}), done: make(chan struct{})}
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	for _, x := range b {
-		s.tie = s.tie<<8 | uint64(x)
-	}
+	s.tie = binary.BigEndian.Uint64(b[:])
 	if err := p.register(s); err != nil {
 		return nil, err
 	}
@@ -223,7 +222,7 @@ func (s *Session) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 		return 0, fmt.Errorf("plane: marshal rtp: %w", err)
 	}
 	copy(s.pbuf[hn:], payload)
-	out, err := s.out.EncryptRTP(s.wbuf[:0], s.pbuf, nil)
+	out, err := s.out.EncryptRTP(s.wbuf[:0], s.pbuf, &s.whdr)
 	if err != nil {
 		return 0, fmt.Errorf("plane: encrypt rtp: %w", err)
 	}
@@ -257,12 +256,12 @@ func (s *Session) mediaPacket(in *inbound, b []byte) {
 		return
 	}
 	dec, err := s.in.DecryptRTP(in.buf[:0], b, &in.hdr)
-	if err == nil && !known {
-		s.ssrcs = append(s.ssrcs, ssrc)
-	}
 	if err != nil {
 		s.p.Stats.BadSRTP.Add(1)
 		return
+	}
+	if !known {
+		s.ssrcs = append(s.ssrcs, ssrc)
 	}
 	in.buf = dec[:0]
 	if in.pkt.Unmarshal(dec) != nil {
