@@ -3,13 +3,13 @@ package webrtc
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/webrtc/plane"
 )
 
 // DefaultCodecs is the edge's codec preference when Options.Codecs is
@@ -97,10 +97,11 @@ func readOffered(d *sdp.SessionDescription) offered {
 			if n++; n > maxRtpmaps {
 				return o
 			}
-			name, clock, ok := parseRtpmap(a.Value)
+			f, ok := plane.ParseRtpmap(a.Value)
 			if !ok {
 				continue
 			}
+			name, clock := f.Name, f.Clock
 			if name == "telephone-event" {
 				if !slices.Contains(o.events, clock) {
 					o.events = append(o.events, clock)
@@ -115,23 +116,6 @@ func readOffered(d *sdp.SessionDescription) offered {
 		}
 	}
 	return o
-}
-
-// parseRtpmap reads "PT NAME/CLOCK[/CHANNELS]".
-func parseRtpmap(v string) (name string, clock int, ok bool) {
-	_, enc, ok := strings.Cut(v, " ")
-	if !ok {
-		return "", 0, false
-	}
-	parts := strings.Split(enc, "/")
-	if len(parts) < 2 || len(parts) > 3 {
-		return "", 0, false
-	}
-	clock, err := strconv.Atoi(parts[1])
-	if err != nil || clock <= 0 || clock > 192000 {
-		return "", 0, false
-	}
-	return strings.ToLower(parts[0]), clock, true
 }
 
 // choose is the first codec of pref the offer has, ok false for none.

@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/logging"
+	"github.com/flashvox/flashvox/webrtc/plane"
 	"github.com/pion/turn/v5"
 )
 
@@ -77,7 +77,7 @@ func (s *Server) startTURN() error {
 	}
 	permit := func(_ net.Addr, peer net.IP) bool { return slices.ContainsFunc(peers, peer.Equal) }
 	t := &turnRelay{secret: secret, ttl: ttl}
-	cfg := turn.ServerConfig{Realm: turnRealm, AuthHandler: turn.LongTermTURNRESTAuthHandler(secret, quietLogs{}.NewLogger("turn")), LoggerFactory: quietLogs{}}
+	cfg := turn.ServerConfig{Realm: turnRealm, AuthHandler: turn.LongTermTURNRESTAuthHandler(secret, plane.QuietLogs().NewLogger("turn")), LoggerFactory: plane.QuietLogs()}
 	if err := t.listen(o, advertised); err != nil {
 		return err
 	}
@@ -232,15 +232,3 @@ func (t *turnRelay) close() {
 		}
 	}
 }
-
-// quietLogs keeps pion/turn's own logging off (it would log per packet
-// trouble a client can cause at will); refusals show in the answers.
-type quietLogs struct{}
-
-func (quietLogs) NewLogger(string) logging.LeveledLogger {
-	return logging.NewDefaultLeveledLoggerForScope("turn", logging.LogLevelDisabled, nopWriter{})
-}
-
-type nopWriter struct{}
-
-func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/flashvox/flashvox/webrtc/plane"
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 )
@@ -40,7 +41,7 @@ func openUDPMux(ip net.IP, port uint16) (*udpMux, error) {
 	// buffer of many (the system's net.core.rmem_max caps it), or a
 	// burst while its one reader waits for a core overflows it.
 	_ = conn.SetReadBuffer(udpMuxReadBuffer)
-	m := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn, Logger: quietLogs{}.NewLogger("udpmux")})
+	m := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn, Logger: plane.QuietLogs().NewLogger("udpmux")})
 	return &udpMux{mux: m, addr: conn.LocalAddr().(*net.UDPAddr)}, nil
 }
 

@@ -213,7 +213,7 @@ func (s *Session) runDTLS(pp *pipe) {
 			}
 			return nil
 		}),
-		dtls.WithLoggerFactory(quietLogs{}),
+		dtls.WithLoggerFactory(QuietLogs()),
 	}
 	var (
 		c   *dtls.Conn
@@ -334,10 +334,10 @@ func (s *Session) keys(c *dtls.Conn) error {
 	return nil
 }
 
-// quietLogs keeps pion/dtls's own logging off: the plane logs what
-// ends a session.
-type quietLogs struct{}
-
-func (quietLogs) NewLogger(string) logging.LeveledLogger {
-	return logging.NewDefaultLeveledLoggerForScope("", logging.LogLevelDisabled, nil)
+// QuietLogs is a pion logger factory that logs nothing: pion/dtls here,
+// and the pion/ice and pion/turn servers of package webrtc, would log
+// per-packet trouble a peer can cause at will; flashvox logs what ends
+// a session, and counts the rest.
+func QuietLogs() logging.LoggerFactory {
+	return &logging.DefaultLoggerFactory{Writer: io.Discard, DefaultLogLevel: logging.LogLevelDisabled}
 }

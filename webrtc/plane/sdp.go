@@ -71,7 +71,7 @@ func ParseSDP(text string) (Description, error) {
 			case "sendrecv", "sendonly", "recvonly", "inactive":
 				sec.Direction = a.Key
 			case "rtpmap":
-				if f, ok := parseRtpmap(a.Value); ok && len(sec.Formats) < 64 {
+				if f, ok := ParseRtpmap(a.Value); ok && len(sec.Formats) < 64 {
 					sec.Formats = append(sec.Formats, f)
 				}
 			case "fmtp":
@@ -122,8 +122,10 @@ func (c *creds) take(a sdp.Attribute) {
 	}
 }
 
-// parseRtpmap reads "PT NAME/CLOCK[/CHANNELS]".
-func parseRtpmap(v string) (Format, bool) {
+// ParseRtpmap reads an a=rtpmap value, "PT NAME/CLOCK[/CHANNELS]" (the
+// name lower-cased); ok false for a payload type outside 0..127 or a
+// clock outside 1..192000.
+func ParseRtpmap(v string) (Format, bool) {
 	pt, enc, ok := strings.Cut(v, " ")
 	if !ok {
 		return Format{}, false
