@@ -4,9 +4,10 @@
 // carry their own index and send time.
 //
 // Two stacks open them (NewClient): "plane", webrtc/plane's dialling
-// role, every session of the load process on one UDP port read in
-// recvmmsg batches, so the client's own cost stays small beside the
-// server's on a shared 2-core machine; and "pion", a pion PeerConnection
+// role, a plane (one UDP port, one reader goroutine) per session — the
+// server tells sessions apart by their address — with no pion goroutines,
+// so the client's own cost stays small beside the server's on a shared
+// 2-core machine; and "pion", a pion PeerConnection
 // per session (a browser's shape: its own port, ICE, DTLS and SRTP
 // goroutines), the stack the earlier figures in BENCHMARKS.md were
 // measured with.
