@@ -31,7 +31,7 @@ type mixer struct {
 	ticks    uint32
 	speaker  speaker
 	failures func(codec.ID, error)
-	shared   sharedMix  // the full mix's encoders, for members who add nothing
+	shared   sharedMix  // the full mix's encoders, for members who never added audio
 	rec      *recording // nil: the room is not recorded
 	recBuf   []int16
 }
@@ -86,11 +86,8 @@ func (x *mixer) tick() {
 	now := x.ticks * frameMillis
 	x.shared.begin(x.ticks)
 	for i, in := range x.list {
-		// A member adding nothing hears the full mix: one encode for all of them.
-		if x.ins[i] == nil && x.shared.write(&in.out, x.outs[i], now, x.failures) {
-			continue
-		}
-		in.out.write(x.outs[i], now, x.failures)
+		// Members who never talked hear the full mix: one encode for all of them.
+		in.out.mix(&x.shared, x.outs[i], x.ins[i] == nil, now, x.failures)
 	}
 	x.speaker.update(x)
 	x.ticks++

@@ -36,7 +36,8 @@ type output struct {
 	pub        *media.Publisher
 	slab       frameSlab
 	quiet      quiet
-	complexity int // Speex encoder complexity (Options.SpeexComplexity)
+	own        bool // the member has added audio to the mix: its own encoder serves it from now on (shared.go)
+	complexity int  // Speex encoder complexity (Options.SpeexComplexity)
 }
 
 // learnWait is how long a learning output publishes nothing while it waits
@@ -115,6 +116,19 @@ func (o *output) ready(nowMillis uint32, log func(codec.ID, error)) bool {
 		}
 	}
 	return o.enc != nil && o.pub != nil
+}
+
+// mix publishes this mix (pcm, everyone but the member) for the member:
+// from s, the room's shared encoders, until the member first adds audio
+// (addsNothing false), from its own encoder ever after (see sharedMix).
+func (o *output) mix(s *sharedMix, pcm []int16, addsNothing bool, nowMillis uint32, log func(codec.ID, error)) {
+	if !addsNothing {
+		o.own = true
+	}
+	if !o.own && s.write(o, pcm, nowMillis, log) {
+		return
+	}
+	o.write(pcm, nowMillis, log)
 }
 
 // write encodes 20 ms of mix (silence when pcm is nil) and publishes every

@@ -1,6 +1,9 @@
 package audiotest
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // SNR returns the signal-to-noise ratio in dB of got against ref over their
 // common length: 10·log10(Σref² / Σ(ref-got)²). It is +Inf when they are
@@ -69,6 +72,22 @@ func ToneDB(pcm []int16, rate int, freq float64) float64 {
 	}
 	amp := 2 * math.Hypot(re, im) / wsum
 	return 20 * math.Log10(amp/32767+1e-30)
+}
+
+// MedianToneDB is the median of freq's level (ToneDB) over pcm's 20 ms
+// windows: a codec's level wobbles from frame to frame, and a median
+// ignores the odd window of a glitch or a start.
+func MedianToneDB(pcm []int16, rate int, freq float64) float64 {
+	n := rate / 50
+	var dbs []float64
+	for i := 0; i+n <= len(pcm); i += n {
+		dbs = append(dbs, ToneDB(pcm[i:i+n], rate, freq))
+	}
+	if len(dbs) == 0 {
+		return -600
+	}
+	slices.Sort(dbs)
+	return dbs[len(dbs)/2]
 }
 
 // RMSDB returns the RMS level of pcm in dB relative to full scale.
