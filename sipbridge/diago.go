@@ -62,6 +62,7 @@ type diagoStack struct {
 	public  string // PublicAddress: the host in our Contact behind NAT
 	cancel  context.CancelFunc
 	log     *slog.Logger
+	stats   *Stats
 	// closeGuards closes the guarded TCP/TLS listeners.
 	closeGuards func()
 }
@@ -115,9 +116,9 @@ func newDiagoStack(o diagoOptions) (*diagoStack, error) {
 	dg := diago.NewDiago(ua, opts...)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &diagoStack{ua: ua, dg: dg, addr: net.JoinHostPort(host, strconv.Itoa(port)), tlsAddr: tlsAddr,
-		public: o.PublicAddress, cancel: cancel, log: o.Logger, closeGuards: closeGuards}
+		public: o.PublicAddress, cancel: cancel, log: o.Logger, stats: o.Stats, closeGuards: closeGuards}
 	err = dg.ServeBackground(ctx, func(d *diago.DialogServerSession) {
-		o.OnOffer(&diagoOffer{d: d})
+		o.OnOffer(&diagoOffer{d: d, s: s})
 	})
 	if err != nil {
 		cancel()
@@ -218,7 +219,7 @@ func (s *diagoStack) Invite(ctx context.Context, in invite) (ch channel, err err
 	err = d.Invite(ctx, opts)
 	if errors.Is(err, diago.ErrClientEarlyMedia) {
 		// 183 with SDP: its RTP flows now; the answer follows (or not).
-		if early, err = newDiagoChannel(&d.DialogMedia, d.Context(), d.Hangup, d.Close); err != nil {
+		if early, err = s.newChannel(&d.DialogMedia, d.Context(), d.Hangup, d.Close); err != nil {
 			return fail(err)
 		}
 		withCallID(early, d.InviteRequest)
@@ -237,7 +238,7 @@ func (s *diagoStack) Invite(ctx context.Context, in invite) (ch channel, err err
 		early.mediaUpdated(&d.DialogMedia) // the 200's SDP may differ from the 183's
 		return early, nil
 	}
-	dc, err := newDiagoChannel(&d.DialogMedia, d.Context(), d.Hangup, d.Close)
+	dc, err := s.newChannel(&d.DialogMedia, d.Context(), d.Hangup, d.Close)
 	if err != nil {
 		_ = d.Hangup(context.Background())
 		d.Close()
@@ -298,9 +299,10 @@ type diagoChannel struct {
 	mu      sync.Mutex
 	dir     string // guarded by mu
 	callID  string
+	guard   *rtpGuard // which source RTP is taken from and sent to (strictrtp.go)
 }
 
-func newDiagoChannel(dm *diago.DialogMedia, ctx context.Context, hangup func(context.Context) error, closeFn func() error) (*diagoChannel, error) {
+func (s *diagoStack) newChannel(dm *diago.DialogMedia, ctx context.Context, hangup func(context.Context) error, closeFn func() error) (*diagoChannel, error) {
 	rs := dm.RTPSession()
 	if rs == nil {
 		return nil, errors.New("sip: no RTP session after answer")
@@ -310,7 +312,7 @@ func newDiagoChannel(dm *diago.DialogMedia, ctx context.Context, hangup func(con
 		return nil, err
 	}
 	return &diagoChannel{dm: dm, codec: c, done: ctx.Done(), hangup: hangup, close: closeFn,
-		changed: make(chan struct{}, 1), dir: dirSendRecv}, nil
+		changed: make(chan struct{}, 1), dir: dirSendRecv, guard: newRTPGuard(c, &s.stats.RTPWrongSource, s.log)}, nil
 }
 
 // mediaUpdated records the direction our answer to the peer's new SDP
@@ -411,7 +413,10 @@ func (c *diagoChannel) ReadRTP(buf []byte, p *rtp.Packet) error {
 		if err != nil {
 			return err
 		}
-		if n > 0 {
+		// ReadRTPFromAddr is the source of this read, on this goroutine.
+		// Every packet is judged, those diago consumed itself (n 0) too,
+		// so that a stranger's are counted whatever they carry.
+		if c.guard.admit(rs.Sess, rs.Sess.ReadRTPFromAddr, p) && n > 0 {
 			return nil
 		}
 	}
@@ -422,6 +427,7 @@ func (c *diagoChannel) WriteRTP(p *rtp.Packet) error {
 	if rs == nil {
 		return errors.New("sip: no RTP session")
 	}
+	c.guard.route(rs.Sess)
 	return rs.WriteRTP(p)
 }
 

@@ -17,6 +17,7 @@ import (
 // diagoOffer is an inbound diago dialog before the answer.
 type diagoOffer struct {
 	d *diago.DialogServerSession
+	s *diagoStack
 }
 
 func (o *diagoOffer) FromUser() string   { return o.d.FromUser() }
@@ -52,10 +53,12 @@ func (o *diagoOffer) answer(codecs []dmedia.Codec) (channel, error) {
 			ch.mediaUpdated(dm)
 		}
 	}
-	if err := o.d.AnswerOptions(diago.AnswerOptions{RTPNAT: dmedia.RTPNATSymetric, OnMediaUpdate: update, Codecs: codecs}); err != nil {
+	// No RTPNAT: diago would send to the first stranger's address; our
+	// strict RTP learns a NATed phone's source instead (strictrtp.go).
+	if err := o.d.AnswerOptions(diago.AnswerOptions{OnMediaUpdate: update, Codecs: codecs}); err != nil {
 		return nil, fmt.Errorf("sip: answer: %w", err)
 	}
-	c, err := newDiagoChannel(&o.d.DialogMedia, o.d.Context(), o.d.Hangup, o.d.Close)
+	c, err := o.s.newChannel(&o.d.DialogMedia, o.d.Context(), o.d.Hangup, o.d.Close)
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ type probe struct {
 	conn   *net.UDPConn
 	server string
 	cseq   int
+	bye    func() // hangs up a call kept up (sipReq.keep)
 }
 
 // sipAnswer is a final response: the status and the headers.
@@ -27,6 +28,7 @@ type sipAnswer struct {
 	status  string              // the status line
 	headers map[string][]string // lower-case names
 	names   []string            // header names in order
+	body    string
 }
 
 func (a *sipAnswer) header(name string) string {
@@ -64,6 +66,8 @@ type sipReq struct {
 	to     string
 	auth   string // the Authorization / Proxy-Authorization value ("" none)
 	extra  []string
+	sdp    string // an INVITE's body (default: PCMU and PCMA at port 40000)
+	keep   bool   // a 2xx INVITE answer is ACKed, not hung up: bye does
 }
 
 // send sends r and returns its final response (INVITE non-2xx answers are
@@ -99,6 +103,9 @@ func (p *probe) send(r sipReq) *sipAnswer {
 	if r.method == "INVITE" {
 		host, _, _ := net.SplitHostPort(p.addr())
 		body = "v=0\r\no=- 1 1 IN IP4 " + host + "\r\ns=-\r\nc=IN IP4 " + host + "\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+		if r.sdp != "" {
+			body = r.sdp
+		}
 		head("Content-Type: application/sdp")
 	}
 	head("Content-Length: %d", len(body))
@@ -142,14 +149,19 @@ func (p *probe) ack(r sipReq, a *sipAnswer, branch, tag, callID string, dst *net
 		return
 	}
 	p.conn.WriteTo([]byte(msg("ACK", p.cseq, "z9hG4bK"+randHex(8))), dst)
-	p.cseq++
-	p.conn.WriteTo([]byte(msg("BYE", p.cseq, "z9hG4bK"+randHex(8))), dst)
+	p.bye = func() {
+		p.cseq++
+		p.conn.WriteTo([]byte(msg("BYE", p.cseq, "z9hG4bK"+randHex(8))), dst)
+	}
+	if !r.keep {
+		p.bye()
+	}
 }
 
 // parseAnswer reads a response's status line and headers (nil if msg is
 // not a response).
 func parseAnswer(msg string) *sipAnswer {
-	head, _, _ := strings.Cut(msg, "\r\n\r\n")
+	head, body, _ := strings.Cut(msg, "\r\n\r\n")
 	lines := strings.Split(head, "\r\n")
 	if len(lines) == 0 || !strings.HasPrefix(lines[0], "SIP/2.0 ") {
 		return nil
@@ -158,7 +170,7 @@ func parseAnswer(msg string) *sipAnswer {
 	if err != nil {
 		return nil
 	}
-	a := &sipAnswer{code: code, status: lines[0], headers: map[string][]string{}}
+	a := &sipAnswer{code: code, status: lines[0], headers: map[string][]string{}, body: body}
 	for _, l := range lines[1:] {
 		k, v, ok := strings.Cut(l, ":")
 		if !ok {

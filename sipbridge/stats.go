@@ -18,6 +18,9 @@ type Stats struct {
 	RTPIn    atomic.Uint64 // RTP packets received
 	RTPOut   atomic.Uint64 // RTP packets sent
 	RTPLost  atomic.Uint64 // RTP packets missing by sequence number
+	// RTPWrongSource counts RTP packets dropped for coming from another
+	// address than the call's locked source (strict RTP, strictrtp.go).
+	RTPWrongSource atomic.Uint64
 	// Audio frames sent to SIP peers: passed through (the web side was
 	// already in the leg's codec: nothing decoded, only RTP packetising)
 	// or transcoded by the hub's shared transcoder.

@@ -161,6 +161,7 @@ func registerSIPMetrics(reg *prometheus.Registry, st *sipbridge.Stats) {
 		counter("sip_malformed_total", "SIP messages that did not parse (logged at debug, without their bytes).", func() float64 { return float64(st.SIPMalformed.Load()) }),
 		counter("sip_log_suppressed_total", "Log lines of the SIP libraries dropped over their rate (5 per message per minute).", func() float64 { return float64(st.LogSuppressed.Load()) }),
 		counter("sip_rtp_packets_lost_total", "RTP packets missing by sequence number.", func() float64 { return float64(st.RTPLost.Load()) }),
+		counter("sip_rtp_wrong_source_total", "RTP packets dropped for coming from another address than the call's source (strict RTP).", func() float64 { return float64(st.RTPWrongSource.Load()) }),
 		&failuresCollector{st: st, desc: prometheus.NewDesc("flashvox_sip_call_failures_total", "SIP calls that failed, by SIP status (0: no response).", []string{"status"}, nil)},
 		&codecsCollector{st: st, desc: prometheus.NewDesc("flashvox_sip_calls_by_codec_total", "SIP call legs established, by negotiated codec.", []string{"codec"}, nil)},
 	)
