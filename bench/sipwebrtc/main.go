@@ -121,6 +121,7 @@ func run(o options) error {
 	defer srv.Stop()
 	// sipgo logs retransmitted responses at INFO through slog's default.
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	log.SetOutput(os.Stderr) // SetDefault routed the log package into slog at INFO, below Warn: the run's own lines vanished
 	phones, err := newSIPPhones(ctx, sipAddr)
 	if err != nil {
 		return err

@@ -44,10 +44,8 @@ type answerer struct {
 	names map[string][2]string // user → publish, play
 }
 
-func (a *answerer) follow(ctx context.Context, user string, log *slog.Logger) {
-	d := a.calls.Attach(user, "bench")
-	l := a.calls.Log(user)
-	_ = l.Follow(ctx, l.Head(), log, func(e events.Entry) error {
+func (a *answerer) follow(ctx context.Context, user string, d *call.Device, l *events.Log, head uint64, log *slog.Logger) {
+	_ = l.Follow(ctx, head, log, func(e events.Entry) error {
 		ev, ok := e.Event.(call.Event)
 		if !ok || ev.Type != call.EvIncoming {
 			return nil
@@ -125,7 +123,10 @@ func serve(httpAddr, sipAddr string, users, liveQ int, engine string) error {
 	defer b.Close()
 	defer a.calls.Close()
 	for _, u := range names {
-		go a.follow(ctx, u, log)
+		// Attached before the server is ready: a call to a user not yet
+		// attached is refused (480), which a run then counted as failed.
+		d, l := a.calls.Attach(u, "bench"), a.calls.Log(u)
+		go a.follow(ctx, u, d, l, l.Head(), log)
 	}
 	edge, err := webrtc.New(webrtc.Options{Hub: hub, Transcoder: tc, Access: a,
 		Codecs: []codec.ID{codec.Opus, codec.PCMU}, Engine: engine,
@@ -136,10 +137,15 @@ func serve(httpAddr, sipAddr string, users, liveQ int, engine string) error {
 	defer edge.Close()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /counters", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintf(w, "hub passed=%d transcoded=%d | whep passed=%d transcoded=%d | sip passed=%d transcoded=%d rtp_lost=%d active=%d\n",
+		fmt.Fprintf(w, "hub passed=%d transcoded=%d | whep passed=%d transcoded=%d | sip passed=%d transcoded=%d rtp_lost=%d active=%d",
 			tc.Stats.PassedThroughFrames.Load(), tc.Stats.TranscodedFrames.Load(),
 			edge.Stats.PassedThrough.Load(), edge.Stats.Transcoded.Load(),
 			b.Stats.FramesPassedThrough.Load(), b.Stats.FramesTranscoded.Load(), b.Stats.RTPLost.Load(), b.Stats.Active.Load())
+		if ps := edge.PlaneStats(); ps != nil {
+			fmt.Fprintf(w, " | lite plane unknown=%d bad_checks=%d bad_srtp=%d bad_dtls=%d expired=%d",
+				ps.Unknown.Load(), ps.BadChecks.Load(), ps.BadSRTP.Load(), ps.BadDTLS.Load(), ps.Expired.Load())
+		}
+		fmt.Fprintf(w, " | sip rtp_wrong_source=%d\n", b.Stats.RTPWrongSource.Load())
 	})
 	ln, err := net.Listen("tcp", httpAddr)
 	if err != nil {
