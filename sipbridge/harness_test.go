@@ -15,6 +15,7 @@ import (
 	"github.com/flashvox/flashvox/apps/phone"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/internal/passhash"
+	"github.com/flashvox/flashvox/internal/test/teststack"
 	"github.com/flashvox/flashvox/media"
 	"github.com/flashvox/flashvox/media/transcode"
 	"github.com/flashvox/flashvox/rtmp"
@@ -33,12 +34,20 @@ type env struct {
 	stop func()
 }
 
-// testLogger logs to stderr when FLASHVOX_TEST_LOG is set.
-func testLogger() *slog.Logger {
+// testLogger logs to stderr when FLASHVOX_TEST_LOG is set; otherwise it
+// keeps the log and prints its end if the test fails, so that a failure
+// in CI says what the bridge and its libraries saw.
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("FLASHVOX_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	return slog.New(slog.DiscardHandler)
+	logs := &teststack.LogBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("log (its end):\n%s", logs.Tail(8000))
+		}
+	})
+	return slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // startEnv runs everything; edit adjusts the bridge options (trunks,
@@ -51,7 +60,7 @@ func startEnv(t *testing.T, edit func(*Options)) *env {
 // startEnvRing is startEnv with the call service's ring timeout.
 func startEnvRing(t *testing.T, ring time.Duration, edit func(*Options)) *env {
 	t.Helper()
-	log := testLogger()
+	log := testLogger(t)
 	hub := media.NewHub(256, log)
 	tc := transcode.New(hub, log)
 	users := map[string]string{"alice": "alice", "bob": "bob", "carol": "carol"}

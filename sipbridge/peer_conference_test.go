@@ -97,7 +97,7 @@ func pinRoom(t *testing.T, timeout time.Duration) (*env, *conference.Service, *e
 		calls := o.Peers
 		o.Peers = func(gw *Bridge) Peers {
 			p := calls(gw)
-			confs = conference.New(conference.Options{Hub: o.Hub, Logger: testLogger(),
+			confs = conference.New(conference.Options{Hub: o.Hub, Logger: testLogger(t),
 				Rooms: []conference.RoomConfig{{Name: "board", PIN: "2468", Moderators: []string{"alice"}}}})
 			p.Conferences = ConferenceJoiner{PINTimeout: timeout, Join: func(room, caller, pin string) (ConferenceMember, error) {
 				m, _, err := confs.Join(room, conference.JoinOptions{User: caller, Kind: conference.KindSIP, PIN: pin})
@@ -262,7 +262,7 @@ func TestPeerSippConferenceDialOut(t *testing.T) {
 	uas, addr := testpeer.SippUAS(t, 40*time.Second, 1)
 	recs := &legRecords{}
 	e := startEnv(t, func(o *Options) { o.Trunks, o.Records = []Trunk{trunk(addr)}, recs })
-	confs := conference.New(conference.Options{Hub: e.hub, Logger: testLogger(), Dialer: dialer(e)})
+	confs := conference.New(conference.Options{Hub: e.hub, Logger: testLogger(t), Dialer: dialer(e)})
 	t.Cleanup(confs.Close)
 	alice, _, err := confs.Join("out", conference.JoinOptions{User: "alice"})
 	if err != nil {
@@ -333,7 +333,7 @@ func dialer(e *env) conference.NumberDialer {
 func TestPeerSippConferenceDialOutBusy(t *testing.T) {
 	uas, addr := testpeer.SippUAS(t, 40*time.Second, 1, "-sf", "testdata/uas_busy.xml")
 	e := startEnv(t, func(o *Options) { o.Trunks = []Trunk{trunk(addr)} })
-	confs := conference.New(conference.Options{Hub: e.hub, Logger: testLogger(), Dialer: dialer(e)})
+	confs := conference.New(conference.Options{Hub: e.hub, Logger: testLogger(t), Dialer: dialer(e)})
 	t.Cleanup(confs.Close)
 	toAlice, toBob := make(chan conference.Event, 64), make(chan conference.Event, 64)
 	queue := func(c chan conference.Event) conference.Notifier {

@@ -282,7 +282,7 @@ func startWebRTC(t *testing.T, e *env) (*webrtc.Server, string) {
 		}
 		return key, nil
 	})
-	srv, err := webrtc.New(webrtc.Options{Hub: e.hub, Transcoder: e.tc, Access: access, Logger: testLogger()})
+	srv, err := webrtc.New(webrtc.Options{Hub: e.hub, Transcoder: e.tc, Access: access, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

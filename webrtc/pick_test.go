@@ -1,10 +1,15 @@
 package webrtc_test
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/internal/test/testwait"
+	"github.com/flashvox/flashvox/media"
 	fvrtc "github.com/flashvox/flashvox/webrtc"
+	pionwebrtc "github.com/pion/webrtc/v4"
 )
 
 // TestWHEPPicksTheStreamsCodec: a player offering Opus first and PCMU too
@@ -50,5 +55,40 @@ func TestWHEPPicksTheDeclaredCodec(t *testing.T) {
 	}
 	if e.srv.Stats.PassedThrough.Load() == 0 || e.srv.Stats.Transcoded.Load() != 0 {
 		t.Fatalf("passed through %d, transcoded %d", e.srv.Stats.PassedThrough.Load(), e.srv.Stats.Transcoded.Load())
+	}
+}
+
+// TestWHEPTranscodedFromTheFirstFrame: an Opus-only player of a stream
+// whose publisher declared PCMU before its first frame (a SIP leg) gets
+// every frame, the first too: the player is on the transcoder from its
+// start. Moving at the first frame in another codec lost that frame, 20
+// ms at every transcoded call's start (and skewed bench/sipwebrtc's
+// delay by a frame).
+func TestWHEPTranscodedFromTheFirstFrame(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{})
+	pub, err := e.st.Hub.Publish("live/leg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	pub.DeclareAudioCodec(codec.PCMU)
+	pc, err := codecAPI(t, pionOpus).NewPeerConnection(pionwebrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	p, _ := recvRTP(t, pc)
+	negotiate(t, pc, e.url+"/live/leg/whep")
+	testwait.For(t, 10*time.Second, "the player connected", func() bool {
+		return pc.ConnectionState() == pionwebrtc.PeerConnectionStateConnected
+	})
+	const frames = 10
+	for i := range frames {
+		pub.Write(&media.Frame{Kind: media.KindAudio, Codec: codec.PCMU, Rate: 8000, Channels: 1, Timestamp: uint32(i * 20), Payload: numbered(i)})
+	}
+	testwait.ForDetail(t, 10*time.Second, "every frame played in Opus", func() bool { return len(p.of(uint8(pionOpus.pt))) >= frames },
+		func() string { return fmt.Sprintf("%d of %d", len(p.of(uint8(pionOpus.pt))), frames) })
+	if e.srv.Stats.Transcoded.Load() < frames {
+		t.Errorf("%d frames counted transcoded, want %d", e.srv.Stats.Transcoded.Load(), frames)
 	}
 }

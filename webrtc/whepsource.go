@@ -14,9 +14,10 @@ import (
 // plain hub subscription (a media.Inline: audio already in the session's
 // codec is sent as it is, on the publisher's goroutine, by deliver;
 // pass-through: no transcoder, no decoding, nothing counted against the
-// transcode budget). The first audio frame in another codec moves the
-// session, for good, to the hub's shared transcoder of (stream, codec),
-// within the budget, read through a queue by the play loop. The play
+// transcode budget). The first audio frame in another codec, or at the
+// start a codec its publisher declared, moves the session, for good, to
+// the hub's shared transcoder of (stream, codec), within the budget, read
+// through a queue by the play loop. The play
 // loop owns the switch; mu guards it against close, which may come from
 // any goroutine.
 type whepSource struct {
@@ -42,6 +43,14 @@ func newWHEPSource(p *peerSession, target codec.Info) *whepSource {
 func (w *whepSource) subscribe(deliver func(*media.Frame) bool) {
 	w.in = w.p.s.o.Hub.NewInline(w.p.s.o.PlayQueue, deliver)
 	w.q = w.in.Queue()
+	// A stream whose publisher declared another codec (a SIP leg's, a
+	// page's WHIP) goes to the transcoder now: moving at its first frame
+	// lost that frame (20 ms at every transcoded call's start). Without a
+	// transcoder to be had, the first frame tries again and ends the
+	// session, as for a stream that declared nothing.
+	if id := w.p.s.o.Hub.AudioCodec(w.p.key); id != 0 && id != w.target.ID && w.toTranscoder() == nil {
+		return
+	}
 	w.direct = w.p.s.o.Hub.Subscribe(w.p.key, w.in)
 }
 
@@ -89,7 +98,9 @@ func (w *whepSource) toTranscoder() error {
 		tsub.Close()
 		return errClosed
 	}
-	w.direct.Close() // no deliver after it (the play loop holds the Inline)
+	if w.direct != nil {
+		w.direct.Close() // no deliver after it (the play loop holds the Inline)
+	}
 	w.direct, w.tsub, w.in, w.q = nil, tsub, nil, q
 	return nil
 }

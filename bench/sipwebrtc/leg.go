@@ -74,15 +74,13 @@ type summary struct {
 	p50, p99, max      time.Duration
 }
 
-// summarize adds up legs of frames each; held is how many frames at a
-// leg's end are not expected (a transcoder's chain holds its stream's
-// last frame until a next one that never comes).
-func summarize(legs []*leg, frames, held int) summary {
+// summarize adds up legs of frames each.
+func summarize(legs []*leg, frames int) summary {
 	var s summary
 	var all []time.Duration
 	for _, l := range legs {
 		l.mu.Lock()
-		for i, ok := range l.seen[:frames-held] {
+		for i, ok := range l.seen[:frames] {
 			switch {
 			case ok:
 				s.received++
@@ -93,7 +91,7 @@ func summarize(legs []*leg, frames, held int) summary {
 		all = append(all, l.delays...)
 		l.mu.Unlock()
 	}
-	s.expected = len(legs) * (frames - held)
+	s.expected = len(legs) * frames
 	slices.Sort(all)
 	pct := func(p float64) time.Duration {
 		if len(all) == 0 {

@@ -182,14 +182,10 @@ func (r *runState) report(o options, load0 string, elapsed, cpu, self time.Durat
 	fmt.Printf("mode %s (browser %s ↔ phone %s), %d calls, server engine %s, client %s, %v sending, load average %s → %s\n",
 		r.mode, r.browserCodec, r.sipCodec, o.calls, o.engine, o.client, elapsed.Round(time.Millisecond), load0, proc.LoadAvg())
 	fmt.Printf("  calls failed: %d of %d\n", int(r.failed.Load()), o.calls)
-	held := 0
-	if !r.passThrough {
-		held = 1 // a transcoder's chain holds the last frame: not lost
-	}
 	for _, d := range []struct {
 		name string
 		s    summary
-	}{{"browser → phone", summarize(up, r.frames, held)}, {"phone → browser", summarize(down, r.frames, held)}} {
+	}{{"browser → phone", summarize(up, r.frames)}, {"phone → browser", summarize(down, r.frames)}} {
 		fmt.Printf("  %s: frames expected %d, received %d, lost %.3f %% (%d in calls' first second), delay p50 %v p99 %v max %v\n", d.name,
 			d.s.expected, d.s.received, d.s.lossPct(), d.s.lostEarly, d.s.p50.Round(10*time.Microsecond), d.s.p99.Round(10*time.Microsecond), d.s.max.Round(time.Millisecond))
 	}

@@ -165,7 +165,7 @@ func (r *runState) report(o options, elapsed, cpu, self time.Duration, rss int64
 	fmt.Printf("  frames: sent %d, expected %d, received %d, lost %d (%.3f %%)\n",
 		r.sent.Load(), want, received, lost, 100*float64(lost)/float64(max(want, 1)))
 	if r.transcoded {
-		fmt.Printf("  (a transcoder's chain holds its stream's last frame until the next one: up to 1 per stream of these are not lost)\n")
+		fmt.Printf("  (a player there before its publisher moves to the transcoder at the first frame, which it loses: 1 per stream)\n")
 	}
 	fmt.Printf("  delay publisher → player: p50 %v, p99 %v, max %v\n",
 		pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(10*time.Microsecond))

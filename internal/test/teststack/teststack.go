@@ -132,3 +132,13 @@ func (l *LogBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// Tail is the last n bytes of the log (all of it if shorter): what a
+// failed test prints.
+func (l *LogBuffer) Tail(n int) string {
+	s := l.String()
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
