@@ -129,7 +129,32 @@ func newDiagoStack(o diagoOptions) (*diagoStack, error) {
 	for _, g := range guards {
 		go g.serve(srv)
 	}
+	if !udpServing(ua, s.addr, 2*time.Second) {
+		s.log.Warn("sip: the UDP listener is not in sipgo's pool yet; requests sent from it may fail at first", "addr", s.addr)
+	}
 	return s, nil
+}
+
+// udpServing waits, at most within, until sipgo serves the UDP listener at
+// addr. diago returns once the socket is bound, but sipgo puts it in its
+// connection pool only after that, on the listener's goroutine; a request
+// sent from our address before then (WithClientConnectionAddr: a trunk's
+// REGISTER, a dial-out, right at start) made sipgo bind that address a
+// second time, which fails: the REGISTER came again 30 s later, the
+// dial-out not at all (sipp tests in CI got no request, under load).
+func udpServing(ua *sipgo.UserAgent, addr string, within time.Duration) bool {
+	pool := ua.TransportLayer().Pool("udp")
+	deadline := time.Now().Add(within)
+	for pool != nil {
+		if pool.Get(addr) != nil { // a reference more on the listener, which references do not close
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond) // a few at most: the listener's goroutine is runnable
+	}
+	return false
 }
 
 // diagoTransports are the UDP transport and the guarded TCP (and TLS)

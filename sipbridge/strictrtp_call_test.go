@@ -144,3 +144,18 @@ func TestSIPStrictRTP(t *testing.T) {
 		})
 	}
 }
+
+// TestSIPUDPServingAtStart: once the bridge has started, sipgo serves its
+// UDP listener (udpServing), so that a REGISTER or INVITE sent from it
+// right away does not make sipgo bind the address a second time; an
+// address nobody serves is not taken for it.
+func TestSIPUDPServingAtStart(t *testing.T) {
+	e := startEnv(t, nil)
+	s := e.bridge.stack.(*diagoStack)
+	if !udpServing(s.ua, s.addr, 0) {
+		t.Errorf("the UDP listener %s is not in sipgo's pool after start", s.addr)
+	}
+	if udpServing(s.ua, "127.0.0.1:9", 5*time.Millisecond) {
+		t.Error("an address nobody listens on is taken for served")
+	}
+}
