@@ -41,13 +41,7 @@ func TestWHEPPicksTheStreamsCodec(t *testing.T) {
 // stream's first frame gets the codec its publisher declared (a SIP leg's
 // negotiated codec) rather than Opus, and every frame passes through.
 func TestWHEPPicksTheDeclaredCodec(t *testing.T) {
-	e := startEdge(t, nil, fvrtc.Options{})
-	pub, err := e.st.Hub.Publish("live/leg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
-	pub.DeclareAudioCodec(codec.PCMU)
+	e, pub := declaredPCMU(t)
 	p := playRTP(t, codecAPI(t, pionOpus, pionPCMU), e.url+"/live/leg/whep")
 	publishFrames(t, pub, codec.PCMU, 8000, numbered, func() bool { return len(p.got()) >= 20 })
 	if n, all := len(p.of(uint8(pionPCMU.pt))), len(p.got()); n != all {
@@ -65,13 +59,7 @@ func TestWHEPPicksTheDeclaredCodec(t *testing.T) {
 // ms at every transcoded call's start (and skewed bench/sipwebrtc's
 // delay by a frame).
 func TestWHEPTranscodedFromTheFirstFrame(t *testing.T) {
-	e := startEdge(t, nil, fvrtc.Options{})
-	pub, err := e.st.Hub.Publish("live/leg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
-	pub.DeclareAudioCodec(codec.PCMU)
+	e, pub := declaredPCMU(t)
 	pc, err := codecAPI(t, pionOpus).NewPeerConnection(pionwebrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
@@ -91,4 +79,18 @@ func TestWHEPTranscodedFromTheFirstFrame(t *testing.T) {
 	if e.srv.Stats.Transcoded.Load() < frames {
 		t.Errorf("%d frames counted transcoded, want %d", e.srv.Stats.Transcoded.Load(), frames)
 	}
+}
+
+// declaredPCMU starts an edge and publishes live/leg declaring PCMU before
+// any frame, as a SIP leg does.
+func declaredPCMU(t *testing.T) (*edge, *media.Publisher) {
+	t.Helper()
+	e := startEdge(t, nil, fvrtc.Options{})
+	pub, err := e.st.Hub.Publish("live/leg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pub.Close)
+	pub.DeclareAudioCodec(codec.PCMU)
+	return e, pub
 }
