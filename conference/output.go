@@ -36,7 +36,7 @@ type output struct {
 	pub        *media.Publisher
 	slab       frameSlab
 	quiet      quiet
-	own        bool // the member has added audio to the mix: its own encoder serves it from now on (shared.go)
+	own        bool // the member added audio: its own encoder serves it until the room is quiet (shared.go)
 	complexity int  // Speex encoder complexity (Options.SpeexComplexity)
 }
 
@@ -119,11 +119,15 @@ func (o *output) ready(nowMillis uint32, log func(codec.ID, error)) bool {
 }
 
 // mix publishes this mix (pcm, everyone but the member) for the member:
-// from s, the room's shared encoders, until the member first adds audio
-// (addsNothing false), from its own encoder ever after (see sharedMix).
+// from s, the room's shared encoders, until the member adds audio
+// (addsNothing false), then from its own encoder until, adding nothing,
+// it can return unheard (sharedMix.settledAs).
 func (o *output) mix(s *sharedMix, pcm []int16, addsNothing bool, nowMillis uint32, log func(codec.ID, error)) {
-	if !addsNothing {
+	switch {
+	case !addsNothing:
 		o.own = true
+	case o.own && s.settledAs(o):
+		o.own = false
 	}
 	if !o.own && s.write(o, pcm, nowMillis, log) {
 		return

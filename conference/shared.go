@@ -1,6 +1,8 @@
 package conference
 
 import (
+	"bytes"
+
 	"github.com/flashvox/flashvox/codec"
 )
 
@@ -15,21 +17,25 @@ const sharedIdle = 50
 // BENCHMARKS.md). Asterisk's softmix bridge shares the translated frame of
 // its non-talking members the same way.
 //
-// A member is served by the shared encoder until it first adds audio,
-// and by its own encoder from then on, even when silent again: one switch,
-// never back. Switching a listener's decoder between two encoders' streams
-// is the harm sharing can do. Until the member talks, the full mix is
-// exactly its everyone-but-me mix, so its own encoder starts on the audio
-// its decoder already follows, and that one switch is clean (measured: a
-// tone's level unchanged to 0.1 dB). Moving back and forth at every gap in
-// a talker's input (jitter, a lost packet) made libspeex's decoder ring:
-// its pitch predictor kept the mismatch of each switch, a −18 dB tone came
-// out at −5 dB and up to full scale over noise across the band, and
-// resetting the encoders at each switch did not stop it
-// (TestSharedSwitchesStayClean). So the sharing that stays is the large
-// one: listeners who never talk. Only outputs whose codec frame is exactly
-// one mix at the mix rate are shared (Speex wideband, G.722 at 16 kHz):
-// their packets never straddle mixes.
+// A member is served by the shared encoder until it adds audio, and by
+// its own encoder from then on, even when silent again, until the room is
+// quiet: switching a listener's decoder between two encoders' streams is
+// the harm sharing can do. Until the member talks, the full mix is exactly
+// its everyone-but-me mix, so its own encoder starts on the audio its
+// decoder already follows, and that switch is clean (measured: a tone's
+// level unchanged to 0.1 dB). Moving back at any gap in a talker's input
+// (jitter, a lost packet) made libspeex's decoder ring: its pitch
+// predictor kept the mismatch of each switch, a −18 dB tone came out at
+// −5 dB and up to full scale over noise across the band, and resetting
+// the encoders at each switch did not stop it
+// (TestSharedSwitchesStayClean). The way back that cannot be heard is
+// digital silence: once the member's encoder and the shared one both
+// send the same settled-silence packet (quiet), the listener's decoder
+// cannot tell them apart and sits where the shared encoder does, so a
+// member who adds nothing returns to the shared stream then (settledAs).
+// Only outputs whose codec frame is exactly one mix at the mix rate are
+// shared (Speex wideband, G.722 at 16 kHz): their packets never straddle
+// mixes.
 type sharedMix struct {
 	encs       []*sharedEnc
 	tick       uint32
@@ -105,6 +111,21 @@ func (s *sharedMix) get(id codec.ID, rate int) *sharedEnc {
 	e := &sharedEnc{id: id, rate: rate, enc: enc, used: s.tick}
 	s.encs = append(s.encs, e)
 	return e
+}
+
+// settledAs reports whether o's own encoder and the room's shared encoder
+// of its codec both send the same settled-silence packet: a switch from
+// one to the other then changes no byte the listener gets.
+func (s *sharedMix) settledAs(o *output) bool {
+	if o.quiet.run < quietStable {
+		return false
+	}
+	for _, e := range s.encs {
+		if e.id == o.id && e.rate == o.rate {
+			return e.quiet.run >= quietStable && bytes.Equal(e.quiet.pkt, o.quiet.pkt)
+		}
+	}
+	return false
 }
 
 func (s *sharedMix) close() {

@@ -20,13 +20,17 @@ import (
 func TestSharedSwitchesStayClean(t *testing.T) {
 	patterns := []struct {
 		name       string
-		gap, spurt int // the most mixes of silence and of talk in a row (random lengths from 1)
+		gap, spurt int  // the most mixes of silence and of talk in a row (random lengths from 1)
+		bobPauses  bool // bob is silent 300 ms of every second: the room goes quiet
+		returns    bool // alice, silent in a quiet room, goes back to the shared encoder (Speex)
 	}{
-		{"never talks", 0, 1},
-		{"silent, then talking", 50, 400},
-		{"jitter: gaps of 1-3 mixes", 3, 8},
-		{"talk spurts and pauses", 40, 40},
-		{"short spurts, long pauses", 30, 5},
+		{"never talks", 0, 1, false, false},
+		{"silent, then talking", 50, 400, false, false},
+		{"jitter: gaps of 1-3 mixes", 3, 8, false, false},
+		{"talk spurts and pauses", 40, 40, false, false},
+		{"short spurts, long pauses", 30, 5, false, false},
+		{"talk spurts, the room quiet now and then", 40, 40, true, true},
+		{"jitter, the room quiet now and then", 3, 8, true, false}, // talking, she never settles
 	}
 	for _, c := range []struct {
 		name string
@@ -34,11 +38,16 @@ func TestSharedSwitchesStayClean(t *testing.T) {
 	}{{"speex", codec.Speex}, {"g722", codec.G722}} {
 		t.Run(c.name, func(t *testing.T) {
 			for _, p := range patterns {
-				bobDB, aliceDB, shared := sharedSwitches(t, c.id, p.gap, p.spurt)
-				t.Logf("%s: %d mixes from the shared encoder; bob's 700 Hz %.1f dB, her 430 Hz %.1f dB", p.name, shared, bobDB, aliceDB)
+				bobDB, aliceDB, shared, returns := sharedSwitches(t, c.id, p.gap, p.spurt, p.bobPauses)
+				t.Logf("%s: %d mixes from the shared encoder, %d returns to it; bob's 700 Hz %.1f dB, her 430 Hz %.1f dB", p.name, shared, returns, bobDB, aliceDB)
 				if bobDB < -19 || bobDB > -17 || bobDB-aliceDB < 40 {
 					t.Errorf("%s (%d mixes shared): alice hears bob's −18 dB tone at %.1f dB, her own frequency at %.1f dB",
 						p.name, shared, bobDB, aliceDB)
+				}
+				// G.722 (ADPCM) never settles on one packet of silence: its
+				// members keep their own encoder once they talked.
+				if p.returns && c.id == codec.Speex && returns == 0 {
+					t.Errorf("%s: alice never went back to the shared encoder in the room's quiet spells", p.name)
 				}
 			}
 		})
@@ -47,9 +56,10 @@ func TestSharedSwitchesStayClean(t *testing.T) {
 
 // sharedSwitches runs 4 s of mixes the way mixer.tick encodes them, alice
 // talking and pausing for random lengths of up to spurt and gap mixes, and
-// returns the levels of bob's tone and alice's in her decoded last 2 s and
-// how many of her mixes the shared encoder made.
-func sharedSwitches(t *testing.T, id codec.ID, gap, spurt int) (bobDB, aliceDB float64, shared int) {
+// returns the levels of bob's tone and alice's in her decoded last 2 s,
+// how many of her mixes the shared encoder made and how often she went
+// back to it from her own.
+func sharedSwitches(t *testing.T, id codec.ID, gap, spurt int, bobPauses bool) (bobDB, aliceDB float64, shared, returns int) {
 	h := media.NewHub(1024, slog.New(slog.DiscardHandler))
 	var frames []*media.Frame // written on this goroutine: the hub calls a ReceiverFunc in Write
 	sub := h.Subscribe("alice.mix", media.ReceiverFunc(func(f *media.Frame) {
@@ -74,6 +84,13 @@ func sharedSwitches(t *testing.T, id codec.ID, gap, spurt int) (bobDB, aliceDB f
 	}
 	const seconds = 4
 	bob := audiotest.Sine(MixRate, seconds*MixRate, 700, 0.125)
+	if bobPauses {
+		for i := range bob {
+			if i%MixRate >= MixRate*7/10 {
+				bob[i] = 0
+			}
+		}
+	}
 	alice := audiotest.Sine(MixRate, seconds*MixRate, 430, 0.125)
 	full := make([]int16, FrameSamples)
 	noLog := func(id codec.ID, err error) { t.Errorf("%v: %v", id, err) }
@@ -95,10 +112,13 @@ func sharedSwitches(t *testing.T, id codec.ID, gap, spurt int) (bobDB, aliceDB f
 		}
 		sm.begin(tick)
 		now := tick * frameMillis
-		before := outs[0].samples
+		before, wasOwn := outs[0].samples, outs[0].own
 		outs[0].mix(&sm, bob[at:at+FrameSamples], silent, now, noLog) // everyone but alice: bob
 		if !outs[0].own && outs[0].samples > before {
 			shared++
+			if wasOwn {
+				returns++
+			}
 		}
 		outs[1].mix(&sm, full, true, now, noLog)
 	}
@@ -120,5 +140,5 @@ func sharedSwitches(t *testing.T, id codec.ID, gap, spurt int) (bobDB, aliceDB f
 		t.Fatalf("%v: alice heard %d samples of %d", id, len(pcm), seconds*MixRate)
 	}
 	tail := pcm[len(pcm)-2*MixRate:]
-	return audiotest.MedianToneDB(tail, MixRate, 700), audiotest.MedianToneDB(tail, MixRate, 430), shared
+	return audiotest.MedianToneDB(tail, MixRate, 700), audiotest.MedianToneDB(tail, MixRate, 430), shared, returns
 }
