@@ -31,7 +31,7 @@ type mixer struct {
 	ticks    uint32
 	speaker  speaker
 	failures func(codec.ID, error)
-	shared   sharedMix  // the full mix's encoders, for members who never added audio
+	shared   sharedMix  // the full mix's encoders, for members who add nothing (shared.go)
 	rec      *recording // nil: the room is not recorded
 	recBuf   []int16
 }
@@ -86,7 +86,8 @@ func (x *mixer) tick() {
 	now := x.ticks * frameMillis
 	x.shared.begin(x.ticks)
 	for i, in := range x.list {
-		// Members who never talked hear the full mix: one encode for all of them.
+		// Members adding nothing hear the full mix, one encode for all of
+		// them, where they can without a switch to hear (shared.go).
 		in.out.mix(&x.shared, x.outs[i], x.ins[i] == nil, now, x.failures)
 	}
 	x.speaker.update(x)
