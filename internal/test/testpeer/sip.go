@@ -16,7 +16,7 @@ import (
 // Extra arguments come last (e.g. "-sf", "scenario.xml" replaces -sn uas).
 func SippUAS(t testing.TB, timeout time.Duration, calls int, extra ...string) (*Proc, string) {
 	t.Helper()
-	port, mport := FreePort(t), FreePort(t)
+	port, mport := FreePort(t), sippMediaPorts(t)
 	args := []string{"-i", "127.0.0.1", "-p", strconv.Itoa(port), "-m", strconv.Itoa(calls),
 		"-rtp_echo", "-mi", "127.0.0.1", "-mp", strconv.Itoa(mport), "-nostdin"}
 	if !hasArg(extra, "-sf") {
@@ -53,10 +53,19 @@ func udpBound(port int) bool {
 // (e.g. "-sn", "uac" or "-sf", FILE, "-s", NUMBER) and returns at once.
 func SippUAC(t testing.TB, timeout time.Duration, target string, args ...string) *Proc {
 	t.Helper()
-	port, mport := FreePort(t), FreePort(t)
+	port, mport := FreePort(t), sippMediaPorts(t)
 	all := append([]string{target, "-i", "127.0.0.1", "-p", strconv.Itoa(port),
 		"-mi", "127.0.0.1", "-mp", strconv.Itoa(mport), "-nostdin"}, args...)
 	return Start(t, timeout, "sipp", all...)
+}
+
+// sippMediaPorts reserves sipp's media ports: -mp PORT binds PORT (audio)
+// and PORT+2 (video), so three are held, not one — another test process
+// could otherwise be handed PORT+2 for its own sipp, and the second of
+// the two to bind it fails to start.
+func sippMediaPorts(t testing.TB) int {
+	t.Helper()
+	return FreePorts(t, 3, 2)
 }
 
 func hasArg(args []string, a string) bool {
