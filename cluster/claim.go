@@ -22,9 +22,13 @@ import (
 // (a warning: the name may then be published twice, until the nodes
 // hear each other and settle it, contest.go). Two claims that
 // cross are ordered by (At, Node), the same on both nodes: the earlier
-// wins, the other node's answer says "held", and the loser's own claim,
-// hearing the winner's, ends refused. Relays and derived keys are not
-// claimed (their Publish is not PublishClient).
+// wins, the other node's answer says "held", and the loser, hearing the
+// winner's claim, yields to it (answers "not held"). The loser is refused
+// by that "held" answer, not by hearing the claim: a claim delivered late,
+// after its node had been refused, made a later claim of the name yield
+// to it and fail with nobody holding the name (TestClaimRefusedOnAnotherNode
+// in CI). Relays and derived keys are not claimed (their Publish is not
+// PublishClient).
 const (
 	subjClaim = "flashvox.claim" // request: claim (JSON); every node answers claimAnswer
 	// claimWait bounds the wait for every node's answer: a publish on a
@@ -60,8 +64,9 @@ type claimAnswer struct {
 // errHeld refuses a name another node holds (wrapped in media.ErrBadName).
 var errHeld = errors.New("published on another node of the cluster")
 
-// pending is this node's claim while it is asked (lost: another node's
-// claim won it) and after (won: until the hub holds the name).
+// pending is this node's claim while it is asked (lost: it yielded to
+// another node's earlier claim) and after (won: until the hub holds the
+// name).
 type pending struct {
 	claim
 	won, lost bool
@@ -105,12 +110,16 @@ func (c *Cluster) guard(key string) (func(*media.Publisher), error) {
 			c.claims.held[key] = newHeld(pub, p.At, err != nil, confirmed)
 		}
 	}
+	// Yielding (lost) does not decide: an earlier claim still pending
+	// answered "held"; one that had ended (delivered late) did not.
 	c.claims.mu.Lock()
-	lost := p.lost
-	p.won = !held && !lost
+	p.won = !held
+	if p.won {
+		p.lost = false // ours holds the name now: onClaim answers "held"
+	}
 	c.claims.mu.Unlock()
 	switch {
-	case held || lost:
+	case held:
 		done(nil)
 		c.Stats.ClaimsRefused.Add(1)
 		return nil, errHeld
@@ -153,6 +162,7 @@ func (c *Cluster) ask(p *pending) (held bool, confirmed map[string]time.Time, er
 	}
 	t := time.NewTimer(claimWait)
 	defer t.Stop()
+	lost := p.lostCh
 	for len(others) > 0 {
 		select {
 		case m := <-ch:
@@ -168,9 +178,8 @@ func (c *Cluster) ask(p *pending) (held bool, confirmed map[string]time.Time, er
 				confirmed[a.Node] = started
 				delete(others, a.Node)
 			}
-		case <-p.lostCh: // another node's earlier claim came: ours is refused
-			c.log.Info("cluster: publish refused: an earlier claim of the name on another node", "stream", p.Key)
-			return false, confirmed, nil
+		case <-lost: // another node's earlier claim came: its node's answer decides
+			lost = nil
 		case <-t.C:
 			silent := make([]string, 0, len(others))
 			for n := range others {
@@ -196,11 +205,12 @@ func (c *Cluster) onClaim(m *nats.Msg) {
 	// the hub holds the name, so one of the two sees it.
 	held := false
 	c.claims.mu.Lock()
-	if p := c.claims.m[q.Key]; p != nil && !p.lost {
-		if p.won || p.before(q) {
-			held = true
-		} else {
-			p.lost = true // theirs is earlier: ours ends refused
+	if p := c.claims.m[q.Key]; p != nil {
+		switch {
+		case p.won || p.before(q):
+			held = true // ours, yielded to an earlier one or not, comes first: theirs must not win
+		case !p.lost:
+			p.lost = true // theirs is earlier: ours yields
 			close(p.lostCh)
 		}
 	}

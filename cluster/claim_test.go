@@ -297,3 +297,39 @@ func TestClaimWithoutAnswers(t *testing.T) {
 		t.Fatalf("unchecked claims %d, want 2", n)
 	}
 }
+
+// TestClaimStaleYields: a claim of b's in flight yields to an earlier one
+// that comes late (its node "z" already refused and gone: nobody holds
+// the name) but still comes first for every later claim, so a's later
+// claim is answered "held" by b. Yielding no longer refuses b's own claim
+// by itself: only a "held" answer does (claim.go; CI once saw a stale
+// claim refuse a publish of a name nobody held).
+func TestClaimStaleYields(t *testing.T) {
+	ns := startNodes(t, "a", "b")
+	a, b := ns[0], ns[1]
+	key := "live/stale"
+	p := &pending{claim: claim{Node: "b", Key: key, At: b.c.claimTime()}, lostCh: make(chan struct{})}
+	b.c.claims.mu.Lock()
+	b.c.claims.m[key] = p
+	b.c.claims.mu.Unlock()
+	defer func() {
+		b.c.claims.mu.Lock()
+		delete(b.c.claims.m, key)
+		b.c.claims.mu.Unlock()
+	}()
+	if got := claimAnswers(t, a, claim{Node: "z", Key: key, At: p.At - int64(time.Second)}); got["b"] {
+		t.Fatalf("b answered the earlier claim %v, want not held (b yields)", got)
+	}
+	b.c.claims.mu.Lock()
+	lost := p.lost
+	b.c.claims.mu.Unlock()
+	if !lost {
+		t.Fatal("b's claim did not yield to an earlier one")
+	}
+	if pub, err := a.hub.PublishClient(key); !errors.Is(err, media.ErrBadName) {
+		if pub != nil {
+			pub.Close()
+		}
+		t.Fatalf("a's later claim while b's (yielded) is in flight: %v, want refused", err)
+	}
+}
