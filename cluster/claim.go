@@ -65,12 +65,11 @@ type claimAnswer struct {
 var errHeld = errors.New("published on another node of the cluster")
 
 // pending is this node's claim while it is asked (lost: it yielded to
-// another node's earlier claim) and after (won: until the hub holds the
-// name).
+// another node's earlier claim, which decides nothing by itself: that
+// node's answer does) and after (won: until the hub holds the name).
 type pending struct {
 	claim
 	won, lost bool
-	lostCh    chan struct{} // closed when lost is set
 }
 
 // claims are this node's claims in flight, by key (at most one per key:
@@ -89,7 +88,7 @@ func (c *Cluster) guard(key string) (func(*media.Publisher), error) {
 	if len(key) > maxKey {
 		return nil, fmt.Errorf("cluster: claim: key longer than %d bytes", maxKey)
 	}
-	p := &pending{claim: claim{Node: me, Key: key, At: c.claimTime()}, lostCh: make(chan struct{})}
+	p := &pending{claim: claim{Node: me, Key: key, At: c.claimTime()}}
 	c.claims.mu.Lock()
 	if c.claims.m[key] != nil {
 		c.claims.mu.Unlock()
@@ -114,9 +113,6 @@ func (c *Cluster) guard(key string) (func(*media.Publisher), error) {
 	// answered "held"; one that had ended (delivered late) did not.
 	c.claims.mu.Lock()
 	p.won = !held
-	if p.won {
-		p.lost = false // ours holds the name now: onClaim answers "held"
-	}
 	c.claims.mu.Unlock()
 	switch {
 	case held:
@@ -162,7 +158,6 @@ func (c *Cluster) ask(p *pending) (held bool, confirmed map[string]time.Time, er
 	}
 	t := time.NewTimer(claimWait)
 	defer t.Stop()
-	lost := p.lostCh
 	for len(others) > 0 {
 		select {
 		case m := <-ch:
@@ -178,8 +173,6 @@ func (c *Cluster) ask(p *pending) (held bool, confirmed map[string]time.Time, er
 				confirmed[a.Node] = started
 				delete(others, a.Node)
 			}
-		case <-lost: // another node's earlier claim came: its node's answer decides
-			lost = nil
 		case <-t.C:
 			silent := make([]string, 0, len(others))
 			for n := range others {
@@ -206,12 +199,10 @@ func (c *Cluster) onClaim(m *nats.Msg) {
 	held := false
 	c.claims.mu.Lock()
 	if p := c.claims.m[q.Key]; p != nil {
-		switch {
-		case p.won || p.before(q):
+		if p.won || p.before(q) {
 			held = true // ours, yielded to an earlier one or not, comes first: theirs must not win
-		case !p.lost:
-			p.lost = true // theirs is earlier: ours yields
-			close(p.lostCh)
+		} else {
+			p.lost = true // theirs is earlier: ours yields; its node's answer decides
 		}
 	}
 	c.claims.mu.Unlock()

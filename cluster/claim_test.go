@@ -127,7 +127,7 @@ func TestClaimCrossing(t *testing.T) {
 		if !bEarlier {
 			at = time.Now().Add(time.Hour).UnixNano()
 		}
-		p := &pending{claim: claim{Node: "b", Key: key, At: at}, lostCh: make(chan struct{})}
+		p := &pending{claim: claim{Node: "b", Key: key, At: at}}
 		b.c.claims.mu.Lock()
 		b.c.claims.m[key] = p
 		b.c.claims.mu.Unlock()
@@ -308,7 +308,7 @@ func TestClaimStaleYields(t *testing.T) {
 	ns := startNodes(t, "a", "b")
 	a, b := ns[0], ns[1]
 	key := "live/stale"
-	p := &pending{claim: claim{Node: "b", Key: key, At: b.c.claimTime()}, lostCh: make(chan struct{})}
+	p := &pending{claim: claim{Node: "b", Key: key, At: b.c.claimTime()}}
 	b.c.claims.mu.Lock()
 	b.c.claims.m[key] = p
 	b.c.claims.mu.Unlock()
