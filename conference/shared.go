@@ -98,11 +98,19 @@ func (s *sharedMix) write(o *output, pcm []int16, nowMillis uint32, log func(cod
 	return true
 }
 
-func (s *sharedMix) get(id codec.ID, rate int) *sharedEnc {
+// find is the room's shared encoder of id at rate, nil for none yet.
+func (s *sharedMix) find(id codec.ID, rate int) *sharedEnc {
 	for _, e := range s.encs {
 		if e.id == id && e.rate == rate {
 			return e
 		}
+	}
+	return nil
+}
+
+func (s *sharedMix) get(id codec.ID, rate int) *sharedEnc {
+	if e := s.find(id, rate); e != nil {
+		return e
 	}
 	enc, err := newMixEncoder(id, rate, s.complexity)
 	if err != nil {
@@ -120,12 +128,8 @@ func (s *sharedMix) settledAs(o *output) bool {
 	if o.quiet.run < quietStable {
 		return false
 	}
-	for _, e := range s.encs {
-		if e.id == o.id && e.rate == o.rate {
-			return e.quiet.run >= quietStable && bytes.Equal(e.quiet.pkt, o.quiet.pkt)
-		}
-	}
-	return false
+	e := s.find(o.id, o.rate)
+	return e != nil && e.quiet.run >= quietStable && bytes.Equal(e.quiet.pkt, o.quiet.pkt)
 }
 
 func (s *sharedMix) close() {
