@@ -154,6 +154,7 @@ func (p *peerSession) startPlane(offer string, c rtpCodec, events bool) (string,
 		return "", fmt.Errorf("webrtc: lite session: %w", err)
 	}
 	p.ls = ls
+	ls.SetClockRate(c.cap.ClockRate) // the jitter its RTCP reports give
 	if err := ls.Start(d.Remote, nil); err != nil {
 		return "", fmt.Errorf("%w: %v", errBadOffer, err)
 	}

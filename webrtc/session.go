@@ -121,10 +121,15 @@ func (p *peerSession) close(why string) {
 				p.log.Debug("close peer connection", "err", err)
 			}
 		}
+		log := p.log
 		if p.ls != nil {
 			p.ls.Close()
+			// What the RTCP reports said both ways (lite engine).
+			r := p.ls.Reports()
+			log = log.With("sent", r.Sent, "received", r.Received, "lost", r.Lost, "jitter", r.Jitter,
+				"peer_lost", r.PeerLost, "peer_jitter", r.PeerJitter, "rtt", r.RTT)
 		}
 		p.s.forget(p)
-		p.log.Info("webrtc session closed", "why", why)
+		log.Info("webrtc session closed", "why", why)
 	})
 }

@@ -117,6 +117,9 @@ type mediaState struct {
 		Received float64 `json:"received"`
 		Jitter   float64 `json:"jitter"`
 		RTT      float64 `json:"rtt"`
+		Sent     float64 `json:"sent"`
+		SentLost float64 `json:"sentLost"`
+		Reports  float64 `json:"reports"` // remote-inbound-rtp entries: the far end's receiver reports
 	} `json:"stats"`
 }
 
@@ -261,6 +264,17 @@ func TestPeerPageCallRelayFallback(t *testing.T) {
 		fell.Sub(start).Seconds(), time.Since(fell).Seconds())
 	if n := a.srv.rtc.Sessions(); n != 4 {
 		t.Fatalf("%d WHIP/WHEP sessions, want 4 (each page publishes and plays)", n)
+	}
+	// The server's RTCP receiver reports on alice's WHIP session reach
+	// Chromium (remote-inbound-rtp), and the page shows her audio's loss.
+	var q mediaState
+	testwait.For(t, 10*time.Second, "the server's receiver reports in alice's page", func() bool {
+		q = alice.media()
+		return q.Stats.Reports > 0 && q.Stats.Sent > 0 && strings.Contains(text(t, alice, "call-quality"), " · sent lost ")
+	})
+	t.Logf("alice's quality: %+v, shown as %q", q.Stats, text(t, alice, "call-quality"))
+	if q.Stats.SentLost != 0 {
+		t.Fatalf("the server reports %v of alice's packets lost on loopback", q.Stats.SentLost)
 	}
 	wantTransports(t, a.srv, call.TransportWebRTC, call.TransportWebRTC)
 	if m := a.metrics(t); m["flashvox_calls_p2p_total"] != 1 || m["flashvox_calls_p2p_fallbacks_total"] != 1 {

@@ -315,7 +315,9 @@
     const db = 20 * Math.log10(rms(s.level) || 1e-6);
     $('mic-level').value = s.muted ? 0 : Math.max(0, Math.min(1, (db + 60) / 60));
     if ((s.ticks = (s.ticks || 0) + 1) % 4) return;
-    const q = { lost: 0, received: 0, jitter: 0, rtt: NaN };
+    // remote-inbound-rtp is what the far end's RTCP receiver reports
+    // say of the audio this page sends (the server's too, both engines).
+    const q = { lost: 0, received: 0, jitter: 0, rtt: NaN, sentLost: 0, sent: 0, reports: 0 };
     for (const pc of pcs(s)) {
       const rep = await pc.getStats().catch(() => null);
       if (!rep) continue;
@@ -324,6 +326,11 @@
           q.lost += r.packetsLost || 0;
           q.received += r.packetsReceived || 0;
           q.jitter = Math.max(q.jitter, r.jitter || 0);
+        }
+        if (r.type === 'outbound-rtp' && r.kind === 'audio') q.sent += r.packetsSent || 0;
+        if (r.type === 'remote-inbound-rtp' && r.kind === 'audio') {
+          q.sentLost += r.packetsLost || 0;
+          q.reports += 1;
         }
         if (r.type === 'candidate-pair' && r.nominated && r.currentRoundTripTime !== undefined) {
           q.rtt = isNaN(q.rtt) ? r.currentRoundTripTime : Math.max(q.rtt, r.currentRoundTripTime);
@@ -341,8 +348,9 @@
     $('media-mode').dataset.mode = s.mode;
     if (q.received !== undefined) {
       const loss = q.lost + q.received > 0 ? (100 * q.lost / (q.lost + q.received)).toFixed(1) : '0.0';
+      const out = q.reports && q.sent > 0 ? ' · sent lost ' + (100 * Math.max(0, q.sentLost) / q.sent).toFixed(1) + ' %' : '';
       $('call-quality').textContent = 'loss ' + loss + ' % · jitter ' + Math.round(q.jitter * 1000) + ' ms · RTT ' +
-        (isNaN(q.rtt) ? '–' : Math.round(q.rtt * 1000) + ' ms');
+        (isNaN(q.rtt) ? '–' : Math.round(q.rtt * 1000) + ' ms') + out;
     }
   }
   function status(s, text, bad) {

@@ -321,7 +321,7 @@ func (s *Session) keys(c *dtls.Conn) error {
 	if err != nil {
 		return fmt.Errorf("plane: SRTP context: %w", err)
 	}
-	in, err := srtp.CreateContext(cfg.Keys.RemoteMasterKey, cfg.Keys.RemoteMasterSalt, prof, srtp.SRTPReplayProtection(srtpReplayWindow))
+	in, err := srtp.CreateContext(cfg.Keys.RemoteMasterKey, cfg.Keys.RemoteMasterSalt, prof, srtp.SRTPReplayProtection(srtpReplayWindow), srtp.SRTCPReplayProtection(srtpReplayWindow))
 	if err != nil {
 		return fmt.Errorf("plane: SRTP context: %w", err)
 	}

@@ -68,7 +68,11 @@ type Config struct {
 	// ConsentInterval is how often a dialling session checks its peer
 	// once connected (default 5 s).
 	ConsentInterval time.Duration
-	Log             *slog.Logger
+	// ReportInterval is how often a session sends its RTCP report once
+	// media flows (default 5 s, what browsers use for audio; the first
+	// goes within a second of the media's start).
+	ReportInterval time.Duration
+	Log            *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -89,6 +93,9 @@ func (c *Config) defaults() {
 	}
 	if c.ConsentInterval == 0 {
 		c.ConsentInterval = 5 * time.Second
+	}
+	if c.ReportInterval == 0 {
+		c.ReportInterval = 5 * time.Second
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 )
@@ -62,9 +63,19 @@ type Session struct {
 	dconn io.Closer  // the DTLS connection, once made
 	txs   [][12]byte // a dialling session's checks in flight
 
-	rmu   sync.Mutex // the reader that decrypts (one per address, but the address may move)
-	in    *srtp.Context
-	ssrcs []uint32 // the sources in has taken (at most maxSSRCs)
+	rmu       sync.Mutex // the reader that decrypts (one per address, but the address may move)
+	in        *srtp.Context
+	ssrcs     []uint32    // the sources in has taken (at most maxSSRCs)
+	rtcpSSRCs []uint32    // the senders of SRTCP it has taken (at most maxSSRCs)
+	clock     uint32      // the audio's RTP clock (SetClockRate)
+	recv      []recvStats // per source in ssrcs
+	peer      Reports     // what the peer's reports said
+
+	// RTCP reports (rtcp.go): the watch goroutine's.
+	rtcpSSRC    uint32 // the reports' sender SSRC while nothing is sent
+	cname       string
+	lastReport  int64 // unix ns
+	reportsSent atomic.Uint64
 
 	wmu  sync.Mutex // the writers (publisher's goroutine, play loop, RFC 4733)
 	out  *srtp.Context
@@ -72,6 +83,7 @@ type Session struct {
 	wbuf []byte     // its encryption
 	whdr rtp.Header // EncryptRTP's header (nil there allocates one a packet)
 	sw   rawSend    // the sendto state
+	sent sendStats
 
 	ready     atomic.Bool
 	connected chan struct{} // closed when SRTP keys are in
@@ -99,6 +111,7 @@ func (p *Plane) NewSession(dialling bool, onRTP func(*rtp.Packet)) (*Session, er
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	s.tie = binary.BigEndian.Uint64(b[:])
+	s.rtcpSSRC, s.cname = newReportIDs()
 	if err := p.register(s); err != nil {
 		return nil, err
 	}
@@ -230,15 +243,15 @@ func (s *Session) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 	if err := s.sw.send(r.sock, out, &r.sa); err != nil {
 		return 0, fmt.Errorf("plane: send: %w", err)
 	}
+	s.noteSent(h.SSRC, h.Timestamp, len(payload), time.Now().UnixNano())
 	return len(payload), nil
 }
 
 // mediaPacket takes an SRTP (or SRTCP) packet from a validated address.
-// SRTCP is dropped: the browser's reports are not used (its RTT comes
-// from the ICE checks the page's stats read).
 func (s *Session) mediaPacket(in *inbound, b []byte) {
 	if len(b) >= 2 && b[1]&0x7f >= 64 && b[1]&0x7f <= 95 {
-		return // RTCP (RFC 5761 §4)
+		s.srtcpPacket(in, b) // RTCP (RFC 5761 §4)
+		return
 	}
 	if !s.ready.Load() || len(b) < 12 {
 		s.p.Stats.BadSRTP.Add(1)
@@ -267,14 +280,44 @@ func (s *Session) mediaPacket(in *inbound, b []byte) {
 	if in.pkt.Unmarshal(dec) != nil {
 		return
 	}
+	s.noteReceived(ssrc, in.pkt.SequenceNumber, in.pkt.Timestamp, time.Now().UnixNano())
 	s.onRTP(&in.pkt)
+}
+
+// srtcpPacket takes an SRTCP packet: its reports go to the session's
+// figures (rtcp.go). Its sender SSRC is bounded as SRTP's sources are
+// (pion/srtp keeps SRTCP replay state per SSRC too).
+func (s *Session) srtcpPacket(in *inbound, b []byte) {
+	if !s.ready.Load() || len(b) < 8 {
+		s.p.Stats.BadSRTP.Add(1)
+		return
+	}
+	ssrc := binary.BigEndian.Uint32(b[4:8])
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	known := slices.Contains(s.rtcpSSRCs, ssrc)
+	if !known && len(s.rtcpSSRCs) == maxSSRCs {
+		s.p.Stats.BadSRTP.Add(1)
+		return
+	}
+	dec, err := s.in.DecryptRTCP(in.buf[:0], b, &in.rhdr)
+	if err != nil {
+		s.p.Stats.BadSRTP.Add(1)
+		return
+	}
+	if !known {
+		s.rtcpSSRCs = append(s.rtcpSSRCs, ssrc)
+	}
+	in.buf = dec[:0]
+	s.rtcpPacket(dec, time.Now().UnixNano())
 }
 
 // inbound is a reader's decryption state, reused for every packet.
 type inbound struct {
-	buf []byte
-	hdr rtp.Header
-	pkt rtp.Packet
+	buf  []byte
+	hdr  rtp.Header
+	rhdr rtcp.Header
+	pkt  rtp.Packet
 }
 
 // checked takes a valid check (or, dialling, the answer to ours) from
@@ -329,6 +372,9 @@ func (s *Session) tick(now time.Time) {
 		s.expire(errConsent)
 	case s.dialling && s.ready.Load() && now.UnixNano()-s.lastSent.Load() >= int64(s.p.cfg.ConsentInterval):
 		s.sendChecks()
+	}
+	if s.ready.Load() {
+		s.report(now)
 	}
 }
 
