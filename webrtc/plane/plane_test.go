@@ -55,25 +55,7 @@ func answer(t *testing.T, p *Plane, offer, dir string, got *atomic.Int64) (*Sess
 // ICE-lite; audio goes both ways.
 func TestPionBrowserBothWays(t *testing.T) {
 	p := listenT(t, Config{})
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}, PayloadType: 0}, webrtc.RTPCodecTypeAudio); err != nil {
-		t.Fatal(err)
-	}
-	var se webrtc.SettingEngine
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}, "a", "b")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pc.AddTrack(track); err != nil {
-		t.Fatal(err)
-	}
+	pc, track, _ := pionPCMU(t)
 	var heard atomic.Int64
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		for {
@@ -86,17 +68,8 @@ func TestPionBrowserBothWays(t *testing.T) {
 			}
 		}
 	})
-	off, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(off); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
 	var got atomic.Int64
-	s, ans := answer(t, p, pc.LocalDescription().SDP, "sendrecv", &got)
+	s, ans := answer(t, p, pionOffer(t, pc), "sendrecv", &got)
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans}); err != nil {
 		t.Fatalf("%v\n%s", err, ans)
 	}
@@ -131,6 +104,48 @@ func TestPionBrowserBothWays(t *testing.T) {
 	if p.Sessions() != 0 {
 		t.Errorf("%d sessions left", p.Sessions())
 	}
+}
+
+// pionPCMU is a pion PeerConnection (a browser's stack: full ICE, the
+// DTLS client, its own SRTP and RTCP) sending a PCMU track on loopback.
+func pionPCMU(t *testing.T) (*webrtc.PeerConnection, *webrtc.TrackLocalStaticRTP, *webrtc.RTPSender) {
+	t.Helper()
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}, PayloadType: 0}, webrtc.RTPCodecTypeAudio); err != nil {
+		t.Fatal(err)
+	}
+	var se webrtc.SettingEngine
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}, "a", "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender, err := pc.AddTrack(track)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pc, track, sender
+}
+
+// pionOffer is pc's offer with its candidates gathered.
+func pionOffer(t *testing.T, pc *webrtc.PeerConnection) string {
+	t.Helper()
+	off, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(off); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	return pc.LocalDescription().SDP
 }
 
 // dialPair connects a dialling session on a to an answering one on b.

@@ -56,26 +56,7 @@ func TestReportsBothWays(t *testing.T) {
 // the audio it sends, with the loss it caused.
 func TestReportsToPion(t *testing.T) {
 	p := listenT(t, Config{ReportInterval: time.Second})
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}, PayloadType: 0}, webrtc.RTPCodecTypeAudio); err != nil {
-		t.Fatal(err)
-	}
-	var se webrtc.SettingEngine
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}, "a", "b")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sender, err := pc.AddTrack(track)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, track, sender := pionPCMU(t)
 	var srs, lostHeard atomic.Int64
 	lostHeard.Store(-1)
 	mine := uint32(sender.GetParameters().Encodings[0].SSRC) // pion's, whatever the packets say
@@ -104,17 +85,8 @@ func TestReportsToPion(t *testing.T) {
 			}
 		}
 	}()
-	off, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(off); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
 	var got atomic.Int64
-	s, ans := answer(t, p, pc.LocalDescription().SDP, "sendrecv", &got)
+	s, ans := answer(t, p, pionOffer(t, pc), "sendrecv", &got)
 	s.SetClockRate(8000)
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans}); err != nil {
 		t.Fatal(err)

@@ -249,32 +249,31 @@ func (s *Session) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 
 // mediaPacket takes an SRTP (or SRTCP) packet from a validated address.
 func (s *Session) mediaPacket(in *inbound, b []byte) {
-	if len(b) >= 2 && b[1]&0x7f >= 64 && b[1]&0x7f <= 95 {
-		s.srtcpPacket(in, b) // RTCP (RFC 5761 §4)
-		return
-	}
-	if !s.ready.Load() || len(b) < 12 {
+	rtcp := len(b) >= 2 && b[1]&0x7f >= 64 && b[1]&0x7f <= 95 // RFC 5761 §4
+	if !s.ready.Load() || len(b) < 12 {                       // an RTP header; SRTCP is longer still
 		s.p.Stats.BadSRTP.Add(1)
 		return
 	}
 	// Held through the callback too: the callback's state is the
 	// session's, and a peer whose address moved to another socket is
 	// read by another goroutine.
-	ssrc := binary.BigEndian.Uint32(b[8:12])
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
-	known := slices.Contains(s.ssrcs, ssrc)
-	if !known && len(s.ssrcs) == maxSSRCs {
-		s.p.Stats.BadSRTP.Add(1)
+	if rtcp {
+		// Its reports go to the session's figures (rtcp.go).
+		dec, ok := s.decrypt(&s.rtcpSSRCs, binary.BigEndian.Uint32(b[4:8]), func() ([]byte, error) {
+			return s.in.DecryptRTCP(in.buf[:0], b, &in.rhdr)
+		})
+		if ok {
+			in.buf = dec[:0]
+			s.rtcpPacket(dec, time.Now().UnixNano())
+		}
 		return
 	}
-	dec, err := s.in.DecryptRTP(in.buf[:0], b, &in.hdr)
-	if err != nil {
-		s.p.Stats.BadSRTP.Add(1)
+	ssrc := binary.BigEndian.Uint32(b[8:12])
+	dec, ok := s.decrypt(&s.ssrcs, ssrc, func() ([]byte, error) { return s.in.DecryptRTP(in.buf[:0], b, &in.hdr) })
+	if !ok {
 		return
-	}
-	if !known {
-		s.ssrcs = append(s.ssrcs, ssrc)
 	}
 	in.buf = dec[:0]
 	if in.pkt.Unmarshal(dec) != nil {
@@ -284,32 +283,25 @@ func (s *Session) mediaPacket(in *inbound, b []byte) {
 	s.onRTP(&in.pkt)
 }
 
-// srtcpPacket takes an SRTCP packet: its reports go to the session's
-// figures (rtcp.go). Its sender SSRC is bounded as SRTP's sources are
-// (pion/srtp keeps SRTCP replay state per SSRC too).
-func (s *Session) srtcpPacket(in *inbound, b []byte) {
-	if !s.ready.Load() || len(b) < 8 {
+// decrypt runs dec for a packet of ssrc (under rmu) and counts what it
+// refuses. The sources taken, in *list, are bounded: pion/srtp keeps
+// replay state for every SSRC that authenticates, for SRTP and SRTCP
+// alike, and a peer sending each packet under a new one would grow it.
+func (s *Session) decrypt(list *[]uint32, ssrc uint32, dec func() ([]byte, error)) ([]byte, bool) {
+	known := slices.Contains(*list, ssrc)
+	if !known && len(*list) == maxSSRCs {
 		s.p.Stats.BadSRTP.Add(1)
-		return
+		return nil, false
 	}
-	ssrc := binary.BigEndian.Uint32(b[4:8])
-	s.rmu.Lock()
-	defer s.rmu.Unlock()
-	known := slices.Contains(s.rtcpSSRCs, ssrc)
-	if !known && len(s.rtcpSSRCs) == maxSSRCs {
-		s.p.Stats.BadSRTP.Add(1)
-		return
-	}
-	dec, err := s.in.DecryptRTCP(in.buf[:0], b, &in.rhdr)
+	out, err := dec()
 	if err != nil {
 		s.p.Stats.BadSRTP.Add(1)
-		return
+		return nil, false
 	}
 	if !known {
-		s.rtcpSSRCs = append(s.rtcpSSRCs, ssrc)
+		*list = append(*list, ssrc)
 	}
-	in.buf = dec[:0]
-	s.rtcpPacket(dec, time.Now().UnixNano())
+	return out, true
 }
 
 // inbound is a reader's decryption state, reused for every packet.
