@@ -126,7 +126,9 @@ func (s *Session) noteReceived(ssrc uint32, seq uint16, ts uint32, now int64) {
 		st.maxSeq = seq
 	}
 	if s.clock > 0 {
-		arrival := now / 1000 * int64(s.clock) / 1_000_000 // µs → clock units
+		// µs since the session began → clock units (unix µs times a
+		// 48 kHz clock would overflow int64; this lasts 53 000 hours).
+		arrival := (now - s.created.UnixNano()) / 1000 * int64(s.clock) / 1_000_000
 		transit := arrival - int64(ts)
 		if st.haveTransit {
 			d := float64(transit - st.transit)

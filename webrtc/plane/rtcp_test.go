@@ -95,7 +95,7 @@ func TestReportsToPion(t *testing.T) {
 	payload := make([]byte, 160)
 	hdr := rtp.Header{Version: 2, PayloadType: 0, SSRC: 1234}
 	seq := uint16(0)
-	testwait.ForDetail(t, 10*time.Second, "pion to get the plane's reports", func() bool {
+	testwait.ForDetail(t, 10*time.Second, "pion and the plane to get each other's reports", func() bool {
 		seq++
 		if seq == 5 {
 			seq += 3 // three of pion's packets never sent
@@ -106,7 +106,7 @@ func TestReportsToPion(t *testing.T) {
 		if _, err := s.WriteRTP(&hdr, payload); err != nil {
 			t.Fatal(err)
 		}
-		return srs.Load() > 0 && lostHeard.Load() >= 0
+		return srs.Load() > 0 && lostHeard.Load() >= 0 && s.Reports().PeerReports > 0
 	}, func() string {
 		return fmt.Sprintf("plane: %+v, %d SR, lost %d", s.Reports(), srs.Load(), lostHeard.Load())
 	})
@@ -115,9 +115,6 @@ func TestReportsToPion(t *testing.T) {
 	}
 	if bad := p.Stats.BadSRTP.Load(); bad != 0 {
 		t.Fatalf("%d SRTP/SRTCP packets refused (pion's own reports among them?)", bad)
-	}
-	if r := s.Reports(); r.PeerReports == 0 {
-		t.Fatalf("pion's reports about the plane's audio not taken: %+v", r)
 	}
 }
 
