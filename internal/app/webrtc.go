@@ -134,6 +134,11 @@ func registerWebRTCMetrics(reg *prometheus.Registry, srv *webrtc.Server) {
 			counter("lite_bad_srtp_total", "SRTP packets refused by the lite engine: bad authentication tag, replayed, before the keys, or a fifth SSRC.", ps.BadSRTP.Load),
 			counter("lite_bad_dtls_total", "DTLS records refused by the lite engine before its DTLS stack: plaintext records a peer cannot send once connected (spoofed alerts, cipher changes).", ps.BadDTLS.Load),
 			counter("lite_expired_total", "Lite engine sessions ended because ICE and DTLS were not done in time or the browser's consent lapsed.", ps.Expired.Load),
+			counter("lite_packets_received_total", "RTP packets lite engine sessions took from their browsers, added as each session ends.", ps.Received.Load),
+			counter("lite_packets_lost_in_total", "RTP packets of the browsers missing by sequence number at the lite engine, added as each session ends.", ps.LostIn.Load),
+			counter("lite_packets_sent_total", "RTP packets lite engine sessions sent to their browsers, added as each session ends.", ps.Sent.Load),
+			counter("lite_packets_lost_out_total", "RTP packets of the server's lost on the way to the browsers, as their last RTCP receiver report said, added as each session ends.", ps.LostOut.Load),
+			counter("lite_rtcp_reports_sent_total", "RTCP sender and receiver reports the lite engine sent.", ps.ReportsSent.Load),
 		)
 	}
 	for _, tr := range []struct {

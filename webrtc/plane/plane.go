@@ -116,6 +116,13 @@ type Stats struct {
 	BadDTLS atomic.Uint64
 	// Sessions ended by consent expiry or a handshake timeout.
 	Expired atomic.Uint64
+
+	// Media of ended sessions (added as each ends), and RTCP reports
+	// sent by all: what the peers sent and the sessions took, of it
+	// lost by sequence numbers; what the sessions sent, of it lost as
+	// the peers' last reports said.
+	Received, LostIn, Sent, LostOut atomic.Uint64
+	ReportsSent                     atomic.Uint64
 }
 
 // Plane is the shared UDP port and its sessions.

@@ -227,6 +227,7 @@ func (s *Session) report(now time.Time) {
 	s.wbuf = out[:0]
 	if s.sw.send(r.sock, out, &r.sa) == nil {
 		s.reportsSent.Add(1)
+		s.p.Stats.ReportsSent.Add(1)
 	}
 }
 

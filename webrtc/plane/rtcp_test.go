@@ -49,6 +49,17 @@ func TestReportsBothWays(t *testing.T) {
 	if bad := a.Stats.BadSRTP.Load() + b.Stats.BadSRTP.Load(); bad != 0 {
 		t.Fatalf("%d SRTP/SRTCP packets refused", bad)
 	}
+	// Ended, each session adds its figures to its plane's counters.
+	da.Close()
+	sb.Close()
+	st := &b.Stats
+	if st.Received.Load() != 20 || st.LostIn.Load() != 2 || st.Sent.Load() != 20 || st.LostOut.Load() != 0 || st.ReportsSent.Load() < 2 {
+		t.Fatalf("answering plane's counters: received %d lost %d, sent %d lost %d, %d reports",
+			st.Received.Load(), st.LostIn.Load(), st.Sent.Load(), st.LostOut.Load(), st.ReportsSent.Load())
+	}
+	if a.Stats.LostOut.Load() != 2 || a.Stats.LostIn.Load() != 0 {
+		t.Fatalf("dialling plane's counters: lost out %d, in %d; want 2 and 0", a.Stats.LostOut.Load(), a.Stats.LostIn.Load())
+	}
 }
 
 // TestReportsToPion: a pion PeerConnection (a browser's stack, its own

@@ -192,6 +192,12 @@ func (s *Session) end(why error) {
 	if pp != nil {
 		pp.close() // ends the DTLS goroutine
 	}
+	r := s.Reports()
+	st := &s.p.Stats
+	st.Received.Add(uint64(r.Received))
+	st.LostIn.Add(uint64(max(r.Lost, 0)))
+	st.Sent.Add(uint64(r.Sent))
+	st.LostOut.Add(uint64(max(r.PeerLost, 0)))
 }
 
 var (
