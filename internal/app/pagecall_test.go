@@ -282,6 +282,13 @@ func TestPeerPageCallRelayFallback(t *testing.T) {
 	}
 	alice.do("hang up", 5*time.Second, chromedp.Click(chromedp.CSS(`#hangup`)))
 	testwait.For(t, 10*time.Second, "the WHIP/WHEP sessions to end", func() bool { return a.srv.rtc.Sessions() == 0 })
+	m := a.metrics(t)
+	t.Logf("lite engine: received %v (lost %v), sent %v (lost %v), %v RTCP reports", m["flashvox_webrtc_lite_packets_received_total"],
+		m["flashvox_webrtc_lite_packets_lost_in_total"], m["flashvox_webrtc_lite_packets_sent_total"], m["flashvox_webrtc_lite_packets_lost_out_total"],
+		m["flashvox_webrtc_lite_rtcp_reports_sent_total"])
+	if m["flashvox_webrtc_lite_packets_received_total"] == 0 || m["flashvox_webrtc_lite_packets_sent_total"] == 0 || m["flashvox_webrtc_lite_rtcp_reports_sent_total"] == 0 {
+		t.Fatal("the lite sessions' media and reports are not in the metrics")
+	}
 	if bye := lastEvent(a.srv, "alice", call.EvBye); bye.Mode != call.ModeRelay {
 		t.Fatalf("bye %+v", bye)
 	}
