@@ -15,6 +15,17 @@ type Decoder interface {
 	SampleRate() int
 }
 
+// FECDecoder is a Decoder whose packets may carry the frame before them
+// again (Opus in-band FEC, RFC 6716 §2.1.7): a lost packet's audio comes
+// back from the one after it.
+type FECDecoder interface {
+	Decoder
+	// DecodeFEC appends the frame just before pkt, from pkt's redundant
+	// data, as long as the last frame decoded; concealment when pkt has
+	// none. Decode pkt itself after it.
+	DecodeFEC(dst []int16, pkt []byte) []int16
+}
+
 // Encoder turns 16-bit mono PCM at SampleRate into packets.
 // An Encoder keeps state between frames; it is not safe for concurrent use.
 type Encoder interface {

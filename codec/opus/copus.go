@@ -63,6 +63,12 @@ func (c cState) decode(pkt []byte, out []int16) int {
 	return int(C.opus_decode(c.dec, p, C.opus_int32(len(pkt)), (*C.opus_int16)(unsafe.Pointer(&out[0])), C.int(len(out)), 0))
 }
 
+// decodeFEC decodes the in-band FEC data of pkt, exactly len(out)
+// samples (the lost frame's length), into out.
+func (c cState) decodeFEC(pkt []byte, out []int16) int {
+	return int(C.opus_decode(c.dec, (*C.uchar)(unsafe.Pointer(&pkt[0])), C.opus_int32(len(pkt)), (*C.opus_int16)(unsafe.Pointer(&out[0])), C.int(len(out)), 1))
+}
+
 // lastDuration is the length in samples of the last packet decoded.
 func (c cState) lastDuration() int { return int(C.fv_dec_last_duration(c.dec)) }
 

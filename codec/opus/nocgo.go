@@ -16,6 +16,7 @@ func newState(int, bool) (cState, error) {
 func (cState) ok() bool                              { return false }
 func (cState) free()                                 {}
 func (cState) decode([]byte, []int16) int            { return 0 }
+func (cState) decodeFEC([]byte, []int16) int         { return 0 }
 func (cState) lastDuration() int                     { return 0 }
 func (cState) encode([]int16, []byte) int            { return 0 }
 func (cState) configureEncoder(EncoderOptions) error { return ErrUnavailable }

@@ -111,6 +111,23 @@ func (d *Decoder) Conceal(dst []int16) []int16 {
 	return dst[:n0+n]
 }
 
+// DecodeFEC appends the frame before pkt (as long as the last packet)
+// from pkt's in-band FEC data, or libopus's concealment when pkt has
+// none or is corrupt (codec.FECDecoder).
+func (d *Decoder) DecodeFEC(dst []int16, pkt []byte) []int16 {
+	if len(pkt) == 0 || len(pkt) > MaxPacketSize || !d.c.ok() {
+		return d.Conceal(dst)
+	}
+	n0 := len(dst)
+	dst = slices.Grow(dst, d.last)[:n0+d.last]
+	n := d.c.decodeFEC(pkt, dst[n0:])
+	runtime.KeepAlive(d)
+	if n < 0 {
+		return d.Conceal(dst[:n0])
+	}
+	return dst[:n0+n]
+}
+
 // Close frees the C decoder.
 func (d *Decoder) Close() error {
 	if d.c.ok() {

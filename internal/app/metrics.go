@@ -30,6 +30,8 @@ func registerMetrics(reg *prometheus.Registry, hub *media.Hub, ts *transcode.Sta
 		gauge("transcode_remote_variants", "Variants played here that the publisher's node transcodes (cluster): no transcoder here.", func() float64 { return float64(ts.RemoteVariants.Load()) }),
 		counter("hub_transcoded_frames_total", "Audio frames the hub's transcoders decoded and encoded again.", func() float64 { return float64(ts.TranscodedFrames.Load()) }),
 		counter("hub_passthrough_frames_total", "Audio frames the hub's transcoders forwarded untouched (already in the target codec).", func() float64 { return float64(ts.PassedThroughFrames.Load()) }),
+		counter("hub_fec_recovered_frames_total", "Lost input frames the hub's transcoders recovered from the next packet's in-band FEC (Opus).", func() float64 { return float64(ts.RecoveredFrames.Load()) }),
+		counter("hub_concealed_frames_total", "Lost input frames the hub's transcoders filled with the decoder's packet-loss concealment.", func() float64 { return float64(ts.ConcealedFrames.Load()) }),
 		counter("hub_frames_in_total", "Frames written by publishers.", func() float64 { return float64(st.FramesIn.Load()) }),
 		counter("hub_frames_out_total", "Frames queued to subscribers.", func() float64 { return float64(st.FramesOut.Load()) }),
 		counter("hub_bytes_in_total", "Payload bytes written by publishers.", func() float64 { return float64(st.BytesIn.Load()) }),

@@ -38,7 +38,11 @@ type chain struct {
 	rs      *resample.Resampler
 
 	pcm, res, pend []int16 // decoded, resampled, waiting for a full frame
-	pkt            []byte
+	// lastMicros is how long the last packet decoded was: a gap in the
+	// input of whole packets is filled (fillGap).
+	lastMicros int64
+	stats      *Stats // the lost frames filled are counted here (nil: nowhere)
+	pkt        []byte
 	// lead is how many samples of silence the current run began with: as
 	// many as the resampler holds back, so that each input frame completes
 	// an output frame at once instead of one frame later (20 ms of delay on
@@ -100,20 +104,25 @@ func (c *chain) push(f *media.Frame, hist []int16) error {
 	if id == 0 {
 		return fmt.Errorf("%w: audio in a codec its publisher could not name", codec.ErrUnknownFormat)
 	}
+	var gap int32 // ms of input missing before f
 	if c.started {
 		expect := c.anchor + uint32(c.inMicros/1000)
 		if d := int32(f.Timestamp - expect); d > DiscontinuityMillis || d < -DiscontinuityMillis {
 			c.flush()
+		} else {
+			gap = d
 		}
 	}
 	if id != c.srcID || rate != c.srcRate {
 		if err := c.switchSource(id, rate); err != nil {
 			return err
 		}
+		gap = 0
 	}
 	if !c.started {
 		c.started, c.anchor, c.outSamples, c.inMicros = true, f.Timestamp, 0, 0
 		c.leadIn()
+		gap = 0
 	}
 	var (
 		pcm []int16
@@ -122,12 +131,51 @@ func (c *chain) push(f *media.Frame, hist []int16) error {
 	if hist != nil {
 		pcm = hist // decoded by the stream's history decoder (history.go)
 	} else {
+		if gap > 0 {
+			c.fillGap(gap, pkt)
+		}
 		c.pcm, err = c.dec.Decode(c.pcm[:0], pkt)
 		pcm = c.pcm
+	}
+	if len(pcm) > 0 {
+		c.lastMicros = int64(len(pcm)) * 1e6 / int64(c.decRate)
 	}
 	c.inMicros += int64(len(pcm)) * 1e6 / int64(c.decRate)
 	c.resampleAndEncode(pcm)
 	return err
+}
+
+// fillGap fills gapMs of missing input before the packet next (lost on
+// the way: its timestamps run ahead of the audio decoded by whole
+// packets, less than DiscontinuityMillis) so that the output keeps the
+// input's timeline instead of closing the gap (a click, and every later
+// frame stamped early): the frame just before next from next's in-band
+// FEC when the codec has it (Opus, which a browser sends once the
+// receiver reports loss), the decoder's concealment for the rest. Less
+// than half a packet is jitter, not loss, and is left alone.
+func (c *chain) fillGap(gapMs int32, next []byte) {
+	fec, hasFEC := c.dec.(codec.FECDecoder)
+	rem := int64(gapMs) * 1000
+	for c.lastMicros > 0 && 2*rem >= c.lastMicros {
+		if hasFEC && 2*rem < 3*c.lastMicros { // the last missing packet
+			c.pcm = fec.DecodeFEC(c.pcm[:0], next)
+			if c.stats != nil {
+				c.stats.RecoveredFrames.Add(1)
+			}
+		} else {
+			c.pcm = c.dec.Conceal(c.pcm[:0])
+			if c.stats != nil {
+				c.stats.ConcealedFrames.Add(1)
+			}
+		}
+		if len(c.pcm) == 0 {
+			return
+		}
+		us := int64(len(c.pcm)) * 1e6 / int64(c.decRate)
+		rem -= us
+		c.inMicros += us
+		c.resampleAndEncode(c.pcm)
+	}
 }
 
 // switchSource starts decoding another codec; what the old one left in the
@@ -151,7 +199,7 @@ func (c *chain) switchSource(id codec.ID, rate int) error {
 		c.rs = nil
 	}
 	closeCodec(c.dec)
-	c.dec, c.srcID, c.srcRate, c.decRate = nil, 0, 0, 0
+	c.dec, c.srcID, c.srcRate, c.decRate, c.lastMicros = nil, 0, 0, 0, 0
 	dec, err := codecs.NewDecoder(id, decRate)
 	if err != nil {
 		return fmt.Errorf("cannot decode the source: %w", err)

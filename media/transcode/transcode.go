@@ -85,6 +85,10 @@ type Stats struct {
 	// RemoteVariants are the variants subscribed here that another node
 	// transcodes (SetRemote): no transcoder runs here for them.
 	RemoteVariants atomic.Int64
+	// Input frames lost on the way (a gap in the timestamps) that the
+	// transcoders filled: from the next packet's in-band FEC (Opus), or
+	// with the decoder's concealment.
+	RecoveredFrames, ConcealedFrames atomic.Uint64
 }
 
 // LiveQueueFrames is the input queue a server's transcoders should use

@@ -102,6 +102,7 @@ func (t *transcoder) run() {
 		t.write(slab.frame(t.target, t.rate, ts, pkt))
 	}
 	st := &t.s.Stats
+	c.stats = st
 	var lastErr string
 	for {
 		f, err := t.q.Next(context.Background())

@@ -1,0 +1,80 @@
+package transcode
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/codec/opus"
+	"github.com/flashvox/flashvox/internal/test/audiotest"
+	"github.com/flashvox/flashvox/media"
+)
+
+// opusFECFrames encodes pcm (48 kHz) as 20 ms Opus frames with in-band
+// FEC, as a browser sends once its peer reports loss.
+func opusFECFrames(t testing.TB, pcm []int16) []*media.Frame {
+	t.Helper()
+	enc, err := opus.NewEncoder(48000, opus.EncoderOptions{LossPercent: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	var out []*media.Frame
+	for i := 0; i+960 <= len(pcm); i += 960 {
+		p, err := enc.Encode(nil, pcm[i:i+960])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, &media.Frame{Kind: media.KindAudio, Codec: codec.Opus, Rate: 48000, Channels: 1, Timestamp: uint32(i / 48), Payload: p})
+	}
+	return out
+}
+
+// TestLostFramesFilled: input packets lost on the way (a gap in the
+// timestamps) are filled, so the transcoded stream keeps every 20 ms of
+// the input's timeline: the packet just before one carrying in-band FEC
+// from it, the others with the decoder's concealment. Without the fill
+// the output was as many frames short, every later frame stamped early.
+func TestLostFramesFilled(t *testing.T) {
+	voice := opusFECFrames(t, audiotest.Voice(48000, 48000, 140, 0.3))
+	tone := pcmuFrames(t, audiotest.Sine(8000, 8000, 440, 0.3))
+	for _, tc := range []struct {
+		name                 string
+		in                   []*media.Frame
+		target               codec.ID
+		drop                 []int
+		recovered, concealed uint64
+	}{
+		{"opus with FEC, one lost", voice, codec.PCMU, []int{25}, 1, 0},
+		{"opus with FEC, three lost", voice, codec.PCMU, []int{25, 26, 27}, 1, 2},
+		{"pcmu, two lost", tone, codec.Opus, []int{20, 21}, 0, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, svc := newHub(4096)
+			p, err := h.Publish("live/lossy")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			s, err := subCodecQ(svc, "live/lossy", tc.target, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			for i, f := range tc.in {
+				if !slices.Contains(tc.drop, i) {
+					p.Write(f)
+				}
+			}
+			out := collectAudio(t, s, len(tc.in)-1) // the last may wait for more input
+			for i, f := range out {
+				if want := uint32(i * 20); f.Timestamp != want {
+					t.Fatalf("frame %d stamped %d ms, want %d", i, f.Timestamp, want)
+				}
+			}
+			if r, c := svc.Stats.RecoveredFrames.Load(), svc.Stats.ConcealedFrames.Load(); r != tc.recovered || c != tc.concealed {
+				t.Fatalf("%d frames recovered from FEC and %d concealed, want %d and %d", r, c, tc.recovered, tc.concealed)
+			}
+		})
+	}
+}
