@@ -48,6 +48,7 @@ type input struct {
 	maxDepth  int     // samples beyond which buf is trimmed to prebuffer
 	lastTS    uint32
 	haveTS    bool
+	lastUS    int64    // length of the last packet decoded, µs (0: none yet)
 	badCodec  codec.ID // logged once
 	out       output
 	level     int64 // mean absolute sample value of the last mixed frame
@@ -205,12 +206,24 @@ func (in *input) trimStanding(st *Stats) {
 	}
 }
 
+// maxFillMicros is the longest gap in a member's timestamps filled as
+// lost packets; a longer one is a pause (silence suppression, a new
+// publisher).
+const maxFillMicros = 100_000
+
 // decode appends f's audio, at MixRate, to buf. A frame stamped before the
-// last one is late (or repeated) and dropped.
+// last one is late (or repeated) and dropped. Packets lost before f (its
+// timestamp past the end of the last one by at least half a packet) are
+// filled first (codec.FillGap): the one before f from f's in-band FEC
+// (Opus), the others concealed, so the member's audio keeps its length.
 func (in *input) decode(f *media.Frame, st *Stats) {
 	if in.haveTS && int32(f.Timestamp-in.lastTS) < 0 {
 		st.Late.Add(1)
 		return
+	}
+	var gap int64
+	if in.haveTS {
+		gap = int64(int32(f.Timestamp-in.lastTS))*1000 - in.lastUS
 	}
 	in.lastTS, in.haveTS = f.Timestamp, true
 	id, rate, pkt := f.Codec, f.Rate, f.Payload
@@ -221,13 +234,29 @@ func (in *input) decode(f *media.Frame, st *Stats) {
 		if !in.switchSource(id, rate) {
 			return
 		}
+		gap = 0
+	}
+	if gap > 0 && gap < maxFillMicros {
+		in.pcm = codec.FillGap(in.dec, in.pcm, gap, in.lastUS, pkt, func(pcm []int16, recovered bool) {
+			if recovered {
+				st.Recovered.Add(1)
+			} else {
+				st.Concealed.Add(1)
+			}
+			in.add(pcm)
+		})
 	}
 	var err error
 	in.pcm, err = in.dec.Decode(in.pcm[:0], pkt)
 	if err != nil && len(in.pcm) == 0 {
 		return
 	}
-	pcm := in.pcm
+	in.lastUS = int64(len(in.pcm)) * 1e6 / int64(in.dec.SampleRate())
+	in.add(in.pcm)
+}
+
+// add appends decoded audio to buf, at MixRate.
+func (in *input) add(pcm []int16) {
 	if in.rs != nil {
 		in.rsb = in.rs.Resample(in.rsb[:0], pcm)
 		pcm = in.rsb
@@ -253,7 +282,7 @@ func (in *input) switchSource(id codec.ID, rate int) bool {
 			return false
 		}
 	}
-	in.dec, in.decID, in.decRate = dec, id, rate
+	in.dec, in.decID, in.decRate, in.lastUS = dec, id, rate, 0
 	in.out.learned(id, rate)
 	return true
 }

@@ -131,3 +131,26 @@ func level(t *testing.T, pkts [][]byte) float64 {
 	}
 	return math.Sqrt(sum / float64(max(1, len(pcm))))
 }
+
+// Two packets lost on the way (a 40 ms jump in the member's timestamps)
+// are filled with the decoder's concealment: the member's buffer holds
+// as much audio as without the loss, where it used to run 40 ms short.
+func TestLostInputFilled(t *testing.T) {
+	br := newBenchRoom(t, 2, 1, codec.Speex, 16000, 0)
+	in, st := br.ins[0], br.x.st
+	loop := br.frames[0]
+	for i := range 8 {
+		if i == 3 || i == 4 {
+			continue // lost
+		}
+		f := *loop[i%len(loop)]
+		f.Timestamp = uint32(i * frameMillis)
+		in.decode(&f, st)
+	}
+	if got, want := len(in.buf), 8*FrameSamples; got != want {
+		t.Fatalf("%d samples buffered after 6 of 8 packets, want %d (the 2 lost filled)", got, want)
+	}
+	if c, r := st.Concealed.Load(), st.Recovered.Load(); c != 2 || r != 0 {
+		t.Fatalf("%d frames concealed, %d recovered; want 2 and 0", c, r)
+	}
+}

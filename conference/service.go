@@ -20,6 +20,9 @@ type Stats struct {
 	Underruns atomic.Uint64 // a talking member's buffer ran dry at a mix
 	Late      atomic.Uint64 // input audio dropped as late or in excess of the jitter buffer
 	Skipped   atomic.Uint64 // room-frames not mixed: the mixer fell behind (a starved CPU)
+	// Input frames lost on the way that a member's input filled: from the
+	// next packet's in-band FEC (Opus), or with concealment.
+	Recovered, Concealed atomic.Uint64
 	// RecordErrors counts recording files that could not be created or
 	// written, retries included (record.go).
 	RecordErrors atomic.Uint64

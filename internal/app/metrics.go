@@ -30,7 +30,7 @@ func registerMetrics(reg *prometheus.Registry, hub *media.Hub, ts *transcode.Sta
 		gauge("transcode_remote_variants", "Variants played here that the publisher's node transcodes (cluster): no transcoder here.", func() float64 { return float64(ts.RemoteVariants.Load()) }),
 		counter("hub_transcoded_frames_total", "Audio frames the hub's transcoders decoded and encoded again.", func() float64 { return float64(ts.TranscodedFrames.Load()) }),
 		counter("hub_passthrough_frames_total", "Audio frames the hub's transcoders forwarded untouched (already in the target codec).", func() float64 { return float64(ts.PassedThroughFrames.Load()) }),
-		counter("hub_fec_recovered_frames_total", "Lost input frames the hub's transcoders recovered from the next packet's in-band FEC (Opus).", func() float64 { return float64(ts.RecoveredFrames.Load()) }),
+		counter("hub_fec_recovered_frames_total", "Lost input frames the hub's transcoders decoded from the next packet's in-band FEC (Opus; libopus conceals when that packet carries none).", func() float64 { return float64(ts.RecoveredFrames.Load()) }),
 		counter("hub_concealed_frames_total", "Lost input frames the hub's transcoders filled with the decoder's packet-loss concealment.", func() float64 { return float64(ts.ConcealedFrames.Load()) }),
 		counter("hub_frames_in_total", "Frames written by publishers.", func() float64 { return float64(st.FramesIn.Load()) }),
 		counter("hub_frames_out_total", "Frames queued to subscribers.", func() float64 { return float64(st.FramesOut.Load()) }),
@@ -71,6 +71,8 @@ func registerConferenceMetrics(reg *prometheus.Registry, st *conference.Stats) {
 		counter("mixer_skipped_frames_total", "Room-frames not mixed because the mixer fell behind (CPU starved); members heard a gap.", func() float64 { return float64(st.Skipped.Load()) }),
 		counter("input_underruns_total", "Mixes where a talking member's buffered audio ran dry.", func() float64 { return float64(st.Underruns.Load()) }),
 		counter("input_late_frames_total", "Member audio frames dropped as late or beyond the jitter buffer.", func() float64 { return float64(st.Late.Load()) }),
+		counter("input_fec_recovered_frames_total", "Member audio frames lost on the way and decoded from the next packet's in-band FEC (Opus; libopus conceals when that packet carries none).", func() float64 { return float64(st.Recovered.Load()) }),
+		counter("input_concealed_frames_total", "Member audio frames lost on the way and filled with the decoder's packet-loss concealment.", func() float64 { return float64(st.Concealed.Load()) }),
 		counter("record_errors_total", "Room recording files that could not be created or written (full disk, directory not writable), retries every 3 s included.", func() float64 { return float64(st.RecordErrors.Load()) }),
 		counter("moves_refused_total", "Cluster notices that a room's node gave the room up which that node did not confirm (forged or stale); nothing moved.", func() float64 { return float64(st.MovesRefused.Load()) }),
 	)

@@ -145,37 +145,23 @@ func (c *chain) push(f *media.Frame, hist []int16) error {
 	return err
 }
 
-// fillGap fills gapMs of missing input before the packet next (lost on
-// the way: its timestamps run ahead of the audio decoded by whole
-// packets, less than DiscontinuityMillis) so that the output keeps the
-// input's timeline instead of closing the gap (a click, and every later
-// frame stamped early): the frame just before next from next's in-band
-// FEC when the codec has it (Opus, which a browser sends once the
-// receiver reports loss), the decoder's concealment for the rest. Less
-// than half a packet is jitter, not loss, and is left alone.
+// fillGap fills gapMs of input lost before the packet next (its
+// timestamp runs ahead of the audio decoded, by less than
+// DiscontinuityMillis; codec.FillGap) so that the output keeps the
+// input's timeline instead of closing the gap: a click, and every later
+// frame stamped early.
 func (c *chain) fillGap(gapMs int32, next []byte) {
-	fec, hasFEC := c.dec.(codec.FECDecoder)
-	rem := int64(gapMs) * 1000
-	for c.lastMicros > 0 && 2*rem >= c.lastMicros {
-		if hasFEC && 2*rem < 3*c.lastMicros { // the last missing packet
-			c.pcm = fec.DecodeFEC(c.pcm[:0], next)
-			if c.stats != nil {
+	c.pcm = codec.FillGap(c.dec, c.pcm, int64(gapMs)*1000, c.lastMicros, next, func(pcm []int16, recovered bool) {
+		if c.stats != nil {
+			if recovered {
 				c.stats.RecoveredFrames.Add(1)
-			}
-		} else {
-			c.pcm = c.dec.Conceal(c.pcm[:0])
-			if c.stats != nil {
+			} else {
 				c.stats.ConcealedFrames.Add(1)
 			}
 		}
-		if len(c.pcm) == 0 {
-			return
-		}
-		us := int64(len(c.pcm)) * 1e6 / int64(c.decRate)
-		rem -= us
-		c.inMicros += us
-		c.resampleAndEncode(c.pcm)
-	}
+		c.inMicros += int64(len(pcm)) * 1e6 / int64(c.decRate)
+		c.resampleAndEncode(pcm)
+	})
 }
 
 // switchSource starts decoding another codec; what the old one left in the
