@@ -192,6 +192,8 @@ func (s *Session) end(why error) {
 	if pp != nil {
 		pp.close() // ends the DTLS goroutine
 	}
+	// The session's figures into the plane's (Reports takes rmu and wmu:
+	// nothing ends a session while holding either).
 	r := s.Reports()
 	st := &s.p.Stats
 	st.Received.Add(uint64(r.Received))
@@ -255,8 +257,8 @@ func (s *Session) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 
 // mediaPacket takes an SRTP (or SRTCP) packet from a validated address.
 func (s *Session) mediaPacket(in *inbound, b []byte) {
-	rtcp := len(b) >= 2 && b[1]&0x7f >= 64 && b[1]&0x7f <= 95 // RFC 5761 §4
-	if !s.ready.Load() || len(b) < 12 {                       // an RTP header; SRTCP is longer still
+	isRTCP := len(b) >= 2 && b[1]&0x7f >= 64 && b[1]&0x7f <= 95 // RFC 5761 §4
+	if !s.ready.Load() || len(b) < 12 {                         // an RTP header; SRTCP is longer still
 		s.p.Stats.BadSRTP.Add(1)
 		return
 	}
@@ -265,7 +267,7 @@ func (s *Session) mediaPacket(in *inbound, b []byte) {
 	// read by another goroutine.
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
-	if rtcp {
+	if isRTCP {
 		// Its reports go to the session's figures (rtcp.go).
 		dec, ok := s.decrypt(&s.rtcpSSRCs, binary.BigEndian.Uint32(b[4:8]), func() ([]byte, error) {
 			return s.in.DecryptRTCP(in.buf[:0], b, &in.rhdr)
