@@ -213,8 +213,8 @@ const maxFillMicros = 100_000
 
 // decode appends f's audio, at MixRate, to buf. A frame stamped before the
 // last one is late (or repeated) and dropped. Packets lost before f (its
-// timestamp past the end of the last one by at least half a packet) are
-// filled first (codec.FillGap): the one before f from f's in-band FEC
+// timestamp past the end of the last one by whole packets) are filled
+// first (codec.FillGap): the one before f from f's in-band FEC
 // (Opus), the others concealed, so the member's audio keeps its length.
 func (in *input) decode(f *media.Frame, st *Stats) {
 	if in.haveTS && int32(f.Timestamp-in.lastTS) < 0 {
