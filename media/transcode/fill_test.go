@@ -10,33 +10,14 @@ import (
 	"github.com/flashvox/flashvox/media"
 )
 
-// opusFECFrames encodes pcm (48 kHz) as 20 ms Opus frames with in-band
-// FEC, as a browser sends once its peer reports loss.
-func opusFECFrames(t testing.TB, pcm []int16) []*media.Frame {
-	t.Helper()
-	enc, err := opus.NewEncoder(48000, opus.EncoderOptions{LossPercent: 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer enc.Close()
-	var out []*media.Frame
-	for i := 0; i+960 <= len(pcm); i += 960 {
-		p, err := enc.Encode(nil, pcm[i:i+960])
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, &media.Frame{Kind: media.KindAudio, Codec: codec.Opus, Rate: 48000, Channels: 1, Timestamp: uint32(i / 48), Payload: p})
-	}
-	return out
-}
-
 // TestLostFramesFilled: input packets lost on the way (a gap in the
 // timestamps) are filled, so the transcoded stream keeps every 20 ms of
 // the input's timeline: the packet just before one carrying in-band FEC
 // from it, the others with the decoder's concealment. Without the fill
 // the output was as many frames short, every later frame stamped early.
 func TestLostFramesFilled(t *testing.T) {
-	voice := opusFECFrames(t, audiotest.Voice(48000, 48000, 140, 0.3))
+	// In-band FEC on, as a browser sends once its peer reports loss.
+	voice := opusFramesWith(t, audiotest.Voice(48000, 48000, 140, 0.3), opus.EncoderOptions{LossPercent: 20})
 	tone := pcmuFrames(t, audiotest.Sine(8000, 8000, 440, 0.3))
 	for _, tc := range []struct {
 		name                 string

@@ -15,7 +15,13 @@ import (
 // publishes them through WHIP.
 func opusFrames(t testing.TB, pcm []int16) []*media.Frame {
 	t.Helper()
-	enc, err := opus.NewEncoder(48000, opus.EncoderOptions{})
+	return opusFramesWith(t, pcm, opus.EncoderOptions{})
+}
+
+// opusFramesWith is opusFrames from an encoder set up as o says.
+func opusFramesWith(t testing.TB, pcm []int16, o opus.EncoderOptions) []*media.Frame {
+	t.Helper()
+	enc, err := opus.NewEncoder(48000, o)
 	if err != nil {
 		t.Fatal(err)
 	}
