@@ -26,6 +26,13 @@ type FECDecoder interface {
 	DecodeFEC(dst []int16, pkt []byte) []int16
 }
 
+// LossTuner is an Encoder that can protect its packets against the loss
+// its receivers report (Opus in-band FEC).
+type LossTuner interface {
+	// SetLossPercent sets the expected loss, 0–100; 0 turns it off.
+	SetLossPercent(pct int) error
+}
+
 // Encoder turns 16-bit mono PCM at SampleRate into packets.
 // An Encoder keeps state between frames; it is not safe for concurrent use.
 type Encoder interface {

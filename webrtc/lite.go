@@ -164,7 +164,7 @@ func (p *peerSession) startPlane(offer string, c rtpCodec, events bool) (string,
 	var track *rtpTrack
 	if !p.publish {
 		track = newRTPTrack(c)
-		p.startPlayer(track)
+		ls.OnPeerReport(p.startPlayer(track).peerLoss)
 	}
 	go p.followPlane(ls, track, ssrc, f.PT, ev.PT, evOK)
 	return plane.WriteAnswer(plane.Answer{Offer: d, Local: ls.Local(), Fingerprint: p.s.plane.Fingerprint(),

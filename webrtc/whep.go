@@ -30,13 +30,14 @@ func (p *peerSession) startWHEP() error {
 }
 
 // startPlayer subscribes the session's player, sending on track.
-func (p *peerSession) startPlayer(track *rtpTrack) {
+func (p *peerSession) startPlayer(track *rtpTrack) *whepSource {
 	in, _ := codec.Lookup(p.codec.id)
 	pl := &player{p: p, track: track, clock: newRTPClock(track.c.cap.ClockRate)}
 	pl.src = newWHEPSource(p, in)
 	pl.src.subscribe(pl.deliver)
 	p.stop = pl.src.close
 	go p.playLoop(pl)
+	return pl.src
 }
 
 // rtpClock stamps a stream's frames in RTP clock units: the gap between

@@ -105,6 +105,20 @@ func (w *whepSource) toTranscoder() error {
 	return nil
 }
 
+// peerLoss takes the loss fraction (of 256) the browser's RTCP report
+// gives for the session's audio (lite engine) to the transcoder it plays
+// from, whose Opus encoder then adds in-band FEC (transcode
+// Subscription.ReportLoss). A pass-through session's audio is its
+// publisher's to protect.
+func (w *whepSource) peerLoss(fraction uint8) {
+	w.mu.Lock()
+	tsub := w.tsub
+	w.mu.Unlock()
+	if tsub != nil {
+		tsub.ReportLoss((int(fraction)*100 + 255) / 256) // any loss is at least 1 %
+	}
+}
+
 // close ends whichever subscription is current (which ends next).
 func (w *whepSource) close() {
 	w.mu.Lock()

@@ -79,14 +79,32 @@ func (c cState) encode(pcm []int16, out []byte) int {
 		(*C.uchar)(unsafe.Pointer(&out[0])), C.opus_int32(len(out))))
 }
 
+// set is one encoder control request.
+func (c cState) set(name string, req C.int, v int) error {
+	if r := C.fv_enc_set(c.enc, req, C.int(v)); r != C.OPUS_OK {
+		return fmt.Errorf("opus: %s %d: %s", name, v, C.GoString(C.opus_strerror(r)))
+	}
+	return nil
+}
+
+// setLoss turns in-band FEC on for an expected loss of pct (off at 0)
+// and sets the bitrate (0: libopus's own choice).
+func (c cState) setLoss(pct, bitrate int) error {
+	if bitrate == 0 {
+		bitrate = C.OPUS_AUTO
+	}
+	if err := c.set("bitrate", C.OPUS_SET_BITRATE_REQUEST, bitrate); err != nil {
+		return err
+	}
+	if err := c.set("inband FEC", C.OPUS_SET_INBAND_FEC_REQUEST, min(pct, 1)); err != nil {
+		return err
+	}
+	return c.set("packet loss", C.OPUS_SET_PACKET_LOSS_PERC_REQUEST, pct)
+}
+
 // configureEncoder applies o (zero fields keep libopus's defaults).
 func (c cState) configureEncoder(o EncoderOptions) error {
-	set := func(name string, req C.int, v int) error {
-		if r := C.fv_enc_set(c.enc, req, C.int(v)); r != C.OPUS_OK {
-			return fmt.Errorf("opus: %s %d: %s", name, v, C.GoString(C.opus_strerror(r)))
-		}
-		return nil
-	}
+	set := c.set
 	if o.Bitrate != 0 {
 		if err := set("bitrate", C.OPUS_SET_BITRATE_REQUEST, o.Bitrate); err != nil {
 			return err

@@ -77,3 +77,78 @@ func TestDecodeFEC(t *testing.T) {
 		}
 	}
 }
+
+// fecShare is the share of packets (each lost in turn, from the fifth)
+// whose successor's FEC decodes to something else than concealment.
+func fecShare(t *testing.T, rate int, pkts [][]byte) float64 {
+	t.Helper()
+	n := 0
+	for lost := 5; lost+1 < len(pkts); lost++ {
+		a, err := NewDecoder(rate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := NewDecoder(rate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fec, plc []int16
+		for i, p := range pkts[:lost+2] {
+			if i == lost {
+				continue
+			}
+			if i == lost+1 {
+				fec, plc = a.DecodeFEC(nil, p), b.Conceal(nil)
+			}
+			_, _ = a.Decode(nil, p)
+			_, _ = b.Decode(nil, p)
+		}
+		a.Close()
+		b.Close()
+		if audiotest.SNR(fec, plc) < 60 {
+			n++
+		}
+	}
+	return float64(n) / float64(len(pkts)-6)
+}
+
+// TestSetLossPercent: an encoder (8 kHz: the hub's for a phone's G.711)
+// told of loss codes in-band FEC, at a bitrate raised for it where
+// libopus's own is too low (at 8 kHz its ≈ 11 kbit/s gets none); told of
+// none again, it stops.
+func TestSetLossPercent(t *testing.T) {
+	for _, rate := range []int{8000, 12000, 16000, 24000, 48000} {
+		n := rate / 50
+		pcm := audiotest.Voice(rate, 3*rate, 140, 0.3)
+		enc, err := NewEncoder(rate, EncoderOptions{Complexity: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		encode := func(from, to int) (pkts [][]byte, bytes int) {
+			for i := from; i+n <= to; i += n {
+				p, err := enc.Encode(nil, pcm[i:i+n])
+				if err != nil {
+					t.Fatal(err)
+				}
+				pkts, bytes = append(pkts, p), bytes+len(p)
+			}
+			return pkts, bytes
+		}
+		off, offBytes := encode(0, rate)
+		if err := enc.SetLossPercent(10); err != nil {
+			t.Fatal(err)
+		}
+		on, onBytes := encode(rate, 2*rate)
+		if err := enc.SetLossPercent(0); err != nil {
+			t.Fatal(err)
+		}
+		again, againBytes := encode(2*rate, 3*rate)
+		enc.Close()
+		so, sn, sa := fecShare(t, rate, off), fecShare(t, rate, on), fecShare(t, rate, again)
+		t.Logf("%d Hz: FEC in %.0f %% of packets before, %.0f %% told of 10 %% loss, %.0f %% after; %d, %d, %d bytes a second",
+			rate, 100*so, 100*sn, 100*sa, offBytes, onBytes, againBytes)
+		if so != 0 || sa != 0 || sn < 0.5 {
+			t.Errorf("%d Hz: FEC in %.2f, %.2f, %.2f of the packets; want none, most, none", rate, so, sn, sa)
+		}
+	}
+}

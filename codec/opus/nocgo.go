@@ -20,3 +20,4 @@ func (cState) decodeFEC([]byte, []int16) int         { return 0 }
 func (cState) lastDuration() int                     { return 0 }
 func (cState) encode([]int16, []byte) int            { return 0 }
 func (cState) configureEncoder(EncoderOptions) error { return ErrUnavailable }
+func (cState) setLoss(int, int) error                { return ErrUnavailable }

@@ -151,6 +151,7 @@ type EncoderOptions struct {
 type Encoder struct {
 	c       cState
 	rate    int
+	bitrate int // the configured one (0: libopus's choice)
 	cleanup runtime.Cleanup
 }
 
@@ -175,9 +176,48 @@ func NewEncoder(rate int, o EncoderOptions) (*Encoder, error) {
 		c.free()
 		return nil, err
 	}
-	e := &Encoder{c: c, rate: rate}
+	e := &Encoder{c: c, rate: rate, bitrate: o.Bitrate}
 	e.cleanup = runtime.AddCleanup(e, cState.free, c)
 	return e, nil
+}
+
+// fecBitrate is a bitrate at which SILK codes in-band FEC for voice at a
+// rate: libopus's decide_fec (opus_encoder.c, 1.3) wants an "equivalent
+// rate" above 13, 15, 17 and 21 kbit/s at 8, 12, 16 and 24 kHz, raised
+// by up to a quarter for the loss, after taking up to a sixth off the
+// bitrate for the loss and 5 % for complexity 5; libopus's own choice
+// (≈ 11, 15, 19, 27 kbit/s) is below that. At 48 kHz its own is above.
+func fecBitrate(rate int) int {
+	switch {
+	case rate <= 8000:
+		return 20000
+	case rate <= 12000:
+		return 24000
+	case rate <= 16000:
+		return 28000
+	case rate <= 24000:
+		return 32000
+	}
+	return 0
+}
+
+// SetLossPercent tells the encoder the packet loss its receivers see,
+// 0–100 (codec.LossTuner): above 0 it adds in-band FEC sized for it (the
+// frame before each packet again, at a lower rate; a receiver that lost
+// it decodes it from the next), with a bitrate that leaves room for it;
+// 0 turns FEC off and restores the bitrate. Between Encode calls only.
+func (e *Encoder) SetLossPercent(pct int) error {
+	if !e.c.ok() {
+		return ErrClosed
+	}
+	pct = min(max(pct, 0), 100)
+	bitrate := e.bitrate
+	if pct > 0 && bitrate < fecBitrate(e.rate) {
+		bitrate = fecBitrate(e.rate)
+	}
+	err := e.c.setLoss(pct, bitrate)
+	runtime.KeepAlive(e)
+	return err
 }
 
 // SampleRate is the rate of the PCM Encode expects.

@@ -42,6 +42,7 @@ type chain struct {
 	// input of whole packets is filled (fillGap).
 	lastMicros int64
 	stats      *Stats // the lost frames filled are counted here (nil: nowhere)
+	loss       int    // the receivers' loss, in percent, for the encoder (setLoss)
 	pkt        []byte
 	// lead is how many samples of silence the current run began with: as
 	// many as the resampler holds back, so that each input frame completes
@@ -164,6 +165,15 @@ func (c *chain) fillGap(gapMs int32, next []byte) {
 	})
 }
 
+// setLoss tells the encoder the loss its receivers report, if it can
+// protect its packets against it (codec.LossTuner: Opus in-band FEC).
+func (c *chain) setLoss(pct int) {
+	c.loss = pct
+	if lt, ok := c.enc.(codec.LossTuner); ok {
+		_ = lt.SetLossPercent(pct) // libopus refuses nothing in 0–100
+	}
+}
+
 // switchSource starts decoding another codec; what the old one left in the
 // resampler is kept so the audio stays continuous. A source that needs the
 // Opus encoder at another rate ends the run first (the audio so far is
@@ -177,6 +187,9 @@ func (c *chain) switchSource(id codec.ID, rate int) error {
 		c.enc, c.encErr = codecs.NewEncoder(c.target, encRate)
 		if c.encErr != nil {
 			return c.encErr
+		}
+		if c.loss > 0 {
+			c.setLoss(c.loss) // the new encoder protects as the old one did
 		}
 		c.encRate = encRate
 	}

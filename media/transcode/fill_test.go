@@ -59,3 +59,45 @@ func TestLostFramesFilled(t *testing.T) {
 		})
 	}
 }
+
+// TestLossReportsProtect: a subscriber reporting loss makes the shared
+// Opus encoder add in-band FEC (its packets grow: a higher bitrate with
+// the redundancy); once that subscriber has gone, the others' encoder
+// goes back to its own rate.
+func TestLossReportsProtect(t *testing.T) {
+	in := pcmuFrames(t, audiotest.Voice(8000, 3*8000, 140, 0.3)) // 150 frames
+	h, svc := newHub(4096)
+	p, err := h.Publish("live/lossy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	lossy, err := svc.Subscribe("live/lossy", Target{Codec: codec.Opus}, h.NewQueue(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean, err := subCodecQ(svc, "live/lossy", codec.Opus, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer clean.Close()
+	bytesOf := func(part []*media.Frame) int {
+		for _, f := range part {
+			p.Write(f)
+		}
+		n := 0
+		for _, f := range collectAudio(t, clean, len(part))[10:] { // past the change
+			n += len(f.Payload)
+		}
+		return n
+	}
+	before := bytesOf(in[:50])
+	lossy.ReportLoss(10)
+	protected := bytesOf(in[50:100])
+	lossy.Close()
+	after := bytesOf(in[100:150])
+	t.Logf("Opus bytes of 40 frames: %d before, %d with a subscriber reporting 10 %% loss, %d once it left", before, protected, after)
+	if protected < before*3/2 || after > before*5/4 {
+		t.Fatalf("bytes %d, %d, %d: want the protected part half as big again, the last back", before, protected, after)
+	}
+}

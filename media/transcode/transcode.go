@@ -132,14 +132,40 @@ type Subscription struct {
 	t    *transcoder
 	sub  *media.Subscriber
 	once sync.Once
+
+	lossMu  sync.Mutex // held across the transcoder's setLoss
+	lossPct int        // ReportLoss's, decaying
+	closed  bool
 }
 
 // Close unsubscribes; the last subscriber of a transcoder stops it.
 func (x *Subscription) Close() {
 	x.once.Do(func() {
+		x.lossMu.Lock()
+		x.closed = true
+		x.t.setLoss(x, 0, false)
+		x.lossMu.Unlock()
 		x.sub.Close()
 		x.s.release(x.t)
 	})
+}
+
+// ReportLoss tells the transcoder the packet loss, in percent, that the
+// subscriber's receiver reports (RTCP): an encoder that can protect its
+// packets (Opus in-band FEC, codec.LossTuner) does so while any of its
+// subscribers reports loss. A report of some loss weighs until later
+// reports have brought it down by a quarter each (five-second reports:
+// half a minute from 10 % to none), so that one clean interval between
+// lossy ones does not turn the protection off.
+func (x *Subscription) ReportLoss(pct int) {
+	pct = min(max(pct, 0), 100)
+	x.lossMu.Lock()
+	defer x.lossMu.Unlock()
+	if x.closed {
+		return // its share left with it
+	}
+	x.lossPct = max(pct, x.lossPct*3/4)
+	x.t.setLoss(x, x.lossPct, true)
 }
 
 // PassingThrough reports whether the transcoder's latest audio frame

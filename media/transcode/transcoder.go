@@ -41,6 +41,32 @@ type transcoder struct {
 	// passing: the last audio frame passed through untouched (it was
 	// in the target codec); read by Subscription.PassingThrough.
 	passing atomic.Bool
+
+	// The loss its subscribers' receivers report (Subscription.ReportLoss):
+	// each one's, under lossMu, and the highest, which run gives the
+	// encoder (codec.LossTuner) when it changes.
+	lossMu sync.Mutex
+	losses map[*Subscription]int
+	loss   atomic.Int32
+}
+
+// setLoss records x's loss (absent: none) and the highest of all.
+func (t *transcoder) setLoss(x *Subscription, pct int, present bool) {
+	t.lossMu.Lock()
+	defer t.lossMu.Unlock()
+	if present {
+		if t.losses == nil {
+			t.losses = map[*Subscription]int{}
+		}
+		t.losses[x] = pct
+	} else {
+		delete(t.losses, x)
+	}
+	top := 0
+	for _, v := range t.losses {
+		top = max(top, v)
+	}
+	t.loss.Store(int32(top))
 }
 
 // publishDerived publishes the derived stream unless it is published or t
@@ -104,6 +130,7 @@ func (t *transcoder) run() {
 	st := &t.s.Stats
 	c.stats = st
 	var lastErr string
+	var loss int32
 	for {
 		f, err := t.q.Next(context.Background())
 		if err != nil {
@@ -126,6 +153,10 @@ func (t *transcoder) run() {
 			}
 			st.TranscodedFrames.Add(1)
 			t.passing.Store(false)
+			if l := t.loss.Load(); l != loss {
+				loss = l
+				c.setLoss(int(l))
+			}
 			if err := c.push(f, t.hist.pcm(f)); err != nil && err.Error() != lastErr && t.s.log != nil {
 				lastErr = err.Error() // once per kind of trouble, not per packet
 				t.s.log.Warn("transcoder input", "stream", t.key, "codec", t.target, "err", err)

@@ -79,6 +79,15 @@ func (s *Session) SetClockRate(hz uint32) {
 	s.rmu.Unlock()
 }
 
+// OnPeerReport has fn called with the loss fraction (of 256) of each
+// report the peer sends about this session's audio, on the reading
+// goroutine: it must not block.
+func (s *Session) OnPeerReport(fn func(fraction uint8)) {
+	s.rmu.Lock()
+	s.onPeer = fn
+	s.rmu.Unlock()
+}
+
 // Reports is the session's report figures so far.
 func (s *Session) Reports() Reports {
 	s.rmu.Lock()
@@ -173,6 +182,9 @@ func (s *Session) peerBlocks(blocks []rtcp.ReceptionReport, now int64) {
 		s.peer.PeerReports++
 		lost := int32(b.TotalLost<<8) >> 8 // 24-bit signed
 		s.peer.PeerLost, s.peer.PeerFraction = lost, b.FractionLost
+		if s.onPeer != nil {
+			s.onPeer(b.FractionLost)
+		}
 		if s.clock > 0 {
 			s.peer.PeerJitter = time.Duration(float64(b.Jitter) / float64(s.clock) * float64(time.Second))
 		}

@@ -24,6 +24,12 @@ func TestReportsBothWays(t *testing.T) {
 	da, sb := dialPair(t, a, b, &gotA, &gotB)
 	da.SetClockRate(8000)
 	sb.SetClockRate(8000)
+	var worst atomic.Int32 // the highest loss fraction da is told of
+	da.OnPeerReport(func(f uint8) {
+		if int32(f) > worst.Load() {
+			worst.Store(int32(f))
+		}
+	})
 	ha := rtp.Header{Version: 2, SSRC: 77}
 	hb := rtp.Header{Version: 2, SSRC: 1234}
 	sendAudio(t, da, &ha, 10)
@@ -39,6 +45,9 @@ func TestReportsBothWays(t *testing.T) {
 	t.Logf("dialling side %+v; answering side %+v", ra, rb)
 	if rb.Lost != 2 || ra.PeerLost != 2 {
 		t.Fatalf("the answering side counts %d lost, the dialling side hears of %d; want 2", rb.Lost, ra.PeerLost)
+	}
+	if w := worst.Load(); w == 0 { // 2*256/22 when one report covers all 22 expected
+		t.Fatal("the dialling side was never told of its loss (OnPeerReport)")
 	}
 	if ra.Lost != 0 || rb.PeerLost != 0 || ra.Received != 20 {
 		t.Fatalf("the other way: %d lost, %d heard of, %d received; want 0, 0, 20", ra.Lost, rb.PeerLost, ra.Received)

@@ -70,6 +70,7 @@ type Session struct {
 	clock     uint32      // the audio's RTP clock (SetClockRate)
 	recv      []recvStats // per source in ssrcs
 	peer      Reports     // what the peer's reports said
+	onPeer    func(fraction uint8)
 
 	// RTCP reports (rtcp.go): the watch goroutine's.
 	rtcpSSRC    uint32 // the reports' sender SSRC while nothing is sent
