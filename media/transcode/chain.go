@@ -139,9 +139,9 @@ func (c *chain) push(f *media.Frame, hist []int16) error {
 		pcm = c.pcm
 	}
 	if len(pcm) > 0 {
-		c.lastMicros = int64(len(pcm)) * 1e6 / int64(c.decRate)
+		c.lastMicros = c.micros(pcm)
 	}
-	c.inMicros += int64(len(pcm)) * 1e6 / int64(c.decRate)
+	c.inMicros += c.micros(pcm)
 	c.resampleAndEncode(pcm)
 	return err
 }
@@ -160,10 +160,13 @@ func (c *chain) fillGap(gapMs int32, next []byte) {
 				c.stats.ConcealedFrames.Add(1)
 			}
 		}
-		c.inMicros += int64(len(pcm)) * 1e6 / int64(c.decRate)
+		c.inMicros += c.micros(pcm)
 		c.resampleAndEncode(pcm)
 	})
 }
+
+// micros is how long decoded pcm lasts.
+func (c *chain) micros(pcm []int16) int64 { return int64(len(pcm)) * 1e6 / int64(c.decRate) }
 
 // setLoss tells the encoder the loss its receivers report, if it can
 // protect its packets against it (codec.LossTuner: Opus in-band FEC).

@@ -40,6 +40,12 @@ type recvStats struct {
 	lastSRAt           int64  // unix ns it arrived
 }
 
+// extended is the highest sequence number heard, with its wraps.
+func (st *recvStats) extended() uint32 { return st.cycles + uint32(st.maxSeq) }
+
+// expected is how many packets the sequence numbers say were sent.
+func (st *recvStats) expected() uint32 { return st.extended() - st.base + 1 }
+
 // sendStats is what a session sent (one SSRC: the latest), under wmu.
 type sendStats struct {
 	ssrc            uint32
@@ -95,7 +101,7 @@ func (s *Session) Reports() Reports {
 	for i := range s.recv {
 		st := &s.recv[i]
 		r.Received += st.received
-		r.Lost += int64(st.cycles+uint32(st.maxSeq)-st.base+1) - int64(st.received)
+		r.Lost += int64(st.expected()) - int64(st.received)
 		if s.clock > 0 {
 			r.Jitter = max(r.Jitter, time.Duration(st.jitter/float64(s.clock)*float64(time.Second)))
 		}
@@ -251,8 +257,7 @@ func (s *Session) receptionBlocks(now int64) []rtcp.ReceptionReport {
 	var out []rtcp.ReceptionReport
 	for i := range s.recv {
 		st := &s.recv[i]
-		ext := st.cycles + uint32(st.maxSeq)
-		expected := ext - st.base + 1
+		ext, expected := st.extended(), st.expected()
 		lost := int64(expected) - int64(st.received)
 		lost = max(min(lost, 0x7fffff), -0x800000)
 		expInt, recInt := expected-st.expPrior, st.received-st.recPrior
