@@ -21,43 +21,11 @@ func TestDecodeFEC(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var pkts [][]byte
-		for i := 0; i+n <= len(pcm); i += n {
-			p, err := enc.Encode(nil, pcm[i:i+n])
-			if err != nil {
-				t.Fatal(err)
-			}
-			pkts = append(pkts, p)
-		}
+		pkts, _ := encodeAll(t, enc, pcm)
 		enc.Close()
 		var sumFEC, sumPLC float64
 		better, tries := 0, 0
-		for lost := 5; lost+1 < len(pkts); lost++ {
-			var ds [3]*Decoder // decodes everything, recovers, conceals
-			for i := range ds {
-				if ds[i], err = NewDecoder(rate); err != nil {
-					t.Fatal(err)
-				}
-			}
-			var ref, fec, plc []int16
-			for i, p := range pkts[:lost+2] {
-				switch i {
-				case lost:
-					ref, _ = ds[0].Decode(nil, p)
-					continue
-				case lost + 1:
-					fec = ds[1].DecodeFEC(nil, p)
-					plc = ds[2].Conceal(nil)
-				}
-				for _, d := range ds {
-					if _, err := d.Decode(nil, p); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			for _, d := range ds {
-				d.Close()
-			}
+		eachLost(t, rate, pkts, func(lost int, ref, fec, plc []int16) {
 			if len(fec) != n {
 				t.Fatalf("recovered %d samples, want %d", len(fec), n)
 			}
@@ -69,7 +37,7 @@ func TestDecodeFEC(t *testing.T) {
 			if loss == 0 && sf != sp {
 				t.Fatalf("packet %d: without FEC data the recovery (%.1f dB) is not the concealment (%.1f dB)", lost, sf, sp)
 			}
-		}
+		})
 		mf, mp := sumFEC/float64(tries), sumPLC/float64(tries)
 		t.Logf("loss %d %%: a lost frame recovered at %.1f dB SNR on average, concealed at %.1f dB; recovery better in %d of %d", loss, mf, mp, better, tries)
 		if loss > 0 && (mf < mp+3 || better < tries/2) {
@@ -78,37 +46,66 @@ func TestDecodeFEC(t *testing.T) {
 	}
 }
 
+// encodeAll encodes pcm in 20 ms packets, and their bytes in all.
+func encodeAll(t *testing.T, enc *Encoder, pcm []int16) (pkts [][]byte, bytes int) {
+	t.Helper()
+	n := enc.FrameSamples()
+	for i := 0; i+n <= len(pcm); i += n {
+		p, err := enc.Encode(nil, pcm[i:i+n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		pkts, bytes = append(pkts, p), bytes+len(p)
+	}
+	return pkts, bytes
+}
+
+// eachLost loses each packet of pkts in turn, from the fifth, and gives
+// fn what decoding it gave (ref), what its successor's FEC recovers (fec)
+// and what concealment makes of it (plc), each decoder fresh.
+func eachLost(t *testing.T, rate int, pkts [][]byte, fn func(lost int, ref, fec, plc []int16)) {
+	t.Helper()
+	for lost := 5; lost+1 < len(pkts); lost++ {
+		var ds [3]*Decoder // decodes everything, recovers, conceals
+		for i := range ds {
+			var err error
+			if ds[i], err = NewDecoder(rate); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var ref, fec, plc []int16
+		for i, p := range pkts[:lost+2] {
+			switch i {
+			case lost:
+				ref, _ = ds[0].Decode(nil, p)
+				continue
+			case lost + 1:
+				fec = ds[1].DecodeFEC(nil, p)
+				plc = ds[2].Conceal(nil)
+			}
+			for _, d := range ds {
+				if _, err := d.Decode(nil, p); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for _, d := range ds {
+			d.Close()
+		}
+		fn(lost, ref, fec, plc)
+	}
+}
+
 // fecShare is the share of packets (each lost in turn, from the fifth)
 // whose successor's FEC decodes to something else than concealment.
 func fecShare(t *testing.T, rate int, pkts [][]byte) float64 {
 	t.Helper()
 	n := 0
-	for lost := 5; lost+1 < len(pkts); lost++ {
-		a, err := NewDecoder(rate)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := NewDecoder(rate)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var fec, plc []int16
-		for i, p := range pkts[:lost+2] {
-			if i == lost {
-				continue
-			}
-			if i == lost+1 {
-				fec, plc = a.DecodeFEC(nil, p), b.Conceal(nil)
-			}
-			_, _ = a.Decode(nil, p)
-			_, _ = b.Decode(nil, p)
-		}
-		a.Close()
-		b.Close()
+	eachLost(t, rate, pkts, func(_ int, _, fec, plc []int16) {
 		if audiotest.SNR(fec, plc) < 60 {
 			n++
 		}
-	}
+	})
 	return float64(n) / float64(len(pkts)-6)
 }
 
@@ -118,22 +115,12 @@ func fecShare(t *testing.T, rate int, pkts [][]byte) float64 {
 // none again, it stops.
 func TestSetLossPercent(t *testing.T) {
 	for _, rate := range []int{8000, 12000, 16000, 24000, 48000} {
-		n := rate / 50
 		pcm := audiotest.Voice(rate, 3*rate, 140, 0.3)
 		enc, err := NewEncoder(rate, EncoderOptions{Complexity: 5})
 		if err != nil {
 			t.Fatal(err)
 		}
-		encode := func(from, to int) (pkts [][]byte, bytes int) {
-			for i := from; i+n <= to; i += n {
-				p, err := enc.Encode(nil, pcm[i:i+n])
-				if err != nil {
-					t.Fatal(err)
-				}
-				pkts, bytes = append(pkts, p), bytes+len(p)
-			}
-			return pkts, bytes
-		}
+		encode := func(from, to int) ([][]byte, int) { return encodeAll(t, enc, pcm[from:to]) }
 		off, offBytes := encode(0, rate)
 		if err := enc.SetLossPercent(10); err != nil {
 			t.Fatal(err)
