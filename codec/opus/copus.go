@@ -102,28 +102,16 @@ func (c cState) setLoss(pct, bitrate int) error {
 	return c.set("packet loss", C.OPUS_SET_PACKET_LOSS_PERC_REQUEST, pct)
 }
 
-// configureEncoder applies o (zero fields keep libopus's defaults).
+// configureEncoder applies o (zero fields keep libopus's defaults: its
+// own bitrate, FEC off, no loss expected).
 func (c cState) configureEncoder(o EncoderOptions) error {
-	set := c.set
-	if o.Bitrate != 0 {
-		if err := set("bitrate", C.OPUS_SET_BITRATE_REQUEST, o.Bitrate); err != nil {
-			return err
-		}
+	if err := c.setLoss(o.LossPercent, o.Bitrate); err != nil {
+		return err
 	}
 	if o.Complexity != 0 {
-		if err := set("complexity", C.OPUS_SET_COMPLEXITY_REQUEST, o.Complexity); err != nil {
+		if err := c.set("complexity", C.OPUS_SET_COMPLEXITY_REQUEST, o.Complexity); err != nil {
 			return err
 		}
 	}
-	if o.LossPercent != 0 {
-		// In-band FEC only pays when the peer reports loss; libopus uses it
-		// only with an expected loss above 0.
-		if err := set("inband FEC", C.OPUS_SET_INBAND_FEC_REQUEST, 1); err != nil {
-			return err
-		}
-		if err := set("packet loss", C.OPUS_SET_PACKET_LOSS_PERC_REQUEST, o.LossPercent); err != nil {
-			return err
-		}
-	}
-	return set("signal", C.OPUS_SET_SIGNAL_REQUEST, C.OPUS_SIGNAL_VOICE)
+	return c.set("signal", C.OPUS_SET_SIGNAL_REQUEST, C.OPUS_SIGNAL_VOICE)
 }
