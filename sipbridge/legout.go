@@ -57,7 +57,7 @@ func (o *legOut) subscribe(key string) {
 	o.key = key
 	o.mu.Unlock()
 	if id := o.m.hub.AudioCodec(key); id != 0 && id != o.c.ID {
-		err := o.toTranscoder()
+		err := o.toTranscoder(nil)
 		if err == nil {
 			return
 		}
@@ -101,10 +101,11 @@ func (o *legOut) deliver(f *media.Frame) bool {
 
 // toTranscoder moves the leg to the shared transcoder of its stream to
 // the call's codec: on the writer goroutine with the Inline locked, or
-// from subscribe before anything was subscribed to the Inline.
-func (o *legOut) toTranscoder() error {
+// from subscribe before anything was subscribed to the Inline. missed is
+// the frame in another codec that made it move (transcode.Target.Missed).
+func (o *legOut) toTranscoder(missed *media.Frame) error {
 	q := o.m.hub.NewQueue(writeQueue)
-	tsub, err := o.m.tc.Subscribe(o.key, transcode.Target{Codec: o.c.ID}, q)
+	tsub, err := o.m.tc.Subscribe(o.key, transcode.Target{Codec: o.c.ID, Missed: missed}, q)
 	if err != nil {
 		return fmt.Errorf("sip: subscribe %s as %s: %w", o.key, o.c.ID, err)
 	}
@@ -183,7 +184,7 @@ func (o *legOut) send(ctx context.Context, f *media.Frame, direct bool, paths *d
 		// A new publisher that declared another codec (a page's WHIP):
 		// move now, not at its first frame, which the move would lose.
 		if id := m.hub.AudioCodec(o.key); id != 0 && id != o.c.ID {
-			return o.toTranscoder()
+			return o.toTranscoder(nil)
 		}
 		return nil
 	}
@@ -195,7 +196,7 @@ func (o *legOut) send(ctx context.Context, f *media.Frame, direct bool, paths *d
 	}
 	if f.Codec != o.c.ID {
 		if direct {
-			return o.toTranscoder()
+			return o.toTranscoder(f) // f is coded first if this starts the transcoder
 		}
 		return nil
 	}

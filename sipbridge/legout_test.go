@@ -2,6 +2,7 @@ package sipbridge
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ func pcm(id codec.ID, ms uint32) *media.Frame {
 // wake-up); while the writer is busy with a paced digit the publisher's
 // Writes still return at once and the audio follows the digit in order,
 // none lost; the first frame in another codec moves the leg to a shared
-// transcoder, whose frames the writer sends.
+// transcoder, whose frames the writer sends, that first one included.
 func TestLegOutInlineThenTranscoder(t *testing.T) {
 	h := media.NewHub(64, nil)
 	tc := transcode.New(h, nil)
@@ -83,7 +84,10 @@ func TestLegOutInlineThenTranscoder(t *testing.T) {
 	for i := range uint32(5) {
 		pub.Write(pcm(codec.PCMA, 280+20*i))
 	}
-	testwait.For(t, 5*time.Second, "transcoded frames sent", func() bool { return st.FramesTranscoded.Load() >= 3 })
+	// All six: the transcoder the leg started codes the frame that moved
+	// it first (transcode.Target.Missed).
+	testwait.ForDetail(t, 5*time.Second, "every transcoded frame sent", func() bool { return st.FramesTranscoded.Load() == 6 },
+		func() string { return fmt.Sprintf("%d of 6", st.FramesTranscoded.Load()) })
 	stop()
 	out.close()
 	testwait.For(t, 5*time.Second, "the transcoder stopped", func() bool { return tc.Stats.Transcoders.Load() == 0 })

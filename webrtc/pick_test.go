@@ -60,19 +60,46 @@ func TestWHEPPicksTheDeclaredCodec(t *testing.T) {
 // delay by a frame).
 func TestWHEPTranscodedFromTheFirstFrame(t *testing.T) {
 	e, pub := declaredPCMU(t)
+	everyFrameInOpus(t, e, pub, "/live/leg/whep")
+}
+
+// TestWHEPTranscodedFromAnUndeclaredFirstFrame: the same for a stream
+// whose publisher declared no codec (an RTMP or RTMFP publisher): the
+// player moves to the transcoder at the first frame, which the
+// transcoder it starts then codes first (transcode.Target.Missed). It
+// used to be lost.
+func TestWHEPTranscodedFromAnUndeclaredFirstFrame(t *testing.T) {
+	e := startEdge(t, nil, fvrtc.Options{})
+	pub, err := e.st.Hub.Publish("live/rtmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pub.Close)
+	everyFrameInOpus(t, e, pub, "/live/rtmp/whep")
+}
+
+// everyFrameInOpus plays path with an Opus-only player and checks that
+// each of ten PCMU frames pub writes then is played, transcoded (the
+// second written once a transcoder runs, as real time would).
+func everyFrameInOpus(t *testing.T, e *edge, pub *media.Publisher, path string) {
+	t.Helper()
 	pc, err := codecAPI(t, pionOpus).NewPeerConnection(pionwebrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pc.Close() })
 	p, _ := recvRTP(t, pc)
-	negotiate(t, pc, e.url+"/live/leg/whep")
+	negotiate(t, pc, e.url+path)
 	testwait.For(t, 10*time.Second, "the player connected", func() bool {
 		return pc.ConnectionState() == pionwebrtc.PeerConnectionStateConnected
 	})
 	const frames = 10
 	for i := range frames {
 		pub.Write(&media.Frame{Kind: media.KindAudio, Codec: codec.PCMU, Rate: 8000, Channels: 1, Timestamp: uint32(i * 20), Payload: numbered(i)})
+		if i == 0 {
+			// As at 20 ms a frame: the next comes once the player moved.
+			testwait.For(t, 5*time.Second, "the transcoder", func() bool { return e.st.Transcoder.Stats.Transcoders.Load() == 1 })
+		}
 	}
 	testwait.ForDetail(t, 10*time.Second, "every frame played in Opus", func() bool { return len(p.of(uint8(pionOpus.pt))) >= frames },
 		func() string { return fmt.Sprintf("%d of %d", len(p.of(uint8(pionOpus.pt))), frames) })

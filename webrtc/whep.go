@@ -151,7 +151,7 @@ func (p *peerSession) playLoop(pl *player) {
 		stop := false
 		if f.Kind == media.KindAudio && len(f.Payload) > 0 && !src.passes(f) {
 			if on, _ := src.transcoding(); !on {
-				if err := src.toTranscoder(); err != nil {
+				if err := src.toTranscoder(f); err != nil {
 					p.log.Info("webrtc player needs a transcoder", "codec", f.Codec, "err", err)
 					p.close(err.Error())
 					stop = true

@@ -48,7 +48,7 @@ func (w *whepSource) subscribe(deliver func(*media.Frame) bool) {
 	// lost that frame (20 ms at every transcoded call's start). Without a
 	// transcoder to be had, the first frame tries again and ends the
 	// session, as for a stream that declared nothing.
-	if id := w.p.s.o.Hub.AudioCodec(w.p.key); id != 0 && id != w.target.ID && w.toTranscoder() == nil {
+	if id := w.p.s.o.Hub.AudioCodec(w.p.key); id != 0 && id != w.target.ID && w.toTranscoder(nil) == nil {
 		return
 	}
 	w.direct = w.p.s.o.Hub.Subscribe(w.p.key, w.in)
@@ -85,10 +85,13 @@ func (w *whepSource) transcoding() (on, passing bool) {
 	return true, w.tsub.PassingThrough()
 }
 
-// toTranscoder moves the session to the stream's shared transcoder.
-func (w *whepSource) toTranscoder() error {
+// toTranscoder moves the session to the stream's shared transcoder;
+// missed is the frame that made it move, which a transcoder started now
+// codes first (the stream's first frame, when its publisher declared no
+// codec).
+func (w *whepSource) toTranscoder(missed *media.Frame) error {
 	q := w.p.s.o.Hub.NewQueue(w.p.s.o.PlayQueue)
-	tsub, err := w.p.s.o.Transcoder.Subscribe(w.p.key, transcode.Target{Codec: w.target.ID, Rate: w.target.SampleRate, Budget: w.p.s.o.MaxTranscoders}, q)
+	tsub, err := w.p.s.o.Transcoder.Subscribe(w.p.key, transcode.Target{Codec: w.target.ID, Rate: w.target.SampleRate, Budget: w.p.s.o.MaxTranscoders, Missed: missed}, q)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errNoTranscoder, err)
 	}

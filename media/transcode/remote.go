@@ -111,7 +111,8 @@ func (s *Service) localize(tc *transcoder) bool {
 	tc.remote = nil
 	s.Stats.RemoteVariants.Add(-1)
 	tc.budgeted = tc.budget != 0
-	s.runLocked(tc)
+	s.runLocked(tc, nil)
+	tc.start() // its subscribers are attached: they read the derived stream
 	if s.log != nil {
 		s.log.Info("variant transcoded here after all", "stream", tc.key, "codec", tc.target, "rate", tc.rate)
 	}

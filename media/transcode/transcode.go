@@ -70,6 +70,13 @@ type Target struct {
 	// budgeted: the server's own components (SIP legs, echo) are neither
 	// bounded nor counted. Joining a running transcoder is always possible.
 	Budget int
+	// Missed is an audio frame of the source that the subscriber took
+	// itself and could not use: an edge that moves to the transcoder at
+	// the first frame in another codec (a publisher that declared none).
+	// A transcoder this Subscribe starts codes it before the source's
+	// next frames, so the subscriber loses nothing; a running one coded
+	// it already, for the subscribers it had then.
+	Missed *media.Frame
 }
 
 // Stats are the transcoders' counters, read by the metrics exporter.
@@ -189,6 +196,7 @@ func (s *Service) Subscribe(key string, t Target, r media.Receiver) (*Subscripti
 		return nil, fmt.Errorf("%w: %s at %d Hz", ErrCodec, t.Codec, rate)
 	}
 	dkey := Key(key, t.Codec, rate)
+	started := false
 	s.mu.Lock()
 	tc := s.running[dkey]
 	if tc == nil {
@@ -201,13 +209,19 @@ func (s *Service) Subscribe(key string, t Target, r media.Receiver) (*Subscripti
 			s.mu.Unlock()
 			return nil, ErrBudget
 		}
-		tc = s.startLocked(key, dkey, t.Codec, rate, t.Budget != 0)
+		tc = s.startLocked(key, dkey, t.Codec, rate, t.Budget != 0, t.Missed)
+		started = true
 	}
 	tc.refs++
 	s.mu.Unlock()
 	// After the transcoder published the derived stream (when the source
 	// is live): a subscriber of a live stream gets no publish event.
-	return &Subscription{s: s, t: tc, sub: s.hub.Subscribe(dkey, r)}, nil
+	x := &Subscription{s: s, t: tc, sub: s.hub.Subscribe(dkey, r)}
+	if started {
+		// Only now: its first frames' output would have gone to no one.
+		tc.start()
+	}
+	return x, nil
 }
 
 // release drops one reference to t, stopping it with the last.
@@ -234,20 +248,26 @@ func (s *Service) release(t *transcoder) {
 	}
 }
 
-// startLocked starts the transcoder of key to id at rate. Called with s.mu held.
-func (s *Service) startLocked(key, dkey string, id codec.ID, rate int, budgeted bool) *transcoder {
+// startLocked sets up the transcoder of key to id at rate, missed (if
+// any) first in its input; its goroutine is the caller's to start.
+// Called with s.mu held.
+func (s *Service) startLocked(key, dkey string, id codec.ID, rate int, budgeted bool, missed *media.Frame) *transcoder {
 	t := &transcoder{s: s, key: key, dkey: dkey, target: id, rate: rate, budgeted: budgeted}
 	s.running[dkey] = t
-	s.runLocked(t)
+	s.runLocked(t, missed)
 	return t
 }
 
-// runLocked starts t's transcoding: its source subscription and its
-// goroutine. Called with s.mu held.
-func (s *Service) runLocked(t *transcoder) {
+// runLocked sets up t's transcoding: its source subscription (after
+// missed, if any, so that it is coded first), the derived publication.
+// Called with s.mu held; t.start starts its goroutine.
+func (s *Service) runLocked(t *transcoder, missed *media.Frame) {
 	key, id, rate := t.key, t.target, t.rate
 	t.hist = s.trackLocked(key) // before t subscribes: it hands t decoded Speex
 	t.q = s.hub.NewQueue(s.InputQueue)
+	if missed != nil && missed.Kind == media.KindAudio {
+		t.q.Receive(missed)
+	}
 	t.src = s.hub.Subscribe(key, t.q)
 	if s.hub.Published(key) {
 		// A publish event may follow in t.q if the publisher came just
@@ -261,8 +281,6 @@ func (s *Service) runLocked(t *transcoder) {
 	if s.log != nil {
 		s.log.Debug("transcoder started", "stream", key, "codec", id, "rate", rate)
 	}
-	t.done = make(chan struct{})
-	go t.run()
 }
 
 // closeCodec frees what a codec holds outside Go memory (Speex).

@@ -29,7 +29,6 @@ type transcoder struct {
 	hist   *history
 	src    *media.Subscriber
 	q      *media.Queue // src's frames, read by run
-	done   chan struct{}
 
 	// mu guards pub and stopped: run publishes and unpublishes the
 	// derived stream as the source comes and goes, stop closes it at once
@@ -119,8 +118,11 @@ func (t *transcoder) stop() {
 	t.src.Close()
 }
 
+// start runs t's goroutine, once its first subscriber is attached to
+// the derived stream.
+func (t *transcoder) start() { go t.run() }
+
 func (t *transcoder) run() {
-	defer close(t.done)
 	c := newChain(t.target, t.rate)
 	defer c.close()
 	var slab frameSlab
