@@ -19,6 +19,10 @@ var MembershipHeader = []string{"id", "room", "member", "transport", "codec", "j
 var SIPLegHeader = []string{"id", "call_id", "sip_call_id", "direction", "peer", "party", "codec", "started", "answered", "ended",
 	"duration_s", "reason", "bytes_in", "bytes_out", "loss_pct", "jitter_ms"}
 
+// WebRTCSessionHeader is the first row of WriteWebRTCSessionsCSV.
+var WebRTCSessionHeader = []string{"id", "call_id", "stream", "direction", "addr", "codec", "engine", "started", "ended",
+	"duration_s", "reason", "packets_in", "packets_out", "loss_in_pct", "loss_out_pct", "jitter_ms", "rtt_ms"}
+
 // WriteCSV writes records as CSV (RFC 4180) under CDRHeader: times in
 // RFC 3339 UTC with milliseconds ("" for no answer), the connected
 // duration in seconds, "" for a value not known.
@@ -32,6 +36,11 @@ func WriteMembershipsCSV(w io.Writer, ms []Membership) error {
 // WriteSIPLegsCSV writes SIP leg records as WriteCSV does.
 func WriteSIPLegsCSV(w io.Writer, ls []SIPLeg) error {
 	return writeCSV(w, SIPLegHeader, ls, SIPLeg.row)
+}
+
+// WriteWebRTCSessionsCSV writes WebRTC session records as WriteCSV does.
+func WriteWebRTCSessionsCSV(w io.Writer, ss []WebRTCSession) error {
+	return writeCSV(w, WebRTCSessionHeader, ss, WebRTCSession.row)
 }
 
 func writeCSV[T any](w io.Writer, header []string, rs []T, row func(T) []string) error {

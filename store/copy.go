@@ -11,6 +11,7 @@ import (
 type Copied struct {
 	Users, Revoked, Registrations, CDRs int
 	Memberships, SIPLegs, ContactLists  int
+	WebRTCSessions                      int
 }
 
 // Copy copies everything from src to dst (moving from SQLite to
@@ -68,7 +69,7 @@ func Copy(ctx context.Context, src, dst *DB) (Copied, error) {
 	return copyRecords(ctx, src, dst, n)
 }
 
-// copyRecords copies the call, membership and SIP leg records and the
+// copyRecords copies the call, membership, SIP leg and WebRTC session records and the
 // contact lists (after Copy's users).
 func copyRecords(ctx context.Context, src, dst *DB, n Copied) (Copied, error) {
 	var err error
@@ -79,6 +80,9 @@ func copyRecords(ctx context.Context, src, dst *DB, n Copied) (Copied, error) {
 		return n, err
 	}
 	if n.SIPLegs, err = copyPages(ctx, src.SIPLegs, dst.AddSIPLegs); err != nil {
+		return n, err
+	}
+	if n.WebRTCSessions, err = copyPages(ctx, src.WebRTCSessions, dst.AddWebRTCSessions); err != nil {
 		return n, err
 	}
 	lists, err := src.AllContacts(ctx)

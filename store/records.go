@@ -13,6 +13,7 @@ const (
 	KindCall       = "call"       // a call between two parties (table cdr)
 	KindConference = "conference" // a conference membership (conf_members)
 	KindSIP        = "sip"        // a SIP leg (sip_legs)
+	KindWebRTC     = "webrtc"     // a WHIP or WHEP session (webrtc_sessions)
 )
 
 // Membership is the record of one conference membership that ended.
@@ -138,15 +139,19 @@ func (d *DB) SIPLegs(ctx context.Context, f CDRFilter) ([]SIPLeg, error) {
 	return out, rows.Err()
 }
 
-// fillQuality gives call id's record the worst loss and jitter of its SIP
-// legs, once both are written (whichever comes second fills it).
+// fillQuality gives call id's record the worst loss and jitter of its
+// legs written so far, SIP legs and WebRTC sessions (either way), as each
+// of them or the record itself is written.
 func fillQuality(ctx context.Context, tx *sql.Tx, id string) error {
 	if id == "" {
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE cdr SET
-		loss_pct = (SELECT MAX(loss_pct) FROM sip_legs WHERE call_id = $1),
-		jitter_ms = (SELECT MAX(jitter_ms) FROM sip_legs WHERE call_id = $1)
-		WHERE id = $1 AND loss_pct IS NULL`, id)
+		loss_pct = (SELECT MAX(v) FROM (SELECT loss_pct AS v FROM sip_legs WHERE call_id = $1
+			UNION ALL SELECT loss_in_pct FROM webrtc_sessions WHERE call_id = $1
+			UNION ALL SELECT loss_out_pct FROM webrtc_sessions WHERE call_id = $1) AS l),
+		jitter_ms = (SELECT MAX(v) FROM (SELECT jitter_ms AS v FROM sip_legs WHERE call_id = $1
+			UNION ALL SELECT jitter_ms FROM webrtc_sessions WHERE call_id = $1) AS j)
+		WHERE id = $1`, id)
 	return err
 }

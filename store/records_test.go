@@ -65,6 +65,56 @@ func testRecords(t *testing.T, d *DB, url string) {
 			t.Errorf("call %s: loss %v jitter %v", c.ID, FormatFloat(c.LossPct), FormatFloat(c.JitterMS))
 		}
 	}
+	testWebRTCRecords(t, d, t0)
+}
+
+// testWebRTCRecords: WebRTC session records round-trip, select by stream
+// or address, and give their calls' records the worst loss (either way)
+// and jitter of all the calls' legs, written before or after the call's.
+func testWebRTCRecords(t *testing.T, d *DB, t0 time.Time) {
+	ctx := t.Context()
+	ss := []WebRTCSession{
+		{ID: "w1", CallID: "c9", Stream: "phone/alice-1", Direction: "whip", Addr: "192.0.2.7", Codec: "opus", Engine: "lite",
+			Started: t0, Ended: t0.Add(time.Minute), Reason: "closed", PacketsIn: ptr[int64](3000), PacketsOut: ptr[int64](2990),
+			LossInPct: ptr(0.25), LossOutPct: ptr(4.0), JitterMS: ptr(9.5), RTTMS: ptr(1.5)},
+		{ID: "w2", CallID: "c5", Stream: "phone/bob-2", Direction: "whep", Addr: "192.0.2.8", Codec: "pcmu", Engine: "pion",
+			Started: t0.Add(time.Second), Ended: t0.Add(time.Minute), Reason: "closed"},
+	}
+	if err := d.AddWebRTCSessions(ctx, ss); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.AddWebRTCSessions(ctx, ss[:1]); err != nil { // again: kept once
+		t.Fatal(err)
+	}
+	got, err := d.WebRTCSessions(ctx, CDRFilter{User: "192.0.2.7"})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("sessions from 192.0.2.7: %+v %v", got, err)
+	}
+	if g := got[0]; g.Stream != "phone/alice-1" || g.Direction != "whip" || *g.PacketsIn != 3000 || *g.LossOutPct != 4 || *g.RTTMS != 1.5 || !g.Ended.Equal(t0.Add(time.Minute)) {
+		t.Errorf("session round trip %+v", g)
+	}
+	if got, _ := d.WebRTCSessions(ctx, CDRFilter{User: "phone/bob-2"}); len(got) != 1 || got[0].PacketsIn != nil || got[0].LossInPct != nil {
+		t.Errorf("pion session %+v: figures not known are NULL", got)
+	}
+	// c9 (SIP leg: 2.5 %, 7 ms) now has a page whose audio lost 4 % on
+	// the way to it and arrived with 9.5 ms of jitter; c5's session came
+	// before its record and has no figures.
+	if err := d.AddCDRs(ctx, []CDR{{ID: "c5", Caller: "bob", Callee: "carol", Started: t0, Ended: t0, EndEvent: "bye"}}); err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := d.CDRs(ctx, CDRFilter{})
+	for _, c := range cs {
+		switch c.ID {
+		case "c9":
+			if c.LossPct == nil || *c.LossPct != 4 || *c.JitterMS != 9.5 {
+				t.Errorf("call c9: loss %v jitter %v, want 4 and 9.5", FormatFloat(c.LossPct), FormatFloat(c.JitterMS))
+			}
+		case "c5":
+			if c.LossPct != nil || c.JitterMS != nil {
+				t.Errorf("call c5: loss %v jitter %v, want not known", FormatFloat(c.LossPct), FormatFloat(c.JitterMS))
+			}
+		}
+	}
 }
 
 func testContacts(t *testing.T, d *DB, url string) {

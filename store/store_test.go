@@ -338,9 +338,10 @@ func copyScenario(t *testing.T, src, dst *DB) {
 	_ = src.AddCDRs(ctx, []CDR{{ID: "c1", Caller: "alice", Callee: "bob", Started: now, Ended: now.Add(time.Second), EndEvent: "bye"}})
 	_ = src.AddMemberships(ctx, []Membership{{ID: "m1", Room: "r", Member: "alice", Joined: now, Left: now}})
 	_ = src.AddSIPLegs(ctx, []SIPLeg{{ID: "l1", Peer: "trunk", Started: now, Ended: now}})
+	_ = src.AddWebRTCSessions(ctx, []WebRTCSession{{ID: "w1", CallID: "c1", Stream: "phone/alice-1", Direction: "whip", Started: now, Ended: now, LossOutPct: ptr(1.5)}})
 	_ = src.SetContacts(ctx, "alice", []string{"bob"})
 	n, err := Copy(ctx, src, dst)
-	if err != nil || n != (Copied{Users: 1, Revoked: 1, Registrations: 1, CDRs: 1, Memberships: 1, SIPLegs: 1, ContactLists: 1}) {
+	if err != nil || n != (Copied{Users: 1, Revoked: 1, Registrations: 1, CDRs: 1, Memberships: 1, SIPLegs: 1, ContactLists: 1, WebRTCSessions: 1}) {
 		t.Fatalf("copy: %+v %v", n, err)
 	}
 	if s2, _ := dst.Secret(ctx); string(s2) != string(secret) {

@@ -42,11 +42,12 @@ type RoleLookup interface {
 }
 
 // CDRSource is where the records are (package store): calls, conference
-// memberships, SIP legs.
+// memberships, SIP legs, WebRTC sessions.
 type CDRSource interface {
 	CDRs(ctx context.Context, f store.CDRFilter) ([]store.CDR, error)
 	Memberships(ctx context.Context, f store.CDRFilter) ([]store.Membership, error)
 	SIPLegs(ctx context.Context, f store.CDRFilter) ([]store.SIPLeg, error)
+	WebRTCSessions(ctx context.Context, f store.CDRFilter) ([]store.WebRTCSession, error)
 }
 
 // maxCDRPage bounds one answer of the CDR endpoint.
@@ -194,7 +195,7 @@ type cdrJSON struct {
 }
 
 // listCDRs answers a page of records of one kind (?kind=call, the
-// default; conference; sip), newest first: JSON {"records", "next"}
+// default; conference; sip; webrtc), newest first: JSON {"records", "next"}
 // ("next": the offset of the next page, absent on the last), or CSV with
 // ?format=csv.
 func (a *Admin) listCDRs(w http.ResponseWriter, r *http.Request) {
@@ -211,8 +212,10 @@ func (a *Admin) listCDRs(w http.ResponseWriter, r *http.Request) {
 		answerPage(r.Context(), w, f, csv, a.CDRs.Memberships, store.WriteMembershipsCSV, membershipJSON)
 	case store.KindSIP:
 		answerPage(r.Context(), w, f, csv, a.CDRs.SIPLegs, store.WriteSIPLegsCSV, legJSON)
+	case store.KindWebRTC:
+		answerPage(r.Context(), w, f, csv, a.CDRs.WebRTCSessions, store.WriteWebRTCSessionsCSV, webrtcJSON)
 	default:
-		writeError(w, badRequest("kind: want call, conference or sip, got %q", kind))
+		writeError(w, badRequest("kind: want call, conference, sip or webrtc, got %q", kind))
 	}
 }
 

@@ -48,3 +48,31 @@ func legJSON(l store.SIPLeg) legRecord {
 		Codec: l.Codec, Started: store.FormatTime(l.Started), Answered: store.FormatTime(l.Answered), Ended: store.FormatTime(l.Ended),
 		Duration: l.Duration().Seconds(), Reason: l.Reason, BytesIn: l.BytesIn, BytesOut: l.BytesOut, LossPct: l.LossPct, JitterMS: l.JitterMS}
 }
+
+// webrtcRecord is one WHIP or WHEP session in the JSON answer of
+// /api/v1/admin/cdr?kind=webrtc.
+type webrtcRecord struct {
+	ID         string   `json:"id"`
+	CallID     string   `json:"callId,omitempty"`
+	Stream     string   `json:"stream"`
+	Direction  string   `json:"direction"`
+	Addr       string   `json:"addr,omitempty"`
+	Codec      string   `json:"codec,omitempty"`
+	Engine     string   `json:"engine,omitempty"`
+	Started    string   `json:"started"`
+	Ended      string   `json:"ended"`
+	Duration   float64  `json:"duration"`
+	Reason     string   `json:"reason,omitempty"`
+	PacketsIn  *int64   `json:"packetsIn"` // null: not known
+	PacketsOut *int64   `json:"packetsOut"`
+	LossInPct  *float64 `json:"lossInPct"`
+	LossOutPct *float64 `json:"lossOutPct"`
+	JitterMS   *float64 `json:"jitterMs"`
+	RTTMS      *float64 `json:"rttMs"`
+}
+
+func webrtcJSON(s store.WebRTCSession) webrtcRecord {
+	return webrtcRecord{ID: s.ID, CallID: s.CallID, Stream: s.Stream, Direction: s.Direction, Addr: s.Addr, Codec: s.Codec, Engine: s.Engine,
+		Started: store.FormatTime(s.Started), Ended: store.FormatTime(s.Ended), Duration: s.Ended.Sub(s.Started).Seconds(), Reason: s.Reason,
+		PacketsIn: s.PacketsIn, PacketsOut: s.PacketsOut, LossInPct: s.LossInPct, LossOutPct: s.LossOutPct, JitterMS: s.JitterMS, RTTMS: s.RTTMS}
+}

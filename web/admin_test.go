@@ -49,6 +49,11 @@ func TestAdminAPI(t *testing.T) {
 	if err := db.AddSIPLegs(ctx, []store.SIPLeg{{ID: "l1", Peer: "carrier", Party: "root", Codec: "pcma", Started: t0, Ended: t0.Add(time.Minute), Reason: "hangup"}}); err != nil {
 		t.Fatal(err)
 	}
+	loss := 1.5
+	if err := db.AddWebRTCSessions(ctx, []store.WebRTCSession{{ID: "w1", Stream: "live/radio", Direction: "whep", Addr: "192.0.2.9", Codec: "opus",
+		Engine: "lite", Started: t0, Ended: t0.Add(time.Minute), Reason: "deleted", LossOutPct: &loss}}); err != nil {
+		t.Fatal(err)
+	}
 	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"root": "root", "bob": "bob"}})
 	mux := http.NewServeMux()
 	(&Admin{Auth: auth, Roles: roles{"root": "admin", "bob": "moderator"}, CDRs: db, Users: db, Realm: "flashvox"}).Register(mux)
@@ -109,6 +114,10 @@ func testAdminCDR(t *testing.T, do adminDo, rootTok string) {
 	code, body = do(rootTok, "GET", "/api/v1/admin/cdr?kind=sip&format=csv", "")
 	if code != 200 || !strings.HasPrefix(body, "id,call_id,sip_call_id") || !strings.Contains(body, "l1,,,,carrier,root,pcma,") {
 		t.Errorf("sip legs CSV: %d %s", code, body)
+	}
+	code, body = do(rootTok, "GET", "/api/v1/admin/cdr?kind=webrtc&party=192.0.2.9", "")
+	if code != 200 || !strings.Contains(body, `"stream":"live/radio","direction":"whep","addr":"192.0.2.9"`) || !strings.Contains(body, `"lossOutPct":1.5,"jitterMs":null`) {
+		t.Errorf("webrtc session records: %d %s", code, body)
 	}
 	for _, q := range []string{"limit=1001", "from=yesterday", "offset=-1", "kind=calls", "kind=conference&limit=0"} {
 		if code, _ := do(rootTok, "GET", "/api/v1/admin/cdr?"+q, ""); code != 400 {

@@ -148,7 +148,10 @@ type Options struct {
 	// transcode.LiveQueueFrames, so a player that falls behind (an
 	// overloaded machine) skips old audio instead of delaying the call.
 	PlayQueue int
-	Logger    *slog.Logger
+	// Records, when set, receives the record of every answered session
+	// that ends (the call records' WebRTC sessions).
+	Records Recorder
+	Logger  *slog.Logger
 }
 
 func (o *Options) defaults() {

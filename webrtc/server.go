@@ -263,6 +263,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, publish bool) {
 		s.refuse(w, req, err)
 		return
 	}
+	p.answered.Store(true)
 	kind := "whep"
 	if publish {
 		kind = "whip"
@@ -327,7 +328,7 @@ func (s *Server) admit(ip, key string, publish bool) (*peerSession, error) {
 	case s.perIP[ip] >= s.o.MaxSessionsPerIP:
 		return nil, errTooManyFromIP
 	}
-	p := &peerSession{s: s, id: hex.EncodeToString(idb[:]), ip: ip, key: key, publish: publish, done: make(chan struct{})}
+	p := &peerSession{s: s, id: hex.EncodeToString(idb[:]), ip: ip, key: key, publish: publish, done: make(chan struct{}), created: time.Now()}
 	p.log = s.o.Logger.With("webrtc", p.id[:8], "stream", key, "whip", publish)
 	s.sessions[p.id] = p
 	s.perIP[ip]++

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -28,7 +29,11 @@ type peerSession struct {
 	ls   *plane.Session         // the lite engine's
 	once sync.Once
 	done chan struct{} // closed by close: the media goroutines end
-	stop func()        // releases the hub side (set by startWHIP/startWHEP)
+	// created is when the session was admitted; answered that its answer
+	// went out (only such sessions leave a record).
+	created  time.Time
+	answered atomic.Bool
+	stop     func() // releases the hub side (set by startWHIP/startWHEP)
 }
 
 // start makes the PeerConnection for codec c (and telephone-event when
@@ -122,14 +127,17 @@ func (p *peerSession) close(why string) {
 			}
 		}
 		log := p.log
+		var reports *plane.Reports
 		if p.ls != nil {
 			p.ls.Close()
 			// What the RTCP reports said both ways (lite engine).
 			r := p.ls.Reports()
+			reports = &r
 			log = log.With("sent", r.Sent, "received", r.Received, "lost", r.Lost, "jitter", r.Jitter,
 				"peer_lost", r.PeerLost, "peer_jitter", r.PeerJitter, "rtt", r.RTT)
 		}
 		p.s.forget(p)
 		log.Info("webrtc session closed", "why", why)
+		p.record(why, reports)
 	})
 }

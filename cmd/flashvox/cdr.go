@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -19,15 +20,15 @@ func runCDR(args []string, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("config", "", "configuration file (data_dir, database.url)")
 	from := fs.String("from", "", "calls started at or after: RFC 3339 time, or a duration back from now (24h)")
 	to := fs.String("to", "", "calls started before: RFC 3339 time, or a duration back from now")
-	user := fs.String("user", "", "records with this user as a party (a call's caller or callee, a member, a SIP leg's peer or party)")
-	kind := fs.String("kind", store.KindCall, "records of: call, conference (memberships) or sip (SIP legs)")
+	user := fs.String("user", "", "records with this user as a party (a call's caller or callee, a member, a SIP leg's peer or party, a WebRTC session's stream or address)")
+	kind := fs.String("kind", store.KindCall, "records of: call, conference (memberships), sip (SIP legs) or webrtc (WHIP/WHEP sessions)")
 	limit := fs.Int("limit", 100, fmt.Sprintf("records to print, 1..%d", store.MaxCDRLimit))
 	offset := fs.Int("offset", 0, "records to skip (the next page)")
 	csvOut := fs.Bool("csv", false, "print CSV")
 	pos, err := parseInterspersed(fs, args)
-	badKind := *kind != store.KindCall && *kind != store.KindConference && *kind != store.KindSIP
+	badKind := !slices.Contains([]string{store.KindCall, store.KindConference, store.KindSIP, store.KindWebRTC}, *kind)
 	if err != nil || len(pos) > 0 || *limit < 1 || *limit > store.MaxCDRLimit || *offset < 0 || badKind {
-		fmt.Fprintln(stderr, "usage: flashvox cdr [--kind call|conference|sip] [--from T] [--to T] [--user U] [--limit N] [--offset N] [--csv] [--config F]")
+		fmt.Fprintln(stderr, "usage: flashvox cdr [--kind call|conference|sip|webrtc] [--from T] [--to T] [--user U] [--limit N] [--offset N] [--csv] [--config F]")
 		return exitConfig
 	}
 	f := store.CDRFilter{User: *user, Limit: *limit, Offset: *offset}
@@ -56,6 +57,8 @@ func runCDR(args []string, stdout, stderr io.Writer) int {
 		err = printRecords(ctx, stdout, f, *csvOut, db.Memberships, store.WriteMembershipsCSV, printMemberships)
 	case store.KindSIP:
 		err = printRecords(ctx, stdout, f, *csvOut, db.SIPLegs, store.WriteSIPLegsCSV, printSIPLegs)
+	case store.KindWebRTC:
+		err = printRecords(ctx, stdout, f, *csvOut, db.WebRTCSessions, store.WriteWebRTCSessionsCSV, printWebRTCSessions)
 	default:
 		err = printRecords(ctx, stdout, f, *csvOut, db.CDRs, store.WriteCSV, printCDRs)
 	}
@@ -119,6 +122,18 @@ func printSIPLegs(w io.Writer, ls []store.SIPLeg) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1fs\t%s/%s\t%s\t%s\t%s\t%s\n", store.FormatTime(l.Started), l.Direction, l.Peer, l.Party,
 			dash(l.Codec), l.Duration().Seconds(), dash(store.FormatInt(l.BytesIn)), dash(store.FormatInt(l.BytesOut)),
 			dash(store.FormatFloat(l.LossPct)), dash(store.FormatFloat(l.JitterMS)), l.Reason, l.SIPCallID)
+	}
+	return tw.Flush()
+}
+
+func printWebRTCSessions(w io.Writer, ss []store.WebRTCSession) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STARTED\tDIR\tSTREAM\tADDR\tCODEC\tDURATION\tPACKETS IN/OUT\tLOSS% IN/OUT\tJITTER\tRTT\tREASON\tCALL")
+	for _, s := range ss {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1fs\t%s/%s\t%s/%s\t%s\t%s\t%s\t%s\n", store.FormatTime(s.Started), s.Direction, s.Stream, s.Addr,
+			dash(s.Codec), s.Ended.Sub(s.Started).Seconds(), dash(store.FormatInt(s.PacketsIn)), dash(store.FormatInt(s.PacketsOut)),
+			dash(store.FormatFloat(s.LossInPct)), dash(store.FormatFloat(s.LossOutPct)), dash(store.FormatFloat(s.JitterMS)),
+			dash(store.FormatFloat(s.RTTMS)), s.Reason, dash(s.CallID))
 	}
 	return tw.Flush()
 }

@@ -166,4 +166,11 @@ func cdrScenario(t *testing.T, env []string) {
 		!strings.Contains(out, ",standup,bob,http,") || !strings.Contains(out, ",shutdown,") {
 		t.Errorf("flashvox cdr --kind conference (bob, ended by SIGTERM): %d\n%s", code, out)
 	}
+	// No page took part: the WebRTC sessions' table answers, empty.
+	if out, code := flashvoxCLI(t, env, "", "cdr", "--kind", "webrtc", "--config", cfg); code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, "LOSS% IN/OUT") {
+		t.Errorf("flashvox cdr --kind webrtc: %d\n%s", code, out)
+	}
+	if _, code := flashvoxCLI(t, env, "", "cdr", "--kind", "webrtcs", "--config", cfg); code == 0 {
+		t.Error("flashvox cdr --kind webrtcs: accepted")
+	}
 }

@@ -69,7 +69,7 @@ func copyStore(ctx context.Context, db *store.DB, url string, stdout, stderr io.
 		fmt.Fprintf(stderr, "flashvox db copy: %v\n", err)
 		return exitFail
 	}
-	fmt.Fprintf(stdout, "copied to %s (%s): %d users, the token secret, %d revoked tokens, %d registrations, %d call records, %d conference memberships, %d SIP legs, %d contact lists\n",
-		store.Redact(url), dst.Engine(), n.Users, n.Revoked, n.Registrations, n.CDRs, n.Memberships, n.SIPLegs, n.ContactLists)
+	fmt.Fprintf(stdout, "copied to %s (%s): %d users, the token secret, %d revoked tokens, %d registrations, %d call records, %d conference memberships, %d SIP legs, %d WebRTC sessions, %d contact lists\n",
+		store.Redact(url), dst.Engine(), n.Users, n.Revoked, n.Registrations, n.CDRs, n.Memberships, n.SIPLegs, n.WebRTCSessions, n.ContactLists)
 	return 0
 }

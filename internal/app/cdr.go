@@ -34,6 +34,9 @@ type cdrWriter struct {
 	// rec records calls (nil: call.record off); finish names the file.
 	rec *callRecorder
 
+	// callOf names the call of a WebRTC session's stream (cdr_webrtc.go).
+	callOf callByStream
+
 	mu      sync.Mutex
 	queue   []pendingCDR
 	wake    chan struct{}
@@ -50,6 +53,7 @@ type pendingCDR struct {
 	call    *store.CDR
 	member  *store.Membership
 	leg     *store.SIPLeg
+	rtc     *store.WebRTCSession
 	streams [2]string
 }
 
@@ -79,12 +83,16 @@ func (w *cdrWriter) CallEnded(r call.Record) {
 		CallerCodec: r.P2PCodec, CalleeCodec: r.P2PCodec, // a page pair's p2p codec; relayed calls: metered
 		Mode: r.Mode, FellBack: r.FellBack, Started: r.Started, Answered: r.Answered, Ended: r.Ended,
 		EndEvent: r.Event, Reason: r.Reason, EndedBy: r.By}
+	w.callOf.note(r.Call, r.Streams, r.Ended)
 	w.enqueue(pendingCDR{call: &c, streams: r.Streams})
 }
 
-// CallAnswered starts the call's recording (call.record: all). It never
-// blocks.
-func (w *cdrWriter) CallAnswered(id string, streams [2]string) { w.rec.start(id, streams) }
+// CallAnswered starts the call's recording (call.record: all) and notes
+// its streams for its pages' WebRTC sessions. It never blocks.
+func (w *cdrWriter) CallAnswered(id string, streams [2]string) {
+	w.callOf.note(id, streams, time.Time{})
+	w.rec.start(id, streams)
+}
 
 // enqueue adds p and wakes the writer; it never blocks.
 func (w *cdrWriter) enqueue(p pendingCDR) {
@@ -212,12 +220,14 @@ func (w *cdrWriter) flush(closing bool) {
 	}
 }
 
-// write stores a batch: its call records, then its memberships (a retry
-// after a failure between the two writes nothing twice: ids are kept once).
+// write stores a batch: its call records, then its memberships, SIP legs
+// and WebRTC sessions (a retry after a failure between two writes writes
+// nothing twice: ids are kept once).
 func (w *cdrWriter) write(batch []pendingCDR) error {
 	var cs []store.CDR
 	var ms []store.Membership
 	var ls []store.SIPLeg
+	var rs []store.WebRTCSession
 	for i := range batch {
 		w.metered(&batch[i])
 		switch p := batch[i]; {
@@ -225,6 +235,8 @@ func (w *cdrWriter) write(batch []pendingCDR) error {
 			cs = append(cs, *p.call)
 		case p.member != nil:
 			ms = append(ms, *p.member)
+		case p.rtc != nil:
+			rs = append(rs, *p.rtc)
 		default:
 			ls = append(ls, *p.leg)
 		}
@@ -242,7 +254,12 @@ func (w *cdrWriter) write(batch []pendingCDR) error {
 		}
 	}
 	if len(ls) > 0 {
-		return w.db.AddSIPLegs(ctx, ls)
+		if err := w.db.AddSIPLegs(ctx, ls); err != nil {
+			return err
+		}
+	}
+	if len(rs) > 0 {
+		return w.db.AddWebRTCSessions(ctx, rs)
 	}
 	return nil
 }
@@ -251,7 +268,7 @@ func (w *cdrWriter) write(batch []pendingCDR) error {
 func (w *cdrWriter) metered(p *pendingCDR) {
 	streams := p.streams
 	p.streams = [2]string{}
-	if p.leg != nil {
+	if p.leg != nil || p.rtc != nil {
 		return
 	}
 	if m := p.member; m != nil {

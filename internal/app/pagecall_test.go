@@ -247,7 +247,7 @@ func TestPeerPageCallP2P(t *testing.T) {
 // the call says relay and fellBack, and each page hears the other's tone.
 func TestPeerPageCallRelayFallback(t *testing.T) {
 	testpeer.SkipShort(t, "chromium")
-	a := startPageApp(t)
+	a := startPageAppYAML(t, "data_dir: "+t.TempDir()+"\n") // a store: the records
 	alice := signIn(t, pageBrowser(t, 440), a.http, "alice")
 	bob := signIn(t, pageBrowser(t, 660), a.http, "bob")
 	pageEval[bool](alice, `flashvoxMedia.opts.icePolicy = 'relay'; true`)
@@ -291,6 +291,34 @@ func TestPeerPageCallRelayFallback(t *testing.T) {
 	}
 	if bye := lastEvent(a.srv, "alice", call.EvBye); bye.Mode != call.ModeRelay {
 		t.Fatalf("bye %+v", bye)
+	}
+	// The four sessions' records name the call and carry their figures
+	// (the WHIP sessions' loss and jitter as the server measured the
+	// pages' audio); the call's record takes the worst of them.
+	var rs []store.WebRTCSession
+	var cs []store.CDR
+	testwait.For(t, 5*time.Second, "the call's and its sessions' records", func() bool {
+		rs, _ = a.srv.store.WebRTCSessions(context.Background(), store.CDRFilter{})
+		cs, _ = a.srv.store.CDRs(context.Background(), store.CDRFilter{})
+		return len(rs) == 4 && len(cs) == 1
+	})
+	whip := 0
+	for _, r := range rs {
+		t.Logf("session %s %s %s: packets in %s out %s, loss in %s out %s, jitter %s ms, rtt %s ms", r.Direction, r.Stream, r.Engine,
+			store.FormatInt(r.PacketsIn), store.FormatInt(r.PacketsOut), store.FormatFloat(r.LossInPct), store.FormatFloat(r.LossOutPct),
+			store.FormatFloat(r.JitterMS), store.FormatFloat(r.RTTMS))
+		if r.CallID != cs[0].ID || r.PacketsIn == nil || r.PacketsOut == nil {
+			t.Errorf("session record %+v (call %s)", r, cs[0].ID)
+		}
+		if r.Direction == "whip" { // (a WHEP session's figures need the page's reports: a second or more)
+			whip++
+			if *r.PacketsIn == 0 || r.LossInPct == nil || r.JitterMS == nil {
+				t.Errorf("a WHIP session's record without the page's packets: %+v", r)
+			}
+		}
+	}
+	if whip != 2 || cs[0].LossPct == nil || cs[0].JitterMS == nil {
+		t.Errorf("%d WHIP sessions; the call's loss %s, jitter %s", whip, store.FormatFloat(cs[0].LossPct), store.FormatFloat(cs[0].JitterMS))
 	}
 }
 

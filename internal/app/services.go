@@ -178,7 +178,7 @@ func newServices(cfg *config.Config, logger *slog.Logger, reg *prometheus.Regist
 	})
 	tunnel.Register(mux)
 	tunnel.RegisterMetrics(reg)
-	rtc, err = newWebRTC(cfg, logger, reg, hub, tc, webrtcAccess(apps, newHooks(cfg.Hooks, logger), callStreams{calls: calls, confs: confs, auth: auth, guard: guard}), firstCert(httpCerts, certs)) // webrtc.go
+	rtc, err = newWebRTC(cfg, logger, reg, hub, tc, webrtcAccess(apps, newHooks(cfg.Hooks, logger), callStreams{calls: calls, confs: confs, auth: auth, guard: guard}), cdrs.webrtcRecorder(), firstCert(httpCerts, certs)) // webrtc.go
 	if err != nil {
 		return nil, abandon(err)
 	}

@@ -18,9 +18,10 @@ import (
 )
 
 // newWebRTC makes the WHIP/WHEP server (webrtc.enabled; nil when off);
-// its Handler wraps the HTTP mux (app.go). access is webrtcAccess's.
+// its Handler wraps the HTTP mux (app.go). access is webrtcAccess's;
+// records receives the sessions' records (the call records' store).
 func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry, hub *media.Hub, tc *transcode.Service,
-	access webrtc.Access, turnCert *tlscert.Reloader) (*webrtc.Server, error) {
+	access webrtc.Access, records webrtc.Recorder, turnCert *tlscert.Reloader) (*webrtc.Server, error) {
 	w := cfg.WebRTC
 	if !w.Enabled {
 		return nil, nil
@@ -56,6 +57,7 @@ func newWebRTC(cfg *config.Config, logger *slog.Logger, reg *prometheus.Registry
 		MaxSessions:     w.MaxSessions, MaxSessionsPerIP: w.MaxSessionsPerIP, ConnectTimeout: w.ConnectTimeout,
 		MaxTranscoders: maxTranscoders(cfg.RTMP.MaxTranscoders),
 		PlayQueue:      transcode.LiveQueueFrames, // live calls: drop old audio, not delay it
+		Records:        records,                   // nil without a store
 		Logger:         logger.With("component", "webrtc"),
 	})
 	if err != nil {

@@ -1,0 +1,41 @@
+package webrtc
+
+import (
+	"time"
+
+	"github.com/flashvox/flashvox/webrtc/plane"
+)
+
+// SessionRecord is what a WHIP or WHEP session that was answered leaves
+// when it ends, for the operator's records (Options.Records).
+type SessionRecord struct {
+	// ID is the session's (its URL's last segment), Stream the hub key,
+	// Addr the browser's IP address.
+	ID, Stream, Addr string
+	Publish          bool // WHIP: the browser sent; else WHEP
+	Codec, Engine    string
+	Started, Ended   time.Time
+	Reason           string
+	// Reports are what the session's RTCP said both ways (the lite
+	// engine's); nil on the pion engine, which keeps none.
+	Reports *plane.Reports
+}
+
+// Recorder receives the record of every answered session that ends, on
+// the goroutine that ends it: it must return at once (queue it).
+type Recorder interface {
+	SessionEnded(SessionRecord)
+}
+
+// record hands p's record to Options.Records, if any and p was answered.
+func (p *peerSession) record(why string, r *plane.Reports) {
+	if p.s.o.Records == nil || !p.answered.Load() {
+		return
+	}
+	engine := EnginePion
+	if p.ls != nil {
+		engine = EngineLite
+	}
+	p.s.o.Records.SessionEnded(SessionRecord{ID: p.id, Stream: p.key, Addr: p.ip, Publish: p.publish,
+		Codec: p.codec.id.String(), Engine: engine, Started: p.created, Ended: time.Now(), Reason: why, Reports: r})
+}
