@@ -177,6 +177,7 @@ func (p *peerSession) startPlane(offer string, c rtpCodec, events bool) (string,
 func (p *peerSession) followPlane(ls *plane.Session, track *rtpTrack, ssrc uint32, pt, evPT uint8, evOK bool) {
 	select {
 	case <-ls.Connected():
+		p.connected.Store(true)
 		if track != nil {
 			track.bindPlane(ls, ssrc, pt, evPT, evOK)
 		}

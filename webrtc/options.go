@@ -148,8 +148,8 @@ type Options struct {
 	// transcode.LiveQueueFrames, so a player that falls behind (an
 	// overloaded machine) skips old audio instead of delaying the call.
 	PlayQueue int
-	// Records, when set, receives the record of every answered session
-	// that ends (the call records' WebRTC sessions).
+	// Records, when set, receives the record of every session that
+	// connected when it ends (the call records' WebRTC sessions).
 	Records Recorder
 	Logger  *slog.Logger
 }

@@ -6,8 +6,8 @@ import (
 	"github.com/flashvox/flashvox/webrtc/plane"
 )
 
-// SessionRecord is what a WHIP or WHEP session that was answered leaves
-// when it ends, for the operator's records (Options.Records).
+// SessionRecord is what a WHIP or WHEP session that connected (ICE and
+// DTLS) leaves when it ends, for the operator's records (Options.Records).
 type SessionRecord struct {
 	// ID is the session's (its URL's last segment), Stream the hub key,
 	// Addr the browser's IP address.
@@ -21,15 +21,15 @@ type SessionRecord struct {
 	Reports *plane.Reports
 }
 
-// Recorder receives the record of every answered session that ends, on
+// Recorder receives the record of every connected session that ends, on
 // the goroutine that ends it: it must return at once (queue it).
 type Recorder interface {
 	SessionEnded(SessionRecord)
 }
 
-// record hands p's record to Options.Records, if any and p was answered.
+// record hands p's record to Options.Records, if any and p connected.
 func (p *peerSession) record(why string, r *plane.Reports) {
-	if p.s.o.Records == nil || !p.answered.Load() {
+	if p.s.o.Records == nil || !p.connected.Load() {
 		return
 	}
 	engine := EnginePion

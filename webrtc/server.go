@@ -263,7 +263,6 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, publish bool) {
 		s.refuse(w, req, err)
 		return
 	}
-	p.answered.Store(true)
 	kind := "whep"
 	if publish {
 		kind = "whip"

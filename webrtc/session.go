@@ -29,11 +29,12 @@ type peerSession struct {
 	ls   *plane.Session         // the lite engine's
 	once sync.Once
 	done chan struct{} // closed by close: the media goroutines end
-	// created is when the session was admitted; answered that its answer
-	// went out (only such sessions leave a record).
-	created  time.Time
-	answered atomic.Bool
-	stop     func() // releases the hub side (set by startWHIP/startWHEP)
+	// created is when the session was admitted; connected that its ICE
+	// and DTLS completed (only such sessions leave a record: an offer
+	// nobody followed up is not worth a row).
+	created   time.Time
+	connected atomic.Bool
+	stop      func() // releases the hub side (set by startWHIP/startWHEP)
 }
 
 // start makes the PeerConnection for codec c (and telephone-event when
@@ -60,6 +61,8 @@ func (p *peerSession) start(ctx context.Context, offer string, c rtpCodec, event
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		p.log.Debug("connection state", "state", st)
 		switch st {
+		case webrtc.PeerConnectionStateConnected:
+			p.connected.Store(true)
 		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed, webrtc.PeerConnectionStateDisconnected:
 			go p.close("connection " + st.String())
 		}
