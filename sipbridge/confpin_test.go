@@ -23,12 +23,13 @@ func (p *pktChannel) ReadRTP(_ []byte, out *rtp.Packet) error {
 	*out, p.pkts = p.pkts[0], p.pkts[1:]
 	return nil
 }
-func (p *pktChannel) WriteRTP(*rtp.Packet) error   { return nil }
-func (p *pktChannel) Hangup(context.Context) error { return nil }
-func (p *pktChannel) Done() <-chan struct{}        { return nil }
-func (p *pktChannel) Direction() string            { return dirSendRecv }
-func (p *pktChannel) Changed() <-chan struct{}     { return nil }
-func (p *pktChannel) Close() error                 { return nil }
+func (p *pktChannel) WriteRTP(*rtp.Packet) error    { return nil }
+func (p *pktChannel) Hangup(context.Context) error  { return nil }
+func (p *pktChannel) Done() <-chan struct{}         { return nil }
+func (p *pktChannel) Direction() string             { return dirSendRecv }
+func (p *pktChannel) Changed() <-chan struct{}      { return nil }
+func (p *pktChannel) Close() error                  { return nil }
+func (p *pktChannel) OnPeerReport(func(peerReport)) {}
 
 // typed returns telephone-event packets for digits (one event each, its
 // end sent three times) with audio packets in between.

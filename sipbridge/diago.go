@@ -325,6 +325,7 @@ type diagoChannel struct {
 	dir     string // guarded by mu
 	callID  string
 	guard   *rtpGuard // which source RTP is taken from and sent to (strictrtp.go)
+	rtcp    peerRTCP  // the peer's reports about our audio (diago_rtcp.go)
 }
 
 func (s *diagoStack) newChannel(dm *diago.DialogMedia, ctx context.Context, hangup func(context.Context) error, closeFn func() error) (*diagoChannel, error) {
@@ -434,6 +435,7 @@ func (c *diagoChannel) ReadRTP(buf []byte, p *rtp.Packet) error {
 		if rs == nil {
 			return errors.New("sip: no RTP session")
 		}
+		c.hookRTCP(rs)
 		n, err := rs.ReadRTP(buf, p)
 		if err != nil {
 			return err
@@ -453,6 +455,7 @@ func (c *diagoChannel) WriteRTP(p *rtp.Packet) error {
 		return errors.New("sip: no RTP session")
 	}
 	c.guard.route(rs.Sess)
+	c.hookRTCP(rs)
 	return rs.WriteRTP(p)
 }
 

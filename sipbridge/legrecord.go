@@ -31,6 +31,23 @@ type LegRecord struct {
 	// JitterMS is the RFC 3550 interarrival jitter of the peer's RTP as
 	// flashvox measured it, in milliseconds.
 	JitterMS float64
+	// From the peer's RTCP reports about our audio (PeerReports of them;
+	// none: not known): the packets it missed of the PeerSent we had sent
+	// by its latest, and the round trip of our sender reports (0: not
+	// known).
+	PeerReports uint64
+	PeerLost    int64
+	PeerSent    uint64
+	RTT         time.Duration
+}
+
+// LossOutPct is the loss of our audio the peer reported, in percent of
+// what we had sent; false when it sent no report.
+func (r LegRecord) LossOutPct() (float64, bool) {
+	if r.PeerReports == 0 || r.PeerSent == 0 {
+		return 0, false
+	}
+	return 100 * float64(min(max(r.PeerLost, 0), int64(r.PeerSent))) / float64(r.PeerSent), true
 }
 
 // LossPct is Lost over the packets expected, in percent.
@@ -59,6 +76,12 @@ type legCounters struct {
 	bytesIn, bytesOut atomic.Int64
 	packetsIn, lost   atomic.Uint64
 	jitterMS          atomic.Uint64 // float64 bits
+
+	// The peer's reports (peerreport.go), from the RTCP reader.
+	peerReports atomic.Uint64
+	peerLost    atomic.Int64
+	peerSent    atomic.Uint64
+	rtt         atomic.Int64 // ns
 
 	// The jitter estimate's state, the reader goroutine's own.
 	haveTransit bool
@@ -97,5 +120,6 @@ func (b *Bridge) recordLeg(meta legMeta, ch channel, m *mediaBridge, answered ti
 	b.opts.Records.LegEnded(LegRecord{Call: meta.call, SIPCallID: ch.CallID(), Direction: meta.direction, Peer: meta.peer, Party: meta.party,
 		Codec: ch.Codec().ID.String(), Started: meta.started, Answered: answered, Ended: b.opts.Now(), Reason: reason,
 		BytesIn: l.bytesIn.Load(), BytesOut: l.bytesOut.Load(), PacketsIn: l.packetsIn.Load(), Lost: l.lost.Load(),
-		JitterMS: math.Float64frombits(l.jitterMS.Load())})
+		JitterMS: math.Float64frombits(l.jitterMS.Load()), PeerReports: l.peerReports.Load(), PeerLost: l.peerLost.Load(),
+		PeerSent: l.peerSent.Load(), RTT: time.Duration(l.rtt.Load())})
 }

@@ -1,9 +1,16 @@
 package sipbridge
 
 import (
+	"log/slog"
 	"math"
 	"testing"
 	"time"
+
+	"github.com/pion/rtcp"
+
+	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/media"
+	"github.com/flashvox/flashvox/media/transcode"
 )
 
 // TestLegJitter: RTP at a steady 20 ms has no jitter; every other packet
@@ -39,5 +46,51 @@ func TestLegJitter(t *testing.T) {
 	}
 	if r := (LegRecord{PacketsIn: 95, Lost: 5}); r.LossPct() != 5 {
 		t.Errorf("loss %.2f%%", r.LossPct())
+	}
+}
+
+// TestPeerReports: the report blocks about our SSRC are taken from sender
+// and receiver reports alike, others' ignored; the 24-bit cumulative loss
+// is signed; a leg counts the latest report for its record (the loss of
+// our audio in percent of what we had sent, the round trip).
+func TestPeerReports(t *testing.T) {
+	sr := &rtcp.SenderReport{SSRC: 9, Reports: []rtcp.ReceptionReport{{SSRC: 7, FractionLost: 1}, {SSRC: 42, FractionLost: 26, TotalLost: 30}}}
+	rr := &rtcp.ReceiverReport{SSRC: 9, Reports: []rtcp.ReceptionReport{{SSRC: 42, TotalLost: 0xffffff}}}
+	if got := reportsAbout(sr, 42); len(got) != 1 || got[0].FractionLost != 26 {
+		t.Errorf("sender report: %+v", got)
+	}
+	if got := reportsAbout(rr, 7); len(got) != 0 {
+		t.Errorf("a block about another source taken: %+v", got)
+	}
+	if got := reportsAbout(&rtcp.Goodbye{Sources: []uint32{42}}, 42); len(got) != 0 {
+		t.Errorf("a BYE gave blocks: %+v", got)
+	}
+	if cumulativeLost(0xffffff) != -1 || cumulativeLost(30) != 30 || cumulativeLost(0x7fffff) != 0x7fffff {
+		t.Error("24-bit signed cumulative loss")
+	}
+	// Our SR left at t0; the peer held it 20 ms; its report came at t0+70ms.
+	t0 := time.Date(2026, 12, 7, 19, 0, 0, 123_456_789, time.UTC)
+	b := rtcp.ReceptionReport{LastSenderReport: ntpShort(t0), Delay: 20 * 65536 / 1000}
+	if rtt := roundTrip(t0.Add(70*time.Millisecond), b); rtt < 49*time.Millisecond || rtt > 51*time.Millisecond {
+		t.Errorf("round trip %v, want 50 ms", rtt)
+	}
+	if rtt := roundTrip(t0.Add(10*time.Millisecond), b); rtt != 0 {
+		t.Errorf("a report before our SR plus its delay: round trip %v, want none", rtt)
+	}
+	if rtt := roundTrip(t0, rtcp.ReceptionReport{}); rtt != 0 {
+		t.Errorf("no SR answered: round trip %v", rtt)
+	}
+
+	h := media.NewHub(64, nil)
+	m := &mediaBridge{ch: &captureChannel{}, hub: h, tc: transcode.New(h, nil), stats: &Stats{}, log: slog.New(slog.DiscardHandler)}
+	out := newLegOut(m, rtpCodec{ID: codec.PCMU, PayloadType: 0, ClockRate: 8000})
+	m.peerReported(out, peerReport{fraction: 0, lost: 10, sent: 500, rtt: 30 * time.Millisecond})
+	m.peerReported(out, peerReport{fraction: 26, lost: 30, sent: 1000}) // no round trip in this one
+	r := LegRecord{PeerReports: m.leg.peerReports.Load(), PeerLost: m.leg.peerLost.Load(), PeerSent: m.leg.peerSent.Load(), RTT: time.Duration(m.leg.rtt.Load())}
+	if pct, ok := r.LossOutPct(); !ok || pct != 3 || r.RTT != 30*time.Millisecond || r.PeerReports != 2 {
+		t.Errorf("leg's record from the reports: %+v, loss out %.2f%% %v", r, pct, ok)
+	}
+	if _, ok := (LegRecord{}).LossOutPct(); ok {
+		t.Error("a loss without reports")
 	}
 }

@@ -78,6 +78,8 @@ func (m *mediaBridge) run(ctx context.Context) error {
 	pub.DeclareAudioCodec(c.ID)
 	out := newLegOut(m, c)
 	defer out.close()
+	m.ch.OnPeerReport(func(r peerReport) { m.peerReported(out, r) })
+	defer m.ch.OnPeerReport(nil)
 	if m.playKey != "" {
 		out.subscribe(m.playKey)
 	}

@@ -86,6 +86,10 @@ type channel interface {
 	Changed() <-chan struct{}
 	// Close releases the RTP sockets; a blocked ReadRTP returns.
 	Close() error
+	// OnPeerReport has fn called with each RTCP report block the peer
+	// sends about our audio (on the channel's RTCP reader: it must not
+	// block); a later call replaces fn.
+	OnPeerReport(fn func(peerReport))
 }
 
 // offer is an inbound INVITE waiting for the bridge's decision. The stack

@@ -29,10 +29,10 @@ type CDR struct {
 	// sent through the server; nil when not known (a p2p call's media
 	// does not pass the server).
 	CallerBytes, CalleeBytes *int64
-	// LossPct and JitterMS are the worst of the call's legs: its SIP legs
-	// (as flashvox measured the peer's RTP: sip_legs) and its pages'
-	// WebRTC sessions (either way: webrtc_sessions); nil for calls
-	// without such figures.
+	// LossPct and JitterMS are the worst of the call's legs, either way:
+	// its SIP legs (sip_legs: the peer's RTP as flashvox measured it, ours
+	// as the peer's reports say) and its pages' WebRTC sessions
+	// (webrtc_sessions); nil for calls without such figures.
 	LossPct, JitterMS *float64
 	// Recording is the file the call was recorded to, "" for none.
 	Recording string

@@ -17,7 +17,7 @@ var MembershipHeader = []string{"id", "room", "member", "transport", "codec", "j
 
 // SIPLegHeader is the first row of WriteSIPLegsCSV.
 var SIPLegHeader = []string{"id", "call_id", "sip_call_id", "direction", "peer", "party", "codec", "started", "answered", "ended",
-	"duration_s", "reason", "bytes_in", "bytes_out", "loss_pct", "jitter_ms"}
+	"duration_s", "reason", "bytes_in", "bytes_out", "loss_pct", "jitter_ms", "loss_out_pct", "rtt_ms"}
 
 // WebRTCSessionHeader is the first row of WriteWebRTCSessionsCSV.
 var WebRTCSessionHeader = []string{"id", "call_id", "stream", "direction", "addr", "codec", "engine", "started", "ended",
@@ -64,7 +64,8 @@ func (m Membership) row() []string {
 
 func (l SIPLeg) row() []string {
 	return []string{l.ID, l.CallID, l.SIPCallID, l.Direction, l.Peer, l.Party, l.Codec, FormatTime(l.Started), FormatTime(l.Answered),
-		FormatTime(l.Ended), seconds(l.Duration()), l.Reason, FormatInt(l.BytesIn), FormatInt(l.BytesOut), FormatFloat(l.LossPct), FormatFloat(l.JitterMS)}
+		FormatTime(l.Ended), seconds(l.Duration()), l.Reason, FormatInt(l.BytesIn), FormatInt(l.BytesOut), FormatFloat(l.LossPct), FormatFloat(l.JitterMS),
+		FormatFloat(l.LossOutPct), FormatFloat(l.RTTMS)}
 }
 
 // Duration is how long the leg was connected (0 if never answered).

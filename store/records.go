@@ -46,8 +46,11 @@ type SIPLeg struct {
 	// BytesIn and BytesOut are RTP payload bytes received and sent; nil
 	// when not known.
 	BytesIn, BytesOut *int64
-	// LossPct and JitterMS are from the peer's RTCP reports; nil without.
-	LossPct, JitterMS *float64
+	// LossPct and JitterMS are the peer's RTP as flashvox received it
+	// (missing by sequence number, RFC 3550 interarrival jitter);
+	// LossOutPct and RTTMS what the peer's RTCP reports said of ours (the
+	// share it missed, the round trip); nil when not known.
+	LossPct, JitterMS, LossOutPct, RTTMS *float64
 }
 
 const memberCols = `id, room, member, transport, codec, joined_ms, left_ms, reason, bytes`
@@ -93,16 +96,16 @@ func (d *DB) Memberships(ctx context.Context, f CDRFilter) ([]Membership, error)
 }
 
 const legCols = `id, call_id, sip_call_id, direction, peer, party, codec, started_ms, answered_ms, ended_ms, reason,
-	bytes_in, bytes_out, loss_pct, jitter_ms`
+	bytes_in, bytes_out, loss_pct, jitter_ms, loss_out_pct, rtt_ms`
 
 // AddSIPLegs writes SIP leg records in one transaction; one already
 // written (same id) is kept as it was.
 func (d *DB) AddSIPLegs(ctx context.Context, ls []SIPLeg) error {
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		for _, l := range ls {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO sip_legs (`+legCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO sip_legs (`+legCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 				ON CONFLICT (id) DO NOTHING`, l.ID, l.CallID, l.SIPCallID, l.Direction, l.Peer, l.Party, l.Codec,
-				ms(l.Started), ms(l.Answered), ms(l.Ended), l.Reason, l.BytesIn, l.BytesOut, l.LossPct, l.JitterMS); err != nil {
+				ms(l.Started), ms(l.Answered), ms(l.Ended), l.Reason, l.BytesIn, l.BytesOut, l.LossPct, l.JitterMS, l.LossOutPct, l.RTTMS); err != nil {
 				return err
 			}
 			if err := fillQuality(ctx, tx, l.CallID); err != nil {
@@ -130,7 +133,7 @@ func (d *DB) SIPLegs(ctx context.Context, f CDRFilter) ([]SIPLeg, error) {
 		var l SIPLeg
 		var started, answered, ended int64
 		if err := rows.Scan(&l.ID, &l.CallID, &l.SIPCallID, &l.Direction, &l.Peer, &l.Party, &l.Codec, &started, &answered, &ended, &l.Reason,
-			&l.BytesIn, &l.BytesOut, &l.LossPct, &l.JitterMS); err != nil {
+			&l.BytesIn, &l.BytesOut, &l.LossPct, &l.JitterMS, &l.LossOutPct, &l.RTTMS); err != nil {
 			return nil, fmt.Errorf("store: sip legs: %w", err)
 		}
 		l.Started, l.Answered, l.Ended = fromMS(started), fromMS(answered), fromMS(ended)
@@ -148,6 +151,7 @@ func fillQuality(ctx context.Context, tx *sql.Tx, id string) error {
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE cdr SET
 		loss_pct = (SELECT MAX(v) FROM (SELECT loss_pct AS v FROM sip_legs WHERE call_id = $1
+			UNION ALL SELECT loss_out_pct FROM sip_legs WHERE call_id = $1
 			UNION ALL SELECT loss_in_pct FROM webrtc_sessions WHERE call_id = $1
 			UNION ALL SELECT loss_out_pct FROM webrtc_sessions WHERE call_id = $1) AS l),
 		jitter_ms = (SELECT MAX(v) FROM (SELECT jitter_ms AS v FROM sip_legs WHERE call_id = $1

@@ -41,12 +41,17 @@ type legRecord struct {
 	BytesOut  *int64   `json:"bytesOut"`
 	LossPct   *float64 `json:"lossPct"`
 	JitterMS  *float64 `json:"jitterMs"`
+	// From the peer's RTCP reports: the share of our packets it missed,
+	// the round trip.
+	LossOutPct *float64 `json:"lossOutPct"`
+	RTTMS      *float64 `json:"rttMs"`
 }
 
 func legJSON(l store.SIPLeg) legRecord {
 	return legRecord{ID: l.ID, CallID: l.CallID, SIPCallID: l.SIPCallID, Direction: l.Direction, Peer: l.Peer, Party: l.Party,
 		Codec: l.Codec, Started: store.FormatTime(l.Started), Answered: store.FormatTime(l.Answered), Ended: store.FormatTime(l.Ended),
-		Duration: l.Duration().Seconds(), Reason: l.Reason, BytesIn: l.BytesIn, BytesOut: l.BytesOut, LossPct: l.LossPct, JitterMS: l.JitterMS}
+		Duration: l.Duration().Seconds(), Reason: l.Reason, BytesIn: l.BytesIn, BytesOut: l.BytesOut, LossPct: l.LossPct, JitterMS: l.JitterMS,
+		LossOutPct: l.LossOutPct, RTTMS: l.RTTMS}
 }
 
 // webrtcRecord is one WHIP or WHEP session in the JSON answer of

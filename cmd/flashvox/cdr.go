@@ -117,11 +117,12 @@ func printMemberships(w io.Writer, ms []store.Membership) error {
 
 func printSIPLegs(w io.Writer, ls []store.SIPLeg) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STARTED\tDIR\tPEER\tPARTY\tCODEC\tDURATION\tBYTES IN/OUT\tLOSS%\tJITTER\tREASON\tCALL-ID")
+	fmt.Fprintln(tw, "STARTED\tDIR\tPEER\tPARTY\tCODEC\tDURATION\tBYTES IN/OUT\tLOSS% IN/OUT\tJITTER\tRTT\tREASON\tCALL-ID")
 	for _, l := range ls {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1fs\t%s/%s\t%s\t%s\t%s\t%s\n", store.FormatTime(l.Started), l.Direction, l.Peer, l.Party,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1fs\t%s/%s\t%s/%s\t%s\t%s\t%s\t%s\n", store.FormatTime(l.Started), l.Direction, l.Peer, l.Party,
 			dash(l.Codec), l.Duration().Seconds(), dash(store.FormatInt(l.BytesIn)), dash(store.FormatInt(l.BytesOut)),
-			dash(store.FormatFloat(l.LossPct)), dash(store.FormatFloat(l.JitterMS)), l.Reason, l.SIPCallID)
+			dash(store.FormatFloat(l.LossPct)), dash(store.FormatFloat(l.LossOutPct)), dash(store.FormatFloat(l.JitterMS)),
+			dash(store.FormatFloat(l.RTTMS)), l.Reason, l.SIPCallID)
 	}
 	return tw.Flush()
 }

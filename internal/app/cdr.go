@@ -146,9 +146,16 @@ type legRecords struct{ w *cdrWriter }
 func (l legRecords) LegEnded(r sipbridge.LegRecord) {
 	loss, jitter := r.LossPct(), r.JitterMS
 	in, out := r.BytesIn, r.BytesOut
-	l.w.enqueue(pendingCDR{leg: &store.SIPLeg{ID: r.Call + "-" + r.SIPCallID, CallID: r.Call, SIPCallID: r.SIPCallID, Direction: r.Direction,
+	leg := &store.SIPLeg{ID: r.Call + "-" + r.SIPCallID, CallID: r.Call, SIPCallID: r.SIPCallID, Direction: r.Direction,
 		Peer: r.Peer, Party: r.Party, Codec: r.Codec, Started: r.Started, Answered: r.Answered, Ended: r.Ended, Reason: r.Reason,
-		BytesIn: &in, BytesOut: &out, LossPct: &loss, JitterMS: &jitter}})
+		BytesIn: &in, BytesOut: &out, LossPct: &loss, JitterMS: &jitter}
+	if v, ok := r.LossOutPct(); ok {
+		leg.LossOutPct = &v
+	}
+	if r.RTT > 0 {
+		leg.RTTMS = millis(r.RTT)
+	}
+	l.w.enqueue(pendingCDR{leg: leg})
 }
 
 // memberRecords receives conference memberships for w.

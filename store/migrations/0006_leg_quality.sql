@@ -1,7 +1,12 @@
--- One row per WHIP or WHEP session that ended (a web page's call audio,
--- or any browser publishing or playing a stream). NULL is "not known":
--- the pion engine keeps no figures, a session that never got media has
--- no loss.
+-- The quality of every leg of a call: what a SIP phone's RTCP reports say
+-- of the audio sent to it, and one row per WHIP or WHEP session that
+-- connected (a web page's call audio, or any browser publishing or
+-- playing a stream). NULL is "not known": a phone that sent no report,
+-- the pion engine's sessions, a session that never got media.
+
+ALTER TABLE sip_legs ADD COLUMN loss_out_pct DOUBLE PRECISION;
+ALTER TABLE sip_legs ADD COLUMN rtt_ms DOUBLE PRECISION;
+
 CREATE TABLE webrtc_sessions (
 	id TEXT PRIMARY KEY,
 	call_id TEXT NOT NULL DEFAULT '',

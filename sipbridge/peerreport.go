@@ -1,0 +1,90 @@
+package sipbridge
+
+import (
+	"time"
+
+	"github.com/pion/rtcp"
+)
+
+// The peer's RTCP reports about the audio we send (RFC 3550 6.4): read by
+// the channel (diago's RTCP reader), counted in the leg's record (the
+// loss on the way to the phone, the round trip) and handed to the
+// transcoder the leg plays from, whose Opus encoder then adds in-band FEC
+// for a phone that talks Opus (transcode Subscription.ReportLoss).
+
+// peerReport is one report block of the peer about our audio.
+type peerReport struct {
+	fraction uint8         // lost in the interval before it, of 256
+	lost     int64         // cumulative, by the peer's count
+	sent     uint64        // packets we had sent when it came
+	rtt      time.Duration // the round trip of our sender reports, 0 until known
+}
+
+// reportsAbout returns pkt's report blocks (a sender or receiver report)
+// about ssrc.
+func reportsAbout(pkt rtcp.Packet, ssrc uint32) []rtcp.ReceptionReport {
+	var blocks []rtcp.ReceptionReport
+	switch p := pkt.(type) {
+	case *rtcp.SenderReport:
+		blocks = p.Reports
+	case *rtcp.ReceiverReport:
+		blocks = p.Reports
+	}
+	var out []rtcp.ReceptionReport
+	for _, b := range blocks {
+		if b.SSRC == ssrc {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// roundTrip is the round trip a report block received at now gives
+// (RFC 3550 6.4.1: now − LSR − DLSR, in NTP short format, 1/65536 s):
+// LSR is the middle of the NTP time of our sender report it answers, so
+// no state of ours is needed; 0 when it answers none or the figures do
+// not add up (a clock stepped between them).
+func roundTrip(now time.Time, b rtcp.ReceptionReport) time.Duration {
+	if b.LastSenderReport == 0 {
+		return 0
+	}
+	d := ntpShort(now) - b.LastSenderReport - b.Delay
+	if d > 1<<31 { // negative
+		return 0
+	}
+	return time.Duration(uint64(d) * uint64(time.Second) >> 16)
+}
+
+// ntpShort is t's NTP timestamp's middle 32 bits: seconds since 1900 in
+// the upper half, fractions of a second in the lower.
+func ntpShort(t time.Time) uint32 {
+	const ntpEpochOffset = 2208988800 // 1900-01-01 to 1970-01-01, in seconds
+	secs := uint64(t.Unix()) + ntpEpochOffset
+	frac := uint64(t.Nanosecond()) << 32 / uint64(time.Second)
+	return uint32(secs<<16 | frac>>16)
+}
+
+// cumulativeLost is a report block's 24-bit signed cumulative loss
+// (negative after duplicates).
+func cumulativeLost(v uint32) int64 {
+	v &= 0xffffff
+	if v&0x800000 != 0 {
+		return int64(v) - 1<<24
+	}
+	return int64(v)
+}
+
+// peerReported counts r for the leg's record and hands its loss to the
+// transcoder the leg plays from (if it plays through one).
+func (m *mediaBridge) peerReported(out *legOut, r peerReport) {
+	l := &m.leg
+	l.peerReports.Add(1)
+	l.peerLost.Store(max(r.lost, 0))
+	l.peerSent.Store(r.sent)
+	if r.rtt > 0 {
+		l.rtt.Store(int64(r.rtt))
+	}
+	if x := out.transcoder(); x != nil {
+		x.ReportLoss((int(r.fraction)*100 + 255) / 256) // any loss is at least 1 %
+	}
+}
