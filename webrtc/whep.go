@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/flashvox/flashvox/codec"
@@ -24,8 +25,8 @@ func (p *peerSession) startWHEP() error {
 	if err != nil {
 		return fmt.Errorf("webrtc: add track: %w", err)
 	}
-	p.startPlayer(track)
-	go drainRTCP(sender)
+	src := p.startPlayer(track)
+	go readRTCP(sender, src.peerLoss)
 	return nil
 }
 
@@ -193,13 +194,33 @@ func (p *peerSession) sendDigits(track *rtpTrack, clock *rtpClock, ds []byte) {
 // maxDigitsPerFrame bounds the digits taken from one DTMF frame.
 const maxDigitsPerFrame = 16
 
-// drainRTCP reads the browser's RTCP so the report interceptor
-// sees it; it ends when the sender closes.
-func drainRTCP(s *webrtc.RTPSender) {
-	buf := make([]byte, 1500)
+// readRTCP reads the browser's RTCP (so that the report interceptor sees
+// it) and hands the loss fraction of each report block about the
+// session's audio to onLoss (whepSource.peerLoss: the transcoder's Opus
+// FEC), as the lite engine's sessions do; it ends when the sender closes.
+func readRTCP(s *webrtc.RTPSender, onLoss func(fraction uint8)) {
+	var ssrc webrtc.SSRC
+	if enc := s.GetParameters().Encodings; len(enc) > 0 {
+		ssrc = enc[0].SSRC
+	}
 	for {
-		if _, _, err := s.Read(buf); err != nil {
+		pkts, _, err := s.ReadRTCP()
+		if err != nil {
 			return
+		}
+		for _, pkt := range pkts {
+			var blocks []rtcp.ReceptionReport
+			switch r := pkt.(type) {
+			case *rtcp.ReceiverReport:
+				blocks = r.Reports
+			case *rtcp.SenderReport:
+				blocks = r.Reports
+			}
+			for _, b := range blocks {
+				if b.SSRC == uint32(ssrc) {
+					onLoss(b.FractionLost)
+				}
+			}
 		}
 	}
 }
