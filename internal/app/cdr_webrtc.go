@@ -19,6 +19,7 @@ const endedCallGrace = 2 * time.Minute
 type callByStream struct {
 	mu     sync.Mutex
 	calls  map[string]streamCall
+	keys   map[string][]string // a call's keys, so that its end covers them all
 	pruned time.Time
 }
 
@@ -27,19 +28,31 @@ type streamCall struct {
 	ended time.Time // zero while the call lasts
 }
 
-// note maps streams' non-empty keys to call id, ended at ended (zero: not
-// yet), and drops entries whose grace ran out.
+// note maps streams' non-empty keys to call id; ended (zero: not yet)
+// ends every key noted for the call, whichever streams it had. Entries
+// whose grace ran out are dropped.
 func (c *callByStream) note(id string, streams [2]string, ended time.Time) {
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.calls == nil {
-		c.calls = map[string]streamCall{}
+		c.calls, c.keys = map[string]streamCall{}, map[string][]string{}
 	}
 	for _, k := range streams {
-		if k != "" {
-			c.calls[k] = streamCall{id: id, ended: ended}
+		if k != "" && c.calls[k].id != id {
+			c.keys[id] = append(c.keys[id], k)
 		}
+		if k != "" {
+			c.calls[k] = streamCall{id: id}
+		}
+	}
+	if !ended.IsZero() {
+		for _, k := range c.keys[id] {
+			if c.calls[k].id == id {
+				c.calls[k] = streamCall{id: id, ended: ended}
+			}
+		}
+		delete(c.keys, id)
 	}
 	if now.Sub(c.pruned) < endedCallGrace/4 {
 		return

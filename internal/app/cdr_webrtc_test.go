@@ -74,7 +74,9 @@ func TestWebRTCSessionRecords(t *testing.T) {
 }
 
 // TestCallByStreamForgets: an ended call's streams name it for
-// endedCallGrace, a running call's for as long as it runs.
+// endedCallGrace, a running call's for as long as it runs; a call's end
+// covers the streams noted at its answer even when its record names
+// others (or none).
 func TestCallByStreamForgets(t *testing.T) {
 	var c callByStream
 	long := time.Now().Add(-2 * endedCallGrace)
@@ -90,5 +92,11 @@ func TestCallByStreamForgets(t *testing.T) {
 	}
 	if c.call("phone/c") != "live" || c.call("phone/e") != "new" {
 		t.Error("a running or just ended call's streams were dropped")
+	}
+	c.note("live", [2]string{}, long) // ended, its record naming no stream
+	c.pruned = long
+	c.note("other", [2]string{"phone/f", ""}, time.Time{})
+	if c.call("phone/c") != "" || len(c.keys["live"]) != 0 {
+		t.Errorf("an ended call's stream noted at its answer outlived the grace: %q, keys %v", c.call("phone/c"), c.keys)
 	}
 }
