@@ -82,10 +82,21 @@ func TestPeerReports(t *testing.T) {
 	}
 
 	h := media.NewHub(64, nil)
+	pub, err := h.Publish("web/c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	pub.DeclareAudioCodec(codec.PCMA) // the leg plays it through a transcoder
 	m := &mediaBridge{ch: &captureChannel{}, hub: h, tc: transcode.New(h, nil), stats: &Stats{}, log: slog.New(slog.DiscardHandler)}
 	out := newLegOut(m, rtpCodec{ID: codec.PCMU, PayloadType: 0, ClockRate: 8000})
+	out.subscribe("web/c")
+	defer out.close()
 	m.peerReported(out, peerReport{fraction: 0, lost: 10, sent: 500, rtt: 30 * time.Millisecond})
 	m.peerReported(out, peerReport{fraction: 26, lost: 30, sent: 1000}) // no round trip in this one
+	if got := out.transcoder().ReportedLoss(); got != 11 {
+		t.Errorf("the transcoder was told of %d %% loss, want 11 (26/256, rounded up)", got)
+	}
 	r := LegRecord{PeerReports: m.leg.peerReports.Load(), PeerLost: m.leg.peerLost.Load(), PeerSent: m.leg.peerSent.Load(), RTT: time.Duration(m.leg.rtt.Load())}
 	if pct, ok := r.LossOutPct(); !ok || pct != 3 || r.RTT != 30*time.Millisecond || r.PeerReports != 2 {
 		t.Errorf("leg's record from the reports: %+v, loss out %.2f%% %v", r, pct, ok)

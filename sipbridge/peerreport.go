@@ -85,6 +85,6 @@ func (m *mediaBridge) peerReported(out *legOut, r peerReport) {
 		l.rtt.Store(int64(r.rtt))
 	}
 	if x := out.transcoder(); x != nil {
-		x.ReportLoss((int(r.fraction)*100 + 255) / 256) // any loss is at least 1 %
+		x.ReportFractionLost(r.fraction)
 	}
 }

@@ -118,7 +118,7 @@ func (w *whepSource) peerLoss(fraction uint8) {
 	tsub := w.tsub
 	w.mu.Unlock()
 	if tsub != nil {
-		tsub.ReportLoss((int(fraction)*100 + 255) / 256) // any loss is at least 1 %
+		tsub.ReportFractionLost(fraction)
 	}
 }
 

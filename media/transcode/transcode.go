@@ -175,6 +175,20 @@ func (x *Subscription) ReportLoss(pct int) {
 	x.t.setLoss(x, x.lossPct, true)
 }
 
+// ReportedLoss is the loss, in percent, the subscriber's reports weigh
+// now (ReportLoss).
+func (x *Subscription) ReportedLoss() int {
+	x.lossMu.Lock()
+	defer x.lossMu.Unlock()
+	return x.lossPct
+}
+
+// ReportFractionLost is ReportLoss for an RTCP report block's fraction
+// lost (of 256, RFC 3550 6.4.1): any loss counts as at least 1 %.
+func (x *Subscription) ReportFractionLost(fraction uint8) {
+	x.ReportLoss((int(fraction)*100 + 255) / 256)
+}
+
 // PassingThrough reports whether the transcoder's latest audio frame
 // passed through untouched (the source is in the target codec: nothing
 // is decoded), for an edge's pass-through counters.
