@@ -37,8 +37,12 @@ vet:
 	$(GO) vet ./...
 
 # The process tests run bin/flashvox (TEST_FLASHVOX_BIN), built once here.
+# The longest packages are named first, so that they start first: go test
+# runs two at a time in the order given, and one started last would run
+# alone at the end (./... adds the rest, each once).
+LONGEST_TESTS := ./sipbridge ./cmd/flashvox ./internal/app ./session
 unit: build
-	TEST_FLASHVOX_BIN=$(CURDIR)/bin/flashvox $(GO) test -race -count=1 -timeout 12m ./...
+	TEST_FLASHVOX_BIN=$(CURDIR)/bin/flashvox $(GO) test -race -count=1 -timeout 12m $(LONGEST_TESTS) ./...
 
 # Every fuzz target for a few seconds: the seed corpus always, new inputs briefly.
 fuzz-short:
