@@ -62,7 +62,9 @@ func TestReportsBothWays(t *testing.T) {
 	da.Close()
 	sb.Close()
 	st := &b.Stats
-	if st.Received.Load() != 20 || st.LostIn.Load() != 2 || st.Sent.Load() != 20 || st.LostOut.Load() != 0 || st.ReportsSent.Load() < 2 {
+	// At least the reports the dialling side heard (one can be enough: its
+	// RTT needs only that report to answer one of its sender reports).
+	if st.Received.Load() != 20 || st.LostIn.Load() != 2 || st.Sent.Load() != 20 || st.LostOut.Load() != 0 || st.ReportsSent.Load() < ra.PeerReports {
 		t.Fatalf("answering plane's counters: received %d lost %d, sent %d lost %d, %d reports",
 			st.Received.Load(), st.LostIn.Load(), st.Sent.Load(), st.LostOut.Load(), st.ReportsSent.Load())
 	}
