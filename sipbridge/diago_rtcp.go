@@ -7,6 +7,8 @@ import (
 
 	dmedia "github.com/emiago/diago/media"
 	"github.com/pion/rtcp"
+
+	"github.com/flashvox/flashvox/internal/rtcpblocks"
 )
 
 // peerRTCP takes the peer's RTCP reports from diago's RTCP reader of the
@@ -51,7 +53,7 @@ func (p *peerRTCP) read(rs *dmedia.RTPSession, pkt rtcp.Packet) {
 	if ws.SSRC == 0 {
 		return // nothing sent yet: no report is about us
 	}
-	blocks := reportsAbout(pkt, ws.SSRC)
+	blocks := rtcpblocks.About(pkt, ws.SSRC)
 	if len(blocks) == 0 {
 		return
 	}

@@ -20,25 +20,6 @@ type peerReport struct {
 	rtt      time.Duration // the round trip of our sender reports, 0 until known
 }
 
-// reportsAbout returns pkt's report blocks (a sender or receiver report)
-// about ssrc.
-func reportsAbout(pkt rtcp.Packet, ssrc uint32) []rtcp.ReceptionReport {
-	var blocks []rtcp.ReceptionReport
-	switch p := pkt.(type) {
-	case *rtcp.SenderReport:
-		blocks = p.Reports
-	case *rtcp.ReceiverReport:
-		blocks = p.Reports
-	}
-	var out []rtcp.ReceptionReport
-	for _, b := range blocks {
-		if b.SSRC == ssrc {
-			out = append(out, b)
-		}
-	}
-	return out
-}
-
 // roundTrip is the round trip a report block received at now gives
 // (RFC 3550 6.4.1: now − LSR − DLSR, in NTP short format, 1/65536 s):
 // LSR is the middle of the NTP time of our sender report it answers, so

@@ -5,10 +5,10 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/internal/rtcpblocks"
 	"github.com/flashvox/flashvox/media"
 )
 
@@ -209,17 +209,8 @@ func readRTCP(s *webrtc.RTPSender, onLoss func(fraction uint8)) {
 			return
 		}
 		for _, pkt := range pkts {
-			var blocks []rtcp.ReceptionReport
-			switch r := pkt.(type) {
-			case *rtcp.ReceiverReport:
-				blocks = r.Reports
-			case *rtcp.SenderReport:
-				blocks = r.Reports
-			}
-			for _, b := range blocks {
-				if b.SSRC == uint32(ssrc) {
-					onLoss(b.FractionLost)
-				}
+			for _, b := range rtcpblocks.About(pkt, uint32(ssrc)) {
+				onLoss(b.FractionLost)
 			}
 		}
 	}
