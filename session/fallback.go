@@ -32,8 +32,10 @@ type fallback struct {
 func needsFallback(f *media.Frame) bool { return f.Kind == media.KindAudio && f.Codec == codec.Opus }
 
 // startFallback starts the transcoded subscription once, off the
-// publisher's goroutine (Subscribe may wait on the hub). Called with p.mu held.
-func (p *player) startFallback() {
+// publisher's goroutine (Subscribe may wait on the hub), first coding f,
+// the frame that called for it (transcode.Target.Missed). Called with
+// p.mu held.
+func (p *player) startFallback(f *media.Frame) {
 	fb := &p.fb
 	fb.mu.Lock()
 	defer fb.mu.Unlock()
@@ -48,7 +50,7 @@ func (p *player) startFallback() {
 	}
 	go func() {
 		t := fallbackTarget
-		t.Budget = s.opts.MaxTranscoders
+		t.Budget, t.Missed = s.opts.MaxTranscoders, f
 		sub, err := s.opts.Transcoder.Subscribe(p.key, t, media.ReceiverFunc(p.receiveFallback))
 		if err != nil {
 			s.countTranscodeRefused()

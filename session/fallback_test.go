@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -14,7 +15,8 @@ import (
 
 // TestPlainPlayOfOpusGetsSpeex: FLV has no Opus, so a plain play of an
 // Opus stream (a WHIP publisher) gets Speex 16 kHz through the shared
-// transcoder, which stops with the play.
+// transcoder, every frame, the first that started it too, and the
+// transcoder stops with the play.
 func TestPlainPlayOfOpusGetsSpeex(t *testing.T) {
 	srv := startServer(t, rtmpConfig())
 	pub, err := srv.Hub.Publish("live/o")
@@ -41,7 +43,8 @@ func TestPlainPlayOfOpusGetsSpeex(t *testing.T) {
 			})
 		}
 	}
-	testwait.For(t, 5*time.Second, "Speex audio", func() bool { return p.audioCount() > 20 })
+	testwait.ForDetail(t, 5*time.Second, "Speex audio, every frame", func() bool { return p.audioCount() == 50 },
+		func() string { return fmt.Sprintf("%d of 50", p.audioCount()) })
 	for _, b := range p.payloads() {
 		if len(b) == 0 || b[0]>>4 != 11 {
 			t.Fatalf("audio tag %x…: want Speex (SoundFormat 11)", b[:min(len(b), 4)])

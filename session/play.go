@@ -363,7 +363,7 @@ func (p *player) deliverLocked(f *media.Frame) {
 		var ok bool
 		if payload, ok = p.flv.audioBody(f); !ok {
 			if needsFallback(f) {
-				p.startFallback() // Opus: heard as Speex (fallback.go)
+				p.startFallback(f) // Opus: heard as Speex (fallback.go)
 			}
 			return // a codec FLV cannot carry (G.722, Opus)
 		}
