@@ -3,6 +3,7 @@ package sipbridge
 import (
 	"time"
 
+	"github.com/flashvox/flashvox/internal/rtcpblocks"
 	"github.com/pion/rtcp"
 )
 
@@ -29,30 +30,11 @@ func roundTrip(now time.Time, b rtcp.ReceptionReport) time.Duration {
 	if b.LastSenderReport == 0 {
 		return 0
 	}
-	d := ntpShort(now) - b.LastSenderReport - b.Delay
+	d := uint32(rtcpblocks.NTPTime(now)>>16) - b.LastSenderReport - b.Delay
 	if d > 1<<31 { // negative
 		return 0
 	}
 	return time.Duration(uint64(d) * uint64(time.Second) >> 16)
-}
-
-// ntpShort is t's NTP timestamp's middle 32 bits: seconds since 1900 in
-// the upper half, fractions of a second in the lower.
-func ntpShort(t time.Time) uint32 {
-	const ntpEpochOffset = 2208988800 // 1900-01-01 to 1970-01-01, in seconds
-	secs := uint64(t.Unix()) + ntpEpochOffset
-	frac := uint64(t.Nanosecond()) << 32 / uint64(time.Second)
-	return uint32(secs<<16 | frac>>16)
-}
-
-// cumulativeLost is a report block's 24-bit signed cumulative loss
-// (negative after duplicates).
-func cumulativeLost(v uint32) int64 {
-	v &= 0xffffff
-	if v&0x800000 != 0 {
-		return int64(v) - 1<<24
-	}
-	return int64(v)
 }
 
 // peerReported counts r for the leg's record and hands its loss to the

@@ -2,6 +2,7 @@ package rtcpblocks
 
 import (
 	"testing"
+	"time"
 
 	"github.com/pion/rtcp"
 )
@@ -22,5 +23,17 @@ func TestAbout(t *testing.T) {
 	}
 	if got := About(&rtcp.Goodbye{Sources: []uint32{42}}, 42); len(got) != 0 {
 		t.Errorf("a BYE gave blocks: %+v", got)
+	}
+}
+
+// TestFigures: the 24-bit cumulative loss is signed; the NTP time counts
+// from 1900 in 32.32 fixed point.
+func TestFigures(t *testing.T) {
+	lost := func(v uint32) int32 { return CumulativeLost(rtcp.ReceptionReport{TotalLost: v}) }
+	if lost(0xffffff) != -1 || lost(30) != 30 || lost(0x7fffff) != 0x7fffff {
+		t.Error("24-bit signed cumulative loss")
+	}
+	if got := NTPTime(time.Unix(1, 500_000_000)); got != (2208988801<<32 | 1<<31) {
+		t.Errorf("NTP time of 1970-01-01T00:00:01.5Z: %#x", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/rtcpblocks"
 	"github.com/pion/rtcp"
 )
 
@@ -186,7 +187,7 @@ func (s *Session) peerBlocks(blocks []rtcp.ReceptionReport, now int64) {
 			continue
 		}
 		s.peer.PeerReports++
-		lost := int32(b.TotalLost<<8) >> 8 // 24-bit signed
+		lost := rtcpblocks.CumulativeLost(b)
 		s.peer.PeerLost, s.peer.PeerFraction = lost, b.FractionLost
 		if s.onPeer != nil {
 			s.onPeer(b.FractionLost)
@@ -225,7 +226,7 @@ func (s *Session) report(now time.Time) {
 	ssrc := s.rtcpSSRC
 	if s.sent.packets > 0 {
 		ssrc = s.sent.ssrc
-		ntp := ntpTime(time.Unix(0, s.sent.lastAt))
+		ntp := rtcpblocks.NTPTime(time.Unix(0, s.sent.lastAt))
 		first = &rtcp.SenderReport{SSRC: ssrc, NTPTime: ntp, RTPTime: s.sent.lastTS,
 			PacketCount: s.sent.packets, OctetCount: s.sent.octets, Reports: blocks}
 		s.sent.srs[s.sent.nsr%len(s.sent.srs)] = srRef{lsr: uint32(ntp >> 16), at: ns}
@@ -275,15 +276,6 @@ func (s *Session) receptionBlocks(now int64) []rtcp.ReceptionReport {
 		out = append(out, b)
 	}
 	return out
-}
-
-// ntpTime is t as a 64-bit NTP timestamp (seconds since 1900, 32.32).
-func ntpTime(t time.Time) uint64 {
-	const unixToNTP = 2208988800
-	ns := t.UnixNano()
-	secs := uint64(ns/1e9) + unixToNTP
-	frac := uint64(ns%1e9) << 32 / 1e9
-	return secs<<32 | frac
 }
 
 // newReportIDs are a session's RTCP identity when it sends nothing (a
