@@ -180,8 +180,8 @@ func run(ctx context.Context, o options) error {
 	}
 	fmt.Printf("%d subscribers per stream, %v per level (%v warm-up), late > %v = lost, loss budget %.1f %%, local spread %v, readers %s, publishers %s%s\n\n",
 		o.subs, o.duration, o.warmup, o.late, o.loss*100, o.local, o.readers, o.publishers, quotaHead)
-	fmt.Println("| setup | streams | subscriber-streams | delivered | loss | p50 | p99 | nodes' CPU s/s | node CPU µs per delivered frame | node switches per delivered frame | load generator CPU s/s | load average |" + quotaCol)
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|" + quotaRule)
+	fmt.Println("| setup | streams | subscriber-streams | delivered | loss | p50 | p99 | nodes' CPU s/s | node CPU µs per delivered frame | node switches per delivered frame | load generator CPU s/s | load average | relayed p50 | relayed p99 |" + quotaCol)
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" + quotaRule)
 	capacity := map[string]int{}
 	perCPU := map[string][]float64{} // node CPU µs per delivered frame, levels within the budget
 	for _, setup := range o.setups {
@@ -197,9 +197,10 @@ func run(ctx context.Context, o options) error {
 			if o.groups != nil {
 				throttled = fmt.Sprintf(" %d |", r.throttled.Milliseconds())
 			}
-			fmt.Printf("| %s | %d | %d | %d of %d | %.2f %% | %v | %v | %.2f | %.2f | %.2f + %.2f | %.2f | %s |%s\n", setup, n, n*o.subs, r.delivered, r.owed, loss*100,
+			fmt.Printf("| %s | %d | %d | %d of %d | %.2f %% | %v | %v | %.2f | %.2f | %.2f + %.2f | %.2f | %s | %s | %s |%s\n", setup, n, n*o.subs, r.delivered, r.owed, loss*100,
 				r.quantile(0.5), r.quantile(0.99), r.cpu.Seconds()/r.window.Seconds(), perFrame,
-				float64(r.switches.Voluntary)/d, float64(r.switches.Involuntary)/d, r.self.Seconds()/r.window.Seconds(), r.load, throttled)
+				float64(r.switches.Voluntary)/d, float64(r.switches.Involuntary)/d, r.self.Seconds()/r.window.Seconds(), r.load,
+				r.relQuantile(0.5), r.relQuantile(0.99), throttled)
 			if loss <= o.loss {
 				perCPU[setup] = append(perCPU[setup], perFrame)
 			}
@@ -235,16 +236,27 @@ type result struct {
 	load            string
 	mu              sync.Mutex
 	lat             []time.Duration // a sample of delivered frames' latency
+	relLat          []time.Duration // the same of the relayed deliveries only
 }
 
-func (r *result) quantile(q float64) time.Duration {
+func (r *result) quantile(q float64) time.Duration { return r.quantileOf(&r.lat, q) }
+
+// relQuantile is quantile of the relayed deliveries, or "—" without any.
+func (r *result) relQuantile(q float64) string {
+	if len(r.relLat) == 0 {
+		return "—"
+	}
+	return r.quantileOf(&r.relLat, q).String()
+}
+
+func (r *result) quantileOf(lat *[]time.Duration, q float64) time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.lat) == 0 {
+	if len(*lat) == 0 {
 		return 0
 	}
-	slices.Sort(r.lat)
-	return r.lat[min(len(r.lat)-1, int(q*float64(len(r.lat))))].Round(100 * time.Microsecond)
+	slices.Sort(*lat)
+	return (*lat)[min(len(*lat)-1, int(q*float64(len(*lat))))].Round(100 * time.Microsecond)
 }
 
 // level runs n streams against a fresh setup, which it stops after.
@@ -366,14 +378,15 @@ type window struct {
 	delivered, sample atomic.Uint64
 }
 
-func (w *window) receive(m *message.Message) {
+func (w *window) receive(m *message.Message, relayed bool) {
 	if m.Type == message.TypeAudio {
-		w.frame(m.Payload)
+		w.frame(m.Payload, relayed)
 	}
 }
 
-// frame counts one received audio body, either mode's.
-func (w *window) frame(p []byte) {
+// frame counts one received audio body, either mode's; relayed says it
+// came through another node.
+func (w *window) frame(p []byte, relayed bool) {
 	if len(p) < 13 {
 		return
 	}
@@ -386,6 +399,9 @@ func (w *window) frame(p []byte) {
 	if w.sample.Add(1)%16 == 0 {
 		w.r.mu.Lock()
 		w.r.lat = append(w.r.lat, time.Duration(now-sent))
+		if relayed {
+			w.r.relLat = append(w.r.relLat, time.Duration(now-sent))
+		}
 		w.r.mu.Unlock()
 	}
 }
@@ -407,15 +423,16 @@ func subscribe(ctx context.Context, o options, nodes []node, n int, w *window) (
 				at = i % len(nodes)
 			}
 			stream := "s" + strconv.Itoa(i)
+			relayed := at != i%len(nodes)
 			if o.readers == "poll" {
-				s, err := dialPoll(ctx, nodes[at].rtmp, stream, w)
+				s, err := dialPoll(ctx, nodes[at].rtmp, stream, w, relayed)
 				if err != nil {
 					return closeSubs, fmt.Errorf("subscriber %d/%d: %w", i, j, err)
 				}
 				p.subs = append(p.subs, s)
 				continue
 			}
-			c, err := rtmp.Dial(ctx, "rtmp://"+nodes[at].rtmp+"/live", rtmp.ClientOptions{OnMessage: w.receive})
+			c, err := rtmp.Dial(ctx, "rtmp://"+nodes[at].rtmp+"/live", rtmp.ClientOptions{OnMessage: func(m *message.Message) { w.receive(m, relayed) }})
 			if err != nil {
 				return closeSubs, fmt.Errorf("subscriber %d/%d: %w", i, j, err)
 			}

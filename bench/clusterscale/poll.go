@@ -31,6 +31,7 @@ type pollSub struct {
 	cw     *chunk.Writer // encodes into out
 	out    []byte        // control messages not sent yet
 	w      *window
+	rel    bool      // it plays from a node that relays the stream
 	on     onMessage // s.handle, bound once (a method value per feed allocates)
 	window uint32    // the server's Window Ack Size
 	got    uint64    // bytes received since the handshake
@@ -40,7 +41,7 @@ type pollSub struct {
 }
 
 // dialPoll connects a lean subscriber to addr and plays stream.
-func dialPoll(ctx context.Context, addr, stream string, w *window) (*pollSub, error) {
+func dialPoll(ctx context.Context, addr, stream string, w *window, relayed bool) (*pollSub, error) {
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -59,7 +60,7 @@ func dialPoll(ctx context.Context, addr, stream string, w *window) (*pollSub, er
 	if rw != io.ReadWriter(nc) {
 		return nil, errors.New("handshake: the simple handshake wrapped the connection")
 	}
-	s := &pollSub{fd: -1, p: newChunkParser(), cw: chunk.NewWriter(nil), w: w}
+	s := &pollSub{fd: -1, p: newChunkParser(), cw: chunk.NewWriter(nil), w: w, rel: relayed}
 	s.on = s.handle
 	obj := amf.NewObject("app", "live", "flashVer", rtmp.DefaultFlashVer, "tcUrl", "rtmp://"+addr+"/live",
 		"fpad", false, "capabilities", 15.0, "audioCodecs", 3575.0, "videoCodecs", 252.0, "videoFunction", 1.0, "objectEncoding", 0.0)
@@ -165,7 +166,7 @@ func (s *pollSub) queue(m *message.Message) error {
 func (s *pollSub) handle(typ uint8, _, streamID uint32, payload []byte) error {
 	switch typ {
 	case message.TypeAudio:
-		s.w.frame(payload)
+		s.w.frame(payload, s.rel)
 	case message.TypeWindowAckSize:
 		v, err := message.ParseUint32Control(payload)
 		if err != nil {

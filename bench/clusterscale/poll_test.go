@@ -129,7 +129,7 @@ func TestPollSubscriber(t *testing.T) {
 	w.to.Store(1 << 62)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := dialPoll(ctx, ln.Addr().String(), "s0", w)
+	s, err := dialPoll(ctx, ln.Addr().String(), "s0", w, false)
 	if err := errors.Join(err, <-setUp); err != nil {
 		if f.conn != nil {
 			f.conn.Close()
