@@ -14,12 +14,6 @@ import (
 	"time"
 )
 
-// cfsPeriod is the CPU bandwidth period of the nodes' cgroups in µs.
-// Short (10 ms, the kernel's default is 100 ms) so that a node over its
-// quota waits a few milliseconds at a time, not tens: a 100 ms period at
-// 0.4 would stall it 60 ms, a whole late budget's third, in one go.
-const cfsPeriod = 10000
-
 // groupPrefix starts the name of every cgroup the benchmark makes; the
 // benchmark's PID follows, so that a later run can tell leftovers of a
 // dead run (sweep) from the groups of one still running.
@@ -28,10 +22,11 @@ const groupPrefix = "flashvox-clusterscale-"
 // cpuGroups makes the nodes' cgroups under one parent: the cgroup v1 cpu
 // controller's root directory or the cgroup v2 hierarchy's root.
 type cpuGroups struct {
-	dir   string // the parent of the groups
-	v2    bool
-	quota int // µs per cfsPeriod
-	pid   int // the benchmark's, in the groups' names
+	dir    string // the parent of the groups
+	v2     bool
+	quota  int // µs per period
+	period int // µs
+	pid    int // the benchmark's, in the groups' names
 }
 
 // cpuGroup is one node's cgroup.
@@ -40,14 +35,18 @@ type cpuGroup struct {
 	v2  bool
 }
 
-// quotaMicros is the CPU time per cfsPeriod that a quota of f cores
+// quotaMicros is the CPU time per period (µs) that a quota of f cores
 // allows. The kernel refuses less than 1 ms per period, and a node pinned
 // to one core cannot use more than that core: f is 0.1..1.
-func quotaMicros(f float64) (int, error) {
+func quotaMicros(f float64, period int) (int, error) {
 	if math.IsNaN(f) || f < 0.1 || f > 1 {
 		return 0, fmt.Errorf("-quota %v: a fraction of one core, 0.1..1 (0: no quota)", f)
 	}
-	return int(math.Round(f * cfsPeriod)), nil
+	q := int(math.Round(f * float64(period)))
+	if q < 1000 || period > 1000000 {
+		return 0, fmt.Errorf("-quota %v of -period %vµs: %dµs per period; the kernel takes 1 ms to 1 s", f, period, q)
+	}
+	return q, nil
 }
 
 // openCPUGroups finds the cgroup hierarchy under root (/sys/fs/cgroup),
@@ -56,12 +55,12 @@ func quotaMicros(f float64) (int, error) {
 // and makes and removes a probe group, so that a run without the right
 // to make groups fails before its first node rather than running
 // without a quota.
-func openCPUGroups(root string, quota float64, pid int) (*cpuGroups, error) {
-	q, err := quotaMicros(quota)
+func openCPUGroups(root string, quota float64, period time.Duration, pid int) (*cpuGroups, error) {
+	q, err := quotaMicros(quota, int(period.Microseconds()))
 	if err != nil {
 		return nil, err
 	}
-	g := &cpuGroups{quota: q, pid: pid}
+	g := &cpuGroups{quota: q, period: int(period.Microseconds()), pid: pid}
 	if ctl, err := os.ReadFile(filepath.Join(root, "cgroup.controllers")); err == nil {
 		if !slices.Contains(strings.Fields(string(ctl)), "cpu") {
 			return nil, fmt.Errorf("cgroup v2 at %s: no cpu controller in cgroup.controllers (%q)", root, strings.TrimSpace(string(ctl)))
@@ -131,7 +130,7 @@ func (g *cpuGroups) String() string {
 	if g.v2 {
 		v = "v2"
 	}
-	return fmt.Sprintf("CPU quota %.2f core per node (cgroup %s, %d µs per %d µs)", float64(g.quota)/cfsPeriod, v, g.quota, cfsPeriod)
+	return fmt.Sprintf("CPU quota %.2f core per node (cgroup %s, %d µs per %d µs)", float64(g.quota)/float64(g.period), v, g.quota, g.period)
 }
 
 // make creates the group named name with the quota; a failure removes
@@ -143,8 +142,8 @@ func (g *cpuGroups) make(name string) (*cpuGroup, error) {
 	}
 	var err error
 	if g.v2 {
-		err = writeFile(filepath.Join(c.dir, "cpu.max"), fmt.Sprintf("%d %d", g.quota, cfsPeriod))
-	} else if err = writeFile(filepath.Join(c.dir, "cpu.cfs_period_us"), strconv.Itoa(cfsPeriod)); err == nil {
+		err = writeFile(filepath.Join(c.dir, "cpu.max"), fmt.Sprintf("%d %d", g.quota, g.period))
+	} else if err = writeFile(filepath.Join(c.dir, "cpu.cfs_period_us"), strconv.Itoa(g.period)); err == nil {
 		err = writeFile(filepath.Join(c.dir, "cpu.cfs_quota_us"), strconv.Itoa(g.quota))
 	}
 	if err != nil {

@@ -18,7 +18,7 @@ func TestQuotaMicros(t *testing.T) {
 		{0.4, 4000}, {0.3, 3000}, {0.1, 1000}, {1, 10000}, {0.333, 3330}, {0.45678, 4568},
 		{0, 0}, {0.05, 0}, {0.0999, 0}, {1.01, 0}, {2, 0}, {-0.4, 0},
 	} {
-		got, err := quotaMicros(c.f)
+		got, err := quotaMicros(c.f, 10000)
 		if c.want == 0 {
 			if err == nil || !strings.Contains(err.Error(), "0.1..1") {
 				t.Errorf("quotaMicros(%v) = %d, %v; want an error naming the range", c.f, got, err)
@@ -28,6 +28,13 @@ func TestQuotaMicros(t *testing.T) {
 		if err != nil || got != c.want {
 			t.Errorf("quotaMicros(%v) = %d, %v; want %d", c.f, got, err, c.want)
 		}
+	}
+	// A short period: the kernel's 1 ms floor of quota per period.
+	if got, err := quotaMicros(0.25, 4000); err != nil || got != 1000 {
+		t.Errorf("quotaMicros(0.25, 4 ms) = %d, %v; want 1000", got, err)
+	}
+	if got, err := quotaMicros(0.25, 2000); err == nil || !strings.Contains(err.Error(), "1 ms") {
+		t.Errorf("quotaMicros(0.25, 2 ms) = %d, %v; want an error naming the floor", got, err)
 	}
 }
 
@@ -65,7 +72,7 @@ func TestParseThrottled(t *testing.T) {
 
 func TestOpenCPUGroupsNoCgroups(t *testing.T) {
 	root := t.TempDir()
-	_, err := openCPUGroups(root, 0.4, os.Getpid())
+	_, err := openCPUGroups(root, 0.4, defaultPeriod, os.Getpid())
 	if err == nil {
 		t.Fatal("an empty root was taken for a cgroup hierarchy")
 	}
@@ -74,10 +81,10 @@ func TestOpenCPUGroupsNoCgroups(t *testing.T) {
 			t.Errorf("error %q does not name %q", err, want)
 		}
 	}
-	if _, err := openCPUGroups(filepath.Join(root, "absent"), 0.4, os.Getpid()); err == nil {
+	if _, err := openCPUGroups(filepath.Join(root, "absent"), 0.4, defaultPeriod, os.Getpid()); err == nil {
 		t.Error("an absent root was taken for a cgroup hierarchy")
 	}
-	if _, err := openCPUGroups(root, 0.05, os.Getpid()); err == nil || !strings.Contains(err.Error(), "-quota") {
+	if _, err := openCPUGroups(root, 0.05, defaultPeriod, os.Getpid()); err == nil || !strings.Contains(err.Error(), "-quota") {
 		t.Errorf("a quota below the kernel's 1 ms per period: %v", err)
 	}
 }
@@ -85,7 +92,7 @@ func TestOpenCPUGroupsNoCgroups(t *testing.T) {
 func TestOpenCPUGroupsV2WithoutCPU(t *testing.T) {
 	root := t.TempDir()
 	write(t, filepath.Join(root, "cgroup.controllers"), "cpuset io memory pids\n")
-	_, err := openCPUGroups(root, 0.4, os.Getpid())
+	_, err := openCPUGroups(root, 0.4, defaultPeriod, os.Getpid())
 	if err == nil || !strings.Contains(err.Error(), "no cpu controller") {
 		t.Fatalf("v2 without the cpu controller: %v", err)
 	}
@@ -98,7 +105,7 @@ func TestOpenCPUGroupsProbeFails(t *testing.T) {
 	t.Run("v1", func(t *testing.T) {
 		root := t.TempDir()
 		write(t, filepath.Join(root, "cpu", "cpu.cfs_quota_us"), "-1\n")
-		_, err := openCPUGroups(root, 0.4, os.Getpid())
+		_, err := openCPUGroups(root, 0.4, defaultPeriod, os.Getpid())
 		if err == nil || !strings.Contains(err.Error(), "cpu.cfs_period_us") {
 			t.Fatalf("v1 probe in a plain directory: %v", err)
 		}
@@ -108,7 +115,7 @@ func TestOpenCPUGroupsProbeFails(t *testing.T) {
 		root := t.TempDir()
 		write(t, filepath.Join(root, "cgroup.controllers"), "cpuset cpu io memory\n")
 		write(t, filepath.Join(root, "cgroup.subtree_control"), "memory\n")
-		_, err := openCPUGroups(root, 0.4, os.Getpid())
+		_, err := openCPUGroups(root, 0.4, defaultPeriod, os.Getpid())
 		if err == nil || !strings.Contains(err.Error(), "cpu.max") {
 			t.Fatalf("v2 probe in a plain directory: %v", err)
 		}

@@ -14,7 +14,9 @@ type cpuGroup struct{}
 
 var errNoCgroups = errors.New("-quota needs Linux cgroups")
 
-func openCPUGroups(string, float64, int) (*cpuGroups, error) { return nil, errNoCgroups }
+func openCPUGroups(string, float64, time.Duration, int) (*cpuGroups, error) {
+	return nil, errNoCgroups
+}
 
 func (*cpuGroups) String() string                       { return "" }
 func (*cpuGroups) limit(string, int) (*cpuGroup, error) { return nil, errNoCgroups }

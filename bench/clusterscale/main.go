@@ -47,7 +47,7 @@
 //
 // -quota F gives every node a CPU budget of F cores (0.1..1) besides its
 // pinning: right after its start each node goes into a cgroup of its own
-// (cgroup v2 cpu.max, or v1 cpu.cfs_quota_us, over a 10 ms period) that
+// (cgroup v2 cpu.max, or v1 cpu.cfs_quota_us, over -period, 10 ms) that
 // the benchmark removes once the node has exited. Root is needed; without
 // usable cgroups the run fails at once rather than run unlimited. With
 // budgets below a core the load generator keeps the rest of the two
@@ -60,7 +60,9 @@
 //
 // Beside the nodes' CPU it reports their context switches per delivered
 // frame (voluntary + involuntary, over every thread), which the other
-// jobs on a shared machine inflate much less than CPU time.
+// jobs on a shared machine inflate much less than CPU time, and the
+// latency of the relayed deliveries apart (a node's own players are the
+// rest). -keep leaves the nodes' logs.
 package main
 
 import (
@@ -104,6 +106,8 @@ type options struct {
 	publishers string        // ticker or batch: how the publishers are driven
 	perf       string        // "": no perf record of the nodes, else the files' prefix
 	quota      float64       // -quota: the nodes' CPU budget in cores, 0 none
+	period     time.Duration // -period: the quota's period
+	keep       bool          // -keep: leave the work directory (the nodes' logs)
 	groups     *cpuGroups    // where the nodes' cgroups go; nil without -quota
 }
 
@@ -124,7 +128,9 @@ func main() {
 	flag.StringVar(&o.publishers, "publishers", "ticker", "publishers: ticker (a goroutine and a ticker each) or batch (one goroutine sends every stream's due frames every 2ms)")
 	flag.DurationVar(&o.poll, "poll", 50*time.Millisecond, "-readers poll: how often every socket is read (a recv per socket per poll: shorter costs more)")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's CPU profile here")
-	flag.Float64Var(&o.quota, "quota", 0, "limit each node to this fraction of a core (0.1..1) with a cgroup of its own, period 10ms (needs root); 0: no limit")
+	flag.Float64Var(&o.quota, "quota", 0, "limit each node to this fraction of a core (0.1..1) with a cgroup of its own, over -period (needs root); 0: no limit")
+	flag.BoolVar(&o.keep, "keep", false, "keep the work directory with the nodes' configurations and logs (its path goes to stderr)")
+	flag.DurationVar(&o.period, "period", defaultPeriod, "-quota's period: a node over its quota waits up to period × (1 − quota) at a time; at least 1ms of quota per period")
 	flag.StringVar(&o.perf, "perf", "", "record the nodes with perf record -g over each level's window into PREFIX-SETUP-STREAMS.perf (perf report -i FILE)")
 	flag.Parse()
 	for _, s := range strings.Split(streams, ",") {
@@ -166,14 +172,14 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
-	dir, cleanup, err := proc.WorkDir("clusterscale-", false)
+	dir, cleanup, err := proc.WorkDir("clusterscale-", o.keep)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
 	quotaHead, quotaCol, quotaRule := "", "", ""
 	if o.quota != 0 {
-		if o.groups, err = openCPUGroups("/sys/fs/cgroup", o.quota, os.Getpid()); err != nil {
+		if o.groups, err = openCPUGroups("/sys/fs/cgroup", o.quota, o.period, os.Getpid()); err != nil {
 			return err
 		}
 		quotaHead, quotaCol, quotaRule = ", "+o.groups.String(), " nodes' throttled ms |", "---|"
@@ -225,6 +231,15 @@ func run(ctx context.Context, o options) error {
 	}
 	return nil
 }
+
+// defaultPeriod is the CPU bandwidth period of the nodes' cgroups
+// (-period). Short (10 ms, the kernel's default is 100 ms) so that a node
+// over its quota waits a few milliseconds at a time, not tens: a 100 ms
+// period at 0.4 would stall it 60 ms, a whole late budget's third, in one
+// go. A shorter one stalls it less at a time: every hand-off between
+// goroutines on a frame's path may wait out a stall, so a path of several
+// (a relayed frame's) pays the period's length more than a direct one.
+const defaultPeriod = 10 * time.Millisecond
 
 // result is one level's measurement.
 type result struct {
