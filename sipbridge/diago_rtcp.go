@@ -59,6 +59,6 @@ func (p *peerRTCP) read(rs *dmedia.RTPSession, pkt rtcp.Packet) {
 	}
 	now := time.Now()
 	for _, b := range blocks {
-		fn(peerReport{fraction: b.FractionLost, lost: int64(rtcpblocks.CumulativeLost(b)), sent: ws.PacketsCount, rtt: roundTrip(now, b)})
+		fn(peerReport{fraction: b.FractionLost, lost: int64(rtcpblocks.CumulativeLost(b)), sent: ws.PacketsCount, rtt: rtcpblocks.RoundTrip(now, b)})
 	}
 }

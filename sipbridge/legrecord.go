@@ -4,6 +4,8 @@ import (
 	"math"
 	"sync/atomic"
 	"time"
+
+	"github.com/flashvox/flashvox/internal/rtcpblocks"
 )
 
 // SIP leg records. bridgeLive (outbound.go) and conferenceMedia
@@ -44,18 +46,16 @@ type LegRecord struct {
 // LossOutPct is the loss of our audio the peer reported, in percent of
 // what we had sent; false when it sent no report.
 func (r LegRecord) LossOutPct() (float64, bool) {
-	if r.PeerReports == 0 || r.PeerSent == 0 {
+	if r.PeerReports == 0 {
 		return 0, false
 	}
-	return 100 * float64(min(max(r.PeerLost, 0), int64(r.PeerSent))) / float64(r.PeerSent), true
+	return rtcpblocks.PeerLossPct(r.PeerLost, int64(r.PeerSent))
 }
 
 // LossPct is Lost over the packets expected, in percent.
 func (r LegRecord) LossPct() float64 {
-	if r.PacketsIn+r.Lost == 0 {
-		return 0
-	}
-	return 100 * float64(r.Lost) / float64(r.PacketsIn+r.Lost)
+	v, _ := rtcpblocks.LossPct(int64(r.PacketsIn), int64(r.Lost))
+	return v
 }
 
 // LegRecorder receives the record of every SIP leg that ends. It must

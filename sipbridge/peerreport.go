@@ -2,9 +2,6 @@ package sipbridge
 
 import (
 	"time"
-
-	"github.com/flashvox/flashvox/internal/rtcpblocks"
-	"github.com/pion/rtcp"
 )
 
 // The peer's RTCP reports about the audio we send (RFC 3550 6.4): read by
@@ -19,22 +16,6 @@ type peerReport struct {
 	lost     int64         // cumulative, by the peer's count
 	sent     uint64        // packets we had sent when it came
 	rtt      time.Duration // the round trip of our sender reports, 0 until known
-}
-
-// roundTrip is the round trip a report block received at now gives
-// (RFC 3550 6.4.1: now − LSR − DLSR, in NTP short format, 1/65536 s):
-// LSR is the middle of the NTP time of our sender report it answers, so
-// no state of ours is needed; 0 when it answers none or the figures do
-// not add up (a clock stepped between them).
-func roundTrip(now time.Time, b rtcp.ReceptionReport) time.Duration {
-	if b.LastSenderReport == 0 {
-		return 0
-	}
-	d := uint32(rtcpblocks.NTPTime(now)>>16) - b.LastSenderReport - b.Delay
-	if d > 1<<31 { // negative
-		return 0
-	}
-	return time.Duration(uint64(d) * uint64(time.Second) >> 16)
 }
 
 // peerReported counts r for the leg's record and hands its loss to the

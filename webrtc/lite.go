@@ -164,7 +164,11 @@ func (p *peerSession) startPlane(offer string, c rtpCodec, events bool) (string,
 	var track *rtpTrack
 	if !p.publish {
 		track = newRTPTrack(c)
-		ls.OnPeerReport(p.startPlayer(track).peerLoss)
+		src := p.startPlayer(track)
+		ls.OnPeerReport(func(fraction uint8) {
+			p.s.Stats.PeerReports.Add(1) // the plane took the figures before
+			src.peerLoss(fraction)
+		})
 	}
 	go p.followPlane(ls, track, ssrc, f.PT, ev.PT, evOK)
 	return plane.WriteAnswer(plane.Answer{Offer: d, Local: ls.Local(), Fingerprint: p.s.plane.Fingerprint(),

@@ -16,8 +16,9 @@ type SessionRecord struct {
 	Codec, Engine    string
 	Started, Ended   time.Time
 	Reason           string
-	// Reports are what the session's RTCP said both ways (the lite
-	// engine's); nil on the pion engine, which keeps none.
+	// Reports are what the session's media and RTCP said both ways. The
+	// pion engine's leave ReportsSent 0 (its interceptor sends them) and
+	// take the round trip from the reports alone (RFC 3550 A − LSR − DLSR).
 	Reports *plane.Reports
 }
 

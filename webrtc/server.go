@@ -43,6 +43,9 @@ type Stats struct {
 	// Options.STUNServers are set: no STUN server answered within
 	// Options.STUNGatherTimeout.
 	NoSrflx atomic.Uint64
+	// PeerReports counts the report blocks WHEP players sent about the
+	// audio they get (RTCP RR/SR), on both engines.
+	PeerReports atomic.Uint64
 }
 
 // Server serves WHIP and WHEP on an HTTP mux. Its mutex guards the

@@ -25,10 +25,11 @@ type peerSession struct {
 	codec   rtpCodec // the session's one audio codec
 	events  bool     // telephone-event negotiated at the codec's clock
 
-	pc   *webrtc.PeerConnection // the pion engine's
-	ls   *plane.Session         // the lite engine's
-	once sync.Once
-	done chan struct{} // closed by close: the media goroutines end
+	pc    *webrtc.PeerConnection // the pion engine's
+	stats *pionStats             // the pion engine's figures, for the record
+	ls    *plane.Session         // the lite engine's
+	once  sync.Once
+	done  chan struct{} // closed by close: the media goroutines end
 	// created is when the session was admitted; connected that its ICE
 	// and DTLS completed (only such sessions leave a record: an offer
 	// nobody followed up is not worth a row).
@@ -57,6 +58,7 @@ func (p *peerSession) start(ctx context.Context, offer string, c rtpCodec, event
 	if err != nil {
 		return "", fmt.Errorf("webrtc: new peer connection: %w", err)
 	}
+	p.stats = newPionStats(c.cap.ClockRate)
 	p.pc = pc
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		p.log.Debug("connection state", "state", st)
@@ -136,6 +138,12 @@ func (p *peerSession) close(why string) {
 			// What the RTCP reports said both ways (lite engine).
 			r := p.ls.Reports()
 			reports = &r
+		} else if p.stats != nil {
+			// The pion engine's: its track reader's and RTCP reader's.
+			r := p.stats.reports()
+			reports = &r
+		}
+		if r := reports; r != nil {
 			log = log.With("sent", r.Sent, "received", r.Received, "lost", r.Lost, "jitter", r.Jitter,
 				"peer_lost", r.PeerLost, "peer_jitter", r.PeerJitter, "rtt", r.RTT)
 		}

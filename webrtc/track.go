@@ -27,6 +27,16 @@ type rtpTrack struct {
 	events bool // telephone-event negotiated
 	seq    uint16
 	hdr    rtp.Header // reused by write: pion does not keep it past WriteRTP
+	// packets and payload octets written (the pion engine's records; the
+	// lite engine's plane counts its own)
+	packets, octets uint32
+}
+
+// sent is the packets and payload octets written so far.
+func (t *rtpTrack) sent() (packets, octets uint32) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.packets, t.octets
 }
 
 var errNotBound = errors.New("webrtc: track not bound yet")
@@ -115,5 +125,9 @@ func (t *rtpTrack) write(event bool, payload []byte, ts uint32, marker bool) err
 	t.hdr = rtp.Header{Version: 2, Marker: marker, PayloadType: pt, SequenceNumber: t.seq, Timestamp: ts, SSRC: t.ssrc}
 	t.seq++
 	_, err := t.w.WriteRTP(&t.hdr, payload)
+	if err == nil {
+		t.packets++
+		t.octets += uint32(len(payload))
+	}
 	return err
 }

@@ -4,7 +4,9 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/flashvox/flashvox/codec"
@@ -26,7 +28,12 @@ func (p *peerSession) startWHEP() error {
 		return fmt.Errorf("webrtc: add track: %w", err)
 	}
 	src := p.startPlayer(track)
-	go readRTCP(sender, src.peerLoss)
+	p.stats.setTrack(track)
+	go readRTCP(sender, func(b rtcp.ReceptionReport) {
+		p.stats.peerBlock(b, time.Now())
+		p.s.Stats.PeerReports.Add(1) // after the record's figures: a test waits on it
+		src.peerLoss(b.FractionLost)
+	})
 	return nil
 }
 
@@ -195,10 +202,11 @@ func (p *peerSession) sendDigits(track *rtpTrack, clock *rtpClock, ds []byte) {
 const maxDigitsPerFrame = 16
 
 // readRTCP reads the browser's RTCP (so that the report interceptor sees
-// it) and hands the loss fraction of each report block about the
-// session's audio to onLoss (whepSource.peerLoss: the transcoder's Opus
-// FEC), as the lite engine's sessions do; it ends when the sender closes.
-func readRTCP(s *webrtc.RTPSender, onLoss func(fraction uint8)) {
+// it) and hands each report block about the session's audio to onBlock
+// (its loss fraction to whepSource.peerLoss, the transcoder's Opus FEC,
+// as the lite engine's sessions do; its figures to the session's record);
+// it ends when the sender closes.
+func readRTCP(s *webrtc.RTPSender, onBlock func(rtcp.ReceptionReport)) {
 	var ssrc webrtc.SSRC
 	if enc := s.GetParameters().Encodings; len(enc) > 0 {
 		ssrc = enc[0].SSRC
@@ -210,7 +218,7 @@ func readRTCP(s *webrtc.RTPSender, onLoss func(fraction uint8)) {
 		}
 		for _, pkt := range pkts {
 			for _, b := range rtcpblocks.About(pkt, uint32(ssrc)) {
-				onLoss(b.FractionLost)
+				onBlock(b)
 			}
 		}
 	}

@@ -159,6 +159,7 @@ func (p *peerSession) publishLoop(tr *webrtc.TrackRemote, w *whipIn) {
 		if pkt.Unmarshal(buf[:n]) != nil {
 			continue
 		}
+		p.stats.received(pkt, time.Now())
 		w.packet(pkt)
 	}
 }

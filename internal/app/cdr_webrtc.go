@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/rtcpblocks"
 	"github.com/flashvox/flashvox/store"
 	"github.com/flashvox/flashvox/webrtc"
 )
@@ -105,11 +106,11 @@ func sessionRecord(r webrtc.SessionRecord, callID string) *store.WebRTCSession {
 	}
 	in, out := int64(rep.Received), int64(rep.Sent)
 	s.PacketsIn, s.PacketsOut = &in, &out
-	if expected := in + max(rep.Lost, 0); expected > 0 {
-		s.LossInPct = pct(max(rep.Lost, 0), expected)
+	if v, ok := rtcpblocks.LossPct(in, rep.Lost); ok {
+		s.LossInPct = &v
 	}
-	if rep.PeerReports > 0 && out > 0 {
-		s.LossOutPct = pct(min(max(int64(rep.PeerLost), 0), out), out)
+	if v, ok := rtcpblocks.PeerLossPct(int64(rep.PeerLost), out); ok && rep.PeerReports > 0 {
+		s.LossOutPct = &v
 	}
 	switch {
 	case r.Publish && in > 0:
@@ -121,11 +122,6 @@ func sessionRecord(r webrtc.SessionRecord, callID string) *store.WebRTCSession {
 		s.RTTMS = millis(rep.RTT)
 	}
 	return s
-}
-
-func pct(n, of int64) *float64 {
-	v := float64(n) * 100 / float64(of)
-	return &v
 }
 
 func millis(d time.Duration) *float64 {

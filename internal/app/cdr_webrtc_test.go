@@ -16,7 +16,7 @@ import (
 // their call's record, are stored under the call with their figures (loss
 // each way, jitter where the audio was received, RTT), and the call's
 // record takes the worst of them; a session of any other stream is
-// stored with no call, and a pion session's figures are not known.
+// stored with no call, and a session that brought no figures has none.
 func TestWebRTCSessionRecords(t *testing.T) {
 	db := openTestStore(t)
 	defer db.Close()
@@ -63,7 +63,7 @@ func TestWebRTCSessionRecords(t *testing.T) {
 	want("WHEP loss out", play.LossOutPct, 2)
 	want("WHEP jitter (the browser's)", play.JitterMS, 5)
 	if other.CallID != "" || other.PacketsIn != nil || other.LossInPct != nil || other.JitterMS != nil {
-		t.Errorf("a pion session of another stream %+v", other)
+		t.Errorf("a session of another stream, without figures: %+v", other)
 	}
 	cs, _ := db.CDRs(context.Background(), store.CDRFilter{})
 	if len(cs) != 1 {

@@ -124,6 +124,7 @@ func registerWebRTCMetrics(reg *prometheus.Registry, srv *webrtc.Server) {
 		counter("dtmf_in_total", "RFC 4733 digits received from WHIP publishers and published on their streams.", st.DTMFIn.Load),
 		counter("dtmf_out_total", "RFC 4733 digits sent to WHEP players.", st.DTMFOut.Load),
 		counter("dtmf_dropped_total", "Digits from WHIP publishers beyond the per-session rate bound, dropped.", st.DTMFDropped.Load),
+		counter("peer_reports_total", "RTCP report blocks of WHEP players about the audio sent to them, both engines.", st.PeerReports.Load),
 		counter("stun_answered_total", "Binding requests the built-in STUN server answered (webrtc.stun_listen).", st.STUNAnswered.Load),
 		counter("stun_ignored_total", "Packets the built-in STUN server ignored: not a Binding request.", st.STUNIgnored.Load),
 		counter("stun_limited_total", "Binding requests left unanswered by the STUN server's rate bounds (per address, in total).", st.STUNLimited.Load),

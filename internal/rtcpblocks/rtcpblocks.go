@@ -1,7 +1,8 @@
 // Package rtcpblocks picks out of RTCP sender and receiver reports the
 // report blocks about one source (RFC 3550 6.4) and reads their figures:
 // what a peer says of the audio an edge sends it (the SIP legs, the
-// WebRTC engines).
+// WebRTC engines), the round trip, and the loss percents the edges'
+// records give.
 package rtcpblocks
 
 import (
@@ -22,6 +23,43 @@ func NTPTime(t time.Time) uint64 {
 	secs := uint64(ns/1e9) + unixToNTP
 	frac := uint64(ns%1e9) << 32 / 1e9
 	return secs<<32 | frac
+}
+
+// RoundTrip is the round trip a report block received at now gives
+// (RFC 3550 6.4.1: now − LSR − DLSR, in NTP short format, 1/65536 s):
+// LSR is the middle of the NTP time of the sender report it answers, so
+// the sender needs no state; 0 when it answers none or the figures do not
+// add up (a clock stepped between them).
+func RoundTrip(now time.Time, b rtcp.ReceptionReport) time.Duration {
+	if b.LastSenderReport == 0 {
+		return 0
+	}
+	d := uint32(NTPTime(now)>>16) - b.LastSenderReport - b.Delay
+	if d > 1<<31 { // negative
+		return 0
+	}
+	return time.Duration(uint64(d) * uint64(time.Second) >> 16)
+}
+
+// LossPct is lost of the packets expected (received and lost), in
+// percent (RFC 3550 A.3's count); false when none were expected. A
+// negative lost (duplicates) counts as none.
+func LossPct(received, lost int64) (float64, bool) {
+	lost = max(lost, 0)
+	if received+lost <= 0 {
+		return 0, false
+	}
+	return 100 * float64(lost) / float64(received+lost), true
+}
+
+// PeerLossPct is the loss of what was sent that a peer's reports say:
+// its cumulative count, clamped to [0, sent], in percent of sent; false
+// when nothing was sent.
+func PeerLossPct(peerLost, sent int64) (float64, bool) {
+	if sent <= 0 {
+		return 0, false
+	}
+	return 100 * float64(min(max(peerLost, 0), sent)) / float64(sent), true
 }
 
 // About returns pkt's report blocks about ssrc; none for a packet that

@@ -37,3 +37,46 @@ func TestFigures(t *testing.T) {
 		t.Errorf("NTP time of 1970-01-01T00:00:01.5Z: %#x", got)
 	}
 }
+
+// TestRoundTrip: the round trip comes from the report block alone.
+func TestRoundTrip(t *testing.T) {
+	// Our SR left at t0; the peer held it 20 ms; its report came at t0+70ms.
+	t0 := time.Date(2026, 12, 7, 19, 0, 0, 123_456_789, time.UTC)
+	b := rtcp.ReceptionReport{LastSenderReport: uint32(NTPTime(t0) >> 16), Delay: 20 * 65536 / 1000}
+	if rtt := RoundTrip(t0.Add(70*time.Millisecond), b); rtt < 49*time.Millisecond || rtt > 51*time.Millisecond {
+		t.Errorf("round trip %v, want 50 ms", rtt)
+	}
+	if rtt := RoundTrip(t0.Add(10*time.Millisecond), b); rtt != 0 {
+		t.Errorf("a report before our SR plus its delay: round trip %v, want none", rtt)
+	}
+	if rtt := RoundTrip(t0, rtcp.ReceptionReport{}); rtt != 0 {
+		t.Errorf("no SR answered: round trip %v", rtt)
+	}
+}
+
+// TestLossPercents: the loss by sequence numbers and the loss a peer's
+// reports say, both edges' records' one formula each.
+func TestLossPercents(t *testing.T) {
+	for _, c := range []struct {
+		received, lost int64
+		want           float64
+		ok             bool
+	}{
+		{2970, 30, 1, true}, {0, 5, 100, true}, {10, -2, 0, true}, {0, 0, 0, false}, {0, -3, 0, false},
+	} {
+		if got, ok := LossPct(c.received, c.lost); got != c.want || ok != c.ok {
+			t.Errorf("LossPct(%d, %d) = %v, %v; want %v, %v", c.received, c.lost, got, ok, c.want, c.ok)
+		}
+	}
+	for _, c := range []struct {
+		peerLost, sent int64
+		want           float64
+		ok             bool
+	}{
+		{60, 3000, 2, true}, {-4, 100, 0, true}, {500, 100, 100, true}, {3, 0, 0, false},
+	} {
+		if got, ok := PeerLossPct(c.peerLost, c.sent); got != c.want || ok != c.ok {
+			t.Errorf("PeerLossPct(%d, %d) = %v, %v; want %v, %v", c.peerLost, c.sent, got, ok, c.want, c.ok)
+		}
+	}
+}

@@ -26,9 +26,11 @@ import (
 // report actually left (RFC 3550 §6.4.1's A − LSR − DLSR, with LSR's
 // send time remembered rather than read from the NTP field).
 
-// recvStats is what a session heard from one of its peer's sources
-// (RFC 3550 A.1, A.3, A.8), under rmu.
-type recvStats struct {
+// Reception is what was heard from one RTP source (RFC 3550 A.1, A.3,
+// A.8): packets, loss by sequence numbers, interarrival jitter. A lite
+// session keeps one per source under its lock; the pion engine's
+// sessions keep their own. Not safe for concurrent use.
+type Reception struct {
 	ssrc               uint32
 	base, cycles       uint32
 	maxSeq             uint16
@@ -41,11 +43,58 @@ type recvStats struct {
 	lastSRAt           int64  // unix ns it arrived
 }
 
+// NewReception starts the statistics of ssrc at its first packet's
+// sequence number (Note counts that packet).
+func NewReception(ssrc uint32, seq uint16) Reception {
+	return Reception{ssrc: ssrc, base: uint32(seq), maxSeq: seq}
+}
+
+// SSRC is the source's.
+func (st *Reception) SSRC() uint32 { return st.ssrc }
+
+// Note counts a packet; arrival is its arrival time in the source's clock
+// units from any fixed origin, negative when the clock is unknown (no
+// jitter then).
+func (st *Reception) Note(seq uint16, ts uint32, arrival int64) {
+	st.received++
+	if d := seq - st.maxSeq; d != 0 && d < 0x8000 { // newer (a gap counts as lost until it fills)
+		if seq < st.maxSeq {
+			st.cycles += 1 << 16
+		}
+		st.maxSeq = seq
+	}
+	if arrival < 0 {
+		return
+	}
+	transit := arrival - int64(ts)
+	if st.haveTransit {
+		d := float64(transit - st.transit)
+		if d < 0 {
+			d = -d
+		}
+		st.jitter += (d - st.jitter) / 16
+	}
+	st.transit, st.haveTransit = transit, true
+}
+
+// Received is the packets counted; Lost those the sequence numbers say
+// did not come (negative after duplicates).
+func (st *Reception) Received() uint32 { return st.received }
+func (st *Reception) Lost() int64      { return int64(st.expected()) - int64(st.received) }
+
+// Jitter is the interarrival jitter for the source's clock (hz).
+func (st *Reception) Jitter(hz uint32) time.Duration {
+	if hz == 0 {
+		return 0
+	}
+	return time.Duration(st.jitter / float64(hz) * float64(time.Second))
+}
+
 // extended is the highest sequence number heard, with its wraps.
-func (st *recvStats) extended() uint32 { return st.cycles + uint32(st.maxSeq) }
+func (st *Reception) extended() uint32 { return st.cycles + uint32(st.maxSeq) }
 
 // expected is how many packets the sequence numbers say were sent.
-func (st *recvStats) expected() uint32 { return st.extended() - st.base + 1 }
+func (st *Reception) expected() uint32 { return st.extended() - st.base + 1 }
 
 // sendStats is what a session sent (one SSRC: the latest), under wmu.
 type sendStats struct {
@@ -102,9 +151,9 @@ func (s *Session) Reports() Reports {
 	for i := range s.recv {
 		st := &s.recv[i]
 		r.Received += st.received
-		r.Lost += int64(st.expected()) - int64(st.received)
+		r.Lost += st.Lost()
 		if s.clock > 0 {
-			r.Jitter = max(r.Jitter, time.Duration(st.jitter/float64(s.clock)*float64(time.Second)))
+			r.Jitter = max(r.Jitter, st.Jitter(s.clock))
 		}
 	}
 	s.rmu.Unlock()
@@ -128,33 +177,23 @@ func (s *Session) noteSent(ssrc, ts uint32, payload int, now int64) {
 // noteReceived counts a packet taken from ssrc (under rmu; the SSRC is
 // one of the session's bounded few).
 func (s *Session) noteReceived(ssrc uint32, seq uint16, ts uint32, now int64) {
-	i := slices.IndexFunc(s.recv, func(r recvStats) bool { return r.ssrc == ssrc })
+	i := slices.IndexFunc(s.recv, func(r Reception) bool { return r.ssrc == ssrc })
 	if i < 0 {
-		s.recv = append(s.recv, recvStats{ssrc: ssrc, base: uint32(seq), maxSeq: seq})
+		s.recv = append(s.recv, NewReception(ssrc, seq))
 		i = len(s.recv) - 1
 	}
-	st := &s.recv[i]
-	st.received++
-	if d := seq - st.maxSeq; d != 0 && d < 0x8000 { // newer (a gap counts as lost until it fills)
-		if seq < st.maxSeq {
-			st.cycles += 1 << 16
-		}
-		st.maxSeq = seq
+	s.recv[i].Note(seq, ts, ArrivalUnits(s.created, now, s.clock))
+}
+
+// ArrivalUnits is the arrival time now (unix ns) in clock units (hz)
+// since origin, for Reception.Note; -1 when hz is unknown (0). µs first:
+// unix µs times a 48 kHz clock would overflow int64; this lasts 53 000
+// hours.
+func ArrivalUnits(origin time.Time, now int64, hz uint32) int64 {
+	if hz == 0 {
+		return -1
 	}
-	if s.clock > 0 {
-		// µs since the session began → clock units (unix µs times a
-		// 48 kHz clock would overflow int64; this lasts 53 000 hours).
-		arrival := (now - s.created.UnixNano()) / 1000 * int64(s.clock) / 1_000_000
-		transit := arrival - int64(ts)
-		if st.haveTransit {
-			d := float64(transit - st.transit)
-			if d < 0 {
-				d = -d
-			}
-			st.jitter += (d - st.jitter) / 16
-		}
-		st.transit, st.haveTransit = transit, true
-	}
+	return (now - origin.UnixNano()) / 1000 * int64(hz) / 1_000_000
 }
 
 // rtcpPacket takes a decrypted compound RTCP packet from the peer
@@ -167,7 +206,7 @@ func (s *Session) rtcpPacket(b []byte, now int64) {
 	for _, p := range pkts {
 		switch p := p.(type) {
 		case *rtcp.SenderReport:
-			if i := slices.IndexFunc(s.recv, func(r recvStats) bool { return r.ssrc == p.SSRC }); i >= 0 {
+			if i := slices.IndexFunc(s.recv, func(r Reception) bool { return r.ssrc == p.SSRC }); i >= 0 {
 				s.recv[i].lastSR, s.recv[i].lastSRAt = uint32(p.NTPTime>>16), now
 			}
 			s.peerBlocks(p.Reports, now)

@@ -68,7 +68,7 @@ type Session struct {
 	ssrcs     []uint32    // the sources in has taken (at most maxSSRCs)
 	rtcpSSRCs []uint32    // the senders of SRTCP it has taken (at most maxSSRCs)
 	clock     uint32      // the audio's RTP clock (SetClockRate)
-	recv      []recvStats // per source in ssrcs
+	recv      []Reception // per source in ssrcs
 	peer      Reports     // what the peer's reports said
 	onPeer    func(fraction uint8)
 
