@@ -22,7 +22,7 @@ type WebRTCSession struct {
 	Started, Ended      time.Time
 	Reason              string
 	// PacketsIn and PacketsOut are the RTP packets received and sent; nil
-	// when not known (the pion engine keeps no figures).
+	// when not known (a record that came without figures).
 	PacketsIn, PacketsOut *int64
 	// LossInPct is the loss of the browser's audio as the server counted
 	// it (RTP sequence numbers), LossOutPct the loss of the server's audio

@@ -225,9 +225,52 @@ func TestPeerAdminDashboard(t *testing.T) {
 	}
 	tab.step("CSV download", 5*time.Second, chromedp.Click(chromedp.CSS(`#cdr-csv`)),
 		chromedp.Poll[chromedp.Void](`Number(document.getElementById('cdr-csv-link').dataset.bytes) > 100`))
+	testAdminPageRecordKinds(t, tab, env)
 	testAdminPageRoom(t, tab, env)
 	testAdminPageDisable(t, tab, env)
 	testAdminPageForbidden(t, browser, env)
+}
+
+// testAdminPageRecordKinds: the records card shows the other kinds with
+// their own columns: a WebRTC session's loss both ways, jitter and RTT, a
+// SIP leg's peer; the user filter applies to each kind's names (a
+// session's stream, a leg's party).
+func testAdminPageRecordKinds(t *testing.T, tab adminTab, env *adminEnv) {
+	now := time.Now()
+	f := func(v float64) *float64 { return &v }
+	if err := env.db.AddWebRTCSessions(context.Background(), []store.WebRTCSession{{ID: "w1", Stream: "phone/alice-1", Direction: "whip",
+		Addr: "192.0.2.7", Codec: "opus", Engine: "lite", Started: now.Add(-time.Minute), Ended: now, Reason: "deleted",
+		LossInPct: f(1.5), JitterMS: f(3.25), RTTMS: f(12)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.db.AddSIPLegs(context.Background(), []store.SIPLeg{{ID: "l1", Direction: "in", Peer: "carol", Party: "alice", Codec: "pcmu",
+		Started: now.Add(-time.Minute), Ended: now, Reason: "bye", LossOutPct: f(0.25)}}); err != nil {
+		t.Fatal(err)
+	}
+	tab.step("WebRTC session records", 5*time.Second,
+		chromedp.SetValue(chromedp.CSS(`#cdr-user`), "phone/alice-1"),
+		chromedp.SetValue(chromedp.CSS(`#cdr-kind`), "webrtc"),
+		chromedp.Click(chromedp.CSS(`#cdr-search`)),
+		chromedp.WaitVisible(chromedp.CSS(`#cdr tr[data-cdr="w1"]`)))
+	row := text(t, tab.ctx, chromedp.Text(chromedp.CSS(`#cdr tr[data-cdr="w1"]`)))
+	head := text(t, tab.ctx, chromedp.Text(chromedp.CSS(`#cdr thead`)))
+	if !strings.Contains(row, "phone/alice-1") || !strings.Contains(row, "1.50 % / –") || !strings.Contains(row, "3.3 ms") || !strings.Contains(row, "12.0 ms") ||
+		!strings.Contains(row, "opus (lite)") || !strings.Contains(head, "Loss in / out") {
+		t.Fatalf("WebRTC record row %q under %q", row, head)
+	}
+	tab.step("SIP leg records", 5*time.Second,
+		chromedp.SetValue(chromedp.CSS(`#cdr-user`), "alice"),
+		chromedp.SetValue(chromedp.CSS(`#cdr-kind`), "sip"),
+		chromedp.Click(chromedp.CSS(`#cdr-search`)),
+		chromedp.WaitVisible(chromedp.CSS(`#cdr tr[data-cdr="l1"]`)))
+	if row := text(t, tab.ctx, chromedp.Text(chromedp.CSS(`#cdr tr[data-cdr="l1"]`))); !strings.Contains(row, "carol") || !strings.Contains(row, "– / 0.25 %") {
+		t.Fatalf("SIP leg row %q", row)
+	}
+	tab.step("back to calls", 5*time.Second,
+		chromedp.SetValue(chromedp.CSS(`#cdr-kind`), "call"),
+		chromedp.Click(chromedp.CSS(`#cdr-search`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`#cdr tr[data-cdr="l1"]`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#cdr thead').textContent.includes('Caller')`))
 }
 
 // testAdminPageRoom: a room with two members; the operator mutes one and

@@ -204,8 +204,36 @@
     }
   }
 
+  // The record kinds of /api/v1/admin/cdr: their columns and cells.
+  const when = (s) => (s ? new Date(s).toLocaleString() : '');
+  const pct = (v) => (v === null || v === undefined ? '' : v.toFixed(2) + ' %');
+  const msec = (v) => (v === null || v === undefined ? '' : v.toFixed(1) + ' ms');
+  const inOut = (a, b) => (a === '' && b === '' ? '' : (a || '–') + ' / ' + (b || '–'));
+  const cdrKinds = {
+    call: {
+      head: ['Started', 'Caller', 'Callee', 'Duration', 'Mode', 'End', 'By'],
+      cells: (c) => [when(c.started), c.caller, c.callee, fmtDur(c.duration), c.mode || '',
+        c.endEvent + (c.reason ? ' (' + c.reason + ')' : ''), c.endedBy || ''],
+    },
+    conference: {
+      head: ['Joined', 'Room', 'Member', 'Duration', 'Transport', 'Codec', 'Reason'],
+      cells: (m) => [when(m.joined), m.room, m.member, fmtDur(m.duration), m.transport || '', m.codec || '', m.reason || ''],
+    },
+    sip: {
+      head: ['Started', 'Direction', 'Peer', 'Party', 'Duration', 'Codec', 'Loss in / out', 'Jitter', 'RTT', 'Reason'],
+      cells: (l) => [when(l.started), l.direction || '', l.peer, l.party || '', fmtDur(l.duration), l.codec || '',
+        inOut(pct(l.lossPct), pct(l.lossOutPct)), msec(l.jitterMs), msec(l.rttMs), l.reason || ''],
+    },
+    webrtc: {
+      head: ['Started', 'Direction', 'Stream', 'Address', 'Duration', 'Codec', 'Loss in / out', 'Jitter', 'RTT', 'Reason'],
+      cells: (w) => [when(w.started), w.direction, w.stream, w.addr || '', fmtDur(w.duration), (w.codec || '') + (w.engine ? ' (' + w.engine + ')' : ''),
+        inOut(pct(w.lossInPct), pct(w.lossOutPct)), msec(w.jitterMs), msec(w.rttMs), w.reason || ''],
+    },
+  };
+
   function cdrQuery() {
     const q = new URLSearchParams();
+    q.set('kind', $('cdr-kind').value);
     const u = $('cdr-user').value.trim();
     if (u) q.set('user', u);
     for (const k of ['from', 'to']) {
@@ -217,9 +245,12 @@
   }
 
   async function searchCDR() {
+    const kind = cdrKinds[$('cdr-kind').value] || cdrKinds.call;
     const page = await (await api('GET', '/api/v1/admin/cdr?' + cdrQuery())).json();
-    fill('cdr', page.records.map((c) => row([new Date(c.started).toLocaleString(), c.caller, c.callee, fmtDur(c.duration),
-      c.mode || '', c.endEvent + (c.reason ? ' (' + c.reason + ')' : ''), c.endedBy || ''], { 'data-cdr': c.id })), 7, 'no records');
+    const head = el('tr');
+    for (const h of kind.head) head.appendChild(el('th', h));
+    $('cdr').tHead.replaceChildren(head);
+    fill('cdr', page.records.map((c) => row(kind.cells(c), { 'data-cdr': c.id })), kind.head.length, 'no records');
     $('cdr-more').hidden = page.next === undefined;
     $('cdr-more').textContent = 'More records match: narrow the filters or download the CSV.';
   }
@@ -284,6 +315,7 @@
     signOut();
   });
   $('cdr-form').addEventListener('submit', (ev) => { ev.preventDefault(); searchCDR().catch(() => {}); });
+  $('cdr-kind').addEventListener('change', () => searchCDR().catch(() => {}));
   $('cdr-csv').addEventListener('click', () => downloadCSV().catch(() => {}));
   setInterval(() => {
     if (!st.view) return;
