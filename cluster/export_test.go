@@ -46,8 +46,9 @@ func (p *tagged) state() (int, string) {
 }
 
 // TestManyStreamsOneSenderOneInbox: many streams relayed from a to b each
-// reach their own players, in order, and neither node runs a goroutine per
-// stream for it (one sender on a, one inbox on b).
+// reach their own players, in order (each on the one inbox worker of its
+// relay), and neither node runs a goroutine per stream for it (one sender
+// on a, one inbox and its few workers on b).
 func TestManyStreamsOneSenderOneInbox(t *testing.T) {
 	const streams = 40
 	ns := startNodesWith(t, []string{"a", "b"}, func(_ int, o *Options) { o.RelayBatch = 2 * time.Millisecond })

@@ -9,34 +9,68 @@ import (
 	"github.com/flashvox/flashvox/media"
 )
 
-// inboxLen bounds the frames received and not yet handed to their relays,
-// all relays together: about 0.25 s of 1000 relayed audio streams. When it
-// is full, NATS drops the newest (a slow consumer, which the connection's
-// error handler logs at most once a heartbeat) and the connection's
-// reader never waits. A variable for the test that fills it.
-var inboxLen = 16384
+// inboxLen bounds the messages received and not yet read by the inbox,
+// all relays together: batches (one per sending node per round, a round
+// every cluster.relay_batch, 2 ms) or single frames. When it is full, NATS
+// drops the newest (a slow consumer, which the connection's error handler
+// logs at most once a heartbeat) and the connection's reader never waits;
+// a relayed frame then waits at most about inboxLen rounds here (≈ 2 s of
+// one busy sending node at 2 ms), not tens of seconds. A variable for the
+// test that fills it.
+var inboxLen = 1024
+
+// inboxWorkers is how many goroutines deliver the relayed frames, each
+// relay's always on the same one (in order). One goroutine delivering
+// every relayed stream gets one turn per round of the scheduler like each
+// publisher's session goroutine, and is preempted after 10 ms: on a
+// saturated node whose relayed deliveries are half its work, it fell
+// behind once a round took more than twice that, and the relayed frames'
+// delay grew without bound while the local ones stayed in time
+// (BENCHMARKS.md "Relayed frames under a budget"). A few share the
+// relayed work's turns; the hand-off costs one channel send per worker
+// per batch.
+const inboxWorkers = 4
+
+// inboxWorkLen bounds each worker's queue of batch parts: full, the
+// reader waits, and NATS drops at the inbox's bound.
+const inboxWorkLen = 64
 
 // inbox delivers every relay's and variant's frames: one channel for all
-// their NATS subscriptions, read by one goroutine (run), so that the
-// frames of one read from the embedded server reach their relays in one
-// wake-up instead of one goroutine's each.
+// their NATS subscriptions, read by one goroutine (run), which splits each
+// batch by worker and hands the parts over, so that the frames of one read
+// from the embedded server reach their relays in a few wake-ups instead of
+// one goroutine's each.
 type inbox struct {
 	ch    chan *nats.Msg
 	mu    sync.Mutex
 	subs  map[*nats.Subscription]*inboxSub
 	named map[string]*inboxSub // the same by batch name (batch.go)
 	batch *nats.Subscription   // this node's batches; set before run starts, read by run only
+	next  int                  // the worker of the next subscription, under mu
+	work  [inboxWorkers]chan []inboxItem
 }
 
 // inboxSub is where one subscription's frames go.
 type inboxSub struct {
-	pub  *media.Publisher
-	lost event  // posted to the importer on the source's unpublish
-	name string // its subject as batches name it
+	pub    *media.Publisher
+	lost   event  // posted to the importer on the source's unpublish
+	name   string // its subject as batches name it
+	worker int    // the goroutine that delivers its frames
+}
+
+// inboxItem is one encoded frame (aliasing its NATS message, which is not
+// reused) for s.
+type inboxItem struct {
+	s *inboxSub
+	b []byte
 }
 
 func newInbox() *inbox {
-	return &inbox{ch: make(chan *nats.Msg, inboxLen), subs: map[*nats.Subscription]*inboxSub{}, named: map[string]*inboxSub{}}
+	in := &inbox{ch: make(chan *nats.Msg, inboxLen), subs: map[*nats.Subscription]*inboxSub{}, named: map[string]*inboxSub{}}
+	for i := range in.work {
+		in.work[i] = make(chan []inboxItem, inboxWorkLen)
+	}
+	return in
 }
 
 // subscribeBatches takes the batches sent to subject (this node's); it is
@@ -62,7 +96,8 @@ func (in *inbox) subscribe(nc *nats.Conn, subject string, pub *media.Publisher, 
 	if err != nil {
 		return nil, err
 	}
-	s := &inboxSub{pub: pub, lost: lost, name: batchName(subject)}
+	s := &inboxSub{pub: pub, lost: lost, name: batchName(subject), worker: in.next}
+	in.next = (in.next + 1) % inboxWorkers
 	in.subs[sub] = s
 	in.named[s.name] = s
 	return sub, nil
@@ -85,10 +120,27 @@ func (in *inbox) lookup(sub *nats.Subscription) *inboxSub {
 	return in.subs[sub]
 }
 
-// run hands the frames to their relays until ctx ends; the source's
-// unpublish goes to the importer's loop (the hub tells the players of a
-// publish itself).
+// run hands the frames to their relays, through the workers, until ctx
+// ends; the source's unpublish goes to the importer's loop (the hub tells
+// the players of a publish itself).
 func (in *inbox) run(ctx context.Context, c *Cluster) {
+	var workers sync.WaitGroup
+	defer workers.Wait()
+	for _, w := range in.work {
+		workers.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case items := <-w:
+					for _, it := range items {
+						in.deliver(c, it.s, it.b)
+					}
+				}
+			}
+		})
+	}
+	var parts [inboxWorkers][]inboxItem
 	for {
 		var m *nats.Msg
 		select {
@@ -103,15 +155,24 @@ func (in *inbox) run(ctx context.Context, c *Cluster) {
 				s := in.named[string(name)]
 				in.mu.Unlock()
 				if s != nil { // nil: unsubscribed meanwhile
-					in.deliver(c, s, frame)
+					parts[s.worker] = append(parts[s.worker], inboxItem{s, frame})
 				}
 			}); err != nil {
 				c.Stats.BadBatches.Add(1)
 			}
-			continue
+		} else if s := in.lookup(m.Sub); s != nil {
+			parts[s.worker] = append(parts[s.worker], inboxItem{s, m.Data})
 		}
-		if s := in.lookup(m.Sub); s != nil {
-			in.deliver(c, s, m.Data)
+		for i, p := range parts {
+			if len(p) == 0 {
+				continue
+			}
+			select {
+			case in.work[i] <- p:
+			case <-ctx.Done():
+				return
+			}
+			parts[i] = nil // the worker owns that slice now
 		}
 	}
 }
