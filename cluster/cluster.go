@@ -40,6 +40,10 @@ type Stats struct {
 	BatchesIn  atomic.Uint64
 	BatchesOut atomic.Uint64
 	BadBatches atomic.Uint64
+	// FramesHandedOff counts the relayed frames the inbox's reader handed
+	// to its workers instead of delivering them itself (inbox.go): a node
+	// busy enough that its relayed deliveries needed more than one turn.
+	FramesHandedOff atomic.Uint64
 	// ExportDrops counts frames not sent because a node's pending
 	// frames were at their bound (the sender did not keep up).
 	ExportDrops   atomic.Uint64

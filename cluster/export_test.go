@@ -66,38 +66,8 @@ func TestManyStreamsOneSenderOneInbox(t *testing.T) {
 		players[i] = &tagged{tag: byte(i)}
 		defer b.hub.Subscribe(key, players[i]).Close()
 	}
-	// One goroutine writes every stream's frame in turn, as a burst of
-	// publishers read in one go would.
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(5 * time.Millisecond)
-		defer tick.Stop()
-		for ts := uint32(0); ; ts += 16 {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			for i, pub := range pubs {
-				payload := make([]byte, 64)
-				payload[0] = byte(i)
-				pub.Write(&media.Frame{Kind: media.KindAudio, Codec: codec.Nellymoser, Timestamp: ts, Rate: 16000, Channels: 1, Payload: payload})
-			}
-		}
-	}()
-	defer func() { close(stop); <-done }()
-	short := ""
-	testwait.ForDetail(t, 15*time.Second, "every stream's frames on b", func() bool {
-		for i, p := range players {
-			if n, _ := p.state(); n < 20 {
-				short = "stream " + strconv.Itoa(i) + ": " + strconv.Itoa(n) + " frames"
-				return false
-			}
-		}
-		return true
-	}, func() string { return short })
+	defer pumpTagged(pubs)()
+	waitTagged(t, players, 20)
 	if n := a.c.Stats.Exports.Load(); n != streams {
 		t.Fatalf("a exports %d streams, want %d", n, streams)
 	}
@@ -123,6 +93,98 @@ func TestManyStreamsOneSenderOneInbox(t *testing.T) {
 	}
 	if drops := a.hub.Stats.DroppedFrame.Load(); drops != 0 {
 		t.Fatalf("a's export queues dropped %d frames", drops)
+	}
+}
+
+// pumpTagged writes a frame of every stream in turn every 5 ms, from one
+// goroutine, as a burst of publishers read in one go would, each round
+// starting at the next stream (publishers are read in any order); each
+// payload starts with its stream's index. The returned func stops it.
+func pumpTagged(pubs []*media.Publisher) (stop func()) {
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for round, ts := 0, uint32(0); ; round, ts = round+1, ts+16 {
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+			}
+			for j := range pubs {
+				i := (round + j) % len(pubs)
+				pub := pubs[i]
+				payload := make([]byte, 64)
+				payload[0] = byte(i)
+				pub.Write(&media.Frame{Kind: media.KindAudio, Codec: codec.Nellymoser, Timestamp: ts, Rate: 16000, Channels: 1, Payload: payload})
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
+}
+
+// waitTagged waits until every player has n frames.
+func waitTagged(t *testing.T, players []*tagged, n int) {
+	t.Helper()
+	short := ""
+	testwait.ForDetail(t, 15*time.Second, "every stream's frames on b", func() bool {
+		for i, p := range players {
+			if got, _ := p.state(); got < n {
+				short = "stream " + strconv.Itoa(i) + ": " + strconv.Itoa(got) + " frames"
+				return false
+			}
+		}
+		return true
+	}, func() string { return short })
+}
+
+// slowTagged is a tagged player whose every frame takes 3 ms to deliver
+// (a slow socket write, say), which makes the inbox's turn longer than
+// it delivers inline.
+type slowTagged struct{ tagged }
+
+func (p *slowTagged) Receive(f *media.Frame) {
+	p.tagged.Receive(f)
+	time.Sleep(3 * time.Millisecond) // the delivery's own cost, not a wait for anything
+}
+
+// TestBusyInboxHandsOff: a node whose relayed deliveries take longer
+// than the inbox's reader delivers in one turn hands the rest to its
+// workers, and every stream's frames still come in order.
+func TestBusyInboxHandsOff(t *testing.T) {
+	const streams = 12
+	ns := startNodesWith(t, []string{"a", "b"}, func(_ int, o *Options) { o.RelayBatch = 2 * time.Millisecond })
+	a, b := ns[0], ns[1]
+	pubs := make([]*media.Publisher, streams)
+	players := make([]*tagged, streams)
+	for i := range streams {
+		key := "live/s" + strconv.Itoa(i)
+		pub, err := a.hub.Publish(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pubs[i] = pub
+		var r media.Receiver
+		if i%4 == 0 { // streams 0, 4, 8: one worker's (round-robin)
+			sp := &slowTagged{tagged{tag: byte(i)}}
+			players[i], r = &sp.tagged, sp
+		} else {
+			players[i] = &tagged{tag: byte(i)}
+			r = players[i]
+		}
+		defer b.hub.Subscribe(key, r).Close()
+	}
+	defer pumpTagged(pubs)()
+	waitTagged(t, players, 40)
+	if n := b.c.Stats.FramesHandedOff.Load(); n == 0 {
+		t.Fatal("no frame handed to the inbox's workers")
+	}
+	for i, p := range players {
+		if _, bad := p.state(); bad != "" {
+			t.Fatalf("stream %d on b: %s", i, bad)
+		}
 	}
 }
 

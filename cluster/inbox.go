@@ -3,6 +3,8 @@ package cluster
 import (
 	"context"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -19,17 +21,22 @@ import (
 // test that fills it.
 var inboxLen = 1024
 
-// inboxWorkers is how many goroutines deliver the relayed frames, each
-// relay's always on the same one (in order). One goroutine delivering
-// every relayed stream gets one turn per round of the scheduler like each
-// publisher's session goroutine, and is preempted after 10 ms: on a
-// saturated node whose relayed deliveries are half its work, it fell
+// inboxWorkers is how many goroutines help deliver the relayed frames,
+// each relay's always on the same one (in order). The inbox's reader
+// delivers by itself for inboxInline after each wake-up, and hands the
+// rest of its work to the workers: a single goroutine delivering every
+// relayed stream gets one turn per round of the scheduler like each
+// publisher's session goroutine and is preempted after 10 ms, so on a
+// saturated node whose relayed deliveries are half its work it fell
 // behind once a round took more than twice that, and the relayed frames'
 // delay grew without bound while the local ones stayed in time
-// (BENCHMARKS.md "Relayed frames under a budget"). A few share the
-// relayed work's turns; the hand-off costs one channel send per worker
-// per batch.
+// (BENCHMARKS.md "Relayed frames under a budget"). A node with time to
+// spare delivers everything inline (no hand-off: a hand-off costs the
+// frames a turn of the worker, a round on a busy node).
 const inboxWorkers = 4
+
+// inboxInline is how long the reader delivers by itself after a wake-up.
+const inboxInline = 2 * time.Millisecond
 
 // inboxWorkLen bounds each worker's queue of batch parts: full, the
 // reader waits, and NATS drops at the inbox's bound.
@@ -48,6 +55,9 @@ type inbox struct {
 	batch *nats.Subscription   // this node's batches; set before run starts, read by run only
 	next  int                  // the worker of the next subscription, under mu
 	work  [inboxWorkers]chan []inboxItem
+	// queued counts each worker's parts not yet delivered: a relay whose
+	// worker has some is not delivered inline (its frames stay in order).
+	queued [inboxWorkers]atomic.Int32
 }
 
 // inboxSub is where one subscription's frames go.
@@ -120,13 +130,13 @@ func (in *inbox) lookup(sub *nats.Subscription) *inboxSub {
 	return in.subs[sub]
 }
 
-// run hands the frames to their relays, through the workers, until ctx
-// ends; the source's unpublish goes to the importer's loop (the hub tells
-// the players of a publish itself).
+// run hands the frames to their relays, itself or through the workers,
+// until ctx ends; the source's unpublish goes to the importer's loop (the
+// hub tells the players of a publish itself).
 func (in *inbox) run(ctx context.Context, c *Cluster) {
 	var workers sync.WaitGroup
 	defer workers.Wait()
-	for _, w := range in.work {
+	for k, w := range in.work {
 		workers.Go(func() {
 			for {
 				select {
@@ -136,17 +146,35 @@ func (in *inbox) run(ctx context.Context, c *Cluster) {
 					for _, it := range items {
 						in.deliver(c, it.s, it.b)
 					}
+					in.queued[k].Add(-1)
 				}
 			}
 		})
 	}
 	var parts [inboxWorkers][]inboxItem
+	woke := time.Now()
+	take := func(s *inboxSub, b []byte) {
+		k := s.worker
+		if len(parts[k]) == 0 && in.queued[k].Load() == 0 && time.Since(woke) < inboxInline {
+			in.deliver(c, s, b)
+			return
+		}
+		parts[k] = append(parts[k], inboxItem{s, b})
+		c.Stats.FramesHandedOff.Add(1)
+	}
 	for {
 		var m *nats.Msg
 		select {
 		case <-ctx.Done():
 			return
 		case m = <-in.ch:
+		default: // nothing queued: the next message starts a turn
+			select {
+			case <-ctx.Done():
+				return
+			case m = <-in.ch:
+			}
+			woke = time.Now()
 		}
 		if m.Sub == in.batch {
 			c.Stats.BatchesIn.Add(1)
@@ -155,24 +183,25 @@ func (in *inbox) run(ctx context.Context, c *Cluster) {
 				s := in.named[string(name)]
 				in.mu.Unlock()
 				if s != nil { // nil: unsubscribed meanwhile
-					parts[s.worker] = append(parts[s.worker], inboxItem{s, frame})
+					take(s, frame)
 				}
 			}); err != nil {
 				c.Stats.BadBatches.Add(1)
 			}
 		} else if s := in.lookup(m.Sub); s != nil {
-			parts[s.worker] = append(parts[s.worker], inboxItem{s, m.Data})
+			take(s, m.Data)
 		}
-		for i, p := range parts {
+		for k, p := range parts {
 			if len(p) == 0 {
 				continue
 			}
+			in.queued[k].Add(1)
 			select {
-			case in.work[i] <- p:
+			case in.work[k] <- p:
 			case <-ctx.Done():
 				return
 			}
-			parts[i] = nil // the worker owns that slice now
+			parts[k] = nil // the worker owns that slice now
 		}
 	}
 }

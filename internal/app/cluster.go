@@ -188,6 +188,7 @@ func registerClusterMetrics(reg *prometheus.Registry, c *cluster.Cluster) {
 		counter("batches_in_total", "NATS messages of frames received from other nodes (several streams' frames each).", func() float64 { return float64(st.BatchesIn.Load()) }),
 		counter("batches_out_total", "NATS messages of frames sent to other nodes (frames_out_total / batches_out_total frames each).", func() float64 { return float64(st.BatchesOut.Load()) }),
 		counter("export_drops_total", "Frames for other nodes dropped because those waiting for the sender were at their bound (1 MiB per node).", func() float64 { return float64(st.ExportDrops.Load()) }),
+		counter("frames_handed_off_total", "Relayed frames the inbox's reader handed to its workers: the node was too busy to deliver them in one turn.", func() float64 { return float64(st.FramesHandedOff.Load()) }),
 		counter("bad_batches_total", "Batches from other nodes that did not decode to the end (the rest of the batch dropped).", func() float64 { return float64(st.BadBatches.Load()) }),
 		counter("nodes_lost_total", "Nodes that went silent for three heartbeats.", func() float64 { return float64(st.NodesLost.Load()) }),
 		counter("room_leases_lost_total", "Conference rooms this node gave up (their members move to the next holder) because it lost their lease in the store.", func() float64 { return float64(st.RoomLeasesLost.Load()) }),
