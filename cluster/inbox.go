@@ -43,10 +43,11 @@ const inboxInline = 2 * time.Millisecond
 const inboxWorkLen = 64
 
 // inbox delivers every relay's and variant's frames: one channel for all
-// their NATS subscriptions, read by one goroutine (run), which splits each
-// batch by worker and hands the parts over, so that the frames of one read
-// from the embedded server reach their relays in a few wake-ups instead of
-// one goroutine's each.
+// their NATS subscriptions, read by one goroutine (run), which delivers
+// them itself for inboxInline after each wake-up and hands the rest to its
+// workers, so that the frames of one read from the embedded server reach
+// their relays in one wake-up (a few on a busy node) instead of one
+// goroutine's each.
 type inbox struct {
 	ch    chan *nats.Msg
 	mu    sync.Mutex

@@ -1,6 +1,7 @@
 package webrtc
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -36,9 +37,7 @@ func newPionStats(clock uint32) *pionStats { return &pionStats{origin: time.Now(
 func (s *pionStats) received(pkt *rtp.Packet, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i := len(s.recv) - 1
-	for ; i >= 0 && s.recv[i].SSRC() != pkt.SSRC; i-- {
-	}
+	i := slices.IndexFunc(s.recv, func(r plane.Reception) bool { return r.SSRC() == pkt.SSRC })
 	if i < 0 {
 		if len(s.recv) == maxPionSources {
 			return
@@ -56,7 +55,7 @@ func (s *pionStats) peerBlock(b rtcp.ReceptionReport, now time.Time) {
 	s.peer.PeerReports++
 	s.peer.PeerLost, s.peer.PeerFraction = rtcpblocks.CumulativeLost(b), b.FractionLost
 	if s.clock > 0 {
-		s.peer.PeerJitter = time.Duration(float64(b.Jitter) / float64(s.clock) * float64(time.Second))
+		s.peer.PeerJitter = rtcpblocks.Jitter(b, s.clock)
 	}
 	if rtt := rtcpblocks.RoundTrip(now, b); rtt > 0 {
 		s.peer.RTT = rtt

@@ -41,6 +41,15 @@ func RoundTrip(now time.Time, b rtcp.ReceptionReport) time.Duration {
 	return time.Duration(uint64(d) * uint64(time.Second) >> 16)
 }
 
+// Jitter is b's interarrival jitter for the source's clock (hz); 0
+// without it.
+func Jitter(b rtcp.ReceptionReport, hz uint32) time.Duration {
+	if hz == 0 {
+		return 0
+	}
+	return time.Duration(float64(b.Jitter) / float64(hz) * float64(time.Second))
+}
+
 // LossPct is lost of the packets expected (received and lost), in
 // percent (RFC 3550 A.3's count); false when none were expected. A
 // negative lost (duplicates) counts as none.

@@ -232,7 +232,7 @@ func (s *Session) peerBlocks(blocks []rtcp.ReceptionReport, now int64) {
 			s.onPeer(b.FractionLost)
 		}
 		if s.clock > 0 {
-			s.peer.PeerJitter = time.Duration(float64(b.Jitter) / float64(s.clock) * float64(time.Second))
+			s.peer.PeerJitter = rtcpblocks.Jitter(b, s.clock)
 		}
 		if b.LastSenderReport == 0 {
 			continue
