@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -250,27 +251,33 @@ func testAdminPageRecordKinds(t *testing.T, tab adminTab, env *adminEnv) {
 	tab.step("WebRTC session records", 5*time.Second,
 		chromedp.SetValue(chromedp.CSS(`#cdr-user`), "phone/alice-1"),
 		chromedp.SetValue(chromedp.CSS(`#cdr-kind`), "webrtc"),
-		chromedp.Click(chromedp.CSS(`#cdr-search`)),
-		chromedp.WaitVisible(chromedp.CSS(`#cdr tr[data-cdr="w1"]`)))
-	row := text(t, tab.ctx, chromedp.Text(chromedp.CSS(`#cdr tr[data-cdr="w1"]`)))
-	head := text(t, tab.ctx, chromedp.Text(chromedp.CSS(`#cdr thead`)))
-	if !strings.Contains(row, "phone/alice-1") || !strings.Contains(row, "1.50 % / –") || !strings.Contains(row, "3.3 ms") || !strings.Contains(row, "12.0 ms") ||
-		!strings.Contains(row, "opus (lite)") || !strings.Contains(head, "Loss in / out") {
-		t.Fatalf("WebRTC record row %q under %q", row, head)
-	}
+		chromedp.Click(chromedp.CSS(`#cdr-search`)))
+	waitRecordRow(t, tab, "w1", "phone/alice-1", "1.50 % / –", "3.3 ms", "12.0 ms", "opus (lite)", "Loss in / out")
 	tab.step("SIP leg records", 5*time.Second,
 		chromedp.SetValue(chromedp.CSS(`#cdr-user`), "alice"),
 		chromedp.SetValue(chromedp.CSS(`#cdr-kind`), "sip"),
-		chromedp.Click(chromedp.CSS(`#cdr-search`)),
-		chromedp.WaitVisible(chromedp.CSS(`#cdr tr[data-cdr="l1"]`)))
-	if row := text(t, tab.ctx, chromedp.Text(chromedp.CSS(`#cdr tr[data-cdr="l1"]`))); !strings.Contains(row, "carol") || !strings.Contains(row, "– / 0.25 %") {
-		t.Fatalf("SIP leg row %q", row)
-	}
+		chromedp.Click(chromedp.CSS(`#cdr-search`)))
+	waitRecordRow(t, tab, "l1", "carol", "– / 0.25 %", "Party")
 	tab.step("back to calls", 5*time.Second,
 		chromedp.SetValue(chromedp.CSS(`#cdr-kind`), "call"),
 		chromedp.Click(chromedp.CSS(`#cdr-search`)),
 		chromedp.WaitNotPresent(chromedp.CSS(`#cdr tr[data-cdr="l1"]`)),
 		chromedp.Poll[chromedp.Void](`document.querySelector('#cdr thead').textContent.includes('Caller')`))
+}
+
+// waitRecordRow waits until the records table's row id and its header
+// read every one of want (the table is drawn anew by each search), and
+// fails with what they read last.
+func waitRecordRow(t *testing.T, tab adminTab, id string, want ...string) {
+	t.Helper()
+	w, _ := json.Marshal(want)
+	read := `(() => { const r = document.querySelector('#cdr tr[data-cdr="` + id + `"]'); return (r ? r.textContent : '(no row)') + ' | ' + document.querySelector('#cdr thead').textContent; })()`
+	ctx, cancel := context.WithTimeout(tab.ctx, 5*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`(() => { const got = `+read+`; return `+string(w)+`.every((x) => got.includes(x)); })()`)); err != nil {
+		got, _ := chromedp.Run(tab.ctx, chromedp.Evaluate[string](read))
+		t.Fatalf("record row %s: %v; it reads %q, want %q", id, err, got, want)
+	}
 }
 
 // testAdminPageRoom: a room with two members; the operator mutes one and

@@ -5,7 +5,7 @@
 'use strict';
 (() => {
   const $ = (id) => document.getElementById(id);
-  const st = { token: sessionStorage.getItem('flashvox.admin') || '', version: 0, gen: 0, skew: 0, view: null };
+  const st = { token: sessionStorage.getItem('flashvox.admin') || '', version: 0, gen: 0, skew: 0, view: null, cdrGen: 0 };
 
   async function api(method, path, body) {
     const r = await fetch(path, {
@@ -246,7 +246,9 @@
 
   async function searchCDR() {
     const kind = cdrKinds[$('cdr-kind').value] || cdrKinds.call;
+    const gen = ++st.cdrGen;
     const page = await (await api('GET', '/api/v1/admin/cdr?' + cdrQuery())).json();
+    if (gen !== st.cdrGen) return; // a later search (another kind, say) draws the table
     const head = el('tr');
     for (const h of kind.head) head.appendChild(el('th', h));
     $('cdr').tHead.replaceChildren(head);
