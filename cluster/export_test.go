@@ -54,18 +54,11 @@ func TestManyStreamsOneSenderOneInbox(t *testing.T) {
 	ns := startNodesWith(t, []string{"a", "b"}, func(_ int, o *Options) { o.RelayBatch = 2 * time.Millisecond })
 	a, b := ns[0], ns[1]
 	before := runtime.NumGoroutine()
-	pubs := make([]*media.Publisher, streams)
 	players := make([]*tagged, streams)
-	for i := range streams {
-		key := "live/s" + strconv.Itoa(i)
-		pub, err := a.hub.Publish(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pubs[i] = pub
+	for i := range players {
 		players[i] = &tagged{tag: byte(i)}
-		defer b.hub.Subscribe(key, players[i]).Close()
 	}
+	pubs := relayTagged(t, a, b, players, func(i int) media.Receiver { return players[i] })
 	defer pumpTagged(pubs)()
 	waitTagged(t, players, 20)
 	if n := a.c.Stats.Exports.Load(); n != streams {
@@ -94,6 +87,24 @@ func TestManyStreamsOneSenderOneInbox(t *testing.T) {
 	if drops := a.hub.Stats.DroppedFrame.Load(); drops != 0 {
 		t.Fatalf("a's export queues dropped %d frames", drops)
 	}
+}
+
+// relayTagged publishes stream i (live/s<i>) on a for each of players
+// and plays it on b with receiver(i); the subscriptions end with the test.
+func relayTagged(t *testing.T, a, b *node, players []*tagged, receiver func(i int) media.Receiver) []*media.Publisher {
+	t.Helper()
+	pubs := make([]*media.Publisher, len(players))
+	for i := range players {
+		key := "live/s" + strconv.Itoa(i)
+		pub, err := a.hub.Publish(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pubs[i] = pub
+		sub := b.hub.Subscribe(key, receiver(i))
+		t.Cleanup(sub.Close)
+	}
+	return pubs
 }
 
 // pumpTagged writes a frame of every stream in turn every 5 ms, from one
@@ -157,25 +168,22 @@ func TestBusyInboxHandsOff(t *testing.T) {
 	const streams = 12
 	ns := startNodesWith(t, []string{"a", "b"}, func(_ int, o *Options) { o.RelayBatch = 2 * time.Millisecond })
 	a, b := ns[0], ns[1]
-	pubs := make([]*media.Publisher, streams)
 	players := make([]*tagged, streams)
-	for i := range streams {
-		key := "live/s" + strconv.Itoa(i)
-		pub, err := a.hub.Publish(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pubs[i] = pub
-		var r media.Receiver
+	slow := map[int]*slowTagged{}
+	for i := range players {
 		if i%4 == 0 { // streams 0, 4, 8: one worker's (round-robin)
-			sp := &slowTagged{tagged{tag: byte(i)}}
-			players[i], r = &sp.tagged, sp
+			slow[i] = &slowTagged{tagged{tag: byte(i)}}
+			players[i] = &slow[i].tagged
 		} else {
 			players[i] = &tagged{tag: byte(i)}
-			r = players[i]
 		}
-		defer b.hub.Subscribe(key, r).Close()
 	}
+	pubs := relayTagged(t, a, b, players, func(i int) media.Receiver {
+		if sp := slow[i]; sp != nil {
+			return sp
+		}
+		return players[i]
+	})
 	defer pumpTagged(pubs)()
 	waitTagged(t, players, 40)
 	if n := b.c.Stats.FramesHandedOff.Load(); n == 0 {
