@@ -1,7 +1,6 @@
 package webrtc
 
 import (
-	"slices"
 	"sync"
 	"time"
 
@@ -22,14 +21,10 @@ type pionStats struct {
 	mu     sync.Mutex
 	origin time.Time
 	clock  uint32
-	recv   []plane.Reception // at most maxPionSources
-	peer   plane.Reports     // the peer's figures (Peer*, RTT)
-	track  *rtpTrack         // WHEP: what was sent
+	recv   plane.Receptions // the browser's sources (one is usual; a few at most)
+	peer   plane.Reports    // the peer's figures (Peer*, RTT)
+	track  *rtpTrack        // WHEP: what was sent
 }
-
-// maxPionSources bounds the browser's SSRCs counted (one is usual; the
-// lite engine keeps as few).
-const maxPionSources = 4
 
 func newPionStats(clock uint32) *pionStats { return &pionStats{origin: time.Now(), clock: clock} }
 
@@ -37,15 +32,7 @@ func newPionStats(clock uint32) *pionStats { return &pionStats{origin: time.Now(
 func (s *pionStats) received(pkt *rtp.Packet, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i := slices.IndexFunc(s.recv, func(r plane.Reception) bool { return r.SSRC() == pkt.SSRC })
-	if i < 0 {
-		if len(s.recv) == maxPionSources {
-			return
-		}
-		s.recv = append(s.recv, plane.NewReception(pkt.SSRC, pkt.SequenceNumber))
-		i = len(s.recv) - 1
-	}
-	s.recv[i].Note(pkt.SequenceNumber, pkt.Timestamp, plane.ArrivalUnits(s.origin, now.UnixNano(), s.clock))
+	s.recv.Note(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, plane.ArrivalUnits(s.origin, now.UnixNano(), s.clock))
 }
 
 // peerBlock takes a report block of the browser's about our audio (WHEP).
@@ -54,9 +41,7 @@ func (s *pionStats) peerBlock(b rtcp.ReceptionReport, now time.Time) {
 	defer s.mu.Unlock()
 	s.peer.PeerReports++
 	s.peer.PeerLost, s.peer.PeerFraction = rtcpblocks.CumulativeLost(b), b.FractionLost
-	if s.clock > 0 {
-		s.peer.PeerJitter = rtcpblocks.Jitter(b, s.clock)
-	}
+	s.peer.PeerJitter = rtcpblocks.Jitter(b, s.clock)
 	if rtt := rtcpblocks.RoundTrip(now, b); rtt > 0 {
 		s.peer.RTT = rtt
 	}
@@ -74,12 +59,7 @@ func (s *pionStats) reports() plane.Reports {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.peer
-	for i := range s.recv {
-		st := &s.recv[i]
-		r.Received += st.Received()
-		r.Lost += st.Lost()
-		r.Jitter = max(r.Jitter, st.Jitter(s.clock))
-	}
+	s.recv.AddTo(&r, s.clock)
 	if s.track != nil {
 		r.Sent, r.SentOctets = s.track.sent()
 	}

@@ -27,9 +27,9 @@ import (
 // send time remembered rather than read from the NTP field).
 
 // Reception is what was heard from one RTP source (RFC 3550 A.1, A.3,
-// A.8): packets, loss by sequence numbers, interarrival jitter. A lite
-// session keeps one per source under its lock; the pion engine's
-// sessions keep their own. Not safe for concurrent use.
+// A.8): packets, loss by sequence numbers, interarrival jitter; kept in
+// Receptions, one per source: a lite session's under its lock, a pion
+// engine session's under its own. Not safe for concurrent use.
 type Reception struct {
 	ssrc               uint32
 	base, cycles       uint32
@@ -43,19 +43,16 @@ type Reception struct {
 	lastSRAt           int64  // unix ns it arrived
 }
 
-// NewReception starts the statistics of ssrc at its first packet's
-// sequence number (Note counts that packet).
-func NewReception(ssrc uint32, seq uint16) Reception {
+// newReception starts the statistics of ssrc at its first packet's
+// sequence number (note counts that packet).
+func newReception(ssrc uint32, seq uint16) Reception {
 	return Reception{ssrc: ssrc, base: uint32(seq), maxSeq: seq}
 }
 
-// SSRC is the source's.
-func (st *Reception) SSRC() uint32 { return st.ssrc }
-
-// Note counts a packet; arrival is its arrival time in the source's clock
+// note counts a packet; arrival is its arrival time in the source's clock
 // units from any fixed origin, negative when the clock is unknown (no
 // jitter then).
-func (st *Reception) Note(seq uint16, ts uint32, arrival int64) {
+func (st *Reception) note(seq uint16, ts uint32, arrival int64) {
 	st.received++
 	if d := seq - st.maxSeq; d != 0 && d < 0x8000 { // newer (a gap counts as lost until it fills)
 		if seq < st.maxSeq {
@@ -77,17 +74,45 @@ func (st *Reception) Note(seq uint16, ts uint32, arrival int64) {
 	st.transit, st.haveTransit = transit, true
 }
 
-// Received is the packets counted; Lost those the sequence numbers say
-// did not come (negative after duplicates).
-func (st *Reception) Received() uint32 { return st.received }
-func (st *Reception) Lost() int64      { return int64(st.expected()) - int64(st.received) }
+// lost is the packets the sequence numbers say did not come (negative
+// after duplicates).
+func (st *Reception) lost() int64 { return int64(st.expected()) - int64(st.received) }
 
-// Jitter is the interarrival jitter for the source's clock (hz).
-func (st *Reception) Jitter(hz uint32) time.Duration {
+// jitterFor is the interarrival jitter for the source's clock (hz).
+func (st *Reception) jitterFor(hz uint32) time.Duration {
 	if hz == 0 {
 		return 0
 	}
 	return time.Duration(st.jitter / float64(hz) * float64(time.Second))
+}
+
+// Receptions are a session's sources heard, at most maxSSRCs (the SRTP
+// replay state's bound).
+type Receptions []Reception
+
+// Note counts a packet of ssrc, starting its statistics at its first; a
+// source past maxSSRCs is not counted.
+func (rs *Receptions) Note(ssrc uint32, seq uint16, ts uint32, arrival int64) {
+	i := slices.IndexFunc(*rs, func(r Reception) bool { return r.ssrc == ssrc })
+	if i < 0 {
+		if len(*rs) == maxSSRCs {
+			return
+		}
+		*rs = append(*rs, newReception(ssrc, seq))
+		i = len(*rs) - 1
+	}
+	(*rs)[i].note(seq, ts, arrival)
+}
+
+// AddTo adds their figures to r: packets received and lost, summed over
+// the sources, and the worst jitter for the sources' clock (hz).
+func (rs Receptions) AddTo(r *Reports, hz uint32) {
+	for i := range rs {
+		st := &rs[i]
+		r.Received += st.received
+		r.Lost += st.lost()
+		r.Jitter = max(r.Jitter, st.jitterFor(hz))
+	}
 }
 
 // extended is the highest sequence number heard, with its wraps.
@@ -148,14 +173,7 @@ func (s *Session) OnPeerReport(fn func(fraction uint8)) {
 func (s *Session) Reports() Reports {
 	s.rmu.Lock()
 	r := s.peer
-	for i := range s.recv {
-		st := &s.recv[i]
-		r.Received += st.received
-		r.Lost += st.Lost()
-		if s.clock > 0 {
-			r.Jitter = max(r.Jitter, st.Jitter(s.clock))
-		}
-	}
+	s.recv.AddTo(&r, s.clock)
 	s.rmu.Unlock()
 	s.wmu.Lock()
 	r.Sent, r.SentOctets = s.sent.packets, s.sent.octets
@@ -177,16 +195,11 @@ func (s *Session) noteSent(ssrc, ts uint32, payload int, now int64) {
 // noteReceived counts a packet taken from ssrc (under rmu; the SSRC is
 // one of the session's bounded few).
 func (s *Session) noteReceived(ssrc uint32, seq uint16, ts uint32, now int64) {
-	i := slices.IndexFunc(s.recv, func(r Reception) bool { return r.ssrc == ssrc })
-	if i < 0 {
-		s.recv = append(s.recv, NewReception(ssrc, seq))
-		i = len(s.recv) - 1
-	}
-	s.recv[i].Note(seq, ts, ArrivalUnits(s.created, now, s.clock))
+	s.recv.Note(ssrc, seq, ts, ArrivalUnits(s.created, now, s.clock))
 }
 
 // ArrivalUnits is the arrival time now (unix ns) in clock units (hz)
-// since origin, for Reception.Note; -1 when hz is unknown (0). µs first:
+// since origin, for Receptions.Note; -1 when hz is unknown (0). µs first:
 // unix µs times a 48 kHz clock would overflow int64; this lasts 53 000
 // hours.
 func ArrivalUnits(origin time.Time, now int64, hz uint32) int64 {
@@ -231,9 +244,7 @@ func (s *Session) peerBlocks(blocks []rtcp.ReceptionReport, now int64) {
 		if s.onPeer != nil {
 			s.onPeer(b.FractionLost)
 		}
-		if s.clock > 0 {
-			s.peer.PeerJitter = rtcpblocks.Jitter(b, s.clock)
-		}
+		s.peer.PeerJitter = rtcpblocks.Jitter(b, s.clock)
 		if b.LastSenderReport == 0 {
 			continue
 		}

@@ -65,11 +65,11 @@ type Session struct {
 
 	rmu       sync.Mutex // the reader that decrypts (one per address, but the address may move)
 	in        *srtp.Context
-	ssrcs     []uint32    // the sources in has taken (at most maxSSRCs)
-	rtcpSSRCs []uint32    // the senders of SRTCP it has taken (at most maxSSRCs)
-	clock     uint32      // the audio's RTP clock (SetClockRate)
-	recv      []Reception // per source in ssrcs
-	peer      Reports     // what the peer's reports said
+	ssrcs     []uint32   // the sources in has taken (at most maxSSRCs)
+	rtcpSSRCs []uint32   // the senders of SRTCP it has taken (at most maxSSRCs)
+	clock     uint32     // the audio's RTP clock (SetClockRate)
+	recv      Receptions // per source in ssrcs
+	peer      Reports    // what the peer's reports said
 	onPeer    func(fraction uint8)
 
 	// RTCP reports (rtcp.go): the watch goroutine's.
