@@ -164,11 +164,7 @@ func (p *peerSession) startPlane(offer string, c rtpCodec, events bool) (string,
 	var track *rtpTrack
 	if !p.publish {
 		track = newRTPTrack(c)
-		src := p.startPlayer(track)
-		ls.OnPeerReport(func(fraction uint8) {
-			p.s.Stats.PeerReports.Add(1) // the plane took the figures before
-			src.peerLoss(fraction)
-		})
+		ls.OnPeerReport(p.startPlayer(track).peerLoss) // the plane took the block's figures before
 	}
 	go p.followPlane(ls, track, ssrc, f.PT, ev.PT, evOK)
 	return plane.WriteAnswer(plane.Answer{Offer: d, Local: ls.Local(), Fingerprint: p.s.plane.Fingerprint(),

@@ -108,12 +108,14 @@ func (w *whepSource) toTranscoder(missed *media.Frame) error {
 	return nil
 }
 
-// peerLoss takes the loss fraction (of 256) the browser's RTCP report
-// gives for the session's audio (lite engine) to the transcoder it plays
-// from, whose Opus encoder then adds in-band FEC (transcode
-// Subscription.ReportLoss). A pass-through session's audio is its
-// publisher's to protect.
+// peerLoss takes the loss fraction (of 256) of each report block the
+// browser sends about the session's audio (both engines, after the
+// record's figures) to the transcoder it plays from, whose Opus encoder
+// then adds in-band FEC (transcode Subscription.ReportLoss), and counts
+// the block. A pass-through session's audio is its publisher's to
+// protect.
 func (w *whepSource) peerLoss(fraction uint8) {
+	w.p.s.Stats.PeerReports.Add(1) // a test waits on it for the record's figures
 	w.mu.Lock()
 	tsub := w.tsub
 	w.mu.Unlock()

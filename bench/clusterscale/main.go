@@ -236,9 +236,8 @@ func run(ctx context.Context, o options) error {
 // (-period). Short (10 ms, the kernel's default is 100 ms) so that a node
 // over its quota waits a few milliseconds at a time, not tens: a 100 ms
 // period at 0.4 would stall it 60 ms, a whole late budget's third, in one
-// go. A shorter one stalls it less at a time: every hand-off between
-// goroutines on a frame's path may wait out a stall, so a path of several
-// (a relayed frame's) pays the period's length more than a direct one.
+// go. A shorter one stalls it less at a time; it did not change what the
+// relayed frames lost (BENCHMARKS.md "Relayed frames under a budget").
 const defaultPeriod = 10 * time.Millisecond
 
 // result is one level's measurement.
