@@ -59,6 +59,37 @@ type pendingBatch struct {
 	full  [][]byte
 	cur   []byte
 	bytes int // of full and cur: bounded by maxPending
+	// spare holds full batches' buffers already sent (NATS copied them),
+	// for the next ones: a busy node's rounds fill several batches per
+	// node, and growing a new one each time was a good part of what the
+	// relay allocated (BENCHMARKS.md "What a relaying node allocates").
+	spare [][]byte
+}
+
+// maxSpare bounds a pendingBatch's spare buffers (each batchTarget, or
+// twice that at most): as many as maxPending fills, so that even a
+// saturated node's long rounds take no new buffer.
+const maxSpare = maxPending / batchTarget
+
+// next starts another batch, in a spare buffer if there is one.
+func (p *pendingBatch) next() {
+	p.full = append(p.full, p.cur)
+	p.cur = nil
+	if n := len(p.spare); n > 0 {
+		p.cur, p.spare[n-1] = p.spare[n-1][:0], nil
+		p.spare = p.spare[:n-1]
+	}
+}
+
+// sent takes back the buffers of a round just published.
+func (p *pendingBatch) sent() {
+	for i, b := range p.full {
+		if len(p.spare) < maxSpare && cap(b) <= 2*batchTarget { // not a large frame's
+			p.spare = append(p.spare, b)
+		}
+		p.full[i] = nil
+	}
+	p.full, p.cur, p.bytes = p.full[:0], p.cur[:0], 0
 }
 
 // maxPending bounds one node's frames waiting for the sender (its NATS
@@ -131,8 +162,7 @@ func (ex *exporter) add(name string, to []string, f *media.Frame) {
 			continue
 		}
 		if len(p.cur) > 1 && len(p.cur)+entry > batchTarget {
-			p.full = append(p.full, p.cur)
-			p.cur = nil
+			p.next()
 		}
 		n := len(p.cur)
 		p.cur = appendBatchFrame(p.cur, name, f)
@@ -304,8 +334,7 @@ func (ex *exporter) run(ctx context.Context) {
 				ex.c.publishBatch(node, b)
 			}
 			ex.c.publishBatch(node, p.cur)
-			clear(p.full)
-			p.full, p.cur, p.bytes = p.full[:0], p.cur[:0], 0
+			p.sent()
 		}
 	}
 }

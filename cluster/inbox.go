@@ -56,6 +56,9 @@ type inbox struct {
 	batch *nats.Subscription   // this node's batches; set before run starts, read by run only
 	next  int                  // the worker of the next subscription, under mu
 	work  [inboxWorkers]chan []inboxItem
+	// back returns each worker's delivered parts to the reader for reuse
+	// (a busy node hands parts off every wake-up).
+	back [inboxWorkers]chan []inboxItem
 	// queued counts each worker's parts not yet delivered: a relay whose
 	// worker has some is not delivered inline (its frames stay in order).
 	queued [inboxWorkers]atomic.Int32
@@ -80,6 +83,7 @@ func newInbox() *inbox {
 	in := &inbox{ch: make(chan *nats.Msg, inboxLen), subs: map[*nats.Subscription]*inboxSub{}, named: map[string]*inboxSub{}}
 	for i := range in.work {
 		in.work[i] = make(chan []inboxItem, inboxWorkLen)
+		in.back[i] = make(chan []inboxItem, inboxWorkLen)
 	}
 	return in
 }
@@ -148,6 +152,11 @@ func (in *inbox) run(ctx context.Context, c *Cluster) {
 						in.deliver(c, it.s, it.b)
 					}
 					in.queued[k].Add(-1)
+					clear(items) // keeps no message alive
+					select {
+					case in.back[k] <- items[:0]:
+					default:
+					}
 				}
 			}
 		})
@@ -159,6 +168,12 @@ func (in *inbox) run(ctx context.Context, c *Cluster) {
 		if len(parts[k]) == 0 && in.queued[k].Load() == 0 && time.Since(woke) < inboxInline {
 			in.deliver(c, s, b)
 			return
+		}
+		if parts[k] == nil {
+			select {
+			case parts[k] = <-in.back[k]:
+			default:
+			}
 		}
 		parts[k] = append(parts[k], inboxItem{s, b})
 		c.Stats.FramesHandedOff.Add(1)
