@@ -78,13 +78,23 @@ func hearsOthers(t *testing.T, who string, pcm []int16, rate int, own float64, o
 		quietest = min(quietest, db)
 		fmt.Fprintf(&b, " %.0f Hz %.1f dB,", f, db)
 		if db < -40 {
-			t.Errorf("%s: %.0f Hz at %.1f dB: not heard", who, f, db)
+			t.Errorf("%s: %.0f Hz at %.1f dB: not heard (by half second: %s)", who, f, db, toneBySpan(pcm, rate, f))
 		}
 	}
 	t.Logf("%s:%s own %.0f Hz %.1f dB (%.1f dB below the quietest)", who, b.String(), own, ownDB, quietest-ownDB)
 	if quietest-ownDB < 30 {
 		t.Errorf("%s: own tone %.0f Hz at %.1f dB, only %.1f dB below the others", who, own, ownDB, quietest-ownDB)
 	}
+}
+
+// toneBySpan is f's level in each half second of pcm, to tell a tone
+// missing throughout from one that came and went.
+func toneBySpan(pcm []int16, rate int, f float64) string {
+	var b strings.Builder
+	for i := 0; i+rate/2 <= len(pcm); i += rate / 2 {
+		fmt.Fprintf(&b, " %.0f", audiotest.ToneDB(pcm[i:i+rate/2], rate, f))
+	}
+	return strings.TrimSpace(b.String()) + " dB"
 }
 
 // TestPeerPageConference: alice's page (440 Hz) joins the mixed room
