@@ -43,12 +43,12 @@ func TestMixedEachHearsTheOthers(t *testing.T) {
 			t.Fatalf("member %d heard %d samples", i, len(pcm))
 		}
 		pcm = pcm[len(pcm)/4:] // past the start-up
-		own := audiotest.ToneDB(pcm, 16000, freqs[i])
+		own := audiotest.SpanToneDB(pcm, 16000, freqs[i])
 		for k, f := range freqs {
 			if k == i {
 				continue
 			}
-			other := audiotest.ToneDB(pcm, 16000, f)
+			other := audiotest.SpanToneDB(pcm, 16000, f)
 			t.Logf("member %d: %.0f Hz at %.1f dB, own %.0f Hz at %.1f dB", i, f, other, freqs[i], own)
 			if other < -30 || other-own < 30 {
 				t.Errorf("member %d: %.0f Hz at %.1f dB, own tone at %.1f dB", i, f, other, own)

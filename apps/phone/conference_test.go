@@ -238,12 +238,12 @@ func TestConferenceMixedTones(t *testing.T) {
 			t.Fatalf("%s heard %d samples", users[i], len(pcm))
 		}
 		pcm = pcm[len(pcm)/3:]
-		own := audiotest.ToneDB(pcm, 16000, freqs[i])
+		own := audiotest.SpanToneDB(pcm, 16000, freqs[i])
 		for k, f := range freqs {
 			if k == i {
 				continue
 			}
-			db := audiotest.ToneDB(pcm, 16000, f)
+			db := audiotest.SpanToneDB(pcm, 16000, f)
 			t.Logf("%s hears %.0f Hz at %.1f dB, own %.0f Hz at %.1f dB", users[i], f, db, freqs[i], own)
 			if db < -30 || db-own < 30 {
 				t.Errorf("%s: %.0f Hz at %.1f dB, own tone at %.1f dB", users[i], f, db, own)

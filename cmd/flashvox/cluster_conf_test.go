@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/audiotest"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 )
@@ -82,7 +83,7 @@ func TestPeerClusterConference(t *testing.T) {
 		}
 		for i, rec := range recs {
 			pcm, rate := lastSeconds(t, rec, 3)
-			checkHearsOthers(t, fmt.Sprintf("p%d on %s", i+1, names[i]), pcm, rate, tones[i], others(i, []int{0, 1, 2}))
+			audiotest.HearsOthers(t, fmt.Sprintf("p%d on %s", i+1, names[i]), pcm, rate, tones[i], others(i, []int{0, 1, 2})...)
 		}
 	})
 	t.Run("the room's node is killed", func(t *testing.T) {
@@ -138,7 +139,7 @@ func TestPeerClusterConference(t *testing.T) {
 		}
 		for _, i := range alive {
 			pcm, rate := lastSeconds(t, recs[i], 3)
-			checkHearsOthers(t, fmt.Sprintf("p%d on %s after the move", i+1, names[i]), pcm, rate, tones[i], others(i, alive))
+			audiotest.HearsOthers(t, fmt.Sprintf("p%d on %s after the move", i+1, names[i]), pcm, rate, tones[i], others(i, alive)...)
 		}
 	})
 }

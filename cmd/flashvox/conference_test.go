@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -150,27 +149,6 @@ func lastSeconds(t *testing.T, path string, secs float64) ([]int16, int) {
 	return pcm[start:end], rate
 }
 
-// checkHearsOthers: pcm holds every tone of others at -40 dB or more, and
-// own at least 30 dB below the quietest of them.
-func checkHearsOthers(t *testing.T, who string, pcm []int16, rate int, own float64, others []float64) {
-	t.Helper()
-	ownDB := audiotest.ToneDB(pcm, rate, own)
-	var b strings.Builder
-	quietest := 0.0
-	for _, f := range others {
-		db := audiotest.ToneDB(pcm, rate, f)
-		quietest = min(quietest, db)
-		fmt.Fprintf(&b, " %.0f Hz %.1f dB,", f, db)
-		if db < -40 {
-			t.Errorf("%s: %.0f Hz at %.1f dB: not heard", who, f, db)
-		}
-	}
-	t.Logf("%s:%s own %.0f Hz %.1f dB (%.1f dB below the quietest)", who, b.String(), own, ownDB, quietest-ownDB)
-	if quietest-ownDB < 30 {
-		t.Errorf("%s: own tone %.0f Hz at %.1f dB, only %.1f dB below the others", who, own, ownDB, quietest-ownDB)
-	}
-}
-
 // runFivePhones puts five phone processes into room, lets them talk 4 s
 // after the last one joined, ends the room, and checks every recording.
 func runFivePhones(t *testing.T, room, codecName string) {
@@ -198,7 +176,7 @@ func runFivePhones(t *testing.T, room, codecName string) {
 				others = append(others, f)
 			}
 		}
-		checkHearsOthers(t, fmt.Sprintf("p%d", i+1), pcm, rate, confTones[i], others)
+		audiotest.HearsOthers(t, fmt.Sprintf("p%d", i+1), pcm, rate, confTones[i], others...)
 	}
 }
 
@@ -349,7 +327,7 @@ func TestConferenceBaresip(t *testing.T) {
 	}
 	for i, rec := range recs {
 		pcm, rate := lastSeconds(t, rec, 3)
-		checkHearsOthers(t, fmt.Sprintf("p%d", i+1), pcm, rate, tones[i], []float64{tones[1-i], sipHz})
+		audiotest.HearsOthers(t, fmt.Sprintf("p%d", i+1), pcm, rate, tones[i], tones[1-i], sipHz)
 	}
 	b.Stop() // closes its recording
 	heard := b.Heard()
@@ -357,5 +335,5 @@ func TestConferenceBaresip(t *testing.T) {
 		t.Fatalf("baresip recorded nothing\n%s", b.Output())
 	}
 	pcm, rate := lastSeconds(t, heard, 3)
-	checkHearsOthers(t, fmt.Sprintf("baresip (%d Hz)", rate), pcm, rate, sipHz, tones)
+	audiotest.HearsOthers(t, fmt.Sprintf("baresip (%d Hz)", rate), pcm, rate, sipHz, tones...)
 }

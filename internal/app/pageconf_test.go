@@ -5,7 +5,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -65,57 +64,6 @@ func plainMic(p *pageTab) {
 // levelAt is the page's level (dB, the AnalyserNode's) at hz of the room.
 func (p *pageTab) levelAt(hz float64) float64 {
 	return pageEval[float64](p, fmt.Sprintf(`flashvoxConf.levelAt(%g)`, hz))
-}
-
-// hearsOthers checks that pcm holds every tone of others at -40 dB or
-// more, and own at least 30 dB below the quietest of them. Levels are
-// taken by half second (spanToneDB): a mixer's jitter buffer drops or
-// repeats a few samples now and then, and a tone's phase jumps there, so
-// one transform over seconds can see a steady tone cancel itself (a
-// passing run: 660 Hz at -14 dB in every half second, -20.8 dB over
-// 2.8 s; a failing one read -43.5 dB).
-func hearsOthers(t *testing.T, who string, pcm []int16, rate int, own float64, others ...float64) {
-	t.Helper()
-	ownDB := spanToneDB(pcm, rate, own)
-	quietest := 0.0
-	var b strings.Builder
-	for _, f := range others {
-		db := spanToneDB(pcm, rate, f)
-		quietest = min(quietest, db)
-		fmt.Fprintf(&b, " %.0f Hz %.1f dB,", f, db)
-		if db < -40 {
-			t.Errorf("%s: %.0f Hz at %.1f dB: not heard (by half second: %s)", who, f, db, toneBySpan(pcm, rate, f))
-		}
-	}
-	t.Logf("%s:%s own %.0f Hz %.1f dB (%.1f dB below the quietest)", who, b.String(), own, ownDB, quietest-ownDB)
-	if quietest-ownDB < 30 {
-		t.Errorf("%s: own tone %.0f Hz at %.1f dB, only %.1f dB below the others", who, own, ownDB, quietest-ownDB)
-	}
-}
-
-// spanToneDB is f's level in pcm: the mean power of its level in each
-// half second (audiotest.ToneDB), in dB.
-func spanToneDB(pcm []int16, rate int, f float64) float64 {
-	var sum float64
-	n := 0
-	for i := 0; i+rate/2 <= len(pcm); i += rate / 2 {
-		sum += math.Pow(10, audiotest.ToneDB(pcm[i:i+rate/2], rate, f)/10)
-		n++
-	}
-	if n == 0 {
-		return audiotest.ToneDB(pcm, rate, f)
-	}
-	return 10 * math.Log10(sum/float64(n))
-}
-
-// toneBySpan is f's level in each half second of pcm, to tell a tone
-// missing throughout from one that came and went.
-func toneBySpan(pcm []int16, rate int, f float64) string {
-	var b strings.Builder
-	for i := 0; i+rate/2 <= len(pcm); i += rate / 2 {
-		fmt.Fprintf(&b, " %.0f", audiotest.ToneDB(pcm[i:i+rate/2], rate, f))
-	}
-	return strings.TrimSpace(b.String()) + " dB"
 }
 
 // TestPeerPageConference: alice's page (440 Hz) joins the mixed room
@@ -196,7 +144,7 @@ func TestPeerPageConference(t *testing.T) {
 	if len(pcm) < 3*rate {
 		t.Fatalf("baresip recorded %.1f s", float64(len(pcm))/float64(rate))
 	}
-	hearsOthers(t, "baresip", pcm[len(pcm)-3*rate:len(pcm)-rate/5], rate, sipHz, aliceHz, bobHz)
+	audiotest.HearsOthers(t, "baresip", pcm[len(pcm)-3*rate:len(pcm)-rate/5], rate, sipHz, aliceHz, bobHz)
 
 	// Moderation from the page: mute bob, then kick him.
 	testwait.For(t, 10*time.Second, "baresip to leave the page's list", func() bool { return len(alice.conf().Members) == 2 })
@@ -217,7 +165,7 @@ func TestPeerPageConference(t *testing.T) {
 	if len(h) < 2*softphone.SampleRate {
 		t.Fatalf("bob heard %d samples", len(h))
 	}
-	hearsOthers(t, "bob", h[len(h)/3:], softphone.SampleRate, bobHz, aliceHz, sipHz)
+	audiotest.HearsOthers(t, "bob", h[len(h)/3:], softphone.SampleRate, bobHz, aliceHz, sipHz)
 	testwait.For(t, 5*time.Second, "the page's list without bob", func() bool { return len(alice.conf().Members) == 1 })
 	alice.do("leave", 5*time.Second, chromedp.Click(chromedp.CSS(`#conf-leave`)), chromedp.WaitVisible(chromedp.CSS(`#conf-join`)))
 	testwait.For(t, 10*time.Second, "the page's WebRTC sessions to end", func() bool { return a.srv.rtc.Sessions() == 0 })
@@ -307,5 +255,5 @@ func TestPeerPageConferenceRelay(t *testing.T) {
 		t.Fatalf("bob heard %d samples", len(h))
 	}
 	// The first seconds: carol (who left at 6 s) and alice both talk.
-	hearsOthers(t, "bob", h[softphone.SampleRate:4*softphone.SampleRate], softphone.SampleRate, bobHz, aliceHz, carolHz)
+	audiotest.HearsOthers(t, "bob", h[softphone.SampleRate:4*softphone.SampleRate], softphone.SampleRate, bobHz, aliceHz, carolHz)
 }

@@ -92,7 +92,7 @@ func TestPeerPageCallsBaresip(t *testing.T) {
 	if len(pcm) < 2*rate {
 		t.Fatalf("baresip recorded %.1f s\n%s", float64(len(pcm))/float64(rate), b.Output())
 	}
-	hearsOthers(t, "baresip", pcm[len(pcm)-2*rate:len(pcm)-rate/5], rate, carolHz, aliceHz)
+	audiotest.HearsOthers(t, "baresip", pcm[len(pcm)-2*rate:len(pcm)-rate/5], rate, carolHz, aliceHz)
 }
 
 // TestPeerPageCallsTrunk: alice's page dials a national number; the dial

@@ -81,3 +81,24 @@ func TestSpectrumAndSpurious(t *testing.T) {
 		t.Errorf("voice RMS %.1f dBFS", p)
 	}
 }
+
+// TestSpanToneDB: a steady -14 dB tone whose phase turns over in the
+// middle of 2.8 s (a jitter buffer's dropped samples) nearly vanishes
+// for one transform over the whole, not for the half-second levels.
+func TestSpanToneDB(t *testing.T) {
+	const rate, f = 8000, 660.0
+	pcm := Sine(rate, rate*28/10, f, 0.2)
+	for i := len(pcm) / 2; i < len(pcm); i++ {
+		pcm[i] = -pcm[i]
+	}
+	whole, spans := ToneDB(pcm, rate, f), SpanToneDB(pcm, rate, f)
+	if whole > -30 {
+		t.Errorf("one transform read %.1f dB: the phase jump did not cancel it", whole)
+	}
+	if spans < -15.5 || spans > -13.5 {
+		t.Errorf("by half second %.1f dB, want -14", spans)
+	}
+	if db := SpanToneDB(pcm[:rate/4], rate, f); db < -15 || db > -13 {
+		t.Errorf("a quarter second in one piece: %.1f dB", db)
+	}
+}
