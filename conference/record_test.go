@@ -59,7 +59,7 @@ func checkTones(t *testing.T, pcm []int16) {
 	}
 	pcm = pcm[len(pcm)/4:] // past the start-up
 	for _, f := range []float64{500, 1200} {
-		db := audiotest.ToneDB(pcm, 16000, f)
+		db := audiotest.SpanToneDB(pcm, 16000, f)
 		t.Logf("%.0f Hz at %.1f dB", f, db)
 		if db < -30 {
 			t.Errorf("%.0f Hz at %.1f dB in the recording, want above -30", f, db)

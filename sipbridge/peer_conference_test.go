@@ -297,7 +297,7 @@ func TestPeerSippConferenceDialOut(t *testing.T) {
 	if len(heard) < 16000 {
 		t.Fatalf("alice heard %d samples", len(heard))
 	}
-	db := audiotest.ToneDB(heard[len(heard)/2:], 16000, 700)
+	db := audiotest.SpanToneDB(heard[len(heard)/2:], 16000, 700)
 	t.Logf("alice hears her 700 Hz echoed by sipp at %.1f dB", db)
 	if db < -40 {
 		t.Errorf("alice hears her tone through the invited number at %.1f dB, want above -40", db)

@@ -74,7 +74,7 @@ func TestConferenceInviteUser(t *testing.T) {
 		if len(c.pcm) < 16000 {
 			t.Fatalf("%s heard %d samples", c.who, len(c.pcm))
 		}
-		db := audiotest.ToneDB(c.pcm[len(c.pcm)/3:], 16000, c.freq)
+		db := audiotest.SpanToneDB(c.pcm[len(c.pcm)/3:], 16000, c.freq)
 		t.Logf("%s hears %.0f Hz at %.1f dB", c.who, c.freq, db)
 		if db < -30 {
 			t.Errorf("%s hears %.0f Hz at %.1f dB, want above -30", c.who, c.freq, db)

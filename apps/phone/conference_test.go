@@ -288,10 +288,10 @@ func TestConferenceRelay(t *testing.T) {
 	wg.Go(func() { _ = a.talk(ctx, ja.GetString("publish"), 700) })
 	wg.Go(func() { _ = b.talk(ctx, jb.GetString("publish"), 1300) })
 	wg.Wait()
-	if db := audiotest.ToneDB(heardA, 16000, 1300); db < -30 {
+	if db := audiotest.SpanToneDB(heardA, 16000, 1300); db < -30 {
 		t.Errorf("alice hears bob at %.1f dB (%d samples)", db, len(heardA))
 	}
-	if db := audiotest.ToneDB(heardB, 16000, 700); db < -30 {
+	if db := audiotest.SpanToneDB(heardB, 16000, 700); db < -30 {
 		t.Errorf("bob hears alice at %.1f dB (%d samples)", db, len(heardB))
 	}
 	if _, err := b.call("leaveConference", "relay"); err != nil {

@@ -116,7 +116,7 @@ func TestPeerConferenceRecordingSIGKILL(t *testing.T) {
 		if len(pcm) < 4*16000 {
 			t.Fatalf("%s: ffmpeg decodes %d samples", f, len(pcm))
 		}
-		db := audiotest.ToneDB(pcm[len(pcm)-2*16000:], 16000, tone)
+		db := audiotest.SpanToneDB(pcm[len(pcm)-2*16000:], 16000, tone)
 		t.Logf("%s: %.0f Hz at %.1f dB in its last 2 s", filepath.Base(f), tone, db)
 		if db < -40 {
 			t.Errorf("%s: %.0f Hz at %.1f dB at the end, want above -40", f, tone, db)

@@ -61,7 +61,7 @@ func TestConferenceRecordingSIGTERM(t *testing.T) {
 	t.Logf("recording: %.1f s", float64(len(pcm))/16000)
 	tail := pcm[len(pcm)-2*16000:] // both talk by then
 	for _, f := range []float64{400, 1300} {
-		db := audiotest.ToneDB(tail, 16000, f)
+		db := audiotest.SpanToneDB(tail, 16000, f)
 		t.Logf("%.0f Hz at %.1f dB", f, db)
 		if db < -40 {
 			t.Errorf("%.0f Hz at %.1f dB in the recording, want above -40", f, db)
