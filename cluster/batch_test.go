@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/media"
 )
@@ -141,6 +143,7 @@ func (a *arrivals) last() (int, time.Time) {
 // TestRelayBatchHold: a frame after a quiet spell leaves at once, one right
 // behind it waits for the round RelayBatch after.
 func TestRelayBatchHold(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	const hold = time.Second
 	ns := startNodesWith(t, []string{"a", "b"}, func(_ int, o *Options) { o.RelayBatch = hold })
 	a, b := ns[0], ns[1]

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/store"
@@ -64,6 +66,7 @@ func mustJoin(t *testing.T, n confNode, room string, o conference.JoinOptions) *
 // would have lapsed (without the release it could take it only after). Never two owners. Then releases in a's name, late or forged,
 // delete nothing of the new holder's lease.
 func TestLeaseReleasedAtHandover(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	const hb = 500 * time.Millisecond // a's lease lapses 3 heartbeats after its last renewal
 	db := sqliteLeases(t)
 	ns, cuts := startLeaseNodes(t, db, hb, 0, "a", "b", "c")

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/nats-io/nats.go"
 
 	"github.com/flashvox/flashvox/call"
@@ -79,6 +81,7 @@ func sawPresence(s *call.Service, watcher, user, status string) bool {
 // without a goodbye) to b is routed to b by c at once — the call rings on
 // b, while c still lists a (it drops a only after 15 s).
 func TestPresenceAtOnce(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	ns := startPresenceNodes(t, []string{"a", "b", "c"}, 5*time.Second)
 	a, b, c := ns[0], ns[1], ns[2]
 	// Let the start-up heartbeats pass: from here, only presence messages.
@@ -194,6 +197,7 @@ func TestPresenceOrder(t *testing.T) {
 // a, as fast as the service takes it, cross in a message per 100 ms at
 // most, and b ends with each user's last state.
 func TestPresenceFloodCoalesced(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	ns := startPresenceNodes(t, []string{"a", "b"}, 5*time.Second)
 	a, b := ns[0], ns[1]
 	var msgs atomic.Int64

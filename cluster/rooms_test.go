@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/media"
@@ -85,6 +87,7 @@ func owners(ns []confNode, room string) []string {
 // join from another node; the owner's loss moves the room and the
 // members of the other nodes keep their ids and stream names.
 func TestRoomAcrossNodes(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	ns := startConfNodes(t, "a", "b", "c")
 	const room = "span"
 	logs := make([]*eventLog, len(ns))

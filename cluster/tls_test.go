@@ -32,6 +32,7 @@ const routeRefused = "TLS route handshake error"
 // beside the cluster's CA, or no TLS cannot route in: nothing of the
 // cluster reaches it, and its heartbeats reach no node.
 func TestTLSRoutes(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	ca := testca.New(t, "cluster")
 	rec := newLogRecorder(testLogger(t).Handler())
 	ns := startNodesWith(t, []string{"a", "b"}, func(i int, o *Options) {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/nats-io/nats.go"
 
 	"github.com/flashvox/flashvox/codec"
@@ -367,6 +369,7 @@ func TestVariantSourceNodeLost(t *testing.T) {
 // and unpublished every heartbeat, and is transcoded on the player's node
 // as soon as its budget frees.
 func TestVariantRefusedEverywhereWaits(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	ns, tcs := startTranscodingNodes(t, []string{"a", "c"}, []int{-1, 0})
 	a, c := ns[0], ns[1]
 	publishTone(t, a.hub, "live/far")

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/media"
@@ -46,6 +48,7 @@ func oneCodec(t *testing.T, what string, ids []codec.ID, want codec.ID) {
 // who names no codec hears the room's default even when its own audio
 // turns out to be another codec; one who names a codec hears that one.
 func TestMixKeepsItsCodec(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	for _, tc := range []struct {
 		name   string
 		o      JoinOptions

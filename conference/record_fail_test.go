@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/container/flv"
 	"github.com/flashvox/flashvox/internal/test/testwait"
@@ -94,6 +96,7 @@ func checkWAV(t *testing.T, path string, min float64) float64 {
 // room's moderator (only), counts the error, and resumes into a new file
 // once the directory exists; the room runs meanwhile.
 func TestRecordUnwritableDirThenResumes(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	dir := filepath.Join(t.TempDir(), "missing")
 	s := newTestService(t, Options{RecordDir: dir, Rooms: []RoomConfig{{Name: "r", Record: RecordWAV, Moderators: []string{"mod"}}}})
 	var mod, plain recordEvents
@@ -158,6 +161,7 @@ func fillDisk(t *testing.T, size, free int) (dir, filler string) {
 // space returns the recording resumes into a new file, which is complete
 // when the room ends. Both formats.
 func TestRecordFullDiskRecovers(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	for _, format := range []RecordFormat{RecordWAV, RecordFLV} {
 		t.Run(string(format), func(t *testing.T) {
 			free := 48 << 10 // WAV: 1.5 s of audio

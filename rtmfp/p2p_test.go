@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/rtmfp"
 	"github.com/flashvox/flashvox/rtmfp/wire"
@@ -62,6 +64,7 @@ func reachable(t *testing.T, c *rtmfp.Conn, addr string) {
 // carries messages both ways. With A's direct path blocked, DialPeer
 // times out.
 func TestDialPeer(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	st := startStack(t, rtmfp.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/flashvox/flashvox/rtmp/message"
 )
 
@@ -45,6 +47,7 @@ func (swallowHandler) ServeRTMP(_ context.Context, c *Conn) {
 // the server but pings; with read timeouts shorter than the publication,
 // neither side may drop the connection.
 func TestPublisherIsKeptAlive(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	cfg := ConnConfig{ReadTimeout: time.Second, PingInterval: 200 * time.Millisecond}
 	ts := startServer(t, cfg, swallowHandler{})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/apps/phone"
 	"github.com/flashvox/flashvox/call"
@@ -26,6 +28,7 @@ import (
 // noise. (With a pure steady sine libspeex's own decoder does not converge
 // when started mid-stream: docs/compat.md, media's TestPeerSpeexLateJoiner.)
 func TestConferenceRelayLateSpeex(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	names := []string{"alice", "bob"}
 	calls := call.NewService(call.Options{}, names...)
 	auth := account.NewAuth(account.AuthOptions{Users: map[string]string{"alice": "alice", "bob": "bob"}})

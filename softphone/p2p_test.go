@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/apps/phone"
 	"github.com/flashvox/flashvox/call"
@@ -58,6 +60,7 @@ func p2pCall(t *testing.T, url string, block bool) (alice, bob *softphone.Result
 // back to relay (p2pFailed) within the timeout and still carries both
 // tones.
 func TestPhonesP2P(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	t.Run("direct", func(t *testing.T) {
 		calls := call.NewService(call.Options{RingTimeout: 10 * time.Second}, "alice", "bob")
 		t.Cleanup(calls.Close)

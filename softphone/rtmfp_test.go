@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/flashvox/flashvox/apps/phone"
 	"github.com/flashvox/flashvox/call"
 	"github.com/flashvox/flashvox/codec"
@@ -15,6 +17,7 @@ import (
 // TestPhonesRTMFPAndRTMP: alice dials over RTMFP, bob answers over RTMP;
 // the same phone app serves both and each hears the other's tone.
 func TestPhonesRTMFPAndRTMP(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	calls := call.NewService(call.Options{RingTimeout: 10 * time.Second}, "alice", "bob")
 	t.Cleanup(calls.Close)
 	st, url := rtmfpPhoneStack(t, calls)

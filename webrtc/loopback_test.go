@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/pion/ice/v4"
 	pionwebrtc "github.com/pion/webrtc/v4"
 	pmedia "github.com/pion/webrtc/v4/pkg/media"
@@ -125,6 +127,7 @@ func whepClient(t *testing.T, api *pionwebrtc.API, url string) func() [][]byte {
 // with each engine (the rest of the package's tests use the default,
 // lite, unless FLASHVOX_TEST_WEBRTC_ENGINE names another).
 func TestLoopbackWHIPToWHEP(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	for _, engine := range []string{fvrtc.EngineLite, fvrtc.EnginePion} {
 		t.Run(engine, func(t *testing.T) { loopbackWHIPToWHEP(t, engine) })
 	}

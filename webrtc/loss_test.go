@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	pionwebrtc "github.com/pion/webrtc/v4"
@@ -24,6 +26,7 @@ import (
 // Opus with in-band FEC from then on: its packets grow by half or more.
 // On both engines (the lite plane's reports and pion's RTCP reader).
 func TestPlayerLossProtects(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	voice := audiotest.Voice(8000, 4*8000, 140, 0.3)
 	for _, engine := range []string{fvrtc.EngineLite, fvrtc.EnginePion} {
 		t.Run(engine, func(t *testing.T) {

@@ -42,6 +42,7 @@ func (r *records) all() []fvrtc.SessionRecord {
 // (loss, jitter); a publisher's, the packets it sent and none lost. On
 // both engines (the lite plane's counts and the pion engine's own).
 func TestSessionRecords(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	for _, engine := range []string{fvrtc.EngineLite, fvrtc.EnginePion} {
 		t.Run(engine, func(t *testing.T) { testSessionRecords(t, engine) })
 	}

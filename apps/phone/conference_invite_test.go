@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
@@ -17,6 +19,7 @@ import (
 // the room on the call's stream and the room hears it; its bye takes it
 // out. Others may not invite; an offline user cannot be invited.
 func TestConferenceInviteUser(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	st, confs := startConfStack(t, conference.ModeAuto)
 	alice, carol, bob := dialConf(t, st.Addr, "alice"), dialConf(t, st.Addr, "carol"), dialConf(t, st.Addr, "bob")
 	ja := alice.join("inv") // the creator moderates an ad-hoc room

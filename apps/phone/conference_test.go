@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/apps/phone"
@@ -200,6 +202,7 @@ func (p *confClient) hear(ctx context.Context) []int16 {
 // Three phones in a mixed room each hear the two others' tones and not
 // their own, over real RTMP connections and real codecs.
 func TestConferenceMixedTones(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	st, _ := startConfStack(t, conference.ModeMixed)
 	users := []string{"alice", "bob", "carol"}
 	// Not on one 100 Hz grid: with 500, 1100 and 1700 Hz each listener's

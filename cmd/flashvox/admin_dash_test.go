@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
@@ -19,6 +21,7 @@ import (
 // phones exit with "admin (by alice)", the record says so; a user's token
 // gets 403 on the live view, the actions and the page.
 func TestAdminDashboardServer(t *testing.T) {
+	testpeer.SkipShort(t, "flashvox processes")
 	cfg := filepath.Join(t.TempDir(), "flashvox.yaml")
 	if err := os.WriteFile(cfg, []byte("users:\n  - {name: alice, password: alice, role: admin}\n  - {name: bob, password: bob}\n  - {name: carol, password: carol}\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -64,6 +64,7 @@ func tryLogin(t *testing.T, c *http.Client, api, user, password string) (int, st
 // more addresses put the account under attack, which slows each of them
 // after one failure, and still not alice.
 func TestLoginGuessingSlowedPerAddress(t *testing.T) {
+	testpeer.SkipShort(t, "flashvox processes")
 	s := startFlashvoxWith(t, nil, "--config", authConfig(t, ""))
 	attacker := clientFrom("127.0.0.2")
 	var checked, refused int

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
@@ -18,6 +20,7 @@ import (
 // server's user and group only; the call's record names the file; the
 // HTTP listener does not serve it.
 func TestCallRecording(t *testing.T) {
+	testpeer.SkipShort(t, "flashvox processes")
 	s, admin := recordServer(t, "call:\n  record: all\n")
 	r := tunnelCall(t, s, admin)
 	if filepath.Base(filepath.Dir(r.Recording)) != "recordings" || !strings.HasPrefix(filepath.Base(r.Recording), "call-") ||
@@ -50,6 +53,7 @@ func TestCallRecording(t *testing.T) {
 // tunnel, bob's answers over plain RTMP; the call's record names alice's
 // transport rtmpt and bob's rtmp, and no recording (call.record is off).
 func TestCDRTransportRTMPT(t *testing.T) {
+	testpeer.SkipShort(t, "flashvox processes")
 	s, admin := recordServer(t, "")
 	r := tunnelCall(t, s, admin)
 	if r.CallerTransport != "rtmpt" || r.CalleeTransport != "rtmp" || r.Mode != "relay" || r.Recording != "" {
@@ -106,6 +110,7 @@ func tunnelCall(t *testing.T, s *server, admin string) cdrRecord {
 // recorded call; the WAV it leaves is whole up to its last checkpoint
 // (its header's sizes), holds both tones and at least 3 s.
 func TestCallRecordingSurvivesKill(t *testing.T) {
+	testpeer.SkipShort(t, "flashvox processes")
 	data := t.TempDir()
 	s, _ := recordServer(t, "call:\n  record: all\n", "FLASHVOX_DATA_DIR="+data)
 	bob := s.phone(t, "bob", "answer", "--play", writeTone(t, 880), "--codec", "speex", "--timeout", "30s")

@@ -24,6 +24,7 @@ import (
 // recorded with reason shutdown, and `flashvox cdr` prints them after the
 // server stopped. On SQLite.
 func TestCDR(t *testing.T) {
+	testpeer.SkipShort(t, "flashvox processes")
 	cdrScenario(t, []string{"FLASHVOX_DATA_DIR=" + t.TempDir()})
 }
 

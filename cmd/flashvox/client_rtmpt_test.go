@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
@@ -13,6 +15,7 @@ import (
 // through the RTMPT tunnel on the HTTP listener, bob's over plain RTMP; each
 // hears the other's tone.
 func TestClientPhoneOverRTMPT(t *testing.T) {
+	testpeer.SkipShort(t, "flashvox processes")
 	s := startFlashvox(t)
 	httpAddr := strings.TrimSuffix(strings.TrimPrefix(s.api, "http://"), "/api/v1")
 	tunnel := *s

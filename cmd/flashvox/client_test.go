@@ -216,6 +216,7 @@ func toneLevels(t *testing.T, path string, a, b float64) (float64, float64, floa
 // 5 s through a flashvox process; alice sends 440 Hz, bob 880 Hz, and each
 // recording holds the other's tone. Bob uses Nellymoser, alice Speex.
 func TestClientTwoPhonesProcesses(t *testing.T) {
+	testpeer.SkipShort(t, "flashvox processes")
 	s := startFlashvox(t)
 	dir := t.TempDir()
 	aRec, bRec := filepath.Join(dir, "alice.wav"), filepath.Join(dir, "bob.wav")
@@ -245,6 +246,7 @@ func TestClientTwoPhonesProcesses(t *testing.T) {
 // TestClientFailurePaths: a headless phone process against a party driven
 // through the HTTP API; each ending reaches the other side within 2 s.
 func TestClientFailurePaths(t *testing.T) {
+	testpeer.SkipShort(t, "flashvox processes")
 	s := startFlashvox(t)
 	bob := s.login(t, "bob")
 

@@ -152,6 +152,7 @@ func lastSeconds(t *testing.T, path string, secs float64) ([]int16, int) {
 // runFivePhones puts five phone processes into room, lets them talk 4 s
 // after the last one joined, ends the room, and checks every recording.
 func runFivePhones(t *testing.T, room, codecName string) {
+	testpeer.SkipShort(t, "flashvox processes")
 	s := startConfServer(t)
 	mod := s.login(t, "mod")
 	mod.joinRoom(room) // a silent member: it gets the room's events
@@ -202,6 +203,7 @@ func TestConferenceRelayFivePhones(t *testing.T) { runFivePhones(t, "relay5", "n
 // process is killed with SIGKILL: the room must report it left (gone)
 // within 2 s.
 func TestConferenceMuteAndKill(t *testing.T) {
+	testpeer.SkipShort(t, "flashvox processes")
 	s := startConfServer(t)
 	mod := s.login(t, "mod")
 	mod.joinRoom("mute")

@@ -22,6 +22,7 @@ import (
 // signs in over HTTP and RTMP; after a restart his token still works and
 // the one he logged out stays revoked; `flashvox user disable` ends him.
 func TestStoreAccountsSurviveRestart(t *testing.T) {
+	testpeer.SkipShort(t, "flashvox processes")
 	storeAccountsScenario(t, []string{"FLASHVOX_DATA_DIR=" + t.TempDir()})
 }
 

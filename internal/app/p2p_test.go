@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flashvox/flashvox/call"
@@ -229,6 +231,7 @@ func callEvents(srv *services, user string) []call.Event {
 // /metrics, the /api/v1 call record and the event log say so; a callee in
 // call.no_p2p, or call.p2p false, gets a relay call although both offer p2p.
 func TestP2PCallsFromConfig(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	t.Run("default", func(t *testing.T) {
 		app := startP2PApp(t, "")
 		m := app.metrics(t)
@@ -317,6 +320,7 @@ func TestP2PCallsFromConfig(t *testing.T) {
 // client's next IHello arrives at the listed address (a plain UDP socket of
 // the test), and the lookup is counted in /metrics.
 func TestRedirectServersFromConfig(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	other, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)

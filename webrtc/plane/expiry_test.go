@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/pion/rtp"
 
 	"github.com/flashvox/flashvox/internal/test/testwait"
@@ -82,6 +84,7 @@ func TestHandshakeTimeout(t *testing.T) {
 // session ends on consent, counted Expired, and sends no more; the
 // checking one's lives.
 func TestConsentExpiry(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	t.Parallel()
 	b := listenT(t, Config{Consent: 2500 * time.Millisecond})
 	checking := listenT(t, Config{ConsentInterval: 100 * time.Millisecond})

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
+
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -18,6 +20,7 @@ import (
 // the receiver counts the gap, the sender hears of it and of the
 // round-trip time through its own sender report echoed back.
 func TestReportsBothWays(t *testing.T) {
+	testpeer.SkipShort(t, "seconds of real-time media and timers")
 	cfg := Config{Readers: 1, ReportInterval: time.Second}
 	a, b := listenT(t, cfg), listenT(t, cfg)
 	var gotA, gotB atomic.Int64
