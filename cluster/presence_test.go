@@ -8,11 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/test/testpeer"
-
 	"github.com/nats-io/nats.go"
 
 	"github.com/flashvox/flashvox/call"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/presence"
 )

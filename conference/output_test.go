@@ -6,9 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/test/testpeer"
-
 	"github.com/flashvox/flashvox/codec"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/media"
 )

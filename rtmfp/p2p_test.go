@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/test/testpeer"
-
 	"github.com/flashvox/flashvox/amf"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/rtmfp"
 	"github.com/flashvox/flashvox/rtmfp/wire"
 	"github.com/flashvox/flashvox/rtmp/message"

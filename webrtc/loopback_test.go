@@ -14,14 +14,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/test/testpeer"
-
 	"github.com/pion/ice/v4"
 	pionwebrtc "github.com/pion/webrtc/v4"
 	pmedia "github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/flashvox/flashvox/codec/opus"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	fvrtc "github.com/flashvox/flashvox/webrtc"
 )
 

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/test/testpeer"
-
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	pionwebrtc "github.com/pion/webrtc/v4"
@@ -16,6 +14,7 @@ import (
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/codec/g711"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/media"
 	fvrtc "github.com/flashvox/flashvox/webrtc"

@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtcp"
+	pionwebrtc "github.com/pion/webrtc/v4"
+
 	"github.com/flashvox/flashvox/codec"
 	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 	"github.com/flashvox/flashvox/media"
 	fvrtc "github.com/flashvox/flashvox/webrtc"
-	"github.com/pion/rtcp"
-	pionwebrtc "github.com/pion/webrtc/v4"
 )
 
 // records collects the sessions' records.

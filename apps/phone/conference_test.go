@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/test/testpeer"
-
 	"github.com/flashvox/flashvox/account"
 	"github.com/flashvox/flashvox/amf"
 	"github.com/flashvox/flashvox/apps/phone"
@@ -21,6 +19,7 @@ import (
 	"github.com/flashvox/flashvox/codec/codecs"
 	"github.com/flashvox/flashvox/conference"
 	"github.com/flashvox/flashvox/internal/test/audiotest"
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/teststack"
 	"github.com/flashvox/flashvox/rtmp"
 	"github.com/flashvox/flashvox/rtmp/message"

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/flashvox/flashvox/internal/test/testpeer"
-
 	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 

@@ -6,12 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashvox/flashvox/internal/test/testpeer"
-
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/flashvox/flashvox/internal/test/testpeer"
 	"github.com/flashvox/flashvox/internal/test/testwait"
 )
 
