@@ -15,25 +15,33 @@ import (
 // and once -43.5 dB), while each half second sees it whole. Shorter than
 // half a second, pcm is measured in one piece.
 func SpanToneDB(pcm []int16, rate int, freq float64) float64 {
-	span := rate / 2
-	if len(pcm) < span || span == 0 {
+	levels := spanLevels(pcm, rate, freq)
+	if len(levels) == 0 {
 		return ToneDB(pcm, rate, freq)
 	}
 	var sum float64
-	n := 0
-	for i := 0; i+span <= len(pcm); i += span {
-		sum += math.Pow(10, ToneDB(pcm[i:i+span], rate, freq)/10)
-		n++
+	for _, db := range levels {
+		sum += math.Pow(10, db/10)
 	}
-	return 10 * math.Log10(sum/float64(n)+1e-60)
+	return 10 * math.Log10(sum/float64(len(levels))+1e-60)
+}
+
+// spanLevels is freq's level (ToneDB) in each whole half second of pcm.
+func spanLevels(pcm []int16, rate int, freq float64) []float64 {
+	span := rate / 2
+	var levels []float64
+	for i := 0; span > 0 && i+span <= len(pcm); i += span {
+		levels = append(levels, ToneDB(pcm[i:i+span], rate, freq))
+	}
+	return levels
 }
 
 // tonesBySpan is freq's level in each half second of pcm, to tell a tone
 // missing throughout from one that came and went.
 func tonesBySpan(pcm []int16, rate int, freq float64) string {
 	var b strings.Builder
-	for i := 0; rate >= 2 && i+rate/2 <= len(pcm); i += rate / 2 {
-		fmt.Fprintf(&b, " %.0f", ToneDB(pcm[i:i+rate/2], rate, freq))
+	for _, db := range spanLevels(pcm, rate, freq) {
+		fmt.Fprintf(&b, " %.0f", db)
 	}
 	return strings.TrimSpace(b.String()) + " dB"
 }
